@@ -1,0 +1,84 @@
+/*
+ * cli_common.c - helpers shared by the CLI verbs: option parsing, usage, error printing and
+ * opening the store.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+const cli_cmd *cli_find(const char *name)
+{
+    for (const cli_cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+void cli_err(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "tide %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_usage(const char *verb, FILE *f)
+{
+    const cli_cmd *c = cli_find(verb);
+    if (c)
+        fputs(c->usage, f);
+}
+
+bool cli_wants_help(const char *verb, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_usage(verb, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+int cli_opt(const char *verb, int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+        return 0;
+    if (a[2 + n] == '=') {
+        *val = a + 3 + n;
+        (*i)++;
+        return 1;
+    }
+    if (a[2 + n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_err(verb, "option --%s needs a value", name);
+        return -1;
+    }
+    *val = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
+int cli_flag(char **argv, int i, const char *name)
+{
+    return strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0;
+}
+
+tide_store *cli_open_store(const char *verb)
+{
+    tide_store *s = NULL;
+    if (tide_store_open(&s, cli_store_dir) < 0) {
+        cli_err(verb, "cannot open store %s: %s", cli_store_dir, tide_error_last());
+        return NULL;
+    }
+    return s;
+}

@@ -1,0 +1,68 @@
+/*
+ * cmd.h - the tide CLI's subcommand table (libgit2 src/cli/cmd.h style) and the helpers every
+ * verb shares: option parsing, opening the store, printing errors.
+ *
+ * Each verb lives in cli/cmd_<verb>.c and exports `int cmd_<verb>(int argc, char **argv)`, where
+ * argv[0] is the verb itself. Exit codes (documented in `tide help`):
+ *   0 success / pattern matches; 1 failure of the asked check (invalid pattern, no match,
+ *   rejected records); 2 usage or data error; 3 store or I/O failure.
+ */
+#ifndef TIDE_CLI_CMD_H
+#define TIDE_CLI_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tide.h"
+
+#define TIDE_EXIT_OK 0
+#define TIDE_EXIT_FAIL 1
+#define TIDE_EXIT_USAGE 2
+#define TIDE_EXIT_STORE 3
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+    const char *usage; /* full --help text */
+} cli_cmd;
+
+/* The table, defined in main.c. */
+extern const cli_cmd cli_commands[];
+const cli_cmd *cli_find(const char *name);
+
+/* Print "tide VERB: message" to stderr. */
+void cli_err(const char *verb, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 2, 3)))
+#endif
+        ;
+/* True when argv contains --help or -h: prints the verb's usage to stdout. */
+bool cli_wants_help(const char *verb, int argc, char **argv);
+/* Print a verb's usage to f. */
+void cli_usage(const char *verb, FILE *f);
+
+/* Global options parsed by main before the verb: --store DIR. Default: $TIDE_HOME or ./tide-data */
+extern const char *cli_store_dir;
+/* Open (creating if needed) the store; prints the error and returns NULL on failure. */
+tide_store *cli_open_store(const char *verb);
+
+/* getopt_long-free option helper: if argv[*i] is "--name" or "--name=V", set *val and advance.
+ * Returns 1 when matched, 0 when not, -1 when the value is missing (error printed). */
+int cli_opt(const char *verb, int argc, char **argv, int *i, const char *name, const char **val);
+/* Flag without value: returns 1 when argv[*i] == "--name". */
+int cli_flag(char **argv, int i, const char *name);
+
+/* The verbs. */
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_pattern(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_warninglist(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1097 @@
+/*
+ * cmd_demo.c - `tide demo`: writes a small fictional intrusion scenario into a temporary folder
+ * (a STIX 2.1 bundle, a MISP event, a maltrail-style trail list and a CSV feed), ingests the four
+ * files into the store and prints what the store then holds: counts by type / source / TLP, the
+ * intrusion-set -> campaign -> malware -> indicators graph, and a few value lookups.
+ *
+ * Everything is generated here from a seeded PRNG, so the values are the same on every run (the
+ * timestamps are anchored to today, UTC midnight, so the intel is "fresh" and a second run on the
+ * same day stores nothing new). The actor, campaign and malware names are invented; the IPs and
+ * domains look like real public infrastructure (no RFC 1918, no documentation ranges) but are
+ * random. JSON is built with jansson, like everywhere else in tide.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+
+#define DEMO_SEED 0x7469646564656d6fULL /* "tidedemo" */
+#define DEMO_MAX_IND 40
+#define DEMO_ACTOR "FIN-TIDE-DEMO"
+#define DEMO_CAMPAIGN "Operation Low Tide"
+#define DEMO_PATH_MAX 4096
+
+/* TLP 2.0 marking-definition ids (FIRST / OASIS cti-stix-common-objects). */
+static const struct {
+    const char *tlp;
+    const char *id;
+} tlp2[] = {
+    { "clear", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487" },
+    { "green", "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb" },
+    { "amber", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421" },
+    { "amber+strict", "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003" },
+    { "red", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1" },
+};
+#define TLP2_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+typedef struct {
+    tide_obs_kind kind;  /* IPV4, CIDR4, DOMAIN, URL, SHA256, MD5 */
+    char value[200];
+    char value2[64];     /* second IPv4 of an "a OR b" pattern, else "" */
+    int malware;         /* 0 or 1: indicates that malware; -1: indicates the campaign */
+    const char *phase;   /* mitre-attack phase name */
+    const char *role;    /* words for the indicator's name */
+    int confidence;
+    const char *tlp;
+    char id[64];
+} demo_ind;
+
+typedef struct {
+    uint64_t rng;
+    time_t t0; /* today, 00:00 UTC */
+    char identity[64], iset[64], campaign[64], malware[2][64];
+    demo_ind ind[DEMO_MAX_IND];
+    size_t nind;
+    /* values shared between the files, so lookups find several sources */
+    const char *shared_domain, *shared_ip, *shared_sha256, *shared_url, *csv_ip, *csv_sha256;
+    char dir[DEMO_PATH_MAX];
+    char path[4][DEMO_PATH_MAX + 32];
+} demo;
+
+static const char *const malware_name[2] = { "KelpLoader", "UndertowRAT" };
+static const char *const file_name[4] = { "bundle.stix.json", "misp-event.json",
+    "kelploader.txt", "feed.csv" };
+static const char *const source_name[4] = { "demo-stix", "demo-misp", "demo-maltrail",
+    "demo-csv" };
+
+/* ---- deterministic values ---- */
+
+static uint64_t rnd(demo *d)
+{
+    /* splitmix64 */
+    uint64_t z = (d->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static unsigned rndn(demo *d, unsigned n)
+{
+    return (unsigned)(rnd(d) % n);
+}
+
+static void make_uuid(demo *d, char *out, size_t n)
+{
+    uint64_t a = rnd(d), b = rnd(d);
+    a = (a & ~0xf000ULL) | 0x4000ULL;                            /* version 4 */
+    b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;     /* RFC 4122 variant */
+    snprintf(out, n, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
+            (unsigned)((a >> 16) & 0xffff), (unsigned)(a & 0xffff), (unsigned)(b >> 48),
+            (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+static void make_id(demo *d, const char *type, char *out, size_t n)
+{
+    char u[40];
+    make_uuid(d, u, sizeof u);
+    snprintf(out, n, "%s--%s", type, u);
+}
+
+static void make_ip(demo *d, char *out, size_t n)
+{
+    /* first octets of hosting / VPS ranges often seen in abuse reports; never private */
+    static const unsigned first[] = { 185, 45, 193, 91, 194, 5, 62, 146, 89, 176, 217, 80 };
+    snprintf(out, n, "%u.%u.%u.%u", first[rndn(d, sizeof first / sizeof first[0])],
+            1 + rndn(d, 254), rndn(d, 256), 2 + rndn(d, 252));
+}
+
+static void make_domain(demo *d, char *out, size_t n)
+{
+    static const char *const w1[] = { "secure", "update", "login", "portal", "cloud", "sync",
+        "docs", "account", "verify", "office", "billing", "invoice", "track", "cdn", "static",
+        "online" };
+    static const char *const w2[] = { "nexo", "vanta", "qorvi", "lumo", "ferra", "zenbi",
+        "octra", "pylon", "morva", "teskel", "brivo", "calyx" };
+    static const char *const tld[] = { "top", "xyz", "icu", "click", "shop", "online" };
+    snprintf(out, n, "%s-%s%u.%s", w1[rndn(d, 16)], w2[rndn(d, 12)], rndn(d, 90) + 10,
+            tld[rndn(d, 6)]);
+}
+
+static void make_hex(demo *d, char *out, size_t nhex)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < nhex; i++)
+        out[i] = hex[rndn(d, 16)];
+    out[nhex] = '\0';
+}
+
+static void make_url(demo *d, bool by_ip, char *out, size_t n)
+{
+    static const char *const path[] = { "/gate.php", "/wp-includes/js/jquery-upd.js",
+        "/api/v2/check", "/dl/Invoice_0412.zip", "/panel/login.php", "/files/scan_2291.iso",
+        "/static/update.bin", "/download/doc.hta" };
+    char host[128];
+    if (by_ip) {
+        make_ip(d, host, sizeof host);
+        snprintf(out, n, "https://%s:8443%s", host, path[rndn(d, 8)]);
+    } else {
+        make_domain(d, host, sizeof host);
+        snprintf(out, n, "http://%s%s", host, path[rndn(d, 8)]);
+    }
+}
+
+static demo_ind *add_ind(demo *d, tide_obs_kind kind, int malware, const char *phase,
+        const char *role, int confidence, const char *tlp)
+{
+    demo_ind *x = &d->ind[d->nind++];
+    memset(x, 0, sizeof *x);
+    x->kind = kind;
+    x->malware = malware;
+    x->phase = phase;
+    x->role = role;
+    x->confidence = confidence;
+    x->tlp = tlp;
+    switch (kind) {
+    case TIDE_OBS_IPV4:
+        make_ip(d, x->value, sizeof x->value);
+        break;
+    case TIDE_OBS_CIDR4: {
+        char ip[64];
+        unsigned a, b, c, e;
+        make_ip(d, ip, sizeof ip);
+        if (sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &e) == 4)
+            snprintf(x->value, sizeof x->value, "%u.%u.%u.0/24", a, b, c);
+        break;
+    }
+    case TIDE_OBS_DOMAIN:
+        make_domain(d, x->value, sizeof x->value);
+        break;
+    case TIDE_OBS_URL:
+        make_url(d, rndn(d, 3) == 0, x->value, sizeof x->value);
+        break;
+    case TIDE_OBS_SHA256:
+        make_hex(d, x->value, 64);
+        break;
+    case TIDE_OBS_MD5:
+        make_hex(d, x->value, 32);
+        break;
+    default:
+        break;
+    }
+    make_id(d, "indicator", x->id, sizeof x->id);
+    return x;
+}
+
+/* The scenario: ~30 indicators of two malware families and the campaign itself. */
+static void build_scenario(demo *d)
+{
+    d->rng = DEMO_SEED;
+    d->t0 = (time(NULL) / 86400) * 86400;
+    make_id(d, "identity", d->identity, sizeof d->identity);
+    make_id(d, "intrusion-set", d->iset, sizeof d->iset);
+    make_id(d, "campaign", d->campaign, sizeof d->campaign);
+    make_id(d, "malware", d->malware[0], sizeof d->malware[0]);
+    make_id(d, "malware", d->malware[1], sizeof d->malware[1]);
+
+    /* KelpLoader: phishing-delivered loader */
+    for (int i = 0; i < 3; i++)
+        add_ind(d, TIDE_OBS_DOMAIN, 0, "command-and-control", "C2 domain", 80, "green");
+    for (int i = 0; i < 2; i++)
+        add_ind(d, TIDE_OBS_IPV4, 0, "command-and-control", "C2 server", 75, "green");
+    for (int i = 0; i < 3; i++)
+        add_ind(d, TIDE_OBS_URL, 0, "initial-access", "payload URL", 70, "green");
+    for (int i = 0; i < 3; i++)
+        add_ind(d, TIDE_OBS_SHA256, 0, "execution", "sample", 90, "amber");
+    for (int i = 0; i < 2; i++)
+        add_ind(d, TIDE_OBS_MD5, 0, "initial-access", "maldoc", 85, "amber");
+    /* UndertowRAT: the second stage */
+    for (int i = 0; i < 3; i++)
+        add_ind(d, TIDE_OBS_IPV4, 1, "command-and-control", "C2 server", 75, "amber");
+    add_ind(d, TIDE_OBS_CIDR4, 1, "command-and-control", "bulletproof hosting range", 50,
+            "green");
+    for (int i = 0; i < 3; i++)
+        add_ind(d, TIDE_OBS_DOMAIN, 1, "command-and-control", "C2 domain", 80, "amber");
+    for (int i = 0; i < 2; i++)
+        add_ind(d, TIDE_OBS_SHA256, 1, "execution", "sample", 95, "amber");
+    add_ind(d, TIDE_OBS_SHA256, 1, "execution", "builder", 60, "amber+strict");
+    demo_ind *exfil = add_ind(d, TIDE_OBS_URL, 1, "exfiltration", "exfiltration endpoint", 70,
+            "red");
+    char exfil_ip[64];
+    make_ip(d, exfil_ip, sizeof exfil_ip);
+    snprintf(exfil->value, sizeof exfil->value, "https://%s:8443/api/v2/upload", exfil_ip);
+    /* the campaign's phishing infrastructure */
+    for (int i = 0; i < 3; i++)
+        add_ind(d, TIDE_OBS_DOMAIN, -1, "initial-access", "phishing landing page", 65, "clear");
+    add_ind(d, TIDE_OBS_URL, -1, "initial-access", "phishing URL", 65, "clear");
+    demo_ind *pair = add_ind(d, TIDE_OBS_IPV4, -1, "initial-access", "mail relays", 60, "green");
+    make_ip(d, pair->value2, sizeof pair->value2);
+
+    /* values that other feeds repeat */
+    d->shared_domain = d->ind[0].value;
+    d->shared_ip = d->ind[3].value;
+    d->shared_url = d->ind[5].value;
+    d->shared_sha256 = d->ind[8].value;
+    d->csv_ip = d->ind[13].value;
+    d->csv_sha256 = d->ind[20].value;
+}
+
+/* ---- writing the files ---- */
+
+static void fmt_time(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+static const char *tlp_id(const char *tlp)
+{
+    for (size_t i = 0; i < sizeof tlp2 / sizeof tlp2[0]; i++)
+        if (strcmp(tlp2[i].tlp, tlp) == 0)
+            return tlp2[i].id;
+    return tlp2[0].id;
+}
+
+static json_t *sdo(demo *d, const char *type, const char *id, int created_days_ago,
+        int modified_days_ago, const char *tlp)
+{
+    char c[32], m[32];
+    fmt_time(d->t0 - (time_t)created_days_ago * 86400, c);
+    fmt_time(d->t0 - (time_t)modified_days_ago * 86400 + 3600, m);
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "spec_version", json_string("2.1"));
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "created_by_ref", json_string(d->identity));
+    json_object_set_new(o, "created", json_string(c));
+    json_object_set_new(o, "modified", json_string(m));
+    if (tlp)
+        json_object_set_new(o, "object_marking_refs", json_pack("[s]", tlp_id(tlp)));
+    return o;
+}
+
+static json_t *kill_chain(const char *phase)
+{
+    return json_pack("[{s:s,s:s}]", "kill_chain_name", "mitre-attack", "phase_name", phase);
+}
+
+static json_t *relationship(demo *d, const char *type, const char *src, const char *dst,
+        const char *tlp)
+{
+    char id[64];
+    make_id(d, "relationship", id, sizeof id);
+    json_t *r = sdo(d, "relationship", id, 20, 2, tlp);
+    json_object_set_new(r, "relationship_type", json_string(type));
+    json_object_set_new(r, "source_ref", json_string(src));
+    json_object_set_new(r, "target_ref", json_string(dst));
+    return r;
+}
+
+static void pattern_of(const demo_ind *x, char *out, size_t n)
+{
+    switch (x->kind) {
+    case TIDE_OBS_IPV4:
+        if (x->value2[0])
+            snprintf(out, n, "[ipv4-addr:value = '%s' OR ipv4-addr:value = '%s']", x->value,
+                    x->value2);
+        else
+            snprintf(out, n, "[ipv4-addr:value = '%s']", x->value);
+        break;
+    case TIDE_OBS_CIDR4:
+        snprintf(out, n, "[ipv4-addr:value ISSUBSET '%s']", x->value);
+        break;
+    case TIDE_OBS_DOMAIN:
+        snprintf(out, n, "[domain-name:value = '%s']", x->value);
+        break;
+    case TIDE_OBS_URL:
+        snprintf(out, n, "[url:value = '%s']", x->value);
+        break;
+    case TIDE_OBS_SHA256:
+        snprintf(out, n, "[file:hashes.'SHA-256' = '%s']", x->value);
+        break;
+    case TIDE_OBS_MD5:
+        snprintf(out, n, "[file:hashes.MD5 = '%s']", x->value);
+        break;
+    default:
+        snprintf(out, n, "[x-unknown:value = '']");
+        break;
+    }
+}
+
+static json_t *stix_bundle(demo *d)
+{
+    char id[64], t[32];
+    json_t *objs = json_array();
+
+    /* markings and the producer */
+    for (size_t i = 0; i < sizeof tlp2 / sizeof tlp2[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "TLP:%s", tlp2[i].tlp);
+        for (char *p = name + 4; *p; p++)
+            if (*p >= 'a' && *p <= 'z')
+                *p = (char)(*p - 'a' + 'A');
+        json_array_append_new(objs,
+                json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:{s:s,s:s}}}", "type", "marking-definition",
+                        "spec_version", "2.1", "id", tlp2[i].id, "created",
+                        "2022-10-01T00:00:00.000Z", "name", name, "extensions", TLP2_EXT,
+                        "extension_type", "property-extension", "tlp_2_0", tlp2[i].tlp));
+    }
+    json_t *ident = sdo(d, "identity", d->identity, 400, 400, "clear");
+    json_object_del(ident, "created_by_ref");
+    json_object_set_new(ident, "name", json_string("TIDE Demo CERT"));
+    json_object_set_new(ident, "identity_class", json_string("organization"));
+    json_object_set_new(ident, "sectors", json_pack("[s]", "financial-services"));
+    json_array_append_new(objs, ident);
+
+    /* who, what, with what */
+    json_t *is = sdo(d, "intrusion-set", d->iset, 300, 10, "green");
+    json_object_set_new(is, "name", json_string(DEMO_ACTOR));
+    json_object_set_new(is, "description",
+            json_string("Fictional financially motivated group used by the tide demo. "
+                        "Phishes finance staff with invoice lures, then deploys a loader and "
+                        "a RAT."));
+    json_object_set_new(is, "aliases", json_pack("[s,s]", "Brackwater Group", "TA-DEMO-7"));
+    fmt_time(d->t0 - 300 * 86400, t);
+    json_object_set_new(is, "first_seen", json_string(t));
+    json_object_set_new(is, "goals", json_pack("[s]", "payment fraud"));
+    json_object_set_new(is, "resource_level", json_string("organization"));
+    json_object_set_new(is, "primary_motivation", json_string("personal-gain"));
+    json_array_append_new(objs, is);
+
+    json_t *camp = sdo(d, "campaign", d->campaign, 30, 1, "green");
+    json_object_set_new(camp, "name", json_string(DEMO_CAMPAIGN));
+    json_object_set_new(camp, "description",
+            json_string("Invoice-themed phishing wave delivering KelpLoader, which installs "
+                        "UndertowRAT for hands-on-keyboard payment fraud."));
+    fmt_time(d->t0 - 30 * 86400, t);
+    json_object_set_new(camp, "first_seen", json_string(t));
+    fmt_time(d->t0 - 1 * 86400, t);
+    json_object_set_new(camp, "last_seen", json_string(t));
+    json_object_set_new(camp, "objective", json_string("Access to payment systems"));
+    json_object_set_new(camp, "x_tide_demo", json_true()); /* custom property: kept as-is */
+    json_array_append_new(objs, camp);
+
+    static const char *const mtype[2] = { "loader", "remote-access-trojan" };
+    static const char *const mdesc[2] = {
+        "JScript/HTA loader delivered by invoice-themed mail; fetches the second stage.",
+        "Modular .NET RAT with keylogging, screen capture and HTTPS exfiltration."
+    };
+    static const char *const mphase[2] = { "execution", "command-and-control" };
+    for (int m = 0; m < 2; m++) {
+        json_t *mw = sdo(d, "malware", d->malware[m], 200, 5, "green");
+        json_object_set_new(mw, "name", json_string(malware_name[m]));
+        json_object_set_new(mw, "is_family", json_true());
+        json_object_set_new(mw, "malware_types", json_pack("[s]", mtype[m]));
+        json_object_set_new(mw, "description", json_string(mdesc[m]));
+        json_object_set_new(mw, "kill_chain_phases", kill_chain(mphase[m]));
+        json_object_set_new(mw, "aliases", json_pack("[s]", m == 0 ? "Kelp" : "UndertowBot"));
+        json_array_append_new(objs, mw);
+    }
+
+    /* indicators */
+    for (size_t i = 0; i < d->nind; i++) {
+        demo_ind *x = &d->ind[i];
+        char pat[512], name[300];
+        int age = 1 + (int)rndn(d, 14);
+        json_t *o = sdo(d, "indicator", x->id, age, age, x->tlp);
+        const char *who = x->malware >= 0 ? malware_name[x->malware] : DEMO_CAMPAIGN;
+        if (x->value2[0])
+            snprintf(name, sizeof name, "%s %s %s, %s", who, x->role, x->value, x->value2);
+        else
+            snprintf(name, sizeof name, "%s %s %s", who, x->role, x->value);
+        pattern_of(x, pat, sizeof pat);
+        json_object_set_new(o, "name", json_string(name));
+        json_object_set_new(o, "indicator_types", json_pack("[s]", "malicious-activity"));
+        json_object_set_new(o, "pattern", json_string(pat));
+        json_object_set_new(o, "pattern_type", json_string("stix"));
+        json_object_set_new(o, "pattern_version", json_string("2.1"));
+        fmt_time(d->t0 - (time_t)age * 86400, t);
+        json_object_set_new(o, "valid_from", json_string(t));
+        if (x->kind == TIDE_OBS_IPV4 || x->kind == TIDE_OBS_CIDR4) {
+            fmt_time(d->t0 + (time_t)(30 - age) * 86400, t);
+            json_object_set_new(o, "valid_until", json_string(t));
+        }
+        json_object_set_new(o, "kill_chain_phases", kill_chain(x->phase));
+        json_object_set_new(o, "confidence", json_integer(x->confidence));
+        json_array_append_new(objs, o);
+    }
+
+    /* relationships */
+    for (size_t i = 0; i < d->nind; i++) {
+        demo_ind *x = &d->ind[i];
+        const char *dst = x->malware >= 0 ? d->malware[x->malware] : d->campaign;
+        json_array_append_new(objs, relationship(d, "indicates", x->id, dst, x->tlp));
+    }
+    for (int m = 0; m < 2; m++)
+        json_array_append_new(objs, relationship(d, "uses", d->campaign, d->malware[m], "green"));
+    json_array_append_new(objs, relationship(d, "attributed-to", d->campaign, d->iset, "green"));
+
+    make_id(d, "bundle", id, sizeof id);
+    return json_pack("{s:s,s:s,s:o}", "type", "bundle", "id", id, "objects", objs);
+}
+
+static json_t *misp_attr(demo *d, const char *category, const char *type, const char *value,
+        bool to_ids, const char *comment)
+{
+    char uuid[40], ts[24];
+    make_uuid(d, uuid, sizeof uuid);
+    snprintf(ts, sizeof ts, "%lld", (long long)(d->t0 - 2 * 86400 + rndn(d, 86400)));
+    return json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s}", "uuid", uuid, "category", category,
+            "type", type, "value", value, "to_ids", to_ids, "timestamp", ts, "comment",
+            comment);
+}
+
+static json_t *misp_event(demo *d)
+{
+    char uuid[40], org[40], galaxy[40], cluster[40], ts[24], date[16], tmp[256];
+    make_uuid(d, uuid, sizeof uuid);
+    make_uuid(d, org, sizeof org);
+    make_uuid(d, galaxy, sizeof galaxy);
+    make_uuid(d, cluster, sizeof cluster);
+    time_t when = d->t0 - 2 * 86400;
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    snprintf(ts, sizeof ts, "%lld", (long long)(d->t0 - 86400));
+
+    json_t *attrs = json_array();
+    json_array_append_new(attrs, misp_attr(d, "Network activity", "ip-dst", d->shared_ip, true,
+            "KelpLoader C2"));
+    json_array_append_new(attrs, misp_attr(d, "Network activity", "domain", d->shared_domain,
+            true, "KelpLoader C2"));
+    make_url(d, false, tmp, sizeof tmp);
+    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "url", tmp, true,
+            "second-stage download"));
+    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "sha256", d->shared_sha256,
+            true, "KelpLoader sample"));
+    make_hex(d, tmp, 32);
+    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "md5", tmp, true,
+            "Invoice_0412.js"));
+    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "filename", "Invoice_0412.js",
+            false, "lure attachment name"));
+    char host[128];
+    make_domain(d, host, sizeof host);
+    snprintf(tmp, sizeof tmp, "accounts@%s", host);
+    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "email-src", tmp, true,
+            "phishing sender"));
+    make_domain(d, tmp, sizeof tmp);
+    json_array_append_new(attrs, misp_attr(d, "Network activity", "hostname", tmp, true,
+            "UndertowRAT C2"));
+    make_ip(d, host, sizeof host);
+    snprintf(tmp, sizeof tmp, "%s|8443", host);
+    json_array_append_new(attrs, misp_attr(d, "Network activity", "ip-dst|port", tmp, true,
+            "UndertowRAT exfiltration"));
+    make_ip(d, tmp, sizeof tmp);
+    json_array_append_new(attrs, misp_attr(d, "Network activity", "ip-src", tmp, false,
+            "scanner seen in the same window; not actionable"));
+    json_array_append_new(attrs, misp_attr(d, "External analysis", "link",
+            "https://intel.tide-demo.invalid/reports/low-tide", false, "analysis report"));
+    json_array_append_new(attrs, misp_attr(d, "Other", "comment",
+            "Lure: 'Overdue invoice 0412', sent Tuesday 07:40-09:10 UTC", false, ""));
+
+    json_t *tags = json_pack("[{s:s},{s:s},{s:s},{s:s}]", "name", "tlp:amber", "name",
+            "admiralty-scale:source-reliability=\"b\"", "name",
+            "misp-galaxy:threat-actor=\"" DEMO_ACTOR "\"", "name",
+            "kill-chain:Delivery");
+    json_t *gal = json_pack("[{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:s}]}]", "uuid", galaxy,
+            "name", "Threat Actor", "type", "threat-actor", "namespace", "misp", "GalaxyCluster",
+            "uuid", cluster, "type", "threat-actor", "value", DEMO_ACTOR, "tag_name",
+            "misp-galaxy:threat-actor=\"" DEMO_ACTOR "\"", "description",
+            "Fictional financially motivated group (tide demo).");
+    json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:{s:s,s:s},s:o,s:o,s:o}", "uuid",
+            uuid, "info", DEMO_ACTOR ": KelpLoader invoice phishing wave", "date", date,
+            "timestamp", ts, "publish_timestamp", ts, "published", 1, "analysis", "2",
+            "threat_level_id", "1", "Orgc", "name", "TIDE Demo CERT", "uuid", org, "Tag", tags,
+            "Galaxy", gal, "Attribute", attrs);
+    return json_pack("{s:o}", "Event", ev);
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    return bad ? -1 : 0;
+}
+
+static int write_json(const char *path, json_t *j)
+{
+    if (j == NULL)
+        return -1;
+    int rc = json_dump_file(j, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    return rc;
+}
+
+static char *maltrail_list(demo *d)
+{
+    static char text[4096];
+    char dom[128], dom2[128], ip[64], ip2[64];
+    make_domain(d, dom, sizeof dom);
+    make_domain(d, dom2, sizeof dom2);
+    make_ip(d, ip, sizeof ip);
+    make_ip(d, ip2, sizeof ip2);
+    const char *shared_host = strstr(d->shared_url, "://");
+    shared_host = shared_host ? shared_host + 3 : d->shared_url;
+    snprintf(text, sizeof text,
+            "# tide demo trail list (generated; every value is fictional)\n"
+            "\n"
+            "# Aliases: kelploader, kelp\n"
+            "\n"
+            "# Reference: https://intel.tide-demo.invalid/reports/kelploader-c2\n"
+            "\n"
+            "%s\n"
+            "%s\n"
+            "%s:443\n"
+            "%s:8080\n"
+            "\n"
+            "# Reference: https://intel.tide-demo.invalid/reports/kelploader-delivery\n"
+            "\n"
+            "%s\n"
+            "%s/wp-content/plugins/kelp-cache/gate.php\n"
+            "/wp-content/plugins/kelp-cache/gate.php\n"
+            "http://%s/dl/k.bin\n",
+            d->shared_domain, dom, d->ind[4].value, ip, shared_host, dom2, ip2);
+    return text;
+}
+
+static char *csv_feed(demo *d)
+{
+    static char text[4096];
+    char dom[128], url[200], md5[40], ip[64];
+    make_domain(d, dom, sizeof dom);
+    make_url(d, false, url, sizeof url);
+    make_hex(d, md5, 32);
+    make_ip(d, ip, sizeof ip);
+    snprintf(text, sizeof text,
+            "type,value,campaign,confidence\n"
+            "ipv4,%s," DEMO_CAMPAIGN ",70\n"
+            "ipv4,%s," DEMO_CAMPAIGN ",55\n"
+            "domain,%s," DEMO_CAMPAIGN ",60\n"
+            "domain,%s," DEMO_CAMPAIGN ",65\n"
+            "url,%s," DEMO_CAMPAIGN ",60\n"
+            "sha256,%s," DEMO_CAMPAIGN ",90\n"
+            "md5,%s," DEMO_CAMPAIGN ",80\n"
+            "cidr,%u.%u.%u.0/24," DEMO_CAMPAIGN ",40\n",
+            d->csv_ip, ip, dom, d->ind[24].value, url, d->csv_sha256, md5, 185u,
+            1 + rndn(d, 254), rndn(d, 256));
+    return text;
+}
+
+static int write_files(demo *d)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
+    if (strlen(tmp) + 20 >= sizeof d->dir) {
+        cli_err("demo", "TMPDIR is too long");
+        return -1;
+    }
+    snprintf(d->dir, sizeof d->dir, "%s/tide-demo-XXXXXX", tmp);
+    if (mkdtemp(d->dir) == NULL) {
+        cli_err("demo", "cannot create a folder under %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 4; i++)
+        snprintf(d->path[i], sizeof d->path[i], "%s/%s", d->dir, file_name[i]);
+    int rc = 0;
+    rc |= write_json(d->path[0], stix_bundle(d));
+    rc |= write_json(d->path[1], misp_event(d));
+    rc |= write_text(d->path[2], maltrail_list(d));
+    rc |= write_text(d->path[3], csv_feed(d));
+    if (rc != 0)
+        cli_err("demo", "cannot write the scenario files in %s: %s", d->dir, strerror(errno));
+    return rc;
+}
+
+static void remove_files(demo *d)
+{
+    for (int i = 0; i < 4; i++)
+        unlink(d->path[i]);
+    rmdir(d->dir);
+}
+
+/* ---- reading the store back ---- */
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} strlist;
+
+static int strlist_add(strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if ((l->v[l->n] = strdup(s ? s : "")) == NULL)
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void strlist_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int collect_id(const char *id, void *payload)
+{
+    return strlist_add(payload, id) < 0 ? -1 : 0;
+}
+
+/* relations are kept as four strings each: rel_type, direction ("out"/"in"), other id, other
+ * name (or type when unnamed) */
+static int collect_rel(const tide_relation *r, void *payload)
+{
+    strlist *l = payload;
+    if (strlist_add(l, r->rel_type) < 0 || strlist_add(l, r->outgoing ? "out" : "in") < 0 ||
+            strlist_add(l, r->other_id) < 0 ||
+            strlist_add(l, r->other_name ? r->other_name : r->other_type) < 0)
+        return -1;
+    return 0;
+}
+
+static int collect_hit(const tide_search_hit *h, void *payload)
+{
+    strlist *l = payload;
+    if (strlist_add(l, h->id) < 0 || strlist_add(l, h->source ? h->source : "-") < 0 ||
+            strlist_add(l, h->type) < 0)
+        return -1;
+    return 0;
+}
+
+static int count_kind(const tide_obs_ref *o, void *payload)
+{
+    int *counts = payload;
+    if (o->kind > TIDE_OBS_NONE && o->kind < TIDE_OBS__COUNT)
+        counts[o->kind]++;
+    return 0;
+}
+
+static bool id_is(const char *id, const char *type)
+{
+    size_t n = strlen(type);
+    return strncmp(id, type, n) == 0 && strncmp(id + n, "--", 2) == 0;
+}
+
+/* "ipv4 3, domain 2" from per-kind counts. */
+static void kinds_text(const int *counts, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int k = 1; k < TIDE_OBS__COUNT && len < n; k++) {
+        if (counts[k] == 0)
+            continue;
+        int w = snprintf(out + len, n - len, "%s%s %d", len ? ", " : "",
+                tide_obs_kind_name((tide_obs_kind)k), counts[k]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* Indicators that point at target with "indicates", and their observables by kind. */
+static int indicators_of(tide_store *s, const char *target, int *counts, long *nind)
+{
+    strlist rels = { 0 };
+    int rc = tide_store_related(s, target, collect_rel, &rels);
+    for (size_t i = 0; rc >= 0 && i + 3 < rels.n; i += 4) {
+        if (strcmp(rels.v[i], "indicates") != 0 || strcmp(rels.v[i + 1], "in") != 0 ||
+                !id_is(rels.v[i + 2], "indicator"))
+            continue;
+        (*nind)++;
+        rc = tide_store_indicator_observables(s, rels.v[i + 2], count_kind, counts);
+    }
+    strlist_free(&rels);
+    return rc;
+}
+
+/* Print "label: k1 n1, k2 n2 ..." for a JSON object of counts, largest first, wrapped. */
+static int print_counts(const char *label, json_t *obj)
+{
+    int lines = 0;
+    if (!json_is_object(obj) || json_object_size(obj) == 0)
+        return 0;
+    size_t n = json_object_size(obj), used = 0;
+    const char **keys = calloc(n, sizeof *keys);
+    if (keys == NULL)
+        return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) keys[used++] = k;
+    /* selection sort by count desc: a handful of keys */
+    for (size_t i = 0; i < used; i++)
+        for (size_t j = i + 1; j < used; j++)
+            if (json_integer_value(json_object_get(obj, keys[j])) >
+                    json_integer_value(json_object_get(obj, keys[i]))) {
+                const char *t = keys[i];
+                keys[i] = keys[j];
+                keys[j] = t;
+            }
+    int col = printf("  %-13s", label);
+    for (size_t i = 0; i < used; i++) {
+        char item[128];
+        int w = snprintf(item, sizeof item, "%s %lld%s", keys[i],
+                (long long)json_integer_value(json_object_get(obj, keys[i])),
+                i + 1 < used ? "," : "");
+        if (col + w > 96) {
+            printf("\n%15s", "");
+            col = 15;
+            lines++;
+        }
+        col += printf(" %s", item);
+    }
+    printf("\n");
+    free(keys);
+    return lines + 1;
+}
+
+static int print_stats(tide_store *s)
+{
+    char *txt = NULL;
+    if (tide_store_stats_json(s, &txt) < 0) {
+        cli_err("demo", "cannot read store counts: %s", tide_error_last());
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *j = json_loads(txt, 0, &jerr);
+    free(txt);
+    if (j == NULL) {
+        cli_err("demo", "store counts are not JSON: %s", jerr.text);
+        return -1;
+    }
+    printf("\nThe store now holds %lld object versions (%lld current), %lld relationships:\n", (long long)json_integer_value(json_object_get(j, "objects")),
+            (long long)json_integer_value(json_object_get(j, "current")),
+            (long long)json_integer_value(json_object_get(j, "relationships")));
+    print_counts("by type", json_object_get(j, "by_type"));
+    print_counts("by source", json_object_get(j, "by_source"));
+    print_counts("by TLP", json_object_get(j, "by_tlp"));
+    print_counts("observables", json_object_get(j, "observables"));
+    json_decref(j);
+    return 0;
+}
+
+/* intrusion-set -> campaign -> malware -> indicators, from search + related */
+static int print_graph(tide_store *s)
+{
+    strlist hits = { 0 }, rels = { 0 };
+    int rc = 0;
+    tide_search_query q = { 0 };
+    q.type = "campaign";
+    q.source = "demo-stix";
+    rc = tide_store_search(s, &q, collect_hit, &hits);
+    if (rc < 0)
+        goto done;
+    printf("\nCampaign graph (tide search --type campaign --source demo-stix; tide show ID):\n");
+    if (hits.n == 0) {
+        printf("  no campaign from demo-stix in the store\n");
+        goto done;
+    }
+    const char *camp = hits.v[0];
+    rc = tide_store_related(s, camp, collect_rel, &rels);
+    if (rc < 0)
+        goto done;
+    const char *actor = NULL, *camp_name = DEMO_CAMPAIGN;
+    for (size_t i = 0; i + 3 < rels.n; i += 4)
+        if (strcmp(rels.v[i], "attributed-to") == 0 && strcmp(rels.v[i + 1], "out") == 0)
+            actor = rels.v[i + 3];
+    printf("  intrusion-set %s\n", actor ? actor : "(none attributed)");
+    printf("  `- campaign %s  [%s]\n", camp_name, camp);
+    int nmal = 0;
+    for (size_t i = 0; i + 3 < rels.n; i += 4)
+        if (strcmp(rels.v[i], "uses") == 0 && strcmp(rels.v[i + 1], "out") == 0 &&
+                id_is(rels.v[i + 2], "malware"))
+            nmal++;
+    for (size_t i = 0; i + 3 < rels.n; i += 4) {
+        if (strcmp(rels.v[i], "uses") != 0 || strcmp(rels.v[i + 1], "out") != 0 ||
+                !id_is(rels.v[i + 2], "malware"))
+            continue;
+        int counts[TIDE_OBS__COUNT] = { 0 };
+        long n = 0;
+        char kinds[256];
+        rc = indicators_of(s, rels.v[i + 2], counts, &n);
+        if (rc < 0)
+            goto done;
+        kinds_text(counts, kinds, sizeof kinds);
+        printf("     |- uses malware %-12s <- %ld indicators (%s)\n", rels.v[i + 3], n, kinds);
+    }
+    {
+        int counts[TIDE_OBS__COUNT] = { 0 };
+        long n = 0;
+        char kinds[256];
+        rc = indicators_of(s, camp, counts, &n);
+        if (rc < 0)
+            goto done;
+        kinds_text(counts, kinds, sizeof kinds);
+        printf("     `- indicated directly by %ld indicators (%s)\n", n, kinds);
+    }
+    if (nmal == 0)
+        printf("     (no malware linked with 'uses')\n");
+
+    /* every feed that ties something to the campaign by name, one hop */
+    strlist_free(&hits);
+    memset(&q, 0, sizeof q);
+    q.type = "indicator";
+    q.related = camp_name;
+    rc = tide_store_search(s, &q, collect_hit, &hits);
+    if (rc < 0)
+        goto done;
+    {
+        char srcs[256] = "";
+        size_t len = 0;
+        for (size_t i = 0; i + 2 < hits.n; i += 3) {
+            bool seen = false;
+            long cnt = 0;
+            for (size_t j = 0; j < i; j += 3)
+                seen |= strcmp(hits.v[j + 1], hits.v[i + 1]) == 0;
+            if (seen)
+                continue;
+            for (size_t j = i; j + 2 < hits.n; j += 3)
+                cnt += strcmp(hits.v[j + 1], hits.v[i + 1]) == 0;
+            int w = snprintf(srcs + len, sizeof srcs - len, "%s%s %ld", len ? ", " : "",
+                    hits.v[i + 1], cnt);
+            if (w < 0 || (size_t)w >= sizeof srcs - len)
+                break;
+            len += (size_t)w;
+        }
+        printf("  indicators related to '%s' by name, all feeds: %zu (%s)\n", camp_name,
+                hits.n / 3, srcs);
+    }
+done:
+    if (rc < 0)
+        cli_err("demo", "cannot read the campaign graph: %s", tide_error_last());
+    strlist_free(&hits);
+    strlist_free(&rels);
+    return rc < 0 ? -1 : 0;
+}
+
+/* What `tide show VALUE` answers: refang, detect, normalise, look up, then context. */
+static int print_lookup(tide_store *s, const char *input)
+{
+    char *refanged = NULL, *canon = NULL;
+    strlist ids = { 0 };
+    int rc = tide_obs_refang(input, &refanged);
+    if (rc < 0)
+        goto done;
+    tide_obs_kind kind = tide_obs_detect(refanged);
+    if (kind == TIDE_OBS_NONE) {
+        printf("  %s: not an observable\n", input);
+        goto done;
+    }
+    rc = tide_obs_normalize(kind, refanged, &canon);
+    if (rc < 0)
+        goto done;
+    rc = tide_store_lookup(s, kind, canon, collect_id, &ids);
+    if (rc < 0)
+        goto done;
+    printf("  tide show %s\n", input);
+    printf("    %s %s: %zu indicator%s\n", tide_obs_kind_name(kind), canon, ids.n,
+            ids.n == 1 ? "" : "s");
+    for (size_t i = 0; i < ids.n; i++) {
+        tide_indicator_rec rec;
+        char source[64], tlp[24], phases[96];
+        int confidence;
+        rc = tide_store_indicator(s, ids.v[i], &rec);
+        if (rc < 0)
+            goto done;
+        snprintf(source, sizeof source, "%s", rec.source ? rec.source : "-");
+        snprintf(tlp, sizeof tlp, "%s", rec.tlp ? rec.tlp : "none");
+        snprintf(phases, sizeof phases, "%s", rec.kill_chain ? rec.kill_chain : "-");
+        confidence = rec.confidence;
+        strlist rels = { 0 };
+        rc = tide_store_related(s, ids.v[i], collect_rel, &rels);
+        char names[160] = "";
+        size_t len = 0;
+        for (size_t r = 0; rc >= 0 && r + 3 < rels.n; r += 4) {
+            bool out = strcmp(rels.v[r + 1], "out") == 0;
+            bool in_report = !out && id_is(rels.v[r + 2], "report");
+            if (!out && !in_report)
+                continue;
+            int w = snprintf(names + len, sizeof names - len, "%s%s %s", len ? "; " : "",
+                    in_report ? "in report" : rels.v[r], rels.v[r + 3]);
+            if (w < 0 || (size_t)w >= sizeof names - len)
+                break;
+            len += (size_t)w;
+        }
+        strlist_free(&rels);
+        if (rc < 0)
+            goto done;
+        if (len > 44)
+            memcpy(names + 41, "...", 4);
+        printf("    - %-13s conf %3d  TLP:%-6s %-19s %s\n", source, confidence, tlp, phases,
+                names);
+    }
+done:
+    if (rc < 0)
+        cli_err("demo", "lookup of %s failed: %s", input, tide_error_last());
+    free(refanged);
+    free(canon);
+    strlist_free(&ids);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- the verb ---- */
+
+typedef struct {
+    long shown;
+} reject_state;
+
+static void on_reject(const char *file, long line, long long offset, const char *reason,
+        void *payload)
+{
+    reject_state *st = payload;
+    if (st->shown++ >= 5)
+        return;
+    if (line > 0)
+        fprintf(stderr, "tide demo: %s:%ld: %s\n", file, line, reason);
+    else
+        fprintf(stderr, "tide demo: %s@%lld: %s\n", file, offset, reason);
+}
+
+/* "http://a.b.top/x" -> "hxxp://a[.]b[.]top/x", as analysts paste them. */
+static void defang_url(const char *url, char *out, size_t size)
+{
+    size_t n = 0;
+    const char *p = url;
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    const char *host_end = host + strcspn(host, ":/");
+    if (strncmp(p, "http", 4) == 0 && n + 4 < size) {
+        memcpy(out, "hxxp", 4);
+        n = 4;
+        p += 4;
+    }
+    for (; *p && n + 4 < size; p++) {
+        if (*p == '.' && p >= host && p < host_end) {
+            memcpy(out + n, "[.]", 3);
+            n += 3;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    bool keep = false;
+    for (int i = 1; i < argc; i++) {
+        if (cli_flag(argv, i, "keep")) {
+            keep = true;
+            continue;
+        }
+        cli_err("demo", "unexpected argument '%s'", argv[i]);
+        cli_usage("demo", stderr);
+        return TIDE_EXIT_USAGE;
+    }
+
+    demo *d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        cli_err("demo", "out of memory");
+        return TIDE_EXIT_STORE;
+    }
+    int exit_code = TIDE_EXIT_OK;
+    bool written = false;
+    tide_store *s = NULL;
+    build_scenario(d);
+    if (write_files(d) < 0) {
+        exit_code = TIDE_EXIT_STORE;
+        goto done;
+    }
+    written = true;
+    s = cli_open_store("demo");
+    if (s == NULL) {
+        exit_code = TIDE_EXIT_STORE;
+        goto done;
+    }
+
+    printf("tide demo: a fictional intrusion - intrusion set %s, campaign %s,\n"
+           "malware %s and %s - written as four feeds to %s\n"
+           "and ingested into the store %s (tide ingest --format F --source S FILE):\n",
+            DEMO_ACTOR, DEMO_CAMPAIGN, malware_name[0], malware_name[1], d->dir, cli_store_dir);
+    static const tide_feed_format fmt[4] = { TIDE_FMT_STIX, TIDE_FMT_MISP, TIDE_FMT_LIST,
+        TIDE_FMT_CSV };
+    static const char *const fmt_name[4] = { "stix", "misp", "list", "csv" };
+    static const char *const default_tlp[4] = { NULL, NULL, "clear", "green" };
+    static const char *const family[4] = { NULL, NULL, "KelpLoader", NULL };
+    static const char reliability[4] = { 'B', 'B', 'C', 'C' };
+    long rejected = 0;
+    for (int i = 0; i < 4; i++) {
+        tide_ingest_opts o;
+        tide_ingest_stats st;
+        reject_state rs = { 0 };
+        memset(&o, 0, sizeof o);
+        memset(&st, 0, sizeof st);
+        o.source = source_name[i];
+        o.tlp = default_tlp[i];
+        o.confidence = -1;
+        o.reliability = reliability[i];
+        o.family = family[i];
+        o.now_ms = (int64_t)d->t0 * 1000;
+        if (tide_ingest_path(s, d->path[i], fmt[i], &o, &st, on_reject, &rs) < 0) {
+            cli_err("demo", "ingest of %s failed: %s", d->path[i], tide_error_last());
+            exit_code = TIDE_EXIT_STORE;
+            goto done;
+        }
+        printf("  %-4s %-13s %-17s %3ld records, %3ld stored, %3ld indicators%s\n",
+                fmt_name[i], source_name[i], file_name[i], st.records, st.stored, st.indicators,
+                st.rejected ? " (some rejected)" : "");
+        rejected += st.rejected;
+    }
+    if (rejected > 0) {
+        cli_err("demo", "%ld generated records were rejected (see above)", rejected);
+        exit_code = TIDE_EXIT_FAIL;
+    }
+
+    if (print_stats(s) < 0 || print_graph(s) < 0) {
+        exit_code = TIDE_EXIT_STORE;
+        goto done;
+    }
+
+    /* lookups: a value three feeds share, a CSV + STIX IP, a defanged URL, an upper-case hash */
+    printf("\nLookups (what 'tide show VALUE' answers):\n");
+    char defanged[256], upper[80];
+    defang_url(d->shared_url, defanged, sizeof defanged);
+    size_t n;
+    for (n = 0; d->shared_sha256[n] && n + 1 < sizeof upper; n++)
+        upper[n] = (char)((d->shared_sha256[n] >= 'a' && d->shared_sha256[n] <= 'f')
+                        ? d->shared_sha256[n] - 'a' + 'A'
+                        : d->shared_sha256[n]);
+    upper[n] = '\0';
+    const char *values[4] = { d->shared_domain, d->csv_ip, defanged, upper };
+    for (int i = 0; i < 4; i++)
+        if (print_lookup(s, values[i]) < 0) {
+            exit_code = TIDE_EXIT_STORE;
+            goto done;
+        }
+
+    printf("\nNext: tide --store %s search --related '%s'  |  tide stats  |  tide help\n",
+            cli_store_dir, DEMO_CAMPAIGN);
+done:
+    tide_store_free(s);
+    if (written) {
+        if (keep)
+            printf("Scenario files kept in %s\n", d->dir);
+        else
+            remove_files(d);
+    }
+    free(d);
+    return exit_code;
+}

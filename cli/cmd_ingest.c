@@ -1,0 +1,160 @@
+/*
+ * cmd_ingest.c - `tide ingest`: load feeds into the store, reporting bad records with their
+ * place and a summary of what changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static long errors_printed;
+
+static void on_error(const char *file, long line, long long offset, const char *reason,
+        void *payload)
+{
+    (void)payload;
+    if (++errors_printed > 200) {
+        if (errors_printed == 201)
+            fprintf(stderr, "tide ingest: more errors not shown\n");
+        return;
+    }
+    if (file == NULL || (line <= 0 && offset < 0 && strncmp(reason, file, strlen(file)) == 0))
+        fprintf(stderr, "%s\n", reason);
+    else if (line > 0 && offset >= 0)
+        fprintf(stderr, "%s:%ld (byte %lld): %s\n", file, line, offset, reason);
+    else if (line > 0)
+        fprintf(stderr, "%s:%ld: %s\n", file, line, reason);
+    else if (offset >= 0)
+        fprintf(stderr, "%s@%lld: %s\n", file, offset, reason);
+    else
+        fprintf(stderr, "%s: %s\n", file, reason);
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+    tide_ingest_opts opts = { .confidence = -1 };
+    int fmt = TIDE_FMT_AUTO;
+    bool as_json = false;
+    int first_path = 0;
+    char **paths = calloc((size_t)argc, sizeof(char *));
+    int npaths = 0;
+    if (paths == NULL)
+        return TIDE_EXIT_STORE;
+    for (int i = 1; i < argc;) {
+        const char *v;
+        int r;
+        if (strcmp(argv[i], "--") == 0) {
+            for (i++; i < argc; i++)
+                paths[npaths++] = argv[i];
+            break;
+        }
+        if ((r = cli_opt("ingest", argc, argv, &i, "format", &v))) {
+            if (r < 0 || (fmt = tide_feed_format_from_name(v)) < 0) {
+                if (r > 0)
+                    cli_err("ingest", "unknown format '%s' (auto, stix, misp, misp-feed, csv, list)", v);
+                free(paths);
+                return TIDE_EXIT_USAGE;
+            }
+            continue;
+        }
+        if ((r = cli_opt("ingest", argc, argv, &i, "source", &opts.source)) ||
+                (r = cli_opt("ingest", argc, argv, &i, "tlp", &opts.tlp)) ||
+                (r = cli_opt("ingest", argc, argv, &i, "family", &opts.family)) ||
+                (r = cli_opt("ingest", argc, argv, &i, "columns", &opts.csv_columns))) {
+            if (r < 0) {
+                free(paths);
+                return TIDE_EXIT_USAGE;
+            }
+            continue;
+        }
+        if ((r = cli_opt("ingest", argc, argv, &i, "confidence", &v))) {
+            char *end;
+            long n = r > 0 ? strtol(v, &end, 10) : -1;
+            if (r < 0 || *end || n < 0 || n > 100) {
+                cli_err("ingest", "--confidence takes 0-100");
+                free(paths);
+                return TIDE_EXIT_USAGE;
+            }
+            opts.confidence = (int)n;
+            continue;
+        }
+        if ((r = cli_opt("ingest", argc, argv, &i, "reliability", &v))) {
+            if (r < 0 || strlen(v) != 1 || !strchr("ABCDEFabcdef", v[0])) {
+                cli_err("ingest", "--reliability takes one letter A-F");
+                free(paths);
+                return TIDE_EXIT_USAGE;
+            }
+            opts.reliability = (char)(v[0] & ~0x20);
+            continue;
+        }
+        if (cli_flag(argv, i, "json")) {
+            as_json = true;
+            i++;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_err("ingest", "unknown option '%s'", argv[i]);
+            free(paths);
+            return TIDE_EXIT_USAGE;
+        }
+        paths[npaths++] = argv[i++];
+    }
+    (void)first_path;
+    if (npaths == 0) {
+        cli_usage("ingest", stderr);
+        free(paths);
+        return TIDE_EXIT_USAGE;
+    }
+    if (opts.tlp) {
+        static const char *ok[] = { "clear", "white", "green", "amber", "amber+strict", "red",
+            "tlp:clear", "tlp:white", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red",
+            NULL };
+        bool good = false;
+        for (int k = 0; ok[k]; k++)
+            good |= strcasecmp(opts.tlp, ok[k]) == 0;
+        if (!good) {
+            cli_err("ingest", "unknown TLP '%s' (clear, green, amber, amber+strict, red)", opts.tlp);
+            free(paths);
+            return TIDE_EXIT_USAGE;
+        }
+    }
+    tide_store *s = cli_open_store("ingest");
+    if (s == NULL) {
+        free(paths);
+        return TIDE_EXIT_STORE;
+    }
+    tide_ingest_stats st = { 0 };
+    int ret = TIDE_EXIT_OK;
+    for (int i = 0; i < npaths; i++) {
+        int rc = tide_ingest_path(s, paths[i], (tide_feed_format)fmt, &opts, &st, on_error, NULL);
+        if (rc < 0) {
+            const char *m = tide_error_last();
+            if (strncmp(m, paths[i], strlen(paths[i])) == 0)
+                fprintf(stderr, "tide ingest: %s\n", m);
+            else
+                fprintf(stderr, "tide ingest: %s: %s\n", paths[i], m);
+            if (rc == TIDE_ESTORE || rc == TIDE_ENOMEM) {
+                ret = TIDE_EXIT_STORE;
+                break;
+            }
+            ret = TIDE_EXIT_USAGE;
+        }
+    }
+    tide_store_free(s);
+    if (ret == TIDE_EXIT_OK && st.rejected > 0)
+        ret = TIDE_EXIT_FAIL;
+    if (as_json)
+        printf("{\"files\":%ld,\"records\":%ld,\"stored\":%ld,\"unchanged\":%ld,"
+               "\"rejected\":%ld,\"indicators\":%ld}\n",
+                st.files, st.records, st.stored, st.unchanged, st.rejected, st.indicators);
+    else
+        fprintf(stderr,
+                "ingested %ld file(s): %ld records, %ld stored (%ld indicators), %ld unchanged, "
+                "%ld rejected\n",
+                st.files, st.records, st.stored, st.indicators, st.unchanged, st.rejected);
+    free(paths);
+    return ret;
+}

@@ -1,0 +1,318 @@
+/*
+ * cmd_store.c - the store verbs: init, stats, show, search.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+
+int cmd_init(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        cli_usage("init", stderr);
+        return TIDE_EXIT_USAGE;
+    }
+    tide_store *s = cli_open_store("init");
+    if (s == NULL)
+        return TIDE_EXIT_STORE;
+    printf("store %s (schema %d)\n", tide_store_db_path(s), tide_store_schema_version(s));
+    tide_store_free(s);
+    return TIDE_EXIT_OK;
+}
+
+static void print_counts(const char *title, json_t *obj)
+{
+    const char *k;
+    json_t *v;
+    if (json_object_size(obj) == 0)
+        return;
+    printf("%s:\n", title);
+    json_object_foreach(obj, k, v)
+    {
+        printf("  %-28s %lld\n", k, (long long)json_integer_value(v));
+    }
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    bool as_json = false;
+    for (int i = 1; i < argc; i++) {
+        if (cli_flag(argv, i, "json"))
+            as_json = true;
+        else {
+            cli_err("stats", "unknown argument '%s'", argv[i]);
+            return TIDE_EXIT_USAGE;
+        }
+    }
+    tide_store *s = cli_open_store("stats");
+    if (s == NULL)
+        return TIDE_EXIT_STORE;
+    char *js = NULL;
+    if (tide_store_stats_json(s, &js) < 0) {
+        cli_err("stats", "%s", tide_error_last());
+        tide_store_free(s);
+        return TIDE_EXIT_STORE;
+    }
+    tide_store_free(s);
+    if (as_json) {
+        printf("%s\n", js);
+        free(js);
+        return TIDE_EXIT_OK;
+    }
+    json_t *root = json_loads(js, 0, NULL);
+    free(js);
+    if (root == NULL)
+        return TIDE_EXIT_STORE;
+    printf("objects (all versions) %lld, current %lld, indicators %lld, relationships %lld\n",
+            (long long)json_integer_value(json_object_get(root, "objects")),
+            (long long)json_integer_value(json_object_get(root, "current")),
+            (long long)json_integer_value(json_object_get(root, "indicators")),
+            (long long)json_integer_value(json_object_get(root, "relationships")));
+    print_counts("by type", json_object_get(root, "by_type"));
+    print_counts("by source", json_object_get(root, "by_source"));
+    print_counts("by TLP", json_object_get(root, "by_tlp"));
+    print_counts("observables by kind", json_object_get(root, "observables"));
+    printf("warninglists %lld (%lld entries)\n",
+            (long long)json_integer_value(json_object_get(root, "warninglists")),
+            (long long)json_integer_value(json_object_get(root, "warninglist_entries")));
+    json_decref(root);
+    return TIDE_EXIT_OK;
+}
+
+/* ---- show ---- */
+
+typedef struct {
+    tide_store *store;
+    bool as_json;
+    int count;
+    json_t *arr;
+} show_ctx;
+
+static int print_version(const char *modified, void *payload)
+{
+    (void)payload;
+    printf("%s\n", *modified ? modified : "(unversioned)");
+    return 0;
+}
+
+static int print_rel(const tide_relation *r, void *payload)
+{
+    json_t *arr = payload;
+    if (arr) {
+        json_array_append_new(arr,
+                json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "relationship", r->rel_type, "direction",
+                        r->outgoing ? "out" : "in", "id", r->other_id, "type", r->other_type,
+                        "name", r->other_name));
+        return 0;
+    }
+    printf("  %s %s %s%s%s%s\n", r->outgoing ? "->" : "<-", r->rel_type, r->other_id,
+            r->other_name ? " (" : "", r->other_name ? r->other_name : "",
+            r->other_name ? ")" : "");
+    return 0;
+}
+
+static int show_indicator(const char *id, void *payload)
+{
+    show_ctx *c = payload;
+    tide_indicator_rec ind;
+    if (tide_store_indicator(c->store, id, &ind) < 0)
+        return 0;
+    c->count++;
+    tide_decay_config dc;
+    tide_decay_defaults(&dc);
+    double base = tide_score_base(ind.confidence, ind.reliability);
+    if (c->as_json) {
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:i, s:f, s:s?, s:s?, s:b}", "id",
+                ind.id, "pattern", ind.pattern, "name", ind.name, "source", ind.source,
+                "reliability", (char[]){ ind.reliability, 0 }, "confidence", ind.confidence,
+                "base_score", base, "tlp", ind.tlp, "kill_chain", ind.kill_chain, "revoked",
+                ind.revoked);
+        json_t *rels = json_array();
+        tide_store_related(c->store, id, print_rel, rels);
+        json_object_set_new(o, "related", rels);
+        json_array_append_new(c->arr, o);
+        return 0;
+    }
+    printf("%s\n  pattern     %s\n", ind.id, ind.pattern);
+    printf("  source      %s (reliability %c)  confidence %d  base score %.0f  TLP %s\n",
+            ind.source ? ind.source : "-", ind.reliability, ind.confidence, base,
+            ind.tlp ? ind.tlp : "-");
+    if (ind.kill_chain)
+        printf("  kill chain  %s\n", ind.kill_chain);
+    tide_store_related(c->store, id, print_rel, NULL);
+    return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    bool versions = false, as_json = false;
+    const char *what = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_flag(argv, i, "versions"))
+            versions = true;
+        else if (cli_flag(argv, i, "json"))
+            as_json = true;
+        else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            cli_err("show", "unknown option '%s'", argv[i]);
+            return TIDE_EXIT_USAGE;
+        } else if (what == NULL)
+            what = argv[i];
+        else {
+            cli_err("show", "one ID or VALUE at a time");
+            return TIDE_EXIT_USAGE;
+        }
+    }
+    if (what == NULL) {
+        cli_usage("show", stderr);
+        return TIDE_EXIT_USAGE;
+    }
+    tide_store *s = cli_open_store("show");
+    if (s == NULL)
+        return TIDE_EXIT_STORE;
+    int ret = TIDE_EXIT_OK;
+    char *js = NULL;
+    if (strstr(what, "--") && !strchr(what, '/')) {
+        if (versions) {
+            if (tide_store_versions(s, what, print_version, NULL) < 0) {
+                cli_err("show", "%s", tide_error_last());
+                ret = TIDE_EXIT_FAIL;
+            }
+        } else if (tide_store_get(s, what, NULL, &js) == 0) {
+            printf("%s\n", js);
+            free(js);
+        } else {
+            cli_err("show", "%s", tide_error_last());
+            ret = TIDE_EXIT_FAIL;
+        }
+        tide_store_free(s);
+        return ret;
+    }
+    /* a value: refang, detect, normalise, look up */
+    char *refanged = NULL, *norm = NULL;
+    tide_obs_kind kind = TIDE_OBS_NONE;
+    if (tide_obs_refang(what, &refanged) == 0) {
+        kind = tide_obs_detect(refanged);
+        if (kind != TIDE_OBS_NONE && tide_obs_normalize(kind, refanged, &norm) < 0)
+            kind = TIDE_OBS_NONE;
+    }
+    show_ctx c = { s, as_json, 0, json_array() };
+    if (kind == TIDE_OBS_NONE) {
+        cli_err("show", "'%s' is neither a STIX id nor a known kind of observable", what);
+        ret = TIDE_EXIT_USAGE;
+    } else {
+        tide_store_lookup(s, kind, norm, show_indicator, &c);
+        if (as_json) {
+            json_t *o = json_pack("{s:s, s:s, s:o}", "value", norm, "kind",
+                    tide_obs_kind_name(kind), "indicators", c.arr);
+            c.arr = NULL;
+            char *out = json_dumps(o, JSON_INDENT(2));
+            printf("%s\n", out);
+            free(out);
+            json_decref(o);
+        } else if (c.count == 0) {
+            printf("%s (%s): no indicator\n", norm, tide_obs_kind_name(kind));
+        }
+        if (c.count == 0)
+            ret = TIDE_EXIT_FAIL;
+    }
+    json_decref(c.arr);
+    free(refanged);
+    free(norm);
+    tide_store_free(s);
+    return ret;
+}
+
+/* ---- search ---- */
+
+typedef struct {
+    bool as_json;
+    long n;
+} search_ctx;
+
+static int print_hit(const tide_search_hit *h, void *payload)
+{
+    search_ctx *c = payload;
+    c->n++;
+    if (c->as_json) {
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?}", "id", h->id, "type", h->type,
+                "name", h->name, "modified", h->modified, "source", h->source, "tlp", h->tlp);
+        char *s = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("%-20s %-50s %s\n", h->type, h->id, h->name ? h->name : "");
+    }
+    return 0;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    tide_search_query q = { 0 };
+    search_ctx c = { false, 0 };
+    char *norm = NULL;
+    for (int i = 1; i < argc;) {
+        const char *v;
+        int r;
+        if ((r = cli_opt("search", argc, argv, &i, "type", &q.type)) ||
+                (r = cli_opt("search", argc, argv, &i, "value", &q.value)) ||
+                (r = cli_opt("search", argc, argv, &i, "related", &q.related)) ||
+                (r = cli_opt("search", argc, argv, &i, "source", &q.source))) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            continue;
+        }
+        if ((r = cli_opt("search", argc, argv, &i, "since", &v))) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            int64_t ms;
+            if (tide_time_parse(v, &ms) < 0) {
+                cli_err("search", "--since: %s", tide_error_last());
+                return TIDE_EXIT_USAGE;
+            }
+            q.since = ms;
+            continue;
+        }
+        if ((r = cli_opt("search", argc, argv, &i, "limit", &v))) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            q.limit = strtol(v, NULL, 10);
+            continue;
+        }
+        if (cli_flag(argv, i, "json")) {
+            c.as_json = true;
+            i++;
+            continue;
+        }
+        cli_err("search", "unknown argument '%s'", argv[i]);
+        return TIDE_EXIT_USAGE;
+    }
+    if (q.value) {
+        char *ref = NULL;
+        if (tide_obs_refang(q.value, &ref) == 0) {
+            tide_obs_kind k = tide_obs_detect(ref);
+            if (k != TIDE_OBS_NONE && tide_obs_normalize(k, ref, &norm) == 0)
+                q.value = norm;
+        }
+        free(ref);
+    }
+    tide_store *s = cli_open_store("search");
+    if (s == NULL) {
+        free(norm);
+        return TIDE_EXIT_STORE;
+    }
+    int rc = tide_store_search(s, &q, print_hit, &c);
+    tide_store_free(s);
+    free(norm);
+    if (rc < 0) {
+        cli_err("search", "%s", tide_error_last());
+        return TIDE_EXIT_STORE;
+    }
+    if (!c.as_json)
+        fprintf(stderr, "%ld objects\n", c.n);
+    return TIDE_EXIT_OK;
+}

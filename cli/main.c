@@ -1,0 +1,141 @@
+/*
+ * main.c - entry point of the tide CLI: global options, the subcommand table, dispatch.
+ * Verbs live in cmd_<verb>.c; shared helpers in cli_common.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+const cli_cmd cli_commands[] = {
+    { "help", cmd_help, "show help for tide or for a verb",
+            "usage: tide help [VERB]\n" },
+    { "version", cmd_version, "print the version", "usage: tide version\n" },
+    { "init", cmd_init, "create an empty store",
+            "usage: tide [--store DIR] init\n"
+            "Creates the store folder and its SQLite database (WAL) if absent and migrates the\n"
+            "schema to the current version. Every other verb does this too when needed.\n" },
+    { "demo", cmd_demo, "build a store from a small generated scenario and show it",
+            "usage: tide [--store DIR] demo [--keep]\n"
+            "Generates a small, realistic scenario (a STIX bundle with a campaign, malware,\n"
+            "an intrusion set and indicators; a MISP event; a maltrail-style list; a CSV\n"
+            "feed), ingests it into the store (default ./tide-data, or a fresh temporary\n"
+            "store unless --store/TIDE_HOME is given) and prints what the store holds.\n" },
+    { "pattern", cmd_pattern, "validate STIX patterns, or match them against observed data",
+            "usage: tide pattern validate [--stix-version 2.0|2.1] PATTERN\n"
+            "       tide pattern match [--stix-version 2.0|2.1] PATTERN FILE\n"
+            "validate: exit 0 if PATTERN is valid; 1 and the position and reason if not.\n"
+            "match: FILE holds observed data (2.1: a JSON array of bundles whose objects are\n"
+            "merged; 2.0: a JSON array of observed-data objects with embedded objects).\n"
+            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n" },
+    { "ingest", cmd_ingest, "load intel: STIX 2.1, MISP events / feeds, CSV, plain lists",
+            "usage: tide ingest [--format auto|stix|misp|misp-feed|csv|list] [--source NAME]\n"
+            "                   [--tlp TLP] [--confidence N] [--reliability A-F]\n"
+            "                   [--family NAME] [--columns MAP] [--json] PATH...\n"
+            "PATH is a file, a directory (recursive; a MISP feed if it has manifest.json) or -\n"
+            "for stdin. Bad records are reported as FILE:LINE: reason (or FILE@OFFSET) and\n"
+            "skipped; good records of the same file are stored.\n"
+            "  --source NAME      feed name (default: from the file name)\n"
+            "  --tlp TLP          TLP for objects without a marking (clear, green, amber,\n"
+            "                     amber+strict, red; TLP 1.0 white)\n"
+            "  --confidence N     0-100 for indicators without a confidence\n"
+            "  --reliability X    Admiralty source reliability A-F (default C)\n"
+            "  --family NAME      list / campaign family (default: the file name)\n"
+            "  --columns MAP      CSV mapping, e.g. 'type=1,value=2,campaign=3' or by header\n"
+            "                     name 'value=ioc,type=ioc_type'\n"
+            "Exit 0 when every input was read and no record was rejected, 1 when some records\n"
+            "were rejected, 2 on usage errors or unreadable input, 3 on a store failure.\n" },
+    { "show", cmd_show, "print a stored object by id, or the indicators of a value",
+            "usage: tide show [--versions] [--json] ID|VALUE\n"
+            "ID prints the current version's JSON (--versions: every version's modified).\n"
+            "VALUE (an IP, domain, URL, hash ...) prints the indicators that name it, with\n"
+            "their context and related objects.\n" },
+    { "search", cmd_search, "find objects by type, value, relation, source, time",
+            "usage: tide search [--type T] [--value V] [--related NAME] [--source S]\n"
+            "                   [--since T] [--limit N] [--json]\n" },
+    { "stats", cmd_stats, "counts by type, source, TLP and observable kind",
+            "usage: tide stats [--json]\n"
+            "The JSON carries the total number of stored object versions under 'objects'.\n" },
+    { "warninglist", cmd_warninglist, "load MISP warninglists; check a value against them",
+            "usage: tide warninglist load PATH...     (MISP list.json files or folders)\n"
+            "       tide warninglist check VALUE...\n"
+            "       tide warninglist list [--json]\n"
+            "Built-in private, loopback and bogon ranges always apply.\n" },
+    { NULL, NULL, NULL, NULL },
+};
+
+const char *cli_store_dir;
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "usage: tide [--store DIR] VERB [OPTIONS] [ARGS]\n\n"
+               "tide makes threat intelligence operational: prevention, detection, response\n"
+               "and recovery from one intel store.\n\nverbs:\n");
+    for (const cli_cmd *c = cli_commands; c->name; c++)
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
+    fprintf(f, "\n'tide VERB --help' describes a verb. The store is DIR, else $TIDE_HOME, else\n"
+               "./tide-data.\n\nexit codes: 0 ok; 1 the asked check failed (invalid pattern, no\n"
+               "match, rejected records); 2 usage or input error; 3 store or I/O failure.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc > 1) {
+        const cli_cmd *c = cli_find(argv[1]);
+        if (c == NULL) {
+            cli_err("help", "unknown verb '%s'", argv[1]);
+            return TIDE_EXIT_USAGE;
+        }
+        fputs(c->usage, stdout);
+        return TIDE_EXIT_OK;
+    }
+    print_overview(stdout);
+    return TIDE_EXIT_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("tide %s\n", TIDE_VERSION);
+    return TIDE_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    cli_store_dir = getenv("TIDE_HOME");
+    while (i < argc && argv[i][0] == '-') {
+        const char *v;
+        int r = cli_opt("tide", argc, argv, &i, "store", &v);
+        if (r < 0)
+            return TIDE_EXIT_USAGE;
+        if (r > 0) {
+            cli_store_dir = v;
+            continue;
+        }
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_overview(stdout);
+            return TIDE_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--version") == 0)
+            return cmd_version(0, NULL);
+        cli_err("tide", "unknown option '%s'", argv[i]);
+        return TIDE_EXIT_USAGE;
+    }
+    if (cli_store_dir == NULL || *cli_store_dir == '\0')
+        cli_store_dir = "./tide-data";
+    if (i >= argc) {
+        print_overview(stderr);
+        return TIDE_EXIT_USAGE;
+    }
+    const cli_cmd *c = cli_find(argv[i]);
+    if (c == NULL) {
+        cli_err("tide", "unknown verb '%s' (see 'tide help')", argv[i]);
+        return TIDE_EXIT_USAGE;
+    }
+    if (cli_wants_help(c->name, argc - i, argv + i))
+        return TIDE_EXIT_OK;
+    return c->fn(argc - i, argv + i);
+}

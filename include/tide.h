@@ -1,0 +1,15 @@
+/*
+ * tide.h - umbrella header of the tide library: include this to get the whole public API.
+ */
+#ifndef TIDE_H
+#define TIDE_H
+
+#include "tide/common.h"
+#include "tide/errors.h"
+#include "tide/observable.h"
+#include "tide/store.h"
+#include "tide/ingest.h"
+#include "tide/pattern.h"
+#include "tide/score.h"
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * ingest.h - loading intel into the store: STIX 2.1 bundles (streamed), MISP events and feeds,
+ * CSV with a column mapping, plain lists (maltrail, ipsum, FireHOL, ThreatFox ...).
+ *
+ * Every format is turned into STIX 2.1 objects before it reaches the store, so the store holds
+ * one data model. Bad records are reported through the error callback (file, line or byte
+ * offset, reason) and skipped; the good records of the same file are stored. Each file is
+ * stored in transactions, so a crash leaves the store as it was after the last commit.
+ */
+#ifndef TIDE_INGEST_H
+#define TIDE_INGEST_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "store.h"
+
+typedef enum {
+    TIDE_FMT_AUTO = 0,
+    TIDE_FMT_STIX,
+    TIDE_FMT_MISP,
+    TIDE_FMT_MISP_FEED,
+    TIDE_FMT_CSV,
+    TIDE_FMT_LIST,
+} tide_feed_format;
+
+/** @brief Format from its CLI name ("auto", "stix", "misp", "misp-feed", "csv", "list"); -1 if unknown. */
+TIDE_EXTERN(int) tide_feed_format_from_name(const char *name);
+
+typedef struct {
+    const char *source;   /**< feed name; NULL: derived from the file name */
+    const char *tlp;      /**< TLP given to objects that carry none ("clear", "green", "amber",
+                               "amber+strict", "red", TLP 1.0 "white" too); NULL: none */
+    int confidence;       /**< 0-100 for objects that carry none; -1: format default */
+    char reliability;     /**< Admiralty source reliability 'A'-'F'; 0: 'C' unless the feed says */
+    const char *csv_columns; /**< CSV mapping "value=2,type=1,campaign=3,confidence=4" (1-based)
+                                  or by header name "value=ioc,type=ioc_type"; NULL: from header */
+    const char *family;   /**< list family / campaign name; NULL: from the file name */
+    int64_t now_ms;       /**< "now" for timestamps of derived objects; 0: the clock */
+} tide_ingest_opts;
+
+typedef struct {
+    long files;       /**< files read */
+    long records;     /**< objects handed to the store */
+    long stored;      /**< new objects or new versions stored */
+    long unchanged;   /**< already in the store */
+    long rejected;    /**< bad records skipped (each reported) */
+    long indicators;  /**< indicators among the stored */
+} tide_ingest_stats;
+
+/** Called for every bad record: file, 1-based line (0 if unknown), byte offset (-1 if unknown). */
+typedef void (*tide_ingest_error_cb)(const char *file, long line, long long offset,
+        const char *reason, void *payload);
+
+/** @brief Ingest a file, a directory (recursively; a MISP feed directory when it holds a
+ *  manifest.json) or "-" for stdin.
+ *  @return 0 when the input was read (even with rejected records), <0 when it could not be
+ *  read at all or the store failed. */
+TIDE_EXTERN(int) tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
+        const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
+        void *payload);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * pattern.h - STIX 2.0 / 2.1 patterning: parser and validator, the evaluator (semantics of the
+ * OASIS reference matcher, cti-pattern-matcher) and the extraction of index terms for the fast
+ * match index (SPEC C1 "simple patterns", C2).
+ */
+#ifndef TIDE_PATTERN_H
+#define TIDE_PATTERN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common.h"
+
+/** @brief A parsed and validated STIX pattern (opaque, immutable, thread-safe to read). */
+typedef struct tide_pattern tide_pattern;
+
+/** @brief The STIX version whose pattern grammar and observed-data layout apply. */
+typedef enum { TIDE_STIX_20 = 20, TIDE_STIX_21 = 21 } tide_stix_version;
+
+/** @brief Longest pattern accepted, in bytes. */
+#define TIDE_PATTERN_MAX_LEN 65536
+/** @brief Deepest nesting of parentheses / brackets accepted. */
+#define TIDE_PATTERN_MAX_DEPTH 128
+
+/**
+ * @brief Parse and validate a pattern.
+ *
+ * On error returns TIDE_EPARSE (TIDE_ENOMEM on allocation failure) and writes
+ * "position N: reason" into errbuf (N = 1-based character column), which also becomes the
+ * thread's error detail. errbuf may be NULL.
+ */
+TIDE_EXTERN(int)
+tide_pattern_parse(tide_pattern **out, const char *text, tide_stix_version v, char *errbuf,
+        size_t errlen);
+
+/** @brief Free a pattern; accepts NULL. */
+TIDE_EXTERN(void) tide_pattern_free(tide_pattern *p);
+
+/** @brief The STIX version the pattern was parsed for. */
+TIDE_EXTERN(tide_stix_version) tide_pattern_version(const tide_pattern *p);
+
+/**
+ * @brief Evaluate the pattern against observed data given as JSON text.
+ *
+ * 2.1: a JSON array of bundles whose objects are merged (a single bundle object is accepted
+ * too); every observed-data object is an observation whose object_refs name its SCOs.
+ * 2.0: a JSON array of observed-data objects with an embedded "objects" dictionary.
+ * *out_matched is set on success. Returns 0, TIDE_EPARSE for bad data JSON (with the byte
+ * offset), TIDE_ETOOBIG when the data or the evaluation exceeds a cap, or TIDE_EMATCH for
+ * run-time matcher errors (a string compared with t'' that is not a timestamp, a mixed-type
+ * set literal, WITHIN 0 SECONDS, REPEATS 0 TIMES, a bad CIDR ...). Detail goes to errbuf
+ * (may be NULL) and tide_error_set().
+ */
+TIDE_EXTERN(int)
+tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len, bool *out_matched,
+        char *errbuf, size_t errlen);
+
+/** @brief One index term of a pattern (all strings borrowed for the duration of the callback). */
+typedef struct {
+    const char *object_type; /**< e.g. "ipv4-addr" */
+    const char *path;  /**< normalised path after the colon, e.g. "hashes.'SHA-256'", "dst_ref.value" */
+    const char *op;    /**< "=", "IN" or "ISSUBSET" */
+    const char *value; /**< the string literal unescaped, or decimal text of an int literal */
+    int and_group;     /**< terms that must hold together share a number (see tide_pattern_terms) */
+    bool negated;      /**< the comparison carries NOT */
+} tide_pattern_term;
+
+/**
+ * @brief Enumerate the index terms: every comparison whose operator is =, IN (one term per
+ * string / int element) or ISSUBSET with a string (or int) literal.
+ *
+ * and_group: comparisons joined by AND inside one observation expression share a number; each
+ * OR branch and each observation expression starts a new one. For `(a OR b) AND c` the groups
+ * are {c}, {a}, {b}: every real match fully satisfies at least one group, so the groups are a
+ * sound candidate filter. *out_simple (may be NULL) is true when the pattern is one observation
+ * expression without qualifiers whose comparisons are all non-negated =, IN, ISSUBSET with
+ * string / int literals joined only by OR. cb returning non-zero stops the walk; that value is
+ * returned. Returns 0 otherwise.
+ */
+TIDE_EXTERN(int)
+tide_pattern_terms(const tide_pattern *p, bool *out_simple,
+        int (*cb)(const tide_pattern_term *t, void *payload), void *payload);
+
+#endif

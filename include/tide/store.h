@@ -1,0 +1,171 @@
+/*
+ * store.h - the intel store: STIX 2.1 objects kept whole and versioned, with the indexes tide
+ * needs (by id, type, modified; indicators by every observable their pattern names;
+ * relationships both ways; warninglists).
+ *
+ * The default and, for now, only backend is SQLite in WAL mode, one file (DIR/tide.db). All SQL
+ * lives behind these functions so that another backend (PostgreSQL, SPEC C8) can be added
+ * without touching callers. Strings passed to callbacks are borrowed for the call only.
+ * Callbacks return 0 to go on, non-zero to stop (that value is returned).
+ */
+#ifndef TIDE_STORE_H
+#define TIDE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "observable.h"
+
+typedef struct tide_store tide_store;
+
+/** @brief Open the store in dir, creating the folder and the database, and migrating the
+ *  schema to the current version. @param[out] out the store (free with tide_store_free). */
+TIDE_EXTERN(int) tide_store_open(tide_store **out, const char *dir);
+TIDE_EXTERN(void) tide_store_free(tide_store *store);
+/** @brief Path of the database file. Borrowed. */
+TIDE_EXTERN(const char *) tide_store_db_path(const tide_store *store);
+/** @brief Schema version the store is at. */
+TIDE_EXTERN(int) tide_store_schema_version(tide_store *store);
+
+/** Transactions: writes between begin and commit become visible (and durable) together. */
+TIDE_EXTERN(int) tide_store_begin(tide_store *store);
+TIDE_EXTERN(int) tide_store_commit(tide_store *store);
+TIDE_EXTERN(int) tide_store_rollback(tide_store *store);
+
+/* ---- writing ---- */
+
+typedef struct {
+    const char *id;       /**< STIX id "type--uuid" */
+    const char *type;     /**< STIX type */
+    const char *modified; /**< "modified" as written, or "" for objects without (SCOs, markings) */
+    const char *created;  /**< may be NULL */
+    const char *name;     /**< "name" property (or value for SCOs), may be NULL */
+    const char *source;   /**< feed name */
+    const char *tlp;      /**< "clear","green","amber","amber+strict","red" or NULL */
+    const char *json;     /**< the whole object as JSON text */
+    size_t json_len;
+    uint64_t content_hash; /**< derived objects: hash of content without timestamps; else 0 */
+    bool derived;          /**< tide made it from a non-STIX record (see sink.h) */
+} tide_object_rec;
+
+typedef enum {
+    TIDE_PUT_UNCHANGED = 0, /**< this (id, modified) or, for derived, this content exists */
+    TIDE_PUT_NEW = 1,       /**< first version of a new id */
+    TIDE_PUT_VERSION = 2,   /**< newer version: it is now the current one */
+    TIDE_PUT_OLDER = 3,     /**< an older version: kept for history, the current one stays */
+} tide_put_status;
+
+/** @brief Store one object version. For derived objects whose content equals the current
+ *  version, nothing changes. @param[out] out_status a tide_put_status. */
+TIDE_EXTERN(int) tide_store_put_object(tide_store *store, const tide_object_rec *rec,
+        int *out_status);
+
+typedef struct {
+    const char *id;
+    const char *pattern;
+    const char *pattern_type; /**< "stix", "snort", "yara", ... */
+    const char *name;         /**< may be NULL */
+    const char *source;
+    char reliability;         /**< 'A'..'F' */
+    int confidence;           /**< 0..100 */
+    const char *tlp;          /**< may be NULL */
+    const char *kill_chain;   /**< comma-separated phase names, may be NULL */
+    int64_t valid_from;       /**< ms since epoch */
+    int64_t valid_until;      /**< ms since epoch, 0 = none */
+    int64_t created;          /**< ms */
+    int64_t modified;         /**< ms */
+    bool simple;              /**< pattern compiles into the fast match index (SPEC C1) */
+    bool revoked;
+} tide_indicator_rec;
+
+typedef struct {
+    tide_obs_kind kind;
+    const char *value; /**< canonical form (tide_obs_normalize) */
+} tide_obs_ref;
+
+/** @brief Set the context and observables of the current version of an indicator (replaces
+ *  what was there for that id). */
+TIDE_EXTERN(int) tide_store_put_indicator(tide_store *store, const tide_indicator_rec *ind,
+        const tide_obs_ref *obs, size_t nobs);
+
+/** @brief Index a relationship (or any SRO-like reference) for traversal in both directions. */
+TIDE_EXTERN(int) tide_store_put_relationship(tide_store *store, const char *id,
+        const char *rel_type, const char *source_ref, const char *target_ref);
+
+/* ---- reading ---- */
+
+/** @brief JSON text of an object: modified == NULL gives the current version.
+ *  @param[out] out newly allocated (free with free()). TIDE_ENOTFOUND if absent. */
+TIDE_EXTERN(int) tide_store_get(tide_store *store, const char *id, const char *modified,
+        char **out);
+
+/** @brief Every stored version of id, oldest first (modified, "" for unversioned). */
+TIDE_EXTERN(int) tide_store_versions(tide_store *store, const char *id,
+        int (*cb)(const char *modified, void *payload), void *payload);
+
+/** @brief Indicator context of the current version. Strings in out are owned by the store
+ *  and valid until the next call on it. TIDE_ENOTFOUND if id is not an indicator. */
+TIDE_EXTERN(int) tide_store_indicator(tide_store *store, const char *id, tide_indicator_rec *out);
+
+/** @brief Indicators whose pattern names this exact canonical value of this kind. */
+TIDE_EXTERN(int) tide_store_lookup(tide_store *store, tide_obs_kind kind, const char *value,
+        int (*cb)(const char *indicator_id, void *payload), void *payload);
+
+/** @brief Every observable of an indicator. */
+TIDE_EXTERN(int) tide_store_indicator_observables(tide_store *store, const char *id,
+        int (*cb)(const tide_obs_ref *obs, void *payload), void *payload);
+
+typedef struct {
+    const char *rel_id;     /**< the relationship's id */
+    const char *rel_type;   /**< "indicates", "uses", "attributed-to", ... */
+    bool outgoing;          /**< true: id is the source; false: id is the target */
+    const char *other_id;   /**< the object at the other end */
+    const char *other_type;
+    const char *other_name; /**< may be NULL when the other object is not stored */
+} tide_relation;
+
+/** @brief Relationships of id in both directions. */
+TIDE_EXTERN(int) tide_store_related(tide_store *store, const char *id,
+        int (*cb)(const tide_relation *rel, void *payload), void *payload);
+
+typedef struct {
+    const char *type;    /**< STIX type, or NULL */
+    const char *value;   /**< observable value (any kind), or NULL */
+    const char *related; /**< name or id of an object related (any direction, one hop) */
+    const char *source;  /**< feed name, or NULL */
+    int64_t since;       /**< ingested or modified at/after (ms); 0 = any */
+    long limit;          /**< 0 = no limit */
+} tide_search_query;
+
+typedef struct {
+    const char *id;
+    const char *type;
+    const char *name;     /**< may be NULL */
+    const char *modified;
+    const char *source;   /**< may be NULL */
+    const char *tlp;      /**< may be NULL */
+} tide_search_hit;
+
+/** @brief Current versions of objects matching every given criterion, by id. */
+TIDE_EXTERN(int) tide_store_search(tide_store *store, const tide_search_query *q,
+        int (*cb)(const tide_search_hit *hit, void *payload), void *payload);
+
+/** @brief Counts as JSON: {"objects": total versions, "current": N, "by_type": {...},
+ *  "by_source": {...}, "by_tlp": {...}, "observables": {...by kind}, "relationships": N,
+ *  "warninglists": N}. @param[out] out newly allocated (free with free()). */
+TIDE_EXTERN(int) tide_store_stats_json(tide_store *store, char **out);
+
+/* ---- warninglists ---- */
+
+/** @brief Replace the entries of warninglist `name` (type "cidr", "hostname", "string",
+ *  "substring" or "regex"). values[i] as in the list file. */
+TIDE_EXTERN(int) tide_store_put_warninglist(tide_store *store, const char *name,
+        const char *type, const char *description, const char *const *values, size_t n);
+
+/** @brief Every warninglist entry: cb(name, type, value). */
+TIDE_EXTERN(int) tide_store_warninglist_entries(tide_store *store,
+        int (*cb)(const char *name, const char *type, const char *value, void *payload),
+        void *payload);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * emit_indicator.h - shared by the list and CSV readers: turn one feed value into a STIX 2.1
+ * indicator (plus the malware / campaign it indicates and the relationship), with
+ * deterministic ids so re-reading a feed gives the same objects.
+ */
+#ifndef TIDE_INGEST_EMIT_INDICATOR_H
+#define TIDE_INGEST_EMIT_INDICATOR_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "ingest/sink.h"
+#include "tide/observable.h"
+
+typedef struct {
+    tide_sink *sink;
+    char source[256];        /* x_tide_source: opts->source or the file's base name */
+    char now[32];            /* created / modified / valid_from */
+    int default_confidence;  /* used when neither the record nor opts give one */
+    const char *marking_id;  /* TLP marking of opts->tlp, or NULL */
+    char reliability;        /* opts->reliability, 0 = unset */
+} tide__emitter;
+
+/* Fill em from sink->opts and sink->file. format_confidence: the reader's default. */
+void tide__emitter_init(tide__emitter *em, tide_sink *sink, int format_confidence);
+
+/* Base name of path without directory and extension into out ("stdin" for "-" or NULL). */
+void tide__file_stem(const char *path, char *out, size_t outsz);
+
+/* Refang raw, detect its kind (or check it against want when want != NONE) and normalise it.
+ * On success *kind and *canonical (caller frees with free()) are set; on failure returns
+ * TIDE_EPARSE with a reason in tide_error_last(), or TIDE_ENOMEM. */
+int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind,
+        char **canonical);
+
+/* Emit a malware (type "malware", is_family true) or "campaign" SDO with a deterministic id
+ * uuid5("<type>|<lower-case name>"), written into id_out. aliases / ext_refs: JSON arrays or
+ * NULL (borrowed). */
+int tide__emit_group(tide__emitter *em, const char *type, const char *name, json_t *aliases,
+        json_t *ext_refs, char id_out[128]);
+
+/* Emit the indicator for one canonical value (and, when related_id is given, an "indicates"
+ * relationship to it). written: the value as the feed wrote it (indicator name).
+ * confidence < 0: opts->confidence, else em->default_confidence. extra: a JSON object whose
+ * members are added to / override the indicator's (borrowed, may be NULL). id_out may be NULL. */
+int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *canonical,
+        const char *written, int confidence, json_t *extra, const char *related_id,
+        char id_out[128]);
+
+#endif

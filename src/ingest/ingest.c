@@ -1,0 +1,622 @@
+/*
+ * ingest.c - the ingest core: walks the inputs, picks a reader per file, and is the sink every
+ * reader emits into. For each STIX object it validates what the store relies on (indicator
+ * patterns), works out the context (source, TLP, confidence, reliability, validity, kill-chain
+ * phases), extracts the observables the pattern names, and stores object + indexes in
+ * batched transactions so an interrupted ingest leaves the store as of the last commit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <xxhash.h>
+
+#include "ingest/sink.h"
+#include "intel/tlp.h"
+#include "tide/ingest.h"
+#include "tide/observable.h"
+#include "tide/pattern.h"
+#include "tide/store.h"
+#include "util/util.h"
+
+#define BATCH_SIZE 20000 /* objects per transaction */
+#define MAX_OBS 4096     /* observables indexed per indicator */
+
+typedef struct {
+    tide_store *store;
+    tide_ingest_stats *stats;
+    tide_ingest_error_cb on_error;
+    void *payload;
+    const tide_ingest_opts *opts;
+    const char *default_source; /* from the file name */
+    long in_batch;
+    int fatal;
+    /* observable scratch */
+    tide_obs_ref obs[MAX_OBS];
+    char *obs_vals[MAX_OBS];
+    size_t nobs;
+    /* ip-port assembly per and_group */
+    int port_group;
+    char *port_ip;
+    char *port_num;
+    int port_ip_group;
+} core;
+
+static const char *FORMAT_NAMES[] = { "auto", "stix", "misp", "misp-feed", "csv", "list" };
+
+int tide_feed_format_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(FORMAT_NAMES) / sizeof(FORMAT_NAMES[0]); i++)
+        if (strcmp(name, FORMAT_NAMES[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void report(core *c, const char *file, long line, long long offset, const char *reason)
+{
+    c->stats->rejected++;
+    if (c->on_error)
+        c->on_error(file, line, offset, reason, c->payload);
+}
+
+static void sink_reject(tide_sink *sink, long line, long long offset, const char *reason)
+{
+    report(sink->payload, sink->file, line, offset, reason);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int64_t jtime(json_t *o, const char *key, int64_t dflt)
+{
+    const char *s = jstr(o, key);
+    int64_t v;
+    if (s && tide__time_parse(s, &v) == 0)
+        return v;
+    return dflt;
+}
+
+/* ---- observables of an indicator's pattern ---- */
+
+static void obs_reset(core *c)
+{
+    for (size_t i = 0; i < c->nobs; i++)
+        tide__free(c->obs_vals[i]);
+    c->nobs = 0;
+    tide__free(c->port_ip);
+    tide__free(c->port_num);
+    c->port_ip = c->port_num = NULL;
+    c->port_group = c->port_ip_group = -1;
+}
+
+static int obs_add(core *c, tide_obs_kind kind, const char *value)
+{
+    if (c->nobs >= MAX_OBS)
+        return 0;
+    char *norm = NULL;
+    if (tide_obs_normalize(kind, value, &norm) < 0)
+        return 0; /* not a valid value of that kind: not indexable, the pattern still stands */
+    for (size_t i = 0; i < c->nobs; i++) {
+        if (c->obs[i].kind == kind && strcmp(c->obs_vals[i], norm) == 0) {
+            free(norm);
+            return 0;
+        }
+    }
+    c->obs_vals[c->nobs] = norm;
+    c->obs[c->nobs].kind = kind;
+    c->obs[c->nobs].value = norm;
+    c->nobs++;
+    return 0;
+}
+
+static int try_ip_port(core *c)
+{
+    if (c->port_ip && c->port_num && c->port_ip_group == c->port_group) {
+        tide_buf b = TIDE_BUF_INIT;
+        int rc = strchr(c->port_ip, ':') ? tide__buf_printf(&b, "[%s]:%s", c->port_ip, c->port_num)
+                                          : tide__buf_printf(&b, "%s:%s", c->port_ip, c->port_num);
+        if (rc == 0)
+            obs_add(c, TIDE_OBS_IP_PORT, b.ptr);
+        tide__buf_free(&b);
+        tide__free(c->port_ip);
+        tide__free(c->port_num);
+        c->port_ip = c->port_num = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+static int term_cb(const tide_pattern_term *t, void *payload)
+{
+    core *c = payload;
+    if (t->negated)
+        return 0;
+    if (strcmp(t->object_type, "network-traffic") == 0 && strcmp(t->path, "dst_port") == 0) {
+        /* [network-traffic:dst_ref.value = 'IP' AND network-traffic:dst_port = N] is ip:port */
+        tide__free(c->port_num);
+        c->port_num = tide__strdup(t->value);
+        c->port_group = t->and_group;
+        try_ip_port(c);
+        return 0;
+    }
+    if (strcmp(t->object_type, "network-traffic") == 0 && strcmp(t->path, "dst_ref.value") == 0) {
+        tide__free(c->port_ip);
+        c->port_ip = tide__strdup(t->value);
+        c->port_ip_group = t->and_group;
+        if (try_ip_port(c))
+            return 0;
+    }
+    tide_obs_kind k = tide_obs_from_path(t->object_type, t->path, t->value);
+    if (k != TIDE_OBS_NONE)
+        obs_add(c, k, t->value);
+    return 0;
+}
+
+/* ---- context ---- */
+
+static const char *object_tlp(json_t *obj, const tide_ingest_opts *opts)
+{
+    json_t *refs = json_object_get(obj, "object_marking_refs");
+    size_t i;
+    json_t *v;
+    json_array_foreach(refs, i, v)
+    {
+        if (json_is_string(v)) {
+            const char *name = tide__tlp_name_from_marking(json_string_value(v));
+            if (name)
+                return name;
+        }
+    }
+    if (strcmp(jstr(obj, "type") ? jstr(obj, "type") : "", "marking-definition") == 0) {
+        const char *name = tide__tlp_name_from_marking(jstr(obj, "id"));
+        if (name)
+            return name;
+    }
+    if (opts->tlp == NULL)
+        return NULL;
+    const char *mid = tide__tlp_marking_id(opts->tlp);
+    return mid ? tide__tlp_name_from_marking(mid) : NULL;
+}
+
+static void kill_chain(json_t *obj, tide_buf *out)
+{
+    json_t *phases = json_object_get(obj, "kill_chain_phases");
+    size_t i;
+    json_t *v;
+    json_array_foreach(phases, i, v)
+    {
+        const char *p = jstr(v, "phase_name");
+        if (p) {
+            if (out->len)
+                tide__buf_putc(out, ',');
+            tide__buf_puts(out, p);
+        }
+    }
+}
+
+static uint64_t content_hash(json_t *obj)
+{
+    /* Hash of the object without its timestamps: derived objects are re-made with "now". */
+    json_t *copy = json_copy(obj);
+    if (copy == NULL)
+        return 0;
+    json_object_del(copy, "created");
+    json_object_del(copy, "modified");
+    json_object_del(copy, "valid_from");
+    char *s = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    if (s == NULL)
+        return 0;
+    uint64_t h = XXH3_64bits(s, strlen(s));
+    free(s);
+    return h ? h : 1;
+}
+
+static void index_refs(core *c, json_t *obj, const char *id, const char *key, const char *rel)
+{
+    json_t *refs = json_object_get(obj, key);
+    size_t i;
+    json_t *v;
+    json_array_foreach(refs, i, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        tide_buf rid = TIDE_BUF_INIT;
+        if (tide__buf_printf(&rid, "%s|%s|%s", id, rel, json_string_value(v)) == 0)
+            if (tide_store_put_relationship(c->store, rid.ptr, rel, id, json_string_value(v)) < 0)
+                c->fatal = TIDE_ESTORE;
+        tide__buf_free(&rid);
+    }
+}
+
+static int commit_batch(core *c, bool reopen)
+{
+    TIDE_CHECK(tide_store_commit(c->store));
+    c->in_batch = 0;
+    if (reopen)
+        TIDE_CHECK(tide_store_begin(c->store));
+    return 0;
+}
+
+static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawlen, unsigned flags)
+{
+    core *c = sink->payload;
+    const char *id = jstr(obj, "id"), *type = jstr(obj, "type");
+    char errbuf[512];
+    if (!json_is_object(obj) || id == NULL || type == NULL) {
+        report(c, sink->file, sink->line, sink->offset, "object without string 'id' and 'type'");
+        return 0;
+    }
+    size_t tl = strlen(type);
+    if (strncmp(id, type, tl) != 0 || strncmp(id + tl, "--", 2) != 0) {
+        snprintf(errbuf, sizeof(errbuf), "object %s: id does not start with its type '%s--'", id,
+                type);
+        report(c, sink->file, sink->line, sink->offset, errbuf);
+        return 0;
+    }
+    c->stats->records++;
+
+    const tide_ingest_opts *opts = sink->opts;
+    const char *source = opts->source ? opts->source : jstr(obj, "x_tide_source");
+    if (source == NULL)
+        source = c->default_source;
+    const char *tlp = object_tlp(obj, opts);
+    const char *name = jstr(obj, "name");
+    if (name == NULL)
+        name = jstr(obj, "value");
+
+    /* Indicators: the pattern must be valid before anything is stored. */
+    tide_pattern *pat = NULL;
+    bool is_ind = strcmp(type, "indicator") == 0;
+    const char *pattern = is_ind ? jstr(obj, "pattern") : NULL;
+    const char *ptype = is_ind ? jstr(obj, "pattern_type") : NULL;
+    if (is_ind && ptype == NULL)
+        ptype = "stix"; /* STIX 2.0 indicators have no pattern_type */
+    if (is_ind && pattern == NULL) {
+        snprintf(errbuf, sizeof(errbuf), "indicator %s has no pattern", id);
+        report(c, sink->file, sink->line, sink->offset, errbuf);
+        return 0;
+    }
+    if (is_ind && strcmp(ptype, "stix") == 0) {
+        tide_stix_version ver = TIDE_STIX_21;
+        const char *sv = jstr(obj, "spec_version");
+        if (sv == NULL || strcmp(sv, "2.0") == 0)
+            ver = sv ? TIDE_STIX_20 : TIDE_STIX_21;
+        char perr[400];
+        if (tide_pattern_parse(&pat, pattern, ver, perr, sizeof(perr)) < 0) {
+            snprintf(errbuf, sizeof(errbuf), "indicator %s: invalid pattern: %s", id, perr);
+            report(c, sink->file, sink->line, sink->offset, errbuf);
+            return 0;
+        }
+    }
+
+    char *dumped = NULL;
+    if (raw == NULL) {
+        dumped = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (dumped == NULL) {
+            tide_pattern_free(pat);
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        raw = dumped;
+        rawlen = strlen(dumped);
+    }
+    bool derived = (flags & TIDE_EMIT_DERIVED) != 0;
+    tide_object_rec rec = {
+        .id = id,
+        .type = type,
+        .modified = jstr(obj, "modified") ? jstr(obj, "modified") : "",
+        .created = jstr(obj, "created"),
+        .name = name,
+        .source = source,
+        .tlp = tlp,
+        .json = raw,
+        .json_len = rawlen,
+        .content_hash = derived ? content_hash(obj) : 0,
+        .derived = derived,
+    };
+    int status = 0;
+    int rc = tide_store_put_object(c->store, &rec, &status);
+    free(dumped);
+    if (rc < 0) {
+        tide_pattern_free(pat);
+        return rc;
+    }
+    if (status == TIDE_PUT_UNCHANGED || status == TIDE_PUT_OLDER) {
+        if (status == TIDE_PUT_UNCHANGED)
+            c->stats->unchanged++;
+        else
+            c->stats->stored++;
+        tide_pattern_free(pat);
+        goto batch;
+    }
+    c->stats->stored++;
+
+    if (is_ind) {
+        c->stats->indicators++;
+        bool simple = false;
+        obs_reset(c);
+        if (pat) {
+            tide_pattern_terms(pat, &simple, term_cb, c);
+            /* the ip:port shape is an AND, but still one observable */
+            if (!simple && c->nobs == 1 && c->obs[0].kind == TIDE_OBS_IP_PORT)
+                simple = true;
+        }
+        tide_buf kc = TIDE_BUF_INIT;
+        kill_chain(obj, &kc);
+        json_t *conf = json_object_get(obj, "confidence");
+        const char *rel = jstr(obj, "x_tide_reliability");
+        tide_indicator_rec ind = {
+            .id = id,
+            .pattern = pattern,
+            .pattern_type = ptype,
+            .name = jstr(obj, "name"),
+            .source = source,
+            .reliability = opts->reliability ? opts->reliability : (rel ? rel[0] : 'C'),
+            .confidence = json_is_integer(conf) ? (int)json_integer_value(conf)
+                                                : (opts->confidence >= 0 ? opts->confidence : 50),
+            .tlp = tlp,
+            .kill_chain = kc.len ? kc.ptr : NULL,
+            .valid_from = jtime(obj, "valid_from", jtime(obj, "created", 0)),
+            .valid_until = jtime(obj, "valid_until", 0),
+            .created = jtime(obj, "created", 0),
+            .modified = jtime(obj, "modified", 0),
+            .simple = simple,
+            .revoked = json_is_true(json_object_get(obj, "revoked")),
+        };
+        rc = tide_store_put_indicator(c->store, &ind, c->obs, c->nobs);
+        tide__buf_free(&kc);
+        obs_reset(c);
+        tide_pattern_free(pat);
+        pat = NULL;
+        if (rc < 0)
+            return rc;
+    }
+    tide_pattern_free(pat);
+    if (strcmp(type, "relationship") == 0) {
+        const char *rt = jstr(obj, "relationship_type"), *src = jstr(obj, "source_ref"),
+                   *tgt = jstr(obj, "target_ref");
+        if (rt && src && tgt)
+            TIDE_CHECK(tide_store_put_relationship(c->store, id, rt, src, tgt));
+    } else if (strcmp(type, "sighting") == 0) {
+        const char *of = jstr(obj, "sighting_of_ref");
+        if (of)
+            TIDE_CHECK(tide_store_put_relationship(c->store, id, "sighting-of", id, of));
+        index_refs(c, obj, id, "where_sighted_refs", "sighted-at");
+        index_refs(c, obj, id, "observed_data_refs", "observed-data");
+    } else {
+        index_refs(c, obj, id, "object_refs", "object-ref");
+    }
+    if (c->fatal)
+        return c->fatal;
+batch:
+    if (++c->in_batch >= BATCH_SIZE)
+        TIDE_CHECK(commit_batch(c, true));
+    return 0;
+}
+
+/* ---- files and directories ---- */
+
+static char *base_name_noext(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    char *s = tide__strdup(b);
+    if (s == NULL)
+        return NULL;
+    char *dot = strrchr(s, '.');
+    if (dot && dot != s)
+        *dot = '\0';
+    return s;
+}
+
+static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
+{
+    char head[4096];
+    size_t n = fread(head, 1, sizeof(head), fp);
+    if (ferror(fp))
+        return tide_error_set(TIDE_EIO, "%s: read error: %s", path, strerror(errno));
+    if (fseek(fp, 0, SEEK_SET) != 0)
+        return tide_error_set(TIDE_EIO, "%s: cannot rewind", path);
+    if (fmt == TIDE_FMT_AUTO)
+        fmt = tide__detect_format(head, n, path);
+    char *dflt = base_name_noext(path);
+    TIDE_CHECK_ALLOC(dflt);
+    c->default_source = dflt;
+    tide_sink sink = {
+        .emit = sink_emit,
+        .reject = sink_reject,
+        .file = path,
+        .line = 0,
+        .offset = -1,
+        .opts = c->opts,
+        .payload = c,
+    };
+    int rc = tide_store_begin(c->store);
+    if (rc == 0) {
+        switch (fmt) {
+            case TIDE_FMT_STIX: rc = tide__read_stix(&sink, fp); break;
+            case TIDE_FMT_MISP: rc = tide__read_misp(&sink, fp); break;
+            case TIDE_FMT_CSV: rc = tide__read_csv(&sink, fp); break;
+            case TIDE_FMT_LIST: rc = tide__read_list(&sink, fp); break;
+            default: rc = tide_error_set(TIDE_EFORMAT, "%s: unknown format", path); break;
+        }
+        if (rc < 0 && rc != TIDE_ESTORE && rc != TIDE_ENOMEM && rc != TIDE_EIO) {
+            /* the input was refused as a whole (wrong format, unreadable): keep what was
+             * stored before the reader gave up; the error names the file */
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "%s", tide_error_last());
+            int crc = commit_batch(c, false);
+            tide__free(dflt);
+            c->default_source = NULL;
+            if (crc < 0)
+                return crc;
+            if (tide__str_starts_with(msg, path))
+                return tide_error_set(rc, "%s", msg);
+            return tide_error_set(rc, "%s: %s", path, msg);
+        }
+        if (rc < 0)
+            tide_store_rollback(c->store);
+        else
+            rc = commit_batch(c, false);
+    }
+    tide__free(dflt);
+    c->default_source = NULL;
+    c->stats->files++;
+    return rc;
+}
+
+static int read_file(core *c, const char *path, tide_feed_format fmt)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return tide_error_set(TIDE_EIO, "%s: %s", path, strerror(errno));
+    int rc = read_one(c, path, fp, fmt);
+    fclose(fp);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int read_dir(core *c, const char *path, tide_feed_format fmt, int depth)
+{
+    if (depth > 32)
+        return tide_error_set(TIDE_EINVAL, "%s: directories nested too deep", path);
+    tide_buf mf = TIDE_BUF_INIT;
+    TIDE_CHECK(tide__buf_printf(&mf, "%s/manifest.json", path));
+    struct stat st;
+    bool feed = stat(mf.ptr, &st) == 0 && S_ISREG(st.st_mode);
+    tide__buf_free(&mf);
+    if (fmt == TIDE_FMT_MISP_FEED || (fmt == TIDE_FMT_AUTO && feed)) {
+        char *dflt = base_name_noext(path);
+        TIDE_CHECK_ALLOC(dflt);
+        c->default_source = dflt;
+        tide_sink sink = { sink_emit, sink_reject, path, 0, -1, c->opts, c };
+        int rc = tide_store_begin(c->store);
+        if (rc == 0) {
+            rc = tide__read_misp_feed(&sink, path);
+            if (rc < 0 && (rc == TIDE_ESTORE || rc == TIDE_ENOMEM))
+                tide_store_rollback(c->store);
+            else {
+                int crc = commit_batch(c, false);
+                if (crc < 0)
+                    rc = crc;
+            }
+        }
+        tide__free(dflt);
+        c->default_source = NULL;
+        c->stats->files++;
+        return rc;
+    }
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return tide_error_set(TIDE_EIO, "%s: %s", path, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = tide__realloc(names, cap * sizeof(*names));
+            if (nn == NULL) {
+                rc = TIDE_ENOMEM;
+                break;
+            }
+            names = nn;
+        }
+        if ((names[n] = tide__strdup(e->d_name)) == NULL) {
+            rc = TIDE_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_str);
+    int first_err = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        tide_buf sub = TIDE_BUF_INIT;
+        if (tide__buf_printf(&sub, "%s/%s", path, names[i]) < 0) {
+            rc = TIDE_ENOMEM;
+            break;
+        }
+        int r;
+        if (stat(sub.ptr, &st) == 0 && S_ISDIR(st.st_mode))
+            r = read_dir(c, sub.ptr, fmt == TIDE_FMT_MISP_FEED ? TIDE_FMT_AUTO : fmt, depth + 1);
+        else
+            r = read_file(c, sub.ptr, fmt);
+        tide__buf_free(&sub);
+        if (r == TIDE_ESTORE || r == TIDE_ENOMEM)
+            rc = r;
+        else if (r < 0) {
+            /* one bad file does not stop a directory: report it and go on */
+            report(c, names[i], 0, -1, tide_error_last());
+            if (!first_err)
+                first_err = r;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        tide__free(names[i]);
+    tide__free(names);
+    return rc;
+}
+
+int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
+        const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
+        void *payload)
+{
+    tide_ingest_opts dflt_opts = { .confidence = -1 };
+    tide_ingest_stats dummy;
+    core c;
+    memset(&c, 0, sizeof(c));
+    c.store = store;
+    c.stats = stats ? stats : &dummy;
+    if (!stats)
+        memset(&dummy, 0, sizeof(dummy));
+    c.on_error = on_error;
+    c.payload = payload;
+    tide_ingest_opts o = opts ? *opts : dflt_opts;
+    if (o.now_ms == 0)
+        o.now_ms = tide__time_now_ms();
+    c.opts = &o;
+    c.port_group = c.port_ip_group = -1;
+    int rc;
+    if (strcmp(path, "-") == 0) {
+        /* stdin: spool to a temporary file so readers can detect the format and rewind */
+        FILE *tmp = tmpfile();
+        if (tmp == NULL)
+            return tide_error_set(TIDE_EIO, "cannot create a temporary file: %s", strerror(errno));
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+            if (fwrite(buf, 1, n, tmp) != n) {
+                fclose(tmp);
+                return tide_error_set(TIDE_EIO, "cannot spool stdin: %s", strerror(errno));
+            }
+        rewind(tmp);
+        rc = read_one(&c, "-", tmp, fmt);
+        fclose(tmp);
+    } else {
+        struct stat st;
+        if (stat(path, &st) != 0)
+            return tide_error_set(TIDE_EIO, "%s: %s", path, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            rc = read_dir(&c, path, fmt, 0);
+        else
+            rc = read_file(&c, path, fmt);
+    }
+    obs_reset(&c);
+    return rc;
+}

@@ -1,0 +1,801 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend of the intel store (include/tide/store.h).
+ *
+ * One database file (DIR/tide.db) in WAL mode. Object versions are kept whole in `objects`;
+ * `current` points at the newest version of each id and carries the summary fields queries
+ * need; `indicators`, `observables` and `relationships` are indexes derived from the current
+ * versions by the ingest core. All SQL of tide lives in this folder.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "store/schema.h"
+#include "tide/store.h"
+#include "util/util.h"
+
+enum {
+    ST_CUR_GET,
+    ST_OBJ_INSERT,
+    ST_OBJ_INSERT_IGNORE,
+    ST_CUR_UPSERT,
+    ST_IND_UPSERT,
+    ST_OBS_DELETE,
+    ST_OBS_INSERT,
+    ST_REL_UPSERT,
+    ST_GET_CURRENT,
+    ST_GET_VERSION,
+    ST_VERSIONS,
+    ST_IND_GET,
+    ST_LOOKUP,
+    ST_IND_OBS,
+    ST_RELATED,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_CUR_GET] = "SELECT modified, content_hash FROM current WHERE id = ?1",
+    [ST_OBJ_INSERT] = "INSERT OR REPLACE INTO objects(id, modified, type, created, json, "
+                      "content_hash, source, ingested_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_OBJ_INSERT_IGNORE] = "INSERT OR IGNORE INTO objects(id, modified, type, created, json, "
+                             "content_hash, source, ingested_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_CUR_UPSERT] = "INSERT OR REPLACE INTO current(id, modified, type, name, source, tlp, "
+                      "content_hash, changed_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(id, pattern, pattern_type, name, source, "
+                      "reliability, confidence, tlp, kill_chain, valid_from, valid_until, created, "
+                      "modified, simple, revoked) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                      "?13,?14,?15)",
+    [ST_OBS_DELETE] = "DELETE FROM observables WHERE indicator_id = ?1",
+    [ST_OBS_INSERT] = "INSERT OR IGNORE INTO observables(kind, value, indicator_id) VALUES (?1,?2,?3)",
+    [ST_REL_UPSERT] = "INSERT OR REPLACE INTO relationships(id, rel_type, source_ref, target_ref) "
+                      "VALUES (?1,?2,?3,?4)",
+    [ST_GET_CURRENT] = "SELECT o.json FROM current c JOIN objects o ON o.id = c.id AND "
+                       "o.modified = c.modified WHERE c.id = ?1",
+    [ST_GET_VERSION] = "SELECT json FROM objects WHERE id = ?1 AND modified = ?2",
+    [ST_VERSIONS] = "SELECT modified FROM objects WHERE id = ?1 ORDER BY modified",
+    [ST_IND_GET] = "SELECT id, pattern, pattern_type, name, source, reliability, confidence, tlp, "
+                   "kill_chain, valid_from, valid_until, created, modified, simple, revoked "
+                   "FROM indicators WHERE id = ?1",
+    [ST_LOOKUP] = "SELECT indicator_id FROM observables WHERE kind = ?1 AND value = ?2",
+    [ST_IND_OBS] = "SELECT kind, value FROM observables WHERE indicator_id = ?1",
+    [ST_RELATED] = "SELECT r.id, r.rel_type, 1, r.target_ref, c.type, c.name FROM relationships r "
+                   "LEFT JOIN current c ON c.id = r.target_ref WHERE r.source_ref = ?1 "
+                   "UNION ALL "
+                   "SELECT r.id, r.rel_type, 0, r.source_ref, c.type, c.name FROM relationships r "
+                   "LEFT JOIN current c ON c.id = r.source_ref WHERE r.target_ref = ?1",
+};
+
+struct tide_store {
+    sqlite3 *db;
+    char *dir;
+    char *db_path;
+    sqlite3_stmt *st[ST__COUNT];
+    int in_tx;
+    /* scratch for tide_store_indicator results */
+    char *ind_strs[8];
+};
+
+static int db_error(tide_store *s, const char *what)
+{
+    return tide_error_set(TIDE_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(tide_store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = tide_error_set(TIDE_ESTORE, "sql failed: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static sqlite3_stmt *stmt(tide_store *s, int which)
+{
+    sqlite3_stmt *st = s->st[which];
+    if (st == NULL) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
+                    NULL) != SQLITE_OK) {
+            db_error(s, "prepare");
+            return NULL;
+        }
+        s->st[which] = st;
+    } else {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof(tmp))
+        return tide_error_set(TIDE_EINVAL, "bad store path");
+    memcpy(tmp, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] == '/' || tmp[i] == '\0') {
+            char c = tmp[i];
+            tmp[i] = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+                return tide_error_set(TIDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
+            tmp[i] = c;
+        }
+    }
+    return 0;
+}
+
+static int migrate(tide_store *s)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "read schema version");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > TIDE_STORE_SCHEMA_VERSION)
+        return tide_error_set(TIDE_ESTORE,
+                "store schema version %d is newer than this tide (%d)", version,
+                TIDE_STORE_SCHEMA_VERSION);
+    for (int v = version; v < TIDE_STORE_SCHEMA_VERSION; v++) {
+        char pragma[64];
+        TIDE_CHECK(exec(s, "BEGIN IMMEDIATE"));
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (exec(s, tide_store_migrations[v]) < 0 || exec(s, pragma) < 0) {
+            exec(s, "ROLLBACK");
+            return tide_error_set(TIDE_ESTORE, "migration to schema %d failed: %s", v + 1,
+                    tide_error_last());
+        }
+        TIDE_CHECK(exec(s, "COMMIT"));
+    }
+    return 0;
+}
+
+int tide_store_open(tide_store **out, const char *dir)
+{
+    *out = NULL;
+    TIDE_CHECK(mkdir_p(dir));
+    tide_store *s = tide__calloc(1, sizeof(*s));
+    TIDE_CHECK_ALLOC(s);
+    tide_buf path = TIDE_BUF_INIT;
+    if (tide__buf_printf(&path, "%s/tide.db", dir) < 0)
+        goto oom;
+    s->db_path = tide__buf_detach(&path);
+    s->dir = tide__strdup(dir);
+    if (s->db_path == NULL || s->dir == NULL)
+        goto oom;
+    if (sqlite3_open_v2(s->db_path, &s->db,
+                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                NULL) != SQLITE_OK) {
+        int rc = tide_error_set(TIDE_ESTORE, "cannot open %s: %s", s->db_path,
+                s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        tide_store_free(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    int rc;
+    if ((rc = exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
+            (rc = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
+            (rc = exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
+            (rc = exec(s, "PRAGMA cache_size = -65536")) < 0 || (rc = migrate(s)) < 0) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", tide_error_last());
+        tide_store_free(s);
+        return tide_error_set(rc, "store %s: %s", dir, msg);
+    }
+    *out = s;
+    return 0;
+oom:
+    tide_store_free(s);
+    return tide_error_set(TIDE_ENOMEM, "out of memory");
+}
+
+void tide_store_free(tide_store *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    if (s->db) {
+        if (s->in_tx)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(s->db);
+    }
+    for (size_t i = 0; i < sizeof(s->ind_strs) / sizeof(s->ind_strs[0]); i++)
+        tide__free(s->ind_strs[i]);
+    tide__free(s->db_path);
+    tide__free(s->dir);
+    tide__free(s);
+}
+
+const char *tide_store_db_path(const tide_store *s)
+{
+    return s->db_path;
+}
+
+int tide_store_schema_version(tide_store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "read schema version");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int tide_store_begin(tide_store *s)
+{
+    if (s->in_tx)
+        return tide_error_set(TIDE_EINVAL, "transaction already open");
+    TIDE_CHECK(exec(s, "BEGIN IMMEDIATE"));
+    s->in_tx = 1;
+    return 0;
+}
+
+int tide_store_commit(tide_store *s)
+{
+    if (!s->in_tx)
+        return tide_error_set(TIDE_EINVAL, "no transaction open");
+    TIDE_CHECK(exec(s, "COMMIT"));
+    s->in_tx = 0;
+    return 0;
+}
+
+int tide_store_rollback(tide_store *s)
+{
+    if (!s->in_tx)
+        return 0;
+    s->in_tx = 0;
+    return exec(s, "ROLLBACK");
+}
+
+/* ---------------- writing ---------------- */
+
+static int64_t modified_ms(const char *m)
+{
+    int64_t v = 0;
+    if (m == NULL || *m == '\0' || tide__time_parse(m, &v) < 0)
+        return INT64_MIN;
+    return v;
+}
+
+static int insert_object(tide_store *s, int which, const tide_object_rec *r, int64_t now)
+{
+    sqlite3_stmt *st = stmt(s, which);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->modified ? r->modified : "");
+    bind_text(st, 3, r->type);
+    bind_text(st, 4, r->created);
+    sqlite3_bind_text(st, 5, r->json, (int)r->json_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->content_hash);
+    bind_text(st, 7, r->source);
+    sqlite3_bind_int64(st, 8, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, "store object");
+    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+static int set_current(tide_store *s, const tide_object_rec *r, int64_t now)
+{
+    sqlite3_stmt *st = stmt(s, ST_CUR_UPSERT);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->modified ? r->modified : "");
+    bind_text(st, 3, r->type);
+    bind_text(st, 4, r->name);
+    bind_text(st, 5, r->source);
+    bind_text(st, 6, r->tlp);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
+    sqlite3_bind_int64(st, 8, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, "update current version");
+    return 0;
+}
+
+int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_status)
+{
+    int64_t now = tide__time_now_ms();
+    *out_status = TIDE_PUT_UNCHANGED;
+    sqlite3_stmt *st = stmt(s, ST_CUR_GET);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, r->id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        TIDE_CHECK(insert_object(s, ST_OBJ_INSERT, r, now));
+        TIDE_CHECK(set_current(s, r, now));
+        *out_status = TIDE_PUT_NEW;
+        return 0;
+    }
+    if (step != SQLITE_ROW)
+        return db_error(s, "read current version");
+    char cur_mod[64];
+    snprintf(cur_mod, sizeof(cur_mod), "%s", (const char *)sqlite3_column_text(st, 0));
+    uint64_t cur_hash = (uint64_t)sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+
+    if (r->derived) {
+        if (cur_hash == r->content_hash)
+            return 0;
+        TIDE_CHECK(insert_object(s, ST_OBJ_INSERT, r, now));
+        TIDE_CHECK(set_current(s, r, now));
+        *out_status = TIDE_PUT_VERSION;
+        return 0;
+    }
+    const char *mod = r->modified ? r->modified : "";
+    int64_t a = modified_ms(mod), b = modified_ms(cur_mod);
+    if (strcmp(mod, cur_mod) == 0 || (a == b && a != INT64_MIN))
+        return 0; /* same version: first copy wins, as in STIX */
+    if (a > b) {
+        TIDE_CHECK(insert_object(s, ST_OBJ_INSERT, r, now));
+        TIDE_CHECK(set_current(s, r, now));
+        *out_status = TIDE_PUT_VERSION;
+        return 0;
+    }
+    int added = insert_object(s, ST_OBJ_INSERT_IGNORE, r, now);
+    TIDE_CHECK(added);
+    *out_status = added ? TIDE_PUT_OLDER : TIDE_PUT_UNCHANGED;
+    return 0;
+}
+
+int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
+        size_t nobs)
+{
+    sqlite3_stmt *st = stmt(s, ST_IND_UPSERT);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    char rel[2] = { ind->reliability ? ind->reliability : 'C', '\0' };
+    bind_text(st, 1, ind->id);
+    bind_text(st, 2, ind->pattern ? ind->pattern : "");
+    bind_text(st, 3, ind->pattern_type ? ind->pattern_type : "stix");
+    bind_text(st, 4, ind->name);
+    bind_text(st, 5, ind->source);
+    bind_text(st, 6, rel);
+    sqlite3_bind_int(st, 7, ind->confidence);
+    bind_text(st, 8, ind->tlp);
+    bind_text(st, 9, ind->kill_chain);
+    sqlite3_bind_int64(st, 10, ind->valid_from);
+    sqlite3_bind_int64(st, 11, ind->valid_until);
+    sqlite3_bind_int64(st, 12, ind->created);
+    sqlite3_bind_int64(st, 13, ind->modified);
+    sqlite3_bind_int(st, 14, ind->simple);
+    sqlite3_bind_int(st, 15, ind->revoked);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, "store indicator");
+    st = stmt(s, ST_OBS_DELETE);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, ind->id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, "clear observables");
+    for (size_t i = 0; i < nobs; i++) {
+        st = stmt(s, ST_OBS_INSERT);
+        if (st == NULL)
+            return TIDE_ESTORE;
+        sqlite3_bind_int(st, 1, (int)obs[i].kind);
+        bind_text(st, 2, obs[i].value);
+        bind_text(st, 3, ind->id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_error(s, "store observable");
+    }
+    return 0;
+}
+
+int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_type,
+        const char *source_ref, const char *target_ref)
+{
+    sqlite3_stmt *st = stmt(s, ST_REL_UPSERT);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, id);
+    bind_text(st, 2, rel_type);
+    bind_text(st, 3, source_ref);
+    bind_text(st, 4, target_ref);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, "store relationship");
+    return 0;
+}
+
+/* ---------------- reading ---------------- */
+
+int tide_store_get(tide_store *s, const char *id, const char *modified, char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = stmt(s, modified ? ST_GET_VERSION : ST_GET_CURRENT);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, id);
+    if (modified)
+        bind_text(st, 2, modified);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        return tide_error_set(TIDE_ENOTFOUND, "no object %s%s%s", id, modified ? " at " : "",
+                modified ? modified : "");
+    if (step != SQLITE_ROW)
+        return db_error(s, "read object");
+    *out = tide__strndup((const char *)sqlite3_column_text(st, 0),
+            (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_reset(st);
+    TIDE_CHECK_ALLOC(*out);
+    return 0;
+}
+
+int tide_store_versions(tide_store *s, const char *id,
+        int (*cb)(const char *modified, void *payload), void *payload)
+{
+    sqlite3_stmt *st = stmt(s, ST_VERSIONS);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, id);
+    int step, rc = 0, n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if ((rc = cb((const char *)sqlite3_column_text(st, 0), payload)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && step != SQLITE_DONE)
+        return db_error(s, "list versions");
+    if (n == 0)
+        return tide_error_set(TIDE_ENOTFOUND, "no object %s", id);
+    return rc;
+}
+
+static const char *col_dup(tide_store *s, sqlite3_stmt *st, int col, int slot)
+{
+    tide__free(s->ind_strs[slot]);
+    s->ind_strs[slot] = NULL;
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (t)
+        s->ind_strs[slot] = tide__strdup((const char *)t);
+    return s->ind_strs[slot];
+}
+
+int tide_store_indicator(tide_store *s, const char *id, tide_indicator_rec *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = stmt(s, ST_IND_GET);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        return tide_error_set(TIDE_ENOTFOUND, "no indicator %s", id);
+    if (step != SQLITE_ROW)
+        return db_error(s, "read indicator");
+    out->id = col_dup(s, st, 0, 0);
+    out->pattern = col_dup(s, st, 1, 1);
+    out->pattern_type = col_dup(s, st, 2, 2);
+    out->name = col_dup(s, st, 3, 3);
+    out->source = col_dup(s, st, 4, 4);
+    const unsigned char *rel = sqlite3_column_text(st, 5);
+    out->reliability = rel && rel[0] ? (char)rel[0] : 'C';
+    out->confidence = sqlite3_column_int(st, 6);
+    out->tlp = col_dup(s, st, 7, 5);
+    out->kill_chain = col_dup(s, st, 8, 6);
+    out->valid_from = sqlite3_column_int64(st, 9);
+    out->valid_until = sqlite3_column_int64(st, 10);
+    out->created = sqlite3_column_int64(st, 11);
+    out->modified = sqlite3_column_int64(st, 12);
+    out->simple = sqlite3_column_int(st, 13) != 0;
+    out->revoked = sqlite3_column_int(st, 14) != 0;
+    sqlite3_reset(st);
+    return 0;
+}
+
+int tide_store_lookup(tide_store *s, tide_obs_kind kind, const char *value,
+        int (*cb)(const char *indicator_id, void *payload), void *payload)
+{
+    sqlite3_stmt *st = stmt(s, ST_LOOKUP);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    sqlite3_bind_int(st, 1, (int)kind);
+    bind_text(st, 2, value);
+    int step, rc = 0;
+    /* Copy ids first: the callback may call back into the store and reuse this statement. */
+    tide_buf ids = TIDE_BUF_INIT;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (tide__buf_puts(&ids, (const char *)sqlite3_column_text(st, 0)) < 0 ||
+                tide__buf_putc(&ids, '\n') < 0) {
+            sqlite3_reset(st);
+            tide__buf_free(&ids);
+            return TIDE_ENOMEM;
+        }
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        tide__buf_free(&ids);
+        return db_error(s, "lookup");
+    }
+    for (char *p = ids.ptr; p && *p && rc == 0;) {
+        char *nl = strchr(p, '\n');
+        *nl = '\0';
+        rc = cb(p, payload);
+        p = nl + 1;
+    }
+    tide__buf_free(&ids);
+    return rc;
+}
+
+int tide_store_indicator_observables(tide_store *s, const char *id,
+        int (*cb)(const tide_obs_ref *obs, void *payload), void *payload)
+{
+    sqlite3_stmt *st = stmt(s, ST_IND_OBS);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, id);
+    int step, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tide_obs_ref o = { (tide_obs_kind)sqlite3_column_int(st, 0),
+            (const char *)sqlite3_column_text(st, 1) };
+        if ((rc = cb(&o, payload)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && step != SQLITE_DONE)
+        return db_error(s, "indicator observables");
+    return rc;
+}
+
+int tide_store_related(tide_store *s, const char *id,
+        int (*cb)(const tide_relation *rel, void *payload), void *payload)
+{
+    /* A private statement: callbacks commonly walk further with tide_store_related. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, stmt_sql[ST_RELATED], -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare related");
+    bind_text(st, 1, id);
+    int step, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tide_relation r = {
+            .rel_id = (const char *)sqlite3_column_text(st, 0),
+            .rel_type = (const char *)sqlite3_column_text(st, 1),
+            .outgoing = sqlite3_column_int(st, 2) != 0,
+            .other_id = (const char *)sqlite3_column_text(st, 3),
+            .other_type = (const char *)sqlite3_column_text(st, 4),
+            .other_name = (const char *)sqlite3_column_text(st, 5),
+        };
+        if ((rc = cb(&r, payload)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_error(s, "related");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tide_store_search(tide_store *s, const tide_search_query *q,
+        int (*cb)(const tide_search_hit *hit, void *payload), void *payload)
+{
+    tide_buf sql = TIDE_BUF_INIT;
+    int rc = tide__buf_puts(&sql, "SELECT c.id, c.type, c.name, c.modified, c.source, c.tlp "
+                                  "FROM current c WHERE 1");
+    if (q->type)
+        rc |= tide__buf_puts(&sql, " AND c.type = :type");
+    if (q->source)
+        rc |= tide__buf_puts(&sql, " AND c.source = :source");
+    if (q->since)
+        rc |= tide__buf_puts(&sql, " AND c.changed_at >= :since");
+    if (q->value)
+        rc |= tide__buf_puts(&sql,
+                " AND (c.id IN (SELECT indicator_id FROM observables WHERE value = :value)"
+                " OR c.name = :value COLLATE NOCASE)");
+    if (q->related)
+        rc |= tide__buf_puts(&sql,
+                " AND c.id IN (SELECT r.source_ref FROM relationships r JOIN current o"
+                " ON o.id = r.target_ref WHERE o.id = :rel OR o.name = :rel COLLATE NOCASE"
+                " UNION SELECT r.target_ref FROM relationships r JOIN current o"
+                " ON o.id = r.source_ref WHERE o.id = :rel OR o.name = :rel COLLATE NOCASE)");
+    rc |= tide__buf_puts(&sql, " ORDER BY c.type, c.name, c.id");
+    if (q->limit > 0)
+        rc |= tide__buf_printf(&sql, " LIMIT %ld", q->limit);
+    if (rc < 0) {
+        tide__buf_free(&sql);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+        tide__buf_free(&sql);
+        return db_error(s, "prepare search");
+    }
+    tide__buf_free(&sql);
+    int i;
+    if ((i = sqlite3_bind_parameter_index(st, ":type")))
+        bind_text(st, i, q->type);
+    if ((i = sqlite3_bind_parameter_index(st, ":source")))
+        bind_text(st, i, q->source);
+    if ((i = sqlite3_bind_parameter_index(st, ":since")))
+        sqlite3_bind_int64(st, i, q->since);
+    if ((i = sqlite3_bind_parameter_index(st, ":value")))
+        bind_text(st, i, q->value);
+    if ((i = sqlite3_bind_parameter_index(st, ":rel")))
+        bind_text(st, i, q->related);
+    int step;
+    rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tide_search_hit h = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .type = (const char *)sqlite3_column_text(st, 1),
+            .name = (const char *)sqlite3_column_text(st, 2),
+            .modified = (const char *)sqlite3_column_text(st, 3),
+            .source = (const char *)sqlite3_column_text(st, 4),
+            .tlp = (const char *)sqlite3_column_text(st, 5),
+        };
+        if ((rc = cb(&h, payload)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_error(s, "search");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int count_into(tide_store *s, json_t *obj, const char *sql, bool by_kind)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare stats");
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key;
+        if (by_kind)
+            key = tide_obs_kind_name((tide_obs_kind)sqlite3_column_int(st, 0));
+        else
+            key = (const char *)sqlite3_column_text(st, 0);
+        json_object_set_new(obj, key ? key : "(none)", json_integer(sqlite3_column_int64(st, 1)));
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE)
+        return db_error(s, "stats");
+    return 0;
+}
+
+static int64_t scalar(tide_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int tide_store_stats_json(tide_store *s, char **out)
+{
+    *out = NULL;
+    json_t *root = json_object();
+    json_t *by_type = json_object(), *by_source = json_object(), *by_tlp = json_object(),
+           *obs = json_object();
+    if (!root || !by_type || !by_source || !by_tlp || !obs) {
+        json_decref(root);
+        json_decref(by_type);
+        json_decref(by_source);
+        json_decref(by_tlp);
+        json_decref(obs);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    json_object_set_new(root, "objects", json_integer(scalar(s, "SELECT count(*) FROM objects")));
+    json_object_set_new(root, "current", json_integer(scalar(s, "SELECT count(*) FROM current")));
+    json_object_set_new(root, "by_type", by_type);
+    json_object_set_new(root, "by_source", by_source);
+    json_object_set_new(root, "by_tlp", by_tlp);
+    json_object_set_new(root, "observables", obs);
+    int rc = 0;
+    if ((rc = count_into(s, by_type, "SELECT type, count(*) FROM current GROUP BY type", false)) <
+                    0 ||
+            (rc = count_into(s, by_source,
+                     "SELECT coalesce(source, '(none)'), count(*) FROM current GROUP BY 1",
+                     false)) < 0 ||
+            (rc = count_into(s, by_tlp,
+                     "SELECT coalesce(tlp, '(none)'), count(*) FROM current GROUP BY 1", false)) <
+                    0 ||
+            (rc = count_into(s, obs, "SELECT kind, count(*) FROM observables GROUP BY kind",
+                     true)) < 0) {
+        json_decref(root);
+        return rc;
+    }
+    json_object_set_new(root, "indicators",
+            json_integer(scalar(s, "SELECT count(*) FROM indicators")));
+    json_object_set_new(root, "relationships",
+            json_integer(scalar(s, "SELECT count(*) FROM relationships")));
+    json_object_set_new(root, "warninglists",
+            json_integer(scalar(s, "SELECT count(*) FROM warninglists")));
+    json_object_set_new(root, "warninglist_entries",
+            json_integer(scalar(s, "SELECT count(*) FROM warninglist_entries")));
+    *out = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(root);
+    if (*out == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* ---------------- warninglists ---------------- */
+
+int tide_store_put_warninglist(tide_store *s, const char *name, const char *type,
+        const char *description, const char *const *values, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM warninglist_entries WHERE name = ?1", -1, &st,
+                NULL) != SQLITE_OK)
+        return db_error(s, "prepare");
+    bind_text(st, 1, name);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_error(s, "clear warninglist");
+    sqlite3_finalize(st);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                "INSERT OR REPLACE INTO warninglists(name, type, description, loaded_at) "
+                "VALUES (?1, ?2, ?3, ?4)",
+                -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare");
+    bind_text(st, 1, name);
+    bind_text(st, 2, type);
+    bind_text(st, 3, description);
+    sqlite3_bind_int64(st, 4, tide__time_now_ms());
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_error(s, "store warninglist");
+    sqlite3_finalize(st);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                "INSERT OR IGNORE INTO warninglist_entries(name, value) VALUES (?1, ?2)", -1, &st,
+                NULL) != SQLITE_OK)
+        return db_error(s, "prepare");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_reset(st);
+        bind_text(st, 1, name);
+        bind_text(st, 2, values[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_error(s, "store warninglist entry");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tide_store_warninglist_entries(tide_store *s,
+        int (*cb)(const char *name, const char *type, const char *value, void *payload),
+        void *payload)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                "SELECT w.name, w.type, e.value FROM warninglist_entries e JOIN warninglists w "
+                "ON w.name = e.name ORDER BY w.name",
+                -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare");
+    int step, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = cb((const char *)sqlite3_column_text(st, 0),
+                     (const char *)sqlite3_column_text(st, 1),
+                     (const char *)sqlite3_column_text(st, 2), payload)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_error(s, "warninglist entries");
+    sqlite3_finalize(st);
+    return rc;
+}

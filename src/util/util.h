@@ -1,0 +1,85 @@
+/*
+ * util.h - library-internal helpers with no tide types in them: allocation (swappable, so tests
+ * can inject failures), growable buffers with a size cap, string and time helpers, UUIDs.
+ */
+#ifndef TIDE_UTIL_H
+#define TIDE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tide/errors.h"
+
+/* ---- allocation: all library memory goes through these ---- */
+void *tide__malloc(size_t n);
+void *tide__calloc(size_t n, size_t size);
+void *tide__realloc(void *p, size_t n);
+void tide__free(void *p);
+char *tide__strdup(const char *s);
+char *tide__strndup(const char *s, size_t n);
+/* Test hook: make the Nth allocation from now fail (0 disables). */
+void tide__alloc_fail_after(long n);
+
+#define TIDE_CHECK(expr)                                                                           \
+    do {                                                                                           \
+        int tide_check_rc_ = (expr);                                                               \
+        if (tide_check_rc_ < 0)                                                                    \
+            return tide_check_rc_;                                                                 \
+    } while (0)
+#define TIDE_CHECK_ALLOC(p)                                                                        \
+    do {                                                                                           \
+        if ((p) == NULL)                                                                           \
+            return tide_error_set(TIDE_ENOMEM, "out of memory");                                  \
+    } while (0)
+
+/* ---- growable byte buffer, always NUL-terminated, with an optional size cap ---- */
+typedef struct {
+    char *ptr;  /* data, NUL-terminated; NULL until first write */
+    size_t len; /* bytes used, excluding the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* 0 = no cap; otherwise appends beyond max fail with TIDE_ETOOBIG */
+} tide_buf;
+
+#define TIDE_BUF_INIT {NULL, 0, 0, 0}
+int tide__buf_grow(tide_buf *b, size_t extra);
+int tide__buf_put(tide_buf *b, const void *data, size_t n);
+int tide__buf_puts(tide_buf *b, const char *s);
+int tide__buf_putc(tide_buf *b, char c);
+int tide__buf_printf(tide_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 2, 3)))
+#endif
+        ;
+void tide__buf_clear(tide_buf *b);
+void tide__buf_free(tide_buf *b);
+/* Hand the buffer's memory to the caller (never NULL on success: "" for empty). */
+char *tide__buf_detach(tide_buf *b);
+
+/* ---- strings ---- */
+void tide__str_lower(char *s);
+char *tide__str_trim(char *s); /* trims ASCII whitespace in place, returns start */
+bool tide__str_starts_with(const char *s, const char *prefix);
+bool tide__str_ends_with(const char *s, const char *suffix);
+bool tide__str_is_hex(const char *s, size_t n);
+/* Checked integer parse of the whole string. */
+int tide__parse_long(const char *s, long *out);
+
+/* ---- time: milliseconds since the epoch, UTC ---- */
+/* Parse RFC 3339 / ISO 8601 ("2016-05-12T08:17:27.000Z", "2016-05-12 08:17:27", "2016-05-12").
+ * Returns 0 or TIDE_EPARSE. Fractional seconds beyond milliseconds are truncated. */
+int tide__time_parse(const char *s, int64_t *out_ms);
+/* Format as "YYYY-MM-DDTHH:MM:SS.sssZ" into out (at least 25 bytes). */
+void tide__time_format(int64_t ms, char out[32]);
+int64_t tide__time_now_ms(void);
+
+/* ---- UUIDs ---- */
+/* RFC 4122 version 5 UUID (SHA-1) of name in namespace ns (a UUID string); out gets 36 chars + NUL. */
+int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37]);
+/* The namespace tide uses for ids it derives from feed values (STIX SCO namespace). */
+#define TIDE_UUID_NS "00abedb4-aa42-466c-9c01-fed23315a9b7"
+/* Random (version 4) UUID. */
+int tide__uuid4(char out[37]);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * uuid.c - RFC 4122 UUIDs. Version 5 (SHA-1 over namespace + name) gives the deterministic ids
+ * of objects that tide derives from feed values, so re-ingesting a feed changes nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "util/util.h"
+
+static int parse_uuid(const char *s, unsigned char out[16])
+{
+    int j = 0;
+    for (int i = 0; s[i] && j < 32; i++) {
+        char c = s[i];
+        int v;
+        if (c == '-')
+            continue;
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else
+            return -1;
+        if (j % 2 == 0)
+            out[j / 2] = (unsigned char)(v << 4);
+        else
+            out[j / 2] |= (unsigned char)v;
+        j++;
+    }
+    return j == 32 ? 0 : -1;
+}
+
+static void format_uuid(const unsigned char u[16], char out[37])
+{
+    snprintf(out, 37,
+            "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+            u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+            u[15]);
+}
+
+int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37])
+{
+    unsigned char nsb[16], md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (parse_uuid(ns, nsb))
+        return tide_error_set(TIDE_EINVAL, "bad namespace uuid");
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (c == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    int ok = EVP_DigestInit_ex(c, EVP_sha1(), NULL) && EVP_DigestUpdate(c, nsb, 16) &&
+             EVP_DigestUpdate(c, name, name_len) && EVP_DigestFinal_ex(c, md, &mdlen);
+    EVP_MD_CTX_free(c);
+    if (!ok)
+        return tide_error_set(TIDE_ERROR, "sha1 failed");
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    format_uuid(md, out);
+    return 0;
+}
+
+int tide__uuid4(char out[37])
+{
+    unsigned char u[16];
+    if (RAND_bytes(u, sizeof(u)) != 1)
+        return tide_error_set(TIDE_ERROR, "no randomness");
+    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+    format_uuid(u, out);
+    return 0;
+}

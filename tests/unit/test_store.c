@@ -1,0 +1,247 @@
+/*
+ * test_store.c - the SQLite store: versions (newest modified wins, older kept), derived-object
+ * idempotence, indicator context and observables, relationships both ways, search, stats,
+ * warninglists, reopening (schema migrations run once), and a failed batch rolled back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+#include "tide.h"
+
+static tide_store *open_fresh(void)
+{
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, tide_test_tmpdir()), 0);
+    return s;
+}
+
+static int put(tide_store *s, const char *id, const char *type, const char *modified,
+        const char *json)
+{
+    tide_object_rec r = { .id = id, .type = type, .modified = modified, .json = json,
+        .json_len = strlen(json), .source = "unit" };
+    int status = -1;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &status), 0);
+    return status;
+}
+
+static int count_cb(const char *m, void *payload)
+{
+    (void)m;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static void t_versions(void)
+{
+    tide_store *s = open_fresh();
+    const char *id = "malware--6b616fc1-1505-48e3-8b2c-0d19337bff38";
+    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2017-01-27T13:49:53.936Z", "{\"v\":2}"),
+            TIDE_PUT_NEW);
+    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2018-02-27T13:49:53.936Z", "{\"v\":3}"),
+            TIDE_PUT_VERSION);
+    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2016-01-27T13:49:53.936Z", "{\"v\":1}"),
+            TIDE_PUT_OLDER);
+    /* same version again, even spelled differently, changes nothing */
+    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2018-02-27T13:49:53.936Z", "{\"v\":3}"),
+            TIDE_PUT_UNCHANGED);
+    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2016-01-27T13:49:53.936Z", "{\"v\":1}"),
+            TIDE_PUT_UNCHANGED);
+    char *js = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, id, NULL, &js), 0);
+    TIDE_ASSERT_EQ_STR(js, "{\"v\":3}");
+    free(js);
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, id, "2016-01-27T13:49:53.936Z", &js), 0);
+    TIDE_ASSERT_EQ_STR(js, "{\"v\":1}");
+    free(js);
+    int n = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_versions(s, id, count_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 3);
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, "malware--00000000-0000-0000-0000-000000000000", NULL,
+                               &js),
+            TIDE_ENOTFOUND);
+    tide_store_free(s);
+}
+
+static void t_derived(void)
+{
+    tide_store *s = open_fresh();
+    tide_object_rec r = { .id = "indicator--1", .type = "indicator",
+        .modified = "2026-01-01T00:00:00.000Z", .json = "{}", .json_len = 2,
+        .content_hash = 42, .derived = true };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+    TIDE_ASSERT_EQ_INT(st, TIDE_PUT_NEW);
+    r.modified = "2026-02-01T00:00:00.000Z"; /* re-made later, same content */
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+    TIDE_ASSERT_EQ_INT(st, TIDE_PUT_UNCHANGED);
+    r.content_hash = 43;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+    TIDE_ASSERT_EQ_INT(st, TIDE_PUT_VERSION);
+    tide_store_free(s);
+}
+
+static int collect_id(const char *id, void *payload)
+{
+    snprintf(payload, 128, "%s", id);
+    return 0;
+}
+
+typedef struct {
+    int out, in;
+    char name[64];
+} rel_count;
+
+static int rel_cb(const tide_relation *r, void *payload)
+{
+    rel_count *c = payload;
+    if (r->outgoing)
+        c->out++;
+    else
+        c->in++;
+    if (r->other_name)
+        snprintf(c->name, sizeof(c->name), "%s", r->other_name);
+    return 0;
+}
+
+static int hit_cb(const tide_search_hit *h, void *payload)
+{
+    (void)h;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static void t_indicator_relationships_search(void)
+{
+    tide_store *s = open_fresh();
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    const char *ind = "indicator--a", *mal = "malware--b";
+    tide_object_rec r = { .id = ind, .type = "indicator", .modified = "2024-01-01T00:00:00Z",
+        .json = "{}", .json_len = 2, .source = "feed1", .tlp = "amber" };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+    tide_object_rec m = { .id = mal, .type = "malware", .modified = "2024-01-01T00:00:00Z",
+        .name = "TrickBot", .json = "{}", .json_len = 2, .source = "feed1" };
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &m, &st), 0);
+    tide_indicator_rec ir = { .id = ind, .pattern = "[ipv4-addr:value = '1.2.3.4']",
+        .pattern_type = "stix", .source = "feed1", .reliability = 'B', .confidence = 80,
+        .tlp = "amber", .simple = true };
+    tide_obs_ref obs[] = { { TIDE_OBS_IPV4, "1.2.3.4" } };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, obs, 1), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--c", "indicates", ind, mal), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+
+    char found[128] = "";
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "1.2.3.4", collect_id, found), 0);
+    TIDE_ASSERT_EQ_STR(found, ind);
+    found[0] = '\0';
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "1.2.3.5", collect_id, found), 0);
+    TIDE_ASSERT_EQ_STR(found, "");
+
+    tide_indicator_rec got;
+    TIDE_ASSERT_EQ_INT(tide_store_indicator(s, ind, &got), 0);
+    TIDE_ASSERT_EQ_INT(got.confidence, 80);
+    TIDE_ASSERT_EQ_INT(got.reliability, 'B');
+    TIDE_ASSERT_EQ_STR(got.tlp, "amber");
+
+    rel_count rc = { 0, 0, "" };
+    TIDE_ASSERT_EQ_INT(tide_store_related(s, ind, rel_cb, &rc), 0);
+    TIDE_ASSERT_EQ_INT(rc.out, 1);
+    TIDE_ASSERT_EQ_STR(rc.name, "TrickBot");
+    rel_count rc2 = { 0, 0, "" };
+    TIDE_ASSERT_EQ_INT(tide_store_related(s, mal, rel_cb, &rc2), 0);
+    TIDE_ASSERT_EQ_INT(rc2.in, 1);
+
+    int n = 0;
+    tide_search_query q = { .related = "trickbot" };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q, hit_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 1);
+    n = 0;
+    tide_search_query q2 = { .value = "1.2.3.4" };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q2, hit_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 1);
+    n = 0;
+    tide_search_query q3 = { .type = "malware", .source = "feed1" };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q3, hit_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 1);
+
+    char *stats = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
+    json_t *j = json_loads(stats, 0, NULL);
+    free(stats);
+    TIDE_ASSERT(j != NULL);
+    TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(j, "objects")), 2);
+    TIDE_ASSERT_EQ_INT(
+            json_integer_value(json_object_get(json_object_get(j, "observables"), "ipv4")), 1);
+    json_decref(j);
+    tide_store_free(s);
+}
+
+static void t_rollback_and_reopen(void)
+{
+    const char *dir = tide_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/nested/store", dir);
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, path), 0);
+    int v = tide_store_schema_version(s);
+    TIDE_ASSERT(v >= 1);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    put(s, "tool--1", "tool", "2020-01-01T00:00:00Z", "{\"kept\":true}");
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    put(s, "tool--2", "tool", "2020-01-01T00:00:00Z", "{\"kept\":false}");
+    TIDE_ASSERT_EQ_INT(tide_store_rollback(s), 0);
+    tide_store_free(s);
+    /* reopen: the schema is not migrated twice, the committed object is there, the other not */
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, path), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), v);
+    char *js = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, "tool--1", NULL, &js), 0);
+    free(js);
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, "tool--2", NULL, &js), TIDE_ENOTFOUND);
+    tide_store_free(s);
+}
+
+static int wl_cb(const char *name, const char *type, const char *value, void *payload)
+{
+    (void)name;
+    (void)type;
+    (void)value;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static void t_warninglist_entries(void)
+{
+    tide_store *s = open_fresh();
+    const char *vals[] = { "10.0.0.0/8", "192.168.0.0/16" };
+    TIDE_ASSERT_EQ_INT(tide_store_put_warninglist(s, "rfc1918", "cidr", "private", vals, 2), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_put_warninglist(s, "rfc1918", "cidr", "private", vals, 1), 0);
+    int n = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_warninglist_entries(s, wl_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 1); /* replaced, not appended */
+    tide_store_free(s);
+}
+
+static void t_open_bad_path(void)
+{
+    tide_store *s = NULL;
+    TIDE_ASSERT(tide_store_open(&s, "/proc/no/such/dir") < 0);
+    TIDE_ASSERT(s == NULL);
+    TIDE_ASSERT(strlen(tide_error_last()) > 0);
+}
+
+TIDE_TESTS = {
+    { "store::versions", t_versions },
+    { "store::derived", t_derived },
+    { "store::indicator_relationships_search", t_indicator_relationships_search },
+    { "store::rollback_and_reopen", t_rollback_and_reopen },
+    { "store::warninglist_entries", t_warninglist_entries },
+    { "store::open_bad_path", t_open_bad_path },
+    { NULL, NULL },
+};
+TIDE_TEST_MAIN
