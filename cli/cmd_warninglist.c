@@ -52,6 +52,7 @@ int cmd_warninglist(int argc, char **argv)
             if (tide_warninglist_load(s, argv[i], &lists, &entries) < 0) {
                 cli_err("warninglist", "%s", tide_error_last());
                 ret = TIDE_EXIT_USAGE;
+                continue;
             }
             printf("%s: %ld list(s), %ld entries\n", argv[i], lists, entries);
         }

@@ -102,12 +102,12 @@ static inline const char *tide_test_tmpdir(void)
 #define TIDE_TEST_MAIN                                                                             \
     int main(int argc, char **argv)                                                                \
     {                                                                                              \
-        const char *prefix = NULL;                                                                 \
+        const char *volatile prefix = NULL;                                                                 \
         for (int i = 1; i < argc; i++)                                                             \
             if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)                                       \
                 prefix = argv[++i];                                                                \
-        int passed = 0, failed = 0, skipped = 0;                                                   \
-        for (const tide_test *t = tide_tests_; t->name; t++) {                                     \
+        volatile int passed = 0, failed = 0, skipped = 0;                                                   \
+        for (const tide_test *volatile t = tide_tests_; t->name; t++) {                                     \
             if (prefix && strncmp(t->name, prefix, strlen(prefix)) != 0)                          \
                 continue;                                                                          \
             tide_test_skipped_ = 0;                                                                \

@@ -671,7 +671,7 @@ done:
 
 static int do_object_references(ev_ctx *e, json_t *ob, size_t idx)
 {
-    char src_key[64];
+    char src_key[96];
     const char *ou = json_string_value(json_object_get(ob, "uuid"));
     const char *src = ou ? json_string_value(json_object_get(e->uuid2id, ou)) : NULL;
     size_t i;

@@ -334,6 +334,8 @@ static int norm_url(tide_buf *b, const char *s, size_t n, bool strict_host)
             return TIDE_EPARSE;
         host = at + 1;
     }
+    if (host > auth_end)
+        return TIDE_EPARSE;
     const char *host_end, *port_s = NULL;
     bool v6 = false;
     if (host < auth_end && *host == '[') {

@@ -113,8 +113,15 @@ void tide__time_format(int64_t ms, char out[32])
     int y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, (int)(rem / 3600),
-            (int)(rem / 60 % 60), (int)(rem % 60), msr);
+    if (y < 0)
+        y = 0;
+    if (y > 9999)
+        y = 9999;
+    char tmp[96];
+    snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m % 13, d % 32,
+            (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), msr % 1000);
+    memcpy(out, tmp, 31);
+    out[31] = '\0';
 }
 
 int64_t tide__time_now_ms(void)
