@@ -89,7 +89,10 @@ typedef struct {
 TIDE_EXTERN(int) tide_store_put_indicator(tide_store *store, const tide_indicator_rec *ind,
         const tide_obs_ref *obs, size_t nobs);
 
-/** @brief Index a relationship (or any SRO-like reference) for traversal in both directions. */
+/** @brief Index a relationship (or any SRO-like reference) for traversal in both directions.
+ *  id is a stored object (the SRO), or "CONTAINER_ID|rel|target" for a reference stated by a
+ *  stored container (sighting_of_ref, object_refs ...); the index goes when that object gets
+ *  a newer version. TIDE_ENOTFOUND when the stating object is not stored. */
 TIDE_EXTERN(int) tide_store_put_relationship(tide_store *store, const char *id,
         const char *rel_type, const char *source_ref, const char *target_ref);
 

@@ -1,39 +1,50 @@
 /*
  * schema.h - the versioned schema of the SQLite store. Migration N takes the store from
  * version N-1 to N; tide_store_open applies the missing ones in one transaction each and
- * records the version in PRAGMA user_version. Published migrations are never edited: a change
- * is a new migration.
+ * records the version in PRAGMA user_version. Once a release has shipped, a migration is never
+ * edited: a change is a new migration.
+ *
+ * Layout, chosen for bulk ingest speed (every row append is sequential; only the indexes that
+ * lookups need take random inserts):
+ *   objects        one row per (id, modified) version, the JSON as it came, is_current = 1 on
+ *                  the newest version of each id; partial indexes cover current versions only
+ *   indicators     context of the current version of each indicator, keyed by its objects row
+ *   observables    (kind, value) -> objects row of the indicator: the lookup index
+ *   refs           relationships (SROs) and references (sighting-of, object_refs ...), both
+ *                  ways, tied to the objects row that stated them
+ *   warninglists, warninglist_entries
  */
 #ifndef TIDE_STORE_SCHEMA_H
 #define TIDE_STORE_SCHEMA_H
 
 static const char *const tide_store_migrations[] = {
-    /* 1: objects, current versions, indicators, observables, relationships, warninglists */
+    /* 1 */
     "CREATE TABLE objects ("
-    "  id TEXT NOT NULL, modified TEXT NOT NULL, type TEXT NOT NULL, created TEXT,"
-    "  json TEXT NOT NULL, content_hash INTEGER NOT NULL DEFAULT 0, source TEXT,"
-    "  ingested_at INTEGER NOT NULL, PRIMARY KEY (id, modified));"
-    "CREATE TABLE current ("
-    "  id TEXT PRIMARY KEY, modified TEXT NOT NULL, type TEXT NOT NULL, name TEXT,"
-    "  source TEXT, tlp TEXT, content_hash INTEGER NOT NULL DEFAULT 0,"
-    "  changed_at INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX current_type ON current(type);"
-    "CREATE INDEX current_name ON current(name);"
-    "CREATE INDEX current_changed ON current(changed_at);"
+    "  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, modified TEXT NOT NULL, type TEXT NOT NULL,"
+    "  created TEXT, name TEXT, source TEXT, tlp TEXT, is_current INTEGER NOT NULL,"
+    "  content_hash INTEGER NOT NULL DEFAULT 0, ingested_at INTEGER NOT NULL,"
+    "  changed_at INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX objects_id ON objects(id, modified);"
+    "CREATE INDEX objects_type ON objects(type) WHERE is_current;"
+    "CREATE INDEX objects_source ON objects(source, tlp) WHERE is_current;"
+    "CREATE INDEX objects_changed ON objects(changed_at) WHERE is_current;"
+    "CREATE INDEX objects_name ON objects(name COLLATE NOCASE) WHERE is_current AND"
+    "  type NOT IN ('indicator', 'relationship', 'sighting');"
     "CREATE TABLE indicators ("
-    "  id TEXT PRIMARY KEY, pattern TEXT NOT NULL, pattern_type TEXT NOT NULL, name TEXT,"
-    "  source TEXT, reliability TEXT, confidence INTEGER, tlp TEXT, kill_chain TEXT,"
-    "  valid_from INTEGER, valid_until INTEGER, created INTEGER, modified INTEGER,"
-    "  simple INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "  obj INTEGER PRIMARY KEY, pattern TEXT NOT NULL, pattern_type TEXT NOT NULL,"
+    "  reliability TEXT, confidence INTEGER, kill_chain TEXT, valid_from INTEGER,"
+    "  valid_until INTEGER, created INTEGER, modified INTEGER, simple INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE observables ("
-    "  kind INTEGER NOT NULL, value TEXT NOT NULL, indicator_id TEXT NOT NULL,"
-    "  PRIMARY KEY (kind, value, indicator_id)) WITHOUT ROWID;"
-    "CREATE INDEX observables_indicator ON observables(indicator_id);"
-    "CREATE TABLE relationships ("
-    "  id TEXT PRIMARY KEY, rel_type TEXT NOT NULL, source_ref TEXT NOT NULL,"
-    "  target_ref TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX relationships_source ON relationships(source_ref);"
-    "CREATE INDEX relationships_target ON relationships(target_ref);"
+    "  kind INTEGER NOT NULL, value TEXT NOT NULL, obj INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, value, obj)) WITHOUT ROWID;"
+    "CREATE INDEX observables_obj ON observables(obj);"
+    "CREATE TABLE refs ("
+    "  rel_id TEXT NOT NULL, rel_type TEXT NOT NULL, source_ref TEXT NOT NULL,"
+    "  target_ref TEXT NOT NULL, obj INTEGER NOT NULL);"
+    "CREATE INDEX refs_source ON refs(source_ref);"
+    "CREATE INDEX refs_target ON refs(target_ref);"
+    "CREATE INDEX refs_obj ON refs(obj);"
     "CREATE TABLE warninglists ("
     "  name TEXT PRIMARY KEY, type TEXT NOT NULL, description TEXT,"
     "  loaded_at INTEGER NOT NULL) WITHOUT ROWID;"

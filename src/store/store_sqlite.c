@@ -21,54 +21,64 @@
 
 enum {
     ST_CUR_GET,
+    ST_CUR_ROWID,
     ST_OBJ_INSERT,
-    ST_OBJ_INSERT_IGNORE,
-    ST_CUR_UPSERT,
+    ST_OBJ_UNCURRENT,
+    ST_OBJ_REWRITE,
+    ST_DROP_IND,
+    ST_DROP_OBS,
+    ST_DROP_REFS,
     ST_IND_UPSERT,
-    ST_OBS_DELETE,
     ST_OBS_INSERT,
-    ST_REL_UPSERT,
+    ST_REF_INSERT,
     ST_GET_CURRENT,
     ST_GET_VERSION,
     ST_VERSIONS,
     ST_IND_GET,
     ST_LOOKUP,
     ST_IND_OBS,
-    ST_RELATED,
     ST__COUNT
 };
 
+#define NAMED_TYPES "type NOT IN ('indicator', 'relationship', 'sighting')"
+
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_CUR_GET] = "SELECT modified, content_hash FROM current WHERE id = ?1",
-    [ST_OBJ_INSERT] = "INSERT OR REPLACE INTO objects(id, modified, type, created, json, "
-                      "content_hash, source, ingested_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    [ST_OBJ_INSERT_IGNORE] = "INSERT OR IGNORE INTO objects(id, modified, type, created, json, "
-                             "content_hash, source, ingested_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    [ST_CUR_UPSERT] = "INSERT OR REPLACE INTO current(id, modified, type, name, source, tlp, "
-                      "content_hash, changed_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
-    [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(id, pattern, pattern_type, name, source, "
-                      "reliability, confidence, tlp, kill_chain, valid_from, valid_until, created, "
-                      "modified, simple, revoked) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                      "?13,?14,?15)",
-    [ST_OBS_DELETE] = "DELETE FROM observables WHERE indicator_id = ?1",
-    [ST_OBS_INSERT] = "INSERT OR IGNORE INTO observables(kind, value, indicator_id) VALUES (?1,?2,?3)",
-    [ST_REL_UPSERT] = "INSERT OR REPLACE INTO relationships(id, rel_type, source_ref, target_ref) "
-                      "VALUES (?1,?2,?3,?4)",
-    [ST_GET_CURRENT] = "SELECT o.json FROM current c JOIN objects o ON o.id = c.id AND "
-                       "o.modified = c.modified WHERE c.id = ?1",
+    [ST_CUR_GET] = "SELECT rowid, modified, content_hash FROM objects WHERE id = ?1 AND is_current",
+    [ST_CUR_ROWID] = "SELECT rowid FROM objects WHERE id = ?1 AND is_current",
+    [ST_OBJ_INSERT] = "INSERT OR IGNORE INTO objects(id, modified, type, created, name, source, tlp, "
+                      "is_current, content_hash, ingested_at, changed_at, json) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10,?11)",
+    [ST_OBJ_UNCURRENT] = "UPDATE objects SET is_current = 0 WHERE rowid = ?1",
+    [ST_OBJ_REWRITE] = "UPDATE objects SET type = ?2, created = ?3, name = ?4, source = ?5, "
+                       "tlp = ?6, content_hash = ?7, changed_at = ?8, json = ?9 WHERE rowid = ?1",
+    [ST_DROP_IND] = "DELETE FROM indicators WHERE obj = ?1",
+    [ST_DROP_OBS] = "DELETE FROM observables WHERE obj = ?1",
+    [ST_DROP_REFS] = "DELETE FROM refs WHERE obj = ?1",
+    [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(obj, pattern, pattern_type, reliability, "
+                      "confidence, kill_chain, valid_from, valid_until, created, modified, simple, "
+                      "revoked) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+    [ST_OBS_INSERT] = "INSERT OR IGNORE INTO observables(kind, value, obj) VALUES (?1,?2,?3)",
+    [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj) "
+                      "VALUES (?1,?2,?3,?4,?5)",
+    [ST_GET_CURRENT] = "SELECT json FROM objects WHERE id = ?1 AND is_current",
     [ST_GET_VERSION] = "SELECT json FROM objects WHERE id = ?1 AND modified = ?2",
     [ST_VERSIONS] = "SELECT modified FROM objects WHERE id = ?1 ORDER BY modified",
-    [ST_IND_GET] = "SELECT id, pattern, pattern_type, name, source, reliability, confidence, tlp, "
-                   "kill_chain, valid_from, valid_until, created, modified, simple, revoked "
-                   "FROM indicators WHERE id = ?1",
-    [ST_LOOKUP] = "SELECT indicator_id FROM observables WHERE kind = ?1 AND value = ?2",
-    [ST_IND_OBS] = "SELECT kind, value FROM observables WHERE indicator_id = ?1",
-    [ST_RELATED] = "SELECT r.id, r.rel_type, 1, r.target_ref, c.type, c.name FROM relationships r "
-                   "LEFT JOIN current c ON c.id = r.target_ref WHERE r.source_ref = ?1 "
-                   "UNION ALL "
-                   "SELECT r.id, r.rel_type, 0, r.source_ref, c.type, c.name FROM relationships r "
-                   "LEFT JOIN current c ON c.id = r.source_ref WHERE r.target_ref = ?1",
+    [ST_IND_GET] = "SELECT o.id, i.pattern, i.pattern_type, o.name, o.source, i.reliability, "
+                   "i.confidence, o.tlp, i.kill_chain, i.valid_from, i.valid_until, i.created, "
+                   "i.modified, i.simple, i.revoked FROM objects o JOIN indicators i "
+                   "ON i.obj = o.rowid WHERE o.id = ?1 AND o.is_current",
+    [ST_LOOKUP] = "SELECT o.id FROM observables b JOIN objects o ON o.rowid = b.obj "
+                  "WHERE b.kind = ?1 AND b.value = ?2",
+    [ST_IND_OBS] = "SELECT b.kind, b.value FROM objects o JOIN observables b ON b.obj = o.rowid "
+                   "WHERE o.id = ?1 AND o.is_current",
 };
+
+static const char *const related_sql =
+        "SELECT r.rel_id, r.rel_type, 1, r.target_ref, o.type, o.name FROM refs r "
+        "LEFT JOIN objects o ON o.id = r.target_ref AND o.is_current WHERE r.source_ref = ?1 "
+        "UNION ALL "
+        "SELECT r.rel_id, r.rel_type, 0, r.source_ref, o.type, o.name FROM refs r "
+        "LEFT JOIN objects o ON o.id = r.source_ref AND o.is_current WHERE r.target_ref = ?1";
 
 struct tide_store {
     sqlite3 *db;
@@ -78,6 +88,11 @@ struct tide_store {
     int in_tx;
     /* scratch for tide_store_indicator results */
     char *ind_strs[8];
+    /* the objects row of the last new current version, so the indexes that the ingest core
+     * adds right after it need no lookup */
+    char *last_id;
+    sqlite3_int64 last_rowid;
+    bool last_new; /* that row is a new id: it has no derived index rows to replace yet */
 };
 
 static int db_error(tide_store *s, const char *what)
@@ -107,8 +122,7 @@ static sqlite3_stmt *stmt(tide_store *s, int which)
         }
         s->st[which] = st;
     } else {
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        sqlite3_reset(st); /* every statement binds all its parameters on each use */
     }
     return st;
 }
@@ -193,7 +207,9 @@ int tide_store_open(tide_store **out, const char *dir)
     if ((rc = exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
             (rc = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
             (rc = exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
-            (rc = exec(s, "PRAGMA cache_size = -65536")) < 0 || (rc = migrate(s)) < 0) {
+            (rc = exec(s, "PRAGMA cache_size = -262144")) < 0 ||
+            (rc = exec(s, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
+            (rc = exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", tide_error_last());
         tide_store_free(s);
@@ -219,6 +235,7 @@ void tide_store_free(tide_store *s)
     }
     for (size_t i = 0; i < sizeof(s->ind_strs) / sizeof(s->ind_strs[0]); i++)
         tide__free(s->ind_strs[i]);
+    tide__free(s->last_id);
     tide__free(s->db_path);
     tide__free(s->dir);
     tide__free(s);
@@ -277,40 +294,74 @@ static int64_t modified_ms(const char *m)
     return v;
 }
 
-static int insert_object(tide_store *s, int which, const tide_object_rec *r, int64_t now)
+static int step_done(tide_store *s, sqlite3_stmt *st, const char *what)
+{
+    if (st == NULL)
+        return TIDE_ESTORE;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, what);
+    return 0;
+}
+
+static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *what)
 {
     sqlite3_stmt *st = stmt(s, which);
+    if (st)
+        sqlite3_bind_int64(st, 1, rowid);
+    return step_done(s, st, what);
+}
+
+/* Insert a version; returns 1 when a row was added, 0 when (id, modified) existed. */
+static int insert_object(tide_store *s, const tide_object_rec *r, bool current, int64_t now)
+{
+    sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, r->id);
     bind_text(st, 2, r->modified ? r->modified : "");
     bind_text(st, 3, r->type);
     bind_text(st, 4, r->created);
-    sqlite3_bind_text(st, 5, r->json, (int)r->json_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->content_hash);
-    bind_text(st, 7, r->source);
-    sqlite3_bind_int64(st, 8, now);
+    bind_text(st, 5, r->name);
+    bind_text(st, 6, r->source);
+    bind_text(st, 7, r->tlp);
+    sqlite3_bind_int(st, 8, current ? 1 : 0);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)r->content_hash);
+    sqlite3_bind_int64(st, 10, now);
+    sqlite3_bind_text(st, 11, r->json, (int)r->json_len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_error(s, "store object");
     return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }
 
-static int set_current(tide_store *s, const tide_object_rec *r, int64_t now)
+static int remember(tide_store *s, const char *id, sqlite3_int64 rowid)
 {
-    sqlite3_stmt *st = stmt(s, ST_CUR_UPSERT);
-    if (st == NULL)
-        return TIDE_ESTORE;
-    bind_text(st, 1, r->id);
-    bind_text(st, 2, r->modified ? r->modified : "");
-    bind_text(st, 3, r->type);
-    bind_text(st, 4, r->name);
-    bind_text(st, 5, r->source);
-    bind_text(st, 6, r->tlp);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
-    sqlite3_bind_int64(st, 8, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, "update current version");
+    s->last_new = false;
+    tide__free(s->last_id);
+    s->last_id = tide__strdup(id);
+    s->last_rowid = rowid;
+    TIDE_CHECK_ALLOC(s->last_id);
     return 0;
+}
+
+/* The indexes derived from a version that stops being current go with it. */
+static int drop_indexes(tide_store *s, sqlite3_int64 rowid)
+{
+    TIDE_CHECK(run_rowid(s, ST_DROP_IND, rowid, "drop indicator"));
+    TIDE_CHECK(run_rowid(s, ST_DROP_OBS, rowid, "drop observables"));
+    return run_rowid(s, ST_DROP_REFS, rowid, "drop references");
+}
+
+static int make_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 old_rowid,
+        int64_t now)
+{
+    TIDE_CHECK(drop_indexes(s, old_rowid));
+    TIDE_CHECK(run_rowid(s, ST_OBJ_UNCURRENT, old_rowid, "retire old version"));
+    int added = insert_object(s, r, true, now);
+    TIDE_CHECK(added);
+    if (!added)
+        return tide_error_set(TIDE_ESTORE, "version %s %s exists but is not current", r->id,
+                r->modified);
+    return remember(s, r->id, sqlite3_last_insert_rowid(s->db));
 }
 
 int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_status)
@@ -323,81 +374,124 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
     bind_text(st, 1, r->id);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
-        TIDE_CHECK(insert_object(s, ST_OBJ_INSERT, r, now));
-        TIDE_CHECK(set_current(s, r, now));
+        sqlite3_reset(st);
+        int added = insert_object(s, r, true, now);
+        TIDE_CHECK(added);
+        if (!added) /* an older version came first and is not current: cannot happen */
+            return tide_error_set(TIDE_ESTORE, "object %s has no current version", r->id);
+        TIDE_CHECK(remember(s, r->id, sqlite3_last_insert_rowid(s->db)));
+        s->last_new = true;
         *out_status = TIDE_PUT_NEW;
         return 0;
     }
     if (step != SQLITE_ROW)
         return db_error(s, "read current version");
+    sqlite3_int64 cur_rowid = sqlite3_column_int64(st, 0);
     char cur_mod[64];
-    snprintf(cur_mod, sizeof(cur_mod), "%s", (const char *)sqlite3_column_text(st, 0));
-    uint64_t cur_hash = (uint64_t)sqlite3_column_int64(st, 1);
+    snprintf(cur_mod, sizeof(cur_mod), "%s", (const char *)sqlite3_column_text(st, 1));
+    uint64_t cur_hash = (uint64_t)sqlite3_column_int64(st, 2);
     sqlite3_reset(st);
+    const char *mod = r->modified ? r->modified : "";
 
     if (r->derived) {
         if (cur_hash == r->content_hash)
             return 0;
-        TIDE_CHECK(insert_object(s, ST_OBJ_INSERT, r, now));
-        TIDE_CHECK(set_current(s, r, now));
+        if (strcmp(mod, cur_mod) == 0) {
+            /* re-made within the same millisecond: rewrite the current row in place */
+            TIDE_CHECK(drop_indexes(s, cur_rowid));
+            st = stmt(s, ST_OBJ_REWRITE);
+            if (st == NULL)
+                return TIDE_ESTORE;
+            sqlite3_bind_int64(st, 1, cur_rowid);
+            bind_text(st, 2, r->type);
+            bind_text(st, 3, r->created);
+            bind_text(st, 4, r->name);
+            bind_text(st, 5, r->source);
+            bind_text(st, 6, r->tlp);
+            sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
+            sqlite3_bind_int64(st, 8, now);
+            sqlite3_bind_text(st, 9, r->json, (int)r->json_len, SQLITE_STATIC);
+            TIDE_CHECK(step_done(s, st, "rewrite object"));
+            TIDE_CHECK(remember(s, r->id, cur_rowid));
+        } else {
+            TIDE_CHECK(make_current(s, r, cur_rowid, now));
+        }
         *out_status = TIDE_PUT_VERSION;
         return 0;
     }
-    const char *mod = r->modified ? r->modified : "";
     int64_t a = modified_ms(mod), b = modified_ms(cur_mod);
     if (strcmp(mod, cur_mod) == 0 || (a == b && a != INT64_MIN))
-        return 0; /* same version: first copy wins, as in STIX */
+        return 0; /* same version: the first copy stays, as STIX says */
     if (a > b) {
-        TIDE_CHECK(insert_object(s, ST_OBJ_INSERT, r, now));
-        TIDE_CHECK(set_current(s, r, now));
+        TIDE_CHECK(make_current(s, r, cur_rowid, now));
         *out_status = TIDE_PUT_VERSION;
         return 0;
     }
-    int added = insert_object(s, ST_OBJ_INSERT_IGNORE, r, now);
+    int added = insert_object(s, r, false, now);
     TIDE_CHECK(added);
     *out_status = added ? TIDE_PUT_OLDER : TIDE_PUT_UNCHANGED;
+    return 0;
+}
+
+/* objects row of the current version of id (the last stored one, usually). */
+static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool *is_new)
+{
+    if (s->last_id && strcmp(s->last_id, id) == 0) {
+        *out = s->last_rowid;
+        if (is_new)
+            *is_new = s->last_new;
+        return 0;
+    }
+    if (is_new)
+        *is_new = false;
+    sqlite3_stmt *st = stmt(s, ST_CUR_ROWID);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return tide_error_set(TIDE_ENOTFOUND, "no object %s", id);
+    if (step != SQLITE_ROW)
+        return db_error(s, "find object");
     return 0;
 }
 
 int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
         size_t nobs)
 {
+    sqlite3_int64 obj;
+    bool is_new;
+    TIDE_CHECK(current_rowid(s, ind->id, &obj, &is_new));
     sqlite3_stmt *st = stmt(s, ST_IND_UPSERT);
     if (st == NULL)
         return TIDE_ESTORE;
     char rel[2] = { ind->reliability ? ind->reliability : 'C', '\0' };
-    bind_text(st, 1, ind->id);
+    sqlite3_bind_int64(st, 1, obj);
     bind_text(st, 2, ind->pattern ? ind->pattern : "");
     bind_text(st, 3, ind->pattern_type ? ind->pattern_type : "stix");
-    bind_text(st, 4, ind->name);
-    bind_text(st, 5, ind->source);
-    bind_text(st, 6, rel);
-    sqlite3_bind_int(st, 7, ind->confidence);
-    bind_text(st, 8, ind->tlp);
-    bind_text(st, 9, ind->kill_chain);
-    sqlite3_bind_int64(st, 10, ind->valid_from);
-    sqlite3_bind_int64(st, 11, ind->valid_until);
-    sqlite3_bind_int64(st, 12, ind->created);
-    sqlite3_bind_int64(st, 13, ind->modified);
-    sqlite3_bind_int(st, 14, ind->simple);
-    sqlite3_bind_int(st, 15, ind->revoked);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, "store indicator");
-    st = stmt(s, ST_OBS_DELETE);
-    if (st == NULL)
-        return TIDE_ESTORE;
-    bind_text(st, 1, ind->id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, "clear observables");
+    bind_text(st, 4, rel);
+    sqlite3_bind_int(st, 5, ind->confidence);
+    bind_text(st, 6, ind->kill_chain);
+    sqlite3_bind_int64(st, 7, ind->valid_from);
+    sqlite3_bind_int64(st, 8, ind->valid_until);
+    sqlite3_bind_int64(st, 9, ind->created);
+    sqlite3_bind_int64(st, 10, ind->modified);
+    sqlite3_bind_int(st, 11, ind->simple);
+    sqlite3_bind_int(st, 12, ind->revoked);
+    TIDE_CHECK(step_done(s, st, "store indicator"));
+    if (!is_new)
+        TIDE_CHECK(run_rowid(s, ST_DROP_OBS, obj, "clear observables"));
     for (size_t i = 0; i < nobs; i++) {
         st = stmt(s, ST_OBS_INSERT);
         if (st == NULL)
             return TIDE_ESTORE;
         sqlite3_bind_int(st, 1, (int)obs[i].kind);
         bind_text(st, 2, obs[i].value);
-        bind_text(st, 3, ind->id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return db_error(s, "store observable");
+        sqlite3_bind_int64(st, 3, obj);
+        TIDE_CHECK(step_done(s, st, "store observable"));
     }
     return 0;
 }
@@ -405,16 +499,22 @@ int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const
 int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_type,
         const char *source_ref, const char *target_ref)
 {
-    sqlite3_stmt *st = stmt(s, ST_REL_UPSERT);
+    /* References are tied to the objects row that states them: the SRO itself, or the
+     * container (sighting, report ...) whose id starts the synthetic id "ID|rel|target". */
+    const char *bar = strchr(id, '|');
+    char owner[256];
+    snprintf(owner, sizeof(owner), "%.*s", bar ? (int)(bar - id) : (int)strlen(id), id);
+    sqlite3_int64 obj;
+    TIDE_CHECK(current_rowid(s, owner, &obj, NULL));
+    sqlite3_stmt *st = stmt(s, ST_REF_INSERT);
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, id);
     bind_text(st, 2, rel_type);
     bind_text(st, 3, source_ref);
     bind_text(st, 4, target_ref);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, "store relationship");
-    return 0;
+    sqlite3_bind_int64(st, 5, obj);
+    return step_done(s, st, "store relationship");
 }
 
 /* ---------------- reading ---------------- */
@@ -563,7 +663,7 @@ int tide_store_related(tide_store *s, const char *id,
 {
     /* A private statement: callbacks commonly walk further with tide_store_related. */
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, stmt_sql[ST_RELATED], -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, related_sql, -1, &st, NULL) != SQLITE_OK)
         return db_error(s, "prepare related");
     bind_text(st, 1, id);
     int step, rc = 0;
@@ -589,24 +689,29 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
         int (*cb)(const tide_search_hit *hit, void *payload), void *payload)
 {
     tide_buf sql = TIDE_BUF_INIT;
-    int rc = tide__buf_puts(&sql, "SELECT c.id, c.type, c.name, c.modified, c.source, c.tlp "
-                                  "FROM current c WHERE 1");
+    int rc = tide__buf_puts(&sql,
+            "SELECT c.id, c.type, c.name, c.modified, c.source, c.tlp FROM objects c "
+            "WHERE c.is_current");
     if (q->type)
         rc |= tide__buf_puts(&sql, " AND c.type = :type");
     if (q->source)
         rc |= tide__buf_puts(&sql, " AND c.source = :source");
     if (q->since)
         rc |= tide__buf_puts(&sql, " AND c.changed_at >= :since");
-    if (q->value)
-        rc |= tide__buf_puts(&sql,
-                " AND (c.id IN (SELECT indicator_id FROM observables WHERE value = :value)"
-                " OR c.name = :value COLLATE NOCASE)");
+    if (q->value) {
+        rc |= tide__buf_puts(&sql, " AND (c.rowid IN (SELECT obj FROM observables WHERE kind IN (");
+        for (int k = 1; k < TIDE_OBS__COUNT; k++)
+            rc |= tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
+        rc |= tide__buf_puts(&sql, ") AND value = :value) OR c.rowid IN (SELECT rowid FROM objects "
+                                   "WHERE is_current AND " NAMED_TYPES
+                                   " AND name = :value COLLATE NOCASE))");
+    }
     if (q->related)
         rc |= tide__buf_puts(&sql,
-                " AND c.id IN (SELECT r.source_ref FROM relationships r JOIN current o"
-                " ON o.id = r.target_ref WHERE o.id = :rel OR o.name = :rel COLLATE NOCASE"
-                " UNION SELECT r.target_ref FROM relationships r JOIN current o"
-                " ON o.id = r.source_ref WHERE o.id = :rel OR o.name = :rel COLLATE NOCASE)");
+                " AND c.id IN (WITH rel(id) AS (SELECT :rel UNION SELECT id FROM objects WHERE "
+                "is_current AND " NAMED_TYPES " AND name = :rel COLLATE NOCASE) "
+                "SELECT source_ref FROM refs WHERE target_ref IN rel "
+                "UNION SELECT target_ref FROM refs WHERE source_ref IN rel)");
     rc |= tide__buf_puts(&sql, " ORDER BY c.type, c.name, c.id");
     if (q->limit > 0)
         rc |= tide__buf_printf(&sql, " LIMIT %ld", q->limit);
@@ -698,19 +803,19 @@ int tide_store_stats_json(tide_store *s, char **out)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
     json_object_set_new(root, "objects", json_integer(scalar(s, "SELECT count(*) FROM objects")));
-    json_object_set_new(root, "current", json_integer(scalar(s, "SELECT count(*) FROM current")));
+    json_object_set_new(root, "current", json_integer(scalar(s, "SELECT count(*) FROM objects WHERE is_current")));
     json_object_set_new(root, "by_type", by_type);
     json_object_set_new(root, "by_source", by_source);
     json_object_set_new(root, "by_tlp", by_tlp);
     json_object_set_new(root, "observables", obs);
     int rc = 0;
-    if ((rc = count_into(s, by_type, "SELECT type, count(*) FROM current GROUP BY type", false)) <
+    if ((rc = count_into(s, by_type, "SELECT type, count(*) FROM objects WHERE is_current GROUP BY type", false)) <
                     0 ||
             (rc = count_into(s, by_source,
-                     "SELECT coalesce(source, '(none)'), count(*) FROM current GROUP BY 1",
+                     "SELECT coalesce(source, '(none)'), count(*) FROM objects WHERE is_current GROUP BY source",
                      false)) < 0 ||
             (rc = count_into(s, by_tlp,
-                     "SELECT coalesce(tlp, '(none)'), count(*) FROM current GROUP BY 1", false)) <
+                     "SELECT coalesce(tlp, '(none)'), count(*) FROM objects WHERE is_current GROUP BY tlp", false)) <
                     0 ||
             (rc = count_into(s, obs, "SELECT kind, count(*) FROM observables GROUP BY kind",
                      true)) < 0) {
@@ -720,7 +825,7 @@ int tide_store_stats_json(tide_store *s, char **out)
     json_object_set_new(root, "indicators",
             json_integer(scalar(s, "SELECT count(*) FROM indicators")));
     json_object_set_new(root, "relationships",
-            json_integer(scalar(s, "SELECT count(*) FROM relationships")));
+            json_integer(scalar(s, "SELECT count(*) FROM refs")));
     json_object_set_new(root, "warninglists",
             json_integer(scalar(s, "SELECT count(*) FROM warninglists")));
     json_object_set_new(root, "warninglist_entries",

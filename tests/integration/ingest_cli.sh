@@ -35,6 +35,8 @@ check "ipsum: 120430 ipv4 (got $n)" '[ "$n" = 120430 ]'
 "$TIDE" --store "$W/ioc" ingest --format list --source firehol "$DATA/iocs/firehol/firehol_level1.netset" 2>/dev/null
 "$TIDE" --store "$W/ioc" show 206.130.141.255:449 >/dev/null 2>&1
 "$TIDE" --store "$W/ioc" ingest --source maltrail "$DATA/iocs/maltrail/malware/trickbot.txt" 2>/dev/null
+"$TIDE" --store "$W/ioc" ingest --json --source maltrail "$DATA/iocs/maltrail/malware/trickbot.txt" >"$W/again2.json" 2>/dev/null
+check "re-ingest of a list stores nothing" 'grep -q "\"stored\":0" "$W/again2.json"'
 check "show ip:port from trickbot" '"$TIDE" --store "$W/ioc" show 206.130.141.255:449 | grep -q trickbot'
 check "search --related trickbot" '[ "$("$TIDE" --store "$W/ioc" search --type indicator --related trickbot 2>/dev/null | wc -l)" -gt 100 ]'
 

@@ -131,6 +131,12 @@ static void t_indicator_relationships_search(void)
         .tlp = "amber", .simple = true };
     tide_obs_ref obs[] = { { TIDE_OBS_IPV4, "1.2.3.4" } };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, obs, 1), 0);
+    /* a reference must be stated by a stored object */
+    TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--c", "indicates", ind, mal),
+            TIDE_ENOTFOUND);
+    tide_object_rec rr = { .id = "relationship--c", .type = "relationship",
+        .modified = "2024-01-01T00:00:00Z", .json = "{}", .json_len = 2 };
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &rr, &st), 0);
     TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--c", "indicates", ind, mal), 0);
     TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
 
@@ -173,7 +179,7 @@ static void t_indicator_relationships_search(void)
     json_t *j = json_loads(stats, 0, NULL);
     free(stats);
     TIDE_ASSERT(j != NULL);
-    TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(j, "objects")), 2);
+    TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(j, "objects")), 3);
     TIDE_ASSERT_EQ_INT(
             json_integer_value(json_object_get(json_object_get(j, "observables"), "ipv4")), 1);
     json_decref(j);
