@@ -81,6 +81,17 @@ int cmd_ingest(int argc, char **argv)
             opts.confidence = (int)n;
             continue;
         }
+        if ((r = cli_opt("ingest", argc, argv, &i, "batch", &v))) {
+            char *end;
+            long n = r > 0 ? strtol(v, &end, 10) : -1;
+            if (r < 0 || *end || n < 1) {
+                cli_err("ingest", "--batch takes a positive number of objects");
+                free(paths);
+                return TIDE_EXIT_USAGE;
+            }
+            opts.batch = n;
+            continue;
+        }
         if ((r = cli_opt("ingest", argc, argv, &i, "reliability", &v))) {
             if (r < 0 || strlen(v) != 1 || !strchr("ABCDEFabcdef", v[0])) {
                 cli_err("ingest", "--reliability takes one letter A-F");

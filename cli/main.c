@@ -20,8 +20,8 @@ const cli_cmd cli_commands[] = {
             "usage: tide [--store DIR] demo [--keep]\n"
             "Generates a small, realistic scenario (a STIX bundle with a campaign, malware,\n"
             "an intrusion set and indicators; a MISP event; a maltrail-style list; a CSV\n"
-            "feed), ingests it into the store (default ./tide-data, or a fresh temporary\n"
-            "store unless --store/TIDE_HOME is given) and prints what the store holds.\n" },
+            "feed), ingests it into the store (--store DIR, $TIDE_HOME, else ./tide-data)\n"
+            "and prints what the store holds. --keep keeps the generated files.\n" },
     { "pattern", cmd_pattern, "validate STIX patterns, or match them against observed data",
             "usage: tide pattern validate [--stix-version 2.0|2.1] PATTERN\n"
             "       tide pattern match [--stix-version 2.0|2.1] PATTERN FILE\n"
@@ -32,7 +32,7 @@ const cli_cmd cli_commands[] = {
     { "ingest", cmd_ingest, "load intel: STIX 2.1, MISP events / feeds, CSV, plain lists",
             "usage: tide ingest [--format auto|stix|misp|misp-feed|csv|list] [--source NAME]\n"
             "                   [--tlp TLP] [--confidence N] [--reliability A-F]\n"
-            "                   [--family NAME] [--columns MAP] [--json] PATH...\n"
+            "                   [--family NAME] [--columns MAP] [--batch N] [--json] PATH...\n"
             "PATH is a file, a directory (recursive; a MISP feed if it has manifest.json) or -\n"
             "for stdin. Bad records are reported as FILE:LINE: reason (or FILE@OFFSET) and\n"
             "skipped; good records of the same file are stored.\n"
@@ -44,6 +44,8 @@ const cli_cmd cli_commands[] = {
             "  --family NAME      list / campaign family (default: the file name)\n"
             "  --columns MAP      CSV mapping, e.g. 'type=1,value=2,campaign=3' or by header\n"
             "                     name 'value=ioc,type=ioc_type'\n"
+            "  --batch N          objects per transaction (default 250000); an interrupted\n"
+            "                     ingest keeps every committed batch\n"
             "Exit 0 when every input was read and no record was rejected, 1 when some records\n"
             "were rejected, 2 on usage errors or unreadable input, 3 on a store failure.\n" },
     { "show", cmd_show, "print a stored object by id, or the indicators of a value",

@@ -37,6 +37,7 @@ typedef struct {
                                   or by header name "value=ioc,type=ioc_type"; NULL: from header */
     const char *family;   /**< list family / campaign name; NULL: from the file name */
     int64_t now_ms;       /**< "now" for timestamps of derived objects; 0: the clock */
+    long batch;           /**< objects per transaction; 0: the default (250 000) */
 } tide_ingest_opts;
 
 typedef struct {

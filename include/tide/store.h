@@ -33,6 +33,14 @@ TIDE_EXTERN(int) tide_store_begin(tide_store *store);
 TIDE_EXTERN(int) tide_store_commit(tide_store *store);
 TIDE_EXTERN(int) tide_store_rollback(tide_store *store);
 
+/** @brief Begin a transaction for loading many objects. When the store holds no object yet it
+ *  switches to bulk mode: its secondary indexes are dropped and rebuilt, sorted, by
+ *  tide_store_commit, which also retires versions superseded during the load. The whole load
+ *  is then one transaction (a crash leaves the store as before it). Lookups of other ids
+ *  (tide_store_get, search ...) are not available until the commit.
+ *  @param[out] out_bulk whether bulk mode is on. */
+TIDE_EXTERN(int) tide_store_begin_load(tide_store *store, bool *out_bulk);
+
 /* ---- writing ---- */
 
 typedef struct {

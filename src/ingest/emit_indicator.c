@@ -166,11 +166,14 @@ int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *cano
     tide_buf b = TIDE_BUF_INIT;
     char *pattern = NULL;
     int rc = tide__buf_printf(&b, "%s|%s|%s", em->source, tide_obs_kind_name(kind), canonical);
+    if (rc == 0 && related_id)
+        rc = tide__buf_printf(&b, "|%s", related_id);
     if (rc == 0)
         rc = make_id(id, "indicator", b.ptr);
     tide__buf_free(&b);
     if (rc < 0)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
+
     TIDE_CHECK(tide_obs_to_pattern(kind, canonical, &pattern));
     if (confidence < 0)
         confidence = em->sink->opts->confidence >= 0 ? em->sink->opts->confidence

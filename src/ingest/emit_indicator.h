@@ -41,7 +41,9 @@ int tide__emit_group(tide__emitter *em, const char *type, const char *name, json
         json_t *ext_refs, char id_out[128]);
 
 /* Emit the indicator for one canonical value (and, when related_id is given, an "indicates"
- * relationship to it). written: the value as the feed wrote it (indicator name).
+ * relationship to it). Its id is uuid5 of source, kind, value and the related object, so the
+ * same value listed by two families is two indicators. A value repeated within one input is
+ * emitted each time; the ingest core keeps the first (see ingest.c). written: the value as the feed wrote it (indicator name).
  * confidence < 0: opts->confidence, else em->default_confidence. extra: a JSON object whose
  * members are added to / override the indicator's (borrowed, may be NULL). id_out may be NULL. */
 int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *canonical,

@@ -23,7 +23,9 @@
 #include "tide/store.h"
 #include "util/util.h"
 
-#define BATCH_SIZE 20000 /* objects per transaction */
+#define BATCH_SIZE 250000 /* objects per transaction: each commit rewrites the index pages it
+                             dirtied, so big batches keep bulk ingest from writing the
+                             indexes over and over; a crash loses at most one batch */
 #define MAX_OBS 4096     /* observables indexed per indicator */
 
 typedef struct {
@@ -34,7 +36,13 @@ typedef struct {
     const tide_ingest_opts *opts;
     const char *default_source; /* from the file name */
     long in_batch;
+    bool bulk;
     int fatal;
+    /* hashes of the ids of derived objects stored by this run: a feed that repeats a value
+     * (maltrail lists do, under several reference groups) keeps its first record, so that
+     * reading the same feed again changes nothing */
+    uint64_t *seen;
+    size_t seen_cap, seen_n;
     /* observable scratch */
     tide_obs_ref obs[MAX_OBS];
     char *obs_vals[MAX_OBS];
@@ -236,12 +244,48 @@ static void index_refs(core *c, json_t *obj, const char *id, const char *key, co
     }
 }
 
-static int commit_batch(core *c, bool reopen)
+/* Per-object mode commits every batch; a bulk load (first load into an empty store) is one
+ * transaction that tide_ingest_path commits at the end. */
+static int commit_batch(core *c)
 {
-    TIDE_CHECK(tide_store_commit(c->store));
     c->in_batch = 0;
-    if (reopen)
-        TIDE_CHECK(tide_store_begin(c->store));
+    if (c->bulk)
+        return 0;
+    TIDE_CHECK(tide_store_commit(c->store));
+    return tide_store_begin(c->store);
+}
+
+/* Returns 1 when id was seen before in this run, 0 when it is new (and now remembered). */
+static int seen_before(core *c, const char *id)
+{
+    uint64_t h = XXH3_64bits(id, strlen(id));
+    if (h == 0)
+        h = 1;
+    if ((c->seen_n + 1) * 2 > c->seen_cap) {
+        size_t ncap = c->seen_cap ? c->seen_cap * 2 : 4096;
+        uint64_t *n = tide__calloc(ncap, sizeof(*n));
+        if (n == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        for (size_t i = 0; i < c->seen_cap; i++) {
+            if (c->seen[i] == 0)
+                continue;
+            size_t j = c->seen[i] & (ncap - 1);
+            while (n[j])
+                j = (j + 1) & (ncap - 1);
+            n[j] = c->seen[i];
+        }
+        tide__free(c->seen);
+        c->seen = n;
+        c->seen_cap = ncap;
+    }
+    size_t j = h & (c->seen_cap - 1);
+    while (c->seen[j]) {
+        if (c->seen[j] == h)
+            return 1;
+        j = (j + 1) & (c->seen_cap - 1);
+    }
+    c->seen[j] = h;
+    c->seen_n++;
     return 0;
 }
 
@@ -262,6 +306,15 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
         return 0;
     }
     c->stats->records++;
+    if (flags & TIDE_EMIT_DERIVED) {
+        int seen = seen_before(c, id);
+        if (seen < 0)
+            return seen;
+        if (seen) {
+            c->stats->unchanged++;
+            return 0;
+        }
+    }
 
     const tide_ingest_opts *opts = sink->opts;
     const char *source = opts->source ? opts->source : jstr(obj, "x_tide_source");
@@ -396,8 +449,8 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     if (c->fatal)
         return c->fatal;
 batch:
-    if (++c->in_batch >= BATCH_SIZE)
-        TIDE_CHECK(commit_batch(c, true));
+    if (++c->in_batch >= (c->opts->batch > 0 ? c->opts->batch : BATCH_SIZE))
+        TIDE_CHECK(commit_batch(c));
     return 0;
 }
 
@@ -438,37 +491,26 @@ static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
         .opts = c->opts,
         .payload = c,
     };
-    int rc = tide_store_begin(c->store);
-    if (rc == 0) {
-        switch (fmt) {
-            case TIDE_FMT_STIX: rc = tide__read_stix(&sink, fp); break;
-            case TIDE_FMT_MISP: rc = tide__read_misp(&sink, fp); break;
-            case TIDE_FMT_CSV: rc = tide__read_csv(&sink, fp); break;
-            case TIDE_FMT_LIST: rc = tide__read_list(&sink, fp); break;
-            default: rc = tide_error_set(TIDE_EFORMAT, "%s: unknown format", path); break;
-        }
-        if (rc < 0 && rc != TIDE_ESTORE && rc != TIDE_ENOMEM && rc != TIDE_EIO) {
-            /* the input was refused as a whole (wrong format, unreadable): keep what was
-             * stored before the reader gave up; the error names the file */
-            char msg[1024];
-            snprintf(msg, sizeof(msg), "%s", tide_error_last());
-            int crc = commit_batch(c, false);
-            tide__free(dflt);
-            c->default_source = NULL;
-            if (crc < 0)
-                return crc;
-            if (tide__str_starts_with(msg, path))
-                return tide_error_set(rc, "%s", msg);
-            return tide_error_set(rc, "%s: %s", path, msg);
-        }
-        if (rc < 0)
-            tide_store_rollback(c->store);
-        else
-            rc = commit_batch(c, false);
+    int rc;
+    switch (fmt) {
+        case TIDE_FMT_STIX: rc = tide__read_stix(&sink, fp); break;
+        case TIDE_FMT_MISP: rc = tide__read_misp(&sink, fp); break;
+        case TIDE_FMT_CSV: rc = tide__read_csv(&sink, fp); break;
+        case TIDE_FMT_LIST: rc = tide__read_list(&sink, fp); break;
+        default: rc = tide_error_set(TIDE_EFORMAT, "unknown format"); break;
     }
     tide__free(dflt);
     c->default_source = NULL;
     c->stats->files++;
+    if (rc < 0 && rc != TIDE_ESTORE && rc != TIDE_ENOMEM) {
+        /* the input was refused as a whole (wrong format, unreadable): what it stored before
+         * the reader gave up stays; the error names the file */
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", tide_error_last());
+        if (tide__str_starts_with(msg, path))
+            return tide_error_set(rc, "%s", msg);
+        return tide_error_set(rc, "%s: %s", path, msg);
+    }
     return rc;
 }
 
@@ -501,17 +543,7 @@ static int read_dir(core *c, const char *path, tide_feed_format fmt, int depth)
         TIDE_CHECK_ALLOC(dflt);
         c->default_source = dflt;
         tide_sink sink = { sink_emit, sink_reject, path, 0, -1, c->opts, c };
-        int rc = tide_store_begin(c->store);
-        if (rc == 0) {
-            rc = tide__read_misp_feed(&sink, path);
-            if (rc < 0 && (rc == TIDE_ESTORE || rc == TIDE_ENOMEM))
-                tide_store_rollback(c->store);
-            else {
-                int crc = commit_batch(c, false);
-                if (crc < 0)
-                    rc = crc;
-            }
-        }
+        int rc = tide__read_misp_feed(&sink, path);
         tide__free(dflt);
         c->default_source = NULL;
         c->stats->files++;
@@ -558,8 +590,8 @@ static int read_dir(core *c, const char *path, tide_feed_format fmt, int depth)
         else
             r = read_file(c, sub.ptr, fmt);
         tide__buf_free(&sub);
-        if (r == TIDE_ESTORE || r == TIDE_ENOMEM)
-            rc = r;
+        if (r == TIDE_ESTORE || r == TIDE_ENOMEM || c->fatal)
+            rc = r < 0 ? r : c->fatal;
         else if (r < 0) {
             /* one bad file does not stop a directory: report it and go on */
             report(c, names[i], 0, -1, tide_error_last());
@@ -592,17 +624,22 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
         o.now_ms = tide__time_now_ms();
     c.opts = &o;
     c.port_group = c.port_ip_group = -1;
-    int rc;
+    int rc = tide_store_begin_load(store, &c.bulk);
+    if (rc < 0)
+        return rc;
     if (strcmp(path, "-") == 0) {
         /* stdin: spool to a temporary file so readers can detect the format and rewind */
         FILE *tmp = tmpfile();
-        if (tmp == NULL)
+        if (tmp == NULL) {
+            tide_store_rollback(store);
             return tide_error_set(TIDE_EIO, "cannot create a temporary file: %s", strerror(errno));
+        }
         char buf[65536];
         size_t n;
         while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
             if (fwrite(buf, 1, n, tmp) != n) {
                 fclose(tmp);
+                tide_store_rollback(store);
                 return tide_error_set(TIDE_EIO, "cannot spool stdin: %s", strerror(errno));
             }
         rewind(tmp);
@@ -611,12 +648,29 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
     } else {
         struct stat st;
         if (stat(path, &st) != 0)
-            return tide_error_set(TIDE_EIO, "%s: %s", path, strerror(errno));
-        if (S_ISDIR(st.st_mode))
+            rc = tide_error_set(TIDE_EIO, "%s: %s", path, strerror(errno));
+        else if (S_ISDIR(st.st_mode))
             rc = read_dir(&c, path, fmt, 0);
         else
             rc = read_file(&c, path, fmt);
     }
+    if (rc == TIDE_ESTORE || rc == TIDE_ENOMEM) {
+        /* the store failed: nothing of this batch (or of this bulk load) is kept */
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", tide_error_last());
+        tide_store_rollback(store);
+        tide_error_set(rc, "%s", msg);
+    } else {
+        /* keep what was read, even when one input was refused; report that refusal */
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", tide_error_last());
+        int crc = tide_store_commit(store);
+        if (crc < 0)
+            rc = crc;
+        else if (rc < 0)
+            tide_error_set(rc, "%s", msg);
+    }
     obs_reset(&c);
+    tide__free(c.seen);
     return rc;
 }

@@ -54,7 +54,8 @@ typedef struct {
     json_t *c; /* the container being built, NULL when skipping */
     unsigned char obj;  /* 1: object, 0: array */
     unsigned char kind; /* K_* */
-    unsigned char elem; /* K_CAND: 0 no element yet, 1 strings, 2 objects */
+    unsigned char elem; /* K_CAND: 0 no element yet, 1 strings, 2 objects;
+                           K_FLAT: 1 if a member holds the "not a scalar" marker */
 } frame;
 
 /* A growable scratch buffer that starts on the C stack. */
@@ -71,6 +72,9 @@ typedef struct {
     int int_overflow; /* an integer did not fit json_int_t: run again as reals */
     int failed;
     sbuf key, str, rkey;
+    /* K_FLAT objects: the value of a member that is not a scalar, so that a later duplicate
+     * key with a scalar value (jansson: the last one wins) can still make the object flat */
+    json_t *marker;
 } jp;
 
 static void sb_init(sbuf *b)
@@ -644,7 +648,15 @@ static json_t *run(jp *j, unsigned flags)
                 }
                 break;
             case K_FLAT:
-                disqualify(st, depth);
+                if (j->marker == NULL && (j->marker = json_object()) == NULL) {
+                    oom(j, p);
+                    goto error;
+                }
+                if (json_object_setn_nocheck(f->c, key, klen, j->marker)) {
+                    oom(j, p);
+                    goto error;
+                }
+                f->elem = 1;
                 break;
             default:
                 break;
@@ -733,6 +745,18 @@ static json_t *run(jp *j, unsigned flags)
         depth--;
         if (depth == 0)
             break;
+        if (st[depth].kind == K_FLAT && st[depth].elem) {
+            /* an object in a top-level array still has a member that is not a scalar */
+            const char *mk;
+            json_t *mv;
+            json_object_foreach(st[depth].c, mk, mv)
+            {
+                if (mv == j->marker) {
+                    disqualify(st, depth);
+                    break;
+                }
+            }
+        }
         if (!full && depth == 1) {
             /* a top-level member: keep a flat array, drop anything else (and an earlier value
              * of the same key, as jansson's last-one-wins would) */
@@ -817,6 +841,7 @@ json_t *tide__json_parse_fast(const char *ptr, size_t len, unsigned flags, json_
     sb_free(&j.key);
     sb_free(&j.str);
     sb_free(&j.rkey);
+    json_decref(j.marker);
     if (r != NULL && err != NULL)
         err->position = (int)(len > INT_MAX ? INT_MAX : len);
     return r;

@@ -19,7 +19,10 @@
 #include "tide/store.h"
 #include "util/util.h"
 
+#include <xxhash.h>
+
 enum {
+    ST_BULK_ROW,
     ST_CUR_GET,
     ST_CUR_ROWID,
     ST_OBJ_INSERT,
@@ -46,8 +49,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CUR_GET] = "SELECT rowid, modified, content_hash FROM objects WHERE id = ?1 AND is_current",
     [ST_CUR_ROWID] = "SELECT rowid FROM objects WHERE id = ?1 AND is_current",
     [ST_OBJ_INSERT] = "INSERT OR IGNORE INTO objects(id, modified, type, created, name, source, tlp, "
-                      "is_current, content_hash, ingested_at, changed_at, json) "
-                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10,?11)",
+                      "is_current, content_hash, ingested_at, changed_at, json, modified_ms) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10,?11,?12)",
+    [ST_BULK_ROW] = "SELECT id, modified, content_hash FROM objects WHERE rowid = ?1",
     [ST_OBJ_UNCURRENT] = "UPDATE objects SET is_current = 0 WHERE rowid = ?1",
     [ST_OBJ_REWRITE] = "UPDATE objects SET type = ?2, created = ?3, name = ?4, source = ?5, "
                        "tlp = ?6, content_hash = ?7, changed_at = ?8, json = ?9 WHERE rowid = ?1",
@@ -80,6 +84,58 @@ static const char *const related_sql =
         "SELECT r.rel_id, r.rel_type, 0, r.source_ref, o.type, o.name FROM refs r "
         "LEFT JOIN objects o ON o.id = r.source_ref AND o.is_current WHERE r.target_ref = ?1";
 
+/* Open-addressing map from the 64-bit hash of an id to the objects row of its current
+ * version, used while a bulk load runs without the objects_id index. Collisions of the hash
+ * are told apart by reading the row's id. */
+typedef struct {
+    uint64_t *keys;  /* 0 = empty slot (a zero hash is stored as 1) */
+    int64_t *rows;
+    size_t cap, n;
+} idmap;
+
+static void idmap_free(idmap *m)
+{
+    tide__free(m->keys);
+    tide__free(m->rows);
+    memset(m, 0, sizeof(*m));
+}
+
+static int idmap_grow(idmap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 1u << 16;
+    uint64_t *nk = tide__calloc(ncap, sizeof(*nk));
+    int64_t *nr = tide__calloc(ncap, sizeof(*nr));
+    if (nk == NULL || nr == NULL) {
+        tide__free(nk);
+        tide__free(nr);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->keys[i] == 0)
+            continue;
+        size_t j = m->keys[i] & (ncap - 1);
+        while (nk[j])
+            j = (j + 1) & (ncap - 1);
+        nk[j] = m->keys[i];
+        nr[j] = m->rows[i];
+    }
+    tide__free(m->keys);
+    tide__free(m->rows);
+    m->keys = nk;
+    m->rows = nr;
+    m->cap = ncap;
+    return 0;
+}
+
+/* Slot of key: its own, or the empty one where it would go. */
+static size_t idmap_slot(const idmap *m, uint64_t key, size_t start)
+{
+    size_t j = start & (m->cap - 1);
+    while (m->keys[j] && m->keys[j] != key)
+        j = (j + 1) & (m->cap - 1);
+    return j;
+}
+
 struct tide_store {
     sqlite3 *db;
     char *dir;
@@ -93,6 +149,18 @@ struct tide_store {
     char *last_id;
     sqlite3_int64 last_rowid;
     bool last_new; /* that row is a new id: it has no derived index rows to replace yet */
+    /* bulk mode: a first load into an empty store (see tide_store_begin_load) */
+    bool bulk;
+    idmap ids;              /* hash of id -> objects row of its current version */
+    sqlite3_int64 *retired; /* rows that stopped being current during the load */
+    size_t nretired, capretired;
+    long bulk_older; /* older versions loaded: duplicates possible */
+    /* derived objects rewritten in place during the load: their index rows up to the marks
+     * belong to the replaced content and go at commit */
+    struct rewrite {
+        sqlite3_int64 obj, obs_mark, refs_mark;
+    } *rewritten;
+    size_t nrewritten, caprewritten;
 };
 
 static int db_error(tide_store *s, const char *what)
@@ -171,7 +239,10 @@ static int migrate(tide_store *s)
         char pragma[64];
         TIDE_CHECK(exec(s, "BEGIN IMMEDIATE"));
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-        if (exec(s, tide_store_migrations[v]) < 0 || exec(s, pragma) < 0) {
+        int bad = exec(s, tide_store_migrations[v]) < 0;
+        for (int i = 0; v == 0 && !bad && i < TIDE_STORE_NINDEXES; i++)
+            bad = exec(s, tide_store_indexes[i][1]) < 0;
+        if (bad || exec(s, pragma) < 0) {
             exec(s, "ROLLBACK");
             return tide_error_set(TIDE_ESTORE, "migration to schema %d failed: %s", v + 1,
                     tide_error_last());
@@ -207,7 +278,7 @@ int tide_store_open(tide_store **out, const char *dir)
     if ((rc = exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
             (rc = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
             (rc = exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
-            (rc = exec(s, "PRAGMA cache_size = -262144")) < 0 ||
+            (rc = exec(s, "PRAGMA cache_size = -524288")) < 0 ||
             (rc = exec(s, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
             (rc = exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
         char msg[512];
@@ -235,6 +306,9 @@ void tide_store_free(tide_store *s)
     }
     for (size_t i = 0; i < sizeof(s->ind_strs) / sizeof(s->ind_strs[0]); i++)
         tide__free(s->ind_strs[i]);
+    idmap_free(&s->ids);
+    tide__free(s->retired);
+    tide__free(s->rewritten);
     tide__free(s->last_id);
     tide__free(s->db_path);
     tide__free(s->dir);
@@ -267,10 +341,94 @@ int tide_store_begin(tide_store *s)
     return 0;
 }
 
+static int drop_indexes(tide_store *s, sqlite3_int64 rowid);
+static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *what);
+
+int tide_store_begin_load(tide_store *s, bool *out_bulk)
+{
+    *out_bulk = false;
+    TIDE_CHECK(tide_store_begin(s));
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
+            SQLITE_OK)
+        return db_error(s, "prepare");
+    int step = sqlite3_step(st);
+    bool empty = step == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW)
+        return db_error(s, "count objects");
+    if (!empty)
+        return 0;
+    /* First load: drop the secondary indexes inside the transaction; commit builds them
+     * sorted in one pass each, far faster than millions of random B-tree inserts. A crash
+     * rolls the whole load back, indexes included (SQLite DDL is transactional). */
+    for (int i = 0; i < TIDE_STORE_NINDEXES; i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", tide_store_indexes[i][0]);
+        TIDE_CHECK(exec(s, sql));
+    }
+    s->bulk = true;
+    *out_bulk = true;
+    return 0;
+}
+
+static int finish_bulk(tide_store *s)
+{
+    if (s->bulk_older) {
+        /* older versions loaded after newer ones may repeat a (id, modified) already
+         * loaded; keep the first copy, as STIX says, before the unique index is built */
+        TIDE_CHECK(exec(s, "CREATE INDEX tide_dedupe ON objects(id, modified)"));
+        TIDE_CHECK(exec(s, "DELETE FROM objects WHERE is_current = 0 AND EXISTS (SELECT 1 FROM "
+                           "objects o2 WHERE o2.id = objects.id AND o2.modified = "
+                           "objects.modified AND o2.rowid < objects.rowid)"));
+        TIDE_CHECK(exec(s, "DROP INDEX tide_dedupe"));
+    }
+    for (int i = 0; i < TIDE_STORE_NINDEXES; i++)
+        TIDE_CHECK(exec(s, tide_store_indexes[i][1]));
+    for (size_t i = 0; i < s->nrewritten; i++) {
+        char sql[160];
+        snprintf(sql, sizeof(sql), "DELETE FROM observables WHERE obj = %lld AND rowid <= %lld",
+                (long long)s->rewritten[i].obj, (long long)s->rewritten[i].obs_mark);
+        TIDE_CHECK(exec(s, sql));
+        snprintf(sql, sizeof(sql), "DELETE FROM refs WHERE obj = %lld AND rowid <= %lld",
+                (long long)s->rewritten[i].obj, (long long)s->rewritten[i].refs_mark);
+        TIDE_CHECK(exec(s, sql));
+    }
+    for (size_t i = 0; i < s->nretired; i++) {
+        TIDE_CHECK(drop_indexes(s, s->retired[i]));
+        TIDE_CHECK(run_rowid(s, ST_OBJ_UNCURRENT, s->retired[i], "retire old version"));
+    }
+    return 0;
+}
+
+static void end_bulk(tide_store *s)
+{
+    s->bulk = false;
+    s->bulk_older = 0;
+    s->nrewritten = 0;
+    idmap_free(&s->ids);
+    s->nretired = 0;
+    tide__free(s->last_id);
+    s->last_id = NULL;
+    /* statements were prepared against the schema without indexes */
+    for (int i = 0; i < ST__COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        s->st[i] = NULL;
+    }
+}
+
 int tide_store_commit(tide_store *s)
 {
     if (!s->in_tx)
         return tide_error_set(TIDE_EINVAL, "no transaction open");
+    if (s->bulk) {
+        int rc = finish_bulk(s);
+        end_bulk(s);
+        if (rc < 0) {
+            tide_store_rollback(s);
+            return rc;
+        }
+    }
     TIDE_CHECK(exec(s, "COMMIT"));
     s->in_tx = 0;
     return 0;
@@ -278,6 +436,8 @@ int tide_store_commit(tide_store *s)
 
 int tide_store_rollback(tide_store *s)
 {
+    if (s->bulk)
+        end_bulk(s);
     if (!s->in_tx)
         return 0;
     s->in_tx = 0;
@@ -328,6 +488,8 @@ static int insert_object(tide_store *s, const tide_object_rec *r, bool current, 
     sqlite3_bind_int64(st, 9, (sqlite3_int64)r->content_hash);
     sqlite3_bind_int64(st, 10, now);
     sqlite3_bind_text(st, 11, r->json, (int)r->json_len, SQLITE_STATIC);
+    int64_t ms = modified_ms(r->modified);
+    sqlite3_bind_int64(st, 12, ms == INT64_MIN ? 0 : ms);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_error(s, "store object");
     return sqlite3_changes(s->db) > 0 ? 1 : 0;
@@ -364,10 +526,135 @@ static int make_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 o
     return remember(s, r->id, sqlite3_last_insert_rowid(s->db));
 }
 
+static int retire_later(tide_store *s, sqlite3_int64 rowid)
+{
+    if (s->nretired == s->capretired) {
+        size_t nc = s->capretired ? s->capretired * 2 : 256;
+        sqlite3_int64 *nr = tide__realloc(s->retired, nc * sizeof(*nr));
+        TIDE_CHECK_ALLOC(nr);
+        s->retired = nr;
+        s->capretired = nc;
+    }
+    s->retired[s->nretired++] = rowid;
+    return 0;
+}
+
+static int64_t scalar(tide_store *s, const char *sql);
+
+static sqlite3_int64 max_rowid(tide_store *s, const char *table)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SELECT coalesce(max(rowid), 0) FROM %s", table);
+    return scalar(s, sql);
+}
+
+static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
+{
+    sqlite3_stmt *st = stmt(s, ST_OBJ_REWRITE);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    sqlite3_bind_int64(st, 1, rowid);
+    bind_text(st, 2, r->type);
+    bind_text(st, 3, r->created);
+    bind_text(st, 4, r->name);
+    bind_text(st, 5, r->source);
+    bind_text(st, 6, r->tlp);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
+    sqlite3_bind_int64(st, 8, now);
+    sqlite3_bind_text(st, 9, r->json, (int)r->json_len, SQLITE_STATIC);
+    TIDE_CHECK(step_done(s, st, "rewrite object"));
+    return remember(s, r->id, rowid);
+}
+
+static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
+{
+    if (s->nrewritten == s->caprewritten) {
+        size_t nc = s->caprewritten ? s->caprewritten * 2 : 64;
+        struct rewrite *nr = tide__realloc(s->rewritten, nc * sizeof(*nr));
+        TIDE_CHECK_ALLOC(nr);
+        s->rewritten = nr;
+        s->caprewritten = nc;
+    }
+    struct rewrite *w = &s->rewritten[s->nrewritten++];
+    w->obj = rowid;
+    w->obs_mark = max_rowid(s, "observables");
+    w->refs_mark = max_rowid(s, "refs");
+    return rewrite_row(s, r, rowid, now);
+}
+
+/* Bulk mode: no objects_id index yet; the id map says whether the id came before. */
+static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, int64_t now)
+{
+    uint64_t key = XXH3_64bits(r->id, strlen(r->id));
+    if (key == 0)
+        key = 1;
+    if ((s->ids.n + 1) * 2 > s->ids.cap)
+        TIDE_CHECK(idmap_grow(&s->ids));
+    size_t j = idmap_slot(&s->ids, key, key);
+    while (s->ids.keys[j] == key) {
+        /* same hash: read that row to see whether it is the same id */
+        sqlite3_int64 cur_rowid = s->ids.rows[j];
+        sqlite3_stmt *st = stmt(s, ST_BULK_ROW);
+        if (st == NULL)
+            return TIDE_ESTORE;
+        sqlite3_bind_int64(st, 1, cur_rowid);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            return db_error(s, "read loaded object");
+        if (strcmp((const char *)sqlite3_column_text(st, 0), r->id) != 0) {
+            sqlite3_reset(st);
+            j = (j + 1) & (s->ids.cap - 1);
+            while (s->ids.keys[j] && s->ids.keys[j] != key)
+                j = (j + 1) & (s->ids.cap - 1);
+            continue;
+        }
+        char cur_mod[64];
+        snprintf(cur_mod, sizeof(cur_mod), "%s", (const char *)sqlite3_column_text(st, 1));
+        uint64_t cur_hash = (uint64_t)sqlite3_column_int64(st, 2);
+        sqlite3_reset(st);
+        const char *mod = r->modified ? r->modified : "";
+        int64_t a = modified_ms(mod), b = modified_ms(cur_mod);
+        if (r->derived ? cur_hash == r->content_hash
+                       : (strcmp(mod, cur_mod) == 0 || (a == b && a != INT64_MIN)))
+            return 0; /* unchanged */
+        if (r->derived && strcmp(mod, cur_mod) == 0) {
+            /* re-made with other content in the same millisecond: rewrite in place */
+            TIDE_CHECK(bulk_rewrite(s, r, cur_rowid, now));
+            *out_status = TIDE_PUT_VERSION;
+            return 0;
+        }
+        if (r->derived || a > b) {
+            /* a newer version: the old row is retired when the load commits */
+            TIDE_CHECK(retire_later(s, cur_rowid));
+            int added = insert_object(s, r, true, now);
+            TIDE_CHECK(added);
+            s->ids.rows[j] = sqlite3_last_insert_rowid(s->db);
+            TIDE_CHECK(remember(s, r->id, s->ids.rows[j]));
+            *out_status = TIDE_PUT_VERSION;
+            return 0;
+        }
+        /* an older version; a repeat of one already loaded is removed at commit */
+        TIDE_CHECK(insert_object(s, r, false, now));
+        s->bulk_older++;
+        *out_status = TIDE_PUT_OLDER;
+        return 0;
+    }
+    int added = insert_object(s, r, true, now);
+    TIDE_CHECK(added);
+    s->ids.keys[j] = key;
+    s->ids.rows[j] = sqlite3_last_insert_rowid(s->db);
+    s->ids.n++;
+    TIDE_CHECK(remember(s, r->id, s->ids.rows[j]));
+    s->last_new = true;
+    *out_status = TIDE_PUT_NEW;
+    return 0;
+}
+
 int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_status)
 {
     int64_t now = tide__time_now_ms();
     *out_status = TIDE_PUT_UNCHANGED;
+    if (s->bulk)
+        return bulk_put(s, r, out_status, now);
     sqlite3_stmt *st = stmt(s, ST_CUR_GET);
     if (st == NULL)
         return TIDE_ESTORE;
@@ -399,20 +686,7 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
         if (strcmp(mod, cur_mod) == 0) {
             /* re-made within the same millisecond: rewrite the current row in place */
             TIDE_CHECK(drop_indexes(s, cur_rowid));
-            st = stmt(s, ST_OBJ_REWRITE);
-            if (st == NULL)
-                return TIDE_ESTORE;
-            sqlite3_bind_int64(st, 1, cur_rowid);
-            bind_text(st, 2, r->type);
-            bind_text(st, 3, r->created);
-            bind_text(st, 4, r->name);
-            bind_text(st, 5, r->source);
-            bind_text(st, 6, r->tlp);
-            sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
-            sqlite3_bind_int64(st, 8, now);
-            sqlite3_bind_text(st, 9, r->json, (int)r->json_len, SQLITE_STATIC);
-            TIDE_CHECK(step_done(s, st, "rewrite object"));
-            TIDE_CHECK(remember(s, r->id, cur_rowid));
+            TIDE_CHECK(rewrite_row(s, r, cur_rowid, now));
         } else {
             TIDE_CHECK(make_current(s, r, cur_rowid, now));
         }
@@ -444,6 +718,26 @@ static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool
     }
     if (is_new)
         *is_new = false;
+    if (s->bulk && s->ids.cap) {
+        uint64_t key = XXH3_64bits(id, strlen(id));
+        if (key == 0)
+            key = 1;
+        for (size_t j = idmap_slot(&s->ids, key, key); s->ids.keys[j] == key;
+                j = idmap_slot(&s->ids, key, j + 1)) {
+            sqlite3_stmt *st = stmt(s, ST_BULK_ROW);
+            if (st == NULL)
+                return TIDE_ESTORE;
+            sqlite3_bind_int64(st, 1, s->ids.rows[j]);
+            bool same = sqlite3_step(st) == SQLITE_ROW &&
+                        strcmp((const char *)sqlite3_column_text(st, 0), id) == 0;
+            sqlite3_reset(st);
+            if (same) {
+                *out = s->ids.rows[j];
+                return 0;
+            }
+        }
+        return tide_error_set(TIDE_ENOTFOUND, "no object %s", id);
+    }
     sqlite3_stmt *st = stmt(s, ST_CUR_ROWID);
     if (st == NULL)
         return TIDE_ESTORE;
@@ -482,7 +776,7 @@ int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const
     sqlite3_bind_int(st, 11, ind->simple);
     sqlite3_bind_int(st, 12, ind->revoked);
     TIDE_CHECK(step_done(s, st, "store indicator"));
-    if (!is_new)
+    if (!is_new && !s->bulk) /* bulk mode clears replaced rows at commit */
         TIDE_CHECK(run_rowid(s, ST_DROP_OBS, obj, "clear observables"));
     for (size_t i = 0; i < nobs; i++) {
         st = stmt(s, ST_OBS_INSERT);

@@ -52,40 +52,63 @@ check "binary file: refused, exit 2 (got $rc)" '[ $rc = 2 ] && grep -q binary.bi
 "$TIDE" --store "$W/bad" pattern validate "[ipv4-addr:value = '1.2.3.4'" 2>/dev/null; rc=$?
 check "invalid pattern: exit 1" '[ $rc = 1 ]'
 
-# 4. kill -9 mid-way: the store is consistent and keeps every committed batch
+# 4. kill -9 mid-way: the store stays consistent and keeps everything committed before.
 python3 "$SRC/../shared/bench/gen_corpus.py" --out "$W/gc" --indicators 150000 --events 10 --hosts 10 --plant 1 >/dev/null
 B=$W/gc/intel/bundle.stix.json
-"$TIDE" --store "$W/kill" ingest --format stix "$B" 2>/dev/null &
-pid=$!
-for _ in $(seq 1 100); do
-  sleep 0.1
-  c=$(python3 -c "
+db_count() {  # objects in a store, read-only, 0 when unreadable
+  python3 -c "
 import sqlite3,sys
-try:
-  print(sqlite3.connect('file:$W/kill/tide.db?mode=ro', uri=True).execute('select count(*) from objects').fetchone()[0])
-except Exception: print(0)" 2>/dev/null)
-  [ "${c:-0}" -gt 0 ] && break
-done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
-python3 - "$W/kill/tide.db" "$B" >"$W/kill.out" 2>&1 <<'PY'
+try: print(sqlite3.connect('file:$1/tide.db?mode=ro', uri=True).execute('select count(*) from objects').fetchone()[0])
+except Exception: print(0)" 2>/dev/null
+}
+consistency() {  # integrity, no orphan index rows, every stored object equal to its source
+  python3 - "$1/tide.db" "$B" "$W/demo-ids.txt" <<'PY'
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
 n = db.execute("select count(*) from objects").fetchone()[0]
-cur = db.execute("select count(*) from current").fetchone()[0]
-orphans = db.execute("select count(*) from current c left join objects o on o.id=c.id and o.modified=c.modified where o.id is null").fetchone()[0]
-ind_orphans = db.execute("select count(*) from indicators i left join current c on c.id=i.id where c.id is null").fetchone()[0]
+multi = db.execute("select count(*) from (select id from objects where is_current group by id having count(*) > 1)").fetchone()[0]
+orphans = sum(db.execute(q).fetchone()[0] for q in (
+    "select count(*) from indicators i left join objects o on o.rowid = i.obj where o.rowid is null or not o.is_current",
+    "select count(*) from observables b left join objects o on o.rowid = b.obj where o.rowid is null",
+    "select count(*) from refs r left join objects o on o.rowid = r.obj where o.rowid is null"))
 src = {o["id"]: o for o in json.load(open(sys.argv[2]))["objects"]}
-bad = sum(1 for i, j in db.execute("select id, json from objects") if json.loads(j) != src[i])
-print("objects", n, "current", cur, "orphans", orphans, ind_orphans, "bad", bad, "of", len(src))
-sys.exit(0 if n > 0 and orphans == 0 and ind_orphans == 0 and bad == 0 and n < len(src) else 1)
+bad = sum(1 for i, j in db.execute("select id, json from objects") if i in src and json.loads(j) != src[i])
+print("objects", n, "duplicate current", multi, "orphan index rows", orphans, "differing", bad)
+sys.exit(0 if multi == 0 and orphans == 0 and bad == 0 else 1)
 PY
-rc=$?; cat "$W/kill.out"
-check "killed ingest leaves a consistent partial store" '[ $rc = 0 ]'
-"$TIDE" --store "$W/kill" ingest --format stix "$B" 2>/dev/null
+}
+# 4a. a first load into an empty store is one transaction: killed, the store is as before
+"$TIDE" --store "$W/k1" init >/dev/null
+"$TIDE" --store "$W/k1" ingest --format stix "$B" 2>/dev/null &
+pid=$!
+for _ in $(seq 1 300); do  # kill once the load has written a good part of its transaction
+  sleep 0.05
+  [ "$(stat -c %s "$W/k1/tide.db-wal" 2>/dev/null || echo 0)" -gt 4000000 ] && break
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+consistency "$W/k1" >"$W/k1.out" 2>&1; rc=$?; cat "$W/k1.out"
+check "killed first load: consistent, nothing half-written" '[ $rc = 0 ] && [ "$(db_count "$W/k1")" = 0 ]'
+# 4b. loading into a store that holds intel commits batch by batch: killed, every batch stays
+"$TIDE" --store "$W/k2" ingest --format list --source seed "$W/bad.txt" >/dev/null 2>&1
+before=$(db_count "$W/k2")
+"$TIDE" --store "$W/k2" ingest --batch 5000 --format stix "$B" 2>/dev/null &
+pid=$!
+for _ in $(seq 1 200); do
+  sleep 0.1
+  [ "$(db_count "$W/k2")" -gt $((before + 5000)) ] && break
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+consistency "$W/k2" >"$W/k2.out" 2>&1; rc=$?; cat "$W/k2.out"
+after=$(db_count "$W/k2")
+check "killed incremental load: consistent, committed batches kept ($before -> $after)" \
+  '[ $rc = 0 ] && [ "$after" -gt "$before" ] && "$TIDE" --store "$W/k2" show evil.example.com >/dev/null'
+"$TIDE" --store "$W/k2" ingest --format stix "$B" 2>/dev/null
 total=$(python3 -c "import json; print(len(json.load(open('$B'))['objects']))")
-got=$("$TIDE" --store "$W/kill" stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['objects'])")
+got=$(( $(db_count "$W/k2") - before ))
 check "re-run completes: $got == $total" '[ "$got" = "$total" ]'
+"$TIDE" --store "$W/k1" ingest --format stix "$B" 2>/dev/null
+check "re-run of the killed first load completes" '[ "$(db_count "$W/k1")" = "$total" ]'
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -394,6 +394,8 @@ static const tricky k_tricky[] = {
             1),
     T("{\"k\":[{\"a\":\"x\"},\"s\"],\"l\":[\"s\",{\"a\":\"x\"}],\"m\":[{\"a\":[\"x\"]}]}", 1),
     T("{\"k\":[{\"a\":{\"b\":1}},{\"c\":1}],\"n\":[{\"a\":1},{\"b\":{}}]}", 1),
+    /* found by fuzzing: a duplicate key turns a nested member back into a scalar */
+    T("{\"k\":[{\"h\":\"\",\"\":[\"a\"],\"\":\"\"}],\"l\":[{\"x\":{},\"x\":1},{\"y\":[]}]}", 1),
     T("{\"o\":{\"a\":[{\"b\":[1,{\"c\":\"d\"}]}]},\"p\":\"q\"}", 1),
     T("{\"\":\"empty key\",\"a\\\"b\":\"esc key\",\"\\u00e9\":1}", 1),
     T("[1]", 0), /* an array is valid JSON, but not an object */

@@ -40,7 +40,7 @@ static void c_reject(tide_sink *s, long line, long long offset, const char *reas
     json_array_append_new(c->rejects, json_string(reason));
 }
 
-static tide_ingest_opts g_opts = {NULL, NULL, -1, 0, NULL, NULL, 1700000000000LL};
+static tide_ingest_opts g_opts = { .confidence = -1, .now_ms = 1700000000000LL };
 
 static void c_init(collect *c, tide_sink *s, const char *file)
 {
