@@ -6,10 +6,15 @@
  *
  * Layout, chosen for bulk ingest speed (row appends are sequential; only the indexes that
  * lookups need take random inserts, and a first load into an empty store builds them once,
- * sorted, at the end):
- *   objects        one row per (id, modified) version, the JSON as it came, is_current = 1 on
- *                  the newest version of each id; partial indexes cover current versions only
+ * sorted, at the end). Text keys (ids, observable values) are indexed by their 64-bit hash
+ * (*_key, vkey: XXH3, also the SQL function tide_key()), and every lookup also compares the
+ * text, so a hash collision costs a row read, never a wrong answer:
+ *   objects        one row per (id, modified) version, is_current = 1 on the newest version of
+ *                  each id; partial indexes cover current versions only
+ *   bodies         the JSON of each version as it came, apart, so that scans and index builds
+ *                  over objects read only the small metadata rows
  *   indicators     context of the current version of each indicator, keyed by its objects row
+ *   names          names of current named SDOs (malware, campaign ...) for search by name
  *   observables    (kind, value) -> objects row of the indicator: the lookup index
  *   refs           relationships (SROs) and references (sighting-of, object_refs ...), both
  *                  ways, tied to the objects row that stated them
@@ -21,16 +26,14 @@
 /* Secondary indexes of the bulk-loaded tables, as (name, definition). Migrations create them;
  * a first load into an empty store drops and rebuilds them (store_sqlite.c, bulk mode). */
 static const char *const tide_store_indexes[][2] = {
-    { "objects_id", "CREATE UNIQUE INDEX objects_id ON objects(id, modified)" },
-    { "objects_type", "CREATE INDEX objects_type ON objects(type) WHERE is_current" },
-    { "objects_source", "CREATE INDEX objects_source ON objects(source, tlp) WHERE is_current" },
-    { "objects_changed", "CREATE INDEX objects_changed ON objects(changed_at) WHERE is_current" },
-    { "objects_name", "CREATE INDEX objects_name ON objects(name COLLATE NOCASE) WHERE is_current"
-                      " AND type NOT IN ('indicator', 'relationship', 'sighting')" },
-    { "observables_kv", "CREATE INDEX observables_kv ON observables(kind, value)" },
+    { "objects_key", "CREATE INDEX objects_key ON objects(id_key)" },
+    { "objects_cur", "CREATE INDEX objects_cur ON objects(type, source, tlp) WHERE is_current" },
+    { "names_name", "CREATE INDEX names_name ON names(name COLLATE NOCASE)" },
+    { "names_obj", "CREATE INDEX names_obj ON names(obj)" },
+    { "observables_kv", "CREATE INDEX observables_kv ON observables(kind, vkey)" },
     { "observables_obj", "CREATE INDEX observables_obj ON observables(obj)" },
-    { "refs_source", "CREATE INDEX refs_source ON refs(source_ref)" },
-    { "refs_target", "CREATE INDEX refs_target ON refs(target_ref)" },
+    { "refs_source", "CREATE INDEX refs_source ON refs(source_key)" },
+    { "refs_target", "CREATE INDEX refs_target ON refs(target_key)" },
     { "refs_obj", "CREATE INDEX refs_obj ON refs(obj)" },
 };
 #define TIDE_STORE_NINDEXES ((int)(sizeof(tide_store_indexes) / sizeof(tide_store_indexes[0])))
@@ -38,19 +41,24 @@ static const char *const tide_store_indexes[][2] = {
 static const char *const tide_store_migrations[] = {
     /* 1 (the indexes of tide_store_indexes are created with it) */
     "CREATE TABLE objects ("
-    "  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, modified TEXT NOT NULL, type TEXT NOT NULL,"
+    "  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, id_key INTEGER NOT NULL,"
+    "  modified TEXT NOT NULL, type TEXT NOT NULL,"
     "  created TEXT, name TEXT, source TEXT, tlp TEXT, is_current INTEGER NOT NULL,"
     "  modified_ms INTEGER NOT NULL, content_hash INTEGER NOT NULL DEFAULT 0,"
-    "  ingested_at INTEGER NOT NULL, changed_at INTEGER NOT NULL, json TEXT NOT NULL);"
+    "  ingested_at INTEGER NOT NULL, changed_at INTEGER NOT NULL);"
+    "CREATE TABLE bodies (obj INTEGER PRIMARY KEY, json TEXT NOT NULL);"
     "CREATE TABLE indicators ("
     "  obj INTEGER PRIMARY KEY, pattern TEXT NOT NULL, pattern_type TEXT NOT NULL,"
     "  reliability TEXT, confidence INTEGER, kill_chain TEXT, valid_from INTEGER,"
     "  valid_until INTEGER, created INTEGER, modified INTEGER, simple INTEGER NOT NULL,"
     "  revoked INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE observables (kind INTEGER NOT NULL, value TEXT NOT NULL, obj INTEGER NOT NULL);"
+    "CREATE TABLE observables (kind INTEGER NOT NULL, value TEXT NOT NULL,"
+    "  vkey INTEGER NOT NULL, obj INTEGER NOT NULL);"
+    "CREATE TABLE names (name TEXT NOT NULL, obj INTEGER NOT NULL);"
     "CREATE TABLE refs ("
     "  rel_id TEXT NOT NULL, rel_type TEXT NOT NULL, source_ref TEXT NOT NULL,"
-    "  target_ref TEXT NOT NULL, obj INTEGER NOT NULL);"
+    "  target_ref TEXT NOT NULL, source_key INTEGER NOT NULL, target_key INTEGER NOT NULL,"
+    "  obj INTEGER NOT NULL);"
     "CREATE TABLE warninglists ("
     "  name TEXT PRIMARY KEY, type TEXT NOT NULL, description TEXT,"
     "  loaded_at INTEGER NOT NULL) WITHOUT ROWID;"

@@ -22,6 +22,10 @@
 #include <xxhash.h>
 
 enum {
+    ST_VERSION_EXISTS,
+    ST_NAME_INSERT,
+    ST_DROP_NAMES,
+    ST_BODY_PUT,
     ST_BULK_ROW,
     ST_CUR_GET,
     ST_CUR_ROWID,
@@ -43,46 +47,55 @@ enum {
     ST__COUNT
 };
 
-#define NAMED_TYPES "type NOT IN ('indicator', 'relationship', 'sighting')"
 
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_CUR_GET] = "SELECT rowid, modified, content_hash FROM objects WHERE id = ?1 AND is_current",
-    [ST_CUR_ROWID] = "SELECT rowid FROM objects WHERE id = ?1 AND is_current",
-    [ST_OBJ_INSERT] = "INSERT OR IGNORE INTO objects(id, modified, type, created, name, source, tlp, "
-                      "is_current, content_hash, ingested_at, changed_at, json, modified_ms) "
+    [ST_CUR_GET] = "SELECT rowid, modified, content_hash FROM objects "
+                   "WHERE id_key = ?2 AND id = ?1 AND is_current",
+    [ST_CUR_ROWID] = "SELECT rowid FROM objects WHERE id_key = ?2 AND id = ?1 AND is_current",
+    [ST_VERSION_EXISTS] = "SELECT 1 FROM objects WHERE id_key = ?2 AND id = ?1 AND modified = ?3",
+    [ST_NAME_INSERT] = "INSERT INTO names(name, obj) VALUES (?1, ?2)",
+    [ST_DROP_NAMES] = "DELETE FROM names WHERE obj = ?1",
+    [ST_OBJ_INSERT] = "INSERT INTO objects(id, modified, type, created, name, source, tlp, "
+                      "is_current, content_hash, ingested_at, changed_at, modified_ms, id_key) "
                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10,?11,?12)",
+    [ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies(obj, json) VALUES (?1, ?2)",
     [ST_BULK_ROW] = "SELECT id, modified, content_hash FROM objects WHERE rowid = ?1",
     [ST_OBJ_UNCURRENT] = "UPDATE objects SET is_current = 0 WHERE rowid = ?1",
     [ST_OBJ_REWRITE] = "UPDATE objects SET type = ?2, created = ?3, name = ?4, source = ?5, "
-                       "tlp = ?6, content_hash = ?7, changed_at = ?8, json = ?9 WHERE rowid = ?1",
+                       "tlp = ?6, content_hash = ?7, changed_at = ?8 WHERE rowid = ?1",
     [ST_DROP_IND] = "DELETE FROM indicators WHERE obj = ?1",
     [ST_DROP_OBS] = "DELETE FROM observables WHERE obj = ?1",
     [ST_DROP_REFS] = "DELETE FROM refs WHERE obj = ?1",
     [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(obj, pattern, pattern_type, reliability, "
                       "confidence, kill_chain, valid_from, valid_until, created, modified, simple, "
                       "revoked) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-    [ST_OBS_INSERT] = "INSERT OR IGNORE INTO observables(kind, value, obj) VALUES (?1,?2,?3)",
-    [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj) "
-                      "VALUES (?1,?2,?3,?4,?5)",
-    [ST_GET_CURRENT] = "SELECT json FROM objects WHERE id = ?1 AND is_current",
-    [ST_GET_VERSION] = "SELECT json FROM objects WHERE id = ?1 AND modified = ?2",
-    [ST_VERSIONS] = "SELECT modified FROM objects WHERE id = ?1 ORDER BY modified",
+    [ST_OBS_INSERT] = "INSERT INTO observables(kind, value, obj, vkey) VALUES (?1,?2,?3,?4)",
+    [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, "
+                      "target_key) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    [ST_GET_CURRENT] = "SELECT b.json FROM objects o JOIN bodies b ON b.obj = o.rowid "
+                       "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
+    [ST_GET_VERSION] = "SELECT b.json FROM objects o JOIN bodies b ON b.obj = o.rowid "
+                       "WHERE o.id_key = ?2 AND o.id = ?1 AND o.modified = ?3",
+    [ST_VERSIONS] = "SELECT modified FROM objects WHERE id_key = ?2 AND id = ?1 "
+                    "ORDER BY modified_ms, modified",
     [ST_IND_GET] = "SELECT o.id, i.pattern, i.pattern_type, o.name, o.source, i.reliability, "
                    "i.confidence, o.tlp, i.kill_chain, i.valid_from, i.valid_until, i.created, "
                    "i.modified, i.simple, i.revoked FROM objects o JOIN indicators i "
-                   "ON i.obj = o.rowid WHERE o.id = ?1 AND o.is_current",
+                   "ON i.obj = o.rowid WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
     [ST_LOOKUP] = "SELECT o.id FROM observables b JOIN objects o ON o.rowid = b.obj "
-                  "WHERE b.kind = ?1 AND b.value = ?2",
+                  "WHERE b.kind = ?1 AND b.vkey = ?3 AND b.value = ?2",
     [ST_IND_OBS] = "SELECT b.kind, b.value FROM objects o JOIN observables b ON b.obj = o.rowid "
-                   "WHERE o.id = ?1 AND o.is_current",
+                   "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
 };
 
 static const char *const related_sql =
         "SELECT r.rel_id, r.rel_type, 1, r.target_ref, o.type, o.name FROM refs r "
-        "LEFT JOIN objects o ON o.id = r.target_ref AND o.is_current WHERE r.source_ref = ?1 "
+        "LEFT JOIN objects o ON o.id_key = r.target_key AND o.id = r.target_ref AND o.is_current "
+        "WHERE r.source_key = ?2 AND r.source_ref = ?1 "
         "UNION ALL "
         "SELECT r.rel_id, r.rel_type, 0, r.source_ref, o.type, o.name FROM refs r "
-        "LEFT JOIN objects o ON o.id = r.source_ref AND o.is_current WHERE r.target_ref = ?1";
+        "LEFT JOIN objects o ON o.id_key = r.source_key AND o.id = r.source_ref AND o.is_current "
+        "WHERE r.target_key = ?2 AND r.target_ref = ?1";
 
 /* Open-addressing map from the 64-bit hash of an id to the objects row of its current
  * version, used while a bulk load runs without the objects_id index. Collisions of the hash
@@ -146,7 +159,7 @@ struct tide_store {
     char *ind_strs[8];
     /* the objects row of the last new current version, so the indexes that the ingest core
      * adds right after it need no lookup */
-    char *last_id;
+    char last_id[256]; /* "" when none (or too long to remember) */
     sqlite3_int64 last_rowid;
     bool last_new; /* that row is a new id: it has no derived index rows to replace yet */
     /* bulk mode: a first load into an empty store (see tide_store_begin_load) */
@@ -155,13 +168,33 @@ struct tide_store {
     sqlite3_int64 *retired; /* rows that stopped being current during the load */
     size_t nretired, capretired;
     long bulk_older; /* older versions loaded: duplicates possible */
+    bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
     /* derived objects rewritten in place during the load: their index rows up to the marks
      * belong to the replaced content and go at commit */
     struct rewrite {
-        sqlite3_int64 obj, obs_mark, refs_mark;
+        sqlite3_int64 obj, obs_mark, refs_mark, names_mark;
     } *rewritten;
     size_t nrewritten, caprewritten;
 };
+
+/* The 64-bit key under which a text (id, observable value) is indexed. */
+static sqlite3_int64 text_key(const char *t)
+{
+    return (sqlite3_int64)XXH3_64bits(t, strlen(t));
+}
+
+/* SQL function tide_key(text): the same key, for queries. */
+static void sql_tide_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *t = sqlite3_value_text(argv[0]);
+    if (t == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int64(ctx,
+            (sqlite3_int64)XXH3_64bits(t, (size_t)sqlite3_value_bytes(argv[0])));
+}
 
 static int db_error(tide_store *s, const char *what)
 {
@@ -274,11 +307,13 @@ int tide_store_open(tide_store **out, const char *dir)
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_create_function(s->db, "tide_key", 1,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_tide_key, NULL, NULL);
     int rc;
     if ((rc = exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
             (rc = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
             (rc = exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
-            (rc = exec(s, "PRAGMA cache_size = -524288")) < 0 ||
+            (rc = exec(s, "PRAGMA cache_size = -262144")) < 0 ||
             (rc = exec(s, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
             (rc = exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
         char msg[512];
@@ -309,7 +344,6 @@ void tide_store_free(tide_store *s)
     idmap_free(&s->ids);
     tide__free(s->retired);
     tide__free(s->rewritten);
-    tide__free(s->last_id);
     tide__free(s->db_path);
     tide__free(s->dir);
     tide__free(s);
@@ -347,6 +381,22 @@ static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *
 int tide_store_begin_load(tide_store *s, bool *out_bulk)
 {
     *out_bulk = false;
+    /* A first load writes the whole database: with a rollback journal the pages go to the
+     * database file once (an empty store has almost nothing to journal), where WAL would write
+     * them twice and search a huge WAL on every read. The switch only succeeds when no other
+     * connection is open; otherwise the load simply stays in WAL mode. */
+    bool empty_db = false;
+    {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
+                SQLITE_OK)
+            return db_error(s, "prepare");
+        empty_db = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+        sqlite3_finalize(st);
+    }
+    if (empty_db && sqlite3_exec(s->db, "PRAGMA journal_mode = TRUNCATE", NULL, NULL, NULL) ==
+            SQLITE_OK)
+        s->journal_switched = true;
     TIDE_CHECK(tide_store_begin(s));
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
@@ -382,6 +432,7 @@ static int finish_bulk(tide_store *s)
                            "objects o2 WHERE o2.id = objects.id AND o2.modified = "
                            "objects.modified AND o2.rowid < objects.rowid)"));
         TIDE_CHECK(exec(s, "DROP INDEX tide_dedupe"));
+        TIDE_CHECK(exec(s, "DELETE FROM bodies WHERE obj NOT IN (SELECT rowid FROM objects)"));
     }
     for (int i = 0; i < TIDE_STORE_NINDEXES; i++)
         TIDE_CHECK(exec(s, tide_store_indexes[i][1]));
@@ -393,12 +444,23 @@ static int finish_bulk(tide_store *s)
         snprintf(sql, sizeof(sql), "DELETE FROM refs WHERE obj = %lld AND rowid <= %lld",
                 (long long)s->rewritten[i].obj, (long long)s->rewritten[i].refs_mark);
         TIDE_CHECK(exec(s, sql));
+        snprintf(sql, sizeof(sql), "DELETE FROM names WHERE obj = %lld AND rowid <= %lld",
+                (long long)s->rewritten[i].obj, (long long)s->rewritten[i].names_mark);
+        TIDE_CHECK(exec(s, sql));
     }
     for (size_t i = 0; i < s->nretired; i++) {
         TIDE_CHECK(drop_indexes(s, s->retired[i]));
         TIDE_CHECK(run_rowid(s, ST_OBJ_UNCURRENT, s->retired[i], "retire old version"));
     }
     return 0;
+}
+
+static void restore_wal(tide_store *s)
+{
+    if (s->journal_switched && !s->in_tx) {
+        sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        s->journal_switched = false;
+    }
 }
 
 static void end_bulk(tide_store *s)
@@ -408,8 +470,7 @@ static void end_bulk(tide_store *s)
     s->nrewritten = 0;
     idmap_free(&s->ids);
     s->nretired = 0;
-    tide__free(s->last_id);
-    s->last_id = NULL;
+    s->last_id[0] = '\0';
     /* statements were prepared against the schema without indexes */
     for (int i = 0; i < ST__COUNT; i++) {
         sqlite3_finalize(s->st[i]);
@@ -431,6 +492,7 @@ int tide_store_commit(tide_store *s)
     }
     TIDE_CHECK(exec(s, "COMMIT"));
     s->in_tx = 0;
+    restore_wal(s);
     return 0;
 }
 
@@ -441,7 +503,9 @@ int tide_store_rollback(tide_store *s)
     if (!s->in_tx)
         return 0;
     s->in_tx = 0;
-    return exec(s, "ROLLBACK");
+    int rc = exec(s, "ROLLBACK");
+    restore_wal(s);
+    return rc;
 }
 
 /* ---------------- writing ---------------- */
@@ -471,7 +535,20 @@ static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *
     return step_done(s, st, what);
 }
 
-/* Insert a version; returns 1 when a row was added, 0 when (id, modified) existed. */
+static int put_body(tide_store *s, sqlite3_int64 obj, const tide_object_rec *r)
+{
+    sqlite3_stmt *st = stmt(s, ST_BODY_PUT);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    sqlite3_bind_int64(st, 1, obj);
+    sqlite3_bind_text(st, 2, r->json, (int)r->json_len, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_error(s, "store object body");
+    return 0;
+}
+
+/* Insert a version; returns 1 when a row was added (sqlite3_last_insert_rowid then names it,
+ * as the body's rowid is the object's), 0 when (id, modified) existed. */
 static int insert_object(tide_store *s, const tide_object_rec *r, bool current, int64_t now)
 {
     sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
@@ -487,22 +564,53 @@ static int insert_object(tide_store *s, const tide_object_rec *r, bool current, 
     sqlite3_bind_int(st, 8, current ? 1 : 0);
     sqlite3_bind_int64(st, 9, (sqlite3_int64)r->content_hash);
     sqlite3_bind_int64(st, 10, now);
-    sqlite3_bind_text(st, 11, r->json, (int)r->json_len, SQLITE_STATIC);
     int64_t ms = modified_ms(r->modified);
-    sqlite3_bind_int64(st, 12, ms == INT64_MIN ? 0 : ms);
+    sqlite3_bind_int64(st, 11, ms == INT64_MIN ? 0 : ms);
+    sqlite3_bind_int64(st, 12, text_key(r->id));
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_error(s, "store object");
-    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+    if (sqlite3_changes(s->db) == 0)
+        return 0;
+    TIDE_CHECK(put_body(s, sqlite3_last_insert_rowid(s->db), r));
+    return 1;
+}
+
+static bool named_type(const char *type)
+{
+    return strcmp(type, "indicator") != 0 && strcmp(type, "relationship") != 0 &&
+           strcmp(type, "sighting") != 0;
+}
+
+/* Index the name of a named SDO whose version at rowid just became current. */
+static int index_name(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
+{
+    if (r->name == NULL || !named_type(r->type))
+        return 0;
+    sqlite3_stmt *st = stmt(s, ST_NAME_INSERT);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, r->name);
+    sqlite3_bind_int64(st, 2, rowid);
+    return step_done(s, st, "store name");
 }
 
 static int remember(tide_store *s, const char *id, sqlite3_int64 rowid)
 {
     s->last_new = false;
-    tide__free(s->last_id);
-    s->last_id = tide__strdup(id);
+    size_t n = strlen(id);
+    if (n < sizeof(s->last_id))
+        memcpy(s->last_id, id, n + 1);
+    else
+        s->last_id[0] = '\0';
     s->last_rowid = rowid;
-    TIDE_CHECK_ALLOC(s->last_id);
     return 0;
+}
+
+/* The version of r at rowid is now the current one. */
+static int became_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
+{
+    TIDE_CHECK(index_name(s, r, rowid));
+    return remember(s, r->id, rowid);
 }
 
 /* The indexes derived from a version that stops being current go with it. */
@@ -510,6 +618,7 @@ static int drop_indexes(tide_store *s, sqlite3_int64 rowid)
 {
     TIDE_CHECK(run_rowid(s, ST_DROP_IND, rowid, "drop indicator"));
     TIDE_CHECK(run_rowid(s, ST_DROP_OBS, rowid, "drop observables"));
+    TIDE_CHECK(run_rowid(s, ST_DROP_NAMES, rowid, "drop names"));
     return run_rowid(s, ST_DROP_REFS, rowid, "drop references");
 }
 
@@ -523,7 +632,7 @@ static int make_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 o
     if (!added)
         return tide_error_set(TIDE_ESTORE, "version %s %s exists but is not current", r->id,
                 r->modified);
-    return remember(s, r->id, sqlite3_last_insert_rowid(s->db));
+    return became_current(s, r, sqlite3_last_insert_rowid(s->db));
 }
 
 static int retire_later(tide_store *s, sqlite3_int64 rowid)
@@ -561,9 +670,9 @@ static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 ro
     bind_text(st, 6, r->tlp);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
     sqlite3_bind_int64(st, 8, now);
-    sqlite3_bind_text(st, 9, r->json, (int)r->json_len, SQLITE_STATIC);
     TIDE_CHECK(step_done(s, st, "rewrite object"));
-    return remember(s, r->id, rowid);
+    TIDE_CHECK(put_body(s, rowid, r));
+    return became_current(s, r, rowid);
 }
 
 static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
@@ -579,6 +688,7 @@ static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 r
     w->obj = rowid;
     w->obs_mark = max_rowid(s, "observables");
     w->refs_mark = max_rowid(s, "refs");
+    w->names_mark = max_rowid(s, "names");
     return rewrite_row(s, r, rowid, now);
 }
 
@@ -628,7 +738,7 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
             int added = insert_object(s, r, true, now);
             TIDE_CHECK(added);
             s->ids.rows[j] = sqlite3_last_insert_rowid(s->db);
-            TIDE_CHECK(remember(s, r->id, s->ids.rows[j]));
+            TIDE_CHECK(became_current(s, r, s->ids.rows[j]));
             *out_status = TIDE_PUT_VERSION;
             return 0;
         }
@@ -643,7 +753,7 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
     s->ids.keys[j] = key;
     s->ids.rows[j] = sqlite3_last_insert_rowid(s->db);
     s->ids.n++;
-    TIDE_CHECK(remember(s, r->id, s->ids.rows[j]));
+    TIDE_CHECK(became_current(s, r, s->ids.rows[j]));
     s->last_new = true;
     *out_status = TIDE_PUT_NEW;
     return 0;
@@ -659,6 +769,7 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, text_key(r->id));
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -666,7 +777,7 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
         TIDE_CHECK(added);
         if (!added) /* an older version came first and is not current: cannot happen */
             return tide_error_set(TIDE_ESTORE, "object %s has no current version", r->id);
-        TIDE_CHECK(remember(s, r->id, sqlite3_last_insert_rowid(s->db)));
+        TIDE_CHECK(became_current(s, r, sqlite3_last_insert_rowid(s->db)));
         s->last_new = true;
         *out_status = TIDE_PUT_NEW;
         return 0;
@@ -701,16 +812,27 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
         *out_status = TIDE_PUT_VERSION;
         return 0;
     }
-    int added = insert_object(s, r, false, now);
-    TIDE_CHECK(added);
-    *out_status = added ? TIDE_PUT_OLDER : TIDE_PUT_UNCHANGED;
+    st = stmt(s, ST_VERSION_EXISTS);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    bind_text(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, text_key(r->id));
+    bind_text(st, 3, mod);
+    step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return 0; /* that older version is already kept */
+    if (step != SQLITE_DONE)
+        return db_error(s, "find version");
+    TIDE_CHECK(insert_object(s, r, false, now));
+    *out_status = TIDE_PUT_OLDER;
     return 0;
 }
 
 /* objects row of the current version of id (the last stored one, usually). */
 static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool *is_new)
 {
-    if (s->last_id && strcmp(s->last_id, id) == 0) {
+    if (s->last_id[0] && strcmp(s->last_id, id) == 0) {
         *out = s->last_rowid;
         if (is_new)
             *is_new = s->last_new;
@@ -742,6 +864,7 @@ static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, text_key(id));
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
@@ -785,6 +908,7 @@ int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const
         sqlite3_bind_int(st, 1, (int)obs[i].kind);
         bind_text(st, 2, obs[i].value);
         sqlite3_bind_int64(st, 3, obj);
+        sqlite3_bind_int64(st, 4, text_key(obs[i].value));
         TIDE_CHECK(step_done(s, st, "store observable"));
     }
     return 0;
@@ -808,6 +932,8 @@ int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_t
     bind_text(st, 3, source_ref);
     bind_text(st, 4, target_ref);
     sqlite3_bind_int64(st, 5, obj);
+    sqlite3_bind_int64(st, 6, text_key(source_ref));
+    sqlite3_bind_int64(st, 7, text_key(target_ref));
     return step_done(s, st, "store relationship");
 }
 
@@ -820,8 +946,9 @@ int tide_store_get(tide_store *s, const char *id, const char *modified, char **o
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, text_key(id));
     if (modified)
-        bind_text(st, 2, modified);
+        bind_text(st, 3, modified);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE)
         return tide_error_set(TIDE_ENOTFOUND, "no object %s%s%s", id, modified ? " at " : "",
@@ -842,6 +969,7 @@ int tide_store_versions(tide_store *s, const char *id,
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, text_key(id));
     int step, rc = 0, n = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         n++;
@@ -873,6 +1001,7 @@ int tide_store_indicator(tide_store *s, const char *id, tide_indicator_rec *out)
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, text_key(id));
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE)
         return tide_error_set(TIDE_ENOTFOUND, "no indicator %s", id);
@@ -906,6 +1035,7 @@ int tide_store_lookup(tide_store *s, tide_obs_kind kind, const char *value,
         return TIDE_ESTORE;
     sqlite3_bind_int(st, 1, (int)kind);
     bind_text(st, 2, value);
+    sqlite3_bind_int64(st, 3, text_key(value));
     int step, rc = 0;
     /* Copy ids first: the callback may call back into the store and reuse this statement. */
     tide_buf ids = TIDE_BUF_INIT;
@@ -939,6 +1069,7 @@ int tide_store_indicator_observables(tide_store *s, const char *id,
     if (st == NULL)
         return TIDE_ESTORE;
     bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, text_key(id));
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_obs_ref o = { (tide_obs_kind)sqlite3_column_int(st, 0),
@@ -960,6 +1091,7 @@ int tide_store_related(tide_store *s, const char *id,
     if (sqlite3_prepare_v2(s->db, related_sql, -1, &st, NULL) != SQLITE_OK)
         return db_error(s, "prepare related");
     bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, text_key(id));
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_relation r = {
@@ -996,16 +1128,20 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
         rc |= tide__buf_puts(&sql, " AND (c.rowid IN (SELECT obj FROM observables WHERE kind IN (");
         for (int k = 1; k < TIDE_OBS__COUNT; k++)
             rc |= tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
-        rc |= tide__buf_puts(&sql, ") AND value = :value) OR c.rowid IN (SELECT rowid FROM objects "
-                                   "WHERE is_current AND " NAMED_TYPES
-                                   " AND name = :value COLLATE NOCASE))");
+        rc |= tide__buf_puts(&sql, ") AND vkey = tide_key(:value) AND value = :value)"
+                                   " OR c.rowid IN (SELECT obj FROM names"
+                                   " WHERE name = :value COLLATE NOCASE))");
     }
     if (q->related)
         rc |= tide__buf_puts(&sql,
-                " AND c.id IN (WITH rel(id) AS (SELECT :rel UNION SELECT id FROM objects WHERE "
-                "is_current AND " NAMED_TYPES " AND name = :rel COLLATE NOCASE) "
-                "SELECT source_ref FROM refs WHERE target_ref IN rel "
-                "UNION SELECT target_ref FROM refs WHERE source_ref IN rel)");
+                " AND c.rowid IN (SELECT o2.rowid FROM (WITH rel(id) AS (SELECT :rel UNION"
+                " SELECT o.id FROM names n JOIN objects o ON o.rowid = n.obj"
+                " WHERE n.name = :rel COLLATE NOCASE AND o.is_current)"
+                " SELECT r.source_ref AS x FROM rel JOIN refs r ON r.target_key = tide_key(rel.id)"
+                " AND r.target_ref = rel.id UNION"
+                " SELECT r.target_ref FROM rel JOIN refs r ON r.source_key = tide_key(rel.id)"
+                " AND r.source_ref = rel.id) y"
+                " JOIN objects o2 ON o2.id_key = tide_key(y.x) AND o2.id = y.x AND o2.is_current)");
     rc |= tide__buf_puts(&sql, " ORDER BY c.type, c.name, c.id");
     if (q->limit > 0)
         rc |= tide__buf_printf(&sql, " LIMIT %ld", q->limit);

@@ -71,9 +71,10 @@ multi = db.execute("select count(*) from (select id from objects where is_curren
 orphans = sum(db.execute(q).fetchone()[0] for q in (
     "select count(*) from indicators i left join objects o on o.rowid = i.obj where o.rowid is null or not o.is_current",
     "select count(*) from observables b left join objects o on o.rowid = b.obj where o.rowid is null",
-    "select count(*) from refs r left join objects o on o.rowid = r.obj where o.rowid is null"))
+    "select count(*) from refs r left join objects o on o.rowid = r.obj where o.rowid is null",
+    "select count(*) from objects o left join bodies b on b.obj = o.rowid where b.obj is null"))
 src = {o["id"]: o for o in json.load(open(sys.argv[2]))["objects"]}
-bad = sum(1 for i, j in db.execute("select id, json from objects") if i in src and json.loads(j) != src[i])
+bad = sum(1 for i, j in db.execute("select o.id, b.json from objects o join bodies b on b.obj = o.rowid") if i in src and json.loads(j) != src[i])
 print("objects", n, "duplicate current", multi, "orphan index rows", orphans, "differing", bad)
 sys.exit(0 if multi == 0 and orphans == 0 and bad == 0 else 1)
 PY
@@ -82,9 +83,11 @@ PY
 "$TIDE" --store "$W/k1" init >/dev/null
 "$TIDE" --store "$W/k1" ingest --format stix "$B" 2>/dev/null &
 pid=$!
-for _ in $(seq 1 300); do  # kill once the load has written a good part of its transaction
-  sleep 0.05
-  [ "$(stat -c %s "$W/k1/tide.db-wal" 2>/dev/null || echo 0)" -gt 4000000 ] && break
+size=$(stat -c %s "$B")
+for _ in $(seq 1 600); do  # kill once the load has read a third of the bundle
+  sleep 0.02
+  read_bytes=$(awk '/^rchar/ {print $2}' /proc/$pid/io 2>/dev/null || echo 0)
+  [ "${read_bytes:-0}" -gt $((size / 3)) ] && break
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 consistency "$W/k1" >"$W/k1.out" 2>&1; rc=$?; cat "$W/k1.out"
