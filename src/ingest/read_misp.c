@@ -66,27 +66,12 @@ typedef struct {
 
 /* ---------------------------------------------------------------- helpers */
 
-static int is_uuid(const char *s)
-{
-    if (s == NULL || strlen(s) != 36)
-        return 0;
-    for (size_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return 0;
-        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-                           (s[i] >= 'A' && s[i] <= 'F'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* uuid of a MISP part, or uuid5 of (event uuid, where) when it has none. */
 static void part_uuid(const ev_ctx *e, json_t *part, const char *where, char out[37])
 {
     const char *u = json_string_value(json_object_get(part, "uuid"));
-    if (is_uuid(u)) {
+    if (tide__uuid_valid(u)) {
         memcpy(out, u, 37);
         tide__str_lower(out);
         return;
@@ -332,7 +317,7 @@ static int do_galaxies(ev_ctx *e, json_t *galaxies, const char *from_id, int fro
             }
             char uuid[37];
             const char *u = json_string_value(json_object_get(c, "uuid"));
-            if (is_uuid(u)) {
+            if (tide__uuid_valid(u)) {
                 memcpy(uuid, u, 37);
                 tide__str_lower(uuid);
             } else {
@@ -586,7 +571,7 @@ static int do_attribute(ev_ctx *e, json_t *a, const char *where, const tag_info 
         json_object_set_new(o, "x_tide_reliability", json_string(r));
     }
     json_object_set(o, "x_misp_attribute", a);
-    if (au && is_uuid(au))
+    if (au && tide__uuid_valid(au))
         json_object_set_new(e->uuid2id, au, json_string(out_id));
     TIDE_CHECK(add_ref(e, out_id));
     int derived = (ts == 0) ? e->flags : 0;
@@ -717,7 +702,7 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
     e.line = line;
     e.off = off;
     const char *u = json_string_value(json_object_get(ev, "uuid"));
-    if (is_uuid(u)) {
+    if (tide__uuid_valid(u)) {
         memcpy(e.ev_uuid, u, 37);
         tide__str_lower(e.ev_uuid);
     } else {
@@ -973,7 +958,7 @@ int tide__read_misp_feed(tide_sink *sink, const char *dir)
     int rc = 0;
     json_object_foreach(man, key, v)
     {
-        if (!is_uuid(key)) {
+        if (!tide__uuid_valid(key)) {
             tide__sink_rejectf(sink, 0, -1, "%s: key \"%.80s\" is not an event uuid", path, key);
             continue;
         }

@@ -19,21 +19,6 @@ typedef struct {
     int whole_failed; /* rc for a single-object file that is not valid JSON */
 } stix_ctx;
 
-static int is_uuid(const char *s, size_t n)
-{
-    if (n != 36)
-        return 0;
-    for (size_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return 0;
-        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-                           (s[i] >= 'A' && s[i] <= 'F'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* NULL when obj is a structurally valid STIX object, else the reason. */
 static const char *check_object(json_t *obj, char *why, size_t whysz)
@@ -50,7 +35,7 @@ static const char *check_object(json_t *obj, char *why, size_t whysz)
     if (tl == 0 || tl > 250)
         return "\"type\" is empty or too long";
     if (il != tl + 2 + 36 || memcmp(ids, ts, tl) != 0 || ids[tl] != '-' || ids[tl + 1] != '-' ||
-            !is_uuid(ids + tl + 2, 36)) {
+            !tide__uuid_valid_n(ids + tl + 2, 36)) {
         snprintf(why, whysz, "id \"%.80s\" is not of the form \"%.80s--<uuid>\"", ids, ts);
         return why;
     }

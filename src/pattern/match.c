@@ -54,15 +54,6 @@ static bool dig(const char *s, size_t n, size_t i, size_t k, int *out)
     return true;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 int tide__pattern_ts_parse(const char *s, size_t n, tide__ts *out)
 {
@@ -98,7 +89,7 @@ int tide__pattern_ts_parse(const char *s, size_t n, tide__ts *out)
     int dim = mdays[M - 1] + (M == 2 && leap);
     if (D > dim || sec == 60 || Y == 0)
         return -2;
-    out->s = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
+    out->s = tide__days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
     out->ns = (int32_t)ns;
     return 0;
 }

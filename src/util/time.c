@@ -8,7 +8,7 @@
 
 #include "util/util.h"
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t tide__days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -92,13 +92,13 @@ int tide__time_parse(const char *s, int64_t *out_ms)
             goto bad;
         if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
             goto bad;
-        int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
+        int64_t days = tide__days_from_civil(Y, (unsigned)M, (unsigned)D);
         *out_ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - off_min * 60) * 1000 + frac_ms;
         return 0;
     }
     if (*p != '\0' || M < 1 || M > 12 || D < 1 || D > 31)
         goto bad;
-    *out_ms = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 * 1000;
+    *out_ms = tide__days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 * 1000;
     return 0;
 bad:
     return tide_error_set(TIDE_EPARSE, "invalid timestamp '%.64s'", s);

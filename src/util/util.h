@@ -73,12 +73,17 @@ int tide__time_parse(const char *s, int64_t *out_ms);
 /* Format as "YYYY-MM-DDTHH:MM:SS.sssZ" into out (at least 25 bytes). */
 void tide__time_format(int64_t ms, char out[32]);
 int64_t tide__time_now_ms(void);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
+int64_t tide__days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* ---- UUIDs ---- */
 /* RFC 4122 version 5 UUID (SHA-1) of name in namespace ns (a UUID string); out gets 36 chars + NUL. */
 int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37]);
 /* The namespace tide uses for ids it derives from feed values (STIX SCO namespace). */
 #define TIDE_UUID_NS "00abedb4-aa42-466c-9c01-fed23315a9b7"
+/* Whether s (n bytes) is a UUID in 8-4-4-4-12 hex form. */
+bool tide__uuid_valid_n(const char *s, size_t n);
+bool tide__uuid_valid(const char *s);
 /* Random (version 4) UUID. */
 int tide__uuid4(char out[37]);
 

@@ -73,3 +73,23 @@ int tide__uuid4(char out[37])
     format_uuid(u, out);
     return 0;
 }
+
+bool tide__uuid_valid_n(const char *s, size_t n)
+{
+    if (s == NULL || n != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!tide__str_is_hex(s + i, 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool tide__uuid_valid(const char *s)
+{
+    return s != NULL && tide__uuid_valid_n(s, strlen(s));
+}
