@@ -65,6 +65,12 @@ static tide_feed_format detect_json(const char *h, size_t n)
     earliest(&misp, find(h, n, "\"Attribute\""));
     earliest(&misp, find(h, n, "\"Object\""));
     earliest(&misp, find(h, n, "\"response\""));
+    /* other MISP documents (galaxies, sightings, sharing groups, templates): the MISP reader
+     * refuses them with a message that names what they are */
+    earliest(&misp, find(h, n, "\"GalaxyCluster\""));
+    earliest(&misp, find(h, n, "\"Sighting\""));
+    earliest(&misp, find(h, n, "\"SharingGroup\""));
+    earliest(&misp, find(h, n, "\"requiredOneOf\""));
     if (misp && (stix == NULL || misp < stix))
         return TIDE_FMT_MISP;
     return TIDE_FMT_STIX;

@@ -311,7 +311,56 @@ static void t_misp_event(void)
     tide_store_free(s);
 }
 
+/* Every file of pymisp's tests through the store: events ingest with no reject, the rest are
+ * refused with a message naming the file. */
+typedef struct {
+    tide_store *s;
+    int events, refused;
+} misp_walk;
+
+static void misp_one(const char *path, void *p)
+{
+    misp_walk *w = p;
+    static const char *not_events[] = { "definition.json", "galaxy.json", "sighting.json",
+        "simple.json", "search_index_result.json", "sharing_groups.json", "stix2.json", NULL };
+    const char *base = strrchr(path, '/') + 1;
+    bool event = true;
+    for (int i = 0; not_events[i]; i++)
+        if (strcmp(base, not_events[i]) == 0)
+            event = false;
+    errs er = { 0 };
+    int rc = tide_ingest_path(w->s, path, TIDE_FMT_MISP, NULL, NULL, on_err, &er);
+    if (event) {
+        if (rc != 0 || er.n != 0)
+            fprintf(stderr, "  %s: rc %d, %d rejects (%s)\n", path, rc, er.n, er.last);
+        TIDE_ASSERT_EQ_INT(rc, 0);
+        TIDE_ASSERT_EQ_INT(er.n, 0);
+        w->events++;
+    } else {
+        TIDE_ASSERT(rc < 0);
+        TIDE_ASSERT(strstr(tide_error_last(), base) != NULL);
+        TIDE_ASSERT(strstr(tide_error_last(), "not a MISP event") != NULL);
+        w->refused++;
+    }
+}
+
+static void t_all_pymisp_files(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/misp/pymisp", tide_test_data());
+    misp_walk w = { fresh(), 0, 0 };
+    walk(dir, misp_one, &w);
+    TIDE_ASSERT(w.events >= 20);
+    TIDE_ASSERT_EQ_INT(w.refused, 8); /* two object-template definition.json files */
+    json_t *j = stats(w.s);
+    TIDE_ASSERT(stat_int(j, "by_type", "report") >= 20);
+    TIDE_ASSERT(stat_int(j, "by_type", "sighting") >= 6);
+    json_decref(j);
+    tide_store_free(w.s);
+}
+
 TIDE_TESTS = {
+    { "ingest::all_pymisp_files", t_all_pymisp_files },
     { "ingest::stix_examples_no_loss", t_stix_examples_no_loss },
     { "ingest::attack_bundles_twice", t_attack_bundles_twice },
     { "ingest::bad_stix_keeps_good_records", t_bad_stix_keeps_good_records },
