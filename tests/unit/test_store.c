@@ -174,6 +174,25 @@ static void t_indicator_relationships_search(void)
     TIDE_ASSERT_EQ_INT(tide_store_search(s, &q3, hit_cb, &n), 0);
     TIDE_ASSERT_EQ_INT(n, 1);
 
+    /* --since: objects changed at or after a time */
+    n = 0;
+    tide_search_query q4 = { .since = 1 };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q4, hit_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 3);
+    n = 0;
+    int64_t later;
+    TIDE_ASSERT_EQ_INT(tide_time_parse("2999-01-01", &later), 0);
+    tide_search_query q5 = { .since = later };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q5, hit_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 0);
+    /* relative times: "1h" is an hour ago, so everything stored just now is newer */
+    int64_t hour_ago;
+    TIDE_ASSERT_EQ_INT(tide_time_parse("1h", &hour_ago), 0);
+    n = 0;
+    tide_search_query q6 = { .since = hour_ago };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q6, hit_cb, &n), 0);
+    TIDE_ASSERT_EQ_INT(n, 3);
+
     char *stats = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
     json_t *j = json_loads(stats, 0, NULL);
