@@ -179,4 +179,48 @@ TIDE_EXTERN(int) tide_store_warninglist_entries(tide_store *store,
         int (*cb)(const char *name, const char *type, const char *value, void *payload),
         void *payload);
 
+/* ---- active intel: what match indexes and exports are built from ---- */
+
+/** One observable of the current version of an indicator, with the context a match or an
+ *  export needs. An indicator with several observables gives consecutive records (same id).
+ *  Related names come from walking relationships: the indicator's own (both directions) to
+ *  campaigns, malware, tools, intrusion sets and threat actors, and from those one more hop
+ *  between such objects (a campaign's malware and attributed actor). */
+typedef struct {
+    const char *id;           /**< indicator id */
+    tide_obs_kind kind;
+    const char *value;        /**< canonical form */
+    const char *name;         /**< may be NULL */
+    const char *source;       /**< may be NULL */
+    const char *tlp;          /**< may be NULL */
+    const char *kill_chain;   /**< comma-separated phase names, may be NULL */
+    const char *pattern;
+    const char *pattern_type;
+    char reliability;         /**< 'A'..'F', '\0' when unknown */
+    int confidence;           /**< 0..100, -1 when unknown */
+    int64_t valid_from, valid_until, created, modified; /**< ms; valid_until 0 = none */
+    int64_t changed_at;       /**< ms: when this store last added or changed the indicator */
+    bool simple;              /**< the pattern is a disjunction of equalities (fast index) */
+    bool revoked;
+    const char *const *campaigns; size_t ncampaigns;
+    const char *const *malware;   size_t nmalware;   /**< malware and tools */
+    const char *const *actors;    size_t nactors;    /**< intrusion sets and threat actors */
+} tide_indicator_obs;
+
+typedef struct {
+    const char *source;     /**< only this feed, or NULL */
+    int64_t changed_since;  /**< only indicators added / changed at or after (ms), or 0 */
+    bool include_revoked;
+} tide_indicator_filter;
+
+/** @brief Every observable of every current indicator passing the filter (NULL = all), in
+ *  store order. Records are borrowed for the call only. */
+TIDE_EXTERN(int) tide_store_each_indicator_obs(tide_store *store,
+        const tide_indicator_filter *filter,
+        int (*cb)(const tide_indicator_obs *rec, void *payload), void *payload);
+
+/** @brief A number that changes whenever intel (objects, indicators, warninglists) changes,
+ *  so a long-running matcher can tell when to rebuild its index. */
+TIDE_EXTERN(int) tide_store_intel_generation(tide_store *store, int64_t *out);
+
 #endif

@@ -19,6 +19,9 @@
  *   refs           relationships (SROs) and references (sighting-of, object_refs ...), both
  *                  ways, tied to the objects row that stated them
  *   warninglists, warninglist_entries
+ *   meta           counters such as intel_gen, bumped by every commit that changed intel
+ *   sightings      one row per host x indicator (x value), live and retro counts, first and
+ *                  last seen, the first place seen
  */
 #ifndef TIDE_STORE_SCHEMA_H
 #define TIDE_STORE_SCHEMA_H
@@ -64,6 +67,18 @@ static const char *const tide_store_migrations[] = {
     "  loaded_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE warninglist_entries ("
     "  name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, value)) WITHOUT ROWID;",
+    /* 2: store metadata (intel generation) and sightings aggregated per host x indicator */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta(key, value) VALUES ('intel_gen', 1);"
+    "CREATE TABLE sightings ("
+    "  id INTEGER PRIMARY KEY, host TEXT NOT NULL, indicator_id TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL, kind INTEGER NOT NULL, observed TEXT, field TEXT, file TEXT,"
+    "  line INTEGER, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    "  live_count INTEGER NOT NULL DEFAULT 0, retro_count INTEGER NOT NULL DEFAULT 0,"
+    "  suppressed INTEGER NOT NULL DEFAULT 0, recorded_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, UNIQUE (host, indicator_id, indicator));"
+    "CREATE INDEX sightings_indicator ON sightings(indicator);"
+    "CREATE INDEX sightings_seen ON sightings(last_seen);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION \

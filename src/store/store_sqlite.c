@@ -16,36 +16,12 @@
 #include <sqlite3.h>
 
 #include "store/schema.h"
+#include "store/store_int.h"
 #include "tide/store.h"
 #include "util/util.h"
 
 #include <xxhash.h>
 
-enum {
-    ST_VERSION_EXISTS,
-    ST_NAME_INSERT,
-    ST_DROP_NAMES,
-    ST_BODY_PUT,
-    ST_BULK_ROW,
-    ST_CUR_GET,
-    ST_CUR_ROWID,
-    ST_OBJ_INSERT,
-    ST_OBJ_UNCURRENT,
-    ST_OBJ_REWRITE,
-    ST_DROP_IND,
-    ST_DROP_OBS,
-    ST_DROP_REFS,
-    ST_IND_UPSERT,
-    ST_OBS_INSERT,
-    ST_REF_INSERT,
-    ST_GET_CURRENT,
-    ST_GET_VERSION,
-    ST_VERSIONS,
-    ST_IND_GET,
-    ST_LOOKUP,
-    ST_IND_OBS,
-    ST__COUNT
-};
 
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -97,14 +73,6 @@ static const char *const related_sql =
         "LEFT JOIN objects o ON o.id_key = r.source_key AND o.id = r.source_ref AND o.is_current "
         "WHERE r.target_key = ?2 AND r.target_ref = ?1";
 
-/* Open-addressing map from the 64-bit hash of an id to the objects row of its current
- * version, used while a bulk load runs without the objects_id index. Collisions of the hash
- * are told apart by reading the row's id. */
-typedef struct {
-    uint64_t *keys;  /* 0 = empty slot (a zero hash is stored as 1) */
-    int64_t *rows;
-    size_t cap, n;
-} idmap;
 
 static void idmap_free(idmap *m)
 {
@@ -149,36 +117,9 @@ static size_t idmap_slot(const idmap *m, uint64_t key, size_t start)
     return j;
 }
 
-struct tide_store {
-    sqlite3 *db;
-    char *dir;
-    char *db_path;
-    sqlite3_stmt *st[ST__COUNT];
-    int in_tx;
-    /* scratch for tide_store_indicator results */
-    char *ind_strs[8];
-    /* the objects row of the last new current version, so the indexes that the ingest core
-     * adds right after it need no lookup */
-    char last_id[256]; /* "" when none (or too long to remember) */
-    sqlite3_int64 last_rowid;
-    bool last_new; /* that row is a new id: it has no derived index rows to replace yet */
-    /* bulk mode: a first load into an empty store (see tide_store_begin_load) */
-    bool bulk;
-    idmap ids;              /* hash of id -> objects row of its current version */
-    sqlite3_int64 *retired; /* rows that stopped being current during the load */
-    size_t nretired, capretired;
-    long bulk_older; /* older versions loaded: duplicates possible */
-    bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
-    /* derived objects rewritten in place during the load: their index rows up to the marks
-     * belong to the replaced content and go at commit */
-    struct rewrite {
-        sqlite3_int64 obj, obs_mark, refs_mark, names_mark;
-    } *rewritten;
-    size_t nrewritten, caprewritten;
-};
 
 /* The 64-bit key under which a text (id, observable value) is indexed. */
-static sqlite3_int64 text_key(const char *t)
+sqlite3_int64 tide__store_text_key(const char *t)
 {
     return (sqlite3_int64)XXH3_64bits(t, strlen(t));
 }
@@ -196,12 +137,12 @@ static void sql_tide_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             (sqlite3_int64)XXH3_64bits(t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
-static int db_error(tide_store *s, const char *what)
+int tide__store_db_error(tide_store *s, const char *what)
 {
     return tide_error_set(TIDE_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec(tide_store *s, const char *sql)
+int tide__store_exec(tide_store *s, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -218,7 +159,7 @@ static sqlite3_stmt *stmt(tide_store *s, int which)
     if (st == NULL) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
                     NULL) != SQLITE_OK) {
-            db_error(s, "prepare");
+            tide__store_db_error(s, "prepare");
             return NULL;
         }
         s->st[which] = st;
@@ -228,7 +169,7 @@ static sqlite3_stmt *stmt(tide_store *s, int which)
     return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -260,7 +201,7 @@ static int migrate(tide_store *s)
     sqlite3_stmt *st;
     int version = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, "read schema version");
+        return tide__store_db_error(s, "read schema version");
     if (sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -270,17 +211,17 @@ static int migrate(tide_store *s)
                 TIDE_STORE_SCHEMA_VERSION);
     for (int v = version; v < TIDE_STORE_SCHEMA_VERSION; v++) {
         char pragma[64];
-        TIDE_CHECK(exec(s, "BEGIN IMMEDIATE"));
+        TIDE_CHECK(tide__store_exec(s, "BEGIN IMMEDIATE"));
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-        int bad = exec(s, tide_store_migrations[v]) < 0;
+        int bad = tide__store_exec(s, tide_store_migrations[v]) < 0;
         for (int i = 0; v == 0 && !bad && i < TIDE_STORE_NINDEXES; i++)
-            bad = exec(s, tide_store_indexes[i][1]) < 0;
-        if (bad || exec(s, pragma) < 0) {
-            exec(s, "ROLLBACK");
+            bad = tide__store_exec(s, tide_store_indexes[i][1]) < 0;
+        if (bad || tide__store_exec(s, pragma) < 0) {
+            tide__store_exec(s, "ROLLBACK");
             return tide_error_set(TIDE_ESTORE, "migration to schema %d failed: %s", v + 1,
                     tide_error_last());
         }
-        TIDE_CHECK(exec(s, "COMMIT"));
+        TIDE_CHECK(tide__store_exec(s, "COMMIT"));
     }
     return 0;
 }
@@ -310,12 +251,12 @@ int tide_store_open(tide_store **out, const char *dir)
     sqlite3_create_function(s->db, "tide_key", 1,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_tide_key, NULL, NULL);
     int rc;
-    if ((rc = exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
-            (rc = exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
-            (rc = exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
-            (rc = exec(s, "PRAGMA cache_size = -262144")) < 0 ||
-            (rc = exec(s, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
-            (rc = exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
+    if ((rc = tide__store_exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
+            (rc = tide__store_exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
+            (rc = tide__store_exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
+            (rc = tide__store_exec(s, "PRAGMA cache_size = -262144")) < 0 ||
+            (rc = tide__store_exec(s, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
+            (rc = tide__store_exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", tide_error_last());
         tide_store_free(s);
@@ -359,7 +300,7 @@ int tide_store_schema_version(tide_store *s)
     sqlite3_stmt *st;
     int v = -1;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, "read schema version");
+        return tide__store_db_error(s, "read schema version");
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -370,7 +311,7 @@ int tide_store_begin(tide_store *s)
 {
     if (s->in_tx)
         return tide_error_set(TIDE_EINVAL, "transaction already open");
-    TIDE_CHECK(exec(s, "BEGIN IMMEDIATE"));
+    TIDE_CHECK(tide__store_exec(s, "BEGIN IMMEDIATE"));
     s->in_tx = 1;
     return 0;
 }
@@ -390,7 +331,7 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
                 SQLITE_OK)
-            return db_error(s, "prepare");
+            return tide__store_db_error(s, "prepare");
         empty_db = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
         sqlite3_finalize(st);
     }
@@ -401,12 +342,12 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
             SQLITE_OK)
-        return db_error(s, "prepare");
+        return tide__store_db_error(s, "prepare");
     int step = sqlite3_step(st);
     bool empty = step == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
     sqlite3_finalize(st);
     if (step != SQLITE_ROW)
-        return db_error(s, "count objects");
+        return tide__store_db_error(s, "count objects");
     if (!empty)
         return 0;
     /* First load: drop the secondary indexes inside the transaction; commit builds them
@@ -415,7 +356,7 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
     for (int i = 0; i < TIDE_STORE_NINDEXES; i++) {
         char sql[128];
         snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", tide_store_indexes[i][0]);
-        TIDE_CHECK(exec(s, sql));
+        TIDE_CHECK(tide__store_exec(s, sql));
     }
     s->bulk = true;
     *out_bulk = true;
@@ -427,26 +368,26 @@ static int finish_bulk(tide_store *s)
     if (s->bulk_older) {
         /* older versions loaded after newer ones may repeat a (id, modified) already
          * loaded; keep the first copy, as STIX says, before the unique index is built */
-        TIDE_CHECK(exec(s, "CREATE INDEX tide_dedupe ON objects(id, modified)"));
-        TIDE_CHECK(exec(s, "DELETE FROM objects WHERE is_current = 0 AND EXISTS (SELECT 1 FROM "
+        TIDE_CHECK(tide__store_exec(s, "CREATE INDEX tide_dedupe ON objects(id, modified)"));
+        TIDE_CHECK(tide__store_exec(s, "DELETE FROM objects WHERE is_current = 0 AND EXISTS (SELECT 1 FROM "
                            "objects o2 WHERE o2.id = objects.id AND o2.modified = "
                            "objects.modified AND o2.rowid < objects.rowid)"));
-        TIDE_CHECK(exec(s, "DROP INDEX tide_dedupe"));
-        TIDE_CHECK(exec(s, "DELETE FROM bodies WHERE obj NOT IN (SELECT rowid FROM objects)"));
+        TIDE_CHECK(tide__store_exec(s, "DROP INDEX tide_dedupe"));
+        TIDE_CHECK(tide__store_exec(s, "DELETE FROM bodies WHERE obj NOT IN (SELECT rowid FROM objects)"));
     }
     for (int i = 0; i < TIDE_STORE_NINDEXES; i++)
-        TIDE_CHECK(exec(s, tide_store_indexes[i][1]));
+        TIDE_CHECK(tide__store_exec(s, tide_store_indexes[i][1]));
     for (size_t i = 0; i < s->nrewritten; i++) {
         char sql[160];
         snprintf(sql, sizeof(sql), "DELETE FROM observables WHERE obj = %lld AND rowid <= %lld",
                 (long long)s->rewritten[i].obj, (long long)s->rewritten[i].obs_mark);
-        TIDE_CHECK(exec(s, sql));
+        TIDE_CHECK(tide__store_exec(s, sql));
         snprintf(sql, sizeof(sql), "DELETE FROM refs WHERE obj = %lld AND rowid <= %lld",
                 (long long)s->rewritten[i].obj, (long long)s->rewritten[i].refs_mark);
-        TIDE_CHECK(exec(s, sql));
+        TIDE_CHECK(tide__store_exec(s, sql));
         snprintf(sql, sizeof(sql), "DELETE FROM names WHERE obj = %lld AND rowid <= %lld",
                 (long long)s->rewritten[i].obj, (long long)s->rewritten[i].names_mark);
-        TIDE_CHECK(exec(s, sql));
+        TIDE_CHECK(tide__store_exec(s, sql));
     }
     for (size_t i = 0; i < s->nretired; i++) {
         TIDE_CHECK(drop_indexes(s, s->retired[i]));
@@ -478,6 +419,8 @@ static void end_bulk(tide_store *s)
     }
 }
 
+#define BUMP_GEN "UPDATE meta SET value = value + 1 WHERE key = 'intel_gen'"
+
 int tide_store_commit(tide_store *s)
 {
     if (!s->in_tx)
@@ -490,20 +433,38 @@ int tide_store_commit(tide_store *s)
             return rc;
         }
     }
-    TIDE_CHECK(exec(s, "COMMIT"));
+    if (s->intel_dirty) {
+        int rc = tide__store_exec(s, BUMP_GEN);
+        if (rc < 0) {
+            tide_store_rollback(s);
+            return rc;
+        }
+    }
+    TIDE_CHECK(tide__store_exec(s, "COMMIT"));
     s->in_tx = 0;
+    s->intel_dirty = false;
     restore_wal(s);
     return 0;
 }
 
+int tide__store_intel_changed(tide_store *s)
+{
+    if (s->in_tx) {
+        s->intel_dirty = true;
+        return 0;
+    }
+    return tide__store_exec(s, BUMP_GEN);
+}
+
 int tide_store_rollback(tide_store *s)
 {
+    s->intel_dirty = false;
     if (s->bulk)
         end_bulk(s);
     if (!s->in_tx)
         return 0;
     s->in_tx = 0;
-    int rc = exec(s, "ROLLBACK");
+    int rc = tide__store_exec(s, "ROLLBACK");
     restore_wal(s);
     return rc;
 }
@@ -523,7 +484,7 @@ static int step_done(tide_store *s, sqlite3_stmt *st, const char *what)
     if (st == NULL)
         return TIDE_ESTORE;
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, what);
+        return tide__store_db_error(s, what);
     return 0;
 }
 
@@ -543,7 +504,7 @@ static int put_body(tide_store *s, sqlite3_int64 obj, const tide_object_rec *r)
     sqlite3_bind_int64(st, 1, obj);
     sqlite3_bind_text(st, 2, r->json, (int)r->json_len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, "store object body");
+        return tide__store_db_error(s, "store object body");
     return 0;
 }
 
@@ -554,21 +515,21 @@ static int insert_object(tide_store *s, const tide_object_rec *r, bool current, 
     sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, r->id);
-    bind_text(st, 2, r->modified ? r->modified : "");
-    bind_text(st, 3, r->type);
-    bind_text(st, 4, r->created);
-    bind_text(st, 5, r->name);
-    bind_text(st, 6, r->source);
-    bind_text(st, 7, r->tlp);
+    tide__store_bind_text(st, 1, r->id);
+    tide__store_bind_text(st, 2, r->modified ? r->modified : "");
+    tide__store_bind_text(st, 3, r->type);
+    tide__store_bind_text(st, 4, r->created);
+    tide__store_bind_text(st, 5, r->name);
+    tide__store_bind_text(st, 6, r->source);
+    tide__store_bind_text(st, 7, r->tlp);
     sqlite3_bind_int(st, 8, current ? 1 : 0);
     sqlite3_bind_int64(st, 9, (sqlite3_int64)r->content_hash);
     sqlite3_bind_int64(st, 10, now);
     int64_t ms = modified_ms(r->modified);
     sqlite3_bind_int64(st, 11, ms == INT64_MIN ? 0 : ms);
-    sqlite3_bind_int64(st, 12, text_key(r->id));
+    sqlite3_bind_int64(st, 12, tide__store_text_key(r->id));
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, "store object");
+        return tide__store_db_error(s, "store object");
     if (sqlite3_changes(s->db) == 0)
         return 0;
     TIDE_CHECK(put_body(s, sqlite3_last_insert_rowid(s->db), r));
@@ -589,7 +550,7 @@ static int index_name(tide_store *s, const tide_object_rec *r, sqlite3_int64 row
     sqlite3_stmt *st = stmt(s, ST_NAME_INSERT);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, r->name);
+    tide__store_bind_text(st, 1, r->name);
     sqlite3_bind_int64(st, 2, rowid);
     return step_done(s, st, "store name");
 }
@@ -663,11 +624,11 @@ static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 ro
     if (st == NULL)
         return TIDE_ESTORE;
     sqlite3_bind_int64(st, 1, rowid);
-    bind_text(st, 2, r->type);
-    bind_text(st, 3, r->created);
-    bind_text(st, 4, r->name);
-    bind_text(st, 5, r->source);
-    bind_text(st, 6, r->tlp);
+    tide__store_bind_text(st, 2, r->type);
+    tide__store_bind_text(st, 3, r->created);
+    tide__store_bind_text(st, 4, r->name);
+    tide__store_bind_text(st, 5, r->source);
+    tide__store_bind_text(st, 6, r->tlp);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
     sqlite3_bind_int64(st, 8, now);
     TIDE_CHECK(step_done(s, st, "rewrite object"));
@@ -709,7 +670,7 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
             return TIDE_ESTORE;
         sqlite3_bind_int64(st, 1, cur_rowid);
         if (sqlite3_step(st) != SQLITE_ROW)
-            return db_error(s, "read loaded object");
+            return tide__store_db_error(s, "read loaded object");
         if (strcmp((const char *)sqlite3_column_text(st, 0), r->id) != 0) {
             sqlite3_reset(st);
             j = (j + 1) & (s->ids.cap - 1);
@@ -759,7 +720,7 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
     return 0;
 }
 
-int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_status)
+static int put_object(tide_store *s, const tide_object_rec *r, int *out_status)
 {
     int64_t now = tide__time_now_ms();
     *out_status = TIDE_PUT_UNCHANGED;
@@ -768,8 +729,8 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
     sqlite3_stmt *st = stmt(s, ST_CUR_GET);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, r->id);
-    sqlite3_bind_int64(st, 2, text_key(r->id));
+    tide__store_bind_text(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(r->id));
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -783,7 +744,7 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
         return 0;
     }
     if (step != SQLITE_ROW)
-        return db_error(s, "read current version");
+        return tide__store_db_error(s, "read current version");
     sqlite3_int64 cur_rowid = sqlite3_column_int64(st, 0);
     char cur_mod[64];
     snprintf(cur_mod, sizeof(cur_mod), "%s", (const char *)sqlite3_column_text(st, 1));
@@ -815,15 +776,15 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_stat
     st = stmt(s, ST_VERSION_EXISTS);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, r->id);
-    sqlite3_bind_int64(st, 2, text_key(r->id));
-    bind_text(st, 3, mod);
+    tide__store_bind_text(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(r->id));
+    tide__store_bind_text(st, 3, mod);
     step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step == SQLITE_ROW)
         return 0; /* that older version is already kept */
     if (step != SQLITE_DONE)
-        return db_error(s, "find version");
+        return tide__store_db_error(s, "find version");
     TIDE_CHECK(insert_object(s, r, false, now));
     *out_status = TIDE_PUT_OLDER;
     return 0;
@@ -863,8 +824,8 @@ static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool
     sqlite3_stmt *st = stmt(s, ST_CUR_ROWID);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, text_key(id));
+    tide__store_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
@@ -872,11 +833,11 @@ static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool
     if (step == SQLITE_DONE)
         return tide_error_set(TIDE_ENOTFOUND, "no object %s", id);
     if (step != SQLITE_ROW)
-        return db_error(s, "find object");
+        return tide__store_db_error(s, "find object");
     return 0;
 }
 
-int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
+static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
         size_t nobs)
 {
     sqlite3_int64 obj;
@@ -887,11 +848,11 @@ int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const
         return TIDE_ESTORE;
     char rel[2] = { ind->reliability ? ind->reliability : 'C', '\0' };
     sqlite3_bind_int64(st, 1, obj);
-    bind_text(st, 2, ind->pattern ? ind->pattern : "");
-    bind_text(st, 3, ind->pattern_type ? ind->pattern_type : "stix");
-    bind_text(st, 4, rel);
+    tide__store_bind_text(st, 2, ind->pattern ? ind->pattern : "");
+    tide__store_bind_text(st, 3, ind->pattern_type ? ind->pattern_type : "stix");
+    tide__store_bind_text(st, 4, rel);
     sqlite3_bind_int(st, 5, ind->confidence);
-    bind_text(st, 6, ind->kill_chain);
+    tide__store_bind_text(st, 6, ind->kill_chain);
     sqlite3_bind_int64(st, 7, ind->valid_from);
     sqlite3_bind_int64(st, 8, ind->valid_until);
     sqlite3_bind_int64(st, 9, ind->created);
@@ -906,12 +867,25 @@ int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const
         if (st == NULL)
             return TIDE_ESTORE;
         sqlite3_bind_int(st, 1, (int)obs[i].kind);
-        bind_text(st, 2, obs[i].value);
+        tide__store_bind_text(st, 2, obs[i].value);
         sqlite3_bind_int64(st, 3, obj);
-        sqlite3_bind_int64(st, 4, text_key(obs[i].value));
+        sqlite3_bind_int64(st, 4, tide__store_text_key(obs[i].value));
         TIDE_CHECK(step_done(s, st, "store observable"));
     }
     return 0;
+}
+
+int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_status)
+{
+    TIDE_CHECK(put_object(s, r, out_status));
+    return *out_status == TIDE_PUT_UNCHANGED ? 0 : tide__store_intel_changed(s);
+}
+
+int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
+        size_t nobs)
+{
+    TIDE_CHECK(put_indicator(s, ind, obs, nobs));
+    return tide__store_intel_changed(s);
 }
 
 int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_type,
@@ -927,14 +901,15 @@ int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_t
     sqlite3_stmt *st = stmt(s, ST_REF_INSERT);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, id);
-    bind_text(st, 2, rel_type);
-    bind_text(st, 3, source_ref);
-    bind_text(st, 4, target_ref);
+    tide__store_bind_text(st, 1, id);
+    tide__store_bind_text(st, 2, rel_type);
+    tide__store_bind_text(st, 3, source_ref);
+    tide__store_bind_text(st, 4, target_ref);
     sqlite3_bind_int64(st, 5, obj);
-    sqlite3_bind_int64(st, 6, text_key(source_ref));
-    sqlite3_bind_int64(st, 7, text_key(target_ref));
-    return step_done(s, st, "store relationship");
+    sqlite3_bind_int64(st, 6, tide__store_text_key(source_ref));
+    sqlite3_bind_int64(st, 7, tide__store_text_key(target_ref));
+    TIDE_CHECK(step_done(s, st, "store relationship"));
+    return tide__store_intel_changed(s);
 }
 
 /* ---------------- reading ---------------- */
@@ -945,16 +920,16 @@ int tide_store_get(tide_store *s, const char *id, const char *modified, char **o
     sqlite3_stmt *st = stmt(s, modified ? ST_GET_VERSION : ST_GET_CURRENT);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, text_key(id));
+    tide__store_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     if (modified)
-        bind_text(st, 3, modified);
+        tide__store_bind_text(st, 3, modified);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE)
         return tide_error_set(TIDE_ENOTFOUND, "no object %s%s%s", id, modified ? " at " : "",
                 modified ? modified : "");
     if (step != SQLITE_ROW)
-        return db_error(s, "read object");
+        return tide__store_db_error(s, "read object");
     *out = tide__strndup((const char *)sqlite3_column_text(st, 0),
             (size_t)sqlite3_column_bytes(st, 0));
     sqlite3_reset(st);
@@ -968,8 +943,8 @@ int tide_store_versions(tide_store *s, const char *id,
     sqlite3_stmt *st = stmt(s, ST_VERSIONS);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, text_key(id));
+    tide__store_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     int step, rc = 0, n = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         n++;
@@ -978,7 +953,7 @@ int tide_store_versions(tide_store *s, const char *id,
     }
     sqlite3_reset(st);
     if (rc == 0 && step != SQLITE_DONE)
-        return db_error(s, "list versions");
+        return tide__store_db_error(s, "list versions");
     if (n == 0)
         return tide_error_set(TIDE_ENOTFOUND, "no object %s", id);
     return rc;
@@ -1000,13 +975,13 @@ int tide_store_indicator(tide_store *s, const char *id, tide_indicator_rec *out)
     sqlite3_stmt *st = stmt(s, ST_IND_GET);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, text_key(id));
+    tide__store_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE)
         return tide_error_set(TIDE_ENOTFOUND, "no indicator %s", id);
     if (step != SQLITE_ROW)
-        return db_error(s, "read indicator");
+        return tide__store_db_error(s, "read indicator");
     out->id = col_dup(s, st, 0, 0);
     out->pattern = col_dup(s, st, 1, 1);
     out->pattern_type = col_dup(s, st, 2, 2);
@@ -1034,8 +1009,8 @@ int tide_store_lookup(tide_store *s, tide_obs_kind kind, const char *value,
     if (st == NULL)
         return TIDE_ESTORE;
     sqlite3_bind_int(st, 1, (int)kind);
-    bind_text(st, 2, value);
-    sqlite3_bind_int64(st, 3, text_key(value));
+    tide__store_bind_text(st, 2, value);
+    sqlite3_bind_int64(st, 3, tide__store_text_key(value));
     int step, rc = 0;
     /* Copy ids first: the callback may call back into the store and reuse this statement. */
     tide_buf ids = TIDE_BUF_INIT;
@@ -1050,7 +1025,7 @@ int tide_store_lookup(tide_store *s, tide_obs_kind kind, const char *value,
     sqlite3_reset(st);
     if (step != SQLITE_DONE) {
         tide__buf_free(&ids);
-        return db_error(s, "lookup");
+        return tide__store_db_error(s, "lookup");
     }
     for (char *p = ids.ptr; p && *p && rc == 0;) {
         char *nl = strchr(p, '\n');
@@ -1068,8 +1043,8 @@ int tide_store_indicator_observables(tide_store *s, const char *id,
     sqlite3_stmt *st = stmt(s, ST_IND_OBS);
     if (st == NULL)
         return TIDE_ESTORE;
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, text_key(id));
+    tide__store_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_obs_ref o = { (tide_obs_kind)sqlite3_column_int(st, 0),
@@ -1079,7 +1054,7 @@ int tide_store_indicator_observables(tide_store *s, const char *id,
     }
     sqlite3_reset(st);
     if (rc == 0 && step != SQLITE_DONE)
-        return db_error(s, "indicator observables");
+        return tide__store_db_error(s, "indicator observables");
     return rc;
 }
 
@@ -1089,9 +1064,9 @@ int tide_store_related(tide_store *s, const char *id,
     /* A private statement: callbacks commonly walk further with tide_store_related. */
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, related_sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, "prepare related");
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, text_key(id));
+        return tide__store_db_error(s, "prepare related");
+    tide__store_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_relation r = {
@@ -1106,7 +1081,7 @@ int tide_store_related(tide_store *s, const char *id,
             break;
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = db_error(s, "related");
+        rc = tide__store_db_error(s, "related");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1152,20 +1127,20 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
         tide__buf_free(&sql);
-        return db_error(s, "prepare search");
+        return tide__store_db_error(s, "prepare search");
     }
     tide__buf_free(&sql);
     int i;
     if ((i = sqlite3_bind_parameter_index(st, ":type")))
-        bind_text(st, i, q->type);
+        tide__store_bind_text(st, i, q->type);
     if ((i = sqlite3_bind_parameter_index(st, ":source")))
-        bind_text(st, i, q->source);
+        tide__store_bind_text(st, i, q->source);
     if ((i = sqlite3_bind_parameter_index(st, ":since")))
         sqlite3_bind_int64(st, i, q->since);
     if ((i = sqlite3_bind_parameter_index(st, ":value")))
-        bind_text(st, i, q->value);
+        tide__store_bind_text(st, i, q->value);
     if ((i = sqlite3_bind_parameter_index(st, ":rel")))
-        bind_text(st, i, q->related);
+        tide__store_bind_text(st, i, q->related);
     int step;
     rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1181,7 +1156,7 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
             break;
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = db_error(s, "search");
+        rc = tide__store_db_error(s, "search");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1190,7 +1165,7 @@ static int count_into(tide_store *s, json_t *obj, const char *sql, bool by_kind)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, "prepare stats");
+        return tide__store_db_error(s, "prepare stats");
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *key;
@@ -1202,7 +1177,7 @@ static int count_into(tide_store *s, json_t *obj, const char *sql, bool by_kind)
     }
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
-        return db_error(s, "stats");
+        return tide__store_db_error(s, "stats");
     return 0;
 }
 
@@ -1276,10 +1251,10 @@ int tide_store_put_warninglist(tide_store *s, const char *name, const char *type
     int rc = 0;
     if (sqlite3_prepare_v2(s->db, "DELETE FROM warninglist_entries WHERE name = ?1", -1, &st,
                 NULL) != SQLITE_OK)
-        return db_error(s, "prepare");
-    bind_text(st, 1, name);
+        return tide__store_db_error(s, "prepare");
+    tide__store_bind_text(st, 1, name);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_error(s, "clear warninglist");
+        rc = tide__store_db_error(s, "clear warninglist");
     sqlite3_finalize(st);
     if (rc < 0)
         return rc;
@@ -1287,29 +1262,29 @@ int tide_store_put_warninglist(tide_store *s, const char *name, const char *type
                 "INSERT OR REPLACE INTO warninglists(name, type, description, loaded_at) "
                 "VALUES (?1, ?2, ?3, ?4)",
                 -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, "prepare");
-    bind_text(st, 1, name);
-    bind_text(st, 2, type);
-    bind_text(st, 3, description);
+        return tide__store_db_error(s, "prepare");
+    tide__store_bind_text(st, 1, name);
+    tide__store_bind_text(st, 2, type);
+    tide__store_bind_text(st, 3, description);
     sqlite3_bind_int64(st, 4, tide__time_now_ms());
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_error(s, "store warninglist");
+        rc = tide__store_db_error(s, "store warninglist");
     sqlite3_finalize(st);
     if (rc < 0)
         return rc;
     if (sqlite3_prepare_v2(s->db,
                 "INSERT OR IGNORE INTO warninglist_entries(name, value) VALUES (?1, ?2)", -1, &st,
                 NULL) != SQLITE_OK)
-        return db_error(s, "prepare");
+        return tide__store_db_error(s, "prepare");
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_reset(st);
-        bind_text(st, 1, name);
-        bind_text(st, 2, values[i]);
+        tide__store_bind_text(st, 1, name);
+        tide__store_bind_text(st, 2, values[i]);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_error(s, "store warninglist entry");
+            rc = tide__store_db_error(s, "store warninglist entry");
     }
     sqlite3_finalize(st);
-    return rc;
+    return rc < 0 ? rc : tide__store_intel_changed(s);
 }
 
 int tide_store_warninglist_entries(tide_store *s,
@@ -1321,7 +1296,7 @@ int tide_store_warninglist_entries(tide_store *s,
                 "SELECT w.name, w.type, e.value FROM warninglist_entries e JOIN warninglists w "
                 "ON w.name = e.name ORDER BY w.name",
                 -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, "prepare");
+        return tide__store_db_error(s, "prepare");
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if ((rc = cb((const char *)sqlite3_column_text(st, 0),
@@ -1330,7 +1305,7 @@ int tide_store_warninglist_entries(tide_store *s,
             break;
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = db_error(s, "warninglist entries");
+        rc = tide__store_db_error(s, "warninglist entries");
     sqlite3_finalize(st);
     return rc;
 }

@@ -87,4 +87,21 @@ bool tide__uuid_valid(const char *s);
 /* Random (version 4) UUID. */
 int tide__uuid4(char out[37]);
 
+/* ---- string -> integer map (open addressing on XXH3, keys copied into an arena) ---- */
+typedef struct {
+    uint64_t *hashes;  /* 0 = empty slot (a zero hash is stored as 1) */
+    uint32_t *vals;
+    uint32_t *keyoff;  /* offset of the key in arena */
+    size_t cap, n;
+    tide_buf arena;    /* NUL-terminated keys */
+} tide_strmap;
+
+#define TIDE_STRMAP_INIT {NULL, NULL, NULL, 0, 0, TIDE_BUF_INIT}
+/* Value of key (n bytes), or -1 if absent. */
+int64_t tide__strmap_get(const tide_strmap *m, const char *key, size_t n);
+/* Insert key -> val unless present. @param[out] out_val the value now stored. Returns 1 when
+ * inserted, 0 when the key was present, < 0 on error. */
+int tide__strmap_put(tide_strmap *m, const char *key, size_t n, uint32_t val, uint32_t *out_val);
+void tide__strmap_free(tide_strmap *m);
+
 #endif

@@ -3,6 +3,7 @@
  * idempotence, indicator context and observables, relationships both ways, search, stats,
  * warninglists, reopening (schema migrations run once), and a failed batch rolled back.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,6 +253,102 @@ static void t_warninglist_entries(void)
     tide_store_free(s);
 }
 
+
+typedef struct {
+    int n;
+    char names[256];
+} scan_seen;
+
+static int scan_cb(const tide_indicator_obs *r, void *payload)
+{
+    scan_seen *seen = payload;
+    seen->n++;
+    size_t len = strlen(seen->names);
+    snprintf(seen->names + len, sizeof(seen->names) - len, "%s=%s c:%zu m:%zu a:%zu conf:%d rel:%c",
+            r->id, r->value, r->ncampaigns, r->nmalware, r->nactors, r->confidence,
+            r->reliability ? r->reliability : '-');
+    for (size_t i = 0; i < r->ncampaigns; i++)
+        TIDE_ASSERT_EQ_STR(r->campaigns[i], "Op Cold");
+    for (size_t i = 0; i < r->nmalware; i++)
+        TIDE_ASSERT_EQ_STR(r->malware[i], "TrickBot");
+    for (size_t i = 0; i < r->nactors; i++)
+        TIDE_ASSERT_EQ_STR(r->actors[i], "Wizard Spider");
+    return 0;
+}
+
+static void put_simple(tide_store *s, const char *id, const char *type, const char *name)
+{
+    tide_object_rec r = { .id = id, .type = type, .modified = "2024-01-01T00:00:00Z",
+        .name = name, .json = "{}", .json_len = 2, .source = "unit" };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+}
+
+static void relate(tide_store *s, const char *id, const char *type, const char *a, const char *b)
+{
+    put_simple(s, id, "relationship", NULL);
+    TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, id, type, a, b), 0);
+}
+
+/* The active-intel scan resolves names two hops out: indicator -> campaign -> malware and
+ * actor; an unrelated indicator gets none; intel changes bump the generation. */
+static void t_active_intel_scan(void)
+{
+    tide_store *s = open_fresh();
+    int64_t g0, g1, g2;
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(s, &g0), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    put_simple(s, "indicator--1", "indicator", NULL);
+    put_simple(s, "indicator--2", "indicator", NULL);
+    put_simple(s, "campaign--c", "campaign", "Op Cold");
+    put_simple(s, "malware--m", "malware", "TrickBot");
+    put_simple(s, "intrusion-set--i", "intrusion-set", "Wizard Spider");
+    tide_indicator_rec ir = { .id = "indicator--1", .pattern = "[ipv4-addr:value = '1.2.3.4']",
+        .pattern_type = "stix", .reliability = 'B', .confidence = 80, .simple = true };
+    tide_obs_ref o1[] = { { TIDE_OBS_IPV4, "1.2.3.4" }, { TIDE_OBS_DOMAIN, "evil.example" } };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, o1, 2), 0);
+    ir.id = "indicator--2";
+    ir.confidence = 10;
+    tide_obs_ref o2[] = { { TIDE_OBS_MD5, "00112233445566778899aabbccddeeff" } };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, o2, 1), 0);
+    relate(s, "relationship--1", "indicates", "indicator--1", "campaign--c");
+    relate(s, "relationship--2", "uses", "campaign--c", "malware--m");
+    relate(s, "relationship--3", "attributed-to", "campaign--c", "intrusion-set--i");
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(s, &g1), 0);
+    TIDE_ASSERT(g1 > g0);
+
+    scan_seen seen = { 0, "" };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, scan_cb, &seen), 0);
+    TIDE_ASSERT_EQ_INT(seen.n, 3);
+    TIDE_ASSERT(strstr(seen.names, "indicator--1=1.2.3.4 c:1 m:1 a:1 conf:80 rel:B") != NULL);
+    TIDE_ASSERT(strstr(seen.names, "indicator--1=evil.example c:1 m:1 a:1") != NULL);
+    TIDE_ASSERT(strstr(seen.names, "indicator--2=00112233445566778899aabbccddeeff c:0 m:0 a:0 conf:10")
+            != NULL);
+    /* filters: a source nobody has, and a time in the future */
+    tide_indicator_filter f = { .source = "nobody" };
+    seen.n = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, scan_cb, &seen), 0);
+    TIDE_ASSERT_EQ_INT(seen.n, 0);
+    int64_t later_ms;
+    TIDE_ASSERT_EQ_INT(tide_time_parse("2999-01-01", &later_ms), 0);
+    tide_indicator_filter f2 = { .changed_since = later_ms };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f2, scan_cb, &seen), 0);
+    TIDE_ASSERT_EQ_INT(seen.n, 0);
+
+    /* a warninglist change is an intel change too; re-putting the same version is not */
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(s, &g2), 0);
+    TIDE_ASSERT_EQ_INT(g2, g1);
+    put_simple(s, "campaign--c", "campaign", "Op Cold");
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(s, &g2), 0);
+    TIDE_ASSERT_EQ_INT(g2, g1);
+    const char *vals[] = { "1.2.3.4" };
+    TIDE_ASSERT_EQ_INT(tide_store_put_warninglist(s, "w", "string", "d", vals, 1), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(s, &g2), 0);
+    TIDE_ASSERT(g2 > g1);
+    tide_store_free(s);
+}
+
 static void t_open_bad_path(void)
 {
     tide_store *s = NULL;
@@ -266,6 +363,7 @@ TIDE_TESTS = {
     { "store::indicator_relationships_search", t_indicator_relationships_search },
     { "store::rollback_and_reopen", t_rollback_and_reopen },
     { "store::warninglist_entries", t_warninglist_entries },
+    { "store::active_intel_scan", t_active_intel_scan },
     { "store::open_bad_path", t_open_bad_path },
     { NULL, NULL },
 };

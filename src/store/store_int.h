@@ -1,0 +1,91 @@
+/*
+ * store_int.h - internals of the SQLite store shared by its files: the handle, the prepared
+ * statement cache of store_sqlite.c and the small helpers every file of src/store uses.
+ * Nothing outside src/store includes this.
+ */
+#ifndef TIDE_STORE_INT_H
+#define TIDE_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "tide/store.h"
+
+enum {
+    ST_VERSION_EXISTS,
+    ST_NAME_INSERT,
+    ST_DROP_NAMES,
+    ST_BODY_PUT,
+    ST_BULK_ROW,
+    ST_CUR_GET,
+    ST_CUR_ROWID,
+    ST_OBJ_INSERT,
+    ST_OBJ_UNCURRENT,
+    ST_OBJ_REWRITE,
+    ST_DROP_IND,
+    ST_DROP_OBS,
+    ST_DROP_REFS,
+    ST_IND_UPSERT,
+    ST_OBS_INSERT,
+    ST_REF_INSERT,
+    ST_GET_CURRENT,
+    ST_GET_VERSION,
+    ST_VERSIONS,
+    ST_IND_GET,
+    ST_LOOKUP,
+    ST_IND_OBS,
+    ST__COUNT
+};
+
+/* Open-addressing map from the 64-bit hash of an id to the objects row of its current
+ * version, used while a bulk load runs without the objects_id index. Collisions of the hash
+ * are told apart by reading the row's id. */
+typedef struct {
+    uint64_t *keys;  /* 0 = empty slot (a zero hash is stored as 1) */
+    int64_t *rows;
+    size_t cap, n;
+} idmap;
+
+struct tide_store {
+    sqlite3 *db;
+    char *dir;
+    char *db_path;
+    sqlite3_stmt *st[ST__COUNT];
+    int in_tx;
+    /* scratch for tide_store_indicator results */
+    char *ind_strs[8];
+    /* the objects row of the last new current version, so the indexes that the ingest core
+     * adds right after it need no lookup */
+    char last_id[256]; /* "" when none (or too long to remember) */
+    sqlite3_int64 last_rowid;
+    bool last_new; /* that row is a new id: it has no derived index rows to replace yet */
+    /* bulk mode: a first load into an empty store (see tide_store_begin_load) */
+    bool bulk;
+    idmap ids;              /* hash of id -> objects row of its current version */
+    sqlite3_int64 *retired; /* rows that stopped being current during the load */
+    size_t nretired, capretired;
+    long bulk_older; /* older versions loaded: duplicates possible */
+    bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
+    /* derived objects rewritten in place during the load: their index rows up to the marks
+     * belong to the replaced content and go at commit */
+    struct rewrite {
+        sqlite3_int64 obj, obs_mark, refs_mark, names_mark;
+    } *rewritten;
+    size_t nrewritten, caprewritten;
+    bool intel_dirty; /* the open transaction changed intel: commit bumps meta.intel_gen */
+};
+
+/* Note an intel change: bumps meta.intel_gen now, or at commit inside a transaction. */
+int tide__store_intel_changed(tide_store *s);
+/* Error from the last SQLite call on s->db, as TIDE_ESTORE "what: message". */
+int tide__store_db_error(tide_store *s, const char *what);
+/* Run SQL without results. */
+int tide__store_exec(tide_store *s, const char *sql);
+/* Bind text (NULL binds NULL); the text must outlive the step. */
+void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* The 64-bit key (XXH3) under which a text is indexed; also SQL tide_key(). */
+sqlite3_int64 tide__store_text_key(const char *t);
+
+#endif
