@@ -11,5 +11,9 @@
 #include "tide/ingest.h"
 #include "tide/pattern.h"
 #include "tide/score.h"
+#include "tide/warninglist.h"
+#include "tide/telemetry.h"
+#include "tide/match.h"
+#include "tide/sightings.h"
 
 #endif

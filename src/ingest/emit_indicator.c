@@ -42,6 +42,37 @@ void tide__emitter_init(tide__emitter *em, tide_sink *sink, int format_confidenc
     em->reliability = o->reliability;
 }
 
+/* A plain list's URL without path, query or port ("http://85.239.53.219") names its host:
+ * maltrail strips the scheme of its trails, so such a trail is the IP or domain itself. */
+static int host_only_url(tide_obs_kind *kind, char **canonical)
+{
+    const char *u = *canonical;
+    const char *host = strstr(u, "://");
+    if (host == NULL)
+        return 0;
+    host += 3;
+    size_t n = strlen(host);
+    if (n < 2 || host[n - 1] != '/' || memchr(host, '/', n - 1) != NULL || host[0] == '[')
+        return 0;
+    char h[256];
+    if (n - 1 >= sizeof(h))
+        return 0;
+    memcpy(h, host, n - 1);
+    h[n - 1] = '\0';
+    if (strchr(h, ':') || strchr(h, '@'))
+        return 0; /* a port or credentials: keep the URL */
+    tide_obs_kind k = tide_obs_detect(h);
+    if (k != TIDE_OBS_IPV4 && k != TIDE_OBS_DOMAIN)
+        return 0;
+    char *c = NULL;
+    if (tide_obs_normalize(k, h, &c) < 0)
+        return 0;
+    free(*canonical);
+    *canonical = c;
+    *kind = k;
+    return 0;
+}
+
 int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind,
         char **canonical)
 {
@@ -83,6 +114,8 @@ int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind
     if (rc < 0)
         return rc;
     *kind = k;
+    if (want == TIDE_OBS_NONE && k == TIDE_OBS_URL)
+        return host_only_url(kind, canonical);
     return 0;
 }
 

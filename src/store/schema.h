@@ -79,6 +79,16 @@ static const char *const tide_store_migrations[] = {
     "  updated_at INTEGER NOT NULL, UNIQUE (host, indicator_id, indicator));"
     "CREATE INDEX sightings_indicator ON sightings(indicator);"
     "CREATE INDEX sightings_seen ON sightings(last_seen);",
+    /* 3: assets and export state */
+    "CREATE TABLE assets (host TEXT PRIMARY KEY, hostname TEXT, owner TEXT, criticality TEXT,"
+    "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE asset_ips (host TEXT NOT NULL, ip TEXT NOT NULL,"
+    "  PRIMARY KEY (host, ip)) WITHOUT ROWID;"
+    "CREATE INDEX asset_ips_ip ON asset_ips(ip);"
+    "CREATE TABLE asset_software (host TEXT NOT NULL, name TEXT NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '', PRIMARY KEY (host, name, version)) WITHOUT ROWID;"
+    "CREATE TABLE export_state (key TEXT PRIMARY KEY, format TEXT NOT NULL,"
+    "  serial INTEGER NOT NULL, updated_at INTEGER NOT NULL, entries BLOB NOT NULL);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION \

@@ -1,7 +1,8 @@
 /*
  * strmap.c - a string -> uint32 map for building lookup structures in memory (relationship
  * graphs, name tables). Open addressing with linear probing on the XXH3 hash of the key; the
- * keys are copied into one arena so a map of a million keys is three arrays and one buffer.
+ * keys (any bytes) are copied into one arena so a map of a million keys is four arrays and one
+ * buffer.
  */
 #include <string.h>
 
@@ -21,11 +22,9 @@ static size_t find_slot(const tide_strmap *m, const char *key, size_t n, uint64_
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         if (m->hashes[i] == 0)
             return i;
-        if (m->hashes[i] == h) {
-            const char *k = m->arena.ptr + m->keyoff[i];
-            if (strncmp(k, key, n) == 0 && k[n] == '\0')
-                return i;
-        }
+        if (m->hashes[i] == h && m->keylen[i] == n &&
+                memcmp(m->arena.ptr + m->keyoff[i], key, n) == 0)
+            return i;
     }
 }
 
@@ -43,10 +42,12 @@ static int grow(tide_strmap *m)
     uint64_t *h = tide__calloc(cap, sizeof(*h));
     uint32_t *v = tide__malloc(cap * sizeof(*v));
     uint32_t *k = tide__malloc(cap * sizeof(*k));
-    if (h == NULL || v == NULL || k == NULL) {
+    uint32_t *l = tide__malloc(cap * sizeof(*l));
+    if (h == NULL || v == NULL || k == NULL || l == NULL) {
         tide__free(h);
         tide__free(v);
         tide__free(k);
+        tide__free(l);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < m->cap; i++) {
@@ -58,10 +59,13 @@ static int grow(tide_strmap *m)
         h[j] = m->hashes[i];
         v[j] = m->vals[i];
         k[j] = m->keyoff[i];
+        l[j] = m->keylen[i];
     }
     tide__free(m->hashes);
     tide__free(m->vals);
     tide__free(m->keyoff);
+    tide__free(m->keylen);
+    m->keylen = l;
     m->hashes = h;
     m->vals = v;
     m->keyoff = k;
@@ -88,6 +92,7 @@ int tide__strmap_put(tide_strmap *m, const char *key, size_t n, uint32_t val, ui
     m->hashes[i] = h;
     m->vals[i] = val;
     m->keyoff[i] = (uint32_t)off;
+    m->keylen[i] = (uint32_t)n;
     m->n++;
     if (out_val)
         *out_val = val;
@@ -99,6 +104,7 @@ void tide__strmap_free(tide_strmap *m)
     tide__free(m->hashes);
     tide__free(m->vals);
     tide__free(m->keyoff);
+    tide__free(m->keylen);
     tide__buf_free(&m->arena);
     memset(m, 0, sizeof(*m));
 }

@@ -92,11 +92,12 @@ typedef struct {
     uint64_t *hashes;  /* 0 = empty slot (a zero hash is stored as 1) */
     uint32_t *vals;
     uint32_t *keyoff;  /* offset of the key in arena */
+    uint32_t *keylen;
     size_t cap, n;
     tide_buf arena;    /* NUL-terminated keys */
 } tide_strmap;
 
-#define TIDE_STRMAP_INIT {NULL, NULL, NULL, 0, 0, TIDE_BUF_INIT}
+#define TIDE_STRMAP_INIT {NULL, NULL, NULL, NULL, 0, 0, TIDE_BUF_INIT}
 /* Value of key (n bytes), or -1 if absent. */
 int64_t tide__strmap_get(const tide_strmap *m, const char *key, size_t n);
 /* Insert key -> val unless present. @param[out] out_val the value now stored. Returns 1 when

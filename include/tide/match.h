@@ -1,0 +1,128 @@
+/*
+ * match.h - the compiled match index and the matcher (SPEC C2).
+ *
+ * The index is built from the store's active intel and is immutable: exact values in one hash
+ * table (IPv4 / IPv6 / ip:port and hashes as binary, domains, URLs, e-mail as canonical text),
+ * CIDRs as sorted elementary intervals that list every containing prefix, parent domains by a
+ * label walk, URL paths by suffix. Each entry carries what a sighting needs. Only indicators
+ * that are valid at build time count (valid_from <= now < valid_until, not revoked). An index
+ * can be saved to a file and mapped back, so that a matcher starts fast.
+ *
+ * A matcher holds an index and turns telemetry events (telemetry.h) into sightings: one per
+ * event x matched indicator. tide_matcher_swap installs a newer index between two events, so
+ * no event is lost or matched twice.
+ */
+#ifndef TIDE_MATCH_H
+#define TIDE_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "observable.h"
+#include "score.h"
+#include "store.h"
+#include "telemetry.h"
+#include "warninglist.h"
+
+typedef struct tide_match_index tide_match_index;
+
+typedef struct {
+    int64_t now_ms;                /**< validity and score reference time; 0 = now */
+    const tide_decay_config *decay; /**< NULL: defaults */
+} tide_index_opts;
+
+/** @brief Build an index from the store's current indicators (opts may be NULL). */
+TIDE_EXTERN(int) tide_match_index_build(tide_match_index **out, tide_store *store,
+        const tide_index_opts *opts);
+/** @brief Write the index to path (atomically: a temporary file renamed over path). */
+TIDE_EXTERN(int) tide_match_index_save(const tide_match_index *ix, const char *path);
+/** @brief Map an index file. TIDE_EFORMAT (with the reason) when it is not a valid index. */
+TIDE_EXTERN(int) tide_match_index_load(tide_match_index **out, const char *path);
+TIDE_EXTERN(void) tide_match_index_free(tide_match_index *ix);
+
+/** @brief The index for the store's current intel: the file at path (may be NULL) when it was
+ *  built from the current intel generation less than max_age_ms ago; else a new build, saved
+ *  to path when given (a failed save only costs the next start). @param[out] out_built whether
+ *  it was built (may be NULL). */
+TIDE_EXTERN(int) tide_match_index_current(tide_match_index **out, tide_store *store,
+        const char *path, int64_t max_age_ms, bool *out_built);
+
+typedef struct {
+    size_t entries;      /**< (indicator, observable) pairs */
+    size_t indicators;   /**< distinct indicators */
+    size_t cidrs;        /**< CIDR entries */
+    size_t suppressed;   /**< entries whose value is warninglisted or private / bogon */
+    size_t bytes;        /**< size of the index image */
+    int64_t built_at;    /**< ms */
+    int64_t generation;  /**< the store's intel generation it was built from */
+    size_t skipped_invalid; /**< indicators left out: expired, not yet valid, revoked */
+} tide_match_index_info;
+TIDE_EXTERN(void) tide_match_index_info_get(const tide_match_index *ix, tide_match_index_info *out);
+
+/** What a sighting carries about the matched indicator. Strings are borrowed from the index
+ *  (valid while it lives). Name lists are NUL-separated, n names each. */
+typedef struct {
+    char indicator_id[64];
+    tide_obs_kind kind;        /**< the indicator's observable kind (cidr4, domain ...) */
+    const char *value;         /**< the indicator's canonical value */
+    size_t value_len;
+    const char *source, *tlp, *kill_chain; /**< may be NULL */
+    const char *campaigns; size_t ncampaigns;
+    const char *malware;   size_t nmalware;
+    const char *actors;    size_t nactors;
+    int confidence;            /**< -1 when unknown */
+    int score;                 /**< 0..100, decayed, at build time */
+    bool suppressed;           /**< warninglisted / private (name in suppressed_by) */
+    const char *suppressed_by;
+    uint32_t entry;            /**< the index entry (stable within one index) */
+    const char *pattern;       /**< non-simple indicators: the STIX pattern to confirm, else NULL */
+} tide_match_hit;
+
+/** @brief Every index entry matching one observation (value as seen in telemetry, n bytes).
+ *  IPs also match the CIDRs containing them, domains their listed parents, URLs the listed
+ *  paths they end with. cb returning non-zero stops (that value is returned). */
+TIDE_EXTERN(int) tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind,
+        const char *value, size_t n,
+        int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
+
+/* ---- the matcher ---- */
+
+typedef struct {
+    const tide_event *event;
+    const char *file;          /**< as given to tide_matcher_event */
+    const tide_observation *obs; /**< the observation that matched */
+    const tide_match_hit *hit;
+} tide_sighting;
+
+typedef struct tide_matcher tide_matcher;
+
+/** @brief A matcher over ix (not owned; see tide_matcher_swap). wl (may be NULL) marks
+ *  sightings whose observed value is warninglisted as suppressed too. */
+TIDE_EXTERN(int) tide_matcher_new(tide_matcher **out, const tide_match_index *ix,
+        const tide_warninglists *wl);
+/** @brief Match one event: cb once per (event, indicator entry), even when several
+ *  observations of the event match the same entry (the first one is reported). */
+TIDE_EXTERN(int) tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload);
+/** @brief Use ix from the next event on; returns the previous index (the caller frees it). */
+TIDE_EXTERN(const tide_match_index *) tide_matcher_swap(tide_matcher *m,
+        const tide_match_index *ix);
+TIDE_EXTERN(void) tide_matcher_free(tide_matcher *m);
+
+/* ---- aggregation for the store ---- */
+
+/** Sightings aggregated per host x indicator x value in memory, written to the store in one
+ *  transaction by tide_sighting_batch_flush (sightings.h). */
+typedef struct tide_sighting_batch tide_sighting_batch;
+TIDE_EXTERN(int) tide_sighting_batch_new(tide_sighting_batch **out);
+/** @brief Count one live sighting (file is the name to record as where it was seen). */
+TIDE_EXTERN(int) tide_sighting_batch_add(tide_sighting_batch *b, const tide_sighting *s);
+/** @brief Distinct host x indicator pairs held. */
+TIDE_EXTERN(size_t) tide_sighting_batch_size(const tide_sighting_batch *b);
+/** @brief Merge everything held into the store and empty the batch. */
+TIDE_EXTERN(int) tide_sighting_batch_flush(tide_sighting_batch *b, tide_store *store);
+TIDE_EXTERN(void) tide_sighting_batch_free(tide_sighting_batch *b);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * sightings.h - sightings kept in the store (SPEC C2, C3): one record per host x indicator
+ * (x indicator value), with live and retro counts, first and last seen and the first place
+ * seen. Live matching adds to the live count; a retro-hunt states the count it found in
+ * history. Part of the store interface (store.h): all SQL stays in src/store.
+ */
+#ifndef TIDE_SIGHTINGS_H
+#define TIDE_SIGHTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "observable.h"
+#include "store.h"
+
+typedef struct {
+    int64_t id;               /**< set when read back; ignored when writing */
+    const char *host;
+    const char *indicator_id;
+    const char *indicator;    /**< the indicator's canonical value */
+    tide_obs_kind kind;       /**< the indicator's kind */
+    const char *observed;     /**< value as seen, first sighting */
+    const char *field;
+    const char *file;         /**< where first seen (file, or stream name) */
+    int64_t line;
+    int64_t first_seen, last_seen; /**< ms */
+    int64_t live_count;       /**< events matched live */
+    int64_t retro_count;      /**< events found in history by a retro-hunt */
+    bool suppressed;
+    const char *suppressed_by; /**< when read back: NULL */
+} tide_sighting_rec;
+
+/** @brief Merge sightings into the store in one transaction: counts added (live) or raised to
+ *  the stated value (retro), first / last seen widened, the first place kept from the earliest
+ *  sighting. */
+TIDE_EXTERN(int) tide_store_put_sightings(tide_store *store, const tide_sighting_rec *recs,
+        size_t n);
+
+typedef struct {
+    const char *host;       /**< or NULL */
+    const char *indicator;  /**< value or indicator id, or NULL */
+    int64_t since;          /**< last seen at or after (ms), or 0 */
+    bool retro_only;        /**< only pairs found by retro-hunt (retro_count > 0) */
+    bool include_suppressed;
+    long limit;             /**< 0 = all */
+} tide_sighting_query;
+
+/** @brief Stored sightings, most recent last_seen first. Records are borrowed for the call. */
+TIDE_EXTERN(int) tide_store_sightings(tide_store *store, const tide_sighting_query *q,
+        int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
+
+#endif

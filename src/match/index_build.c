@@ -1,0 +1,613 @@
+/*
+ * index_build.c - compile the store's active intel into a match index image (index_int.h).
+ *
+ * One scan of tide_store_each_indicator_obs: indicators not valid now are left out, each
+ * remaining (indicator, observable) becomes an entry with its key in the pool, a shared
+ * context record, its decayed score and, when its value is warninglisted or private / bogon,
+ * a suppression note. Then the hash table over the keys and the CIDR segments are laid out,
+ * and everything is copied into one block.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "match/index_int.h"
+#include "tide/score.h"
+#include "tide/warninglist.h"
+#include "util/util.h"
+
+typedef struct {
+    uint32_t start, end, entry; /* inclusive range */
+} cidr4;
+
+typedef struct {
+    uint8_t start[16], end[16];
+    uint32_t entry;
+} cidr6;
+
+typedef struct {
+    int64_t now;
+    tide_decay_config decay;
+    tide_warninglists *wl;
+    tide_buf pool;
+    ix_entry *entries;
+    size_t nentries, capentries;
+    ix_ctx *ctx;
+    size_t nctx, capctx;
+    tide_strmap ctxmap;  /* serialized context -> ctx index */
+    tide_strmap strmap;  /* interned pool strings (names, sources ...) -> pool offset */
+    cidr4 *c4;
+    size_t nc4, capc4;
+    cidr6 *c6;
+    size_t nc6, capc6;
+    ix_supp *supp;
+    size_t nsupp, capsupp;
+    uint32_t kind_mask;
+    size_t nindicators, nskipped;
+    char last_id[128];
+    bool last_skipped;
+    tide_buf scratch;
+} builder;
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 1024;
+    while (c < need)
+        c *= 2;
+    void *p = tide__realloc(*arr, c * size);
+    TIDE_CHECK_ALLOC(p);
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+/* Offset of a NUL-terminated copy of s (n bytes) in the pool, shared between equal strings. */
+static int intern(builder *b, const char *s, size_t n, uint32_t *out)
+{
+    if (b->pool.len + n + 1 > UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "match index pool over 4 GiB");
+    uint32_t off = (uint32_t)b->pool.len;
+    int added = tide__strmap_put(&b->strmap, s, n, off, out);
+    TIDE_CHECK(added);
+    if (added) {
+        TIDE_CHECK(tide__buf_put(&b->pool, s, n));
+        TIDE_CHECK(tide__buf_putc(&b->pool, '\0'));
+    }
+    return 0;
+}
+
+static int intern_opt(builder *b, const char *s, uint32_t *out)
+{
+    if (s == NULL || *s == '\0') {
+        *out = UINT32_MAX;
+        return 0;
+    }
+    return intern(b, s, strlen(s), out);
+}
+
+/* A name list as consecutive NUL-terminated names in the pool. */
+static int intern_list(builder *b, const char *const *v, size_t n, uint32_t *out)
+{
+    if (n == 0) {
+        *out = UINT32_MAX;
+        return 0;
+    }
+    tide__buf_clear(&b->scratch);
+    for (size_t i = 0; i < n; i++)
+        TIDE_CHECK(tide__buf_put(&b->scratch, v[i], strlen(v[i]) + 1));
+    /* the trailing NUL of the last name is added by intern */
+    return intern(b, b->scratch.ptr, b->scratch.len - 1, out);
+}
+
+static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
+{
+    ix_ctx c;
+    memset(&c, 0, sizeof(c));
+    TIDE_CHECK(intern_opt(b, r->source, &c.source));
+    TIDE_CHECK(intern_opt(b, r->tlp, &c.tlp));
+    TIDE_CHECK(intern_opt(b, r->kill_chain, &c.kill_chain));
+    TIDE_CHECK(intern_list(b, r->campaigns, r->ncampaigns, &c.campaigns));
+    TIDE_CHECK(intern_list(b, r->malware, r->nmalware, &c.malware));
+    TIDE_CHECK(intern_list(b, r->actors, r->nactors, &c.actors));
+    c.pattern = UINT32_MAX;
+    if (!r->simple && r->pattern && r->pattern_type && strcmp(r->pattern_type, "stix") == 0)
+        TIDE_CHECK(intern_opt(b, r->pattern, &c.pattern));
+    c.ncampaigns = (uint16_t)(r->ncampaigns > UINT16_MAX ? UINT16_MAX : r->ncampaigns);
+    c.nmalware = (uint16_t)(r->nmalware > UINT16_MAX ? UINT16_MAX : r->nmalware);
+    c.nactors = (uint16_t)(r->nactors > UINT16_MAX ? UINT16_MAX : r->nactors);
+    /* equal records share one ctx: the record itself is the map key */
+    if (b->nctx >= UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "too many contexts");
+    TIDE_CHECK(tide__strmap_put(&b->ctxmap, (const char *)&c, sizeof(c), (uint32_t)b->nctx, out));
+    if (*out == b->nctx) {
+        TIDE_CHECK(grow((void **)&b->ctx, &b->capctx, b->nctx + 1, sizeof(ix_ctx)));
+        b->ctx[b->nctx++] = c;
+    }
+    return 0;
+}
+
+static bool parse_uuid(const char *s, uint8_t out[16])
+{
+    if (!tide__uuid_valid(s))
+        return false;
+    int k = 0;
+    for (int i = 0; s[i] && k < 16; i++) {
+        if (s[i] == '-')
+            continue;
+        unsigned hi = (unsigned)(s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
+        unsigned lo = (unsigned)(s[i + 1] <= '9' ? s[i + 1] - '0' : (s[i + 1] | 0x20) - 'a' + 10);
+        out[k++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    return k == 16;
+}
+
+/* Parse a canonical CIDR "net/len" of the given family. */
+static bool parse_cidr(const char *v, int af, uint8_t *net, unsigned *len)
+{
+    const char *slash = strchr(v, '/');
+    if (slash == NULL || (size_t)(slash - v) >= 64)
+        return false;
+    char a[64];
+    memcpy(a, v, (size_t)(slash - v));
+    a[slash - v] = '\0';
+    long l;
+    if (tide__parse_long(slash + 1, &l) < 0 || l < 0 || l > (af == AF_INET ? 32 : 128))
+        return false;
+    *len = (unsigned)l;
+    return inet_pton(af, a, net) == 1;
+}
+
+static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
+{
+    if (r->kind == TIDE_OBS_CIDR4) {
+        uint8_t net[4];
+        unsigned len;
+        if (!parse_cidr(r->value, AF_INET, net, &len))
+            return 0;
+        uint32_t a = (uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 | net[3];
+        uint32_t mask = len == 0 ? 0 : 0xFFFFFFFFu << (32 - len);
+        a &= mask;
+        net[0] = (uint8_t)(a >> 24);
+        net[1] = (uint8_t)(a >> 16);
+        net[2] = (uint8_t)(a >> 8);
+        net[3] = (uint8_t)a;
+        TIDE_CHECK(grow((void **)&b->c4, &b->capc4, b->nc4 + 1, sizeof(cidr4)));
+        b->c4[b->nc4++] = (cidr4){ a, a | ~mask, (uint32_t)b->nentries };
+        e->cidr_len = (uint8_t)len;
+        e->key_off = (uint32_t)b->pool.len;
+        e->key_len = 4;
+        return tide__buf_put(&b->pool, net, 4);
+    }
+    uint8_t net[16];
+    unsigned len;
+    if (!parse_cidr(r->value, AF_INET6, net, &len))
+        return 0;
+    cidr6 c;
+    for (int i = 0; i < 16; i++) {
+        unsigned bits = len > (unsigned)i * 8 ? len - (unsigned)i * 8 : 0;
+        uint8_t m = bits >= 8 ? 0xFF : (uint8_t)(0xFF << (8 - bits));
+        c.start[i] = net[i] & m;
+        c.end[i] = (uint8_t)(c.start[i] | (uint8_t)~m);
+    }
+    c.entry = (uint32_t)b->nentries;
+    TIDE_CHECK(grow((void **)&b->c6, &b->capc6, b->nc6 + 1, sizeof(cidr6)));
+    b->c6[b->nc6++] = c;
+    e->cidr_len = (uint8_t)len;
+    e->key_off = (uint32_t)b->pool.len;
+    e->key_len = 16;
+    return tide__buf_put(&b->pool, c.start, 16);
+}
+
+static int on_record(const tide_indicator_obs *r, void *payload)
+{
+    builder *b = payload;
+    bool new_ind = strcmp(b->last_id, r->id) != 0;
+    if (new_ind) {
+        snprintf(b->last_id, sizeof(b->last_id), "%s", r->id);
+        b->last_skipped = r->revoked || (r->valid_until && r->valid_until <= b->now) ||
+                (r->valid_from && r->valid_from > b->now);
+        if (b->last_skipped)
+            b->nskipped++;
+        else
+            b->nindicators++;
+    }
+    if (b->last_skipped)
+        return 0;
+    if (b->nentries >= UINT32_MAX - 1)
+        return tide_error_set(TIDE_ETOOBIG, "too many index entries");
+    ix_entry e;
+    memset(&e, 0, sizeof(e));
+    e.kind = (uint8_t)r->kind;
+    e.next = UINT32_MAX;
+    e.confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
+    double base = tide_score_base(r->confidence < 0 ? 50 : r->confidence,
+            r->reliability ? r->reliability : 'C');
+    double sc = tide_score_current(&b->decay, r->kind, base,
+            r->valid_from ? r->valid_from : r->created, b->now);
+    e.score = (uint8_t)(sc < 0 ? 0 : sc > 100 ? 100 : sc + 0.5);
+    if (!r->simple)
+        e.flags |= IX_NONSIMPLE;
+    if (strncmp(r->id, "indicator--", 11) != 0 || !parse_uuid(r->id + 11, e.uuid)) {
+        uint32_t off;
+        TIDE_CHECK(intern(b, r->id, strlen(r->id), &off));
+        memcpy(e.uuid, &off, sizeof(off));
+        e.flags |= IX_ID_IN_POOL;
+    }
+    TIDE_CHECK(context_of(b, r, &e.ctx));
+    if (r->kind == TIDE_OBS_CIDR4 || r->kind == TIDE_OBS_CIDR6) {
+        size_t before = b->pool.len;
+        TIDE_CHECK(add_cidr(b, r, &e));
+        if (b->pool.len == before)
+            return 0; /* not a valid CIDR: nothing to match */
+    } else {
+        uint8_t key[IX_MAX_KEY];
+        tide_obs_kind k;
+        int n = tide__ix_encode(r->kind, r->value, strlen(r->value), key, &k);
+        if (n < 0)
+            return 0; /* not matchable (e.g. over the key cap) */
+        e.kind = (uint8_t)k;
+        if (b->pool.len + (size_t)n + 1 > UINT32_MAX)
+            return tide_error_set(TIDE_ETOOBIG, "match index pool over 4 GiB");
+        e.key_off = (uint32_t)b->pool.len;
+        e.key_len = (uint16_t)n;
+        TIDE_CHECK(tide__buf_put(&b->pool, key, (size_t)n));
+        TIDE_CHECK(tide__buf_putc(&b->pool, '\0'));
+    }
+    const char *wl = b->wl ? tide_warninglists_check(b->wl, r->kind, r->value) : NULL;
+    if (wl) {
+        e.flags |= IX_SUPPRESSED;
+        uint32_t name;
+        TIDE_CHECK(intern(b, wl, strlen(wl), &name));
+        TIDE_CHECK(grow((void **)&b->supp, &b->capsupp, b->nsupp + 1, sizeof(ix_supp)));
+        b->supp[b->nsupp++] = (ix_supp){ (uint32_t)b->nentries, name };
+    }
+    b->kind_mask |= 1u << e.kind;
+    TIDE_CHECK(grow((void **)&b->entries, &b->capentries, b->nentries + 1, sizeof(ix_entry)));
+    b->entries[b->nentries++] = e;
+    return 0;
+}
+
+/* ---- layout ---- */
+
+static bool same_key(const builder *b, const ix_entry *x, const ix_entry *y)
+{
+    return x->kind == y->kind && x->key_len == y->key_len &&
+            memcmp(b->pool.ptr + x->key_off, b->pool.ptr + y->key_off, x->key_len) == 0;
+}
+
+static int build_table(builder *b, uint64_t **out, size_t *out_cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->nentries; i++)
+        if (b->entries[i].kind != TIDE_OBS_CIDR4 && b->entries[i].kind != TIDE_OBS_CIDR6)
+            n++;
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    uint64_t *t = tide__calloc(cap, sizeof(uint64_t));
+    TIDE_CHECK_ALLOC(t);
+    for (size_t i = 0; i < b->nentries; i++) {
+        ix_entry *e = &b->entries[i];
+        if (e->kind == TIDE_OBS_CIDR4 || e->kind == TIDE_OBS_CIDR6)
+            continue;
+        uint64_t h = tide__ix_hash((tide_obs_kind)e->kind,
+                (const uint8_t *)b->pool.ptr + e->key_off, e->key_len);
+        uint64_t tag = h >> 32;
+        for (size_t s = (size_t)h & (cap - 1);; s = (s + 1) & (cap - 1)) {
+            if (t[s] == 0) {
+                t[s] = tag << 32 | (uint64_t)(i + 1);
+                break;
+            }
+            uint32_t head = (uint32_t)(t[s] & 0xFFFFFFFFu) - 1;
+            if ((t[s] >> 32) == tag && same_key(b, &b->entries[head], e)) {
+                e->next = head;
+                t[s] = tag << 32 | (uint64_t)(i + 1);
+                break;
+            }
+        }
+    }
+    *out = t;
+    *out_cap = cap;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Last segment whose start <= a, or -1. */
+static long seg4_find(const uint32_t *seg, size_t n, uint32_t a)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (seg[mid] <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (long)lo - 1;
+}
+
+typedef struct {
+    uint32_t *seg;
+    size_t nseg;
+    ix_cover *cov;
+    uint32_t *jump;
+    uint8_t *seg6;
+    size_t nseg6;
+    ix_cover *cov6;
+    uint32_t *list;
+    size_t nlist, caplist;
+} segs;
+
+static int build_seg4(builder *b, segs *s)
+{
+    if (b->nc4 == 0)
+        return 0;
+    uint64_t *pts = tide__malloc(b->nc4 * 2 * sizeof(uint64_t));
+    TIDE_CHECK_ALLOC(pts);
+    size_t n = 0;
+    for (size_t i = 0; i < b->nc4; i++) {
+        pts[n++] = b->c4[i].start;
+        pts[n++] = (uint64_t)b->c4[i].end + 1;
+    }
+    qsort(pts, n, sizeof(uint64_t), cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i] <= 0xFFFFFFFFu && (u == 0 || pts[u - 1] != pts[i]))
+            pts[u++] = pts[i];
+    s->seg = tide__malloc((u ? u : 1) * sizeof(uint32_t));
+    s->cov = tide__calloc(u ? u : 1, sizeof(ix_cover));
+    s->jump = tide__malloc(65537 * sizeof(uint32_t));
+    if (s->seg == NULL || s->cov == NULL || s->jump == NULL) {
+        tide__free(pts);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < u; i++)
+        s->seg[i] = (uint32_t)pts[i];
+    s->nseg = u;
+    tide__free(pts);
+    /* count, then fill, the entries covering each segment */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < b->nc4; i++) {
+            long lo = seg4_find(s->seg, u, b->c4[i].start);
+            for (size_t k = (size_t)lo; k < u && s->seg[k] <= b->c4[i].end; k++) {
+                if (pass == 0)
+                    s->cov[k].count++;
+                else
+                    s->list[s->cov[k].off + s->cov[k].count++] = b->c4[i].entry;
+            }
+        }
+        if (pass == 0) {
+            size_t total = 0;
+            for (size_t k = 0; k < u; k++) {
+                s->cov[k].off = (uint32_t)total;
+                total += s->cov[k].count;
+                s->cov[k].count = 0;
+            }
+            if (total > UINT32_MAX)
+                return tide_error_set(TIDE_ETOOBIG, "CIDR cover lists too large");
+            s->list = tide__malloc((total ? total : 1) * sizeof(uint32_t));
+            TIDE_CHECK_ALLOC(s->list);
+            s->nlist = total;
+        }
+    }
+    size_t k = 0;
+    for (uint32_t hi = 0; hi <= 65536; hi++) {
+        uint64_t base = (uint64_t)hi << 16;
+        while (k < u && s->seg[k] < base)
+            k++;
+        s->jump[hi] = (uint32_t)k;
+    }
+    return 0;
+}
+
+static int cmp_16(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+/* 16-byte big-endian increment; false on overflow. */
+static bool inc16(uint8_t a[16])
+{
+    for (int i = 15; i >= 0; i--)
+        if (++a[i] != 0)
+            return true;
+    return false;
+}
+
+static long seg6_find(const uint8_t *seg, size_t n, const uint8_t *a)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (memcmp(seg + mid * 16, a, 16) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (long)lo - 1;
+}
+
+static int build_seg6(builder *b, segs *s)
+{
+    if (b->nc6 == 0)
+        return 0;
+    uint8_t *pts = tide__malloc(b->nc6 * 2 * 16);
+    TIDE_CHECK_ALLOC(pts);
+    size_t n = 0;
+    for (size_t i = 0; i < b->nc6; i++) {
+        memcpy(pts + 16 * n++, b->c6[i].start, 16);
+        uint8_t e[16];
+        memcpy(e, b->c6[i].end, 16);
+        if (inc16(e))
+            memcpy(pts + 16 * n++, e, 16);
+    }
+    qsort(pts, n, 16, cmp_16);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || memcmp(pts + 16 * (u - 1), pts + 16 * i, 16) != 0)
+            memmove(pts + 16 * u++, pts + 16 * i, 16);
+    s->seg6 = pts;
+    s->nseg6 = u;
+    s->cov6 = tide__calloc(u, sizeof(ix_cover));
+    TIDE_CHECK_ALLOC(s->cov6);
+    size_t base = s->nlist;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < b->nc6; i++) {
+            long lo = seg6_find(pts, u, b->c6[i].start);
+            for (size_t k = (size_t)lo; k < u && memcmp(pts + 16 * k, b->c6[i].end, 16) <= 0; k++) {
+                if (pass == 0)
+                    s->cov6[k].count++;
+                else
+                    s->list[s->cov6[k].off + s->cov6[k].count++] = b->c6[i].entry;
+            }
+        }
+        if (pass == 0) {
+            size_t total = base;
+            for (size_t k = 0; k < u; k++) {
+                s->cov6[k].off = (uint32_t)total;
+                total += s->cov6[k].count;
+                s->cov6[k].count = 0;
+            }
+            if (total > UINT32_MAX)
+                return tide_error_set(TIDE_ETOOBIG, "CIDR cover lists too large");
+            uint32_t *l = tide__realloc(s->list, (total ? total : 1) * sizeof(uint32_t));
+            TIDE_CHECK_ALLOC(l);
+            s->list = l;
+            s->nlist = total;
+        }
+    }
+    return 0;
+}
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static int assemble(builder *b, int64_t generation, tide_match_index **out)
+{
+    uint64_t *table = NULL;
+    size_t cap = 0;
+    segs s;
+    memset(&s, 0, sizeof(s));
+    uint8_t *img = NULL;
+    int rc;
+    if ((rc = build_table(b, &table, &cap)) < 0 || (rc = build_seg4(b, &s)) < 0 ||
+            (rc = build_seg6(b, &s)) < 0)
+        goto done;
+    if (b->pool.len == 0 && (rc = tide__buf_putc(&b->pool, '\0')) < 0)
+        goto done;
+    const void *src[S__COUNT] = {
+        [S_ENTRIES] = b->entries, [S_TABLE] = table, [S_POOL] = b->pool.ptr, [S_CTX] = b->ctx,
+        [S_SEG4] = s.seg, [S_COV4] = s.cov, [S_JUMP4] = s.jump, [S_SEG6] = s.seg6,
+        [S_COV6] = s.cov6, [S_COVLIST] = s.list, [S_SUPP] = b->supp,
+    };
+    size_t len[S__COUNT] = {
+        [S_ENTRIES] = b->nentries * sizeof(ix_entry), [S_TABLE] = cap * sizeof(uint64_t),
+        [S_POOL] = b->pool.len + 1, [S_CTX] = b->nctx * sizeof(ix_ctx),
+        [S_SEG4] = s.nseg * sizeof(uint32_t), [S_COV4] = s.nseg * sizeof(ix_cover),
+        [S_JUMP4] = s.seg ? 65537 * sizeof(uint32_t) : 0, [S_SEG6] = s.nseg6 * 16,
+        [S_COV6] = s.nseg6 * sizeof(ix_cover), [S_COVLIST] = s.nlist * sizeof(uint32_t),
+        [S_SUPP] = b->nsupp * sizeof(ix_supp),
+    };
+    ix_header h;
+    memset(&h, 0, sizeof(h));
+    size_t off = align8(sizeof(ix_header));
+    for (int i = 0; i < S__COUNT; i++) {
+        h.sec[i].off = off;
+        h.sec[i].len = len[i];
+        off = align8(off + len[i]);
+    }
+    img = tide__calloc(1, off);
+    if (img == NULL) {
+        rc = tide_error_set(TIDE_ENOMEM, "out of memory for a %zu-byte match index", off);
+        goto done;
+    }
+    for (int i = 0; i < S__COUNT; i++)
+        if (len[i])
+            memcpy(img + h.sec[i].off, src[i], len[i]);
+    memcpy(h.magic, IX_MAGIC, 8);
+    h.version = IX_VERSION;
+    h.endian = 0x01020304u;
+    h.size = off;
+    h.built_at = b->now;
+    h.generation = generation;
+    h.nentries = b->nentries;
+    h.nindicators = b->nindicators;
+    h.ncidrs = b->nc4 + b->nc6;
+    h.nsuppressed = b->nsupp;
+    h.nskipped = b->nskipped;
+    h.table_cap = cap;
+    h.nseg4 = s.nseg;
+    h.nseg6 = s.nseg6;
+    h.ncovlist = s.nlist;
+    h.nctx = b->nctx;
+    h.nsupp = b->nsupp;
+    h.kind_mask = b->kind_mask;
+    size_t hoff = align8(sizeof(ix_header));
+    h.checksum = XXH3_64bits(img + hoff, off - hoff);
+    memcpy(img, &h, sizeof(h));
+    tide_match_index *ix = tide__calloc(1, sizeof(*ix));
+    if (ix == NULL) {
+        rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = tide__ix_bind(ix, img, off, "built index")) < 0) {
+        tide__free(ix);
+        goto done;
+    }
+    img = NULL;
+    *out = ix;
+done:
+    tide__free(img);
+    tide__free(table);
+    tide__free(s.seg);
+    tide__free(s.cov);
+    tide__free(s.jump);
+    tide__free(s.seg6);
+    tide__free(s.cov6);
+    tide__free(s.list);
+    return rc;
+}
+
+int tide_match_index_build(tide_match_index **out, tide_store *store, const tide_index_opts *opts)
+{
+    *out = NULL;
+    builder b;
+    memset(&b, 0, sizeof(b));
+    b.now = opts && opts->now_ms ? opts->now_ms : tide__time_now_ms();
+    if (opts && opts->decay)
+        b.decay = *opts->decay;
+    else
+        tide_decay_defaults(&b.decay);
+    int64_t generation = 0;
+    int rc = tide_store_intel_generation(store, &generation);
+    if (rc == 0)
+        rc = tide_warninglists_new(&b.wl, store);
+    if (rc == 0)
+        rc = tide_store_each_indicator_obs(store, NULL, on_record, &b);
+    if (rc == 0)
+        rc = assemble(&b, generation, out);
+    tide_warninglists_free(b.wl);
+    tide__buf_free(&b.pool);
+    tide__buf_free(&b.scratch);
+    tide__free(b.entries);
+    tide__free(b.ctx);
+    tide__free(b.c4);
+    tide__free(b.c6);
+    tide__free(b.supp);
+    tide__strmap_free(&b.ctxmap);
+    tide__strmap_free(&b.strmap);
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,232 @@
+/*
+ * index_file.c - saving and mapping match index images, and checking them: a loaded file is
+ * outside input (it may be truncated, corrupt or from another build), so every section bound,
+ * offset and count is verified before a lookup may follow it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "match/index_int.h"
+#include "util/util.h"
+
+#define BAD(...) tide_error_set(TIDE_EFORMAT, __VA_ARGS__)
+
+int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const char *what)
+{
+    if (size < sizeof(ix_header))
+        return BAD("%s: not a tide match index (too short)", what);
+    const ix_header *h = (const ix_header *)base;
+    if (memcmp(h->magic, IX_MAGIC, 8) != 0)
+        return BAD("%s: not a tide match index (bad magic)", what);
+    if (h->version != IX_VERSION || h->endian != 0x01020304u)
+        return BAD("%s: match index version %u is not %u (rebuild it)", what, h->version,
+                IX_VERSION);
+    if (h->size != size)
+        return BAD("%s: match index truncated (%zu of %llu bytes)", what, size,
+                (unsigned long long)h->size);
+    size_t hoff = (sizeof(ix_header) + 7) & ~(size_t)7;
+    if (XXH3_64bits(base + hoff, size - hoff) != h->checksum)
+        return BAD("%s: match index checksum mismatch (corrupt file)", what);
+    for (int i = 0; i < S__COUNT; i++)
+        if (h->sec[i].off % 8 || h->sec[i].off > size || h->sec[i].len > size - h->sec[i].off)
+            return BAD("%s: match index section %d out of bounds", what, i);
+#define SEC(i, n, sz) (h->sec[i].len == (uint64_t)(n) * (sz))
+    if (!SEC(S_ENTRIES, h->nentries, sizeof(ix_entry)) ||
+            !SEC(S_TABLE, h->table_cap, sizeof(uint64_t)) || h->table_cap < 16 ||
+            (h->table_cap & (h->table_cap - 1)) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
+            !SEC(S_SEG4, h->nseg4, sizeof(uint32_t)) || !SEC(S_COV4, h->nseg4, sizeof(ix_cover)) ||
+            !SEC(S_JUMP4, h->nseg4 ? 65537 : 0, sizeof(uint32_t)) || !SEC(S_SEG6, h->nseg6, 16) ||
+            !SEC(S_COV6, h->nseg6, sizeof(ix_cover)) ||
+            !SEC(S_COVLIST, h->ncovlist, sizeof(uint32_t)) || !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) ||
+            h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
+        return BAD("%s: match index section sizes disagree with its counts", what);
+#undef SEC
+    ix->base = base;
+    ix->size = size;
+    ix->h = h;
+    ix->entries = (const ix_entry *)(base + h->sec[S_ENTRIES].off);
+    ix->table = (const uint64_t *)(base + h->sec[S_TABLE].off);
+    ix->pool = (const char *)(base + h->sec[S_POOL].off);
+    ix->ctx = (const ix_ctx *)(base + h->sec[S_CTX].off);
+    ix->seg4 = (const uint32_t *)(base + h->sec[S_SEG4].off);
+    ix->cov4 = (const ix_cover *)(base + h->sec[S_COV4].off);
+    ix->jump4 = (const uint32_t *)(base + h->sec[S_JUMP4].off);
+    ix->seg6 = base + h->sec[S_SEG6].off;
+    ix->cov6 = (const ix_cover *)(base + h->sec[S_COV6].off);
+    ix->covlist = (const uint32_t *)(base + h->sec[S_COVLIST].off);
+    ix->supp = (const ix_supp *)(base + h->sec[S_SUPP].off);
+    /* every reference inside the image must stay inside it */
+    size_t plen = h->sec[S_POOL].len;
+    if (ix->pool[plen - 1] != '\0')
+        return BAD("%s: match index pool not terminated", what);
+#define POOLREF(o) ((o) == UINT32_MAX || (o) < plen)
+    for (uint64_t i = 0; i < h->nentries; i++) {
+        const ix_entry *e = &ix->entries[i];
+        if ((uint64_t)e->key_off + e->key_len >= plen || e->key_len == 0 ||
+                e->key_len > IX_MAX_KEY || e->kind >= TIDE_OBS__COUNT || e->ctx >= h->nctx ||
+                (e->next != UINT32_MAX && e->next >= h->nentries))
+            return BAD("%s: match index entry %llu is corrupt", what, (unsigned long long)i);
+        if (e->flags & IX_ID_IN_POOL) {
+            uint32_t off;
+            memcpy(&off, e->uuid, sizeof(off));
+            if (off >= plen)
+                return BAD("%s: match index entry %llu is corrupt", what, (unsigned long long)i);
+        }
+    }
+    for (uint64_t i = 0; i < h->table_cap; i++) {
+        uint64_t v = ix->table[i] & 0xFFFFFFFFu;
+        if (v > h->nentries)
+            return BAD("%s: match index table slot %llu is corrupt", what, (unsigned long long)i);
+    }
+    for (uint64_t i = 0; i < h->nctx; i++) {
+        const ix_ctx *c = &ix->ctx[i];
+        if (!POOLREF(c->source) || !POOLREF(c->tlp) || !POOLREF(c->kill_chain) ||
+                !POOLREF(c->campaigns) || !POOLREF(c->malware) || !POOLREF(c->actors) ||
+                !POOLREF(c->pattern))
+            return BAD("%s: match index context %llu is corrupt", what, (unsigned long long)i);
+    }
+    for (uint64_t i = 0; i < h->nseg4; i++)
+        if ((uint64_t)ix->cov4[i].off + ix->cov4[i].count > h->ncovlist ||
+                (i && ix->seg4[i] <= ix->seg4[i - 1]))
+            return BAD("%s: match index CIDR segment %llu is corrupt", what, (unsigned long long)i);
+    for (uint64_t i = 0; h->nseg4 && i <= 65536; i++)
+        if (ix->jump4[i] > h->nseg4)
+            return BAD("%s: match index CIDR jump table is corrupt", what);
+    for (uint64_t i = 0; i < h->nseg6; i++)
+        if ((uint64_t)ix->cov6[i].off + ix->cov6[i].count > h->ncovlist)
+            return BAD("%s: match index CIDR segment %llu is corrupt", what, (unsigned long long)i);
+    for (uint64_t i = 0; i < h->ncovlist; i++)
+        if (ix->covlist[i] >= h->nentries)
+            return BAD("%s: match index CIDR list is corrupt", what);
+    for (uint64_t i = 0; i < h->nsupp; i++)
+        if (ix->supp[i].entry >= h->nentries || ix->supp[i].name >= plen ||
+                (i && ix->supp[i].entry <= ix->supp[i - 1].entry))
+            return BAD("%s: match index suppression list is corrupt", what);
+#undef POOLREF
+    return 0;
+}
+
+int tide_match_index_save(const tide_match_index *ix, const char *path)
+{
+    tide_buf tmp = TIDE_BUF_INIT;
+    TIDE_CHECK(tide__buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()));
+    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int rc = tide_error_set(TIDE_EIO, "%s: %s", tmp.ptr, strerror(errno));
+        tide__buf_free(&tmp);
+        return rc;
+    }
+    const uint8_t *p = ix->base;
+    size_t left = ix->size;
+    int rc = 0;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = tide_error_set(TIDE_EIO, "%s: write: %s", tmp.ptr, strerror(errno));
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (rc == 0 && fsync(fd) != 0)
+        rc = tide_error_set(TIDE_EIO, "%s: fsync: %s", tmp.ptr, strerror(errno));
+    close(fd);
+    if (rc == 0 && rename(tmp.ptr, path) != 0)
+        rc = tide_error_set(TIDE_EIO, "%s: rename: %s", path, strerror(errno));
+    if (rc < 0)
+        unlink(tmp.ptr);
+    tide__buf_free(&tmp);
+    return rc;
+}
+
+int tide_match_index_load(tide_match_index **out, const char *path)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tide_error_set(errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "%s: %s", path,
+                strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+        close(fd);
+        return BAD("%s: not a tide match index (empty)", path);
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return tide_error_set(TIDE_EIO, "%s: mmap: %s", path, strerror(errno));
+    tide_match_index *ix = tide__calloc(1, sizeof(*ix));
+    if (ix == NULL) {
+        munmap(m, (size_t)st.st_size);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    int rc = tide__ix_bind(ix, m, (size_t)st.st_size, path);
+    if (rc < 0) {
+        munmap(m, (size_t)st.st_size);
+        tide__free(ix);
+        return rc;
+    }
+    ix->mapped = true;
+    *out = ix;
+    return 0;
+}
+
+void tide_match_index_free(tide_match_index *ix)
+{
+    if (ix == NULL)
+        return;
+    if (ix->mapped)
+        munmap((void *)ix->base, ix->size);
+    else
+        tide__free((void *)ix->base);
+    tide__free(ix);
+}
+
+void tide_match_index_info_get(const tide_match_index *ix, tide_match_index_info *out)
+{
+    const ix_header *h = ix->h;
+    out->entries = (size_t)h->nentries;
+    out->indicators = (size_t)h->nindicators;
+    out->cidrs = (size_t)h->ncidrs;
+    out->suppressed = (size_t)h->nsuppressed;
+    out->bytes = ix->size;
+    out->built_at = h->built_at;
+    out->generation = h->generation;
+    out->skipped_invalid = (size_t)h->nskipped;
+}
+
+int tide_match_index_current(tide_match_index **out, tide_store *store, const char *path,
+        int64_t max_age_ms, bool *out_built)
+{
+    *out = NULL;
+    if (out_built)
+        *out_built = false;
+    int64_t gen;
+    TIDE_CHECK(tide_store_intel_generation(store, &gen));
+    if (path) {
+        tide_match_index *ix = NULL;
+        if (tide_match_index_load(&ix, path) == 0) {
+            int64_t age = tide__time_now_ms() - ix->h->built_at;
+            if (ix->h->generation == gen && age >= 0 && age < max_age_ms) {
+                *out = ix;
+                return 0;
+            }
+            tide_match_index_free(ix);
+        }
+    }
+    TIDE_CHECK(tide_match_index_build(out, store, NULL));
+    if (out_built)
+        *out_built = true;
+    if (path)
+        (void)tide_match_index_save(*out, path);
+    return 0;
+}

@@ -1,0 +1,131 @@
+/*
+ * index_int.h - layout of the compiled match index, shared by the builder (index_build.c),
+ * the file format (index_file.c) and the lookups (lookup.c).
+ *
+ * An index is one image: a header followed by sections at 8-byte aligned offsets. Built
+ * indexes live in one malloc'd block; loaded ones are the mmap'd file, used in place. Nothing
+ * in the image is a pointer, so both are the same to the lookups.
+ *
+ *   entries   ix_entry per (indicator, observable), chained by `next` when several
+ *             indicators share one key
+ *   table     open addressing over keys: slot = tag (high 32 bits of the key hash) << 32 |
+ *             entry index + 1; 0 = empty. The hash is XXH3-64 of the key bytes seeded by kind.
+ *   pool      key bytes and NUL-terminated strings (ids that are not "indicator--UUID",
+ *             context strings, name lists, patterns)
+ *   ctx       ix_ctx records shared by entries with equal context
+ *   seg4/cov4 IPv4 CIDRs as elementary intervals: seg4[i] is the first address of segment i,
+ *             cov4[i] = (offset, count) of the entries of every CIDR that contains it in
+ *             covlist; jump4[hi16] = first segment whose start >= hi16 << 16 (65537 values)
+ *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
+ *   covlist   uint32 entry indexes
+ *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
+ *
+ * Keys by kind: IPv4 4 bytes, IPv6 16, ip-port address bytes + 2-byte port, cidr (network
+ * bytes + prefix length; only in the segment sections), hashes / JA3 / x509 binary, domain,
+ * url, url-path, email: canonical text.
+ */
+#ifndef TIDE_MATCH_INDEX_INT_H
+#define TIDE_MATCH_INDEX_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tide/match.h"
+
+#define IX_MAGIC "TIDEIDX1"
+#define IX_VERSION 1u
+#define IX_MAX_KEY 2048 /* longer values (huge URLs) are not indexed */
+
+enum {
+    IX_SUPPRESSED = 1,
+    IX_ID_IN_POOL = 2,   /* uuid[0..3] holds the pool offset of the full id */
+    IX_NONSIMPLE = 4,    /* the pattern is more than its observables: evaluate on a hit */
+};
+
+typedef struct {
+    uint8_t uuid[16];
+    uint32_t key_off;
+    uint32_t next;     /* next entry with the same key, UINT32_MAX = end */
+    uint32_t ctx;
+    uint16_t key_len;
+    uint8_t kind;
+    uint8_t flags;
+    uint8_t score;
+    int8_t confidence; /* -1 unknown */
+    uint8_t cidr_len;  /* prefix length of cidr entries */
+    uint8_t pad;
+} ix_entry;
+
+typedef struct {
+    uint32_t source, tlp, kill_chain; /* pool offsets, UINT32_MAX = none */
+    uint32_t campaigns, malware, actors;
+    uint32_t pattern;                 /* pool offset of the pattern (non-simple), or none */
+    uint16_t ncampaigns, nmalware, nactors;
+    uint16_t pad;
+} ix_ctx;
+
+typedef struct {
+    uint32_t off, count;
+} ix_cover;
+
+typedef struct {
+    uint32_t entry, name;
+} ix_supp;
+
+enum { S_ENTRIES, S_TABLE, S_POOL, S_CTX, S_SEG4, S_COV4, S_JUMP4, S_SEG6, S_COV6, S_COVLIST,
+    S_SUPP, S__COUNT };
+
+typedef struct {
+    char magic[8];
+    uint32_t version;
+    uint32_t endian; /* 0x01020304 as written */
+    uint64_t size;
+    int64_t built_at, generation;
+    uint64_t nentries, nindicators, ncidrs, nsuppressed, nskipped;
+    uint64_t table_cap; /* power of two */
+    uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
+    uint32_t kind_mask; /* bit k set when kind k has entries */
+    uint32_t pad;
+    struct {
+        uint64_t off, len;
+    } sec[S__COUNT];
+    uint64_t checksum; /* XXH3-64 of the image after the header */
+} ix_header;
+
+struct tide_match_index {
+    const uint8_t *base;
+    size_t size;
+    const ix_header *h;
+    const ix_entry *entries;
+    const uint64_t *table;
+    const char *pool;
+    const ix_ctx *ctx;
+    const uint32_t *seg4;
+    const ix_cover *cov4, *cov6;
+    const uint32_t *jump4;
+    const uint8_t *seg6; /* 16 bytes each */
+    const uint32_t *covlist;
+    const ix_supp *supp;
+    bool mapped; /* base is an mmap of a file */
+};
+
+/* Point the section pointers of ix at its image, checking every bound. */
+int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const char *what);
+
+/* Encode the key of an indicator value or an observed value of this kind into out (at least
+ * IX_MAX_KEY bytes): the canonical forms of observable.h, or as seen in telemetry (case,
+ * trailing dot, IPv4-mapped IPv6 ...). *out_kind may change: an IPv4-mapped IPv6 address is
+ * an IPv4. Returns the key length, or -1 when the value is not a valid one of that kind. */
+int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
+        tide_obs_kind *out_kind);
+
+/* The 64-bit hash of a key (never 0 in the high 32 bits' role: callers use tag = h >> 32). */
+uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n);
+
+/* Write the canonical text of an entry's value into buf (at least IX_MAX_KEY + 64 bytes);
+ * returns its length. Text kinds point into the pool instead (*out set, buf unused). */
+size_t tide__ix_value_text(const tide_match_index *ix, const ix_entry *e, char *buf,
+        const char **out);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * keys.c - the byte keys of the match index: one encoding for indicator values (canonical,
+ * from the store) and for values seen in telemetry (any case, trailing dots, IPv4-mapped
+ * IPv6, leading zeros), so that both sides meet in the hash table. Hand-written because this
+ * runs for every observation at line rate: no allocation, no locale, no sscanf.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "match/index_int.h"
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Dotted-quad IPv4 (decimal octets, 1-3 digits each, leading zeros allowed). */
+static bool parse_v4(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int oct = 0; oct < 4; oct++) {
+        if (oct) {
+            if (i >= n || s[i] != '.')
+                return false;
+            i++;
+        }
+        unsigned v = 0;
+        size_t d = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && d < 3) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            d++;
+        }
+        if (d == 0 || v > 255)
+            return false;
+        out[oct] = (uint8_t)v;
+    }
+    return i == n;
+}
+
+static bool parse_v6(const char *s, size_t n, uint8_t out[16])
+{
+    char tmp[64];
+    if (n == 0 || n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *pct = strchr(tmp, '%'); /* zone index: fe80::1%eth0 */
+    if (pct)
+        *pct = '\0';
+    return inet_pton(AF_INET6, tmp, out) == 1;
+}
+
+static bool v4_mapped(const uint8_t a[16])
+{
+    static const uint8_t pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    return memcmp(a, pre, 12) == 0;
+}
+
+static int hex_key(const char *v, size_t n, size_t want, uint8_t *out)
+{
+    if (n != want * 2)
+        return -1;
+    for (size_t i = 0; i < want; i++) {
+        int hi = hexval((unsigned char)v[2 * i]), lo = hexval((unsigned char)v[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return (int)want;
+}
+
+static int lower_key(const char *v, size_t n, uint8_t *out)
+{
+    if (n == 0 || n > IX_MAX_KEY)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    }
+    return (int)n;
+}
+
+/* A URL as seen: scheme and host lower-cased, default port dropped, empty path "/". Values
+ * with percent escapes or odd shapes are left to the caller's canonical form (the store's
+ * values went through tide_obs_normalize already; telemetry URLs rarely carry escapes of
+ * unreserved characters). */
+static int url_key(const char *v, size_t n, uint8_t *out)
+{
+    if (n > IX_MAX_KEY - 1)
+        return -1;
+    const char *sep = NULL;
+    for (size_t i = 0; i + 2 < n && i < 16; i++)
+        if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/') {
+            sep = v + i;
+            break;
+        }
+    if (sep == NULL)
+        return -1;
+    size_t slen = (size_t)(sep - v);
+    size_t o = 0;
+    for (size_t i = 0; i < slen; i++) {
+        unsigned char c = (unsigned char)v[i];
+        out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    }
+    memcpy(out + o, "://", 3);
+    o += 3;
+    const char *h = sep + 3, *end = v + n;
+    const char *hend = h;
+    while (hend < end && *hend != '/' && *hend != '?' && *hend != '#')
+        hend++;
+    /* host[:port], with userinfo kept as is */
+    const char *port = NULL;
+    for (const char *p = hend; p > h; p--)
+        if (p[-1] == ':') {
+            port = p - 1;
+            break;
+        } else if (p[-1] == ']' || p[-1] == '@') {
+            break;
+        }
+    const char *hostend = port ? port : hend;
+    for (const char *p = h; p < hostend; p++) {
+        unsigned char c = (unsigned char)*p;
+        out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    }
+    if (o > 0 && out[o - 1] == '.') /* trailing dot of the host */
+        o--;
+    if (port) {
+        size_t plen = (size_t)(hend - port);
+        bool dflt = (slen == 4 && memcmp(out, "http", 4) == 0 && plen == 3 &&
+                            memcmp(port, ":80", 3) == 0) ||
+                (slen == 5 && memcmp(out, "https", 5) == 0 && plen == 4 &&
+                        memcmp(port, ":443", 4) == 0);
+        if (!dflt && plen > 1) {
+            memcpy(out + o, port, plen);
+            o += plen;
+        }
+    }
+    if (hend == end || *hend != '/')
+        out[o++] = '/';
+    size_t rest = (size_t)(end - hend);
+    /* the fragment is not part of what is requested */
+    const char *frag = memchr(hend, '#', rest);
+    if (frag)
+        rest = (size_t)(frag - hend);
+    memcpy(out + o, hend, rest);
+    o += rest;
+    return (int)o;
+}
+
+int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
+        tide_obs_kind *out_kind)
+{
+    *out_kind = kind;
+    switch (kind) {
+    case TIDE_OBS_IPV4:
+        return parse_v4(v, n, out) ? 4 : -1;
+    case TIDE_OBS_IPV6: {
+        uint8_t a[16];
+        if (!parse_v6(v, n, a))
+            return -1;
+        if (v4_mapped(a)) {
+            memcpy(out, a + 12, 4);
+            *out_kind = TIDE_OBS_IPV4;
+            return 4;
+        }
+        memcpy(out, a, 16);
+        return 16;
+    }
+    case TIDE_OBS_IP_PORT: {
+        /* "1.2.3.4:449" or "[2001:db8::1]:443" */
+        const char *colon = NULL;
+        for (size_t i = n; i > 0; i--)
+            if (v[i - 1] == ':') {
+                colon = v + i - 1;
+                break;
+            }
+        if (colon == NULL)
+            return -1;
+        unsigned long port = 0;
+        const char *p = colon + 1;
+        if (p == v + n || v + n - p > 5)
+            return -1;
+        for (; p < v + n; p++) {
+            if (*p < '0' || *p > '9')
+                return -1;
+            port = port * 10 + (unsigned long)(*p - '0');
+        }
+        if (port > 65535)
+            return -1;
+        size_t alen = (size_t)(colon - v);
+        int k;
+        if (alen >= 2 && v[0] == '[' && v[alen - 1] == ']') {
+            uint8_t a[16];
+            if (!parse_v6(v + 1, alen - 2, a))
+                return -1;
+            if (v4_mapped(a)) {
+                memcpy(out, a + 12, 4);
+                k = 4;
+            } else {
+                memcpy(out, a, 16);
+                k = 16;
+            }
+        } else if (parse_v4(v, alen, out)) {
+            k = 4;
+        } else {
+            return -1;
+        }
+        out[k] = (uint8_t)(port >> 8);
+        out[k + 1] = (uint8_t)port;
+        return k + 2;
+    }
+    case TIDE_OBS_DOMAIN: {
+        while (n > 0 && v[n - 1] == '.')
+            n--;
+        return lower_key(v, n, out);
+    }
+    case TIDE_OBS_EMAIL:
+    case TIDE_OBS_URL_PATH:
+        return kind == TIDE_OBS_EMAIL ? lower_key(v, n, out)
+                                      : (n && n <= IX_MAX_KEY ? (memcpy(out, v, n), (int)n) : -1);
+    case TIDE_OBS_URL:
+        return url_key(v, n, out);
+    case TIDE_OBS_MD5:
+    case TIDE_OBS_JA3:
+        return hex_key(v, n, 16, out);
+    case TIDE_OBS_SHA1:
+    case TIDE_OBS_X509_SHA1: {
+        /* certificate fingerprints often come as aa:bb:cc... */
+        if (kind == TIDE_OBS_X509_SHA1 && n == 59) {
+            char t[40];
+            size_t o = 0;
+            for (size_t i = 0; i < n; i++)
+                if (v[i] != ':' && o < sizeof(t))
+                    t[o++] = v[i];
+            return o == 40 ? hex_key(t, 40, 20, out) : -1;
+        }
+        return hex_key(v, n, 20, out);
+    }
+    case TIDE_OBS_SHA256:
+        return hex_key(v, n, 32, out);
+    case TIDE_OBS_SHA512:
+        return hex_key(v, n, 64, out);
+    default:
+        return -1;
+    }
+}
+
+uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n)
+{
+    return XXH3_64bits_withSeed(key, n, (uint64_t)kind * 0x9E3779B97F4A7C15ULL);
+}
+
+static size_t hex_out(const uint8_t *k, size_t n, char *buf)
+{
+    static const char dig[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        buf[2 * i] = dig[k[i] >> 4];
+        buf[2 * i + 1] = dig[k[i] & 15];
+    }
+    buf[2 * n] = '\0';
+    return 2 * n;
+}
+
+size_t tide__ix_value_text(const tide_match_index *ix, const ix_entry *e, char *buf,
+        const char **out)
+{
+    const uint8_t *k = (const uint8_t *)ix->pool + e->key_off;
+    size_t n = e->key_len;
+    *out = buf;
+    switch ((tide_obs_kind)e->kind) {
+    case TIDE_OBS_IPV4:
+        inet_ntop(AF_INET, k, buf, 64);
+        return strlen(buf);
+    case TIDE_OBS_IPV6:
+        inet_ntop(AF_INET6, k, buf, 64);
+        return strlen(buf);
+    case TIDE_OBS_CIDR4:
+    case TIDE_OBS_CIDR6: {
+        inet_ntop(e->kind == TIDE_OBS_CIDR4 ? AF_INET : AF_INET6, k, buf, 64);
+        size_t l = strlen(buf);
+        return l + (size_t)snprintf(buf + l, 8, "/%u", e->cidr_len);
+    }
+    case TIDE_OBS_IP_PORT: {
+        unsigned port = (unsigned)k[n - 2] << 8 | k[n - 1];
+        if (n == 6) {
+            inet_ntop(AF_INET, k, buf, 64);
+            size_t l = strlen(buf);
+            return l + (size_t)snprintf(buf + l, 8, ":%u", port);
+        }
+        buf[0] = '[';
+        inet_ntop(AF_INET6, k, buf + 1, 63);
+        size_t l = strlen(buf);
+        return l + (size_t)snprintf(buf + l, 9, "]:%u", port);
+    }
+    case TIDE_OBS_MD5:
+    case TIDE_OBS_SHA1:
+    case TIDE_OBS_SHA256:
+    case TIDE_OBS_SHA512:
+    case TIDE_OBS_JA3:
+    case TIDE_OBS_X509_SHA1:
+        return hex_out(k, n, buf);
+    default:
+        *out = (const char *)k; /* text keys are NUL-terminated in the pool */
+        return n;
+    }
+}

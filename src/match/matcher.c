@@ -1,0 +1,289 @@
+/*
+ * matcher.c - turns telemetry events into sightings against a match index.
+ *
+ * Each observation of an event is looked up; an indicator entry matched by several
+ * observations of one event gives one sighting. Entries of non-simple patterns (an AND of
+ * several comparisons, qualifiers ...) are only candidates: the event is rendered as a STIX
+ * observed-data bundle and the whole pattern is evaluated on it (patterns parsed once per
+ * context and kept). Observed values on a warninglist suppress the sighting as well.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "match/index_int.h"
+#include "tide/pattern.h"
+#include "util/util.h"
+
+#define MAX_SEEN 256 /* distinct entries reported per event; more are rare and still reported */
+
+typedef struct {
+    uint32_t ctx;
+    tide_pattern *p; /* NULL when the pattern does not parse: never confirmed */
+} cached_pattern;
+
+struct tide_matcher {
+    const tide_match_index *ix;
+    const tide_warninglists *wl;
+    uint32_t seen[MAX_SEEN];
+    size_t nseen;
+    cached_pattern *pats;
+    size_t npats, cappats;
+    tide_buf od;        /* observed-data rendering of the current event */
+    bool od_ready;
+    char scratch[IX_MAX_KEY + 1];
+};
+
+int tide_matcher_new(tide_matcher **out, const tide_match_index *ix, const tide_warninglists *wl)
+{
+    *out = NULL;
+    tide_matcher *m = tide__calloc(1, sizeof(*m));
+    TIDE_CHECK_ALLOC(m);
+    m->ix = ix;
+    m->wl = wl;
+    *out = m;
+    return 0;
+}
+
+static void drop_patterns(tide_matcher *m)
+{
+    for (size_t i = 0; i < m->npats; i++)
+        tide_pattern_free(m->pats[i].p);
+    m->npats = 0;
+}
+
+const tide_match_index *tide_matcher_swap(tide_matcher *m, const tide_match_index *ix)
+{
+    const tide_match_index *old = m->ix;
+    m->ix = ix;
+    drop_patterns(m); /* cached by context number, which is per index */
+    return old;
+}
+
+void tide_matcher_free(tide_matcher *m)
+{
+    if (m == NULL)
+        return;
+    drop_patterns(m);
+    tide__free(m->pats);
+    tide__buf_free(&m->od);
+    tide__free(m);
+}
+
+/* ---- non-simple patterns ---- */
+
+static int json_str(tide_buf *b, const char *s, size_t n)
+{
+    TIDE_CHECK(tide__buf_putc(b, '"'));
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            TIDE_CHECK(tide__buf_putc(b, '\\'));
+            TIDE_CHECK(tide__buf_putc(b, (char)c));
+        } else if (c < 0x20) {
+            TIDE_CHECK(tide__buf_printf(b, "\\u%04x", c));
+        } else {
+            TIDE_CHECK(tide__buf_putc(b, (char)c));
+        }
+    }
+    return tide__buf_putc(b, '"');
+}
+
+static const char *hash_name(tide_obs_kind k)
+{
+    switch (k) {
+    case TIDE_OBS_MD5: return "MD5";
+    case TIDE_OBS_SHA1: return "SHA-1";
+    case TIDE_OBS_SHA256: return "SHA-256";
+    case TIDE_OBS_SHA512: return "SHA-512";
+    default: return NULL;
+    }
+}
+
+static const char *sco_type(tide_obs_kind k)
+{
+    switch (k) {
+    case TIDE_OBS_IPV4: return "ipv4-addr";
+    case TIDE_OBS_IPV6: return "ipv6-addr";
+    case TIDE_OBS_DOMAIN: return "domain-name";
+    case TIDE_OBS_URL: return "url";
+    case TIDE_OBS_EMAIL: return "email-addr";
+    case TIDE_OBS_IP_PORT: return "network-traffic";
+    case TIDE_OBS_X509_SHA1: return "x509-certificate";
+    default: return NULL;
+    }
+}
+
+#define UUID_FMT "00000000-0000-4000-8000-%012zx"
+#define UUID_FMT2 "10000000-0000-4000-8000-%012zx"
+
+/* The event as one observed-data with its SCOs, for tide_pattern_match_json (STIX 2.1):
+ * one SCO per observation, the hashes together in one file object. */
+static int render_event(tide_matcher *m, const tide_event *ev)
+{
+    tide_buf *b = &m->od;
+    tide__buf_clear(b);
+    char ts[32];
+    tide__time_format(ev->ts_us > 0 ? ev->ts_us / 1000 : 0, ts);
+    TIDE_CHECK(tide__buf_printf(b,
+            "{\"type\":\"bundle\",\"id\":\"bundle--" UUID_FMT "\",\"objects\":["
+            "{\"type\":\"observed-data\",\"spec_version\":\"2.1\","
+            "\"id\":\"observed-data--" UUID_FMT "\",\"first_observed\":\"%s\","
+            "\"last_observed\":\"%s\",\"number_observed\":1,\"object_refs\":[",
+            (size_t)0, (size_t)0, ts, ts));
+    bool any_hash = false;
+    size_t nref = 0;
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const char *type = sco_type(ev->obs[i].kind);
+        if (hash_name(ev->obs[i].kind))
+            any_hash = true;
+        if (type)
+            TIDE_CHECK(tide__buf_printf(b, "%s\"%s--" UUID_FMT "\"", nref++ ? "," : "", type, i));
+    }
+    if (any_hash)
+        TIDE_CHECK(tide__buf_printf(b, "%s\"file--" UUID_FMT "\"", nref ? "," : "", ev->nobs));
+    TIDE_CHECK(tide__buf_puts(b, "]}"));
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const tide_observation *o = &ev->obs[i];
+        const char *type = sco_type(o->kind);
+        if (type == NULL)
+            continue;
+        TIDE_CHECK(tide__buf_printf(b, ",{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT "\"", type,
+                type, i));
+        if (o->kind == TIDE_OBS_IP_PORT) {
+            /* "1.2.3.4:449" / "[2001:db8::1]:443" -> network-traffic to an address SCO */
+            const char *colon = NULL;
+            for (size_t k = o->len; k > 0 && colon == NULL; k--)
+                if (o->value[k - 1] == ':')
+                    colon = o->value + k - 1;
+            const char *a = o->value;
+            size_t alen = colon ? (size_t)(colon - a) : 0;
+            if (alen >= 2 && a[0] == '[') {
+                a++;
+                alen -= 2;
+            }
+            const char *port = colon ? colon + 1 : "";
+            int plen = colon ? (int)(o->value + o->len - port) : 0;
+            bool portok = plen > 0 && plen <= 5;
+            for (int k = 0; k < plen; k++)
+                portok = portok && port[k] >= '0' && port[k] <= '9';
+            const char *at = memchr(a, ':', alen) ? "ipv6-addr" : "ipv4-addr";
+            if (!portok || alen == 0) {
+                TIDE_CHECK(tide__buf_putc(b, '}'));
+                continue;
+            }
+            TIDE_CHECK(tide__buf_printf(b,
+                    ",\"dst_ref\":\"%s--" UUID_FMT2 "\",\"dst_port\":%.*s,\"protocols\":[\"tcp\"]},"
+                    "{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT2 "\",\"value\":",
+                    at, i, plen, port, at, at, i));
+            TIDE_CHECK(json_str(b, a, alen));
+            TIDE_CHECK(tide__buf_putc(b, '}'));
+        } else if (o->kind == TIDE_OBS_X509_SHA1) {
+            TIDE_CHECK(tide__buf_puts(b, ",\"hashes\":{\"SHA-1\":"));
+            TIDE_CHECK(json_str(b, o->value, o->len));
+            TIDE_CHECK(tide__buf_puts(b, "}}"));
+        } else {
+            TIDE_CHECK(tide__buf_puts(b, ",\"value\":"));
+            TIDE_CHECK(json_str(b, o->value, o->len));
+            TIDE_CHECK(tide__buf_putc(b, '}'));
+        }
+    }
+    if (any_hash) {
+        TIDE_CHECK(tide__buf_printf(b, ",{\"type\":\"file\",\"id\":\"file--" UUID_FMT "\",\"hashes\":{",
+                ev->nobs));
+        bool first = true;
+        for (size_t i = 0; i < ev->nobs; i++) {
+            const char *hn = hash_name(ev->obs[i].kind);
+            if (hn == NULL)
+                continue;
+            TIDE_CHECK(tide__buf_printf(b, "%s\"%s\":", first ? "" : ",", hn));
+            TIDE_CHECK(json_str(b, ev->obs[i].value, ev->obs[i].len));
+            first = false;
+        }
+        TIDE_CHECK(tide__buf_puts(b, "}}"));
+    }
+    TIDE_CHECK(tide__buf_puts(b, "]}"));
+    m->od_ready = true;
+    return 0;
+}
+
+static tide_pattern *pattern_for(tide_matcher *m, const tide_match_hit *hit)
+{
+    uint32_t ctx = m->ix->entries[hit->entry].ctx;
+    for (size_t i = 0; i < m->npats; i++)
+        if (m->pats[i].ctx == ctx)
+            return m->pats[i].p;
+    if (m->npats == m->cappats) {
+        size_t cap = m->cappats ? m->cappats * 2 : 16;
+        cached_pattern *p = tide__realloc(m->pats, cap * sizeof(*p));
+        if (p == NULL)
+            return NULL;
+        m->pats = p;
+        m->cappats = cap;
+    }
+    tide_pattern *p = NULL;
+    if (tide_pattern_parse(&p, hit->pattern, TIDE_STIX_21, NULL, 0) < 0)
+        p = NULL;
+    m->pats[m->npats++] = (cached_pattern){ ctx, p };
+    return p;
+}
+
+/* ---- events ---- */
+
+typedef struct {
+    tide_matcher *m;
+    const char *file;
+    const tide_event *ev;
+    const tide_observation *obs;
+    int (*cb)(const tide_sighting *s, void *payload);
+    void *payload;
+} event_ctx;
+
+static int on_hit(const tide_match_hit *hit, void *payload)
+{
+    event_ctx *c = payload;
+    tide_matcher *m = c->m;
+    for (size_t i = 0; i < m->nseen; i++)
+        if (m->seen[i] == hit->entry)
+            return 0;
+    if (m->nseen < MAX_SEEN)
+        m->seen[m->nseen++] = hit->entry;
+    if (hit->pattern) {
+        tide_pattern *p = pattern_for(m, hit);
+        if (p == NULL)
+            return 0;
+        if (!m->od_ready && render_event(m, c->ev) < 0)
+            return 0;
+        bool matched = false;
+        if (tide_pattern_match_json(p, m->od.ptr, m->od.len, &matched, NULL, 0) < 0 || !matched)
+            return 0;
+    }
+    tide_match_hit h = *hit;
+    if (!h.suppressed && m->wl && c->obs->len < sizeof(m->scratch)) {
+        memcpy(m->scratch, c->obs->value, c->obs->len);
+        m->scratch[c->obs->len] = '\0';
+        tide__str_lower(m->scratch);
+        const char *wl = tide_warninglists_check(m->wl, c->obs->kind, m->scratch);
+        if (wl) {
+            h.suppressed = true;
+            h.suppressed_by = wl;
+        }
+    }
+    tide_sighting s = { c->ev, c->file, c->obs, &h };
+    return c->cb(&s, c->payload);
+}
+
+int tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload)
+{
+    m->nseen = 0;
+    m->od_ready = false;
+    event_ctx c = { m, file, ev, NULL, cb, payload };
+    for (size_t i = 0; i < ev->nobs; i++) {
+        c.obs = &ev->obs[i];
+        int rc = tide_match_lookup(m->ix, ev->obs[i].kind, ev->obs[i].value, ev->obs[i].len,
+                on_hit, &c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

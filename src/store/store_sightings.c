@@ -1,0 +1,134 @@
+/*
+ * store_sightings.c - SQL of the sightings table (include/tide/sightings.h): an upsert that
+ * merges a batch of aggregated sightings, and the listing query.
+ */
+#include <string.h>
+
+#include "store/store_int.h"
+#include "tide/sightings.h"
+#include "util/util.h"
+
+static const char *const upsert_sql =
+        "INSERT INTO sightings(host, indicator_id, indicator, kind, observed, field, file, line,"
+        " first_seen, last_seen, live_count, retro_count, suppressed, recorded_at, updated_at)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?14)"
+        " ON CONFLICT(host, indicator_id, indicator) DO UPDATE SET"
+        "  observed = CASE WHEN excluded.first_seen < first_seen THEN excluded.observed ELSE observed END,"
+        "  field = CASE WHEN excluded.first_seen < first_seen THEN excluded.field ELSE field END,"
+        "  file = CASE WHEN excluded.first_seen < first_seen THEN excluded.file ELSE file END,"
+        "  line = CASE WHEN excluded.first_seen < first_seen THEN excluded.line ELSE line END,"
+        "  first_seen = min(first_seen, excluded.first_seen),"
+        "  last_seen = max(last_seen, excluded.last_seen),"
+        "  live_count = live_count + excluded.live_count,"
+        "  retro_count = max(retro_count, excluded.retro_count),"
+        "  suppressed = excluded.suppressed, updated_at = excluded.updated_at";
+
+int tide_store_put_sightings(tide_store *s, const tide_sighting_rec *recs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    bool own_tx = !s->in_tx;
+    if (own_tx)
+        TIDE_CHECK(tide_store_begin(s));
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db, upsert_sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = tide__store_db_error(s, "prepare");
+        goto done;
+    }
+    int64_t now = tide__time_now_ms();
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const tide_sighting_rec *r = &recs[i];
+        sqlite3_reset(st);
+        tide__store_bind_text(st, 1, r->host ? r->host : "");
+        tide__store_bind_text(st, 2, r->indicator_id);
+        tide__store_bind_text(st, 3, r->indicator);
+        sqlite3_bind_int(st, 4, (int)r->kind);
+        tide__store_bind_text(st, 5, r->observed);
+        tide__store_bind_text(st, 6, r->field);
+        tide__store_bind_text(st, 7, r->file);
+        sqlite3_bind_int64(st, 8, r->line);
+        sqlite3_bind_int64(st, 9, r->first_seen);
+        sqlite3_bind_int64(st, 10, r->last_seen);
+        sqlite3_bind_int64(st, 11, r->live_count);
+        sqlite3_bind_int64(st, 12, r->retro_count);
+        sqlite3_bind_int(st, 13, r->suppressed);
+        sqlite3_bind_int64(st, 14, now);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = tide__store_db_error(s, "store sighting");
+    }
+done:
+    sqlite3_finalize(st);
+    if (own_tx) {
+        if (rc == 0)
+            rc = tide_store_commit(s);
+        else
+            tide_store_rollback(s);
+    }
+    return rc;
+}
+
+int tide_store_sightings(tide_store *s, const tide_sighting_query *q,
+        int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload)
+{
+    tide_buf sql = TIDE_BUF_INIT;
+    int rc = tide__buf_puts(&sql,
+            "SELECT id, host, indicator_id, indicator, kind, observed, field, file, line,"
+            " first_seen, last_seen, live_count, retro_count, suppressed FROM sightings WHERE 1");
+    if (rc == 0 && q && q->host)
+        rc = tide__buf_puts(&sql, " AND host = :host");
+    if (rc == 0 && q && q->indicator)
+        rc = tide__buf_puts(&sql,
+                " AND (indicator = :ind COLLATE NOCASE OR indicator_id = :ind)");
+    if (rc == 0 && q && q->since)
+        rc = tide__buf_puts(&sql, " AND last_seen >= :since");
+    if (rc == 0 && q && q->retro_only)
+        rc = tide__buf_puts(&sql, " AND retro_count > 0");
+    if (rc == 0 && !(q && q->include_suppressed))
+        rc = tide__buf_puts(&sql, " AND NOT suppressed");
+    if (rc == 0)
+        rc = tide__buf_puts(&sql, " ORDER BY last_seen DESC, id");
+    if (rc == 0 && q && q->limit > 0)
+        rc = tide__buf_printf(&sql, " LIMIT %ld", q->limit);
+    if (rc < 0) {
+        tide__buf_free(&sql);
+        return rc;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
+        tide__buf_free(&sql);
+        return tide__store_db_error(s, "prepare");
+    }
+    tide__buf_free(&sql);
+    if (q && q->host)
+        tide__store_bind_text(st, sqlite3_bind_parameter_index(st, ":host"), q->host);
+    if (q && q->indicator)
+        tide__store_bind_text(st, sqlite3_bind_parameter_index(st, ":ind"), q->indicator);
+    if (q && q->since)
+        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), q->since);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        tide_sighting_rec r;
+        memset(&r, 0, sizeof(r));
+        r.id = sqlite3_column_int64(st, 0);
+        r.host = (const char *)sqlite3_column_text(st, 1);
+        r.indicator_id = (const char *)sqlite3_column_text(st, 2);
+        r.indicator = (const char *)sqlite3_column_text(st, 3);
+        r.kind = (tide_obs_kind)sqlite3_column_int(st, 4);
+        r.observed = (const char *)sqlite3_column_text(st, 5);
+        r.field = (const char *)sqlite3_column_text(st, 6);
+        r.file = (const char *)sqlite3_column_text(st, 7);
+        r.line = sqlite3_column_int64(st, 8);
+        r.first_seen = sqlite3_column_int64(st, 9);
+        r.last_seen = sqlite3_column_int64(st, 10);
+        r.live_count = sqlite3_column_int64(st, 11);
+        r.retro_count = sqlite3_column_int64(st, 12);
+        r.suppressed = sqlite3_column_int(st, 13) != 0;
+        if ((rc = cb(&r, payload)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = tide__store_db_error(s, "read sightings");
+    sqlite3_finalize(st);
+    return rc;
+}
