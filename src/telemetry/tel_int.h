@@ -1,0 +1,174 @@
+/*
+ * tel_int.h - internals of the telemetry readers (SPEC C2) shared by the telemetry sources: the
+ * reader structure (input layer + per-record scratch), the per-format record parsers, the
+ * single-pass JSON scanner and small helpers (IP syntax, time, observation list).
+ */
+#ifndef TIDE_TELEMETRY_TEL_INT_H
+#define TIDE_TELEMETRY_TEL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "tide/telemetry.h"
+#include "util/util.h"
+
+#define TIDE__TEL_DEFAULT_MAX_LINE (1u << 20)
+#define TIDE__TEL_READ_CHUNK (1u << 20)
+#define TIDE__TEL_MAX_COLS 256
+
+/* ---- JSON path table: dotted key path -> small id, open addressing on FNV-1a ---- */
+#define TIDE__JPT_SLOTS 512
+typedef struct {
+    uint32_t hash[TIDE__JPT_SLOTS];
+    int16_t id[TIDE__JPT_SLOTS]; /* -1 empty */
+    const char *path[TIDE__JPT_SLOTS];
+    uint16_t plen[TIDE__JPT_SLOTS];
+} tide__jpt;
+
+void tide__jpt_init(tide__jpt *t);
+int tide__jpt_add(tide__jpt *t, const char *path, int id);
+int tide__jpt_get(const tide__jpt *t, uint32_t h, const char *path, size_t n);
+uint32_t tide__fnv_start(void);
+uint32_t tide__fnv_add(uint32_t h, const char *p, size_t n);
+
+enum { TIDE__JS_STR = 1, TIDE__JS_NUM, TIDE__JS_TRUE, TIDE__JS_FALSE, TIDE__JS_NULL };
+
+/* Called for each scalar whose path is in the table (array elements use the array's path;
+ * objects inside arrays are transparent). v/n is the raw text (for strings: between the
+ * quotes, still escaped when esc). Return < 0 to stop with a reason in *why. */
+typedef int (*tide__jscan_cb)(void *ctx, int id, int type, const char *v, size_t n, bool esc,
+        bool in_array, const char **why);
+
+/* Validate one JSON object (the whole of p/n, blanks around it allowed) and report the values
+ * of interest. Returns 0, or -1 with *why (static text) and *where (byte offset) set. */
+int tide__jscan(const char *p, size_t n, const tide__jpt *t, tide__jscan_cb cb, void *ctx,
+        const char **why, size_t *where);
+/* Unescape the JSON string body s/n into out (room for n bytes). Returns the length or -1. */
+long tide__junescape(const char *s, size_t n, char *out);
+
+/* ---- field map ---- */
+typedef struct {
+    char *key;  /* kind name or ts/host/src/dst/user/kind/ip */
+    char *path;
+    int role;   /* TIDE__FM_* */
+    tide_obs_kind kind;
+} tide__fm_entry;
+
+enum { TIDE__FM_OBS = 0, TIDE__FM_IP, TIDE__FM_TS, TIDE__FM_HOST, TIDE__FM_SRC, TIDE__FM_DST,
+    TIDE__FM_USER, TIDE__FM_KIND };
+
+struct tide_field_map {
+    tide__fm_entry *e;
+    size_t n, cap;
+};
+
+/* ---- the reader ---- */
+typedef enum { TEL_COMP_UNKNOWN = 0, TEL_COMP_NONE, TEL_COMP_GZIP, TEL_COMP_ZSTD } tel_comp;
+
+typedef struct { const char *p; size_t n; } tide__sv;
+
+/* Zeek TSV column roles */
+enum { ZC_NONE = 0, ZC_TS, ZC_ORIG_H, ZC_ORIG_P, ZC_RESP_H, ZC_RESP_P, ZC_QUERY, ZC_ANSWERS,
+    ZC_HOST, ZC_URI, ZC_REFERRER, ZC_SERVER_NAME, ZC_MD5, ZC_SHA1, ZC_SHA256, ZC_TX_HOSTS,
+    ZC_RX_HOSTS, ZC_JA3, ZC_JA3S, ZC_X509_FP, ZC_EMAIL, ZC_EMAIL_SET, ZC_USER };
+
+struct tide_tel_reader {
+    char *name;
+    int fd;
+    bool own_fd;
+    tide_tel_opts opts;
+    tide_homenet *own_home; /* default set when opts.home_net is NULL */
+    const tide_homenet *home;
+    size_t max_line;
+    tide_tel_format format;
+
+    /* input */
+    tel_comp comp;
+    z_stream zs;
+    bool zs_init, zs_end;
+    ZSTD_DStream *zd;
+    size_t zret; /* last ZSTD_decompressStream hint (0 = frame complete) */
+    unsigned char *in;
+    size_t in_pos, in_len, in_cap;
+    bool in_eof;
+    char *buf;
+    size_t cap, pos, end;
+    uint64_t base_off; /* stream offset of buf[0] */
+    bool skipping;
+    uint64_t skip_line;
+    bool done;
+
+    tide_tel_stats st;
+
+    /* per record */
+    tide_observation *obs;
+    size_t nobs, obs_cap;
+    char *scr;
+    size_t scr_len, scr_cap;
+    uint64_t line;
+    const char *bad; /* reason of the current bad record */
+
+    /* zeek TSV state */
+    char zsep, zsetsep;
+    char *zempty, *zunset, *zpath;
+    char **zcols;
+    uint8_t *zrole;
+    size_t ncols;
+    size_t zlast; /* last column with a role + 1 */
+
+    /* JSON formats */
+    tide__jpt *jpt;
+    char kindbuf[32];
+};
+
+/* input layer (tel_reader.c) */
+int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason);
+bool tide__utf8_valid(const char *p, size_t n);
+
+/* per-record helpers */
+int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char *p, size_t n, const char *field);
+/* Reserve n bytes of per-record scratch (stable until the next record); NULL when full. */
+char *tide__tel_scratch(tide_tel_reader *r, size_t n);
+/* Add an IP observation (v4 or v6 by syntax); returns the kind added or NONE. */
+tide_obs_kind tide__tel_obs_ip(tide_tel_reader *r, const char *p, size_t n, const char *field);
+/* Add ip:port ("[v6]:port" for IPv6) composed in scratch. */
+void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
+        size_t pn, const char *field);
+/* Add a host name: DOMAIN, or IP when it is an IP literal; strips ":port" and a trailing dot. */
+void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const char *field);
+/* Add a URL and its host as DOMAIN/IP. */
+void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *field,
+        const char *host_field);
+/* Pick the internal endpoint of src/dst into ev host. */
+void tide__tel_pick_host(tide_tel_reader *r, tide__sv src, tide__sv dst, tide_event *ev);
+
+tide_obs_kind tide__ip_kind(const char *p, size_t n);
+bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4]);
+bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16]);
+bool tide__is_hex(const char *p, size_t n);
+/* Times -> microseconds since the epoch; false when not parseable. */
+bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out);
+bool tide__tel_iso_us(const char *p, size_t n, int64_t *out);
+
+/* parsers: return 1 event, 0 no event (header, blank), -1 bad record (r->bad set), < -1 error */
+int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+int tide__tel_json_setup(tide_tel_reader *r);
+int tide__tel_squid_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+int tide__tel_weblog_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+int tide__tel_syslog_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+int tide__tel_cef_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+/* Free-text observable extraction (syslog messages). */
+void tide__tel_scan_text(tide_tel_reader *r, const char *p, size_t n, const char *field);
+
+/* detection helpers (tel_text.c) */
+bool tide__tel_looks_squid(const char *p, size_t n);
+bool tide__tel_looks_weblog(const char *p, size_t n);
+bool tide__tel_looks_syslog(const char *p, size_t n);
+bool tide__tel_looks_cef(const char *p, size_t n);
+
+#endif

@@ -1,0 +1,969 @@
+/*
+ * tel_reader.c - the telemetry reader (SPEC C2): input layer (read(2) into large buffers, gzip
+ * via zlib with multi-member support, zstd via ZSTD_decompressStream, detected by magic bytes),
+ * line splitting with memchr and no per-line allocation, the line cap, follow mode, format
+ * detection per file, and the helpers the per-format parsers share (observation list, scratch,
+ * IP syntax, timestamps, host choice).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "telemetry/tel_int.h"
+#include "tide/errors.h"
+
+static const char *const fmt_names[TIDE_TEL__COUNT] = {"auto", "zeek", "zeek-json", "eve",
+    "sysmon", "squid", "weblog", "syslog", "cef", "ndjson"};
+
+const char *tide_tel_format_name(tide_tel_format f)
+{
+    if ((int)f < 0 || f >= TIDE_TEL__COUNT)
+        return "unknown";
+    return fmt_names[f];
+}
+
+int tide_tel_format_parse(const char *name, tide_tel_format *out)
+{
+    if (name == NULL)
+        return tide_error_set(TIDE_EINVAL, "telemetry format: NULL name");
+    for (int i = 0; i < TIDE_TEL__COUNT; i++)
+        if (strcmp(fmt_names[i], name) == 0) {
+            *out = (tide_tel_format)i;
+            return 0;
+        }
+    if (strcmp(name, "zeek-tsv") == 0) {
+        *out = TIDE_TEL_ZEEK_TSV;
+        return 0;
+    }
+    if (strcmp(name, "suricata") == 0) {
+        *out = TIDE_TEL_EVE;
+        return 0;
+    }
+    return tide_error_set(TIDE_EINVAL,
+            "unknown telemetry format \"%s\" (auto, zeek, zeek-json, eve, sysmon, squid, weblog, "
+            "syslog, cef, ndjson)",
+            name);
+}
+
+/* ------------------------------------------------------------------ small helpers */
+
+bool tide__is_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= n || p[i] != '.')
+                return false;
+            i++;
+        }
+        unsigned v = 0;
+        size_t st = i;
+        while (i < n && p[i] >= '0' && p[i] <= '9' && i - st < 4)
+            v = v * 10 + (unsigned)(p[i++] - '0');
+        if (i == st || i - st > 3 || v > 255)
+            return false;
+        if (i - st > 1 && p[st] == '0')
+            return false; /* no leading zeros (octal ambiguity) */
+        out[part] = (uint8_t)v;
+    }
+    return i == n;
+}
+
+bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16])
+{
+    if (tide__ipv4_parse(p, n, out)) {
+        *family = 4;
+        return true;
+    }
+    if (n < 2 || n > 45 || memchr(p, ':', n) == NULL)
+        return false;
+    char tmp[48];
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    if (inet_pton(AF_INET6, tmp, out) != 1)
+        return false;
+    *family = 6;
+    return true;
+}
+
+tide_obs_kind tide__ip_kind(const char *p, size_t n)
+{
+    uint8_t a[16];
+    int fam;
+    if (!tide__ip_parse(p, n, &fam, a))
+        return TIDE_OBS_NONE;
+    return fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6;
+}
+
+/* UTF-8 validity (RFC 3629: no overlongs, no surrogates, <= U+10FFFF); ASCII fast path. */
+bool tide__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (p < e) {
+        while (e - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            p += 8;
+        }
+        if (p >= e)
+            break;
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+            if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            if (c == 0xF4)
+                hi = 0x8F;
+        } else
+            return false;
+        if ((size_t)(e - p) < len)
+            return false;
+        if (p[1] < lo || p[1] > hi)
+            return false;
+        for (size_t i = 2; i < len; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+        p += len;
+    }
+    return true;
+}
+
+static int digits_n(const char *p, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* "1541117137.123456" (also ms epochs when > 1e11, as some NDJSON carries). */
+bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int64_t s = 0, frac = 0, scale = 1000000;
+    if (n == 0)
+        return false;
+    while (i < n && p[i] >= '0' && p[i] <= '9') {
+        if (i > 15)
+            return false;
+        s = s * 10 + (p[i++] - '0');
+    }
+    if (i == 0)
+        return false;
+    if (i < n && p[i] == '.') {
+        i++;
+        size_t st = i;
+        while (i < n && p[i] >= '0' && p[i] <= '9') {
+            if (i - st < 6) {
+                frac = frac * 10 + (p[i] - '0');
+                scale /= 10;
+            }
+            i++;
+        }
+        if (i == st)
+            return false;
+    }
+    if (i != n) {
+        /* exponent forms (1.5e9) from JSON encoders */
+        if (p[i] == 'e' || p[i] == 'E') {
+            char tmp[40];
+            if (n >= sizeof(tmp))
+                return false;
+            memcpy(tmp, p, n);
+            tmp[n] = '\0';
+            char *end;
+            double d = strtod(tmp, &end);
+            if (*end != '\0' || !(d >= 0 && d < 1e14))
+                return false;
+            *out = (int64_t)(d * 1e6);
+            return true;
+        }
+        return false;
+    }
+    if (s > 100000000000ll) { /* milliseconds */
+        *out = s * 1000 + frac * scale / 1000000;
+        return true;
+    }
+    *out = s * 1000000 + frac * scale;
+    return true;
+}
+
+/* "2024-04-18T18:43:15.391346+0000", "2020-10-23 06:36:42.509", "...Z", "+02:00" */
+bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
+{
+    int Y, M, D, h = 0, mi = 0, s = 0;
+    if (n < 10 || digits_n(p, 4, &Y) || p[4] != '-' || digits_n(p + 5, 2, &M) || p[7] != '-' ||
+            digits_n(p + 8, 2, &D))
+        return false;
+    if (M < 1 || M > 12 || D < 1 || D > 31)
+        return false;
+    size_t i = 10;
+    int64_t us = 0;
+    if (i < n && (p[i] == 'T' || p[i] == ' ' || p[i] == 't')) {
+        if (n < i + 9 || digits_n(p + i + 1, 2, &h) || p[i + 3] != ':' ||
+                digits_n(p + i + 4, 2, &mi) || p[i + 6] != ':' || digits_n(p + i + 7, 2, &s))
+            return false;
+        if (h > 23 || mi > 59 || s > 60)
+            return false;
+        i += 9;
+        if (i < n && (p[i] == '.' || p[i] == ',')) {
+            i++;
+            int64_t scale = 100000;
+            size_t st = i;
+            while (i < n && p[i] >= '0' && p[i] <= '9') {
+                us += (p[i] - '0') * scale;
+                scale /= 10;
+                i++;
+            }
+            if (i == st)
+                return false;
+        }
+    }
+    int64_t off = 0;
+    if (i < n) {
+        if (p[i] == 'Z' || p[i] == 'z')
+            i++;
+        else if (p[i] == '+' || p[i] == '-') {
+            int sign = p[i] == '-' ? -1 : 1, oh, om;
+            i++;
+            if (n - i == 4 && !digits_n(p + i, 2, &oh) && !digits_n(p + i + 2, 2, &om))
+                i += 4;
+            else if (n - i == 5 && !digits_n(p + i, 2, &oh) && p[i + 2] == ':' &&
+                     !digits_n(p + i + 3, 2, &om))
+                i += 5;
+            else if (n - i == 2 && !digits_n(p + i, 2, &oh)) {
+                om = 0;
+                i += 2;
+            } else
+                return false;
+            off = sign * (oh * 3600 + om * 60);
+        }
+    }
+    if (i != n)
+        return false;
+    int64_t days = tide__days_from_civil(Y, (unsigned)M, (unsigned)D);
+    *out = ((days * 86400 + h * 3600 + mi * 60 + s) - off) * 1000000 + us;
+    return true;
+}
+
+/* ------------------------------------------------------------------ per-record helpers */
+
+int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char *p, size_t n, const char *field)
+{
+    if (n == 0)
+        return 0;
+    if (r->nobs == r->obs_cap) {
+        size_t nc = r->obs_cap ? r->obs_cap * 2 : 32;
+        if (nc > 65536)
+            return 0; /* cap: drop the rest */
+        tide_observation *o = tide__realloc(r->obs, nc * sizeof(*o));
+        if (o == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        r->obs = o;
+        r->obs_cap = nc;
+    }
+    tide_observation *o = &r->obs[r->nobs++];
+    o->kind = k;
+    o->value = p;
+    o->len = n;
+    o->field = field;
+    return 0;
+}
+
+char *tide__tel_scratch(tide_tel_reader *r, size_t n)
+{
+    if (n > r->scr_cap - r->scr_len)
+        return NULL;
+    char *p = r->scr + r->scr_len;
+    r->scr_len += n;
+    return p;
+}
+
+tide_obs_kind tide__tel_obs_ip(tide_tel_reader *r, const char *p, size_t n, const char *field)
+{
+    tide_obs_kind k = tide__ip_kind(p, n);
+    if (k != TIDE_OBS_NONE)
+        tide__tel_obs(r, k, p, n, field);
+    return k;
+}
+
+void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
+        size_t pn, const char *field)
+{
+    tide_obs_kind k = tide__ip_kind(ip, in);
+    if (k == TIDE_OBS_NONE || pn == 0 || pn > 5)
+        return;
+    for (size_t i = 0; i < pn; i++)
+        if (port[i] < '0' || port[i] > '9')
+            return;
+    char *d = tide__tel_scratch(r, in + pn + 3);
+    if (d == NULL)
+        return;
+    size_t o = 0;
+    if (k == TIDE_OBS_IPV6)
+        d[o++] = '[';
+    memcpy(d + o, ip, in);
+    o += in;
+    if (k == TIDE_OBS_IPV6)
+        d[o++] = ']';
+    d[o++] = ':';
+    memcpy(d + o, port, pn);
+    o += pn;
+    tide__tel_obs(r, TIDE_OBS_IP_PORT, d, o, field);
+}
+
+static bool domain_ok(const char *p, size_t n)
+{
+    if (n == 0 || n > 253)
+        return false;
+    size_t lab = 0;
+    bool dot = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '.') {
+            if (lab == 0)
+                return false;
+            lab = 0;
+            dot = true;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_' || c >= 0x80) {
+            if (++lab > 63)
+                return false;
+        } else
+            return false;
+    }
+    (void)dot;
+    return lab > 0;
+}
+
+void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const char *field)
+{
+    if (n == 0)
+        return;
+    if (p[0] == '[') { /* [v6] or [v6]:port */
+        const char *e = memchr(p, ']', n);
+        if (e)
+            tide__tel_obs_ip(r, p + 1, (size_t)(e - p - 1), field);
+        return;
+    }
+    if (tide__tel_obs_ip(r, p, n, field) != TIDE_OBS_NONE)
+        return;
+    const char *c = memchr(p, ':', n);
+    if (c) {
+        const char *c2 = memchr(c + 1, ':', n - (size_t)(c + 1 - p));
+        if (c2)
+            return; /* not a host[:port] */
+        n = (size_t)(c - p);
+        if (tide__tel_obs_ip(r, p, n, field) != TIDE_OBS_NONE)
+            return;
+    }
+    if (n > 0 && p[n - 1] == '.')
+        n--;
+    if (domain_ok(p, n) && memchr(p, '.', n))
+        tide__tel_obs(r, TIDE_OBS_DOMAIN, p, n, field);
+}
+
+void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *field,
+        const char *host_field)
+{
+    const char *s = NULL;
+    for (size_t i = 0; i + 2 < n && i < 16; i++)
+        if (p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/') {
+            s = p + i + 3;
+            break;
+        }
+    if (s == NULL)
+        return;
+    tide__tel_obs(r, TIDE_OBS_URL, p, n, field);
+    if (host_field == NULL)
+        return;
+    size_t rest = n - (size_t)(s - p), h = 0;
+    while (h < rest && s[h] != '/' && s[h] != '?' && s[h] != '#')
+        h++;
+    const char *at = NULL;
+    for (size_t i = 0; i < h; i++)
+        if (s[i] == '@')
+            at = s + i;
+    if (at) {
+        h -= (size_t)(at + 1 - s);
+        s = at + 1;
+    }
+    tide__tel_obs_hostname(r, s, h, host_field);
+}
+
+void tide__tel_pick_host(tide_tel_reader *r, tide__sv src, tide__sv dst, tide_event *ev)
+{
+    if (src.n && tide_homenet_contains(r->home, src.p, src.n)) {
+        ev->host = src.p;
+        ev->host_len = src.n;
+    } else if (dst.n && tide_homenet_contains(r->home, dst.p, dst.n)) {
+        ev->host = dst.p;
+        ev->host_len = dst.n;
+    } else if (src.n) {
+        ev->host = src.p;
+        ev->host_len = src.n;
+    }
+}
+
+/* ------------------------------------------------------------------ input layer */
+
+int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason)
+{
+    r->st.bad++;
+    if (r->opts.on_bad)
+        r->opts.on_bad(r->name, line, reason, r->opts.bad_payload);
+    return 0;
+}
+
+static ssize_t read_fd(tide_tel_reader *r, void *dst, size_t n)
+{
+    for (;;) {
+        ssize_t k = read(r->fd, dst, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return tide_error_set(TIDE_EIO, "%s: read failed at byte %llu: %s", r->name,
+                    (unsigned long long)(r->base_off + r->end), strerror(errno));
+        return k;
+    }
+}
+
+/* Read raw bytes into r->in (compact first). Returns bytes added, 0 at EOF. */
+static ssize_t fill_in(tide_tel_reader *r)
+{
+    if (r->in_pos > 0) {
+        memmove(r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+        r->in_len -= r->in_pos;
+        r->in_pos = 0;
+    }
+    if (r->in_len == r->in_cap)
+        return 0;
+    ssize_t k = read_fd(r, r->in + r->in_len, r->in_cap - r->in_len);
+    if (k > 0)
+        r->in_len += (size_t)k;
+    return k;
+}
+
+static int detect_comp(tide_tel_reader *r)
+{
+    while (r->in_len < 4) {
+        ssize_t k = fill_in(r);
+        if (k < 0)
+            return (int)k;
+        if (k == 0)
+            break;
+    }
+    const unsigned char *m = r->in;
+    if (r->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        memset(&r->zs, 0, sizeof(r->zs));
+        if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+            return tide_error_set(TIDE_ENOMEM, "%s: zlib init failed", r->name);
+        r->zs_init = true;
+        r->comp = TEL_COMP_GZIP;
+    } else if (r->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+        r->zd = ZSTD_createDStream();
+        if (r->zd == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        ZSTD_initDStream(r->zd);
+        r->comp = TEL_COMP_ZSTD;
+    } else {
+        r->comp = TEL_COMP_NONE;
+        /* hand the sniffed bytes to the line buffer */
+        memcpy(r->buf + r->end, r->in, r->in_len);
+        r->end += r->in_len;
+        r->in_len = r->in_pos = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* Add decompressed bytes to buf[end..cap). Returns > 0 bytes added, 0 at (current) end. */
+static int fill(tide_tel_reader *r)
+{
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+        r->base_off += r->pos;
+        r->end -= r->pos;
+        r->pos = 0;
+    }
+    size_t room = r->cap - r->end;
+    if (room == 0)
+        return 0;
+    if (r->comp == TEL_COMP_UNKNOWN) {
+        int rc = detect_comp(r);
+        if (rc < 0)
+            return rc;
+        if (rc > 0 && r->end > 0)
+            return 1;
+        if (r->comp == TEL_COMP_NONE)
+            goto plain;
+    }
+    if (r->comp == TEL_COMP_NONE) {
+plain:;
+        ssize_t k = read_fd(r, r->buf + r->end, r->cap - r->end);
+        if (k < 0)
+            return (int)k;
+        r->end += (size_t)k;
+        return k > 0;
+    }
+    if (r->comp == TEL_COMP_GZIP) {
+        for (;;) {
+            if (r->in_pos == r->in_len && !r->in_eof) {
+                ssize_t k = fill_in(r);
+                if (k < 0)
+                    return (int)k;
+                if (k == 0)
+                    r->in_eof = true;
+            }
+            if (r->in_pos == r->in_len && r->in_eof) {
+                if (!r->zs_end)
+                    return tide_error_set(TIDE_EPARSE,
+                            "%s: truncated gzip stream after %llu decompressed bytes", r->name,
+                            (unsigned long long)(r->base_off + r->end));
+                return 0;
+            }
+            if (r->zs_end) { /* next member; trailing zero padding is tolerated */
+                if (r->in[r->in_pos] == 0) {
+                    r->in_pos++;
+                    continue;
+                }
+                inflateReset(&r->zs);
+                r->zs_end = false;
+            }
+            r->zs.next_in = r->in + r->in_pos;
+            r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
+            r->zs.next_out = (Bytef *)r->buf + r->end;
+            r->zs.avail_out = (uInt)(r->cap - r->end);
+            int zr = inflate(&r->zs, Z_NO_FLUSH);
+            size_t got = (r->cap - r->end) - r->zs.avail_out;
+            r->in_pos = r->in_len - r->zs.avail_in;
+            r->end += got;
+            if (zr == Z_STREAM_END)
+                r->zs_end = true;
+            else if (zr != Z_OK && zr != Z_BUF_ERROR)
+                return tide_error_set(TIDE_EPARSE, "%s: gzip data error near decompressed byte %llu: %s",
+                        r->name, (unsigned long long)(r->base_off + r->end),
+                        r->zs.msg ? r->zs.msg : "inflate failed");
+            if (got > 0)
+                return 1;
+        }
+    }
+    /* zstd */
+    for (;;) {
+        if (r->in_pos == r->in_len && !r->in_eof) {
+            ssize_t k = fill_in(r);
+            if (k < 0)
+                return (int)k;
+            if (k == 0)
+                r->in_eof = true;
+        }
+        ZSTD_inBuffer zin = {r->in, r->in_len, r->in_pos};
+        ZSTD_outBuffer zout = {r->buf + r->end, r->cap - r->end, 0};
+        if (zin.pos == zin.size && r->in_eof && r->zret == 0)
+            return 0;
+        size_t zr = ZSTD_decompressStream(r->zd, &zout, &zin);
+        if (ZSTD_isError(zr))
+            return tide_error_set(TIDE_EPARSE, "%s: zstd data error near decompressed byte %llu: %s",
+                    r->name, (unsigned long long)(r->base_off + r->end), ZSTD_getErrorName(zr));
+        r->zret = zr;
+        r->in_pos = zin.pos;
+        r->end += zout.pos;
+        if (zout.pos > 0)
+            return 1;
+        if (zin.pos == zin.size && r->in_eof) {
+            if (zr != 0)
+                return tide_error_set(TIDE_EPARSE,
+                        "%s: truncated zstd stream after %llu decompressed bytes", r->name,
+                        (unsigned long long)(r->base_off + r->end));
+            return 0;
+        }
+    }
+}
+
+/* Next line (without "\n" and a trailing "\r"). 1 = line, 0 = end (for now), < 0 error. */
+static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
+{
+    for (;;) {
+        if (r->pos < r->end) {
+            char *s = r->buf + r->pos;
+            char *nl = memchr(s, '\n', r->end - r->pos);
+            if (nl) {
+                size_t n = (size_t)(nl - s);
+                uint64_t o = r->base_off + r->pos;
+                r->pos += n + 1;
+                r->st.bytes += n + 1;
+                r->st.records++;
+                r->line++;
+                if (r->skipping) {
+                    r->skipping = false;
+                    tide__tel_bad(r, r->line, "line longer than the line cap");
+                    continue;
+                }
+                if (n > r->max_line) {
+                    tide__tel_bad(r, r->line, "line longer than the line cap");
+                    continue;
+                }
+                if (n > 0 && s[n - 1] == '\r')
+                    n--;
+                *lp = s;
+                *ln = n;
+                *off = o;
+                return 1;
+            }
+            if (r->end - r->pos > r->max_line) {
+                /* too long: drop what we have, skip to the next newline */
+                r->skipping = true;
+                r->st.bytes += r->end - r->pos;
+                r->base_off += r->end;
+                r->pos = r->end = 0;
+            }
+        }
+        if (r->done)
+            return 0;
+        int rc = fill(r);
+        if (rc < 0) {
+            r->done = true;
+            return rc;
+        }
+        if (rc > 0)
+            continue;
+        if (r->opts.follow && r->comp == TEL_COMP_NONE)
+            return 0;
+        r->done = true;
+        if (r->skipping) {
+            r->skipping = false;
+            r->st.records++;
+            r->line++;
+            tide__tel_bad(r, r->line, "line longer than the line cap");
+        } else if (r->pos < r->end) { /* unterminated last line */
+            char *s = r->buf + r->pos;
+            size_t n = r->end - r->pos;
+            *off = r->base_off + r->pos;
+            r->pos = r->end;
+            r->st.bytes += n;
+            r->st.records++;
+            r->line++;
+            if (n > 0 && s[n - 1] == '\r')
+                n--;
+            *lp = s;
+            *ln = n;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ detection */
+
+static bool has(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    if (k > n)
+        return false;
+    const char *e = p + n - k;
+    for (const char *s = p; s <= e; s++) {
+        s = memchr(s, needle[0], (size_t)(e - s) + 1);
+        if (s == NULL)
+            return false;
+        if (memcmp(s, needle, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Decide the format from a non-blank line. 1 decided, 0 skip this line (comment), < 0 error. */
+static int detect(tide_tel_reader *r, const char *p, size_t n)
+{
+    if (n >= 10 && memcmp(p, "#separator", 10) == 0) {
+        r->format = TIDE_TEL_ZEEK_TSV;
+        return 1;
+    }
+    if (n >= 7 && memcmp(p, "#fields", 7) == 0) {
+        r->format = TIDE_TEL_ZEEK_TSV;
+        return 1;
+    }
+    if (p[0] == '#')
+        return 0;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i < n && p[i] == '{') {
+        if (has(p, n, "\"event_type\""))
+            r->format = TIDE_TEL_EVE;
+        else if (has(p, n, "\"EventID\"") || has(p, n, "\"Channel\"") ||
+                 has(p, n, "\"Computer\"") || has(p, n, "\"SourceName\""))
+            r->format = TIDE_TEL_SYSMON;
+        else if (has(p, n, "\"id.orig_h\"") || has(p, n, "\"id_orig_h\"") ||
+                 has(p, n, "\"_path\"") || has(p, n, "\"@stream\"") || has(p, n, "\"uid\""))
+            r->format = TIDE_TEL_ZEEK_JSON;
+        else if (r->opts.map)
+            r->format = TIDE_TEL_NDJSON;
+        else
+            return tide_error_set(TIDE_EFORMAT,
+                    "%s: line %llu: unknown JSON log shape; give --format ndjson with a field map",
+                    r->name, (unsigned long long)r->line);
+        return 1;
+    }
+    if (tide__tel_looks_squid(p, n))
+        r->format = TIDE_TEL_SQUID;
+    else if (tide__tel_looks_weblog(p, n))
+        r->format = TIDE_TEL_WEBLOG;
+    else if (tide__tel_looks_cef(p, n))
+        r->format = TIDE_TEL_CEF;
+    else if (tide__tel_looks_syslog(p, n))
+        r->format = TIDE_TEL_SYSLOG;
+    else
+        return tide_error_set(TIDE_EFORMAT,
+                "%s: line %llu: cannot detect the log format (not Zeek, EVE, Sysmon, Squid, web "
+                "access log, CEF or syslog); give --format",
+                r->name, (unsigned long long)r->line);
+    return 1;
+}
+
+static int setup_format(tide_tel_reader *r)
+{
+    switch (r->format) {
+    case TIDE_TEL_ZEEK_JSON:
+    case TIDE_TEL_EVE:
+    case TIDE_TEL_SYSMON:
+    case TIDE_TEL_NDJSON:
+        return tide__tel_json_setup(r);
+    case TIDE_TEL_ZEEK_TSV:
+        r->zsep = '\t';
+        r->zsetsep = ',';
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ public API */
+
+int tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name, const tide_tel_opts *opts)
+{
+    *out = NULL;
+    tide_tel_reader *r = tide__calloc(1, sizeof(*r));
+    TIDE_CHECK_ALLOC(r);
+    int rc = 0;
+    r->fd = fd;
+    if (opts)
+        r->opts = *opts;
+    r->format = r->opts.format;
+    if ((int)r->format < 0 || r->format >= TIDE_TEL__COUNT) {
+        rc = tide_error_set(TIDE_EINVAL, "bad telemetry format %d", (int)r->format);
+        goto fail;
+    }
+    if (r->format == TIDE_TEL_NDJSON && r->opts.map == NULL) {
+        rc = tide_error_set(TIDE_EINVAL, "%s: the ndjson format needs a field map",
+                name ? name : "(fd)");
+        goto fail;
+    }
+    r->max_line = r->opts.max_line ? r->opts.max_line : TIDE__TEL_DEFAULT_MAX_LINE;
+    if (r->max_line > ((size_t)1 << 30))
+        r->max_line = (size_t)1 << 30;
+    r->name = tide__strdup(name ? name : "(fd)");
+    r->cap = r->max_line + TIDE__TEL_READ_CHUNK;
+    r->buf = tide__malloc(r->cap);
+    r->in_cap = TIDE__TEL_READ_CHUNK;
+    r->in = tide__malloc(r->in_cap);
+    r->scr_cap = 2 * r->max_line + 65536;
+    r->scr = tide__malloc(r->scr_cap);
+    if (!r->name || !r->buf || !r->in || !r->scr) {
+        rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    r->home = r->opts.home_net;
+    if (r->home == NULL) {
+        rc = tide_homenet_new(&r->own_home, NULL);
+        if (rc < 0)
+            goto fail;
+        r->home = r->own_home;
+    }
+    if (r->format != TIDE_TEL_AUTO) {
+        rc = setup_format(r);
+        if (rc < 0)
+            goto fail;
+    }
+    *out = r;
+    return 0;
+fail:
+    tide_tel_close(r);
+    return rc;
+}
+
+int tide_tel_open(tide_tel_reader **out, const char *path, const tide_tel_opts *opts)
+{
+    *out = NULL;
+    if (path == NULL)
+        return tide_error_set(TIDE_EINVAL, "telemetry: NULL path");
+    if (strcmp(path, "-") == 0)
+        return tide_tel_open_fd(out, 0, "(stdin)", opts);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tide_error_set(TIDE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return tide_error_set(TIDE_EINVAL, "%s: is a directory", path);
+    }
+    int rc = tide_tel_open_fd(out, fd, path, opts);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    (*out)->own_fd = true;
+    return 0;
+}
+
+int tide_tel_next(tide_tel_reader *r, tide_event *ev)
+{
+    for (;;) {
+        char *p;
+        size_t n;
+        uint64_t off;
+        int rc = next_line(r, &p, &n, &off);
+        if (rc <= 0)
+            return rc;
+        if (n == 0)
+            continue;
+        memset(ev, 0, sizeof(*ev));
+        ev->host = "";
+        ev->line = r->line;
+        ev->offset = off;
+        r->nobs = 0;
+        r->scr_len = 0;
+        r->bad = NULL;
+        if (r->format == TIDE_TEL_AUTO) {
+            size_t i = 0;
+            while (i < n && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+            if (i == n)
+                continue;
+            rc = detect(r, p, n);
+            if (rc < 0) {
+                r->done = true;
+                return rc;
+            }
+            if (rc == 0)
+                continue;
+            rc = setup_format(r);
+            if (rc < 0)
+                return rc;
+        }
+        if (!tide__utf8_valid(p, n)) {
+            tide__tel_bad(r, r->line, "invalid UTF-8");
+            continue;
+        }
+        switch (r->format) {
+        case TIDE_TEL_ZEEK_TSV:
+            rc = tide__tel_zeek_line(r, p, n, ev);
+            break;
+        case TIDE_TEL_ZEEK_JSON:
+        case TIDE_TEL_EVE:
+        case TIDE_TEL_SYSMON:
+        case TIDE_TEL_NDJSON:
+            rc = tide__tel_json_line(r, p, n, ev);
+            break;
+        case TIDE_TEL_SQUID:
+            rc = tide__tel_squid_line(r, p, n, ev);
+            break;
+        case TIDE_TEL_WEBLOG:
+            rc = tide__tel_weblog_line(r, p, n, ev);
+            break;
+        case TIDE_TEL_CEF:
+            rc = tide__tel_cef_line(r, p, n, ev);
+            break;
+        default:
+            rc = tide__tel_syslog_line(r, p, n, ev);
+            break;
+        }
+        if (rc == 0)
+            continue;
+        if (rc == -1) {
+            tide__tel_bad(r, r->line, r->bad ? r->bad : "malformed record");
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        ev->obs = r->obs;
+        ev->nobs = r->nobs;
+        if (ev->kind == NULL)
+            ev->kind = tide_tel_format_name(r->format);
+        if (ev->host == NULL)
+            ev->host = "";
+        r->st.events++;
+        return 1;
+    }
+}
+
+tide_tel_format tide_tel_reader_format(const tide_tel_reader *r)
+{
+    return r->format;
+}
+
+void tide_tel_reader_stats(const tide_tel_reader *r, tide_tel_stats *out)
+{
+    *out = r->st;
+}
+
+void tide_tel_close(tide_tel_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->own_fd && r->fd >= 0)
+        close(r->fd);
+    if (r->zs_init)
+        inflateEnd(&r->zs);
+    if (r->zd)
+        ZSTD_freeDStream(r->zd);
+    tide_homenet_free(r->own_home);
+    tide__free(r->name);
+    tide__free(r->buf);
+    tide__free(r->in);
+    tide__free(r->scr);
+    tide__free(r->obs);
+    tide__free(r->zempty);
+    tide__free(r->zunset);
+    tide__free(r->zpath);
+    for (size_t i = 0; i < r->ncols; i++)
+        tide__free(r->zcols[i]);
+    tide__free(r->zcols);
+    tide__free(r->zrole);
+    tide__free(r->jpt);
+    tide__free(r);
+}

@@ -1,0 +1,306 @@
+/*
+ * tel_zeek.c - Zeek TSV logs: the #separator / #set_separator / #empty_field / #unset_field /
+ * #path / #fields headers (a new header mid-file resets the columns), and the known columns of
+ * any log (id.orig_h, id.resp_h, query, answers, host, uri, server_name, hashes, tx/rx hosts,
+ * ja3, x509 fingerprint, smtp addresses, user names) turned into observations in place.
+ */
+#include <string.h>
+
+#include "telemetry/tel_int.h"
+#include "tide/errors.h"
+
+static const struct {
+    const char *name;
+    uint8_t role;
+} known[] = {{"ts", ZC_TS}, {"id.orig_h", ZC_ORIG_H}, {"id.orig_p", ZC_ORIG_P},
+    {"id.resp_h", ZC_RESP_H}, {"id.resp_p", ZC_RESP_P}, {"query", ZC_QUERY},
+    {"answers", ZC_ANSWERS}, {"host", ZC_HOST}, {"uri", ZC_URI}, {"referrer", ZC_REFERRER},
+    {"server_name", ZC_SERVER_NAME}, {"md5", ZC_MD5}, {"sha1", ZC_SHA1}, {"sha256", ZC_SHA256},
+    {"tx_hosts", ZC_TX_HOSTS}, {"rx_hosts", ZC_RX_HOSTS}, {"ja3", ZC_JA3}, {"ja3s", ZC_JA3S},
+    {"fingerprint", ZC_X509_FP}, {"certificate.fingerprint", ZC_X509_FP},
+    {"mailfrom", ZC_EMAIL}, {"from", ZC_EMAIL}, {"reply_to", ZC_EMAIL},
+    {"rcptto", ZC_EMAIL_SET}, {"to", ZC_EMAIL_SET}, {"cc", ZC_EMAIL_SET},
+    {"username", ZC_USER}, {"user", ZC_USER}, {NULL, 0}};
+
+static int set_str(char **dst, const char *p, size_t n)
+{
+    char *s = tide__strndup(p, n);
+    TIDE_CHECK_ALLOC(s);
+    tide__free(*dst);
+    *dst = s;
+    return 0;
+}
+
+/* "\x09" -> tab; a single character as is */
+static char sep_value(const char *p, size_t n)
+{
+    if (n == 4 && p[0] == '\\' && p[1] == 'x') {
+        int v = 0;
+        for (int i = 2; i < 4; i++) {
+            char c = p[i];
+            v = v * 16 + (c >= '0' && c <= '9' ? c - '0' : ((c | 32) - 'a' + 10));
+        }
+        return (char)v;
+    }
+    return n ? p[0] : '\t';
+}
+
+static void free_cols(tide_tel_reader *r)
+{
+    for (size_t i = 0; i < r->ncols; i++)
+        tide__free(r->zcols[i]);
+    tide__free(r->zcols);
+    tide__free(r->zrole);
+    r->zcols = NULL;
+    r->zrole = NULL;
+    r->ncols = r->zlast = 0;
+}
+
+static int header(tide_tel_reader *r, const char *p, size_t n)
+{
+    /* "#name<sep>value" ; #separator uses a space */
+    if (n >= 11 && memcmp(p, "#separator ", 11) == 0) {
+        r->zsep = sep_value(p + 11, n - 11);
+        free_cols(r); /* a new header block */
+        return 0;
+    }
+    const char *s = memchr(p, r->zsep, n);
+    if (s == NULL)
+        return 0; /* comment */
+    size_t kl = (size_t)(s - p);
+    const char *v = s + 1;
+    size_t vn = n - kl - 1;
+    if (kl == 14 && memcmp(p, "#set_separator", 14) == 0)
+        r->zsetsep = vn ? v[0] : ',';
+    else if (kl == 12 && memcmp(p, "#empty_field", 12) == 0)
+        TIDE_CHECK(set_str(&r->zempty, v, vn));
+    else if (kl == 12 && memcmp(p, "#unset_field", 12) == 0)
+        TIDE_CHECK(set_str(&r->zunset, v, vn));
+    else if (kl == 5 && memcmp(p, "#path", 5) == 0)
+        TIDE_CHECK(set_str(&r->zpath, v, vn));
+    else if (kl == 7 && memcmp(p, "#fields", 7) == 0) {
+        free_cols(r);
+        size_t cnt = 1;
+        for (size_t i = 0; i < vn; i++)
+            cnt += v[i] == r->zsep;
+        if (cnt > TIDE__TEL_MAX_COLS)
+            return -1;
+        r->zcols = tide__calloc(cnt, sizeof(char *));
+        r->zrole = tide__calloc(cnt, 1);
+        TIDE_CHECK_ALLOC(r->zcols);
+        TIDE_CHECK_ALLOC(r->zrole);
+        size_t i = 0;
+        const char *q = v, *e = v + vn;
+        while (i < cnt) {
+            const char *t = memchr(q, r->zsep, (size_t)(e - q));
+            const char *te = t ? t : e;
+            r->zcols[i] = tide__strndup(q, (size_t)(te - q));
+            TIDE_CHECK_ALLOC(r->zcols[i]);
+            r->ncols = i + 1;
+            for (int k = 0; known[k].name; k++)
+                if (strcmp(known[k].name, r->zcols[i]) == 0) {
+                    r->zrole[i] = known[k].role;
+                    r->zlast = i + 1;
+                }
+            i++;
+            q = te + 1;
+        }
+    }
+    return 0;
+}
+
+static bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
+{
+    if (n == 1 && p[0] == '-')
+        return true;
+    if (n == 7 && memcmp(p, "(empty)", 7) == 0)
+        return true;
+    if (r->zunset && strlen(r->zunset) == n && memcmp(r->zunset, p, n) == 0)
+        return true;
+    if (r->zempty && strlen(r->zempty) == n && memcmp(r->zempty, p, n) == 0)
+        return true;
+    return false;
+}
+
+static void hash_obs(tide_tel_reader *r, const char *p, size_t n, size_t want, tide_obs_kind k,
+        const char *field)
+{
+    if (n == want && tide__is_hex(p, n))
+        tide__tel_obs(r, k, p, n, field);
+}
+
+static void email_obs(tide_tel_reader *r, const char *p, size_t n, const char *field)
+{
+    const char *lt = memchr(p, '<', n);
+    if (lt) {
+        const char *gt = memchr(lt, '>', n - (size_t)(lt - p));
+        if (gt == NULL)
+            return;
+        n = (size_t)(gt - lt - 1);
+        p = lt + 1;
+    }
+    while (n && (*p == ' ' || *p == '"'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '"'))
+        n--;
+    const char *at = memchr(p, '@', n);
+    if (at && at > p && at + 3 < p + n && memchr(p, ' ', n) == NULL)
+        tide__tel_obs(r, TIDE_OBS_EMAIL, p, n, field);
+}
+
+int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+{
+    if (p[0] == '#') {
+        int rc = header(r, p, n);
+        if (rc == -1) {
+            r->bad = "too many #fields columns";
+            free_cols(r);
+            return -1;
+        }
+        return rc < 0 ? rc : 0;
+    }
+    if (r->ncols == 0) {
+        r->bad = "Zeek record before any #fields header";
+        return -1;
+    }
+    tide__sv col[ZC_USER + 1];
+    memset(col, 0, sizeof(col));
+    const char *colf[ZC_USER + 1] = {0};
+    const char *q = p, *e = p + n;
+    size_t i = 0;
+    size_t need = r->zlast;
+    /* multi-valued columns are processed inline */
+    tide__sv tx = {0, 0}, rx = {0, 0};
+    size_t got = 0;
+    for (; i < r->ncols && q <= e; i++) {
+        const char *t = i + 1 < r->ncols ? memchr(q, r->zsep, (size_t)(e - q)) : NULL;
+        const char *te = t ? t : e;
+        if (i + 1 < r->ncols && t == NULL) {
+            r->bad = "fewer columns than #fields";
+            return -1;
+        }
+        uint8_t role = r->zrole[i];
+        size_t vn = (size_t)(te - q);
+        if (role && !is_nil(r, q, vn)) {
+            const char *field = r->zcols[i];
+            switch (role) {
+            case ZC_ANSWERS:
+            case ZC_EMAIL_SET:
+            case ZC_TX_HOSTS:
+            case ZC_RX_HOSTS: {
+                const char *a = q;
+                while (a < te) {
+                    const char *c = memchr(a, r->zsetsep, (size_t)(te - a));
+                    const char *ce = c ? c : te;
+                    size_t an = (size_t)(ce - a);
+                    if (an && !is_nil(r, a, an)) {
+                        if (role == ZC_ANSWERS) {
+                            if (tide__tel_obs_ip(r, a, an, field) == TIDE_OBS_NONE)
+                                tide__tel_obs_hostname(r, a, an, field);
+                        } else if (role == ZC_EMAIL_SET)
+                            email_obs(r, a, an, field);
+                        else {
+                            tide__tel_obs_ip(r, a, an, field);
+                            tide__sv *hv = role == ZC_TX_HOSTS ? &tx : &rx;
+                            if (hv->n == 0 || (!tide_homenet_contains(r->home, hv->p, hv->n) &&
+                                                      tide_homenet_contains(r->home, a, an))) {
+                                hv->p = a;
+                                hv->n = an;
+                            }
+                        }
+                    }
+                    a = ce + 1;
+                }
+                break;
+            }
+            case ZC_QUERY:
+            case ZC_SERVER_NAME:
+                tide__tel_obs_hostname(r, q, vn, field);
+                break;
+            case ZC_MD5:
+                hash_obs(r, q, vn, 32, TIDE_OBS_MD5, field);
+                break;
+            case ZC_SHA1:
+                hash_obs(r, q, vn, 40, TIDE_OBS_SHA1, field);
+                break;
+            case ZC_SHA256:
+                hash_obs(r, q, vn, 64, TIDE_OBS_SHA256, field);
+                break;
+            case ZC_JA3:
+            case ZC_JA3S:
+                hash_obs(r, q, vn, 32, TIDE_OBS_JA3, field);
+                break;
+            case ZC_X509_FP:
+                hash_obs(r, q, vn, 40, TIDE_OBS_X509_SHA1, field);
+                break;
+            case ZC_EMAIL:
+                email_obs(r, q, vn, field);
+                break;
+            default:
+                col[role].p = q;
+                col[role].n = vn;
+                colf[role] = field;
+                break;
+            }
+        }
+        q = te + 1;
+        got = i + 1;
+    }
+    (void)need;
+    if (got < r->ncols) {
+        r->bad = "fewer columns than #fields";
+        return -1;
+    }
+    if (col[ZC_TS].n)
+        tide__tel_epoch_us(col[ZC_TS].p, col[ZC_TS].n, &ev->ts_us);
+    tide__sv src = col[ZC_ORIG_H], dst = col[ZC_RESP_H];
+    if (src.n)
+        tide__tel_obs_ip(r, src.p, src.n, colf[ZC_ORIG_H]);
+    if (dst.n) {
+        tide__tel_obs_ip(r, dst.p, dst.n, colf[ZC_RESP_H]);
+        if (col[ZC_RESP_P].n)
+            tide__tel_obs_ipport(r, dst.p, dst.n, col[ZC_RESP_P].p, col[ZC_RESP_P].n,
+                    "id.resp_h:id.resp_p");
+    }
+    if (col[ZC_HOST].n)
+        tide__tel_obs_hostname(r, col[ZC_HOST].p, col[ZC_HOST].n, colf[ZC_HOST]);
+    if (col[ZC_URI].n) {
+        tide__sv u = col[ZC_URI], h = col[ZC_HOST];
+        if (u.p[0] != '/')
+            tide__tel_obs_url(r, u.p, u.n, colf[ZC_URI], NULL);
+        else if (h.n) {
+            const char *c = memchr(h.p, ':', h.n);
+            if (c && h.n - (size_t)(c - h.p) == 3 && memcmp(c, ":80", 3) == 0)
+                h.n = (size_t)(c - h.p);
+            char *d = tide__tel_scratch(r, 7 + h.n + u.n);
+            if (d) {
+                memcpy(d, "http://", 7);
+                memcpy(d + 7, h.p, h.n);
+                memcpy(d + 7 + h.n, u.p, u.n);
+                tide__tel_obs(r, TIDE_OBS_URL, d, 7 + h.n + u.n, "host+uri");
+            }
+        }
+    }
+    if (col[ZC_REFERRER].n)
+        tide__tel_obs_url(r, col[ZC_REFERRER].p, col[ZC_REFERRER].n, colf[ZC_REFERRER], NULL);
+    if (col[ZC_USER].n) {
+        ev->user = col[ZC_USER].p;
+        ev->user_len = col[ZC_USER].n;
+    }
+    ev->kind = r->zpath ? r->zpath : "zeek";
+    if (src.n || dst.n)
+        tide__tel_pick_host(r, src, dst, ev);
+    else if (tx.n || rx.n) {
+        if (tx.n && tide_homenet_contains(r->home, tx.p, tx.n)) {
+            ev->host = tx.p;
+            ev->host_len = tx.n;
+        } else if (rx.n && (tide_homenet_contains(r->home, rx.p, rx.n) || tx.n == 0)) {
+            ev->host = rx.p;
+            ev->host_len = rx.n;
+        } else {
+            ev->host = tx.p;
+            ev->host_len = tx.n;
+        }
+    }
+    return 1;
+}
