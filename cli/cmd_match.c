@@ -201,7 +201,8 @@ typedef struct {
     tide_tel_reader *r;
     dev_t dev;
     ino_t ino;
-    bool finished;       /* read to the end (not following) or failed */
+    bool finished;       /* read to the end (not following), rotated away, or failed */
+    bool rotated;        /* its name now points at another file: drain it, then retire it */
 } input;
 
 typedef struct {
@@ -290,6 +291,55 @@ static int scan_dir(inputs *in, const char *dir)
     return 0;
 }
 
+/* Follow mode: look at the named files and the folders again. A name that points at a file
+ * already read (same device and inode, e.g. conn.log renamed to conn.log.1) is not read again;
+ * a name whose file changed (rotation) gets a new input, and the old file is drained first. */
+static void follow_scan(inputs *in, char **files, size_t nfiles, char **dirs, size_t ndirs)
+{
+    inputs found = { 0 };
+    for (size_t i = 0; i < nfiles; i++)
+        inputs_add(&found, files[i]);
+    for (size_t d = 0; d < ndirs; d++)
+        scan_dir(&found, dirs[d]);
+    for (size_t i = 0; i < found.n; i++) {
+        const char *path = found.v[i].path;
+        struct stat st;
+        if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        bool known = false;
+        for (size_t k = 0; k < in->n && !known; k++)
+            known = in->v[k].ino == st.st_ino && in->v[k].dev == st.st_dev &&
+                    (in->v[k].r != NULL || in->v[k].finished);
+        if (known)
+            continue;
+        input *same = NULL;
+        for (size_t k = 0; k < in->n; k++)
+            if (!in->v[k].finished && strcmp(in->v[k].path, path) == 0)
+                same = &in->v[k];
+        if (same && same->r == NULL) {
+            continue; /* not opened yet: it opens the current file */
+        }
+        if (same)
+            same->rotated = true;
+        /* a new input for this name (inputs_add refuses duplicates of unfinished names) */
+        if (in->n == in->cap) {
+            size_t cap = in->cap ? in->cap * 2 : 16;
+            input *v = realloc(in->v, cap * sizeof(*v));
+            if (v == NULL)
+                break;
+            in->v = v;
+            in->cap = cap;
+        }
+        memset(&in->v[in->n], 0, sizeof(input));
+        in->v[in->n].path = strdup(path);
+        if (in->v[in->n].path)
+            in->n++;
+    }
+    for (size_t i = 0; i < found.n; i++)
+        free(found.v[i].path);
+    free(found.v);
+}
+
 /* ---- background index rebuild (follow mode) ---- */
 
 typedef struct {
@@ -345,8 +395,11 @@ static int drain(match_env *env, input *in)
 static int open_input(match_env *env, input *in)
 {
     int rc;
-    if (strcmp(in->path, "-") == 0)
-        rc = tide_tel_open_fd(&in->r, 0, "-", &env->topts);
+    if (strcmp(in->path, "-") == 0) {
+        tide_tel_opts o = env->topts;
+        o.follow = false;
+        rc = tide_tel_open_fd(&in->r, 0, "-", &o);
+    }
     else
         rc = tide_tel_open(&in->r, in->path, &env->topts);
     if (rc < 0) {
@@ -386,8 +439,8 @@ int cmd_match(int argc, char **argv)
     const char *format = NULL, *home = NULL, *map = NULL;
     bool follow = false, no_store = false, hide = false, rebuild_ix = false, quiet = false;
     inputs in = { 0 };
-    char **dirs = NULL;
-    size_t ndirs = 0;
+    char **dirs = NULL, **files = NULL;
+    size_t ndirs = 0, nfiles = 0;
     int exit_code = TIDE_EXIT_OK;
     for (int i = 1; i < argc;) {
         int r;
@@ -424,8 +477,12 @@ int cmd_match(int argc, char **argv)
                 dirs = d;
                 dirs[ndirs++] = argv[i];
                 scan_dir(&in, argv[i]);
-            } else if (inputs_add(&in, argv[i]) < 0) {
-                return TIDE_EXIT_STORE;
+            } else {
+                char **f = realloc(files, (nfiles + 1) * sizeof(char *));
+                if (f == NULL || inputs_add(&in, argv[i]) < 0)
+                    return TIDE_EXIT_STORE;
+                files = f;
+                files[nfiles++] = argv[i];
             }
         }
         i++;
@@ -526,8 +583,7 @@ int cmd_match(int argc, char **argv)
             bool progress = false;
             double now = mono_s();
             if (now - last_scan >= 0.5) {
-                for (size_t d = 0; d < ndirs; d++)
-                    scan_dir(&in, dirs[d]);
+                follow_scan(&in, files, nfiles, dirs, ndirs);
                 last_scan = now;
                 /* intel changed: build the next index beside the running matcher */
                 int64_t g;
@@ -573,18 +629,28 @@ int cmd_match(int argc, char **argv)
                     p->finished = true;
                     continue;
                 }
-                if (strcmp(p->path, "-") == 0)
+                if (strcmp(p->path, "-") == 0) {
+                    if (r == 0) { /* stdin ends at its EOF */
+                        close_input(&env, p);
+                        p->finished = true;
+                    }
                     continue;
-                /* rotation: the name now points at another file, or the file was truncated */
+                }
                 struct stat st;
-                if (stat(p->path, &st) == 0 &&
-                        (st.st_ino != p->ino || st.st_dev != p->dev ||
-                                (uint64_t)st.st_size < after.bytes)) {
+                if (p->rotated) {
+                    /* drained above: everything written before the rotation is read */
+                    close_input(&env, p);
+                    p->finished = true;
+                    progress = true;
+                } else if (stat(p->path, &st) == 0 && st.st_ino == p->ino &&
+                        st.st_dev == p->dev && (uint64_t)st.st_size < after.bytes) {
+                    /* truncated in place (copytruncate): read it again from the start */
                     close_input(&env, p);
                     progress = true;
                 } else if (stat(p->path, &st) != 0 && errno == ENOENT) {
-                    /* removed: keep what was read; a new file of that name is a new input */
+                    /* removed: what was written is read; the same name later is a new file */
                     close_input(&env, p);
+                    p->finished = true;
                 }
             }
             fflush(stdout);
@@ -635,6 +701,7 @@ done:
     }
     free(in.v);
     free(dirs);
+    free(files);
     free(ix_path);
     (void)now_ms;
     return exit_code;

@@ -133,6 +133,23 @@ static int try_ip_port(core *c)
         if (rc == 0)
             obs_add(c, TIDE_OBS_IP_PORT, b.ptr);
         tide__buf_free(&b);
+        /* the address alone was indexed when it came before its port: it is not an
+         * observable of its own, only half of the ip:port conjunction */
+        char *norm = NULL;
+        tide_obs_kind ak = strchr(c->port_ip, ':') ? TIDE_OBS_IPV6 : TIDE_OBS_IPV4;
+        if (tide_obs_normalize(ak, c->port_ip, &norm) == 0) {
+            for (size_t i = 0; i < c->nobs; i++) {
+                if (c->obs[i].kind == ak && strcmp(c->obs_vals[i], norm) == 0) {
+                    free(c->obs_vals[i]);
+                    memmove(&c->obs[i], &c->obs[i + 1], (c->nobs - i - 1) * sizeof(c->obs[0]));
+                    memmove(&c->obs_vals[i], &c->obs_vals[i + 1],
+                            (c->nobs - i - 1) * sizeof(c->obs_vals[0]));
+                    c->nobs--;
+                    break;
+                }
+            }
+            free(norm);
+        }
         tide__free(c->port_ip);
         tide__free(c->port_num);
         c->port_ip = c->port_num = NULL;
