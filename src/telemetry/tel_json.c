@@ -384,6 +384,10 @@ static int scan_value(jscan *s, int depth, size_t plen, uint32_t h, bool rep, bo
     int type;
     switch (*s->p) {
     case '{':
+        if (rep && plen && tide__jpt_get(s->t, h, s->path, plen) >= 0) {
+            s->why = "an object where a string or number was expected";
+            return -1;
+        }
         return scan_object(s, depth + 1, plen, h, rep);
     case '[':
         return scan_array(s, depth + 1, plen, h, rep);

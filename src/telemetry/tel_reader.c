@@ -52,14 +52,18 @@ int tide_tel_format_parse(const char *name, tide_tel_format *out)
 
 /* ------------------------------------------------------------------ small helpers */
 
+static const unsigned char hex_tab[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1};
+
 bool tide__is_hex(const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f')))
-            return false;
-    }
-    return true;
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= hex_tab[u[i]];
+    return ok != 0;
 }
 
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])

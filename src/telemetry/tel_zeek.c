@@ -115,6 +115,8 @@ static bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
         return true;
     if (n == 7 && memcmp(p, "(empty)", 7) == 0)
         return true;
+    if (n > 7)
+        return false;
     if (r->zunset && strlen(r->zunset) == n && memcmp(r->zunset, p, n) == 0)
         return true;
     if (r->zempty && strlen(r->zempty) == n && memcmp(r->zempty, p, n) == 0)
@@ -173,7 +175,14 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
     tide__sv tx = {0, 0}, rx = {0, 0};
     size_t got = 0;
     for (; i < r->ncols && q <= e; i++) {
-        const char *t = i + 1 < r->ncols ? memchr(q, r->zsep, (size_t)(e - q)) : NULL;
+        const char *t = NULL;
+        if (i + 1 < r->ncols) {
+            const char *x = q;
+            const char sep = r->zsep;
+            while (x < e && *x != sep)
+                x++;
+            t = x < e ? x : NULL;
+        }
         const char *te = t ? t : e;
         if (i + 1 < r->ncols && t == NULL) {
             r->bad = "fewer columns than #fields";

@@ -1,0 +1,893 @@
+/*
+ * test_telemetry.c - the telemetry readers (SPEC C2) on real third-party logs (counts cross-
+ * checked with awk / grep, commands in the comments), on gen_corpus.py planted truth, on
+ * compressed input, in follow mode, on bad input for every format, plus home networks and field
+ * maps.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "harness.h"
+#include "tide/errors.h"
+#include "tide/telemetry.h"
+
+static char path_buf[1024];
+static const char *data(const char *rel)
+{
+    snprintf(path_buf, sizeof(path_buf), "%s/%s", tide_test_data(), rel);
+    return path_buf;
+}
+
+typedef struct {
+    uint64_t lines[64];
+    size_t n;
+    char reason[64][80];
+} bads;
+
+static void on_bad(const char *file, uint64_t line, const char *reason, void *payload)
+{
+    (void)file;
+    bads *b = payload;
+    if (b->n < 64) {
+        snprintf(b->reason[b->n], sizeof(b->reason[0]), "%s", reason);
+        b->lines[b->n++] = line;
+    }
+}
+
+static bool obs_is(const tide_observation *o, tide_obs_kind k, const char *v)
+{
+    return o->kind == k && o->len == strlen(v) && memcmp(o->value, v, o->len) == 0;
+}
+
+static bool ev_has(const tide_event *ev, tide_obs_kind k, const char *v)
+{
+    for (size_t i = 0; i < ev->nobs; i++)
+        if (obs_is(&ev->obs[i], k, v))
+            return true;
+    return false;
+}
+
+/* domain equal to d or a subdomain of it */
+static bool ev_has_domain_under(const tide_event *ev, const char *d)
+{
+    size_t dl = strlen(d);
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const tide_observation *o = &ev->obs[i];
+        if (o->kind != TIDE_OBS_DOMAIN)
+            continue;
+        if (o->len == dl && memcmp(o->value, d, dl) == 0)
+            return true;
+        if (o->len > dl && memcmp(o->value + o->len - dl, d, dl) == 0 &&
+                o->value[o->len - dl - 1] == '.')
+            return true;
+    }
+    return false;
+}
+
+static bool host_is(const tide_event *ev, const char *h)
+{
+    return ev->host_len == strlen(h) && memcmp(ev->host, h, ev->host_len) == 0;
+}
+
+static tide_tel_reader *open_or_fail(const char *p, const tide_tel_opts *o)
+{
+    tide_tel_reader *r = NULL;
+    int rc = tide_tel_open(&r, p, o);
+    if (rc < 0)
+        TIDE_FAIL_("open %s: %s", p, tide_error_last());
+    return r;
+}
+
+static long count_events(const char *p, tide_tel_format want)
+{
+    tide_tel_reader *r = open_or_fail(p, NULL);
+    tide_event ev;
+    long n = 0;
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) > 0)
+        n++;
+    TIDE_ASSERT_EQ_INT(rc, 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_reader_format(r), want);
+    tide_tel_stats st;
+    tide_tel_reader_stats(r, &st);
+    TIDE_ASSERT_EQ_INT(st.bad, 0);
+    TIDE_ASSERT_EQ_INT(st.events, n);
+    tide_tel_close(r);
+    return n;
+}
+
+/* ------------------------------------------------------------------ real data */
+
+static void t_trickbot_conn(void)
+{
+    tide_tel_reader *r = open_or_fail(data("zeek/trickbot-2018-11-09/conn.log"), NULL);
+    tide_event ev;
+    long n = 0, hit = 0, hit_host = 0, p449 = 0;
+    while (tide_tel_next(r, &ev) > 0) {
+        n++;
+        if (ev_has(&ev, TIDE_OBS_IP_PORT, "206.130.141.255:449")) {
+            hit++;
+            hit_host += host_is(&ev, "172.16.9.5");
+            TIDE_ASSERT_EQ_STR(ev.kind, "conn");
+            TIDE_ASSERT(ev.ts_us > 1541117137000000ll && ev.ts_us < 1541735588000000ll);
+        }
+        for (size_t i = 0; i < ev.nobs; i++)
+            if (ev.obs[i].kind == TIDE_OBS_IP_PORT && ev.obs[i].len > 4 &&
+                    memcmp(ev.obs[i].value + ev.obs[i].len - 4, ":449", 4) == 0 &&
+                    (host_is(&ev, "172.16.9.5") || host_is(&ev, "172.16.9.233")))
+                p449++;
+    }
+    /* 13,001 records per the data README */
+    TIDE_ASSERT_EQ_INT(n, 13001);
+    /* awk -F'\t' '!/^#/ && $5=="206.130.141.255" && $6=="449"{print $3}' conn.log | sort | uniq -c
+     *   -> 285 172.16.9.5 */
+    TIDE_ASSERT_EQ_INT(hit, 285);
+    TIDE_ASSERT_EQ_INT(hit_host, 285);
+    /* awk -F'\t' '!/^#/ && $6=="449" && ($3=="172.16.9.5"||$3=="172.16.9.233")' conn.log | wc -l */
+    TIDE_ASSERT(p449 > 2000);
+    tide_tel_close(r);
+}
+
+static long count_domain(const char *rel, const char *d)
+{
+    tide_tel_reader *r = open_or_fail(data(rel), NULL);
+    tide_event ev;
+    long n = 0;
+    while (tide_tel_next(r, &ev) > 0)
+        n += ev_has_domain_under(&ev, d);
+    tide_tel_close(r);
+    return n;
+}
+
+static void t_trickbot_ipinfo(void)
+{
+    /* awk -F'\t' '!/^#/ && ($10=="ipinfo.io" || $10 ~ /\.ipinfo\.io$/)' dns.log | wc -l -> 54 */
+    TIDE_ASSERT_EQ_INT(count_domain("zeek/trickbot-2018-11-09/dns.log", "ipinfo.io"), 54);
+    /* same on http.log's host ($9) -> 156; ssl.log server_name ($10) -> 0 */
+    TIDE_ASSERT_EQ_INT(count_domain("zeek/trickbot-2018-11-09/http.log", "ipinfo.io"), 156);
+    TIDE_ASSERT_EQ_INT(count_domain("zeek/trickbot-2018-11-09/ssl.log", "ipinfo.io"), 0);
+    TIDE_ASSERT_EQ_INT(count_events(data("zeek/trickbot-2018-11-09/dns.log"), TIDE_TEL_ZEEK_TSV),
+            1534);
+    TIDE_ASSERT_EQ_INT(count_events(data("zeek/trickbot-2018-11-09/files.log"),
+                               TIDE_TEL_ZEEK_TSV), 1385);
+}
+
+static void t_eve_stamus(void)
+{
+    const char *f[2] = {"suricata/stamus-suricata-analytics/mta-2024-04-17-ssload.eve.json",
+        "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json"};
+    /* grep -c '85.239.53.219' file -> 51 and 284 (iocs README agrees) */
+    long want[2] = {51, 284};
+    for (int i = 0; i < 2; i++) {
+        tide_tel_reader *r = open_or_fail(data(f[i]), NULL);
+        tide_event ev;
+        long hit = 0, internal = 0;
+        while (tide_tel_next(r, &ev) > 0)
+            if (ev_has(&ev, TIDE_OBS_IPV4, "85.239.53.219")) {
+                hit++;
+                internal += host_is(&ev, i == 0 ? "10.4.17.101" : "10.4.18.169");
+            }
+        TIDE_ASSERT_EQ_INT(tide_tel_reader_format(r), TIDE_TEL_EVE);
+        TIDE_ASSERT_EQ_INT(hit, want[i]);
+        if (i == 0)
+            TIDE_ASSERT_EQ_INT(internal, 51);
+        tide_tel_close(r);
+    }
+    /* latrodectus names, all from 10.4.17.101 (iocs README: 48 events) */
+    tide_tel_reader *r = open_or_fail(data(f[0]), NULL);
+    tide_event ev;
+    long hit = 0, from = 0;
+    while (tide_tel_next(r, &ev) > 0)
+        if (ev_has_domain_under(&ev, "krd6.com") || ev_has_domain_under(&ev, "gihibml.org") ||
+                ev_has_domain_under(&ev, "qogmjlm.org")) {
+            hit++;
+            from += host_is(&ev, "10.4.17.101");
+        }
+    TIDE_ASSERT_EQ_INT(hit, 48);
+    TIDE_ASSERT_EQ_INT(from, 48);
+    tide_tel_close(r);
+}
+
+static void t_zeek_json(void)
+{
+    /* data README: day1 2,140 records, day2 5,664 */
+    TIDE_ASSERT_EQ_INT(count_events(data("zeek/otrf-apt29/day1_combined_zeek.json"),
+                               TIDE_TEL_ZEEK_JSON), 2140);
+    TIDE_ASSERT_EQ_INT(count_events(data("zeek/otrf-apt29/day2_combined_zeek.json"),
+                               TIDE_TEL_ZEEK_JSON), 5664);
+    /* TSV and JSON of the same zed dns events yield the same observations */
+    long nobs[2] = {0, 0}, nev[2] = {0, 0};
+    const char *f[2] = {"zeek/zed-sample-data/zeek-default/dns.log.gz",
+        "zeek/zed-sample-data/zeek-json/dns.json.gz"};
+    for (int i = 0; i < 2; i++) {
+        tide_tel_reader *r = open_or_fail(data(f[i]), NULL);
+        tide_event ev;
+        while (tide_tel_next(r, &ev) > 0) {
+            nev[i]++;
+            nobs[i] += (long)ev.nobs;
+        }
+        tide_tel_close(r);
+    }
+    TIDE_ASSERT_EQ_INT(nev[0], 53615);
+    TIDE_ASSERT_EQ_INT(nev[1], 53615);
+    TIDE_ASSERT_EQ_INT(nobs[0], nobs[1]);
+}
+
+static void t_sysmon(void)
+{
+    const char *f = "sysmon/otrf-security-datasets/cmd_bitsadmin_download_psh_script_2020-10-"
+                    "2302365189.json";
+    tide_tel_reader *r = open_or_fail(data(f), NULL);
+    tide_event ev;
+    long n = 0, q = 0, conn = 0, proc_hash = 0;
+    while (tide_tel_next(r, &ev) > 0) {
+        n++;
+        TIDE_ASSERT(host_is(&ev, "WORKSTATION5"));
+        if (ev_has(&ev, TIDE_OBS_DOMAIN, "raw.githubusercontent.com")) {
+            q++;
+            TIDE_ASSERT_EQ_STR(ev.kind, "dns_query");
+        }
+        if (ev_has(&ev, TIDE_OBS_IP_PORT, "151.101.208.133:443")) {
+            conn++;
+            TIDE_ASSERT_EQ_STR(ev.kind, "network");
+        }
+        if (strcmp(ev.kind, "process") == 0)
+            for (size_t i = 0; i < ev.nobs; i++)
+                proc_hash += ev.obs[i].kind == TIDE_OBS_SHA256;
+    }
+    TIDE_ASSERT_EQ_INT(n, 424); /* README */
+    /* grep -c '"QueryName":"raw.githubusercontent.com"' -> 1 */
+    TIDE_ASSERT_EQ_INT(q, 1);
+    /* grep '"DestinationIp":"151.101.208.133"' | grep -c '"DestinationPort":"443"' -> 1 */
+    TIDE_ASSERT_EQ_INT(conn, 1);
+    TIDE_ASSERT_EQ_INT(proc_hash, 2); /* README: 2 EID 1 events, each with SHA256= */
+    tide_tel_close(r);
+    TIDE_ASSERT_EQ_INT(count_events(data("sysmon/otrf-security-datasets/"
+                                         "schtask_create_2020-12-1907003032.json"),
+                               TIDE_TEL_SYSMON), 1041);
+}
+
+static void t_squid_web(void)
+{
+    tide_tel_reader *r = open_or_fail(data("logs/squid/squid_native_access.log"), NULL);
+    tide_event ev;
+    long n = 0, yahoo = 0, user = 0;
+    while (tide_tel_next(r, &ev) > 0) {
+        n++;
+        TIDE_ASSERT_EQ_STR(ev.kind, "proxy");
+        yahoo += ev_has(&ev, TIDE_OBS_DOMAIN, "login.yahoo.com");
+        user += ev.user && ev.user_len == 7 && memcmp(ev.user, "badeyek", 7) == 0;
+    }
+    TIDE_ASSERT_EQ_INT(n, 100);
+    /* grep -c 'login.yahoo.com' -> same; grep -c badeyek -> 32 */
+    TIDE_ASSERT(yahoo >= 1);
+    TIDE_ASSERT_EQ_INT(user, 32);
+    tide_tel_close(r);
+
+    r = open_or_fail(data("logs/elastic-examples/apache_access_combined.log"), NULL);
+    long c = 0, ref = 0;
+    n = 0;
+    while (tide_tel_next(r, &ev) > 0) {
+        n++;
+        c += host_is(&ev, "83.149.9.216") && ev_has(&ev, TIDE_OBS_IPV4, "83.149.9.216");
+        for (size_t i = 0; i < ev.nobs; i++)
+            ref += ev.obs[i].kind == TIDE_OBS_URL && ev.obs[i].len >= 24 &&
+                   memcmp(ev.obs[i].value, "http://semicomplete.com/", 24) == 0 &&
+                   strcmp(ev.obs[i].field, "referer") == 0;
+    }
+    TIDE_ASSERT_EQ_INT(tide_tel_reader_format(r), TIDE_TEL_WEBLOG);
+    TIDE_ASSERT_EQ_INT(n, 10000);
+    TIDE_ASSERT_EQ_INT(c, 23);     /* grep -c '^83.149.9.216 ' */
+    TIDE_ASSERT_EQ_INT(ref, 2000); /* grep -c '"http://semicomplete.com/' */
+    tide_tel_close(r);
+}
+
+static void t_syslog(void)
+{
+    tide_tel_reader *r = open_or_fail(data("logs/loghub/OpenSSH_2k.log"), NULL);
+    tide_event ev;
+    long n = 0, ip = 0, users = 0, web = 0;
+    while (tide_tel_next(r, &ev) > 0) {
+        n++;
+        TIDE_ASSERT(host_is(&ev, "LabSZ"));
+        ip += ev_has(&ev, TIDE_OBS_IPV4, "173.234.31.186");
+        users += ev.user != NULL;
+        web += ev.user && ev.user_len == 9 && memcmp(ev.user, "webmaster", 9) == 0;
+        if (n == 1)
+            TIDE_ASSERT(ev_has(&ev, TIDE_OBS_DOMAIN, "ns.marryaldkfaczcz.com"));
+    }
+    TIDE_ASSERT_EQ_INT(tide_tel_reader_format(r), TIDE_TEL_SYSLOG);
+    TIDE_ASSERT_EQ_INT(n, 2000); /* last line has no newline: still read */
+    TIDE_ASSERT_EQ_INT(ip, 10);  /* grep -c 173.234.31.186 */
+    /* grep -cE "(user|for) [^ ]+ from | user=" -> 1022 */
+    TIDE_ASSERT_EQ_INT(users, 1022);
+    TIDE_ASSERT(web >= 1);
+    tide_tel_close(r);
+
+    r = open_or_fail(data("logs/loghub/Linux_2k.log"), NULL);
+    n = ip = 0;
+    while (tide_tel_next(r, &ev) > 0) {
+        n++;
+        ip += ev_has(&ev, TIDE_OBS_IPV4, "218.188.2.4");
+        /* no version strings or file names as domains */
+        for (size_t i = 0; i < ev.nobs; i++)
+            if (ev.obs[i].kind == TIDE_OBS_DOMAIN)
+                TIDE_ASSERT(ev.obs[i].len < 4 ||
+                            memcmp(ev.obs[i].value + ev.obs[i].len - 4, ".log", 4) != 0);
+    }
+    TIDE_ASSERT_EQ_INT(n, 2000);
+    TIDE_ASSERT_EQ_INT(ip, 14); /* grep -c 218.188.2.4 */
+    tide_tel_close(r);
+}
+
+/* ------------------------------------------------------------------ gen_corpus truth */
+
+static void t_gen_corpus(void)
+{
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        TIDE_SKIP("python3 missing");
+    const char *gen = TIDE_SOURCE_DIR "/../shared/bench/gen_corpus.py";
+    if (access(gen, R_OK) != 0)
+        TIDE_SKIP("gen_corpus.py missing");
+    char dir[600], cmd[1400];
+    snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+    snprintf(cmd, sizeof(cmd),
+            "python3 %s --out %s --indicators 300 --events 3000 --hosts 40 --plant 60 "
+            ">/dev/null 2>&1",
+            gen, dir);
+    TIDE_ASSERT_EQ_INT(system(cmd), 0);
+    char tp[700];
+    snprintf(tp, sizeof(tp), "%s/truth.jsonl", dir);
+    FILE *f = fopen(tp, "r");
+    TIDE_ASSERT(f != NULL);
+    char line[4096];
+    long checked = 0;
+    while (fgets(line, sizeof(line), f)) {
+        char file[256], observed[1024], host[256];
+        long ln;
+        /* {"file": "...", "line": N, "type": "...", "indicator": "...", "observed": "...",
+         *  "host": "...", ...} -- values have no quotes or escapes */
+        char *p = strstr(line, "\"file\": \"");
+        char *q = strstr(line, "\"line\": ");
+        char *o = strstr(line, "\"observed\": \"");
+        char *h = strstr(line, "\"host\": \"");
+        TIDE_ASSERT(p && q && o && h);
+        TIDE_ASSERT(sscanf(p + 9, "%255[^\"]", file) == 1);
+        ln = strtol(q + 8, NULL, 10);
+        TIDE_ASSERT(sscanf(o + 13, "%1023[^\"]", observed) == 1);
+        TIDE_ASSERT(sscanf(h + 9, "%255[^\"]", host) == 1);
+        char fp[1200];
+        snprintf(fp, sizeof(fp), "%s/%s", dir, file);
+        tide_tel_reader *r = open_or_fail(fp, NULL);
+        tide_event ev;
+        bool found = false;
+        while (tide_tel_next(r, &ev) > 0) {
+            if ((long)ev.line != ln)
+                continue;
+            for (size_t i = 0; i < ev.nobs && !found; i++)
+                found = ev.obs[i].len == strlen(observed) &&
+                        strncasecmp(ev.obs[i].value, observed, ev.obs[i].len) == 0;
+            if (!found)
+                TIDE_FAIL_("%s:%ld: %s not observed", file, ln, observed);
+            if (!host_is(&ev, host))
+                TIDE_FAIL_("%s:%ld: host %.*s != %s", file, ln, (int)ev.host_len, ev.host, host);
+            break;
+        }
+        TIDE_ASSERT(found);
+        tide_tel_close(r);
+        checked++;
+    }
+    fclose(f);
+    TIDE_ASSERT(checked >= 30);
+}
+
+/* ------------------------------------------------------------------ compression, follow */
+
+static void write_file(const char *p, const void *d, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    TIDE_ASSERT(f != NULL);
+    TIDE_ASSERT(fwrite(d, 1, n, f) == n);
+    fclose(f);
+}
+
+static char *slurp(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    TIDE_ASSERT(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)sz + 1);
+    TIDE_ASSERT(fread(b, 1, (size_t)sz, f) == (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return b;
+}
+
+/* a digest of all events: count, obs, host bytes */
+static void digest(const char *p, long out[4])
+{
+    tide_tel_reader *r = open_or_fail(p, NULL);
+    tide_event ev;
+    memset(out, 0, 4 * sizeof(long));
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) > 0) {
+        out[0]++;
+        out[1] += (long)ev.nobs;
+        out[2] += (long)ev.line * 7 + (long)ev.offset;
+        for (size_t i = 0; i < ev.nobs; i++)
+            out[3] += (long)ev.obs[i].len * (long)ev.obs[i].kind + ev.obs[i].value[0];
+    }
+    TIDE_ASSERT_EQ_INT(rc, 0);
+    tide_tel_close(r);
+}
+
+static void t_compressed(void)
+{
+    size_t n;
+    char *plain = slurp(data("suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json"), &n);
+    const char *dir = tide_test_tmpdir();
+    char pp[600], gp[600], zp[600], tp[600];
+    snprintf(pp, sizeof(pp), "%s/eve.json", dir);
+    snprintf(gp, sizeof(gp), "%s/eve.json.gz", dir);
+    snprintf(zp, sizeof(zp), "%s/eve.json.zst", dir);
+    snprintf(tp, sizeof(tp), "%s/eve-gz-no-suffix", dir);
+    write_file(pp, plain, n);
+    /* gzip in two members */
+    gzFile g = gzopen(gp, "wb");
+    TIDE_ASSERT(gzwrite(g, plain, (unsigned)(n / 2)) == (int)(n / 2));
+    gzclose(g);
+    g = gzopen(gp, "ab");
+    TIDE_ASSERT(gzwrite(g, plain + n / 2, (unsigned)(n - n / 2)) == (int)(n - n / 2));
+    gzclose(g);
+    size_t gn;
+    char *gz = slurp(gp, &gn);
+    write_file(tp, gz, gn);
+    free(gz);
+    size_t zc = ZSTD_compressBound(n);
+    char *z = malloc(zc);
+    size_t zn = ZSTD_compress(z, zc, plain, n, 3);
+    TIDE_ASSERT(!ZSTD_isError(zn));
+    write_file(zp, z, zn);
+    long a[4], b[4], c[4], d[4];
+    digest(pp, a);
+    digest(gp, b);
+    digest(zp, c);
+    digest(tp, d);
+    TIDE_ASSERT_EQ_INT(a[0], 858);
+    for (int i = 0; i < 4; i++) {
+        TIDE_ASSERT_EQ_INT(a[i], b[i]);
+        TIDE_ASSERT_EQ_INT(a[i], c[i]);
+        TIDE_ASSERT_EQ_INT(a[i], d[i]);
+    }
+    /* truncated zstd: an error, not a silent end */
+    write_file(zp, z, zn / 2);
+    tide_tel_reader *r = open_or_fail(zp, NULL);
+    tide_event ev;
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) > 0)
+        ;
+    TIDE_ASSERT(rc < 0);
+    tide_tel_close(r);
+    free(z);
+    free(plain);
+}
+
+static void t_follow(void)
+{
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/squid.log", dir);
+    const char *l1 = "1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT "
+                     "login.yahoo.com:443 badeyek DIRECT/175.16.199.115 -\n";
+    write_file(p, l1, strlen(l1));
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.follow = true;
+    tide_tel_reader *r = open_or_fail(p, &o);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    FILE *f = fopen(p, "ab");
+    fputs("1157689320.327   2864 10.105.21.200 TCP_MISS/200 10182 GET http://www.goo", f);
+    fflush(f);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    fputs("nernews.com/ badeyek DIRECT/175.16.199.61 text/html\n", f);
+    fclose(f);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT_EQ_INT(ev.line, 2);
+    TIDE_ASSERT_EQ_INT(ev.offset, strlen(l1));
+    TIDE_ASSERT(host_is(&ev, "10.105.21.200"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_URL, "http://www.goonernews.com/"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_DOMAIN, "www.goonernews.com"));
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    tide_tel_close(r);
+}
+
+/* ------------------------------------------------------------------ bad input */
+
+/* Feed text through a pipe-less temp file; returns events, fills bads. */
+static long run_text(const char *text, size_t n, tide_tel_format fmt, const tide_field_map *m,
+        bads *b, tide_tel_format *detected)
+{
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/in.log", dir);
+    write_file(p, text, n);
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.format = fmt;
+    o.map = m;
+    o.on_bad = on_bad;
+    o.bad_payload = b;
+    memset(b, 0, sizeof(*b));
+    tide_tel_reader *r = open_or_fail(p, &o);
+    tide_event ev;
+    long k = 0;
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) > 0) {
+        k++;
+        TIDE_ASSERT(ev.nobs > 0);
+    }
+    if (rc < 0)
+        TIDE_FAIL_("next: %s", tide_error_last());
+    if (detected)
+        *detected = tide_tel_reader_format(r);
+    tide_tel_stats st;
+    tide_tel_reader_stats(r, &st);
+    TIDE_ASSERT_EQ_INT(st.bad, b->n);
+    tide_tel_close(r);
+    unlink(p);
+    return k;
+}
+
+static char *with_long_line(const char *good, const char *bad_prefix, size_t *n)
+{
+    size_t gl = strlen(good), bl = strlen(bad_prefix), big = 2u << 20;
+    char *t = malloc(gl * 2 + bl + big + 2);
+    size_t k = 0;
+    memcpy(t + k, good, gl);
+    k += gl;
+    memcpy(t + k, bad_prefix, bl);
+    k += bl;
+    memset(t + k, 'a', big);
+    k += big;
+    t[k++] = '\n';
+    memcpy(t + k, good, gl);
+    k += gl;
+    *n = k;
+    return t;
+}
+
+static void check_bad(const char *good, const char *const *badlines, size_t nbad,
+        tide_tel_format want, const tide_field_map *m)
+{
+    /* good, bad1, good, bad2, good ... ; plus invalid UTF-8 */
+    char text[16384];
+    size_t k = 0;
+    size_t gl = strlen(good);
+    memcpy(text + k, good, gl);
+    k += gl;
+    for (size_t i = 0; i < nbad; i++) {
+        size_t bl = strlen(badlines[i]);
+        memcpy(text + k, badlines[i], bl);
+        k += bl;
+        memcpy(text + k, good, gl);
+        k += gl;
+    }
+    /* invalid UTF-8 in the middle of a copy of the good line */
+    memcpy(text + k, good, gl);
+    text[k + gl / 2] = (char)0xC3;
+    text[k + gl / 2 + 1] = (char)0x28;
+    k += gl;
+    memcpy(text + k, good, gl);
+    k += gl;
+    bads b;
+    tide_tel_format det;
+    long ev = run_text(text, k, TIDE_TEL_AUTO, m, &b, &det);
+    if (m == NULL)
+        TIDE_ASSERT_EQ_INT(det, want);
+    else {
+        ev = run_text(text, k, want, m, &b, &det);
+    }
+    TIDE_ASSERT_EQ_INT(ev, (long)nbad + 2);
+    TIDE_ASSERT_EQ_INT(b.n, nbad + 1);
+    for (size_t i = 0; i < nbad; i++)
+        if (b.lines[i] != 2 + 2 * i)
+            TIDE_FAIL_("bad record %zu at line %llu, want %zu (%s)", i,
+                    (unsigned long long)b.lines[i], 2 + 2 * i, b.reason[i]);
+    TIDE_ASSERT_EQ_INT(b.lines[nbad], 2 + 2 * nbad);
+    /* a 2 MiB line between good lines */
+    size_t ln;
+    char *t = with_long_line(good, "", &ln);
+    ev = run_text(t, ln, m ? want : TIDE_TEL_AUTO, m, &b, NULL);
+    free(t);
+    TIDE_ASSERT_EQ_INT(ev, 2);
+    TIDE_ASSERT_EQ_INT(b.n, 1);
+    TIDE_ASSERT_EQ_INT(b.lines[0], 2);
+}
+
+static void t_bad_eve(void)
+{
+    const char *good = "{\"timestamp\":\"2024-04-18T18:43:15.391346+0000\",\"event_type\":\"dns\","
+                       "\"src_ip\":\"10.4.18.169\",\"dest_ip\":\"10.4.18.4\",\"dest_port\":53,"
+                       "\"dns\":{\"type\":\"query\",\"rrname\":\"t.me\"}}\n";
+    const char *bad[] = {"{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\n",
+        "{\"event_type\":\"flow\",\"src_ip\":5,\"dest_ip\":\"1.2.3.4\"}\n",
+        "garbage between lines\n", "{\"event_type\":\"flow\",\"src_ip\":\"1.2.3.4\",}\n",
+        "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\\ud800b\"}}\n", "[1,2]\n"};
+    check_bad(good, bad, 6, TIDE_TEL_EVE, NULL);
+}
+
+static void t_bad_sysmon(void)
+{
+    const char *good = "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"UtcTime\":\"2026-11-01 "
+                       "00:00:00.016\",\"SourceIp\":\"10.0.0.5\",\"DestinationIp\":\"8.8.8.8\","
+                       "\"DestinationPort\":\"53\"}\n";
+    const char *bad[] = {"{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"Sour\n",
+        "{\"EventID\":{\"x\":1},\"Computer\":\"ws\"}\n", "EventID=3 Computer=x\n",
+        "{\"EventID\":22,\"QueryName\":[\"a\",]}\n"};
+    check_bad(good, bad, 4, TIDE_TEL_SYSMON, NULL);
+}
+
+static void t_bad_zeek(void)
+{
+    const char *hdr = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                      "#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\t"
+                      "id.resp_h\tid.resp_p\tproto\n";
+    const char *good = "1541117137.1\tC1\t172.16.9.5\t4000\t206.130.141.255\t449\ttcp\n";
+    char text[8192];
+    size_t k = 0;
+    const char *parts[] = {hdr, good, "1541117137.1\tC1\t172.16.9.5\t4000\n", good,
+        "garbage\n", good, "1541117137.1\tC1\t172.16.9.5\t4000\t5.5.5.5\t\xff\xfe\ttcp\n", good,
+        NULL};
+    for (int i = 0; parts[i]; i++) {
+        memcpy(text + k, parts[i], strlen(parts[i]));
+        k += strlen(parts[i]);
+    }
+    bads b;
+    tide_tel_format det;
+    long ev = run_text(text, k, TIDE_TEL_AUTO, NULL, &b, &det);
+    TIDE_ASSERT_EQ_INT(det, TIDE_TEL_ZEEK_TSV);
+    TIDE_ASSERT_EQ_INT(ev, 4);
+    TIDE_ASSERT_EQ_INT(b.n, 3);
+    TIDE_ASSERT_EQ_INT(b.lines[0], 8);
+    TIDE_ASSERT_EQ_INT(b.lines[1], 10);
+    TIDE_ASSERT_EQ_INT(b.lines[2], 12);
+    /* a 2 MiB line */
+    size_t ln;
+    char *t = malloc((2u << 20) + 4096);
+    k = 0;
+    memcpy(t, hdr, strlen(hdr));
+    k += strlen(hdr);
+    memcpy(t + k, good, strlen(good));
+    k += strlen(good);
+    memset(t + k, 'x', 2u << 20);
+    k += 2u << 20;
+    t[k++] = '\n';
+    memcpy(t + k, good, strlen(good));
+    k += strlen(good);
+    ln = k;
+    ev = run_text(t, ln, TIDE_TEL_AUTO, NULL, &b, NULL);
+    free(t);
+    TIDE_ASSERT_EQ_INT(ev, 2);
+    TIDE_ASSERT_EQ_INT(b.n, 1);
+    TIDE_ASSERT_EQ_INT(b.lines[0], 8);
+    /* a new header mid-file resets columns: now the responder is column 2 */
+    const char *two = "#fields\tid.resp_h\tid.orig_h\n#path\tx\n9.9.9.9\t10.1.1.1\n";
+    char text2[4096];
+    k = 0;
+    memcpy(text2, hdr, strlen(hdr));
+    k += strlen(hdr);
+    memcpy(text2 + k, good, strlen(good));
+    k += strlen(good);
+    memcpy(text2 + k, two, strlen(two));
+    k += strlen(two);
+    ev = run_text(text2, k, TIDE_TEL_AUTO, NULL, &b, NULL);
+    TIDE_ASSERT_EQ_INT(ev, 2);
+    TIDE_ASSERT_EQ_INT(b.n, 0);
+}
+
+static void t_bad_zeek_json(void)
+{
+    const char *good = "{\"_path\":\"dns\",\"ts\":1588205199.82437,\"id.orig_h\":\"10.0.1.6\","
+                       "\"id.resp_h\":\"10.0.0.4\",\"id.resp_p\":53,\"query\":\"x.example.com\"}\n";
+    const char *bad[] = {"{\"_path\":\"dns\",\"ts\":1588205199.82437,\"id.orig_h\":\"10.\n",
+        "{\"_path\":\"conn\",\"id.orig_h\":[1]}\n", "\x01\x02\x03\n"};
+    check_bad(good, bad, 3, TIDE_TEL_ZEEK_JSON, NULL);
+}
+
+static void t_bad_squid(void)
+{
+    const char *good = "1157689320.327   2864 10.105.21.199 TCP_MISS/200 10182 GET "
+                       "http://www.goonernews.com/ badeyek DIRECT/175.16.199.61 text/html\n";
+    const char *bad[] = {"1157689320.327   2864 10.105.21.199\n",
+        "notatime 2864 10.105.21.199 TCP_MISS/200 10182 GET http://x.com/ - DIRECT/1.2.3.4 -\n"};
+    check_bad(good, bad, 2, TIDE_TEL_SQUID, NULL);
+}
+
+static void t_bad_weblog(void)
+{
+    const char *good = "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 "
+                       "203023 \"http://semicomplete.com/x\" \"Mozilla/5.0\"\n";
+    const char *bad[] = {"83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTT\n",
+        "83.149.9.216 - - [bad time] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n"};
+    check_bad(good, bad, 2, TIDE_TEL_WEBLOG, NULL);
+}
+
+static void t_bad_syslog(void)
+{
+    const char *good = "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from "
+                       "173.234.31.186\n";
+    const char *bad[] = {"Dec 10 06:5\n", "garbage without a header 1.2.3.4\n"};
+    check_bad(good, bad, 2, TIDE_TEL_SYSLOG, NULL);
+}
+
+static void t_bad_cef(void)
+{
+    const char *good = "Sep 19 08:26:10 host CEF:0|Security|threatmanager|1.0|100|worm "
+                       "stopped|10|src=10.0.0.1 dst=2.1.2.2 spt=1232 dpt=443 "
+                       "request=http://evil.example.com/a b fileHash="
+                       "44d88612fea8a8f36de82e1278abb02f suser=bob\n";
+    const char *bad[] = {"Sep 19 08:26:10 host CEF:0|Security|threatmanager\n"};
+    check_bad(good, bad, 1, TIDE_TEL_CEF, NULL);
+    /* and the fields */
+    bads b;
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/cef.log", dir);
+    write_file(p, good, strlen(good));
+    tide_tel_reader *r = open_or_fail(p, NULL);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT(host_is(&ev, "10.0.0.1"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_IP_PORT, "2.1.2.2:443"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_URL, "http://evil.example.com/a b"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_DOMAIN, "evil.example.com"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_MD5, "44d88612fea8a8f36de82e1278abb02f"));
+    TIDE_ASSERT(ev.user && ev.user_len == 3 && memcmp(ev.user, "bob", 3) == 0);
+    tide_tel_close(r);
+    (void)b;
+}
+
+static void t_bad_ndjson(void)
+{
+    tide_field_map *m;
+    TIDE_ASSERT_EQ_INT(tide_field_map_parse(&m, "ts=@timestamp,src=source.ip,dst=destination.ip,"
+                                                "domain=dns.question.name,user=user.name"),
+            0);
+    const char *good = "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"source\":{\"ip\":\"10.1.1.1\"},"
+                       "\"destination\":{\"ip\":\"8.8.8.8\"},\"dns\":{\"question\":{\"name\":"
+                       "\"evil.example.com\"}},\"user\":{\"name\":\"al\\u00e9\"}}\n";
+    const char *bad[] = {"{\"source\":{\"ip\":\"10.1.1.1\"},\"destination\":{\"ip\":\n",
+        "{\"source\":{\"ip\":17}}\n", "not json\n"};
+    check_bad(good, bad, 3, TIDE_TEL_NDJSON, m);
+    /* values */
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/x.json", dir);
+    write_file(p, good, strlen(good));
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.map = m;
+    tide_tel_reader *r = open_or_fail(p, &o);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT_EQ_INT(tide_tel_reader_format(r), TIDE_TEL_NDJSON);
+    TIDE_ASSERT(host_is(&ev, "10.1.1.1"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_DOMAIN, "evil.example.com"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_IPV4, "8.8.8.8"));
+    TIDE_ASSERT_EQ_INT(ev.ts_us, 1704067200000000ll);
+    TIDE_ASSERT(ev.user && ev.user_len == 4 && memcmp(ev.user, "al\xc3\xa9", 4) == 0);
+    tide_tel_close(r);
+    /* without a map: a clear error naming the file */
+    r = open_or_fail(p, NULL);
+    TIDE_ASSERT(tide_tel_next(r, &ev) == TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "x.json") != NULL);
+    TIDE_ASSERT(strstr(tide_error_last(), "unknown JSON log shape") != NULL);
+    tide_tel_close(r);
+    tide_field_map_free(m);
+}
+
+/* ------------------------------------------------------------------ homenet, field map */
+
+static void t_homenet(void)
+{
+    tide_homenet *h;
+    TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, NULL), 0);
+    const char *in[] = {"10.1.2.3", "172.16.9.5", "172.31.255.255", "192.168.0.1", "100.64.0.1",
+        "169.254.1.1", "127.0.0.1", "fd00::1", "fe80::1", "::1", NULL};
+    const char *out[] = {"172.32.0.1", "8.8.8.8", "100.128.0.1", "11.0.0.1", "2001:db8::1",
+        "::2", "1.2.3", "not-an-ip", "", NULL};
+    for (int i = 0; in[i]; i++)
+        if (!tide_homenet_contains(h, in[i], strlen(in[i])))
+            TIDE_FAIL_("%s should be internal", in[i]);
+    for (int i = 0; out[i]; i++)
+        if (tide_homenet_contains(h, out[i], strlen(out[i])))
+            TIDE_FAIL_("%s should be external", out[i]);
+    tide_homenet_free(h);
+    TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, "203.0.113.0/24 2001:db8::/33,8.8.8.8"), 0);
+    TIDE_ASSERT(tide_homenet_contains(h, "203.0.113.77", 12));
+    TIDE_ASSERT(!tide_homenet_contains(h, "203.0.114.1", 11));
+    TIDE_ASSERT(tide_homenet_contains(h, "2001:db8:7fff::1", 16));
+    TIDE_ASSERT(!tide_homenet_contains(h, "2001:db8:8000::1", 16));
+    TIDE_ASSERT(tide_homenet_contains(h, "8.8.8.8", 7));
+    TIDE_ASSERT(!tide_homenet_contains(h, "10.0.0.1", 8));
+    tide_homenet_free(h);
+    TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, "10.0.0.0/33"), TIDE_EINVAL);
+    TIDE_ASSERT(strstr(tide_error_last(), "10.0.0.0/33") != NULL);
+    TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, "10.0.0/8"), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, " , "), TIDE_EINVAL);
+}
+
+static void t_field_map(void)
+{
+    tide_field_map *m;
+    TIDE_ASSERT_EQ_INT(tide_field_map_parse(&m, "ipv4=a.b, domain = c ,ip=d,ip=e,ts=t"), 0);
+    tide_field_map_free(m);
+    TIDE_ASSERT_EQ_INT(tide_field_map_parse(&m, "nosuch=a.b"), TIDE_EPARSE);
+    TIDE_ASSERT(strstr(tide_error_last(), "nosuch") != NULL);
+    TIDE_ASSERT_EQ_INT(tide_field_map_parse(&m, "ipv4"), TIDE_EPARSE);
+    TIDE_ASSERT_EQ_INT(tide_field_map_parse(&m, "ipv4=a..b"), TIDE_EPARSE);
+    TIDE_ASSERT_EQ_INT(tide_field_map_parse(&m, ""), TIDE_EPARSE);
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/map.txt", dir);
+    const char *good = "# ECS\nts=@timestamp\n\nsha256 = file.hash.sha256\nurl=url.full\n";
+    write_file(p, good, strlen(good));
+    TIDE_ASSERT_EQ_INT(tide_field_map_load(&m, p), 0);
+    TIDE_ASSERT_EQ_INT(m == NULL, 0);
+    tide_field_map_free(m);
+    const char *bad = "ts=@timestamp\nbogus=x\n";
+    write_file(p, bad, strlen(bad));
+    TIDE_ASSERT_EQ_INT(tide_field_map_load(&m, p), TIDE_EPARSE);
+    TIDE_ASSERT(strstr(tide_error_last(), "line 2") != NULL);
+    TIDE_ASSERT_EQ_INT(tide_field_map_load(&m, "/nonexistent/map"), TIDE_EIO);
+}
+
+static void t_formats(void)
+{
+    tide_tel_format f;
+    for (int i = 0; i < TIDE_TEL__COUNT; i++) {
+        TIDE_ASSERT_EQ_INT(tide_tel_format_parse(tide_tel_format_name((tide_tel_format)i), &f), 0);
+        TIDE_ASSERT_EQ_INT(f, i);
+    }
+    TIDE_ASSERT_EQ_INT(tide_tel_format_parse("bogus", &f), TIDE_EINVAL);
+    /* fd input, and IPv6 ip:port shape */
+    int fds[2];
+    TIDE_ASSERT_EQ_INT(pipe(fds), 0);
+    const char *t = "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"flow\",\"src_ip\":"
+                    "\"fe80::1\",\"dest_ip\":\"2001:db8::5\",\"dest_port\":443}\r\n";
+    TIDE_ASSERT(write(fds[1], t, strlen(t)) == (ssize_t)strlen(t));
+    close(fds[1]);
+    tide_tel_reader *r;
+    TIDE_ASSERT_EQ_INT(tide_tel_open_fd(&r, fds[0], "pipe", NULL), 0);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_IP_PORT, "[2001:db8::5]:443"));
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_IPV6, "fe80::1"));
+    TIDE_ASSERT(host_is(&ev, "fe80::1"));
+    TIDE_ASSERT_EQ_INT(ev.ts_us, 1713465795000000ll);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    tide_tel_close(r);
+    close(fds[0]);
+}
+
+TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
+    {"telemetry::trickbot_ipinfo", t_trickbot_ipinfo}, {"telemetry::eve_stamus", t_eve_stamus},
+    {"telemetry::zeek_json", t_zeek_json}, {"telemetry::sysmon", t_sysmon},
+    {"telemetry::squid_web", t_squid_web}, {"telemetry::syslog", t_syslog},
+    {"telemetry::gen_corpus", t_gen_corpus}, {"telemetry::compressed", t_compressed},
+    {"telemetry::follow", t_follow}, {"telemetry::bad_eve", t_bad_eve},
+    {"telemetry::bad_sysmon", t_bad_sysmon}, {"telemetry::bad_zeek", t_bad_zeek},
+    {"telemetry::bad_zeek_json", t_bad_zeek_json}, {"telemetry::bad_squid", t_bad_squid},
+    {"telemetry::bad_weblog", t_bad_weblog}, {"telemetry::bad_syslog", t_bad_syslog},
+    {"telemetry::bad_cef", t_bad_cef}, {"telemetry::bad_ndjson", t_bad_ndjson},
+    {"telemetry::homenet", t_homenet}, {"telemetry::field_map", t_field_map},
+    {"telemetry::formats", t_formats}, {NULL, NULL}};
+TIDE_TEST_MAIN
