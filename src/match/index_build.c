@@ -342,6 +342,7 @@ typedef struct {
     size_t nseg;
     ix_cover *cov;
     uint32_t *jump;
+    unsigned jump_bits;
     uint8_t *seg6;
     size_t nseg6;
     ix_cover *cov6;
@@ -367,7 +368,11 @@ static int build_seg4(builder *b, segs *s)
             pts[u++] = pts[i];
     s->seg = tide__malloc((u ? u : 1) * sizeof(uint32_t));
     s->cov = tide__calloc(u ? u : 1, sizeof(ix_cover));
-    s->jump = tide__malloc(65537 * sizeof(uint32_t));
+    /* jump table on the top bits of an address: about one segment per slot, at most 2^16 */
+    s->jump_bits = 4;
+    while (s->jump_bits < 16 && ((size_t)1 << s->jump_bits) < u)
+        s->jump_bits++;
+    s->jump = tide__malloc((((size_t)1 << s->jump_bits) + 1) * sizeof(uint32_t));
     if (s->seg == NULL || s->cov == NULL || s->jump == NULL) {
         tide__free(pts);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -402,8 +407,8 @@ static int build_seg4(builder *b, segs *s)
         }
     }
     size_t k = 0;
-    for (uint32_t hi = 0; hi <= 65536; hi++) {
-        uint64_t base = (uint64_t)hi << 16;
+    for (uint32_t hi = 0; hi <= (1u << s->jump_bits); hi++) {
+        uint64_t base = (uint64_t)hi << (32 - s->jump_bits);
         while (k < u && s->seg[k] < base)
             k++;
         s->jump[hi] = (uint32_t)k;
@@ -517,7 +522,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_ENTRIES] = b->nentries * sizeof(ix_entry), [S_TABLE] = cap * sizeof(uint64_t),
         [S_POOL] = b->pool.len + 1, [S_CTX] = b->nctx * sizeof(ix_ctx),
         [S_SEG4] = s.nseg * sizeof(uint32_t), [S_COV4] = s.nseg * sizeof(ix_cover),
-        [S_JUMP4] = s.seg ? 65537 * sizeof(uint32_t) : 0, [S_SEG6] = s.nseg6 * 16,
+        [S_JUMP4] = s.seg ? (((size_t)1 << s.jump_bits) + 1) * sizeof(uint32_t) : 0, [S_SEG6] = s.nseg6 * 16,
         [S_COV6] = s.nseg6 * sizeof(ix_cover), [S_COVLIST] = s.nlist * sizeof(uint32_t),
         [S_SUPP] = b->nsupp * sizeof(ix_supp),
     };
@@ -555,6 +560,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     h.nctx = b->nctx;
     h.nsupp = b->nsupp;
     h.kind_mask = b->kind_mask;
+    h.jump_bits = s.seg ? s.jump_bits : 0;
     size_t hoff = align8(sizeof(ix_header));
     h.checksum = XXH3_64bits(img + hoff, off - hoff);
     memcpy(img, &h, sizeof(h));
@@ -595,8 +601,15 @@ int tide_match_index_build(tide_match_index **out, tide_store *store, const tide
     int rc = tide_store_intel_generation(store, &generation);
     if (rc == 0)
         rc = tide_warninglists_new(&b.wl, store);
-    if (rc == 0)
-        rc = tide_store_each_indicator_obs(store, NULL, on_record, &b);
+    if (rc == 0) {
+        /* revoked ones too, so that they are counted as left out */
+        tide_indicator_filter f = { .include_revoked = true };
+        if (opts && opts->filter) { /* a hunt's selection */
+            f = *opts->filter;
+            f.include_revoked = true;
+        }
+        rc = tide_store_each_indicator_obs(store, &f, on_record, &b);
+    }
     if (rc == 0)
         rc = assemble(&b, generation, out);
     tide_warninglists_free(b.wl);

@@ -42,7 +42,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             !SEC(S_TABLE, h->table_cap, sizeof(uint64_t)) || h->table_cap < 16 ||
             (h->table_cap & (h->table_cap - 1)) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
             !SEC(S_SEG4, h->nseg4, sizeof(uint32_t)) || !SEC(S_COV4, h->nseg4, sizeof(ix_cover)) ||
-            !SEC(S_JUMP4, h->nseg4 ? 65537 : 0, sizeof(uint32_t)) || !SEC(S_SEG6, h->nseg6, 16) ||
+            (h->nseg4 && (h->jump_bits < 4 || h->jump_bits > 16)) ||
+            !SEC(S_JUMP4, h->nseg4 ? (1u << h->jump_bits) + 1 : 0, sizeof(uint32_t)) || !SEC(S_SEG6, h->nseg6, 16) ||
             !SEC(S_COV6, h->nseg6, sizeof(ix_cover)) ||
             !SEC(S_COVLIST, h->ncovlist, sizeof(uint32_t)) || !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) ||
             h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
@@ -96,8 +97,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
         if ((uint64_t)ix->cov4[i].off + ix->cov4[i].count > h->ncovlist ||
                 (i && ix->seg4[i] <= ix->seg4[i - 1]))
             return BAD("%s: match index CIDR segment %llu is corrupt", what, (unsigned long long)i);
-    for (uint64_t i = 0; h->nseg4 && i <= 65536; i++)
-        if (ix->jump4[i] > h->nseg4)
+    for (uint64_t i = 0; h->nseg4 && i <= (1u << h->jump_bits); i++)
+        if (ix->jump4[i] > h->nseg4 || (i && ix->jump4[i] < ix->jump4[i - 1]))
             return BAD("%s: match index CIDR jump table is corrupt", what);
     for (uint64_t i = 0; i < h->nseg6; i++)
         if ((uint64_t)ix->cov6[i].off + ix->cov6[i].count > h->ncovlist)

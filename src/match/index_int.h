@@ -15,7 +15,8 @@
  *   ctx       ix_ctx records shared by entries with equal context
  *   seg4/cov4 IPv4 CIDRs as elementary intervals: seg4[i] is the first address of segment i,
  *             cov4[i] = (offset, count) of the entries of every CIDR that contains it in
- *             covlist; jump4[hi16] = first segment whose start >= hi16 << 16 (65537 values)
+ *             covlist; jump4[t] = first segment whose start >= t << (32 - jump_bits), for
+ *             the top jump_bits (4..16) bits t of an address (2^jump_bits + 1 values)
  *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
  *   covlist   uint32 entry indexes
  *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
@@ -86,7 +87,7 @@ typedef struct {
     uint64_t table_cap; /* power of two */
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
     uint32_t kind_mask; /* bit k set when kind k has entries */
-    uint32_t pad;
+    uint32_t jump_bits; /* 0 without IPv4 CIDRs */
     struct {
         uint64_t off, len;
     } sec[S__COUNT];

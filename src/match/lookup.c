@@ -125,7 +125,7 @@ static int cidr4(const tide_match_index *ix, const uint8_t k[4], const sink *s)
     if (n == 0)
         return 0;
     uint32_t a = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
-    uint32_t hi = a >> 16;
+    uint32_t hi = a >> (32 - ix->h->jump_bits);
     size_t lo = ix->jump4[hi], end = ix->jump4[hi + 1];
     /* last segment starting at or before a: inside [lo, end), or the one before lo */
     size_t l = lo, r = end;

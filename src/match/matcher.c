@@ -88,6 +88,26 @@ static int json_str(tide_buf *b, const char *s, size_t n)
     return tide__buf_putc(b, '"');
 }
 
+/* A value in the form the index compared it in: names, hashes and e-mail addresses are
+ * case-insensitive (a DNS name is the same name in any case; logs such as Sysmon write hashes
+ * in upper case), so they are rendered lower-case, domains without a trailing dot. */
+static int json_canon(tide_buf *b, const tide_observation *o)
+{
+    tide_obs_kind k = o->kind;
+    if (k != TIDE_OBS_DOMAIN && k != TIDE_OBS_EMAIL && k != TIDE_OBS_MD5 && k != TIDE_OBS_SHA1 &&
+            k != TIDE_OBS_SHA256 && k != TIDE_OBS_SHA512 && k != TIDE_OBS_X509_SHA1)
+        return json_str(b, o->value, o->len);
+    char tmp[1024];
+    size_t n = o->len < sizeof(tmp) ? o->len : sizeof(tmp);
+    for (size_t i = 0; i < n; i++) {
+        char c = o->value[i];
+        tmp[i] = (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+    }
+    while (k == TIDE_OBS_DOMAIN && n > 0 && tmp[n - 1] == '.')
+        n--;
+    return json_str(b, tmp, n);
+}
+
 static const char *hash_name(tide_obs_kind k)
 {
     switch (k) {
@@ -183,7 +203,7 @@ static int render_event(tide_matcher *m, const tide_event *ev)
             TIDE_CHECK(tide__buf_puts(b, "}}"));
         } else {
             TIDE_CHECK(tide__buf_puts(b, ",\"value\":"));
-            TIDE_CHECK(json_str(b, o->value, o->len));
+            TIDE_CHECK(json_canon(b, o));
             TIDE_CHECK(tide__buf_putc(b, '}'));
         }
     }
@@ -196,7 +216,7 @@ static int render_event(tide_matcher *m, const tide_event *ev)
             if (hn == NULL)
                 continue;
             TIDE_CHECK(tide__buf_printf(b, "%s\"%s\":", first ? "" : ",", hn));
-            TIDE_CHECK(json_str(b, ev->obs[i].value, ev->obs[i].len));
+            TIDE_CHECK(json_canon(b, &ev->obs[i]));
             first = false;
         }
         TIDE_CHECK(tide__buf_puts(b, "}}"));

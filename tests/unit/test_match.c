@@ -1,0 +1,417 @@
+/*
+ * test_match.c - the compiled match index and the matcher: every containing CIDR (IPv4 and
+ * IPv6, nested), parent domains by label walk, URLs (case of scheme and host, default port)
+ * and URL paths by suffix, ip:port, case-insensitive hashes, several indicators on one value,
+ * validity (expired, not yet valid, revoked left out), private ranges suppressed, save / map
+ * round trip and corrupt files rejected, one sighting per event x indicator, and non-simple
+ * patterns confirmed on the event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tide.h"
+
+static tide_store *store;
+static int seq;
+
+static void add(const char *value, tide_obs_kind kind, const char *pattern, bool simple,
+        int64_t valid_from, int64_t valid_until, bool revoked, char *id_out)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "indicator--00000000-0000-4000-8000-%012d", ++seq);
+    if (id_out)
+        snprintf(id_out, 64, "%s", id);
+    tide_object_rec r = { .id = id, .type = "indicator", .modified = "2026-01-01T00:00:00Z",
+        .json = "{}", .json_len = 2, .source = "unit" };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(store, &r, &st), 0);
+    tide_indicator_rec ir = { .id = id, .pattern = pattern ? pattern : "[x:y = 'z']",
+        .pattern_type = "stix", .source = "unit", .reliability = 'B', .confidence = 90,
+        .valid_from = valid_from, .valid_until = valid_until, .simple = simple,
+        .revoked = revoked };
+    tide_obs_ref o = { kind, value };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(store, &ir, &o, 1), 0);
+}
+
+static void add_simple(const char *value, tide_obs_kind kind)
+{
+    add(value, kind, NULL, true, 0, 0, false, NULL);
+}
+
+typedef struct {
+    int n;
+    char values[1024];
+    int suppressed;
+} hits;
+
+static int collect(const tide_match_hit *h, void *payload)
+{
+    hits *c = payload;
+    c->n++;
+    c->suppressed += h->suppressed;
+    size_t len = strlen(c->values);
+    snprintf(c->values + len, sizeof(c->values) - len, "%s%.*s", len ? " " : "",
+            (int)h->value_len, h->value);
+    return 0;
+}
+
+static hits look(const tide_match_index *ix, tide_obs_kind kind, const char *v)
+{
+    hits c = { 0, "", 0 };
+    TIDE_ASSERT_EQ_INT(tide_match_lookup(ix, kind, v, strlen(v), collect, &c), 0);
+    return c;
+}
+
+static bool has(const hits *h, const char *v)
+{
+    char pad[1100];
+    snprintf(pad, sizeof(pad), " %s ", h->values);
+    char want[300];
+    snprintf(want, sizeof(want), " %s ", v);
+    return strstr(pad, want) != NULL;
+}
+
+static tide_match_index *build_sample(void)
+{
+    TIDE_ASSERT_EQ_INT(tide_store_open(&store, tide_test_tmpdir()), 0);
+    seq = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_begin(store), 0);
+    add_simple("10.0.0.0/8", TIDE_OBS_CIDR4);
+    add_simple("1.2.0.0/16", TIDE_OBS_CIDR4);
+    add_simple("1.2.3.0/24", TIDE_OBS_CIDR4);
+    add_simple("1.2.3.4", TIDE_OBS_IPV4);
+    add_simple("1.0.0.0/8", TIDE_OBS_CIDR4);
+    add_simple("2001:db8::/32", TIDE_OBS_CIDR6);
+    add_simple("2001:db8:1::5", TIDE_OBS_IPV6);
+    add_simple("evil.example", TIDE_OBS_DOMAIN);
+    add_simple("deep.sub.evil.example", TIDE_OBS_DOMAIN);
+    add_simple("http://evil.example/a/b.php?id=1", TIDE_OBS_URL);
+    add_simple("/guids/x/", TIDE_OBS_URL_PATH);
+    add_simple("206.130.141.255:449", TIDE_OBS_IP_PORT);
+    add_simple("[2001:db8::9]:443", TIDE_OBS_IP_PORT);
+    add_simple("d41d8cd98f00b204e9800998ecf8427e", TIDE_OBS_MD5);
+    add_simple("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", TIDE_OBS_SHA256);
+    add_simple("bad@evil.example", TIDE_OBS_EMAIL);
+    add_simple("5.5.5.5", TIDE_OBS_IPV4); /* twice: two indicators, one value */
+    add_simple("5.5.5.5", TIDE_OBS_IPV4);
+    add("6.6.6.6", TIDE_OBS_IPV4, NULL, true, 0, 1000, false, NULL);         /* expired */
+    add("7.7.7.7", TIDE_OBS_IPV4, NULL, true, INT64_MAX / 2, 0, false, NULL); /* not yet */
+    add("8.8.4.4", TIDE_OBS_IPV4, NULL, true, 0, 0, true, NULL);              /* revoked */
+    TIDE_ASSERT_EQ_INT(tide_store_commit(store), 0);
+    tide_match_index *ix = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_index_build(&ix, store, NULL), 0);
+    return ix;
+}
+
+static void check_sample(const tide_match_index *ix)
+{
+    hits h = look(ix, TIDE_OBS_IPV4, "1.2.3.4");
+    TIDE_ASSERT_EQ_INT(h.n, 4); /* exact + /24 + /16 + /8: every containing prefix */
+    TIDE_ASSERT(has(&h, "1.2.3.4") && has(&h, "1.2.3.0/24") && has(&h, "1.2.0.0/16") &&
+            has(&h, "1.0.0.0/8"));
+    h = look(ix, TIDE_OBS_IPV4, "1.2.4.1");
+    TIDE_ASSERT_EQ_INT(h.n, 2);
+    h = look(ix, TIDE_OBS_IPV4, "1.3.0.0");
+    TIDE_ASSERT_EQ_INT(h.n, 1);
+    h = look(ix, TIDE_OBS_IPV4, "1.255.255.255");
+    TIDE_ASSERT_EQ_INT(h.n, 1);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "2.0.0.0").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "0.255.255.255").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "255.255.255.255").n, 0);
+    h = look(ix, TIDE_OBS_IPV4, "001.002.003.004"); /* leading zeros as some logs write */
+    TIDE_ASSERT_EQ_INT(h.n, 4);
+    h = look(ix, TIDE_OBS_IPV4, "10.1.2.3");
+    TIDE_ASSERT_EQ_INT(h.n, 1);
+    TIDE_ASSERT(has(&h, "10.0.0.0/8"));
+    TIDE_ASSERT_EQ_INT(h.suppressed, 1); /* 10/8 is private */
+    h = look(ix, TIDE_OBS_IPV6, "::ffff:1.2.3.4"); /* IPv4-mapped is the IPv4 address */
+    TIDE_ASSERT_EQ_INT(h.n, 4);
+    h = look(ix, TIDE_OBS_IPV6, "2001:DB8:1::5");
+    TIDE_ASSERT_EQ_INT(h.n, 2);
+    TIDE_ASSERT(has(&h, "2001:db8::/32") && has(&h, "2001:db8:1::5"));
+    h = look(ix, TIDE_OBS_IPV6, "2001:db9::1");
+    TIDE_ASSERT_EQ_INT(h.n, 0);
+    h = look(ix, TIDE_OBS_IPV4, "5.5.5.5");
+    TIDE_ASSERT_EQ_INT(h.n, 2);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "6.6.6.6").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "7.7.7.7").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "8.8.4.4").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "1.2.3").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "1.2.3.4.5").n, 0);
+
+    h = look(ix, TIDE_OBS_DOMAIN, "WWW.Deep.Sub.Evil.Example.");
+    TIDE_ASSERT_EQ_INT(h.n, 2);
+    TIDE_ASSERT(has(&h, "evil.example") && has(&h, "deep.sub.evil.example"));
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_DOMAIN, "evil.example").n, 1);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_DOMAIN, "notevil.example").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_DOMAIN, "example").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_DOMAIN, "sub.evil.example.org").n, 0);
+
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_URL, "HTTP://EVIL.example:80/a/b.php?id=1").n, 1);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_URL, "http://evil.example/a/b.php?id=2").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_URL, "http://evil.example/A/b.php?id=1").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_URL, "http://evil.example/a/b.php?id=1#frag").n, 1);
+    h = look(ix, TIDE_OBS_URL, "http://any.host/q/guids/x/");
+    TIDE_ASSERT_EQ_INT(h.n, 1);
+    TIDE_ASSERT(has(&h, "/guids/x/"));
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_URL, "http://any.host/guids/x/y").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_URL, "http://any.host/aguids/x/").n, 0);
+
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IP_PORT, "206.130.141.255:449").n, 1);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IP_PORT, "206.130.141.255:443").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IPV4, "206.130.141.255").n, 0); /* ip:port only */
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_IP_PORT, "[2001:DB8::9]:443").n, 1);
+
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_MD5, "D41D8CD98F00B204E9800998ECF8427E").n, 1);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427f").n, 0);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_SHA1, "d41d8cd98f00b204e9800998ecf8427e").n, 0);
+    TIDE_ASSERT_EQ_INT(
+            look(ix, TIDE_OBS_SHA256, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855").n,
+            1);
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_EMAIL, "Bad@Evil.Example").n, 1);
+
+    tide_match_index_info info;
+    tide_match_index_info_get(ix, &info);
+    TIDE_ASSERT_EQ_INT(info.indicators, 18);
+    TIDE_ASSERT_EQ_INT(info.skipped_invalid, 3);
+    TIDE_ASSERT_EQ_INT(info.cidrs, 5);
+}
+
+static void t_semantics(void)
+{
+    tide_match_index *ix = build_sample();
+    check_sample(ix);
+    tide_match_index_free(ix);
+    tide_store_free(store);
+}
+
+static void t_save_load(void)
+{
+    tide_match_index *ix = build_sample();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/m.idx", tide_test_tmpdir());
+    TIDE_ASSERT_EQ_INT(tide_match_index_save(ix, path), 0);
+    tide_match_index_free(ix);
+    tide_match_index *ld = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_index_load(&ld, path), 0);
+    check_sample(ld);
+    tide_match_index_free(ld);
+
+    /* reading the file back: every single flipped byte and every truncation is refused */
+    FILE *f = fopen(path, "rb");
+    TIDE_ASSERT(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    unsigned char *img = malloc((size_t)size);
+    TIDE_ASSERT(fread(img, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    char bad[700];
+    snprintf(bad, sizeof(bad), "%s.bad", path);
+    long positions[] = { 0, 9, 40, size / 3, size / 2, size - 1 };
+    for (size_t i = 0; i < sizeof(positions) / sizeof(positions[0]); i++) {
+        img[positions[i]] ^= 0x5a;
+        f = fopen(bad, "wb");
+        fwrite(img, 1, (size_t)size, f);
+        fclose(f);
+        img[positions[i]] ^= 0x5a;
+        TIDE_ASSERT(tide_match_index_load(&ld, bad) == TIDE_EFORMAT);
+        TIDE_ASSERT(ld == NULL);
+        TIDE_ASSERT(strstr(tide_error_last(), bad) != NULL);
+    }
+    f = fopen(bad, "wb");
+    fwrite(img, 1, (size_t)size / 2, f);
+    fclose(f);
+    TIDE_ASSERT(tide_match_index_load(&ld, bad) == TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "truncated") != NULL);
+    TIDE_ASSERT(tide_match_index_load(&ld, "/nonexistent/m.idx") == TIDE_ENOTFOUND);
+    free(img);
+    tide_store_free(store);
+}
+
+typedef struct {
+    int n;
+    char last[128];
+    int suppressed;
+} sight;
+
+static int on_sighting(const tide_sighting *s, void *payload)
+{
+    sight *c = payload;
+    c->n++;
+    c->suppressed += s->hit->suppressed;
+    snprintf(c->last, sizeof(c->last), "%.*s|%s|%.*s", (int)s->hit->value_len, s->hit->value,
+            s->obs->field, (int)s->event->host_len, s->event->host);
+    return 0;
+}
+
+/* One sighting per event x indicator; non-simple patterns are confirmed on the event. */
+static void t_matcher(void)
+{
+    TIDE_ASSERT_EQ_INT(tide_store_open(&store, tide_test_tmpdir()), 0);
+    seq = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_begin(store), 0);
+    add_simple("9.9.9.0/24", TIDE_OBS_CIDR4);
+    add_simple("8.0.0.0/6", TIDE_OBS_CIDR4); /* 8.0.0.0 - 11.255.255.255, over 10/8 */
+    add("7.7.7.7", TIDE_OBS_IPV4, "[ipv4-addr:value = '7.7.7.7' AND ipv4-addr:value != '8.8.8.8']",
+            false, 0, 0, false, NULL);
+    add("d41d8cd98f00b204e9800998ecf8427e", TIDE_OBS_MD5,
+            "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' AND file:name = 'evil.exe']", false,
+            0, 0, false, NULL);
+    add("x.example", TIDE_OBS_DOMAIN,
+            "[domain-name:value = 'x.example' AND domain-name:value LIKE '%.example']", false, 0, 0,
+            false, NULL);
+    TIDE_ASSERT_EQ_INT(tide_store_commit(store), 0);
+    tide_match_index *ix = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_index_build(&ix, store, NULL), 0);
+    tide_warninglists *wl = NULL;
+    TIDE_ASSERT_EQ_INT(tide_warninglists_new(&wl, store), 0);
+    tide_matcher *m = NULL;
+    TIDE_ASSERT_EQ_INT(tide_matcher_new(&m, ix, wl), 0);
+
+    /* the CIDR is not private, but the address seen is: that sighting is suppressed */
+    tide_observation priv[] = { { TIDE_OBS_IPV4, "10.1.1.1", 8, "dst" },
+        { TIDE_OBS_IPV4, "9.9.9.9", 7, "src" } };
+    tide_event pev = { .host = "10.0.0.1", .host_len = 8, .line = 1, .obs = priv, .nobs = 2 };
+    sight ps = { 0, "", 0 };
+    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &pev, on_sighting, &ps), 0);
+    TIDE_ASSERT_EQ_INT(ps.n, 2);
+    TIDE_ASSERT_EQ_INT(ps.suppressed, 1);
+
+    tide_observation obs[] = {
+        { TIDE_OBS_IPV4, "9.9.9.1", 7, "src" },
+        { TIDE_OBS_IPV4, "9.9.9.2", 7, "dst" },  /* same CIDR again: one sighting */
+        { TIDE_OBS_IPV4, "7.7.7.7", 7, "answer" },
+        { TIDE_OBS_MD5, "D41D8CD98F00B204E9800998ECF8427E", 32, "md5" },
+        { TIDE_OBS_DOMAIN, "X.Example", 9, "query" },
+    };
+    tide_event ev = { .ts_us = 1700000000000000LL, .host = "10.0.0.1", .host_len = 8,
+        .kind = "conn", .line = 3, .obs = obs, .nobs = 5 };
+    sight c = { 0, "", 0 };
+    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &ev, on_sighting, &c), 0);
+    /* 9.9.9.0/24 once and 8.0.0.0/6 once (both addresses are in both); 7.7.7.7 confirmed;
+     * the MD5 pattern needs file:name: rejected; the domain pattern holds on the name in
+     * canonical (lower) case */
+    TIDE_ASSERT_EQ_INT(c.n, 4);
+    /* the same again: the matcher keeps no state across events */
+    c.n = 0;
+    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &ev, on_sighting, &c), 0);
+    TIDE_ASSERT_EQ_INT(c.n, 4);
+    /* swap: an index without indicators matches nothing */
+    tide_store *empty = NULL;
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/empty", tide_test_tmpdir());
+    TIDE_ASSERT_EQ_INT(tide_store_open(&empty, dir), 0);
+    tide_match_index *ix2 = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_index_build(&ix2, empty, NULL), 0);
+    TIDE_ASSERT(tide_matcher_swap(m, ix2) == ix);
+    c.n = 0;
+    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &ev, on_sighting, &c), 0);
+    TIDE_ASSERT_EQ_INT(c.n, 0);
+    tide_matcher_free(m);
+    tide_warninglists_free(wl);
+    tide_match_index_free(ix);
+    tide_match_index_free(ix2);
+    tide_store_free(empty);
+    tide_store_free(store);
+}
+
+typedef struct {
+    int n;
+    int64_t live, retro, first, last;
+    char file[64], observed[64];
+} row_t;
+
+static int read_row(const tide_sighting_rec *r, void *payload)
+{
+    row_t *g = payload;
+    g->n++;
+    g->live = r->live_count;
+    g->retro = r->retro_count;
+    g->first = r->first_seen;
+    g->last = r->last_seen;
+    snprintf(g->file, sizeof(g->file), "%s", r->file ? r->file : "");
+    snprintf(g->observed, sizeof(g->observed), "%s", r->observed ? r->observed : "");
+    return 0;
+}
+
+static int add_to_batch(const tide_sighting *s, void *payload)
+{
+    return tide_sighting_batch_add(payload, s);
+}
+
+/* Aggregated sightings: counts, first / last seen and the first place, merged across
+ * flushes; retro counts raise, live counts add. */
+static void t_sightings_store(void)
+{
+    TIDE_ASSERT_EQ_INT(tide_store_open(&store, tide_test_tmpdir()), 0);
+    seq = 0;
+    char id[64];
+    TIDE_ASSERT_EQ_INT(tide_store_begin(store), 0);
+    add("evil.example", TIDE_OBS_DOMAIN, NULL, true, 0, 0, false, id);
+    TIDE_ASSERT_EQ_INT(tide_store_commit(store), 0);
+    tide_match_index *ix = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_index_build(&ix, store, NULL), 0);
+    tide_matcher *m = NULL;
+    TIDE_ASSERT_EQ_INT(tide_matcher_new(&m, ix, NULL), 0);
+    tide_sighting_batch *b = NULL;
+    TIDE_ASSERT_EQ_INT(tide_sighting_batch_new(&b), 0);
+    tide_observation o = { TIDE_OBS_DOMAIN, "a.evil.example", 14, "query" };
+    for (int i = 0; i < 5; i++) {
+        tide_event ev = { .ts_us = (1700000000LL + 10 * (5 - i)) * 1000000, .host = "10.0.0.7",
+            .host_len = 8, .kind = "dns", .line = (uint64_t)(i + 1), .obs = &o, .nobs = 1 };
+        TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "dns.log", &ev,
+                                   add_to_batch, b),
+                0);
+    }
+    TIDE_ASSERT_EQ_INT(tide_sighting_batch_size(b), 1);
+    TIDE_ASSERT_EQ_INT(tide_sighting_batch_flush(b, store), 0);
+    TIDE_ASSERT_EQ_INT(tide_sighting_batch_size(b), 0);
+    /* a second flush of one more, earlier event */
+    tide_event ev = { .ts_us = 1600000000LL * 1000000, .host = "10.0.0.7", .host_len = 8,
+        .kind = "dns", .line = 99, .obs = &o, .nobs = 1 };
+    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "old.log", &ev,
+                               add_to_batch, b),
+            0);
+    TIDE_ASSERT_EQ_INT(tide_sighting_batch_flush(b, store), 0);
+    /* a retro-hunt finds 4 in history: live 6 stays, retro 4 */
+    tide_sighting_rec r = { .host = "10.0.0.7", .indicator_id = id, .indicator = "evil.example",
+        .kind = TIDE_OBS_DOMAIN, .observed = "a.evil.example", .first_seen = 1600000000000LL,
+        .last_seen = 1600000000000LL, .retro_count = 4 };
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(store, &r, 1), 0);
+    r.retro_count = 3; /* a later, narrower hunt does not lower it */
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(store, &r, 1), 0);
+    row_t got = { 0, 0, 0, 0, 0, "", "" };
+    tide_sighting_query q = { .host = "10.0.0.7" };
+    TIDE_ASSERT_EQ_INT(tide_store_sightings(store, &q, read_row, &got), 0);
+    TIDE_ASSERT_EQ_INT(got.n, 1);
+    TIDE_ASSERT_EQ_INT(got.live, 6);
+    TIDE_ASSERT_EQ_INT(got.retro, 4);
+    TIDE_ASSERT_EQ_INT(got.first, 1600000000000LL);
+    TIDE_ASSERT_EQ_INT(got.last, 1700000050000LL);
+    TIDE_ASSERT_EQ_STR(got.file, "old.log"); /* the earliest sighting's place */
+    TIDE_ASSERT_EQ_STR(got.observed, "a.evil.example");
+    tide_sighting_query q2 = { .indicator = "EVIL.example" };
+    got.n = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_sightings(store, &q2, read_row, &got), 0);
+    TIDE_ASSERT_EQ_INT(got.n, 1);
+    tide_sighting_query q3 = { .host = "10.9.9.9" };
+    got.n = 0;
+    TIDE_ASSERT_EQ_INT(tide_store_sightings(store, &q3, read_row, &got), 0);
+    TIDE_ASSERT_EQ_INT(got.n, 0);
+    tide_match_index_free(ix);
+    tide_matcher_free(m);
+    tide_sighting_batch_free(b);
+    tide_store_free(store);
+}
+
+TIDE_TESTS = {
+    { "match::semantics", t_semantics },
+    { "match::save_load", t_save_load },
+    { "match::matcher", t_matcher },
+    { "match::sightings_store", t_sightings_store },
+    { NULL, NULL },
+};
+TIDE_TEST_MAIN
