@@ -64,6 +64,8 @@ int cmd_search(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_warninglist(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_assets(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_sightings(int argc, char **argv);
 int cmd_index(int argc, char **argv);

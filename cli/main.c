@@ -88,6 +88,33 @@ const cli_cmd cli_commands[] = {
             "       tide index info [FILE] [--json]\n"
             "The default FILE is STORE/match.idx, which 'tide match' reuses while the intel\n"
             "has not changed.\n" },
+    { "export", cmd_export, "blocklists and intel exports: rpz, nft, ipset, squid, suricata, ...",
+            "usage: tide export --format FMT [--min-score N] [--min-confidence N] [--types T,...]\n"
+            "                   [--tlp-max TLP] [--source S] [--related NAME] [--since T]\n"
+            "                   [--output FILE|DIR] [--incremental] [--explain] [--quiet]\n"
+            "                   [--action nxdomain|nodata|drop|passthru|local-data=TARGET]\n"
+            "                   [--zone NAME] [--policy RULE] [--allow-categories FILE --allow CAT,...]\n"
+            "FMT: rpz, nft, ipset, squid (DIR), suricata (DIR), zeek, yara, stix, misp, csv, txt.\n"
+            "Only indicators valid now, not revoked, with a decayed score >= --min-score\n"
+            "(default 1), not warninglisted and never private / bogon space are exported. A\n"
+            "summary of what was left out and why goes to stderr; --explain lists each.\n"
+            "  --types T,...      ip, cidr, hash, ipv4, ipv6, cidr4, cidr6, domain, url, md5 ...\n"
+            "  --since T          only indicators added or changed since T (date, RFC 3339, 30d)\n"
+            "  --output F|DIR     default stdout (single-file formats)\n"
+            "  --incremental      rpz: new zone + F.added / F.removed; nft: add / delete element\n"
+            "                     commands; ipset: add / del; suricata: DIR/tide-dataset-changes.txt\n"
+            "  --policy RULE      nft / ipset: 'software NAME OP VERSION -> deny-egress' over the\n"
+            "                     assets (tide assets import), e.g. 'software java < 1.7 -> deny-egress'\n"
+            "  --allow-categories FILE  squid: allow the domains of a category list (CSV\n"
+            "                     domain,category or 'category: domain' lines), deny the rest;\n"
+            "                     --allow CAT,... restricts the categories\n"
+            "See docs/exports.md.\n" },
+    { "assets", cmd_assets, "asset inventory: import CSV / JSON, list",
+            "usage: tide assets import FILE...\n"
+            "       tide assets list [--json]\n"
+            "FILE: CSV with header host,ips,hostname,owner,criticality,software (ips separated\n"
+            "by ';', software as 'name version;name version'), or a JSON array of objects with\n"
+            "the same keys (ips an array, software [{\"name\",\"version\"}]).\n" },
     { NULL, NULL, NULL, NULL },
 };
 

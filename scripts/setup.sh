@@ -15,6 +15,8 @@ PACKAGES=(
     cmake gcc make pkg-config
     libsqlite3-dev libjansson-dev libzstd-dev zlib1g-dev libpcre2-dev libssl-dev libxxhash-dev
     python3 clang time
+    # real consumers of `tide export` artifacts, run by tests/integration/export_consumers.sh
+    bind9-utils bind9-dnsutils unbound nftables squid yara
 )
 
 installed() {

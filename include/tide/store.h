@@ -223,4 +223,41 @@ TIDE_EXTERN(int) tide_store_each_indicator_obs(tide_store *store,
  *  so a long-running matcher can tell when to rebuild its index. */
 TIDE_EXTERN(int) tide_store_intel_generation(tide_store *store, int64_t *out);
 
+/* ---- assets and export state (exports) ---- */
+
+/** One installed software package of an asset. */
+typedef struct {
+    const char *name;
+    const char *version; /**< "" when unknown */
+} tide_asset_software;
+
+/** An inventoried host (SPEC C4): strings borrowed. */
+typedef struct {
+    const char *host;        /**< the key: a host name or id as telemetry reports it */
+    const char *hostname;    /**< may be NULL */
+    const char *owner;       /**< may be NULL */
+    const char *criticality; /**< e.g. "low", "high", "critical"; may be NULL */
+    const char *const *ips;
+    size_t nips;
+    const tide_asset_software *software;
+    size_t nsoftware;
+} tide_asset;
+
+/** @brief Store an asset, replacing the one with the same host. */
+TIDE_EXTERN(int) tide_store_put_asset(tide_store *store, const tide_asset *asset);
+
+/** @brief Every stored asset, by host. */
+TIDE_EXTERN(int) tide_store_each_asset(tide_store *store,
+        int (*cb)(const tide_asset *asset, void *payload), void *payload);
+
+/** @brief The state of the last export under key (format and output): its serial and its
+ *  entries (newline-separated text). @param[out] out_entries newly allocated (free with
+ *  free()). TIDE_ENOTFOUND when no export was recorded under key. */
+TIDE_EXTERN(int) tide_store_export_state_get(tide_store *store, const char *key,
+        int64_t *out_serial, char **out_entries, size_t *out_len);
+
+/** @brief Record the state of an export under key (replaces the previous one). */
+TIDE_EXTERN(int) tide_store_export_state_put(tide_store *store, const char *key,
+        const char *format, int64_t serial, const char *entries, size_t len);
+
 #endif

@@ -1,0 +1,645 @@
+/*
+ * export.c - tide_export_run: the selection step shared by every format (valid now, not
+ * revoked, decayed score >= min, filters, warninglists, never private / bogon space, kind
+ * supported by the format, one entry per value), the export state kept for incremental mode
+ * and RPZ serials, and the output files (written to a temporary name, renamed when complete).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "export/export_int.h"
+#include "tide/warninglist.h"
+
+static const char *const format_names[TIDE_EXPORT__COUNT] = { "rpz", "nft", "ipset", "squid",
+    "suricata", "zeek", "yara", "stix", "misp", "csv", "txt" };
+
+static const char *const skip_names[TIDE_EXPORT_SKIP__COUNT] = { "revoked", "expired",
+    "not yet valid", "decayed below min score", "confidence below min", "type filtered",
+    "tlp above max", "not related", "warninglisted", "private/bogon",
+    "unsupported by format", "duplicate value", "covered by a broader entry" };
+
+int tide_export_format_from_name(const char *name)
+{
+    for (int i = 0; name && i < TIDE_EXPORT__COUNT; i++)
+        if (strcasecmp(name, format_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *tide_export_format_name(int f)
+{
+    return f >= 0 && f < TIDE_EXPORT__COUNT ? format_names[f] : "?";
+}
+
+bool tide_export_format_is_dir(int f)
+{
+    return f == TIDE_EXPORT_SQUID || f == TIDE_EXPORT_SURICATA;
+}
+
+const char *tide_export_skip_name(int r)
+{
+    return r >= 0 && r < TIDE_EXPORT_SKIP__COUNT ? skip_names[r] : "?";
+}
+
+void tide_export_opts_init(tide_export_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->format = TIDE_EXPORT_RPZ;
+    o->min_score = 1;
+}
+
+bool tide__exp_supports(int format, tide_obs_kind k)
+{
+    bool ip = k == TIDE_OBS_IPV4 || k == TIDE_OBS_IPV6 || k == TIDE_OBS_CIDR4 ||
+              k == TIDE_OBS_CIDR6;
+    bool hash = k == TIDE_OBS_MD5 || k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256 ||
+                k == TIDE_OBS_SHA512;
+    switch (format) {
+    case TIDE_EXPORT_RPZ:
+        return ip || k == TIDE_OBS_DOMAIN;
+    case TIDE_EXPORT_NFT:
+    case TIDE_EXPORT_IPSET:
+        return ip;
+    case TIDE_EXPORT_SQUID:
+        return ip || k == TIDE_OBS_DOMAIN || k == TIDE_OBS_URL;
+    case TIDE_EXPORT_SURICATA:
+        return ip || k == TIDE_OBS_DOMAIN || k == TIDE_OBS_URL || k == TIDE_OBS_MD5 ||
+               k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256 || k == TIDE_OBS_JA3;
+    case TIDE_EXPORT_ZEEK:
+        return ip || hash || k == TIDE_OBS_DOMAIN || k == TIDE_OBS_URL ||
+               k == TIDE_OBS_EMAIL || k == TIDE_OBS_X509_SHA1;
+    case TIDE_EXPORT_YARA:
+        return k == TIDE_OBS_MD5 || k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256;
+    default:
+        return k > TIDE_OBS_NONE && k < TIDE_OBS__COUNT;
+    }
+}
+
+static bool blocking(int format)
+{
+    return format <= TIDE_EXPORT_YARA;
+}
+
+/* ------------------------------------------------------------------ filters */
+
+static int tlp_rank(const char *t)
+{
+    if (t == NULL || *t == '\0')
+        return 0;
+    if (strncasecmp(t, "tlp:", 4) == 0)
+        t += 4;
+    if (strcasecmp(t, "clear") == 0 || strcasecmp(t, "white") == 0)
+        return 0;
+    if (strcasecmp(t, "green") == 0)
+        return 1;
+    if (strcasecmp(t, "amber") == 0)
+        return 2;
+    if (strcasecmp(t, "amber+strict") == 0)
+        return 3;
+    if (strcasecmp(t, "red") == 0)
+        return 4;
+    return -1;
+}
+
+static int parse_types(const char *spec, bool want[TIDE_OBS__COUNT])
+{
+    for (int i = 0; i < TIDE_OBS__COUNT; i++)
+        want[i] = spec == NULL;
+    if (spec == NULL)
+        return 0;
+    const char *p = spec;
+    while (*p) {
+        size_t n = strcspn(p, ", ");
+        char t[32];
+        if (n == 0 || n >= sizeof(t)) {
+            if (n == 0) {
+                p++;
+                continue;
+            }
+            return tide_error_set(TIDE_EINVAL, "--types: '%.*s' is not a type", (int)n, p);
+        }
+        memcpy(t, p, n);
+        t[n] = '\0';
+        if (strcmp(t, "ip") == 0) {
+            want[TIDE_OBS_IPV4] = want[TIDE_OBS_IPV6] = want[TIDE_OBS_CIDR4] =
+                    want[TIDE_OBS_CIDR6] = true;
+        } else if (strcmp(t, "cidr") == 0) {
+            want[TIDE_OBS_CIDR4] = want[TIDE_OBS_CIDR6] = true;
+        } else if (strcmp(t, "hash") == 0) {
+            want[TIDE_OBS_MD5] = want[TIDE_OBS_SHA1] = want[TIDE_OBS_SHA256] =
+                    want[TIDE_OBS_SHA512] = true;
+        } else if (strcmp(t, "domain-name") == 0) {
+            want[TIDE_OBS_DOMAIN] = true;
+        } else {
+            tide_obs_kind k = tide_obs_kind_from_name(t);
+            if (k == TIDE_OBS_NONE)
+                return tide_error_set(TIDE_EINVAL,
+                        "--types: unknown type '%s' (ip, cidr, hash, ipv4, ipv6, cidr4, cidr6, "
+                        "domain, url, url-path, ip-port, md5, sha1, sha256, sha512, email, "
+                        "ja3, x509-sha1)",
+                        t);
+            want[k] = true;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void note_list(tide_export_summary *sum, const char *list)
+{
+    for (int i = 0; i < sum->nlists; i++)
+        if (strcmp(sum->lists[i].name, list) == 0) {
+            sum->lists[i].count++;
+            return;
+        }
+    int i = sum->nlists < 16 ? sum->nlists++ : 15;
+    if (i == 15 && sum->nlists == 16 && strcmp(sum->lists[15].name, "(other lists)") != 0) {
+        snprintf(sum->lists[15].name, sizeof(sum->lists[15].name), "(other lists)");
+        sum->lists[15].count = 0;
+    } else if (sum->lists[i].count == 0) {
+        snprintf(sum->lists[i].name, sizeof(sum->lists[i].name), "%s", list);
+    }
+    sum->lists[i].count++;
+}
+
+static void skip_raw(tide__exp *x, int reason, tide_obs_kind kind, const char *value,
+        const char *detail, const char *id)
+{
+    x->sum->skipped[reason]++;
+    if (reason == TIDE_EXPORT_SKIP_WARNINGLIST || reason == TIDE_EXPORT_SKIP_BOGON)
+        note_list(x->sum, detail ? detail : "?");
+    if (x->explain)
+        x->explain(reason, kind, value, detail, id, x->payload);
+}
+
+void tide__exp_skip(tide__exp *x, int reason, const tide__exp_entry *e, const char *detail)
+{
+    skip_raw(x, reason, e->kind, EXP_S(x, e->value), detail, EXP_S(x, e->id));
+}
+
+static int arena_put(tide__exp *x, const char *s, size_t *off)
+{
+    *off = x->arena.len;
+    TIDE_CHECK(tide__buf_puts(&x->arena, s ? s : ""));
+    return tide__buf_putc(&x->arena, '\0');
+}
+
+char *tide__exp_path(tide__exp *x, const char *name)
+{
+    tide_buf b = TIDE_BUF_INIT;
+    const char *o = x->opts->output;
+    int rc;
+    if (tide_export_format_is_dir(x->opts->format))
+        rc = tide__buf_printf(&b, "%s/%s", o, name);
+    else
+        rc = tide__buf_printf(&b, "%s.%s", o, name);
+    if (rc < 0) {
+        tide__buf_free(&b);
+        return NULL;
+    }
+    return tide__buf_detach(&b);
+}
+
+int tide__exp_open(tide__exp *x, const char *name, tide__exp_file *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (name == NULL && x->opts->output == NULL) {
+        out->f = x->out;
+        return 0;
+    }
+    char *final = name ? tide__exp_path(x, name) : tide__strdup(x->opts->output);
+    TIDE_CHECK_ALLOC(final);
+    tide_buf t = TIDE_BUF_INIT;
+    if (tide__buf_printf(&t, "%s.tmp", final) < 0) {
+        tide__free(final);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    FILE *f = fopen(t.ptr, "w");
+    if (f == NULL) {
+        int rc = tide_error_set(TIDE_EIO, "%s: %s", t.ptr, strerror(errno));
+        tide__free(final);
+        tide__buf_free(&t);
+        return rc;
+    }
+    out->f = f;
+    out->tmp = tide__buf_detach(&t);
+    out->final = final;
+    return 0;
+}
+
+int tide__exp_close(tide__exp_file *f, bool ok)
+{
+    int rc = 0;
+    if (f->f == NULL)
+        return 0;
+    if (f->tmp == NULL) {
+        if (fflush(f->f) != 0 || ferror(f->f))
+            rc = tide_error_set(TIDE_EIO, "write failed: %s", strerror(errno));
+        f->f = NULL;
+        return rc;
+    }
+    bool werr = ferror(f->f) != 0;
+    if (fclose(f->f) != 0)
+        werr = true;
+    f->f = NULL;
+    if (ok && werr)
+        rc = tide_error_set(TIDE_EIO, "%s: write failed: %s", f->final, strerror(errno));
+    if (ok && !werr && rename(f->tmp, f->final) != 0)
+        rc = tide_error_set(TIDE_EIO, "%s: %s", f->final, strerror(errno));
+    if (!ok || rc < 0)
+        unlink(f->tmp);
+    tide__free(f->tmp);
+    tide__free(f->final);
+    f->tmp = f->final = NULL;
+    return rc;
+}
+
+int tide__exp_state_add(tide__exp *x, const char *line)
+{
+    TIDE_CHECK(tide__buf_puts(&x->state, line));
+    return tide__buf_putc(&x->state, '\n');
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Split a newline-separated text in place into a sorted array of lines. */
+static int split_sorted(char *text, size_t len, char ***out, size_t *n)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < len; i++)
+        cnt += text[i] == '\n';
+    char **v = tide__malloc((cnt + 1) * sizeof(char *));
+    TIDE_CHECK_ALLOC(v);
+    size_t k = 0;
+    char *p = text, *end = text + len;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            nl = end;
+        *nl = '\0';
+        if (nl > p)
+            v[k++] = p;
+        p = nl + 1;
+    }
+    qsort(v, k, sizeof(char *), cmp_str);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+int tide__exp_diff(tide__exp *x, int (*cb)(bool added, const char *line, void *payload),
+        void *payload)
+{
+    char *cur = tide__strndup(x->state.ptr ? x->state.ptr : "", x->state.len);
+    TIDE_CHECK_ALLOC(cur);
+    char *prev = tide__strndup(x->prev ? x->prev : "", x->prev_len);
+    char **a = NULL, **b = NULL;
+    size_t na = 0, nb = 0;
+    int rc = prev ? 0 : tide_error_set(TIDE_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = split_sorted(prev, x->prev_len, &a, &na);
+    if (rc == 0)
+        rc = split_sorted(cur, x->state.len, &b, &nb);
+    /* removed first (so that re-added overlapping ranges never conflict), then added */
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        size_t i = 0, j = 0;
+        while ((i < na || j < nb) && rc == 0) {
+            int c = i >= na ? 1 : j >= nb ? -1 : strcmp(a[i], b[j]);
+            if (c == 0) {
+                i++;
+                j++;
+            } else if (c < 0) {
+                if (pass == 0) {
+                    x->sum->removed++;
+                    rc = cb(false, a[i], payload);
+                }
+                i++;
+            } else {
+                if (pass == 1) {
+                    x->sum->added++;
+                    rc = cb(true, b[j], payload);
+                }
+                j++;
+            }
+        }
+    }
+    tide__free(a);
+    tide__free(b);
+    tide__free(prev);
+    tide__free(cur);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ selection */
+
+typedef struct {
+    tide__exp *x;
+    bool want[TIDE_OBS__COUNT];
+    int tlp_max;
+    tide_decay_config decay;
+    tide_warninglists *wl;
+    tide_strmap seen;
+    int rc;
+} sel_ctx;
+
+static bool related_to(const tide_indicator_obs *r, const char *name)
+{
+    for (size_t i = 0; i < r->ncampaigns; i++)
+        if (strcasecmp(r->campaigns[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < r->nmalware; i++)
+        if (strcasecmp(r->malware[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < r->nactors; i++)
+        if (strcasecmp(r->actors[i], name) == 0)
+            return true;
+    return r->name && strcasecmp(r->name, name) == 0;
+}
+
+static int desc_of(tide_buf *b, const tide_indicator_obs *r)
+{
+    tide__buf_clear(b);
+    const char *const *lists[3] = { r->campaigns, r->malware, r->actors };
+    size_t ns[3] = { r->ncampaigns, r->nmalware, r->nactors };
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < ns[l]; i++) {
+            if (b->len)
+                TIDE_CHECK(tide__buf_puts(b, "; "));
+            TIDE_CHECK(tide__buf_puts(b, lists[l][i]));
+        }
+    if (b->len == 0 && r->name)
+        TIDE_CHECK(tide__buf_puts(b, r->name));
+    return tide__buf_putc(b, '\0');
+}
+
+static int select_cb(const tide_indicator_obs *r, void *payload)
+{
+    sel_ctx *c = payload;
+    tide__exp *x = c->x;
+    const tide_export_opts *o = x->opts;
+    x->sum->considered++;
+    int reason = -1;
+    const char *detail = NULL;
+    double score = 0;
+    if (r->revoked) {
+        reason = TIDE_EXPORT_SKIP_REVOKED;
+    } else if (r->valid_until > 0 && r->valid_until <= x->now) {
+        reason = TIDE_EXPORT_SKIP_EXPIRED;
+    } else if (r->valid_from > x->now) {
+        reason = TIDE_EXPORT_SKIP_NOT_YET;
+    } else if (!c->want[r->kind]) {
+        reason = TIDE_EXPORT_SKIP_TYPE;
+    } else if (c->tlp_max >= 0 && tlp_rank(r->tlp) > c->tlp_max) {
+        reason = TIDE_EXPORT_SKIP_TLP;
+    } else if (o->min_confidence > 0 && r->confidence >= 0 &&
+               r->confidence < o->min_confidence) {
+        reason = TIDE_EXPORT_SKIP_CONFIDENCE;
+    } else if (o->related && !related_to(r, o->related)) {
+        reason = TIDE_EXPORT_SKIP_RELATED;
+    } else {
+        int64_t ref = r->valid_from ? r->valid_from : r->created ? r->created : r->modified;
+        double base = tide_score_base(r->confidence >= 0 ? r->confidence : 50, r->reliability);
+        score = tide_score_current(&c->decay, r->kind, base, ref, x->now);
+        if (score < o->min_score || score <= 0) {
+            reason = TIDE_EXPORT_SKIP_DECAYED;
+        } else if ((detail = tide_warninglists_check(c->wl, r->kind, r->value)) != NULL) {
+            reason = strcmp(detail, "builtin-bogons") == 0 ? TIDE_EXPORT_SKIP_BOGON
+                                                           : TIDE_EXPORT_SKIP_WARNINGLIST;
+        } else if (blocking(o->format) &&
+                   (detail = tide__ip_bogon_overlap(r->kind, r->value)) != NULL) {
+            reason = TIDE_EXPORT_SKIP_BOGON;
+        } else if (!tide__exp_supports(o->format, r->kind)) {
+            reason = TIDE_EXPORT_SKIP_UNSUPPORTED;
+        }
+    }
+    if (reason >= 0) {
+        skip_raw(x, reason, r->kind, r->value, detail, r->id);
+        return 0;
+    }
+    /* one entry per (kind, value) */
+    char kb[8];
+    snprintf(kb, sizeof(kb), "%d|", (int)r->kind);
+    tide_buf key = TIDE_BUF_INIT;
+    if (tide__buf_puts(&key, kb) < 0 || tide__buf_puts(&key, r->value) < 0) {
+        tide__buf_free(&key);
+        return c->rc = TIDE_ENOMEM;
+    }
+    uint32_t got;
+    int ins = tide__strmap_put(&c->seen, key.ptr, key.len, (uint32_t)x->n, &got);
+    tide__buf_free(&key);
+    if (ins < 0)
+        return c->rc = ins;
+    if (ins == 0) {
+        /* keep the better-scored indicator's context */
+        tide__exp_entry *prev = &x->v[got];
+        if (score <= prev->score) {
+            skip_raw(x, TIDE_EXPORT_SKIP_DUPLICATE, r->kind, r->value, EXP_S(x, prev->id),
+                    r->id);
+            return 0;
+        }
+        skip_raw(x, TIDE_EXPORT_SKIP_DUPLICATE, r->kind, r->value, r->id, EXP_S(x, prev->id));
+        prev->score = score;
+        prev->confidence = r->confidence;
+        prev->valid_from = r->valid_from;
+        prev->valid_until = r->valid_until;
+        return 0; /* strings stay those of the first (value is the same) */
+    }
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 4096;
+        tide__exp_entry *nv = tide__realloc(x->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return c->rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        x->v = nv;
+        x->cap = nc;
+    }
+    tide__exp_entry *e = &x->v[x->n];
+    memset(e, 0, sizeof(*e));
+    e->kind = r->kind;
+    e->confidence = r->confidence;
+    e->score = score;
+    e->valid_from = r->valid_from;
+    e->valid_until = r->valid_until;
+    tide_buf d = TIDE_BUF_INIT;
+    int rc = desc_of(&d, r);
+    if (rc == 0)
+        rc = arena_put(x, r->value, &e->value);
+    if (rc == 0)
+        rc = arena_put(x, r->id, &e->id);
+    if (rc == 0)
+        rc = arena_put(x, r->source, &e->source);
+    if (rc == 0)
+        rc = arena_put(x, r->tlp, &e->tlp);
+    if (rc == 0)
+        rc = arena_put(x, d.ptr, &e->desc);
+    if (rc == 0)
+        rc = arena_put(x, r->name, &e->name);
+    tide__buf_free(&d);
+    if (rc < 0)
+        return c->rc = rc;
+    x->n++;
+    return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const tide__exp_entry *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return strcmp(x->val, y->val);
+}
+
+static int run_select(tide__exp *x)
+{
+    const tide_export_opts *o = x->opts;
+    sel_ctx c = { .x = x, .seen = TIDE_STRMAP_INIT };
+    TIDE_CHECK(parse_types(o->types, c.want));
+    c.tlp_max = -1;
+    if (o->tlp_max && (c.tlp_max = tlp_rank(o->tlp_max)) < 0)
+        return tide_error_set(TIDE_EINVAL,
+                "--tlp-max: '%s' is not a TLP (clear, green, amber, amber+strict, red)",
+                o->tlp_max);
+    if (o->decay)
+        c.decay = *o->decay;
+    else
+        tide_decay_defaults(&c.decay);
+    TIDE_CHECK(tide_warninglists_new(&c.wl, x->store));
+    tide_indicator_filter f = { .source = o->source, .changed_since = o->since,
+        .include_revoked = true };
+    int rc = tide_store_each_indicator_obs(x->store, &f, select_cb, &c);
+    if (rc == 0 && c.rc < 0)
+        rc = c.rc;
+    tide_warninglists_free(c.wl);
+    tide__strmap_free(&c.seen);
+    if (rc < 0)
+        return rc;
+    /* the arena no longer moves: resolve the values for sorting */
+    for (size_t i = 0; i < x->n; i++)
+        x->v[i].val = EXP_S(x, x->v[i].value);
+    if (x->n > 1)
+        qsort(x->v, x->n, sizeof(*x->v), cmp_entry);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static bool keeps_state(int f)
+{
+    return f == TIDE_EXPORT_RPZ || f == TIDE_EXPORT_NFT || f == TIDE_EXPORT_IPSET ||
+           f == TIDE_EXPORT_SURICATA;
+}
+
+static int make_key(tide__exp *x)
+{
+    const tide_export_opts *o = x->opts;
+    char *abs = realpath(o->output, NULL);
+    tide_buf b = TIDE_BUF_INIT;
+    int rc = 0;
+    if (abs == NULL) {
+        /* the file does not exist yet: its folder does (or the open fails later) */
+        char cwd[4096];
+        if (o->output[0] != '/' && getcwd(cwd, sizeof(cwd)))
+            rc = tide__buf_printf(&b, "%s|%s/%s", tide_export_format_name(o->format), cwd,
+                    o->output);
+        else
+            rc = tide__buf_printf(&b, "%s|%s", tide_export_format_name(o->format), o->output);
+    } else {
+        rc = tide__buf_printf(&b, "%s|%s", tide_export_format_name(o->format), abs);
+        free(abs);
+    }
+    if (rc == 0 && o->policy)
+        rc = tide__buf_printf(&b, "|policy=%s", o->policy);
+    if (rc < 0) {
+        tide__buf_free(&b);
+        return rc;
+    }
+    x->key = tide__buf_detach(&b);
+    return 0;
+}
+
+int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
+        tide_export_summary *summary, tide_export_explain_cb explain, void *payload)
+{
+    tide_export_summary dummy;
+    if (summary == NULL)
+        summary = &dummy;
+    memset(summary, 0, sizeof(*summary));
+    if (opts == NULL || opts->format < 0 || opts->format >= TIDE_EXPORT__COUNT)
+        return tide_error_set(TIDE_EINVAL, "unknown export format");
+    int fmt = opts->format;
+    if (tide_export_format_is_dir(fmt) && opts->output == NULL)
+        return tide_error_set(TIDE_EINVAL, "%s export writes several files: --output DIR needed",
+                tide_export_format_name(fmt));
+    if (opts->incremental && opts->output == NULL)
+        return tide_error_set(TIDE_EINVAL, "--incremental needs --output (state is kept per output)");
+    if (opts->incremental && !keeps_state(fmt))
+        return tide_error_set(TIDE_EUNSUPPORTED,
+                "--incremental is supported by rpz, nft, ipset and suricata, not %s",
+                tide_export_format_name(fmt));
+    if (opts->policy && fmt != TIDE_EXPORT_NFT && fmt != TIDE_EXPORT_IPSET)
+        return tide_error_set(TIDE_EINVAL, "--policy applies to nft and ipset exports");
+    if (opts->categories && fmt != TIDE_EXPORT_SQUID)
+        return tide_error_set(TIDE_EINVAL, "--allow-categories applies to squid exports");
+    if (out == NULL && opts->output == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    tide__exp x = { .store = store, .opts = opts, .sum = summary, .explain = explain,
+        .payload = payload, .out = out };
+    x.now = opts->now_ms ? opts->now_ms : tide__time_now_ms();
+    int rc = 0;
+    if (tide_export_format_is_dir(fmt) && mkdir(opts->output, 0777) != 0 && errno != EEXIST)
+        return tide_error_set(TIDE_EIO, "%s: %s", opts->output, strerror(errno));
+    if (opts->output && keeps_state(fmt) && opts->categories == NULL) {
+        if ((rc = make_key(&x)) < 0)
+            goto done;
+        rc = tide_store_export_state_get(store, x.key, &x.prev_serial, &x.prev, &x.prev_len);
+        if (rc == 0)
+            x.have_prev = true;
+        else if (rc == TIDE_ENOTFOUND)
+            rc = 0;
+        else
+            goto done;
+        tide_error_clear();
+    }
+    if (opts->policy) {
+        rc = tide__exp_policy(&x);
+    } else if (opts->categories) {
+        rc = tide__exp_squid_categories(&x);
+    } else {
+        if ((rc = run_select(&x)) < 0)
+            goto done;
+        switch (fmt) {
+        case TIDE_EXPORT_RPZ: rc = tide__exp_rpz(&x); break;
+        case TIDE_EXPORT_NFT: rc = tide__exp_nft(&x); break;
+        case TIDE_EXPORT_IPSET: rc = tide__exp_ipset(&x); break;
+        case TIDE_EXPORT_SQUID: rc = tide__exp_squid(&x); break;
+        case TIDE_EXPORT_SURICATA: rc = tide__exp_suricata(&x); break;
+        case TIDE_EXPORT_ZEEK: rc = tide__exp_zeek(&x); break;
+        case TIDE_EXPORT_YARA: rc = tide__exp_yara(&x); break;
+        case TIDE_EXPORT_STIX: rc = tide__exp_stix(&x); break;
+        case TIDE_EXPORT_MISP: rc = tide__exp_misp(&x); break;
+        case TIDE_EXPORT_CSV: rc = tide__exp_csv(&x); break;
+        default: rc = tide__exp_txt(&x); break;
+        }
+    }
+    if (rc == 0 && x.key) {
+        /* record what the output now holds; the next export (full or incremental) diffs
+         * against it and RPZ serials keep increasing */
+        rc = tide_store_export_state_put(store, x.key, tide_export_format_name(fmt), x.serial,
+                x.state.ptr ? x.state.ptr : "", x.state.len);
+    }
+done:
+    tide__free(x.key);
+    tide__free(x.prev);
+    tide__buf_free(&x.state);
+    tide__buf_free(&x.arena);
+    tide__free(x.v);
+    return rc;
+}
