@@ -31,6 +31,7 @@ typedef struct tide_match_index tide_match_index;
 typedef struct {
     int64_t now_ms;                /**< validity and score reference time; 0 = now */
     const tide_decay_config *decay; /**< NULL: defaults */
+    const tide_indicator_filter *filter; /**< only these indicators (a hunt); NULL: all */
 } tide_index_opts;
 
 /** @brief Build an index from the store's current indicators (opts may be NULL). */

@@ -211,6 +211,11 @@ typedef struct {
     const char *source;     /**< only this feed, or NULL */
     int64_t changed_since;  /**< only indicators added / changed at or after (ms), or 0 */
     bool include_revoked;
+    const char *value;      /**< only indicators naming this canonical value, or with this
+                                 id; NULL = any */
+    const char *related;    /**< only indicators related to a campaign / malware / tool /
+                                 intrusion set / actor of this name (case-insensitive);
+                                 NULL = any */
 } tide_indicator_filter;
 
 /** @brief Every observable of every current indicator passing the filter (NULL = all), in

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store_int.h"
 #include "util/util.h"
@@ -193,6 +194,16 @@ static int resolve(const graph *g, const char *ind, names *nm)
     return 0;
 }
 
+/* Whether one of the resolved names is name (case-insensitive): the --related filter. */
+static bool names_have(const names *nm, const char *name)
+{
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < nm->n[c]; i++)
+            if (strcasecmp(nm->v[c][i], name) == 0)
+                return true;
+    return false;
+}
+
 static const char *col(sqlite3_stmt *st, int i)
 {
     return (const char *)sqlite3_column_text(st, i);
@@ -220,6 +231,9 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         rc = tide__buf_puts(&sql, " AND o.changed_at >= :since");
     if (rc == 0 && !(f && f->include_revoked))
         rc = tide__buf_puts(&sql, " AND NOT i.revoked");
+    if (rc == 0 && f && f->value)
+        rc = tide__buf_puts(&sql, " AND o.rowid IN (SELECT obj FROM observables WHERE value = "
+                ":value UNION SELECT rowid FROM objects WHERE id = :value AND is_current)");
     if (rc == 0)
         rc = tide__buf_puts(&sql, " ORDER BY b.obj");
     if (rc < 0) {
@@ -236,6 +250,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         tide__store_bind_text(st, sqlite3_bind_parameter_index(st, ":source"), f->source);
     if (f && f->changed_since)
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->changed_since);
+    if (f && f->value)
+        tide__store_bind_text(st, sqlite3_bind_parameter_index(st, ":value"), f->value);
     char last[256] = "";
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -266,6 +282,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
                 goto out;
             snprintf(last, sizeof(last), "%s", r.id);
         }
+        if (f && f->related && !names_have(&nm, f->related))
+            continue;
         r.campaigns = nm.v[NODE_CAMPAIGN];
         r.ncampaigns = nm.n[NODE_CAMPAIGN];
         r.malware = nm.v[NODE_MALWARE];
