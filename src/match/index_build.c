@@ -50,6 +50,7 @@ typedef struct {
     char last_id[128];
     bool last_skipped;
     tide_buf scratch;
+    tide_buf ctxkey;
 } builder;
 
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
@@ -104,8 +105,41 @@ static int intern_list(builder *b, const char *const *v, size_t n, uint32_t *out
     return intern(b, b->scratch.ptr, b->scratch.len - 1, out);
 }
 
+static int key_put(tide_buf *k, const char *s)
+{
+    if (s)
+        TIDE_CHECK(tide__buf_puts(k, s));
+    return tide__buf_putc(k, '\x1f');
+}
+
+/* The shared context record of r: looked up by its text first (one map probe per entry);
+ * only a new context interns its strings. */
 static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
 {
+    const char *pattern = (!r->simple && r->pattern && r->pattern_type &&
+                                  strcmp(r->pattern_type, "stix") == 0)
+            ? r->pattern
+            : NULL;
+    tide_buf *k = &b->ctxkey;
+    tide__buf_clear(k);
+    TIDE_CHECK(key_put(k, r->source));
+    TIDE_CHECK(key_put(k, r->tlp));
+    TIDE_CHECK(key_put(k, r->kill_chain));
+    TIDE_CHECK(key_put(k, pattern));
+    const char *const *lists[3] = { r->campaigns, r->malware, r->actors };
+    size_t ns[3] = { r->ncampaigns, r->nmalware, r->nactors };
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; i < ns[l]; i++) {
+            TIDE_CHECK(tide__buf_puts(k, lists[l][i]));
+            TIDE_CHECK(tide__buf_putc(k, '\x1e'));
+        }
+        TIDE_CHECK(tide__buf_putc(k, '\x1f'));
+    }
+    int64_t have = tide__strmap_get(&b->ctxmap, k->ptr, k->len);
+    if (have >= 0) {
+        *out = (uint32_t)have;
+        return 0;
+    }
     ix_ctx c;
     memset(&c, 0, sizeof(c));
     TIDE_CHECK(intern_opt(b, r->source, &c.source));
@@ -114,20 +148,16 @@ static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
     TIDE_CHECK(intern_list(b, r->campaigns, r->ncampaigns, &c.campaigns));
     TIDE_CHECK(intern_list(b, r->malware, r->nmalware, &c.malware));
     TIDE_CHECK(intern_list(b, r->actors, r->nactors, &c.actors));
-    c.pattern = UINT32_MAX;
-    if (!r->simple && r->pattern && r->pattern_type && strcmp(r->pattern_type, "stix") == 0)
-        TIDE_CHECK(intern_opt(b, r->pattern, &c.pattern));
+    TIDE_CHECK(intern_opt(b, pattern, &c.pattern));
     c.ncampaigns = (uint16_t)(r->ncampaigns > UINT16_MAX ? UINT16_MAX : r->ncampaigns);
     c.nmalware = (uint16_t)(r->nmalware > UINT16_MAX ? UINT16_MAX : r->nmalware);
     c.nactors = (uint16_t)(r->nactors > UINT16_MAX ? UINT16_MAX : r->nactors);
-    /* equal records share one ctx: the record itself is the map key */
     if (b->nctx >= UINT32_MAX)
         return tide_error_set(TIDE_ETOOBIG, "too many contexts");
-    TIDE_CHECK(tide__strmap_put(&b->ctxmap, (const char *)&c, sizeof(c), (uint32_t)b->nctx, out));
-    if (*out == b->nctx) {
-        TIDE_CHECK(grow((void **)&b->ctx, &b->capctx, b->nctx + 1, sizeof(ix_ctx)));
-        b->ctx[b->nctx++] = c;
-    }
+    TIDE_CHECK(grow((void **)&b->ctx, &b->capctx, b->nctx + 1, sizeof(ix_ctx)));
+    b->ctx[b->nctx] = c;
+    TIDE_CHECK(tide__strmap_put(&b->ctxmap, k->ptr, k->len, (uint32_t)b->nctx, out));
+    b->nctx++;
     return 0;
 }
 
@@ -615,6 +645,7 @@ int tide_match_index_build(tide_match_index **out, tide_store *store, const tide
     tide_warninglists_free(b.wl);
     tide__buf_free(&b.pool);
     tide__buf_free(&b.scratch);
+    tide__buf_free(&b.ctxkey);
     tide__free(b.entries);
     tide__free(b.ctx);
     tide__free(b.c4);

@@ -6,7 +6,10 @@
  *
  * Related names are resolved in memory, not in SQL: the named objects (a few thousand) and
  * one sequential pass over refs give a small graph; a per-row SQL join would cost a B-tree
- * probe per indicator.
+ * probe per indicator. The graph is keyed by the 64-bit id keys the store already holds
+ * (objects.id_key, refs.source_key / target_key), so no id text is read or hashed: a key
+ * collision (odds about 1e-8 for a million ids) could only add a related name, never hide or
+ * change an indicator.
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,22 +31,94 @@ typedef struct {
     uint32_t next;  /* next edge of the same owner, UINT32_MAX = end */
 } edge;
 
+/* u64 -> u32 open-addressing map (0 is never a key: a zero key is stored as 1) */
 typedef struct {
-    tide_strmap ids;   /* named object id -> node */
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t cap, n;
+} u64map;
+
+static uint64_t fix_key(int64_t k)
+{
+    return k ? (uint64_t)k : 1;
+}
+
+static int64_t u64map_get(const u64map *m, int64_t key)
+{
+    if (m->cap == 0)
+        return -1;
+    uint64_t k = fix_key(key);
+    for (size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == k)
+            return m->vals[i];
+        if (m->keys[i] == 0)
+            return -1;
+    }
+}
+
+/* Insert unless present; *out gets the stored value. Returns 1 when inserted. */
+static int u64map_put(u64map *m, int64_t key, uint32_t val, uint32_t *out)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        uint64_t *k = tide__calloc(cap, sizeof(*k));
+        uint32_t *v = tide__malloc(cap * sizeof(*v));
+        if (k == NULL || v == NULL) {
+            tide__free(k);
+            tide__free(v);
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->keys[i] == 0)
+                continue;
+            size_t j = (size_t)(m->keys[i] * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = m->keys[i];
+            v[j] = m->vals[i];
+        }
+        tide__free(m->keys);
+        tide__free(m->vals);
+        m->keys = k;
+        m->vals = v;
+        m->cap = cap;
+    }
+    uint64_t k = fix_key(key);
+    size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & (m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
+        if (m->keys[i] == k) {
+            *out = m->vals[i];
+            return 0;
+        }
+    m->keys[i] = k;
+    m->vals[i] = val;
+    m->n++;
+    *out = val;
+    return 1;
+}
+
+static void u64map_free(u64map *m)
+{
+    tide__free(m->keys);
+    tide__free(m->vals);
+}
+
+typedef struct {
+    u64map ids;        /* named object id key -> node */
     node *nodes;
     size_t nnodes, capnodes;
     tide_buf names;    /* NUL-terminated names */
     edge *edges;
     size_t nedges, capedges;
-    tide_strmap inds;  /* indicator id -> index into ind_first */
+    u64map inds;       /* id key of an object linked to named ones -> index into ind_first */
     uint32_t *ind_first;
     size_t ninds, capinds;
 } graph;
 
 static void graph_free(graph *g)
 {
-    tide__strmap_free(&g->ids);
-    tide__strmap_free(&g->inds);
+    u64map_free(&g->ids);
+    u64map_free(&g->inds);
     tide__free(g->nodes);
     tide__free(g->edges);
     tide__free(g->ind_first);
@@ -88,19 +163,19 @@ static int load_nodes(tide_store *s, graph *g)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                "SELECT id, type, name FROM objects WHERE is_current AND type IN "
+                "SELECT id_key, type, name FROM objects WHERE is_current AND type IN "
                 "('campaign', 'malware', 'tool', 'intrusion-set', 'threat-actor')",
                 -1, &st, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "prepare");
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
+        int64_t key = sqlite3_column_int64(st, 0);
         const char *type = (const char *)sqlite3_column_text(st, 1);
         const char *name = (const char *)sqlite3_column_text(st, 2);
-        if (id == NULL || type == NULL || name == NULL || *name == '\0')
+        if (type == NULL || name == NULL || *name == '\0')
             continue;
         uint32_t idx;
-        int added = tide__strmap_put(&g->ids, id, strlen(id), (uint32_t)g->nnodes, &idx);
+        int added = u64map_put(&g->ids, key, (uint32_t)g->nnodes, &idx);
         if ((rc = added) < 0 || added == 0)
             break;
         if ((rc = grow((void **)&g->nodes, &g->capnodes, g->nnodes + 1, sizeof(node))) < 0)
@@ -119,10 +194,10 @@ static int load_nodes(tide_store *s, graph *g)
     return rc < 0 ? rc : 0;
 }
 
-static int link_indicator(graph *g, const char *ind, uint32_t to)
+static int link_indicator(graph *g, int64_t ind, uint32_t to)
 {
     uint32_t idx;
-    int added = tide__strmap_put(&g->inds, ind, strlen(ind), (uint32_t)g->ninds, &idx);
+    int added = u64map_put(&g->inds, ind, (uint32_t)g->ninds, &idx);
     TIDE_CHECK(added);
     if (added) {
         TIDE_CHECK(grow((void **)&g->ind_first, &g->capinds, g->ninds + 1, sizeof(uint32_t)));
@@ -134,23 +209,19 @@ static int link_indicator(graph *g, const char *ind, uint32_t to)
 static int load_edges(tide_store *s, graph *g)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT source_ref, target_ref FROM refs", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(s->db, "SELECT source_key, target_key FROM refs", -1, &st, NULL) !=
             SQLITE_OK)
         return tide__store_db_error(s, "prepare");
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *a = (const char *)sqlite3_column_text(st, 0);
-        const char *b = (const char *)sqlite3_column_text(st, 1);
-        if (a == NULL || b == NULL)
-            continue;
-        int64_t na = tide__strmap_get(&g->ids, a, strlen(a));
-        int64_t nb = tide__strmap_get(&g->ids, b, strlen(b));
+        int64_t a = sqlite3_column_int64(st, 0), b = sqlite3_column_int64(st, 1);
+        int64_t na = u64map_get(&g->ids, a), nb = u64map_get(&g->ids, b);
         if (na >= 0 && nb >= 0) {
             if ((rc = add_edge(g, &g->nodes[na].adj, (uint32_t)nb)) == 0)
                 rc = add_edge(g, &g->nodes[nb].adj, (uint32_t)na);
-        } else if (nb >= 0 && strncmp(a, "indicator--", 11) == 0) {
-            rc = link_indicator(g, a, (uint32_t)nb);
-        } else if (na >= 0 && strncmp(b, "indicator--", 11) == 0) {
+        } else if (nb >= 0) {
+            rc = link_indicator(g, a, (uint32_t)nb); /* indicator (or other object) -> named */
+        } else if (na >= 0) {
             rc = link_indicator(g, b, (uint32_t)na);
         }
     }
@@ -179,10 +250,10 @@ static int names_add(const graph *g, names *nm, uint32_t nodei)
     return 0;
 }
 
-static int resolve(const graph *g, const char *ind, names *nm)
+static int resolve(const graph *g, int64_t ind, names *nm)
 {
     nm->n[0] = nm->n[1] = nm->n[2] = 0;
-    int64_t idx = tide__strmap_get(&g->inds, ind, strlen(ind));
+    int64_t idx = u64map_get(&g->inds, ind);
     if (idx < 0)
         return 0;
     for (uint32_t e = g->ind_first[idx]; e != UINT32_MAX; e = g->edges[e].next) {
@@ -212,7 +283,8 @@ static const char *col(sqlite3_stmt *st, int i)
 int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         int (*cb)(const tide_indicator_obs *rec, void *payload), void *payload)
 {
-    graph g = { .ids = TIDE_STRMAP_INIT, .inds = TIDE_STRMAP_INIT, .names = TIDE_BUF_INIT };
+    graph g;
+    memset(&g, 0, sizeof(g));
     names nm = { 0 };
     sqlite3_stmt *st = NULL;
     int rc;
@@ -222,8 +294,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     rc = tide__buf_puts(&sql,
             "SELECT o.id, b.kind, b.value, o.name, o.source, o.tlp, i.kill_chain, i.pattern, "
             "i.pattern_type, i.reliability, i.confidence, i.valid_from, i.valid_until, "
-            "i.created, i.modified, o.changed_at, i.simple, i.revoked "
-            "FROM observables b JOIN indicators i ON i.obj = b.obj "
+            "i.created, i.modified, o.changed_at, i.simple, i.revoked, o.id_key "
+            "FROM observables b NOT INDEXED JOIN indicators i ON i.obj = b.obj "
             "JOIN objects o ON o.rowid = b.obj WHERE o.is_current");
     if (rc == 0 && f && f->source)
         rc = tide__buf_puts(&sql, " AND o.source = :source");
@@ -234,8 +306,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     if (rc == 0 && f && f->value)
         rc = tide__buf_puts(&sql, " AND o.rowid IN (SELECT obj FROM observables WHERE value = "
                 ":value UNION SELECT rowid FROM objects WHERE id = :value AND is_current)");
-    if (rc == 0)
-        rc = tide__buf_puts(&sql, " ORDER BY b.obj");
+    /* store (rowid) order, no sort: an indicator's observables are written together, so
+     * they come out consecutively */
     if (rc < 0) {
         tide__buf_free(&sql);
         goto out;
@@ -252,7 +324,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), f->changed_since);
     if (f && f->value)
         tide__store_bind_text(st, sqlite3_bind_parameter_index(st, ":value"), f->value);
-    char last[256] = "";
+    int64_t last = 0;
+    bool have_last = false;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_indicator_obs r = { 0 };
@@ -277,10 +350,12 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         r.changed_at = sqlite3_column_int64(st, 15);
         r.simple = sqlite3_column_int(st, 16) != 0;
         r.revoked = sqlite3_column_int(st, 17) != 0;
-        if (strcmp(last, r.id) != 0) {
-            if ((rc = resolve(&g, r.id, &nm)) < 0)
+        int64_t key = sqlite3_column_int64(st, 18);
+        if (!have_last || key != last) {
+            if ((rc = resolve(&g, key, &nm)) < 0)
                 goto out;
-            snprintf(last, sizeof(last), "%s", r.id);
+            last = key;
+            have_last = true;
         }
         if (f && f->related && !names_have(&nm, f->related))
             continue;
