@@ -311,7 +311,8 @@ static bool same_key(const builder *b, const ix_entry *x, const ix_entry *y)
             memcmp(b->pool.ptr + x->key_off, b->pool.ptr + y->key_off, x->key_len) == 0;
 }
 
-static int build_table(builder *b, uint64_t **out, size_t *out_cap)
+static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **out_filter,
+        unsigned *out_filter_bits)
 {
     size_t n = 0;
     for (size_t i = 0; i < b->nentries; i++)
@@ -322,6 +323,15 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap)
         cap *= 2;
     uint64_t *t = tide__calloc(cap, sizeof(uint64_t));
     TIDE_CHECK_ALLOC(t);
+    unsigned fbits = 12;
+    while (fbits < 34 && ((size_t)1 << fbits) < n * 16)
+        fbits++;
+    uint64_t *filter = tide__calloc(((size_t)1 << fbits) / 64, sizeof(uint64_t));
+    if (filter == NULL) {
+        tide__free(t);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    uint64_t fmask = ((uint64_t)1 << fbits) - 1;
     for (size_t i = 0; i < b->nentries; i++) {
         ix_entry *e = &b->entries[i];
         if (e->kind == TIDE_OBS_CIDR4 || e->kind == TIDE_OBS_CIDR6)
@@ -329,6 +339,8 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap)
         uint64_t h = tide__ix_hash((tide_obs_kind)e->kind,
                 (const uint8_t *)b->pool.ptr + e->key_off, e->key_len);
         uint64_t tag = h >> 32;
+        uint64_t fb = (h >> 20) & fmask;
+        filter[fb / 64] |= (uint64_t)1 << (fb % 64);
         for (size_t s = (size_t)h & (cap - 1);; s = (s + 1) & (cap - 1)) {
             if (t[s] == 0) {
                 t[s] = tag << 32 | (uint64_t)(i + 1);
@@ -344,6 +356,8 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap)
     }
     *out = t;
     *out_cap = cap;
+    *out_filter = filter;
+    *out_filter_bits = fbits;
     return 0;
 }
 
@@ -532,13 +546,14 @@ static size_t align8(size_t n)
 
 static int assemble(builder *b, int64_t generation, tide_match_index **out)
 {
-    uint64_t *table = NULL;
+    uint64_t *table = NULL, *filter = NULL;
     size_t cap = 0;
+    unsigned fbits = 0;
     segs s;
     memset(&s, 0, sizeof(s));
     uint8_t *img = NULL;
     int rc;
-    if ((rc = build_table(b, &table, &cap)) < 0 || (rc = build_seg4(b, &s)) < 0 ||
+    if ((rc = build_table(b, &table, &cap, &filter, &fbits)) < 0 || (rc = build_seg4(b, &s)) < 0 ||
             (rc = build_seg6(b, &s)) < 0)
         goto done;
     if (b->pool.len == 0 && (rc = tide__buf_putc(&b->pool, '\0')) < 0)
@@ -547,6 +562,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_ENTRIES] = b->entries, [S_TABLE] = table, [S_POOL] = b->pool.ptr, [S_CTX] = b->ctx,
         [S_SEG4] = s.seg, [S_COV4] = s.cov, [S_JUMP4] = s.jump, [S_SEG6] = s.seg6,
         [S_COV6] = s.cov6, [S_COVLIST] = s.list, [S_SUPP] = b->supp,
+        [S_FILTER] = filter,
     };
     size_t len[S__COUNT] = {
         [S_ENTRIES] = b->nentries * sizeof(ix_entry), [S_TABLE] = cap * sizeof(uint64_t),
@@ -555,6 +571,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_JUMP4] = s.seg ? (((size_t)1 << s.jump_bits) + 1) * sizeof(uint32_t) : 0, [S_SEG6] = s.nseg6 * 16,
         [S_COV6] = s.nseg6 * sizeof(ix_cover), [S_COVLIST] = s.nlist * sizeof(uint32_t),
         [S_SUPP] = b->nsupp * sizeof(ix_supp),
+        [S_FILTER] = ((size_t)1 << fbits) / 8,
     };
     ix_header h;
     memset(&h, 0, sizeof(h));
@@ -591,6 +608,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     h.nsupp = b->nsupp;
     h.kind_mask = b->kind_mask;
     h.jump_bits = s.seg ? s.jump_bits : 0;
+    h.filter_bits = fbits;
     size_t hoff = align8(sizeof(ix_header));
     h.checksum = XXH3_64bits(img + hoff, off - hoff);
     memcpy(img, &h, sizeof(h));
@@ -608,6 +626,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
 done:
     tide__free(img);
     tide__free(table);
+    tide__free(filter);
     tide__free(s.seg);
     tide__free(s.cov);
     tide__free(s.jump);

@@ -46,6 +46,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             !SEC(S_JUMP4, h->nseg4 ? (1u << h->jump_bits) + 1 : 0, sizeof(uint32_t)) || !SEC(S_SEG6, h->nseg6, 16) ||
             !SEC(S_COV6, h->nseg6, sizeof(ix_cover)) ||
             !SEC(S_COVLIST, h->ncovlist, sizeof(uint32_t)) || !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) ||
+            h->filter_bits < 12 || h->filter_bits > 34 ||
+            !SEC(S_FILTER, ((uint64_t)1 << h->filter_bits) / 8, 1) ||
             h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
         return BAD("%s: match index section sizes disagree with its counts", what);
 #undef SEC
@@ -63,6 +65,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     ix->cov6 = (const ix_cover *)(base + h->sec[S_COV6].off);
     ix->covlist = (const uint32_t *)(base + h->sec[S_COVLIST].off);
     ix->supp = (const ix_supp *)(base + h->sec[S_SUPP].off);
+    ix->filter = (const uint64_t *)(base + h->sec[S_FILTER].off);
+    ix->filter_mask = ((uint64_t)1 << h->filter_bits) - 1;
     /* every reference inside the image must stay inside it */
     size_t plen = h->sec[S_POOL].len;
     if (ix->pool[plen - 1] != '\0')

@@ -20,6 +20,9 @@
  *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
  *   covlist   uint32 entry indexes
  *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
+ *   filter    a bitset of 2^filter_bits bits (about 16 per key), bit (hash >> 32) set for every
+ *             key of the table: most observed values are not indicators, and the filter (a
+ *             few MB, cache-resident) answers "absent" without touching the big table
  *
  * Keys by kind: IPv4 4 bytes, IPv6 16, ip-port address bytes + 2-byte port, cidr (network
  * bytes + prefix length; only in the segment sections), hashes / JA3 / x509 binary, domain,
@@ -35,7 +38,7 @@
 #include "tide/match.h"
 
 #define IX_MAGIC "TIDEIDX1"
-#define IX_VERSION 1u
+#define IX_VERSION 2u
 #define IX_MAX_KEY 2048 /* longer values (huge URLs) are not indexed */
 
 enum {
@@ -75,7 +78,7 @@ typedef struct {
 } ix_supp;
 
 enum { S_ENTRIES, S_TABLE, S_POOL, S_CTX, S_SEG4, S_COV4, S_JUMP4, S_SEG6, S_COV6, S_COVLIST,
-    S_SUPP, S__COUNT };
+    S_SUPP, S_FILTER, S__COUNT };
 
 typedef struct {
     char magic[8];
@@ -88,6 +91,8 @@ typedef struct {
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
     uint32_t kind_mask; /* bit k set when kind k has entries */
     uint32_t jump_bits; /* 0 without IPv4 CIDRs */
+    uint32_t filter_bits; /* log2 of the filter's size in bits */
+    uint32_t pad2;
     struct {
         uint64_t off, len;
     } sec[S__COUNT];
@@ -108,6 +113,8 @@ struct tide_match_index {
     const uint8_t *seg6; /* 16 bytes each */
     const uint32_t *covlist;
     const ix_supp *supp;
+    const uint64_t *filter;
+    uint64_t filter_mask; /* bits - 1 */
     bool mapped; /* base is an mmap of a file */
 };
 

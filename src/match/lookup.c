@@ -86,6 +86,9 @@ static int exact(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *
     if (!(ix->h->kind_mask & (1u << kind)))
         return 0;
     uint64_t h = tide__ix_hash(kind, key, n);
+    uint64_t fb = (h >> 20) & ix->filter_mask;
+    if (!(ix->filter[fb / 64] & ((uint64_t)1 << (fb % 64))))
+        return 0; /* certainly absent */
     uint64_t tag = h >> 32, mask = ix->h->table_cap - 1;
     for (uint64_t i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
         uint64_t slot = ix->table[i];
