@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -38,6 +39,7 @@ int cmd_ingest(int argc, char **argv)
     tide_ingest_opts opts = { .confidence = -1 };
     int fmt = TIDE_FMT_AUTO;
     bool as_json = false;
+    bool no_hunt = false;
     int first_path = 0;
     char **paths = calloc((size_t)argc, sizeof(char *));
     int npaths = 0;
@@ -106,6 +108,11 @@ int cmd_ingest(int argc, char **argv)
             i++;
             continue;
         }
+        if (cli_flag(argv, i, "no-hunt")) { /* skip the retro-hunt of changed indicators */
+            no_hunt = true;
+            i++;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             cli_err("ingest", "unknown option '%s'", argv[i]);
             free(paths);
@@ -139,6 +146,9 @@ int cmd_ingest(int argc, char **argv)
     }
     tide_ingest_stats st = { 0 };
     int ret = TIDE_EXIT_OK;
+    struct timespec ts0; /* indicators with changed_at >= the start are hunted */
+    clock_gettime(CLOCK_REALTIME, &ts0);
+    int64_t started_ms = (int64_t)ts0.tv_sec * 1000 + ts0.tv_nsec / 1000000;
     for (int i = 0; i < npaths; i++) {
         int rc = tide_ingest_path(s, paths[i], (tide_feed_format)fmt, &opts, &st, on_error, NULL);
         if (rc < 0) {
@@ -154,6 +164,10 @@ int cmd_ingest(int argc, char **argv)
             ret = TIDE_EXIT_USAGE;
         }
     }
+    /* hunt the added / changed indicators back through history (SPEC C3) */
+    if (!no_hunt && ret != TIDE_EXIT_STORE && st.indicators > 0 &&
+            cli_hunt_changed(s, started_ms) < 0)
+        ret = TIDE_EXIT_STORE;
     tide_store_free(s);
     if (ret == TIDE_EXIT_OK && st.rejected > 0)
         ret = TIDE_EXIT_FAIL;

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "tide/history.h"
 
 #define INDEX_MAX_AGE_MS (3600LL * 1000) /* scores decay: rebuild a cached index hourly */
 
@@ -374,6 +375,8 @@ typedef struct {
     tide_store *store;
     tide_matcher *matcher;
     run_ctx *rc;
+    tide_history *hist; /* every observation is remembered (SPEC C3); NULL with --no-history */
+    int hist_error;
 } match_env;
 
 /* Read what r has now. Returns < 0 on an I/O error of the input. */
@@ -385,6 +388,8 @@ static int drain(match_env *env, input *in)
         env->rc->events++;
         if (ev.nobs == 0)
             continue;
+        if (env->hist && tide_history_add(env->hist, in->path, &ev) < 0 && !env->hist_error++)
+            fprintf(stderr, "tide match: history: %s\n", tide_error_last());
         int m = tide_matcher_event(env->matcher, in->path, &ev, on_sighting, env->rc);
         if (m < 0)
             return m;
@@ -437,6 +442,7 @@ int cmd_match(int argc, char **argv)
     if (cli_wants_help("match", argc, argv))
         return TIDE_EXIT_OK;
     const char *format = NULL, *home = NULL, *map = NULL;
+    bool no_history = false;
     bool follow = false, no_store = false, hide = false, rebuild_ix = false, quiet = false;
     inputs in = { 0 };
     char **dirs = NULL, **files = NULL;
@@ -455,6 +461,8 @@ int cmd_match(int argc, char **argv)
             follow = true;
         else if (cli_flag(argv, i, "no-store"))
             no_store = true;
+        else if (cli_flag(argv, i, "no-history"))
+            no_history = true;
         else if (cli_flag(argv, i, "hide-suppressed"))
             hide = true;
         else if (cli_flag(argv, i, "rebuild-index"))
@@ -553,6 +561,10 @@ int cmd_match(int argc, char **argv)
                 built ? "built" : "loaded", mono_s() - t0, info.entries, info.indicators);
     if (info.entries == 0 && !quiet)
         fprintf(stderr, "tide match: the store holds no valid indicator; nothing can match\n");
+    if (!no_history && tide_history_open(&env.hist, cli_store_dir, true) < 0) {
+        fprintf(stderr, "tide match: history not recorded: %s\n", tide_error_last());
+        env.hist = NULL;
+    }
     if (!no_store && tide_sighting_batch_new(&rc.batch) < 0) {
         exit_code = TIDE_EXIT_STORE;
         goto done;
@@ -578,7 +590,7 @@ int cmd_match(int argc, char **argv)
         signal(SIGTERM, on_signal);
         int64_t gen = info.generation;
         rb.index_path = ix_path;
-        double last_scan = 0, last_flush = mono_s();
+        double last_scan = 0, last_flush = mono_s(), last_hist = mono_s();
         while (!stop_requested) {
             bool progress = false;
             double now = mono_s();
@@ -659,6 +671,11 @@ int cmd_match(int argc, char **argv)
                     fprintf(stderr, "tide match: storing sightings: %s\n", tide_error_last());
                 last_flush = mono_s();
             }
+            if (env.hist && mono_s() - last_hist >= 60.0) {
+                if (tide_history_checkpoint(env.hist) < 0)
+                    fprintf(stderr, "tide match: history: %s\n", tide_error_last());
+                last_hist = mono_s();
+            }
             if (!progress) {
                 struct timespec ts = { 0, 100 * 1000000L };
                 nanosleep(&ts, NULL);
@@ -669,6 +686,13 @@ int cmd_match(int argc, char **argv)
     }
     fflush(stdout);
     double secs = mono_s() - t1;
+    if (env.hist) {
+        tide_history_add_raw_bytes(env.hist, rc.bytes);
+        if (tide_history_commit(env.hist) < 0) {
+            fprintf(stderr, "tide match: history: %s\n", tide_error_last());
+            exit_code = TIDE_EXIT_STORE;
+        }
+    }
     if (rc.batch && tide_sighting_batch_flush(rc.batch, env.store) < 0) {
         fprintf(stderr, "tide match: storing sightings: %s\n", tide_error_last());
         exit_code = TIDE_EXIT_STORE;
@@ -688,6 +712,7 @@ done:
         tide_match_index_free(rb.result);
     }
     tide_sighting_batch_free(rc.batch);
+    tide_history_free(env.hist);
     tide_matcher_free(env.matcher);
     tide_match_index_free(ix);
     tide_warninglists_free(wl);

@@ -46,6 +46,8 @@ const cli_cmd cli_commands[] = {
             "                     name 'value=ioc,type=ioc_type'\n"
             "  --batch N          objects per transaction (default 250000); an interrupted\n"
             "                     ingest keeps every committed batch\n"
+            "  --no-hunt          do not hunt added / changed indicators back through the\n"
+            "                     history (done by default; stores retro-sightings)\n"
             "Exit 0 when every input was read and no record was rejected, 1 when some records\n"
             "were rejected, 2 on usage errors or unreadable input, 3 on a store failure.\n" },
     { "show", cmd_show, "print a stored object by id, or the indicators of a value",
@@ -65,7 +67,7 @@ const cli_cmd cli_commands[] = {
             "       tide warninglist list [--json]\n"
             "Built-in private, loopback and bogon ranges always apply.\n" },
     { "match", cmd_match, "match telemetry against the intel; print and store sightings",
-            "usage: tide match [--format F] [--follow] [--no-store] [--hide-suppressed]\n"
+            "usage: tide match [--format F] [--follow] [--no-store] [--no-history] [--hide-suppressed]\n"
             "                  [--home-net CIDRS] [--map SPEC|FILE] [--rebuild-index] PATH...|-\n"
             "Reads Zeek (TSV, JSON), Suricata EVE, Sysmon JSON, Squid, Apache/nginx, syslog,\n"
             "CEF and mapped NDJSON logs (plain, .gz, .zst; folders recursively; '-' = stdin),\n"
@@ -78,6 +80,7 @@ const cli_cmd cli_commands[] = {
             "reading files and folders as they grow (new files, appended lines, rotation)\n"
             "and swaps in a new index when the intel changes. --home-net sets the internal\n"
             "networks (default RFC 1918, 100.64/10, 169.254/16, 127/8, fc00::/7, fe80::/10).\n"
+            "Every observation also goes to the history (tide hunt) unless --no-history.\n"
             "A summary goes to stderr; bad records are reported with file and line.\n" },
     { "sightings", cmd_sightings, "list stored sightings per host x indicator",
             "usage: tide sightings [--host H] [--indicator V|ID] [--since T] [--retro]\n"
@@ -115,6 +118,24 @@ const cli_cmd cli_commands[] = {
             "FILE: CSV with header host,ips,hostname,owner,criticality,software (ips separated\n"
             "by ';', software as 'name version;name version'), or a JSON array of objects with\n"
             "the same keys (ips an array, software [{\"name\",\"version\"}]).\n" },
+    { "history", cmd_history, "observation history: import logs, prune, stats",
+            "usage: tide history import [--format F] [--home-net CIDRS] [--map SPEC|FILE]\n"
+            "                           [--retention Nd] [--json] PATH...\n"
+            "       tide history prune [--before T] [--retention Nd]\n"
+            "       tide history stats [--json]\n"
+            "import remembers every observation of the logs (as 'tide match' reads them) per\n"
+            "day as distinct (observable, host) with first / last seen, count and first place,\n"
+            "under STORE/history. Retention (default 90 days, counted back from the newest day\n"
+            "in history) is applied on every import; prune --before T drops older days.\n"
+            "See docs/history.md.\n" },
+    { "hunt", cmd_hunt, "retro-hunt indicators through the history",
+            "usage: tide hunt (--indicator V|ID | --related NAME | --added-since T | --all)\n"
+            "                 [--since T] [--until T] [--no-store] [--json]\n"
+            "Prints one retro-sighting per (host, indicator) found in history: host, indicator,\n"
+            "observed, first_seen, last_seen, count, file, line, retro, and the context of\n"
+            "'tide match' sightings. Same semantics as 'tide match' (CIDRs, parent domains,\n"
+            "URL paths, hashes). Results are stored as retro-sightings unless --no-store.\n"
+            "T is RFC 3339, a date, or an age like 7d.\n" },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -15,5 +15,6 @@
 #include "tide/telemetry.h"
 #include "tide/match.h"
 #include "tide/sightings.h"
+#include "tide/history.h"
 
 #endif

@@ -1,0 +1,126 @@
+/*
+ * history.h - the observation history and retro-hunt (SPEC C3).
+ *
+ * Every observation tide reads (matched or not) can be remembered: per UTC day, one record per
+ * distinct (observable, host) with first_seen, last_seen, the number of events and the first
+ * place seen (file and line). History lives under the store directory (DIR/history/) as
+ * immutable, key-sorted, zstd block-compressed run files listed by a MANIFEST that is replaced
+ * atomically, so an interrupted writer leaves the previous history intact. Runs of one day are
+ * merged (compacted) after each commit; days older than the retention are dropped.
+ *
+ * A retro-hunt looks indicators of the store up in history with exactly the semantics of
+ * tide_match_lookup (IPs in CIDRs, parent domains, URL paths, case-insensitive hashes): it
+ * builds a match index of the selected indicators and confirms every candidate record with it.
+ * See docs/history.md.
+ */
+#ifndef TIDE_HISTORY_H
+#define TIDE_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "match.h"
+#include "store.h"
+#include "telemetry.h"
+#include "warninglist.h"
+
+typedef struct tide_history tide_history;
+
+#define TIDE_HISTORY_DEFAULT_RETENTION_DAYS 90
+
+/** @brief Open the history of the store in store_dir (DIR/history, created when writable).
+ *  A writable history takes an exclusive lock (DIR/history/LOCK) until freed, and removes
+ *  files a crashed writer left behind. Corrupt manifests are TIDE_EFORMAT naming the file. */
+TIDE_EXTERN(int) tide_history_open(tide_history **out, const char *store_dir, bool writable);
+/** @brief Free; anything added but not committed is dropped. Accepts NULL. */
+TIDE_EXTERN(void) tide_history_free(tide_history *h);
+
+/** @brief Remember every observation of one event (file: where it was read). Held in memory
+ *  until tide_history_commit; past a memory threshold a sorted run is written (not yet
+ *  visible). */
+TIDE_EXTERN(int) tide_history_add(tide_history *h, const char *file, const tide_event *ev);
+/** @brief Count raw (decompressed) input bytes read, for the size ratio in the stats. */
+TIDE_EXTERN(void) tide_history_add_raw_bytes(tide_history *h, uint64_t bytes);
+/** @brief Make everything added visible, durably (fsync + atomic manifest rename), then merge
+ *  the runs of each day and apply the retention. */
+TIDE_EXTERN(int) tide_history_commit(tide_history *h);
+
+/** @brief Like commit, but the newest day's runs are only merged once there are 8 of them:
+ *  for frequent commits of a long-running matcher. */
+TIDE_EXTERN(int) tide_history_checkpoint(tide_history *h);
+
+/** @brief Set (and persist with the next commit) the retention in days (>= 1). */
+TIDE_EXTERN(int) tide_history_set_retention(tide_history *h, int days);
+TIDE_EXTERN(int) tide_history_retention(const tide_history *h);
+/** @brief Drop the days that end before before_ms; 0 = apply the retention (days older than
+ *  the newest day in history minus the retention). Commits. @param[out] out_days dropped
+ *  partitions (may be NULL). */
+TIDE_EXTERN(int) tide_history_prune(tide_history *h, int64_t before_ms, size_t *out_days);
+
+typedef struct {
+    size_t partitions;     /**< days */
+    size_t runs;           /**< files */
+    uint64_t records;      /**< (observable, host) per day */
+    uint64_t bytes;        /**< on disk */
+    uint64_t raw_bytes;    /**< telemetry bytes imported */
+    uint64_t events;       /**< events remembered */
+    int64_t first_day_ms, last_day_ms; /**< 0 when empty */
+    int retention_days;
+} tide_history_stats;
+TIDE_EXTERN(int) tide_history_stats_get(tide_history *h, tide_history_stats *out);
+
+/** @brief Every committed record (for tests and tools), day by day, key-sorted: kind, value
+ *  text (canonical), host, times in microseconds, count, first file and line. */
+typedef struct {
+    tide_obs_kind kind;
+    const char *value;
+    const char *host;
+    int64_t first_seen_us, last_seen_us;
+    uint64_t count;
+    const char *file;
+    uint64_t line;
+} tide_history_rec;
+TIDE_EXTERN(int) tide_history_each(tide_history *h,
+        int (*cb)(const tide_history_rec *rec, void *payload), void *payload);
+
+/* ---- retro-hunt ---- */
+
+typedef struct {
+    const tide_indicator_filter *filter; /**< which indicators; NULL = all */
+    int64_t since_ms, until_ms;          /**< only history seen in [since, until]; 0 = open */
+    int64_t now_ms;                      /**< validity / score reference; 0 = now */
+    bool store;                          /**< also store the results as retro-sightings */
+} tide_hunt_opts;
+
+/** One (host, indicator) found in history: counts, times and first place aggregated over
+ *  every day and every observed value that matches the indicator. */
+typedef struct {
+    const char *host;
+    const char *observed;        /**< the earliest observed value (canonical text) */
+    tide_obs_kind observed_kind;
+    int64_t first_seen_us, last_seen_us;
+    uint64_t count;              /**< events */
+    const char *file;
+    uint64_t line;
+    const tide_match_hit *hit;   /**< the indicator and its context (suppressed updated by
+                                      warninglists on the observed value) */
+} tide_retro_sighting;
+
+typedef struct {
+    size_t indicators;     /**< distinct indicators hunted */
+    size_t hosts;          /**< distinct hosts found */
+    size_t sightings;      /**< (host, indicator) pairs found */
+    size_t unconfirmable;  /**< candidates of non-simple patterns left out (history keeps no
+                                whole events to evaluate them on) */
+    uint64_t records_checked;
+} tide_hunt_stats;
+
+/** @brief Hunt the selected indicators back through history. cb (may be NULL) gets each
+ *  result, sorted by host then indicator. @param[out] out_stats may be NULL. */
+TIDE_EXTERN(int) tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *opts,
+        int (*cb)(const tide_retro_sighting *s, void *payload), void *payload,
+        tide_hunt_stats *out_stats);
+
+#endif

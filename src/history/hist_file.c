@@ -1,0 +1,588 @@
+/*
+ * hist_file.c - history run files (layout in hist_int.h): the writer (sorted records into
+ * zstd-compressed blocks, dictionaries of hosts and files, a block index; written to a
+ * temporary file, fsync'ed and renamed so a crash never leaves a half file under the real
+ * name) and the reader (mmap, every checksum verified before use, a cursor that seeks by
+ * the block index). zstd and xxhash do the compression and checksums; the record format is
+ * hand-written because it is a few varints.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "history/hist_int.h"
+
+#define HIST_MAX_DICT (256u << 20)
+
+int64_t tide__hist_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int tide__hist_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return tide_error_set(TIDE_EIO, "%s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? 0 : tide_error_set(TIDE_EIO, "fsync %s: %s", dir, strerror(errno));
+}
+
+static int put_varint(tide_buf *b, uint64_t v)
+{
+    uint8_t t[10];
+    size_t n = 0;
+    do {
+        t[n] = (uint8_t)(v & 0x7F);
+        v >>= 7;
+        if (v)
+            t[n] |= 0x80;
+        n++;
+    } while (v);
+    return tide__buf_put(b, t, n);
+}
+
+static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
+        uint8_t c = p[(*pos)++];
+        v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- writer ---- */
+
+struct hist_writer {
+    char *path, *tmp;
+    FILE *fp;
+    int32_t day;
+    tide_buf block;        /* uncompressed records of the current block */
+    uint32_t block_nrec;
+    tide_buf first_key;
+    tide_buf index;        /* hist_block_ix + key, per block */
+    uint32_t nblocks;
+    tide_buf cbuf;
+    ZSTD_CCtx *cctx;
+    tide_strmap hosts, files;
+    tide_buf names_h, names_f;
+    uint32_t nhosts, nfiles;
+    uint64_t off, nrec, events;
+};
+
+int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
+{
+    *out = NULL;
+    hist_writer *w = tide__calloc(1, sizeof(*w));
+    TIDE_CHECK_ALLOC(w);
+    w->hosts = (tide_strmap)TIDE_STRMAP_INIT;
+    w->files = (tide_strmap)TIDE_STRMAP_INIT;
+    w->day = day;
+    w->path = tide__strdup(path);
+    size_t n = strlen(path) + 8;
+    w->tmp = tide__malloc(n);
+    w->cctx = ZSTD_createCCtx();
+    if (w->path == NULL || w->tmp == NULL || w->cctx == NULL) {
+        tide__hist_writer_abort(w);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    snprintf(w->tmp, n, "%s.tmp", path);
+    w->fp = fopen(w->tmp, "wb");
+    if (w->fp == NULL) {
+        int rc = tide_error_set(TIDE_EIO, "%s: %s", w->tmp, strerror(errno));
+        tide__hist_writer_abort(w);
+        return rc;
+    }
+    hist_header h;
+    memset(&h, 0, sizeof(h));
+    if (fwrite(&h, sizeof(h), 1, w->fp) != 1) {
+        int rc = tide_error_set(TIDE_EIO, "%s: write failed", w->tmp);
+        tide__hist_writer_abort(w);
+        return rc;
+    }
+    w->off = sizeof(h);
+    *out = w;
+    return 0;
+}
+
+void tide__hist_writer_abort(hist_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->fp) {
+        fclose(w->fp);
+        unlink(w->tmp);
+    }
+    tide__free(w->path);
+    tide__free(w->tmp);
+    tide__buf_free(&w->block);
+    tide__buf_free(&w->first_key);
+    tide__buf_free(&w->index);
+    tide__buf_free(&w->cbuf);
+    tide__buf_free(&w->names_h);
+    tide__buf_free(&w->names_f);
+    tide__strmap_free(&w->hosts);
+    tide__strmap_free(&w->files);
+    ZSTD_freeCCtx(w->cctx);
+    tide__free(w);
+}
+
+/* zstd-compress src into w->cbuf */
+static int compress(hist_writer *w, const void *src, size_t n, int level)
+{
+    size_t bound = ZSTD_compressBound(n);
+    w->cbuf.len = 0;
+    TIDE_CHECK(tide__buf_grow(&w->cbuf, bound + 1));
+    size_t c = ZSTD_compressCCtx(w->cctx, w->cbuf.ptr, bound, src, n, level);
+    if (ZSTD_isError(c))
+        return tide_error_set(TIDE_ERROR, "zstd: %s", ZSTD_getErrorName(c));
+    w->cbuf.len = c;
+    return 0;
+}
+
+static int write_bytes(hist_writer *w, const void *p, size_t n)
+{
+    if (n && fwrite(p, 1, n, w->fp) != n)
+        return tide_error_set(TIDE_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+    w->off += n;
+    return 0;
+}
+
+static int flush_block(hist_writer *w)
+{
+    if (w->block_nrec == 0)
+        return 0;
+    TIDE_CHECK(compress(w, w->block.ptr, w->block.len, 3));
+    hist_block_ix bi;
+    memset(&bi, 0, sizeof(bi));
+    bi.off = w->off;
+    bi.csize = (uint32_t)w->cbuf.len;
+    bi.usize = (uint32_t)w->block.len;
+    bi.nrec = w->block_nrec;
+    bi.key_len = (uint16_t)w->first_key.len;
+    bi.sum = XXH3_64bits(w->cbuf.ptr, w->cbuf.len);
+    TIDE_CHECK(write_bytes(w, w->cbuf.ptr, w->cbuf.len));
+    TIDE_CHECK(tide__buf_put(&w->index, &bi, sizeof(bi)));
+    TIDE_CHECK(tide__buf_put(&w->index, w->first_key.ptr, w->first_key.len));
+    w->nblocks++;
+    w->block.len = 0;
+    w->block_nrec = 0;
+    return 0;
+}
+
+static int intern(tide_strmap *m, tide_buf *names, uint32_t *count, const char *s, uint32_t *out)
+{
+    size_t n = strlen(s);
+    int added = tide__strmap_put(m, s, n, *count, out);
+    TIDE_CHECK(added);
+    if (added) {
+        TIDE_CHECK(tide__buf_put(names, s, n + 1));
+        (*count)++;
+    }
+    return 0;
+}
+
+int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, const char *host,
+        int64_t first, int64_t last, uint64_t count, const char *file, uint64_t line)
+{
+    if (key_len == 0 || key_len > HIST_MAX_KEY)
+        return tide_error_set(TIDE_EINVAL, "history key of %zu bytes", key_len);
+    uint32_t hi, fi;
+    TIDE_CHECK(intern(&w->hosts, &w->names_h, &w->nhosts, host, &hi));
+    TIDE_CHECK(intern(&w->files, &w->names_f, &w->nfiles, file ? file : "", &fi));
+    if (w->block_nrec == 0) {
+        w->first_key.len = 0;
+        TIDE_CHECK(tide__buf_put(&w->first_key, key, key_len));
+    }
+    int64_t day0 = (int64_t)w->day * HIST_DAY_US;
+    uint64_t f = first >= day0 ? (uint64_t)(first - day0) : 0;
+    uint64_t span = last >= first ? (uint64_t)(last - first) : 0;
+    TIDE_CHECK(put_varint(&w->block, key_len));
+    TIDE_CHECK(tide__buf_put(&w->block, key, key_len));
+    TIDE_CHECK(put_varint(&w->block, hi));
+    TIDE_CHECK(put_varint(&w->block, f));
+    TIDE_CHECK(put_varint(&w->block, span));
+    TIDE_CHECK(put_varint(&w->block, count));
+    TIDE_CHECK(put_varint(&w->block, fi));
+    TIDE_CHECK(put_varint(&w->block, line));
+    w->block_nrec++;
+    w->nrec++;
+    w->events += count;
+    if (w->block.len >= HIST_BLOCK)
+        TIDE_CHECK(flush_block(w));
+    return 0;
+}
+
+int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec)
+{
+    int rc = flush_block(w);
+    hist_header h;
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, HIST_MAGIC, 8);
+    h.version = HIST_VERSION;
+    h.day = w->day;
+    h.nrec = w->nrec;
+    h.events = w->events;
+    h.nblocks = w->nblocks;
+    h.nhosts = w->nhosts;
+    h.nfiles = w->nfiles;
+    if (rc == 0)
+        rc = tide__buf_put(&w->names_h, w->names_f.ptr ? w->names_f.ptr : "", w->names_f.len);
+    if (rc == 0)
+        rc = compress(w, w->names_h.ptr ? w->names_h.ptr : "", w->names_h.len, 3);
+    if (rc == 0) {
+        h.dict_off = w->off;
+        h.dict_len = w->cbuf.len;
+        h.dict_sum = XXH3_64bits(w->cbuf.ptr, w->cbuf.len);
+        rc = write_bytes(w, w->cbuf.ptr, w->cbuf.len);
+    }
+    if (rc == 0) {
+        h.index_off = w->off;
+        h.index_len = w->index.len;
+        h.index_sum = XXH3_64bits(w->index.ptr ? w->index.ptr : "", w->index.len);
+        rc = write_bytes(w, w->index.ptr, w->index.len);
+    }
+    h.file_size = w->off;
+    h.sum = XXH3_64bits(&h, offsetof(hist_header, sum));
+    if (rc == 0 && (fflush(w->fp) != 0 || fseek(w->fp, 0, SEEK_SET) != 0 ||
+                           fwrite(&h, sizeof(h), 1, w->fp) != 1 || fflush(w->fp) != 0 ||
+                           fsync(fileno(w->fp)) != 0))
+        rc = tide_error_set(TIDE_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+    if (rc == 0) {
+        FILE *fp = w->fp;
+        w->fp = NULL;
+        if (fclose(fp) != 0)
+            rc = tide_error_set(TIDE_EIO, "%s: close failed: %s", w->tmp, strerror(errno));
+        else if (rename(w->tmp, w->path) != 0)
+            rc = tide_error_set(TIDE_EIO, "rename %s: %s", w->tmp, strerror(errno));
+        if (rc < 0)
+            unlink(w->tmp);
+    }
+    if (rc == 0) {
+        if (out_size)
+            *out_size = h.file_size;
+        if (out_nrec)
+            *out_nrec = h.nrec;
+    }
+    tide__hist_writer_abort(w);
+    return rc;
+}
+
+/* ---- reader ---- */
+
+typedef struct {
+    hist_block_ix bi;
+    const uint8_t *key;
+} block_ref;
+
+struct hist_file {
+    char *path;
+    const uint8_t *base;
+    size_t size;
+    hist_header h;
+    char *dict;           /* decompressed names */
+    const char **names;   /* hosts then files */
+    block_ref *blocks;
+    ZSTD_DCtx *dctx;
+};
+
+static int bad(const char *path, const char *what)
+{
+    return tide_error_set(TIDE_EFORMAT, "history file %s is corrupt: %s", path, what);
+}
+
+void tide__hist_file_free(hist_file *f)
+{
+    if (f == NULL)
+        return;
+    if (f->base)
+        munmap((void *)f->base, f->size);
+    tide__free(f->path);
+    tide__free(f->dict);
+    tide__free(f->names);
+    tide__free(f->blocks);
+    ZSTD_freeDCtx(f->dctx);
+    tide__free(f);
+}
+
+static int load(hist_file *f)
+{
+    const char *p = f->path;
+    if (f->size < sizeof(hist_header))
+        return bad(p, "truncated (shorter than its header)");
+    memcpy(&f->h, f->base, sizeof(hist_header));
+    const hist_header *h = &f->h;
+    if (memcmp(h->magic, HIST_MAGIC, 8) != 0)
+        return bad(p, "not a tide history file (bad magic)");
+    if (h->sum != XXH3_64bits(h, offsetof(hist_header, sum)))
+        return bad(p, "header checksum mismatch");
+    if (h->version != HIST_VERSION)
+        return tide_error_set(TIDE_EFORMAT, "history file %s: version %u not supported", p,
+                h->version);
+    if (h->file_size != f->size)
+        return tide_error_set(TIDE_EFORMAT,
+                "history file %s is corrupt: %zu bytes, header says %llu (truncated?)", p,
+                f->size, (unsigned long long)h->file_size);
+    if (h->dict_off > f->size || h->dict_len > f->size - h->dict_off ||
+            h->index_off > f->size || h->index_len > f->size - h->index_off)
+        return bad(p, "section out of bounds");
+    if (XXH3_64bits(f->base + h->dict_off, h->dict_len) != h->dict_sum)
+        return bad(p, "dictionary checksum mismatch");
+    if (XXH3_64bits(f->base + h->index_off, h->index_len) != h->index_sum)
+        return bad(p, "block index checksum mismatch");
+    /* dictionary */
+    unsigned long long dsize = ZSTD_getFrameContentSize(f->base + h->dict_off, h->dict_len);
+    if (dsize == ZSTD_CONTENTSIZE_ERROR || dsize == ZSTD_CONTENTSIZE_UNKNOWN ||
+            dsize > HIST_MAX_DICT)
+        return bad(p, "dictionary frame");
+    f->dict = tide__malloc((size_t)dsize + 1);
+    TIDE_CHECK_ALLOC(f->dict);
+    size_t got = ZSTD_decompressDCtx(f->dctx, f->dict, (size_t)dsize, f->base + h->dict_off,
+            h->dict_len);
+    if (ZSTD_isError(got) || got != dsize)
+        return bad(p, "dictionary does not decompress");
+    f->dict[dsize] = '\0';
+    uint64_t nnames = (uint64_t)h->nhosts + h->nfiles;
+    if (nnames > dsize + 1)
+        return bad(p, "dictionary counts");
+    f->names = tide__calloc((size_t)nnames + 1, sizeof(char *));
+    TIDE_CHECK_ALLOC(f->names);
+    size_t pos = 0;
+    for (uint64_t i = 0; i < nnames; i++) {
+        if (pos >= dsize)
+            return bad(p, "dictionary too short");
+        f->names[i] = f->dict + pos;
+        const char *z = memchr(f->dict + pos, '\0', (size_t)dsize - pos);
+        if (z == NULL)
+            return bad(p, "dictionary name not terminated");
+        pos = (size_t)(z - f->dict) + 1;
+    }
+    /* block index */
+    if (h->nblocks > h->index_len / sizeof(hist_block_ix) || h->nrec < h->nblocks)
+        return bad(p, "block count");
+    f->blocks = tide__calloc(h->nblocks ? h->nblocks : 1, sizeof(block_ref));
+    TIDE_CHECK_ALLOC(f->blocks);
+    pos = 0;
+    const uint8_t *ix = f->base + h->index_off;
+    uint64_t nrec = 0;
+    for (uint32_t i = 0; i < h->nblocks; i++) {
+        if (h->index_len - pos < sizeof(hist_block_ix))
+            return bad(p, "block index too short");
+        block_ref *b = &f->blocks[i];
+        memcpy(&b->bi, ix + pos, sizeof(hist_block_ix));
+        pos += sizeof(hist_block_ix);
+        if (b->bi.key_len == 0 || b->bi.key_len > HIST_MAX_KEY || h->index_len - pos < b->bi.key_len)
+            return bad(p, "block key");
+        b->key = ix + pos;
+        pos += b->bi.key_len;
+        if (b->bi.off < sizeof(hist_header) || b->bi.off > h->dict_off ||
+                b->bi.csize > h->dict_off - b->bi.off || b->bi.usize > 4 * HIST_BLOCK ||
+                b->bi.nrec == 0)
+            return bad(p, "block bounds");
+        nrec += b->bi.nrec;
+    }
+    if (nrec != h->nrec)
+        return bad(p, "record count");
+    return 0;
+}
+
+int tide__hist_file_open(hist_file **out, const char *path)
+{
+    *out = NULL;
+    hist_file *f = tide__calloc(1, sizeof(*f));
+    TIDE_CHECK_ALLOC(f);
+    f->path = tide__strdup(path);
+    f->dctx = ZSTD_createDCtx();
+    if (f->path == NULL || f->dctx == NULL) {
+        tide__hist_file_free(f);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int rc = tide_error_set(errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "history file %s: %s",
+                path, strerror(errno));
+        tide__hist_file_free(f);
+        return rc;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        rc = tide_error_set(TIDE_EIO, "history file %s: %s", path, strerror(errno));
+    else if ((uint64_t)st.st_size > HIST_MAX_FILE)
+        rc = tide_error_set(TIDE_ETOOBIG, "history file %s: too big", path);
+    else if (st.st_size == 0)
+        rc = bad(path, "empty (truncated)");
+    if (rc == 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED)
+            rc = tide_error_set(TIDE_EIO, "history file %s: mmap: %s", path, strerror(errno));
+        else {
+            f->base = m;
+            f->size = (size_t)st.st_size;
+        }
+    }
+    close(fd);
+    if (rc == 0)
+        rc = load(f);
+    if (rc < 0) {
+        tide__hist_file_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+const hist_header *tide__hist_file_header(const hist_file *f)
+{
+    return &f->h;
+}
+
+const char *tide__hist_file_host(const hist_file *f, uint32_t i)
+{
+    return i < f->h.nhosts ? f->names[i] : NULL;
+}
+
+const char *tide__hist_file_name(const hist_file *f, uint32_t i)
+{
+    return i < f->h.nfiles ? f->names[f->h.nhosts + i] : NULL;
+}
+
+/* ---- cursor ---- */
+
+void tide__hist_cursor_init(hist_cursor *c, hist_file *f)
+{
+    memset(c, 0, sizeof(*c));
+    c->f = f;
+    c->block = UINT32_MAX;
+}
+
+void tide__hist_cursor_free(hist_cursor *c)
+{
+    tide__free(c->buf);
+    memset(c, 0, sizeof(*c));
+}
+
+static int load_block(hist_cursor *c, uint32_t i)
+{
+    hist_file *f = c->f;
+    const block_ref *b = &f->blocks[i];
+    if (XXH3_64bits(f->base + b->bi.off, b->bi.csize) != b->bi.sum)
+        return tide_error_set(TIDE_EFORMAT,
+                "history file %s is corrupt: block %u at offset %llu: checksum mismatch", f->path,
+                i, (unsigned long long)b->bi.off);
+    if (c->cap < b->bi.usize + 1) {
+        uint8_t *nb = tide__realloc(c->buf, b->bi.usize + 1);
+        TIDE_CHECK_ALLOC(nb);
+        c->buf = nb;
+        c->cap = b->bi.usize + 1;
+    }
+    size_t got = ZSTD_decompressDCtx(f->dctx, c->buf, b->bi.usize, f->base + b->bi.off,
+            b->bi.csize);
+    if (ZSTD_isError(got) || got != b->bi.usize)
+        return tide_error_set(TIDE_EFORMAT,
+                "history file %s is corrupt: block %u at offset %llu does not decompress",
+                f->path, i, (unsigned long long)b->bi.off);
+    c->block = i;
+    c->len = got;
+    c->pos = 0;
+    c->left = b->bi.nrec;
+    c->loaded = false;
+    return 0;
+}
+
+static int decode(hist_cursor *c)
+{
+    const uint8_t *p = c->buf;
+    uint64_t klen, host, first, span, count, file, line;
+    hist_rec *r = &c->rec;
+    if (!get_varint(p, c->len, &c->pos, &klen) || klen == 0 || klen > HIST_MAX_KEY ||
+            klen > c->len - c->pos)
+        goto corrupt;
+    r->key = p + c->pos;
+    r->key_len = (uint32_t)klen;
+    c->pos += klen;
+    if (!get_varint(p, c->len, &c->pos, &host) || !get_varint(p, c->len, &c->pos, &first) ||
+            !get_varint(p, c->len, &c->pos, &span) || !get_varint(p, c->len, &c->pos, &count) ||
+            !get_varint(p, c->len, &c->pos, &file) || !get_varint(p, c->len, &c->pos, &line))
+        goto corrupt;
+    if (host >= c->f->h.nhosts || file >= c->f->h.nfiles || first > (uint64_t)INT64_MAX / 2 ||
+            span > (uint64_t)INT64_MAX / 2)
+        goto corrupt;
+    r->host = (uint32_t)host;
+    r->first = (int64_t)c->f->h.day * HIST_DAY_US + (int64_t)first;
+    r->last = r->first + (int64_t)span;
+    r->count = count;
+    r->file = (uint32_t)file;
+    r->line = line;
+    c->left--;
+    return 1;
+corrupt:
+    return tide_error_set(TIDE_EFORMAT, "history file %s is corrupt: bad record in block %u",
+            c->f->path, c->block);
+}
+
+int tide__hist_cursor_next(hist_cursor *c)
+{
+    if (c->loaded) {
+        c->loaded = false;
+        return 1;
+    }
+    while (c->block == UINT32_MAX || c->left == 0) {
+        uint32_t nb = c->block == UINT32_MAX ? 0 : c->block + 1;
+        if (nb >= c->f->h.nblocks)
+            return 0;
+        TIDE_CHECK(load_block(c, nb));
+    }
+    return decode(c);
+}
+
+int tide__hist_cursor_seek(hist_cursor *c, const uint8_t *key, size_t n)
+{
+    hist_file *f = c->f;
+    /* last block whose first key < key (a key may continue from the block before) */
+    size_t lo = 0, hi = f->h.nblocks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tide__hist_keycmp(f->blocks[mid].key, f->blocks[mid].bi.key_len, key, n) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t b = lo == 0 ? 0 : (uint32_t)(lo - 1);
+    if (f->h.nblocks == 0)
+        return 0;
+    /* already inside this block, before the key: continue from here */
+    bool reuse = c->block == b && !c->loaded && c->left > 0;
+    if (c->loaded && c->block == b &&
+            tide__hist_keycmp(c->rec.key, c->rec.key_len, key, n) >= 0)
+        return 0; /* the pending record is already at or past key */
+    if (!reuse && !(c->loaded && c->block == b))
+        TIDE_CHECK(load_block(c, b));
+    c->loaded = false;
+    for (;;) {
+        int r = tide__hist_cursor_next(c);
+        if (r <= 0)
+            return r;
+        if (tide__hist_keycmp(c->rec.key, c->rec.key_len, key, n) >= 0) {
+            c->loaded = true;
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,235 @@
+/*
+ * test_history.c - unit tests of the observation history (history.h): sort keys and their
+ * hunt ranges (CIDR, parent domain, URL path), aggregation of one event's observations, runs
+ * merged by compaction with counts / first / last / first place kept, retention and prune,
+ * and corrupt or truncated run files reported with the file name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tide/errors.h"
+#include "tide/history.h"
+#include "history/hist_int.h"
+
+static bool in_range(const hist_range *r, const uint8_t *k, size_t n)
+{
+    if (tide__hist_keycmp(k, n, r->lo, r->lo_len) < 0)
+        return false;
+    return r->hi_len == 0 || tide__hist_keycmp(k, n, r->hi, r->hi_len) < 0;
+}
+
+static bool covered(tide_obs_kind ik, const char *ind, tide_obs_kind ok, const char *obs)
+{
+    hist_range r[2];
+    uint8_t k[HIST_MAX_KEY];
+    int n = tide__hist_key(ok, obs, strlen(obs), k);
+    int nr = tide__hist_ranges(ik, ind, r);
+    for (int i = 0; n > 0 && i < nr; i++)
+        if (in_range(&r[i], k, (size_t)n))
+            return true;
+    return false;
+}
+
+static void t_keys_roundtrip(void)
+{
+    struct { tide_obs_kind k; const char *in, *text; } c[] = {
+        { TIDE_OBS_IPV4, "010.1.2.3", "10.1.2.3" },
+        { TIDE_OBS_IPV6, "::ffff:1.2.3.4", "1.2.3.4" },
+        { TIDE_OBS_IPV6, "2001:DB8::1", "2001:db8::1" },
+        { TIDE_OBS_IP_PORT, "1.2.3.4:449", "1.2.3.4:449" },
+        { TIDE_OBS_DOMAIN, "WWW.Evil.COM.", "www.evil.com" },
+        { TIDE_OBS_URL, "HTTP://Evil.com:80/a/b?c=1", "http://evil.com/a/b?c=1" },
+        { TIDE_OBS_SHA256, "AB00000000000000000000000000000000000000000000000000000000000001",
+                "ab00000000000000000000000000000000000000000000000000000000000001" },
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        uint8_t k[HIST_MAX_KEY];
+        char t[HIST_MAX_KEY + 64];
+        tide_obs_kind kind;
+        int n = tide__hist_key(c[i].k, c[i].in, strlen(c[i].in), k);
+        TIDE_ASSERT(n > 0);
+        TIDE_ASSERT(tide__hist_key_text(k, (size_t)n, t, &kind) > 0);
+        TIDE_ASSERT_EQ_STR(t, c[i].text);
+    }
+    uint8_t k[HIST_MAX_KEY];
+    TIDE_ASSERT_EQ_INT(tide__hist_key(TIDE_OBS_IPV4, "1.2.3", 5, k), -1);
+}
+
+static void t_ranges(void)
+{
+    TIDE_ASSERT(covered(TIDE_OBS_CIDR4, "10.0.0.0/8", TIDE_OBS_IPV4, "10.255.1.1"));
+    TIDE_ASSERT(!covered(TIDE_OBS_CIDR4, "10.0.0.0/8", TIDE_OBS_IPV4, "11.0.0.0"));
+    TIDE_ASSERT(covered(TIDE_OBS_CIDR4, "0.0.0.0/0", TIDE_OBS_IPV4, "255.255.255.255"));
+    TIDE_ASSERT(covered(TIDE_OBS_CIDR6, "2001:db8::/32", TIDE_OBS_IPV6, "2001:db8:ffff::1"));
+    TIDE_ASSERT(covered(TIDE_OBS_DOMAIN, "evil.com", TIDE_OBS_DOMAIN, "a.b.EVIL.com"));
+    TIDE_ASSERT(covered(TIDE_OBS_DOMAIN, "evil.com", TIDE_OBS_DOMAIN, "evil.com"));
+    TIDE_ASSERT(!covered(TIDE_OBS_DOMAIN, "evil.com", TIDE_OBS_DOMAIN, "notevil.com"));
+    TIDE_ASSERT(!covered(TIDE_OBS_DOMAIN, "evil.com", TIDE_OBS_DOMAIN, "evil.community"));
+    TIDE_ASSERT(covered(TIDE_OBS_URL_PATH, "/gate.php", TIDE_OBS_URL, "http://x.ru/a/gate.php"));
+    TIDE_ASSERT(!covered(TIDE_OBS_URL_PATH, "/gate.php", TIDE_OBS_URL, "http://x.ru/gate.phpx"));
+    TIDE_ASSERT(covered(TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427e", TIDE_OBS_MD5,
+            "D41D8CD98F00B204E9800998ECF8427E"));
+    TIDE_ASSERT(!covered(TIDE_OBS_IPV4, "1.2.3.4", TIDE_OBS_IP_PORT, "1.2.3.4:80"));
+}
+
+static void add(tide_history *h, const char *file, uint64_t line, int64_t ts, const char *host,
+        tide_obs_kind k, const char *v)
+{
+    tide_observation o[2] = { { k, v, strlen(v), "f" }, { k, v, strlen(v), "g" } };
+    tide_event ev = { .ts_us = ts, .host = host, .host_len = strlen(host), .kind = "conn",
+        .line = line, .obs = o, .nobs = 2 };
+    TIDE_ASSERT_EQ_INT(tide_history_add(h, file, &ev), 0);
+}
+
+typedef struct {
+    int n;
+    uint64_t count;
+    int64_t first, last;
+    char file[64];
+    uint64_t line;
+} seen;
+
+static int on_rec(const tide_history_rec *r, void *payload)
+{
+    seen *s = payload;
+    s->n++;
+    if (strcmp(r->value, "1.2.3.4") == 0 && strcmp(r->host, "10.0.0.1") == 0) {
+        s->count += r->count;
+        s->first = r->first_seen_us;
+        s->last = r->last_seen_us;
+        snprintf(s->file, sizeof(s->file), "%s", r->file);
+        s->line = r->line;
+    }
+    return 0;
+}
+
+#define DAY (86400LL * 1000000)
+#define T0 (20000 * DAY)
+
+static void t_compaction(void)
+{
+    const char *dir = tide_test_tmpdir();
+    setenv("TIDE_HISTORY_SPILL", "2", 1);
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    add(h, "b.log", 7, T0 + 500, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    add(h, "x.log", 1, T0 + 1, "10.0.0.2", TIDE_OBS_DOMAIN, "a.example");
+    add(h, "a.log", 3, T0 + 100, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    add(h, "c.log", 9, T0 + 900, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    add(h, "c.log", 10, T0 + DAY, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    unsetenv("TIDE_HISTORY_SPILL");
+    tide_history_stats st;
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.partitions, 2);
+    TIDE_ASSERT_EQ_INT((int)st.runs, 2);   /* the first day's runs were merged */
+    TIDE_ASSERT_EQ_INT((int)st.records, 3); /* (1.2.3.4, .1) x 2 days, (a.example, .2) */
+    TIDE_ASSERT_EQ_INT((int)st.events, 5);  /* one count per event, not per observation */
+    tide_history_free(h);
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, false), 0);
+    seen s = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_rec, &s), 0);
+    TIDE_ASSERT_EQ_INT(s.n, 3);
+    tide_history_free(h);
+    /* day 1 record comes first: count 3, first from a.log:3 */
+    TIDE_ASSERT_EQ_INT((int)s.count, 4);
+    TIDE_ASSERT_EQ_INT((int)(s.first - T0), (int)DAY); /* the last callback: day 2 */
+    /* prune the first day; retention then keeps the rest */
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    size_t dropped = 0;
+    TIDE_ASSERT_EQ_INT(tide_history_prune(h, (T0 + DAY) / 1000, &dropped), 0);
+    TIDE_ASSERT_EQ_INT((int)dropped, 1);
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.partitions, 1);
+    /* a second writer is refused while this one holds the lock */
+    tide_history *h2 = NULL;
+    TIDE_ASSERT(tide_history_open(&h2, dir, true) < 0);
+    tide_history_free(h);
+}
+
+static void t_first_place(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    add(h, "b.log", 7, T0 + 500, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    add(h, "a.log", 3, T0 + 100, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    seen s = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_rec, &s), 0);
+    TIDE_ASSERT_EQ_INT((int)s.count, 2);
+    TIDE_ASSERT_EQ_INT((int)(s.first - T0), 100);
+    TIDE_ASSERT_EQ_INT((int)(s.last - T0), 500);
+    TIDE_ASSERT_EQ_STR(s.file, "a.log");
+    TIDE_ASSERT_EQ_INT((int)s.line, 3);
+    tide_history_free(h);
+}
+
+static void t_retention(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_set_retention(h, 30), 0);
+    add(h, "a", 1, T0, "h", TIDE_OBS_IPV4, "1.1.1.1");
+    add(h, "a", 2, T0 + 29 * DAY, "h", TIDE_OBS_IPV4, "1.1.1.1");
+    add(h, "a", 3, T0 + 30 * DAY, "h", TIDE_OBS_IPV4, "1.1.1.1");
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    tide_history_free(h);
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, false), 0);
+    tide_history_stats st;
+    tide_history_stats_get(h, &st);
+    TIDE_ASSERT_EQ_INT(st.retention_days, 30); /* persisted */
+    TIDE_ASSERT_EQ_INT((int)st.partitions, 2);  /* day 0 is 30 days older than the newest */
+    tide_history_free(h);
+}
+
+static void t_corrupt(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    char v[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(v, sizeof(v), "10.%d.%d.1", i / 250, i % 250);
+        add(h, "a.log", (uint64_t)i + 1, T0 + i, "h", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    tide_history_free(h);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/history/1970-01-01.000001.hst", dir);
+    /* the day of T0 */
+    snprintf(path, sizeof(path), "%s/history/2024-10-04.000001.hst", dir);
+    FILE *f = fopen(path, "r+b");
+    TIDE_ASSERT(f != NULL);
+    fseek(f, 300, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 300, SEEK_SET);
+    fputc(c ^ 1, f);
+    fclose(f);
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, false), 0);
+    seen s = { 0 };
+    int rc = tide_history_each(h, on_rec, &s);
+    TIDE_ASSERT_EQ_INT(rc, TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "2024-10-04.000001.hst") != NULL);
+    TIDE_ASSERT(strstr(tide_error_last(), "checksum") != NULL);
+    TIDE_ASSERT(truncate(path, 100) == 0);
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_rec, &s), TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "truncated") != NULL);
+    tide_history_free(h);
+}
+
+TIDE_TESTS = {
+    { "history::keys_roundtrip", t_keys_roundtrip },
+    { "history::ranges", t_ranges },
+    { "history::compaction", t_compaction },
+    { "history::first_place", t_first_place },
+    { "history::retention", t_retention },
+    { "history::corrupt", t_corrupt },
+    { NULL, NULL },
+};
+TIDE_TEST_MAIN
