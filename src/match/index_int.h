@@ -128,6 +128,10 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
 int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
         tide_obs_kind *out_kind);
 
+/* Prefetch the cache lines a lookup of this value will read (lookup.c). */
+void tide__ix_prefetch(const tide_match_index *ix, tide_obs_kind kind, const char *value,
+        size_t n);
+
 /* The 64-bit hash of a key (never 0 in the high 32 bits' role: callers use tag = h >> 32). */
 uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n);
 

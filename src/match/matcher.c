@@ -298,6 +298,8 @@ int tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
     m->nseen = 0;
     m->od_ready = false;
     event_ctx c = { m, file, ev, NULL, cb, payload };
+    for (size_t i = 0; i < ev->nobs; i++)
+        tide__ix_prefetch(m->ix, ev->obs[i].kind, ev->obs[i].value, ev->obs[i].len);
     for (size_t i = 0; i < ev->nobs; i++) {
         c.obs = &ev->obs[i];
         int rc = tide_match_lookup(m->ix, ev->obs[i].kind, ev->obs[i].value, ev->obs[i].len,
