@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +64,8 @@ typedef struct {
     const char *shared_domain, *shared_ip, *shared_sha256, *shared_url, *csv_ip, *csv_sha256;
     char dir[DEMO_PATH_MAX];
     char path[4][DEMO_PATH_MAX + 32];
+    char zeek_dir[DEMO_PATH_MAX + 16];
+    char zeek[4][DEMO_PATH_MAX + 32]; /* conn, dns, http, files */
 } demo;
 
 static const char *const malware_name[2] = { "KelpLoader", "UndertowRAT" };
@@ -587,6 +590,83 @@ static char *csv_feed(demo *d)
     return text;
 }
 
+/* ---- the day's Zeek logs: two infected hosts among quiet ones ---- */
+
+static void zeek_header(FILE *f, const char *path, const char *fields, const char *types)
+{
+    fprintf(f, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+               "#path\t%s\n#fields\t%s\n#types\t%s\n", path, fields, types);
+}
+
+static int write_zeek(demo *d)
+{
+    snprintf(d->zeek_dir, sizeof d->zeek_dir, "%s/zeek", d->dir);
+    if (mkdir(d->zeek_dir, 0700) != 0)
+        return -1;
+    static const char *const names[4] = { "conn.log", "dns.log", "http.log", "files.log" };
+    FILE *f[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(d->zeek[i], sizeof d->zeek[i], "%s/%s", d->zeek_dir, names[i]);
+        f[i] = fopen(d->zeek[i], "w");
+        if (f[i] == NULL) {
+            for (int k = 0; k < i; k++)
+                fclose(f[k]);
+            return -1;
+        }
+    }
+    zeek_header(f[0], "conn", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
+            "time\tstring\taddr\tport\taddr\tport\tenum");
+    zeek_header(f[1], "dns", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tanswers",
+            "time\tstring\taddr\tport\taddr\tport\tstring\tvector[string]");
+    zeek_header(f[2], "http", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\thost\turi",
+            "time\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring");
+    zeek_header(f[3], "files", "ts\tfuid\ttx_hosts\trx_hosts\tmime_type\tsha256",
+            "time\tstring\tset[addr]\tset[addr]\tstring\tstring");
+    long t = (long)d->t0;
+    /* quiet traffic of five hosts to documentation addresses and names (never indicators) */
+    for (int i = 0; i < 40; i++) {
+        long ts = t + 8 * 3600 + i * 600;
+        fprintf(f[0], "%ld.%06d\tCq%05d\t10.20.0.%d\t%d\t203.0.113.%d\t443\ttcp\n", ts, i * 7919 % 1000000, i,
+                11 + i % 5, 49152 + i, 1 + i % 200);
+        fprintf(f[1], "%ld.%06d\tCd%05d\t10.20.0.%d\t%d\t10.20.0.2\t53\twww%d.example.com\t203.0.113.%d\n",
+                ts, i * 104729 % 1000000, i, 11 + i % 5, 50000 + i, i % 7, 1 + i % 200);
+    }
+    /* 10.20.0.11: phishing page, payload, the sample, KelpLoader C2, then UndertowRAT */
+    char url_host[256] = "", url_path[256] = "/";
+    const char *u = strstr(d->shared_url, "://");
+    if (u) {
+        u += 3;
+        const char *slash = strchr(u, '/');
+        snprintf(url_host, sizeof url_host, "%.*s", slash ? (int)(slash - u) : (int)strlen(u), u);
+        if (slash)
+            snprintf(url_path, sizeof url_path, "%s", slash);
+    }
+    fprintf(f[1], "%ld.120000\tCdA1\t10.20.0.11\t51000\t10.20.0.2\t53\t%s\t-\n", t + 9 * 3600 + 12,
+            d->ind[24].value);
+    fprintf(f[2], "%ld.400000\tChA1\t10.20.0.11\t51002\t203.0.113.80\t80\tGET\t%s\t%s\n",
+            t + 9 * 3600 + 40, url_host, url_path);
+    fprintf(f[3], "%ld.050000\tFA1\t203.0.113.80\t10.20.0.11\tapplication/x-dosexec\t%s\n",
+            t + 9 * 3600 + 65, d->shared_sha256);
+    fprintf(f[0], "%ld.000000\tCcA1\t10.20.0.11\t51010\t%s\t443\ttcp\n", t + 9 * 3600 + 180,
+            d->shared_ip);
+    fprintf(f[0], "%ld.000000\tCcA2\t10.20.0.11\t51020\t%s\t443\ttcp\n", t + 11 * 3600 + 1200,
+            d->ind[13].value);
+    /* 10.20.0.14: the same campaign's second stage, without the phishing step */
+    fprintf(f[1], "%ld.000000\tCdB1\t10.20.0.14\t52000\t10.20.0.2\t53\tapi.%s\t-\n",
+            t + 14 * 3600 + 120, d->ind[17].value);
+    /* 10.20.0.15: an address in the bulletproof hosting range */
+    char range_ip[256];
+    snprintf(range_ip, sizeof range_ip, "%s", d->ind[16].value);
+    char *dot = strrchr(range_ip, '.');
+    if (dot)
+        snprintf(dot, sizeof range_ip - (size_t)(dot - range_ip), ".77");
+    fprintf(f[0], "%ld.000000\tCcC1\t10.20.0.15\t53000\t%s\t8080\ttcp\n", t + 15 * 3600, range_ip);
+    int rc = 0;
+    for (int i = 0; i < 4; i++)
+        rc |= fclose(f[i]) != 0;
+    return rc ? -1 : 0;
+}
+
 static int write_files(demo *d)
 {
     const char *tmp = getenv("TMPDIR");
@@ -608,6 +688,7 @@ static int write_files(demo *d)
     rc |= write_json(d->path[1], misp_event(d));
     rc |= write_text(d->path[2], maltrail_list(d));
     rc |= write_text(d->path[3], csv_feed(d));
+    rc |= write_zeek(d);
     if (rc != 0)
         cli_err("demo", "cannot write the scenario files in %s: %s", d->dir, strerror(errno));
     return rc;
@@ -615,8 +696,11 @@ static int write_files(demo *d)
 
 static void remove_files(demo *d)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         unlink(d->path[i]);
+        unlink(d->zeek[i]);
+    }
+    rmdir(d->zeek_dir);
     rmdir(d->dir);
 }
 
@@ -989,6 +1073,156 @@ static void defang_url(const char *url, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* ---- detection and prevention on the scenario ---- */
+
+typedef struct {
+    int64_t ts;
+    char line[400]; /* time host event field observed -> kind value */
+    char ctx[160];  /* related names of the indicators, merged per line */
+    int nind;
+} demo_sighting;
+
+typedef struct {
+    demo_sighting v[64];
+    size_t n;
+    tide_sighting_batch *batch;
+    char hosts[8][32];
+    size_t nhosts;
+} demo_detect;
+
+static int on_demo_sighting(const tide_sighting *s, void *payload)
+{
+    demo_detect *dd = payload;
+    const tide_match_hit *h = s->hit;
+    if (tide_sighting_batch_add(dd->batch, s) < 0)
+        return -1;
+    char host[32];
+    snprintf(host, sizeof host, "%.*s", (int)s->event->host_len, s->event->host);
+    bool known = false;
+    for (size_t i = 0; i < dd->nhosts; i++)
+        known |= strcmp(dd->hosts[i], host) == 0;
+    if (!known && dd->nhosts < 8)
+        snprintf(dd->hosts[dd->nhosts++], sizeof dd->hosts[0], "%s", host);
+    if (dd->n >= sizeof dd->v / sizeof dd->v[0])
+        return 0;
+    demo_sighting *o = &dd->v[dd->n++];
+    o->ts = s->event->ts_us;
+    time_t t = (time_t)(s->event->ts_us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    const char *ctx = h->nmalware ? h->malware : h->ncampaigns ? h->campaigns : "";
+    snprintf(o->line, sizeof o->line, "  %02d:%02d:%02d  %-11s %-5s %-9s %.*s -> %s %.*s",
+            tm.tm_hour, tm.tm_min, tm.tm_sec, host, s->event->kind ? s->event->kind : "",
+            s->obs->field ? s->obs->field : "", (int)(s->obs->len > 48 ? 48 : s->obs->len),
+            s->obs->value, tide_obs_kind_name(h->kind), (int)(h->value_len > 48 ? 48 : h->value_len),
+            h->value);
+    snprintf(o->ctx, sizeof o->ctx, "%s", ctx);
+    o->nind = 1;
+    return 0;
+}
+
+static int cmp_sighting(const void *a, const void *b)
+{
+    int64_t x = ((const demo_sighting *)a)->ts, y = ((const demo_sighting *)b)->ts;
+    return x < y ? -1 : x > y;
+}
+
+static int print_detection(demo *d, tide_store *s)
+{
+    printf("\nDetection: 'tide match %s' over the day's Zeek logs\n"
+           "(conn, dns, http, files of five hosts); one line per event x indicator:\n",
+            d->zeek_dir);
+    tide_match_index *ix = NULL;
+    tide_warninglists *wl = NULL;
+    tide_matcher *m = NULL;
+    demo_detect *dd = calloc(1, sizeof *dd);
+    int rc = dd ? 0 : -1;
+    if (rc == 0 && (tide_match_index_build(&ix, s, NULL) < 0 || tide_warninglists_new(&wl, s) < 0 ||
+                           tide_matcher_new(&m, ix, wl) < 0 || tide_sighting_batch_new(&dd->batch) < 0))
+        rc = -1;
+    for (int i = 0; rc == 0 && i < 4; i++) {
+        tide_tel_reader *r = NULL;
+        tide_tel_opts o;
+        memset(&o, 0, sizeof o);
+        if (tide_tel_open(&r, d->zeek[i], &o) < 0) {
+            rc = -1;
+            break;
+        }
+        tide_event ev;
+        int got;
+        while (rc == 0 && (got = tide_tel_next(r, &ev)) == 1)
+            if (tide_matcher_event(m, d->zeek[i], &ev, on_demo_sighting, dd) < 0)
+                rc = -1;
+        tide_tel_close(r);
+    }
+    if (rc == 0) {
+        qsort(dd->v, dd->n, sizeof dd->v[0], cmp_sighting);
+        /* one line per event and value: the indicators of several feeds merged */
+        for (size_t i = 0; i < dd->n;) {
+            char ctx[400] = "";
+            int nind = 0;
+            size_t j = i;
+            for (; j < dd->n && strcmp(dd->v[j].line, dd->v[i].line) == 0; j++) {
+                nind++;
+                if (*dd->v[j].ctx && strstr(ctx, dd->v[j].ctx) == NULL) {
+                    size_t l = strlen(ctx);
+                    snprintf(ctx + l, sizeof ctx - l, "%s%s", l ? ", " : "", dd->v[j].ctx);
+                }
+            }
+            printf("%s  [%d indicator%s%s%s]\n", dd->v[i].line, nind, nind > 1 ? "s" : "",
+                    *ctx ? ": " : "", ctx);
+            i = j;
+        }
+        printf("%zu sightings on %zu hosts (%s%s%s%s%s), stored per host x indicator: "
+               "tide sightings\n",
+                dd->n, dd->nhosts, dd->nhosts > 0 ? dd->hosts[0] : "", dd->nhosts > 1 ? ", " : "",
+                dd->nhosts > 1 ? dd->hosts[1] : "", dd->nhosts > 2 ? ", " : "",
+                dd->nhosts > 2 ? dd->hosts[2] : "");
+        if (tide_sighting_batch_flush(dd->batch, s) < 0)
+            rc = -1;
+    }
+    if (rc < 0)
+        cli_err("demo", "detection failed: %s", tide_error_last());
+    if (dd)
+        tide_sighting_batch_free(dd->batch);
+    free(dd);
+    tide_matcher_free(m);
+    tide_warninglists_free(wl);
+    tide_match_index_free(ix);
+    return rc;
+}
+
+static int print_prevention(tide_store *s)
+{
+    printf("\nPrevention: 'tide export' of the same intel, decayed and warninglisted:\n");
+    static const char *const fmts[] = { "rpz", "nft", "zeek", "yara" };
+    static const char *const what[] = { "DNS RPZ triggers (QNAME + *.QNAME, rpz-ip)",
+        "nftables set elements (v4 / v6 interval sets)", "Zeek intel items",
+        "YARA hash conditions" };
+    for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+        FILE *devnull = fopen("/dev/null", "w");
+        if (devnull == NULL)
+            return -1;
+        tide_export_opts o;
+        tide_export_opts_init(&o);
+        o.format = tide_export_format_from_name(fmts[i]);
+        tide_export_summary sum;
+        memset(&sum, 0, sizeof sum);
+        int rc = tide_export_run(s, &o, devnull, &sum, NULL, NULL);
+        fclose(devnull);
+        if (rc < 0) {
+            cli_err("demo", "export %s failed: %s", fmts[i], tide_error_last());
+            return -1;
+        }
+        long left = 0;
+        for (int k = 0; k < TIDE_EXPORT_SKIP__COUNT; k++)
+            left += sum.skipped[k];
+        printf("  %-5s %4ld %s; %ld left out (tide export --format %s --explain)\n", fmts[i],
+                sum.written, what[i], left, fmts[i]);
+    }
+    return 0;
+}
+
 int cmd_demo(int argc, char **argv)
 {
     bool keep = false;
@@ -1082,7 +1316,12 @@ int cmd_demo(int argc, char **argv)
             goto done;
         }
 
-    printf("\nNext: tide --store %s search --related '%s'  |  tide stats  |  tide help\n",
+    if (print_detection(d, s) < 0 || print_prevention(s) < 0) {
+        exit_code = TIDE_EXIT_STORE;
+        goto done;
+    }
+
+    printf("\nNext: tide --store %s search --related '%s'  |  tide sightings  |  tide help\n",
             cli_store_dir, DEMO_CAMPAIGN);
 done:
     tide_store_free(s);

@@ -16,5 +16,6 @@
 #include "tide/match.h"
 #include "tide/sightings.h"
 #include "tide/history.h"
+#include "tide/export.h"
 
 #endif

@@ -22,7 +22,7 @@ if ! out=$("$tide" --store "$tmp/store" demo 2>&1); then
 fi
 echo "$out"
 lines=$(wc -l <<<"$out")
-[ "$lines" -lt 60 ] || fail "demo output is $lines lines, expected < 60"
+[ "$lines" -lt 80 ] || fail "demo output is $lines lines, expected < 80"
 
 grep -q "Operation Low Tide" <<<"$out" || fail "campaign not shown"
 grep -qE "intrusion-set FIN-TIDE-DEMO" <<<"$out" || fail "intrusion set not attributed"
@@ -40,6 +40,17 @@ grep -qE "^    domain [^ ]+: [3-9] indicators" <<<"$out" || fail "shared domain 
 grep -qE "^    url http[^ ]+: [1-9][0-9]* indicators?" <<<"$out" || fail "defanged URL not found"
 # an upper-case hash is normalised and found in STIX and MISP
 grep -qE "^    sha256 [0-9a-f]{64}: [2-9] indicators" <<<"$out" || fail "hash lookup failed"
+# detection over the generated Zeek logs: the infected host's chain, a second host, a CIDR hit
+grep -qE "^[0-9]+ sightings on 3 hosts \(10\.20\.0\.11" <<<"$out" || fail "detection: not 3 hosts starting with 10.20.0.11"
+grep -qE "10\.20\.0\.11 +files sha256 .* -> sha256 " <<<"$out" || fail "detection: the sample's hash not matched"
+grep -qE "10\.20\.0\.14 +dns +query +api\.[^ ]+ -> domain " <<<"$out" || fail "detection: parent domain not matched"
+grep -qE "10\.20\.0\.15 +conn .* -> cidr4 " <<<"$out" || fail "detection: CIDR not matched"
+n=$("$tide" --store "$tmp/store" sightings --json | wc -l)
+[ "$n" -ge 7 ] || fail "detection: $n stored sightings, expected >= 7"
+# prevention: every format exported something
+for f in rpz nft zeek yara; do
+    grep -qE "^  $f +[1-9][0-9]* " <<<"$out" || fail "prevention: $f exported nothing"
+done
 for left in "$tmp"/tide-demo-*; do
     [ -e "$left" ] && fail "generated files left behind without --keep: $left"
 done
