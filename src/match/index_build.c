@@ -51,6 +51,8 @@ typedef struct {
     bool last_skipped;
     tide_buf scratch;
     tide_buf ctxkey;
+    int (*tap)(const tide_indicator_obs *r, void *payload);
+    void *tap_payload;
 } builder;
 
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
@@ -237,6 +239,8 @@ static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
 static int on_record(const tide_indicator_obs *r, void *payload)
 {
     builder *b = payload;
+    if (b->tap) /* a caller that wants the scanned records too (the retro-hunt) */
+        TIDE_CHECK(b->tap(r, b->tap_payload));
     bool new_ind = strcmp(b->last_id, r->id) != 0;
     if (new_ind) {
         snprintf(b->last_id, sizeof(b->last_id), "%s", r->id);
@@ -636,11 +640,24 @@ done:
     return rc;
 }
 
+/* tide_match_index_build that also passes every scanned record to tap (declared where it is
+ * used: src/history/hist_int.h), so a hunt reads its selection once. */
+int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_index_opts *opts,
+        int (*tap)(const tide_indicator_obs *r, void *payload), void *tap_payload);
+
 int tide_match_index_build(tide_match_index **out, tide_store *store, const tide_index_opts *opts)
+{
+    return tide__ix_build_tap(out, store, opts, NULL, NULL);
+}
+
+int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_index_opts *opts,
+        int (*tap)(const tide_indicator_obs *r, void *payload), void *tap_payload)
 {
     *out = NULL;
     builder b;
     memset(&b, 0, sizeof(b));
+    b.tap = tap;
+    b.tap_payload = tap_payload;
     b.now = opts && opts->now_ms ? opts->now_ms : tide__time_now_ms();
     if (opts && opts->decay)
         b.decay = *opts->decay;

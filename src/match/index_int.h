@@ -128,9 +128,12 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
 int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
         tide_obs_kind *out_kind);
 
-/* Prefetch the cache lines a lookup of this value will read (lookup.c). */
-void tide__ix_prefetch(const tide_match_index *ix, tide_obs_kind kind, const char *value,
-        size_t n);
+/* Look up an already encoded key (tide__ix_encode): tide_match_lookup without the encoding. */
+int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key,
+        size_t len, int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
+/* Prefetch the cache lines a lookup of this encoded key will read (lookup.c). */
+void tide__ix_prefetch_key(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key,
+        size_t len);
 
 /* The 64-bit hash of a key (never 0 in the high 32 bits' role: callers use tag = h >> 32). */
 uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n);

@@ -162,12 +162,19 @@ static int cidr6(const tide_match_index *ix, const uint8_t k[16], const sink *s)
 int tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind, const char *value, size_t n,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
 {
-    sink s = { cb, payload };
     uint8_t key[IX_MAX_KEY];
     tide_obs_kind k;
     int len = tide__ix_encode(kind, value, n, key, &k);
     if (len < 0)
         return 0;
+    return tide__ix_lookup_key(ix, k, key, (size_t)len, cb, payload);
+}
+
+int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
+        size_t ulen, int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
+{
+    sink s = { cb, payload };
+    int len = (int)ulen;
     int rc;
     switch (k) {
     case TIDE_OBS_IPV4:
@@ -213,18 +220,14 @@ int tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind, const char
     }
 }
 
-/* Prefetch what looking up one observed value will touch: the filter words of its key (and,
- * for a domain, of each parent), and the CIDR jump-table slot of an IPv4 address. The
- * matcher calls this for every observation of an event before the lookups, so that their
- * cache misses overlap instead of following one another. */
-void tide__ix_prefetch(const tide_match_index *ix, tide_obs_kind kind, const char *value,
-        size_t n)
+/* Prefetch what looking up one encoded key will touch: the filter words of the key (and, for
+ * a domain, of each parent), and the CIDR jump-table slot of an IPv4 address. The matcher
+ * calls this for every observation of an event before the lookups, so that their cache misses
+ * overlap instead of following one another. */
+void tide__ix_prefetch_key(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
+        size_t ulen)
 {
-    uint8_t key[IX_MAX_KEY];
-    tide_obs_kind k;
-    int len = tide__ix_encode(kind, value, n, key, &k);
-    if (len < 0)
-        return;
+    int len = (int)ulen;
     if (k == TIDE_OBS_IPV4 && ix->h->nseg4) {
         uint32_t a = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 | key[3];
         __builtin_prefetch(&ix->jump4[a >> (32 - ix->h->jump_bits)]);

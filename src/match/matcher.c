@@ -15,6 +15,8 @@
 #include "util/util.h"
 
 #define MAX_SEEN 256 /* distinct entries reported per event; more are rare and still reported */
+#define MAX_PREP 64       /* observations per event encoded ahead (more: encoded one by one) */
+#define PREP_BYTES 16384  /* room for their keys; URLs longer than what is left go one by one */
 
 typedef struct {
     uint32_t ctx;
@@ -29,6 +31,13 @@ struct tide_matcher {
     cached_pattern *pats;
     size_t npats, cappats;
     tide_buf od;        /* observed-data rendering of the current event */
+    /* the event's observations encoded once: prefetched together, then looked up */
+    uint8_t prep[PREP_BYTES];
+    struct {
+        uint32_t off;
+        int len; /* -1: not encoded ahead; -2: not a valid value */
+        tide_obs_kind kind;
+    } prepped[MAX_PREP];
     bool od_ready;
     char scratch[IX_MAX_KEY + 1];
 };
@@ -298,12 +307,35 @@ int tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
     m->nseen = 0;
     m->od_ready = false;
     event_ctx c = { m, file, ev, NULL, cb, payload };
-    for (size_t i = 0; i < ev->nobs; i++)
-        tide__ix_prefetch(m->ix, ev->obs[i].kind, ev->obs[i].value, ev->obs[i].len);
+    size_t used = 0, nprep = ev->nobs < MAX_PREP ? ev->nobs : MAX_PREP;
+    for (size_t i = 0; i < nprep; i++) {
+        const tide_observation *o = &ev->obs[i];
+        m->prepped[i].len = -1;
+        if (used + IX_MAX_KEY > PREP_BYTES && o->len + 16 > PREP_BYTES - used)
+            continue;
+        if (PREP_BYTES - used < IX_MAX_KEY && o->kind == TIDE_OBS_URL)
+            continue; /* a URL key may grow a little past its text: only with full room */
+        int len = tide__ix_encode(o->kind, o->value, o->len, m->prep + used, &m->prepped[i].kind);
+        if (len < 0) {
+            m->prepped[i].len = -2; /* not a valid value of its kind: nothing can match */
+            continue;
+        }
+        m->prepped[i].off = (uint32_t)used;
+        m->prepped[i].len = len;
+        used += (size_t)len;
+        tide__ix_prefetch_key(m->ix, m->prepped[i].kind, m->prep + m->prepped[i].off, (size_t)len);
+    }
     for (size_t i = 0; i < ev->nobs; i++) {
         c.obs = &ev->obs[i];
-        int rc = tide_match_lookup(m->ix, ev->obs[i].kind, ev->obs[i].value, ev->obs[i].len,
-                on_hit, &c);
+        int rc;
+        if (i < nprep && m->prepped[i].len == -2)
+            continue;
+        if (i < nprep && m->prepped[i].len >= 0)
+            rc = tide__ix_lookup_key(m->ix, m->prepped[i].kind, m->prep + m->prepped[i].off,
+                    (size_t)m->prepped[i].len, on_hit, &c);
+        else
+            rc = tide_match_lookup(m->ix, ev->obs[i].kind, ev->obs[i].value, ev->obs[i].len,
+                    on_hit, &c);
         if (rc)
             return rc;
     }
