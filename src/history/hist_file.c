@@ -40,20 +40,6 @@ int tide__hist_fsync_dir(const char *dir)
     return rc == 0 ? 0 : tide_error_set(TIDE_EIO, "fsync %s: %s", dir, strerror(errno));
 }
 
-static int put_varint(tide_buf *b, uint64_t v)
-{
-    uint8_t t[10];
-    size_t n = 0;
-    do {
-        t[n] = (uint8_t)(v & 0x7F);
-        v >>= 7;
-        if (v)
-            t[n] |= 0x80;
-        n++;
-    } while (v);
-    return tide__buf_put(b, t, n);
-}
-
 static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 {
     uint64_t v = 0;
@@ -84,8 +70,12 @@ struct hist_writer {
     tide_strmap hosts, files;
     tide_buf names_h, names_f;
     uint32_t nhosts, nfiles;
+    bool fixed;            /* names given up front (tide__hist_writer_names): ids, no interning */
     uint64_t off, nrec, events;
+    char *iobuf;           /* large stdio buffer: few write(2) calls */
 };
+
+#define HIST_IOBUF (1u << 20)
 
 int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
 {
@@ -110,6 +100,8 @@ int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
         tide__hist_writer_abort(w);
         return rc;
     }
+    if ((w->iobuf = tide__malloc(HIST_IOBUF)) != NULL)
+        setvbuf(w->fp, w->iobuf, _IOFBF, HIST_IOBUF);
     hist_header h;
     memset(&h, 0, sizeof(h));
     if (fwrite(&h, sizeof(h), 1, w->fp) != 1) {
@@ -141,6 +133,7 @@ void tide__hist_writer_abort(hist_writer *w)
     tide__strmap_free(&w->hosts);
     tide__strmap_free(&w->files);
     ZSTD_freeCCtx(w->cctx);
+    tide__free(w->iobuf); /* after fclose */
     tide__free(w);
 }
 
@@ -169,7 +162,7 @@ static int flush_block(hist_writer *w)
 {
     if (w->block_nrec == 0)
         return 0;
-    TIDE_CHECK(compress(w, w->block.ptr, w->block.len, 3));
+    TIDE_CHECK(compress(w, w->block.ptr, w->block.len, HIST_ZLEVEL));
     hist_block_ix bi;
     memset(&bi, 0, sizeof(bi));
     bi.off = w->off;
@@ -199,14 +192,39 @@ static int intern(tide_strmap *m, tide_buf *names, uint32_t *count, const char *
     return 0;
 }
 
-int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, const char *host,
-        int64_t first, int64_t last, uint64_t count, const char *file, uint64_t line)
+static size_t varint_to(uint8_t *t, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        t[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    t[n++] = (uint8_t)v;
+    return n;
+}
+
+int tide__hist_writer_names(hist_writer *w, const char *const *hosts, uint32_t nhosts,
+        const char *const *files, uint32_t nfiles)
+{
+    if (w->nrec || w->nhosts || w->nfiles)
+        return tide_error_set(TIDE_EINVAL, "history writer: names after records");
+    for (uint32_t i = 0; i < nhosts; i++)
+        TIDE_CHECK(tide__buf_put(&w->names_h, hosts[i], strlen(hosts[i]) + 1));
+    for (uint32_t i = 0; i < nfiles; i++)
+        TIDE_CHECK(tide__buf_put(&w->names_f, files[i], strlen(files[i]) + 1));
+    w->nhosts = nhosts;
+    w->nfiles = nfiles;
+    w->fixed = true;
+    return 0;
+}
+
+int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len, uint32_t host,
+        int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line)
 {
     if (key_len == 0 || key_len > HIST_MAX_KEY)
         return tide_error_set(TIDE_EINVAL, "history key of %zu bytes", key_len);
-    uint32_t hi, fi;
-    TIDE_CHECK(intern(&w->hosts, &w->names_h, &w->nhosts, host, &hi));
-    TIDE_CHECK(intern(&w->files, &w->names_f, &w->nfiles, file ? file : "", &fi));
+    if (host >= w->nhosts || file >= w->nfiles)
+        return tide_error_set(TIDE_EINVAL, "history writer: name id out of range");
     if (w->block_nrec == 0) {
         w->first_key.len = 0;
         TIDE_CHECK(tide__buf_put(&w->first_key, key, key_len));
@@ -214,20 +232,37 @@ int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, co
     int64_t day0 = (int64_t)w->day * HIST_DAY_US;
     uint64_t f = first >= day0 ? (uint64_t)(first - day0) : 0;
     uint64_t span = last >= first ? (uint64_t)(last - first) : 0;
-    TIDE_CHECK(put_varint(&w->block, key_len));
-    TIDE_CHECK(tide__buf_put(&w->block, key, key_len));
-    TIDE_CHECK(put_varint(&w->block, hi));
-    TIDE_CHECK(put_varint(&w->block, f));
-    TIDE_CHECK(put_varint(&w->block, span));
-    TIDE_CHECK(put_varint(&w->block, count));
-    TIDE_CHECK(put_varint(&w->block, fi));
-    TIDE_CHECK(put_varint(&w->block, line));
+    uint8_t t[80];
+    size_t n = varint_to(t, key_len);
+    TIDE_CHECK(tide__buf_grow(&w->block, n + key_len + sizeof(t)));
+    memcpy(w->block.ptr + w->block.len, t, n);
+    memcpy(w->block.ptr + w->block.len + n, key, key_len);
+    w->block.len += n + key_len;
+    n = varint_to(t, host);
+    n += varint_to(t + n, f);
+    n += varint_to(t + n, span);
+    n += varint_to(t + n, count);
+    n += varint_to(t + n, file);
+    n += varint_to(t + n, line);
+    memcpy(w->block.ptr + w->block.len, t, n);
+    w->block.len += n;
     w->block_nrec++;
     w->nrec++;
     w->events += count;
     if (w->block.len >= HIST_BLOCK)
         TIDE_CHECK(flush_block(w));
     return 0;
+}
+
+int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, const char *host,
+        int64_t first, int64_t last, uint64_t count, const char *file, uint64_t line)
+{
+    if (w->fixed)
+        return tide_error_set(TIDE_EINVAL, "history writer: names are fixed");
+    uint32_t hi, fi;
+    TIDE_CHECK(intern(&w->hosts, &w->names_h, &w->nhosts, host, &hi));
+    TIDE_CHECK(intern(&w->files, &w->names_f, &w->nfiles, file ? file : "", &fi));
+    return tide__hist_writer_add_ids(w, key, key_len, hi, first, last, count, fi, line);
 }
 
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec)
@@ -246,7 +281,7 @@ int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nr
     if (rc == 0)
         rc = tide__buf_put(&w->names_h, w->names_f.ptr ? w->names_f.ptr : "", w->names_f.len);
     if (rc == 0)
-        rc = compress(w, w->names_h.ptr ? w->names_h.ptr : "", w->names_h.len, 3);
+        rc = compress(w, w->names_h.ptr ? w->names_h.ptr : "", w->names_h.len, HIST_ZLEVEL);
     if (rc == 0) {
         h.dict_off = w->off;
         h.dict_len = w->cbuf.len;
@@ -393,7 +428,7 @@ static int load(hist_file *f)
         b->key = ix + pos;
         pos += b->bi.key_len;
         if (b->bi.off < sizeof(hist_header) || b->bi.off > h->dict_off ||
-                b->bi.csize > h->dict_off - b->bi.off || b->bi.usize > 4 * HIST_BLOCK ||
+                b->bi.csize > h->dict_off - b->bi.off || b->bi.usize > HIST_MAX_BLOCK ||
                 b->bi.nrec == 0)
             return bad(p, "block bounds");
         nrec += b->bi.nrec;

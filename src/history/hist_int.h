@@ -13,7 +13,7 @@
  * Run file (one per day and sequence number, "YYYY-MM-DD.SEQ.hst"), little-endian:
  *   header (hist_header, 128 bytes; its own XXH3 checksum over the bytes before `sum`)
  *   data blocks: zstd frames of records sorted by (key, host name), each at most
- *                HIST_BLOCK uncompressed bytes
+ *                HIST_BLOCK uncompressed bytes (plus one record)
  *   dict:  zstd frame: host names then file names, each NUL-terminated
  *   index: per block hist_block_ix followed by its first key (key_len bytes)
  * Every section and block carries an XXH3-64 checksum (of its stored bytes), checked before use.
@@ -32,7 +32,10 @@
 
 #define HIST_MAGIC "TIDEHIS1"
 #define HIST_VERSION 1u
-#define HIST_BLOCK (32 * 1024)
+#define HIST_BLOCK (16 * 1024)     /* uncompressed bytes per block written: a hunt decodes
+                                      one block per indicator, so small blocks keep it fast */
+#define HIST_MAX_BLOCK (128 * 1024) /* refused above (files of earlier writers used 32 KiB) */
+#define HIST_ZLEVEL 1
 #define HIST_MAX_KEY 2100          /* 1 kind byte + IX_MAX_KEY */
 #define HIST_MAX_FILE (1ull << 34) /* refuse run files above 16 GiB */
 #define HIST_DAY_US (86400LL * 1000000)
@@ -96,6 +99,13 @@ int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day);
 /* Records must come sorted by (key, host name); names are copied into the file's dictionary. */
 int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, const char *host,
         int64_t first, int64_t last, uint64_t count, const char *file, uint64_t line);
+/* Fix the file's dictionary up front (names copied); records then name hosts and files by
+ * index (tide__hist_writer_add_ids), with no interning per record. */
+int tide__hist_writer_names(hist_writer *w, const char *const *hosts, uint32_t nhosts,
+        const char *const *files, uint32_t nfiles);
+/* Records must come sorted by (key, host name). */
+int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len, uint32_t host,
+        int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line);
 /* Finish, fsync and rename into place. @param[out] out_size the file size. */
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec);
 void tide__hist_writer_abort(hist_writer *w);
@@ -129,6 +139,12 @@ size_t tide__hist_nruns(const tide_history *h);
 int tide__hist_run_open(tide_history *h, size_t i, hist_file **out);
 /* The day of run i (days since the epoch). */
 int32_t tide__hist_run_day(const tide_history *h, size_t i);
+
+/* ---- match index (src/match/index_build.c) ---- */
+/* tide_match_index_build that also passes every record of its store scan to tap (revoked ones
+ * included), so that the hunt reads its selection once. */
+int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_index_opts *opts,
+        int (*tap)(const tide_indicator_obs *r, void *payload), void *tap_payload);
 
 /* ---- shared ---- */
 int tide__hist_fsync_dir(const char *dir);

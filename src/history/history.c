@@ -23,7 +23,7 @@
 
 #include "history/hist_int.h"
 
-#define DEFAULT_SPILL 2000000u /* aggregator entries before a run is written (~150 MB) */
+#define DEFAULT_SPILL_MB 512 /* aggregator memory before a sorted run is written */
 #define MAX_RUNS 100000
 
 typedef struct {
@@ -31,8 +31,8 @@ typedef struct {
     uint64_t seq, nrec, bytes, events;
 } run_ent;
 
+/* One distinct (day, key, host) of the aggregator; its key bytes are in the keys arena. */
 typedef struct {
-    uint64_t hash;
     uint64_t key_off;
     int64_t first, last;
     uint64_t count, line;
@@ -40,6 +40,12 @@ typedef struct {
     uint32_t host, file;
     uint16_t key_len;
 } agg_ent;
+
+/* Open-addressing slot: entry index + 1 (0 = empty) and 32 more bits of the hash, so that a
+ * probe rarely touches an entry that is not the one. */
+typedef struct {
+    uint32_t idx, tag;
+} agg_slot;
 
 typedef struct {
     tide_strmap map;
@@ -60,11 +66,17 @@ struct tide_history {
     size_t npend, cappend;
     /* aggregator */
     agg_ent *ents;
-    size_t nents, capents, spill;
-    uint32_t *table; /* entry index + 1 */
+    size_t nents, capents, spill, spill_bytes;
+    agg_slot *table;
     size_t tcap;
     tide_buf keys;
     names hosts, files;
+    /* the last host and file named: most events repeat them */
+    char last_host[256];
+    size_t last_host_len;
+    uint32_t last_host_id, last_file_id;
+    bool have_host, have_file;
+    size_t peak_bytes;
 };
 
 /* ---- small helpers ---- */
@@ -276,11 +288,15 @@ int tide_history_open(tide_history **out, const char *store_dir, bool writable)
     h->retention = TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
     h->hosts.map = (tide_strmap)TIDE_STRMAP_INIT;
     h->files.map = (tide_strmap)TIDE_STRMAP_INIT;
-    h->spill = DEFAULT_SPILL;
-    const char *sp = getenv("TIDE_HISTORY_SPILL"); /* tests: force small runs */
+    h->spill = SIZE_MAX;
+    h->spill_bytes = (size_t)DEFAULT_SPILL_MB << 20;
+    const char *sp = getenv("TIDE_HISTORY_SPILL"); /* tests: force small runs (entries) */
     long v;
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
         h->spill = (size_t)v;
+    sp = getenv("TIDE_HISTORY_SPILL_MB"); /* aggregator memory bound */
+    if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
+        h->spill_bytes = (size_t)v << 20;
     size_t n = strlen(store_dir) + 16;
     h->dir = tide__malloc(n);
     if (h->dir == NULL) {
@@ -318,9 +334,10 @@ static void agg_clear(tide_history *h)
     h->nents = 0;
     h->keys.len = 0;
     if (h->table)
-        memset(h->table, 0, h->tcap * sizeof(uint32_t));
+        memset(h->table, 0, h->tcap * sizeof(agg_slot));
     names_free(&h->hosts);
     names_free(&h->files);
+    h->have_host = h->have_file = false;
 }
 
 void tide_history_free(tide_history *h)
@@ -368,22 +385,44 @@ void tide_history_add_raw_bytes(tide_history *h, uint64_t bytes)
 
 /* ---- aggregator ---- */
 
-static uint64_t ent_hash(const uint8_t *key, size_t n, int32_t day, uint32_t host)
+static uint64_t mix64(uint64_t x)
 {
-    uint64_t x = XXH3_64bits_withSeed(key, n, (uint64_t)(uint32_t)day << 32 | host);
-    return x ? x : 1;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* the key is hashed once (XXH3); day and host are mixed in */
+static uint64_t ent_hash(uint64_t key_hash, int32_t day, uint32_t host)
+{
+    return mix64(key_hash ^ ((uint64_t)(uint32_t)day << 32 | host) * 0x9E3779B97F4A7C15ULL);
+}
+
+/* memory the aggregator's contents need (entries, keys, a table at half load, names); the
+ * arrays keep their capacity across spills */
+static size_t agg_bytes(const tide_history *h)
+{
+    return h->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + h->keys.len +
+            h->hosts.map.arena.len + h->files.map.arena.len;
 }
 
 static int table_grow(tide_history *h)
 {
     size_t cap = h->tcap ? h->tcap * 2 : 1 << 16;
-    uint32_t *t = tide__calloc(cap, sizeof(uint32_t));
+    agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
     for (size_t i = 0; i < h->nents; i++) {
-        size_t s = h->ents[i].hash & (cap - 1);
-        while (t[s])
+        const agg_ent *e = &h->ents[i];
+        uint64_t hv = ent_hash(XXH3_64bits(h->keys.ptr + e->key_off, e->key_len), e->day,
+                e->host);
+        size_t s = hv & (cap - 1);
+        while (t[s].idx)
             s = (s + 1) & (cap - 1);
-        t[s] = (uint32_t)i + 1;
+        t[s].idx = (uint32_t)i + 1;
+        t[s].tag = (uint32_t)(hv >> 32);
     }
     tide__free(h->table);
     h->table = t;
@@ -393,19 +432,21 @@ static int table_grow(tide_history *h)
 
 static int spill(tide_history *h);
 
-static int agg_put(tide_history *h, const uint8_t *key, size_t n, int32_t day, uint32_t host,
-        int64_t ts, uint32_t file, uint64_t line)
+static int agg_put(tide_history *h, const uint8_t *key, size_t n, uint64_t key_hash, int32_t day,
+        uint32_t host, int64_t ts, uint32_t file, uint64_t line)
 {
     if ((h->nents + 1) * 2 > h->tcap)
         TIDE_CHECK(table_grow(h));
-    uint64_t hv = ent_hash(key, n, day, host);
+    uint64_t hv = ent_hash(key_hash, day, host);
+    uint32_t tag = (uint32_t)(hv >> 32);
     size_t mask = h->tcap - 1;
     for (size_t s = hv & mask;; s = (s + 1) & mask) {
-        uint32_t v = h->table[s];
-        if (v == 0) {
+        agg_slot *sl = &h->table[s];
+        if (sl->idx == 0) {
+            if (h->nents >= UINT32_MAX - 1)
+                return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
             TIDE_CHECK(grow((void **)&h->ents, &h->capents, h->nents + 1, sizeof(agg_ent)));
             agg_ent *e = &h->ents[h->nents];
-            e->hash = hv;
             e->key_off = h->keys.len;
             e->key_len = (uint16_t)n;
             TIDE_CHECK(tide__buf_put(&h->keys, key, n));
@@ -415,11 +456,14 @@ static int agg_put(tide_history *h, const uint8_t *key, size_t n, int32_t day, u
             e->count = 1;
             e->file = file;
             e->line = line;
-            h->table[s] = (uint32_t)++h->nents;
+            sl->idx = (uint32_t)++h->nents;
+            sl->tag = tag;
             return 0;
         }
-        agg_ent *e = &h->ents[v - 1];
-        if (e->hash == hv && e->day == day && e->host == host && e->key_len == n &&
+        if (sl->tag != tag)
+            continue;
+        agg_ent *e = &h->ents[sl->idx - 1];
+        if (e->day == day && e->host == host && e->key_len == n &&
                 memcmp(h->keys.ptr + e->key_off, key, n) == 0) {
             e->count++;
             if (ts < e->first) {
@@ -442,9 +486,22 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
         return 0;
     int64_t ts = ev->ts_us > 0 ? ev->ts_us : tide__hist_now_us();
     int32_t day = (int32_t)(ts / HIST_DAY_US);
-    uint32_t host, fid;
-    TIDE_CHECK(names_id(&h->hosts, ev->host ? ev->host : "", ev->host ? ev->host_len : 0, &host));
-    TIDE_CHECK(names_id(&h->files, file ? file : "", file ? strlen(file) : 0, &fid));
+    const char *hs = ev->host ? ev->host : "";
+    size_t hl = ev->host ? ev->host_len : 0;
+    if (!h->have_host || hl != h->last_host_len || memcmp(hs, h->last_host, hl) != 0) {
+        TIDE_CHECK(names_id(&h->hosts, hs, hl, &h->last_host_id));
+        h->have_host = hl < sizeof(h->last_host);
+        if (h->have_host) {
+            memcpy(h->last_host, hs, hl);
+            h->last_host_len = hl;
+        }
+    }
+    const char *fs = file ? file : "";
+    if (!h->have_file || strcmp(fs, names_get(&h->files, h->last_file_id)) != 0) {
+        TIDE_CHECK(names_id(&h->files, fs, strlen(fs), &h->last_file_id));
+        h->have_file = true;
+    }
+    uint32_t host = h->last_host_id, fid = h->last_file_id;
     uint8_t key[HIST_MAX_KEY];
     /* one count per event: skip an observable the event already named */
     uint64_t seen[64];
@@ -462,26 +519,101 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             continue;
         if (nseen < 64)
             seen[nseen++] = kh;
-        TIDE_CHECK(agg_put(h, key, (size_t)n, day, host, ts, fid, ev->line));
+        TIDE_CHECK(agg_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
     }
-    if (h->nents >= h->spill)
+    if (h->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
         TIDE_CHECK(spill(h));
     return 0;
 }
 
-static tide_history *sort_ctx; /* qsort has no payload; the writer is single-threaded */
+/* ---- sorting a spill: by (day, key, host name) ---- */
 
-static int cmp_ent(const void *a, const void *b)
+typedef struct {
+    int32_t day;
+    uint32_t hrank; /* rank of the host name among the spill's hosts */
+    uint64_t pfx;   /* the key's first 8 bytes, big-endian, zero-padded */
+    uint32_t idx;
+    uint32_t pad;
+} sort_ent;
+
+typedef struct {
+    const agg_ent *ents;
+    const uint8_t *keys;
+} sort_ctx;
+
+static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent *b)
 {
-    const agg_ent *x = &sort_ctx->ents[*(const uint32_t *)a];
-    const agg_ent *y = &sort_ctx->ents[*(const uint32_t *)b];
-    if (x->day != y->day)
-        return x->day < y->day ? -1 : 1;
-    int c = tide__hist_keycmp((const uint8_t *)sort_ctx->keys.ptr + x->key_off, x->key_len,
-            (const uint8_t *)sort_ctx->keys.ptr + y->key_off, y->key_len);
-    if (c)
-        return c;
-    return strcmp(names_get(&sort_ctx->hosts, x->host), names_get(&sort_ctx->hosts, y->host));
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    if (a->pfx != b->pfx)
+        return a->pfx < b->pfx ? -1 : 1;
+    const agg_ent *x = &c->ents[a->idx], *y = &c->ents[b->idx];
+    int r = tide__hist_keycmp(c->keys + x->key_off, x->key_len, c->keys + y->key_off, y->key_len);
+    if (r)
+        return r;
+    return a->hrank < b->hrank ? -1 : a->hrank > b->hrank;
+}
+
+static void sort_swap(sort_ent *a, sort_ent *b)
+{
+    sort_ent t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* quicksort (median of three, smaller side first) with insertion sort for short ranges: the
+ * comparison inlined, which qsort cannot do */
+static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
+{
+    while (n > 16) {
+        size_t m = n / 2;
+        if (sort_cmp(c, &v[m], &v[0]) < 0)
+            sort_swap(&v[m], &v[0]);
+        if (sort_cmp(c, &v[n - 1], &v[m]) < 0) {
+            sort_swap(&v[n - 1], &v[m]);
+            if (sort_cmp(c, &v[m], &v[0]) < 0)
+                sort_swap(&v[m], &v[0]);
+        }
+        sort_ent p = v[m];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (sort_cmp(c, &v[i], &p) < 0)
+                i++;
+            while (sort_cmp(c, &p, &v[j]) < 0)
+                j--;
+            if (i >= j)
+                break;
+            sort_swap(&v[i], &v[j]);
+            i++;
+            j--;
+        }
+        size_t left = j + 1; /* [0, j] <= p <= [j + 1, n) */
+        if (left < n - left) {
+            sort_ents(c, v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_ents(c, v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        sort_ent t = v[i];
+        size_t j = i;
+        while (j > 0 && sort_cmp(c, &t, &v[j - 1]) < 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+}
+
+static const names *rank_names; /* qsort has no payload; the writer is single-threaded */
+
+static int cmp_name_id(const void *a, const void *b)
+{
+    return strcmp(names_get(rank_names, *(const uint32_t *)a),
+            names_get(rank_names, *(const uint32_t *)b));
 }
 
 /* Write the aggregator as one run per day (pending until commit) and empty it. */
@@ -489,20 +621,59 @@ static int spill(tide_history *h)
 {
     if (h->nents == 0)
         return 0;
-    uint32_t *ord = tide__malloc(h->nents * sizeof(uint32_t));
-    TIDE_CHECK_ALLOC(ord);
-    for (size_t i = 0; i < h->nents; i++)
-        ord[i] = (uint32_t)i;
-    sort_ctx = h;
-    qsort(ord, h->nents, sizeof(uint32_t), cmp_ent);
-    sort_ctx = NULL;
+    size_t bytes = agg_bytes(h);
+    if (bytes > h->peak_bytes)
+        h->peak_bytes = bytes;
+    size_t nh = h->hosts.n, nf = h->files.n;
+    sort_ent *ord = tide__malloc(h->nents * sizeof(sort_ent));
+    uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
+    uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
+    const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
+    const char **fnames = tide__malloc((nf ? nf : 1) * sizeof(char *));
     int rc = 0;
+    if (ord == NULL || byname == NULL || rank == NULL || hnames == NULL || fnames == NULL) {
+        rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* hosts by name: the writer's dictionary is in that order, so a host's id is its rank */
+    for (size_t i = 0; i < nh; i++)
+        byname[i] = (uint32_t)i;
+    rank_names = &h->hosts;
+    if (nh > 1)
+        qsort(byname, nh, sizeof(uint32_t), cmp_name_id);
+    rank_names = NULL;
+    for (size_t i = 0; i < nh; i++) {
+        rank[byname[i]] = (uint32_t)i;
+        hnames[i] = names_get(&h->hosts, byname[i]);
+    }
+    for (size_t i = 0; i < nf; i++)
+        fnames[i] = names_get(&h->files, (uint32_t)i);
+    const uint8_t *keys = (const uint8_t *)h->keys.ptr;
+    for (size_t i = 0; i < h->nents; i++) {
+        const agg_ent *e = &h->ents[i];
+        uint8_t p[8] = { 0 };
+        memcpy(p, keys + e->key_off, e->key_len < 8 ? e->key_len : 8);
+        uint64_t pfx = 0;
+        for (int k = 0; k < 8; k++)
+            pfx = pfx << 8 | p[k];
+        ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
+    }
+    sort_ctx sc = { h->ents, keys };
+    sort_ents(&sc, ord, h->nents);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
     for (size_t i = 0; rc == 0 && i <= h->nents; i++) {
-        const agg_ent *e = i < h->nents ? &h->ents[ord[i]] : NULL;
-        if (w && (e == NULL || e->day != cur.day)) {
+        if (i + 16 < h->nents) { /* sorted order is random in memory: fetch ahead */
+            const agg_ent *ahead = &h->ents[ord[i + 16].idx];
+            __builtin_prefetch(ahead);
+            if (i + 8 < h->nents) {
+                const agg_ent *near = &h->ents[ord[i + 8].idx];
+                __builtin_prefetch(keys + near->key_off);
+            }
+        }
+        const agg_ent *e = i < h->nents ? &h->ents[ord[i].idx] : NULL;
+        if (w && (e == NULL || ord[i].day != cur.day)) {
             rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
             w = NULL;
             if (rc == 0)
@@ -518,17 +689,23 @@ static int spill(tide_history *h)
             cur.seq = ++h->next_seq;
             run_path(h, &cur, path, sizeof(path));
             rc = tide__hist_writer_new(&w, path, cur.day);
+            if (rc == 0)
+                rc = tide__hist_writer_names(w, hnames, (uint32_t)nh, fnames, (uint32_t)nf);
             if (rc < 0)
                 break;
         }
         cur.events += e->count;
-        rc = tide__hist_writer_add(w, (const uint8_t *)h->keys.ptr + e->key_off, e->key_len,
-                names_get(&h->hosts, e->host), e->first, e->last, e->count,
-                names_get(&h->files, e->file), e->line);
+        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, ord[i].hrank, e->first,
+                e->last, e->count, e->file, e->line);
     }
     if (w)
         tide__hist_writer_abort(w);
+out:
     tide__free(ord);
+    tide__free(byname);
+    tide__free(rank);
+    tide__free(hnames);
+    tide__free(fnames);
     agg_clear(h);
     h->dirty = true;
     return rc;
@@ -544,79 +721,175 @@ static int cmp_run(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Merge runs [from, to) of one day into one run (returned in out). */
+/* ---- k-way merge of the runs of one day ---- */
+
+typedef struct {
+    hist_cursor *cur;
+    uint32_t **hmap; /* per input: host id -> output host id (= rank of the name) */
+    int *heap;       /* cursor indices, a binary min-heap by (key, output host) */
+    size_t nheap;
+} merger;
+
+static int mrec_cmp(const merger *m, int a, int b)
+{
+    const hist_rec *x = &m->cur[a].rec, *y = &m->cur[b].rec;
+    int c = tide__hist_keycmp(x->key, x->key_len, y->key, y->key_len);
+    if (c)
+        return c;
+    uint32_t hx = m->hmap[a][x->host], hy = m->hmap[b][y->host];
+    if (hx != hy)
+        return hx < hy ? -1 : 1;
+    return a < b ? -1 : a > b; /* the same record in two runs: older run first */
+}
+
+static void heap_down(merger *m, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, best = i;
+        if (l < m->nheap && mrec_cmp(m, m->heap[l], m->heap[best]) < 0)
+            best = l;
+        if (l + 1 < m->nheap && mrec_cmp(m, m->heap[l + 1], m->heap[best]) < 0)
+            best = l + 1;
+        if (best == i)
+            return;
+        int t = m->heap[i];
+        m->heap[i] = m->heap[best];
+        m->heap[best] = t;
+        i = best;
+    }
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Merge runs [from, to) of one day into one run (returned in out): a binary heap of one cursor
+ * per run; equal (key, host) records are summed, first / last widened, the earliest place
+ * kept (the older run's on a tie). Host names are compared once, as ranks. */
 static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
 {
     hist_file **files = tide__calloc(n, sizeof(hist_file *));
-    hist_cursor *cur = tide__calloc(n, sizeof(hist_cursor));
-    int *live = tide__calloc(n, sizeof(int));
+    merger m = { 0 };
+    m.cur = tide__calloc(n, sizeof(hist_cursor));
+    m.hmap = tide__calloc(n, sizeof(uint32_t *));
+    uint32_t **fmap = tide__calloc(n, sizeof(uint32_t *));
+    m.heap = tide__calloc(n, sizeof(int));
+    const char **hn = NULL, **fn = NULL;
+    size_t nhn = 0, nfn = 0;
+    tide_strmap hmapn = TIDE_STRMAP_INIT, fmapn = TIDE_STRMAP_INIT;
     hist_writer *w = NULL;
     int rc = 0;
-    if (files == NULL || cur == NULL || live == NULL)
+    if (files == NULL || m.cur == NULL || m.hmap == NULL || fmap == NULL || m.heap == NULL)
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
     char path[4096];
+    size_t tot_h = 0, tot_f = 0;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         run_path(h, &rs[i], path, sizeof(path));
         if ((rc = tide__hist_file_open(&files[i], path)) == 0) {
-            tide__hist_cursor_init(&cur[i], files[i]);
-            rc = live[i] = tide__hist_cursor_next(&cur[i]);
+            tide__hist_cursor_init(&m.cur[i], files[i]);
+            tot_h += tide__hist_file_header(files[i])->nhosts;
+            tot_f += tide__hist_file_header(files[i])->nfiles;
         }
     }
+    /* the union of the host names, sorted: output ids are ranks; files in first-seen order */
+    if (rc >= 0 && ((hn = tide__malloc((tot_h + 1) * sizeof(char *))) == NULL ||
+                           (fn = tide__malloc((tot_f + 1) * sizeof(char *))) == NULL))
+        rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        const hist_header *hd = tide__hist_file_header(files[i]);
+        uint32_t id;
+        for (uint32_t k = 0; rc >= 0 && k < hd->nhosts; k++) {
+            const char *name = tide__hist_file_host(files[i], k);
+            int added = tide__strmap_put(&hmapn, name, strlen(name), (uint32_t)nhn, &id);
+            if ((rc = added) > 0)
+                hn[nhn++] = name;
+        }
+        if (rc >= 0 && (fmap[i] = tide__malloc((hd->nfiles + 1) * sizeof(uint32_t))) == NULL)
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        for (uint32_t k = 0; rc >= 0 && k < hd->nfiles; k++) {
+            const char *name = tide__hist_file_name(files[i], k);
+            int added = tide__strmap_put(&fmapn, name, strlen(name), (uint32_t)nfn, &id);
+            if ((rc = added) > 0)
+                fn[nfn++] = name;
+            fmap[i][k] = id;
+        }
+    }
+    if (rc >= 0 && nhn > 1)
+        qsort(hn, nhn, sizeof(char *), cmp_str_ptr);
+    if (rc >= 0) {
+        /* the strmap ids are first-seen order: remap them to the sorted ranks */
+        uint32_t *rank_of = tide__malloc((nhn + 1) * sizeof(uint32_t));
+        if (rank_of == NULL)
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        for (size_t r = 0; rc >= 0 && r < nhn; r++)
+            rank_of[tide__strmap_get(&hmapn, hn[r], strlen(hn[r]))] = (uint32_t)r;
+        for (size_t i = 0; rc >= 0 && i < n; i++) {
+            const hist_header *hd = tide__hist_file_header(files[i]);
+            if ((m.hmap[i] = tide__malloc((hd->nhosts + 1) * sizeof(uint32_t))) == NULL) {
+                rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+                break;
+            }
+            for (uint32_t k = 0; k < hd->nhosts; k++) {
+                const char *name = tide__hist_file_host(files[i], k);
+                m.hmap[i][k] = rank_of[tide__strmap_get(&hmapn, name, strlen(name))];
+            }
+        }
+        tide__free(rank_of);
+    }
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        int r = tide__hist_cursor_next(&m.cur[i]);
+        if (r < 0)
+            rc = r;
+        else if (r == 1)
+            m.heap[m.nheap++] = (int)i;
+    }
+    for (size_t i = m.nheap; rc >= 0 && i-- > 0;)
+        heap_down(&m, i);
     memset(out, 0, sizeof(*out));
     out->day = rs[0].day;
     out->seq = ++h->next_seq;
     run_path(h, out, path, sizeof(path));
     if (rc >= 0)
         rc = tide__hist_writer_new(&w, path, out->day);
+    if (rc >= 0)
+        rc = tide__hist_writer_names(w, hn, (uint32_t)nhn, fn, (uint32_t)nfn);
     uint8_t key[HIST_MAX_KEY];
-    char host[4096];
-    while (rc >= 0) {
-        /* the smallest (key, host) among the live cursors */
-        size_t best = SIZE_MAX;
-        for (size_t i = 0; i < n; i++) {
-            if (live[i] != 1)
-                continue;
-            if (best == SIZE_MAX) {
-                best = i;
-                continue;
-            }
-            int c = tide__hist_keycmp(cur[i].rec.key, cur[i].rec.key_len, cur[best].rec.key,
-                    cur[best].rec.key_len);
-            if (c == 0)
-                c = strcmp(tide__hist_file_host(files[i], cur[i].rec.host),
-                        tide__hist_file_host(files[best], cur[best].rec.host));
-            if (c < 0)
-                best = i;
-        }
-        if (best == SIZE_MAX)
-            break;
-        size_t klen = cur[best].rec.key_len;
-        memcpy(key, cur[best].rec.key, klen);
-        snprintf(host, sizeof(host), "%s", tide__hist_file_host(files[best], cur[best].rec.host));
+    while (rc >= 0 && m.nheap > 0) {
+        int top = m.heap[0];
+        size_t klen = m.cur[top].rec.key_len;
+        memcpy(key, m.cur[top].rec.key, klen);
+        uint32_t host = m.hmap[top][m.cur[top].rec.host];
         int64_t first = INT64_MAX, last = INT64_MIN;
         uint64_t count = 0, line = 0;
-        const char *file = "";
-        char filebuf[4096];
-        for (size_t i = 0; i < n && rc >= 0; i++) {
-            while (live[i] == 1 &&
-                    tide__hist_keycmp(cur[i].rec.key, cur[i].rec.key_len, key, klen) == 0 &&
-                    strcmp(tide__hist_file_host(files[i], cur[i].rec.host), host) == 0) {
-                const hist_rec *r = &cur[i].rec;
-                if (r->first < first) {
-                    first = r->first;
-                    snprintf(filebuf, sizeof(filebuf), "%s", tide__hist_file_name(files[i], r->file));
-                    file = filebuf;
-                    line = r->line;
-                }
-                if (r->last > last)
-                    last = r->last;
-                count += r->count;
-                rc = live[i] = tide__hist_cursor_next(&cur[i]);
+        uint32_t file = 0;
+        int first_from = INT32_MAX;
+        while (rc >= 0 && m.nheap > 0) {
+            int i = m.heap[0];
+            const hist_rec *r = &m.cur[i].rec;
+            if (tide__hist_keycmp(r->key, r->key_len, key, klen) != 0 || m.hmap[i][r->host] != host)
+                break;
+            if (r->first < first || (r->first == first && i < first_from)) {
+                first = r->first;
+                file = fmap[i][r->file];
+                line = r->line;
+                first_from = i;
             }
+            if (r->last > last)
+                last = r->last;
+            count += r->count;
+            int s = tide__hist_cursor_next(&m.cur[i]);
+            if (s < 0) {
+                rc = s;
+                break;
+            }
+            if (s == 0)
+                m.heap[0] = m.heap[--m.nheap];
+            heap_down(&m, 0);
         }
         if (rc >= 0) {
             out->events += count;
-            rc = tide__hist_writer_add(w, key, klen, host, first, last, count, file, line);
+            rc = tide__hist_writer_add_ids(w, key, klen, host, first, last, count, file, line);
         }
     }
     if (rc >= 0 && w) {
@@ -625,14 +898,24 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
     }
     tide__hist_writer_abort(w);
     for (size_t i = 0; i < n; i++) {
-        if (cur)
-            tide__hist_cursor_free(&cur[i]);
+        if (m.cur)
+            tide__hist_cursor_free(&m.cur[i]);
+        if (m.hmap)
+            tide__free(m.hmap[i]);
+        if (fmap)
+            tide__free(fmap[i]);
         if (files)
             tide__hist_file_free(files[i]);
     }
+    tide__strmap_free(&hmapn);
+    tide__strmap_free(&fmapn);
+    tide__free(hn);
+    tide__free(fn);
     tide__free(files);
-    tide__free(cur);
-    tide__free(live);
+    tide__free(m.cur);
+    tide__free(m.hmap);
+    tide__free(fmap);
+    tide__free(m.heap);
     return rc < 0 ? rc : 0;
 }
 

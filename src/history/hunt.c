@@ -2,7 +2,8 @@
  * hunt.c - retro-hunt (SPEC C3): the selected indicators are hunted back through history.
  *
  * 1. A match index of only the selected indicators is built (tide_index_opts.filter), so
- *    validity, scores, context and suppression are those of `tide match`.
+ *    validity, scores, context and suppression are those of `tide match`; the same scan of
+ *    the store gives the selection's key ranges (tide__ix_build_tap).
  * 2. Each selected (kind, value) gives the key ranges its matches can lie in (hist_keys.c:
  *    exact keys, CIDR address ranges, parent-domain and URL-path prefixes); the ranges are
  *    sorted and merged.
@@ -52,6 +53,7 @@ typedef struct {
     result *res;
     size_t nres, capres;
     size_t unconfirmable;
+    bool include_revoked;
     /* current record */
     hist_file *f;
     const hist_rec *rec;
@@ -93,6 +95,8 @@ static int intern(tide_strmap *m, tide_buf *b, uint32_t **offs, size_t *n, size_
 static int on_indicator(const tide_indicator_obs *o, void *payload)
 {
     hunt *k = payload;
+    if (o->revoked && !k->include_revoked)
+        return 0; /* the index build scans revoked ones too (to count them) */
     uint32_t dummy;
     TIDE_CHECK(tide__strmap_put(&k->ids, o->id, strlen(o->id), 0, &dummy));
     hist_range rr[2];
@@ -304,12 +308,19 @@ int tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *
     tide_sighting_rec *recs = NULL;
     int rc = 0;
     tide_index_opts io = { .now_ms = o.now_ms, .filter = o.filter };
-    if ((rc = tide_store_each_indicator_obs(store, o.filter, on_indicator, &k)) < 0)
-        goto done;
-    if (k.nranges == 0 || tide__hist_nruns(h) == 0)
+    k.include_revoked = o.filter && o.filter->include_revoked;
+    if (tide__hist_nruns(h) == 0) {
+        /* nothing to look in: only count the selection */
+        if ((rc = tide_store_each_indicator_obs(store, o.filter, on_indicator, &k)) < 0)
+            goto done;
         goto report;
-    if ((rc = tide_match_index_build(&ix, store, &io)) < 0 ||
-            (rc = tide_warninglists_new(&wl, store)) < 0)
+    }
+    /* one scan of the selection: the index build hands each record to on_indicator too */
+    if ((rc = tide__ix_build_tap(&ix, store, &io, on_indicator, &k)) < 0)
+        goto done;
+    if (k.nranges == 0)
+        goto report;
+    if ((rc = tide_warninglists_new(&wl, store)) < 0)
         goto done;
     k.ix = ix;
     merged = tide__malloc(k.nranges * sizeof(range));

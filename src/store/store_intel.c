@@ -10,8 +10,14 @@
  * (objects.id_key, refs.source_key / target_key), so no id text is read or hashed: a key
  * collision (odds about 1e-8 for a million ids) could only add a related name, never hide or
  * change an indicator.
+ *
+ * A selective scan (filter.value or filter.changed_since: a hunt of a few indicators) does not
+ * load the graph: each selected indicator's names are resolved with indexed queries on
+ * refs(source_key) / refs(target_key) and objects(id_key), named objects being cached, in the
+ * same order and with the same de-duplication as the graph gives.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -280,32 +286,191 @@ static const char *col(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* ---- selective scans: the graph's answer for one indicator, from indexed queries ---- */
+
+typedef struct {
+    graph g;            /* nodes only (ids: id key -> node, or UINT32_MAX = not named) */
+    sqlite3_stmt *refs; /* rowid, other end of the refs of a key */
+    sqlite3_stmt *obj;  /* type, name of a current object by id key */
+    uint8_t *adj_done;  /* per node: adjacency loaded */
+    int64_t *nodekey;   /* per node: its id key */
+    size_t capdone, capkey;
+} lazy;
+
+typedef struct {
+    int64_t rowid, other;
+} ref_row;
+
+static int cmp_ref_row(const void *a, const void *b)
+{
+    const ref_row *x = a, *y = b;
+    return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* The node of an id key, loading it on first use; -1 = not a named object. */
+static int64_t lazy_node(tide_store *s, lazy *z, int64_t key, int *err)
+{
+    int64_t have = u64map_get(&z->g.ids, key);
+    if (have >= 0)
+        return have == UINT32_MAX ? -1 : have;
+    sqlite3_stmt *st = z->obj;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, key);
+    int64_t found = -1;
+    int step;
+    /* as load_nodes: the first current named object under this key */
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *type = col(st, 0), *name = col(st, 1);
+        if (type == NULL || name == NULL || *name == '\0')
+            continue;
+        if ((*err = grow((void **)&z->g.nodes, &z->g.capnodes, z->g.nnodes + 1, sizeof(node))) < 0 ||
+                (*err = grow((void **)&z->adj_done, &z->capdone, z->g.nnodes + 1, 1)) < 0 ||
+                (*err = grow((void **)&z->nodekey, &z->capkey, z->g.nnodes + 1, sizeof(int64_t))) < 0)
+            return -1;
+        node *n = &z->g.nodes[z->g.nnodes];
+        n->name = (uint32_t)z->g.names.len;
+        n->cls = node_class(type);
+        n->adj = UINT32_MAX;
+        z->adj_done[z->g.nnodes] = 0;
+        z->nodekey[z->g.nnodes] = key;
+        if ((*err = tide__buf_put(&z->g.names, name, strlen(name) + 1)) < 0)
+            return -1;
+        found = (int64_t)z->g.nnodes++;
+        break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        *err = tide__store_db_error(s, "read named object");
+        return -1;
+    }
+    sqlite3_reset(st);
+    uint32_t dummy;
+    int r = u64map_put(&z->g.ids, key, found < 0 ? UINT32_MAX : (uint32_t)found, &dummy);
+    if (r < 0)
+        *err = r;
+    return found;
+}
+
+/* The named objects at the other end of key's refs, as an edge list in graph order: distinct,
+ * by first appearance in refs (rowid order), newest first (the graph prepends). */
+static int lazy_edges(tide_store *s, lazy *z, int64_t key, uint32_t *head)
+{
+    sqlite3_stmt *st = z->refs;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, key);
+    ref_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(st, 1), b = sqlite3_column_int64(st, 2);
+        if ((rc = grow((void **)&rows, &cap, n + 2, sizeof(ref_row))) < 0)
+            break;
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (fix_key(a) == fix_key(key))
+            rows[n++] = (ref_row){ id, b };
+        if (fix_key(b) == fix_key(key))
+            rows[n++] = (ref_row){ id, a };
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = tide__store_db_error(s, "read relationships");
+    sqlite3_reset(st);
+    if (n > 1)
+        qsort(rows, n, sizeof(ref_row), cmp_ref_row);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t to = lazy_node(s, z, rows[i].other, &rc);
+        if (to >= 0 && rc == 0)
+            rc = add_edge(&z->g, head, (uint32_t)to);
+    }
+    tide__free(rows);
+    return rc;
+}
+
+static int lazy_resolve(tide_store *s, lazy *z, int64_t ind, names *nm)
+{
+    nm->n[0] = nm->n[1] = nm->n[2] = 0;
+    int rc = 0;
+    /* an indicator that is itself a named object links only through named neighbours, as in
+     * the graph (where named-named refs are node adjacency, not indicator links) */
+    if (lazy_node(s, z, ind, &rc) >= 0 || rc < 0)
+        return rc;
+    uint32_t head = UINT32_MAX;
+    TIDE_CHECK(lazy_edges(s, z, ind, &head));
+    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next) {
+        uint32_t first = z->g.edges[e].to;
+        TIDE_CHECK(names_add(&z->g, nm, first));
+        if (!z->adj_done[first]) {
+            uint32_t adj = UINT32_MAX;
+            TIDE_CHECK(lazy_edges(s, z, z->nodekey[first], &adj));
+            z->g.nodes[first].adj = adj;
+            z->adj_done[first] = 1;
+        }
+        for (uint32_t f = z->g.nodes[first].adj; f != UINT32_MAX; f = z->g.edges[f].next)
+            TIDE_CHECK(names_add(&z->g, nm, z->g.edges[f].to));
+    }
+    return 0;
+}
+
 int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         int (*cb)(const tide_indicator_obs *rec, void *payload), void *payload)
 {
     graph g;
     memset(&g, 0, sizeof(g));
+    lazy z;
+    memset(&z, 0, sizeof(z));
     names nm = { 0 };
     sqlite3_stmt *st = NULL;
-    int rc;
-    if ((rc = load_nodes(s, &g)) < 0 || (rc = load_edges(s, &g)) < 0)
+    int rc = 0;
+    /* few rows selected: resolve names per indicator instead of loading the whole graph */
+    bool selective = f && (f->value || f->changed_since);
+    if (selective) {
+        if (sqlite3_prepare_v2(s->db,
+                    "SELECT rowid, source_key, target_key FROM refs WHERE source_key = ?1 "
+                    "UNION ALL SELECT rowid, source_key, target_key FROM refs "
+                    "WHERE target_key = ?1 AND source_key <> ?1",
+                    -1, &z.refs, NULL) != SQLITE_OK ||
+                sqlite3_prepare_v2(s->db,
+                        "SELECT type, name FROM objects WHERE id_key = ?1 AND is_current AND "
+                        "type IN ('campaign', 'malware', 'tool', 'intrusion-set', "
+                        "'threat-actor') ORDER BY rowid",
+                        -1, &z.obj, NULL) != SQLITE_OK)
+            rc = tide__store_db_error(s, "prepare");
+    } else if ((rc = load_nodes(s, &g)) == 0) {
+        rc = load_edges(s, &g);
+    }
+    if (rc < 0)
         goto out;
     tide_buf sql = TIDE_BUF_INIT;
-    rc = tide__buf_puts(&sql,
+    static const char cols[] =
             "SELECT o.id, b.kind, b.value, o.name, o.source, o.tlp, i.kill_chain, i.pattern, "
             "i.pattern_type, i.reliability, i.confidence, i.valid_from, i.valid_until, "
-            "i.created, i.modified, o.changed_at, i.simple, i.revoked, o.id_key "
-            "FROM observables b NOT INDEXED JOIN indicators i ON i.obj = b.obj "
-            "JOIN objects o ON o.rowid = b.obj WHERE o.is_current");
+            "i.created, i.modified, o.changed_at, i.simple, i.revoked, o.id_key ";
+    rc = tide__buf_puts(&sql, cols);
+    if (rc == 0)
+        rc = tide__buf_puts(&sql, selective
+                /* driven by the selected objects; observables through observables_obj */
+                ? (f->value ? "FROM objects o CROSS JOIN indicators i ON i.obj = o.rowid "
+                             "CROSS JOIN observables b ON b.obj = o.rowid WHERE o.is_current"
+                            /* a full pass over objects: cheaper than objects_cur + lookups */
+                            : "FROM objects o NOT INDEXED CROSS JOIN indicators i "
+                              "ON i.obj = o.rowid CROSS JOIN observables b ON b.obj = o.rowid "
+                              "WHERE o.is_current")
+                : "FROM observables b NOT INDEXED JOIN indicators i ON i.obj = b.obj "
+                  "JOIN objects o ON o.rowid = b.obj WHERE o.is_current");
     if (rc == 0 && f && f->source)
         rc = tide__buf_puts(&sql, " AND o.source = :source");
     if (rc == 0 && f && f->changed_since)
         rc = tide__buf_puts(&sql, " AND o.changed_at >= :since");
     if (rc == 0 && !(f && f->include_revoked))
         rc = tide__buf_puts(&sql, " AND NOT i.revoked");
-    if (rc == 0 && f && f->value)
-        rc = tide__buf_puts(&sql, " AND o.rowid IN (SELECT obj FROM observables WHERE value = "
-                ":value UNION SELECT rowid FROM objects WHERE id = :value AND is_current)");
+    if (rc == 0 && f && f->value) {
+        /* the (kind, vkey) index: every kind, the value's key, then the value itself */
+        rc = tide__buf_puts(&sql, " AND o.rowid IN (SELECT obj FROM observables WHERE kind IN (");
+        for (int k = 1; rc == 0 && k < TIDE_OBS__COUNT; k++)
+            rc = tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
+        if (rc == 0)
+            rc = tide__buf_puts(&sql, ") AND vkey = tide_key(:value) AND value = :value "
+                    "UNION SELECT rowid FROM objects WHERE id_key = tide_key(:value) AND "
+                    "id = :value AND is_current)");
+    }
     /* store (rowid) order, no sort: an indicator's observables are written together, so
      * they come out consecutively */
     if (rc < 0) {
@@ -352,7 +517,7 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         r.revoked = sqlite3_column_int(st, 17) != 0;
         int64_t key = sqlite3_column_int64(st, 18);
         if (!have_last || key != last) {
-            if ((rc = resolve(&g, key, &nm)) < 0)
+            if ((rc = selective ? lazy_resolve(s, &z, key, &nm) : resolve(&g, key, &nm)) < 0)
                 goto out;
             last = key;
             have_last = true;
@@ -371,9 +536,14 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     rc = step == SQLITE_DONE ? 0 : tide__store_db_error(s, "scan indicators");
 out:
     sqlite3_finalize(st);
+    sqlite3_finalize(z.refs);
+    sqlite3_finalize(z.obj);
     for (int i = 0; i < 3; i++)
         tide__free(nm.v[i]);
     graph_free(&g);
+    graph_free(&z.g);
+    tide__free(z.adj_done);
+    tide__free(z.nodekey);
     return rc;
 }
 
