@@ -23,7 +23,7 @@
 
 #include "history/hist_int.h"
 
-#define DEFAULT_SPILL_MB 512 /* aggregator memory before a sorted run is written */
+#define DEFAULT_SPILL_MB 256 /* aggregator memory before a sorted run is written */
 #define MAX_RUNS 100000
 
 typedef struct {
@@ -411,7 +411,13 @@ static size_t agg_bytes(const tide_history *h)
 
 static int table_grow(tide_history *h)
 {
-    size_t cap = h->tcap ? h->tcap * 2 : 1 << 16;
+    /* The first table is sized for what the memory bound lets the aggregator hold (about 80
+     * bytes per distinct record), so that a big import does not rehash the table again and
+     * again: each rehash touches every record at random. */
+    size_t first = 1 << 16;
+    while (first < (size_t)1 << 26 && first / 2 * 80 < h->spill_bytes)
+        first *= 2;
+    size_t cap = h->tcap ? h->tcap * 2 : first;
     agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
     for (size_t i = 0; i < h->nents; i++) {
