@@ -87,7 +87,7 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     }
     for (uint64_t i = 0; i < h->table_cap; i++) {
         uint64_t v = ix->table[i] & 0xFFFFFFFFu;
-        if (v > h->nentries)
+        if (v > h->nentries || (v == 0 && ix->table[i] != 0))
             return BAD("%s: match index table slot %llu is corrupt", what, (unsigned long long)i);
     }
     for (uint64_t i = 0; i < h->nctx; i++) {
