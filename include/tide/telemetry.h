@@ -5,8 +5,10 @@
  * Inputs are files (plain, .gz, .zst), a file descriptor (stdin) and, with opts.follow, files
  * that keep growing. The format is detected per file from its first bytes and name, or forced.
  * Formats: Zeek TSV (any log with a #fields header) and Zeek JSON, Suricata EVE NDJSON, Sysmon /
- * Windows event JSON, Squid native access.log, Apache / nginx combined log, syslog and CEF lines
- * (observables extracted from free text), and generic NDJSON with a field mapping.
+ * Windows event JSON (also winlogbeat's winlog.event_data.*), Squid native access.log, Apache /
+ * nginx combined log, syslog and CEF lines (observables extracted from free text), and generic
+ * NDJSON with a field mapping. A JSON file whose first non-blank line opens an array ("[" then
+ * "{", "]" or nothing) is read element by element; an event's line is where its element starts.
  *
  * A bad record (truncated, invalid UTF-8 where text is required, over the line cap, wrong
  * types) never stops the stream: it is counted, reported through opts.on_bad with file, line

@@ -13,6 +13,7 @@ typedef struct {
     int family;
     uint8_t addr[16];
     unsigned plen;
+    uint32_t net4, mask4; /* IPv4: host-order network and mask */
 } cidr;
 
 struct tide_homenet {
@@ -79,6 +80,12 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
             c.plen = v;
         }
         mask(&c);
+        if (c.family == 4) {
+            c.mask4 = c.plen ? 0xFFFFFFFFu << (32 - c.plen) : 0;
+            c.net4 = ((uint32_t)c.addr[0] << 24 | (uint32_t)c.addr[1] << 16 |
+                             (uint32_t)c.addr[2] << 8 | c.addr[3]) &
+                     c.mask4;
+        }
         if (h->n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             cidr *nv = tide__realloc(h->c, nc * sizeof(*nv));
@@ -100,14 +107,17 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
     return 0;
 }
 
-bool tide_homenet_contains(const tide_homenet *h, const char *ip, size_t n)
+bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a[16])
 {
-    if (h == NULL || ip == NULL)
+    if (h == NULL)
         return false;
-    uint8_t a[16];
-    int fam;
-    if (!tide__ip_parse(ip, n, &fam, a))
+    if (fam == 4) {
+        uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+        for (size_t i = 0; i < h->n; i++)
+            if (h->c[i].family == 4 && (v & h->c[i].mask4) == h->c[i].net4)
+                return true;
         return false;
+    }
     for (size_t i = 0; i < h->n; i++) {
         const cidr *c = &h->c[i];
         if (c->family != fam)
@@ -120,6 +130,17 @@ bool tide_homenet_contains(const tide_homenet *h, const char *ip, size_t n)
         return true;
     }
     return false;
+}
+
+bool tide_homenet_contains(const tide_homenet *h, const char *ip, size_t n)
+{
+    if (h == NULL || ip == NULL)
+        return false;
+    uint8_t a[16];
+    int fam;
+    if (!tide__ip_parse(ip, n, &fam, a))
+        return false;
+    return tide__homenet_contains_addr(h, fam, a);
 }
 
 void tide_homenet_free(tide_homenet *h)

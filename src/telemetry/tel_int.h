@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -17,23 +18,88 @@
 #include "util/util.h"
 
 #define TIDE__TEL_DEFAULT_MAX_LINE (1u << 20)
-#define TIDE__TEL_READ_CHUNK (1u << 20)
+#define TIDE__TEL_READ_CHUNK (4u << 20)
 #define TIDE__TEL_MAX_COLS 256
 
-/* ---- JSON path table: dotted key path -> small id, open addressing on FNV-1a ---- */
-#define TIDE__JPT_SLOTS 512
+#define TIDE__LIKELY(x) __builtin_expect(!!(x), 1)
+#define TIDE__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- JSON path trie: the dotted key paths of interest, compiled once per reader ----
+ * Nodes are the component prefixes of the paths ("dns", "dns.answers", ...; node 0 is the root);
+ * an edge goes from a prefix to every longer prefix, labelled with the dotted rest, so a flat key
+ * "id.orig_h" and nested {"id":{"orig_h":..}} reach the same node. Edges live in one open-
+ * addressing table keyed by (node, key); a key that is no edge sends the scanner into a plain
+ * validate-and-skip mode for its value. */
 typedef struct {
-    uint32_t hash[TIDE__JPT_SLOTS];
-    int16_t id[TIDE__JPT_SLOTS]; /* -1 empty */
-    const char *path[TIDE__JPT_SLOTS];
-    uint16_t plen[TIDE__JPT_SLOTS];
+    const char *key;
+    uint16_t node, klen;
+    int16_t child; /* -1: empty slot */
+} tide__jedge;
+
+typedef struct {
+    int16_t *id;    /* per node: path id reported there, -1 for none */
+    size_t nnodes, nodes_cap;
+    char **npath;   /* per node: its dotted path (owned) */
+    tide__jedge *edge;
+    size_t mask;    /* edge slots - 1 (power of two) */
+    size_t nedges;
 } tide__jpt;
 
-void tide__jpt_init(tide__jpt *t);
+/* Empty trie (only the root). */
+int tide__jpt_init(tide__jpt *t);
+/* Add a dotted path reported with id (the first id given for a path wins). */
 int tide__jpt_add(tide__jpt *t, const char *path, int id);
-int tide__jpt_get(const tide__jpt *t, uint32_t h, const char *path, size_t n);
-uint32_t tide__fnv_start(void);
-uint32_t tide__fnv_add(uint32_t h, const char *p, size_t n);
+void tide__jpt_free(tide__jpt *t);
+
+static inline uint32_t tide__jedge_hash(unsigned node, const char *k, size_t n)
+{
+    uint32_t h = (uint32_t)node * 0x9E3779B1u ^ (uint32_t)n * 0x85EBCA77u;
+    if (n) {
+        h ^= ((uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[n - 1] << 8 |
+                     (uint32_t)(unsigned char)k[n >> 1] << 16) *
+             0xC2B2AE3Du;
+    }
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 13;
+    return h;
+}
+
+/* a[0..n) == b[0..n) without a library call for the usual short keys */
+static inline bool tide__mem_eq(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y, x2, y2;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return x == y && x2 == y2;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x == y && x2 == y2;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* The child of node for key k/n, or -1. */
+static inline int tide__jpt_child(const tide__jpt *t, unsigned node, const char *k, size_t n)
+{
+    size_t s = tide__jedge_hash(node, k, n) & t->mask;
+    for (;;) {
+        const tide__jedge *e = &t->edge[s];
+        if (e->child < 0)
+            return -1;
+        if (e->node == node && e->klen == n && tide__mem_eq(e->key, k, n))
+            return e->child;
+        s = (s + 1) & t->mask;
+    }
+}
 
 enum { TIDE__JS_STR = 1, TIDE__JS_NUM, TIDE__JS_TRUE, TIDE__JS_FALSE, TIDE__JS_NULL };
 
@@ -96,11 +162,19 @@ struct tide_tel_reader {
     size_t in_pos, in_len, in_cap;
     bool in_eof;
     char *buf;
+    bool line_ascii; /* the current line has no byte >= 0x80 (no UTF-8 check needed) */
     size_t cap, pos, end;
     uint64_t base_off; /* stream offset of buf[0] */
     bool skipping;
     uint64_t skip_line;
     bool done;
+    /* JSON-array files ("[ {...}, ... ]"): records are the array's elements */
+    bool arr, arr_open, arr_skipping, first_seen;
+    int arr_depth;
+    bool arr_str, arr_esc;
+    size_t arr_scan;     /* bytes of the current element scanned (from pos) */
+    uint64_t arr_nl;     /* newlines inside them */
+    uint64_t rec_line;   /* line where the current record starts */
 
     tide_tel_stats st;
 
@@ -111,10 +185,19 @@ struct tide_tel_reader {
     size_t scr_len, scr_cap;
     uint64_t line;
     const char *bad; /* reason of the current bad record */
+    /* addresses parsed in this record (observation -> home-net check without a second parse) */
+    struct {
+        const char *p;
+        size_t n;
+        int fam;
+        uint8_t a[16];
+    } ipc[4];
+    unsigned nipc;
 
     /* zeek TSV state */
     char zsep, zsetsep;
     char *zempty, *zunset, *zpath;
+    size_t zempty_len, zunset_len;
     char **zcols;
     uint8_t *zrole;
     size_t ncols;
@@ -130,7 +213,25 @@ int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason);
 bool tide__utf8_valid(const char *p, size_t n);
 
 /* per-record helpers */
-int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char *p, size_t n, const char *field);
+int tide__tel_obs_grow(tide_tel_reader *r);
+/* Add an observation (value borrowed from the line or scratch). */
+static inline int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char *p, size_t n,
+        const char *field)
+{
+    if (TIDE__UNLIKELY(n == 0))
+        return 0;
+    if (TIDE__UNLIKELY(r->nobs == r->obs_cap)) {
+        int rc = tide__tel_obs_grow(r);
+        if (rc <= 0)
+            return rc;
+    }
+    tide_observation *o = &r->obs[r->nobs++];
+    o->kind = k;
+    o->value = p;
+    o->len = n;
+    o->field = field;
+    return 0;
+}
 /* Reserve n bytes of per-record scratch (stable until the next record); NULL when full. */
 char *tide__tel_scratch(tide_tel_reader *r, size_t n);
 /* Add an IP observation (v4 or v6 by syntax); returns the kind added or NONE. */
@@ -145,11 +246,24 @@ void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *
         const char *host_field);
 /* Pick the internal endpoint of src/dst into ev host. */
 void tide__tel_pick_host(tide_tel_reader *r, tide__sv src, tide__sv dst, tide_event *ev);
+/* Whether the address text p/n (an IP, else false) is in the home networks; reuses the parse
+ * of tide__tel_obs_ip for the same text of this record. */
+bool tide__tel_is_home(tide_tel_reader *r, const char *p, size_t n);
+/* Home-net membership of a parsed address (family 4: a[0..3], 6: a[0..15]). */
+bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a[16]);
 
 tide_obs_kind tide__ip_kind(const char *p, size_t n);
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4]);
 bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16]);
-bool tide__is_hex(const char *p, size_t n);
+extern const unsigned char tide__hex_tab[256];
+static inline bool tide__is_hex(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= tide__hex_tab[u[i]];
+    return ok != 0;
+}
 /* Times -> microseconds since the epoch; false when not parseable. */
 bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out);
 bool tide__tel_iso_us(const char *p, size_t n, int64_t *out);

@@ -1,110 +1,178 @@
 /*
- * tel_json.c - the JSON telemetry formats: Suricata EVE, Sysmon / Windows event JSON, Zeek JSON
- * and generic NDJSON with a field map, on top of a single-pass JSON scanner.
+ * tel_json.c - the JSON telemetry formats: Suricata EVE, Sysmon / Windows event JSON (also as
+ * shipped by winlogbeat), Zeek JSON and generic NDJSON with a field map, on top of a single-pass
+ * JSON scanner.
  *
  * Why hand-written: jansson (and src/ingest/json_fast.c, which builds jansson objects) allocate
- * a tree per line; at the ≥ 400 MB/s target the cost of building and freeing a DOM for each
+ * a tree per line; at the >= 600 MB/s target the cost of building and freeing a DOM for each
  * record dominates. The scanner here validates the whole object (RFC 8259 grammar, escapes,
- * surrogates; UTF-8 is checked on the whole line before) without allocating, tracks the dotted
- * key path (objects inside arrays are transparent), looks each scalar's path up in a small
- * per-format hash table, and reports only the hits. String scanning is 8 bytes at a time.
+ * surrogates; UTF-8 is checked on the line before) without allocating. The paths of interest
+ * form a trie of dotted prefixes (flat "a.b" keys and nested objects meet at the same node;
+ * objects inside arrays are transparent); keys are looked up in one small hash table of trie
+ * edges, values under other keys are only validated. Strings are scanned 16 bytes at a time
+ * (SSE2; 8-byte SWAR elsewhere), digit runs 8 at a time.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
 
-/* ------------------------------------------------------------------ path table */
+/* ------------------------------------------------------------------ path trie */
 
-uint32_t tide__fnv_start(void)
+static int grow_nodes(tide__jpt *t)
 {
-    return 2166136261u;
+    if (t->nnodes < t->nodes_cap)
+        return 0;
+    size_t nc = t->nodes_cap ? t->nodes_cap * 2 : 32;
+    if (nc > 32000)
+        return tide_error_set(TIDE_ETOOBIG, "too many JSON paths");
+    int16_t *id = tide__realloc(t->id, nc * sizeof(*id));
+    if (id == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    t->id = id;
+    char **np = tide__realloc(t->npath, nc * sizeof(*np));
+    if (np == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    t->npath = np;
+    t->nodes_cap = nc;
+    return 0;
 }
 
-uint32_t tide__fnv_add(uint32_t h, const char *p, size_t n)
+static void edge_put(tide__jedge *tab, size_t mask, const tide__jedge *e)
 {
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 16777619u;
+    size_t s = tide__jedge_hash(e->node, e->key, e->klen) & mask;
+    while (tab[s].child >= 0)
+        s = (s + 1) & mask;
+    tab[s] = *e;
+}
+
+static int add_edge(tide__jpt *t, unsigned node, const char *key, size_t klen, int child)
+{
+    if (tide__jpt_child(t, node, key, klen) >= 0)
+        return 0;
+    if ((t->nedges + 1) * 2 > t->mask + 1) { /* keep the load under 1/2 */
+        size_t ns = (t->mask + 1) * 2;
+        tide__jedge *nt = tide__malloc(ns * sizeof(*nt));
+        if (nt == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        for (size_t i = 0; i < ns; i++)
+            nt[i].child = -1;
+        for (size_t i = 0; i <= t->mask; i++)
+            if (t->edge[i].child >= 0)
+                edge_put(nt, ns - 1, &t->edge[i]);
+        tide__free(t->edge);
+        t->edge = nt;
+        t->mask = ns - 1;
     }
-    return h;
+    tide__jedge e = {key, (uint16_t)node, (uint16_t)klen, (int16_t)child};
+    edge_put(t->edge, t->mask, &e);
+    t->nedges++;
+    return 0;
 }
 
-void tide__jpt_init(tide__jpt *t)
+int tide__jpt_init(tide__jpt *t)
 {
     memset(t, 0, sizeof(*t));
-    for (int i = 0; i < TIDE__JPT_SLOTS; i++)
-        t->id[i] = -1;
+    t->edge = tide__malloc(64 * sizeof(*t->edge));
+    TIDE_CHECK_ALLOC(t->edge);
+    for (size_t i = 0; i < 64; i++)
+        t->edge[i].child = -1;
+    t->mask = 63;
+    TIDE_CHECK(grow_nodes(t));
+    t->id[0] = -1;
+    t->npath[0] = tide__strdup("");
+    TIDE_CHECK_ALLOC(t->npath[0]);
+    t->nnodes = 1;
+    return 0;
 }
 
-static uint32_t path_hash(const char *path)
+void tide__jpt_free(tide__jpt *t)
 {
-    uint32_t h = tide__fnv_start();
-    const char *s = path;
-    for (;;) {
-        const char *d = strchr(s, '.');
-        size_t n = d ? (size_t)(d - s) : strlen(s);
-        if (s != path)
-            h = tide__fnv_add(h, ".", 1);
-        h = tide__fnv_add(h, s, n);
-        if (!d)
-            break;
-        s = d + 1;
-    }
-    return h;
+    for (size_t i = 0; i < t->nnodes; i++)
+        tide__free(t->npath[i]);
+    tide__free(t->npath);
+    tide__free(t->id);
+    tide__free(t->edge);
+    memset(t, 0, sizeof(*t));
+}
+
+/* node of the dotted prefix path[0..n), created when missing */
+static int node_of(tide__jpt *t, const char *path, size_t n)
+{
+    for (size_t i = 0; i < t->nnodes; i++)
+        if (strlen(t->npath[i]) == n && memcmp(t->npath[i], path, n) == 0)
+            return (int)i;
+    TIDE_CHECK(grow_nodes(t));
+    char *s = tide__strndup(path, n);
+    TIDE_CHECK_ALLOC(s);
+    t->npath[t->nnodes] = s;
+    t->id[t->nnodes] = -1;
+    return (int)t->nnodes++;
 }
 
 int tide__jpt_add(tide__jpt *t, const char *path, int id)
 {
-    uint32_t h = path_hash(path);
     size_t n = strlen(path);
-    for (unsigned i = 0; i < TIDE__JPT_SLOTS; i++) {
-        unsigned s = (h + i) & (TIDE__JPT_SLOTS - 1);
-        if (t->id[s] < 0) {
-            t->id[s] = (int16_t)id;
-            t->hash[s] = h;
-            t->path[s] = path;
-            t->plen[s] = (uint16_t)n;
-            return 0;
+    if (n == 0 || n > 250)
+        return 0; /* never reported (as before: empty or over-long paths match nothing) */
+    /* component boundaries: ends[k] = end of the k-th component; more than JS_PATH_DEPTH
+     * components can never be reported (the scanner stops tracking paths that deep) */
+    size_t ends[64], ncomp = 0;
+    for (size_t i = 0; i <= n; i++)
+        if (i == n || path[i] == '.') {
+            if (ncomp == 64)
+                return 0;
+            ends[ncomp++] = i;
         }
-        if (t->hash[s] == h && t->plen[s] == n && memcmp(t->path[s], path, n) == 0)
-            return 0; /* first wins */
+    int nodes[65];
+    nodes[0] = 0;
+    for (size_t k = 0; k < ncomp; k++) {
+        int nd = node_of(t, path, ends[k]);
+        if (nd < 0)
+            return nd;
+        nodes[k + 1] = nd;
     }
-    return tide_error_set(TIDE_ETOOBIG, "too many JSON paths");
+    /* edges from every prefix to every longer prefix, labelled with the dotted rest; the
+     * labels point into the node's own path string (stable) */
+    for (size_t a = 0; a < ncomp; a++) {
+        size_t from = a == 0 ? 0 : ends[a - 1] + 1;
+        for (size_t b = a; b < ncomp; b++) {
+            const char *np = t->npath[nodes[b + 1]];
+            TIDE_CHECK(add_edge(t, (unsigned)nodes[a], np + from, ends[b] - from, nodes[b + 1]));
+        }
+    }
+    int leaf = nodes[ncomp];
+    if (t->id[leaf] < 0)
+        t->id[leaf] = (int16_t)id; /* first wins */
+    return 0;
 }
 
-int tide__jpt_get(const tide__jpt *t, uint32_t h, const char *path, size_t n)
-{
-    for (unsigned i = 0; i < TIDE__JPT_SLOTS; i++) {
-        unsigned s = (h + i) & (TIDE__JPT_SLOTS - 1);
-        if (t->id[s] < 0)
-            return -1;
-        if (t->hash[s] == h && t->plen[s] == n && memcmp(t->path[s], path, n) == 0)
-            return t->id[s];
-    }
-    return -1;
-}
-
-/* ------------------------------------------------------------------ scanner */
+/* ------------------------------------------------------------------ scanner
+ * Functions take the position and return the new one, or NULL with s->why / s->errp set. Values
+ * under a key that is no trie edge are validated in skip mode (no path work at all). */
 
 #define JS_MAX_DEPTH 64
 #define JS_PATH_DEPTH 6
 
 typedef struct {
-    const char *p, *e, *start;
+    const char *e, *start;
     const tide__jpt *t;
     tide__jscan_cb cb;
     void *ctx;
     const char *why;
-    char path[256];
+    const char *errp;
 } jscan;
 
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-static inline uint64_t has_zero(uint64_t v)
+static const char *fail(jscan *s, const char *p, const char *why)
 {
-    return (v - ONES) & ~v & HIGHS;
+    s->why = why;
+    s->errp = p;
+    return NULL;
 }
 
 static int hexv(char c)
@@ -130,325 +198,403 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
-/* p at the opening quote; on success s->p is after the closing quote. */
-static int scan_string(jscan *s, const char **body, size_t *len, bool *esc)
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t has_zero(uint64_t v)
 {
-    const char *p = s->p + 1, *e = s->e;
-    *esc = false;
-    for (;;) {
-        while (e - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            uint64_t m = has_zero(w ^ (0x22 * ONES)) | has_zero(w ^ (0x5c * ONES)) |
-                         ((w - 0x20 * ONES) & ~w & HIGHS);
-            if (m)
-                break;
-            p += 8;
-        }
-        if (p >= e) {
-            s->why = "unterminated string";
-            s->p = p;
-            return -1;
-        }
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
+    return (v - ONES) & ~v & HIGHS;
+}
+
+/* First byte at or after p that is '"', '\\' or a control character; e if none. */
+static inline const char *str_special(const char *p, const char *e)
+{
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
+    while (e - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+                _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f));
+        unsigned mm = (unsigned)_mm_movemask_epi8(m);
+        if (mm)
+            return p + __builtin_ctz(mm);
+        p += 16;
+    }
+#endif
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t m = has_zero(w ^ (0x22 * ONES)) | has_zero(w ^ (0x5c * ONES)) |
+                     ((w - 0x20 * ONES) & ~w & HIGHS);
+        if (m)
             break;
-        if (c < 0x20) {
-            s->why = "control character in string";
-            s->p = p;
-            return -1;
-        }
-        if (c != '\\') {
-            p++;
-            continue;
-        }
+        p += 8;
+    }
+    while (p < e) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20)
+            return p;
+        p++;
+    }
+    return e;
+}
+
+/* p at the opening quote; returns the position after the closing quote. */
+static inline const char *scan_string(jscan *s, const char *p, bool *esc)
+{
+    const char *e = s->e;
+    p++;
+    for (;;) {
+        p = str_special(p, e);
+        if (TIDE__UNLIKELY(p >= e))
+            return fail(s, p, "unterminated string");
+        unsigned char c = (unsigned char)*p;
+        if (TIDE__LIKELY(c == '"'))
+            return p + 1;
+        if (c < 0x20)
+            return fail(s, p, "control character in string");
         *esc = true;
-        if (e - p < 2) {
-            s->why = "unterminated string";
-            s->p = p;
-            return -1;
-        }
+        if (e - p < 2)
+            return fail(s, p, "unterminated string");
         switch (p[1]) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
             p += 2;
             break;
         case 'u': {
             unsigned u;
-            if (e - p < 6 || hex4(p + 2, &u) < 0) {
-                s->why = "bad \\u escape";
-                s->p = p;
-                return -1;
-            }
-            if (u == 0) {
-                s->why = "\\u0000 in string";
-                s->p = p;
-                return -1;
-            }
+            if (e - p < 6 || hex4(p + 2, &u) < 0)
+                return fail(s, p, "bad \\u escape");
+            if (u == 0)
+                return fail(s, p, "\\u0000 in string");
             p += 6;
-            if (u >= 0xDC00 && u <= 0xDFFF) {
-                s->why = "lone low surrogate";
-                s->p = p;
-                return -1;
-            }
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return fail(s, p, "lone low surrogate");
             if (u >= 0xD800 && u <= 0xDBFF) {
                 unsigned l;
                 if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &l) < 0 ||
-                        l < 0xDC00 || l > 0xDFFF) {
-                    s->why = "lone high surrogate";
-                    s->p = p;
-                    return -1;
-                }
+                        l < 0xDC00 || l > 0xDFFF)
+                    return fail(s, p, "lone high surrogate");
                 p += 6;
             }
             break;
         }
         default:
-            s->why = "bad escape";
-            s->p = p;
-            return -1;
+            return fail(s, p, "bad escape");
         }
     }
-    *body = s->p + 1;
-    *len = (size_t)(p - (s->p + 1));
-    s->p = p + 1;
-    return 0;
 }
 
-static inline void skip_ws(jscan *s)
+static inline const char *skip_ws(const char *p, const char *e)
 {
-    while (s->p < s->e && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-        s->p++;
+    while (p < e && (unsigned char)*p <= ' ' &&
+            (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
 }
 
-static int scan_number(jscan *s)
+static inline bool is_dig(char c)
 {
-    const char *p = s->p, *e = s->e;
+    return (unsigned)(unsigned char)c - '0' <= 9;
+}
+
+/* Past the run of ASCII digits at p (8 at a time). */
+static inline const char *skip_digits(const char *p, const char *e)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t t = w ^ 0x3030303030303030ull; /* digits become 0..9 */
+        uint64_t nd = ((t + 0x7676767676767676ull) | t) & HIGHS;
+        if (nd)
+            return p + (__builtin_ctzll(nd) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && is_dig(*p))
+        p++;
+    return p;
+}
+
+static const char *scan_number(jscan *s, const char *p)
+{
+    const char *e = s->e;
     if (p < e && *p == '-')
         p++;
-    if (p >= e || *p < '0' || *p > '9')
-        goto bad;
+    if (p >= e || !is_dig(*p))
+        return fail(s, p, "bad number");
     if (*p == '0')
         p++;
     else
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
+        p = skip_digits(p, e);
     if (p < e && *p == '.') {
         p++;
-        if (p >= e || *p < '0' || *p > '9')
-            goto bad;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
+        if (p >= e || !is_dig(*p))
+            return fail(s, p, "bad number");
+        p = skip_digits(p, e);
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < e && (*p == '+' || *p == '-'))
             p++;
-        if (p >= e || *p < '0' || *p > '9')
-            goto bad;
-        while (p < e && *p >= '0' && *p <= '9')
+        if (p >= e || !is_dig(*p))
+            return fail(s, p, "bad number");
+        while (p < e && is_dig(*p))
             p++;
     }
-    s->p = p;
-    return 0;
-bad:
-    s->p = p;
-    s->why = "bad number";
-    return -1;
+    return p;
 }
 
-static int scan_value(jscan *s, int depth, size_t plen, uint32_t h, bool rep, bool in_arr);
-
-static int report(jscan *s, size_t plen, uint32_t h, int type, const char *v, size_t n, bool esc,
-        bool in_arr)
+/* A scalar that is not a string: literal or number; *type set. */
+static inline const char *scan_scalar(jscan *s, const char *p, int *type)
 {
-    int id = tide__jpt_get(s->t, h, s->path, plen);
-    if (id < 0)
-        return 0;
-    if (s->cb(s->ctx, id, type, v, n, esc, in_arr, &s->why) < 0)
-        return -1;
-    return 0;
-}
-
-static int scan_object(jscan *s, int depth, size_t plen, uint32_t h, bool rep)
-{
-    if (depth > JS_MAX_DEPTH) {
-        s->why = "nesting too deep";
-        return -1;
-    }
-    s->p++; /* { */
-    skip_ws(s);
-    if (s->p < s->e && *s->p == '}') {
-        s->p++;
-        return 0;
-    }
-    for (;;) {
-        skip_ws(s);
-        if (s->p >= s->e || *s->p != '"') {
-            s->why = s->p >= s->e ? "truncated object" : "expected a key";
-            return -1;
-        }
-        const char *k;
-        size_t kn;
-        bool kesc;
-        if (scan_string(s, &k, &kn, &kesc) < 0)
-            return -1;
-        bool krep = rep && !kesc && depth <= JS_PATH_DEPTH && plen + kn + 1 < sizeof(s->path);
-        size_t np = plen;
-        uint32_t nh = h;
-        if (krep) {
-            if (plen) {
-                s->path[np++] = '.';
-                nh = tide__fnv_add(nh, ".", 1);
-            }
-            memcpy(s->path + np, k, kn);
-            np += kn;
-            nh = tide__fnv_add(nh, k, kn);
-        }
-        skip_ws(s);
-        if (s->p >= s->e || *s->p != ':') {
-            s->why = s->p >= s->e ? "truncated object" : "expected ':'";
-            return -1;
-        }
-        s->p++;
-        if (scan_value(s, depth, np, nh, krep, false) < 0)
-            return -1;
-        skip_ws(s);
-        if (s->p >= s->e) {
-            s->why = "truncated object";
-            return -1;
-        }
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (*s->p == '}') {
-            s->p++;
-            return 0;
-        }
-        s->why = "expected ',' or '}'";
-        return -1;
-    }
-}
-
-static int scan_array(jscan *s, int depth, size_t plen, uint32_t h, bool rep)
-{
-    if (depth > JS_MAX_DEPTH) {
-        s->why = "nesting too deep";
-        return -1;
-    }
-    s->p++;
-    skip_ws(s);
-    if (s->p < s->e && *s->p == ']') {
-        s->p++;
-        return 0;
-    }
-    for (;;) {
-        if (scan_value(s, depth, plen, h, rep, true) < 0)
-            return -1;
-        skip_ws(s);
-        if (s->p >= s->e) {
-            s->why = "truncated array";
-            return -1;
-        }
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (*s->p == ']') {
-            s->p++;
-            return 0;
-        }
-        s->why = "expected ',' or ']'";
-        return -1;
-    }
-}
-
-static int scan_lit(jscan *s, const char *lit, size_t n)
-{
-    if ((size_t)(s->e - s->p) < n || memcmp(s->p, lit, n) != 0) {
-        s->why = "bad literal";
-        return -1;
-    }
-    s->p += n;
-    return 0;
-}
-
-static int scan_value(jscan *s, int depth, size_t plen, uint32_t h, bool rep, bool in_arr)
-{
-    skip_ws(s);
-    if (s->p >= s->e) {
-        s->why = "truncated value";
-        return -1;
-    }
-    const char *st = s->p;
-    int type;
-    switch (*s->p) {
-    case '{':
-        if (rep && plen && tide__jpt_get(s->t, h, s->path, plen) >= 0) {
-            s->why = "an object where a string or number was expected";
-            return -1;
-        }
-        return scan_object(s, depth + 1, plen, h, rep);
-    case '[':
-        return scan_array(s, depth + 1, plen, h, rep);
-    case '"': {
-        const char *b;
-        size_t n;
-        bool esc;
-        if (scan_string(s, &b, &n, &esc) < 0)
-            return -1;
-        return rep ? report(s, plen, h, TIDE__JS_STR, b, n, esc, in_arr) : 0;
-    }
+    const char *e = s->e;
+    switch (*p) {
     case 't':
-        type = TIDE__JS_TRUE;
-        if (scan_lit(s, "true", 4) < 0)
-            return -1;
-        break;
+        *type = TIDE__JS_TRUE;
+        if (e - p < 4 || memcmp(p, "true", 4) != 0)
+            return fail(s, p, "bad literal");
+        return p + 4;
     case 'f':
-        type = TIDE__JS_FALSE;
-        if (scan_lit(s, "false", 5) < 0)
-            return -1;
-        break;
+        *type = TIDE__JS_FALSE;
+        if (e - p < 5 || memcmp(p, "false", 5) != 0)
+            return fail(s, p, "bad literal");
+        return p + 5;
     case 'n':
-        type = TIDE__JS_NULL;
-        if (scan_lit(s, "null", 4) < 0)
-            return -1;
-        break;
+        *type = TIDE__JS_NULL;
+        if (e - p < 4 || memcmp(p, "null", 4) != 0)
+            return fail(s, p, "bad literal");
+        return p + 4;
     default:
-        type = TIDE__JS_NUM;
-        if (scan_number(s) < 0)
-            return -1;
-        break;
+        *type = TIDE__JS_NUM;
+        return scan_number(s, p);
     }
-    return rep ? report(s, plen, h, type, st, (size_t)(s->p - st), false, in_arr) : 0;
+}
+
+static const char *skip_value(jscan *s, const char *p, int depth);
+
+/* p at '{' (depth = the object's depth) */
+static const char *skip_object(jscan *s, const char *p, int depth)
+{
+    const char *e = s->e;
+    if (depth > JS_MAX_DEPTH)
+        return fail(s, p, "nesting too deep");
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (TIDE__UNLIKELY(p >= e || *p != '"')) {
+            p = skip_ws(p, e);
+            if (p >= e || *p != '"')
+                return fail(s, p, p >= e ? "truncated object" : "expected a key");
+        }
+        bool esc = false;
+        if ((p = scan_string(s, p, &esc)) == NULL)
+            return NULL;
+        if (TIDE__UNLIKELY(p >= e || *p != ':')) {
+            p = skip_ws(p, e);
+            if (p >= e || *p != ':')
+                return fail(s, p, p >= e ? "truncated object" : "expected ':'");
+        }
+        if ((p = skip_value(s, p + 1, depth)) == NULL)
+            return NULL;
+        if (TIDE__UNLIKELY(p >= e || (*p != ',' && *p != '}'))) {
+            p = skip_ws(p, e);
+            if (p >= e)
+                return fail(s, p, "truncated object");
+        }
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p == '}')
+            return p + 1;
+        return fail(s, p, "expected ',' or '}'");
+    }
+}
+
+static const char *skip_array(jscan *s, const char *p, int depth)
+{
+    const char *e = s->e;
+    if (depth > JS_MAX_DEPTH)
+        return fail(s, p, "nesting too deep");
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;;) {
+        if ((p = skip_value(s, p, depth)) == NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p >= e)
+            return fail(s, p, "truncated array");
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p == ']')
+            return p + 1;
+        return fail(s, p, "expected ',' or ']'");
+    }
+}
+
+/* a value inside a container of depth `depth` */
+static const char *skip_value(jscan *s, const char *p, int depth)
+{
+    if (TIDE__UNLIKELY(p >= s->e || (unsigned char)*p <= ' '))
+        p = skip_ws(p, s->e);
+    if (p >= s->e)
+        return fail(s, p, "truncated value");
+    int type;
+    bool esc = false;
+    switch (*p) {
+    case '"':
+        return scan_string(s, p, &esc);
+    case '{':
+        return skip_object(s, p, depth + 1);
+    case '[':
+        return skip_array(s, p, depth + 1);
+    default:
+        return scan_scalar(s, p, &type);
+    }
+}
+
+static const char *node_value(jscan *s, const char *p, int depth, int node, bool in_arr);
+
+static const char *node_object(jscan *s, const char *p, int depth, int node)
+{
+    const char *e = s->e;
+    if (depth > JS_MAX_DEPTH)
+        return fail(s, p, "nesting too deep");
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (TIDE__UNLIKELY(p >= e || *p != '"')) {
+            p = skip_ws(p, e);
+            if (p >= e || *p != '"')
+                return fail(s, p, p >= e ? "truncated object" : "expected a key");
+        }
+        const char *k = p + 1;
+        bool kesc = false;
+        if ((p = scan_string(s, p, &kesc)) == NULL)
+            return NULL;
+        size_t kn = (size_t)(p - 1 - k);
+        int child = -1;
+        if (!kesc && depth <= JS_PATH_DEPTH) {
+            if (TIDE__UNLIKELY(kn == 0))
+                child = node == 0 ? 0 : -1; /* "" keeps the empty root path */
+            else
+                child = tide__jpt_child(s->t, (unsigned)node, k, kn);
+        }
+        if (TIDE__UNLIKELY(p >= e || *p != ':')) {
+            p = skip_ws(p, e);
+            if (p >= e || *p != ':')
+                return fail(s, p, p >= e ? "truncated object" : "expected ':'");
+        }
+        p = child >= 0 ? node_value(s, p + 1, depth, child, false) : skip_value(s, p + 1, depth);
+        if (p == NULL)
+            return NULL;
+        if (TIDE__UNLIKELY(p >= e || (*p != ',' && *p != '}'))) {
+            p = skip_ws(p, e);
+            if (p >= e)
+                return fail(s, p, "truncated object");
+        }
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p == '}')
+            return p + 1;
+        return fail(s, p, "expected ',' or '}'");
+    }
+}
+
+static const char *node_array(jscan *s, const char *p, int depth, int node)
+{
+    const char *e = s->e;
+    if (depth > JS_MAX_DEPTH)
+        return fail(s, p, "nesting too deep");
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;;) {
+        if ((p = node_value(s, p, depth, node, true)) == NULL)
+            return NULL;
+        p = skip_ws(p, e);
+        if (p >= e)
+            return fail(s, p, "truncated array");
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p == ']')
+            return p + 1;
+        return fail(s, p, "expected ',' or ']'");
+    }
+}
+
+/* a value on a trie node (objects inside arrays keep the array's path) */
+static const char *node_value(jscan *s, const char *p, int depth, int node, bool in_arr)
+{
+    if (TIDE__UNLIKELY(p >= s->e || (unsigned char)*p <= ' '))
+        p = skip_ws(p, s->e);
+    if (p >= s->e)
+        return fail(s, p, "truncated value");
+    int id = s->t->id[node];
+    int type;
+    const char *st = p;
+    switch (*p) {
+    case '{':
+        if (id >= 0)
+            return fail(s, p, "an object where a string or number was expected");
+        return node_object(s, p, depth + 1, node);
+    case '[':
+        return node_array(s, p, depth + 1, node);
+    case '"': {
+        bool esc = false;
+        if ((p = scan_string(s, p, &esc)) == NULL)
+            return NULL;
+        if (id >= 0 && s->cb(s->ctx, id, TIDE__JS_STR, st + 1, (size_t)(p - st - 2), esc, in_arr,
+                               &s->why) < 0)
+            return fail(s, p, s->why);
+        return p;
+    }
+    default:
+        if ((p = scan_scalar(s, p, &type)) == NULL)
+            return NULL;
+        if (id >= 0 && s->cb(s->ctx, id, type, st, (size_t)(p - st), false, in_arr, &s->why) < 0)
+            return fail(s, p, s->why);
+        return p;
+    }
 }
 
 int tide__jscan(const char *p, size_t n, const tide__jpt *t, tide__jscan_cb cb, void *ctx,
         const char **why, size_t *where)
 {
     jscan s;
-    s.p = s.start = p;
+    s.start = p;
     s.e = p + n;
     s.t = t;
     s.cb = cb;
     s.ctx = ctx;
     s.why = NULL;
-    skip_ws(&s);
-    int rc = -1;
-    if (s.p >= s.e || *s.p != '{')
-        s.why = "not a JSON object";
-    else if (scan_object(&s, 1, 0, tide__fnv_start(), true) == 0) {
-        skip_ws(&s);
-        if (s.p != s.e)
-            s.why = "text after the JSON object";
-        else
-            rc = 0;
+    s.errp = p;
+    const char *q = skip_ws(p, s.e);
+    if (q >= s.e || *q != '{') {
+        *why = "not a JSON object";
+        *where = (size_t)(q - p);
+        return -1;
     }
-    if (rc < 0) {
-        *why = s.why ? s.why : "malformed JSON";
-        *where = (size_t)(s.p - p);
+    q = node_object(&s, q, 1, 0);
+    if (q != NULL) {
+        q = skip_ws(q, s.e);
+        if (q == s.e)
+            return 0;
+        s.why = "text after the JSON object";
+        s.errp = q;
     }
-    return rc;
+    *why = s.why ? s.why : "malformed JSON";
+    *where = (size_t)(s.errp - p);
+    return -1;
 }
 
 static void put_utf8(char *o, size_t *k, unsigned u)
@@ -546,20 +692,49 @@ static const pdef sysmon_paths[] = {{"UtcTime", F_TS}, {"@timestamp", F_TS2},
     {"Hostname", F_HOSTNAME}, {"User", F_USER}, {"Hashes", F_HASHES}, {"Hash", F_HASHES},
     {"SourceIp", F_SRC}, {"DestinationIp", F_DST}, {"DestinationPort", F_DPORT},
     {"DestinationHostname", F_HTTP_HOST}, {"QueryName", F_DOMAIN}, {"QueryResults", F_QRES},
-    {"IpAddress", F_IP}, {NULL, 0}};
+    {"IpAddress", F_IP},
+    /* the same under winlogbeat */
+    {"winlog.event_data.UtcTime", F_TS}, {"winlog.event_id", F_EID},
+    {"winlog.computer_name", F_HOSTNAME}, {"winlog.event_data.User", F_USER},
+    {"winlog.event_data.Hashes", F_HASHES}, {"winlog.event_data.Hash", F_HASHES},
+    {"winlog.event_data.SourceIp", F_SRC}, {"winlog.event_data.DestinationIp", F_DST},
+    {"winlog.event_data.DestinationPort", F_DPORT},
+    {"winlog.event_data.DestinationHostname", F_HTTP_HOST},
+    {"winlog.event_data.QueryName", F_DOMAIN}, {"winlog.event_data.QueryResults", F_QRES},
+    {"winlog.event_data.IpAddress", F_IP}, {NULL, 0}};
 
+/* Per record; only the header part is cleared per line: v[id] / fld[id] are valid when bit id
+ * of `have` is set (a stored value is never empty). */
 typedef struct {
     tide_tel_reader *r;
-    tide_event *ev;
+    uint32_t have;
+    bool has_ts, has_ts2;
+    size_t ntx;
+    int64_t ts, ts2;
+    tide__sv eid;
+    tide__sv mhost, msrc, mdst;
+    /* not cleared */
     tide__sv v[F_COUNT];
     const char *fld[F_COUNT];
-    int64_t ts, ts2;
-    bool has_ts, has_ts2;
-    tide__sv eid;
-    tide__sv tx[8], rx[8];
-    size_t ntx, nrx;
-    tide__sv mhost, msrc, mdst;
+    tide__sv tx[8];
 } jrec;
+
+static inline tide__sv jv(const jrec *j, int id)
+{
+    if (j->have >> id & 1)
+        return j->v[id];
+    tide__sv z = {NULL, 0};
+    return z;
+}
+
+static inline void jset(jrec *j, int id, tide__sv s)
+{
+    if (s.n) {
+        j->v[id] = s;
+        j->have |= 1u << id;
+    } else
+        j->have &= ~(1u << id);
+}
 
 /* Resolve the value: unescape into scratch when needed. false when out of scratch. */
 static bool value_of(tide_tel_reader *r, const char *v, size_t n, bool esc, tide__sv *out)
@@ -747,8 +922,7 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
             *why = "port: expected a number";
             return -1;
         }
-        j->v[id].p = v;
-        j->v[id].n = n;
+        jset(j, id, (tide__sv){v, n});
         return 0;
     default:
         break;
@@ -781,8 +955,8 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
         j->v[id] = s;
         return 1000 + id; /* sentinel, see json_cb */
     default:
-        if (!in_arr || j->v[id].n == 0)
-            j->v[id] = s;
+        if (!in_arr || !(j->have >> id & 1))
+            jset(j, id, s);
         break;
     }
     return 0;
@@ -791,10 +965,11 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
 int tide__tel_json_setup(tide_tel_reader *r)
 {
     if (r->jpt == NULL) {
-        r->jpt = tide__malloc(sizeof(*r->jpt));
+        r->jpt = tide__calloc(1, sizeof(*r->jpt));
         TIDE_CHECK_ALLOC(r->jpt);
-    }
-    tide__jpt_init(r->jpt);
+    } else
+        tide__jpt_free(r->jpt);
+    TIDE_CHECK(tide__jpt_init(r->jpt));
     const pdef *d = NULL;
     if (r->format == TIDE_TEL_EVE)
         d = eve_paths;
@@ -937,10 +1112,10 @@ static int map_cb(void *ctx, int idx, int type, const char *v, size_t n, bool es
             tide__tel_obs_ip(r, s.p, s.n, e->path);
             break;
         case TIDE__FM_USER:
-            j->v[F_USER] = s;
+            jset(j, F_USER, s);
             break;
         case TIDE__FM_KIND:
-            j->v[F_KIND] = s;
+            jset(j, F_KIND, s);
             break;
         case TIDE__FM_IP:
             tide__tel_obs_ip(r, s.p, s.n, e->path);
@@ -1012,9 +1187,8 @@ static void compose_url(tide_tel_reader *r, tide__sv host, const char *hf, tide_
 int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
 {
     jrec j;
-    memset(&j, 0, sizeof(j));
+    memset(&j, 0, offsetof(jrec, v));
     j.r = r;
-    j.ev = ev;
     cbwrap w = {&j, defs_of(r), r->opts.map};
     const char *why;
     size_t where;
@@ -1030,46 +1204,46 @@ int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
             ev->host_len = j.mhost.n;
         } else
             tide__tel_pick_host(r, j.msrc, j.mdst, ev);
-        ev->kind = kind_str(r, j.v[F_KIND]);
+        ev->kind = kind_str(r, jv(&j, F_KIND));
         if (ev->kind == NULL)
             ev->kind = "ndjson";
-        if (j.v[F_USER].n) {
-            ev->user = j.v[F_USER].p;
-            ev->user_len = j.v[F_USER].n;
+        if (jv(&j, F_USER).n) {
+            ev->user = jv(&j, F_USER).p;
+            ev->user_len = jv(&j, F_USER).n;
         }
         return 1;
     }
     ev->ts_us = j.has_ts ? j.ts : j.has_ts2 ? j.ts2 : 0;
-    tide__sv src = j.v[F_SRC], dst = j.v[F_DST];
+    tide__sv src = jv(&j, F_SRC), dst = jv(&j, F_DST);
     if (src.n)
         tide__tel_obs_ip(r, src.p, src.n, j.fld[F_SRC]);
     if (dst.n) {
         tide__tel_obs_ip(r, dst.p, dst.n, j.fld[F_DST]);
-        if (j.v[F_DPORT].n)
-            tide__tel_obs_ipport(r, dst.p, dst.n, j.v[F_DPORT].p, j.v[F_DPORT].n,
+        if (jv(&j, F_DPORT).n)
+            tide__tel_obs_ipport(r, dst.p, dst.n, jv(&j, F_DPORT).p, jv(&j, F_DPORT).n,
                     j.fld[F_DST]);
     }
-    if (j.v[F_HTTP_HOST].n)
-        tide__tel_obs_hostname(r, j.v[F_HTTP_HOST].p, j.v[F_HTTP_HOST].n, j.fld[F_HTTP_HOST]);
-    if (j.v[F_URI].n) {
-        tide__sv host = j.v[F_HTTP_HOST];
+    if (jv(&j, F_HTTP_HOST).n)
+        tide__tel_obs_hostname(r, jv(&j, F_HTTP_HOST).p, jv(&j, F_HTTP_HOST).n, j.fld[F_HTTP_HOST]);
+    if (jv(&j, F_URI).n) {
+        tide__sv host = jv(&j, F_HTTP_HOST);
         if (host.n) { /* strip a default :80 */
             const char *c = memchr(host.p, ':', host.n);
             if (c && host.n - (size_t)(c - host.p) == 3 && memcmp(c, ":80", 3) == 0)
                 host.n = (size_t)(c - host.p);
         }
-        compose_url(r, host, j.fld[F_HTTP_HOST], j.v[F_URI], j.fld[F_URI]);
+        compose_url(r, host, j.fld[F_HTTP_HOST], jv(&j, F_URI), j.fld[F_URI]);
     }
-    if (j.v[F_REFERRER].n)
-        tide__tel_obs_url(r, j.v[F_REFERRER].p, j.v[F_REFERRER].n, j.fld[F_REFERRER], NULL);
-    if (j.v[F_USER].n) {
-        ev->user = j.v[F_USER].p;
-        ev->user_len = j.v[F_USER].n;
+    if (jv(&j, F_REFERRER).n)
+        tide__tel_obs_url(r, jv(&j, F_REFERRER).p, jv(&j, F_REFERRER).n, j.fld[F_REFERRER], NULL);
+    if (jv(&j, F_USER).n) {
+        ev->user = jv(&j, F_USER).p;
+        ev->user_len = jv(&j, F_USER).n;
     }
     if (r->format == TIDE_TEL_SYSMON) {
-        if (j.v[F_HOSTNAME].n) {
-            ev->host = j.v[F_HOSTNAME].p;
-            ev->host_len = j.v[F_HOSTNAME].n;
+        if (jv(&j, F_HOSTNAME).n) {
+            ev->host = jv(&j, F_HOSTNAME).p;
+            ev->host_len = jv(&j, F_HOSTNAME).n;
         }
         long eid = -1;
         tide__sv e = j.eid;
@@ -1098,14 +1272,14 @@ int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
         }
         return 1;
     }
-    ev->kind = kind_str(r, j.v[F_KIND]);
+    ev->kind = kind_str(r, jv(&j, F_KIND));
     if (r->format == TIDE_TEL_ZEEK_JSON && ev->kind == NULL)
         ev->kind = "zeek";
     /* files log: the internal one of tx/rx hosts */
     if (!src.n && j.ntx) {
         for (size_t i = 0; i < j.ntx; i++) {
             tide__tel_obs_ip(r, j.tx[i].p, j.tx[i].n, "tx_hosts/rx_hosts");
-            if (ev->host_len == 0 && tide_homenet_contains(r->home, j.tx[i].p, j.tx[i].n)) {
+            if (ev->host_len == 0 && tide__tel_is_home(r, j.tx[i].p, j.tx[i].n)) {
                 ev->host = j.tx[i].p;
                 ev->host_len = j.tx[i].n;
             }

@@ -1,9 +1,11 @@
 /*
  * tel_reader.c - the telemetry reader (SPEC C2): input layer (read(2) into large buffers, gzip
  * via zlib with multi-member support, zstd via ZSTD_decompressStream, detected by magic bytes),
- * line splitting with memchr and no per-line allocation, the line cap, follow mode, format
+ * line splitting in one SSE2 pass that also tells whether the line is ASCII (only other lines get
+ * the UTF-8 check), JSON-array files read element by element, the line cap, follow mode, format
  * detection per file, and the helpers the per-format parsers share (observation list, scratch,
- * IP syntax, timestamps, host choice).
+ * IP syntax with the per-record parse cache for the home-net check, host names, exact
+ * timestamps, host choice).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
@@ -52,41 +57,88 @@ int tide_tel_format_parse(const char *name, tide_tel_format *out)
 
 /* ------------------------------------------------------------------ small helpers */
 
-static const unsigned char hex_tab[256] = {
+const unsigned char tide__hex_tab[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
     ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
     ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1};
 
-bool tide__is_hex(const char *p, size_t n)
+/* Dotted quad, exactly four octets 0-255 without leading zeros (octal ambiguity). */
+#ifdef __SSE2__
+static inline bool octet(const unsigned char *b, unsigned s, unsigned len, uint8_t *out)
 {
-    const unsigned char *u = (const unsigned char *)p;
-    unsigned ok = 1;
-    for (size_t i = 0; i < n; i++)
-        ok &= hex_tab[u[i]];
-    return ok != 0;
+    unsigned v;
+    if (len == 1)
+        v = b[s] - '0';
+    else if (len == 2)
+        v = (b[s] - '0') * 10u + (b[s + 1] - '0');
+    else if (len == 3)
+        v = (b[s] - '0') * 100u + (b[s + 1] - '0') * 10u + (b[s + 2] - '0');
+    else
+        return false;
+    if ((len > 1 && b[s] == '0') || v > 255)
+        return false;
+    *out = (uint8_t)v;
+    return true;
 }
 
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
 {
-    size_t i = 0;
+    if (n < 7 || n > 15)
+        return false;
+    unsigned char b[16] = {0};
+    memcpy(b, p, n);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
+    unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+    unsigned valid = (1u << n) - 1;
+    if (((dig | dots) & valid) != valid || (dots & ~valid) || dots == 0)
+        return false;
+    unsigned d1 = (unsigned)__builtin_ctz(dots);
+    unsigned r2 = dots & (dots - 1);
+    if (r2 == 0)
+        return false;
+    unsigned d2 = (unsigned)__builtin_ctz(r2);
+    unsigned r3 = r2 & (r2 - 1);
+    if (r3 == 0 || (r3 & (r3 - 1)) != 0)
+        return false;
+    unsigned d3 = (unsigned)__builtin_ctz(r3);
+    return octet(b, 0, d1, &out[0]) && octet(b, d1 + 1, d2 - d1 - 1, &out[1]) &&
+           octet(b, d2 + 1, d3 - d2 - 1, &out[2]) && octet(b, d3 + 1, (unsigned)n - d3 - 1, &out[3]);
+}
+#else
+bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
+{
+    if (n < 7 || n > 15)
+        return false;
+    const char *e = p + n;
     for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= n || p[i] != '.')
+        if (part) {
+            if (p >= e || *p != '.')
                 return false;
-            i++;
+            p++;
         }
-        unsigned v = 0;
-        size_t st = i;
-        while (i < n && p[i] >= '0' && p[i] <= '9' && i - st < 4)
-            v = v * 10 + (unsigned)(p[i++] - '0');
-        if (i == st || i - st > 3 || v > 255)
+        if (p >= e)
             return false;
-        if (i - st > 1 && p[st] == '0')
-            return false; /* no leading zeros (octal ambiguity) */
+        unsigned v = (unsigned)(unsigned char)*p - '0';
+        if (v > 9)
+            return false;
+        p++;
+        if (p < e && (unsigned)(unsigned char)*p - '0' <= 9) {
+            if (v == 0)
+                return false;
+            v = v * 10 + ((unsigned)(unsigned char)*p++ - '0');
+            if (p < e && (unsigned)(unsigned char)*p - '0' <= 9) {
+                v = v * 10 + ((unsigned)(unsigned char)*p++ - '0');
+                if (v > 255)
+                    return false;
+            }
+        }
         out[part] = (uint8_t)v;
     }
-    return i == n;
+    return p == e;
 }
+#endif
 
 bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16])
 {
@@ -119,6 +171,15 @@ bool tide__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     while (p < e) {
+#ifdef __SSE2__
+        while (e - p >= 32) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+            if (_mm_movemask_epi8(_mm_or_si128(a, b)))
+                break;
+            p += 32;
+        }
+#endif
         while (e - p >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
@@ -175,9 +236,61 @@ static int digits_n(const char *p, size_t n, int *out)
     return 0;
 }
 
+/* 8 ASCII digits in w (first digit in the lowest byte)? */
+static inline bool swar_digits8(uint64_t w)
+{
+    return (w & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull &&
+           ((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) == 0x3030303030303030ull;
+}
+
+/* their value (little-endian byte order, as loaded by memcpy on x86 / arm64) */
+static inline uint32_t swar_value8(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    w -= 0x3030303030303030ull;
+    w = (w * 10) + (w >> 8);
+    w = (((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+                (((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    return (uint32_t)w;
+#else
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v * 10 + (uint32_t)((w >> (56 - 8 * i)) & 0xFF) - '0';
+    return v;
+#endif
+}
+
 /* "1541117137.123456" (also ms epochs when > 1e11, as some NDJSON carries). */
 bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out)
 {
+    /* the common shape first: 10 digits '.' 6 digits (Zeek) or 3 digits (Squid) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if ((n == 17 || n == 14) && p[10] == '.') {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        unsigned bad = !swar_digits8(w);
+        int64_t s = (int64_t)swar_value8(w);
+        unsigned d8 = (unsigned)(unsigned char)p[8] - '0', d9 = (unsigned)(unsigned char)p[9] - '0';
+        bad |= (d8 > 9) | (d9 > 9);
+        s = s * 100 + d8 * 10 + d9;
+        /* the fraction as 8 digits with the bytes before it forced to '0' */
+        uint64_t fw;
+        if (n == 17) {
+            memcpy(&fw, p + 9, 8); /* "d.dddddd" */
+            fw = (fw & ~0xFFFFull) | 0x3030ull;
+        } else {
+            memcpy(&fw, p + 6, 8); /* "dddd.ddd" */
+            fw = (fw & ~0xFFFFFFFFFFull) | 0x3030303030ull;
+        }
+        bad |= !swar_digits8(fw);
+        int64_t f = (int64_t)swar_value8(fw);
+        if (!bad) {
+            *out = s * 1000000 + (n == 17 ? f : f * 1000);
+            return true;
+        }
+    }
+#endif
     size_t i = 0;
     int64_t s = 0, frac = 0, scale = 1000000;
     if (n == 0)
@@ -228,8 +341,63 @@ bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out)
 }
 
 /* "2024-04-18T18:43:15.391346+0000", "2020-10-23 06:36:42.509", "...Z", "+02:00" */
+static inline unsigned d2(const char *p)
+{
+    return ((unsigned)(unsigned char)p[0] - '0') * 10 + ((unsigned)(unsigned char)p[1] - '0');
+}
+
+static inline bool all_dig(const char *p, size_t n)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= ((unsigned)(unsigned char)p[i] - '0') > 9;
+    return !bad;
+}
+
+/* "YYYY-MM-DD?HH:MM:SS": the 14 digit positions at once */
+static inline bool iso_digits(const char *p)
+{
+    unsigned bad = 0;
+    static const unsigned char pos[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    for (int i = 0; i < 14; i++)
+        bad |= ((unsigned)(unsigned char)p[pos[i]] - '0') > 9;
+    return !bad;
+}
+
 bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
 {
+    /* fast path: "YYYY-MM-DD?HH:MM:SS" with '.' fraction and Z / +hhmm / +hh:mm or nothing */
+    if (n >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == 'T' || p[10] == ' ') &&
+            p[13] == ':' && p[16] == ':' && iso_digits(p)) {
+        unsigned Y = d2(p) * 100 + d2(p + 2), M = d2(p + 5), D = d2(p + 8), h = d2(p + 11),
+                 mi = d2(p + 14), s = d2(p + 17);
+        size_t i = 19;
+        int64_t us = 0;
+        if (i < n && p[i] == '.') {
+            size_t st = ++i;
+            static const int32_t sc[6] = {100000, 10000, 1000, 100, 10, 1};
+            while (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9) {
+                if (i - st < 6)
+                    us += (p[i] - '0') * sc[i - st];
+                i++;
+            }
+            if (i == st)
+                goto slow;
+        }
+        int64_t off = 0;
+        if (i == n || ((p[i] == 'Z' || p[i] == 'z') && i + 1 == n))
+            off = 0;
+        else if ((p[i] == '+' || p[i] == '-') && n - i == 5 && all_dig(p + i + 1, 4))
+            off = (p[i] == '-' ? -1 : 1) * (int64_t)(d2(p + i + 1) * 3600 + d2(p + i + 3) * 60);
+        else
+            goto slow;
+        if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || s > 60)
+            return false;
+        int64_t days = tide__days_from_civil(Y, M, D);
+        *out = ((days * 86400 + h * 3600 + mi * 60 + s) - off) * 1000000 + us;
+        return true;
+    }
+slow:;
     int Y, M, D, h = 0, mi = 0, s = 0;
     if (n < 10 || digits_n(p, 4, &Y) || p[4] != '-' || digits_n(p + 5, 2, &M) || p[7] != '-' ||
             digits_n(p + 8, 2, &D))
@@ -287,26 +455,17 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
 
 /* ------------------------------------------------------------------ per-record helpers */
 
-int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char *p, size_t n, const char *field)
+int tide__tel_obs_grow(tide_tel_reader *r)
 {
-    if (n == 0)
-        return 0;
-    if (r->nobs == r->obs_cap) {
-        size_t nc = r->obs_cap ? r->obs_cap * 2 : 32;
-        if (nc > 65536)
-            return 0; /* cap: drop the rest */
-        tide_observation *o = tide__realloc(r->obs, nc * sizeof(*o));
-        if (o == NULL)
-            return tide_error_set(TIDE_ENOMEM, "out of memory");
-        r->obs = o;
-        r->obs_cap = nc;
-    }
-    tide_observation *o = &r->obs[r->nobs++];
-    o->kind = k;
-    o->value = p;
-    o->len = n;
-    o->field = field;
-    return 0;
+    size_t nc = r->obs_cap ? r->obs_cap * 2 : 32;
+    if (nc > 65536)
+        return 0; /* cap: drop the rest */
+    tide_observation *o = tide__realloc(r->obs, nc * sizeof(*o));
+    if (o == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    r->obs = o;
+    r->obs_cap = nc;
+    return 1;
 }
 
 char *tide__tel_scratch(tide_tel_reader *r, size_t n)
@@ -318,20 +477,55 @@ char *tide__tel_scratch(tide_tel_reader *r, size_t n)
     return p;
 }
 
+/* Parse an address, remembering it for the home-net check of this record. */
+static int parse_ip_cached(tide_tel_reader *r, const char *p, size_t n, uint8_t **addr)
+{
+    for (unsigned i = 0; i < r->nipc; i++)
+        if (r->ipc[i].p == p && r->ipc[i].n == n) {
+            *addr = r->ipc[i].a;
+            return r->ipc[i].fam;
+        }
+    unsigned slot = r->nipc < 4 ? r->nipc++ : 3;
+    int fam;
+    if (!tide__ip_parse(p, n, &fam, r->ipc[slot].a))
+        fam = 0;
+    r->ipc[slot].p = p;
+    r->ipc[slot].n = n;
+    r->ipc[slot].fam = fam;
+    *addr = r->ipc[slot].a;
+    return fam;
+}
+
 tide_obs_kind tide__tel_obs_ip(tide_tel_reader *r, const char *p, size_t n, const char *field)
 {
-    tide_obs_kind k = tide__ip_kind(p, n);
-    if (k != TIDE_OBS_NONE)
-        tide__tel_obs(r, k, p, n, field);
+    uint8_t *a;
+    int fam = parse_ip_cached(r, p, n, &a);
+    if (fam == 0)
+        return TIDE_OBS_NONE;
+    tide_obs_kind k = fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6;
+    tide__tel_obs(r, k, p, n, field);
     return k;
+}
+
+bool tide__tel_is_home(tide_tel_reader *r, const char *p, size_t n)
+{
+    if (r->home == NULL || p == NULL)
+        return false;
+    uint8_t *a;
+    int fam = parse_ip_cached(r, p, n, &a);
+    return fam && tide__homenet_contains_addr(r->home, fam, a);
 }
 
 void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
         size_t pn, const char *field)
 {
-    tide_obs_kind k = tide__ip_kind(ip, in);
-    if (k == TIDE_OBS_NONE || pn == 0 || pn > 5)
+    if (pn == 0 || pn > 5)
         return;
+    uint8_t *a;
+    int fam = parse_ip_cached(r, ip, in, &a);
+    if (fam == 0)
+        return;
+    tide_obs_kind k = fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6;
     for (size_t i = 0; i < pn; i++)
         if (port[i] < '0' || port[i] > '9')
             return;
@@ -351,6 +545,30 @@ void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const c
     tide__tel_obs(r, TIDE_OBS_IP_PORT, d, o, field);
 }
 
+/* character classes of host names */
+enum { HC_DIG = 1, HC_DOT = 2, HC_DOM = 4, HC_BAD = 8 };
+static const unsigned char host_cls[256] = {
+#define R4(x) x, x, x, x
+#define R16(x) R4(x), R4(x), R4(x), R4(x)
+    R16(HC_BAD), R16(HC_BAD),                                           /* 0x00-0x1f */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,     /* sp ! " # $ % & ' */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_DOM, HC_DOT, HC_BAD,     /* ( ) * + , - . / */
+    HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG,     /* 0-7 */
+    HC_DIG, HC_DIG, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,     /* 8 9 : ; < = > ? */
+    HC_BAD, R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM,                         /* @ A-G */
+    R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM, /* H-Z */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_DOM,                             /* [ \ ] ^ _ */
+    HC_BAD, R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM,                         /* ` a-g */
+    R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM, /* h-z */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,                             /* { | } ~ del */
+    R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM),
+    R16(HC_DOM), R16(HC_DOM)                                             /* 0x80-0xff */
+#undef R16
+#undef R4
+};
+
+/* labels of letters, digits, '-', '_' or non-ASCII, 1-63 long, 253 at most, at least one dot
+ * (the caller has checked the characters) */
 static bool domain_ok(const char *p, size_t n)
 {
     if (n == 0 || n > 253)
@@ -358,21 +576,15 @@ static bool domain_ok(const char *p, size_t n)
     size_t lab = 0;
     bool dot = false;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '.') {
+        if (p[i] == '.') {
             if (lab == 0)
                 return false;
             lab = 0;
             dot = true;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '_' || c >= 0x80) {
-            if (++lab > 63)
-                return false;
-        } else
+        } else if (++lab > 63)
             return false;
     }
-    (void)dot;
-    return lab > 0;
+    return lab > 0 && dot;
 }
 
 void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const char *field)
@@ -385,20 +597,26 @@ void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const c
             tide__tel_obs_ip(r, p + 1, (size_t)(e - p - 1), field);
         return;
     }
-    if (tide__tel_obs_ip(r, p, n, field) != TIDE_OBS_NONE)
-        return;
-    const char *c = memchr(p, ':', n);
-    if (c) {
-        const char *c2 = memchr(c + 1, ':', n - (size_t)(c + 1 - p));
-        if (c2)
-            return; /* not a host[:port] */
-        n = (size_t)(c - p);
-        if (tide__tel_obs_ip(r, p, n, field) != TIDE_OBS_NONE)
+    /* one pass up to the first ':' collecting the character classes */
+    const unsigned char *u = (const unsigned char *)p;
+    unsigned acc = 0;
+    size_t i = 0;
+    while (i < n && u[i] != ':')
+        acc |= host_cls[u[i++]];
+    if (i < n) {
+        if (memchr(p + i + 1, ':', n - i - 1)) { /* two colons: an IPv6 address or nothing */
+            tide__tel_obs_ip(r, p, n, field);
             return;
+        }
+        n = i; /* host:port */
     }
+    if (!(acc & ~(unsigned)(HC_DIG | HC_DOT)) && tide__tel_obs_ip(r, p, n, field) != TIDE_OBS_NONE)
+        return;
+    if (acc & HC_BAD)
+        return;
     if (n > 0 && p[n - 1] == '.')
         n--;
-    if (domain_ok(p, n) && memchr(p, '.', n))
+    if (domain_ok(p, n))
         tide__tel_obs(r, TIDE_OBS_DOMAIN, p, n, field);
 }
 
@@ -416,6 +634,7 @@ void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *
     tide__tel_obs(r, TIDE_OBS_URL, p, n, field);
     if (host_field == NULL)
         return;
+    /* the authority: up to '/', '?' or '#'; user info before the last '@' dropped */
     size_t rest = n - (size_t)(s - p), h = 0;
     while (h < rest && s[h] != '/' && s[h] != '?' && s[h] != '#')
         h++;
@@ -432,10 +651,10 @@ void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *
 
 void tide__tel_pick_host(tide_tel_reader *r, tide__sv src, tide__sv dst, tide_event *ev)
 {
-    if (src.n && tide_homenet_contains(r->home, src.p, src.n)) {
+    if (src.n && tide__tel_is_home(r, src.p, src.n)) {
         ev->host = src.p;
         ev->host_len = src.n;
-    } else if (dst.n && tide_homenet_contains(r->home, dst.p, dst.n)) {
+    } else if (dst.n && tide__tel_is_home(r, dst.p, dst.n)) {
         ev->host = dst.p;
         ev->host_len = dst.n;
     } else if (src.n) {
@@ -483,35 +702,48 @@ static ssize_t fill_in(tide_tel_reader *r)
     return k;
 }
 
+/* Sniff the compression from the first bytes, read straight into the line buffer (a plain file
+ * never needs the raw-input buffer). Returns 1 when plain (bytes are in buf), 0 when compressed
+ * (the bytes moved to r->in), < 0 on error. */
 static int detect_comp(tide_tel_reader *r)
 {
-    while (r->in_len < 4) {
-        ssize_t k = fill_in(r);
+    size_t start = r->end;
+    while (r->end - start < 4) {
+        ssize_t k = read_fd(r, r->buf + r->end, r->cap - r->end);
         if (k < 0)
             return (int)k;
         if (k == 0)
             break;
+        r->end += (size_t)k;
     }
-    const unsigned char *m = r->in;
-    if (r->in_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+    const unsigned char *m = (const unsigned char *)r->buf + start;
+    size_t got = r->end - start;
+    bool gz = got >= 2 && m[0] == 0x1f && m[1] == 0x8b;
+    bool zst = got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd;
+    if (!gz && !zst) {
+        r->comp = TEL_COMP_NONE;
+        return 1;
+    }
+    r->in_cap = got > TIDE__TEL_READ_CHUNK ? got : TIDE__TEL_READ_CHUNK;
+    r->in = tide__malloc(r->in_cap);
+    if (r->in == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    memcpy(r->in, m, got);
+    r->in_len = got;
+    r->in_pos = 0;
+    r->end = start;
+    if (gz) {
         memset(&r->zs, 0, sizeof(r->zs));
         if (inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
             return tide_error_set(TIDE_ENOMEM, "%s: zlib init failed", r->name);
         r->zs_init = true;
         r->comp = TEL_COMP_GZIP;
-    } else if (r->in_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+    } else {
         r->zd = ZSTD_createDStream();
         if (r->zd == NULL)
             return tide_error_set(TIDE_ENOMEM, "out of memory");
         ZSTD_initDStream(r->zd);
         r->comp = TEL_COMP_ZSTD;
-    } else {
-        r->comp = TEL_COMP_NONE;
-        /* hand the sniffed bytes to the line buffer */
-        memcpy(r->buf + r->end, r->in, r->in_len);
-        r->end += r->in_len;
-        r->in_len = r->in_pos = 0;
-        return 1;
     }
     return 0;
 }
@@ -529,16 +761,14 @@ static int fill(tide_tel_reader *r)
     if (room == 0)
         return 0;
     if (r->comp == TEL_COMP_UNKNOWN) {
+        size_t before = r->end;
         int rc = detect_comp(r);
         if (rc < 0)
             return rc;
-        if (rc > 0 && r->end > 0)
-            return 1;
-        if (r->comp == TEL_COMP_NONE)
-            goto plain;
+        if (rc > 0)
+            return r->end > before;
     }
     if (r->comp == TEL_COMP_NONE) {
-plain:;
         ssize_t k = read_fd(r, r->buf + r->end, r->cap - r->end);
         if (k < 0)
             return (int)k;
@@ -619,13 +849,64 @@ plain:;
     }
 }
 
+/* The first '\n' in [s, e) or NULL; *hi gets whether a byte >= 0x80 comes before it (or
+ * before e). One pass instead of memchr plus the UTF-8 check's ASCII scan. */
+static inline char *find_nl(char *s, char *e, bool *hi)
+{
+#ifdef __SSE2__
+    __m128i acc = _mm_setzero_si128();
+    const __m128i nl = _mm_set1_epi8('\n');
+    while (e - s >= 32) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+        uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)) |
+                     (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(y, nl)) << 16;
+        if (m) {
+            unsigned pos = (unsigned)__builtin_ctz(m);
+            uint32_t h = ((uint32_t)_mm_movemask_epi8(x) |
+                                 (uint32_t)_mm_movemask_epi8(y) << 16) &
+                         (uint32_t)((1ull << pos) - 1);
+            *hi = h || _mm_movemask_epi8(acc);
+            return s + pos;
+        }
+        acc = _mm_or_si128(acc, _mm_or_si128(x, y));
+        s += 32;
+    }
+    while (e - s >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl));
+        if (m) {
+            unsigned pos = (unsigned)__builtin_ctz(m);
+            unsigned h = (unsigned)_mm_movemask_epi8(x) & ((1u << pos) - 1);
+            *hi = h || _mm_movemask_epi8(acc);
+            return s + pos;
+        }
+        acc = _mm_or_si128(acc, x);
+        s += 16;
+    }
+    bool h = _mm_movemask_epi8(acc) != 0;
+#else
+    bool h = false;
+#endif
+    for (; s < e; s++) {
+        if (*s == '\n') {
+            *hi = h;
+            return s;
+        }
+        h |= (unsigned char)*s >= 0x80;
+    }
+    *hi = h;
+    return NULL;
+}
+
 /* Next line (without "\n" and a trailing "\r"). 1 = line, 0 = end (for now), < 0 error. */
 static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
 {
     for (;;) {
         if (r->pos < r->end) {
             char *s = r->buf + r->pos;
-            char *nl = memchr(s, '\n', r->end - r->pos);
+            bool hi;
+            char *nl = find_nl(s, r->buf + r->end, &hi);
             if (nl) {
                 size_t n = (size_t)(nl - s);
                 uint64_t o = r->base_off + r->pos;
@@ -647,6 +928,7 @@ static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
                 *lp = s;
                 *ln = n;
                 *off = o;
+                r->line_ascii = !hi;
                 return 1;
             }
             if (r->end - r->pos > r->max_line) {
@@ -686,6 +968,150 @@ static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
                 n--;
             *lp = s;
             *ln = n;
+            r->line_ascii = false; /* not scanned: check it */
+            return 1;
+        }
+        return 0;
+    }
+}
+
+/* Next element of a JSON-array file. Elements are framed by bracket depth outside strings (the
+ * JSON scanner validates them afterwards); the record line is where the element starts. Same
+ * returns as next_line. */
+static int next_element(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
+{
+    for (;;) {
+        /* between elements: blanks, commas, the array brackets */
+        while (r->arr_scan == 0 && !r->arr_skipping && r->pos < r->end) {
+            char c = r->buf[r->pos];
+            if (c == ' ' || c == '\t' || c == '\r' || c == ',' || c == '\n' ||
+                    (c == '[' && !r->arr_open) || (c == ']' && r->arr_open)) {
+                if (c == '\n')
+                    r->line++;
+                else if (c == '[')
+                    r->arr_open = true;
+                else if (c == ']')
+                    r->arr_open = false;
+                r->pos++;
+                r->st.bytes++;
+                continue;
+            }
+            break; /* an element starts here */
+        }
+        if (r->pos < r->end) {
+            if (r->arr_scan == 0 && !r->arr_skipping) {
+                r->arr_depth = 0;
+                r->arr_str = r->arr_esc = false;
+                r->arr_nl = 0;
+                r->rec_line = r->line + 1;
+            }
+            const char *s = r->buf + r->pos;
+            size_t avail = r->end - r->pos, i = r->arr_scan, end = 0;
+            bool found = false;
+            for (; i < avail; i++) {
+                char c = s[i];
+                if (c == '\n')
+                    r->arr_nl++;
+                if (r->arr_str) {
+                    if (r->arr_esc)
+                        r->arr_esc = false;
+                    else if (c == '\\')
+                        r->arr_esc = true;
+                    else if (c == '"')
+                        r->arr_str = false;
+                    continue;
+                }
+                if (c == '"')
+                    r->arr_str = true;
+                else if (c == '{' || c == '[')
+                    r->arr_depth++;
+                else if (c == '}' || c == ']') {
+                    if (--r->arr_depth <= 0) {
+                        end = r->arr_depth == 0 ? i + 1 : i; /* ']' closing the array: not ours */
+                        found = true;
+                        break;
+                    }
+                } else if (r->arr_depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' ||
+                                                        c == '\n')) {
+                    if (c == '\n')
+                        r->arr_nl--; /* not part of the element */
+                    end = i;
+                    found = true;
+                    break;
+                }
+            }
+            if (found && end == 0)
+                end = 1; /* a stray closing bracket: a one-byte bad record */
+            if (!found && !r->arr_skipping && avail > r->max_line) {
+                r->arr_skipping = true; /* too long: keep framing, drop the bytes */
+            }
+            if (r->arr_skipping) {
+                size_t used = found ? end : avail;
+                r->pos += used;
+                r->st.bytes += used;
+                r->arr_scan = 0;
+                if (!found)
+                    goto more;
+                r->arr_skipping = false;
+                r->st.records++;
+                uint64_t at = r->rec_line;
+                r->line += r->arr_nl;
+                tide__tel_bad(r, at, "record longer than the line cap");
+                continue;
+            }
+            if (found && end > r->max_line) {
+                r->pos += end;
+                r->st.bytes += end;
+                r->st.records++;
+                r->line += r->arr_nl;
+                r->arr_scan = 0;
+                tide__tel_bad(r, r->rec_line, "record longer than the line cap");
+                continue;
+            }
+            if (found) {
+                char *e = r->buf + r->pos;
+                *lp = e;
+                *ln = end;
+                *off = r->base_off + r->pos;
+                r->pos += end;
+                r->st.bytes += end;
+                r->st.records++;
+                r->line += r->arr_nl;
+                r->arr_scan = 0;
+                r->line_ascii = false;
+                return 1;
+            }
+            r->arr_scan = avail;
+        }
+    more:
+        if (!r->done) {
+            int rc = fill(r);
+            if (rc < 0) {
+                r->done = true;
+                return rc;
+            }
+            if (rc > 0)
+                continue;
+            if (r->opts.follow && r->comp == TEL_COMP_NONE)
+                return 0;
+            r->done = true;
+        }
+        if (r->arr_skipping) {
+            r->arr_skipping = false;
+            r->st.records++;
+            r->line += r->arr_nl;
+            tide__tel_bad(r, r->rec_line, "record longer than the line cap");
+        } else if (r->pos < r->end) { /* a truncated last element */
+            size_t n = r->end - r->pos;
+            *lp = r->buf + r->pos;
+            *ln = n;
+            *off = r->base_off + r->pos;
+            r->pos = r->end;
+            r->st.bytes += n;
+            r->st.records++;
+            r->line += r->arr_nl;
+            r->arr_scan = 0;
+            r->line_ascii = false;
             return 1;
         }
         return 0;
@@ -730,7 +1156,8 @@ static int detect(tide_tel_reader *r, const char *p, size_t n)
         if (has(p, n, "\"event_type\""))
             r->format = TIDE_TEL_EVE;
         else if (has(p, n, "\"EventID\"") || has(p, n, "\"Channel\"") ||
-                 has(p, n, "\"Computer\"") || has(p, n, "\"SourceName\""))
+                 has(p, n, "\"Computer\"") || has(p, n, "\"SourceName\"") ||
+                 has(p, n, "\"winlog\""))
             r->format = TIDE_TEL_SYSMON;
         else if (has(p, n, "\"id.orig_h\"") || has(p, n, "\"id_orig_h\"") ||
                  has(p, n, "\"_path\"") || has(p, n, "\"@stream\"") || has(p, n, "\"uid\""))
@@ -740,7 +1167,7 @@ static int detect(tide_tel_reader *r, const char *p, size_t n)
         else
             return tide_error_set(TIDE_EFORMAT,
                     "%s: line %llu: unknown JSON log shape; give --format ndjson with a field map",
-                    r->name, (unsigned long long)r->line);
+                    r->name, (unsigned long long)r->rec_line);
         return 1;
     }
     if (tide__tel_looks_squid(p, n))
@@ -755,7 +1182,7 @@ static int detect(tide_tel_reader *r, const char *p, size_t n)
         return tide_error_set(TIDE_EFORMAT,
                 "%s: line %llu: cannot detect the log format (not Zeek, EVE, Sysmon, Squid, web "
                 "access log, CEF or syslog); give --format",
-                r->name, (unsigned long long)r->line);
+                r->name, (unsigned long long)r->rec_line);
     return 1;
 }
 
@@ -803,11 +1230,9 @@ int tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name, const tide
     r->name = tide__strdup(name ? name : "(fd)");
     r->cap = r->max_line + TIDE__TEL_READ_CHUNK;
     r->buf = tide__malloc(r->cap);
-    r->in_cap = TIDE__TEL_READ_CHUNK;
-    r->in = tide__malloc(r->in_cap);
     r->scr_cap = 2 * r->max_line + 65536;
     r->scr = tide__malloc(r->scr_cap);
-    if (!r->name || !r->buf || !r->in || !r->scr) {
+    if (!r->name || !r->buf || !r->scr) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
         goto fail;
     }
@@ -841,7 +1266,8 @@ int tide_tel_open(tide_tel_reader **out, const char *path, const tide_tel_opts *
     if (fd < 0)
         return tide_error_set(TIDE_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool st_ok = fstat(fd, &st) == 0;
+    if (st_ok && S_ISDIR(st.st_mode)) {
         close(fd);
         return tide_error_set(TIDE_EINVAL, "%s: is a directory", path);
     }
@@ -851,6 +1277,10 @@ int tide_tel_open(tide_tel_reader **out, const char *path, const tide_tel_opts *
         return rc;
     }
     (*out)->own_fd = true;
+#ifdef POSIX_FADV_SEQUENTIAL
+    if (st_ok && S_ISREG(st.st_mode))
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
     return 0;
 }
 
@@ -860,17 +1290,46 @@ int tide_tel_next(tide_tel_reader *r, tide_event *ev)
         char *p;
         size_t n;
         uint64_t off;
-        int rc = next_line(r, &p, &n, &off);
+        int rc = r->arr ? next_element(r, &p, &n, &off) : next_line(r, &p, &n, &off);
         if (rc <= 0)
             return rc;
         if (n == 0)
             continue;
+        if (!r->arr)
+            r->rec_line = r->line;
+        if (TIDE__UNLIKELY(!r->first_seen)) {
+            /* a JSON array file: the first non-blank byte is '[' */
+            size_t i = 0;
+            while (i < n && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+            if (i == n)
+                continue;
+            r->first_seen = true;
+            size_t k = i + 1; /* '[' then '{', ']' or the end of the line ("[Sun Dec 4" is not) */
+            while (k < n && (p[k] == ' ' || p[k] == '\t'))
+                k++;
+            if (!r->arr && p[i] == '[' && (k == n || p[k] == '{' || p[k] == ']') &&
+                    (r->format == TIDE_TEL_AUTO || r->format == TIDE_TEL_EVE ||
+                            r->format == TIDE_TEL_SYSMON || r->format == TIDE_TEL_ZEEK_JSON ||
+                            r->format == TIDE_TEL_NDJSON)) {
+                size_t at = (size_t)(p + i - r->buf);
+                r->st.bytes -= r->pos - at; /* give back the rest of the line */
+                r->st.records--;
+                r->line--;
+                r->pos = at;
+                r->arr = true;
+                r->arr_open = false;
+                r->arr_scan = 0;
+                continue;
+            }
+        }
         memset(ev, 0, sizeof(*ev));
         ev->host = "";
-        ev->line = r->line;
+        ev->line = r->rec_line;
         ev->offset = off;
         r->nobs = 0;
         r->scr_len = 0;
+        r->nipc = 0;
         r->bad = NULL;
         if (r->format == TIDE_TEL_AUTO) {
             size_t i = 0;
@@ -889,8 +1348,8 @@ int tide_tel_next(tide_tel_reader *r, tide_event *ev)
             if (rc < 0)
                 return rc;
         }
-        if (!tide__utf8_valid(p, n)) {
-            tide__tel_bad(r, r->line, "invalid UTF-8");
+        if (!r->line_ascii && !tide__utf8_valid(p, n)) {
+            tide__tel_bad(r, r->rec_line, "invalid UTF-8");
             continue;
         }
         switch (r->format) {
@@ -919,7 +1378,7 @@ int tide_tel_next(tide_tel_reader *r, tide_event *ev)
         if (rc == 0)
             continue;
         if (rc == -1) {
-            tide__tel_bad(r, r->line, r->bad ? r->bad : "malformed record");
+            tide__tel_bad(r, r->rec_line, r->bad ? r->bad : "malformed record");
             continue;
         }
         if (rc < 0)
@@ -968,6 +1427,8 @@ void tide_tel_close(tide_tel_reader *r)
         tide__free(r->zcols[i]);
     tide__free(r->zcols);
     tide__free(r->zrole);
+    if (r->jpt)
+        tide__jpt_free(r->jpt);
     tide__free(r->jpt);
     tide__free(r);
 }

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
@@ -350,16 +353,76 @@ bool tide__tel_looks_syslog(const char *p, size_t n)
 
 /* ------------------------------------------------------------------ squid */
 
+/* Bits of the blanks (space, tab) in q[0..16), only below e. */
+static inline uint32_t blank_mask(const char *q, const char *e)
+{
+#ifdef __SSE2__
+    if (e - q >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+        return (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+                _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))));
+    }
+#endif
+    uint32_t m = 0;
+    size_t k = (size_t)(e - q) < 16 ? (size_t)(e - q) : 16;
+    for (size_t i = 0; i < k; i++)
+        m |= (uint32_t)(q[i] == ' ' || q[i] == '\t') << i;
+    return m;
+}
+
+/* Blank bits of w[0..64) (only below e). */
+static inline uint64_t blank_mask64(const char *w, const char *e)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < 4 && w + 16 * k < e; k++)
+        m |= (uint64_t)blank_mask(w + 16 * k, e) << (16 * k);
+    return m;
+}
+
+/* A 64-byte window of blank bits over the line, to find the field boundaries without a
+ * data-dependent branch per 16 bytes. */
+typedef struct {
+    const char *w, *e;
+    uint64_t blank, valid;
+} bwin;
+
+static inline void bwin_at(bwin *b, const char *w)
+{
+    b->w = w;
+    b->blank = blank_mask64(w, b->e);
+    size_t k = (size_t)(b->e - w);
+    b->valid = k >= 64 ? ~0ull : ((1ull << k) - 1);
+}
+
+/* First blank (want = true) or non-blank (false) at or after q (q >= b->w); e if none. */
+static inline const char *bwin_find(bwin *b, const char *q, bool want)
+{
+    for (;;) {
+        if (q >= b->e)
+            return b->e;
+        if (q >= b->w + 64)
+            bwin_at(b, q);
+        unsigned off = (unsigned)(q - b->w);
+        uint64_t m = (want ? b->blank : ~b->blank) & b->valid & (~0ull << off);
+        if (m)
+            return b->w + __builtin_ctzll(m);
+        q = b->w + 64;
+    }
+}
+
 int tide__tel_squid_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
 {
     const char *e = p + n, *q = p;
     tide__sv f[10];
     size_t nf = 0;
+    bwin bw;
+    bw.e = e;
+    bwin_at(&bw, p);
     while (nf < 10) {
-        q = skip_sp(q, e);
+        q = bwin_find(&bw, q, false);
         if (q >= e)
             break;
-        const char *t = nf == 9 ? e : tok_end(q, e);
+        const char *t = nf == 9 ? e : bwin_find(&bw, q, true);
         f[nf].p = q;
         f[nf].n = (size_t)(t - q);
         nf++;

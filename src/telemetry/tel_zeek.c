@@ -2,9 +2,13 @@
  * tel_zeek.c - Zeek TSV logs: the #separator / #set_separator / #empty_field / #unset_field /
  * #path / #fields headers (a new header mid-file resets the columns), and the known columns of
  * any log (id.orig_h, id.resp_h, query, answers, host, uri, server_name, hashes, tx/rx hosts,
- * ja3, x509 fingerprint, smtp addresses, user names) turned into observations in place.
+ * ja3, x509 fingerprint, smtp addresses, user names) turned into observations in place. Column
+ * roles are resolved once per #fields; the separators of a record are found 16 bytes at a time.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
@@ -72,10 +76,13 @@ static int header(tide_tel_reader *r, const char *p, size_t n)
     size_t vn = n - kl - 1;
     if (kl == 14 && memcmp(p, "#set_separator", 14) == 0)
         r->zsetsep = vn ? v[0] : ',';
-    else if (kl == 12 && memcmp(p, "#empty_field", 12) == 0)
+    else if (kl == 12 && memcmp(p, "#empty_field", 12) == 0) {
         TIDE_CHECK(set_str(&r->zempty, v, vn));
-    else if (kl == 12 && memcmp(p, "#unset_field", 12) == 0)
+        r->zempty_len = strlen(r->zempty);
+    } else if (kl == 12 && memcmp(p, "#unset_field", 12) == 0) {
         TIDE_CHECK(set_str(&r->zunset, v, vn));
+        r->zunset_len = strlen(r->zunset);
+    }
     else if (kl == 5 && memcmp(p, "#path", 5) == 0)
         TIDE_CHECK(set_str(&r->zpath, v, vn));
     else if (kl == 7 && memcmp(p, "#fields", 7) == 0) {
@@ -109,7 +116,7 @@ static int header(tide_tel_reader *r, const char *p, size_t n)
     return 0;
 }
 
-static bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
+static inline bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
 {
     if (n == 1 && p[0] == '-')
         return true;
@@ -117,9 +124,9 @@ static bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
         return true;
     if (n > 7)
         return false;
-    if (r->zunset && strlen(r->zunset) == n && memcmp(r->zunset, p, n) == 0)
+    if (r->zunset && r->zunset_len == n && memcmp(r->zunset, p, n) == 0)
         return true;
-    if (r->zempty && strlen(r->zempty) == n && memcmp(r->zempty, p, n) == 0)
+    if (r->zempty && r->zempty_len == n && memcmp(r->zempty, p, n) == 0)
         return true;
     return false;
 }
@@ -150,6 +157,114 @@ static void email_obs(tide_tel_reader *r, const char *p, size_t n, const char *f
         tide__tel_obs(r, TIDE_OBS_EMAIL, p, n, field);
 }
 
+/* Bits of the separator bytes in b[0..16) (only below e). */
+static inline uint32_t sep_mask(const char *b, const char *e, char sep)
+{
+#ifdef __SSE2__
+    if (TIDE__LIKELY(e - b >= 16)) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(sep)));
+    }
+#endif
+    uint32_t m = 0;
+    size_t k = (size_t)(e - b) < 16 ? (size_t)(e - b) : 16;
+    for (size_t i = 0; i < k; i++)
+        m |= (uint32_t)(b[i] == sep) << i;
+    return m;
+}
+
+static inline size_t popcount16(uint32_t m)
+{
+    m = m - ((m >> 1) & 0x5555u);
+    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+    m = (m + (m >> 4)) & 0x0F0Fu;
+    return (m + (m >> 8)) & 0x1Fu;
+}
+
+typedef struct {
+    tide__sv col[ZC_USER + 1];
+    const char *colf[ZC_USER + 1];
+    uint32_t have; /* bit per role in col */
+    tide__sv tx, rx;
+} zrec;
+
+static void zeek_col(tide_tel_reader *r, zrec *z, uint8_t role, const char *q, size_t vn,
+        const char *field)
+{
+    if (is_nil(r, q, vn))
+        return;
+    const char *te = q + vn;
+    switch (role) {
+    case ZC_ANSWERS:
+    case ZC_EMAIL_SET:
+    case ZC_TX_HOSTS:
+    case ZC_RX_HOSTS: {
+        const char *a = q;
+        while (a < te) {
+            const char *ce = a;
+            while (ce < te && *ce != r->zsetsep)
+                ce++;
+            size_t an = (size_t)(ce - a);
+            if (an && !is_nil(r, a, an)) {
+                if (role == ZC_ANSWERS) {
+                    if (tide__tel_obs_ip(r, a, an, field) == TIDE_OBS_NONE)
+                        tide__tel_obs_hostname(r, a, an, field);
+                } else if (role == ZC_EMAIL_SET)
+                    email_obs(r, a, an, field);
+                else {
+                    tide__tel_obs_ip(r, a, an, field);
+                    tide__sv *hv = role == ZC_TX_HOSTS ? &z->tx : &z->rx;
+                    if (hv->n == 0 || (!tide__tel_is_home(r, hv->p, hv->n) &&
+                                              tide__tel_is_home(r, a, an))) {
+                        hv->p = a;
+                        hv->n = an;
+                    }
+                }
+            }
+            a = ce + 1;
+        }
+        break;
+    }
+    case ZC_QUERY:
+    case ZC_SERVER_NAME:
+        tide__tel_obs_hostname(r, q, vn, field);
+        break;
+    case ZC_MD5:
+        hash_obs(r, q, vn, 32, TIDE_OBS_MD5, field);
+        break;
+    case ZC_SHA1:
+        hash_obs(r, q, vn, 40, TIDE_OBS_SHA1, field);
+        break;
+    case ZC_SHA256:
+        hash_obs(r, q, vn, 64, TIDE_OBS_SHA256, field);
+        break;
+    case ZC_JA3:
+    case ZC_JA3S:
+        hash_obs(r, q, vn, 32, TIDE_OBS_JA3, field);
+        break;
+    case ZC_X509_FP:
+        hash_obs(r, q, vn, 40, TIDE_OBS_X509_SHA1, field);
+        break;
+    case ZC_EMAIL:
+        email_obs(r, q, vn, field);
+        break;
+    default:
+        z->col[role].p = q;
+        z->col[role].n = vn;
+        z->colf[role] = field;
+        z->have |= 1u << role;
+        break;
+    }
+}
+
+static inline tide__sv zc(const zrec *z, int role)
+{
+    if (z->have >> role & 1)
+        return z->col[role];
+    tide__sv none = {NULL, 0};
+    return none;
+}
+
 int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
 {
     if (p[0] == '#') {
@@ -161,122 +276,77 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
         }
         return rc < 0 ? rc : 0;
     }
-    if (r->ncols == 0) {
+    if (TIDE__UNLIKELY(r->ncols == 0)) {
         r->bad = "Zeek record before any #fields header";
         return -1;
     }
-    tide__sv col[ZC_USER + 1];
-    memset(col, 0, sizeof(col));
-    const char *colf[ZC_USER + 1] = {0};
-    const char *q = p, *e = p + n;
+    zrec z;
+    z.have = 0;
+    z.tx.p = z.rx.p = NULL;
+    z.tx.n = z.rx.n = 0;
+    /* Columns 0..last-1 end at a separator, the last one is the rest of the line. The
+     * separators are found 16 bytes at a time; past the last column with a role they are only
+     * counted. */
+    const char sep = r->zsep, *e = p + n, *q = p, *b = p;
+    const size_t last = r->ncols - 1, zlast = r->zlast;
+    const uint8_t *role = r->zrole;
     size_t i = 0;
-    size_t need = r->zlast;
-    /* multi-valued columns are processed inline */
-    tide__sv tx = {0, 0}, rx = {0, 0};
-    size_t got = 0;
-    for (; i < r->ncols && q <= e; i++) {
-        const char *t = NULL;
-        if (i + 1 < r->ncols) {
-            const char *x = q;
-            const char sep = r->zsep;
-            while (x < e && *x != sep)
-                x++;
-            t = x < e ? x : NULL;
-        }
-        const char *te = t ? t : e;
-        if (i + 1 < r->ncols && t == NULL) {
-            r->bad = "fewer columns than #fields";
-            return -1;
-        }
-        uint8_t role = r->zrole[i];
-        size_t vn = (size_t)(te - q);
-        if (role && !is_nil(r, q, vn)) {
-            const char *field = r->zcols[i];
-            switch (role) {
-            case ZC_ANSWERS:
-            case ZC_EMAIL_SET:
-            case ZC_TX_HOSTS:
-            case ZC_RX_HOSTS: {
-                const char *a = q;
-                while (a < te) {
-                    const char *c = memchr(a, r->zsetsep, (size_t)(te - a));
-                    const char *ce = c ? c : te;
-                    size_t an = (size_t)(ce - a);
-                    if (an && !is_nil(r, a, an)) {
-                        if (role == ZC_ANSWERS) {
-                            if (tide__tel_obs_ip(r, a, an, field) == TIDE_OBS_NONE)
-                                tide__tel_obs_hostname(r, a, an, field);
-                        } else if (role == ZC_EMAIL_SET)
-                            email_obs(r, a, an, field);
-                        else {
-                            tide__tel_obs_ip(r, a, an, field);
-                            tide__sv *hv = role == ZC_TX_HOSTS ? &tx : &rx;
-                            if (hv->n == 0 || (!tide_homenet_contains(r->home, hv->p, hv->n) &&
-                                                      tide_homenet_contains(r->home, a, an))) {
-                                hv->p = a;
-                                hv->n = an;
-                            }
-                        }
-                    }
-                    a = ce + 1;
+    uint32_t m = sep_mask(b, e, sep);
+    while (i < last) {
+        if (i >= zlast) { /* no more roles: count the remaining separators */
+            size_t need = last - i;
+            for (;;) {
+                size_t c = popcount16(m);
+                if (c >= need)
+                    break;
+                need -= c;
+                b += 16;
+                if (b >= e) {
+                    r->bad = "fewer columns than #fields";
+                    return -1;
                 }
-                break;
+                m = sep_mask(b, e, sep);
             }
-            case ZC_QUERY:
-            case ZC_SERVER_NAME:
-                tide__tel_obs_hostname(r, q, vn, field);
-                break;
-            case ZC_MD5:
-                hash_obs(r, q, vn, 32, TIDE_OBS_MD5, field);
-                break;
-            case ZC_SHA1:
-                hash_obs(r, q, vn, 40, TIDE_OBS_SHA1, field);
-                break;
-            case ZC_SHA256:
-                hash_obs(r, q, vn, 64, TIDE_OBS_SHA256, field);
-                break;
-            case ZC_JA3:
-            case ZC_JA3S:
-                hash_obs(r, q, vn, 32, TIDE_OBS_JA3, field);
-                break;
-            case ZC_X509_FP:
-                hash_obs(r, q, vn, 40, TIDE_OBS_X509_SHA1, field);
-                break;
-            case ZC_EMAIL:
-                email_obs(r, q, vn, field);
-                break;
-            default:
-                col[role].p = q;
-                col[role].n = vn;
-                colf[role] = field;
-                break;
-            }
+            i = last;
+            break;
         }
-        q = te + 1;
-        got = i + 1;
+        while (m == 0) {
+            b += 16;
+            if (b >= e) {
+                r->bad = "fewer columns than #fields";
+                return -1;
+            }
+            m = sep_mask(b, e, sep);
+        }
+        const char *t = b + __builtin_ctz(m);
+        m &= m - 1;
+        if (role[i])
+            zeek_col(r, &z, role[i], q, (size_t)(t - q), r->zcols[i]);
+        q = t + 1;
+        i++;
     }
-    (void)need;
-    if (got < r->ncols) {
-        r->bad = "fewer columns than #fields";
-        return -1;
-    }
-    if (col[ZC_TS].n)
-        tide__tel_epoch_us(col[ZC_TS].p, col[ZC_TS].n, &ev->ts_us);
-    tide__sv src = col[ZC_ORIG_H], dst = col[ZC_RESP_H];
+    if (last < zlast && role[last])
+        zeek_col(r, &z, role[last], q, (size_t)(e - q), r->zcols[last]);
+    tide__sv ts = zc(&z, ZC_TS);
+    if (ts.n)
+        tide__tel_epoch_us(ts.p, ts.n, &ev->ts_us);
+    tide__sv src = zc(&z, ZC_ORIG_H), dst = zc(&z, ZC_RESP_H);
     if (src.n)
-        tide__tel_obs_ip(r, src.p, src.n, colf[ZC_ORIG_H]);
+        tide__tel_obs_ip(r, src.p, src.n, z.colf[ZC_ORIG_H]);
     if (dst.n) {
-        tide__tel_obs_ip(r, dst.p, dst.n, colf[ZC_RESP_H]);
-        if (col[ZC_RESP_P].n)
-            tide__tel_obs_ipport(r, dst.p, dst.n, col[ZC_RESP_P].p, col[ZC_RESP_P].n,
-                    "id.resp_h:id.resp_p");
+        tide__tel_obs_ip(r, dst.p, dst.n, z.colf[ZC_RESP_H]);
+        tide__sv rp = zc(&z, ZC_RESP_P);
+        if (rp.n)
+            tide__tel_obs_ipport(r, dst.p, dst.n, rp.p, rp.n, "id.resp_h:id.resp_p");
     }
-    if (col[ZC_HOST].n)
-        tide__tel_obs_hostname(r, col[ZC_HOST].p, col[ZC_HOST].n, colf[ZC_HOST]);
-    if (col[ZC_URI].n) {
-        tide__sv u = col[ZC_URI], h = col[ZC_HOST];
+    tide__sv host = zc(&z, ZC_HOST);
+    if (host.n)
+        tide__tel_obs_hostname(r, host.p, host.n, z.colf[ZC_HOST]);
+    tide__sv u = zc(&z, ZC_URI);
+    if (u.n) {
+        tide__sv h = host;
         if (u.p[0] != '/')
-            tide__tel_obs_url(r, u.p, u.n, colf[ZC_URI], NULL);
+            tide__tel_obs_url(r, u.p, u.n, z.colf[ZC_URI], NULL);
         else if (h.n) {
             const char *c = memchr(h.p, ':', h.n);
             if (c && h.n - (size_t)(c - h.p) == 3 && memcmp(c, ":80", 3) == 0)
@@ -290,20 +360,23 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
             }
         }
     }
-    if (col[ZC_REFERRER].n)
-        tide__tel_obs_url(r, col[ZC_REFERRER].p, col[ZC_REFERRER].n, colf[ZC_REFERRER], NULL);
-    if (col[ZC_USER].n) {
-        ev->user = col[ZC_USER].p;
-        ev->user_len = col[ZC_USER].n;
+    tide__sv ref = zc(&z, ZC_REFERRER);
+    if (ref.n)
+        tide__tel_obs_url(r, ref.p, ref.n, z.colf[ZC_REFERRER], NULL);
+    tide__sv user = zc(&z, ZC_USER);
+    if (user.n) {
+        ev->user = user.p;
+        ev->user_len = user.n;
     }
     ev->kind = r->zpath ? r->zpath : "zeek";
+    tide__sv tx = z.tx, rx = z.rx;
     if (src.n || dst.n)
         tide__tel_pick_host(r, src, dst, ev);
     else if (tx.n || rx.n) {
-        if (tx.n && tide_homenet_contains(r->home, tx.p, tx.n)) {
+        if (tx.n && tide__tel_is_home(r, tx.p, tx.n)) {
             ev->host = tx.p;
             ev->host_len = tx.n;
-        } else if (rx.n && (tide_homenet_contains(r->home, rx.p, rx.n) || tx.n == 0)) {
+        } else if (rx.n && (tide__tel_is_home(r, rx.p, rx.n) || tx.n == 0)) {
             ev->host = rx.p;
             ev->host_len = rx.n;
         } else {

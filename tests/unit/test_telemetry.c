@@ -878,6 +878,354 @@ static void t_formats(void)
     close(fds[0]);
 }
 
+/* ------------------------------------------------------------------ exactness of the fast paths */
+
+/* Every event of text rendered as "line|ts|host|kind|user|kind:field=value ..." lines. */
+#define HAS(out, want)                                                                             \
+    do {                                                                                           \
+        if (strstr((out), (want)) == NULL)                                                         \
+            TIDE_FAIL_("missing \"%s\" in:\n%s", (want), (out));                                  \
+    } while (0)
+
+static long render(const char *text, size_t n, tide_tel_format fmt, bads *b, char *out, size_t cap)
+{
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/render.log", dir);
+    write_file(p, text, n);
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.format = fmt;
+    o.on_bad = on_bad;
+    o.bad_payload = b;
+    memset(b, 0, sizeof(*b));
+    tide_tel_reader *r = open_or_fail(p, &o);
+    tide_event ev;
+    long k = 0;
+    size_t used = 0;
+    out[0] = '\0';
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) > 0) {
+        k++;
+        used += (size_t)snprintf(out + used, cap - used, "%llu|%lld|%.*s|%s|%.*s|",
+                (unsigned long long)ev.line, (long long)ev.ts_us, (int)ev.host_len, ev.host,
+                ev.kind, ev.user ? (int)ev.user_len : 1, ev.user ? ev.user : "-");
+        TIDE_ASSERT(used < cap);
+        for (size_t i = 0; i < ev.nobs; i++) {
+            used += (size_t)snprintf(out + used, cap - used, " %s:%s=%.*s",
+                    tide_obs_kind_name(ev.obs[i].kind), ev.obs[i].field, (int)ev.obs[i].len,
+                    ev.obs[i].value);
+            TIDE_ASSERT(used < cap);
+        }
+        used += (size_t)snprintf(out + used, cap - used, "\n");
+        TIDE_ASSERT(used < cap);
+    }
+    if (rc < 0)
+        TIDE_FAIL_("next: %s", tide_error_last());
+    tide_tel_stats st;
+    tide_tel_reader_stats(r, &st);
+    TIDE_ASSERT_EQ_INT(st.bad, b->n);
+    tide_tel_close(r);
+    unlink(p);
+    return k;
+}
+
+static void t_exact_times(void)
+{
+    /* epoch decimals are read digit by digit: no binary floating point on the way */
+    static char out[8192];
+    bads b;
+    const char *zeek = "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\n"
+                       "1793491201.386000\t10.0.0.1\t1.2.3.4\n"
+                       "1793491201.000001\t10.0.0.1\t1.2.3.4\n"
+                       "1793491201.999999\t10.0.0.1\t1.2.3.4\n"
+                       "1541117137.5\t10.0.0.1\t1.2.3.4\n"
+                       "1541117137.1234567\t10.0.0.1\t1.2.3.4\n";
+    TIDE_ASSERT_EQ_INT(render(zeek, strlen(zeek), TIDE_TEL_AUTO, &b, out, sizeof(out)), 5);
+    HAS(out, "3|1793491201386000|");
+    HAS(out, "4|1793491201000001|");
+    HAS(out, "5|1793491201999999|");
+    HAS(out, "6|1541117137500000|");
+    HAS(out, "7|1541117137123456|");
+    const char *squid = "1793491201.386   1313 10.0.1.238 TCP_MISS/200 10010 GET "
+                        "http://a.example.com/x - HIER_DIRECT/4.172.85.137 text/html\n"
+                        "1793491201.001 1 10.0.1.238 TCP_MISS/200 1 GET http://b.example.com/ - "
+                        "HIER_DIRECT/4.172.85.137 text/html\n";
+    TIDE_ASSERT_EQ_INT(render(squid, strlen(squid), TIDE_TEL_AUTO, &b, out, sizeof(out)), 2);
+    HAS(out, "1|1793491201386000|10.0.1.238|proxy|");
+    HAS(out, "2|1793491201001000|");
+    /* 1793491200 is 2026-11-01T00:00:00Z */
+    const char *eve =
+            "{\"timestamp\":\"2026-11-01T00:00:01.386000+0000\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-11-01T02:00:01.3860009+02:00\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-11-01 00:00:01.386Z\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-10-31T23:00:01.386-0100\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
+            "{\"timestamp\":1793491201.386,\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n";
+    TIDE_ASSERT_EQ_INT(render(eve, strlen(eve), TIDE_TEL_AUTO, &b, out, sizeof(out)), 5);
+    for (int i = 1; i <= 5; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "%d|1793491201386000|10.0.0.1|a|", i);
+        if (strstr(out, want) == NULL)
+            TIDE_FAIL_("missing %s in\n%s", want, out);
+    }
+}
+
+static void t_zeek_columns(void)
+{
+    /* 40 columns: roles scattered over 16-byte blocks, the last column has one too */
+    static char text[16384], out[16384];
+    size_t k = 0;
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "#separator \\x09\n#set_separator\t,\n#fields");
+    for (int c = 0; c < 40; c++) {
+        const char *name = c == 0 ? "ts" : c == 17 ? "id.orig_h" : c == 33 ? "id.resp_h" :
+                           c == 34 ? "id.resp_p" : c == 21 ? "answers" : c == 39 ? "query" : NULL;
+        if (name)
+            k += (size_t)snprintf(text + k, sizeof(text) - k, "\t%s", name);
+        else
+            k += (size_t)snprintf(text + k, sizeof(text) - k, "\tcol%d", c);
+    }
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "\n");
+    /* lines 4..8: good, extra columns, fewer columns, nil values, good again */
+    for (int line = 0; line < 5; line++) {
+        int ncols = line == 2 ? 38 : 40;
+        for (int c = 0; c < ncols; c++) {
+            char v[64];
+            if (c == 0)
+                snprintf(v, sizeof(v), "1793491201.%06d", line);
+            else if (c == 17)
+                snprintf(v, sizeof(v), "%s", line == 3 ? "-" : "10.0.0.1");
+            else if (c == 33)
+                snprintf(v, sizeof(v), "203.0.113.%d", 10 + line);
+            else if (c == 34)
+                snprintf(v, sizeof(v), "443");
+            else if (c == 21)
+                snprintf(v, sizeof(v), "%s", line == 3 ? "(empty)" : "198.51.100.7,www.example.org");
+            else if (c == 39)
+                snprintf(v, sizeof(v), "%s", line == 1 ? "q.example.com\textra\tmore" : "q.example.com");
+            else
+                snprintf(v, sizeof(v), "%.*s", (c * 7 + line) % 23, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+            k += (size_t)snprintf(text + k, sizeof(text) - k, "%s%s", c ? "\t" : "", v);
+        }
+        k += (size_t)snprintf(text + k, sizeof(text) - k, "\n");
+    }
+    bads b;
+    TIDE_ASSERT_EQ_INT(render(text, k, TIDE_TEL_ZEEK_TSV, &b, out, sizeof(out)), 4);
+    TIDE_ASSERT_EQ_INT(b.n, 1);
+    TIDE_ASSERT_EQ_INT(b.lines[0], 6);
+    TIDE_ASSERT_EQ_STR(b.reason[0], "fewer columns than #fields");
+    const char *want4 = "4|1793491201000000|10.0.0.1|zeek|-| ipv4:answers=198.51.100.7 "
+                        "domain:answers=www.example.org domain:query=q.example.com "
+                        "ipv4:id.orig_h=10.0.0.1 ipv4:id.resp_h=203.0.113.10 "
+                        "ip-port:id.resp_h:id.resp_p=203.0.113.10:443\n";
+    TIDE_ASSERT(strncmp(out, want4, strlen(want4)) == 0);
+    /* extra columns run into the last one: no domain from "q.example.com\textra..." */
+    HAS(out, "5|1793491201000001|10.0.0.1|zeek|-| ipv4:answers=198.51.100.7 "
+                            "domain:answers=www.example.org ipv4:id.orig_h=10.0.0.1 ");
+    /* nil values skipped; no originator and an external responder: no host */
+    HAS(out, "7|1793491201000003||zeek|-| domain:query=q.example.com "
+                            "ipv4:id.resp_h=203.0.113.13 ip-port:id.resp_h:id.resp_p=203.0.113.13:443\n");
+    HAS(out, "8|1793491201000004|10.0.0.1|");
+}
+
+static void t_json_paths(void)
+{
+    /* flat dotted keys and nested objects reach the same fields; arrays of objects are
+     * transparent; escaped keys, values nested too deep and objects in value places are not
+     * taken */
+    static char out[16384];
+    static char text[8192];
+    size_t k = 0;
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
+            "{\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\",\"dns.rrname\":\"flat.example.com\"}");
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
+            "{ \"event_type\" : \"dns\" , \"src_ip\" : \"10.0.0.2\" , \"dns\" : { \"rrname\" : "
+            "\"nested.example.com\" , \"answers\" : [ { \"rrname\" : \"a.example.com\" , "
+            "\"rdata\" : \"192.0.2.1\" } , { \"rdata\" : \"b.example.net\" } ] } }");
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
+            "{\"event_type\":\"x\",\"src_ip\":{\"a\":1}}");
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
+            "{\"event_type\":\"x\",\"src\\u005fip\":\"10.0.0.3\",\"dest_ip\":\"192.0.2.9\"}");
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "{\"event_type\":\"x\",\"src_ip\":\"10.0.0.4\",\"deep\":");
+    for (int i = 0; i < 70; i++)
+        text[k++] = '[';
+    for (int i = 0; i < 70; i++)
+        text[k++] = ']';
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "}\n");
+    k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
+            "{\"event_type\":\"tls\",\"src_ip\":\"10.0.0.5\",\"tls\":{\"sni\":\"sni.example.com\","
+            "\"ja3\":{\"hash\":\"e7d705a3286e19ea42f587b344ee6865\"},\"fingerprint\":"
+            "\"aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd\"},\"x\":{\"tls\":{\"sni\":\"no.example.com\"}}}");
+    bads b;
+    TIDE_ASSERT_EQ_INT(render(text, k, TIDE_TEL_EVE, &b, out, sizeof(out)), 4);
+    TIDE_ASSERT_EQ_INT(b.n, 2);
+    TIDE_ASSERT_EQ_INT(b.lines[0], 3);
+    TIDE_ASSERT_EQ_STR(b.reason[0], "an object where a string or number was expected");
+    TIDE_ASSERT_EQ_INT(b.lines[1], 5);
+    TIDE_ASSERT_EQ_STR(b.reason[1], "nesting too deep");
+    HAS(out, "1|0|10.0.0.1|dns|-| domain:dns.rrname=flat.example.com ipv4:src_ip=10.0.0.1\n");
+    HAS(out, "2|0|10.0.0.2|dns|-| domain:dns.rrname=nested.example.com "
+                            "domain:dns.answers.rrname=a.example.com ipv4:dns.answers.rdata=192.0.2.1 "
+                            "domain:dns.answers.rdata=b.example.net ipv4:src_ip=10.0.0.2\n");
+    /* the escaped key is not "src_ip" (and the external destination is no host) */
+    HAS(out, "4|0||x|-| ipv4:dest_ip=192.0.2.9\n");
+    HAS(out, "6|0|10.0.0.5|tls|-| domain:tls.sni=sni.example.com "
+                            "ja3:tls.ja3.hash=e7d705a3286e19ea42f587b344ee6865 "
+                            "x509-sha1:tls.fingerprint=aabbccddeeff00112233445566778899aabbccdd "
+                            "ipv4:src_ip=10.0.0.5\n");
+    TIDE_ASSERT(strstr(out, "no.example.com") == NULL);
+}
+
+/* 1-based lines of the lines that are exactly "  {" (element starts of a pretty-printed array) */
+static size_t element_lines(const char *t, size_t n, uint64_t *out, size_t cap)
+{
+    size_t k = 0;
+    uint64_t line = 1;
+    const char *s = t, *e = t + n;
+    while (s < e) {
+        const char *nl = memchr(s, '\n', (size_t)(e - s));
+        size_t len = nl ? (size_t)(nl - s) : (size_t)(e - s);
+        if (len == 3 && memcmp(s, "  {", 3) == 0 && k < cap)
+            out[k++] = line;
+        line++;
+        s = nl ? nl + 1 : e;
+    }
+    return k;
+}
+
+static void t_json_array(void)
+{
+    /* pretty-printed "[ {...}, ... ]" alert dumps: one event per element, at its first line */
+    const char *files[] = {"suricata/frankhassanabad-alerts/first-org-conf-2015.alerts-only.json",
+        "suricata/frankhassanabad-alerts/honeypot-2018.alerts-only.json",
+        "suricata/frankhassanabad-alerts/wrccdc-2017.alerts-only.json",
+        "suricata/frankhassanabad-alerts/wrccdc-2018.alerts-only.json"};
+    /* grep -c '"event_type"' on each */
+    const long want[] = {136, 44, 161, 207};
+    static uint64_t starts[512];
+    for (int f = 0; f < 4; f++) {
+        size_t n;
+        char *t = slurp(data(files[f]), &n);
+        size_t ns = element_lines(t, n, starts, 512);
+        free(t);
+        TIDE_ASSERT_EQ_INT(ns, want[f]);
+        tide_tel_reader *r = open_or_fail(data(files[f]), NULL);
+        tide_event ev;
+        long k = 0, alerts = 0, withsrc = 0;
+        int rc;
+        while ((rc = tide_tel_next(r, &ev)) > 0) {
+            TIDE_ASSERT((size_t)k < ns);
+            TIDE_ASSERT_EQ_INT(ev.line, starts[k]);
+            alerts += strcmp(ev.kind, "alert") == 0;
+            withsrc += ev.nobs >= 2 && ev.ts_us > 1400000000000000ll;
+            k++;
+        }
+        TIDE_ASSERT_EQ_INT(rc, 0);
+        TIDE_ASSERT_EQ_INT(k, want[f]);
+        TIDE_ASSERT_EQ_INT(alerts, want[f]);
+        TIDE_ASSERT_EQ_INT(withsrc, want[f]);
+        TIDE_ASSERT_EQ_INT(tide_tel_reader_format(r), TIDE_TEL_EVE);
+        tide_tel_stats st;
+        tide_tel_reader_stats(r, &st);
+        TIDE_ASSERT_EQ_INT(st.bad, 0);
+        TIDE_ASSERT_EQ_INT(st.events, want[f]);
+        tide_tel_close(r);
+    }
+    /* the honeypot dump starts: 8.42.77.171 -> 138.68.3.71:22 at 2019-01-02T03:50:11.315110 */
+    static char out[65536];
+    bads b;
+    size_t n;
+    char *t = slurp(data(files[1]), &n);
+    TIDE_ASSERT_EQ_INT(render(t, n, TIDE_TEL_AUTO, &b, out, sizeof(out)), 44);
+    free(t);
+    TIDE_ASSERT(strncmp(out, "2|1546401011315110|8.42.77.171|alert|-| ipv4:src_ip=8.42.77.171 "
+                             "ipv4:dest_ip=138.68.3.71 ip-port:dest_ip=138.68.3.71:22\n22|", 120) == 0);
+    /* bad elements are bad records at their line; a truncated last element too */
+    const char *arr = "\n[\n  {\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"},\n  5,\n"
+                      "  {\"event_type\":\"a\",\n   \"src_ip\":\"10.0.0.2\"}\n"
+                      "  ,{\"event_type\":\"a\",\"src_ip\":{}},\n  {\"event_type\":\"a\",\"src_ip\":\"10.0.0.3\"}\n"
+                      "]\n[ {\"event_type\":\"a\",\"src_ip\":\"10.0.0.4\"} ]\n[{\"event_type\":\"a\",\"src";
+    TIDE_ASSERT_EQ_INT(render(arr, strlen(arr), TIDE_TEL_AUTO, &b, out, sizeof(out)), 4);
+    TIDE_ASSERT_EQ_INT(b.n, 3);
+    TIDE_ASSERT_EQ_INT(b.lines[0], 4);
+    TIDE_ASSERT_EQ_STR(b.reason[0], "not a JSON object");
+    TIDE_ASSERT_EQ_INT(b.lines[1], 7);
+    TIDE_ASSERT_EQ_INT(b.lines[2], 11);
+    HAS(out, "3|0|10.0.0.1|a|");
+    HAS(out, "5|0|10.0.0.2|a|");
+    HAS(out, "8|0|10.0.0.3|a|");
+    HAS(out, "10|0|10.0.0.4|a|");
+    /* an element over the line cap is one bad record; framing continues after it */
+    {
+        char big[2048];
+        size_t k = (size_t)snprintf(big, sizeof(big), "[{\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"},\n{\"event_type\":\"a\",\"x\":\n");
+        for (int i = 0; i < 40; i++)
+            k += (size_t)snprintf(big + k, sizeof(big) - k, "\"%d]}[{\\\"\",", i);
+        k += (size_t)snprintf(big + k, sizeof(big) - k, "\"end\"},\n{\"event_type\":\"a\",\"src_ip\":\"10.0.0.5\"}]\n");
+        const char *dir = tide_test_tmpdir();
+        char p[600];
+        snprintf(p, sizeof(p), "%s/cap.json", dir);
+        write_file(p, big, k);
+        tide_tel_opts o;
+        memset(&o, 0, sizeof(o));
+        o.max_line = 100;
+        o.on_bad = on_bad;
+        o.bad_payload = &b;
+        memset(&b, 0, sizeof(b));
+        tide_tel_reader *r = open_or_fail(p, &o);
+        tide_event ev;
+        uint64_t lines[4];
+        int rc, ne = 0;
+        while ((rc = tide_tel_next(r, &ev)) > 0 && ne < 4)
+            lines[ne++] = ev.line;
+        TIDE_ASSERT_EQ_INT(rc, 0);
+        TIDE_ASSERT_EQ_INT(ne, 2);
+        TIDE_ASSERT_EQ_INT(lines[0], 1);
+        TIDE_ASSERT_EQ_INT(lines[1], 4);
+        TIDE_ASSERT_EQ_INT(b.n, 1);
+        TIDE_ASSERT_EQ_INT(b.lines[0], 2);
+        TIDE_ASSERT_EQ_STR(b.reason[0], "record longer than the line cap");
+        tide_tel_close(r);
+        unlink(p);
+    }
+    /* "[Sun Dec 04 ..." (an Apache error log) is not a JSON array */
+    const char *apache = "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok\n";
+    TIDE_ASSERT_EQ_INT(run_text(apache, strlen(apache), TIDE_TEL_EVE, NULL, &b, NULL), 0);
+    TIDE_ASSERT_EQ_INT(b.n, 1);
+    TIDE_ASSERT_EQ_STR(b.reason[0], "not a JSON object");
+}
+
+static void t_winlogbeat(void)
+{
+    /* Sysmon shipped by winlogbeat: winlog.event_data.*, winlog.computer_name, winlog.event_id */
+    const char *t =
+            "{\"@timestamp\":\"2024-05-01T10:00:00.123Z\",\"host\":{\"name\":\"ws-7\"},\"winlog\":"
+            "{\"channel\":\"Microsoft-Windows-Sysmon/Operational\",\"computer_name\":\"ws-7.corp.example\","
+            "\"event_id\":3,\"event_data\":{\"UtcTime\":\"2024-05-01 10:00:00.120\",\"User\":"
+            "\"CORP\\\\alice\",\"SourceIp\":\"10.1.2.3\",\"DestinationIp\":\"185.220.101.4\","
+            "\"DestinationPort\":\"443\",\"DestinationHostname\":\"evil.example.net\"}}}\n"
+            "{\"@timestamp\":\"2024-05-01T10:00:01Z\",\"winlog\":{\"computer_name\":\"ws-7.corp.example\","
+            "\"event_id\":1,\"event_data\":{\"Hashes\":\"SHA1=AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D,"
+            "MD5=5D41402ABC4B2A76B9719D911017C592,IMPHASH=00000000000000000000000000000000\"}}}\n"
+            "{\"@timestamp\":\"2024-05-01T10:00:02Z\",\"winlog\":{\"computer_name\":\"ws-8\",\"event_id\":22,"
+            "\"event_data\":{\"QueryName\":\"c2.example.org\",\"QueryResults\":"
+            "\"::ffff:45.9.148.3;type:  5 cdn.example.com;\"}}}\n";
+    static char out[8192];
+    bads b;
+    TIDE_ASSERT_EQ_INT(render(t, strlen(t), TIDE_TEL_AUTO, &b, out, sizeof(out)), 3);
+    TIDE_ASSERT_EQ_INT(b.n, 0);
+    HAS(out, "1|1714557600120000|ws-7.corp.example|network|CORP\\alice| "
+                            "ipv4:winlog.event_data.SourceIp=10.1.2.3 "
+                            "ipv4:winlog.event_data.DestinationIp=185.220.101.4 "
+                            "ip-port:winlog.event_data.DestinationIp=185.220.101.4:443 "
+                            "domain:winlog.event_data.DestinationHostname=evil.example.net\n");
+    HAS(out, "2|1714557601000000|ws-7.corp.example|process|-| "
+                            "sha1:winlog.event_data.Hashes=AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D "
+                            "md5:winlog.event_data.Hashes=5D41402ABC4B2A76B9719D911017C592\n");
+    HAS(out, "3|1714557602000000|ws-8|dns_query|-| domain:winlog.event_data.QueryName="
+                            "c2.example.org ipv4:winlog.event_data.QueryResults=45.9.148.3 "
+                            "domain:winlog.event_data.QueryResults=cdn.example.com\n");
+}
+
 TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::trickbot_ipinfo", t_trickbot_ipinfo}, {"telemetry::eve_stamus", t_eve_stamus},
     {"telemetry::zeek_json", t_zeek_json}, {"telemetry::sysmon", t_sysmon},
@@ -889,5 +1237,8 @@ TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::bad_weblog", t_bad_weblog}, {"telemetry::bad_syslog", t_bad_syslog},
     {"telemetry::bad_cef", t_bad_cef}, {"telemetry::bad_ndjson", t_bad_ndjson},
     {"telemetry::homenet", t_homenet}, {"telemetry::field_map", t_field_map},
-    {"telemetry::formats", t_formats}, {NULL, NULL}};
+    {"telemetry::formats", t_formats}, {"telemetry::exact_times", t_exact_times},
+    {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::json_paths", t_json_paths},
+    {"telemetry::json_array", t_json_array}, {"telemetry::winlogbeat", t_winlogbeat},
+    {NULL, NULL}};
 TIDE_TEST_MAIN
