@@ -23,7 +23,9 @@
 
 #include "history/hist_int.h"
 
-#define DEFAULT_SPILL_MB 256 /* aggregator memory before a sorted run is written */
+#define DEFAULT_SPILL_MB 256
+#define RING_N 16    /* observations in flight between slot prefetch and count */
+#define RING_KEY 128 /* longer keys are counted at once */ /* aggregator memory before a sorted run is written */
 #define MAX_RUNS 100000
 
 typedef struct {
@@ -77,6 +79,18 @@ struct tide_history {
     uint32_t last_host_id, last_file_id;
     bool have_host, have_file;
     size_t peak_bytes;
+    /* observations on their way into the aggregator: their table slot is prefetched when they
+     * enter, and they are counted RING_N observations later, so that the cache misses of the
+     * big table overlap instead of following one another */
+    struct pending {
+        uint64_t kh, line;
+        int64_t ts;
+        int32_t day;
+        uint32_t host, file;
+        uint16_t len;
+        uint8_t key[RING_KEY];
+    } ring[RING_N];
+    size_t rhead, rcount;
 };
 
 /* ---- small helpers ---- */
@@ -90,6 +104,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
         c *= 2;
     void *n = tide__realloc(*p, c * size);
     TIDE_CHECK_ALLOC(n);
+    tide__advise_huge(n, c * size);
     *p = n;
     *cap = c;
     return 0;
@@ -420,6 +435,7 @@ static int table_grow(tide_history *h)
     size_t cap = h->tcap ? h->tcap * 2 : first;
     agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
+    tide__advise_huge(t, cap * sizeof(agg_slot));
     for (size_t i = 0; i < h->nents; i++) {
         const agg_ent *e = &h->ents[i];
         uint64_t hv = ent_hash(XXH3_64bits(h->keys.ptr + e->key_off, e->key_len), e->day,
@@ -484,6 +500,48 @@ static int agg_put(tide_history *h, const uint8_t *key, size_t n, uint64_t key_h
     }
 }
 
+/* Count every observation still in the ring (in arrival order). */
+static int ring_flush(tide_history *h)
+{
+    while (h->rcount > 0) {
+        struct pending *p = &h->ring[h->rhead];
+        h->rhead = (h->rhead + 1) % RING_N;
+        h->rcount--;
+        TIDE_CHECK(agg_put(h, p->key, p->len, p->kh, p->day, p->host, p->ts, p->file, p->line));
+    }
+    return 0;
+}
+
+static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, int32_t day,
+        uint32_t host, int64_t ts, uint32_t file, uint64_t line)
+{
+    if (h->tcap) {
+        uint64_t hv = ent_hash(kh, day, host);
+        __builtin_prefetch(&h->table[hv & (h->tcap - 1)]);
+    }
+    if (n > RING_KEY) { /* keep arrival order: what waits goes first */
+        TIDE_CHECK(ring_flush(h));
+        return agg_put(h, key, n, kh, day, host, ts, file, line);
+    }
+    if (h->rcount == RING_N) {
+        struct pending *p = &h->ring[h->rhead];
+        h->rhead = (h->rhead + 1) % RING_N;
+        h->rcount--;
+        TIDE_CHECK(agg_put(h, p->key, p->len, p->kh, p->day, p->host, p->ts, p->file, p->line));
+    }
+    struct pending *q = &h->ring[(h->rhead + h->rcount) % RING_N];
+    q->kh = kh;
+    q->line = line;
+    q->ts = ts;
+    q->day = day;
+    q->host = host;
+    q->file = file;
+    q->len = (uint16_t)n;
+    memcpy(q->key, key, n);
+    h->rcount++;
+    return 0;
+}
+
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
     if (!h->writable)
@@ -525,7 +583,7 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             continue;
         if (nseen < 64)
             seen[nseen++] = kh;
-        TIDE_CHECK(agg_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
+        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
     }
     if (h->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
         TIDE_CHECK(spill(h));
@@ -625,6 +683,7 @@ static int cmp_name_id(const void *a, const void *b)
 /* Write the aggregator as one run per day (pending until commit) and empty it. */
 static int spill(tide_history *h)
 {
+    TIDE_CHECK(ring_flush(h));
     if (h->nents == 0)
         return 0;
     size_t bytes = agg_bytes(h);

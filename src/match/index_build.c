@@ -590,6 +590,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         rc = tide_error_set(TIDE_ENOMEM, "out of memory for a %zu-byte match index", off);
         goto done;
     }
+    tide__advise_huge(img, off);
     for (int i = 0; i < S__COUNT; i++)
         if (len[i])
             memcpy(img + h.sec[i].off, src[i], len[i]);

@@ -161,26 +161,44 @@ int tide_match_index_load(tide_match_index **out, const char *path)
         return tide_error_set(errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "%s: %s", path,
                 strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+    if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > ((uint64_t)1 << 36)) {
         close(fd);
         return BAD("%s: not a tide match index (empty)", path);
     }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* read, not mmap: anonymous memory can be backed by huge pages, and lookups go to random
+     * places of a table of tens of MB, where 4 KiB pages would miss the TLB every time */
+    size_t size = (size_t)st.st_size;
+    uint8_t *m = tide__malloc(size);
+    if (m == NULL) {
+        close(fd);
+        return tide_error_set(TIDE_ENOMEM, "out of memory for the %zu-byte index %s", size, path);
+    }
+    tide__advise_huge(m, size);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, m + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
     close(fd);
-    if (m == MAP_FAILED)
-        return tide_error_set(TIDE_EIO, "%s: mmap: %s", path, strerror(errno));
+    if (got != size) {
+        tide__free(m);
+        return tide_error_set(TIDE_EIO, "%s: short read (%zu of %zu bytes)", path, got, size);
+    }
     tide_match_index *ix = tide__calloc(1, sizeof(*ix));
     if (ix == NULL) {
-        munmap(m, (size_t)st.st_size);
+        tide__free(m);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
-    int rc = tide__ix_bind(ix, m, (size_t)st.st_size, path);
+    int rc = tide__ix_bind(ix, m, size, path);
     if (rc < 0) {
-        munmap(m, (size_t)st.st_size);
+        tide__free(m);
         tide__free(ix);
         return rc;
     }
-    ix->mapped = true;
     *out = ix;
     return 0;
 }
@@ -189,10 +207,7 @@ void tide_match_index_free(tide_match_index *ix)
 {
     if (ix == NULL)
         return;
-    if (ix->mapped)
-        munmap((void *)ix->base, ix->size);
-    else
-        tide__free((void *)ix->base);
+    tide__free((void *)ix->base);
     tide__free(ix);
 }
 

@@ -2,9 +2,9 @@
  * index_int.h - layout of the compiled match index, shared by the builder (index_build.c),
  * the file format (index_file.c) and the lookups (lookup.c).
  *
- * An index is one image: a header followed by sections at 8-byte aligned offsets. Built
- * indexes live in one malloc'd block; loaded ones are the mmap'd file, used in place. Nothing
- * in the image is a pointer, so both are the same to the lookups.
+ * An index is one image: a header followed by sections at 8-byte aligned offsets, in one
+ * block of (huge-page backed where possible) memory, built or read from a file as is. Nothing
+ * in the image is a pointer, so a file is used without any decoding.
  *
  *   entries   ix_entry per (indicator, observable), chained by `next` when several
  *             indicators share one key
@@ -115,7 +115,6 @@ struct tide_match_index {
     const ix_supp *supp;
     const uint64_t *filter;
     uint64_t filter_mask; /* bits - 1 */
-    bool mapped; /* base is an mmap of a file */
 };
 
 /* Point the section pointers of ix at its image, checking every bound. */

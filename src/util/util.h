@@ -19,6 +19,8 @@ void *tide__realloc(void *p, size_t n);
 void tide__free(void *p);
 char *tide__strdup(const char *s);
 char *tide__strndup(const char *s, size_t n);
+/* Back a big, randomly accessed array with transparent huge pages where the system allows. */
+void tide__advise_huge(void *p, size_t n);
 /* Test hook: make the Nth allocation from now fail (0 disables). */
 void tide__alloc_fail_after(long n);
 
