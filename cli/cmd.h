@@ -71,6 +71,8 @@ int cmd_sightings(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
+int cmd_case(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 /* Retro-hunt the indicators changed since since_ms and store the retro-sightings; prints
  * "hunted N indicators: M hosts, K retro-sightings" (cmd_history.c). */
 int cli_hunt_changed(tide_store *s, int64_t since_ms);

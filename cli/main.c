@@ -136,6 +136,32 @@ const cli_cmd cli_commands[] = {
             "'tide match' sightings. Same semantics as 'tide match' (CIDRs, parent domains,\n"
             "URL paths, hashes). Results are stored as retro-sightings unless --no-store.\n"
             "T is RFC 3339, a date, or an age like 7d.\n" },
+    { "case", cmd_case, "response cases: attribution, blast radius, tier, plan, recovery",
+            "usage: tide case open (--sighting ID | --host H --indicator V) [--json]\n"
+            "       tide case auto [--min-score N] [--since T] [--json]\n"
+            "       tide case list [--json]\n"
+            "       tide case show N [--json|--markdown]     (refreshes the case first)\n"
+            "       tide case plan N [--json|--markdown]\n"
+            "       tide case refresh N\n"
+            "       tide case host N HOST --state contained|eradicated|recovered [--by WHO]\n"
+            "                                                 [--note TEXT]\n"
+            "       tide case lessons N --file F\n"
+            "       tide case close N [--tlp TLP]\n"
+            "       tide case share N --tlp-max TLP --output F\n"
+            "Common: --policy FILE (default STORE/policy.json, else SPEC C4 defaults),\n"
+            "--now T (reference time for the watch period), --no-hunt (no history hunt).\n"
+            "A case attributes the indicator (relationship walk), hunts every indicator of\n"
+            "the campaign / malware through history to find silent hosts, picks a tier\n"
+            "(1 clean & monitor, 2 hunt & contain, 3 major incident) and an ordered plan.\n"
+            "Hosts go affected -> contained -> eradicated -> recovered -> verified (after a\n"
+            "clean watch of 14 / 30 days). 'auto' opens a case for every unsuppressed live\n"
+            "sighting scoring >= N (default 50) that no open case covers; later sightings of\n"
+            "the same campaign join the first case. See docs/response.md.\n" },
+    { "metrics", cmd_metrics, "response metrics: time to detect / contain / recover, dwell",
+            "usage: tide metrics [--json] [--now T]\n"
+            "Per case and overall: time to detect (first evidence -> first live sighting),\n"
+            "to contain, to recover, dwell time (seconds), counts by tier, internal vs\n"
+            "external intel. Output is JSON.\n" },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -17,5 +17,6 @@
 #include "tide/sightings.h"
 #include "tide/history.h"
 #include "tide/export.h"
+#include "tide/cases.h"
 
 #endif

@@ -89,6 +89,23 @@ static const char *const tide_store_migrations[] = {
     "  version TEXT NOT NULL DEFAULT '', PRIMARY KEY (host, name, version)) WITHOUT ROWID;"
     "CREATE TABLE export_state (key TEXT PRIMARY KEY, format TEXT NOT NULL,"
     "  serial INTEGER NOT NULL, updated_at INTEGER NOT NULL, entries BLOB NOT NULL);",
+    /* 4: response and recovery cases (SPEC C4, C5; src/store/store_cases.c): the computed
+     * case document, hosts with their recovery state, the indicators a case covers, and its
+     * timeline (changes found by recomputation, state transitions with who / note) */
+    "CREATE TABLE cases (id INTEGER PRIMARY KEY, status TEXT NOT NULL, tier INTEGER NOT NULL,"
+    "  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, closed_at INTEGER,"
+    "  seed_host TEXT NOT NULL, seed_indicator TEXT NOT NULL, tlp TEXT, doc TEXT NOT NULL,"
+    "  lessons TEXT);"
+    "CREATE TABLE case_hosts (case_id INTEGER NOT NULL, host TEXT NOT NULL,"
+    "  status TEXT NOT NULL, state TEXT NOT NULL, state_at INTEGER NOT NULL,"
+    "  recovered_at INTEGER, relapses INTEGER NOT NULL DEFAULT 0, first_seen INTEGER,"
+    "  last_seen INTEGER, PRIMARY KEY (case_id, host)) WITHOUT ROWID;"
+    "CREATE TABLE case_indicators (case_id INTEGER NOT NULL, indicator_id TEXT NOT NULL,"
+    "  PRIMARY KEY (case_id, indicator_id)) WITHOUT ROWID;"
+    "CREATE INDEX case_indicators_ind ON case_indicators(indicator_id);"
+    "CREATE TABLE case_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL, kind TEXT NOT NULL, host TEXT, actor TEXT, text TEXT NOT NULL);"
+    "CREATE INDEX case_events_case ON case_events(case_id);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION \

@@ -394,15 +394,20 @@ static int lazy_resolve(tide_store *s, lazy *z, int64_t ind, names *nm)
         return rc;
     uint32_t head = UINT32_MAX;
     TIDE_CHECK(lazy_edges(s, z, ind, &head));
+    /* load every node first: loading grows the names buffer, so the name pointers handed
+     * out by names_add are only taken once nothing more is loaded */
     for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next) {
         uint32_t first = z->g.edges[e].to;
-        TIDE_CHECK(names_add(&z->g, nm, first));
         if (!z->adj_done[first]) {
             uint32_t adj = UINT32_MAX;
             TIDE_CHECK(lazy_edges(s, z, z->nodekey[first], &adj));
             z->g.nodes[first].adj = adj;
             z->adj_done[first] = 1;
         }
+    }
+    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next) {
+        uint32_t first = z->g.edges[e].to;
+        TIDE_CHECK(names_add(&z->g, nm, first));
         for (uint32_t f = z->g.nodes[first].adj; f != UINT32_MAX; f = z->g.edges[f].next)
             TIDE_CHECK(names_add(&z->g, nm, z->g.edges[f].to));
     }
