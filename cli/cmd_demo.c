@@ -66,6 +66,8 @@ typedef struct {
     char path[4][DEMO_PATH_MAX + 32];
     char zeek_dir[DEMO_PATH_MAX + 16];
     char zeek[4][DEMO_PATH_MAX + 32]; /* conn, dns, http, files */
+    char old_dns[DEMO_PATH_MAX + 64];  /* yesterday's DNS log, only in history */
+    char lessons[DEMO_PATH_MAX + 64], share[DEMO_PATH_MAX + 64];
 } demo;
 
 static const char *const malware_name[2] = { "KelpLoader", "UndertowRAT" };
@@ -664,6 +666,22 @@ static int write_zeek(demo *d)
     int rc = 0;
     for (int i = 0; i < 4; i++)
         rc |= fclose(f[i]) != 0;
+    /* yesterday, before the intel arrived: two more hosts resolved a KelpLoader C2 name and
+     * never alerted; only the history remembers it */
+    snprintf(d->old_dns, sizeof d->old_dns, "%s/dns-yesterday.log", d->zeek_dir);
+    FILE *o = fopen(d->old_dns, "w");
+    if (o == NULL)
+        return -1;
+    zeek_header(o, "dns", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tanswers",
+            "time\tstring\taddr\tport\taddr\tport\tstring\tvector[string]");
+    for (int i = 0; i < 20; i++)
+        fprintf(o, "%ld.000000\tCy%03d\t10.20.0.%d\t%d\t10.20.0.2\t53\twww%d.example.org\t-\n",
+                t - 86400 + 3600 * (i % 24), i, 11 + i % 5, 40000 + i, i % 5);
+    fprintf(o, "%ld.000000\tCyS1\t10.20.0.31\t40100\t10.20.0.2\t53\tupdate.%s\t-\n",
+            t - 86400 + 10 * 3600, d->ind[1].value);
+    fprintf(o, "%ld.000000\tCyS2\t10.20.0.32\t40200\t10.20.0.2\t53\t%s\t-\n",
+            t - 86400 + 16 * 3600, d->ind[1].value);
+    rc |= fclose(o) != 0;
     return rc ? -1 : 0;
 }
 
@@ -689,6 +707,8 @@ static int write_files(demo *d)
     rc |= write_text(d->path[2], maltrail_list(d));
     rc |= write_text(d->path[3], csv_feed(d));
     rc |= write_zeek(d);
+    snprintf(d->lessons, sizeof d->lessons, "%s/lessons.txt", d->dir);
+    snprintf(d->share, sizeof d->share, "%s/case-share.stix.json", d->dir);
     if (rc != 0)
         cli_err("demo", "cannot write the scenario files in %s: %s", d->dir, strerror(errno));
     return rc;
@@ -700,6 +720,9 @@ static void remove_files(demo *d)
         unlink(d->path[i]);
         unlink(d->zeek[i]);
     }
+    unlink(d->old_dns);
+    unlink(d->lessons);
+    unlink(d->share);
     rmdir(d->zeek_dir);
     rmdir(d->dir);
 }
@@ -1127,7 +1150,7 @@ static int cmp_sighting(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int print_detection(demo *d, tide_store *s)
+static int print_detection(demo *d, tide_store *s, tide_history *hist)
 {
     printf("\nDetection: 'tide match %s' over the day's Zeek logs\n"
            "(conn, dns, http, files of five hosts); one line per event x indicator:\n",
@@ -1151,7 +1174,8 @@ static int print_detection(demo *d, tide_store *s)
         tide_event ev;
         int got;
         while (rc == 0 && (got = tide_tel_next(r, &ev)) == 1)
-            if (tide_matcher_event(m, d->zeek[i], &ev, on_demo_sighting, dd) < 0)
+            if (tide_matcher_event(m, d->zeek[i], &ev, on_demo_sighting, dd) < 0 ||
+                    tide_history_add(hist, d->zeek[i], &ev) < 0)
                 rc = -1;
         tide_tel_close(r);
     }
@@ -1221,6 +1245,132 @@ static int print_prevention(tide_store *s)
                 sum.written, what[i], left, fmts[i]);
     }
     return 0;
+}
+
+/* Yesterday's DNS log goes to history only (as 'tide history import' would). */
+static int import_history(demo *d, tide_history *hist)
+{
+    tide_tel_reader *r = NULL;
+    tide_tel_opts o;
+    memset(&o, 0, sizeof o);
+    if (tide_tel_open(&r, d->old_dns, &o) < 0)
+        return -1;
+    tide_event ev;
+    int got, rc = 0;
+    while (rc == 0 && (got = tide_tel_next(r, &ev)) == 1)
+        rc = tide_history_add(hist, d->old_dns, &ev);
+    tide_tel_close(r);
+    return rc < 0 ? rc : tide_history_commit(hist);
+}
+
+static const char *jstr_of(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* The response and recovery loop on the infected host's sample. */
+static int print_response(demo *d, tide_store *s)
+{
+    tide_case_opts co;
+    memset(&co, 0, sizeof co);
+    int64_t id = 0;
+    bool existed = false;
+    char *js = NULL;
+    json_t *doc = NULL, *plan = NULL;
+    int rc = tide_case_open(s, &co, 0, "10.20.0.11", d->shared_sha256, &id, &existed);
+    if (rc == 0)
+        rc = tide_case_show_json(s, id, &js);
+    if (rc == 0 && (doc = json_loads(js, 0, NULL)) == NULL)
+        rc = -1;
+    free(js);
+    js = NULL;
+    if (rc < 0)
+        goto done;
+    printf("\nResponse: 'tide case open --host 10.20.0.11 --indicator SHA256' -> case %lld\n",
+            (long long)id);
+    printf("  %s\n", jstr_of(doc, "rule"));
+    json_t *iv = json_object_get(doc, "infection_vector");
+    if (json_is_object(iv))
+        printf("  first evidence: %s %s %s (%s) at %s\n", jstr_of(iv, "host"),
+                jstr_of(iv, "observed"), jstr_of(iv, "phase"), jstr_of(iv, "first_seen"),
+                jstr_of(iv, "evidence"));
+    size_t i;
+    json_t *h;
+    printf("  hosts:");
+    json_array_foreach(json_object_get(doc, "hosts"), i, h)
+        printf(" %s (%s)", jstr_of(h, "host"), jstr_of(h, "status"));
+    printf("\n");
+    rc = tide_case_plan_json(s, id, &js);
+    if (rc == 0 && (plan = json_loads(js, 0, NULL)) == NULL)
+        rc = -1;
+    free(js);
+    js = NULL;
+    if (rc < 0)
+        goto done;
+    json_t *acts = json_object_get(plan, "actions");
+    printf("  plan (tide case plan %lld): %zu actions:", (long long)id, json_array_size(acts));
+    const char *last = "";
+    json_array_foreach(acts, i, h)
+    {
+        const char *a = jstr_of(h, "action");
+        if (strcmp(a, last) != 0)
+            printf("%s %s", *last ? "," : "", a);
+        last = a;
+    }
+    printf("\n");
+    /* recovery: every host contained, eradicated, recovered; 31 quiet days later, verified */
+    static const char *const steps[] = { "contained", "eradicated", "recovered" };
+    json_array_foreach(json_object_get(doc, "hosts"), i, h)
+        for (int k = 0; k < 3 && rc == 0; k++)
+            rc = tide_case_host_state(s, &co, id, jstr_of(h, "host"), steps[k], "demo", NULL);
+    if (rc < 0)
+        goto done;
+    tide_case_opts later = co;
+    later.now_ms = ((int64_t)time(NULL) + 31 * 86400) * 1000;
+    int changes = 0;
+    if ((rc = tide_case_refresh(s, &later, id, &changes)) < 0 ||
+            (rc = tide_case_show_json(s, id, &js)) < 0)
+        goto done;
+    json_decref(doc);
+    doc = json_loads(js, 0, NULL);
+    free(js);
+    js = NULL;
+    size_t verified = 0, nh = 0;
+    json_array_foreach(json_object_get(doc, "hosts"), i, h)
+    {
+        nh++;
+        verified += strcmp(jstr_of(h, "state"), "verified") == 0;
+    }
+    printf("Recovery: every host contained -> eradicated -> recovered; after a clean 30-day "
+           "watch %zu of %zu verified\n", verified, nh);
+    FILE *f = fopen(d->lessons, "w");
+    if (f == NULL) {
+        rc = -1;
+        goto done;
+    }
+    fprintf(f, "# lessons learned of the demo case\n"
+               "indicator: update-check[.]%s\n"
+               "prevention: deny internet egress to hosts running an end-of-life Java runtime\n"
+               "detection-gap: DNS logs of the branch office were not collected\n"
+               "response-gap: no owner on record for two of the hosts\n",
+            d->ind[1].value);
+    fclose(f);
+    long promoted = 0;
+    size_t nobj = 0;
+    if ((rc = tide_case_lessons_set(s, &later, id, d->lessons)) < 0 ||
+            (rc = tide_case_close(s, &later, id, NULL, &promoted)) < 0 ||
+            (rc = tide_case_share(s, id, "green", d->share, &nobj)) < 0)
+        goto done;
+    printf("Lessons recorded, case closed: %ld new internal indicator%s now in the exports;\n"
+           "shareable STIX bundle (TLP:GREEN and below): %zu objects (tide case share)\n",
+            promoted, promoted == 1 ? "" : "s", nobj);
+done:
+    if (rc < 0)
+        cli_err("demo", "response failed: %s", tide_error_last());
+    json_decref(doc);
+    json_decref(plan);
+    return rc;
 }
 
 int cmd_demo(int argc, char **argv)
@@ -1316,9 +1466,22 @@ int cmd_demo(int argc, char **argv)
             goto done;
         }
 
-    if (print_detection(d, s) < 0 || print_prevention(s) < 0) {
-        exit_code = TIDE_EXIT_STORE;
-        goto done;
+    {
+        tide_history *hist = NULL;
+        int rc = tide_history_open(&hist, cli_store_dir, true);
+        if (rc == 0)
+            rc = import_history(d, hist);
+        if (rc == 0)
+            rc = print_detection(d, s, hist);
+        if (rc == 0)
+            rc = tide_history_commit(hist);
+        tide_history_free(hist);
+        if (rc < 0 || print_prevention(s) < 0 || print_response(d, s) < 0) {
+            if (rc < 0)
+                cli_err("demo", "%s", tide_error_last());
+            exit_code = TIDE_EXIT_STORE;
+            goto done;
+        }
     }
 
     printf("\nNext: tide --store %s search --related '%s'  |  tide sightings  |  tide help\n",
