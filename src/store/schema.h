@@ -38,6 +38,7 @@ static const char *const tide_store_indexes[][2] = {
     { "refs_source", "CREATE INDEX refs_source ON refs(source_key)" },
     { "refs_target", "CREATE INDEX refs_target ON refs(target_key)" },
     { "refs_obj", "CREATE INDEX refs_obj ON refs(obj)" },
+    { "objects_changed", "CREATE INDEX objects_changed ON objects(changed_at) WHERE is_current" },
 };
 #define TIDE_STORE_NINDEXES ((int)(sizeof(tide_store_indexes) / sizeof(tide_store_indexes[0])))
 
@@ -106,6 +107,9 @@ static const char *const tide_store_migrations[] = {
     "CREATE TABLE case_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
     "  at INTEGER NOT NULL, kind TEXT NOT NULL, host TEXT, actor TEXT, text TEXT NOT NULL);"
     "CREATE INDEX case_events_case ON case_events(case_id);",
+    /* 5: what changed since T, for the hunt of newly added intel (a store made at schema 1
+     * got the tide_store_indexes of its time; newer ones already have it) */
+    "CREATE INDEX IF NOT EXISTS objects_changed ON objects(changed_at) WHERE is_current;",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION \

@@ -454,8 +454,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
                 /* driven by the selected objects; observables through observables_obj */
                 ? (f->value ? "FROM objects o CROSS JOIN indicators i ON i.obj = o.rowid "
                              "CROSS JOIN observables b ON b.obj = o.rowid WHERE o.is_current"
-                            /* a full pass over objects: cheaper than objects_cur + lookups */
-                            : "FROM objects o NOT INDEXED CROSS JOIN indicators i "
+                            /* the objects changed since T, by their index */
+                            : "FROM objects o INDEXED BY objects_changed CROSS JOIN indicators i "
                               "ON i.obj = o.rowid CROSS JOIN observables b ON b.obj = o.rowid "
                               "WHERE o.is_current")
                 : "FROM observables b NOT INDEXED JOIN indicators i ON i.obj = b.obj "
