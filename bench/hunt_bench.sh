@@ -45,7 +45,8 @@ fi
 # the 10 000 "new" indicators: every 100th value of the reference list, as a new feed
 awk -v n="$n" 'NR % 100 == 1 && c < n { print; c++ }' "$ref/intel/iocs.txt" >"$work/values.txt"
 T0=$(date -u +%Y-%m-%dT%H:%M:%S.000Z); sleep 1.1
-"$tide" --store "$store" ingest --no-hunt --format list --source hunt-bench "$work/values.txt" >/dev/null 2>&1
+# a new source name each run: list indicator ids derive from the source, so they are new intel
+"$tide" --store "$store" ingest --no-hunt --format list --source "hunt-bench-$(date +%s)" "$work/values.txt" >/dev/null 2>&1
 t0=$(now)
 "$tide" --store "$store" hunt --added-since "$T0" --no-store --json >"$work/hunt.jsonl" 2>"$work/hunt.err"
 t1=$(now)
