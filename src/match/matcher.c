@@ -315,7 +315,21 @@ int tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
             continue;
         if (PREP_BYTES - used < IX_MAX_KEY && o->kind == TIDE_OBS_URL)
             continue; /* a URL key may grow a little past its text: only with full room */
-        int len = tide__ix_encode(o->kind, o->value, o->len, m->prep + used, &m->prepped[i].kind);
+        int len;
+        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) {
+            /* the reader parsed it already */
+            memcpy(m->prep + used, o->addr, 4);
+            m->prepped[i].kind = TIDE_OBS_IPV4;
+            len = 4;
+        } else if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
+                memcmp(o->addr, mapped, 12) != 0) {
+            memcpy(m->prep + used, o->addr, 16);
+            m->prepped[i].kind = TIDE_OBS_IPV6;
+            len = 16;
+        } else {
+            len = tide__ix_encode(o->kind, o->value, o->len, m->prep + used, &m->prepped[i].kind);
+        }
         if (len < 0) {
             m->prepped[i].len = -2; /* not a valid value of its kind: nothing can match */
             continue;

@@ -230,6 +230,7 @@ static inline int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char 
     o->value = p;
     o->len = n;
     o->field = field;
+    o->addr_len = 0;
     return 0;
 }
 /* Reserve n bytes of per-record scratch (stable until the next record); NULL when full. */

@@ -503,7 +503,13 @@ tide_obs_kind tide__tel_obs_ip(tide_tel_reader *r, const char *p, size_t n, cons
     if (fam == 0)
         return TIDE_OBS_NONE;
     tide_obs_kind k = fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6;
+    size_t before = r->nobs;
     tide__tel_obs(r, k, p, n, field);
+    if (r->nobs > before) {
+        tide_observation *o = &r->obs[r->nobs - 1];
+        o->addr_len = (uint8_t)(fam == 4 ? 4 : 16);
+        memcpy(o->addr, a, o->addr_len);
+    }
     return k;
 }
 

@@ -79,7 +79,8 @@ static void t_ranges(void)
 static void add(tide_history *h, const char *file, uint64_t line, int64_t ts, const char *host,
         tide_obs_kind k, const char *v)
 {
-    tide_observation o[2] = { { k, v, strlen(v), "f" }, { k, v, strlen(v), "g" } };
+    tide_observation o[2] = { { .kind = k, .value = v, .len = strlen(v), .field = "f" },
+        { .kind = k, .value = v, .len = strlen(v), .field = "g" } };
     tide_event ev = { .ts_us = ts, .host = host, .host_len = strlen(host), .kind = "conn",
         .line = line, .obs = o, .nobs = 2 };
     TIDE_ASSERT_EQ_INT(tide_history_add(h, file, &ev), 0);
