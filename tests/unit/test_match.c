@@ -272,8 +272,8 @@ static void t_matcher(void)
     TIDE_ASSERT_EQ_INT(tide_matcher_new(&m, ix, wl), 0);
 
     /* the CIDR is not private, but the address seen is: that sighting is suppressed */
-    tide_observation priv[] = { { TIDE_OBS_IPV4, "10.1.1.1", 8, "dst" },
-        { TIDE_OBS_IPV4, "9.9.9.9", 7, "src" } };
+    tide_observation priv[] = { { .kind = TIDE_OBS_IPV4, .value = "10.1.1.1", .len = 8, .field = "dst" },
+        { .kind = TIDE_OBS_IPV4, .value = "9.9.9.9", .len = 7, .field = "src" } };
     tide_event pev = { .host = "10.0.0.1", .host_len = 8, .line = 1, .obs = priv, .nobs = 2 };
     sight ps = { 0, "", 0 };
     TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &pev, on_sighting, &ps), 0);
@@ -281,11 +281,11 @@ static void t_matcher(void)
     TIDE_ASSERT_EQ_INT(ps.suppressed, 1);
 
     tide_observation obs[] = {
-        { TIDE_OBS_IPV4, "9.9.9.1", 7, "src" },
-        { TIDE_OBS_IPV4, "9.9.9.2", 7, "dst" },  /* same CIDR again: one sighting */
-        { TIDE_OBS_IPV4, "7.7.7.7", 7, "answer" },
-        { TIDE_OBS_MD5, "D41D8CD98F00B204E9800998ECF8427E", 32, "md5" },
-        { TIDE_OBS_DOMAIN, "X.Example", 9, "query" },
+        { .kind = TIDE_OBS_IPV4, .value = "9.9.9.1", .len = 7, .field = "src" },
+        { .kind = TIDE_OBS_IPV4, .value = "9.9.9.2", .len = 7, .field = "dst" },  /* same CIDR again: one sighting */
+        { .kind = TIDE_OBS_IPV4, .value = "7.7.7.7", .len = 7, .field = "answer" },
+        { .kind = TIDE_OBS_MD5, .value = "D41D8CD98F00B204E9800998ECF8427E", .len = 32, .field = "md5" },
+        { .kind = TIDE_OBS_DOMAIN, .value = "X.Example", .len = 9, .field = "query" },
     };
     tide_event ev = { .ts_us = 1700000000000000LL, .host = "10.0.0.1", .host_len = 8,
         .kind = "conn", .line = 3, .obs = obs, .nobs = 5 };
@@ -358,7 +358,7 @@ static void t_sightings_store(void)
     TIDE_ASSERT_EQ_INT(tide_matcher_new(&m, ix, NULL), 0);
     tide_sighting_batch *b = NULL;
     TIDE_ASSERT_EQ_INT(tide_sighting_batch_new(&b), 0);
-    tide_observation o = { TIDE_OBS_DOMAIN, "a.evil.example", 14, "query" };
+    tide_observation o = { .kind = TIDE_OBS_DOMAIN, .value = "a.evil.example", .len = 14, .field = "query" };
     for (int i = 0; i < 5; i++) {
         tide_event ev = { .ts_us = (1700000000LL + 10 * (5 - i)) * 1000000, .host = "10.0.0.7",
             .host_len = 8, .kind = "dns", .line = (uint64_t)(i + 1), .obs = &o, .nobs = 1 };
