@@ -371,6 +371,8 @@ static int load(hist_file *f)
     if (h->version != HIST_VERSION)
         return tide_error_set(TIDE_EFORMAT, "history file %s: version %u not supported", p,
                 h->version);
+    if (h->day < -1000000 || h->day > 1000000) /* about 2700 years around 1970 */
+        return bad(p, "day out of range");
     if (h->file_size != f->size)
         return tide_error_set(TIDE_EFORMAT,
                 "history file %s is corrupt: %zu bytes, header says %llu (truncated?)", p,
@@ -557,8 +559,9 @@ static int decode(hist_cursor *c)
             !get_varint(p, c->len, &c->pos, &span) || !get_varint(p, c->len, &c->pos, &count) ||
             !get_varint(p, c->len, &c->pos, &file) || !get_varint(p, c->len, &c->pos, &line))
         goto corrupt;
-    if (host >= c->f->h.nhosts || file >= c->f->h.nfiles || first > (uint64_t)INT64_MAX / 2 ||
-            span > (uint64_t)INT64_MAX / 2)
+    /* a record's times lie within its day (spans are kept a little looser) */
+    if (host >= c->f->h.nhosts || file >= c->f->h.nfiles || first > (uint64_t)HIST_DAY_US * 2 ||
+            span > (uint64_t)HIST_DAY_US * 4)
         goto corrupt;
     r->host = (uint32_t)host;
     r->first = (int64_t)c->f->h.day * HIST_DAY_US + (int64_t)first;
