@@ -2,9 +2,12 @@
  * cli_common.c - helpers shared by the CLI verbs: option parsing, usage, error printing and
  * opening the store.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 
@@ -81,4 +84,60 @@ tide_store *cli_open_store(const char *verb)
         return NULL;
     }
     return s;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cli_walk_files(const char *dir, int (*cb)(const char *path, void *payload), void *payload)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 32;
+            char **v = realloc(names, c * sizeof(char *));
+            if (v == NULL) {
+                rc = -1;
+                break;
+            }
+            names = v;
+            cap = c;
+        }
+        if ((names[n] = strdup(de->d_name)) == NULL) {
+            rc = -1;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof(char *), cmp_name);
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    for (size_t i = 0; i < n; i++) {
+        char p[4096];
+        if (rc == 0 && snprintf(p, sizeof(p), "%.*s/%s", (int)dl, dir, names[i]) < (int)sizeof(p)) {
+            struct stat st;
+            if (stat(p, &st) == 0) {
+                if (S_ISDIR(st.st_mode))
+                    rc = cli_walk_files(p, cb, payload) < 0 ? -1 : 0;
+                else if (S_ISREG(st.st_mode))
+                    rc = cb(p, payload);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
 }

@@ -53,6 +53,10 @@ int cli_opt(const char *verb, int argc, char **argv, int *i, const char *name, c
 /* Flag without value: returns 1 when argv[*i] == "--name". */
 int cli_flag(char **argv, int i, const char *name);
 
+/* Regular files under dir, recursively, sorted by name, hidden entries skipped: cb(path) for
+ * each (cb returning non-zero stops). Returns -1 when dir cannot be read. */
+int cli_walk_files(const char *dir, int (*cb)(const char *path, void *payload), void *payload);
+
 /* The verbs. */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -275,41 +275,15 @@ static int paths_add(pathlist *p, const char *s)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int add_path(const char *path, void *payload)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return paths_add(payload, path);
 }
 
 /* regular files under dir, recursively, by name; hidden entries skipped */
 static void scan_dir(pathlist *out, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    pathlist names = { 0 };
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (de->d_name[0] != '.')
-            paths_add(&names, de->d_name);
-    closedir(d);
-    if (names.n > 1)
-        qsort(names.v, names.n, sizeof(char *), cmp_str);
-    for (size_t i = 0; i < names.n; i++) {
-        char p[4096];
-        size_t dl = strlen(dir);
-        while (dl > 1 && dir[dl - 1] == '/')
-            dl--;
-        snprintf(p, sizeof(p), "%.*s/%s", (int)dl, dir, names.v[i]);
-        struct stat st;
-        if (stat(p, &st) == 0) {
-            if (S_ISDIR(st.st_mode))
-                scan_dir(out, p);
-            else if (S_ISREG(st.st_mode))
-                paths_add(out, p);
-        }
-        free(names.v[i]);
-    }
-    free(names.v);
+    (void)cli_walk_files(dir, add_path, out);
 }
 
 static int parse_days(const char *v, int *out)

@@ -239,57 +239,15 @@ static int inputs_add(inputs *in, const char *path)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int add_input(const char *path, void *payload)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return inputs_add(payload, path);
 }
 
 /* Regular files under dir, recursively, sorted by name; hidden entries skipped. */
 static int scan_dir(inputs *in, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, cap * sizeof(char *));
-            if (nn == NULL)
-                break;
-            names = nn;
-        }
-        names[n] = strdup(de->d_name);
-        if (names[n])
-            n++;
-    }
-    closedir(d);
-    qsort(names, n, sizeof(char *), cmp_str);
-    size_t dl = strlen(dir);
-    while (dl > 1 && dir[dl - 1] == '/')
-        dl--;
-    for (size_t i = 0; i < n; i++) {
-        size_t len = dl + 1 + strlen(names[i]) + 1;
-        char *p = malloc(len);
-        if (p) {
-            snprintf(p, len, "%.*s/%s", (int)dl, dir, names[i]);
-            struct stat st;
-            if (stat(p, &st) == 0) {
-                if (S_ISDIR(st.st_mode))
-                    scan_dir(in, p);
-                else if (S_ISREG(st.st_mode))
-                    inputs_add(in, p);
-            }
-            free(p);
-        }
-        free(names[i]);
-    }
-    free(names);
-    return 0;
+    return cli_walk_files(dir, add_input, in);
 }
 
 /* Follow mode: look at the named files and the folders again. A name that points at a file
