@@ -75,6 +75,10 @@ struct tide_store {
     } *rewritten;
     size_t nrewritten, caprewritten;
     bool intel_dirty; /* the open transaction changed intel: commit bumps meta.intel_gen */
+    /* tide_store_related's statement, reused unless a callback walks further (nested calls
+     * prepare their own) */
+    sqlite3_stmt *related_st;
+    bool related_busy;
 };
 
 /* Note an intel change: bumps meta.intel_gen now, or at commit inside a transaction. */

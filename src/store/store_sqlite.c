@@ -275,6 +275,7 @@ void tide_store_free(tide_store *s)
         return;
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    sqlite3_finalize(s->related_st);
     if (s->db) {
         if (s->in_tx)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -417,6 +418,8 @@ static void end_bulk(tide_store *s)
         sqlite3_finalize(s->st[i]);
         s->st[i] = NULL;
     }
+    sqlite3_finalize(s->related_st);
+    s->related_st = NULL;
 }
 
 #define BUMP_GEN "UPDATE meta SET value = value + 1 WHERE key = 'intel_gen'"
@@ -1061,10 +1064,21 @@ int tide_store_indicator_observables(tide_store *s, const char *id,
 int tide_store_related(tide_store *s, const char *id,
         int (*cb)(const tide_relation *rel, void *payload), void *payload)
 {
-    /* A private statement: callbacks commonly walk further with tide_store_related. */
+    /* The cached statement, unless this is a nested call from a callback walking further:
+     * that one prepares its own. */
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, related_sql, -1, &st, NULL) != SQLITE_OK)
+    bool cached = !s->related_busy;
+    if (cached && s->related_st) {
+        st = s->related_st;
+        sqlite3_reset(st);
+    } else if (sqlite3_prepare_v3(s->db, related_sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0,
+                       &st, NULL) != SQLITE_OK) {
         return tide__store_db_error(s, "prepare related");
+    }
+    if (cached) {
+        s->related_st = st;
+        s->related_busy = true;
+    }
     tide__store_bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, tide__store_text_key(id));
     int step, rc = 0;
@@ -1082,7 +1096,12 @@ int tide_store_related(tide_store *s, const char *id,
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = tide__store_db_error(s, "related");
-    sqlite3_finalize(st);
+    if (cached) {
+        sqlite3_reset(st);
+        s->related_busy = false;
+    } else {
+        sqlite3_finalize(st);
+    }
     return rc;
 }
 
