@@ -32,13 +32,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double mono_s(void)
 {
     struct timespec ts;
@@ -686,7 +679,6 @@ done:
     free(dirs);
     free(files);
     free(ix_path);
-    (void)now_ms;
     return exit_code;
 }
 
