@@ -99,7 +99,9 @@ static void walk(const char *dir, void (*fn)(const char *path, void *p), void *p
         if (ent->d_name[0] == '.' || strcmp(ent->d_name, "schemas") == 0)
             continue;
         char sub[1024];
-        snprintf(sub, sizeof(sub), "%s/%s", dir, ent->d_name);
+        int n = snprintf(sub, sizeof(sub), "%s/%s", dir, ent->d_name);
+        if (n < 0 || (size_t)n >= sizeof(sub))
+            continue;
         struct stat st;
         if (stat(sub, &st) != 0)
             continue;

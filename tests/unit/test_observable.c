@@ -8,12 +8,17 @@
 #include "tide/errors.h"
 #include "tide/observable.h"
 
+static const char *kind_str(tide_obs_kind k)
+{
+    const char *s = tide_obs_kind_name(k);
+    return s != NULL ? s : "(none)";
+}
+
 static void check_detect(const char *v, tide_obs_kind want, int line)
 {
     tide_obs_kind got = tide_obs_detect(v);
     if (got != want)
-        TIDE_FAIL_("line %d: detect('%s') = %s, want %s", line, v, tide_obs_kind_name(got),
-                tide_obs_kind_name(want));
+        TIDE_FAIL_("line %d: detect('%s') = %s, want %s", line, v, kind_str(got), kind_str(want));
 }
 #define DET(v, k) check_detect(v, k, __LINE__)
 
