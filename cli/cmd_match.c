@@ -330,7 +330,7 @@ typedef struct {
     int hist_error;
 } match_env;
 
-/* Read what r has now. Returns < 0 on an I/O error of the input. */
+/* Read what r has now and report its sightings. Returns < 0 on an I/O error of the input. */
 static int drain(match_env *env, input *in)
 {
     tide_event ev;
@@ -341,11 +341,13 @@ static int drain(match_env *env, input *in)
             continue;
         if (env->hist && tide_history_add(env->hist, in->path, &ev) < 0 && !env->hist_error++)
             fprintf(stderr, "tide match: history: %s\n", tide_error_last());
-        int m = tide_matcher_event(env->matcher, in->path, &ev, on_sighting, env->rc);
+        int m = tide_matcher_push(env->matcher, in->path, &ev, on_sighting, env->rc);
         if (m < 0)
             return m;
     }
-    return r;
+    /* what is read so far is reported now: the end of the file, or of the data for now */
+    int f = tide_matcher_flush(env->matcher);
+    return f < 0 ? f : r;
 }
 
 static int open_input(match_env *env, input *in)

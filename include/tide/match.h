@@ -104,10 +104,25 @@ typedef struct tide_matcher tide_matcher;
 TIDE_EXTERN(int) tide_matcher_new(tide_matcher **out, const tide_match_index *ix,
         const tide_warninglists *wl);
 /** @brief Match one event: cb once per (event, indicator entry), even when several
- *  observations of the event match the same entry (the first one is reported). */
+ *  observations of the event match the same entry (the first one is reported). Sightings
+ *  are reported before it returns (tide_matcher_push, then tide_matcher_flush). */
 TIDE_EXTERN(int) tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
         int (*cb)(const tide_sighting *s, void *payload), void *payload);
-/** @brief Use ix from the next event on; returns the previous index (the caller frees it). */
+/** @brief Queue one event for matching, as tide_matcher_event but pipelined: its sightings are
+ *  reported to cb during a later tide_matcher_push or tide_matcher_flush, in event order, so
+ *  that the index lookups of consecutive events overlap (a stream runs about twice as fast).
+ *  The event is copied (ev may be reused at once); file and payload must stay valid until the
+ *  event is reported. A non-zero return (a callback's stop value or an error) means that
+ *  this event was not queued. */
+TIDE_EXTERN(int) tide_matcher_push(tide_matcher *m, const char *file, const tide_event *ev,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload);
+/** @brief Report every queued event. Call it at the end of the input and whenever the
+ *  caller waits for more (a followed file). On a non-zero return the rest of the queue is
+ *  dropped. */
+TIDE_EXTERN(int) tide_matcher_flush(tide_matcher *m);
+/** @brief Use ix from the next event on; events queued before are first matched against the
+ *  old index (a callback's stop value is then returned by the next push or flush). Returns
+ *  the previous index (the caller frees it). */
 TIDE_EXTERN(const tide_match_index *) tide_matcher_swap(tide_matcher *m,
         const tide_match_index *ix);
 TIDE_EXTERN(void) tide_matcher_free(tide_matcher *m);

@@ -391,6 +391,7 @@ typedef struct {
     ix_cover *cov;
     uint32_t *jump;
     unsigned jump_bits;
+    uint64_t *covmap;
     uint8_t *seg6;
     size_t nseg6;
     ix_cover *cov6;
@@ -453,6 +454,17 @@ static int build_seg4(builder *b, segs *s)
             TIDE_CHECK_ALLOC(s->list);
             s->nlist = total;
         }
+    }
+    /* the blocks of address space that some CIDR touches */
+    s->covmap = tide__calloc(((size_t)1 << COVMAP4_BITS) / 64, sizeof(uint64_t));
+    TIDE_CHECK_ALLOC(s->covmap);
+    for (size_t i = 0; i < u; i++) {
+        if (s->cov[i].count == 0)
+            continue;
+        uint32_t first = s->seg[i] >> (32 - COVMAP4_BITS);
+        uint32_t last = (i + 1 < u ? s->seg[i + 1] - 1 : 0xFFFFFFFFu) >> (32 - COVMAP4_BITS);
+        for (uint64_t blk = first; blk <= last; blk++)
+            s->covmap[blk / 64] |= (uint64_t)1 << (blk % 64);
     }
     size_t k = 0;
     for (uint32_t hi = 0; hi <= (1u << s->jump_bits); hi++) {
@@ -566,7 +578,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_ENTRIES] = b->entries, [S_TABLE] = table, [S_POOL] = b->pool.ptr, [S_CTX] = b->ctx,
         [S_SEG4] = s.seg, [S_COV4] = s.cov, [S_JUMP4] = s.jump, [S_SEG6] = s.seg6,
         [S_COV6] = s.cov6, [S_COVLIST] = s.list, [S_SUPP] = b->supp,
-        [S_FILTER] = filter,
+        [S_FILTER] = filter, [S_COVMAP4] = s.covmap,
     };
     size_t len[S__COUNT] = {
         [S_ENTRIES] = b->nentries * sizeof(ix_entry), [S_TABLE] = cap * sizeof(uint64_t),
@@ -576,6 +588,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_COV6] = s.nseg6 * sizeof(ix_cover), [S_COVLIST] = s.nlist * sizeof(uint32_t),
         [S_SUPP] = b->nsupp * sizeof(ix_supp),
         [S_FILTER] = ((size_t)1 << fbits) / 8,
+        [S_COVMAP4] = s.seg ? ((size_t)1 << COVMAP4_BITS) / 8 : 0,
     };
     ix_header h;
     memset(&h, 0, sizeof(h));
@@ -635,6 +648,7 @@ done:
     tide__free(s.seg);
     tide__free(s.cov);
     tide__free(s.jump);
+    tide__free(s.covmap);
     tide__free(s.seg6);
     tide__free(s.cov6);
     tide__free(s.list);

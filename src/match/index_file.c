@@ -48,6 +48,7 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             !SEC(S_COVLIST, h->ncovlist, sizeof(uint32_t)) || !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) ||
             h->filter_bits < 12 || h->filter_bits > 34 ||
             !SEC(S_FILTER, ((uint64_t)1 << h->filter_bits) / 8, 1) ||
+            !SEC(S_COVMAP4, h->nseg4 ? ((uint64_t)1 << COVMAP4_BITS) / 8 : 0, 1) ||
             h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
         return BAD("%s: match index section sizes disagree with its counts", what);
 #undef SEC
@@ -67,6 +68,7 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     ix->supp = (const ix_supp *)(base + h->sec[S_SUPP].off);
     ix->filter = (const uint64_t *)(base + h->sec[S_FILTER].off);
     ix->filter_mask = ((uint64_t)1 << h->filter_bits) - 1;
+    ix->covmap4 = h->nseg4 ? (const uint64_t *)(base + h->sec[S_COVMAP4].off) : NULL;
     /* every reference inside the image must stay inside it */
     size_t plen = h->sec[S_POOL].len;
     if (ix->pool[plen - 1] != '\0')

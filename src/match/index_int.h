@@ -17,6 +17,9 @@
  *             cov4[i] = (offset, count) of the entries of every CIDR that contains it in
  *             covlist; jump4[t] = first segment whose start >= t << (32 - jump_bits), for
  *             the top jump_bits (4..16) bits t of an address (2^jump_bits + 1 values)
+ *   covmap4   a bitset of 2^COVMAP4_BITS bits, one per /COVMAP4_BITS block of IPv4 space, set
+ *             when some CIDR covers part of the block: most addresses are in no listed CIDR,
+ *             and this 128 KB map answers so without the segment search
  *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
  *   covlist   uint32 entry indexes
  *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
@@ -37,8 +40,12 @@
 
 #include "tide/match.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #define IX_MAGIC "TIDEIDX1"
-#define IX_VERSION 2u
+#define IX_VERSION 3u
+#define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
 #define IX_MAX_KEY 2048 /* longer values (huge URLs) are not indexed */
 
 enum {
@@ -78,7 +85,7 @@ typedef struct {
 } ix_supp;
 
 enum { S_ENTRIES, S_TABLE, S_POOL, S_CTX, S_SEG4, S_COV4, S_JUMP4, S_SEG6, S_COV6, S_COVLIST,
-    S_SUPP, S_FILTER, S__COUNT };
+    S_SUPP, S_FILTER, S_COVMAP4, S__COUNT };
 
 typedef struct {
     char magic[8];
@@ -115,6 +122,7 @@ struct tide_match_index {
     const ix_supp *supp;
     const uint64_t *filter;
     uint64_t filter_mask; /* bits - 1 */
+    const uint64_t *covmap4; /* NULL without IPv4 CIDRs */
 };
 
 /* Point the section pointers of ix at its image, checking every bound. */
@@ -130,12 +138,43 @@ int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
 /* Look up an already encoded key (tide__ix_encode): tide_match_lookup without the encoding. */
 int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key,
         size_t len, int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
-/* Prefetch the cache lines a lookup of this encoded key will read (lookup.c). */
-void tide__ix_prefetch_key(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key,
-        size_t len);
+/* A lookup in steps, for the matcher's pipeline (lookup.c). An encoded observed value expands
+ * into probes: the key itself, each listed parent of a domain, each path suffix of a URL, the
+ * CIDR segment search of an address. tide__ix_probes creates them, hashes each key once and
+ * prefetches what the next step reads; tide__ix_probe_step then tests the filter (dropping
+ * most probes: op becomes IXP_NONE) or reads the jump table, and prefetches the table slot or
+ * the segments; tide__ix_probe_run finishes the probe and reports its entries. Between the
+ * steps the matcher works on other events, so the cache misses of many probes overlap. */
+enum { IXP_NONE, IXP_EXACT, IXP_CIDR4, IXP_CIDR6 };
+typedef struct {
+    uint64_t hash;      /* IXP_EXACT: tide__ix_hash of the key */
+    const uint8_t *key; /* borrowed: must stay valid until the probe has run */
+    uint32_t len;
+    uint32_t lo, hi;    /* IXP_CIDR4 after the step: the segments to search */
+    uint32_t obs;       /* the caller's: which observation the probe is for */
+    uint8_t kind;       /* kind of the key (TIDE_OBS_URL_PATH for the path suffixes of a URL) */
+    uint8_t op;
+} ix_probe;
 
-/* The 64-bit hash of a key (never 0 in the high 32 bits' role: callers use tag = h >> 32). */
-uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n);
+/* Whether an observation of this kind may match anything in ix (before encoding it). */
+bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k);
+
+/* The probes of one encoded key of kind k, in lookup order, written to out (up to cap of
+ * them); returns how many there are (call again with more room when that exceeds cap). */
+size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
+        size_t len, ix_probe *out, size_t cap);
+void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p);
+/* After tide__ix_probe_step. cb returning non-zero stops (that value is returned). */
+int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
+        int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
+
+/* The 64-bit hash of a key (callers use tag = h >> 32). XXH3 compiled inline: it runs for
+ * every observed value, where the library call and its length dispatch were a tenth of the
+ * lookup time. Same function as the library's, so saved indexes stay valid. */
+static inline uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n)
+{
+    return XXH3_64bits_withSeed(key, n, (uint64_t)kind * 0x9E3779B97F4A7C15ULL);
+}
 
 /* Write the canonical text of an entry's value into buf (at least IX_MAX_KEY + 64 bytes);
  * returns its length. Text kinds point into the pool instead (*out set, buf unused). */

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "match/index_int.h"
 
 /* Dotted-quad IPv4 (decimal octets, 1-3 digits each, leading zeros allowed). */
@@ -264,11 +262,6 @@ int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
     default:
         return -1;
     }
-}
-
-uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, size_t n)
-{
-    return XXH3_64bits_withSeed(key, n, (uint64_t)kind * 0x9E3779B97F4A7C15ULL);
 }
 
 static size_t hex_out(const uint8_t *k, size_t n, char *buf)

@@ -80,15 +80,10 @@ static int emit(const tide_match_index *ix, uint32_t idx, const sink *s)
     return s->cb(&hit, s->payload);
 }
 
-static int exact(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key, size_t n,
-        const sink *s)
+/* The entries of an exact key, once the filter has let it through: the table probe. */
+static int exact_run(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key, size_t n,
+        uint64_t h, const sink *s)
 {
-    if (!(ix->h->kind_mask & (1u << kind)))
-        return 0;
-    uint64_t h = tide__ix_hash(kind, key, n);
-    uint64_t fb = (h >> 20) & ix->filter_mask;
-    if (!(ix->filter[fb / 64] & ((uint64_t)1 << (fb % 64))))
-        return 0; /* certainly absent */
     uint64_t tag = h >> 32, mask = ix->h->table_cap - 1;
     for (uint64_t i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
         uint64_t slot = ix->table[i];
@@ -112,6 +107,17 @@ static int exact(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *
     return 0;
 }
 
+static bool filter_has(const tide_match_index *ix, uint64_t h)
+{
+    uint64_t fb = (h >> 20) & ix->filter_mask;
+    return (ix->filter[fb / 64] >> (fb % 64)) & 1;
+}
+
+static const uint64_t *filter_word(const tide_match_index *ix, uint64_t h)
+{
+    return &ix->filter[((h >> 20) & ix->filter_mask) / 64];
+}
+
 static int cover(const tide_match_index *ix, const ix_cover *c, const sink *s)
 {
     for (uint32_t i = 0; i < c->count; i++) {
@@ -122,15 +128,15 @@ static int cover(const tide_match_index *ix, const ix_cover *c, const sink *s)
     return 0;
 }
 
-static int cidr4(const tide_match_index *ix, const uint8_t k[4], const sink *s)
+static uint32_t v4_of(const uint8_t k[4])
 {
-    size_t n = (size_t)ix->h->nseg4;
-    if (n == 0)
-        return 0;
-    uint32_t a = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
-    uint32_t hi = a >> (32 - ix->h->jump_bits);
-    size_t lo = ix->jump4[hi], end = ix->jump4[hi + 1];
-    /* last segment starting at or before a: inside [lo, end), or the one before lo */
+    return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+}
+
+/* the CIDRs containing a: the last segment starting at or before a, searched in [lo, end)
+ * (the segments whose start shares a's top jump bits), or the one before lo */
+static int cidr4_run(const tide_match_index *ix, uint32_t a, size_t lo, size_t end, const sink *s)
+{
     size_t l = lo, r = end;
     while (l < r) {
         size_t mid = (l + r) / 2;
@@ -171,79 +177,168 @@ int tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind, const char
 }
 
 int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
-        size_t ulen, int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
+        size_t len, int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
 {
-    sink s = { cb, payload };
-    int len = (int)ulen;
-    int rc;
+    ix_probe local[64], *pr = local;
+    size_t n = tide__ix_probes(ix, k, key, len, local, 64);
+    if (n > 64) { /* a URL with very many slashes */
+        pr = tide__calloc(n, sizeof(*pr));
+        if (pr == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        tide__ix_probes(ix, k, key, len, pr, n);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        tide__ix_probe_step(ix, &pr[i]);
+        rc = tide__ix_probe_run(ix, &pr[i], cb, payload);
+    }
+    if (pr != local)
+        tide__free(pr);
+    return rc;
+}
+
+/* ---- lookups in steps ---- */
+
+static void add_exact(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key, size_t len,
+        ix_probe *out, size_t cap, size_t *n)
+{
+    if (!(ix->h->kind_mask & (1u << k)))
+        return;
+    if (*n < cap) {
+        ix_probe *p = &out[*n];
+        p->hash = tide__ix_hash(k, key, len);
+        p->key = key;
+        p->len = (uint32_t)len;
+        p->kind = (uint8_t)k;
+        p->op = IXP_EXACT;
+        __builtin_prefetch(filter_word(ix, p->hash));
+    }
+    (*n)++;
+}
+
+static void add_search(const tide_match_index *ix, int op, tide_obs_kind k, const uint8_t *key,
+        size_t len, ix_probe *out, size_t cap, size_t *n)
+{
+    if (*n < cap) {
+        ix_probe *p = &out[*n];
+        p->hash = 0;
+        p->key = key;
+        p->len = (uint32_t)len;
+        p->kind = (uint8_t)k;
+        p->op = (uint8_t)op;
+        if (op == IXP_CIDR4)
+            __builtin_prefetch(&ix->jump4[v4_of(key) >> (32 - ix->h->jump_bits)]);
+    }
+    (*n)++;
+}
+
+bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k)
+{
+    uint32_t m = ix->h->kind_mask;
     switch (k) {
     case TIDE_OBS_IPV4:
-        if ((rc = exact(ix, k, key, 4, &s)) != 0)
-            return rc;
-        return cidr4(ix, key, &s);
+        return (m & (1u << TIDE_OBS_IPV4)) || ix->h->nseg4;
+    case TIDE_OBS_IPV6: /* an IPv4-mapped address is looked up as IPv4 */
+        return (m & (1u << TIDE_OBS_IPV4 | 1u << TIDE_OBS_IPV6)) || ix->h->nseg4 || ix->h->nseg6;
+    case TIDE_OBS_URL:
+        return (m & (1u << TIDE_OBS_URL | 1u << TIDE_OBS_URL_PATH)) != 0;
+    default:
+        return (unsigned)k < 32 && (m & (1u << k));
+    }
+}
+
+size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
+        size_t len, ix_probe *out, size_t cap)
+{
+    size_t n = 0;
+    switch (k) {
+    case TIDE_OBS_IPV4:
+        if (len != 4)
+            return 0;
+        add_exact(ix, k, key, 4, out, cap, &n);
+        if (ix->covmap4) {
+            uint32_t blk = v4_of(key) >> (32 - COVMAP4_BITS);
+            if ((ix->covmap4[blk / 64] >> (blk % 64)) & 1)
+                add_search(ix, IXP_CIDR4, k, key, 4, out, cap, &n);
+        }
+        return n;
     case TIDE_OBS_IPV6:
-        if ((rc = exact(ix, k, key, 16, &s)) != 0)
-            return rc;
-        return cidr6(ix, key, &s);
+        if (len != 16)
+            return 0;
+        add_exact(ix, k, key, 16, out, cap, &n);
+        if (ix->h->nseg6)
+            add_search(ix, IXP_CIDR6, k, key, 16, out, cap, &n);
+        return n;
     case TIDE_OBS_DOMAIN: {
         /* the name itself, then each parent that still has a dot ("a.b.c" -> "b.c") */
         size_t pos = 0;
-        while (pos < (size_t)len) {
-            const uint8_t *dot = memchr(key + pos, '.', (size_t)len - pos);
+        while (pos < len) {
+            const uint8_t *dot = memchr(key + pos, '.', len - pos);
             if (dot == NULL && pos > 0)
                 break;
-            if ((rc = exact(ix, k, key + pos, (size_t)len - pos, &s)) != 0)
-                return rc;
+            add_exact(ix, k, key + pos, len - pos, out, cap, &n);
             if (dot == NULL)
                 break;
             pos = (size_t)(dot - key) + 1;
         }
-        return 0;
+        return n;
     }
     case TIDE_OBS_URL: {
-        if ((rc = exact(ix, k, key, (size_t)len, &s)) != 0)
-            return rc;
+        add_exact(ix, k, key, len, out, cap, &n);
         if (!(ix->h->kind_mask & (1u << TIDE_OBS_URL_PATH)))
-            return 0;
+            return n;
         /* url-path entries match every URL ending with them at a '/' of the path */
-        const uint8_t *hs = memchr(key, ':', (size_t)len);
+        const uint8_t *hs = memchr(key, ':', len);
         size_t p = hs ? (size_t)(hs - key) + 3 : 0;
-        while (p < (size_t)len && key[p] != '/')
+        while (p < len && key[p] != '/')
             p++;
-        for (; p < (size_t)len; p++)
-            if (key[p] == '/' && (rc = exact(ix, TIDE_OBS_URL_PATH, key + p, (size_t)len - p, &s)))
-                return rc;
-        return 0;
+        for (; p < len; p++)
+            if (key[p] == '/')
+                add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
+        return n;
     }
     default:
-        return exact(ix, k, key, (size_t)len, &s);
+        add_exact(ix, k, key, len, out, cap, &n);
+        return n;
     }
 }
 
-/* Prefetch what looking up one encoded key will touch: the filter words of the key (and, for
- * a domain, of each parent), and the CIDR jump-table slot of an IPv4 address. The matcher
- * calls this for every observation of an event before the lookups, so that their cache misses
- * overlap instead of following one another. */
-void tide__ix_prefetch_key(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
-        size_t ulen)
+void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p)
 {
-    int len = (int)ulen;
-    if (k == TIDE_OBS_IPV4 && ix->h->nseg4) {
-        uint32_t a = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 | key[3];
-        __builtin_prefetch(&ix->jump4[a >> (32 - ix->h->jump_bits)]);
+    if (p->op == IXP_EXACT) {
+        if (!filter_has(ix, p->hash)) {
+            p->op = IXP_NONE; /* certainly absent */
+            return;
+        }
+        __builtin_prefetch(&ix->table[p->hash & (ix->h->table_cap - 1)]);
+    } else if (p->op == IXP_CIDR4) {
+        uint32_t hi = v4_of(p->key) >> (32 - ix->h->jump_bits);
+        p->lo = ix->jump4[hi];
+        p->hi = ix->jump4[hi + 1];
+        /* the segments searched and the coverage of the two ends: one line each, mostly */
+        if (p->lo < p->hi)
+            __builtin_prefetch(&ix->seg4[p->lo]);
+        if (p->hi > 0) {
+            __builtin_prefetch(&ix->cov4[p->hi - 1]);
+            __builtin_prefetch(&ix->seg4[p->hi - 1]);
+        }
+        if (p->lo > 0)
+            __builtin_prefetch(&ix->cov4[p->lo - 1]);
     }
-    size_t pos = 0;
-    for (;;) {
-        uint64_t h = tide__ix_hash(k, key + pos, (size_t)len - pos);
-        uint64_t fb = (h >> 20) & ix->filter_mask;
-        __builtin_prefetch(&ix->filter[fb / 64]);
-        if (k != TIDE_OBS_DOMAIN)
-            return;
-        const uint8_t *dot = memchr(key + pos, '.', (size_t)len - pos);
-        if (dot == NULL)
-            return;
-        pos = (size_t)(dot - key) + 1;
-        if (memchr(key + pos, '.', (size_t)len - pos) == NULL)
-            return; /* a TLD alone is never looked up */
+}
+
+int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
+        int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
+{
+    sink s = { cb, payload };
+    switch (p->op) {
+    case IXP_EXACT:
+        return exact_run(ix, (tide_obs_kind)p->kind, p->key, p->len, p->hash, &s);
+    case IXP_CIDR4:
+        return cidr4_run(ix, v4_of(p->key), p->lo, p->hi, &s);
+    case IXP_CIDR6:
+        return cidr6(ix, p->key, &s);
+    default:
+        return 0;
     }
 }

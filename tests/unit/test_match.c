@@ -247,6 +247,23 @@ static int on_sighting(const tide_sighting *s, void *payload)
     return 0;
 }
 
+typedef struct {
+    int n;
+    uint64_t line[64];
+} pipe_t;
+
+static int on_pipe(const tide_sighting *s, void *payload)
+{
+    pipe_t *p = payload;
+    /* the observed value is the one pushed, not what the caller's buffer holds now */
+    if (s->obs->len < 7 || memcmp(s->obs->value, "9.9.9.", 6) != 0)
+        return 1;
+    if (p->n < 64)
+        p->line[p->n] = s->event->line;
+    p->n++;
+    return 0;
+}
+
 /* One sighting per event x indicator; non-simple patterns are confirmed on the event. */
 static void t_matcher(void)
 {
@@ -299,7 +316,32 @@ static void t_matcher(void)
     c.n = 0;
     TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &ev, on_sighting, &c), 0);
     TIDE_ASSERT_EQ_INT(c.n, 4);
-    /* swap: an index without indicators matches nothing */
+    /* pipelined: 40 events pushed from one reused buffer (as a reader does), each with a
+     * distinct line; reported later, in order, with the event as it was when pushed */
+    pipe_t pp = { 0, { 0 } };
+    char val[32];
+    tide_observation one = { .kind = TIDE_OBS_IPV4, .value = val, .len = 0, .field = "dst" };
+    tide_event pe = { .host = "10.0.0.2", .host_len = 8, .kind = "conn", .obs = &one, .nobs = 1 };
+    for (int i = 0; i < 40; i++) {
+        /* even lines hit 9.9.9.0/24 and 8.0.0.0/6; odd lines miss */
+        one.len = (size_t)snprintf(val, sizeof(val), i % 2 ? "1.2.3.%d" : "9.9.9.%d", i);
+        pe.line = (uint64_t)i + 1;
+        TIDE_ASSERT_EQ_INT(tide_matcher_push(m, "p.log", &pe, on_pipe, &pp), 0);
+        strcpy(val, "garbage!"); /* the buffer is reused: the matcher kept its own copy */
+    }
+    TIDE_ASSERT(pp.n < 40); /* some are still in flight */
+    TIDE_ASSERT_EQ_INT(tide_matcher_flush(m), 0);
+    TIDE_ASSERT_EQ_INT(pp.n, 40); /* 20 events x 2 CIDRs */
+    for (int i = 0; i < 40; i++)
+        TIDE_ASSERT_EQ_INT((int)pp.line[i], 2 * (i / 2) + 1);
+    TIDE_ASSERT_EQ_INT(tide_matcher_flush(m), 0); /* nothing left */
+    TIDE_ASSERT_EQ_INT(pp.n, 40);
+
+    /* swap: an index without indicators matches nothing; pushed events still in flight are
+     * matched against the index of their time */
+    pp.n = 0;
+    one.len = (size_t)snprintf(val, sizeof(val), "9.9.9.9");
+    TIDE_ASSERT_EQ_INT(tide_matcher_push(m, "p.log", &pe, on_pipe, &pp), 0);
     tide_store *empty = NULL;
     char dir[600];
     snprintf(dir, sizeof(dir), "%s/empty", tide_test_tmpdir());
@@ -307,6 +349,10 @@ static void t_matcher(void)
     tide_match_index *ix2 = NULL;
     TIDE_ASSERT_EQ_INT(tide_match_index_build(&ix2, empty, NULL), 0);
     TIDE_ASSERT(tide_matcher_swap(m, ix2) == ix);
+    TIDE_ASSERT_EQ_INT(pp.n, 2);
+    TIDE_ASSERT_EQ_INT(tide_matcher_push(m, "p.log", &pe, on_pipe, &pp), 0);
+    TIDE_ASSERT_EQ_INT(tide_matcher_flush(m), 0);
+    TIDE_ASSERT_EQ_INT(pp.n, 2);
     c.n = 0;
     TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &ev, on_sighting, &c), 0);
     TIDE_ASSERT_EQ_INT(c.n, 0);
