@@ -5,9 +5,11 @@
  * remaining (indicator, observable) becomes an entry with its key in the pool, a shared
  * context record, its decayed score and, when its value is warninglisted or private / bogon,
  * a suppression note. Then the hash table over the keys and the CIDR segments are laid out,
- * and everything is copied into one block.
+ * and everything is copied into one block. A full build runs the store's scan in a second
+ * thread that hands records over in batches.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,11 +109,21 @@ static int intern_list(builder *b, const char *const *v, size_t n, uint32_t *out
     return intern(b, b->scratch.ptr, b->scratch.len - 1, out);
 }
 
+/* s and a separator byte: one append (the key is rebuilt for every record) */
+static int key_put_sep(tide_buf *k, const char *s, char sep)
+{
+    size_t n = s ? strlen(s) : 0;
+    TIDE_CHECK(tide__buf_grow(k, n + 1));
+    if (n)
+        memcpy(k->ptr + k->len, s, n);
+    k->ptr[k->len + n] = sep;
+    k->len += n + 1;
+    return 0;
+}
+
 static int key_put(tide_buf *k, const char *s)
 {
-    if (s)
-        TIDE_CHECK(tide__buf_puts(k, s));
-    return tide__buf_putc(k, '\x1f');
+    return key_put_sep(k, s, '\x1f');
 }
 
 /* The shared context record of r: looked up by its text first (one map probe per entry);
@@ -131,11 +143,9 @@ static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
     const char *const *lists[3] = { r->campaigns, r->malware, r->actors };
     size_t ns[3] = { r->ncampaigns, r->nmalware, r->nactors };
     for (int l = 0; l < 3; l++) {
-        for (size_t i = 0; i < ns[l]; i++) {
-            TIDE_CHECK(tide__buf_puts(k, lists[l][i]));
-            TIDE_CHECK(tide__buf_putc(k, '\x1e'));
-        }
-        TIDE_CHECK(tide__buf_putc(k, '\x1f'));
+        for (size_t i = 0; i < ns[l]; i++)
+            TIDE_CHECK(key_put_sep(k, lists[l][i], '\x1e'));
+        TIDE_CHECK(key_put_sep(k, NULL, '\x1f'));
     }
     int64_t have = tide__strmap_get(&b->ctxmap, k->ptr, k->len);
     if (have >= 0) {
@@ -163,20 +173,32 @@ static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
     return 0;
 }
 
+/* A lower-case 8-4-4-4-12 UUID into 16 bytes (anything else, upper case included, stays text
+ * in the pool, so that the id is always reported exactly as stored). One pass: this runs once
+ * per indicator. */
 static bool parse_uuid(const char *s, uint8_t out[16])
 {
-    if (!tide__uuid_valid(s))
-        return false;
     int k = 0;
-    for (int i = 0; s[i] && k < 16; i++) {
-        if (s[i] == '-')
+    for (int i = 0; i < 36; i += 2) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+            i--; /* the next pair starts right after the dash */
             continue;
-        unsigned hi = (unsigned)(s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10);
-        unsigned lo = (unsigned)(s[i + 1] <= '9' ? s[i + 1] - '0' : (s[i + 1] | 0x20) - 'a' + 10);
-        out[k++] = (uint8_t)(hi << 4 | lo);
-        i++;
+        }
+        unsigned v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = s[i + j];
+            if (c >= '0' && c <= '9')
+                v = v << 4 | (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v = v << 4 | (unsigned)(c - 'a' + 10);
+            else
+                return false; /* also stops at the NUL of a short id */
+        }
+        out[k++] = (uint8_t)v;
     }
-    return k == 16;
+    return k == 16 && s[36] == '\0';
 }
 
 /* Parse a canonical CIDR "net/len" of the given family. */
@@ -243,7 +265,11 @@ static int on_record(const tide_indicator_obs *r, void *payload)
         TIDE_CHECK(b->tap(r, b->tap_payload));
     bool new_ind = strcmp(b->last_id, r->id) != 0;
     if (new_ind) {
-        snprintf(b->last_id, sizeof(b->last_id), "%s", r->id);
+        size_t idn = strlen(r->id);
+        if (idn >= sizeof(b->last_id))
+            idn = sizeof(b->last_id) - 1;
+        memcpy(b->last_id, r->id, idn);
+        b->last_id[idn] = '\0';
         b->last_skipped = r->revoked || (r->valid_until && r->valid_until <= b->now) ||
                 (r->valid_from && r->valid_from > b->now);
         if (b->last_skipped)
@@ -665,6 +691,230 @@ int tide_match_index_build(tide_match_index **out, tide_store *store, const tide
     return tide__ix_build_tap(out, store, opts, NULL, NULL);
 }
 
+/* ---- the store scan in a second thread ----
+ *
+ * A full build spends about two thirds of its time in the store's scan (SQLite) and one third
+ * turning records into entries. The scan runs in a thread of its own and hands records over
+ * in batches (strings copied, as the store's row memory is reused), so the two overlap. */
+
+#define SCAN_BATCH 4096
+#define SCAN_NB 4
+
+enum { F_ID, F_VALUE, F_SOURCE, F_TLP, F_KILL, F_PATTERN, F_PTYPE, F__N };
+
+typedef struct {
+    uint32_t str[F__N]; /* offset + 1 in bytes, 0 = NULL */
+    uint32_t names;     /* first of its names in the batch's name offsets */
+    uint32_t nnames[3];
+    tide_obs_kind kind;
+    char reliability;
+    int confidence;
+    int64_t valid_from, valid_until, created, modified, changed_at;
+    bool simple, revoked;
+} scan_rec;
+
+typedef struct {
+    scan_rec *recs;
+    size_t n, cap;
+    tide_buf bytes;
+    uint32_t *names;
+    size_t nnames, capnames;
+} scan_batch;
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    scan_batch b[SCAN_NB];
+    size_t head, nfull; /* the consumer reads b[head]; the producer fills b[(head + nfull) % NB] */
+    bool done, stop;
+    int scan_rc;
+    char scan_err[512];
+    tide_store *store;
+    tide_indicator_filter filter;
+    scan_batch *cur;
+} scan_pipe;
+
+static int stash_str(scan_batch *sb, const char *s, uint32_t *out)
+{
+    if (s == NULL) {
+        *out = 0;
+        return 0;
+    }
+    size_t n = strlen(s);
+    if (sb->bytes.len + n + 1 >= UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "scan batch too large");
+    *out = (uint32_t)sb->bytes.len + 1;
+    return tide__buf_put(&sb->bytes, s, n + 1);
+}
+
+/* hand the current batch over and take the next free one */
+static int pipe_pass(scan_pipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->nfull++;
+    pthread_cond_broadcast(&p->cv);
+    while (p->nfull == SCAN_NB && !p->stop)
+        pthread_cond_wait(&p->cv, &p->mu);
+    bool stop = p->stop;
+    p->cur = &p->b[(p->head + p->nfull) % SCAN_NB];
+    pthread_mutex_unlock(&p->mu);
+    p->cur->n = 0;
+    p->cur->nnames = 0;
+    tide__buf_clear(&p->cur->bytes);
+    return stop ? 1 : 0;
+}
+
+static int stash(const tide_indicator_obs *r, void *payload)
+{
+    scan_pipe *p = payload;
+    scan_batch *sb = p->cur;
+    if (sb->n == sb->cap) {
+        size_t cap = sb->cap ? sb->cap * 2 : 256;
+        scan_rec *v = tide__realloc(sb->recs, cap * sizeof(*v));
+        TIDE_CHECK_ALLOC(v);
+        sb->recs = v;
+        sb->cap = cap;
+    }
+    scan_rec *c = &sb->recs[sb->n];
+    const char *str[F__N] = { r->id, r->value, r->source, r->tlp, r->kill_chain,
+        /* the pattern only matters when it is not simple (index entries of the pattern) */
+        r->simple ? NULL : r->pattern, r->pattern_type };
+    for (int i = 0; i < F__N; i++)
+        TIDE_CHECK(stash_str(sb, str[i], &c->str[i]));
+    const char *const *lists[3] = { r->campaigns, r->malware, r->actors };
+    size_t ns[3] = { r->ncampaigns, r->nmalware, r->nactors };
+    c->names = (uint32_t)sb->nnames;
+    for (int l = 0; l < 3; l++) {
+        c->nnames[l] = (uint32_t)ns[l];
+        for (size_t i = 0; i < ns[l]; i++) {
+            if (sb->nnames == sb->capnames) {
+                size_t cap = sb->capnames ? sb->capnames * 2 : 256;
+                uint32_t *v = tide__realloc(sb->names, cap * sizeof(*v));
+                TIDE_CHECK_ALLOC(v);
+                sb->names = v;
+                sb->capnames = cap;
+            }
+            TIDE_CHECK(stash_str(sb, lists[l][i], &sb->names[sb->nnames]));
+            sb->nnames++;
+        }
+    }
+    c->kind = r->kind;
+    c->reliability = r->reliability;
+    c->confidence = r->confidence;
+    c->valid_from = r->valid_from;
+    c->valid_until = r->valid_until;
+    c->created = r->created;
+    c->modified = r->modified;
+    c->changed_at = r->changed_at;
+    c->simple = r->simple;
+    c->revoked = r->revoked;
+    sb->n++;
+    return sb->n == SCAN_BATCH ? pipe_pass(p) : 0;
+}
+
+static void *scan_main(void *arg)
+{
+    scan_pipe *p = arg;
+    int rc = tide_store_each_indicator_obs(p->store, &p->filter, stash, p);
+    pthread_mutex_lock(&p->mu);
+    if (rc < 0)
+        snprintf(p->scan_err, sizeof(p->scan_err), "%s", tide_error_last());
+    p->scan_rc = rc;
+    if (rc == 0 && p->cur->n > 0)
+        p->nfull++; /* the last, partial batch */
+    p->done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int build_records(scan_batch *sb, builder *b)
+{
+    const char *names[256], **nv = names;
+    for (size_t i = 0; i < sb->n; i++) {
+        const scan_rec *c = &sb->recs[i];
+        const char *str[F__N];
+        for (int k = 0; k < F__N; k++)
+            str[k] = c->str[k] ? sb->bytes.ptr + c->str[k] - 1 : NULL;
+        size_t total = (size_t)c->nnames[0] + c->nnames[1] + c->nnames[2];
+        if (total > 256) {
+            nv = tide__calloc(total, sizeof(*nv));
+            TIDE_CHECK_ALLOC(nv);
+        }
+        for (size_t k = 0; k < total; k++)
+            nv[k] = sb->bytes.ptr + sb->names[c->names + k] - 1;
+        tide_indicator_obs r = { .id = str[F_ID], .kind = c->kind, .value = str[F_VALUE],
+            .source = str[F_SOURCE], .tlp = str[F_TLP], .kill_chain = str[F_KILL],
+            .pattern = str[F_PATTERN], .pattern_type = str[F_PTYPE],
+            .reliability = c->reliability, .confidence = c->confidence,
+            .valid_from = c->valid_from, .valid_until = c->valid_until, .created = c->created,
+            .modified = c->modified, .changed_at = c->changed_at, .simple = c->simple,
+            .revoked = c->revoked,
+            .campaigns = nv, .ncampaigns = c->nnames[0],
+            .malware = nv + c->nnames[0], .nmalware = c->nnames[1],
+            .actors = nv + c->nnames[0] + c->nnames[1], .nactors = c->nnames[2] };
+        int rc = on_record(&r, b);
+        if (nv != names) {
+            tide__free(nv);
+            nv = names;
+        }
+        TIDE_CHECK(rc);
+    }
+    return 0;
+}
+
+/* The full scan through a scan thread; falls back to one thread when none can be started. */
+static int scan_threaded(tide_store *store, const tide_indicator_filter *f, builder *b)
+{
+    scan_pipe *p = tide__calloc(1, sizeof(*p));
+    TIDE_CHECK_ALLOC(p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->store = store;
+    p->filter = *f;
+    p->cur = &p->b[0];
+    pthread_t th;
+    int rc = 0;
+    if (pthread_create(&th, NULL, scan_main, p) != 0) {
+        rc = tide_store_each_indicator_obs(store, f, on_record, b);
+        goto out;
+    }
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->nfull == 0 && !p->done)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->nfull == 0) { /* done, all consumed */
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        scan_batch *sb = &p->b[p->head];
+        pthread_mutex_unlock(&p->mu);
+        rc = build_records(sb, b);
+        pthread_mutex_lock(&p->mu);
+        p->head = (p->head + 1) % SCAN_NB;
+        p->nfull--;
+        if (rc < 0)
+            p->stop = true;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (rc < 0)
+            break;
+    }
+    pthread_join(th, NULL);
+    if (rc == 0 && p->scan_rc < 0)
+        rc = tide_error_set(p->scan_rc, "%s", p->scan_err);
+out:
+    for (int i = 0; i < SCAN_NB; i++) {
+        tide__free(p->b[i].recs);
+        tide__free(p->b[i].names);
+        tide__buf_free(&p->b[i].bytes);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    tide__free(p);
+    return rc;
+}
+
 int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_index_opts *opts,
         int (*tap)(const tide_indicator_obs *r, void *payload), void *tap_payload)
 {
@@ -689,7 +939,9 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
             f = *opts->filter;
             f.include_revoked = true;
         }
-        rc = tide_store_each_indicator_obs(store, &f, on_record, &b);
+        /* a hunt's selection is small and its tap wants whole records: one thread */
+        rc = tap || (opts && opts->filter) ? tide_store_each_indicator_obs(store, &f, on_record, &b)
+                                            : scan_threaded(store, &f, &b);
     }
     if (rc == 0)
         rc = assemble(&b, generation, out);
