@@ -79,8 +79,29 @@ static int hex_key(const char *v, size_t n, size_t want, uint8_t *out)
     if (n != want * 2)
         return -1;
     const unsigned char *p = (const unsigned char *)v;
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* eight digits at a time (hashes are 32 to 128 digits): decode each byte to its nibble
+     * value, then check by encoding back, so that every byte that is not a hex digit fails */
+    const uint64_t ones = 0x0101010101010101ULL;
+    for (; i + 4 <= want; i += 4) {
+        uint64_t x;
+        memcpy(&x, p + 2 * i, 8);
+        uint64_t letter = (x >> 6) & ones;                 /* 'A'-'F', 'a'-'f' have bit 6 */
+        uint64_t nib = (x & 0x0F0F0F0F0F0F0F0FULL) + letter * 9; /* 0..24 per byte */
+        uint64_t gt9 = ((nib + 0x0606060606060606ULL) >> 4) & ones;
+        uint64_t back = nib + 0x3030303030303030ULL + gt9 * 0x27; /* '0'-'9', 'a'-'f' */
+        if ((nib & 0x1010101010101010ULL) || back != (x | letter << 5))
+            return -1;
+        uint64_t t = ((nib << 4) | (nib >> 8)) & 0x00FF00FF00FF00FFULL;
+        t = (t | t >> 8) & 0x0000FFFF0000FFFFULL;
+        t = (t | t >> 16) & 0xFFFFFFFFULL;
+        uint32_t w = (uint32_t)t;
+        memcpy(out + i, &w, 4);
+    }
+#endif
     unsigned bad = 0;
-    for (size_t i = 0; i < want; i++) {
+    for (; i < want; i++) {
         unsigned hi = HEX[p[2 * i]], lo = HEX[p[2 * i + 1]];
         bad |= hi | lo;
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -88,11 +109,29 @@ static int hex_key(const char *v, size_t n, size_t want, uint8_t *out)
     return (bad & 0xF0) ? -1 : (int)want;
 }
 
+/* ASCII lower case of 8 bytes at once (bytes >= 0x80 unchanged) */
+static uint64_t lower8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t h = x & ~high;
+    uint64_t gt_z = h + (0x7F - 'Z') * ones; /* bit 7 set when > 'Z' */
+    uint64_t ge_a = h + (0x80 - 'A') * ones; /* bit 7 set when >= 'A' */
+    uint64_t upper = ~x & (ge_a ^ gt_z) & high;
+    return x | upper >> 2;
+}
+
 static int lower_key(const char *v, size_t n, uint8_t *out)
 {
     if (n == 0 || n > IX_MAX_KEY)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, v + i, 8);
+        x = lower8(x);
+        memcpy(out + i, &x, 8);
+    }
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
         out[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
     }

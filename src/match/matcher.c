@@ -38,6 +38,8 @@ typedef struct {
     void *payload;
     tide_observation *obs;
     size_t obs_cap;
+    size_t *flen; /* length of each observation's field name */
+    size_t flen_cap;
     char *bytes; /* copied strings, then the encoded keys */
     size_t bytes_cap;
     ix_probe *pr;
@@ -97,6 +99,7 @@ void tide_matcher_free(tide_matcher *m)
     drop_patterns(m);
     for (size_t i = 0; i < PIPE; i++) {
         tide__free(m->ring[i].obs);
+        tide__free(m->ring[i].flen);
         tide__free(m->ring[i].bytes);
         tide__free(m->ring[i].pr);
     }
@@ -363,23 +366,26 @@ static char *put(char *dst, size_t *used, const char *src, size_t n, bool nul)
 static int admit(tide_matcher *m, in_flight *f, const char *file, const tide_event *ev,
         int (*cb)(const tide_sighting *s, void *payload), void *payload)
 {
-    size_t need = ev->host_len + 1 + ev->user_len + 1 + (ev->kind ? strlen(ev->kind) : 0) + 1;
-    for (size_t i = 0; i < ev->nobs; i++)
-        need += 2 * ev->obs[i].len + KEY_SLACK + 1 +
-                (ev->obs[i].field ? strlen(ev->obs[i].field) + 1 : 0);
+    size_t klen = ev->kind ? strlen(ev->kind) : 0;
+    size_t need = ev->host_len + 1 + ev->user_len + 1 + klen + 1;
+    TIDE_CHECK(grow((void **)&f->obs, &f->obs_cap, ev->nobs, sizeof(*f->obs)));
+    TIDE_CHECK(grow((void **)&f->flen, &f->flen_cap, ev->nobs, sizeof(*f->flen)));
+    for (size_t i = 0; i < ev->nobs; i++) {
+        f->flen[i] = ev->obs[i].field ? strlen(ev->obs[i].field) : 0;
+        need += 2 * ev->obs[i].len + KEY_SLACK + 1 + f->flen[i] + 1;
+    }
     TIDE_CHECK(grow((void **)&f->bytes, &f->bytes_cap, need, 1));
-    TIDE_CHECK(grow((void **)&f->obs, &f->obs_cap, ev->nobs ? ev->nobs : 1, sizeof(*f->obs)));
     size_t used = 0;
     f->ev = *ev;
     f->ev.host = put(f->bytes, &used, ev->host ? ev->host : "", ev->host ? ev->host_len : 0, true);
     f->ev.user = ev->user ? put(f->bytes, &used, ev->user, ev->user_len, true) : NULL;
-    f->ev.kind = ev->kind ? put(f->bytes, &used, ev->kind, strlen(ev->kind), true) : NULL;
+    f->ev.kind = ev->kind ? put(f->bytes, &used, ev->kind, klen, true) : NULL;
     for (size_t i = 0; i < ev->nobs; i++) {
         const tide_observation *o = &ev->obs[i];
         tide_observation *c = &f->obs[i];
         *c = *o;
         c->value = put(f->bytes, &used, o->value, o->len, false);
-        c->field = o->field ? put(f->bytes, &used, o->field, strlen(o->field), true) : NULL;
+        c->field = o->field ? put(f->bytes, &used, o->field, f->flen[i], true) : NULL;
     }
     f->ev.obs = f->obs;
     f->file = file;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "match/index_int.h"
 #include "tide.h"
 
 static tide_store *store;
@@ -453,7 +454,65 @@ static void t_sightings_store(void)
     tide_store_free(store);
 }
 
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* The word-at-a-time key encodings (hex digits of hashes, lower case of names) agree with a
+ * byte-at-a-time reference on random input, valid and corrupted (every byte value). */
+static void t_key_encodings(void)
+{
+    static const char dig[] = "0123456789abcdefABCDEF";
+    uint64_t st = 0x9E3779B97F4A7C15ULL;
+#define RND() xorshift(&st)
+    int rejected = 0;
+    for (int it = 0; it < 200000; it++) {
+        char v[64];
+        for (int i = 0; i < 64; i++)
+            v[i] = dig[RND() % 22];
+        if (it % 2)
+            v[RND() % 64] = (char)(RND() % 256);
+        uint8_t out[IX_MAX_KEY], want[32];
+        tide_obs_kind k;
+        bool ok = true;
+        for (int i = 0; i < 32 && ok; i++) {
+            int hi = hexval((unsigned char)v[2 * i]), lo = hexval((unsigned char)v[2 * i + 1]);
+            ok = hi >= 0 && lo >= 0;
+            want[i] = (uint8_t)(hi << 4 | lo);
+        }
+        int n = tide__ix_encode(TIDE_OBS_SHA256, v, 64, out, &k);
+        TIDE_ASSERT_EQ_INT(n, ok ? 32 : -1);
+        if (ok)
+            TIDE_ASSERT(memcmp(out, want, 32) == 0);
+        rejected += !ok;
+        size_t len = 1 + RND() % 40;
+        for (size_t i = 0; i < len; i++)
+            v[i] = (char)(RND() % 256);
+        TIDE_ASSERT_EQ_INT(tide__ix_encode(TIDE_OBS_EMAIL, v, len, out, &k), (int)len);
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)v[i];
+            TIDE_ASSERT_EQ_INT(out[i], (c >= 'A' && c <= 'Z') ? (c | 0x20) : c);
+        }
+    }
+#undef RND
+    TIDE_ASSERT(rejected > 90000); /* the corrupted half, but a digit replaced by a digit */
+}
+
 TIDE_TESTS = {
+    { "match::key_encodings", t_key_encodings },
     { "match::semantics", t_semantics },
     { "match::save_load", t_save_load },
     { "match::matcher", t_matcher },
