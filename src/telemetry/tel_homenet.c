@@ -19,6 +19,9 @@ typedef struct {
 struct tide_homenet {
     cidr *c;
     size_t n;
+    /* the IPv4 networks again, packed for a check without a branch per network */
+    uint32_t *net4, *mask4;
+    size_t n4;
 };
 
 static const char *const default_home =
@@ -103,6 +106,17 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
         tide_homenet_free(h);
         return tide_error_set(TIDE_EINVAL, "home networks: empty list");
     }
+    h->net4 = tide__calloc(h->n, sizeof(uint32_t));
+    h->mask4 = tide__calloc(h->n, sizeof(uint32_t));
+    if (h->net4 == NULL || h->mask4 == NULL) {
+        tide_homenet_free(h);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < h->n; i++)
+        if (h->c[i].family == 4) {
+            h->net4[h->n4] = h->c[i].net4;
+            h->mask4[h->n4++] = h->c[i].mask4;
+        }
     *out = h;
     return 0;
 }
@@ -113,10 +127,10 @@ bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a
         return false;
     if (fam == 4) {
         uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-        for (size_t i = 0; i < h->n; i++)
-            if (h->c[i].family == 4 && (v & h->c[i].mask4) == h->c[i].net4)
-                return true;
-        return false;
+        unsigned hit = 0;
+        for (size_t i = 0; i < h->n4; i++)
+            hit |= (v & h->mask4[i]) == h->net4[i];
+        return hit != 0;
     }
     for (size_t i = 0; i < h->n; i++) {
         const cidr *c = &h->c[i];
@@ -148,6 +162,8 @@ void tide_homenet_free(tide_homenet *h)
     if (h == NULL)
         return;
     tide__free(h->c);
+    tide__free(h->net4);
+    tide__free(h->mask4);
     tide__free(h);
 }
 

@@ -13,13 +13,21 @@
 
 #include <zlib.h>
 #include <zstd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "tide/telemetry.h"
 #include "util/util.h"
 
 #define TIDE__TEL_DEFAULT_MAX_LINE (1u << 20)
 #define TIDE__TEL_READ_CHUNK (4u << 20)
+/* read(2) size for plain files: small enough that the copy and the parse meet in the L2 cache */
+#define TIDE__TEL_READ_SIZE (256u << 10)
 #define TIDE__TEL_MAX_COLS 256
+/* readable bytes after the end of the data in the line buffer, so 16-byte loads that start inside
+ * a line never leave the allocation (the bytes past the line are masked off) */
+#define TIDE__TEL_BUF_SLACK 64
 
 #define TIDE__LIKELY(x) __builtin_expect(!!(x), 1)
 #define TIDE__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -53,16 +61,13 @@ void tide__jpt_free(tide__jpt *t);
 
 static inline uint32_t tide__jedge_hash(unsigned node, const char *k, size_t n)
 {
-    uint32_t h = (uint32_t)node * 0x9E3779B1u ^ (uint32_t)n * 0x85EBCA77u;
-    if (n) {
-        h ^= ((uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[n - 1] << 8 |
-                     (uint32_t)(unsigned char)k[n >> 1] << 16) *
-             0xC2B2AE3Du;
-    }
-    h ^= h >> 15;
-    h *= 0x2C1B3C6Du;
-    h ^= h >> 13;
-    return h;
+    /* one multiply: the key's first, middle and last bytes, its length and the node (this runs
+     * once per key of every record, and most keys are no edge at all) */
+    uint32_t x = (uint32_t)node * 0x9E3779B1u ^ (uint32_t)n << 24;
+    if (n)
+        x ^= (uint32_t)(unsigned char)k[0] | (uint32_t)(unsigned char)k[n - 1] << 8 |
+             (uint32_t)(unsigned char)k[n >> 1] << 16;
+    return (x * 0x9E3779B1u) >> 8;
 }
 
 /* a[0..n) == b[0..n) without a library call for the usual short keys */
@@ -87,6 +92,22 @@ static inline bool tide__mem_eq(const char *a, const char *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
+/* Edge keys carry 16 readable bytes past their end (see node_of in tel_json.c) and the keys
+ * looked up are in the line buffer (TIDE__TEL_BUF_SLACK), so keys of up to 16 bytes are compared
+ * with one 16-byte compare. */
+static inline bool tide__key_eq(const char *a, const char *b, size_t n)
+{
+#ifdef __SSE2__
+    if (n <= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)b);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+        return (~eq & ((1u << n) - 1)) == 0;
+    }
+#endif
+    return tide__mem_eq(a, b, n);
+}
+
 /* The child of node for key k/n, or -1. */
 static inline int tide__jpt_child(const tide__jpt *t, unsigned node, const char *k, size_t n)
 {
@@ -95,7 +116,7 @@ static inline int tide__jpt_child(const tide__jpt *t, unsigned node, const char 
         const tide__jedge *e = &t->edge[s];
         if (e->child < 0)
             return -1;
-        if (e->node == node && e->klen == n && tide__mem_eq(e->key, k, n))
+        if (e->node == node && e->klen == n && tide__key_eq(e->key, k, n))
             return e->child;
         s = (s + 1) & t->mask;
     }
@@ -110,7 +131,8 @@ typedef int (*tide__jscan_cb)(void *ctx, int id, int type, const char *v, size_t
         bool in_array, const char **why);
 
 /* Validate one JSON object (the whole of p/n, blanks around it allowed) and report the values
- * of interest. Returns 0, or -1 with *why (static text) and *where (byte offset) set. */
+ * of interest. Returns 0, or -1 with *why (static text) and *where (byte offset) set. p must be
+ * in the reader's line buffer: up to 64 bytes past p + n are read (TIDE__TEL_BUF_SLACK). */
 int tide__jscan(const char *p, size_t n, const tide__jpt *t, tide__jscan_cb cb, void *ctx,
         const char **why, size_t *where);
 /* Unescape the JSON string body s/n into out (room for n bytes). Returns the length or -1. */
@@ -200,6 +222,10 @@ struct tide_tel_reader {
     size_t zempty_len, zunset_len;
     char **zcols;
     uint8_t *zrole;
+    uint16_t *zrc; /* the columns that have a role, in order */
+    size_t nzrc;
+    /* per separator index k: the first separator >= k whose offset a role column needs */
+    uint16_t znext[TIDE__TEL_MAX_COLS + 1];
     size_t ncols;
     size_t zlast; /* last column with a role + 1 */
 
@@ -257,9 +283,35 @@ tide_obs_kind tide__ip_kind(const char *p, size_t n);
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4]);
 bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16]);
 extern const unsigned char tide__hex_tab[256];
+#ifdef __SSE2__
+/* bit per byte of x that is a hex digit */
+static inline unsigned tide__hex_mask16(__m128i x)
+{
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    __m128i ok = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d),
+            _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l));
+    return (unsigned)_mm_movemask_epi8(ok);
+}
+#endif
+
+/* All of p[0..n) hex digits (16 at a time; the last block overlaps the one before). */
 static inline bool tide__is_hex(const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;
+#ifdef __SSE2__
+    if (n >= 16) {
+        unsigned all = 0xFFFF;
+        for (size_t i = 0;; i += 16) {
+            if (i + 16 > n)
+                i = n - 16;
+            all &= tide__hex_mask16(_mm_loadu_si128((const __m128i *)(const void *)(u + i)));
+            if (i + 16 >= n)
+                break;
+        }
+        return all == 0xFFFF;
+    }
+#endif
     unsigned ok = 1;
     for (size_t i = 0; i < n; i++)
         ok &= tide__hex_tab[u[i]];

@@ -9,8 +9,10 @@
  * surrogates; UTF-8 is checked on the line before) without allocating. The paths of interest
  * form a trie of dotted prefixes (flat "a.b" keys and nested objects meet at the same node;
  * objects inside arrays are transparent); keys are looked up in one small hash table of trie
- * edges, values under other keys are only validated. Strings are scanned 16 bytes at a time
- * (SSE2; 8-byte SWAR elsewhere), digit runs 8 at a time.
+ * edges (one multiply per key, keys of up to 16 bytes compared at once), values under other
+ * keys are only validated. The string specials ('"', '\\', control characters) are found 64 bytes
+ * at a time into a window bitmap, so each byte is classified once and a string ends by a bit
+ * search; digit runs go 8 at a time.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -55,7 +57,7 @@ static int add_edge(tide__jpt *t, unsigned node, const char *key, size_t klen, i
 {
     if (tide__jpt_child(t, node, key, klen) >= 0)
         return 0;
-    if ((t->nedges + 1) * 2 > t->mask + 1) { /* keep the load under 1/2 */
+    if ((t->nedges + 1) * 4 > t->mask + 1) { /* keep the load under 1/4: misses stop early */
         size_t ns = (t->mask + 1) * 2;
         tide__jedge *nt = tide__malloc(ns * sizeof(*nt));
         if (nt == NULL)
@@ -85,7 +87,7 @@ int tide__jpt_init(tide__jpt *t)
     t->mask = 63;
     TIDE_CHECK(grow_nodes(t));
     t->id[0] = -1;
-    t->npath[0] = tide__strdup("");
+    t->npath[0] = tide__calloc(1, 1 + 16); /* "" with the padding of node_of */
     TIDE_CHECK_ALLOC(t->npath[0]);
     t->nnodes = 1;
     return 0;
@@ -108,8 +110,11 @@ static int node_of(tide__jpt *t, const char *path, size_t n)
         if (strlen(t->npath[i]) == n && memcmp(t->npath[i], path, n) == 0)
             return (int)i;
     TIDE_CHECK(grow_nodes(t));
-    char *s = tide__strndup(path, n);
+    /* 16 zero bytes past the end: edge keys point into this string and are compared 16 bytes
+     * at a time (tide__key_eq) */
+    char *s = tide__calloc(1, n + 1 + 16);
     TIDE_CHECK_ALLOC(s);
+    memcpy(s, path, n);
     t->npath[t->nnodes] = s;
     t->id[t->nnodes] = -1;
     return (int)t->nnodes++;
@@ -166,6 +171,10 @@ typedef struct {
     void *ctx;
     const char *why;
     const char *errp;
+    /* string specials ('"', '\\', control characters) of the 64-byte window at wb (on a 64-byte
+     * grid from start): every byte is classified once, strings end by a bit search */
+    const char *wb;
+    uint64_t wm;
 } jscan;
 
 static const char *fail(jscan *s, const char *p, const char *why)
@@ -198,44 +207,51 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
-#define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
-static inline uint64_t has_zero(uint64_t v)
-{
-    return (v - ONES) & ~v & HIGHS;
-}
 
-/* First byte at or after p that is '"', '\\' or a control character; e if none. */
-static inline const char *str_special(const char *p, const char *e)
+/* Bits of the string specials in w[0..64), only below e. The text is in the reader's line
+ * buffer, which has TIDE__TEL_BUF_SLACK readable bytes past its data. */
+static inline uint64_t special_mask64(const char *w, const char *e)
 {
+    uint64_t m = 0;
 #ifdef __SSE2__
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
-    while (e - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+    for (int k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(w + 16 * k));
+        __m128i mx = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
                 _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f));
-        unsigned mm = (unsigned)_mm_movemask_epi8(m);
-        if (mm)
-            return p + __builtin_ctz(mm);
-        p += 16;
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(mx) << (16 * k);
+    }
+#else
+    for (int k = 0; k < 64; k++) {
+        unsigned char c = (unsigned char)w[k];
+        m |= (uint64_t)(c == '"' || c == '\\' || c < 0x20) << k;
     }
 #endif
-    while (e - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t m = has_zero(w ^ (0x22 * ONES)) | has_zero(w ^ (0x5c * ONES)) |
-                     ((w - 0x20 * ONES) & ~w & HIGHS);
-        if (m)
-            break;
-        p += 8;
+    size_t left = (size_t)(e - w);
+    if (left < 64)
+        m &= ((uint64_t)1 << left) - 1;
+    return m;
+}
+
+/* First byte at or after p that is '"', '\\' or a control character; s->e if none. p only moves
+ * forward during a scan, so the window is only ever advanced. */
+static inline const char *str_special(jscan *s, const char *p)
+{
+    for (;;) {
+        if (TIDE__UNLIKELY(p >= s->e))
+            return s->e;
+        size_t off = (size_t)(p - s->wb);
+        if (TIDE__UNLIKELY(off >= 64)) {
+            s->wb = s->start + ((size_t)(p - s->start) & ~(size_t)63);
+            s->wm = special_mask64(s->wb, s->e);
+            off = (size_t)(p - s->wb);
+        }
+        uint64_t m = s->wm >> off;
+        if (TIDE__LIKELY(m))
+            return p + __builtin_ctzll(m);
+        p = s->wb + 64;
     }
-    while (p < e) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20)
-            return p;
-        p++;
-    }
-    return e;
 }
 
 /* p at the opening quote; returns the position after the closing quote. */
@@ -244,7 +260,7 @@ static inline const char *scan_string(jscan *s, const char *p, bool *esc)
     const char *e = s->e;
     p++;
     for (;;) {
-        p = str_special(p, e);
+        p = str_special(s, p);
         if (TIDE__UNLIKELY(p >= e))
             return fail(s, p, "unterminated string");
         unsigned char c = (unsigned char)*p;
@@ -490,7 +506,15 @@ static const char *node_object(jscan *s, const char *p, int depth, int node)
             if (p >= e || *p != ':')
                 return fail(s, p, p >= e ? "truncated object" : "expected ':'");
         }
-        p = child >= 0 ? node_value(s, p + 1, depth, child, false) : skip_value(s, p + 1, depth);
+        if (child >= 0)
+            p = node_value(s, p + 1, depth, child, false);
+        else if (TIDE__LIKELY(p + 1 < e && p[1] == '"')) { /* the usual skipped values inline */
+            bool vesc = false;
+            p = scan_string(s, p + 1, &vesc);
+        } else if (p + 1 < e && is_dig(p[1]))
+            p = scan_number(s, p + 1);
+        else
+            p = skip_value(s, p + 1, depth);
         if (p == NULL)
             return NULL;
         if (TIDE__UNLIKELY(p >= e || (*p != ',' && *p != '}'))) {
@@ -578,6 +602,8 @@ int tide__jscan(const char *p, size_t n, const tide__jpt *t, tide__jscan_cb cb, 
     s.ctx = ctx;
     s.why = NULL;
     s.errp = p;
+    s.wb = p;
+    s.wm = special_mask64(p, s.e);
     const char *q = skip_ws(p, s.e);
     if (q >= s.e || *q != '{') {
         *why = "not a JSON object";

@@ -1,11 +1,17 @@
 /*
- * tel_reader.c - the telemetry reader (SPEC C2): input layer (read(2) into large buffers, gzip
- * via zlib with multi-member support, zstd via ZSTD_decompressStream, detected by magic bytes),
- * line splitting in one SSE2 pass that also tells whether the line is ASCII (only other lines get
- * the UTF-8 check), JSON-array files read element by element, the line cap, follow mode, format
- * detection per file, and the helpers the per-format parsers share (observation list, scratch,
- * IP syntax with the per-record parse cache for the home-net check, host names, exact
- * timestamps, host choice).
+ * tel_reader.c - the telemetry reader (SPEC C2): input layer (read(2) in L2-sized pieces into a
+ * line buffer with readable slack past its data, gzip via zlib with multi-member support, zstd
+ * via ZSTD_decompressStream, detected by magic bytes), line splitting in one SSE2 pass that also
+ * tells whether the line is ASCII (only other lines get the UTF-8 check), JSON-array files read
+ * element by element, the line cap, follow mode, format detection per file, and the helpers the
+ * per-format parsers share (observation list, scratch, IP syntax with the per-record parse cache
+ * for the home-net check, host names, exact timestamps with the last second cached, host
+ * choice).
+ *
+ * Why hand-written: inet_pton and strptime/timegm would be correct but they are called for
+ * almost every field of every record; dotted quads are parsed here in registers (SSSE3 shuffle
+ * when the CPU has it, chosen at run time; SSE2 or plain C otherwise) and host names classified
+ * 16 bytes at a time, which is what lets the readers keep up with the matcher.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +23,9 @@
 #include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#if defined(__GNUC__) || defined(__clang__)
+#include <tmmintrin.h>
+#endif
 #endif
 
 #include "telemetry/tel_int.h"
@@ -62,49 +71,290 @@ const unsigned char tide__hex_tab[256] = {
     ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
     ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1};
 
-/* Dotted quad, exactly four octets 0-255 without leading zeros (octal ambiguity). */
-#ifdef __SSE2__
-static inline bool octet(const unsigned char *b, unsigned s, unsigned len, uint8_t *out)
+/* Dotted quad, exactly four octets 0-255 without leading zeros (octal ambiguity). The text stays
+ * in registers: it is assembled from two fixed-size loads inside [p, p+n) (no memcpy call, no
+ * read past the end), digits and dots are classified by one compare each, and every octet is
+ * shifted out and right-aligned by its length (no branch per digit or per octet length). */
+static inline uint64_t ld64(const char *p)
 {
-    unsigned v;
-    if (len == 1)
-        v = b[s] - '0';
-    else if (len == 2)
-        v = (b[s] - '0') * 10u + (b[s + 1] - '0');
-    else if (len == 3)
-        v = (b[s] - '0') * 100u + (b[s + 1] - '0') * 10u + (b[s + 2] - '0');
-    else
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint32_t ld32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+#ifdef __SSE2__
+/* lo:hi as one vector, without a trip through memory where the ISA allows */
+static inline __m128i pack2x64(uint64_t lo, uint64_t hi)
+{
+#ifdef __x86_64__
+    return _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)lo), _mm_cvtsi64_si128((long long)hi));
+#else
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+#endif
+}
+
+/* value of the octet at bytes s..d of the text lo:hi (1-3 digits, already checked to be digits);
+ * > 255 when too long, empty or with a leading zero. Selects, not branches. */
+static inline unsigned octet_at(uint64_t lo, uint64_t hi, unsigned s, unsigned d)
+{
+    unsigned len = d - s;
+    unsigned bad = len - 1u > 2u;
+    len ^= (len ^ 1u) & (0u - bad); /* 1 when bad, to keep the shifts defined */
+    uint64_t m = (uint64_t)0 - (uint64_t)(s < 8);
+    uint64_t a = (lo & m) | (hi & ~m), b = hi & m;
+    unsigned sh = (s & 7) * 8;
+    uint32_t w = (uint32_t)((a >> sh) | ((b << 1) << (63 - sh))); /* bytes s..s+3 */
+    w -= 0x303030u;                                               /* a borrow only runs upwards */
+    bad |= (unsigned)(len > 1) & (unsigned)((w & 0xFF) == 0);
+    w = (w << (8 * (3 - len))) & 0xFFFFFFu; /* right-aligned: hundreds, tens, ones */
+    return ((w & 0xFF) * 100u + ((w >> 8) & 0xFF) * 10u + (w >> 16)) | bad << 10;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TEL_IP4_SSSE3 1
+#define Z 0x80
+/* For the octet lengths l0..l3 (index (l0-1)*27+(l1-1)*9+(l2-1)*3+(l3-1)): the pshufb pattern that
+ * puts each octet's hundreds, tens and ones digits in its 4-byte lane, and the one that picks
+ * the first digit of each octet longer than one digit (generated; 0x80 = zero). */
+static const uint8_t ip4_pat[81][2][16] = {
+    {{Z, Z, 0, Z, Z, Z, 2, Z, Z, Z, 4, Z, Z, Z, 6, Z},
+        {Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, Z, Z, 4, Z, Z, 6, 7, Z},
+        {Z, Z, Z, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, Z, Z, 4, Z, 6, 7, 8, Z},
+        {Z, Z, Z, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, Z, 4, 5, Z, Z, Z, 7, Z},
+        {Z, Z, 4, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, Z, 4, 5, Z, Z, 7, 8, Z},
+        {Z, Z, 4, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, Z, 4, 5, Z, 7, 8, 9, Z},
+        {Z, Z, 4, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, 4, 5, 6, Z, Z, Z, 8, Z},
+        {Z, Z, 4, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, 4, 5, 6, Z, Z, 8, 9, Z},
+        {Z, Z, 4, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, Z, 2, Z, 4, 5, 6, Z, 8, 9, 10, Z},
+        {Z, Z, 4, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, Z, Z, 5, Z, Z, Z, 7, Z},
+        {Z, 2, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, Z, Z, 5, Z, Z, 7, 8, Z},
+        {Z, 2, Z, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, Z, Z, 5, Z, 7, 8, 9, Z},
+        {Z, 2, Z, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, Z, 5, 6, Z, Z, Z, 8, Z},
+        {Z, 2, 5, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, Z, 5, 6, Z, Z, 8, 9, Z},
+        {Z, 2, 5, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, Z, 5, 6, Z, 8, 9, 10, Z},
+        {Z, 2, 5, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, 5, 6, 7, Z, Z, Z, 9, Z},
+        {Z, 2, 5, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, 5, 6, 7, Z, Z, 9, 10, Z},
+        {Z, 2, 5, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, Z, 2, 3, Z, 5, 6, 7, Z, 9, 10, 11, Z},
+        {Z, 2, 5, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, Z, Z, 6, Z, Z, Z, 8, Z},
+        {Z, 2, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, Z, Z, 6, Z, Z, 8, 9, Z},
+        {Z, 2, Z, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, Z, Z, 6, Z, 8, 9, 10, Z},
+        {Z, 2, Z, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, Z, 6, 7, Z, Z, Z, 9, Z},
+        {Z, 2, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, Z, 6, 7, Z, Z, 9, 10, Z},
+        {Z, 2, 6, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, Z, 6, 7, Z, 9, 10, 11, Z},
+        {Z, 2, 6, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, 6, 7, 8, Z, Z, Z, 10, Z},
+        {Z, 2, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, 6, 7, 8, Z, Z, 10, 11, Z},
+        {Z, 2, 6, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, Z, 0, Z, 2, 3, 4, Z, 6, 7, 8, Z, 10, 11, 12, Z},
+        {Z, 2, 6, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, Z, Z, 5, Z, Z, Z, 7, Z},
+        {0, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, Z, Z, 5, Z, Z, 7, 8, Z},
+        {0, Z, Z, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, Z, Z, 5, Z, 7, 8, 9, Z},
+        {0, Z, Z, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, Z, 5, 6, Z, Z, Z, 8, Z},
+        {0, Z, 5, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, Z, 5, 6, Z, Z, 8, 9, Z},
+        {0, Z, 5, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, Z, 5, 6, Z, 8, 9, 10, Z},
+        {0, Z, 5, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, 5, 6, 7, Z, Z, Z, 9, Z},
+        {0, Z, 5, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, 5, 6, 7, Z, Z, 9, 10, Z},
+        {0, Z, 5, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, Z, 3, Z, 5, 6, 7, Z, 9, 10, 11, Z},
+        {0, Z, 5, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, Z, Z, 6, Z, Z, Z, 8, Z},
+        {0, 3, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, Z, Z, 6, Z, Z, 8, 9, Z},
+        {0, 3, Z, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, Z, Z, 6, Z, 8, 9, 10, Z},
+        {0, 3, Z, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, Z, 6, 7, Z, Z, Z, 9, Z},
+        {0, 3, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, Z, 6, 7, Z, Z, 9, 10, Z},
+        {0, 3, 6, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, Z, 6, 7, Z, 9, 10, 11, Z},
+        {0, 3, 6, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, 6, 7, 8, Z, Z, Z, 10, Z},
+        {0, 3, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, 6, 7, 8, Z, Z, 10, 11, Z},
+        {0, 3, 6, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, Z, 3, 4, Z, 6, 7, 8, Z, 10, 11, 12, Z},
+        {0, 3, 6, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, Z, Z, 7, Z, Z, Z, 9, Z},
+        {0, 3, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, Z, Z, 7, Z, Z, 9, 10, Z},
+        {0, 3, Z, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, Z, Z, 7, Z, 9, 10, 11, Z},
+        {0, 3, Z, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, Z, 7, 8, Z, Z, Z, 10, Z},
+        {0, 3, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, Z, 7, 8, Z, Z, 10, 11, Z},
+        {0, 3, 7, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, Z, 7, 8, Z, 10, 11, 12, Z},
+        {0, 3, 7, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, 7, 8, 9, Z, Z, Z, 11, Z},
+        {0, 3, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, 7, 8, 9, Z, Z, 11, 12, Z},
+        {0, 3, 7, 11, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{Z, 0, 1, Z, 3, 4, 5, Z, 7, 8, 9, Z, 11, 12, 13, Z},
+        {0, 3, 7, 11, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, Z, Z, 6, Z, Z, Z, 8, Z},
+        {0, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, Z, Z, 6, Z, Z, 8, 9, Z},
+        {0, Z, Z, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, Z, Z, 6, Z, 8, 9, 10, Z},
+        {0, Z, Z, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, Z, 6, 7, Z, Z, Z, 9, Z},
+        {0, Z, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, Z, 6, 7, Z, Z, 9, 10, Z},
+        {0, Z, 6, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, Z, 6, 7, Z, 9, 10, 11, Z},
+        {0, Z, 6, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, 6, 7, 8, Z, Z, Z, 10, Z},
+        {0, Z, 6, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, 6, 7, 8, Z, Z, 10, 11, Z},
+        {0, Z, 6, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, Z, 4, Z, 6, 7, 8, Z, 10, 11, 12, Z},
+        {0, Z, 6, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, Z, Z, 7, Z, Z, Z, 9, Z},
+        {0, 4, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, Z, Z, 7, Z, Z, 9, 10, Z},
+        {0, 4, Z, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, Z, Z, 7, Z, 9, 10, 11, Z},
+        {0, 4, Z, 9, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, Z, 7, 8, Z, Z, Z, 10, Z},
+        {0, 4, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, Z, 7, 8, Z, Z, 10, 11, Z},
+        {0, 4, 7, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, Z, 7, 8, Z, 10, 11, 12, Z},
+        {0, 4, 7, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, 7, 8, 9, Z, Z, Z, 11, Z},
+        {0, 4, 7, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, 7, 8, 9, Z, Z, 11, 12, Z},
+        {0, 4, 7, 11, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, Z, 4, 5, Z, 7, 8, 9, Z, 11, 12, 13, Z},
+        {0, 4, 7, 11, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, Z, Z, 8, Z, Z, Z, 10, Z},
+        {0, 4, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, Z, Z, 8, Z, Z, 10, 11, Z},
+        {0, 4, Z, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, Z, Z, 8, Z, 10, 11, 12, Z},
+        {0, 4, Z, 10, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, Z, 8, 9, Z, Z, Z, 11, Z},
+        {0, 4, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, Z, 8, 9, Z, Z, 11, 12, Z},
+        {0, 4, 8, 11, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, Z, 8, 9, Z, 11, 12, 13, Z},
+        {0, 4, 8, 11, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, 8, 9, 10, Z, Z, Z, 12, Z},
+        {0, 4, 8, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, 8, 9, 10, Z, Z, 12, 13, Z},
+        {0, 4, 8, 12, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+    {{0, 1, 2, Z, 4, 5, 6, Z, 8, 9, 10, Z, 12, 13, 14, Z},
+        {0, 4, 8, 12, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z}},
+};
+#undef Z
+
+/* The four octets at once (SSSE3, chosen at run time): the digits are shuffled into one lane per
+ * octet by the pattern of its lengths and weighted 100/10/1 by two multiply-adds. Returns false
+ * for an octet over 255 or with a leading zero. */
+__attribute__((target("ssse3"))) static bool ip4_octets_ssse3(__m128i x, unsigned idx,
+        uint8_t out[4])
+{
+    const __m128i sh = _mm_loadu_si128((const __m128i *)(const void *)ip4_pat[idx][0]);
+    const __m128i fi = _mm_loadu_si128((const __m128i *)(const void *)ip4_pat[idx][1]);
+    __m128i y = _mm_shuffle_epi8(_mm_sub_epi8(x, _mm_set1_epi8('0')), sh);
+    __m128i w = _mm_maddubs_epi16(
+            y, _mm_setr_epi8(100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0, 100, 10, 1, 0));
+    __m128i v = _mm_madd_epi16(w, _mm_set1_epi16(1)); /* one 32-bit value per octet */
+    __m128i bad = _mm_or_si128(_mm_cmpgt_epi32(v, _mm_set1_epi32(255)),
+            _mm_cmpeq_epi8(_mm_shuffle_epi8(x, fi), _mm_set1_epi8('0')));
+    if (_mm_movemask_epi8(bad))
         return false;
-    if ((len > 1 && b[s] == '0') || v > 255)
-        return false;
-    *out = (uint8_t)v;
+    __m128i b = _mm_packus_epi16(_mm_packs_epi32(v, v), v);
+    uint32_t o = (uint32_t)_mm_cvtsi128_si32(b);
+    memcpy(out, &o, 4);
     return true;
 }
+#endif
 
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
 {
-    if (n < 7 || n > 15)
+    if (n - 7 > 8) /* 7..15 bytes */
         return false;
-    unsigned char b[16] = {0};
-    memcpy(b, p, n);
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    uint64_t lo, hi;
+    if (n >= 8) {
+        lo = ld64(p);
+        hi = (ld64(p + n - 8) >> 8) >> ((15 - n) * 8); /* bytes 8..n-1 */
+    } else {
+        lo = (uint64_t)ld32(p) | (uint64_t)ld32(p + 3) << 24;
+        hi = 0;
+    }
+    __m128i x = pack2x64(lo, hi);
     __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-    unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
+    unsigned dig =
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t));
     unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
     unsigned valid = (1u << n) - 1;
-    if (((dig | dots) & valid) != valid || (dots & ~valid) || dots == 0)
+    unsigned r2 = dots & (dots - 1);
+    r2 &= r2 - 1; /* the third dot and later */
+    if ((dig | dots) != valid || r2 == 0 || (r2 & (r2 - 1)) != 0)
         return false;
     unsigned d1 = (unsigned)__builtin_ctz(dots);
-    unsigned r2 = dots & (dots - 1);
-    if (r2 == 0)
+    dots &= dots - 1;
+    unsigned d2 = (unsigned)__builtin_ctz(dots);
+    unsigned d3 = (unsigned)__builtin_ctz(r2);
+#ifdef TEL_IP4_SSSE3
+    if (TIDE__LIKELY(__builtin_cpu_supports("ssse3"))) {
+        unsigned l0 = d1 - 1, l1 = d2 - d1 - 2, l2 = d3 - d2 - 2, l3 = (unsigned)n - d3 - 2;
+        if ((l0 > 2) | (l1 > 2) | (l2 > 2) | (l3 > 2)) /* an octet of 0 or 4+ digits */
+            return false;
+        return ip4_octets_ssse3(x, l0 * 27 + l1 * 9 + l2 * 3 + l3, out);
+    }
+#endif
+    unsigned v0 = octet_at(lo, hi, 0, d1), v1 = octet_at(lo, hi, d1 + 1, d2),
+             v2 = octet_at(lo, hi, d2 + 1, d3), v3 = octet_at(lo, hi, d3 + 1, (unsigned)n);
+    if ((v0 | v1 | v2 | v3) > 255)
         return false;
-    unsigned d2 = (unsigned)__builtin_ctz(r2);
-    unsigned r3 = r2 & (r2 - 1);
-    if (r3 == 0 || (r3 & (r3 - 1)) != 0)
-        return false;
-    unsigned d3 = (unsigned)__builtin_ctz(r3);
-    return octet(b, 0, d1, &out[0]) && octet(b, d1 + 1, d2 - d1 - 1, &out[1]) &&
-           octet(b, d2 + 1, d3 - d2 - 1, &out[2]) && octet(b, d3 + 1, (unsigned)n - d3 - 1, &out[3]);
+    out[0] = (uint8_t)v0;
+    out[1] = (uint8_t)v1;
+    out[2] = (uint8_t)v2;
+    out[3] = (uint8_t)v3;
+    return true;
 }
 #else
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
@@ -267,13 +517,34 @@ bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out)
     /* the common shape first: 10 digits '.' 6 digits (Zeek) or 3 digits (Squid) */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if ((n == 17 || n == 14) && p[10] == '.') {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        unsigned bad = !swar_digits8(w);
-        int64_t s = (int64_t)swar_value8(w);
-        unsigned d8 = (unsigned)(unsigned char)p[8] - '0', d9 = (unsigned)(unsigned char)p[9] - '0';
-        bad |= (d8 > 9) | (d9 > 9);
-        s = s * 100 + d8 * 10 + d9;
+        /* consecutive records mostly share the second: its 10 digits are parsed once */
+        static _Thread_local struct {
+            uint64_t w;
+            uint16_t w2;
+            bool ok;
+            int64_t s;
+        } ec;
+        uint64_t w = ld64(p);
+        uint16_t w2;
+        memcpy(&w2, p + 8, 2);
+        unsigned bad = 0;
+        int64_t s;
+        if (ec.ok && w == ec.w && w2 == ec.w2)
+            s = ec.s;
+        else {
+            bad = !swar_digits8(w);
+            s = (int64_t)swar_value8(w);
+            unsigned d8 = (unsigned)(unsigned char)p[8] - '0',
+                     d9 = (unsigned)(unsigned char)p[9] - '0';
+            bad |= (d8 > 9) | (d9 > 9);
+            s = s * 100 + d8 * 10 + d9;
+            if (!bad) {
+                ec.w = w;
+                ec.w2 = w2;
+                ec.s = s;
+                ec.ok = true;
+            }
+        }
         /* the fraction as 8 digits with the bytes before it forced to '0' */
         uint64_t fw;
         if (n == 17) {
@@ -333,6 +604,8 @@ bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out)
         return false;
     }
     if (s > 100000000000ll) { /* milliseconds */
+        if (s > INT64_MAX / 1000)
+            return false; /* out of range (was a signed overflow) */
         *out = s * 1000 + frac * scale / 1000000;
         return true;
     }
@@ -366,11 +639,34 @@ static inline bool iso_digits(const char *p)
 
 bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
 {
-    /* fast path: "YYYY-MM-DD?HH:MM:SS" with '.' fraction and Z / +hhmm / +hh:mm or nothing */
-    if (n >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == 'T' || p[10] == ' ') &&
-            p[13] == ':' && p[16] == ':' && iso_digits(p)) {
-        unsigned Y = d2(p) * 100 + d2(p + 2), M = d2(p + 5), D = d2(p + 8), h = d2(p + 11),
-                 mi = d2(p + 14), s = d2(p + 17);
+    /* fast path: "YYYY-MM-DD?HH:MM:SS" with '.' fraction and Z / +hhmm / +hh:mm or nothing;
+     * consecutive records mostly share the second, so that prefix is resolved once */
+    static _Thread_local struct {
+        uint64_t k0, k1;
+        uint32_t k2;
+        bool ok;
+        int64_t secs;
+    } ic;
+    if (n >= 19) {
+        uint64_t k0 = ld64(p), k1 = ld64(p + 8);
+        uint32_t k2 = ld32(p + 15);
+        int64_t secs;
+        if (ic.ok && k0 == ic.k0 && k1 == ic.k1 && k2 == ic.k2)
+            secs = ic.secs;
+        else if (p[4] == '-' && p[7] == '-' && (p[10] == 'T' || p[10] == ' ') && p[13] == ':' &&
+                 p[16] == ':' && iso_digits(p)) {
+            unsigned Y = d2(p) * 100 + d2(p + 2), M = d2(p + 5), D = d2(p + 8), h = d2(p + 11),
+                     mi = d2(p + 14), s = d2(p + 17);
+            if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || s > 60)
+                return false; /* the slow path refuses these too */
+            secs = tide__days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + s;
+            ic.k0 = k0;
+            ic.k1 = k1;
+            ic.k2 = k2;
+            ic.secs = secs;
+            ic.ok = true;
+        } else
+            goto slow;
         size_t i = 19;
         int64_t us = 0;
         if (i < n && p[i] == '.') {
@@ -391,10 +687,7 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
             off = (p[i] == '-' ? -1 : 1) * (int64_t)(d2(p + i + 1) * 3600 + d2(p + i + 3) * 60);
         else
             goto slow;
-        if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || s > 60)
-            return false;
-        int64_t days = tide__days_from_civil(Y, M, D);
-        *out = ((days * 86400 + h * 3600 + mi * 60 + s) - off) * 1000000 + us;
+        *out = (secs - off) * 1000000 + us;
         return true;
     }
 slow:;
@@ -522,6 +815,25 @@ bool tide__tel_is_home(tide_tel_reader *r, const char *p, size_t n)
     return fam && tide__homenet_contains_addr(r->home, fam, a);
 }
 
+/* memcpy for the few bytes of an address or a port without a library call: two overlapping
+ * fixed-size moves inside [s, s+n) */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a = ld64(s), b = ld64(s + n - 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a = ld32(s), b = ld32(s + n - 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else
+        memcpy(d, s, n);
+}
+
 void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
         size_t pn, const char *field)
 {
@@ -541,12 +853,12 @@ void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const c
     size_t o = 0;
     if (k == TIDE_OBS_IPV6)
         d[o++] = '[';
-    memcpy(d + o, ip, in);
+    copy_short(d + o, ip, in);
     o += in;
     if (k == TIDE_OBS_IPV6)
         d[o++] = ']';
     d[o++] = ':';
-    memcpy(d + o, port, pn);
+    copy_short(d + o, port, pn);
     o += pn;
     tide__tel_obs(r, TIDE_OBS_IP_PORT, d, o, field);
 }
@@ -593,6 +905,75 @@ static bool domain_ok(const char *p, size_t n)
     return lab > 0 && dot;
 }
 
+#ifdef __SSE2__
+/* Host name classes of 16 bytes: ':' , '.', digits, and every byte a name may hold (letters,
+ * digits, '-', '_', '.', non-ASCII) */
+typedef struct {
+    uint32_t colon, dot, dig, ok;
+} host_bits;
+
+static inline host_bits host_masks(__m128i x)
+{
+    host_bits b;
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i isdig = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    __m128i islet = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
+    __m128i isdot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+    __m128i other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                                         _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))),
+            _mm_cmplt_epi8(x, _mm_setzero_si128()));
+    b.colon = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+    b.dot = (uint32_t)_mm_movemask_epi8(isdot);
+    b.dig = (uint32_t)_mm_movemask_epi8(isdig);
+    b.ok = (uint32_t)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(isdig, islet), _mm_or_si128(isdot, other)));
+    return b;
+}
+
+/* tide__tel_obs_hostname for 8..32 bytes: the classes of all bytes at once */
+static void obs_hostname_short(tide_tel_reader *r, const char *p, size_t n, const char *field)
+{
+    host_bits b;
+    if (n >= 16) { /* two blocks, the second ending at n (overlapping) */
+        host_bits a = host_masks(_mm_loadu_si128((const __m128i *)(const void *)p));
+        host_bits c = host_masks(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)));
+        unsigned sh = (unsigned)n - 16;
+        b.colon = a.colon | c.colon << sh;
+        b.dot = a.dot | c.dot << sh;
+        b.dig = a.dig | c.dig << sh;
+        b.ok = a.ok | c.ok << sh;
+    } else { /* 8..15 bytes from two loads inside the text */
+        uint64_t lo = ld64(p), hi = (ld64(p + n - 8) >> 8) >> ((15 - n) * 8);
+        b = host_masks(pack2x64(lo, hi));
+    }
+    uint32_t valid = n >= 32 ? ~0u : (1u << n) - 1;
+    uint32_t colon = b.colon & valid;
+    size_t m = n;
+    if (colon) {
+        if (colon & (colon - 1)) { /* two colons: an IPv6 address or nothing */
+            tide__tel_obs_ip(r, p, n, field);
+            return;
+        }
+        m = (size_t)__builtin_ctz(colon); /* host:port */
+    }
+    uint32_t pre = m >= 32 ? ~0u : (1u << m) - 1;
+    if (!(~(b.dig | b.dot) & pre) && tide__tel_obs_ip(r, p, m, field) != TIDE_OBS_NONE)
+        return;
+    if (~b.ok & pre)
+        return;
+    if (m > 0 && p[m - 1] == '.')
+        m--;
+    if (m == 0)
+        return;
+    /* a domain: a dot, no empty label (m <= 32: no label can be over 63) */
+    uint32_t dot = b.dot & (m >= 32 ? ~0u : (1u << m) - 1);
+    if (dot == 0 || (dot & 1) || (dot >> (m - 1)) || (dot & (dot >> 1)))
+        return;
+    tide__tel_obs(r, TIDE_OBS_DOMAIN, p, m, field);
+}
+#endif
+
 void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const char *field)
 {
     if (n == 0)
@@ -603,6 +984,12 @@ void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const c
             tide__tel_obs_ip(r, p + 1, (size_t)(e - p - 1), field);
         return;
     }
+#ifdef __SSE2__
+    if (n >= 8 && n <= 32) {
+        obs_hostname_short(r, p, n, field);
+        return;
+    }
+#endif
     /* one pass up to the first ':' collecting the character classes */
     const unsigned char *u = (const unsigned char *)p;
     unsigned acc = 0;
@@ -640,14 +1027,39 @@ void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *
     tide__tel_obs(r, TIDE_OBS_URL, p, n, field);
     if (host_field == NULL)
         return;
-    /* the authority: up to '/', '?' or '#'; user info before the last '@' dropped */
+    /* the authority: up to '/', '?' or '#'; user info before the last '@' dropped (16 bytes at
+     * a time while they are inside the URL, then byte by byte) */
     size_t rest = n - (size_t)(s - p), h = 0;
-    while (h < rest && s[h] != '/' && s[h] != '?' && s[h] != '#')
-        h++;
     const char *at = NULL;
-    for (size_t i = 0; i < h; i++)
-        if (s[i] == '@')
-            at = s + i;
+#ifdef __SSE2__
+    while (h + 16 <= rest) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + h));
+        unsigned t = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('?'))),
+                        _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
+        unsigned a = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')));
+        if (t) {
+            unsigned k = (unsigned)__builtin_ctz(t);
+            a &= (1u << k) - 1;
+            if (a)
+                at = s + h + (31 - __builtin_clz(a));
+            h += k;
+            goto authority;
+        }
+        if (a)
+            at = s + h + (31 - __builtin_clz(a));
+        h += 16;
+    }
+#endif
+    while (h < rest && s[h] != '/' && s[h] != '?' && s[h] != '#') {
+        if (s[h] == '@')
+            at = s + h;
+        h++;
+    }
+#ifdef __SSE2__
+authority:
+#endif
     if (at) {
         h -= (size_t)(at + 1 - s);
         s = at + 1;
@@ -775,7 +1187,10 @@ static int fill(tide_tel_reader *r)
             return r->end > before;
     }
     if (r->comp == TEL_COMP_NONE) {
-        ssize_t k = read_fd(r, r->buf + r->end, r->cap - r->end);
+        size_t want = r->cap - r->end;
+        if (want > TIDE__TEL_READ_SIZE)
+            want = TIDE__TEL_READ_SIZE;
+        ssize_t k = read_fd(r, r->buf + r->end, want);
         if (k < 0)
             return (int)k;
         r->end += (size_t)k;
@@ -1235,7 +1650,7 @@ int tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name, const tide
         r->max_line = (size_t)1 << 30;
     r->name = tide__strdup(name ? name : "(fd)");
     r->cap = r->max_line + TIDE__TEL_READ_CHUNK;
-    r->buf = tide__malloc(r->cap);
+    r->buf = tide__calloc(1, r->cap + TIDE__TEL_BUF_SLACK); /* slack: see TIDE__TEL_BUF_SLACK */
     r->scr_cap = 2 * r->max_line + 65536;
     r->scr = tide__malloc(r->scr_cap);
     if (!r->name || !r->buf || !r->scr) {
@@ -1433,6 +1848,7 @@ void tide_tel_close(tide_tel_reader *r)
         tide__free(r->zcols[i]);
     tide__free(r->zcols);
     tide__free(r->zrole);
+    tide__free(r->zrc);
     if (r->jpt)
         tide__jpt_free(r->jpt);
     tide__free(r->jpt);

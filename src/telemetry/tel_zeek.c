@@ -3,7 +3,9 @@
  * #path / #fields headers (a new header mid-file resets the columns), and the known columns of
  * any log (id.orig_h, id.resp_h, query, answers, host, uri, server_name, hashes, tx/rx hosts,
  * ja3, x509 fingerprint, smtp addresses, user names) turned into observations in place. Column
- * roles are resolved once per #fields; the separators of a record are found 16 bytes at a time.
+ * roles are resolved once per #fields, with the separators each role column needs; the
+ * separators of a record are counted 16 bytes at a time and their offsets collected only in the
+ * blocks where a role column starts or ends.
  */
 #include <string.h>
 #ifdef __SSE2__
@@ -55,9 +57,13 @@ static void free_cols(tide_tel_reader *r)
         tide__free(r->zcols[i]);
     tide__free(r->zcols);
     tide__free(r->zrole);
+    tide__free(r->zrc);
     r->zcols = NULL;
     r->zrole = NULL;
-    r->ncols = r->zlast = 0;
+    r->zrc = NULL;
+    r->ncols = r->zlast = r->nzrc = 0;
+    /* 0 everywhere: every separator offset collected, until a #fields header is complete */
+    memset(r->znext, 0, sizeof(r->znext));
 }
 
 static int header(tide_tel_reader *r, const char *p, size_t n)
@@ -94,8 +100,10 @@ static int header(tide_tel_reader *r, const char *p, size_t n)
             return -1;
         r->zcols = tide__calloc(cnt, sizeof(char *));
         r->zrole = tide__calloc(cnt, 1);
+        r->zrc = tide__calloc(cnt, sizeof(uint16_t));
         TIDE_CHECK_ALLOC(r->zcols);
         TIDE_CHECK_ALLOC(r->zrole);
+        TIDE_CHECK_ALLOC(r->zrc);
         size_t i = 0;
         const char *q = v, *e = v + vn;
         while (i < cnt) {
@@ -109,8 +117,27 @@ static int header(tide_tel_reader *r, const char *p, size_t n)
                     r->zrole[i] = known[k].role;
                     r->zlast = i + 1;
                 }
+            if (r->zrole[i])
+                r->zrc[r->nzrc++] = (uint16_t)i;
             i++;
             q = te + 1;
+        }
+        /* the separators that bound a role column: a role column i starts after separator i-1
+         * and ends at separator i (the last column at the end of the line) */
+        size_t last = r->ncols - 1;
+        bool need[TIDE__TEL_MAX_COLS + 1] = {false};
+        for (size_t j = 0; j < r->nzrc; j++) {
+            size_t c = r->zrc[j];
+            if (c > 0)
+                need[c - 1] = true;
+            if (c < last)
+                need[c] = true;
+        }
+        uint16_t nx = 0xFFFF;
+        for (size_t k = TIDE__TEL_MAX_COLS + 1; k-- > 0;) {
+            if (k < last && need[k])
+                nx = (uint16_t)k;
+            r->znext[k] = nx;
         }
     }
     return 0;
@@ -157,28 +184,34 @@ static void email_obs(tide_tel_reader *r, const char *p, size_t n, const char *f
         tide__tel_obs(r, TIDE_OBS_EMAIL, p, n, field);
 }
 
-/* Bits of the separator bytes in b[0..16) (only below e). */
+/* Bits of the separator bytes in b[0..16), only below e. The line buffer has
+ * TIDE__TEL_BUF_SLACK readable bytes past its data, so the load may run past e. */
 static inline uint32_t sep_mask(const char *b, const char *e, char sep)
 {
+    size_t left = (size_t)(e - b);
+    uint32_t valid = left >= 16 ? 0xFFFFu : (1u << left) - 1;
 #ifdef __SSE2__
-    if (TIDE__LIKELY(e - b >= 16)) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
-        return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(sep)));
-    }
-#endif
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(sep))) & valid;
+#else
     uint32_t m = 0;
-    size_t k = (size_t)(e - b) < 16 ? (size_t)(e - b) : 16;
-    for (size_t i = 0; i < k; i++)
+    for (size_t i = 0; i < 16; i++)
         m |= (uint32_t)(b[i] == sep) << i;
-    return m;
+    return m & valid;
+#endif
 }
 
-static inline size_t popcount16(uint32_t m)
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+static const uint8_t pc8[256] = {B6(0), B6(1), B6(1), B6(2)};
+#undef B6
+#undef B4
+#undef B2
+
+static inline unsigned popcount16(uint32_t m)
 {
-    m = m - ((m >> 1) & 0x5555u);
-    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
-    m = (m + (m >> 4)) & 0x0F0Fu;
-    return (m + (m >> 8)) & 0x1Fu;
+    return (unsigned)pc8[m & 0xFF] + pc8[(m >> 8) & 0xFF];
 }
 
 typedef struct {
@@ -285,48 +318,51 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
     z.tx.p = z.rx.p = NULL;
     z.tx.n = z.rx.n = 0;
     /* Columns 0..last-1 end at a separator, the last one is the rest of the line. The
-     * separators are found 16 bytes at a time; past the last column with a role they are only
-     * counted. */
-    const char sep = r->zsep, *e = p + n, *q = p, *b = p;
-    const size_t last = r->ncols - 1, zlast = r->zlast;
-    const uint8_t *role = r->zrole;
-    size_t i = 0;
-    uint32_t m = sep_mask(b, e, sep);
-    while (i < last) {
-        if (i >= zlast) { /* no more roles: count the remaining separators */
-            size_t need = last - i;
-            for (;;) {
-                size_t c = popcount16(m);
-                if (c >= need)
-                    break;
-                need -= c;
-                b += 16;
-                if (b >= e) {
-                    r->bad = "fewer columns than #fields";
-                    return -1;
+     * separators are counted 16 bytes at a time; the offsets are collected only from blocks
+     * holding one that a role column needs (znext), without a branch per separator (four
+     * written at once, more only for a block holding more). */
+    const char sep = r->zsep, *e = p + n, *b = p;
+    const size_t last = r->ncols - 1;
+    const size_t want = r->zlast < last ? r->zlast : last; /* offsets needed */
+    uint32_t pos[TIDE__TEL_MAX_COLS + 16];
+    size_t k = 0;
+    while (k < want) {
+        if (b >= e) {
+            r->bad = "fewer columns than #fields";
+            return -1;
+        }
+        uint32_t m = sep_mask(b, e, sep);
+        unsigned c = popcount16(m);
+        if (r->znext[k] < k + c) {
+            uint32_t base = (uint32_t)(b - p);
+            uint32_t mm = m | 0xFFFF0000u; /* ctz stays defined for all 16 steps */
+            for (int j = 0; j < 4; j++) {
+                pos[k + (size_t)j] = base + (uint32_t)__builtin_ctz(mm);
+                mm &= mm - 1;
+            }
+            if (c > 4)
+                for (int j = 4; j < 16; j++) {
+                    pos[k + (size_t)j] = base + (uint32_t)__builtin_ctz(mm);
+                    mm &= mm - 1;
                 }
-                m = sep_mask(b, e, sep);
-            }
-            i = last;
-            break;
         }
-        while (m == 0) {
-            b += 16;
-            if (b >= e) {
-                r->bad = "fewer columns than #fields";
-                return -1;
-            }
-            m = sep_mask(b, e, sep);
-        }
-        const char *t = b + __builtin_ctz(m);
-        m &= m - 1;
-        if (role[i])
-            zeek_col(r, &z, role[i], q, (size_t)(t - q), r->zcols[i]);
-        q = t + 1;
-        i++;
+        k += c;
+        b += 16;
     }
-    if (last < zlast && role[last])
-        zeek_col(r, &z, role[last], q, (size_t)(e - q), r->zcols[last]);
+    while (k < last) {
+        if (b >= e) {
+            r->bad = "fewer columns than #fields";
+            return -1;
+        }
+        k += popcount16(sep_mask(b, e, sep));
+        b += 16;
+    }
+    const uint8_t *role = r->zrole;
+    for (size_t j = 0; j < r->nzrc; j++) {
+        size_t i = r->zrc[j];
+        size_t st = i ? pos[i - 1] + 1 : 0, en = i < last ? pos[i] : n;
+        zeek_col(r, &z, role[i], p + st, en - st, r->zcols[i]);
+    }
     tide__sv ts = zc(&z, ZC_TS);
     if (ts.n)
         tide__tel_epoch_us(ts.p, ts.n, &ev->ts_us);

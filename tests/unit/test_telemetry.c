@@ -1027,6 +1027,68 @@ static void t_zeek_columns(void)
     HAS(out, "8|1793491201000004|10.0.0.1|");
 }
 
+static size_t count_of(const char *s, const char *needle)
+{
+    size_t c = 0;
+    for (const char *q = strstr(s, needle); q; q = strstr(q + 1, needle))
+        c++;
+    return c;
+}
+
+static void t_parse_edges(void)
+{
+    /* dotted quads and host names at the edges of the fast parsers (register-held text, one
+     * compare per class, 8..32-byte names at once, longer ones byte by byte) */
+    static const char *const ips[] = {"1.2.3.4", "01.2.3.4", "255.255.255.255", "256.1.1.1",
+        "1.2.3", "1.2.3.4.5", "1..2.3.4", "123.123.123.123", "0.0.0.0", "10.0.0.1", "1.2.3.04",
+        "999.1.1.1", "1.2.3.4x"};
+    static const char *const qs[] = {"a.b", "www.example.org", "host.example.com:8080",
+        "10.1.2.3:53", "bad_host!.example.com", "trailing.example.com.", "a..b.example.com",
+        ".lead.example.com", "[2001:db8::1]:443",
+        "abcdefghijklmnopqrstuvwxyz.abcdefghijklmnop.example.com", "xn--d1acufc.example",
+        "h.example.com:80:1", "ab.cd", "12345678.9", "1.2.3.4", "a-b_c.example.org"};
+    static char text[32768], out[131072];
+    size_t k = (size_t)snprintf(text, sizeof(text),
+            "#separator \\x09\n#set_separator\t,\n#fields\tts\tid.orig_h\tquery\tid.resp_h\n");
+    int i = 0;
+    for (size_t a = 0; a < sizeof(ips) / sizeof(ips[0]); a++)
+        for (size_t b = 0; b < sizeof(qs) / sizeof(qs[0]); b++) {
+            i++;
+            k += (size_t)snprintf(text + k, sizeof(text) - k,
+                    "1793491201.%06d\t%s\t%s\t203.0.113.%d\n", i, ips[a], qs[b], i % 256);
+        }
+    bads bd;
+    TIDE_ASSERT_EQ_INT(render(text, k, TIDE_TEL_ZEEK_TSV, &bd, out, sizeof(out)), i);
+    TIDE_ASSERT_EQ_INT(bd.n, 0);
+    /* five of the thirteen originators are addresses */
+    TIDE_ASSERT_EQ_INT((long)count_of(out, "ipv4:id.orig_h="), 5 * 16);
+    TIDE_ASSERT_EQ_INT((long)count_of(out, "ipv4:id.orig_h=255.255.255.255 "), 16);
+    TIDE_ASSERT_EQ_INT((long)count_of(out, "ipv4:id.orig_h=0.0.0.0 "), 16);
+    TIDE_ASSERT_EQ_INT((long)count_of(out, "ipv4:id.orig_h=123.123.123.123 "), 16);
+    TIDE_ASSERT(strstr(out, "ipv4:id.orig_h=01.2.3.4") == NULL);
+    TIDE_ASSERT(strstr(out, "ipv4:id.orig_h=1.2.3.04") == NULL);
+    TIDE_ASSERT(strstr(out, "ipv4:id.orig_h=256.1.1.1") == NULL);
+    /* a host that is no address is still the host */
+    HAS(out, "22|1793491201000019|01.2.3.4|zeek|-| domain:query=host.example.com "
+             "ipv4:id.resp_h=203.0.113.19\n");
+    /* the names, for the first originator */
+    HAS(out, "4|1793491201000001|1.2.3.4|zeek|-| domain:query=a.b ipv4:id.orig_h=1.2.3.4 ");
+    HAS(out, "6|1793491201000003|1.2.3.4|zeek|-| domain:query=host.example.com ipv4:");
+    HAS(out, "7|1793491201000004|1.2.3.4|zeek|-| ipv4:query=10.1.2.3 ipv4:");
+    HAS(out, "8|1793491201000005|1.2.3.4|zeek|-| ipv4:id.orig_h=");
+    HAS(out, "9|1793491201000006|1.2.3.4|zeek|-| domain:query=trailing.example.com ipv4:");
+    HAS(out, "10|1793491201000007|1.2.3.4|zeek|-| ipv4:id.orig_h=");
+    HAS(out, "11|1793491201000008|1.2.3.4|zeek|-| ipv4:id.orig_h=");
+    HAS(out, "12|1793491201000009|1.2.3.4|zeek|-| ipv6:query=2001:db8::1 ipv4:");
+    HAS(out, "13|1793491201000010|1.2.3.4|zeek|-| domain:query=abcdefghijklmnopqrstuvwxyz."
+             "abcdefghijklmnop.example.com ipv4:");
+    HAS(out, "15|1793491201000012|1.2.3.4|zeek|-| ipv4:id.orig_h=");
+    HAS(out, "17|1793491201000014|1.2.3.4|zeek|-| domain:query=12345678.9 ipv4:");
+    HAS(out, "18|1793491201000015|1.2.3.4|zeek|-| ipv4:query=1.2.3.4 ipv4:");
+    HAS(out, "19|1793491201000016|1.2.3.4|zeek|-| domain:query=a-b_c.example.org ipv4:");
+    TIDE_ASSERT_EQ_INT((long)count_of(out, "domain:query="), 117);
+}
+
 static void t_json_paths(void)
 {
     /* flat dotted keys and nested objects reach the same fields; arrays of objects are
@@ -1238,7 +1300,8 @@ TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::bad_cef", t_bad_cef}, {"telemetry::bad_ndjson", t_bad_ndjson},
     {"telemetry::homenet", t_homenet}, {"telemetry::field_map", t_field_map},
     {"telemetry::formats", t_formats}, {"telemetry::exact_times", t_exact_times},
-    {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::json_paths", t_json_paths},
+    {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::parse_edges", t_parse_edges},
+    {"telemetry::json_paths", t_json_paths},
     {"telemetry::json_array", t_json_array}, {"telemetry::winlogbeat", t_winlogbeat},
     {NULL, NULL}};
 TIDE_TEST_MAIN
