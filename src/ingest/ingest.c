@@ -82,13 +82,81 @@ static const char *jstr(json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int64_t jtime(json_t *o, const char *key, int64_t dflt)
+/* The string value of a member, or NULL when absent or not a string. */
+static const char *vstr(json_t *v)
 {
-    const char *s = jstr(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int64_t jtime(json_t *member, int64_t dflt)
+{
+    const char *s = vstr(member);
     int64_t v;
     if (s && tide__time_parse(s, &v) == 0)
         return v;
     return dflt;
+}
+
+/* The top-level members the core reads, found in one pass over the object: a lookup per member
+ * hashes its key each time, some twenty times per indicator. NULL = absent. */
+typedef struct {
+    json_t *id, *type, *x_tide_source, *name, *value, *pattern, *pattern_type, *spec_version,
+            *modified, *created, *confidence, *x_tide_reliability, *revoked, *relationship_type,
+            *source_ref, *target_ref, *sighting_of_ref, *object_marking_refs,
+            *kill_chain_phases, *valid_from, *valid_until;
+} members;
+
+static void members_get(json_t *obj, members *m)
+{
+    memset(m, 0, sizeof(*m));
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        json_t **slot = NULL;
+        switch (key[0]) {
+        case 'c':
+            slot = strcmp(key, "created") == 0 ? &m->created
+                   : strcmp(key, "confidence") == 0 ? &m->confidence : NULL;
+            break;
+        case 'i': slot = strcmp(key, "id") == 0 ? &m->id : NULL; break;
+        case 'k': slot = strcmp(key, "kill_chain_phases") == 0 ? &m->kill_chain_phases : NULL; break;
+        case 'm': slot = strcmp(key, "modified") == 0 ? &m->modified : NULL; break;
+        case 'n': slot = strcmp(key, "name") == 0 ? &m->name : NULL; break;
+        case 'o':
+            slot = strcmp(key, "object_marking_refs") == 0 ? &m->object_marking_refs : NULL;
+            break;
+        case 'p':
+            slot = strcmp(key, "pattern") == 0 ? &m->pattern
+                   : strcmp(key, "pattern_type") == 0 ? &m->pattern_type : NULL;
+            break;
+        case 'r':
+            slot = strcmp(key, "revoked") == 0 ? &m->revoked
+                   : strcmp(key, "relationship_type") == 0 ? &m->relationship_type : NULL;
+            break;
+        case 's':
+            slot = strcmp(key, "spec_version") == 0 ? &m->spec_version
+                   : strcmp(key, "source_ref") == 0 ? &m->source_ref
+                   : strcmp(key, "sighting_of_ref") == 0 ? &m->sighting_of_ref : NULL;
+            break;
+        case 't':
+            slot = strcmp(key, "type") == 0 ? &m->type
+                   : strcmp(key, "target_ref") == 0 ? &m->target_ref : NULL;
+            break;
+        case 'v':
+            slot = strcmp(key, "value") == 0 ? &m->value
+                   : strcmp(key, "valid_from") == 0 ? &m->valid_from
+                   : strcmp(key, "valid_until") == 0 ? &m->valid_until : NULL;
+            break;
+        case 'x':
+            slot = strcmp(key, "x_tide_source") == 0 ? &m->x_tide_source
+                   : strcmp(key, "x_tide_reliability") == 0 ? &m->x_tide_reliability : NULL;
+            break;
+        default: break;
+        }
+        if (slot)
+            *slot = v;
+    }
 }
 
 /* ---- observables of an indicator's pattern ---- */
@@ -186,9 +254,9 @@ static int term_cb(const tide_pattern_term *t, void *payload)
 
 /* ---- context ---- */
 
-static const char *object_tlp(json_t *obj, const tide_ingest_opts *opts)
+static const char *object_tlp(const members *m, const tide_ingest_opts *opts)
 {
-    json_t *refs = json_object_get(obj, "object_marking_refs");
+    json_t *refs = m->object_marking_refs;
     size_t i;
     json_t *v;
     json_array_foreach(refs, i, v)
@@ -199,8 +267,8 @@ static const char *object_tlp(json_t *obj, const tide_ingest_opts *opts)
                 return name;
         }
     }
-    if (strcmp(jstr(obj, "type") ? jstr(obj, "type") : "", "marking-definition") == 0) {
-        const char *name = tide__tlp_name_from_marking(jstr(obj, "id"));
+    if (strcmp(vstr(m->type) ? vstr(m->type) : "", "marking-definition") == 0) {
+        const char *name = tide__tlp_name_from_marking(vstr(m->id));
         if (name)
             return name;
     }
@@ -210,9 +278,8 @@ static const char *object_tlp(json_t *obj, const tide_ingest_opts *opts)
     return mid ? tide__tlp_name_from_marking(mid) : NULL;
 }
 
-static void kill_chain(json_t *obj, tide_buf *out)
+static void kill_chain(json_t *phases, tide_buf *out)
 {
-    json_t *phases = json_object_get(obj, "kill_chain_phases");
     size_t i;
     json_t *v;
     json_array_foreach(phases, i, v)
@@ -309,7 +376,9 @@ static int seen_before(core *c, const char *id)
 static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawlen, unsigned flags)
 {
     core *c = sink->payload;
-    const char *id = jstr(obj, "id"), *type = jstr(obj, "type");
+    members m;
+    members_get(obj, &m);
+    const char *id = vstr(m.id), *type = vstr(m.type);
     char errbuf[512];
     if (!json_is_object(obj) || id == NULL || type == NULL) {
         report(c, sink->file, sink->line, sink->offset, "object without string 'id' and 'type'");
@@ -334,19 +403,19 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     }
 
     const tide_ingest_opts *opts = sink->opts;
-    const char *source = opts->source ? opts->source : jstr(obj, "x_tide_source");
+    const char *source = opts->source ? opts->source : vstr(m.x_tide_source);
     if (source == NULL)
         source = c->default_source;
-    const char *tlp = object_tlp(obj, opts);
-    const char *name = jstr(obj, "name");
+    const char *tlp = object_tlp(&m, opts);
+    const char *name = vstr(m.name);
     if (name == NULL)
-        name = jstr(obj, "value");
+        name = vstr(m.value);
 
     /* Indicators: the pattern must be valid before anything is stored. */
     tide_pattern *pat = NULL;
     bool is_ind = strcmp(type, "indicator") == 0;
-    const char *pattern = is_ind ? jstr(obj, "pattern") : NULL;
-    const char *ptype = is_ind ? jstr(obj, "pattern_type") : NULL;
+    const char *pattern = is_ind ? vstr(m.pattern) : NULL;
+    const char *ptype = is_ind ? vstr(m.pattern_type) : NULL;
     if (is_ind && ptype == NULL)
         ptype = "stix"; /* STIX 2.0 indicators have no pattern_type */
     if (is_ind && pattern == NULL) {
@@ -356,7 +425,7 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     }
     if (is_ind && strcmp(ptype, "stix") == 0) {
         tide_stix_version ver = TIDE_STIX_21;
-        const char *sv = jstr(obj, "spec_version");
+        const char *sv = vstr(m.spec_version);
         if (sv == NULL || strcmp(sv, "2.0") == 0)
             ver = sv ? TIDE_STIX_20 : TIDE_STIX_21;
         char perr[400];
@@ -381,8 +450,8 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     tide_object_rec rec = {
         .id = id,
         .type = type,
-        .modified = jstr(obj, "modified") ? jstr(obj, "modified") : "",
-        .created = jstr(obj, "created"),
+        .modified = vstr(m.modified) ? vstr(m.modified) : "",
+        .created = vstr(m.created),
         .name = name,
         .source = source,
         .tlp = tlp,
@@ -419,26 +488,27 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
                 simple = true;
         }
         tide_buf kc = TIDE_BUF_INIT;
-        kill_chain(obj, &kc);
-        json_t *conf = json_object_get(obj, "confidence");
-        const char *rel = jstr(obj, "x_tide_reliability");
+        kill_chain(m.kill_chain_phases, &kc);
+        json_t *conf = m.confidence;
+        const char *rel = vstr(m.x_tide_reliability);
+        int64_t created_ms = jtime(m.created, 0);
         tide_indicator_rec ind = {
             .id = id,
             .pattern = pattern,
             .pattern_type = ptype,
-            .name = jstr(obj, "name"),
+            .name = vstr(m.name),
             .source = source,
             .reliability = opts->reliability ? opts->reliability : (rel ? rel[0] : 'C'),
             .confidence = json_is_integer(conf) ? (int)json_integer_value(conf)
                                                 : (opts->confidence >= 0 ? opts->confidence : 50),
             .tlp = tlp,
             .kill_chain = kc.len ? kc.ptr : NULL,
-            .valid_from = jtime(obj, "valid_from", jtime(obj, "created", 0)),
-            .valid_until = jtime(obj, "valid_until", 0),
-            .created = jtime(obj, "created", 0),
-            .modified = jtime(obj, "modified", 0),
+            .valid_from = jtime(m.valid_from, created_ms),
+            .valid_until = jtime(m.valid_until, 0),
+            .created = created_ms,
+            .modified = jtime(m.modified, 0),
             .simple = simple,
-            .revoked = json_is_true(json_object_get(obj, "revoked")),
+            .revoked = json_is_true(m.revoked),
         };
         rc = tide_store_put_indicator(c->store, &ind, c->obs, c->nobs);
         tide__buf_free(&kc);
@@ -450,12 +520,12 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     }
     tide_pattern_free(pat);
     if (strcmp(type, "relationship") == 0) {
-        const char *rt = jstr(obj, "relationship_type"), *src = jstr(obj, "source_ref"),
-                   *tgt = jstr(obj, "target_ref");
+        const char *rt = vstr(m.relationship_type), *src = vstr(m.source_ref),
+                   *tgt = vstr(m.target_ref);
         if (rt && src && tgt)
             TIDE_CHECK(tide_store_put_relationship(c->store, id, rt, src, tgt));
     } else if (strcmp(type, "sighting") == 0) {
-        const char *of = jstr(obj, "sighting_of_ref");
+        const char *of = vstr(m.sighting_of_ref);
         if (of)
             TIDE_CHECK(tide_store_put_relationship(c->store, id, "sighting-of", id, of));
         index_refs(c, obj, id, "where_sighted_refs", "sighted-at");

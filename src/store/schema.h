@@ -13,9 +13,14 @@
  *                  each id; partial indexes cover current versions only
  *   bodies         the JSON of each version as it came, apart, so that scans and index builds
  *                  over objects read only the small metadata rows
- *   indicators     context of the current version of each indicator, keyed by its objects row
+ *   indicators     context of the current version of each indicator, keyed by its objects row,
+ *                  with its observables packed in `obs` (schema 6: see below), so scans of the
+ *                  active intel read one row per indicator
  *   names          names of current named SDOs (malware, campaign ...) for search by name
- *   observables    (kind, value) -> objects row of the indicator: the lookup index
+ *   obs_idx        (kind, value key, objects row, value) -> the lookup index of observables, a
+ *                  WITHOUT ROWID table in key order (schema 6; the view `observables` shows it
+ *                  under the earlier name and columns). A bulk load fills it at commit from the
+ *                  observables it gathered, sorted, so the B-tree is written by appends only
  *   refs           relationships (SROs) and references (sighting-of, object_refs ...), both
  *                  ways, tied to the objects row that stated them
  *   warninglists, warninglist_entries
@@ -27,14 +32,14 @@
 #define TIDE_STORE_SCHEMA_H
 
 /* Secondary indexes of the bulk-loaded tables, as (name, definition). Migrations create them;
- * a first load into an empty store drops and rebuilds them (store_sqlite.c, bulk mode). */
+ * a first load into an empty store drops and rebuilds them (store_sqlite.c, bulk mode).
+ * (observables_kv and observables_obj, listed here up to schema 5, went with the observables
+ * table in migration 6: a store made new still gets them from migration 1, and 6 drops them.) */
 static const char *const tide_store_indexes[][2] = {
     { "objects_key", "CREATE INDEX objects_key ON objects(id_key)" },
     { "objects_cur", "CREATE INDEX objects_cur ON objects(type, source, tlp) WHERE is_current" },
     { "names_name", "CREATE INDEX names_name ON names(name COLLATE NOCASE)" },
     { "names_obj", "CREATE INDEX names_obj ON names(obj)" },
-    { "observables_kv", "CREATE INDEX observables_kv ON observables(kind, vkey)" },
-    { "observables_obj", "CREATE INDEX observables_obj ON observables(obj)" },
     { "refs_source", "CREATE INDEX refs_source ON refs(source_key)" },
     { "refs_target", "CREATE INDEX refs_target ON refs(target_key)" },
     { "refs_obj", "CREATE INDEX refs_obj ON refs(obj)" },
@@ -110,6 +115,23 @@ static const char *const tide_store_migrations[] = {
     /* 5: what changed since T, for the hunt of newly added intel (a store made at schema 1
      * got the tide_store_indexes of its time; newer ones already have it) */
     "CREATE INDEX IF NOT EXISTS objects_changed ON objects(changed_at) WHERE is_current;",
+    /* 6: observables packed into their indicator's row (indicators.obs: per observable
+     * "<kind> <byte length> <value>", in the order they were indexed) plus the lookup index
+     * obs_idx in key order; the observables table and its two indexes go. A bulk load writes
+     * one row less per observable and sorts nothing for it at commit, and scans of the active
+     * intel read the indicators alone. The view keeps the old name readable. */
+    "CREATE INDEX IF NOT EXISTS observables_kv ON observables(kind, vkey);"
+    "CREATE INDEX IF NOT EXISTS observables_obj ON observables(obj);"
+    "ALTER TABLE indicators ADD COLUMN obs TEXT;"
+    "CREATE TABLE obs_idx (kind INTEGER NOT NULL, vkey INTEGER NOT NULL, obj INTEGER NOT NULL,"
+    "  value TEXT NOT NULL, PRIMARY KEY (kind, vkey, obj, value)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO obs_idx(kind, vkey, obj, value) SELECT kind, vkey, obj, value"
+    "  FROM observables ORDER BY kind, vkey, obj, value;"
+    "UPDATE indicators SET obs = (SELECT group_concat(e, '') FROM (SELECT kind || ' ' ||"
+    "  length(CAST(value AS BLOB)) || ' ' || value AS e FROM observables b"
+    "  WHERE b.obj = indicators.obj ORDER BY b.rowid));"
+    "DROP TABLE observables;"
+    "CREATE VIEW observables AS SELECT kind, value, vkey, obj FROM obs_idx;",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION \

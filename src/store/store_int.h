@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "tide/store.h"
+#include "util/util.h"
 
 enum {
     ST_VERSION_EXISTS,
@@ -36,6 +37,7 @@ enum {
     ST_IND_GET,
     ST_LOOKUP,
     ST_IND_OBS,
+    ST_IND_OBSLIST,
     ST__COUNT
 };
 
@@ -68,8 +70,16 @@ struct tide_store {
     size_t nretired, capretired;
     long bulk_older; /* older versions loaded: duplicates possible */
     bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
+    /* observables of the indicators loaded, written to obs_idx in key order at commit */
+    struct bulk_obs {
+        sqlite3_int64 vkey, obj;
+        uint32_t val; /* offset of the NUL-terminated value in obs_vals */
+        int kind;     /* < 0: superseded by a rewrite */
+    } *obs;
+    size_t nobs, capobs;
+    tide_buf obs_vals;
     /* derived objects rewritten in place during the load: their index rows up to the marks
-     * belong to the replaced content and go at commit */
+     * (obs_mark: an index into obs) belong to the replaced content and go at commit */
     struct rewrite {
         sqlite3_int64 obj, obs_mark, refs_mark, names_mark;
     } *rewritten;
@@ -91,5 +101,12 @@ int tide__store_exec(tide_store *s, const char *sql);
 void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* The 64-bit key (XXH3) under which a text is indexed; also SQL tide_key(). */
 sqlite3_int64 tide__store_text_key(const char *t);
+
+/* indicators.obs, the observables of an indicator packed in one text: per observable
+ * "<kind> <byte length> <value>". tide__store_obs_next reads the entry at *p (advancing it)
+ * into kind / value (NUL-terminated copy in *scratch); 0 at the end, 1 for an entry, < 0 when
+ * the text is malformed (TIDE_ESTORE). */
+int tide__store_obs_pack(tide_buf *out, const tide_obs_ref *obs, size_t nobs);
+int tide__store_obs_next(const char **p, const char *end, tide_obs_kind *kind, tide_buf *scratch);
 
 #endif

@@ -422,6 +422,7 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     lazy z;
     memset(&z, 0, sizeof(z));
     names nm = { 0 };
+    tide_buf val = TIDE_BUF_INIT; /* the current observable's value */
     sqlite3_stmt *st = NULL;
     int rc = 0;
     /* few rows selected: resolve names per indicator instead of loading the whole graph */
@@ -444,22 +445,23 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     if (rc < 0)
         goto out;
     tide_buf sql = TIDE_BUF_INIT;
+    /* one row per indicator; its observables (packed in i.obs) give one record each */
     static const char cols[] =
-            "SELECT o.id, b.kind, b.value, o.name, o.source, o.tlp, i.kill_chain, i.pattern, "
+            "SELECT o.id, i.obs, o.name, o.source, o.tlp, i.kill_chain, i.pattern, "
             "i.pattern_type, i.reliability, i.confidence, i.valid_from, i.valid_until, "
             "i.created, i.modified, o.changed_at, i.simple, i.revoked, o.id_key ";
     rc = tide__buf_puts(&sql, cols);
     if (rc == 0)
         rc = tide__buf_puts(&sql, selective
-                /* driven by the selected objects; observables through observables_obj */
+                /* driven by the selected objects */
                 ? (f->value ? "FROM objects o CROSS JOIN indicators i ON i.obj = o.rowid "
-                             "CROSS JOIN observables b ON b.obj = o.rowid WHERE o.is_current"
+                              "WHERE o.is_current"
                             /* the objects changed since T, by their index */
                             : "FROM objects o INDEXED BY objects_changed CROSS JOIN indicators i "
-                              "ON i.obj = o.rowid CROSS JOIN observables b ON b.obj = o.rowid "
-                              "WHERE o.is_current")
-                : "FROM observables b NOT INDEXED JOIN indicators i ON i.obj = b.obj "
-                  "JOIN objects o ON o.rowid = b.obj WHERE o.is_current");
+                              "ON i.obj = o.rowid WHERE o.is_current")
+                /* every indicator, in store order */
+                : "FROM indicators i CROSS JOIN objects o ON o.rowid = i.obj "
+                  "WHERE o.is_current");
     if (rc == 0 && f && f->source)
         rc = tide__buf_puts(&sql, " AND o.source = :source");
     if (rc == 0 && f && f->changed_since)
@@ -468,7 +470,7 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         rc = tide__buf_puts(&sql, " AND NOT i.revoked");
     if (rc == 0 && f && f->value) {
         /* the (kind, vkey) index: every kind, the value's key, then the value itself */
-        rc = tide__buf_puts(&sql, " AND o.rowid IN (SELECT obj FROM observables WHERE kind IN (");
+        rc = tide__buf_puts(&sql, " AND o.rowid IN (SELECT obj FROM obs_idx WHERE kind IN (");
         for (int k = 1; rc == 0 && k < TIDE_OBS__COUNT; k++)
             rc = tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
         if (rc == 0)
@@ -476,8 +478,7 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
                     "UNION SELECT rowid FROM objects WHERE id_key = tide_key(:value) AND "
                     "id = :value AND is_current)");
     }
-    /* store (rowid) order, no sort: an indicator's observables are written together, so
-     * they come out consecutively */
+    /* store (rowid) order, no sort: an indicator's observables come out consecutively */
     if (rc < 0) {
         tide__buf_free(&sql);
         goto out;
@@ -500,27 +501,27 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_indicator_obs r = { 0 };
         r.id = col(st, 0);
-        r.kind = (tide_obs_kind)sqlite3_column_int(st, 1);
-        r.value = col(st, 2);
-        if (r.id == NULL || r.value == NULL)
+        const char *p = col(st, 1);
+        if (r.id == NULL || p == NULL)
             continue;
-        r.name = col(st, 3);
-        r.source = col(st, 4);
-        r.tlp = col(st, 5);
-        r.kill_chain = col(st, 6);
-        r.pattern = col(st, 7);
-        r.pattern_type = col(st, 8);
-        const char *rel = col(st, 9);
+        const char *end = p + sqlite3_column_bytes(st, 1);
+        r.name = col(st, 2);
+        r.source = col(st, 3);
+        r.tlp = col(st, 4);
+        r.kill_chain = col(st, 5);
+        r.pattern = col(st, 6);
+        r.pattern_type = col(st, 7);
+        const char *rel = col(st, 8);
         r.reliability = rel ? rel[0] : '\0';
-        r.confidence = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 10);
-        r.valid_from = sqlite3_column_int64(st, 11);
-        r.valid_until = sqlite3_column_int64(st, 12);
-        r.created = sqlite3_column_int64(st, 13);
-        r.modified = sqlite3_column_int64(st, 14);
-        r.changed_at = sqlite3_column_int64(st, 15);
-        r.simple = sqlite3_column_int(st, 16) != 0;
-        r.revoked = sqlite3_column_int(st, 17) != 0;
-        int64_t key = sqlite3_column_int64(st, 18);
+        r.confidence = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 9);
+        r.valid_from = sqlite3_column_int64(st, 10);
+        r.valid_until = sqlite3_column_int64(st, 11);
+        r.created = sqlite3_column_int64(st, 12);
+        r.modified = sqlite3_column_int64(st, 13);
+        r.changed_at = sqlite3_column_int64(st, 14);
+        r.simple = sqlite3_column_int(st, 15) != 0;
+        r.revoked = sqlite3_column_int(st, 16) != 0;
+        int64_t key = sqlite3_column_int64(st, 17);
         if (!have_last || key != last) {
             if ((rc = selective ? lazy_resolve(s, &z, key, &nm) : resolve(&g, key, &nm)) < 0)
                 goto out;
@@ -535,11 +536,18 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
         r.nmalware = nm.n[NODE_MALWARE];
         r.actors = nm.v[NODE_ACTOR];
         r.nactors = nm.n[NODE_ACTOR];
-        if ((rc = cb(&r, payload)) != 0)
+        int more;
+        while ((more = tide__store_obs_next(&p, end, &r.kind, &val)) == 1) {
+            r.value = val.ptr;
+            if ((rc = cb(&r, payload)) != 0)
+                goto out;
+        }
+        if ((rc = more) < 0)
             goto out;
     }
     rc = step == SQLITE_DONE ? 0 : tide__store_db_error(s, "scan indicators");
 out:
+    tide__buf_free(&val);
     sqlite3_finalize(st);
     sqlite3_finalize(z.refs);
     sqlite3_finalize(z.obj);

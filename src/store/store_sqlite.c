@@ -1,12 +1,14 @@
 /*
  * store_sqlite.c - the embedded SQLite backend of the intel store (include/tide/store.h).
  *
- * One database file (DIR/tide.db) in WAL mode. Object versions are kept whole in `objects`;
- * `current` points at the newest version of each id and carries the summary fields queries
- * need; `indicators`, `observables` and `relationships` are indexes derived from the current
- * versions by the ingest core. All SQL of tide lives in this folder.
+ * One database file (DIR/tide.db) in WAL mode. Object versions are kept in `objects` (summary
+ * fields, is_current on the newest version of each id) and `bodies` (the JSON as it came);
+ * `indicators` (with their packed observables), `obs_idx`, `names` and `refs` are indexes
+ * derived from the current versions by the ingest core (the layout: schema.h). All SQL of tide
+ * lives in this folder.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +42,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OBJ_REWRITE] = "UPDATE objects SET type = ?2, created = ?3, name = ?4, source = ?5, "
                        "tlp = ?6, content_hash = ?7, changed_at = ?8 WHERE rowid = ?1",
     [ST_DROP_IND] = "DELETE FROM indicators WHERE obj = ?1",
-    [ST_DROP_OBS] = "DELETE FROM observables WHERE obj = ?1",
+    [ST_DROP_OBS] = "DELETE FROM obs_idx WHERE kind = ?1 AND vkey = ?2 AND obj = ?3 AND value = ?4",
     [ST_DROP_REFS] = "DELETE FROM refs WHERE obj = ?1",
     [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(obj, pattern, pattern_type, reliability, "
                       "confidence, kill_chain, valid_from, valid_until, created, modified, simple, "
-                      "revoked) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-    [ST_OBS_INSERT] = "INSERT INTO observables(kind, value, obj, vkey) VALUES (?1,?2,?3,?4)",
+                      "revoked, obs) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_OBS_INSERT] = "INSERT OR IGNORE INTO obs_idx(kind, value, obj, vkey) VALUES (?1,?2,?3,?4)",
     [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, "
                       "target_key) VALUES (?1,?2,?3,?4,?5,?6,?7)",
     [ST_GET_CURRENT] = "SELECT b.json FROM objects o JOIN bodies b ON b.obj = o.rowid "
@@ -58,10 +60,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "i.confidence, o.tlp, i.kill_chain, i.valid_from, i.valid_until, i.created, "
                    "i.modified, i.simple, i.revoked FROM objects o JOIN indicators i "
                    "ON i.obj = o.rowid WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
-    [ST_LOOKUP] = "SELECT o.id FROM observables b JOIN objects o ON o.rowid = b.obj "
+    [ST_LOOKUP] = "SELECT o.id FROM obs_idx b JOIN objects o ON o.rowid = b.obj "
                   "WHERE b.kind = ?1 AND b.vkey = ?3 AND b.value = ?2",
-    [ST_IND_OBS] = "SELECT b.kind, b.value FROM objects o JOIN observables b ON b.obj = o.rowid "
+    [ST_IND_OBS] = "SELECT i.obs FROM objects o JOIN indicators i ON i.obj = o.rowid "
                    "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
+    [ST_IND_OBSLIST] = "SELECT obs FROM indicators WHERE obj = ?1",
 };
 
 static const char *const related_sql =
@@ -122,6 +125,45 @@ static size_t idmap_slot(const idmap *m, uint64_t key, size_t start)
 sqlite3_int64 tide__store_text_key(const char *t)
 {
     return (sqlite3_int64)XXH3_64bits(t, strlen(t));
+}
+
+int tide__store_obs_pack(tide_buf *out, const tide_obs_ref *obs, size_t nobs)
+{
+    tide__buf_clear(out);
+    for (size_t i = 0; i < nobs; i++)
+        TIDE_CHECK(tide__buf_printf(out, "%d %zu %s", (int)obs[i].kind, strlen(obs[i].value),
+                obs[i].value));
+    return 0;
+}
+
+int tide__store_obs_next(const char **p, const char *end, tide_obs_kind *kind, tide_buf *scratch)
+{
+    const char *q = *p;
+    if (q == NULL || q >= end)
+        return 0;
+    long k = 0;
+    size_t n = 0;
+    int digits = 0;
+    while (q < end && *q >= '0' && *q <= '9' && digits < 9) {
+        k = k * 10 + (*q++ - '0');
+        digits++;
+    }
+    if (digits == 0 || q >= end || *q++ != ' ')
+        return tide_error_set(TIDE_ESTORE, "corrupt observable list in the store");
+    digits = 0;
+    while (q < end && *q >= '0' && *q <= '9' && digits < 12) {
+        n = n * 10 + (size_t)(*q++ - '0');
+        digits++;
+    }
+    if (digits == 0 || q >= end || *q++ != ' ' || n > (size_t)(end - q))
+        return tide_error_set(TIDE_ESTORE, "corrupt observable list in the store");
+    tide__buf_clear(scratch);
+    TIDE_CHECK(tide__buf_put(scratch, q, n));
+    if (scratch->ptr == NULL) /* empty value: still a valid string */
+        TIDE_CHECK(tide__buf_put(scratch, "", 0));
+    *kind = (tide_obs_kind)k;
+    *p = q + n;
+    return 1;
 }
 
 /* SQL function tide_key(text): the same key, for queries. */
@@ -226,8 +268,20 @@ static int migrate(tide_store *s)
     return 0;
 }
 
+/* Before SQLite's first use: no global memory statistics. They take a global mutex around
+ * every allocation (this SQLite has no lookaside, so every step allocates), about 4% of the
+ * instructions of a bulk load; tide reads none of them. Without effect (SQLITE_MISUSE, ignored)
+ * when the process already initialised SQLite. */
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int tide_store_open(tide_store **out, const char *dir)
 {
+    pthread_once(&sqlite_setup_once, sqlite_setup);
     *out = NULL;
     TIDE_CHECK(mkdir_p(dir));
     tide_store *s = tide__calloc(1, sizeof(*s));
@@ -286,6 +340,8 @@ void tide_store_free(tide_store *s)
     idmap_free(&s->ids);
     tide__free(s->retired);
     tide__free(s->rewritten);
+    tide__free(s->obs);
+    tide__buf_free(&s->obs_vals);
     tide__free(s->db_path);
     tide__free(s->dir);
     tide__free(s);
@@ -364,6 +420,124 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
     return 0;
 }
 
+static int step_done(tide_store *s, sqlite3_stmt *st, const char *what);
+
+/* Order of entries with the same kind and vkey: obj, then value (BINARY). */
+static bool bulk_obs_before(const struct bulk_obs *x, const struct bulk_obs *y, const char *vals)
+{
+    if (x->obj != y->obj)
+        return x->obj < y->obj;
+    return strcmp(vals + x->val, vals + y->val) < 0;
+}
+
+/* Sort the gathered observables into obs_idx key order: kind, vkey (signed, as SQLite compares
+ * integers), obj, value. A stable LSD radix sort on vkey and then kind (the input is already in
+ * obj order, so ties mostly come out right), then insertion sort inside each run of equal
+ * (kind, vkey), which is one entry long but for hash collisions and repeated values. */
+static int sort_bulk_obs(tide_store *s)
+{
+    size_t n = s->nobs;
+    struct bulk_obs *a = s->obs, *t = tide__malloc(n * sizeof(*t));
+    TIDE_CHECK_ALLOC(t);
+    for (int pass = 0; pass <= 8; pass++) {
+        size_t count[256] = { 0 };
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = pass < 8 ? (((uint64_t)a[i].vkey ^ (1ULL << 63)) >> (pass * 8)) & 255
+                                  : (uint64_t)(a[i].kind + 1) & 255;
+            count[k]++;
+        }
+        size_t pos = 0;
+        bool one_bucket = false;
+        for (int b = 0; b < 256; b++) {
+            if (count[b] == n)
+                one_bucket = true;
+            size_t c = count[b];
+            count[b] = pos;
+            pos += c;
+        }
+        if (one_bucket)
+            continue; /* this byte is the same everywhere: the order stays */
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = pass < 8 ? (((uint64_t)a[i].vkey ^ (1ULL << 63)) >> (pass * 8)) & 255
+                                  : (uint64_t)(a[i].kind + 1) & 255;
+            t[count[k]++] = a[i];
+        }
+        struct bulk_obs *sw = a;
+        a = t;
+        t = sw;
+    }
+    if (a != s->obs) {
+        memcpy(s->obs, a, n * sizeof(*a));
+        t = a;
+    }
+    tide__free(t);
+    a = s->obs;
+    const char *vals = s->obs_vals.ptr;
+    for (size_t i = 1; i < n; i++) {
+        if (a[i].kind != a[i - 1].kind || a[i].vkey != a[i - 1].vkey)
+            continue;
+        struct bulk_obs x = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1].kind == x.kind && a[j - 1].vkey == x.vkey &&
+                bulk_obs_before(&x, &a[j - 1], vals)) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+    return 0;
+}
+
+static int cmp_rewrite_obj(const void *a, const void *b)
+{
+    const struct rewrite *x = a, *y = b;
+    return x->obj < y->obj ? -1 : x->obj > y->obj;
+}
+
+/* The observables gathered by the load go to obs_idx in key order: appends only. Those of a
+ * derived indicator rewritten in place during the load, from before the rewrite, are left
+ * out. */
+static int write_bulk_obs(tide_store *s)
+{
+    if (s->nobs == 0)
+        return 0;
+    if (s->nrewritten) {
+        qsort(s->rewritten, s->nrewritten, sizeof(*s->rewritten), cmp_rewrite_obj);
+        for (size_t i = 0; i < s->nobs; i++) {
+            struct rewrite k = { .obj = s->obs[i].obj };
+            const struct rewrite *w = bsearch(&k, s->rewritten, s->nrewritten,
+                    sizeof(*s->rewritten), cmp_rewrite_obj);
+            if (w == NULL)
+                continue;
+            /* several rewrites of one object: any of them may be the one found; the latest
+             * mark decides */
+            sqlite3_int64 mark = 0;
+            for (const struct rewrite *v = w; v >= s->rewritten && v->obj == k.obj; v--)
+                mark = v->obs_mark > mark ? v->obs_mark : mark;
+            for (const struct rewrite *v = w; v < s->rewritten + s->nrewritten && v->obj == k.obj;
+                    v++)
+                mark = v->obs_mark > mark ? v->obs_mark : mark;
+            if ((sqlite3_int64)i < mark)
+                s->obs[i].kind = -1;
+        }
+    }
+    TIDE_CHECK(sort_bulk_obs(s));
+    for (size_t i = 0; i < s->nobs; i++) {
+        const struct bulk_obs *b = &s->obs[i];
+        if (b->kind < 0)
+            continue;
+        sqlite3_stmt *st = stmt(s, ST_OBS_INSERT);
+        if (st == NULL)
+            return TIDE_ESTORE;
+        sqlite3_bind_int(st, 1, b->kind);
+        sqlite3_bind_text(st, 2, s->obs_vals.ptr + b->val, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, b->obj);
+        sqlite3_bind_int64(st, 4, b->vkey);
+        TIDE_CHECK(step_done(s, st, "store observable"));
+    }
+    return 0;
+}
+
 static int finish_bulk(tide_store *s)
 {
     if (s->bulk_older) {
@@ -376,13 +550,11 @@ static int finish_bulk(tide_store *s)
         TIDE_CHECK(tide__store_exec(s, "DROP INDEX tide_dedupe"));
         TIDE_CHECK(tide__store_exec(s, "DELETE FROM bodies WHERE obj NOT IN (SELECT rowid FROM objects)"));
     }
+    TIDE_CHECK(write_bulk_obs(s));
     for (int i = 0; i < TIDE_STORE_NINDEXES; i++)
         TIDE_CHECK(tide__store_exec(s, tide_store_indexes[i][1]));
     for (size_t i = 0; i < s->nrewritten; i++) {
         char sql[160];
-        snprintf(sql, sizeof(sql), "DELETE FROM observables WHERE obj = %lld AND rowid <= %lld",
-                (long long)s->rewritten[i].obj, (long long)s->rewritten[i].obs_mark);
-        TIDE_CHECK(tide__store_exec(s, sql));
         snprintf(sql, sizeof(sql), "DELETE FROM refs WHERE obj = %lld AND rowid <= %lld",
                 (long long)s->rewritten[i].obj, (long long)s->rewritten[i].refs_mark);
         TIDE_CHECK(tide__store_exec(s, sql));
@@ -410,6 +582,10 @@ static void end_bulk(tide_store *s)
     s->bulk = false;
     s->bulk_older = 0;
     s->nrewritten = 0;
+    tide__free(s->obs);
+    s->obs = NULL;
+    s->nobs = s->capobs = 0;
+    tide__buf_free(&s->obs_vals);
     idmap_free(&s->ids);
     s->nretired = 0;
     s->last_id[0] = '\0';
@@ -577,11 +753,48 @@ static int became_current(tide_store *s, const tide_object_rec *r, sqlite3_int64
     return remember(s, r->id, rowid);
 }
 
+/* Remove the obs_idx entries of the indicator at objects row obj (those its packed list
+ * names). */
+static int drop_obs(tide_store *s, sqlite3_int64 obj)
+{
+    sqlite3_stmt *st = stmt(s, ST_IND_OBSLIST);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    sqlite3_bind_int64(st, 1, obj);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE || (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL)) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    if (step != SQLITE_ROW)
+        return tide__store_db_error(s, "read observables");
+    tide_buf list = TIDE_BUF_INIT, val = TIDE_BUF_INIT;
+    int rc = tide__buf_put(&list, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_reset(st);
+    const char *p = list.ptr, *end = list.ptr + list.len;
+    tide_obs_kind kind;
+    while (rc == 0 && (rc = tide__store_obs_next(&p, end, &kind, &val)) == 1) {
+        sqlite3_stmt *del = stmt(s, ST_DROP_OBS);
+        if (del == NULL) {
+            rc = TIDE_ESTORE;
+            break;
+        }
+        sqlite3_bind_int(del, 1, (int)kind);
+        sqlite3_bind_int64(del, 2, tide__store_text_key(val.ptr));
+        sqlite3_bind_int64(del, 3, obj);
+        sqlite3_bind_text(del, 4, val.ptr, (int)val.len, SQLITE_STATIC);
+        rc = step_done(s, del, "drop observable");
+    }
+    tide__buf_free(&list);
+    tide__buf_free(&val);
+    return rc < 0 ? rc : 0;
+}
+
 /* The indexes derived from a version that stops being current go with it. */
 static int drop_indexes(tide_store *s, sqlite3_int64 rowid)
 {
+    TIDE_CHECK(drop_obs(s, rowid));
     TIDE_CHECK(run_rowid(s, ST_DROP_IND, rowid, "drop indicator"));
-    TIDE_CHECK(run_rowid(s, ST_DROP_OBS, rowid, "drop observables"));
     TIDE_CHECK(run_rowid(s, ST_DROP_NAMES, rowid, "drop names"));
     return run_rowid(s, ST_DROP_REFS, rowid, "drop references");
 }
@@ -650,7 +863,7 @@ static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 r
     }
     struct rewrite *w = &s->rewritten[s->nrewritten++];
     w->obj = rowid;
-    w->obs_mark = max_rowid(s, "observables");
+    w->obs_mark = (sqlite3_int64)s->nobs;
     w->refs_mark = max_rowid(s, "refs");
     w->names_mark = max_rowid(s, "names");
     return rewrite_row(s, r, rowid, now);
@@ -840,15 +1053,51 @@ static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool
     return 0;
 }
 
+/* Bulk mode: remember the observables of obj for obs_idx, written sorted at commit. */
+static int bulk_obs_add(tide_store *s, sqlite3_int64 obj, const tide_obs_ref *obs, size_t nobs)
+{
+    if (s->nobs + nobs > s->capobs) {
+        size_t nc = s->capobs ? s->capobs : 4096;
+        while (nc < s->nobs + nobs)
+            nc *= 2;
+        struct bulk_obs *no = tide__realloc(s->obs, nc * sizeof(*no));
+        TIDE_CHECK_ALLOC(no);
+        s->obs = no;
+        s->capobs = nc;
+    }
+    for (size_t i = 0; i < nobs; i++) {
+        size_t n = strlen(obs[i].value);
+        if (s->obs_vals.len + n + 1 > UINT32_MAX)
+            return tide_error_set(TIDE_ETOOBIG, "too many observables for one load");
+        struct bulk_obs *b = &s->obs[s->nobs];
+        b->vkey = (sqlite3_int64)XXH3_64bits(obs[i].value, n);
+        b->obj = obj;
+        b->val = (uint32_t)s->obs_vals.len;
+        b->kind = (int)obs[i].kind;
+        TIDE_CHECK(tide__buf_put(&s->obs_vals, obs[i].value, n + 1));
+        s->nobs++;
+    }
+    return 0;
+}
+
 static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
         size_t nobs)
 {
     sqlite3_int64 obj;
     bool is_new;
     TIDE_CHECK(current_rowid(s, ind->id, &obj, &is_new));
+    if (!is_new && !s->bulk) /* bulk mode clears replaced entries at commit */
+        TIDE_CHECK(drop_obs(s, obj));
+    tide_buf packed = TIDE_BUF_INIT;
+    if (tide__store_obs_pack(&packed, obs, nobs) < 0) {
+        tide__buf_free(&packed);
+        return TIDE_ENOMEM;
+    }
     sqlite3_stmt *st = stmt(s, ST_IND_UPSERT);
-    if (st == NULL)
+    if (st == NULL) {
+        tide__buf_free(&packed);
         return TIDE_ESTORE;
+    }
     char rel[2] = { ind->reliability ? ind->reliability : 'C', '\0' };
     sqlite3_bind_int64(st, 1, obj);
     tide__store_bind_text(st, 2, ind->pattern ? ind->pattern : "");
@@ -862,9 +1111,16 @@ static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tid
     sqlite3_bind_int64(st, 10, ind->modified);
     sqlite3_bind_int(st, 11, ind->simple);
     sqlite3_bind_int(st, 12, ind->revoked);
-    TIDE_CHECK(step_done(s, st, "store indicator"));
-    if (!is_new && !s->bulk) /* bulk mode clears replaced rows at commit */
-        TIDE_CHECK(run_rowid(s, ST_DROP_OBS, obj, "clear observables"));
+    if (packed.len)
+        sqlite3_bind_text(st, 13, packed.ptr, (int)packed.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 13);
+    int rc = step_done(s, st, "store indicator");
+    sqlite3_reset(st); /* packed goes now; the next use binds every parameter again */
+    tide__buf_free(&packed);
+    TIDE_CHECK(rc);
+    if (s->bulk)
+        return bulk_obs_add(s, obj, obs, nobs);
     for (size_t i = 0; i < nobs; i++) {
         st = stmt(s, ST_OBS_INSERT);
         if (st == NULL)
@@ -1048,16 +1304,27 @@ int tide_store_indicator_observables(tide_store *s, const char *id,
         return TIDE_ESTORE;
     tide__store_bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, tide__store_text_key(id));
-    int step, rc = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        tide_obs_ref o = { (tide_obs_kind)sqlite3_column_int(st, 0),
-            (const char *)sqlite3_column_text(st, 1) };
-        if ((rc = cb(&o, payload)) != 0)
-            break;
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_DONE || (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL)) {
+        sqlite3_reset(st);
+        return 0;
     }
-    sqlite3_reset(st);
-    if (rc == 0 && step != SQLITE_DONE)
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(st);
         return tide__store_db_error(s, "indicator observables");
+    }
+    /* copied: the callback may call back into the store and reuse this statement */
+    tide_buf list = TIDE_BUF_INIT, val = TIDE_BUF_INIT;
+    rc = tide__buf_put(&list, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_reset(st);
+    const char *p = list.ptr, *end = list.ptr + list.len;
+    tide_obs_kind kind;
+    while (rc == 0 && (rc = tide__store_obs_next(&p, end, &kind, &val)) == 1) {
+        tide_obs_ref o = { kind, val.ptr };
+        rc = cb(&o, payload);
+    }
+    tide__buf_free(&list);
+    tide__buf_free(&val);
     return rc;
 }
 
@@ -1119,7 +1386,7 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
     if (q->since)
         rc |= tide__buf_puts(&sql, " AND c.changed_at >= :since");
     if (q->value) {
-        rc |= tide__buf_puts(&sql, " AND (c.rowid IN (SELECT obj FROM observables WHERE kind IN (");
+        rc |= tide__buf_puts(&sql, " AND (c.rowid IN (SELECT obj FROM obs_idx WHERE kind IN (");
         for (int k = 1; k < TIDE_OBS__COUNT; k++)
             rc |= tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
         rc |= tide__buf_puts(&sql, ") AND vkey = tide_key(:value) AND value = :value)"
@@ -1241,7 +1508,7 @@ int tide_store_stats_json(tide_store *s, char **out)
             (rc = count_into(s, by_tlp,
                      "SELECT coalesce(tlp, '(none)'), count(*) FROM objects WHERE is_current GROUP BY tlp", false)) <
                     0 ||
-            (rc = count_into(s, obs, "SELECT kind, count(*) FROM observables GROUP BY kind",
+            (rc = count_into(s, obs, "SELECT kind, count(*) FROM obs_idx GROUP BY kind",
                      true)) < 0) {
         json_decref(root);
         return rc;

@@ -1,7 +1,8 @@
 /*
  * test_store.c - the SQLite store: versions (newest modified wins, older kept), derived-object
  * idempotence, indicator context and observables, relationships both ways, search, stats,
- * warninglists, reopening (schema migrations run once), and a failed batch rolled back.
+ * warninglists, reopening (schema migrations run once), a failed batch rolled back, and the
+ * migration of a schema-5 store (observables in their own table) to packed observables.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,11 @@
 
 #include <jansson.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
+#include "store/schema.h"
+#include "store/store_int.h"
 #include "tide.h"
 
 static tide_store *open_fresh(void)
@@ -357,6 +362,168 @@ static void t_open_bad_path(void)
     TIDE_ASSERT(strlen(tide_error_last()) > 0);
 }
 
+
+/* ---- migration 6: a store as schema 5 wrote it ---- */
+
+static int collect_obs(const tide_obs_ref *o, void *payload)
+{
+    tide_buf *b = payload;
+    tide__buf_printf(b, "%s=%s;", tide_obs_kind_name(o->kind), o->value);
+    return 0;
+}
+
+static int collect_scan(const tide_indicator_obs *r, void *payload)
+{
+    tide_buf *b = payload;
+    tide__buf_printf(b, "%s %s=%s|%s;", r->id, tide_obs_kind_name(r->kind), r->value,
+            r->ncampaigns ? r->campaigns[0] : "-");
+    return 0;
+}
+
+static int collect_ids(const char *id, void *payload)
+{
+    tide_buf *b = payload;
+    tide__buf_printf(b, "%s;", id);
+    return 0;
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "sql: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    TIDE_ASSERT_EQ_INT(rc, SQLITE_OK);
+}
+
+static void t_migrate_schema5(void)
+{
+    const char *dir = tide_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/tide.db", dir);
+    sqlite3 *db = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    /* schema 5 as it was: migrations 1-5 with the observables table and its indexes */
+    for (int v = 0; v < 5; v++)
+        exec_ok(db, tide_store_migrations[v]);
+    exec_ok(db, "CREATE INDEX observables_kv ON observables(kind, vkey);"
+                "CREATE INDEX observables_obj ON observables(obj);"
+                "PRAGMA user_version = 5;");
+    const char *ids[] = { "indicator--11111111-1111-4111-8111-111111111111",
+        "indicator--22222222-2222-4222-8222-222222222222",
+        "indicator--33333333-3333-4333-8333-333333333333",
+        "campaign--44444444-4444-4444-8444-444444444444",
+        "relationship--55555555-5555-4555-8555-555555555555" };
+    const char *types[] = { "indicator", "indicator", "indicator", "campaign", "relationship" };
+    for (int i = 0; i < 5; i++) {
+        char *sql = sqlite3_mprintf(
+                "INSERT INTO objects(rowid, id, id_key, modified, type, name, source, "
+                "is_current, modified_ms, ingested_at, changed_at) VALUES (%d, %Q, %lld, "
+                "'2024-01-01T00:00:00.000Z', %Q, %Q, 'old', 1, 1704067200000, 1, 1);"
+                "INSERT INTO bodies(obj, json) VALUES (%d, '{\"id\":\"%s\"}');",
+                i + 1, ids[i], (long long)tide__store_text_key(ids[i]), types[i],
+                i == 3 ? "Old Campaign" : NULL, i + 1, ids[i]);
+        exec_ok(db, sql);
+        sqlite3_free(sql);
+    }
+    for (int i = 1; i <= 3; i++) {
+        char *sql = sqlite3_mprintf(
+                "INSERT INTO indicators(obj, pattern, pattern_type, reliability, confidence, "
+                "simple) VALUES (%d, '[x]', 'stix', 'B', 80, 1)", i);
+        exec_ok(db, sql);
+        sqlite3_free(sql);
+    }
+    /* indicator 1 names a domain, then an IP (that order is kept); 2 a URL with blanks and
+     * digits in it; 3 none */
+    struct { int kind; const char *value; int obj; } obs[] = {
+        { TIDE_OBS_DOMAIN, "evil.example", 1 },
+        { TIDE_OBS_IPV4, "198.51.100.7", 1 },
+        { TIDE_OBS_URL, "http://x.example/a 12 b", 2 },
+    };
+    for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++) {
+        char *sql = sqlite3_mprintf("INSERT INTO observables(kind, value, vkey, obj) "
+                                    "VALUES (%d, %Q, %lld, %d)",
+                obs[i].kind, obs[i].value, (long long)tide__store_text_key(obs[i].value),
+                obs[i].obj);
+        exec_ok(db, sql);
+        sqlite3_free(sql);
+    }
+    char *sql = sqlite3_mprintf("INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, "
+                                "source_key, target_key, obj) VALUES (%Q, 'indicates', %Q, %Q, "
+                                "%lld, %lld, 5)",
+            ids[4], ids[0], ids[3], (long long)tide__store_text_key(ids[0]),
+            (long long)tide__store_text_key(ids[3]));
+    exec_ok(db, sql);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_STORE_SCHEMA_VERSION);
+    tide_buf b = TIDE_BUF_INIT;
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.7", collect_ids, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr, "indicator--11111111-1111-4111-8111-111111111111;");
+    tide__buf_clear(&b);
+    TIDE_ASSERT_EQ_INT(tide_store_indicator_observables(s, ids[0], collect_obs, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr, "domain=evil.example;ipv4=198.51.100.7;");
+    tide__buf_clear(&b);
+    TIDE_ASSERT_EQ_INT(tide_store_indicator_observables(s, ids[2], collect_obs, &b), 0);
+    TIDE_ASSERT(b.len == 0);
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, collect_scan, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr,
+            "indicator--11111111-1111-4111-8111-111111111111 domain=evil.example|Old Campaign;"
+            "indicator--11111111-1111-4111-8111-111111111111 ipv4=198.51.100.7|Old Campaign;"
+            "indicator--22222222-2222-4222-8222-222222222222 url=http://x.example/a 12 b|-;");
+    /* the selective scan (by value) gives every observable of the indicator naming it */
+    tide__buf_clear(&b);
+    tide_indicator_filter f = { .value = "evil.example" };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, collect_scan, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr,
+            "indicator--11111111-1111-4111-8111-111111111111 domain=evil.example|Old Campaign;"
+            "indicator--11111111-1111-4111-8111-111111111111 ipv4=198.51.100.7|Old Campaign;");
+    char *stats = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
+    json_t *st = json_loads(stats, 0, NULL);
+    free(stats);
+    TIDE_ASSERT(st != NULL);
+    json_t *o = json_object_get(st, "observables");
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "ipv4")), 1);
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "url")), 1);
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "domain")), 1);
+    json_decref(st);
+
+    /* a newer version of indicator 1 replaces its observables in the lookup index */
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    TIDE_ASSERT_EQ_INT(put(s, ids[0], "indicator", "2025-01-01T00:00:00.000Z", "{\"v\":2}"),
+            TIDE_PUT_VERSION);
+    tide_obs_ref nobs[] = { { TIDE_OBS_IPV4, "203.0.113.9" } };
+    tide_indicator_rec ind = { .id = ids[0], .pattern = "[ipv4-addr:value = '203.0.113.9']",
+        .pattern_type = "stix", .source = "unit", .reliability = 'A', .confidence = 90,
+        .simple = true };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ind, nobs, 1), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+    tide__buf_clear(&b);
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.7", collect_ids, &b), 0);
+    TIDE_ASSERT(b.len == 0);
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_DOMAIN, "evil.example", collect_ids, &b), 0);
+    TIDE_ASSERT(b.len == 0);
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "203.0.113.9", collect_ids, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr, "indicator--11111111-1111-4111-8111-111111111111;");
+    tide__buf_free(&b);
+    tide_store_free(s);
+
+    /* the old table name still reads, through the view */
+    TIDE_ASSERT_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM observables", -1, &q, NULL),
+            SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+    TIDE_ASSERT_EQ_INT(sqlite3_column_int(q, 0), 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 TIDE_TESTS = {
     { "store::versions", t_versions },
     { "store::derived", t_derived },
@@ -365,6 +532,7 @@ TIDE_TESTS = {
     { "store::warninglist_entries", t_warninglist_entries },
     { "store::active_intel_scan", t_active_intel_scan },
     { "store::open_bad_path", t_open_bad_path },
+    { "store::migrate_schema5", t_migrate_schema5 },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
