@@ -491,7 +491,7 @@ static void t_key_encodings(void)
         for (int i = 0; i < 32 && ok; i++) {
             int hi = hexval((unsigned char)v[2 * i]), lo = hexval((unsigned char)v[2 * i + 1]);
             ok = hi >= 0 && lo >= 0;
-            want[i] = (uint8_t)(hi << 4 | lo);
+            want[i] = ok ? (uint8_t)(hi << 4 | lo) : 0;
         }
         int n = tide__ix_encode(TIDE_OBS_SHA256, v, 64, out, &k);
         TIDE_ASSERT_EQ_INT(n, ok ? 32 : -1);
