@@ -8,8 +8,11 @@
  * and everything is copied into one block. A full build runs the store's scan in a second
  * thread that hands records over in batches.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -863,9 +866,24 @@ static int build_records(scan_batch *sb, builder *b)
     return 0;
 }
 
-/* The full scan through a scan thread; falls back to one thread when none can be started. */
+/* Whether this process may run on more than one CPU (a second thread only costs the
+ * hand-over copies on one). */
+static bool several_cpus(void)
+{
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        return CPU_COUNT(&set) > 1;
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+/* The full scan through a scan thread; one thread when only one CPU is available or no
+ * thread can be started. */
 static int scan_threaded(tide_store *store, const tide_indicator_filter *f, builder *b)
 {
+    if (!several_cpus())
+        return tide_store_each_indicator_obs(store, f, on_record, b);
     scan_pipe *p = tide__calloc(1, sizeof(*p));
     TIDE_CHECK_ALLOC(p);
     pthread_mutex_init(&p->mu, NULL);
