@@ -771,13 +771,7 @@ static int stash(const tide_indicator_obs *r, void *payload)
 {
     scan_pipe *p = payload;
     scan_batch *sb = p->cur;
-    if (sb->n == sb->cap) {
-        size_t cap = sb->cap ? sb->cap * 2 : 256;
-        scan_rec *v = tide__realloc(sb->recs, cap * sizeof(*v));
-        TIDE_CHECK_ALLOC(v);
-        sb->recs = v;
-        sb->cap = cap;
-    }
+    TIDE_CHECK(grow((void **)&sb->recs, &sb->cap, sb->n + 1, sizeof(*sb->recs)));
     scan_rec *c = &sb->recs[sb->n];
     const char *str[F__N] = { r->id, r->value, r->source, r->tlp, r->kill_chain,
         /* the pattern only matters when it is not simple (index entries of the pattern) */
@@ -790,13 +784,8 @@ static int stash(const tide_indicator_obs *r, void *payload)
     for (int l = 0; l < 3; l++) {
         c->nnames[l] = (uint32_t)ns[l];
         for (size_t i = 0; i < ns[l]; i++) {
-            if (sb->nnames == sb->capnames) {
-                size_t cap = sb->capnames ? sb->capnames * 2 : 256;
-                uint32_t *v = tide__realloc(sb->names, cap * sizeof(*v));
-                TIDE_CHECK_ALLOC(v);
-                sb->names = v;
-                sb->capnames = cap;
-            }
+            TIDE_CHECK(grow((void **)&sb->names, &sb->capnames, sb->nnames + 1,
+                    sizeof(*sb->names)));
             TIDE_CHECK(stash_str(sb, lists[l][i], &sb->names[sb->nnames]));
             sb->nnames++;
         }
