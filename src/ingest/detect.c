@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ingest/sink.h"
+#include "util/util.h"
 
 /* Earliest occurrence of needle in [h, h+n), or NULL. */
 static const char *find(const char *h, size_t n, const char *needle)
@@ -139,6 +140,10 @@ tide_feed_format tide__detect_format(const char *head, size_t n, const char *pat
         h += 3;
         n -= 3;
     }
+    /* binary data is no feed of any format: the list reader refuses it with the reason
+     * (a random file begins with '{' once in 256 and would read as broken JSON) */
+    if (tide__looks_binary(h, n < 1024 ? n : 1024))
+        return TIDE_FMT_LIST;
     size_t i = 0;
     while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
         i++;

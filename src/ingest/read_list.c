@@ -266,9 +266,10 @@ int tide__read_list(tide_sink *sink, FILE *fp)
         }
         if (first) {
             first = false;
-            if (memchr(chunk, '\0', n < 1024 ? n : 1024)) {
+            if (tide__looks_binary(chunk, n < 1024 ? n : 1024)) {
                 rc = tide_error_set(TIDE_EFORMAT,
-                        "%s: binary data (NUL byte in the first KB), not a list", sink->file);
+                        "%s: binary data (NUL or control bytes in the first KB), not a list",
+                        sink->file);
                 goto done;
             }
         }

@@ -61,3 +61,17 @@ int tide__parse_long(const char *s, long *out)
     *out = v;
     return 0;
 }
+
+bool tide__looks_binary(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t ctl = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = b[i];
+        if (c == 0)
+            return true;
+        ctl += (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+                c == 0x7F;
+    }
+    return ctl * 20 > n;
+}

@@ -65,6 +65,11 @@ char *tide__str_trim(char *s); /* trims ASCII whitespace in place, returns start
 bool tide__str_starts_with(const char *s, const char *prefix);
 bool tide__str_ends_with(const char *s, const char *suffix);
 bool tide__str_is_hex(const char *s, size_t n);
+/* Whether a file's first bytes are binary rather than text: a NUL, or more than 1 in 20
+ * control bytes (other than tab, newline, CR, form feed, vertical tab). Random data has one
+ * in eight, so a binary file without a NUL in its first KB (about 2% of them) is still
+ * refused. */
+bool tide__looks_binary(const void *p, size_t n);
 /* Checked integer parse of the whole string. */
 int tide__parse_long(const char *s, long *out);
 
