@@ -331,23 +331,28 @@ typedef struct {
 } match_env;
 
 /* Read what r has now and report its sightings. Returns < 0 on an I/O error of the input. */
+/* Events are read and matched in batches: the matcher works across the events of a batch
+ * (its index lookups overlap) while the reader keeps them in place. Everything read is
+ * reported before this returns: at the end of the file, or of the data for now. */
+#define MATCH_BATCH 32
+
 static int drain(match_env *env, input *in)
 {
-    tide_event ev;
+    tide_event ev[MATCH_BATCH];
+    size_t got;
     int r;
-    while ((r = tide_tel_next(in->r, &ev)) == 1) {
-        env->rc->events++;
-        if (ev.nobs == 0)
-            continue;
-        if (env->hist && tide_history_add(env->hist, in->path, &ev) < 0 && !env->hist_error++)
-            fprintf(stderr, "tide match: history: %s\n", tide_error_last());
-        int m = tide_matcher_push(env->matcher, in->path, &ev, on_sighting, env->rc);
+    while ((r = tide_tel_next_batch(in->r, ev, MATCH_BATCH, &got)) == 1) {
+        env->rc->events += got;
+        if (env->hist)
+            for (size_t i = 0; i < got; i++)
+                if (ev[i].nobs && tide_history_add(env->hist, in->path, &ev[i]) < 0 &&
+                        !env->hist_error++)
+                    fprintf(stderr, "tide match: history: %s\n", tide_error_last());
+        int m = tide_matcher_batch(env->matcher, in->path, ev, got, on_sighting, env->rc);
         if (m < 0)
             return m;
     }
-    /* what is read so far is reported now: the end of the file, or of the data for now */
-    int f = tide_matcher_flush(env->matcher);
-    return f < 0 ? f : r;
+    return r;
 }
 
 static int open_input(match_env *env, input *in)

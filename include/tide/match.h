@@ -116,6 +116,12 @@ TIDE_EXTERN(int) tide_matcher_event(tide_matcher *m, const char *file, const tid
  *  this event was not queued. */
 TIDE_EXTERN(int) tide_matcher_push(tide_matcher *m, const char *file, const tide_event *ev,
         int (*cb)(const tide_sighting *s, void *payload), void *payload);
+/** @brief Match n events at once (as from tide_tel_next_batch), pipelined across them like
+ *  tide_matcher_push but without copying: the events are only read during the call. Queued
+ *  events are reported first; every sighting of the batch is reported, in event order,
+ *  before it returns. */
+TIDE_EXTERN(int) tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
+        size_t n, int (*cb)(const tide_sighting *s, void *payload), void *payload);
 /** @brief Report every queued event. Call it at the end of the input and whenever the
  *  caller waits for more (a followed file). On a non-zero return the rest of the queue is
  *  dropped. */

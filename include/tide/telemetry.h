@@ -123,6 +123,13 @@ TIDE_EXTERN(int) tide_tel_open_fd(tide_tel_reader **out, int fd, const char *nam
 /** @brief Next event. @return 1 with ev filled (borrowed until the next call), 0 at the end of
  *  the data (with follow: the end for now), < 0 on an I/O or decompression error. */
 TIDE_EXTERN(int) tide_tel_next(tide_tel_reader *r, tide_event *ev);
+/** @brief Up to max next events at once, all valid together until the next call of
+ *  tide_tel_next or tide_tel_next_batch (the reader neither moves its buffer nor reuses its
+ *  scratch while it fills a batch; a batch ends early where it would have to). Lets a consumer
+ *  such as the matcher work on several events without copying them.
+ *  @param[out] got the number of events in evs. @return 1 when *got > 0, else as tide_tel_next
+ *  (an error met after some events is returned by the next call). */
+TIDE_EXTERN(int) tide_tel_next_batch(tide_tel_reader *r, tide_event *evs, size_t max, size_t *got);
 /** @brief The format in use (after detection; TIDE_TEL_AUTO before the first record). */
 TIDE_EXTERN(tide_tel_format) tide_tel_reader_format(const tide_tel_reader *r);
 

@@ -7,6 +7,9 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "match/index_int.h"
 
@@ -74,12 +77,46 @@ static const uint8_t HEX[256] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 };
 
+#ifdef __SSE2__
+/* 16 hex digits at p to 8 bytes at out; false when any is not a hex digit */
+static inline bool hex16_sse2(const unsigned char *p, uint8_t *out)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));                            /* '0'-'9': 0-9 */
+    __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')); /* a-f: 0-5 */
+    __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    __m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l);
+    if (_mm_movemask_epi8(_mm_or_si128(isd, isl)) != 0xFFFF)
+        return false;
+    __m128i nib = _mm_or_si128(_mm_and_si128(isd, d),
+            _mm_andnot_si128(isd, _mm_add_epi8(l, _mm_set1_epi8(10))));
+    /* byte pairs (high digit first) as 16-bit lanes: (lo << 4) | (hi >> 8), then narrowed */
+    __m128i w = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, _mm_set1_epi16(0x00FF)), 4),
+            _mm_srli_epi16(nib, 8));
+    _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w, w));
+    return true;
+}
+#endif
+
 static int hex_key(const char *v, size_t n, size_t want, uint8_t *out)
 {
     if (n != want * 2)
         return -1;
     const unsigned char *p = (const unsigned char *)v;
     size_t i = 0;
+#ifdef __SSE2__
+    /* hashes are 32 to 128 digits: 16 at a time, the last block overlapping the one before */
+    if (n >= 16) {
+        for (size_t at = 0;; at += 16) {
+            if (at + 16 > n)
+                at = n - 16;
+            if (!hex16_sse2(p + at, out + at / 2))
+                return -1;
+            if (at + 16 >= n)
+                return (int)want;
+        }
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* eight digits at a time (hashes are 32 to 128 digits): decode each byte to its nibble
      * value, then check by encoding back, so that every byte that is not a hex digit fails */

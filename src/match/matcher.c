@@ -7,12 +7,16 @@
  * observed-data bundle and the whole pattern is evaluated on it (patterns parsed once per
  * context and kept). Observed values on a warninglist suppress the sighting as well.
  *
- * Events go through a short pipeline (tide_matcher_push): each is copied into a ring of
- * PIPE slots, its observations encoded and expanded into probes (lookup.c) whose cache lines
- * are prefetched; PIPE/2 events later the probes take their second step (filter test, table
- * slot or segment prefetch), and PIPE events later they run and report. The index is tens of
- * MB, so nearly every probe misses the caches; in the pipeline those misses overlap across
- * events instead of following one another (twice the events per second on the reference).
+ * Lookups are pipelined across events. The index is tens of MB, so nearly every probe misses
+ * the caches; in the pipeline those misses overlap across events instead of following one
+ * another (twice the events per second on the reference). Two ways in:
+ *  - tide_matcher_batch (tide match, with tide_tel_next_batch): the events of a batch are read
+ *    in place; the probes (lookup.c) of all of them are created with their cache lines
+ *    prefetched, then all take their second step (filter test, table slot or segment
+ *    prefetch), then each event runs and reports, in order.
+ *  - tide_matcher_push: one event at a time, copied into a ring of PIPE slots (the caller
+ *    reuses its memory); PIPE/2 events later its probes take their second step, PIPE events
+ *    later they run and report.
  */
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +62,13 @@ struct tide_matcher {
     bool od_ready;
     in_flight ring[PIPE];
     size_t head, count; /* oldest event in flight, number in flight */
+    /* tide_matcher_batch: the keys and probes of a batch, and where each event's probes start */
+    uint8_t *bkeys;
+    size_t bkeys_cap;
+    ix_probe *bpr;
+    size_t bpr_cap;
+    size_t *bstart;
+    size_t bstart_cap;
     int deferred_rc;    /* a callback's stop value from a flush inside tide_matcher_swap */
     char scratch[IX_MAX_KEY + 1];
 };
@@ -103,6 +114,9 @@ void tide_matcher_free(tide_matcher *m)
         tide__free(m->ring[i].bytes);
         tide__free(m->ring[i].pr);
     }
+    tide__free(m->bkeys);
+    tide__free(m->bpr);
+    tide__free(m->bstart);
     tide__free(m->pats);
     tide__buf_free(&m->od);
     tide__free(m);
@@ -362,6 +376,55 @@ static char *put(char *dst, size_t *used, const char *src, size_t n, bool nul)
  * 16 bytes for "::1", ip-port 18, a URL gains a '/'). */
 #define KEY_SLACK 24
 
+/* Encode the observations obs[0..nobs) into keys at keys + *used (the caller reserved room:
+ * each value's length plus KEY_SLACK) and append their probes to *pr (first step taken);
+ * a probe's obs is the index of its observation. */
+static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs, uint8_t *keys,
+        size_t *usedp, ix_probe **pr, size_t *npr, size_t *pr_cap)
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    size_t used = *usedp;
+    for (size_t i = 0; i < nobs; i++) {
+        const tide_observation *o = &obs[i];
+        if (!tide__ix_may_match(m->ix, o->kind))
+            continue;
+        uint8_t *key = keys + used;
+        tide_obs_kind k;
+        int len;
+        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) {
+            memcpy(key, o->addr, 4); /* the reader parsed it already */
+            k = TIDE_OBS_IPV4;
+            len = 4;
+        } else if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
+                memcmp(o->addr, mapped, 12) != 0) {
+            memcpy(key, o->addr, 16);
+            k = TIDE_OBS_IPV6;
+            len = 16;
+        } else if (o->len > IX_MAX_KEY) {
+            continue; /* not indexed: nothing can match */
+        } else {
+            len = tide__ix_encode(o->kind, o->value, o->len, key, &k);
+        }
+        if (len < 0)
+            continue; /* not a valid value of its kind */
+        used += (size_t)len;
+        for (;;) {
+            size_t n = tide__ix_probes(m->ix, k, key, (size_t)len, *pr + *npr,
+                    *pr_cap - *npr);
+            if (*npr + n <= *pr_cap) {
+                for (size_t j = 0; j < n; j++)
+                    (*pr)[*npr + j].obs = (uint32_t)i;
+                *npr += n;
+                break;
+            }
+            TIDE_CHECK(grow((void **)pr, pr_cap, *npr + n, sizeof(**pr)));
+        }
+    }
+    *usedp = used;
+    return 0;
+}
+
+
 /* Copy ev into slot f, encode its observations and create their probes (first step). */
 static int admit(tide_matcher *m, in_flight *f, const char *file, const tide_event *ev,
         int (*cb)(const tide_sighting *s, void *payload), void *payload)
@@ -393,44 +456,8 @@ static int admit(tide_matcher *m, in_flight *f, const char *file, const tide_eve
     f->payload = payload;
     f->npr = 0;
     f->stepped = false;
-    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-    for (size_t i = 0; i < ev->nobs; i++) {
-        const tide_observation *o = &f->obs[i];
-        if (!tide__ix_may_match(m->ix, o->kind))
-            continue;
-        uint8_t *key = (uint8_t *)f->bytes + used;
-        tide_obs_kind k;
-        int len;
-        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) {
-            memcpy(key, o->addr, 4); /* the reader parsed it already */
-            k = TIDE_OBS_IPV4;
-            len = 4;
-        } else if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
-                memcmp(o->addr, mapped, 12) != 0) {
-            memcpy(key, o->addr, 16);
-            k = TIDE_OBS_IPV6;
-            len = 16;
-        } else if (o->len > IX_MAX_KEY) {
-            continue; /* not indexed: nothing can match */
-        } else {
-            len = tide__ix_encode(o->kind, o->value, o->len, key, &k);
-        }
-        if (len < 0)
-            continue; /* not a valid value of its kind */
-        used += (size_t)len;
-        for (;;) {
-            size_t n = tide__ix_probes(m->ix, k, key, (size_t)len, f->pr + f->npr,
-                    f->pr_cap - f->npr);
-            if (f->npr + n <= f->pr_cap) {
-                for (size_t j = 0; j < n; j++)
-                    f->pr[f->npr + j].obs = (uint32_t)i;
-                f->npr += n;
-                break;
-            }
-            TIDE_CHECK(grow((void **)&f->pr, &f->pr_cap, f->npr + n, sizeof(*f->pr)));
-        }
-    }
-    return 0;
+    return add_probes(m, f->obs, ev->nobs, (uint8_t *)f->bytes, &used, &f->pr, &f->npr,
+            &f->pr_cap);
 }
 
 static void step(tide_matcher *m, in_flight *f)
@@ -440,23 +467,30 @@ static void step(tide_matcher *m, in_flight *f)
     f->stepped = true;
 }
 
+/* Run the (stepped) probes pr[0..npr) of ev and report its sightings. */
+static int report(tide_matcher *m, const char *file, const tide_event *ev, const ix_probe *pr,
+        size_t npr, int (*cb)(const tide_sighting *s, void *payload), void *payload)
+{
+    m->nseen = 0;
+    m->od_ready = false;
+    event_ctx c = { m, file, ev, NULL, cb, payload };
+    for (size_t i = 0; i < npr; i++) {
+        if (pr[i].op == IXP_NONE)
+            continue;
+        c.obs = &ev->obs[pr[i].obs];
+        int rc = tide__ix_probe_run(m->ix, &pr[i], on_hit, &c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Run the probes of f and report its sightings. */
 static int finish(tide_matcher *m, in_flight *f)
 {
     if (!f->stepped)
         step(m, f);
-    m->nseen = 0;
-    m->od_ready = false;
-    event_ctx c = { m, f->file, &f->ev, NULL, f->cb, f->payload };
-    for (size_t i = 0; i < f->npr; i++) {
-        if (f->pr[i].op == IXP_NONE)
-            continue;
-        c.obs = &f->obs[f->pr[i].obs];
-        int rc = tide__ix_probe_run(m->ix, &f->pr[i], on_hit, &c);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return report(m, f->file, &f->ev, f->pr, f->npr, f->cb, f->payload);
 }
 
 int tide_matcher_push(tide_matcher *m, const char *file, const tide_event *ev,
@@ -502,6 +536,39 @@ int tide_matcher_flush(tide_matcher *m)
         m->deferred_rc = 0;
     }
     return rc;
+}
+
+/* The three steps over the whole batch instead of a ring: each event's probes are created
+ * (filter words prefetched), then all take their second step, then each event runs and
+ * reports. The events are read in place: nothing is copied. */
+int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs, size_t n,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload)
+{
+    int rc = tide_matcher_flush(m); /* events pushed before come first */
+    if (rc)
+        return rc;
+    size_t need = 0;
+    for (size_t e = 0; e < n; e++)
+        for (size_t i = 0; i < evs[e].nobs; i++)
+            need += evs[e].obs[i].len + KEY_SLACK;
+    /* keys are reserved in full before any probe points into them */
+    TIDE_CHECK(grow((void **)&m->bkeys, &m->bkeys_cap, need, 1));
+    TIDE_CHECK(grow((void **)&m->bstart, &m->bstart_cap, n + 1, sizeof(*m->bstart)));
+    size_t used = 0, npr = 0;
+    for (size_t e = 0; e < n; e++) {
+        m->bstart[e] = npr;
+        TIDE_CHECK(add_probes(m, evs[e].obs, evs[e].nobs, m->bkeys, &used, &m->bpr, &npr,
+                &m->bpr_cap));
+    }
+    m->bstart[n] = npr;
+    for (size_t i = 0; i < npr; i++)
+        tide__ix_probe_step(m->ix, &m->bpr[i]);
+    for (size_t e = 0; e < n; e++) {
+        size_t a = m->bstart[e], b = m->bstart[e + 1];
+        if (a < b && (rc = report(m, file, &evs[e], m->bpr + a, b - a, cb, payload)) != 0)
+            return rc;
+    }
+    return 0;
 }
 
 int tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,

@@ -203,7 +203,9 @@ struct tide_tel_reader {
     /* per record */
     tide_observation *obs;
     size_t nobs, obs_cap;
-    char *scr;
+    size_t obs0;     /* first observation of the current record (a batch holds several) */
+    int pending_rc;  /* an error met while filling a batch, returned by the next call */
+    char *scr;       /* fixed size: values in it stay put while a batch is filled */
     size_t scr_len, scr_cap;
     uint64_t line;
     const char *bad; /* reason of the current bad record */

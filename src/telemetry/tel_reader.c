@@ -750,9 +750,9 @@ slow:;
 
 int tide__tel_obs_grow(tide_tel_reader *r)
 {
+    if (r->nobs - r->obs0 >= 65536)
+        return 0; /* cap per record: drop the rest */
     size_t nc = r->obs_cap ? r->obs_cap * 2 : 32;
-    if (nc > 65536)
-        return 0; /* cap: drop the rest */
     tide_observation *o = tide__realloc(r->obs, nc * sizeof(*o));
     if (o == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -1320,8 +1320,12 @@ static inline char *find_nl(char *s, char *e, bool *hi)
     return NULL;
 }
 
-/* Next line (without "\n" and a trailing "\r"). 1 = line, 0 = end (for now), < 0 error. */
-static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
+/* next_line / next_element with hold: the buffer would have to be refilled (which moves it) */
+#define TEL_HOLD 2
+
+/* Next line (without "\n" and a trailing "\r"). 1 = line, 0 = end (for now), < 0 error,
+ * TEL_HOLD when hold is set and no complete line is left in the buffer. */
+static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off, bool hold)
 {
     for (;;) {
         if (r->pos < r->end) {
@@ -1362,6 +1366,8 @@ static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
         }
         if (r->done)
             return 0;
+        if (hold)
+            return TEL_HOLD;
         int rc = fill(r);
         if (rc < 0) {
             r->done = true;
@@ -1399,7 +1405,7 @@ static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
 /* Next element of a JSON-array file. Elements are framed by bracket depth outside strings (the
  * JSON scanner validates them afterwards); the record line is where the element starts. Same
  * returns as next_line. */
-static int next_element(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off)
+static int next_element(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off, bool hold)
 {
     for (;;) {
         /* between elements: blanks, commas, the array brackets */
@@ -1506,6 +1512,8 @@ static int next_element(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off
         }
     more:
         if (!r->done) {
+            if (hold)
+                return TEL_HOLD;
             int rc = fill(r);
             if (rc < 0) {
                 r->done = true;
@@ -1705,17 +1713,45 @@ int tide_tel_open(tide_tel_reader **out, const char *path, const tide_tel_opts *
     return 0;
 }
 
-int tide_tel_next(tide_tel_reader *r, tide_event *ev)
+/* The next event, its observations appended at r->nobs and its scratch at r->scr_len. With
+ * hold, the events read before (a batch) must stay valid: TEL_HOLD instead of anything that
+ * would move the buffer, run out of scratch or free Zeek column names (a header line). */
+static int read_event(tide_tel_reader *r, tide_event *ev, bool hold)
 {
+    const size_t scr0 = r->scr_len;
+    r->obs0 = r->nobs;
     for (;;) {
+        r->nobs = r->obs0;
+        r->scr_len = scr0;
+        /* a record takes at most twice its length plus 64 KiB of scratch (the size the
+         * scratch has for one record, see tide_tel_open_fd) */
+        if (hold && r->arr) {
+            /* an element is never longer than what is left in the buffer */
+            size_t left = r->end - r->pos;
+            if (left > r->max_line)
+                left = r->max_line;
+            if (r->scr_cap - r->scr_len < 2 * left + 65536)
+                return TEL_HOLD;
+        }
         char *p;
         size_t n;
         uint64_t off;
-        int rc = r->arr ? next_element(r, &p, &n, &off) : next_line(r, &p, &n, &off);
-        if (rc <= 0)
+        int rc = r->arr ? next_element(r, &p, &n, &off, hold) : next_line(r, &p, &n, &off, hold);
+        if (rc <= 0 || rc == TEL_HOLD)
             return rc;
         if (n == 0)
             continue;
+        if (hold && !r->arr && (r->scr_cap - r->scr_len < 2 * n + 65536 ||
+                                       (p[0] == '#' && r->format == TIDE_TEL_ZEEK_TSV))) {
+            /* not enough scratch left, or a header, which may free the column names the
+             * batch's events point to: the line is read first in the next batch */
+            size_t at = (size_t)(p - r->buf);
+            r->st.bytes -= r->pos - at;
+            r->st.records--;
+            r->line--;
+            r->pos = at;
+            return TEL_HOLD;
+        }
         if (!r->arr)
             r->rec_line = r->line;
         if (TIDE__UNLIKELY(!r->first_seen)) {
@@ -1748,8 +1784,6 @@ int tide_tel_next(tide_tel_reader *r, tide_event *ev)
         ev->host = "";
         ev->line = r->rec_line;
         ev->offset = off;
-        r->nobs = 0;
-        r->scr_len = 0;
         r->nipc = 0;
         r->bad = NULL;
         if (r->format == TIDE_TEL_AUTO) {
@@ -1804,8 +1838,8 @@ int tide_tel_next(tide_tel_reader *r, tide_event *ev)
         }
         if (rc < 0)
             return rc;
-        ev->obs = r->obs;
-        ev->nobs = r->nobs;
+        ev->obs = r->obs + r->obs0;
+        ev->nobs = r->nobs - r->obs0;
         if (ev->kind == NULL)
             ev->kind = tide_tel_format_name(r->format);
         if (ev->host == NULL)
@@ -1813,6 +1847,48 @@ int tide_tel_next(tide_tel_reader *r, tide_event *ev)
         r->st.events++;
         return 1;
     }
+}
+
+int tide_tel_next(tide_tel_reader *r, tide_event *ev)
+{
+    if (r->pending_rc) {
+        int rc = r->pending_rc;
+        r->pending_rc = 0;
+        return rc;
+    }
+    r->nobs = 0;
+    r->scr_len = 0;
+    return read_event(r, ev, false);
+}
+
+int tide_tel_next_batch(tide_tel_reader *r, tide_event *evs, size_t max, size_t *got)
+{
+    *got = 0;
+    if (r->pending_rc) {
+        int rc = r->pending_rc;
+        r->pending_rc = 0;
+        return rc;
+    }
+    r->nobs = 0;
+    r->scr_len = 0;
+    int rc = 0;
+    while (*got < max) {
+        rc = read_event(r, &evs[*got], *got > 0);
+        if (rc != 1)
+            break;
+        (*got)++;
+    }
+    if (*got == 0)
+        return rc;
+    if (rc < 0)
+        r->pending_rc = rc;
+    /* the observation array may have grown (moved) since an event was read */
+    size_t base = 0;
+    for (size_t i = 0; i < *got; i++) {
+        evs[i].obs = r->obs + base;
+        base += evs[i].nobs;
+    }
+    return 1;
 }
 
 tide_tel_format tide_tel_reader_format(const tide_tel_reader *r)

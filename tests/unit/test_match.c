@@ -338,6 +338,38 @@ static void t_matcher(void)
     TIDE_ASSERT_EQ_INT(tide_matcher_flush(m), 0); /* nothing left */
     TIDE_ASSERT_EQ_INT(pp.n, 40);
 
+    /* a batch: the same sightings as event by event, in event order, all reported before it
+     * returns; an event pushed before is reported first */
+    pp.n = 0;
+    one.len = (size_t)snprintf(val, sizeof(val), "9.9.9.77");
+    pe.line = 100;
+    TIDE_ASSERT_EQ_INT(tide_matcher_push(m, "p.log", &pe, on_pipe, &pp), 0);
+    char bval[40][16];
+    tide_observation bobs[40];
+    tide_event bev[40];
+    for (int i = 0; i < 40; i++) {
+        bobs[i] = (tide_observation){ .kind = TIDE_OBS_IPV4, .value = bval[i], .field = "dst" };
+        bobs[i].len = (size_t)snprintf(bval[i], sizeof(bval[i]), i % 3 ? "1.2.3.%d" : "9.9.9.%d", i);
+        bev[i] = (tide_event){ .host = "10.0.0.2", .host_len = 8, .kind = "conn",
+            .line = (uint64_t)i + 101, .obs = &bobs[i], .nobs = 1 };
+    }
+    bev[7].nobs = 0; /* an event without observations */
+    TIDE_ASSERT_EQ_INT(tide_matcher_batch(m, "p.log", bev, 40, on_pipe, &pp), 0);
+    TIDE_ASSERT_EQ_INT(pp.n, 2 + 2 * 14); /* the pushed event, then i = 0, 3, ..., 39 */
+    TIDE_ASSERT_EQ_INT((int)pp.line[0], 100);
+    TIDE_ASSERT_EQ_INT((int)pp.line[1], 100);
+    for (int k = 0; k < 28; k++)
+        TIDE_ASSERT_EQ_INT((int)pp.line[2 + k], 101 + 3 * (k / 2));
+    /* the event with the confirmed and rejected patterns, in a batch */
+    tide_event two[2] = { ev, pev };
+    c.n = 0;
+    c.suppressed = 0;
+    TIDE_ASSERT_EQ_INT(tide_matcher_batch(m, "f.log", two, 2, on_sighting, &c), 0);
+    TIDE_ASSERT_EQ_INT(c.n, 4 + 2);
+    TIDE_ASSERT_EQ_INT(c.suppressed, 1);
+    TIDE_ASSERT_EQ_INT(tide_matcher_batch(m, "f.log", two, 0, on_sighting, &c), 0);
+    TIDE_ASSERT_EQ_INT(c.n, 6);
+
     /* swap: an index without indicators matches nothing; pushed events still in flight are
      * matched against the index of their time */
     pp.n = 0;
@@ -483,20 +515,24 @@ static void t_key_encodings(void)
         char v[64];
         for (int i = 0; i < 64; i++)
             v[i] = dig[RND() % 22];
-        if (it % 2)
-            v[RND() % 64] = (char)(RND() % 256);
         uint8_t out[IX_MAX_KEY], want[32];
         tide_obs_kind k;
+        /* every hash length: MD5, SHA-1, SHA-256 (the digits used are the first 2 * nb) */
+        static const struct { tide_obs_kind kind; int nb; } hk[3] = {
+            { TIDE_OBS_MD5, 16 }, { TIDE_OBS_SHA1, 20 }, { TIDE_OBS_SHA256, 32 } };
+        int nb = hk[it % 3].nb;
+        if (it % 2)
+            v[RND() % (2 * (size_t)nb)] = (char)(RND() % 256);
         bool ok = true;
-        for (int i = 0; i < 32 && ok; i++) {
+        for (int i = 0; i < nb && ok; i++) {
             int hi = hexval((unsigned char)v[2 * i]), lo = hexval((unsigned char)v[2 * i + 1]);
             ok = hi >= 0 && lo >= 0;
             want[i] = ok ? (uint8_t)(hi << 4 | lo) : 0;
         }
-        int n = tide__ix_encode(TIDE_OBS_SHA256, v, 64, out, &k);
-        TIDE_ASSERT_EQ_INT(n, ok ? 32 : -1);
+        int n = tide__ix_encode(hk[it % 3].kind, v, 2 * (size_t)nb, out, &k);
+        TIDE_ASSERT_EQ_INT(n, ok ? nb : -1);
         if (ok)
-            TIDE_ASSERT(memcmp(out, want, 32) == 0);
+            TIDE_ASSERT(memcmp(out, want, (size_t)nb) == 0);
         rejected += !ok;
         size_t len = 1 + RND() % 40;
         for (size_t i = 0; i < len; i++)

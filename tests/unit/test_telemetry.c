@@ -1288,6 +1288,143 @@ static void t_winlogbeat(void)
                             "domain:winlog.event_data.QueryResults=cdn.example.com\n");
 }
 
+/* ------------------------------------------------------------------ batches */
+
+/* An event as one line of text, for comparing reads */
+static char *ev_text(const tide_event *ev)
+{
+    static char b[1 << 16];
+    size_t k = (size_t)snprintf(b, sizeof(b), "%llu|%llu|%lld|%.*s|%s|%.*s|",
+            (unsigned long long)ev->line, (unsigned long long)ev->offset, (long long)ev->ts_us,
+            (int)ev->host_len, ev->host, ev->kind, ev->user ? (int)ev->user_len : 1,
+            ev->user ? ev->user : "-");
+    for (size_t i = 0; i < ev->nobs && k < sizeof(b); i++) {
+        const tide_observation *o = &ev->obs[i];
+        k += (size_t)snprintf(b + k, sizeof(b) - k, " %s:%s=%.*s/%u", tide_obs_kind_name(o->kind),
+                o->field, (int)o->len, o->value, (unsigned)o->addr_len);
+        for (unsigned j = 0; j < o->addr_len && k < sizeof(b); j++)
+            k += (size_t)snprintf(b + k, sizeof(b) - k, "%02x", o->addr[j]);
+    }
+    TIDE_ASSERT(k < sizeof(b));
+    return strdup(b);
+}
+
+/* tide_tel_next_batch gives exactly the events of tide_tel_next, all valid together until the
+ * next call (every event of a batch is compared after the whole batch is read) */
+static void batch_same_as_single(const char *path)
+{
+    tide_tel_reader *r = open_or_fail(path, NULL);
+    tide_event ev;
+    size_t n = 0, cap = 1024;
+    char **want = malloc(cap * sizeof(*want));
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) > 0) {
+        if (n == cap)
+            want = realloc(want, (cap *= 2) * sizeof(*want));
+        want[n++] = ev_text(&ev);
+    }
+    TIDE_ASSERT_EQ_INT(rc, 0);
+    tide_tel_stats s1, s2;
+    tide_tel_reader_stats(r, &s1);
+    tide_tel_close(r);
+
+    r = open_or_fail(path, NULL);
+    tide_event evs[13];
+    size_t got, at = 0, batches = 0;
+    while ((rc = tide_tel_next_batch(r, evs, 13, &got)) == 1) {
+        TIDE_ASSERT(got >= 1 && got <= 13);
+        batches++;
+        for (size_t i = 0; i < got; i++) {
+            TIDE_ASSERT(at + i < n);
+            char *t = ev_text(&evs[i]);
+            if (strcmp(t, want[at + i]) != 0)
+                TIDE_FAIL_("%s: event %zu of batch %zu differs:\n  batch  %s\n  single %s", path, i,
+                        batches, t, want[at + i]);
+            free(t);
+        }
+        at += got;
+    }
+    TIDE_ASSERT_EQ_INT(rc, 0);
+    TIDE_ASSERT_EQ_INT(got, 0);
+    TIDE_ASSERT_EQ_INT(at, n);
+    tide_tel_reader_stats(r, &s2);
+    TIDE_ASSERT_EQ_INT(s2.events, s1.events);
+    TIDE_ASSERT_EQ_INT(s2.bad, s1.bad);
+    TIDE_ASSERT_EQ_INT(s2.records, s1.records);
+    TIDE_ASSERT_EQ_INT(s2.bytes, s1.bytes);
+    if (n >= 13 * 8)
+        if (!(batches < n / 4)) /* events really come several at a time */
+            TIDE_FAIL_("%s: %zu events in %zu batches", path, n, batches);
+    tide_tel_close(r);
+    for (size_t i = 0; i < n; i++)
+        free(want[i]);
+    free(want);
+}
+
+static void t_next_batch(void)
+{
+    /* Zeek TSV with three header blocks (the column names and #path change: a batch must end
+     * before a header frees them), #close lines and bad records, larger than one read */
+    const char *dir = tide_test_tmpdir();
+    char p[600];
+    snprintf(p, sizeof(p), "%s/batch.log", dir);
+    FILE *f = fopen(p, "w");
+    TIDE_ASSERT(f != NULL);
+    static const char *hdr[3] = {
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\n#types\ttime\tstring\t"
+        "addr\tport\taddr\tport\tstring\n",
+        "#fields\tts\tid.resp_h\tid.orig_h\thost\turi\n#types\ttime\taddr\taddr\tstring\tstring\n",
+        "#fields\tts\tmd5\tsha1\ttx_hosts\trx_hosts\n#types\ttime\tstring\tstring\tset[addr]\t"
+        "set[addr]\n"};
+    static const char *path[3] = {"dns", "http", "files"};
+    for (int b = 0; b < 3; b++) {
+        fprintf(f, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                   "#unset_field\t-\n#path\t%s\n%s", path[b], hdr[b]);
+        for (int i = 0; i < 7000; i++) {
+            if (i % 997 == 5)
+                fprintf(f, "1541117137.5\ttoo-few\n");
+            else if (b == 0)
+                fprintf(f, "1541117%03d.%06d\tC%d\t10.0.%d.%d\t%d\t198.51.%d.%d\t53\th%d.example.net\n",
+                        i % 1000, i, i, i % 200, i % 250, 1024 + i, i % 100, i % 250, i);
+            else if (b == 1)
+                fprintf(f, "1541118%03d.%06d\t203.0.%d.%d\t192.168.%d.%d\tw%d.example.org\t/p/%d?q=%d\n",
+                        i % 1000, i, i % 100, i % 250, i % 200, i % 250, i, i, i * 7);
+            else
+                fprintf(f, "1541119%03d.%06d\t%032x\t%040x\t10.1.%d.%d\t45.%d.%d.1,45.%d.%d.2\n",
+                        i % 1000, i, i * 2654435761u, i * 40503u, i % 200, i % 250, i % 100,
+                        i % 200, i % 100, i % 200);
+        }
+        fprintf(f, "#close\t2018-11-09-00-00-00\n");
+    }
+    fclose(f);
+    batch_same_as_single(p);
+    unlink(p);
+    /* a JSON-array file larger than one read */
+    snprintf(p, sizeof(p), "%s/batch.json", dir);
+    f = fopen(p, "w");
+    TIDE_ASSERT(f != NULL);
+    fprintf(f, "[\n");
+    for (int i = 0; i < 6000; i++)
+        fprintf(f, "%s{\"timestamp\":\"2024-04-18T10:00:%02d.%06d+0000\",\"event_type\":\"dns\","
+                   "\"src_ip\":\"10.0.%d.%d\",\"dest_ip\":\"8.8.%d.%d\",\"dns\":{\"rrname\":"
+                   "\"q%d.example.com\"}}\n", i ? "," : "", i % 60, i, i % 200, i % 250,
+                i % 100, i % 250, i);
+    fprintf(f, "]\n");
+    fclose(f);
+    batch_same_as_single(p);
+    unlink(p);
+    /* real logs of each reader */
+    batch_same_as_single(data("zeek/trickbot-2018-11-09/conn.log"));
+    batch_same_as_single(data("zeek/trickbot-2018-11-09/files.log"));
+    batch_same_as_single(data("zeek/otrf-apt29/day1_combined_zeek.json"));
+    batch_same_as_single(data("suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json"));
+    batch_same_as_single(data("sysmon/otrf-security-datasets/"
+                              "schtask_create_2020-12-1907003032.json"));
+    batch_same_as_single(data("logs/squid/squid_native_access.log"));
+    batch_same_as_single(data("logs/elastic-examples/apache_access_combined.log"));
+    batch_same_as_single(data("logs/loghub/OpenSSH_2k.log"));
+}
+
 TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::trickbot_ipinfo", t_trickbot_ipinfo}, {"telemetry::eve_stamus", t_eve_stamus},
     {"telemetry::zeek_json", t_zeek_json}, {"telemetry::sysmon", t_sysmon},
@@ -1303,5 +1440,5 @@ TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::parse_edges", t_parse_edges},
     {"telemetry::json_paths", t_json_paths},
     {"telemetry::json_array", t_json_array}, {"telemetry::winlogbeat", t_winlogbeat},
-    {NULL, NULL}};
+    {"telemetry::next_batch", t_next_batch}, {NULL, NULL}};
 TIDE_TEST_MAIN
