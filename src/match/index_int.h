@@ -163,6 +163,11 @@ bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k);
  * them); returns how many there are (call again with more room when that exceeds cap). */
 size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
         size_t len, ix_probe *out, size_t cap);
+/* The probes of an IPv4 address (network order), at most 2: the exact key and the CIDR
+ * search (only when a listed range touches its /20 block); obs is set. The hot path of
+ * tide_matcher_batch: most observations are addresses the reader parsed already. */
+size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4], uint32_t obs,
+        ix_probe out[2]);
 void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p);
 /* After tide__ix_probe_step. cb returning non-zero stops (that value is returned). */
 int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,

@@ -247,6 +247,36 @@ bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k)
     }
 }
 
+size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4], uint32_t obs,
+        ix_probe out[2])
+{
+    size_t n = 0;
+    if (ix->h->kind_mask & (1u << TIDE_OBS_IPV4)) {
+        ix_probe *p = &out[n++];
+        p->hash = tide__ix_hash(TIDE_OBS_IPV4, key, 4); /* constant length: inlined */
+        p->key = key;
+        p->len = 4;
+        p->kind = TIDE_OBS_IPV4;
+        p->op = IXP_EXACT;
+        p->obs = obs;
+        __builtin_prefetch(filter_word(ix, p->hash));
+    }
+    if (ix->covmap4) {
+        uint32_t blk = v4_of(key) >> (32 - COVMAP4_BITS);
+        if ((ix->covmap4[blk / 64] >> (blk % 64)) & 1) {
+            ix_probe *p = &out[n++];
+            p->hash = 0;
+            p->key = key;
+            p->len = 4;
+            p->kind = TIDE_OBS_IPV4;
+            p->op = IXP_CIDR4;
+            p->obs = obs;
+            __builtin_prefetch(&ix->jump4[v4_of(key) >> (32 - ix->h->jump_bits)]);
+        }
+    }
+    return n;
+}
+
 size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
         size_t len, ix_probe *out, size_t cap)
 {

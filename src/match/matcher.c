@@ -386,16 +386,21 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
     size_t used = *usedp;
     for (size_t i = 0; i < nobs; i++) {
         const tide_observation *o = &obs[i];
+        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) { /* the reader parsed it already */
+            if (*npr + 2 > *pr_cap)
+                TIDE_CHECK(grow((void **)pr, pr_cap, *npr + 2, sizeof(**pr)));
+            uint8_t *key = keys + used;
+            memcpy(key, o->addr, 4);
+            used += 4;
+            *npr += tide__ix_probes_v4(m->ix, key, (uint32_t)i, *pr + *npr);
+            continue;
+        }
         if (!tide__ix_may_match(m->ix, o->kind))
             continue;
         uint8_t *key = keys + used;
         tide_obs_kind k;
         int len;
-        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) {
-            memcpy(key, o->addr, 4); /* the reader parsed it already */
-            k = TIDE_OBS_IPV4;
-            len = 4;
-        } else if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
+        if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
                 memcmp(o->addr, mapped, 12) != 0) {
             memcpy(key, o->addr, 16);
             k = TIDE_OBS_IPV6;
