@@ -145,7 +145,14 @@ int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind kind, const ui
  * most probes: op becomes IXP_NONE) or reads the jump table, and prefetches the table slot or
  * the segments; tide__ix_probe_run finishes the probe and reports its entries. Between the
  * steps the matcher works on other events, so the cache misses of many probes overlap. */
-enum { IXP_NONE, IXP_EXACT, IXP_CIDR4, IXP_CIDR6 };
+enum {
+    IXP_NONE,
+    IXP_EXACT,
+    IXP_CIDR4_COV,  /* IPv4 range search, its /20 block map word prefetched, not yet tested */
+    IXP_CIDR4_JUMP, /* the block is covered: its jump table entries prefetched */
+    IXP_CIDR4,      /* the segments to search known (lo, hi) and prefetched */
+    IXP_CIDR6
+};
 typedef struct {
     uint64_t hash;      /* IXP_EXACT: tide__ix_hash of the key */
     const uint8_t *key; /* borrowed: must stay valid until the probe has run */
@@ -169,6 +176,9 @@ size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_
 size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4], uint32_t obs,
         ix_probe out[2]);
 void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p);
+/* The second step of an IPv4 range search (IXP_CIDR4_JUMP: reads the jump table, prefetches
+ * the segments); nothing for other probes. Optional: tide__ix_probe_run finishes any step. */
+void tide__ix_probe_step2(const tide_match_index *ix, ix_probe *p);
 /* After tide__ix_probe_step. cb returning non-zero stops (that value is returned). */
 int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload);

@@ -216,8 +216,8 @@ static void add_exact(const tide_match_index *ix, tide_obs_kind k, const uint8_t
     (*n)++;
 }
 
-static void add_search(const tide_match_index *ix, int op, tide_obs_kind k, const uint8_t *key,
-        size_t len, ix_probe *out, size_t cap, size_t *n)
+static void add_search(int op, tide_obs_kind k, const uint8_t *key, size_t len, ix_probe *out,
+        size_t cap, size_t *n)
 {
     if (*n < cap) {
         ix_probe *p = &out[*n];
@@ -226,8 +226,6 @@ static void add_search(const tide_match_index *ix, int op, tide_obs_kind k, cons
         p->len = (uint32_t)len;
         p->kind = (uint8_t)k;
         p->op = (uint8_t)op;
-        if (op == IXP_CIDR4)
-            __builtin_prefetch(&ix->jump4[v4_of(key) >> (32 - ix->h->jump_bits)]);
     }
     (*n)++;
 }
@@ -262,17 +260,16 @@ size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4], uint
         __builtin_prefetch(filter_word(ix, p->hash));
     }
     if (ix->covmap4) {
+        /* the block map (128 KB) is mostly out of the caches too: tested in the next step */
+        ix_probe *p = &out[n++];
+        p->hash = 0;
+        p->key = key;
+        p->len = 4;
+        p->kind = TIDE_OBS_IPV4;
+        p->op = IXP_CIDR4_COV;
+        p->obs = obs;
         uint32_t blk = v4_of(key) >> (32 - COVMAP4_BITS);
-        if ((ix->covmap4[blk / 64] >> (blk % 64)) & 1) {
-            ix_probe *p = &out[n++];
-            p->hash = 0;
-            p->key = key;
-            p->len = 4;
-            p->kind = TIDE_OBS_IPV4;
-            p->op = IXP_CIDR4;
-            p->obs = obs;
-            __builtin_prefetch(&ix->jump4[v4_of(key) >> (32 - ix->h->jump_bits)]);
-        }
+        __builtin_prefetch(&ix->covmap4[blk / 64]);
     }
     return n;
 }
@@ -282,22 +279,22 @@ size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_
 {
     size_t n = 0;
     switch (k) {
-    case TIDE_OBS_IPV4:
+    case TIDE_OBS_IPV4: {
         if (len != 4)
             return 0;
-        add_exact(ix, k, key, 4, out, cap, &n);
-        if (ix->covmap4) {
-            uint32_t blk = v4_of(key) >> (32 - COVMAP4_BITS);
-            if ((ix->covmap4[blk / 64] >> (blk % 64)) & 1)
-                add_search(ix, IXP_CIDR4, k, key, 4, out, cap, &n);
-        }
+        ix_probe v4[2];
+        size_t nv = tide__ix_probes_v4(ix, key, 0, v4);
+        for (size_t i = 0; i < nv; i++, n++)
+            if (n < cap)
+                out[n] = v4[i];
         return n;
+    }
     case TIDE_OBS_IPV6:
         if (len != 16)
             return 0;
         add_exact(ix, k, key, 16, out, cap, &n);
         if (ix->h->nseg6)
-            add_search(ix, IXP_CIDR6, k, key, 16, out, cap, &n);
+            add_search(IXP_CIDR6, k, key, 16, out, cap, &n);
         return n;
     case TIDE_OBS_DOMAIN: {
         /* the name itself, then each parent that still has a dot ("a.b.c" -> "b.c") */
@@ -341,7 +338,21 @@ void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p)
             return;
         }
         __builtin_prefetch(&ix->table[p->hash & (ix->h->table_cap - 1)]);
-    } else if (p->op == IXP_CIDR4) {
+    } else if (p->op == IXP_CIDR4_COV) {
+        uint32_t a = v4_of(p->key), blk = a >> (32 - COVMAP4_BITS);
+        if (!((ix->covmap4[blk / 64] >> (blk % 64)) & 1)) {
+            p->op = IXP_NONE; /* no listed range touches its /20 block */
+            return;
+        }
+        p->op = IXP_CIDR4_JUMP;
+        __builtin_prefetch(&ix->jump4[a >> (32 - ix->h->jump_bits)]);
+    }
+}
+
+void tide__ix_probe_step2(const tide_match_index *ix, ix_probe *p)
+{
+    if (p->op == IXP_CIDR4_JUMP) {
+        p->op = IXP_CIDR4;
         uint32_t hi = v4_of(p->key) >> (32 - ix->h->jump_bits);
         p->lo = ix->jump4[hi];
         p->hi = ix->jump4[hi + 1];
@@ -361,6 +372,12 @@ int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
 {
     sink s = { cb, payload };
+    if (p->op == IXP_CIDR4_COV || p->op == IXP_CIDR4_JUMP) { /* steps not taken yet */
+        ix_probe q = *p;
+        tide__ix_probe_step(ix, &q);
+        tide__ix_probe_step2(ix, &q);
+        return q.op == IXP_CIDR4 ? cidr4_run(ix, v4_of(q.key), q.lo, q.hi, &s) : 0;
+    }
     switch (p->op) {
     case IXP_EXACT:
         return exact_run(ix, (tide_obs_kind)p->kind, p->key, p->len, p->hash, &s);

@@ -568,6 +568,8 @@ int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
     m->bstart[n] = npr;
     for (size_t i = 0; i < npr; i++)
         tide__ix_probe_step(m->ix, &m->bpr[i]);
+    for (size_t i = 0; i < npr; i++)
+        tide__ix_probe_step2(m->ix, &m->bpr[i]);
     for (size_t e = 0; e < n; e++) {
         size_t a = m->bstart[e], b = m->bstart[e + 1];
         if (a < b && (rc = report(m, file, &evs[e], m->bpr + a, b - a, cb, payload)) != 0)
