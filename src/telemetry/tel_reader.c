@@ -1838,8 +1838,8 @@ static int read_event(tide_tel_reader *r, tide_event *ev, bool hold)
         }
         if (rc < 0)
             return rc;
-        ev->obs = r->obs + r->obs0;
         ev->nobs = r->nobs - r->obs0;
+        ev->obs = ev->nobs ? r->obs + r->obs0 : NULL; /* r->obs is NULL until the first one */
         if (ev->kind == NULL)
             ev->kind = tide_tel_format_name(r->format);
         if (ev->host == NULL)
@@ -1885,7 +1885,7 @@ int tide_tel_next_batch(tide_tel_reader *r, tide_event *evs, size_t max, size_t 
     /* the observation array may have grown (moved) since an event was read */
     size_t base = 0;
     for (size_t i = 0; i < *got; i++) {
-        evs[i].obs = r->obs + base;
+        evs[i].obs = evs[i].nobs ? r->obs + base : NULL;
         base += evs[i].nobs;
     }
     return 1;
