@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <xxhash.h>
 
+#include "ingest/pattern_fast.h"
 #include "ingest/sink.h"
 #include "intel/tlp.h"
 #include "tide/ingest.h"
@@ -423,7 +424,12 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
         report(c, sink->file, sink->line, sink->offset, errbuf);
         return 0;
     }
-    if (is_ind && strcmp(ptype, "stix") == 0) {
+    /* the commonest shapes skip the full parser (pattern_fast.c): same verdict and term */
+    tide_pattern_term fast_term;
+    char fast_value[TIDE__PATTERN_FAST_MAX + 1];
+    bool fast = is_ind && strcmp(ptype, "stix") == 0 &&
+                tide__pattern_fast(pattern, &fast_term, fast_value);
+    if (is_ind && !fast && strcmp(ptype, "stix") == 0) {
         tide_stix_version ver = TIDE_STIX_21;
         const char *sv = vstr(m.spec_version);
         if (sv == NULL || strcmp(sv, "2.0") == 0)
@@ -481,7 +487,10 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
         c->stats->indicators++;
         bool simple = false;
         obs_reset(c);
-        if (pat) {
+        if (fast) {
+            simple = true;
+            term_cb(&fast_term, c);
+        } else if (pat) {
             tide_pattern_terms(pat, &simple, term_cb, c);
             /* the ip:port shape is an AND, but still one observable */
             if (!simple && c->nobs == 1 && c->obs[0].kind == TIDE_OBS_IP_PORT)

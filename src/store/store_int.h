@@ -45,8 +45,10 @@ enum {
  * version, used while a bulk load runs without the objects_id index. Collisions of the hash
  * are told apart by reading the row's id. */
 typedef struct {
-    uint64_t *keys;  /* 0 = empty slot (a zero hash is stored as 1) */
-    int64_t *rows;
+    struct idslot {
+        uint64_t key; /* 0 = empty slot (a zero hash is stored as 1) */
+        int64_t row;
+    } *slots;         /* key and row side by side: one cache miss per probe of a big map */
     size_t cap, n;
 } idmap;
 

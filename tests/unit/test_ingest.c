@@ -3,7 +3,8 @@
  * example and both ATT&CK bundles are stored with no loss (exactly the distinct (id, modified)
  * versions of the files, each re-read equal to the original), ingesting twice changes nothing,
  * MISP events land with their parts, IOC lists land with the right observable kinds, and bad
- * input is reported with its place while the good records of the same file are kept.
+ * input is reported with its place while the good records of the same file are kept; and the
+ * fast path for common indicator patterns agrees with the full pattern parser.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "ingest/pattern_fast.h"
 #include "tide.h"
 
 typedef struct {
@@ -361,6 +363,137 @@ static void t_all_pymisp_files(void)
     tide_store_free(w.s);
 }
 
+/* ---- the pattern fast path (src/ingest/pattern_fast.c) against the full parser ---- */
+
+typedef struct {
+    int n;
+    tide_pattern_term t;
+    char type[64], path[64], op[16], value[TIDE__PATTERN_FAST_MAX + 1];
+} one_term;
+
+static int keep_term(const tide_pattern_term *t, void *p)
+{
+    one_term *o = p;
+    if (o->n++ == 0) {
+        o->t = *t;
+        snprintf(o->type, sizeof(o->type), "%s", t->object_type);
+        snprintf(o->path, sizeof(o->path), "%s", t->path);
+        snprintf(o->op, sizeof(o->op), "%s", t->op);
+        snprintf(o->value, sizeof(o->value), "%s", t->value);
+    }
+    return 0;
+}
+
+/* When the fast path takes pat, the full parser must accept it (2.0 and 2.1) as simple with
+ * the same single term. Returns whether the fast path took it. */
+static bool fast_agrees(const char *pat)
+{
+    tide_pattern_term ft;
+    char fv[TIDE__PATTERN_FAST_MAX + 1];
+    bool fast = tide__pattern_fast(pat, &ft, fv);
+    if (!fast)
+        return false;
+    for (int v = 0; v < 2; v++) {
+        tide_pattern *p = NULL;
+        char err[256];
+        int rc = tide_pattern_parse(&p, pat, v ? TIDE_STIX_21 : TIDE_STIX_20, err, sizeof(err));
+        if (rc != 0)
+            TIDE_FAIL_("fast path took %s, the parser refuses it: %s", pat, err);
+        one_term o = { 0 };
+        bool simple = false;
+        tide_pattern_terms(p, &simple, keep_term, &o);
+        tide_pattern_free(p);
+        if (!simple || o.n != 1 || strcmp(o.type, ft.object_type) != 0 ||
+                strcmp(o.path, ft.path) != 0 || strcmp(o.op, ft.op) != 0 ||
+                strcmp(o.value, ft.value) != 0 || o.t.and_group != ft.and_group ||
+                o.t.negated != ft.negated)
+            TIDE_FAIL_("fast path differs on %s: parser simple %d, %d term(s), %s:%s %s '%s' "
+                       "group %d; fast %s:%s %s '%s' group %d",
+                    pat, simple, o.n, o.type, o.path, o.op, o.value, o.t.and_group,
+                    ft.object_type, ft.path, ft.op, ft.value, ft.and_group);
+    }
+    return true;
+}
+
+static void t_pattern_fast_path(void)
+{
+    /* every conformance case of the shared data */
+    static const char *const files[] = { "validator_cases.json", "validator_cases_v20.json",
+        "matcher_cases.json", "matcher_cases_v20.json" };
+    int cases = 0;
+    for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/stix-patterns/%s", tide_test_data(), files[f]);
+        json_t *j = json_load_file(path, 0, NULL);
+        TIDE_ASSERT(j != NULL);
+        size_t i;
+        json_t *c;
+        json_array_foreach(j, i, c)
+        {
+            fast_agrees(json_string_value(json_object_get(c, "pattern")));
+            cases++;
+        }
+        json_decref(j);
+    }
+    TIDE_ASSERT(cases > 250);
+    /* each shape (as gen_corpus.py and feeds write them) with variants around its edges */
+    static const char *const taken[] = {
+        "[ipv4-addr:value = '35.32.130.31']",
+        "[ipv4-addr:value='35.32.130.31']",
+        "[ ipv4-addr:value  =  '10.0.0.1' ]",
+        "[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
+        "[ipv6-addr:value = '2001:db8::1']",
+        "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
+        "[domain-name:value = 'evil.example.com']",
+        "[url:value = 'http://a.example/x?y=1&z=%20#f']",
+        "[email-addr:value = 'bad@example.org']",
+        "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.'SHA-1' = 'AEC070645FE53EE3B3763059376134F058CC3372']",
+        "[file:hashes.'SHA-512' = '" "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"
+        "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4']",
+        "[file:hashes.'MD5' = '79054025255fb1a26e4bc422aef54eb4']",
+        "[domain-name:value = 'a b ~!@#$%^&*()_+{}|:<>?`-=[];,./\"']",
+    };
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+        if (!fast_agrees(taken[i]))
+            TIDE_FAIL_("fast path should take %s", taken[i]);
+    /* left to the full parser: other shapes, escapes, bad hashes, junk around the shape */
+    static const char *const left[] = {
+        "[ipv4-addr:value = '1.2.3.4'] ",
+        "[ipv4-addr:value = '1.2.3.4']]",
+        "[ipv4-addr:value == '1.2.3.4']",
+        "[ipv4-addr:value != '1.2.3.4']",
+        "[ipv4-addr:value NOT = '1.2.3.4']",
+        "[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '1.2.3.5']",
+        "[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS",
+        "[ipv4-addr:value IN ('1.2.3.4')]",
+        "[ipv4-addr:valuex = '1.2.3.4']",
+        "[ipv4-addrx:value = '1.2.3.4']",
+        "[ipv4-addr :value = '1.2.3.4']",
+        "[ipv4-addr:value\t= '1.2.3.4']",
+        "[ipv4-addr:value = '']",
+        "[ipv4-addr:value = 'it\\'s']",
+        "[ipv4-addr:value = 'a\\\\b']",
+        "[ipv4-addr:value = 'caf\xc3\xa9']",
+        "[ipv4-addr:value = '1.2.3.4",
+        "[ipv4-addr:value = 5]",
+        "[domain-name:value ISSUBSET 'example.com']",
+        "[ipv4-addr:value ISSUBSET'10.0.0.0/8']",
+        "[file:hashes.'SHA-256' = 'abc']",
+        "[file:hashes.'SHA-256' = 'zec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb']",
+        "[file:hashes.'SHA-256' ISSUBSET 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.SHA256 = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:name = 'x.exe']",
+        "ipv4-addr:value = '1.2.3.4'",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++)
+        if (fast_agrees(left[i]))
+            TIDE_FAIL_("fast path should leave %s to the parser", left[i]);
+}
+
 TIDE_TESTS = {
     { "ingest::all_pymisp_files", t_all_pymisp_files },
     { "ingest::stix_examples_no_loss", t_stix_examples_no_loss },
@@ -368,6 +501,7 @@ TIDE_TESTS = {
     { "ingest::bad_stix_keeps_good_records", t_bad_stix_keeps_good_records },
     { "ingest::ioc_lists", t_ioc_lists },
     { "ingest::misp_event", t_misp_event },
+    { "ingest::pattern_fast_path", t_pattern_fast_path },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
