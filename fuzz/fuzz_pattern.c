@@ -1,12 +1,15 @@
 /*
  * fuzz_pattern.c - fuzz target for the STIX pattern parser: parses arbitrary bytes as a 2.1 and
  * a 2.0 pattern and, when they parse, extracts the index terms and evaluates the pattern
- * against a small fixed observed-data set.
+ * against a small fixed observed-data set. Differential check of ingest's pattern fast path:
+ * whatever it takes, the full parser must accept as simple with the same single term (trap
+ * otherwise).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/pattern_fast.h"
 #include "tide/pattern.h"
 
 static const char data21[] =
@@ -39,6 +42,46 @@ static int count_term(const tide_pattern_term *t, void *payload)
     return 0;
 }
 
+typedef struct {
+    int n;
+    const tide_pattern_term *want;
+    bool same;
+} term_cmp;
+
+static bool str_eq(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static int cmp_term(const tide_pattern_term *t, void *payload)
+{
+    term_cmp *c = payload;
+    if (c->n++ == 0)
+        c->same = str_eq(t->object_type, c->want->object_type) && str_eq(t->path, c->want->path) &&
+                str_eq(t->op, c->want->op) && str_eq(t->value, c->want->value) &&
+                t->and_group == c->want->and_group && t->negated == c->want->negated;
+    return 0;
+}
+
+static void check_fast_path(const char *text)
+{
+    static char fv[TIDE__PATTERN_FAST_MAX + 1];
+    tide_pattern_term ft;
+    if (!tide__pattern_fast(text, &ft, fv))
+        return;
+    for (int v = 0; v < 2; v++) {
+        tide_pattern *p = NULL;
+        if (tide_pattern_parse(&p, text, v ? TIDE_STIX_20 : TIDE_STIX_21, NULL, 0) != 0)
+            __builtin_trap(); /* the fast path took what the parser refuses */
+        bool simple = false;
+        term_cmp c = { 0, &ft, false };
+        tide_pattern_terms(p, &simple, cmp_term, &c);
+        tide_pattern_free(p);
+        if (!simple || c.n != 1 || !c.same)
+            __builtin_trap(); /* the fast path's term differs from the parser's */
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
@@ -48,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
+    check_fast_path(text);
     for (int v = 0; v < 2; v++) {
         tide_pattern *p = NULL;
         char err[256];
