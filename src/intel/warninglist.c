@@ -621,7 +621,9 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
     size_t n = strlen(value);
     if (n > 65536)
         return NULL;
-    char *lower = tide__strndup(value, n);
+    /* on the stack for the usual short value: this runs for every indicator of an index build */
+    char small[256];
+    char *lower = n < sizeof(small) ? memcpy(small, value, n + 1) : tide__strndup(value, n);
     if (lower == NULL)
         return NULL;
     tide__str_lower(lower);
@@ -687,6 +689,7 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
     }
     if (hit == NULL)
         hit = check_text(s, lower, value);
-    tide__free(lower);
+    if (lower != small)
+        tide__free(lower);
     return hit;
 }

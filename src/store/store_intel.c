@@ -447,6 +447,7 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     tide_buf val = TIDE_BUF_INIT; /* the current observable's value */
     sqlite3_stmt *st = NULL;
     int rc = 0;
+    bool small_cache = false;
     /* few rows selected: resolve names per indicator instead of loading the whole graph */
     bool selective = f && f->value;
     if (f && !f->value && f->changed_since && (rc = few_changed(s, f->changed_since)) != 0) {
@@ -467,8 +468,12 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
                         "'threat-actor') ORDER BY rowid",
                         -1, &z.obj, NULL) != SQLITE_OK)
             rc = tide__store_db_error(s, "prepare");
-    } else if ((rc = load_nodes(s, &g)) == 0) {
-        rc = load_edges(s, &g);
+    } else {
+        /* every indicator is read once: a small page cache (restored at the end) */
+        if ((rc = tide__store_exec(s, "PRAGMA cache_size = " SCAN_CACHE)) == 0)
+            small_cache = true;
+        if (rc == 0 && (rc = load_nodes(s, &g)) == 0)
+            rc = load_edges(s, &g);
     }
     if (rc < 0)
         goto out;
@@ -579,6 +584,11 @@ out:
     sqlite3_finalize(st);
     sqlite3_finalize(z.refs);
     sqlite3_finalize(z.obj);
+    if (small_cache) {
+        int crc = tide__store_exec(s, "PRAGMA cache_size = " STORE_CACHE);
+        if (rc == 0)
+            rc = crc;
+    }
     for (int i = 0; i < 3; i++)
         tide__free(nm.v[i]);
     graph_free(&g);

@@ -26,7 +26,6 @@
 
 
 
-#define STORE_CACHE "-262144"     /* page cache: 256 MiB */
 #define BULK_INDEX_CACHE "-4096"   /* while a bulk load builds its indexes: 4 MiB */
 
 static const char *const stmt_sql[ST__COUNT] = {
