@@ -4,7 +4,7 @@
  * any log (id.orig_h, id.resp_h, query, answers, host, uri, server_name, hashes, tx/rx hosts,
  * ja3, x509 fingerprint, smtp addresses, user names) turned into observations in place. Column
  * roles are resolved once per #fields, with the separators each role column needs; the
- * separators of a record are counted 16 bytes at a time and their offsets collected only in the
+ * separators of a record are counted 64 bytes at a time and their offsets collected only in the
  * blocks where a role column starts or ends.
  */
 #include <string.h>
@@ -184,34 +184,33 @@ static void email_obs(tide_tel_reader *r, const char *p, size_t n, const char *f
         tide__tel_obs(r, TIDE_OBS_EMAIL, p, n, field);
 }
 
-/* Bits of the separator bytes in b[0..16), only below e. The line buffer has
- * TIDE__TEL_BUF_SLACK readable bytes past its data, so the load may run past e. */
-static inline uint32_t sep_mask(const char *b, const char *e, char sep)
+/* Bits of the separator bytes in b[0..64), only below e. The line buffer has
+ * TIDE__TEL_BUF_SLACK (64) readable bytes past its data, so the loads may run past e. */
+static inline uint64_t sep_mask64(const char *b, const char *e, char sep)
 {
     size_t left = (size_t)(e - b);
-    uint32_t valid = left >= 16 ? 0xFFFFu : (1u << left) - 1;
+    uint64_t valid = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
+    uint64_t m = 0;
 #ifdef __SSE2__
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
-    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(sep))) & valid;
+    const __m128i s = _mm_set1_epi8(sep);
+    for (int k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, s)) << (16 * k);
+    }
 #else
-    uint32_t m = 0;
-    for (size_t i = 0; i < 16; i++)
-        m |= (uint32_t)(b[i] == sep) << i;
-    return m & valid;
+    for (size_t i = 0; i < 64; i++)
+        m |= (uint64_t)(b[i] == sep) << i;
 #endif
+    return m & valid;
 }
 
-#define B2(n) n, n + 1, n + 1, n + 2
-#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
-#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
-static const uint8_t pc8[256] = {B6(0), B6(1), B6(1), B6(2)};
-#undef B6
-#undef B4
-#undef B2
-
-static inline unsigned popcount16(uint32_t m)
+/* bits set in x (SWAR: the build targets baseline x86-64, without POPCNT) */
+static inline unsigned popcount64(uint64_t x)
 {
-    return (unsigned)pc8[m & 0xFF] + pc8[(m >> 8) & 0xFF];
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
 }
 
 typedef struct {
@@ -318,44 +317,37 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
     z.tx.p = z.rx.p = NULL;
     z.tx.n = z.rx.n = 0;
     /* Columns 0..last-1 end at a separator, the last one is the rest of the line. The
-     * separators are counted 16 bytes at a time; the offsets are collected only from blocks
-     * holding one that a role column needs (znext), without a branch per separator (four
-     * written at once, more only for a block holding more). */
+     * separators are counted 64 bytes at a time; the offsets are collected only from blocks
+     * holding one that a role column needs (znext). */
     const char sep = r->zsep, *e = p + n, *b = p;
     const size_t last = r->ncols - 1;
     const size_t want = r->zlast < last ? r->zlast : last; /* offsets needed */
-    uint32_t pos[TIDE__TEL_MAX_COLS + 16];
+    uint32_t pos[TIDE__TEL_MAX_COLS + 64]; /* a block's offsets may run 63 past want */
     size_t k = 0;
     while (k < want) {
         if (b >= e) {
             r->bad = "fewer columns than #fields";
             return -1;
         }
-        uint32_t m = sep_mask(b, e, sep);
-        unsigned c = popcount16(m);
+        uint64_t m = sep_mask64(b, e, sep);
+        unsigned c = popcount64(m);
         if (r->znext[k] < k + c) {
             uint32_t base = (uint32_t)(b - p);
-            uint32_t mm = m | 0xFFFF0000u; /* ctz stays defined for all 16 steps */
-            for (int j = 0; j < 4; j++) {
-                pos[k + (size_t)j] = base + (uint32_t)__builtin_ctz(mm);
-                mm &= mm - 1;
+            for (size_t j = k; m; j++) {
+                pos[j] = base + (uint32_t)__builtin_ctzll(m);
+                m &= m - 1;
             }
-            if (c > 4)
-                for (int j = 4; j < 16; j++) {
-                    pos[k + (size_t)j] = base + (uint32_t)__builtin_ctz(mm);
-                    mm &= mm - 1;
-                }
         }
         k += c;
-        b += 16;
+        b += 64;
     }
     while (k < last) {
         if (b >= e) {
             r->bad = "fewer columns than #fields";
             return -1;
         }
-        k += popcount16(sep_mask(b, e, sep));
-        b += 16;
+        k += popcount64(sep_mask64(b, e, sep));
+        b += 64;
     }
     const uint8_t *role = r->zrole;
     for (size_t j = 0; j < r->nzrc; j++) {
