@@ -1849,29 +1849,29 @@ static int read_event(tide_tel_reader *r, tide_event *ev, bool hold)
     }
 }
 
-int tide_tel_next(tide_tel_reader *r, tide_event *ev)
+/* The start of a read: an error met while filling the previous batch is returned first; the
+ * record memory (observations, scratch) is reused from its start. */
+static int begin_read(tide_tel_reader *r)
 {
-    if (r->pending_rc) {
-        int rc = r->pending_rc;
-        r->pending_rc = 0;
-        return rc;
-    }
+    int rc = r->pending_rc;
+    r->pending_rc = 0;
     r->nobs = 0;
     r->scr_len = 0;
-    return read_event(r, ev, false);
+    return rc;
+}
+
+int tide_tel_next(tide_tel_reader *r, tide_event *ev)
+{
+    int rc = begin_read(r);
+    return rc ? rc : read_event(r, ev, false);
 }
 
 int tide_tel_next_batch(tide_tel_reader *r, tide_event *evs, size_t max, size_t *got)
 {
     *got = 0;
-    if (r->pending_rc) {
-        int rc = r->pending_rc;
-        r->pending_rc = 0;
+    int rc = begin_read(r);
+    if (rc)
         return rc;
-    }
-    r->nobs = 0;
-    r->scr_len = 0;
-    int rc = 0;
     while (*got < max) {
         rc = read_event(r, &evs[*got], *got > 0);
         if (rc != 1)
