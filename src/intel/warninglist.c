@@ -96,11 +96,38 @@ static u128 from_bytes(const unsigned char *b, int n)
     return r;
 }
 
+/* A plain dotted quad exactly as inet_pton(AF_INET) takes it (four decimal octets of 1-3
+ * digits, no leading zero, <= 255): the usual value checked, without inet_pton's generality. */
+static bool dotted_quad(const char *s, size_t n, unsigned char a[4])
+{
+    size_t i = 0;
+    for (int o = 0; o < 4; o++) {
+        if (o && (i >= n || s[i++] != '.'))
+            return false;
+        unsigned v = 0, d = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && d < 4) {
+            v = v * 10 + (unsigned)(s[i++] - '0');
+            d++;
+        }
+        if (d == 0 || d > 3 || v > 255 || (d > 1 && s[i - d] == '0'))
+            return false;
+        a[o] = (unsigned char)v;
+    }
+    return i == n;
+}
+
 /* Parse an IP or CIDR into family / [first, last]. */
 static bool parse_range(const char *s, int *family, u128 *first, u128 *last)
 {
     char tmp[64];
     size_t n = strlen(s);
+    unsigned char q[4];
+    if (n <= 15 && dotted_quad(s, n, q)) { /* a single IPv4 address: the common case */
+        *family = AF_INET;
+        first->hi = last->hi = 0;
+        first->lo = last->lo = (uint64_t)q[0] << 24 | (uint64_t)q[1] << 16 | (uint64_t)q[2] << 8 | q[3];
+        return true;
+    }
     if (n == 0 || n >= sizeof(tmp))
         return false;
     memcpy(tmp, s, n + 1);
@@ -626,7 +653,7 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
     char *lower = n < sizeof(small) ? memcpy(small, value, n + 1) : tide__strndup(value, n);
     if (lower == NULL)
         return NULL;
-    tide__str_lower(lower);
+    tide__mem_lower(lower, n);
     const char *hit = NULL;
     switch (kind) {
     case TIDE_OBS_IPV4:

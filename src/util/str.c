@@ -10,9 +10,25 @@
 
 void tide__str_lower(char *s)
 {
-    for (; *s; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s = (char)(*s + ('a' - 'A'));
+    tide__mem_lower(s, strlen(s));
+}
+
+void tide__mem_lower(char *s, size_t n)
+{
+    /* eight bytes at a time: bit 7 of each byte marks 'A'..'Z' (bytes >= 0x80 unchanged) */
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t h = x & ~high;
+        uint64_t upper = ~x & ((h + (0x80 - 'A') * ones) ^ (h + (0x7F - 'Z') * ones)) & high;
+        x |= upper >> 2;
+        memcpy(s + i, &x, 8);
+    }
+    for (; i < n; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] + ('a' - 'A'));
 }
 
 static bool is_space(char c)

@@ -61,6 +61,8 @@ char *tide__buf_detach(tide_buf *b);
 
 /* ---- strings ---- */
 void tide__str_lower(char *s);
+/* ASCII lower case of s[0..n), in place */
+void tide__mem_lower(char *s, size_t n);
 char *tide__str_trim(char *s); /* trims ASCII whitespace in place, returns start */
 bool tide__str_starts_with(const char *s, const char *prefix);
 bool tide__str_ends_with(const char *s, const char *suffix);

@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "intel/warninglist.h"
 #include "tide/errors.h"
+#include "util/util.h"
 
 static tide_warnlist_set *load(const char *const *names)
 {
@@ -161,7 +162,44 @@ static void t_all_real_lists_load(void)
     tide__warnlist_set_free(s);
 }
 
+/* The fast paths of a check (a dotted quad parsed without inet_pton, lower case eight bytes
+ * at a time) agree with the general ones: odd addresses are treated as inet_pton treats them,
+ * and tide__mem_lower equals a byte-wise lower case on random bytes. */
+static void t_fast_paths(void)
+{
+    tide_warnlist_set *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide__warnlist_set_new(&s, true), 0);
+    const char *b = "builtin-bogons";
+    static const char *const odd[] = { "010.1.2.3", "10.01.2.3", "10.1.2.256", "10.1.2", "10.1.2.3.",
+        "10..2.3", "10.1.2.3 ", " 10.1.2.3", "1000.1.2.3", "10.1.2.+3", "10.1.2.3/8x", NULL };
+    for (int i = 0; odd[i]; i++)
+        IS(s, TIDE_OBS_IPV4, odd[i], NULL); /* inet_pton refuses each: no range, no match */
+    IS(s, TIDE_OBS_IPV4, "10.0.0.0", b);
+    IS(s, TIDE_OBS_IPV4, "10.255.255.255", b);
+    IS(s, TIDE_OBS_IPV4, "0.0.0.0", b);
+    IS(s, TIDE_OBS_IPV4, "11.0.0.0", NULL);
+    IS(s, TIDE_OBS_IPV4, "255.255.255.255", b);
+    tide__warnlist_set_free(s);
+    uint64_t st = 0x9E3779B97F4A7C15ULL;
+    for (int it = 0; it < 20000; it++) {
+        char v[64], w[64];
+        size_t n = (size_t)(st % 64);
+        for (size_t i = 0; i < n; i++) {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            v[i] = (char)(st & 0xFF);
+            unsigned char c = (unsigned char)v[i];
+            w[i] = (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : (char)c;
+        }
+        tide__mem_lower(v, n);
+        TIDE_ASSERT(memcmp(v, w, n) == 0);
+        st ^= st << 13;
+    }
+}
+
 TIDE_TESTS = {
+    {"warninglist::fast_paths", t_fast_paths},
     {"warninglist::builtin", t_builtin},
     {"warninglist::real_lists", t_real_lists},
     {"warninglist::tlds_regex_substring", t_tlds_regex_substring},
