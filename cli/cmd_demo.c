@@ -56,7 +56,7 @@ typedef struct {
 
 typedef struct {
     uint64_t rng;
-    time_t t0; /* today, 00:00 UTC */
+    time_t t0; /* the scenario's day, 00:00 UTC (see build_scenario) */
     char identity[64], iset[64], campaign[64], malware[2][64];
     demo_ind ind[DEMO_MAX_IND];
     size_t nind;
@@ -198,7 +198,10 @@ static demo_ind *add_ind(demo *d, tide_obs_kind kind, int malware, const char *p
 static void build_scenario(demo *d)
 {
     d->rng = DEMO_SEED;
-    d->t0 = (time(NULL) / 86400) * 86400;
+    /* the scenario's day: today once 16:00 UTC has passed, else yesterday, so that every
+     * event of that day (the last is at 15:00) lies in the past; with events later than the
+     * clock, the recovery part would rightly see hosts active after they were recovered */
+    d->t0 = ((time(NULL) - 16 * 3600) / 86400) * 86400;
     make_id(d, "identity", d->identity, sizeof d->identity);
     make_id(d, "intrusion-set", d->iset, sizeof d->iset);
     make_id(d, "campaign", d->campaign, sizeof d->campaign);
