@@ -155,7 +155,17 @@ int cli_hunt_changed(tide_store *s, int64_t since_ms)
     tide_hunt_opts o = { .filter = &f, .store = true };
     tide_hunt_stats st;
     double t0 = mono_s();
-    int rc = run_hunt(s, &o, NULL, NULL, &st);
+    /* no history yet (a new store, or one that never imported telemetry): nothing to hunt
+     * in, and no need to read back every indicator just loaded */
+    tide_history *h = NULL;
+    tide_history_stats hs = { 0 };
+    int rc = tide_history_open(&h, cli_store_dir, false);
+    if (rc == 0)
+        rc = tide_history_stats_get(h, &hs);
+    tide_history_free(h);
+    if (rc == 0 && hs.runs == 0)
+        return 0;
+    rc = run_hunt(s, &o, NULL, NULL, &st);
     if (rc < 0) {
         cli_err("ingest", "retro-hunt: %s", tide_error_last());
         return rc;

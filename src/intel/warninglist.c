@@ -645,6 +645,16 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
         return NULL;
     /* the CIDR index is sorted lazily on first use (see tide__warnlist_set_freeze) */
     tide_warnlist_set *s = (tide_warnlist_set *)cs;
+    /* only address ranges loaded (the built-in private / bogon space, or CIDR lists): every
+     * kind but a URL can hit only through its address, which needs no lower-case copy */
+    if (s->hosts.cap == 0 && s->strings.cap == 0 && s->nsubs == 0 && s->nres == 0 &&
+            kind != TIDE_OBS_URL) {
+        if (kind == TIDE_OBS_IPV4 || kind == TIDE_OBS_IPV6 || kind == TIDE_OBS_CIDR4 ||
+                kind == TIDE_OBS_CIDR6)
+            return check_ip_text(s, value);
+        if (kind != TIDE_OBS_IP_PORT)
+            return NULL;
+    }
     size_t n = strlen(value);
     if (n > 65536)
         return NULL;

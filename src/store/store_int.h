@@ -38,6 +38,7 @@ enum {
     ST_LOOKUP,
     ST_IND_OBS,
     ST_IND_OBSLIST,
+    ST_OBJ_CTX,
     ST__COUNT
 };
 
@@ -65,6 +66,13 @@ struct tide_store {
     char last_id[256]; /* "" when none (or too long to remember) */
     sqlite3_int64 last_rowid;
     bool last_new; /* that row is a new id: it has no derived index rows to replace yet */
+    /* ... and the columns of that row an indicators row copies (schema 7): name, source and
+     * tlp NUL-terminated in last_ctx at the offsets, -1 = NULL; the row's changed_at */
+    tide_buf last_ctx;
+    int32_t last_name, last_source, last_tlp;
+    int64_t last_changed;
+    int64_t put_now; /* the time of the put_object running */
+    tide_buf put_obs, put_rec; /* put_indicator's packed observables and record, reused */
     /* bulk mode: a first load into an empty store (see tide_store_begin_load) */
     bool bulk;
     idmap ids;              /* hash of id -> objects row of its current version */
@@ -116,6 +124,19 @@ sqlite3_int64 tide__store_text_key(const char *t);
  * into kind / value (NUL-terminated copy in *scratch); 0 at the end, 1 for an entry, < 0 when
  * the text is malformed (TIDE_ESTORE). */
 int tide__store_obs_pack(tide_buf *out, const tide_obs_ref *obs, size_t nobs);
+
+/* The packed record of an indicators row (schema 7, store_indrec.c): strings borrowed (from
+ * the caller when packing; pointing into the BLOB when unpacked). */
+typedef struct {
+    const char *id, *name, *source, *tlp, *kill_chain, *pattern, *pattern_type, *reliability;
+    int64_t id_key, confidence, valid_from, valid_until, created, modified, changed_at;
+    bool confidence_null, simple, revoked;
+} tide__ind_rec;
+int tide__store_ind_pack(tide_buf *out, const tide__ind_rec *r);
+/* 0, or TIDE_ESTORE when the BLOB is not a well-formed record */
+int tide__store_ind_unpack(const void *blob, size_t n, tide__ind_rec *out);
+/* SQL function tide_indicator_pack(17 values), for migration 7 */
+void tide__store_sql_ind_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 int tide__store_obs_next(const char **p, const char *end, tide_obs_kind *kind, tide_buf *scratch);
 
 #endif

@@ -478,11 +478,9 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     if (rc < 0)
         goto out;
     tide_buf sql = TIDE_BUF_INIT;
-    /* one row per indicator; its observables (packed in i.obs) give one record each */
-    static const char cols[] =
-            "SELECT o.id, i.obs, o.name, o.source, o.tlp, i.kill_chain, i.pattern, "
-            "i.pattern_type, i.reliability, i.confidence, i.valid_from, i.valid_until, "
-            "i.created, i.modified, o.changed_at, i.simple, i.revoked, o.id_key ";
+    /* one row per indicator: its packed record (schema 7) and its observables (packed in
+     * i.obs), which give one record each */
+    static const char cols[] = "SELECT i.rec, i.obs ";
     rc = tide__buf_puts(&sql, cols);
     if (rc == 0)
         rc = tide__buf_puts(&sql, selective
@@ -492,13 +490,14 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
                             /* the objects changed since T, by their index */
                             : "FROM objects o INDEXED BY objects_changed CROSS JOIN indicators i "
                               "ON i.obj = o.rowid WHERE o.is_current")
-                /* every indicator, in store order */
-                : "FROM indicators i CROSS JOIN objects o ON o.rowid = i.obj "
-                  "WHERE o.is_current");
+                /* every indicator, in store order: its row alone has all the scan needs
+                 * (schema 7), and only current versions have one */
+                : "FROM indicators i WHERE 1");
     if (rc == 0 && f && f->source)
-        rc = tide__buf_puts(&sql, " AND o.source = :source");
-    if (rc == 0 && f && f->changed_since)
-        rc = tide__buf_puts(&sql, " AND o.changed_at >= :since");
+        rc = tide__buf_puts(&sql, " AND i.source = :source");
+    if (rc == 0 && f && f->changed_since) /* the objects_changed range when selective */
+        rc = tide__buf_puts(&sql, selective ? " AND o.changed_at >= :since"
+                                            : " AND i.changed_at >= :since");
     if (rc == 0 && !(f && f->include_revoked))
         rc = tide__buf_puts(&sql, " AND NOT i.revoked");
     if (rc == 0 && f && f->value) {
@@ -532,29 +531,24 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
     bool have_last = false;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        tide_indicator_obs r = { 0 };
-        r.id = col(st, 0);
+        tide__ind_rec ir;
+        if ((rc = tide__store_ind_unpack(sqlite3_column_blob(st, 0),
+                     (size_t)sqlite3_column_bytes(st, 0), &ir)) < 0)
+            goto out;
         const char *p = col(st, 1);
-        if (r.id == NULL || p == NULL)
+        if (p == NULL)
             continue;
         const char *end = p + sqlite3_column_bytes(st, 1);
-        r.name = col(st, 2);
-        r.source = col(st, 3);
-        r.tlp = col(st, 4);
-        r.kill_chain = col(st, 5);
-        r.pattern = col(st, 6);
-        r.pattern_type = col(st, 7);
-        const char *rel = col(st, 8);
-        r.reliability = rel ? rel[0] : '\0';
-        r.confidence = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 9);
-        r.valid_from = sqlite3_column_int64(st, 10);
-        r.valid_until = sqlite3_column_int64(st, 11);
-        r.created = sqlite3_column_int64(st, 12);
-        r.modified = sqlite3_column_int64(st, 13);
-        r.changed_at = sqlite3_column_int64(st, 14);
-        r.simple = sqlite3_column_int(st, 15) != 0;
-        r.revoked = sqlite3_column_int(st, 16) != 0;
-        int64_t key = sqlite3_column_int64(st, 17);
+        tide_indicator_obs r = {
+            .id = ir.id, .name = ir.name, .source = ir.source, .tlp = ir.tlp,
+            .kill_chain = ir.kill_chain, .pattern = ir.pattern, .pattern_type = ir.pattern_type,
+            .reliability = ir.reliability ? ir.reliability[0] : '\0',
+            .confidence = ir.confidence_null ? -1 : (int)ir.confidence,
+            .valid_from = ir.valid_from, .valid_until = ir.valid_until, .created = ir.created,
+            .modified = ir.modified, .changed_at = ir.changed_at, .simple = ir.simple,
+            .revoked = ir.revoked,
+        };
+        int64_t key = ir.id_key;
         if (!have_last || key != last) {
             if ((rc = selective ? lazy_resolve(s, &z, key, &nm) : resolve(&g, key, &nm)) < 0)
                 goto out;

@@ -46,9 +46,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DROP_IND] = "DELETE FROM indicators WHERE obj = ?1",
     [ST_DROP_OBS] = "DELETE FROM obs_idx WHERE kind = ?1 AND vkey = ?2 AND obj = ?3 AND value = ?4",
     [ST_DROP_REFS] = "DELETE FROM refs WHERE obj = ?1",
-    [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(obj, pattern, pattern_type, reliability, "
-                      "confidence, kill_chain, valid_from, valid_until, created, modified, simple, "
-                      "revoked, obs) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [ST_IND_UPSERT] = "INSERT OR REPLACE INTO indicators(obj, source, changed_at, revoked, obs, "
+                      "rec) VALUES (?1,?2,?3,?4,?5,?6)",
     [ST_OBS_INSERT] = "INSERT OR IGNORE INTO obs_idx(kind, value, obj, vkey) VALUES (?1,?2,?3,?4)",
     [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, "
                       "target_key) VALUES (?1,?2,?3,?4,?5,?6,?7)",
@@ -58,15 +57,14 @@ static const char *const stmt_sql[ST__COUNT] = {
                        "WHERE o.id_key = ?2 AND o.id = ?1 AND o.modified = ?3",
     [ST_VERSIONS] = "SELECT modified FROM objects WHERE id_key = ?2 AND id = ?1 "
                     "ORDER BY modified_ms, modified",
-    [ST_IND_GET] = "SELECT o.id, i.pattern, i.pattern_type, o.name, o.source, i.reliability, "
-                   "i.confidence, o.tlp, i.kill_chain, i.valid_from, i.valid_until, i.created, "
-                   "i.modified, i.simple, i.revoked FROM objects o JOIN indicators i "
-                   "ON i.obj = o.rowid WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
+    [ST_IND_GET] = "SELECT i.rec FROM objects o JOIN indicators i ON i.obj = o.rowid "
+                   "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
     [ST_LOOKUP] = "SELECT o.id FROM obs_idx b JOIN objects o ON o.rowid = b.obj "
                   "WHERE b.kind = ?1 AND b.vkey = ?3 AND b.value = ?2",
     [ST_IND_OBS] = "SELECT i.obs FROM objects o JOIN indicators i ON i.obj = o.rowid "
                    "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
     [ST_IND_OBSLIST] = "SELECT obs FROM indicators WHERE obj = ?1",
+    [ST_OBJ_CTX] = "SELECT name, source, tlp, changed_at FROM objects WHERE rowid = ?1",
 };
 
 static const char *const related_sql =
@@ -315,6 +313,9 @@ int tide_store_open(tide_store **out, const char *dir)
     sqlite3_busy_timeout(s->db, 10000);
     sqlite3_create_function(s->db, "tide_key", 1,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_tide_key, NULL, NULL);
+    sqlite3_create_function(s->db, "tide_indicator_pack", 17,
+            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, tide__store_sql_ind_pack,
+            NULL, NULL);
     int rc;
     /* 16 KiB pages for a new store (an existing one keeps its size): a bulk load writes a
      * quarter of the pages, so a quarter of the write calls and of the per-page B-tree work;
@@ -357,6 +358,9 @@ void tide_store_free(tide_store *s)
     tide__free(s->rewritten);
     tide__free(s->obs);
     tide__buf_free(&s->obs_vals);
+    tide__buf_free(&s->last_ctx);
+    tide__buf_free(&s->put_obs);
+    tide__buf_free(&s->put_rec);
     tide__free(s->db_path);
     tide__free(s->dir);
     tide__free(s);
@@ -758,14 +762,30 @@ static int index_name(tide_store *s, const tide_object_rec *r, sqlite3_int64 row
     return step_done(s, st, "store name");
 }
 
-static int remember(tide_store *s, const char *id, sqlite3_int64 rowid)
+/* Offset in last_ctx of a copy of v, -1 for NULL. */
+static int32_t ctx_put(tide_store *s, const char *v)
+{
+    if (v == NULL)
+        return -1;
+    size_t off = s->last_ctx.len;
+    if (off > INT32_MAX || tide__buf_put(&s->last_ctx, v, strlen(v) + 1) < 0)
+        return -2;
+    return (int32_t)off;
+}
+
+static int remember(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
 {
     s->last_new = false;
-    size_t n = strlen(id);
-    if (n < sizeof(s->last_id))
-        memcpy(s->last_id, id, n + 1);
+    size_t n = strlen(r->id);
+    s->last_ctx.len = 0;
+    s->last_name = ctx_put(s, r->name);
+    s->last_source = ctx_put(s, r->source);
+    s->last_tlp = ctx_put(s, r->tlp);
+    s->last_changed = s->put_now;
+    if (n < sizeof(s->last_id) && s->last_name > -2 && s->last_source > -2 && s->last_tlp > -2)
+        memcpy(s->last_id, r->id, n + 1);
     else
-        s->last_id[0] = '\0';
+        s->last_id[0] = '\0'; /* too long to remember (or no memory): put_indicator reads */
     s->last_rowid = rowid;
     return 0;
 }
@@ -774,7 +794,7 @@ static int remember(tide_store *s, const char *id, sqlite3_int64 rowid)
 static int became_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
 {
     TIDE_CHECK(index_name(s, r, rowid));
-    return remember(s, r->id, rowid);
+    return remember(s, r, rowid);
 }
 
 /* Remove the obs_idx entries of the indicator at objects row obj (those its packed list
@@ -963,6 +983,7 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
 static int put_object(tide_store *s, const tide_object_rec *r, int *out_status)
 {
     int64_t now = tide__time_now_ms();
+    s->put_now = now;
     *out_status = TIDE_PUT_UNCHANGED;
     if (s->bulk)
         return bulk_put(s, r, out_status, now);
@@ -1109,39 +1130,64 @@ static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tid
 {
     sqlite3_int64 obj;
     bool is_new;
+    bool from_last = s->last_id[0] && strcmp(s->last_id, ind->id) == 0;
     TIDE_CHECK(current_rowid(s, ind->id, &obj, &is_new));
     if (!is_new && !s->bulk) /* bulk mode clears replaced entries at commit */
         TIDE_CHECK(drop_obs(s, obj));
-    tide_buf packed = TIDE_BUF_INIT;
-    if (tide__store_obs_pack(&packed, obs, nobs) < 0) {
-        tide__buf_free(&packed);
-        return TIDE_ENOMEM;
+    /* the objects columns the row copies: from the put_object just before, else read */
+    sqlite3_stmt *ctx = NULL;
+    if (!from_last) {
+        if ((ctx = stmt(s, ST_OBJ_CTX)) == NULL)
+            return TIDE_ESTORE;
+        sqlite3_bind_int64(ctx, 1, obj);
+        if (sqlite3_step(ctx) != SQLITE_ROW) {
+            sqlite3_reset(ctx);
+            return tide__store_db_error(s, "read indicator's object");
+        }
     }
-    sqlite3_stmt *st = stmt(s, ST_IND_UPSERT);
-    if (st == NULL) {
-        tide__buf_free(&packed);
-        return TIDE_ESTORE;
-    }
+    tide_buf *packed = &s->put_obs, *rec = &s->put_rec;
     char rel[2] = { ind->reliability ? ind->reliability : 'C', '\0' };
-    sqlite3_bind_int64(st, 1, obj);
-    tide__store_bind_text(st, 2, ind->pattern ? ind->pattern : "");
-    tide__store_bind_text(st, 3, ind->pattern_type ? ind->pattern_type : "stix");
-    tide__store_bind_text(st, 4, rel);
-    sqlite3_bind_int(st, 5, ind->confidence);
-    tide__store_bind_text(st, 6, ind->kill_chain);
-    sqlite3_bind_int64(st, 7, ind->valid_from);
-    sqlite3_bind_int64(st, 8, ind->valid_until);
-    sqlite3_bind_int64(st, 9, ind->created);
-    sqlite3_bind_int64(st, 10, ind->modified);
-    sqlite3_bind_int(st, 11, ind->simple);
-    sqlite3_bind_int(st, 12, ind->revoked);
-    if (packed.len)
-        sqlite3_bind_text(st, 13, packed.ptr, (int)packed.len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 13);
-    int rc = step_done(s, st, "store indicator");
-    sqlite3_reset(st); /* packed goes now; the next use binds every parameter again */
-    tide__buf_free(&packed);
+    tide__ind_rec r = {
+        .id = ind->id, .id_key = tide__store_text_key(ind->id),
+        .kill_chain = ind->kill_chain, .pattern = ind->pattern ? ind->pattern : "",
+        .pattern_type = ind->pattern_type ? ind->pattern_type : "stix", .reliability = rel,
+        .confidence = ind->confidence, .valid_from = ind->valid_from,
+        .valid_until = ind->valid_until, .created = ind->created, .modified = ind->modified,
+        .simple = ind->simple, .revoked = ind->revoked,
+    };
+    if (ctx) {
+        r.name = (const char *)sqlite3_column_text(ctx, 0);
+        r.source = (const char *)sqlite3_column_text(ctx, 1);
+        r.tlp = (const char *)sqlite3_column_text(ctx, 2);
+        r.changed_at = sqlite3_column_int64(ctx, 3);
+    } else {
+        const char *b = s->last_ctx.ptr;
+        r.name = s->last_name >= 0 ? b + s->last_name : NULL;
+        r.source = s->last_source >= 0 ? b + s->last_source : NULL;
+        r.tlp = s->last_tlp >= 0 ? b + s->last_tlp : NULL;
+        r.changed_at = s->last_changed;
+    }
+    int rc = tide__store_obs_pack(packed, obs, nobs);
+    if (rc == 0)
+        rc = tide__store_ind_pack(rec, &r);
+    sqlite3_stmt *st = rc == 0 ? stmt(s, ST_IND_UPSERT) : NULL;
+    if (st) {
+        sqlite3_bind_int64(st, 1, obj);
+        tide__store_bind_text(st, 2, r.source);
+        sqlite3_bind_int64(st, 3, r.changed_at);
+        sqlite3_bind_int(st, 4, ind->revoked);
+        if (packed->len)
+            sqlite3_bind_text(st, 5, packed->ptr, (int)packed->len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 5);
+        sqlite3_bind_blob(st, 6, rec->ptr, (int)rec->len, SQLITE_STATIC);
+        rc = step_done(s, st, "store indicator");
+        sqlite3_reset(st); /* the buffers are reused: the next use binds every parameter */
+    } else if (rc == 0) {
+        rc = TIDE_ESTORE;
+    }
+    if (ctx)
+        sqlite3_reset(ctx);
     TIDE_CHECK(rc);
     if (s->bulk)
         return bulk_obs_add(s, obj, obs, nobs);
@@ -1242,13 +1288,11 @@ int tide_store_versions(tide_store *s, const char *id,
     return rc;
 }
 
-static const char *col_dup(tide_store *s, sqlite3_stmt *st, int col, int slot)
+/* A copy of t in scratch slot `slot` of tide_store_indicator's results. */
+static const char *str_dup(tide_store *s, const char *t, int slot)
 {
     tide__free(s->ind_strs[slot]);
-    s->ind_strs[slot] = NULL;
-    const unsigned char *t = sqlite3_column_text(st, col);
-    if (t)
-        s->ind_strs[slot] = tide__strdup((const char *)t);
+    s->ind_strs[slot] = t ? tide__strdup(t) : NULL;
     return s->ind_strs[slot];
 }
 
@@ -1265,22 +1309,28 @@ int tide_store_indicator(tide_store *s, const char *id, tide_indicator_rec *out)
         return tide_error_set(TIDE_ENOTFOUND, "no indicator %s", id);
     if (step != SQLITE_ROW)
         return tide__store_db_error(s, "read indicator");
-    out->id = col_dup(s, st, 0, 0);
-    out->pattern = col_dup(s, st, 1, 1);
-    out->pattern_type = col_dup(s, st, 2, 2);
-    out->name = col_dup(s, st, 3, 3);
-    out->source = col_dup(s, st, 4, 4);
-    const unsigned char *rel = sqlite3_column_text(st, 5);
-    out->reliability = rel && rel[0] ? (char)rel[0] : 'C';
-    out->confidence = sqlite3_column_int(st, 6);
-    out->tlp = col_dup(s, st, 7, 5);
-    out->kill_chain = col_dup(s, st, 8, 6);
-    out->valid_from = sqlite3_column_int64(st, 9);
-    out->valid_until = sqlite3_column_int64(st, 10);
-    out->created = sqlite3_column_int64(st, 11);
-    out->modified = sqlite3_column_int64(st, 12);
-    out->simple = sqlite3_column_int(st, 13) != 0;
-    out->revoked = sqlite3_column_int(st, 14) != 0;
+    tide__ind_rec r;
+    int rc = tide__store_ind_unpack(sqlite3_column_blob(st, 0),
+            (size_t)sqlite3_column_bytes(st, 0), &r);
+    if (rc < 0) {
+        sqlite3_reset(st);
+        return rc;
+    }
+    out->id = str_dup(s, r.id, 0);
+    out->pattern = str_dup(s, r.pattern, 1);
+    out->pattern_type = str_dup(s, r.pattern_type, 2);
+    out->name = str_dup(s, r.name, 3);
+    out->source = str_dup(s, r.source, 4);
+    out->reliability = r.reliability && r.reliability[0] ? r.reliability[0] : 'C';
+    out->confidence = (int)r.confidence;
+    out->tlp = str_dup(s, r.tlp, 5);
+    out->kill_chain = str_dup(s, r.kill_chain, 6);
+    out->valid_from = r.valid_from;
+    out->valid_until = r.valid_until;
+    out->created = r.created;
+    out->modified = r.modified;
+    out->simple = r.simple;
+    out->revoked = r.revoked;
     sqlite3_reset(st);
     return 0;
 }

@@ -547,7 +547,57 @@ static void t_key_encodings(void)
     TIDE_ASSERT(rejected > 90000); /* the corrupted half, but a digit replaced by a digit */
 }
 
+static int collect_id(const tide_match_hit *h, void *payload)
+{
+    snprintf(payload, 128, "%s", h->indicator_id);
+    return 0;
+}
+
+/* Indicator ids come back exactly as stored: a lower-case UUID is kept as 16 bytes, anything
+ * else (upper case, short, long, misplaced dashes, a non-hex digit) as text. */
+static void t_ids_as_stored(void)
+{
+    const char *ids[] = {
+        "indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "indicator--0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D",
+        "indicator--short",
+        "indicator--",
+        "indicator--0a1b2c3d4-e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d5",
+        "indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4g",
+        "indicator--0a1b2c3d-4e5f-4a6b-8c7d",
+    };
+    size_t n = sizeof(ids) / sizeof(ids[0]);
+    TIDE_ASSERT_EQ_INT(tide_store_open(&store, tide_test_tmpdir()), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(store), 0);
+    for (size_t i = 0; i < n; i++) {
+        char ip[32];
+        snprintf(ip, sizeof(ip), "198.51.100.%zu", i + 1);
+        tide_object_rec r = { .id = ids[i], .type = "indicator",
+            .modified = "2026-01-01T00:00:00Z", .json = "{}", .json_len = 2, .source = "unit" };
+        int st;
+        TIDE_ASSERT_EQ_INT(tide_store_put_object(store, &r, &st), 0);
+        tide_indicator_rec ir = { .id = ids[i], .pattern = "[x:y = 'z']", .pattern_type = "stix",
+            .source = "unit", .reliability = 'B', .confidence = 90, .simple = true };
+        tide_obs_ref o = { TIDE_OBS_IPV4, ip };
+        TIDE_ASSERT_EQ_INT(tide_store_put_indicator(store, &ir, &o, 1), 0);
+    }
+    TIDE_ASSERT_EQ_INT(tide_store_commit(store), 0);
+    tide_match_index *ix = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_index_build(&ix, store, NULL), 0);
+    for (size_t i = 0; i < n; i++) {
+        char ip[32], got[128] = "";
+        snprintf(ip, sizeof(ip), "198.51.100.%zu", i + 1);
+        TIDE_ASSERT_EQ_INT(tide_match_lookup(ix, TIDE_OBS_IPV4, ip, strlen(ip), collect_id, got), 0);
+        TIDE_ASSERT_EQ_STR(got, ids[i]);
+    }
+    tide_match_index_free(ix);
+    tide_store_free(store);
+    store = NULL;
+}
+
 TIDE_TESTS = {
+    { "match::ids_as_stored", t_ids_as_stored },
     { "match::key_encodings", t_key_encodings },
     { "match::semantics", t_semantics },
     { "match::save_load", t_save_load },

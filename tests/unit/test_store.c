@@ -2,8 +2,11 @@
  * test_store.c - the SQLite store: versions (newest modified wins, older kept), derived-object
  * idempotence, indicator context and observables, relationships both ways, search, stats,
  * warninglists, reopening (schema migrations run once), a failed batch rolled back, and the
- * migration of a schema-5 store (observables in their own table) to packed observables.
+ * migration of a schema-5 store (observables in their own table) to packed observables and
+ * objects columns copied into indicator rows (schema 7), kept equal by every kind of put.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,6 +388,180 @@ static void t_open_bad_path(void)
 }
 
 
+/* ---- schema 7: an indicators row carries its objects row's id, name, source, tlp ---- */
+
+static bool same_str(const char *a, const unsigned char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, (const char *)b) == 0;
+}
+
+/* Rows whose packed copies differ from their objects row (or from their own filter columns),
+ * or that belong to no current version. */
+static int copies_off(tide_store *s)
+{
+    sqlite3_stmt *q = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db,
+            "SELECT i.rec, o.rowid IS NOT NULL AND o.is_current, o.id, o.id_key, o.name, "
+            "o.source, o.tlp, o.changed_at, i.source, i.changed_at, i.revoked "
+            "FROM indicators i LEFT JOIN objects o ON o.rowid = i.obj", -1, &q, NULL),
+            SQLITE_OK);
+    int off = 0, rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        rows++;
+        tide__ind_rec r;
+        TIDE_ASSERT_EQ_INT(tide__store_ind_unpack(sqlite3_column_blob(q, 0),
+                (size_t)sqlite3_column_bytes(q, 0), &r), 0);
+        bool ok = sqlite3_column_int(q, 1) && same_str(r.id, sqlite3_column_text(q, 2)) &&
+                  r.id_key == sqlite3_column_int64(q, 3) &&
+                  same_str(r.name, sqlite3_column_text(q, 4)) &&
+                  same_str(r.source, sqlite3_column_text(q, 5)) &&
+                  same_str(r.tlp, sqlite3_column_text(q, 6)) &&
+                  r.changed_at == sqlite3_column_int64(q, 7) &&
+                  same_str(r.source, sqlite3_column_text(q, 8)) &&
+                  r.changed_at == sqlite3_column_int64(q, 9) &&
+                  r.revoked == (sqlite3_column_int(q, 10) != 0);
+        off += !ok;
+    }
+    sqlite3_finalize(q);
+    TIDE_ASSERT(rows > 0);
+    return off;
+}
+
+static int ctx_cb(const tide_indicator_obs *r, void *payload)
+{
+    tide_buf *b = payload;
+    tide__buf_printf(b, "%s %s %s %s %s;", r->id, r->name ? r->name : "-", r->source,
+            r->tlp ? r->tlp : "-", r->value);
+    return 0;
+}
+
+static void put_ind_obj(tide_store *s, const char *id, const char *modified, const char *name,
+        const char *source, const char *tlp)
+{
+    tide_object_rec r = { .id = id, .type = "indicator", .modified = modified, .name = name,
+        .json = "{}", .json_len = 2, .source = source, .tlp = tlp };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+}
+
+static void put_ind(tide_store *s, const char *id, const char *ip)
+{
+    tide_indicator_rec ir = { .id = id, .pattern = "[x]", .pattern_type = "stix",
+        .reliability = 'B', .confidence = 50, .simple = true };
+    tide_obs_ref o[] = { { TIDE_OBS_IPV4, ip } };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, o, 1), 0);
+}
+
+static void t_indicator_row_copies(void)
+{
+    for (int bulk = 0; bulk < 2; bulk++) {
+        char dir[700];
+        snprintf(dir, sizeof(dir), "%s/copies%d", tide_test_tmpdir(), bulk);
+        tide_store *s = NULL;
+        TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+        bool is_bulk = false;
+        if (bulk) {
+            TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
+            TIDE_ASSERT(is_bulk);
+        } else {
+            TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+        }
+        /* right after its object (the remembered columns) ... */
+        put_ind_obj(s, "indicator--a", "2024-01-01T00:00:00Z", "Alpha", "feedA", "amber");
+        put_ind(s, "indicator--a", "192.0.2.1");
+        /* ... and after other objects came between (read back from the objects row) */
+        put_ind_obj(s, "indicator--b", "2024-01-01T00:00:00Z", NULL, "feedB", NULL);
+        put_simple(s, "campaign--c", "campaign", "Op Copy");
+        put_ind(s, "indicator--b", "192.0.2.2");
+        /* a newer version of a, from another feed, in the same load */
+        put_ind_obj(s, "indicator--a", "2025-01-01T00:00:00Z", "Alpha2", "feedC", "red");
+        put_ind(s, "indicator--a", "192.0.2.3");
+        TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+        TIDE_ASSERT_EQ_INT(copies_off(s), 0);
+
+        tide_buf b = TIDE_BUF_INIT;
+        TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, ctx_cb, &b), 0);
+        TIDE_ASSERT(strstr(b.ptr, "indicator--b - feedB - 192.0.2.2;") != NULL);
+        TIDE_ASSERT(strstr(b.ptr, "indicator--a Alpha2 feedC red 192.0.2.3;") != NULL);
+        TIDE_ASSERT(strstr(b.ptr, "Alpha ") == NULL && strstr(b.ptr, "192.0.2.1") == NULL);
+        tide_indicator_filter f = { .source = "feedA" };
+        tide__buf_clear(&b);
+        TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, ctx_cb, &b), 0);
+        TIDE_ASSERT(b.len == 0);
+        f.source = "feedC";
+        TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, ctx_cb, &b), 0);
+        TIDE_ASSERT_EQ_STR(b.ptr, "indicator--a Alpha2 feedC red 192.0.2.3;");
+
+        /* a later, ordinary batch: a version of b with a name, after an unrelated object */
+        TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+        put_ind_obj(s, "indicator--b", "2026-01-01T00:00:00Z", "Beta", "feedB", "clear");
+        put_simple(s, "malware--m", "malware", "CopyBot");
+        put_ind(s, "indicator--b", "192.0.2.4");
+        TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+        TIDE_ASSERT_EQ_INT(copies_off(s), 0);
+        tide__buf_clear(&b);
+        f.source = "feedB";
+        TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, ctx_cb, &b), 0);
+        TIDE_ASSERT_EQ_STR(b.ptr, "indicator--b Beta feedB clear 192.0.2.4;");
+        tide__buf_free(&b);
+        tide_store_free(s);
+    }
+}
+
+/* The packed record: every field round-trips (NULLs, extremes), and a damaged BLOB (cut at
+ * any length, a wrong tag or version, bytes after the end) is an error, never a wild read. */
+static void t_indicator_record(void)
+{
+    tide__ind_rec in = { .id = "indicator--x", .id_key = INT64_MIN, .name = NULL,
+        .source = "feed", .tlp = NULL, .kill_chain = "", .pattern = "[a:b = 'c']",
+        .pattern_type = "stix", .reliability = "A", .confidence = 0, .confidence_null = true,
+        .valid_from = -1, .valid_until = INT64_MAX, .created = 1, .modified = 2,
+        .changed_at = 3, .simple = true, .revoked = false };
+    tide_buf b = TIDE_BUF_INIT;
+    TIDE_ASSERT_EQ_INT(tide__store_ind_pack(&b, &in), 0);
+    tide__ind_rec out;
+    TIDE_ASSERT_EQ_INT(tide__store_ind_unpack(b.ptr, b.len, &out), 0);
+    TIDE_ASSERT_EQ_STR(out.id, in.id);
+    TIDE_ASSERT(out.id_key == INT64_MIN && out.valid_from == -1 && out.valid_until == INT64_MAX);
+    TIDE_ASSERT(out.name == NULL && out.tlp == NULL && out.confidence_null);
+    TIDE_ASSERT_EQ_STR(out.source, "feed");
+    TIDE_ASSERT_EQ_STR(out.kill_chain, "");
+    TIDE_ASSERT_EQ_STR(out.pattern, in.pattern);
+    TIDE_ASSERT_EQ_STR(out.reliability, "A");
+    TIDE_ASSERT(out.created == 1 && out.modified == 2 && out.changed_at == 3);
+    TIDE_ASSERT(out.simple && !out.revoked);
+    for (size_t n = 0; n < b.len; n++) {
+        char *cut = tide__malloc(n ? n : 1); /* exactly n bytes: ASan sees any overread */
+        memcpy(cut, b.ptr, n);
+        TIDE_ASSERT(tide__store_ind_unpack(cut, n, &out) < 0);
+        tide__free(cut);
+    }
+    TIDE_ASSERT_EQ_INT(tide__buf_putc(&b, 0), 0); /* trailing byte */
+    TIDE_ASSERT(tide__store_ind_unpack(b.ptr, b.len, &out) < 0);
+    b.len--;
+    b.ptr[0] = 9; /* unknown version */
+    TIDE_ASSERT(tide__store_ind_unpack(b.ptr, b.len, &out) < 0);
+    b.ptr[0] = 1;
+    b.ptr[1] = 7; /* unknown tag */
+    TIDE_ASSERT(tide__store_ind_unpack(b.ptr, b.len, &out) < 0);
+    tide__buf_free(&b);
+
+    /* a scan over a damaged row reports it */
+    tide_store *s = open_fresh();
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    put_ind_obj(s, "indicator--d", "2024-01-01T00:00:00Z", "D", "feed", NULL);
+    put_ind(s, "indicator--d", "192.0.2.9");
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_exec(s, "UPDATE indicators SET rec = x'0102'"), 0);
+    tide_buf seen = TIDE_BUF_INIT;
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, ctx_cb, &seen), TIDE_ESTORE);
+    TIDE_ASSERT(strstr(tide_error_last(), "corrupt indicator record") != NULL);
+    tide_indicator_rec ir;
+    TIDE_ASSERT_EQ_INT(tide_store_indicator(s, "indicator--d", &ir), TIDE_ESTORE);
+    tide__buf_free(&seen);
+    tide_store_free(s);
+}
+
 /* ---- migration 6: a store as schema 5 wrote it ---- */
 
 static int collect_obs(const tide_obs_ref *o, void *payload)
@@ -532,6 +709,13 @@ static void t_migrate_schema5(void)
     TIDE_ASSERT(b.len == 0);
     TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "203.0.113.9", collect_ids, &b), 0);
     TIDE_ASSERT_EQ_STR(b.ptr, "indicator--11111111-1111-4111-8111-111111111111;");
+    /* schema 7 copied the objects columns into the indicators rows */
+    TIDE_ASSERT_EQ_INT(copies_off(s), 0);
+    tide__buf_clear(&b);
+    tide_indicator_filter fo = { .source = "old" };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &fo, collect_scan, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr,
+            "indicator--22222222-2222-4222-8222-222222222222 url=http://x.example/a 12 b|-;");
     tide__buf_free(&b);
     tide_store_free(s);
 
@@ -554,6 +738,8 @@ TIDE_TESTS = {
     { "store::warninglist_entries", t_warninglist_entries },
     { "store::active_intel_scan", t_active_intel_scan },
     { "store::open_bad_path", t_open_bad_path },
+    { "store::indicator_row_copies", t_indicator_row_copies },
+    { "store::indicator_record", t_indicator_record },
     { "store::migrate_schema5", t_migrate_schema5 },
     { NULL, NULL },
 };
