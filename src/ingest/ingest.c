@@ -53,6 +53,7 @@ typedef struct {
     char *port_ip;
     char *port_num;
     int port_ip_group;
+    tide__arena arena; /* members of objects readers give as a DOM */
 } core;
 
 static const char *FORMAT_NAMES[] = { "auto", "stix", "misp", "misp-feed", "csv", "list" };
@@ -77,87 +78,23 @@ static void sink_reject(tide_sink *sink, long line, long long offset, const char
     report(sink->payload, sink->file, line, offset, reason);
 }
 
-static const char *jstr(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* The string value of a member, or NULL when absent or not a string. */
-static const char *vstr(json_t *v)
-{
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int64_t jtime(json_t *member, int64_t dflt)
-{
-    const char *s = vstr(member);
-    int64_t v;
-    if (s && tide__time_parse(s, &v) == 0)
-        return v;
-    return dflt;
-}
-
-/* The top-level members the core reads, found in one pass over the object: a lookup per member
- * hashes its key each time, some twenty times per indicator. NULL = absent. */
+/* The last timestamp parsed: created, modified and valid_from are often the same string. */
 typedef struct {
-    json_t *id, *type, *x_tide_source, *name, *value, *pattern, *pattern_type, *spec_version,
-            *modified, *created, *confidence, *x_tide_reliability, *revoked, *relationship_type,
-            *source_ref, *target_ref, *sighting_of_ref, *object_marking_refs,
-            *kill_chain_phases, *valid_from, *valid_until;
-} members;
+    const char *s;
+    int ok;
+    int64_t v;
+} tmemo;
 
-static void members_get(json_t *obj, members *m)
+/* s as ms since the epoch, dflt when absent or not a timestamp. */
+static int64_t jtime(tmemo *memo, const char *s, int64_t dflt)
 {
-    memset(m, 0, sizeof(*m));
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        json_t **slot = NULL;
-        switch (key[0]) {
-        case 'c':
-            slot = strcmp(key, "created") == 0 ? &m->created
-                   : strcmp(key, "confidence") == 0 ? &m->confidence : NULL;
-            break;
-        case 'i': slot = strcmp(key, "id") == 0 ? &m->id : NULL; break;
-        case 'k': slot = strcmp(key, "kill_chain_phases") == 0 ? &m->kill_chain_phases : NULL; break;
-        case 'm': slot = strcmp(key, "modified") == 0 ? &m->modified : NULL; break;
-        case 'n': slot = strcmp(key, "name") == 0 ? &m->name : NULL; break;
-        case 'o':
-            slot = strcmp(key, "object_marking_refs") == 0 ? &m->object_marking_refs : NULL;
-            break;
-        case 'p':
-            slot = strcmp(key, "pattern") == 0 ? &m->pattern
-                   : strcmp(key, "pattern_type") == 0 ? &m->pattern_type : NULL;
-            break;
-        case 'r':
-            slot = strcmp(key, "revoked") == 0 ? &m->revoked
-                   : strcmp(key, "relationship_type") == 0 ? &m->relationship_type : NULL;
-            break;
-        case 's':
-            slot = strcmp(key, "spec_version") == 0 ? &m->spec_version
-                   : strcmp(key, "source_ref") == 0 ? &m->source_ref
-                   : strcmp(key, "sighting_of_ref") == 0 ? &m->sighting_of_ref : NULL;
-            break;
-        case 't':
-            slot = strcmp(key, "type") == 0 ? &m->type
-                   : strcmp(key, "target_ref") == 0 ? &m->target_ref : NULL;
-            break;
-        case 'v':
-            slot = strcmp(key, "value") == 0 ? &m->value
-                   : strcmp(key, "valid_from") == 0 ? &m->valid_from
-                   : strcmp(key, "valid_until") == 0 ? &m->valid_until : NULL;
-            break;
-        case 'x':
-            slot = strcmp(key, "x_tide_source") == 0 ? &m->x_tide_source
-                   : strcmp(key, "x_tide_reliability") == 0 ? &m->x_tide_reliability : NULL;
-            break;
-        default: break;
-        }
-        if (slot)
-            *slot = v;
+    if (s == NULL)
+        return dflt;
+    if (memo->s == NULL || strcmp(s, memo->s) != 0) {
+        memo->s = s;
+        memo->ok = tide__time_parse(s, &memo->v) == 0;
     }
+    return memo->ok ? memo->v : dflt;
 }
 
 /* ---- observables of an indicator's pattern ---- */
@@ -255,21 +192,15 @@ static int term_cb(const tide_pattern_term *t, void *payload)
 
 /* ---- context ---- */
 
-static const char *object_tlp(const members *m, const tide_ingest_opts *opts)
+static const char *object_tlp(const tide__members *m, const tide_ingest_opts *opts)
 {
-    json_t *refs = m->object_marking_refs;
-    size_t i;
-    json_t *v;
-    json_array_foreach(refs, i, v)
-    {
-        if (json_is_string(v)) {
-            const char *name = tide__tlp_name_from_marking(json_string_value(v));
-            if (name)
-                return name;
-        }
+    for (size_t i = 0; i < m->object_marking_refs.n; i++) {
+        const char *name = tide__tlp_name_from_marking(m->object_marking_refs.v[i]);
+        if (name)
+            return name;
     }
-    if (strcmp(vstr(m->type) ? vstr(m->type) : "", "marking-definition") == 0) {
-        const char *name = tide__tlp_name_from_marking(vstr(m->id));
+    if (m->type && strcmp(m->type, "marking-definition") == 0) {
+        const char *name = tide__tlp_name_from_marking(m->id);
         if (name)
             return name;
     }
@@ -279,13 +210,10 @@ static const char *object_tlp(const members *m, const tide_ingest_opts *opts)
     return mid ? tide__tlp_name_from_marking(mid) : NULL;
 }
 
-static void kill_chain(json_t *phases, tide_buf *out)
+static void kill_chain(const tide__members *m, tide_buf *out)
 {
-    size_t i;
-    json_t *v;
-    json_array_foreach(phases, i, v)
-    {
-        const char *p = jstr(v, "phase_name");
+    for (size_t i = 0; i < m->n_kill_chain_phases; i++) {
+        const char *p = m->kill_chain_phases[i].phase_name;
         if (p) {
             if (out->len)
                 tide__buf_putc(out, ',');
@@ -312,18 +240,12 @@ static uint64_t content_hash(json_t *obj)
     return h ? h : 1;
 }
 
-static void index_refs(core *c, json_t *obj, const char *id, const char *key, const char *rel)
+static void index_refs(core *c, const char *id, const tide__strs *refs, const char *rel)
 {
-    json_t *refs = json_object_get(obj, key);
-    size_t i;
-    json_t *v;
-    json_array_foreach(refs, i, v)
-    {
-        if (!json_is_string(v))
-            continue;
+    for (size_t i = 0; i < refs->n; i++) {
         tide_buf rid = TIDE_BUF_INIT;
-        if (tide__buf_printf(&rid, "%s|%s|%s", id, rel, json_string_value(v)) == 0)
-            if (tide_store_put_relationship(c->store, rid.ptr, rel, id, json_string_value(v)) < 0)
+        if (tide__buf_printf(&rid, "%s|%s|%s", id, rel, refs->v[i]) == 0)
+            if (tide_store_put_relationship(c->store, rid.ptr, rel, id, refs->v[i]) < 0)
                 c->fatal = TIDE_ESTORE;
         tide__buf_free(&rid);
     }
@@ -374,14 +296,17 @@ static int seen_before(core *c, const char *id)
     return 0;
 }
 
-static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawlen, unsigned flags)
+/* Store one object, given as its members (m), its exact bytes (raw, or NULL: obj is dumped)
+ * and, for objects a reader built, its DOM (obj, else NULL; needed when raw is NULL or the
+ * object is derived). */
+static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, const char *raw,
+        size_t rawlen, unsigned flags)
 {
     core *c = sink->payload;
-    members m;
-    members_get(obj, &m);
-    const char *id = vstr(m.id), *type = vstr(m.type);
+    const tide__members m = *mp;
+    const char *id = m.id, *type = m.type;
     char errbuf[512];
-    if (!json_is_object(obj) || id == NULL || type == NULL) {
+    if (id == NULL || type == NULL) {
         report(c, sink->file, sink->line, sink->offset, "object without string 'id' and 'type'");
         return 0;
     }
@@ -404,19 +329,19 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     }
 
     const tide_ingest_opts *opts = sink->opts;
-    const char *source = opts->source ? opts->source : vstr(m.x_tide_source);
+    const char *source = opts->source ? opts->source : m.x_tide_source;
     if (source == NULL)
         source = c->default_source;
     const char *tlp = object_tlp(&m, opts);
-    const char *name = vstr(m.name);
+    const char *name = m.name;
     if (name == NULL)
-        name = vstr(m.value);
+        name = m.value;
 
     /* Indicators: the pattern must be valid before anything is stored. */
     tide_pattern *pat = NULL;
     bool is_ind = strcmp(type, "indicator") == 0;
-    const char *pattern = is_ind ? vstr(m.pattern) : NULL;
-    const char *ptype = is_ind ? vstr(m.pattern_type) : NULL;
+    const char *pattern = is_ind ? m.pattern : NULL;
+    const char *ptype = is_ind ? m.pattern_type : NULL;
     if (is_ind && ptype == NULL)
         ptype = "stix"; /* STIX 2.0 indicators have no pattern_type */
     if (is_ind && pattern == NULL) {
@@ -431,7 +356,7 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
                 tide__pattern_fast(pattern, &fast_term, fast_value);
     if (is_ind && !fast && strcmp(ptype, "stix") == 0) {
         tide_stix_version ver = TIDE_STIX_21;
-        const char *sv = vstr(m.spec_version);
+        const char *sv = m.spec_version;
         if (sv == NULL || strcmp(sv, "2.0") == 0)
             ver = sv ? TIDE_STIX_20 : TIDE_STIX_21;
         char perr[400];
@@ -444,6 +369,10 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
 
     char *dumped = NULL;
     if (raw == NULL) {
+        if (obj == NULL) {
+            tide_pattern_free(pat);
+            return tide_error_set(TIDE_EINVAL, "emit: an object without its bytes or DOM");
+        }
         dumped = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (dumped == NULL) {
             tide_pattern_free(pat);
@@ -456,14 +385,14 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     tide_object_rec rec = {
         .id = id,
         .type = type,
-        .modified = vstr(m.modified) ? vstr(m.modified) : "",
-        .created = vstr(m.created),
+        .modified = m.modified ? m.modified : "",
+        .created = m.created,
         .name = name,
         .source = source,
         .tlp = tlp,
         .json = raw,
         .json_len = rawlen,
-        .content_hash = derived ? content_hash(obj) : 0,
+        .content_hash = derived && obj ? content_hash(obj) : 0,
         .derived = derived,
     };
     int status = 0;
@@ -497,27 +426,27 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
                 simple = true;
         }
         tide_buf kc = TIDE_BUF_INIT;
-        kill_chain(m.kill_chain_phases, &kc);
-        json_t *conf = m.confidence;
-        const char *rel = vstr(m.x_tide_reliability);
-        int64_t created_ms = jtime(m.created, 0);
+        kill_chain(&m, &kc);
+        const char *rel = m.x_tide_reliability;
+        tmemo tm = {NULL, 0, 0};
+        int64_t created_ms = jtime(&tm, m.created, 0);
         tide_indicator_rec ind = {
             .id = id,
             .pattern = pattern,
             .pattern_type = ptype,
-            .name = vstr(m.name),
+            .name = m.name,
             .source = source,
             .reliability = opts->reliability ? opts->reliability : (rel ? rel[0] : 'C'),
-            .confidence = json_is_integer(conf) ? (int)json_integer_value(conf)
-                                                : (opts->confidence >= 0 ? opts->confidence : 50),
+            .confidence = m.confidence_is_int ? (int)m.confidence
+                                              : (opts->confidence >= 0 ? opts->confidence : 50),
             .tlp = tlp,
             .kill_chain = kc.len ? kc.ptr : NULL,
-            .valid_from = jtime(m.valid_from, created_ms),
-            .valid_until = jtime(m.valid_until, 0),
+            .valid_from = jtime(&tm, m.valid_from, created_ms),
+            .valid_until = jtime(&tm, m.valid_until, 0),
             .created = created_ms,
-            .modified = jtime(m.modified, 0),
+            .modified = jtime(&tm, m.modified, 0),
             .simple = simple,
-            .revoked = json_is_true(m.revoked),
+            .revoked = m.revoked,
         };
         rc = tide_store_put_indicator(c->store, &ind, c->obs, c->nobs);
         tide__buf_free(&kc);
@@ -529,18 +458,17 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
     }
     tide_pattern_free(pat);
     if (strcmp(type, "relationship") == 0) {
-        const char *rt = vstr(m.relationship_type), *src = vstr(m.source_ref),
-                   *tgt = vstr(m.target_ref);
+        const char *rt = m.relationship_type, *src = m.source_ref, *tgt = m.target_ref;
         if (rt && src && tgt)
             TIDE_CHECK(tide_store_put_relationship(c->store, id, rt, src, tgt));
     } else if (strcmp(type, "sighting") == 0) {
-        const char *of = vstr(m.sighting_of_ref);
+        const char *of = m.sighting_of_ref;
         if (of)
             TIDE_CHECK(tide_store_put_relationship(c->store, id, "sighting-of", id, of));
-        index_refs(c, obj, id, "where_sighted_refs", "sighted-at");
-        index_refs(c, obj, id, "observed_data_refs", "observed-data");
+        index_refs(c, id, &m.where_sighted_refs, "sighted-at");
+        index_refs(c, id, &m.observed_data_refs, "observed-data");
     } else {
-        index_refs(c, obj, id, "object_refs", "object-ref");
+        index_refs(c, id, &m.object_refs, "object-ref");
     }
     if (c->fatal)
         return c->fatal;
@@ -548,6 +476,28 @@ batch:
     if (++c->in_batch >= (c->opts->batch > 0 ? c->opts->batch : BATCH_SIZE))
         TIDE_CHECK(commit_batch(c));
     return 0;
+}
+
+/* The sink's emit(): objects a reader built as a DOM. */
+static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawlen, unsigned flags)
+{
+    core *c = sink->payload;
+    tide__members m;
+    tide__arena_reset(&c->arena);
+    if (!json_is_object(obj)) {
+        report(c, sink->file, sink->line, sink->offset, "object without string 'id' and 'type'");
+        return 0;
+    }
+    if (tide__members_from_json(obj, &m, &c->arena) < 0)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    return emit_object(sink, &m, obj, raw, rawlen, flags);
+}
+
+/* The sink's emit_members(): STIX objects read from a file, without a DOM. */
+static int sink_emit_members(tide_sink *sink, const tide__members *m, const char *raw,
+        size_t rawlen)
+{
+    return emit_object(sink, m, NULL, raw, rawlen, 0);
 }
 
 /* ---- files and directories ---- */
@@ -586,6 +536,7 @@ static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
         .offset = -1,
         .opts = c->opts,
         .payload = c,
+        .emit_members = sink_emit_members,
     };
     int rc;
     switch (fmt) {
@@ -638,7 +589,7 @@ static int read_dir(core *c, const char *path, tide_feed_format fmt, int depth)
         char *dflt = base_name_noext(path);
         TIDE_CHECK_ALLOC(dflt);
         c->default_source = dflt;
-        tide_sink sink = { sink_emit, sink_reject, path, 0, -1, c->opts, c };
+        tide_sink sink = { sink_emit, sink_reject, path, 0, -1, c->opts, c, sink_emit_members };
         int rc = tide__read_misp_feed(&sink, path);
         tide__free(dflt);
         c->default_source = NULL;
@@ -768,5 +719,6 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
     }
     obs_reset(&c);
     tide__free(c.seen);
+    tide__arena_free(&c.arena);
     return rc;
 }

@@ -10,6 +10,15 @@
  * builds jansson values only for what is kept: by default the "flat" top-level members (see
  * json_fast.h), with TIDE__JF_FULL the whole object.
  *
+ * Members mode (tide__json_parse_members) builds no jansson values at all: building a DOM per
+ * object and freeing it again (json_object_setn, json_delete, malloc / free per value) cost as
+ * much as the validation itself on a STIX bundle, for about twenty members the core reads. In
+ * that mode the same pass decodes just those members (stix_members.h) into a per-object arena,
+ * with the same validation and verdict, and jansson's semantics for what it keeps: the last of
+ * a repeated key wins, a member of the wrong type reads as absent, an object with a too-big
+ * integer has only reals. stix_members.c fills the same struct from a DOM, and the tests and
+ * fuzz_json_fast compare both on every input.
+ *
  * The verdict is jansson's, byte for byte: json_loadb(ptr, len, 0) plus tide__json_parse_item's
  * retry of too-big integers as reals. That means: RFC 8259 grammar with no extensions; strict
  * UTF-8 (no overlongs, surrogates or code points above U+10FFFF) everywhere, also inside
@@ -37,6 +46,7 @@
 #define JF_SSE2 1
 #endif
 
+#include "ingest/stix_members.h"
 #include "util/util.h"
 
 #define MAX_DEPTH ((size_t)JSON_PARSER_MAX_DEPTH)
@@ -48,6 +58,11 @@ enum {
     K_CAND,  /* a top-level array that is kept if all its elements are strings or flat objects */
     K_FLAT,  /* an object inside a K_CAND array: kept if all its members are scalars */
     K_SKIP,  /* validate only */
+    /* members mode (no DOM; from K_MROOT on, ordered) */
+    K_MROOT, /* the top-level object: the members stix_members.h names are decoded */
+    K_MLIST, /* a string-list member (elem = its TIDE__M_ slot): its strings are collected */
+    K_MKC,   /* kill_chain_phases: one entry per object element */
+    K_MKCO,  /* an object in kill_chain_phases: kill_chain_name, phase_name decoded */
 };
 
 typedef struct {
@@ -75,7 +90,17 @@ typedef struct {
     /* K_FLAT objects: the value of a member that is not a scalar, so that a later duplicate
      * key with a scalar value (jansson: the last one wins) can still make the object flat */
     json_t *marker;
+    /* members mode */
+    tide__members *m; /* non-NULL: fill this instead of building a DOM */
+    tide__arena *a;   /* where its strings and arrays go */
+    int slot;         /* the member the current top-level key names (kill_chain_phases
+                         objects: 1 kill_chain_name, 2 phase_name, 0 other) */
+    sbuf vec;         /* the elements of the list being collected */
+    size_t used;      /* JF_PREFIX: bytes of the object */
 } jp;
+
+/* run() flag: the object may be followed by anything (j->used gets its length) */
+#define JF_PREFIX 0x100u
 
 static void sb_init(sbuf *b)
 {
@@ -171,6 +196,8 @@ static int oom(jp *j, const unsigned char *at)
 
 static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *e)
 {
+    if (p < e && *p > ' ')
+        return p; /* the common case: compact JSON */
     while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
@@ -292,8 +319,11 @@ static size_t utf8_put(char *o, unsigned cp)
 /* The string whose opening quote is at p. With build, *s and *n get its decoded bytes (pointing
  * into the input when it has no escapes, else into b). Returns the byte after the closing
  * quote, or NULL (failed). */
-static const unsigned char *scan_string(jp *j, const unsigned char *p, sbuf *b, int build,
-        int is_key, const char **s, size_t *n)
+#if defined(__GNUC__)
+__attribute__((always_inline)) /* ten strings per object: its call cost a third of its time */
+#endif
+static inline const unsigned char *scan_string(jp *j, const unsigned char *p, sbuf *b,
+        int build, int is_key, const char **s, size_t *n)
 {
     const unsigned char *e = j->end, *start = p + 1, *q = start, *run = start;
     int copying = 0;
@@ -450,8 +480,15 @@ static int to_double(jp *j, const unsigned char *text, size_t n, double *out)
     return 0;
 }
 
+/* A decoded number: jansson makes an integer or a real of it. */
+typedef struct {
+    int real;
+    json_int_t i;
+    double d;
+} jnum;
+
 /* The number at p ('-' or a digit). With build, *out gets its value. */
-static const unsigned char *scan_number(jp *j, const unsigned char *p, int build, json_t **out)
+static const unsigned char *scan_number(jp *j, const unsigned char *p, int build, jnum *out)
 {
     const unsigned char *e = j->end, *s = p;
     int neg = 0;
@@ -523,7 +560,8 @@ static const unsigned char *scan_number(jp *j, const unsigned char *p, int build
                 iv = v == (uint64_t)LLONG_MAX + 1 ? LLONG_MIN : -(json_int_t)v;
             else
                 iv = (json_int_t)v;
-            *out = json_integer(iv);
+            out->real = 0;
+            out->i = iv;
         }
     } else {
         size_t n = (size_t)(p - s);
@@ -532,8 +570,10 @@ static const unsigned char *scan_number(jp *j, const unsigned char *p, int build
             double d;
             if (to_double(j, s, n, &d) < 0)
                 return NULL;
-            if (build)
-                *out = json_real(d);
+            if (build) {
+                out->real = 1;
+                out->d = d;
+            }
         }
     }
     return nul_quirk(p, e);
@@ -558,26 +598,137 @@ static void disqualify(frame *st, size_t depth)
     }
 }
 
-static json_t *run(jp *j, unsigned flags)
+/* ---- members mode (tide__json_parse_members): decoded values, no DOM ---- */
+
+/* A top-level key was read: as in jansson, its value replaces any earlier one. */
+static void m_key(jp *j, const char *key, size_t klen)
+{
+    tide__members *m = j->m;
+    int slot = tide__members_slot(key, klen);
+    j->slot = slot;
+    if (slot == TIDE__M_NONE)
+        return;
+    if (slot <= TIDE__M_LAST_STRING) {
+        *tide__members_str(m, slot) = NULL;
+        return;
+    }
+    switch (slot) {
+    case TIDE__M_CONFIDENCE:
+        m->confidence_is_int = false;
+        m->confidence = 0;
+        break;
+    case TIDE__M_REVOKED: m->revoked = false; break;
+    case TIDE__M_OBJECTS: m->objects = TIDE__OBJECTS_OTHER; break;
+    case TIDE__M_KILL_CHAIN_PHASES:
+        m->kill_chain_phases = NULL;
+        m->n_kill_chain_phases = 0;
+        break;
+    default: *tide__members_list(m, slot) = (tide__strs){NULL, 0}; break;
+    }
+}
+
+/* A key of an object inside kill_chain_phases. */
+static void m_kc_key(jp *j, const char *key, size_t klen)
+{
+    tide__kc_phase *cur = (tide__kc_phase *)(void *)(j->vec.p + j->vec.len) - 1;
+    if (klen == 10 && memcmp(key, "phase_name", 10) == 0) {
+        j->slot = 2;
+        cur->phase_name = NULL;
+    } else if (klen == 15 && memcmp(key, "kill_chain_name", 15) == 0) {
+        j->slot = 1;
+        cur->kill_chain_name = NULL;
+    } else {
+        j->slot = 0;
+    }
+}
+
+/* Does the scalar starting with byte c, in a frame of kind kind, need decoding? */
+static inline int m_build(const jp *j, unsigned kind, unsigned c)
+{
+    switch (kind) {
+    case K_MROOT:
+        return c == '"' ? j->slot != TIDE__M_NONE && j->slot <= TIDE__M_LAST_STRING
+                        : (c == '-' || is_digit(c)) && j->slot == TIDE__M_CONFIDENCE;
+    case K_MLIST: return c == '"';
+    case K_MKCO: return c == '"' && j->slot != 0;
+    default: return 0;
+    }
+}
+
+static int m_push(jp *j, const unsigned char *at, const void *v, size_t n)
+{
+    if (sb_reserve(&j->vec, n) < 0)
+        return oom(j, at);
+    memcpy(j->vec.p + j->vec.len, v, n);
+    j->vec.len += n;
+    return 0;
+}
+
+/* A decoded string value in a members frame. */
+static int m_string(jp *j, const unsigned char *at, unsigned kind, const char *s, size_t n)
+{
+    char *d = tide__arena_strndup(j->a, s, n);
+    if (d == NULL)
+        return oom(j, at);
+    if (kind == K_MROOT) {
+        *tide__members_str(j->m, j->slot) = d;
+    } else if (kind == K_MLIST) {
+        return m_push(j, at, &d, sizeof(d));
+    } else {
+        tide__kc_phase *cur = (tide__kc_phase *)(void *)(j->vec.p + j->vec.len) - 1;
+        if (j->slot == 1)
+            cur->kill_chain_name = d;
+        else
+            cur->phase_name = d;
+    }
+    return 0;
+}
+
+/* A members-mode array at the top level is complete: move what it collected to the arena. */
+static int m_close(jp *j, const unsigned char *at, const frame *f)
+{
+    size_t n = j->vec.len;
+    void *v = NULL;
+    if (n) {
+        v = tide__arena_alloc(j->a, n, sizeof(void *));
+        if (v == NULL)
+            return oom(j, at);
+        memcpy(v, j->vec.p, n);
+    }
+    if (f->kind == K_MKC) {
+        j->m->kill_chain_phases = v;
+        j->m->n_kill_chain_phases = n / sizeof(tide__kc_phase);
+    } else {
+        *tide__members_list(j->m, f->elem) = (tide__strs){v, n / sizeof(char *)};
+    }
+    return 0;
+}
+
+/* ---- the parser ---- */
+
+/* Parses the object; *out gets the built object (NULL in members mode). 0 or -1 (failed). */
+static int run(jp *j, unsigned flags, json_t **out)
 {
     const unsigned char *e = j->end, *p = skip_ws(j->beg, e);
-    int full = (flags & TIDE__JF_FULL) != 0;
+    int full = (flags & TIDE__JF_FULL) != 0, members = j->m != NULL;
+    *out = NULL;
     if (p >= e || *p != '{') {
         if (p < e && *p == '[')
             fail(j, p, json_error_invalid_syntax, "a JSON object expected, not an array");
         else
             fail(j, p, json_error_invalid_syntax, "'[' or '{' expected");
-        return NULL;
+        return -1;
     }
-    json_t *root = json_object();
-    if (root == NULL) {
-        oom(j, p);
-        return NULL;
+    json_t *root = NULL;
+    if (members) {
+        memset(j->m, 0, sizeof(*j->m));
+    } else if ((root = json_object()) == NULL) {
+        return oom(j, p);
     }
     frame local[32];
     frame *st = local;
     size_t cap = sizeof(local) / sizeof(local[0]), depth = 1;
-    st[0] = (frame){root, 1, (unsigned char)(full ? K_BUILD : K_ROOT), 0};
+    st[0] = (frame){root, 1, (unsigned char)(members ? K_MROOT : full ? K_BUILD : K_ROOT), 0};
     p++;
     int first = 1;
     const char *key = NULL;
@@ -602,6 +753,10 @@ static json_t *run(jp *j, unsigned flags)
             p = scan_string(j, p, &j->key, f->kind != K_SKIP, 1, &key, &klen);
             if (p == NULL)
                 goto error;
+            if (f->kind == K_MROOT)
+                m_key(j, key, klen);
+            else if (f->kind == K_MKCO)
+                m_kc_key(j, key, klen);
             p = skip_ws(p, e);
             if (p >= e || *p != ':') {
                 fail(j, p, json_error_invalid_syntax, "':' expected");
@@ -621,7 +776,7 @@ static json_t *run(jp *j, unsigned flags)
         unsigned c = *p;
         if (c == '{' || c == '[') {
             int isobj = c == '{';
-            unsigned char ck = K_SKIP;
+            unsigned char ck = K_SKIP, celem = 0;
             int attach = 0;
             switch (f->kind) {
             case K_BUILD:
@@ -658,11 +813,33 @@ static json_t *run(jp *j, unsigned flags)
                 }
                 f->elem = 1;
                 break;
+            case K_MROOT:
+                if (isobj)
+                    break;
+                if (j->slot == TIDE__M_OBJECTS) {
+                    j->m->objects = TIDE__OBJECTS_ARRAY;
+                } else if (j->slot == TIDE__M_KILL_CHAIN_PHASES) {
+                    ck = K_MKC;
+                    j->vec.len = 0;
+                } else if (tide__members_list(j->m, j->slot) != NULL) {
+                    ck = K_MLIST;
+                    celem = (unsigned char)j->slot;
+                    j->vec.len = 0;
+                }
+                break;
+            case K_MKC:
+                if (isobj) {
+                    static const tide__kc_phase none = {NULL, NULL};
+                    if (m_push(j, p, &none, sizeof(none)) < 0)
+                        goto error;
+                    ck = K_MKCO;
+                }
+                break;
             default:
                 break;
             }
             json_t *child = NULL;
-            if (ck != K_SKIP) {
+            if (ck != K_SKIP && ck < K_MROOT) {
                 child = isobj ? json_object() : json_array();
                 if (child == NULL) {
                     oom(j, p);
@@ -683,7 +860,7 @@ static json_t *run(jp *j, unsigned flags)
                 st = ns;
                 cap = MAX_DEPTH + 1;
             }
-            st[depth++] = (frame){child, (unsigned char)isobj, ck, 0};
+            st[depth++] = (frame){child, (unsigned char)isobj, ck, celem};
             p++;
             first = 1;
             continue;
@@ -702,8 +879,11 @@ static json_t *run(jp *j, unsigned flags)
             else
                 disqualify(st, depth);
             break;
-        default:
+        case K_SKIP:
             build = 0;
+            break;
+        default:
+            build = m_build(j, f->kind, c);
             break;
         }
         json_t *v = NULL;
@@ -714,15 +894,35 @@ static json_t *run(jp *j, unsigned flags)
             p = scan_string(j, p, &j->str, build, 0, &s, &n);
             if (p == NULL)
                 goto error;
-            if (build)
-                v = json_stringn_nocheck(s, n);
+            if (build) {
+                if (f->kind >= K_MROOT) {
+                    if (m_string(j, at, f->kind, s, n) < 0)
+                        goto error;
+                    build = 0;
+                } else {
+                    v = json_stringn_nocheck(s, n);
+                }
+            }
         } else if (c == '-' || is_digit(c)) {
-            p = scan_number(j, p, build, &v);
+            jnum num = {0, 0, 0.0};
+            p = scan_number(j, p, build, &num);
             if (p == NULL)
                 goto error;
+            if (build) {
+                if (f->kind >= K_MROOT) {
+                    /* only confidence is decoded: jansson's integer, or a real */
+                    j->m->confidence_is_int = !num.real;
+                    j->m->confidence = num.real ? 0 : (long long)num.i;
+                    build = 0;
+                } else {
+                    v = num.real ? json_real(num.d) : json_integer(num.i);
+                }
+            }
         } else if (c == 't' && e - p >= 4 && memcmp(p, "true", 4) == 0) {
             p = nul_quirk(p + 4, e);
             v = json_true();
+            if (f->kind == K_MROOT && j->slot == TIDE__M_REVOKED)
+                j->m->revoked = true;
         } else if (c == 'f' && e - p >= 5 && memcmp(p, "false", 5) == 0) {
             p = nul_quirk(p + 5, e);
             v = json_false();
@@ -736,7 +936,7 @@ static json_t *run(jp *j, unsigned flags)
                 fail(j, p, json_error_invalid_syntax, "invalid token");
             goto error;
         }
-        if (build && add(j, at, f, key, klen, v) < 0)
+        if (build && f->kind < K_MROOT && add(j, at, f, key, klen, v) < 0)
             goto error;
         goto next;
 
@@ -745,7 +945,10 @@ static json_t *run(jp *j, unsigned flags)
         depth--;
         if (depth == 0)
             break;
-        if (st[depth].kind == K_FLAT && st[depth].elem) {
+        if (st[depth].kind == K_MLIST || st[depth].kind == K_MKC) {
+            if (m_close(j, p, &st[depth]) < 0)
+                goto error;
+        } else if (st[depth].kind == K_FLAT && st[depth].elem) {
             /* an object in a top-level array still has a member that is not a scalar */
             const char *mk;
             json_t *mv;
@@ -757,7 +960,7 @@ static json_t *run(jp *j, unsigned flags)
                 }
             }
         }
-        if (!full && depth == 1) {
+        if (st[0].kind == K_ROOT && depth == 1) {
             /* a top-level member: keep a flat array, drop anything else (and an earlier value
              * of the same key, as jansson's last-one-wins would) */
             frame *m = &st[1];
@@ -795,59 +998,118 @@ static json_t *run(jp *j, unsigned flags)
             fail(j, p, json_error_invalid_syntax, "']' expected");
         goto error;
     }
-    p = skip_ws(p, e);
-    if (p < e) {
-        fail(j, p, json_error_end_of_input_expected, "end of file expected");
-        goto error;
+    if (flags & JF_PREFIX) {
+        j->used = (size_t)(p - j->beg);
+    } else {
+        p = skip_ws(p, e);
+        if (p < e) {
+            fail(j, p, json_error_end_of_input_expected, "end of file expected");
+            goto error;
+        }
     }
     if (st != local)
         tide__free(st);
-    return root;
+    *out = root;
+    return 0;
 
 error:
     /* a top-level candidate array is not attached to root yet */
-    if (!full && depth >= 2 && st[1].kind == K_CAND)
+    if (st[0].kind == K_ROOT && depth >= 2 && st[1].kind == K_CAND)
         json_decref(st[1].c);
     if (st != local)
         tide__free(st);
     json_decref(root);
-    return NULL;
+    return -1;
+}
+
+/* Everything but the scratch buffers, which parse() sets up: zeroing their 1 KiB of local
+ * space for every object cost more than a small object's members. */
+static void jp_init(jp *j)
+{
+    j->beg = j->end = NULL;
+    j->err = NULL;
+    j->int_as_real = j->int_overflow = j->failed = 0;
+    j->marker = NULL;
+    j->m = NULL;
+    j->a = NULL;
+    j->slot = 0;
+    j->used = 0;
+}
+
+/* Sets up j, runs the parser (twice when an integer is too big: tide__json_parse_item's retry,
+ * every number as a real), cleans up. */
+static int parse(jp *j, const char *ptr, size_t len, unsigned flags, json_error_t *err,
+        json_t **out)
+{
+    err_init(err);
+    j->err = err;
+    *out = NULL;
+    if (ptr == NULL) {
+        j->beg = j->end = (const unsigned char *)"";
+        fail(j, j->beg, json_error_invalid_argument, "wrong arguments");
+        return -1;
+    }
+    j->beg = (const unsigned char *)ptr;
+    j->end = j->beg + len;
+    sb_init(&j->key);
+    sb_init(&j->str);
+    sb_init(&j->rkey);
+    sb_init(&j->vec);
+    int rc = run(j, flags, out);
+    if (rc < 0 && j->int_overflow) {
+        j->int_as_real = 1;
+        j->failed = 0;
+        err_init(err);
+        rc = run(j, flags, out);
+    }
+    sb_free(&j->key);
+    sb_free(&j->str);
+    sb_free(&j->rkey);
+    sb_free(&j->vec);
+    json_decref(j->marker);
+    if (rc == 0 && err != NULL)
+        err->position = (int)(len > INT_MAX ? INT_MAX : len);
+    return rc;
 }
 
 json_t *tide__json_parse_fast(const char *ptr, size_t len, unsigned flags, json_error_t *err)
 {
-    err_init(err);
     jp j;
-    memset(&j, 0, sizeof(j));
-    j.err = err;
-    if (ptr == NULL) {
-        j.beg = j.end = (const unsigned char *)"";
-        fail(&j, j.beg, json_error_invalid_argument, "wrong arguments");
-        return NULL;
-    }
-    j.beg = (const unsigned char *)ptr;
-    j.end = j.beg + len;
-    sb_init(&j.key);
-    sb_init(&j.str);
-    sb_init(&j.rkey);
-    json_t *r = run(&j, flags);
-    if (r == NULL && j.int_overflow) {
-        /* tide__json_parse_item's retry: every number as a real */
-        j.int_as_real = 1;
-        j.failed = 0;
-        err_init(err);
-        r = run(&j, flags);
-    }
-    sb_free(&j.key);
-    sb_free(&j.str);
-    sb_free(&j.rkey);
-    json_decref(j.marker);
-    if (r != NULL && err != NULL)
-        err->position = (int)(len > INT_MAX ? INT_MAX : len);
+    jp_init(&j);
+    json_t *r;
+    parse(&j, ptr, len, flags, err, &r);
     return r;
 }
 
 json_t *tide__json_parse_toplevel(const char *ptr, size_t len, json_error_t *err)
 {
     return tide__json_parse_fast(ptr, len, 0, err);
+}
+
+static int parse_members(const char *ptr, size_t len, unsigned flags, tide__members *m,
+        tide__arena *a, json_error_t *err, size_t *used)
+{
+    jp j;
+    jp_init(&j);
+    j.m = m;
+    j.a = a;
+    json_t *r;
+    int rc = parse(&j, ptr, len, flags, err, &r);
+    if (rc < 0)
+        memset(m, 0, sizeof(*m));
+    else if (used != NULL)
+        *used = j.used;
+    return rc;
+}
+
+int tide__json_parse_members(const char *ptr, size_t len, tide__members *m, tide__arena *a,
+        json_error_t *err)
+{
+    return parse_members(ptr, len, 0, m, a, err, NULL);
+}
+
+int tide__json_parse_members_prefix(const char *ptr, size_t avail, tide__members *m,
+        tide__arena *a, size_t *used)
+{
+    return parse_members(ptr, avail, JF_PREFIX, m, a, NULL, used);
 }

@@ -10,12 +10,17 @@
  * which does all real validation (UTF-8, grammar, numbers). Memory is bounded by the largest
  * element plus one read chunk; elements over the cap are skipped without being kept.
  *
- * Inside strings the scanner jumps with memchr to the next '"' or '\\', which keeps the hot
- * path (bundles are mostly string bytes) close to memory speed.
+ * Inside strings the scanner jumps to the next '"' or '\\' (16 bytes at a time with SSE2), which
+ * keeps the hot path (bundles are mostly string bytes) close to memory speed.
  */
 #include "ingest/json_split.h"
 
 #include <string.h>
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define JS_SSE2 1
+#endif
 
 #include "ingest/sink.h"
 #include "util/util.h"
@@ -155,6 +160,26 @@ static long long offset_of(const rd *r, size_t pos)
 /* Scan one JSON value starting at r->pos (a non-blank byte). R_OK: r->pos is just after it;
  * R_STOP: EOF inside it; <0: error. Only strings and bracket depth are tracked: jansson
  * validates the bytes afterwards. */
+/* The first '"' or '\\' in [p, e), or e: one pass (16 bytes at a time with SSE2) instead of a
+ * memchr for each, which cost two calls per string. */
+static inline const char *find_quote_or_backslash(const char *p, const char *e)
+{
+#ifdef JS_SSE2
+    const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)));
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#endif
+    while (p < e && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 static int scan_value(rd *r)
 {
     int c = (unsigned char)r->buf[r->pos];
@@ -184,20 +209,17 @@ static int scan_value(rd *r)
                 r->pos++;
                 continue;
             }
-            const char *p = r->buf + r->pos, *e = r->buf + r->end;
-            const char *q = memchr(p, '"', (size_t)(e - p));
-            const char *lim = q ? q : e;
-            const char *b = memchr(p, '\\', (size_t)(lim - p));
-            if (b) {
-                r->pos = (size_t)(b - r->buf) + 1;
+            const char *q = find_quote_or_backslash(r->buf + r->pos, r->buf + r->end);
+            if (q == r->buf + r->end) {
+                r->pos = r->end;
+            } else if (*q == '\\') {
+                r->pos = (size_t)(q - r->buf) + 1;
                 esc = 1;
-            } else if (q) {
+            } else {
                 r->pos = (size_t)(q - r->buf) + 1;
                 in_str = 0;
                 if (depth == 0)
                     return R_OK;
-            } else {
-                r->pos = r->end;
             }
             continue;
         }
@@ -255,7 +277,7 @@ static int read_small_string(rd *r, char *out, size_t outsz, int *too_long)
 static int item(tide__js_opts *o, tide__js_kind kind, const char *ptr, size_t len, long line,
         long long off, long index, const char *msg)
 {
-    tide__js_item it = {kind, ptr, len, line, off, index, msg};
+    tide__js_item it = {kind, ptr, len, line, off, index, msg, 0};
     int rc = o->on_item(o->payload, &it);
     return rc < 0 ? rc : 0;
 }
@@ -295,10 +317,24 @@ static int stream_array(rd *r, tide__js_opts *o)
             int rc = item(o, TIDE__JS_SYNTAX, NULL, 0, line, off, idx, msg);
             return rc < 0 ? rc : R_STOP;
         }
+        int rc;
+        size_t len;
+        if (c == '{' && o->parse_element &&
+                o->parse_element(o->payload, r->buf + r->pos, r->end - r->pos, &len) &&
+                len <= r->max) {
+            /* parsed whole inside the buffer: these are the bytes the scan would cut */
+            tide__js_item it = {TIDE__JS_ELEMENT, r->buf + r->pos, len, line, off, idx, NULL, 1};
+            r->pos += len;
+            rc = o->on_item(o->payload, &it);
+            if (rc < 0)
+                return rc;
+            idx++;
+            goto next;
+        }
         r->has_cap = 1;
         r->cap = r->pos;
         r->cap_over = 0;
-        int rc = scan_value(r);
+        rc = scan_value(r);
         if (rc < 0)
             return rc;
         if (rc == R_STOP) {
@@ -307,7 +343,7 @@ static int stream_array(rd *r, tide__js_opts *o)
             rc = item(o, TIDE__JS_TRUNCATED, NULL, 0, line, off, idx, msg);
             return rc < 0 ? rc : R_STOP;
         }
-        size_t len = r->pos - r->cap;
+        len = r->pos - r->cap;
         if (r->cap_over || len > r->max) {
             snprintf(msg, sizeof(msg), "element %ld is larger than the %zu-byte cap", idx,
                     r->max);
@@ -320,6 +356,7 @@ static int stream_array(rd *r, tide__js_opts *o)
         if (rc < 0)
             return rc;
         idx++;
+    next:
         c = skip_ws(r);
         if (c < -1)
             return c + 1000;

@@ -28,6 +28,7 @@ typedef struct {
     long long offset; /* byte offset where the item starts */
     long index;       /* 0-based element index in the array (-1 for WHOLE) */
     const char *msg;  /* reason for TOOBIG / TRUNCATED / SYNTAX */
+    int parsed;       /* ELEMENT: parse_element accepted these bytes just before */
 } tide__js_item;
 
 typedef struct {
@@ -38,6 +39,12 @@ typedef struct {
     const char *container_type;
     size_t max_item;  /* cap on one item's bytes */
     size_t chunk;     /* read size; 0 = 1 MiB */
+    /* Optional: try to parse the streamed array's element that starts with '{' at ptr, with
+     * avail bytes in the buffer (the element may end before or after them). Return 1 with *len
+     * when ptr[0..*len) is a complete valid element: it is the element (the bytes the scan
+     * would cut), handed out with parsed = 1 and not scanned again; 0 to let the splitter
+     * scan and cut it as usual. Saves the second pass over every valid element. */
+    int (*parse_element)(void *payload, const char *ptr, size_t avail, size_t *len);
     /* Called for every item; a negative return stops the run and is returned. */
     int (*on_item)(void *payload, const tide__js_item *item);
     void *payload;

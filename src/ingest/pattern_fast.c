@@ -26,20 +26,24 @@ typedef struct {
     const char *norm;  /* path as the parser reports it */
     int hash_len;      /* hex digits a hash literal must have; 0: not a hash */
     bool subset;       /* ISSUBSET allowed too (CIDR of an address) */
+    size_t tl, pl;     /* strlen of type, path */
 } shape;
 
+#define SHAPE(type, path, norm, hash_len, subset)                                              \
+    { type, path, norm, hash_len, subset, sizeof(type) - 1, sizeof(path) - 1 }
 static const shape shapes[] = {
-    { "ipv4-addr", "value", "value", 0, true },
-    { "ipv6-addr", "value", "value", 0, true },
-    { "domain-name", "value", "value", 0, false },
-    { "url", "value", "value", 0, false },
-    { "email-addr", "value", "value", 0, false },
-    { "file", "hashes.'SHA-256'", "hashes.'SHA-256'", 64, false },
-    { "file", "hashes.'SHA-1'", "hashes.'SHA-1'", 40, false },
-    { "file", "hashes.'SHA-512'", "hashes.'SHA-512'", 128, false },
-    { "file", "hashes.MD5", "hashes.MD5", 32, false },
-    { "file", "hashes.'MD5'", "hashes.MD5", 32, false },
+    SHAPE("ipv4-addr", "value", "value", 0, true),
+    SHAPE("ipv6-addr", "value", "value", 0, true),
+    SHAPE("domain-name", "value", "value", 0, false),
+    SHAPE("url", "value", "value", 0, false),
+    SHAPE("email-addr", "value", "value", 0, false),
+    SHAPE("file", "hashes.'SHA-256'", "hashes.'SHA-256'", 64, false),
+    SHAPE("file", "hashes.'SHA-1'", "hashes.'SHA-1'", 40, false),
+    SHAPE("file", "hashes.'SHA-512'", "hashes.'SHA-512'", 128, false),
+    SHAPE("file", "hashes.MD5", "hashes.MD5", 32, false),
+    SHAPE("file", "hashes.'MD5'", "hashes.MD5", 32, false),
 };
+#undef SHAPE
 
 static const char *skip_spaces(const char *p)
 {
@@ -56,9 +60,9 @@ bool tide__pattern_fast(const char *pattern, tide_pattern_term *t,
     const char *p = skip_spaces(pattern + 1);
     const shape *sh = NULL;
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]) && sh == NULL; i++) {
-        size_t tl = strlen(shapes[i].type), pl = strlen(shapes[i].path);
+        size_t tl = shapes[i].tl, pl = shapes[i].pl;
         /* the path must end where the identifier (or quoted key) ends */
-        if (strncmp(p, shapes[i].type, tl) == 0 && p[tl] == ':' &&
+        if (p[0] == shapes[i].type[0] && strncmp(p, shapes[i].type, tl) == 0 && p[tl] == ':' &&
                 strncmp(p + tl + 1, shapes[i].path, pl) == 0 &&
                 (p[tl + 1 + pl] == ' ' || p[tl + 1 + pl] == '=')) {
             sh = &shapes[i];

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "ingest/stix_members.h"
 #include "tide/ingest.h"
 
 /* Size caps for untrusted input. */
@@ -44,6 +45,11 @@ struct tide_sink {
                                    /* so the core can name the place of records it rejects */
     const tide_ingest_opts *opts;  /* never NULL */
     void *payload;                 /* the sink owner's state */
+    /* Optional: store one STIX object read from a file, given as its decoded members (no
+     * jansson DOM) and its exact bytes raw/rawlen (never NULL). The STIX reader calls this
+     * instead of emit() when it is set; m and its strings are borrowed for the call. */
+    int (*emit_members)(tide_sink *sink, const tide__members *m, const char *raw,
+            size_t rawlen);
 };
 
 /* printf-style helper around sink->reject. */

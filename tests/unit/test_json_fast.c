@@ -80,6 +80,83 @@ static void show(const char *what, const char *ptr, size_t len)
 }
 
 static long g_checked, g_accepted;
+static tide__arena g_arena_raw = TIDE__ARENA_INIT, g_arena_dom = TIDE__ARENA_INIT,
+                   g_arena_pre = TIDE__ARENA_INIT;
+
+/* Members mode against the DOM: the same verdict and error as the full parse, and, for a valid
+ * object, the same members as tide__members_from_json of the DOM, field by field. */
+static void check_members(const char *ptr, size_t len, const char *what, json_t *full,
+        const json_error_t *efull)
+{
+    json_error_t em;
+    tide__members raw, dom;
+    tide__arena_reset(&g_arena_raw);
+    tide__arena_reset(&g_arena_dom);
+    int rc = tide__json_parse_members(ptr, len, &raw, &g_arena_raw, &em);
+    if ((rc == 0) != (full != NULL)) {
+        show(what, ptr, len);
+        TIDE_FAIL_("%s: members mode %s, full mode %s", what, rc == 0 ? "accepts" : "rejects",
+                full ? "accepts" : "rejects");
+    }
+    if (full == NULL) {
+        if (strcmp(em.text, efull->text) != 0 || em.line != efull->line ||
+                em.column != efull->column || em.position != efull->position ||
+                json_error_code(&em) != json_error_code(efull)) {
+            show(what, ptr, len);
+            TIDE_FAIL_("%s: members mode error %d:%d@%d %s, full mode %d:%d@%d %s", what,
+                    em.line, em.column, em.position, em.text, efull->line, efull->column,
+                    efull->position, efull->text);
+        }
+        return;
+    }
+    TIDE_ASSERT_EQ_INT(em.position, efull->position);
+    TIDE_ASSERT_EQ_INT(tide__members_from_json(full, &dom, &g_arena_dom), 0);
+    char why[300];
+    const char *d = tide__members_diff(&raw, &dom, why, sizeof(why));
+    if (d != NULL) {
+        show(what, ptr, len);
+        TIDE_FAIL_("%s: members from the bytes differ from the DOM's: %s", what, d);
+    }
+}
+
+/* Prefix mode (the splitter's parse_element): it accepts a valid object whatever follows, with
+ * the length and members of exactly that object; anything else is refused. */
+static void check_prefix(const char *ptr, size_t len, const char *what, int valid)
+{
+    static const char *const tails[] = {"", " ,{\"x\":", "]}", "\xff\x00", "}}}", "\n\"a\":1"};
+    for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+        size_t tl = strlen(tails[t]) + (t == 3);
+        char *b = malloc(len + tl + 1);
+        memcpy(b, ptr, len);
+        memcpy(b + len, tails[t], tl);
+        tide__members pm, exact;
+        size_t used = 0;
+        tide__arena_reset(&g_arena_pre);
+        int rc = tide__json_parse_members_prefix(b, len + tl, &pm, &g_arena_pre, &used);
+        if (valid && rc != 0) {
+            show(what, b, len + tl);
+            TIDE_FAIL_("%s + tail %zu: prefix mode refuses a valid object", what, t);
+        }
+        if (rc == 0) {
+            TIDE_ASSERT(used >= 2 && used <= len + tl && b[used - 1] == '}');
+            /* blanks after the object of a valid input, nothing else */
+            if (valid)
+                for (size_t i = used; i < len; i++)
+                    TIDE_ASSERT(b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t');
+            tide__arena_reset(&g_arena_raw);
+            if (tide__json_parse_members(b, used, &exact, &g_arena_raw, NULL) != 0) {
+                show(what, b, len + tl);
+                TIDE_FAIL_("%s + tail %zu: prefix mode accepts %zu bytes that are not an object",
+                        what, t, used);
+            }
+            char why[300];
+            const char *d = tide__members_diff(&pm, &exact, why, sizeof(why));
+            if (d != NULL)
+                TIDE_FAIL_("%s + tail %zu: prefix mode members differ: %s", what, t, d);
+        }
+        free(b);
+    }
+}
 
 /* Parse ptr/len with jansson and with both modes of the fast parser; fail on any difference.
  * Returns 1 when the input is a valid JSON object. */
@@ -91,6 +168,8 @@ static int check_one(const char *ptr, size_t len, const char *what)
     json_t *top = tide__json_parse_toplevel(ptr, len, &e2);
     json_t *full = tide__json_parse_fast(ptr, len, TIDE__JF_FULL, &e3);
     g_checked++;
+    check_members(ptr, len, what, full, &e3);
+    check_prefix(ptr, len, what, full != NULL);
     if ((top != NULL) != ref_ok || (full != NULL) != ref_ok) {
         show(what, ptr, len);
         TIDE_FAIL_("%s: verdicts differ: jansson %s (%s), fast %s (%s), full %s", what,
@@ -236,7 +315,7 @@ static void t_real_data(void)
 {
     load_real();
     long acc0 = g_accepted;
-    size_t with_kc = 0, with_nested = 0;
+    size_t with_kc = 0, with_nested = 0, m_kc = 0, m_refs = 0, m_conf = 0;
     for (size_t i = 0; i < g_real.n; i++) {
         char what[64];
         snprintf(what, sizeof(what), "real object %zu", i);
@@ -252,6 +331,16 @@ static void t_real_data(void)
         json_t *ref = tide__json_parse_item(g_real.ptr[i], g_real.len[i], NULL);
         if (json_object_size(ref) > json_object_size(top))
             with_nested++;
+        /* members mode decodes what the core reads (check_one compared it with the DOM's) */
+        tide__members m;
+        tide__arena_reset(&g_arena_raw);
+        TIDE_ASSERT_EQ_INT(tide__json_parse_members(g_real.ptr[i], g_real.len[i], &m,
+                                   &g_arena_raw, NULL), 0);
+        TIDE_ASSERT(m.id != NULL && m.type != NULL);
+        TIDE_ASSERT_EQ_STR(m.id, json_string_value(json_object_get(ref, "id")));
+        m_kc += m.n_kill_chain_phases > 0 && m.kill_chain_phases[0].phase_name != NULL;
+        m_refs += m.object_refs.n + m.object_marking_refs.n;
+        m_conf += m.confidence_is_int;
         json_decref(ref);
         json_decref(top);
     }
@@ -262,6 +351,10 @@ static void t_real_data(void)
     /* the data has both kinds, so both paths were exercised */
     TIDE_ASSERT(with_kc > 100);
     TIDE_ASSERT(with_nested > 10);
+    fprintf(stderr, "  members mode: %zu with a phase_name, %zu refs, %zu integer confidences\n",
+            m_kc, m_refs, m_conf);
+    TIDE_ASSERT_EQ_INT(m_kc, with_kc);
+    TIDE_ASSERT(m_refs > 1000); /* the data has no confidence: the tricky inputs cover it */
 }
 
 /* ---- tricky inputs ---- */
@@ -398,6 +491,54 @@ static const tricky k_tricky[] = {
     T("{\"k\":[{\"h\":\"\",\"\":[\"a\"],\"\":\"\"}],\"l\":[{\"x\":{},\"x\":1},{\"y\":[]}]}", 1),
     T("{\"o\":{\"a\":[{\"b\":[1,{\"c\":\"d\"}]}]},\"p\":\"q\"}", 1),
     T("{\"\":\"empty key\",\"a\\\"b\":\"esc key\",\"\\u00e9\":1}", 1),
+    /* the members the ingest core reads (members mode against the DOM, field by field) */
+    T("{\"type\":\"indicator\",\"id\":\"indicator--1\",\"\\u0069d\":\"x\\u00e9\\n\","
+      "\"typ\\u0065\":\"a\\\"b\"}", 1),
+    T("{\"id\":\"a\",\"id\":1,\"type\":{\"x\":1},\"name\":null,\"value\":[\"v\"],"
+      "\"pattern\":true,\"pattern_type\":\"stix\",\"pattern_type\":false}", 1),
+    T("{\"name\":1,\"name\":\"n\",\"created\":\"c\",\"modified\":\"m\",\"valid_from\":\"f\","
+      "\"valid_until\":\"u\",\"spec_version\":\"2.0\",\"x_tide_source\":\"s\","
+      "\"x_tide_reliability\":\"B\",\"relationship_type\":\"uses\",\"source_ref\":\"a\","
+      "\"target_ref\":\"b\",\"sighting_of_ref\":\"c\"}", 1),
+    T("{\"confidence\":85}", 1),
+    T("{\"confidence\":-9223372036854775808}", 1),
+    T("{\"confidence\":85.0}", 1),
+    T("{\"confidence\":8e1}", 1),
+    T("{\"confidence\":\"85\"}", 1),
+    T("{\"confidence\":85,\"confidence\":null}", 1),
+    T("{\"confidence\":null,\"confidence\":85}", 1),
+    T("{\"confidence\":85,\"x\":[{\"y\":99999999999999999999}]}", 1),
+    T("{\"confidence\":85,\"x\":99999999999999999999,\"confidence\":7}", 1),
+    T("{\"confidence\":{\"a\":1}}", 1),
+    T("{\"revoked\":true}", 1),
+    T("{\"revoked\":false}", 1),
+    T("{\"revoked\":\"true\"}", 1),
+    T("{\"revoked\":true,\"revoked\":1}", 1),
+    T("{\"revoked\":[true]}", 1),
+    T("{\"objects\":[]}", 1),
+    T("{\"objects\":{}}", 1),
+    T("{\"objects\":null}", 1),
+    T("{\"objects\":[],\"objects\":\"x\"}", 1),
+    T("{\"objects\":1,\"objects\":[[1]]}", 1),
+    T("{\"object_marking_refs\":[\"a\",1,\"b\",null,[\"c\"],{\"d\":\"e\"},\"f\\u00e9\"]}", 1),
+    T("{\"object_marking_refs\":\"a\"}", 1),
+    T("{\"object_marking_refs\":[\"a\"],\"object_marking_refs\":[]}", 1),
+    T("{\"object_marking_refs\":[\"a\"],\"object_marking_refs\":{\"b\":[\"c\"]}}", 1),
+    T("{\"object_refs\":[\"a\",\"b\"],\"where_sighted_refs\":[\"c\"],"
+      "\"observed_data_refs\":[\"d\",\"e\",\"f\"],\"object_refs\":[\"g\"]}", 1),
+    T("{\"kill_chain_phases\":[{\"kill_chain_name\":\"k\",\"phase_name\":\"p\"},"
+      "{\"phase_name\":\"q\"},{\"kill_chain_name\":\"j\"},{},\"s\",1,[{\"phase_name\":\"r\"}],"
+      "{\"phase_name\":1},{\"phase_name\":\"a\",\"phase_name\":\"b\"},"
+      "{\"phase_name\":\"a\",\"phase_name\":[\"b\"]},{\"phase_name\":{\"phase_name\":\"x\"}},"
+      "{\"ph\\u0061se_name\":\"esc\\t\",\"x\":{\"y\":[1]}}]}", 1),
+    T("{\"kill_chain_phases\":[{\"phase_name\":\"p\"}],\"kill_chain_phases\":{}}", 1),
+    T("{\"kill_chain_phases\":{},\"kill_chain_phases\":[{\"phase_name\":\"p\"}]}", 1),
+    T("{\"kill_chain_phases\":[{\"phase_name\":\"p\"},{\"phase_name\":\"\\ud800\"}]}", 0),
+    T("{\"object_refs\":[\"a\",\"\xff\"]}", 0),
+    T("{\"id\":\"a\",\"id\":\"\\u0000\"}", 0),
+    T("{\"id\":\"\", \"type\":\"\", \"\":\"id\", \"i\":\"d\", \"ids\":\"x\"}", 1),
+    T("{\"x\":{\"id\":\"nested\",\"type\":\"nested\",\"object_refs\":[\"n\"]},\"y\":["
+      "{\"confidence\":1,\"revoked\":true}]}", 1),
     T("[1]", 0), /* an array is valid JSON, but not an object */
     T("\"x\"", 0),
     T("1", 0),
@@ -626,6 +767,9 @@ static void t_bench(void)
 static void t_cleanup(void)
 {
     objlist_free(&g_real);
+    tide__arena_free(&g_arena_raw);
+    tide__arena_free(&g_arena_dom);
+    tide__arena_free(&g_arena_pre);
 }
 
 TIDE_TESTS = {

@@ -15,6 +15,7 @@
 #include "ingest/json_split.h"
 #include "ingest/sink.h"
 #include "tide/errors.h"
+#include "util/util.h"
 
 /* ---- a sink that collects ---- */
 typedef struct {
@@ -37,6 +38,29 @@ static int c_emit(tide_sink *s, json_t *obj, const char *raw, size_t rawlen, uns
     return 0;
 }
 
+/* The members sink (the ingest core's path: no DOM). It keeps a jansson parse of the raw bytes
+ * so every check below runs unchanged, and fails when the members it was given differ from
+ * those of that DOM. The "members::" tests run the whole table again with it. */
+static int g_members;
+
+static int c_emit_members(tide_sink *s, const tide__members *m, const char *raw, size_t rawlen)
+{
+    static tide__arena a = TIDE__ARENA_INIT;
+    json_error_t err;
+    json_t *obj = tide__json_parse_item(raw, rawlen, &err);
+    TIDE_ASSERT(obj != NULL);
+    tide__members dom;
+    tide__arena_reset(&a);
+    TIDE_ASSERT_EQ_INT(tide__members_from_json(obj, &dom, &a), 0);
+    char why[300];
+    const char *d = tide__members_diff(m, &dom, why, sizeof(why));
+    if (d != NULL)
+        TIDE_FAIL_("members differ from the DOM's: %s", d);
+    int rc = c_emit(s, obj, raw, rawlen, 0);
+    json_decref(obj);
+    return rc;
+}
+
 static void c_reject(tide_sink *s, long line, long long offset, const char *reason)
 {
     collect *c = s->payload;
@@ -55,6 +79,7 @@ static void c_init(collect *c, tide_sink *s, tide_ingest_opts *o, const char *fi
     c->rejects = json_array();
     memset(s, 0, sizeof(*s));
     s->emit = c_emit;
+    s->emit_members = g_members ? c_emit_members : NULL;
     s->reject = c_reject;
     s->file = file;
     s->opts = o;
@@ -464,6 +489,55 @@ static void t_bad_objects(void)
     c_free(&c);
 }
 
+/* The id check keeps tide__uuid_valid_n's verdict (read_stix.c has it inlined). */
+static void t_uuid_forms(void)
+{
+    static const char *tails[] = {
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F",
+        "8e2E2d2B-17d4-4cbf-938f-98ee46b3cd3F", "00000000-0000-0000-0000-000000000000",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff", "8e2e2d2g-17d4-4cbf-938f-98ee46b3cd3f",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3G", "8e2e2d2b017d4-4cbf-938f-98ee46b3cd3f",
+        "8e2e2d2b-17d4-4cbf-938f_98ee46b3cd3f", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd-f",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3 ", "-8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3c\xc3\xa9", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3:",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3@", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3`",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3/", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3F",
+    };
+    size_t nt = sizeof(tails) / sizeof(tails[0]);
+    char b[8192];
+    size_t o = (size_t)snprintf(b, sizeof(b), "[");
+    for (size_t i = 0; i < nt; i++)
+        o += (size_t)snprintf(b + o, sizeof(b) - o, "%s{\"type\":\"note\",\"id\":\"note--%s\"}",
+                i ? ",\n" : "", tails[i]);
+    o += (size_t)snprintf(b + o, sizeof(b) - o, "]");
+    collect c;
+    tide_sink s;
+    tide_ingest_opts opts;
+    c_init(&c, &s, &opts, "uuids");
+    TIDE_ASSERT_EQ_INT(read_mem(&c, &s, b, o), 0);
+    size_t emitted = 0, rejected = 0;
+    for (size_t i = 0; i < nt; i++) {
+        const char *tail = tails[i]; /* no JSON escapes in them: the bytes are the value */
+        int ok = tide__uuid_valid_n(tail, strlen(tail));
+        if (ok) {
+            char id[80];
+            snprintf(id, sizeof(id), "note--%s", tail);
+            TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(c.objs, emitted),
+                                       "id")),
+                    id);
+            emitted++;
+        } else {
+            TIDE_ASSERT_EQ_INT(reject_line(&c, rejected), (long long)i + 1);
+            TIDE_ASSERT(strstr(reject_reason(&c, rejected), "is not of the form") != NULL);
+            rejected++;
+        }
+    }
+    TIDE_ASSERT_EQ_INT(json_array_size(c.objs), emitted);
+    TIDE_ASSERT_EQ_INT(json_array_size(c.rejects), rejected);
+    TIDE_ASSERT(emitted >= 5 && rejected >= 10);
+    c_free(&c);
+}
+
 static void t_emit_failure_stops(void)
 {
     const char *arr = "[" IND(U1) "," IND(U2) "," IND(U3) "]";
@@ -534,6 +608,26 @@ static void t_detect(void)
     TIDE_ASSERT_EQ_INT(tide__detect_format(list, strlen(list), "feed.txt"), TIDE_FMT_LIST);
 }
 
+#define MEMBERS(t)                                                                             \
+    static void t##_m(void)                                                                    \
+    {                                                                                          \
+        g_members = 1;                                                                         \
+        t();                                                                                   \
+        g_members = 0;                                                                         \
+    }
+MEMBERS(t_stix21_examples)
+MEMBERS(t_stix21_small_chunks)
+MEMBERS(t_attack_bundles)
+MEMBERS(t_truncated)
+MEMBERS(t_not_json)
+MEMBERS(t_too_big)
+MEMBERS(t_tricky_strings)
+MEMBERS(t_empty_and_forms)
+MEMBERS(t_bad_objects)
+MEMBERS(t_emit_failure_stops)
+MEMBERS(t_uuid_forms)
+MEMBERS(t_syntax_between_elements)
+
 TIDE_TESTS = {
         {"read_stix::stix21_examples", t_stix21_examples},
         {"read_stix::stix21_small_chunks", t_stix21_small_chunks},
@@ -546,7 +640,20 @@ TIDE_TESTS = {
         {"read_stix::empty_and_forms", t_empty_and_forms},
         {"read_stix::bad_objects", t_bad_objects},
         {"read_stix::emit_failure_stops", t_emit_failure_stops},
+        {"read_stix::uuid_forms", t_uuid_forms},
         {"read_stix::syntax_between_elements", t_syntax_between_elements},
+        {"read_stix::members::stix21_examples", t_stix21_examples_m},
+        {"read_stix::members::stix21_small_chunks", t_stix21_small_chunks_m},
+        {"read_stix::members::attack_bundles", t_attack_bundles_m},
+        {"read_stix::members::truncated", t_truncated_m},
+        {"read_stix::members::not_json", t_not_json_m},
+        {"read_stix::members::too_big", t_too_big_m},
+        {"read_stix::members::tricky_strings", t_tricky_strings_m},
+        {"read_stix::members::empty_and_forms", t_empty_and_forms_m},
+        {"read_stix::members::bad_objects", t_bad_objects_m},
+        {"read_stix::members::emit_failure_stops", t_emit_failure_stops_m},
+        {"read_stix::members::uuid_forms", t_uuid_forms_m},
+        {"read_stix::members::syntax_between_elements", t_syntax_between_elements_m},
         {"detect::real_files", t_detect},
         {NULL, NULL},
 };
