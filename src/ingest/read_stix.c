@@ -24,22 +24,6 @@ typedef struct {
 } stix_ctx;
 
 
-/* tide__uuid_valid_n(s, 36), inlined: that one tests each digit through a call to
- * tide__str_is_hex, some 900 instructions per object on the bundle path. */
-static bool uuid36_valid(const char *s)
-{
-    for (int i = 0; i < 36; i++) {
-        unsigned c = (unsigned char)s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return false;
-        } else if (c - '0' >= 10u && (c | 0x20u) - 'a' >= 6u) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* NULL when the object is a structurally valid STIX object, else the reason. Its strings have
  * no NUL inside (the parser refuses \u0000), so strlen is their JSON length. */
 static const char *check_object(const tide__members *m, char *why, size_t whysz)
@@ -53,7 +37,7 @@ static const char *check_object(const tide__members *m, char *why, size_t whysz)
     if (tl == 0 || tl > 250)
         return "\"type\" is empty or too long";
     if (il != tl + 2 + 36 || memcmp(ids, ts, tl) != 0 || ids[tl] != '-' || ids[tl + 1] != '-' ||
-            !uuid36_valid(ids + tl + 2)) {
+            !tide__uuid_valid_n(ids + tl + 2, 36)) {
         snprintf(why, whysz, "id \"%.80s\" is not of the form \"%.80s--<uuid>\"", ids, ts);
         return why;
     }
