@@ -80,7 +80,8 @@ typedef struct {
     const char *value;   /**< as seen in the event (not normalised); not NUL-terminated */
     size_t len;
     const char *field;   /**< where it came from: "id.resp_h", "dns.rrname", "Hashes", ... */
-    uint8_t addr_len;    /**< IPV4 / IPV6 the reader parsed: 4 or 16 bytes in addr; else 0 */
+    uint8_t addr_len;    /**< IPV4 / IPV6 the reader parsed: 4 or 16 bytes in addr; IP_PORT
+                              of an IPv4 address: 6 (address, then the port big-endian); else 0 */
     uint8_t addr[16];    /**< that address, network order (saves the matcher a second parse) */
 } tide_observation;
 

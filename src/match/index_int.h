@@ -163,22 +163,10 @@ typedef struct {
     uint8_t op;
 } ix_probe;
 
-/* Whether an observation of this kind may match anything in ix (before encoding it). */
-bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k);
-
 /* The probes of one encoded key of kind k, in lookup order, written to out (up to cap of
  * them); returns how many there are (call again with more room when that exceeds cap). */
 size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
         size_t len, ix_probe *out, size_t cap);
-/* The probes of an IPv4 address (network order), at most 2: the exact key and the CIDR
- * search (only when a listed range touches its /20 block); obs is set. The hot path of
- * tide_matcher_batch: most observations are addresses the reader parsed already. */
-size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4], uint32_t obs,
-        ix_probe out[2]);
-void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p);
-/* The second step of an IPv4 range search (IXP_CIDR4_JUMP: reads the jump table, prefetches
- * the segments); nothing for other probes. Optional: tide__ix_probe_run finishes any step. */
-void tide__ix_probe_step2(const tide_match_index *ix, ix_probe *p);
 /* After tide__ix_probe_step. cb returning non-zero stops (that value is returned). */
 int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
@@ -195,5 +183,111 @@ static inline uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, siz
  * returns its length. Text kinds point into the pool instead (*out set, buf unused). */
 size_t tide__ix_value_text(const tide_match_index *ix, const ix_entry *e, char *buf,
         const char **out);
+
+/* ---- the per-probe steps, inline: they run for every observation of every event, and the
+ * matcher (another translation unit, no LTO) called them once per probe and step ---- */
+
+/* The filter word of a key hash. */
+static inline const uint64_t *tide__ix_filter_word(const tide_match_index *ix, uint64_t h)
+{
+    return &ix->filter[((h >> 20) & ix->filter_mask) / 64];
+}
+
+static inline uint32_t tide__ix_v4_of(const uint8_t k[4])
+{
+    return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+}
+
+/* Whether an observation of this kind may match anything in ix (before encoding it). */
+static inline bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k)
+{
+    uint32_t m = ix->h->kind_mask;
+    switch (k) {
+    case TIDE_OBS_IPV4:
+        return (m & (1u << TIDE_OBS_IPV4)) || ix->h->nseg4;
+    case TIDE_OBS_IPV6: /* an IPv4-mapped address is looked up as IPv4 */
+        return (m & (1u << TIDE_OBS_IPV4 | 1u << TIDE_OBS_IPV6)) || ix->h->nseg4 || ix->h->nseg6;
+    case TIDE_OBS_URL:
+        return (m & (1u << TIDE_OBS_URL | 1u << TIDE_OBS_URL_PATH)) != 0;
+    default:
+        return (unsigned)k < 32 && (m & (1u << k));
+    }
+}
+
+/* The probes of an IPv4 address (network order), at most 2: the exact key and the CIDR
+ * search (only when a listed range touches its /20 block); obs is set. The hot path of
+ * tide_matcher_batch: most observations are addresses the reader parsed already. */
+static inline size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4],
+        uint32_t obs, ix_probe out[2])
+{
+    size_t n = 0;
+    if (ix->h->kind_mask & (1u << TIDE_OBS_IPV4)) {
+        ix_probe *p = &out[n++];
+        p->hash = tide__ix_hash(TIDE_OBS_IPV4, key, 4); /* constant length: inlined */
+        p->key = key;
+        p->len = 4;
+        p->kind = TIDE_OBS_IPV4;
+        p->op = IXP_EXACT;
+        p->obs = obs;
+        __builtin_prefetch(tide__ix_filter_word(ix, p->hash));
+    }
+    if (ix->covmap4) {
+        /* the block map (128 KB) is mostly out of the caches too: tested in the next step */
+        ix_probe *p = &out[n++];
+        p->hash = 0;
+        p->key = key;
+        p->len = 4;
+        p->kind = TIDE_OBS_IPV4;
+        p->op = IXP_CIDR4_COV;
+        p->obs = obs;
+        uint32_t blk = tide__ix_v4_of(key) >> (32 - COVMAP4_BITS);
+        __builtin_prefetch(&ix->covmap4[blk / 64]);
+    }
+    return n;
+}
+
+/* The second step of a probe: tests the filter (most probes end here: op becomes IXP_NONE)
+ * and prefetches the table slot; for an IPv4 range search tests the /20 block map and
+ * prefetches the jump table. */
+static inline void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p)
+{
+    if (p->op == IXP_EXACT) {
+        uint64_t fb = (p->hash >> 20) & ix->filter_mask;
+        if (!((ix->filter[fb / 64] >> (fb % 64)) & 1)) {
+            p->op = IXP_NONE; /* certainly absent */
+            return;
+        }
+        __builtin_prefetch(&ix->table[p->hash & (ix->h->table_cap - 1)]);
+    } else if (p->op == IXP_CIDR4_COV) {
+        uint32_t a = tide__ix_v4_of(p->key), blk = a >> (32 - COVMAP4_BITS);
+        if (!((ix->covmap4[blk / 64] >> (blk % 64)) & 1)) {
+            p->op = IXP_NONE; /* no listed range touches its /20 block */
+            return;
+        }
+        p->op = IXP_CIDR4_JUMP;
+        __builtin_prefetch(&ix->jump4[a >> (32 - ix->h->jump_bits)]);
+    }
+}
+
+/* The third step of an IPv4 range search (IXP_CIDR4_JUMP: reads the jump table, prefetches
+ * the segments); nothing for other probes. Optional: tide__ix_probe_run finishes any step. */
+static inline void tide__ix_probe_step2(const tide_match_index *ix, ix_probe *p)
+{
+    if (p->op == IXP_CIDR4_JUMP) {
+        p->op = IXP_CIDR4;
+        uint32_t hi = tide__ix_v4_of(p->key) >> (32 - ix->h->jump_bits);
+        p->lo = ix->jump4[hi];
+        p->hi = ix->jump4[hi + 1];
+        /* the segments searched and the coverage of the two ends: one line each, mostly */
+        if (p->lo < p->hi)
+            __builtin_prefetch(&ix->seg4[p->lo]);
+        if (p->hi > 0) {
+            __builtin_prefetch(&ix->cov4[p->hi - 1]);
+            __builtin_prefetch(&ix->seg4[p->hi - 1]);
+        }
+        if (p->lo > 0)
+            __builtin_prefetch(&ix->cov4[p->lo - 1]);
+    }
+}
 
 #endif

@@ -98,7 +98,9 @@ static inline bool hex16_sse2(const unsigned char *p, uint8_t *out)
 }
 #endif
 
-static int hex_key(const char *v, size_t n, size_t want, uint8_t *out)
+/* inlined into tide__ix_encode, where each hash length is a constant */
+__attribute__((always_inline)) static inline int hex_key(const char *v, size_t n, size_t want,
+        uint8_t *out)
 {
     if (n != want * 2)
         return -1;
@@ -157,7 +159,8 @@ static uint64_t lower8(uint64_t x)
     return x | upper >> 2;
 }
 
-static int lower_key(const char *v, size_t n, uint8_t *out)
+__attribute__((always_inline)) static inline int lower_key(const char *v, size_t n,
+        uint8_t *out)
 {
     if (n == 0 || n > IX_MAX_KEY)
         return -1;
@@ -178,20 +181,31 @@ static int lower_key(const char *v, size_t n, uint8_t *out)
 /* A URL as seen: scheme and host lower-cased, default port dropped, empty path "/". Values
  * with percent escapes or odd shapes are left to the caller's canonical form (the store's
  * values went through tide_obs_normalize already; telemetry URLs rarely carry escapes of
- * unreserved characters). */
+ * unreserved characters). Hand-written fast path (every URL of every proxy / HTTP record comes
+ * here): the authority's end, its port colon and its '@' / ']' are found 16 bytes at a time and
+ * the host is lower-cased 8 bytes at a time; tests/unit/test_match.c checks it against the
+ * byte-at-a-time reference on random URLs. */
 static int url_key(const char *v, size_t n, uint8_t *out)
 {
     if (n > IX_MAX_KEY - 1)
         return -1;
-    const char *sep = NULL;
-    for (size_t i = 0; i + 2 < n && i < 16; i++)
-        if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/') {
-            sep = v + i;
-            break;
-        }
-    if (sep == NULL)
-        return -1;
-    size_t slen = (size_t)(sep - v);
+    size_t slen;
+    uint32_t w4 = 0;
+    if (n >= 7)
+        memcpy(&w4, v, 4);
+    if (n >= 7 && (w4 | 0x20202020u) == 0x70747468u && memcmp(v + 4, "://", 3) == 0)
+        slen = 4; /* "http" in any case, the usual one (no earlier "://" possible) */
+    else {
+        const char *sep = NULL;
+        for (size_t i = 0; i + 2 < n && i < 16; i++)
+            if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/') {
+                sep = v + i;
+                break;
+            }
+        if (sep == NULL)
+            return -1;
+        slen = (size_t)(sep - v);
+    }
     size_t o = 0;
     for (size_t i = 0; i < slen; i++) {
         unsigned char c = (unsigned char)v[i];
@@ -199,24 +213,70 @@ static int url_key(const char *v, size_t n, uint8_t *out)
     }
     memcpy(out + o, "://", 3);
     o += 3;
-    const char *h = sep + 3, *end = v + n;
-    const char *hend = h;
-    while (hend < end && *hend != '/' && *hend != '?' && *hend != '#')
-        hend++;
-    /* host[:port], with userinfo kept as is */
+    const char *h = v + slen + 3, *end = v + n;
+    /* the authority ends at '/', '?' or '#'; the port is after its last ':' when no ']' or
+     * '@' comes after that colon (userinfo is kept as is) */
+    size_t hl = 0, left = (size_t)(end - h);
     const char *port = NULL;
-    for (const char *p = hend; p > h; p--)
-        if (p[-1] == ':') {
-            port = p - 1;
-            break;
-        } else if (p[-1] == ']' || p[-1] == '@') {
-            break;
+#ifdef __SSE2__
+    while (hl + 16 <= left) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(h + hl));
+        unsigned t = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+                                     _mm_cmpeq_epi8(x, _mm_set1_epi8('?'))),
+                        _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
+        unsigned c = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+        unsigned b = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(']')),
+                        _mm_cmpeq_epi8(x, _mm_set1_epi8('@'))));
+        unsigned lim = t ? (1u << __builtin_ctz(t)) - 1 : 0xFFFFu;
+        c &= lim;
+        b &= lim;
+        if (c | b) {
+            unsigned top = 31u - (unsigned)__builtin_clz(c | b);
+            const char *at = h + hl + top;
+            port = (c >> top & 1) ? at : NULL;
         }
-    const char *hostend = port ? port : hend;
-    for (const char *p = h; p < hostend; p++) {
-        unsigned char c = (unsigned char)*p;
-        out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+        if (t) {
+            hl += (unsigned)__builtin_ctz(t);
+            goto authority;
+        }
+        hl += 16;
     }
+#endif
+    for (; hl < left; hl++) {
+        char ch = h[hl];
+        if (ch == '/' || ch == '?' || ch == '#')
+            break;
+        if (ch == ':')
+            port = h + hl;
+        else if (ch == ']' || ch == '@')
+            port = NULL;
+    }
+#ifdef __SSE2__
+authority:; /* (a label cannot precede a declaration in C11) */
+#endif
+    const char *hend = h + hl;
+    const char *hostend = port ? port : hend;
+    size_t nh = (size_t)(hostend - h);
+    if (nh >= 8) { /* 8 at a time, the last word overlapping the one before */
+        for (size_t i = 0;; i += 8) {
+            if (i + 8 > nh)
+                i = nh - 8;
+            uint64_t x;
+            memcpy(&x, h + i, 8);
+            x = lower8(x);
+            memcpy(out + o + i, &x, 8);
+            if (i + 8 >= nh)
+                break;
+        }
+    } else {
+        for (size_t i = 0; i < nh; i++) {
+            unsigned char c = (unsigned char)h[i];
+            out[o + i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+        }
+    }
+    o += nh;
     if (o > 0 && out[o - 1] == '.') /* trailing dot of the host */
         o--;
     if (port) {

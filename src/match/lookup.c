@@ -107,17 +107,6 @@ static int exact_run(const tide_match_index *ix, tide_obs_kind kind, const uint8
     return 0;
 }
 
-static bool filter_has(const tide_match_index *ix, uint64_t h)
-{
-    uint64_t fb = (h >> 20) & ix->filter_mask;
-    return (ix->filter[fb / 64] >> (fb % 64)) & 1;
-}
-
-static const uint64_t *filter_word(const tide_match_index *ix, uint64_t h)
-{
-    return &ix->filter[((h >> 20) & ix->filter_mask) / 64];
-}
-
 static int cover(const tide_match_index *ix, const ix_cover *c, const sink *s)
 {
     for (uint32_t i = 0; i < c->count; i++) {
@@ -126,11 +115,6 @@ static int cover(const tide_match_index *ix, const ix_cover *c, const sink *s)
             return rc;
     }
     return 0;
-}
-
-static uint32_t v4_of(const uint8_t k[4])
-{
-    return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
 }
 
 /* the CIDRs containing a: the last segment starting at or before a, searched in [lo, end)
@@ -199,8 +183,29 @@ int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind k, const uint8
 
 /* ---- lookups in steps ---- */
 
-static void add_exact(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key, size_t len,
-        ix_probe *out, size_t cap, size_t *n)
+/* Bit i set when k[i] is '.', for 8 <= n <= 64 (words inside [k, k+n), the last one
+ * overlapping): a name's parents without a memchr call per label. */
+static uint64_t dot_mask(const uint8_t *k, size_t n)
+{
+    const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL;
+    uint64_t m = 0;
+    for (size_t i = 0;; i += 8) {
+        if (i + 8 > n)
+            i = n - 8;
+        uint64_t w;
+        memcpy(&w, k + i, 8);
+        w ^= 0x2E2E2E2E2E2E2E2EULL;                  /* '.' bytes become zero */
+        uint64_t z = ~(((w & lo7) + lo7) | w | lo7); /* 0x80 exactly in the zero bytes */
+        uint64_t bits = ((z >> 7) * 0x0102040810204080ULL) >> 56;
+        m |= bits << i;
+        if (i + 8 >= n)
+            return m;
+    }
+}
+
+/* inlined: one call per probe of every name, hash and URL */
+__attribute__((always_inline)) static inline void add_exact(const tide_match_index *ix,
+        tide_obs_kind k, const uint8_t *key, size_t len, ix_probe *out, size_t cap, size_t *n)
 {
     if (!(ix->h->kind_mask & (1u << k)))
         return;
@@ -211,7 +216,7 @@ static void add_exact(const tide_match_index *ix, tide_obs_kind k, const uint8_t
         p->len = (uint32_t)len;
         p->kind = (uint8_t)k;
         p->op = IXP_EXACT;
-        __builtin_prefetch(filter_word(ix, p->hash));
+        __builtin_prefetch(tide__ix_filter_word(ix, p->hash));
     }
     (*n)++;
 }
@@ -228,50 +233,6 @@ static void add_search(int op, tide_obs_kind k, const uint8_t *key, size_t len, 
         p->op = (uint8_t)op;
     }
     (*n)++;
-}
-
-bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind k)
-{
-    uint32_t m = ix->h->kind_mask;
-    switch (k) {
-    case TIDE_OBS_IPV4:
-        return (m & (1u << TIDE_OBS_IPV4)) || ix->h->nseg4;
-    case TIDE_OBS_IPV6: /* an IPv4-mapped address is looked up as IPv4 */
-        return (m & (1u << TIDE_OBS_IPV4 | 1u << TIDE_OBS_IPV6)) || ix->h->nseg4 || ix->h->nseg6;
-    case TIDE_OBS_URL:
-        return (m & (1u << TIDE_OBS_URL | 1u << TIDE_OBS_URL_PATH)) != 0;
-    default:
-        return (unsigned)k < 32 && (m & (1u << k));
-    }
-}
-
-size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4], uint32_t obs,
-        ix_probe out[2])
-{
-    size_t n = 0;
-    if (ix->h->kind_mask & (1u << TIDE_OBS_IPV4)) {
-        ix_probe *p = &out[n++];
-        p->hash = tide__ix_hash(TIDE_OBS_IPV4, key, 4); /* constant length: inlined */
-        p->key = key;
-        p->len = 4;
-        p->kind = TIDE_OBS_IPV4;
-        p->op = IXP_EXACT;
-        p->obs = obs;
-        __builtin_prefetch(filter_word(ix, p->hash));
-    }
-    if (ix->covmap4) {
-        /* the block map (128 KB) is mostly out of the caches too: tested in the next step */
-        ix_probe *p = &out[n++];
-        p->hash = 0;
-        p->key = key;
-        p->len = 4;
-        p->kind = TIDE_OBS_IPV4;
-        p->op = IXP_CIDR4_COV;
-        p->obs = obs;
-        uint32_t blk = v4_of(key) >> (32 - COVMAP4_BITS);
-        __builtin_prefetch(&ix->covmap4[blk / 64]);
-    }
-    return n;
 }
 
 size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
@@ -298,6 +259,16 @@ size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_
         return n;
     case TIDE_OBS_DOMAIN: {
         /* the name itself, then each parent that still has a dot ("a.b.c" -> "b.c") */
+        if (len >= 8 && len <= 64) { /* the usual name: its dots as bits, 8 bytes at a time */
+            uint64_t m = dot_mask(key, len);
+            add_exact(ix, k, key, len, out, cap, &n);
+            while (m & (m - 1)) { /* a dot with another one after it */
+                unsigned d = (unsigned)__builtin_ctzll(m);
+                m &= m - 1;
+                add_exact(ix, k, key + d + 1, len - d - 1, out, cap, &n);
+            }
+            return n;
+        }
         size_t pos = 0;
         while (pos < len) {
             const uint8_t *dot = memchr(key + pos, '.', len - pos);
@@ -330,44 +301,6 @@ size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_
     }
 }
 
-void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p)
-{
-    if (p->op == IXP_EXACT) {
-        if (!filter_has(ix, p->hash)) {
-            p->op = IXP_NONE; /* certainly absent */
-            return;
-        }
-        __builtin_prefetch(&ix->table[p->hash & (ix->h->table_cap - 1)]);
-    } else if (p->op == IXP_CIDR4_COV) {
-        uint32_t a = v4_of(p->key), blk = a >> (32 - COVMAP4_BITS);
-        if (!((ix->covmap4[blk / 64] >> (blk % 64)) & 1)) {
-            p->op = IXP_NONE; /* no listed range touches its /20 block */
-            return;
-        }
-        p->op = IXP_CIDR4_JUMP;
-        __builtin_prefetch(&ix->jump4[a >> (32 - ix->h->jump_bits)]);
-    }
-}
-
-void tide__ix_probe_step2(const tide_match_index *ix, ix_probe *p)
-{
-    if (p->op == IXP_CIDR4_JUMP) {
-        p->op = IXP_CIDR4;
-        uint32_t hi = v4_of(p->key) >> (32 - ix->h->jump_bits);
-        p->lo = ix->jump4[hi];
-        p->hi = ix->jump4[hi + 1];
-        /* the segments searched and the coverage of the two ends: one line each, mostly */
-        if (p->lo < p->hi)
-            __builtin_prefetch(&ix->seg4[p->lo]);
-        if (p->hi > 0) {
-            __builtin_prefetch(&ix->cov4[p->hi - 1]);
-            __builtin_prefetch(&ix->seg4[p->hi - 1]);
-        }
-        if (p->lo > 0)
-            __builtin_prefetch(&ix->cov4[p->lo - 1]);
-    }
-}
-
 int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
 {
@@ -376,13 +309,13 @@ int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         ix_probe q = *p;
         tide__ix_probe_step(ix, &q);
         tide__ix_probe_step2(ix, &q);
-        return q.op == IXP_CIDR4 ? cidr4_run(ix, v4_of(q.key), q.lo, q.hi, &s) : 0;
+        return q.op == IXP_CIDR4 ? cidr4_run(ix, tide__ix_v4_of(q.key), q.lo, q.hi, &s) : 0;
     }
     switch (p->op) {
     case IXP_EXACT:
         return exact_run(ix, (tide_obs_kind)p->kind, p->key, p->len, p->hash, &s);
     case IXP_CIDR4:
-        return cidr4_run(ix, v4_of(p->key), p->lo, p->hi, &s);
+        return cidr4_run(ix, tide__ix_v4_of(p->key), p->lo, p->hi, &s);
     case IXP_CIDR6:
         return cidr6(ix, p->key, &s);
     default:

@@ -13,7 +13,8 @@
  *  - tide_matcher_batch (tide match, with tide_tel_next_batch): the events of a batch are read
  *    in place; the probes (lookup.c) of all of them are created with their cache lines
  *    prefetched, then all take their second step (filter test, table slot or segment
- *    prefetch), then each event runs and reports, in order.
+ *    prefetch); the few left are listed, take their third step, then run and report, event
+ *    by event, in order.
  *  - tide_matcher_push: one event at a time, copied into a ring of PIPE slots (the caller
  *    reuses its memory); PIPE/2 events later its probes take their second step, PIPE events
  *    later they run and report.
@@ -69,6 +70,8 @@ struct tide_matcher {
     size_t bpr_cap;
     size_t *bstart;
     size_t bstart_cap;
+    uint32_t *blive; /* the probes of a batch left after the second step */
+    size_t blive_cap;
     int deferred_rc;    /* a callback's stop value from a flush inside tide_matcher_swap */
     char scratch[IX_MAX_KEY + 1];
 };
@@ -117,6 +120,7 @@ void tide_matcher_free(tide_matcher *m)
     tide__free(m->bkeys);
     tide__free(m->bpr);
     tide__free(m->bstart);
+    tide__free(m->blive);
     tide__free(m->pats);
     tide__buf_free(&m->od);
     tide__free(m);
@@ -386,33 +390,38 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
     size_t used = *usedp;
     for (size_t i = 0; i < nobs; i++) {
         const tide_observation *o = &obs[i];
-        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) { /* the reader parsed it already */
+        /* an address the reader parsed already is its own key: the probes point at the
+         * observation (it stays put until the batch, or the ring slot, is done) */
+        if (o->kind == TIDE_OBS_IPV4 && o->addr_len == 4) {
             if (*npr + 2 > *pr_cap)
                 TIDE_CHECK(grow((void **)pr, pr_cap, *npr + 2, sizeof(**pr)));
-            uint8_t *key = keys + used;
-            memcpy(key, o->addr, 4);
-            used += 4;
-            *npr += tide__ix_probes_v4(m->ix, key, (uint32_t)i, *pr + *npr);
+            *npr += tide__ix_probes_v4(m->ix, o->addr, (uint32_t)i, *pr + *npr);
             continue;
         }
         if (!tide__ix_may_match(m->ix, o->kind))
             continue;
-        uint8_t *key = keys + used;
+        const uint8_t *key;
         tide_obs_kind k;
         int len;
         if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
                 memcmp(o->addr, mapped, 12) != 0) {
-            memcpy(key, o->addr, 16);
+            key = o->addr;
             k = TIDE_OBS_IPV6;
             len = 16;
+        } else if (o->kind == TIDE_OBS_IP_PORT && o->addr_len == 6) {
+            key = o->addr; /* address and port: the ip-port key as it is */
+            k = TIDE_OBS_IP_PORT;
+            len = 6;
         } else if (o->len > IX_MAX_KEY) {
             continue; /* not indexed: nothing can match */
         } else {
-            len = tide__ix_encode(o->kind, o->value, o->len, key, &k);
+            key = keys + used;
+            len = tide__ix_encode(o->kind, o->value, o->len, keys + used, &k);
+            if (len > 0)
+                used += (size_t)len;
         }
         if (len < 0)
             continue; /* not a valid value of its kind */
-        used += (size_t)len;
         for (;;) {
             size_t n = tide__ix_probes(m->ix, k, key, (size_t)len, *pr + *npr,
                     *pr_cap - *npr);
@@ -486,6 +495,27 @@ static int report(tide_matcher *m, const char *file, const tide_event *ev, const
         int rc = tide__ix_probe_run(m->ix, &pr[i], on_hit, &c);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+/* report for the live probes pr[live[*j]], ... of one event (those before end), in order;
+ * *j moves past them. */
+static int report_live(tide_matcher *m, const char *file, const tide_event *ev,
+        const ix_probe *pr, const uint32_t *live, size_t *j, size_t nlive, size_t end,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload)
+{
+    m->nseen = 0;
+    m->od_ready = false;
+    event_ctx c = { m, file, ev, NULL, cb, payload };
+    for (; *j < nlive && live[*j] < end; (*j)++) {
+        const ix_probe *p = &pr[live[*j]];
+        c.obs = &ev->obs[p->obs];
+        int rc = tide__ix_probe_run(m->ix, p, on_hit, &c);
+        if (rc) {
+            (*j)++;
+            return rc;
+        }
     }
     return 0;
 }
@@ -566,13 +596,23 @@ int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
                 &m->bpr_cap));
     }
     m->bstart[n] = npr;
-    for (size_t i = 0; i < npr; i++)
+    TIDE_CHECK(grow((void **)&m->blive, &m->blive_cap, npr, sizeof(*m->blive)));
+    /* the second step drops most probes (filter, block map): the rest are listed, in order,
+     * and only they take the third step and run */
+    size_t nlive = 0;
+    for (size_t i = 0; i < npr; i++) {
         tide__ix_probe_step(m->ix, &m->bpr[i]);
-    for (size_t i = 0; i < npr; i++)
-        tide__ix_probe_step2(m->ix, &m->bpr[i]);
-    for (size_t e = 0; e < n; e++) {
-        size_t a = m->bstart[e], b = m->bstart[e + 1];
-        if (a < b && (rc = report(m, file, &evs[e], m->bpr + a, b - a, cb, payload)) != 0)
+        m->blive[nlive] = (uint32_t)i;
+        nlive += m->bpr[i].op != IXP_NONE;
+    }
+    for (size_t j = 0; j < nlive; j++)
+        tide__ix_probe_step2(m->ix, &m->bpr[m->blive[j]]);
+    for (size_t j = 0, e = 0; j < nlive;) {
+        while (m->bstart[e + 1] <= m->blive[j])
+            e++; /* the event of live probe j */
+        rc = report_live(m, file, &evs[e], m->bpr, m->blive, &j, nlive, m->bstart[e + 1], cb,
+                payload);
+        if (rc)
             return rc;
     }
     return 0;

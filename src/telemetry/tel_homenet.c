@@ -22,6 +22,9 @@ struct tide_homenet {
     /* the IPv4 networks again, packed for a check without a branch per network */
     uint32_t *net4, *mask4;
     size_t n4;
+    /* per first octet: 0 no IPv4 network touches that /8, 1 one covers all of it, 2 look at
+     * the networks (most addresses of an event are public ones: one load decides) */
+    uint8_t top8[256];
 };
 
 static const char *const default_home =
@@ -117,6 +120,18 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
             h->net4[h->n4] = h->c[i].net4;
             h->mask4[h->n4++] = h->c[i].mask4;
         }
+    for (unsigned t = 0; t < 256; t++) {
+        uint32_t lo = (uint32_t)t << 24;
+        uint8_t st = 0;
+        for (size_t i = 0; i < h->n4 && st != 1; i++) {
+            uint32_t m = h->mask4[i], net = h->net4[i];
+            if ((m & 0xFF000000u) != 0xFF000000u) /* /7 or shorter: whole /8s */
+                st = (lo & m) == net ? 1 : st;
+            else if ((lo & 0xFF000000u) == (net & 0xFF000000u))
+                st = (m == 0xFF000000u) ? 1 : 2;
+        }
+        h->top8[t] = st;
+    }
     *out = h;
     return 0;
 }
@@ -126,6 +141,9 @@ bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a
     if (h == NULL)
         return false;
     if (fam == 4) {
+        unsigned t = h->top8[a[0]];
+        if (t < 2)
+            return t != 0;
         uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
         unsigned hit = 0;
         for (size_t i = 0; i < h->n4; i++)

@@ -26,6 +26,11 @@
 
 /* ------------------------------------------------------------------ path trie */
 
+bool tide__key_eq_long(const char *a, const char *b, size_t n)
+{
+    return tide__mem_eq(a, b, n);
+}
+
 static int grow_nodes(tide__jpt *t)
 {
     if (t->nnodes < t->nodes_cap)
@@ -254,13 +259,15 @@ static inline const char *str_special(jscan *s, const char *p)
     }
 }
 
-/* p at the opening quote; returns the position after the closing quote. */
-static inline const char *scan_string(jscan *s, const char *p, bool *esc)
+/* The rest of a string from its first special byte p (an escape, a control character or the
+ * end of the text): out of line, so that the common string (no escape) is scanned inline. */
+__attribute__((noinline)) static const char *scan_string_rest(jscan *s, const char *p,
+        bool *esc)
 {
     const char *e = s->e;
-    p++;
-    for (;;) {
-        p = str_special(s, p);
+    for (bool first = true;; first = false) {
+        if (!first)
+            p = str_special(s, p);
         if (TIDE__UNLIKELY(p >= e))
             return fail(s, p, "unterminated string");
         unsigned char c = (unsigned char)*p;
@@ -297,6 +304,15 @@ static inline const char *scan_string(jscan *s, const char *p, bool *esc)
             return fail(s, p, "bad escape");
         }
     }
+}
+
+/* p at the opening quote; returns the position after the closing quote. */
+static inline const char *scan_string(jscan *s, const char *p, bool *esc)
+{
+    const char *q = str_special(s, p + 1);
+    if (TIDE__LIKELY(q < s->e && *q == '"'))
+        return q + 1;
+    return scan_string_rest(s, q, esc);
 }
 
 static inline const char *skip_ws(const char *p, const char *e)

@@ -312,7 +312,26 @@ __attribute__((target("ssse3"))) static bool ip4_octets_ssse3(__m128i x, unsigne
 }
 #endif
 
-bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
+/* The octets of a checked dotted quad (dots at d1 < d2 < d3) without SSSE3: kept out of line,
+ * so that the common path below needs no saved registers. */
+__attribute__((noinline)) static bool ip4_octets_plain(uint64_t lo, uint64_t hi, unsigned d1,
+        unsigned d2, unsigned d3, unsigned n, uint8_t out[4])
+{
+    unsigned v0 = octet_at(lo, hi, 0, d1), v1 = octet_at(lo, hi, d1 + 1, d2),
+             v2 = octet_at(lo, hi, d2 + 1, d3), v3 = octet_at(lo, hi, d3 + 1, n);
+    if ((v0 | v1 | v2 | v3) > 255)
+        return false;
+    out[0] = (uint8_t)v0;
+    out[1] = (uint8_t)v1;
+    out[2] = (uint8_t)v2;
+    out[3] = (uint8_t)v3;
+    return true;
+}
+
+/* inline into the per-record helpers (every address of every event comes here; as a call it
+ * cost a dozen instructions of saved registers per address) */
+__attribute__((always_inline)) static inline bool ipv4_parse_in(const char *p, size_t n,
+        uint8_t out[4])
 {
     if (n - 7 > 8) /* 7..15 bytes */
         return false;
@@ -346,15 +365,12 @@ bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
         return ip4_octets_ssse3(x, l0 * 27 + l1 * 9 + l2 * 3 + l3, out);
     }
 #endif
-    unsigned v0 = octet_at(lo, hi, 0, d1), v1 = octet_at(lo, hi, d1 + 1, d2),
-             v2 = octet_at(lo, hi, d2 + 1, d3), v3 = octet_at(lo, hi, d3 + 1, (unsigned)n);
-    if ((v0 | v1 | v2 | v3) > 255)
-        return false;
-    out[0] = (uint8_t)v0;
-    out[1] = (uint8_t)v1;
-    out[2] = (uint8_t)v2;
-    out[3] = (uint8_t)v3;
-    return true;
+    return ip4_octets_plain(lo, hi, d1, d2, d3, (unsigned)n, out);
+}
+
+bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
+{
+    return ipv4_parse_in(p, n, out);
 }
 #else
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
@@ -388,7 +404,23 @@ bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
     }
     return p == e;
 }
+
+static inline bool ipv4_parse_in(const char *p, size_t n, uint8_t out[4])
+{
+    return tide__ipv4_parse(p, n, out);
+}
 #endif
+
+/* The IPv6 part of tide__ip_parse (out of line: rare, and it needs a stack buffer). */
+__attribute__((noinline)) static bool ip6_parse(const char *p, size_t n, uint8_t out[16])
+{
+    if (n < 2 || n > 45 || memchr(p, ':', n) == NULL)
+        return false;
+    char tmp[48];
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    return inet_pton(AF_INET6, tmp, out) == 1;
+}
 
 bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16])
 {
@@ -396,12 +428,7 @@ bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16])
         *family = 4;
         return true;
     }
-    if (n < 2 || n > 45 || memchr(p, ':', n) == NULL)
-        return false;
-    char tmp[48];
-    memcpy(tmp, p, n);
-    tmp[n] = '\0';
-    if (inet_pton(AF_INET6, tmp, out) != 1)
+    if (!ip6_parse(p, n, out))
         return false;
     *family = 6;
     return true;
@@ -672,6 +699,16 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
         if (i < n && p[i] == '.') {
             size_t st = ++i;
             static const int32_t sc[6] = {100000, 10000, 1000, 100, 10, 1};
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* exactly six digits (EVE's "...:03.391346+0000"): at once, as "00dddddd" */
+            if (n - st >= 8 && (unsigned)(unsigned char)p[st + 6] - '0' > 9) {
+                uint64_t x = ld64(p + st) << 16 | 0x3030u;
+                if (swar_digits8(x)) {
+                    us = (int64_t)swar_value8(x);
+                    i = st + 6;
+                }
+            }
+#endif
             while (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9) {
                 if (i - st < 6)
                     us += (p[i] - '0') * sc[i - st];
@@ -771,7 +808,8 @@ char *tide__tel_scratch(tide_tel_reader *r, size_t n)
 }
 
 /* Parse an address, remembering it for the home-net check of this record. */
-static int parse_ip_cached(tide_tel_reader *r, const char *p, size_t n, uint8_t **addr)
+__attribute__((always_inline)) static inline int parse_ip_cached(tide_tel_reader *r,
+        const char *p, size_t n, uint8_t **addr)
 {
     for (unsigned i = 0; i < r->nipc; i++)
         if (r->ipc[i].p == p && r->ipc[i].n == n) {
@@ -779,9 +817,9 @@ static int parse_ip_cached(tide_tel_reader *r, const char *p, size_t n, uint8_t 
             return r->ipc[i].fam;
         }
     unsigned slot = r->nipc < 4 ? r->nipc++ : 3;
-    int fam;
-    if (!tide__ip_parse(p, n, &fam, r->ipc[slot].a))
-        fam = 0;
+    int fam = 4;
+    if (!ipv4_parse_in(p, n, r->ipc[slot].a))
+        fam = ip6_parse(p, n, r->ipc[slot].a) ? 6 : 0;
     r->ipc[slot].p = p;
     r->ipc[slot].n = n;
     r->ipc[slot].fam = fam;
@@ -800,8 +838,13 @@ tide_obs_kind tide__tel_obs_ip(tide_tel_reader *r, const char *p, size_t n, cons
     tide__tel_obs(r, k, p, n, field);
     if (r->nobs > before) {
         tide_observation *o = &r->obs[r->nobs - 1];
-        o->addr_len = (uint8_t)(fam == 4 ? 4 : 16);
-        memcpy(o->addr, a, o->addr_len);
+        if (fam == 4) {
+            o->addr_len = 4;
+            memcpy(o->addr, a, 4);
+        } else {
+            o->addr_len = 16;
+            memcpy(o->addr, a, 16);
+        }
     }
     return k;
 }
@@ -844,9 +887,13 @@ void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const c
     if (fam == 0)
         return;
     tide_obs_kind k = fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6;
-    for (size_t i = 0; i < pn; i++)
-        if (port[i] < '0' || port[i] > '9')
+    unsigned pv = 0;
+    for (size_t i = 0; i < pn; i++) {
+        unsigned dg = (unsigned)(unsigned char)port[i] - '0';
+        if (dg > 9)
             return;
+        pv = pv * 10 + dg;
+    }
     char *d = tide__tel_scratch(r, in + pn + 3);
     if (d == NULL)
         return;
@@ -860,7 +907,16 @@ void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const c
     d[o++] = ':';
     copy_short(d + o, port, pn);
     o += pn;
+    size_t before = r->nobs;
     tide__tel_obs(r, TIDE_OBS_IP_PORT, d, o, field);
+    if (k == TIDE_OBS_IPV4 && pv <= 65535 && r->nobs > before) {
+        /* the matcher's key (address, big-endian port) without parsing the text again */
+        tide_observation *ob = &r->obs[r->nobs - 1];
+        ob->addr_len = 6;
+        memcpy(ob->addr, a, 4);
+        ob->addr[4] = (uint8_t)(pv >> 8);
+        ob->addr[5] = (uint8_t)pv;
+    }
 }
 
 /* character classes of host names */
@@ -1277,6 +1333,30 @@ static inline char *find_nl(char *s, char *e, bool *hi)
 #ifdef __SSE2__
     __m128i acc = _mm_setzero_si128();
     const __m128i nl = _mm_set1_epi8('\n');
+    /* 64 bytes per test while no newline is among them (records are hundreds of bytes) */
+    while (e - s >= 64) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+        __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
+        __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
+        __m128i c0 = _mm_cmpeq_epi8(x0, nl), c1 = _mm_cmpeq_epi8(x1, nl),
+                c2 = _mm_cmpeq_epi8(x2, nl), c3 = _mm_cmpeq_epi8(x3, nl);
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(c0, c1), _mm_or_si128(c2, c3)))) {
+            uint64_t m = (uint64_t)(uint32_t)_mm_movemask_epi8(c0) |
+                         (uint64_t)(uint32_t)_mm_movemask_epi8(c1) << 16 |
+                         (uint64_t)(uint32_t)_mm_movemask_epi8(c2) << 32 |
+                         (uint64_t)(uint32_t)_mm_movemask_epi8(c3) << 48;
+            unsigned pos = (unsigned)__builtin_ctzll(m);
+            uint64_t h = (uint64_t)(uint32_t)_mm_movemask_epi8(x0) |
+                         (uint64_t)(uint32_t)_mm_movemask_epi8(x1) << 16 |
+                         (uint64_t)(uint32_t)_mm_movemask_epi8(x2) << 32 |
+                         (uint64_t)(uint32_t)_mm_movemask_epi8(x3) << 48;
+            *hi = (h & (((uint64_t)1 << pos) - 1)) || _mm_movemask_epi8(acc);
+            return s + pos;
+        }
+        acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(x0, x1), _mm_or_si128(x2, x3)));
+        s += 64;
+    }
     while (e - s >= 32) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
         __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));

@@ -381,55 +381,41 @@ static inline uint64_t blank_mask64(const char *w, const char *e)
     return m;
 }
 
-/* A 64-byte window of blank bits over the line, to find the field boundaries without a
- * data-dependent branch per 16 bytes. */
-typedef struct {
-    const char *w, *e;
-    uint64_t blank, valid;
-} bwin;
-
-static inline void bwin_at(bwin *b, const char *w)
-{
-    b->w = w;
-    b->blank = blank_mask64(w, b->e);
-    size_t k = (size_t)(b->e - w);
-    b->valid = k >= 64 ? ~0ull : ((1ull << k) - 1);
-}
-
-/* First blank (want = true) or non-blank (false) at or after q (q >= b->w); e if none. */
-static inline const char *bwin_find(bwin *b, const char *q, bool want)
-{
-    for (;;) {
-        if (q >= b->e)
-            return b->e;
-        if (q >= b->w + 64)
-            bwin_at(b, q);
-        unsigned off = (unsigned)(q - b->w);
-        uint64_t m = (want ? b->blank : ~b->blank) & b->valid & (~0ull << off);
-        if (m)
-            return b->w + __builtin_ctzll(m);
-        q = b->w + 64;
-    }
-}
-
 int tide__tel_squid_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
 {
-    const char *e = p + n, *q = p;
+    const char *e = p + n;
     tide__sv f[10];
     size_t nf = 0;
-    bwin bw;
-    bw.e = e;
-    bwin_at(&bw, p);
-    while (nf < 10) {
-        q = bwin_find(&bw, q, false);
-        if (q >= e)
-            break;
-        const char *t = nf == 9 ? e : bwin_find(&bw, q, true);
-        f[nf].p = q;
-        f[nf].n = (size_t)(t - q);
-        nf++;
-        q = t;
+    /* The fields (runs of non-blanks; the tenth runs to the end of the line) from the edges of
+     * the blank bits, 64 bytes at a time: one bit search per field start and end, instead of
+     * two window searches per field. */
+    bool in = false; /* inside a field (at the current edge; where the next window starts) */
+    for (const char *w = p; w < e; w += 64) {
+        size_t k = (size_t)(e - w);
+        uint64_t valid = k >= 64 ? ~0ull : ((1ull << k) - 1);
+        uint64_t nb = ~blank_mask64(w, e) & valid;
+        uint64_t edges = (nb ^ (nb << 1 | (uint64_t)in)) & valid;
+        while (edges) {
+            const char *at = w + __builtin_ctzll(edges);
+            edges &= edges - 1;
+            if (!in) {
+                f[nf].p = at;
+                in = true;
+                if (nf == 9) {
+                    f[nf++].n = (size_t)(e - at);
+                    in = false;
+                    goto fields;
+                }
+            } else {
+                f[nf].n = (size_t)(at - f[nf].p);
+                nf++;
+                in = false;
+            }
+        }
     }
+    if (in) /* the last field runs to the end of the line */
+        f[nf].n = (size_t)(e - f[nf].p), nf++;
+fields:
     if (nf < 7) {
         r->bad = "squid: fewer than 7 fields";
         return -1;

@@ -234,8 +234,20 @@ static void zeek_col(tide_tel_reader *r, zrec *z, uint8_t role, const char *q, s
         const char *a = q;
         while (a < te) {
             const char *ce = a;
-            while (ce < te && *ce != r->zsetsep)
-                ce++;
+#ifdef __SSE2__
+            /* the element's end among the next 16 bytes (the line buffer has
+             * TIDE__TEL_BUF_SLACK readable bytes past the line): most elements are addresses */
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
+            unsigned sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(r->zsetsep)));
+            size_t left = (size_t)(te - a);
+            if (left < 16)
+                sm |= 1u << left;
+            if (sm)
+                ce = a + __builtin_ctz(sm);
+            else
+#endif
+                while (ce < te && *ce != r->zsetsep)
+                    ce++;
             size_t an = (size_t)(ce - a);
             if (an && !is_nil(r, a, an)) {
                 if (role == ZC_ANSWERS) {
@@ -322,7 +334,7 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
     const char sep = r->zsep, *e = p + n, *b = p;
     const size_t last = r->ncols - 1;
     const size_t want = r->zlast < last ? r->zlast : last; /* offsets needed */
-    uint32_t pos[TIDE__TEL_MAX_COLS + 64]; /* a block's offsets may run 63 past want */
+    uint32_t pos[TIDE__TEL_MAX_COLS]; /* offsets of separators 0..want-1 */
     size_t k = 0;
     while (k < want) {
         if (b >= e) {
@@ -332,10 +344,19 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
         uint64_t m = sep_mask64(b, e, sep);
         unsigned c = popcount64(m);
         if (r->znext[k] < k + c) {
+            /* offsets k.. of this block, up to the last one needed (a conn.log line needs the
+             * first six of its twenty) */
             uint32_t base = (uint32_t)(b - p);
-            for (size_t j = k; m; j++) {
-                pos[j] = base + (uint32_t)__builtin_ctzll(m);
-                m &= m - 1;
+            if (want < k + c) {
+                for (size_t j = k; j < want; j++) {
+                    pos[j] = base + (uint32_t)__builtin_ctzll(m);
+                    m &= m - 1;
+                }
+            } else {
+                for (size_t j = k; m; j++) {
+                    pos[j] = base + (uint32_t)__builtin_ctzll(m);
+                    m &= m - 1;
+                }
             }
         }
         k += c;

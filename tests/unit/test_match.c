@@ -596,9 +596,203 @@ static void t_ids_as_stored(void)
     store = NULL;
 }
 
+/* The URL key as it was encoded byte by byte (the reference for keys.c's fast path). */
+static int url_key_ref(const char *v, size_t n, uint8_t *out)
+{
+    if (n > IX_MAX_KEY - 1)
+        return -1;
+    const char *sep = NULL;
+    for (size_t i = 0; i + 2 < n && i < 16; i++)
+        if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/') {
+            sep = v + i;
+            break;
+        }
+    if (sep == NULL)
+        return -1;
+    size_t slen = (size_t)(sep - v);
+    size_t o = 0;
+    for (size_t i = 0; i < slen; i++) {
+        unsigned char c = (unsigned char)v[i];
+        out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    }
+    memcpy(out + o, "://", 3);
+    o += 3;
+    const char *h = sep + 3, *end = v + n;
+    const char *hend = h;
+    while (hend < end && *hend != '/' && *hend != '?' && *hend != '#')
+        hend++;
+    const char *port = NULL;
+    for (const char *p = hend; p > h; p--)
+        if (p[-1] == ':') {
+            port = p - 1;
+            break;
+        } else if (p[-1] == ']' || p[-1] == '@') {
+            break;
+        }
+    const char *hostend = port ? port : hend;
+    for (const char *p = h; p < hostend; p++) {
+        unsigned char c = (unsigned char)*p;
+        out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    }
+    if (o > 0 && out[o - 1] == '.')
+        o--;
+    if (port) {
+        size_t plen = (size_t)(hend - port);
+        bool dflt = (slen == 4 && memcmp(out, "http", 4) == 0 && plen == 3 &&
+                            memcmp(port, ":80", 3) == 0) ||
+                (slen == 5 && memcmp(out, "https", 5) == 0 && plen == 4 &&
+                        memcmp(port, ":443", 4) == 0);
+        if (!dflt && plen > 1) {
+            memcpy(out + o, port, plen);
+            o += plen;
+        }
+    }
+    if (hend == end || *hend != '/')
+        out[o++] = '/';
+    size_t rest = (size_t)(end - hend);
+    const char *frag = memchr(hend, '#', rest);
+    if (frag)
+        rest = (size_t)(frag - hend);
+    memcpy(out + o, hend, rest);
+    o += rest;
+    return (int)o;
+}
+
+/* The URL key's fast path (16-byte authority scan, 8-byte lower case) equals the reference on
+ * random URLs built from the characters that matter (separators, ports, userinfo, brackets,
+ * upper case, dots), of every length around the block sizes. */
+static void t_url_key(void)
+{
+    static const char *const schemes[] = { "http://", "HTTP://", "https://", "hTtPs://", "ftp://",
+        "h://", "a://://", "", "http:/", "://", "http://http://", "0123456789abcdef://" };
+    static const char *const parts[] = { "a", "B", "Ev", "example", "EXAMPLE", ".", ":", ":80",
+        ":443", ":8080", "@", "user:pw@", "[", "]", "[2001:db8::1]", "/", "/x", "?", "?q=A",
+        "#", "#f", "-", "_", "9", "%41", "\xff", ".com", "..", "://" };
+    uint64_t st = 0x243F6A8885A308D3ULL;
+    char v[512];
+    uint8_t a[IX_MAX_KEY + 64], b[IX_MAX_KEY + 64];
+    for (int it = 0; it < 300000; it++) {
+        size_t n = 0;
+        const char *sc = schemes[xorshift(&st) % (sizeof(schemes) / sizeof(*schemes))];
+        size_t sl = strlen(sc);
+        memcpy(v, sc, sl);
+        n = sl;
+        int np = (int)(xorshift(&st) % 24);
+        for (int k = 0; k < np; k++) {
+            const char *pt = parts[xorshift(&st) % (sizeof(parts) / sizeof(*parts))];
+            size_t pl = strlen(pt);
+            if (n + pl >= sizeof(v))
+                break;
+            memcpy(v + n, pt, pl);
+            n += pl;
+        }
+        if (xorshift(&st) % 8 == 0 && n > 0)
+            v[xorshift(&st) % n] = (char)(xorshift(&st) % 256);
+        tide_obs_kind k;
+        int x = tide__ix_encode(TIDE_OBS_URL, v, n, a, &k), y = url_key_ref(v, n, b);
+        TIDE_ASSERT_EQ_INT(x, y);
+        if (x > 0)
+            TIDE_ASSERT(memcmp(a, b, (size_t)x) == 0);
+    }
+}
+
+/* The parents of a name (the dots found 8 bytes at a time for names of 8 to 64 bytes) are
+ * those of the label walk with memchr, on random names of dots and letters, 1 to 90 bytes. */
+static void t_domain_probes(void)
+{
+    ix_header h;
+    memset(&h, 0, sizeof(h));
+    h.kind_mask = 1u << TIDE_OBS_DOMAIN;
+    uint64_t filt[1] = { 0 };
+    tide_match_index ix;
+    memset(&ix, 0, sizeof(ix));
+    ix.h = &h;
+    ix.filter = filt;
+    ix.filter_mask = 63;
+    uint64_t st = 0x2545F4914F6CDD1DULL;
+    for (int it = 0; it < 200000; it++) {
+        uint8_t key[96];
+        size_t len = 1 + xorshift(&st) % 90;
+        for (size_t i = 0; i < len; i++)
+            key[i] = xorshift(&st) % 4 == 0 ? '.' : (uint8_t)('a' + xorshift(&st) % 3);
+        ix_probe got[128];
+        size_t n = tide__ix_probes(&ix, TIDE_OBS_DOMAIN, key, len, got, 128);
+        /* the reference: the name, then each suffix after a dot that still holds a dot */
+        size_t want_off[128], nw = 0, pos = 0;
+        while (pos < len) {
+            const uint8_t *dot = memchr(key + pos, '.', len - pos);
+            if (dot == NULL && pos > 0)
+                break;
+            want_off[nw++] = pos;
+            if (dot == NULL)
+                break;
+            pos = (size_t)(dot - key) + 1;
+        }
+        TIDE_ASSERT_EQ_INT(n, nw);
+        for (size_t i = 0; i < n; i++) {
+            TIDE_ASSERT(got[i].key == key + want_off[i]);
+            TIDE_ASSERT_EQ_INT(got[i].len, len - want_off[i]);
+            TIDE_ASSERT(got[i].hash == tide__ix_hash(TIDE_OBS_DOMAIN, key + want_off[i],
+                                               len - want_off[i]));
+        }
+    }
+}
+
+/* An ip:port the reader parsed carries its key (address, big-endian port) in addr: it equals
+ * what tide__ix_encode makes of the text, for random addresses and ports (0 to 99999, some with
+ * leading zeros). */
+static void t_ipport_key(void)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/ipport.json", tide_test_tmpdir());
+    FILE *f = fopen(path, "w");
+    TIDE_ASSERT(f != NULL);
+    uint64_t st = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 20000; i++) {
+        unsigned a = (unsigned)xorshift(&st);
+        unsigned port = (unsigned)(xorshift(&st) % 100000);
+        char ps[16];
+        if (i % 7 == 0) /* a string with a leading zero */
+            snprintf(ps, sizeof(ps), "\"0%u\"", port % 10000);
+        else
+            snprintf(ps, sizeof(ps), "%u", port);
+        fprintf(f, "{\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"dest_ip\":"
+                   "\"%u.%u.%u.%u\",\"dest_port\":%s}\n",
+                a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, ps);
+    }
+    fclose(f);
+    tide_tel_reader *r = NULL;
+    TIDE_ASSERT_EQ_INT(tide_tel_open(&r, path, NULL), 0);
+    tide_event ev;
+    int with = 0;
+    while (tide_tel_next(r, &ev) > 0)
+        for (size_t i = 0; i < ev.nobs; i++) {
+            const tide_observation *o = &ev.obs[i];
+            if (o->kind != TIDE_OBS_IP_PORT)
+                continue;
+            uint8_t key[IX_MAX_KEY];
+            tide_obs_kind k;
+            int n = tide__ix_encode(TIDE_OBS_IP_PORT, o->value, o->len, key, &k);
+            if (o->addr_len == 6) {
+                TIDE_ASSERT_EQ_INT(n, 6);
+                TIDE_ASSERT(memcmp(key, o->addr, 6) == 0);
+                with++;
+            } else
+                TIDE_ASSERT(n < 0); /* a port over 65535: no key either way */
+        }
+    tide_tel_stats stt;
+    tide_tel_reader_stats(r, &stt);
+    TIDE_ASSERT_EQ_INT(stt.bad, 0);
+    tide_tel_close(r);
+    TIDE_ASSERT(with > 10000);
+}
+
 TIDE_TESTS = {
     { "match::ids_as_stored", t_ids_as_stored },
     { "match::key_encodings", t_key_encodings },
+    { "match::url_key", t_url_key },
+    { "match::domain_probes", t_domain_probes },
+    { "match::ipport_key", t_ipport_key },
     { "match::semantics", t_semantics },
     { "match::save_load", t_save_load },
     { "match::matcher", t_matcher },

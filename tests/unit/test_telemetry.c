@@ -612,6 +612,78 @@ static void check_bad(const char *good, const char *const *badlines, size_t nbad
     TIDE_ASSERT_EQ_INT(b.lines[0], 2);
 }
 
+/* Line framing notes whether a line has a byte >= 0x80 (only such lines get the UTF-8 check),
+ * 64 and then 32 / 16 bytes at a time: an invalid sequence at every position of lines of every
+ * length up to 250 bytes is a bad record, a valid one is not. */
+static void t_framing_utf8(void)
+{
+    static const char pre[] = "{\"event_type\":\"flow\",\"src_ip\":\"1.2.3.4\",\"pad\":\"";
+    static char text[200000];
+    for (size_t len = 1; len <= 200; len++) {
+        size_t k = 0, nbad = 0, ngood = 0;
+        for (size_t pos = len > 30 ? len - 30 : 0; pos + 1 < len + 1; pos++) {
+            for (int valid = 0; valid < 2; valid++) {
+                memcpy(text + k, pre, sizeof(pre) - 1);
+                k += sizeof(pre) - 1;
+                for (size_t i = 0; i < len + 1; i++)
+                    text[k + i] = 'a';
+                text[k + pos] = (char)0xC3;
+                text[k + pos + 1] = valid ? (char)0xA9 : '(';
+                k += len + 1;
+                memcpy(text + k, "\"}\n", 3);
+                k += 3;
+                nbad += !valid;
+                ngood += (size_t)valid;
+            }
+        }
+        bads b;
+        long ev = run_text(text, k, TIDE_TEL_EVE, NULL, &b, NULL);
+        TIDE_ASSERT_EQ_INT(ev, (long)ngood);
+        TIDE_ASSERT_EQ_INT(b.n, nbad);
+    }
+}
+
+/* xorshift64 for the randomised tests below */
+static uint64_t hn_rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+bool tide__tel_iso_us(const char *p, size_t n, int64_t *out); /* tel_int.h */
+
+/* ISO 8601 fractions (six digits at once on the fast path, else digit by digit): for 1 to 9
+ * digits and every zone form, the time is that without the fraction plus its first six digits. */
+static void t_iso_fraction(void)
+{
+    static const char *const zones[] = {"", "Z", "+0000", "-0130", "+01:30", "z"};
+    uint64_t st = 0x853C49E6748FEA9BULL;
+    for (int it = 0; it < 20000; it++) {
+        char base[64], with[64];
+        unsigned d = 1 + (unsigned)(hn_rnd(&st) % 9);
+        const char *z = zones[hn_rnd(&st) % 6];
+        char frac[16];
+        long us = 0;
+        for (unsigned k = 0; k < d; k++) {
+            frac[k] = (char)('0' + hn_rnd(&st) % 10);
+            if (k < 6)
+                us += (frac[k] - '0') * (long)(k == 0 ? 100000 : k == 1 ? 10000 : k == 2 ? 1000
+                                                       : k == 3 ? 100 : k == 4 ? 10 : 1);
+        }
+        frac[d] = '\0';
+        int sec = (int)(hn_rnd(&st) % 60);
+        int bn = snprintf(base, sizeof(base), "2026-11-01T10:20:%02d%s", sec, z);
+        int wn = snprintf(with, sizeof(with), "2026-11-01%c10:20:%02d.%s%s",
+                hn_rnd(&st) % 2 ? 'T' : ' ', sec, frac, z);
+        int64_t a = 0, b = 0;
+        TIDE_ASSERT(tide__tel_iso_us(base, (size_t)bn, &a));
+        TIDE_ASSERT(tide__tel_iso_us(with, (size_t)wn, &b));
+        TIDE_ASSERT(b == a + us);
+    }
+}
+
 static void t_bad_eve(void)
 {
     const char *good = "{\"timestamp\":\"2024-04-18T18:43:15.391346+0000\",\"event_type\":\"dns\","
@@ -794,7 +866,117 @@ static void t_bad_ndjson(void)
     tide_field_map_free(m);
 }
 
+/* Squid fields are cut at the edges of the blank bits, 64 bytes at a time: on random lines
+ * (runs of spaces and tabs, fields of 1 to 90 bytes crossing the windows, up to 12 fields,
+ * trailing blanks) the host, user, URL and peer are those of a plain split. */
+static void t_squid_fields(void)
+{
+    uint64_t st = 0xD1B54A32D192ED03ULL;
+    const char *dir = tide_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/squid_rand.log", dir);
+    enum { LINES = 3000 };
+    static char text[LINES * 2200]; /* a line is at most 12 * (128 + 70) bytes */
+    static char want[LINES][4][256]; /* client, user, url, peer ip */
+    size_t tn = 0;
+    /* the first line sets the format (detection) */
+    tn += (size_t)snprintf(text, sizeof(text), "1793491200.000 1 10.0.0.1 TCP_MISS/200 1 GET "
+            "http://a.example/x - HIER_DIRECT/1.2.3.4 text/html\n");
+    for (int l = 0; l < LINES; l++) {
+        char f[12][128];
+        int nf = 7 + (int)(hn_rnd(&st) % 6);
+        for (int k = 0; k < nf; k++) {
+            size_t len = 1 + hn_rnd(&st) % 90;
+            for (size_t c = 0; c < len; c++)
+                f[k][c] = (char)('a' + hn_rnd(&st) % 26);
+            f[k][len] = '\0';
+        }
+        snprintf(f[0], sizeof(f[0]), "1793491200.%03d", l % 1000);
+        snprintf(f[3], sizeof(f[3]), "TCP_MISS/200");
+        snprintf(f[5], sizeof(f[5]), "GET");
+        char path6[128];
+        memcpy(path6, f[6], sizeof(path6));
+        snprintf(f[6], sizeof(f[6]), "http://h%d.example/%.90s", l, path6);
+        if (nf > 8)
+            snprintf(f[8], sizeof(f[8]), "HIER_DIRECT/10.%d.%d.1", l % 200, (l / 200) % 200);
+        if (hn_rnd(&st) % 2)
+            tn += (size_t)snprintf(text + tn, sizeof(text) - tn, "%s", hn_rnd(&st) % 2 ? " " : "\t");
+        for (int k = 0; k < nf; k++) {
+            tn += (size_t)snprintf(text + tn, sizeof(text) - tn, "%s", f[k]);
+            int blanks = 1 + (int)(hn_rnd(&st) % 70);
+            if (k == nf - 1 && hn_rnd(&st) % 2)
+                blanks = 0;
+            for (int b = 0; b < blanks; b++)
+                text[tn++] = hn_rnd(&st) % 3 ? ' ' : '\t';
+        }
+        text[tn++] = '\n';
+        snprintf(want[l][0], 256, "%.127s", f[2]);
+        snprintf(want[l][1], 256, "%.127s", nf > 7 ? f[7] : "");
+        snprintf(want[l][2], 256, "%.127s", f[6]);
+        snprintf(want[l][3], 256, "%.127s", nf > 8 ? f[8] + 12 : "");
+    }
+    write_file(path, text, tn);
+    tide_tel_reader *r = open_or_fail(path, NULL);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    for (int l = 0; l < LINES; l++) {
+        TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+        TIDE_ASSERT(ev.host_len == strlen(want[l][0]) &&
+                    memcmp(ev.host, want[l][0], ev.host_len) == 0);
+        if (want[l][1][0])
+            TIDE_ASSERT(ev.user && ev.user_len == strlen(want[l][1]) &&
+                        memcmp(ev.user, want[l][1], ev.user_len) == 0);
+        else
+            TIDE_ASSERT(ev.user == NULL);
+        TIDE_ASSERT(ev_has(&ev, TIDE_OBS_URL, want[l][2]));
+        if (want[l][3][0])
+            TIDE_ASSERT(ev_has(&ev, TIDE_OBS_IPV4, want[l][3]));
+    }
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    tide_tel_close(r);
+}
+
 /* ------------------------------------------------------------------ homenet, field map */
+
+/* The first-octet table of the IPv4 home-net test equals plain CIDR membership for random
+ * sets of random prefixes (0 to 32 bits) and random addresses, most near the networks. */
+static void t_homenet_random(void)
+{
+    uint64_t st = 0x9E3779B97F4A7C15ULL;
+#define RND() hn_rnd(&st)
+    for (int set = 0; set < 300; set++) {
+        char spec[1024];
+        size_t k = 0;
+        uint32_t net[8], msk[8];
+        int nn = 1 + (int)(RND() % 8);
+        for (int i = 0; i < nn; i++) {
+            unsigned plen = (unsigned)(RND() % 33);
+            if (RND() % 2)
+                plen = 6 + (unsigned)(RND() % 12); /* around the /8 boundary */
+            uint32_t a = (uint32_t)RND();
+            msk[i] = plen ? 0xFFFFFFFFu << (32 - plen) : 0;
+            net[i] = a & msk[i];
+            k += (size_t)snprintf(spec + k, sizeof(spec) - k, "%s%u.%u.%u.%u/%u", i ? "," : "",
+                    a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, plen);
+        }
+        tide_homenet *h;
+        TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, spec), 0);
+        for (int it = 0; it < 2000; it++) {
+            uint32_t a = (uint32_t)RND();
+            if (it % 2)
+                a = net[RND() % (uint64_t)nn] ^ (uint32_t)(RND() & ((1u << (RND() % 32)) - 1));
+            bool want = false;
+            for (int i = 0; i < nn; i++)
+                want |= (a & msk[i]) == net[i];
+            char ip[16];
+            int n = snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+                    a & 255);
+            TIDE_ASSERT(tide_homenet_contains(h, ip, (size_t)n) == want);
+        }
+        tide_homenet_free(h);
+    }
+#undef RND
+}
 
 static void t_homenet(void)
 {
@@ -1435,7 +1617,9 @@ TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::bad_zeek_json", t_bad_zeek_json}, {"telemetry::bad_squid", t_bad_squid},
     {"telemetry::bad_weblog", t_bad_weblog}, {"telemetry::bad_syslog", t_bad_syslog},
     {"telemetry::bad_cef", t_bad_cef}, {"telemetry::bad_ndjson", t_bad_ndjson},
-    {"telemetry::homenet", t_homenet}, {"telemetry::field_map", t_field_map},
+    {"telemetry::homenet", t_homenet}, {"telemetry::homenet_random", t_homenet_random},
+    {"telemetry::squid_fields", t_squid_fields}, {"telemetry::framing_utf8", t_framing_utf8},
+    {"telemetry::iso_fraction", t_iso_fraction}, {"telemetry::field_map", t_field_map},
     {"telemetry::formats", t_formats}, {"telemetry::exact_times", t_exact_times},
     {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::parse_edges", t_parse_edges},
     {"telemetry::json_paths", t_json_paths},
