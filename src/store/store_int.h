@@ -18,7 +18,6 @@ enum {
     ST_VERSION_EXISTS,
     ST_NAME_INSERT,
     ST_DROP_NAMES,
-    ST_BODY_PUT,
     ST_BULK_ROW,
     ST_CUR_GET,
     ST_CUR_ROWID,
@@ -80,6 +79,8 @@ struct tide_store {
     size_t nretired, capretired;
     long bulk_older; /* older versions loaded: duplicates possible */
     bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
+    int wb_fd; /* bulk load: SQLite's descriptor of the database file for early writeback
+                * (store_writeback.c), -1 when not found; never closed by tide */
     /* observables of the indicators loaded, written to obs_idx in key order at commit */
     struct bulk_obs {
         sqlite3_int64 vkey, obj;
@@ -116,6 +117,10 @@ int tide__store_exec(tide_store *s, const char *sql);
 #define SCAN_CACHE "-8192"
 /* Bind text (NULL binds NULL); the text must outlive the step. */
 void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Early writeback during a bulk load (store_writeback.c): SQLite's descriptor of the database
+ * file at db_path, or -1; and the hint to start writing its dirty pages (fd < 0: nothing). */
+int tide__store_writeback_fd(const char *db_path);
+void tide__store_writeback(int fd);
 /* The 64-bit key (XXH3) under which a text is indexed; also SQL tide_key(). */
 sqlite3_int64 tide__store_text_key(const char *t);
 

@@ -2,7 +2,7 @@
  * store_sqlite.c - the embedded SQLite backend of the intel store (include/tide/store.h).
  *
  * One database file (DIR/tide.db) in WAL mode. Object versions are kept in `objects` (summary
- * fields, is_current on the newest version of each id) and `bodies` (the JSON as it came);
+ * fields, is_current on the newest version of each id, and the JSON as it came);
  * `indicators` (with their packed observables), `obs_idx`, `names` and `refs` are indexes
  * derived from the current versions by the ingest core (the layout: schema.h). All SQL of tide
  * lives in this folder.
@@ -26,6 +26,9 @@
 
 
 
+/* a bulk load asks for early writeback of the database file every this many new objects
+ * (about 16 MB of pages; a power of two) */
+#define WRITEBACK_EVERY 16384
 #define BULK_INDEX_CACHE "-4096"   /* while a bulk load builds its indexes: 4 MiB */
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -36,13 +39,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NAME_INSERT] = "INSERT INTO names(name, obj) VALUES (?1, ?2)",
     [ST_DROP_NAMES] = "DELETE FROM names WHERE obj = ?1",
     [ST_OBJ_INSERT] = "INSERT INTO objects(id, modified, type, created, name, source, tlp, "
-                      "is_current, content_hash, ingested_at, changed_at, modified_ms, id_key) "
-                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10,?11,?12)",
-    [ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies(obj, json) VALUES (?1, ?2)",
+                      "is_current, content_hash, ingested_at, changed_at, modified_ms, id_key, "
+                      "json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?10,?11,?12,?13)",
     [ST_BULK_ROW] = "SELECT id, modified, content_hash FROM objects WHERE rowid = ?1",
     [ST_OBJ_UNCURRENT] = "UPDATE objects SET is_current = 0 WHERE rowid = ?1",
     [ST_OBJ_REWRITE] = "UPDATE objects SET type = ?2, created = ?3, name = ?4, source = ?5, "
-                       "tlp = ?6, content_hash = ?7, changed_at = ?8 WHERE rowid = ?1",
+                       "tlp = ?6, content_hash = ?7, changed_at = ?8, json = ?9 WHERE rowid = ?1",
     [ST_DROP_IND] = "DELETE FROM indicators WHERE obj = ?1",
     [ST_DROP_OBS] = "DELETE FROM obs_idx WHERE kind = ?1 AND vkey = ?2 AND obj = ?3 AND value = ?4",
     [ST_DROP_REFS] = "DELETE FROM refs WHERE obj = ?1",
@@ -51,10 +53,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OBS_INSERT] = "INSERT OR IGNORE INTO obs_idx(kind, value, obj, vkey) VALUES (?1,?2,?3,?4)",
     [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, "
                       "target_key) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-    [ST_GET_CURRENT] = "SELECT b.json FROM objects o JOIN bodies b ON b.obj = o.rowid "
-                       "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
-    [ST_GET_VERSION] = "SELECT b.json FROM objects o JOIN bodies b ON b.obj = o.rowid "
-                       "WHERE o.id_key = ?2 AND o.id = ?1 AND o.modified = ?3",
+    [ST_GET_CURRENT] = "SELECT json FROM objects WHERE id_key = ?2 AND id = ?1 AND is_current",
+    [ST_GET_VERSION] = "SELECT json FROM objects WHERE id_key = ?2 AND id = ?1 AND modified = ?3",
     [ST_VERSIONS] = "SELECT modified FROM objects WHERE id_key = ?2 AND id = ?1 "
                     "ORDER BY modified_ms, modified",
     [ST_IND_GET] = "SELECT i.rec FROM objects o JOIN indicators i ON i.obj = o.rowid "
@@ -295,6 +295,7 @@ int tide_store_open(tide_store **out, const char *dir)
     TIDE_CHECK(mkdir_p(dir));
     tide_store *s = tide__calloc(1, sizeof(*s));
     TIDE_CHECK_ALLOC(s);
+    s->wb_fd = -1;
     tide_buf path = TIDE_BUF_INIT;
     if (tide__buf_printf(&path, "%s/tide.db", dir) < 0)
         goto oom;
@@ -435,6 +436,7 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
         TIDE_CHECK(tide__store_exec(s, sql));
     }
     s->bulk = true;
+    s->wb_fd = tide__store_writeback_fd(s->db_path);
     *out_bulk = true;
     return 0;
 }
@@ -567,17 +569,19 @@ static int finish_bulk(tide_store *s)
                            "objects o2 WHERE o2.id = objects.id AND o2.modified = "
                            "objects.modified AND o2.rowid < objects.rowid)"));
         TIDE_CHECK(tide__store_exec(s, "DROP INDEX tide_dedupe"));
-        TIDE_CHECK(tide__store_exec(s, "DELETE FROM bodies WHERE obj NOT IN (SELECT rowid FROM objects)"));
     }
     TIDE_CHECK(write_bulk_obs(s));
+    tide__store_writeback(s->wb_fd);
     /* CREATE INDEX sorts in runs as big as the page cache: with 256 MiB, one run whose merge
      * sort chases pointers through memory far beyond the CPU caches (half the time of the
      * index builds); with a small cache it sorts runs that fit the caches and merges them
      * sequentially, and the pages the load dirtied are written out once, sooner */
     TIDE_CHECK(tide__store_exec(s, "PRAGMA cache_size = " BULK_INDEX_CACHE));
     int rc = 0;
-    for (int i = 0; i < TIDE_STORE_NINDEXES && rc == 0; i++)
+    for (int i = 0; i < TIDE_STORE_NINDEXES && rc == 0; i++) {
         rc = tide__store_exec(s, tide_store_indexes[i][1]);
+        tide__store_writeback(s->wb_fd);
+    }
     int rc2 = tide__store_exec(s, "PRAGMA cache_size = " STORE_CACHE);
     TIDE_CHECK(rc);
     TIDE_CHECK(rc2);
@@ -608,6 +612,7 @@ static void restore_wal(tide_store *s)
 static void end_bulk(tide_store *s)
 {
     s->bulk = false;
+    s->wb_fd = -1;
     s->bulk_older = 0;
     s->nrewritten = 0;
     tide__free(s->obs);
@@ -703,20 +708,8 @@ static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *
     return step_done(s, st, what);
 }
 
-static int put_body(tide_store *s, sqlite3_int64 obj, const tide_object_rec *r)
-{
-    sqlite3_stmt *st = stmt(s, ST_BODY_PUT);
-    if (st == NULL)
-        return TIDE_ESTORE;
-    sqlite3_bind_int64(st, 1, obj);
-    sqlite3_bind_text(st, 2, r->json, (int)r->json_len, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return tide__store_db_error(s, "store object body");
-    return 0;
-}
-
-/* Insert a version; returns 1 when a row was added (sqlite3_last_insert_rowid then names it,
- * as the body's rowid is the object's), 0 when (id, modified) existed. */
+/* Insert a version, its JSON in the same row; returns 1 when a row was added
+ * (sqlite3_last_insert_rowid then names it), 0 when none was. */
 static int insert_object(tide_store *s, const tide_object_rec *r, bool current, int64_t now)
 {
     sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
@@ -735,12 +728,10 @@ static int insert_object(tide_store *s, const tide_object_rec *r, bool current, 
     int64_t ms = modified_ms(r->modified);
     sqlite3_bind_int64(st, 11, ms == INT64_MIN ? 0 : ms);
     sqlite3_bind_int64(st, 12, tide__store_text_key(r->id));
+    sqlite3_bind_text(st, 13, r->json, (int)r->json_len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return tide__store_db_error(s, "store object");
-    if (sqlite3_changes(s->db) == 0)
-        return 0;
-    TIDE_CHECK(put_body(s, sqlite3_last_insert_rowid(s->db), r));
-    return 1;
+    return sqlite3_changes(s->db) > 0;
 }
 
 static bool named_type(const char *type)
@@ -891,8 +882,8 @@ static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 ro
     tide__store_bind_text(st, 6, r->tlp);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->content_hash);
     sqlite3_bind_int64(st, 8, now);
+    sqlite3_bind_text(st, 9, r->json, (int)r->json_len, SQLITE_STATIC);
     TIDE_CHECK(step_done(s, st, "rewrite object"));
-    TIDE_CHECK(put_body(s, rowid, r));
     return became_current(s, r, rowid);
 }
 
@@ -973,7 +964,8 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
     TIDE_CHECK(added);
     s->ids.slots[j].key = key;
     s->ids.slots[j].row = sqlite3_last_insert_rowid(s->db);
-    s->ids.n++;
+    if ((++s->ids.n & (WRITEBACK_EVERY - 1)) == 0)
+        tide__store_writeback(s->wb_fd);
     TIDE_CHECK(became_current(s, r, s->ids.slots[j].row));
     s->last_new = true;
     *out_status = TIDE_PUT_NEW;
@@ -1259,6 +1251,10 @@ int tide_store_get(tide_store *s, const char *id, const char *modified, char **o
                 modified ? modified : "");
     if (step != SQLITE_ROW)
         return tide__store_db_error(s, "read object");
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+        sqlite3_reset(st);
+        return tide_error_set(TIDE_ESTORE, "object %s has no stored JSON (damaged store)", id);
+    }
     *out = tide__strndup((const char *)sqlite3_column_text(st, 0),
             (size_t)sqlite3_column_bytes(st, 0));
     sqlite3_reset(st);

@@ -72,9 +72,9 @@ orphans = sum(db.execute(q).fetchone()[0] for q in (
     "select count(*) from indicators i left join objects o on o.rowid = i.obj where o.rowid is null or not o.is_current",
     "select count(*) from observables b left join objects o on o.rowid = b.obj where o.rowid is null",
     "select count(*) from refs r left join objects o on o.rowid = r.obj where o.rowid is null",
-    "select count(*) from objects o left join bodies b on b.obj = o.rowid where b.obj is null"))
+    "select count(*) from objects where json is null"))
 src = {o["id"]: o for o in json.load(open(sys.argv[2]))["objects"]}
-bad = sum(1 for i, j in db.execute("select o.id, b.json from objects o join bodies b on b.obj = o.rowid") if i in src and json.loads(j) != src[i])
+bad = sum(1 for i, j in db.execute("select id, json from objects") if i in src and json.loads(j) != src[i])
 print("objects", n, "duplicate current", multi, "orphan index rows", orphans, "differing", bad)
 sys.exit(0 if multi == 0 and orphans == 0 and bad == 0 else 1)
 PY

@@ -691,6 +691,14 @@ static void t_migrate_schema5(void)
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "url")), 1);
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "domain")), 1);
     json_decref(st);
+    /* schema 8 moved each body into its objects row: every object reads back as stored */
+    for (int i = 0; i < 5; i++) {
+        char *js = NULL, want[128];
+        TIDE_ASSERT_EQ_INT(tide_store_get(s, ids[i], NULL, &js), 0);
+        snprintf(want, sizeof(want), "{\"id\":\"%s\"}", ids[i]);
+        TIDE_ASSERT_EQ_STR(js, want);
+        free(js);
+    }
 
     /* a newer version of indicator 1 replaces its observables in the lookup index */
     TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
@@ -727,7 +735,16 @@ static void t_migrate_schema5(void)
     TIDE_ASSERT_EQ_INT(sqlite3_step(q), SQLITE_ROW);
     TIDE_ASSERT_EQ_INT(sqlite3_column_int(q, 0), 2);
     sqlite3_finalize(q);
+    /* a row whose JSON is missing (damaged store) is an error on read, not a crash */
+    exec_ok(db, "UPDATE objects SET json = NULL WHERE id = 'indicator--22222222-2222-4222-8222-"
+                "222222222222'");
     sqlite3_close(db);
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    char *none = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, ids[1], NULL, &none), TIDE_ESTORE);
+    TIDE_ASSERT(none == NULL);
+    TIDE_ASSERT(strstr(tide_error_last(), "no stored JSON") != NULL);
+    tide_store_free(s);
 }
 
 TIDE_TESTS = {
