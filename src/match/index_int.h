@@ -37,11 +37,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tide/match.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define IX_MAGIC "TIDEIDX1"
 #define IX_VERSION 3u
@@ -245,6 +249,131 @@ static inline size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_
     }
     return n;
 }
+
+/* ---- the usual domain name (8 to 64 bytes, no trailing dot: every DNS query, TLS server name
+ * and HTTP host) encoded and expanded into its probes in one pass, inline in the matcher, where
+ * tide__ix_encode and tide__ix_probes (two calls, a switch each, a second pass for the dots)
+ * cost about as much again as the hashes. tests/unit/test_match.c checks both against them. */
+
+/* The key of the name v[0..n) (8 <= n <= 64, v[n-1] != '.': ASCII lower case, as
+ * tide__ix_encode) into key[0..n); returns the bits of its dots. Loads and stores stay inside
+ * [0, n) (the last block overlaps the one before). */
+static inline uint64_t tide__ix_domain_key(const char *v, size_t n, uint8_t *key)
+{
+    uint64_t dots = 0;
+#ifdef __SSE2__
+    if (n >= 16) {
+        for (size_t i = 0;; i += 16) {
+            if (i + 16 > n)
+                i = n - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+            __m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                    _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1))); /* bytes >= 0x80 are < 0 */
+            _mm_storeu_si128((__m128i *)(void *)(key + i),
+                    _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+            dots |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))
+                    << i;
+            if (i + 16 >= n)
+                return dots;
+        }
+    }
+#endif
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL;
+    for (size_t i = 0;; i += 8) {
+        if (i + 8 > n)
+            i = n - 8;
+        uint64_t x, w;
+        memcpy(&x, v + i, 8);
+        uint64_t h = x & ~high;
+        uint64_t upper = ~x & ((h + (0x80 - 'A') * ones) ^ (h + (0x7F - 'Z') * ones)) & high;
+        uint64_t y = x | upper >> 2;
+        memcpy(key + i, &y, 8);
+        w = x ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
+        uint64_t z = ~(((w & lo7) + lo7) | w | lo7); /* 0x80 exactly in the zero bytes */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        dots |= (((z >> 7) * 0x0102040810204080ULL) >> 56) << i;
+#else
+        for (unsigned b = 0; b < 8; b++)
+            dots |= (uint64_t)(v[i + b] == '.') << (i + b);
+        (void)z;
+#endif
+        if (i + 8 >= n)
+            return dots;
+    }
+}
+
+/* The probes of a domain key (dots: its dot bits): the name, then each parent that still has a
+ * dot, as tide__ix_probes makes them (kind_mask has TIDE_OBS_DOMAIN); obs set. At most 64. */
+static inline size_t tide__ix_domain_probes(const tide_match_index *ix, const uint8_t *key,
+        size_t len, uint64_t dots, uint32_t obs, ix_probe *out)
+{
+    size_t n = 0;
+    size_t off = 0;
+    for (;;) {
+        ix_probe *p = &out[n++];
+        p->hash = tide__ix_hash(TIDE_OBS_DOMAIN, key + off, len - off);
+        p->key = key + off;
+        p->len = (uint32_t)(len - off);
+        p->kind = TIDE_OBS_DOMAIN;
+        p->op = IXP_EXACT;
+        p->obs = obs;
+        __builtin_prefetch(tide__ix_filter_word(ix, p->hash));
+        if (!(dots & (dots - 1))) /* no dot with another one after it */
+            return n;
+        off = (size_t)__builtin_ctzll(dots) + 1;
+        dots &= dots - 1;
+    }
+}
+
+#ifdef __SSE2__
+/* 16 hex digits at p to 8 bytes at out; false when any is not a hex digit */
+static inline bool tide__ix_hex16(const unsigned char *p, uint8_t *out)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));                            /* '0'-'9': 0-9 */
+    /* a-f: 0-5 */
+    __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    __m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l);
+    if (_mm_movemask_epi8(_mm_or_si128(isd, isl)) != 0xFFFF)
+        return false;
+    __m128i nib = _mm_or_si128(_mm_and_si128(isd, d),
+            _mm_andnot_si128(isd, _mm_add_epi8(l, _mm_set1_epi8(10))));
+    /* byte pairs (high digit first) as 16-bit lanes: (lo << 4) | (hi >> 8), then narrowed */
+    __m128i w = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, _mm_set1_epi16(0x00FF)), 4),
+            _mm_srli_epi16(nib, 8));
+    _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w, w));
+    return true;
+}
+
+/* ---- an MD5 / JA3, SHA-1 or SHA-256 hash (2 * want hex digits, want 16, 20 or 32) decoded
+ * and probed inline in the matcher (as tide__ix_encode + tide__ix_probes; the hash of a key of
+ * constant length compiles to a few instructions): every file event carries two or three. */
+static inline bool tide__ix_hex_probe(const tide_match_index *ix, tide_obs_kind k,
+        const char *v, size_t want, uint8_t *key, uint32_t obs, ix_probe *p)
+{
+    const unsigned char *u = (const unsigned char *)v;
+    size_t n = 2 * want;
+    for (size_t at = 0;; at += 16) {
+        if (at + 16 > n)
+            at = n - 16;
+        if (!tide__ix_hex16(u + at, key + at / 2))
+            return false;
+        if (at + 16 >= n)
+            break;
+    }
+    p->hash = want == 16 ? tide__ix_hash(k, key, 16)
+            : want == 20 ? tide__ix_hash(k, key, 20) : tide__ix_hash(k, key, 32);
+    p->key = key;
+    p->len = (uint32_t)want;
+    p->kind = (uint8_t)k;
+    p->op = IXP_EXACT;
+    p->obs = obs;
+    __builtin_prefetch(tide__ix_filter_word(ix, p->hash));
+    return true;
+}
+#endif
 
 /* The second step of a probe: tests the filter (most probes end here: op becomes IXP_NONE)
  * and prefetches the table slot; for an IPv4 range search tests the /20 block map and

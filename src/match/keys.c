@@ -77,26 +77,6 @@ static const uint8_t HEX[256] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 };
 
-#ifdef __SSE2__
-/* 16 hex digits at p to 8 bytes at out; false when any is not a hex digit */
-static inline bool hex16_sse2(const unsigned char *p, uint8_t *out)
-{
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));                            /* '0'-'9': 0-9 */
-    __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')); /* a-f: 0-5 */
-    __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-    __m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l);
-    if (_mm_movemask_epi8(_mm_or_si128(isd, isl)) != 0xFFFF)
-        return false;
-    __m128i nib = _mm_or_si128(_mm_and_si128(isd, d),
-            _mm_andnot_si128(isd, _mm_add_epi8(l, _mm_set1_epi8(10))));
-    /* byte pairs (high digit first) as 16-bit lanes: (lo << 4) | (hi >> 8), then narrowed */
-    __m128i w = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, _mm_set1_epi16(0x00FF)), 4),
-            _mm_srli_epi16(nib, 8));
-    _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w, w));
-    return true;
-}
-#endif
 
 /* inlined into tide__ix_encode, where each hash length is a constant */
 __attribute__((always_inline)) static inline int hex_key(const char *v, size_t n, size_t want,
@@ -112,7 +92,7 @@ __attribute__((always_inline)) static inline int hex_key(const char *v, size_t n
         for (size_t at = 0;; at += 16) {
             if (at + 16 > n)
                 at = n - 16;
-            if (!hex16_sse2(p + at, out + at / 2))
+            if (!tide__ix_hex16(p + at, out + at / 2))
                 return -1;
             if (at + 16 >= n)
                 return (int)want;
@@ -207,12 +187,17 @@ static int url_key(const char *v, size_t n, uint8_t *out)
         slen = (size_t)(sep - v);
     }
     size_t o = 0;
-    for (size_t i = 0; i < slen; i++) {
-        unsigned char c = (unsigned char)v[i];
-        out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    if (slen == 4 && (w4 | 0x20202020u) == 0x70747468u) {
+        memcpy(out, "http://", 7); /* the usual scheme, known to be "http" in some case */
+        o = 7;
+    } else {
+        for (size_t i = 0; i < slen; i++) {
+            unsigned char c = (unsigned char)v[i];
+            out[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+        }
+        memcpy(out + o, "://", 3);
+        o += 3;
     }
-    memcpy(out + o, "://", 3);
-    o += 3;
     const char *h = v + slen + 3, *end = v + n;
     /* the authority ends at '/', '?' or '#'; the port is after its last ':' when no ']' or
      * '@' comes after that colon (userinfo is kept as is) */
@@ -293,7 +278,36 @@ authority:; /* (a label cannot precede a declaration in C11) */
     if (hend == end || *hend != '/')
         out[o++] = '/';
     size_t rest = (size_t)(end - hend);
-    /* the fragment is not part of what is requested */
+    /* the fragment is not part of what is requested. The usual path of 4 to 16 bytes is
+     * searched and copied as two overlapping words inside [hend, end) (memchr + memcpy calls
+     * cost more than the rest of the key) */
+    if (rest >= 4 && rest <= 16) {
+        const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+        const uint64_t hash = 0x2323232323232323ULL; /* '#' */
+        uint64_t a, b;
+        if (rest >= 8) {
+            memcpy(&a, hend, 8);
+            memcpy(&b, end - 8, 8);
+        } else {
+            uint32_t a4, b4;
+            memcpy(&a4, hend, 4);
+            memcpy(&b4, end - 4, 4);
+            a = a4 | (uint64_t)0x30303030u << 32; /* padded with '0', not '#' */
+            b = b4 | (uint64_t)0x30303030u << 32;
+        }
+        uint64_t xa = a ^ hash, xb = b ^ hash;
+        if (!(((xa - ones) & ~xa & high) | ((xb - ones) & ~xb & high))) { /* no '#' */
+            if (rest >= 8) {
+                memcpy(out + o, &a, 8);
+                memcpy(out + o + rest - 8, &b, 8);
+            } else {
+                uint32_t a4 = (uint32_t)a, b4 = (uint32_t)b;
+                memcpy(out + o, &a4, 4);
+                memcpy(out + o + rest - 4, &b4, 4);
+            }
+            return (int)(o + rest);
+        }
+    }
     const char *frag = memchr(hend, '#', rest);
     if (frag)
         rest = (size_t)(frag - hend);

@@ -398,6 +398,35 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
             *npr += tide__ix_probes_v4(m->ix, o->addr, (uint32_t)i, *pr + *npr);
             continue;
         }
+        /* the usual name: encoded and expanded inline (tide__ix_domain_key) */
+        if (o->kind == TIDE_OBS_DOMAIN && o->len - 8 <= 56 && o->value[o->len - 1] != '.') {
+            if (!(m->ix->h->kind_mask & (1u << TIDE_OBS_DOMAIN)))
+                continue;
+            if (*npr + 64 > *pr_cap)
+                TIDE_CHECK(grow((void **)pr, pr_cap, *npr + 64, sizeof(**pr)));
+            uint8_t *key = keys + used;
+            uint64_t dots = tide__ix_domain_key(o->value, o->len, key);
+            used += o->len;
+            *npr += tide__ix_domain_probes(m->ix, key, o->len, dots, (uint32_t)i, *pr + *npr);
+            continue;
+        }
+#ifdef __SSE2__
+        /* hashes of the usual kinds: decoded and probed inline (tide__ix_hex_probe) */
+        size_t want = o->kind == TIDE_OBS_MD5 || o->kind == TIDE_OBS_JA3 ? 16
+                : o->kind == TIDE_OBS_SHA1 ? 20 : o->kind == TIDE_OBS_SHA256 ? 32 : 0;
+        if (want && o->len == 2 * want) {
+            if (!(m->ix->h->kind_mask & (1u << o->kind)))
+                continue;
+            if (*npr + 1 > *pr_cap)
+                TIDE_CHECK(grow((void **)pr, pr_cap, *npr + 1, sizeof(**pr)));
+            if (tide__ix_hex_probe(m->ix, o->kind, o->value, want, keys + used, (uint32_t)i,
+                        *pr + *npr)) {
+                used += want;
+                (*npr)++;
+            }
+            continue;
+        }
+#endif
         if (!tide__ix_may_match(m->ix, o->kind))
             continue;
         const uint8_t *key;

@@ -9,23 +9,7 @@
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
 
-typedef struct {
-    int family;
-    uint8_t addr[16];
-    unsigned plen;
-    uint32_t net4, mask4; /* IPv4: host-order network and mask */
-} cidr;
-
-struct tide_homenet {
-    cidr *c;
-    size_t n;
-    /* the IPv4 networks again, packed for a check without a branch per network */
-    uint32_t *net4, *mask4;
-    size_t n4;
-    /* per first octet: 0 no IPv4 network touches that /8, 1 one covers all of it, 2 look at
-     * the networks (most addresses of an event are public ones: one load decides) */
-    uint8_t top8[256];
-};
+typedef tide__hn_cidr cidr;
 
 static const char *const default_home =
         "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16,127.0.0.0/8,"
@@ -136,7 +120,7 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
     return 0;
 }
 
-bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a[16])
+bool tide__homenet_contains_addr_slow(const tide_homenet *h, int fam, const uint8_t a[16])
 {
     if (h == NULL)
         return false;

@@ -143,6 +143,9 @@ int tide__jscan(const char *p, size_t n, const tide__jpt *t, tide__jscan_cb cb, 
         const char **why, size_t *where);
 /* Unescape the JSON string body s/n into out (room for n bytes). Returns the length or -1. */
 long tide__junescape(const char *s, size_t n, char *out);
+/* The same for s in the line buffer and out in the scratch (TIDE__TEL_BUF_SLACK readable /
+ * writable bytes past s + n and out + n): 16 bytes at a time. */
+long tide__junescape_slack(const char *s, size_t n, char *out);
 
 /* ---- field map ---- */
 typedef struct {
@@ -211,7 +214,8 @@ struct tide_tel_reader {
     size_t nobs, obs_cap;
     size_t obs0;     /* first observation of the current record (a batch holds several) */
     int pending_rc;  /* an error met while filling a batch, returned by the next call */
-    char *scr;       /* fixed size: values in it stay put while a batch is filled */
+    char *scr;       /* fixed size: values in it stay put while a batch is filled; like the
+                      * line buffer it has TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
     size_t scr_len, scr_cap;
     uint64_t line;
     const char *bad; /* reason of the current bad record */
@@ -232,8 +236,6 @@ struct tide_tel_reader {
     uint8_t *zrole;
     uint16_t *zrc; /* the columns that have a role, in order */
     size_t nzrc;
-    /* per separator index k: the first separator >= k whose offset a role column needs */
-    uint16_t znext[TIDE__TEL_MAX_COLS + 1];
     size_t ncols;
     size_t zlast; /* last column with a role + 1 */
 
@@ -279,16 +281,52 @@ void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const c
 /* Add a URL and its host as DOMAIN/IP. */
 void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *field,
         const char *host_field);
+/* The two ends of a connection record at once: IP observations of src and dst (fields sfield,
+ * dfield), the ip:port of dst and port (pfield) when port is set, then, when ev is not NULL,
+ * the event host as tide__tel_pick_host(src, dst) picks it. Each address is parsed once (the
+ * separate calls parse or look up each end three times: observation, ip:port, home check). */
+void tide__tel_obs_conn(tide_tel_reader *r, tide__sv src, const char *sfield, tide__sv dst,
+        const char *dfield, tide__sv port, const char *pfield, tide_event *ev);
 /* Pick the internal endpoint of src/dst into ev host. */
 void tide__tel_pick_host(tide_tel_reader *r, tide__sv src, tide__sv dst, tide_event *ev);
 /* Whether the address text p/n (an IP, else false) is in the home networks; reuses the parse
  * of tide__tel_obs_ip for the same text of this record. */
 bool tide__tel_is_home(tide_tel_reader *r, const char *p, size_t n);
+/* ---- home networks (tel_homenet.c) ---- */
+typedef struct {
+    int family;
+    uint8_t addr[16];
+    unsigned plen;
+    uint32_t net4, mask4; /* IPv4: host-order network and mask */
+} tide__hn_cidr;
+
+struct tide_homenet {
+    tide__hn_cidr *c;
+    size_t n;
+    /* the IPv4 networks again, packed for a check without a branch per network */
+    uint32_t *net4, *mask4;
+    size_t n4;
+    /* per first octet: 0 no IPv4 network touches that /8, 1 one covers all of it, 2 look at
+     * the networks (most addresses of an event are public ones: one load decides) */
+    uint8_t top8[256];
+};
+
 /* Home-net membership of a parsed address (family 4: a[0..3], 6: a[0..15]). */
-bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a[16]);
+bool tide__homenet_contains_addr_slow(const tide_homenet *h, int fam, const uint8_t a[16]);
+/* The same; the usual IPv4 address, decided by its first octet alone, without a call (this runs
+ * for one or two addresses of most events). */
+static inline bool tide__homenet_contains_addr(const tide_homenet *h, int fam, const uint8_t a[16])
+{
+    if (h != NULL && fam == 4 && h->top8[a[0]] < 2)
+        return h->top8[a[0]] != 0;
+    return tide__homenet_contains_addr_slow(h, fam, a);
+}
 
 tide_obs_kind tide__ip_kind(const char *p, size_t n);
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4]);
+/* tide__ipv4_parse for text with TIDE__TEL_BUF_SLACK readable bytes past p + n (the line buffer,
+ * the scratch): as tide__tel_obs_ip etc. parse (exposed for tests/unit/test_telemetry.c). */
+bool tide__ipv4_parse_slack(const char *p, size_t n, uint8_t out[4]);
 bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16]);
 extern const unsigned char tide__hex_tab[256];
 #ifdef __SSE2__

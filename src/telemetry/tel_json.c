@@ -220,13 +220,17 @@ static inline uint64_t special_mask64(const char *w, const char *e)
 {
     uint64_t m = 0;
 #ifdef __SSE2__
+    /* four blocks spelled out: as a loop the compiler kept a variable shift per block */
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
-    for (int k = 0; k < 4; k++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(w + 16 * k));
-        __m128i mx = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
-                _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f));
-        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(mx) << (16 * k);
-    }
+    const __m128i *v = (const __m128i *)(const void *)w;
+#define SPECIAL16(x) \
+    ((uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128( \
+            _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), \
+            _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f))))
+    __m128i x0 = _mm_loadu_si128(v), x1 = _mm_loadu_si128(v + 1), x2 = _mm_loadu_si128(v + 2),
+            x3 = _mm_loadu_si128(v + 3);
+    m = SPECIAL16(x0) | SPECIAL16(x1) << 16 | SPECIAL16(x2) << 32 | SPECIAL16(x3) << 48;
+#undef SPECIAL16
 #else
     for (int k = 0; k < 64; k++) {
         unsigned char c = (unsigned char)w[k];
@@ -306,8 +310,11 @@ __attribute__((noinline)) static const char *scan_string_rest(jscan *s, const ch
     }
 }
 
-/* p at the opening quote; returns the position after the closing quote. */
-static inline const char *scan_string(jscan *s, const char *p, bool *esc)
+/* p at the opening quote; returns the position after the closing quote. Always inline: it runs
+ * for every key and most values (with the values of interest scanned in node_object as well,
+ * the compiler made it a call, a dozen instructions of saved registers per string). */
+__attribute__((always_inline)) static inline const char *scan_string(jscan *s, const char *p,
+        bool *esc)
 {
     const char *q = str_special(s, p + 1);
     if (TIDE__LIKELY(q < s->e && *q == '"'))
@@ -522,9 +529,27 @@ static const char *node_object(jscan *s, const char *p, int depth, int node)
             if (p >= e || *p != ':')
                 return fail(s, p, p >= e ? "truncated object" : "expected ':'");
         }
-        if (child >= 0)
-            p = node_value(s, p + 1, depth, child, false);
-        else if (TIDE__LIKELY(p + 1 < e && p[1] == '"')) { /* the usual skipped values inline */
+        if (child >= 0) {
+            /* the usual value of interest, a string or a number right after the ':', is
+             * reported here (node_value does the same for it, as a call per value) */
+            const char *v = p + 1;
+            int id = s->t->id[child];
+            if (id >= 0 && v < e && *v == '"') {
+                bool vesc = false;
+                if ((p = scan_string(s, v, &vesc)) == NULL)
+                    return NULL;
+                if (s->cb(s->ctx, id, TIDE__JS_STR, v + 1, (size_t)(p - v - 2), vesc, false,
+                            &s->why) < 0)
+                    return fail(s, p, s->why);
+            } else if (id >= 0 && v < e && is_dig(*v)) { /* a port, an event id */
+                if ((p = scan_number(s, v)) == NULL)
+                    return NULL;
+                if (s->cb(s->ctx, id, TIDE__JS_NUM, v, (size_t)(p - v), false, false,
+                            &s->why) < 0)
+                    return fail(s, p, s->why);
+            } else
+                p = node_value(s, v, depth, child, false);
+        } else if (TIDE__LIKELY(p + 1 < e && p[1] == '"')) { /* the usual skipped values inline */
             bool vesc = false;
             p = scan_string(s, p + 1, &vesc);
         } else if (p + 1 < e && is_dig(p[1]))
@@ -695,6 +720,64 @@ long tide__junescape(const char *s, size_t n, char *out)
     return (long)k;
 }
 
+/* tide__junescape for text in the line buffer into the reader's scratch (both have
+ * TIDE__TEL_BUF_SLACK bytes past their data): the runs between escapes are copied 16 bytes at a
+ * time, up to 15 bytes read and written past the run's end (Sysmon paths and user names carry
+ * an escaped backslash or two; byte by byte that was 10 instructions a byte). */
+long tide__junescape_slack(const char *s, size_t n, char *out)
+{
+#ifdef __SSE2__
+    size_t i = 0, k = 0;
+    while (i < n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        _mm_storeu_si128((__m128i *)(void *)(out + k), x);
+        unsigned bs = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+        size_t left = n - i;
+        if (left < 16)
+            bs &= (1u << left) - 1;
+        if (bs == 0) {
+            size_t c = left < 16 ? left : 16;
+            i += c;
+            k += c;
+            continue;
+        }
+        size_t c = (size_t)__builtin_ctz(bs);
+        i += c;
+        k += c;
+        /* the escape at i: as tide__junescape */
+        if (i + 1 >= n)
+            return -1;
+        char e = s[++i];
+        switch (e) {
+        case 'b': out[k++] = '\b'; break;
+        case 'f': out[k++] = '\f'; break;
+        case 'n': out[k++] = '\n'; break;
+        case 'r': out[k++] = '\r'; break;
+        case 't': out[k++] = '\t'; break;
+        case 'u': {
+            unsigned u, l;
+            if (i + 4 >= n || hex4(s + i + 1, &u) < 0)
+                return -1;
+            i += 4;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u' || hex4(s + i + 3, &l) < 0)
+                    return -1;
+                u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+                i += 6;
+            }
+            put_utf8(out, &k, u);
+            break;
+        }
+        default: out[k++] = e; break;
+        }
+        i++;
+    }
+    return (long)k;
+#else
+    return tide__junescape(s, n, out);
+#endif
+}
+
 /* ------------------------------------------------------------------ the JSON formats */
 
 enum {
@@ -789,7 +872,7 @@ static bool value_of(tide_tel_reader *r, const char *v, size_t n, bool esc, tide
     char *d = tide__tel_scratch(r, n);
     if (d == NULL)
         return false;
-    long k = tide__junescape(v, n, d);
+    long k = tide__junescape_slack(v, n, d);
     if (k < 0)
         return false;
     r->scr_len -= n - (size_t)k;
@@ -1257,14 +1340,12 @@ int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
     }
     ev->ts_us = j.has_ts ? j.ts : j.has_ts2 ? j.ts2 : 0;
     tide__sv src = jv(&j, F_SRC), dst = jv(&j, F_DST);
-    if (src.n)
-        tide__tel_obs_ip(r, src.p, src.n, j.fld[F_SRC]);
-    if (dst.n) {
-        tide__tel_obs_ip(r, dst.p, dst.n, j.fld[F_DST]);
-        if (jv(&j, F_DPORT).n)
-            tide__tel_obs_ipport(r, dst.p, dst.n, jv(&j, F_DPORT).p, jv(&j, F_DPORT).n,
-                    j.fld[F_DST]);
-    }
+    /* the host is picked here already where it is picked from src / dst (nothing below changes
+     * it then): Sysmon names its host, a Zeek files record without src its tx / rx hosts */
+    bool pick = r->format != TIDE_TEL_SYSMON && (src.n || !j.ntx);
+    if (src.n || dst.n)
+        tide__tel_obs_conn(r, src, src.n ? j.fld[F_SRC] : NULL, dst, dst.n ? j.fld[F_DST] : NULL,
+                jv(&j, F_DPORT), dst.n ? j.fld[F_DST] : NULL, pick ? ev : NULL);
     if (jv(&j, F_HTTP_HOST).n)
         tide__tel_obs_hostname(r, jv(&j, F_HTTP_HOST).p, jv(&j, F_HTTP_HOST).n, j.fld[F_HTTP_HOST]);
     if (jv(&j, F_URI).n) {
@@ -1330,7 +1411,6 @@ int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
             ev->host = j.tx[0].p;
             ev->host_len = j.tx[0].n;
         }
-    } else
-        tide__tel_pick_host(r, src, dst, ev);
+    }
     return 1;
 }

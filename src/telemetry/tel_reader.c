@@ -372,6 +372,39 @@ bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
 {
     return ipv4_parse_in(p, n, out);
 }
+
+/* ipv4_parse_in for text in the line buffer or the scratch of a reader, which have
+ * TIDE__TEL_BUF_SLACK readable bytes past their data: the 16 bytes at p are one load (the bytes
+ * from n on are masked off) instead of two and a variable shift. */
+__attribute__((always_inline)) static inline bool ipv4_parse_slack(const char *p, size_t n,
+        uint8_t out[4])
+{
+#ifdef TEL_IP4_SSSE3
+    if (TIDE__LIKELY(__builtin_cpu_supports("ssse3"))) {
+        if (n - 7 > 8) /* 7..15 bytes */
+            return false;
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+        unsigned valid = (1u << n) - 1;
+        unsigned dig = (unsigned)_mm_movemask_epi8(
+                               _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)) & valid;
+        unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & valid;
+        unsigned r2 = dots & (dots - 1);
+        r2 &= r2 - 1; /* the third dot and later */
+        if ((dig | dots) != valid || r2 == 0 || (r2 & (r2 - 1)) != 0)
+            return false;
+        unsigned d1 = (unsigned)__builtin_ctz(dots);
+        dots &= dots - 1;
+        unsigned d2 = (unsigned)__builtin_ctz(dots);
+        unsigned d3 = (unsigned)__builtin_ctz(r2);
+        unsigned l0 = d1 - 1, l1 = d2 - d1 - 2, l2 = d3 - d2 - 2, l3 = (unsigned)n - d3 - 2;
+        if ((l0 > 2) | (l1 > 2) | (l2 > 2) | (l3 > 2)) /* an octet of 0 or 4+ digits */
+            return false;
+        return ip4_octets_ssse3(x, l0 * 27 + l1 * 9 + l2 * 3 + l3, out);
+    }
+#endif
+    return ipv4_parse_in(p, n, out);
+}
 #else
 bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4])
 {
@@ -409,7 +442,17 @@ static inline bool ipv4_parse_in(const char *p, size_t n, uint8_t out[4])
 {
     return tide__ipv4_parse(p, n, out);
 }
+
+static inline bool ipv4_parse_slack(const char *p, size_t n, uint8_t out[4])
+{
+    return tide__ipv4_parse(p, n, out);
+}
 #endif
+
+bool tide__ipv4_parse_slack(const char *p, size_t n, uint8_t out[4])
+{
+    return ipv4_parse_slack(p, n, out);
+}
 
 /* The IPv6 part of tide__ip_parse (out of line: rare, and it needs a stack buffer). */
 __attribute__((noinline)) static bool ip6_parse(const char *p, size_t n, uint8_t out[16])
@@ -707,6 +750,14 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
                     us = (int64_t)swar_value8(x);
                     i = st + 6;
                 }
+            } else if (n - st == 3) {
+                /* milliseconds at the end (Sysmon's "...:00.123"): ".ddd" as one word,
+                 * weighed as "00000ddd" */
+                uint64_t x = (uint64_t)(ld32(p + st - 1) >> 8) << 40 | 0x3030303030ull;
+                if (swar_digits8(x)) {
+                    *out = secs * 1000000 + (int64_t)swar_value8(x) * 1000;
+                    return true;
+                }
             }
 #endif
             while (i < n && (unsigned)(unsigned char)p[i] - '0' <= 9) {
@@ -718,8 +769,9 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
                 goto slow;
         }
         int64_t off = 0;
-        if (i == n || ((p[i] == 'Z' || p[i] == 'z') && i + 1 == n))
-            off = 0;
+        if (i == n || ((p[i] == 'Z' || p[i] == 'z') && i + 1 == n) ||
+                (n - i == 5 && ld32(p + i + 1) == 0x30303030u && p[i] == '+'))
+            off = 0; /* (also "+0000", EVE's) */
         else if ((p[i] == '+' || p[i] == '-') && n - i == 5 && all_dig(p + i + 1, 4))
             off = (p[i] == '-' ? -1 : 1) * (int64_t)(d2(p + i + 1) * 3600 + d2(p + i + 3) * 60);
         else
@@ -818,7 +870,7 @@ __attribute__((always_inline)) static inline int parse_ip_cached(tide_tel_reader
         }
     unsigned slot = r->nipc < 4 ? r->nipc++ : 3;
     int fam = 4;
-    if (!ipv4_parse_in(p, n, r->ipc[slot].a))
+    if (!ipv4_parse_slack(p, n, r->ipc[slot].a))
         fam = ip6_parse(p, n, r->ipc[slot].a) ? 6 : 0;
     r->ipc[slot].p = p;
     r->ipc[slot].n = n;
@@ -877,15 +929,10 @@ static inline void copy_short(char *d, const char *s, size_t n)
         memcpy(d, s, n);
 }
 
-void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
-        size_t pn, const char *field)
+/* The ip:port observation of an address parsed already (fam 4 or 6, a). */
+static inline void ipport_obs(tide_tel_reader *r, int fam, const uint8_t *a, const char *ip,
+        size_t in, const char *port, size_t pn, const char *field)
 {
-    if (pn == 0 || pn > 5)
-        return;
-    uint8_t *a;
-    int fam = parse_ip_cached(r, ip, in, &a);
-    if (fam == 0)
-        return;
     tide_obs_kind k = fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6;
     unsigned pv = 0;
     for (size_t i = 0; i < pn; i++) {
@@ -898,15 +945,30 @@ void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const c
     if (d == NULL)
         return;
     size_t o = 0;
-    if (k == TIDE_OBS_IPV6)
-        d[o++] = '[';
-    copy_short(d + o, ip, in);
-    o += in;
-    if (k == TIDE_OBS_IPV6)
-        d[o++] = ']';
-    d[o++] = ':';
-    copy_short(d + o, port, pn);
-    o += pn;
+#ifdef __SSE2__
+    if (k == TIDE_OBS_IPV4) {
+        /* the text is in the line buffer or the scratch and d in the scratch, all with
+         * TIDE__TEL_BUF_SLACK bytes past their data: the address (7..15 bytes) and the port
+         * (1..5) are moved as one 16- and one 8-byte word, the bytes past them overwritten next
+         * or left in unused scratch */
+        _mm_storeu_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)ip));
+        d[in] = ':';
+        uint64_t pw = ld64(port);
+        memcpy(d + in + 1, &pw, 8);
+        o = in + 1 + pn;
+    } else
+#endif
+    {
+        if (k == TIDE_OBS_IPV6)
+            d[o++] = '[';
+        copy_short(d + o, ip, in);
+        o += in;
+        if (k == TIDE_OBS_IPV6)
+            d[o++] = ']';
+        d[o++] = ':';
+        copy_short(d + o, port, pn);
+        o += pn;
+    }
     size_t before = r->nobs;
     tide__tel_obs(r, TIDE_OBS_IP_PORT, d, o, field);
     if (k == TIDE_OBS_IPV4 && pv <= 65535 && r->nobs > before) {
@@ -916,6 +978,72 @@ void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const c
         memcpy(ob->addr, a, 4);
         ob->addr[4] = (uint8_t)(pv >> 8);
         ob->addr[5] = (uint8_t)pv;
+    }
+}
+
+void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
+        size_t pn, const char *field)
+{
+    if (pn == 0 || pn > 5)
+        return;
+    uint8_t *a;
+    int fam = parse_ip_cached(r, ip, in, &a);
+    if (fam == 0)
+        return;
+    ipport_obs(r, fam, a, ip, in, port, pn, field);
+}
+
+/* The IP observation of an address parsed already (fam 4 or 6, a). */
+static inline void ip_obs(tide_tel_reader *r, int fam, const uint8_t *a, const char *p, size_t n,
+        const char *field)
+{
+    size_t before = r->nobs;
+    tide__tel_obs(r, fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6, p, n, field);
+    if (r->nobs > before) {
+        tide_observation *o = &r->obs[r->nobs - 1];
+        if (fam == 4) {
+            o->addr_len = 4;
+            memcpy(o->addr, a, 4);
+        } else {
+            o->addr_len = 16;
+            memcpy(o->addr, a, 16);
+        }
+    }
+}
+
+/* An address parsed without the record's cache: 4, 6 or 0 (not an address). */
+static inline int parse_ip_once(const char *p, size_t n, uint8_t a[16])
+{
+    if (ipv4_parse_slack(p, n, a))
+        return 4;
+    return ip6_parse(p, n, a) ? 6 : 0;
+}
+
+void tide__tel_obs_conn(tide_tel_reader *r, tide__sv src, const char *sfield, tide__sv dst,
+        const char *dfield, tide__sv port, const char *pfield, tide_event *ev)
+{
+    uint8_t sa[16], da[16];
+    int sfam = 0, dfam = 0;
+    if (src.n && (sfam = parse_ip_once(src.p, src.n, sa)) != 0)
+        ip_obs(r, sfam, sa, src.p, src.n, sfield);
+    if (dst.n && (dfam = parse_ip_once(dst.p, dst.n, da)) != 0) {
+        ip_obs(r, dfam, da, dst.p, dst.n, dfield);
+        if (port.n && port.n <= 5)
+            ipport_obs(r, dfam, da, dst.p, dst.n, port.p, port.n, pfield);
+    }
+    if (ev == NULL)
+        return;
+    /* tide__tel_pick_host on the addresses parsed above */
+    const tide_homenet *h = r->home;
+    if (sfam && h && tide__homenet_contains_addr(h, sfam, sa)) {
+        ev->host = src.p;
+        ev->host_len = src.n;
+    } else if (dfam && h && tide__homenet_contains_addr(h, dfam, da)) {
+        ev->host = dst.p;
+        ev->host_len = dst.n;
+    } else if (src.n) {
+        ev->host = src.p;
+        ev->host_len = src.n;
     }
 }
 
@@ -1740,7 +1868,10 @@ int tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name, const tide
     r->cap = r->max_line + TIDE__TEL_READ_CHUNK;
     r->buf = tide__calloc(1, r->cap + TIDE__TEL_BUF_SLACK); /* slack: see TIDE__TEL_BUF_SLACK */
     r->scr_cap = 2 * r->max_line + 65536;
-    r->scr = tide__malloc(r->scr_cap);
+    /* + TIDE__TEL_BUF_SLACK: values in the scratch are read like those in the line buffer */
+    r->scr = tide__malloc(r->scr_cap + TIDE__TEL_BUF_SLACK);
+    if (r->scr)
+        memset(r->scr + r->scr_cap, 0, TIDE__TEL_BUF_SLACK);
     if (!r->name || !r->buf || !r->scr) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
         goto fail;

@@ -3,9 +3,8 @@
  * #path / #fields headers (a new header mid-file resets the columns), and the known columns of
  * any log (id.orig_h, id.resp_h, query, answers, host, uri, server_name, hashes, tx/rx hosts,
  * ja3, x509 fingerprint, smtp addresses, user names) turned into observations in place. Column
- * roles are resolved once per #fields, with the separators each role column needs; the
- * separators of a record are counted 64 bytes at a time and their offsets collected only in the
- * blocks where a role column starts or ends.
+ * roles are resolved once per #fields; the separators of a record are found 64 bytes at a time,
+ * the offsets taken up to the last role column and the rest only counted.
  */
 #include <string.h>
 #ifdef __SSE2__
@@ -62,8 +61,6 @@ static void free_cols(tide_tel_reader *r)
     r->zrole = NULL;
     r->zrc = NULL;
     r->ncols = r->zlast = r->nzrc = 0;
-    /* 0 everywhere: every separator offset collected, until a #fields header is complete */
-    memset(r->znext, 0, sizeof(r->znext));
 }
 
 static int header(tide_tel_reader *r, const char *p, size_t n)
@@ -122,23 +119,6 @@ static int header(tide_tel_reader *r, const char *p, size_t n)
             i++;
             q = te + 1;
         }
-        /* the separators that bound a role column: a role column i starts after separator i-1
-         * and ends at separator i (the last column at the end of the line) */
-        size_t last = r->ncols - 1;
-        bool need[TIDE__TEL_MAX_COLS + 1] = {false};
-        for (size_t j = 0; j < r->nzrc; j++) {
-            size_t c = r->zrc[j];
-            if (c > 0)
-                need[c - 1] = true;
-            if (c < last)
-                need[c] = true;
-        }
-        uint16_t nx = 0xFFFF;
-        for (size_t k = TIDE__TEL_MAX_COLS + 1; k-- > 0;) {
-            if (k < last && need[k])
-                nx = (uint16_t)k;
-            r->znext[k] = nx;
-        }
     }
     return 0;
 }
@@ -192,11 +172,14 @@ static inline uint64_t sep_mask64(const char *b, const char *e, char sep)
     uint64_t valid = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
     uint64_t m = 0;
 #ifdef __SSE2__
+    /* spelled out: the compiler keeps a loop of four otherwise */
     const __m128i s = _mm_set1_epi8(sep);
-    for (int k = 0; k < 4; k++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
-        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, s)) << (16 * k);
-    }
+    const __m128i *v = (const __m128i *)(const void *)b;
+    uint64_t m0 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(v), s));
+    uint64_t m1 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(v + 1), s));
+    uint64_t m2 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(v + 2), s));
+    uint64_t m3 = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(v + 3), s));
+    m = m0 | m1 << 16 | m2 << 32 | m3 << 48;
 #else
     for (size_t i = 0; i < 64; i++)
         m |= (uint64_t)(b[i] == sep) << i;
@@ -214,9 +197,8 @@ static inline unsigned popcount64(uint64_t x)
 }
 
 typedef struct {
-    tide__sv col[ZC_USER + 1];
+    tide__sv col[ZC_USER + 1]; /* the roles read after the columns are cleared per record */
     const char *colf[ZC_USER + 1];
-    uint32_t have; /* bit per role in col */
     tide__sv tx, rx;
 } zrec;
 
@@ -296,17 +278,13 @@ static void zeek_col(tide_tel_reader *r, zrec *z, uint8_t role, const char *q, s
         z->col[role].p = q;
         z->col[role].n = vn;
         z->colf[role] = field;
-        z->have |= 1u << role;
         break;
     }
 }
 
 static inline tide__sv zc(const zrec *z, int role)
 {
-    if (z->have >> role & 1)
-        return z->col[role];
-    tide__sv none = {NULL, 0};
-    return none;
+    return z->col[role];
 }
 
 int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
@@ -325,16 +303,24 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
         return -1;
     }
     zrec z;
-    z.have = 0;
+    static const tide__sv none = {NULL, 0};
+    z.col[ZC_TS] = z.col[ZC_ORIG_H] = z.col[ZC_RESP_H] = z.col[ZC_RESP_P] = none;
+    z.col[ZC_HOST] = z.col[ZC_URI] = z.col[ZC_REFERRER] = z.col[ZC_USER] = none;
     z.tx.p = z.rx.p = NULL;
     z.tx.n = z.rx.n = 0;
     /* Columns 0..last-1 end at a separator, the last one is the rest of the line. The
-     * separators are counted 64 bytes at a time; the offsets are collected only from blocks
-     * holding one that a role column needs (znext). */
+     * separators are found 64 bytes at a time; the offsets of the first `want` (up to the last
+     * role column) are taken bit by bit, the rest is only counted (a conn.log line needs the
+     * first six of its twenty). */
     const char sep = r->zsep, *e = p + n, *b = p;
     const size_t last = r->ncols - 1;
     const size_t want = r->zlast < last ? r->zlast : last; /* offsets needed */
-    uint32_t pos[TIDE__TEL_MAX_COLS]; /* offsets of separators 0..want-1 */
+    /* ps[k + 1] = offset of separator k (0..want-1, and the rest of the block of the last one
+     * needed: every bit of a block is taken, without a test per bit); ps[0] = -1 and
+     * ps[last + 1] = n, so that column i is [ps[i] + 1, ps[i + 1]) for every i */
+    uint32_t ps[TIDE__TEL_MAX_COLS + 2 + 64];
+    uint32_t *pos = ps + 1;
+    ps[0] = UINT32_MAX;
     size_t k = 0;
     while (k < want) {
         if (b >= e) {
@@ -342,25 +328,10 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
             return -1;
         }
         uint64_t m = sep_mask64(b, e, sep);
-        unsigned c = popcount64(m);
-        if (r->znext[k] < k + c) {
-            /* offsets k.. of this block, up to the last one needed (a conn.log line needs the
-             * first six of its twenty) */
-            uint32_t base = (uint32_t)(b - p);
-            if (want < k + c) {
-                for (size_t j = k; j < want; j++) {
-                    pos[j] = base + (uint32_t)__builtin_ctzll(m);
-                    m &= m - 1;
-                }
-            } else {
-                for (size_t j = k; m; j++) {
-                    pos[j] = base + (uint32_t)__builtin_ctzll(m);
-                    m &= m - 1;
-                }
-            }
-        }
-        k += c;
+        uint32_t base = (uint32_t)(b - p);
         b += 64;
+        for (; m; m &= m - 1)
+            pos[k++] = base + (uint32_t)__builtin_ctzll(m);
     }
     while (k < last) {
         if (b >= e) {
@@ -370,24 +341,21 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
         k += popcount64(sep_mask64(b, e, sep));
         b += 64;
     }
+    ps[last + 1] = (uint32_t)n; /* (separator `last` is never needed: want <= last) */
     const uint8_t *role = r->zrole;
     for (size_t j = 0; j < r->nzrc; j++) {
         size_t i = r->zrc[j];
-        size_t st = i ? pos[i - 1] + 1 : 0, en = i < last ? pos[i] : n;
+        uint32_t st = ps[i] + 1, en = ps[i + 1];
         zeek_col(r, &z, role[i], p + st, en - st, r->zcols[i]);
     }
     tide__sv ts = zc(&z, ZC_TS);
     if (ts.n)
         tide__tel_epoch_us(ts.p, ts.n, &ev->ts_us);
     tide__sv src = zc(&z, ZC_ORIG_H), dst = zc(&z, ZC_RESP_H);
-    if (src.n)
-        tide__tel_obs_ip(r, src.p, src.n, z.colf[ZC_ORIG_H]);
-    if (dst.n) {
-        tide__tel_obs_ip(r, dst.p, dst.n, z.colf[ZC_RESP_H]);
-        tide__sv rp = zc(&z, ZC_RESP_P);
-        if (rp.n)
-            tide__tel_obs_ipport(r, dst.p, dst.n, rp.p, rp.n, "id.resp_h:id.resp_p");
-    }
+    /* the host is picked here already (nothing below changes it when src or dst is set) */
+    if (src.n || dst.n)
+        tide__tel_obs_conn(r, src, src.n ? z.colf[ZC_ORIG_H] : NULL, dst,
+                dst.n ? z.colf[ZC_RESP_H] : NULL, zc(&z, ZC_RESP_P), "id.resp_h:id.resp_p", ev);
     tide__sv host = zc(&z, ZC_HOST);
     if (host.n)
         tide__tel_obs_hostname(r, host.p, host.n, z.colf[ZC_HOST]);
@@ -419,9 +387,7 @@ int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
     }
     ev->kind = r->zpath ? r->zpath : "zeek";
     tide__sv tx = z.tx, rx = z.rx;
-    if (src.n || dst.n)
-        tide__tel_pick_host(r, src, dst, ev);
-    else if (tx.n || rx.n) {
+    if (!src.n && !dst.n && (tx.n || rx.n)) {
         if (tx.n && tide__tel_is_home(r, tx.p, tx.n)) {
             ev->host = tx.p;
             ev->host_len = tx.n;

@@ -738,6 +738,106 @@ static void t_domain_probes(void)
     }
 }
 
+/* The matcher's inline domain path (tide__ix_domain_key + tide__ix_domain_probes, names of 8 to
+ * 64 bytes without a trailing dot) gives the key and probes of tide__ix_encode +
+ * tide__ix_probes, on random names of letters of both cases, digits, dots, '-', '_' and bytes
+ * >= 0x80, every length; the key is written only inside [0, n). */
+static void t_domain_inline(void)
+{
+    ix_header h;
+    memset(&h, 0, sizeof(h));
+    h.kind_mask = 1u << TIDE_OBS_DOMAIN;
+    uint64_t filt[1] = { 0 };
+    tide_match_index ix;
+    memset(&ix, 0, sizeof(ix));
+    ix.h = &h;
+    ix.filter = filt;
+    ix.filter_mask = 63;
+    static const char alpha[] = "abcXYZ09.-_.\x80\xc3\xa9.AZaz@[`{";
+    uint64_t st = 0x8F1BBCDCCA62C1D6ULL;
+    for (int it = 0; it < 300000; it++) {
+        char v[80];
+        size_t n = 8 + xorshift(&st) % 57;
+        for (size_t i = 0; i < n; i++)
+            v[i] = alpha[xorshift(&st) % (sizeof(alpha) - 1)];
+        if (v[n - 1] == '.')
+            v[n - 1] = 'q';
+        uint8_t a[IX_MAX_KEY], b[96];
+        memset(b, 0xAA, sizeof(b));
+        tide_obs_kind k;
+        int x = tide__ix_encode(TIDE_OBS_DOMAIN, v, n, a, &k);
+        TIDE_ASSERT_EQ_INT(x, (int)n);
+        uint64_t dots = tide__ix_domain_key(v, n, b);
+        TIDE_ASSERT(memcmp(a, b, n) == 0);
+        TIDE_ASSERT(b[n] == 0xAA);
+        for (size_t i = 0; i < n; i++)
+            TIDE_ASSERT(((dots >> i) & 1) == (v[i] == '.'));
+        ix_probe want[128], got[64];
+        size_t nw = tide__ix_probes(&ix, TIDE_OBS_DOMAIN, a, n, want, 128);
+        size_t ng = tide__ix_domain_probes(&ix, b, n, dots, 7, got);
+        TIDE_ASSERT_EQ_INT(ng, nw);
+        for (size_t i = 0; i < ng; i++) {
+            TIDE_ASSERT_EQ_INT(got[i].key - b, want[i].key - a);
+            TIDE_ASSERT_EQ_INT(got[i].len, want[i].len);
+            TIDE_ASSERT(got[i].hash == want[i].hash);
+            TIDE_ASSERT(got[i].kind == want[i].kind && got[i].op == want[i].op);
+            TIDE_ASSERT_EQ_INT(got[i].obs, 7);
+        }
+    }
+}
+
+#ifdef __SSE2__
+/* The matcher's inline hash path (tide__ix_hex_probe) gives the key and probe of
+ * tide__ix_encode + tide__ix_probes for MD5 / JA3, SHA-1 and SHA-256 digits of both cases, with
+ * a byte replaced by anything at times (then neither has a key). */
+static void t_hex_inline(void)
+{
+    ix_header h;
+    memset(&h, 0, sizeof(h));
+    h.kind_mask = 1u << TIDE_OBS_MD5 | 1u << TIDE_OBS_JA3 | 1u << TIDE_OBS_SHA1 |
+                  1u << TIDE_OBS_SHA256;
+    uint64_t filt[1] = { 0 };
+    tide_match_index ix;
+    memset(&ix, 0, sizeof(ix));
+    ix.h = &h;
+    ix.filter = filt;
+    ix.filter_mask = 63;
+    static const tide_obs_kind kinds[4] = { TIDE_OBS_MD5, TIDE_OBS_JA3, TIDE_OBS_SHA1,
+        TIDE_OBS_SHA256 };
+    static const size_t wants[4] = { 16, 16, 20, 32 };
+    static const char digs[] = "0123456789abcdefABCDEF";
+    uint64_t st = 0xA4093822299F31D0ULL;
+    int bad = 0;
+    for (int it = 0; it < 200000; it++) {
+        int w = (int)(xorshift(&st) % 4);
+        size_t want = wants[w], n = 2 * want;
+        char v[64];
+        for (size_t i = 0; i < n; i++)
+            v[i] = digs[xorshift(&st) % (sizeof(digs) - 1)];
+        if (xorshift(&st) % 4 == 0)
+            v[xorshift(&st) % n] = (char)(xorshift(&st) % 256);
+        uint8_t a[IX_MAX_KEY], b[40];
+        tide_obs_kind k;
+        int x = tide__ix_encode(kinds[w], v, n, a, &k);
+        ix_probe want_p[4], got;
+        bool ok = tide__ix_hex_probe(&ix, kinds[w], v, want, b, 3, &got);
+        TIDE_ASSERT_EQ_INT(ok, x > 0);
+        if (!ok) {
+            bad++;
+            continue;
+        }
+        TIDE_ASSERT_EQ_INT(x, (int)want);
+        TIDE_ASSERT(memcmp(a, b, want) == 0);
+        size_t nw = tide__ix_probes(&ix, kinds[w], a, want, want_p, 4);
+        TIDE_ASSERT_EQ_INT(nw, 1);
+        TIDE_ASSERT(got.hash == want_p[0].hash && got.len == want_p[0].len &&
+                    got.kind == want_p[0].kind && got.op == want_p[0].op && got.key == b);
+        TIDE_ASSERT_EQ_INT(got.obs, 3);
+    }
+    TIDE_ASSERT(bad > 10000 && bad < 60000);
+}
+#endif
+
 /* An ip:port the reader parsed carries its key (address, big-endian port) in addr: it equals
  * what tide__ix_encode makes of the text, for random addresses and ports (0 to 99999, some with
  * leading zeros). */
@@ -792,6 +892,10 @@ TIDE_TESTS = {
     { "match::key_encodings", t_key_encodings },
     { "match::url_key", t_url_key },
     { "match::domain_probes", t_domain_probes },
+    { "match::domain_inline", t_domain_inline },
+#ifdef __SSE2__
+    { "match::hex_inline", t_hex_inline },
+#endif
     { "match::ipport_key", t_ipport_key },
     { "match::semantics", t_semantics },
     { "match::save_load", t_save_load },

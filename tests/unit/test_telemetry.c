@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "harness.h"
+#include "telemetry/tel_int.h"
 #include "tide/errors.h"
 #include "tide/telemetry.h"
 
@@ -681,6 +682,14 @@ static void t_iso_fraction(void)
         TIDE_ASSERT(tide__tel_iso_us(base, (size_t)bn, &a));
         TIDE_ASSERT(tide__tel_iso_us(with, (size_t)wn, &b));
         TIDE_ASSERT(b == a + us);
+        /* the zones of no offset ("+0000" and the bare time have shortcuts) as "+00:00" */
+        if (strcmp(z, "+0000") == 0 || z[0] == '\0') {
+            char ref[64];
+            int rn = snprintf(ref, sizeof(ref), "2026-11-01T10:20:%02d.%s+00:00", sec, frac);
+            int64_t c = 0;
+            TIDE_ASSERT(tide__tel_iso_us(ref, (size_t)rn, &c));
+            TIDE_ASSERT(b == c);
+        }
     }
 }
 
@@ -1607,6 +1616,412 @@ static void t_next_batch(void)
     batch_same_as_single(data("logs/loghub/OpenSSH_2k.log"));
 }
 
+/* ------------------------------------------------------------------ fast paths against the
+ * straightforward code (each of them rewrote a hot path; these fail when they differ) */
+
+/* The one-load IPv4 parse of text in the line buffer / scratch equals tide__ipv4_parse, for
+ * dotted quads of every octet length (leading zeros, octets over 255, missing / extra parts)
+ * and random text of 0 to 19 bytes, followed by digits and dots that must not count. */
+static void t_ipv4_slack(void)
+{
+    static const char garb[] = "0123456789.....";
+    static const char alpha[] = "0123456789...x:- ";
+    uint64_t st = 0x6A09E667F3BCC909ULL;
+    char buf[128];
+    for (int it = 0; it < 400000; it++) {
+        size_t n = 0;
+        if (it % 3) {
+            int parts = 3 + (int)(hn_rnd(&st) % 3);
+            for (int k = 0; k < parts && n < 40; k++) {
+                if (k)
+                    buf[n++] = '.';
+                unsigned v = (unsigned)(hn_rnd(&st) % 300);
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, hn_rnd(&st) % 16 ? "%u" : "0%u",
+                        v);
+            }
+        } else {
+            n = hn_rnd(&st) % 20;
+            for (size_t i = 0; i < n; i++)
+                buf[i] = alpha[hn_rnd(&st) % (sizeof(alpha) - 1)];
+        }
+        for (size_t i = n; i < n + 64 && i < sizeof(buf); i++)
+            buf[i] = garb[hn_rnd(&st) % (sizeof(garb) - 1)];
+        uint8_t a[4] = {0}, b[4] = {0};
+        bool x = tide__ipv4_parse(buf, n, a), y = tide__ipv4_parse_slack(buf, n, b);
+        if (x != y || (x && memcmp(a, b, 4) != 0))
+            TIDE_FAIL_("ipv4 '%.*s': %d vs slack %d", (int)n, buf, x, y);
+    }
+}
+
+/* The 16-bytes-at-a-time unescape equals tide__junescape on random string bodies of escapes
+ * (all kinds, surrogate pairs, truncated \u, a lone final backslash) and runs of every length,
+ * with backslashes in the bytes after the body. */
+static void t_junescape_slack(void)
+{
+    static const char *const pieces[] = {"a", "\\\\", "\\\"", "\\/", "\\b", "\\f", "\\n", "\\r",
+        "\\t", "\\u0041", "\\u00e9", "\\u20AC", "\\ud83d\\ude00", "\\u12", "\\ud83d", "\\",
+        "xyz", "C:", "abcdefghijklmnopq", "0123456789abcde", "\xc3\xa9", " "};
+    uint64_t st = 0xBB67AE8584CAA73BULL;
+    char s[400], o1[400], o2[400 + 64];
+    for (int it = 0; it < 300000; it++) {
+        size_t n = 0;
+        int np = (int)(hn_rnd(&st) % 14);
+        for (int k = 0; k < np; k++) {
+            const char *pc = pieces[hn_rnd(&st) % (sizeof(pieces) / sizeof(*pieces))];
+            size_t pl = strlen(pc);
+            memcpy(s + n, pc, pl);
+            n += pl;
+        }
+        for (size_t i = n; i < n + 64; i++)
+            s[i] = hn_rnd(&st) % 2 ? '\\' : 'u';
+        long a = tide__junescape(s, n, o1), b = tide__junescape_slack(s, n, o2);
+        TIDE_ASSERT_EQ_INT(a, b);
+        if (a > 0 && memcmp(o1, o2, (size_t)a) != 0)
+            TIDE_FAIL_("unescape of '%.*s' differs", (int)n, s);
+    }
+}
+
+/* One observation as text, for comparing lists. */
+static void obs_line(const tide_observation *o, char *out, size_t cap)
+{
+    size_t k = (size_t)snprintf(out, cap, "%s:%s=%.*s/%u:", tide_obs_kind_name(o->kind), o->field,
+            (int)o->len, o->value, (unsigned)o->addr_len);
+    for (unsigned j = 0; j < o->addr_len && k + 3 < cap; j++)
+        k += (size_t)snprintf(out + k, cap - k, "%02x", o->addr[j]);
+}
+
+/* tide__tel_obs_conn (both ends parsed once, the host picked from them) gives what
+ * tide__tel_obs_ip (src), tide__tel_obs_ip (dst), tide__tel_obs_ipport (dst, port) and
+ * tide__tel_pick_host give, for home / public IPv4, IPv6, mapped, invalid and empty addresses and
+ * ports of every length (digits or not); the ip:port text and key are checked on their own. */
+static void t_obs_conn(void)
+{
+    static const char *const v6[] = {"2001:db8::1", "fe80::1", "::ffff:10.0.0.1", "fd00::5",
+        "::1", "2001:db8::zz", "1.2.3", "300.1.1.1", "01.2.3.4", "example.com", "-", "10.0.0.",
+        "1.2.3.4.5"};
+    static const char *const ports[] = {"", "0", "7", "80", "443", "8080", "65535", "65536",
+        "99999", "123456", "8a", "-", "00443"};
+    int fd = open("/dev/null", O_RDONLY);
+    TIDE_ASSERT(fd >= 0);
+    tide_tel_reader *r = NULL;
+    TIDE_ASSERT_EQ_INT(tide_tel_open_fd(&r, fd, "conn", NULL), 0);
+    uint64_t st = 0x3C6EF372FE94F82BULL;
+    char text[3][128];
+    char want[8][160], got[8][160];
+    for (int it = 0; it < 100000; it++) {
+        tide__sv sv[3];
+        for (int e = 0; e < 2; e++) {
+            unsigned c = (unsigned)(hn_rnd(&st) % 6);
+            uint32_t a = (uint32_t)hn_rnd(&st);
+            int n;
+            if (c == 0)
+                n = snprintf(text[e], 64, "10.%u.%u.%u", a >> 16 & 255, a >> 8 & 255, a & 255);
+            else if (c == 1)
+                n = snprintf(text[e], 64, "192.168.%u.%u", a >> 8 & 255, a & 255);
+            else if (c <= 3)
+                n = snprintf(text[e], 64, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+                        a & 255);
+            else if (c == 4)
+                n = snprintf(text[e], 64, "%s", v6[hn_rnd(&st) % (sizeof(v6) / sizeof(*v6))]);
+            else
+                n = 0;
+            for (int i = n; i < 128; i++)
+                text[e][i] = (char)('0' + hn_rnd(&st) % 10); /* readable bytes past the value */
+            sv[e].p = text[e];
+            sv[e].n = (size_t)n;
+        }
+        int pn = snprintf(text[2], 64, "%s", ports[hn_rnd(&st) % (sizeof(ports) / sizeof(*ports))]);
+        for (int i = pn; i < 128; i++)
+            text[2][i] = '9';
+        sv[2].p = text[2];
+        sv[2].n = (size_t)pn;
+        bool pick = hn_rnd(&st) % 4 != 0;
+        /* the separate calls */
+        r->nobs = r->obs0 = 0;
+        r->scr_len = 0;
+        r->nipc = 0;
+        tide_event e1;
+        memset(&e1, 0, sizeof(e1));
+        e1.host = "";
+        if (sv[0].n)
+            tide__tel_obs_ip(r, sv[0].p, sv[0].n, "s");
+        if (sv[1].n) {
+            tide__tel_obs_ip(r, sv[1].p, sv[1].n, "d");
+            if (sv[2].n)
+                tide__tel_obs_ipport(r, sv[1].p, sv[1].n, sv[2].p, sv[2].n, "p");
+        }
+        if (pick)
+            tide__tel_pick_host(r, sv[0], sv[1], &e1);
+        size_t nw = r->nobs;
+        TIDE_ASSERT(nw <= 8);
+        for (size_t i = 0; i < nw; i++) {
+            const tide_observation *o = &r->obs[i];
+            obs_line(o, want[i], sizeof(want[i]));
+            if (o->kind == TIDE_OBS_IP_PORT) { /* the composed text, on its own */
+                char t[160];
+                bool six = memchr(sv[1].p, ':', sv[1].n) != NULL;
+                snprintf(t, sizeof(t), six ? "[%.*s]:%.*s" : "%.*s:%.*s", (int)sv[1].n, sv[1].p,
+                        (int)sv[2].n, sv[2].p);
+                TIDE_ASSERT(o->len == strlen(t) && memcmp(o->value, t, o->len) == 0);
+                if (o->addr_len == 6) {
+                    unsigned long pv = 0;
+                    for (size_t d = 0; d < sv[2].n; d++)
+                        pv = pv * 10 + (unsigned long)(sv[2].p[d] - '0');
+                    TIDE_ASSERT(o->addr[4] == (pv >> 8 & 255) && o->addr[5] == (pv & 255));
+                }
+            }
+        }
+        /* at once */
+        r->nobs = r->obs0 = 0;
+        r->scr_len = 0;
+        r->nipc = 0;
+        tide_event e2;
+        memset(&e2, 0, sizeof(e2));
+        e2.host = "";
+        if (sv[0].n || sv[1].n)
+            tide__tel_obs_conn(r, sv[0], "s", sv[1], "d", sv[2], "p", pick ? &e2 : NULL);
+        TIDE_ASSERT_EQ_INT(r->nobs, nw);
+        for (size_t i = 0; i < nw; i++) {
+            obs_line(&r->obs[i], got[i], sizeof(got[i]));
+            if (strcmp(got[i], want[i]) != 0)
+                TIDE_FAIL_("observation %zu: %s vs %s", i, got[i], want[i]);
+        }
+        TIDE_ASSERT(e1.host_len == e2.host_len && e1.host == e2.host);
+    }
+    tide_tel_close(r);
+    close(fd);
+}
+
+/* Zeek TSV columns (the separators found 64 bytes at a time, offsets taken up to the last role
+ * column, the rest counted) against a plain split on the tabs: random #fields of 6 to 60 columns
+ * with the role columns anywhere, filler values of 0 to 100 bytes (columns across the 64-byte
+ * blocks), records with columns missing (bad) or extra tabs in a last filler column. */
+static void t_zeek_split(void)
+{
+    static const char *const roles[5] = {"ts", "id.orig_h", "id.resp_h", "id.resp_p", "md5"};
+    uint64_t st = 0x510E527FADE682D1ULL;
+    size_t cap = 4u << 20;
+    char *text = malloc(cap), *want = malloc(cap), *got = malloc(cap);
+    TIDE_ASSERT(text && want && got);
+    for (int file = 0; file < 60; file++) {
+        size_t tn = 0, wn = 0;
+        want[0] = '\0';
+        unsigned ncols = 6 + (unsigned)(hn_rnd(&st) % 55);
+        int at[5]; /* column of each role */
+        char *colname[64];
+        for (unsigned c = 0; c < ncols; c++)
+            colname[c] = NULL;
+        for (int k = 0; k < 5; k++) {
+            unsigned c;
+            do
+                c = (unsigned)(hn_rnd(&st) % ncols);
+            while (colname[c]);
+            colname[c] = (char *)roles[k];
+            at[k] = (int)c;
+        }
+        tn += (size_t)snprintf(text + tn, cap - tn, "#separator \\x09\n#set_separator\t,\n"
+                "#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields");
+        for (unsigned c = 0; c < ncols; c++)
+            tn += (size_t)snprintf(text + tn, cap - tn, "\t%s", colname[c] ? colname[c] : "x");
+        text[tn++] = '\n';
+        uint64_t line = 6;
+        bads b;
+        for (int rec = 0; rec < 60; rec++) {
+            line++;
+            char val[64][128];
+            uint32_t sa = (uint32_t)hn_rnd(&st), da = (uint32_t)hn_rnd(&st);
+            bool shome = hn_rnd(&st) % 2, dhome = hn_rnd(&st) % 2;
+            unsigned sec = (unsigned)(hn_rnd(&st) % 1000000);
+            unsigned port = (unsigned)(hn_rnd(&st) % 65536);
+            for (unsigned c = 0; c < ncols; c++) {
+                size_t l = hn_rnd(&st) % 101;
+                for (size_t i = 0; i < l; i++)
+                    val[c][i] = (char)('a' + hn_rnd(&st) % 26);
+                val[c][l] = '\0';
+                if (l == 0 && hn_rnd(&st) % 2)
+                    snprintf(val[c], sizeof(val[c]), "-");
+            }
+            snprintf(val[at[0]], 128, "1793%06u.%06u", sec, (unsigned)(hn_rnd(&st) % 1000000));
+            snprintf(val[at[1]], 128, "%u.%u.%u.%u", shome ? 10 : 8, sa >> 16 & 255, sa >> 8 & 255,
+                    sa & 255);
+            snprintf(val[at[2]], 128, "%u.%u.%u.%u", dhome ? 10 : 9, da >> 16 & 255, da >> 8 & 255,
+                    da & 255);
+            snprintf(val[at[3]], 128, "%u", port);
+            for (int i = 0; i < 32; i++)
+                val[at[4]][i] = "0123456789abcdefABCDEF"[hn_rnd(&st) % 22];
+            val[at[4]][32] = '\0';
+            unsigned have = ncols, kind = (unsigned)(hn_rnd(&st) % 8);
+            if (kind == 0)
+                have = (unsigned)(hn_rnd(&st) % ncols); /* columns missing */
+            for (unsigned c = 0; c < have; c++)
+                tn += (size_t)snprintf(text + tn, cap - tn, c ? "\t%s" : "%s", val[c]);
+            if (kind == 1 && !colname[ncols - 1]) /* extra tabs in a last filler column */
+                tn += (size_t)snprintf(text + tn, cap - tn, "\tmore\t\tx");
+            text[tn++] = '\n';
+            if (have < ncols)
+                continue; /* bad: "fewer columns than #fields" */
+            /* the reference event, as render() prints it */
+            int64_t ts = 0;
+            TIDE_ASSERT(tide__tel_epoch_us(val[at[0]], strlen(val[at[0]]), &ts));
+            const char *host = shome ? val[at[1]] : dhome ? val[at[2]] : val[at[1]];
+            wn += (size_t)snprintf(want + wn, cap - wn,
+                    "%llu|%lld|%s|conn|-| md5:md5=%s ipv4:id.orig_h=%s ipv4:id.resp_h=%s "
+                    "ip-port:id.resp_h:id.resp_p=%s:%s\n",
+                    (unsigned long long)line, (long long)ts, host, val[at[4]], val[at[1]],
+                    val[at[2]], val[at[2]], val[at[3]]);
+        }
+        long k = render(text, tn, TIDE_TEL_ZEEK_TSV, &b, got, cap);
+        (void)k;
+        if (strcmp(got, want) != 0)
+            TIDE_FAIL_("zeek file %d differs:\n--- got\n%.2000s\n--- want\n%.2000s", file, got,
+                    want);
+        for (size_t i = 0; i < b.n; i++)
+            TIDE_ASSERT(strcmp(b.reason[i], "fewer columns than #fields") == 0);
+    }
+    free(text);
+    free(want);
+    free(got);
+}
+
+/* Squid fields (field starts and ends as two bit masks per 64-byte window) against a plain
+ * split on blanks: runs of 1 to 3 spaces / tabs, leading and trailing blanks, 5 to 14 fields of
+ * lengths that put the edges anywhere in a window, the tenth running to the end of the line. */
+static void t_squid_split(void)
+{
+    uint64_t st = 0x9B05688C2B3E6C1FULL;
+    size_t cap = 2u << 20;
+    char *text = malloc(cap), *want = malloc(cap), *got = malloc(cap);
+    TIDE_ASSERT(text && want && got);
+    static const char blanks[] = " \t";
+    for (int file = 0; file < 40; file++) {
+        size_t tn = 0, wn = 0;
+        want[0] = '\0';
+        uint64_t line = 0;
+        bads b;
+        for (int rec = 0; rec < 50; rec++) {
+            line++;
+            char f[14][128];
+            unsigned nf = 5 + (unsigned)(hn_rnd(&st) % 10);
+            unsigned sec = (unsigned)(hn_rnd(&st) % 1000000), ms = (unsigned)(hn_rnd(&st) % 1000);
+            uint32_t a = (uint32_t)hn_rnd(&st);
+            snprintf(f[0], 128, "1793%06u.%03u", sec, ms);
+            size_t el = 1 + hn_rnd(&st) % 70;
+            for (size_t i = 0; i < el; i++)
+                f[1][i] = (char)('0' + hn_rnd(&st) % 10);
+            f[1][el] = '\0';
+            snprintf(f[2], 128, "10.0.%u.%u", a >> 8 & 255, a & 255);
+            snprintf(f[3], 128, "TCP_MISS/200");
+            snprintf(f[4], 128, "%u", (unsigned)(hn_rnd(&st) % 100000000));
+            snprintf(f[5], 128, "GET");
+            snprintf(f[6], 128, "http://h%u.example.com/p%u", a % 1000, (unsigned)hn_rnd(&st) % 97);
+            snprintf(f[7], 128, hn_rnd(&st) % 2 ? "-" : "user%u", a % 50);
+            snprintf(f[8], 128, "HIER_DIRECT/%u.%u.%u.%u", a >> 24 | 1, a >> 16 & 255, 7u,
+                    a & 255);
+            for (unsigned k = 9; k < 14; k++) {
+                size_t l = 1 + hn_rnd(&st) % 40;
+                for (size_t i = 0; i < l; i++)
+                    f[k][i] = (char)('a' + hn_rnd(&st) % 26);
+                f[k][l] = '\0';
+            }
+            if (hn_rnd(&st) % 4 == 0)
+                text[tn++] = blanks[hn_rnd(&st) % 2];
+            for (unsigned k = 0; k < nf; k++) {
+                if (k) {
+                    unsigned nb = 1 + (unsigned)(hn_rnd(&st) % 3);
+                    for (unsigned j = 0; j < nb; j++)
+                        text[tn++] = blanks[hn_rnd(&st) % 2];
+                }
+                tn += (size_t)snprintf(text + tn, cap - tn, "%s", f[k]);
+            }
+            if (hn_rnd(&st) % 4 == 0)
+                text[tn++] = blanks[hn_rnd(&st) % 2];
+            text[tn++] = '\n';
+            if (nf < 7)
+                continue; /* bad: "squid: fewer than 7 fields" */
+            wn += (size_t)snprintf(want + wn, cap - wn, "%llu|%lld|%s|proxy|%s|",
+                    (unsigned long long)line,
+                    (long long)((1793000000ll + sec) * 1000000 + ms * 1000),
+                    f[2], nf > 7 ? f[7] : "-");
+            wn += (size_t)snprintf(want + wn, cap - wn, " url:url=%s", f[6]);
+            const char *hs = f[6] + 7, *he = strchr(hs, '/');
+            wn += (size_t)snprintf(want + wn, cap - wn, " domain:url=%.*s", (int)(he - hs), hs);
+            if (nf > 8)
+                wn += (size_t)snprintf(want + wn, cap - wn, " ipv4:peer=%s", strchr(f[8], '/') + 1);
+            want[wn++] = '\n';
+            want[wn] = '\0';
+        }
+        render(text, tn, TIDE_TEL_SQUID, &b, got, cap);
+        if (strcmp(got, want) != 0)
+            TIDE_FAIL_("squid file %d differs:\n--- got\n%.3000s\n--- want\n%.3000s", file, got,
+                    want);
+        for (size_t i = 0; i < b.n; i++)
+            TIDE_ASSERT(strcmp(b.reason[i], "squid: fewer than 7 fields") == 0);
+    }
+    free(text);
+    free(want);
+    free(got);
+}
+
+/* The JSON scanner reports a string or number right after the ':' of a path of interest in
+ * node_object, and anything else (or after a blank) in node_value: both ways give the same
+ * events and the same bad records (line, reason) for values of every kind, escapes, bad
+ * escapes, control characters, numbers and broken numbers, literals, containers, truncation. */
+static void t_json_inline(void)
+{
+    static const char *const vals[] = {"\"10.0.0.1\"", "\"8.8.8.8\"", "\"10.0.0.\\u0031\"",
+        "\"\\\"\"", "\"a\\x\"", "\"a\x01\"", "53", "-1", "0", "01", "1.5e3", "1.", "2e", "true",
+        "false", "null", "nul", "{}", "[\"a\",\"b\"]", "[1,2]", "\"\"", "\"-\"",
+        "\"2024-04-18T10:00:00Z\"", "\"x.example.com\"", "\"\\u00e9.example.com\"", "\"\\ud800\"",
+        "\"abc", "4.5.6.7", "\"tls\""};
+    static const char *const keys[] = {"timestamp", "event_type", "src_ip", "dest_ip",
+        "dest_port", "flow_id"};
+    uint64_t st = 0x1F83D9ABFB41BD6BULL;
+    size_t cap = 1u << 20;
+    char *a = malloc(cap), *b2 = malloc(cap), *ra = malloc(cap), *rb = malloc(cap);
+    TIDE_ASSERT(a && b2 && ra && rb);
+    for (int file = 0; file < 300; file++) {
+        size_t an = 0, bn = 0;
+        for (int rec = 0; rec < 40; rec++) {
+            an += (size_t)snprintf(a + an, cap - an, "{");
+            bn += (size_t)snprintf(b2 + bn, cap - bn, "{");
+            int nk = 1 + (int)(hn_rnd(&st) % 7);
+            for (int k = 0; k < nk; k++) {
+                const char *key = keys[hn_rnd(&st) % (sizeof(keys) / sizeof(*keys))];
+                const char *v = vals[hn_rnd(&st) % (sizeof(vals) / sizeof(*vals))];
+                bool nested = hn_rnd(&st) % 5 == 0;
+                if (nested) {
+                    const char *sep = k ? "," : "";
+                    an += (size_t)snprintf(a + an, cap - an, "%s\"dns\":{\"rrname\":%s}", sep, v);
+                    bn += (size_t)snprintf(b2 + bn, cap - bn, "%s\"dns\":{\"rrname\": %s}", sep, v);
+                } else {
+                    an += (size_t)snprintf(a + an, cap - an, "%s\"%s\":%s", k ? "," : "", key, v);
+                    bn += (size_t)snprintf(b2 + bn, cap - bn, "%s\"%s\":\t%s", k ? "," : "", key,
+                            v);
+                }
+            }
+            an += (size_t)snprintf(a + an, cap - an, "}\n");
+            bn += (size_t)snprintf(b2 + bn, cap - bn, "}\n");
+        }
+        bads ba, bb;
+        long ka = render(a, an, TIDE_TEL_EVE, &ba, ra, cap);
+        long kb = render(b2, bn, TIDE_TEL_EVE, &bb, rb, cap);
+        TIDE_ASSERT_EQ_INT(ka, kb);
+        if (strcmp(ra, rb) != 0)
+            TIDE_FAIL_("json file %d: events differ:\n%.2000s\n---\n%.2000s", file, ra, rb);
+        TIDE_ASSERT_EQ_INT(ba.n, bb.n);
+        for (size_t i = 0; i < ba.n; i++) {
+            TIDE_ASSERT_EQ_INT(ba.lines[i], bb.lines[i]);
+            if (strcmp(ba.reason[i], bb.reason[i]) != 0)
+                TIDE_FAIL_("line %llu: '%s' vs '%s'", (unsigned long long)ba.lines[i],
+                        ba.reason[i], bb.reason[i]);
+        }
+    }
+    free(a);
+    free(b2);
+    free(ra);
+    free(rb);
+}
+
 TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::trickbot_ipinfo", t_trickbot_ipinfo}, {"telemetry::eve_stamus", t_eve_stamus},
     {"telemetry::zeek_json", t_zeek_json}, {"telemetry::sysmon", t_sysmon},
@@ -1624,5 +2039,8 @@ TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::parse_edges", t_parse_edges},
     {"telemetry::json_paths", t_json_paths},
     {"telemetry::json_array", t_json_array}, {"telemetry::winlogbeat", t_winlogbeat},
-    {"telemetry::next_batch", t_next_batch}, {NULL, NULL}};
+    {"telemetry::next_batch", t_next_batch}, {"telemetry::ipv4_slack", t_ipv4_slack},
+    {"telemetry::junescape_slack", t_junescape_slack}, {"telemetry::obs_conn", t_obs_conn},
+    {"telemetry::zeek_split", t_zeek_split}, {"telemetry::squid_split", t_squid_split},
+    {"telemetry::json_inline", t_json_inline}, {NULL, NULL}};
 TIDE_TEST_MAIN
