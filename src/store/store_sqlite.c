@@ -445,6 +445,9 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
     if (empty_db && sqlite3_exec(s->db, "PRAGMA journal_mode = TRUNCATE", NULL, NULL, NULL) ==
             SQLITE_OK)
         s->journal_switched = true;
+    /* bounded sort runs for the index builds at commit (finish_bulk); MEMORY again after */
+    if (empty_db)
+        TIDE_CHECK(tide__store_exec(s, "PRAGMA temp_store = FILE"));
     TIDE_CHECK(tide_store_begin(s));
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
@@ -603,9 +606,15 @@ static int finish_bulk(tide_store *s)
     TIDE_CHECK(write_bulk_obs(s));
     tide__store_writeback(s->wb_fd);
     /* CREATE INDEX sorts in runs as big as the page cache: with 256 MiB, one run whose merge
-     * sort chases pointers through memory far beyond the CPU caches (half the time of the
-     * index builds); with a small cache it sorts runs that fit the caches and merges them
-     * sequentially, and the pages the load dirtied are written out once, sooner */
+     * sort chases pointers through memory far beyond the CPU caches; with a small cache it
+     * sorts runs that fit the caches, writes each to a temporary file and merges them
+     * sequentially. SQLite bounds the runs only when temporary files are files: with
+     * temp_store = MEMORY (tide's setting for queries) it sorts everything in one run whatever
+     * the cache, which made each index over a million objects 2.5 times slower (objects_key
+     * 3.6 s against 1.4 s). So a bulk load runs with temp_store = FILE (set before its
+     * transaction: SQLite refuses the change inside one, see tide_store_begin_load); the runs
+     * go to SQLite's temporary directory (SQLITE_TMPDIR, TMPDIR, /var/tmp ...), a few tens of
+     * MB, deleted as they are merged. */
     TIDE_CHECK(tide__store_exec(s, "PRAGMA cache_size = " BULK_INDEX_CACHE));
     int rc = 0;
     for (int i = 0; i < TIDE_STORE_NINDEXES && rc == 0; i++) {
@@ -637,6 +646,8 @@ static void restore_wal(tide_store *s)
         sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
         s->journal_switched = false;
     }
+    if (!s->in_tx)
+        sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 }
 
 static void end_bulk(tide_store *s)

@@ -452,6 +452,27 @@ static void put_ind(tide_store *s, const char *id, const char *ip)
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, o, 1), 0);
 }
 
+static int pragma_int(tide_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static const char *pragma_text(tide_store *s, const char *sql)
+{
+    static char out[32];
+    sqlite3_stmt *st = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
 static void t_indicator_row_copies(void)
 {
     for (int bulk = 0; bulk < 2; bulk++) {
@@ -478,6 +499,10 @@ static void t_indicator_row_copies(void)
         put_ind(s, "indicator--a", "192.0.2.3");
         TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
         TIDE_ASSERT_EQ_INT(copies_off(s), 0);
+        /* a bulk load ran with a rollback journal and temp_store = FILE (bounded sort runs for
+         * its index builds); the connection is back to WAL and MEMORY after it */
+        TIDE_ASSERT_EQ_INT(pragma_int(s, "PRAGMA temp_store"), 2);
+        TIDE_ASSERT_EQ_STR(pragma_text(s, "PRAGMA journal_mode"), "wal");
 
         tide_buf b = TIDE_BUF_INIT;
         TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, ctx_cb, &b), 0);
