@@ -117,6 +117,9 @@ int tide__store_exec(tide_store *s, const char *sql);
 #define SCAN_CACHE "-8192"
 /* Bind text (NULL binds NULL); the text must outlive the step. */
 void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* The eponymous virtual table tide_bulk_obs over a bulk load's observables
+ * (store_bulkobs.c), registered on the store's connection. */
+int tide__store_bulkobs_register(tide_store *s);
 /* Early writeback during a bulk load (store_writeback.c): SQLite's descriptor of the database
  * file at db_path, or -1; and the hint to start writing its dirty pages (fd < 0: nothing). */
 int tide__store_writeback_fd(const char *db_path);

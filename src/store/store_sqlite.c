@@ -348,6 +348,10 @@ int tide_store_open(tide_store **out, const char *dir)
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, tide__store_sql_ind_pack,
             NULL, NULL);
     int rc;
+    if ((rc = tide__store_bulkobs_register(s)) < 0) {
+        tide_store_free(s);
+        return rc;
+    }
     /* 16 KiB pages for a new store (an existing one keeps its size): a bulk load writes a
      * quarter of the pages, so a quarter of the write calls and of the per-page B-tree work;
      * set before anything creates the file's first page */
@@ -576,20 +580,9 @@ static int write_bulk_obs(tide_store *s)
         }
     }
     TIDE_CHECK(sort_bulk_obs(s));
-    for (size_t i = 0; i < s->nobs; i++) {
-        const struct bulk_obs *b = &s->obs[i];
-        if (b->kind < 0)
-            continue;
-        sqlite3_stmt *st = stmt(s, ST_OBS_INSERT);
-        if (st == NULL)
-            return TIDE_ESTORE;
-        sqlite3_bind_int(st, 1, b->kind);
-        sqlite3_bind_text(st, 2, s->obs_vals.ptr + b->val, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, b->obj);
-        sqlite3_bind_int64(st, 4, b->vkey);
-        TIDE_CHECK(step_done(s, st, "store observable"));
-    }
-    return 0;
+    /* one statement streams the sorted array (store_bulkobs.c) */
+    return tide__store_exec(s, "INSERT OR IGNORE INTO obs_idx(kind, vkey, obj, value) "
+                               "SELECT kind, vkey, obj, value FROM tide_bulk_obs");
 }
 
 static int finish_bulk(tide_store *s)

@@ -621,6 +621,53 @@ static void exec_ok(sqlite3 *db, const char *sql)
     TIDE_ASSERT_EQ_INT(rc, SQLITE_OK);
 }
 
+/* A first load that re-makes a derived indicator in the same millisecond with other content
+ * rewrites it in place: the observables of the replaced content are superseded and must not
+ * reach obs_idx (they stream through the tide_bulk_obs virtual table at commit), those of
+ * the new content and of the other indicators must, in key order, exactly once. */
+static void t_bulk_rewrite_obs(void)
+{
+    char dir[700];
+    snprintf(dir, sizeof(dir), "%s/bulkrw", tide_test_tmpdir());
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    bool is_bulk = false;
+    TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
+    TIDE_ASSERT(is_bulk);
+    tide_object_rec r = { .id = "indicator--rw", .type = "indicator",
+        .modified = "2026-01-01T00:00:00.000Z", .json = "{\"v\":1}", .json_len = 7,
+        .content_hash = 1, .derived = true };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+    put_ind(s, "indicator--rw", "198.51.100.1");
+    put_ind_obj(s, "indicator--other", "2026-01-01T00:00:00.000Z", NULL, "feed", NULL);
+    put_ind(s, "indicator--other", "198.51.100.9");
+    r.content_hash = 2;
+    r.json = "{\"v\":2}";
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
+    TIDE_ASSERT_EQ_INT(st, TIDE_PUT_VERSION);
+    put_ind(s, "indicator--rw", "198.51.100.2");
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+
+    tide_buf b = TIDE_BUF_INIT;
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.1", collect_ids, &b), 0);
+    TIDE_ASSERT(b.len == 0);
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.2", collect_ids, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr, "indicator--rw;");
+    tide__buf_clear(&b);
+    TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.9", collect_ids, &b), 0);
+    TIDE_ASSERT_EQ_STR(b.ptr, "indicator--other;");
+    tide__buf_free(&b);
+    TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT count(*) FROM obs_idx"), 2);
+    char *js = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, "indicator--rw", NULL, &js), 0);
+    TIDE_ASSERT_EQ_STR(js, "{\"v\":2}");
+    free(js);
+    /* outside a bulk load the virtual table is empty */
+    TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT count(*) FROM tide_bulk_obs"), 0);
+    tide_store_free(s);
+}
+
 static void t_migrate_schema5(void)
 {
     const char *dir = tide_test_tmpdir();
@@ -783,6 +830,7 @@ TIDE_TESTS = {
     { "store::indicator_row_copies", t_indicator_row_copies },
     { "store::indicator_record", t_indicator_record },
     { "store::migrate_schema5", t_migrate_schema5 },
+    { "store::bulk_rewrite_obs", t_bulk_rewrite_obs },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
