@@ -353,24 +353,19 @@ bool tide__tel_looks_syslog(const char *p, size_t n)
 
 /* ------------------------------------------------------------------ squid */
 
-/* Bits of the blanks (space, tab) in q[0..16), only below e. The line buffer has
- * TIDE__TEL_BUF_SLACK readable bytes past its data, so the load may run past e. */
+#ifndef __SSE2__
+/* Bits of the blanks (space, tab) in q[0..16), only below e (the portable path of
+ * blank_mask64). The line buffer has TIDE__TEL_BUF_SLACK readable bytes past its data. */
 static inline uint32_t blank_mask(const char *q, const char *e)
 {
     size_t left = (size_t)(e - q);
     uint32_t valid = left >= 16 ? 0xFFFFu : (1u << left) - 1;
-#ifdef __SSE2__
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-    return (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-                   _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')))) &
-           valid;
-#else
     uint32_t m = 0;
     for (size_t i = 0; i < 16; i++)
         m |= (uint32_t)(q[i] == ' ' || q[i] == '\t') << i;
     return m & valid;
-#endif
 }
+#endif
 
 /* Blank bits of w[0..64) (only below e): four loads spelled out (the line buffer has
  * TIDE__TEL_BUF_SLACK = 64 readable bytes past its data and w < e), one mask for the end. */
