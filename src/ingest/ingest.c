@@ -54,7 +54,22 @@ typedef struct {
     char *port_num;
     int port_ip_group;
     tide__arena arena; /* members of objects readers give as a DOM */
+    /* stats->stored and ->indicators as of the last commit: a failed store (rolled back)
+     * keeps nothing after it, and the counts must not say otherwise */
+    long kept_stored, kept_indicators;
 } core;
+
+static void keep_counts(core *c)
+{
+    c->kept_stored = c->stats->stored;
+    c->kept_indicators = c->stats->indicators;
+}
+
+static void drop_uncommitted_counts(core *c)
+{
+    c->stats->stored = c->kept_stored;
+    c->stats->indicators = c->kept_indicators;
+}
 
 static const char *FORMAT_NAMES[] = { "auto", "stix", "misp", "misp-feed", "csv", "list" };
 
@@ -259,6 +274,7 @@ static int commit_batch(core *c)
     if (c->bulk)
         return 0;
     TIDE_CHECK(tide_store_commit(c->store));
+    keep_counts(c);
     return tide_store_begin(c->store);
 }
 
@@ -671,6 +687,7 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
         o.now_ms = tide__time_now_ms();
     c.opts = &o;
     c.port_group = c.port_ip_group = -1;
+    keep_counts(&c);
     int rc = tide_store_begin_load(store, &c.bulk);
     if (rc < 0)
         return rc;
@@ -706,15 +723,17 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", tide_error_last());
         tide_store_rollback(store);
+        drop_uncommitted_counts(&c);
         tide_error_set(rc, "%s", msg);
     } else {
         /* keep what was read, even when one input was refused; report that refusal */
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", tide_error_last());
         int crc = tide_store_commit(store);
-        if (crc < 0)
+        if (crc < 0) {
             rc = crc;
-        else if (rc < 0)
+            drop_uncommitted_counts(&c); /* the commit rolled the transaction back */
+        } else if (rc < 0)
             tide_error_set(rc, "%s", msg);
     }
     obs_reset(&c);

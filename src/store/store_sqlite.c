@@ -449,7 +449,8 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
     if (empty_db && sqlite3_exec(s->db, "PRAGMA journal_mode = TRUNCATE", NULL, NULL, NULL) ==
             SQLITE_OK)
         s->journal_switched = true;
-    /* bounded sort runs for the index builds at commit (finish_bulk); MEMORY again after */
+    /* bounded sort runs for the index builds at commit (finish_bulk); MEMORY again after.
+     * (The change empties the connection's temp schema; tide keeps nothing there.) */
     if (empty_db)
         TIDE_CHECK(tide__store_exec(s, "PRAGMA temp_store = FILE"));
     TIDE_CHECK(tide_store_begin(s));

@@ -16,6 +16,7 @@
 
 #include "harness.h"
 #include "ingest/pattern_fast.h"
+#include "store/store_int.h"
 #include "tide.h"
 
 typedef struct {
@@ -263,6 +264,62 @@ static int hit_cb(const tide_search_hit *h, void *p)
     return 0;
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    TIDE_ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+#define IND(n, ip) \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--" n "\"," \
+    "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\"," \
+    "\"pattern\":\"[ipv4-addr:value = '" ip "']\",\"pattern_type\":\"stix\"," \
+    "\"valid_from\":\"2024-01-01T00:00:00Z\"}"
+
+/* A store failure part-way (a trigger stands for a full disk) rolls the open
+ * transaction back, and the counts say so: none of its objects is reported stored, in a
+ * first load (one transaction) and in a later one (batches). */
+static void t_store_failure_counts(void)
+{
+    char dir[700], three[800], one[800];
+    snprintf(dir, sizeof(dir), "%s/storefail", tide_test_tmpdir());
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    snprintf(three, sizeof(three), "%s/three.json", dir);
+    snprintf(one, sizeof(one), "%s/one.json", dir);
+    write_text(three, "{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":["
+            IND("11111111-1111-4111-8111-111111111111", "198.51.100.1") ","
+            IND("22222222-2222-4222-8222-222222222222", "198.51.100.2") ","
+            IND("33333333-3333-4333-8333-333333333333", "198.51.100.3") "]}");
+    write_text(one, "{\"type\":\"bundle\",\"id\":\"bundle--2\",\"objects\":["
+            IND("44444444-4444-4444-8444-444444444444", "198.51.100.4") "]}");
+    const char *refuse = "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.id = "
+                         "'indicator--22222222-2222-4222-8222-222222222222' BEGIN "
+                         "SELECT RAISE(ABORT, 'injected store failure'); END";
+    TIDE_ASSERT_EQ_INT(sqlite3_exec(s->db, refuse, NULL, NULL, NULL), SQLITE_OK);
+    for (int round = 0; round < 2; round++) {
+        errs er = { 0 };
+        tide_ingest_stats st = { 0 };
+        TIDE_ASSERT_EQ_INT(tide_ingest_path(s, three, TIDE_FMT_STIX, NULL, &st, on_err, &er),
+                TIDE_ESTORE);
+        TIDE_ASSERT(strstr(tide_error_last(), "injected store failure") != NULL);
+        TIDE_ASSERT_EQ_INT((int)st.records, 2);
+        TIDE_ASSERT_EQ_INT((int)st.stored, 0);
+        TIDE_ASSERT_EQ_INT((int)st.indicators, 0);
+        json_t *j = stats(s);
+        TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(j, "objects")), round);
+        json_decref(j);
+        if (round == 0) { /* then a store that already holds intel: batch mode */
+            tide_ingest_stats ok = { 0 };
+            TIDE_ASSERT_EQ_INT(tide_ingest_path(s, one, TIDE_FMT_STIX, NULL, &ok, on_err, &er), 0);
+            TIDE_ASSERT_EQ_INT((int)ok.stored, 1);
+        }
+    }
+    tide_store_free(s);
+}
+
 static void t_ioc_lists(void)
 {
     const char *data = tide_test_data();
@@ -502,6 +559,7 @@ TIDE_TESTS = {
     { "ingest::ioc_lists", t_ioc_lists },
     { "ingest::misp_event", t_misp_event },
     { "ingest::pattern_fast_path", t_pattern_fast_path },
+    { "ingest::store_failure_counts", t_store_failure_counts },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
