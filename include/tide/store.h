@@ -64,6 +64,11 @@ typedef enum {
     TIDE_PUT_OLDER = 3,     /**< an older version: kept for history, the current one stays */
 } tide_put_status;
 
+/** @brief A hint, free to ignore: an object with this id is about to be put. A first load
+ *  into an empty store starts fetching the id's slot of its in-memory id map, so the cache
+ *  miss overlaps the caller's work on the object. */
+TIDE_EXTERN(void) tide_store_prefetch_id(tide_store *store, const char *id);
+
 /** @brief Store one object version. For derived objects whose content equals the current
  *  version, nothing changes. @param[out] out_status a tide_put_status. */
 TIDE_EXTERN(int) tide_store_put_object(tide_store *store, const tide_object_rec *rec,

@@ -334,6 +334,7 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         return 0;
     }
     c->stats->records++;
+    tide_store_prefetch_id(c->store, id); /* its slot arrives while the object is read */
     if (flags & TIDE_EMIT_DERIVED) {
         int seen = seen_before(c, id);
         if (seen < 0)

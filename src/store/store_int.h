@@ -50,7 +50,26 @@ typedef struct {
         int64_t row;
     } *slots;         /* key and row side by side: one cache miss per probe of a big map */
     size_t cap, n;
+    bool mapped; /* slots come from mmap (store_sqlite.c, idmap_alloc), else the heap */
 } idmap;
+
+/* A batch of rows for one table during a bulk load (store_bulkrows.c): values appended a
+ * column at a time, row after row, copied; written by one INSERT ... SELECT from the eponymous
+ * virtual table registered for it. */
+#define TIDE__RB_MAXCOLS 16
+typedef struct {
+    int64_t i;    /* SQLITE_INTEGER: the value; TEXT / BLOB: offset in bytes */
+    uint32_t len; /* TEXT / BLOB: length */
+    int type;     /* SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */
+} tide__rb_val;
+typedef struct {
+    int ncols;
+    tide__rb_val *vals; /* nvals / ncols rows */
+    size_t nvals, capvals;
+    tide_buf bytes;
+    const char *insert_sql, *what; /* the INSERT ... SELECT that writes the batch; its errors */
+    sqlite3_stmt *insert;
+} tide__rowbatch;
 
 struct tide_store {
     sqlite3 *db;
@@ -89,6 +108,11 @@ struct tide_store {
     } *obs;
     size_t nobs, capobs;
     tide_buf obs_vals;
+    /* rows of objects, indicators and refs not yet written (store_bulkrows.c), and the rowid
+     * the next objects row gets: the table is empty when the load starts and only appended
+     * to, so rowids go 1, 2, 3 ... (checked at every write of the batch) */
+    tide__rowbatch rb_objects, rb_indicators, rb_refs;
+    sqlite3_int64 next_obj;
     /* derived objects rewritten in place during the load: their index rows up to the marks
      * (obs_mark: an index into obs) belong to the replaced content and go at commit */
     struct rewrite {
@@ -120,6 +144,21 @@ void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* The eponymous virtual table tide_bulk_obs over a bulk load's observables
  * (store_bulkobs.c), registered on the store's connection. */
 int tide__store_bulkobs_register(tide_store *s);
+/* Row batches (store_bulkrows.c): register b as the eponymous table `name` with ncols columns
+ * c0, c1 ...; insert_sql is the statement that writes its rows, what names its errors. */
+int tide__rb_register(tide_store *s, tide__rowbatch *b, const char *name, int ncols,
+        const char *insert_sql, const char *what);
+/* Append one value to the batch (NULL text: SQL NULL); 0 or TIDE_ENOMEM. */
+int tide__rb_int(tide__rowbatch *b, int64_t v);
+int tide__rb_text(tide__rowbatch *b, const char *v, size_t n);
+int tide__rb_str(tide__rowbatch *b, const char *v);
+int tide__rb_blob(tide__rowbatch *b, const void *v, size_t n);
+size_t tide__rb_rows(const tide__rowbatch *b);
+/* Write the batch's rows and empty it (emptied on error too). */
+int tide__rb_flush(tide_store *s, tide__rowbatch *b);
+void tide__rb_clear(tide__rowbatch *b);
+void tide__rb_finalize(tide__rowbatch *b); /* drop the prepared statement */
+void tide__rb_free(tide__rowbatch *b);
 /* Early writeback during a bulk load (store_writeback.c): SQLite's descriptor of the database
  * file at db_path, or -1; and the hint to start writing its dirty pages (fd < 0: nothing). */
 int tide__store_writeback_fd(const char *db_path);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,6 +32,21 @@
  * (about 16 MB of pages; a power of two) */
 #define WRITEBACK_EVERY 16384
 #define BULK_INDEX_CACHE "-4096"   /* while a bulk load builds its indexes: 4 MiB */
+/* a bulk load writes its row batches (store_bulkrows.c) every this many objects: big enough
+ * that the statement's fixed cost vanishes, small enough to stay in the CPU caches */
+#define BULK_BATCH_ROWS 256
+
+/* the statements that write a bulk load's row batches */
+static const char bulk_objects_sql[] =
+        "INSERT INTO objects(id, modified, type, created, name, source, tlp, is_current, "
+        "content_hash, ingested_at, changed_at, modified_ms, id_key, json) "
+        "SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c9, c10, c11, c12 FROM tide_batch_objects";
+static const char bulk_indicators_sql[] =
+        "INSERT OR REPLACE INTO indicators(obj, source, changed_at, revoked, obs, rec) "
+        "SELECT c0, c1, c2, c3, c4, c5 FROM tide_batch_indicators";
+static const char bulk_refs_sql[] =
+        "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, target_key) "
+        "SELECT c0, c1, c2, c3, c4, c5, c6 FROM tide_batch_refs";
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_CUR_GET] = "SELECT rowid, modified, content_hash FROM objects "
@@ -78,27 +94,58 @@ static const char *const related_sql =
         "WHERE r.target_key = ?2 AND r.target_ref = ?1";
 
 
+/* The slots of an id map. A big map is mapped fresh and asked for huge pages before it is
+ * first touched: every object probes a random slot, and in 4 KiB pages each probe also missed
+ * the TLB (a million ids take 64 MiB of slots). Memory from the C heap may already be mapped
+ * in small pages, which is why the huge pages did not come before (8 MB of a 64 MB map). */
+#define IDMAP_HUGE ((size_t)2 << 20)
+static struct idslot *idmap_alloc(size_t cap, bool *mapped)
+{
+    size_t bytes = cap * sizeof(struct idslot);
+    *mapped = false;
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
+    if (bytes >= 2 * IDMAP_HUGE) {
+        size_t len = bytes + IDMAP_HUGE;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            /* keep only the 2 MiB-aligned part: the huge pages need the alignment */
+            uintptr_t a = ((uintptr_t)p + IDMAP_HUGE - 1) & ~(uintptr_t)(IDMAP_HUGE - 1);
+            size_t head = a - (uintptr_t)p;
+            if (head)
+                munmap(p, head);
+            if (len - head > bytes)
+                munmap((char *)a + bytes, len - head - bytes);
+            (void)madvise((void *)a, bytes, MADV_HUGEPAGE);
+            *mapped = true;
+            return (struct idslot *)a; /* zero-filled, as fresh anonymous memory is */
+        }
+    }
+#endif
+    return tide__calloc(cap, sizeof(struct idslot));
+}
+
+static void idmap_release(struct idslot *slots, size_t cap, bool mapped)
+{
+    if (slots == NULL)
+        return;
+    if (mapped)
+        munmap(slots, cap * sizeof(struct idslot));
+    else
+        tide__free(slots);
+}
+
 static void idmap_free(idmap *m)
 {
-    tide__free(m->slots);
+    idmap_release(m->slots, m->cap, m->mapped);
     memset(m, 0, sizeof(*m));
 }
 
 static int idmap_grow(idmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 1u << 16;
-    struct idslot *ns = tide__calloc(ncap, sizeof(*ns));
+    bool mapped;
+    struct idslot *ns = idmap_alloc(ncap, &mapped);
     TIDE_CHECK_ALLOC(ns);
-#ifdef MADV_HUGEPAGE
-    /* every object probes a random slot: in 4 KiB pages each probe also missed the TLB (a
-     * million ids take 64 MiB of slots); huge pages where the system gives them on request */
-    size_t bytes = ncap * sizeof(*ns), huge = (size_t)2 << 20;
-    if (bytes >= 2 * huge) {
-        uintptr_t a = ((uintptr_t)ns + huge - 1) & ~(uintptr_t)(huge - 1);
-        (void)madvise((void *)a, ((uintptr_t)ns + bytes - a) & ~(uintptr_t)(huge - 1),
-                MADV_HUGEPAGE);
-    }
-#endif
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slots[i].key == 0)
             continue;
@@ -107,9 +154,10 @@ static int idmap_grow(idmap *m)
             j = (j + 1) & (ncap - 1);
         ns[j] = m->slots[i];
     }
-    tide__free(m->slots);
+    idmap_release(m->slots, m->cap, m->mapped);
     m->slots = ns;
     m->cap = ncap;
+    m->mapped = mapped;
     return 0;
 }
 
@@ -204,8 +252,37 @@ int tide__store_db_error(tide_store *s, const char *what)
     return tide_error_set(TIDE_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
+static bool bulk_pending(const tide_store *s)
+{
+    return s->rb_objects.nvals || s->rb_indicators.nvals || s->rb_refs.nvals;
+}
+
+/* Write a bulk load's row batches; objects first, and their rowids must be the ones handed
+ * out (s->next_obj), which every later row of the load refers to. */
+static int bulk_flush(tide_store *s)
+{
+    if (s->rb_objects.nvals) {
+        int rc = tide__rb_flush(s, &s->rb_objects);
+        if (rc == 0 && sqlite3_last_insert_rowid(s->db) != s->next_obj - 1)
+            rc = tide_error_set(TIDE_ESTORE,
+                    "bulk load: objects rows got rowid %lld, not %lld (was the table written "
+                    "by another connection?)",
+                    (long long)sqlite3_last_insert_rowid(s->db), (long long)s->next_obj - 1);
+        if (rc < 0) {
+            tide__rb_clear(&s->rb_indicators);
+            tide__rb_clear(&s->rb_refs);
+            return rc;
+        }
+    }
+    int rc = tide__rb_flush(s, &s->rb_indicators);
+    int rc2 = tide__rb_flush(s, &s->rb_refs);
+    return rc < 0 ? rc : rc2;
+}
+
 int tide__store_exec(tide_store *s, const char *sql)
 {
+    if (bulk_pending(s))
+        TIDE_CHECK(bulk_flush(s));
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = tide_error_set(TIDE_ESTORE, "sql failed: %s", msg ? msg : "?");
@@ -215,8 +292,12 @@ int tide__store_exec(tide_store *s, const char *sql)
     return 0;
 }
 
+/* The cached statement `which`, reset. Every statement but the names insert may read what a
+ * bulk load's pending row batches hold: they are written first. */
 static sqlite3_stmt *stmt(tide_store *s, int which)
 {
+    if (which != ST_NAME_INSERT && bulk_pending(s) && bulk_flush(s) < 0)
+        return NULL;
     sqlite3_stmt *st = s->st[which];
     if (st == NULL) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
@@ -348,7 +429,13 @@ int tide_store_open(tide_store **out, const char *dir)
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, tide__store_sql_ind_pack,
             NULL, NULL);
     int rc;
-    if ((rc = tide__store_bulkobs_register(s)) < 0) {
+    if ((rc = tide__store_bulkobs_register(s)) < 0 ||
+            (rc = tide__rb_register(s, &s->rb_objects, "tide_batch_objects", 13,
+                     bulk_objects_sql, "store objects")) < 0 ||
+            (rc = tide__rb_register(s, &s->rb_indicators, "tide_batch_indicators", 6,
+                     bulk_indicators_sql, "store indicators")) < 0 ||
+            (rc = tide__rb_register(s, &s->rb_refs, "tide_batch_refs", 7, bulk_refs_sql,
+                     "store relationships")) < 0) {
         tide_store_free(s);
         return rc;
     }
@@ -381,6 +468,9 @@ void tide_store_free(tide_store *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_finalize(s->related_st);
+    tide__rb_free(&s->rb_objects);
+    tide__rb_free(&s->rb_indicators);
+    tide__rb_free(&s->rb_refs);
     if (s->db) {
         if (s->in_tx)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -429,6 +519,7 @@ int tide_store_begin(tide_store *s)
 
 static int drop_indexes(tide_store *s, sqlite3_int64 rowid);
 static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *what);
+static sqlite3_int64 max_rowid(tide_store *s, const char *table);
 
 int tide_store_begin_load(tide_store *s, bool *out_bulk)
 {
@@ -473,6 +564,9 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
         snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", tide_store_indexes[i][0]);
         TIDE_CHECK(tide__store_exec(s, sql));
     }
+    s->next_obj = max_rowid(s, "objects") + 1;
+    if (s->next_obj < 1)
+        return tide__store_db_error(s, "read the last objects row");
     s->bulk = true;
     s->wb_fd = tide__store_writeback_fd(s->db_path);
     *out_bulk = true;
@@ -588,6 +682,7 @@ static int write_bulk_obs(tide_store *s)
 
 static int finish_bulk(tide_store *s)
 {
+    TIDE_CHECK(bulk_flush(s));
     if (s->bulk_older) {
         /* older versions loaded after newer ones may repeat a (id, modified) already
          * loaded; keep the first copy, as STIX says, before the unique index is built */
@@ -657,6 +752,12 @@ static void end_bulk(tide_store *s)
     idmap_free(&s->ids);
     s->nretired = 0;
     s->last_id[0] = '\0';
+    tide__rb_clear(&s->rb_objects); /* nothing pending after a commit; dropped on rollback */
+    tide__rb_clear(&s->rb_indicators);
+    tide__rb_clear(&s->rb_refs);
+    tide__rb_finalize(&s->rb_objects);
+    tide__rb_finalize(&s->rb_indicators);
+    tide__rb_finalize(&s->rb_refs);
     /* statements were prepared against the schema without indexes */
     for (int i = 0; i < ST__COUNT; i++) {
         sqlite3_finalize(s->st[i]);
@@ -767,6 +868,36 @@ static int insert_object(tide_store *s, const tide_object_rec *r, bool current, 
     if (sqlite3_step(st) != SQLITE_DONE)
         return tide__store_db_error(s, "store object");
     return sqlite3_changes(s->db) > 0;
+}
+
+/* Bulk mode: the objects row of a version goes to the batch; its rowid is the next one. */
+static sqlite3_int64 bulk_insert_object(tide_store *s, const tide_object_rec *r, bool current,
+        int64_t now)
+{
+    if (tide__rb_rows(&s->rb_objects) >= BULK_BATCH_ROWS)
+        TIDE_CHECK(bulk_flush(s));
+    tide__rowbatch *b = &s->rb_objects;
+    int64_t ms = modified_ms(r->modified);
+    size_t mark = b->nvals;
+    int rc = 0;
+    rc |= tide__rb_str(b, r->id);
+    rc |= tide__rb_str(b, r->modified ? r->modified : "");
+    rc |= tide__rb_str(b, r->type);
+    rc |= tide__rb_str(b, r->created);
+    rc |= tide__rb_str(b, r->name);
+    rc |= tide__rb_str(b, r->source);
+    rc |= tide__rb_str(b, r->tlp);
+    rc |= tide__rb_int(b, current ? 1 : 0);
+    rc |= tide__rb_int(b, (int64_t)r->content_hash);
+    rc |= tide__rb_int(b, now);
+    rc |= tide__rb_int(b, ms == INT64_MIN ? 0 : ms);
+    rc |= tide__rb_int(b, tide__store_text_key(r->id));
+    rc |= tide__rb_text(b, r->json, r->json_len);
+    if (rc != 0) {
+        b->nvals = mark;
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    return s->next_obj++;
 }
 
 static bool named_type(const char *type)
@@ -924,6 +1055,7 @@ static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 ro
 
 static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
 {
+    TIDE_CHECK(bulk_flush(s)); /* the marks below count the rows written */
     if (s->nrewritten == s->caprewritten) {
         size_t nc = s->caprewritten ? s->caprewritten * 2 : 64;
         struct rewrite *nr = tide__realloc(s->rewritten, nc * sizeof(*nr));
@@ -937,6 +1069,16 @@ static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 r
     w->refs_mark = max_rowid(s, "refs");
     w->names_mark = max_rowid(s, "names");
     return rewrite_row(s, r, rowid, now);
+}
+
+/* The id map's slot for key (0 is stored as 1), fetched ahead: the map of a million ids is
+ * far bigger than the CPU caches, and its probe was 4% of a first load. */
+void tide_store_prefetch_id(tide_store *s, const char *id)
+{
+    if (!s->bulk || s->ids.cap == 0 || id == NULL)
+        return;
+    uint64_t key = XXH3_64bits(id, strlen(id));
+    __builtin_prefetch(&s->ids.slots[(key ? key : 1) & (s->ids.cap - 1)]);
 }
 
 /* Bulk mode: no objects_id index yet; the id map says whether the id came before. */
@@ -982,23 +1124,23 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
         if (r->derived || a > b) {
             /* a newer version: the old row is retired when the load commits */
             TIDE_CHECK(retire_later(s, cur_rowid));
-            int added = insert_object(s, r, true, now);
-            TIDE_CHECK(added);
-            s->ids.slots[j].row = sqlite3_last_insert_rowid(s->db);
-            TIDE_CHECK(became_current(s, r, s->ids.slots[j].row));
+            sqlite3_int64 row = bulk_insert_object(s, r, true, now);
+            TIDE_CHECK(row);
+            s->ids.slots[j].row = row;
+            TIDE_CHECK(became_current(s, r, row));
             *out_status = TIDE_PUT_VERSION;
             return 0;
         }
         /* an older version; a repeat of one already loaded is removed at commit */
-        TIDE_CHECK(insert_object(s, r, false, now));
+        TIDE_CHECK(bulk_insert_object(s, r, false, now));
         s->bulk_older++;
         *out_status = TIDE_PUT_OLDER;
         return 0;
     }
-    int added = insert_object(s, r, true, now);
-    TIDE_CHECK(added);
+    sqlite3_int64 row = bulk_insert_object(s, r, true, now);
+    TIDE_CHECK(row);
     s->ids.slots[j].key = key;
-    s->ids.slots[j].row = sqlite3_last_insert_rowid(s->db);
+    s->ids.slots[j].row = row;
     if ((++s->ids.n & (WRITEBACK_EVERY - 1)) == 0)
         tide__store_writeback(s->wb_fd);
     TIDE_CHECK(became_current(s, r, s->ids.slots[j].row));
@@ -1197,6 +1339,24 @@ static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tid
     int rc = tide__store_obs_pack(packed, obs, nobs);
     if (rc == 0)
         rc = tide__store_ind_pack(rec, &r);
+    if (rc == 0 && s->bulk) {
+        /* the row goes to the batch (copied): the next read or the commit writes it */
+        tide__rowbatch *b = &s->rb_indicators;
+        size_t mark = b->nvals;
+        rc |= tide__rb_int(b, obj);
+        rc |= tide__rb_str(b, r.source);
+        rc |= tide__rb_int(b, r.changed_at);
+        rc |= tide__rb_int(b, ind->revoked);
+        rc |= packed->len ? tide__rb_text(b, packed->ptr, packed->len) : tide__rb_text(b, NULL, 0);
+        rc |= tide__rb_blob(b, rec->ptr, rec->len);
+        if (ctx)
+            sqlite3_reset(ctx);
+        if (rc != 0) {
+            b->nvals = mark;
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        return bulk_obs_add(s, obj, obs, nobs);
+    }
     sqlite3_stmt *st = rc == 0 ? stmt(s, ST_IND_UPSERT) : NULL;
     if (st) {
         sqlite3_bind_int64(st, 1, obj);
@@ -1254,6 +1414,23 @@ int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_t
     snprintf(owner, sizeof(owner), "%.*s", bar ? (int)(bar - id) : (int)strlen(id), id);
     sqlite3_int64 obj;
     TIDE_CHECK(current_rowid(s, owner, &obj, NULL));
+    if (s->bulk) {
+        tide__rowbatch *b = &s->rb_refs;
+        size_t mark = b->nvals;
+        int rc = 0;
+        rc |= tide__rb_str(b, id);
+        rc |= tide__rb_str(b, rel_type);
+        rc |= tide__rb_str(b, source_ref);
+        rc |= tide__rb_str(b, target_ref);
+        rc |= tide__rb_int(b, obj);
+        rc |= tide__rb_int(b, tide__store_text_key(source_ref));
+        rc |= tide__rb_int(b, tide__store_text_key(target_ref));
+        if (rc != 0) {
+            b->nvals = mark;
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        return tide__store_intel_changed(s);
+    }
     sqlite3_stmt *st = stmt(s, ST_REF_INSERT);
     if (st == NULL)
         return TIDE_ESTORE;

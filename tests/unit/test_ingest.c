@@ -305,7 +305,10 @@ static void t_store_failure_counts(void)
         TIDE_ASSERT_EQ_INT(tide_ingest_path(s, three, TIDE_FMT_STIX, NULL, &st, on_err, &er),
                 TIDE_ESTORE);
         TIDE_ASSERT(strstr(tide_error_last(), "injected store failure") != NULL);
-        TIDE_ASSERT_EQ_INT((int)st.records, 2);
+        /* a first load writes its rows in batches (store_bulkrows.c): the failure shows when
+         * the batch is written, here at commit after the third object; batch mode writes
+         * each object as it comes and stops at the second */
+        TIDE_ASSERT_EQ_INT((int)st.records, round == 0 ? 3 : 2);
         TIDE_ASSERT_EQ_INT((int)st.stored, 0);
         TIDE_ASSERT_EQ_INT((int)st.indicators, 0);
         json_t *j = stats(s);
