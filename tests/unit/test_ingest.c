@@ -323,6 +323,113 @@ static void t_store_failure_counts(void)
     tide_store_free(s);
 }
 
+/* Rows of the store as text, free of rowids and times: what a load stored. */
+static void dump_store(tide_store *s, tide_buf *out)
+{
+    static const char *const q[] = {
+        "SELECT id, modified, is_current, type, name, source, tlp, json FROM objects "
+        "ORDER BY id, modified",
+        "SELECT o.id, i.source, i.revoked, i.obs FROM indicators i JOIN objects o "
+        "ON o.rowid = i.obj ORDER BY o.id",
+        "SELECT r.rel_id, r.rel_type, r.source_ref, r.target_ref, o.id, "
+        "r.source_key = tide_key(r.source_ref), r.target_key = tide_key(r.target_ref) "
+        "FROM refs r JOIN objects o ON o.rowid = r.obj ORDER BY 1, 5",
+        "SELECT b.kind, b.value, b.vkey = tide_key(b.value), o.id FROM obs_idx b "
+        "JOIN objects o ON o.rowid = b.obj ORDER BY 1, 2, 4",
+        "SELECT n.name, o.id FROM names n JOIN objects o ON o.rowid = n.obj ORDER BY 1, 2",
+        "SELECT count(*), count(DISTINCT id_key) FROM objects WHERE is_current",
+    };
+    for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
+        sqlite3_stmt *st = NULL;
+        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, q[k], -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const unsigned char *t = sqlite3_column_text(st, c);
+                tide__buf_puts(out, t ? (const char *)t : "NULL");
+                tide__buf_putc(out, '|');
+            }
+            tide__buf_putc(out, '\n');
+        }
+        sqlite3_finalize(st);
+        tide__buf_puts(out, "--\n");
+    }
+}
+
+/* A first load writes its rows in batches of 256 objects with rowids handed out in advance
+ * (store_bulkrows.c) and reads back whatever a repeated id needs; a load into a store that
+ * already holds intel writes row by row. The same file must give the same store both ways,
+ * across many batch boundaries, with newer, older and repeated versions, relationships,
+ * named objects and object_refs in it. */
+static void t_bulk_equals_batch(void)
+{
+    char file[800], seed[800], dir[2][700];
+    snprintf(file, sizeof(file), "%s/mixed.json", tide_test_tmpdir());
+    snprintf(seed, sizeof(seed), "%s/seed.json", tide_test_tmpdir());
+    tide_buf b = TIDE_BUF_INIT;
+    tide__buf_puts(&b, "{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[");
+    const char *const mods[] = { "2024-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z",
+        "2023-01-01T00:00:00.000Z" };
+    for (int m = 0; m < 3; m++)
+        tide__buf_printf(&b, "%s{\"type\":\"malware\",\"spec_version\":\"2.1\","
+                "\"id\":\"malware--00000000-0000-4000-8000-%012d\",\"created\":\"%s\","
+                "\"modified\":\"%s\",\"name\":\"Fam%d\",\"is_family\":true}",
+                m ? "," : "", m, mods[0], mods[0], m);
+    for (int i = 0; i < 1500; i++) {
+        /* every 7th id comes again: newer (a new pattern), older or the same version */
+        int id = i % 7 == 6 ? i - 6 * (1 + i % 3) : i;
+        const char *mod = id == i ? mods[0] : mods[(i / 7) % 3];
+        tide__buf_printf(&b, ",{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+                "\"id\":\"indicator--11111111-0000-4000-8000-%012d\",\"created\":\"%s\","
+                "\"modified\":\"%s\",\"name\":\"ind %d\","
+                "\"pattern\":\"[ipv4-addr:value = '10.%d.%d.%d'] OR [domain-name:value = "
+                "'h%d.example']\",\"pattern_type\":\"stix\",\"valid_from\":\"%s\"}",
+                id, mods[0], mod, i, i / 65536, (i / 256) % 256, i % 256, i, mods[0]);
+        if (i % 3 == 0)
+            tide__buf_printf(&b, ",{\"type\":\"relationship\",\"spec_version\":\"2.1\","
+                    "\"id\":\"relationship--22222222-0000-4000-8000-%012d\",\"created\":\"%s\","
+                    "\"modified\":\"%s\",\"relationship_type\":\"indicates\","
+                    "\"source_ref\":\"indicator--11111111-0000-4000-8000-%012d\","
+                    "\"target_ref\":\"malware--00000000-0000-4000-8000-%012d\"}",
+                    i, mods[0], mods[0], id, i % 3);
+        if (i % 500 == 499)
+            tide__buf_printf(&b, ",{\"type\":\"report\",\"spec_version\":\"2.1\","
+                    "\"id\":\"report--33333333-0000-4000-8000-%012d\",\"created\":\"%s\","
+                    "\"modified\":\"%s\",\"name\":\"Report %d\",\"published\":\"%s\","
+                    "\"object_refs\":[\"indicator--11111111-0000-4000-8000-%012d\","
+                    "\"malware--00000000-0000-4000-8000-000000000001\"]}",
+                    i, mods[0], mods[0], i, mods[0], i - 1);
+    }
+    tide__buf_puts(&b, "]}");
+    write_text(file, b.ptr);
+    tide__buf_free(&b);
+    write_text(seed, "{\"type\":\"bundle\",\"id\":\"bundle--2\",\"objects\":[{\"type\":"
+            "\"campaign\",\"spec_version\":\"2.1\",\"id\":\"campaign--44444444-0000-4000-8000-"
+            "000000000000\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":"
+            "\"2024-01-01T00:00:00.000Z\",\"name\":\"Seed\"}]}");
+    tide_buf dump[2] = { TIDE_BUF_INIT, TIDE_BUF_INIT };
+    for (int bulk = 0; bulk < 2; bulk++) {
+        snprintf(dir[bulk], sizeof(dir[bulk]), "%s/bulkeq%d", tide_test_tmpdir(), bulk);
+        tide_store *s = NULL;
+        TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir[bulk]), 0);
+        errs er = { 0 };
+        tide_ingest_stats st = { 0 }, st2 = { 0 };
+        /* batch mode: the seed first, so the store is not empty; bulk: the seed after */
+        const char *first = bulk ? file : seed, *second = bulk ? seed : file;
+        TIDE_ASSERT_EQ_INT(tide_ingest_path(s, first, TIDE_FMT_STIX, NULL, &st, on_err, &er), 0);
+        TIDE_ASSERT_EQ_INT(tide_ingest_path(s, second, TIDE_FMT_STIX, NULL, &st2, on_err, &er),
+                0);
+        TIDE_ASSERT_EQ_INT(er.n, 0);
+        tide_ingest_stats *big = bulk ? &st : &st2;
+        TIDE_ASSERT_EQ_INT((int)big->records, 3 + 1500 + 500 + 3);
+        dump_store(s, &dump[bulk]);
+        tide_store_free(s);
+    }
+    TIDE_ASSERT(dump[0].len > 100000);
+    TIDE_ASSERT_EQ_STR(dump[1].ptr, dump[0].ptr);
+    tide__buf_free(&dump[0]);
+    tide__buf_free(&dump[1]);
+}
+
 static void t_ioc_lists(void)
 {
     const char *data = tide_test_data();
@@ -563,6 +670,7 @@ TIDE_TESTS = {
     { "ingest::misp_event", t_misp_event },
     { "ingest::pattern_fast_path", t_pattern_fast_path },
     { "ingest::store_failure_counts", t_store_failure_counts },
+    { "ingest::bulk_equals_batch", t_bulk_equals_batch },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
