@@ -17,6 +17,8 @@
  *                  the rest in one packed record `rec` (store_indrec.c) that also copies its
  *                  objects row's id, name, source, tlp and changed_at, so scans of the active
  *                  intel read two columns of one row per indicator
+ *   object_counts  the number of current objects per (type, source, tlp), kept by triggers
+ *                  (schema 9), for the stats
  *   names          names of current named SDOs (malware, campaign ...) for search by name
  *   obs_idx        (kind, value key, objects row, value) -> the lookup index of observables, a
  *                  WITHOUT ROWID table in key order (schema 6; the view `observables` shows it
@@ -34,11 +36,14 @@
 
 /* Secondary indexes of the bulk-loaded tables, as (name, definition). Migrations create them;
  * a first load into an empty store drops and rebuilds them (store_sqlite.c, bulk mode).
+ * objects_sdo (migration 9: current objects by type, but for indicators and relationships)
+ * is not in the list: it holds a few thousand rows of a million, so a first load keeps it up
+ * to date as it goes, where building it at commit meant one more scan of the whole table
+ * (0.5 s for a million indicators).
  * (observables_kv and observables_obj, listed here up to schema 5, went with the observables
  * table in migration 6: a store made new still gets them from migration 1, and 6 drops them.) */
 static const char *const tide_store_indexes[][2] = {
     { "objects_key", "CREATE INDEX objects_key ON objects(id_key)" },
-    { "objects_cur", "CREATE INDEX objects_cur ON objects(type, source, tlp) WHERE is_current" },
     { "names_name", "CREATE INDEX names_name ON names(name COLLATE NOCASE)" },
     { "names_obj", "CREATE INDEX names_obj ON names(obj)" },
     { "refs_source", "CREATE INDEX refs_source ON refs(source_key)" },
@@ -47,6 +52,18 @@ static const char *const tide_store_indexes[][2] = {
     { "objects_changed", "CREATE INDEX objects_changed ON objects(changed_at) WHERE is_current" },
 };
 #define TIDE_STORE_NINDEXES ((int)(sizeof(tide_store_indexes) / sizeof(tide_store_indexes[0])))
+
+/* object_counts (schema 9) holds the number of current objects per (type, source, tlp), NULL
+ * source or tlp as ''. Triggers keep it: this one counts inserted current versions, and a
+ * first load, which inserts its rows in batches, drops it and counts each batch in one
+ * statement instead (store_sqlite.c), then creates it again; objects_count_upd and
+ * objects_count_del (migration 9) follow versions that stop being current, are rewritten or
+ * deleted. */
+#define TIDE_STORE_COUNT_INSERT_TRIGGER                                                        \
+    "CREATE TRIGGER objects_count_ins AFTER INSERT ON objects WHEN NEW.is_current BEGIN"     \
+    "  INSERT INTO object_counts(type, source, tlp, n)"                                     \
+    "  VALUES (NEW.type, ifnull(NEW.source, ''), ifnull(NEW.tlp, ''), 1)"                   \
+    "  ON CONFLICT(type, source, tlp) DO UPDATE SET n = n + 1; END;"
 
 static const char *const tide_store_migrations[] = {
     /* 1 (the indexes of tide_store_indexes are created with it) */
@@ -171,6 +188,30 @@ static const char *const tide_store_migrations[] = {
     "CREATE INDEX objects_key ON objects(id_key);"
     "CREATE INDEX objects_cur ON objects(type, source, tlp) WHERE is_current;"
     "CREATE INDEX objects_changed ON objects(changed_at) WHERE is_current;",
+    /* 9: counts of current objects per (type, source, tlp) kept by triggers, for the stats,
+     * instead of the index objects_cur(type, source, tlp) over every current object, whose
+     * text-key sort took a first load of a million indicators 1.5 to 2.4 s; the type searches
+     * of the other objects get the small index objects_sdo. */
+    "CREATE TABLE object_counts (type TEXT NOT NULL, source TEXT NOT NULL, tlp TEXT NOT NULL,"
+    "  n INTEGER NOT NULL, PRIMARY KEY (type, source, tlp)) WITHOUT ROWID;"
+    "INSERT INTO object_counts(type, source, tlp, n) SELECT type, ifnull(source, ''),"
+    "  ifnull(tlp, ''), count(*) FROM objects WHERE is_current GROUP BY 1, 2, 3;"
+    "DROP INDEX IF EXISTS objects_cur;"
+    /* by type, for the type searches but those of the two types that are most of a store
+     * (their searches return most rows anyway) */
+    "CREATE INDEX IF NOT EXISTS objects_sdo ON objects(type) WHERE is_current AND"
+    "  type NOT IN ('indicator', 'relationship');"
+    TIDE_STORE_COUNT_INSERT_TRIGGER
+    "CREATE TRIGGER objects_count_upd AFTER UPDATE OF is_current, type, source, tlp ON objects"
+    "  WHEN OLD.is_current OR NEW.is_current BEGIN"
+    "  UPDATE object_counts SET n = n - 1 WHERE OLD.is_current AND type = OLD.type"
+    "    AND source = ifnull(OLD.source, '') AND tlp = ifnull(OLD.tlp, '');"
+    "  INSERT INTO object_counts(type, source, tlp, n)"
+    "    SELECT NEW.type, ifnull(NEW.source, ''), ifnull(NEW.tlp, ''), 1 WHERE NEW.is_current"
+    "    ON CONFLICT(type, source, tlp) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER objects_count_del AFTER DELETE ON objects WHEN OLD.is_current BEGIN"
+    "  UPDATE object_counts SET n = n - 1 WHERE type = OLD.type"
+    "    AND source = ifnull(OLD.source, '') AND tlp = ifnull(OLD.tlp, ''); END;",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION \

@@ -153,13 +153,14 @@ static const sqlite3_module rowbatch_module = {
 };
 
 int tide__rb_register(tide_store *s, tide__rowbatch *b, const char *name, int ncols,
-        const char *insert_sql, const char *what)
+        const char *insert_sql, const char *then_sql, const char *what)
 {
     if (ncols < 1 || ncols > TIDE__RB_MAXCOLS)
         return tide_error_set(TIDE_EINVAL, "row batch %s: %d columns", name, ncols);
     memset(b, 0, sizeof(*b));
     b->ncols = ncols;
     b->insert_sql = insert_sql;
+    b->then_sql = then_sql;
     b->what = what;
     if (sqlite3_create_module_v2(s->db, name, &rowbatch_module, b, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "register row batch");
@@ -237,30 +238,34 @@ void tide__rb_clear(tide__rowbatch *b)
     b->bytes.len = 0;
 }
 
+static int rb_run(tide_store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+    if (*st == NULL &&
+            sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return tide__store_db_error(s, "prepare batch");
+    int rc = sqlite3_step(*st) == SQLITE_DONE ? 0 : tide__store_db_error(s, what);
+    sqlite3_reset(*st);
+    return rc;
+}
+
 int tide__rb_flush(tide_store *s, tide__rowbatch *b)
 {
     if (b->nvals == 0)
         return 0;
-    if (b->nvals % (size_t)b->ncols != 0) {
-        tide__rb_clear(b);
-        return tide_error_set(TIDE_ESTORE, "row batch with a partial row");
-    }
-    if (b->insert == NULL &&
-            sqlite3_prepare_v3(s->db, b->insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &b->insert,
-                    NULL) != SQLITE_OK) {
-        tide__rb_clear(b);
-        return tide__store_db_error(s, "prepare batch");
-    }
-    int rc = sqlite3_step(b->insert) == SQLITE_DONE ? 0 : tide__store_db_error(s, b->what);
-    sqlite3_reset(b->insert);
+    int rc = 0;
+    if (b->nvals % (size_t)b->ncols != 0)
+        rc = tide_error_set(TIDE_ESTORE, "row batch with a partial row");
+    if (rc == 0)
+        rc = rb_run(s, b->insert_sql, &b->insert, b->what);
+    if (rc == 0 && b->then_sql)
+        rc = rb_run(s, b->then_sql, &b->then, b->what);
     tide__rb_clear(b);
     return rc;
 }
 
 void tide__rb_free(tide__rowbatch *b)
 {
-    sqlite3_finalize(b->insert);
-    b->insert = NULL;
+    tide__rb_finalize(b);
     tide__free(b->vals);
     b->vals = NULL;
     b->nvals = b->capvals = 0;
@@ -270,5 +275,6 @@ void tide__rb_free(tide__rowbatch *b)
 void tide__rb_finalize(tide__rowbatch *b)
 {
     sqlite3_finalize(b->insert);
-    b->insert = NULL;
+    sqlite3_finalize(b->then);
+    b->insert = b->then = NULL;
 }

@@ -358,8 +358,8 @@ int tide__indicator_source_counts(tide_store *s, int64_t *out_internal, int64_t 
 {
     sqlite3_stmt *st = NULL;
     TIDE_CHECK(prep(s,
-            "SELECT COALESCE(source = 'internal', 0), COUNT(*) FROM objects"
-            " WHERE is_current AND type = 'indicator' GROUP BY 1",
+            "SELECT source = 'internal', sum(n) FROM object_counts"
+            " WHERE type = 'indicator' GROUP BY 1",
             &st));
     *out_internal = *out_external = 0;
     int rc;

@@ -68,7 +68,8 @@ typedef struct {
     size_t nvals, capvals;
     tide_buf bytes;
     const char *insert_sql, *what; /* the INSERT ... SELECT that writes the batch; its errors */
-    sqlite3_stmt *insert;
+    const char *then_sql;          /* NULL, or a statement run over the batch after it */
+    sqlite3_stmt *insert, *then;
 } tide__rowbatch;
 
 struct tide_store {
@@ -113,6 +114,14 @@ struct tide_store {
      * to, so rowids go 1, 2, 3 ... (checked at every write of the batch) */
     tide__rowbatch rb_objects, rb_indicators, rb_refs;
     sqlite3_int64 next_obj;
+    /* ... and its current objects counted per (type, source, tlp) (store_sqlite.c,
+     * bulk_count): key "type\0source\0tlp\0" -> index in count_n; count_key's start holds
+     * the key of count_n[last_count] */
+    tide_strmap count_keys;
+    int64_t *count_n;
+    size_t ncount, capcount;
+    uint32_t last_count;
+    tide_buf count_key;
     /* derived objects rewritten in place during the load: their index rows up to the marks
      * (obs_mark: an index into obs) belong to the replaced content and go at commit */
     struct rewrite {
@@ -145,9 +154,10 @@ void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
  * (store_bulkobs.c), registered on the store's connection. */
 int tide__store_bulkobs_register(tide_store *s);
 /* Row batches (store_bulkrows.c): register b as the eponymous table `name` with ncols columns
- * c0, c1 ...; insert_sql is the statement that writes its rows, what names its errors. */
+ * c0, c1 ...; insert_sql is the statement that writes its rows, then_sql (or NULL) one that
+ * runs over the same rows after it, what names their errors. */
 int tide__rb_register(tide_store *s, tide__rowbatch *b, const char *name, int ncols,
-        const char *insert_sql, const char *what);
+        const char *insert_sql, const char *then_sql, const char *what);
 /* Append one value to the batch (NULL text: SQL NULL); 0 or TIDE_ENOMEM. */
 int tide__rb_int(tide__rowbatch *b, int64_t v);
 int tide__rb_text(tide__rowbatch *b, const char *v, size_t n);

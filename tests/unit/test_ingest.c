@@ -338,6 +338,7 @@ static void dump_store(tide_store *s, tide_buf *out)
         "JOIN objects o ON o.rowid = b.obj ORDER BY 1, 2, 4",
         "SELECT n.name, o.id FROM names n JOIN objects o ON o.rowid = n.obj ORDER BY 1, 2",
         "SELECT count(*), count(DISTINCT id_key) FROM objects WHERE is_current",
+        "SELECT type, source, tlp, n FROM object_counts WHERE n <> 0 ORDER BY 1, 2, 3",
     };
     for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
         sqlite3_stmt *st = NULL;
@@ -353,6 +354,18 @@ static void dump_store(tide_store *s, tide_buf *out)
         sqlite3_finalize(st);
         tide__buf_puts(out, "--\n");
     }
+    /* the counts the triggers and the load keep are those of the rows */
+    sqlite3_stmt *st = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db,
+            "SELECT count(*) FROM (SELECT type, source, tlp, n FROM object_counts WHERE n <> 0 "
+            "EXCEPT SELECT type, ifnull(source, ''), ifnull(tlp, ''), count(*) FROM objects "
+            "WHERE is_current GROUP BY 1, 2, 3) UNION ALL SELECT count(*) FROM (SELECT type, "
+            "ifnull(source, ''), ifnull(tlp, ''), count(*) FROM objects WHERE is_current "
+            "GROUP BY 1, 2, 3 EXCEPT SELECT type, source, tlp, n FROM object_counts)",
+            -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        TIDE_ASSERT_EQ_INT(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
 }
 
 /* A first load writes its rows in batches of 256 objects with rowids handed out in advance

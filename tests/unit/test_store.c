@@ -644,6 +644,7 @@ static void t_bulk_rewrite_obs(void)
     put_ind(s, "indicator--other", "198.51.100.9");
     r.content_hash = 2;
     r.json = "{\"v\":2}";
+    r.source = "feed2"; /* its count moves from no source to feed2 */
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
     TIDE_ASSERT_EQ_INT(st, TIDE_PUT_VERSION);
     put_ind(s, "indicator--rw", "198.51.100.2");
@@ -663,6 +664,10 @@ static void t_bulk_rewrite_obs(void)
     TIDE_ASSERT_EQ_INT(tide_store_get(s, "indicator--rw", NULL, &js), 0);
     TIDE_ASSERT_EQ_STR(js, "{\"v\":2}");
     free(js);
+    /* the counts of current objects: the rewrite moved one, nothing counted twice */
+    TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT n FROM object_counts WHERE source = 'feed2'"), 1);
+    TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT n FROM object_counts WHERE source = 'feed'"), 1);
+    TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT sum(n) FROM object_counts"), 2);
     /* outside a bulk load the virtual table is empty */
     TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT count(*) FROM tide_bulk_obs"), 0);
     tide_store_free(s);
@@ -762,6 +767,13 @@ static void t_migrate_schema5(void)
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "ipv4")), 1);
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "url")), 1);
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(o, "domain")), 1);
+    /* schema 9 counted the current objects into object_counts */
+    json_t *bt = json_object_get(st, "by_type"), *bs = json_object_get(st, "by_source");
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(bt, "indicator")), 3);
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(bt, "campaign")), 1);
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(bs, "old")), 5);
+    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(json_object_get(st, "by_tlp"),
+                               "(none)")), 5);
     json_decref(st);
     /* schema 8 moved each body into its objects row: every object reads back as stored */
     for (int i = 0; i < 5; i++) {
