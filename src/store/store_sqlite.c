@@ -1508,7 +1508,11 @@ int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_t
      * container (sighting, report ...) whose id starts the synthetic id "ID|rel|target". */
     const char *bar = strchr(id, '|');
     char owner[256];
-    snprintf(owner, sizeof(owner), "%.*s", bar ? (int)(bar - id) : (int)strlen(id), id);
+    size_t on = bar ? (size_t)(bar - id) : strlen(id);
+    if (on >= sizeof(owner))
+        on = sizeof(owner) - 1; /* as snprintf cut it: no such object, an error below */
+    memcpy(owner, id, on);
+    owner[on] = '\0';
     sqlite3_int64 obj;
     TIDE_CHECK(current_rowid(s, owner, &obj, NULL));
     if (s->bulk) {

@@ -489,6 +489,37 @@ static void t_bad_objects(void)
     c_free(&c);
 }
 
+/* tide__uuid_valid_n (16 bytes at a time where SSE2 is) against the definition: dashes at
+ * 8, 13, 18 and 23, hex digits elsewhere; every byte value at every position of a valid
+ * UUID, and wrong lengths. */
+static void t_uuid_every_byte(void)
+{
+    const char *good = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    char u[40];
+    for (int pos = 0; pos < 36; pos++) {
+        for (int v = 0; v < 256; v++) {
+            memcpy(u, good, 37);
+            u[pos] = (char)v;
+            bool want = true;
+            for (int i = 0; i < 36; i++) {
+                unsigned char c = (unsigned char)u[i];
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                           (c >= 'A' && c <= 'F');
+                if (dash ? c != '-' : !hex)
+                    want = false;
+            }
+            if (tide__uuid_valid_n(u, 36) != want) {
+                fprintf(stderr, "  byte %d at %d: want %d\n", v, pos, want);
+                TIDE_ASSERT(0);
+            }
+        }
+    }
+    TIDE_ASSERT(!tide__uuid_valid_n(good, 35));
+    TIDE_ASSERT(!tide__uuid_valid_n(NULL, 36));
+    TIDE_ASSERT(tide__uuid_valid_n(good, 36));
+}
+
 /* The id check keeps tide__uuid_valid_n's verdict (read_stix.c has it inlined). */
 static void t_uuid_forms(void)
 {
@@ -641,6 +672,7 @@ TIDE_TESTS = {
         {"read_stix::bad_objects", t_bad_objects},
         {"read_stix::emit_failure_stops", t_emit_failure_stops},
         {"read_stix::uuid_forms", t_uuid_forms},
+        {"read_stix::uuid_every_byte", t_uuid_every_byte},
         {"read_stix::syntax_between_elements", t_syntax_between_elements},
         {"read_stix::members::stix21_examples", t_stix21_examples_m},
         {"read_stix::members::stix21_small_chunks", t_stix21_small_chunks_m},
