@@ -12,6 +12,9 @@
  * Nothing is read back from a batch: store_sqlite.c writes the pending batches out before any
  * other statement runs (stmt(), tide__store_exec), so reads see every row put before them.
  * The table is read-only, has no constraints to use, and shows the batch as it is.
+ *
+ * Also tide_bulk_keys, the (id key, row) pairs of a load's objects rows, sorted, which its
+ * commit streams into objects_keys the same way.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -277,4 +280,107 @@ void tide__rb_finalize(tide__rowbatch *b)
     sqlite3_finalize(b->insert);
     sqlite3_finalize(b->then);
     b->insert = b->then = NULL;
+}
+
+/* ---- tide_bulk_keys: s->keys as a table (key, obj) ---- */
+
+typedef struct {
+    sqlite3_vtab base;
+    tide_store *s;
+} bk_vtab;
+
+typedef struct {
+    sqlite3_vtab_cursor base;
+    const tide_store *s;
+    size_t i;
+} bk_cursor;
+
+static int bk_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+        sqlite3_vtab **out, char **err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(key INTEGER, obj INTEGER)");
+    if (rc != SQLITE_OK)
+        return rc;
+    bk_vtab *v = sqlite3_malloc(sizeof(*v));
+    if (v == NULL)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof(*v));
+    v->s = aux;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int bk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+    bk_cursor *c = sqlite3_malloc(sizeof(*c));
+    if (c == NULL)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof(*c));
+    c->s = ((bk_vtab *)vt)->s;
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int bk_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
+        sqlite3_value **argv)
+{
+    (void)idx;
+    (void)idxstr;
+    (void)argc;
+    (void)argv;
+    ((bk_cursor *)cur)->i = 0;
+    return SQLITE_OK;
+}
+
+static int bk_next(sqlite3_vtab_cursor *cur)
+{
+    ((bk_cursor *)cur)->i++;
+    return SQLITE_OK;
+}
+
+static int bk_eof(sqlite3_vtab_cursor *cur)
+{
+    const bk_cursor *c = (const bk_cursor *)cur;
+    return c->i >= c->s->nkeys || !c->s->bulk;
+}
+
+static int bk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+    const bk_cursor *c = (const bk_cursor *)cur;
+    const struct bulk_key *k = &c->s->keys[c->i];
+    sqlite3_result_int64(ctx, col == 0 ? k->key : k->row);
+    return SQLITE_OK;
+}
+
+static int bk_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *out)
+{
+    *out = (sqlite3_int64)((const bk_cursor *)cur)->i;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module bulkkeys_module = {
+    .iVersion = 0,
+    .xCreate = NULL,
+    .xConnect = bk_connect,
+    .xBestIndex = rb_best_index,
+    .xDisconnect = rb_disconnect,
+    .xDestroy = rb_disconnect,
+    .xOpen = bk_open,
+    .xClose = rb_close,
+    .xFilter = bk_filter,
+    .xNext = bk_next,
+    .xEof = bk_eof,
+    .xColumn = bk_column,
+    .xRowid = bk_rowid,
+};
+
+int tide__store_bulkkeys_register(tide_store *s)
+{
+    if (sqlite3_create_module_v2(s->db, "tide_bulk_keys", &bulkkeys_module, s, NULL) !=
+            SQLITE_OK)
+        return tide__store_db_error(s, "register tide_bulk_keys");
+    return 0;
 }

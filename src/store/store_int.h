@@ -114,6 +114,11 @@ struct tide_store {
      * to, so rowids go 1, 2, 3 ... (checked at every write of the batch) */
     tide__rowbatch rb_objects, rb_indicators, rb_refs;
     sqlite3_int64 next_obj;
+    /* ... (id key, row) of every objects row the load wrote, for objects_keys at commit */
+    struct bulk_key {
+        sqlite3_int64 key, row;
+    } *keys;
+    size_t nkeys, capkeys;
     /* ... and its current objects counted per (type, source, tlp) (store_sqlite.c,
      * bulk_count): key "type\0source\0tlp\0" -> index in count_n; count_key's start holds
      * the key of count_n[last_count] */
@@ -169,6 +174,8 @@ int tide__rb_flush(tide_store *s, tide__rowbatch *b);
 void tide__rb_clear(tide__rowbatch *b);
 void tide__rb_finalize(tide__rowbatch *b); /* drop the prepared statement */
 void tide__rb_free(tide__rowbatch *b);
+/* The eponymous virtual table tide_bulk_keys over s->keys (store_bulkrows.c). */
+int tide__store_bulkkeys_register(tide_store *s);
 /* Early writeback during a bulk load (store_writeback.c): SQLite's descriptor of the database
  * file at db_path, or -1; and the hint to start writing its dirty pages (fd < 0: nothing). */
 int tide__store_writeback_fd(const char *db_path);

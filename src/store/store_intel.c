@@ -13,7 +13,7 @@
  *
  * A selective scan (filter.value, or filter.changed_since when few objects changed: a hunt of a
  * few indicators) does not load the graph: each selected indicator's names are resolved with indexed queries on
- * refs(source_key) / refs(target_key) and objects(id_key), named objects being cached, in the
+ * refs(source_key) / refs(target_key) and objects_keys(id_key), named objects being cached, in the
  * same order and with the same de-duplication as the graph gives.
  */
 #include <stdio.h>
@@ -463,9 +463,10 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
                     "WHERE target_key = ?1 AND source_key <> ?1",
                     -1, &z.refs, NULL) != SQLITE_OK ||
                 sqlite3_prepare_v2(s->db,
-                        "SELECT type, name FROM objects WHERE id_key = ?1 AND is_current AND "
-                        "type IN ('campaign', 'malware', 'tool', 'intrusion-set', "
-                        "'threat-actor') ORDER BY rowid",
+                        "SELECT o.type, o.name FROM objects_keys k JOIN objects o "
+                        "ON o.rowid = k.obj WHERE k.id_key = ?1 AND o.is_current AND "
+                        "o.type IN ('campaign', 'malware', 'tool', 'intrusion-set', "
+                        "'threat-actor') ORDER BY o.rowid",
                         -1, &z.obj, NULL) != SQLITE_OK)
             rc = tide__store_db_error(s, "prepare");
     } else {
@@ -507,8 +508,8 @@ int tide_store_each_indicator_obs(tide_store *s, const tide_indicator_filter *f,
             rc = tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
         if (rc == 0)
             rc = tide__buf_puts(&sql, ") AND vkey = tide_key(:value) AND value = :value "
-                    "UNION SELECT rowid FROM objects WHERE id_key = tide_key(:value) AND "
-                    "id = :value AND is_current)");
+                    "UNION SELECT k.obj FROM objects_keys k JOIN objects x ON x.rowid = k.obj "
+                    "WHERE k.id_key = tide_key(:value) AND x.id = :value AND x.is_current)");
     }
     /* store (rowid) order, no sort: an indicator's observables come out consecutively */
     if (rc < 0) {

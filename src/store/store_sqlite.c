@@ -48,11 +48,13 @@ static const char bulk_refs_sql[] =
         "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, target_key) "
         "SELECT c0, c1, c2, c3, c4, c5, c6 FROM tide_batch_refs";
 
+#define BY_ID "FROM objects_keys k JOIN objects o ON o.rowid = k.obj WHERE k.id_key = ?2 AND o.id = ?1 "
+
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_CUR_GET] = "SELECT rowid, modified, content_hash FROM objects "
-                   "WHERE id_key = ?2 AND id = ?1 AND is_current",
-    [ST_CUR_ROWID] = "SELECT rowid FROM objects WHERE id_key = ?2 AND id = ?1 AND is_current",
-    [ST_VERSION_EXISTS] = "SELECT 1 FROM objects WHERE id_key = ?2 AND id = ?1 AND modified = ?3",
+    /* by id: the id's key in objects_keys (schema 10), then the row, whose id must match */
+    [ST_CUR_GET] = "SELECT o.rowid, o.modified, o.content_hash " BY_ID "AND o.is_current",
+    [ST_CUR_ROWID] = "SELECT o.rowid " BY_ID "AND o.is_current",
+    [ST_VERSION_EXISTS] = "SELECT 1 " BY_ID "AND o.modified = ?3",
     [ST_NAME_INSERT] = "INSERT INTO names(name, obj) VALUES (?1, ?2)",
     [ST_DROP_NAMES] = "DELETE FROM names WHERE obj = ?1",
     [ST_OBJ_INSERT] = "INSERT INTO objects(id, modified, type, created, name, source, tlp, "
@@ -70,27 +72,32 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OBS_INSERT] = "INSERT OR IGNORE INTO obs_idx(kind, value, obj, vkey) VALUES (?1,?2,?3,?4)",
     [ST_REF_INSERT] = "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, "
                       "target_key) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-    [ST_GET_CURRENT] = "SELECT json FROM objects WHERE id_key = ?2 AND id = ?1 AND is_current",
-    [ST_GET_VERSION] = "SELECT json FROM objects WHERE id_key = ?2 AND id = ?1 AND modified = ?3",
-    [ST_VERSIONS] = "SELECT modified FROM objects WHERE id_key = ?2 AND id = ?1 "
-                    "ORDER BY modified_ms, modified",
-    [ST_IND_GET] = "SELECT i.rec FROM objects o JOIN indicators i ON i.obj = o.rowid "
-                   "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
+    [ST_GET_CURRENT] = "SELECT o.json " BY_ID "AND o.is_current",
+    [ST_GET_VERSION] = "SELECT o.json " BY_ID "AND o.modified = ?3",
+    [ST_VERSIONS] = "SELECT o.modified " BY_ID "ORDER BY o.modified_ms, o.modified",
+    [ST_IND_GET] = "SELECT i.rec FROM objects_keys k JOIN objects o ON o.rowid = k.obj "
+                   "JOIN indicators i ON i.obj = o.rowid "
+                   "WHERE k.id_key = ?2 AND o.id = ?1 AND o.is_current",
     [ST_LOOKUP] = "SELECT o.id FROM obs_idx b JOIN objects o ON o.rowid = b.obj "
                   "WHERE b.kind = ?1 AND b.vkey = ?3 AND b.value = ?2",
-    [ST_IND_OBS] = "SELECT i.obs FROM objects o JOIN indicators i ON i.obj = o.rowid "
-                   "WHERE o.id_key = ?2 AND o.id = ?1 AND o.is_current",
+    [ST_IND_OBS] = "SELECT i.obs FROM objects_keys k JOIN objects o ON o.rowid = k.obj "
+                   "JOIN indicators i ON i.obj = o.rowid "
+                   "WHERE k.id_key = ?2 AND o.id = ?1 AND o.is_current",
     [ST_IND_OBSLIST] = "SELECT obs FROM indicators WHERE obj = ?1",
     [ST_OBJ_CTX] = "SELECT name, source, tlp, changed_at FROM objects WHERE rowid = ?1",
 };
 
 static const char *const related_sql =
         "SELECT r.rel_id, r.rel_type, 1, r.target_ref, o.type, o.name FROM refs r "
-        "LEFT JOIN objects o ON o.id_key = r.target_key AND o.id = r.target_ref AND o.is_current "
+        "LEFT JOIN objects o ON o.rowid = (SELECT k.obj FROM objects_keys k JOIN objects x "
+        "ON x.rowid = k.obj WHERE k.id_key = r.target_key AND x.id = r.target_ref "
+        "AND x.is_current) "
         "WHERE r.source_key = ?2 AND r.source_ref = ?1 "
         "UNION ALL "
         "SELECT r.rel_id, r.rel_type, 0, r.source_ref, o.type, o.name FROM refs r "
-        "LEFT JOIN objects o ON o.id_key = r.source_key AND o.id = r.source_ref AND o.is_current "
+        "LEFT JOIN objects o ON o.rowid = (SELECT k.obj FROM objects_keys k JOIN objects x "
+        "ON x.rowid = k.obj WHERE k.id_key = r.source_key AND x.id = r.source_ref "
+        "AND x.is_current) "
         "WHERE r.target_key = ?2 AND r.target_ref = ?1";
 
 
@@ -430,6 +437,7 @@ int tide_store_open(tide_store **out, const char *dir)
             NULL, NULL);
     int rc;
     if ((rc = tide__store_bulkobs_register(s)) < 0 ||
+            (rc = tide__store_bulkkeys_register(s)) < 0 ||
             (rc = tide__rb_register(s, &s->rb_objects, "tide_batch_objects", 13,
                      bulk_objects_sql, NULL, "store objects")) < 0 ||
             (rc = tide__rb_register(s, &s->rb_indicators, "tide_batch_indicators", 6,
@@ -474,6 +482,7 @@ void tide_store_free(tide_store *s)
     tide__strmap_free(&s->count_keys);
     tide__free(s->count_n);
     tide__buf_free(&s->count_key);
+    tide__free(s->keys);
     if (s->db) {
         if (s->in_tx)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -567,8 +576,10 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
         snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", tide_store_indexes[i][0]);
         TIDE_CHECK(tide__store_exec(s, sql));
     }
-    /* the load counts its current objects in memory (bulk_count), written at commit */
+    /* the load counts its current objects in memory (bulk_count), and gathers the keys of its
+     * rows for objects_keys (bulk_insert_object): both written at commit */
     TIDE_CHECK(tide__store_exec(s, "DROP TRIGGER IF EXISTS objects_count_ins"));
+    TIDE_CHECK(tide__store_exec(s, "DROP TRIGGER IF EXISTS objects_keys_ins"));
     s->next_obj = max_rowid(s, "objects") + 1;
     if (s->next_obj < 1)
         return tide__store_db_error(s, "read the last objects row");
@@ -763,6 +774,58 @@ static int write_bulk_counts(tide_store *s)
     return rc;
 }
 
+/* Sort the load's (key, row) pairs into objects_keys order: key (signed, as SQLite compares
+ * integers), then row. Rows were added in increasing order, so a stable LSD radix sort on the
+ * key alone gives both; bytes that are the same in every key are skipped. */
+static int sort_bulk_keys(tide_store *s)
+{
+    size_t n = s->nkeys;
+    struct bulk_key *a = s->keys, *t = tide__malloc(n * sizeof(*t));
+    TIDE_CHECK_ALLOC(t);
+    for (int pass = 0; pass < 8; pass++) {
+        size_t count[256] = { 0 };
+        for (size_t i = 0; i < n; i++)
+            count[(((uint64_t)a[i].key ^ (1ULL << 63)) >> (pass * 8)) & 255]++;
+        size_t pos = 0;
+        bool one_bucket = false;
+        for (int b = 0; b < 256; b++) {
+            if (count[b] == n)
+                one_bucket = true;
+            size_t c = count[b];
+            count[b] = pos;
+            pos += c;
+        }
+        if (one_bucket)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            t[count[(((uint64_t)a[i].key ^ (1ULL << 63)) >> (pass * 8)) & 255]++] = a[i];
+        struct bulk_key *sw = a;
+        a = t;
+        t = sw;
+    }
+    if (a != s->keys) {
+        memcpy(s->keys, a, n * sizeof(*a));
+        t = a;
+    }
+    tide__free(t);
+    return 0;
+}
+
+/* objects_keys gets the load's rows in key order, by appends, through one statement over
+ * tide_bulk_keys; its insert trigger is back for later loads. */
+static int write_bulk_keys(tide_store *s)
+{
+    if (s->nkeys) {
+        TIDE_CHECK(sort_bulk_keys(s));
+        TIDE_CHECK(tide__store_exec(s, "INSERT INTO objects_keys(id_key, obj) "
+                                       "SELECT key, obj FROM tide_bulk_keys"));
+    }
+    tide__free(s->keys);
+    s->keys = NULL;
+    s->nkeys = s->capkeys = 0;
+    return tide__store_exec(s, TIDE_STORE_KEYS_INSERT_TRIGGER);
+}
+
 static int finish_bulk(tide_store *s)
 {
     TIDE_CHECK(bulk_flush(s));
@@ -770,6 +833,8 @@ static int finish_bulk(tide_store *s)
      * trigger); the insert trigger is back for later loads */
     TIDE_CHECK(write_bulk_counts(s));
     TIDE_CHECK(tide__store_exec(s, TIDE_STORE_COUNT_INSERT_TRIGGER));
+    /* before the repeats below are deleted: the delete trigger takes their keys with them */
+    TIDE_CHECK(write_bulk_keys(s));
     if (s->bulk_older) {
         /* older versions loaded after newer ones may repeat a (id, modified) already
          * loaded; keep the first copy, as STIX says, before the unique index is built */
@@ -846,6 +911,9 @@ static void end_bulk(tide_store *s)
     tide__rb_finalize(&s->rb_indicators);
     tide__rb_finalize(&s->rb_refs);
     tide__strmap_free(&s->count_keys);
+    tide__free(s->keys);
+    s->keys = NULL;
+    s->nkeys = s->capkeys = 0;
     tide__free(s->count_n);
     s->count_n = NULL;
     s->ncount = s->capcount = 0;
@@ -982,13 +1050,26 @@ static sqlite3_int64 bulk_insert_object(tide_store *s, const tide_object_rec *r,
     rc |= tide__rb_int(b, current ? 1 : 0);
     rc |= tide__rb_int(b, (int64_t)r->content_hash);
     rc |= tide__rb_int(b, now);
+    sqlite3_int64 key = tide__store_text_key(r->id);
     rc |= tide__rb_int(b, ms == INT64_MIN ? 0 : ms);
-    rc |= tide__rb_int(b, tide__store_text_key(r->id));
+    rc |= tide__rb_int(b, key);
     rc |= tide__rb_text(b, r->json, r->json_len);
+    if (rc == 0 && s->nkeys == s->capkeys) {
+        size_t nc = s->capkeys ? s->capkeys * 2 : 4096;
+        struct bulk_key *nk = tide__realloc(s->keys, nc * sizeof(*nk));
+        if (nk == NULL)
+            rc = -1;
+        else {
+            s->keys = nk;
+            s->capkeys = nc;
+        }
+    }
     if (rc != 0) {
         b->nvals = mark;
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
+    s->keys[s->nkeys].key = key;
+    s->keys[s->nkeys++].row = s->next_obj;
     if (current)
         TIDE_CHECK(bulk_count(s, r->type, r->source, r->tlp));
     return s->next_obj++;
@@ -1788,7 +1869,8 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
                 " AND r.target_ref = rel.id UNION"
                 " SELECT r.target_ref FROM rel JOIN refs r ON r.source_key = tide_key(rel.id)"
                 " AND r.source_ref = rel.id) y"
-                " JOIN objects o2 ON o2.id_key = tide_key(y.x) AND o2.id = y.x AND o2.is_current)");
+                " JOIN objects_keys k2 ON k2.id_key = tide_key(y.x)"
+                " JOIN objects o2 ON o2.rowid = k2.obj AND o2.id = y.x AND o2.is_current)");
     rc |= tide__buf_puts(&sql, " ORDER BY c.type, c.name, c.id");
     if (q->limit > 0)
         rc |= tide__buf_printf(&sql, " LIMIT %ld", q->limit);

@@ -339,6 +339,11 @@ static void dump_store(tide_store *s, tide_buf *out)
         "SELECT n.name, o.id FROM names n JOIN objects o ON o.rowid = n.obj ORDER BY 1, 2",
         "SELECT count(*), count(DISTINCT id_key) FROM objects WHERE is_current",
         "SELECT type, source, tlp, n FROM object_counts WHERE n <> 0 ORDER BY 1, 2, 3",
+        /* every row once in objects_keys, under its own key (schema 10) */
+        "SELECT o.id, o.modified, k.id_key = o.id_key FROM objects_keys k LEFT JOIN objects o "
+        "ON o.rowid = k.obj ORDER BY 1, 2",
+        "SELECT count(*) FROM objects o WHERE NOT EXISTS (SELECT 1 FROM objects_keys k "
+        "WHERE k.id_key = o.id_key AND k.obj = o.rowid)",
     };
     for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
         sqlite3_stmt *st = NULL;
