@@ -174,6 +174,9 @@ int tide__rb_flush(tide_store *s, tide__rowbatch *b);
 void tide__rb_clear(tide__rowbatch *b);
 void tide__rb_finalize(tide__rowbatch *b); /* drop the prepared statement */
 void tide__rb_free(tide__rowbatch *b);
+/* store_intel.c's query of the named objects (campaign, malware ...) an active-intel scan
+ * loads; a test checks that it runs on the index objects_sdo. */
+extern const char tide__store_named_nodes_sql[];
 /* The eponymous virtual table tide_bulk_keys over s->keys (store_bulkrows.c). */
 int tide__store_bulkkeys_register(tide_store *s);
 /* Early writeback during a bulk load (store_writeback.c): SQLite's descriptor of the database

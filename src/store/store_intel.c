@@ -165,13 +165,18 @@ static int node_class(const char *type)
     return NODE_ACTOR;
 }
 
+/* The named objects a scan reports indicators against. The condition of objects_sdo is said,
+ * so that its index serves (schema 9): without it SQLite scanned every current object, a
+ * second more of each match index build over a million indicators (a test checks the plan). */
+const char tide__store_named_nodes_sql[] =
+        "SELECT id_key, type, name FROM objects WHERE is_current AND "
+        "type NOT IN ('indicator', 'relationship') AND type IN "
+        "('campaign', 'malware', 'tool', 'intrusion-set', 'threat-actor')";
+
 static int load_nodes(tide_store *s, graph *g)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                "SELECT id_key, type, name FROM objects WHERE is_current AND type IN "
-                "('campaign', 'malware', 'tool', 'intrusion-set', 'threat-actor')",
-                -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, tide__store_named_nodes_sql, -1, &st, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "prepare");
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {

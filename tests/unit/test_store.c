@@ -664,6 +664,19 @@ static void t_bulk_rewrite_obs(void)
     TIDE_ASSERT_EQ_INT(tide_store_get(s, "indicator--rw", NULL, &js), 0);
     TIDE_ASSERT_EQ_STR(js, "{\"v\":2}");
     free(js);
+    /* the named objects of a scan come from the small index, not a scan of every object */
+    {
+        char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", tide__store_named_nodes_sql);
+        sqlite3_stmt *q = NULL;
+        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+        sqlite3_free(sql);
+        tide_buf plan = TIDE_BUF_INIT;
+        while (sqlite3_step(q) == SQLITE_ROW)
+            tide__buf_puts(&plan, (const char *)sqlite3_column_text(q, 3));
+        sqlite3_finalize(q);
+        TIDE_ASSERT(plan.ptr != NULL && strstr(plan.ptr, "USING INDEX objects_sdo") != NULL);
+        tide__buf_free(&plan);
+    }
     /* the counts of current objects: the rewrite moved one, nothing counted twice */
     TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT n FROM object_counts WHERE source = 'feed2'"), 1);
     TIDE_ASSERT_EQ_INT(pragma_int(s, "SELECT n FROM object_counts WHERE source = 'feed'"), 1);
