@@ -1,13 +1,12 @@
 /*
- * cli_common.c - helpers shared by the CLI verbs: option parsing, usage, error printing and
- * opening the store.
+ * cli_common.c - helpers shared by the CLI verbs: option parsing, usage, error printing,
+ * opening the workspace and printing the engine's notices.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 
 #include "cmd.h"
 
@@ -76,68 +75,42 @@ int cli_flag(char **argv, int i, const char *name)
     return strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0;
 }
 
+tide_workspace *cli_open_workspace(const char *verb)
+{
+    tide_workspace *ws = NULL;
+    if (tide_workspace_open(&ws, cli_store_dir, NULL) < 0) {
+        cli_err(verb, "cannot open store %s: %s", cli_store_dir, tide_error_last());
+        return NULL;
+    }
+    return ws;
+}
+
 tide_store *cli_open_store(const char *verb)
 {
     tide_store *s = NULL;
-    if (tide_store_open(&s, cli_store_dir) < 0) {
+    if (tide_workspace_open_store(&s, cli_store_dir) < 0) {
         cli_err(verb, "cannot open store %s: %s", cli_store_dir, tide_error_last());
         return NULL;
     }
     return s;
 }
 
-static int cmp_name(const void *a, const void *b)
+void cli_notice(tide_notice_level level, const char *msg, void *payload)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    (void)level;
+    fprintf(stderr, "tide %s: %s\n", (const char *)payload, msg);
 }
 
-int cli_walk_files(const char *dir, int (*cb)(const char *path, void *payload), void *payload)
+double cli_mono(void)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return -1;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            size_t c = cap ? cap * 2 : 32;
-            char **v = realloc(names, c * sizeof(char *));
-            if (v == NULL) {
-                rc = -1;
-                break;
-            }
-            names = v;
-            cap = c;
-        }
-        if ((names[n] = strdup(de->d_name)) == NULL) {
-            rc = -1;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof(char *), cmp_name);
-    size_t dl = strlen(dir);
-    while (dl > 1 && dir[dl - 1] == '/')
-        dl--;
-    for (size_t i = 0; i < n; i++) {
-        char p[4096];
-        if (rc == 0 && snprintf(p, sizeof(p), "%.*s/%s", (int)dl, dir, names[i]) < (int)sizeof(p)) {
-            struct stat st;
-            if (stat(p, &st) == 0) {
-                if (S_ISDIR(st.st_mode))
-                    rc = cli_walk_files(p, cb, payload) < 0 ? -1 : 0;
-                else if (S_ISREG(st.st_mode))
-                    rc = cb(p, payload);
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-    return rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_print_hunt(const tide_ingest_result *res)
+{
+    if (res->hunted && res->hunt.indicators > 0)
+        fprintf(stderr, "hunted %zu indicators: %zu hosts, %zu retro-sightings (%.2f s)\n",
+                res->hunt.indicators, res->hunt.hosts, res->hunt.sightings, res->hunt_seconds);
 }

@@ -42,9 +42,13 @@ bool cli_wants_help(const char *verb, int argc, char **argv);
 /* Print a verb's usage to f. */
 void cli_usage(const char *verb, FILE *f);
 
-/* Global options parsed by main before the verb: --store DIR. Default: $TIDE_HOME or ./tide-data */
+/* Global option parsed by main before the verb: --store LOCATION (a folder, or "sqlite:DIR").
+ * Default: $TIDE_HOME or ./tide-data */
 extern const char *cli_store_dir;
-/* Open (creating if needed) the store; prints the error and returns NULL on failure. */
+/* Open (creating if needed) the workspace at cli_store_dir; prints the error and returns NULL
+ * on failure. */
+tide_workspace *cli_open_workspace(const char *verb);
+/* Only the workspace's store, for verbs that need nothing else (free with tide_store_free). */
 tide_store *cli_open_store(const char *verb);
 
 /* getopt_long-free option helper: if argv[*i] is "--name" or "--name=V", set *val and advance.
@@ -53,9 +57,10 @@ int cli_opt(const char *verb, int argc, char **argv, int *i, const char *name, c
 /* Flag without value: returns 1 when argv[*i] == "--name". */
 int cli_flag(char **argv, int i, const char *name);
 
-/* Regular files under dir, recursively, sorted by name, hidden entries skipped: cb(path) for
- * each (cb returning non-zero stops). Returns -1 when dir cannot be read. */
-int cli_walk_files(const char *dir, int (*cb)(const char *path, void *payload), void *payload);
+/* The engine's notices, printed as "tide VERB: message" (payload: the verb). */
+void cli_notice(tide_notice_level level, const char *msg, void *payload);
+/* Seconds on the monotonic clock, for the timings a verb prints. */
+double cli_mono(void);
 
 /* The verbs. */
 int cmd_help(int argc, char **argv);
@@ -77,8 +82,7 @@ int cmd_history(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
-/* Retro-hunt the indicators changed since since_ms and store the retro-sightings; prints
- * "hunted N indicators: M hosts, K retro-sightings" (cmd_history.c). */
-int cli_hunt_changed(tide_store *s, int64_t since_ms);
+/* Print an ingest run's retro-hunt line "hunted N indicators: ..." when one ran. */
+void cli_print_hunt(const tide_ingest_result *res);
 
 #endif

@@ -129,9 +129,11 @@ int cmd_case(int argc, char **argv)
         cli_err(verb, "unknown subcommand '%s' (see 'tide case --help')", sub);
         return TIDE_EXIT_USAGE;
     }
-    tide_store *s = cli_open_store(verb);
-    if (s == NULL)
+    tide_workspace *ws = cli_open_workspace(verb);
+    if (ws == NULL)
         return TIDE_EXIT_STORE;
+    tide_workspace_case_opts(ws, &a.o);
+    tide_store *s = tide_workspace_store(ws);
     int rc = 0, ex = TIDE_EXIT_OK;
     char *out = NULL;
     if (strcmp(sub, "open") == 0) {
@@ -277,8 +279,6 @@ int cmd_case(int argc, char **argv)
         printf("case %lld: lessons learned recorded\n", (long long)id);
     } else if (strcmp(sub, "close") == 0) {
         long promoted = 0;
-        int64_t since = 0;
-        tide_time_parse("0s", &since);
         rc = tide_case_close(s, &a.o, id, a.tlp, &promoted);
         if (rc < 0) {
             ex = fail(verb, rc);
@@ -286,8 +286,6 @@ int cmd_case(int argc, char **argv)
         }
         printf("case %lld closed: %ld indicator(s) promoted as source internal\n", (long long)id,
                 promoted);
-        if (promoted > 0)
-            cli_hunt_changed(s, since - 1000);
     } else if (strcmp(sub, "share") == 0) {
         if (!a.tlp_max || !a.output) {
             cli_err(verb, "share needs --tlp-max TLP and --output F");
@@ -305,7 +303,7 @@ int cmd_case(int argc, char **argv)
     }
 done:
     free(out);
-    tide_store_free(s);
+    tide_workspace_free(ws);
     return ex;
 }
 
@@ -315,12 +313,13 @@ int cmd_metrics(int argc, char **argv)
     args a = { 0 };
     if (parse_args(verb, argc, argv, 1, &a) < 0)
         return TIDE_EXIT_USAGE;
-    tide_store *s = cli_open_store(verb);
-    if (s == NULL)
+    tide_workspace *ws = cli_open_workspace(verb);
+    if (ws == NULL)
         return TIDE_EXIT_STORE;
+    tide_workspace_case_opts(ws, &a.o);
     char *out = NULL;
-    int rc = tide_metrics_json(s, &a.o, &out);
-    tide_store_free(s);
+    int rc = tide_metrics_json(tide_workspace_store(ws), &a.o, &out);
+    tide_workspace_free(ws);
     if (rc < 0)
         return fail(verb, rc);
     return print_free(out);

@@ -1,97 +1,30 @@
 /*
  * cmd_history.c - the history verbs (SPEC C3): `tide history import|prune|stats` fill and
- * manage the observation history under the store (history.h), and `tide hunt` hunts
- * indicators back through it, printing and storing retro-sightings. Also the retro-hunt that
- * `tide ingest` runs after adding or changing indicators (cli_hunt_changed).
+ * manage the workspace's observation history (an import is a match run of the engine with
+ * matching off), and `tide hunt` hunts indicators back through it, printing and storing
+ * retro-sightings.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cmd.h"
-#include "tide/history.h"
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* JSON string of s; invalid UTF-8 bytes become U+FFFD so every line stays valid JSON. */
-static void put_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else if (*p < 0x80)
-            fputc(*p, f);
-        else {
-            size_t len = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC2 ? 2 : 0;
-            bool ok = len > 0 && *p < 0xF5;
-            for (size_t k = 1; ok && k < len; k++)
-                ok = (p[k] & 0xC0) == 0x80;
-            if (ok) {
-                fwrite(p, 1, len, f);
-                p += len - 1;
-            } else {
-                fputs("\\ufffd", f);
-            }
-        }
-    }
-    fputc('"', f);
-}
-
-static void put_kv(FILE *f, const char *k, const char *v)
-{
-    fprintf(f, ",\"%s\":", k);
-    put_str(f, v);
-}
-
-static void put_time(FILE *f, const char *k, int64_t us)
-{
-    char t[32];
-    tide_time_format(us / 1000, t);
-    fprintf(f, ",\"%s\":\"%s\"", k, t);
-}
-
-static void put_names(FILE *f, const char *one, const char *many, const char *list, size_t n)
-{
-    if (n == 0 || list == NULL)
-        return;
-    put_kv(f, one, list);
-    if (n < 2)
-        return;
-    fprintf(f, ",\"%s\":[", many);
-    const char *p = list;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            fputc(',', f);
-        put_str(f, p);
-        p += strlen(p) + 1;
-    }
-    fputc(']', f);
-}
 
 /* ---- tide hunt ---- */
 
 typedef struct {
     bool json;
     unsigned long n;
+    char *line;
+    size_t cap;
 } hunt_out;
 
 static int print_retro(const tide_retro_sighting *s, void *payload)
 {
     hunt_out *o = payload;
     const tide_match_hit *h = s->hit;
-    FILE *f = stdout;
     o->n++;
     if (!o->json) {
         char a[32], b[32];
@@ -102,77 +35,17 @@ static int print_retro(const tide_retro_sighting *s, void *payload)
                 h->suppressed ? " (suppressed)" : "");
         return 0;
     }
-    fputs("{\"host\":", f);
-    put_str(f, s->host);
-    put_kv(f, "indicator", h->value);
-    put_kv(f, "observed", s->observed);
-    put_time(f, "first_seen", s->first_seen_us);
-    put_time(f, "last_seen", s->last_seen_us);
-    fprintf(f, ",\"count\":%llu", (unsigned long long)s->count);
-    put_kv(f, "file", s->file);
-    fprintf(f, ",\"line\":%llu,\"retro\":true", (unsigned long long)s->line);
-    fprintf(f, ",\"indicator_id\":\"%s\",\"type\":\"%s\"", h->indicator_id,
-            tide_obs_kind_name(h->kind));
-    put_names(f, "campaign", "campaigns", h->campaigns, h->ncampaigns);
-    put_names(f, "malware", "malware_all", h->malware, h->nmalware);
-    put_names(f, "actor", "actors", h->actors, h->nactors);
-    if (h->confidence >= 0)
-        fprintf(f, ",\"confidence\":%d", h->confidence);
-    fprintf(f, ",\"score\":%d", h->score);
-    if (h->tlp)
-        put_kv(f, "tlp", h->tlp);
-    if (h->kill_chain)
-        put_kv(f, "kill_chain", h->kill_chain);
-    if (h->source)
-        put_kv(f, "source", h->source);
-    fprintf(f, ",\"suppressed\":%s", h->suppressed ? "true" : "false");
-    if (h->suppressed && h->suppressed_by)
-        put_kv(f, "suppressed_by", h->suppressed_by);
-    fputs("}\n", f);
-    return 0;
-}
-
-/* Hunt with a fresh view of the history; once more if a compaction removed a run meanwhile. */
-static int run_hunt(tide_store *s, const tide_hunt_opts *o,
-        int (*cb)(const tide_retro_sighting *, void *), void *payload, tide_hunt_stats *st)
-{
-    int rc = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        tide_history *h = NULL;
-        rc = tide_history_open(&h, cli_store_dir, false);
-        if (rc == 0)
-            rc = tide_history_hunt(h, s, o, cb, payload, st);
-        tide_history_free(h);
-        if (rc != TIDE_ENOTFOUND)
-            break;
+    size_t n = tide_retro_sighting_json(s, o->line, o->cap);
+    if (n >= o->cap) {
+        size_t cap = n + 1 > 2 * o->cap ? n + 1 : 2 * o->cap;
+        char *p = realloc(o->line, cap);
+        if (p == NULL)
+            return -1;
+        o->line = p;
+        o->cap = cap;
+        tide_retro_sighting_json(s, o->line, o->cap);
     }
-    return rc;
-}
-
-int cli_hunt_changed(tide_store *s, int64_t since_ms)
-{
-    tide_indicator_filter f = { .changed_since = since_ms };
-    tide_hunt_opts o = { .filter = &f, .store = true };
-    tide_hunt_stats st;
-    double t0 = mono_s();
-    /* no history yet (a new store, or one that never imported telemetry): nothing to hunt
-     * in, and no need to read back every indicator just loaded */
-    tide_history *h = NULL;
-    tide_history_stats hs = { 0 };
-    int rc = tide_history_open(&h, cli_store_dir, false);
-    if (rc == 0)
-        rc = tide_history_stats_get(h, &hs);
-    tide_history_free(h);
-    if (rc == 0 && hs.runs == 0)
-        return 0;
-    rc = run_hunt(s, &o, NULL, NULL, &st);
-    if (rc < 0) {
-        cli_err("ingest", "retro-hunt: %s", tide_error_last());
-        return rc;
-    }
-    if (st.indicators > 0)
-        fprintf(stderr, "hunted %zu indicators: %zu hosts, %zu retro-sightings (%.2f s)\n",
-                st.indicators, st.hosts, st.sightings, mono_s() - t0);
+    fwrite(o->line, 1, n, stdout);
     return 0;
 }
 
@@ -232,8 +105,8 @@ int cmd_hunt(int argc, char **argv)
         free(canon);
         return TIDE_EXIT_USAGE;
     }
-    tide_store *s = cli_open_store("hunt");
-    if (s == NULL) {
+    tide_workspace *ws = cli_open_workspace("hunt");
+    if (ws == NULL) {
         free(canon);
         return TIDE_EXIT_STORE;
     }
@@ -241,12 +114,13 @@ int cmd_hunt(int argc, char **argv)
     setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     hunt_out out = { .json = json };
     tide_hunt_stats st;
-    double t0 = mono_s();
-    int rc = run_hunt(s, &o, print_retro, &out, &st);
-    double secs = mono_s() - t0;
+    double t0 = cli_mono();
+    int rc = tide_workspace_hunt(ws, &o, print_retro, &out, &st);
+    double secs = cli_mono() - t0;
     fflush(stdout);
-    tide_store_free(s);
+    tide_workspace_free(ws);
     free(canon);
+    free(out.line);
     if (rc < 0) {
         cli_err("hunt", "%s", tide_error_last());
         return rc == TIDE_EFORMAT ? TIDE_EXIT_USAGE : TIDE_EXIT_STORE;
@@ -263,38 +137,6 @@ int cmd_hunt(int argc, char **argv)
 }
 
 /* ---- tide history ---- */
-
-typedef struct {
-    char **v;
-    size_t n, cap;
-} pathlist;
-
-static int paths_add(pathlist *p, const char *s)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        char **v = realloc(p->v, cap * sizeof(char *));
-        if (v == NULL)
-            return -1;
-        p->v = v;
-        p->cap = cap;
-    }
-    if ((p->v[p->n] = strdup(s)) == NULL)
-        return -1;
-    p->n++;
-    return 0;
-}
-
-static int add_path(const char *path, void *payload)
-{
-    return paths_add(payload, path);
-}
-
-/* regular files under dir, recursively, by name; hidden entries skipped */
-static void scan_dir(pathlist *out, const char *dir)
-{
-    (void)cli_walk_files(dir, add_path, out);
-}
 
 static int parse_days(const char *v, int *out)
 {
@@ -344,55 +186,66 @@ static void print_stats(const tide_history_stats *s, bool json)
     printf("retention:    %d days\n", s->retention_days);
 }
 
+/* `tide history import`: a match run of the engine with matching off */
 static int history_import(int argc, char **argv)
 {
     const char *format = NULL, *home = NULL, *map = NULL, *ret = NULL;
     bool json = false;
-    pathlist in = { 0 };
+    const char **paths = calloc((size_t)argc, sizeof(char *));
+    size_t npaths = 0;
     int exit_code = TIDE_EXIT_OK;
+    if (paths == NULL)
+        return TIDE_EXIT_STORE;
     for (int i = 2; i < argc;) {
         int r;
         if ((r = cli_opt("history", argc, argv, &i, "format", &format)) ||
                 (r = cli_opt("history", argc, argv, &i, "home-net", &home)) ||
                 (r = cli_opt("history", argc, argv, &i, "map", &map)) ||
                 (r = cli_opt("history", argc, argv, &i, "retention", &ret))) {
-            if (r < 0)
+            if (r < 0) {
+                free(paths);
                 return TIDE_EXIT_USAGE;
+            }
             continue;
         }
         if (cli_flag(argv, i, "json")) {
             json = true;
         } else if (strncmp(argv[i], "--", 2) == 0) {
             cli_err("history", "unknown option '%s'", argv[i]);
+            free(paths);
             return TIDE_EXIT_USAGE;
         } else {
             struct stat st;
             if (stat(argv[i], &st) != 0) {
                 cli_err("history", "%s: %s", argv[i], strerror(errno));
+                free(paths);
                 return TIDE_EXIT_USAGE;
             }
-            if (S_ISDIR(st.st_mode))
-                scan_dir(&in, argv[i]);
-            else
-                paths_add(&in, argv[i]);
+            paths[npaths++] = argv[i];
         }
         i++;
     }
-    if (in.n == 0) {
-        cli_err("history", "import: no input files");
-        return TIDE_EXIT_USAGE;
-    }
-    tide_tel_opts topts = { .on_bad = on_bad };
+    tide_match_run_opts ro;
+    memset(&ro, 0, sizeof(ro));
+    ro.no_match = true;
+    ro.tel.on_bad = on_bad;
+    ro.on_notice = cli_notice;
+    ro.notice_payload = (void *)"history";
     tide_homenet *hn = NULL;
     tide_field_map *fm = NULL;
-    tide_history *h = NULL;
-    int days = 0;
-    if (ret && parse_days(ret, &days) < 0) {
+    tide_workspace *ws = NULL;
+    tide_match_run *run = NULL;
+    if (npaths == 0) {
+        cli_err("history", "import: no input files");
+        exit_code = TIDE_EXIT_USAGE;
+        goto done;
+    }
+    if (ret && parse_days(ret, &ro.retention_days) < 0) {
         cli_err("history", "--retention takes days, e.g. 30d");
         exit_code = TIDE_EXIT_USAGE;
         goto done;
     }
-    if (format && tide_tel_format_parse(format, &topts.format) < 0) {
+    if (format && tide_tel_format_parse(format, &ro.tel.format) < 0) {
         cli_err("history", "unknown format '%s'", format);
         exit_code = TIDE_EXIT_USAGE;
         goto done;
@@ -402,7 +255,7 @@ static int history_import(int argc, char **argv)
         exit_code = TIDE_EXIT_USAGE;
         goto done;
     }
-    topts.home_net = hn;
+    ro.tel.home_net = hn;
     if (map) {
         struct stat st;
         int r = stat(map, &st) == 0 ? tide_field_map_load(&fm, map) : tide_field_map_parse(&fm, map);
@@ -411,74 +264,55 @@ static int history_import(int argc, char **argv)
             exit_code = TIDE_EXIT_USAGE;
             goto done;
         }
-        topts.map = fm;
+        ro.tel.map = fm;
     }
-    if (tide_history_open(&h, cli_store_dir, true) < 0) {
+    if ((ws = cli_open_workspace("history")) == NULL) {
+        exit_code = TIDE_EXIT_STORE;
+        goto done;
+    }
+    if (tide_match_run_new(&run, ws, &ro) < 0) {
+        cli_err("history", "%s", tide_error_last());
+        exit_code = tide_error_last_code() == TIDE_EINVAL ? TIDE_EXIT_USAGE : TIDE_EXIT_STORE;
+        goto done;
+    }
+    for (size_t i = 0; i < npaths; i++)
+        if (tide_match_run_add_path(run, paths[i]) < 0) {
+            cli_err("history", "%s", tide_error_last());
+            exit_code = TIDE_EXIT_USAGE;
+        }
+    int rc = tide_match_run_run(run);
+    tide_match_run_stats st;
+    tide_match_run_stats_get(run, &st);
+    if (rc < 0) {
         cli_err("history", "%s", tide_error_last());
         exit_code = TIDE_EXIT_STORE;
         goto done;
     }
-    if (days && tide_history_set_retention(h, days) < 0) {
+    if (st.input_errors)
         exit_code = TIDE_EXIT_USAGE;
-        goto done;
-    }
-    double t0 = mono_s();
-    uint64_t bytes = 0, events = 0;
-    for (size_t i = 0; i < in.n; i++) {
-        tide_tel_reader *r = NULL;
-        if (tide_tel_open(&r, in.v[i], &topts) < 0) {
-            cli_err("history", "%s", tide_error_last());
-            exit_code = TIDE_EXIT_USAGE;
-            continue;
-        }
-        tide_event ev;
-        int rc;
-        while ((rc = tide_tel_next(r, &ev)) == 1) {
-            events++;
-            if (tide_history_add(h, in.v[i], &ev) < 0) {
-                cli_err("history", "%s", tide_error_last());
-                tide_tel_close(r);
-                exit_code = TIDE_EXIT_STORE;
-                goto done;
-            }
-        }
-        if (rc < 0) {
-            cli_err("history", "%s: %s", in.v[i], tide_error_last());
-            exit_code = TIDE_EXIT_USAGE;
-        }
-        tide_tel_stats ts;
-        tide_tel_reader_stats(r, &ts);
-        bytes += ts.bytes;
-        tide_history_add_raw_bytes(h, ts.bytes);
-        tide_tel_close(r);
-    }
-    double t1 = mono_s();
-    if (tide_history_commit(h) < 0) {
-        cli_err("history", "commit: %s", tide_error_last());
-        exit_code = TIDE_EXIT_STORE;
-        goto done;
-    }
-    double t2 = mono_s();
-    tide_history_stats hs;
-    tide_history_stats_get(h, &hs);
+    double secs = st.seconds + st.commit_seconds;
     fprintf(stderr,
-            "tide history: imported %zu file(s), %llu events, %.1f MB in %.2f s (%.0f MB/s, "
+            "tide history: imported %llu file(s), %llu events, %.1f MB in %.2f s (%.0f MB/s, "
             "commit %.2f s); %llu bad records\n",
-            in.n, (unsigned long long)events, bytes / 1e6, t2 - t0,
-            t2 > t0 ? bytes / 1e6 / (t2 - t0) : 0.0, t2 - t1, (unsigned long long)bad_records);
-    if (json)
+            (unsigned long long)st.inputs, (unsigned long long)st.events, st.bytes / 1e6, secs,
+            secs > 0 ? st.bytes / 1e6 / secs : 0.0, st.commit_seconds,
+            (unsigned long long)st.bad);
+    tide_history_stats hs;
+    if (tide_workspace_history_stats(ws, &hs) < 0) {
+        cli_err("history", "%s", tide_error_last());
+        exit_code = TIDE_EXIT_STORE;
+    } else if (json)
         print_stats(&hs, true);
     else
         fprintf(stderr, "tide history: %llu records in %zu partition(s), %llu bytes (%.4f per raw byte)\n",
                 (unsigned long long)hs.records, hs.partitions, (unsigned long long)hs.bytes,
                 hs.raw_bytes ? (double)hs.bytes / (double)hs.raw_bytes : 0.0);
 done:
-    tide_history_free(h);
+    tide_match_run_free(run);
+    tide_workspace_free(ws);
     tide_homenet_free(hn);
     tide_field_map_free(fm);
-    for (size_t i = 0; i < in.n; i++)
-        free(in.v[i]);
-    free(in.v);
+    free(paths);
     return exit_code;
 }
 
@@ -512,15 +346,16 @@ int cmd_history(int argc, char **argv)
         i++;
     }
     if (strcmp(sub, "stats") == 0) {
-        tide_history *h = NULL;
+        tide_workspace *ws = cli_open_workspace("history");
         tide_history_stats st;
-        if (tide_history_open(&h, cli_store_dir, false) < 0 || tide_history_stats_get(h, &st) < 0) {
-            cli_err("history", "%s", tide_error_last());
-            tide_history_free(h);
+        if (ws == NULL || tide_workspace_history_stats(ws, &st) < 0) {
+            if (ws)
+                cli_err("history", "%s", tide_error_last());
+            tide_workspace_free(ws);
             return TIDE_EXIT_STORE;
         }
         print_stats(&st, json);
-        tide_history_free(h);
+        tide_workspace_free(ws);
         return TIDE_EXIT_OK;
     }
     if (strcmp(sub, "prune") == 0) {
@@ -534,18 +369,19 @@ int cmd_history(int argc, char **argv)
             cli_err("history", "--retention takes days, e.g. 30d");
             return TIDE_EXIT_USAGE;
         }
-        tide_history *h = NULL;
+        tide_workspace *ws = cli_open_workspace("history");
         size_t dropped = 0;
-        if (tide_history_open(&h, cli_store_dir, true) < 0 ||
-                (days && tide_history_set_retention(h, days) < 0) ||
-                tide_history_prune(h, before_ms, &dropped) < 0) {
-            cli_err("history", "%s", tide_error_last());
-            tide_history_free(h);
+        int retention = 0;
+        if (ws == NULL ||
+                tide_workspace_history_prune(ws, before_ms, days, &dropped, &retention) < 0) {
+            if (ws)
+                cli_err("history", "%s", tide_error_last());
+            tide_workspace_free(ws);
             return TIDE_EXIT_STORE;
         }
         fprintf(stderr, "tide history: pruned %zu day(s); retention %d days\n", dropped,
-                tide_history_retention(h));
-        tide_history_free(h);
+                retention);
+        tide_workspace_free(ws);
         return TIDE_EXIT_OK;
     }
     cli_err("history", "unknown subcommand '%s' (import, prune, stats)", sub);

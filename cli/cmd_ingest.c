@@ -1,13 +1,11 @@
 /*
- * cmd_ingest.c - `tide ingest`: load feeds into the store, reporting bad records with their
- * place and a summary of what changed.
+ * cmd_ingest.c - `tide ingest`: load feeds into the store through an ingest run of the engine
+ * (which retro-hunts what changed), reporting bad records with their place and a summary.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cmd.h"
 
@@ -36,6 +34,9 @@ static void on_error(const char *file, long line, long long offset, const char *
 
 int cmd_ingest(int argc, char **argv)
 {
+    tide_ingest_run_opts ro;
+    tide_ingest_run_opts_init(&ro);
+    ro.on_error = on_error;
     tide_ingest_opts opts = { .confidence = -1 };
     int fmt = TIDE_FMT_AUTO;
     bool as_json = false;
@@ -139,18 +140,23 @@ int cmd_ingest(int argc, char **argv)
             return TIDE_EXIT_USAGE;
         }
     }
-    tide_store *s = cli_open_store("ingest");
-    if (s == NULL) {
+    tide_workspace *ws = cli_open_workspace("ingest");
+    if (ws == NULL) {
         free(paths);
         return TIDE_EXIT_STORE;
     }
-    tide_ingest_stats st = { 0 };
+    ro.ingest = opts;
+    ro.no_hunt = no_hunt;
+    tide_ingest_run *run = NULL;
     int ret = TIDE_EXIT_OK;
-    struct timespec ts0; /* indicators with changed_at >= the start are hunted */
-    clock_gettime(CLOCK_REALTIME, &ts0);
-    int64_t started_ms = (int64_t)ts0.tv_sec * 1000 + ts0.tv_nsec / 1000000;
+    if (tide_ingest_run_new(&run, ws, &ro) < 0) {
+        cli_err("ingest", "%s", tide_error_last());
+        tide_workspace_free(ws);
+        free(paths);
+        return TIDE_EXIT_STORE;
+    }
     for (int i = 0; i < npaths; i++) {
-        int rc = tide_ingest_path(s, paths[i], (tide_feed_format)fmt, &opts, &st, on_error, NULL);
+        int rc = tide_ingest_run_path(run, paths[i], (tide_feed_format)fmt);
         if (rc < 0) {
             const char *m = tide_error_last();
             if (strncmp(m, paths[i], strlen(paths[i])) == 0)
@@ -164,11 +170,16 @@ int cmd_ingest(int argc, char **argv)
             ret = TIDE_EXIT_USAGE;
         }
     }
-    /* hunt the added / changed indicators back through history (SPEC C3) */
-    if (!no_hunt && ret != TIDE_EXIT_STORE && st.indicators > 0 &&
-            cli_hunt_changed(s, started_ms) < 0)
+    /* the run hunts the added / changed indicators back through history (SPEC C3) */
+    tide_ingest_result res;
+    if (tide_ingest_run_finish(run, &res) < 0) {
+        cli_err("ingest", "%s", tide_error_last());
         ret = TIDE_EXIT_STORE;
-    tide_store_free(s);
+    }
+    cli_print_hunt(&res);
+    tide_ingest_run_free(run);
+    tide_workspace_free(ws);
+    const tide_ingest_stats st = res.ingest;
     if (ret == TIDE_EXIT_OK && st.rejected > 0)
         ret = TIDE_EXIT_FAIL;
     if (as_json)

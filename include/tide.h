@@ -18,5 +18,6 @@
 #include "tide/history.h"
 #include "tide/export.h"
 #include "tide/cases.h"
+#include "tide/engine.h"
 
 #endif

@@ -10,7 +10,9 @@
 #ifndef TIDE_INGEST_H
 #define TIDE_INGEST_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common.h"
 #include "store.h"
@@ -60,5 +62,19 @@ typedef void (*tide_ingest_error_cb)(const char *file, long line, long long offs
 TIDE_EXTERN(int) tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
         const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
         void *payload);
+
+/** @brief Ingest from an open stream (not closed). A stream that cannot seek (a pipe) is
+ *  first copied to a temporary file. name stands for a file name in messages and, for lists
+ *  and CSV, to derive the source and family (NULL: "-"). A MISP feed (a folder) cannot come
+ *  from a stream. Returns as tide_ingest_path. */
+TIDE_EXTERN(int) tide_ingest_file(tide_store *store, FILE *fp, const char *name,
+        tide_feed_format fmt, const tide_ingest_opts *opts, tide_ingest_stats *stats,
+        tide_ingest_error_cb on_error, void *payload);
+
+/** @brief Ingest len bytes from memory (an API request body, a TAXII envelope), as
+ *  tide_ingest_file. name may be NULL ("buffer"). */
+TIDE_EXTERN(int) tide_ingest_buffer(tide_store *store, const void *data, size_t len,
+        const char *name, tide_feed_format fmt, const tide_ingest_opts *opts,
+        tide_ingest_stats *stats, tide_ingest_error_cb on_error, void *payload);
 
 #endif

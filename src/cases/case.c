@@ -48,17 +48,12 @@ static int dump(json_t *j, char **out)
 
 int tide__case_policy_load(tide_store *s, const tide_case_opts *o, json_t **out)
 {
-    char def[4096];
+    (void)s;
     const char *path = o ? o->policy_path : NULL;
-    struct stat sb;
     if (path == NULL) {
-        snprintf(def, sizeof(def), "%s/policy.json", tide__store_dir(s));
-        if (stat(def, &sb) != 0) {
-            *out = tide__case_policy_default();
-            TIDE_CHECK_ALLOC(*out);
-            return 0;
-        }
-        path = def;
+        *out = tide__case_policy_default();
+        TIDE_CHECK_ALLOC(*out);
+        return 0;
     }
     char *data = NULL;
     size_t len = 0;
@@ -679,24 +674,18 @@ int tide_case_lessons_set(tide_store *s, const tide_case_opts *o, int64_t id, co
     return rc;
 }
 
-static int promote(tide_store *s, int64_t id, json_t *row, const char *tlp, long *out)
+static int promote(tide_store *s, const tide_case_opts *o, json_t *row, const char *tlp,
+        long *out)
 {
     json_t *inds = json_object_get(json_object_get(row, "lessons"), "new_indicators");
     *out = 0;
     if (json_array_size(inds) == 0)
         return 0;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/case-%lld-lessons.txt", tide__store_dir(s), (long long)id);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return tide_error_set(TIDE_EIO, "%s: cannot write", path);
+    /* the lessons' values as a list, ingested from memory */
+    tide_buf list = TIDE_BUF_INIT;
     size_t i;
     json_t *v;
-    json_array_foreach(inds, i, v) fprintf(f, "%s\n", jstr(v, "value"));
-    if (fclose(f) != 0) {
-        unlink(path);
-        return tide_error_set(TIDE_EIO, "%s: write failed", path);
-    }
+    json_array_foreach(inds, i, v) TIDE_CHECK(tide__buf_printf(&list, "%s\n", jstr(v, "value")));
     tide_ingest_opts io = { 0 };
     io.source = "internal";
     io.tlp = tlp;
@@ -706,11 +695,17 @@ static int promote(tide_store *s, int64_t id, json_t *row, const char *tlp, long
     if (json_array_size(names) == 0)
         names = json_object_get(json_object_get(row, "doc"), "campaigns");
     io.family = json_string_value(json_array_get(names, 0));
-    tide_ingest_stats st = { 0 };
-    int rc = tide_ingest_path(s, path, TIDE_FMT_LIST, &io, &st, NULL, NULL);
-    unlink(path);
-    if (rc == 0)
-        *out = st.indicators;
+    int rc;
+    if (o && o->promote) {
+        rc = o->promote(o->ctx, list.ptr, list.len, &io, out);
+    } else {
+        tide_ingest_stats st = { 0 };
+        rc = tide_ingest_buffer(s, list.ptr, list.len, "lessons", TIDE_FMT_LIST, &io, &st, NULL,
+                NULL);
+        if (rc == 0)
+            *out = st.indicators;
+    }
+    tide__buf_free(&list);
     return rc;
 }
 
@@ -754,7 +749,7 @@ int tide_case_close(
     }
     const char *use_tlp = tlp ? tlp : jstr(row, "tlp");
     if (rc == 0)
-        rc = promote(s, id, row, use_tlp, &promoted);
+        rc = promote(s, o, row, use_tlp, &promoted);
     if (rc == 0) {
         json_object_set_new(row, "status", json_string("closed"));
         json_object_set_new(row, "closed_at", json_integer(now));

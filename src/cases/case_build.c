@@ -381,19 +381,16 @@ static int on_retro(const tide_retro_sighting *r, void *payload)
 static int hunt(tide_store *s, const tide_case_opts *o, const tide_indicator_filter *f,
         scope_ctx *c, json_t *notes)
 {
-    tide_history *h = NULL;
-    int rc = tide_history_open(&h, tide__store_dir(s), false);
-    if (rc < 0) {
-        json_array_append_new(notes, json_sprintf("history not searched: %s", tide_error_last()));
-        tide_error_clear();
+    (void)s;
+    if (o == NULL || o->hunt == NULL) {
+        json_array_append_new(notes, json_string("history not searched: no history given"));
         return 0;
     }
     tide_hunt_opts ho = { 0 };
     ho.filter = f;
-    ho.now_ms = o ? o->now_ms : 0;
+    ho.now_ms = o->now_ms;
     ho.store = true;
-    rc = tide_history_hunt(h, s, &ho, on_retro, c, NULL);
-    tide_history_free(h);
+    int rc = o->hunt(o->ctx, &ho, on_retro, c, NULL);
     if (rc < 0) {
         json_array_append_new(notes, json_sprintf("history hunt failed: %s", tide_error_last()));
         tide_error_clear();

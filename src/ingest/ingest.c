@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,7 +670,57 @@ static int read_dir(core *c, const char *path, tide_feed_format fmt, int depth)
     return rc;
 }
 
-int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
+/* Copy a stream that cannot seek (stdin, a pipe) to a temporary file: readers detect the
+ * format from the first bytes and rewind. */
+static int spool(FILE *in, FILE **out)
+{
+    FILE *tmp = tmpfile();
+    if (tmp == NULL)
+        return tide_error_set(TIDE_EIO, "cannot create a temporary file: %s", strerror(errno));
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, tmp) != n) {
+            fclose(tmp);
+            return tide_error_set(TIDE_EIO, "cannot spool the input: %s", strerror(errno));
+        }
+    if (ferror(in)) {
+        fclose(tmp);
+        return tide_error_set(TIDE_EIO, "read error: %s", strerror(errno));
+    }
+    rewind(tmp);
+    *out = tmp;
+    return 0;
+}
+
+/* What one ingest call reads: a path (file, folder, "-"), or an open stream. */
+typedef struct {
+    const char *path; /* a path, or the name of fp */
+    FILE *fp;         /* NULL: open path */
+} input;
+
+static int read_input(core *c, const input *in, tide_feed_format fmt)
+{
+    if (in->fp != NULL || strcmp(in->path, "-") == 0) {
+        FILE *fp = in->fp ? in->fp : stdin;
+        long pos = ftell(fp);
+        if (pos == 0 && fseek(fp, 0, SEEK_SET) == 0)
+            return read_one(c, in->path, fp, fmt); /* seekable from its start: in place */
+        FILE *tmp = NULL;
+        TIDE_CHECK(spool(fp, &tmp));
+        int rc = read_one(c, in->path, tmp, fmt);
+        fclose(tmp);
+        return rc;
+    }
+    struct stat st;
+    if (stat(in->path, &st) != 0)
+        return tide_error_set(TIDE_EIO, "%s: %s", in->path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return read_dir(c, in->path, fmt, 0);
+    return read_file(c, in->path, fmt);
+}
+
+static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
         const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
         void *payload)
 {
@@ -692,33 +743,7 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
     int rc = tide_store_begin_load(store, &c.bulk);
     if (rc < 0)
         return rc;
-    if (strcmp(path, "-") == 0) {
-        /* stdin: spool to a temporary file so readers can detect the format and rewind */
-        FILE *tmp = tmpfile();
-        if (tmp == NULL) {
-            tide_store_rollback(store);
-            return tide_error_set(TIDE_EIO, "cannot create a temporary file: %s", strerror(errno));
-        }
-        char buf[65536];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-            if (fwrite(buf, 1, n, tmp) != n) {
-                fclose(tmp);
-                tide_store_rollback(store);
-                return tide_error_set(TIDE_EIO, "cannot spool stdin: %s", strerror(errno));
-            }
-        rewind(tmp);
-        rc = read_one(&c, "-", tmp, fmt);
-        fclose(tmp);
-    } else {
-        struct stat st;
-        if (stat(path, &st) != 0)
-            rc = tide_error_set(TIDE_EIO, "%s: %s", path, strerror(errno));
-        else if (S_ISDIR(st.st_mode))
-            rc = read_dir(&c, path, fmt, 0);
-        else
-            rc = read_file(&c, path, fmt);
-    }
+    rc = read_input(&c, in, fmt);
     if (rc == TIDE_ESTORE || rc == TIDE_ENOMEM) {
         /* the store failed: nothing of this batch (or of this bulk load) is kept */
         char msg[1024];
@@ -740,5 +765,45 @@ int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
     obs_reset(&c);
     tide__free(c.seen);
     tide__arena_free(&c.arena);
+    return rc;
+}
+
+int tide_ingest_path(tide_store *store, const char *path, tide_feed_format fmt,
+        const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
+        void *payload)
+{
+    if (path == NULL)
+        return tide_error_set(TIDE_EINVAL, "ingest: no path");
+    input in = { path, NULL };
+    return ingest(store, &in, fmt, opts, stats, on_error, payload);
+}
+
+int tide_ingest_file(tide_store *store, FILE *fp, const char *name, tide_feed_format fmt,
+        const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
+        void *payload)
+{
+    if (fp == NULL)
+        return tide_error_set(TIDE_EINVAL, "ingest: no stream");
+    if (fmt == TIDE_FMT_MISP_FEED)
+        return tide_error_set(TIDE_EINVAL, "%s: a MISP feed is a folder, not a stream",
+                name ? name : "-");
+    input in = { name ? name : "-", fp };
+    return ingest(store, &in, fmt, opts, stats, on_error, payload);
+}
+
+int tide_ingest_buffer(tide_store *store, const void *data, size_t len, const char *name,
+        tide_feed_format fmt, const tide_ingest_opts *opts, tide_ingest_stats *stats,
+        tide_ingest_error_cb on_error, void *payload)
+{
+    if (data == NULL && len > 0)
+        return tide_error_set(TIDE_EINVAL, "ingest: no data");
+    /* fmemopen refuses an empty buffer: an empty temporary file reads the same */
+    FILE *fp = len ? fmemopen((void *)(uintptr_t)data, len, "rb") : tmpfile();
+    if (fp == NULL)
+        return tide_error_set(TIDE_ENOMEM, "%s: cannot open the buffer as a stream: %s",
+                name ? name : "buffer", strerror(errno));
+    int rc = tide_ingest_file(store, fp, name ? name : "buffer", fmt, opts, stats, on_error,
+            payload);
+    fclose(fp);
     return rc;
 }

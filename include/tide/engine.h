@@ -1,0 +1,291 @@
+/*
+ * engine.h - the one layer every front end calls: the CLI now; `tide serve`, its TAXII routes
+ * and a Kafka worker next. It wires the library's parts into the product's pipelines so that no
+ * front end holds product logic:
+ *
+ *   - a **workspace**: the store opened from a location URI ("sqlite:DIR"; a plain path means
+ *     the same; "postgres://..." is the form a PostgreSQL store will take), plus everything
+ *     that belongs to that store: the observation history, the cached match index, the
+ *     response policy and every other derived path, under the workspace's state folder;
+ *   - **ingest runs**: feeds from paths, a FILE * or a memory buffer into the store, ending
+ *     with the retro-hunt of every indicator the run added or changed (SPEC C3), whoever calls;
+ *   - **match runs**: telemetry sources (paths, folders, descriptors, memory buffers, and
+ *     tide_match_source for a stream consumer) -> history -> matcher -> sightings, with follow
+ *     and rotation, the index rebuilt in the background and swapped in when the intel changes,
+ *     sightings batched into the store by a flush policy, output through a callback;
+ *   - **one wire format** for live and retro sightings (tide_sighting_json,
+ *     tide_retro_sighting_json);
+ *   - hunts, history import / stats / prune, the match index build and info, and the case
+ *     context (history for blast radius hunts, the policy, lessons promoted through an ingest
+ *     run with its retro-hunt).
+ *
+ * Threads: a workspace and the runs made from it are used by one thread at a time; a match run
+ * starts its own index-rebuild thread with its own store connection. tide_match_run_stop may
+ * be called from a signal handler or another thread.
+ */
+#ifndef TIDE_ENGINE_H
+#define TIDE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "cases.h"
+#include "history.h"
+#include "ingest.h"
+#include "match.h"
+#include "store.h"
+#include "telemetry.h"
+
+/* ------------------------------------------------------------------ workspace */
+
+typedef struct tide_workspace tide_workspace;
+
+typedef struct {
+    /** Folder for the workspace's local state (history, match index cache, policy); NULL: the
+     *  store folder of a "sqlite:DIR" location. A store without a folder (a future
+     *  "postgres://..." location) needs it. */
+    const char *state_dir;
+} tide_workspace_opts;
+
+/** @brief Open a workspace at location: "sqlite:DIR", "sqlite://DIR" or a plain path DIR (the
+ *  SQLite store in DIR/tide.db, created with its folder when absent). "postgres://" and
+ *  "postgresql://" locations are TIDE_EUNSUPPORTED until that backend exists (SPEC C8).
+ *  @param opts may be NULL. @param[out] out free with tide_workspace_free. */
+TIDE_EXTERN(int) tide_workspace_open(tide_workspace **out, const char *location,
+        const tide_workspace_opts *opts);
+TIDE_EXTERN(void) tide_workspace_free(tide_workspace *ws);
+
+/** @brief Only the store of the workspace at location (for a verb that reads or writes the
+ *  store alone: search, stats, exports ...). Free with tide_store_free. */
+TIDE_EXTERN(int) tide_workspace_open_store(tide_store **out, const char *location);
+
+/** @brief The store (borrowed: lives as long as the workspace). */
+TIDE_EXTERN(tide_store *) tide_workspace_store(tide_workspace *ws);
+/** @brief The location as given, normalised ("sqlite:DIR"). Borrowed. */
+TIDE_EXTERN(const char *) tide_workspace_location(const tide_workspace *ws);
+
+/** Paths the workspace derives from its state folder. */
+typedef enum {
+    TIDE_WS_STATE_DIR = 0, /**< the state folder itself */
+    TIDE_WS_INDEX,         /**< the cached match index (STATE/match.idx) */
+    TIDE_WS_POLICY,        /**< the response tier policy (STATE/policy.json, may not exist) */
+    TIDE_WS_HISTORY,       /**< the history folder (STATE/history) */
+} tide_ws_path;
+/** @brief One derived path (borrowed), NULL for an unknown which. */
+TIDE_EXTERN(const char *) tide_workspace_path(const tide_workspace *ws, tide_ws_path which);
+
+/** @brief A second connection to the workspace's store, for another thread (a background
+ *  index build, a server worker). Free with tide_store_free. */
+TIDE_EXTERN(int) tide_workspace_store_open(const tide_workspace *ws, tide_store **out);
+
+/** @brief The case context of this workspace: the history the blast-radius hunts search, the
+ *  tier policy (TIDE_WS_POLICY when that file exists, unless o->policy_path is set already),
+ *  and lessons promoted at close through an ingest run of this workspace, with its retro-hunt.
+ *  Keeps o->now_ms, o->no_hunt and a policy_path already set. */
+TIDE_EXTERN(void) tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o);
+
+/* ------------------------------------------------------------------ match index */
+
+/** How long a cached index is used before it is rebuilt anyway (scores decay). */
+#define TIDE_INDEX_MAX_AGE_MS (3600LL * 1000)
+
+/** @brief The match index for the current intel: the cached file when it was built from the
+ *  current intel generation within TIDE_INDEX_MAX_AGE_MS, else a new build saved to the cache
+ *  (rebuild: always build). @param[out] out_built whether it was built (may be NULL). */
+TIDE_EXTERN(int) tide_workspace_index(tide_workspace *ws, bool rebuild, tide_match_index **out,
+        bool *out_built);
+/** @brief Build the index from the store and save it to path (NULL: the cache), giving its
+ *  info and the build time in seconds (either may be NULL). */
+TIDE_EXTERN(int) tide_workspace_index_build(tide_workspace *ws, const char *path,
+        tide_match_index_info *out_info, double *out_seconds);
+/** @brief The info of a saved index (path NULL: the cache). TIDE_EFORMAT when not an index. */
+TIDE_EXTERN(int) tide_workspace_index_info(tide_workspace *ws, const char *path,
+        tide_match_index_info *out_info);
+
+/* ------------------------------------------------------------------ ingest runs */
+
+typedef struct tide_ingest_run tide_ingest_run;
+
+typedef struct {
+    tide_ingest_opts ingest;     /**< source, TLP, confidence ... as for tide_ingest_path;
+                                      ingest.confidence 0 is taken as given: set -1 for the
+                                      format default (tide_ingest_run_opts_init does) */
+    bool no_hunt;                /**< skip the retro-hunt of changed indicators */
+    tide_ingest_error_cb on_error; /**< each bad record (may be NULL) */
+    void *payload;
+} tide_ingest_run_opts;
+
+/** @brief Defaults: no source / TLP / family, confidence -1 (the format's), hunt on. */
+TIDE_EXTERN(void) tide_ingest_run_opts_init(tide_ingest_run_opts *o);
+
+/** @brief Start an ingest into the workspace's store (opts may be NULL: the defaults). */
+TIDE_EXTERN(int) tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws,
+        const tide_ingest_run_opts *opts);
+/** @brief Ingest a file, a folder (recursively; a MISP feed folder when it holds a
+ *  manifest.json) or "-" for stdin. As tide_ingest_path: 0 when the input was read (even with
+ *  rejected records); < 0 when it could not be read at all (the run goes on with the next
+ *  input) or the store failed (TIDE_ESTORE / TIDE_ENOMEM: the run should stop). */
+TIDE_EXTERN(int) tide_ingest_run_path(tide_ingest_run *run, const char *path,
+        tide_feed_format fmt);
+/** @brief Ingest from an open stream (not closed); name is used in messages and, for lists,
+ *  to derive the source / family as a file name would. */
+TIDE_EXTERN(int) tide_ingest_run_file(tide_ingest_run *run, FILE *fp, const char *name,
+        tide_feed_format fmt);
+/** @brief Ingest len bytes from memory (an API request body, a TAXII envelope, lessons). */
+TIDE_EXTERN(int) tide_ingest_run_buffer(tide_ingest_run *run, const void *data, size_t len,
+        const char *name, tide_feed_format fmt);
+
+typedef struct {
+    tide_ingest_stats ingest;    /**< summed over the run's inputs */
+    bool hunted;                 /**< a retro-hunt ran (history present, indicators changed) */
+    tide_hunt_stats hunt;        /**< its counts (retro-sightings stored) */
+    double hunt_seconds;
+} tide_ingest_result;
+
+/** @brief End the run: hunt every indicator it added or changed back through the history
+ *  (unless no_hunt, or nothing changed, or there is no history) and store the
+ *  retro-sightings. out (may be NULL) gets the counts, also when the hunt fails. */
+TIDE_EXTERN(int) tide_ingest_run_finish(tide_ingest_run *run, tide_ingest_result *out);
+TIDE_EXTERN(void) tide_ingest_run_free(tide_ingest_run *run);
+
+/* ------------------------------------------------------------------ hunts and history */
+
+/** @brief Hunt indicators back through the history (tide_history_hunt on a fresh view of the
+ *  workspace's history, retried once when a compaction removed a run meanwhile). */
+TIDE_EXTERN(int) tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
+        int (*cb)(const tide_retro_sighting *s, void *payload), void *payload,
+        tide_hunt_stats *out_stats);
+
+/** @brief The history's counts (an absent history gives zeros). */
+TIDE_EXTERN(int) tide_workspace_history_stats(tide_workspace *ws, tide_history_stats *out);
+/** @brief Drop history days before before_ms (0: by the retention), after setting the
+ *  retention to retention_days when > 0. @param[out] out_days, out_retention may be NULL. */
+TIDE_EXTERN(int) tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms,
+        int retention_days, size_t *out_days, int *out_retention);
+
+/* ------------------------------------------------------------------ match runs */
+
+/** A record source a stream consumer implements (a Kafka partition, a socket, a test): one
+ *  record (one log line, one JSON event) at a time, parsed by the format's record parser. */
+typedef struct {
+    const char *name;        /**< shown as the sightings' "file" (e.g. "kafka:topic/3") */
+    tide_tel_format format;  /**< TIDE_TEL_AUTO: detected from the first record */
+    /** Next record: TIDE_SOURCE_RECORD with *rec / *len (borrowed until the next call) and
+     *  *pos (its position: an offset, a stream sequence number; reported as the sighting's
+     *  line), TIDE_SOURCE_AGAIN when nothing is there now (a follow run polls again),
+     *  TIDE_SOURCE_END when the source is finished, < 0 on error (tide_error_set). */
+    int (*next)(void *ctx, const char **rec, size_t *len, uint64_t *pos);
+    /** Optional: every record up to and including pos is durably processed (its sightings
+     *  stored, its observations committed to history): a consumer commits its offsets here. */
+    void (*committed)(void *ctx, uint64_t pos);
+    /** Optional: called once when the run is freed. */
+    void (*close)(void *ctx);
+    void *ctx;
+} tide_match_source;
+
+#define TIDE_SOURCE_END 0
+#define TIDE_SOURCE_RECORD 1
+#define TIDE_SOURCE_AGAIN 2
+
+typedef enum {
+    TIDE_NOTICE_INFO = 0, /**< progress: an index reloaded */
+    TIDE_NOTICE_WARN,     /**< something was not done but the run goes on */
+    TIDE_NOTICE_ERROR,    /**< an input or the store failed; the run's result says so too */
+} tide_notice_level;
+
+typedef struct {
+    tide_tel_opts tel;           /**< format, home networks, field map, line cap, on_bad; its
+                                      follow flag is ignored (use follow below) */
+    bool follow;                 /**< keep reading growing files and folders until stopped */
+    bool no_match;               /**< history only (`tide history import`) */
+    bool no_history;             /**< do not record observations into the history */
+    bool no_store;               /**< do not store sightings */
+    bool rebuild_index;          /**< ignore the cached index */
+    /** Every sighting (suppressed ones too), in input order. Non-zero stops the run. */
+    int (*on_sighting)(const tide_sighting *s, void *payload);
+    /** Following: called after each pass over the inputs, when every sighting of what was read
+     *  so far has been reported (a front end flushes its output here). May be NULL. */
+    void (*on_pass)(void *payload);
+    void *payload;               /**< for on_sighting and on_pass */
+    /** Messages a front end may show (the library prints nothing). May be NULL. */
+    void (*on_notice)(tide_notice_level level, const char *msg, void *payload);
+    void *notice_payload;        /**< for on_notice */
+    double flush_seconds;        /**< follow: store sightings at least this often; 0: 2 s */
+    size_t flush_pairs;          /**< ... or when this many host x indicator pairs are held;
+                                      0: 100 000 */
+    double checkpoint_seconds;   /**< follow: make history durable this often; 0: 60 s */
+    int retention_days;          /**< > 0: set the history retention */
+} tide_match_run_opts;
+
+typedef struct tide_match_run tide_match_run;
+
+/** @brief Prepare a run: loads or builds the match index (unless no_match), opens the history
+ *  for writing (unless no_history; when another writer holds it a warning notice is given and
+ *  the run goes on without history, except when no_match), and a sighting batch. */
+TIDE_EXTERN(int) tide_match_run_new(tide_match_run **out, tide_workspace *ws,
+        const tide_match_run_opts *opts);
+
+/** @brief Add a file, or a folder (its regular files, recursively, by name; re-scanned for new
+ *  files when following); "-" is stdin. TIDE_ENOTFOUND when path does not exist. */
+TIDE_EXTERN(int) tide_match_run_add_path(tide_match_run *run, const char *path);
+/** @brief Add an open descriptor (not closed by the run; not followed). */
+TIDE_EXTERN(int) tide_match_run_add_fd(tide_match_run *run, int fd, const char *name);
+/** @brief Add len bytes of telemetry in memory (plain, gzip or zstd), valid until the run is
+ *  freed. */
+TIDE_EXTERN(int) tide_match_run_add_buffer(tide_match_run *run, const void *data, size_t len,
+        const char *name);
+/** @brief Add a record source (copied; its ctx is the caller's until close is called). */
+TIDE_EXTERN(int) tide_match_run_add_source(tide_match_run *run, const tide_match_source *src);
+
+/** @brief Read every source to its end (follow: until tide_match_run_stop), matching,
+ *  recording history and storing sightings; then commit the history and flush the
+ *  sightings. Returns 0 when everything was read and stored; < 0 for the first failure of the
+ *  store or history (TIDE_ESTORE, TIDE_EIO ...) or the callback's stop value. Inputs that
+ *  could not be opened or read are counted (input_errors) and notified, not returned. */
+TIDE_EXTERN(int) tide_match_run_run(tide_match_run *run);
+/** @brief Ask a running run to finish after the current batch (async-signal-safe). */
+TIDE_EXTERN(void) tide_match_run_stop(tide_match_run *run);
+
+typedef struct {
+    bool index_built;            /**< the index was built (not loaded from the cache) */
+    double index_seconds;        /**< to load or build it */
+    tide_match_index_info index; /**< of the index in use */
+    bool history;                /**< observations are recorded */
+    uint64_t inputs;             /**< inputs opened */
+    uint64_t input_errors;       /**< inputs that could not be opened or read */
+    uint64_t events, bytes, bad; /**< events read, bytes (decompressed), bad records */
+    uint64_t sightings, suppressed;
+    uint64_t store_errors;       /**< failed sighting flushes */
+    uint64_t history_errors;     /**< failed history adds or commits */
+    double seconds;              /**< reading and matching (from the start of run_run) */
+    double commit_seconds;       /**< the final history commit */
+} tide_match_run_stats;
+TIDE_EXTERN(void) tide_match_run_stats_get(const tide_match_run *run, tide_match_run_stats *out);
+TIDE_EXTERN(void) tide_match_run_free(tide_match_run *run);
+
+/* ------------------------------------------------------------------ wire format */
+
+/** @brief A live sighting as one line of NDJSON (with the newline) into buf, snprintf style:
+ *  returns the length it needs (not counting the NUL); writes at most cap bytes, always
+ *  NUL-terminated when cap > 0. Invalid UTF-8 from the logs becomes U+FFFD, so every line is
+ *  valid JSON. Fields: ts, host, observed, field, file, line, event, user, indicator,
+ *  indicator_id, type, campaign(s), malware(_all), actor(s), confidence, score, tlp,
+ *  kill_chain, source, suppressed, suppressed_by (docs/detection.md). */
+TIDE_EXTERN(size_t) tide_sighting_json(const tide_sighting *s, char *buf, size_t cap);
+/** @brief A retro-sighting (history hunt) the same way: host, indicator, observed,
+ *  first_seen, last_seen, count, file, line, retro: true, then the indicator's fields as
+ *  for a live sighting (docs/history.md). */
+TIDE_EXTERN(size_t) tide_retro_sighting_json(const tide_retro_sighting *s, char *buf,
+        size_t cap);
+
+/* ------------------------------------------------------------------ files */
+
+/** @brief The regular files under dir, recursively, sorted by name, hidden entries skipped:
+ *  cb(path) for each (non-zero stops and is returned). TIDE_EIO when dir cannot be read. */
+TIDE_EXTERN(int) tide_walk_files(const char *dir, int (*cb)(const char *path, void *payload),
+        void *payload);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * engine_int.h - what the files of src/engine share: the workspace structure (its store, its
+ * location and derived paths) and the small helpers of the runs.
+ */
+#ifndef TIDE_ENGINE_INT_H
+#define TIDE_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tide/engine.h"
+#include "util/util.h"
+
+struct tide_workspace {
+    char *location;  /* normalised: "sqlite:DIR" */
+    char *store_dir; /* the SQLite folder */
+    char *state_dir; /* history, index cache, policy */
+    char *index_path, *policy_path, *history_dir;
+    tide_store *store;
+};
+
+/* Monotonic seconds, for the run statistics. */
+double tide__engine_mono(void);
+
+/* Retro-hunt the indicators changed at or after since_ms and store the retro-sightings; sets
+ * *out_hunted when a hunt ran (there is a history with runs and something changed). */
+int tide__ws_hunt_changed(tide_workspace *ws, int64_t since_ms, bool *out_hunted,
+        tide_hunt_stats *out_stats, double *out_seconds);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * match_inputs.h - the inputs of a match run (match_inputs.c): what was asked (files, folders,
+ * descriptors, memory buffers, record sources), the readers open on them, and, when
+ * following, which names now point at new files (rotation), which files were truncated or
+ * removed. match_run.c drives them; nothing else uses this header.
+ */
+#ifndef TIDE_ENGINE_MATCH_INPUTS_H
+#define TIDE_ENGINE_MATCH_INPUTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "engine/engine_int.h"
+
+typedef struct {
+    char *path;           /* the name sightings show */
+    bool is_fd, is_buffer, is_source;
+    bool followable;      /* a named regular file: read on as it grows */
+    int fd;               /* is_fd */
+    const void *data;     /* is_buffer */
+    size_t len;
+    FILE *spool;          /* is_buffer: the buffer as a descriptor, while open */
+    tide_match_source src; /* is_source */
+    bool source_ended, have_pos;
+    uint64_t last_pos, records;
+    tide_tel_reader *r;   /* open reader (paths, descriptors, buffers) */
+    bool opened;          /* open now (reader, or a source started) */
+    dev_t dev;
+    ino_t ino;
+    bool finished;        /* read to the end (not following), rotated away, or failed */
+    bool rotated;         /* its name now points at another file: drain it, then retire it */
+    uint64_t bytes, bad;  /* of readers closed so far */
+} tide__input;
+
+typedef struct {
+    tide__input *v;
+    size_t n, cap;
+    char **files, **dirs; /* named roots, scanned again when following */
+    size_t nfiles, ndirs;
+} tide__inputs;
+
+/* Adding: a path ("-" is stdin; a folder adds its files, by name, recursively). */
+int tide__inputs_add_path(tide__inputs *in, const char *path);
+int tide__inputs_add_fd(tide__inputs *in, int fd, const char *name);
+int tide__inputs_add_buffer(tide__inputs *in, const void *data, size_t len, const char *name);
+int tide__inputs_add_source(tide__inputs *in, const tide_match_source *src);
+/* Following: look at the named files and the folders again; new files become inputs, a name
+ * that points at a new file marks the old input rotated. */
+void tide__inputs_rescan(tide__inputs *in);
+/* Whether anything could still give data when following (named files or folders). */
+bool tide__inputs_may_grow(const tide__inputs *in);
+/* Tell every record source that all it gave is durably processed. */
+void tide__inputs_committed(tide__inputs *in);
+/* Bytes read and bad records skipped by every input so far. */
+void tide__inputs_totals(const tide__inputs *in, uint64_t *bytes, uint64_t *bad);
+void tide__inputs_free(tide__inputs *in);
+
+int tide__input_open(tide__input *in, const tide_tel_opts *opts);
+/* Read what the input has now, handing events to consume in batches of up to max. 0 at the
+ * end of the data (for now), < 0 on an input error, consume's non-zero value as it is. */
+int tide__input_read(tide__input *in, size_t max,
+        int (*consume)(void *payload, const char *name, const tide_event *ev, size_t n),
+        void *payload);
+/* Bytes (readers) or records (sources) consumed: changes when there was progress. */
+uint64_t tide__input_position(const tide__input *in);
+/* Close the reader (adding its bytes to history's raw count when hist is given); idempotent. */
+void tide__input_close(tide__input *in, tide_history *hist);
+
+enum { TIDE__FOLLOW_GROWING, TIDE__FOLLOW_ROTATED, TIDE__FOLLOW_TRUNCATED, TIDE__FOLLOW_REMOVED };
+int tide__input_follow_state(const tide__input *in);
+
+#endif
