@@ -16,15 +16,46 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "store/front_int.h"
 #include "store/schema.h"
+#include "store/store_faulty.h"
 #include "store/store_int.h"
 #include "tide.h"
 
-static tide_store *open_fresh(void)
+/* The backend the contract tests run on: 0 the SQLite backend (tide_store_open), 1 the
+ * fault-injecting wrapper around it (store_faulty.h) with no fault set. Every test of the
+ * table at the end runs both ways, but the fault tests, which need the wrapper. */
+static int on_faulty;
+
+/* The store in dir on the backend of this run. */
+static tide_store *open_at(const char *dir)
 {
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, tide_test_tmpdir()), 0);
+    if (!on_faulty) {
+        TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+        return s;
+    }
+    tide_store_backend *sq = NULL, *fb = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_backend_sqlite(&sq, dir), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_new(&fb, sq), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, fb), 0);
     return s;
+}
+
+static tide_store *open_fresh(void)
+{
+    return open_at(tide_test_tmpdir());
+}
+
+/* The SQLite backend under a store (through the wrapper), for the tests that look at its
+ * tables. */
+static tide__sqlite *sql_of(tide_store *s)
+{
+    tide_store_backend *be = tide__store_backend(s);
+    tide_store_backend *in = tide__store_faulty_inner(be);
+    tide__sqlite *q = tide__store_sqlite_backend(in ? in : be);
+    TIDE_ASSERT(q != NULL);
+    return q;
 }
 
 static int put(tide_store *s, const char *id, const char *type, const char *modified,
@@ -220,7 +251,7 @@ static void t_rollback_and_reopen(void)
     char path[600];
     snprintf(path, sizeof(path), "%s/nested/store", dir);
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, path), 0);
+    s = open_at(path);
     int v = tide_store_schema_version(s);
     TIDE_ASSERT(v >= 1);
     TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
@@ -231,7 +262,7 @@ static void t_rollback_and_reopen(void)
     TIDE_ASSERT_EQ_INT(tide_store_rollback(s), 0);
     tide_store_free(s);
     /* reopen: the schema is not migrated twice, the committed object is there, the other not */
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, path), 0);
+    s = open_at(path);
     TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), v);
     char *js = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_get(s, "tool--1", NULL, &js), 0);
@@ -385,6 +416,9 @@ static void t_open_bad_path(void)
     TIDE_ASSERT(tide_store_open(&s, "/proc/no/such/dir") < 0);
     TIDE_ASSERT(s == NULL);
     TIDE_ASSERT(strlen(tide_error_last()) > 0);
+    tide_store_backend *be = NULL;
+    TIDE_ASSERT(tide_store_backend_sqlite(&be, "/proc/no/such/dir") < 0);
+    TIDE_ASSERT(be == NULL);
 }
 
 
@@ -400,7 +434,7 @@ static bool same_str(const char *a, const unsigned char *b)
 static int copies_off(tide_store *s)
 {
     sqlite3_stmt *q = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db,
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db,
             "SELECT i.rec, o.rowid IS NOT NULL AND o.is_current, o.id, o.id_key, o.name, "
             "o.source, o.tlp, o.changed_at, i.source, i.changed_at, i.revoked "
             "FROM indicators i LEFT JOIN objects o ON o.rowid = i.obj", -1, &q, NULL),
@@ -455,7 +489,7 @@ static void put_ind(tide_store *s, const char *id, const char *ip)
 static int pragma_int(tide_store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db, sql, -1, &st, NULL), SQLITE_OK);
     TIDE_ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
     int v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -466,7 +500,7 @@ static const char *pragma_text(tide_store *s, const char *sql)
 {
     static char out[32];
     sqlite3_stmt *st = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db, sql, -1, &st, NULL), SQLITE_OK);
     TIDE_ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
     snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
@@ -479,7 +513,7 @@ static void t_indicator_row_copies(void)
         char dir[700];
         snprintf(dir, sizeof(dir), "%s/copies%d", tide_test_tmpdir(), bulk);
         tide_store *s = NULL;
-        TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+        s = open_at(dir);
         bool is_bulk = false;
         if (bulk) {
             TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
@@ -577,7 +611,7 @@ static void t_indicator_record(void)
     put_ind_obj(s, "indicator--d", "2024-01-01T00:00:00Z", "D", "feed", NULL);
     put_ind(s, "indicator--d", "192.0.2.9");
     TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
-    TIDE_ASSERT_EQ_INT(tide__store_exec(s, "UPDATE indicators SET rec = x'0102'"), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_exec(sql_of(s), "UPDATE indicators SET rec = x'0102'"), 0);
     tide_buf seen = TIDE_BUF_INIT;
     TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, ctx_cb, &seen), TIDE_ESTORE);
     TIDE_ASSERT(strstr(tide_error_last(), "corrupt indicator record") != NULL);
@@ -630,7 +664,7 @@ static void t_bulk_rewrite_obs(void)
     char dir[700];
     snprintf(dir, sizeof(dir), "%s/bulkrw", tide_test_tmpdir());
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    s = open_at(dir);
     bool is_bulk = false;
     TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
     TIDE_ASSERT(is_bulk);
@@ -668,7 +702,7 @@ static void t_bulk_rewrite_obs(void)
     {
         char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", tide__store_named_nodes_sql);
         sqlite3_stmt *q = NULL;
-        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db, sql, -1, &q, NULL), SQLITE_OK);
         sqlite3_free(sql);
         tide_buf plan = TIDE_BUF_INIT;
         while (sqlite3_step(q) == SQLITE_ROW)
@@ -748,7 +782,7 @@ static void t_migrate_schema5(void)
     sqlite3_close(db);
 
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    s = open_at(dir);
     TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_STORE_SCHEMA_VERSION);
     tide_buf b = TIDE_BUF_INIT;
     TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.7", collect_ids, &b), 0);
@@ -836,7 +870,7 @@ static void t_migrate_schema5(void)
     exec_ok(db, "UPDATE objects SET json = NULL WHERE id = 'indicator--22222222-2222-4222-8222-"
                 "222222222222'");
     sqlite3_close(db);
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    s = open_at(dir);
     char *none = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_get(s, ids[1], NULL, &none), TIDE_ESTORE);
     TIDE_ASSERT(none == NULL);
@@ -844,18 +878,44 @@ static void t_migrate_schema5(void)
     tide_store_free(s);
 }
 
+/* Each contract test twice: on the SQLite backend and on the wrapper without faults. */
+#define CONTRACT(fn)                                                                               \
+    static void fn##_sqlite(void)                                                                  \
+    {                                                                                              \
+        on_faulty = 0;                                                                             \
+        fn();                                                                                      \
+    }                                                                                              \
+    static void fn##_faulty(void)                                                                  \
+    {                                                                                              \
+        on_faulty = 1;                                                                             \
+        fn();                                                                                      \
+    }
+#define BOTH(name, fn) { "store::" name, fn##_sqlite }, { "store_faulty::" name, fn##_faulty }
+
+CONTRACT(t_versions)
+CONTRACT(t_derived)
+CONTRACT(t_indicator_relationships_search)
+CONTRACT(t_rollback_and_reopen)
+CONTRACT(t_warninglist_entries)
+CONTRACT(t_active_intel_scan)
+CONTRACT(t_open_bad_path)
+CONTRACT(t_indicator_row_copies)
+CONTRACT(t_indicator_record)
+CONTRACT(t_migrate_schema5)
+CONTRACT(t_bulk_rewrite_obs)
+
 TIDE_TESTS = {
-    { "store::versions", t_versions },
-    { "store::derived", t_derived },
-    { "store::indicator_relationships_search", t_indicator_relationships_search },
-    { "store::rollback_and_reopen", t_rollback_and_reopen },
-    { "store::warninglist_entries", t_warninglist_entries },
-    { "store::active_intel_scan", t_active_intel_scan },
-    { "store::open_bad_path", t_open_bad_path },
-    { "store::indicator_row_copies", t_indicator_row_copies },
-    { "store::indicator_record", t_indicator_record },
-    { "store::migrate_schema5", t_migrate_schema5 },
-    { "store::bulk_rewrite_obs", t_bulk_rewrite_obs },
+    BOTH("versions", t_versions),
+    BOTH("derived", t_derived),
+    BOTH("indicator_relationships_search", t_indicator_relationships_search),
+    BOTH("rollback_and_reopen", t_rollback_and_reopen),
+    BOTH("warninglist_entries", t_warninglist_entries),
+    BOTH("active_intel_scan", t_active_intel_scan),
+    BOTH("open_bad_path", t_open_bad_path),
+    BOTH("indicator_row_copies", t_indicator_row_copies),
+    BOTH("indicator_record", t_indicator_record),
+    BOTH("migrate_schema5", t_migrate_schema5),
+    BOTH("bulk_rewrite_obs", t_bulk_rewrite_obs),
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
