@@ -197,9 +197,9 @@ int tide_store_rollback(tide_store *s)
 
 int tide_store_begin_load(tide_store *s, bool *out_bulk)
 {
-    NEED_STORE(s);
     NEED(out_bulk != NULL, "no out_bulk");
     *out_bulk = false;
+    NEED_STORE(s);
     if (s->be->begin_load == NULL) /* no bulk mode: an ordinary transaction */
         return s->be->begin(s->be);
     return s->be->begin_load(s->be, out_bulk);

@@ -52,14 +52,14 @@ int tide__sqlite_graph(tide_store_backend *be,
     st = NULL;
     if (rc != 0)
         goto out;
-    if (sqlite3_prepare_v2(s->db, "SELECT source_key, target_key, rel_type FROM refs", -1, &st,
-                NULL) != SQLITE_OK) {
+    /* the keys alone: the walk does not read the type (which would cost a column a row) */
+    if (sqlite3_prepare_v2(s->db, "SELECT source_key, target_key FROM refs", -1, &st, NULL) !=
+            SQLITE_OK) {
         rc = tide__store_db_error(s, "prepare");
         goto out;
     }
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        tide_store_edge e = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-            col(st, 2) };
+        tide_store_edge e = { sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), NULL };
         rc = on_edge(&e, payload);
     }
     if (rc == 0 && step != SQLITE_DONE)
