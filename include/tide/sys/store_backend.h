@@ -24,9 +24,11 @@
  *   - Strings and records passed in are borrowed for the call; strings and records handed to
  *     callbacks are borrowed for the callback. Memory returned through `char **out` is
  *     allocated with malloc and released by the caller with free().
- *   - Writes made outside begin / commit are committed one call at a time. Inside a
- *     transaction they become visible to later reads of the same backend at once and durable
- *     together at commit; rollback (or a failed commit, or free) undoes them all.
+ *   - Inside a transaction (begin ... commit) writes are visible to later reads of the same
+ *     backend at once and durable together at commit; rollback (or a failed commit, or free)
+ *     undoes them all. Outside one a write takes effect at once but need not be atomic as a
+ *     whole (the SQLite backend commits each statement): callers that need several writes to
+ *     hold together open a transaction. put_asset and put_sightings open their own.
  *   - A callback may call read functions of the same backend (nested); it never writes.
  *   - Not thread-safe: one thread uses a backend at a time.
  *
