@@ -217,6 +217,7 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *rec, int *out_st
 {
     NEED_STORE(s);
     NEED(rec != NULL && out_status != NULL, "no record or out_status");
+    *out_status = TIDE_PUT_UNCHANGED;
     NEED(rec->id != NULL && rec->type != NULL && rec->json != NULL,
             "an object record needs its id, type and JSON");
     return s->be->put_object(s->be, rec, out_status);

@@ -429,11 +429,12 @@ static void be_free(tide_store_backend *be);
 
 int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
 {
+    if (out)
+        *out = NULL;
     if (out == NULL || dir == NULL)
         return tide_error_set(TIDE_EINVAL, "tide_store_backend_sqlite: no %s",
                 out ? "folder" : "out");
     pthread_once(&sqlite_setup_once, sqlite_setup);
-    *out = NULL;
     TIDE_CHECK(mkdir_p(dir));
     tide__sqlite *s = tide__calloc(1, sizeof(*s));
     TIDE_CHECK_ALLOC(s);

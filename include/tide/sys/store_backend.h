@@ -12,15 +12,16 @@
  *
  * A backend embeds tide_store_backend as its first member, fills it with
  * tide_store_backend_init (or TIDE_STORE_BACKEND_INIT) and its functions, and is handed to
- * tide_store_open_backend, which takes ownership. Every function gets the backend itself as
- * first argument.
+ * tide_store_open_backend, which owns it once that succeeds (the store's free calls the
+ * backend's). Every function gets the backend itself as first argument.
  *
  * Rules for every function below unless it says otherwise:
  *   - Return 0 on success or a negative TIDE_E* code with the detail recorded by
  *     tide_error_set (`return tide_error_set(TIDE_ESTORE, "...")`). TIDE_ESTORE: the database
  *     failed; TIDE_ENOMEM: out of memory; TIDE_ENOTFOUND: the object asked for is absent (only
  *     where said); TIDE_EINVAL: a call the state does not allow (commit without begin).
- *     A callback's non-zero return stops the iteration and is returned as is.
+ *     A callback's non-zero return stops the iteration and is returned as is. The front has
+ *     reset every out parameter before the call; on failure a backend leaves none allocated.
  *   - Strings and records passed in are borrowed for the call; strings and records handed to
  *     callbacks are borrowed for the callback. Memory returned through `char **out` is
  *     allocated with malloc and released by the caller with free().
@@ -46,7 +47,8 @@
 #include "../sightings.h"
 #include "../store.h"
 
-/** The version of the struct below; bumped whenever a member is added, removed or changed. */
+/** The version of this contract; bumped whenever the table or one of the records below
+ *  changes, so that a backend built against another one is refused. */
 #define TIDE_STORE_BACKEND_VERSION 1
 
 /** An integer column without a value (SQL NULL) in the case records below. */
