@@ -222,17 +222,20 @@ struct tide_store_backend {
 
     /** Every current indicator passing filter f (NULL = all) on source, changed_since,
      *  include_revoked and value; not on `related`, which the front applies. In store order
-     *  (the order of the last put of each), one call per indicator. selective: the front
+     *  (the order in which their current versions were stored), one call per indicator; an
+     *  indicator without observables gives no record and may be left out. selective: the front
      *  resolves names per indicator because few indicators are selected (f->value is set,
      *  or few_changed said so); the backend may pick its plan by it, the rows are the same
      *  either way. */
     int (*scan)(tide_store_backend *be, const tide_indicator_filter *f, bool selective,
             int (*cb)(const tide_store_scan_row *row, void *payload), void *payload);
-    /** The whole graph, in store order: every current named object (on_node), then every
-     *  reference (on_edge). */
+    /** The whole graph: every current named object (on_node, in any order), then every
+     *  reference (on_edge, in store order: the order they were put, which orders the names
+     *  the walk reports). */
     int (*graph)(tide_store_backend *be, int (*on_node)(const tide_store_node *n, void *payload),
             int (*on_edge)(const tide_store_edge *e, void *payload), void *payload);
-    /** The current named objects whose id has this key, in store order (usually one). */
+    /** The current named objects whose id has this key, in store order (usually one; the
+     *  walk takes the first with a name). */
     int (*node)(tide_store_backend *be, int64_t key,
             int (*cb)(const tide_store_node *n, void *payload), void *payload);
     /** The references with this key at either end, each once, in store order (the order
