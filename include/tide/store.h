@@ -3,10 +3,12 @@
  * needs (by id, type, modified; indicators by every observable their pattern names;
  * relationships both ways; warninglists).
  *
- * The default and, for now, only backend is SQLite in WAL mode, one file (DIR/tide.db). All SQL
- * lives behind these functions so that another backend (PostgreSQL, SPEC C8) can be added
- * without touching callers. Strings passed to callbacks are borrowed for the call only.
- * Callbacks return 0 to go on, non-zero to stop (that value is returned).
+ * These calls are the store's front: they check their arguments (TIDE_EINVAL) and call the
+ * store's backend, a table of functions (include/tide/sys/store_backend.h, the contract a
+ * backend implements). tide_store_open opens the built-in backend, SQLite in WAL mode, one
+ * file (DIR/tide.db); tide_store_open_backend opens a store on any other (PostgreSQL, SPEC
+ * C8, or a test's wrapper) without touching callers. Strings passed to callbacks are borrowed
+ * for the call only. Callbacks return 0 to go on, non-zero to stop (that value is returned).
  */
 #ifndef TIDE_STORE_H
 #define TIDE_STORE_H
@@ -18,14 +20,28 @@
 #include "observable.h"
 
 typedef struct tide_store tide_store;
+/** A store backend: a table of functions (include/tide/sys/store_backend.h). */
+typedef struct tide_store_backend tide_store_backend;
 
-/** @brief Open the store in dir, creating the folder and the database, and migrating the
- *  schema to the current version. @param[out] out the store (free with tide_store_free). */
+/** @brief Open the store in dir with the SQLite backend, creating the folder and the
+ *  database, and migrating the schema to the current version.
+ *  @param[out] out the store (free with tide_store_free). */
 TIDE_EXTERN(int) tide_store_open(tide_store **out, const char *dir);
+/** @brief Open a store on a backend (include/tide/sys/store_backend.h). On success the store
+ *  owns the backend (tide_store_free frees it); on failure the caller still does.
+ *  TIDE_EINVAL for a backend of another TIDE_STORE_BACKEND_VERSION or without a required
+ *  function. @param[out] out the store (free with tide_store_free). */
+TIDE_EXTERN(int) tide_store_open_backend(tide_store **out, tide_store_backend *backend);
+/** @brief The SQLite backend of the store in dir (what tide_store_open uses), for
+ *  tide_store_open_backend, or for a backend that wraps it. Creates the folder and the
+ *  database and migrates the schema. @param[out] out the backend (owned by the caller until
+ *  handed to a store; release it with its free function). */
+TIDE_EXTERN(int) tide_store_backend_sqlite(tide_store_backend **out, const char *dir);
 TIDE_EXTERN(void) tide_store_free(tide_store *store);
-/** @brief Path of the database file. Borrowed. */
+/** @brief Path of the database file. Borrowed. NULL (with TIDE_EUNSUPPORTED recorded) when
+ *  the backend has no database file. */
 TIDE_EXTERN(const char *) tide_store_db_path(const tide_store *store);
-/** @brief Schema version the store is at. */
+/** @brief Schema version the store is at; TIDE_EUNSUPPORTED when the backend has none. */
 TIDE_EXTERN(int) tide_store_schema_version(tide_store *store);
 
 /** Transactions: writes between begin and commit become visible (and durable) together. */
@@ -33,8 +49,9 @@ TIDE_EXTERN(int) tide_store_begin(tide_store *store);
 TIDE_EXTERN(int) tide_store_commit(tide_store *store);
 TIDE_EXTERN(int) tide_store_rollback(tide_store *store);
 
-/** @brief Begin a transaction for loading many objects. When the store holds no object yet it
- *  switches to bulk mode: its secondary indexes are dropped and rebuilt, sorted, by
+/** @brief Begin a transaction for loading many objects. With a backend that has no bulk mode
+ *  (sys/store_backend.h: begin_load) this is tide_store_begin. The SQLite backend, when the
+ *  store holds no object yet, switches to bulk mode: its secondary indexes are dropped and rebuilt, sorted, by
  *  tide_store_commit, which also retires versions superseded during the load. The whole load
  *  is then one transaction (a crash leaves the store as before it). Lookups of other ids
  *  (tide_store_get, search ...) are not available until the commit.

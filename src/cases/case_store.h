@@ -1,6 +1,7 @@
 /*
- * case_store.h - the SQL side of cases (SPEC C4, C5), implemented in src/store/store_cases.c
- * so that all SQL stays behind the store. Rows travel as jansson objects:
+ * case_store.h - cases (SPEC C4, C5) in and out of the store as jansson rows: case_store.c
+ * converts them to and from the store's plain rows (store/front.h, whose backends know
+ * neither jansson nor src/cases). Rows:
  *   case row  {"id", "status" ("open"|"closed"), "tier", "opened_at", "updated_at",
  *              "closed_at" (or null), "seed_host", "seed_indicator", "tlp" (or null),
  *              "doc" (object), "lessons" (object or null)}        times in ms
@@ -15,12 +16,10 @@
 
 #include <jansson.h>
 
+#include "store/front.h" /* tide__store_dir, tide__sighting_by_id, tide__indicator_source_counts */
 #include "tide/store.h"
 
-/* The folder the store lives in (for the history under it). Borrowed. */
-const char *tide__store_dir(tide_store *s);
-
-/* Insert (id absent or 0: *out_id gets the new id) or update a case row. */
+/* Insert (id absent or 0: *out_id gets the new id, also set in row) or update a case row. */
 int tide__case_put(tide_store *s, json_t *row, int64_t *out_id);
 /* The case row of id; TIDE_ENOTFOUND "no case N". */
 int tide__case_get(tide_store *s, int64_t id, json_t **out);
@@ -44,11 +43,5 @@ int tide__case_event_add(tide_store *s, int64_t case_id, int64_t at, const char 
         const char *host, const char *actor, const char *text);
 /* The timeline of a case, oldest first. out: array of events. */
 int tide__case_events(tide_store *s, int64_t case_id, json_t **out);
-
-/* A stored sighting by its id: host and indicator id (newly allocated). TIDE_ENOTFOUND. */
-int tide__sighting_by_id(tide_store *s, int64_t id, char **out_host, char **out_indicator_id);
-
-/* Count current indicators by whether their source is "internal": out {internal, external}. */
-int tide__indicator_source_counts(tide_store *s, int64_t *out_internal, int64_t *out_external);
 
 #endif

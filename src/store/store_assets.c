@@ -9,14 +9,14 @@
 #include "store/store_int.h"
 #include "util/util.h"
 
-static int prep(tide_store *s, const char *sql, sqlite3_stmt **st)
+static int prep(tide__sqlite *s, const char *sql, sqlite3_stmt **st)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "prepare");
     return 0;
 }
 
-static int run1(tide_store *s, sqlite3_stmt *st, const char *what)
+static int run1(tide__sqlite *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -25,13 +25,14 @@ static int run1(tide_store *s, sqlite3_stmt *st, const char *what)
     return 0;
 }
 
-int tide_store_put_asset(tide_store *s, const tide_asset *a)
+int tide__sqlite_put_asset(tide_store_backend *be, const tide_asset *a)
 {
+    tide__sqlite *s = tide__sq(be);
     if (a == NULL || a->host == NULL || *a->host == '\0')
         return tide_error_set(TIDE_EINVAL, "asset without host");
     bool own_tx = s->in_tx == 0;
     if (own_tx)
-        TIDE_CHECK(tide_store_begin(s));
+        TIDE_CHECK(tide__sqlite_begin(&s->parent));
     sqlite3_stmt *st = NULL;
     int rc = 0;
     static const char *const del[] = { "DELETE FROM asset_ips WHERE host = ?1",
@@ -79,9 +80,9 @@ int tide_store_put_asset(tide_store *s, const tide_asset *a)
     }
     if (own_tx) {
         if (rc == 0)
-            rc = tide_store_commit(s);
+            rc = tide__sqlite_commit(&s->parent);
         else
-            tide_store_rollback(s);
+            tide__sqlite_rollback(&s->parent);
     }
     return rc;
 }
@@ -104,7 +105,7 @@ static void lists_clear(asset_lists *l)
     l->nips = l->nsw = 0;
 }
 
-static int load_lists(tide_store *s, sqlite3_stmt *ips, sqlite3_stmt *sw, const char *host,
+static int load_lists(tide__sqlite *s, sqlite3_stmt *ips, sqlite3_stmt *sw, const char *host,
         asset_lists *l)
 {
     lists_clear(l);
@@ -151,9 +152,10 @@ static int load_lists(tide_store *s, sqlite3_stmt *ips, sqlite3_stmt *sw, const 
     return 0;
 }
 
-int tide_store_each_asset(tide_store *s, int (*cb)(const tide_asset *asset, void *payload),
+int tide__sqlite_each_asset(tide_store_backend *be, int (*cb)(const tide_asset *asset, void *payload),
         void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL, *ips = NULL, *sw = NULL;
     asset_lists l = { 0 };
     int rc = prep(s, "SELECT host, hostname, owner, criticality FROM assets ORDER BY host", &st);
@@ -191,9 +193,10 @@ int tide_store_each_asset(tide_store *s, int (*cb)(const tide_asset *asset, void
     return rc;
 }
 
-int tide_store_export_state_get(tide_store *s, const char *key, int64_t *out_serial,
+int tide__sqlite_export_state_get(tide_store_backend *be, const char *key, int64_t *out_serial,
         char **out_entries, size_t *out_len)
 {
+    tide__sqlite *s = tide__sq(be);
     *out_serial = 0;
     *out_entries = NULL;
     if (out_len)
@@ -226,9 +229,10 @@ int tide_store_export_state_get(tide_store *s, const char *key, int64_t *out_ser
     return rc;
 }
 
-int tide_store_export_state_put(tide_store *s, const char *key, const char *format,
+int tide__sqlite_export_state_put(tide_store_backend *be, const char *key, const char *format,
         int64_t serial, const char *entries, size_t len)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
     TIDE_CHECK(prep(s, "INSERT OR REPLACE INTO export_state(key, format, serial, updated_at, "
                        "entries) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -18,12 +18,12 @@
 
 typedef struct {
     sqlite3_vtab base;
-    tide_store *s;
+    tide__sqlite *s;
 } bulkobs_vtab;
 
 typedef struct {
     sqlite3_vtab_cursor base;
-    tide_store *s;
+    tide__sqlite *s;
     size_t i; /* current entry of s->obs */
 } bulkobs_cursor;
 
@@ -155,7 +155,7 @@ static const sqlite3_module bulkobs_module = {
     .xRowid = bo_rowid,
 };
 
-int tide__store_bulkobs_register(tide_store *s)
+int tide__store_bulkobs_register(tide__sqlite *s)
 {
     if (sqlite3_create_module_v2(s->db, "tide_bulk_obs", &bulkobs_module, s, NULL) !=
             SQLITE_OK)

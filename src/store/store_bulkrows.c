@@ -155,7 +155,7 @@ static const sqlite3_module rowbatch_module = {
     .xRowid = rb_rowid,
 };
 
-int tide__rb_register(tide_store *s, tide__rowbatch *b, const char *name, int ncols,
+int tide__rb_register(tide__sqlite *s, tide__rowbatch *b, const char *name, int ncols,
         const char *insert_sql, const char *then_sql, const char *what)
 {
     if (ncols < 1 || ncols > TIDE__RB_MAXCOLS)
@@ -241,7 +241,7 @@ void tide__rb_clear(tide__rowbatch *b)
     b->bytes.len = 0;
 }
 
-static int rb_run(tide_store *s, const char *sql, sqlite3_stmt **st, const char *what)
+static int rb_run(tide__sqlite *s, const char *sql, sqlite3_stmt **st, const char *what)
 {
     if (*st == NULL &&
             sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
@@ -251,7 +251,7 @@ static int rb_run(tide_store *s, const char *sql, sqlite3_stmt **st, const char 
     return rc;
 }
 
-int tide__rb_flush(tide_store *s, tide__rowbatch *b)
+int tide__rb_flush(tide__sqlite *s, tide__rowbatch *b)
 {
     if (b->nvals == 0)
         return 0;
@@ -286,12 +286,12 @@ void tide__rb_finalize(tide__rowbatch *b)
 
 typedef struct {
     sqlite3_vtab base;
-    tide_store *s;
+    tide__sqlite *s;
 } bk_vtab;
 
 typedef struct {
     sqlite3_vtab_cursor base;
-    const tide_store *s;
+    const tide__sqlite *s;
     size_t i;
 } bk_cursor;
 
@@ -377,7 +377,7 @@ static const sqlite3_module bulkkeys_module = {
     .xRowid = bk_rowid,
 };
 
-int tide__store_bulkkeys_register(tide_store *s)
+int tide__store_bulkkeys_register(tide__sqlite *s)
 {
     if (sqlite3_create_module_v2(s->db, "tide_bulk_keys", &bulkkeys_module, s, NULL) !=
             SQLITE_OK)

@@ -1,7 +1,10 @@
 /*
- * store_int.h - internals of the SQLite store shared by its files: the handle, the prepared
- * statement cache of store_sqlite.c and the small helpers every file of src/store uses.
- * Nothing outside src/store includes this.
+ * store_int.h - internals of the SQLite backend of the store shared by its files
+ * (store_sqlite.c, store_intel.c, store_sightings.c, store_assets.c, store_cases.c and the
+ * bulk-load helpers): the backend's handle, the prepared statement cache of store_sqlite.c,
+ * the small helpers those files use, and the backend functions each of them implements (the
+ * table of include/tide/sys/store_backend.h is filled in store_sqlite.c). Nothing outside
+ * src/store includes this, but for tests that look at the SQL tables.
  */
 #ifndef TIDE_STORE_INT_H
 #define TIDE_STORE_INT_H
@@ -12,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "tide/store.h"
+#include "tide/sys/store_backend.h"
 #include "util/util.h"
 
 enum {
@@ -38,6 +42,8 @@ enum {
     ST_IND_OBS,
     ST_IND_OBSLIST,
     ST_OBJ_CTX,
+    ST_NODE,
+    ST_EDGES_OF,
     ST__COUNT
 };
 
@@ -72,13 +78,16 @@ typedef struct {
     sqlite3_stmt *insert, *then;
 } tide__rowbatch;
 
-struct tide_store {
+/* The SQLite backend: its table of functions first, so that a tide_store_backend * is a
+ * tide__sqlite * (sq() in the files below). */
+typedef struct tide__sqlite tide__sqlite;
+struct tide__sqlite {
+    tide_store_backend parent;
     sqlite3 *db;
-    char *dir;
     char *db_path;
     sqlite3_stmt *st[ST__COUNT];
     int in_tx;
-    /* scratch for tide_store_indicator results */
+    /* scratch for the indicator function's results */
     char *ind_strs[8];
     /* the objects row of the last new current version, so the indexes that the ingest core
      * adds right after it need no lookup */
@@ -134,18 +143,21 @@ struct tide_store {
     } *rewritten;
     size_t nrewritten, caprewritten;
     bool intel_dirty; /* the open transaction changed intel: commit bumps meta.intel_gen */
-    /* tide_store_related's statement, reused unless a callback walks further (nested calls
+    /* the related function's statement, reused unless a callback walks further (nested calls
      * prepare their own) */
     sqlite3_stmt *related_st;
     bool related_busy;
 };
 
+/* The cached statement `which` of stmt_sql (store_sqlite.c), reset, or NULL with the error
+ * recorded. Pending bulk-load rows are written first. */
+sqlite3_stmt *tide__store_stmt(tide__sqlite *s, int which);
 /* Note an intel change: bumps meta.intel_gen now, or at commit inside a transaction. */
-int tide__store_intel_changed(tide_store *s);
+int tide__store_intel_changed(tide__sqlite *s);
 /* Error from the last SQLite call on s->db, as TIDE_ESTORE "what: message". */
-int tide__store_db_error(tide_store *s, const char *what);
+int tide__store_db_error(tide__sqlite *s, const char *what);
 /* Run SQL without results. */
-int tide__store_exec(tide_store *s, const char *sql);
+int tide__store_exec(tide__sqlite *s, const char *sql);
 
 /* SQLite page cache sizes (PRAGMA cache_size, negative = KiB) */
 #define STORE_CACHE "-262144" /* the default: 256 MiB, for ingest's random B-tree updates */
@@ -157,11 +169,11 @@ int tide__store_exec(tide_store *s, const char *sql);
 void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* The eponymous virtual table tide_bulk_obs over a bulk load's observables
  * (store_bulkobs.c), registered on the store's connection. */
-int tide__store_bulkobs_register(tide_store *s);
+int tide__store_bulkobs_register(tide__sqlite *s);
 /* Row batches (store_bulkrows.c): register b as the eponymous table `name` with ncols columns
  * c0, c1 ...; insert_sql is the statement that writes its rows, then_sql (or NULL) one that
  * runs over the same rows after it, what names their errors. */
-int tide__rb_register(tide_store *s, tide__rowbatch *b, const char *name, int ncols,
+int tide__rb_register(tide__sqlite *s, tide__rowbatch *b, const char *name, int ncols,
         const char *insert_sql, const char *then_sql, const char *what);
 /* Append one value to the batch (NULL text: SQL NULL); 0 or TIDE_ENOMEM. */
 int tide__rb_int(tide__rowbatch *b, int64_t v);
@@ -170,7 +182,7 @@ int tide__rb_str(tide__rowbatch *b, const char *v);
 int tide__rb_blob(tide__rowbatch *b, const void *v, size_t n);
 size_t tide__rb_rows(const tide__rowbatch *b);
 /* Write the batch's rows and empty it (emptied on error too). */
-int tide__rb_flush(tide_store *s, tide__rowbatch *b);
+int tide__rb_flush(tide__sqlite *s, tide__rowbatch *b);
 void tide__rb_clear(tide__rowbatch *b);
 void tide__rb_finalize(tide__rowbatch *b); /* drop the prepared statement */
 void tide__rb_free(tide__rowbatch *b);
@@ -178,7 +190,7 @@ void tide__rb_free(tide__rowbatch *b);
  * loads; a test checks that it runs on the index objects_sdo. */
 extern const char tide__store_named_nodes_sql[];
 /* The eponymous virtual table tide_bulk_keys over s->keys (store_bulkrows.c). */
-int tide__store_bulkkeys_register(tide_store *s);
+int tide__store_bulkkeys_register(tide__sqlite *s);
 /* Early writeback during a bulk load (store_writeback.c): SQLite's descriptor of the database
  * file at db_path, or -1; and the hint to start writing its dirty pages (fd < 0: nothing). */
 int tide__store_writeback_fd(const char *db_path);
@@ -205,5 +217,71 @@ int tide__store_ind_unpack(const void *blob, size_t n, tide__ind_rec *out);
 /* SQL function tide_indicator_pack(17 values), for migration 7 */
 void tide__store_sql_ind_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 int tide__store_obs_next(const char **p, const char *end, tide_obs_kind *kind, tide_buf *scratch);
+
+
+/* ---- the backend's functions (include/tide/sys/store_backend.h says what each does) ---- */
+
+static inline tide__sqlite *tide__sq(tide_store_backend *be)
+{
+    return (tide__sqlite *)be;
+}
+/* The SQLite backend behind a store, or a backend as the SQLite one; NULL when it is another
+ * backend (a wrapper's inner backend is not looked through). For tests that read the
+ * tables. */
+tide__sqlite *tide__store_sqlite(tide_store *store);
+tide__sqlite *tide__store_sqlite_backend(tide_store_backend *be);
+
+/* store_sqlite.c: transactions (store_sightings.c and store_assets.c open their own) */
+int tide__sqlite_begin(tide_store_backend *be);
+int tide__sqlite_commit(tide_store_backend *be);
+int tide__sqlite_rollback(tide_store_backend *be);
+/* store_intel.c */
+int tide__sqlite_scan(tide_store_backend *be, const tide_indicator_filter *f, bool selective,
+        int (*cb)(const tide_store_scan_row *row, void *payload), void *payload);
+int tide__sqlite_graph(tide_store_backend *be,
+        int (*on_node)(const tide_store_node *n, void *payload),
+        int (*on_edge)(const tide_store_edge *e, void *payload), void *payload);
+int tide__sqlite_node(tide_store_backend *be, int64_t key,
+        int (*cb)(const tide_store_node *n, void *payload), void *payload);
+int tide__sqlite_edges_of(tide_store_backend *be, int64_t key,
+        int (*cb)(const tide_store_edge *e, void *payload), void *payload);
+int tide__sqlite_few_changed(tide_store_backend *be, int64_t since, bool *out_few);
+int tide__sqlite_intel_generation(tide_store_backend *be, int64_t *out);
+/* store_sightings.c */
+int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *recs, size_t n);
+int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
+        int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
+/* store_assets.c */
+int tide__sqlite_put_asset(tide_store_backend *be, const tide_asset *a);
+int tide__sqlite_each_asset(tide_store_backend *be,
+        int (*cb)(const tide_asset *asset, void *payload), void *payload);
+int tide__sqlite_export_state_get(tide_store_backend *be, const char *key, int64_t *out_serial,
+        char **out_entries, size_t *out_len);
+int tide__sqlite_export_state_put(tide_store_backend *be, const char *key, const char *format,
+        int64_t serial, const char *entries, size_t len);
+/* store_cases.c */
+int tide__sqlite_sighting_by_id(tide_store_backend *be, int64_t id, char **out_host,
+        char **out_indicator_id);
+int tide__sqlite_case_put(tide_store_backend *be, const tide_store_case *row, int64_t *out_id);
+int tide__sqlite_case_get(tide_store_backend *be, int64_t id,
+        int (*cb)(const tide_store_case *row, void *payload), void *payload);
+int tide__sqlite_case_ids(tide_store_backend *be, int (*cb)(int64_t id, void *payload),
+        void *payload);
+int tide__sqlite_case_find_covering(tide_store_backend *be, const char *host,
+        const char *indicator_id, int64_t *out_id);
+int tide__sqlite_case_host_put(tide_store_backend *be, int64_t case_id,
+        const tide_store_case_host *host);
+int tide__sqlite_case_hosts(tide_store_backend *be, int64_t case_id,
+        int (*cb)(const tide_store_case_host *host, void *payload), void *payload);
+int tide__sqlite_case_indicators_add(tide_store_backend *be, int64_t case_id,
+        const char *const *ids, size_t n);
+int tide__sqlite_case_indicators(tide_store_backend *be, int64_t case_id,
+        int (*cb)(const char *indicator_id, void *payload), void *payload);
+int tide__sqlite_case_event_add(tide_store_backend *be, int64_t case_id,
+        const tide_store_case_event *ev);
+int tide__sqlite_case_events(tide_store_backend *be, int64_t case_id,
+        int (*cb)(const tide_store_case_event *ev, void *payload), void *payload);
+int tide__sqlite_indicator_source_counts(tide_store_backend *be, int64_t *out_internal,
+        int64_t *out_external);
 
 #endif

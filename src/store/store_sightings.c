@@ -23,13 +23,14 @@ static const char *const upsert_sql =
         "  retro_count = max(retro_count, excluded.retro_count),"
         "  suppressed = excluded.suppressed, updated_at = excluded.updated_at";
 
-int tide_store_put_sightings(tide_store *s, const tide_sighting_rec *recs, size_t n)
+int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *recs, size_t n)
 {
+    tide__sqlite *s = tide__sq(be);
     if (n == 0)
         return 0;
     bool own_tx = !s->in_tx;
     if (own_tx)
-        TIDE_CHECK(tide_store_begin(s));
+        TIDE_CHECK(tide__sqlite_begin(&s->parent));
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(s->db, upsert_sql, -1, &st, NULL) != SQLITE_OK) {
@@ -61,16 +62,17 @@ done:
     sqlite3_finalize(st);
     if (own_tx) {
         if (rc == 0)
-            rc = tide_store_commit(s);
+            rc = tide__sqlite_commit(&s->parent);
         else
-            tide_store_rollback(s);
+            tide__sqlite_rollback(&s->parent);
     }
     return rc;
 }
 
-int tide_store_sightings(tide_store *s, const tide_sighting_query *q,
+int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
         int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     tide_buf sql = TIDE_BUF_INIT;
     int rc = tide__buf_puts(&sql,
             "SELECT id, host, indicator_id, indicator, kind, observed, field, file, line,"

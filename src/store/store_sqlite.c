@@ -1,5 +1,8 @@
 /*
- * store_sqlite.c - the embedded SQLite backend of the intel store (include/tide/store.h).
+ * store_sqlite.c - the embedded SQLite backend of the intel store (include/tide/store.h), its
+ * table of functions (include/tide/sys/store_backend.h) filled by
+ * tide_store_backend_sqlite, and the functions on objects, versions, indicators, references,
+ * search, stats and warninglists; the others are in the store_*.c files next to it.
  *
  * One database file (DIR/tide.db) in WAL mode. Object versions are kept in `objects` (summary
  * fields, is_current on the newest version of each id, and the JSON as it came);
@@ -19,6 +22,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "store/front_int.h"
 #include "store/schema.h"
 #include "store/store_int.h"
 #include "tide/store.h"
@@ -85,6 +89,15 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "WHERE k.id_key = ?2 AND o.id = ?1 AND o.is_current",
     [ST_IND_OBSLIST] = "SELECT obs FROM indicators WHERE obj = ?1",
     [ST_OBJ_CTX] = "SELECT name, source, tlp, changed_at FROM objects WHERE rowid = ?1",
+    /* the graph of one key (store_intel.c): the current named objects under it ... */
+    [ST_NODE] = "SELECT o.type, o.name FROM objects_keys k JOIN objects o ON o.rowid = k.obj "
+                "WHERE k.id_key = ?1 AND o.is_current AND o.type IN ('campaign', 'malware', "
+                "'tool', 'intrusion-set', 'threat-actor') ORDER BY o.rowid",
+    /* ... and the refs with it at either end, each once */
+    [ST_EDGES_OF] = "SELECT rowid, source_key, target_key, rel_type FROM refs "
+                    "WHERE source_key = ?1 UNION ALL "
+                    "SELECT rowid, source_key, target_key, rel_type FROM refs "
+                    "WHERE target_key = ?1 AND source_key <> ?1",
 };
 
 static const char *const related_sql =
@@ -254,19 +267,19 @@ static void sql_tide_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             (sqlite3_int64)XXH3_64bits(t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
-int tide__store_db_error(tide_store *s, const char *what)
+int tide__store_db_error(tide__sqlite *s, const char *what)
 {
     return tide_error_set(TIDE_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static bool bulk_pending(const tide_store *s)
+static bool bulk_pending(const tide__sqlite *s)
 {
     return s->rb_objects.nvals || s->rb_indicators.nvals || s->rb_refs.nvals;
 }
 
 /* Write a bulk load's row batches; objects first, and their rowids must be the ones handed
  * out (s->next_obj), which every later row of the load refers to. */
-static int bulk_flush(tide_store *s)
+static int bulk_flush(tide__sqlite *s)
 {
     if (s->rb_objects.nvals) {
         int rc = tide__rb_flush(s, &s->rb_objects);
@@ -286,7 +299,7 @@ static int bulk_flush(tide_store *s)
     return rc < 0 ? rc : rc2;
 }
 
-int tide__store_exec(tide_store *s, const char *sql)
+int tide__store_exec(tide__sqlite *s, const char *sql)
 {
     if (bulk_pending(s))
         TIDE_CHECK(bulk_flush(s));
@@ -301,7 +314,7 @@ int tide__store_exec(tide_store *s, const char *sql)
 
 /* The cached statement `which`, reset. Every statement but the names insert may read what a
  * bulk load's pending row batches hold: they are written first. */
-static sqlite3_stmt *stmt(tide_store *s, int which)
+static sqlite3_stmt *stmt(tide__sqlite *s, int which)
 {
     if (which != ST_NAME_INSERT && bulk_pending(s) && bulk_flush(s) < 0)
         return NULL;
@@ -317,6 +330,11 @@ static sqlite3_stmt *stmt(tide_store *s, int which)
         sqlite3_reset(st); /* every statement binds all its parameters on each use */
     }
     return st;
+}
+
+sqlite3_stmt *tide__store_stmt(tide__sqlite *s, int which)
+{
+    return stmt(s, which);
 }
 
 void tide__store_bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -346,7 +364,7 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
-static int migrate(tide_store *s)
+static int migrate(tide__sqlite *s)
 {
     sqlite3_stmt *st;
     int version = 0;
@@ -406,27 +424,34 @@ static void sqlite_setup(void)
 #endif
 }
 
-int tide_store_open(tide_store **out, const char *dir)
+static void fill_table(tide_store_backend *be);
+static void be_free(tide_store_backend *be);
+
+int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
 {
+    if (out)
+        *out = NULL;
+    if (out == NULL || dir == NULL)
+        return tide_error_set(TIDE_EINVAL, "tide_store_backend_sqlite: no %s",
+                out ? "folder" : "out");
     pthread_once(&sqlite_setup_once, sqlite_setup);
-    *out = NULL;
     TIDE_CHECK(mkdir_p(dir));
-    tide_store *s = tide__calloc(1, sizeof(*s));
+    tide__sqlite *s = tide__calloc(1, sizeof(*s));
     TIDE_CHECK_ALLOC(s);
+    fill_table(&s->parent);
     s->wb_fd = -1;
     tide_buf path = TIDE_BUF_INIT;
     if (tide__buf_printf(&path, "%s/tide.db", dir) < 0)
         goto oom;
     s->db_path = tide__buf_detach(&path);
-    s->dir = tide__strdup(dir);
-    if (s->db_path == NULL || s->dir == NULL)
+    if (s->db_path == NULL)
         goto oom;
     if (sqlite3_open_v2(s->db_path, &s->db,
                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                 NULL) != SQLITE_OK) {
         int rc = tide_error_set(TIDE_ESTORE, "cannot open %s: %s", s->db_path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        tide_store_free(s);
+        be_free(&s->parent);
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
@@ -444,7 +469,7 @@ int tide_store_open(tide_store **out, const char *dir)
                      bulk_indicators_sql, NULL, "store indicators")) < 0 ||
             (rc = tide__rb_register(s, &s->rb_refs, "tide_batch_refs", 7, bulk_refs_sql, NULL,
                      "store relationships")) < 0) {
-        tide_store_free(s);
+        be_free(&s->parent);
         return rc;
     }
     /* 16 KiB pages for a new store (an existing one keeps its size): a bulk load writes a
@@ -459,18 +484,19 @@ int tide_store_open(tide_store **out, const char *dir)
             (rc = tide__store_exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", tide_error_last());
-        tide_store_free(s);
+        be_free(&s->parent);
         return tide_error_set(rc, "store %s: %s", dir, msg);
     }
-    *out = s;
+    *out = &s->parent;
     return 0;
 oom:
-    tide_store_free(s);
+    be_free(&s->parent);
     return tide_error_set(TIDE_ENOMEM, "out of memory");
 }
 
-void tide_store_free(tide_store *s)
+static void be_free(tide_store_backend *be)
 {
+    tide__sqlite *s = tide__sq(be);
     if (s == NULL)
         return;
     for (int i = 0; i < ST__COUNT; i++)
@@ -499,17 +525,18 @@ void tide_store_free(tide_store *s)
     tide__buf_free(&s->put_obs);
     tide__buf_free(&s->put_rec);
     tide__free(s->db_path);
-    tide__free(s->dir);
     tide__free(s);
 }
 
-const char *tide_store_db_path(const tide_store *s)
+static const char *be_db_path(tide_store_backend *be)
 {
+    tide__sqlite *s = tide__sq(be);
     return s->db_path;
 }
 
-int tide_store_schema_version(tide_store *s)
+static int be_schema_version(tide_store_backend *be)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st;
     int v = -1;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
@@ -520,8 +547,9 @@ int tide_store_schema_version(tide_store *s)
     return v;
 }
 
-int tide_store_begin(tide_store *s)
+int tide__sqlite_begin(tide_store_backend *be)
 {
+    tide__sqlite *s = tide__sq(be);
     if (s->in_tx)
         return tide_error_set(TIDE_EINVAL, "transaction already open");
     TIDE_CHECK(tide__store_exec(s, "BEGIN IMMEDIATE"));
@@ -529,12 +557,13 @@ int tide_store_begin(tide_store *s)
     return 0;
 }
 
-static int drop_indexes(tide_store *s, sqlite3_int64 rowid);
-static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *what);
-static sqlite3_int64 max_rowid(tide_store *s, const char *table);
+static int drop_indexes(tide__sqlite *s, sqlite3_int64 rowid);
+static int run_rowid(tide__sqlite *s, int which, sqlite3_int64 rowid, const char *what);
+static sqlite3_int64 max_rowid(tide__sqlite *s, const char *table);
 
-int tide_store_begin_load(tide_store *s, bool *out_bulk)
+static int be_begin_load(tide_store_backend *be, bool *out_bulk)
 {
+    tide__sqlite *s = tide__sq(be);
     *out_bulk = false;
     /* A first load writes the whole database: with a rollback journal the pages go to the
      * database file once (an empty store has almost nothing to journal), where WAL would write
@@ -556,7 +585,7 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
      * (The change empties the connection's temp schema; tide keeps nothing there.) */
     if (empty_db)
         TIDE_CHECK(tide__store_exec(s, "PRAGMA temp_store = FILE"));
-    TIDE_CHECK(tide_store_begin(s));
+    TIDE_CHECK(tide__sqlite_begin(&s->parent));
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
             SQLITE_OK)
@@ -589,7 +618,7 @@ int tide_store_begin_load(tide_store *s, bool *out_bulk)
     return 0;
 }
 
-static int step_done(tide_store *s, sqlite3_stmt *st, const char *what);
+static int step_done(tide__sqlite *s, sqlite3_stmt *st, const char *what);
 
 /* Order of entries with the same kind and vkey: obj, then value (BINARY). */
 static bool bulk_obs_before(const struct bulk_obs *x, const struct bulk_obs *y, const char *vals)
@@ -603,7 +632,7 @@ static bool bulk_obs_before(const struct bulk_obs *x, const struct bulk_obs *y, 
  * integers), obj, value. A stable LSD radix sort on vkey and then kind (the input is already in
  * obj order, so ties mostly come out right), then insertion sort inside each run of equal
  * (kind, vkey), which is one entry long but for hash collisions and repeated values. */
-static int sort_bulk_obs(tide_store *s)
+static int sort_bulk_obs(tide__sqlite *s)
 {
     size_t n = s->nobs;
     struct bulk_obs *a = s->obs, *t = tide__malloc(n * sizeof(*t));
@@ -666,7 +695,7 @@ static int cmp_rewrite_obj(const void *a, const void *b)
 /* The observables gathered by the load go to obs_idx in key order: appends only. Those of a
  * derived indicator rewritten in place during the load, from before the rewrite, are left
  * out. */
-static int write_bulk_obs(tide_store *s)
+static int write_bulk_obs(tide__sqlite *s)
 {
     if (s->nobs == 0)
         return 0;
@@ -701,7 +730,7 @@ static int write_bulk_obs(tide_store *s)
  * a trigger firing per row, or a GROUP BY over each batch (4 800 instructions an object),
  * cost more than the sort of the index the counts replace. Runs of the same key are the
  * rule, so the last key is tried first. */
-static int bulk_count(tide_store *s, const char *type, const char *source, const char *tlp)
+static int bulk_count(tide__sqlite *s, const char *type, const char *source, const char *tlp)
 {
     tide_buf *k = &s->count_key;
     size_t mark = k->len;
@@ -744,7 +773,7 @@ static int bulk_count(tide_store *s, const char *type, const char *source, const
 }
 
 /* The counts gathered so far into object_counts; the tally starts again. */
-static int write_bulk_counts(tide_store *s)
+static int write_bulk_counts(tide__sqlite *s)
 {
     if (s->ncount == 0)
         return 0;
@@ -777,7 +806,7 @@ static int write_bulk_counts(tide_store *s)
 /* Sort the load's (key, row) pairs into objects_keys order: key (signed, as SQLite compares
  * integers), then row. Rows were added in increasing order, so a stable LSD radix sort on the
  * key alone gives both; bytes that are the same in every key are skipped. */
-static int sort_bulk_keys(tide_store *s)
+static int sort_bulk_keys(tide__sqlite *s)
 {
     size_t n = s->nkeys;
     struct bulk_key *a = s->keys, *t = tide__malloc(n * sizeof(*t));
@@ -813,7 +842,7 @@ static int sort_bulk_keys(tide_store *s)
 
 /* objects_keys gets the load's rows in key order, by appends, through one statement over
  * tide_bulk_keys; its insert trigger is back for later loads. */
-static int write_bulk_keys(tide_store *s)
+static int write_bulk_keys(tide__sqlite *s)
 {
     if (s->nkeys) {
         TIDE_CHECK(sort_bulk_keys(s));
@@ -826,7 +855,7 @@ static int write_bulk_keys(tide_store *s)
     return tide__store_exec(s, TIDE_STORE_KEYS_INSERT_TRIGGER);
 }
 
-static int finish_bulk(tide_store *s)
+static int finish_bulk(tide__sqlite *s)
 {
     TIDE_CHECK(bulk_flush(s));
     /* the counts, before the retired versions below are taken off them (by the update
@@ -881,7 +910,7 @@ static int finish_bulk(tide_store *s)
     return 0;
 }
 
-static void restore_wal(tide_store *s)
+static void restore_wal(tide__sqlite *s)
 {
     if (s->journal_switched && !s->in_tx) {
         sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
@@ -891,7 +920,7 @@ static void restore_wal(tide_store *s)
         sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 }
 
-static void end_bulk(tide_store *s)
+static void end_bulk(tide__sqlite *s)
 {
     s->bulk = false;
     s->wb_fd = -1;
@@ -929,22 +958,23 @@ static void end_bulk(tide_store *s)
 
 #define BUMP_GEN "UPDATE meta SET value = value + 1 WHERE key = 'intel_gen'"
 
-int tide_store_commit(tide_store *s)
+int tide__sqlite_commit(tide_store_backend *be)
 {
+    tide__sqlite *s = tide__sq(be);
     if (!s->in_tx)
         return tide_error_set(TIDE_EINVAL, "no transaction open");
     if (s->bulk) {
         int rc = finish_bulk(s);
         end_bulk(s);
         if (rc < 0) {
-            tide_store_rollback(s);
+            tide__sqlite_rollback(&s->parent);
             return rc;
         }
     }
     if (s->intel_dirty) {
         int rc = tide__store_exec(s, BUMP_GEN);
         if (rc < 0) {
-            tide_store_rollback(s);
+            tide__sqlite_rollback(&s->parent);
             return rc;
         }
     }
@@ -955,7 +985,7 @@ int tide_store_commit(tide_store *s)
     return 0;
 }
 
-int tide__store_intel_changed(tide_store *s)
+int tide__store_intel_changed(tide__sqlite *s)
 {
     if (s->in_tx) {
         s->intel_dirty = true;
@@ -964,8 +994,9 @@ int tide__store_intel_changed(tide_store *s)
     return tide__store_exec(s, BUMP_GEN);
 }
 
-int tide_store_rollback(tide_store *s)
+int tide__sqlite_rollback(tide_store_backend *be)
 {
+    tide__sqlite *s = tide__sq(be);
     s->intel_dirty = false;
     if (s->bulk)
         end_bulk(s);
@@ -987,7 +1018,7 @@ static int64_t modified_ms(const char *m)
     return v;
 }
 
-static int step_done(tide_store *s, sqlite3_stmt *st, const char *what)
+static int step_done(tide__sqlite *s, sqlite3_stmt *st, const char *what)
 {
     if (st == NULL)
         return TIDE_ESTORE;
@@ -996,7 +1027,7 @@ static int step_done(tide_store *s, sqlite3_stmt *st, const char *what)
     return 0;
 }
 
-static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *what)
+static int run_rowid(tide__sqlite *s, int which, sqlite3_int64 rowid, const char *what)
 {
     sqlite3_stmt *st = stmt(s, which);
     if (st)
@@ -1006,7 +1037,7 @@ static int run_rowid(tide_store *s, int which, sqlite3_int64 rowid, const char *
 
 /* Insert a version, its JSON in the same row; returns 1 when a row was added
  * (sqlite3_last_insert_rowid then names it), 0 when none was. */
-static int insert_object(tide_store *s, const tide_object_rec *r, bool current, int64_t now)
+static int insert_object(tide__sqlite *s, const tide_object_rec *r, bool current, int64_t now)
 {
     sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
     if (st == NULL)
@@ -1031,7 +1062,7 @@ static int insert_object(tide_store *s, const tide_object_rec *r, bool current, 
 }
 
 /* Bulk mode: the objects row of a version goes to the batch; its rowid is the next one. */
-static sqlite3_int64 bulk_insert_object(tide_store *s, const tide_object_rec *r, bool current,
+static sqlite3_int64 bulk_insert_object(tide__sqlite *s, const tide_object_rec *r, bool current,
         int64_t now)
 {
     if (tide__rb_rows(&s->rb_objects) >= BULK_BATCH_ROWS)
@@ -1082,7 +1113,7 @@ static bool named_type(const char *type)
 }
 
 /* Index the name of a named SDO whose version at rowid just became current. */
-static int index_name(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
+static int index_name(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 rowid)
 {
     if (r->name == NULL || !named_type(r->type))
         return 0;
@@ -1095,7 +1126,7 @@ static int index_name(tide_store *s, const tide_object_rec *r, sqlite3_int64 row
 }
 
 /* Offset in last_ctx of a copy of v, -1 for NULL. */
-static int32_t ctx_put(tide_store *s, const char *v)
+static int32_t ctx_put(tide__sqlite *s, const char *v)
 {
     if (v == NULL)
         return -1;
@@ -1105,7 +1136,7 @@ static int32_t ctx_put(tide_store *s, const char *v)
     return (int32_t)off;
 }
 
-static int remember(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
+static int remember(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 rowid)
 {
     s->last_new = false;
     size_t n = strlen(r->id);
@@ -1123,7 +1154,7 @@ static int remember(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid
 }
 
 /* The version of r at rowid is now the current one. */
-static int became_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid)
+static int became_current(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 rowid)
 {
     TIDE_CHECK(index_name(s, r, rowid));
     return remember(s, r, rowid);
@@ -1131,7 +1162,7 @@ static int became_current(tide_store *s, const tide_object_rec *r, sqlite3_int64
 
 /* Remove the obs_idx entries of the indicator at objects row obj (those its packed list
  * names). */
-static int drop_obs(tide_store *s, sqlite3_int64 obj)
+static int drop_obs(tide__sqlite *s, sqlite3_int64 obj)
 {
     sqlite3_stmt *st = stmt(s, ST_IND_OBSLIST);
     if (st == NULL)
@@ -1167,7 +1198,7 @@ static int drop_obs(tide_store *s, sqlite3_int64 obj)
 }
 
 /* The indexes derived from a version that stops being current go with it. */
-static int drop_indexes(tide_store *s, sqlite3_int64 rowid)
+static int drop_indexes(tide__sqlite *s, sqlite3_int64 rowid)
 {
     TIDE_CHECK(drop_obs(s, rowid));
     TIDE_CHECK(run_rowid(s, ST_DROP_IND, rowid, "drop indicator"));
@@ -1175,7 +1206,7 @@ static int drop_indexes(tide_store *s, sqlite3_int64 rowid)
     return run_rowid(s, ST_DROP_REFS, rowid, "drop references");
 }
 
-static int make_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 old_rowid,
+static int make_current(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 old_rowid,
         int64_t now)
 {
     TIDE_CHECK(drop_indexes(s, old_rowid));
@@ -1188,7 +1219,7 @@ static int make_current(tide_store *s, const tide_object_rec *r, sqlite3_int64 o
     return became_current(s, r, sqlite3_last_insert_rowid(s->db));
 }
 
-static int retire_later(tide_store *s, sqlite3_int64 rowid)
+static int retire_later(tide__sqlite *s, sqlite3_int64 rowid)
 {
     if (s->nretired == s->capretired) {
         size_t nc = s->capretired ? s->capretired * 2 : 256;
@@ -1201,16 +1232,16 @@ static int retire_later(tide_store *s, sqlite3_int64 rowid)
     return 0;
 }
 
-static int64_t scalar(tide_store *s, const char *sql);
+static int64_t scalar(tide__sqlite *s, const char *sql);
 
-static sqlite3_int64 max_rowid(tide_store *s, const char *table)
+static sqlite3_int64 max_rowid(tide__sqlite *s, const char *table)
 {
     char sql[64];
     snprintf(sql, sizeof(sql), "SELECT coalesce(max(rowid), 0) FROM %s", table);
     return scalar(s, sql);
 }
 
-static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
+static int rewrite_row(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
 {
     sqlite3_stmt *st = stmt(s, ST_OBJ_REWRITE);
     if (st == NULL)
@@ -1228,7 +1259,7 @@ static int rewrite_row(tide_store *s, const tide_object_rec *r, sqlite3_int64 ro
     return became_current(s, r, rowid);
 }
 
-static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
+static int bulk_rewrite(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 rowid, int64_t now)
 {
     /* the marks below count the rows written; the update trigger moves the row's count from
      * its old (type, source, tlp) to the new one, so the counts so far must be in the table */
@@ -1251,8 +1282,9 @@ static int bulk_rewrite(tide_store *s, const tide_object_rec *r, sqlite3_int64 r
 
 /* The id map's slot for key (0 is stored as 1), fetched ahead: the map of a million ids is
  * far bigger than the CPU caches, and its probe was 4% of a first load. */
-void tide_store_prefetch_id(tide_store *s, const char *id)
+static void be_prefetch_id(tide_store_backend *be, const char *id)
 {
+    tide__sqlite *s = tide__sq(be);
     if (!s->bulk || s->ids.cap == 0 || id == NULL)
         return;
     uint64_t key = XXH3_64bits(id, strlen(id));
@@ -1260,7 +1292,7 @@ void tide_store_prefetch_id(tide_store *s, const char *id)
 }
 
 /* Bulk mode: no objects_id index yet; the id map says whether the id came before. */
-static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, int64_t now)
+static int bulk_put(tide__sqlite *s, const tide_object_rec *r, int *out_status, int64_t now)
 {
     uint64_t key = XXH3_64bits(r->id, strlen(r->id));
     if (key == 0)
@@ -1327,7 +1359,7 @@ static int bulk_put(tide_store *s, const tide_object_rec *r, int *out_status, in
     return 0;
 }
 
-static int put_object(tide_store *s, const tide_object_rec *r, int *out_status)
+static int put_object(tide__sqlite *s, const tide_object_rec *r, int *out_status)
 {
     int64_t now = tide__time_now_ms();
     s->put_now = now;
@@ -1399,7 +1431,7 @@ static int put_object(tide_store *s, const tide_object_rec *r, int *out_status)
 }
 
 /* objects row of the current version of id (the last stored one, usually). */
-static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool *is_new)
+static int current_rowid(tide__sqlite *s, const char *id, sqlite3_int64 *out, bool *is_new)
 {
     if (s->last_id[0] && strcmp(s->last_id, id) == 0) {
         *out = s->last_rowid;
@@ -1446,7 +1478,7 @@ static int current_rowid(tide_store *s, const char *id, sqlite3_int64 *out, bool
 }
 
 /* Bulk mode: remember the observables of obj for obs_idx, written sorted at commit. */
-static int bulk_obs_add(tide_store *s, sqlite3_int64 obj, const tide_obs_ref *obs, size_t nobs)
+static int bulk_obs_add(tide__sqlite *s, sqlite3_int64 obj, const tide_obs_ref *obs, size_t nobs)
 {
     if (s->nobs + nobs > s->capobs) {
         size_t nc = s->capobs ? s->capobs : 4096;
@@ -1472,7 +1504,7 @@ static int bulk_obs_add(tide_store *s, sqlite3_int64 obj, const tide_obs_ref *ob
     return 0;
 }
 
-static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
+static int put_indicator(tide__sqlite *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
         size_t nobs)
 {
     sqlite3_int64 obj;
@@ -1569,22 +1601,25 @@ static int put_indicator(tide_store *s, const tide_indicator_rec *ind, const tid
     return 0;
 }
 
-int tide_store_put_object(tide_store *s, const tide_object_rec *r, int *out_status)
+static int be_put_object(tide_store_backend *be, const tide_object_rec *r, int *out_status)
 {
+    tide__sqlite *s = tide__sq(be);
     TIDE_CHECK(put_object(s, r, out_status));
     return *out_status == TIDE_PUT_UNCHANGED ? 0 : tide__store_intel_changed(s);
 }
 
-int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
+static int be_put_indicator(tide_store_backend *be, const tide_indicator_rec *ind, const tide_obs_ref *obs,
         size_t nobs)
 {
+    tide__sqlite *s = tide__sq(be);
     TIDE_CHECK(put_indicator(s, ind, obs, nobs));
     return tide__store_intel_changed(s);
 }
 
-int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_type,
+static int be_put_relationship(tide_store_backend *be, const char *id, const char *rel_type,
         const char *source_ref, const char *target_ref)
 {
+    tide__sqlite *s = tide__sq(be);
     /* References are tied to the objects row that states them: the SRO itself, or the
      * container (sighting, report ...) whose id starts the synthetic id "ID|rel|target". */
     const char *bar = strchr(id, '|');
@@ -1629,8 +1664,9 @@ int tide_store_put_relationship(tide_store *s, const char *id, const char *rel_t
 
 /* ---------------- reading ---------------- */
 
-int tide_store_get(tide_store *s, const char *id, const char *modified, char **out)
+static int be_get(tide_store_backend *be, const char *id, const char *modified, char **out)
 {
+    tide__sqlite *s = tide__sq(be);
     *out = NULL;
     sqlite3_stmt *st = stmt(s, modified ? ST_GET_VERSION : ST_GET_CURRENT);
     if (st == NULL)
@@ -1656,9 +1692,10 @@ int tide_store_get(tide_store *s, const char *id, const char *modified, char **o
     return 0;
 }
 
-int tide_store_versions(tide_store *s, const char *id,
+static int be_versions(tide_store_backend *be, const char *id,
         int (*cb)(const char *modified, void *payload), void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = stmt(s, ST_VERSIONS);
     if (st == NULL)
         return TIDE_ESTORE;
@@ -1679,15 +1716,16 @@ int tide_store_versions(tide_store *s, const char *id,
 }
 
 /* A copy of t in scratch slot `slot` of tide_store_indicator's results. */
-static const char *str_dup(tide_store *s, const char *t, int slot)
+static const char *str_dup(tide__sqlite *s, const char *t, int slot)
 {
     tide__free(s->ind_strs[slot]);
     s->ind_strs[slot] = t ? tide__strdup(t) : NULL;
     return s->ind_strs[slot];
 }
 
-int tide_store_indicator(tide_store *s, const char *id, tide_indicator_rec *out)
+static int be_indicator(tide_store_backend *be, const char *id, tide_indicator_rec *out)
 {
+    tide__sqlite *s = tide__sq(be);
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = stmt(s, ST_IND_GET);
     if (st == NULL)
@@ -1725,9 +1763,10 @@ int tide_store_indicator(tide_store *s, const char *id, tide_indicator_rec *out)
     return 0;
 }
 
-int tide_store_lookup(tide_store *s, tide_obs_kind kind, const char *value,
+static int be_lookup(tide_store_backend *be, tide_obs_kind kind, const char *value,
         int (*cb)(const char *indicator_id, void *payload), void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = stmt(s, ST_LOOKUP);
     if (st == NULL)
         return TIDE_ESTORE;
@@ -1760,9 +1799,10 @@ int tide_store_lookup(tide_store *s, tide_obs_kind kind, const char *value,
     return rc;
 }
 
-int tide_store_indicator_observables(tide_store *s, const char *id,
+static int be_indicator_observables(tide_store_backend *be, const char *id,
         int (*cb)(const tide_obs_ref *obs, void *payload), void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = stmt(s, ST_IND_OBS);
     if (st == NULL)
         return TIDE_ESTORE;
@@ -1792,9 +1832,10 @@ int tide_store_indicator_observables(tide_store *s, const char *id,
     return rc;
 }
 
-int tide_store_related(tide_store *s, const char *id,
+static int be_related(tide_store_backend *be, const char *id,
         int (*cb)(const tide_relation *rel, void *payload), void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     /* The cached statement, unless this is a nested call from a callback walking further:
      * that one prepares its own. */
     sqlite3_stmt *st;
@@ -1836,9 +1877,10 @@ int tide_store_related(tide_store *s, const char *id,
     return rc;
 }
 
-int tide_store_search(tide_store *s, const tide_search_query *q,
+static int be_search(tide_store_backend *be, const tide_search_query *q,
         int (*cb)(const tide_search_hit *hit, void *payload), void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     tide_buf sql = TIDE_BUF_INIT;
     int rc = tide__buf_puts(&sql,
             "SELECT c.id, c.type, c.name, c.modified, c.source, c.tlp FROM objects c "
@@ -1915,7 +1957,7 @@ int tide_store_search(tide_store *s, const tide_search_query *q,
     return rc;
 }
 
-static int count_into(tide_store *s, json_t *obj, const char *sql, bool by_kind)
+static int count_into(tide__sqlite *s, json_t *obj, const char *sql, bool by_kind)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -1935,7 +1977,7 @@ static int count_into(tide_store *s, json_t *obj, const char *sql, bool by_kind)
     return 0;
 }
 
-static int64_t scalar(tide_store *s, const char *sql)
+static int64_t scalar(tide__sqlite *s, const char *sql)
 {
     sqlite3_stmt *st;
     int64_t v = -1;
@@ -1947,8 +1989,9 @@ static int64_t scalar(tide_store *s, const char *sql)
     return v;
 }
 
-int tide_store_stats_json(tide_store *s, char **out)
+static int be_stats_json(tide_store_backend *be, char **out)
 {
+    tide__sqlite *s = tide__sq(be);
     *out = NULL;
     json_t *root = json_object();
     json_t *by_type = json_object(), *by_source = json_object(), *by_tlp = json_object(),
@@ -2005,9 +2048,10 @@ int tide_store_stats_json(tide_store *s, char **out)
 
 /* ---------------- warninglists ---------------- */
 
-int tide_store_put_warninglist(tide_store *s, const char *name, const char *type,
+static int be_put_warninglist(tide_store_backend *be, const char *name, const char *type,
         const char *description, const char *const *values, size_t n)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(s->db, "DELETE FROM warninglist_entries WHERE name = ?1", -1, &st,
@@ -2048,10 +2092,11 @@ int tide_store_put_warninglist(tide_store *s, const char *name, const char *type
     return rc < 0 ? rc : tide__store_intel_changed(s);
 }
 
-int tide_store_warninglist_entries(tide_store *s,
+static int be_warninglist_entries(tide_store_backend *be,
         int (*cb)(const char *name, const char *type, const char *value, void *payload),
         void *payload)
 {
+    tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                 "SELECT w.name, w.type, e.value FROM warninglist_entries e JOIN warninglists w "
@@ -2069,4 +2114,66 @@ int tide_store_warninglist_entries(tide_store *s,
         rc = tide__store_db_error(s, "warninglist entries");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---------------- the table ---------------- */
+
+static void fill_table(tide_store_backend *be)
+{
+    tide_store_backend_init(be, TIDE_STORE_BACKEND_VERSION);
+    be->free = be_free;
+    be->schema_version = be_schema_version;
+    be->db_path = be_db_path;
+    be->begin = tide__sqlite_begin;
+    be->commit = tide__sqlite_commit;
+    be->rollback = tide__sqlite_rollback;
+    be->begin_load = be_begin_load;
+    be->prefetch_id = be_prefetch_id;
+    be->put_object = be_put_object;
+    be->put_indicator = be_put_indicator;
+    be->put_relationship = be_put_relationship;
+    be->get = be_get;
+    be->versions = be_versions;
+    be->indicator = be_indicator;
+    be->lookup = be_lookup;
+    be->indicator_observables = be_indicator_observables;
+    be->related = be_related;
+    be->search = be_search;
+    be->stats_json = be_stats_json;
+    be->intel_generation = tide__sqlite_intel_generation;
+    be->put_warninglist = be_put_warninglist;
+    be->warninglist_entries = be_warninglist_entries;
+    be->scan = tide__sqlite_scan;
+    be->graph = tide__sqlite_graph;
+    be->node = tide__sqlite_node;
+    be->edges_of = tide__sqlite_edges_of;
+    be->few_changed = tide__sqlite_few_changed;
+    be->put_asset = tide__sqlite_put_asset;
+    be->each_asset = tide__sqlite_each_asset;
+    be->export_state_get = tide__sqlite_export_state_get;
+    be->export_state_put = tide__sqlite_export_state_put;
+    be->put_sightings = tide__sqlite_put_sightings;
+    be->sightings = tide__sqlite_sightings;
+    be->sighting_by_id = tide__sqlite_sighting_by_id;
+    be->case_put = tide__sqlite_case_put;
+    be->case_get = tide__sqlite_case_get;
+    be->case_ids = tide__sqlite_case_ids;
+    be->case_find_covering = tide__sqlite_case_find_covering;
+    be->case_host_put = tide__sqlite_case_host_put;
+    be->case_hosts = tide__sqlite_case_hosts;
+    be->case_indicators_add = tide__sqlite_case_indicators_add;
+    be->case_indicators = tide__sqlite_case_indicators;
+    be->case_event_add = tide__sqlite_case_event_add;
+    be->case_events = tide__sqlite_case_events;
+    be->indicator_source_counts = tide__sqlite_indicator_source_counts;
+}
+
+tide__sqlite *tide__store_sqlite_backend(tide_store_backend *be)
+{
+    return be && be->free == be_free ? tide__sq(be) : NULL;
+}
+
+tide__sqlite *tide__store_sqlite(tide_store *store)
+{
+    return tide__store_sqlite_backend(tide__store_backend(store));
 }

@@ -298,7 +298,7 @@ static void t_store_failure_counts(void)
     const char *refuse = "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.id = "
                          "'indicator--22222222-2222-4222-8222-222222222222' BEGIN "
                          "SELECT RAISE(ABORT, 'injected store failure'); END";
-    TIDE_ASSERT_EQ_INT(sqlite3_exec(s->db, refuse, NULL, NULL, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_exec(tide__store_sqlite(s)->db, refuse, NULL, NULL, NULL), SQLITE_OK);
     for (int round = 0; round < 2; round++) {
         errs er = { 0 };
         tide_ingest_stats st = { 0 };
@@ -347,7 +347,7 @@ static void dump_store(tide_store *s, tide_buf *out)
     };
     for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
         sqlite3_stmt *st = NULL;
-        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, q[k], -1, &st, NULL), SQLITE_OK);
+        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(tide__store_sqlite(s)->db, q[k], -1, &st, NULL), SQLITE_OK);
         while (sqlite3_step(st) == SQLITE_ROW) {
             for (int c = 0; c < sqlite3_column_count(st); c++) {
                 const unsigned char *t = sqlite3_column_text(st, c);
@@ -361,7 +361,7 @@ static void dump_store(tide_store *s, tide_buf *out)
     }
     /* the counts the triggers and the load keep are those of the rows */
     sqlite3_stmt *st = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db,
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(tide__store_sqlite(s)->db,
             "SELECT count(*) FROM (SELECT type, source, tlp, n FROM object_counts WHERE n <> 0 "
             "EXCEPT SELECT type, ifnull(source, ''), ifnull(tlp, ''), count(*) FROM objects "
             "WHERE is_current GROUP BY 1, 2, 3) UNION ALL SELECT count(*) FROM (SELECT type, "

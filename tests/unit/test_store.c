@@ -1,9 +1,15 @@
 /*
- * test_store.c - the SQLite store: versions (newest modified wins, older kept), derived-object
- * idempotence, indicator context and observables, relationships both ways, search, stats,
- * warninglists, reopening (schema migrations run once), a failed batch rolled back, and the
- * migration of a schema-5 store (observables in their own table) to packed observables and
- * objects columns copied into indicator rows (schema 7), kept equal by every kind of put.
+ * test_store.c - the store contract and the SQLite backend. The contract (what any backend of
+ * include/tide/sys/store_backend.h does, through the public calls): versions (newest modified
+ * wins, older kept), derived-object idempotence, indicator context and observables,
+ * relationships both ways, search, stats, warninglists, reopening, a failed batch rolled
+ * back, the front's argument checks, case / asset / export-state / sighting storage, and the
+ * active-intel scan's graph walk over real bundles (ATT&CK, the OASIS reports). The SQLite
+ * backend: the migration of a schema-5 store (observables in their own table) to packed
+ * observables and objects columns copied into indicator rows (schema 7), kept equal by every
+ * kind of put, and its bulk load. Each runs on the SQLite backend and on the fault-injecting
+ * wrapper around it (store_faulty.h); the wrapper's faults then fail puts, commits and reads
+ * in the middle of ingests and scans.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -16,15 +22,47 @@
 #include <sqlite3.h>
 
 #include "harness.h"
+#include "store/front.h"
+#include "store/front_int.h"
 #include "store/schema.h"
+#include "store/store_faulty.h"
 #include "store/store_int.h"
 #include "tide.h"
 
-static tide_store *open_fresh(void)
+/* The backend the contract tests run on: 0 the SQLite backend (tide_store_open), 1 the
+ * fault-injecting wrapper around it (store_faulty.h) with no fault set. Every test of the
+ * table at the end runs both ways, but the fault tests, which need the wrapper. */
+static int on_faulty;
+
+/* The store in dir on the backend of this run. */
+static tide_store *open_at(const char *dir)
 {
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, tide_test_tmpdir()), 0);
+    if (!on_faulty) {
+        TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+        return s;
+    }
+    tide_store_backend *sq = NULL, *fb = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_backend_sqlite(&sq, dir), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_new(&fb, sq), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, fb), 0);
     return s;
+}
+
+static tide_store *open_fresh(void)
+{
+    return open_at(tide_test_tmpdir());
+}
+
+/* The SQLite backend under a store (through the wrapper), for the tests that look at its
+ * tables. */
+static tide__sqlite *sql_of(tide_store *s)
+{
+    tide_store_backend *be = tide__store_backend(s);
+    tide_store_backend *in = tide__store_faulty_inner(be);
+    tide__sqlite *q = tide__store_sqlite_backend(in ? in : be);
+    TIDE_ASSERT(q != NULL);
+    return q;
 }
 
 static int put(tide_store *s, const char *id, const char *type, const char *modified,
@@ -219,10 +257,9 @@ static void t_rollback_and_reopen(void)
     const char *dir = tide_test_tmpdir();
     char path[600];
     snprintf(path, sizeof(path), "%s/nested/store", dir);
-    tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, path), 0);
-    int v = tide_store_schema_version(s);
-    TIDE_ASSERT(v >= 1);
+    tide_store *s = open_at(path);
+    int v = tide_store_schema_version(s); /* optional in a backend */
+    TIDE_ASSERT(v >= 1 || v == TIDE_EUNSUPPORTED);
     TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
     put(s, "tool--1", "tool", "2020-01-01T00:00:00Z", "{\"kept\":true}");
     TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
@@ -231,7 +268,7 @@ static void t_rollback_and_reopen(void)
     TIDE_ASSERT_EQ_INT(tide_store_rollback(s), 0);
     tide_store_free(s);
     /* reopen: the schema is not migrated twice, the committed object is there, the other not */
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, path), 0);
+    s = open_at(path);
     TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), v);
     char *js = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_get(s, "tool--1", NULL, &js), 0);
@@ -385,6 +422,9 @@ static void t_open_bad_path(void)
     TIDE_ASSERT(tide_store_open(&s, "/proc/no/such/dir") < 0);
     TIDE_ASSERT(s == NULL);
     TIDE_ASSERT(strlen(tide_error_last()) > 0);
+    tide_store_backend *be = NULL;
+    TIDE_ASSERT(tide_store_backend_sqlite(&be, "/proc/no/such/dir") < 0);
+    TIDE_ASSERT(be == NULL);
 }
 
 
@@ -400,7 +440,7 @@ static bool same_str(const char *a, const unsigned char *b)
 static int copies_off(tide_store *s)
 {
     sqlite3_stmt *q = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db,
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db,
             "SELECT i.rec, o.rowid IS NOT NULL AND o.is_current, o.id, o.id_key, o.name, "
             "o.source, o.tlp, o.changed_at, i.source, i.changed_at, i.revoked "
             "FROM indicators i LEFT JOIN objects o ON o.rowid = i.obj", -1, &q, NULL),
@@ -455,7 +495,7 @@ static void put_ind(tide_store *s, const char *id, const char *ip)
 static int pragma_int(tide_store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db, sql, -1, &st, NULL), SQLITE_OK);
     TIDE_ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
     int v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -466,7 +506,7 @@ static const char *pragma_text(tide_store *s, const char *sql)
 {
     static char out[32];
     sqlite3_stmt *st = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db, sql, -1, &st, NULL), SQLITE_OK);
     TIDE_ASSERT_EQ_INT(sqlite3_step(st), SQLITE_ROW);
     snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
@@ -479,7 +519,7 @@ static void t_indicator_row_copies(void)
         char dir[700];
         snprintf(dir, sizeof(dir), "%s/copies%d", tide_test_tmpdir(), bulk);
         tide_store *s = NULL;
-        TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+        s = open_at(dir);
         bool is_bulk = false;
         if (bulk) {
             TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
@@ -577,7 +617,7 @@ static void t_indicator_record(void)
     put_ind_obj(s, "indicator--d", "2024-01-01T00:00:00Z", "D", "feed", NULL);
     put_ind(s, "indicator--d", "192.0.2.9");
     TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
-    TIDE_ASSERT_EQ_INT(tide__store_exec(s, "UPDATE indicators SET rec = x'0102'"), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_exec(sql_of(s), "UPDATE indicators SET rec = x'0102'"), 0);
     tide_buf seen = TIDE_BUF_INIT;
     TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, ctx_cb, &seen), TIDE_ESTORE);
     TIDE_ASSERT(strstr(tide_error_last(), "corrupt indicator record") != NULL);
@@ -630,7 +670,7 @@ static void t_bulk_rewrite_obs(void)
     char dir[700];
     snprintf(dir, sizeof(dir), "%s/bulkrw", tide_test_tmpdir());
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    s = open_at(dir);
     bool is_bulk = false;
     TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
     TIDE_ASSERT(is_bulk);
@@ -668,7 +708,7 @@ static void t_bulk_rewrite_obs(void)
     {
         char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", tide__store_named_nodes_sql);
         sqlite3_stmt *q = NULL;
-        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db, sql, -1, &q, NULL), SQLITE_OK);
         sqlite3_free(sql);
         tide_buf plan = TIDE_BUF_INIT;
         while (sqlite3_step(q) == SQLITE_ROW)
@@ -748,7 +788,7 @@ static void t_migrate_schema5(void)
     sqlite3_close(db);
 
     tide_store *s = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    s = open_at(dir);
     TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_STORE_SCHEMA_VERSION);
     tide_buf b = TIDE_BUF_INIT;
     TIDE_ASSERT_EQ_INT(tide_store_lookup(s, TIDE_OBS_IPV4, "198.51.100.7", collect_ids, &b), 0);
@@ -836,7 +876,7 @@ static void t_migrate_schema5(void)
     exec_ok(db, "UPDATE objects SET json = NULL WHERE id = 'indicator--22222222-2222-4222-8222-"
                 "222222222222'");
     sqlite3_close(db);
-    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    s = open_at(dir);
     char *none = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_get(s, ids[1], NULL, &none), TIDE_ESTORE);
     TIDE_ASSERT(none == NULL);
@@ -844,18 +884,908 @@ static void t_migrate_schema5(void)
     tide_store_free(s);
 }
 
+/* ---- the store contract: what every backend does, seen through the public calls ---- */
+
+/* Calls with a missing store, record or required string are refused by the front, whatever
+ * the backend, and leave nothing behind. */
+static void t_front_args(void)
+{
+    tide_store *s = open_fresh();
+    char *js = (char *)"x";
+    int st = -1;
+    int64_t g = 7;
+    TIDE_ASSERT_EQ_INT(tide_store_get(NULL, "a--1", NULL, &js), TIDE_EINVAL);
+    TIDE_ASSERT(js == NULL);
+    TIDE_ASSERT_EQ_INT(tide_store_get(s, NULL, NULL, &js), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(NULL), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(NULL, &g), TIDE_EINVAL);
+    TIDE_ASSERT(strstr(tide_error_last(), "no store") != NULL);
+    tide_object_rec r = { .id = "tool--1", .type = NULL, .json = "{}", .json_len = 2 };
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, NULL, &st), TIDE_EINVAL);
+    tide_indicator_rec ir = { .id = NULL };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, NULL, 0), TIDE_EINVAL);
+    ir.id = "indicator--1";
+    tide_obs_ref bad[] = { { TIDE_OBS_IPV4, NULL } };
+    TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, bad, 1), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--1", NULL, "a", "b"),
+            TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, NULL, hit_cb, &st), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, NULL, NULL), TIDE_EINVAL);
+    const char *vals[] = { NULL };
+    TIDE_ASSERT_EQ_INT(tide_store_put_warninglist(s, "w", "string", "d", vals, 1), TIDE_EINVAL);
+    tide_asset a = { .host = "" };
+    TIDE_ASSERT_EQ_INT(tide_store_put_asset(s, &a), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_export_state_put(s, "k", "rpz", 1, NULL, 3), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, NULL, 0), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, NULL, 1), TIDE_EINVAL);
+    bool bulk = true;
+    TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, NULL), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_begin_load(NULL, &bulk), TIDE_EINVAL);
+    TIDE_ASSERT(!bulk);
+    tide_store_prefetch_id(NULL, "x"); /* a hint: nothing to refuse */
+    tide_store_prefetch_id(s, NULL);
+    TIDE_ASSERT(tide_store_db_path(NULL) == NULL);
+    /* nothing was stored, and the store works */
+    TIDE_ASSERT_EQ_INT(tide_store_intel_generation(s, &g), 0);
+    char *stats = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
+    json_t *j = json_loads(stats, 0, NULL);
+    free(stats);
+    TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(j, "objects")), 0);
+    json_decref(j);
+    /* a transaction misuse is the backend's TIDE_EINVAL */
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_rollback(s), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_rollback(s), 0);
+    tide_store_free(s);
+}
+
+typedef struct {
+    tide_buf b;
+    int n;
+} text;
+
+static int case_cb(const tide_store_case *c, void *payload)
+{
+    text *t = payload;
+    t->n++;
+    tide__buf_printf(&t->b, "%lld %s %lld %lld %lld %s %s %s %s %s %s", (long long)c->id,
+            c->status, (long long)c->tier, (long long)c->opened_at, (long long)c->updated_at,
+            c->closed_at == TIDE_STORE_NULL ? "-" : "closed", c->seed_host, c->seed_indicator,
+            c->tlp ? c->tlp : "-", c->doc, c->lessons ? c->lessons : "-");
+    return 0;
+}
+
+static int case_id_cb(int64_t id, void *payload)
+{
+    text *t = payload;
+    tide__buf_printf(&t->b, "%lld;", (long long)id);
+    return 0;
+}
+
+static int host_cb(const tide_store_case_host *h, void *payload)
+{
+    text *t = payload;
+    tide__buf_printf(&t->b, "%s %s %s %lld %s %lld %s;", h->host, h->status, h->state,
+            (long long)h->state_at, h->recovered_at == TIDE_STORE_NULL ? "-" : "rec",
+            (long long)h->relapses, h->first_seen == TIDE_STORE_NULL ? "-" : "seen");
+    return 0;
+}
+
+static int str_cb(const char *v, void *payload)
+{
+    text *t = payload;
+    tide__buf_printf(&t->b, "%s;", v);
+    return 0;
+}
+
+static int event_cb(const tide_store_case_event *ev, void *payload)
+{
+    text *t = payload;
+    tide__buf_printf(&t->b, "%lld %s %s %s %s;", (long long)ev->at, ev->kind,
+            ev->host ? ev->host : "-", ev->actor ? ev->actor : "-", ev->text);
+    return 0;
+}
+
+static int sighting_cb(const tide_sighting_rec *r, void *payload)
+{
+    *(tide_sighting_rec *)payload = *r;
+    ((tide_sighting_rec *)payload)->host = NULL; /* borrowed: not kept */
+    ((tide_sighting_rec *)payload)->indicator_id = NULL;
+    ((tide_sighting_rec *)payload)->indicator = NULL;
+    ((tide_sighting_rec *)payload)->observed = NULL;
+    ((tide_sighting_rec *)payload)->field = NULL;
+    ((tide_sighting_rec *)payload)->file = NULL;
+    return 0;
+}
+
+/* Case storage: rows in plain C (no jansson below src/cases), NULL integers as
+ * TIDE_STORE_NULL, updates in place, listings in their order; a sighting by id; the
+ * indicator counts of the metrics. */
+static void t_case_rows(void)
+{
+    tide_store *s = open_fresh();
+    tide_store_case c = { .status = "open", .tier = 2, .opened_at = 100, .updated_at = 100,
+        .closed_at = TIDE_STORE_NULL, .seed_host = "h1", .seed_indicator = "indicator--1",
+        .tlp = NULL, .doc = "{\"a\":1}", .lessons = NULL };
+    int64_t id1 = 0, id2 = 0;
+    TIDE_ASSERT_EQ_INT(tide__store_case_put(s, &c, &id1), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_case_put(s, &c, &id2), 0);
+    TIDE_ASSERT(id1 > 0 && id2 > id1);
+    text t = { TIDE_BUF_INIT, 0 };
+    TIDE_ASSERT_EQ_INT(tide__store_case_get(s, id1, case_cb, &t), 0);
+    TIDE_ASSERT_EQ_INT(t.n, 1);
+    char want[256];
+    snprintf(want, sizeof(want), "%lld open 2 100 100 - h1 indicator--1 - {\"a\":1} -",
+            (long long)id1);
+    TIDE_ASSERT_EQ_STR(t.b.ptr, want);
+    /* an update of the first: closed, with lessons and a TLP */
+    c.id = id1;
+    c.status = "closed";
+    c.closed_at = 200;
+    c.tlp = "amber";
+    c.lessons = "{\"l\":true}";
+    int64_t same = 0;
+    TIDE_ASSERT_EQ_INT(tide__store_case_put(s, &c, &same), 0);
+    TIDE_ASSERT_EQ_INT(same, id1);
+    tide__buf_clear(&t.b);
+    TIDE_ASSERT_EQ_INT(tide__store_case_get(s, id1, case_cb, &t), 0);
+    snprintf(want, sizeof(want), "%lld closed 2 100 100 closed h1 indicator--1 amber {\"a\":1} "
+             "{\"l\":true}", (long long)id1);
+    TIDE_ASSERT_EQ_STR(t.b.ptr, want);
+    TIDE_ASSERT_EQ_INT(tide__store_case_get(s, id2 + 100, case_cb, &t), TIDE_ENOTFOUND);
+    TIDE_ASSERT(strstr(tide_error_last(), "no case") != NULL);
+    tide__buf_clear(&t.b);
+    TIDE_ASSERT_EQ_INT(tide__store_case_ids(s, case_id_cb, &t), 0);
+    snprintf(want, sizeof(want), "%lld;%lld;", (long long)id1, (long long)id2);
+    TIDE_ASSERT_EQ_STR(t.b.ptr, want);
+
+    /* hosts, replaced by host, listed by host */
+    tide_store_case_host h = { .host = "h2", .status = "silent", .state = "affected",
+        .state_at = 5, .recovered_at = TIDE_STORE_NULL, .relapses = 0,
+        .first_seen = TIDE_STORE_NULL, .last_seen = TIDE_STORE_NULL };
+    TIDE_ASSERT_EQ_INT(tide__store_case_host_put(s, id2, &h), 0);
+    h.host = "h1";
+    h.status = "alerted";
+    h.first_seen = h.last_seen = 7;
+    TIDE_ASSERT_EQ_INT(tide__store_case_host_put(s, id2, &h), 0);
+    h.state = "recovered";
+    h.recovered_at = 9;
+    h.relapses = 1;
+    TIDE_ASSERT_EQ_INT(tide__store_case_host_put(s, id2, &h), 0);
+    tide__buf_clear(&t.b);
+    TIDE_ASSERT_EQ_INT(tide__store_case_hosts(s, id2, host_cb, &t), 0);
+    TIDE_ASSERT_EQ_STR(t.b.ptr, "h1 alerted recovered 5 rec 1 seen;h2 silent affected 5 - 0 -;");
+    /* indicators: kept once, ascending */
+    const char *ids[] = { "indicator--b", "indicator--a", "indicator--b" };
+    TIDE_ASSERT_EQ_INT(tide__store_case_indicators_add(s, id2, ids, 3), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_case_indicators_add(s, id2, ids, 1), 0);
+    tide__buf_clear(&t.b);
+    TIDE_ASSERT_EQ_INT(tide__store_case_indicators(s, id2, str_cb, &t), 0);
+    TIDE_ASSERT_EQ_STR(t.b.ptr, "indicator--a;indicator--b;");
+    /* the open case covering a host and one of its indicators */
+    int64_t cov = -1;
+    TIDE_ASSERT_EQ_INT(tide__store_case_find_covering(s, "h1", "indicator--a", &cov), 0);
+    TIDE_ASSERT_EQ_INT(cov, id2);
+    TIDE_ASSERT_EQ_INT(tide__store_case_find_covering(s, "h3", "indicator--a", &cov), 0);
+    TIDE_ASSERT_EQ_INT(cov, 0);
+    /* the timeline, in the order added */
+    tide_store_case_event e1 = { 10, "opened", "h1", NULL, "opened on h1" };
+    tide_store_case_event e2 = { 5, "note", NULL, "alice", "earlier time, later event" };
+    TIDE_ASSERT_EQ_INT(tide__store_case_event_add(s, id2, &e1), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_case_event_add(s, id2, &e2), 0);
+    tide__buf_clear(&t.b);
+    TIDE_ASSERT_EQ_INT(tide__store_case_events(s, id2, event_cb, &t), 0);
+    TIDE_ASSERT_EQ_STR(t.b.ptr,
+            "10 opened h1 - opened on h1;5 note - alice earlier time, later event;");
+    tide__buf_free(&t.b);
+
+    /* a sighting by the id the listing gives it */
+    tide_sighting_rec sr = { .host = "h1", .indicator_id = "indicator--a",
+        .indicator = "192.0.2.1", .kind = TIDE_OBS_IPV4, .observed = "192.0.2.1",
+        .first_seen = 1, .last_seen = 2, .live_count = 3 };
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, &sr, 1), 0);
+    tide_sighting_rec got;
+    memset(&got, 0, sizeof(got));
+    TIDE_ASSERT_EQ_INT(tide_store_sightings(s, NULL, sighting_cb, &got), 0);
+    TIDE_ASSERT(got.id > 0);
+    char *host = NULL, *ind = NULL;
+    TIDE_ASSERT_EQ_INT(tide__sighting_by_id(s, got.id, &host, &ind), 0);
+    TIDE_ASSERT_EQ_STR(host, "h1");
+    TIDE_ASSERT_EQ_STR(ind, "indicator--a");
+    free(host);
+    free(ind);
+    TIDE_ASSERT_EQ_INT(tide__sighting_by_id(s, got.id + 1, &host, &ind), TIDE_ENOTFOUND);
+    TIDE_ASSERT(host == NULL && ind == NULL);
+
+    /* indicators by whether their source is "internal" */
+    tide_object_rec r1 = { .id = "indicator--in", .type = "indicator", .modified = "2024-01-01T00:00:00Z",
+        .json = "{}", .json_len = 2, .source = "internal" };
+    tide_object_rec r2 = { .id = "indicator--ex", .type = "indicator", .modified = "2024-01-01T00:00:00Z",
+        .json = "{}", .json_len = 2, .source = "feed" };
+    tide_object_rec r3 = { .id = "indicator--ex2", .type = "indicator",
+        .modified = "2024-01-01T00:00:00Z", .json = "{}", .json_len = 2 };
+    int st;
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r1, &st), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r2, &st), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r3, &st), 0);
+    int64_t in = -1, ex = -1;
+    TIDE_ASSERT_EQ_INT(tide__indicator_source_counts(s, &in, &ex), 0);
+    TIDE_ASSERT_EQ_INT(in, 1);
+    TIDE_ASSERT_EQ_INT(ex, 2);
+    tide_store_free(s);
+}
+
+static int asset_cb(const tide_asset *a, void *payload)
+{
+    text *t = payload;
+    tide__buf_printf(&t->b, "%s %s %s", a->host, a->owner ? a->owner : "-",
+            a->criticality ? a->criticality : "-");
+    for (size_t i = 0; i < a->nips; i++)
+        tide__buf_printf(&t->b, " %s", a->ips[i]);
+    for (size_t i = 0; i < a->nsoftware; i++)
+        tide__buf_printf(&t->b, " %s=%s", a->software[i].name, a->software[i].version);
+    tide__buf_puts(&t->b, ";");
+    return 0;
+}
+
+static int sightings_text_cb(const tide_sighting_rec *r, void *payload)
+{
+    text *t = payload;
+    tide__buf_printf(&t->b, "%s %s %s %lld-%lld live %lld retro %lld %s:%lld;", r->host,
+            r->indicator_id, r->observed, (long long)r->first_seen, (long long)r->last_seen,
+            (long long)r->live_count, (long long)r->retro_count, r->file ? r->file : "-",
+            (long long)r->line);
+    return 0;
+}
+
+/* Assets (replaced by host), export state (ENOTFOUND, then what was put, bytes as given),
+ * and sightings merged as sightings.h says. */
+static void t_assets_exports_sightings(void)
+{
+    tide_store *s = open_fresh();
+    const char *ips[] = { "10.0.0.2", "10.0.0.1" };
+    tide_asset_software sw[] = { { "openssl", "3.0" }, { "curl", "" } };
+    tide_asset a = { .host = "web1", .owner = "ops", .criticality = "high", .ips = ips,
+        .nips = 2, .software = sw, .nsoftware = 2 };
+    TIDE_ASSERT_EQ_INT(tide_store_put_asset(s, &a), 0);
+    tide_asset b = { .host = "db1", .ips = ips, .nips = 1 };
+    TIDE_ASSERT_EQ_INT(tide_store_put_asset(s, &b), 0);
+    a.nips = 1;
+    a.nsoftware = 1;
+    a.owner = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_put_asset(s, &a), 0); /* replaces web1 whole */
+    text t = { TIDE_BUF_INIT, 0 };
+    TIDE_ASSERT_EQ_INT(tide_store_each_asset(s, asset_cb, &t), 0);
+    TIDE_ASSERT_EQ_STR(t.b.ptr, "db1 - - 10.0.0.2;web1 - high 10.0.0.2 openssl=3.0;");
+
+    int64_t serial = -1;
+    char *entries = (char *)"x";
+    size_t len = 9;
+    TIDE_ASSERT_EQ_INT(tide_store_export_state_get(s, "rpz:/tmp/x", &serial, &entries, &len),
+            TIDE_ENOTFOUND);
+    TIDE_ASSERT(entries == NULL && serial == 0 && len == 0);
+    TIDE_ASSERT_EQ_INT(tide_store_export_state_put(s, "rpz:/tmp/x", "rpz", 41, "a\nb\0c", 5), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_export_state_put(s, "rpz:/tmp/x", "rpz", 42, "a\nb\nc", 5), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_export_state_get(s, "rpz:/tmp/x", &serial, &entries, &len), 0);
+    TIDE_ASSERT_EQ_INT(serial, 42);
+    TIDE_ASSERT_EQ_INT(len, 5);
+    TIDE_ASSERT(memcmp(entries, "a\nb\nc", 6) == 0);
+    free(entries);
+
+    tide_sighting_rec r[] = {
+        { .host = "web1", .indicator_id = "indicator--a", .indicator = "192.0.2.1",
+            .kind = TIDE_OBS_IPV4, .observed = "192.0.2.1", .file = "late.log", .line = 9,
+            .first_seen = 50, .last_seen = 60, .live_count = 2 },
+        { .host = "web1", .indicator_id = "indicator--a", .indicator = "192.0.2.1",
+            .kind = TIDE_OBS_IPV4, .observed = "192.0.2.1", .file = "early.log", .line = 3,
+            .first_seen = 10, .last_seen = 20, .live_count = 1, .retro_count = 4 },
+        { .host = "db1", .indicator_id = "indicator--b", .indicator = "evil.example",
+            .kind = TIDE_OBS_DOMAIN, .observed = "www.evil.example", .first_seen = 70,
+            .last_seen = 80, .retro_count = 2 },
+    };
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, r, 2), 0);
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, r + 2, 1), 0);
+    r[1].retro_count = 3; /* a lower retro count does not lower it */
+    TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, r + 1, 1), 0);
+    tide__buf_clear(&t.b);
+    TIDE_ASSERT_EQ_INT(tide_store_sightings(s, NULL, sightings_text_cb, &t), 0);
+    TIDE_ASSERT_EQ_STR(t.b.ptr,
+            "db1 indicator--b www.evil.example 70-80 live 0 retro 2 -:0;"
+            "web1 indicator--a 192.0.2.1 10-60 live 4 retro 4 early.log:3;");
+    tide__buf_clear(&t.b);
+    tide_sighting_query q = { .host = "web1" };
+    TIDE_ASSERT_EQ_INT(tide_store_sightings(s, &q, sightings_text_cb, &t), 0);
+    TIDE_ASSERT(strstr(t.b.ptr, "db1") == NULL && strstr(t.b.ptr, "web1") != NULL);
+    tide__buf_free(&t.b);
+    tide_store_free(s);
+}
+
+/* ---- real bundles: the graph walk over MITRE ATT&CK and the OASIS threat reports ---- */
+
+static const char *data_file(char *buf, size_t n, const char *rel)
+{
+    snprintf(buf, n, "%s/%s", tide_test_data(), rel);
+    return buf;
+}
+
+#define ATTACK_ICS "attack/ics-attack-18.1.json"
+#define APT1 "stix21/cti-stix2-json-schemas/examples/threat-reports/apt1.json"
+#define POISONIVY "stix21/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json"
+
+static void ingest_ok(tide_store *s, const char *rel, long batch, tide_ingest_stats *st)
+{
+    char path[1024];
+    tide_ingest_opts o = { .confidence = -1, .batch = batch };
+    tide_ingest_stats dummy;
+    memset(&dummy, 0, sizeof(dummy));
+    int rc = tide_ingest_path(s, data_file(path, sizeof(path), rel), TIDE_FMT_STIX, &o,
+            st ? st : &dummy, NULL, NULL);
+    if (rc != 0)
+        fprintf(stderr, "ingest %s: %s\n", rel, tide_error_last());
+    TIDE_ASSERT_EQ_INT(rc, 0);
+}
+
+static void put_names(tide_buf *b, const char *tag, const char *const *v, size_t n)
+{
+    tide__buf_puts(b, tag);
+    for (size_t i = 0; i < n; i++)
+        tide__buf_printf(b, "%s%s", i ? "," : "", v[i]);
+}
+
+/* One scan record as text, but its changed_at (a time of this run). */
+static int scan_text_cb(const tide_indicator_obs *r, void *payload)
+{
+    text *t = payload;
+    t->n++;
+    tide__buf_printf(&t->b, "%s %d:%s n=%s s=%s t=%s k=%s p=%s/%s r=%c c=%d %lld %lld %lld %lld "
+            "%d%d", r->id, (int)r->kind, r->value, r->name ? r->name : "-",
+            r->source ? r->source : "-", r->tlp ? r->tlp : "-",
+            r->kill_chain ? r->kill_chain : "-", r->pattern, r->pattern_type,
+            r->reliability ? r->reliability : '-', r->confidence, (long long)r->valid_from,
+            (long long)r->valid_until, (long long)r->created, (long long)r->modified,
+            r->simple, r->revoked);
+    put_names(&t->b, " C=", r->campaigns, r->ncampaigns);
+    put_names(&t->b, " M=", r->malware, r->nmalware);
+    put_names(&t->b, " A=", r->actors, r->nactors);
+    tide__buf_putc(&t->b, '\n');
+    return 0;
+}
+
+static int search_text_cb(const tide_search_hit *h, void *payload)
+{
+    text *t = payload;
+    t->n++;
+    tide__buf_printf(&t->b, "%s %s %s %s %s %s\n", h->id, h->type, h->name ? h->name : "-",
+            h->modified, h->source ? h->source : "-", h->tlp ? h->tlp : "-");
+    return 0;
+}
+
+/* What a store holds, as text free of rowids and times: every current object, every
+ * record of the active-intel scan (with its names), the stats. */
+static void dump_store(tide_store *s, tide_buf *out)
+{
+    text t = { TIDE_BUF_INIT, 0 };
+    tide_search_query q = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q, search_text_cb, &t), 0);
+    tide__buf_puts(&t.b, "--\n");
+    tide_indicator_filter f = { .include_revoked = true };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, scan_text_cb, &t), 0);
+    tide__buf_puts(&t.b, "--\n");
+    char *stats = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
+    tide__buf_puts(&t.b, stats);
+    free(stats);
+    tide__buf_clear(out);
+    tide__buf_put(out, t.b.ptr, t.b.len);
+    tide__buf_free(&t.b);
+}
+
+/* The reference: the three bundles ingested into a plain SQLite store (ATT&CK as a first
+ * load, the reports as batches), dumped. */
+static void reference_dump(tide_buf *out)
+{
+    char dir[700];
+    snprintf(dir, sizeof(dir), "%s/reference", tide_test_tmpdir());
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
+    ingest_ok(s, ATTACK_ICS, 0, NULL);
+    ingest_ok(s, APT1, 0, NULL);
+    ingest_ok(s, POISONIVY, 0, NULL);
+    dump_store(s, out);
+    tide_store_free(s);
+}
+
+typedef struct {
+    tide_store *s;
+    text sel;    /* the records of the selective scans */
+    char last[128];
+} by_value;
+
+/* For each indicator of the full scan (its first record), the selective scan by its id. */
+static int select_each(const tide_indicator_obs *r, void *payload)
+{
+    by_value *bv = payload;
+    if (strcmp(bv->last, r->id) == 0)
+        return 0;
+    snprintf(bv->last, sizeof(bv->last), "%s", r->id);
+    tide_indicator_filter f = { .value = r->id, .include_revoked = true };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(bv->s, &f, scan_text_cb, &bv->sel), 0);
+    return 0;
+}
+
+/* The walk over real intel: the reports' indicators get their campaign / malware / actor names
+ * (two hops), the selective scan (names per indicator from node / edges_of) gives exactly the
+ * graph's records, the related filter picks by name, and the store is the same on either
+ * backend. */
+static void t_real_bundles(void)
+{
+    tide_buf ref = TIDE_BUF_INIT;
+    reference_dump(&ref);
+    tide_store *s = open_fresh();
+    ingest_ok(s, ATTACK_ICS, 0, NULL);
+    ingest_ok(s, APT1, 0, NULL);
+    ingest_ok(s, POISONIVY, 0, NULL);
+    tide_buf got = TIDE_BUF_INIT;
+    dump_store(s, &got);
+    TIDE_ASSERT_EQ_STR(got.ptr, ref.ptr);
+
+    text all = { TIDE_BUF_INIT, 0 };
+    tide_indicator_filter f = { .include_revoked = true };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, scan_text_cb, &all), 0);
+    TIDE_ASSERT(all.n >= 37); /* 12 + 25 indicators, some with several observables */
+    /* poisonivy: indicators indicate a campaign and the malware it uses; apt1: indicators
+     * indicate a threat actor, to which the intrusion set is attributed (the second hop) */
+    TIDE_ASSERT(strstr(all.b.ptr, " C=menuPass M=PIVY Variant (") != NULL);
+    TIDE_ASSERT(strstr(all.b.ptr, " A=Ugly Gorilla,APT1\n") != NULL);
+
+    by_value bv = { s, { TIDE_BUF_INIT, 0 }, "" };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &f, select_each, &bv), 0);
+    TIDE_ASSERT_EQ_INT(bv.sel.n, all.n);
+    TIDE_ASSERT_EQ_STR(bv.sel.b.ptr, all.b.ptr);
+
+    /* the related filter, case-insensitive, against the names the walk found */
+    text rel = { TIDE_BUF_INIT, 0 };
+    tide_indicator_filter fr = { .related = "apt1", .include_revoked = true };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &fr, scan_text_cb, &rel), 0);
+    TIDE_ASSERT(rel.n > 0 && rel.n < all.n);
+    for (char *line = rel.b.ptr; line && *line; line = strchr(line, '\n') + 1)
+        TIDE_ASSERT(strstr(line, "APT1") != NULL && strchr(line, '\n') != NULL);
+    tide__buf_free(&rel.b);
+    tide__buf_free(&all.b);
+    tide__buf_free(&bv.sel.b);
+    tide__buf_free(&got);
+    tide__buf_free(&ref);
+    tide_store_free(s);
+}
+
+typedef struct {
+    int64_t key;
+    int nodes, edges, typed;
+    char name[64];
+} one_key;
+
+static int one_node(const tide_store_node *n, void *payload)
+{
+    one_key *k = payload;
+    k->nodes++;
+    TIDE_ASSERT(n->key == k->key);
+    snprintf(k->name, sizeof(k->name), "%s", n->name ? n->name : "");
+    return 0;
+}
+
+static int one_edge(const tide_store_edge *e, void *payload)
+{
+    one_key *k = payload;
+    k->edges++;
+    TIDE_ASSERT(e->source_key == k->key || e->target_key == k->key);
+    k->typed += e->rel_type != NULL && strcmp(e->rel_type, "uses") == 0;
+    return 0;
+}
+
+static int row_key(const tide_store_scan_row *row, void *payload)
+{
+    one_key *k = payload;
+    k->nodes++;
+    k->key = row->key;
+    TIDE_ASSERT_EQ_INT(row->nobs, 1);
+    TIDE_ASSERT_EQ_STR(row->obs[0].value, "192.0.2.1");
+    TIDE_ASSERT_EQ_STR(row->ind.id, "indicator--1");
+    TIDE_ASSERT(row->ind.ncampaigns == 0 && row->ind.value == NULL); /* the front's part */
+    return 0;
+}
+
+static int other_end(const tide_store_edge *e, void *payload)
+{
+    one_key *k = payload;
+    k->edges++;
+    k->typed += e->rel_type != NULL && strcmp(e->rel_type, "indicates") == 0;
+    k->key = e->source_key == k->key ? e->target_key : e->source_key;
+    return 0;
+}
+
+static int count_node(const tide_store_node *n, void *payload)
+{
+    (void)n;
+    ((one_key *)payload)->nodes++;
+    return 0;
+}
+
+static int count_edge(const tide_store_edge *e, void *payload)
+{
+    (void)e;
+    ((one_key *)payload)->edges++;
+    return 0;
+}
+
+/* The backend's side of the walk, asked directly: the graph in bulk and one key's node and
+ * edges (with their type), on a small graph whose keys come from a scan row. */
+static void t_backend_graph(void)
+{
+    tide_store *s = open_fresh();
+    TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
+    put_simple(s, "campaign--c", "campaign", "Op Cold");
+    put_simple(s, "malware--m", "malware", "TrickBot");
+    put_simple(s, "malware--nameless", "malware", NULL);
+    put_simple(s, "indicator--1", "indicator", NULL);
+    put_ind(s, "indicator--1", "192.0.2.1");
+    relate(s, "relationship--1", "indicates", "indicator--1", "campaign--c");
+    relate(s, "relationship--2", "uses", "campaign--c", "malware--m");
+    relate(s, "relationship--3", "uses", "campaign--c", "malware--nameless");
+    TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
+    tide_store_backend *be = tide__store_backend(s);
+    one_key all = { 0 };
+    TIDE_ASSERT_EQ_INT(be->graph(be, count_node, count_edge, &all), 0);
+    TIDE_ASSERT_EQ_INT(all.nodes, 3); /* the nameless one too: the walk skips it */
+    TIDE_ASSERT_EQ_INT(all.edges, 3);
+    /* the keys as the backend chose them: the indicator's from its scan row, the campaign's
+     * from the indicator's one edge */
+    one_key ik = { 0 };
+    TIDE_ASSERT_EQ_INT(be->scan(be, NULL, false, row_key, &ik), 0);
+    TIDE_ASSERT_EQ_INT(ik.nodes, 1);
+    one_key ck = { 0 };
+    ck.key = ik.key;
+    TIDE_ASSERT_EQ_INT(be->edges_of(be, ik.key, other_end, &ck), 0);
+    TIDE_ASSERT_EQ_INT(ck.edges, 1);
+    TIDE_ASSERT_EQ_INT(ck.typed, 1);
+    ck.edges = ck.typed = 0;
+    TIDE_ASSERT_EQ_INT(be->node(be, ck.key, one_node, &ck), 0);
+    TIDE_ASSERT_EQ_INT(ck.nodes, 1);
+    TIDE_ASSERT_EQ_STR(ck.name, "Op Cold");
+    TIDE_ASSERT_EQ_INT(be->edges_of(be, ck.key, one_edge, &ck), 0);
+    TIDE_ASSERT_EQ_INT(ck.edges, 3);
+    TIDE_ASSERT_EQ_INT(ck.typed, 2);
+    one_key none = { 0 };
+    TIDE_ASSERT_EQ_INT(be->node(be, ik.key, count_node, &none), 0);
+    TIDE_ASSERT_EQ_INT(none.nodes, 0); /* an indicator is no named object */
+    /* the walk skips the nameless malware */
+    text t = { TIDE_BUF_INIT, 0 };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, scan_text_cb, &t), 0);
+    TIDE_ASSERT(strstr(t.b.ptr, " C=Op Cold M=TrickBot A=\n") != NULL);
+    tide__buf_free(&t.b);
+    tide_store_free(s);
+}
+
+/* ---- faults: the wrapper fails a chosen call (tests named store_faulty::fault_*) ---- */
+
+static tide_store *open_faulty(const char *dir, tide_store_backend **out_fb)
+{
+    tide_store_backend *sq = NULL, *fb = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_backend_sqlite(&sq, dir), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_new(&fb, sq), 0);
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, fb), 0);
+    *out_fb = fb;
+    return s;
+}
+
+/* Ingest rel with the nth call of op failing: the store error comes back, named. */
+static void ingest_fails(tide_store *s, tide_store_backend *fb, const char *rel, long batch,
+        const char *op, long nth)
+{
+    char path[1024];
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, op, nth), 0);
+    tide_ingest_opts o = { .confidence = -1, .batch = batch };
+    tide_ingest_stats st = { 0 };
+    int rc = tide_ingest_path(s, data_file(path, sizeof(path), rel), TIDE_FMT_STIX, &o, &st,
+            NULL, NULL);
+    TIDE_ASSERT_EQ_INT(rc, TIDE_ESTORE);
+    char want[128];
+    snprintf(want, sizeof(want), "injected failure of %s", op);
+    if (strstr(tide_error_last(), want) == NULL)
+        fprintf(stderr, "error: %s\n", tide_error_last());
+    TIDE_ASSERT(strstr(tide_error_last(), want) != NULL);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, op, 0), 0);
+}
+
+static int64_t objects_in(tide_store *s)
+{
+    char *stats = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
+    json_t *j = json_loads(stats, 0, NULL);
+    free(stats);
+    TIDE_ASSERT(j != NULL);
+    int64_t n = json_integer_value(json_object_get(j, "objects"));
+    json_decref(j);
+    return n;
+}
+
+/* Every current indicator object has its indicator context (no object without the rows its
+ * put_indicator writes: the unit a batch keeps whole). */
+static int whole_cb(const tide_search_hit *h, void *payload)
+{
+    tide_store *s = payload;
+    tide_indicator_rec ir;
+    int rc = tide_store_indicator(s, h->id, &ir);
+    if (rc != 0)
+        fprintf(stderr, "indicator %s: %s\n", h->id, tide_error_last());
+    TIDE_ASSERT_EQ_INT(rc, 0);
+    return 0;
+}
+
+static void assert_whole(tide_store *s)
+{
+    tide_search_query q = { .type = "indicator" };
+    TIDE_ASSERT_EQ_INT(tide_store_search(s, &q, whole_cb, s), 0);
+}
+
+/* A first load (ATT&CK, one transaction) failing at a put, at the commit, or at a put of
+ * the batch mode that follows: the error is reported, the failed transaction leaves nothing,
+ * committed batches stay whole, and ingesting again gives the store a clean run gives. */
+static void t_fault_ingest(void)
+{
+    tide_buf ref = TIDE_BUF_INIT, got = TIDE_BUF_INIT;
+    reference_dump(&ref);
+    static const struct {
+        const char *op;
+        long nth;
+    } first[] = { { "put_object", 1 }, { "put_object", 700 }, { "put_object", 1826 },
+        { "put_relationship", 1000 }, { "commit", 1 } };
+    for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+        char dir[700];
+        snprintf(dir, sizeof(dir), "%s/first%zu", tide_test_tmpdir(), i);
+        tide_store_backend *fb = NULL;
+        tide_store *s = open_faulty(dir, &fb);
+        ingest_fails(s, fb, ATTACK_ICS, 0, first[i].op, first[i].nth);
+        TIDE_ASSERT_EQ_INT(objects_in(s), 0);
+        TIDE_ASSERT_EQ_INT(tide_store_get(s, "x-mitre-matrix--575f48f4-8897-4468-897b-48bb364af6c7",
+                                   NULL, &(char *){ NULL }), TIDE_ENOTFOUND);
+        /* then the same loads without a fault */
+        ingest_ok(s, ATTACK_ICS, 0, NULL);
+        ingest_ok(s, APT1, 0, NULL);
+        ingest_ok(s, POISONIVY, 0, NULL);
+        dump_store(s, &got);
+        TIDE_ASSERT_EQ_STR(got.ptr, ref.ptr);
+        tide_store_free(s);
+    }
+    /* batches of 20 objects into a store that holds intel: the failing batch goes, the
+     * committed ones stay, each whole */
+    static const struct {
+        const char *op;
+        long nth;
+    } later[] = { { "put_indicator", 12 }, { "put_object", 50 }, { "put_relationship", 45 },
+        { "commit", 3 } };
+    for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+        char dir[700];
+        snprintf(dir, sizeof(dir), "%s/later%zu", tide_test_tmpdir(), i);
+        tide_store_backend *fb = NULL;
+        tide_store *s = open_faulty(dir, &fb);
+        ingest_ok(s, ATTACK_ICS, 0, NULL);
+        ingest_ok(s, APT1, 0, NULL);
+        int64_t before = objects_in(s);
+        long commits = tide__store_faulty_calls(fb, "commit");
+        ingest_fails(s, fb, POISONIVY, 20, later[i].op, later[i].nth);
+        int64_t after = objects_in(s);
+        long committed = tide__store_faulty_calls(fb, "commit") - commits -
+                         (strcmp(later[i].op, "commit") == 0);
+        TIDE_ASSERT(after >= before && after - before <= 20 * committed);
+        TIDE_ASSERT(after < before + 155);
+        assert_whole(s);
+        ingest_ok(s, POISONIVY, 20, NULL);
+        dump_store(s, &got);
+        TIDE_ASSERT_EQ_STR(got.ptr, ref.ptr);
+        tide_store_free(s);
+    }
+    tide__buf_free(&got);
+    tide__buf_free(&ref);
+}
+
+/* Reads that fail are reported, and the next one works: the scan's graph, rows, one key's
+ * node and edges, the choice of plan, a case row. */
+static void t_fault_reads(void)
+{
+    tide_store_backend *fb = NULL;
+    tide_store *s = open_faulty(tide_test_tmpdir(), &fb);
+    ingest_ok(s, POISONIVY, 0, NULL);
+    text t = { TIDE_BUF_INIT, 0 };
+    static const struct {
+        const char *op;
+        int filter; /* 0 none, 1 by value, 2 changed since */
+    } reads[] = { { "graph", 0 }, { "scan", 0 }, { "node", 1 }, { "edges_of", 1 },
+        { "few_changed", 2 }, { "scan", 1 } };
+    tide_indicator_filter fv = { .value = "indicator--e8094b09-7df4-4b13-b207-1e27af3c4bde" };
+    tide_indicator_filter fc = { .changed_since = 1 };
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        const tide_indicator_filter *f = reads[i].filter == 1 ? &fv : reads[i].filter == 2 ? &fc : NULL;
+        TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, reads[i].op, 1), 0);
+        TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, f, scan_text_cb, &t), TIDE_ESTORE);
+        TIDE_ASSERT(strstr(tide_error_last(), reads[i].op) != NULL);
+        t.n = 0;
+        TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, f, scan_text_cb, &t), 0);
+        TIDE_ASSERT(t.n > 0);
+    }
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, "case_get", 1), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_case_get(s, 1, case_cb, &t), TIDE_ESTORE);
+    TIDE_ASSERT_EQ_INT(tide__store_case_get(s, 1, case_cb, &t), TIDE_ENOTFOUND);
+    /* a fault takes names of the table only */
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, "no_such_function", 1), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(tide__store_faulty_inner(fb), "scan", 1),
+            TIDE_EINVAL);
+    TIDE_ASSERT(tide__store_faulty_calls(fb, "scan") >= 4);
+    tide__buf_free(&t.b);
+    tide_store_free(s);
+}
+
+/* A backend without the optional functions: no bulk mode (an ordinary transaction), no
+ * prefetch, no plan choice (the graph for every scan), no database file or schema version;
+ * the store holds the same. */
+static void t_optional_absent(void)
+{
+    tide_buf ref = TIDE_BUF_INIT, got = TIDE_BUF_INIT;
+    reference_dump(&ref);
+    tide_store_backend *sq = NULL, *fb = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_backend_sqlite(&sq, tide_test_tmpdir()), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_new(&fb, sq), 0);
+    const char *opt[] = { "begin_load", "prefetch_id", "few_changed", "db_path",
+        "schema_version" };
+    for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+        TIDE_ASSERT_EQ_INT(tide__store_faulty_hide(fb, opt[i]), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_hide(fb, "commit"), TIDE_EINVAL);
+    tide_store *s = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, fb), 0);
+    bool bulk = true;
+    TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &bulk), 0);
+    TIDE_ASSERT(!bulk);
+    TIDE_ASSERT_EQ_INT(tide_store_rollback(s), 0);
+    ingest_ok(s, ATTACK_ICS, 0, NULL);
+    ingest_ok(s, APT1, 0, NULL);
+    ingest_ok(s, POISONIVY, 0, NULL);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_calls(fb, "begin_load"), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_calls(fb, "prefetch_id"), 0);
+    dump_store(s, &got);
+    TIDE_ASSERT_EQ_STR(got.ptr, ref.ptr);
+    /* changed since: the graph, as the whole scan */
+    text all = { TIDE_BUF_INIT, 0 }, since = { TIDE_BUF_INIT, 0 };
+    tide_indicator_filter fc = { .changed_since = 1 };
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, scan_text_cb, &all), 0);
+    long graphs = tide__store_faulty_calls(fb, "graph");
+    TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, &fc, scan_text_cb, &since), 0);
+    TIDE_ASSERT_EQ_INT(tide__store_faulty_calls(fb, "graph"), graphs + 1);
+    TIDE_ASSERT_EQ_STR(since.b.ptr, all.b.ptr);
+    TIDE_ASSERT(tide_store_db_path(s) == NULL);
+    TIDE_ASSERT_EQ_INT(tide_error_last_code(), TIDE_EUNSUPPORTED);
+    TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_EUNSUPPORTED);
+    tide__buf_free(&all.b);
+    tide__buf_free(&since.b);
+    tide__buf_free(&got);
+    tide__buf_free(&ref);
+    tide_store_free(s);
+}
+
+/* A backend that counts its frees, to show who owns it. */
+typedef struct {
+    tide_store_backend parent;
+    int freed;
+} counted;
+
+static void counted_free(tide_store_backend *be)
+{
+    ((counted *)be)->freed++;
+}
+
+/* The table's version and required functions are checked when a store opens on it; on
+ * refusal the caller keeps the backend. */
+static void t_backend_table(void)
+{
+    counted c;
+    memset(&c, 0x5a, sizeof(c));
+    TIDE_ASSERT_EQ_INT(tide_store_backend_init(&c.parent, TIDE_STORE_BACKEND_VERSION + 1),
+            TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_store_backend_init(&c.parent, TIDE_STORE_BACKEND_VERSION), 0);
+    TIDE_ASSERT(c.parent.put_object == NULL && c.parent.begin_load == NULL);
+    tide_store_backend init = TIDE_STORE_BACKEND_INIT;
+    TIDE_ASSERT_EQ_INT(init.version, TIDE_STORE_BACKEND_VERSION);
+    TIDE_ASSERT(init.free == NULL && init.scan == NULL);
+    c.parent.free = counted_free;
+    c.freed = 0;
+    tide_store *s = (tide_store *)&c;
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, &c.parent), TIDE_EINVAL);
+    TIDE_ASSERT(s == NULL);
+    TIDE_ASSERT(strstr(tide_error_last(), "required function begin") != NULL);
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, NULL), TIDE_EINVAL);
+    /* a whole table of another version */
+    tide_store_backend *sq = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_backend_sqlite(&sq, tide_test_tmpdir()), 0);
+    sq->version = TIDE_STORE_BACKEND_VERSION + 1;
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, sq), TIDE_EINVAL);
+    TIDE_ASSERT(strstr(tide_error_last(), "version") != NULL);
+    TIDE_ASSERT_EQ_INT(c.freed, 0);
+    sq->version = TIDE_STORE_BACKEND_VERSION;
+    TIDE_ASSERT_EQ_INT(tide_store_open_backend(&s, sq), 0);
+    TIDE_ASSERT(tide__store_sqlite(s) != NULL);
+    TIDE_ASSERT(tide__store_dir(s) == NULL); /* no folder given: only tide_store_open has one */
+    /* the SQLite backend's optional calls, also through the wrapper */
+    TIDE_ASSERT(tide_store_db_path(s) != NULL && strstr(tide_store_db_path(s), "/tide.db"));
+    TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_STORE_SCHEMA_VERSION);
+    tide_store_free(s);
+    tide_store_backend *fb = NULL;
+    s = open_faulty(tide_test_tmpdir(), &fb);
+    TIDE_ASSERT(tide__store_sqlite(s) == NULL); /* a wrapper is not looked through */
+    TIDE_ASSERT(tide_store_db_path(s) != NULL && strstr(tide_store_db_path(s), "/tide.db"));
+    TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_STORE_SCHEMA_VERSION);
+    tide_store_free(s);
+    tide_store_free(NULL);
+}
+
+/* Each test of the first two groups twice: on the SQLite backend (store::) and on the wrapper
+ * without faults (store_faulty::), the backend open_at() picks. */
+#define CONTRACT(fn)                                                                               \
+    static void fn##_sqlite(void)                                                                  \
+    {                                                                                              \
+        on_faulty = 0;                                                                             \
+        fn();                                                                                      \
+    }                                                                                              \
+    static void fn##_faulty(void)                                                                  \
+    {                                                                                              \
+        on_faulty = 1;                                                                             \
+        fn();                                                                                      \
+    }
+#define BOTH(name, fn) { "store::" name, fn##_sqlite }, { "store_faulty::" name, fn##_faulty }
+
+CONTRACT(t_versions)
+CONTRACT(t_derived)
+CONTRACT(t_indicator_relationships_search)
+CONTRACT(t_rollback_and_reopen)
+CONTRACT(t_warninglist_entries)
+CONTRACT(t_active_intel_scan)
+CONTRACT(t_front_args)
+CONTRACT(t_case_rows)
+CONTRACT(t_assets_exports_sightings)
+CONTRACT(t_real_bundles)
+CONTRACT(t_backend_graph)
+CONTRACT(t_open_bad_path)
+CONTRACT(t_indicator_row_copies)
+CONTRACT(t_indicator_record)
+CONTRACT(t_migrate_schema5)
+CONTRACT(t_bulk_rewrite_obs)
+
 TIDE_TESTS = {
-    { "store::versions", t_versions },
-    { "store::derived", t_derived },
-    { "store::indicator_relationships_search", t_indicator_relationships_search },
-    { "store::rollback_and_reopen", t_rollback_and_reopen },
-    { "store::warninglist_entries", t_warninglist_entries },
-    { "store::active_intel_scan", t_active_intel_scan },
-    { "store::open_bad_path", t_open_bad_path },
-    { "store::indicator_row_copies", t_indicator_row_copies },
-    { "store::indicator_record", t_indicator_record },
-    { "store::migrate_schema5", t_migrate_schema5 },
-    { "store::bulk_rewrite_obs", t_bulk_rewrite_obs },
+    /* the store contract: public calls and the backend's table only, what any backend passes */
+    BOTH("versions", t_versions),
+    BOTH("derived", t_derived),
+    BOTH("indicator_relationships_search", t_indicator_relationships_search),
+    BOTH("rollback_and_reopen", t_rollback_and_reopen),
+    BOTH("warninglist_entries", t_warninglist_entries),
+    BOTH("active_intel_scan", t_active_intel_scan),
+    BOTH("front_args", t_front_args),
+    BOTH("case_rows", t_case_rows),
+    BOTH("assets_exports_sightings", t_assets_exports_sightings),
+    BOTH("real_bundles", t_real_bundles),
+    BOTH("backend_graph", t_backend_graph),
+    /* the SQLite backend: its folder, tables, packed records and migrations */
+    BOTH("open_bad_path", t_open_bad_path),
+    BOTH("indicator_row_copies", t_indicator_row_copies),
+    BOTH("indicator_record", t_indicator_record),
+    BOTH("migrate_schema5", t_migrate_schema5),
+    BOTH("bulk_rewrite_obs", t_bulk_rewrite_obs),
+    { "store::backend_table", t_backend_table },
+    /* the wrapper's faults and hidden optional functions */
+    { "store_faulty::optional_absent", t_optional_absent },
+    { "store_faulty::fault_ingest", t_fault_ingest },
+    { "store_faulty::fault_reads", t_fault_reads },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN

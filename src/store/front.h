@@ -1,0 +1,45 @@
+/*
+ * front.h - calls of the store front that other parts of the library use and the public API
+ * does not offer: the storage of response cases (src/cases converts its JSON documents to and
+ * from these plain rows: the store knows nothing of jansson or of src/cases), a sighting by
+ * id, the indicator counts of the metrics, and the store's folder. Each checks its arguments
+ * and calls the backend function of the same name (include/tide/sys/store_backend.h, which
+ * also says what each does).
+ */
+#ifndef TIDE_STORE_FRONT_H
+#define TIDE_STORE_FRONT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tide/store.h"
+#include "tide/sys/store_backend.h"
+
+/* The folder the store lives in (for the history under it): the one tide_store_open was
+ * given; NULL for a store opened on a backend. Borrowed. */
+const char *tide__store_dir(tide_store *s);
+
+int tide__store_case_put(tide_store *s, const tide_store_case *row, int64_t *out_id);
+int tide__store_case_get(tide_store *s, int64_t id,
+        int (*cb)(const tide_store_case *row, void *payload), void *payload);
+int tide__store_case_ids(tide_store *s, int (*cb)(int64_t id, void *payload), void *payload);
+int tide__store_case_find_covering(tide_store *s, const char *host, const char *indicator_id,
+        int64_t *out_id);
+int tide__store_case_host_put(tide_store *s, int64_t case_id, const tide_store_case_host *host);
+int tide__store_case_hosts(tide_store *s, int64_t case_id,
+        int (*cb)(const tide_store_case_host *host, void *payload), void *payload);
+int tide__store_case_indicators_add(tide_store *s, int64_t case_id, const char *const *ids,
+        size_t n);
+int tide__store_case_indicators(tide_store *s, int64_t case_id,
+        int (*cb)(const char *indicator_id, void *payload), void *payload);
+int tide__store_case_event_add(tide_store *s, int64_t case_id, const tide_store_case_event *ev);
+int tide__store_case_events(tide_store *s, int64_t case_id,
+        int (*cb)(const tide_store_case_event *ev, void *payload), void *payload);
+
+/* A stored sighting by its id: host and indicator id (newly allocated). TIDE_ENOTFOUND. */
+int tide__sighting_by_id(tide_store *s, int64_t id, char **out_host, char **out_indicator_id);
+
+/* Count current indicators by whether their source is "internal". */
+int tide__indicator_source_counts(tide_store *s, int64_t *out_internal, int64_t *out_external);
+
+#endif
