@@ -3,7 +3,7 @@
  *
  * Every observation tide reads (matched or not) can be remembered: per UTC day, one record per
  * distinct (observable, host) with first_seen, last_seen, the number of events and the first
- * place seen (file and line). History lives under the store directory (DIR/history/) as
+ * place seen (file and line). History lives in a workspace's state folder (DIR/history/) as
  * immutable, key-sorted, zstd block-compressed run files listed by a MANIFEST that is replaced
  * atomically, so an interrupted writer leaves the previous history intact. Runs of one day are
  * merged (compacted) after each commit; days older than the retention are dropped.
@@ -30,10 +30,11 @@ typedef struct tide_history tide_history;
 
 #define TIDE_HISTORY_DEFAULT_RETENTION_DAYS 90
 
-/** @brief Open the history of the store in store_dir (DIR/history, created when writable).
+/** @brief Open the history in dir/history (created when writable); dir is a workspace's state
+ *  folder (engine.h: tide_workspace_path(ws, TIDE_WS_STATE_DIR)).
  *  A writable history takes an exclusive lock (DIR/history/LOCK) until freed, and removes
  *  files a crashed writer left behind. Corrupt manifests are TIDE_EFORMAT naming the file. */
-TIDE_EXTERN(int) tide_history_open(tide_history **out, const char *store_dir, bool writable);
+TIDE_EXTERN(int) tide_history_open(tide_history **out, const char *dir, bool writable);
 /** @brief Free; anything added but not committed is dropped. Accepts NULL. */
 TIDE_EXTERN(void) tide_history_free(tide_history *h);
 

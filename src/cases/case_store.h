@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "store/front.h" /* tide__store_dir, tide__sighting_by_id, tide__indicator_source_counts */
+#include "store/front.h" /* tide__sighting_by_id, tide__indicator_source_counts */
 #include "tide/store.h"
 
 /* Insert (id absent or 0: *out_id gets the new id, also set in row) or update a case row. */

@@ -293,7 +293,7 @@ static void sweep(tide_history *h)
 
 /* ---- open / free ---- */
 
-int tide_history_open(tide_history **out, const char *store_dir, bool writable)
+int tide_history_open(tide_history **out, const char *dir, bool writable)
 {
     *out = NULL;
     tide_history *h = tide__calloc(1, sizeof(*h));
@@ -312,16 +312,16 @@ int tide_history_open(tide_history **out, const char *store_dir, bool writable)
     sp = getenv("TIDE_HISTORY_SPILL_MB"); /* aggregator memory bound */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
         h->spill_bytes = (size_t)v << 20;
-    size_t n = strlen(store_dir) + 16;
+    size_t n = strlen(dir) + 16;
     h->dir = tide__malloc(n);
     if (h->dir == NULL) {
         tide__free(h);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
-    snprintf(h->dir, n, "%s/history", store_dir);
+    snprintf(h->dir, n, "%s/history", dir);
     int rc = 0;
     if (writable) {
-        mkdir(store_dir, 0750);
+        mkdir(dir, 0750);
         if (mkdir(h->dir, 0750) != 0 && errno != EEXIST)
             rc = tide_error_set(TIDE_EIO, "%s: %s", h->dir, strerror(errno));
         char lp[4096];

@@ -15,10 +15,6 @@
 #include "tide/store.h"
 #include "tide/sys/store_backend.h"
 
-/* The folder the store lives in (for the history under it): the one tide_store_open was
- * given; NULL for a store opened on a backend. Borrowed. */
-const char *tide__store_dir(tide_store *s);
-
 int tide__store_case_put(tide_store *s, const tide_store_case *row, int64_t *out_id);
 int tide__store_case_get(tide_store *s, int64_t id,
         int (*cb)(const tide_store_case *row, void *payload), void *payload);

@@ -12,8 +12,6 @@
 
 struct tide_store {
     tide_store_backend *be; /* owned */
-    char *dir;              /* the folder given to tide_store_open; NULL for a store opened
-                             * on a backend (tide__store_dir) */
 };
 
 /* The backend of a store (borrowed), NULL for a NULL store. */

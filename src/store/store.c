@@ -127,10 +127,6 @@ int tide_store_open(tide_store **out, const char *dir)
         be->free(be);
         return rc;
     }
-    if ((s->dir = tide__strdup(dir)) == NULL) {
-        tide_store_free(s);
-        return tide_error_set(TIDE_ENOMEM, "out of memory");
-    }
     *out = s;
     return 0;
 }
@@ -140,18 +136,12 @@ void tide_store_free(tide_store *s)
     if (s == NULL)
         return;
     s->be->free(s->be);
-    tide__free(s->dir);
     tide__free(s);
 }
 
 tide_store_backend *tide__store_backend(tide_store *s)
 {
     return s ? s->be : NULL;
-}
-
-const char *tide__store_dir(tide_store *s)
-{
-    return s ? s->dir : NULL;
 }
 
 const char *tide_store_db_path(const tide_store *s)
