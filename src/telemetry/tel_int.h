@@ -36,6 +36,21 @@
 #define TIDE__LIKELY(x) __builtin_expect(!!(x), 1)
 #define TIDE__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* 8 / 4 bytes at p as one word (memcpy: no alignment needed, no library call) */
+static inline uint64_t tide__ld64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint32_t tide__ld32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
 /* ---- JSON path trie: the dotted key paths of interest, compiled once per reader ----
  * Nodes are the component prefixes of the paths ("dns", "dns.answers", ...; node 0 is the root);
  * an edge goes from a prefix to every longer prefix, labelled with the dotted rest, so a flat key

@@ -26,20 +26,6 @@ const unsigned char tide__hex_tab[256] = {
     ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
     ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1};
 
-static inline uint64_t ld64(const char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
-static inline uint32_t ld32(const char *p)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
-
 #ifdef __SSE2__
 /* lo:hi as one vector, without a trip through memory where the ISA allows */
 static inline __m128i pack2x64(uint64_t lo, uint64_t hi)
@@ -130,11 +116,11 @@ bool tide__tel_is_home(tide_tel_parser *r, const char *p, size_t n)
 static inline void copy_short(char *d, const char *s, size_t n)
 {
     if (n >= 8 && n <= 16) {
-        uint64_t a = ld64(s), b = ld64(s + n - 8);
+        uint64_t a = tide__ld64(s), b = tide__ld64(s + n - 8);
         memcpy(d, &a, 8);
         memcpy(d + n - 8, &b, 8);
     } else if (n >= 4 && n < 8) {
-        uint32_t a = ld32(s), b = ld32(s + n - 4);
+        uint32_t a = tide__ld32(s), b = tide__ld32(s + n - 4);
         memcpy(d, &a, 4);
         memcpy(d + n - 4, &b, 4);
     } else if (n < 4) {
@@ -168,7 +154,7 @@ static inline void ipport_obs(tide_tel_parser *r, int fam, const uint8_t *a, con
          * or left in unused scratch */
         _mm_storeu_si128((__m128i *)(void *)d, _mm_loadu_si128((const __m128i *)(const void *)ip));
         d[in] = ':';
-        uint64_t pw = ld64(port);
+        uint64_t pw = tide__ld64(port);
         memcpy(d + in + 1, &pw, 8);
         o = in + 1 + pn;
     } else
@@ -343,7 +329,7 @@ static void obs_hostname_short(tide_tel_parser *r, const char *p, size_t n, cons
         b.dig = a.dig | c.dig << sh;
         b.ok = a.ok | c.ok << sh;
     } else { /* 8..15 bytes from two loads inside the text */
-        uint64_t lo = ld64(p), hi = (ld64(p + n - 8) >> 8) >> ((15 - n) * 8);
+        uint64_t lo = tide__ld64(p), hi = (tide__ld64(p + n - 8) >> 8) >> ((15 - n) * 8);
         b = host_masks(pack2x64(lo, hi));
     }
     uint32_t valid = n >= 32 ? ~0u : (1u << n) - 1;

@@ -12,20 +12,6 @@
 
 #include "telemetry/tel_int.h"
 
-static inline uint64_t ld64(const char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
-static inline uint32_t ld32(const char *p)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
-
 static int digits_n(const char *p, size_t n, int *out)
 {
     int v = 0;
@@ -76,7 +62,7 @@ bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out)
             bool ok;
             int64_t s;
         } ec;
-        uint64_t w = ld64(p);
+        uint64_t w = tide__ld64(p);
         uint16_t w2;
         memcpy(&w2, p + 8, 2);
         unsigned bad = 0;
@@ -200,8 +186,8 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
         int64_t secs;
     } ic;
     if (n >= 19) {
-        uint64_t k0 = ld64(p), k1 = ld64(p + 8);
-        uint32_t k2 = ld32(p + 15);
+        uint64_t k0 = tide__ld64(p), k1 = tide__ld64(p + 8);
+        uint32_t k2 = tide__ld32(p + 15);
         int64_t secs;
         if (ic.ok && k0 == ic.k0 && k1 == ic.k1 && k2 == ic.k2)
             secs = ic.secs;
@@ -227,7 +213,7 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             /* exactly six digits (EVE's "...:03.391346+0000"): at once, as "00dddddd" */
             if (n - st >= 8 && (unsigned)(unsigned char)p[st + 6] - '0' > 9) {
-                uint64_t x = ld64(p + st) << 16 | 0x3030u;
+                uint64_t x = tide__ld64(p + st) << 16 | 0x3030u;
                 if (swar_digits8(x)) {
                     us = (int64_t)swar_value8(x);
                     i = st + 6;
@@ -235,7 +221,7 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
             } else if (n - st == 3) {
                 /* milliseconds at the end (Sysmon's "...:00.123"): ".ddd" as one word,
                  * weighed as "00000ddd" */
-                uint64_t x = (uint64_t)(ld32(p + st - 1) >> 8) << 40 | 0x3030303030ull;
+                uint64_t x = (uint64_t)(tide__ld32(p + st - 1) >> 8) << 40 | 0x3030303030ull;
                 if (swar_digits8(x)) {
                     *out = secs * 1000000 + (int64_t)swar_value8(x) * 1000;
                     return true;
@@ -252,7 +238,7 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
         }
         int64_t off = 0;
         if (i == n || ((p[i] == 'Z' || p[i] == 'z') && i + 1 == n) ||
-                (n - i == 5 && ld32(p + i + 1) == 0x30303030u && p[i] == '+'))
+                (n - i == 5 && tide__ld32(p + i + 1) == 0x30303030u && p[i] == '+'))
             off = 0; /* (also "+0000", EVE's) */
         else if ((p[i] == '+' || p[i] == '-') && n - i == 5 && all_dig(p + i + 1, 4))
             off = (p[i] == '-' ? -1 : 1) * (int64_t)(d2(p + i + 1) * 3600 + d2(p + i + 3) * 60);

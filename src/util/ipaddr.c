@@ -345,7 +345,7 @@ int tide__cidr_parse(const char *p, size_t n, unsigned flags, uint8_t out[16], u
     }
     const char *d = slash + 1;
     size_t dn = n - an - 1;
-    if (dn == 0 || dn > 5)
+    if (dn == 0)
         return -1;
     unsigned v = 0;
     for (size_t i = 0; i < dn; i++) {
@@ -353,9 +353,9 @@ int tide__cidr_parse(const char *p, size_t n, unsigned flags, uint8_t out[16], u
         if (dg > 9)
             return -1;
         v = v * 10 + dg;
+        if (v > width) /* (also keeps v from overflowing) */
+            return -1;
     }
-    if (v > width)
-        return -1;
     *plen = v;
     return fam;
 }

@@ -54,7 +54,8 @@ bool tide__ip6_parse(const char *p, size_t n, unsigned flags, uint8_t out[16]);
  * 6 (out[0..15]) for IPv6, 0 for anything else. */
 int tide__ip_parse(const char *p, size_t n, unsigned flags, uint8_t out[16]);
 
-/* "addr" or "addr/len" (len 1-5 decimal digits, at most 32 / 128): 4 or 6 with the address in out
+/* "addr" or "addr/len" (len: decimal digits, no sign or blank, at most 32 / 128): 4 or 6 with the
+ * address in out
  * (host bits as written: see tide__ip_mask) and the prefix length in *plen (32 / 128 without
  * "/len"), 0 when the address part is no address, -1 when it is but the prefix is missing
  * (TIDE__IP_NEED_PREFIX) or bad. */
