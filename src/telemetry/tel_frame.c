@@ -1,6 +1,6 @@
 /*
- * tel_frame.c - the framing of the telemetry reader (SPEC C2): the line buffer (max_line + 4 MiB,
- * TIDE__TEL_BUF_SLACK zeroed bytes past it) filled by the input layer, lines found in one SSE2
+ * tel_frame.c - the framing of the telemetry reader (SPEC C2): the line buffer (grown as needed up
+ * to max_line + 4 MiB, TIDE__TEL_BUF_SLACK zeroed bytes past it) filled by the input layer, lines found in one SSE2
  * pass that also tells whether the line is ASCII (only other lines get the UTF-8 check), the line
  * cap (a longer line is one bad record, skipped to the next newline without being buffered),
  * CRLF, an unterminated last line, follow mode (the end is the end for now), and JSON-array files
@@ -17,8 +17,9 @@
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
 
-/* Add input bytes to buf[end..cap) (the consumed bytes moved out first). Returns > 0 when bytes
- * were added, 0 at the (current) end, < 0 on error. */
+/* Add input bytes to buf[end..cap) (the consumed bytes moved out first; the buffer doubled, up to
+ * cap_max, when less than half of it is free: a record longer than that). Returns > 0 when bytes were added, 0 at the (current)
+ * end, < 0 on error. Moves the buffer: only between batches. */
 static int fill(tide_tel_reader *r)
 {
     if (r->pos > 0) {
@@ -27,6 +28,16 @@ static int fill(tide_tel_reader *r)
         r->end -= r->pos;
         r->pos = 0;
     }
+    if (r->cap - r->end < r->cap / 2 && r->cap < r->cap_max) {
+        size_t nc = r->cap * 2;
+        if (nc > r->cap_max)
+            nc = r->cap_max;
+        char *b = tide__realloc(r->buf, nc + TIDE__TEL_BUF_SLACK);
+        if (b == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        r->buf = b;
+        r->cap = nc;
+    }
     size_t room = r->cap - r->end;
     if (room == 0)
         return 0;
@@ -34,6 +45,9 @@ static int fill(tide_tel_reader *r)
     if (k < 0)
         return (int)k;
     r->end += (size_t)k;
+    /* the bytes the scanners may read past the data are defined (zero), not whatever the
+     * allocation held: the buffer is not zeroed as a whole (that was most of a reader's open) */
+    memset(r->buf + r->end, 0, TIDE__TEL_BUF_SLACK);
     return k > 0;
 }
 
@@ -93,6 +107,11 @@ static int next_line(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off, b
             return 0;
         r->done = true;
         if (r->skipping) {
+            /* the rest of an overlong unterminated last line: counted as read too (it was not
+             * when it came in pieces shorter than the cap, so that the byte count depended on
+             * the sizes of the reads) */
+            r->st.bytes += r->end - r->pos;
+            r->pos = r->end;
             r->skipping = false;
             r->st.records++;
             r->line++;

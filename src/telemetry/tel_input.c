@@ -74,6 +74,13 @@ static ssize_t fill_raw(tide__tel_in *in, uint64_t at)
     return k;
 }
 
+/* gzip or zstd magic at the start of p/n (as detect_comp decides) */
+static bool compressed_magic(const unsigned char *m, size_t got)
+{
+    return (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
+           (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd);
+}
+
 /* Sniff the compression from the first bytes, read straight into dst. Returns the bytes when
  * plain (they stay in dst), 0 when compressed (the bytes moved to in->raw), < 0 on error. */
 static ssize_t detect_comp(tide__tel_in *in, char *dst, size_t room, uint64_t at)
@@ -88,9 +95,7 @@ static ssize_t detect_comp(tide__tel_in *in, char *dst, size_t room, uint64_t at
         got += (size_t)k;
     }
     const unsigned char *m = (const unsigned char *)dst;
-    bool gz = got >= 2 && m[0] == 0x1f && m[1] == 0x8b;
-    bool zst = got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd;
-    if (!gz && !zst) {
+    if (!compressed_magic(m, got)) {
         in->comp = TEL_COMP_NONE;
         return (ssize_t)got;
     }
@@ -101,7 +106,7 @@ static ssize_t detect_comp(tide__tel_in *in, char *dst, size_t room, uint64_t at
     memcpy(in->raw, m, got);
     in->raw_len = got;
     in->raw_pos = 0;
-    if (gz) {
+    if (m[0] == 0x1f) { /* gzip */
         memset(&in->zs, 0, sizeof(in->zs));
         if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
             return tide_error_set(TIDE_ENOMEM, "%s: zlib init failed", in->name);
@@ -210,6 +215,14 @@ ssize_t tide__tel_in_read(tide__tel_in *in, char *dst, size_t room, uint64_t at)
          * L2 cache */
         return src_read(in, dst, room > TIDE__TEL_READ_SIZE ? TIDE__TEL_READ_SIZE : room, at);
     }
+}
+
+bool tide__tel_in_size(const tide__tel_in *in, size_t *out)
+{
+    if (in->src != TEL_SRC_MEM || compressed_magic(in->mem, in->mem_len))
+        return false;
+    *out = in->mem_len;
+    return true;
 }
 
 bool tide__tel_in_followable(const tide__tel_in *in)

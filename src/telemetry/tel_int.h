@@ -264,10 +264,13 @@ struct tide_tel_parser {
 };
 
 /* Set up r (zeroed) for format (TIDE_TEL_AUTO: detect on the first record) with opts (may be
- * NULL) and name (reports; copied). Allocates the scratch (2 * max_line + 64 KiB). On failure r
- * still goes to tide__tel_parser_release. */
+ * NULL) and name (reports; copied). Allocates the scratch for records of up to max_rec bytes
+ * (0: max_line; never more than max_line): twice that plus 64 KiB, what a record may take. On
+ * failure r still goes to tide__tel_parser_release. */
 int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char *name,
-        const tide_tel_opts *opts);
+        const tide_tel_opts *opts, size_t max_rec);
+/* Make the scratch at least 2 * n + 64 KiB (between records only: values move). */
+int tide__tel_parser_scratch(tide_tel_parser *r, size_t n);
 /* Free what r holds (not r itself). */
 void tide__tel_parser_release(tide_tel_parser *r);
 
@@ -375,6 +378,9 @@ typedef struct {
  * (current) end, < 0 on an error (TIDE_EIO, or TIDE_EPARSE for corrupt or truncated compressed
  * data). */
 ssize_t tide__tel_in_read(tide__tel_in *in, char *dst, size_t room, uint64_t at);
+/* The bytes the input will give, when that is known before reading: plain (not compressed)
+ * memory. */
+bool tide__tel_in_size(const tide__tel_in *in, size_t *out);
 /* Whether the input can grow after its end (follow): plain, not compressed. */
 bool tide__tel_in_followable(const tide__tel_in *in);
 /* Release the decompressors and buffers; closes the descriptor when owned. */
@@ -390,6 +396,7 @@ struct tide_tel_reader {
     char *buf;
     bool line_ascii; /* the current line has no byte >= 0x80 (no UTF-8 check needed) */
     size_t cap, pos, end;
+    size_t cap_max;    /* what cap may grow to: max_line + TIDE__TEL_READ_CHUNK */
     uint64_t base_off; /* stream offset of buf[0] */
     bool skipping;
     bool done;

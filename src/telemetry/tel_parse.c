@@ -79,7 +79,7 @@ bool tide__utf8_valid(const char *s, size_t n)
 }
 
 int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char *name,
-        const tide_tel_opts *opts)
+        const tide_tel_opts *opts, size_t max_rec)
 {
     if (opts)
         r->opts = *opts;
@@ -94,12 +94,7 @@ int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char
     r->max_line = r->opts.max_line ? r->opts.max_line : TIDE__TEL_DEFAULT_MAX_LINE;
     if (r->max_line > ((size_t)1 << 30))
         r->max_line = (size_t)1 << 30;
-    r->scr_cap = 2 * r->max_line + 65536;
-    /* + TIDE__TEL_BUF_SLACK: values in the scratch are read like those in the line buffer */
-    r->scr = tide__malloc(r->scr_cap + TIDE__TEL_BUF_SLACK);
-    if (r->scr == NULL)
-        return tide_error_set(TIDE_ENOMEM, "out of memory");
-    memset(r->scr + r->scr_cap, 0, TIDE__TEL_BUF_SLACK);
+    TIDE_CHECK(tide__tel_parser_scratch(r, max_rec && max_rec < r->max_line ? max_rec : r->max_line));
     r->home = r->opts.home_net;
     if (r->home == NULL) {
         TIDE_CHECK(tide_homenet_new(&r->own_home, NULL));
@@ -108,6 +103,21 @@ int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char
     r->format = TIDE_TEL_AUTO;
     if (format != TIDE_TEL_AUTO)
         TIDE_CHECK(tide__tel_set_format(r, format));
+    return 0;
+}
+
+int tide__tel_parser_scratch(tide_tel_parser *r, size_t n)
+{
+    size_t cap = 2 * n + 65536;
+    if (r->scr && cap <= r->scr_cap)
+        return 0;
+    /* + TIDE__TEL_BUF_SLACK: values in the scratch are read like those in the line buffer */
+    char *s = tide__realloc(r->scr, cap + TIDE__TEL_BUF_SLACK);
+    if (s == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    memset(s + cap, 0, TIDE__TEL_BUF_SLACK);
+    r->scr = s;
+    r->scr_cap = cap;
     return 0;
 }
 
@@ -148,7 +158,8 @@ int tide_tel_parser_new(tide_tel_parser **out, tide_tel_format format, const tid
     *out = NULL;
     tide_tel_parser *r = tide__calloc(1, sizeof(*r));
     TIDE_CHECK_ALLOC(r);
-    int rc = tide__tel_parser_init(r, format, "(record)", opts);
+    /* the scratch grows with the records (tide_tel_parse) */
+    int rc = tide__tel_parser_init(r, format, "(record)", opts, 4096);
     if (rc < 0) {
         tide_tel_parser_free(r);
         return rc;
@@ -162,11 +173,12 @@ int tide_tel_parse(tide_tel_parser *r, const char *rec, size_t n, tide_event *ev
     uint64_t no = ++r->nrec;
     if (n && rec[n - 1] == '\n')
         n--;
-    if (n && rec[n - 1] == '\r')
-        n--;
-    if (n > r->max_line)
+    if (n > r->max_line) /* (the reader's cap counts a '\r' too) */
         return tide_error_set(TIDE_EFORMAT, "%s: line %llu: record longer than the line cap",
                 r->name, (unsigned long long)no);
+    if (n && rec[n - 1] == '\r')
+        n--;
+    TIDE_CHECK(tide__tel_parser_scratch(r, n));
     /* the parse functions read up to TIDE__TEL_BUF_SLACK bytes past a record (whole words,
      * masked): a copy with zeroed slack */
     if (n + TIDE__TEL_BUF_SLACK > r->rec_cap) {

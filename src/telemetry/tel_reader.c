@@ -39,18 +39,32 @@ static int open_reader(tide_tel_reader **out, const tide__tel_in *src, const cha
     TIDE_CHECK_ALLOC(r);
     r->in = *src;
     tide_tel_format format = opts ? opts->format : TIDE_TEL_AUTO;
-    int rc = tide__tel_parser_init(&r->ps, format, name, opts);
+    /* Memory grows with the input: the line buffer starts at two reads (64 KiB for a caller's
+     * source) and grows to max_line + 4 MiB in fill, the scratch starts for records of 64 KiB and
+     * grows in read_event. A plain
+     * buffer in memory gets what it can need at once: no record is longer than the buffer, and
+     * the line buffer needs one byte more than the longest record. */
+    size_t size = 0;
+    bool sized = tide__tel_in_size(&r->in, &size);
+    int rc = tide__tel_parser_init(&r->ps, format, name, opts, sized ? size + 1 : 65536);
     if (rc < 0)
         goto fail;
     r->in.name = r->ps.name;
     const tide__tel_fmt *f = tide__tel_fmt_of(format);
     r->arr_ok = format == TIDE_TEL_AUTO || (f && (f->flags & TIDE__TEL_F_JSON));
-    r->cap = r->ps.max_line + TIDE__TEL_READ_CHUNK;
-    r->buf = tide__calloc(1, r->cap + TIDE__TEL_BUF_SLACK); /* slack: see TIDE__TEL_BUF_SLACK */
+    r->cap_max = r->ps.max_line + TIDE__TEL_READ_CHUNK;
+    if (sized && size < r->cap_max)
+        r->cap_max = size + 1; /* the whole input: it never grows */
+    /* two reads of a file; a caller's source hands over pieces of its own size */
+    r->cap = r->in.src == TEL_SRC_CB ? 65536 : 2 * TIDE__TEL_READ_SIZE;
+    if (r->cap > r->cap_max)
+        r->cap = r->cap_max;
+    r->buf = tide__malloc(r->cap + TIDE__TEL_BUF_SLACK); /* slack: see TIDE__TEL_BUF_SLACK */
     if (r->buf == NULL) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
         goto fail;
     }
+    memset(r->buf, 0, TIDE__TEL_BUF_SLACK); /* (past the data, see fill in tel_frame.c) */
     *out = r;
     return 0;
 fail:
@@ -137,14 +151,19 @@ static int read_event(tide_tel_reader *r, tide_event *ev, bool hold)
     for (;;) {
         ps->nobs = ps->obs0;
         ps->scr_len = scr0;
-        /* a record takes at most twice its length plus 64 KiB of scratch (the size the
-         * scratch has for one record, see tide__tel_parser_init) */
-        if (hold && r->arr) {
+        /* a record takes at most twice its length plus 64 KiB of scratch (the scratch grows to
+         * that before the first record of a batch; the others wait for the next batch) */
+        if (r->arr) {
+            if (!hold && ps->scr_cap < 2 * ps->max_line + 65536) {
+                int grc = tide__tel_parser_scratch(ps, ps->max_line);
+                if (grc < 0)
+                    return grc;
+            }
             /* an element is never longer than what is left in the buffer */
             size_t left = r->end - r->pos;
             if (left > ps->max_line)
                 left = ps->max_line;
-            if (ps->scr_cap - ps->scr_len < 2 * left + 65536)
+            if (hold && ps->scr_cap - ps->scr_len < 2 * left + 65536)
                 return TIDE__TEL_HOLD;
         }
         char *p;
@@ -153,11 +172,18 @@ static int read_event(tide_tel_reader *r, tide_event *ev, bool hold)
         int rc = tide__tel_frame_next(r, &p, &n, &off, hold);
         if (rc <= 0 || rc == TIDE__TEL_HOLD)
             return rc;
-        if (hold && !r->arr &&
-                (ps->scr_cap - ps->scr_len < 2 * n + 65536 ||
-                        (p[0] == '#' && ps->fmt && (ps->fmt->flags & TIDE__TEL_F_HEADERS)))) {
-            /* not enough scratch left, or a header, which may free the column names the
-             * batch's events point to: the line is read first in the next batch */
+        if (TIDE__UNLIKELY(ps->scr_cap - ps->scr_len < 2 * n + 65536)) {
+            if (hold) { /* (a line: an element was checked above) read first in the next batch */
+                tide__tel_frame_unread(r, p);
+                return TIDE__TEL_HOLD;
+            }
+            rc = tide__tel_parser_scratch(ps, n); /* nothing points into it yet */
+            if (rc < 0)
+                return rc;
+        }
+        if (hold && !r->arr && p[0] == '#' && ps->fmt && (ps->fmt->flags & TIDE__TEL_F_HEADERS)) {
+            /* a header may free the column names the batch's events point to: the line is
+             * read first in the next batch */
             tide__tel_frame_unread(r, p);
             return TIDE__TEL_HOLD;
         }

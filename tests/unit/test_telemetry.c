@@ -2552,6 +2552,31 @@ static void t_input_edges(void)
     TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), TIDE_EIO);
     TIDE_ASSERT(strstr(tide_error_last(), "feed: read failed at byte 0") != NULL);
     tide_tel_close(r);
+    /* an overlong unterminated last line handed over in pieces shorter than the cap: all its
+     * bytes are counted (they were not, so the count depended on the sizes of the reads) */
+    static char lng[400];
+    memset(lng, 'a', sizeof(lng));
+    memcpy(lng, "x y\n", 4);
+    tide_tel_opts small;
+    memset(&small, 0, sizeof(small));
+    small.max_line = 64;
+    small.format = TIDE_TEL_SYSLOG;
+    for (int piece = 0; piece < 2; piece++) {
+        src_ctx lp = {lng, sizeof(lng), 0, sizeof(lng), 11, 0, 0};
+        tide_tel_input li = {src_read_cb, &lp};
+        if (piece)
+            TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &li, "feed", &small), 0);
+        else
+            TIDE_ASSERT_EQ_INT(tide_tel_open_mem(&r, lng, sizeof(lng), "feed", &small), 0);
+        while (tide_tel_next(r, &ev) > 0)
+            ;
+        tide_tel_stats st;
+        tide_tel_reader_stats(r, &st);
+        TIDE_ASSERT_EQ_INT(st.bytes, sizeof(lng));
+        TIDE_ASSERT_EQ_INT(st.records, 2);
+        TIDE_ASSERT_EQ_INT(st.bad, 2); /* "x y" is no syslog line either */
+        tide_tel_close(r);
+    }
     tide_tel_input none = {NULL, NULL};
     TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &none, "x", NULL), TIDE_EINVAL);
     /* memory */
