@@ -2,9 +2,10 @@
  * observable.c - detect, refang, normalise and turn into STIX patterns the observables tide
  * indexes (include/tide/observable.h, SPEC C1).
  *
- * Addresses go through util/ipaddr.h (parsing and canonical text). The URL, domain and defang handling is written by
- * hand: no Debian library normalises URLs the way SPEC C1 asks (curl's URL API is not among the
- * allowed dependencies and would re-encode differently), and the rules are small.
+ * Addresses go through util/ipaddr.h (parsing and canonical text). The URL, domain and defang
+ * handling is written by hand: no Debian library normalises URLs the way SPEC C1 asks (curl's URL
+ * API is not among the allowed dependencies and would re-encode differently), and the rules are
+ * small.
  *
  * Pattern choices (documented here because STIX has no standard object for them):
  *   url-path  -> [url:value LIKE '%<path>']  ("any host, this path"; the match index treats it

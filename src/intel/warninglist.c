@@ -106,7 +106,8 @@ static bool parse_range(const char *s, int *family, u128 *first, u128 *last)
     if (n <= 15 && tide__ip4_parse(s, n, a)) { /* a single IPv4 address: the common case */
         *family = AF_INET;
         first->hi = last->hi = 0;
-        first->lo = last->lo = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3];
+        first->lo = last->lo =
+                (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3];
         return true;
     }
     unsigned plen;

@@ -1,10 +1,10 @@
 /*
  * tel_frame.c - the framing of the telemetry reader (SPEC C2): the line buffer (grown as needed up
- * to max_line + 4 MiB, TIDE__TEL_BUF_SLACK zeroed bytes past it) filled by the input layer, lines found in one SSE2
- * pass that also tells whether the line is ASCII (only other lines get the UTF-8 check), the line
- * cap (a longer line is one bad record, skipped to the next newline without being buffered),
- * CRLF, an unterminated last line, follow mode (the end is the end for now), and JSON-array files
- * read element by element (framed by bracket depth outside strings).
+ * to max_line + 4 MiB, TIDE__TEL_BUF_SLACK zeroed bytes past its data) filled by the input layer,
+ * lines found in one SSE2 pass that also tells whether the line is ASCII (only other lines get the
+ * UTF-8 check), the line cap (a longer line is one bad record, skipped to the next newline without
+ * being buffered), CRLF, an unterminated last line, follow mode (the end is the end for now), and
+ * JSON-array files read element by element (framed by bracket depth outside strings).
  *
  * Contract: tel_reader.c calls tide__tel_frame_next for each record; the record points into the
  * line buffer and stays there until the next call that may refill (hold = false): with hold the
@@ -18,8 +18,8 @@
 #include "tide/errors.h"
 
 /* Add input bytes to buf[end..cap) (the consumed bytes moved out first; the buffer doubled, up to
- * cap_max, when less than half of it is free: a record longer than that). Returns > 0 when bytes were added, 0 at the (current)
- * end, < 0 on error. Moves the buffer: only between batches. */
+ * cap_max, when less than half of it is free: a record longer than that). Returns > 0 when bytes
+ * were added, 0 at the (current) end, < 0 on error. Moves the buffer: only between batches. */
 static int fill(tide_tel_reader *r)
 {
     if (r->pos > 0) {

@@ -6,11 +6,11 @@
  * (one queue message = one record), copied into a padded buffer of the parser's own.
  *
  * Contract: the reader (tel_reader.c) calls tide__tel_parse_record (inline, tel_int.h) with
- * records in its line buffer; tide_tel_parse with the parser's copy. An event and what it points to (observation
- * values in the record or the scratch, Zeek #path as its kind) are borrowed from the parser until
- * its next record, or, for the reader's batches, until the batch is done. The parser owns its
- * name, scratch, observation list, record copy, Zeek header state, JSON path trie and default
- * home networks; opts.home_net and opts.map are the caller's.
+ * records in its line buffer; tide_tel_parse with the parser's copy. An event and what it points
+ * to (observation values in the record or the scratch, Zeek #path as its kind) are borrowed from
+ * the parser until its next record, or, for the reader's batches, until the batch is done. The
+ * parser owns its name, scratch, observation list, record copy, Zeek header state, JSON path trie
+ * and default home networks; opts.home_net and opts.map are the caller's.
  */
 #include <string.h>
 #ifdef __SSE2__
@@ -94,7 +94,8 @@ int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char
     r->max_line = r->opts.max_line ? r->opts.max_line : TIDE__TEL_DEFAULT_MAX_LINE;
     if (r->max_line > ((size_t)1 << 30))
         r->max_line = (size_t)1 << 30;
-    TIDE_CHECK(tide__tel_parser_scratch(r, max_rec && max_rec < r->max_line ? max_rec : r->max_line));
+    TIDE_CHECK(tide__tel_parser_scratch(r,
+            max_rec && max_rec < r->max_line ? max_rec : r->max_line));
     r->home = r->opts.home_net;
     if (r->home == NULL) {
         TIDE_CHECK(tide_homenet_new(&r->own_home, NULL));

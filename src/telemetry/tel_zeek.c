@@ -127,7 +127,8 @@ static int header(tide_tel_parser *r, const char *p, size_t n)
 bool tide__tel_zeek_detect(const char *p, size_t n, const tide_tel_opts *o)
 {
     (void)o;
-    return (n >= 10 && memcmp(p, "#separator", 10) == 0) || (n >= 7 && memcmp(p, "#fields", 7) == 0);
+    return (n >= 10 && memcmp(p, "#separator", 10) == 0) ||
+           (n >= 7 && memcmp(p, "#fields", 7) == 0);
 }
 
 /* the defaults until a header says otherwise */

@@ -28,7 +28,8 @@
 #include <emmintrin.h>
 #endif
 
-/* Room for any text tide__ip_format / tide__ipport_format / tide__cidr_format write, NUL included. */
+/* Room for any text tide__ip_format / tide__ipport_format / tide__cidr_format write, NUL
+ * included. */
 #define TIDE__IP_TEXT_MAX 64
 
 /* flags of tide__ip_parse, tide__ip6_parse and tide__cidr_parse */
