@@ -188,9 +188,11 @@ struct tide_field_map {
  *   tel_input.c   bytes in: a file descriptor, a memory buffer or a caller's byte source,
  *                 gzip / zstd detected by magic and decompressed (tide__tel_in)
  *   tel_frame.c   the reader's line buffer: lines (the line cap, CRLF, ASCII note), the
- *                 elements of JSON-array files (tide__tel_frame_next)
+ *                 elements of JSON-array files (tide__tel_frame_next, its per-line fast path
+ *                 inline in tel_frame.h)
  *   tel_parse.c   one framed record -> one event: detection, UTF-8 check, the format's parse
- *                 function, the event's observations (tide__tel_parse_record); the public
+ *                 function, the event's observations (tide__tel_parse_record, inline below,
+ *                 as the reader calls it for every record); the public
  *                 tide_tel_parser (records handed over one at a time)
  *   tel_formats.c the format table: name, aliases, detect, setup and parse function per format
  *   tel_obs.c     the helpers the parse functions share (observations, scratch, addresses,
@@ -228,8 +230,9 @@ struct tide_tel_parser {
     tide_observation *obs;
     size_t nobs, obs_cap;
     size_t obs0;     /* first observation of the current record (a batch holds several) */
-    char *scr;       /* fixed size: values in it stay put while a batch is filled; like the
-                      * line buffer it has TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
+    char *scr;       /* grows only between batches (tide__tel_parser_scratch): values in it stay
+                      * put while a batch is filled; like the line buffer it has
+                      * TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
     size_t scr_len, scr_cap;
     const char *bad; /* reason of the current bad record */
     /* addresses parsed in this record (observation -> home-net check without a second parse) */
