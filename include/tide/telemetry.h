@@ -2,22 +2,31 @@
  * telemetry.h - telemetry readers (SPEC C2): each record of a log becomes an event carrying
  * observations {time, internal host, kind, value, field, event kind}.
  *
- * Inputs are files (plain, .gz, .zst), a file descriptor (stdin) and, with opts.follow, files
- * that keep growing. The format is detected per file from its first bytes and name, or forced.
- * Formats: Zeek TSV (any log with a #fields header) and Zeek JSON, Suricata EVE NDJSON, Sysmon /
- * Windows event JSON (also winlogbeat's winlog.event_data.*), Squid native access.log, Apache /
- * nginx combined log, syslog and CEF lines (observables extracted from free text), and generic
- * NDJSON with a field mapping. A JSON file whose first non-blank line opens an array ("[" then
- * "{", "]" or nothing) is read element by element; an event's line is where its element starts.
+ * Inputs are files (plain, .gz, .zst), a file descriptor (stdin), a memory buffer, a byte source
+ * the caller implements and, with opts.follow, inputs that keep growing; or single records handed
+ * over one at a time (tide_tel_parser: one Kafka message = one record). The format is detected
+ * per input from its first record, or forced. Formats: Zeek TSV (any log with a #fields header)
+ * and Zeek JSON, Suricata EVE NDJSON, Sysmon / Windows event JSON (also winlogbeat's
+ * winlog.event_data.*), Squid native access.log, Apache / nginx combined log, syslog and CEF
+ * lines (observables extracted from free text), and generic NDJSON with a field mapping. A JSON
+ * input whose first non-blank line opens an array ("[" then "{", "]" or nothing) is read element
+ * by element; an event's line is where its element starts.
  *
  * A bad record (truncated, invalid UTF-8 where text is required, over the line cap, wrong
  * types) never stops the stream: it is counted, reported through opts.on_bad with file, line
- * and reason, and skipped.
+ * and reason, and skipped (tide_tel_parse returns TIDE_EFORMAT for it instead).
  *
  * The host of an event is its internal endpoint: of the two addresses of a connection, the
  * one inside the home networks (tide_homenet; default RFC 1918, 100.64/10, 169.254/16,
  * 127/8 and fc00::/7, fe80::/10, ::1 - as Suricata's HOME_NET), the source when both or
  * neither are; the computer name for Sysmon; the client for Squid and web logs.
+ *
+ * Ownership: a reader or parser belongs to its caller (tide_tel_close / tide_tel_parser_free);
+ * an event and everything it points to (observation values, host, kind, user) is borrowed from
+ * the reader or parser until its next call. A reader does not own the file descriptor given to
+ * tide_tel_open_fd, the buffer given to tide_tel_open_mem or the source given to
+ * tide_tel_open_input: they must stay valid until tide_tel_close. One reader or parser is used
+ * by one thread at a time; different ones are independent.
  */
 #ifndef TIDE_TELEMETRY_H
 #define TIDE_TELEMETRY_H
@@ -44,9 +53,10 @@ typedef enum {
 } tide_tel_format;
 
 /** @brief "zeek", "zeek-json", "eve", "sysmon", "squid", "weblog", "syslog", "cef", "ndjson"
- *  ("auto" for TIDE_TEL_AUTO). */
+ *  ("auto" for TIDE_TEL_AUTO, "unknown" for a value out of range). */
 TIDE_EXTERN(const char *) tide_tel_format_name(tide_tel_format f);
-/** @brief Parse a name as above. @return 0 or TIDE_EINVAL. */
+/** @brief Parse a name as above, or an alias ("zeek-tsv", "suricata"). @return 0 or
+ *  TIDE_EINVAL. */
 TIDE_EXTERN(int) tide_tel_format_parse(const char *name, tide_tel_format *out);
 
 /* ---- home networks ---- */
@@ -116,11 +126,33 @@ typedef struct {
 typedef struct tide_tel_reader tide_tel_reader;
 
 /** @brief Open path ("-" = stdin) for reading events. .gz and .zst are decompressed (by
- *  content, not only by name). */
+ *  content, not only by name). @param[out] out the reader. */
 TIDE_EXTERN(int) tide_tel_open(tide_tel_reader **out, const char *path, const tide_tel_opts *opts);
 /** @brief Read events from fd (not closed by tide_tel_close); name is used in reports. */
 TIDE_EXTERN(int) tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name,
         const tide_tel_opts *opts);
+/** @brief Read events from the memory buffer data / len (plain, or gzip / zstd content, told by
+ *  its first bytes as for files). The buffer is borrowed, not copied: it must stay valid and
+ *  unchanged until tide_tel_close. name is used in reports (NULL: "(memory)"). With opts.follow
+ *  the end of the buffer is the end for now (tide_tel_next keeps returning 0). */
+TIDE_EXTERN(int) tide_tel_open_mem(tide_tel_reader **out, const void *data, size_t len,
+        const char *name, const tide_tel_opts *opts);
+
+/** A byte source the caller implements (a socket, a pipe of its own, a decrypting stream...). */
+typedef struct {
+    /** Copy up to cap bytes of the input into buf and set *got to their number. *got = 0 means
+     *  the end of the data (with opts.follow: the end for now; the reader asks again on its next
+     *  call). @return 0, or < 0 on an error (the reader then fails with TIDE_EIO naming the input
+     *  and the byte offset). Called only from tide_tel_next / tide_tel_next_batch. */
+    int (*read)(void *ctx, void *buf, size_t cap, size_t *got);
+    void *ctx; /**< handed to read; borrowed until tide_tel_close */
+} tide_tel_input;
+
+/** @brief Read events from the byte source in (the struct is copied; in->ctx must stay valid
+ *  until tide_tel_close). Compressed content is detected and decompressed as for files. name is
+ *  used in reports (NULL: "(input)"). */
+TIDE_EXTERN(int) tide_tel_open_input(tide_tel_reader **out, const tide_tel_input *in,
+        const char *name, const tide_tel_opts *opts);
 /** @brief Next event. @return 1 with ev filled (borrowed until the next call), 0 at the end of
  *  the data (with follow: the end for now), < 0 on an I/O or decompression error. */
 TIDE_EXTERN(int) tide_tel_next(tide_tel_reader *r, tide_event *ev);
@@ -142,5 +174,34 @@ typedef struct {
 } tide_tel_stats;
 TIDE_EXTERN(void) tide_tel_reader_stats(const tide_tel_reader *r, tide_tel_stats *out);
 TIDE_EXTERN(void) tide_tel_close(tide_tel_reader *r);
+
+/* ---- single records ---- */
+
+/** A parser of records handed over one at a time: the reader's record parsing without its input
+ *  and framing (one message of a queue = one record). Keeps the state a stream of records needs
+ *  (the format once detected, Zeek TSV header lines and their column names). */
+typedef struct tide_tel_parser tide_tel_parser;
+
+/** @brief A parser for records of format (TIDE_TEL_AUTO: detected from the first record that
+ *  decides it, as a reader decides from its first line; opts->format is not used). From opts (may
+ *  be NULL) it takes home_net and map (borrowed until tide_tel_parser_free) and max_line;
+ *  follow and on_bad are not used. Holds about 2 x max_line of scratch.
+ *  @param[out] out the parser. @return 0, TIDE_EINVAL (bad format, ndjson without a map) or
+ *  TIDE_ENOMEM. */
+TIDE_EXTERN(int) tide_tel_parser_new(tide_tel_parser **out, tide_tel_format format,
+        const tide_tel_opts *opts);
+/** @brief Parse one record rec / n: one line of a log, without or with its "\n" / "\r\n"
+ *  (dropped), or one JSON object (which may span lines). rec need not be NUL-terminated and is
+ *  copied (the parser reads past a record's end, so it keeps it in a padded buffer of its own);
+ *  the caller may reuse it at once. The event's line is the record's ordinal (1-based count of
+ *  calls on this parser) and its offset 0.
+ *  @return 1 with ev filled (borrowed until the next call on p), 0 when the record gives no
+ *  event (blank, a Zeek '#' header line, a comment before the format is known), TIDE_EFORMAT for
+ *  a bad record or one whose format cannot be detected, with the reason in tide_error_last()
+ *  (the parser stays usable: the next record is parsed as usual), TIDE_ENOMEM. */
+TIDE_EXTERN(int) tide_tel_parse(tide_tel_parser *p, const char *rec, size_t n, tide_event *ev);
+/** @brief The format in use (after detection; TIDE_TEL_AUTO before). */
+TIDE_EXTERN(tide_tel_format) tide_tel_parser_format(const tide_tel_parser *p);
+TIDE_EXTERN(void) tide_tel_parser_free(tide_tel_parser *p);
 
 #endif

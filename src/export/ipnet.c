@@ -5,11 +5,11 @@
  * as 0.0.0.0/0 or 224.0.0.0/3), pruning of entries covered by a broader one (nft interval sets
  * reject overlapping elements, Squid warns about them), and base64 (Suricata datasets).
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/export_int.h"
+#include "util/ipaddr.h"
 
 static tide__u128 from_bytes(const unsigned char *b, int n)
 {
@@ -32,33 +32,14 @@ static int ucmp(tide__u128 a, tide__u128 b)
 
 bool tide__ip_range(const char *s, int *family, tide__u128 *first, tide__u128 *last)
 {
-    char buf[64];
-    size_t n = strcspn(s, "/");
-    if (n >= sizeof(buf))
+    uint8_t b[16];
+    unsigned plen;
+    int fam = tide__cidr_parse(s, strlen(s), 0, b, &plen);
+    if (fam <= 0)
         return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    unsigned char b[16];
-    int bits;
-    if (inet_pton(AF_INET, buf, b) == 1) {
-        *family = 4;
-        bits = 32;
-        *first = from_bytes(b, 4);
-    } else if (inet_pton(AF_INET6, buf, b) == 1) {
-        *family = 6;
-        bits = 128;
-        *first = from_bytes(b, 16);
-    } else {
-        return false;
-    }
-    int len = bits;
-    if (s[n] == '/') {
-        char *end;
-        long l = strtol(s + n + 1, &end, 10);
-        if (*end != '\0' || end == s + n + 1 || l < 0 || l > bits)
-            return false;
-        len = (int)l;
-    }
+    *family = fam;
+    int bits = fam == 4 ? 32 : 128, len = (int)plen;
+    *first = from_bytes(b, bits / 8);
     /* host mask of (bits - len) low bits within the family's width */
     int host = bits - len;
     tide__u128 m = { 0, 0 };

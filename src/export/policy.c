@@ -5,7 +5,6 @@
  * a Squid configuration that allows the domains of chosen categories and denies the rest.
  * The CSV reader is hand-written (a few lines of RFC 4180) since no allowed library reads CSV.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -16,6 +15,7 @@
 #include <jansson.h>
 
 #include "export/export_int.h"
+#include "util/ipaddr.h"
 
 #define MAX_LINE (64 * 1024)
 #define MAX_FILE (256L * 1024 * 1024)
@@ -156,21 +156,14 @@ static void build_clear(asset_build *b)
 
 static int add_ip(asset_build *b, const char *ip, size_t n, const char *where)
 {
-    char t[64];
     if (n == 0)
         return 0;
-    if (n >= sizeof(t))
+    uint8_t a[16];
+    char canon[TIDE__IP_TEXT_MAX];
+    int fam = tide__ip_parse(ip, n, 0, a);
+    if (fam == 0)
         return tide_error_set(TIDE_EPARSE, "%s: bad IP address '%.*s'", where, (int)n, ip);
-    memcpy(t, ip, n);
-    t[n] = '\0';
-    unsigned char a[16];
-    char canon[64];
-    if (inet_pton(AF_INET, t, a) == 1)
-        inet_ntop(AF_INET, a, canon, sizeof(canon));
-    else if (inet_pton(AF_INET6, t, a) == 1)
-        inet_ntop(AF_INET6, a, canon, sizeof(canon));
-    else
-        return tide_error_set(TIDE_EPARSE, "%s: bad IP address '%s'", where, t);
+    tide__ip_format(fam, a, canon);
     if (b->nips >= 256)
         return tide_error_set(TIDE_ETOOBIG, "%s: more than 256 addresses", where);
     TIDE_CHECK_ALLOC(b->ips[b->nips] = tide__strdup(canon));

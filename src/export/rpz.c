@@ -7,30 +7,23 @@
  * PASSTHRU (CNAME rpz-passthru.), local data (A / AAAA / CNAME target).
  * Incremental mode writes the new full zone plus OUTPUT.added / OUTPUT.removed owner lists.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "export/export_int.h"
+#include "util/ipaddr.h"
 
 /* owner name of an rpz-ip trigger into b */
 static int rpz_ip_owner(tide_buf *b, const char *value)
 {
-    char ip[64];
-    size_t n = strcspn(value, "/");
-    if (n >= sizeof(ip))
+    uint8_t a[16];
+    unsigned len;
+    int fam = tide__cidr_parse(value, strlen(value), 0, a, &len);
+    if (fam <= 0) /* a bad prefix too (it was read as 0 once: a 0/0 trigger) */
         return TIDE_EPARSE;
-    memcpy(ip, value, n);
-    ip[n] = '\0';
-    unsigned char a[16];
-    if (inet_pton(AF_INET, ip, a) == 1) {
-        long len = value[n] == '/' ? strtol(value + n + 1, NULL, 10) : 32;
-        return tide__buf_printf(b, "%ld.%u.%u.%u.%u.rpz-ip", len, a[3], a[2], a[1], a[0]);
-    }
-    if (inet_pton(AF_INET6, ip, a) != 1)
-        return TIDE_EPARSE;
-    long len = value[n] == '/' ? strtol(value + n + 1, NULL, 10) : 128;
+    if (fam == 4)
+        return tide__buf_printf(b, "%u.%u.%u.%u.%u.rpz-ip", len, a[3], a[2], a[1], a[0]);
     unsigned g[8];
     for (int i = 0; i < 8; i++)
         g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
@@ -50,7 +43,7 @@ static int rpz_ip_owner(tide_buf *b, const char *value)
         }
         i = j;
     }
-    TIDE_CHECK(tide__buf_printf(b, "%ld", len));
+    TIDE_CHECK(tide__buf_printf(b, "%u", len));
     for (int i = 7; i >= 0; i--) {
         if (best >= 0 && i == best + bestlen - 1) {
             TIDE_CHECK(tide__buf_puts(b, ".zz"));
@@ -110,10 +103,11 @@ static int action_rdata(const char *action, char *out, size_t cap)
         snprintf(out, cap, "CNAME rpz-passthru.");
     } else if (strncasecmp(action, "local-data=", 11) == 0) {
         const char *t = action + 11;
-        unsigned char a[16];
-        if (inet_pton(AF_INET, t, a) == 1)
+        uint8_t a[16];
+        int fam = tide__ip_parse(t, strlen(t), 0, a);
+        if (fam == 4)
             snprintf(out, cap, "A %s", t);
-        else if (inet_pton(AF_INET6, t, a) == 1)
+        else if (fam == 6)
             snprintf(out, cap, "AAAA %s", t);
         else if (strlen(t) < 254 && t[0] && domain_ok_trail(t))
             snprintf(out, cap, "CNAME %s%s", t, t[strlen(t) - 1] == '.' ? "" : ".");

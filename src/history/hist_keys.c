@@ -6,12 +6,12 @@
  * that history and live matching see the same values; hunt.c confirms each candidate with
  * tide_match_lookup, so these ranges only need to be a superset.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "history/hist_int.h"
 #include "match/index_int.h"
+#include "util/ipaddr.h"
 
 int tide__hist_keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
@@ -84,24 +84,17 @@ int tide__hist_key_text(const uint8_t *key, size_t n, char *buf, tide_obs_kind *
     const uint8_t *v = key + 1;
     size_t len = n - 1;
     *out_kind = k;
-    char a[64];
     switch (k) {
     case TIDE_OBS_IPV4:
-        if (len != 4 || inet_ntop(AF_INET, v, buf, 64) == NULL)
-            return -1;
-        return (int)strlen(buf);
     case TIDE_OBS_IPV6:
-        if (len != 16 || inet_ntop(AF_INET6, v, buf, 64) == NULL)
+        if (len != (k == TIDE_OBS_IPV4 ? 4u : 16u))
             return -1;
-        return (int)strlen(buf);
-    case TIDE_OBS_IP_PORT: {
+        return (int)tide__ip_format(k == TIDE_OBS_IPV4 ? 4 : 6, v, buf);
+    case TIDE_OBS_IP_PORT:
         if (len != 6 && len != 18)
             return -1;
-        if (inet_ntop(len == 6 ? AF_INET : AF_INET6, v, a, sizeof(a)) == NULL)
-            return -1;
-        unsigned port = (unsigned)v[len - 2] << 8 | v[len - 1];
-        return snprintf(buf, 96, len == 6 ? "%s:%u" : "[%s]:%u", a, port);
-    }
+        return (int)tide__ipport_format(len == 6 ? 4 : 6, v,
+                (unsigned)v[len - 2] << 8 | v[len - 1], buf);
     case TIDE_OBS_DOMAIN:
         reverse_labels(v, len, (uint8_t *)buf);
         buf[len] = '\0';
@@ -161,25 +154,16 @@ static int prefix(hist_range *r, const uint8_t *p, size_t n)
 
 static int cidr(hist_range *r, tide_obs_kind ak, const char *value)
 {
-    char addr[64];
-    const char *slash = strchr(value, '/');
-    if (slash == NULL || (size_t)(slash - value) >= sizeof(addr))
-        return 0;
-    memcpy(addr, value, (size_t)(slash - value));
-    addr[slash - value] = '\0';
-    long plen;
-    if (tide__parse_long(slash + 1, &plen) < 0)
+    uint8_t net[16];
+    unsigned plen;
+    if (tide__cidr_parse(value, strlen(value), TIDE__IP_NEED_PREFIX, net, &plen) !=
+            (ak == TIDE_OBS_IPV4 ? 4 : 6))
         return 0;
     size_t nb = ak == TIDE_OBS_IPV4 ? 4 : 16;
-    if (plen < 0 || plen > (long)(nb * 8))
-        return 0;
-    uint8_t net[16];
-    if (inet_pton(ak == TIDE_OBS_IPV4 ? AF_INET : AF_INET6, addr, net) != 1)
-        return 0;
     uint8_t lo[17], hi[17];
     lo[0] = hi[0] = (uint8_t)ak;
     for (size_t i = 0; i < nb; i++) {
-        long bits = plen - (long)(i * 8); /* network bits in this byte */
+        long bits = (long)plen - (long)(i * 8); /* network bits in this byte */
         uint8_t mask = bits >= 8 ? 0xFF : bits <= 0 ? 0 : (uint8_t)(0xFF << (8 - bits));
         lo[1 + i] = net[i] & mask;
         hi[1 + i] = (uint8_t)(net[i] | (uint8_t)~mask);

@@ -2,9 +2,10 @@
  * observable.c - detect, refang, normalise and turn into STIX patterns the observables tide
  * indexes (include/tide/observable.h, SPEC C1).
  *
- * Addresses go through inet_pton/inet_ntop. The URL, domain and defang handling is written by
- * hand: no Debian library normalises URLs the way SPEC C1 asks (curl's URL API is not among the
- * allowed dependencies and would re-encode differently), and the rules are small.
+ * Addresses go through util/ipaddr.h (parsing and canonical text). The URL, domain and defang
+ * handling is written by hand: no Debian library normalises URLs the way SPEC C1 asks (curl's URL
+ * API is not among the allowed dependencies and would re-encode differently), and the rules are
+ * small.
  *
  * Pattern choices (documented here because STIX has no standard object for them):
  *   url-path  -> [url:value LIKE '%<path>']  ("any host, this path"; the match index treats it
@@ -23,6 +24,7 @@
 
 #include "tide/errors.h"
 #include "tide/observable.h"
+#include "util/ipaddr.h"
 #include "util/util.h"
 
 #define MAX_OBS_BYTES (64u * 1024) /* longest value we accept as an observable */
@@ -65,22 +67,12 @@ tide_obs_kind tide_obs_kind_from_name(const char *name)
 
 /* ------------------------------------------------------------------ small parsers */
 
+/* An address (util/ipaddr.h: a strict dotted quad or IPv6); family AF_INET / AF_INET6. */
 static bool parse_ip(const char *s, size_t n, int *family, unsigned char addr[16])
 {
-    char tmp[64];
-    if (n == 0 || n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (inet_pton(AF_INET, tmp, addr) == 1) {
-        *family = AF_INET;
-        return true;
-    }
-    if (memchr(tmp, ':', n) && inet_pton(AF_INET6, tmp, addr) == 1) {
-        *family = AF_INET6;
-        return true;
-    }
-    return false;
+    int fam = tide__ip_parse(s, n, 0, addr);
+    *family = fam == 4 ? AF_INET : AF_INET6;
+    return fam != 0;
 }
 
 static bool all_digits(const char *s, size_t n)
@@ -104,25 +96,19 @@ static long parse_small(const char *s, size_t n, long max)
     return v <= max ? v : -1;
 }
 
-/* CIDR "ip/len": family, address with host bits cleared, prefix length. */
+/* CIDR "ip/len" (len 1-5 digits): family, address with host bits cleared, prefix length. */
 static bool parse_cidr(const char *s, size_t n, int *family, unsigned char addr[16], int *len)
 {
     const char *slash = memchr(s, '/', n);
-    if (slash == NULL)
+    if (slash && n - (size_t)(slash - s) - 1 > 5)
         return false;
-    if (!parse_ip(s, (size_t)(slash - s), family, addr))
+    unsigned l;
+    int fam = tide__cidr_parse(s, n, TIDE__IP_NEED_PREFIX, addr, &l);
+    if (fam <= 0)
         return false;
-    long l = parse_small(slash + 1, n - (size_t)(slash - s) - 1, *family == AF_INET ? 32 : 128);
-    if (l < 0)
-        return false;
+    tide__ip_mask(fam, addr, l);
+    *family = fam == 4 ? AF_INET : AF_INET6;
     *len = (int)l;
-    int bytes = *family == AF_INET ? 4 : 16;
-    for (int i = 0; i < bytes; i++) {
-        int bits = (int)l - i * 8;
-        if (bits >= 8)
-            continue;
-        addr[i] &= bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
-    }
     return true;
 }
 
@@ -376,8 +362,8 @@ static int norm_url(tide_buf *b, const char *s, size_t n, bool strict_host)
     if (v6) {
         if (!parse_ip(host + 1, hl - 2, &fam, addr) || fam != AF_INET6)
             return TIDE_EPARSE;
-        char t[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, addr, t, sizeof(t));
+        char t[TIDE__IP_TEXT_MAX];
+        tide__ip_format(6, addr, t);
         snprintf(hostbuf, sizeof(hostbuf), "[%s]", t);
     } else {
         if (hl >= sizeof(hostbuf) - 1)
@@ -588,8 +574,8 @@ static int norm_ip(tide_obs_kind kind, const char *s, size_t n, tide_buf *b)
     }
     if (fam != want)
         return TIDE_EPARSE;
-    char t[INET6_ADDRSTRLEN];
-    inet_ntop(fam, addr, t, sizeof(t));
+    char t[TIDE__IP_TEXT_MAX];
+    tide__ip_format(fam == AF_INET ? 4 : 6, addr, t);
     return tide__buf_puts(b, t);
 }
 
@@ -605,9 +591,9 @@ static int norm_cidr(tide_obs_kind kind, const char *s, size_t n, tide_buf *b)
     }
     if (fam != want)
         return TIDE_EPARSE;
-    char t[INET6_ADDRSTRLEN];
-    inet_ntop(fam, addr, t, sizeof(t));
-    return tide__buf_printf(b, "%s/%d", t, len);
+    char t[TIDE__IP_TEXT_MAX];
+    tide__cidr_format(fam == AF_INET ? 4 : 6, addr, (unsigned)len, t);
+    return tide__buf_puts(b, t);
 }
 
 int tide_obs_normalize(tide_obs_kind kind, const char *value, char **out)
@@ -653,10 +639,9 @@ int tide_obs_normalize(tide_obs_kind kind, const char *value, char **out)
         break;
     case TIDE_OBS_IP_PORT:
         if (parse_ip_port(s, n, &fam, addr, &port)) {
-            char t[INET6_ADDRSTRLEN];
-            inet_ntop(fam, addr, t, sizeof(t));
-            rc = fam == AF_INET ? tide__buf_printf(&b, "%s:%ld", t, port)
-                                : tide__buf_printf(&b, "[%s]:%ld", t, port);
+            char t[TIDE__IP_TEXT_MAX];
+            tide__ipport_format(fam == AF_INET ? 4 : 6, addr, (unsigned)port, t);
+            rc = tide__buf_puts(&b, t);
         }
         break;
     case TIDE_OBS_MD5:

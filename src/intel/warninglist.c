@@ -21,6 +21,7 @@
 
 #include "intel/warninglist.h"
 #include "tide/errors.h"
+#include "util/ipaddr.h"
 #include "util/util.h"
 
 #define MAX_LIST_FILE (256u * 1024 * 1024)
@@ -96,65 +97,26 @@ static u128 from_bytes(const unsigned char *b, int n)
     return r;
 }
 
-/* A plain dotted quad exactly as inet_pton(AF_INET) takes it (four decimal octets of 1-3
- * digits, no leading zero, <= 255): the usual value checked, without inet_pton's generality. */
-static bool dotted_quad(const char *s, size_t n, unsigned char a[4])
-{
-    size_t i = 0;
-    for (int o = 0; o < 4; o++) {
-        if (o && (i >= n || s[i++] != '.'))
-            return false;
-        unsigned v = 0, d = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && d < 4) {
-            v = v * 10 + (unsigned)(s[i++] - '0');
-            d++;
-        }
-        if (d == 0 || d > 3 || v > 255 || (d > 1 && s[i - d] == '0'))
-            return false;
-        a[o] = (unsigned char)v;
-    }
-    return i == n;
-}
-
-/* Parse an IP or CIDR into family / [first, last]. */
+/* Parse an IP or CIDR (util/ipaddr.h; a prefix of 1-5 digits, at most the family's width) into
+ * family / [first, last]. */
 static bool parse_range(const char *s, int *family, u128 *first, u128 *last)
 {
-    char tmp[64];
     size_t n = strlen(s);
-    unsigned char q[4];
-    if (n <= 15 && dotted_quad(s, n, q)) { /* a single IPv4 address: the common case */
+    unsigned char a[16];
+    if (n <= 15 && tide__ip4_parse(s, n, a)) { /* a single IPv4 address: the common case */
         *family = AF_INET;
         first->hi = last->hi = 0;
-        first->lo = last->lo = (uint64_t)q[0] << 24 | (uint64_t)q[1] << 16 | (uint64_t)q[2] << 8 | q[3];
+        first->lo = last->lo =
+                (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3];
         return true;
     }
-    if (n == 0 || n >= sizeof(tmp))
+    unsigned plen;
+    int fam = tide__cidr_parse(s, n, 0, a, &plen);
+    if (fam <= 0)
         return false;
-    memcpy(tmp, s, n + 1);
-    long len = -1;
-    char *slash = strchr(tmp, '/');
-    if (slash) {
-        *slash = '\0';
-        char *end;
-        len = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1)
-            return false;
-    }
-    unsigned char a[16];
-    int bits;
-    if (inet_pton(AF_INET, tmp, a) == 1) {
-        *family = AF_INET;
-        bits = 32;
-    } else if (inet_pton(AF_INET6, tmp, a) == 1) {
-        *family = AF_INET6;
-        bits = 128;
-    } else {
-        return false;
-    }
-    if (len < 0)
-        len = bits;
-    if (len > bits)
-        return false;
+    *family = fam == 4 ? AF_INET : AF_INET6;
+    int bits = fam == 4 ? 32 : 128;
+    long len = (long)plen;
     u128 v = from_bytes(a, bits / 8);
     /* host mask: the low (bits - len) bits */
     int hb = bits - (int)len;

@@ -9,7 +9,6 @@
  * thread that hands records over in batches.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "match/index_int.h"
 #include "tide/score.h"
 #include "tide/warninglist.h"
+#include "util/ipaddr.h"
 #include "util/util.h"
 
 typedef struct {
@@ -217,20 +217,14 @@ static bool parse_uuid(const char *s, uint8_t out[16])
     return s[36] == '\0';
 }
 
-/* Parse a canonical CIDR "net/len" of the given family. */
-static bool parse_cidr(const char *v, int af, uint8_t *net, unsigned *len)
+/* Parse a canonical CIDR "net/len" of the given family (4 or 6; net: 4 or 16 bytes). */
+static bool parse_cidr(const char *v, int fam, uint8_t *net, unsigned *len)
 {
-    const char *slash = strchr(v, '/');
-    if (slash == NULL || (size_t)(slash - v) >= 64)
+    uint8_t a[16];
+    if (tide__cidr_parse(v, strlen(v), TIDE__IP_NEED_PREFIX, a, len) != fam)
         return false;
-    char a[64];
-    memcpy(a, v, (size_t)(slash - v));
-    a[slash - v] = '\0';
-    long l;
-    if (tide__parse_long(slash + 1, &l) < 0 || l < 0 || l > (af == AF_INET ? 32 : 128))
-        return false;
-    *len = (unsigned)l;
-    return inet_pton(af, a, net) == 1;
+    memcpy(net, a, fam == 4 ? 4 : 16);
+    return true;
 }
 
 static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
@@ -238,7 +232,7 @@ static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
     if (r->kind == TIDE_OBS_CIDR4) {
         uint8_t net[4];
         unsigned len;
-        if (!parse_cidr(r->value, AF_INET, net, &len))
+        if (!parse_cidr(r->value, 4, net, &len))
             return 0;
         uint32_t a = (uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 | net[3];
         uint32_t mask = len == 0 ? 0 : 0xFFFFFFFFu << (32 - len);
@@ -256,7 +250,7 @@ static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
     }
     uint8_t net[16];
     unsigned len;
-    if (!parse_cidr(r->value, AF_INET6, net, &len))
+    if (!parse_cidr(r->value, 6, net, &len))
         return 0;
     cidr6 c;
     for (int i = 0; i < 16; i++) {

@@ -4,56 +4,24 @@
  * IPv6, leading zeros), so that both sides meet in the hash table. Hand-written because this
  * runs for every observation at line rate: no allocation, no locale, no sscanf.
  */
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 #include "match/index_int.h"
+#include "util/ipaddr.h"
 
-/* Dotted-quad IPv4 (decimal octets, 1-3 digits each, leading zeros allowed). */
+/* Addresses (util/ipaddr.h): IPv4 with leading zeros allowed (decimal), IPv6 with a zone index
+ * dropped, IPv4-mapped IPv6 keyed as IPv4. */
 static bool parse_v4(const char *s, size_t n, uint8_t out[4])
 {
-    size_t i = 0;
-    for (int oct = 0; oct < 4; oct++) {
-        if (oct) {
-            if (i >= n || s[i] != '.')
-                return false;
-            i++;
-        }
-        unsigned v = 0;
-        size_t d = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && d < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            d++;
-        }
-        if (d == 0 || v > 255)
-            return false;
-        out[oct] = (uint8_t)v;
-    }
-    return i == n;
+    return tide__ip4_parse_zeros(s, n, out);
 }
 
 static bool parse_v6(const char *s, size_t n, uint8_t out[16])
 {
-    char tmp[64];
-    if (n == 0 || n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    char *pct = strchr(tmp, '%'); /* zone index: fe80::1%eth0 */
-    if (pct)
-        *pct = '\0';
-    return inet_pton(AF_INET6, tmp, out) == 1;
-}
-
-static bool v4_mapped(const uint8_t a[16])
-{
-    static const uint8_t pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-    return memcmp(a, pre, 12) == 0;
+    return tide__ip6_parse(s, n, TIDE__IP_ZONE, out);
 }
 
 /* hex digit value, 0xFF for anything else: a table because this decodes the hashes of every
@@ -327,7 +295,7 @@ int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
         uint8_t a[16];
         if (!parse_v6(v, n, a))
             return -1;
-        if (v4_mapped(a)) {
+        if (tide__ip6_is_v4mapped(a)) {
             memcpy(out, a + 12, 4);
             *out_kind = TIDE_OBS_IPV4;
             return 4;
@@ -362,7 +330,7 @@ int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
             uint8_t a[16];
             if (!parse_v6(v + 1, alen - 2, a))
                 return -1;
-            if (v4_mapped(a)) {
+            if (tide__ip6_is_v4mapped(a)) {
                 memcpy(out, a + 12, 4);
                 k = 4;
             } else {
@@ -433,29 +401,14 @@ size_t tide__ix_value_text(const tide_match_index *ix, const ix_entry *e, char *
     *out = buf;
     switch ((tide_obs_kind)e->kind) {
     case TIDE_OBS_IPV4:
-        inet_ntop(AF_INET, k, buf, 64);
-        return strlen(buf);
+        return tide__ip_format(4, k, buf);
     case TIDE_OBS_IPV6:
-        inet_ntop(AF_INET6, k, buf, 64);
-        return strlen(buf);
+        return tide__ip_format(6, k, buf);
     case TIDE_OBS_CIDR4:
-    case TIDE_OBS_CIDR6: {
-        inet_ntop(e->kind == TIDE_OBS_CIDR4 ? AF_INET : AF_INET6, k, buf, 64);
-        size_t l = strlen(buf);
-        return l + (size_t)snprintf(buf + l, 8, "/%u", e->cidr_len);
-    }
-    case TIDE_OBS_IP_PORT: {
-        unsigned port = (unsigned)k[n - 2] << 8 | k[n - 1];
-        if (n == 6) {
-            inet_ntop(AF_INET, k, buf, 64);
-            size_t l = strlen(buf);
-            return l + (size_t)snprintf(buf + l, 8, ":%u", port);
-        }
-        buf[0] = '[';
-        inet_ntop(AF_INET6, k, buf + 1, 63);
-        size_t l = strlen(buf);
-        return l + (size_t)snprintf(buf + l, 9, "]:%u", port);
-    }
+    case TIDE_OBS_CIDR6:
+        return tide__cidr_format(e->kind == TIDE_OBS_CIDR4 ? 4 : 6, k, e->cidr_len, buf);
+    case TIDE_OBS_IP_PORT:
+        return tide__ipport_format(n == 6 ? 4 : 6, k, (unsigned)k[n - 2] << 8 | k[n - 1], buf);
     case TIDE_OBS_MD5:
     case TIDE_OBS_SHA1:
     case TIDE_OBS_SHA256:

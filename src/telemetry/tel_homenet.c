@@ -15,18 +15,6 @@ static const char *const default_home =
         "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16,127.0.0.0/8,"
         "fc00::/7,fe80::/10,::1/128";
 
-static void mask(cidr *c)
-{
-    unsigned bytes = c->family == 4 ? 4 : 16;
-    for (unsigned i = 0; i < bytes; i++) {
-        unsigned bit = i * 8;
-        if (bit >= c->plen)
-            c->addr[i] = 0;
-        else if (c->plen - bit < 8)
-            c->addr[i] &= (uint8_t)(0xFF << (8 - (c->plen - bit)));
-    }
-}
-
 int tide_homenet_new(tide_homenet **out, const char *spec)
 {
     *out = NULL;
@@ -45,31 +33,21 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
         while (*e && *e != ',' && *e != ' ' && *e != '\t' && *e != '\n')
             e++;
         size_t len = (size_t)(e - s);
-        const char *slash = memchr(s, '/', len);
-        size_t al = slash ? (size_t)(slash - s) : len;
         cidr c;
         memset(&c, 0, sizeof(c));
-        if (!tide__ip_parse(s, al, &c.family, c.addr)) {
+        int fam = tide__cidr_parse(s, len, 0, c.addr, &c.plen);
+        if (fam == 0) {
             tide_homenet_free(h);
             return tide_error_set(TIDE_EINVAL, "home networks: \"%.*s\" is not an address or CIDR",
                     (int)len, s);
         }
-        unsigned maxp = c.family == 4 ? 32 : 128;
-        c.plen = maxp;
-        if (slash) {
-            const char *d = slash + 1;
-            unsigned v = 0;
-            size_t k = 0;
-            while (d + k < e && d[k] >= '0' && d[k] <= '9' && k < 4)
-                v = v * 10 + (unsigned)(d[k++] - '0');
-            if (k == 0 || d + k != e || v > maxp) {
-                tide_homenet_free(h);
-                return tide_error_set(TIDE_EINVAL, "home networks: bad prefix length in \"%.*s\"",
-                        (int)len, s);
-            }
-            c.plen = v;
+        if (fam < 0) {
+            tide_homenet_free(h);
+            return tide_error_set(TIDE_EINVAL, "home networks: bad prefix length in \"%.*s\"",
+                    (int)len, s);
         }
-        mask(&c);
+        c.family = fam;
+        tide__ip_mask(c.family, c.addr, c.plen);
         if (c.family == 4) {
             c.mask4 = c.plen ? 0xFFFFFFFFu << (32 - c.plen) : 0;
             c.net4 = ((uint32_t)c.addr[0] << 24 | (uint32_t)c.addr[1] << 16 |
@@ -153,8 +131,8 @@ bool tide_homenet_contains(const tide_homenet *h, const char *ip, size_t n)
     if (h == NULL || ip == NULL)
         return false;
     uint8_t a[16];
-    int fam;
-    if (!tide__ip_parse(ip, n, &fam, a))
+    int fam = tide__ip_parse(ip, n, 0, a);
+    if (fam == 0)
         return false;
     return tide__homenet_contains_addr(h, fam, a);
 }

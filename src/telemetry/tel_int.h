@@ -1,7 +1,9 @@
 /*
  * tel_int.h - internals of the telemetry readers (SPEC C2) shared by the telemetry sources: the
- * reader structure (input layer + per-record scratch), the per-format record parsers, the
- * single-pass JSON scanner and small helpers (IP syntax, time, observation list).
+ * record parser (everything a format's parse function touches) and the reader built on it (input
+ * layer, framing), the format table, the per-format parse functions, the single-pass JSON scanner
+ * and small helpers (observation list, scratch, addresses, time). The layers and who calls whom
+ * are listed above struct tide_tel_parser.
  */
 #ifndef TIDE_TELEMETRY_TEL_INT_H
 #define TIDE_TELEMETRY_TEL_INT_H
@@ -10,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -18,6 +21,7 @@
 #endif
 
 #include "tide/telemetry.h"
+#include "util/ipaddr.h"
 #include "util/util.h"
 
 #define TIDE__TEL_DEFAULT_MAX_LINE (1u << 20)
@@ -31,6 +35,21 @@
 
 #define TIDE__LIKELY(x) __builtin_expect(!!(x), 1)
 #define TIDE__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* 8 / 4 bytes at p as one word (memcpy: no alignment needed, no library call) */
+static inline uint64_t tide__ld64(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static inline uint32_t tide__ld32(const char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
 
 /* ---- JSON path trie: the dotted key paths of interest, compiled once per reader ----
  * Nodes are the component prefixes of the paths ("dns", "dns.answers", ...; node 0 is the root);
@@ -163,7 +182,24 @@ struct tide_field_map {
     size_t n, cap;
 };
 
-/* ---- the reader ---- */
+/* ---- the record parser, the input layer and the reader ----
+ *
+ * Layers (each its own file; see the contract comment at the top of each):
+ *   tel_input.c   bytes in: a file descriptor, a memory buffer or a caller's byte source,
+ *                 gzip / zstd detected by magic and decompressed (tide__tel_in)
+ *   tel_frame.c   the reader's line buffer: lines (the line cap, CRLF, ASCII note), the
+ *                 elements of JSON-array files (tide__tel_frame_next, its per-line fast path
+ *                 inline in tel_frame.h)
+ *   tel_parse.c   one framed record -> one event: detection, UTF-8 check, the format's parse
+ *                 function, the event's observations (tide__tel_parse_record, inline below,
+ *                 as the reader calls it for every record); the public
+ *                 tide_tel_parser (records handed over one at a time)
+ *   tel_formats.c the format table: name, aliases, detect, setup and parse function per format
+ *   tel_obs.c     the helpers the parse functions share (observations, scratch, addresses,
+ *                 host names, URLs, host choice); tel_time.c the timestamps
+ *   tel_zeek.c, tel_json.c, tel_text.c   the parse functions; tel_reader.c the public reader
+ * Everything a parse function touches is in struct tide_tel_parser; a reader embeds one as its
+ * first member, so the parse functions take the same pointer whoever calls them. */
 typedef enum { TEL_COMP_UNKNOWN = 0, TEL_COMP_NONE, TEL_COMP_GZIP, TEL_COMP_ZSTD } tel_comp;
 
 typedef struct { const char *p; size_t n; } tide__sv;
@@ -173,51 +209,31 @@ enum { ZC_NONE = 0, ZC_TS, ZC_ORIG_H, ZC_ORIG_P, ZC_RESP_H, ZC_RESP_P, ZC_QUERY,
     ZC_HOST, ZC_URI, ZC_REFERRER, ZC_SERVER_NAME, ZC_MD5, ZC_SHA1, ZC_SHA256, ZC_TX_HOSTS,
     ZC_RX_HOSTS, ZC_JA3, ZC_JA3S, ZC_X509_FP, ZC_EMAIL, ZC_EMAIL_SET, ZC_USER };
 
-struct tide_tel_reader {
-    char *name;
-    int fd;
-    bool own_fd;
+typedef struct tide__tel_fmt tide__tel_fmt;
+
+/* A format's parse function: one record p/n (TIDE__TEL_BUF_SLACK readable bytes past p + n; the
+ * text is not changed) into ev. Returns 1 event, 0 no event (header, blank), -1 bad record
+ * (r->bad set), < -1 error. */
+typedef int (*tide__tel_parse_fn)(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
+
+struct tide_tel_parser {
+    char *name;             /* the input in reports (owned) */
     tide_tel_opts opts;
     tide_homenet *own_home; /* default set when opts.home_net is NULL */
     const tide_homenet *home;
     size_t max_line;
-    tide_tel_format format;
-
-    /* input */
-    tel_comp comp;
-    z_stream zs;
-    bool zs_init, zs_end;
-    ZSTD_DStream *zd;
-    size_t zret; /* last ZSTD_decompressStream hint (0 = frame complete) */
-    unsigned char *in;
-    size_t in_pos, in_len, in_cap;
-    bool in_eof;
-    char *buf;
-    bool line_ascii; /* the current line has no byte >= 0x80 (no UTF-8 check needed) */
-    size_t cap, pos, end;
-    uint64_t base_off; /* stream offset of buf[0] */
-    bool skipping;
-    uint64_t skip_line;
-    bool done;
-    /* JSON-array files ("[ {...}, ... ]"): records are the array's elements */
-    bool arr, arr_open, arr_skipping, first_seen;
-    int arr_depth;
-    bool arr_str, arr_esc;
-    size_t arr_scan;     /* bytes of the current element scanned (from pos) */
-    uint64_t arr_nl;     /* newlines inside them */
-    uint64_t rec_line;   /* line where the current record starts */
-
-    tide_tel_stats st;
+    tide_tel_format format;   /* TIDE_TEL_AUTO until detected */
+    const tide__tel_fmt *fmt; /* its table entry (NULL while AUTO) */
+    tide__tel_parse_fn parse; /* fmt->parse */
 
     /* per record */
     tide_observation *obs;
     size_t nobs, obs_cap;
     size_t obs0;     /* first observation of the current record (a batch holds several) */
-    int pending_rc;  /* an error met while filling a batch, returned by the next call */
-    char *scr;       /* fixed size: values in it stay put while a batch is filled; like the
-                      * line buffer it has TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
+    char *scr;       /* grows only between batches (tide__tel_parser_scratch): values in it stay
+                      * put while a batch is filled; like the line buffer it has
+                      * TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
     size_t scr_len, scr_cap;
-    uint64_t line;
     const char *bad; /* reason of the current bad record */
     /* addresses parsed in this record (observation -> home-net check without a second parse) */
     struct {
@@ -242,16 +258,177 @@ struct tide_tel_reader {
     /* JSON formats */
     tide__jpt *jpt;
     char kindbuf[32];
+
+    /* tide_tel_parse: the record copied with TIDE__TEL_BUF_SLACK zero bytes after it */
+    char *rec;
+    size_t rec_cap;
+    uint64_t nrec; /* records handed over so far */
+    bool seen;     /* a record that is not blank has been handed over */
 };
 
-/* input layer (tel_reader.c) */
-int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason);
+/* Set up r (zeroed) for format (TIDE_TEL_AUTO: detect on the first record) with opts (may be
+ * NULL) and name (reports; copied). Allocates the scratch for records of up to max_rec bytes
+ * (0: max_line; never more than max_line): twice that plus 64 KiB, what a record may take. On
+ * failure r still goes to tide__tel_parser_release. */
+int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char *name,
+        const tide_tel_opts *opts, size_t max_rec);
+/* Make the scratch at least 2 * n + 64 KiB (between records only: values move). */
+int tide__tel_parser_scratch(tide_tel_parser *r, size_t n);
+/* Free what r holds (not r itself). */
+void tide__tel_parser_release(tide_tel_parser *r);
+
+/* UTF-8 validity (RFC 3629: no overlongs, no surrogates, <= U+10FFFF); ASCII fast path. */
 bool tide__utf8_valid(const char *p, size_t n);
 
+/* ---- the format table (tel_formats.c) ---- */
+
+/* which lines a format's detect function is offered (the first non-blank line of a file, until
+ * one is decided; '#' lines nobody takes are skipped as comments) */
+enum { TIDE__TEL_ON_HASH = 1, /* lines that start with '#' */
+    TIDE__TEL_ON_JSON,        /* lines whose first non-blank byte is '{' */
+    TIDE__TEL_ON_TEXT };      /* every other line */
+/* format flags */
+enum { TIDE__TEL_F_JSON = 1,   /* a JSON format: a file that opens an array is read element by
+                                * element */
+    TIDE__TEL_F_HEADERS = 2 }; /* '#' lines replace state events point into (Zeek column names):
+                                * a batch ends before one */
+
+struct tide__tel_fmt {
+    tide_tel_format id;
+    const char *name;        /* tide_tel_format_name; also the event kind by default */
+    const char *aliases[2];  /* more names tide_tel_format_parse takes (NULL: none) */
+    const char *title;       /* in the "cannot detect" error (NULL: not listed) */
+    int detect_on;           /* TIDE__TEL_ON_* */
+    /* Whether the first line p/n is of this format (opts: e.g. whether a field map is given) */
+    bool (*detect)(const char *p, size_t n, const tide_tel_opts *opts);
+    int (*setup)(tide_tel_parser *r); /* once the format is known (NULL: nothing to do) */
+    tide__tel_parse_fn parse;
+    unsigned flags;          /* TIDE__TEL_F_* */
+};
+
+/* The table entry of f, NULL for TIDE_TEL_AUTO or a value out of range. */
+const tide__tel_fmt *tide__tel_fmt_of(tide_tel_format f);
+/* Use format f from now on (sets r->format, r->fmt, r->parse) and run its setup. */
+int tide__tel_set_format(tide_tel_parser *r, tide_tel_format f);
+/* Decide r's format from the record p/n (line: for the error) through the table, and set it up.
+ * 1 decided, 0 not yet (a '#' comment), < 0 error naming r->name and line. */
+int tide__tel_detect(tide_tel_parser *r, const char *p, size_t n, uint64_t line);
+
+/* The first record while r->format is TIDE_TEL_AUTO (tel_parse.c): 0 when blank or a comment,
+ * 1 when it decided the format, < 0 (never -1) when it cannot be detected. */
+int tide__tel_parse_detect(tide_tel_parser *r, const char *p, size_t n, uint64_t line);
+
+/* One framed record (p/n with TIDE__TEL_BUF_SLACK readable bytes past it; ascii: the framing
+ * saw no byte >= 0x80, so no UTF-8 check is needed; line: ev->line and the place in a detection
+ * error) into ev, its observations from r->obs0 and its scratch from r->scr_len. Returns 1
+ * event, 0 no event (blank, comment, header), -1 bad record (reason in r->bad), < -1 error
+ * (format detection failed while r->format is still TIDE_TEL_AUTO: TIDE_EFORMAT naming the
+ * input and line; or a format's hard error). ev->offset is left 0. Inline: the reader calls it
+ * for every record (tel_parse.c has the rest of the record parser). */
+__attribute__((always_inline)) static inline int tide__tel_parse_record(tide_tel_parser *r,
+        char *p, size_t n, bool ascii, uint64_t line, tide_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->host = "";
+    ev->line = line;
+    r->nipc = 0;
+    r->bad = NULL;
+    if (TIDE__UNLIKELY(r->format == TIDE_TEL_AUTO)) {
+        int rc = tide__tel_parse_detect(r, p, n, line);
+        if (rc <= 0)
+            return rc;
+    }
+    if (!ascii && !tide__utf8_valid(p, n)) {
+        r->bad = "invalid UTF-8";
+        return -1;
+    }
+    int rc = r->parse(r, p, n, ev);
+    if (rc != 1)
+        return rc;
+    ev->nobs = r->nobs - r->obs0;
+    ev->obs = ev->nobs ? r->obs + r->obs0 : NULL; /* r->obs is NULL until the first one */
+    if (ev->kind == NULL)
+        ev->kind = r->fmt->name;
+    if (ev->host == NULL)
+        ev->host = "";
+    return 1;
+}
+
+/* ---- the input layer (tel_input.c) ---- */
+enum { TEL_SRC_FD = 0, TEL_SRC_MEM, TEL_SRC_CB };
+
+typedef struct {
+    const char *name; /* reports (borrowed from the reader's parser) */
+    int src;          /* TEL_SRC_* */
+    int fd;
+    bool own_fd;
+    const unsigned char *mem; /* TEL_SRC_MEM: the caller's buffer (borrowed until close) */
+    size_t mem_len, mem_pos;
+    tide_tel_input cb;        /* TEL_SRC_CB */
+    tel_comp comp;
+    z_stream zs;
+    bool zs_init, zs_end;
+    ZSTD_DStream *zd;
+    size_t zret; /* last ZSTD_decompressStream hint (0 = frame complete) */
+    unsigned char *raw; /* compressed bytes (only for compressed input) */
+    size_t raw_pos, raw_len, raw_cap;
+    bool raw_eof;
+} tide__tel_in;
+
+/* Decompressed bytes into dst[0..room) (the reader's line buffer; at: the stream offset of dst,
+ * for messages). The first call sniffs the compression from the first bytes, read straight into
+ * dst. Plain input is read in TIDE__TEL_READ_SIZE pieces. Returns the bytes added, 0 at the
+ * (current) end, < 0 on an error (TIDE_EIO, or TIDE_EPARSE for corrupt or truncated compressed
+ * data). */
+ssize_t tide__tel_in_read(tide__tel_in *in, char *dst, size_t room, uint64_t at);
+/* The bytes the input will give, when that is known before reading: plain (not compressed)
+ * memory. */
+bool tide__tel_in_size(const tide__tel_in *in, size_t *out);
+/* Whether the input can grow after its end (follow): plain, not compressed. */
+bool tide__tel_in_followable(const tide__tel_in *in);
+/* Release the decompressors and buffers; closes the descriptor when owned. */
+void tide__tel_in_close(tide__tel_in *in);
+
+/* ---- the reader (tel_reader.c) over the framing (tel_frame.c) ---- */
+struct tide_tel_reader {
+    tide_tel_parser ps; /* first: the parse functions get &r->ps == (void *)r */
+    tide__tel_in in;
+    bool arr_ok;        /* a JSON-array file may be read element by element (auto / JSON format) */
+
+    /* framing */
+    char *buf;
+    bool line_ascii; /* the current line has no byte >= 0x80 (no UTF-8 check needed) */
+    size_t cap, pos, end;
+    size_t cap_max;    /* what cap may grow to: max_line + TIDE__TEL_READ_CHUNK */
+    uint64_t base_off; /* stream offset of buf[0] */
+    bool skipping;
+    bool done;
+    /* JSON-array files ("[ {...}, ... ]"): records are the array's elements */
+    bool arr, arr_open, arr_skipping, first_seen;
+    int arr_depth;
+    bool arr_str, arr_esc;
+    size_t arr_scan;     /* bytes of the current element scanned (from pos) */
+    uint64_t arr_nl;     /* newlines inside them */
+    uint64_t rec_line;   /* line where the current record starts */
+    uint64_t line;
+
+    tide_tel_stats st;
+    int pending_rc;  /* an error met while filling a batch, returned by the next call */
+};
+
+/* next record with hold: the buffer would have to be refilled (which moves it) */
+#define TIDE__TEL_HOLD 2
+
+/* (framing: tel_frame.h) */
+/* Give the line at p (the last one tide__tel_frame_next returned) back: it is read again. */
+void tide__tel_frame_unread(tide_tel_reader *r, const char *p);
+/* Count and report a bad record (stats, opts.on_bad). */
+int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason);
+
 /* per-record helpers */
-int tide__tel_obs_grow(tide_tel_reader *r);
+int tide__tel_obs_grow(tide_tel_parser *r);
 /* Add an observation (value borrowed from the line or scratch). */
-static inline int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char *p, size_t n,
+static inline int tide__tel_obs(tide_tel_parser *r, tide_obs_kind k, const char *p, size_t n,
         const char *field)
 {
     if (TIDE__UNLIKELY(n == 0))
@@ -270,28 +447,28 @@ static inline int tide__tel_obs(tide_tel_reader *r, tide_obs_kind k, const char 
     return 0;
 }
 /* Reserve n bytes of per-record scratch (stable until the next record); NULL when full. */
-char *tide__tel_scratch(tide_tel_reader *r, size_t n);
+char *tide__tel_scratch(tide_tel_parser *r, size_t n);
 /* Add an IP observation (v4 or v6 by syntax); returns the kind added or NONE. */
-tide_obs_kind tide__tel_obs_ip(tide_tel_reader *r, const char *p, size_t n, const char *field);
+tide_obs_kind tide__tel_obs_ip(tide_tel_parser *r, const char *p, size_t n, const char *field);
 /* Add ip:port ("[v6]:port" for IPv6) composed in scratch. */
-void tide__tel_obs_ipport(tide_tel_reader *r, const char *ip, size_t in, const char *port,
+void tide__tel_obs_ipport(tide_tel_parser *r, const char *ip, size_t in, const char *port,
         size_t pn, const char *field);
 /* Add a host name: DOMAIN, or IP when it is an IP literal; strips ":port" and a trailing dot. */
-void tide__tel_obs_hostname(tide_tel_reader *r, const char *p, size_t n, const char *field);
+void tide__tel_obs_hostname(tide_tel_parser *r, const char *p, size_t n, const char *field);
 /* Add a URL and its host as DOMAIN/IP. */
-void tide__tel_obs_url(tide_tel_reader *r, const char *p, size_t n, const char *field,
+void tide__tel_obs_url(tide_tel_parser *r, const char *p, size_t n, const char *field,
         const char *host_field);
 /* The two ends of a connection record at once: IP observations of src and dst (fields sfield,
  * dfield), the ip:port of dst and port (pfield) when port is set, then, when ev is not NULL,
  * the event host as tide__tel_pick_host(src, dst) picks it. Each address is parsed once (the
  * separate calls parse or look up each end three times: observation, ip:port, home check). */
-void tide__tel_obs_conn(tide_tel_reader *r, tide__sv src, const char *sfield, tide__sv dst,
+void tide__tel_obs_conn(tide_tel_parser *r, tide__sv src, const char *sfield, tide__sv dst,
         const char *dfield, tide__sv port, const char *pfield, tide_event *ev);
 /* Pick the internal endpoint of src/dst into ev host. */
-void tide__tel_pick_host(tide_tel_reader *r, tide__sv src, tide__sv dst, tide_event *ev);
+void tide__tel_pick_host(tide_tel_parser *r, tide__sv src, tide__sv dst, tide_event *ev);
 /* Whether the address text p/n (an IP, else false) is in the home networks; reuses the parse
  * of tide__tel_obs_ip for the same text of this record. */
-bool tide__tel_is_home(tide_tel_reader *r, const char *p, size_t n);
+bool tide__tel_is_home(tide_tel_parser *r, const char *p, size_t n);
 /* ---- home networks (tel_homenet.c) ---- */
 typedef struct {
     int family;
@@ -322,12 +499,6 @@ static inline bool tide__homenet_contains_addr(const tide_homenet *h, int fam, c
     return tide__homenet_contains_addr_slow(h, fam, a);
 }
 
-tide_obs_kind tide__ip_kind(const char *p, size_t n);
-bool tide__ipv4_parse(const char *p, size_t n, uint8_t out[4]);
-/* tide__ipv4_parse for text with TIDE__TEL_BUF_SLACK readable bytes past p + n (the line buffer,
- * the scratch): as tide__tel_obs_ip etc. parse (exposed for tests/unit/test_telemetry.c). */
-bool tide__ipv4_parse_slack(const char *p, size_t n, uint8_t out[4]);
-bool tide__ip_parse(const char *p, size_t n, int *family, uint8_t out[16]);
 extern const unsigned char tide__hex_tab[256];
 #ifdef __SSE2__
 /* bit per byte of x that is a hex digit */
@@ -363,25 +534,32 @@ static inline bool tide__is_hex(const char *p, size_t n)
         ok &= tide__hex_tab[u[i]];
     return ok != 0;
 }
-/* Times -> microseconds since the epoch; false when not parseable. */
+/* Times -> microseconds since the epoch; false when not parseable (tel_time.c). */
 bool tide__tel_epoch_us(const char *p, size_t n, int64_t *out);
 bool tide__tel_iso_us(const char *p, size_t n, int64_t *out);
 
-/* parsers: return 1 event, 0 no event (header, blank), -1 bad record (r->bad set), < -1 error */
-int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
-int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
-int tide__tel_json_setup(tide_tel_reader *r);
-int tide__tel_squid_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
-int tide__tel_weblog_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
-int tide__tel_syslog_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
-int tide__tel_cef_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev);
+/* ---- the formats: detect, setup and parse functions named by the table (tel_formats.c) ---- */
+/* Zeek TSV (tel_zeek.c) */
+bool tide__tel_zeek_detect(const char *p, size_t n, const tide_tel_opts *o);
+int tide__tel_zeek_setup(tide_tel_parser *r);
+int tide__tel_zeek_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
+/* the JSON formats (tel_json.c): one parse function for all of them, paths chosen by setup */
+bool tide__tel_eve_detect(const char *p, size_t n, const tide_tel_opts *o);
+bool tide__tel_sysmon_detect(const char *p, size_t n, const tide_tel_opts *o);
+bool tide__tel_zeek_json_detect(const char *p, size_t n, const tide_tel_opts *o);
+bool tide__tel_ndjson_detect(const char *p, size_t n, const tide_tel_opts *o);
+int tide__tel_json_setup(tide_tel_parser *r);
+int tide__tel_json_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
+/* Squid, web logs, syslog, CEF (tel_text.c) */
+bool tide__tel_squid_detect(const char *p, size_t n, const tide_tel_opts *o);
+bool tide__tel_weblog_detect(const char *p, size_t n, const tide_tel_opts *o);
+bool tide__tel_syslog_detect(const char *p, size_t n, const tide_tel_opts *o);
+bool tide__tel_cef_detect(const char *p, size_t n, const tide_tel_opts *o);
+int tide__tel_squid_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
+int tide__tel_weblog_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
+int tide__tel_syslog_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
+int tide__tel_cef_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
 /* Free-text observable extraction (syslog messages). */
-void tide__tel_scan_text(tide_tel_reader *r, const char *p, size_t n, const char *field);
-
-/* detection helpers (tel_text.c) */
-bool tide__tel_looks_squid(const char *p, size_t n);
-bool tide__tel_looks_weblog(const char *p, size_t n);
-bool tide__tel_looks_syslog(const char *p, size_t n);
-bool tide__tel_looks_cef(const char *p, size_t n);
+void tide__tel_scan_text(tide_tel_parser *r, const char *p, size_t n, const char *field);
 
 #endif

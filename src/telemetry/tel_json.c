@@ -831,7 +831,7 @@ static const pdef sysmon_paths[] = {{"UtcTime", F_TS}, {"@timestamp", F_TS2},
 /* Per record; only the header part is cleared per line: v[id] / fld[id] are valid when bit id
  * of `have` is set (a stored value is never empty). */
 typedef struct {
-    tide_tel_reader *r;
+    tide_tel_parser *r;
     uint32_t have;
     bool has_ts, has_ts2;
     size_t ntx;
@@ -862,7 +862,7 @@ static inline void jset(jrec *j, int id, tide__sv s)
 }
 
 /* Resolve the value: unescape into scratch when needed. false when out of scratch. */
-static bool value_of(tide_tel_reader *r, const char *v, size_t n, bool esc, tide__sv *out)
+static bool value_of(tide_tel_parser *r, const char *v, size_t n, bool esc, tide__sv *out)
 {
     if (!esc) {
         out->p = v;
@@ -881,13 +881,13 @@ static bool value_of(tide_tel_reader *r, const char *v, size_t n, bool esc, tide
     return true;
 }
 
-static void obs_answer(tide_tel_reader *r, tide__sv v, const char *field)
+static void obs_answer(tide_tel_parser *r, tide__sv v, const char *field)
 {
     if (tide__tel_obs_ip(r, v.p, v.n, field) == TIDE_OBS_NONE)
         tide__tel_obs_hostname(r, v.p, v.n, field);
 }
 
-static void obs_email(tide_tel_reader *r, tide__sv v, const char *field)
+static void obs_email(tide_tel_parser *r, tide__sv v, const char *field)
 {
     /* "Name <a@b>" or "<a@b>" or "a@b" */
     const char *lt = memchr(v.p, '<', v.n);
@@ -907,7 +907,7 @@ static void obs_email(tide_tel_reader *r, tide__sv v, const char *field)
         tide__tel_obs(r, TIDE_OBS_EMAIL, v.p, v.n, field);
 }
 
-static void obs_hash(tide_tel_reader *r, tide__sv v, const char *field)
+static void obs_hash(tide_tel_parser *r, tide__sv v, const char *field)
 {
     tide_obs_kind k = TIDE_OBS_NONE;
     if (!tide__is_hex(v.p, v.n))
@@ -924,7 +924,7 @@ static void obs_hash(tide_tel_reader *r, tide__sv v, const char *field)
         tide__tel_obs(r, k, v.p, v.n, field);
 }
 
-static void obs_x509(tide_tel_reader *r, tide__sv v, const char *field)
+static void obs_x509(tide_tel_parser *r, tide__sv v, const char *field)
 {
     /* "aa:bb:..." (EVE) or plain hex; SHA-1 only */
     char tmp[64];
@@ -949,7 +949,7 @@ static void obs_x509(tide_tel_reader *r, tide__sv v, const char *field)
     }
 }
 
-static void obs_sysmon_hashes(tide_tel_reader *r, tide__sv v, const char *field)
+static void obs_sysmon_hashes(tide_tel_parser *r, tide__sv v, const char *field)
 {
     /* "SHA1=..,MD5=..,SHA256=..,IMPHASH=.." or a bare hash */
     const char *p = v.p, *e = v.p + v.n;
@@ -971,7 +971,7 @@ static void obs_sysmon_hashes(tide_tel_reader *r, tide__sv v, const char *field)
     }
 }
 
-static void obs_qres(tide_tel_reader *r, tide__sv v, const char *field)
+static void obs_qres(tide_tel_parser *r, tide__sv v, const char *field)
 {
     /* "::1;::ffff:127.0.0.1;type:  5 edge.example.net;" */
     const char *p = v.p, *e = v.p + v.n;
@@ -987,8 +987,8 @@ static void obs_qres(tide_tel_reader *r, tide__sv v, const char *field)
             while (x.n && (x.p[0] == ' ' || (x.p[0] >= '0' && x.p[0] <= '9')))
                 x.p++, x.n--;
         }
-        if (x.n > 7 && memcmp(x.p, "::ffff:", 7) == 0 &&
-                tide__ip_kind(x.p + 7, x.n - 7) == TIDE_OBS_IPV4) {
+        uint8_t a4[4];
+        if (x.n > 7 && memcmp(x.p, "::ffff:", 7) == 0 && tide__ip4_parse(x.p + 7, x.n - 7, a4)) {
             x.p += 7;
             x.n -= 7;
         }
@@ -1007,7 +1007,7 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
         const char **why)
 {
     jrec *j = ctx;
-    tide_tel_reader *r = j->r;
+    tide_tel_parser *r = j->r;
     (void)in_arr;
     if (type == TIDE__JS_NULL)
         return 0;
@@ -1087,7 +1087,54 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
     return 0;
 }
 
-int tide__tel_json_setup(tide_tel_reader *r)
+/* ------------------------------------------------------------------ detection (the format
+ * table's detect functions, offered the first line whose first non-blank byte is '{') */
+
+static bool has(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    if (k > n)
+        return false;
+    const char *e = p + n - k;
+    for (const char *s = p; s <= e; s++) {
+        s = memchr(s, needle[0], (size_t)(e - s) + 1);
+        if (s == NULL)
+            return false;
+        if (memcmp(s, needle, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool tide__tel_eve_detect(const char *p, size_t n, const tide_tel_opts *o)
+{
+    (void)o;
+    return has(p, n, "\"event_type\"");
+}
+
+bool tide__tel_sysmon_detect(const char *p, size_t n, const tide_tel_opts *o)
+{
+    (void)o;
+    return has(p, n, "\"EventID\"") || has(p, n, "\"Channel\"") || has(p, n, "\"Computer\"") ||
+           has(p, n, "\"SourceName\"") || has(p, n, "\"winlog\"");
+}
+
+bool tide__tel_zeek_json_detect(const char *p, size_t n, const tide_tel_opts *o)
+{
+    (void)o;
+    return has(p, n, "\"id.orig_h\"") || has(p, n, "\"id_orig_h\"") || has(p, n, "\"_path\"") ||
+           has(p, n, "\"@stream\"") || has(p, n, "\"uid\"");
+}
+
+/* any other object, when a field map says what to take from it */
+bool tide__tel_ndjson_detect(const char *p, size_t n, const tide_tel_opts *o)
+{
+    (void)p;
+    (void)n;
+    return o->map != NULL;
+}
+
+int tide__tel_json_setup(tide_tel_parser *r)
 {
     if (r->jpt == NULL) {
         r->jpt = tide__calloc(1, sizeof(*r->jpt));
@@ -1115,7 +1162,7 @@ int tide__tel_json_setup(tide_tel_reader *r)
     return 0;
 }
 
-static const pdef *defs_of(const tide_tel_reader *r)
+static const pdef *defs_of(const tide_tel_parser *r)
 {
     switch (r->format) {
     case TIDE_TEL_EVE:
@@ -1137,7 +1184,7 @@ typedef struct {
 
 static void emit_now(jrec *j, int id, const char *field)
 {
-    tide_tel_reader *r = j->r;
+    tide_tel_parser *r = j->r;
     tide__sv s = j->v[id];
     switch (id) {
     case F_ANSWER:
@@ -1196,7 +1243,7 @@ static int map_cb(void *ctx, int idx, int type, const char *v, size_t n, bool es
 {
     cbwrap *w = ctx;
     jrec *j = w->j;
-    tide_tel_reader *r = j->r;
+    tide_tel_parser *r = j->r;
     const tide_field_map *m = w->map;
     const char *path = m->e[idx].path;
     (void)in_arr;
@@ -1272,7 +1319,7 @@ static int map_cb(void *ctx, int idx, int type, const char *v, size_t n, bool es
     return 0;
 }
 
-static const char *kind_str(tide_tel_reader *r, tide__sv k)
+static const char *kind_str(tide_tel_parser *r, tide__sv k)
 {
     if (k.n == 0)
         return NULL;
@@ -1290,7 +1337,7 @@ static bool is_path(const char *p, size_t n)
     return n > 0 && p[0] == '/';
 }
 
-static void compose_url(tide_tel_reader *r, tide__sv host, const char *hf, tide__sv uri,
+static void compose_url(tide_tel_parser *r, tide__sv host, const char *hf, tide__sv uri,
         const char *uf)
 {
     if (uri.n && !is_path(uri.p, uri.n)) {
@@ -1309,7 +1356,7 @@ static void compose_url(tide_tel_reader *r, tide__sv host, const char *hf, tide_
     tide__tel_obs(r, TIDE_OBS_URL, d, 7 + host.n + uri.n, uf);
 }
 
-int tide__tel_json_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+int tide__tel_json_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
 {
     jrec j;
     memset(&j, 0, offsetof(jrec, v));

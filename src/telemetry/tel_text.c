@@ -145,12 +145,12 @@ static bool all_digits(const char *p, size_t n)
     return true;
 }
 
-static void classify_simple(tide_tel_reader *r, const char *p, size_t n, const char *field)
+static void classify_simple(tide_tel_parser *r, const char *p, size_t n, const char *field)
 {
     if (n == 0)
         return;
     uint8_t a[4];
-    if (tide__ipv4_parse(p, n, a)) {
+    if (tide__ip4_parse(p, n, a)) {
         tide__tel_obs(r, TIDE_OBS_IPV4, p, n, field);
         return;
     }
@@ -167,7 +167,7 @@ static void classify_simple(tide_tel_reader *r, const char *p, size_t n, const c
         tide__tel_obs(r, TIDE_OBS_DOMAIN, p, n, field);
 }
 
-static void classify_token(tide_tel_reader *r, const char *p, size_t n, const char *field)
+static void classify_token(tide_tel_parser *r, const char *p, size_t n, const char *field)
 {
     /* trim punctuation that ends sentences or wraps values */
     while (n && (p[0] == '.' || p[0] == ':' || p[0] == '-' || p[0] == '_' || p[0] == '+'))
@@ -198,7 +198,8 @@ static void classify_token(tide_tel_reader *r, const char *p, size_t n, const ch
         return;
     }
     if (colons >= 2) {
-        if (tide__ip_kind(p, n) == TIDE_OBS_IPV6) {
+        uint8_t a6[16];
+        if (tide__ip6_parse(p, n, 0, a6)) {
             tide__tel_obs(r, TIDE_OBS_IPV6, p, n, field);
             return;
         }
@@ -207,7 +208,7 @@ static void classify_token(tide_tel_reader *r, const char *p, size_t n, const ch
         const char *c = memchr(p, ':', n);
         size_t hn = (size_t)(c - p), pn = n - hn - 1;
         uint8_t a[4];
-        if (tide__ipv4_parse(p, hn, a) && all_digits(c + 1, pn) && pn <= 5) {
+        if (tide__ip4_parse(p, hn, a) && all_digits(c + 1, pn) && pn <= 5) {
             tide__tel_obs(r, TIDE_OBS_IPV4, p, hn, field);
             tide__tel_obs(r, TIDE_OBS_IP_PORT, p, n, field);
             return;
@@ -238,7 +239,7 @@ static bool url_char(char c)
            c != '|' && c != '{' && c != '}' && c != '^' && c != '\\' && (unsigned char)c != 0x7f;
 }
 
-void tide__tel_scan_text(tide_tel_reader *r, const char *p, size_t n, const char *field)
+void tide__tel_scan_text(tide_tel_parser *r, const char *p, size_t n, const char *field)
 {
     size_t i = 0;
     while (i < n) {
@@ -274,10 +275,12 @@ void tide__tel_scan_text(tide_tel_reader *r, const char *p, size_t n, const char
     }
 }
 
-/* ------------------------------------------------------------------ detection */
+/* ------------------------------------------------------------------ detection (the format
+ * table's detect functions, offered the first line that is neither a '#' nor a '{' line) */
 
-bool tide__tel_looks_squid(const char *p, size_t n)
+bool tide__tel_squid_detect(const char *p, size_t n, const tide_tel_opts *o)
 {
+    (void)o;
     const char *e = p + n, *q = p;
     /* epoch.ms */
     const char *t = tok_end(q, e);
@@ -300,8 +303,9 @@ bool tide__tel_looks_squid(const char *p, size_t n)
     return t > q && memchr(q, '/', (size_t)(t - q)) != NULL;
 }
 
-bool tide__tel_looks_weblog(const char *p, size_t n)
+bool tide__tel_weblog_detect(const char *p, size_t n, const tide_tel_opts *o)
 {
+    (void)o;
     const char *e = p + n, *q = p;
     for (int k = 0; k < 3; k++) {
         const char *t = tok_end(q, e);
@@ -315,8 +319,9 @@ bool tide__tel_looks_weblog(const char *p, size_t n)
     return rb && rb + 2 < e && rb[1] == ' ' && rb[2] == '"';
 }
 
-bool tide__tel_looks_cef(const char *p, size_t n)
+bool tide__tel_cef_detect(const char *p, size_t n, const tide_tel_opts *o)
 {
+    (void)o;
     for (size_t i = 0; i + 4 <= n && i < 512; i++)
         if (p[i] == 'C' && memcmp(p + i, "CEF:", 4) == 0 && (i == 0 || p[i - 1] == ' '))
             return memchr(p + i, '|', n - i) != NULL;
@@ -331,8 +336,9 @@ static bool is_3164_ts(const char *p, size_t n)
            p[12] == ':' && two(p + 13, &v);
 }
 
-bool tide__tel_looks_syslog(const char *p, size_t n)
+bool tide__tel_syslog_detect(const char *p, size_t n, const tide_tel_opts *o)
 {
+    (void)o;
     size_t i = 0;
     if (n && p[0] == '<') {
         i = 1;
@@ -392,7 +398,7 @@ static inline uint64_t blank_mask64(const char *w, const char *e)
 #endif
 }
 
-int tide__tel_squid_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+int tide__tel_squid_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
 {
     const char *e = p + n;
     tide__sv f[10];
@@ -493,7 +499,7 @@ static const char *quoted_end(const char *q, const char *e)
     return NULL;
 }
 
-int tide__tel_weblog_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+int tide__tel_weblog_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
 {
     const char *e = p + n, *q = p;
     tide__sv f[3];
@@ -692,7 +698,7 @@ static void sshd_user(const char *m, size_t n, tide_event *ev)
     }
 }
 
-int tide__tel_syslog_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+int tide__tel_syslog_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
 {
     sl_hdr h;
     if (!syslog_header(p, n, &h)) {
@@ -751,7 +757,7 @@ static bool keyis(tide__sv k, const char *name)
     return k.n == l && memcmp(k.p, name, l) == 0;
 }
 
-int tide__tel_cef_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+int tide__tel_cef_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
 {
     const char *e = p + n, *c = NULL;
     for (size_t i = 0; i + 4 <= n; i++)

@@ -50,7 +50,7 @@ static char sep_value(const char *p, size_t n)
     return n ? p[0] : '\t';
 }
 
-static void free_cols(tide_tel_reader *r)
+static void free_cols(tide_tel_parser *r)
 {
     for (size_t i = 0; i < r->ncols; i++)
         tide__free(r->zcols[i]);
@@ -63,7 +63,7 @@ static void free_cols(tide_tel_reader *r)
     r->ncols = r->zlast = r->nzrc = 0;
 }
 
-static int header(tide_tel_reader *r, const char *p, size_t n)
+static int header(tide_tel_parser *r, const char *p, size_t n)
 {
     /* "#name<sep>value" ; #separator uses a space */
     if (n >= 11 && memcmp(p, "#separator ", 11) == 0) {
@@ -123,7 +123,23 @@ static int header(tide_tel_reader *r, const char *p, size_t n)
     return 0;
 }
 
-static inline bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
+/* the format table's detect function: the first line of a Zeek TSV log is a header */
+bool tide__tel_zeek_detect(const char *p, size_t n, const tide_tel_opts *o)
+{
+    (void)o;
+    return (n >= 10 && memcmp(p, "#separator", 10) == 0) ||
+           (n >= 7 && memcmp(p, "#fields", 7) == 0);
+}
+
+/* the defaults until a header says otherwise */
+int tide__tel_zeek_setup(tide_tel_parser *r)
+{
+    r->zsep = '\t';
+    r->zsetsep = ',';
+    return 0;
+}
+
+static inline bool is_nil(const tide_tel_parser *r, const char *p, size_t n)
 {
     if (n == 1 && p[0] == '-')
         return true;
@@ -138,14 +154,14 @@ static inline bool is_nil(const tide_tel_reader *r, const char *p, size_t n)
     return false;
 }
 
-static void hash_obs(tide_tel_reader *r, const char *p, size_t n, size_t want, tide_obs_kind k,
+static void hash_obs(tide_tel_parser *r, const char *p, size_t n, size_t want, tide_obs_kind k,
         const char *field)
 {
     if (n == want && tide__is_hex(p, n))
         tide__tel_obs(r, k, p, n, field);
 }
 
-static void email_obs(tide_tel_reader *r, const char *p, size_t n, const char *field)
+static void email_obs(tide_tel_parser *r, const char *p, size_t n, const char *field)
 {
     const char *lt = memchr(p, '<', n);
     if (lt) {
@@ -202,7 +218,7 @@ typedef struct {
     tide__sv tx, rx;
 } zrec;
 
-static void zeek_col(tide_tel_reader *r, zrec *z, uint8_t role, const char *q, size_t vn,
+static void zeek_col(tide_tel_parser *r, zrec *z, uint8_t role, const char *q, size_t vn,
         const char *field)
 {
     if (is_nil(r, q, vn))
@@ -287,7 +303,7 @@ static inline tide__sv zc(const zrec *z, int role)
     return z->col[role];
 }
 
-int tide__tel_zeek_line(tide_tel_reader *r, char *p, size_t n, tide_event *ev)
+int tide__tel_zeek_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
 {
     if (p[0] == '#') {
         int rc = header(r, p, n);

@@ -1619,7 +1619,7 @@ static void t_next_batch(void)
 /* ------------------------------------------------------------------ fast paths against the
  * straightforward code (each of them rewrote a hot path; these fail when they differ) */
 
-/* The one-load IPv4 parse of text in the line buffer / scratch equals tide__ipv4_parse, for
+/* The one-load IPv4 parse of text in the line buffer / scratch equals tide__ip4_parse, for
  * dotted quads of every octet length (leading zeros, octets over 255, missing / extra parts)
  * and random text of 0 to 19 bytes, followed by digits and dots that must not count. */
 static void t_ipv4_slack(void)
@@ -1647,7 +1647,7 @@ static void t_ipv4_slack(void)
         for (size_t i = n; i < n + 64 && i < sizeof(buf); i++)
             buf[i] = garb[hn_rnd(&st) % (sizeof(garb) - 1)];
         uint8_t a[4] = {0}, b[4] = {0};
-        bool x = tide__ipv4_parse(buf, n, a), y = tide__ipv4_parse_slack(buf, n, b);
+        bool x = tide__ip4_parse(buf, n, a), y = tide__ip4_parse_slack(buf, n, b);
         if (x != y || (x && memcmp(a, b, 4) != 0))
             TIDE_FAIL_("ipv4 '%.*s': %d vs slack %d", (int)n, buf, x, y);
     }
@@ -1701,10 +1701,8 @@ static void t_obs_conn(void)
         "1.2.3.4.5"};
     static const char *const ports[] = {"", "0", "7", "80", "443", "8080", "65535", "65536",
         "99999", "123456", "8a", "-", "00443"};
-    int fd = open("/dev/null", O_RDONLY);
-    TIDE_ASSERT(fd >= 0);
-    tide_tel_reader *r = NULL;
-    TIDE_ASSERT_EQ_INT(tide_tel_open_fd(&r, fd, "conn", NULL), 0);
+    tide_tel_parser *r = NULL; /* its helpers, driven directly */
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&r, TIDE_TEL_AUTO, NULL), 0);
     uint64_t st = 0x3C6EF372FE94F82BULL;
     char text[3][128];
     char want[8][160], got[8][160];
@@ -1788,8 +1786,7 @@ static void t_obs_conn(void)
         }
         TIDE_ASSERT(e1.host_len == e2.host_len && e1.host == e2.host);
     }
-    tide_tel_close(r);
-    close(fd);
+    tide_tel_parser_free(r);
 }
 
 /* Zeek TSV columns (the separators found 64 bytes at a time, offsets taken up to the last role
@@ -2022,6 +2019,585 @@ static void t_json_inline(void)
     free(rb);
 }
 
+/* ------------------------------------------------------------------ memory, byte sources,
+ * single records (the same events as the file reader, whatever hands the bytes over) */
+
+/* growable text */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} tbuf;
+
+static void tb_add(tbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        TIDE_ASSERT(b->p != NULL);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void on_bad_tb(const char *file, uint64_t line, const char *reason, void *payload)
+{
+    (void)file;
+    char t[256];
+    int k = snprintf(t, sizeof(t), "%llu:%s\n", (unsigned long long)line, reason);
+    tb_add(payload, t, (size_t)k);
+}
+
+/* What a reader gave: every event as text (ev_text; with drop_offset the offset as 0), the bad
+ * records as "line:reason" lines, the last return code, the stats and the format. */
+typedef struct {
+    tbuf ev, bad;
+    size_t n;
+    int rc;
+    tide_tel_stats st;
+    tide_tel_format fmt;
+} run_out;
+
+static void run_free(run_out *o)
+{
+    free(o->ev.p);
+    free(o->bad.p);
+    memset(o, 0, sizeof(*o));
+}
+
+static void add_event(run_out *o, const tide_event *ev, bool drop_offset)
+{
+    tide_event c = *ev;
+    if (drop_offset)
+        c.offset = 0;
+    char *t = ev_text(&c);
+    tb_add(&o->ev, t, strlen(t));
+    tb_add(&o->ev, "\n", 1);
+    free(t);
+    o->n++;
+}
+
+/* Open with open_fn (which gets opts with on_bad into out->bad), read everything. */
+typedef int (*open_fn)(tide_tel_reader **r, const tide_tel_opts *o, void *arg);
+
+static void run_reader(open_fn fn, void *arg, bool batches, run_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.on_bad = on_bad_tb;
+    o.bad_payload = &out->bad;
+    tide_tel_reader *r = NULL;
+    int rc = fn(&r, &o, arg);
+    if (rc < 0)
+        TIDE_FAIL_("open: %s", tide_error_last());
+    if (batches) {
+        tide_event evs[7];
+        size_t got;
+        while ((rc = tide_tel_next_batch(r, evs, 7, &got)) == 1)
+            for (size_t i = 0; i < got; i++)
+                add_event(out, &evs[i], false);
+    } else {
+        tide_event ev;
+        while ((rc = tide_tel_next(r, &ev)) == 1)
+            add_event(out, &ev, false);
+    }
+    out->rc = rc;
+    tide_tel_reader_stats(r, &out->st);
+    out->fmt = tide_tel_reader_format(r);
+    tide_tel_close(r);
+}
+
+static int open_path(tide_tel_reader **r, const tide_tel_opts *o, void *arg)
+{
+    return tide_tel_open(r, arg, o);
+}
+
+typedef struct {
+    const char *p;
+    size_t n;
+} mem_arg;
+
+static int open_memory(tide_tel_reader **r, const tide_tel_opts *o, void *arg)
+{
+    mem_arg *m = arg;
+    return tide_tel_open_mem(r, m->p, m->n, "mem", o);
+}
+
+/* a byte source that hands the data over in pieces of 1 byte to 300 KiB */
+typedef struct {
+    const char *p;
+    size_t n, pos, avail; /* avail: what is "written" so far (follow tests) */
+    uint64_t rnd;
+    int fail_at;          /* > 0: the read call that fails */
+    int calls;
+} src_ctx;
+
+static int src_read_cb(void *ctx, void *buf, size_t cap, size_t *got)
+{
+    src_ctx *s = ctx;
+    if (++s->calls == s->fail_at)
+        return -5;
+    size_t left = s->avail - s->pos;
+    uint64_t x = hn_rnd(&s->rnd);
+    size_t want = x % 4 == 0 ? 1 + x % 7 : x % 4 == 1 ? 1 + x % 4096 : 1 + x % (300u << 10);
+    if (want > left)
+        want = left;
+    if (want > cap)
+        want = cap;
+    memcpy(buf, s->p + s->pos, want);
+    s->pos += want;
+    *got = want;
+    return 0;
+}
+
+static int open_source(tide_tel_reader **r, const tide_tel_opts *o, void *arg)
+{
+    tide_tel_input in = {src_read_cb, arg};
+    return tide_tel_open_input(r, &in, "src", o);
+}
+
+static void same_run(const char *what, const char *path, const run_out *a, const run_out *b)
+{
+    if (a->n != b->n || a->rc != b->rc || a->fmt != b->fmt)
+        TIDE_FAIL_("%s, %s: %zu events rc %d format %d, file reader %zu rc %d format %d", what,
+                path, b->n, b->rc, (int)b->fmt, a->n, a->rc, (int)a->fmt);
+    if (a->ev.n != b->ev.n || (a->ev.n && memcmp(a->ev.p, b->ev.p, a->ev.n) != 0))
+        TIDE_FAIL_("%s, %s: events differ from the file reader's", what, path);
+    if (a->bad.n != b->bad.n || (a->bad.n && memcmp(a->bad.p, b->bad.p, a->bad.n) != 0))
+        TIDE_FAIL_("%s, %s: bad records differ:\n%s\nfile reader:\n%s", what, path,
+                b->bad.p ? b->bad.p : "", a->bad.p ? a->bad.p : "");
+    TIDE_ASSERT_EQ_INT(a->st.bytes, b->st.bytes);
+    TIDE_ASSERT_EQ_INT(a->st.records, b->st.records);
+    TIDE_ASSERT_EQ_INT(a->st.events, b->st.events);
+    TIDE_ASSERT_EQ_INT(a->st.bad, b->st.bad);
+}
+
+/* real logs of every reader: plain, gzip (as published), a JSON-array file, Zeek TSV with its
+ * header lines, logs with bad records and CRLF */
+static const char *const real_logs[] = {"zeek/trickbot-2018-11-09/conn.log",
+    "zeek/trickbot-2018-11-09/dns.log", "zeek/trickbot-2018-11-09/http.log",
+    "zeek/trickbot-2018-11-09/files.log", "zeek/trickbot-2018-11-09/ssl.log",
+    "zeek/zed-sample-data/zeek-default/dns.log.gz", "zeek/zed-sample-data/zeek-default/smtp.log.gz",
+    "zeek/zed-sample-data/zeek-json/dns.json.gz", "zeek/otrf-apt29/day1_combined_zeek.json",
+    "zeek/zeek-btest-baselines/core.tunnels.teredo__conn.log",
+    "zeek/zeek-btest-baselines/scripts.base.frameworks.logging.field-extension-complex__conn.log",
+    "zeek/zeek-btest-baselines/core.ipv6-frag__dns.log",
+    "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json",
+    "suricata/magnc-sensor/eve.json",
+    "suricata/frankhassanabad-alerts/first-org-conf-2015.alerts-only.json",
+    "sysmon/otrf-security-datasets/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json",
+    "sysmon/otrf-security-datasets/schtask_create_2020-12-1907003032.json",
+    "logs/squid/squid_native_access.log", "logs/elastic-examples/apache_access_combined.log",
+    "logs/loghub/OpenSSH_2k.log", "logs/loghub/Linux_2k.log", NULL};
+
+/* tide_tel_open_mem over the file's bytes (compressed as published) and tide_tel_open_input over
+ * a source handing them over in random pieces give exactly the file reader's events (lines,
+ * offsets, observations, hosts), bad records and stats; the memory reader in batches too */
+static void mem_same(const char *path, int seed)
+{
+    run_out want, got;
+    run_reader(open_path, (void *)path, false, &want);
+    TIDE_ASSERT(want.n > 0);
+    TIDE_ASSERT_EQ_INT(want.rc, 0);
+    size_t n;
+    char *raw = slurp(path, &n);
+    mem_arg m = {raw, n};
+    run_reader(open_memory, &m, false, &got);
+    same_run("memory", path, &want, &got);
+    run_free(&got);
+    run_reader(open_memory, &m, true, &got);
+    same_run("memory in batches", path, &want, &got);
+    run_free(&got);
+    src_ctx sc = {raw, n, 0, n, 0x9E3779B97F4A7C15ULL * (uint64_t)(seed + 1), 0, 0};
+    run_reader(open_source, &sc, false, &got);
+    same_run("byte source", path, &want, &got);
+    TIDE_ASSERT_EQ_INT(sc.pos, n);
+    run_free(&got);
+    run_free(&want);
+    free(raw);
+}
+
+/* A copy of a real log with bad records: every 37th line cut in half, every 41st with a byte
+ * that is not UTF-8, every 43rd ending in CRLF, every 47th doubled as a blank line. */
+static const char *corrupted(const char *rel, int k)
+{
+    static char p[600];
+    size_t n;
+    char *src = slurp(data(rel), &n);
+    tbuf out = {NULL, 0, 0};
+    size_t at = 0;
+    long line = 0;
+    while (at < n) {
+        const char *nl = memchr(src + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - src - at) : n - at;
+        line++;
+        bool hdr = src[at] == '#';
+        if (!hdr && line % 37 == 0)
+            tb_add(&out, src + at, len / 2);
+        else if (!hdr && line % 41 == 0 && len > 10) {
+            tb_add(&out, src + at, len / 2);
+            tb_add(&out, "\xc3\x28", 2);
+            tb_add(&out, src + at + len / 2, len - len / 2);
+        } else
+            tb_add(&out, src + at, len);
+        tb_add(&out, line % 43 == 0 ? "\r\n" : "\n", line % 43 == 0 ? 2 : 1);
+        if (line % 47 == 0)
+            tb_add(&out, "  \n", 3);
+        at += len + 1;
+    }
+    snprintf(p, sizeof(p), "%s/corrupt-%d.log", tide_test_tmpdir(), k);
+    write_file(p, out.p, out.n);
+    free(out.p);
+    free(src);
+    return p;
+}
+
+static const char *const corrupt_logs[] = {"zeek/trickbot-2018-11-09/conn.log",
+    "zeek/trickbot-2018-11-09/http.log", "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json",
+    "sysmon/otrf-security-datasets/schtask_create_2020-12-1907003032.json",
+    "logs/squid/squid_native_access.log", "logs/elastic-examples/apache_access_combined.log",
+    "logs/loghub/OpenSSH_2k.log", NULL};
+
+/* tide_tel_open_mem over the file's bytes (compressed as published) and tide_tel_open_input over
+ * a source handing them over in random pieces give exactly the file reader's events (lines,
+ * offsets, observations, hosts), bad records and stats; the memory reader in batches too. On
+ * real logs, and on copies of some with bad records and CRLF lines. */
+static void t_mem_input_same(void)
+{
+    for (int i = 0; real_logs[i]; i++)
+        mem_same(data(real_logs[i]), i);
+    for (int i = 0; corrupt_logs[i]; i++)
+        mem_same(corrupted(corrupt_logs[i], i), 100 + i);
+}
+
+/* the decompressed content of a file (gzip or plain) */
+static char *slurp_plain(const char *p, size_t *n)
+{
+    gzFile g = gzopen(p, "rb");
+    TIDE_ASSERT(g != NULL);
+    size_t cap = 1 << 20, len = 0;
+    char *b = malloc(cap);
+    for (;;) {
+        if (cap - len < (1 << 16))
+            b = realloc(b, cap *= 2);
+        int k = gzread(g, b + len, (unsigned)(cap - len));
+        TIDE_ASSERT(k >= 0);
+        if (k == 0)
+            break;
+        len += (size_t)k;
+    }
+    gzclose(g);
+    *n = len;
+    return b;
+}
+
+/* Every line of content through tide_tel_parse (each in a buffer of exactly its size, every
+ * third one with its "\n"): the events as the stream reader's (offset 0), bad records as
+ * "line:reason". */
+static void parse_lines(const char *content, size_t len, tide_tel_format fmt,
+        const tide_tel_opts *opts, run_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    tide_tel_parser *p = NULL;
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, fmt, opts), 0);
+    size_t at = 0;
+    uint64_t line = 0;
+    while (at < len) {
+        const char *nl = memchr(content + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - content - at) : len - at;
+        line++;
+        size_t give = n + (nl && line % 3 == 0);
+        char *rec = malloc(give ? give : 1);
+        memcpy(rec, content + at, give);
+        tide_event ev;
+        int rc = tide_tel_parse(p, rec, give, &ev);
+        free(rec);
+        if (rc == 1) {
+            TIDE_ASSERT_EQ_INT(ev.line, line);
+            TIDE_ASSERT_EQ_INT(ev.offset, 0);
+            add_event(out, &ev, true);
+        } else if (rc == TIDE_EFORMAT) {
+            /* "(record): line N: reason" */
+            char want[64];
+            int k = snprintf(want, sizeof(want), "(record): line %llu: ", (unsigned long long)line);
+            const char *e = tide_error_last();
+            if (strncmp(e, want, (size_t)k) != 0)
+                TIDE_FAIL_("line %llu: error \"%s\"", (unsigned long long)line, e);
+            char t[256];
+            int tk = snprintf(t, sizeof(t), "%llu:%s\n", (unsigned long long)line, e + k);
+            tb_add(&out->bad, t, (size_t)tk);
+        } else if (rc != 0)
+            TIDE_FAIL_("line %llu: rc %d: %s", (unsigned long long)line, rc, tide_error_last());
+        at += n + (nl != NULL);
+    }
+    out->fmt = tide_tel_parser_format(p);
+    tide_tel_parser_free(p);
+}
+
+static void records_same(const char *path)
+{
+    run_out want, got;
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.on_bad = on_bad_tb;
+    o.bad_payload = &want.bad;
+    memset(&want, 0, sizeof(want));
+    tide_tel_reader *r = open_or_fail(path, &o);
+    tide_event ev;
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) == 1)
+        add_event(&want, &ev, true);
+    TIDE_ASSERT_EQ_INT(rc, 0);
+    want.fmt = tide_tel_reader_format(r);
+    tide_tel_close(r);
+    size_t n;
+    char *content = slurp_plain(path, &n);
+    parse_lines(content, n, TIDE_TEL_AUTO, NULL, &got);
+    if (got.fmt != want.fmt || got.n != want.n ||
+            (want.ev.n && memcmp(want.ev.p, got.ev.p, want.ev.n) != 0))
+        TIDE_FAIL_("%s: records give %zu events (format %d), the stream %zu (format %d)", path,
+                got.n, (int)got.fmt, want.n, (int)want.fmt);
+    if (want.bad.n != got.bad.n || (want.bad.n && memcmp(want.bad.p, got.bad.p, want.bad.n)))
+        TIDE_FAIL_("%s: bad records:\n%s\nstream:\n%s", path, got.bad.p ? got.bad.p : "",
+                want.bad.p ? want.bad.p : "");
+    /* and with the format given, not detected */
+    run_out forced;
+    parse_lines(content, n, want.fmt, NULL, &forced);
+    TIDE_ASSERT_EQ_INT(forced.n, want.n);
+    TIDE_ASSERT(want.ev.n == forced.ev.n && memcmp(want.ev.p, forced.ev.p, want.ev.n) == 0);
+    run_free(&forced);
+    run_free(&got);
+    run_free(&want);
+    free(content);
+}
+
+/* tide_tel_parse line by line over real logs (Zeek TSV with all its header lines, gzip content,
+ * EVE, Sysmon, Squid, web and syslog) gives the stream reader's events and bad records; also on
+ * copies with bad records and CRLF lines */
+static void t_parse_records(void)
+{
+    for (int i = 0; real_logs[i]; i++)
+        if (strstr(real_logs[i], "alerts-only") == NULL) /* a JSON array: records are not lines */
+            records_same(data(real_logs[i]));
+    for (int i = 0; corrupt_logs[i]; i++) {
+        const char *p = corrupted(corrupt_logs[i], i);
+        run_out b;
+        run_reader(open_path, (void *)p, false, &b);
+        if (b.st.bad < 3) /* the copies do have bad records */
+            TIDE_FAIL_("%s: %llu bad records", corrupt_logs[i], (unsigned long long)b.st.bad);
+        run_free(&b);
+        records_same(p);
+    }
+}
+
+/* bad records through tide_tel_parse: TIDE_EFORMAT with the reason, and the parser goes on */
+static void t_parse_bad(void)
+{
+    static const struct {
+        tide_tel_format fmt;
+        const char *rec, *reason;
+    } c[] = {
+        {TIDE_TEL_EVE, "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip",
+            "unterminated string"},
+        {TIDE_TEL_EVE, "{\"event_type\":\"dns\",\"src_ip\":5}", "expected a string value"},
+        {TIDE_TEL_EVE, "{\"event_type\":\"dns\",\"x\":\"\xff\"}", "invalid UTF-8"},
+        {TIDE_TEL_SYSMON, "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"Sour", "unterminated string"},
+        {TIDE_TEL_ZEEK_TSV, "1541117137.5\t10.0.0.1\t8.8.8.8", "Zeek record before any #fields"},
+        {TIDE_TEL_SQUID, "1157689320.327   2864 10.105.21.199", "squid: fewer than 7 fields"},
+        {TIDE_TEL_WEBLOG, "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTT",
+            "web log: unterminated \"request\""},
+        {TIDE_TEL_AUTO, "garbage without a header 1.2.3.4", "cannot detect the log format"},
+        {TIDE_TEL_AUTO, "{\"a\":1}", "unknown JSON log shape"},
+    };
+    static const char *const good[] = {
+        "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\"}",
+        "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\"}",
+        "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\"}",
+        "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"SourceIp\":\"10.0.0.1\"}", NULL,
+        "1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT login.yahoo.com:443 "
+        "badeyek DIRECT/175.16.199.115 -",
+        "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET /x HTTP/1.1\" 200 203023 \"-\" \"-\"",
+        "Dec 10 06:55:46 LabSZ sshd[24200]: Failed password for root from 173.234.31.186",
+        "{\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\"}"};
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        tide_tel_parser *p = NULL;
+        TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, c[i].fmt, NULL), 0);
+        tide_event ev;
+        int rc = tide_tel_parse(p, c[i].rec, strlen(c[i].rec), &ev);
+        if (rc != TIDE_EFORMAT || strstr(tide_error_last(), c[i].reason) == NULL)
+            TIDE_FAIL_("case %zu: rc %d, \"%s\" (want \"%s\")", i, rc, tide_error_last(),
+                    c[i].reason);
+        TIDE_ASSERT(strncmp(tide_error_last(), "(record): line 1: ", 18) == 0);
+        if (good[i]) { /* usable afterwards */
+            rc = tide_tel_parse(p, good[i], strlen(good[i]), &ev);
+            if (rc != 1)
+                TIDE_FAIL_("case %zu: good record after a bad one: %d %s", i, rc,
+                        tide_error_last());
+            TIDE_ASSERT_EQ_INT(ev.line, 2);
+            TIDE_ASSERT(ev.nobs >= 1);
+        }
+        tide_tel_parser_free(p);
+    }
+    /* over the line cap, blank and empty records, a Zeek stream with its headers */
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.max_line = 64;
+    tide_tel_parser *p = NULL;
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, TIDE_TEL_AUTO, &o), 0);
+    tide_event ev;
+    char big[200];
+    memset(big, 'x', sizeof(big));
+    TIDE_ASSERT_EQ_INT(tide_tel_parse(p, big, sizeof(big), &ev), TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "longer than the line cap") != NULL);
+    TIDE_ASSERT_EQ_INT(tide_tel_parse(p, "", 0, &ev), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_parse(p, "  \t", 3, &ev), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_parse(p, "\r\n", 2, &ev), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_format(p), TIDE_TEL_AUTO);
+    static const char *const zeek[] = {"#separator \\x09", "#path\tconn",
+        "#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p", "#types\ttime\taddr\taddr\tport",
+        "1541117137.5\t10.0.0.1\t8.8.8.8\t53\n", "#close\t2018"};
+    int events = 0;
+    for (size_t i = 0; i < sizeof(zeek) / sizeof(zeek[0]); i++) {
+        int rc = tide_tel_parse(p, zeek[i], strlen(zeek[i]), &ev);
+        TIDE_ASSERT(rc == 0 || rc == 1);
+        if (rc == 1) {
+            events++;
+            TIDE_ASSERT_EQ_STR(ev.kind, "conn");
+            TIDE_ASSERT(ev_has(&ev, TIDE_OBS_IP_PORT, "8.8.8.8:53"));
+            TIDE_ASSERT(host_is(&ev, "10.0.0.1"));
+            TIDE_ASSERT_EQ_INT(ev.ts_us, 1541117137500000ll);
+            TIDE_ASSERT_EQ_INT(ev.line, 9); /* the ordinal of the record */
+        }
+    }
+    TIDE_ASSERT_EQ_INT(events, 1);
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_format(p), TIDE_TEL_ZEEK_TSV);
+    tide_tel_parser_free(p);
+    /* bad arguments */
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, TIDE_TEL_NDJSON, NULL), TIDE_EINVAL);
+    TIDE_ASSERT(p == NULL);
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, TIDE_TEL__COUNT, NULL), TIDE_EINVAL);
+    tide_tel_parser_free(NULL);
+}
+
+/* the format table: every name and alias round-trips, the names of the error message */
+static void t_format_table(void)
+{
+    tide_tel_format f;
+    for (int i = 0; i < TIDE_TEL__COUNT; i++) {
+        const char *name = tide_tel_format_name((tide_tel_format)i);
+        TIDE_ASSERT(strcmp(name, "unknown") != 0);
+        TIDE_ASSERT_EQ_INT(tide_tel_format_parse(name, &f), 0);
+        TIDE_ASSERT_EQ_INT(f, i);
+        if (i != TIDE_TEL_AUTO) {
+            const tide__tel_fmt *e = tide__tel_fmt_of((tide_tel_format)i);
+            TIDE_ASSERT(e != NULL && e->id == (tide_tel_format)i && e->parse && e->detect);
+            TIDE_ASSERT_EQ_STR(e->name, name);
+        }
+    }
+    TIDE_ASSERT(tide__tel_fmt_of(TIDE_TEL_AUTO) == NULL);
+    TIDE_ASSERT_EQ_STR(tide_tel_format_name(TIDE_TEL__COUNT), "unknown");
+    TIDE_ASSERT_EQ_STR(tide_tel_format_name((tide_tel_format)-1), "unknown");
+    TIDE_ASSERT_EQ_INT(tide_tel_format_parse("zeek-tsv", &f), 0);
+    TIDE_ASSERT_EQ_INT(f, TIDE_TEL_ZEEK_TSV);
+    TIDE_ASSERT_EQ_INT(tide_tel_format_parse("suricata", &f), 0);
+    TIDE_ASSERT_EQ_INT(f, TIDE_TEL_EVE);
+    TIDE_ASSERT_EQ_INT(tide_tel_format_parse("Zeek", &f), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_STR(tide_error_last(), "unknown telemetry format \"Zeek\" (auto, zeek, "
+                                          "zeek-json, eve, sysmon, squid, weblog, syslog, cef, "
+                                          "ndjson)");
+    TIDE_ASSERT_EQ_INT(tide_tel_format_parse(NULL, &f), TIDE_EINVAL);
+    /* the text detection error lists the titled formats in detection order */
+    tide_tel_parser *p = NULL;
+    TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, TIDE_TEL_AUTO, NULL), 0);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_parse(p, "what is this", 12, &ev), TIDE_EFORMAT);
+    TIDE_ASSERT_EQ_STR(tide_error_last(), "(record): line 1: cannot detect the log format (not "
+                                          "Zeek, EVE, Sysmon, Squid, web access log, CEF or "
+                                          "syslog); give --format");
+    tide_tel_parser_free(p);
+}
+
+/* the byte source: an error is TIDE_EIO naming the input; in follow mode its end is the end for
+ * now (an unterminated line is held); memory: empty, NULL, truncated gzip */
+static void t_input_edges(void)
+{
+    const char *text = "1157689312.049   5006 10.105.21.199 TCP_MISS/200 19763 CONNECT "
+                       "login.yahoo.com:443 badeyek DIRECT/175.16.199.115 -\n"
+                       "1157689320.327   2864 10.105.21.200 TCP_MISS/200 10182 GET "
+                       "http://www.goonernews.com/ badeyek DIRECT/175.16.199.61 text/html\n";
+    size_t n = strlen(text), l1 = (size_t)(strchr(text, '\n') + 1 - text);
+    src_ctx sc = {text, n, 0, l1 + 30, 7, 0, 0};
+    tide_tel_opts o;
+    memset(&o, 0, sizeof(o));
+    o.follow = true;
+    tide_tel_input in = {src_read_cb, &sc};
+    tide_tel_reader *r = NULL;
+    TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &in, "feed", &o), 0);
+    tide_event ev;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    sc.avail = n;
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
+    TIDE_ASSERT_EQ_INT(ev.line, 2);
+    TIDE_ASSERT_EQ_INT(ev.offset, l1);
+    TIDE_ASSERT(ev_has(&ev, TIDE_OBS_URL, "http://www.goonernews.com/"));
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    tide_tel_close(r);
+    /* an error of the source */
+    src_ctx bad = {text, n, 0, n, 7, 1, 0};
+    in.ctx = &bad;
+    TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &in, "feed", NULL), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), TIDE_EIO);
+    TIDE_ASSERT(strstr(tide_error_last(), "feed: read failed at byte 0") != NULL);
+    tide_tel_close(r);
+    /* an overlong unterminated last line handed over in pieces shorter than the cap: all its
+     * bytes are counted (they were not, so the count depended on the sizes of the reads) */
+    static char lng[400];
+    memset(lng, 'a', sizeof(lng));
+    memcpy(lng, "x y\n", 4);
+    tide_tel_opts small;
+    memset(&small, 0, sizeof(small));
+    small.max_line = 64;
+    small.format = TIDE_TEL_SYSLOG;
+    for (int piece = 0; piece < 2; piece++) {
+        src_ctx lp = {lng, sizeof(lng), 0, sizeof(lng), 11, 0, 0};
+        tide_tel_input li = {src_read_cb, &lp};
+        if (piece)
+            TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &li, "feed", &small), 0);
+        else
+            TIDE_ASSERT_EQ_INT(tide_tel_open_mem(&r, lng, sizeof(lng), "feed", &small), 0);
+        while (tide_tel_next(r, &ev) > 0)
+            ;
+        tide_tel_stats st;
+        tide_tel_reader_stats(r, &st);
+        TIDE_ASSERT_EQ_INT(st.bytes, sizeof(lng));
+        TIDE_ASSERT_EQ_INT(st.records, 2);
+        TIDE_ASSERT_EQ_INT(st.bad, 2); /* "x y" is no syslog line either */
+        tide_tel_close(r);
+    }
+    tide_tel_input none = {NULL, NULL};
+    TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &none, "x", NULL), TIDE_EINVAL);
+    /* memory */
+    TIDE_ASSERT_EQ_INT(tide_tel_open_mem(&r, NULL, 0, NULL, NULL), 0);
+    TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
+    tide_tel_close(r);
+    TIDE_ASSERT_EQ_INT(tide_tel_open_mem(&r, NULL, 5, NULL, NULL), TIDE_EINVAL);
+    size_t gn;
+    char *gz = slurp(data("zeek/zed-sample-data/zeek-default/dns.log.gz"), &gn);
+    TIDE_ASSERT_EQ_INT(tide_tel_open_mem(&r, gz, gn / 2, NULL, NULL), 0);
+    long evs = 0;
+    int rc;
+    while ((rc = tide_tel_next(r, &ev)) == 1)
+        evs++;
+    TIDE_ASSERT_EQ_INT(rc, TIDE_EPARSE);
+    TIDE_ASSERT(strstr(tide_error_last(), "(memory): truncated gzip stream") != NULL);
+    TIDE_ASSERT(evs > 1000);
+    tide_tel_close(r);
+    free(gz);
+}
+
 TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::trickbot_ipinfo", t_trickbot_ipinfo}, {"telemetry::eve_stamus", t_eve_stamus},
     {"telemetry::zeek_json", t_zeek_json}, {"telemetry::sysmon", t_sysmon},
@@ -2042,5 +2618,8 @@ TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
     {"telemetry::next_batch", t_next_batch}, {"telemetry::ipv4_slack", t_ipv4_slack},
     {"telemetry::junescape_slack", t_junescape_slack}, {"telemetry::obs_conn", t_obs_conn},
     {"telemetry::zeek_split", t_zeek_split}, {"telemetry::squid_split", t_squid_split},
-    {"telemetry::json_inline", t_json_inline}, {NULL, NULL}};
+    {"telemetry::json_inline", t_json_inline}, {"telemetry::mem_input_same", t_mem_input_same},
+    {"telemetry::parse_records", t_parse_records}, {"telemetry::parse_bad", t_parse_bad},
+    {"telemetry::format_table", t_format_table}, {"telemetry::input_edges", t_input_edges},
+    {NULL, NULL}};
 TIDE_TEST_MAIN
