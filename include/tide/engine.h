@@ -175,8 +175,11 @@ typedef struct {
     tide_tel_format format;  /**< TIDE_TEL_AUTO: detected from the first record */
     /** Next record: TIDE_SOURCE_RECORD with *rec / *len (borrowed until the next call) and
      *  *pos (its position: an offset, a stream sequence number; reported as the sighting's
-     *  line), TIDE_SOURCE_AGAIN when nothing is there now (a follow run polls again),
-     *  TIDE_SOURCE_END when the source is finished, < 0 on error (tide_error_set). */
+     *  line), TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
+     *  does not follow waits for TIDE_SOURCE_END or tide_match_run_stop), TIDE_SOURCE_END
+     *  when the source is finished, < 0 on error (tide_error_set; the source is then counted
+     *  as an input error and dropped). A record that does not parse is a bad record
+     *  (tel.on_bad gets the source's name, the record's position and the reason). */
     int (*next)(void *ctx, const char **rec, size_t *len, uint64_t *pos);
     /** Optional: every record up to and including pos is durably processed (its sightings
      *  stored, its observations committed to history): a consumer commits its offsets here. */

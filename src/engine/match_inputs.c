@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "engine/match_inputs.h"
 #include "tide/errors.h"
@@ -119,9 +118,14 @@ int tide__inputs_add_buffer(tide__inputs *in, const void *data, size_t len, cons
 
 int tide__inputs_add_source(tide__inputs *in, const tide_match_source *src)
 {
-    (void)in;
-    (void)src;
-    return tide_error_set(TIDE_EUNSUPPORTED, "record sources need the record parser");
+    if (src == NULL || src->next == NULL)
+        return tide_error_set(TIDE_EINVAL, "record source without a next function");
+    tide__input *p = push(in, src->name ? src->name : "source");
+    if (p == NULL)
+        return TIDE_ENOMEM;
+    p->is_source = true;
+    p->src = *src;
+    return 0;
 }
 
 void tide__inputs_rescan(tide__inputs *in)
@@ -224,19 +228,13 @@ int tide__input_open(tide__input *in, const tide_tel_opts *opts)
         o.follow = false;
         rc = tide_tel_open_fd(&in->r, in->fd, in->path, &o);
     } else if (in->is_buffer) {
-        /* the buffer as a descriptor the reader can frame and decompress */
         o.follow = false;
-        in->spool = tmpfile();
-        if (in->spool == NULL)
-            return tide_error_set(TIDE_EIO, "%s: cannot spool the buffer: %s", in->path,
-                    strerror(errno));
-        if ((in->len && fwrite(in->data, 1, in->len, in->spool) != in->len) ||
-                fflush(in->spool) != 0 || lseek(fileno(in->spool), 0, SEEK_SET) != 0) {
-            fclose(in->spool);
-            in->spool = NULL;
-            return tide_error_set(TIDE_EIO, "%s: cannot spool the buffer", in->path);
-        }
-        rc = tide_tel_open_fd(&in->r, fileno(in->spool), in->path, &o);
+        rc = tide_tel_open_mem(&in->r, in->data, in->len, in->path, &o);
+    } else if (in->is_source) {
+        /* records one at a time through the format's record parser */
+        in->on_bad = o.on_bad;
+        in->bad_payload = o.bad_payload;
+        rc = tide_tel_parser_new(&in->parser, in->src.format, &o);
     } else {
         rc = tide_tel_open(&in->r, in->path, &o);
         struct stat st;
@@ -245,21 +243,67 @@ int tide__input_open(tide__input *in, const tide_tel_opts *opts)
             in->ino = st.st_ino;
         }
     }
-    if (rc < 0) {
-        if (in->spool) {
-            fclose(in->spool);
-            in->spool = NULL;
-        }
+    if (rc < 0)
         return rc;
-    }
     in->opened = true;
     return 0;
+}
+
+/* The reason of a record parser's error, without its "(record): line N: " prefix. */
+static const char *reason_of(const char *msg)
+{
+    if (strncmp(msg, "(record): line ", 15) == 0) {
+        const char *p = strstr(msg + 15, ": ");
+        if (p)
+            return p + 2;
+    }
+    return msg;
+}
+
+static int read_source(tide__input *in,
+        int (*consume)(void *payload, const char *name, const tide_event *ev, size_t n),
+        void *payload)
+{
+    for (;;) {
+        const char *rec = NULL;
+        size_t len = 0;
+        uint64_t pos = 0;
+        int r = in->src.next(in->src.ctx, &rec, &len, &pos);
+        if (r < 0)
+            return r;
+        if (r == TIDE_SOURCE_END) {
+            in->source_ended = true;
+            return 0;
+        }
+        if (r != TIDE_SOURCE_RECORD)
+            return 0; /* nothing for now */
+        in->records++;
+        in->last_pos = pos;
+        in->have_pos = true;
+        tide_event ev;
+        int p = tide_tel_parse(in->parser, rec, len, &ev);
+        if (p == 1) {
+            ev.line = pos;
+            ev.offset = pos;
+            int c = consume(payload, in->path, &ev, 1);
+            if (c != 0)
+                return c;
+        } else if (p < 0) {
+            if (p != TIDE_EFORMAT)
+                return p;
+            in->bad++;
+            if (in->on_bad)
+                in->on_bad(in->path, pos, reason_of(tide_error_last()), in->bad_payload);
+        }
+    }
 }
 
 int tide__input_read(tide__input *in, size_t max,
         int (*consume)(void *payload, const char *name, const tide_event *ev, size_t n),
         void *payload)
 {
+    if (in->is_source)
+        return read_source(in, consume, payload);
     tide_event ev[64];
     if (max > 64)
         max = 64;
@@ -296,9 +340,9 @@ void tide__input_close(tide__input *in, tide_history *hist)
         tide_tel_close(in->r);
         in->r = NULL;
     }
-    if (in->spool) {
-        fclose(in->spool);
-        in->spool = NULL;
+    if (in->parser) {
+        tide_tel_parser_free(in->parser);
+        in->parser = NULL;
     }
     in->opened = false;
 }

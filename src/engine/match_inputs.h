@@ -21,8 +21,10 @@ typedef struct {
     int fd;               /* is_fd */
     const void *data;     /* is_buffer */
     size_t len;
-    FILE *spool;          /* is_buffer: the buffer as a descriptor, while open */
     tide_match_source src; /* is_source */
+    tide_tel_parser *parser; /* is_source, while open */
+    void (*on_bad)(const char *file, uint64_t line, const char *reason, void *payload);
+    void *bad_payload;
     bool source_ended, have_pos;
     uint64_t last_pos, records;
     tide_tel_reader *r;   /* open reader (paths, descriptors, buffers) */

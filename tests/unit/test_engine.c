@@ -377,6 +377,134 @@ static void t_case_close_hunts_lessons(void)
     tide_workspace_free(ws);
 }
 
+/* ---- a record source (what a Kafka consumer implements) ---- */
+
+#define EVE "suricata/stamus-suricata-analytics/mta-2024-04-17-ssload.eve.json"
+
+typedef struct {
+    char *data;
+    size_t len, at;
+    uint64_t pos;       /* records handed out */
+    uint64_t committed; /* the last position the run called durable */
+    int again;          /* say "nothing now" every few records */
+    bool closed;
+} line_source;
+
+static int src_next(void *ctx, const char **rec, size_t *len, uint64_t *pos)
+{
+    line_source *s = ctx;
+    if (s->at >= s->len)
+        return TIDE_SOURCE_END;
+    if (s->again && s->pos % 7 == 3 && s->again-- > 0)
+        return TIDE_SOURCE_AGAIN;
+    const char *p = s->data + s->at;
+    const char *nl = memchr(p, '\n', s->len - s->at);
+    size_t n = nl ? (size_t)(nl - p) : s->len - s->at;
+    s->at += n + (nl != NULL);
+    *rec = p;
+    *len = n;
+    *pos = ++s->pos;
+    return TIDE_SOURCE_RECORD;
+}
+
+static void src_committed(void *ctx, uint64_t pos)
+{
+    ((line_source *)ctx)->committed = pos;
+}
+
+static void src_close(void *ctx)
+{
+    ((line_source *)ctx)->closed = true;
+}
+
+typedef struct {
+    long n;
+    uint64_t line;
+} bad_ctx;
+
+static void on_bad_rec(const char *file, uint64_t line, const char *reason, void *payload)
+{
+    bad_ctx *b = payload;
+    (void)file;
+    (void)reason;
+    b->n++;
+    b->line = line;
+}
+
+/* Records from a source, one at a time, give what the file gives; positions are reported as
+ * lines, bad records are counted with theirs, and the source hears what is durable. */
+static void t_match_source(void)
+{
+    tide_workspace *ws = NULL;
+    TIDE_ASSERT_EQ_INT(tide_workspace_open(&ws, tide_test_tmpdir(), NULL), 0);
+    tide_ingest_run_opts io;
+    tide_ingest_run_opts_init(&io);
+    tide_ingest_run *ir = NULL;
+    tide_ingest_result res;
+    TIDE_ASSERT_EQ_INT(tide_ingest_run_new(&ir, ws, &io), 0);
+    TIDE_ASSERT_EQ_INT(tide_ingest_run_path(ir, data_path("iocs/maltrail/malware/lummac2.txt"),
+                               TIDE_FMT_LIST), 0);
+    TIDE_ASSERT_EQ_INT(tide_ingest_run_finish(ir, &res), 0);
+    tide_ingest_run_free(ir);
+
+    count_ctx file = { 0 }, src = { 0 };
+    tide_match_run_opts o;
+    memset(&o, 0, sizeof(o));
+    o.on_sighting = count_sighting;
+    o.payload = &file;
+    o.no_history = true;
+    o.no_store = true;
+    tide_match_run *run = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_run_new(&run, ws, &o), 0);
+    TIDE_ASSERT_EQ_INT(tide_match_run_add_path(run, data_path(EVE)), 0);
+    TIDE_ASSERT_EQ_INT(tide_match_run_run(run), 0);
+    tide_match_run_free(run);
+    TIDE_ASSERT(file.n >= 51); /* iocs README: 85.239.53.219 in 51 events of this capture */
+
+    /* the same file as records, with a broken record in the middle */
+    size_t len;
+    char *eve = slurp(data_path(EVE), &len);
+    size_t half = len / 2;
+    while (eve[half] != '\n')
+        half++;
+    const char broken[] = "{\"event_type\":\"dns\",\"src_ip\":\n";
+    line_source ls = { 0 };
+    ls.data = malloc(len + sizeof(broken));
+    TIDE_ASSERT(ls.data != NULL);
+    memcpy(ls.data, eve, half + 1);
+    memcpy(ls.data + half + 1, broken, sizeof(broken) - 1);
+    memcpy(ls.data + half + sizeof(broken), eve + half + 1, len - half - 1);
+    ls.len = len + sizeof(broken) - 1;
+    ls.again = 5;
+    free(eve);
+    bad_ctx bad = { 0, 0 };
+    o.payload = &src;
+    o.no_store = false;
+    o.tel.on_bad = on_bad_rec;
+    o.tel.bad_payload = &bad;
+    TIDE_ASSERT_EQ_INT(tide_match_run_new(&run, ws, &o), 0);
+    tide_match_source ms = { "kafka:eve/0", TIDE_TEL_AUTO, src_next, src_committed, src_close,
+        &ls };
+    TIDE_ASSERT_EQ_INT(tide_match_run_add_source(run, &ms), 0);
+    TIDE_ASSERT_EQ_INT(tide_match_run_run(run), 0);
+    tide_match_run_stats st;
+    tide_match_run_stats_get(run, &st);
+    TIDE_ASSERT_EQ_INT((int)src.n, (int)file.n);
+    TIDE_ASSERT(!src.bad_json);
+    TIDE_ASSERT_EQ_INT((int)st.bad, 1);
+    TIDE_ASSERT_EQ_INT((int)bad.n, 1);
+    TIDE_ASSERT(bad.line > 100 && bad.line < ls.pos); /* the record's position */
+    TIDE_ASSERT_EQ_INT((int)ls.committed, (int)ls.pos); /* all of it is durable */
+    TIDE_ASSERT(!ls.closed);
+    tide_match_run_free(run);
+    TIDE_ASSERT(ls.closed);
+    /* the sightings were stored under the source's name */
+    sight_sums ss = stored(ws, NULL, "85.239.53.219");
+    TIDE_ASSERT(ss.live >= 51);
+    free(ls.data);
+    tide_workspace_free(ws);
+}
+
 /* ---- wire format ---- */
 
 static void t_wire(void)
@@ -486,6 +614,7 @@ static void t_walk(void)
 TIDE_TESTS = {
     { "engine::locations", t_locations },
     { "engine::match_buffer", t_match_buffer },
+    { "engine::match_source", t_match_source },
     { "engine::ingest_buffer_hunts", t_ingest_buffer_hunts },
     { "engine::ingest_pipe", t_ingest_pipe },
     { "engine::case_close_hunts_lessons", t_case_close_hunts_lessons },
