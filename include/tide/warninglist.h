@@ -1,6 +1,11 @@
 /*
  * warninglist.h - MISP warninglists and the built-in private / loopback / bogon ranges: values
  * that must never be blocked and whose sightings are marked suppressed (SPEC C1).
+ *
+ * The checker itself (tide_warninglists_new_builtin, _add, _check) is the intel layer's
+ * (src/intel/warninglist_checker.c) and needs no store; loading list files into the store and
+ * building a checker from the store's lists (tide_warninglist_load, tide_warninglists_new)
+ * are the store layer's (src/store/store_warninglists.c).
  */
 #ifndef TIDE_WARNINGLIST_H
 #define TIDE_WARNINGLIST_H
@@ -17,8 +22,21 @@ TIDE_EXTERN(int) tide_warninglist_load(tide_store *store, const char *path, long
 
 typedef struct tide_warninglists tide_warninglists;
 
-/** @brief Build the in-memory checker from every list in the store plus the built-in ranges. */
+/** @brief Build the in-memory checker from every list in the store plus the built-in ranges
+ *  (store may be NULL: the built-in ranges only). */
 TIDE_EXTERN(int) tide_warninglists_new(tide_warninglists **out, tide_store *store);
+
+/** @brief A checker holding only the built-in ranges (list "builtin-bogons"), to which the
+ *  caller hands entries with tide_warninglists_add; needs no store. */
+TIDE_EXTERN(int) tide_warninglists_new_builtin(tide_warninglists **out);
+
+/** @brief Add one entry of list `list` to a checker. type: "cidr", "hostname", "string",
+ *  "substring" or "regex" (as in MISP list files). @return 0, TIDE_EINVAL for an unknown type,
+ *  TIDE_EPARSE for a value the checker cannot use (a bad CIDR, a regex that does not compile;
+ *  the entry is left out), TIDE_ENOMEM. */
+TIDE_EXTERN(int) tide_warninglists_add(tide_warninglists *wl, const char *list,
+        const char *type, const char *value);
+
 TIDE_EXTERN(void) tide_warninglists_free(tide_warninglists *wl);
 
 /** @brief Name of the first list containing the canonical value of this kind, or NULL.

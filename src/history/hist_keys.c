@@ -2,15 +2,16 @@
  * hist_keys.c - sort keys of the history (see hist_int.h): observed values become byte keys
  * ordered so that every indicator's possible matches form one or two key ranges (CIDR =
  * address range, parent domain = prefix of the label-reversed name, URL path = prefix of the
- * byte-reversed URL). The value encoding itself is the match index's (tide__ix_encode), so
- * that history and live matching see the same values; hunt.c confirms each candidate with
- * tide_match_lookup, so these ranges only need to be a superset.
+ * byte-reversed URL). The value encoding itself is the match index's (tide__ix_encode, from
+ * match/keys.h, the one part of the match layer the history needs), so that history and live
+ * matching see the same values; hunt.c confirms each candidate with tide_match_lookup, so
+ * these ranges only need to be a superset.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "history/hist_int.h"
-#include "match/index_int.h"
+#include "match/keys.h"
 #include "util/ipaddr.h"
 
 int tide__hist_keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)

@@ -39,6 +39,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "match/keys.h"
 #include "tide/match.h"
 
 #define XXH_INLINE_ALL
@@ -50,7 +51,6 @@
 #define IX_MAGIC "TIDEIDX1"
 #define IX_VERSION 3u
 #define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
-#define IX_MAX_KEY 2048 /* longer values (huge URLs) are not indexed */
 
 enum {
     IX_SUPPRESSED = 1,
@@ -132,12 +132,7 @@ struct tide_match_index {
 /* Point the section pointers of ix at its image, checking every bound. */
 int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const char *what);
 
-/* Encode the key of an indicator value or an observed value of this kind into out (at least
- * IX_MAX_KEY bytes): the canonical forms of observable.h, or as seen in telemetry (case,
- * trailing dot, IPv4-mapped IPv6 ...). *out_kind may change: an IPv4-mapped IPv6 address is
- * an IPv4. Returns the key length, or -1 when the value is not a valid one of that kind. */
-int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
-        tide_obs_kind *out_kind);
+/* tide__ix_encode and IX_MAX_KEY, the value encodings: match/keys.h */
 
 /* Look up an already encoded key (tide__ix_encode): tide_match_lookup without the encoding. */
 int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key,

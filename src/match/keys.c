@@ -10,6 +10,7 @@
 #endif
 
 #include "match/index_int.h"
+#include "match/keys.h"
 #include "util/ipaddr.h"
 
 /* Addresses (util/ipaddr.h): IPv4 with leading zeros allowed (decimal), IPv6 with a zone index

@@ -1,7 +1,9 @@
 /*
- * warninglist_store.c - the public warninglist API (include/tide/warninglist.h): loads MISP
- * list.json files into the store and builds the in-memory checker (warninglist.c) from the
- * store's lists plus the built-in ranges.
+ * store_warninglists.c - the store side of the warninglists (include/tide/warninglist.h):
+ * loading MISP list.json files into the store (parsed by the intel layer's
+ * tide__warnlist_parse), and filling an in-memory checker (tide_warninglists_new_builtin /
+ * tide_warninglists_add, src/intel/warninglist_checker.c) from the store's lists. Here, in the
+ * store layer, so that src/intel never calls the store; it uses public store functions only.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -152,43 +154,23 @@ int tide_warninglist_load(tide_store *store, const char *path, long *out_lists,
     return rc;
 }
 
-struct tide_warninglists {
-    tide_warnlist_set *set;
-};
-
 static int add_cb(const char *name, const char *type, const char *value, void *payload)
 {
     /* an entry the checker cannot use (e.g. a bad regex) is skipped, not fatal */
-    int rc = tide__warnlist_add(payload, name, type, value);
+    int rc = tide_warninglists_add(payload, name, type, value);
     return rc == TIDE_ENOMEM ? rc : 0;
 }
 
 int tide_warninglists_new(tide_warninglists **out, tide_store *store)
 {
     *out = NULL;
-    tide_warninglists *wl = tide__calloc(1, sizeof(*wl));
-    TIDE_CHECK_ALLOC(wl);
-    int rc = tide__warnlist_set_new(&wl->set, true);
-    if (rc == 0 && store)
-        rc = tide_store_warninglist_entries(store, add_cb, wl->set);
+    tide_warninglists *wl;
+    TIDE_CHECK(tide_warninglists_new_builtin(&wl));
+    int rc = store ? tide_store_warninglist_entries(store, add_cb, wl) : 0;
     if (rc < 0) {
         tide_warninglists_free(wl);
         return rc;
     }
     *out = wl;
     return 0;
-}
-
-void tide_warninglists_free(tide_warninglists *wl)
-{
-    if (wl == NULL)
-        return;
-    tide__warnlist_set_free(wl->set);
-    tide__free(wl);
-}
-
-const char *tide_warninglists_check(const tide_warninglists *wl, tide_obs_kind kind,
-        const char *value)
-{
-    return tide__warnlist_check(wl->set, kind, value);
 }
