@@ -11,6 +11,7 @@
 #include "tide/ingest.h"
 #include "tide/pattern.h"
 #include "tide/score.h"
+#include "tide/tlp.h"
 #include "tide/warninglist.h"
 #include "tide/telemetry.h"
 #include "tide/match.h"

@@ -75,7 +75,8 @@ typedef struct {
     int min_confidence;      /**< 0 = any */
     const char *types;       /**< comma-separated kind names or groups (ip, cidr, domain, url,
                                   hash, email ...); NULL = all */
-    const char *tlp_max;     /**< "clear", "green", "amber", "amber+strict", "red"; NULL = any */
+    const char *tlp_max;     /**< "clear", "green", "amber", "amber+strict", "red"; NULL = any;
+                                  unmarked intel counts as amber (tide/tlp.h) */
     const char *source;      /**< only this feed; NULL = any */
     const char *related;     /**< only indicators related to a campaign / malware / actor of
                                   this name (case-insensitive); NULL = any */

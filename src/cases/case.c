@@ -16,6 +16,7 @@
 #include "tide/errors.h"
 #include "tide/ingest.h"
 #include "tide/sightings.h"
+#include "tide/tlp.h"
 #include "util/util.h"
 
 static const char *const STATES[] = { "affected", "contained", "eradicated", "recovered",
@@ -61,26 +62,6 @@ int tide__case_policy_load(tide_store *s, const tide_case_opts *o, json_t **out)
     int rc = tide__case_policy_parse(data, len, path, out);
     tide__free(data);
     return rc;
-}
-
-/* TLP rank: clear/white 0, green 1, amber 2, amber+strict 3, red 4; unmarked counts as amber. */
-int tide__tlp_rank(const char *tlp)
-{
-    if (tlp == NULL || *tlp == '\0')
-        return 2;
-    if (strncasecmp(tlp, "tlp:", 4) == 0)
-        tlp += 4;
-    if (strcasecmp(tlp, "clear") == 0 || strcasecmp(tlp, "white") == 0)
-        return 0;
-    if (strcasecmp(tlp, "green") == 0)
-        return 1;
-    if (strcasecmp(tlp, "amber") == 0)
-        return 2;
-    if (strcasecmp(tlp, "amber+strict") == 0)
-        return 3;
-    if (strcasecmp(tlp, "red") == 0)
-        return 4;
-    return -1;
 }
 
 /* ---- open ---- */
@@ -141,6 +122,8 @@ static int find_seeds(tide_store *s, const char *host, const char *indicator, js
     return 0;
 }
 
+/* The case TLP: the highest level of the seed indicators (an unmarked one counts as amber,
+ * tide/tlp.h); amber when there is none. */
 static int seed_tlp(tide_store *s, json_t *doc)
 {
     int best = -1;
@@ -149,16 +132,10 @@ static int seed_tlp(tide_store *s, json_t *doc)
     (void)s;
     json_array_foreach(json_object_get(doc, "seed_indicators"), i, v)
     {
-        int r = tide__tlp_rank(jstr(v, "tlp"));
+        int r = tide_tlp_rank(jstr(v, "tlp"));
         best = r > best ? r : best;
     }
-    return best < 0 ? 2 : best;
-}
-
-static const char *tlp_name(int rank)
-{
-    static const char *const n[] = { "clear", "green", "amber", "amber+strict", "red" };
-    return rank >= 0 && rank <= 4 ? n[rank] : "amber";
+    return best < 0 ? TIDE_TLP_UNMARKED : best;
 }
 
 /* Store the doc's hosts for a new case, all affected. */
@@ -229,7 +206,7 @@ int tide_case_open(tide_store *s, const tide_case_opts *o, int64_t sighting_id, 
             (json_int_t)jint(doc, "tier"), "opened_at", (json_int_t)now, "updated_at",
             (json_int_t)now, "closed_at", "seed_host", host, "seed_indicator",
             indicator ? indicator : json_string_value(json_array_get(ids, 0)), "tlp",
-            tlp_name(seed_tlp(s, doc)), "doc", doc, "lessons");
+            tide_tlp_name(seed_tlp(s, doc)), "doc", doc, "lessons");
     if ((rc = tide_store_begin(s)) < 0)
         goto done;
     rc = tide__case_put(s, row, &id);
@@ -715,7 +692,7 @@ int tide_case_close(
     json_t *row = NULL, *hrows = NULL;
     long promoted = 0;
     int64_t now = tide__case_now(o);
-    if (tlp && tide__tlp_rank(tlp) < 0)
+    if (tlp && tide_tlp_parse(tlp) < 0)
         return tide_error_set(TIDE_EINVAL, "unknown TLP '%s'", tlp);
     TIDE_CHECK(tide_case_refresh(s, o, id, NULL));
     int rc = tide__case_get(s, id, &row);

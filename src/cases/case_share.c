@@ -14,6 +14,7 @@
 #include "cases_int.h"
 #include "intel/tlp.h"
 #include "tide/errors.h"
+#include "tide/tlp.h"
 #include "util/util.h"
 
 static const char *jstr(json_t *o, const char *k)
@@ -35,7 +36,7 @@ static const char *object_tlp(json_t *obj)
     json_array_foreach(json_object_get(obj, "object_marking_refs"), i, m)
     {
         const char *n = tide__tlp_name_from_marking(json_string_value(m));
-        if (n && (best == NULL || tide__tlp_rank(n) > tide__tlp_rank(best)))
+        if (n && (best == NULL || tide_tlp_rank(n) > tide_tlp_rank(best)))
             best = n;
     }
     return best;
@@ -80,18 +81,12 @@ static int hit_tlp(const tide_search_hit *h, void *payload)
     return 1;
 }
 
-static int ind_tlp(const tide_indicator_obs *r, void *payload)
-{
-    tlp_ctx *c = payload;
-    snprintf(c->tlp, sizeof(c->tlp), "%s", r->tlp ? r->tlp : "");
-    return 1;
-}
 
 int tide_case_share(
         tide_store *s, int64_t id, const char *tlp_max, const char *path, size_t *out_objects)
 {
-    int ceiling = tide__tlp_rank(tlp_max);
-    if (tlp_max == NULL || ceiling < 0)
+    int ceiling = tide_tlp_parse(tlp_max);
+    if (ceiling < 0)
         return tide_error_set(TIDE_EINVAL, "--tlp-max: clear, green, amber, amber+strict or red"
                                            " expected");
     json_t *row = NULL, *ids = NULL, *objs = json_array(), *refs = json_array();
@@ -102,8 +97,8 @@ int tide_case_share(
         goto done;
     json_t *doc = json_object_get(row, "doc");
     const char *case_tlp = jstr(row, "tlp");
-    bool own_ok = tide__tlp_rank(case_tlp) <= ceiling;
-    const char *marking = tide__tlp_marking_id(case_tlp ? case_tlp : "amber");
+    bool own_ok = tide_tlp_allows(ceiling, case_tlp);
+    const char *marking = tide__tlp_marking_id(tide_tlp_name(tide_tlp_rank(case_tlp)));
     char now[32], oid[128], seed[256];
     tide_time_format(tide__time_now_ms(), now);
     size_t left_out = 0, i;
@@ -126,13 +121,16 @@ int tide_case_share(
         const char *t = object_tlp(o);
         tlp_ctx tc = { "" };
         if (t == NULL) {
-            tide_indicator_filter f = { 0 };
-            f.value = json_string_value(v);
-            if (tide_store_each_indicator_obs(s, &f, ind_tlp, &tc) < 0)
+            /* no marking in the object: the TLP the store keeps for it (ingest --tlp); one
+             * indicator lookup (the active-intel scan filtered by id cost 14 ms apiece) */
+            tide_indicator_rec ir;
+            if (tide_store_indicator(s, json_string_value(v), &ir) == 0)
+                snprintf(tc.tlp, sizeof(tc.tlp), "%s", ir.tlp ? ir.tlp : "");
+            else
                 tide_error_clear();
             t = tc.tlp[0] ? tc.tlp : NULL;
         }
-        if (tide__tlp_rank(t) > ceiling) {
+        if (!tide_tlp_allows(ceiling, t)) {
             left_out++;
             json_decref(o);
             continue;
@@ -165,7 +163,7 @@ int tide_case_share(
                 tide_error_clear();
             ot = hc.found && hc.tlp[0] ? hc.tlp : NULL;
         }
-        if (tide__tlp_rank(ot) > ceiling) {
+        if (!tide_tlp_allows(ceiling, ot)) {
             left_out++;
             json_decref(o);
             continue;

@@ -48,8 +48,5 @@ char *tide__case_plan_md(json_t *plan);
 
 int64_t tide__case_now(const tide_case_opts *o);
 
-/* TLP rank: clear/white 0, green 1, amber 2, amber+strict 3, red 4; NULL / "" (unmarked)
- * counts as amber; -1 for an unknown name. */
-int tide__tlp_rank(const char *tlp);
 
 #endif

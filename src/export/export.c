@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "export/export_int.h"
+#include "tide/tlp.h"
 #include "tide/warninglist.h"
 
 static const char *const format_names[TIDE_EXPORT__COUNT] = { "rpz", "nft", "ipset", "squid",
@@ -85,25 +86,6 @@ static bool blocking(int format)
 }
 
 /* ------------------------------------------------------------------ filters */
-
-static int tlp_rank(const char *t)
-{
-    if (t == NULL || *t == '\0')
-        return 0;
-    if (strncasecmp(t, "tlp:", 4) == 0)
-        t += 4;
-    if (strcasecmp(t, "clear") == 0 || strcasecmp(t, "white") == 0)
-        return 0;
-    if (strcasecmp(t, "green") == 0)
-        return 1;
-    if (strcasecmp(t, "amber") == 0)
-        return 2;
-    if (strcasecmp(t, "amber+strict") == 0)
-        return 3;
-    if (strcasecmp(t, "red") == 0)
-        return 4;
-    return -1;
-}
 
 static int parse_types(const char *spec, bool want[TIDE_OBS__COUNT])
 {
@@ -398,7 +380,7 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
         reason = TIDE_EXPORT_SKIP_NOT_YET;
     } else if (!c->want[r->kind]) {
         reason = TIDE_EXPORT_SKIP_TYPE;
-    } else if (c->tlp_max >= 0 && tlp_rank(r->tlp) > c->tlp_max) {
+    } else if (c->tlp_max >= 0 && !tide_tlp_allows(c->tlp_max, r->tlp)) {
         reason = TIDE_EXPORT_SKIP_TLP;
     } else if (o->min_confidence > 0 && r->confidence >= 0 &&
                r->confidence < o->min_confidence) {
@@ -503,7 +485,7 @@ static int run_select(tide__exp *x)
     sel_ctx c = { .x = x, .seen = TIDE_STRMAP_INIT };
     TIDE_CHECK(parse_types(o->types, c.want));
     c.tlp_max = -1;
-    if (o->tlp_max && (c.tlp_max = tlp_rank(o->tlp_max)) < 0)
+    if (o->tlp_max && (c.tlp_max = tide_tlp_parse(o->tlp_max)) < 0)
         return tide_error_set(TIDE_EINVAL,
                 "--tlp-max: '%s' is not a TLP (clear, green, amber, amber+strict, red)",
                 o->tlp_max);

@@ -1,11 +1,48 @@
 /*
- * tlp.c - mapping between TLP names and the fixed STIX 2.1 TLP marking-definition ids
- * (TLP 2.0 ids from the STIX 2.1 TLP 2.0 extension, TLP 1.0 ids from STIX 2.1 section 7.2.1.4).
+ * tlp.c - the one home of TLP in tide: the order of the levels and the rule for unmarked intel
+ * (include/tide/tlp.h: it counts as amber under every ceiling), and the mapping between TLP
+ * names and the fixed STIX 2.1 TLP marking-definition ids (intel/tlp.h; TLP 2.0 ids from the
+ * STIX 2.1 TLP 2.0 extension, TLP 1.0 ids from STIX 2.1 section 7.2.1.4).
  */
 #include <string.h>
 #include <strings.h>
 
 #include "intel/tlp.h"
+#include "tide/tlp.h"
+
+static const char *const level_names[] = { "clear", "green", "amber", "amber+strict", "red" };
+
+int tide_tlp_parse(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    if (strncasecmp(name, "tlp:", 4) == 0)
+        name += 4;
+    if (strcasecmp(name, "white") == 0)
+        return TIDE_TLP_CLEAR;
+    for (int i = TIDE_TLP_CLEAR; i <= TIDE_TLP_RED; i++)
+        if (strcasecmp(name, level_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int tide_tlp_rank(const char *label)
+{
+    if (label == NULL || *label == '\0')
+        return TIDE_TLP_UNMARKED;
+    int r = tide_tlp_parse(label);
+    return r < 0 ? TIDE_TLP_RED : r;
+}
+
+const char *tide_tlp_name(int level)
+{
+    return level >= TIDE_TLP_CLEAR && level <= TIDE_TLP_RED ? level_names[level] : NULL;
+}
+
+bool tide_tlp_allows(int ceiling, const char *label)
+{
+    return tide_tlp_rank(label) <= ceiling;
+}
 
 static const struct {
     const char *name;  /* canonical name */

@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "tide/cases.h"
 #include "tide/errors.h"
+#include "tide/tlp.h"
 
 static void lessons_text(void)
 {
@@ -88,10 +89,24 @@ static void states(void)
     TIDE_ASSERT_EQ_INT(tide__case_state_index("recovered"), 3);
     TIDE_ASSERT_EQ_INT(tide__case_state_index("verified"), 4);
     TIDE_ASSERT_EQ_INT(tide__case_state_index("cleaned"), -1);
-    TIDE_ASSERT_EQ_INT(tide__tlp_rank("TLP:AMBER"), 2);
-    TIDE_ASSERT_EQ_INT(tide__tlp_rank(NULL), 2);
-    TIDE_ASSERT_EQ_INT(tide__tlp_rank("white"), 0);
-    TIDE_ASSERT_EQ_INT(tide__tlp_rank("purple"), -1);
+    /* the TLP order and the unmarked rule (include/tide/tlp.h) */
+    TIDE_ASSERT_EQ_INT(tide_tlp_parse("TLP:AMBER"), TIDE_TLP_AMBER);
+    TIDE_ASSERT_EQ_INT(tide_tlp_parse("white"), TIDE_TLP_CLEAR);
+    TIDE_ASSERT_EQ_INT(tide_tlp_parse("Amber+Strict"), TIDE_TLP_AMBER_STRICT);
+    TIDE_ASSERT_EQ_INT(tide_tlp_parse("purple"), -1);
+    TIDE_ASSERT_EQ_INT(tide_tlp_parse(NULL), -1);
+    TIDE_ASSERT_EQ_INT(tide_tlp_parse(""), -1);
+    TIDE_ASSERT_EQ_INT(tide_tlp_rank(NULL), TIDE_TLP_AMBER);
+    TIDE_ASSERT_EQ_INT(tide_tlp_rank(""), TIDE_TLP_AMBER);
+    TIDE_ASSERT_EQ_INT(tide_tlp_rank("green"), TIDE_TLP_GREEN);
+    TIDE_ASSERT_EQ_INT(tide_tlp_rank("purple"), TIDE_TLP_RED);
+    TIDE_ASSERT_EQ_STR(tide_tlp_name(TIDE_TLP_AMBER_STRICT), "amber+strict");
+    TIDE_ASSERT(tide_tlp_name(5) == NULL && tide_tlp_name(-1) == NULL);
+    TIDE_ASSERT(tide_tlp_allows(TIDE_TLP_GREEN, "clear"));
+    TIDE_ASSERT(tide_tlp_allows(TIDE_TLP_GREEN, "tlp:green"));
+    TIDE_ASSERT(!tide_tlp_allows(TIDE_TLP_GREEN, NULL)); /* unmarked = amber */
+    TIDE_ASSERT(tide_tlp_allows(TIDE_TLP_AMBER, NULL));
+    TIDE_ASSERT(!tide_tlp_allows(TIDE_TLP_AMBER_STRICT, "red"));
 }
 
 TIDE_TESTS = {
