@@ -90,8 +90,12 @@ int cmd_export(int argc, char **argv)
         return TIDE_EXIT_USAGE;
     }
     if ((o.format = tide_export_format_from_name(fmt)) < 0) {
-        cli_err("export", "unknown format '%s' (rpz, nft, ipset, squid, suricata, zeek, yara, "
-                          "stix, misp, csv, txt)", fmt);
+        char names[256] = "";
+        size_t n = 0;
+        for (int f = 0; f < TIDE_EXPORT__COUNT && n < sizeof(names); f++)
+            n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", f ? ", " : "",
+                    tide_export_format_name(f));
+        cli_err("export", "unknown format '%s' (%s)", fmt, names);
         return TIDE_EXIT_USAGE;
     }
     tide_store *s = cli_open_store("export");

@@ -46,6 +46,12 @@ TIDE_EXTERN(int) tide_export_format_from_name(const char *name);
 TIDE_EXTERN(const char *) tide_export_format_name(int format);
 /** @brief Whether the format writes several files into a directory (squid, suricata). */
 TIDE_EXTERN(bool) tide_export_format_is_dir(int format);
+/** @brief Whether the format can express observables of this kind at all (values it cannot
+ *  write are still left out one by one as "unsupported by format"). */
+TIDE_EXTERN(bool) tide_export_format_supports(int format, tide_obs_kind kind);
+/** @brief Whether the format keeps export state per output and so supports incremental
+ *  exports (rpz, nft, ipset, suricata). */
+TIDE_EXTERN(bool) tide_export_format_incremental(int format);
 
 /** Why an observable was left out of an export. */
 typedef enum {

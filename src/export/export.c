@@ -15,31 +15,10 @@
 #include "tide/tlp.h"
 #include "tide/warninglist.h"
 
-static const char *const format_names[TIDE_EXPORT__COUNT] = { "rpz", "nft", "ipset", "squid",
-    "suricata", "zeek", "yara", "stix", "misp", "csv", "txt" };
-
 static const char *const skip_names[TIDE_EXPORT_SKIP__COUNT] = { "revoked", "expired",
     "not yet valid", "decayed below min score", "confidence below min", "type filtered",
     "tlp above max", "not related", "warninglisted", "private/bogon",
     "unsupported by format", "duplicate value", "covered by a broader entry" };
-
-int tide_export_format_from_name(const char *name)
-{
-    for (int i = 0; name && i < TIDE_EXPORT__COUNT; i++)
-        if (strcasecmp(name, format_names[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *tide_export_format_name(int f)
-{
-    return f >= 0 && f < TIDE_EXPORT__COUNT ? format_names[f] : "?";
-}
-
-bool tide_export_format_is_dir(int f)
-{
-    return f == TIDE_EXPORT_SQUID || f == TIDE_EXPORT_SURICATA;
-}
 
 const char *tide_export_skip_name(int r)
 {
@@ -51,38 +30,6 @@ void tide_export_opts_init(tide_export_opts *o)
     memset(o, 0, sizeof(*o));
     o->format = TIDE_EXPORT_RPZ;
     o->min_score = 1;
-}
-
-bool tide__exp_supports(int format, tide_obs_kind k)
-{
-    bool ip = k == TIDE_OBS_IPV4 || k == TIDE_OBS_IPV6 || k == TIDE_OBS_CIDR4 ||
-              k == TIDE_OBS_CIDR6;
-    bool hash = k == TIDE_OBS_MD5 || k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256 ||
-                k == TIDE_OBS_SHA512;
-    switch (format) {
-    case TIDE_EXPORT_RPZ:
-        return ip || k == TIDE_OBS_DOMAIN;
-    case TIDE_EXPORT_NFT:
-    case TIDE_EXPORT_IPSET:
-        return ip;
-    case TIDE_EXPORT_SQUID:
-        return ip || k == TIDE_OBS_DOMAIN || k == TIDE_OBS_URL;
-    case TIDE_EXPORT_SURICATA:
-        return ip || k == TIDE_OBS_DOMAIN || k == TIDE_OBS_URL || k == TIDE_OBS_MD5 ||
-               k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256 || k == TIDE_OBS_JA3;
-    case TIDE_EXPORT_ZEEK:
-        return ip || hash || k == TIDE_OBS_DOMAIN || k == TIDE_OBS_URL ||
-               k == TIDE_OBS_EMAIL || k == TIDE_OBS_X509_SHA1;
-    case TIDE_EXPORT_YARA:
-        return k == TIDE_OBS_MD5 || k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256;
-    default:
-        return k > TIDE_OBS_NONE && k < TIDE_OBS__COUNT;
-    }
-}
-
-static bool blocking(int format)
-{
-    return format <= TIDE_EXPORT_YARA;
 }
 
 /* ------------------------------------------------------------------ filters */
@@ -325,6 +272,7 @@ int tide__exp_diff(tide__exp *x, int (*cb)(bool added, const char *line, void *p
 
 typedef struct {
     tide__exp *x;
+    const tide__exp_format *fmt;
     bool want[TIDE_OBS__COUNT];
     int tlp_max;
     tide_decay_config decay;
@@ -396,10 +344,10 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
         } else if ((detail = tide_warninglists_check(c->wl, r->kind, r->value)) != NULL) {
             reason = strcmp(detail, "builtin-bogons") == 0 ? TIDE_EXPORT_SKIP_BOGON
                                                            : TIDE_EXPORT_SKIP_WARNINGLIST;
-        } else if (blocking(o->format) &&
+        } else if (c->fmt->blocking &&
                    (detail = tide__ip_bogon_overlap(r->kind, r->value)) != NULL) {
             reason = TIDE_EXPORT_SKIP_BOGON;
-        } else if (!tide__exp_supports(o->format, r->kind)) {
+        } else if (!tide_export_format_supports(o->format, r->kind)) {
             reason = TIDE_EXPORT_SKIP_UNSUPPORTED;
         }
     }
@@ -482,7 +430,7 @@ static int cmp_entry(const void *a, const void *b)
 static int run_select(tide__exp *x)
 {
     const tide_export_opts *o = x->opts;
-    sel_ctx c = { .x = x, .seen = TIDE_STRMAP_INIT };
+    sel_ctx c = { .x = x, .fmt = tide__exp_format_of(o->format), .seen = TIDE_STRMAP_INIT };
     TIDE_CHECK(parse_types(o->types, c.want));
     c.tlp_max = -1;
     if (o->tlp_max && (c.tlp_max = tide_tlp_parse(o->tlp_max)) < 0)
@@ -513,10 +461,30 @@ static int run_select(tide__exp *x)
 
 /* ------------------------------------------------------------------ run */
 
-static bool keeps_state(int f)
+static bool keeps_state(const tide__exp_format *f)
 {
-    return f == TIDE_EXPORT_RPZ || f == TIDE_EXPORT_NFT || f == TIDE_EXPORT_IPSET ||
-           f == TIDE_EXPORT_SURICATA;
+    return f->keeps_state;
+}
+
+static bool has_policy(const tide__exp_format *f)
+{
+    return f->policy != NULL;
+}
+
+static bool has_categories(const tide__exp_format *f)
+{
+    return f->categories != NULL;
+}
+
+/* "WHAT" + the formats pick() selects + "TAIL", as an error of code rc */
+static int formats_error(int rc, const char *what, bool (*pick)(const tide__exp_format *f),
+        const char *tail)
+{
+    tide_buf b = TIDE_BUF_INIT;
+    int r = tide__exp_format_list(pick, &b);
+    rc = tide_error_set(rc, "%s%s%s", what, r == 0 && b.ptr ? b.ptr : "?", tail);
+    tide__buf_free(&b);
+    return rc;
 }
 
 static int make_key(tide__exp *x)
@@ -554,31 +522,35 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
     if (summary == NULL)
         summary = &dummy;
     memset(summary, 0, sizeof(*summary));
-    if (opts == NULL || opts->format < 0 || opts->format >= TIDE_EXPORT__COUNT)
+    const tide__exp_format *F = opts ? tide__exp_format_of(opts->format) : NULL;
+    if (F == NULL)
         return tide_error_set(TIDE_EINVAL, "unknown export format");
     int fmt = opts->format;
-    if (tide_export_format_is_dir(fmt) && opts->output == NULL)
+    if (F->dir && opts->output == NULL)
         return tide_error_set(TIDE_EINVAL, "%s export writes several files: --output DIR needed",
-                tide_export_format_name(fmt));
+                F->name);
     if (opts->incremental && opts->output == NULL)
         return tide_error_set(TIDE_EINVAL, "--incremental needs --output (state is kept per output)");
-    if (opts->incremental && !keeps_state(fmt))
-        return tide_error_set(TIDE_EUNSUPPORTED,
-                "--incremental is supported by rpz, nft, ipset and suricata, not %s",
-                tide_export_format_name(fmt));
-    if (opts->policy && fmt != TIDE_EXPORT_NFT && fmt != TIDE_EXPORT_IPSET)
-        return tide_error_set(TIDE_EINVAL, "--policy applies to nft and ipset exports");
-    if (opts->categories && fmt != TIDE_EXPORT_SQUID)
-        return tide_error_set(TIDE_EINVAL, "--allow-categories applies to squid exports");
+    if (opts->incremental && !F->keeps_state) {
+        char tail[64];
+        snprintf(tail, sizeof(tail), ", not %s", F->name);
+        return formats_error(TIDE_EUNSUPPORTED, "--incremental is supported by ", keeps_state,
+                tail);
+    }
+    if (opts->policy && F->policy == NULL)
+        return formats_error(TIDE_EINVAL, "--policy applies to ", has_policy, " exports");
+    if (opts->categories && F->categories == NULL)
+        return formats_error(TIDE_EINVAL, "--allow-categories applies to ", has_categories,
+                " exports");
     if (out == NULL && opts->output == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     tide__exp x = { .store = store, .opts = opts, .sum = summary, .explain = explain,
         .payload = payload, .out = out };
     x.now = opts->now_ms ? opts->now_ms : tide__time_now_ms();
     int rc = 0;
-    if (tide_export_format_is_dir(fmt) && mkdir(opts->output, 0777) != 0 && errno != EEXIST)
+    if (F->dir && mkdir(opts->output, 0777) != 0 && errno != EEXIST)
         return tide_error_set(TIDE_EIO, "%s: %s", opts->output, strerror(errno));
-    if (opts->output && keeps_state(fmt) && opts->categories == NULL) {
+    if (opts->output && F->keeps_state && opts->categories == NULL) {
         if ((rc = make_key(&x)) < 0)
             goto done;
         rc = tide_store_export_state_get(store, x.key, &x.prev_serial, &x.prev, &x.prev_len);
@@ -591,25 +563,13 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
         tide_error_clear();
     }
     if (opts->policy) {
-        rc = tide__exp_policy(&x);
+        rc = F->policy(&x);
     } else if (opts->categories) {
-        rc = tide__exp_squid_categories(&x);
+        rc = F->categories(&x);
     } else {
         if ((rc = run_select(&x)) < 0)
             goto done;
-        switch (fmt) {
-        case TIDE_EXPORT_RPZ: rc = tide__exp_rpz(&x); break;
-        case TIDE_EXPORT_NFT: rc = tide__exp_nft(&x); break;
-        case TIDE_EXPORT_IPSET: rc = tide__exp_ipset(&x); break;
-        case TIDE_EXPORT_SQUID: rc = tide__exp_squid(&x); break;
-        case TIDE_EXPORT_SURICATA: rc = tide__exp_suricata(&x); break;
-        case TIDE_EXPORT_ZEEK: rc = tide__exp_zeek(&x); break;
-        case TIDE_EXPORT_YARA: rc = tide__exp_yara(&x); break;
-        case TIDE_EXPORT_STIX: rc = tide__exp_stix(&x); break;
-        case TIDE_EXPORT_MISP: rc = tide__exp_misp(&x); break;
-        case TIDE_EXPORT_CSV: rc = tide__exp_csv(&x); break;
-        default: rc = tide__exp_txt(&x); break;
-        }
+        rc = F->write(&x);
     }
     if (rc == 0 && x.key) {
         /* record what the output now holds; the next export (full or incremental) diffs

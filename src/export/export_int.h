@@ -87,7 +87,7 @@ int tide__exp_prune_subdomains(tide__exp *x, bool *covered);
 /* Base64 (RFC 4648) of s into b. */
 int tide__base64(tide_buf *b, const char *s, size_t n);
 
-/* ---- writers, one per format ---- */
+/* ---- writers, one per format (listed in the format table, formats.c) ---- */
 int tide__exp_rpz(tide__exp *x);
 int tide__exp_nft(tide__exp *x);
 int tide__exp_ipset(tide__exp *x);
@@ -103,7 +103,26 @@ int tide__exp_txt(tide__exp *x);
 int tide__exp_policy(tide__exp *x);
 int tide__exp_squid_categories(tide__exp *x);
 
-/* Whether a format can express a kind at all (exact values are checked by the writer). */
-bool tide__exp_supports(int format, tide_obs_kind kind);
+/* ---- the format table (formats.c) ---- */
+
+/* One export format: all that tide_export_run knows of it. */
+typedef struct {
+    const char *name;   /* --format NAME */
+    uint32_t kinds;     /* bit k: the format can express observables of kind k (exact values
+                           are checked by the writer: tide__exp_skip UNSUPPORTED) */
+    bool dir;           /* writes several files into --output DIR */
+    bool blocking;      /* a blocking control: a CIDR that merely overlaps private / bogon
+                           space is left out too */
+    bool keeps_state;   /* records export state (entries, RPZ serial) per --output, so
+                           --incremental can diff against it */
+    int (*write)(tide__exp *x);      /* writes the selected entries (x->v) */
+    int (*policy)(tide__exp *x);     /* --policy RULE export; NULL: not supported */
+    int (*categories)(tide__exp *x); /* --allow-categories export; NULL: not supported */
+} tide__exp_format;
+
+/* The table entry of a format; NULL when out of range. */
+const tide__exp_format *tide__exp_format_of(int format);
+/* The names of the formats pick() selects, as "a, b and c", appended to out (messages). */
+int tide__exp_format_list(bool (*pick)(const tide__exp_format *f), tide_buf *out);
 
 #endif
