@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -90,7 +91,14 @@ typedef struct {
     bool as_json;
     int count;
     json_t *arr;
+    tide_obs_kind kind; /* of the value shown: its lifetime decays the score */
 } show_ctx;
+
+static int latest_sighting(const tide_sighting_rec *r, void *payload)
+{
+    *(int64_t *)payload = r->last_seen;
+    return 1; /* newest first: the first is the latest */
+}
 
 static int print_version(const char *modified, void *payload)
 {
@@ -122,15 +130,35 @@ static int show_indicator(const char *id, void *payload)
     if (tide_store_indicator(c->store, id, &ind) < 0)
         return 0;
     c->count++;
+    /* active now and the decayed score, as the match index and exports have them: the one
+     * rule of tide/score.h, with the indicator's last sighting */
     tide_decay_config dc;
     tide_decay_defaults(&dc);
-    double base = tide_score_base(ind.confidence, ind.reliability);
+    tide_score_input in = { .kind = c->kind, .confidence = ind.confidence,
+        .reliability = ind.reliability, .valid_from = ind.valid_from,
+        .valid_until = ind.valid_until, .created = ind.created, .modified = ind.modified,
+        .revoked = ind.revoked };
+    tide_sighting_query q = { .indicator = ind.id, .limit = 1 };
+    char *keep_id = strdup(ind.id); /* ind's strings are the store's until its next call */
+    if (tide_store_sightings(c->store, &q, latest_sighting, &in.last_sighted) < 0)
+        tide_error_clear();
+    if (keep_id == NULL || tide_store_indicator(c->store, keep_id, &ind) < 0) {
+        free(keep_id);
+        return 0;
+    }
+    free(keep_id);
+    tide_score_result sr;
+    tide_score_assess(&dc, &in, (int64_t)time(NULL) * 1000, &sr);
+    char ref[32];
+    tide_time_format(sr.ref_ms, ref);
     if (c->as_json) {
-        json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:i, s:f, s:s?, s:s?, s:b}", "id",
-                ind.id, "pattern", ind.pattern, "name", ind.name, "source", ind.source,
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:i, s:f, s:i, s:s, s:s, s:s?, s:s?,"
+                              " s:b}",
+                "id", ind.id, "pattern", ind.pattern, "name", ind.name, "source", ind.source,
                 "reliability", (char[]){ ind.reliability, 0 }, "confidence", ind.confidence,
-                "base_score", base, "tlp", ind.tlp, "kill_chain", ind.kill_chain, "revoked",
-                ind.revoked);
+                "base_score", sr.base, "score", tide_score_round(sr.score), "state",
+                tide_score_activity_name(sr.activity), "score_from", ref, "tlp", ind.tlp,
+                "kill_chain", ind.kill_chain, "revoked", ind.revoked);
         json_t *rels = json_array();
         tide_store_related(c->store, id, print_rel, rels);
         json_object_set_new(o, "related", rels);
@@ -139,8 +167,10 @@ static int show_indicator(const char *id, void *payload)
     }
     printf("%s\n  pattern     %s\n", ind.id, ind.pattern);
     printf("  source      %s (reliability %c)  confidence %d  base score %.0f  TLP %s\n",
-            ind.source ? ind.source : "-", ind.reliability, ind.confidence, base,
+            ind.source ? ind.source : "-", ind.reliability, ind.confidence, sr.base,
             ind.tlp ? ind.tlp : "-");
+    printf("  score now   %d (%s; %s age counts from %s)\n", tide_score_round(sr.score),
+            tide_score_activity_name(sr.activity), tide_obs_kind_name(c->kind), ref);
     if (ind.kill_chain)
         printf("  kill chain  %s\n", ind.kill_chain);
     tide_store_related(c->store, id, print_rel, NULL);
@@ -199,7 +229,7 @@ int cmd_show(int argc, char **argv)
         if (kind != TIDE_OBS_NONE && tide_obs_normalize(kind, refanged, &norm) < 0)
             kind = TIDE_OBS_NONE;
     }
-    show_ctx c = { s, as_json, 0, json_array() };
+    show_ctx c = { s, as_json, 0, json_array(), kind };
     if (kind == TIDE_OBS_NONE) {
         cli_err("show", "'%s' is neither a STIX id nor a known kind of observable", what);
         ret = TIDE_EXIT_USAGE;

@@ -21,6 +21,7 @@
 #include "common.h"
 #include "history.h"
 #include "ingest.h"
+#include "score.h"
 #include "store.h"
 
 /** Hunts indicators back through a history (tide_workspace_hunt has this shape). */
@@ -44,6 +45,8 @@ typedef struct {
     tide_case_promote_fn promote; /**< ingest of promoted lessons; NULL: tide_ingest_path's
                                        list reader straight into the store, no retro-hunt */
     void *ctx;               /**< for hunt and promote */
+    const tide_decay_config *decay; /**< case rules' scores (tide_case_auto); NULL = the
+                                         defaults of tide_decay_defaults */
 } tide_case_opts;
 
 /** @brief Open a case from a stored sighting (sighting_id > 0) or from host and indicator
@@ -55,10 +58,14 @@ tide_case_open(tide_store *store, const tide_case_opts *opts, int64_t sighting_i
         const char *indicator, int64_t *out_id, bool *out_existed);
 
 /** @brief Open cases by rule: every unsuppressed live sighting last seen at or after since_ms
- *  (0 = any) whose indicator's base score (confidence x source reliability; a sighting
- *  refreshes decay) is at least min_score opens a case unless an open case covers it. Oldest
- *  sightings first, so later sightings of the same campaign / malware join the first case.
- *  @param[out] out JSON array of {case, host, indicator, score, opened} (may be NULL). */
+ *  (0 = any) whose indicator's score is at least min_score opens a case unless an open case
+ *  covers it. The score is the one of score.h (tide_score_assess) at opts->now_ms, as the
+ *  match index and exports compute it: base decayed from valid_from (else created, else
+ *  modified) or from the indicator's last sighting when newer; 0 when the indicator is no
+ *  longer active. Oldest sightings first, so later sightings of the same campaign / malware
+ *  join the first case.
+ *  @param[out] out JSON array of {case, host, indicator, score (rounded), opened} (may be
+ *  NULL). */
 TIDE_EXTERN(int)
 tide_case_auto(
         tide_store *store, const tide_case_opts *opts, int min_score, int64_t since_ms, char **out);

@@ -50,4 +50,11 @@ typedef struct {
 TIDE_EXTERN(int) tide_store_sightings(tide_store *store, const tide_sighting_query *q,
         int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
 
+/** @brief When each sighted indicator was last sighted: cb(indicator_id, last_seen) once per
+ *  indicator with unsuppressed sightings (live or retro), last_seen the latest over its hosts
+ *  and values (ms); in no particular order. What refreshes an indicator's decayed score
+ *  (score.h, tide_score_input.last_sighted). */
+TIDE_EXTERN(int) tide_store_last_sighted(tide_store *store,
+        int (*cb)(const char *indicator_id, int64_t last_seen, void *payload), void *payload);
+
 #endif

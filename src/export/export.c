@@ -1,8 +1,9 @@
 /*
- * export.c - tide_export_run: the selection step shared by every format (valid now, not
- * revoked, decayed score >= min, filters, warninglists, never private / bogon space, kind
- * supported by the format, one entry per value), the export state kept for incremental mode
- * and RPZ serials, and the output files (written to a temporary name, renamed when complete).
+ * export.c - tide_export_run: the selection step shared by every format (active now and
+ * decayed score >= min by the one rule of tide/score.h, a sighting refreshing the score;
+ * filters, warninglists, never private / bogon space, kind supported by the format, one entry
+ * per value), the export state kept for incremental mode and RPZ serials, and the output files
+ * (written to a temporary name, renamed when complete).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "export/export_int.h"
+#include "intel/sighted.h"
+#include "tide/sightings.h"
 #include "tide/tlp.h"
 #include "tide/warninglist.h"
 
@@ -277,6 +280,7 @@ typedef struct {
     int tlp_max;
     tide_decay_config decay;
     tide_warninglists *wl;
+    tide__sighted sighted; /* when each indicator was last sighted: refreshes its score */
     tide_strmap seen;
     int rc;
 } sel_ctx;
@@ -320,11 +324,18 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
     int reason = -1;
     const char *detail = NULL;
     double score = 0;
-    if (r->revoked) {
+    /* active now and the decayed score: the one rule of tide/score.h */
+    tide_score_input in = { .kind = r->kind, .confidence = r->confidence,
+        .reliability = r->reliability, .valid_from = r->valid_from,
+        .valid_until = r->valid_until, .created = r->created, .modified = r->modified,
+        .last_sighted = c->sighted.n ? tide__sighted_get(&c->sighted, r->id) : 0,
+        .revoked = r->revoked };
+    tide_activity act = tide_score_activity(&in, x->now);
+    if (act == TIDE_INACTIVE_REVOKED) {
         reason = TIDE_EXPORT_SKIP_REVOKED;
-    } else if (r->valid_until > 0 && r->valid_until <= x->now) {
+    } else if (act == TIDE_INACTIVE_EXPIRED) {
         reason = TIDE_EXPORT_SKIP_EXPIRED;
-    } else if (r->valid_from > x->now) {
+    } else if (act == TIDE_INACTIVE_NOT_YET) {
         reason = TIDE_EXPORT_SKIP_NOT_YET;
     } else if (!c->want[r->kind]) {
         reason = TIDE_EXPORT_SKIP_TYPE;
@@ -336,9 +347,7 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
     } else if (o->related && !related_to(r, o->related)) {
         reason = TIDE_EXPORT_SKIP_RELATED;
     } else {
-        int64_t ref = r->valid_from ? r->valid_from : r->created ? r->created : r->modified;
-        double base = tide_score_base(r->confidence >= 0 ? r->confidence : 50, r->reliability);
-        score = tide_score_current(&c->decay, r->kind, base, ref, x->now);
+        score = tide_score_decayed(&c->decay, &in, x->now);
         if (score < o->min_score || score <= 0) {
             reason = TIDE_EXPORT_SKIP_DECAYED;
         } else if ((detail = tide_warninglists_check(c->wl, r->kind, r->value)) != NULL) {
@@ -430,7 +439,8 @@ static int cmp_entry(const void *a, const void *b)
 static int run_select(tide__exp *x)
 {
     const tide_export_opts *o = x->opts;
-    sel_ctx c = { .x = x, .fmt = tide__exp_format_of(o->format), .seen = TIDE_STRMAP_INIT };
+    sel_ctx c = { .x = x, .fmt = tide__exp_format_of(o->format), .sighted = TIDE_SIGHTED_INIT,
+        .seen = TIDE_STRMAP_INIT };
     TIDE_CHECK(parse_types(o->types, c.want));
     c.tlp_max = -1;
     if (o->tlp_max && (c.tlp_max = tide_tlp_parse(o->tlp_max)) < 0)
@@ -444,10 +454,13 @@ static int run_select(tide__exp *x)
     TIDE_CHECK(tide_warninglists_new(&c.wl, x->store));
     tide_indicator_filter f = { .source = o->source, .changed_since = o->since,
         .include_revoked = true };
-    int rc = tide_store_each_indicator_obs(x->store, &f, select_cb, &c);
+    int rc = tide_store_last_sighted(x->store, tide__sighted_note, &c.sighted);
+    if (rc == 0)
+        rc = tide_store_each_indicator_obs(x->store, &f, select_cb, &c);
     if (rc == 0 && c.rc < 0)
         rc = c.rc;
     tide_warninglists_free(c.wl);
+    tide__sighted_free(&c.sighted);
     tide__strmap_free(&c.seen);
     if (rc < 0)
         return rc;

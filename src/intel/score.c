@@ -1,5 +1,7 @@
 /*
- * score.c - base score and age decay of indicators (include/tide/score.h).
+ * score.c - base score and age decay of indicators, and the one rule for "active now and its
+ * decayed score" (include/tide/score.h) that the match index, exports, case rules and
+ * `tide show` share.
  */
 #include <math.h>
 #include <stdio.h>
@@ -117,4 +119,61 @@ double tide_score_current(const tide_decay_config *cfg, tide_obs_kind kind, doub
         return 0;
     double s = base * (1.0 - pow(age / life, 1.0 / cfg->speed[kind]));
     return s < 0 ? 0 : s;
+}
+
+/* ---- active now, and the decayed score ---- */
+
+tide_activity tide_score_activity(const tide_score_input *in, int64_t now_ms)
+{
+    if (in->revoked)
+        return TIDE_INACTIVE_REVOKED;
+    if (in->valid_until > 0 && in->valid_until <= now_ms)
+        return TIDE_INACTIVE_EXPIRED;
+    if (in->valid_from > now_ms)
+        return TIDE_INACTIVE_NOT_YET;
+    return TIDE_ACTIVE;
+}
+
+const char *tide_score_activity_name(int a)
+{
+    static const char *const names[] = { "active", "revoked", "expired", "not yet valid" };
+    return a >= 0 && a <= TIDE_INACTIVE_NOT_YET ? names[a] : "?";
+}
+
+double tide_score_input_base(const tide_score_input *in)
+{
+    return tide_score_base(in->confidence < 0 ? 50 : in->confidence, in->reliability);
+}
+
+int64_t tide_score_reference(const tide_score_input *in)
+{
+    int64_t ref = in->valid_from ? in->valid_from : in->created ? in->created : in->modified;
+    return in->last_sighted > ref ? in->last_sighted : ref;
+}
+
+double tide_score_decayed(const tide_decay_config *cfg, const tide_score_input *in,
+        int64_t now_ms)
+{
+    return tide_score_current(cfg, in->kind, tide_score_input_base(in), tide_score_reference(in),
+            now_ms);
+}
+
+tide_activity tide_score_assess(const tide_decay_config *cfg, const tide_score_input *in,
+        int64_t now_ms, tide_score_result *out)
+{
+    tide_activity a = tide_score_activity(in, now_ms);
+    if (out) {
+        out->activity = a;
+        out->base = tide_score_input_base(in);
+        out->ref_ms = tide_score_reference(in);
+        out->score = a == TIDE_ACTIVE
+                ? tide_score_current(cfg, in->kind, out->base, out->ref_ms, now_ms)
+                : 0;
+    }
+    return a;
+}
+
+int tide_score_round(double score)
+{
+    return score <= 0 ? 0 : score >= 100 ? 100 : (int)(score + 0.5);
 }

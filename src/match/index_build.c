@@ -1,10 +1,11 @@
 /*
  * index_build.c - compile the store's active intel into a match index image (index_int.h).
  *
- * One scan of tide_store_each_indicator_obs: indicators not valid now are left out, each
+ * One scan of tide_store_each_indicator_obs: indicators not active now are left out, each
  * remaining (indicator, observable) becomes an entry with its key in the pool, a shared
- * context record, its decayed score and, when its value is warninglisted or private / bogon,
- * a suppression note. Then the hash table over the keys and the CIDR segments are laid out,
+ * context record, its decayed score (activity and score by the one rule of tide/score.h, with
+ * the indicator's last sighting) and, when its value is warninglisted or private / bogon, a
+ * suppression note. Then the hash table over the keys and the CIDR segments are laid out,
  * and everything is copied into one block. A full build runs the store's scan in a second
  * thread that hands records over in batches.
  */
@@ -18,8 +19,10 @@
 
 #include <xxhash.h>
 
+#include "intel/sighted.h"
 #include "match/index_int.h"
 #include "tide/score.h"
+#include "tide/sightings.h"
 #include "tide/warninglist.h"
 #include "util/ipaddr.h"
 #include "util/util.h"
@@ -54,13 +57,18 @@ typedef struct {
     size_t nindicators, nskipped;
     char last_id[128];
     bool last_skipped;
+    int64_t last_sighted;  /* of the indicator of last_id */
+    tide__sighted sighted; /* when each indicator was last sighted */
     tide_buf scratch;
     tide_buf ctxkey;
-    /* decayed scores already computed: the score is a pure function of (kind, base score,
-     * reference time), and a feed repeats few of those (pow() was 6% of a build) */
+    /* decayed scores already computed: tide_score_decayed is a pure function of (kind,
+     * confidence, reliability, reference time) at one now and decay config, and a feed
+     * repeats few of those (pow() was 6% of a build) */
     struct score_memo {
-        double base, score;
+        double score;
         int64_t ref;
+        int confidence;
+        char reliability;
         int kind; /* 0 (TIDE_OBS_NONE) = empty */
     } memo[4096];
     int (*tap)(const tide_indicator_obs *r, void *payload);
@@ -280,8 +288,14 @@ static int on_record(const tide_indicator_obs *r, void *payload)
             idn = sizeof(b->last_id) - 1;
         memcpy(b->last_id, r->id, idn);
         b->last_id[idn] = '\0';
-        b->last_skipped = r->revoked || (r->valid_until && r->valid_until <= b->now) ||
-                (r->valid_from && r->valid_from > b->now);
+        b->last_sighted = b->sighted.n ? tide__sighted_get(&b->sighted, r->id) : 0;
+    }
+    tide_score_input in = { .kind = r->kind, .confidence = r->confidence,
+        .reliability = r->reliability, .valid_from = r->valid_from,
+        .valid_until = r->valid_until, .created = r->created, .modified = r->modified,
+        .last_sighted = b->last_sighted, .revoked = r->revoked };
+    if (new_ind) {
+        b->last_skipped = tide_score_activity(&in, b->now) != TIDE_ACTIVE;
         if (b->last_skipped)
             b->nskipped++;
         else
@@ -296,23 +310,22 @@ static int on_record(const tide_indicator_obs *r, void *payload)
     e.kind = (uint8_t)r->kind;
     e.next = UINT32_MAX;
     e.confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
-    double base = tide_score_base(r->confidence < 0 ? 50 : r->confidence,
-            r->reliability ? r->reliability : 'C');
-    int64_t ref = r->valid_from ? r->valid_from : r->created;
-    uint64_t bb;
-    memcpy(&bb, &base, sizeof(bb));
-    uint64_t mh = ((uint64_t)ref ^ bb ^ (uint64_t)r->kind << 56) * 0x9E3779B97F4A7C15ull;
+    int64_t ref = tide_score_reference(&in);
+    uint64_t mh = ((uint64_t)ref ^ (uint64_t)(uint32_t)r->confidence << 8 ^
+                          (uint64_t)(unsigned char)r->reliability ^ (uint64_t)r->kind << 56) *
+            0x9E3779B97F4A7C15ull;
     mh ^= mh >> 29;
     mh *= 0xC2B2AE3D27D4EB4Full;
     struct score_memo *m = &b->memo[(mh >> 52) & 4095];
     double sc;
-    if (m->kind == (int)r->kind && m->base == base && m->ref == ref) {
+    if (m->kind == (int)r->kind && m->ref == ref && m->confidence == r->confidence &&
+            m->reliability == r->reliability) {
         sc = m->score;
     } else {
-        sc = tide_score_current(&b->decay, r->kind, base, ref, b->now);
-        *m = (struct score_memo){ base, sc, ref, (int)r->kind };
+        sc = tide_score_decayed(&b->decay, &in, b->now);
+        *m = (struct score_memo){ sc, ref, r->confidence, r->reliability, (int)r->kind };
     }
-    e.score = (uint8_t)(sc < 0 ? 0 : sc > 100 ? 100 : sc + 0.5);
+    e.score = (uint8_t)tide_score_round(sc);
     if (!r->simple)
         e.flags |= IX_NONSIMPLE;
     if (strncmp(r->id, "indicator--", 11) != 0 || !parse_uuid(r->id + 11, e.uuid)) {
@@ -958,6 +971,8 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
     int rc = tide_store_intel_generation(store, &generation);
     if (rc == 0)
         rc = tide_warninglists_new(&b.wl, store);
+    if (rc == 0) /* a sighting refreshes an indicator's score */
+        rc = tide_store_last_sighted(store, tide__sighted_note, &b.sighted);
     if (rc == 0) {
         /* revoked ones too, so that they are counted as left out */
         tide_indicator_filter f = { .include_revoked = true };
@@ -982,5 +997,6 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
     tide__free(b.supp);
     tide__strmap_free(&b.ctxmap);
     tide__strmap_free(&b.strmap);
+    tide__sighted_free(&b.sighted);
     return rc < 0 ? rc : 0;
 }

@@ -168,9 +168,14 @@ A="--store $W/a"
 "$TIDE" $A history import old/dns.log >/dev/null 2>&1
 "$TIDE" $A ingest --format stix intel.json >/dev/null 2>&1
 "$TIDE" $A match new/dns.log new/files.log >/dev/null 2>&1
-"$TIDE" $A case auto --json >auto.json
+# the rule's score decays (tide/score.h), so it runs at the scenario's time: the day after the
+# sightings (scores about 60)
+"$TIDE" $A case auto --json --now 2026-10-11T00:00:00Z >auto.json
 check "case auto: four cases opened, the campaign C2 sighting joins the hash's case" 'py auto.json "sum(c[\"opened\"] for c in d) == 4 and len(d) == 5 and len({c[\"case\"] for c in d if c[\"host\"] == \"10.9.3.1\"}) == 1"'
-check "case auto: a higher score threshold opens nothing new" '"$TIDE" $A case auto --min-score 95 --json | python3 -c "import json,sys; sys.exit(len(json.load(sys.stdin)) != 0)"'
+check "case auto: a higher score threshold opens nothing new" '"$TIDE" $A case auto --min-score 95 --now 2026-10-11T00:00:00Z --json | python3 -c "import json,sys; sys.exit(len(json.load(sys.stdin)) != 0)"'
+# seven weeks on, the domains (90-day life) score below 50, the hashes (365 days) still above
+"$TIDE" $A case auto --json --now 2026-12-01T00:00:00Z >auto-late.json
+check "case auto: decayed domains drop below the threshold, hashes stay" 'py auto-late.json "d and all(len(c[\"indicator\"]) == 64 and 50 <= c[\"score\"] < 60 for c in d)"'
 check "case auto: bad threshold rejected" '! "$TIDE" $A case auto --min-score high 2>/dev/null'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
