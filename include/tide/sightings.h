@@ -52,8 +52,9 @@ TIDE_EXTERN(int) tide_store_sightings(tide_store *store, const tide_sighting_que
 
 /** @brief When each sighted indicator was last sighted: cb(indicator_id, last_seen) once per
  *  indicator with unsuppressed sightings (live or retro), last_seen the latest over its hosts
- *  and values (ms); in no particular order. What refreshes an indicator's decayed score
- *  (score.h, tide_score_input.last_sighted). */
+ *  and values (ms); most recently sighted first. What refreshes an indicator's decayed score
+ *  (score.h, tide_score_input.last_sighted). Computed by the store front from the sightings
+ *  listing (no backend function of its own). */
 TIDE_EXTERN(int) tide_store_last_sighted(tide_store *store,
         int (*cb)(const char *indicator_id, int64_t last_seen, void *payload), void *payload);
 

@@ -5,7 +5,8 @@
  * leaves out. tide_store_open opens the SQLite backend (store_sqlite.c);
  * tide_store_open_backend any other. The active-intel scan, which walks the relationship
  * graph above the backend, is in graph.c; the case storage calls src/cases uses are here too
- * (front.h).
+ * (front.h), and each indicator's last sighting (tide_store_last_sighted, from the sightings
+ * listing).
  *
  * The checks make a NULL store, record or required string a TIDE_EINVAL for every backend,
  * so no backend needs its own; they cost a few compares per call (a load of a million
@@ -391,6 +392,39 @@ int tide_store_sightings(tide_store *s, const tide_sighting_query *q,
     NEED_STORE(s);
     NEED(cb != NULL, "no callback");
     return s->be->sightings(s->be, q, cb, payload);
+}
+
+/* Each indicator's latest unsuppressed sighting, above the backend: the sightings listing
+ * comes most recent first, so the first row of an indicator id has its latest last_seen.
+ * (One GROUP BY query would read less on a large sightings table: an optional member of the
+ * backend table, and so a contract version, for another day.) */
+typedef struct {
+    tide_strmap seen; /* indicator ids reported */
+    int (*cb)(const char *indicator_id, int64_t last_seen, void *payload);
+    void *payload;
+} last_sighted_ctx;
+
+static int last_sighted_row(const tide_sighting_rec *r, void *payload)
+{
+    last_sighted_ctx *c = payload;
+    if (r->suppressed || r->indicator_id == NULL)
+        return 0;
+    int added = tide__strmap_put(&c->seen, r->indicator_id, strlen(r->indicator_id), 0, NULL);
+    if (added <= 0)
+        return added;
+    return c->cb(r->indicator_id, r->last_seen, c->payload);
+}
+
+int tide_store_last_sighted(tide_store *s,
+        int (*cb)(const char *indicator_id, int64_t last_seen, void *payload), void *payload)
+{
+    NEED_STORE(s);
+    NEED(cb != NULL, "no callback");
+    last_sighted_ctx c = { TIDE_STRMAP_INIT, cb, payload };
+    tide_sighting_query q = { 0 }; /* every host and indicator, suppressed ones left out */
+    int rc = s->be->sightings(s->be, &q, last_sighted_row, &c);
+    tide__strmap_free(&c.seen);
+    return rc;
 }
 
 int tide__sighting_by_id(tide_store *s, int64_t id, char **out_host, char **out_indicator_id)

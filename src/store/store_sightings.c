@@ -1,7 +1,6 @@
 /*
  * store_sightings.c - SQL of the sightings table (include/tide/sightings.h): an upsert that
- * merges a batch of aggregated sightings, the listing query, and each indicator's last
- * sighting (what refreshes its decayed score).
+ * merges a batch of aggregated sightings, and the listing query.
  */
 #include <string.h>
 
@@ -132,27 +131,6 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = tide__store_db_error(s, "read sightings");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int tide_store_last_sighted(tide_store *s,
-        int (*cb)(const char *indicator_id, int64_t last_seen, void *payload), void *payload)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                "SELECT indicator_id, max(last_seen) FROM sightings WHERE NOT suppressed"
-                " GROUP BY indicator_id",
-                -1, &st, NULL) != SQLITE_OK)
-        return tide__store_db_error(s, "prepare");
-    int rc = 0, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (id && (rc = cb(id, sqlite3_column_int64(st, 1), payload)) != 0)
-            break;
-    }
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = tide__store_db_error(s, "read last sightings");
     sqlite3_finalize(st);
     return rc;
 }
