@@ -63,7 +63,7 @@ int tide_case_auto(
             .confidence = ind.confidence, .reliability = ind.reliability,
             .valid_from = ind.valid_from, .valid_until = ind.valid_until,
             .created = ind.created, .modified = ind.modified,
-            .last_sighted = tide__sighted_get(&sighted, iid), .revoked = ind.revoked };
+            .last_sighted = tide__sighted_get(&sighted, iid, strlen(iid)), .revoked = ind.revoked };
         tide_score_result sr;
         tide_score_assess(&dc, &in, now, &sr);
         if (sr.score < min_score)

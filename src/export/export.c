@@ -328,7 +328,7 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
     tide_score_input in = { .kind = r->kind, .confidence = r->confidence,
         .reliability = r->reliability, .valid_from = r->valid_from,
         .valid_until = r->valid_until, .created = r->created, .modified = r->modified,
-        .last_sighted = c->sighted.n ? tide__sighted_get(&c->sighted, r->id) : 0,
+        .last_sighted = c->sighted.n ? tide__sighted_get(&c->sighted, r->id, strlen(r->id)) : 0,
         .revoked = r->revoked };
     tide_activity act = tide_score_activity(&in, x->now);
     if (act == TIDE_INACTIVE_REVOKED) {

@@ -283,12 +283,12 @@ static int on_record(const tide_indicator_obs *r, void *payload)
         TIDE_CHECK(b->tap(r, b->tap_payload));
     bool new_ind = strcmp(b->last_id, r->id) != 0;
     if (new_ind) {
-        size_t idn = strlen(r->id);
+        size_t idlen = strlen(r->id), idn = idlen;
         if (idn >= sizeof(b->last_id))
             idn = sizeof(b->last_id) - 1;
         memcpy(b->last_id, r->id, idn);
         b->last_id[idn] = '\0';
-        b->last_sighted = b->sighted.n ? tide__sighted_get(&b->sighted, r->id) : 0;
+        b->last_sighted = tide__sighted_get(&b->sighted, r->id, idlen);
     }
     tide_score_input in = { .kind = r->kind, .confidence = r->confidence,
         .reliability = r->reliability, .valid_from = r->valid_from,

@@ -5,7 +5,8 @@
  * score) give the same score for each indicator of a STIX bundle: one aged from valid_from,
  * one whose later sighting refreshes it, and one without valid_from or created (aged from
  * modified; the index aged it from the epoch and the export from modified until they shared
- * the rule). Expected values are worked out here from SPEC C1, not with the library.
+ * the rule). Expected values are worked out here from SPEC C1, not with the library. Also the
+ * rule's parts (activity, reference time, rounding) and the map of last sightings scans read.
  */
 #include <jansson.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "intel/sighted.h"
 #include "tide.h"
 
 #define DAY 86400000LL
@@ -275,8 +277,41 @@ static void rule(void)
     TIDE_ASSERT_EQ_INT(tide_score_round(100.4), 100);
 }
 
+/* The map of last sightings a scan reads (intel/sighted.h): the latest time per id, 0 for
+ * ids never sighted, whatever the filter lets through. */
+static void sighted_map(void)
+{
+    tide__sighted m = TIDE_SIGHTED_INIT;
+    const char *a = "indicator--00000000-0000-4000-8000-0000000000a1";
+    const char *b = "indicator--9b849762-06d9-5d8c-9e50-e8988f2db3b3";
+    TIDE_ASSERT_EQ_INT((int)tide__sighted_get(&m, a, strlen(a)), 0); /* empty */
+    TIDE_ASSERT_EQ_INT(tide__sighted_note(a, 5000, &m), 0);
+    TIDE_ASSERT_EQ_INT(tide__sighted_note(a, 7000, &m), 0); /* later: kept */
+    TIDE_ASSERT_EQ_INT(tide__sighted_note(a, 6000, &m), 0); /* earlier: ignored */
+    TIDE_ASSERT_EQ_INT(tide__sighted_note("short", 9000, &m), 0);
+    TIDE_ASSERT(tide__sighted_get(&m, a, strlen(a)) == 7000);
+    TIDE_ASSERT(tide__sighted_get(&m, "short", 5) == 9000);
+    TIDE_ASSERT(tide__sighted_get(&m, b, strlen(b)) == 0);
+    TIDE_ASSERT(tide__sighted_get(&m, "x", 1) == 0);
+    /* ids that share the filter bit of a (same last 8 bytes) still need the map's answer */
+    char c[64];
+    snprintf(c, sizeof(c), "indicator--11111111-0000-4000-8000-0000000000a1");
+    TIDE_ASSERT(tide__sighted_get(&m, c, strlen(c)) == 0);
+    for (int i = 0; i < 5000; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "indicator--%08d-0000-4000-8000-%012d", i, i * 7919);
+        TIDE_ASSERT_EQ_INT(tide__sighted_note(id, 100 + i, &m), 0);
+    }
+    char id[64];
+    snprintf(id, sizeof(id), "indicator--%08d-0000-4000-8000-%012d", 4321, 4321 * 7919);
+    TIDE_ASSERT(tide__sighted_get(&m, id, strlen(id)) == 100 + 4321);
+    TIDE_ASSERT(tide__sighted_get(&m, a, strlen(a)) == 7000);
+    tide__sighted_free(&m);
+}
+
 TIDE_TESTS = {
     { "score::rule", rule },
+    { "score::sighted_map", sighted_map },
     { "score::index_export_case_agree", agree },
     { NULL, NULL },
 };
