@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cmd.h"
 
@@ -127,18 +126,10 @@ int cmd_ingest(int argc, char **argv)
         free(paths);
         return TIDE_EXIT_USAGE;
     }
-    if (opts.tlp) {
-        static const char *ok[] = { "clear", "white", "green", "amber", "amber+strict", "red",
-            "tlp:clear", "tlp:white", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red",
-            NULL };
-        bool good = false;
-        for (int k = 0; ok[k]; k++)
-            good |= strcasecmp(opts.tlp, ok[k]) == 0;
-        if (!good) {
-            cli_err("ingest", "unknown TLP '%s' (clear, green, amber, amber+strict, red)", opts.tlp);
-            free(paths);
-            return TIDE_EXIT_USAGE;
-        }
+    if (opts.tlp && tide_tlp_parse(opts.tlp) < 0) {
+        cli_err("ingest", "unknown TLP '%s' (clear, green, amber, amber+strict, red)", opts.tlp);
+        free(paths);
+        return TIDE_EXIT_USAGE;
     }
     tide_workspace *ws = cli_open_workspace("ingest");
     if (ws == NULL) {

@@ -17,7 +17,9 @@
 
 #include <jansson.h>
 
+#include "intel/tlp.h"
 #include "tide/demo.h"
+#include "tide/tlp.h"
 #include "tide/observable.h"
 #include "util/util.h"
 
@@ -27,17 +29,7 @@
 #define DEMO_CAMPAIGN "Operation Low Tide"
 #define DEMO_PATH_MAX 4096
 
-/* TLP 2.0 marking-definition ids (FIRST / OASIS cti-stix-common-objects). */
-static const struct {
-    const char *tlp;
-    const char *id;
-} tlp2[] = {
-    { "clear", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487" },
-    { "green", "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb" },
-    { "amber", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421" },
-    { "amber+strict", "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003" },
-    { "red", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1" },
-};
+/* The TLP 2.0 marking definitions the bundle carries (their ids: intel/tlp.h). */
 #define TLP2_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 typedef struct {
@@ -264,10 +256,8 @@ static void fmt_time(time_t t, char out[32])
 
 static const char *tlp_id(const char *tlp)
 {
-    for (size_t i = 0; i < sizeof tlp2 / sizeof tlp2[0]; i++)
-        if (strcmp(tlp2[i].tlp, tlp) == 0)
-            return tlp2[i].id;
-    return tlp2[0].id;
+    const char *id = tide__tlp_marking_id(tlp);
+    return id ? id : tide__tlp_marking_id("clear");
 }
 
 static json_t *sdo(demo *d, const char *type, const char *id, int created_days_ago,
@@ -342,17 +332,18 @@ static json_t *stix_bundle(demo *d)
     json_t *objs = json_array();
 
     /* markings and the producer */
-    for (size_t i = 0; i < sizeof tlp2 / sizeof tlp2[0]; i++) {
+    for (int i = TIDE_TLP_CLEAR; i <= TIDE_TLP_RED; i++) {
+        const char *level = tide_tlp_name(i);
         char name[32];
-        snprintf(name, sizeof name, "TLP:%s", tlp2[i].tlp);
+        snprintf(name, sizeof name, "TLP:%s", level);
         for (char *p = name + 4; *p; p++)
             if (*p >= 'a' && *p <= 'z')
                 *p = (char)(*p - 'a' + 'A');
         json_array_append_new(objs,
                 json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:{s:s,s:s}}}", "type", "marking-definition",
-                        "spec_version", "2.1", "id", tlp2[i].id, "created",
+                        "spec_version", "2.1", "id", tlp_id(level), "created",
                         "2022-10-01T00:00:00.000Z", "name", name, "extensions", TLP2_EXT,
-                        "extension_type", "property-extension", "tlp_2_0", tlp2[i].tlp));
+                        "extension_type", "property-extension", "tlp_2_0", level));
     }
     json_t *ident = sdo(d, "identity", d->identity, 400, 400, "clear");
     json_object_del(ident, "created_by_ref");
