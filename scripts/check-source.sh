@@ -3,8 +3,7 @@
 # a function banned by docs/conventions.md: strcpy strcat sprintf vsprintf strtok atoi gets.
 # Whole-word matches followed by "(" only, so snprintf, vsnprintf, fgets, strtok_r and
 # tide__strcat_x are fine. Mentions inside comments and string literals are ignored.
-# Also the layer rules of docs/ARCHITECTURE.md: front ends (cli/) call the engine, never the
-# history, the matcher, the match index, sighting batches or the telemetry readers themselves.
+# (The layer rules are checked by tests/integration/layers.sh.)
 # Usage: scripts/check-source.sh [SOURCE_DIR]   (default: the folder above this script)
 set -euo pipefail
 root=${1:-"$(dirname "${BASH_SOURCE[0]}")/.."}
@@ -46,23 +45,9 @@ while IFS= read -r hit; do
     fi
 done < <(grep -rnE --include='*.c' --include='*.h' "$call" "${dirs[@]}" || true)
 
-# Layer rules: a front end holds no product logic.
-layer_offenders=0
-layer='tide_history_[a-z_]+|tide_matcher_[a-z_]+|tide_match_index_[a-z_]+|tide_sighting_batch_[a-z_]+|tide_tel_(open|next)[a-z_]*'
-if [ -d cli ]; then
-    while IFS= read -r hit; do
-        echo "$hit  <- cli/ calls the engine (include/tide/engine.h), not this"
-        layer_offenders=$((layer_offenders + 1))
-    done < <(grep -rnE --include='*.c' --include='*.h' "(^|[^A-Za-z0-9_])($layer)[[:space:]]*\\(" cli || true)
-fi
-
 if ((offenders > 0)); then
     echo "check-source.sh: $offenders call(s) of banned functions (use snprintf, memcpy with" \
         "explicit lengths, strtok_r, strtol / tide__parse_long, fgets)" >&2
     exit 1
 fi
-if ((layer_offenders > 0)); then
-    echo "check-source.sh: $layer_offenders call(s) across the layers (docs/ARCHITECTURE.md)" >&2
-    exit 1
-fi
-echo "check-source.sh: no banned functions in ${dirs[*]}, no front end below the engine"
+echo "check-source.sh: no banned functions in ${dirs[*]}"

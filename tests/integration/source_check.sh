@@ -47,31 +47,5 @@ for fn in strcpy atoi sprintf; do
     fi
 done
 
-# A front end that calls the history or the matcher itself is refused; the engine may.
-rm -f "$tmp/cli/bad.c"
-cat >"$tmp/cli/layer.c" <<'C'
-static int layer(void *h, void *m) { tide_history_commit(h); return tide_matcher_flush (m); }
-C
-if out=$(bash "$check" "$tmp" 2>&1); then
-    echo "check-source.sh missed a front end calling the history:"
-    echo "$out"
-    exit 1
-fi
-for fn in tide_history_commit tide_matcher_flush; do
-    if ! grep -q "cli/layer.c:1:.*$fn" <<<"$out"; then
-        echo "check-source.sh did not report $fn in cli/:"
-        echo "$out"
-        exit 1
-    fi
-done
-rm -f "$tmp/cli/layer.c"
-mkdir -p "$tmp/src/engine"
-echo 'static int ok(void *h) { return tide_history_commit(h); }' >"$tmp/src/engine/run.c"
-if ! out=$(bash "$check" "$tmp" 2>&1); then
-    echo "check-source.sh refused the engine calling the history:"
-    echo "$out"
-    exit 1
-fi
-
 # The real tree.
 bash "$check" "$src"
