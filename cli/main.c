@@ -170,13 +170,13 @@ const char *cli_store_dir;
 
 static void print_overview(FILE *f)
 {
-    fprintf(f, "usage: tide [--store DIR] VERB [OPTIONS] [ARGS]\n\n"
+    fprintf(f, "usage: tide [--store LOCATION] VERB [OPTIONS] [ARGS]\n\n"
                "tide makes threat intelligence operational: prevention, detection, response\n"
                "and recovery from one intel store.\n\nverbs:\n");
     for (const cli_cmd *c = cli_commands; c->name; c++)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
-    fprintf(f, "\n'tide VERB --help' describes a verb. The store is DIR, else $TIDE_HOME, else\n"
-               "./tide-data.\n\nexit codes: 0 ok; 1 the asked check failed (invalid pattern, no\n"
+    fprintf(f, "\n'tide VERB --help' describes a verb. The store is LOCATION (a folder, or\n"
+               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\nexit codes: 0 ok; 1 the asked check failed (invalid pattern, no\n"
                "match, rejected records); 2 usage or input error; 3 store or I/O failure.\n");
 }
 

@@ -72,14 +72,38 @@ static void drop_uncommitted_counts(core *c)
     c->stats->indicators = c->kept_indicators;
 }
 
-static const char *FORMAT_NAMES[] = { "auto", "stix", "misp", "misp-feed", "csv", "list" };
+/* The feed readers: a format's name and the reader of one file of it (sink.h). A folder
+ * format (a MISP feed: manifest.json + event files) has no file reader; read_dir handles it.
+ * Adding a feed format = a tide_feed_format value, an entry here, a reader file, and a rule in
+ * detect.c when it can be recognised. */
+static const struct {
+    tide_feed_format fmt;
+    const char *name;
+    int (*read)(tide_sink *sink, FILE *fp);
+} readers[] = {
+    { TIDE_FMT_AUTO, "auto", NULL },
+    { TIDE_FMT_STIX, "stix", tide__read_stix },
+    { TIDE_FMT_MISP, "misp", tide__read_misp },
+    { TIDE_FMT_MISP_FEED, "misp-feed", NULL },
+    { TIDE_FMT_CSV, "csv", tide__read_csv },
+    { TIDE_FMT_LIST, "list", tide__read_list },
+};
+#define NREADERS (sizeof(readers) / sizeof(readers[0]))
 
 int tide_feed_format_from_name(const char *name)
 {
-    for (size_t i = 0; i < sizeof(FORMAT_NAMES) / sizeof(FORMAT_NAMES[0]); i++)
-        if (strcmp(name, FORMAT_NAMES[i]) == 0)
-            return (int)i;
+    for (size_t i = 0; name && i < NREADERS; i++)
+        if (strcmp(name, readers[i].name) == 0)
+            return (int)readers[i].fmt;
     return -1;
+}
+
+static int (*reader_of(tide_feed_format fmt))(tide_sink *, FILE *)
+{
+    for (size_t i = 0; i < NREADERS; i++)
+        if (readers[i].fmt == fmt)
+            return readers[i].read;
+    return NULL;
 }
 
 static void report(core *c, const char *file, long line, long long offset, const char *reason)
@@ -556,14 +580,8 @@ static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
         .payload = c,
         .emit_members = sink_emit_members,
     };
-    int rc;
-    switch (fmt) {
-        case TIDE_FMT_STIX: rc = tide__read_stix(&sink, fp); break;
-        case TIDE_FMT_MISP: rc = tide__read_misp(&sink, fp); break;
-        case TIDE_FMT_CSV: rc = tide__read_csv(&sink, fp); break;
-        case TIDE_FMT_LIST: rc = tide__read_list(&sink, fp); break;
-        default: rc = tide_error_set(TIDE_EFORMAT, "unknown format"); break;
-    }
+    int (*read)(tide_sink *, FILE *) = reader_of(fmt);
+    int rc = read ? read(&sink, fp) : tide_error_set(TIDE_EFORMAT, "unknown format");
     tide__free(dflt);
     c->default_source = NULL;
     c->stats->files++;
