@@ -92,7 +92,8 @@ int main(int argc, char **argv)
         tide_tel_stats st;
         tide_tel_reader_stats(r, &st);
         fprintf(verbose ? stderr : stdout,
-                "%s\t%s\tbytes=%llu\tevents=%llu\tobs=%llu\tbad=%llu\tcpu %.0f MB/s\t%.3fs\t%.0f MB/s\n",
+                "%s\t%s\tbytes=%llu\tevents=%llu\tobs=%llu\tbad=%llu\tcpu %.0f MB/s\t%.3fs\t%.0f "
+                "MB/s\n",
                 argv[i], tide_tel_format_name(tide_tel_reader_format(r)),
                 (unsigned long long)st.bytes, (unsigned long long)st.events,
                 (unsigned long long)nobs, (unsigned long long)st.bad,

@@ -15,8 +15,8 @@
 
 #include "tide.h"
 
-#define TIDE_EXIT_OK 0
-#define TIDE_EXIT_FAIL 1
+#define TIDE_EXIT_OK    0
+#define TIDE_EXIT_FAIL  1
 #define TIDE_EXIT_USAGE 2
 #define TIDE_EXIT_STORE 3
 

@@ -176,7 +176,8 @@ static int print_stats(tide_store *s)
         cli_err("demo", "store counts are not JSON: %s", jerr.text);
         return -1;
     }
-    printf("\nThe store now holds %lld object versions (%lld current), %lld relationships:\n", (long long)json_integer_value(json_object_get(j, "objects")),
+    printf("\nThe store now holds %lld object versions (%lld current), %lld relationships:\n",
+            (long long)json_integer_value(json_object_get(j, "objects")),
             (long long)json_integer_value(json_object_get(j, "current")),
             (long long)json_integer_value(json_object_get(j, "relationships")));
     print_counts("by type", json_object_get(j, "by_type"));
@@ -264,14 +265,14 @@ static int print_graph(tide_store *s, const char *campaign)
                 continue;
             for (size_t j = i; j + 2 < hits.n; j += 3)
                 cnt += strcmp(hits.v[j + 1], hits.v[i + 1]) == 0;
-            int w = snprintf(srcs + len, sizeof srcs - len, "%s%s %ld", len ? ", " : "",
-                    hits.v[i + 1], cnt);
+            int w = snprintf(
+                    srcs + len, sizeof srcs - len, "%s%s %ld", len ? ", " : "", hits.v[i + 1], cnt);
             if (w < 0 || (size_t)w >= sizeof srcs - len)
                 break;
             len += (size_t)w;
         }
-        printf("  indicators related to '%s' by name, all feeds: %zu (%s)\n", camp_name,
-                hits.n / 3, srcs);
+        printf("  indicators related to '%s' by name, all feeds: %zu (%s)\n", camp_name, hits.n / 3,
+                srcs);
     }
 done:
     if (rc < 0)
@@ -334,8 +335,7 @@ static int print_lookup(tide_store *s, const char *input)
             goto done;
         if (len > 44)
             memcpy(names + 41, "...", 4);
-        printf("    - %-13s conf %3d  TLP:%-6s %-19s %s\n", source, confidence, tlp, phases,
-                names);
+        printf("    - %-13s conf %3d  TLP:%-6s %-19s %s\n", source, confidence, tlp, phases, names);
     }
 done:
     if (rc < 0)
@@ -352,8 +352,8 @@ typedef struct {
     long shown;
 } reject_state;
 
-static void on_reject(const char *file, long line, long long offset, const char *reason,
-        void *payload)
+static void on_reject(
+        const char *file, long line, long long offset, const char *reason, void *payload)
 {
     reject_state *st = payload;
     if (st->shown++ >= 5)
@@ -426,8 +426,8 @@ static int on_demo_sighting(const tide_sighting *s, void *payload)
     snprintf(o->line, sizeof o->line, "  %02d:%02d:%02d  %-11s %-5s %-9s %.*s -> %s %.*s",
             tm.tm_hour, tm.tm_min, tm.tm_sec, host, s->event->kind ? s->event->kind : "",
             s->obs->field ? s->obs->field : "", (int)(s->obs->len > 48 ? 48 : s->obs->len),
-            s->obs->value, tide_obs_kind_name(h->kind), (int)(h->value_len > 48 ? 48 : h->value_len),
-            h->value);
+            s->obs->value, tide_obs_kind_name(h->kind),
+            (int)(h->value_len > 48 ? 48 : h->value_len), h->value);
     snprintf(o->ctx, sizeof o->ctx, "%s", ctx);
     o->nind = 1;
     return 0;
@@ -440,8 +440,8 @@ static int cmp_sighting(const void *a, const void *b)
 }
 
 /* A match run over paths (or, with no_match, a history import). */
-static int run_paths(tide_workspace *ws, tide_match_run_opts *ro, const char *const *paths,
-        size_t n)
+static int run_paths(
+        tide_workspace *ws, tide_match_run_opts *ro, const char *const *paths, size_t n)
 {
     tide_match_run *run = NULL;
     ro->on_notice = cli_notice;
@@ -587,7 +587,7 @@ static int print_response(const tide_demo_info *d, tide_workspace *ws)
     json_t *h;
     printf("  hosts:");
     json_array_foreach(json_object_get(doc, "hosts"), i, h)
-        printf(" %s (%s)", jstr_of(h, "host"), jstr_of(h, "status"));
+            printf(" %s (%s)", jstr_of(h, "host"), jstr_of(h, "status"));
     printf("\n");
     rc = tide_case_plan_json(s, id, &js);
     if (rc == 0 && (plan = json_loads(js, 0, NULL)) == NULL)
@@ -609,8 +609,7 @@ static int print_response(const tide_demo_info *d, tide_workspace *ws)
     printf("\n");
     /* recovery: every host contained, eradicated, recovered; 31 quiet days later, verified */
     static const char *const steps[] = { "contained", "eradicated", "recovered" };
-    json_array_foreach(json_object_get(doc, "hosts"), i, h)
-        for (int k = 0; k < 3 && rc == 0; k++)
+    json_array_foreach(json_object_get(doc, "hosts"), i, h) for (int k = 0; k < 3 && rc == 0; k++)
             rc = tide_case_host_state(s, &co, id, jstr_of(h, "host"), steps[k], "demo", NULL);
     if (rc < 0)
         goto done;
@@ -631,7 +630,8 @@ static int print_response(const tide_demo_info *d, tide_workspace *ws)
         verified += strcmp(jstr_of(h, "state"), "verified") == 0;
     }
     printf("Recovery: every host contained -> eradicated -> recovered; after a clean 30-day "
-           "watch %zu of %zu verified\n", verified, nh);
+           "watch %zu of %zu verified\n",
+            verified, nh);
     long promoted = 0;
     size_t nobj = 0;
     if ((rc = tide_case_lessons_set(s, &later, id, d->lessons)) < 0 ||
@@ -731,8 +731,8 @@ int cmd_demo(int argc, char **argv)
     size_t n;
     for (n = 0; d->shared_sha256[n] && n + 1 < sizeof upper; n++)
         upper[n] = (char)((d->shared_sha256[n] >= 'a' && d->shared_sha256[n] <= 'f')
-                        ? d->shared_sha256[n] - 'a' + 'A'
-                        : d->shared_sha256[n]);
+                                  ? d->shared_sha256[n] - 'a' + 'A'
+                                  : d->shared_sha256[n]);
     upper[n] = '\0';
     const char *values[4] = { d->shared_domain, d->csv_ip, defanged, upper };
     for (int i = 0; i < 4; i++)

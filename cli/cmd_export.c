@@ -28,7 +28,7 @@ int cmd_export(int argc, char **argv)
         const char *v;
         int r;
 #define OPT(name, code)                                                                            \
-    if ((r = cli_opt("export", argc, argv, &i, name, &v)) != 0) {                                \
+    if ((r = cli_opt("export", argc, argv, &i, name, &v)) != 0) {                                  \
         if (r < 0)                                                                                 \
             return TIDE_EXIT_USAGE;                                                                \
         code;                                                                                      \
@@ -106,14 +106,13 @@ int cmd_export(int argc, char **argv)
     tide_store_free(s);
     if (rc < 0) {
         cli_err("export", "%s", tide_error_last());
-        return rc == TIDE_EINVAL || rc == TIDE_EPARSE || rc == TIDE_EUNSUPPORTED
-                ? TIDE_EXIT_USAGE
-                : TIDE_EXIT_STORE;
+        return rc == TIDE_EINVAL || rc == TIDE_EPARSE || rc == TIDE_EUNSUPPORTED ? TIDE_EXIT_USAGE
+                                                                                 : TIDE_EXIT_STORE;
     }
     if (quiet)
         return TIDE_EXIT_OK;
-    fprintf(stderr, "tide export: %s: %ld entries written from %ld observables", fmt,
-            sum.written, sum.considered);
+    fprintf(stderr, "tide export: %s: %ld entries written from %ld observables", fmt, sum.written,
+            sum.considered);
     if (o.format == TIDE_EXPORT_RPZ && o.policy == NULL)
         fprintf(stderr, ", serial %lld", (long long)sum.serial);
     if (sum.incremental)

@@ -79,7 +79,8 @@ int cmd_hunt(int argc, char **argv)
         i++;
     }
     if (!all && !value && !related && !added) {
-        cli_err("hunt", "say what to hunt: --indicator V, --related NAME, --added-since T or --all");
+        cli_err("hunt",
+                "say what to hunt: --indicator V, --related NAME, --added-since T or --all");
         return TIDE_EXIT_USAGE;
     }
     tide_indicator_filter f = { 0 };
@@ -87,8 +88,8 @@ int cmd_hunt(int argc, char **argv)
     char *canon = NULL;
     if (value) {
         /* a value as the store keeps it (canonical), or an indicator id */
-        tide_obs_kind k = strncmp(value, "indicator--", 11) == 0 ? TIDE_OBS_NONE
-                                                                 : tide_obs_detect(value);
+        tide_obs_kind k =
+                strncmp(value, "indicator--", 11) == 0 ? TIDE_OBS_NONE : tide_obs_detect(value);
         if (k != TIDE_OBS_NONE && tide_obs_normalize(k, value, &canon) == 0)
             f.value = canon;
         else
@@ -100,8 +101,8 @@ int cmd_hunt(int argc, char **argv)
             (until && tide_time_parse(until, &o.until_ms) < 0)) {
         cli_err("hunt", "not a time: '%s' (RFC 3339, a date, or an age like 7d)",
                 added && tide_time_parse(added, &f.changed_since) < 0 ? added
-                : since && tide_time_parse(since, &o.since_ms) < 0   ? since
-                                                                     : until);
+                : since && tide_time_parse(since, &o.since_ms) < 0    ? since
+                                                                      : until);
         free(canon);
         return TIDE_EXIT_USAGE;
     }
@@ -131,8 +132,10 @@ int cmd_hunt(int argc, char **argv)
             st.indicators, (unsigned long long)st.records_checked, secs, st.hosts, st.sightings,
             no_store ? "" : " (stored)");
     if (st.unconfirmable)
-        fprintf(stderr, "tide hunt: %zu candidate(s) of non-simple patterns left out: history "
-                        "keeps observables, not whole events\n", st.unconfirmable);
+        fprintf(stderr,
+                "tide hunt: %zu candidate(s) of non-simple patterns left out: history "
+                "keeps observables, not whole events\n",
+                st.unconfirmable);
     return TIDE_EXIT_OK;
 }
 
@@ -258,7 +261,8 @@ static int history_import(int argc, char **argv)
     ro.tel.home_net = hn;
     if (map) {
         struct stat st;
-        int r = stat(map, &st) == 0 ? tide_field_map_load(&fm, map) : tide_field_map_parse(&fm, map);
+        int r = stat(map, &st) == 0 ? tide_field_map_load(&fm, map)
+                                    : tide_field_map_parse(&fm, map);
         if (r < 0) {
             cli_err("history", "--map: %s", tide_error_last());
             exit_code = TIDE_EXIT_USAGE;
@@ -295,8 +299,7 @@ static int history_import(int argc, char **argv)
             "tide history: imported %llu file(s), %llu events, %.1f MB in %.2f s (%.0f MB/s, "
             "commit %.2f s); %llu bad records\n",
             (unsigned long long)st.inputs, (unsigned long long)st.events, st.bytes / 1e6, secs,
-            secs > 0 ? st.bytes / 1e6 / secs : 0.0, st.commit_seconds,
-            (unsigned long long)st.bad);
+            secs > 0 ? st.bytes / 1e6 / secs : 0.0, st.commit_seconds, (unsigned long long)st.bad);
     tide_history_stats hs;
     if (tide_workspace_history_stats(ws, &hs) < 0) {
         cli_err("history", "%s", tide_error_last());
@@ -304,7 +307,8 @@ static int history_import(int argc, char **argv)
     } else if (json)
         print_stats(&hs, true);
     else
-        fprintf(stderr, "tide history: %llu records in %zu partition(s), %llu bytes (%.4f per raw byte)\n",
+        fprintf(stderr,
+                "tide history: %llu records in %zu partition(s), %llu bytes (%.4f per raw byte)\n",
                 (unsigned long long)hs.records, hs.partitions, (unsigned long long)hs.bytes,
                 hs.raw_bytes ? (double)hs.bytes / (double)hs.raw_bytes : 0.0);
 done:
@@ -379,8 +383,7 @@ int cmd_history(int argc, char **argv)
             tide_workspace_free(ws);
             return TIDE_EXIT_STORE;
         }
-        fprintf(stderr, "tide history: pruned %zu day(s); retention %d days\n", dropped,
-                retention);
+        fprintf(stderr, "tide history: pruned %zu day(s); retention %d days\n", dropped, retention);
         tide_workspace_free(ws);
         return TIDE_EXIT_OK;
     }

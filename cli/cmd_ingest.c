@@ -10,8 +10,8 @@
 
 static long errors_printed;
 
-static void on_error(const char *file, long line, long long offset, const char *reason,
-        void *payload)
+static void on_error(
+        const char *file, long line, long long offset, const char *reason, void *payload)
 {
     (void)payload;
     if (++errors_printed > 200) {
@@ -56,7 +56,8 @@ int cmd_ingest(int argc, char **argv)
         if ((r = cli_opt("ingest", argc, argv, &i, "format", &v))) {
             if (r < 0 || (fmt = tide_feed_format_from_name(v)) < 0) {
                 if (r > 0)
-                    cli_err("ingest", "unknown format '%s' (auto, stix, misp, misp-feed, csv, list)", v);
+                    cli_err("ingest",
+                            "unknown format '%s' (auto, stix, misp, misp-feed, csv, list)", v);
                 free(paths);
                 return TIDE_EXIT_USAGE;
             }

@@ -152,7 +152,8 @@ int cmd_match(int argc, char **argv)
     ro.tel.home_net = hn;
     if (map) {
         struct stat st;
-        int r = stat(map, &st) == 0 ? tide_field_map_load(&fm, map) : tide_field_map_parse(&fm, map);
+        int r = stat(map, &st) == 0 ? tide_field_map_load(&fm, map)
+                                    : tide_field_map_parse(&fm, map);
         if (r < 0) {
             cli_err("match", "--map: %s", tide_error_last());
             exit_code = TIDE_EXIT_USAGE;
@@ -232,11 +233,12 @@ static int print_stored(const tide_sighting_rec *r, void *payload)
     tide_time_format(r->last_seen, last);
     c->n++;
     if (c->json) {
-        json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:I,s:s,s:s,s:I,s:I,s:I,s:b,s:b}",
-                "id", (json_int_t)r->id, "host", r->host, "indicator", r->indicator,
-                "indicator_id", r->indicator_id, "type", tide_obs_kind_name(r->kind), "observed",
-                r->observed, "field", r->field, "file", r->file, "line", (json_int_t)r->line,
-                "first_seen", first, "last_seen", last, "count",
+        json_t *o = json_pack(
+                "{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:I,s:s,s:s,s:I,s:I,s:I,s:b,s:b}", "id",
+                (json_int_t)r->id, "host", r->host, "indicator", r->indicator, "indicator_id",
+                r->indicator_id, "type", tide_obs_kind_name(r->kind), "observed", r->observed,
+                "field", r->field, "file", r->file, "line", (json_int_t)r->line, "first_seen",
+                first, "last_seen", last, "count",
                 (json_int_t)(r->live_count > r->retro_count ? r->live_count : r->retro_count),
                 "live_count", (json_int_t)r->live_count, "retro_count", (json_int_t)r->retro_count,
                 "retro", r->retro_count > 0 && r->live_count == 0, "suppressed", r->suppressed);
@@ -322,8 +324,8 @@ static void print_info(const char *path, const tide_match_index_info *in, double
         printf("{\"path\":\"%s\",\"entries\":%zu,\"indicators\":%zu,\"cidrs\":%zu,"
                "\"suppressed\":%zu,\"skipped_invalid\":%zu,\"bytes\":%zu,"
                "\"bytes_per_indicator\":%.1f,\"generation\":%lld,\"built_at\":\"%s\"",
-                path, in->entries, in->indicators, in->cidrs, in->suppressed,
-                in->skipped_invalid, in->bytes, per, (long long)in->generation, built);
+                path, in->entries, in->indicators, in->cidrs, in->suppressed, in->skipped_invalid,
+                in->bytes, per, (long long)in->generation, built);
         if (secs >= 0)
             printf(",\"build_seconds\":%.3f", secs);
         printf("}\n");
@@ -336,8 +338,8 @@ static void print_info(const char *path, const tide_match_index_info *in, double
     printf("indicators %zu (%zu left out: expired, not yet valid or revoked)\n"
            "entries    %zu (%zu CIDRs, %zu suppressed)\n"
            "size       %zu bytes (%.1f per indicator)\n",
-            in->indicators, in->skipped_invalid, in->entries, in->cidrs, in->suppressed,
-            in->bytes, per);
+            in->indicators, in->skipped_invalid, in->entries, in->cidrs, in->suppressed, in->bytes,
+            per);
 }
 
 int cmd_index(int argc, char **argv)

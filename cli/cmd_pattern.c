@@ -61,7 +61,7 @@ int cmd_pattern(int argc, char **argv)
         return TIDE_EXIT_USAGE;
     }
     tide_stix_version v = TIDE_STIX_21;
-    const char *pos[2] = {NULL, NULL};
+    const char *pos[2] = { NULL, NULL };
     int npos = 0;
     bool only_pos = false;
     for (int i = 2; i < argc;) {

@@ -111,10 +111,10 @@ static int print_rel(const tide_relation *r, void *payload)
 {
     json_t *arr = payload;
     if (arr) {
-        json_array_append_new(arr,
-                json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "relationship", r->rel_type, "direction",
-                        r->outgoing ? "out" : "in", "id", r->other_id, "type", r->other_type,
-                        "name", r->other_name));
+        json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "relationship", r->rel_type,
+                             "direction", r->outgoing ? "out" : "in", "id", r->other_id, "type",
+                             r->other_type, "name", r->other_name));
         return 0;
     }
     printf("  %s %s %s%s%s%s\n", r->outgoing ? "->" : "<-", r->rel_type, r->other_id,
@@ -134,9 +134,13 @@ static int show_indicator(const char *id, void *payload)
      * rule of tide/score.h, with the indicator's last sighting */
     tide_decay_config dc;
     tide_decay_defaults(&dc);
-    tide_score_input in = { .kind = c->kind, .confidence = ind.confidence,
-        .reliability = ind.reliability, .valid_from = ind.valid_from,
-        .valid_until = ind.valid_until, .created = ind.created, .modified = ind.modified,
+    tide_score_input in = { .kind = c->kind,
+        .confidence = ind.confidence,
+        .reliability = ind.reliability,
+        .valid_from = ind.valid_from,
+        .valid_until = ind.valid_until,
+        .created = ind.created,
+        .modified = ind.modified,
         .revoked = ind.revoked };
     tide_sighting_query q = { .indicator = ind.id, .limit = 1 };
     char *keep_id = strdup(ind.id); /* ind's strings are the store's until its next call */

@@ -9,8 +9,7 @@
 #include "cmd.h"
 
 const cli_cmd cli_commands[] = {
-    { "help", cmd_help, "show help for tide or for a verb",
-            "usage: tide help [VERB]\n" },
+    { "help", cmd_help, "show help for tide or for a verb", "usage: tide help [VERB]\n" },
     { "version", cmd_version, "print the version", "usage: tide version\n" },
     { "init", cmd_init, "create an empty store",
             "usage: tide [--store DIR] init\n"
@@ -67,7 +66,8 @@ const cli_cmd cli_commands[] = {
             "       tide warninglist list [--json]\n"
             "Built-in private, loopback and bogon ranges always apply.\n" },
     { "match", cmd_match, "match telemetry against the intel; print and store sightings",
-            "usage: tide match [--format F] [--follow] [--no-store] [--no-history] [--hide-suppressed]\n"
+            "usage: tide match [--format F] [--follow] [--no-store] [--no-history] "
+            "[--hide-suppressed]\n"
             "                  [--home-net CIDRS] [--map SPEC|FILE] [--rebuild-index] PATH...|-\n"
             "Reads Zeek (TSV, JSON), Suricata EVE, Sysmon JSON, Squid, Apache/nginx, syslog,\n"
             "CEF and mapped NDJSON logs (plain, .gz, .zst; folders recursively; '-' = stdin),\n"
@@ -96,7 +96,8 @@ const cli_cmd cli_commands[] = {
             "                   [--tlp-max TLP] [--source S] [--related NAME] [--since T]\n"
             "                   [--output FILE|DIR] [--incremental] [--explain] [--quiet]\n"
             "                   [--action nxdomain|nodata|drop|passthru|local-data=TARGET]\n"
-            "                   [--zone NAME] [--policy RULE] [--allow-categories FILE --allow CAT,...]\n"
+            "                   [--zone NAME] [--policy RULE] [--allow-categories FILE --allow "
+            "CAT,...]\n"
             "FMT: rpz, nft, ipset, squid (DIR), suricata (DIR), zeek, yara, stix, misp, csv, txt.\n"
             "Only indicators valid now, not revoked, with a decayed score >= --min-score\n"
             "(default 1), not warninglisted and never private / bogon space are exported. A\n"
@@ -105,9 +106,11 @@ const cli_cmd cli_commands[] = {
             "  --since T          only indicators added or changed since T (date, RFC 3339, 30d)\n"
             "  --output F|DIR     default stdout (single-file formats)\n"
             "  --incremental      rpz: new zone + F.added / F.removed; nft: add / delete element\n"
-            "                     commands; ipset: add / del; suricata: DIR/tide-dataset-changes.txt\n"
+            "                     commands; ipset: add / del; suricata: "
+            "DIR/tide-dataset-changes.txt\n"
             "  --policy RULE      nft / ipset: 'software NAME OP VERSION -> deny-egress' over the\n"
-            "                     assets (tide assets import), e.g. 'software java < 1.7 -> deny-egress'\n"
+            "                     assets (tide assets import), e.g. 'software java < 1.7 -> "
+            "deny-egress'\n"
             "  --allow-categories FILE  squid: allow the domains of a category list (CSV\n"
             "                     domain,category or 'category: domain' lines), deny the rest;\n"
             "                     --allow CAT,... restricts the categories\n"
@@ -176,7 +179,8 @@ static void print_overview(FILE *f)
     for (const cli_cmd *c = cli_commands; c->name; c++)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\n'tide VERB --help' describes a verb. The store is LOCATION (a folder, or\n"
-               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\nexit codes: 0 ok; 1 the asked check failed (invalid pattern, no\n"
+               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\nexit codes: 0 ok; 1 the asked "
+               "check failed (invalid pattern, no\n"
                "match, rejected records); 2 usage or input error; 3 store or I/O failure.\n");
 }
 

@@ -15,7 +15,8 @@ static int f_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawlen, 
     (void)raw;
     (void)rawlen;
     (void)flags;
-    if (!json_is_string(json_object_get(obj, "type")) || !json_is_string(json_object_get(obj, "id")))
+    if (!json_is_string(json_object_get(obj, "type")) ||
+            !json_is_string(json_object_get(obj, "id")))
         abort();
     return 0;
 }
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.confidence = -1;
     o.now_ms = 1700000000000LL;
     o.tlp = "green";
-    tide_sink s = {.emit = f_emit, .reject = f_reject, .file = "fuzz/malware/x.txt", .opts = &o};
+    tide_sink s = { .emit = f_emit, .reject = f_reject, .file = "fuzz/malware/x.txt", .opts = &o };
     tide__read_list(&s, fp);
     fclose(fp);
     return 0;

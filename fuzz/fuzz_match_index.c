@@ -60,10 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tide_obs_kind k;
             const char *v;
         } probes[] = {
-            { TIDE_OBS_IPV4, "1.2.3.4" }, { TIDE_OBS_IPV4, "10.0.0.1" },
-            { TIDE_OBS_IPV6, "2001:db8::1" }, { TIDE_OBS_DOMAIN, "a.b.evil.example" },
-            { TIDE_OBS_URL, "http://x.example/a/b/c?d" }, { TIDE_OBS_IP_PORT, "1.2.3.4:443" },
-            { TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427e" }, { TIDE_OBS_EMAIL, "a@b.c" },
+            { TIDE_OBS_IPV4, "1.2.3.4" },
+            { TIDE_OBS_IPV4, "10.0.0.1" },
+            { TIDE_OBS_IPV6, "2001:db8::1" },
+            { TIDE_OBS_DOMAIN, "a.b.evil.example" },
+            { TIDE_OBS_URL, "http://x.example/a/b/c?d" },
+            { TIDE_OBS_IP_PORT, "1.2.3.4:443" },
+            { TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427e" },
+            { TIDE_OBS_EMAIL, "a@b.c" },
         };
         int n = 0;
         for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2 || size > (1u << 20))
         return 0;
     static tide_ingest_opts opts = { .confidence = -1, .now_ms = 1700000000000LL };
-    tide_sink sink = {.emit = emit, .reject = reject, .file = "fuzz", .opts = &opts};
+    tide_sink sink = { .emit = emit, .reject = reject, .file = "fuzz", .opts = &opts };
     /* first byte picks small caps / chunks so those paths are covered too */
     tide__ingest_set_read_chunk((size_t)(data[0] & 0x0f) + 1);
     tide__ingest_set_max_object(data[0] & 0x10 ? 64 : 0);

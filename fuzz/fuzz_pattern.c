@@ -58,8 +58,8 @@ static int cmp_term(const tide_pattern_term *t, void *payload)
     term_cmp *c = payload;
     if (c->n++ == 0)
         c->same = str_eq(t->object_type, c->want->object_type) && str_eq(t->path, c->want->path) &&
-                str_eq(t->op, c->want->op) && str_eq(t->value, c->want->value) &&
-                t->and_group == c->want->and_group && t->negated == c->want->negated;
+                  str_eq(t->op, c->want->op) && str_eq(t->value, c->want->value) &&
+                  t->and_group == c->want->and_group && t->negated == c->want->negated;
     return 0;
 }
 

@@ -54,18 +54,18 @@ static void put_num(logbuf *l, long long v)
 
 static void log_members(logbuf *l, const tide__members *m)
 {
-    const char *const strs[] = {m->id, m->type, m->spec_version, m->name, m->value, m->pattern,
-            m->pattern_type, m->created, m->modified, m->valid_from, m->valid_until,
-            m->x_tide_source, m->x_tide_reliability, m->relationship_type, m->source_ref,
-            m->target_ref, m->sighting_of_ref};
+    const char *const strs[] = { m->id, m->type, m->spec_version, m->name, m->value, m->pattern,
+        m->pattern_type, m->created, m->modified, m->valid_from, m->valid_until, m->x_tide_source,
+        m->x_tide_reliability, m->relationship_type, m->source_ref, m->target_ref,
+        m->sighting_of_ref };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         put_str(l, strs[i]);
     put_num(l, m->confidence_is_int);
     put_num(l, m->confidence_is_int ? m->confidence : 0);
     put_num(l, m->revoked);
     put_num(l, m->objects);
-    const tide__strs *lists[] = {&m->object_marking_refs, &m->object_refs,
-            &m->where_sighted_refs, &m->observed_data_refs};
+    const tide__strs *lists[] = { &m->object_marking_refs, &m->object_refs, &m->where_sighted_refs,
+        &m->observed_data_refs };
     for (size_t i = 0; i < 4; i++) {
         put_num(l, (long long)lists[i]->n);
         for (size_t k = 0; k < lists[i]->n; k++)
@@ -119,9 +119,13 @@ static void reject(tide_sink *s, long line, long long offset, const char *reason
 
 static int run(const uint8_t *data, size_t size, int members, logbuf *l)
 {
-    static tide_ingest_opts opts = {.confidence = -1, .now_ms = 1700000000000LL};
-    tide_sink sink = {.emit = emit_dom, .reject = reject, .file = "fuzz", .opts = &opts,
-            .payload = l, .emit_members = members ? emit_members : NULL};
+    static tide_ingest_opts opts = { .confidence = -1, .now_ms = 1700000000000LL };
+    tide_sink sink = { .emit = emit_dom,
+        .reject = reject,
+        .file = "fuzz",
+        .opts = &opts,
+        .payload = l,
+        .emit_members = members ? emit_members : NULL };
     FILE *fp = fmemopen((void *)data, size, "rb");
     if (fp == NULL)
         return -100;
@@ -138,12 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* first byte picks small caps / chunks so those paths are covered too */
     tide__ingest_set_read_chunk((size_t)(data[0] & 0x0f) + 1);
     tide__ingest_set_max_object(data[0] & 0x10 ? 64 : 0);
-    logbuf a = {NULL, 0, 0}, b = {NULL, 0, 0};
+    logbuf a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
     int ra = run(data + 1, size - 1, 0, &a);
     int rb = run(data + 1, size - 1, 1, &b);
     if (ra != rb || a.len != b.len || (a.len && memcmp(a.buf, b.buf, a.len) != 0)) {
-        fprintf(stderr, "read_stix: the members sink saw something else than the DOM sink "
-                        "(rc %d vs %d, log %zu vs %zu bytes)\n", ra, rb, a.len, b.len);
+        fprintf(stderr,
+                "read_stix: the members sink saw something else than the DOM sink "
+                "(rc %d vs %d, log %zu vs %zu bytes)\n",
+                ra, rb, a.len, b.len);
         abort();
     }
     free(a.buf);

@@ -170,8 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tide_tel_close(r);
             same(&single, &other);
         }
-        pieces pc = {content, n, 0, data[0]};
-        tide_tel_input in = {read_pieces, &pc};
+        pieces pc = { content, n, 0, data[0] };
+        tide_tel_input in = { read_pieces, &pc };
         if (tide_tel_open_input(&r, &in, "fuzz", &o) == 0) {
             drain(r, 0, &other);
             tide_tel_close(r);

@@ -8,8 +8,8 @@
 
 #include "intel/warninglist.h"
 
-static int add_cb(const char *name, const char *type, const char *description,
-        const char *value, void *payload)
+static int add_cb(const char *name, const char *type, const char *description, const char *value,
+        void *payload)
 {
     (void)description;
     tide__warnlist_add(payload, name, type, value);
@@ -25,11 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct {
         tide_obs_kind k;
         const char *v;
-    } probes[] = {{TIDE_OBS_IPV4, "10.1.2.3"}, {TIDE_OBS_IPV6, "2001:db8::1"},
-        {TIDE_OBS_CIDR4, "8.8.0.0/16"}, {TIDE_OBS_DOMAIN, "a.b.example.com"},
-        {TIDE_OBS_URL, "http://[::1]:8080/x"}, {TIDE_OBS_URL, "http://u@host.example:1/p"},
-        {TIDE_OBS_IP_PORT, "1.2.3.4:80"}, {TIDE_OBS_EMAIL, "abuse@example.com"},
-        {TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427e"}};
+    } probes[] = { { TIDE_OBS_IPV4, "10.1.2.3" }, { TIDE_OBS_IPV6, "2001:db8::1" },
+        { TIDE_OBS_CIDR4, "8.8.0.0/16" }, { TIDE_OBS_DOMAIN, "a.b.example.com" },
+        { TIDE_OBS_URL, "http://[::1]:8080/x" }, { TIDE_OBS_URL, "http://u@host.example:1/p" },
+        { TIDE_OBS_IP_PORT, "1.2.3.4:80" }, { TIDE_OBS_EMAIL, "abuse@example.com" },
+        { TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427e" } };
     for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
         (void)tide__warnlist_check(s, probes[i].k, probes[i].v);
     tide__warnlist_set_free(s);

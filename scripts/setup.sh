@@ -10,12 +10,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Build tools and libraries (see CMakeLists.txt), python3 for the benchmarks and acceptance
-# scripts, clang for the libFuzzer targets, time (/usr/bin/time -v) for bench/ingest_bench.sh.
+# scripts, clang for the libFuzzer targets, clang-format for the format check, time (/usr/bin/time -v) for bench/ingest_bench.sh.
 PACKAGES=(
     cmake gcc make pkg-config
     libsqlite3-dev libjansson-dev libzstd-dev zlib1g-dev libpcre2-dev libssl-dev libxxhash-dev
     libmimalloc-dev
-    python3 clang time
+    python3 clang clang-format time
     # real consumers of `tide export` artifacts, run by tests/integration/export_consumers.sh
     bind9-utils bind9-dnsutils unbound nftables squid yara
 )

@@ -31,7 +31,7 @@ static int tide_test_skipped_;
 
 #define TIDE_FAIL_(...)                                                                            \
     do {                                                                                           \
-        fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);                                        \
+        fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);                                          \
         fprintf(stderr, __VA_ARGS__);                                                              \
         fputc('\n', stderr);                                                                       \
         longjmp(tide_test_jmp_, 1);                                                                \
@@ -45,16 +45,16 @@ static int tide_test_skipped_;
 
 #define TIDE_ASSERT_EQ_INT(a, b)                                                                   \
     do {                                                                                           \
-        long long tide_a_ = (long long)(a), tide_b_ = (long long)(b);                             \
+        long long tide_a_ = (long long)(a), tide_b_ = (long long)(b);                              \
         if (tide_a_ != tide_b_)                                                                    \
-            TIDE_FAIL_("%s == %s: %lld != %lld", #a, #b, tide_a_, tide_b_);                      \
+            TIDE_FAIL_("%s == %s: %lld != %lld", #a, #b, tide_a_, tide_b_);                        \
     } while (0)
 
 #define TIDE_ASSERT_EQ_STR(a, b)                                                                   \
     do {                                                                                           \
         const char *tide_a_ = (a), *tide_b_ = (b);                                                 \
         if (tide_a_ == NULL || tide_b_ == NULL || strcmp(tide_a_, tide_b_) != 0)                   \
-            TIDE_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, tide_a_ ? tide_a_ : "(null)",       \
+            TIDE_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, tide_a_ ? tide_a_ : "(null)",         \
                     tide_b_ ? tide_b_ : "(null)");                                                 \
     } while (0)
 
@@ -102,13 +102,13 @@ static inline const char *tide_test_tmpdir(void)
 #define TIDE_TEST_MAIN                                                                             \
     int main(int argc, char **argv)                                                                \
     {                                                                                              \
-        const char *volatile prefix = NULL;                                                                 \
+        const char *volatile prefix = NULL;                                                        \
         for (int i = 1; i < argc; i++)                                                             \
-            if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)                                       \
+            if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)                                        \
                 prefix = argv[++i];                                                                \
-        volatile int passed = 0, failed = 0, skipped = 0;                                                   \
-        for (const tide_test *volatile t = tide_tests_; t->name; t++) {                                     \
-            if (prefix && strncmp(t->name, prefix, strlen(prefix)) != 0)                          \
+        volatile int passed = 0, failed = 0, skipped = 0;                                          \
+        for (const tide_test *volatile t = tide_tests_; t->name; t++) {                            \
+            if (prefix && strncmp(t->name, prefix, strlen(prefix)) != 0)                           \
                 continue;                                                                          \
             tide_test_skipped_ = 0;                                                                \
             int r = setjmp(tide_test_jmp_);                                                        \
@@ -126,9 +126,9 @@ static inline const char *tide_test_tmpdir(void)
             fflush(stdout);                                                                        \
         }                                                                                          \
         if (skipped)                                                                               \
-            printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);                \
+            printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);                 \
         else                                                                                       \
-            printf("%d passed, %d failed\n", passed, failed);                                     \
+            printf("%d passed, %d failed\n", passed, failed);                                      \
         return failed ? 1 : 0;                                                                     \
     }
 

@@ -31,20 +31,20 @@ typedef int (*tide_case_hunt_fn)(void *ctx, const tide_hunt_opts *opts,
 /** Ingests the lessons' new indicators at close: data/len is a list (one value per line, see
  *  tide_ingest_path's "list" format) to store with the ingest options io; out_indicators gets
  *  the indicators stored. An engine ingest run does it, so they are retro-hunted too. */
-typedef int (*tide_case_promote_fn)(void *ctx, const char *data, size_t len,
-        const tide_ingest_opts *io, long *out_indicators);
+typedef int (*tide_case_promote_fn)(
+        void *ctx, const char *data, size_t len, const tide_ingest_opts *io, long *out_indicators);
 
 /** What the case functions need beyond the store. A workspace fills it
  *  (tide_workspace_case_opts in engine.h): front ends should not build it by hand. */
 typedef struct {
-    int64_t now_ms;          /**< reference time (watch periods, timeline); 0 = the clock */
-    const char *policy_path; /**< tier policy file; NULL = the defaults of SPEC C4 */
-    bool no_hunt;            /**< do not hunt the history for the blast radius */
-    tide_case_hunt_fn hunt;  /**< the history hunt for the blast radius; NULL: no history is
-                                  searched (the case notes it) */
-    tide_case_promote_fn promote; /**< ingest of promoted lessons; NULL: tide_ingest_path's
-                                       list reader straight into the store, no retro-hunt */
-    void *ctx;               /**< for hunt and promote */
+    int64_t now_ms;                 /**< reference time (watch periods, timeline); 0 = the clock */
+    const char *policy_path;        /**< tier policy file; NULL = the defaults of SPEC C4 */
+    bool no_hunt;                   /**< do not hunt the history for the blast radius */
+    tide_case_hunt_fn hunt;         /**< the history hunt for the blast radius; NULL: no history is
+                                         searched (the case notes it) */
+    tide_case_promote_fn promote;   /**< ingest of promoted lessons; NULL: tide_ingest_path's
+                                         list reader straight into the store, no retro-hunt */
+    void *ctx;                      /**< for hunt and promote */
     const tide_decay_config *decay; /**< case rules' scores (tide_case_auto); NULL = the
                                          defaults of tide_decay_defaults */
 } tide_case_opts;

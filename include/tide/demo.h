@@ -45,10 +45,10 @@ typedef struct {
         char reliability;
     } feeds[TIDE_DEMO_FEEDS];
     const char *zeek_dir;
-    const char *zeek[4];       /**< the day's conn, dns, http, files logs */
-    const char *old_dns;       /**< the previous day's DNS log (history only) */
-    const char *lessons;       /**< the lessons-learned record of the demo case */
-    const char *share;         /**< where the case's share bundle goes */
+    const char *zeek[4]; /**< the day's conn, dns, http, files logs */
+    const char *old_dns; /**< the previous day's DNS log (history only) */
+    const char *lessons; /**< the lessons-learned record of the demo case */
+    const char *share;   /**< where the case's share bundle goes */
     /* values several feeds carry, and the infected host's sample */
     const char *shared_domain, *shared_ip, *shared_sha256, *shared_url, *csv_ip, *csv_sha256;
     const char *infected_host; /**< the host the demo case opens on */

@@ -54,8 +54,8 @@ typedef struct {
  *  SQLite store in DIR/tide.db, created with its folder when absent). "postgres://" and
  *  "postgresql://" locations are TIDE_EUNSUPPORTED until that backend exists (SPEC C8).
  *  @param opts may be NULL. @param[out] out free with tide_workspace_free. */
-TIDE_EXTERN(int) tide_workspace_open(tide_workspace **out, const char *location,
-        const tide_workspace_opts *opts);
+TIDE_EXTERN(int)
+tide_workspace_open(tide_workspace **out, const char *location, const tide_workspace_opts *opts);
 TIDE_EXTERN(void) tide_workspace_free(tide_workspace *ws);
 
 /** @brief Only the store of the workspace at location (for a verb that reads or writes the
@@ -95,25 +95,26 @@ TIDE_EXTERN(void) tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o
 /** @brief The match index for the current intel: the cached file when it was built from the
  *  current intel generation within TIDE_INDEX_MAX_AGE_MS, else a new build saved to the cache
  *  (rebuild: always build). @param[out] out_built whether it was built (may be NULL). */
-TIDE_EXTERN(int) tide_workspace_index(tide_workspace *ws, bool rebuild, tide_match_index **out,
-        bool *out_built);
+TIDE_EXTERN(int)
+tide_workspace_index(tide_workspace *ws, bool rebuild, tide_match_index **out, bool *out_built);
 /** @brief Build the index from the store and save it to path (NULL: the cache), giving its
  *  info and the build time in seconds (either may be NULL). */
-TIDE_EXTERN(int) tide_workspace_index_build(tide_workspace *ws, const char *path,
-        tide_match_index_info *out_info, double *out_seconds);
+TIDE_EXTERN(int)
+tide_workspace_index_build(
+        tide_workspace *ws, const char *path, tide_match_index_info *out_info, double *out_seconds);
 /** @brief The info of a saved index (path NULL: the cache). TIDE_EFORMAT when not an index. */
-TIDE_EXTERN(int) tide_workspace_index_info(tide_workspace *ws, const char *path,
-        tide_match_index_info *out_info);
+TIDE_EXTERN(int)
+tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_index_info *out_info);
 
 /* ------------------------------------------------------------------ ingest runs */
 
 typedef struct tide_ingest_run tide_ingest_run;
 
 typedef struct {
-    tide_ingest_opts ingest;     /**< source, TLP, confidence ... as for tide_ingest_path;
-                                      ingest.confidence 0 is taken as given: set -1 for the
-                                      format default (tide_ingest_run_opts_init does) */
-    bool no_hunt;                /**< skip the retro-hunt of changed indicators */
+    tide_ingest_opts ingest;       /**< source, TLP, confidence ... as for tide_ingest_path;
+                                        ingest.confidence 0 is taken as given: set -1 for the
+                                        format default (tide_ingest_run_opts_init does) */
+    bool no_hunt;                  /**< skip the retro-hunt of changed indicators */
     tide_ingest_error_cb on_error; /**< each bad record (may be NULL) */
     void *payload;
 } tide_ingest_run_opts;
@@ -122,26 +123,26 @@ typedef struct {
 TIDE_EXTERN(void) tide_ingest_run_opts_init(tide_ingest_run_opts *o);
 
 /** @brief Start an ingest into the workspace's store (opts may be NULL: the defaults). */
-TIDE_EXTERN(int) tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws,
-        const tide_ingest_run_opts *opts);
+TIDE_EXTERN(int)
+tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws, const tide_ingest_run_opts *opts);
 /** @brief Ingest a file, a folder (recursively; a MISP feed folder when it holds a
  *  manifest.json) or "-" for stdin. As tide_ingest_path: 0 when the input was read (even with
  *  rejected records); < 0 when it could not be read at all (the run goes on with the next
  *  input) or the store failed (TIDE_ESTORE / TIDE_ENOMEM: the run should stop). */
-TIDE_EXTERN(int) tide_ingest_run_path(tide_ingest_run *run, const char *path,
-        tide_feed_format fmt);
+TIDE_EXTERN(int) tide_ingest_run_path(tide_ingest_run *run, const char *path, tide_feed_format fmt);
 /** @brief Ingest from an open stream (not closed); name is used in messages and, for lists,
  *  to derive the source / family as a file name would. */
-TIDE_EXTERN(int) tide_ingest_run_file(tide_ingest_run *run, FILE *fp, const char *name,
-        tide_feed_format fmt);
+TIDE_EXTERN(int)
+tide_ingest_run_file(tide_ingest_run *run, FILE *fp, const char *name, tide_feed_format fmt);
 /** @brief Ingest len bytes from memory (an API request body, a TAXII envelope, lessons). */
-TIDE_EXTERN(int) tide_ingest_run_buffer(tide_ingest_run *run, const void *data, size_t len,
-        const char *name, tide_feed_format fmt);
+TIDE_EXTERN(int)
+tide_ingest_run_buffer(
+        tide_ingest_run *run, const void *data, size_t len, const char *name, tide_feed_format fmt);
 
 typedef struct {
-    tide_ingest_stats ingest;    /**< summed over the run's inputs */
-    bool hunted;                 /**< a retro-hunt ran (history present, indicators changed) */
-    tide_hunt_stats hunt;        /**< its counts (retro-sightings stored) */
+    tide_ingest_stats ingest; /**< summed over the run's inputs */
+    bool hunted;              /**< a retro-hunt ran (history present, indicators changed) */
+    tide_hunt_stats hunt;     /**< its counts (retro-sightings stored) */
     double hunt_seconds;
 } tide_ingest_result;
 
@@ -155,7 +156,8 @@ TIDE_EXTERN(void) tide_ingest_run_free(tide_ingest_run *run);
 
 /** @brief Hunt indicators back through the history (tide_history_hunt on a fresh view of the
  *  workspace's history, retried once when a compaction removed a run meanwhile). */
-TIDE_EXTERN(int) tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
+TIDE_EXTERN(int)
+tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
         int (*cb)(const tide_retro_sighting *s, void *payload), void *payload,
         tide_hunt_stats *out_stats);
 
@@ -163,16 +165,17 @@ TIDE_EXTERN(int) tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *o
 TIDE_EXTERN(int) tide_workspace_history_stats(tide_workspace *ws, tide_history_stats *out);
 /** @brief Drop history days before before_ms (0: by the retention), after setting the
  *  retention to retention_days when > 0. @param[out] out_days, out_retention may be NULL. */
-TIDE_EXTERN(int) tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms,
-        int retention_days, size_t *out_days, int *out_retention);
+TIDE_EXTERN(int)
+tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int retention_days,
+        size_t *out_days, int *out_retention);
 
 /* ------------------------------------------------------------------ match runs */
 
 /** A record source a stream consumer implements (a Kafka partition, a socket, a test): one
  *  record (one log line, one JSON event) at a time, parsed by the format's record parser. */
 typedef struct {
-    const char *name;        /**< shown as the sightings' "file" (e.g. "kafka:topic/3") */
-    tide_tel_format format;  /**< TIDE_TEL_AUTO: detected from the first record */
+    const char *name;       /**< shown as the sightings' "file" (e.g. "kafka:topic/3") */
+    tide_tel_format format; /**< TIDE_TEL_AUTO: detected from the first record */
     /** Next record: TIDE_SOURCE_RECORD with *rec / *len (borrowed until the next call) and
      *  *pos (its position: an offset, a stream sequence number; reported as the sighting's
      *  line), TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
@@ -189,9 +192,9 @@ typedef struct {
     void *ctx;
 } tide_match_source;
 
-#define TIDE_SOURCE_END 0
+#define TIDE_SOURCE_END    0
 #define TIDE_SOURCE_RECORD 1
-#define TIDE_SOURCE_AGAIN 2
+#define TIDE_SOURCE_AGAIN  2
 
 typedef enum {
     TIDE_NOTICE_INFO = 0, /**< progress: an index reloaded */
@@ -200,27 +203,27 @@ typedef enum {
 } tide_notice_level;
 
 typedef struct {
-    tide_tel_opts tel;           /**< format, home networks, field map, line cap, on_bad; its
-                                      follow flag is ignored (use follow below) */
-    bool follow;                 /**< keep reading growing files and folders until stopped */
-    bool no_match;               /**< history only (`tide history import`) */
-    bool no_history;             /**< do not record observations into the history */
-    bool no_store;               /**< do not store sightings */
-    bool rebuild_index;          /**< ignore the cached index */
+    tide_tel_opts tel;  /**< format, home networks, field map, line cap, on_bad; its
+                             follow flag is ignored (use follow below) */
+    bool follow;        /**< keep reading growing files and folders until stopped */
+    bool no_match;      /**< history only (`tide history import`) */
+    bool no_history;    /**< do not record observations into the history */
+    bool no_store;      /**< do not store sightings */
+    bool rebuild_index; /**< ignore the cached index */
     /** Every sighting (suppressed ones too), in input order. Non-zero stops the run. */
     int (*on_sighting)(const tide_sighting *s, void *payload);
     /** Following: called after each pass over the inputs, when every sighting of what was read
      *  so far has been reported (a front end flushes its output here). May be NULL. */
     void (*on_pass)(void *payload);
-    void *payload;               /**< for on_sighting and on_pass */
+    void *payload; /**< for on_sighting and on_pass */
     /** Messages a front end may show (the library prints nothing). May be NULL. */
     void (*on_notice)(tide_notice_level level, const char *msg, void *payload);
-    void *notice_payload;        /**< for on_notice */
-    double flush_seconds;        /**< follow: store sightings at least this often; 0: 2 s */
-    size_t flush_pairs;          /**< ... or when this many host x indicator pairs are held;
-                                      0: 100 000 */
-    double checkpoint_seconds;   /**< follow: make history durable this often; 0: 60 s */
-    int retention_days;          /**< > 0: set the history retention */
+    void *notice_payload;      /**< for on_notice */
+    double flush_seconds;      /**< follow: store sightings at least this often; 0: 2 s */
+    size_t flush_pairs;        /**< ... or when this many host x indicator pairs are held;
+                                    0: 100 000 */
+    double checkpoint_seconds; /**< follow: make history durable this often; 0: 60 s */
+    int retention_days;        /**< > 0: set the history retention */
 } tide_match_run_opts;
 
 typedef struct tide_match_run tide_match_run;
@@ -228,8 +231,8 @@ typedef struct tide_match_run tide_match_run;
 /** @brief Prepare a run: loads or builds the match index (unless no_match), opens the history
  *  for writing (unless no_history; when another writer holds it a warning notice is given and
  *  the run goes on without history, except when no_match), and a sighting batch. */
-TIDE_EXTERN(int) tide_match_run_new(tide_match_run **out, tide_workspace *ws,
-        const tide_match_run_opts *opts);
+TIDE_EXTERN(int)
+tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_match_run_opts *opts);
 
 /** @brief Add a file, or a folder (its regular files, recursively, by name; re-scanned for new
  *  files when following); "-" is stdin. TIDE_ENOTFOUND when path does not exist. */
@@ -238,8 +241,8 @@ TIDE_EXTERN(int) tide_match_run_add_path(tide_match_run *run, const char *path);
 TIDE_EXTERN(int) tide_match_run_add_fd(tide_match_run *run, int fd, const char *name);
 /** @brief Add len bytes of telemetry in memory (plain, gzip or zstd), valid until the run is
  *  freed. */
-TIDE_EXTERN(int) tide_match_run_add_buffer(tide_match_run *run, const void *data, size_t len,
-        const char *name);
+TIDE_EXTERN(int)
+tide_match_run_add_buffer(tide_match_run *run, const void *data, size_t len, const char *name);
 /** @brief Add a record source (copied; its ctx is the caller's until close is called). */
 TIDE_EXTERN(int) tide_match_run_add_source(tide_match_run *run, const tide_match_source *src);
 
@@ -261,10 +264,10 @@ typedef struct {
     uint64_t input_errors;       /**< inputs that could not be opened or read */
     uint64_t events, bytes, bad; /**< events read, bytes (decompressed), bad records */
     uint64_t sightings, suppressed;
-    uint64_t store_errors;       /**< failed sighting flushes */
-    uint64_t history_errors;     /**< failed history adds or commits */
-    double seconds;              /**< reading and matching (from the start of run_run) */
-    double commit_seconds;       /**< the final history commit */
+    uint64_t store_errors;   /**< failed sighting flushes */
+    uint64_t history_errors; /**< failed history adds or commits */
+    double seconds;          /**< reading and matching (from the start of run_run) */
+    double commit_seconds;   /**< the final history commit */
 } tide_match_run_stats;
 TIDE_EXTERN(void) tide_match_run_stats_get(const tide_match_run *run, tide_match_run_stats *out);
 TIDE_EXTERN(void) tide_match_run_free(tide_match_run *run);
@@ -281,14 +284,13 @@ TIDE_EXTERN(size_t) tide_sighting_json(const tide_sighting *s, char *buf, size_t
 /** @brief A retro-sighting (history hunt) the same way: host, indicator, observed,
  *  first_seen, last_seen, count, file, line, retro: true, then the indicator's fields as
  *  for a live sighting (docs/history.md). */
-TIDE_EXTERN(size_t) tide_retro_sighting_json(const tide_retro_sighting *s, char *buf,
-        size_t cap);
+TIDE_EXTERN(size_t) tide_retro_sighting_json(const tide_retro_sighting *s, char *buf, size_t cap);
 
 /* ------------------------------------------------------------------ files */
 
 /** @brief The regular files under dir, recursively, sorted by name, hidden entries skipped:
  *  cb(path) for each (non-zero stops and is returned). TIDE_EIO when dir cannot be read. */
-TIDE_EXTERN(int) tide_walk_files(const char *dir, int (*cb)(const char *path, void *payload),
-        void *payload);
+TIDE_EXTERN(int)
+tide_walk_files(const char *dir, int (*cb)(const char *path, void *payload), void *payload);
 
 #endif

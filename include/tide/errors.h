@@ -12,22 +12,24 @@
 
 typedef enum {
     TIDE_OK = 0,
-    TIDE_ERROR = -1,     /**< generic failure */
-    TIDE_ENOMEM = -2,    /**< allocation failed */
-    TIDE_EIO = -3,       /**< read / write / open failed */
-    TIDE_EINVAL = -4,    /**< invalid argument from the caller */
-    TIDE_EPARSE = -5,    /**< malformed input (JSON, pattern, CSV ...) */
-    TIDE_ENOTFOUND = -6, /**< no such object */
-    TIDE_ESTORE = -7,    /**< the store (database) failed */
-    TIDE_EFORMAT = -8,   /**< input is not of the expected / any known format */
-    TIDE_ETOOBIG = -9,   /**< input exceeds a size cap */
-    TIDE_EEXISTS = -10,  /**< object already exists */
+    TIDE_ERROR = -1,         /**< generic failure */
+    TIDE_ENOMEM = -2,        /**< allocation failed */
+    TIDE_EIO = -3,           /**< read / write / open failed */
+    TIDE_EINVAL = -4,        /**< invalid argument from the caller */
+    TIDE_EPARSE = -5,        /**< malformed input (JSON, pattern, CSV ...) */
+    TIDE_ENOTFOUND = -6,     /**< no such object */
+    TIDE_ESTORE = -7,        /**< the store (database) failed */
+    TIDE_EFORMAT = -8,       /**< input is not of the expected / any known format */
+    TIDE_ETOOBIG = -9,       /**< input exceeds a size cap */
+    TIDE_EEXISTS = -10,      /**< object already exists */
     TIDE_EUNSUPPORTED = -11, /**< valid input that tide does not handle */
-    TIDE_EMATCH = -12,   /**< pattern evaluation error (e.g. bad timestamp) */
+    TIDE_EMATCH = -12,       /**< pattern evaluation error (e.g. bad timestamp) */
 } tide_error_code;
 
-/** @brief Record the detail of a failure for this thread. @return code, for `return tide_error_set(...)`. */
-TIDE_EXTERN(int) tide_error_set(int code, const char *fmt, ...)
+/** @brief Record the detail of a failure for this thread. @return code, for `return
+ * tide_error_set(...)`. */
+TIDE_EXTERN(int)
+tide_error_set(int code, const char *fmt, ...)
 #if defined(__GNUC__)
         __attribute__((format(printf, 2, 3)))
 #endif

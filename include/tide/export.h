@@ -76,46 +76,46 @@ typedef enum {
 TIDE_EXTERN(const char *) tide_export_skip_name(int reason);
 
 typedef struct {
-    int format;              /**< tide_export_format */
-    double min_score;        /**< current (decayed) score must be >= this; default 1 */
-    int min_confidence;      /**< 0 = any */
-    const char *types;       /**< comma-separated kind names or groups (ip, cidr, domain, url,
-                                  hash, email ...); NULL = all */
-    const char *tlp_max;     /**< "clear", "green", "amber", "amber+strict", "red"; NULL = any;
-                                  unmarked intel counts as amber (tide/tlp.h) */
-    const char *source;      /**< only this feed; NULL = any */
-    const char *related;     /**< only indicators related to a campaign / malware / actor of
-                                  this name (case-insensitive); NULL = any */
-    int64_t since;           /**< only indicators added / changed at or after (ms); 0 = any */
-    const char *output;      /**< file (or directory for squid / suricata); NULL = the FILE*
-                                  given to tide_export_run (single-file formats only) */
-    bool incremental;        /**< write what changed since the last export to output */
-    const char *action;      /**< RPZ: nxdomain (default), nodata, drop, passthru,
-                                  local-data=TARGET (an IPv4, IPv6 or host name) */
-    const char *zone;        /**< RPZ origin used in SOA/NS; default "rpz.tide" */
-    const char *policy;      /**< nft / ipset: an asset policy rule (see docs/exports.md),
-                                  e.g. "software java < 1.7 -> deny-egress" */
-    const char *categories;  /**< squid: domain category list file */
-    const char *allow;       /**< squid: comma-separated categories to allow (NULL = all) */
+    int format;             /**< tide_export_format */
+    double min_score;       /**< current (decayed) score must be >= this; default 1 */
+    int min_confidence;     /**< 0 = any */
+    const char *types;      /**< comma-separated kind names or groups (ip, cidr, domain, url,
+                                 hash, email ...); NULL = all */
+    const char *tlp_max;    /**< "clear", "green", "amber", "amber+strict", "red"; NULL = any;
+                                 unmarked intel counts as amber (tide/tlp.h) */
+    const char *source;     /**< only this feed; NULL = any */
+    const char *related;    /**< only indicators related to a campaign / malware / actor of
+                                 this name (case-insensitive); NULL = any */
+    int64_t since;          /**< only indicators added / changed at or after (ms); 0 = any */
+    const char *output;     /**< file (or directory for squid / suricata); NULL = the FILE*
+                                 given to tide_export_run (single-file formats only) */
+    bool incremental;       /**< write what changed since the last export to output */
+    const char *action;     /**< RPZ: nxdomain (default), nodata, drop, passthru,
+                                 local-data=TARGET (an IPv4, IPv6 or host name) */
+    const char *zone;       /**< RPZ origin used in SOA/NS; default "rpz.tide" */
+    const char *policy;     /**< nft / ipset: an asset policy rule (see docs/exports.md),
+                                 e.g. "software java < 1.7 -> deny-egress" */
+    const char *categories; /**< squid: domain category list file */
+    const char *allow;      /**< squid: comma-separated categories to allow (NULL = all) */
     const tide_decay_config *decay; /**< NULL = tide_decay_defaults */
-    int64_t now_ms;          /**< "now"; 0 = the clock */
+    int64_t now_ms;                 /**< "now"; 0 = the clock */
 } tide_export_opts;
 
 /** @brief Defaults: format RPZ, min_score 1, everything else off. */
 TIDE_EXTERN(void) tide_export_opts_init(tide_export_opts *opts);
 
 typedef struct {
-    long considered;                     /**< observables read from the store */
-    long written;                        /**< entries in the artifact */
+    long considered; /**< observables read from the store */
+    long written;    /**< entries in the artifact */
     long skipped[TIDE_EXPORT_SKIP__COUNT];
     struct {
         char name[96];
         long count;
-    } lists[16];                         /**< warninglist / bogon hits by list name */
+    } lists[16]; /**< warninglist / bogon hits by list name */
     int nlists;
-    bool incremental;                    /**< a diff was written (a previous state existed) */
-    long added, removed;                 /**< incremental: entries added / removed */
-    int64_t serial;                      /**< RPZ: the SOA serial written */
+    bool incremental;    /**< a diff was written (a previous state existed) */
+    long added, removed; /**< incremental: entries added / removed */
+    int64_t serial;      /**< RPZ: the SOA serial written */
 } tide_export_summary;
 
 /** Called for every observable left out: reason, kind, value, detail (warninglist name, the
@@ -128,7 +128,8 @@ typedef void (*tide_export_explain_cb)(int reason, tide_obs_kind kind, const cha
  *  mode needs opts->output (the export state is keyed by format and output path) and is
  *  supported by rpz, nft, ipset and suricata (TIDE_EUNSUPPORTED otherwise).
  *  @param[out] summary counts (may be NULL). @param explain may be NULL. */
-TIDE_EXTERN(int) tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
+TIDE_EXTERN(int)
+tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
         tide_export_summary *summary, tide_export_explain_cb explain, void *payload);
 
 /* ---- asset inventory (SPEC C4 / C5) ---- */
@@ -147,10 +148,10 @@ TIDE_EXTERN(int) tide_version_compare(const char *a, const char *b);
 
 /** A parsed policy rule "software NAME OP VERSION -> deny-egress". */
 typedef struct {
-    char name[128];    /**< software name, case-insensitive; '*' and '?' wildcards */
-    char op[3];        /**< "<", "<=", "=", ">=", ">" */
+    char name[128]; /**< software name, case-insensitive; '*' and '?' wildcards */
+    char op[3];     /**< "<", "<=", "=", ">=", ">" */
     char version[64];
-    char action[32];   /**< "deny-egress" */
+    char action[32]; /**< "deny-egress" */
 } tide_policy_rule;
 
 /** @brief Parse a policy rule. @return 0 or TIDE_EPARSE with the position and reason. */

@@ -61,12 +61,12 @@ TIDE_EXTERN(int) tide_history_retention(const tide_history *h);
 TIDE_EXTERN(int) tide_history_prune(tide_history *h, int64_t before_ms, size_t *out_days);
 
 typedef struct {
-    size_t partitions;     /**< days */
-    size_t runs;           /**< files */
-    uint64_t records;      /**< (observable, host) per day */
-    uint64_t bytes;        /**< on disk */
-    uint64_t raw_bytes;    /**< telemetry bytes imported */
-    uint64_t events;       /**< events remembered */
+    size_t partitions;                 /**< days */
+    size_t runs;                       /**< files */
+    uint64_t records;                  /**< (observable, host) per day */
+    uint64_t bytes;                    /**< on disk */
+    uint64_t raw_bytes;                /**< telemetry bytes imported */
+    uint64_t events;                   /**< events remembered */
     int64_t first_day_ms, last_day_ms; /**< 0 when empty */
     int retention_days;
 } tide_history_stats;
@@ -83,8 +83,9 @@ typedef struct {
     const char *file;
     uint64_t line;
 } tide_history_rec;
-TIDE_EXTERN(int) tide_history_each(tide_history *h,
-        int (*cb)(const tide_history_rec *rec, void *payload), void *payload);
+TIDE_EXTERN(int)
+tide_history_each(
+        tide_history *h, int (*cb)(const tide_history_rec *rec, void *payload), void *payload);
 
 /* ---- retro-hunt ---- */
 
@@ -99,28 +100,29 @@ typedef struct {
  *  every day and every observed value that matches the indicator. */
 typedef struct {
     const char *host;
-    const char *observed;        /**< the earliest observed value (canonical text) */
+    const char *observed; /**< the earliest observed value (canonical text) */
     tide_obs_kind observed_kind;
     int64_t first_seen_us, last_seen_us;
-    uint64_t count;              /**< events */
+    uint64_t count; /**< events */
     const char *file;
     uint64_t line;
-    const tide_match_hit *hit;   /**< the indicator and its context (suppressed updated by
-                                      warninglists on the observed value) */
+    const tide_match_hit *hit; /**< the indicator and its context (suppressed updated by
+                                    warninglists on the observed value) */
 } tide_retro_sighting;
 
 typedef struct {
-    size_t indicators;     /**< distinct indicators hunted */
-    size_t hosts;          /**< distinct hosts found */
-    size_t sightings;      /**< (host, indicator) pairs found */
-    size_t unconfirmable;  /**< candidates of non-simple patterns left out (history keeps no
-                                whole events to evaluate them on) */
+    size_t indicators;    /**< distinct indicators hunted */
+    size_t hosts;         /**< distinct hosts found */
+    size_t sightings;     /**< (host, indicator) pairs found */
+    size_t unconfirmable; /**< candidates of non-simple patterns left out (history keeps no
+                               whole events to evaluate them on) */
     uint64_t records_checked;
 } tide_hunt_stats;
 
 /** @brief Hunt the selected indicators back through history. cb (may be NULL) gets each
  *  result, sorted by host then indicator. @param[out] out_stats may be NULL. */
-TIDE_EXTERN(int) tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *opts,
+TIDE_EXTERN(int)
+tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *opts,
         int (*cb)(const tide_retro_sighting *s, void *payload), void *payload,
         tide_hunt_stats *out_stats);
 

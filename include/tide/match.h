@@ -29,14 +29,14 @@
 typedef struct tide_match_index tide_match_index;
 
 typedef struct {
-    int64_t now_ms;                /**< validity and score reference time; 0 = now */
-    const tide_decay_config *decay; /**< NULL: defaults */
+    int64_t now_ms;                      /**< validity and score reference time; 0 = now */
+    const tide_decay_config *decay;      /**< NULL: defaults */
     const tide_indicator_filter *filter; /**< only these indicators (a hunt); NULL: all */
 } tide_index_opts;
 
 /** @brief Build an index from the store's current indicators (opts may be NULL). */
-TIDE_EXTERN(int) tide_match_index_build(tide_match_index **out, tide_store *store,
-        const tide_index_opts *opts);
+TIDE_EXTERN(int)
+tide_match_index_build(tide_match_index **out, tide_store *store, const tide_index_opts *opts);
 /** @brief Write the index to path (atomically: a temporary file renamed over path). */
 TIDE_EXTERN(int) tide_match_index_save(const tide_match_index *ix, const char *path);
 /** @brief Map an index file. TIDE_EFORMAT (with the reason) when it is not a valid index. */
@@ -47,17 +47,18 @@ TIDE_EXTERN(void) tide_match_index_free(tide_match_index *ix);
  *  built from the current intel generation less than max_age_ms ago; else a new build, saved
  *  to path when given (a failed save only costs the next start). @param[out] out_built whether
  *  it was built (may be NULL). */
-TIDE_EXTERN(int) tide_match_index_current(tide_match_index **out, tide_store *store,
-        const char *path, int64_t max_age_ms, bool *out_built);
+TIDE_EXTERN(int)
+tide_match_index_current(tide_match_index **out, tide_store *store, const char *path,
+        int64_t max_age_ms, bool *out_built);
 
 typedef struct {
-    size_t entries;      /**< (indicator, observable) pairs */
-    size_t indicators;   /**< distinct indicators */
-    size_t cidrs;        /**< CIDR entries */
-    size_t suppressed;   /**< entries whose value is warninglisted or private / bogon */
-    size_t bytes;        /**< size of the index image */
-    int64_t built_at;    /**< ms */
-    int64_t generation;  /**< the store's intel generation it was built from */
+    size_t entries;         /**< (indicator, observable) pairs */
+    size_t indicators;      /**< distinct indicators */
+    size_t cidrs;           /**< CIDR entries */
+    size_t suppressed;      /**< entries whose value is warninglisted or private / bogon */
+    size_t bytes;           /**< size of the index image */
+    int64_t built_at;       /**< ms */
+    int64_t generation;     /**< the store's intel generation it was built from */
     size_t skipped_invalid; /**< indicators left out: expired, not yet valid, revoked */
 } tide_match_index_info;
 TIDE_EXTERN(void) tide_match_index_info_get(const tide_match_index *ix, tide_match_index_info *out);
@@ -66,33 +67,36 @@ TIDE_EXTERN(void) tide_match_index_info_get(const tide_match_index *ix, tide_mat
  *  (valid while it lives). Name lists are NUL-separated, n names each. */
 typedef struct {
     char indicator_id[64];
-    tide_obs_kind kind;        /**< the indicator's observable kind (cidr4, domain ...) */
-    const char *value;         /**< the indicator's canonical value */
+    tide_obs_kind kind; /**< the indicator's observable kind (cidr4, domain ...) */
+    const char *value;  /**< the indicator's canonical value */
     size_t value_len;
     const char *source, *tlp, *kill_chain; /**< may be NULL */
-    const char *campaigns; size_t ncampaigns;
-    const char *malware;   size_t nmalware;
-    const char *actors;    size_t nactors;
-    int confidence;            /**< -1 when unknown */
-    int score;                 /**< 0..100, decayed, at build time */
-    bool suppressed;           /**< warninglisted / private (name in suppressed_by) */
+    const char *campaigns;
+    size_t ncampaigns;
+    const char *malware;
+    size_t nmalware;
+    const char *actors;
+    size_t nactors;
+    int confidence;  /**< -1 when unknown */
+    int score;       /**< 0..100, decayed, at build time */
+    bool suppressed; /**< warninglisted / private (name in suppressed_by) */
     const char *suppressed_by;
-    uint32_t entry;            /**< the index entry (stable within one index) */
-    const char *pattern;       /**< non-simple indicators: the STIX pattern to confirm, else NULL */
+    uint32_t entry;      /**< the index entry (stable within one index) */
+    const char *pattern; /**< non-simple indicators: the STIX pattern to confirm, else NULL */
 } tide_match_hit;
 
 /** @brief Every index entry matching one observation (value as seen in telemetry, n bytes).
  *  IPs also match the CIDRs containing them, domains their listed parents, URLs the listed
  *  paths they end with. cb returning non-zero stops (that value is returned). */
-TIDE_EXTERN(int) tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind,
-        const char *value, size_t n,
+TIDE_EXTERN(int)
+tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind, const char *value, size_t n,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
 
 /* ---- the matcher ---- */
 
 typedef struct {
     const tide_event *event;
-    const char *file;          /**< as given to tide_matcher_event */
+    const char *file;            /**< as given to tide_matcher_event */
     const tide_observation *obs; /**< the observation that matched */
     const tide_match_hit *hit;
 } tide_sighting;
@@ -101,12 +105,13 @@ typedef struct tide_matcher tide_matcher;
 
 /** @brief A matcher over ix (not owned; see tide_matcher_swap). wl (may be NULL) marks
  *  sightings whose observed value is warninglisted as suppressed too. */
-TIDE_EXTERN(int) tide_matcher_new(tide_matcher **out, const tide_match_index *ix,
-        const tide_warninglists *wl);
+TIDE_EXTERN(int)
+tide_matcher_new(tide_matcher **out, const tide_match_index *ix, const tide_warninglists *wl);
 /** @brief Match one event: cb once per (event, indicator entry), even when several
  *  observations of the event match the same entry (the first one is reported). Sightings
  *  are reported before it returns (tide_matcher_push, then tide_matcher_flush). */
-TIDE_EXTERN(int) tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
+TIDE_EXTERN(int)
+tide_matcher_event(tide_matcher *m, const char *file, const tide_event *ev,
         int (*cb)(const tide_sighting *s, void *payload), void *payload);
 /** @brief Queue one event for matching, as tide_matcher_event but pipelined: its sightings are
  *  reported to cb during a later tide_matcher_push or tide_matcher_flush, in event order, so
@@ -114,14 +119,16 @@ TIDE_EXTERN(int) tide_matcher_event(tide_matcher *m, const char *file, const tid
  *  The event is copied (ev may be reused at once); file and payload must stay valid until the
  *  event is reported. A non-zero return (a callback's stop value or an error) means that
  *  this event was not queued. */
-TIDE_EXTERN(int) tide_matcher_push(tide_matcher *m, const char *file, const tide_event *ev,
+TIDE_EXTERN(int)
+tide_matcher_push(tide_matcher *m, const char *file, const tide_event *ev,
         int (*cb)(const tide_sighting *s, void *payload), void *payload);
 /** @brief Match n events at once (as from tide_tel_next_batch), pipelined across them like
  *  tide_matcher_push but without copying: the events are only read during the call. Queued
  *  events are reported first; every sighting of the batch is reported, in event order,
  *  before it returns. */
-TIDE_EXTERN(int) tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
-        size_t n, int (*cb)(const tide_sighting *s, void *payload), void *payload);
+TIDE_EXTERN(int)
+tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs, size_t n,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload);
 /** @brief Report every queued event. Call it at the end of the input and whenever the
  *  caller waits for more (a followed file). On a non-zero return the rest of the queue is
  *  dropped. */
@@ -129,8 +136,8 @@ TIDE_EXTERN(int) tide_matcher_flush(tide_matcher *m);
 /** @brief Use ix from the next event on; events queued before are first matched against the
  *  old index (a callback's stop value is then returned by the next push or flush). Returns
  *  the previous index (the caller frees it). */
-TIDE_EXTERN(const tide_match_index *) tide_matcher_swap(tide_matcher *m,
-        const tide_match_index *ix);
+TIDE_EXTERN(const tide_match_index *)
+tide_matcher_swap(tide_matcher *m, const tide_match_index *ix);
 TIDE_EXTERN(void) tide_matcher_free(tide_matcher *m);
 
 /* ---- aggregation for the store ---- */

@@ -72,7 +72,7 @@ TIDE_EXTERN(int) tide_obs_to_pattern(tide_obs_kind kind, const char *value, char
  *  ("domain-name","value") -> DOMAIN, ("url","value") -> URL, ("email-addr","value") -> EMAIL,
  *  ("x509-certificate","hashes.'SHA-1'") -> X509_SHA1. For ipv4-addr / ipv6-addr the caller
  *  passes the value too, so that "10.0.0.0/8" gives CIDR4. TIDE_OBS_NONE if not indexable. */
-TIDE_EXTERN(tide_obs_kind) tide_obs_from_path(const char *object_type, const char *path,
-        const char *value);
+TIDE_EXTERN(tide_obs_kind)
+tide_obs_from_path(const char *object_type, const char *path, const char *value);
 
 #endif

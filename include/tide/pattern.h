@@ -15,7 +15,10 @@
 typedef struct tide_pattern tide_pattern;
 
 /** @brief The STIX version whose pattern grammar and observed-data layout apply. */
-typedef enum { TIDE_STIX_20 = 20, TIDE_STIX_21 = 21 } tide_stix_version;
+typedef enum {
+    TIDE_STIX_20 = 20,
+    TIDE_STIX_21 = 21
+} tide_stix_version;
 
 /** @brief Longest pattern accepted, in bytes. */
 #define TIDE_PATTERN_MAX_LEN 65536
@@ -30,8 +33,8 @@ typedef enum { TIDE_STIX_20 = 20, TIDE_STIX_21 = 21 } tide_stix_version;
  * thread's error detail. errbuf may be NULL.
  */
 TIDE_EXTERN(int)
-tide_pattern_parse(tide_pattern **out, const char *text, tide_stix_version v, char *errbuf,
-        size_t errlen);
+tide_pattern_parse(
+        tide_pattern **out, const char *text, tide_stix_version v, char *errbuf, size_t errlen);
 
 /** @brief Free a pattern; accepts NULL. */
 TIDE_EXTERN(void) tide_pattern_free(tide_pattern *p);
@@ -58,7 +61,8 @@ tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len, boo
 /** @brief One index term of a pattern (all strings borrowed for the duration of the callback). */
 typedef struct {
     const char *object_type; /**< e.g. "ipv4-addr" */
-    const char *path;  /**< normalised path after the colon, e.g. "hashes.'SHA-256'", "dst_ref.value" */
+    const char
+            *path; /**< normalised path after the colon, e.g. "hashes.'SHA-256'", "dst_ref.value" */
     const char *op;    /**< "=", "IN" or "ISSUBSET" */
     const char *value; /**< the string literal unescaped, or decimal text of an int literal */
     int and_group;     /**< terms that must hold together share a number (see tide_pattern_terms) */

@@ -48,8 +48,9 @@ TIDE_EXTERN(double) tide_score_base(int confidence, char reliability);
 /** @brief base decayed by the polynomial above for an observable of this kind whose age
  *  counts from ref_ms, at now_ms (base itself when ref_ms >= now_ms). The decay step of
  *  tide_score_decayed, which says what ref_ms is. */
-TIDE_EXTERN(double) tide_score_current(const tide_decay_config *cfg, tide_obs_kind kind,
-        double base, int64_t ref_ms, int64_t now_ms);
+TIDE_EXTERN(double)
+tide_score_current(const tide_decay_config *cfg, tide_obs_kind kind, double base, int64_t ref_ms,
+        int64_t now_ms);
 
 /* ---- active now, and the decayed score: the one rule ---- */
 
@@ -65,23 +66,23 @@ typedef enum {
  *  (the kind sets the lifetime). The fields of tide_indicator_obs, plus its last sighting. */
 typedef struct {
     tide_obs_kind kind;
-    int confidence;        /**< 0..100; < 0 = unknown, counts as 50 */
-    char reliability;      /**< Admiralty 'A'..'F'; '\0' (unknown) counts as C */
-    int64_t valid_from;    /**< ms; 0 = not stated */
-    int64_t valid_until;   /**< ms; 0 = none */
-    int64_t created;       /**< ms; 0 = not stated */
-    int64_t modified;      /**< ms; 0 = not stated */
-    int64_t last_sighted;  /**< ms: its latest unsuppressed sighting (tide_store_last_sighted,
-                                sightings.h); 0 = never sighted */
+    int confidence;       /**< 0..100; < 0 = unknown, counts as 50 */
+    char reliability;     /**< Admiralty 'A'..'F'; '\0' (unknown) counts as C */
+    int64_t valid_from;   /**< ms; 0 = not stated */
+    int64_t valid_until;  /**< ms; 0 = none */
+    int64_t created;      /**< ms; 0 = not stated */
+    int64_t modified;     /**< ms; 0 = not stated */
+    int64_t last_sighted; /**< ms: its latest unsuppressed sighting (tide_store_last_sighted,
+                               sightings.h); 0 = never sighted */
     bool revoked;
 } tide_score_input;
 
 /** What tide_score_assess says. */
 typedef struct {
     tide_activity activity;
-    double base;     /**< confidence x reliability factor */
-    int64_t ref_ms;  /**< when the age counts from (tide_score_reference) */
-    double score;    /**< 0..100: base decayed at now; 0 when not active */
+    double base;    /**< confidence x reliability factor */
+    int64_t ref_ms; /**< when the age counts from (tide_score_reference) */
+    double score;   /**< 0..100: base decayed at now; 0 when not active */
 } tide_score_result;
 
 /** @brief Whether the indicator is active at now_ms, or why not (revoked first, then expired,
@@ -101,13 +102,14 @@ TIDE_EXTERN(int64_t) tide_score_reference(const tide_score_input *in);
 /** @brief The decayed score 0..100 at now_ms (whatever the activity): tide_score_current of
  *  tide_score_input_base from tide_score_reference. A pure function of (cfg, kind,
  *  confidence, reliability, reference, now): callers may memoize it on those. */
-TIDE_EXTERN(double) tide_score_decayed(const tide_decay_config *cfg, const tide_score_input *in,
-        int64_t now_ms);
+TIDE_EXTERN(double)
+tide_score_decayed(const tide_decay_config *cfg, const tide_score_input *in, int64_t now_ms);
 
 /** @brief Active now and the decayed score (0 when not active), with its base and reference.
  *  @param[out] out may be NULL. @return the activity. */
-TIDE_EXTERN(tide_activity) tide_score_assess(const tide_decay_config *cfg,
-        const tide_score_input *in, int64_t now_ms, tide_score_result *out);
+TIDE_EXTERN(tide_activity)
+tide_score_assess(const tide_decay_config *cfg, const tide_score_input *in, int64_t now_ms,
+        tide_score_result *out);
 
 /** @brief A score as the integer 0..100 sightings, the match index and case rules show
  *  (rounded to the nearest). Thresholds (exports' --min-score, case auto's --min-score) compare

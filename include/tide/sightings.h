@@ -15,18 +15,18 @@
 #include "store.h"
 
 typedef struct {
-    int64_t id;               /**< set when read back; ignored when writing */
+    int64_t id; /**< set when read back; ignored when writing */
     const char *host;
     const char *indicator_id;
-    const char *indicator;    /**< the indicator's canonical value */
-    tide_obs_kind kind;       /**< the indicator's kind */
-    const char *observed;     /**< value as seen, first sighting */
+    const char *indicator; /**< the indicator's canonical value */
+    tide_obs_kind kind;    /**< the indicator's kind */
+    const char *observed;  /**< value as seen, first sighting */
     const char *field;
-    const char *file;         /**< where first seen (file, or stream name) */
+    const char *file; /**< where first seen (file, or stream name) */
     int64_t line;
     int64_t first_seen, last_seen; /**< ms */
-    int64_t live_count;       /**< events matched live */
-    int64_t retro_count;      /**< events found in history by a retro-hunt */
+    int64_t live_count;            /**< events matched live */
+    int64_t retro_count;           /**< events found in history by a retro-hunt */
     bool suppressed;
     const char *suppressed_by; /**< when read back: NULL */
 } tide_sighting_rec;
@@ -34,20 +34,21 @@ typedef struct {
 /** @brief Merge sightings into the store in one transaction: counts added (live) or raised to
  *  the stated value (retro), first / last seen widened, the first place kept from the earliest
  *  sighting. */
-TIDE_EXTERN(int) tide_store_put_sightings(tide_store *store, const tide_sighting_rec *recs,
-        size_t n);
+TIDE_EXTERN(int)
+tide_store_put_sightings(tide_store *store, const tide_sighting_rec *recs, size_t n);
 
 typedef struct {
-    const char *host;       /**< or NULL */
-    const char *indicator;  /**< value or indicator id, or NULL */
-    int64_t since;          /**< last seen at or after (ms), or 0 */
-    bool retro_only;        /**< only pairs found by retro-hunt (retro_count > 0) */
+    const char *host;      /**< or NULL */
+    const char *indicator; /**< value or indicator id, or NULL */
+    int64_t since;         /**< last seen at or after (ms), or 0 */
+    bool retro_only;       /**< only pairs found by retro-hunt (retro_count > 0) */
     bool include_suppressed;
-    long limit;             /**< 0 = all */
+    long limit; /**< 0 = all */
 } tide_sighting_query;
 
 /** @brief Stored sightings, most recent last_seen first. Records are borrowed for the call. */
-TIDE_EXTERN(int) tide_store_sightings(tide_store *store, const tide_sighting_query *q,
+TIDE_EXTERN(int)
+tide_store_sightings(tide_store *store, const tide_sighting_query *q,
         int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
 
 /** @brief When each sighted indicator was last sighted: cb(indicator_id, last_seen) once per
@@ -55,7 +56,8 @@ TIDE_EXTERN(int) tide_store_sightings(tide_store *store, const tide_sighting_que
  *  and values (ms); most recently sighted first. What refreshes an indicator's decayed score
  *  (score.h, tide_score_input.last_sighted). Computed by the store front from the sightings
  *  listing (no backend function of its own). */
-TIDE_EXTERN(int) tide_store_last_sighted(tide_store *store,
+TIDE_EXTERN(int)
+tide_store_last_sighted(tide_store *store,
         int (*cb)(const char *indicator_id, int64_t last_seen, void *payload), void *payload);
 
 #endif

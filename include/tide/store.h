@@ -51,9 +51,9 @@ TIDE_EXTERN(int) tide_store_rollback(tide_store *store);
 
 /** @brief Begin a transaction for loading many objects. With a backend that has no bulk mode
  *  (sys/store_backend.h: begin_load) this is tide_store_begin. The SQLite backend, when the
- *  store holds no object yet, switches to bulk mode: its secondary indexes are dropped and rebuilt, sorted, by
- *  tide_store_commit, which also retires versions superseded during the load. The whole load
- *  is then one transaction (a crash leaves the store as before it). Lookups of other ids
+ *  store holds no object yet, switches to bulk mode: its secondary indexes are dropped and rebuilt,
+ * sorted, by tide_store_commit, which also retires versions superseded during the load. The whole
+ * load is then one transaction (a crash leaves the store as before it). Lookups of other ids
  *  (tide_store_get, search ...) are not available until the commit.
  *  @param[out] out_bulk whether bulk mode is on. */
 TIDE_EXTERN(int) tide_store_begin_load(tide_store *store, bool *out_bulk);
@@ -88,8 +88,8 @@ TIDE_EXTERN(void) tide_store_prefetch_id(tide_store *store, const char *id);
 
 /** @brief Store one object version. For derived objects whose content equals the current
  *  version, nothing changes. @param[out] out_status a tide_put_status. */
-TIDE_EXTERN(int) tide_store_put_object(tide_store *store, const tide_object_rec *rec,
-        int *out_status);
+TIDE_EXTERN(int)
+tide_store_put_object(tide_store *store, const tide_object_rec *rec, int *out_status);
 
 typedef struct {
     const char *id;
@@ -97,15 +97,15 @@ typedef struct {
     const char *pattern_type; /**< "stix", "snort", "yara", ... */
     const char *name;         /**< may be NULL */
     const char *source;
-    char reliability;         /**< 'A'..'F' */
-    int confidence;           /**< 0..100 */
-    const char *tlp;          /**< may be NULL */
-    const char *kill_chain;   /**< comma-separated phase names, may be NULL */
-    int64_t valid_from;       /**< ms since epoch */
-    int64_t valid_until;      /**< ms since epoch, 0 = none */
-    int64_t created;          /**< ms */
-    int64_t modified;         /**< ms */
-    bool simple;              /**< pattern compiles into the fast match index (SPEC C1) */
+    char reliability;       /**< 'A'..'F' */
+    int confidence;         /**< 0..100 */
+    const char *tlp;        /**< may be NULL */
+    const char *kill_chain; /**< comma-separated phase names, may be NULL */
+    int64_t valid_from;     /**< ms since epoch */
+    int64_t valid_until;    /**< ms since epoch, 0 = none */
+    int64_t created;        /**< ms */
+    int64_t modified;       /**< ms */
+    bool simple;            /**< pattern compiles into the fast match index (SPEC C1) */
     bool revoked;
 } tide_indicator_rec;
 
@@ -116,25 +116,28 @@ typedef struct {
 
 /** @brief Set the context and observables of the current version of an indicator (replaces
  *  what was there for that id). */
-TIDE_EXTERN(int) tide_store_put_indicator(tide_store *store, const tide_indicator_rec *ind,
-        const tide_obs_ref *obs, size_t nobs);
+TIDE_EXTERN(int)
+tide_store_put_indicator(
+        tide_store *store, const tide_indicator_rec *ind, const tide_obs_ref *obs, size_t nobs);
 
 /** @brief Index a relationship (or any SRO-like reference) for traversal in both directions.
  *  id is a stored object (the SRO), or "CONTAINER_ID|rel|target" for a reference stated by a
  *  stored container (sighting_of_ref, object_refs ...); the index goes when that object gets
  *  a newer version. TIDE_ENOTFOUND when the stating object is not stored. */
-TIDE_EXTERN(int) tide_store_put_relationship(tide_store *store, const char *id,
-        const char *rel_type, const char *source_ref, const char *target_ref);
+TIDE_EXTERN(int)
+tide_store_put_relationship(tide_store *store, const char *id, const char *rel_type,
+        const char *source_ref, const char *target_ref);
 
 /* ---- reading ---- */
 
 /** @brief JSON text of an object: modified == NULL gives the current version.
  *  @param[out] out newly allocated (free with free()). TIDE_ENOTFOUND if absent. */
-TIDE_EXTERN(int) tide_store_get(tide_store *store, const char *id, const char *modified,
-        char **out);
+TIDE_EXTERN(int)
+tide_store_get(tide_store *store, const char *id, const char *modified, char **out);
 
 /** @brief Every stored version of id, oldest first (modified, "" for unversioned). */
-TIDE_EXTERN(int) tide_store_versions(tide_store *store, const char *id,
+TIDE_EXTERN(int)
+tide_store_versions(tide_store *store, const char *id,
         int (*cb)(const char *modified, void *payload), void *payload);
 
 /** @brief Indicator context of the current version. Strings in out are owned by the store
@@ -142,24 +145,27 @@ TIDE_EXTERN(int) tide_store_versions(tide_store *store, const char *id,
 TIDE_EXTERN(int) tide_store_indicator(tide_store *store, const char *id, tide_indicator_rec *out);
 
 /** @brief Indicators whose pattern names this exact canonical value of this kind. */
-TIDE_EXTERN(int) tide_store_lookup(tide_store *store, tide_obs_kind kind, const char *value,
+TIDE_EXTERN(int)
+tide_store_lookup(tide_store *store, tide_obs_kind kind, const char *value,
         int (*cb)(const char *indicator_id, void *payload), void *payload);
 
 /** @brief Every observable of an indicator. */
-TIDE_EXTERN(int) tide_store_indicator_observables(tide_store *store, const char *id,
+TIDE_EXTERN(int)
+tide_store_indicator_observables(tide_store *store, const char *id,
         int (*cb)(const tide_obs_ref *obs, void *payload), void *payload);
 
 typedef struct {
-    const char *rel_id;     /**< the relationship's id */
-    const char *rel_type;   /**< "indicates", "uses", "attributed-to", ... */
-    bool outgoing;          /**< true: id is the source; false: id is the target */
-    const char *other_id;   /**< the object at the other end */
+    const char *rel_id;   /**< the relationship's id */
+    const char *rel_type; /**< "indicates", "uses", "attributed-to", ... */
+    bool outgoing;        /**< true: id is the source; false: id is the target */
+    const char *other_id; /**< the object at the other end */
     const char *other_type;
     const char *other_name; /**< may be NULL when the other object is not stored */
 } tide_relation;
 
 /** @brief Relationships of id in both directions. */
-TIDE_EXTERN(int) tide_store_related(tide_store *store, const char *id,
+TIDE_EXTERN(int)
+tide_store_related(tide_store *store, const char *id,
         int (*cb)(const tide_relation *rel, void *payload), void *payload);
 
 typedef struct {
@@ -174,14 +180,15 @@ typedef struct {
 typedef struct {
     const char *id;
     const char *type;
-    const char *name;     /**< may be NULL */
+    const char *name; /**< may be NULL */
     const char *modified;
-    const char *source;   /**< may be NULL */
-    const char *tlp;      /**< may be NULL */
+    const char *source; /**< may be NULL */
+    const char *tlp;    /**< may be NULL */
 } tide_search_hit;
 
 /** @brief Current versions of objects matching every given criterion, by id. */
-TIDE_EXTERN(int) tide_store_search(tide_store *store, const tide_search_query *q,
+TIDE_EXTERN(int)
+tide_store_search(tide_store *store, const tide_search_query *q,
         int (*cb)(const tide_search_hit *hit, void *payload), void *payload);
 
 /** @brief Counts as JSON: {"objects": total versions, "current": N, "by_type": {...},
@@ -193,11 +200,13 @@ TIDE_EXTERN(int) tide_store_stats_json(tide_store *store, char **out);
 
 /** @brief Replace the entries of warninglist `name` (type "cidr", "hostname", "string",
  *  "substring" or "regex"). values[i] as in the list file. */
-TIDE_EXTERN(int) tide_store_put_warninglist(tide_store *store, const char *name,
-        const char *type, const char *description, const char *const *values, size_t n);
+TIDE_EXTERN(int)
+tide_store_put_warninglist(tide_store *store, const char *name, const char *type,
+        const char *description, const char *const *values, size_t n);
 
 /** @brief Every warninglist entry: cb(name, type, value). */
-TIDE_EXTERN(int) tide_store_warninglist_entries(tide_store *store,
+TIDE_EXTERN(int)
+tide_store_warninglist_entries(tide_store *store,
         int (*cb)(const char *name, const char *type, const char *value, void *payload),
         void *payload);
 
@@ -209,41 +218,44 @@ TIDE_EXTERN(int) tide_store_warninglist_entries(tide_store *store,
  *  campaigns, malware, tools, intrusion sets and threat actors, and from those one more hop
  *  between such objects (a campaign's malware and attributed actor). */
 typedef struct {
-    const char *id;           /**< indicator id */
+    const char *id; /**< indicator id */
     tide_obs_kind kind;
-    const char *value;        /**< canonical form */
-    const char *name;         /**< may be NULL */
-    const char *source;       /**< may be NULL */
-    const char *tlp;          /**< may be NULL */
-    const char *kill_chain;   /**< comma-separated phase names, may be NULL */
+    const char *value;      /**< canonical form */
+    const char *name;       /**< may be NULL */
+    const char *source;     /**< may be NULL */
+    const char *tlp;        /**< may be NULL */
+    const char *kill_chain; /**< comma-separated phase names, may be NULL */
     const char *pattern;
     const char *pattern_type;
-    char reliability;         /**< 'A'..'F', '\0' when unknown */
-    int confidence;           /**< 0..100, -1 when unknown */
+    char reliability;                                   /**< 'A'..'F', '\0' when unknown */
+    int confidence;                                     /**< 0..100, -1 when unknown */
     int64_t valid_from, valid_until, created, modified; /**< ms; valid_until 0 = none */
-    int64_t changed_at;       /**< ms: when this store last added or changed the indicator */
-    bool simple;              /**< the pattern is a disjunction of equalities (fast index) */
+    int64_t changed_at; /**< ms: when this store last added or changed the indicator */
+    bool simple;        /**< the pattern is a disjunction of equalities (fast index) */
     bool revoked;
-    const char *const *campaigns; size_t ncampaigns;
-    const char *const *malware;   size_t nmalware;   /**< malware and tools */
-    const char *const *actors;    size_t nactors;    /**< intrusion sets and threat actors */
+    const char *const *campaigns;
+    size_t ncampaigns;
+    const char *const *malware;
+    size_t nmalware; /**< malware and tools */
+    const char *const *actors;
+    size_t nactors; /**< intrusion sets and threat actors */
 } tide_indicator_obs;
 
 typedef struct {
-    const char *source;     /**< only this feed, or NULL */
-    int64_t changed_since;  /**< only indicators added / changed at or after (ms), or 0 */
+    const char *source;    /**< only this feed, or NULL */
+    int64_t changed_since; /**< only indicators added / changed at or after (ms), or 0 */
     bool include_revoked;
-    const char *value;      /**< only indicators naming this canonical value, or with this
-                                 id; NULL = any */
-    const char *related;    /**< only indicators related to a campaign / malware / tool /
-                                 intrusion set / actor of this name (case-insensitive);
-                                 NULL = any */
+    const char *value;   /**< only indicators naming this canonical value, or with this
+                              id; NULL = any */
+    const char *related; /**< only indicators related to a campaign / malware / tool /
+                              intrusion set / actor of this name (case-insensitive);
+                              NULL = any */
 } tide_indicator_filter;
 
 /** @brief Every observable of every current indicator passing the filter (NULL = all), in
  *  store order. Records are borrowed for the call only. */
-TIDE_EXTERN(int) tide_store_each_indicator_obs(tide_store *store,
-        const tide_indicator_filter *filter,
+TIDE_EXTERN(int)
+tide_store_each_indicator_obs(tide_store *store, const tide_indicator_filter *filter,
         int (*cb)(const tide_indicator_obs *rec, void *payload), void *payload);
 
 /** @brief A number that changes whenever intel (objects, indicators, warninglists) changes,
@@ -274,17 +286,20 @@ typedef struct {
 TIDE_EXTERN(int) tide_store_put_asset(tide_store *store, const tide_asset *asset);
 
 /** @brief Every stored asset, by host. */
-TIDE_EXTERN(int) tide_store_each_asset(tide_store *store,
-        int (*cb)(const tide_asset *asset, void *payload), void *payload);
+TIDE_EXTERN(int)
+tide_store_each_asset(
+        tide_store *store, int (*cb)(const tide_asset *asset, void *payload), void *payload);
 
 /** @brief The state of the last export under key (format and output): its serial and its
  *  entries (newline-separated text). @param[out] out_entries newly allocated (free with
  *  free()). TIDE_ENOTFOUND when no export was recorded under key. */
-TIDE_EXTERN(int) tide_store_export_state_get(tide_store *store, const char *key,
-        int64_t *out_serial, char **out_entries, size_t *out_len);
+TIDE_EXTERN(int)
+tide_store_export_state_get(tide_store *store, const char *key, int64_t *out_serial,
+        char **out_entries, size_t *out_len);
 
 /** @brief Record the state of an export under key (replaces the previous one). */
-TIDE_EXTERN(int) tide_store_export_state_put(tide_store *store, const char *key,
-        const char *format, int64_t serial, const char *entries, size_t len);
+TIDE_EXTERN(int)
+tide_store_export_state_put(tide_store *store, const char *key, const char *format, int64_t serial,
+        const char *entries, size_t len);
 
 #endif

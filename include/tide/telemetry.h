@@ -45,10 +45,10 @@ typedef enum {
     TIDE_TEL_EVE,
     TIDE_TEL_SYSMON,
     TIDE_TEL_SQUID,
-    TIDE_TEL_WEBLOG,  /**< Apache / nginx common and combined */
+    TIDE_TEL_WEBLOG, /**< Apache / nginx common and combined */
     TIDE_TEL_SYSLOG,
     TIDE_TEL_CEF,
-    TIDE_TEL_NDJSON,  /**< generic, needs a field map */
+    TIDE_TEL_NDJSON, /**< generic, needs a field map */
     TIDE_TEL__COUNT
 } tide_tel_format;
 
@@ -85,36 +85,36 @@ TIDE_EXTERN(void) tide_field_map_free(tide_field_map *m);
 /* ---- events ---- */
 
 typedef struct {
-    tide_obs_kind kind;  /**< IPV4, IPV6, IP_PORT, DOMAIN, URL, MD5, SHA1, SHA256, SHA512,
-                              EMAIL, JA3, X509_SHA1 */
-    const char *value;   /**< as seen in the event (not normalised); not NUL-terminated */
+    tide_obs_kind kind; /**< IPV4, IPV6, IP_PORT, DOMAIN, URL, MD5, SHA1, SHA256, SHA512,
+                             EMAIL, JA3, X509_SHA1 */
+    const char *value;  /**< as seen in the event (not normalised); not NUL-terminated */
     size_t len;
-    const char *field;   /**< where it came from: "id.resp_h", "dns.rrname", "Hashes", ... */
-    uint8_t addr_len;    /**< IPV4 / IPV6 the reader parsed: 4 or 16 bytes in addr; IP_PORT
-                              of an IPv4 address: 6 (address, then the port big-endian); else 0 */
-    uint8_t addr[16];    /**< that address, network order (saves the matcher a second parse) */
+    const char *field; /**< where it came from: "id.resp_h", "dns.rrname", "Hashes", ... */
+    uint8_t addr_len;  /**< IPV4 / IPV6 the reader parsed: 4 or 16 bytes in addr; IP_PORT
+                            of an IPv4 address: 6 (address, then the port big-endian); else 0 */
+    uint8_t addr[16];  /**< that address, network order (saves the matcher a second parse) */
 } tide_observation;
 
 typedef struct {
-    int64_t ts_us;          /**< event time, microseconds since the epoch; 0 when unknown */
-    const char *host;       /**< internal endpoint (address or name); "" when unknown */
+    int64_t ts_us;    /**< event time, microseconds since the epoch; 0 when unknown */
+    const char *host; /**< internal endpoint (address or name); "" when unknown */
     size_t host_len;
-    const char *kind;       /**< event kind: "conn", "dns", "http", "ssl", "files", "flow",
-                                 "alert", "tls", "fileinfo", "process", "network", "dns_query",
-                                 "file_create", "proxy", "web", "syslog", "cef", ... */
-    const char *user;       /**< user name when the record names one, else NULL */
+    const char *kind; /**< event kind: "conn", "dns", "http", "ssl", "files", "flow",
+                           "alert", "tls", "fileinfo", "process", "network", "dns_query",
+                           "file_create", "proxy", "web", "syslog", "cef", ... */
+    const char *user; /**< user name when the record names one, else NULL */
     size_t user_len;
-    uint64_t line;          /**< 1-based line of the record in the (decompressed) file */
-    uint64_t offset;        /**< byte offset of the record in the (decompressed) stream */
+    uint64_t line;   /**< 1-based line of the record in the (decompressed) file */
+    uint64_t offset; /**< byte offset of the record in the (decompressed) stream */
     const tide_observation *obs;
     size_t nobs;
 } tide_event;
 
 typedef struct {
-    tide_tel_format format;        /**< TIDE_TEL_AUTO: detect per file */
-    const tide_homenet *home_net;  /**< NULL: the default home networks */
-    const tide_field_map *map;     /**< needed by TIDE_TEL_NDJSON */
-    size_t max_line;               /**< 0: 1 MiB; longer records are bad records */
+    tide_tel_format format;       /**< TIDE_TEL_AUTO: detect per file */
+    const tide_homenet *home_net; /**< NULL: the default home networks */
+    const tide_field_map *map;    /**< needed by TIDE_TEL_NDJSON */
+    size_t max_line;              /**< 0: 1 MiB; longer records are bad records */
     /** Keep reading past the end: tide_tel_next returns 0 at the current end, holds an
      *  unterminated last line, and continues when the file has grown. Plain files only. */
     bool follow;
@@ -129,14 +129,15 @@ typedef struct tide_tel_reader tide_tel_reader;
  *  content, not only by name). @param[out] out the reader. */
 TIDE_EXTERN(int) tide_tel_open(tide_tel_reader **out, const char *path, const tide_tel_opts *opts);
 /** @brief Read events from fd (not closed by tide_tel_close); name is used in reports. */
-TIDE_EXTERN(int) tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name,
-        const tide_tel_opts *opts);
+TIDE_EXTERN(int)
+tide_tel_open_fd(tide_tel_reader **out, int fd, const char *name, const tide_tel_opts *opts);
 /** @brief Read events from the memory buffer data / len (plain, or gzip / zstd content, told by
  *  its first bytes as for files). The buffer is borrowed, not copied: it must stay valid and
  *  unchanged until tide_tel_close. name is used in reports (NULL: "(memory)"). With opts.follow
  *  the end of the buffer is the end for now (tide_tel_next keeps returning 0). */
-TIDE_EXTERN(int) tide_tel_open_mem(tide_tel_reader **out, const void *data, size_t len,
-        const char *name, const tide_tel_opts *opts);
+TIDE_EXTERN(int)
+tide_tel_open_mem(tide_tel_reader **out, const void *data, size_t len, const char *name,
+        const tide_tel_opts *opts);
 
 /** A byte source the caller implements (a socket, a pipe of its own, a decrypting stream...). */
 typedef struct {
@@ -151,8 +152,9 @@ typedef struct {
 /** @brief Read events from the byte source in (the struct is copied; in->ctx must stay valid
  *  until tide_tel_close). Compressed content is detected and decompressed as for files. name is
  *  used in reports (NULL: "(input)"). */
-TIDE_EXTERN(int) tide_tel_open_input(tide_tel_reader **out, const tide_tel_input *in,
-        const char *name, const tide_tel_opts *opts);
+TIDE_EXTERN(int)
+tide_tel_open_input(tide_tel_reader **out, const tide_tel_input *in, const char *name,
+        const tide_tel_opts *opts);
 /** @brief Next event. @return 1 with ev filled (borrowed until the next call), 0 at the end of
  *  the data (with follow: the end for now), < 0 on an I/O or decompression error. */
 TIDE_EXTERN(int) tide_tel_next(tide_tel_reader *r, tide_event *ev);
@@ -167,10 +169,10 @@ TIDE_EXTERN(int) tide_tel_next_batch(tide_tel_reader *r, tide_event *evs, size_t
 TIDE_EXTERN(tide_tel_format) tide_tel_reader_format(const tide_tel_reader *r);
 
 typedef struct {
-    uint64_t bytes;    /**< bytes consumed (decompressed) */
-    uint64_t records;  /**< lines / records read, including headers and bad ones */
-    uint64_t events;   /**< events returned */
-    uint64_t bad;      /**< bad records skipped */
+    uint64_t bytes;   /**< bytes consumed (decompressed) */
+    uint64_t records; /**< lines / records read, including headers and bad ones */
+    uint64_t events;  /**< events returned */
+    uint64_t bad;     /**< bad records skipped */
 } tide_tel_stats;
 TIDE_EXTERN(void) tide_tel_reader_stats(const tide_tel_reader *r, tide_tel_stats *out);
 TIDE_EXTERN(void) tide_tel_close(tide_tel_reader *r);
@@ -188,8 +190,8 @@ typedef struct tide_tel_parser tide_tel_parser;
  *  follow and on_bad are not used. Holds about 2 x max_line of scratch.
  *  @param[out] out the parser. @return 0, TIDE_EINVAL (bad format, ndjson without a map) or
  *  TIDE_ENOMEM. */
-TIDE_EXTERN(int) tide_tel_parser_new(tide_tel_parser **out, tide_tel_format format,
-        const tide_tel_opts *opts);
+TIDE_EXTERN(int)
+tide_tel_parser_new(tide_tel_parser **out, tide_tel_format format, const tide_tel_opts *opts);
 /** @brief Parse one record rec / n: one line of a log, without or with its "\n" / "\r\n"
  *  (dropped), or one JSON object (which may span lines). rec need not be NUL-terminated and is
  *  copied (the parser reads past a record's end, so it keeps it in a padded buffer of its own);

@@ -17,8 +17,8 @@
 /** @brief Load MISP warninglist files (list.json) from a file or a folder (recursively) into
  *  the store, replacing lists of the same name. @param[out] out_lists number of lists loaded,
  *  @param[out] out_entries number of entries. Errors name the file and the reason. */
-TIDE_EXTERN(int) tide_warninglist_load(tide_store *store, const char *path, long *out_lists,
-        long *out_entries);
+TIDE_EXTERN(int)
+tide_warninglist_load(tide_store *store, const char *path, long *out_lists, long *out_entries);
 
 typedef struct tide_warninglists tide_warninglists;
 
@@ -34,14 +34,14 @@ TIDE_EXTERN(int) tide_warninglists_new_builtin(tide_warninglists **out);
  *  "substring" or "regex" (as in MISP list files). @return 0, TIDE_EINVAL for an unknown type,
  *  TIDE_EPARSE for a value the checker cannot use (a bad CIDR, a regex that does not compile;
  *  the entry is left out), TIDE_ENOMEM. */
-TIDE_EXTERN(int) tide_warninglists_add(tide_warninglists *wl, const char *list,
-        const char *type, const char *value);
+TIDE_EXTERN(int)
+tide_warninglists_add(tide_warninglists *wl, const char *list, const char *type, const char *value);
 
 TIDE_EXTERN(void) tide_warninglists_free(tide_warninglists *wl);
 
 /** @brief Name of the first list containing the canonical value of this kind, or NULL.
  *  Borrowed from wl. */
-TIDE_EXTERN(const char *) tide_warninglists_check(const tide_warninglists *wl,
-        tide_obs_kind kind, const char *value);
+TIDE_EXTERN(const char *)
+tide_warninglists_check(const tide_warninglists *wl, tide_obs_kind kind, const char *value);
 
 #endif

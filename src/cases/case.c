@@ -651,8 +651,7 @@ int tide_case_lessons_set(tide_store *s, const tide_case_opts *o, int64_t id, co
     return rc;
 }
 
-static int promote(tide_store *s, const tide_case_opts *o, json_t *row, const char *tlp,
-        long *out)
+static int promote(tide_store *s, const tide_case_opts *o, json_t *row, const char *tlp, long *out)
 {
     json_t *inds = json_object_get(json_object_get(row, "lessons"), "new_indicators");
     *out = 0;
@@ -677,8 +676,8 @@ static int promote(tide_store *s, const tide_case_opts *o, json_t *row, const ch
         rc = o->promote(o->ctx, list.ptr, list.len, &io, out);
     } else {
         tide_ingest_stats st = { 0 };
-        rc = tide_ingest_buffer(s, list.ptr, list.len, "lessons", TIDE_FMT_LIST, &io, &st, NULL,
-                NULL);
+        rc = tide_ingest_buffer(
+                s, list.ptr, list.len, "lessons", TIDE_FMT_LIST, &io, &st, NULL, NULL);
         if (rc == 0)
             *out = st.indicators;
     }

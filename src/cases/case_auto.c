@@ -23,9 +23,9 @@ static int collect(const tide_sighting_rec *r, void *payload)
     if (r->suppressed || r->live_count <= 0)
         return 0;
     json_array_insert_new(a, 0,
-            json_pack("{s:s, s:s, s:s, s:I, s:i}", "host", r->host, "indicator_id",
-                    r->indicator_id, "indicator", r->indicator, "first_seen",
-                    (json_int_t)r->first_seen, "kind", (int)r->kind));
+            json_pack("{s:s, s:s, s:s, s:I, s:i}", "host", r->host, "indicator_id", r->indicator_id,
+                    "indicator", r->indicator, "first_seen", (json_int_t)r->first_seen, "kind",
+                    (int)r->kind));
     return 0;
 }
 
@@ -58,12 +58,16 @@ int tide_case_auto(
             tide_error_clear();
             continue;
         }
-        tide_score_input in = {
-            .kind = (tide_obs_kind)json_integer_value(json_object_get(v, "kind")),
-            .confidence = ind.confidence, .reliability = ind.reliability,
-            .valid_from = ind.valid_from, .valid_until = ind.valid_until,
-            .created = ind.created, .modified = ind.modified,
-            .last_sighted = tide__sighted_get(&sighted, iid, strlen(iid)), .revoked = ind.revoked };
+        tide_score_input in = { .kind = (tide_obs_kind)json_integer_value(
+                                        json_object_get(v, "kind")),
+            .confidence = ind.confidence,
+            .reliability = ind.reliability,
+            .valid_from = ind.valid_from,
+            .valid_until = ind.valid_until,
+            .created = ind.created,
+            .modified = ind.modified,
+            .last_sighted = tide__sighted_get(&sighted, iid, strlen(iid)),
+            .revoked = ind.revoked };
         tide_score_result sr;
         tide_score_assess(&dc, &in, now, &sr);
         if (sr.score < min_score)

@@ -81,7 +81,6 @@ static int hit_tlp(const tide_search_hit *h, void *payload)
     return 1;
 }
 
-
 int tide_case_share(
         tide_store *s, int64_t id, const char *tlp_max, const char *path, size_t *out_objects)
 {

@@ -48,5 +48,4 @@ char *tide__case_plan_md(json_t *plan);
 
 int64_t tide__case_now(const tide_case_opts *o);
 
-
 #endif

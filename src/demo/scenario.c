@@ -23,9 +23,9 @@
 #include "tide/observable.h"
 #include "util/util.h"
 
-#define DEMO_SEED 0x7469646564656d6fULL /* "tidedemo" */
-#define DEMO_MAX_IND 40
-#define DEMO_ACTOR "FIN-TIDE-DEMO"
+#define DEMO_SEED     0x7469646564656d6fULL /* "tidedemo" */
+#define DEMO_MAX_IND  40
+#define DEMO_ACTOR    "FIN-TIDE-DEMO"
 #define DEMO_CAMPAIGN "Operation Low Tide"
 #define DEMO_PATH_MAX 4096
 
@@ -33,12 +33,12 @@
 #define TLP2_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 typedef struct {
-    tide_obs_kind kind;  /* IPV4, CIDR4, DOMAIN, URL, SHA256, MD5 */
+    tide_obs_kind kind; /* IPV4, CIDR4, DOMAIN, URL, SHA256, MD5 */
     char value[200];
-    char value2[64];     /* second IPv4 of an "a OR b" pattern, else "" */
-    int malware;         /* 0 or 1: indicates that malware; -1: indicates the campaign */
-    const char *phase;   /* mitre-attack phase name */
-    const char *role;    /* words for the indicator's name */
+    char value2[64];   /* second IPv4 of an "a OR b" pattern, else "" */
+    int malware;       /* 0 or 1: indicates that malware; -1: indicates the campaign */
+    const char *phase; /* mitre-attack phase name */
+    const char *role;  /* words for the indicator's name */
     int confidence;
     const char *tlp;
     char id[64];
@@ -56,7 +56,7 @@ typedef struct {
     char path[4][DEMO_PATH_MAX + 32];
     char zeek_dir[DEMO_PATH_MAX + 16];
     char zeek[4][DEMO_PATH_MAX + 32]; /* conn, dns, http, files */
-    char old_dns[DEMO_PATH_MAX + 64];  /* yesterday's DNS log, only in history */
+    char old_dns[DEMO_PATH_MAX + 64]; /* yesterday's DNS log, only in history */
     char lessons[DEMO_PATH_MAX + 64], share[DEMO_PATH_MAX + 64];
 } demo;
 
@@ -66,10 +66,9 @@ struct tide_demo {
 };
 
 static const char *const malware_name[2] = { "KelpLoader", "UndertowRAT" };
-static const char *const file_name[4] = { "bundle.stix.json", "misp-event.json",
-    "kelploader.txt", "feed.csv" };
-static const char *const source_name[4] = { "demo-stix", "demo-misp", "demo-maltrail",
-    "demo-csv" };
+static const char *const file_name[4] = { "bundle.stix.json", "misp-event.json", "kelploader.txt",
+    "feed.csv" };
+static const char *const source_name[4] = { "demo-stix", "demo-misp", "demo-maltrail", "demo-csv" };
 
 /* ---- deterministic values ---- */
 
@@ -90,8 +89,8 @@ static unsigned rndn(demo *d, unsigned n)
 static void make_uuid(demo *d, char *out, size_t n)
 {
     uint64_t a = rnd(d), b = rnd(d);
-    a = (a & ~0xf000ULL) | 0x4000ULL;                            /* version 4 */
-    b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;     /* RFC 4122 variant */
+    a = (a & ~0xf000ULL) | 0x4000ULL;                        /* version 4 */
+    b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* RFC 4122 variant */
     snprintf(out, n, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
             (unsigned)((a >> 16) & 0xffff), (unsigned)(a & 0xffff), (unsigned)(b >> 48),
             (unsigned long long)(b & 0xffffffffffffULL));
@@ -117,8 +116,8 @@ static void make_domain(demo *d, char *out, size_t n)
     static const char *const w1[] = { "secure", "update", "login", "portal", "cloud", "sync",
         "docs", "account", "verify", "office", "billing", "invoice", "track", "cdn", "static",
         "online" };
-    static const char *const w2[] = { "nexo", "vanta", "qorvi", "lumo", "ferra", "zenbi",
-        "octra", "pylon", "morva", "teskel", "brivo", "calyx" };
+    static const char *const w2[] = { "nexo", "vanta", "qorvi", "lumo", "ferra", "zenbi", "octra",
+        "pylon", "morva", "teskel", "brivo", "calyx" };
     static const char *const tld[] = { "top", "xyz", "icu", "click", "shop", "online" };
     snprintf(out, n, "%s-%s%u.%s", w1[rndn(d, 16)], w2[rndn(d, 12)], rndn(d, 90) + 10,
             tld[rndn(d, 6)]);
@@ -159,31 +158,20 @@ static demo_ind *add_ind(demo *d, tide_obs_kind kind, int malware, const char *p
     x->confidence = confidence;
     x->tlp = tlp;
     switch (kind) {
-    case TIDE_OBS_IPV4:
-        make_ip(d, x->value, sizeof x->value);
-        break;
-    case TIDE_OBS_CIDR4: {
-        char ip[64];
-        unsigned a, b, c, e;
-        make_ip(d, ip, sizeof ip);
-        if (sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &e) == 4)
-            snprintf(x->value, sizeof x->value, "%u.%u.%u.0/24", a, b, c);
-        break;
-    }
-    case TIDE_OBS_DOMAIN:
-        make_domain(d, x->value, sizeof x->value);
-        break;
-    case TIDE_OBS_URL:
-        make_url(d, rndn(d, 3) == 0, x->value, sizeof x->value);
-        break;
-    case TIDE_OBS_SHA256:
-        make_hex(d, x->value, 64);
-        break;
-    case TIDE_OBS_MD5:
-        make_hex(d, x->value, 32);
-        break;
-    default:
-        break;
+        case TIDE_OBS_IPV4: make_ip(d, x->value, sizeof x->value); break;
+        case TIDE_OBS_CIDR4: {
+            char ip[64];
+            unsigned a, b, c, e;
+            make_ip(d, ip, sizeof ip);
+            if (sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &e) == 4)
+                snprintf(x->value, sizeof x->value, "%u.%u.%u.0/24", a, b, c);
+            break;
+        }
+        case TIDE_OBS_DOMAIN: make_domain(d, x->value, sizeof x->value); break;
+        case TIDE_OBS_URL: make_url(d, rndn(d, 3) == 0, x->value, sizeof x->value); break;
+        case TIDE_OBS_SHA256: make_hex(d, x->value, 64); break;
+        case TIDE_OBS_MD5: make_hex(d, x->value, 32); break;
+        default: break;
     }
     make_id(d, "indicator", x->id, sizeof x->id);
     return x;
@@ -217,15 +205,14 @@ static void build_scenario(demo *d)
     /* UndertowRAT: the second stage */
     for (int i = 0; i < 3; i++)
         add_ind(d, TIDE_OBS_IPV4, 1, "command-and-control", "C2 server", 75, "amber");
-    add_ind(d, TIDE_OBS_CIDR4, 1, "command-and-control", "bulletproof hosting range", 50,
-            "green");
+    add_ind(d, TIDE_OBS_CIDR4, 1, "command-and-control", "bulletproof hosting range", 50, "green");
     for (int i = 0; i < 3; i++)
         add_ind(d, TIDE_OBS_DOMAIN, 1, "command-and-control", "C2 domain", 80, "amber");
     for (int i = 0; i < 2; i++)
         add_ind(d, TIDE_OBS_SHA256, 1, "execution", "sample", 95, "amber");
     add_ind(d, TIDE_OBS_SHA256, 1, "execution", "builder", 60, "amber+strict");
-    demo_ind *exfil = add_ind(d, TIDE_OBS_URL, 1, "exfiltration", "exfiltration endpoint", 70,
-            "red");
+    demo_ind *exfil =
+            add_ind(d, TIDE_OBS_URL, 1, "exfiltration", "exfiltration endpoint", 70, "red");
     char exfil_ip[64];
     make_ip(d, exfil_ip, sizeof exfil_ip);
     snprintf(exfil->value, sizeof exfil->value, "https://%s:8443/api/v2/upload", exfil_ip);
@@ -283,8 +270,8 @@ static json_t *kill_chain(const char *phase)
     return json_pack("[{s:s,s:s}]", "kill_chain_name", "mitre-attack", "phase_name", phase);
 }
 
-static json_t *relationship(demo *d, const char *type, const char *src, const char *dst,
-        const char *tlp)
+static json_t *relationship(
+        demo *d, const char *type, const char *src, const char *dst, const char *tlp)
 {
     char id[64];
     make_id(d, "relationship", id, sizeof id);
@@ -298,31 +285,19 @@ static json_t *relationship(demo *d, const char *type, const char *src, const ch
 static void pattern_of(const demo_ind *x, char *out, size_t n)
 {
     switch (x->kind) {
-    case TIDE_OBS_IPV4:
-        if (x->value2[0])
-            snprintf(out, n, "[ipv4-addr:value = '%s' OR ipv4-addr:value = '%s']", x->value,
-                    x->value2);
-        else
-            snprintf(out, n, "[ipv4-addr:value = '%s']", x->value);
-        break;
-    case TIDE_OBS_CIDR4:
-        snprintf(out, n, "[ipv4-addr:value ISSUBSET '%s']", x->value);
-        break;
-    case TIDE_OBS_DOMAIN:
-        snprintf(out, n, "[domain-name:value = '%s']", x->value);
-        break;
-    case TIDE_OBS_URL:
-        snprintf(out, n, "[url:value = '%s']", x->value);
-        break;
-    case TIDE_OBS_SHA256:
-        snprintf(out, n, "[file:hashes.'SHA-256' = '%s']", x->value);
-        break;
-    case TIDE_OBS_MD5:
-        snprintf(out, n, "[file:hashes.MD5 = '%s']", x->value);
-        break;
-    default:
-        snprintf(out, n, "[x-unknown:value = '']");
-        break;
+        case TIDE_OBS_IPV4:
+            if (x->value2[0])
+                snprintf(out, n, "[ipv4-addr:value = '%s' OR ipv4-addr:value = '%s']", x->value,
+                        x->value2);
+            else
+                snprintf(out, n, "[ipv4-addr:value = '%s']", x->value);
+            break;
+        case TIDE_OBS_CIDR4: snprintf(out, n, "[ipv4-addr:value ISSUBSET '%s']", x->value); break;
+        case TIDE_OBS_DOMAIN: snprintf(out, n, "[domain-name:value = '%s']", x->value); break;
+        case TIDE_OBS_URL: snprintf(out, n, "[url:value = '%s']", x->value); break;
+        case TIDE_OBS_SHA256: snprintf(out, n, "[file:hashes.'SHA-256' = '%s']", x->value); break;
+        case TIDE_OBS_MD5: snprintf(out, n, "[file:hashes.MD5 = '%s']", x->value); break;
+        default: snprintf(out, n, "[x-unknown:value = '']"); break;
     }
 }
 
@@ -339,11 +314,11 @@ static json_t *stix_bundle(demo *d)
         for (char *p = name + 4; *p; p++)
             if (*p >= 'a' && *p <= 'z')
                 *p = (char)(*p - 'a' + 'A');
-        json_array_append_new(objs,
-                json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:{s:s,s:s}}}", "type", "marking-definition",
-                        "spec_version", "2.1", "id", tlp_id(level), "created",
-                        "2022-10-01T00:00:00.000Z", "name", name, "extensions", TLP2_EXT,
-                        "extension_type", "property-extension", "tlp_2_0", level));
+        json_array_append_new(
+                objs, json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:{s:s,s:s}}}", "type",
+                              "marking-definition", "spec_version", "2.1", "id", tlp_id(level),
+                              "created", "2022-10-01T00:00:00.000Z", "name", name, "extensions",
+                              TLP2_EXT, "extension_type", "property-extension", "tlp_2_0", level));
     }
     json_t *ident = sdo(d, "identity", d->identity, 400, 400, "clear");
     json_object_del(ident, "created_by_ref");
@@ -445,9 +420,8 @@ static json_t *misp_attr(demo *d, const char *category, const char *type, const 
     char uuid[40], ts[24];
     make_uuid(d, uuid, sizeof uuid);
     snprintf(ts, sizeof ts, "%lld", (long long)(d->t0 - 2 * 86400 + rndn(d, 86400)));
-    return json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s}", "uuid", uuid, "category", category,
-            "type", type, "value", value, "to_ids", to_ids, "timestamp", ts, "comment",
-            comment);
+    return json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:s}", "uuid", uuid, "category", category, "type",
+            type, "value", value, "to_ids", to_ids, "timestamp", ts, "comment", comment);
 }
 
 static json_t *misp_event(demo *d)
@@ -464,47 +438,48 @@ static json_t *misp_event(demo *d)
     snprintf(ts, sizeof ts, "%lld", (long long)(d->t0 - 86400));
 
     json_t *attrs = json_array();
-    json_array_append_new(attrs, misp_attr(d, "Network activity", "ip-dst", d->shared_ip, true,
-            "KelpLoader C2"));
-    json_array_append_new(attrs, misp_attr(d, "Network activity", "domain", d->shared_domain,
-            true, "KelpLoader C2"));
+    json_array_append_new(
+            attrs, misp_attr(d, "Network activity", "ip-dst", d->shared_ip, true, "KelpLoader C2"));
+    json_array_append_new(attrs,
+            misp_attr(d, "Network activity", "domain", d->shared_domain, true, "KelpLoader C2"));
     make_url(d, false, tmp, sizeof tmp);
-    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "url", tmp, true,
-            "second-stage download"));
-    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "sha256", d->shared_sha256,
-            true, "KelpLoader sample"));
+    json_array_append_new(
+            attrs, misp_attr(d, "Payload delivery", "url", tmp, true, "second-stage download"));
+    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "sha256", d->shared_sha256, true,
+                                         "KelpLoader sample"));
     make_hex(d, tmp, 32);
-    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "md5", tmp, true,
-            "Invoice_0412.js"));
+    json_array_append_new(
+            attrs, misp_attr(d, "Payload delivery", "md5", tmp, true, "Invoice_0412.js"));
     json_array_append_new(attrs, misp_attr(d, "Payload delivery", "filename", "Invoice_0412.js",
-            false, "lure attachment name"));
+                                         false, "lure attachment name"));
     char host[128];
     make_domain(d, host, sizeof host);
     snprintf(tmp, sizeof tmp, "accounts@%s", host);
-    json_array_append_new(attrs, misp_attr(d, "Payload delivery", "email-src", tmp, true,
-            "phishing sender"));
+    json_array_append_new(
+            attrs, misp_attr(d, "Payload delivery", "email-src", tmp, true, "phishing sender"));
     make_domain(d, tmp, sizeof tmp);
-    json_array_append_new(attrs, misp_attr(d, "Network activity", "hostname", tmp, true,
-            "UndertowRAT C2"));
+    json_array_append_new(
+            attrs, misp_attr(d, "Network activity", "hostname", tmp, true, "UndertowRAT C2"));
     make_ip(d, host, sizeof host);
     snprintf(tmp, sizeof tmp, "%s|8443", host);
-    json_array_append_new(attrs, misp_attr(d, "Network activity", "ip-dst|port", tmp, true,
-            "UndertowRAT exfiltration"));
+    json_array_append_new(attrs,
+            misp_attr(d, "Network activity", "ip-dst|port", tmp, true, "UndertowRAT exfiltration"));
     make_ip(d, tmp, sizeof tmp);
     json_array_append_new(attrs, misp_attr(d, "Network activity", "ip-src", tmp, false,
-            "scanner seen in the same window; not actionable"));
-    json_array_append_new(attrs, misp_attr(d, "External analysis", "link",
-            "https://intel.tide-demo.invalid/reports/low-tide", false, "analysis report"));
-    json_array_append_new(attrs, misp_attr(d, "Other", "comment",
-            "Lure: 'Overdue invoice 0412', sent Tuesday 07:40-09:10 UTC", false, ""));
+                                         "scanner seen in the same window; not actionable"));
+    json_array_append_new(attrs,
+            misp_attr(d, "External analysis", "link",
+                    "https://intel.tide-demo.invalid/reports/low-tide", false, "analysis report"));
+    json_array_append_new(attrs,
+            misp_attr(d, "Other", "comment",
+                    "Lure: 'Overdue invoice 0412', sent Tuesday 07:40-09:10 UTC", false, ""));
 
     json_t *tags = json_pack("[{s:s},{s:s},{s:s},{s:s}]", "name", "tlp:amber", "name",
             "admiralty-scale:source-reliability=\"b\"", "name",
-            "misp-galaxy:threat-actor=\"" DEMO_ACTOR "\"", "name",
-            "kill-chain:Delivery");
-    json_t *gal = json_pack("[{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:s}]}]", "uuid", galaxy,
-            "name", "Threat Actor", "type", "threat-actor", "namespace", "misp", "GalaxyCluster",
-            "uuid", cluster, "type", "threat-actor", "value", DEMO_ACTOR, "tag_name",
+            "misp-galaxy:threat-actor=\"" DEMO_ACTOR "\"", "name", "kill-chain:Delivery");
+    json_t *gal = json_pack("[{s:s,s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:s}]}]", "uuid", galaxy, "name",
+            "Threat Actor", "type", "threat-actor", "namespace", "misp", "GalaxyCluster", "uuid",
+            cluster, "type", "threat-actor", "value", DEMO_ACTOR, "tag_name",
             "misp-galaxy:threat-actor=\"" DEMO_ACTOR "\"", "description",
             "Fictional financially motivated group (tide demo).");
     json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:{s:s,s:s},s:o,s:o,s:o}", "uuid",
@@ -584,8 +559,8 @@ static char *csv_feed(demo *d)
             "sha256,%s," DEMO_CAMPAIGN ",90\n"
             "md5,%s," DEMO_CAMPAIGN ",80\n"
             "cidr,%u.%u.%u.0/24," DEMO_CAMPAIGN ",40\n",
-            d->csv_ip, ip, dom, d->ind[24].value, url, d->csv_sha256, md5, 185u,
-            1 + rndn(d, 254), rndn(d, 256));
+            d->csv_ip, ip, dom, d->ind[24].value, url, d->csv_sha256, md5, 185u, 1 + rndn(d, 254),
+            rndn(d, 256));
     return text;
 }
 
@@ -593,8 +568,10 @@ static char *csv_feed(demo *d)
 
 static void zeek_header(FILE *f, const char *path, const char *fields, const char *types)
 {
-    fprintf(f, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
-               "#path\t%s\n#fields\t%s\n#types\t%s\n", path, fields, types);
+    fprintf(f,
+            "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+            "#path\t%s\n#fields\t%s\n#types\t%s\n",
+            path, fields, types);
 }
 
 static int write_zeek(demo *d)
@@ -617,7 +594,8 @@ static int write_zeek(demo *d)
             "time\tstring\taddr\tport\taddr\tport\tenum");
     zeek_header(f[1], "dns", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tanswers",
             "time\tstring\taddr\tport\taddr\tport\tstring\tvector[string]");
-    zeek_header(f[2], "http", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\thost\turi",
+    zeek_header(f[2], "http",
+            "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\thost\turi",
             "time\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring");
     zeek_header(f[3], "files", "ts\tfuid\ttx_hosts\trx_hosts\tmime_type\tsha256",
             "time\tstring\tset[addr]\tset[addr]\tstring\tstring");
@@ -625,9 +603,11 @@ static int write_zeek(demo *d)
     /* quiet traffic of five hosts to documentation addresses and names (never indicators) */
     for (int i = 0; i < 40; i++) {
         long ts = t + 8 * 3600 + i * 600;
-        fprintf(f[0], "%ld.%06d\tCq%05d\t10.20.0.%d\t%d\t203.0.113.%d\t443\ttcp\n", ts, i * 7919 % 1000000, i,
-                11 + i % 5, 49152 + i, 1 + i % 200);
-        fprintf(f[1], "%ld.%06d\tCd%05d\t10.20.0.%d\t%d\t10.20.0.2\t53\twww%d.example.com\t203.0.113.%d\n",
+        fprintf(f[0], "%ld.%06d\tCq%05d\t10.20.0.%d\t%d\t203.0.113.%d\t443\ttcp\n", ts,
+                i * 7919 % 1000000, i, 11 + i % 5, 49152 + i, 1 + i % 200);
+        fprintf(f[1],
+                "%ld.%06d\tCd%05d\t10.20.0.%d\t%d\t10.20.0.2\t53\twww%d.example.com\t203.0.113.%"
+                "d\n",
                 ts, i * 104729 % 1000000, i, 11 + i % 5, 50000 + i, i % 7, 1 + i % 200);
     }
     /* 10.20.0.11: phishing page, payload, the sample, KelpLoader C2, then UndertowRAT */
@@ -676,8 +656,8 @@ static int write_zeek(demo *d)
                 t - 86400 + 3600 * (i % 24), i, 11 + i % 5, 40000 + i, i % 5);
     fprintf(o, "%ld.000000\tCyS1\t10.20.0.31\t40100\t10.20.0.2\t53\tupdate.%s\t-\n",
             t - 86400 + 10 * 3600, d->ind[1].value);
-    fprintf(o, "%ld.000000\tCyS2\t10.20.0.32\t40200\t10.20.0.2\t53\t%s\t-\n",
-            t - 86400 + 16 * 3600, d->ind[1].value);
+    fprintf(o, "%ld.000000\tCyS2\t10.20.0.32\t40200\t10.20.0.2\t53\t%s\t-\n", t - 86400 + 16 * 3600,
+            d->ind[1].value);
     rc |= fclose(o) != 0;
     return rc ? -1 : 0;
 }
@@ -689,11 +669,12 @@ static int write_lessons(demo *d)
     FILE *f = fopen(d->lessons, "w");
     if (f == NULL)
         return -1;
-    fprintf(f, "# lessons learned of the demo case\n"
-               "indicator: update-check[.]%s\n"
-               "prevention: deny internet egress to hosts running an end-of-life Java runtime\n"
-               "detection-gap: DNS logs of the branch office were not collected\n"
-               "response-gap: no owner on record for two of the hosts\n",
+    fprintf(f,
+            "# lessons learned of the demo case\n"
+            "indicator: update-check[.]%s\n"
+            "prevention: deny internet egress to hosts running an end-of-life Java runtime\n"
+            "detection-gap: DNS logs of the branch office were not collected\n"
+            "response-gap: no owner on record for two of the hosts\n",
             d->ind[1].value);
     return fclose(f) != 0 ? -1 : 0;
 }
@@ -707,8 +688,8 @@ static int write_files(demo *d, const char *parent)
         return tide_error_set(TIDE_EINVAL, "%s: the folder name is too long", tmp);
     snprintf(d->dir, sizeof d->dir, "%s/tide-demo-XXXXXX", tmp);
     if (mkdtemp(d->dir) == NULL)
-        return tide_error_set(TIDE_EIO, "cannot create a folder under %s: %s", tmp,
-                strerror(errno));
+        return tide_error_set(
+                TIDE_EIO, "cannot create a folder under %s: %s", tmp, strerror(errno));
     for (int i = 0; i < 4; i++)
         snprintf(d->path[i], sizeof d->path[i], "%s/%s", d->dir, file_name[i]);
     int rc = 0;
@@ -722,8 +703,8 @@ static int write_files(demo *d, const char *parent)
     if (rc == 0)
         rc = write_lessons(d);
     if (rc != 0)
-        return tide_error_set(TIDE_EIO, "cannot write the scenario files in %s: %s", d->dir,
-                strerror(errno));
+        return tide_error_set(
+                TIDE_EIO, "cannot write the scenario files in %s: %s", d->dir, strerror(errno));
     return 0;
 }
 
@@ -739,7 +720,6 @@ static void remove_files(demo *d)
     rmdir(d->zeek_dir);
     rmdir(d->dir);
 }
-
 
 /* ---- the public calls ---- */
 

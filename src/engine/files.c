@@ -16,8 +16,8 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(const char *dir, int depth, int (*cb)(const char *path, void *payload),
-        void *payload)
+static int walk(
+        const char *dir, int depth, int (*cb)(const char *path, void *payload), void *payload)
 {
     if (depth > 64)
         return tide_error_set(TIDE_EINVAL, "%s: folders nested too deep", dir);

@@ -25,8 +25,7 @@ void tide_ingest_run_opts_init(tide_ingest_run_opts *o)
     o->ingest.confidence = -1;
 }
 
-int tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws,
-        const tide_ingest_run_opts *opts)
+int tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws, const tide_ingest_run_opts *opts)
 {
     *out = NULL;
     tide_ingest_run *r = tide__calloc(1, sizeof(*r));
@@ -62,8 +61,8 @@ int tide_ingest_run_file(tide_ingest_run *r, FILE *fp, const char *name, tide_fe
                            r->opts.on_error, r->opts.payload));
 }
 
-int tide_ingest_run_buffer(tide_ingest_run *r, const void *data, size_t len, const char *name,
-        tide_feed_format fmt)
+int tide_ingest_run_buffer(
+        tide_ingest_run *r, const void *data, size_t len, const char *name, tide_feed_format fmt)
 {
     return note(r, tide_ingest_buffer(r->ws->store, data, len, name, fmt, &r->opts.ingest,
                            &r->stats, r->opts.on_error, r->opts.payload));
@@ -78,8 +77,7 @@ int tide_ingest_run_finish(tide_ingest_run *r, tide_ingest_result *out)
     /* hunt the added / changed indicators back through history (SPEC C3); after a store
      * failure what was kept is committed already, but the run stops short of the hunt */
     if (!r->opts.no_hunt && !r->store_failed && r->stats.indicators > 0)
-        rc = tide__ws_hunt_changed(r->ws, r->started_ms, &res.hunted, &res.hunt,
-                &res.hunt_seconds);
+        rc = tide__ws_hunt_changed(r->ws, r->started_ms, &res.hunted, &res.hunt, &res.hunt_seconds);
     if (out)
         *out = res;
     return rc;

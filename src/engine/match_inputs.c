@@ -82,8 +82,8 @@ int tide__inputs_add_path(tide__inputs *in, const char *path)
         return tide__inputs_add_fd(in, 0, "-");
     struct stat st;
     if (stat(path, &st) != 0)
-        return tide_error_set(errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "%s: %s", path,
-                strerror(errno));
+        return tide_error_set(
+                errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         TIDE_CHECK(add_root(&in->dirs, &in->ndirs, path));
         int rc = tide_walk_files(path, add_file_cb, in);
@@ -142,8 +142,8 @@ void tide__inputs_rescan(tide__inputs *in)
             continue;
         bool known = false;
         for (size_t k = 0; k < in->n && !known; k++)
-            known = in->v[k].followable && in->v[k].ino == st.st_ino &&
-                    in->v[k].dev == st.st_dev && (in->v[k].opened || in->v[k].finished);
+            known = in->v[k].followable && in->v[k].ino == st.st_ino && in->v[k].dev == st.st_dev &&
+                    (in->v[k].opened || in->v[k].finished);
         if (known) /* e.g. conn.log renamed to conn.log.1: not read again */
             continue;
         tide__input *same = NULL;
@@ -354,8 +354,8 @@ int tide__input_follow_state(const tide__input *in)
     struct stat st;
     if (stat(in->path, &st) != 0)
         return errno == ENOENT ? TIDE__FOLLOW_REMOVED : TIDE__FOLLOW_GROWING;
-    if (st.st_ino == in->ino && st.st_dev == in->dev && (uint64_t)st.st_size <
-            tide__input_position(in))
+    if (st.st_ino == in->ino && st.st_dev == in->dev &&
+            (uint64_t)st.st_size < tide__input_position(in))
         return TIDE__FOLLOW_TRUNCATED;
     return TIDE__FOLLOW_GROWING;
 }

@@ -15,25 +15,25 @@
 #include "engine/engine_int.h"
 
 typedef struct {
-    char *path;           /* the name sightings show */
+    char *path; /* the name sightings show */
     bool is_fd, is_buffer, is_source;
-    bool followable;      /* a named regular file: read on as it grows */
-    int fd;               /* is_fd */
-    const void *data;     /* is_buffer */
+    bool followable;  /* a named regular file: read on as it grows */
+    int fd;           /* is_fd */
+    const void *data; /* is_buffer */
     size_t len;
-    tide_match_source src; /* is_source */
+    tide_match_source src;   /* is_source */
     tide_tel_parser *parser; /* is_source, while open */
     void (*on_bad)(const char *file, uint64_t line, const char *reason, void *payload);
     void *bad_payload;
     bool source_ended, have_pos;
     uint64_t last_pos, records;
-    tide_tel_reader *r;   /* open reader (paths, descriptors, buffers) */
-    bool opened;          /* open now (reader, or a source started) */
+    tide_tel_reader *r; /* open reader (paths, descriptors, buffers) */
+    bool opened;        /* open now (reader, or a source started) */
     dev_t dev;
     ino_t ino;
-    bool finished;        /* read to the end (not following), rotated away, or failed */
-    bool rotated;         /* its name now points at another file: drain it, then retire it */
-    uint64_t bytes, bad;  /* of readers closed so far */
+    bool finished;       /* read to the end (not following), rotated away, or failed */
+    bool rotated;        /* its name now points at another file: drain it, then retire it */
+    uint64_t bytes, bad; /* of readers closed so far */
 } tide__input;
 
 typedef struct {
@@ -70,7 +70,12 @@ uint64_t tide__input_position(const tide__input *in);
 /* Close the reader (adding its bytes to history's raw count when hist is given); idempotent. */
 void tide__input_close(tide__input *in, tide_history *hist);
 
-enum { TIDE__FOLLOW_GROWING, TIDE__FOLLOW_ROTATED, TIDE__FOLLOW_TRUNCATED, TIDE__FOLLOW_REMOVED };
+enum {
+    TIDE__FOLLOW_GROWING,
+    TIDE__FOLLOW_ROTATED,
+    TIDE__FOLLOW_TRUNCATED,
+    TIDE__FOLLOW_REMOVED
+};
 int tide__input_follow_state(const tide__input *in);
 
 #endif

@@ -75,8 +75,8 @@ struct tide_match_run {
     rebuild rb;
     volatile sig_atomic_t stop;
     tide_match_run_stats st;
-    int fail;      /* first store / history failure (returned by run_run) */
-    int cb_stop;   /* the callback's stop value */
+    int fail;    /* first store / history failure (returned by run_run) */
+    int cb_stop; /* the callback's stop value */
     bool ran;
 };
 
@@ -309,8 +309,7 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
             tide__input_close(in, r->hist);
             in->finished = true;
             break;
-        case TIDE__FOLLOW_GROWING:
-            break;
+        case TIDE__FOLLOW_GROWING: break;
     }
     return 0;
 }

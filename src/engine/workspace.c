@@ -62,8 +62,10 @@ static int parse_location(const char *loc, char **out_dir)
         while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '+' || *p == '-')
             p++;
         if (p > loc && strncmp(p, "://", 3) == 0)
-            return tide_error_set(TIDE_EUNSUPPORTED, "%s: unknown store location scheme "
-                    "(use sqlite:DIR or a folder)", loc);
+            return tide_error_set(TIDE_EUNSUPPORTED,
+                    "%s: unknown store location scheme "
+                    "(use sqlite:DIR or a folder)",
+                    loc);
     }
     if (*dir == '\0')
         return tide_error_set(TIDE_EINVAL, "%s: no folder after the scheme", loc);
@@ -86,8 +88,7 @@ void tide_workspace_free(tide_workspace *ws)
     tide__free(ws);
 }
 
-int tide_workspace_open(tide_workspace **out, const char *location,
-        const tide_workspace_opts *opts)
+int tide_workspace_open(tide_workspace **out, const char *location, const tide_workspace_opts *opts)
 {
     *out = NULL;
     tide_workspace *ws = tide__calloc(1, sizeof(*ws));
@@ -118,8 +119,8 @@ int tide_workspace_open(tide_workspace **out, const char *location,
         goto fail;
     if (strcmp(ws->state_dir, ws->store_dir) != 0 && mkdir(ws->state_dir, 0750) != 0 &&
             errno != EEXIST) {
-        rc = tide_error_set(TIDE_EIO, "%s: cannot create the state folder: %s", ws->state_dir,
-                strerror(errno));
+        rc = tide_error_set(
+                TIDE_EIO, "%s: cannot create the state folder: %s", ws->state_dir, strerror(errno));
         goto fail;
     }
     *out = ws;
@@ -174,8 +175,8 @@ static int case_hunt(void *ctx, const tide_hunt_opts *opts,
     return tide_workspace_hunt(ctx, opts, cb, payload, out_stats);
 }
 
-static int case_promote(void *ctx, const char *data, size_t len, const tide_ingest_opts *io,
-        long *out_indicators)
+static int case_promote(
+        void *ctx, const char *data, size_t len, const tide_ingest_opts *io, long *out_indicators)
 {
     tide_ingest_run_opts o;
     tide_ingest_run_opts_init(&o);
@@ -205,17 +206,16 @@ void tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o)
 
 /* ---- match index ---- */
 
-int tide_workspace_index(tide_workspace *ws, bool rebuild, tide_match_index **out,
-        bool *out_built)
+int tide_workspace_index(tide_workspace *ws, bool rebuild, tide_match_index **out, bool *out_built)
 {
     if (rebuild)
         (void)remove(ws->index_path);
-    return tide_match_index_current(out, ws->store, ws->index_path, TIDE_INDEX_MAX_AGE_MS,
-            out_built);
+    return tide_match_index_current(
+            out, ws->store, ws->index_path, TIDE_INDEX_MAX_AGE_MS, out_built);
 }
 
-int tide_workspace_index_build(tide_workspace *ws, const char *path,
-        tide_match_index_info *out_info, double *out_seconds)
+int tide_workspace_index_build(
+        tide_workspace *ws, const char *path, tide_match_index_info *out_info, double *out_seconds)
 {
     tide_match_index *ix = NULL;
     double t0 = tide__engine_mono();
@@ -231,8 +231,7 @@ int tide_workspace_index_build(tide_workspace *ws, const char *path,
     return rc;
 }
 
-int tide_workspace_index_info(tide_workspace *ws, const char *path,
-        tide_match_index_info *out_info)
+int tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_index_info *out_info)
 {
     tide_match_index *ix = NULL;
     TIDE_CHECK(tide_match_index_load(&ix, path ? path : ws->index_path));

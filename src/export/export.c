@@ -20,8 +20,8 @@
 
 static const char *const skip_names[TIDE_EXPORT_SKIP__COUNT] = { "revoked", "expired",
     "not yet valid", "decayed below min score", "confidence below min", "type filtered",
-    "tlp above max", "not related", "warninglisted", "private/bogon",
-    "unsupported by format", "duplicate value", "covered by a broader entry" };
+    "tlp above max", "not related", "warninglisted", "private/bogon", "unsupported by format",
+    "duplicate value", "covered by a broader entry" };
 
 const char *tide_export_skip_name(int r)
 {
@@ -228,8 +228,8 @@ static int split_sorted(char *text, size_t len, char ***out, size_t *n)
     return 0;
 }
 
-int tide__exp_diff(tide__exp *x, int (*cb)(bool added, const char *line, void *payload),
-        void *payload)
+int tide__exp_diff(
+        tide__exp *x, int (*cb)(bool added, const char *line, void *payload), void *payload)
 {
     char *cur = tide__strndup(x->state.ptr ? x->state.ptr : "", x->state.len);
     TIDE_CHECK_ALLOC(cur);
@@ -325,9 +325,13 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
     const char *detail = NULL;
     double score = 0;
     /* active now and the decayed score: the one rule of tide/score.h */
-    tide_score_input in = { .kind = r->kind, .confidence = r->confidence,
-        .reliability = r->reliability, .valid_from = r->valid_from,
-        .valid_until = r->valid_until, .created = r->created, .modified = r->modified,
+    tide_score_input in = { .kind = r->kind,
+        .confidence = r->confidence,
+        .reliability = r->reliability,
+        .valid_from = r->valid_from,
+        .valid_until = r->valid_until,
+        .created = r->created,
+        .modified = r->modified,
         .last_sighted = c->sighted.n ? tide__sighted_get(&c->sighted, r->id, strlen(r->id)) : 0,
         .revoked = r->revoked };
     tide_activity act = tide_score_activity(&in, x->now);
@@ -341,8 +345,7 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
         reason = TIDE_EXPORT_SKIP_TYPE;
     } else if (c->tlp_max >= 0 && !tide_tlp_allows(c->tlp_max, r->tlp)) {
         reason = TIDE_EXPORT_SKIP_TLP;
-    } else if (o->min_confidence > 0 && r->confidence >= 0 &&
-               r->confidence < o->min_confidence) {
+    } else if (o->min_confidence > 0 && r->confidence >= 0 && r->confidence < o->min_confidence) {
         reason = TIDE_EXPORT_SKIP_CONFIDENCE;
     } else if (o->related && !related_to(r, o->related)) {
         reason = TIDE_EXPORT_SKIP_RELATED;
@@ -381,8 +384,7 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
         /* keep the better-scored indicator's context */
         tide__exp_entry *prev = &x->v[got];
         if (score <= prev->score) {
-            skip_raw(x, TIDE_EXPORT_SKIP_DUPLICATE, r->kind, r->value, EXP_S(x, prev->id),
-                    r->id);
+            skip_raw(x, TIDE_EXPORT_SKIP_DUPLICATE, r->kind, r->value, EXP_S(x, prev->id), r->id);
             return 0;
         }
         skip_raw(x, TIDE_EXPORT_SKIP_DUPLICATE, r->kind, r->value, r->id, EXP_S(x, prev->id));
@@ -439,7 +441,9 @@ static int cmp_entry(const void *a, const void *b)
 static int run_select(tide__exp *x)
 {
     const tide_export_opts *o = x->opts;
-    sel_ctx c = { .x = x, .fmt = tide__exp_format_of(o->format), .sighted = TIDE_SIGHTED_INIT,
+    sel_ctx c = { .x = x,
+        .fmt = tide__exp_format_of(o->format),
+        .sighted = TIDE_SIGHTED_INIT,
         .seen = TIDE_STRMAP_INIT };
     TIDE_CHECK(parse_types(o->types, c.want));
     c.tlp_max = -1;
@@ -452,8 +456,9 @@ static int run_select(tide__exp *x)
     else
         tide_decay_defaults(&c.decay);
     TIDE_CHECK(tide_warninglists_new(&c.wl, x->store));
-    tide_indicator_filter f = { .source = o->source, .changed_since = o->since,
-        .include_revoked = true };
+    tide_indicator_filter f = {
+        .source = o->source, .changed_since = o->since, .include_revoked = true
+    };
     int rc = tide_store_last_sighted(x->store, tide__sighted_note, &c.sighted);
     if (rc == 0)
         rc = tide_store_each_indicator_obs(x->store, &f, select_cb, &c);
@@ -490,8 +495,8 @@ static bool has_categories(const tide__exp_format *f)
 }
 
 /* "WHAT" + the formats pick() selects + "TAIL", as an error of code rc */
-static int formats_error(int rc, const char *what, bool (*pick)(const tide__exp_format *f),
-        const char *tail)
+static int formats_error(
+        int rc, const char *what, bool (*pick)(const tide__exp_format *f), const char *tail)
 {
     tide_buf b = TIDE_BUF_INIT;
     int r = tide__exp_format_list(pick, &b);
@@ -510,8 +515,8 @@ static int make_key(tide__exp *x)
         /* the file does not exist yet: its folder does (or the open fails later) */
         char cwd[4096];
         if (o->output[0] != '/' && getcwd(cwd, sizeof(cwd)))
-            rc = tide__buf_printf(&b, "%s|%s/%s", tide_export_format_name(o->format), cwd,
-                    o->output);
+            rc = tide__buf_printf(
+                    &b, "%s|%s/%s", tide_export_format_name(o->format), cwd, o->output);
         else
             rc = tide__buf_printf(&b, "%s|%s", tide_export_format_name(o->format), o->output);
     } else {
@@ -540,25 +545,30 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
         return tide_error_set(TIDE_EINVAL, "unknown export format");
     int fmt = opts->format;
     if (F->dir && opts->output == NULL)
-        return tide_error_set(TIDE_EINVAL, "%s export writes several files: --output DIR needed",
-                F->name);
+        return tide_error_set(
+                TIDE_EINVAL, "%s export writes several files: --output DIR needed", F->name);
     if (opts->incremental && opts->output == NULL)
-        return tide_error_set(TIDE_EINVAL, "--incremental needs --output (state is kept per output)");
+        return tide_error_set(
+                TIDE_EINVAL, "--incremental needs --output (state is kept per output)");
     if (opts->incremental && !F->keeps_state) {
         char tail[64];
         snprintf(tail, sizeof(tail), ", not %s", F->name);
-        return formats_error(TIDE_EUNSUPPORTED, "--incremental is supported by ", keeps_state,
-                tail);
+        return formats_error(
+                TIDE_EUNSUPPORTED, "--incremental is supported by ", keeps_state, tail);
     }
     if (opts->policy && F->policy == NULL)
         return formats_error(TIDE_EINVAL, "--policy applies to ", has_policy, " exports");
     if (opts->categories && F->categories == NULL)
-        return formats_error(TIDE_EINVAL, "--allow-categories applies to ", has_categories,
-                " exports");
+        return formats_error(
+                TIDE_EINVAL, "--allow-categories applies to ", has_categories, " exports");
     if (out == NULL && opts->output == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
-    tide__exp x = { .store = store, .opts = opts, .sum = summary, .explain = explain,
-        .payload = payload, .out = out };
+    tide__exp x = { .store = store,
+        .opts = opts,
+        .sum = summary,
+        .explain = explain,
+        .payload = payload,
+        .out = out };
     x.now = opts->now_ms ? opts->now_ms : tide__time_now_ms();
     int rc = 0;
     if (F->dir && mkdir(opts->output, 0777) != 0 && errno != EEXIST)

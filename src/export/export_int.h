@@ -35,18 +35,18 @@ typedef struct tide__exp {
     tide_export_explain_cb explain;
     void *payload;
     int64_t now;
-    FILE *out;           /* the caller's stream for single-file formats without output */
+    FILE *out; /* the caller's stream for single-file formats without output */
     tide_buf arena;
     tide__exp_entry *v;
     size_t n, cap;
     /* incremental / state */
-    char *key;           /* export state key, NULL when no state is kept */
+    char *key; /* export state key, NULL when no state is kept */
     bool have_prev;
     int64_t prev_serial;
-    char *prev;          /* previous entries, newline-separated */
+    char *prev; /* previous entries, newline-separated */
     size_t prev_len;
-    tide_buf state;      /* this export's entries, newline-separated, sorted */
-    int64_t serial;      /* serial to record */
+    tide_buf state; /* this export's entries, newline-separated, sorted */
+    int64_t serial; /* serial to record */
 } tide__exp;
 
 #define EXP_S(x, off) ((x)->arena.ptr + (off))
@@ -67,8 +67,8 @@ char *tide__exp_path(tide__exp *x, const char *name);
 int tide__exp_state_add(tide__exp *x, const char *line);
 /* Sort the state lines and compute the diff against the previous state: cb(added?, line)
  * for every changed line, removed ones first. */
-int tide__exp_diff(tide__exp *x, int (*cb)(bool added, const char *line, void *payload),
-        void *payload);
+int tide__exp_diff(
+        tide__exp *x, int (*cb)(bool added, const char *line, void *payload), void *payload);
 
 /* ---- IP helpers (ipnet.c) ---- */
 typedef struct {
@@ -107,15 +107,15 @@ int tide__exp_squid_categories(tide__exp *x);
 
 /* One export format: all that tide_export_run knows of it. */
 typedef struct {
-    const char *name;   /* --format NAME */
-    uint32_t kinds;     /* bit k: the format can express observables of kind k (exact values
-                           are checked by the writer: tide__exp_skip UNSUPPORTED) */
-    bool dir;           /* writes several files into --output DIR */
-    bool blocking;      /* a blocking control: a CIDR that merely overlaps private / bogon
-                           space is left out too */
-    bool keeps_state;   /* records export state (entries, RPZ serial) per --output, so
-                           --incremental can diff against it */
-    int (*write)(tide__exp *x);      /* writes the selected entries (x->v) */
+    const char *name;           /* --format NAME */
+    uint32_t kinds;             /* bit k: the format can express observables of kind k (exact values
+                                   are checked by the writer: tide__exp_skip UNSUPPORTED) */
+    bool dir;                   /* writes several files into --output DIR */
+    bool blocking;              /* a blocking control: a CIDR that merely overlaps private / bogon
+                                   space is left out too */
+    bool keeps_state;           /* records export state (entries, RPZ serial) per --output, so
+                                   --incremental can diff against it */
+    int (*write)(tide__exp *x); /* writes the selected entries (x->v) */
     int (*policy)(tide__exp *x);     /* --policy RULE export; NULL: not supported */
     int (*categories)(tide__exp *x); /* --allow-categories export; NULL: not supported */
 } tide__exp_format;

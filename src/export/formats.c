@@ -11,20 +11,19 @@
 #include "export/export_int.h"
 
 #define K(kind) (1u << (kind))
-#define K_IP (K(TIDE_OBS_IPV4) | K(TIDE_OBS_IPV6) | K(TIDE_OBS_CIDR4) | K(TIDE_OBS_CIDR6))
-#define K_HASH (K(TIDE_OBS_MD5) | K(TIDE_OBS_SHA1) | K(TIDE_OBS_SHA256) | K(TIDE_OBS_SHA512))
-#define K_ALL (((1u << TIDE_OBS__COUNT) - 1) & ~K(TIDE_OBS_NONE))
+#define K_IP    (K(TIDE_OBS_IPV4) | K(TIDE_OBS_IPV6) | K(TIDE_OBS_CIDR4) | K(TIDE_OBS_CIDR6))
+#define K_HASH  (K(TIDE_OBS_MD5) | K(TIDE_OBS_SHA1) | K(TIDE_OBS_SHA256) | K(TIDE_OBS_SHA512))
+#define K_ALL   (((1u << TIDE_OBS__COUNT) - 1) & ~K(TIDE_OBS_NONE))
 
 static const tide__exp_format formats[TIDE_EXPORT__COUNT] = {
     /* name, kinds, dir, blocking, keeps_state, write, policy, categories */
-    [TIDE_EXPORT_RPZ] = { "rpz", K_IP | K(TIDE_OBS_DOMAIN), false, true, true, tide__exp_rpz,
-            NULL, NULL },
-    [TIDE_EXPORT_NFT] = { "nft", K_IP, false, true, true, tide__exp_nft, tide__exp_policy,
+    [TIDE_EXPORT_RPZ] = { "rpz", K_IP | K(TIDE_OBS_DOMAIN), false, true, true, tide__exp_rpz, NULL,
             NULL },
-    [TIDE_EXPORT_IPSET] = { "ipset", K_IP, false, true, true, tide__exp_ipset,
-            tide__exp_policy, NULL },
-    [TIDE_EXPORT_SQUID] = { "squid", K_IP | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL), true, true,
-            false, tide__exp_squid, NULL, tide__exp_squid_categories },
+    [TIDE_EXPORT_NFT] = { "nft", K_IP, false, true, true, tide__exp_nft, tide__exp_policy, NULL },
+    [TIDE_EXPORT_IPSET] = { "ipset", K_IP, false, true, true, tide__exp_ipset, tide__exp_policy,
+            NULL },
+    [TIDE_EXPORT_SQUID] = { "squid", K_IP | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL), true, true, false,
+            tide__exp_squid, NULL, tide__exp_squid_categories },
     [TIDE_EXPORT_SURICATA] = { "suricata",
             K_IP | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL) | K(TIDE_OBS_MD5) | K(TIDE_OBS_SHA1) |
                     K(TIDE_OBS_SHA256) | K(TIDE_OBS_JA3),
@@ -33,8 +32,8 @@ static const tide__exp_format formats[TIDE_EXPORT__COUNT] = {
             K_IP | K_HASH | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL) | K(TIDE_OBS_EMAIL) |
                     K(TIDE_OBS_X509_SHA1),
             false, true, false, tide__exp_zeek, NULL, NULL },
-    [TIDE_EXPORT_YARA] = { "yara", K(TIDE_OBS_MD5) | K(TIDE_OBS_SHA1) | K(TIDE_OBS_SHA256),
-            false, true, false, tide__exp_yara, NULL, NULL },
+    [TIDE_EXPORT_YARA] = { "yara", K(TIDE_OBS_MD5) | K(TIDE_OBS_SHA1) | K(TIDE_OBS_SHA256), false,
+            true, false, tide__exp_yara, NULL, NULL },
     [TIDE_EXPORT_STIX] = { "stix", K_ALL, false, false, false, tide__exp_stix, NULL, NULL },
     [TIDE_EXPORT_MISP] = { "misp", K_ALL, false, false, false, tide__exp_misp, NULL, NULL },
     [TIDE_EXPORT_CSV] = { "csv", K_ALL, false, false, false, tide__exp_csv, NULL, NULL },

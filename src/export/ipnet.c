@@ -62,11 +62,11 @@ bool tide__ip_range(const char *s, int *family, tide__u128 *first, tide__u128 *l
     return true;
 }
 
-static const char *const bogons[] = { "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
-    "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
-    "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-    "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32", "::/128", "::1/128", "::ffff:0:0/96",
-    "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", NULL };
+static const char *const bogons[] = { "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+    "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",
+    "240.0.0.0/4", "255.255.255.255/32", "::/128", "::1/128", "::ffff:0:0/96", "100::/64",
+    "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", NULL };
 
 const char *tide__ip_bogon_overlap(tide_obs_kind kind, const char *value)
 {
@@ -130,8 +130,7 @@ int tide__exp_prune_covered(tide__exp *x, bool *covered)
     size_t n = 0;
     for (size_t i = 0; i < x->n; i++) {
         tide_obs_kind k = x->v[i].kind;
-        if (k != TIDE_OBS_IPV4 && k != TIDE_OBS_IPV6 && k != TIDE_OBS_CIDR4 &&
-                k != TIDE_OBS_CIDR6)
+        if (k != TIDE_OBS_IPV4 && k != TIDE_OBS_IPV6 && k != TIDE_OBS_CIDR4 && k != TIDE_OBS_CIDR6)
             continue;
         if (!tide__ip_range(x->v[i].val, &r[n].fam, &r[n].first, &r[n].last))
             continue;

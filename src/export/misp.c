@@ -15,22 +15,22 @@ static const char *misp_type(tide_obs_kind k, const char **category)
 {
     *category = "Network activity";
     switch (k) {
-    case TIDE_OBS_IPV4:
-    case TIDE_OBS_IPV6:
-    case TIDE_OBS_CIDR4:
-    case TIDE_OBS_CIDR6: return "ip-dst";
-    case TIDE_OBS_DOMAIN: return "domain";
-    case TIDE_OBS_URL: return "url";
-    case TIDE_OBS_URL_PATH: return "uri";
-    case TIDE_OBS_IP_PORT: return "ip-dst|port";
-    case TIDE_OBS_EMAIL: *category = "Payload delivery"; return "email-dst";
-    case TIDE_OBS_JA3: return "ja3-fingerprint-md5";
-    case TIDE_OBS_X509_SHA1: return "x509-fingerprint-sha1";
-    case TIDE_OBS_MD5: *category = "Payload delivery"; return "md5";
-    case TIDE_OBS_SHA1: *category = "Payload delivery"; return "sha1";
-    case TIDE_OBS_SHA256: *category = "Payload delivery"; return "sha256";
-    case TIDE_OBS_SHA512: *category = "Payload delivery"; return "sha512";
-    default: return NULL;
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6:
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6: return "ip-dst";
+        case TIDE_OBS_DOMAIN: return "domain";
+        case TIDE_OBS_URL: return "url";
+        case TIDE_OBS_URL_PATH: return "uri";
+        case TIDE_OBS_IP_PORT: return "ip-dst|port";
+        case TIDE_OBS_EMAIL: *category = "Payload delivery"; return "email-dst";
+        case TIDE_OBS_JA3: return "ja3-fingerprint-md5";
+        case TIDE_OBS_X509_SHA1: return "x509-fingerprint-sha1";
+        case TIDE_OBS_MD5: *category = "Payload delivery"; return "md5";
+        case TIDE_OBS_SHA1: *category = "Payload delivery"; return "sha1";
+        case TIDE_OBS_SHA256: *category = "Payload delivery"; return "sha256";
+        case TIDE_OBS_SHA512: *category = "Payload delivery"; return "sha512";
+        default: return NULL;
     }
 }
 
@@ -109,8 +109,8 @@ int tide__exp_misp(tide__exp *x)
         char comment[512];
         snprintf(comment, sizeof(comment), "%s%s%s", src, *desc && *src ? ": " : "", desc);
         json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "uuid", au, "type", type,
-                "category", cat, "value", e->kind == TIDE_OBS_IP_PORT ? val : e->val, "to_ids",
-                1, "comment", comment, "distribution", "5");
+                "category", cat, "value", e->kind == TIDE_OBS_IP_PORT ? val : e->val, "to_ids", 1,
+                "comment", comment, "distribution", "5");
         char *js = a ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
         if (js == NULL) {

@@ -94,8 +94,8 @@ static int nft_diff_cb(bool added, const char *line, void *payload)
 static int write_diff(tide__exp *x, FILE *f, bool ipset)
 {
     x->sum->incremental = true;
-    fprintf(f, "%s tide %s incremental export: changes since the last export to this output\n",
-            "#", ipset ? "ipset" : "nftables");
+    fprintf(f, "%s tide %s incremental export: changes since the last export to this output\n", "#",
+            ipset ? "ipset" : "nftables");
     nft_diff d = { .f = f, .ipset = ipset };
     int rc = tide__exp_diff(x, nft_diff_cb, &d);
     if (d.cur_cmd)
@@ -163,8 +163,7 @@ int tide__exp_ipset(tide__exp *x)
         size_t m4 = n4 * 2 > 65536 ? n4 * 2 : 65536, m6 = n6 * 2 > 65536 ? n6 * 2 : 65536;
         fprintf(f.f, "# tide ipset export (ipset restore < FILE): %zu IPv4, %zu IPv6\n", n4, n6);
         fprintf(f.f, "create tide_v4 hash:net family inet hashsize 1024 maxelem %zu -exist\n", m4);
-        fprintf(f.f, "create tide_v6 hash:net family inet6 hashsize 1024 maxelem %zu -exist\n",
-                m6);
+        fprintf(f.f, "create tide_v6 hash:net family inet6 hashsize 1024 maxelem %zu -exist\n", m6);
         fprintf(f.f, "flush tide_v4\nflush tide_v6\n");
         for (size_t i = 0; i < n4; i++)
             fprintf(f.f, "add tide_v4 %s\n", v4[i]);

@@ -17,8 +17,8 @@
 #include "export/export_int.h"
 #include "util/ipaddr.h"
 
-#define MAX_LINE (64 * 1024)
-#define MAX_FILE (256L * 1024 * 1024)
+#define MAX_LINE   (64 * 1024)
+#define MAX_FILE   (256L * 1024 * 1024)
 #define MAX_FIELDS 64
 
 /* ------------------------------------------------------------------ versions and rules */
@@ -68,8 +68,10 @@ int tide_policy_parse(const char *text, tide_policy_rule *out)
         else
             n = strcspn(p, " \t");
         if (n == 0 && nt == 2)
-            return tide_error_set(TIDE_EPARSE, "policy: byte %d: expected an operator "
-                    "(<, <=, =, >=, >)", (int)(p - text) + 1);
+            return tide_error_set(TIDE_EPARSE,
+                    "policy: byte %d: expected an operator "
+                    "(<, <=, =, >=, >)",
+                    (int)(p - text) + 1);
         if (n == 0 || n >= sizeof(tok[0]))
             return tide_error_set(TIDE_EPARSE, "policy: byte %d: bad token", (int)(p - text) + 1);
         memcpy(tok[nt], p, n);
@@ -85,13 +87,13 @@ int tide_policy_parse(const char *text, tide_policy_rule *out)
     for (int i = 0; ops[i]; i++)
         ok |= strcmp(tok[2], ops[i]) == 0;
     if (!ok)
-        return tide_error_set(TIDE_EPARSE, "policy: unknown operator '%s' (<, <=, =, >=, >)",
-                tok[2]);
+        return tide_error_set(
+                TIDE_EPARSE, "policy: unknown operator '%s' (<, <=, =, >=, >)", tok[2]);
     while (*p == ' ' || *p == '\t')
         p++;
     if (p[0] != '-' || p[1] != '>')
-        return tide_error_set(TIDE_EPARSE, "policy: byte %d: expected '-> ACTION'",
-                (int)(p - text) + 1);
+        return tide_error_set(
+                TIDE_EPARSE, "policy: byte %d: expected '-> ACTION'", (int)(p - text) + 1);
     p += 2;
     while (*p == ' ' || *p == '\t')
         p++;
@@ -171,8 +173,8 @@ static int add_ip(asset_build *b, const char *ip, size_t n, const char *where)
     return 0;
 }
 
-static int add_sw(asset_build *b, const char *name, size_t nl, const char *ver, size_t vl,
-        const char *where)
+static int add_sw(
+        asset_build *b, const char *name, size_t nl, const char *ver, size_t vl, const char *where)
 {
     while (nl && isspace((unsigned char)name[nl - 1]))
         nl--;
@@ -280,9 +282,13 @@ static int csv_split(char *line, char **f, int max)
 static int store_asset(tide_store *s, asset_build *b, const char *host, const char *hostname,
         const char *owner, const char *crit)
 {
-    tide_asset a = { .host = host, .hostname = hostname && *hostname ? hostname : NULL,
-        .owner = owner && *owner ? owner : NULL, .criticality = crit && *crit ? crit : NULL,
-        .ips = (const char *const *)b->ips, .nips = b->nips, .software = b->sw,
+    tide_asset a = { .host = host,
+        .hostname = hostname && *hostname ? hostname : NULL,
+        .owner = owner && *owner ? owner : NULL,
+        .criticality = crit && *crit ? crit : NULL,
+        .ips = (const char *const *)b->ips,
+        .nips = b->nips,
+        .software = b->sw,
         .nsoftware = b->nsw };
     return tide_store_put_asset(s, &a);
 }
@@ -303,8 +309,8 @@ static int import_csv(tide_store *s, const char *path, FILE *f, long *count)
         lineno++;
         size_t n = strlen(line);
         if (n > MAX_LINE) {
-            rc = tide_error_set(TIDE_ETOOBIG, "%s:%ld: line longer than %d bytes", path, lineno,
-                    MAX_LINE);
+            rc = tide_error_set(
+                    TIDE_ETOOBIG, "%s:%ld: line longer than %d bytes", path, lineno, MAX_LINE);
             break;
         }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -314,8 +320,8 @@ static int import_csv(tide_store *s, const char *path, FILE *f, long *count)
         char *fl[MAX_FIELDS];
         int nf = csv_split(line, fl, MAX_FIELDS);
         if (nf < 0) {
-            rc = tide_error_set(TIDE_EPARSE, "%s:%ld: bad CSV quoting or too many fields", path,
-                    lineno);
+            rc = tide_error_set(
+                    TIDE_EPARSE, "%s:%ld: bad CSV quoting or too many fields", path, lineno);
             break;
         }
         if (!header) {
@@ -324,8 +330,10 @@ static int import_csv(tide_store *s, const char *path, FILE *f, long *count)
                     if (strcasecmp(tide__str_trim(fl[i]), names[k]) == 0)
                         col[k] = i;
             if (col[0] < 0) {
-                rc = tide_error_set(TIDE_EPARSE, "%s:%ld: header without a 'host' column "
-                        "(host,ips,hostname,owner,criticality,software)", path, lineno);
+                rc = tide_error_set(TIDE_EPARSE,
+                        "%s:%ld: header without a 'host' column "
+                        "(host,ips,hostname,owner,criticality,software)",
+                        path, lineno);
                 break;
             }
             header = true;
@@ -404,8 +412,7 @@ static int import_json(tide_store *s, const char *path, long *count)
                 const char *n = json_is_object(e) ? jstr(e, "name") : NULL;
                 const char *v = json_is_object(e) ? jstr(e, "version") : NULL;
                 if (n == NULL)
-                    rc = tide_error_set(TIDE_EPARSE, "%s: software[%zu] has no \"name\"", where,
-                            k);
+                    rc = tide_error_set(TIDE_EPARSE, "%s: software[%zu] has no \"name\"", where, k);
                 else
                     rc = add_sw(&b, n, strlen(n), v, v ? strlen(v) : 0, where);
             }
@@ -413,8 +420,8 @@ static int import_json(tide_store *s, const char *path, long *count)
             rc = tide_error_set(TIDE_EPARSE, "%s: \"software\" must be an array", where);
         }
         if (rc == 0)
-            rc = store_asset(s, &b, host, jstr(o, "hostname"), jstr(o, "owner"),
-                    jstr(o, "criticality"));
+            rc = store_asset(
+                    s, &b, host, jstr(o, "hostname"), jstr(o, "owner"), jstr(o, "criticality"));
         if (rc == 0)
             (*count)++;
     }
@@ -517,8 +524,8 @@ int tide__exp_policy(tide__exp *x)
         rc = tide__exp_open(x, NULL, &f);
     if (rc == 0) {
         bool nft = x->opts->format == TIDE_EXPORT_NFT;
-        fprintf(f.f, "%s tide policy export: '%s' matches %ld host(s), %zu address(es)\n",
-                "#", x->opts->policy, c.hosts, c.n);
+        fprintf(f.f, "%s tide policy export: '%s' matches %ld host(s), %zu address(es)\n", "#",
+                x->opts->policy, c.hosts, c.n);
         size_t n4 = 0, n6 = 0;
         for (size_t i = 0; i < c.n; i++)
             *(strchr(c.ips[i], ':') ? &n6 : &n4) += 1;
@@ -629,7 +636,7 @@ int tide__exp_squid_categories(tide__exp *x)
             dom = tide__str_trim(t);
             cat = tide__str_trim(comma + 1);
             if (lineno == 1 && strcasecmp(dom, "domain") == 0)
-                continue; /* header */
+                continue;   /* header */
         } else if (colon) { /* category: domain */
             *colon = '\0';
             cat = tide__str_trim(t);
@@ -645,8 +652,8 @@ int tide__exp_squid_categories(tide__exp *x)
         if (tide_obs_detect(dom) != TIDE_OBS_DOMAIN ||
                 tide_obs_normalize(TIDE_OBS_DOMAIN, dom, &norm) < 0) {
             free(norm);
-            rc = tide_error_set(TIDE_EPARSE, "%s:%ld: '%s' is not a domain name", path, lineno,
-                    dom);
+            rc = tide_error_set(
+                    TIDE_EPARSE, "%s:%ld: '%s' is not a domain name", path, lineno, dom);
             break;
         }
         x->sum->considered++;
@@ -698,8 +705,9 @@ int tide__exp_squid_categories(tide__exp *x)
         written++;
     }
     if (rc == 0) {
-        fprintf(fc.f, "# tide Squid category policy: allow the domains of categories %s,\n"
-                      "# deny every other destination. Include after your own deny rules.\n",
+        fprintf(fc.f,
+                "# tide Squid category policy: allow the domains of categories %s,\n"
+                "# deny every other destination. Include after your own deny rules.\n",
                 x->opts->allow ? x->opts->allow : "(all)");
         if (written) {
             fprintf(fc.f, "acl tide_allowed_categories dstdomain \"%s/tide-allowed.acl\"\n", dir);

@@ -116,8 +116,7 @@ static int action_rdata(const char *action, char *out, size_t cap)
                     "--action local-data=%s: not an IPv4, IPv6 address or host name", t);
     } else {
         return tide_error_set(TIDE_EINVAL,
-                "--action '%s': use nxdomain, nodata, drop, passthru or local-data=TARGET",
-                action);
+                "--action '%s': use nxdomain, nodata, drop, passthru or local-data=TARGET", action);
     }
     return 0;
 }
@@ -154,8 +153,9 @@ int tide__exp_rpz(tide__exp *x)
 
     tide__exp_file f;
     TIDE_CHECK(tide__exp_open(x, NULL, &f));
-    fprintf(f.f, "; tide RPZ export (%s)\n$TTL 300\n@ IN SOA localhost. hostmaster.localhost. "
-                 "( %lld 3600 600 86400 300 )\n  IN NS localhost.\n",
+    fprintf(f.f,
+            "; tide RPZ export (%s)\n$TTL 300\n@ IN SOA localhost. hostmaster.localhost. "
+            "( %lld 3600 600 86400 300 )\n  IN NS localhost.\n",
             zone, (long long)serial);
     tide_buf line = TIDE_BUF_INIT;
     int rc = 0;

@@ -72,8 +72,9 @@ int tide__exp_squid(tide__exp *x)
     if (rc == 0)
         rc = tide__exp_open(x, "tide.conf", &fc);
     if (rc == 0) {
-        fprintf(fc.f, "# tide Squid export: include this file before your http_access allow "
-                      "rules\n# %ld domains, %ld URLs, %ld addresses\n",
+        fprintf(fc.f,
+                "# tide Squid export: include this file before your http_access allow "
+                "rules\n# %ld domains, %ld URLs, %ld addresses\n",
                 nd, nu, ni);
         if (nd)
             fprintf(fc.f, "acl tide_block_domains dstdomain \"%s/tide-domains.acl\"\n", dir);

@@ -57,7 +57,17 @@ int tide__exp_suricata(tide__exp *x)
     static const char *const names[] = { "tide-domains.lst", "tide-ja3.lst", "tide-md5.txt",
         "tide-sha1.txt", "tide-sha256.txt", "tide.iprep", "tide-iprep-categories.txt",
         "tide.rules" };
-    enum { DOM, JA3, MD5, SHA1, SHA256, IPREP, CATS, RULES, NF };
+    enum {
+        DOM,
+        JA3,
+        MD5,
+        SHA1,
+        SHA256,
+        IPREP,
+        CATS,
+        RULES,
+        NF
+    };
     tide__exp_file fs[NF];
     memset(fs, 0, sizeof(fs));
     int rc = 0;
@@ -75,73 +85,74 @@ int tide__exp_suricata(tide__exp *x)
         tide__exp_entry *e = &x->v[i];
         const char *v = e->val;
         switch (e->kind) {
-        case TIDE_OBS_DOMAIN:
-            if (!safe_domain(v)) {
-                tide__exp_skip(x, TIDE_EXPORT_SKIP_UNSUPPORTED, e, "not a plain DNS name");
-                continue;
-            }
-            tide__buf_clear(&b);
-            if ((rc = tide__buf_puts(&b, "tide-domains string ")) < 0 ||
-                    (rc = tide__base64(&b, v, strlen(v))) < 0)
+            case TIDE_OBS_DOMAIN:
+                if (!safe_domain(v)) {
+                    tide__exp_skip(x, TIDE_EXPORT_SKIP_UNSUPPORTED, e, "not a plain DNS name");
+                    continue;
+                }
+                tide__buf_clear(&b);
+                if ((rc = tide__buf_puts(&b, "tide-domains string ")) < 0 ||
+                        (rc = tide__base64(&b, v, strlen(v))) < 0)
+                    break;
+                fprintf(fs[DOM].f, "%s\n", b.ptr + 20);
+                rc = tide__exp_state_add(x, b.ptr);
+                cnt[DOM]++;
+                static const char *const bufs[] = { "dns", "dns.query", "tls", "tls.sni", "http",
+                    "http.host" };
+                for (int k = 0; k < 3; k++)
+                    fprintf(fs[RULES].f,
+                            "alert %s any any -> any any (msg:\"tide: %s %s or a subdomain\"; %s; "
+                            "dotprefix; content:\".%s\"; endswith; nocase; "
+                            "classtype:trojan-activity; "
+                            "sid:%ld; rev:1;)\n",
+                            bufs[2 * k], bufs[2 * k + 1], v, bufs[2 * k + 1], v, sid++);
                 break;
-            fprintf(fs[DOM].f, "%s\n", b.ptr + 20);
-            rc = tide__exp_state_add(x, b.ptr);
-            cnt[DOM]++;
-            static const char *const bufs[] = { "dns", "dns.query", "tls", "tls.sni", "http",
-                "http.host" };
-            for (int k = 0; k < 3; k++)
+            case TIDE_OBS_JA3:
+                tide__buf_clear(&b);
+                if ((rc = tide__buf_printf(&b, "tide-ja3 md5 %s", v)) < 0)
+                    break;
+                fprintf(fs[JA3].f, "%s\n", v);
+                rc = tide__exp_state_add(x, b.ptr);
+                cnt[JA3]++;
+                break;
+            case TIDE_OBS_MD5:
+                fprintf(fs[MD5].f, "%s\n", v);
+                cnt[MD5]++;
+                break;
+            case TIDE_OBS_SHA1:
+                fprintf(fs[SHA1].f, "%s\n", v);
+                cnt[SHA1]++;
+                break;
+            case TIDE_OBS_SHA256:
+                fprintf(fs[SHA256].f, "%s\n", v);
+                cnt[SHA256]++;
+                break;
+            case TIDE_OBS_URL: {
+                const char *h = strstr(v, "://");
+                h = h ? h + 3 : v;
+                size_t hl = strcspn(h, "/?#");
+                const char *path = h + hl;
+                size_t pl = strcspn(h, ":/?#");
+                if (pl == 0 || *path == '\0') {
+                    tide__exp_skip(x, TIDE_EXPORT_SKIP_UNSUPPORTED, e, "URL without host or path");
+                    continue;
+                }
+                fprintf(fs[RULES].f, "alert http any any -> any any (msg:\"tide: listed URL\"; "
+                                     "http.host; content:\"");
+                put_content(fs[RULES].f, h, pl);
+                fprintf(fs[RULES].f, "\"; bsize:%zu; nocase; http.uri; content:\"", pl);
+                put_content(fs[RULES].f, path, strlen(path));
                 fprintf(fs[RULES].f,
-                        "alert %s any any -> any any (msg:\"tide: %s %s or a subdomain\"; %s; "
-                        "dotprefix; content:\".%s\"; endswith; nocase; classtype:trojan-activity; "
-                        "sid:%ld; rev:1;)\n",
-                        bufs[2 * k], bufs[2 * k + 1], v, bufs[2 * k + 1], v, sid++);
-            break;
-        case TIDE_OBS_JA3:
-            tide__buf_clear(&b);
-            if ((rc = tide__buf_printf(&b, "tide-ja3 md5 %s", v)) < 0)
+                        "\"; startswith; classtype:trojan-activity; sid:%ld; rev:1;)\n", sid++);
                 break;
-            fprintf(fs[JA3].f, "%s\n", v);
-            rc = tide__exp_state_add(x, b.ptr);
-            cnt[JA3]++;
-            break;
-        case TIDE_OBS_MD5:
-            fprintf(fs[MD5].f, "%s\n", v);
-            cnt[MD5]++;
-            break;
-        case TIDE_OBS_SHA1:
-            fprintf(fs[SHA1].f, "%s\n", v);
-            cnt[SHA1]++;
-            break;
-        case TIDE_OBS_SHA256:
-            fprintf(fs[SHA256].f, "%s\n", v);
-            cnt[SHA256]++;
-            break;
-        case TIDE_OBS_URL: {
-            const char *h = strstr(v, "://");
-            h = h ? h + 3 : v;
-            size_t hl = strcspn(h, "/?#");
-            const char *path = h + hl;
-            size_t pl = strcspn(h, ":/?#");
-            if (pl == 0 || *path == '\0') {
-                tide__exp_skip(x, TIDE_EXPORT_SKIP_UNSUPPORTED, e, "URL without host or path");
-                continue;
             }
-            fprintf(fs[RULES].f, "alert http any any -> any any (msg:\"tide: listed URL\"; "
-                                 "http.host; content:\"");
-            put_content(fs[RULES].f, h, pl);
-            fprintf(fs[RULES].f, "\"; bsize:%zu; nocase; http.uri; content:\"", pl);
-            put_content(fs[RULES].f, path, strlen(path));
-            fprintf(fs[RULES].f, "\"; startswith; classtype:trojan-activity; sid:%ld; rev:1;)\n",
-                    sid++);
-            break;
-        }
-        default: { /* IPs and CIDRs */
-            int rep = (int)(e->score * 127.0 / 100.0 + 0.5);
-            rep = rep < 1 ? 1 : rep > 127 ? 127 : rep;
-            fprintf(fs[IPREP].f, "%s,1,%d\n", v, rep);
-            cnt[IPREP]++;
-            break;
-        }
+            default: { /* IPs and CIDRs */
+                int rep = (int)(e->score * 127.0 / 100.0 + 0.5);
+                rep = rep < 1 ? 1 : rep > 127 ? 127 : rep;
+                fprintf(fs[IPREP].f, "%s,1,%d\n", v, rep);
+                cnt[IPREP]++;
+                break;
+            }
         }
         x->sum->written++;
     }
@@ -152,25 +163,29 @@ int tide__exp_suricata(tide__exp *x)
             static const char *const proto[][2] = { { "dns", "dns.query" }, { "tls", "tls.sni" },
                 { "http", "http.host" } };
             for (int k = 0; k < 3; k++)
-                fprintf(r, "alert %s any any -> any any (msg:\"tide: %s in the tide-domains "
-                           "dataset\"; %s; dataset:isset,tide-domains,type string,load "
-                           "tide-domains.lst; classtype:trojan-activity; sid:%d; rev:1;)\n",
+                fprintf(r,
+                        "alert %s any any -> any any (msg:\"tide: %s in the tide-domains "
+                        "dataset\"; %s; dataset:isset,tide-domains,type string,load "
+                        "tide-domains.lst; classtype:trojan-activity; sid:%d; rev:1;)\n",
                         proto[k][0], proto[k][1], proto[k][1], SID_BASE + 1 + k);
         }
         if (cnt[JA3])
-            fprintf(r, "alert tls any any -> any any (msg:\"tide: JA3 in the tide-ja3 dataset\"; "
-                       "ja3.hash; dataset:isset,tide-ja3,type md5,load tide-ja3.lst; "
-                       "classtype:trojan-activity; sid:%d; rev:1;)\n",
+            fprintf(r,
+                    "alert tls any any -> any any (msg:\"tide: JA3 in the tide-ja3 dataset\"; "
+                    "ja3.hash; dataset:isset,tide-ja3,type md5,load tide-ja3.lst; "
+                    "classtype:trojan-activity; sid:%d; rev:1;)\n",
                     SID_BASE + 4);
         static const char *const hk[] = { "filemd5", "filesha1", "filesha256" };
         for (int k = 0; k < 3; k++)
             if (cnt[MD5 + k])
-                fprintf(r, "alert http any any -> any any (msg:\"tide: file hash listed (%s)\"; "
-                           "%s:%s; classtype:trojan-activity; sid:%d; rev:1;)\n",
+                fprintf(r,
+                        "alert http any any -> any any (msg:\"tide: file hash listed (%s)\"; "
+                        "%s:%s; classtype:trojan-activity; sid:%d; rev:1;)\n",
                         hk[k], hk[k], names[MD5 + k], SID_BASE + 5 + k);
         if (cnt[IPREP])
-            fprintf(r, "alert ip any any -> any any (msg:\"tide: address on the tide reputation "
-                       "list\"; iprep:any,tide,>,0; classtype:trojan-activity; sid:%d; rev:1;)\n",
+            fprintf(r,
+                    "alert ip any any -> any any (msg:\"tide: address on the tide reputation "
+                    "list\"; iprep:any,tide,>,0; classtype:trojan-activity; sid:%d; rev:1;)\n",
                     SID_BASE + 8);
     }
     tide__buf_free(&b);

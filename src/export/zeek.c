@@ -12,19 +12,19 @@
 static const char *intel_type(tide_obs_kind k)
 {
     switch (k) {
-    case TIDE_OBS_IPV4:
-    case TIDE_OBS_IPV6: return "Intel::ADDR";
-    case TIDE_OBS_CIDR4:
-    case TIDE_OBS_CIDR6: return "Intel::SUBNET";
-    case TIDE_OBS_DOMAIN: return "Intel::DOMAIN";
-    case TIDE_OBS_URL: return "Intel::URL";
-    case TIDE_OBS_MD5:
-    case TIDE_OBS_SHA1:
-    case TIDE_OBS_SHA256:
-    case TIDE_OBS_SHA512: return "Intel::FILE_HASH";
-    case TIDE_OBS_EMAIL: return "Intel::EMAIL";
-    case TIDE_OBS_X509_SHA1: return "Intel::CERT_HASH";
-    default: return NULL;
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6: return "Intel::ADDR";
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6: return "Intel::SUBNET";
+        case TIDE_OBS_DOMAIN: return "Intel::DOMAIN";
+        case TIDE_OBS_URL: return "Intel::URL";
+        case TIDE_OBS_MD5:
+        case TIDE_OBS_SHA1:
+        case TIDE_OBS_SHA256:
+        case TIDE_OBS_SHA512: return "Intel::FILE_HASH";
+        case TIDE_OBS_EMAIL: return "Intel::EMAIL";
+        case TIDE_OBS_X509_SHA1: return "Intel::CERT_HASH";
+        default: return NULL;
     }
 }
 

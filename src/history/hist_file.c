@@ -60,19 +60,19 @@ struct hist_writer {
     char *path, *tmp;
     FILE *fp;
     int32_t day;
-    tide_buf block;        /* uncompressed records of the current block */
+    tide_buf block; /* uncompressed records of the current block */
     uint32_t block_nrec;
     tide_buf first_key;
-    tide_buf index;        /* hist_block_ix + key, per block */
+    tide_buf index; /* hist_block_ix + key, per block */
     uint32_t nblocks;
     tide_buf cbuf;
     ZSTD_CCtx *cctx;
     tide_strmap hosts, files;
     tide_buf names_h, names_f;
     uint32_t nhosts, nfiles;
-    bool fixed;            /* names given up front (tide__hist_writer_names): ids, no interning */
+    bool fixed; /* names given up front (tide__hist_writer_names): ids, no interning */
     uint64_t off, nrec, events;
-    char *iobuf;           /* large stdio buffer: few write(2) calls */
+    char *iobuf; /* large stdio buffer: few write(2) calls */
 };
 
 #define HIST_IOBUF (1u << 20)
@@ -332,8 +332,8 @@ struct hist_file {
     const uint8_t *base;
     size_t size;
     hist_header h;
-    char *dict;           /* decompressed names */
-    const char **names;   /* hosts then files */
+    char *dict;         /* decompressed names */
+    const char **names; /* hosts then files */
     block_ref *blocks;
     ZSTD_DCtx *dctx;
 };
@@ -369,16 +369,16 @@ static int load(hist_file *f)
     if (h->sum != XXH3_64bits(h, offsetof(hist_header, sum)))
         return bad(p, "header checksum mismatch");
     if (h->version != HIST_VERSION)
-        return tide_error_set(TIDE_EFORMAT, "history file %s: version %u not supported", p,
-                h->version);
+        return tide_error_set(
+                TIDE_EFORMAT, "history file %s: version %u not supported", p, h->version);
     if (h->day < -1000000 || h->day > 1000000) /* about 2700 years around 1970 */
         return bad(p, "day out of range");
     if (h->file_size != f->size)
         return tide_error_set(TIDE_EFORMAT,
-                "history file %s is corrupt: %zu bytes, header says %llu (truncated?)", p,
-                f->size, (unsigned long long)h->file_size);
-    if (h->dict_off > f->size || h->dict_len > f->size - h->dict_off ||
-            h->index_off > f->size || h->index_len > f->size - h->index_off)
+                "history file %s is corrupt: %zu bytes, header says %llu (truncated?)", p, f->size,
+                (unsigned long long)h->file_size);
+    if (h->dict_off > f->size || h->dict_len > f->size - h->dict_off || h->index_off > f->size ||
+            h->index_len > f->size - h->index_off)
         return bad(p, "section out of bounds");
     if (XXH3_64bits(f->base + h->dict_off, h->dict_len) != h->dict_sum)
         return bad(p, "dictionary checksum mismatch");
@@ -391,8 +391,8 @@ static int load(hist_file *f)
         return bad(p, "dictionary frame");
     f->dict = tide__malloc((size_t)dsize + 1);
     TIDE_CHECK_ALLOC(f->dict);
-    size_t got = ZSTD_decompressDCtx(f->dctx, f->dict, (size_t)dsize, f->base + h->dict_off,
-            h->dict_len);
+    size_t got = ZSTD_decompressDCtx(
+            f->dctx, f->dict, (size_t)dsize, f->base + h->dict_off, h->dict_len);
     if (ZSTD_isError(got) || got != dsize)
         return bad(p, "dictionary does not decompress");
     f->dict[dsize] = '\0';
@@ -425,7 +425,8 @@ static int load(hist_file *f)
         block_ref *b = &f->blocks[i];
         memcpy(&b->bi, ix + pos, sizeof(hist_block_ix));
         pos += sizeof(hist_block_ix);
-        if (b->bi.key_len == 0 || b->bi.key_len > HIST_MAX_KEY || h->index_len - pos < b->bi.key_len)
+        if (b->bi.key_len == 0 || b->bi.key_len > HIST_MAX_KEY ||
+                h->index_len - pos < b->bi.key_len)
             return bad(p, "block key");
         b->key = ix + pos;
         pos += b->bi.key_len;
@@ -530,12 +531,12 @@ static int load_block(hist_cursor *c, uint32_t i)
         c->buf = nb;
         c->cap = b->bi.usize + 1;
     }
-    size_t got = ZSTD_decompressDCtx(f->dctx, c->buf, b->bi.usize, f->base + b->bi.off,
-            b->bi.csize);
+    size_t got =
+            ZSTD_decompressDCtx(f->dctx, c->buf, b->bi.usize, f->base + b->bi.off, b->bi.csize);
     if (ZSTD_isError(got) || got != b->bi.usize)
         return tide_error_set(TIDE_EFORMAT,
-                "history file %s is corrupt: block %u at offset %llu does not decompress",
-                f->path, i, (unsigned long long)b->bi.off);
+                "history file %s is corrupt: block %u at offset %llu does not decompress", f->path,
+                i, (unsigned long long)b->bi.off);
     c->block = i;
     c->len = got;
     c->pos = 0;
@@ -608,8 +609,7 @@ int tide__hist_cursor_seek(hist_cursor *c, const uint8_t *key, size_t n)
         return 0;
     /* already inside this block, before the key: continue from here */
     bool reuse = c->block == b && !c->loaded && c->left > 0;
-    if (c->loaded && c->block == b &&
-            tide__hist_keycmp(c->rec.key, c->rec.key_len, key, n) >= 0)
+    if (c->loaded && c->block == b && tide__hist_keycmp(c->rec.key, c->rec.key_len, key, n) >= 0)
         return 0; /* the pending record is already at or past key */
     if (!reuse && !(c->loaded && c->block == b))
         TIDE_CHECK(load_block(c, b));

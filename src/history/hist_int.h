@@ -30,22 +30,23 @@
 #include "tide/history.h"
 #include "util/util.h"
 
-#define HIST_MAGIC "TIDEHIS1"
+#define HIST_MAGIC   "TIDEHIS1"
 #define HIST_VERSION 1u
-#define HIST_BLOCK (16 * 1024)     /* uncompressed bytes per block written: a hunt decodes
-                                      one block per indicator, so small blocks keep it fast */
+#define HIST_BLOCK                                                                                 \
+    (16 * 1024)                     /* uncompressed bytes per block written: a hunt decodes        \
+                                       one block per indicator, so small blocks keep it fast */
 #define HIST_MAX_BLOCK (128 * 1024) /* refused above (files of earlier writers used 32 KiB) */
-#define HIST_ZLEVEL 1
-#define HIST_MAX_KEY 2100          /* 1 kind byte + IX_MAX_KEY */
-#define HIST_MAX_FILE (1ull << 34) /* refuse run files above 16 GiB */
-#define HIST_DAY_US (86400LL * 1000000)
+#define HIST_ZLEVEL    1
+#define HIST_MAX_KEY   2100         /* 1 kind byte + IX_MAX_KEY */
+#define HIST_MAX_FILE  (1ull << 34) /* refuse run files above 16 GiB */
+#define HIST_DAY_US    (86400LL * 1000000)
 
 typedef struct {
     char magic[8];
     uint32_t version;
-    int32_t day;          /* days since 1970-01-01 */
+    int32_t day; /* days since 1970-01-01 */
     uint64_t nrec;
-    uint64_t events;      /* events that contributed (sum of counts) */
+    uint64_t events; /* events that contributed (sum of counts) */
     uint32_t nblocks, nhosts, nfiles, pad;
     uint64_t dict_off, dict_len, dict_sum;
     uint64_t index_off, index_len, index_sum;
@@ -65,7 +66,7 @@ typedef struct {
 typedef struct {
     const uint8_t *key;
     uint32_t key_len;
-    uint32_t host;   /* index into the file's / writer's host names */
+    uint32_t host;       /* index into the file's / writer's host names */
     int64_t first, last; /* us */
     uint64_t count;
     uint32_t file;
@@ -120,10 +121,10 @@ const char *tide__hist_file_name(const hist_file *f, uint32_t i);
 /* A cursor over the records of a file, in key order. */
 typedef struct {
     hist_file *f;
-    uint32_t block;     /* current block */
-    uint8_t *buf;       /* its decompressed bytes */
+    uint32_t block; /* current block */
+    uint8_t *buf;   /* its decompressed bytes */
     size_t cap, len, pos;
-    uint32_t left;      /* records left in the block */
+    uint32_t left; /* records left in the block */
     hist_rec rec;
     bool loaded;
 } hist_cursor;

@@ -86,41 +86,36 @@ int tide__hist_key_text(const uint8_t *key, size_t n, char *buf, tide_obs_kind *
     size_t len = n - 1;
     *out_kind = k;
     switch (k) {
-    case TIDE_OBS_IPV4:
-    case TIDE_OBS_IPV6:
-        if (len != (k == TIDE_OBS_IPV4 ? 4u : 16u))
-            return -1;
-        return (int)tide__ip_format(k == TIDE_OBS_IPV4 ? 4 : 6, v, buf);
-    case TIDE_OBS_IP_PORT:
-        if (len != 6 && len != 18)
-            return -1;
-        return (int)tide__ipport_format(len == 6 ? 4 : 6, v,
-                (unsigned)v[len - 2] << 8 | v[len - 1], buf);
-    case TIDE_OBS_DOMAIN:
-        reverse_labels(v, len, (uint8_t *)buf);
-        buf[len] = '\0';
-        return (int)len;
-    case TIDE_OBS_URL:
-        reverse_bytes(v, len, (uint8_t *)buf);
-        buf[len] = '\0';
-        return (int)len;
-    case TIDE_OBS_MD5:
-    case TIDE_OBS_JA3:
-        return len == 16 ? hex_text(v, len, buf) : -1;
-    case TIDE_OBS_SHA1:
-    case TIDE_OBS_X509_SHA1:
-        return len == 20 ? hex_text(v, len, buf) : -1;
-    case TIDE_OBS_SHA256:
-        return len == 32 ? hex_text(v, len, buf) : -1;
-    case TIDE_OBS_SHA512:
-        return len == 64 ? hex_text(v, len, buf) : -1;
-    case TIDE_OBS_EMAIL:
-    case TIDE_OBS_URL_PATH:
-        memcpy(buf, v, len);
-        buf[len] = '\0';
-        return (int)len;
-    default:
-        return -1;
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6:
+            if (len != (k == TIDE_OBS_IPV4 ? 4u : 16u))
+                return -1;
+            return (int)tide__ip_format(k == TIDE_OBS_IPV4 ? 4 : 6, v, buf);
+        case TIDE_OBS_IP_PORT:
+            if (len != 6 && len != 18)
+                return -1;
+            return (int)tide__ipport_format(
+                    len == 6 ? 4 : 6, v, (unsigned)v[len - 2] << 8 | v[len - 1], buf);
+        case TIDE_OBS_DOMAIN:
+            reverse_labels(v, len, (uint8_t *)buf);
+            buf[len] = '\0';
+            return (int)len;
+        case TIDE_OBS_URL:
+            reverse_bytes(v, len, (uint8_t *)buf);
+            buf[len] = '\0';
+            return (int)len;
+        case TIDE_OBS_MD5:
+        case TIDE_OBS_JA3: return len == 16 ? hex_text(v, len, buf) : -1;
+        case TIDE_OBS_SHA1:
+        case TIDE_OBS_X509_SHA1: return len == 20 ? hex_text(v, len, buf) : -1;
+        case TIDE_OBS_SHA256: return len == 32 ? hex_text(v, len, buf) : -1;
+        case TIDE_OBS_SHA512: return len == 64 ? hex_text(v, len, buf) : -1;
+        case TIDE_OBS_EMAIL:
+        case TIDE_OBS_URL_PATH:
+            memcpy(buf, v, len);
+            buf[len] = '\0';
+            return (int)len;
+        default: return -1;
     }
 }
 
@@ -182,34 +177,32 @@ int tide__hist_ranges(tide_obs_kind kind, const char *value, hist_range out[2])
     uint8_t k[HIST_MAX_KEY];
     size_t n = strlen(value);
     switch (kind) {
-    case TIDE_OBS_CIDR4:
-        return cidr(&out[0], TIDE_OBS_IPV4, value);
-    case TIDE_OBS_CIDR6:
-        return cidr(&out[0], TIDE_OBS_IPV6, value);
-    case TIDE_OBS_DOMAIN: {
-        int len = tide__hist_key(kind, value, n, k);
-        if (len < 0 || (size_t)len + 1 >= HIST_MAX_KEY)
-            return 0;
-        /* the name and its subdomains: [rev, rev + '/'), '/' being '.' + 1 */
-        memcpy(out[0].lo, k, (size_t)len);
-        out[0].lo_len = (size_t)len;
-        memcpy(out[0].hi, k, (size_t)len);
-        out[0].hi[len] = '/';
-        out[0].hi_len = (size_t)len + 1;
-        return 1;
-    }
-    case TIDE_OBS_URL_PATH: {
-        if (n == 0 || n + 1 >= HIST_MAX_KEY)
-            return 0;
-        k[0] = TIDE_OBS_URL;
-        reverse_bytes((const uint8_t *)value, n, k + 1);
-        return prefix(&out[0], k, n + 1);
-    }
-    default: {
-        int len = tide__hist_key(kind, value, n, k);
-        if (len < 0 || (size_t)len + 1 >= HIST_MAX_KEY)
-            return 0;
-        return exact(&out[0], k, (size_t)len);
-    }
+        case TIDE_OBS_CIDR4: return cidr(&out[0], TIDE_OBS_IPV4, value);
+        case TIDE_OBS_CIDR6: return cidr(&out[0], TIDE_OBS_IPV6, value);
+        case TIDE_OBS_DOMAIN: {
+            int len = tide__hist_key(kind, value, n, k);
+            if (len < 0 || (size_t)len + 1 >= HIST_MAX_KEY)
+                return 0;
+            /* the name and its subdomains: [rev, rev + '/'), '/' being '.' + 1 */
+            memcpy(out[0].lo, k, (size_t)len);
+            out[0].lo_len = (size_t)len;
+            memcpy(out[0].hi, k, (size_t)len);
+            out[0].hi[len] = '/';
+            out[0].hi_len = (size_t)len + 1;
+            return 1;
+        }
+        case TIDE_OBS_URL_PATH: {
+            if (n == 0 || n + 1 >= HIST_MAX_KEY)
+                return 0;
+            k[0] = TIDE_OBS_URL;
+            reverse_bytes((const uint8_t *)value, n, k + 1);
+            return prefix(&out[0], k, n + 1);
+        }
+        default: {
+            int len = tide__hist_key(kind, value, n, k);
+            if (len < 0 || (size_t)len + 1 >= HIST_MAX_KEY)
+                return 0;
+            return exact(&out[0], k, (size_t)len);
+        }
     }
 }

@@ -24,8 +24,10 @@
 #include "history/hist_int.h"
 
 #define DEFAULT_SPILL_MB 256
-#define RING_N 16    /* observations in flight between slot prefetch and count */
-#define RING_KEY 128 /* longer keys are counted at once */ /* aggregator memory before a sorted run is written */
+#define RING_N           16 /* observations in flight between slot prefetch and count */
+#define RING_KEY                                                                                   \
+    128 /* longer keys are counted at once */ /* aggregator memory before a sorted run is written  \
+                                               */
 #define MAX_RUNS 100000
 
 typedef struct {
@@ -164,8 +166,9 @@ static void names_free(names *nm)
 static int manifest_write(tide_history *h)
 {
     tide_buf b = TIDE_BUF_INIT;
-    int rc = tide__buf_printf(&b, "tide-history 1\nretention %d\nraw_bytes %" PRIu64
-            "\nnext_seq %" PRIu64 "\n", h->retention, h->raw_bytes, h->next_seq);
+    int rc = tide__buf_printf(&b,
+            "tide-history 1\nretention %d\nraw_bytes %" PRIu64 "\nnext_seq %" PRIu64 "\n",
+            h->retention, h->raw_bytes, h->next_seq);
     for (size_t i = 0; rc == 0 && i < h->nruns; i++) {
         const run_ent *r = &h->runs[i];
         rc = tide__buf_printf(&b, "run %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
@@ -181,8 +184,8 @@ static int manifest_write(tide_history *h)
         if (f == NULL)
             rc = tide_error_set(TIDE_EIO, "%s: %s", tmp, strerror(errno));
         else {
-            bool ok = fwrite(b.ptr, 1, b.len, f) == b.len && fflush(f) == 0 &&
-                    fsync(fileno(f)) == 0;
+            bool ok =
+                    fwrite(b.ptr, 1, b.len, f) == b.len && fflush(f) == 0 && fsync(fileno(f)) == 0;
             ok = (fclose(f) == 0) && ok;
             if (!ok || rename(tmp, path) != 0) {
                 rc = tide_error_set(TIDE_EIO, "writing %s: %s", path, strerror(errno));
@@ -227,8 +230,8 @@ static int manifest_read(tide_history *h)
     if (end == NULL || sscanf(end, "end %16" SCNx64, &want) != 1 ||
             want != XXH3_64bits(b.ptr, (size_t)(end - b.ptr))) {
         tide__buf_free(&b);
-        return tide_error_set(TIDE_EFORMAT,
-                "history manifest %s is corrupt: missing or bad checksum line", path);
+        return tide_error_set(
+                TIDE_EFORMAT, "history manifest %s is corrupt: missing or bad checksum line", path);
     }
     size_t lineno = 0;
     for (char *line = b.ptr; rc == 0 && line < end;) {
@@ -241,8 +244,7 @@ static int manifest_read(tide_history *h)
         run_ent r;
         if (lineno == 1) {
             if (strcmp(line, "tide-history 1") != 0)
-                rc = tide_error_set(TIDE_EFORMAT, "history manifest %s:1: unknown version",
-                        path);
+                rc = tide_error_set(TIDE_EFORMAT, "history manifest %s:1: unknown version", path);
         } else if (sscanf(line, "retention %d", &d) == 1) {
             h->retention = d > 0 ? d : TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
         } else if (sscanf(line, "raw_bytes %" SCNu64, &h->raw_bytes) == 1) {
@@ -252,11 +254,12 @@ static int manifest_read(tide_history *h)
             r.day = d;
             if (h->nruns >= MAX_RUNS)
                 rc = tide_error_set(TIDE_ETOOBIG, "history manifest %s: too many runs", path);
-            else if ((rc = grow((void **)&h->runs, &h->capruns, h->nruns + 1, sizeof(run_ent))) == 0)
+            else if ((rc = grow((void **)&h->runs, &h->capruns, h->nruns + 1, sizeof(run_ent))) ==
+                     0)
                 h->runs[h->nruns++] = r;
         } else {
-            rc = tide_error_set(TIDE_EFORMAT, "history manifest %s:%zu: unknown line", path,
-                    lineno);
+            rc = tide_error_set(
+                    TIDE_EFORMAT, "history manifest %s:%zu: unknown line", path, lineno);
         }
         line = nl + 1;
     }
@@ -329,8 +332,8 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
         if (rc == 0 && (h->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
             rc = tide_error_set(TIDE_EIO, "%s: %s", lp, strerror(errno));
         if (rc == 0 && flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0)
-            rc = tide_error_set(TIDE_EIO,
-                    "history %s is being written by another tide process", h->dir);
+            rc = tide_error_set(
+                    TIDE_EIO, "history %s is being written by another tide process", h->dir);
     }
     if (rc == 0)
         rc = manifest_read(h);
@@ -421,7 +424,7 @@ static uint64_t ent_hash(uint64_t key_hash, int32_t day, uint32_t host)
 static size_t agg_bytes(const tide_history *h)
 {
     return h->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + h->keys.len +
-            h->hosts.map.arena.len + h->files.map.arena.len;
+           h->hosts.map.arena.len + h->files.map.arena.len;
 }
 
 static int table_grow(tide_history *h)
@@ -438,8 +441,7 @@ static int table_grow(tide_history *h)
     tide__advise_huge(t, cap * sizeof(agg_slot));
     for (size_t i = 0; i < h->nents; i++) {
         const agg_ent *e = &h->ents[i];
-        uint64_t hv = ent_hash(XXH3_64bits(h->keys.ptr + e->key_off, e->key_len), e->day,
-                e->host);
+        uint64_t hv = ent_hash(XXH3_64bits(h->keys.ptr + e->key_off, e->key_len), e->day, e->host);
         size_t s = hv & (cap - 1);
         while (t[s].idx)
             s = (s + 1) & (cap - 1);
@@ -1155,8 +1157,8 @@ int tide__hist_run_open(tide_history *h, size_t i, hist_file **out)
     return tide__hist_file_open(out, p);
 }
 
-int tide_history_each(tide_history *h, int (*cb)(const tide_history_rec *rec, void *payload),
-        void *payload)
+int tide_history_each(
+        tide_history *h, int (*cb)(const tide_history_rec *rec, void *payload), void *payload)
 {
     if (h->nruns > 1)
         qsort(h->runs, h->nruns, sizeof(run_ent), cmp_run);

@@ -28,10 +28,10 @@ typedef struct {
 } range;
 
 typedef struct {
-    uint32_t host;     /* in the hosts name table */
-    uint32_t entry;    /* index entry */
+    uint32_t host;  /* in the hosts name table */
+    uint32_t entry; /* index entry */
     tide_match_hit hit;
-    char *value;       /* copy of hit.value */
+    char *value; /* copy of hit.value */
     char *observed;
     tide_obs_kind okind;
     int64_t first, last;
@@ -45,7 +45,7 @@ typedef struct {
     range *ranges;
     size_t nranges, capranges;
     tide_strmap ids;
-    tide_strmap keymap;  /* host id + entry -> result */
+    tide_strmap keymap; /* host id + entry -> result */
     tide_strmap hostmap, filemap;
     tide_buf hostnames, filenames; /* NUL-separated; offsets in hoff / foff */
     uint32_t *hoff, *foff;
@@ -142,7 +142,7 @@ static void merge_ranges(hunt *k, range **out, size_t *nout)
         if (n > 0) {
             range *last = &m[n - 1];
             bool overlap = last->hi_len == 0 ||
-                    tide__hist_keycmp(r->lo, r->lo_len, last->hi, last->hi_len) <= 0;
+                           tide__hist_keycmp(r->lo, r->lo_len, last->hi, last->hi_len) <= 0;
             if (overlap) {
                 if (cmp_hi(r, last) > 0) {
                     last->hi = r->hi;
@@ -168,11 +168,14 @@ static int on_hit(const tide_match_hit *hit, void *payload)
     const char *hostname = tide__hist_file_host(k->f, k->rec->host);
     const char *file = tide__hist_file_name(k->f, k->rec->file);
     uint32_t host, fid, idx;
-    if ((k->err = intern(&k->hostmap, &k->hostnames, &k->hoff, &k->nh, &k->capnh, hostname, &host)) < 0 ||
-            (k->err = intern(&k->filemap, &k->filenames, &k->foff, &k->nf, &k->capnf, file, &fid)) < 0)
+    if ((k->err = intern(
+                 &k->hostmap, &k->hostnames, &k->hoff, &k->nh, &k->capnh, hostname, &host)) < 0 ||
+            (k->err = intern(&k->filemap, &k->filenames, &k->foff, &k->nf, &k->capnf, file, &fid)) <
+                    0)
         return 1;
     uint32_t key[2] = { host, hit->entry };
-    int added = tide__strmap_put(&k->keymap, (const char *)key, sizeof(key), (uint32_t)k->nres, &idx);
+    int added =
+            tide__strmap_put(&k->keymap, (const char *)key, sizeof(key), (uint32_t)k->nres, &idx);
     if (added < 0) {
         k->err = added;
         return 1;

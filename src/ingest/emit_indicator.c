@@ -73,8 +73,7 @@ static int host_only_url(tide_obs_kind *kind, char **canonical)
     return 0;
 }
 
-int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind,
-        char **canonical)
+int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind, char **canonical)
 {
     *canonical = NULL;
     char *v = NULL;
@@ -82,13 +81,13 @@ int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind
     tide_obs_kind k = tide_obs_detect(v);
     if (want != TIDE_OBS_NONE) {
         /* the feed says what it is: accept what detect cannot tell apart */
-        bool ok = k == want || (want == TIDE_OBS_CIDR4 && k == TIDE_OBS_IPV4)
-                || (want == TIDE_OBS_CIDR6 && k == TIDE_OBS_IPV6)
-                || (want == TIDE_OBS_JA3 && k == TIDE_OBS_MD5)
-                || (want == TIDE_OBS_X509_SHA1 && k == TIDE_OBS_SHA1)
-                || (want == TIDE_OBS_IPV4 && k == TIDE_OBS_CIDR4)
-                || (want == TIDE_OBS_IPV6 && k == TIDE_OBS_CIDR6)
-                || (want == TIDE_OBS_URL && (k == TIDE_OBS_DOMAIN || k == TIDE_OBS_IPV4));
+        bool ok = k == want || (want == TIDE_OBS_CIDR4 && k == TIDE_OBS_IPV4) ||
+                  (want == TIDE_OBS_CIDR6 && k == TIDE_OBS_IPV6) ||
+                  (want == TIDE_OBS_JA3 && k == TIDE_OBS_MD5) ||
+                  (want == TIDE_OBS_X509_SHA1 && k == TIDE_OBS_SHA1) ||
+                  (want == TIDE_OBS_IPV4 && k == TIDE_OBS_CIDR4) ||
+                  (want == TIDE_OBS_IPV6 && k == TIDE_OBS_CIDR6) ||
+                  (want == TIDE_OBS_URL && (k == TIDE_OBS_DOMAIN || k == TIDE_OBS_IPV4));
         if (!ok) {
             int rc = tide_error_set(TIDE_EPARSE, "value is not a %s but %s: '%.200s'",
                     tide_obs_kind_name(want), tide_obs_kind_name(k), raw);
@@ -96,8 +95,8 @@ int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind
             return rc;
         }
         /* an IP given as "ip" type but holding a network stays a network */
-        if ((want == TIDE_OBS_IPV4 && k == TIDE_OBS_CIDR4)
-                || (want == TIDE_OBS_IPV6 && k == TIDE_OBS_CIDR6))
+        if ((want == TIDE_OBS_IPV4 && k == TIDE_OBS_CIDR4) ||
+                (want == TIDE_OBS_IPV6 && k == TIDE_OBS_CIDR6))
             want = k;
         k = want;
     }
@@ -105,7 +104,8 @@ int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind
         free(v);
         return tide_error_set(TIDE_EPARSE, "not a recognised observable: '%.200s'", raw);
     }
-    if ((k == TIDE_OBS_IPV4 && strcmp(v, "0.0.0.0") == 0) || (k == TIDE_OBS_IPV6 && strcmp(v, "::") == 0)) {
+    if ((k == TIDE_OBS_IPV4 && strcmp(v, "0.0.0.0") == 0) ||
+            (k == TIDE_OBS_IPV6 && strcmp(v, "::") == 0)) {
         free(v);
         return tide_error_set(TIDE_EPARSE, "unspecified address: '%.200s'", raw);
     }
@@ -126,8 +126,7 @@ static int put(json_t *obj, const char *key, json_t *v)
     return 0;
 }
 
-static int put_common(tide__emitter *em, json_t *o, const char *type, const char *id,
-        bool marking)
+static int put_common(tide__emitter *em, json_t *o, const char *type, const char *id, bool marking)
 {
     int rc = 0;
     rc |= put(o, "type", json_string(type));
@@ -210,7 +209,7 @@ int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *cano
     TIDE_CHECK(tide_obs_to_pattern(kind, canonical, &pattern));
     if (confidence < 0)
         confidence = em->sink->opts->confidence >= 0 ? em->sink->opts->confidence
-                                                      : em->default_confidence;
+                                                     : em->default_confidence;
     if (confidence > 100)
         confidence = 100;
 
@@ -230,7 +229,7 @@ int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *cano
         rc |= put(o, "confidence", json_integer(confidence));
     rc |= put(o, "x_tide_source", json_string(em->source));
     if (em->reliability) {
-        char r[2] = {em->reliability, '\0'};
+        char r[2] = { em->reliability, '\0' };
         rc |= put(o, "x_tide_reliability", json_string(r));
     }
     rc |= put(o, "x_tide_observable",

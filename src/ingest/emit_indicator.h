@@ -15,11 +15,11 @@
 
 typedef struct {
     tide_sink *sink;
-    char source[256];        /* x_tide_source: opts->source or the file's base name */
-    char now[32];            /* created / modified / valid_from */
-    int default_confidence;  /* used when neither the record nor opts give one */
-    const char *marking_id;  /* TLP marking of opts->tlp, or NULL */
-    char reliability;        /* opts->reliability, 0 = unset */
+    char source[256];       /* x_tide_source: opts->source or the file's base name */
+    char now[32];           /* created / modified / valid_from */
+    int default_confidence; /* used when neither the record nor opts give one */
+    const char *marking_id; /* TLP marking of opts->tlp, or NULL */
+    char reliability;       /* opts->reliability, 0 = unset */
 } tide__emitter;
 
 /* Fill em from sink->opts and sink->file. format_confidence: the reader's default. */
@@ -31,8 +31,7 @@ void tide__file_stem(const char *path, char *out, size_t outsz);
 /* Refang raw, detect its kind (or check it against want when want != NONE) and normalise it.
  * On success *kind and *canonical (caller frees with free()) are set; on failure returns
  * TIDE_EPARSE with a reason in tide_error_last(), or TIDE_ENOMEM. */
-int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind,
-        char **canonical);
+int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind, char **canonical);
 
 /* Emit a malware (type "malware", is_family true) or "campaign" SDO with a deterministic id
  * uuid5("<type>|<lower-case name>"), written into id_out. aliases / ext_refs: JSON arrays or
@@ -43,9 +42,10 @@ int tide__emit_group(tide__emitter *em, const char *type, const char *name, json
 /* Emit the indicator for one canonical value (and, when related_id is given, an "indicates"
  * relationship to it). Its id is uuid5 of source, kind, value and the related object, so the
  * same value listed by two families is two indicators. A value repeated within one input is
- * emitted each time; the ingest core keeps the first (see ingest.c). written: the value as the feed wrote it (indicator name).
- * confidence < 0: opts->confidence, else em->default_confidence. extra: a JSON object whose
- * members are added to / override the indicator's (borrowed, may be NULL). id_out may be NULL. */
+ * emitted each time; the ingest core keeps the first (see ingest.c). written: the value as the feed
+ * wrote it (indicator name). confidence < 0: opts->confidence, else em->default_confidence. extra:
+ * a JSON object whose members are added to / override the indicator's (borrowed, may be NULL).
+ * id_out may be NULL. */
 int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *canonical,
         const char *written, int confidence, json_t *extra, const char *related_id,
         char id_out[128]);

@@ -25,10 +25,11 @@
 #include "tide/store.h"
 #include "util/util.h"
 
-#define BATCH_SIZE 250000 /* objects per transaction: each commit rewrites the index pages it
-                             dirtied, so big batches keep bulk ingest from writing the
-                             indexes over and over; a crash loses at most one batch */
-#define MAX_OBS 4096     /* observables indexed per indicator */
+#define BATCH_SIZE                                                                                 \
+    250000           /* objects per transaction: each commit rewrites the index pages it           \
+                        dirtied, so big batches keep bulk ingest from writing the                  \
+                        indexes over and over; a crash loses at most one batch */
+#define MAX_OBS 4096 /* observables indexed per indicator */
 
 typedef struct {
     tide_store *store;
@@ -175,7 +176,7 @@ static int try_ip_port(core *c)
     if (c->port_ip && c->port_num && c->port_ip_group == c->port_group) {
         tide_buf b = TIDE_BUF_INIT;
         int rc = strchr(c->port_ip, ':') ? tide__buf_printf(&b, "[%s]:%s", c->port_ip, c->port_num)
-                                          : tide__buf_printf(&b, "%s:%s", c->port_ip, c->port_num);
+                                         : tide__buf_printf(&b, "%s:%s", c->port_ip, c->port_num);
         if (rc == 0)
             obs_add(c, TIDE_OBS_IP_PORT, b.ptr);
         tide__buf_free(&b);
@@ -470,7 +471,7 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         tide_buf kc = TIDE_BUF_INIT;
         kill_chain(&m, &kc);
         const char *rel = m.x_tide_reliability;
-        tmemo tm = {NULL, 0, 0};
+        tmemo tm = { NULL, 0, 0 };
         int64_t created_ms = jtime(&tm, m.created, 0);
         tide_indicator_rec ind = {
             .id = id,
@@ -536,8 +537,8 @@ static int sink_emit(tide_sink *sink, json_t *obj, const char *raw, size_t rawle
 }
 
 /* The sink's emit_members(): STIX objects read from a file, without a DOM. */
-static int sink_emit_members(tide_sink *sink, const tide__members *m, const char *raw,
-        size_t rawlen)
+static int sink_emit_members(
+        tide_sink *sink, const tide__members *m, const char *raw, size_t rawlen)
 {
     return emit_object(sink, m, NULL, raw, rawlen, 0);
 }
@@ -803,8 +804,8 @@ int tide_ingest_file(tide_store *store, FILE *fp, const char *name, tide_feed_fo
     if (fp == NULL)
         return tide_error_set(TIDE_EINVAL, "ingest: no stream");
     if (fmt == TIDE_FMT_MISP_FEED)
-        return tide_error_set(TIDE_EINVAL, "%s: a MISP feed is a folder, not a stream",
-                name ? name : "-");
+        return tide_error_set(
+                TIDE_EINVAL, "%s: a MISP feed is a folder, not a stream", name ? name : "-");
     input in = { name ? name : "-", fp };
     return ingest(store, &in, fmt, opts, stats, on_error, payload);
 }
@@ -820,8 +821,8 @@ int tide_ingest_buffer(tide_store *store, const void *data, size_t len, const ch
     if (fp == NULL)
         return tide_error_set(TIDE_ENOMEM, "%s: cannot open the buffer as a stream: %s",
                 name ? name : "buffer", strerror(errno));
-    int rc = tide_ingest_file(store, fp, name ? name : "buffer", fmt, opts, stats, on_error,
-            payload);
+    int rc = tide_ingest_file(
+            store, fp, name ? name : "buffer", fmt, opts, stats, on_error, payload);
     fclose(fp);
     return rc;
 }

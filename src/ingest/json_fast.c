@@ -66,7 +66,7 @@ enum {
 };
 
 typedef struct {
-    json_t *c; /* the container being built, NULL when skipping */
+    json_t *c;          /* the container being built, NULL when skipping */
     unsigned char obj;  /* 1: object, 0: array */
     unsigned char kind; /* K_* */
     unsigned char elem; /* K_CAND: 0 no element yet, 1 strings, 2 objects;
@@ -154,7 +154,8 @@ static void err_init(json_error_t *e)
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static void fail(jp *j, const unsigned char *at, enum json_error_code code, const char *fmt, ...)
+static void
+fail(jp *j, const unsigned char *at, enum json_error_code code, const char *fmt, ...)
 {
     if (j->failed)
         return;
@@ -196,7 +197,7 @@ static int oom(jp *j, const unsigned char *at)
 
 static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *e)
 {
-    if (p < e && *p > ' ')
+    if (p<e && * p> ' ')
         return p; /* the common case: compact JSON */
     while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
@@ -222,8 +223,8 @@ static inline const unsigned char *skip_plain(const unsigned char *q, const unsi
     while (e - q >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
         /* signed compare: bytes >= 0x80 are negative, so they count as "< 0x20" too */
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
-                _mm_cmplt_epi8(v, sp));
+        __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, sp));
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
         if (mask)
             return q + __builtin_ctz(mask);
@@ -263,8 +264,7 @@ static inline size_t utf8_len(const unsigned char *q, const unsigned char *e)
         return 3;
     }
     if (c < 0xF5) {
-        if (avail < 4 || (q[1] & 0xC0) != 0x80 || (q[2] & 0xC0) != 0x80 ||
-                (q[3] & 0xC0) != 0x80)
+        if (avail < 4 || (q[1] & 0xC0) != 0x80 || (q[2] & 0xC0) != 0x80 || (q[3] & 0xC0) != 0x80)
             return 0;
         if ((c == 0xF0 && q[1] < 0x90) || (c == 0xF4 && q[1] >= 0x90))
             return 0; /* overlong, or above U+10FFFF */
@@ -322,8 +322,9 @@ static size_t utf8_put(char *o, unsigned cp)
 #if defined(__GNUC__)
 __attribute__((always_inline)) /* ten strings per object: its call cost a third of its time */
 #endif
-static inline const unsigned char *scan_string(jp *j, const unsigned char *p, sbuf *b,
-        int build, int is_key, const char **s, size_t *n)
+static inline const unsigned char *
+scan_string(
+        jp *j, const unsigned char *p, sbuf *b, int build, int is_key, const char **s, size_t *n)
 {
     const unsigned char *e = j->end, *start = p + 1, *q = start, *run = start;
     int copying = 0;
@@ -388,50 +389,48 @@ static inline const unsigned char *scan_string(jp *j, const unsigned char *p, sb
         }
         char out = 0;
         switch (*q) {
-        case '"': out = '"'; break;
-        case '\\': out = '\\'; break;
-        case '/': out = '/'; break;
-        case 'b': out = '\b'; break;
-        case 'f': out = '\f'; break;
-        case 'n': out = '\n'; break;
-        case 'r': out = '\r'; break;
-        case 't': out = '\t'; break;
-        case 'u': {
-            unsigned cp, lo;
-            if (hex4(q + 1, e, &cp) < 0) {
-                fail(j, esc, json_error_invalid_syntax, "invalid escape");
-                return NULL;
-            }
-            q += 5;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (e - q >= 6 && q[0] == '\\' && q[1] == 'u' && hex4(q + 2, e, &lo) == 0 &&
-                        lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = ((cp - 0xD800) << 10) + (lo - 0xDC00) + 0x10000;
-                    q += 6;
-                } else {
-                    fail(j, esc, json_error_invalid_syntax, "invalid Unicode '\\u%04X'", cp);
+            case '"': out = '"'; break;
+            case '\\': out = '\\'; break;
+            case '/': out = '/'; break;
+            case 'b': out = '\b'; break;
+            case 'f': out = '\f'; break;
+            case 'n': out = '\n'; break;
+            case 'r': out = '\r'; break;
+            case 't': out = '\t'; break;
+            case 'u': {
+                unsigned cp, lo;
+                if (hex4(q + 1, e, &cp) < 0) {
+                    fail(j, esc, json_error_invalid_syntax, "invalid escape");
                     return NULL;
                 }
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                fail(j, esc, json_error_invalid_syntax, "invalid Unicode '\\u%04X'", cp);
-                return NULL;
-            } else if (cp == 0) {
-                if (is_key)
-                    fail(j, esc, json_error_null_byte_in_key,
-                            "NUL byte in object key not supported");
-                else
-                    fail(j, esc, json_error_null_character,
-                            "\\u0000 is not allowed without JSON_ALLOW_NUL");
-                return NULL;
+                q += 5;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (e - q >= 6 && q[0] == '\\' && q[1] == 'u' && hex4(q + 2, e, &lo) == 0 &&
+                            lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = ((cp - 0xD800) << 10) + (lo - 0xDC00) + 0x10000;
+                        q += 6;
+                    } else {
+                        fail(j, esc, json_error_invalid_syntax, "invalid Unicode '\\u%04X'", cp);
+                        return NULL;
+                    }
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    fail(j, esc, json_error_invalid_syntax, "invalid Unicode '\\u%04X'", cp);
+                    return NULL;
+                } else if (cp == 0) {
+                    if (is_key)
+                        fail(j, esc, json_error_null_byte_in_key,
+                                "NUL byte in object key not supported");
+                    else
+                        fail(j, esc, json_error_null_character,
+                                "\\u0000 is not allowed without JSON_ALLOW_NUL");
+                    return NULL;
+                }
+                if (build)
+                    b->len += utf8_put(b->p + b->len, cp);
+                run = q;
+                continue;
             }
-            if (build)
-                b->len += utf8_put(b->p + b->len, cp);
-            run = q;
-            continue;
-        }
-        default:
-            fail(j, esc, json_error_invalid_syntax, "invalid escape");
-            return NULL;
+            default: fail(j, esc, json_error_invalid_syntax, "invalid escape"); return NULL;
         }
         if (build)
             b->p[b->len++] = out;
@@ -613,17 +612,17 @@ static void m_key(jp *j, const char *key, size_t klen)
         return;
     }
     switch (slot) {
-    case TIDE__M_CONFIDENCE:
-        m->confidence_is_int = false;
-        m->confidence = 0;
-        break;
-    case TIDE__M_REVOKED: m->revoked = false; break;
-    case TIDE__M_OBJECTS: m->objects = TIDE__OBJECTS_OTHER; break;
-    case TIDE__M_KILL_CHAIN_PHASES:
-        m->kill_chain_phases = NULL;
-        m->n_kill_chain_phases = 0;
-        break;
-    default: *tide__members_list(m, slot) = (tide__strs){NULL, 0}; break;
+        case TIDE__M_CONFIDENCE:
+            m->confidence_is_int = false;
+            m->confidence = 0;
+            break;
+        case TIDE__M_REVOKED: m->revoked = false; break;
+        case TIDE__M_OBJECTS: m->objects = TIDE__OBJECTS_OTHER; break;
+        case TIDE__M_KILL_CHAIN_PHASES:
+            m->kill_chain_phases = NULL;
+            m->n_kill_chain_phases = 0;
+            break;
+        default: *tide__members_list(m, slot) = (tide__strs){ NULL, 0 }; break;
     }
 }
 
@@ -646,12 +645,12 @@ static void m_kc_key(jp *j, const char *key, size_t klen)
 static inline int m_build(const jp *j, unsigned kind, unsigned c)
 {
     switch (kind) {
-    case K_MROOT:
-        return c == '"' ? j->slot != TIDE__M_NONE && j->slot <= TIDE__M_LAST_STRING
-                        : (c == '-' || is_digit(c)) && j->slot == TIDE__M_CONFIDENCE;
-    case K_MLIST: return c == '"';
-    case K_MKCO: return c == '"' && j->slot != 0;
-    default: return 0;
+        case K_MROOT:
+            return c == '"' ? j->slot != TIDE__M_NONE && j->slot <= TIDE__M_LAST_STRING
+                            : (c == '-' || is_digit(c)) && j->slot == TIDE__M_CONFIDENCE;
+        case K_MLIST: return c == '"';
+        case K_MKCO: return c == '"' && j->slot != 0;
+        default: return 0;
     }
 }
 
@@ -699,7 +698,7 @@ static int m_close(jp *j, const unsigned char *at, const frame *f)
         j->m->kill_chain_phases = v;
         j->m->n_kill_chain_phases = n / sizeof(tide__kc_phase);
     } else {
-        *tide__members_list(j->m, f->elem) = (tide__strs){v, n / sizeof(char *)};
+        *tide__members_list(j->m, f->elem) = (tide__strs){ v, n / sizeof(char *) };
     }
     return 0;
 }
@@ -728,7 +727,7 @@ static int run(jp *j, unsigned flags, json_t **out)
     frame local[32];
     frame *st = local;
     size_t cap = sizeof(local) / sizeof(local[0]), depth = 1;
-    st[0] = (frame){root, 1, (unsigned char)(members ? K_MROOT : full ? K_BUILD : K_ROOT), 0};
+    st[0] = (frame){ root, 1, (unsigned char)(members ? K_MROOT : full ? K_BUILD : K_ROOT), 0 };
     p++;
     int first = 1;
     const char *key = NULL;
@@ -779,64 +778,63 @@ static int run(jp *j, unsigned flags, json_t **out)
             unsigned char ck = K_SKIP, celem = 0;
             int attach = 0;
             switch (f->kind) {
-            case K_BUILD:
-                ck = K_BUILD;
-                attach = 1;
-                break;
-            case K_ROOT:
-                j->rkey.len = 0;
-                if (sb_reserve(&j->rkey, klen) < 0) {
-                    oom(j, p);
-                    goto error;
-                }
-                memcpy(j->rkey.p, key, klen);
-                j->rkey.len = klen;
-                ck = isobj ? K_SKIP : K_CAND;
-                break;
-            case K_CAND:
-                if (isobj && f->elem != 1) {
-                    f->elem = 2;
-                    ck = K_FLAT;
+                case K_BUILD:
+                    ck = K_BUILD;
                     attach = 1;
-                } else {
-                    disqualify(st, depth);
-                }
-                break;
-            case K_FLAT:
-                if (j->marker == NULL && (j->marker = json_object()) == NULL) {
-                    oom(j, p);
-                    goto error;
-                }
-                if (json_object_setn_nocheck(f->c, key, klen, j->marker)) {
-                    oom(j, p);
-                    goto error;
-                }
-                f->elem = 1;
-                break;
-            case K_MROOT:
-                if (isobj)
                     break;
-                if (j->slot == TIDE__M_OBJECTS) {
-                    j->m->objects = TIDE__OBJECTS_ARRAY;
-                } else if (j->slot == TIDE__M_KILL_CHAIN_PHASES) {
-                    ck = K_MKC;
-                    j->vec.len = 0;
-                } else if (tide__members_list(j->m, j->slot) != NULL) {
-                    ck = K_MLIST;
-                    celem = (unsigned char)j->slot;
-                    j->vec.len = 0;
-                }
-                break;
-            case K_MKC:
-                if (isobj) {
-                    static const tide__kc_phase none = {NULL, NULL};
-                    if (m_push(j, p, &none, sizeof(none)) < 0)
+                case K_ROOT:
+                    j->rkey.len = 0;
+                    if (sb_reserve(&j->rkey, klen) < 0) {
+                        oom(j, p);
                         goto error;
-                    ck = K_MKCO;
-                }
-                break;
-            default:
-                break;
+                    }
+                    memcpy(j->rkey.p, key, klen);
+                    j->rkey.len = klen;
+                    ck = isobj ? K_SKIP : K_CAND;
+                    break;
+                case K_CAND:
+                    if (isobj && f->elem != 1) {
+                        f->elem = 2;
+                        ck = K_FLAT;
+                        attach = 1;
+                    } else {
+                        disqualify(st, depth);
+                    }
+                    break;
+                case K_FLAT:
+                    if (j->marker == NULL && (j->marker = json_object()) == NULL) {
+                        oom(j, p);
+                        goto error;
+                    }
+                    if (json_object_setn_nocheck(f->c, key, klen, j->marker)) {
+                        oom(j, p);
+                        goto error;
+                    }
+                    f->elem = 1;
+                    break;
+                case K_MROOT:
+                    if (isobj)
+                        break;
+                    if (j->slot == TIDE__M_OBJECTS) {
+                        j->m->objects = TIDE__OBJECTS_ARRAY;
+                    } else if (j->slot == TIDE__M_KILL_CHAIN_PHASES) {
+                        ck = K_MKC;
+                        j->vec.len = 0;
+                    } else if (tide__members_list(j->m, j->slot) != NULL) {
+                        ck = K_MLIST;
+                        celem = (unsigned char)j->slot;
+                        j->vec.len = 0;
+                    }
+                    break;
+                case K_MKC:
+                    if (isobj) {
+                        static const tide__kc_phase none = { NULL, NULL };
+                        if (m_push(j, p, &none, sizeof(none)) < 0)
+                            goto error;
+                        ck = K_MKCO;
+                    }
+                    break;
+                default: break;
             }
             json_t *child = NULL;
             if (ck != K_SKIP && ck < K_MROOT) {
@@ -860,31 +858,25 @@ static int run(jp *j, unsigned flags, json_t **out)
                 st = ns;
                 cap = MAX_DEPTH + 1;
             }
-            st[depth++] = (frame){child, (unsigned char)isobj, ck, celem};
+            st[depth++] = (frame){ child, (unsigned char)isobj, ck, celem };
             p++;
             first = 1;
             continue;
         }
         int build;
         switch (f->kind) {
-        case K_BUILD:
-        case K_ROOT:
-        case K_FLAT:
-            build = 1;
-            break;
-        case K_CAND:
-            build = c == '"' && f->elem != 2;
-            if (build)
-                f->elem = 1;
-            else
-                disqualify(st, depth);
-            break;
-        case K_SKIP:
-            build = 0;
-            break;
-        default:
-            build = m_build(j, f->kind, c);
-            break;
+            case K_BUILD:
+            case K_ROOT:
+            case K_FLAT: build = 1; break;
+            case K_CAND:
+                build = c == '"' && f->elem != 2;
+                if (build)
+                    f->elem = 1;
+                else
+                    disqualify(st, depth);
+                break;
+            case K_SKIP: build = 0; break;
+            default: build = m_build(j, f->kind, c); break;
         }
         json_t *v = NULL;
         const unsigned char *at = p;
@@ -904,7 +896,7 @@ static int run(jp *j, unsigned flags, json_t **out)
                 }
             }
         } else if (c == '-' || is_digit(c)) {
-            jnum num = {0, 0, 0.0};
+            jnum num = { 0, 0, 0.0 };
             p = scan_number(j, p, build, &num);
             if (p == NULL)
                 goto error;
@@ -1038,8 +1030,8 @@ static void jp_init(jp *j)
 
 /* Sets up j, runs the parser (twice when an integer is too big: tide__json_parse_item's retry,
  * every number as a real), cleans up. */
-static int parse(jp *j, const char *ptr, size_t len, unsigned flags, json_error_t *err,
-        json_t **out)
+static int parse(
+        jp *j, const char *ptr, size_t len, unsigned flags, json_error_t *err, json_t **out)
 {
     err_init(err);
     j->err = err;
@@ -1102,14 +1094,14 @@ static int parse_members(const char *ptr, size_t len, unsigned flags, tide__memb
     return rc;
 }
 
-int tide__json_parse_members(const char *ptr, size_t len, tide__members *m, tide__arena *a,
-        json_error_t *err)
+int tide__json_parse_members(
+        const char *ptr, size_t len, tide__members *m, tide__arena *a, json_error_t *err)
 {
     return parse_members(ptr, len, 0, m, a, err, NULL);
 }
 
-int tide__json_parse_members_prefix(const char *ptr, size_t avail, tide__members *m,
-        tide__arena *a, size_t *used)
+int tide__json_parse_members_prefix(
+        const char *ptr, size_t avail, tide__members *m, tide__arena *a, size_t *used)
 {
     return parse_members(ptr, avail, JF_PREFIX, m, a, NULL, used);
 }

@@ -38,15 +38,15 @@ json_t *tide__json_parse_fast(const char *ptr, size_t len, unsigned flags, json_
  * stix_members.h names, decoded into a (which the caller resets between objects), equal field
  * by field to tide__members_from_json of the tide__json_parse_fast result. 0, or -1 with err
  * filled exactly as tide__json_parse_fast fills it (m is then zeroed). */
-int tide__json_parse_members(const char *ptr, size_t len, tide__members *m, tide__arena *a,
-        json_error_t *err);
+int tide__json_parse_members(
+        const char *ptr, size_t len, tide__members *m, tide__arena *a, json_error_t *err);
 
 /* Members mode on the object that starts at ptr, whatever follows it within avail bytes: 0 and
  * *used = its length when ptr[0..*used) is a valid object (then the members are those
  * tide__json_parse_members gives for exactly those bytes: the same tokens are read), else -1
  * (invalid, or cut short by avail: parse the exact bytes to learn why). The streaming splitter
  * uses it to parse an element while finding its end (json_split.h, parse_element). */
-int tide__json_parse_members_prefix(const char *ptr, size_t avail, tide__members *m,
-        tide__arena *a, size_t *used);
+int tide__json_parse_members_prefix(
+        const char *ptr, size_t avail, tide__members *m, tide__arena *a, size_t *used);
 
 #endif

@@ -68,7 +68,10 @@ typedef struct {
     size_t chunk, max;
 } rd;
 
-enum { R_OK = 0, R_STOP = 1 };
+enum {
+    R_OK = 0,
+    R_STOP = 1
+};
 
 static void sync_lines(rd *r, size_t upto)
 {
@@ -277,7 +280,7 @@ static int read_small_string(rd *r, char *out, size_t outsz, int *too_long)
 static int item(tide__js_opts *o, tide__js_kind kind, const char *ptr, size_t len, long line,
         long long off, long index, const char *msg)
 {
-    tide__js_item it = {kind, ptr, len, line, off, index, msg, 0};
+    tide__js_item it = { kind, ptr, len, line, off, index, msg, 0 };
     int rc = o->on_item(o->payload, &it);
     return rc < 0 ? rc : 0;
 }
@@ -300,8 +303,7 @@ static int stream_array(rd *r, tide__js_opts *o)
                     "unexpected end of input in the array opened at offset %lld (after %ld "
                     "elements)",
                     arr_off, idx);
-            int rc = item(o, TIDE__JS_TRUNCATED, NULL, 0, r->line, offset_of(r, r->pos), idx,
-                    msg);
+            int rc = item(o, TIDE__JS_TRUNCATED, NULL, 0, r->line, offset_of(r, r->pos), idx, msg);
             return rc < 0 ? rc : R_STOP;
         }
         if (c == ']' && idx == 0) {
@@ -312,8 +314,8 @@ static int stream_array(rd *r, tide__js_opts *o)
         long line = r->line;
         long long off = offset_of(r, r->pos);
         if (c == ',' || c == ']' || c == ':' || c == '}') {
-            snprintf(msg, sizeof(msg), "unexpected '%c' where array element %ld should start",
-                    c, idx);
+            snprintf(msg, sizeof(msg), "unexpected '%c' where array element %ld should start", c,
+                    idx);
             int rc = item(o, TIDE__JS_SYNTAX, NULL, 0, line, off, idx, msg);
             return rc < 0 ? rc : R_STOP;
         }
@@ -323,7 +325,7 @@ static int stream_array(rd *r, tide__js_opts *o)
                 o->parse_element(o->payload, r->buf + r->pos, r->end - r->pos, &len) &&
                 len <= r->max) {
             /* parsed whole inside the buffer: these are the bytes the scan would cut */
-            tide__js_item it = {TIDE__JS_ELEMENT, r->buf + r->pos, len, line, off, idx, NULL, 1};
+            tide__js_item it = { TIDE__JS_ELEMENT, r->buf + r->pos, len, line, off, idx, NULL, 1 };
             r->pos += len;
             rc = o->on_item(o->payload, &it);
             if (rc < 0)
@@ -345,8 +347,7 @@ static int stream_array(rd *r, tide__js_opts *o)
         }
         len = r->pos - r->cap;
         if (r->cap_over || len > r->max) {
-            snprintf(msg, sizeof(msg), "element %ld is larger than the %zu-byte cap", idx,
-                    r->max);
+            snprintf(msg, sizeof(msg), "element %ld is larger than the %zu-byte cap", idx, r->max);
             rc = item(o, TIDE__JS_TOOBIG, NULL, 0, line, off, idx, msg);
         } else {
             rc = item(o, TIDE__JS_ELEMENT, r->buf + r->cap, len, line, off, idx, NULL);
@@ -375,8 +376,8 @@ static int stream_array(rd *r, tide__js_opts *o)
                     "elements)",
                     arr_off, idx);
         else
-            snprintf(msg, sizeof(msg), "expected ',' or ']' after element %ld, found '%c'",
-                    idx - 1, c >= 0x20 && c < 0x7f ? c : '?');
+            snprintf(msg, sizeof(msg), "expected ',' or ']' after element %ld, found '%c'", idx - 1,
+                    c >= 0x20 && c < 0x7f ? c : '?');
         rc = item(o, c == -1 ? TIDE__JS_TRUNCATED : TIDE__JS_SYNTAX, NULL, 0, r->line,
                 offset_of(r, r->pos), idx, msg);
         return rc < 0 ? rc : R_STOP;
@@ -453,8 +454,7 @@ static int top_object(rd *r, tide__js_opts *o)
                 return rc;
         } else if (!too_long && strcmp(key, "type") == 0 && c == '"') {
             int tl;
-            rc = read_small_string(r, o->container_type_seen, sizeof(o->container_type_seen),
-                    &tl);
+            rc = read_small_string(r, o->container_type_seen, sizeof(o->container_type_seen), &tl);
             if (rc < 0)
                 return rc;
             if (rc == R_STOP)
@@ -486,8 +486,7 @@ static int top_object(rd *r, tide__js_opts *o)
         size_t len = r->pos - r->cap;
         int rc;
         if (r->cap_over || len > r->max) {
-            snprintf(msg, sizeof(msg), "top-level object is larger than the %zu-byte cap",
-                    r->max);
+            snprintf(msg, sizeof(msg), "top-level object is larger than the %zu-byte cap", r->max);
             rc = item(o, TIDE__JS_TOOBIG, NULL, 0, line0, off0, -1, msg);
         } else {
             rc = item(o, TIDE__JS_WHOLE, r->buf + r->cap, len, line0, off0, -1, NULL);
@@ -501,8 +500,9 @@ static int top_object(rd *r, tide__js_opts *o)
 truncated : {
     r->has_cap = 0;
     sync_lines(r, r->pos);
-    snprintf(msg, sizeof(msg), "unexpected end of input in the top-level object opened at "
-                               "offset %lld",
+    snprintf(msg, sizeof(msg),
+            "unexpected end of input in the top-level object opened at "
+            "offset %lld",
             off0);
     int rc = item(o, TIDE__JS_TRUNCATED, NULL, 0, r->line, offset_of(r, r->pos), -1, msg);
     return rc < 0 ? rc : R_STOP;

@@ -37,8 +37,8 @@ typedef struct {
     /* If set, a top-level "type" string seen before array_key that differs from this makes the
      * object a WHOLE item instead (e.g. a single STIX object that happens to have "objects"). */
     const char *container_type;
-    size_t max_item;  /* cap on one item's bytes */
-    size_t chunk;     /* read size; 0 = 1 MiB */
+    size_t max_item; /* cap on one item's bytes */
+    size_t chunk;    /* read size; 0 = 1 MiB */
     /* Optional: try to parse the streamed array's element that starts with '{' at ptr, with
      * avail bytes in the buffer (the element may end before or after them). Return 1 with *len
      * when ptr[0..*len) is a complete valid element: it is the element (the bytes the scan
@@ -50,7 +50,7 @@ typedef struct {
     void *payload;
     /* Out: the top-level container's "type" string if seen (bundle check), else "". */
     char container_type_seen[64];
-    int streamed;  /* out: 1 if array_key's array (or a top-level array) was streamed */
+    int streamed; /* out: 1 if array_key's array (or a top-level array) was streamed */
 } tide__js_opts;
 
 /* Run the splitter over fp. Returns 0 when the input was read (items may include TOOBIG /

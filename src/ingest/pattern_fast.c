@@ -21,16 +21,18 @@
 #include "util/util.h"
 
 typedef struct {
-    const char *type;  /* object type as written */
-    const char *path;  /* path as written */
-    const char *norm;  /* path as the parser reports it */
-    int hash_len;      /* hex digits a hash literal must have; 0: not a hash */
-    bool subset;       /* ISSUBSET allowed too (CIDR of an address) */
-    size_t tl, pl;     /* strlen of type, path */
+    const char *type; /* object type as written */
+    const char *path; /* path as written */
+    const char *norm; /* path as the parser reports it */
+    int hash_len;     /* hex digits a hash literal must have; 0: not a hash */
+    bool subset;      /* ISSUBSET allowed too (CIDR of an address) */
+    size_t tl, pl;    /* strlen of type, path */
 } shape;
 
-#define SHAPE(type, path, norm, hash_len, subset)                                              \
-    { type, path, norm, hash_len, subset, sizeof(type) - 1, sizeof(path) - 1 }
+#define SHAPE(type, path, norm, hash_len, subset)                                                  \
+    {                                                                                              \
+        type, path, norm, hash_len, subset, sizeof(type) - 1, sizeof(path) - 1                     \
+    }
 static const shape shapes[] = {
     SHAPE("ipv4-addr", "value", "value", 0, true),
     SHAPE("ipv6-addr", "value", "value", 0, true),
@@ -52,8 +54,8 @@ static const char *skip_spaces(const char *p)
     return p;
 }
 
-bool tide__pattern_fast(const char *pattern, tide_pattern_term *t,
-        char value[TIDE__PATTERN_FAST_MAX + 1])
+bool tide__pattern_fast(
+        const char *pattern, tide_pattern_term *t, char value[TIDE__PATTERN_FAST_MAX + 1])
 {
     if (pattern[0] != '[')
         return false;

@@ -21,7 +21,7 @@
  * tide_pattern_terms would report its one term (and_group 1, not negated; strings are static
  * or point into value, which receives the NUL-terminated literal) and return true: the pattern
  * is valid and simple. Otherwise return false. */
-bool tide__pattern_fast(const char *pattern, tide_pattern_term *t,
-        char value[TIDE__PATTERN_FAST_MAX + 1]);
+bool tide__pattern_fast(
+        const char *pattern, tide_pattern_term *t, char value[TIDE__PATTERN_FAST_MAX + 1]);
 
 #endif

@@ -26,26 +26,34 @@
 #include "intel/tlp.h"
 #include "util/util.h"
 
-#define MAX_FIELDS 256
+#define MAX_FIELDS         256
 #define MAX_SEEN_CAMPAIGNS 100000
 
-enum { R_VALUE, R_TYPE, R_CAMPAIGN, R_CONFIDENCE, R_FIRST_SEEN, R_TAGS, R__COUNT };
+enum {
+    R_VALUE,
+    R_TYPE,
+    R_CAMPAIGN,
+    R_CONFIDENCE,
+    R_FIRST_SEEN,
+    R_TAGS,
+    R__COUNT
+};
 
 static const char *const role_names[R__COUNT][8] = {
-    [R_VALUE] = {"value", "ioc", "indicator", "observable", "ioc_value", NULL},
-    [R_TYPE] = {"type", "ioc_type", "indicator_type", "attribute_type", NULL},
-    [R_CAMPAIGN] = {"campaign", "family", "malware", "malware_family", "threat", NULL},
-    [R_CONFIDENCE] = {"confidence", "confidence_level", NULL},
-    [R_FIRST_SEEN] = {"first_seen", "valid_from", "first_seen_utc", NULL},
-    [R_TAGS] = {"tags", "tlp", NULL},
+    [R_VALUE] = { "value", "ioc", "indicator", "observable", "ioc_value", NULL },
+    [R_TYPE] = { "type", "ioc_type", "indicator_type", "attribute_type", NULL },
+    [R_CAMPAIGN] = { "campaign", "family", "malware", "malware_family", "threat", NULL },
+    [R_CONFIDENCE] = { "confidence", "confidence_level", NULL },
+    [R_FIRST_SEEN] = { "first_seen", "valid_from", "first_seen_utc", NULL },
+    [R_TAGS] = { "tags", "tlp", NULL },
 };
 
 typedef struct {
-    tide_buf data;            /* fields, each NUL-terminated */
-    size_t off[MAX_FIELDS];   /* start of each field in data */
+    tide_buf data;          /* fields, each NUL-terminated */
+    size_t off[MAX_FIELDS]; /* start of each field in data */
     int n;
-    long line;                /* line the record starts on */
-    long long offset;         /* byte offset where it starts */
+    long line;        /* line the record starts on */
+    long long offset; /* byte offset where it starts */
     bool too_long, too_many;
 } record;
 
@@ -165,19 +173,42 @@ static tide_obs_kind type_kind(const char *t)
         const char *name;
         tide_obs_kind kind;
     } map[] = {
-        {"ipv4", IP_ANY}, {"ipv6", IP_ANY}, {"ip", IP_ANY}, {"ip-dst", IP_ANY},
-        {"ip-src", IP_ANY}, {"ipv4-addr", IP_ANY}, {"ipv6-addr", IP_ANY}, {"ip_address", IP_ANY},
-        {"ip:port", TIDE_OBS_IP_PORT}, {"ip-dst|port", TIDE_OBS_IP_PORT},
-        {"ip-port", TIDE_OBS_IP_PORT}, {"cidr", IP_ANY}, {"cidr4", TIDE_OBS_CIDR4},
-        {"cidr6", TIDE_OBS_CIDR6}, {"domain", TIDE_OBS_DOMAIN}, {"hostname", TIDE_OBS_DOMAIN},
-        {"domain-name", TIDE_OBS_DOMAIN}, {"fqdn", TIDE_OBS_DOMAIN}, {"url", TIDE_OBS_URL},
-        {"uri", TIDE_OBS_URL}, {"link", TIDE_OBS_URL}, {"url-path", TIDE_OBS_URL_PATH},
-        {"md5", TIDE_OBS_MD5}, {"sha1", TIDE_OBS_SHA1}, {"sha256", TIDE_OBS_SHA256},
-        {"sha512", TIDE_OBS_SHA512}, {"sha_256_hash", TIDE_OBS_SHA256},
-        {"md5_hash", TIDE_OBS_MD5}, {"email", TIDE_OBS_EMAIL}, {"email-src", TIDE_OBS_EMAIL},
-        {"email-dst", TIDE_OBS_EMAIL}, {"email-addr", TIDE_OBS_EMAIL},
-        {"ja3", TIDE_OBS_JA3}, {"ja3-fingerprint-md5", TIDE_OBS_JA3},
-        {"x509-fingerprint-sha1", TIDE_OBS_X509_SHA1}, {"x509-sha1", TIDE_OBS_X509_SHA1},
+        { "ipv4", IP_ANY },
+        { "ipv6", IP_ANY },
+        { "ip", IP_ANY },
+        { "ip-dst", IP_ANY },
+        { "ip-src", IP_ANY },
+        { "ipv4-addr", IP_ANY },
+        { "ipv6-addr", IP_ANY },
+        { "ip_address", IP_ANY },
+        { "ip:port", TIDE_OBS_IP_PORT },
+        { "ip-dst|port", TIDE_OBS_IP_PORT },
+        { "ip-port", TIDE_OBS_IP_PORT },
+        { "cidr", IP_ANY },
+        { "cidr4", TIDE_OBS_CIDR4 },
+        { "cidr6", TIDE_OBS_CIDR6 },
+        { "domain", TIDE_OBS_DOMAIN },
+        { "hostname", TIDE_OBS_DOMAIN },
+        { "domain-name", TIDE_OBS_DOMAIN },
+        { "fqdn", TIDE_OBS_DOMAIN },
+        { "url", TIDE_OBS_URL },
+        { "uri", TIDE_OBS_URL },
+        { "link", TIDE_OBS_URL },
+        { "url-path", TIDE_OBS_URL_PATH },
+        { "md5", TIDE_OBS_MD5 },
+        { "sha1", TIDE_OBS_SHA1 },
+        { "sha256", TIDE_OBS_SHA256 },
+        { "sha512", TIDE_OBS_SHA512 },
+        { "sha_256_hash", TIDE_OBS_SHA256 },
+        { "md5_hash", TIDE_OBS_MD5 },
+        { "email", TIDE_OBS_EMAIL },
+        { "email-src", TIDE_OBS_EMAIL },
+        { "email-dst", TIDE_OBS_EMAIL },
+        { "email-addr", TIDE_OBS_EMAIL },
+        { "ja3", TIDE_OBS_JA3 },
+        { "ja3-fingerprint-md5", TIDE_OBS_JA3 },
+        { "x509-fingerprint-sha1", TIDE_OBS_X509_SHA1 },
+        { "x509-sha1", TIDE_OBS_X509_SHA1 },
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcasecmp(t, map[i].name) == 0)
@@ -188,10 +219,10 @@ static tide_obs_kind type_kind(const char *t)
 typedef struct {
     tide_sink *sink;
     tide__emitter em;
-    int col[R__COUNT];            /* 0-based, -1 = none */
+    int col[R__COUNT];                  /* 0-based, -1 = none */
     tide_obs_kind col_type[MAX_FIELDS]; /* multi-type layout: type of each column */
     bool multi;
-    int nfields;                  /* from the header (or first row) */
+    int nfields; /* from the header (or first row) */
     json_t *seen_campaigns;
 } csv_state;
 
@@ -224,8 +255,10 @@ static int parse_mapping(csv_state *st, const char *spec, record *hdr, bool *num
         char *key = tide__str_trim(item), *val = tide__str_trim(eq + 1);
         int role = role_of(key);
         if (role < 0)
-            return tide_error_set(TIDE_EINVAL, "csv columns: unknown role '%s' (value, type, "
-                    "campaign, confidence, first_seen, tags)", key);
+            return tide_error_set(TIDE_EINVAL,
+                    "csv columns: unknown role '%s' (value, type, "
+                    "campaign, confidence, first_seen, tags)",
+                    key);
         long idx;
         if (tide__parse_long(val, &idx) == 0) {
             if (idx < 1 || idx > MAX_FIELDS)
@@ -238,8 +271,10 @@ static int parse_mapping(csv_state *st, const char *spec, record *hdr, bool *num
                 if (strcasecmp(field(hdr, i), val) == 0)
                     found = i;
             if (found < 0)
-                return tide_error_set(TIDE_EFORMAT, "csv columns: no column named '%s' in the "
-                        "header", val);
+                return tide_error_set(TIDE_EFORMAT,
+                        "csv columns: no column named '%s' in the "
+                        "header",
+                        val);
             st->col[role] = found;
         }
         p = end ? end + 1 : p + n;
@@ -300,8 +335,8 @@ static int emit_value(csv_state *st, record *r, const char *value, tide_obs_kind
     }
     if (want == IP_ANY) {
         rc = tide__value_prepare(value, TIDE_OBS_NONE, &kind, &canon);
-        if (rc == 0 && kind != TIDE_OBS_IPV4 && kind != TIDE_OBS_IPV6 && kind != TIDE_OBS_CIDR4
-                && kind != TIDE_OBS_CIDR6) {
+        if (rc == 0 && kind != TIDE_OBS_IPV4 && kind != TIDE_OBS_IPV6 && kind != TIDE_OBS_CIDR4 &&
+                kind != TIDE_OBS_CIDR6) {
             free(canon);
             canon = NULL;
             rc = tide_error_set(TIDE_EPARSE, "type '%s' but value is %s: '%.200s'", type_text,
@@ -325,8 +360,8 @@ static int emit_value(csv_state *st, record *r, const char *value, tide_obs_kind
 static int do_row(csv_state *st, record *r)
 {
     if (r->too_long) {
-        tide__sink_rejectf(st->sink, r->line, r->offset, "record longer than %u bytes",
-                TIDE_MAX_LINE_BYTES);
+        tide__sink_rejectf(
+                st->sink, r->line, r->offset, "record longer than %u bytes", TIDE_MAX_LINE_BYTES);
         return 0;
     }
     if (r->too_many) {
@@ -336,8 +371,8 @@ static int do_row(csv_state *st, record *r)
     if (r->n == 1 && *field(r, 0) == '\0')
         return 0; /* blank line */
     if (r->n != st->nfields) {
-        tide__sink_rejectf(st->sink, r->line, r->offset, "expected %d fields, got %d",
-                st->nfields, r->n);
+        tide__sink_rejectf(
+                st->sink, r->line, r->offset, "expected %d fields, got %d", st->nfields, r->n);
         return 0;
     }
     int confidence = -1;
@@ -392,9 +427,8 @@ static int do_row(csv_state *st, record *r)
         if (mid) {
             if (extra == NULL)
                 extra = json_object();
-            if (extra == NULL
-                    || json_object_set_new(extra, "object_marking_refs", json_pack("[s]", mid))
-                            != 0) {
+            if (extra == NULL ||
+                    json_object_set_new(extra, "object_marking_refs", json_pack("[s]", mid)) != 0) {
                 json_decref(extra);
                 return tide_error_set(TIDE_ENOMEM, "out of memory");
             }
@@ -420,8 +454,8 @@ static int do_row(csv_state *st, record *r)
         for (int i = 0; i < r->n && rc == 0; i++) {
             if (st->col_type[i] == TIDE_OBS_NONE || *field(r, i) == '\0')
                 continue;
-            rc = emit_value(st, r, field(r, i), st->col_type[i], tide_obs_kind_name(st->col_type[i]),
-                    cid, confidence, extra);
+            rc = emit_value(st, r, field(r, i), st->col_type[i],
+                    tide_obs_kind_name(st->col_type[i]), cid, confidence, extra);
         }
         goto done;
     }
@@ -432,8 +466,7 @@ static int do_row(csv_state *st, record *r)
         if (*type_text) {
             want = type_kind(type_text);
             if (want == TIDE_OBS_NONE) {
-                tide__sink_rejectf(st->sink, r->line, r->offset, "unknown type '%.60s'",
-                        type_text);
+                tide__sink_rejectf(st->sink, r->line, r->offset, "unknown type '%.60s'", type_text);
                 goto done;
             }
         }
@@ -455,7 +488,7 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
     record r;
     memset(&r, 0, sizeof(r));
     r.data.max = TIDE_MAX_LINE_BYTES;
-    reader rd = {fp, 1, 0, false};
+    reader rd = { fp, 1, 0, false };
     int rc = 0;
     st.seen_campaigns = json_object();
     if (st.seen_campaigns == NULL)
@@ -499,8 +532,10 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
             goto done;
         for (int i = 0; i < R__COUNT; i++)
             if (st.col[i] >= st.nfields) {
-                rc = tide_error_set(TIDE_EFORMAT, "%s: line 1: column %d mapped but the file "
-                        "has %d columns", sink->file, st.col[i] + 1, st.nfields);
+                rc = tide_error_set(TIDE_EFORMAT,
+                        "%s: line 1: column %d mapped but the file "
+                        "has %d columns",
+                        sink->file, st.col[i] + 1, st.nfields);
                 goto done;
             }
         /* a numeric mapping: the first row is data unless its value is no observable */

@@ -36,10 +36,10 @@ typedef struct {
     char family_name[256];
     char family_id[128];
     bool family_emitted;
-    json_t *aliases;       /* array of strings */
-    json_t *family_refs;   /* references before the first trail */
-    json_t *refs;          /* current reference group */
-    bool refs_closed;      /* a trail came after the last reference line */
+    json_t *aliases;     /* array of strings */
+    json_t *family_refs; /* references before the first trail */
+    json_t *refs;        /* current reference group */
+    bool refs_closed;    /* a trail came after the last reference line */
     bool seen_trail;
     char maintainer[256];
     char list_url[512];
@@ -161,8 +161,8 @@ static int value_line(list_state *st, char *text, long line, long long off)
     st->sink->offset = off;
     st->seen_trail = true;
     if (st->family && !st->family_emitted) {
-        rc = tide__emit_group(&st->em, "malware", st->family_name, st->aliases, st->family_refs,
-                st->family_id);
+        rc = tide__emit_group(
+                &st->em, "malware", st->family_name, st->aliases, st->family_refs, st->family_id);
         if (rc < 0) {
             free(canon);
             return rc;
@@ -181,16 +181,16 @@ static int value_line(list_state *st, char *text, long line, long long off)
             rc = TIDE_ENOMEM;
         st->em.default_confidence = count * 20 > 100 ? 100 : (int)(count * 20);
     }
-    if (rc == 0 && json_array_size(st->refs) > 0
-            && json_object_set_new(extra, "external_references", json_deep_copy(st->refs)) != 0)
+    if (rc == 0 && json_array_size(st->refs) > 0 &&
+            json_object_set_new(extra, "external_references", json_deep_copy(st->refs)) != 0)
         rc = TIDE_ENOMEM;
     if (rc == 0 && (comment && *comment)) {
         if (json_object_set_new(extra, "description", json_string(comment)) != 0)
             rc = TIDE_ENOMEM;
     } else if (rc == 0 && (st->maintainer[0] || st->list_url[0])) {
         char d[900];
-        snprintf(d, sizeof(d), "%s%s%s%s", st->maintainer[0] ? "Maintainer: " : "",
-                st->maintainer, st->maintainer[0] && st->list_url[0] ? "; list source: " : "",
+        snprintf(d, sizeof(d), "%s%s%s%s", st->maintainer[0] ? "Maintainer: " : "", st->maintainer,
+                st->maintainer[0] && st->list_url[0] ? "; list source: " : "",
                 st->list_url[0] ? st->list_url : "");
         if (!st->maintainer[0])
             snprintf(d, sizeof(d), "List source: %s", st->list_url);
@@ -198,8 +198,8 @@ static int value_line(list_state *st, char *text, long line, long long off)
             rc = TIDE_ENOMEM;
     }
     if (rc == 0)
-        rc = tide__emit_indicator(&st->em, kind, canon, v, conf, extra,
-                st->family ? st->family_id : NULL, NULL);
+        rc = tide__emit_indicator(
+                &st->em, kind, canon, v, conf, extra, st->family ? st->family_id : NULL, NULL);
     else
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
     st->em.default_confidence = saved_default;
@@ -210,8 +210,8 @@ static int value_line(list_state *st, char *text, long line, long long off)
 
 static int handle_line(list_state *st, char *p, size_t len, long line, long long off)
 {
-    if (line == 1 && len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB
-            && (unsigned char)p[2] == 0xBF) {
+    if (line == 1 && len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+            (unsigned char)p[2] == 0xBF) {
         p += 3;
         len -= 3;
     }
@@ -240,7 +240,9 @@ int tide__read_list(tide_sink *sink, FILE *fp)
     else
         tide__file_stem(sink->file, st.family_name, sizeof(st.family_name));
     tide__emitter_init(&st.em, sink,
-            st.family ? 80 : path_in_dir(sink->file, "suspicious") ? 40 : 60);
+            st.family                               ? 80
+            : path_in_dir(sink->file, "suspicious") ? 40
+                                                    : 60);
     st.aliases = json_array();
     st.family_refs = json_array();
     st.refs = json_array();
@@ -288,8 +290,8 @@ int tide__read_list(tide_sink *sink, FILE *fp)
             }
             if (too_long) {
                 st.rejects++;
-                tide__sink_rejectf(sink, lineno, line_off, "line longer than %u bytes",
-                        TIDE_MAX_LINE_BYTES);
+                tide__sink_rejectf(
+                        sink, lineno, line_off, "line longer than %u bytes", TIDE_MAX_LINE_BYTES);
             } else if (line.ptr) {
                 rc = handle_line(&st, line.ptr, line.len, lineno, line_off);
                 if (rc < 0)
@@ -313,8 +315,8 @@ int tide__read_list(tide_sink *sink, FILE *fp)
         off += (long long)n;
     }
     if (too_long) {
-        tide__sink_rejectf(sink, lineno, line_off, "line longer than %u bytes",
-                TIDE_MAX_LINE_BYTES);
+        tide__sink_rejectf(
+                sink, lineno, line_off, "line longer than %u bytes", TIDE_MAX_LINE_BYTES);
     } else if (line.len > 0) {
         rc = handle_line(&st, line.ptr, line.len, lineno, line_off);
     }

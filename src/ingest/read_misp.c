@@ -38,9 +38,9 @@
 
 typedef struct {
     tide_sink *sink;
-    long events;     /* events converted */
-    int refused;     /* first element was not an event: the file was refused */
-    int fatal;       /* a negative rc from emit */
+    long events; /* events converted */
+    int refused; /* first element was not an event: the file was refused */
+    int fatal;   /* a negative rc from emit */
 } misp_ctx;
 
 /* per-event state */
@@ -66,7 +66,6 @@ typedef struct {
 
 /* ---------------------------------------------------------------- helpers */
 
-
 /* uuid of a MISP part, or uuid5 of (event uuid, where) when it has none. */
 static void part_uuid(const ev_ctx *e, json_t *part, const char *where, char out[37])
 {
@@ -78,8 +77,8 @@ static void part_uuid(const ev_ctx *e, json_t *part, const char *where, char out
     }
     char name[512];
     int n = snprintf(name, sizeof(name), "misp:%s/%s", e->ev_uuid, where);
-    tide__uuid5(TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1),
-            out);
+    tide__uuid5(
+            TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), out);
 }
 
 /* Epoch seconds (string or integer) -> ms; 0 if absent or not a number. */
@@ -150,8 +149,8 @@ static int emit(ev_ctx *e, json_t *obj, unsigned flags)
 }
 
 /* A new STIX object with the common properties. */
-static json_t *new_sdo(ev_ctx *e, const char *type, const char *uuid, int64_t created,
-        int64_t modified)
+static json_t *new_sdo(
+        ev_ctx *e, const char *type, const char *uuid, int64_t created, int64_t modified)
 {
     char id[300];
     snprintf(id, sizeof(id), "%s--%s", type, uuid);
@@ -171,15 +170,15 @@ static int tag_confidence(const char *name)
         const char *tag;
         int conf;
     } t[] = {
-            {"estimative-language:confidence-in-analytic-judgment=\"high\"", 85},
-            {"estimative-language:confidence-in-analytic-judgment=\"moderate\"", 50},
-            {"estimative-language:confidence-in-analytic-judgment=\"low\"", 15},
-            {"misp:confidence-level=\"completely-confident\"", 100},
-            {"misp:confidence-level=\"usually-confident\"", 75},
-            {"misp:confidence-level=\"fairly-confident\"", 50},
-            {"misp:confidence-level=\"rarely-confident\"", 25},
-            {"misp:confidence-level=\"unconfident\"", 0},
-            {"misp:confidence-level=\"confidence-cannot-be-evaluated\"", -2},
+        { "estimative-language:confidence-in-analytic-judgment=\"high\"", 85 },
+        { "estimative-language:confidence-in-analytic-judgment=\"moderate\"", 50 },
+        { "estimative-language:confidence-in-analytic-judgment=\"low\"", 15 },
+        { "misp:confidence-level=\"completely-confident\"", 100 },
+        { "misp:confidence-level=\"usually-confident\"", 75 },
+        { "misp:confidence-level=\"fairly-confident\"", 50 },
+        { "misp:confidence-level=\"rarely-confident\"", 25 },
+        { "misp:confidence-level=\"unconfident\"", 0 },
+        { "misp:confidence-level=\"confidence-cannot-be-evaluated\"", -2 },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         if (strcasecmp(name, t[i].tag) == 0)
@@ -205,7 +204,7 @@ static void read_tags(json_t *part, tag_info *ti)
     ti->confidence = -1;
     ti->reliability = 0;
     ti->labels = json_array();
-    json_t *arrays[2] = {json_object_get(part, "Tag"), json_object_get(part, "EventTag")};
+    json_t *arrays[2] = { json_object_get(part, "Tag"), json_object_get(part, "EventTag") };
     for (int a = 0; a < 2; a++) {
         size_t i;
         json_t *t;
@@ -220,8 +219,8 @@ static void read_tags(json_t *part, tag_info *ti)
                 ti->tlp = tide__tlp_marking_id(name);
                 continue;
             }
-            if (strncasecmp(name, "admiralty-scale:source-reliability=\"", 36) == 0 &&
-                    name[36] && name[37] == '"') {
+            if (strncasecmp(name, "admiralty-scale:source-reliability=\"", 36) == 0 && name[36] &&
+                    name[37] == '"') {
                 char r = name[36];
                 if (r >= 'a' && r <= 'z')
                     r = (char)(r - 'a' + 'A');
@@ -265,9 +264,9 @@ static const char *galaxy_stix_type(const char *gtype)
     if (strcmp(gtype, "tool") == 0 || strcmp(gtype, "mitre-tool") == 0 ||
             strstr(gtype, "attack-tool"))
         return "tool";
-    static const char *const malware[] = {"malware", "mitre-malware", "malpedia", "ransomware",
-            "botnet", "banker", "stealer", "rat", "backdoor", "android", "exploit-kit",
-            "mitre-mobile-attack-malware", "mitre-enterprise-attack-malware"};
+    static const char *const malware[] = { "malware", "mitre-malware", "malpedia", "ransomware",
+        "botnet", "banker", "stealer", "rat", "backdoor", "android", "exploit-kit",
+        "mitre-mobile-attack-malware", "mitre-enterprise-attack-malware" };
     for (size_t i = 0; i < sizeof(malware) / sizeof(malware[0]); i++)
         if (strcmp(gtype, malware[i]) == 0)
             return "malware";
@@ -279,8 +278,8 @@ static int emit_relationship(ev_ctx *e, const char *src, const char *rtype, cons
 {
     char name[700], uuid[37];
     int n = snprintf(name, sizeof(name), "%s|%s|%s", src, rtype, tgt);
-    tide__uuid5(TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1),
-            uuid);
+    tide__uuid5(
+            TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), uuid);
     int64_t ts = misp_ref ? epoch_ms(json_object_get(misp_ref, "timestamp")) : 0;
     json_t *r = new_sdo(e, "relationship", uuid, ts, ts);
     if (r == NULL)
@@ -297,8 +296,8 @@ static int emit_relationship(ev_ctx *e, const char *src, const char *rtype, cons
 }
 
 /* Emit the SDOs of a Galaxy array; if from_id, also relationships from it to each. */
-static int do_galaxies(ev_ctx *e, json_t *galaxies, const char *from_id, int from_indicator,
-        const char *where)
+static int do_galaxies(
+        ev_ctx *e, json_t *galaxies, const char *from_id, int from_indicator, const char *where)
 {
     size_t gi, ci;
     json_t *g, *c;
@@ -323,8 +322,7 @@ static int do_galaxies(ev_ctx *e, json_t *galaxies, const char *from_id, int fro
             } else {
                 const char *tag = json_string_value(json_object_get(c, "tag_name"));
                 char name[1024];
-                int n = snprintf(name, sizeof(name), "misp-galaxy-cluster:%s",
-                        tag ? tag : value);
+                int n = snprintf(name, sizeof(name), "misp-galaxy-cluster:%s", tag ? tag : value);
                 tide__uuid5(TIDE_UUID_NS, name,
                         (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), uuid);
             }
@@ -420,10 +418,11 @@ static tide_obs_kind misp_kind(const char *type, const char *value, int *part)
     static const struct {
         const char *t;
         tide_obs_kind k;
-    } hashes[] = {{"md5", TIDE_OBS_MD5}, {"sha1", TIDE_OBS_SHA1}, {"sha256", TIDE_OBS_SHA256},
-            {"sha512", TIDE_OBS_SHA512}, {"ja3-fingerprint-md5", TIDE_OBS_JA3},
-            {"x509-fingerprint-sha1", TIDE_OBS_X509_SHA1}, {"email", TIDE_OBS_EMAIL},
-            {"email-src", TIDE_OBS_EMAIL}, {"email-dst", TIDE_OBS_EMAIL}};
+    } hashes[] = { { "md5", TIDE_OBS_MD5 }, { "sha1", TIDE_OBS_SHA1 },
+        { "sha256", TIDE_OBS_SHA256 }, { "sha512", TIDE_OBS_SHA512 },
+        { "ja3-fingerprint-md5", TIDE_OBS_JA3 }, { "x509-fingerprint-sha1", TIDE_OBS_X509_SHA1 },
+        { "email", TIDE_OBS_EMAIL }, { "email-src", TIDE_OBS_EMAIL },
+        { "email-dst", TIDE_OBS_EMAIL } };
     for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
         if (strcmp(type, hashes[i].t) == 0)
             return hashes[i].k;
@@ -486,27 +485,25 @@ static char *attribute_pattern(const char *type, const char *value)
 
 /* Convert one attribute. where = "Attribute[3]" / "Object[1].Attribute[0]". The STIX id is
  * written to out_id ("" when the attribute was rejected). */
-static int do_attribute(ev_ctx *e, json_t *a, const char *where, const tag_info *parent_tags,
-        char out_id[128])
+static int do_attribute(
+        ev_ctx *e, json_t *a, const char *where, const tag_info *parent_tags, char out_id[128])
 {
     out_id[0] = '\0';
     tide_sink *s = e->m->sink;
     const char *au = json_string_value(json_object_get(a, "uuid"));
     if (!json_is_object(a)) {
-        tide__sink_rejectf(s, e->line, e->off, "event %s: %s is not an object", e->ev_uuid,
-                where);
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s is not an object", e->ev_uuid, where);
         return 0;
     }
     json_t *jt = json_object_get(a, "type"), *jv = json_object_get(a, "value");
     if (!json_is_string(jt) || json_string_length(jt) == 0) {
-        tide__sink_rejectf(s, e->line, e->off,
-                "event %s: %s (uuid %s): no string \"type\"", e->ev_uuid, where,
-                au ? au : "none");
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): no string \"type\"",
+                e->ev_uuid, where, au ? au : "none");
         return 0;
     }
     if (!json_is_string(jv)) {
-        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): %s \"value\"",
-                e->ev_uuid, where, au ? au : "none", jv ? "non-string" : "no");
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): %s \"value\"", e->ev_uuid,
+                where, au ? au : "none", jv ? "non-string" : "no");
         return 0;
     }
     const char *type = json_string_value(jt), *value = json_string_value(jv);
@@ -567,7 +564,7 @@ static int do_attribute(ev_ctx *e, json_t *a, const char *where, const tag_info 
     if (conf >= 0)
         json_object_set_new(o, "confidence", json_integer(conf));
     if (rel) {
-        char r[2] = {rel, 0};
+        char r[2] = { rel, 0 };
         json_object_set_new(o, "x_tide_reliability", json_string(r));
     }
     json_object_set(o, "x_misp_attribute", a);
@@ -593,8 +590,8 @@ static int do_object(ev_ctx *e, json_t *ob, size_t idx, const tag_info *evtags)
     char where[64];
     snprintf(where, sizeof(where), "Object[%zu]", idx);
     if (!json_is_object(ob)) {
-        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s is not an object",
-                e->ev_uuid, where);
+        tide__sink_rejectf(
+                e->m->sink, e->line, e->off, "event %s: %s is not an object", e->ev_uuid, where);
         return 0;
     }
     char uuid[37];
@@ -668,8 +665,7 @@ static int do_object_references(ev_ctx *e, json_t *ob, size_t idx)
         const char *tgt = tu ? json_string_value(json_object_get(e->uuid2id, tu)) : NULL;
         snprintf(src_key, sizeof(src_key), "Object[%zu].ObjectReference[%zu]", idx, i);
         if (src == NULL || tgt == NULL || rt == NULL || *rt == '\0') {
-            tide__sink_rejectf(e->m->sink, e->line, e->off,
-                    "event %s: %s: %s", e->ev_uuid, src_key,
+            tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s: %s", e->ev_uuid, src_key,
                     rt == NULL || *rt == '\0' ? "no relationship_type"
                     : src == NULL             ? "its object has no usable uuid"
                                               : "referenced_uuid is not an attribute or object "
@@ -741,12 +737,9 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
             goto done;
     }
     json_t *objs = json_object_get(ev, "Object");
-    json_array_foreach(objs, i, a)
-        if ((rc = do_object(&e, a, i, &et)) < 0)
-            goto done;
-    json_array_foreach(objs, i, a)
-        if (json_is_object(a) && (rc = do_object_references(&e, a, i)) < 0)
-            goto done;
+    json_array_foreach(objs, i, a) if ((rc = do_object(&e, a, i, &et)) < 0) goto done;
+    json_array_foreach(objs, i,
+            a) if (json_is_object(a) && (rc = do_object_references(&e, a, i)) < 0) goto done;
     if ((rc = do_galaxies(&e, json_object_get(ev, "Galaxy"), NULL, 0, "event")) < 0)
         goto done;
     /* event-level sightings name their attribute by uuid */
@@ -883,8 +876,8 @@ static int on_item(void *payload, const tide__js_item *it)
         if (it->kind == TIDE__JS_WHOLE)
             return tide_error_set(TIDE_EPARSE, "%s: line %ld, offset %lld: not valid JSON: %s",
                     file, line, it->offset + (err.position > 0 ? err.position : 0), err.text);
-        tide__sink_rejectf(s, line, it->offset, "element %ld is not valid JSON: %s", it->index,
-                err.text);
+        tide__sink_rejectf(
+                s, line, it->offset, "element %ld is not valid JSON: %s", it->index, err.text);
         return 0;
     }
     json_t *ev = event_of(j);
@@ -892,8 +885,8 @@ static int on_item(void *payload, const tide__js_item *it)
     if (ev == NULL) {
         if (it->kind == TIDE__JS_WHOLE || (it->index == 0 && m->events == 0)) {
             m->refused = 1;
-            rc = tide_error_set(TIDE_EFORMAT, "%s: not a MISP event: %s", file,
-                    not_event_reason(j));
+            rc = tide_error_set(
+                    TIDE_EFORMAT, "%s: not a MISP event: %s", file, not_event_reason(j));
         } else {
             tide__sink_rejectf(s, it->line, it->offset, "element %ld is not a MISP event: %s",
                     it->index, not_event_reason(j));
@@ -939,17 +932,18 @@ int tide__read_misp_feed(tide_sink *sink, const char *dir)
     if (stat(path, &st) != 0)
         return tide_error_set(TIDE_EFORMAT, "%s: not a MISP feed: no manifest.json", dir);
     if ((size_t)st.st_size > tide__ingest_max_object())
-        return tide_error_set(TIDE_ETOOBIG, "%s: larger than %zu bytes", path,
-                tide__ingest_max_object());
+        return tide_error_set(
+                TIDE_ETOOBIG, "%s: larger than %zu bytes", path, tide__ingest_max_object());
     json_error_t err;
     json_t *man = json_load_file(path, 0, &err);
     if (man == NULL)
-        return tide_error_set(TIDE_EPARSE, "%s: line %d, offset %d: %s", path, err.line,
-                err.position, err.text);
+        return tide_error_set(
+                TIDE_EPARSE, "%s: line %d, offset %d: %s", path, err.line, err.position, err.text);
     if (!json_is_object(man)) {
         json_decref(man);
-        return tide_error_set(TIDE_EFORMAT, "%s: not a MISP feed manifest (not an object "
-                                            "keyed by event uuid)",
+        return tide_error_set(TIDE_EFORMAT,
+                "%s: not a MISP feed manifest (not an object "
+                "keyed by event uuid)",
                 path);
     }
     const char *saved = sink->file;

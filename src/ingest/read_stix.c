@@ -18,11 +18,10 @@
 
 typedef struct {
     tide_sink *sink;
-    int whole_failed; /* rc for a single-object file that is not valid JSON */
+    int whole_failed;  /* rc for a single-object file that is not valid JSON */
     tide__arena arena; /* the current object's decoded members */
     tide__members pre; /* an element's members, from parse_element */
 } stix_ctx;
-
 
 /* NULL when the object is a structurally valid STIX object, else the reason. Its strings have
  * no NUL inside (the parser refuses \u0000), so strlen is their JSON length. */
@@ -48,18 +47,16 @@ static int handle(stix_ctx *c, const tide__js_item *it)
 {
     tide_sink *s = c->sink;
     switch (it->kind) {
-    case TIDE__JS_TOOBIG:
-    case TIDE__JS_TRUNCATED:
-    case TIDE__JS_SYNTAX:
-        tide__sink_rejectf(s, it->line, it->offset, "%s", it->msg);
-        return 0;
-    case TIDE__JS_ELEMENT:
-    case TIDE__JS_WHOLE:
-        break;
+        case TIDE__JS_TOOBIG:
+        case TIDE__JS_TRUNCATED:
+        case TIDE__JS_SYNTAX: tide__sink_rejectf(s, it->line, it->offset, "%s", it->msg); return 0;
+        case TIDE__JS_ELEMENT:
+        case TIDE__JS_WHOLE: break;
     }
     if (it->kind == TIDE__JS_ELEMENT && it->ptr[0] != '{') {
-        tide__sink_rejectf(s, it->line, it->offset, "object %ld: not a JSON object (starts with '%c')",
-                it->index, it->ptr[0] >= 0x20 && it->ptr[0] < 0x7f ? it->ptr[0] : '?');
+        tide__sink_rejectf(s, it->line, it->offset,
+                "object %ld: not a JSON object (starts with '%c')", it->index,
+                it->ptr[0] >= 0x20 && it->ptr[0] < 0x7f ? it->ptr[0] : '?');
         return 0;
     }
     /* A sink that takes members gets them straight from the bytes (no DOM); a DOM sink gets
@@ -85,9 +82,9 @@ static int handle(stix_ctx *c, const tide__js_item *it)
             long line = it->line + (err.line > 0 ? err.line - 1 : 0);
             long long off = it->offset + (err.position > 0 ? err.position : 0);
             if (it->kind == TIDE__JS_WHOLE) {
-                c->whole_failed = tide_error_set(TIDE_EPARSE,
-                        "%s: line %ld, offset %lld: not valid JSON: %s", s->file ? s->file : "input",
-                        line, off, err.text);
+                c->whole_failed =
+                        tide_error_set(TIDE_EPARSE, "%s: line %ld, offset %lld: not valid JSON: %s",
+                                s->file ? s->file : "input", line, off, err.text);
                 return 0;
             }
             tide__sink_rejectf(s, line, off, "object %ld (at offset %lld) is not valid JSON: %s",
@@ -111,8 +108,7 @@ static int handle(stix_ctx *c, const tide__js_item *it)
         if (it->kind == TIDE__JS_WHOLE) {
             /* a bundle without an objects array: empty unless "objects" is something else */
             if (m.objects == TIDE__OBJECTS_OTHER)
-                tide__sink_rejectf(s, it->line, it->offset,
-                        "bundle \"objects\" is not an array");
+                tide__sink_rejectf(s, it->line, it->offset, "bundle \"objects\" is not an array");
             json_decref(obj);
             return 0;
         }

@@ -25,12 +25,13 @@
 
 /* Size caps for untrusted input. */
 #define TIDE_MAX_OBJECT_BYTES (64u * 1024 * 1024) /* one JSON object / MISP event */
-#define TIDE_MAX_LINE_BYTES (1u * 1024 * 1024)    /* one line of a list or CSV */
+#define TIDE_MAX_LINE_BYTES   (1u * 1024 * 1024)  /* one line of a list or CSV */
 
 /* emit() flags */
-#define TIDE_EMIT_DERIVED 0x1 /* tide made this object from a non-STIX record: its created /
-                                 modified are "now", so the store compares content, not
-                                 modified, to decide whether it is a new version */
+#define TIDE_EMIT_DERIVED                                                                          \
+    0x1 /* tide made this object from a non-STIX record: its created /                             \
+           modified are "now", so the store compares content, not                                  \
+           modified, to decide whether it is a new version */
 
 typedef struct tide_sink tide_sink;
 struct tide_sink {
@@ -39,17 +40,16 @@ struct tide_sink {
     int (*emit)(tide_sink *sink, json_t *obj, const char *raw, size_t rawlen, unsigned flags);
     /* Report a bad record. line 1-based or 0; offset in bytes or -1. */
     void (*reject)(tide_sink *sink, long line, long long offset, const char *reason);
-    const char *file;              /* input name for messages ("-" for stdin) */
-    long line;                     /* readers set these before each emit(): 1-based line and */
-    long long offset;              /* byte offset where the record starts (0 / -1: unknown), */
-                                   /* so the core can name the place of records it rejects */
-    const tide_ingest_opts *opts;  /* never NULL */
-    void *payload;                 /* the sink owner's state */
+    const char *file;             /* input name for messages ("-" for stdin) */
+    long line;                    /* readers set these before each emit(): 1-based line and */
+    long long offset;             /* byte offset where the record starts (0 / -1: unknown), */
+                                  /* so the core can name the place of records it rejects */
+    const tide_ingest_opts *opts; /* never NULL */
+    void *payload;                /* the sink owner's state */
     /* Optional: store one STIX object read from a file, given as its decoded members (no
      * jansson DOM) and its exact bytes raw/rawlen (never NULL). The STIX reader calls this
      * instead of emit() when it is set; m and its strings are borrowed for the call. */
-    int (*emit_members)(tide_sink *sink, const tide__members *m, const char *raw,
-            size_t rawlen);
+    int (*emit_members)(tide_sink *sink, const tide__members *m, const char *raw, size_t rawlen);
 };
 
 /* printf-style helper around sink->reject. */

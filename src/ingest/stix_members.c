@@ -18,7 +18,8 @@ void *tide__arena_alloc(tide__arena *a, size_t n, size_t align)
 {
     tide__arena_blk *b = a->head;
     if (b != NULL) {
-        uintptr_t base = (uintptr_t)b->data, at = (base + b->used + align - 1) & ~(uintptr_t)(align - 1);
+        uintptr_t base = (uintptr_t)b->data,
+                  at = (base + b->used + align - 1) & ~(uintptr_t)(align - 1);
         size_t off = (size_t)(at - base);
         if (off <= b->cap && n <= b->cap - off) {
             b->used = off + n;
@@ -83,44 +84,46 @@ int tide__members_slot(const char *key, size_t klen)
     if (klen < 2)
         return TIDE__M_NONE;
     switch (key[0]) {
-    case 'c':
-        return IS("created") ? TIDE__M_CREATED : IS("confidence") ? TIDE__M_CONFIDENCE
-                                                                   : TIDE__M_NONE;
-    case 'i': return IS("id") ? TIDE__M_ID : TIDE__M_NONE;
-    case 'k': return IS("kill_chain_phases") ? TIDE__M_KILL_CHAIN_PHASES : TIDE__M_NONE;
-    case 'm': return IS("modified") ? TIDE__M_MODIFIED : TIDE__M_NONE;
-    case 'n': return IS("name") ? TIDE__M_NAME : TIDE__M_NONE;
-    case 'o':
-        return IS("object_marking_refs") ? TIDE__M_OBJECT_MARKING_REFS
-               : IS("object_refs")       ? TIDE__M_OBJECT_REFS
-               : IS("objects")           ? TIDE__M_OBJECTS
-               : IS("observed_data_refs") ? TIDE__M_OBSERVED_DATA_REFS
-                                          : TIDE__M_NONE;
-    case 'p':
-        return IS("pattern") ? TIDE__M_PATTERN : IS("pattern_type") ? TIDE__M_PATTERN_TYPE
-                                                                    : TIDE__M_NONE;
-    case 'r':
-        return IS("revoked") ? TIDE__M_REVOKED
-               : IS("relationship_type") ? TIDE__M_RELATIONSHIP_TYPE
-                                         : TIDE__M_NONE;
-    case 's':
-        return IS("spec_version") ? TIDE__M_SPEC_VERSION
-               : IS("source_ref") ? TIDE__M_SOURCE_REF
-               : IS("sighting_of_ref") ? TIDE__M_SIGHTING_OF_REF
+        case 'c':
+            return IS("created")      ? TIDE__M_CREATED
+                   : IS("confidence") ? TIDE__M_CONFIDENCE
+                                      : TIDE__M_NONE;
+        case 'i': return IS("id") ? TIDE__M_ID : TIDE__M_NONE;
+        case 'k': return IS("kill_chain_phases") ? TIDE__M_KILL_CHAIN_PHASES : TIDE__M_NONE;
+        case 'm': return IS("modified") ? TIDE__M_MODIFIED : TIDE__M_NONE;
+        case 'n': return IS("name") ? TIDE__M_NAME : TIDE__M_NONE;
+        case 'o':
+            return IS("object_marking_refs")  ? TIDE__M_OBJECT_MARKING_REFS
+                   : IS("object_refs")        ? TIDE__M_OBJECT_REFS
+                   : IS("objects")            ? TIDE__M_OBJECTS
+                   : IS("observed_data_refs") ? TIDE__M_OBSERVED_DATA_REFS
+                                              : TIDE__M_NONE;
+        case 'p':
+            return IS("pattern")        ? TIDE__M_PATTERN
+                   : IS("pattern_type") ? TIDE__M_PATTERN_TYPE
+                                        : TIDE__M_NONE;
+        case 'r':
+            return IS("revoked")             ? TIDE__M_REVOKED
+                   : IS("relationship_type") ? TIDE__M_RELATIONSHIP_TYPE
+                                             : TIDE__M_NONE;
+        case 's':
+            return IS("spec_version")      ? TIDE__M_SPEC_VERSION
+                   : IS("source_ref")      ? TIDE__M_SOURCE_REF
+                   : IS("sighting_of_ref") ? TIDE__M_SIGHTING_OF_REF
+                                           : TIDE__M_NONE;
+        case 't':
+            return IS("type") ? TIDE__M_TYPE : IS("target_ref") ? TIDE__M_TARGET_REF : TIDE__M_NONE;
+        case 'v':
+            return IS("value")         ? TIDE__M_VALUE
+                   : IS("valid_from")  ? TIDE__M_VALID_FROM
+                   : IS("valid_until") ? TIDE__M_VALID_UNTIL
                                        : TIDE__M_NONE;
-    case 't':
-        return IS("type") ? TIDE__M_TYPE : IS("target_ref") ? TIDE__M_TARGET_REF : TIDE__M_NONE;
-    case 'v':
-        return IS("value") ? TIDE__M_VALUE
-               : IS("valid_from") ? TIDE__M_VALID_FROM
-               : IS("valid_until") ? TIDE__M_VALID_UNTIL
-                                   : TIDE__M_NONE;
-    case 'w': return IS("where_sighted_refs") ? TIDE__M_WHERE_SIGHTED_REFS : TIDE__M_NONE;
-    case 'x':
-        return IS("x_tide_source") ? TIDE__M_X_TIDE_SOURCE
-               : IS("x_tide_reliability") ? TIDE__M_X_TIDE_RELIABILITY
-                                          : TIDE__M_NONE;
-    default: return TIDE__M_NONE;
+        case 'w': return IS("where_sighted_refs") ? TIDE__M_WHERE_SIGHTED_REFS : TIDE__M_NONE;
+        case 'x':
+            return IS("x_tide_source")        ? TIDE__M_X_TIDE_SOURCE
+                   : IS("x_tide_reliability") ? TIDE__M_X_TIDE_RELIABILITY
+                                              : TIDE__M_NONE;
+        default: return TIDE__M_NONE;
     }
 }
 
@@ -152,11 +155,11 @@ const unsigned short tide__members_str_off[TIDE__M_LAST_STRING + 1] = {
 tide__strs *tide__members_list(tide__members *m, int slot)
 {
     switch (slot) {
-    case TIDE__M_OBJECT_MARKING_REFS: return &m->object_marking_refs;
-    case TIDE__M_OBJECT_REFS: return &m->object_refs;
-    case TIDE__M_WHERE_SIGHTED_REFS: return &m->where_sighted_refs;
-    case TIDE__M_OBSERVED_DATA_REFS: return &m->observed_data_refs;
-    default: return NULL;
+        case TIDE__M_OBJECT_MARKING_REFS: return &m->object_marking_refs;
+        case TIDE__M_OBJECT_REFS: return &m->object_refs;
+        case TIDE__M_WHERE_SIGHTED_REFS: return &m->where_sighted_refs;
+        case TIDE__M_OBSERVED_DATA_REFS: return &m->observed_data_refs;
+        default: return NULL;
     }
 }
 
@@ -219,22 +222,22 @@ int tide__members_from_json(json_t *obj, tide__members *m, tide__arena *a)
             continue;
         }
         switch (slot) {
-        case TIDE__M_CONFIDENCE:
-            m->confidence_is_int = json_is_integer(v);
-            m->confidence = m->confidence_is_int ? (long long)json_integer_value(v) : 0;
-            break;
-        case TIDE__M_REVOKED: m->revoked = json_is_true(v); break;
-        case TIDE__M_OBJECTS:
-            m->objects = json_is_array(v) ? TIDE__OBJECTS_ARRAY : TIDE__OBJECTS_OTHER;
-            break;
-        case TIDE__M_KILL_CHAIN_PHASES:
-            if (kc_from_json(v, m, a) < 0)
-                return TIDE_ENOMEM;
-            break;
-        default:
-            if (list_from_json(v, tide__members_list(m, slot), a) < 0)
-                return TIDE_ENOMEM;
-            break;
+            case TIDE__M_CONFIDENCE:
+                m->confidence_is_int = json_is_integer(v);
+                m->confidence = m->confidence_is_int ? (long long)json_integer_value(v) : 0;
+                break;
+            case TIDE__M_REVOKED: m->revoked = json_is_true(v); break;
+            case TIDE__M_OBJECTS:
+                m->objects = json_is_array(v) ? TIDE__OBJECTS_ARRAY : TIDE__OBJECTS_OTHER;
+                break;
+            case TIDE__M_KILL_CHAIN_PHASES:
+                if (kc_from_json(v, m, a) < 0)
+                    return TIDE_ENOMEM;
+                break;
+            default:
+                if (list_from_json(v, tide__members_list(m, slot), a) < 0)
+                    return TIDE_ENOMEM;
+                break;
         }
     }
     return 0;
@@ -247,23 +250,21 @@ static int str_eq(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-static const char *str_diff(const char *field, const char *a, const char *b, char *why,
-        size_t whysz)
+static const char *str_diff(
+        const char *field, const char *a, const char *b, char *why, size_t whysz)
 {
-    snprintf(why, whysz, "%s: \"%.100s\" vs \"%.100s\"", field, a ? a : "(null)",
-            b ? b : "(null)");
+    snprintf(why, whysz, "%s: \"%.100s\" vs \"%.100s\"", field, a ? a : "(null)", b ? b : "(null)");
     return why;
 }
 
-static const char *const k_str_names[] = {"", "id", "type", "spec_version", "name", "value",
-        "pattern", "pattern_type", "created", "modified", "valid_from", "valid_until",
-        "x_tide_source", "x_tide_reliability", "relationship_type", "source_ref", "target_ref",
-        "sighting_of_ref"};
-static const char *const k_list_names[] = {"object_marking_refs", "object_refs",
-        "where_sighted_refs", "observed_data_refs"};
+static const char *const k_str_names[] = { "", "id", "type", "spec_version", "name", "value",
+    "pattern", "pattern_type", "created", "modified", "valid_from", "valid_until", "x_tide_source",
+    "x_tide_reliability", "relationship_type", "source_ref", "target_ref", "sighting_of_ref" };
+static const char *const k_list_names[] = { "object_marking_refs", "object_refs",
+    "where_sighted_refs", "observed_data_refs" };
 
-const char *tide__members_diff(const tide__members *a, const tide__members *b, char *why,
-        size_t whysz)
+const char *tide__members_diff(
+        const tide__members *a, const tide__members *b, char *why, size_t whysz)
 {
     tide__members *ma = (tide__members *)a, *mb = (tide__members *)b;
     for (int s = TIDE__M_ID; s <= TIDE__M_LAST_STRING; s++) {
@@ -308,8 +309,8 @@ const char *tide__members_diff(const tide__members *a, const tide__members *b, c
             return str_diff("kill_chain_phases[].kill_chain_name", x->kill_chain_name,
                     y->kill_chain_name, why, whysz);
         if (!str_eq(x->phase_name, y->phase_name))
-            return str_diff("kill_chain_phases[].phase_name", x->phase_name, y->phase_name, why,
-                    whysz);
+            return str_diff(
+                    "kill_chain_phases[].phase_name", x->phase_name, y->phase_name, why, whysz);
     }
     return NULL;
 }

@@ -33,7 +33,10 @@ typedef struct {
     size_t total;          /* bytes of all blocks: one block of this size after a reset */
 } tide__arena;
 
-#define TIDE__ARENA_INIT {NULL, 0}
+#define TIDE__ARENA_INIT                                                                           \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 void *tide__arena_alloc(tide__arena *a, size_t n, size_t align); /* NULL: out of memory */
 char *tide__arena_strndup_slow(tide__arena *a, const char *s, size_t n);
 void tide__arena_reset(tide__arena *a); /* forget everything, keep (at most) one block */
@@ -68,7 +71,11 @@ typedef struct {
 } tide__kc_phase;
 
 /* "objects" (read_stix.c tells a bundle without an objects array from a bad one) */
-enum { TIDE__OBJECTS_ABSENT = 0, TIDE__OBJECTS_ARRAY, TIDE__OBJECTS_OTHER };
+enum {
+    TIDE__OBJECTS_ABSENT = 0,
+    TIDE__OBJECTS_ARRAY,
+    TIDE__OBJECTS_OTHER
+};
 
 typedef struct {
     /* string members: NULL when absent or not a string; NUL-terminated, unescaped */
@@ -94,14 +101,31 @@ int tide__members_from_json(json_t *obj, tide__members *m, tide__arena *a);
 enum {
     TIDE__M_NONE = 0,
     /* string members, in the order of the struct */
-    TIDE__M_ID, TIDE__M_TYPE, TIDE__M_SPEC_VERSION, TIDE__M_NAME, TIDE__M_VALUE, TIDE__M_PATTERN,
-    TIDE__M_PATTERN_TYPE, TIDE__M_CREATED, TIDE__M_MODIFIED, TIDE__M_VALID_FROM,
-    TIDE__M_VALID_UNTIL, TIDE__M_X_TIDE_SOURCE, TIDE__M_X_TIDE_RELIABILITY,
-    TIDE__M_RELATIONSHIP_TYPE, TIDE__M_SOURCE_REF, TIDE__M_TARGET_REF, TIDE__M_SIGHTING_OF_REF,
+    TIDE__M_ID,
+    TIDE__M_TYPE,
+    TIDE__M_SPEC_VERSION,
+    TIDE__M_NAME,
+    TIDE__M_VALUE,
+    TIDE__M_PATTERN,
+    TIDE__M_PATTERN_TYPE,
+    TIDE__M_CREATED,
+    TIDE__M_MODIFIED,
+    TIDE__M_VALID_FROM,
+    TIDE__M_VALID_UNTIL,
+    TIDE__M_X_TIDE_SOURCE,
+    TIDE__M_X_TIDE_RELIABILITY,
+    TIDE__M_RELATIONSHIP_TYPE,
+    TIDE__M_SOURCE_REF,
+    TIDE__M_TARGET_REF,
+    TIDE__M_SIGHTING_OF_REF,
     TIDE__M_LAST_STRING = TIDE__M_SIGHTING_OF_REF,
-    TIDE__M_CONFIDENCE, TIDE__M_REVOKED, TIDE__M_OBJECTS,
+    TIDE__M_CONFIDENCE,
+    TIDE__M_REVOKED,
+    TIDE__M_OBJECTS,
     /* string lists */
-    TIDE__M_OBJECT_MARKING_REFS, TIDE__M_OBJECT_REFS, TIDE__M_WHERE_SIGHTED_REFS,
+    TIDE__M_OBJECT_MARKING_REFS,
+    TIDE__M_OBJECT_REFS,
+    TIDE__M_WHERE_SIGHTED_REFS,
     TIDE__M_OBSERVED_DATA_REFS,
     TIDE__M_KILL_CHAIN_PHASES,
 };
@@ -116,7 +140,7 @@ tide__strs *tide__members_list(tide__members *m, int slot);
 
 /* Field-by-field comparison for the differential tests: NULL when equal, else a description
  * of the first difference (in why). */
-const char *tide__members_diff(const tide__members *a, const tide__members *b, char *why,
-        size_t whysz);
+const char *tide__members_diff(
+        const tide__members *a, const tide__members *b, char *why, size_t whysz);
 
 #endif

@@ -189,8 +189,7 @@ static bool check_email(const char *s, size_t n)
 /* ------------------------------------------------------------------ ip:port */
 
 /* host and port of "ip:port" / "[v6]:port". */
-static bool parse_ip_port(const char *s, size_t n, int *family, unsigned char addr[16],
-        long *port)
+static bool parse_ip_port(const char *s, size_t n, int *family, unsigned char addr[16], long *port)
 {
     const char *colon;
     if (n > 0 && s[0] == '[') {
@@ -241,20 +240,20 @@ static int put_path(tide_buf *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         if (c == '#')
             break;
-        if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0
-                && hexval((unsigned char)s[i + 2]) >= 0) {
-            unsigned char d = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16
-                    + hexval((unsigned char)s[i + 2]));
+        if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+                hexval((unsigned char)s[i + 2]) >= 0) {
+            unsigned char d = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
+                                              hexval((unsigned char)s[i + 2]));
             if (is_unreserved(d)) {
                 TIDE_CHECK(tide__buf_putc(b, (char)d));
             } else {
-                char e[3] = {'%', hex[d >> 4], hex[d & 15]};
+                char e[3] = { '%', hex[d >> 4], hex[d & 15] };
                 TIDE_CHECK(tide__buf_put(b, e, 3));
             }
             i += 2;
-        } else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\'
-                || c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+        } else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+                   c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+            char e[3] = { '%', hex[c >> 4], hex[c & 15] };
             TIDE_CHECK(tide__buf_put(b, e, 3));
         } else {
             TIDE_CHECK(tide__buf_putc(b, (char)c));
@@ -266,9 +265,9 @@ static int put_path(tide_buf *b, const char *s, size_t n)
 static bool is_host_char(unsigned char c)
 {
     /* registered-name characters of RFC 3986 that feeds actually use */
-    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%' || c == '!'
-            || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+'
-            || c == ',' || c == ';' || c == '=';
+    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%' || c == '!' ||
+           c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' ||
+           c == ',' || c == ';' || c == '=';
 }
 
 static int default_port(const char *scheme, size_t n)
@@ -475,17 +474,17 @@ tide_obs_kind tide_obs_detect(const char *value)
     {
         /* "ip/digits" that failed as a CIDR is a bad CIDR, not a URL */
         const char *sl = memchr(s, '/', n);
-        if (sl && parse_ip(s, (size_t)(sl - s), &fam, addr)
-                && all_digits(sl + 1, n - (size_t)(sl - s) - 1))
+        if (sl && parse_ip(s, (size_t)(sl - s), &fam, addr) &&
+                all_digits(sl + 1, n - (size_t)(sl - s) - 1))
             return TIDE_OBS_NONE;
     }
     if (tide__str_is_hex(s, n)) {
         switch (n) {
-        case 32: return TIDE_OBS_MD5;
-        case 40: return TIDE_OBS_SHA1;
-        case 64: return TIDE_OBS_SHA256;
-        case 128: return TIDE_OBS_SHA512;
-        default: break;
+            case 32: return TIDE_OBS_MD5;
+            case 40: return TIDE_OBS_SHA1;
+            case 64: return TIDE_OBS_SHA256;
+            case 128: return TIDE_OBS_SHA512;
+            default: break;
         }
     }
     if (check_domain(s, n, &b, &e))
@@ -503,9 +502,19 @@ tide_obs_kind tide_obs_detect(const char *value)
 static const struct {
     const char *from, *to;
 } refang_table[] = {
-    {"[://]", "://"}, {"[:]//", "://"}, {"[.]", "."}, {"(.)", "."}, {"{.}", "."},
-    {"[dot]", "."}, {"(dot)", "."}, {"{dot}", "."}, {"[:]", ":"}, {"[@]", "@"},
-    {"[at]", "@"}, {"(at)", "@"}, {"[/]", "/"},
+    { "[://]", "://" },
+    { "[:]//", "://" },
+    { "[.]", "." },
+    { "(.)", "." },
+    { "{.}", "." },
+    { "[dot]", "." },
+    { "(dot)", "." },
+    { "{dot}", "." },
+    { "[:]", ":" },
+    { "[@]", "@" },
+    { "[at]", "@" },
+    { "(at)", "@" },
+    { "[/]", "/" },
 };
 
 int tide_obs_refang(const char *value, char **out)
@@ -517,8 +526,8 @@ int tide_obs_refang(const char *value, char **out)
     const char *p = value;
     int rc = 0;
     /* scheme: hxxp, hXXp, hxxps, fxp, at the start */
-    if (strncasecmp(p, "hxxp", 4) == 0 || strncasecmp(p, "hxtp", 4) == 0
-            || strncasecmp(p, "httx", 4) == 0) {
+    if (strncasecmp(p, "hxxp", 4) == 0 || strncasecmp(p, "hxtp", 4) == 0 ||
+            strncasecmp(p, "httx", 4) == 0) {
         rc = tide__buf_puts(&b, "http");
         p += 4;
     } else if (strncasecmp(p, "fxp", 3) == 0 && (p[3] == ':' || p[3] == '[' || p[3] == 's')) {
@@ -555,8 +564,7 @@ int tide_obs_refang(const char *value, char **out)
 
 static int bad(tide_obs_kind kind, const char *value)
 {
-    return tide_error_set(TIDE_EPARSE, "not a valid %s: '%.200s'", tide_obs_kind_name(kind),
-            value);
+    return tide_error_set(TIDE_EPARSE, "not a valid %s: '%.200s'", tide_obs_kind_name(kind), value);
 }
 
 static int norm_ip(tide_obs_kind kind, const char *s, size_t n, tide_buf *b)
@@ -613,63 +621,56 @@ int tide_obs_normalize(tide_obs_kind kind, const char *value, char **out)
     long port;
 
     switch (kind) {
-    case TIDE_OBS_IPV4:
-    case TIDE_OBS_IPV6:
-        rc = norm_ip(kind, s, n, &b);
-        break;
-    case TIDE_OBS_CIDR4:
-    case TIDE_OBS_CIDR6:
-        rc = norm_cidr(kind, s, n, &b);
-        break;
-    case TIDE_OBS_DOMAIN:
-        /* a single label is accepted here (not by detect): the canonical form of a suffix
-         * trail such as ".tk" */
-        if (check_domain1(s, n, &db, &de, true)) {
-            rc = tide__buf_put(&b, s + db, de - db);
-            if (rc == 0)
-                tide__str_lower(b.ptr);
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6: rc = norm_ip(kind, s, n, &b); break;
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6: rc = norm_cidr(kind, s, n, &b); break;
+        case TIDE_OBS_DOMAIN:
+            /* a single label is accepted here (not by detect): the canonical form of a suffix
+             * trail such as ".tk" */
+            if (check_domain1(s, n, &db, &de, true)) {
+                rc = tide__buf_put(&b, s + db, de - db);
+                if (rc == 0)
+                    tide__str_lower(b.ptr);
+            }
+            break;
+        case TIDE_OBS_URL: rc = norm_url(&b, s, n, !has_scheme(s, n)); break;
+        case TIDE_OBS_URL_PATH:
+            if (s[0] == '/')
+                rc = put_path(&b, s, n);
+            break;
+        case TIDE_OBS_IP_PORT:
+            if (parse_ip_port(s, n, &fam, addr, &port)) {
+                char t[TIDE__IP_TEXT_MAX];
+                tide__ipport_format(fam == AF_INET ? 4 : 6, addr, (unsigned)port, t);
+                rc = tide__buf_puts(&b, t);
+            }
+            break;
+        case TIDE_OBS_MD5:
+        case TIDE_OBS_JA3:
+        case TIDE_OBS_SHA1:
+        case TIDE_OBS_X509_SHA1:
+        case TIDE_OBS_SHA256:
+        case TIDE_OBS_SHA512: {
+            size_t want = (kind == TIDE_OBS_MD5 || kind == TIDE_OBS_JA3)          ? 32
+                          : (kind == TIDE_OBS_SHA1 || kind == TIDE_OBS_X509_SHA1) ? 40
+                          : kind == TIDE_OBS_SHA256                               ? 64
+                                                                                  : 128;
+            if (n == want && tide__str_is_hex(s, n)) {
+                rc = tide__buf_put(&b, s, n);
+                if (rc == 0)
+                    tide__str_lower(b.ptr);
+            }
+            break;
         }
-        break;
-    case TIDE_OBS_URL:
-        rc = norm_url(&b, s, n, !has_scheme(s, n));
-        break;
-    case TIDE_OBS_URL_PATH:
-        if (s[0] == '/')
-            rc = put_path(&b, s, n);
-        break;
-    case TIDE_OBS_IP_PORT:
-        if (parse_ip_port(s, n, &fam, addr, &port)) {
-            char t[TIDE__IP_TEXT_MAX];
-            tide__ipport_format(fam == AF_INET ? 4 : 6, addr, (unsigned)port, t);
-            rc = tide__buf_puts(&b, t);
-        }
-        break;
-    case TIDE_OBS_MD5:
-    case TIDE_OBS_JA3:
-    case TIDE_OBS_SHA1:
-    case TIDE_OBS_X509_SHA1:
-    case TIDE_OBS_SHA256:
-    case TIDE_OBS_SHA512: {
-        size_t want = (kind == TIDE_OBS_MD5 || kind == TIDE_OBS_JA3)        ? 32
-                : (kind == TIDE_OBS_SHA1 || kind == TIDE_OBS_X509_SHA1) ? 40
-                : kind == TIDE_OBS_SHA256                                 ? 64
-                                                                          : 128;
-        if (n == want && tide__str_is_hex(s, n)) {
-            rc = tide__buf_put(&b, s, n);
-            if (rc == 0)
-                tide__str_lower(b.ptr);
-        }
-        break;
-    }
-    case TIDE_OBS_EMAIL:
-        if (check_email(s, n)) {
-            rc = tide__buf_put(&b, s, n);
-            if (rc == 0)
-                tide__str_lower(b.ptr);
-        }
-        break;
-    default:
-        break;
+        case TIDE_OBS_EMAIL:
+            if (check_email(s, n)) {
+                rc = tide__buf_put(&b, s, n);
+                if (rc == 0)
+                    tide__str_lower(b.ptr);
+            }
+            break;
+        default: break;
     }
     if (rc == TIDE_EPARSE) {
         tide__buf_free(&b);
@@ -702,51 +703,50 @@ static int build_pattern(tide_buf *b, tide_obs_kind kind, const char *v)
 {
     const char *prefix = NULL;
     switch (kind) {
-    case TIDE_OBS_IPV4: prefix = "[ipv4-addr:value = "; break;
-    case TIDE_OBS_IPV6: prefix = "[ipv6-addr:value = "; break;
-    case TIDE_OBS_CIDR4: prefix = "[ipv4-addr:value ISSUBSET "; break;
-    case TIDE_OBS_CIDR6: prefix = "[ipv6-addr:value ISSUBSET "; break;
-    case TIDE_OBS_DOMAIN: prefix = "[domain-name:value = "; break;
-    case TIDE_OBS_URL: prefix = "[url:value = "; break;
-    case TIDE_OBS_MD5: prefix = "[file:hashes.MD5 = "; break;
-    case TIDE_OBS_SHA1: prefix = "[file:hashes.'SHA-1' = "; break;
-    case TIDE_OBS_SHA256: prefix = "[file:hashes.'SHA-256' = "; break;
-    case TIDE_OBS_SHA512: prefix = "[file:hashes.'SHA-512' = "; break;
-    case TIDE_OBS_EMAIL: prefix = "[email-addr:value = "; break;
-    case TIDE_OBS_JA3: prefix = "[network-traffic:extensions.'x-ja3'.hash = "; break;
-    case TIDE_OBS_X509_SHA1: prefix = "[x509-certificate:hashes.'SHA-1' = "; break;
-    case TIDE_OBS_URL_PATH: {
-        TIDE_CHECK(tide__buf_puts(b, "[url:value LIKE "));
-        tide_buf tmp = TIDE_BUF_INIT;
-        int rc = tide__buf_putc(&tmp, '%');
-        if (rc == 0)
-            rc = tide__buf_puts(&tmp, v);
-        if (rc == 0)
-            rc = put_quoted(b, tmp.ptr);
-        tide__buf_free(&tmp);
-        TIDE_CHECK(rc);
-        return tide__buf_putc(b, ']');
-    }
-    case TIDE_OBS_IP_PORT: {
-        const char *colon = strrchr(v, ':');
-        if (colon == NULL)
-            return TIDE_EPARSE;
-        char ip[INET6_ADDRSTRLEN + 2];
-        size_t il = (size_t)(colon - v);
-        if (il >= 2 && v[0] == '[' && v[il - 1] == ']') {
-            v++;
-            il -= 2;
+        case TIDE_OBS_IPV4: prefix = "[ipv4-addr:value = "; break;
+        case TIDE_OBS_IPV6: prefix = "[ipv6-addr:value = "; break;
+        case TIDE_OBS_CIDR4: prefix = "[ipv4-addr:value ISSUBSET "; break;
+        case TIDE_OBS_CIDR6: prefix = "[ipv6-addr:value ISSUBSET "; break;
+        case TIDE_OBS_DOMAIN: prefix = "[domain-name:value = "; break;
+        case TIDE_OBS_URL: prefix = "[url:value = "; break;
+        case TIDE_OBS_MD5: prefix = "[file:hashes.MD5 = "; break;
+        case TIDE_OBS_SHA1: prefix = "[file:hashes.'SHA-1' = "; break;
+        case TIDE_OBS_SHA256: prefix = "[file:hashes.'SHA-256' = "; break;
+        case TIDE_OBS_SHA512: prefix = "[file:hashes.'SHA-512' = "; break;
+        case TIDE_OBS_EMAIL: prefix = "[email-addr:value = "; break;
+        case TIDE_OBS_JA3: prefix = "[network-traffic:extensions.'x-ja3'.hash = "; break;
+        case TIDE_OBS_X509_SHA1: prefix = "[x509-certificate:hashes.'SHA-1' = "; break;
+        case TIDE_OBS_URL_PATH: {
+            TIDE_CHECK(tide__buf_puts(b, "[url:value LIKE "));
+            tide_buf tmp = TIDE_BUF_INIT;
+            int rc = tide__buf_putc(&tmp, '%');
+            if (rc == 0)
+                rc = tide__buf_puts(&tmp, v);
+            if (rc == 0)
+                rc = put_quoted(b, tmp.ptr);
+            tide__buf_free(&tmp);
+            TIDE_CHECK(rc);
+            return tide__buf_putc(b, ']');
         }
-        if (il >= sizeof(ip))
-            return TIDE_EPARSE;
-        memcpy(ip, v, il);
-        ip[il] = '\0';
-        TIDE_CHECK(tide__buf_puts(b, "[network-traffic:dst_ref.value = "));
-        TIDE_CHECK(put_quoted(b, ip));
-        return tide__buf_printf(b, " AND network-traffic:dst_port = %s]", colon + 1);
-    }
-    default:
-        return TIDE_EPARSE;
+        case TIDE_OBS_IP_PORT: {
+            const char *colon = strrchr(v, ':');
+            if (colon == NULL)
+                return TIDE_EPARSE;
+            char ip[INET6_ADDRSTRLEN + 2];
+            size_t il = (size_t)(colon - v);
+            if (il >= 2 && v[0] == '[' && v[il - 1] == ']') {
+                v++;
+                il -= 2;
+            }
+            if (il >= sizeof(ip))
+                return TIDE_EPARSE;
+            memcpy(ip, v, il);
+            ip[il] = '\0';
+            TIDE_CHECK(tide__buf_puts(b, "[network-traffic:dst_ref.value = "));
+            TIDE_CHECK(put_quoted(b, ip));
+            return tide__buf_printf(b, " AND network-traffic:dst_port = %s]", colon + 1);
+        }
+        default: return TIDE_EPARSE;
     }
     TIDE_CHECK(tide__buf_puts(b, prefix));
     TIDE_CHECK(put_quoted(b, v));
@@ -763,8 +763,8 @@ int tide_obs_to_pattern(tide_obs_kind kind, const char *value, char **out)
     if (rc < 0) {
         tide__buf_free(&b);
         if (rc == TIDE_EPARSE)
-            return tide_error_set(rc, "cannot make a pattern for %s '%.200s'",
-                    tide_obs_kind_name(kind), value);
+            return tide_error_set(
+                    rc, "cannot make a pattern for %s '%.200s'", tide_obs_kind_name(kind), value);
         return tide_error_set(rc, "out of memory");
     }
     *out = tide__buf_detach(&b);
@@ -805,14 +805,13 @@ static tide_obs_kind ip_kind_of(const char *value, bool v6)
         return v6 ? TIDE_OBS_IPV6 : TIDE_OBS_IPV4;
     tide_obs_kind k = tide_obs_detect(value);
     switch (k) {
-    case TIDE_OBS_IPV4:
-    case TIDE_OBS_CIDR4:
-    case TIDE_OBS_IPV6:
-    case TIDE_OBS_CIDR6:
-        return k;
-    default:
-        return strchr(value, '/') ? (v6 ? TIDE_OBS_CIDR6 : TIDE_OBS_CIDR4)
-                                  : (v6 ? TIDE_OBS_IPV6 : TIDE_OBS_IPV4);
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_IPV6:
+        case TIDE_OBS_CIDR6: return k;
+        default:
+            return strchr(value, '/') ? (v6 ? TIDE_OBS_CIDR6 : TIDE_OBS_CIDR4)
+                                      : (v6 ? TIDE_OBS_IPV6 : TIDE_OBS_IPV4);
     }
 }
 
@@ -830,8 +829,8 @@ tide_obs_kind tide_obs_from_path(const char *object_type, const char *path, cons
         return TIDE_OBS_URL;
     if (strcmp(object_type, "email-addr") == 0 && strcmp(path, "value") == 0)
         return TIDE_OBS_EMAIL;
-    if (strcmp(object_type, "email-message") == 0
-            && (strcmp(path, "from_ref.value") == 0 || strcmp(path, "sender_ref.value") == 0))
+    if (strcmp(object_type, "email-message") == 0 &&
+            (strcmp(path, "from_ref.value") == 0 || strcmp(path, "sender_ref.value") == 0))
         return TIDE_OBS_EMAIL;
     if (strncmp(path, "hashes.", 7) == 0) {
         tide_obs_kind k = hash_kind(path + 7);
@@ -846,13 +845,13 @@ tide_obs_kind tide_obs_from_path(const char *object_type, const char *path, cons
             if (value == NULL)
                 return TIDE_OBS_NONE;
             tide_obs_kind k = tide_obs_detect(value);
-            if (k == TIDE_OBS_IPV4 || k == TIDE_OBS_IPV6 || k == TIDE_OBS_CIDR4
-                    || k == TIDE_OBS_CIDR6)
+            if (k == TIDE_OBS_IPV4 || k == TIDE_OBS_IPV6 || k == TIDE_OBS_CIDR4 ||
+                    k == TIDE_OBS_CIDR6)
                 return k;
             return TIDE_OBS_NONE;
         }
-        if (strcmp(path, "extensions.'x-ja3'.hash") == 0
-                || strcmp(path, "extensions.x-ja3.hash") == 0)
+        if (strcmp(path, "extensions.'x-ja3'.hash") == 0 ||
+                strcmp(path, "extensions.x-ja3.hash") == 0)
             return TIDE_OBS_JA3;
     }
     return TIDE_OBS_NONE;

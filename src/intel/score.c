@@ -85,12 +85,18 @@ int tide_decay_set(tide_decay_config *cfg, const char *spec)
 double tide_reliability_factor(char r)
 {
     switch (r) {
-        case 'A': case 'a': return 1.0;
-        case 'B': case 'b': return 0.9;
-        case 'C': case 'c': return 0.75;
-        case 'D': case 'd': return 0.5;
-        case 'E': case 'e': return 0.25;
-        case 'F': case 'f': return 0.5;
+        case 'A':
+        case 'a': return 1.0;
+        case 'B':
+        case 'b': return 0.9;
+        case 'C':
+        case 'c': return 0.75;
+        case 'D':
+        case 'd': return 0.5;
+        case 'E':
+        case 'e': return 0.25;
+        case 'F':
+        case 'f': return 0.5;
         default: return 0.75;
     }
 }
@@ -151,11 +157,10 @@ int64_t tide_score_reference(const tide_score_input *in)
     return in->last_sighted > ref ? in->last_sighted : ref;
 }
 
-double tide_score_decayed(const tide_decay_config *cfg, const tide_score_input *in,
-        int64_t now_ms)
+double tide_score_decayed(const tide_decay_config *cfg, const tide_score_input *in, int64_t now_ms)
 {
-    return tide_score_current(cfg, in->kind, tide_score_input_base(in), tide_score_reference(in),
-            now_ms);
+    return tide_score_current(
+            cfg, in->kind, tide_score_input_base(in), tide_score_reference(in), now_ms);
 }
 
 tide_activity tide_score_assess(const tide_decay_config *cfg, const tide_score_input *in,
@@ -167,8 +172,8 @@ tide_activity tide_score_assess(const tide_decay_config *cfg, const tide_score_i
         out->base = tide_score_input_base(in);
         out->ref_ms = tide_score_reference(in);
         out->score = a == TIDE_ACTIVE
-                ? tide_score_current(cfg, in->kind, out->base, out->ref_ms, now_ms)
-                : 0;
+                             ? tide_score_current(cfg, in->kind, out->base, out->ref_ms, now_ms)
+                             : 0;
     }
     return a;
 }

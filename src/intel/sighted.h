@@ -21,13 +21,16 @@
 #define TIDE_SIGHTED_FILTER_BITS 18 /* 32 KB: about 4% false positives at 10 000 ids */
 
 typedef struct {
-    tide_strmap ids;  /* indicator id -> index into at */
-    int64_t *at;      /* ms */
+    tide_strmap ids; /* indicator id -> index into at */
+    int64_t *at;     /* ms */
     size_t n, cap;
     uint64_t *filter; /* 2^TIDE_SIGHTED_FILTER_BITS bits; NULL while empty */
 } tide__sighted;
 
-#define TIDE_SIGHTED_INIT {TIDE_STRMAP_INIT, NULL, 0, 0, NULL}
+#define TIDE_SIGHTED_INIT                                                                          \
+    {                                                                                              \
+        TIDE_STRMAP_INIT, NULL, 0, 0, NULL                                                         \
+    }
 
 /* Note that indicator_id was sighted at last_seen (ms); the latest one is kept. Has the
  * signature of a tide_store_last_sighted callback (payload: the tide__sighted). */
@@ -45,8 +48,7 @@ static inline uint64_t tide__sighted_bit(const char *id, size_t n)
 }
 
 /* tide__sighted_get_n with the filter inline: most calls end here. */
-static inline int64_t tide__sighted_get(const tide__sighted *m, const char *indicator_id,
-        size_t n)
+static inline int64_t tide__sighted_get(const tide__sighted *m, const char *indicator_id, size_t n)
 {
     if (m->n == 0)
         return 0;

@@ -45,7 +45,7 @@ bool tide_tlp_allows(int ceiling, const char *label)
 }
 
 static const struct {
-    const char *name;  /* canonical name */
+    const char *name; /* canonical name */
     const char *id;
 } tlp2[] = {
     {"clear", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"},

@@ -85,7 +85,7 @@ static int u128cmp(u128 a, u128 b)
 
 static u128 from_bytes(const unsigned char *b, int n)
 {
-    u128 r = {0, 0};
+    u128 r = { 0, 0 };
     if (n == 4) {
         r.lo = ((uint64_t)b[0] << 24) | ((uint64_t)b[1] << 16) | ((uint64_t)b[2] << 8) | b[3];
         return r;
@@ -120,7 +120,7 @@ static bool parse_range(const char *s, int *family, u128 *first, u128 *last)
     u128 v = from_bytes(a, bits / 8);
     /* host mask: the low (bits - len) bits */
     int hb = bits - (int)len;
-    u128 m = {0, 0};
+    u128 m = { 0, 0 };
     if (hb >= 128) {
         m.hi = m.lo = UINT64_MAX;
     } else if (hb >= 64) {
@@ -217,7 +217,7 @@ static int ivec_add(ivec *v, u128 first, u128 last, const char *list)
         v->v = nv;
         v->cap = ncap;
     }
-    v->v[v->n++] = (interval){first, last, last, list};
+    v->v[v->n++] = (interval){ first, last, last, list };
     v->sorted = false;
     return 0;
 }
@@ -283,12 +283,11 @@ static const char *intern(tide_warnlist_set *s, const char *name)
 
 /* ------------------------------------------------------------------ set */
 
-static const char *const bogons[] = {
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
-    "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-    "255.255.255.255/32", "::/128", "::1/128", "::ffff:0:0/96", "100::/64", "2001:db8::/32",
-    "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", NULL};
+static const char *const bogons[] = { "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24",
+    "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",
+    "240.0.0.0/4", "255.255.255.255/32", "::/128", "::1/128", "::ffff:0:0/96", "100::/64",
+    "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", NULL };
 
 int tide__warnlist_set_new(tide_warnlist_set **out, bool builtin)
 {
@@ -374,12 +373,12 @@ static int add_regex(tide_warnlist_set *s, const char *list, const char *value)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
     s->res = nr;
-    s->res[s->nres++] = (reent){re, list};
+    s->res[s->nres++] = (reent){ re, list };
     return 0;
 }
 
-int tide__warnlist_add(tide_warnlist_set *s, const char *list_name, const char *type,
-        const char *value)
+int tide__warnlist_add(
+        tide_warnlist_set *s, const char *list_name, const char *type, const char *value)
 {
     if (s == NULL || list_name == NULL || type == NULL || value == NULL)
         return tide_error_set(TIDE_EINVAL, "warninglist add: NULL argument");
@@ -394,8 +393,8 @@ int tide__warnlist_add(tide_warnlist_set *s, const char *list_name, const char *
         int fam;
         u128 a, b;
         if (!parse_range(value, &fam, &a, &b))
-            return tide_error_set(TIDE_EPARSE, "warninglist '%s': not a CIDR or IP: '%.200s'",
-                    list_name, value);
+            return tide_error_set(
+                    TIDE_EPARSE, "warninglist '%s': not a CIDR or IP: '%.200s'", list_name, value);
         return ivec_add(fam == AF_INET ? &s->v4 : &s->v6, a, b, list);
     }
     if (strcmp(type, "hostname") == 0) {
@@ -406,8 +405,7 @@ int tide__warnlist_add(tide_warnlist_set *s, const char *list_name, const char *
         char tmp[512];
         size_t n = strlen(value);
         if (n >= sizeof(tmp))
-            return tide_error_set(TIDE_EPARSE, "warninglist '%s': host name too long",
-                    list_name);
+            return tide_error_set(TIDE_EPARSE, "warninglist '%s': host name too long", list_name);
         memcpy(tmp, value, n + 1);
         if (n > 0 && tmp[n - 1] == '.')
             tmp[n - 1] = '\0';
@@ -424,7 +422,7 @@ int tide__warnlist_add(tide_warnlist_set *s, const char *list_name, const char *
         if (d == NULL)
             return tide_error_set(TIDE_ENOMEM, "out of memory");
         tide__str_lower(d);
-        s->subs[s->nsubs++] = (subent){d, list};
+        s->subs[s->nsubs++] = (subent){ d, list };
         return 0;
     }
     if (strcmp(type, "regex") == 0)
@@ -435,8 +433,8 @@ int tide__warnlist_add(tide_warnlist_set *s, const char *list_name, const char *
 /* ------------------------------------------------------------------ parse */
 
 int tide__warnlist_parse(const char *json, size_t len,
-        int (*cb)(const char *name, const char *type, const char *description,
-                const char *value, void *payload),
+        int (*cb)(const char *name, const char *type, const char *description, const char *value,
+                void *payload),
         void *payload)
 {
     if (len > MAX_LIST_FILE)
@@ -464,14 +462,15 @@ int tide__warnlist_parse(const char *json, size_t len,
         goto done;
     }
     if (type == NULL) {
-        rc = tide_error_set(TIDE_EPARSE, "warninglist '%s': missing string member \"type\"",
-                name);
+        rc = tide_error_set(TIDE_EPARSE, "warninglist '%s': missing string member \"type\"", name);
         goto done;
     }
-    if (strcmp(type, "cidr") && strcmp(type, "hostname") && strcmp(type, "string")
-            && strcmp(type, "substring") && strcmp(type, "regex")) {
-        rc = tide_error_set(TIDE_EPARSE, "warninglist '%s': unknown type '%s' (cidr, hostname, "
-                "string, substring, regex)", name, type);
+    if (strcmp(type, "cidr") && strcmp(type, "hostname") && strcmp(type, "string") &&
+            strcmp(type, "substring") && strcmp(type, "regex")) {
+        rc = tide_error_set(TIDE_EPARSE,
+                "warninglist '%s': unknown type '%s' (cidr, hostname, "
+                "string, substring, regex)",
+                name, type);
         goto done;
     }
     if (!json_is_array(list)) {
@@ -483,8 +482,8 @@ int tide__warnlist_parse(const char *json, size_t len,
     json_array_foreach(list, i, v)
     {
         if (!json_is_string(v)) {
-            rc = tide_error_set(TIDE_EPARSE, "warninglist '%s': list[%zu] is not a string", name,
-                    i);
+            rc = tide_error_set(
+                    TIDE_EPARSE, "warninglist '%s': list[%zu] is not a string", name, i);
             goto done;
         }
     }
@@ -505,8 +504,8 @@ typedef struct {
     long skipped;
 } load_ctx;
 
-static int load_cb(const char *name, const char *type, const char *description,
-        const char *value, void *payload)
+static int load_cb(const char *name, const char *type, const char *description, const char *value,
+        void *payload)
 {
     (void)description;
     load_ctx *c = payload;
@@ -538,7 +537,7 @@ int tide__warnlist_load_file(tide_warnlist_set *s, const char *path, long *skipp
     else if (rc == TIDE_ETOOBIG)
         rc = tide_error_set(rc, "%s: larger than %u bytes", path, MAX_LIST_FILE);
     fclose(fp);
-    load_ctx c = {s, 0};
+    load_ctx c = { s, 0 };
     if (rc == 0) {
         rc = tide__warnlist_parse(b.ptr ? b.ptr : "", b.len, load_cb, &c);
         if (rc < 0)
@@ -565,7 +564,7 @@ static const char *check_ip_text(tide_warnlist_set *s, const char *ip)
 
 static const char *check_host(const tide_warnlist_set *s, const char *host)
 {
-    for (const char *p = host; p; ) {
+    for (const char *p = host; p;) {
         const char *l = hset_get(&s->hosts, p);
         if (l)
             return l;
@@ -600,8 +599,7 @@ static const char *check_text(const tide_warnlist_set *s, const char *lower, con
     return hit;
 }
 
-const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind,
-        const char *value)
+const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind, const char *value)
 {
     if (cs == NULL || value == NULL)
         return NULL;
@@ -628,63 +626,58 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
     tide__mem_lower(lower, n);
     const char *hit = NULL;
     switch (kind) {
-    case TIDE_OBS_IPV4:
-    case TIDE_OBS_IPV6:
-    case TIDE_OBS_CIDR4:
-    case TIDE_OBS_CIDR6:
-        hit = check_ip_text(s, value);
-        break;
-    case TIDE_OBS_IP_PORT: {
-        char ip[64];
-        const char *colon = strrchr(value, ':');
-        size_t il = colon ? (size_t)(colon - value) : 0;
-        const char *start = value;
-        if (il >= 2 && value[0] == '[') {
-            start++;
-            il -= 2;
-        }
-        if (colon && il < sizeof(ip)) {
-            memcpy(ip, start, il);
-            ip[il] = '\0';
-            hit = check_ip_text(s, ip);
-        }
-        break;
-    }
-    case TIDE_OBS_DOMAIN:
-        hit = check_host(s, lower);
-        break;
-    case TIDE_OBS_URL: {
-        /* host of scheme://[userinfo@]host[:port]/... */
-        const char *p = strstr(lower, "://");
-        p = p ? p + 3 : lower;
-        size_t hl = strcspn(p, "/?#");
-        char host[300];
-        if (hl < sizeof(host)) {
-            memcpy(host, p, hl);
-            host[hl] = '\0';
-            char *h = strrchr(host, '@');
-            h = h ? h + 1 : host;
-            if (*h == '[') {
-                char *rb = strchr(h, ']');
-                if (rb) {
-                    *rb = '\0';
-                    hit = check_ip_text(s, h + 1);
-                }
-            } else {
-                char *colon = strchr(h, ':');
-                if (colon)
-                    *colon = '\0';
-                hit = check_ip_text(s, h);
-                if (hit == NULL)
-                    hit = check_host(s, h);
-                if (hit == NULL)
-                    hit = check_text(s, h, h);
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6:
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6: hit = check_ip_text(s, value); break;
+        case TIDE_OBS_IP_PORT: {
+            char ip[64];
+            const char *colon = strrchr(value, ':');
+            size_t il = colon ? (size_t)(colon - value) : 0;
+            const char *start = value;
+            if (il >= 2 && value[0] == '[') {
+                start++;
+                il -= 2;
             }
+            if (colon && il < sizeof(ip)) {
+                memcpy(ip, start, il);
+                ip[il] = '\0';
+                hit = check_ip_text(s, ip);
+            }
+            break;
         }
-        break;
-    }
-    default:
-        break;
+        case TIDE_OBS_DOMAIN: hit = check_host(s, lower); break;
+        case TIDE_OBS_URL: {
+            /* host of scheme://[userinfo@]host[:port]/... */
+            const char *p = strstr(lower, "://");
+            p = p ? p + 3 : lower;
+            size_t hl = strcspn(p, "/?#");
+            char host[300];
+            if (hl < sizeof(host)) {
+                memcpy(host, p, hl);
+                host[hl] = '\0';
+                char *h = strrchr(host, '@');
+                h = h ? h + 1 : host;
+                if (*h == '[') {
+                    char *rb = strchr(h, ']');
+                    if (rb) {
+                        *rb = '\0';
+                        hit = check_ip_text(s, h + 1);
+                    }
+                } else {
+                    char *colon = strchr(h, ':');
+                    if (colon)
+                        *colon = '\0';
+                    hit = check_ip_text(s, h);
+                    if (hit == NULL)
+                        hit = check_host(s, h);
+                    if (hit == NULL)
+                        hit = check_text(s, h, h);
+                }
+            }
+            break;
+        }
+        default: break;
     }
     if (hit == NULL)
         hit = check_text(s, lower, value);

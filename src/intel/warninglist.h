@@ -23,16 +23,16 @@ void tide__warnlist_set_free(tide_warnlist_set *s);
  * "substring" (case-insensitive), "regex" (PCRE2; MISP's "/re/flags" form or a bare pattern;
  * flag i honoured). Returns 0, TIDE_EINVAL for an unknown type, TIDE_EPARSE for a bad value
  * (bad CIDR, regex that does not compile: the entry is skipped), TIDE_ENOMEM. */
-int tide__warnlist_add(tide_warnlist_set *s, const char *list_name, const char *type,
-        const char *value);
+int tide__warnlist_add(
+        tide_warnlist_set *s, const char *list_name, const char *type, const char *value);
 
 /* Parse a MISP list.json text: calls cb(name, type, description, value, payload) for every
  * entry of "list" (strings borrowed for the call; description may be ""). A cb return < 0
  * stops and is returned. Returns TIDE_EPARSE with the reason (JSON line/column, missing or
  * mistyped member) for bad files. */
 int tide__warnlist_parse(const char *json, size_t len,
-        int (*cb)(const char *name, const char *type, const char *description,
-                const char *value, void *payload),
+        int (*cb)(const char *name, const char *type, const char *description, const char *value,
+                void *payload),
         void *payload);
 
 /* Read and add a whole list.json file. Entries that fail to add (bad regex / CIDR) are
@@ -48,7 +48,6 @@ void tide__warnlist_set_freeze(tide_warnlist_set *s);
  * domains: hostname lists (the name or a parent), string, substring, regex; URLs: the URL in
  * string / substring / regex lists, and its host as a domain or IP; other kinds: string,
  * substring, regex. */
-const char *tide__warnlist_check(const tide_warnlist_set *s, tide_obs_kind kind,
-        const char *value);
+const char *tide__warnlist_check(const tide_warnlist_set *s, tide_obs_kind kind, const char *value);
 
 #endif

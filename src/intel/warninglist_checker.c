@@ -26,8 +26,8 @@ int tide_warninglists_new_builtin(tide_warninglists **out)
     return 0;
 }
 
-int tide_warninglists_add(tide_warninglists *wl, const char *list, const char *type,
-        const char *value)
+int tide_warninglists_add(
+        tide_warninglists *wl, const char *list, const char *type, const char *value)
 {
     return tide__warnlist_add(wl->set, list, type, value);
 }
@@ -40,8 +40,8 @@ void tide_warninglists_free(tide_warninglists *wl)
     tide__free(wl);
 }
 
-const char *tide_warninglists_check(const tide_warninglists *wl, tide_obs_kind kind,
-        const char *value)
+const char *tide_warninglists_check(
+        const tide_warninglists *wl, tide_obs_kind kind, const char *value)
 {
     return tide__warnlist_check(wl->set, kind, value);
 }

@@ -17,8 +17,8 @@ typedef struct {
 } agg;
 
 struct tide_sighting_batch {
-    tide_strmap keys;  /* host \x1f id \x1f value -> agg index */
-    tide_strmap strs;  /* interned strings -> offset in arena */
+    tide_strmap keys; /* host \x1f id \x1f value -> agg index */
+    tide_strmap strs; /* interned strings -> offset in arena */
     tide_buf arena;
     agg *v;
     size_t n, cap;
@@ -81,8 +81,8 @@ int tide_sighting_batch_add(tide_sighting_batch *b, const tide_sighting *s)
     TIDE_CHECK(intern(b, h->indicator_id, strlen(h->indicator_id), &a.indicator_id));
     TIDE_CHECK(intern(b, h->value, h->value_len, &a.indicator));
     TIDE_CHECK(intern(b, s->obs->value, s->obs->len, &a.observed));
-    TIDE_CHECK(intern(b, s->obs->field ? s->obs->field : "", s->obs->field ? strlen(s->obs->field) : 0,
-            &a.field));
+    TIDE_CHECK(intern(b, s->obs->field ? s->obs->field : "",
+            s->obs->field ? strlen(s->obs->field) : 0, &a.field));
     TIDE_CHECK(intern(b, s->file ? s->file : "", s->file ? strlen(s->file) : 0, &a.file));
     a.kind = h->kind;
     a.line = (int64_t)ev->line;

@@ -45,8 +45,8 @@ typedef struct {
     size_t nentries, capentries;
     ix_ctx *ctx;
     size_t nctx, capctx;
-    tide_strmap ctxmap;  /* serialized context -> ctx index */
-    tide_strmap strmap;  /* interned pool strings (names, sources ...) -> pool offset */
+    tide_strmap ctxmap; /* serialized context -> ctx index */
+    tide_strmap strmap; /* interned pool strings (names, sources ...) -> pool offset */
     cidr4 *c4;
     size_t nc4, capc4;
     cidr6 *c6;
@@ -151,10 +151,10 @@ static int key_put(tide_buf *k, const char *s)
  * only a new context interns its strings. */
 static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
 {
-    const char *pattern = (!r->simple && r->pattern && r->pattern_type &&
-                                  strcmp(r->pattern_type, "stix") == 0)
-            ? r->pattern
-            : NULL;
+    const char *pattern =
+            (!r->simple && r->pattern && r->pattern_type && strcmp(r->pattern_type, "stix") == 0)
+                    ? r->pattern
+                    : NULL;
     tide_buf *k = &b->ctxkey;
     tide__buf_clear(k);
     TIDE_CHECK(key_put(k, r->source));
@@ -196,9 +196,22 @@ static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
 
 /* 0x80 | the value of a lower-case hex digit; 0 for any other byte */
 static const uint8_t hex_lower[256] = {
-    ['0'] = 0x80, ['1'] = 0x81, ['2'] = 0x82, ['3'] = 0x83, ['4'] = 0x84, ['5'] = 0x85,
-    ['6'] = 0x86, ['7'] = 0x87, ['8'] = 0x88, ['9'] = 0x89, ['a'] = 0x8a, ['b'] = 0x8b,
-    ['c'] = 0x8c, ['d'] = 0x8d, ['e'] = 0x8e, ['f'] = 0x8f,
+    ['0'] = 0x80,
+    ['1'] = 0x81,
+    ['2'] = 0x82,
+    ['3'] = 0x83,
+    ['4'] = 0x84,
+    ['5'] = 0x85,
+    ['6'] = 0x86,
+    ['7'] = 0x87,
+    ['8'] = 0x88,
+    ['9'] = 0x89,
+    ['a'] = 0x8a,
+    ['b'] = 0x8b,
+    ['c'] = 0x8c,
+    ['d'] = 0x8d,
+    ['e'] = 0x8e,
+    ['f'] = 0x8f,
 };
 
 /* A lower-case 8-4-4-4-12 UUID into 16 bytes (anything else, upper case included, stays text
@@ -242,7 +255,8 @@ static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
         unsigned len;
         if (!parse_cidr(r->value, 4, net, &len))
             return 0;
-        uint32_t a = (uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 | net[3];
+        uint32_t a =
+                (uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 | net[3];
         uint32_t mask = len == 0 ? 0 : 0xFFFFFFFFu << (32 - len);
         a &= mask;
         net[0] = (uint8_t)(a >> 24);
@@ -290,10 +304,15 @@ static int on_record(const tide_indicator_obs *r, void *payload)
         b->last_id[idn] = '\0';
         b->last_sighted = tide__sighted_get(&b->sighted, r->id, idlen);
     }
-    tide_score_input in = { .kind = r->kind, .confidence = r->confidence,
-        .reliability = r->reliability, .valid_from = r->valid_from,
-        .valid_until = r->valid_until, .created = r->created, .modified = r->modified,
-        .last_sighted = b->last_sighted, .revoked = r->revoked };
+    tide_score_input in = { .kind = r->kind,
+        .confidence = r->confidence,
+        .reliability = r->reliability,
+        .valid_from = r->valid_from,
+        .valid_until = r->valid_until,
+        .created = r->created,
+        .modified = r->modified,
+        .last_sighted = b->last_sighted,
+        .revoked = r->revoked };
     if (new_ind) {
         b->last_skipped = tide_score_activity(&in, b->now) != TIDE_ACTIVE;
         if (b->last_skipped)
@@ -313,7 +332,7 @@ static int on_record(const tide_indicator_obs *r, void *payload)
     int64_t ref = tide_score_reference(&in);
     uint64_t mh = ((uint64_t)ref ^ (uint64_t)(uint32_t)r->confidence << 8 ^
                           (uint64_t)(unsigned char)r->reliability ^ (uint64_t)r->kind << 56) *
-            0x9E3779B97F4A7C15ull;
+                  0x9E3779B97F4A7C15ull;
     mh ^= mh >> 29;
     mh *= 0xC2B2AE3D27D4EB4Full;
     struct score_memo *m = &b->memo[(mh >> 52) & 4095];
@@ -373,7 +392,7 @@ static int on_record(const tide_indicator_obs *r, void *payload)
 static bool same_key(const builder *b, const ix_entry *x, const ix_entry *y)
 {
     return x->kind == y->kind && x->key_len == y->key_len &&
-            memcmp(b->pool.ptr + x->key_off, b->pool.ptr + y->key_off, x->key_len) == 0;
+           memcmp(b->pool.ptr + x->key_off, b->pool.ptr + y->key_off, x->key_len) == 0;
 }
 
 static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **out_filter,
@@ -401,8 +420,8 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **o
         ix_entry *e = &b->entries[i];
         if (e->kind == TIDE_OBS_CIDR4 || e->kind == TIDE_OBS_CIDR6)
             continue;
-        uint64_t h = tide__ix_hash((tide_obs_kind)e->kind,
-                (const uint8_t *)b->pool.ptr + e->key_off, e->key_len);
+        uint64_t h = tide__ix_hash(
+                (tide_obs_kind)e->kind, (const uint8_t *)b->pool.ptr + e->key_off, e->key_len);
         uint64_t tag = h >> 32;
         uint64_t fb = (h >> 20) & fmask;
         filter[fb / 64] |= (uint64_t)1 << (fb % 64);
@@ -636,17 +655,31 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     if (b->pool.len == 0 && (rc = tide__buf_putc(&b->pool, '\0')) < 0)
         goto done;
     const void *src[S__COUNT] = {
-        [S_ENTRIES] = b->entries, [S_TABLE] = table, [S_POOL] = b->pool.ptr, [S_CTX] = b->ctx,
-        [S_SEG4] = s.seg, [S_COV4] = s.cov, [S_JUMP4] = s.jump, [S_SEG6] = s.seg6,
-        [S_COV6] = s.cov6, [S_COVLIST] = s.list, [S_SUPP] = b->supp,
-        [S_FILTER] = filter, [S_COVMAP4] = s.covmap,
+        [S_ENTRIES] = b->entries,
+        [S_TABLE] = table,
+        [S_POOL] = b->pool.ptr,
+        [S_CTX] = b->ctx,
+        [S_SEG4] = s.seg,
+        [S_COV4] = s.cov,
+        [S_JUMP4] = s.jump,
+        [S_SEG6] = s.seg6,
+        [S_COV6] = s.cov6,
+        [S_COVLIST] = s.list,
+        [S_SUPP] = b->supp,
+        [S_FILTER] = filter,
+        [S_COVMAP4] = s.covmap,
     };
     size_t len[S__COUNT] = {
-        [S_ENTRIES] = b->nentries * sizeof(ix_entry), [S_TABLE] = cap * sizeof(uint64_t),
-        [S_POOL] = b->pool.len + 1, [S_CTX] = b->nctx * sizeof(ix_ctx),
-        [S_SEG4] = s.nseg * sizeof(uint32_t), [S_COV4] = s.nseg * sizeof(ix_cover),
-        [S_JUMP4] = s.seg ? (((size_t)1 << s.jump_bits) + 1) * sizeof(uint32_t) : 0, [S_SEG6] = s.nseg6 * 16,
-        [S_COV6] = s.nseg6 * sizeof(ix_cover), [S_COVLIST] = s.nlist * sizeof(uint32_t),
+        [S_ENTRIES] = b->nentries * sizeof(ix_entry),
+        [S_TABLE] = cap * sizeof(uint64_t),
+        [S_POOL] = b->pool.len + 1,
+        [S_CTX] = b->nctx * sizeof(ix_ctx),
+        [S_SEG4] = s.nseg * sizeof(uint32_t),
+        [S_COV4] = s.nseg * sizeof(ix_cover),
+        [S_JUMP4] = s.seg ? (((size_t)1 << s.jump_bits) + 1) * sizeof(uint32_t) : 0,
+        [S_SEG6] = s.nseg6 * 16,
+        [S_COV6] = s.nseg6 * sizeof(ix_cover),
+        [S_COVLIST] = s.nlist * sizeof(uint32_t),
         [S_SUPP] = b->nsupp * sizeof(ix_supp),
         [S_FILTER] = ((size_t)1 << fbits) / 8,
         [S_COVMAP4] = s.seg ? ((size_t)1 << COVMAP4_BITS) / 8 : 0,
@@ -733,9 +766,18 @@ int tide_match_index_build(tide_match_index **out, tide_store *store, const tide
  * in batches (strings copied, as the store's row memory is reused), so the two overlap. */
 
 #define SCAN_BATCH 4096
-#define SCAN_NB 4
+#define SCAN_NB    4
 
-enum { F_ID, F_VALUE, F_SOURCE, F_TLP, F_KILL, F_PATTERN, F_PTYPE, F__N };
+enum {
+    F_ID,
+    F_VALUE,
+    F_SOURCE,
+    F_TLP,
+    F_KILL,
+    F_PATTERN,
+    F_PTYPE,
+    F__N
+};
 
 typedef struct {
     uint32_t str[F__N]; /* offset + 1 in bytes, 0 = NULL */
@@ -816,8 +858,8 @@ static int stash(const tide_indicator_obs *r, void *payload)
     for (int l = 0; l < 3; l++) {
         c->nnames[l] = (uint32_t)ns[l];
         for (size_t i = 0; i < ns[l]; i++) {
-            TIDE_CHECK(grow((void **)&sb->names, &sb->capnames, sb->nnames + 1,
-                    sizeof(*sb->names)));
+            TIDE_CHECK(
+                    grow((void **)&sb->names, &sb->capnames, sb->nnames + 1, sizeof(*sb->names)));
             TIDE_CHECK(stash_str(sb, lists[l][i], &sb->names[sb->nnames]));
             sb->nnames++;
         }
@@ -867,16 +909,29 @@ static int build_records(scan_batch *sb, builder *b)
         }
         for (size_t k = 0; k < total; k++)
             nv[k] = sb->bytes.ptr + sb->names[c->names + k] - 1;
-        tide_indicator_obs r = { .id = str[F_ID], .kind = c->kind, .value = str[F_VALUE],
-            .source = str[F_SOURCE], .tlp = str[F_TLP], .kill_chain = str[F_KILL],
-            .pattern = str[F_PATTERN], .pattern_type = str[F_PTYPE],
-            .reliability = c->reliability, .confidence = c->confidence,
-            .valid_from = c->valid_from, .valid_until = c->valid_until, .created = c->created,
-            .modified = c->modified, .changed_at = c->changed_at, .simple = c->simple,
+        tide_indicator_obs r = { .id = str[F_ID],
+            .kind = c->kind,
+            .value = str[F_VALUE],
+            .source = str[F_SOURCE],
+            .tlp = str[F_TLP],
+            .kill_chain = str[F_KILL],
+            .pattern = str[F_PATTERN],
+            .pattern_type = str[F_PTYPE],
+            .reliability = c->reliability,
+            .confidence = c->confidence,
+            .valid_from = c->valid_from,
+            .valid_until = c->valid_until,
+            .created = c->created,
+            .modified = c->modified,
+            .changed_at = c->changed_at,
+            .simple = c->simple,
             .revoked = c->revoked,
-            .campaigns = nv, .ncampaigns = c->nnames[0],
-            .malware = nv + c->nnames[0], .nmalware = c->nnames[1],
-            .actors = nv + c->nnames[0] + c->nnames[1], .nactors = c->nnames[2] };
+            .campaigns = nv,
+            .ncampaigns = c->nnames[0],
+            .malware = nv + c->nnames[0],
+            .nmalware = c->nnames[1],
+            .actors = nv + c->nnames[0] + c->nnames[1],
+            .nactors = c->nnames[2] };
         int rc = on_record(&r, b);
         if (nv != names) {
             tide__free(nv);
@@ -982,7 +1037,7 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
         }
         /* a hunt's selection is small and its tap wants whole records: one thread */
         rc = tap || (opts && opts->filter) ? tide_store_each_indicator_obs(store, &f, on_record, &b)
-                                            : scan_threaded(store, &f, &b);
+                                           : scan_threaded(store, &f, &b);
     }
     if (rc == 0)
         rc = assemble(&b, generation, out);

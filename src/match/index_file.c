@@ -26,8 +26,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     if (memcmp(h->magic, IX_MAGIC, 8) != 0)
         return BAD("%s: not a tide match index (bad magic)", what);
     if (h->version != IX_VERSION || h->endian != 0x01020304u)
-        return BAD("%s: match index version %u is not %u (rebuild it)", what, h->version,
-                IX_VERSION);
+        return BAD(
+                "%s: match index version %u is not %u (rebuild it)", what, h->version, IX_VERSION);
     if (h->size != size)
         return BAD("%s: match index truncated (%zu of %llu bytes)", what, size,
                 (unsigned long long)h->size);
@@ -43,10 +43,10 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             (h->table_cap & (h->table_cap - 1)) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
             !SEC(S_SEG4, h->nseg4, sizeof(uint32_t)) || !SEC(S_COV4, h->nseg4, sizeof(ix_cover)) ||
             (h->nseg4 && (h->jump_bits < 4 || h->jump_bits > 16)) ||
-            !SEC(S_JUMP4, h->nseg4 ? (1u << h->jump_bits) + 1 : 0, sizeof(uint32_t)) || !SEC(S_SEG6, h->nseg6, 16) ||
-            !SEC(S_COV6, h->nseg6, sizeof(ix_cover)) ||
-            !SEC(S_COVLIST, h->ncovlist, sizeof(uint32_t)) || !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) ||
-            h->filter_bits < 12 || h->filter_bits > 34 ||
+            !SEC(S_JUMP4, h->nseg4 ? (1u << h->jump_bits) + 1 : 0, sizeof(uint32_t)) ||
+            !SEC(S_SEG6, h->nseg6, 16) || !SEC(S_COV6, h->nseg6, sizeof(ix_cover)) ||
+            !SEC(S_COVLIST, h->ncovlist, sizeof(uint32_t)) ||
+            !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) || h->filter_bits < 12 || h->filter_bits > 34 ||
             !SEC(S_FILTER, ((uint64_t)1 << h->filter_bits) / 8, 1) ||
             !SEC(S_COVMAP4, h->nseg4 ? ((uint64_t)1 << COVMAP4_BITS) / 8 : 0, 1) ||
             h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
@@ -160,8 +160,8 @@ int tide_match_index_load(tide_match_index **out, const char *path)
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return tide_error_set(errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "%s: %s", path,
-                strerror(errno));
+        return tide_error_set(
+                errno == ENOENT ? TIDE_ENOTFOUND : TIDE_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > ((uint64_t)1 << 36)) {
         close(fd);

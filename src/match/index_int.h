@@ -48,20 +48,20 @@
 #include <emmintrin.h>
 #endif
 
-#define IX_MAGIC "TIDEIDX1"
-#define IX_VERSION 3u
+#define IX_MAGIC     "TIDEIDX1"
+#define IX_VERSION   3u
 #define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
 
 enum {
     IX_SUPPRESSED = 1,
-    IX_ID_IN_POOL = 2,   /* uuid[0..3] holds the pool offset of the full id */
-    IX_NONSIMPLE = 4,    /* the pattern is more than its observables: evaluate on a hit */
+    IX_ID_IN_POOL = 2, /* uuid[0..3] holds the pool offset of the full id */
+    IX_NONSIMPLE = 4,  /* the pattern is more than its observables: evaluate on a hit */
 };
 
 typedef struct {
     uint8_t uuid[16];
     uint32_t key_off;
-    uint32_t next;     /* next entry with the same key, UINT32_MAX = end */
+    uint32_t next; /* next entry with the same key, UINT32_MAX = end */
     uint32_t ctx;
     uint16_t key_len;
     uint8_t kind;
@@ -75,7 +75,7 @@ typedef struct {
 typedef struct {
     uint32_t source, tlp, kill_chain; /* pool offsets, UINT32_MAX = none */
     uint32_t campaigns, malware, actors;
-    uint32_t pattern;                 /* pool offset of the pattern (non-simple), or none */
+    uint32_t pattern; /* pool offset of the pattern (non-simple), or none */
     uint16_t ncampaigns, nmalware, nactors;
     uint16_t pad;
 } ix_ctx;
@@ -88,8 +88,22 @@ typedef struct {
     uint32_t entry, name;
 } ix_supp;
 
-enum { S_ENTRIES, S_TABLE, S_POOL, S_CTX, S_SEG4, S_COV4, S_JUMP4, S_SEG6, S_COV6, S_COVLIST,
-    S_SUPP, S_FILTER, S_COVMAP4, S__COUNT };
+enum {
+    S_ENTRIES,
+    S_TABLE,
+    S_POOL,
+    S_CTX,
+    S_SEG4,
+    S_COV4,
+    S_JUMP4,
+    S_SEG6,
+    S_COV6,
+    S_COVLIST,
+    S_SUPP,
+    S_FILTER,
+    S_COVMAP4,
+    S__COUNT
+};
 
 typedef struct {
     char magic[8];
@@ -100,8 +114,8 @@ typedef struct {
     uint64_t nentries, nindicators, ncidrs, nsuppressed, nskipped;
     uint64_t table_cap; /* power of two */
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
-    uint32_t kind_mask; /* bit k set when kind k has entries */
-    uint32_t jump_bits; /* 0 without IPv4 CIDRs */
+    uint32_t kind_mask;   /* bit k set when kind k has entries */
+    uint32_t jump_bits;   /* 0 without IPv4 CIDRs */
     uint32_t filter_bits; /* log2 of the filter's size in bits */
     uint32_t pad2;
     struct {
@@ -125,7 +139,7 @@ struct tide_match_index {
     const uint32_t *covlist;
     const ix_supp *supp;
     const uint64_t *filter;
-    uint64_t filter_mask; /* bits - 1 */
+    uint64_t filter_mask;    /* bits - 1 */
     const uint64_t *covmap4; /* NULL without IPv4 CIDRs */
 };
 
@@ -156,16 +170,16 @@ typedef struct {
     uint64_t hash;      /* IXP_EXACT: tide__ix_hash of the key */
     const uint8_t *key; /* borrowed: must stay valid until the probe has run */
     uint32_t len;
-    uint32_t lo, hi;    /* IXP_CIDR4 after the step: the segments to search */
-    uint32_t obs;       /* the caller's: which observation the probe is for */
-    uint8_t kind;       /* kind of the key (TIDE_OBS_URL_PATH for the path suffixes of a URL) */
+    uint32_t lo, hi; /* IXP_CIDR4 after the step: the segments to search */
+    uint32_t obs;    /* the caller's: which observation the probe is for */
+    uint8_t kind;    /* kind of the key (TIDE_OBS_URL_PATH for the path suffixes of a URL) */
     uint8_t op;
 } ix_probe;
 
 /* The probes of one encoded key of kind k, in lookup order, written to out (up to cap of
  * them); returns how many there are (call again with more room when that exceeds cap). */
-size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
-        size_t len, ix_probe *out, size_t cap);
+size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key, size_t len,
+        ix_probe *out, size_t cap);
 /* After tide__ix_probe_step. cb returning non-zero stops (that value is returned). */
 int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
@@ -180,8 +194,8 @@ static inline uint64_t tide__ix_hash(tide_obs_kind kind, const uint8_t *key, siz
 
 /* Write the canonical text of an entry's value into buf (at least IX_MAX_KEY + 64 bytes);
  * returns its length. Text kinds point into the pool instead (*out set, buf unused). */
-size_t tide__ix_value_text(const tide_match_index *ix, const ix_entry *e, char *buf,
-        const char **out);
+size_t tide__ix_value_text(
+        const tide_match_index *ix, const ix_entry *e, char *buf, const char **out);
 
 /* ---- the per-probe steps, inline: they run for every observation of every event, and the
  * matcher (another translation unit, no LTO) called them once per probe and step ---- */
@@ -202,22 +216,20 @@ static inline bool tide__ix_may_match(const tide_match_index *ix, tide_obs_kind 
 {
     uint32_t m = ix->h->kind_mask;
     switch (k) {
-    case TIDE_OBS_IPV4:
-        return (m & (1u << TIDE_OBS_IPV4)) || ix->h->nseg4;
-    case TIDE_OBS_IPV6: /* an IPv4-mapped address is looked up as IPv4 */
-        return (m & (1u << TIDE_OBS_IPV4 | 1u << TIDE_OBS_IPV6)) || ix->h->nseg4 || ix->h->nseg6;
-    case TIDE_OBS_URL:
-        return (m & (1u << TIDE_OBS_URL | 1u << TIDE_OBS_URL_PATH)) != 0;
-    default:
-        return (unsigned)k < 32 && (m & (1u << k));
+        case TIDE_OBS_IPV4: return (m & (1u << TIDE_OBS_IPV4)) || ix->h->nseg4;
+        case TIDE_OBS_IPV6: /* an IPv4-mapped address is looked up as IPv4 */
+            return (m & (1u << TIDE_OBS_IPV4 | 1u << TIDE_OBS_IPV6)) || ix->h->nseg4 ||
+                   ix->h->nseg6;
+        case TIDE_OBS_URL: return (m & (1u << TIDE_OBS_URL | 1u << TIDE_OBS_URL_PATH)) != 0;
+        default: return (unsigned)k < 32 && (m & (1u << k));
     }
 }
 
 /* The probes of an IPv4 address (network order), at most 2: the exact key and the CIDR
  * search (only when a listed range touches its /20 block); obs is set. The hot path of
  * tide_matcher_batch: most observations are addresses the reader parsed already. */
-static inline size_t tide__ix_probes_v4(const tide_match_index *ix, const uint8_t key[4],
-        uint32_t obs, ix_probe out[2])
+static inline size_t tide__ix_probes_v4(
+        const tide_match_index *ix, const uint8_t key[4], uint32_t obs, ix_probe out[2])
 {
     size_t n = 0;
     if (ix->h->kind_mask & (1u << TIDE_OBS_IPV4)) {
@@ -284,7 +296,7 @@ static inline uint64_t tide__ix_domain_key(const char *v, size_t n, uint8_t *key
         uint64_t upper = ~x & ((h + (0x80 - 'A') * ones) ^ (h + (0x7F - 'Z') * ones)) & high;
         uint64_t y = x | upper >> 2;
         memcpy(key + i, &y, 8);
-        w = x ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
+        w = x ^ 0x2E2E2E2E2E2E2E2EULL;               /* '.' bytes become zero */
         uint64_t z = ~(((w & lo7) + lo7) | w | lo7); /* 0x80 exactly in the zero bytes */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         dots |= (((z >> 7) * 0x0102040810204080ULL) >> 56) << i;
@@ -326,18 +338,18 @@ static inline size_t tide__ix_domain_probes(const tide_match_index *ix, const ui
 static inline bool tide__ix_hex16(const unsigned char *p, uint8_t *out)
 {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));                            /* '0'-'9': 0-9 */
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0')); /* '0'-'9': 0-9 */
     /* a-f: 0-5 */
     __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
     __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
     __m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(5)), l);
     if (_mm_movemask_epi8(_mm_or_si128(isd, isl)) != 0xFFFF)
         return false;
-    __m128i nib = _mm_or_si128(_mm_and_si128(isd, d),
-            _mm_andnot_si128(isd, _mm_add_epi8(l, _mm_set1_epi8(10))));
+    __m128i nib = _mm_or_si128(
+            _mm_and_si128(isd, d), _mm_andnot_si128(isd, _mm_add_epi8(l, _mm_set1_epi8(10))));
     /* byte pairs (high digit first) as 16-bit lanes: (lo << 4) | (hi >> 8), then narrowed */
-    __m128i w = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, _mm_set1_epi16(0x00FF)), 4),
-            _mm_srli_epi16(nib, 8));
+    __m128i w = _mm_or_si128(
+            _mm_slli_epi16(_mm_and_si128(nib, _mm_set1_epi16(0x00FF)), 4), _mm_srli_epi16(nib, 8));
     _mm_storel_epi64((__m128i *)(void *)out, _mm_packus_epi16(w, w));
     return true;
 }
@@ -345,8 +357,8 @@ static inline bool tide__ix_hex16(const unsigned char *p, uint8_t *out)
 /* ---- an MD5 / JA3, SHA-1 or SHA-256 hash (2 * want hex digits, want 16, 20 or 32) decoded
  * and probed inline in the matcher (as tide__ix_encode + tide__ix_probes; the hash of a key of
  * constant length compiles to a few instructions): every file event carries two or three. */
-static inline bool tide__ix_hex_probe(const tide_match_index *ix, tide_obs_kind k,
-        const char *v, size_t want, uint8_t *key, uint32_t obs, ix_probe *p)
+static inline bool tide__ix_hex_probe(const tide_match_index *ix, tide_obs_kind k, const char *v,
+        size_t want, uint8_t *key, uint32_t obs, ix_probe *p)
 {
     const unsigned char *u = (const unsigned char *)v;
     size_t n = 2 * want;
@@ -358,8 +370,9 @@ static inline bool tide__ix_hex_probe(const tide_match_index *ix, tide_obs_kind 
         if (at + 16 >= n)
             break;
     }
-    p->hash = want == 16 ? tide__ix_hash(k, key, 16)
-            : want == 20 ? tide__ix_hash(k, key, 20) : tide__ix_hash(k, key, 32);
+    p->hash = want == 16   ? tide__ix_hash(k, key, 16)
+              : want == 20 ? tide__ix_hash(k, key, 20)
+                           : tide__ix_hash(k, key, 32);
     p->key = key;
     p->len = (uint32_t)want;
     p->kind = (uint8_t)k;

@@ -28,28 +28,267 @@ static bool parse_v6(const char *s, size_t n, uint8_t out[16])
 /* hex digit value, 0xFF for anything else: a table because this decodes the hashes of every
  * file event (three per Zeek files.log line) */
 static const uint8_t HEX[256] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0x00,
+    0x01,
+    0x02,
+    0x03,
+    0x04,
+    0x05,
+    0x06,
+    0x07,
+    0x08,
+    0x09,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0x0a,
+    0x0b,
+    0x0c,
+    0x0d,
+    0x0e,
+    0x0f,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0x0a,
+    0x0b,
+    0x0c,
+    0x0d,
+    0x0e,
+    0x0f,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
 };
 
-
 /* inlined into tide__ix_encode, where each hash length is a constant */
-__attribute__((always_inline)) static inline int hex_key(const char *v, size_t n, size_t want,
-        uint8_t *out)
+__attribute__((always_inline)) static inline int hex_key(
+        const char *v, size_t n, size_t want, uint8_t *out)
 {
     if (n != want * 2)
         return -1;
@@ -75,7 +314,7 @@ __attribute__((always_inline)) static inline int hex_key(const char *v, size_t n
     for (; i + 4 <= want; i += 4) {
         uint64_t x;
         memcpy(&x, p + 2 * i, 8);
-        uint64_t letter = (x >> 6) & ones;                 /* 'A'-'F', 'a'-'f' have bit 6 */
+        uint64_t letter = (x >> 6) & ones;                       /* 'A'-'F', 'a'-'f' have bit 6 */
         uint64_t nib = (x & 0x0F0F0F0F0F0F0F0FULL) + letter * 9; /* 0..24 per byte */
         uint64_t gt9 = ((nib + 0x0606060606060606ULL) >> 4) & ones;
         uint64_t back = nib + 0x3030303030303030ULL + gt9 * 0x27; /* '0'-'9', 'a'-'f' */
@@ -108,8 +347,7 @@ static uint64_t lower8(uint64_t x)
     return x | upper >> 2;
 }
 
-__attribute__((always_inline)) static inline int lower_key(const char *v, size_t n,
-        uint8_t *out)
+__attribute__((always_inline)) static inline int lower_key(const char *v, size_t n, uint8_t *out)
 {
     if (n == 0 || n > IX_MAX_KEY)
         return -1;
@@ -180,9 +418,8 @@ static int url_key(const char *v, size_t n, uint8_t *out)
                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('?'))),
                         _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
         unsigned c = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
-        unsigned b = (unsigned)_mm_movemask_epi8(
-                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(']')),
-                        _mm_cmpeq_epi8(x, _mm_set1_epi8('@'))));
+        unsigned b = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(']')), _mm_cmpeq_epi8(x, _mm_set1_epi8('@'))));
         unsigned lim = t ? (1u << __builtin_ctz(t)) - 1 : 0xFFFFu;
         c &= lim;
         b &= lim;
@@ -237,8 +474,8 @@ authority:; /* (a label cannot precede a declaration in C11) */
         size_t plen = (size_t)(hend - port);
         bool dflt = (slen == 4 && memcmp(out, "http", 4) == 0 && plen == 3 &&
                             memcmp(port, ":80", 3) == 0) ||
-                (slen == 5 && memcmp(out, "https", 5) == 0 && plen == 4 &&
-                        memcmp(port, ":443", 4) == 0);
+                    (slen == 5 && memcmp(out, "https", 5) == 0 && plen == 4 &&
+                            memcmp(port, ":443", 4) == 0);
         if (!dflt && plen > 1) {
             memcpy(out + o, port, plen);
             o += plen;
@@ -285,101 +522,96 @@ authority:; /* (a label cannot precede a declaration in C11) */
     return (int)o;
 }
 
-int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
-        tide_obs_kind *out_kind)
+int tide__ix_encode(
+        tide_obs_kind kind, const char *v, size_t n, uint8_t *out, tide_obs_kind *out_kind)
 {
     *out_kind = kind;
     switch (kind) {
-    case TIDE_OBS_IPV4:
-        return parse_v4(v, n, out) ? 4 : -1;
-    case TIDE_OBS_IPV6: {
-        uint8_t a[16];
-        if (!parse_v6(v, n, a))
-            return -1;
-        if (tide__ip6_is_v4mapped(a)) {
-            memcpy(out, a + 12, 4);
-            *out_kind = TIDE_OBS_IPV4;
-            return 4;
-        }
-        memcpy(out, a, 16);
-        return 16;
-    }
-    case TIDE_OBS_IP_PORT: {
-        /* "1.2.3.4:449" or "[2001:db8::1]:443" */
-        const char *colon = NULL;
-        for (size_t i = n; i > 0; i--)
-            if (v[i - 1] == ':') {
-                colon = v + i - 1;
-                break;
-            }
-        if (colon == NULL)
-            return -1;
-        unsigned long port = 0;
-        const char *p = colon + 1;
-        if (p == v + n || v + n - p > 5)
-            return -1;
-        for (; p < v + n; p++) {
-            if (*p < '0' || *p > '9')
-                return -1;
-            port = port * 10 + (unsigned long)(*p - '0');
-        }
-        if (port > 65535)
-            return -1;
-        size_t alen = (size_t)(colon - v);
-        int k;
-        if (alen >= 2 && v[0] == '[' && v[alen - 1] == ']') {
+        case TIDE_OBS_IPV4: return parse_v4(v, n, out) ? 4 : -1;
+        case TIDE_OBS_IPV6: {
             uint8_t a[16];
-            if (!parse_v6(v + 1, alen - 2, a))
+            if (!parse_v6(v, n, a))
                 return -1;
             if (tide__ip6_is_v4mapped(a)) {
                 memcpy(out, a + 12, 4);
+                *out_kind = TIDE_OBS_IPV4;
+                return 4;
+            }
+            memcpy(out, a, 16);
+            return 16;
+        }
+        case TIDE_OBS_IP_PORT: {
+            /* "1.2.3.4:449" or "[2001:db8::1]:443" */
+            const char *colon = NULL;
+            for (size_t i = n; i > 0; i--)
+                if (v[i - 1] == ':') {
+                    colon = v + i - 1;
+                    break;
+                }
+            if (colon == NULL)
+                return -1;
+            unsigned long port = 0;
+            const char *p = colon + 1;
+            if (p == v + n || v + n - p > 5)
+                return -1;
+            for (; p < v + n; p++) {
+                if (*p < '0' || *p > '9')
+                    return -1;
+                port = port * 10 + (unsigned long)(*p - '0');
+            }
+            if (port > 65535)
+                return -1;
+            size_t alen = (size_t)(colon - v);
+            int k;
+            if (alen >= 2 && v[0] == '[' && v[alen - 1] == ']') {
+                uint8_t a[16];
+                if (!parse_v6(v + 1, alen - 2, a))
+                    return -1;
+                if (tide__ip6_is_v4mapped(a)) {
+                    memcpy(out, a + 12, 4);
+                    k = 4;
+                } else {
+                    memcpy(out, a, 16);
+                    k = 16;
+                }
+            } else if (parse_v4(v, alen, out)) {
                 k = 4;
             } else {
-                memcpy(out, a, 16);
-                k = 16;
+                return -1;
             }
-        } else if (parse_v4(v, alen, out)) {
-            k = 4;
-        } else {
-            return -1;
+            out[k] = (uint8_t)(port >> 8);
+            out[k + 1] = (uint8_t)port;
+            return k + 2;
         }
-        out[k] = (uint8_t)(port >> 8);
-        out[k + 1] = (uint8_t)port;
-        return k + 2;
-    }
-    case TIDE_OBS_DOMAIN: {
-        while (n > 0 && v[n - 1] == '.')
-            n--;
-        return lower_key(v, n, out);
-    }
-    case TIDE_OBS_EMAIL:
-    case TIDE_OBS_URL_PATH:
-        return kind == TIDE_OBS_EMAIL ? lower_key(v, n, out)
-                                      : (n && n <= IX_MAX_KEY ? (memcpy(out, v, n), (int)n) : -1);
-    case TIDE_OBS_URL:
-        return url_key(v, n, out);
-    case TIDE_OBS_MD5:
-    case TIDE_OBS_JA3:
-        return hex_key(v, n, 16, out);
-    case TIDE_OBS_SHA1:
-    case TIDE_OBS_X509_SHA1: {
-        /* certificate fingerprints often come as aa:bb:cc... */
-        if (kind == TIDE_OBS_X509_SHA1 && n == 59) {
-            char t[40];
-            size_t o = 0;
-            for (size_t i = 0; i < n; i++)
-                if (v[i] != ':' && o < sizeof(t))
-                    t[o++] = v[i];
-            return o == 40 ? hex_key(t, 40, 20, out) : -1;
+        case TIDE_OBS_DOMAIN: {
+            while (n > 0 && v[n - 1] == '.')
+                n--;
+            return lower_key(v, n, out);
         }
-        return hex_key(v, n, 20, out);
-    }
-    case TIDE_OBS_SHA256:
-        return hex_key(v, n, 32, out);
-    case TIDE_OBS_SHA512:
-        return hex_key(v, n, 64, out);
-    default:
-        return -1;
+        case TIDE_OBS_EMAIL:
+        case TIDE_OBS_URL_PATH:
+            return kind == TIDE_OBS_EMAIL
+                           ? lower_key(v, n, out)
+                           : (n && n <= IX_MAX_KEY ? (memcpy(out, v, n), (int)n) : -1);
+        case TIDE_OBS_URL: return url_key(v, n, out);
+        case TIDE_OBS_MD5:
+        case TIDE_OBS_JA3: return hex_key(v, n, 16, out);
+        case TIDE_OBS_SHA1:
+        case TIDE_OBS_X509_SHA1: {
+            /* certificate fingerprints often come as aa:bb:cc... */
+            if (kind == TIDE_OBS_X509_SHA1 && n == 59) {
+                char t[40];
+                size_t o = 0;
+                for (size_t i = 0; i < n; i++)
+                    if (v[i] != ':' && o < sizeof(t))
+                        t[o++] = v[i];
+                return o == 40 ? hex_key(t, 40, 20, out) : -1;
+            }
+            return hex_key(v, n, 20, out);
+        }
+        case TIDE_OBS_SHA256: return hex_key(v, n, 32, out);
+        case TIDE_OBS_SHA512: return hex_key(v, n, 64, out);
+        default: return -1;
     }
 }
 
@@ -394,31 +626,28 @@ static size_t hex_out(const uint8_t *k, size_t n, char *buf)
     return 2 * n;
 }
 
-size_t tide__ix_value_text(const tide_match_index *ix, const ix_entry *e, char *buf,
-        const char **out)
+size_t tide__ix_value_text(
+        const tide_match_index *ix, const ix_entry *e, char *buf, const char **out)
 {
     const uint8_t *k = (const uint8_t *)ix->pool + e->key_off;
     size_t n = e->key_len;
     *out = buf;
     switch ((tide_obs_kind)e->kind) {
-    case TIDE_OBS_IPV4:
-        return tide__ip_format(4, k, buf);
-    case TIDE_OBS_IPV6:
-        return tide__ip_format(6, k, buf);
-    case TIDE_OBS_CIDR4:
-    case TIDE_OBS_CIDR6:
-        return tide__cidr_format(e->kind == TIDE_OBS_CIDR4 ? 4 : 6, k, e->cidr_len, buf);
-    case TIDE_OBS_IP_PORT:
-        return tide__ipport_format(n == 6 ? 4 : 6, k, (unsigned)k[n - 2] << 8 | k[n - 1], buf);
-    case TIDE_OBS_MD5:
-    case TIDE_OBS_SHA1:
-    case TIDE_OBS_SHA256:
-    case TIDE_OBS_SHA512:
-    case TIDE_OBS_JA3:
-    case TIDE_OBS_X509_SHA1:
-        return hex_out(k, n, buf);
-    default:
-        *out = (const char *)k; /* text keys are NUL-terminated in the pool */
-        return n;
+        case TIDE_OBS_IPV4: return tide__ip_format(4, k, buf);
+        case TIDE_OBS_IPV6: return tide__ip_format(6, k, buf);
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6:
+            return tide__cidr_format(e->kind == TIDE_OBS_CIDR4 ? 4 : 6, k, e->cidr_len, buf);
+        case TIDE_OBS_IP_PORT:
+            return tide__ipport_format(n == 6 ? 4 : 6, k, (unsigned)k[n - 2] << 8 | k[n - 1], buf);
+        case TIDE_OBS_MD5:
+        case TIDE_OBS_SHA1:
+        case TIDE_OBS_SHA256:
+        case TIDE_OBS_SHA512:
+        case TIDE_OBS_JA3:
+        case TIDE_OBS_X509_SHA1: return hex_out(k, n, buf);
+        default:
+            *out = (const char *)k; /* text keys are NUL-terminated in the pool */
+            return n;
     }
 }

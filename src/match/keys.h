@@ -17,7 +17,7 @@
  * IX_MAX_KEY bytes): the canonical forms of observable.h, or as seen in telemetry (case,
  * trailing dot, IPv4-mapped IPv6 ...). *out_kind may change: an IPv4-mapped IPv6 address is
  * an IPv4. Returns the key length, or -1 when the value is not a valid one of that kind. */
-int tide__ix_encode(tide_obs_kind kind, const char *v, size_t n, uint8_t *out,
-        tide_obs_kind *out_kind);
+int tide__ix_encode(
+        tide_obs_kind kind, const char *v, size_t n, uint8_t *out, tide_obs_kind *out_kind);
 
 #endif

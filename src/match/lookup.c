@@ -45,7 +45,7 @@ static const char *suppressed_by(const tide_match_index *ix, uint32_t entry)
             hi = mid;
     }
     return lo < ix->h->nsupp && ix->supp[lo].entry == entry ? ix->pool + ix->supp[lo].name
-                                                             : "warninglist";
+                                                            : "warninglist";
 }
 
 typedef struct {
@@ -160,8 +160,8 @@ int tide_match_lookup(const tide_match_index *ix, tide_obs_kind kind, const char
     return tide__ix_lookup_key(ix, k, key, (size_t)len, cb, payload);
 }
 
-int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
-        size_t len, int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
+int tide__ix_lookup_key(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key, size_t len,
+        int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
 {
     ix_probe local[64], *pr = local;
     size_t n = tide__ix_probes(ix, k, key, len, local, 64);
@@ -235,69 +235,67 @@ static void add_search(int op, tide_obs_kind k, const uint8_t *key, size_t len, 
     (*n)++;
 }
 
-size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key,
-        size_t len, ix_probe *out, size_t cap)
+size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_t *key, size_t len,
+        ix_probe *out, size_t cap)
 {
     size_t n = 0;
     switch (k) {
-    case TIDE_OBS_IPV4: {
-        if (len != 4)
-            return 0;
-        ix_probe v4[2];
-        size_t nv = tide__ix_probes_v4(ix, key, 0, v4);
-        for (size_t i = 0; i < nv; i++, n++)
-            if (n < cap)
-                out[n] = v4[i];
-        return n;
-    }
-    case TIDE_OBS_IPV6:
-        if (len != 16)
-            return 0;
-        add_exact(ix, k, key, 16, out, cap, &n);
-        if (ix->h->nseg6)
-            add_search(IXP_CIDR6, k, key, 16, out, cap, &n);
-        return n;
-    case TIDE_OBS_DOMAIN: {
-        /* the name itself, then each parent that still has a dot ("a.b.c" -> "b.c") */
-        if (len >= 8 && len <= 64) { /* the usual name: its dots as bits, 8 bytes at a time */
-            uint64_t m = dot_mask(key, len);
-            add_exact(ix, k, key, len, out, cap, &n);
-            while (m & (m - 1)) { /* a dot with another one after it */
-                unsigned d = (unsigned)__builtin_ctzll(m);
-                m &= m - 1;
-                add_exact(ix, k, key + d + 1, len - d - 1, out, cap, &n);
+        case TIDE_OBS_IPV4: {
+            if (len != 4)
+                return 0;
+            ix_probe v4[2];
+            size_t nv = tide__ix_probes_v4(ix, key, 0, v4);
+            for (size_t i = 0; i < nv; i++, n++)
+                if (n < cap)
+                    out[n] = v4[i];
+            return n;
+        }
+        case TIDE_OBS_IPV6:
+            if (len != 16)
+                return 0;
+            add_exact(ix, k, key, 16, out, cap, &n);
+            if (ix->h->nseg6)
+                add_search(IXP_CIDR6, k, key, 16, out, cap, &n);
+            return n;
+        case TIDE_OBS_DOMAIN: {
+            /* the name itself, then each parent that still has a dot ("a.b.c" -> "b.c") */
+            if (len >= 8 && len <= 64) { /* the usual name: its dots as bits, 8 bytes at a time */
+                uint64_t m = dot_mask(key, len);
+                add_exact(ix, k, key, len, out, cap, &n);
+                while (m & (m - 1)) { /* a dot with another one after it */
+                    unsigned d = (unsigned)__builtin_ctzll(m);
+                    m &= m - 1;
+                    add_exact(ix, k, key + d + 1, len - d - 1, out, cap, &n);
+                }
+                return n;
+            }
+            size_t pos = 0;
+            while (pos < len) {
+                const uint8_t *dot = memchr(key + pos, '.', len - pos);
+                if (dot == NULL && pos > 0)
+                    break;
+                add_exact(ix, k, key + pos, len - pos, out, cap, &n);
+                if (dot == NULL)
+                    break;
+                pos = (size_t)(dot - key) + 1;
             }
             return n;
         }
-        size_t pos = 0;
-        while (pos < len) {
-            const uint8_t *dot = memchr(key + pos, '.', len - pos);
-            if (dot == NULL && pos > 0)
-                break;
-            add_exact(ix, k, key + pos, len - pos, out, cap, &n);
-            if (dot == NULL)
-                break;
-            pos = (size_t)(dot - key) + 1;
-        }
-        return n;
-    }
-    case TIDE_OBS_URL: {
-        add_exact(ix, k, key, len, out, cap, &n);
-        if (!(ix->h->kind_mask & (1u << TIDE_OBS_URL_PATH)))
+        case TIDE_OBS_URL: {
+            add_exact(ix, k, key, len, out, cap, &n);
+            if (!(ix->h->kind_mask & (1u << TIDE_OBS_URL_PATH)))
+                return n;
+            /* url-path entries match every URL ending with them at a '/' of the path */
+            const uint8_t *hs = memchr(key, ':', len);
+            size_t p = hs ? (size_t)(hs - key) + 3 : 0;
+            while (p < len && key[p] != '/')
+                p++;
+            for (; p < len; p++)
+                if (key[p] == '/')
+                    add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
             return n;
-        /* url-path entries match every URL ending with them at a '/' of the path */
-        const uint8_t *hs = memchr(key, ':', len);
-        size_t p = hs ? (size_t)(hs - key) + 3 : 0;
-        while (p < len && key[p] != '/')
-            p++;
-        for (; p < len; p++)
-            if (key[p] == '/')
-                add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
-        return n;
-    }
-    default:
-        add_exact(ix, k, key, len, out, cap, &n);
-        return n;
+        }
+        default: add_exact(ix, k, key, len, out, cap, &n); return n;
     }
 }
 
@@ -312,13 +310,9 @@ int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
         return q.op == IXP_CIDR4 ? cidr4_run(ix, tide__ix_v4_of(q.key), q.lo, q.hi, &s) : 0;
     }
     switch (p->op) {
-    case IXP_EXACT:
-        return exact_run(ix, (tide_obs_kind)p->kind, p->key, p->len, p->hash, &s);
-    case IXP_CIDR4:
-        return cidr4_run(ix, tide__ix_v4_of(p->key), p->lo, p->hi, &s);
-    case IXP_CIDR6:
-        return cidr6(ix, p->key, &s);
-    default:
-        return 0;
+        case IXP_EXACT: return exact_run(ix, (tide_obs_kind)p->kind, p->key, p->len, p->hash, &s);
+        case IXP_CIDR4: return cidr4_run(ix, tide__ix_v4_of(p->key), p->lo, p->hi, &s);
+        case IXP_CIDR6: return cidr6(ix, p->key, &s);
+        default: return 0;
     }
 }

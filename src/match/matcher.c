@@ -27,7 +27,7 @@
 #include "util/util.h"
 
 #define MAX_SEEN 256 /* distinct entries reported per event; more are rare and still reported */
-#define PIPE 16 /* events in flight (the ring of in_flight slots) */
+#define PIPE     16  /* events in flight (the ring of in_flight slots) */
 
 typedef struct {
     uint32_t ctx;
@@ -59,7 +59,7 @@ struct tide_matcher {
     size_t nseen;
     cached_pattern *pats;
     size_t npats, cappats;
-    tide_buf od;        /* observed-data rendering of the current event */
+    tide_buf od; /* observed-data rendering of the current event */
     bool od_ready;
     in_flight ring[PIPE];
     size_t head, count; /* oldest event in flight, number in flight */
@@ -72,7 +72,7 @@ struct tide_matcher {
     size_t bstart_cap;
     uint32_t *blive; /* the probes of a batch left after the second step */
     size_t blive_cap;
-    int deferred_rc;    /* a callback's stop value from a flush inside tide_matcher_swap */
+    int deferred_rc; /* a callback's stop value from a flush inside tide_matcher_swap */
     char scratch[IX_MAX_KEY + 1];
 };
 
@@ -168,29 +168,29 @@ static int json_canon(tide_buf *b, const tide_observation *o)
 static const char *hash_name(tide_obs_kind k)
 {
     switch (k) {
-    case TIDE_OBS_MD5: return "MD5";
-    case TIDE_OBS_SHA1: return "SHA-1";
-    case TIDE_OBS_SHA256: return "SHA-256";
-    case TIDE_OBS_SHA512: return "SHA-512";
-    default: return NULL;
+        case TIDE_OBS_MD5: return "MD5";
+        case TIDE_OBS_SHA1: return "SHA-1";
+        case TIDE_OBS_SHA256: return "SHA-256";
+        case TIDE_OBS_SHA512: return "SHA-512";
+        default: return NULL;
     }
 }
 
 static const char *sco_type(tide_obs_kind k)
 {
     switch (k) {
-    case TIDE_OBS_IPV4: return "ipv4-addr";
-    case TIDE_OBS_IPV6: return "ipv6-addr";
-    case TIDE_OBS_DOMAIN: return "domain-name";
-    case TIDE_OBS_URL: return "url";
-    case TIDE_OBS_EMAIL: return "email-addr";
-    case TIDE_OBS_IP_PORT: return "network-traffic";
-    case TIDE_OBS_X509_SHA1: return "x509-certificate";
-    default: return NULL;
+        case TIDE_OBS_IPV4: return "ipv4-addr";
+        case TIDE_OBS_IPV6: return "ipv6-addr";
+        case TIDE_OBS_DOMAIN: return "domain-name";
+        case TIDE_OBS_URL: return "url";
+        case TIDE_OBS_EMAIL: return "email-addr";
+        case TIDE_OBS_IP_PORT: return "network-traffic";
+        case TIDE_OBS_X509_SHA1: return "x509-certificate";
+        default: return NULL;
     }
 }
 
-#define UUID_FMT "00000000-0000-4000-8000-%012zx"
+#define UUID_FMT  "00000000-0000-4000-8000-%012zx"
 #define UUID_FMT2 "10000000-0000-4000-8000-%012zx"
 
 /* The event as one observed-data with its SCOs, for tide_pattern_match_json (STIX 2.1):
@@ -224,8 +224,8 @@ static int render_event(tide_matcher *m, const tide_event *ev)
         const char *type = sco_type(o->kind);
         if (type == NULL)
             continue;
-        TIDE_CHECK(tide__buf_printf(b, ",{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT "\"", type,
-                type, i));
+        TIDE_CHECK(tide__buf_printf(
+                b, ",{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT "\"", type, type, i));
         if (o->kind == TIDE_OBS_IP_PORT) {
             /* "1.2.3.4:449" / "[2001:db8::1]:443" -> network-traffic to an address SCO */
             const char *colon = NULL;
@@ -265,8 +265,8 @@ static int render_event(tide_matcher *m, const tide_event *ev)
         }
     }
     if (any_hash) {
-        TIDE_CHECK(tide__buf_printf(b, ",{\"type\":\"file\",\"id\":\"file--" UUID_FMT "\",\"hashes\":{",
-                ev->nobs));
+        TIDE_CHECK(tide__buf_printf(
+                b, ",{\"type\":\"file\",\"id\":\"file--" UUID_FMT "\",\"hashes\":{", ev->nobs));
         bool first = true;
         for (size_t i = 0; i < ev->nobs; i++) {
             const char *hn = hash_name(ev->obs[i].kind);
@@ -413,14 +413,16 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
 #ifdef __SSE2__
         /* hashes of the usual kinds: decoded and probed inline (tide__ix_hex_probe) */
         size_t want = o->kind == TIDE_OBS_MD5 || o->kind == TIDE_OBS_JA3 ? 16
-                : o->kind == TIDE_OBS_SHA1 ? 20 : o->kind == TIDE_OBS_SHA256 ? 32 : 0;
+                      : o->kind == TIDE_OBS_SHA1                         ? 20
+                      : o->kind == TIDE_OBS_SHA256                       ? 32
+                                                                         : 0;
         if (want && o->len == 2 * want) {
             if (!(m->ix->h->kind_mask & (1u << o->kind)))
                 continue;
             if (*npr + 1 > *pr_cap)
                 TIDE_CHECK(grow((void **)pr, pr_cap, *npr + 1, sizeof(**pr)));
-            if (tide__ix_hex_probe(m->ix, o->kind, o->value, want, keys + used, (uint32_t)i,
-                        *pr + *npr)) {
+            if (tide__ix_hex_probe(
+                        m->ix, o->kind, o->value, want, keys + used, (uint32_t)i, *pr + *npr)) {
                 used += want;
                 (*npr)++;
             }
@@ -432,8 +434,7 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
         const uint8_t *key;
         tide_obs_kind k;
         int len;
-        if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 &&
-                memcmp(o->addr, mapped, 12) != 0) {
+        if (o->kind == TIDE_OBS_IPV6 && o->addr_len == 16 && memcmp(o->addr, mapped, 12) != 0) {
             key = o->addr;
             k = TIDE_OBS_IPV6;
             len = 16;
@@ -452,8 +453,7 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
         if (len < 0)
             continue; /* not a valid value of its kind */
         for (;;) {
-            size_t n = tide__ix_probes(m->ix, k, key, (size_t)len, *pr + *npr,
-                    *pr_cap - *npr);
+            size_t n = tide__ix_probes(m->ix, k, key, (size_t)len, *pr + *npr, *pr_cap - *npr);
             if (*npr + n <= *pr_cap) {
                 for (size_t j = 0; j < n; j++)
                     (*pr)[*npr + j].obs = (uint32_t)i;
@@ -466,7 +466,6 @@ static int add_probes(tide_matcher *m, const tide_observation *obs, size_t nobs,
     *usedp = used;
     return 0;
 }
-
 
 /* Copy ev into slot f, encode its observations and create their probes (first step). */
 static int admit(tide_matcher *m, in_flight *f, const char *file, const tide_event *ev,
@@ -499,8 +498,7 @@ static int admit(tide_matcher *m, in_flight *f, const char *file, const tide_eve
     f->payload = payload;
     f->npr = 0;
     f->stepped = false;
-    return add_probes(m, f->obs, ev->nobs, (uint8_t *)f->bytes, &used, &f->pr, &f->npr,
-            &f->pr_cap);
+    return add_probes(m, f->obs, ev->nobs, (uint8_t *)f->bytes, &used, &f->pr, &f->npr, &f->pr_cap);
 }
 
 static void step(tide_matcher *m, in_flight *f)
@@ -530,8 +528,8 @@ static int report(tide_matcher *m, const char *file, const tide_event *ev, const
 
 /* report for the live probes pr[live[*j]], ... of one event (those before end), in order;
  * *j moves past them. */
-static int report_live(tide_matcher *m, const char *file, const tide_event *ev,
-        const ix_probe *pr, const uint32_t *live, size_t *j, size_t nlive, size_t end,
+static int report_live(tide_matcher *m, const char *file, const tide_event *ev, const ix_probe *pr,
+        const uint32_t *live, size_t *j, size_t nlive, size_t end,
         int (*cb)(const tide_sighting *s, void *payload), void *payload)
 {
     m->nseen = 0;
@@ -621,8 +619,8 @@ int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
     size_t used = 0, npr = 0;
     for (size_t e = 0; e < n; e++) {
         m->bstart[e] = npr;
-        TIDE_CHECK(add_probes(m, evs[e].obs, evs[e].nobs, m->bkeys, &used, &m->bpr, &npr,
-                &m->bpr_cap));
+        TIDE_CHECK(add_probes(
+                m, evs[e].obs, evs[e].nobs, m->bkeys, &used, &m->bpr, &npr, &m->bpr_cap));
     }
     m->bstart[n] = npr;
     TIDE_CHECK(grow((void **)&m->blive, &m->blive_cap, npr, sizeof(*m->blive)));
@@ -639,8 +637,8 @@ int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
     for (size_t j = 0, e = 0; j < nlive;) {
         while (m->bstart[e + 1] <= m->blive[j])
             e++; /* the event of live probe j */
-        rc = report_live(m, file, &evs[e], m->bpr, m->blive, &j, nlive, m->bstart[e + 1], cb,
-                payload);
+        rc = report_live(
+                m, file, &evs[e], m->bpr, m->blive, &j, nlive, m->bstart[e + 1], cb, payload);
         if (rc)
             return rc;
     }

@@ -33,10 +33,10 @@
 #include "util/ipaddr.h"
 #include "util/util.h"
 
-#define MAX_OBSERVATIONS 4096
+#define MAX_OBSERVATIONS  4096
 #define MAX_BINDING_WORDS (2u * 1024 * 1024) /* bindings x words kept per binding set */
-#define MAX_REPEAT_STEPS 4000000L
-#define MAX_DATA_BYTES (256u * 1024 * 1024)
+#define MAX_REPEAT_STEPS  4000000L
+#define MAX_DATA_BYTES    (256u * 1024 * 1024)
 #define REGEX_MATCH_LIMIT 1000000u
 
 /* ---------------------------------------------------------------- timestamps */
@@ -54,7 +54,6 @@ static bool dig(const char *s, size_t n, size_t i, size_t k, int *out)
     *out = v;
     return true;
 }
-
 
 int tide__pattern_ts_parse(const char *s, size_t n, tide__ts *out)
 {
@@ -85,7 +84,7 @@ int tide__pattern_ts_parse(const char *s, size_t n, tide__ts *out)
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
     int dim = mdays[M - 1] + (M == 2 && leap);
     if (D > dim || sec == 60 || Y == 0)
@@ -107,7 +106,7 @@ int tide__ts_cmp(tide__ts a, tide__ts b)
 /* ---------------------------------------------------------------- context */
 
 typedef struct {
-    json_t *map;   /* key -> SCO (borrowed from the data, or a new object for 2.1) */
+    json_t *map; /* key -> SCO (borrowed from the data, or a new object for 2.1) */
     const char **keys;
     json_t **objs;
     size_t nobj;
@@ -171,7 +170,11 @@ static int keep(ctx *c, void *p)
 
 /* ---------------------------------------------------------------- values */
 
-typedef enum { V_JSON, V_BIN, V_LIST } vkind;
+typedef enum {
+    V_JSON,
+    V_BIN,
+    V_LIST
+} vkind;
 
 typedef struct {
     vkind kind;
@@ -209,19 +212,27 @@ static bool ends_with(const char *s, const char *suf)
 
 static int hexv(char ch)
 {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
     return -1;
 }
 
 static int b64v(char ch)
 {
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '+')
+        return 62;
+    if (ch == '/')
+        return 63;
     return -1;
 }
 
@@ -230,8 +241,8 @@ static int decode_suffixed(ctx *c, const char *key, json_t *raw, val *out)
 {
     bool hex = ends_with(key, "_hex");
     if (!json_is_string(raw))
-        return fail(c, TIDE_EMATCH, "property '%s' must hold a %s string", key,
-                hex ? "hex" : "base64");
+        return fail(
+                c, TIDE_EMATCH, "property '%s' must hold a %s string", key, hex ? "hex" : "base64");
     const char *s = json_string_value(raw);
     size_t n = json_string_length(raw);
     unsigned char *b = tide__malloc(n / 2 + 1);
@@ -244,8 +255,7 @@ static int decode_suffixed(ctx *c, const char *key, json_t *raw, val *out)
         for (size_t i = 0; i < n; i += 2) {
             int hi = hexv(s[i]), lo = hexv(s[i + 1]);
             if (hi < 0 || lo < 0)
-                return fail(c, TIDE_EMATCH, "property '%s': non-hex digit at offset %zu", key,
-                        i);
+                return fail(c, TIDE_EMATCH, "property '%s': non-hex digit at offset %zu", key, i);
             b[k++] = (unsigned char)(hi * 16 + lo);
         }
     } else {
@@ -273,7 +283,7 @@ static int decode_suffixed(ctx *c, const char *key, json_t *raw, val *out)
         if ((chars + pad) % 4 != 0 || chars % 4 == 1)
             return fail(c, TIDE_EMATCH, "property '%s': incorrect base64 padding", key);
     }
-    *out = (val){V_BIN, NULL, b, k, NULL, 0};
+    *out = (val){ V_BIN, NULL, b, k, NULL, 0 };
     return 0;
 }
 
@@ -290,7 +300,7 @@ static int step_values(ctx *c, const sdo *sd, const path_step *st, const vvec *i
             json_t *raw = json_object_get(v->j, st->key);
             if (raw == NULL)
                 continue;
-            val nv = {V_JSON, raw, NULL, 0, NULL, 0};
+            val nv = { V_JSON, raw, NULL, 0, NULL, 0 };
             if (suffixed)
                 TIDE_CHECK(decode_suffixed(c, st->key, raw, &nv));
             if (ref) {
@@ -320,14 +330,14 @@ static int step_values(ctx *c, const sdo *sd, const path_step *st, const vvec *i
                 }
                 if (k == 0)
                     continue;
-                nv = (val){V_LIST, NULL, NULL, 0, items, k};
+                nv = (val){ V_LIST, NULL, NULL, 0, items, k };
             }
             TIDE_CHECK(vpush(c, out, nv));
         }
     } else {
         for (size_t i = 0; i < in->n; i++) {
             const val *v = &in->v[i];
-            size_t m = v->kind == V_LIST ? v->nitems
+            size_t m = v->kind == V_LIST                            ? v->nitems
                        : (v->kind == V_JSON && json_is_array(v->j)) ? json_array_size(v->j)
                                                                     : (size_t)-1;
             if (m == (size_t)-1)
@@ -340,7 +350,7 @@ static int step_values(ctx *c, const sdo *sd, const path_step *st, const vvec *i
             }
             for (size_t j = lo; j < hi; j++) {
                 json_t *e = v->kind == V_LIST ? v->items[j] : json_array_get(v->j, j);
-                TIDE_CHECK(vpush(c, out, (val){V_JSON, e, NULL, 0, NULL, 0}));
+                TIDE_CHECK(vpush(c, out, (val){ V_JSON, e, NULL, 0, NULL, 0 }));
             }
         }
     }
@@ -349,7 +359,14 @@ static int step_values(ctx *c, const sdo *sd, const path_step *st, const vvec *i
 
 /* ---------------------------------------------------------------- comparisons */
 
-typedef enum { VT_INT, VT_FLOAT, VT_BOOL, VT_STR, VT_BIN, VT_OTHER } vtype;
+typedef enum {
+    VT_INT,
+    VT_FLOAT,
+    VT_BOOL,
+    VT_STR,
+    VT_BIN,
+    VT_OTHER
+} vtype;
 
 static vtype type_of(const val *v)
 {
@@ -358,12 +375,12 @@ static vtype type_of(const val *v)
     if (v->kind == V_LIST)
         return VT_OTHER;
     switch (json_typeof(v->j)) {
-    case JSON_INTEGER: return VT_INT;
-    case JSON_REAL: return VT_FLOAT;
-    case JSON_TRUE:
-    case JSON_FALSE: return VT_BOOL;
-    case JSON_STRING: return VT_STR;
-    default: return VT_OTHER;
+        case JSON_INTEGER: return VT_INT;
+        case JSON_REAL: return VT_FLOAT;
+        case JSON_TRUE:
+        case JSON_FALSE: return VT_BOOL;
+        case JSON_STRING: return VT_STR;
+        default: return VT_OTHER;
     }
 }
 
@@ -412,8 +429,7 @@ static int bytes_cmp(const unsigned char *a, size_t an, const unsigned char *b, 
 }
 
 /* Compare a string with bytes: 0 ok and *out set; 1 when the string cannot be compared. */
-static int str_bin_cmp(ctx *c, const char *s, size_t n, const unsigned char *b, size_t bn,
-        int *out)
+static int str_bin_cmp(ctx *c, const char *s, size_t n, const unsigned char *b, size_t bn, int *out)
 {
     unsigned char *tmp = tide__malloc(n + 1);
     if (tmp == NULL)
@@ -440,50 +456,49 @@ static int order_of(ctx *c, const val *v, const lit *l, bool *has, int *out)
     vtype t = type_of(v);
     *has = false;
     switch (l->kind) {
-    case LIT_TS:
-        if (t == VT_STR) {
-            tide__ts ts;
-            TIDE_CHECK(json_ts(c, v, &ts));
-            *out = tide__ts_cmp(ts, l->ts);
-            *has = true;
-        }
-        return 0;
-    case LIT_INT:
-    case LIT_FLOAT:
-        if (t == VT_INT || t == VT_FLOAT) {
-            *out = num_cmp_val_lit(v, l);
-            *has = true;
-        }
-        return 0;
-    case LIT_STR:
-        if (t == VT_STR) {
-            *out = bytes_cmp((const unsigned char *)json_string_value(v->j),
-                    json_string_length(v->j), (const unsigned char *)l->s, l->len);
-            *has = true;
-        } else if (t == VT_BIN) {
-            int r = str_bin_cmp(c, l->s, l->len, v->bin, v->len, out);
-            if (r < 0)
-                return r;
-            if (r == 0) {
-                *out = -*out;
+        case LIT_TS:
+            if (t == VT_STR) {
+                tide__ts ts;
+                TIDE_CHECK(json_ts(c, v, &ts));
+                *out = tide__ts_cmp(ts, l->ts);
                 *has = true;
             }
-        }
-        return 0;
-    case LIT_BIN:
-        if (t == VT_BIN) {
-            *out = bytes_cmp(v->bin, v->len, (const unsigned char *)l->s, l->len);
-            *has = true;
-        } else if (t == VT_STR) {
-            int r = str_bin_cmp(c, json_string_value(v->j), json_string_length(v->j),
-                    (const unsigned char *)l->s, l->len, out);
-            if (r < 0)
-                return r;
-            *has = r == 0;
-        }
-        return 0;
-    case LIT_BOOL:
-        return 0;
+            return 0;
+        case LIT_INT:
+        case LIT_FLOAT:
+            if (t == VT_INT || t == VT_FLOAT) {
+                *out = num_cmp_val_lit(v, l);
+                *has = true;
+            }
+            return 0;
+        case LIT_STR:
+            if (t == VT_STR) {
+                *out = bytes_cmp((const unsigned char *)json_string_value(v->j),
+                        json_string_length(v->j), (const unsigned char *)l->s, l->len);
+                *has = true;
+            } else if (t == VT_BIN) {
+                int r = str_bin_cmp(c, l->s, l->len, v->bin, v->len, out);
+                if (r < 0)
+                    return r;
+                if (r == 0) {
+                    *out = -*out;
+                    *has = true;
+                }
+            }
+            return 0;
+        case LIT_BIN:
+            if (t == VT_BIN) {
+                *out = bytes_cmp(v->bin, v->len, (const unsigned char *)l->s, l->len);
+                *has = true;
+            } else if (t == VT_STR) {
+                int r = str_bin_cmp(c, json_string_value(v->j), json_string_length(v->j),
+                        (const unsigned char *)l->s, l->len, out);
+                if (r < 0)
+                    return r;
+                *has = r == 0;
+            }
+            return 0;
+        case LIT_BOOL: return 0;
     }
     return 0;
 }
@@ -523,29 +538,28 @@ static int in_set(ctx *c, const val *v, const cmp_node *cn, bool *out)
     for (size_t i = 0; i < cn->nlits && !*out; i++) {
         const lit *l = &cn->lits[i];
         switch (l->kind) {
-        case LIT_INT:
-        case LIT_FLOAT:
-        case LIT_BOOL:
-            if (t == VT_INT || t == VT_FLOAT || t == VT_BOOL) {
-                if (t == VT_INT && l->kind == LIT_INT)
-                    *out = json_integer_value(v->j) == l->i;
-                else {
-                    double b = l->kind == LIT_INT ? (double)l->i
-                               : l->kind == LIT_FLOAT ? l->f
-                                                      : (l->b ? 1.0 : 0.0);
-                    *out = num_of(v) == b;
+            case LIT_INT:
+            case LIT_FLOAT:
+            case LIT_BOOL:
+                if (t == VT_INT || t == VT_FLOAT || t == VT_BOOL) {
+                    if (t == VT_INT && l->kind == LIT_INT)
+                        *out = json_integer_value(v->j) == l->i;
+                    else {
+                        double b = l->kind == LIT_INT     ? (double)l->i
+                                   : l->kind == LIT_FLOAT ? l->f
+                                                          : (l->b ? 1.0 : 0.0);
+                        *out = num_of(v) == b;
+                    }
                 }
-            }
-            break;
-        case LIT_STR:
-            *out = t == VT_STR && json_string_length(v->j) == l->len &&
-                   memcmp(json_string_value(v->j), l->s, l->len) == 0;
-            break;
-        case LIT_BIN:
-            *out = t == VT_BIN && v->len == l->len && memcmp(v->bin, l->s, l->len) == 0;
-            break;
-        case LIT_TS:
-            break;
+                break;
+            case LIT_STR:
+                *out = t == VT_STR && json_string_length(v->j) == l->len &&
+                       memcmp(json_string_value(v->j), l->s, l->len) == 0;
+                break;
+            case LIT_BIN:
+                *out = t == VT_BIN && v->len == l->len && memcmp(v->bin, l->s, l->len) == 0;
+                break;
+            case LIT_TS: break;
         }
     }
     return 0;
@@ -553,8 +567,8 @@ static int in_set(ctx *c, const val *v, const cmp_node *cn, bool *out)
 
 /* IPv4 (inet_aton forms) or IPv6, optionally "/prefix" (digits, 1 to 32 / 128), as the OASIS
  * reference matcher takes them (util/ipaddr.h, TIDE__IP_ATON). */
-static int parse_net(ctx *c, const char *s, bool need_prefix, unsigned char addr[16], int *fam,
-        int *prefix)
+static int parse_net(
+        ctx *c, const char *s, bool need_prefix, unsigned char addr[16], int *fam, int *prefix)
 {
     size_t n = strlen(s);
     if (n >= 128)
@@ -567,8 +581,8 @@ static int parse_net(ctx *c, const char *s, bool need_prefix, unsigned char addr
     int f = tide__cidr_parse(s, n, TIDE__IP_ATON, addr, &plen);
     if (f == 0) {
         bool v6 = memchr(s, ':', slash ? (size_t)(slash - s) : n) != NULL;
-        return fail(c, TIDE_EMATCH, v6 ? "invalid IP address: '%s'" : "invalid IPv4 address: '%s'",
-                s);
+        return fail(
+                c, TIDE_EMATCH, v6 ? "invalid IP address: '%s'" : "invalid IPv4 address: '%s'", s);
     }
     if (f < 0 || plen < 1)
         return fail(c, TIDE_EMATCH, "invalid CIDR subnet: '%s'", s);
@@ -627,56 +641,55 @@ static int predicate(ctx *c, const cmp_node *cn, const val *v, bool *out)
 {
     bool r = false;
     switch (cn->op) {
-    case OP_EQ:
-    case OP_NEQ:
-        TIDE_CHECK(equal_of(c, v, &cn->lits[0], &r));
-        if (cn->op == OP_NEQ)
-            r = !r;
-        break;
-    case OP_LT:
-    case OP_LE:
-    case OP_GT:
-    case OP_GE: {
-        bool has;
-        int o = 0;
-        TIDE_CHECK(order_of(c, v, &cn->lits[0], &has, &o));
-        if (has)
-            r = cn->op == OP_LT ? o < 0 : cn->op == OP_LE ? o <= 0 : cn->op == OP_GT ? o > 0 : o >= 0;
-        break;
-    }
-    case OP_IN:
-        TIDE_CHECK(in_set(c, v, cn, &r));
-        break;
-    case OP_LIKE:
-    case OP_MATCHES: {
-        const regex_entry *re = rx_of(c, cn);
-        vtype t = type_of(v);
-        if (t == VT_STR) {
-            size_t nl;
-            char *nfc = tide__utf8_nfc(json_string_value(v->j), json_string_length(v->j), &nl);
-            if (nfc == NULL)
-                return fail(c, TIDE_ENOMEM, "out of memory");
-            int rc = rx_run(c, re->text, (const unsigned char *)nfc, nl, &r);
-            tide__free(nfc);
-            TIDE_CHECK(rc);
-        } else if (t == VT_BIN && re->bin) {
-            TIDE_CHECK(rx_run(c, re->bin, v->bin, v->len, &r));
+        case OP_EQ:
+        case OP_NEQ:
+            TIDE_CHECK(equal_of(c, v, &cn->lits[0], &r));
+            if (cn->op == OP_NEQ)
+                r = !r;
+            break;
+        case OP_LT:
+        case OP_LE:
+        case OP_GT:
+        case OP_GE: {
+            bool has;
+            int o = 0;
+            TIDE_CHECK(order_of(c, v, &cn->lits[0], &has, &o));
+            if (has)
+                r = cn->op == OP_LT   ? o < 0
+                    : cn->op == OP_LE ? o <= 0
+                    : cn->op == OP_GT ? o > 0
+                                      : o >= 0;
+            break;
         }
-        break;
-    }
-    case OP_ISSUBSET:
-    case OP_ISSUPERSET:
-        if (v->kind == V_JSON && json_is_string(v->j)) {
-            const char *s = json_string_value(v->j);
-            if (cn->op == OP_ISSUBSET)
-                TIDE_CHECK(net_contains(c, s, cn->lits[0].s, &r));
-            else
-                TIDE_CHECK(net_contains(c, cn->lits[0].s, s, &r));
+        case OP_IN: TIDE_CHECK(in_set(c, v, cn, &r)); break;
+        case OP_LIKE:
+        case OP_MATCHES: {
+            const regex_entry *re = rx_of(c, cn);
+            vtype t = type_of(v);
+            if (t == VT_STR) {
+                size_t nl;
+                char *nfc = tide__utf8_nfc(json_string_value(v->j), json_string_length(v->j), &nl);
+                if (nfc == NULL)
+                    return fail(c, TIDE_ENOMEM, "out of memory");
+                int rc = rx_run(c, re->text, (const unsigned char *)nfc, nl, &r);
+                tide__free(nfc);
+                TIDE_CHECK(rc);
+            } else if (t == VT_BIN && re->bin) {
+                TIDE_CHECK(rx_run(c, re->bin, v->bin, v->len, &r));
+            }
+            break;
         }
-        break;
-    case OP_EXISTS:
-        r = true;
-        break;
+        case OP_ISSUBSET:
+        case OP_ISSUPERSET:
+            if (v->kind == V_JSON && json_is_string(v->j)) {
+                const char *s = json_string_value(v->j);
+                if (cn->op == OP_ISSUBSET)
+                    TIDE_CHECK(net_contains(c, s, cn->lits[0].s, &r));
+                else
+                    TIDE_CHECK(net_contains(c, cn->lits[0].s, s, &r));
+            }
+            break;
+        case OP_EXISTS: r = true; break;
     }
     *out = cn->negated ? !r : r;
     return 0;
@@ -698,7 +711,7 @@ static int eval_cmp(ctx *c, const sdo *sd, const cmp_node *cn, uint64_t *bits, s
         tide__free(tmp);
         return rc;
     }
-    vvec a = {NULL, 0, 0}, b = {NULL, 0, 0};
+    vvec a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
     int rc = 0;
     for (size_t o = 0; o < sd->nobj && rc == 0; o++) {
         json_t *obj = sd->objs[o];
@@ -706,7 +719,7 @@ static int eval_cmp(ctx *c, const sdo *sd, const cmp_node *cn, uint64_t *bits, s
         if (!json_is_string(ty) || strcmp(json_string_value(ty), cn->type) != 0)
             continue;
         a.n = 0;
-        if ((rc = vpush(c, &a, (val){V_JSON, obj, NULL, 0, NULL, 0})) < 0)
+        if ((rc = vpush(c, &a, (val){ V_JSON, obj, NULL, 0, NULL, 0 })) < 0)
             break;
         for (size_t s = 0; s < cn->nsteps && rc == 0 && a.n; s++) {
             rc = step_values(c, sd, &cn->steps[s], &a, &b);
@@ -870,7 +883,7 @@ static int eval_obs(ctx *c, const obs_node *o, bset *out);
 
 static int eval_binary(ctx *c, const obs_node *o, bset *out)
 {
-    bset l = {NULL, 0, 0, c->nw, NULL, 0}, r = {NULL, 0, 0, c->nw, NULL, 0};
+    bset l = { NULL, 0, 0, c->nw, NULL, 0 }, r = { NULL, 0, 0, c->nw, NULL, 0 };
     int rc = eval_obs(c, o->l, &l);
     if (rc == 0)
         rc = eval_obs(c, o->r, &r);
@@ -885,14 +898,14 @@ static int eval_binary(ctx *c, const obs_node *o, bset *out)
     } else if (rc == 0) {
         for (size_t i = 0; i < l.n && rc == 0; i++) {
             const uint64_t *a = l.w + i * c->nw;
-            tide__ts lf = {0, 0}, ll = {0, 0};
+            tide__ts lf = { 0, 0 }, ll = { 0, 0 };
             span_of(c, a, &lf, &ll);
             for (size_t j = 0; j < r.n && rc == 0; j++) {
                 const uint64_t *b = r.w + j * c->nw;
                 if (!disjoint(a, b, c->nw))
                     continue;
                 if (o->kind == OBS_FOLLOWEDBY) {
-                    tide__ts rf = {0, 0}, rl = {0, 0};
+                    tide__ts rf = { 0, 0 }, rl = { 0, 0 };
                     span_of(c, b, &rf, &rl);
                     if (tide__ts_cmp(lf, rl) > 0)
                         continue;
@@ -912,44 +925,41 @@ static int eval_binary(ctx *c, const obs_node *o, bset *out)
 static int eval_obs(ctx *c, const obs_node *o, bset *out)
 {
     switch (o->kind) {
-    case OBS_SIMPLE: {
-        size_t maxobj = 0;
-        for (size_t i = 0; i < c->nsdo; i++)
-            if (c->sdos[i].nobj > maxobj)
-                maxobj = c->sdos[i].nobj;
-        size_t bw = maxobj / 64 + 1;
-        uint64_t *bits = tide__calloc(bw, sizeof(uint64_t));
-        uint64_t *one = tide__calloc(c->nw ? c->nw : 1, sizeof(uint64_t));
-        int rc = 0;
-        if (bits == NULL || one == NULL)
-            rc = fail(c, TIDE_ENOMEM, "out of memory");
-        for (size_t i = 0; i < c->nsdo && rc == 0; i++) {
-            const sdo *sd = &c->sdos[i];
-            rc = eval_cmp(c, sd, o->cmp, bits, sd->nobj / 64 + 1);
-            bool any = false;
-            for (size_t k = 0; k < sd->nobj / 64 + 1; k++)
-                any |= bits[k] != 0;
-            for (int64_t k = 0; rc == 0 && any && k < sd->count; k++) {
-                size_t ob = sd->obs0 + (size_t)k;
-                memset(one, 0, c->nw * sizeof(uint64_t));
-                one[ob / 64] |= (uint64_t)1 << (ob % 64);
-                rc = bs_add(c, out, one);
+        case OBS_SIMPLE: {
+            size_t maxobj = 0;
+            for (size_t i = 0; i < c->nsdo; i++)
+                if (c->sdos[i].nobj > maxobj)
+                    maxobj = c->sdos[i].nobj;
+            size_t bw = maxobj / 64 + 1;
+            uint64_t *bits = tide__calloc(bw, sizeof(uint64_t));
+            uint64_t *one = tide__calloc(c->nw ? c->nw : 1, sizeof(uint64_t));
+            int rc = 0;
+            if (bits == NULL || one == NULL)
+                rc = fail(c, TIDE_ENOMEM, "out of memory");
+            for (size_t i = 0; i < c->nsdo && rc == 0; i++) {
+                const sdo *sd = &c->sdos[i];
+                rc = eval_cmp(c, sd, o->cmp, bits, sd->nobj / 64 + 1);
+                bool any = false;
+                for (size_t k = 0; k < sd->nobj / 64 + 1; k++)
+                    any |= bits[k] != 0;
+                for (int64_t k = 0; rc == 0 && any && k < sd->count; k++) {
+                    size_t ob = sd->obs0 + (size_t)k;
+                    memset(one, 0, c->nw * sizeof(uint64_t));
+                    one[ob / 64] |= (uint64_t)1 << (ob % 64);
+                    rc = bs_add(c, out, one);
+                }
             }
+            tide__free(bits);
+            tide__free(one);
+            return rc;
         }
-        tide__free(bits);
-        tide__free(one);
-        return rc;
+        case OBS_AND:
+        case OBS_OR:
+        case OBS_FOLLOWEDBY: return eval_binary(c, o, out);
+        case OBS_PAREN: return eval_obs(c, o->l, out);
+        default: break;
     }
-    case OBS_AND:
-    case OBS_OR:
-    case OBS_FOLLOWEDBY:
-        return eval_binary(c, o, out);
-    case OBS_PAREN:
-        return eval_obs(c, o->l, out);
-    default:
-        break;
-    }
-    bset in = {NULL, 0, 0, c->nw, NULL, 0};
+    bset in = { NULL, 0, 0, c->nw, NULL, 0 };
     int rc = eval_obs(c, o->l, &in);
     if (rc < 0) {
         bs_free(&in);
@@ -960,14 +970,14 @@ static int eval_obs(ctx *c, const obs_node *o, bset *out)
             for (size_t i = 0; i < in.n && rc == 0; i++)
                 rc = bs_add(c, out, in.w + i * c->nw);
         } else if ((uint64_t)o->repeats <= in.n) {
-            rep_state rs = {c, &in, out, o->repeats, NULL, 0};
+            rep_state rs = { c, &in, out, o->repeats, NULL, 0 };
             rs.acc = tide__calloc((size_t)(o->repeats + 1) * c->nw, sizeof(uint64_t));
             rc = rs.acc ? repeat_rec(&rs, 0, 0) : fail(c, TIDE_ENOMEM, "out of memory");
             tide__free(rs.acc);
         }
     } else if (o->kind == OBS_WITHIN) {
         for (size_t i = 0; i < in.n && rc == 0; i++) {
-            tide__ts f = {0, 0}, l = {0, 0};
+            tide__ts f = { 0, 0 }, l = { 0, 0 };
             span_of(c, in.w + i * c->nw, &f, &l);
             if (tide__ts_cmp(f, ts_add(l, o->within)) <= 0)
                 rc = bs_add(c, out, in.w + i * c->nw);
@@ -1068,7 +1078,10 @@ static size_t count_all(const obs_node *o)
     return (o->kind == OBS_SIMPLE ? count_cmps(o->cmp) : 0) + count_all(o->l) + count_all(o->r);
 }
 
-static bool num_kind(lit_kind k) { return k == LIT_INT || k == LIT_FLOAT; }
+static bool num_kind(lit_kind k)
+{
+    return k == LIT_INT || k == LIT_FLOAT;
+}
 
 static int check_cmp(ctx *c, const cmp_node *cn)
 {
@@ -1083,12 +1096,12 @@ static int check_cmp(ctx *c, const cmp_node *cn)
     for (size_t i = 0; i < cn->nlits; i++) {
         const lit *l = &cn->lits[i];
         if (l->kind == LIT_TS && l->ts_bad)
-            return fail(c, TIDE_EMATCH, "column %d: invalid timestamp literal %s", cn->pos,
-                    l->text);
+            return fail(
+                    c, TIDE_EMATCH, "column %d: invalid timestamp literal %s", cn->pos, l->text);
         if (i > 0 && l->kind != cn->lits[0].kind &&
                 !(num_kind(l->kind) && num_kind(cn->lits[0].kind)))
-            return fail(c, TIDE_EMATCH, "column %d: set literal mixes types (%s and %s)",
-                    cn->pos, cn->lits[0].text, l->text);
+            return fail(c, TIDE_EMATCH, "column %d: set literal mixes types (%s and %s)", cn->pos,
+                    cn->lits[0].text, l->text);
     }
     if (cn->op == OP_LIKE || cn->op == OP_MATCHES)
         return compile_rx(c, cn);
@@ -1102,23 +1115,23 @@ static int check_obs(ctx *c, const obs_node *o)
     TIDE_CHECK(check_obs(c, o->l));
     TIDE_CHECK(check_obs(c, o->r));
     switch (o->kind) {
-    case OBS_SIMPLE: return check_cmp(c, o->cmp);
-    case OBS_WITHIN:
-        if (!(o->within > 0))
-            return fail(c, TIDE_EMATCH, "column %d: invalid WITHIN value (must be positive)",
-                    o->pos);
-        return 0;
-    case OBS_REPEATS:
-        if (o->repeats < 1)
-            return fail(c, TIDE_EMATCH, "column %d: invalid repetition count %lld", o->pos,
-                    (long long)o->repeats);
-        return 0;
-    case OBS_STARTSTOP:
-        if (o->start_bad || o->stop_bad)
-            return fail(c, TIDE_EMATCH, "column %d: START/STOP timestamp is not a valid date",
-                    o->pos);
-        return 0;
-    default: return 0;
+        case OBS_SIMPLE: return check_cmp(c, o->cmp);
+        case OBS_WITHIN:
+            if (!(o->within > 0))
+                return fail(c, TIDE_EMATCH, "column %d: invalid WITHIN value (must be positive)",
+                        o->pos);
+            return 0;
+        case OBS_REPEATS:
+            if (o->repeats < 1)
+                return fail(c, TIDE_EMATCH, "column %d: invalid repetition count %lld", o->pos,
+                        (long long)o->repeats);
+            return 0;
+        case OBS_STARTSTOP:
+            if (o->start_bad || o->stop_bad)
+                return fail(c, TIDE_EMATCH, "column %d: START/STOP timestamp is not a valid date",
+                        o->pos);
+            return 0;
+        default: return 0;
     }
 }
 
@@ -1137,13 +1150,14 @@ static int add_sdo(ctx *c, json_t *od, json_t *map, size_t idx)
                 idx);
     sd->count = json_integer_value(no);
     if (sd->count < 1)
-        return fail(c, TIDE_EMATCH, "observed-data #%zu: invalid number_observed %lld (must be >= 1)",
-                idx, (long long)sd->count);
-    if (!json_is_string(fo) || tide__pattern_ts_parse(json_string_value(fo),
-                                       json_string_length(fo), &sd->first) != 0)
+        return fail(c, TIDE_EMATCH,
+                "observed-data #%zu: invalid number_observed %lld (must be >= 1)", idx,
+                (long long)sd->count);
+    if (!json_is_string(fo) ||
+            tide__pattern_ts_parse(json_string_value(fo), json_string_length(fo), &sd->first) != 0)
         return fail(c, TIDE_EMATCH, "observed-data #%zu: invalid first_observed", idx);
-    if (!json_is_string(lo) || tide__pattern_ts_parse(json_string_value(lo),
-                                       json_string_length(lo), &sd->last) != 0)
+    if (!json_is_string(lo) ||
+            tide__pattern_ts_parse(json_string_value(lo), json_string_length(lo), &sd->last) != 0)
         return fail(c, TIDE_EMATCH, "observed-data #%zu: invalid last_observed", idx);
     if ((uint64_t)sd->count > MAX_OBSERVATIONS - c->nobs)
         return fail(c, TIDE_ETOOBIG, "more than %d observations (number_observed summed)",
@@ -1257,8 +1271,7 @@ static int load_data(ctx *c, json_t *root, json_t *owned_maps)
                 if (map == NULL || json_array_append_new(owned_maps, map) < 0)
                     return fail(c, TIDE_ENOMEM, "out of memory");
             } else if (!json_is_object(map)) {
-                return fail(c, TIDE_EMATCH, "observed-data #%zu: 'objects' is not a dictionary",
-                        i);
+                return fail(c, TIDE_EMATCH, "observed-data #%zu: 'objects' is not a dictionary", i);
             }
         }
         TIDE_CHECK(add_sdo(c, e, map, i));
@@ -1302,8 +1315,7 @@ int tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len,
     if ((rc = check_obs(&c, p->root)) < 0)
         goto done;
     json_error_t jerr;
-    root = json_loadb(json ? json : "", len, 0,
-            &jerr);
+    root = json_loadb(json ? json : "", len, 0, &jerr);
     if (root == NULL) {
         rc = fail(&c, TIDE_EPARSE, "observed data: line %d, column %d (byte %d): %s", jerr.line,
                 jerr.column, jerr.position, jerr.text);
@@ -1311,7 +1323,7 @@ int tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len,
     }
     if ((rc = load_data(&c, root, owned)) < 0)
         goto done;
-    bset res = {NULL, 0, 0, c.nw, NULL, 0};
+    bset res = { NULL, 0, 0, c.nw, NULL, 0 };
     rc = eval_obs(&c, p->root, &res);
     if (rc == 0)
         *out_matched = res.n > 0;

@@ -79,25 +79,25 @@ static const struct {
     const char *word;
     tok_kind kind;
 } keywords[] = {
-        {"AND", T_AND},
-        {"OR", T_OR},
-        {"NOT", T_NOT},
-        {"FOLLOWEDBY", T_FOLLOWEDBY},
-        {"LIKE", T_LIKE},
-        {"MATCHES", T_MATCHES},
-        {"ISSUPERSET", T_ISSUPERSET},
-        {"ISSUBSET", T_ISSUBSET},
-        {"EXISTS", T_EXISTS},
-        {"LAST", T_LAST},
-        {"IN", T_IN},
-        {"START", T_START},
-        {"STOP", T_STOP},
-        {"SECONDS", T_SECONDS},
-        {"true", T_BOOL},
-        {"false", T_BOOL},
-        {"WITHIN", T_WITHIN},
-        {"REPEATS", T_REPEATS},
-        {"TIMES", T_TIMES},
+    { "AND", T_AND },
+    { "OR", T_OR },
+    { "NOT", T_NOT },
+    { "FOLLOWEDBY", T_FOLLOWEDBY },
+    { "LIKE", T_LIKE },
+    { "MATCHES", T_MATCHES },
+    { "ISSUPERSET", T_ISSUPERSET },
+    { "ISSUBSET", T_ISSUBSET },
+    { "EXISTS", T_EXISTS },
+    { "LAST", T_LAST },
+    { "IN", T_IN },
+    { "START", T_START },
+    { "STOP", T_STOP },
+    { "SECONDS", T_SECONDS },
+    { "true", T_BOOL },
+    { "false", T_BOOL },
+    { "WITHIN", T_WITHIN },
+    { "REPEATS", T_REPEATS },
+    { "TIMES", T_TIMES },
 };
 
 typedef struct {
@@ -154,21 +154,26 @@ static void fail_oom(parser *ps)
 
 /* ---------------------------------------------------------------- lexer */
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 static bool is_hex(char c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 static bool is_b64(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' ||
-           c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '+' || c == '/';
 }
 static bool is_id_start(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-static bool is_id_char(char c) { return is_id_start(c) || is_digit(c); }
+static bool is_id_char(char c)
+{
+    return is_id_start(c) || is_digit(c);
+}
 
 /* Length of whitespace at s (ASCII and the Unicode spaces of the grammar), 0 if none. */
 static size_t ws_len(const char *s, size_t n)
@@ -334,7 +339,7 @@ static int add_tok(parser *ps, tok_kind k, size_t off, size_t len)
         ps->toks = nt;
         ps->cap = nc;
     }
-    ps->toks[ps->ntoks++] = (token){k, off, len};
+    ps->toks[ps->ntoks++] = (token){ k, off, len };
     return 0;
 }
 
@@ -413,37 +418,52 @@ static int lex(parser *ps)
         if (best == 0) {
             best = 1;
             switch (*p) {
-            case '=': kind = T_EQ; if (rest > 1 && p[1] == '=') best = 2; break;
-            case '!': if (rest > 1 && p[1] == '=') { kind = T_NEQ; best = 2; } break;
-            case '<':
-                kind = T_LT;
-                if (rest > 1 && p[1] == '=') kind = T_LE, best = 2;
-                else if (rest > 1 && p[1] == '>') kind = T_NEQ, best = 2;
-                break;
-            case '>': kind = T_GT; if (rest > 1 && p[1] == '=') kind = T_GE, best = 2; break;
-            case '\'': kind = T_QUOTE; break;
-            case ':': kind = T_COLON; break;
-            case '.': kind = T_DOT; break;
-            case ',': kind = T_COMMA; break;
-            case ')': kind = T_RPAREN; break;
-            case '(': kind = T_LPAREN; break;
-            case ']': kind = T_RBRACK; break;
-            case '[': kind = T_LBRACK; break;
-            case '+': kind = T_PLUS; break;
-            case '-': kind = T_MINUS; break;
-            case '^': kind = T_POWER; break;
-            case '/': kind = T_DIVIDE; break;
-            case '*': kind = T_ASTERISK; break;
-            default: {
-                uint32_t cp;
-                size_t u = tide__utf8_decode((const unsigned char *)p, rest, &cp);
-                if (u == 0) {
-                    fail_at(ps, i, "invalid UTF-8 byte 0x%02x", (unsigned char)*p);
-                    return -1;
+                case '=':
+                    kind = T_EQ;
+                    if (rest > 1 && p[1] == '=')
+                        best = 2;
+                    break;
+                case '!':
+                    if (rest > 1 && p[1] == '=') {
+                        kind = T_NEQ;
+                        best = 2;
+                    }
+                    break;
+                case '<':
+                    kind = T_LT;
+                    if (rest > 1 && p[1] == '=')
+                        kind = T_LE, best = 2;
+                    else if (rest > 1 && p[1] == '>')
+                        kind = T_NEQ, best = 2;
+                    break;
+                case '>':
+                    kind = T_GT;
+                    if (rest > 1 && p[1] == '=')
+                        kind = T_GE, best = 2;
+                    break;
+                case '\'': kind = T_QUOTE; break;
+                case ':': kind = T_COLON; break;
+                case '.': kind = T_DOT; break;
+                case ',': kind = T_COMMA; break;
+                case ')': kind = T_RPAREN; break;
+                case '(': kind = T_LPAREN; break;
+                case ']': kind = T_RBRACK; break;
+                case '[': kind = T_LBRACK; break;
+                case '+': kind = T_PLUS; break;
+                case '-': kind = T_MINUS; break;
+                case '^': kind = T_POWER; break;
+                case '/': kind = T_DIVIDE; break;
+                case '*': kind = T_ASTERISK; break;
+                default: {
+                    uint32_t cp;
+                    size_t u = tide__utf8_decode((const unsigned char *)p, rest, &cp);
+                    if (u == 0) {
+                        fail_at(ps, i, "invalid UTF-8 byte 0x%02x", (unsigned char)*p);
+                        return -1;
+                    }
+                    best = u;
+                    kind = T_INVALID;
                 }
-                best = u;
-                kind = T_INVALID;
-            }
             }
         }
         if (add_tok(ps, kind, i, best))
@@ -498,30 +518,36 @@ void tide_pattern_free(tide_pattern *p)
     tide__free(p);
 }
 
-tide_stix_version tide_pattern_version(const tide_pattern *p) { return p->version; }
+tide_stix_version tide_pattern_version(const tide_pattern *p)
+{
+    return p->version;
+}
 
 /* ---------------------------------------------------------------- parser */
 
 static const char *tok_name(tok_kind k)
 {
     switch (k) {
-    case T_EOF: return "end of pattern";
-    case T_RBRACK: return "']'";
-    case T_LBRACK: return "'['";
-    case T_RPAREN: return "')'";
-    case T_LPAREN: return "'('";
-    case T_COLON: return "':'";
-    case T_SECONDS: return "SECONDS";
-    case T_TIMES: return "TIMES";
-    case T_STOP: return "STOP";
-    case T_STR: return "a string literal";
-    case T_TS: return "a timestamp literal t'...'";
-    case T_INTPOS: return "a positive integer";
-    default: return "?";
+        case T_EOF: return "end of pattern";
+        case T_RBRACK: return "']'";
+        case T_LBRACK: return "'['";
+        case T_RPAREN: return "')'";
+        case T_LPAREN: return "'('";
+        case T_COLON: return "':'";
+        case T_SECONDS: return "SECONDS";
+        case T_TIMES: return "TIMES";
+        case T_STOP: return "STOP";
+        case T_STR: return "a string literal";
+        case T_TS: return "a timestamp literal t'...'";
+        case T_INTPOS: return "a positive integer";
+        default: return "?";
     }
 }
 
-static token *peek(parser *ps) { return &ps->toks[ps->cur]; }
+static token *peek(parser *ps)
+{
+    return &ps->toks[ps->cur];
+}
 static token *next(parser *ps)
 {
     token *t = &ps->toks[ps->cur];
@@ -544,9 +570,9 @@ static void unexpected(parser *ps, token *t, const char *expected)
         why = " (malformed literal: unterminated string or bad escape)";
     else if (t->kind == T_IDENT || t->kind == T_IDENTH) {
         /* lowercase keyword? */
-        static const char *kw[] = {"and", "or", "not", "followedby", "like", "matches",
-                "issuperset", "issubset", "exists", "in", "start", "stop", "seconds", "within",
-                "repeats", "times"};
+        static const char *kw[] = { "and", "or", "not", "followedby", "like", "matches",
+            "issuperset", "issubset", "exists", "in", "start", "stop", "seconds", "within",
+            "repeats", "times" };
         for (size_t k = 0; k < sizeof(kw) / sizeof(kw[0]); k++)
             if (t->len == strlen(kw[k]) && strncasecmp(ps->src + t->off, kw[k], t->len) == 0) {
                 why = " (keywords are upper case)";
@@ -601,18 +627,25 @@ static char *unescape_str(parser *ps, const char *s, size_t n, size_t *out_len)
 
 static int b64val(char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
     return -1;
 }
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
     return c - 'A' + 10;
 }
 
@@ -623,88 +656,87 @@ static bool parse_literal(parser *ps, token *t, lit *l)
     if ((l->text = tok_dup(ps, t)) == NULL)
         return false;
     switch (t->kind) {
-    case T_INTPOS:
-    case T_INTNEG: {
-        errno = 0;
-        long long v = strtoll(l->text, NULL, 10);
-        if (errno == ERANGE) {
+        case T_INTPOS:
+        case T_INTNEG: {
+            errno = 0;
+            long long v = strtoll(l->text, NULL, 10);
+            if (errno == ERANGE) {
+                l->kind = LIT_FLOAT;
+                l->f = strtod(l->text, NULL);
+            } else {
+                l->kind = LIT_INT;
+                l->i = v;
+                char buf[32];
+                snprintf(buf, sizeof(buf), "%lld", v);
+                if ((l->term = tide__strdup(buf)) == NULL) {
+                    fail_oom(ps);
+                    return false;
+                }
+            }
+            return true;
+        }
+        case T_FLOATPOS:
+        case T_FLOATNEG:
             l->kind = LIT_FLOAT;
             l->f = strtod(l->text, NULL);
-        } else {
-            l->kind = LIT_INT;
-            l->i = v;
-            char buf[32];
-            snprintf(buf, sizeof(buf), "%lld", v);
-            if ((l->term = tide__strdup(buf)) == NULL) {
+            return true;
+        case T_BOOL:
+            l->kind = LIT_BOOL;
+            l->b = s[0] == 't';
+            return true;
+        case T_STR:
+            l->kind = LIT_STR;
+            if ((l->s = unescape_str(ps, s, t->len, &l->len)) == NULL)
+                return false;
+            if ((l->term = tide__strndup(l->s, l->len)) == NULL) {
                 fail_oom(ps);
                 return false;
             }
-        }
-        return true;
-    }
-    case T_FLOATPOS:
-    case T_FLOATNEG:
-        l->kind = LIT_FLOAT;
-        l->f = strtod(l->text, NULL);
-        return true;
-    case T_BOOL:
-        l->kind = LIT_BOOL;
-        l->b = s[0] == 't';
-        return true;
-    case T_STR:
-        l->kind = LIT_STR;
-        if ((l->s = unescape_str(ps, s, t->len, &l->len)) == NULL)
-            return false;
-        if ((l->term = tide__strndup(l->s, l->len)) == NULL) {
-            fail_oom(ps);
-            return false;
-        }
-        return true;
-    case T_HEX: {
-        l->kind = LIT_BIN;
-        size_t nd = t->len - 3;
-        if ((l->s = tide__malloc(nd / 2 + 1)) == NULL) {
-            fail_oom(ps);
-            return false;
-        }
-        for (size_t i = 0; i < nd / 2; i++)
-            l->s[i] = (char)(hexval(s[2 + 2 * i]) * 16 + hexval(s[3 + 2 * i]));
-        l->len = nd / 2;
-        l->s[l->len] = '\0';
-        return true;
-    }
-    case T_BIN: {
-        l->kind = LIT_BIN;
-        if ((l->s = tide__malloc(t->len)) == NULL) {
-            fail_oom(ps);
-            return false;
-        }
-        uint32_t acc = 0;
-        int bits = 0;
-        size_t k = 0;
-        for (size_t i = 2; i + 1 < t->len; i++) {
-            int v = b64val(s[i]);
-            if (v < 0)
-                break;
-            acc = (acc << 6) | (uint32_t)v;
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                l->s[k++] = (char)((acc >> bits) & 0xFF);
+            return true;
+        case T_HEX: {
+            l->kind = LIT_BIN;
+            size_t nd = t->len - 3;
+            if ((l->s = tide__malloc(nd / 2 + 1)) == NULL) {
+                fail_oom(ps);
+                return false;
             }
+            for (size_t i = 0; i < nd / 2; i++)
+                l->s[i] = (char)(hexval(s[2 + 2 * i]) * 16 + hexval(s[3 + 2 * i]));
+            l->len = nd / 2;
+            l->s[l->len] = '\0';
+            return true;
         }
-        l->len = k;
-        l->s[k] = '\0';
-        return true;
-    }
-    case T_TS: {
-        l->kind = LIT_TS;
-        int r = tide__pattern_ts_parse(s + 2, t->len - 3, &l->ts);
-        l->ts_bad = r != 0;
-        return true;
-    }
-    default:
-        return false;
+        case T_BIN: {
+            l->kind = LIT_BIN;
+            if ((l->s = tide__malloc(t->len)) == NULL) {
+                fail_oom(ps);
+                return false;
+            }
+            uint32_t acc = 0;
+            int bits = 0;
+            size_t k = 0;
+            for (size_t i = 2; i + 1 < t->len; i++) {
+                int v = b64val(s[i]);
+                if (v < 0)
+                    break;
+                acc = (acc << 6) | (uint32_t)v;
+                bits += 6;
+                if (bits >= 8) {
+                    bits -= 8;
+                    l->s[k++] = (char)((acc >> bits) & 0xFF);
+                }
+            }
+            l->len = k;
+            l->s[k] = '\0';
+            return true;
+        }
+        case T_TS: {
+            l->kind = LIT_TS;
+            int r = tide__pattern_ts_parse(s + 2, t->len - 3, &l->ts);
+            l->ts_bad = r != 0;
+            return true;
+        }
+        default: return false;
     }
 }
 
@@ -749,7 +781,7 @@ static bool parse_path(parser *ps, cmp_node *c)
     bool first = true;
     for (;;) {
         token *k = peek(ps);
-        path_step st = {STEP_KEY, NULL, 0};
+        path_step st = { STEP_KEY, NULL, 0 };
         if (first || k->kind == T_DOT) {
             if (!first)
                 next(ps);
@@ -882,20 +914,18 @@ static cmp_node *parse_prop_test(parser *ps)
     }
     token *op = next(ps);
     switch (op->kind) {
-    case T_EQ: c->op = OP_EQ; break;
-    case T_NEQ: c->op = OP_NEQ; break;
-    case T_LT: c->op = OP_LT; break;
-    case T_LE: c->op = OP_LE; break;
-    case T_GT: c->op = OP_GT; break;
-    case T_GE: c->op = OP_GE; break;
-    case T_IN: c->op = OP_IN; break;
-    case T_LIKE: c->op = OP_LIKE; break;
-    case T_MATCHES: c->op = OP_MATCHES; break;
-    case T_ISSUBSET: c->op = OP_ISSUBSET; break;
-    case T_ISSUPERSET: c->op = OP_ISSUPERSET; break;
-    default:
-        unexpected(ps, op, "a comparison operator");
-        goto fail;
+        case T_EQ: c->op = OP_EQ; break;
+        case T_NEQ: c->op = OP_NEQ; break;
+        case T_LT: c->op = OP_LT; break;
+        case T_LE: c->op = OP_LE; break;
+        case T_GT: c->op = OP_GT; break;
+        case T_GE: c->op = OP_GE; break;
+        case T_IN: c->op = OP_IN; break;
+        case T_LIKE: c->op = OP_LIKE; break;
+        case T_MATCHES: c->op = OP_MATCHES; break;
+        case T_ISSUBSET: c->op = OP_ISSUBSET; break;
+        case T_ISSUPERSET: c->op = OP_ISSUPERSET; break;
+        default: unexpected(ps, op, "a comparison operator"); goto fail;
     }
     if (c->op == OP_IN) {
         token *lp = next(ps);
@@ -1125,8 +1155,8 @@ fail:
 
 static obs_node *parse_obs_binary(parser *ps, int level)
 {
-    static const tok_kind ops[] = {T_FOLLOWEDBY, T_OR, T_AND};
-    static const obs_kind kinds[] = {OBS_FOLLOWEDBY, OBS_OR, OBS_AND};
+    static const tok_kind ops[] = { T_FOLLOWEDBY, T_OR, T_AND };
+    static const obs_kind kinds[] = { OBS_FOLLOWEDBY, OBS_OR, OBS_AND };
     obs_node *l = level == 2 ? parse_obs_primary(ps) : parse_obs_binary(ps, level + 1);
     while (l && peek(ps)->kind == ops[level]) {
         token *op = next(ps);
@@ -1143,7 +1173,10 @@ static obs_node *parse_obs_binary(parser *ps, int level)
     return l;
 }
 
-static obs_node *parse_obs_followedby(parser *ps) { return parse_obs_binary(ps, 0); }
+static obs_node *parse_obs_followedby(parser *ps)
+{
+    return parse_obs_binary(ps, 0);
+}
 
 /* ---------------------------------------------------------------- validation */
 
@@ -1151,9 +1184,20 @@ static const struct {
     const char *name; /* upper case, '-' removed */
     int len;          /* hex length; 0 = special */
 } hash_algos[] = {
-        {"MD5", 32}, {"RIPEMD160", 40}, {"SHA1", 40}, {"SHA224", 56}, {"SHA256", 64},
-        {"SHA384", 96}, {"SHA512", 128}, {"SHA3224", 56}, {"SHA3256", 64}, {"SHA3384", 96},
-        {"SHA3512", 128}, {"WHIRLPOOL", 128}, {"MD6", -1}, {"SSDEEP", 0},
+    { "MD5", 32 },
+    { "RIPEMD160", 40 },
+    { "SHA1", 40 },
+    { "SHA224", 56 },
+    { "SHA256", 64 },
+    { "SHA384", 96 },
+    { "SHA512", 128 },
+    { "SHA3224", 56 },
+    { "SHA3256", 64 },
+    { "SHA3384", 96 },
+    { "SHA3512", 128 },
+    { "WHIRLPOOL", 128 },
+    { "MD6", -1 },
+    { "SSDEEP", 0 },
 };
 
 static bool hash_ok(int len, const char *v)
@@ -1232,12 +1276,12 @@ static void walk_quals(parser *ps, obs_node *o, int *set)
     int bit = 0;
     const char *name = "";
     switch (o->kind) {
-    case OBS_SIMPLE: *set = 0; return;
-    case OBS_PAREN: *set = -1; return;
-    case OBS_WITHIN: bit = 1, name = "WITHIN"; break;
-    case OBS_REPEATS: bit = 2, name = "REPEATS"; break;
-    case OBS_STARTSTOP: bit = 4, name = "STARTSTOP"; break;
-    default: return;
+        case OBS_SIMPLE: *set = 0; return;
+        case OBS_PAREN: *set = -1; return;
+        case OBS_WITHIN: bit = 1, name = "WITHIN"; break;
+        case OBS_REPEATS: bit = 2, name = "REPEATS"; break;
+        case OBS_STARTSTOP: bit = 4, name = "STARTSTOP"; break;
+        default: return;
     }
     if (*set < 0)
         return;
@@ -1257,8 +1301,8 @@ static void put_err(char *errbuf, size_t errlen, const char *msg)
         snprintf(errbuf, errlen, "%s", msg);
 }
 
-int tide_pattern_parse(tide_pattern **out, const char *text, tide_stix_version v, char *errbuf,
-        size_t errlen)
+int tide_pattern_parse(
+        tide_pattern **out, const char *text, tide_stix_version v, char *errbuf, size_t errlen)
 {
     char msg[400];
     *out = NULL;
@@ -1283,8 +1327,8 @@ int tide_pattern_parse(tide_pattern **out, const char *text, tide_stix_version v
     if (lex(&ps) == 0) {
         /* the reference validator's first check: the pattern must open an observation */
         size_t i = 0;
-        while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
-                                text[i] == '\n' || text[i] == '('))
+        while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n' ||
+                                text[i] == '('))
             i++;
         if (i >= n || text[i] != '[') {
             fail_at(&ps, 0, "input is missing square brackets");
@@ -1346,8 +1390,10 @@ static int emit_cmp(term_walk *w, const cmp_node *c, int group)
             return rc;
         return emit_cmp(w, c->r, ++w->group);
     }
-    const char *opname = c->op == OP_EQ ? "=" : c->op == OP_IN ? "IN"
-                                                : c->op == OP_ISSUBSET ? "ISSUBSET" : NULL;
+    const char *opname = c->op == OP_EQ         ? "="
+                         : c->op == OP_IN       ? "IN"
+                         : c->op == OP_ISSUBSET ? "ISSUBSET"
+                                                : NULL;
     if (opname == NULL || c->negated)
         w->simple = false;
     if (opname == NULL)
@@ -1359,8 +1405,7 @@ static int emit_cmp(term_walk *w, const cmp_node *c, int group)
         emitted++;
         if (w->dry)
             continue;
-        tide_pattern_term t = {c->type, c->path_text, opname, c->lits[i].term, group,
-                c->negated};
+        tide_pattern_term t = { c->type, c->path_text, opname, c->lits[i].term, group, c->negated };
         int rc = w->cb(&t, w->payload);
         if (rc)
             return rc;
@@ -1394,7 +1439,7 @@ static int emit_obs(term_walk *w, const obs_node *o)
 int tide_pattern_terms(const tide_pattern *p, bool *out_simple,
         int (*cb)(const tide_pattern_term *t, void *payload), void *payload)
 {
-    term_walk w = {cb, payload, 0, true, true};
+    term_walk w = { cb, payload, 0, true, true };
     const obs_node *o = p->root;
     while (o->kind == OBS_PAREN)
         o = o->l;

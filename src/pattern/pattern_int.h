@@ -31,15 +31,19 @@ typedef struct {
     int64_t i;
     double f;
     bool b;
-    char *s;           /* LIT_STR: unescaped UTF-8, NUL-terminated; LIT_BIN: bytes */
-    size_t len;        /* bytes of s */
-    tide__ts ts;       /* LIT_TS */
-    bool ts_bad;       /* LIT_TS that is well-formed but not a calendar date: error at match */
-    char *text;        /* the literal as written (for hash checks and messages) */
-    char *term;        /* value for tide_pattern_term (strings, ints), else NULL */
+    char *s;     /* LIT_STR: unescaped UTF-8, NUL-terminated; LIT_BIN: bytes */
+    size_t len;  /* bytes of s */
+    tide__ts ts; /* LIT_TS */
+    bool ts_bad; /* LIT_TS that is well-formed but not a calendar date: error at match */
+    char *text;  /* the literal as written (for hash checks and messages) */
+    char *term;  /* value for tide_pattern_term (strings, ints), else NULL */
 } lit;
 
-typedef enum { STEP_KEY, STEP_INDEX, STEP_STAR } step_kind;
+typedef enum {
+    STEP_KEY,
+    STEP_INDEX,
+    STEP_STAR
+} step_kind;
 
 typedef struct {
     step_kind kind;
@@ -62,7 +66,11 @@ typedef enum {
     OP_EXISTS,
 } cmp_op;
 
-typedef enum { CMP_TEST, CMP_AND, CMP_OR } cmp_kind;
+typedef enum {
+    CMP_TEST,
+    CMP_AND,
+    CMP_OR
+} cmp_kind;
 
 typedef struct cmp_node {
     cmp_kind kind;

@@ -18,10 +18,10 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Hangul constants (Unicode 3.12). */
-#define SBASE 0xAC00u
-#define LBASE 0x1100u
-#define VBASE 0x1161u
-#define TBASE 0x11A7u
+#define SBASE  0xAC00u
+#define LBASE  0x1100u
+#define VBASE  0x1161u
+#define TBASE  0x11A7u
 #define LCOUNT 19u
 #define VCOUNT 21u
 #define TCOUNT 28u
@@ -175,7 +175,7 @@ static int decompose(cpvec *o, uint32_t c, int depth)
 
 char *tide__utf8_nfc(const char *s, size_t n, size_t *out_len)
 {
-    cpvec v = {NULL, 0, 0};
+    cpvec v = { NULL, 0, 0 };
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     bool ascii = true;

@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+/* generated tables: kept as generated (one entry run per line) */
+/* clang-format off */
 typedef struct { uint32_t cp, a, b; } tide_uc_decomp;
 typedef struct { uint32_t a, b, cp; } tide_uc_comp;
 typedef struct { uint32_t lo, hi; uint8_t ccc; } tide_uc_ccc;
@@ -873,5 +875,6 @@ static const tide_uc_ccc tide_uc_cccs[] = {
     {0x1E2AE,0x1E2AE,230}, {0x1E2EC,0x1E2EF,230}, {0x1E8D0,0x1E8D6,220}, {0x1E944,0x1E949,230},
     {0x1E94A,0x1E94A,7},
 };
+/* clang-format on */
 
 #endif

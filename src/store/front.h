@@ -19,13 +19,13 @@ int tide__store_case_put(tide_store *s, const tide_store_case *row, int64_t *out
 int tide__store_case_get(tide_store *s, int64_t id,
         int (*cb)(const tide_store_case *row, void *payload), void *payload);
 int tide__store_case_ids(tide_store *s, int (*cb)(int64_t id, void *payload), void *payload);
-int tide__store_case_find_covering(tide_store *s, const char *host, const char *indicator_id,
-        int64_t *out_id);
+int tide__store_case_find_covering(
+        tide_store *s, const char *host, const char *indicator_id, int64_t *out_id);
 int tide__store_case_host_put(tide_store *s, int64_t case_id, const tide_store_case_host *host);
 int tide__store_case_hosts(tide_store *s, int64_t case_id,
         int (*cb)(const tide_store_case_host *host, void *payload), void *payload);
-int tide__store_case_indicators_add(tide_store *s, int64_t case_id, const char *const *ids,
-        size_t n);
+int tide__store_case_indicators_add(
+        tide_store *s, int64_t case_id, const char *const *ids, size_t n);
 int tide__store_case_indicators(tide_store *s, int64_t case_id,
         int (*cb)(const char *indicator_id, void *payload), void *payload);
 int tide__store_case_event_add(tide_store *s, int64_t case_id, const tide_store_case_event *ev);

@@ -26,17 +26,21 @@
 #include "store/front_int.h"
 #include "util/util.h"
 
-enum { NODE_CAMPAIGN, NODE_MALWARE, NODE_ACTOR };
+enum {
+    NODE_CAMPAIGN,
+    NODE_MALWARE,
+    NODE_ACTOR
+};
 
 typedef struct {
-    uint32_t name;  /* offset in names arena */
-    int cls;        /* NODE_* */
-    uint32_t adj;   /* first edge in edges, UINT32_MAX = none */
+    uint32_t name; /* offset in names arena */
+    int cls;       /* NODE_* */
+    uint32_t adj;  /* first edge in edges, UINT32_MAX = none */
 } node;
 
 typedef struct {
-    uint32_t to;    /* node */
-    uint32_t next;  /* next edge of the same owner, UINT32_MAX = end */
+    uint32_t to;   /* node */
+    uint32_t next; /* next edge of the same owner, UINT32_MAX = end */
 } edge;
 
 /* u64 -> u32 open-addressing map (0 is never a key: a zero key is stored as 1) */
@@ -56,7 +60,8 @@ static int64_t u64map_get(const u64map *m, int64_t key)
     if (m->cap == 0)
         return -1;
     uint64_t k = fix_key(key);
-    for (size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+    for (size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & (m->cap - 1);;
+            i = (i + 1) & (m->cap - 1)) {
         if (m->keys[i] == k)
             return m->vals[i];
         if (m->keys[i] == 0)
@@ -112,13 +117,13 @@ static void u64map_free(u64map *m)
 }
 
 typedef struct {
-    u64map ids;        /* named object id key -> node */
+    u64map ids; /* named object id key -> node */
     node *nodes;
     size_t nnodes, capnodes;
-    tide_buf names;    /* NUL-terminated names */
+    tide_buf names; /* NUL-terminated names */
     edge *edges;
     size_t nedges, capedges;
-    u64map inds;       /* id key of an object linked to named ones -> index into ind_first */
+    u64map inds; /* id key of an object linked to named ones -> index into ind_first */
     uint32_t *ind_first;
     size_t ninds, capinds;
 } graph;
@@ -278,9 +283,9 @@ static bool names_have(const names *nm, const char *name)
 
 typedef struct {
     tide_store_backend *be;
-    graph g;            /* nodes only (ids: id key -> node, or UINT32_MAX = not named) */
-    uint8_t *adj_done;  /* per node: adjacency loaded */
-    int64_t *nodekey;   /* per node: its id key */
+    graph g;           /* nodes only (ids: id key -> node, or UINT32_MAX = not named) */
+    uint8_t *adj_done; /* per node: adjacency loaded */
+    int64_t *nodekey;  /* per node: its id key */
     size_t capdone, capkey;
 } lazy;
 

@@ -59,8 +59,8 @@ static const char *const tide_store_indexes[][2] = {
  * gathers (key, row) of its rows in memory, sorts them and writes the table by appends at
  * commit (store_sqlite.c), where CREATE INDEX scanned the whole objects table and sorted a
  * million and a half keys with SQLite's sorter (1.2 to 1.5 s for a million indicators). */
-#define TIDE_STORE_KEYS_INSERT_TRIGGER                                                         \
-    "CREATE TRIGGER objects_keys_ins AFTER INSERT ON objects BEGIN"                          \
+#define TIDE_STORE_KEYS_INSERT_TRIGGER                                                             \
+    "CREATE TRIGGER objects_keys_ins AFTER INSERT ON objects BEGIN"                                \
     "  INSERT INTO objects_keys(id_key, obj) VALUES (NEW.id_key, NEW.rowid); END;"
 
 /* object_counts (schema 9) holds the number of current objects per (type, source, tlp), NULL
@@ -69,10 +69,10 @@ static const char *const tide_store_indexes[][2] = {
  * statement instead (store_sqlite.c), then creates it again; objects_count_upd and
  * objects_count_del (migration 9) follow versions that stop being current, are rewritten or
  * deleted. */
-#define TIDE_STORE_COUNT_INSERT_TRIGGER                                                        \
-    "CREATE TRIGGER objects_count_ins AFTER INSERT ON objects WHEN NEW.is_current BEGIN"     \
-    "  INSERT INTO object_counts(type, source, tlp, n)"                                     \
-    "  VALUES (NEW.type, ifnull(NEW.source, ''), ifnull(NEW.tlp, ''), 1)"                   \
+#define TIDE_STORE_COUNT_INSERT_TRIGGER                                                            \
+    "CREATE TRIGGER objects_count_ins AFTER INSERT ON objects WHEN NEW.is_current BEGIN"           \
+    "  INSERT INTO object_counts(type, source, tlp, n)"                                            \
+    "  VALUES (NEW.type, ifnull(NEW.source, ''), ifnull(NEW.tlp, ''), 1)"                          \
     "  ON CONFLICT(type, source, tlp) DO UPDATE SET n = n + 1; END;"
 
 static const char *const tide_store_migrations[] = {
@@ -210,8 +210,7 @@ static const char *const tide_store_migrations[] = {
     /* by type, for the type searches but those of the two types that are most of a store
      * (their searches return most rows anyway) */
     "CREATE INDEX IF NOT EXISTS objects_sdo ON objects(type) WHERE is_current AND"
-    "  type NOT IN ('indicator', 'relationship');"
-    TIDE_STORE_COUNT_INSERT_TRIGGER
+    "  type NOT IN ('indicator', 'relationship');" TIDE_STORE_COUNT_INSERT_TRIGGER
     "CREATE TRIGGER objects_count_upd AFTER UPDATE OF is_current, type, source, tlp ON objects"
     "  WHEN OLD.is_current OR NEW.is_current BEGIN"
     "  UPDATE object_counts SET n = n - 1 WHERE OLD.is_current AND type = OLD.type"
@@ -227,8 +226,7 @@ static const char *const tide_store_migrations[] = {
     "CREATE TABLE objects_keys (id_key INTEGER NOT NULL, obj INTEGER NOT NULL,"
     "  PRIMARY KEY (id_key, obj)) WITHOUT ROWID;"
     "INSERT INTO objects_keys(id_key, obj) SELECT id_key, rowid FROM objects ORDER BY 1, 2;"
-    "DROP INDEX IF EXISTS objects_key;"
-    TIDE_STORE_KEYS_INSERT_TRIGGER
+    "DROP INDEX IF EXISTS objects_key;" TIDE_STORE_KEYS_INSERT_TRIGGER
     "CREATE TRIGGER objects_keys_del AFTER DELETE ON objects BEGIN"
     "  DELETE FROM objects_keys WHERE id_key = OLD.id_key AND obj = OLD.rowid; END;"
     "CREATE TRIGGER objects_keys_upd AFTER UPDATE OF id_key ON objects BEGIN"
@@ -236,7 +234,7 @@ static const char *const tide_store_migrations[] = {
     "  INSERT INTO objects_keys(id_key, obj) VALUES (NEW.id_key, NEW.rowid); END;",
 };
 
-#define TIDE_STORE_SCHEMA_VERSION \
+#define TIDE_STORE_SCHEMA_VERSION                                                                  \
     ((int)(sizeof(tide_store_migrations) / sizeof(tide_store_migrations[0])))
 
 #endif

@@ -106,8 +106,8 @@ int tide_store_open_backend(tide_store **out, tide_store_backend *be)
                 be->version, TIDE_STORE_BACKEND_VERSION);
     const char *missing = missing_function(be);
     if (missing)
-        return tide_error_set(TIDE_EINVAL, "store backend without the required function %s",
-                missing);
+        return tide_error_set(
+                TIDE_EINVAL, "store backend without the required function %s", missing);
     tide_store *s = tide__calloc(1, sizeof(*s));
     TIDE_CHECK_ALLOC(s);
     s->be = be;
@@ -214,8 +214,8 @@ int tide_store_put_object(tide_store *s, const tide_object_rec *rec, int *out_st
     return s->be->put_object(s->be, rec, out_status);
 }
 
-int tide_store_put_indicator(tide_store *s, const tide_indicator_rec *ind,
-        const tide_obs_ref *obs, size_t nobs)
+int tide_store_put_indicator(
+        tide_store *s, const tide_indicator_rec *ind, const tide_obs_ref *obs, size_t nobs)
 {
     NEED_STORE(s);
     NEED(ind != NULL && ind->id != NULL, "no indicator or no id");
@@ -345,16 +345,16 @@ int tide_store_put_asset(tide_store *s, const tide_asset *asset)
     return s->be->put_asset(s->be, asset);
 }
 
-int tide_store_each_asset(tide_store *s, int (*cb)(const tide_asset *asset, void *payload),
-        void *payload)
+int tide_store_each_asset(
+        tide_store *s, int (*cb)(const tide_asset *asset, void *payload), void *payload)
 {
     NEED_STORE(s);
     NEED(cb != NULL, "no callback");
     return s->be->each_asset(s->be, cb, payload);
 }
 
-int tide_store_export_state_get(tide_store *s, const char *key, int64_t *out_serial,
-        char **out_entries, size_t *out_len)
+int tide_store_export_state_get(
+        tide_store *s, const char *key, int64_t *out_serial, char **out_entries, size_t *out_len)
 {
     NEED(out_serial != NULL && out_entries != NULL, "no out_serial or out_entries");
     *out_serial = 0;
@@ -366,8 +366,8 @@ int tide_store_export_state_get(tide_store *s, const char *key, int64_t *out_ser
     return s->be->export_state_get(s->be, key, out_serial, out_entries, out_len);
 }
 
-int tide_store_export_state_put(tide_store *s, const char *key, const char *format,
-        int64_t serial, const char *entries, size_t len)
+int tide_store_export_state_put(tide_store *s, const char *key, const char *format, int64_t serial,
+        const char *entries, size_t len)
 {
     NEED_STORE(s);
     NEED(key != NULL && format != NULL, "no key or format");
@@ -465,8 +465,8 @@ int tide__store_case_ids(tide_store *s, int (*cb)(int64_t id, void *payload), vo
     return s->be->case_ids(s->be, cb, payload);
 }
 
-int tide__store_case_find_covering(tide_store *s, const char *host, const char *indicator_id,
-        int64_t *out_id)
+int tide__store_case_find_covering(
+        tide_store *s, const char *host, const char *indicator_id, int64_t *out_id)
 {
     NEED(out_id != NULL, "no out_id");
     *out_id = 0;
@@ -491,8 +491,8 @@ int tide__store_case_hosts(tide_store *s, int64_t case_id,
     return s->be->case_hosts(s->be, case_id, cb, payload);
 }
 
-int tide__store_case_indicators_add(tide_store *s, int64_t case_id, const char *const *ids,
-        size_t n)
+int tide__store_case_indicators_add(
+        tide_store *s, int64_t case_id, const char *const *ids, size_t n)
 {
     NEED_STORE(s);
     NEED(ids != NULL || n == 0, "no ids");

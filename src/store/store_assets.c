@@ -45,8 +45,9 @@ int tide__sqlite_put_asset(tide_store_backend *be, const tide_asset *a)
         sqlite3_finalize(st);
         st = NULL;
     }
-    if (rc == 0 && (rc = prep(s, "INSERT OR REPLACE INTO assets(host, hostname, owner, "
-                                   "criticality, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    if (rc == 0 && (rc = prep(s,
+                            "INSERT OR REPLACE INTO assets(host, hostname, owner, "
+                            "criticality, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                             &st)) == 0) {
         tide__store_bind_text(st, 1, a->host);
         tide__store_bind_text(st, 2, a->hostname);
@@ -57,8 +58,8 @@ int tide__sqlite_put_asset(tide_store_backend *be, const tide_asset *a)
         sqlite3_finalize(st);
         st = NULL;
     }
-    if (rc == 0 && (rc = prep(s, "INSERT OR IGNORE INTO asset_ips(host, ip) VALUES (?1, ?2)",
-                            &st)) == 0) {
+    if (rc == 0 &&
+            (rc = prep(s, "INSERT OR IGNORE INTO asset_ips(host, ip) VALUES (?1, ?2)", &st)) == 0) {
         for (size_t i = 0; i < a->nips && rc == 0; i++) {
             tide__store_bind_text(st, 1, a->host);
             tide__store_bind_text(st, 2, a->ips[i]);
@@ -67,8 +68,9 @@ int tide__sqlite_put_asset(tide_store_backend *be, const tide_asset *a)
         sqlite3_finalize(st);
         st = NULL;
     }
-    if (rc == 0 && (rc = prep(s, "INSERT OR IGNORE INTO asset_software(host, name, version) "
-                                   "VALUES (?1, ?2, ?3)",
+    if (rc == 0 && (rc = prep(s,
+                            "INSERT OR IGNORE INTO asset_software(host, name, version) "
+                            "VALUES (?1, ?2, ?3)",
                             &st)) == 0) {
         for (size_t i = 0; i < a->nsoftware && rc == 0; i++) {
             tide__store_bind_text(st, 1, a->host);
@@ -105,8 +107,8 @@ static void lists_clear(asset_lists *l)
     l->nips = l->nsw = 0;
 }
 
-static int load_lists(tide__sqlite *s, sqlite3_stmt *ips, sqlite3_stmt *sw, const char *host,
-        asset_lists *l)
+static int load_lists(
+        tide__sqlite *s, sqlite3_stmt *ips, sqlite3_stmt *sw, const char *host, asset_lists *l)
 {
     lists_clear(l);
     sqlite3_reset(ips);
@@ -152,8 +154,8 @@ static int load_lists(tide__sqlite *s, sqlite3_stmt *ips, sqlite3_stmt *sw, cons
     return 0;
 }
 
-int tide__sqlite_each_asset(tide_store_backend *be, int (*cb)(const tide_asset *asset, void *payload),
-        void *payload)
+int tide__sqlite_each_asset(
+        tide_store_backend *be, int (*cb)(const tide_asset *asset, void *payload), void *payload)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL, *ips = NULL, *sw = NULL;
@@ -162,8 +164,9 @@ int tide__sqlite_each_asset(tide_store_backend *be, int (*cb)(const tide_asset *
     if (rc == 0)
         rc = prep(s, "SELECT ip FROM asset_ips WHERE host = ?1 ORDER BY ip", &ips);
     if (rc == 0)
-        rc = prep(s, "SELECT name, version FROM asset_software WHERE host = ?1 "
-                     "ORDER BY name, version",
+        rc = prep(s,
+                "SELECT name, version FROM asset_software WHERE host = ?1 "
+                "ORDER BY name, version",
                 &sw);
     while (rc == 0) {
         int r = sqlite3_step(st);
@@ -180,8 +183,10 @@ int tide__sqlite_each_asset(tide_store_backend *be, int (*cb)(const tide_asset *
             .hostname = (const char *)sqlite3_column_text(st, 1),
             .owner = (const char *)sqlite3_column_text(st, 2),
             .criticality = (const char *)sqlite3_column_text(st, 3),
-            .ips = (const char *const *)l.ips, .nips = l.nips,
-            .software = l.sw, .nsoftware = l.nsw };
+            .ips = (const char *const *)l.ips,
+            .nips = l.nips,
+            .software = l.sw,
+            .nsoftware = l.nsw };
         rc = cb(&a, payload);
     }
     lists_clear(&l);
@@ -234,8 +239,9 @@ int tide__sqlite_export_state_put(tide_store_backend *be, const char *key, const
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
-    TIDE_CHECK(prep(s, "INSERT OR REPLACE INTO export_state(key, format, serial, updated_at, "
-                       "entries) VALUES (?1, ?2, ?3, ?4, ?5)",
+    TIDE_CHECK(prep(s,
+            "INSERT OR REPLACE INTO export_state(key, format, serial, updated_at, "
+            "entries) VALUES (?1, ?2, ?3, ?4, ?5)",
             &st));
     tide__store_bind_text(st, 1, key);
     tide__store_bind_text(st, 2, format);

@@ -27,8 +27,8 @@ typedef struct {
     size_t i; /* current entry of s->obs */
 } bulkobs_cursor;
 
-static int bo_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-        sqlite3_vtab **out, char **err)
+static int bo_connect(
+        sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
 {
     (void)argc;
     (void)argv;
@@ -83,8 +83,8 @@ static void bo_settle(bulkobs_cursor *c)
         c->i++;
 }
 
-static int bo_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
-        sqlite3_value **argv)
+static int bo_filter(
+        sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc, sqlite3_value **argv)
 {
     (void)idx;
     (void)idxstr;
@@ -117,18 +117,12 @@ static int bo_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     const bulkobs_cursor *c = (const bulkobs_cursor *)cur;
     const struct bulk_obs *b = &c->s->obs[c->i];
     switch (col) {
-    case 0:
-        sqlite3_result_int(ctx, b->kind);
-        break;
-    case 1:
-        sqlite3_result_int64(ctx, b->vkey);
-        break;
-    case 2:
-        sqlite3_result_int64(ctx, b->obj);
-        break;
-    default: /* the array and its values stay put until the load ends */
-        sqlite3_result_text(ctx, c->s->obs_vals.ptr + b->val, -1, SQLITE_STATIC);
-        break;
+        case 0: sqlite3_result_int(ctx, b->kind); break;
+        case 1: sqlite3_result_int64(ctx, b->vkey); break;
+        case 2: sqlite3_result_int64(ctx, b->obj); break;
+        default: /* the array and its values stay put until the load ends */
+            sqlite3_result_text(ctx, c->s->obs_vals.ptr + b->val, -1, SQLITE_STATIC);
+            break;
     }
     return SQLITE_OK;
 }
@@ -157,8 +151,7 @@ static const sqlite3_module bulkobs_module = {
 
 int tide__store_bulkobs_register(tide__sqlite *s)
 {
-    if (sqlite3_create_module_v2(s->db, "tide_bulk_obs", &bulkobs_module, s, NULL) !=
-            SQLITE_OK)
+    if (sqlite3_create_module_v2(s->db, "tide_bulk_obs", &bulkobs_module, s, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "register tide_bulk_obs");
     return 0;
 }

@@ -33,8 +33,8 @@ typedef struct {
     size_t row;
 } rb_cursor;
 
-static int rb_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-        sqlite3_vtab **out, char **err)
+static int rb_connect(
+        sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
 {
     (void)argc;
     (void)argv;
@@ -87,8 +87,8 @@ static int rb_close(sqlite3_vtab_cursor *cur)
     return SQLITE_OK;
 }
 
-static int rb_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
-        sqlite3_value **argv)
+static int rb_filter(
+        sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc, sqlite3_value **argv)
 {
     (void)idx;
     (void)idxstr;
@@ -117,18 +117,14 @@ static int rb_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     const tide__rb_val *v = &b->vals[c->row * (size_t)b->ncols + (size_t)col];
     /* the batch and its bytes stay put until the statement that reads them is done */
     switch (v->type) {
-    case SQLITE_INTEGER:
-        sqlite3_result_int64(ctx, v->i);
-        break;
-    case SQLITE_TEXT:
-        sqlite3_result_text(ctx, b->bytes.ptr + v->i, (int)v->len, SQLITE_STATIC);
-        break;
-    case SQLITE_BLOB:
-        sqlite3_result_blob(ctx, b->bytes.ptr + v->i, (int)v->len, SQLITE_STATIC);
-        break;
-    default:
-        sqlite3_result_null(ctx);
-        break;
+        case SQLITE_INTEGER: sqlite3_result_int64(ctx, v->i); break;
+        case SQLITE_TEXT:
+            sqlite3_result_text(ctx, b->bytes.ptr + v->i, (int)v->len, SQLITE_STATIC);
+            break;
+        case SQLITE_BLOB:
+            sqlite3_result_blob(ctx, b->bytes.ptr + v->i, (int)v->len, SQLITE_STATIC);
+            break;
+        default: sqlite3_result_null(ctx); break;
     }
     return SQLITE_OK;
 }
@@ -295,8 +291,8 @@ typedef struct {
     size_t i;
 } bk_cursor;
 
-static int bk_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-        sqlite3_vtab **out, char **err)
+static int bk_connect(
+        sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err)
 {
     (void)argc;
     (void)argv;
@@ -324,8 +320,8 @@ static int bk_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
     return SQLITE_OK;
 }
 
-static int bk_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc,
-        sqlite3_value **argv)
+static int bk_filter(
+        sqlite3_vtab_cursor *cur, int idx, const char *idxstr, int argc, sqlite3_value **argv)
 {
     (void)idx;
     (void)idxstr;
@@ -379,8 +375,7 @@ static const sqlite3_module bulkkeys_module = {
 
 int tide__store_bulkkeys_register(tide__sqlite *s)
 {
-    if (sqlite3_create_module_v2(s->db, "tide_bulk_keys", &bulkkeys_module, s, NULL) !=
-            SQLITE_OK)
+    if (sqlite3_create_module_v2(s->db, "tide_bulk_keys", &bulkkeys_module, s, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "register tide_bulk_keys");
     return 0;
 }

@@ -124,8 +124,8 @@ int tide__sqlite_case_get(tide_store_backend *be, int64_t id,
     return rc;
 }
 
-int tide__sqlite_case_ids(tide_store_backend *be, int (*cb)(int64_t id, void *payload),
-        void *payload)
+int tide__sqlite_case_ids(
+        tide_store_backend *be, int (*cb)(int64_t id, void *payload), void *payload)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
@@ -140,8 +140,8 @@ int tide__sqlite_case_ids(tide_store_backend *be, int (*cb)(int64_t id, void *pa
     return rc;
 }
 
-int tide__sqlite_case_find_covering(tide_store_backend *be, const char *host,
-        const char *indicator_id, int64_t *out_id)
+int tide__sqlite_case_find_covering(
+        tide_store_backend *be, const char *host, const char *indicator_id, int64_t *out_id)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
@@ -166,8 +166,8 @@ int tide__sqlite_case_find_covering(tide_store_backend *be, const char *host,
     return 0;
 }
 
-int tide__sqlite_case_host_put(tide_store_backend *be, int64_t case_id,
-        const tide_store_case_host *h)
+int tide__sqlite_case_host_put(
+        tide_store_backend *be, int64_t case_id, const tide_store_case_host *h)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
@@ -219,8 +219,8 @@ int tide__sqlite_case_hosts(tide_store_backend *be, int64_t case_id,
     return rc;
 }
 
-int tide__sqlite_case_indicators_add(tide_store_backend *be, int64_t case_id,
-        const char *const *ids, size_t n)
+int tide__sqlite_case_indicators_add(
+        tide_store_backend *be, int64_t case_id, const char *const *ids, size_t n)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
@@ -262,8 +262,8 @@ int tide__sqlite_case_indicators(tide_store_backend *be, int64_t case_id,
     return rc;
 }
 
-int tide__sqlite_case_event_add(tide_store_backend *be, int64_t case_id,
-        const tide_store_case_event *ev)
+int tide__sqlite_case_event_add(
+        tide_store_backend *be, int64_t case_id, const tide_store_case_event *ev)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
@@ -308,8 +308,8 @@ int tide__sqlite_case_events(tide_store_backend *be, int64_t case_id,
     return rc;
 }
 
-int tide__sqlite_sighting_by_id(tide_store_backend *be, int64_t id, char **out_host,
-        char **out_indicator_id)
+int tide__sqlite_sighting_by_id(
+        tide_store_backend *be, int64_t id, char **out_host, char **out_indicator_id)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;
@@ -336,8 +336,8 @@ int tide__sqlite_sighting_by_id(tide_store_backend *be, int64_t id, char **out_h
     return 0;
 }
 
-int tide__sqlite_indicator_source_counts(tide_store_backend *be, int64_t *out_internal,
-        int64_t *out_external)
+int tide__sqlite_indicator_source_counts(
+        tide_store_backend *be, int64_t *out_internal, int64_t *out_external)
 {
     tide__sqlite *s = tide__sq(be);
     sqlite3_stmt *st = NULL;

@@ -16,6 +16,7 @@
 #include "util/util.h"
 
 /* Every function of the table but free, in the table's order. */
+/* clang-format off */
 #define OPS(X)                                                                                     \
     X(schema_version) X(db_path) X(begin) X(commit) X(rollback) X(begin_load) X(prefetch_id)       \
     X(put_object) X(put_indicator) X(put_relationship) X(get) X(versions) X(indicator)             \
@@ -25,6 +26,7 @@
     X(put_sightings) X(sightings) X(sighting_by_id) X(case_put) X(case_get) X(case_ids)            \
     X(case_find_covering) X(case_host_put) X(case_hosts) X(case_indicators_add)                    \
     X(case_indicators) X(case_event_add) X(case_events) X(indicator_source_counts)
+/* clang-format on */
 
 enum {
 #define X(name) OP_##name,
@@ -66,8 +68,8 @@ static int hit(faulty *f, int op)
 {
     f->calls[op]++;
     if (f->fail_in[op] > 0 && --f->fail_in[op] == 0) {
-        tide_error_set(TIDE_ESTORE, "injected failure of %s (call %ld)", op_names[op],
-                f->calls[op]);
+        tide_error_set(
+                TIDE_ESTORE, "injected failure of %s (call %ld)", op_names[op], f->calls[op]);
         return 1;
     }
     return 0;
@@ -147,8 +149,8 @@ static int f_put_object(tide_store_backend *be, const tide_object_rec *rec, int 
     return in->put_object(in, rec, out_status);
 }
 
-static int f_put_indicator(tide_store_backend *be, const tide_indicator_rec *ind,
-        const tide_obs_ref *obs, size_t nobs)
+static int f_put_indicator(
+        tide_store_backend *be, const tide_indicator_rec *ind, const tide_obs_ref *obs, size_t nobs)
 {
     ENTER(put_indicator);
     return in->put_indicator(in, ind, obs, nobs);
@@ -275,8 +277,8 @@ static int f_put_asset(tide_store_backend *be, const tide_asset *asset)
     return in->put_asset(in, asset);
 }
 
-static int f_each_asset(tide_store_backend *be,
-        int (*cb)(const tide_asset *asset, void *payload), void *payload)
+static int f_each_asset(
+        tide_store_backend *be, int (*cb)(const tide_asset *asset, void *payload), void *payload)
 {
     ENTER(each_asset);
     return in->each_asset(in, cb, payload);
@@ -309,8 +311,8 @@ static int f_sightings(tide_store_backend *be, const tide_sighting_query *q,
     return in->sightings(in, q, cb, payload);
 }
 
-static int f_sighting_by_id(tide_store_backend *be, int64_t id, char **out_host,
-        char **out_indicator_id)
+static int f_sighting_by_id(
+        tide_store_backend *be, int64_t id, char **out_host, char **out_indicator_id)
 {
     ENTER(sighting_by_id);
     return in->sighting_by_id(in, id, out_host, out_indicator_id);
@@ -335,15 +337,15 @@ static int f_case_ids(tide_store_backend *be, int (*cb)(int64_t id, void *payloa
     return in->case_ids(in, cb, payload);
 }
 
-static int f_case_find_covering(tide_store_backend *be, const char *host,
-        const char *indicator_id, int64_t *out_id)
+static int f_case_find_covering(
+        tide_store_backend *be, const char *host, const char *indicator_id, int64_t *out_id)
 {
     ENTER(case_find_covering);
     return in->case_find_covering(in, host, indicator_id, out_id);
 }
 
-static int f_case_host_put(tide_store_backend *be, int64_t case_id,
-        const tide_store_case_host *host)
+static int f_case_host_put(
+        tide_store_backend *be, int64_t case_id, const tide_store_case_host *host)
 {
     ENTER(case_host_put);
     return in->case_host_put(in, case_id, host);
@@ -356,8 +358,8 @@ static int f_case_hosts(tide_store_backend *be, int64_t case_id,
     return in->case_hosts(in, case_id, cb, payload);
 }
 
-static int f_case_indicators_add(tide_store_backend *be, int64_t case_id,
-        const char *const *ids, size_t n)
+static int f_case_indicators_add(
+        tide_store_backend *be, int64_t case_id, const char *const *ids, size_t n)
 {
     ENTER(case_indicators_add);
     return in->case_indicators_add(in, case_id, ids, n);
@@ -370,8 +372,8 @@ static int f_case_indicators(tide_store_backend *be, int64_t case_id,
     return in->case_indicators(in, case_id, cb, payload);
 }
 
-static int f_case_event_add(tide_store_backend *be, int64_t case_id,
-        const tide_store_case_event *ev)
+static int f_case_event_add(
+        tide_store_backend *be, int64_t case_id, const tide_store_case_event *ev)
 {
     ENTER(case_event_add);
     return in->case_event_add(in, case_id, ev);
@@ -384,8 +386,8 @@ static int f_case_events(tide_store_backend *be, int64_t case_id,
     return in->case_events(in, case_id, cb, payload);
 }
 
-static int f_indicator_source_counts(tide_store_backend *be, int64_t *out_internal,
-        int64_t *out_external)
+static int f_indicator_source_counts(
+        tide_store_backend *be, int64_t *out_internal, int64_t *out_external)
 {
     ENTER(indicator_source_counts);
     return in->indicator_source_counts(in, out_internal, out_external);
@@ -459,8 +461,8 @@ int tide__store_faulty_fail(tide_store_backend *be, const char *op, long nth)
     faulty *f = as_faulty(be);
     int i = op_index(op);
     if (f == NULL || i < 0 || nth < 0)
-        return tide_error_set(TIDE_EINVAL, "faulty store backend: cannot fail %s",
-                op ? op : "(null)");
+        return tide_error_set(
+                TIDE_EINVAL, "faulty store backend: cannot fail %s", op ? op : "(null)");
     f->fail_in[i] = nth;
     return 0;
 }
@@ -475,8 +477,8 @@ long tide__store_faulty_calls(tide_store_backend *be, const char *op)
 int tide__store_faulty_hide(tide_store_backend *be, const char *op)
 {
     if (as_faulty(be) == NULL || op == NULL)
-        return tide_error_set(TIDE_EINVAL, "faulty store backend: cannot hide %s",
-                op ? op : "(null)");
+        return tide_error_set(
+                TIDE_EINVAL, "faulty store backend: cannot hide %s", op ? op : "(null)");
     if (strcmp(op, "schema_version") == 0)
         be->schema_version = NULL;
     else if (strcmp(op, "db_path") == 0)

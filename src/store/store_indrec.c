@@ -19,7 +19,12 @@
 
 #include "store/store_int.h"
 
-enum { TAG_NULL = 0, TAG_TEXT = 1, TAG_INT = 2, REC_VERSION = 1 };
+enum {
+    TAG_NULL = 0,
+    TAG_TEXT = 1,
+    TAG_INT = 2,
+    REC_VERSION = 1
+};
 
 /* Writers into a buffer already grown to the record's size (pack computes it first: this
  * runs once per indicator stored, and an append call per field cost ten times the copy). */
@@ -176,11 +181,24 @@ void tide__store_sql_ind_pack(sqlite3_context *ctx, int argc, sqlite3_value **ar
 #define T(i) ((const char *)sqlite3_value_text(argv[i]))
 #define I(i) ((int64_t)sqlite3_value_int64(argv[i]))
     tide__ind_rec r = {
-        .id = T(0), .id_key = I(1), .name = T(2), .source = T(3), .tlp = T(4),
-        .kill_chain = T(5), .pattern = T(6), .pattern_type = T(7), .reliability = T(8),
-        .confidence = I(9), .confidence_null = sqlite3_value_type(argv[9]) == SQLITE_NULL,
-        .valid_from = I(10), .valid_until = I(11), .created = I(12), .modified = I(13),
-        .changed_at = I(14), .simple = I(15) != 0, .revoked = I(16) != 0,
+        .id = T(0),
+        .id_key = I(1),
+        .name = T(2),
+        .source = T(3),
+        .tlp = T(4),
+        .kill_chain = T(5),
+        .pattern = T(6),
+        .pattern_type = T(7),
+        .reliability = T(8),
+        .confidence = I(9),
+        .confidence_null = sqlite3_value_type(argv[9]) == SQLITE_NULL,
+        .valid_from = I(10),
+        .valid_until = I(11),
+        .created = I(12),
+        .modified = I(13),
+        .changed_at = I(14),
+        .simple = I(15) != 0,
+        .revoked = I(16) != 0,
     };
 #undef T
 #undef I

@@ -54,7 +54,7 @@ typedef struct {
     struct idslot {
         uint64_t key; /* 0 = empty slot (a zero hash is stored as 1) */
         int64_t row;
-    } *slots;         /* key and row side by side: one cache miss per probe of a big map */
+    } * slots; /* key and row side by side: one cache miss per probe of a big map */
     size_t cap, n;
     bool mapped; /* slots come from mmap (store_sqlite.c, idmap_alloc), else the heap */
 } idmap;
@@ -99,14 +99,14 @@ struct tide__sqlite {
     tide_buf last_ctx;
     int32_t last_name, last_source, last_tlp;
     int64_t last_changed;
-    int64_t put_now; /* the time of the put_object running */
+    int64_t put_now;           /* the time of the put_object running */
     tide_buf put_obs, put_rec; /* put_indicator's packed observables and record, reused */
     /* bulk mode: a first load into an empty store (see tide_store_begin_load) */
     bool bulk;
     idmap ids;              /* hash of id -> objects row of its current version */
     sqlite3_int64 *retired; /* rows that stopped being current during the load */
     size_t nretired, capretired;
-    long bulk_older; /* older versions loaded: duplicates possible */
+    long bulk_older;       /* older versions loaded: duplicates possible */
     bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
     int wb_fd; /* bulk load: SQLite's descriptor of the database file for early writeback
                 * (store_writeback.c), -1 when not found; never closed by tide */
@@ -115,7 +115,7 @@ struct tide__sqlite {
         sqlite3_int64 vkey, obj;
         uint32_t val; /* offset of the NUL-terminated value in obs_vals */
         int kind;     /* < 0: superseded by a rewrite */
-    } *obs;
+    } * obs;
     size_t nobs, capobs;
     tide_buf obs_vals;
     /* rows of objects, indicators and refs not yet written (store_bulkrows.c), and the rowid
@@ -126,7 +126,7 @@ struct tide__sqlite {
     /* ... (id key, row) of every objects row the load wrote, for objects_keys at commit */
     struct bulk_key {
         sqlite3_int64 key, row;
-    } *keys;
+    } * keys;
     size_t nkeys, capkeys;
     /* ... and its current objects counted per (type, source, tlp) (store_sqlite.c,
      * bulk_count): key "type\0source\0tlp\0" -> index in count_n; count_key's start holds
@@ -140,7 +140,7 @@ struct tide__sqlite {
      * (obs_mark: an index into obs) belong to the replaced content and go at commit */
     struct rewrite {
         sqlite3_int64 obj, obs_mark, refs_mark, names_mark;
-    } *rewritten;
+    } * rewritten;
     size_t nrewritten, caprewritten;
     bool intel_dirty; /* the open transaction changed intel: commit bumps meta.intel_gen */
     /* the related function's statement, reused unless a callback walks further (nested calls
@@ -218,7 +218,6 @@ int tide__store_ind_unpack(const void *blob, size_t n, tide__ind_rec *out);
 void tide__store_sql_ind_pack(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 int tide__store_obs_next(const char **p, const char *end, tide_obs_kind *kind, tide_buf *scratch);
 
-
 /* ---- the backend's functions (include/tide/sys/store_backend.h says what each does) ---- */
 
 static inline tide__sqlite *tide__sq(tide_store_backend *be)
@@ -253,35 +252,35 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
         int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
 /* store_assets.c */
 int tide__sqlite_put_asset(tide_store_backend *be, const tide_asset *a);
-int tide__sqlite_each_asset(tide_store_backend *be,
-        int (*cb)(const tide_asset *asset, void *payload), void *payload);
+int tide__sqlite_each_asset(
+        tide_store_backend *be, int (*cb)(const tide_asset *asset, void *payload), void *payload);
 int tide__sqlite_export_state_get(tide_store_backend *be, const char *key, int64_t *out_serial,
         char **out_entries, size_t *out_len);
 int tide__sqlite_export_state_put(tide_store_backend *be, const char *key, const char *format,
         int64_t serial, const char *entries, size_t len);
 /* store_cases.c */
-int tide__sqlite_sighting_by_id(tide_store_backend *be, int64_t id, char **out_host,
-        char **out_indicator_id);
+int tide__sqlite_sighting_by_id(
+        tide_store_backend *be, int64_t id, char **out_host, char **out_indicator_id);
 int tide__sqlite_case_put(tide_store_backend *be, const tide_store_case *row, int64_t *out_id);
 int tide__sqlite_case_get(tide_store_backend *be, int64_t id,
         int (*cb)(const tide_store_case *row, void *payload), void *payload);
-int tide__sqlite_case_ids(tide_store_backend *be, int (*cb)(int64_t id, void *payload),
-        void *payload);
-int tide__sqlite_case_find_covering(tide_store_backend *be, const char *host,
-        const char *indicator_id, int64_t *out_id);
-int tide__sqlite_case_host_put(tide_store_backend *be, int64_t case_id,
-        const tide_store_case_host *host);
+int tide__sqlite_case_ids(
+        tide_store_backend *be, int (*cb)(int64_t id, void *payload), void *payload);
+int tide__sqlite_case_find_covering(
+        tide_store_backend *be, const char *host, const char *indicator_id, int64_t *out_id);
+int tide__sqlite_case_host_put(
+        tide_store_backend *be, int64_t case_id, const tide_store_case_host *host);
 int tide__sqlite_case_hosts(tide_store_backend *be, int64_t case_id,
         int (*cb)(const tide_store_case_host *host, void *payload), void *payload);
-int tide__sqlite_case_indicators_add(tide_store_backend *be, int64_t case_id,
-        const char *const *ids, size_t n);
+int tide__sqlite_case_indicators_add(
+        tide_store_backend *be, int64_t case_id, const char *const *ids, size_t n);
 int tide__sqlite_case_indicators(tide_store_backend *be, int64_t case_id,
         int (*cb)(const char *indicator_id, void *payload), void *payload);
-int tide__sqlite_case_event_add(tide_store_backend *be, int64_t case_id,
-        const tide_store_case_event *ev);
+int tide__sqlite_case_event_add(
+        tide_store_backend *be, int64_t case_id, const tide_store_case_event *ev);
 int tide__sqlite_case_events(tide_store_backend *be, int64_t case_id,
         int (*cb)(const tide_store_case_event *ev, void *payload), void *payload);
-int tide__sqlite_indicator_source_counts(tide_store_backend *be, int64_t *out_internal,
-        int64_t *out_external);
+int tide__sqlite_indicator_source_counts(
+        tide_store_backend *be, int64_t *out_internal, int64_t *out_external);
 
 #endif

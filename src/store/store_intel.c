@@ -245,21 +245,23 @@ int tide__sqlite_scan(tide_store_backend *be, const tide_indicator_filter *f, bo
     static const char cols[] = "SELECT i.rec, i.obs ";
     rc = tide__buf_puts(&sql, cols);
     if (rc == 0)
-        rc = tide__buf_puts(&sql, selective
-                /* driven by the selected objects */
-                ? (f->value ? "FROM objects o CROSS JOIN indicators i ON i.obj = o.rowid "
-                              "WHERE o.is_current"
-                            /* the objects changed since T, by their index */
-                            : "FROM objects o INDEXED BY objects_changed CROSS JOIN indicators i "
-                              "ON i.obj = o.rowid WHERE o.is_current")
-                /* every indicator, in store order: its row alone has all the scan needs
-                 * (schema 7), and only current versions have one */
-                : "FROM indicators i WHERE 1");
+        rc = tide__buf_puts(&sql,
+                selective
+                        /* driven by the selected objects */
+                        ? (f->value ? "FROM objects o CROSS JOIN indicators i ON i.obj = o.rowid "
+                                      "WHERE o.is_current"
+                                    /* the objects changed since T, by their index */
+                                    : "FROM objects o INDEXED BY objects_changed CROSS JOIN "
+                                      "indicators i "
+                                      "ON i.obj = o.rowid WHERE o.is_current")
+                        /* every indicator, in store order: its row alone has all the scan needs
+                         * (schema 7), and only current versions have one */
+                        : "FROM indicators i WHERE 1");
     if (rc == 0 && f && f->source)
         rc = tide__buf_puts(&sql, " AND i.source = :source");
     if (rc == 0 && f && f->changed_since) /* the objects_changed range when selective */
-        rc = tide__buf_puts(&sql, selective ? " AND o.changed_at >= :since"
-                                            : " AND i.changed_at >= :since");
+        rc = tide__buf_puts(
+                &sql, selective ? " AND o.changed_at >= :since" : " AND i.changed_at >= :since");
     if (rc == 0 && !(f && f->include_revoked))
         rc = tide__buf_puts(&sql, " AND NOT i.revoked");
     if (rc == 0 && f && f->value) {
@@ -270,7 +272,8 @@ int tide__sqlite_scan(tide_store_backend *be, const tide_indicator_filter *f, bo
         for (int k = 1; rc == 0 && k < TIDE_OBS__COUNT; k++)
             rc = tide__buf_printf(&sql, "%s%d", k > 1 ? "," : "", k);
         if (rc == 0)
-            rc = tide__buf_puts(&sql, ") AND vkey = tide_key(:value) AND value = :value "
+            rc = tide__buf_puts(&sql,
+                    ") AND vkey = tide_key(:value) AND value = :value "
                     "UNION SELECT k.obj FROM objects_keys k JOIN objects x ON x.rowid = k.obj "
                     "WHERE k.id_key = tide_key(:value) AND x.id = :value AND x.is_current)");
     }
@@ -294,8 +297,8 @@ int tide__sqlite_scan(tide_store_backend *be, const tide_indicator_filter *f, bo
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide__ind_rec ir;
-        if ((rc = tide__store_ind_unpack(sqlite3_column_blob(st, 0),
-                     (size_t)sqlite3_column_bytes(st, 0), &ir)) < 0)
+        if ((rc = tide__store_ind_unpack(
+                     sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &ir)) < 0)
             goto out;
         const char *p = col(st, 1);
         if (p == NULL)

@@ -13,7 +13,8 @@ static const char *const upsert_sql =
         " first_seen, last_seen, live_count, retro_count, suppressed, recorded_at, updated_at)"
         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?14)"
         " ON CONFLICT(host, indicator_id, indicator) DO UPDATE SET"
-        "  observed = CASE WHEN excluded.first_seen < first_seen THEN excluded.observed ELSE observed END,"
+        "  observed = CASE WHEN excluded.first_seen < first_seen THEN excluded.observed ELSE "
+        "observed END,"
         "  field = CASE WHEN excluded.first_seen < first_seen THEN excluded.field ELSE field END,"
         "  file = CASE WHEN excluded.first_seen < first_seen THEN excluded.file ELSE file END,"
         "  line = CASE WHEN excluded.first_seen < first_seen THEN excluded.line ELSE line END,"
@@ -80,8 +81,7 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
     if (rc == 0 && q && q->host)
         rc = tide__buf_puts(&sql, " AND host = :host");
     if (rc == 0 && q && q->indicator)
-        rc = tide__buf_puts(&sql,
-                " AND (indicator = :ind COLLATE NOCASE OR indicator_id = :ind)");
+        rc = tide__buf_puts(&sql, " AND (indicator = :ind COLLATE NOCASE OR indicator_id = :ind)");
     if (rc == 0 && q && q->since)
         rc = tide__buf_puts(&sql, " AND last_seen >= :since");
     if (rc == 0 && q && q->retro_only)

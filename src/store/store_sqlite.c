@@ -30,12 +30,10 @@
 
 #include <xxhash.h>
 
-
-
 /* a bulk load asks for early writeback of the database file every this many new objects
  * (about 16 MB of pages; a power of two) */
-#define WRITEBACK_EVERY 16384
-#define BULK_INDEX_CACHE "-4096"   /* while a bulk load builds its indexes: 4 MiB */
+#define WRITEBACK_EVERY  16384
+#define BULK_INDEX_CACHE "-4096" /* while a bulk load builds its indexes: 4 MiB */
 /* a bulk load writes its row batches (store_bulkrows.c) every this many objects: big enough
  * that the statement's fixed cost vanishes, small enough to stay in the CPU caches */
 #define BULK_BATCH_ROWS 256
@@ -52,7 +50,8 @@ static const char bulk_refs_sql[] =
         "INSERT INTO refs(rel_id, rel_type, source_ref, target_ref, obj, source_key, target_key) "
         "SELECT c0, c1, c2, c3, c4, c5, c6 FROM tide_batch_refs";
 
-#define BY_ID "FROM objects_keys k JOIN objects o ON o.rowid = k.obj WHERE k.id_key = ?2 AND o.id = ?1 "
+#define BY_ID                                                                                      \
+    "FROM objects_keys k JOIN objects o ON o.rowid = k.obj WHERE k.id_key = ?2 AND o.id = ?1 "
 
 static const char *const stmt_sql[ST__COUNT] = {
     /* by id: the id's key in objects_keys (schema 10), then the row, whose id must match */
@@ -112,7 +111,6 @@ static const char *const related_sql =
         "ON x.rowid = k.obj WHERE k.id_key = r.source_key AND x.id = r.source_ref "
         "AND x.is_current) "
         "WHERE r.target_key = ?2 AND r.target_ref = ?1";
-
 
 /* The slots of an id map. A big map is mapped fresh and asked for huge pages before it is
  * first touched: every object probes a random slot, and in 4 KiB pages each probe also missed
@@ -190,7 +188,6 @@ static size_t idmap_slot(const idmap *m, uint64_t key, size_t start)
     return j;
 }
 
-
 /* The 64-bit key under which a text (id, observable value) is indexed. */
 sqlite3_int64 tide__store_text_key(const char *t)
 {
@@ -263,8 +260,7 @@ static void sql_tide_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
         return;
     }
-    sqlite3_result_int64(ctx,
-            (sqlite3_int64)XXH3_64bits(t, (size_t)sqlite3_value_bytes(argv[0])));
+    sqlite3_result_int64(ctx, (sqlite3_int64)XXH3_64bits(t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
 int tide__store_db_error(tide__sqlite *s, const char *what)
@@ -320,8 +316,8 @@ static sqlite3_stmt *stmt(tide__sqlite *s, int which)
         return NULL;
     sqlite3_stmt *st = s->st[which];
     if (st == NULL) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
-                    NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+                SQLITE_OK) {
             tide__store_db_error(s, "prepare");
             return NULL;
         }
@@ -374,9 +370,8 @@ static int migrate(tide__sqlite *s)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (version > TIDE_STORE_SCHEMA_VERSION)
-        return tide_error_set(TIDE_ESTORE,
-                "store schema version %d is newer than this tide (%d)", version,
-                TIDE_STORE_SCHEMA_VERSION);
+        return tide_error_set(TIDE_ESTORE, "store schema version %d is newer than this tide (%d)",
+                version, TIDE_STORE_SCHEMA_VERSION);
     for (int v = version; v < TIDE_STORE_SCHEMA_VERSION; v++) {
         char pragma[64];
         TIDE_CHECK(tide__store_exec(s, "BEGIN IMMEDIATE"));
@@ -386,8 +381,8 @@ static int migrate(tide__sqlite *s)
             bad = tide__store_exec(s, tide_store_indexes[i][1]) < 0;
         if (bad || tide__store_exec(s, pragma) < 0) {
             tide__store_exec(s, "ROLLBACK");
-            return tide_error_set(TIDE_ESTORE, "migration to schema %d failed: %s", v + 1,
-                    tide_error_last());
+            return tide_error_set(
+                    TIDE_ESTORE, "migration to schema %d failed: %s", v + 1, tide_error_last());
         }
         TIDE_CHECK(tide__store_exec(s, "COMMIT"));
     }
@@ -405,13 +400,35 @@ static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
  * step allocates and frees a few blocks; glibc's malloc cost about 250 instructions a pair and
  * missed the cache on its free lists, mimalloc's thread-local pages far less. */
 #include <mimalloc.h>
-static void *mi_x_malloc(int n) { return mi_malloc((size_t)n); }
-static void mi_x_free(void *p) { mi_free(p); }
-static void *mi_x_realloc(void *p, int n) { return mi_realloc(p, (size_t)n); }
-static int mi_x_size(void *p) { return (int)mi_usable_size(p); }
-static int mi_x_roundup(int n) { return n; }
-static int mi_x_init(void *a) { (void)a; return SQLITE_OK; }
-static void mi_x_shutdown(void *a) { (void)a; }
+static void *mi_x_malloc(int n)
+{
+    return mi_malloc((size_t)n);
+}
+static void mi_x_free(void *p)
+{
+    mi_free(p);
+}
+static void *mi_x_realloc(void *p, int n)
+{
+    return mi_realloc(p, (size_t)n);
+}
+static int mi_x_size(void *p)
+{
+    return (int)mi_usable_size(p);
+}
+static int mi_x_roundup(int n)
+{
+    return n;
+}
+static int mi_x_init(void *a)
+{
+    (void)a;
+    return SQLITE_OK;
+}
+static void mi_x_shutdown(void *a)
+{
+    (void)a;
+}
 static const sqlite3_mem_methods mi_methods = { mi_x_malloc, mi_x_free, mi_x_realloc, mi_x_size,
     mi_x_roundup, mi_x_init, mi_x_shutdown, NULL };
 #endif
@@ -432,8 +449,8 @@ int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
     if (out)
         *out = NULL;
     if (out == NULL || dir == NULL)
-        return tide_error_set(TIDE_EINVAL, "tide_store_backend_sqlite: no %s",
-                out ? "folder" : "out");
+        return tide_error_set(
+                TIDE_EINVAL, "tide_store_backend_sqlite: no %s", out ? "folder" : "out");
     pthread_once(&sqlite_setup_once, sqlite_setup);
     TIDE_CHECK(mkdir_p(dir));
     tide__sqlite *s = tide__calloc(1, sizeof(*s));
@@ -461,10 +478,9 @@ int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, tide__store_sql_ind_pack,
             NULL, NULL);
     int rc;
-    if ((rc = tide__store_bulkobs_register(s)) < 0 ||
-            (rc = tide__store_bulkkeys_register(s)) < 0 ||
-            (rc = tide__rb_register(s, &s->rb_objects, "tide_batch_objects", 13,
-                     bulk_objects_sql, NULL, "store objects")) < 0 ||
+    if ((rc = tide__store_bulkobs_register(s)) < 0 || (rc = tide__store_bulkkeys_register(s)) < 0 ||
+            (rc = tide__rb_register(s, &s->rb_objects, "tide_batch_objects", 13, bulk_objects_sql,
+                     NULL, "store objects")) < 0 ||
             (rc = tide__rb_register(s, &s->rb_indicators, "tide_batch_indicators", 6,
                      bulk_indicators_sql, NULL, "store indicators")) < 0 ||
             (rc = tide__rb_register(s, &s->rb_refs, "tide_batch_refs", 7, bulk_refs_sql, NULL,
@@ -578,8 +594,8 @@ static int be_begin_load(tide_store_backend *be, bool *out_bulk)
         empty_db = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
         sqlite3_finalize(st);
     }
-    if (empty_db && sqlite3_exec(s->db, "PRAGMA journal_mode = TRUNCATE", NULL, NULL, NULL) ==
-            SQLITE_OK)
+    if (empty_db &&
+            sqlite3_exec(s->db, "PRAGMA journal_mode = TRUNCATE", NULL, NULL, NULL) == SQLITE_OK)
         s->journal_switched = true;
     /* bounded sort runs for the index builds at commit (finish_bulk); MEMORY again after.
      * (The change empties the connection's temp schema; tide keeps nothing there.) */
@@ -703,8 +719,8 @@ static int write_bulk_obs(tide__sqlite *s)
         qsort(s->rewritten, s->nrewritten, sizeof(*s->rewritten), cmp_rewrite_obj);
         for (size_t i = 0; i < s->nobs; i++) {
             struct rewrite k = { .obj = s->obs[i].obj };
-            const struct rewrite *w = bsearch(&k, s->rewritten, s->nrewritten,
-                    sizeof(*s->rewritten), cmp_rewrite_obj);
+            const struct rewrite *w = bsearch(
+                    &k, s->rewritten, s->nrewritten, sizeof(*s->rewritten), cmp_rewrite_obj);
             if (w == NULL)
                 continue;
             /* several rewrites of one object: any of them may be the one found; the latest
@@ -868,9 +884,10 @@ static int finish_bulk(tide__sqlite *s)
         /* older versions loaded after newer ones may repeat a (id, modified) already
          * loaded; keep the first copy, as STIX says, before the unique index is built */
         TIDE_CHECK(tide__store_exec(s, "CREATE INDEX tide_dedupe ON objects(id, modified)"));
-        TIDE_CHECK(tide__store_exec(s, "DELETE FROM objects WHERE is_current = 0 AND EXISTS (SELECT 1 FROM "
-                           "objects o2 WHERE o2.id = objects.id AND o2.modified = "
-                           "objects.modified AND o2.rowid < objects.rowid)"));
+        TIDE_CHECK(tide__store_exec(s,
+                "DELETE FROM objects WHERE is_current = 0 AND EXISTS (SELECT 1 FROM "
+                "objects o2 WHERE o2.id = objects.id AND o2.modified = "
+                "objects.modified AND o2.rowid < objects.rowid)"));
         TIDE_CHECK(tide__store_exec(s, "DROP INDEX tide_dedupe"));
     }
     TIDE_CHECK(write_bulk_obs(s));
@@ -1062,8 +1079,8 @@ static int insert_object(tide__sqlite *s, const tide_object_rec *r, bool current
 }
 
 /* Bulk mode: the objects row of a version goes to the batch; its rowid is the next one. */
-static sqlite3_int64 bulk_insert_object(tide__sqlite *s, const tide_object_rec *r, bool current,
-        int64_t now)
+static sqlite3_int64 bulk_insert_object(
+        tide__sqlite *s, const tide_object_rec *r, bool current, int64_t now)
 {
     if (tide__rb_rows(&s->rb_objects) >= BULK_BATCH_ROWS)
         TIDE_CHECK(bulk_flush(s));
@@ -1206,16 +1223,16 @@ static int drop_indexes(tide__sqlite *s, sqlite3_int64 rowid)
     return run_rowid(s, ST_DROP_REFS, rowid, "drop references");
 }
 
-static int make_current(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 old_rowid,
-        int64_t now)
+static int make_current(
+        tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 old_rowid, int64_t now)
 {
     TIDE_CHECK(drop_indexes(s, old_rowid));
     TIDE_CHECK(run_rowid(s, ST_OBJ_UNCURRENT, old_rowid, "retire old version"));
     int added = insert_object(s, r, true, now);
     TIDE_CHECK(added);
     if (!added)
-        return tide_error_set(TIDE_ESTORE, "version %s %s exists but is not current", r->id,
-                r->modified);
+        return tide_error_set(
+                TIDE_ESTORE, "version %s %s exists but is not current", r->id, r->modified);
     return became_current(s, r, sqlite3_last_insert_rowid(s->db));
 }
 
@@ -1504,8 +1521,8 @@ static int bulk_obs_add(tide__sqlite *s, sqlite3_int64 obj, const tide_obs_ref *
     return 0;
 }
 
-static int put_indicator(tide__sqlite *s, const tide_indicator_rec *ind, const tide_obs_ref *obs,
-        size_t nobs)
+static int put_indicator(
+        tide__sqlite *s, const tide_indicator_rec *ind, const tide_obs_ref *obs, size_t nobs)
 {
     sqlite3_int64 obj;
     bool is_new;
@@ -1527,12 +1544,19 @@ static int put_indicator(tide__sqlite *s, const tide_indicator_rec *ind, const t
     tide_buf *packed = &s->put_obs, *rec = &s->put_rec;
     char rel[2] = { ind->reliability ? ind->reliability : 'C', '\0' };
     tide__ind_rec r = {
-        .id = ind->id, .id_key = tide__store_text_key(ind->id),
-        .kill_chain = ind->kill_chain, .pattern = ind->pattern ? ind->pattern : "",
-        .pattern_type = ind->pattern_type ? ind->pattern_type : "stix", .reliability = rel,
-        .confidence = ind->confidence, .valid_from = ind->valid_from,
-        .valid_until = ind->valid_until, .created = ind->created, .modified = ind->modified,
-        .simple = ind->simple, .revoked = ind->revoked,
+        .id = ind->id,
+        .id_key = tide__store_text_key(ind->id),
+        .kill_chain = ind->kill_chain,
+        .pattern = ind->pattern ? ind->pattern : "",
+        .pattern_type = ind->pattern_type ? ind->pattern_type : "stix",
+        .reliability = rel,
+        .confidence = ind->confidence,
+        .valid_from = ind->valid_from,
+        .valid_until = ind->valid_until,
+        .created = ind->created,
+        .modified = ind->modified,
+        .simple = ind->simple,
+        .revoked = ind->revoked,
     };
     if (ctx) {
         r.name = (const char *)sqlite3_column_text(ctx, 0);
@@ -1608,8 +1632,8 @@ static int be_put_object(tide_store_backend *be, const tide_object_rec *r, int *
     return *out_status == TIDE_PUT_UNCHANGED ? 0 : tide__store_intel_changed(s);
 }
 
-static int be_put_indicator(tide_store_backend *be, const tide_indicator_rec *ind, const tide_obs_ref *obs,
-        size_t nobs)
+static int be_put_indicator(
+        tide_store_backend *be, const tide_indicator_rec *ind, const tide_obs_ref *obs, size_t nobs)
 {
     tide__sqlite *s = tide__sq(be);
     TIDE_CHECK(put_indicator(s, ind, obs, nobs));
@@ -1685,8 +1709,8 @@ static int be_get(tide_store_backend *be, const char *id, const char *modified, 
         sqlite3_reset(st);
         return tide_error_set(TIDE_ESTORE, "object %s has no stored JSON (damaged store)", id);
     }
-    *out = tide__strndup((const char *)sqlite3_column_text(st, 0),
-            (size_t)sqlite3_column_bytes(st, 0));
+    *out = tide__strndup(
+            (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
     sqlite3_reset(st);
     TIDE_CHECK_ALLOC(*out);
     return 0;
@@ -1738,8 +1762,8 @@ static int be_indicator(tide_store_backend *be, const char *id, tide_indicator_r
     if (step != SQLITE_ROW)
         return tide__store_db_error(s, "read indicator");
     tide__ind_rec r;
-    int rc = tide__store_ind_unpack(sqlite3_column_blob(st, 0),
-            (size_t)sqlite3_column_bytes(st, 0), &r);
+    int rc = tide__store_ind_unpack(
+            sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &r);
     if (rc < 0) {
         sqlite3_reset(st);
         return rc;
@@ -2006,9 +2030,10 @@ static int be_stats_json(tide_store_backend *be, char **out)
     }
     /* objects_keys has one small row per objects row (schema 10): counted without reading
      * the objects table, which no index covers whole any more */
-    json_object_set_new(root, "objects",
-            json_integer(scalar(s, "SELECT count(*) FROM objects_keys")));
-    json_object_set_new(root, "current", json_integer(scalar(s, "SELECT count(*) FROM objects WHERE is_current")));
+    json_object_set_new(
+            root, "objects", json_integer(scalar(s, "SELECT count(*) FROM objects_keys")));
+    json_object_set_new(root, "current",
+            json_integer(scalar(s, "SELECT count(*) FROM objects WHERE is_current")));
     json_object_set_new(root, "by_type", by_type);
     json_object_set_new(root, "by_source", by_source);
     json_object_set_new(root, "by_tlp", by_tlp);
@@ -2026,17 +2051,17 @@ static int be_stats_json(tide_store_backend *be, char **out)
                      "SELECT CASE tlp WHEN '' THEN '(none)' ELSE tlp END, sum(n) "
                      "FROM object_counts GROUP BY 1 HAVING sum(n) > 0",
                      false)) < 0 ||
-            (rc = count_into(s, obs, "SELECT kind, count(*) FROM obs_idx GROUP BY kind",
-                     true)) < 0) {
+            (rc = count_into(s, obs, "SELECT kind, count(*) FROM obs_idx GROUP BY kind", true)) <
+                    0) {
         json_decref(root);
         return rc;
     }
-    json_object_set_new(root, "indicators",
-            json_integer(scalar(s, "SELECT count(*) FROM indicators")));
-    json_object_set_new(root, "relationships",
-            json_integer(scalar(s, "SELECT count(*) FROM refs")));
-    json_object_set_new(root, "warninglists",
-            json_integer(scalar(s, "SELECT count(*) FROM warninglists")));
+    json_object_set_new(
+            root, "indicators", json_integer(scalar(s, "SELECT count(*) FROM indicators")));
+    json_object_set_new(
+            root, "relationships", json_integer(scalar(s, "SELECT count(*) FROM refs")));
+    json_object_set_new(
+            root, "warninglists", json_integer(scalar(s, "SELECT count(*) FROM warninglists")));
     json_object_set_new(root, "warninglist_entries",
             json_integer(scalar(s, "SELECT count(*) FROM warninglist_entries")));
     *out = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -93,8 +93,8 @@ static int load_file(tide_store *store, const char *path, long *lists, long *ent
     }
     rc = tide_store_begin(store);
     if (rc == 0)
-        rc = tide_store_put_warninglist(store, a.name, a.type, a.description,
-                (const char *const *)a.values, a.n);
+        rc = tide_store_put_warninglist(
+                store, a.name, a.type, a.description, (const char *const *)a.values, a.n);
     if (rc == 0)
         rc = tide_store_commit(store);
     else
@@ -142,8 +142,7 @@ static int load_path(tide_store *store, const char *path, long *lists, long *ent
     return rc;
 }
 
-int tide_warninglist_load(tide_store *store, const char *path, long *out_lists,
-        long *out_entries)
+int tide_warninglist_load(tide_store *store, const char *path, long *out_lists, long *out_entries)
 {
     long l = 0, e = 0;
     int rc = load_path(store, path, &l, &e, 0);

@@ -20,24 +20,25 @@
 /* In detection order: Zeek headers, then the JSON shapes (the generic NDJSON last: it takes any
  * object when a field map is given), then the text formats. */
 static const tide__tel_fmt formats[] = {
-    {TIDE_TEL_ZEEK_TSV, "zeek", {"zeek-tsv", NULL}, "Zeek", TIDE__TEL_ON_HASH,
-        tide__tel_zeek_detect, tide__tel_zeek_setup, tide__tel_zeek_line, TIDE__TEL_F_HEADERS},
-    {TIDE_TEL_EVE, "eve", {"suricata", NULL}, "EVE", TIDE__TEL_ON_JSON, tide__tel_eve_detect,
-        tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON},
-    {TIDE_TEL_SYSMON, "sysmon", {NULL, NULL}, "Sysmon", TIDE__TEL_ON_JSON,
-        tide__tel_sysmon_detect, tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON},
-    {TIDE_TEL_ZEEK_JSON, "zeek-json", {NULL, NULL}, NULL, TIDE__TEL_ON_JSON,
-        tide__tel_zeek_json_detect, tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON},
-    {TIDE_TEL_NDJSON, "ndjson", {NULL, NULL}, NULL, TIDE__TEL_ON_JSON, tide__tel_ndjson_detect,
-        tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON},
-    {TIDE_TEL_SQUID, "squid", {NULL, NULL}, "Squid", TIDE__TEL_ON_TEXT, tide__tel_squid_detect,
-        NULL, tide__tel_squid_line, 0},
-    {TIDE_TEL_WEBLOG, "weblog", {NULL, NULL}, "web access log", TIDE__TEL_ON_TEXT,
-        tide__tel_weblog_detect, NULL, tide__tel_weblog_line, 0},
-    {TIDE_TEL_CEF, "cef", {NULL, NULL}, "CEF", TIDE__TEL_ON_TEXT, tide__tel_cef_detect, NULL,
-        tide__tel_cef_line, 0},
-    {TIDE_TEL_SYSLOG, "syslog", {NULL, NULL}, "syslog", TIDE__TEL_ON_TEXT,
-        tide__tel_syslog_detect, NULL, tide__tel_syslog_line, 0},
+    { TIDE_TEL_ZEEK_TSV, "zeek", { "zeek-tsv", NULL }, "Zeek", TIDE__TEL_ON_HASH,
+            tide__tel_zeek_detect, tide__tel_zeek_setup, tide__tel_zeek_line, TIDE__TEL_F_HEADERS },
+    { TIDE_TEL_EVE, "eve", { "suricata", NULL }, "EVE", TIDE__TEL_ON_JSON, tide__tel_eve_detect,
+            tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON },
+    { TIDE_TEL_SYSMON, "sysmon", { NULL, NULL }, "Sysmon", TIDE__TEL_ON_JSON,
+            tide__tel_sysmon_detect, tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON },
+    { TIDE_TEL_ZEEK_JSON, "zeek-json", { NULL, NULL }, NULL, TIDE__TEL_ON_JSON,
+            tide__tel_zeek_json_detect, tide__tel_json_setup, tide__tel_json_line,
+            TIDE__TEL_F_JSON },
+    { TIDE_TEL_NDJSON, "ndjson", { NULL, NULL }, NULL, TIDE__TEL_ON_JSON, tide__tel_ndjson_detect,
+            tide__tel_json_setup, tide__tel_json_line, TIDE__TEL_F_JSON },
+    { TIDE_TEL_SQUID, "squid", { NULL, NULL }, "Squid", TIDE__TEL_ON_TEXT, tide__tel_squid_detect,
+            NULL, tide__tel_squid_line, 0 },
+    { TIDE_TEL_WEBLOG, "weblog", { NULL, NULL }, "web access log", TIDE__TEL_ON_TEXT,
+            tide__tel_weblog_detect, NULL, tide__tel_weblog_line, 0 },
+    { TIDE_TEL_CEF, "cef", { NULL, NULL }, "CEF", TIDE__TEL_ON_TEXT, tide__tel_cef_detect, NULL,
+            tide__tel_cef_line, 0 },
+    { TIDE_TEL_SYSLOG, "syslog", { NULL, NULL }, "syslog", TIDE__TEL_ON_TEXT,
+            tide__tel_syslog_detect, NULL, tide__tel_syslog_line, 0 },
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -79,8 +80,8 @@ int tide_tel_format_parse(const char *name, tide_tel_format *out)
     char list[256];
     size_t l = (size_t)snprintf(list, sizeof(list), "auto");
     for (int f = 1; f < TIDE_TEL__COUNT && l < sizeof(list); f++)
-        l += (size_t)snprintf(list + l, sizeof(list) - l, ", %s",
-                tide_tel_format_name((tide_tel_format)f));
+        l += (size_t)snprintf(
+                list + l, sizeof(list) - l, ", %s", tide_tel_format_name((tide_tel_format)f));
     return tide_error_set(TIDE_EINVAL, "unknown telemetry format \"%s\" (%s)", name, list);
 }
 
@@ -100,8 +101,9 @@ int tide__tel_detect(tide_tel_parser *r, const char *p, size_t n, uint64_t line)
     size_t i = 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t'))
         i++;
-    int on = p[0] == '#' ? TIDE__TEL_ON_HASH : i < n && p[i] == '{' ? TIDE__TEL_ON_JSON
-                                                                   : TIDE__TEL_ON_TEXT;
+    int on = p[0] == '#'            ? TIDE__TEL_ON_HASH
+             : i < n && p[i] == '{' ? TIDE__TEL_ON_JSON
+                                    : TIDE__TEL_ON_TEXT;
     for (size_t k = 0; k < NFORMATS; k++)
         if (formats[k].detect_on == on && formats[k].detect(p, n, &r->opts)) {
             int rc = tide__tel_set_format(r, formats[k].id);
@@ -122,7 +124,10 @@ int tide__tel_detect(tide_tel_parser *r, const char *p, size_t n, uint64_t line)
         if (formats[k].title) {
             left--;
             l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s",
-                    l == 0 ? "" : left == 0 ? " or " : ", ", formats[k].title);
+                    l == 0      ? ""
+                    : left == 0 ? " or "
+                                : ", ",
+                    formats[k].title);
         }
     return tide_error_set(TIDE_EFORMAT,
             "%s: line %llu: cannot detect the log format (not %s); give --format", r->name,

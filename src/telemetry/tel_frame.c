@@ -191,8 +191,8 @@ static int next_element(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off
                         found = true;
                         break;
                     }
-                } else if (r->arr_depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\r' ||
-                                                        c == '\n')) {
+                } else if (r->arr_depth == 0 &&
+                           (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
                     if (c == '\n')
                         r->arr_nl--; /* not part of the element */
                     end = i;
@@ -279,7 +279,6 @@ static int next_element(tide_tel_reader *r, char **lp, size_t *ln, uint64_t *off
         return 0;
     }
 }
-
 
 void tide__tel_frame_unread(tide_tel_reader *r, const char *p)
 {

@@ -51,8 +51,7 @@ static inline char *tide__tel_find_nl(char *s, char *e, bool *hi)
                      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(y, nl)) << 16;
         if (m) {
             unsigned pos = (unsigned)__builtin_ctz(m);
-            uint32_t h = ((uint32_t)_mm_movemask_epi8(x) |
-                                 (uint32_t)_mm_movemask_epi8(y) << 16) &
+            uint32_t h = ((uint32_t)_mm_movemask_epi8(x) | (uint32_t)_mm_movemask_epi8(y) << 16) &
                          (uint32_t)((1ull << pos) - 1);
             *hi = h || _mm_movemask_epi8(acc);
             return s + pos;
@@ -87,7 +86,6 @@ static inline char *tide__tel_find_nl(char *s, char *e, bool *hi)
     return NULL;
 }
 
-
 /* tide__tel_frame_next for every case (out of line). */
 int tide__tel_frame_more(tide_tel_reader *r, char **p, size_t *n, uint64_t *off, bool hold);
 
@@ -96,8 +94,8 @@ int tide__tel_frame_more(tide_tel_reader *r, char **p, size_t *n, uint64_t *off,
  * its stream offset in *off and its line in r->rec_line (r->line_ascii: no byte >= 0x80 in it).
  * 1 record, 0 end (for now), < 0 error, TIDE__TEL_HOLD when hold is set and no complete record is
  * left in the buffer. Lines over the cap are reported through tide__tel_bad and skipped. */
-__attribute__((always_inline)) static inline int tide__tel_frame_next(tide_tel_reader *r,
-        char **p, size_t *n, uint64_t *off, bool hold)
+__attribute__((always_inline)) static inline int tide__tel_frame_next(
+        tide_tel_reader *r, char **p, size_t *n, uint64_t *off, bool hold)
 {
     /* a complete line of 1..max_line bytes in the buffer, past the first line of a line file */
     if (TIDE__LIKELY(r->first_seen & !r->arr & !r->skipping) && r->pos < r->end) {

@@ -38,13 +38,13 @@ int tide_homenet_new(tide_homenet **out, const char *spec)
         int fam = tide__cidr_parse(s, len, 0, c.addr, &c.plen);
         if (fam == 0) {
             tide_homenet_free(h);
-            return tide_error_set(TIDE_EINVAL, "home networks: \"%.*s\" is not an address or CIDR",
-                    (int)len, s);
+            return tide_error_set(
+                    TIDE_EINVAL, "home networks: \"%.*s\" is not an address or CIDR", (int)len, s);
         }
         if (fam < 0) {
             tide_homenet_free(h);
-            return tide_error_set(TIDE_EINVAL, "home networks: bad prefix length in \"%.*s\"",
-                    (int)len, s);
+            return tide_error_set(
+                    TIDE_EINVAL, "home networks: bad prefix length in \"%.*s\"", (int)len, s);
         }
         c.family = fam;
         tide__ip_mask(c.family, c.addr, c.plen);
@@ -177,13 +177,15 @@ static int add_entry(tide_field_map *m, const char *s, size_t n, const char *whe
         return 0;
     const char *eq = memchr(s, '=', n);
     if (eq == NULL)
-        return tide_error_set(TIDE_EPARSE, "field map%s: entry \"%.*s\" has no '=' (want kind=path)",
-                where, (int)n, s);
+        return tide_error_set(TIDE_EPARSE,
+                "field map%s: entry \"%.*s\" has no '=' (want kind=path)", where, (int)n, s);
     size_t kl = (size_t)(eq - s), pl = n - kl - 1;
     const char *k = trim_n(s, &kl), *p = trim_n(eq + 1, &pl);
     if (kl == 0 || pl == 0 || kl > 64 || pl > 200)
-        return tide_error_set(TIDE_EPARSE, "field map%s: entry \"%.*s\" has an empty or too long "
-                "key or path", where, (int)n, s);
+        return tide_error_set(TIDE_EPARSE,
+                "field map%s: entry \"%.*s\" has an empty or too long "
+                "key or path",
+                where, (int)n, s);
     for (size_t i = 0; i < pl; i++)
         if (p[i] == ',' || p[i] == '=' || p[i] == ' ' || p[i] == '"' ||
                 (i > 0 && p[i] == '.' && p[i - 1] == '.') || p[0] == '.' || p[pl - 1] == '.')
@@ -193,29 +195,42 @@ static int add_entry(tide_field_map *m, const char *s, size_t n, const char *whe
     char key[80];
     memcpy(key, k, kl);
     key[kl] = '\0';
-    static const struct { const char *name; int role; } roles[] = {{"ip", TIDE__FM_IP},
-        {"ts", TIDE__FM_TS}, {"time", TIDE__FM_TS}, {"host", TIDE__FM_HOST},
-        {"src", TIDE__FM_SRC}, {"dst", TIDE__FM_DST}, {"user", TIDE__FM_USER},
-        {"kind", TIDE__FM_KIND}};
+    static const struct {
+        const char *name;
+        int role;
+    } roles[] = { { "ip", TIDE__FM_IP }, { "ts", TIDE__FM_TS }, { "time", TIDE__FM_TS },
+        { "host", TIDE__FM_HOST }, { "src", TIDE__FM_SRC }, { "dst", TIDE__FM_DST },
+        { "user", TIDE__FM_USER }, { "kind", TIDE__FM_KIND } };
     e.role = -1;
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
         if (strcmp(roles[i].name, key) == 0)
             e.role = roles[i].role;
     if (e.role < 0) {
-        const char *kn = strcmp(key, "ip-port") == 0 || strcmp(key, "ip_port") == 0 ? "ip-port" : key;
+        const char *kn =
+                strcmp(key, "ip-port") == 0 || strcmp(key, "ip_port") == 0 ? "ip-port" : key;
         if (strcmp(kn, "x509_sha1") == 0)
             kn = "x509-sha1";
         e.kind = tide_obs_kind_from_name(kn);
         switch (e.kind) {
-        case TIDE_OBS_IPV4: case TIDE_OBS_IPV6: case TIDE_OBS_IP_PORT: case TIDE_OBS_DOMAIN:
-        case TIDE_OBS_URL: case TIDE_OBS_MD5: case TIDE_OBS_SHA1: case TIDE_OBS_SHA256:
-        case TIDE_OBS_SHA512: case TIDE_OBS_EMAIL: case TIDE_OBS_JA3: case TIDE_OBS_X509_SHA1:
-            e.role = TIDE__FM_OBS;
-            break;
-        default:
-            return tide_error_set(TIDE_EPARSE, "field map%s: unknown key \"%s\" (want an "
-                    "observable kind such as ipv4, domain, url, sha256, or ip, ts, host, src, dst, "
-                    "user, kind)", where, key);
+            case TIDE_OBS_IPV4:
+            case TIDE_OBS_IPV6:
+            case TIDE_OBS_IP_PORT:
+            case TIDE_OBS_DOMAIN:
+            case TIDE_OBS_URL:
+            case TIDE_OBS_MD5:
+            case TIDE_OBS_SHA1:
+            case TIDE_OBS_SHA256:
+            case TIDE_OBS_SHA512:
+            case TIDE_OBS_EMAIL:
+            case TIDE_OBS_JA3:
+            case TIDE_OBS_X509_SHA1: e.role = TIDE__FM_OBS; break;
+            default:
+                return tide_error_set(TIDE_EPARSE,
+                        "field map%s: unknown key \"%s\" (want an "
+                        "observable kind such as ipv4, domain, url, sha256, or ip, ts, host, src, "
+                        "dst, "
+                        "user, kind)",
+                        where, key);
         }
     }
     if (m->n >= 200)

@@ -24,37 +24,37 @@
 static ssize_t src_read(tide__tel_in *in, void *dst, size_t n, uint64_t at)
 {
     switch (in->src) {
-    case TEL_SRC_MEM: {
-        size_t k = in->mem_len - in->mem_pos;
-        if (k > n)
-            k = n;
-        if (k > 0)
-            memcpy(dst, in->mem + in->mem_pos, k);
-        in->mem_pos += k;
-        return (ssize_t)k;
-    }
-    case TEL_SRC_CB: {
-        size_t got = 0;
-        int rc = in->cb.read(in->cb.ctx, dst, n, &got);
-        if (rc < 0)
-            return tide_error_set(TIDE_EIO, "%s: read failed at byte %llu (input callback: %d)",
-                    in->name, (unsigned long long)at, rc);
-        if (got > n)
-            return tide_error_set(TIDE_EIO,
-                    "%s: input callback returned %zu bytes for a buffer of %zu at byte %llu",
-                    in->name, got, n, (unsigned long long)at);
-        return (ssize_t)got;
-    }
-    default:
-        for (;;) {
-            ssize_t k = read(in->fd, dst, n);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k < 0)
-                return tide_error_set(TIDE_EIO, "%s: read failed at byte %llu: %s", in->name,
-                        (unsigned long long)at, strerror(errno));
-            return k;
+        case TEL_SRC_MEM: {
+            size_t k = in->mem_len - in->mem_pos;
+            if (k > n)
+                k = n;
+            if (k > 0)
+                memcpy(dst, in->mem + in->mem_pos, k);
+            in->mem_pos += k;
+            return (ssize_t)k;
         }
+        case TEL_SRC_CB: {
+            size_t got = 0;
+            int rc = in->cb.read(in->cb.ctx, dst, n, &got);
+            if (rc < 0)
+                return tide_error_set(TIDE_EIO, "%s: read failed at byte %llu (input callback: %d)",
+                        in->name, (unsigned long long)at, rc);
+            if (got > n)
+                return tide_error_set(TIDE_EIO,
+                        "%s: input callback returned %zu bytes for a buffer of %zu at byte %llu",
+                        in->name, got, n, (unsigned long long)at);
+            return (ssize_t)got;
+        }
+        default:
+            for (;;) {
+                ssize_t k = read(in->fd, dst, n);
+                if (k < 0 && errno == EINTR)
+                    continue;
+                if (k < 0)
+                    return tide_error_set(TIDE_EIO, "%s: read failed at byte %llu: %s", in->name,
+                            (unsigned long long)at, strerror(errno));
+                return k;
+            }
     }
 }
 
@@ -175,8 +175,8 @@ static ssize_t read_zstd(tide__tel_in *in, char *dst, size_t room, uint64_t at)
             if (k == 0)
                 in->raw_eof = true;
         }
-        ZSTD_inBuffer zin = {in->raw, in->raw_len, in->raw_pos};
-        ZSTD_outBuffer zout = {dst, room, 0};
+        ZSTD_inBuffer zin = { in->raw, in->raw_len, in->raw_pos };
+        ZSTD_outBuffer zout = { dst, room, 0 };
         if (zin.pos == zin.size && in->raw_eof && in->zret == 0)
             return 0;
         size_t zr = ZSTD_decompressStream(in->zd, &zout, &zin);
@@ -206,14 +206,12 @@ ssize_t tide__tel_in_read(tide__tel_in *in, char *dst, size_t room, uint64_t at)
             return k;
     }
     switch (in->comp) {
-    case TEL_COMP_GZIP:
-        return read_gzip(in, dst, room, at);
-    case TEL_COMP_ZSTD:
-        return read_zstd(in, dst, room, at);
-    default:
-        /* read(2) size for plain input: small enough that the copy and the parse meet in the
-         * L2 cache */
-        return src_read(in, dst, room > TIDE__TEL_READ_SIZE ? TIDE__TEL_READ_SIZE : room, at);
+        case TEL_COMP_GZIP: return read_gzip(in, dst, room, at);
+        case TEL_COMP_ZSTD: return read_zstd(in, dst, room, at);
+        default:
+            /* read(2) size for plain input: small enough that the copy and the parse meet in the
+             * L2 cache */
+            return src_read(in, dst, room > TIDE__TEL_READ_SIZE ? TIDE__TEL_READ_SIZE : room, at);
     }
 }
 

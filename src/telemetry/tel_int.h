@@ -25,15 +25,15 @@
 #include "util/util.h"
 
 #define TIDE__TEL_DEFAULT_MAX_LINE (1u << 20)
-#define TIDE__TEL_READ_CHUNK (4u << 20)
+#define TIDE__TEL_READ_CHUNK       (4u << 20)
 /* read(2) size for plain files: small enough that the copy and the parse meet in the L2 cache */
 #define TIDE__TEL_READ_SIZE (256u << 10)
-#define TIDE__TEL_MAX_COLS 256
+#define TIDE__TEL_MAX_COLS  256
 /* readable bytes after the end of the data in the line buffer, so 16-byte loads that start inside
  * a line never leave the allocation (the bytes past the line are masked off) */
 #define TIDE__TEL_BUF_SLACK 64
 
-#define TIDE__LIKELY(x) __builtin_expect(!!(x), 1)
+#define TIDE__LIKELY(x)   __builtin_expect(!!(x), 1)
 #define TIDE__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* 8 / 4 bytes at p as one word (memcpy: no alignment needed, no library call) */
@@ -64,11 +64,11 @@ typedef struct {
 } tide__jedge;
 
 typedef struct {
-    int16_t *id;    /* per node: path id reported there, -1 for none */
+    int16_t *id; /* per node: path id reported there, -1 for none */
     size_t nnodes, nodes_cap;
-    char **npath;   /* per node: its dotted path (owned) */
+    char **npath; /* per node: its dotted path (owned) */
     tide__jedge *edge;
-    size_t mask;    /* edge slots - 1 (power of two) */
+    size_t mask; /* edge slots - 1 (power of two) */
     size_t nedges;
 } tide__jpt;
 
@@ -133,8 +133,8 @@ static inline bool tide__key_eq(const char *a, const char *b, size_t n)
 
 /* The child of node for key k/n, or -1. Always inlined into the scanner: it runs for every key
  * of every record, and as a call it cost about 60 instructions, most of them saving registers. */
-__attribute__((always_inline)) static inline int tide__jpt_child(const tide__jpt *t,
-        unsigned node, const char *k, size_t n)
+__attribute__((always_inline)) static inline int tide__jpt_child(
+        const tide__jpt *t, unsigned node, const char *k, size_t n)
 {
     size_t s = tide__jedge_hash(node, k, n) & t->mask;
     for (;;) {
@@ -147,7 +147,13 @@ __attribute__((always_inline)) static inline int tide__jpt_child(const tide__jpt
     }
 }
 
-enum { TIDE__JS_STR = 1, TIDE__JS_NUM, TIDE__JS_TRUE, TIDE__JS_FALSE, TIDE__JS_NULL };
+enum {
+    TIDE__JS_STR = 1,
+    TIDE__JS_NUM,
+    TIDE__JS_TRUE,
+    TIDE__JS_FALSE,
+    TIDE__JS_NULL
+};
 
 /* Called for each scalar whose path is in the table (array elements use the array's path;
  * objects inside arrays are transparent). v/n is the raw text (for strings: between the
@@ -168,14 +174,22 @@ long tide__junescape_slack(const char *s, size_t n, char *out);
 
 /* ---- field map ---- */
 typedef struct {
-    char *key;  /* kind name or ts/host/src/dst/user/kind/ip */
+    char *key; /* kind name or ts/host/src/dst/user/kind/ip */
     char *path;
-    int role;   /* TIDE__FM_* */
+    int role; /* TIDE__FM_* */
     tide_obs_kind kind;
 } tide__fm_entry;
 
-enum { TIDE__FM_OBS = 0, TIDE__FM_IP, TIDE__FM_TS, TIDE__FM_HOST, TIDE__FM_SRC, TIDE__FM_DST,
-    TIDE__FM_USER, TIDE__FM_KIND };
+enum {
+    TIDE__FM_OBS = 0,
+    TIDE__FM_IP,
+    TIDE__FM_TS,
+    TIDE__FM_HOST,
+    TIDE__FM_SRC,
+    TIDE__FM_DST,
+    TIDE__FM_USER,
+    TIDE__FM_KIND
+};
 
 struct tide_field_map {
     tide__fm_entry *e;
@@ -200,14 +214,44 @@ struct tide_field_map {
  *   tel_zeek.c, tel_json.c, tel_text.c   the parse functions; tel_reader.c the public reader
  * Everything a parse function touches is in struct tide_tel_parser; a reader embeds one as its
  * first member, so the parse functions take the same pointer whoever calls them. */
-typedef enum { TEL_COMP_UNKNOWN = 0, TEL_COMP_NONE, TEL_COMP_GZIP, TEL_COMP_ZSTD } tel_comp;
+typedef enum {
+    TEL_COMP_UNKNOWN = 0,
+    TEL_COMP_NONE,
+    TEL_COMP_GZIP,
+    TEL_COMP_ZSTD
+} tel_comp;
 
-typedef struct { const char *p; size_t n; } tide__sv;
+typedef struct {
+    const char *p;
+    size_t n;
+} tide__sv;
 
 /* Zeek TSV column roles */
-enum { ZC_NONE = 0, ZC_TS, ZC_ORIG_H, ZC_ORIG_P, ZC_RESP_H, ZC_RESP_P, ZC_QUERY, ZC_ANSWERS,
-    ZC_HOST, ZC_URI, ZC_REFERRER, ZC_SERVER_NAME, ZC_MD5, ZC_SHA1, ZC_SHA256, ZC_TX_HOSTS,
-    ZC_RX_HOSTS, ZC_JA3, ZC_JA3S, ZC_X509_FP, ZC_EMAIL, ZC_EMAIL_SET, ZC_USER };
+enum {
+    ZC_NONE = 0,
+    ZC_TS,
+    ZC_ORIG_H,
+    ZC_ORIG_P,
+    ZC_RESP_H,
+    ZC_RESP_P,
+    ZC_QUERY,
+    ZC_ANSWERS,
+    ZC_HOST,
+    ZC_URI,
+    ZC_REFERRER,
+    ZC_SERVER_NAME,
+    ZC_MD5,
+    ZC_SHA1,
+    ZC_SHA256,
+    ZC_TX_HOSTS,
+    ZC_RX_HOSTS,
+    ZC_JA3,
+    ZC_JA3S,
+    ZC_X509_FP,
+    ZC_EMAIL,
+    ZC_EMAIL_SET,
+    ZC_USER
+};
 
 typedef struct tide__tel_fmt tide__tel_fmt;
 
@@ -217,7 +261,7 @@ typedef struct tide__tel_fmt tide__tel_fmt;
 typedef int (*tide__tel_parse_fn)(tide_tel_parser *r, char *p, size_t n, tide_event *ev);
 
 struct tide_tel_parser {
-    char *name;             /* the input in reports (owned) */
+    char *name; /* the input in reports (owned) */
     tide_tel_opts opts;
     tide_homenet *own_home; /* default set when opts.home_net is NULL */
     const tide_homenet *home;
@@ -229,10 +273,10 @@ struct tide_tel_parser {
     /* per record */
     tide_observation *obs;
     size_t nobs, obs_cap;
-    size_t obs0;     /* first observation of the current record (a batch holds several) */
-    char *scr;       /* grows only between batches (tide__tel_parser_scratch): values in it stay
-                      * put while a batch is filled; like the line buffer it has
-                      * TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
+    size_t obs0; /* first observation of the current record (a batch holds several) */
+    char *scr;   /* grows only between batches (tide__tel_parser_scratch): values in it stay
+                  * put while a batch is filled; like the line buffer it has
+                  * TIDE__TEL_BUF_SLACK readable bytes past scr_cap */
     size_t scr_len, scr_cap;
     const char *bad; /* reason of the current bad record */
     /* addresses parsed in this record (observation -> home-net check without a second parse) */
@@ -284,26 +328,30 @@ bool tide__utf8_valid(const char *p, size_t n);
 
 /* which lines a format's detect function is offered (the first non-blank line of a file, until
  * one is decided; '#' lines nobody takes are skipped as comments) */
-enum { TIDE__TEL_ON_HASH = 1, /* lines that start with '#' */
-    TIDE__TEL_ON_JSON,        /* lines whose first non-blank byte is '{' */
-    TIDE__TEL_ON_TEXT };      /* every other line */
+enum {
+    TIDE__TEL_ON_HASH = 1, /* lines that start with '#' */
+    TIDE__TEL_ON_JSON,     /* lines whose first non-blank byte is '{' */
+    TIDE__TEL_ON_TEXT
+}; /* every other line */
 /* format flags */
-enum { TIDE__TEL_F_JSON = 1,   /* a JSON format: a file that opens an array is read element by
-                                * element */
-    TIDE__TEL_F_HEADERS = 2 }; /* '#' lines replace state events point into (Zeek column names):
-                                * a batch ends before one */
+enum {
+    TIDE__TEL_F_JSON = 1, /* a JSON format: a file that opens an array is read element by
+                           * element */
+    TIDE__TEL_F_HEADERS = 2
+}; /* '#' lines replace state events point into (Zeek column names):
+    * a batch ends before one */
 
 struct tide__tel_fmt {
     tide_tel_format id;
-    const char *name;        /* tide_tel_format_name; also the event kind by default */
-    const char *aliases[2];  /* more names tide_tel_format_parse takes (NULL: none) */
-    const char *title;       /* in the "cannot detect" error (NULL: not listed) */
-    int detect_on;           /* TIDE__TEL_ON_* */
+    const char *name;       /* tide_tel_format_name; also the event kind by default */
+    const char *aliases[2]; /* more names tide_tel_format_parse takes (NULL: none) */
+    const char *title;      /* in the "cannot detect" error (NULL: not listed) */
+    int detect_on;          /* TIDE__TEL_ON_* */
     /* Whether the first line p/n is of this format (opts: e.g. whether a field map is given) */
     bool (*detect)(const char *p, size_t n, const tide_tel_opts *opts);
     int (*setup)(tide_tel_parser *r); /* once the format is known (NULL: nothing to do) */
     tide__tel_parse_fn parse;
-    unsigned flags;          /* TIDE__TEL_F_* */
+    unsigned flags; /* TIDE__TEL_F_* */
 };
 
 /* The table entry of f, NULL for TIDE_TEL_AUTO or a value out of range. */
@@ -325,8 +373,8 @@ int tide__tel_parse_detect(tide_tel_parser *r, const char *p, size_t n, uint64_t
  * (format detection failed while r->format is still TIDE_TEL_AUTO: TIDE_EFORMAT naming the
  * input and line; or a format's hard error). ev->offset is left 0. Inline: the reader calls it
  * for every record (tel_parse.c has the rest of the record parser). */
-__attribute__((always_inline)) static inline int tide__tel_parse_record(tide_tel_parser *r,
-        char *p, size_t n, bool ascii, uint64_t line, tide_event *ev)
+__attribute__((always_inline)) static inline int tide__tel_parse_record(
+        tide_tel_parser *r, char *p, size_t n, bool ascii, uint64_t line, tide_event *ev)
 {
     memset(ev, 0, sizeof(*ev));
     ev->host = "";
@@ -355,7 +403,11 @@ __attribute__((always_inline)) static inline int tide__tel_parse_record(tide_tel
 }
 
 /* ---- the input layer (tel_input.c) ---- */
-enum { TEL_SRC_FD = 0, TEL_SRC_MEM, TEL_SRC_CB };
+enum {
+    TEL_SRC_FD = 0,
+    TEL_SRC_MEM,
+    TEL_SRC_CB
+};
 
 typedef struct {
     const char *name; /* reports (borrowed from the reader's parser) */
@@ -364,12 +416,12 @@ typedef struct {
     bool own_fd;
     const unsigned char *mem; /* TEL_SRC_MEM: the caller's buffer (borrowed until close) */
     size_t mem_len, mem_pos;
-    tide_tel_input cb;        /* TEL_SRC_CB */
+    tide_tel_input cb; /* TEL_SRC_CB */
     tel_comp comp;
     z_stream zs;
     bool zs_init, zs_end;
     ZSTD_DStream *zd;
-    size_t zret; /* last ZSTD_decompressStream hint (0 = frame complete) */
+    size_t zret;        /* last ZSTD_decompressStream hint (0 = frame complete) */
     unsigned char *raw; /* compressed bytes (only for compressed input) */
     size_t raw_pos, raw_len, raw_cap;
     bool raw_eof;
@@ -393,7 +445,7 @@ void tide__tel_in_close(tide__tel_in *in);
 struct tide_tel_reader {
     tide_tel_parser ps; /* first: the parse functions get &r->ps == (void *)r */
     tide__tel_in in;
-    bool arr_ok;        /* a JSON-array file may be read element by element (auto / JSON format) */
+    bool arr_ok; /* a JSON-array file may be read element by element (auto / JSON format) */
 
     /* framing */
     char *buf;
@@ -407,13 +459,13 @@ struct tide_tel_reader {
     bool arr, arr_open, arr_skipping, first_seen;
     int arr_depth;
     bool arr_str, arr_esc;
-    size_t arr_scan;     /* bytes of the current element scanned (from pos) */
-    uint64_t arr_nl;     /* newlines inside them */
-    uint64_t rec_line;   /* line where the current record starts */
+    size_t arr_scan;   /* bytes of the current element scanned (from pos) */
+    uint64_t arr_nl;   /* newlines inside them */
+    uint64_t rec_line; /* line where the current record starts */
     uint64_t line;
 
     tide_tel_stats st;
-    int pending_rc;  /* an error met while filling a batch, returned by the next call */
+    int pending_rc; /* an error met while filling a batch, returned by the next call */
 };
 
 /* next record with hold: the buffer would have to be refilled (which moves it) */
@@ -428,8 +480,8 @@ int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason);
 /* per-record helpers */
 int tide__tel_obs_grow(tide_tel_parser *r);
 /* Add an observation (value borrowed from the line or scratch). */
-static inline int tide__tel_obs(tide_tel_parser *r, tide_obs_kind k, const char *p, size_t n,
-        const char *field)
+static inline int tide__tel_obs(
+        tide_tel_parser *r, tide_obs_kind k, const char *p, size_t n, const char *field)
 {
     if (TIDE__UNLIKELY(n == 0))
         return 0;
@@ -456,8 +508,8 @@ void tide__tel_obs_ipport(tide_tel_parser *r, const char *ip, size_t in, const c
 /* Add a host name: DOMAIN, or IP when it is an IP literal; strips ":port" and a trailing dot. */
 void tide__tel_obs_hostname(tide_tel_parser *r, const char *p, size_t n, const char *field);
 /* Add a URL and its host as DOMAIN/IP. */
-void tide__tel_obs_url(tide_tel_parser *r, const char *p, size_t n, const char *field,
-        const char *host_field);
+void tide__tel_obs_url(
+        tide_tel_parser *r, const char *p, size_t n, const char *field, const char *host_field);
 /* The two ends of a connection record at once: IP observations of src and dst (fields sfield,
  * dfield), the ip:port of dst and port (pfield) when port is set, then, when ev is not NULL,
  * the event host as tide__tel_pick_host(src, dst) picks it. Each address is parsed once (the

@@ -76,7 +76,7 @@ static int add_edge(tide__jpt *t, unsigned node, const char *key, size_t klen, i
         t->edge = nt;
         t->mask = ns - 1;
     }
-    tide__jedge e = {key, (uint16_t)node, (uint16_t)klen, (int16_t)child};
+    tide__jedge e = { key, (uint16_t)node, (uint16_t)klen, (int16_t)child };
     edge_put(t->edge, t->mask, &e);
     t->nedges++;
     return 0;
@@ -166,7 +166,7 @@ int tide__jpt_add(tide__jpt *t, const char *path, int id)
  * Functions take the position and return the new one, or NULL with s->why / s->errp set. Values
  * under a key that is no trie edge are validated in skip mode (no path work at all). */
 
-#define JS_MAX_DEPTH 64
+#define JS_MAX_DEPTH  64
 #define JS_PATH_DEPTH 6
 
 typedef struct {
@@ -223,10 +223,10 @@ static inline uint64_t special_mask64(const char *w, const char *e)
     /* four blocks spelled out: as a loop the compiler kept a variable shift per block */
     const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1f);
     const __m128i *v = (const __m128i *)(const void *)w;
-#define SPECIAL16(x) \
-    ((uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128( \
-            _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)), \
-            _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f))))
+#define SPECIAL16(x)                                                                               \
+    ((uint64_t)(uint32_t)_mm_movemask_epi8(                                                        \
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),                \
+                    _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f))))
     __m128i x0 = _mm_loadu_si128(v), x1 = _mm_loadu_si128(v + 1), x2 = _mm_loadu_si128(v + 2),
             x3 = _mm_loadu_si128(v + 3);
     m = SPECIAL16(x0) | SPECIAL16(x1) << 16 | SPECIAL16(x2) << 32 | SPECIAL16(x3) << 48;
@@ -265,8 +265,7 @@ static inline const char *str_special(jscan *s, const char *p)
 
 /* The rest of a string from its first special byte p (an escape, a control character or the
  * end of the text): out of line, so that the common string (no escape) is scanned inline. */
-__attribute__((noinline)) static const char *scan_string_rest(jscan *s, const char *p,
-        bool *esc)
+__attribute__((noinline)) static const char *scan_string_rest(jscan *s, const char *p, bool *esc)
 {
     const char *e = s->e;
     for (bool first = true;; first = false) {
@@ -283,29 +282,33 @@ __attribute__((noinline)) static const char *scan_string_rest(jscan *s, const ch
         if (e - p < 2)
             return fail(s, p, "unterminated string");
         switch (p[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-            p += 2;
-            break;
-        case 'u': {
-            unsigned u;
-            if (e - p < 6 || hex4(p + 2, &u) < 0)
-                return fail(s, p, "bad \\u escape");
-            if (u == 0)
-                return fail(s, p, "\\u0000 in string");
-            p += 6;
-            if (u >= 0xDC00 && u <= 0xDFFF)
-                return fail(s, p, "lone low surrogate");
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                unsigned l;
-                if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &l) < 0 ||
-                        l < 0xDC00 || l > 0xDFFF)
-                    return fail(s, p, "lone high surrogate");
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't': p += 2; break;
+            case 'u': {
+                unsigned u;
+                if (e - p < 6 || hex4(p + 2, &u) < 0)
+                    return fail(s, p, "bad \\u escape");
+                if (u == 0)
+                    return fail(s, p, "\\u0000 in string");
                 p += 6;
+                if (u >= 0xDC00 && u <= 0xDFFF)
+                    return fail(s, p, "lone low surrogate");
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    unsigned l;
+                    if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &l) < 0 ||
+                            l < 0xDC00 || l > 0xDFFF)
+                        return fail(s, p, "lone high surrogate");
+                    p += 6;
+                }
+                break;
             }
-            break;
-        }
-        default:
-            return fail(s, p, "bad escape");
+            default: return fail(s, p, "bad escape");
         }
     }
 }
@@ -313,8 +316,8 @@ __attribute__((noinline)) static const char *scan_string_rest(jscan *s, const ch
 /* p at the opening quote; returns the position after the closing quote. Always inline: it runs
  * for every key and most values (with the values of interest scanned in node_object as well,
  * the compiler made it a call, a dozen instructions of saved registers per string). */
-__attribute__((always_inline)) static inline const char *scan_string(jscan *s, const char *p,
-        bool *esc)
+__attribute__((always_inline)) static inline const char *scan_string(
+        jscan *s, const char *p, bool *esc)
 {
     const char *q = str_special(s, p + 1);
     if (TIDE__LIKELY(q < s->e && *q == '"'))
@@ -388,24 +391,22 @@ static inline const char *scan_scalar(jscan *s, const char *p, int *type)
 {
     const char *e = s->e;
     switch (*p) {
-    case 't':
-        *type = TIDE__JS_TRUE;
-        if (e - p < 4 || memcmp(p, "true", 4) != 0)
-            return fail(s, p, "bad literal");
-        return p + 4;
-    case 'f':
-        *type = TIDE__JS_FALSE;
-        if (e - p < 5 || memcmp(p, "false", 5) != 0)
-            return fail(s, p, "bad literal");
-        return p + 5;
-    case 'n':
-        *type = TIDE__JS_NULL;
-        if (e - p < 4 || memcmp(p, "null", 4) != 0)
-            return fail(s, p, "bad literal");
-        return p + 4;
-    default:
-        *type = TIDE__JS_NUM;
-        return scan_number(s, p);
+        case 't':
+            *type = TIDE__JS_TRUE;
+            if (e - p < 4 || memcmp(p, "true", 4) != 0)
+                return fail(s, p, "bad literal");
+            return p + 4;
+        case 'f':
+            *type = TIDE__JS_FALSE;
+            if (e - p < 5 || memcmp(p, "false", 5) != 0)
+                return fail(s, p, "bad literal");
+            return p + 5;
+        case 'n':
+            *type = TIDE__JS_NULL;
+            if (e - p < 4 || memcmp(p, "null", 4) != 0)
+                return fail(s, p, "bad literal");
+            return p + 4;
+        default: *type = TIDE__JS_NUM; return scan_number(s, p);
     }
 }
 
@@ -485,14 +486,10 @@ static const char *skip_value(jscan *s, const char *p, int depth)
     int type;
     bool esc = false;
     switch (*p) {
-    case '"':
-        return scan_string(s, p, &esc);
-    case '{':
-        return skip_object(s, p, depth + 1);
-    case '[':
-        return skip_array(s, p, depth + 1);
-    default:
-        return scan_scalar(s, p, &type);
+        case '"': return scan_string(s, p, &esc);
+        case '{': return skip_object(s, p, depth + 1);
+        case '[': return skip_array(s, p, depth + 1);
+        default: return scan_scalar(s, p, &type);
     }
 }
 
@@ -544,8 +541,7 @@ static const char *node_object(jscan *s, const char *p, int depth, int node)
             } else if (id >= 0 && v < e && is_dig(*v)) { /* a port, an event id */
                 if ((p = scan_number(s, v)) == NULL)
                     return NULL;
-                if (s->cb(s->ctx, id, TIDE__JS_NUM, v, (size_t)(p - v), false, false,
-                            &s->why) < 0)
+                if (s->cb(s->ctx, id, TIDE__JS_NUM, v, (size_t)(p - v), false, false, &s->why) < 0)
                     return fail(s, p, s->why);
             } else
                 p = node_value(s, v, depth, child, false);
@@ -608,27 +604,27 @@ static const char *node_value(jscan *s, const char *p, int depth, int node, bool
     int type;
     const char *st = p;
     switch (*p) {
-    case '{':
-        if (id >= 0)
-            return fail(s, p, "an object where a string or number was expected");
-        return node_object(s, p, depth + 1, node);
-    case '[':
-        return node_array(s, p, depth + 1, node);
-    case '"': {
-        bool esc = false;
-        if ((p = scan_string(s, p, &esc)) == NULL)
-            return NULL;
-        if (id >= 0 && s->cb(s->ctx, id, TIDE__JS_STR, st + 1, (size_t)(p - st - 2), esc, in_arr,
-                               &s->why) < 0)
-            return fail(s, p, s->why);
-        return p;
-    }
-    default:
-        if ((p = scan_scalar(s, p, &type)) == NULL)
-            return NULL;
-        if (id >= 0 && s->cb(s->ctx, id, type, st, (size_t)(p - st), false, in_arr, &s->why) < 0)
-            return fail(s, p, s->why);
-        return p;
+        case '{':
+            if (id >= 0)
+                return fail(s, p, "an object where a string or number was expected");
+            return node_object(s, p, depth + 1, node);
+        case '[': return node_array(s, p, depth + 1, node);
+        case '"': {
+            bool esc = false;
+            if ((p = scan_string(s, p, &esc)) == NULL)
+                return NULL;
+            if (id >= 0 && s->cb(s->ctx, id, TIDE__JS_STR, st + 1, (size_t)(p - st - 2), esc,
+                                   in_arr, &s->why) < 0)
+                return fail(s, p, s->why);
+            return p;
+        }
+        default:
+            if ((p = scan_scalar(s, p, &type)) == NULL)
+                return NULL;
+            if (id >= 0 &&
+                    s->cb(s->ctx, id, type, st, (size_t)(p - st), false, in_arr, &s->why) < 0)
+                return fail(s, p, s->why);
+            return p;
     }
 }
 
@@ -695,26 +691,27 @@ long tide__junescape(const char *s, size_t n, char *out)
             return -1;
         char c = s[++i];
         switch (c) {
-        case 'b': out[k++] = '\b'; break;
-        case 'f': out[k++] = '\f'; break;
-        case 'n': out[k++] = '\n'; break;
-        case 'r': out[k++] = '\r'; break;
-        case 't': out[k++] = '\t'; break;
-        case 'u': {
-            unsigned u, l;
-            if (i + 4 >= n || hex4(s + i + 1, &u) < 0)
-                return -1;
-            i += 4;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u' || hex4(s + i + 3, &l) < 0)
+            case 'b': out[k++] = '\b'; break;
+            case 'f': out[k++] = '\f'; break;
+            case 'n': out[k++] = '\n'; break;
+            case 'r': out[k++] = '\r'; break;
+            case 't': out[k++] = '\t'; break;
+            case 'u': {
+                unsigned u, l;
+                if (i + 4 >= n || hex4(s + i + 1, &u) < 0)
                     return -1;
-                u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
-                i += 6;
+                i += 4;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+                            hex4(s + i + 3, &l) < 0)
+                        return -1;
+                    u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+                    i += 6;
+                }
+                put_utf8(out, &k, u);
+                break;
             }
-            put_utf8(out, &k, u);
-            break;
-        }
-        default: out[k++] = c; break;
+            default: out[k++] = c; break;
         }
     }
     return (long)k;
@@ -749,26 +746,27 @@ long tide__junescape_slack(const char *s, size_t n, char *out)
             return -1;
         char e = s[++i];
         switch (e) {
-        case 'b': out[k++] = '\b'; break;
-        case 'f': out[k++] = '\f'; break;
-        case 'n': out[k++] = '\n'; break;
-        case 'r': out[k++] = '\r'; break;
-        case 't': out[k++] = '\t'; break;
-        case 'u': {
-            unsigned u, l;
-            if (i + 4 >= n || hex4(s + i + 1, &u) < 0)
-                return -1;
-            i += 4;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u' || hex4(s + i + 3, &l) < 0)
+            case 'b': out[k++] = '\b'; break;
+            case 'f': out[k++] = '\f'; break;
+            case 'n': out[k++] = '\n'; break;
+            case 'r': out[k++] = '\r'; break;
+            case 't': out[k++] = '\t'; break;
+            case 'u': {
+                unsigned u, l;
+                if (i + 4 >= n || hex4(s + i + 1, &u) < 0)
                     return -1;
-                u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
-                i += 6;
+                i += 4;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+                            hex4(s + i + 3, &l) < 0)
+                        return -1;
+                    u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+                    i += 6;
+                }
+                put_utf8(out, &k, u);
+                break;
             }
-            put_utf8(out, &k, u);
-            break;
-        }
-        default: out[k++] = e; break;
+            default: out[k++] = e; break;
         }
         i++;
     }
@@ -781,9 +779,32 @@ long tide__junescape_slack(const char *s, size_t n, char *out)
 /* ------------------------------------------------------------------ the JSON formats */
 
 enum {
-    F_TS = 0, F_TS2, F_KIND, F_SRC, F_DST, F_DPORT, F_DOMAIN, F_ANSWER, F_HTTP_HOST, F_URI,
-    F_URL, F_REFERRER, F_MD5, F_SHA1, F_SHA256, F_JA3, F_X509_FP, F_EMAIL, F_USER, F_HOSTNAME,
-    F_TXRX, F_EID, F_HASHES, F_QRES, F_IP, F_COUNT
+    F_TS = 0,
+    F_TS2,
+    F_KIND,
+    F_SRC,
+    F_DST,
+    F_DPORT,
+    F_DOMAIN,
+    F_ANSWER,
+    F_HTTP_HOST,
+    F_URI,
+    F_URL,
+    F_REFERRER,
+    F_MD5,
+    F_SHA1,
+    F_SHA256,
+    F_JA3,
+    F_X509_FP,
+    F_EMAIL,
+    F_USER,
+    F_HOSTNAME,
+    F_TXRX,
+    F_EID,
+    F_HASHES,
+    F_QRES,
+    F_IP,
+    F_COUNT
 };
 
 typedef struct {
@@ -791,42 +812,43 @@ typedef struct {
     int id;
 } pdef;
 
-static const pdef eve_paths[] = {{"timestamp", F_TS}, {"event_type", F_KIND},
-    {"src_ip", F_SRC}, {"dest_ip", F_DST}, {"dest_port", F_DPORT}, {"dns.rrname", F_DOMAIN},
-    {"dns.query.rrname", F_DOMAIN}, {"dns.queries.rrname", F_DOMAIN},
-    {"dns.answers.rrname", F_DOMAIN}, {"dns.rdata", F_ANSWER}, {"dns.answers.rdata", F_ANSWER},
-    {"dns.grouped.A", F_ANSWER}, {"dns.grouped.AAAA", F_ANSWER},
-    {"dns.grouped.CNAME", F_ANSWER}, {"http.hostname", F_HTTP_HOST}, {"http.url", F_URI},
-    {"http.http_refer", F_REFERRER}, {"tls.sni", F_DOMAIN}, {"tls.ja3.hash", F_JA3},
-    {"tls.ja3s.hash", F_JA3}, {"tls.fingerprint", F_X509_FP}, {"fileinfo.md5", F_MD5},
-    {"fileinfo.sha1", F_SHA1}, {"fileinfo.sha256", F_SHA256}, {"smtp.mail_from", F_EMAIL},
-    {"smtp.rcpt_to", F_EMAIL}, {"email.from", F_EMAIL}, {"email.to", F_EMAIL},
-    {"email.cc", F_EMAIL}, {NULL, 0}};
+static const pdef eve_paths[] = { { "timestamp", F_TS }, { "event_type", F_KIND },
+    { "src_ip", F_SRC }, { "dest_ip", F_DST }, { "dest_port", F_DPORT }, { "dns.rrname", F_DOMAIN },
+    { "dns.query.rrname", F_DOMAIN }, { "dns.queries.rrname", F_DOMAIN },
+    { "dns.answers.rrname", F_DOMAIN }, { "dns.rdata", F_ANSWER },
+    { "dns.answers.rdata", F_ANSWER }, { "dns.grouped.A", F_ANSWER },
+    { "dns.grouped.AAAA", F_ANSWER }, { "dns.grouped.CNAME", F_ANSWER },
+    { "http.hostname", F_HTTP_HOST }, { "http.url", F_URI }, { "http.http_refer", F_REFERRER },
+    { "tls.sni", F_DOMAIN }, { "tls.ja3.hash", F_JA3 }, { "tls.ja3s.hash", F_JA3 },
+    { "tls.fingerprint", F_X509_FP }, { "fileinfo.md5", F_MD5 }, { "fileinfo.sha1", F_SHA1 },
+    { "fileinfo.sha256", F_SHA256 }, { "smtp.mail_from", F_EMAIL }, { "smtp.rcpt_to", F_EMAIL },
+    { "email.from", F_EMAIL }, { "email.to", F_EMAIL }, { "email.cc", F_EMAIL }, { NULL, 0 } };
 
-static const pdef zeek_paths[] = {{"ts", F_TS}, {"_path", F_KIND}, {"@stream", F_KIND},
-    {"id.orig_h", F_SRC}, {"id_orig_h", F_SRC}, {"id.resp_h", F_DST}, {"id_resp_h", F_DST},
-    {"id.resp_p", F_DPORT}, {"id_resp_p", F_DPORT}, {"query", F_DOMAIN}, {"answers", F_ANSWER},
-    {"host", F_HTTP_HOST}, {"uri", F_URI}, {"referrer", F_REFERRER}, {"server_name", F_DOMAIN},
-    {"md5", F_MD5}, {"sha1", F_SHA1}, {"sha256", F_SHA256}, {"tx_hosts", F_TXRX},
-    {"rx_hosts", F_TXRX}, {"ja3", F_JA3}, {"ja3s", F_JA3}, {"fingerprint", F_X509_FP},
-    {"mailfrom", F_EMAIL}, {"rcptto", F_EMAIL}, {"from", F_EMAIL}, {"to", F_EMAIL},
-    {"username", F_USER}, {"user", F_USER}, {NULL, 0}};
+static const pdef zeek_paths[] = { { "ts", F_TS }, { "_path", F_KIND }, { "@stream", F_KIND },
+    { "id.orig_h", F_SRC }, { "id_orig_h", F_SRC }, { "id.resp_h", F_DST }, { "id_resp_h", F_DST },
+    { "id.resp_p", F_DPORT }, { "id_resp_p", F_DPORT }, { "query", F_DOMAIN },
+    { "answers", F_ANSWER }, { "host", F_HTTP_HOST }, { "uri", F_URI }, { "referrer", F_REFERRER },
+    { "server_name", F_DOMAIN }, { "md5", F_MD5 }, { "sha1", F_SHA1 }, { "sha256", F_SHA256 },
+    { "tx_hosts", F_TXRX }, { "rx_hosts", F_TXRX }, { "ja3", F_JA3 }, { "ja3s", F_JA3 },
+    { "fingerprint", F_X509_FP }, { "mailfrom", F_EMAIL }, { "rcptto", F_EMAIL },
+    { "from", F_EMAIL }, { "to", F_EMAIL }, { "username", F_USER }, { "user", F_USER },
+    { NULL, 0 } };
 
-static const pdef sysmon_paths[] = {{"UtcTime", F_TS}, {"@timestamp", F_TS2},
-    {"TimeCreated", F_TS2}, {"EventID", F_EID}, {"Computer", F_HOSTNAME},
-    {"Hostname", F_HOSTNAME}, {"User", F_USER}, {"Hashes", F_HASHES}, {"Hash", F_HASHES},
-    {"SourceIp", F_SRC}, {"DestinationIp", F_DST}, {"DestinationPort", F_DPORT},
-    {"DestinationHostname", F_HTTP_HOST}, {"QueryName", F_DOMAIN}, {"QueryResults", F_QRES},
-    {"IpAddress", F_IP},
+static const pdef sysmon_paths[] = { { "UtcTime", F_TS }, { "@timestamp", F_TS2 },
+    { "TimeCreated", F_TS2 }, { "EventID", F_EID }, { "Computer", F_HOSTNAME },
+    { "Hostname", F_HOSTNAME }, { "User", F_USER }, { "Hashes", F_HASHES }, { "Hash", F_HASHES },
+    { "SourceIp", F_SRC }, { "DestinationIp", F_DST }, { "DestinationPort", F_DPORT },
+    { "DestinationHostname", F_HTTP_HOST }, { "QueryName", F_DOMAIN }, { "QueryResults", F_QRES },
+    { "IpAddress", F_IP },
     /* the same under winlogbeat */
-    {"winlog.event_data.UtcTime", F_TS}, {"winlog.event_id", F_EID},
-    {"winlog.computer_name", F_HOSTNAME}, {"winlog.event_data.User", F_USER},
-    {"winlog.event_data.Hashes", F_HASHES}, {"winlog.event_data.Hash", F_HASHES},
-    {"winlog.event_data.SourceIp", F_SRC}, {"winlog.event_data.DestinationIp", F_DST},
-    {"winlog.event_data.DestinationPort", F_DPORT},
-    {"winlog.event_data.DestinationHostname", F_HTTP_HOST},
-    {"winlog.event_data.QueryName", F_DOMAIN}, {"winlog.event_data.QueryResults", F_QRES},
-    {"winlog.event_data.IpAddress", F_IP}, {NULL, 0}};
+    { "winlog.event_data.UtcTime", F_TS }, { "winlog.event_id", F_EID },
+    { "winlog.computer_name", F_HOSTNAME }, { "winlog.event_data.User", F_USER },
+    { "winlog.event_data.Hashes", F_HASHES }, { "winlog.event_data.Hash", F_HASHES },
+    { "winlog.event_data.SourceIp", F_SRC }, { "winlog.event_data.DestinationIp", F_DST },
+    { "winlog.event_data.DestinationPort", F_DPORT },
+    { "winlog.event_data.DestinationHostname", F_HTTP_HOST },
+    { "winlog.event_data.QueryName", F_DOMAIN }, { "winlog.event_data.QueryResults", F_QRES },
+    { "winlog.event_data.IpAddress", F_IP }, { NULL, 0 } };
 
 /* Per record; only the header part is cleared per line: v[id] / fld[id] are valid when bit id
  * of `have` is set (a stored value is never empty). */
@@ -848,7 +870,7 @@ static inline tide__sv jv(const jrec *j, int id)
 {
     if (j->have >> id & 1)
         return j->v[id];
-    tide__sv z = {NULL, 0};
+    tide__sv z = { NULL, 0 };
     return z;
 }
 
@@ -963,7 +985,7 @@ static void obs_sysmon_hashes(tide_tel_parser *r, tide__sv v, const char *field)
         const char *eq = memchr(p, '=', (size_t)(end - p));
         if (eq) {
             size_t kl = (size_t)(eq - p);
-            tide__sv h = {eq + 1, (size_t)(end - eq - 1)};
+            tide__sv h = { eq + 1, (size_t)(end - eq - 1) };
             if (!(kl == 7 && memcmp(p, "IMPHASH", 7) == 0))
                 obs_hash(r, h, field);
         }
@@ -978,7 +1000,7 @@ static void obs_qres(tide_tel_parser *r, tide__sv v, const char *field)
     while (p < e) {
         const char *c = memchr(p, ';', (size_t)(e - p));
         const char *end = c ? c : e;
-        tide__sv x = {p, (size_t)(end - p)};
+        tide__sv x = { p, (size_t)(end - p) };
         while (x.n && x.p[0] == ' ')
             x.p++, x.n--;
         if (x.n > 5 && memcmp(x.p, "type:", 5) == 0) {
@@ -1013,44 +1035,43 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
         return 0;
     tide__sv s;
     switch (id) {
-    case F_TS:
-    case F_TS2: {
-        int64_t us = 0;
-        bool ok = false;
-        if (type == TIDE__JS_NUM)
-            ok = tide__tel_epoch_us(v, n, &us);
-        else if (type == TIDE__JS_STR && !esc)
-            ok = tide__tel_iso_us(v, n, &us) || tide__tel_epoch_us(v, n, &us);
-        if (!ok && type != TIDE__JS_STR) {
-            *why = "timestamp: expected a string or a number";
-            return -1;
+        case F_TS:
+        case F_TS2: {
+            int64_t us = 0;
+            bool ok = false;
+            if (type == TIDE__JS_NUM)
+                ok = tide__tel_epoch_us(v, n, &us);
+            else if (type == TIDE__JS_STR && !esc)
+                ok = tide__tel_iso_us(v, n, &us) || tide__tel_epoch_us(v, n, &us);
+            if (!ok && type != TIDE__JS_STR) {
+                *why = "timestamp: expected a string or a number";
+                return -1;
+            }
+            if (ok && id == F_TS) {
+                j->ts = us;
+                j->has_ts = true;
+            } else if (ok) {
+                j->ts2 = us;
+                j->has_ts2 = true;
+            }
+            return 0;
         }
-        if (ok && id == F_TS) {
-            j->ts = us;
-            j->has_ts = true;
-        } else if (ok) {
-            j->ts2 = us;
-            j->has_ts2 = true;
-        }
-        return 0;
-    }
-    case F_EID:
-        if (!is_str_or_num(type)) {
-            *why = "EventID: expected a number";
-            return -1;
-        }
-        j->eid.p = v;
-        j->eid.n = n;
-        return 0;
-    case F_DPORT:
-        if (!is_str_or_num(type)) {
-            *why = "port: expected a number";
-            return -1;
-        }
-        jset(j, id, (tide__sv){v, n});
-        return 0;
-    default:
-        break;
+        case F_EID:
+            if (!is_str_or_num(type)) {
+                *why = "EventID: expected a number";
+                return -1;
+            }
+            j->eid.p = v;
+            j->eid.n = n;
+            return 0;
+        case F_DPORT:
+            if (!is_str_or_num(type)) {
+                *why = "port: expected a number";
+                return -1;
+            }
+            jset(j, id, (tide__sv){ v, n });
+            return 0;
+        default: break;
     }
     if (type != TIDE__JS_STR) {
         *why = "expected a string value";
@@ -1061,28 +1082,28 @@ static int on_value(void *ctx, int id, int type, const char *v, size_t n, bool e
     if (s.n == 0 || (s.n == 1 && s.p[0] == '-'))
         return 0;
     switch (id) {
-    case F_TXRX:
-        if (j->ntx < 8)
-            j->tx[j->ntx++] = s;
-        break;
-    case F_ANSWER:
-    case F_EMAIL:
-    case F_DOMAIN:
-    case F_MD5:
-    case F_SHA1:
-    case F_SHA256:
-    case F_JA3:
-    case F_X509_FP:
-    case F_HASHES:
-    case F_QRES:
-    case F_IP:
-        /* handled at once (may repeat) */
-        j->v[id] = s;
-        return 1000 + id; /* sentinel, see json_cb */
-    default:
-        if (!in_arr || !(j->have >> id & 1))
-            jset(j, id, s);
-        break;
+        case F_TXRX:
+            if (j->ntx < 8)
+                j->tx[j->ntx++] = s;
+            break;
+        case F_ANSWER:
+        case F_EMAIL:
+        case F_DOMAIN:
+        case F_MD5:
+        case F_SHA1:
+        case F_SHA256:
+        case F_JA3:
+        case F_X509_FP:
+        case F_HASHES:
+        case F_QRES:
+        case F_IP:
+            /* handled at once (may repeat) */
+            j->v[id] = s;
+            return 1000 + id; /* sentinel, see json_cb */
+        default:
+            if (!in_arr || !(j->have >> id & 1))
+                jset(j, id, s);
+            break;
     }
     return 0;
 }
@@ -1165,14 +1186,10 @@ int tide__tel_json_setup(tide_tel_parser *r)
 static const pdef *defs_of(const tide_tel_parser *r)
 {
     switch (r->format) {
-    case TIDE_TEL_EVE:
-        return eve_paths;
-    case TIDE_TEL_ZEEK_JSON:
-        return zeek_paths;
-    case TIDE_TEL_SYSMON:
-        return sysmon_paths;
-    default:
-        return NULL;
+        case TIDE_TEL_EVE: return eve_paths;
+        case TIDE_TEL_ZEEK_JSON: return zeek_paths;
+        case TIDE_TEL_SYSMON: return sysmon_paths;
+        default: return NULL;
     }
 }
 
@@ -1187,38 +1204,21 @@ static void emit_now(jrec *j, int id, const char *field)
     tide_tel_parser *r = j->r;
     tide__sv s = j->v[id];
     switch (id) {
-    case F_ANSWER:
-        obs_answer(r, s, field);
-        break;
-    case F_EMAIL:
-        obs_email(r, s, field);
-        break;
-    case F_DOMAIN:
-        tide__tel_obs_hostname(r, s.p, s.n, field);
-        break;
-    case F_MD5:
-    case F_SHA1:
-    case F_SHA256:
-        obs_hash(r, s, field);
-        break;
-    case F_JA3:
-        if (s.n == 32 && tide__is_hex(s.p, s.n))
-            tide__tel_obs(r, TIDE_OBS_JA3, s.p, s.n, field);
-        break;
-    case F_X509_FP:
-        obs_x509(r, s, field);
-        break;
-    case F_HASHES:
-        obs_sysmon_hashes(r, s, field);
-        break;
-    case F_QRES:
-        obs_qres(r, s, field);
-        break;
-    case F_IP:
-        tide__tel_obs_ip(r, s.p, s.n, field);
-        break;
-    default:
-        break;
+        case F_ANSWER: obs_answer(r, s, field); break;
+        case F_EMAIL: obs_email(r, s, field); break;
+        case F_DOMAIN: tide__tel_obs_hostname(r, s.p, s.n, field); break;
+        case F_MD5:
+        case F_SHA1:
+        case F_SHA256: obs_hash(r, s, field); break;
+        case F_JA3:
+            if (s.n == 32 && tide__is_hex(s.p, s.n))
+                tide__tel_obs(r, TIDE_OBS_JA3, s.p, s.n, field);
+            break;
+        case F_X509_FP: obs_x509(r, s, field); break;
+        case F_HASHES: obs_sysmon_hashes(r, s, field); break;
+        case F_QRES: obs_qres(r, s, field); break;
+        case F_IP: tide__tel_obs_ip(r, s.p, s.n, field); break;
+        default: break;
     }
 }
 
@@ -1272,48 +1272,28 @@ static int map_cb(void *ctx, int idx, int type, const char *v, size_t n, bool es
         if (!value_of(r, v, n, esc, &s) || s.n == 0)
             continue;
         switch (e->role) {
-        case TIDE__FM_HOST:
-            j->mhost = s;
-            break;
-        case TIDE__FM_SRC:
-            j->msrc = s;
-            tide__tel_obs_ip(r, s.p, s.n, e->path);
-            break;
-        case TIDE__FM_DST:
-            j->mdst = s;
-            tide__tel_obs_ip(r, s.p, s.n, e->path);
-            break;
-        case TIDE__FM_USER:
-            jset(j, F_USER, s);
-            break;
-        case TIDE__FM_KIND:
-            jset(j, F_KIND, s);
-            break;
-        case TIDE__FM_IP:
-            tide__tel_obs_ip(r, s.p, s.n, e->path);
-            break;
-        default:
-            switch (e->kind) {
-            case TIDE_OBS_IPV4:
-            case TIDE_OBS_IPV6:
+            case TIDE__FM_HOST: j->mhost = s; break;
+            case TIDE__FM_SRC:
+                j->msrc = s;
                 tide__tel_obs_ip(r, s.p, s.n, e->path);
                 break;
-            case TIDE_OBS_DOMAIN:
-                tide__tel_obs_hostname(r, s.p, s.n, e->path);
+            case TIDE__FM_DST:
+                j->mdst = s;
+                tide__tel_obs_ip(r, s.p, s.n, e->path);
                 break;
-            case TIDE_OBS_URL:
-                tide__tel_obs_url(r, s.p, s.n, e->path, NULL);
-                break;
-            case TIDE_OBS_EMAIL:
-                obs_email(r, s, e->path);
-                break;
-            case TIDE_OBS_X509_SHA1:
-                obs_x509(r, s, e->path);
-                break;
+            case TIDE__FM_USER: jset(j, F_USER, s); break;
+            case TIDE__FM_KIND: jset(j, F_KIND, s); break;
+            case TIDE__FM_IP: tide__tel_obs_ip(r, s.p, s.n, e->path); break;
             default:
-                tide__tel_obs(r, e->kind, s.p, s.n, e->path);
-                break;
-            }
+                switch (e->kind) {
+                    case TIDE_OBS_IPV4:
+                    case TIDE_OBS_IPV6: tide__tel_obs_ip(r, s.p, s.n, e->path); break;
+                    case TIDE_OBS_DOMAIN: tide__tel_obs_hostname(r, s.p, s.n, e->path); break;
+                    case TIDE_OBS_URL: tide__tel_obs_url(r, s.p, s.n, e->path, NULL); break;
+                    case TIDE_OBS_EMAIL: obs_email(r, s, e->path); break;
+                    case TIDE_OBS_X509_SHA1: obs_x509(r, s, e->path); break;
+                    default: tide__tel_obs(r, e->kind, s.p, s.n, e->path); break;
+                }
         }
     }
     return 0;
@@ -1337,8 +1317,8 @@ static bool is_path(const char *p, size_t n)
     return n > 0 && p[0] == '/';
 }
 
-static void compose_url(tide_tel_parser *r, tide__sv host, const char *hf, tide__sv uri,
-        const char *uf)
+static void compose_url(
+        tide_tel_parser *r, tide__sv host, const char *hf, tide__sv uri, const char *uf)
 {
     if (uri.n && !is_path(uri.p, uri.n)) {
         tide__tel_obs_url(r, uri.p, uri.n, uf, NULL);
@@ -1361,7 +1341,7 @@ int tide__tel_json_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
     jrec j;
     memset(&j, 0, offsetof(jrec, v));
     j.r = r;
-    cbwrap w = {&j, defs_of(r), r->opts.map};
+    cbwrap w = { &j, defs_of(r), r->opts.map };
     const char *why;
     size_t where;
     int rc = tide__jscan(p, n, r->jpt, w.defs ? known_cb : map_cb, &w, &why, &where);
@@ -1425,20 +1405,20 @@ int tide__tel_json_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
                 eid = (e.p[i] >= '0' && e.p[i] <= '9') ? eid * 10 + (e.p[i] - '0') : -1000000;
         }
         switch (eid) {
-        case 1: ev->kind = "process"; break;
-        case 3: ev->kind = "network"; break;
-        case 22: ev->kind = "dns_query"; break;
-        case 11: ev->kind = "file_create"; break;
-        default:
-            if (eid >= 0) {
-                char *d = tide__tel_scratch(r, 16);
-                if (d) {
-                    int k = snprintf(d, 16, "event%ld", eid);
-                    (void)k;
-                    ev->kind = d;
-                }
-            } else
-                ev->kind = "event";
+            case 1: ev->kind = "process"; break;
+            case 3: ev->kind = "network"; break;
+            case 22: ev->kind = "dns_query"; break;
+            case 11: ev->kind = "file_create"; break;
+            default:
+                if (eid >= 0) {
+                    char *d = tide__tel_scratch(r, 16);
+                    if (d) {
+                        int k = snprintf(d, 16, "event%ld", eid);
+                        (void)k;
+                        ev->kind = d;
+                    }
+                } else
+                    ev->kind = "event";
         }
         return 1;
     }

@@ -21,10 +21,28 @@
 #include "telemetry/tel_int.h"
 #include "tide/errors.h"
 
-const unsigned char tide__hex_tab[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1};
+const unsigned char tide__hex_tab[256] = { ['0'] = 1,
+    ['1'] = 1,
+    ['2'] = 1,
+    ['3'] = 1,
+    ['4'] = 1,
+    ['5'] = 1,
+    ['6'] = 1,
+    ['7'] = 1,
+    ['8'] = 1,
+    ['9'] = 1,
+    ['a'] = 1,
+    ['b'] = 1,
+    ['c'] = 1,
+    ['d'] = 1,
+    ['e'] = 1,
+    ['f'] = 1,
+    ['A'] = 1,
+    ['B'] = 1,
+    ['C'] = 1,
+    ['D'] = 1,
+    ['E'] = 1,
+    ['F'] = 1 };
 
 #ifdef __SSE2__
 /* lo:hi as one vector, without a trip through memory where the ISA allows */
@@ -61,8 +79,8 @@ char *tide__tel_scratch(tide_tel_parser *r, size_t n)
 }
 
 /* Parse an address, remembering it for the home-net check of this record. */
-__attribute__((always_inline)) static inline int parse_ip_cached(tide_tel_parser *r,
-        const char *p, size_t n, uint8_t **addr)
+__attribute__((always_inline)) static inline int parse_ip_cached(
+        tide_tel_parser *r, const char *p, size_t n, uint8_t **addr)
 {
     for (unsigned i = 0; i < r->nipc; i++)
         if (r->ipc[i].p == p && r->ipc[i].n == n) {
@@ -195,8 +213,8 @@ void tide__tel_obs_ipport(tide_tel_parser *r, const char *ip, size_t in, const c
 }
 
 /* The IP observation of an address parsed already (fam 4 or 6, a). */
-static inline void ip_obs(tide_tel_parser *r, int fam, const uint8_t *a, const char *p, size_t n,
-        const char *field)
+static inline void ip_obs(
+        tide_tel_parser *r, int fam, const uint8_t *a, const char *p, size_t n, const char *field)
 {
     size_t before = r->nobs;
     tide__tel_obs(r, fam == 4 ? TIDE_OBS_IPV4 : TIDE_OBS_IPV6, p, n, field);
@@ -249,23 +267,28 @@ void tide__tel_obs_conn(tide_tel_parser *r, tide__sv src, const char *sfield, ti
 }
 
 /* character classes of host names */
-enum { HC_DIG = 1, HC_DOT = 2, HC_DOM = 4, HC_BAD = 8 };
+enum {
+    HC_DIG = 1,
+    HC_DOT = 2,
+    HC_DOM = 4,
+    HC_BAD = 8
+};
 static const unsigned char host_cls[256] = {
-#define R4(x) x, x, x, x
+#define R4(x)  x, x, x, x
 #define R16(x) R4(x), R4(x), R4(x), R4(x)
-    R16(HC_BAD), R16(HC_BAD),                                           /* 0x00-0x1f */
-    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,     /* sp ! " # $ % & ' */
-    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_DOM, HC_DOT, HC_BAD,     /* ( ) * + , - . / */
-    HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG,     /* 0-7 */
-    HC_DIG, HC_DIG, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,     /* 8 9 : ; < = > ? */
-    HC_BAD, R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM,                         /* @ A-G */
+    R16(HC_BAD), R16(HC_BAD),                                               /* 0x00-0x1f */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,         /* sp ! " # $ % & ' */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_DOM, HC_DOT, HC_BAD,         /* ( ) * + , - . / */
+    HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG, HC_DIG,         /* 0-7 */
+    HC_DIG, HC_DIG, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,         /* 8 9 : ; < = > ? */
+    HC_BAD, R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM,                             /* @ A-G */
     R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM, /* H-Z */
-    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_DOM,                             /* [ \ ] ^ _ */
-    HC_BAD, R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM,                         /* ` a-g */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_DOM,                                 /* [ \ ] ^ _ */
+    HC_BAD, R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM,                             /* ` a-g */
     R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), R4(HC_DOM), HC_DOM, HC_DOM, HC_DOM, /* h-z */
-    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,                             /* { | } ~ del */
-    R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM),
-    R16(HC_DOM), R16(HC_DOM)                                             /* 0x80-0xff */
+    HC_BAD, HC_BAD, HC_BAD, HC_BAD, HC_BAD,                                 /* { | } ~ del */
+    R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM), R16(HC_DOM),
+    R16(HC_DOM) /* 0x80-0xff */
 #undef R16
 #undef R4
 };
@@ -398,8 +421,8 @@ void tide__tel_obs_hostname(tide_tel_parser *r, const char *p, size_t n, const c
         tide__tel_obs(r, TIDE_OBS_DOMAIN, p, n, field);
 }
 
-void tide__tel_obs_url(tide_tel_parser *r, const char *p, size_t n, const char *field,
-        const char *host_field)
+void tide__tel_obs_url(
+        tide_tel_parser *r, const char *p, size_t n, const char *field, const char *host_field)
 {
     const char *s = NULL;
     for (size_t i = 0; i + 2 < n && i < 16; i++)

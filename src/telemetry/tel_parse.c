@@ -94,8 +94,8 @@ int tide__tel_parser_init(tide_tel_parser *r, tide_tel_format format, const char
     r->max_line = r->opts.max_line ? r->opts.max_line : TIDE__TEL_DEFAULT_MAX_LINE;
     if (r->max_line > ((size_t)1 << 30))
         r->max_line = (size_t)1 << 30;
-    TIDE_CHECK(tide__tel_parser_scratch(r,
-            max_rec && max_rec < r->max_line ? max_rec : r->max_line));
+    TIDE_CHECK(
+            tide__tel_parser_scratch(r, max_rec && max_rec < r->max_line ? max_rec : r->max_line));
     r->home = r->opts.home_net;
     if (r->home == NULL) {
         TIDE_CHECK(tide_homenet_new(&r->own_home, NULL));

@@ -31,8 +31,8 @@ int tide__tel_bad(tide_tel_reader *r, uint64_t line, const char *reason)
 }
 
 /* A reader over the input described by src (copied), named name in reports. */
-static int open_reader(tide_tel_reader **out, const tide__tel_in *src, const char *name,
-        const tide_tel_opts *opts)
+static int open_reader(
+        tide_tel_reader **out, const tide__tel_in *src, const char *name, const tide_tel_opts *opts)
 {
     *out = NULL;
     tide_tel_reader *r = tide__calloc(1, sizeof(*r));

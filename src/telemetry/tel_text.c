@@ -53,8 +53,8 @@ static const char *tok_end(const char *p, const char *e)
 
 static int month_of(const char *p)
 {
-    static const char *const m[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
-        "Sep", "Oct", "Nov", "Dec"};
+    static const char *const m[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+        "Oct", "Nov", "Dec" };
     for (int i = 0; i < 12; i++)
         if (memcmp(p, m[i], 3) == 0)
             return i + 1;
@@ -71,19 +71,19 @@ static bool two(const char *p, int *v)
 
 /* ------------------------------------------------------------------ free-text scanner */
 
-static const char *const gtlds[] = {"com", "net", "org", "info", "biz", "edu", "gov", "mil",
-    "int", "arpa", "xyz", "top", "online", "site", "club", "shop", "store", "app", "dev",
-    "cloud", "live", "tech", "space", "website", "icu", "vip", "work", "life", "world", "today",
-    "link", "click", "download", "win", "bid", "loan", "date", "racing", "stream", "review",
-    "trade", "party", "science", "cricket", "faith", "accountant", "men", "host", "press", "fun",
-    "monster", "rest", "buzz", "cyou", "sbs", "bond", "cfd", "lol", "pro", "mobi", "name", "tel",
-    "asia", "jobs", "onion", "email", "company", "support", "services", "network", "digital",
-    "news", "blog", "media", "global", "group", "solutions", "systems", "zone", "center",
-    "agency", "best", "guru", "ltd", "one", "run", "red", "blue", "pink", "mom", "quest",
-    "autos", "beauty", "hair", "skin", "lat", "kim", "wang", "ren", "xin", "cam", "casa", "fit",
-    "gdn", "men", "ooo", "rocks", "uno", "bar", "cab", "ink", "wiki", "exchange", "finance",
-    "money", "cash", "bet", "poker", "game", "games", "social", "chat", "page", "web", "local",
-    "lan", "corp", "home", "internal", "example", "test", "invalid", "localhost", NULL};
+static const char *const gtlds[] = { "com", "net", "org", "info", "biz", "edu", "gov", "mil", "int",
+    "arpa", "xyz", "top", "online", "site", "club", "shop", "store", "app", "dev", "cloud", "live",
+    "tech", "space", "website", "icu", "vip", "work", "life", "world", "today", "link", "click",
+    "download", "win", "bid", "loan", "date", "racing", "stream", "review", "trade", "party",
+    "science", "cricket", "faith", "accountant", "men", "host", "press", "fun", "monster", "rest",
+    "buzz", "cyou", "sbs", "bond", "cfd", "lol", "pro", "mobi", "name", "tel", "asia", "jobs",
+    "onion", "email", "company", "support", "services", "network", "digital", "news", "blog",
+    "media", "global", "group", "solutions", "systems", "zone", "center", "agency", "best", "guru",
+    "ltd", "one", "run", "red", "blue", "pink", "mom", "quest", "autos", "beauty", "hair", "skin",
+    "lat", "kim", "wang", "ren", "xin", "cam", "casa", "fit", "gdn", "men", "ooo", "rocks", "uno",
+    "bar", "cab", "ink", "wiki", "exchange", "finance", "money", "cash", "bet", "poker", "game",
+    "games", "social", "chat", "page", "web", "local", "lan", "corp", "home", "internal", "example",
+    "test", "invalid", "localhost", NULL };
 
 static bool tld_ok(const char *t, size_t n)
 {
@@ -97,7 +97,7 @@ static bool tld_ok(const char *t, size_t n)
     }
     lc[n] = '\0';
     if (n == 2) {
-        static const char *const deny[] = {"so", "py", "sh", "gz", "xz", "rs", "pm", NULL};
+        static const char *const deny[] = { "so", "py", "sh", "gz", "xz", "rs", "pm", NULL };
         for (int i = 0; deny[i]; i++)
             if (strcmp(deny[i], lc) == 0)
                 return false;
@@ -155,8 +155,11 @@ static void classify_simple(tide_tel_parser *r, const char *p, size_t n, const c
         return;
     }
     if ((n == 32 || n == 40 || n == 64) && tide__is_hex(p, n)) {
-        tide__tel_obs(r, n == 32 ? TIDE_OBS_MD5 : n == 40 ? TIDE_OBS_SHA1 : TIDE_OBS_SHA256, p, n,
-                field);
+        tide__tel_obs(r,
+                n == 32   ? TIDE_OBS_MD5
+                : n == 40 ? TIDE_OBS_SHA1
+                          : TIDE_OBS_SHA256,
+                p, n, field);
         return;
     }
     if (n == 128 && tide__is_hex(p, n)) {
@@ -251,7 +254,8 @@ void tide__tel_scan_text(tide_tel_parser *r, const char *p, size_t n, const char
         /* a URL? scheme letters then "://" */
         if (is_alpha(c) && (i == 0 || !is_alnum(p[i - 1]))) {
             size_t k = i;
-            while (k < n && k - i < 12 && (is_alnum(p[k]) || p[k] == '+' || p[k] == '-' || p[k] == '.'))
+            while (k < n && k - i < 12 &&
+                    (is_alnum(p[k]) || p[k] == '+' || p[k] == '-' || p[k] == '.'))
                 k++;
             if (k - i >= 2 && k + 3 < n && p[k] == ':' && p[k + 1] == '/' && p[k + 2] == '/') {
                 size_t e = k + 3;
@@ -384,8 +388,8 @@ static inline uint64_t blank_mask64(const char *w, const char *e)
     const __m128i *v = (const __m128i *)(const void *)w;
     __m128i x0 = _mm_loadu_si128(v), x1 = _mm_loadu_si128(v + 1), x2 = _mm_loadu_si128(v + 2),
             x3 = _mm_loadu_si128(v + 3);
-#define BLANK16(x) \
-    ((uint64_t)(uint32_t)_mm_movemask_epi8( \
+#define BLANK16(x)                                                                                 \
+    ((uint64_t)(uint32_t)_mm_movemask_epi8(                                                        \
             _mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, tab))))
     uint64_t m = BLANK16(x0) | BLANK16(x1) << 16 | BLANK16(x2) << 32 | BLANK16(x3) << 48;
 #undef BLANK16
@@ -443,8 +447,8 @@ int tide__tel_squid_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
         tide__tel_obs_hostname(r, u.p, u.n, "url");
         const char *c = u.n ? memchr(u.p, ':', u.n) : NULL;
         if (c && u.p[0] != '[')
-            tide__tel_obs_ipport(r, u.p, (size_t)(c - u.p), c + 1, u.n - (size_t)(c - u.p) - 1,
-                    "url");
+            tide__tel_obs_ipport(
+                    r, u.p, (size_t)(c - u.p), c + 1, u.n - (size_t)(c - u.p) - 1, "url");
     } else
         tide__tel_obs_url(r, u.p, u.n, "url", "url");
     if (nf > 7 && !(f[7].n == 1 && f[7].p[0] == '-')) {
@@ -532,7 +536,7 @@ int tide__tel_weblog_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
         r->bad = "web log: unterminated \"request\"";
         return -1;
     }
-    tide__sv req = {q + 1, (size_t)(qe - q - 1)};
+    tide__sv req = { q + 1, (size_t)(qe - q - 1) };
     q = skip_sp(qe + 1, e);
     const char *t = tok_end(q, e);
     if (t == q || !all_digits(q, (size_t)(t - q))) {
@@ -635,7 +639,8 @@ static bool syslog_header(const char *p, size_t n, sl_hdr *h)
     }
     size_t rest = (size_t)(e - q);
     if (is_3164_ts(q, rest)) {
-        int mo = month_of(q), d = (q[4] == ' ' ? 0 : q[4] - '0') * 10 + (q[5] - '0'), hh = 0, mi = 0, ss = 0;
+        int mo = month_of(q), d = (q[4] == ' ' ? 0 : q[4] - '0') * 10 + (q[5] - '0'), hh = 0,
+            mi = 0, ss = 0;
         two(q + 7, &hh);
         two(q + 10, &mi);
         two(q + 13, &ss);
@@ -788,11 +793,12 @@ int tide__tel_cef_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
     }
     ev->kind = "cef";
     ev->ts_us = h.ts;
-    tide__sv src = {0, 0}, dst = {0, 0}, dpt = {0, 0}, dvc = {0, 0}, suser = {0, 0}, duser = {0, 0};
+    tide__sv src = { 0, 0 }, dst = { 0, 0 }, dpt = { 0, 0 }, dvc = { 0, 0 }, suser = { 0, 0 },
+             duser = { 0, 0 };
     q = skip_sp(q, e);
     const char *eq = key_at(q, e);
     while (eq) {
-        tide__sv k = {q, (size_t)(eq - q)};
+        tide__sv k = { q, (size_t)(eq - q) };
         const char *v = eq + 1, *s = v, *next = NULL;
         while (s < e) {
             if (*s == '\\' && s + 1 < e) {
@@ -803,7 +809,7 @@ int tide__tel_cef_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
                 break;
             s++;
         }
-        tide__sv val = {v, (size_t)(s - v)};
+        tide__sv val = { v, (size_t)(s - v) };
         while (val.n && val.p[val.n - 1] == ' ')
             val.n--;
         if (val.n) {

@@ -169,7 +169,7 @@ static inline bool all_dig(const char *p, size_t n)
 static inline bool iso_digits(const char *p)
 {
     unsigned bad = 0;
-    static const unsigned char pos[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    static const unsigned char pos[14] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
     for (int i = 0; i < 14; i++)
         bad |= ((unsigned)(unsigned char)p[pos[i]] - '0') > 9;
     return !bad;
@@ -209,7 +209,7 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out)
         int64_t us = 0;
         if (i < n && p[i] == '.') {
             size_t st = ++i;
-            static const int32_t sc[6] = {100000, 10000, 1000, 100, 10, 1};
+            static const int32_t sc[6] = { 100000, 10000, 1000, 100, 10, 1 };
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             /* exactly six digits (EVE's "...:03.391346+0000"): at once, as "00dddddd" */
             if (n - st >= 8 && (unsigned)(unsigned char)p[st + 6] - '0' > 9) {

@@ -17,15 +17,15 @@
 static const struct {
     const char *name;
     uint8_t role;
-} known[] = {{"ts", ZC_TS}, {"id.orig_h", ZC_ORIG_H}, {"id.orig_p", ZC_ORIG_P},
-    {"id.resp_h", ZC_RESP_H}, {"id.resp_p", ZC_RESP_P}, {"query", ZC_QUERY},
-    {"answers", ZC_ANSWERS}, {"host", ZC_HOST}, {"uri", ZC_URI}, {"referrer", ZC_REFERRER},
-    {"server_name", ZC_SERVER_NAME}, {"md5", ZC_MD5}, {"sha1", ZC_SHA1}, {"sha256", ZC_SHA256},
-    {"tx_hosts", ZC_TX_HOSTS}, {"rx_hosts", ZC_RX_HOSTS}, {"ja3", ZC_JA3}, {"ja3s", ZC_JA3S},
-    {"fingerprint", ZC_X509_FP}, {"certificate.fingerprint", ZC_X509_FP},
-    {"mailfrom", ZC_EMAIL}, {"from", ZC_EMAIL}, {"reply_to", ZC_EMAIL},
-    {"rcptto", ZC_EMAIL_SET}, {"to", ZC_EMAIL_SET}, {"cc", ZC_EMAIL_SET},
-    {"username", ZC_USER}, {"user", ZC_USER}, {NULL, 0}};
+} known[] = { { "ts", ZC_TS }, { "id.orig_h", ZC_ORIG_H }, { "id.orig_p", ZC_ORIG_P },
+    { "id.resp_h", ZC_RESP_H }, { "id.resp_p", ZC_RESP_P }, { "query", ZC_QUERY },
+    { "answers", ZC_ANSWERS }, { "host", ZC_HOST }, { "uri", ZC_URI }, { "referrer", ZC_REFERRER },
+    { "server_name", ZC_SERVER_NAME }, { "md5", ZC_MD5 }, { "sha1", ZC_SHA1 },
+    { "sha256", ZC_SHA256 }, { "tx_hosts", ZC_TX_HOSTS }, { "rx_hosts", ZC_RX_HOSTS },
+    { "ja3", ZC_JA3 }, { "ja3s", ZC_JA3S }, { "fingerprint", ZC_X509_FP },
+    { "certificate.fingerprint", ZC_X509_FP }, { "mailfrom", ZC_EMAIL }, { "from", ZC_EMAIL },
+    { "reply_to", ZC_EMAIL }, { "rcptto", ZC_EMAIL_SET }, { "to", ZC_EMAIL_SET },
+    { "cc", ZC_EMAIL_SET }, { "username", ZC_USER }, { "user", ZC_USER }, { NULL, 0 } };
 
 static int set_str(char **dst, const char *p, size_t n)
 {
@@ -85,8 +85,7 @@ static int header(tide_tel_parser *r, const char *p, size_t n)
     } else if (kl == 12 && memcmp(p, "#unset_field", 12) == 0) {
         TIDE_CHECK(set_str(&r->zunset, v, vn));
         r->zunset_len = strlen(r->zunset);
-    }
-    else if (kl == 5 && memcmp(p, "#path", 5) == 0)
+    } else if (kl == 5 && memcmp(p, "#path", 5) == 0)
         TIDE_CHECK(set_str(&r->zpath, v, vn));
     else if (kl == 7 && memcmp(p, "#fields", 7) == 0) {
         free_cols(r);
@@ -218,83 +217,70 @@ typedef struct {
     tide__sv tx, rx;
 } zrec;
 
-static void zeek_col(tide_tel_parser *r, zrec *z, uint8_t role, const char *q, size_t vn,
-        const char *field)
+static void zeek_col(
+        tide_tel_parser *r, zrec *z, uint8_t role, const char *q, size_t vn, const char *field)
 {
     if (is_nil(r, q, vn))
         return;
     const char *te = q + vn;
     switch (role) {
-    case ZC_ANSWERS:
-    case ZC_EMAIL_SET:
-    case ZC_TX_HOSTS:
-    case ZC_RX_HOSTS: {
-        const char *a = q;
-        while (a < te) {
-            const char *ce = a;
+        case ZC_ANSWERS:
+        case ZC_EMAIL_SET:
+        case ZC_TX_HOSTS:
+        case ZC_RX_HOSTS: {
+            const char *a = q;
+            while (a < te) {
+                const char *ce = a;
 #ifdef __SSE2__
-            /* the element's end among the next 16 bytes (the line buffer has
-             * TIDE__TEL_BUF_SLACK readable bytes past the line): most elements are addresses */
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
-            unsigned sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(r->zsetsep)));
-            size_t left = (size_t)(te - a);
-            if (left < 16)
-                sm |= 1u << left;
-            if (sm)
-                ce = a + __builtin_ctz(sm);
-            else
+                /* the element's end among the next 16 bytes (the line buffer has
+                 * TIDE__TEL_BUF_SLACK readable bytes past the line): most elements are addresses */
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)a);
+                unsigned sm =
+                        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(r->zsetsep)));
+                size_t left = (size_t)(te - a);
+                if (left < 16)
+                    sm |= 1u << left;
+                if (sm)
+                    ce = a + __builtin_ctz(sm);
+                else
 #endif
-                while (ce < te && *ce != r->zsetsep)
-                    ce++;
-            size_t an = (size_t)(ce - a);
-            if (an && !is_nil(r, a, an)) {
-                if (role == ZC_ANSWERS) {
-                    if (tide__tel_obs_ip(r, a, an, field) == TIDE_OBS_NONE)
-                        tide__tel_obs_hostname(r, a, an, field);
-                } else if (role == ZC_EMAIL_SET)
-                    email_obs(r, a, an, field);
-                else {
-                    tide__tel_obs_ip(r, a, an, field);
-                    tide__sv *hv = role == ZC_TX_HOSTS ? &z->tx : &z->rx;
-                    if (hv->n == 0 || (!tide__tel_is_home(r, hv->p, hv->n) &&
-                                              tide__tel_is_home(r, a, an))) {
-                        hv->p = a;
-                        hv->n = an;
+                    while (ce < te && *ce != r->zsetsep)
+                        ce++;
+                size_t an = (size_t)(ce - a);
+                if (an && !is_nil(r, a, an)) {
+                    if (role == ZC_ANSWERS) {
+                        if (tide__tel_obs_ip(r, a, an, field) == TIDE_OBS_NONE)
+                            tide__tel_obs_hostname(r, a, an, field);
+                    } else if (role == ZC_EMAIL_SET)
+                        email_obs(r, a, an, field);
+                    else {
+                        tide__tel_obs_ip(r, a, an, field);
+                        tide__sv *hv = role == ZC_TX_HOSTS ? &z->tx : &z->rx;
+                        if (hv->n == 0 || (!tide__tel_is_home(r, hv->p, hv->n) &&
+                                                  tide__tel_is_home(r, a, an))) {
+                            hv->p = a;
+                            hv->n = an;
+                        }
                     }
                 }
+                a = ce + 1;
             }
-            a = ce + 1;
+            break;
         }
-        break;
-    }
-    case ZC_QUERY:
-    case ZC_SERVER_NAME:
-        tide__tel_obs_hostname(r, q, vn, field);
-        break;
-    case ZC_MD5:
-        hash_obs(r, q, vn, 32, TIDE_OBS_MD5, field);
-        break;
-    case ZC_SHA1:
-        hash_obs(r, q, vn, 40, TIDE_OBS_SHA1, field);
-        break;
-    case ZC_SHA256:
-        hash_obs(r, q, vn, 64, TIDE_OBS_SHA256, field);
-        break;
-    case ZC_JA3:
-    case ZC_JA3S:
-        hash_obs(r, q, vn, 32, TIDE_OBS_JA3, field);
-        break;
-    case ZC_X509_FP:
-        hash_obs(r, q, vn, 40, TIDE_OBS_X509_SHA1, field);
-        break;
-    case ZC_EMAIL:
-        email_obs(r, q, vn, field);
-        break;
-    default:
-        z->col[role].p = q;
-        z->col[role].n = vn;
-        z->colf[role] = field;
-        break;
+        case ZC_QUERY:
+        case ZC_SERVER_NAME: tide__tel_obs_hostname(r, q, vn, field); break;
+        case ZC_MD5: hash_obs(r, q, vn, 32, TIDE_OBS_MD5, field); break;
+        case ZC_SHA1: hash_obs(r, q, vn, 40, TIDE_OBS_SHA1, field); break;
+        case ZC_SHA256: hash_obs(r, q, vn, 64, TIDE_OBS_SHA256, field); break;
+        case ZC_JA3:
+        case ZC_JA3S: hash_obs(r, q, vn, 32, TIDE_OBS_JA3, field); break;
+        case ZC_X509_FP: hash_obs(r, q, vn, 40, TIDE_OBS_X509_SHA1, field); break;
+        case ZC_EMAIL: email_obs(r, q, vn, field); break;
+        default:
+            z->col[role].p = q;
+            z->col[role].n = vn;
+            z->colf[role] = field;
+            break;
     }
 }
 
@@ -319,7 +305,7 @@ int tide__tel_zeek_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
         return -1;
     }
     zrec z;
-    static const tide__sv none = {NULL, 0};
+    static const tide__sv none = { NULL, 0 };
     z.col[ZC_TS] = z.col[ZC_ORIG_H] = z.col[ZC_RESP_H] = z.col[ZC_RESP_P] = none;
     z.col[ZC_HOST] = z.col[ZC_URI] = z.col[ZC_REFERRER] = z.col[ZC_USER] = none;
     z.tx.p = z.rx.p = NULL;

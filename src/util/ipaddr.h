@@ -68,7 +68,7 @@ void tide__ip_mask(int fam, uint8_t *a, unsigned plen);
 /* Whether a is an IPv4-mapped IPv6 address (::ffff:a.b.c.d; the IPv4 address is a + 12). */
 static inline bool tide__ip6_is_v4mapped(const uint8_t a[16])
 {
-    static const uint8_t pre[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
     return memcmp(a, pre, 12) == 0;
 }
 
@@ -137,8 +137,8 @@ static inline __m128i tide__ip_pack2x64(uint64_t lo, uint64_t hi)
 /* The four octets of a dotted quad whose octet lengths l0..l3 (1-3) give idx = (l0-1)*27 +
  * (l1-1)*9 + (l2-1)*3 + (l3-1), at once (SSSE3: call only when the CPU has it). False for an octet
  * over 255 or with a leading zero. */
-__attribute__((target("ssse3"))) bool tide__ip4_octets_ssse3(__m128i x, unsigned idx,
-        uint8_t out[4]);
+__attribute__((target("ssse3"))) bool tide__ip4_octets_ssse3(
+        __m128i x, unsigned idx, uint8_t out[4]);
 /* The same without SSSE3, for the text lo:hi (bytes 0..15) with dots at d1 < d2 < d3 and length n
  * (out of line, so that the common path needs no saved registers). */
 bool tide__ip4_octets_plain(uint64_t lo, uint64_t hi, unsigned d1, unsigned d2, unsigned d3,
@@ -146,8 +146,8 @@ bool tide__ip4_octets_plain(uint64_t lo, uint64_t hi, unsigned d1, unsigned d2, 
 
 /* tide__ip4_parse inline: the text is assembled from two fixed-size loads inside [p, p + n) (no
  * read past the end), digits and dots are classified by one compare each. */
-__attribute__((always_inline)) static inline bool tide__ip4_parse_in(const char *p, size_t n,
-        uint8_t out[4])
+__attribute__((always_inline)) static inline bool tide__ip4_parse_in(
+        const char *p, size_t n, uint8_t out[4])
 {
     if (n - 7 > 8) /* 7..15 bytes */
         return false;
@@ -185,8 +185,8 @@ __attribute__((always_inline)) static inline bool tide__ip4_parse_in(const char 
 /* tide__ip4_parse for text with 16 readable bytes from p whatever n is (the telemetry line buffer
  * and scratch have 64 past their data): the 16 bytes at p are one load (the bytes from n on are
  * masked off) instead of two and a variable shift. Same results as tide__ip4_parse. */
-__attribute__((always_inline)) static inline bool tide__ip4_parse_slack(const char *p, size_t n,
-        uint8_t out[4])
+__attribute__((always_inline)) static inline bool tide__ip4_parse_slack(
+        const char *p, size_t n, uint8_t out[4])
 {
     if (__builtin_expect(__builtin_cpu_supports("ssse3"), 1)) {
         if (n - 7 > 8) /* 7..15 bytes */
@@ -194,8 +194,9 @@ __attribute__((always_inline)) static inline bool tide__ip4_parse_slack(const ch
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
         unsigned valid = (1u << n) - 1;
-        unsigned dig = (unsigned)_mm_movemask_epi8(
-                               _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)) & valid;
+        unsigned dig =
+                (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)) &
+                valid;
         unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) & valid;
         unsigned r2 = dots & (dots - 1);
         r2 &= r2 - 1; /* the third dot and later */

@@ -87,7 +87,7 @@ bool tide__looks_binary(const void *p, size_t n)
         if (c == 0)
             return true;
         ctl += (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
-                c == 0x7F;
+               c == 0x7F;
     }
     return ctl * 20 > n;
 }

@@ -136,8 +136,11 @@ int tide_time_parse(const char *s, int64_t *out_ms)
     size_t n = strlen(s);
     if (n >= 2 && n < 20) {
         char unit = s[n - 1];
-        int64_t mult = unit == 'd' ? 86400000 : unit == 'h' ? 3600000 : unit == 'm' ? 60000
-                                                               : unit == 's' ? 1000 : 0;
+        int64_t mult = unit == 'd'   ? 86400000
+                       : unit == 'h' ? 3600000
+                       : unit == 'm' ? 60000
+                       : unit == 's' ? 1000
+                                     : 0;
         bool digits_only = mult != 0;
         for (size_t i = 0; i + 1 < n && digits_only; i++)
             digits_only = s[i] >= '0' && s[i] <= '9';

@@ -33,7 +33,7 @@ void tide__alloc_fail_after(long n);
 #define TIDE_CHECK_ALLOC(p)                                                                        \
     do {                                                                                           \
         if ((p) == NULL)                                                                           \
-            return tide_error_set(TIDE_ENOMEM, "out of memory");                                  \
+            return tide_error_set(TIDE_ENOMEM, "out of memory");                                   \
     } while (0)
 
 /* ---- growable byte buffer, always NUL-terminated, with an optional size cap ---- */
@@ -44,7 +44,10 @@ typedef struct {
     size_t max; /* 0 = no cap; otherwise appends beyond max fail with TIDE_ETOOBIG */
 } tide_buf;
 
-#define TIDE_BUF_INIT {NULL, 0, 0, 0}
+#define TIDE_BUF_INIT                                                                              \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 int tide__buf_grow(tide_buf *b, size_t extra);
 int tide__buf_put(tide_buf *b, const void *data, size_t n);
 int tide__buf_puts(tide_buf *b, const char *s);
@@ -86,7 +89,8 @@ int64_t tide__time_now_ms(void);
 int64_t tide__days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* ---- UUIDs ---- */
-/* RFC 4122 version 5 UUID (SHA-1) of name in namespace ns (a UUID string); out gets 36 chars + NUL. */
+/* RFC 4122 version 5 UUID (SHA-1) of name in namespace ns (a UUID string); out gets 36 chars + NUL.
+ */
 int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37]);
 /* The namespace tide uses for ids it derives from feed values (STIX SCO namespace). */
 #define TIDE_UUID_NS "00abedb4-aa42-466c-9c01-fed23315a9b7"
@@ -98,15 +102,18 @@ int tide__uuid4(char out[37]);
 
 /* ---- string -> integer map (open addressing on XXH3, keys copied into an arena) ---- */
 typedef struct {
-    uint64_t *hashes;  /* 0 = empty slot (a zero hash is stored as 1) */
+    uint64_t *hashes; /* 0 = empty slot (a zero hash is stored as 1) */
     uint32_t *vals;
-    uint32_t *keyoff;  /* offset of the key in arena */
+    uint32_t *keyoff; /* offset of the key in arena */
     uint32_t *keylen;
     size_t cap, n;
-    tide_buf arena;    /* NUL-terminated keys */
+    tide_buf arena; /* NUL-terminated keys */
 } tide_strmap;
 
-#define TIDE_STRMAP_INIT {NULL, NULL, NULL, NULL, 0, 0, TIDE_BUF_INIT}
+#define TIDE_STRMAP_INIT                                                                           \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, 0, 0, TIDE_BUF_INIT                                                \
+    }
 /* Value of key (n bytes), or -1 if absent. */
 int64_t tide__strmap_get(const tide_strmap *m, const char *key, size_t n);
 /* Insert key -> val unless present. @param[out] out_val the value now stored. Returns 1 when

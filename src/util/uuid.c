@@ -40,9 +40,8 @@ static int parse_uuid(const char *s, unsigned char out[16])
 
 static void format_uuid(const unsigned char u[16], char out[37])
 {
-    snprintf(out, 37,
-            "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-            u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+            u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
             u[15]);
 }
 
@@ -84,10 +83,10 @@ static unsigned hex_mask16(const char *p)
 {
     __m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i l = _mm_or_si128(c, _mm_set1_epi8(0x20));
-    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
-            _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c));
-    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
-            _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), l));
+    __m128i digit = _mm_and_si128(
+            _mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)), _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c));
+    __m128i alpha = _mm_and_si128(
+            _mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)), _mm_cmpgt_epi8(_mm_set1_epi8('f' + 1), l));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(digit, alpha));
 }
 #endif

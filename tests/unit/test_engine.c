@@ -44,7 +44,7 @@ static const char *data_path(const char *rel)
     return p[k];
 }
 
-#define CONN "zeek/trickbot-2018-11-09/conn.log"
+#define CONN   "zeek/trickbot-2018-11-09/conn.log"
 #define TRAILS "iocs/maltrail/malware/trickbot.txt"
 
 typedef struct {
@@ -94,8 +94,8 @@ static void ingest_trails(tide_workspace *ws, bool from_buffer, tide_ingest_resu
         size_t len;
         char *buf = slurp(data_path(TRAILS), &len);
         /* named as the file: the family comes from the name, as for the path */
-        TIDE_ASSERT_EQ_INT(tide_ingest_run_buffer(run, buf, len, "malware/trickbot.txt",
-                                   TIDE_FMT_LIST), 0);
+        TIDE_ASSERT_EQ_INT(
+                tide_ingest_run_buffer(run, buf, len, "malware/trickbot.txt", TIDE_FMT_LIST), 0);
         free(buf);
     } else {
         TIDE_ASSERT_EQ_INT(tide_ingest_run_path(run, data_path(TRAILS), TIDE_FMT_LIST), 0);
@@ -160,8 +160,8 @@ static void t_locations(void)
     snprintf(want, sizeof(want), "%s/b/tide.db", dir);
     TIDE_ASSERT(stat(want, &st) == 0);
     /* a store without a folder of its own, and nonsense */
-    TIDE_ASSERT_EQ_INT(tide_workspace_open(&ws, "postgres://tide@db/tide", NULL),
-            TIDE_EUNSUPPORTED);
+    TIDE_ASSERT_EQ_INT(
+            tide_workspace_open(&ws, "postgres://tide@db/tide", NULL), TIDE_EUNSUPPORTED);
     TIDE_ASSERT(strstr(tide_error_last(), "PostgreSQL") != NULL);
     TIDE_ASSERT(ws == NULL);
     TIDE_ASSERT_EQ_INT(tide_workspace_open(&ws, "ftp://x/y", NULL), TIDE_EUNSUPPORTED);
@@ -305,8 +305,9 @@ static void t_ingest_pipe(void)
     free(s1);
     free(s2);
     /* a MISP feed is a folder, never a stream */
-    TIDE_ASSERT_EQ_INT(tide_ingest_buffer(tide_workspace_store(b), "x", 1, "x",
-                               TIDE_FMT_MISP_FEED, NULL, NULL, NULL, NULL), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_ingest_buffer(tide_workspace_store(b), "x", 1, "x", TIDE_FMT_MISP_FEED,
+                               NULL, NULL, NULL, NULL),
+            TIDE_EINVAL);
     tide_workspace_free(a);
     tide_workspace_free(b);
 }
@@ -335,8 +336,8 @@ static void t_case_close_hunts_lessons(void)
     memset(&co, 0, sizeof(co));
     tide_workspace_case_opts(ws, &co);
     int64_t id = 0;
-    TIDE_ASSERT_EQ_INT(tide_case_open(s, &co, 0, "172.16.9.5", "206.130.141.255:449", &id, NULL),
-            0);
+    TIDE_ASSERT_EQ_INT(
+            tide_case_open(s, &co, 0, "172.16.9.5", "206.130.141.255:449", &id, NULL), 0);
     char *js = NULL;
     TIDE_ASSERT_EQ_INT(tide_case_show_json(s, id, &js), 0);
     json_t *doc = json_loads(js, 0, NULL);
@@ -346,10 +347,10 @@ static void t_case_close_hunts_lessons(void)
     static const char *const steps[] = { "contained", "eradicated", "recovered" };
     size_t i;
     json_t *h;
-    json_array_foreach(hosts, i, h) for (int k = 0; k < 3; k++)
-        TIDE_ASSERT_EQ_INT(tide_case_host_state(s, &co, id,
-                                   json_string_value(json_object_get(h, "host")), steps[k], "t",
-                                   NULL), 0);
+    json_array_foreach(hosts, i, h) for (int k = 0; k < 3; k++) TIDE_ASSERT_EQ_INT(
+            tide_case_host_state(
+                    s, &co, id, json_string_value(json_object_get(h, "host")), steps[k], "t", NULL),
+            0);
     json_decref(doc);
     tide_case_opts later = co;
     later.now_ms = 4102444800000LL; /* 2100: every watch period is over */
@@ -442,8 +443,9 @@ static void t_match_source(void)
     tide_ingest_run *ir = NULL;
     tide_ingest_result res;
     TIDE_ASSERT_EQ_INT(tide_ingest_run_new(&ir, ws, &io), 0);
-    TIDE_ASSERT_EQ_INT(tide_ingest_run_path(ir, data_path("iocs/maltrail/malware/lummac2.txt"),
-                               TIDE_FMT_LIST), 0);
+    TIDE_ASSERT_EQ_INT(
+            tide_ingest_run_path(ir, data_path("iocs/maltrail/malware/lummac2.txt"), TIDE_FMT_LIST),
+            0);
     TIDE_ASSERT_EQ_INT(tide_ingest_run_finish(ir, &res), 0);
     tide_ingest_run_free(ir);
 
@@ -493,7 +495,7 @@ static void t_match_source(void)
     TIDE_ASSERT(!src.bad_json);
     TIDE_ASSERT_EQ_INT((int)st.bad, 1);
     TIDE_ASSERT_EQ_INT((int)bad.n, 1);
-    TIDE_ASSERT(bad.line > 100 && bad.line < ls.pos); /* the record's position */
+    TIDE_ASSERT(bad.line > 100 && bad.line < ls.pos);   /* the record's position */
     TIDE_ASSERT_EQ_INT((int)ls.committed, (int)ls.pos); /* all of it is durable */
     TIDE_ASSERT(!ls.closed);
     tide_match_run_free(run);
@@ -511,12 +513,14 @@ static void t_wire(void)
 {
     tide_observation obs = { 0 };
     obs.kind = TIDE_OBS_DOMAIN;
-    obs.value = "ev\"il\\.ex\xff" "ample.com";
+    obs.value = "ev\"il\\.ex\xff"
+                "ample.com";
     obs.len = strlen(obs.value);
     obs.field = "query";
     tide_event ev = { 0 };
     ev.ts_us = 1541779200123456LL;
-    ev.host = "10.0.0.\x01" "5\xc3\xa9";
+    ev.host = "10.0.0.\x01"
+              "5\xc3\xa9";
     ev.host_len = strlen(ev.host);
     ev.kind = "dns";
     ev.line = 42;
@@ -541,11 +545,11 @@ static void t_wire(void)
     json_error_t err;
     json_t *j = json_loads(buf, 0, &err);
     TIDE_ASSERT(j != NULL);
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "ts")),
-            "2018-11-09T16:00:00.123456Z");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "host")), "10.0.0.\x01" "5\xc3\xa9");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "observed")),
-            "ev\"il\\.ex\xef\xbf\xbd" "ample.com");
+    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "ts")), "2018-11-09T16:00:00.123456Z");
+    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "host")), "10.0.0.\x01"
+                                                                      "5\xc3\xa9");
+    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "observed")), "ev\"il\\.ex\xef\xbf\xbd"
+                                                                          "ample.com");
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "campaign")), "Op A");
     TIDE_ASSERT_EQ_INT((int)json_array_size(json_object_get(j, "campaigns")), 2);
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(j, "line")), 42);
@@ -571,8 +575,8 @@ static void t_wire(void)
     j = json_loads(buf, 0, NULL);
     TIDE_ASSERT(j != NULL && n == strlen(buf));
     TIDE_ASSERT(json_is_true(json_object_get(j, "retro")));
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "first_seen")),
-            "2018-11-09T16:00:00.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(j, "first_seen")), "2018-11-09T16:00:00.000Z");
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(j, "count")), 3);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "indicator_id")), hit.indicator_id);
     json_decref(j);

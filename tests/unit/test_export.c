@@ -29,14 +29,26 @@ static void put_ind(tide_store *s, const char *id, tide_obs_kind k, const char *
 {
     char json[512];
     snprintf(json, sizeof(json), "{\"type\":\"indicator\",\"id\":\"%s\"}", id);
-    tide_object_rec r = { .id = id, .type = "indicator", .modified = "2024-01-01T00:00:00.000Z",
-        .json = json, .json_len = strlen(json), .source = "unit" };
+    tide_object_rec r = { .id = id,
+        .type = "indicator",
+        .modified = "2024-01-01T00:00:00.000Z",
+        .json = json,
+        .json_len = strlen(json),
+        .source = "unit" };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
-    tide_indicator_rec ind = { .id = id, .pattern = "[x:value = 'y']", .pattern_type = "stix",
-        .source = "unit", .reliability = 'A', .confidence = 80, .valid_from = valid_from,
-        .valid_until = valid_until, .created = valid_from, .modified = valid_from,
-        .simple = true, .revoked = revoked };
+    tide_indicator_rec ind = { .id = id,
+        .pattern = "[x:value = 'y']",
+        .pattern_type = "stix",
+        .source = "unit",
+        .reliability = 'A',
+        .confidence = 80,
+        .valid_from = valid_from,
+        .valid_until = valid_until,
+        .created = valid_from,
+        .modified = valid_from,
+        .simple = true,
+        .revoked = revoked };
     tide_obs_ref o = { k, value };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ind, &o, 1), 0);
 }
@@ -78,10 +90,10 @@ static void t_selection(void)
             NOW - DAY, 0, false);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000002", TIDE_OBS_IPV4, "45.33.32.157",
             NOW - 31 * DAY, 0, false); /* ip lifetime 30 d: fully decayed */
-    put_ind(s, "indicator--00000000-0000-4000-8000-000000000003", TIDE_OBS_DOMAIN, "old.example.net",
-            NOW - 10 * DAY, NOW - DAY, false); /* expired */
-    put_ind(s, "indicator--00000000-0000-4000-8000-000000000004", TIDE_OBS_DOMAIN, "rev.example.net",
-            NOW - DAY, 0, true);
+    put_ind(s, "indicator--00000000-0000-4000-8000-000000000003", TIDE_OBS_DOMAIN,
+            "old.example.net", NOW - 10 * DAY, NOW - DAY, false); /* expired */
+    put_ind(s, "indicator--00000000-0000-4000-8000-000000000004", TIDE_OBS_DOMAIN,
+            "rev.example.net", NOW - DAY, 0, true);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000005", TIDE_OBS_IPV4, "192.168.1.1",
             NOW - DAY, 0, false);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000006", TIDE_OBS_CIDR4, "0.0.0.0/0",
@@ -139,8 +151,8 @@ static void t_selection(void)
 static void t_rpz_incremental(void)
 {
     tide_store *s = fresh();
-    put_ind(s, "indicator--00000000-0000-4000-8000-000000000011", TIDE_OBS_DOMAIN, "bad.example.org",
-            NOW - DAY, 0, false);
+    put_ind(s, "indicator--00000000-0000-4000-8000-000000000011", TIDE_OBS_DOMAIN,
+            "bad.example.org", NOW - DAY, 0, false);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000012", TIDE_OBS_CIDR6, "2a00:1450::/32",
             NOW - DAY, 0, false);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000013", TIDE_OBS_IPV6,
@@ -162,10 +174,10 @@ static void t_rpz_incremental(void)
     TIDE_ASSERT(strstr(t, "\n128.200e.zz.80b.4001.1450.2a00.rpz-ip\tCNAME .\n"));
     TIDE_ASSERT(strstr(t, "\n16.0.0.33.45.rpz-ip\tCNAME .\n"));
     /* same clock: the serial still grows */
-    put_ind(s, "indicator--00000000-0000-4000-8000-000000000011", TIDE_OBS_DOMAIN, "bad.example.org",
-            NOW - DAY, 0, true);
-    put_ind(s, "indicator--00000000-0000-4000-8000-000000000015", TIDE_OBS_DOMAIN, "new.example.org",
-            NOW - DAY, 0, false);
+    put_ind(s, "indicator--00000000-0000-4000-8000-000000000011", TIDE_OBS_DOMAIN,
+            "bad.example.org", NOW - DAY, 0, true);
+    put_ind(s, "indicator--00000000-0000-4000-8000-000000000015", TIDE_OBS_DOMAIN,
+            "new.example.org", NOW - DAY, 0, false);
     o.incremental = true;
     o.action = "drop";
     TIDE_ASSERT_EQ_INT(tide_export_run(s, &o, NULL, &sum, NULL, NULL), 0);
@@ -177,8 +189,10 @@ static void t_rpz_incremental(void)
     char p[800];
     snprintf(p, sizeof(p), "%s.added", out);
     const char *added = slurp(p);
-    TIDE_ASSERT(strncmp(added, "*.new.example.org\n", 18) == 0 || strstr(added, "\n*.new.example.org\n"));
-    TIDE_ASSERT(strstr(added, "\nnew.example.org\n") || strncmp(added, "new.example.org\n", 16) == 0);
+    TIDE_ASSERT(strncmp(added, "*.new.example.org\n", 18) == 0 ||
+                strstr(added, "\n*.new.example.org\n"));
+    TIDE_ASSERT(
+            strstr(added, "\nnew.example.org\n") || strncmp(added, "new.example.org\n", 16) == 0);
     TIDE_ASSERT(strstr(added, "bad.example.org") == NULL);
     o.action = "local-data=bad host";
     TIDE_ASSERT_EQ_INT(tide_export_run(s, &o, NULL, &sum, NULL, NULL), TIDE_EINVAL);
@@ -196,7 +210,8 @@ static void t_suricata_zeek_yara(void)
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000022", TIDE_OBS_URL,
             "http://c2.example.org/gate.php?id=1;x", NOW - DAY, 0, false);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000023", TIDE_OBS_SHA256,
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856", NOW - DAY, 0, false);
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856", NOW - DAY, 0,
+            false);
     put_ind(s, "indicator--00000000-0000-4000-8000-000000000024", TIDE_OBS_CIDR4, "45.33.0.0/16",
             NOW - DAY, 0, false);
     tide_export_opts o;
@@ -234,8 +249,9 @@ static void t_suricata_zeek_yara(void)
     snprintf(p, sizeof(p), "%s/r.yar", dir);
     o.format = TIDE_EXPORT_YARA;
     TIDE_ASSERT_EQ_INT(tide_export_run(s, &o, NULL, &sum, NULL, NULL), 0);
-    TIDE_ASSERT(strstr(slurp(p), "hash.sha256(0, filesize) == "
-                                 "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856\""));
+    TIDE_ASSERT(strstr(slurp(p),
+            "hash.sha256(0, filesize) == "
+            "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856\""));
     TIDE_ASSERT_EQ_INT(sum.written, 1);
     TIDE_ASSERT_EQ_INT(sum.skipped[TIDE_EXPORT_SKIP_UNSUPPORTED], 3);
     tide_store_free(s);
@@ -263,7 +279,8 @@ static void t_policy(void)
     FILE *f = fopen(p, "w");
     fputs("[{\"host\":\"h1\",\"ips\":[\"10.0.0.5\"],\"software\":[{\"name\":\"Java\","
           "\"version\":\"1.6.0\"}]},{\"host\":\"h2\",\"ips\":[\"10.0.0.6\"],\"software\":"
-          "[{\"name\":\"java\",\"version\":\"17.0.1\"}]}]", f);
+          "[{\"name\":\"java\",\"version\":\"17.0.1\"}]}]",
+            f);
     fclose(f);
     long n = 0;
     TIDE_ASSERT_EQ_INT(tide_assets_import(s, p, &n), 0);

@@ -36,7 +36,10 @@ static bool covered(tide_obs_kind ik, const char *ind, tide_obs_kind ok, const c
 
 static void t_keys_roundtrip(void)
 {
-    struct { tide_obs_kind k; const char *in, *text; } c[] = {
+    struct {
+        tide_obs_kind k;
+        const char *in, *text;
+    } c[] = {
         { TIDE_OBS_IPV4, "010.1.2.3", "10.1.2.3" },
         { TIDE_OBS_IPV6, "::ffff:1.2.3.4", "1.2.3.4" },
         { TIDE_OBS_IPV6, "2001:DB8::1", "2001:db8::1" },
@@ -81,8 +84,13 @@ static void add(tide_history *h, const char *file, uint64_t line, int64_t ts, co
 {
     tide_observation o[2] = { { .kind = k, .value = v, .len = strlen(v), .field = "f" },
         { .kind = k, .value = v, .len = strlen(v), .field = "g" } };
-    tide_event ev = { .ts_us = ts, .host = host, .host_len = strlen(host), .kind = "conn",
-        .line = line, .obs = o, .nobs = 2 };
+    tide_event ev = { .ts_us = ts,
+        .host = host,
+        .host_len = strlen(host),
+        .kind = "conn",
+        .line = line,
+        .obs = o,
+        .nobs = 2 };
     TIDE_ASSERT_EQ_INT(tide_history_add(h, file, &ev), 0);
 }
 
@@ -109,7 +117,7 @@ static int on_rec(const tide_history_rec *r, void *payload)
 }
 
 #define DAY (86400LL * 1000000)
-#define T0 (20000 * DAY)
+#define T0  (20000 * DAY)
 
 static void t_compaction(void)
 {
@@ -127,7 +135,7 @@ static void t_compaction(void)
     tide_history_stats st;
     TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
     TIDE_ASSERT_EQ_INT((int)st.partitions, 2);
-    TIDE_ASSERT_EQ_INT((int)st.runs, 2);   /* the first day's runs were merged */
+    TIDE_ASSERT_EQ_INT((int)st.runs, 2);    /* the first day's runs were merged */
     TIDE_ASSERT_EQ_INT((int)st.records, 3); /* (1.2.3.4, .1) x 2 days, (a.example, .2) */
     TIDE_ASSERT_EQ_INT((int)st.events, 5);  /* one count per event, not per observation */
     tide_history_free(h);
@@ -185,7 +193,7 @@ static void t_retention(void)
     tide_history_stats st;
     tide_history_stats_get(h, &st);
     TIDE_ASSERT_EQ_INT(st.retention_days, 30); /* persisted */
-    TIDE_ASSERT_EQ_INT((int)st.partitions, 2);  /* day 0 is 30 days older than the newest */
+    TIDE_ASSERT_EQ_INT((int)st.partitions, 2); /* day 0 is 30 days older than the newest */
     tide_history_free(h);
 }
 

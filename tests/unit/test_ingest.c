@@ -110,7 +110,8 @@ static void walk(const char *dir, void (*fn)(const char *path, void *p), void *p
             continue;
         if (S_ISDIR(st.st_mode))
             walk(sub, fn, p);
-        else if (strlen(ent->d_name) > 5 && strcmp(ent->d_name + strlen(ent->d_name) - 5, ".json") == 0)
+        else if (strlen(ent->d_name) > 5 &&
+                 strcmp(ent->d_name + strlen(ent->d_name) - 5, ".json") == 0)
             fn(sub, p);
     }
     closedir(d);
@@ -217,15 +218,18 @@ static void t_bad_stix_keeps_good_records(void)
     FILE *f = fopen(path, "w");
     TIDE_ASSERT(f != NULL);
     fputs("{\"type\": \"bundle\", \"id\": \"bundle--1\", \"objects\": [\n"
-          "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+          "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-"
+          "938f-98ee46b3cd3f\","
           "\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\","
           "\"pattern\":\"[ipv4-addr:value = '198.51.100.1']\",\"pattern_type\":\"stix\","
           "\"valid_from\":\"2016-01-01T00:00:00Z\"},\n"
-          "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+          "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--9e2e2d2b-17d4-4cbf-"
+          "938f-98ee46b3cd3f\","
           "\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\","
           "\"pattern\":\"[ipv4-addr:value = '198.51.100.2'\",\"pattern_type\":\"stix\","
           "\"valid_from\":\"2016-01-01T00:00:00Z\"},\n"
-          "{\"type\":\"malware\",\"spec_version\":\"2.1\",\"id\":\"malware--1e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+          "{\"type\":\"malware\",\"spec_version\":\"2.1\",\"id\":\"malware--1e2e2d2b-17d4-4cbf-"
+          "938f-98ee46b3cd3f\","
           "\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48.000Z\","
           "\"name\":\"x\",\"is_family\":true},\n"
           "{\"type\":\"tool\",\"id\":\"tool--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\"name\": ",
@@ -238,9 +242,11 @@ static void t_bad_stix_keeps_good_records(void)
     TIDE_ASSERT_EQ_INT(er.n, 2); /* the invalid pattern and the truncated object */
     TIDE_ASSERT_EQ_INT(st.stored, 2);
     char *js = NULL;
-    TIDE_ASSERT_EQ_INT(tide_store_get(s, "malware--1e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL, &js), 0);
+    TIDE_ASSERT_EQ_INT(
+            tide_store_get(s, "malware--1e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL, &js), 0);
     free(js);
-    TIDE_ASSERT_EQ_INT(tide_store_get(s, "indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL, &js),
+    TIDE_ASSERT_EQ_INT(
+            tide_store_get(s, "indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", NULL, &js),
             TIDE_ENOTFOUND);
     tide_store_free(s);
 }
@@ -272,10 +278,10 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
-#define IND(n, ip) \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--" n "\"," \
-    "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\"," \
-    "\"pattern\":\"[ipv4-addr:value = '" ip "']\",\"pattern_type\":\"stix\"," \
+#define IND(n, ip)                                                                                 \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--" n "\","                \
+    "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","          \
+    "\"pattern\":\"[ipv4-addr:value = '" ip "']\",\"pattern_type\":\"stix\","                      \
     "\"valid_from\":\"2024-01-01T00:00:00Z\"}"
 
 /* A store failure part-way (a trigger stands for a full disk) rolls the open
@@ -289,21 +295,23 @@ static void t_store_failure_counts(void)
     TIDE_ASSERT_EQ_INT(tide_store_open(&s, dir), 0);
     snprintf(three, sizeof(three), "%s/three.json", dir);
     snprintf(one, sizeof(one), "%s/one.json", dir);
-    write_text(three, "{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":["
-            IND("11111111-1111-4111-8111-111111111111", "198.51.100.1") ","
-            IND("22222222-2222-4222-8222-222222222222", "198.51.100.2") ","
-            IND("33333333-3333-4333-8333-333333333333", "198.51.100.3") "]}");
-    write_text(one, "{\"type\":\"bundle\",\"id\":\"bundle--2\",\"objects\":["
-            IND("44444444-4444-4444-8444-444444444444", "198.51.100.4") "]}");
+    write_text(three, "{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[" IND(
+                              "11111111-1111-4111-8111-111111111111",
+                              "198.51.100.1") "," IND("22222222-2222-4222-8222-222222222222",
+                              "198.51.100.2") "," IND("33333333-3333-4333-8333-333333333333",
+                              "198.51.100.3") "]}");
+    write_text(one, "{\"type\":\"bundle\",\"id\":\"bundle--2\",\"objects\":[" IND(
+                            "44444444-4444-4444-8444-444444444444", "198.51.100.4") "]}");
     const char *refuse = "CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.id = "
                          "'indicator--22222222-2222-4222-8222-222222222222' BEGIN "
                          "SELECT RAISE(ABORT, 'injected store failure'); END";
-    TIDE_ASSERT_EQ_INT(sqlite3_exec(tide__store_sqlite(s)->db, refuse, NULL, NULL, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(
+            sqlite3_exec(tide__store_sqlite(s)->db, refuse, NULL, NULL, NULL), SQLITE_OK);
     for (int round = 0; round < 2; round++) {
         errs er = { 0 };
         tide_ingest_stats st = { 0 };
-        TIDE_ASSERT_EQ_INT(tide_ingest_path(s, three, TIDE_FMT_STIX, NULL, &st, on_err, &er),
-                TIDE_ESTORE);
+        TIDE_ASSERT_EQ_INT(
+                tide_ingest_path(s, three, TIDE_FMT_STIX, NULL, &st, on_err, &er), TIDE_ESTORE);
         TIDE_ASSERT(strstr(tide_error_last(), "injected store failure") != NULL);
         /* a first load writes its rows in batches (store_bulkrows.c): the failure shows when
          * the batch is written, here at commit after the third object; batch mode writes
@@ -347,7 +355,8 @@ static void dump_store(tide_store *s, tide_buf *out)
     };
     for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
         sqlite3_stmt *st = NULL;
-        TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(tide__store_sqlite(s)->db, q[k], -1, &st, NULL), SQLITE_OK);
+        TIDE_ASSERT_EQ_INT(
+                sqlite3_prepare_v2(tide__store_sqlite(s)->db, q[k], -1, &st, NULL), SQLITE_OK);
         while (sqlite3_step(st) == SQLITE_ROW) {
             for (int c = 0; c < sqlite3_column_count(st); c++) {
                 const unsigned char *t = sqlite3_column_text(st, c);
@@ -361,13 +370,18 @@ static void dump_store(tide_store *s, tide_buf *out)
     }
     /* the counts the triggers and the load keep are those of the rows */
     sqlite3_stmt *st = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(tide__store_sqlite(s)->db,
-            "SELECT count(*) FROM (SELECT type, source, tlp, n FROM object_counts WHERE n <> 0 "
-            "EXCEPT SELECT type, ifnull(source, ''), ifnull(tlp, ''), count(*) FROM objects "
-            "WHERE is_current GROUP BY 1, 2, 3) UNION ALL SELECT count(*) FROM (SELECT type, "
-            "ifnull(source, ''), ifnull(tlp, ''), count(*) FROM objects WHERE is_current "
-            "GROUP BY 1, 2, 3 EXCEPT SELECT type, source, tlp, n FROM object_counts)",
-            -1, &st, NULL), SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(
+            sqlite3_prepare_v2(tide__store_sqlite(s)->db,
+                    "SELECT count(*) FROM (SELECT type, source, tlp, n FROM object_counts WHERE n "
+                    "<> 0 "
+                    "EXCEPT SELECT type, ifnull(source, ''), ifnull(tlp, ''), count(*) FROM "
+                    "objects "
+                    "WHERE is_current GROUP BY 1, 2, 3) UNION ALL SELECT count(*) FROM (SELECT "
+                    "type, "
+                    "ifnull(source, ''), ifnull(tlp, ''), count(*) FROM objects WHERE is_current "
+                    "GROUP BY 1, 2, 3 EXCEPT SELECT type, source, tlp, n FROM object_counts)",
+                    -1, &st, NULL),
+            SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW)
         TIDE_ASSERT_EQ_INT(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
@@ -388,7 +402,8 @@ static void t_bulk_equals_batch(void)
     const char *const mods[] = { "2024-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z",
         "2023-01-01T00:00:00.000Z" };
     for (int m = 0; m < 3; m++)
-        tide__buf_printf(&b, "%s{\"type\":\"malware\",\"spec_version\":\"2.1\","
+        tide__buf_printf(&b,
+                "%s{\"type\":\"malware\",\"spec_version\":\"2.1\","
                 "\"id\":\"malware--00000000-0000-4000-8000-%012d\",\"created\":\"%s\","
                 "\"modified\":\"%s\",\"name\":\"Fam%d\",\"is_family\":true}",
                 m ? "," : "", m, mods[0], mods[0], m);
@@ -396,21 +411,24 @@ static void t_bulk_equals_batch(void)
         /* every 7th id comes again: newer (a new pattern), older or the same version */
         int id = i % 7 == 6 ? i - 6 * (1 + i % 3) : i;
         const char *mod = id == i ? mods[0] : mods[(i / 7) % 3];
-        tide__buf_printf(&b, ",{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+        tide__buf_printf(&b,
+                ",{\"type\":\"indicator\",\"spec_version\":\"2.1\","
                 "\"id\":\"indicator--11111111-0000-4000-8000-%012d\",\"created\":\"%s\","
                 "\"modified\":\"%s\",\"name\":\"ind %d\","
                 "\"pattern\":\"[ipv4-addr:value = '10.%d.%d.%d'] OR [domain-name:value = "
                 "'h%d.example']\",\"pattern_type\":\"stix\",\"valid_from\":\"%s\"}",
                 id, mods[0], mod, i, i / 65536, (i / 256) % 256, i % 256, i, mods[0]);
         if (i % 3 == 0)
-            tide__buf_printf(&b, ",{\"type\":\"relationship\",\"spec_version\":\"2.1\","
+            tide__buf_printf(&b,
+                    ",{\"type\":\"relationship\",\"spec_version\":\"2.1\","
                     "\"id\":\"relationship--22222222-0000-4000-8000-%012d\",\"created\":\"%s\","
                     "\"modified\":\"%s\",\"relationship_type\":\"indicates\","
                     "\"source_ref\":\"indicator--11111111-0000-4000-8000-%012d\","
                     "\"target_ref\":\"malware--00000000-0000-4000-8000-%012d\"}",
                     i, mods[0], mods[0], id, i % 3);
         if (i % 500 == 499)
-            tide__buf_printf(&b, ",{\"type\":\"report\",\"spec_version\":\"2.1\","
+            tide__buf_printf(&b,
+                    ",{\"type\":\"report\",\"spec_version\":\"2.1\","
                     "\"id\":\"report--33333333-0000-4000-8000-%012d\",\"created\":\"%s\","
                     "\"modified\":\"%s\",\"name\":\"Report %d\",\"published\":\"%s\","
                     "\"object_refs\":[\"indicator--11111111-0000-4000-8000-%012d\","
@@ -420,7 +438,8 @@ static void t_bulk_equals_batch(void)
     tide__buf_puts(&b, "]}");
     write_text(file, b.ptr);
     tide__buf_free(&b);
-    write_text(seed, "{\"type\":\"bundle\",\"id\":\"bundle--2\",\"objects\":[{\"type\":"
+    write_text(seed,
+            "{\"type\":\"bundle\",\"id\":\"bundle--2\",\"objects\":[{\"type\":"
             "\"campaign\",\"spec_version\":\"2.1\",\"id\":\"campaign--44444444-0000-4000-8000-"
             "000000000000\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":"
             "\"2024-01-01T00:00:00.000Z\",\"name\":\"Seed\"}]}");
@@ -434,8 +453,7 @@ static void t_bulk_equals_batch(void)
         /* batch mode: the seed first, so the store is not empty; bulk: the seed after */
         const char *first = bulk ? file : seed, *second = bulk ? seed : file;
         TIDE_ASSERT_EQ_INT(tide_ingest_path(s, first, TIDE_FMT_STIX, NULL, &st, on_err, &er), 0);
-        TIDE_ASSERT_EQ_INT(tide_ingest_path(s, second, TIDE_FMT_STIX, NULL, &st2, on_err, &er),
-                0);
+        TIDE_ASSERT_EQ_INT(tide_ingest_path(s, second, TIDE_FMT_STIX, NULL, &st2, on_err, &er), 0);
         TIDE_ASSERT_EQ_INT(er.n, 0);
         tide_ingest_stats *big = bulk ? &st : &st2;
         TIDE_ASSERT_EQ_INT((int)big->records, 3 + 1500 + 500 + 3);
@@ -594,8 +612,8 @@ static bool fast_agrees(const char *pat)
                 o.t.negated != ft.negated)
             TIDE_FAIL_("fast path differs on %s: parser simple %d, %d term(s), %s:%s %s '%s' "
                        "group %d; fast %s:%s %s '%s' group %d",
-                    pat, simple, o.n, o.type, o.path, o.op, o.value, o.t.and_group,
-                    ft.object_type, ft.path, ft.op, ft.value, ft.and_group);
+                    pat, simple, o.n, o.type, o.path, o.op, o.value, o.t.and_group, ft.object_type,
+                    ft.path, ft.op, ft.value, ft.and_group);
     }
     return true;
 }
@@ -632,9 +650,11 @@ static void t_pattern_fast_path(void)
         "[domain-name:value = 'evil.example.com']",
         "[url:value = 'http://a.example/x?y=1&z=%20#f']",
         "[email-addr:value = 'bad@example.org']",
-        "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.'SHA-256' = "
+        "'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
         "[file:hashes.'SHA-1' = 'AEC070645FE53EE3B3763059376134F058CC3372']",
-        "[file:hashes.'SHA-512' = '" "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"
+        "[file:hashes.'SHA-512' = '"
+        "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f"
         "aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
         "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb4']",
         "[file:hashes.'MD5' = '79054025255fb1a26e4bc422aef54eb4']",
@@ -666,9 +686,11 @@ static void t_pattern_fast_path(void)
         "[domain-name:value ISSUBSET 'example.com']",
         "[ipv4-addr:value ISSUBSET'10.0.0.0/8']",
         "[file:hashes.'SHA-256' = 'abc']",
-        "[file:hashes.'SHA-256' = 'zec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.'SHA-256' = "
+        "'zec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
         "[file:hashes.MD5 = '79054025255fb1a26e4bc422aef54eb']",
-        "[file:hashes.'SHA-256' ISSUBSET 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+        "[file:hashes.'SHA-256' ISSUBSET "
+        "'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
         "[file:hashes.SHA256 = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
         "[file:name = 'x.exe']",
         "ipv4-addr:value = '1.2.3.4'",

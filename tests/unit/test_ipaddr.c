@@ -47,41 +47,41 @@ static void t_ip4_table(void)
         int strict, zeros; /* 1 accepted */
         uint8_t a[4];
     } c[] = {
-        {"1.2.3.4", 1, 1, {1, 2, 3, 4}},
-        {"0.0.0.0", 1, 1, {0, 0, 0, 0}},
-        {"255.255.255.255", 1, 1, {255, 255, 255, 255}},
-        {"10.200.30.4", 1, 1, {10, 200, 30, 4}},
-        {"01.2.3.4", 0, 1, {1, 2, 3, 4}},          /* leading zeros: octal ambiguity */
-        {"1.2.3.04", 0, 1, {1, 2, 3, 4}},
-        {"010.001.002.003", 0, 1, {10, 1, 2, 3}},  /* decimal, not octal */
-        {"00.0.0.0", 0, 1, {0, 0, 0, 0}},
-        {"0255.1.1.1", 0, 0, {0}},                 /* four digits */
-        {"256.1.1.1", 0, 0, {0}},                  /* out of range */
-        {"1.2.3.256", 0, 0, {0}},
-        {"1.2.300.4", 0, 0, {0}},
-        {"999.1.1.1", 0, 0, {0}},
-        {"1.2.3", 0, 0, {0}},                      /* too few */
-        {"1.2.3.4.5", 0, 0, {0}},                  /* too many */
-        {"1.2.3.", 0, 0, {0}},
-        {".1.2.3", 0, 0, {0}},
-        {"1..2.3", 0, 0, {0}},
-        {"1.2.3.4.", 0, 0, {0}},
-        {"1.2.3.4 ", 0, 0, {0}},                   /* trailing garbage */
-        {" 1.2.3.4", 0, 0, {0}},
-        {"1.2.3.4x", 0, 0, {0}},
-        {"1.2.3.4/8", 0, 0, {0}},
-        {"1.2.3.4:80", 0, 0, {0}},
-        {"1.2.3.-4", 0, 0, {0}},
-        {"+1.2.3.4", 0, 0, {0}},
-        {"0x1.2.3.4", 0, 0, {0}},
-        {"1.2.3.4\n", 0, 0, {0}},
-        {"", 0, 0, {0}},
-        {"1234567", 0, 0, {0}},
-        {"...", 0, 0, {0}},
+        { "1.2.3.4", 1, 1, { 1, 2, 3, 4 } },
+        { "0.0.0.0", 1, 1, { 0, 0, 0, 0 } },
+        { "255.255.255.255", 1, 1, { 255, 255, 255, 255 } },
+        { "10.200.30.4", 1, 1, { 10, 200, 30, 4 } },
+        { "01.2.3.4", 0, 1, { 1, 2, 3, 4 } }, /* leading zeros: octal ambiguity */
+        { "1.2.3.04", 0, 1, { 1, 2, 3, 4 } },
+        { "010.001.002.003", 0, 1, { 10, 1, 2, 3 } }, /* decimal, not octal */
+        { "00.0.0.0", 0, 1, { 0, 0, 0, 0 } },
+        { "0255.1.1.1", 0, 0, { 0 } }, /* four digits */
+        { "256.1.1.1", 0, 0, { 0 } },  /* out of range */
+        { "1.2.3.256", 0, 0, { 0 } },
+        { "1.2.300.4", 0, 0, { 0 } },
+        { "999.1.1.1", 0, 0, { 0 } },
+        { "1.2.3", 0, 0, { 0 } },     /* too few */
+        { "1.2.3.4.5", 0, 0, { 0 } }, /* too many */
+        { "1.2.3.", 0, 0, { 0 } },
+        { ".1.2.3", 0, 0, { 0 } },
+        { "1..2.3", 0, 0, { 0 } },
+        { "1.2.3.4.", 0, 0, { 0 } },
+        { "1.2.3.4 ", 0, 0, { 0 } }, /* trailing garbage */
+        { " 1.2.3.4", 0, 0, { 0 } },
+        { "1.2.3.4x", 0, 0, { 0 } },
+        { "1.2.3.4/8", 0, 0, { 0 } },
+        { "1.2.3.4:80", 0, 0, { 0 } },
+        { "1.2.3.-4", 0, 0, { 0 } },
+        { "+1.2.3.4", 0, 0, { 0 } },
+        { "0x1.2.3.4", 0, 0, { 0 } },
+        { "1.2.3.4\n", 0, 0, { 0 } },
+        { "", 0, 0, { 0 } },
+        { "1234567", 0, 0, { 0 } },
+        { "...", 0, 0, { 0 } },
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         size_t n = strlen(c[i].s);
-        uint8_t a[4] = {9, 9, 9, 9}, b[4] = {9, 9, 9, 9}, z[4] = {9, 9, 9, 9}, q[16];
+        uint8_t a[4] = { 9, 9, 9, 9 }, b[4] = { 9, 9, 9, 9 }, z[4] = { 9, 9, 9, 9 }, q[16];
         bool x = tide__ip4_parse(c[i].s, n, a), y = v4_slack(c[i].s, n, b),
              w = tide__ip4_parse_zeros(c[i].s, n, z);
         if (x != (c[i].strict != 0) || y != x || w != (c[i].zeros != 0))
@@ -166,39 +166,39 @@ static void t_ip6_table(void)
         const char *s;
         int ok, zone_ok; /* without / with TIDE__IP_ZONE */
     } c[] = {
-        {"::", 1, 1},
-        {"::1", 1, 1},
-        {"1::", 1, 1},
-        {"2001:db8::1", 1, 1},
-        {"2001:DB8::A", 1, 1},
-        {"1:2:3:4:5:6:7:8", 1, 1},
-        {"0001:0002:0003:0004:0005:0006:0007:0008", 1, 1},
-        {"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 1, 1}, /* 45 bytes, the longest */
-        {"::ffff:1.2.3.4", 1, 1},
-        {"::1.2.3.4", 1, 1},
-        {"64:ff9b::192.0.2.33", 1, 1},
-        {"::ffff:01.2.3.4", 0, 0},       /* the embedded quad is strict */
-        {"::ffff:1.2.3.256", 0, 0},
-        {"::ffff:1.2.3", 0, 0},
-        {"1:2:3:4:5:6:7:8:9", 0, 0},
-        {"1:2:3:4:5:6:7", 0, 0},
-        {"1::2::3", 0, 0},
-        {"12345::", 0, 0},
-        {":::", 0, 0},
-        {"1:", 0, 0},
-        {":1", 0, 0},
-        {"g::1", 0, 0},
-        {"[::1]", 0, 0},
-        {"::1 ", 0, 0},
-        {" ::1", 0, 0},
-        {"::1/128", 0, 0},
-        {"1.2.3.4", 0, 0},
-        {"", 0, 0},
-        {":", 0, 0},
-        {"fe80::1%eth0", 0, 1},
-        {"fe80::1%", 0, 1},
-        {"fe80::1%25", 0, 1},
-        {"%eth0", 0, 0},
+        { "::", 1, 1 },
+        { "::1", 1, 1 },
+        { "1::", 1, 1 },
+        { "2001:db8::1", 1, 1 },
+        { "2001:DB8::A", 1, 1 },
+        { "1:2:3:4:5:6:7:8", 1, 1 },
+        { "0001:0002:0003:0004:0005:0006:0007:0008", 1, 1 },
+        { "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 1, 1 }, /* 45 bytes, the longest */
+        { "::ffff:1.2.3.4", 1, 1 },
+        { "::1.2.3.4", 1, 1 },
+        { "64:ff9b::192.0.2.33", 1, 1 },
+        { "::ffff:01.2.3.4", 0, 0 }, /* the embedded quad is strict */
+        { "::ffff:1.2.3.256", 0, 0 },
+        { "::ffff:1.2.3", 0, 0 },
+        { "1:2:3:4:5:6:7:8:9", 0, 0 },
+        { "1:2:3:4:5:6:7", 0, 0 },
+        { "1::2::3", 0, 0 },
+        { "12345::", 0, 0 },
+        { ":::", 0, 0 },
+        { "1:", 0, 0 },
+        { ":1", 0, 0 },
+        { "g::1", 0, 0 },
+        { "[::1]", 0, 0 },
+        { "::1 ", 0, 0 },
+        { " ::1", 0, 0 },
+        { "::1/128", 0, 0 },
+        { "1.2.3.4", 0, 0 },
+        { "", 0, 0 },
+        { ":", 0, 0 },
+        { "fe80::1%eth0", 0, 1 },
+        { "fe80::1%", 0, 1 },
+        { "fe80::1%25", 0, 1 },
+        { "%eth0", 0, 0 },
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         size_t n = strlen(c[i].s);
@@ -267,38 +267,38 @@ static void t_cidr(void)
         int rc;
         unsigned plen;
     } c[] = {
-        {"10.0.0.0/8", 0, 4, 8},
-        {"10.0.0.0", 0, 4, 32},
-        {"10.0.0.0", TIDE__IP_NEED_PREFIX, -1, 0},
-        {"10.0.0.0/0", 0, 4, 0},
-        {"10.0.0.0/32", 0, 4, 32},
-        {"10.0.0.0/33", 0, -1, 0},           /* out of range */
-        {"10.0.0.0/008", 0, 4, 8},            /* leading zeros */
-        {"10.0.0.0/000000000000000000008", 0, 4, 8},
-        {"10.0.0.0/99999999999999999999", 0, -1, 0}, /* no overflow into range */
-        {"10.0.0.0/", 0, -1, 0},
-        {"10.0.0.0/ 8", 0, -1, 0},            /* no blank, no sign */
-        {"10.0.0.0/+8", 0, -1, 0},
-        {"10.0.0.0/-0", 0, -1, 0},
-        {"10.0.0.0/-5", 0, -1, 0},
-        {"10.0.0.0/8 ", 0, -1, 0},
-        {"10.0.0.0/8x", 0, -1, 0},
-        {"10.0.0.0/8/9", 0, -1, 0},
-        {"10.0.0.0//8", 0, -1, 0},
-        {"010.0.0.0/8", 0, 0, 0},             /* the address part is strict */
-        {"10.0.0/8", 0, 0, 0},
-        {"/8", 0, 0, 0},
-        {"", 0, 0, 0},
-        {"::/0", 0, 6, 0},
-        {"::/128", 0, 6, 128},
-        {"::/129", 0, -1, 0},
-        {"fc00::/7", 0, 6, 7},
-        {"2001:db8::1", 0, 6, 128},
-        {"::ffff:1.2.3.4/96", 0, 6, 96},
-        {"fe80::1%eth0/64", 0, 0, 0},
-        {"fe80::1%eth0/64", TIDE__IP_ZONE, 6, 64},
-        {"10.1/8", TIDE__IP_ATON, 4, 8},
-        {"10.1/8", 0, 0, 0},
+        { "10.0.0.0/8", 0, 4, 8 },
+        { "10.0.0.0", 0, 4, 32 },
+        { "10.0.0.0", TIDE__IP_NEED_PREFIX, -1, 0 },
+        { "10.0.0.0/0", 0, 4, 0 },
+        { "10.0.0.0/32", 0, 4, 32 },
+        { "10.0.0.0/33", 0, -1, 0 }, /* out of range */
+        { "10.0.0.0/008", 0, 4, 8 }, /* leading zeros */
+        { "10.0.0.0/000000000000000000008", 0, 4, 8 },
+        { "10.0.0.0/99999999999999999999", 0, -1, 0 }, /* no overflow into range */
+        { "10.0.0.0/", 0, -1, 0 },
+        { "10.0.0.0/ 8", 0, -1, 0 }, /* no blank, no sign */
+        { "10.0.0.0/+8", 0, -1, 0 },
+        { "10.0.0.0/-0", 0, -1, 0 },
+        { "10.0.0.0/-5", 0, -1, 0 },
+        { "10.0.0.0/8 ", 0, -1, 0 },
+        { "10.0.0.0/8x", 0, -1, 0 },
+        { "10.0.0.0/8/9", 0, -1, 0 },
+        { "10.0.0.0//8", 0, -1, 0 },
+        { "010.0.0.0/8", 0, 0, 0 }, /* the address part is strict */
+        { "10.0.0/8", 0, 0, 0 },
+        { "/8", 0, 0, 0 },
+        { "", 0, 0, 0 },
+        { "::/0", 0, 6, 0 },
+        { "::/128", 0, 6, 128 },
+        { "::/129", 0, -1, 0 },
+        { "fc00::/7", 0, 6, 7 },
+        { "2001:db8::1", 0, 6, 128 },
+        { "::ffff:1.2.3.4/96", 0, 6, 96 },
+        { "fe80::1%eth0/64", 0, 0, 0 },
+        { "fe80::1%eth0/64", TIDE__IP_ZONE, 6, 64 },
+        { "10.1/8", TIDE__IP_ATON, 4, 8 },
+        { "10.1/8", 0, 0, 0 },
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         uint8_t a[16];
@@ -330,13 +330,13 @@ static void t_format(void)
     static const struct {
         const char *in, *ip, *port, *cidr;
     } c[] = {
-        {"1.2.3.4", "1.2.3.4", "1.2.3.4:443", "1.2.3.4/24"},
-        {"2001:0db8:0:0:0:0:0:1", "2001:db8::1", "[2001:db8::1]:443", "2001:db8::1/24"},
-        {"::FFFF:1.2.3.4", "::ffff:1.2.3.4", "[::ffff:1.2.3.4]:443", "::ffff:1.2.3.4/24"},
-        {"1:0:0:2:0:0:0:3", "1:0:0:2::3", "[1:0:0:2::3]:443", "1:0:0:2::3/24"},
-        {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-            "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:443",
-            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/24"},
+        { "1.2.3.4", "1.2.3.4", "1.2.3.4:443", "1.2.3.4/24" },
+        { "2001:0db8:0:0:0:0:0:1", "2001:db8::1", "[2001:db8::1]:443", "2001:db8::1/24" },
+        { "::FFFF:1.2.3.4", "::ffff:1.2.3.4", "[::ffff:1.2.3.4]:443", "::ffff:1.2.3.4/24" },
+        { "1:0:0:2:0:0:0:3", "1:0:0:2::3", "[1:0:0:2::3]:443", "1:0:0:2::3/24" },
+        { "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:443",
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/24" },
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         uint8_t a[16];
@@ -379,8 +379,8 @@ static void t_site_homenet(void)
     TIDE_ASSERT(tide_homenet_contains(h, "10.1.1.1", 8));
     TIDE_ASSERT(!tide_homenet_contains(h, "11.1.1.1", 8));
     tide_homenet_free(h);
-    static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/+8", "10.0.0.0/8x",
-        "010.0.0.0/8", "10.0.0/8", "::/129", "fe80::1%eth0", "example.com", ""};
+    static const char *const bad[] = { "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/+8", "10.0.0.0/8x",
+        "010.0.0.0/8", "10.0.0/8", "::/129", "fe80::1%eth0", "example.com", "" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         h = NULL;
         if (tide_homenet_new(&h, bad[i]) != TIDE_EINVAL)
@@ -421,8 +421,8 @@ static void t_site_history(void)
     TIDE_ASSERT(r[0].hi[1] == 10 && r[0].hi[2] == 255 && r[0].hi[4] == 255);
     TIDE_ASSERT_EQ_INT(tide__hist_ranges(TIDE_OBS_CIDR6, "fc00::/7", r), 1);
     TIDE_ASSERT(r[0].lo[1] == 0xfc && r[0].hi[1] == 0xfd && r[0].hi[2] == 0xff);
-    static const char *const bad4[] = {"10.0.0.0/33", "10.0.0.0", "10.0.0.0/ 8", "10.0.0.0/+8",
-        "fc00::/7", "010.0.0.0/8", "10.0.0.0/8x"};
+    static const char *const bad4[] = { "10.0.0.0/33", "10.0.0.0", "10.0.0.0/ 8", "10.0.0.0/+8",
+        "fc00::/7", "010.0.0.0/8", "10.0.0.0/8x" };
     for (size_t i = 0; i < sizeof(bad4) / sizeof(bad4[0]); i++)
         if (tide__hist_ranges(TIDE_OBS_CIDR4, bad4[i], r) != 0)
             TIDE_FAIL_("history range of cidr4 \"%s\"", bad4[i]);
@@ -479,19 +479,19 @@ static void t_site_observable(void)
         const char *v;
         tide_obs_kind k;
     } c[] = {
-        {"1.2.3.4", TIDE_OBS_IPV4},
-        {"10.0.0.0/8", TIDE_OBS_CIDR4},
-        {"10.0.0.0/00008", TIDE_OBS_CIDR4},
-        {"10.0.0.0/000008", TIDE_OBS_NONE},
-        {"10.0.0.0/33", TIDE_OBS_NONE},
-        {"1.2.3.4/32", TIDE_OBS_IPV4},
-        {"::ffff:1.2.3.4", TIDE_OBS_IPV6},
-        {"fc00::/7", TIDE_OBS_CIDR6},
-        {"1.2.3.4:443", TIDE_OBS_IP_PORT},
-        {"[2001:db8::1]:443", TIDE_OBS_IP_PORT},
-        {"[1.2.3.4]:443", TIDE_OBS_NONE},
-        {"01.2.3.4", TIDE_OBS_NONE},
-        {"1.2.3.256", TIDE_OBS_NONE},
+        { "1.2.3.4", TIDE_OBS_IPV4 },
+        { "10.0.0.0/8", TIDE_OBS_CIDR4 },
+        { "10.0.0.0/00008", TIDE_OBS_CIDR4 },
+        { "10.0.0.0/000008", TIDE_OBS_NONE },
+        { "10.0.0.0/33", TIDE_OBS_NONE },
+        { "1.2.3.4/32", TIDE_OBS_IPV4 },
+        { "::ffff:1.2.3.4", TIDE_OBS_IPV6 },
+        { "fc00::/7", TIDE_OBS_CIDR6 },
+        { "1.2.3.4:443", TIDE_OBS_IP_PORT },
+        { "[2001:db8::1]:443", TIDE_OBS_IP_PORT },
+        { "[1.2.3.4]:443", TIDE_OBS_NONE },
+        { "01.2.3.4", TIDE_OBS_NONE },
+        { "1.2.3.256", TIDE_OBS_NONE },
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         tide_obs_kind k = tide_obs_detect(c[i].v);
@@ -503,17 +503,17 @@ static void t_site_observable(void)
         tide_obs_kind k;
         const char *v, *want;
     } n[] = {
-        {TIDE_OBS_IPV4, "1.2.3.4", "1.2.3.4"},
-        {TIDE_OBS_IPV4, "1.2.3.4/32", "1.2.3.4"},
-        {TIDE_OBS_IPV6, "2001:0DB8::0001", "2001:db8::1"},
-        {TIDE_OBS_IPV6, "[2001:db8::1]", "2001:db8::1"},
-        {TIDE_OBS_IPV6, "::FFFF:1.2.3.4", "::ffff:1.2.3.4"},
-        {TIDE_OBS_CIDR4, "10.1.2.3/8", "10.0.0.0/8"},
-        {TIDE_OBS_CIDR4, "10.1.2.3", "10.1.2.3/32"},
-        {TIDE_OBS_CIDR6, "fdff::1/7", "fc00::/7"},
-        {TIDE_OBS_IP_PORT, "1.2.3.4:0443", "1.2.3.4:443"},
-        {TIDE_OBS_IP_PORT, "[2001:DB8::1]:443", "[2001:db8::1]:443"},
-        {TIDE_OBS_URL, "http://[2001:DB8::1]:8080/x", "http://[2001:db8::1]:8080/x"},
+        { TIDE_OBS_IPV4, "1.2.3.4", "1.2.3.4" },
+        { TIDE_OBS_IPV4, "1.2.3.4/32", "1.2.3.4" },
+        { TIDE_OBS_IPV6, "2001:0DB8::0001", "2001:db8::1" },
+        { TIDE_OBS_IPV6, "[2001:db8::1]", "2001:db8::1" },
+        { TIDE_OBS_IPV6, "::FFFF:1.2.3.4", "::ffff:1.2.3.4" },
+        { TIDE_OBS_CIDR4, "10.1.2.3/8", "10.0.0.0/8" },
+        { TIDE_OBS_CIDR4, "10.1.2.3", "10.1.2.3/32" },
+        { TIDE_OBS_CIDR6, "fdff::1/7", "fc00::/7" },
+        { TIDE_OBS_IP_PORT, "1.2.3.4:0443", "1.2.3.4:443" },
+        { TIDE_OBS_IP_PORT, "[2001:DB8::1]:443", "[2001:db8::1]:443" },
+        { TIDE_OBS_URL, "http://[2001:DB8::1]:8080/x", "http://[2001:db8::1]:8080/x" },
     };
     for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++) {
         char *out = NULL;
@@ -558,11 +558,11 @@ static void t_site_pattern(void)
     TIDE_ASSERT(m); /* 10.0.0.1 */
     TIDE_ASSERT_EQ_INT(pmatch("[ipv4-addr:value ISSUBSET '8.0.0.0/8']", "010.0.0.1", &m, err), 0);
     TIDE_ASSERT(m); /* octal: 8.0.0.1 */
-    TIDE_ASSERT_EQ_INT(pmatch("[ipv4-addr:value ISSUBSET '10.0.0.0/000008']", "10.9.9.9", &m, err),
-            0);
+    TIDE_ASSERT_EQ_INT(
+            pmatch("[ipv4-addr:value ISSUBSET '10.0.0.0/000008']", "10.9.9.9", &m, err), 0);
     TIDE_ASSERT(m);
-    TIDE_ASSERT_EQ_INT(pmatch("[ipv4-addr:value ISSUBSET '10.0.0.0/16']", "10.0.0.0/8", &m, err),
-            0);
+    TIDE_ASSERT_EQ_INT(
+            pmatch("[ipv4-addr:value ISSUBSET '10.0.0.0/16']", "10.0.0.0/8", &m, err), 0);
     TIDE_ASSERT(!m);
     TIDE_ASSERT(pmatch("[ipv4-addr:value ISSUBSET '10.0.0.0/0']", "10.1.2.3", &m, err) < 0);
     TIDE_ASSERT(strstr(err, "invalid CIDR subnet") != NULL);
@@ -575,12 +575,13 @@ static void t_site_pattern(void)
     TIDE_ASSERT(strstr(err, "invalid IP address") != NULL);
 }
 
-TIDE_TESTS = {{"ipaddr::ip4_table", t_ip4_table}, {"ipaddr::ip4_vs_inet_pton", t_ip4_vs_inet_pton},
-    {"ipaddr::ip4_aton", t_ip4_aton}, {"ipaddr::ip6_table", t_ip6_table},
-    {"ipaddr::ip6_vs_inet_pton", t_ip6_vs_inet_pton}, {"ipaddr::cidr", t_cidr},
-    {"ipaddr::format", t_format}, {"ipaddr::site_homenet", t_site_homenet},
-    {"ipaddr::site_keys", t_site_keys}, {"ipaddr::site_history", t_site_history},
-    {"ipaddr::site_export", t_site_export}, {"ipaddr::site_warninglist", t_site_warninglist},
-    {"ipaddr::site_observable", t_site_observable}, {"ipaddr::site_pattern", t_site_pattern},
-    {NULL, NULL}};
+TIDE_TESTS = { { "ipaddr::ip4_table", t_ip4_table },
+    { "ipaddr::ip4_vs_inet_pton", t_ip4_vs_inet_pton }, { "ipaddr::ip4_aton", t_ip4_aton },
+    { "ipaddr::ip6_table", t_ip6_table }, { "ipaddr::ip6_vs_inet_pton", t_ip6_vs_inet_pton },
+    { "ipaddr::cidr", t_cidr }, { "ipaddr::format", t_format },
+    { "ipaddr::site_homenet", t_site_homenet }, { "ipaddr::site_keys", t_site_keys },
+    { "ipaddr::site_history", t_site_history }, { "ipaddr::site_export", t_site_export },
+    { "ipaddr::site_warninglist", t_site_warninglist },
+    { "ipaddr::site_observable", t_site_observable }, { "ipaddr::site_pattern", t_site_pattern },
+    { NULL, NULL } };
 TIDE_TEST_MAIN

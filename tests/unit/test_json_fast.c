@@ -85,8 +85,8 @@ static tide__arena g_arena_raw = TIDE__ARENA_INIT, g_arena_dom = TIDE__ARENA_INI
 
 /* Members mode against the DOM: the same verdict and error as the full parse, and, for a valid
  * object, the same members as tide__members_from_json of the DOM, field by field. */
-static void check_members(const char *ptr, size_t len, const char *what, json_t *full,
-        const json_error_t *efull)
+static void check_members(
+        const char *ptr, size_t len, const char *what, json_t *full, const json_error_t *efull)
 {
     json_error_t em;
     tide__members raw, dom;
@@ -103,9 +103,9 @@ static void check_members(const char *ptr, size_t len, const char *what, json_t 
                 em.column != efull->column || em.position != efull->position ||
                 json_error_code(&em) != json_error_code(efull)) {
             show(what, ptr, len);
-            TIDE_FAIL_("%s: members mode error %d:%d@%d %s, full mode %d:%d@%d %s", what,
-                    em.line, em.column, em.position, em.text, efull->line, efull->column,
-                    efull->position, efull->text);
+            TIDE_FAIL_("%s: members mode error %d:%d@%d %s, full mode %d:%d@%d %s", what, em.line,
+                    em.column, em.position, em.text, efull->line, efull->column, efull->position,
+                    efull->text);
         }
         return;
     }
@@ -123,7 +123,7 @@ static void check_members(const char *ptr, size_t len, const char *what, json_t 
  * the length and members of exactly that object; anything else is refused. */
 static void check_prefix(const char *ptr, size_t len, const char *what, int valid)
 {
-    static const char *const tails[] = {"", " ,{\"x\":", "]}", "\xff\x00", "}}}", "\n\"a\":1"};
+    static const char *const tails[] = { "", " ,{\"x\":", "]}", "\xff\x00", "}}}", "\n\"a\":1" };
     for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
         size_t tl = strlen(tails[t]) + (t == 3);
         char *b = malloc(len + tl + 1);
@@ -334,8 +334,8 @@ static void t_real_data(void)
         /* members mode decodes what the core reads (check_one compared it with the DOM's) */
         tide__members m;
         tide__arena_reset(&g_arena_raw);
-        TIDE_ASSERT_EQ_INT(tide__json_parse_members(g_real.ptr[i], g_real.len[i], &m,
-                                   &g_arena_raw, NULL), 0);
+        TIDE_ASSERT_EQ_INT(
+                tide__json_parse_members(g_real.ptr[i], g_real.len[i], &m, &g_arena_raw, NULL), 0);
         TIDE_ASSERT(m.id != NULL && m.type != NULL);
         TIDE_ASSERT_EQ_STR(m.id, json_string_value(json_object_get(ref, "id")));
         m_kc += m.n_kill_chain_phases > 0 && m.kill_chain_phases[0].phase_name != NULL;
@@ -344,8 +344,9 @@ static void t_real_data(void)
         json_decref(ref);
         json_decref(top);
     }
-    fprintf(stderr, "  %zu real objects (%zu bytes), %zu with kill_chain_phases, %zu with "
-                    "members left out\n",
+    fprintf(stderr,
+            "  %zu real objects (%zu bytes), %zu with kill_chain_phases, %zu with "
+            "members left out\n",
             g_real.n, g_real.bytes, with_kc, with_nested);
     TIDE_ASSERT_EQ_INT(g_accepted - acc0, (long)g_real.n);
     /* the data has both kinds, so both paths were exercised */
@@ -365,7 +366,10 @@ typedef struct {
     int valid;  /* what jansson says (checked too) */
 } tricky;
 
-#define T(s, v) {s, sizeof(s) - 1, v}
+#define T(s, v)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1, v                                                                        \
+    }
 
 static const tricky k_tricky[] = {
     T("{}", 1),
@@ -493,13 +497,16 @@ static const tricky k_tricky[] = {
     T("{\"\":\"empty key\",\"a\\\"b\":\"esc key\",\"\\u00e9\":1}", 1),
     /* the members the ingest core reads (members mode against the DOM, field by field) */
     T("{\"type\":\"indicator\",\"id\":\"indicator--1\",\"\\u0069d\":\"x\\u00e9\\n\","
-      "\"typ\\u0065\":\"a\\\"b\"}", 1),
+      "\"typ\\u0065\":\"a\\\"b\"}",
+            1),
     T("{\"id\":\"a\",\"id\":1,\"type\":{\"x\":1},\"name\":null,\"value\":[\"v\"],"
-      "\"pattern\":true,\"pattern_type\":\"stix\",\"pattern_type\":false}", 1),
+      "\"pattern\":true,\"pattern_type\":\"stix\",\"pattern_type\":false}",
+            1),
     T("{\"name\":1,\"name\":\"n\",\"created\":\"c\",\"modified\":\"m\",\"valid_from\":\"f\","
       "\"valid_until\":\"u\",\"spec_version\":\"2.0\",\"x_tide_source\":\"s\","
       "\"x_tide_reliability\":\"B\",\"relationship_type\":\"uses\",\"source_ref\":\"a\","
-      "\"target_ref\":\"b\",\"sighting_of_ref\":\"c\"}", 1),
+      "\"target_ref\":\"b\",\"sighting_of_ref\":\"c\"}",
+            1),
     T("{\"confidence\":85}", 1),
     T("{\"confidence\":-9223372036854775808}", 1),
     T("{\"confidence\":85.0}", 1),
@@ -525,12 +532,14 @@ static const tricky k_tricky[] = {
     T("{\"object_marking_refs\":[\"a\"],\"object_marking_refs\":[]}", 1),
     T("{\"object_marking_refs\":[\"a\"],\"object_marking_refs\":{\"b\":[\"c\"]}}", 1),
     T("{\"object_refs\":[\"a\",\"b\"],\"where_sighted_refs\":[\"c\"],"
-      "\"observed_data_refs\":[\"d\",\"e\",\"f\"],\"object_refs\":[\"g\"]}", 1),
+      "\"observed_data_refs\":[\"d\",\"e\",\"f\"],\"object_refs\":[\"g\"]}",
+            1),
     T("{\"kill_chain_phases\":[{\"kill_chain_name\":\"k\",\"phase_name\":\"p\"},"
       "{\"phase_name\":\"q\"},{\"kill_chain_name\":\"j\"},{},\"s\",1,[{\"phase_name\":\"r\"}],"
       "{\"phase_name\":1},{\"phase_name\":\"a\",\"phase_name\":\"b\"},"
       "{\"phase_name\":\"a\",\"phase_name\":[\"b\"]},{\"phase_name\":{\"phase_name\":\"x\"}},"
-      "{\"ph\\u0061se_name\":\"esc\\t\",\"x\":{\"y\":[1]}}]}", 1),
+      "{\"ph\\u0061se_name\":\"esc\\t\",\"x\":{\"y\":[1]}}]}",
+            1),
     T("{\"kill_chain_phases\":[{\"phase_name\":\"p\"}],\"kill_chain_phases\":{}}", 1),
     T("{\"kill_chain_phases\":{},\"kill_chain_phases\":[{\"phase_name\":\"p\"}]}", 1),
     T("{\"kill_chain_phases\":[{\"phase_name\":\"p\"},{\"phase_name\":\"\\ud800\"}]}", 0),
@@ -538,7 +547,8 @@ static const tricky k_tricky[] = {
     T("{\"id\":\"a\",\"id\":\"\\u0000\"}", 0),
     T("{\"id\":\"\", \"type\":\"\", \"\":\"id\", \"i\":\"d\", \"ids\":\"x\"}", 1),
     T("{\"x\":{\"id\":\"nested\",\"type\":\"nested\",\"object_refs\":[\"n\"]},\"y\":["
-      "{\"confidence\":1,\"revoked\":true}]}", 1),
+      "{\"confidence\":1,\"revoked\":true}]}",
+            1),
     T("[1]", 0), /* an array is valid JSON, but not an object */
     T("\"x\"", 0),
     T("1", 0),
@@ -566,8 +576,7 @@ static void t_tricky(void)
     const char *esc = "{\"a\":\"x\\u00e9\\ud83d\\ude00\\n\",\"s\":[\"p\",\"q\"],\"o\":{\"x\":1},"
                       "\"m\":[\"p\",1]}";
     o = tide__json_parse_toplevel(esc, strlen(esc), NULL);
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(o, "a")),
-            "x\xc3\xa9\xf0\x9f\x98\x80\n");
+    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(o, "a")), "x\xc3\xa9\xf0\x9f\x98\x80\n");
     TIDE_ASSERT_EQ_INT(json_array_size(json_object_get(o, "s")), 2);
     TIDE_ASSERT(json_object_get(o, "o") == NULL);
     TIDE_ASSERT(json_object_get(o, "m") == NULL);
@@ -610,9 +619,17 @@ static void t_depth(void)
         const char *inner;
         int valid;
     } cases[] = {
-        {2045, "1", 1}, {2046, "1", 1}, {2047, "1", 0}, {2046, "", 1}, {2047, "", 1},
-        {2048, "", 0}, {2046, "{}", 1}, {2046, "{\"x\":1}", 0}, {2047, "\"s\"", 0},
-        {10000, "", 0}, {100000, "1", 0},
+        { 2045, "1", 1 },
+        { 2046, "1", 1 },
+        { 2047, "1", 0 },
+        { 2046, "", 1 },
+        { 2047, "", 1 },
+        { 2048, "", 0 },
+        { 2046, "{}", 1 },
+        { 2046, "{\"x\":1}", 0 },
+        { 2047, "\"s\"", 0 },
+        { 10000, "", 0 },
+        { 100000, "1", 0 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t n;
@@ -646,9 +663,9 @@ static uint64_t rnd(void)
     return g_rng;
 }
 
-static const unsigned char k_bytes[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '0', '1', '-',
-        'e', '.', ' ', '\n', 0x00, 0x01, 0x7f, 0x80, 0xbf, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xff,
-        'u', 't', 'n', 'x'};
+static const unsigned char k_bytes[] = { '"', '\\', '{', '}', '[', ']', ',', ':', '0', '1', '-',
+    'e', '.', ' ', '\n', 0x00, 0x01, 0x7f, 0x80, 0xbf, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xff, 'u', 't',
+    'n', 'x' };
 
 static size_t mutate(unsigned char *b, size_t n, size_t cap)
 {
@@ -657,36 +674,32 @@ static size_t mutate(unsigned char *b, size_t n, size_t cap)
         size_t at = (size_t)(rnd() % n);
         unsigned char c = (rnd() & 1) ? (unsigned char)rnd() : k_bytes[rnd() % sizeof(k_bytes)];
         switch (rnd() % 6) {
-        case 0:
-        case 1: /* replace */
-            b[at] = c;
-            break;
-        case 2: /* delete */
-            memmove(b + at, b + at + 1, n - at - 1);
-            n--;
-            break;
-        case 3: /* insert */
-            if (n < cap) {
-                memmove(b + at + 1, b + at, n - at);
-                b[at] = c;
-                n++;
+            case 0:
+            case 1: /* replace */ b[at] = c; break;
+            case 2: /* delete */
+                memmove(b + at, b + at + 1, n - at - 1);
+                n--;
+                break;
+            case 3: /* insert */
+                if (n < cap) {
+                    memmove(b + at + 1, b + at, n - at);
+                    b[at] = c;
+                    n++;
+                }
+                break;
+            case 4: { /* insert an escape or a number-ish snippet */
+                static const char *snips[] = { "\\u", "\\ud800", "\\udc00", "\\u0000", "1e999",
+                    "-0", "01", "\\\"", "[", "{\"k\":", "\xf0\x9f\x98\x80", "\xed\xa0\x80" };
+                const char *sn = snips[rnd() % (sizeof(snips) / sizeof(snips[0]))];
+                size_t sl = strlen(sn);
+                if (n + sl <= cap) {
+                    memmove(b + at + sl, b + at, n - at);
+                    memcpy(b + at, sn, sl);
+                    n += sl;
+                }
+                break;
             }
-            break;
-        case 4: { /* insert an escape or a number-ish snippet */
-            static const char *snips[] = {"\\u", "\\ud800", "\\udc00", "\\u0000", "1e999",
-                    "-0", "01", "\\\"", "[", "{\"k\":", "\xf0\x9f\x98\x80", "\xed\xa0\x80"};
-            const char *sn = snips[rnd() % (sizeof(snips) / sizeof(snips[0]))];
-            size_t sl = strlen(sn);
-            if (n + sl <= cap) {
-                memmove(b + at + sl, b + at, n - at);
-                memcpy(b + at, sn, sl);
-                n += sl;
-            }
-            break;
-        }
-        default: /* truncate */
-            n = at + 1;
-            break;
+            default: /* truncate */ n = at + 1; break;
         }
     }
     return n;
@@ -742,17 +755,17 @@ static void t_bench(void)
     memset(&l, 0, sizeof(l));
     collect_file(&l, path);
     TIDE_ASSERT(l.n > 0);
-    const char *names[] = {"jansson (tide__json_parse_item)", "fast, flat members",
-            "fast, full (read_stix)"};
+    const char *names[] = { "jansson (tide__json_parse_item)", "fast, flat members",
+        "fast, full (read_stix)" };
     for (int rep = 0; rep < 6; rep++) {
         int mode = rep % 3;
         double t0 = now_s();
         size_t ok = 0;
         for (size_t i = 0; i < l.n; i++) {
-            json_t *j = mode == 0   ? tide__json_parse_item(l.ptr[i], l.len[i], NULL)
-                        : mode == 1 ? tide__json_parse_toplevel(l.ptr[i], l.len[i], NULL)
-                                    : tide__json_parse_fast(l.ptr[i], l.len[i], TIDE__JF_FULL,
-                                              NULL);
+            json_t *j = mode == 0 ? tide__json_parse_item(l.ptr[i], l.len[i], NULL)
+                        : mode == 1
+                                ? tide__json_parse_toplevel(l.ptr[i], l.len[i], NULL)
+                                : tide__json_parse_fast(l.ptr[i], l.len[i], TIDE__JF_FULL, NULL);
             ok += j != NULL;
             json_decref(j);
         }
@@ -773,12 +786,12 @@ static void t_cleanup(void)
 }
 
 TIDE_TESTS = {
-    {"json_fast::tricky", t_tricky},
-    {"json_fast::depth", t_depth},
-    {"json_fast::real_data", t_real_data},
-    {"json_fast::mutations", t_mutations},
-    {"json_fast::bench", t_bench},
-    {"json_fast::zz_cleanup", t_cleanup},
-    {NULL, NULL},
+    { "json_fast::tricky", t_tricky },
+    { "json_fast::depth", t_depth },
+    { "json_fast::real_data", t_real_data },
+    { "json_fast::mutations", t_mutations },
+    { "json_fast::bench", t_bench },
+    { "json_fast::zz_cleanup", t_cleanup },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

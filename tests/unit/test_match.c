@@ -24,13 +24,23 @@ static void add(const char *value, tide_obs_kind kind, const char *pattern, bool
     snprintf(id, sizeof(id), "indicator--00000000-0000-4000-8000-%012d", ++seq);
     if (id_out)
         snprintf(id_out, 64, "%s", id);
-    tide_object_rec r = { .id = id, .type = "indicator", .modified = "2026-01-01T00:00:00Z",
-        .json = "{}", .json_len = 2, .source = "unit" };
+    tide_object_rec r = { .id = id,
+        .type = "indicator",
+        .modified = "2026-01-01T00:00:00Z",
+        .json = "{}",
+        .json_len = 2,
+        .source = "unit" };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(store, &r, &st), 0);
-    tide_indicator_rec ir = { .id = id, .pattern = pattern ? pattern : "[x:y = 'z']",
-        .pattern_type = "stix", .source = "unit", .reliability = 'B', .confidence = 90,
-        .valid_from = valid_from, .valid_until = valid_until, .simple = simple,
+    tide_indicator_rec ir = { .id = id,
+        .pattern = pattern ? pattern : "[x:y = 'z']",
+        .pattern_type = "stix",
+        .source = "unit",
+        .reliability = 'B',
+        .confidence = 90,
+        .valid_from = valid_from,
+        .valid_until = valid_until,
+        .simple = simple,
         .revoked = revoked };
     tide_obs_ref o = { kind, value };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(store, &ir, &o, 1), 0);
@@ -53,8 +63,8 @@ static int collect(const tide_match_hit *h, void *payload)
     c->n++;
     c->suppressed += h->suppressed;
     size_t len = strlen(c->values);
-    snprintf(c->values + len, sizeof(c->values) - len, "%s%.*s", len ? " " : "",
-            (int)h->value_len, h->value);
+    snprintf(c->values + len, sizeof(c->values) - len, "%s%.*s", len ? " " : "", (int)h->value_len,
+            h->value);
     return 0;
 }
 
@@ -97,7 +107,7 @@ static tide_match_index *build_sample(void)
     add_simple("bad@evil.example", TIDE_OBS_EMAIL);
     add_simple("5.5.5.5", TIDE_OBS_IPV4); /* twice: two indicators, one value */
     add_simple("5.5.5.5", TIDE_OBS_IPV4);
-    add("6.6.6.6", TIDE_OBS_IPV4, NULL, true, 0, 1000, false, NULL);         /* expired */
+    add("6.6.6.6", TIDE_OBS_IPV4, NULL, true, 0, 1000, false, NULL);          /* expired */
     add("7.7.7.7", TIDE_OBS_IPV4, NULL, true, INT64_MAX / 2, 0, false, NULL); /* not yet */
     add("8.8.4.4", TIDE_OBS_IPV4, NULL, true, 0, 0, true, NULL);              /* revoked */
     TIDE_ASSERT_EQ_INT(tide_store_commit(store), 0);
@@ -111,7 +121,7 @@ static void check_sample(const tide_match_index *ix)
     hits h = look(ix, TIDE_OBS_IPV4, "1.2.3.4");
     TIDE_ASSERT_EQ_INT(h.n, 4); /* exact + /24 + /16 + /8: every containing prefix */
     TIDE_ASSERT(has(&h, "1.2.3.4") && has(&h, "1.2.3.0/24") && has(&h, "1.2.0.0/16") &&
-            has(&h, "1.0.0.0/8"));
+                has(&h, "1.0.0.0/8"));
     h = look(ix, TIDE_OBS_IPV4, "1.2.4.1");
     TIDE_ASSERT_EQ_INT(h.n, 2);
     h = look(ix, TIDE_OBS_IPV4, "1.3.0.0");
@@ -126,7 +136,7 @@ static void check_sample(const tide_match_index *ix)
     h = look(ix, TIDE_OBS_IPV4, "10.1.2.3");
     TIDE_ASSERT_EQ_INT(h.n, 1);
     TIDE_ASSERT(has(&h, "10.0.0.0/8"));
-    TIDE_ASSERT_EQ_INT(h.suppressed, 1); /* 10/8 is private */
+    TIDE_ASSERT_EQ_INT(h.suppressed, 1);           /* 10/8 is private */
     h = look(ix, TIDE_OBS_IPV6, "::ffff:1.2.3.4"); /* IPv4-mapped is the IPv4 address */
     TIDE_ASSERT_EQ_INT(h.n, 4);
     h = look(ix, TIDE_OBS_IPV6, "2001:DB8:1::5");
@@ -168,8 +178,9 @@ static void check_sample(const tide_match_index *ix)
     TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_MD5, "D41D8CD98F00B204E9800998ECF8427E").n, 1);
     TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427f").n, 0);
     TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_SHA1, "d41d8cd98f00b204e9800998ecf8427e").n, 0);
-    TIDE_ASSERT_EQ_INT(
-            look(ix, TIDE_OBS_SHA256, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855").n,
+    TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_SHA256,
+                               "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")
+                               .n,
             1);
     TIDE_ASSERT_EQ_INT(look(ix, TIDE_OBS_EMAIL, "Bad@Evil.Example").n, 1);
 
@@ -276,8 +287,8 @@ static void t_matcher(void)
     add("7.7.7.7", TIDE_OBS_IPV4, "[ipv4-addr:value = '7.7.7.7' AND ipv4-addr:value != '8.8.8.8']",
             false, 0, 0, false, NULL);
     add("d41d8cd98f00b204e9800998ecf8427e", TIDE_OBS_MD5,
-            "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' AND file:name = 'evil.exe']", false,
-            0, 0, false, NULL);
+            "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' AND file:name = 'evil.exe']",
+            false, 0, 0, false, NULL);
     add("x.example", TIDE_OBS_DOMAIN,
             "[domain-name:value = 'x.example' AND domain-name:value LIKE '%.example']", false, 0, 0,
             false, NULL);
@@ -290,8 +301,10 @@ static void t_matcher(void)
     TIDE_ASSERT_EQ_INT(tide_matcher_new(&m, ix, wl), 0);
 
     /* the CIDR is not private, but the address seen is: that sighting is suppressed */
-    tide_observation priv[] = { { .kind = TIDE_OBS_IPV4, .value = "10.1.1.1", .len = 8, .field = "dst" },
-        { .kind = TIDE_OBS_IPV4, .value = "9.9.9.9", .len = 7, .field = "src" } };
+    tide_observation priv[] = {
+        { .kind = TIDE_OBS_IPV4, .value = "10.1.1.1", .len = 8, .field = "dst" },
+        { .kind = TIDE_OBS_IPV4, .value = "9.9.9.9", .len = 7, .field = "src" }
+    };
     tide_event pev = { .host = "10.0.0.1", .host_len = 8, .line = 1, .obs = priv, .nobs = 2 };
     sight ps = { 0, "", 0 };
     TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &pev, on_sighting, &ps), 0);
@@ -300,13 +313,24 @@ static void t_matcher(void)
 
     tide_observation obs[] = {
         { .kind = TIDE_OBS_IPV4, .value = "9.9.9.1", .len = 7, .field = "src" },
-        { .kind = TIDE_OBS_IPV4, .value = "9.9.9.2", .len = 7, .field = "dst" },  /* same CIDR again: one sighting */
+        { .kind = TIDE_OBS_IPV4,
+                .value = "9.9.9.2",
+                .len = 7,
+                .field = "dst" }, /* same CIDR again: one sighting */
         { .kind = TIDE_OBS_IPV4, .value = "7.7.7.7", .len = 7, .field = "answer" },
-        { .kind = TIDE_OBS_MD5, .value = "D41D8CD98F00B204E9800998ECF8427E", .len = 32, .field = "md5" },
+        { .kind = TIDE_OBS_MD5,
+                .value = "D41D8CD98F00B204E9800998ECF8427E",
+                .len = 32,
+                .field = "md5" },
         { .kind = TIDE_OBS_DOMAIN, .value = "X.Example", .len = 9, .field = "query" },
     };
-    tide_event ev = { .ts_us = 1700000000000000LL, .host = "10.0.0.1", .host_len = 8,
-        .kind = "conn", .line = 3, .obs = obs, .nobs = 5 };
+    tide_event ev = { .ts_us = 1700000000000000LL,
+        .host = "10.0.0.1",
+        .host_len = 8,
+        .kind = "conn",
+        .line = 3,
+        .obs = obs,
+        .nobs = 5 };
     sight c = { 0, "", 0 };
     TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "f.log", &ev, on_sighting, &c), 0);
     /* 9.9.9.0/24 once and 8.0.0.0/6 once (both addresses are in both); 7.7.7.7 confirmed;
@@ -349,9 +373,14 @@ static void t_matcher(void)
     tide_event bev[40];
     for (int i = 0; i < 40; i++) {
         bobs[i] = (tide_observation){ .kind = TIDE_OBS_IPV4, .value = bval[i], .field = "dst" };
-        bobs[i].len = (size_t)snprintf(bval[i], sizeof(bval[i]), i % 3 ? "1.2.3.%d" : "9.9.9.%d", i);
-        bev[i] = (tide_event){ .host = "10.0.0.2", .host_len = 8, .kind = "conn",
-            .line = (uint64_t)i + 101, .obs = &bobs[i], .nobs = 1 };
+        bobs[i].len =
+                (size_t)snprintf(bval[i], sizeof(bval[i]), i % 3 ? "1.2.3.%d" : "9.9.9.%d", i);
+        bev[i] = (tide_event){ .host = "10.0.0.2",
+            .host_len = 8,
+            .kind = "conn",
+            .line = (uint64_t)i + 101,
+            .obs = &bobs[i],
+            .nobs = 1 };
     }
     bev[7].nobs = 0; /* an event without observations */
     TIDE_ASSERT_EQ_INT(tide_matcher_batch(m, "p.log", bev, 40, on_pipe, &pp), 0);
@@ -437,28 +466,41 @@ static void t_sightings_store(void)
     TIDE_ASSERT_EQ_INT(tide_matcher_new(&m, ix, NULL), 0);
     tide_sighting_batch *b = NULL;
     TIDE_ASSERT_EQ_INT(tide_sighting_batch_new(&b), 0);
-    tide_observation o = { .kind = TIDE_OBS_DOMAIN, .value = "a.evil.example", .len = 14, .field = "query" };
+    tide_observation o = {
+        .kind = TIDE_OBS_DOMAIN, .value = "a.evil.example", .len = 14, .field = "query"
+    };
     for (int i = 0; i < 5; i++) {
-        tide_event ev = { .ts_us = (1700000000LL + 10 * (5 - i)) * 1000000, .host = "10.0.0.7",
-            .host_len = 8, .kind = "dns", .line = (uint64_t)(i + 1), .obs = &o, .nobs = 1 };
-        TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "dns.log", &ev,
-                                   add_to_batch, b),
-                0);
+        tide_event ev = { .ts_us = (1700000000LL + 10 * (5 - i)) * 1000000,
+            .host = "10.0.0.7",
+            .host_len = 8,
+            .kind = "dns",
+            .line = (uint64_t)(i + 1),
+            .obs = &o,
+            .nobs = 1 };
+        TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "dns.log", &ev, add_to_batch, b), 0);
     }
     TIDE_ASSERT_EQ_INT(tide_sighting_batch_size(b), 1);
     TIDE_ASSERT_EQ_INT(tide_sighting_batch_flush(b, store), 0);
     TIDE_ASSERT_EQ_INT(tide_sighting_batch_size(b), 0);
     /* a second flush of one more, earlier event */
-    tide_event ev = { .ts_us = 1600000000LL * 1000000, .host = "10.0.0.7", .host_len = 8,
-        .kind = "dns", .line = 99, .obs = &o, .nobs = 1 };
-    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "old.log", &ev,
-                               add_to_batch, b),
-            0);
+    tide_event ev = { .ts_us = 1600000000LL * 1000000,
+        .host = "10.0.0.7",
+        .host_len = 8,
+        .kind = "dns",
+        .line = 99,
+        .obs = &o,
+        .nobs = 1 };
+    TIDE_ASSERT_EQ_INT(tide_matcher_event(m, "old.log", &ev, add_to_batch, b), 0);
     TIDE_ASSERT_EQ_INT(tide_sighting_batch_flush(b, store), 0);
     /* a retro-hunt finds 4 in history: live 6 stays, retro 4 */
-    tide_sighting_rec r = { .host = "10.0.0.7", .indicator_id = id, .indicator = "evil.example",
-        .kind = TIDE_OBS_DOMAIN, .observed = "a.evil.example", .first_seen = 1600000000000LL,
-        .last_seen = 1600000000000LL, .retro_count = 4 };
+    tide_sighting_rec r = { .host = "10.0.0.7",
+        .indicator_id = id,
+        .indicator = "evil.example",
+        .kind = TIDE_OBS_DOMAIN,
+        .observed = "a.evil.example",
+        .first_seen = 1600000000000LL,
+        .last_seen = 1600000000000LL,
+        .retro_count = 4 };
     TIDE_ASSERT_EQ_INT(tide_store_put_sightings(store, &r, 1), 0);
     r.retro_count = 3; /* a later, narrower hunt does not lower it */
     TIDE_ASSERT_EQ_INT(tide_store_put_sightings(store, &r, 1), 0);
@@ -518,8 +560,10 @@ static void t_key_encodings(void)
         uint8_t out[IX_MAX_KEY], want[32];
         tide_obs_kind k;
         /* every hash length: MD5, SHA-1, SHA-256 (the digits used are the first 2 * nb) */
-        static const struct { tide_obs_kind kind; int nb; } hk[3] = {
-            { TIDE_OBS_MD5, 16 }, { TIDE_OBS_SHA1, 20 }, { TIDE_OBS_SHA256, 32 } };
+        static const struct {
+            tide_obs_kind kind;
+            int nb;
+        } hk[3] = { { TIDE_OBS_MD5, 16 }, { TIDE_OBS_SHA1, 20 }, { TIDE_OBS_SHA256, 32 } };
         int nb = hk[it % 3].nb;
         if (it % 2)
             v[RND() % (2 * (size_t)nb)] = (char)(RND() % 256);
@@ -573,12 +617,21 @@ static void t_ids_as_stored(void)
     for (size_t i = 0; i < n; i++) {
         char ip[32];
         snprintf(ip, sizeof(ip), "198.51.100.%zu", i + 1);
-        tide_object_rec r = { .id = ids[i], .type = "indicator",
-            .modified = "2026-01-01T00:00:00Z", .json = "{}", .json_len = 2, .source = "unit" };
+        tide_object_rec r = { .id = ids[i],
+            .type = "indicator",
+            .modified = "2026-01-01T00:00:00Z",
+            .json = "{}",
+            .json_len = 2,
+            .source = "unit" };
         int st;
         TIDE_ASSERT_EQ_INT(tide_store_put_object(store, &r, &st), 0);
-        tide_indicator_rec ir = { .id = ids[i], .pattern = "[x:y = 'z']", .pattern_type = "stix",
-            .source = "unit", .reliability = 'B', .confidence = 90, .simple = true };
+        tide_indicator_rec ir = { .id = ids[i],
+            .pattern = "[x:y = 'z']",
+            .pattern_type = "stix",
+            .source = "unit",
+            .reliability = 'B',
+            .confidence = 90,
+            .simple = true };
         tide_obs_ref o = { TIDE_OBS_IPV4, ip };
         TIDE_ASSERT_EQ_INT(tide_store_put_indicator(store, &ir, &o, 1), 0);
     }
@@ -588,7 +641,8 @@ static void t_ids_as_stored(void)
     for (size_t i = 0; i < n; i++) {
         char ip[32], got[128] = "";
         snprintf(ip, sizeof(ip), "198.51.100.%zu", i + 1);
-        TIDE_ASSERT_EQ_INT(tide_match_lookup(ix, TIDE_OBS_IPV4, ip, strlen(ip), collect_id, got), 0);
+        TIDE_ASSERT_EQ_INT(
+                tide_match_lookup(ix, TIDE_OBS_IPV4, ip, strlen(ip), collect_id, got), 0);
         TIDE_ASSERT_EQ_STR(got, ids[i]);
     }
     tide_match_index_free(ix);
@@ -640,8 +694,8 @@ static int url_key_ref(const char *v, size_t n, uint8_t *out)
         size_t plen = (size_t)(hend - port);
         bool dflt = (slen == 4 && memcmp(out, "http", 4) == 0 && plen == 3 &&
                             memcmp(port, ":80", 3) == 0) ||
-                (slen == 5 && memcmp(out, "https", 5) == 0 && plen == 4 &&
-                        memcmp(port, ":443", 4) == 0);
+                    (slen == 5 && memcmp(out, "https", 5) == 0 && plen == 4 &&
+                            memcmp(port, ":443", 4) == 0);
         if (!dflt && plen > 1) {
             memcpy(out + o, port, plen);
             o += plen;
@@ -666,8 +720,8 @@ static void t_url_key(void)
     static const char *const schemes[] = { "http://", "HTTP://", "https://", "hTtPs://", "ftp://",
         "h://", "a://://", "", "http:/", "://", "http://http://", "0123456789abcdef://" };
     static const char *const parts[] = { "a", "B", "Ev", "example", "EXAMPLE", ".", ":", ":80",
-        ":443", ":8080", "@", "user:pw@", "[", "]", "[2001:db8::1]", "/", "/x", "?", "?q=A",
-        "#", "#f", "-", "_", "9", "%41", "\xff", ".com", "..", "://" };
+        ":443", ":8080", "@", "user:pw@", "[", "]", "[2001:db8::1]", "/", "/x", "?", "?q=A", "#",
+        "#f", "-", "_", "9", "%41", "\xff", ".com", "..", "://" };
     uint64_t st = 0x243F6A8885A308D3ULL;
     char v[512];
     uint8_t a[IX_MAX_KEY + 64], b[IX_MAX_KEY + 64];
@@ -732,8 +786,8 @@ static void t_domain_probes(void)
         for (size_t i = 0; i < n; i++) {
             TIDE_ASSERT(got[i].key == key + want_off[i]);
             TIDE_ASSERT_EQ_INT(got[i].len, len - want_off[i]);
-            TIDE_ASSERT(got[i].hash == tide__ix_hash(TIDE_OBS_DOMAIN, key + want_off[i],
-                                               len - want_off[i]));
+            TIDE_ASSERT(got[i].hash ==
+                        tide__ix_hash(TIDE_OBS_DOMAIN, key + want_off[i], len - want_off[i]));
         }
     }
 }
@@ -794,8 +848,8 @@ static void t_hex_inline(void)
 {
     ix_header h;
     memset(&h, 0, sizeof(h));
-    h.kind_mask = 1u << TIDE_OBS_MD5 | 1u << TIDE_OBS_JA3 | 1u << TIDE_OBS_SHA1 |
-                  1u << TIDE_OBS_SHA256;
+    h.kind_mask =
+            1u << TIDE_OBS_MD5 | 1u << TIDE_OBS_JA3 | 1u << TIDE_OBS_SHA1 | 1u << TIDE_OBS_SHA256;
     uint64_t filt[1] = { 0 };
     tide_match_index ix;
     memset(&ix, 0, sizeof(ix));
@@ -856,8 +910,9 @@ static void t_ipport_key(void)
             snprintf(ps, sizeof(ps), "\"0%u\"", port % 10000);
         else
             snprintf(ps, sizeof(ps), "%u", port);
-        fprintf(f, "{\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"dest_ip\":"
-                   "\"%u.%u.%u.%u\",\"dest_port\":%s}\n",
+        fprintf(f,
+                "{\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"dest_ip\":"
+                "\"%u.%u.%u.%u\",\"dest_port\":%s}\n",
                 a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, ps);
     }
     fclose(f);

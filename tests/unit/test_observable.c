@@ -120,7 +120,8 @@ static void t_detect_names(void)
     DET("d41d8cd98f00b204e9800998ecf8427e", TIDE_OBS_MD5);
     DET("da39a3ee5e6b4b0d3255bfef95601890afd80709", TIDE_OBS_SHA1);
     DET("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", TIDE_OBS_SHA256);
-    DET("cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+    DET("cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d287"
+        "7eec2f63b931bd47417a81a538327af927da3e",
             TIDE_OBS_SHA512);
     DET("d41d8cd98f00b204e9800998ecf8427", TIDE_OBS_NONE);
     DET("", TIDE_OBS_NONE);
@@ -191,7 +192,8 @@ static void t_norm_url(void)
     NORM(TIDE_OBS_URL, "https://example.com:8443/a", "https://example.com:8443/a");
     NORM(TIDE_OBS_URL, "http://example.com:443/a", "http://example.com:443/a");
     NORM(TIDE_OBS_URL, "ftp://example.com:21/x", "ftp://example.com/x");
-    NORM(TIDE_OBS_URL, "http://example.com/%7Euser/%41%2f%2F?q=%3a", "http://example.com/~user/A%2F%2F?q=%3A");
+    NORM(TIDE_OBS_URL, "http://example.com/%7Euser/%41%2f%2F?q=%3a",
+            "http://example.com/~user/A%2F%2F?q=%3A");
     NORM(TIDE_OBS_URL, "http://example.com/Path/CASE", "http://example.com/Path/CASE");
     NORM(TIDE_OBS_URL, "http://example.com/a#frag", "http://example.com/a");
     NORM(TIDE_OBS_URL, "http://example.com?x=1", "http://example.com/?x=1");
@@ -221,7 +223,8 @@ static void t_pattern(void)
     PAT(TIDE_OBS_URL, "http://x.com/it's\\", "[url:value = 'http://x.com/it\\'s\\\\']");
     PAT(TIDE_OBS_URL_PATH, "/guids/xian/", "[url:value LIKE '%/guids/xian/']");
     PAT(TIDE_OBS_IP_PORT, "206.130.141.255:449",
-            "[network-traffic:dst_ref.value = '206.130.141.255' AND network-traffic:dst_port = 449]");
+            "[network-traffic:dst_ref.value = '206.130.141.255' AND network-traffic:dst_port = "
+            "449]");
     PAT(TIDE_OBS_IP_PORT, "[2001:db8::1]:443",
             "[network-traffic:dst_ref.value = '2001:db8::1' AND network-traffic:dst_port = 443]");
     PAT(TIDE_OBS_MD5, "d41d8cd98f00b204e9800998ecf8427e",
@@ -257,15 +260,15 @@ static void t_from_path(void)
     TIDE_ASSERT_EQ_INT(tide_obs_from_path("file", "hashes.'SHA-512'", NULL), TIDE_OBS_SHA512);
     TIDE_ASSERT_EQ_INT(tide_obs_from_path("file", "hashes.'SSDEEP'", NULL), TIDE_OBS_NONE);
     TIDE_ASSERT_EQ_INT(tide_obs_from_path("artifact", "hashes.'SHA-256'", NULL), TIDE_OBS_SHA256);
-    TIDE_ASSERT_EQ_INT(tide_obs_from_path("x509-certificate", "hashes.'SHA-1'", NULL),
-            TIDE_OBS_X509_SHA1);
-    TIDE_ASSERT_EQ_INT(tide_obs_from_path("network-traffic", "dst_ref.value", "1.2.3.4"),
-            TIDE_OBS_IPV4);
-    TIDE_ASSERT_EQ_INT(tide_obs_from_path("network-traffic", "src_ref.value", "10.0.0.0/8"),
-            TIDE_OBS_CIDR4);
+    TIDE_ASSERT_EQ_INT(
+            tide_obs_from_path("x509-certificate", "hashes.'SHA-1'", NULL), TIDE_OBS_X509_SHA1);
+    TIDE_ASSERT_EQ_INT(
+            tide_obs_from_path("network-traffic", "dst_ref.value", "1.2.3.4"), TIDE_OBS_IPV4);
+    TIDE_ASSERT_EQ_INT(
+            tide_obs_from_path("network-traffic", "src_ref.value", "10.0.0.0/8"), TIDE_OBS_CIDR4);
     TIDE_ASSERT_EQ_INT(tide_obs_from_path("network-traffic", "dst_port", "449"), TIDE_OBS_NONE);
-    TIDE_ASSERT_EQ_INT(tide_obs_from_path("network-traffic", "extensions.'x-ja3'.hash", NULL),
-            TIDE_OBS_JA3);
+    TIDE_ASSERT_EQ_INT(
+            tide_obs_from_path("network-traffic", "extensions.'x-ja3'.hash", NULL), TIDE_OBS_JA3);
     TIDE_ASSERT_EQ_INT(tide_obs_from_path("file", "name", "x.exe"), TIDE_OBS_NONE);
     TIDE_ASSERT_EQ_INT(tide_obs_from_path("process", "pid", NULL), TIDE_OBS_NONE);
 }
@@ -273,9 +276,9 @@ static void t_from_path(void)
 /* detect -> normalize -> detect again is stable for everything detect accepts. */
 static void t_roundtrip(void)
 {
-    static const char *vals[] = {"Evil.COM", "1.2.3.4", "10.9.8.7/8", "HTTP://A.example:80/%7e",
+    static const char *vals[] = { "Evil.COM", "1.2.3.4", "10.9.8.7/8", "HTTP://A.example:80/%7e",
         "evil.com/x.php", "/p/q", "1.2.3.4:449", "[::1]:8443", "fc00::1/7",
-        "D41D8CD98F00B204E9800998ECF8427E", "A@B.example", NULL};
+        "D41D8CD98F00B204E9800998ECF8427E", "A@B.example", NULL };
     for (int i = 0; vals[i]; i++) {
         tide_obs_kind k = tide_obs_detect(vals[i]);
         TIDE_ASSERT(k != TIDE_OBS_NONE);
@@ -290,16 +293,16 @@ static void t_roundtrip(void)
 }
 
 TIDE_TESTS = {
-    {"observable::names", t_names},
-    {"observable::detect_ip", t_detect_ip},
-    {"observable::detect_names", t_detect_names},
-    {"observable::refang", t_refang},
-    {"observable::norm_ip", t_norm_ip},
-    {"observable::norm_domain_hash_email", t_norm_domain_hash_email},
-    {"observable::norm_url", t_norm_url},
-    {"observable::pattern", t_pattern},
-    {"observable::from_path", t_from_path},
-    {"observable::roundtrip", t_roundtrip},
-    {NULL, NULL},
+    { "observable::names", t_names },
+    { "observable::detect_ip", t_detect_ip },
+    { "observable::detect_names", t_detect_names },
+    { "observable::refang", t_refang },
+    { "observable::norm_ip", t_norm_ip },
+    { "observable::norm_domain_hash_email", t_norm_domain_hash_email },
+    { "observable::norm_url", t_norm_url },
+    { "observable::pattern", t_pattern },
+    { "observable::from_path", t_from_path },
+    { "observable::roundtrip", t_roundtrip },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

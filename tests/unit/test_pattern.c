@@ -38,8 +38,8 @@ static void run_validator(const char *file, tide_stix_version v, int expect_n)
         char err[256];
         int rc = tide_pattern_parse(&p, pat, v, err, sizeof(err));
         if ((rc == 0) != valid) {
-            fprintf(stderr, "  %s: %s -> rc %d %s\n",
-                    json_string_value(json_object_get(c, "id")), pat, rc, err);
+            fprintf(stderr, "  %s: %s -> rc %d %s\n", json_string_value(json_object_get(c, "id")),
+                    pat, rc, err);
             bad++;
         }
         if (rc < 0) {
@@ -97,10 +97,22 @@ static void run_matcher(const char *file, tide_stix_version v, int expect_n)
     TIDE_ASSERT_EQ_INT(bad, 0);
 }
 
-static void t_validator21(void) { run_validator("validator_cases.json", TIDE_STIX_21, 31); }
-static void t_validator20(void) { run_validator("validator_cases_v20.json", TIDE_STIX_20, 29); }
-static void t_matcher21(void) { run_matcher("matcher_cases.json", TIDE_STIX_21, 124); }
-static void t_matcher20(void) { run_matcher("matcher_cases_v20.json", TIDE_STIX_20, 123); }
+static void t_validator21(void)
+{
+    run_validator("validator_cases.json", TIDE_STIX_21, 31);
+}
+static void t_validator20(void)
+{
+    run_validator("validator_cases_v20.json", TIDE_STIX_20, 29);
+}
+static void t_matcher21(void)
+{
+    run_matcher("matcher_cases.json", TIDE_STIX_21, 124);
+}
+static void t_matcher20(void)
+{
+    run_matcher("matcher_cases_v20.json", TIDE_STIX_20, 123);
+}
 
 static void expect_error(const char *pat, tide_stix_version v, const char *msg)
 {
@@ -115,8 +127,7 @@ static void expect_error(const char *pat, tide_stix_version v, const char *msg)
 
 static void t_error_positions(void)
 {
-    expect_error("file:size = 1280", TIDE_STIX_21,
-            "position 1: input is missing square brackets");
+    expect_error("file:size = 1280", TIDE_STIX_21, "position 1: input is missing square brackets");
     expect_error("[file:size = ]", TIDE_STIX_21,
             "position 14: mismatched input ']', expecting a literal");
     expect_error("[a:b = 1] within 5 SECONDS", TIDE_STIX_21,
@@ -126,8 +137,8 @@ static void t_error_positions(void)
             "position 20: mismatched input 'HOURS', expecting SECONDS");
     expect_error("[a:b = 1] WITHIN -5 SECONDS", TIDE_STIX_21,
             "position 18: mismatched input '-5', expecting a positive number of seconds");
-    expect_error("[file:hashes.MD5 = 'abc']", TIDE_STIX_21,
-            "position 2: 'abc' is not a valid MD5 hash");
+    expect_error(
+            "[file:hashes.MD5 = 'abc']", TIDE_STIX_21, "position 2: 'abc' is not a valid MD5 hash");
     expect_error("[x:y = 1] WITHIN 5 SECONDS WITHIN 6 SECONDS", TIDE_STIX_21,
             "position 28: duplicate qualifier type encountered: WITHIN");
     expect_error("[x:created = t'2024-13-01T00:00:00Z']", TIDE_STIX_21,
@@ -143,7 +154,8 @@ static void t_error_positions(void)
     TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, "[EXISTS x:y]", TIDE_STIX_20, NULL, 0), TIDE_EPARSE);
     /* 2.0 has no duplicate-qualifier rule; == is accepted as = */
     TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, "[x:y == 1] REPEATS 1 TIMES REPEATS 2 TIMES",
-                               TIDE_STIX_20, NULL, 0), 0);
+                               TIDE_STIX_20, NULL, 0),
+            0);
     tide_pattern_free(p);
 }
 
@@ -168,7 +180,7 @@ static void terms_of(const char *pat, bool want_simple, const char *want)
     char err[256];
     if (tide_pattern_parse(&p, pat, TIDE_STIX_21, err, sizeof(err)) != 0)
         TIDE_FAIL_("%s: %s", pat, err);
-    term_log l = {0, ""};
+    term_log l = { 0, "" };
     bool simple = !want_simple;
     TIDE_ASSERT_EQ_INT(tide_pattern_terms(p, &simple, log_term, &l), 0);
     tide_pattern_free(p);
@@ -206,9 +218,9 @@ static void t_terms(void)
 static void t_term_stop(void)
 {
     tide_pattern *p = NULL;
-    TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, "[a:b = 'x' OR a:b = 'y']", TIDE_STIX_21, NULL, 0),
-            0);
-    term_log l = {0, ""};
+    TIDE_ASSERT_EQ_INT(
+            tide_pattern_parse(&p, "[a:b = 'x' OR a:b = 'y']", TIDE_STIX_21, NULL, 0), 0);
+    term_log l = { 0, "" };
     TIDE_ASSERT_EQ_INT(tide_pattern_terms(p, NULL, log_term, &l), 0);
     TIDE_ASSERT_EQ_INT(l.n, 2);
     tide_pattern_free(p);
@@ -271,11 +283,11 @@ static void t_hostile_input(void)
     junk[255] = '\0';
     TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, (const char *)junk, TIDE_STIX_21, err, sizeof(err)),
             TIDE_EPARSE);
-    TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, "[a:b = '\xff']", TIDE_STIX_21, err, sizeof(err)),
-            TIDE_EPARSE);
+    TIDE_ASSERT_EQ_INT(
+            tide_pattern_parse(&p, "[a:b = '\xff']", TIDE_STIX_21, err, sizeof(err)), TIDE_EPARSE);
     TIDE_ASSERT_EQ_STR(err, "position 9: invalid UTF-8 byte 0xff");
-    TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, "[a:b = 1", (tide_stix_version)22, NULL, 0),
-            TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(
+            tide_pattern_parse(&p, "[a:b = 1", (tide_stix_version)22, NULL, 0), TIDE_EINVAL);
 }
 
 static int match(const char *pat, tide_stix_version v, const char *data, bool *m, char *err)
@@ -289,10 +301,10 @@ static int match(const char *pat, tide_stix_version v, const char *data, bool *m
     return rc;
 }
 
-#define OD21(objs)                                                                                \
-    "[{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[{\"type\":\"observed-data\","     \
-    "\"id\":\"observed-data--1\",\"first_observed\":\"2020-01-01T00:00:00Z\","                   \
-    "\"last_observed\":\"2020-01-01T00:00:05Z\",\"number_observed\":1,\"object_refs\":"          \
+#define OD21(objs)                                                                                 \
+    "[{\"type\":\"bundle\",\"id\":\"bundle--1\",\"objects\":[{\"type\":\"observed-data\","         \
+    "\"id\":\"observed-data--1\",\"first_observed\":\"2020-01-01T00:00:00Z\","                     \
+    "\"last_observed\":\"2020-01-01T00:00:05Z\",\"number_observed\":1,\"object_refs\":"            \
     "[\"ipv6-addr--1\",\"x--1\"]}," objs "]}]"
 
 static void t_match_api(void)
@@ -303,11 +315,11 @@ static void t_match_api(void)
                             "\"value\":\"2001:db8::5\"},"
                             "{\"type\":\"x\",\"id\":\"x--1\",\"n\":\"Cafe\\u0301\","
                             "\"payload_bin\":\"AAEC\"}");
-    TIDE_ASSERT_EQ_INT(match("[ipv6-addr:value ISSUBSET '2001:db8::/32']", TIDE_STIX_21, data,
-                               &m, err), 0);
+    TIDE_ASSERT_EQ_INT(
+            match("[ipv6-addr:value ISSUBSET '2001:db8::/32']", TIDE_STIX_21, data, &m, err), 0);
     TIDE_ASSERT(m);
-    TIDE_ASSERT_EQ_INT(match("[ipv6-addr:value ISSUBSET '2001:db9::/32']", TIDE_STIX_21, data,
-                               &m, err), 0);
+    TIDE_ASSERT_EQ_INT(
+            match("[ipv6-addr:value ISSUBSET '2001:db9::/32']", TIDE_STIX_21, data, &m, err), 0);
     TIDE_ASSERT(!m);
     /* LIKE / MATCHES see NFC, = compares code points */
     TIDE_ASSERT_EQ_INT(match("[x:n LIKE 'Caf\xc3\xa9']", TIDE_STIX_21, data, &m, err), 0);
@@ -318,19 +330,19 @@ static void t_match_api(void)
     TIDE_ASSERT(!m);
     TIDE_ASSERT_EQ_INT(match("[x:payload_bin = h'000102']", TIDE_STIX_21, data, &m, err), 0);
     TIDE_ASSERT(m);
-    TIDE_ASSERT_EQ_INT(match("[EXISTS x:payload_bin] AND [EXISTS x:nope]", TIDE_STIX_21, data,
-                               &m, err), 0);
+    TIDE_ASSERT_EQ_INT(
+            match("[EXISTS x:payload_bin] AND [EXISTS x:nope]", TIDE_STIX_21, data, &m, err), 0);
     TIDE_ASSERT(!m);
     /* run-time errors */
-    TIDE_ASSERT_EQ_INT(match("[x:n = 1] WITHIN 0 SECONDS", TIDE_STIX_21, data, &m, err),
-            TIDE_EMATCH);
+    TIDE_ASSERT_EQ_INT(
+            match("[x:n = 1] WITHIN 0 SECONDS", TIDE_STIX_21, data, &m, err), TIDE_EMATCH);
     TIDE_ASSERT(!m);
-    TIDE_ASSERT_EQ_INT(match("[x:n = 1] REPEATS 0 TIMES", TIDE_STIX_21, data, &m, err),
-            TIDE_EMATCH);
+    TIDE_ASSERT_EQ_INT(
+            match("[x:n = 1] REPEATS 0 TIMES", TIDE_STIX_21, data, &m, err), TIDE_EMATCH);
     TIDE_ASSERT_EQ_INT(match("[x:n MATCHES '(']", TIDE_STIX_21, data, &m, err), TIDE_EMATCH);
     TIDE_ASSERT(strstr(err, "invalid regular expression") != NULL);
-    TIDE_ASSERT_EQ_INT(match("[x:n ISSUBSET '10.0.0.0/8']", TIDE_STIX_21, data, &m, err),
-            TIDE_EMATCH);
+    TIDE_ASSERT_EQ_INT(
+            match("[x:n ISSUBSET '10.0.0.0/8']", TIDE_STIX_21, data, &m, err), TIDE_EMATCH);
     /* bad data JSON names the place */
     TIDE_ASSERT_EQ_INT(match("[x:n = 1]", TIDE_STIX_21, "[{\"type\": ", &m, err), TIDE_EPARSE);
     TIDE_ASSERT(strstr(err, "line 1") != NULL);
@@ -354,29 +366,29 @@ static void t_repeats_cap(void)
     snprintf(buf + k, 200000 - k, "]");
     bool m = true;
     char err[256];
-    TIDE_ASSERT_EQ_INT(match("[p:a < 100] REPEATS 30 TIMES", TIDE_STIX_20, buf, &m, err),
-            TIDE_ETOOBIG);
+    TIDE_ASSERT_EQ_INT(
+            match("[p:a < 100] REPEATS 30 TIMES", TIDE_STIX_20, buf, &m, err), TIDE_ETOOBIG);
     TIDE_ASSERT(!m);
-    TIDE_ASSERT_EQ_INT(match("[p:a < 100] REPEATS 3 TIMES WITHIN 2 SECONDS", TIDE_STIX_20, buf, &m,
-                               err), 0);
+    TIDE_ASSERT_EQ_INT(
+            match("[p:a < 100] REPEATS 3 TIMES WITHIN 2 SECONDS", TIDE_STIX_20, buf, &m, err), 0);
     TIDE_ASSERT(m);
-    TIDE_ASSERT_EQ_INT(match("[p:a < 100] REPEATS 3 TIMES WITHIN 1.5 SECONDS", TIDE_STIX_20, buf,
-                               &m, err), 0);
+    TIDE_ASSERT_EQ_INT(
+            match("[p:a < 100] REPEATS 3 TIMES WITHIN 1.5 SECONDS", TIDE_STIX_20, buf, &m, err), 0);
     TIDE_ASSERT(!m);
     free(buf);
 }
 
 TIDE_TESTS = {
-        {"pattern::validator_v21", t_validator21},
-        {"pattern::validator_v20", t_validator20},
-        {"pattern::matcher_v21", t_matcher21},
-        {"pattern::matcher_v20", t_matcher20},
-        {"pattern::error_positions", t_error_positions},
-        {"pattern::terms", t_terms},
-        {"pattern::term_no_callback_payload", t_term_stop},
-        {"pattern::hostile_input", t_hostile_input},
-        {"pattern::match_api", t_match_api},
-        {"pattern::repeats_cap", t_repeats_cap},
-        {NULL, NULL},
+    { "pattern::validator_v21", t_validator21 },
+    { "pattern::validator_v20", t_validator20 },
+    { "pattern::matcher_v21", t_matcher21 },
+    { "pattern::matcher_v20", t_matcher20 },
+    { "pattern::error_positions", t_error_positions },
+    { "pattern::terms", t_terms },
+    { "pattern::term_no_callback_payload", t_term_stop },
+    { "pattern::hostile_input", t_hostile_input },
+    { "pattern::match_api", t_match_api },
+    { "pattern::repeats_cap", t_repeats_cap },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

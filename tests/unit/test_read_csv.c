@@ -66,7 +66,9 @@ static int read_mem(collect *c, const char *text, const tide_ingest_opts *o)
         c->objs = json_array();
     FILE *fp = fmemopen((void *)text, strlen(text), "rb");
     TIDE_ASSERT(fp != NULL);
-    tide_sink s = {.emit = c_emit, .reject = c_reject, .file = "mem.csv", .opts = o, .payload = c};
+    tide_sink s = {
+        .emit = c_emit, .reject = c_reject, .file = "mem.csv", .opts = o, .payload = c
+    };
     int rc = tide__read_csv(&s, fp);
     fclose(fp);
     return rc;
@@ -79,7 +81,7 @@ static int read_file(collect *c, const char *path, const tide_ingest_opts *o)
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         TIDE_FAIL_("cannot open %s", path);
-    tide_sink s = {.emit = c_emit, .reject = c_reject, .file = path, .opts = o, .payload = c};
+    tide_sink s = { .emit = c_emit, .reject = c_reject, .file = path, .opts = o, .payload = c };
     int rc = tide__read_csv(&s, fp);
     fclose(fp);
     return rc;
@@ -105,19 +107,20 @@ static const char *obs_value(json_t *ind)
 
 static void t_gen_corpus_layout(void)
 {
-    const char *csv = "type,value,campaign,confidence\r\n"
-                      "ipv4,35.32.130.31,Campaign-0000,95\r\n"
-                      "cidr,10.1.2.3/8,Campaign-0000,50\r\n"
-                      "domain,Evil.Example.COM,Campaign-0001,30\r\n"
-                      "url,\"http://x.example/a,b\",,\r\n"
-                      "sha256,E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855,,\r\n"
-                      "md5,nothex,,\r\n"
-                      "ipv4,evil.example,,\r\n"
-                      "bogus,1.2.3.4,,\r\n"
-                      "ipv4,1.2.3.4\r\n"
-                      "ipv4,,,\r\n"
-                      "ipv4,5.6.7.8,,101\r\n";
-    collect c = {0};
+    const char *csv =
+            "type,value,campaign,confidence\r\n"
+            "ipv4,35.32.130.31,Campaign-0000,95\r\n"
+            "cidr,10.1.2.3/8,Campaign-0000,50\r\n"
+            "domain,Evil.Example.COM,Campaign-0001,30\r\n"
+            "url,\"http://x.example/a,b\",,\r\n"
+            "sha256,E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855,,\r\n"
+            "md5,nothex,,\r\n"
+            "ipv4,evil.example,,\r\n"
+            "bogus,1.2.3.4,,\r\n"
+            "ipv4,1.2.3.4\r\n"
+            "ipv4,,,\r\n"
+            "ipv4,5.6.7.8,,101\r\n";
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_mem(&c, csv, &o), 0);
     TIDE_ASSERT_EQ_INT(c.indicators, 5);
@@ -134,8 +137,8 @@ static void t_gen_corpus_layout(void)
     TIDE_ASSERT_EQ_STR(obs_value(nth(&c, "indicator", 1)), "10.0.0.0/8");
     TIDE_ASSERT_EQ_STR(obs_value(nth(&c, "indicator", 2)), "evil.example.com");
     TIDE_ASSERT_EQ_STR(obs_value(nth(&c, "indicator", 3)), "http://x.example/a,b");
-    TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(nth(&c, "indicator", 3), "confidence")),
-            60);
+    TIDE_ASSERT_EQ_INT(
+            json_integer_value(json_object_get(nth(&c, "indicator", 3), "confidence")), 60);
     json_t *camp = nth(&c, "campaign", 0);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(camp, "name")), "Campaign-0000");
     json_t *rel = nth(&c, "relationship", 0);
@@ -154,17 +157,17 @@ static void t_quoting(void)
                       "evil.example,plain,\"TLP:GREEN, other\"\n"
                       "\n"
                       "1.2.3.4,\"unterminated\n";
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     o.tlp = "amber";
     TIDE_ASSERT_EQ_INT(read_mem(&c, csv, &o), 0);
     TIDE_ASSERT_EQ_INT(c.indicators, 2);
     TIDE_ASSERT_EQ_STR(obs_value(nth(&c, "indicator", 0)), "http://bad.example/p%22q");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(json_object_get(nth(&c, "indicator", 0),
-                                                               "object_marking_refs"), 0)),
+    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(
+                               json_object_get(nth(&c, "indicator", 0), "object_marking_refs"), 0)),
             tide__tlp_marking_id("red"));
-    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(json_object_get(nth(&c, "indicator", 1),
-                                                               "object_marking_refs"), 0)),
+    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(
+                               json_object_get(nth(&c, "indicator", 1), "object_marking_refs"), 0)),
             tide__tlp_marking_id("green"));
     /* the unterminated quote swallows the rest: a 2-field record, not 3 */
     TIDE_ASSERT_EQ_INT(c.rejects, 1);
@@ -178,7 +181,7 @@ static void t_mapping(void)
                       "a,domain,evil.example,2024-01-02T03:04:05Z\n"
                       "b,ip-dst,2001:db8::1,2024-01-02\n"
                       "c,ip-dst,1.2.3.4,yesterday\n";
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     o.csv_columns = "value=ioc,type=ioc_type,first_seen=when";
     TIDE_ASSERT_EQ_INT(read_mem(&c, csv, &o), 0);
@@ -191,7 +194,7 @@ static void t_mapping(void)
     json_decref(c.objs);
 
     /* numeric mapping without header row */
-    collect n = {0};
+    collect n = { 0 };
     o.csv_columns = "value=2,campaign=1";
     TIDE_ASSERT_EQ_INT(read_mem(&n, "Op-X,evil.example\nOp-X,1.2.3.4\n", &o), 0);
     TIDE_ASSERT_EQ_INT(n.indicators, 2);
@@ -200,7 +203,7 @@ static void t_mapping(void)
     json_decref(n.objs);
 
     /* numeric mapping with a header row: the header is skipped, not rejected */
-    collect h = {0};
+    collect h = { 0 };
     o.csv_columns = "type=1,value=2";
     TIDE_ASSERT_EQ_INT(read_mem(&h, "type,value\nmd5,D41D8CD98F00B204E9800998ECF8427E\n", &o), 0);
     TIDE_ASSERT_EQ_INT(h.indicators, 1);
@@ -208,7 +211,7 @@ static void t_mapping(void)
     TIDE_ASSERT_EQ_STR(obs_value(nth(&h, "indicator", 0)), "d41d8cd98f00b204e9800998ecf8427e");
     json_decref(h.objs);
 
-    collect bad = {0};
+    collect bad = { 0 };
     o.csv_columns = "value=nosuch";
     TIDE_ASSERT_EQ_INT(read_mem(&bad, "a,b\n1,2\n", &o), TIDE_EFORMAT);
     TIDE_ASSERT(strstr(tide_error_last(), "nosuch") != NULL);
@@ -224,7 +227,7 @@ static void t_pymisp_files(void)
     char path[1024];
     snprintf(path, sizeof(path), "%s/misp/pymisp/tests/csv_testfiles/valid_fieldnames.csv",
             tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_file(&c, path, &o), 0);
     /* md5, sha1, sha256 columns; every row gives three hashes */
@@ -240,7 +243,7 @@ static void t_pymisp_files(void)
 
     snprintf(path, sizeof(path), "%s/misp/pymisp/tests/csv_testfiles/invalid_fieldnames.csv",
             tide_test_data());
-    collect i = {0};
+    collect i = { 0 };
     TIDE_ASSERT_EQ_INT(read_file(&i, path, &o), TIDE_EFORMAT);
     TIDE_ASSERT_EQ_INT(i.indicators, 0);
     TIDE_ASSERT(strstr(tide_error_last(), "line 1") != NULL);
@@ -254,7 +257,7 @@ static void t_gen_corpus_real(void)
     const char *p = getenv("TIDE_GEN_CORPUS_CSV");
     if (p == NULL)
         TIDE_SKIP("TIDE_GEN_CORPUS_CSV not set");
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_file(&c, p, &o), 0);
     TIDE_ASSERT_EQ_INT(c.rejects, 0);
@@ -264,11 +267,11 @@ static void t_gen_corpus_real(void)
 }
 
 TIDE_TESTS = {
-    {"read_csv::gen_corpus_layout", t_gen_corpus_layout},
-    {"read_csv::quoting", t_quoting},
-    {"read_csv::mapping", t_mapping},
-    {"read_csv::pymisp_files", t_pymisp_files},
-    {"read_csv::gen_corpus_real", t_gen_corpus_real},
-    {NULL, NULL},
+    { "read_csv::gen_corpus_layout", t_gen_corpus_layout },
+    { "read_csv::quoting", t_quoting },
+    { "read_csv::mapping", t_mapping },
+    { "read_csv::pymisp_files", t_pymisp_files },
+    { "read_csv::gen_corpus_real", t_gen_corpus_real },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

@@ -18,7 +18,7 @@ typedef struct {
     long indicators, malware, relationships, campaigns, other, rejects;
     long last_reject_line;
     char last_reject[512];
-    const char *want_value;  /* if set, keep a copy of the indicator with this canonical value */
+    const char *want_value; /* if set, keep a copy of the indicator with this canonical value */
     json_t *found;
     json_t *last_malware;
     json_t *first_indicator;
@@ -88,18 +88,18 @@ static int read_file(collect *c, const char *path, const tide_ingest_opts *o)
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         TIDE_FAIL_("cannot open %s", path);
-    tide_sink s = {.emit = c_emit, .reject = c_reject, .file = path, .opts = o, .payload = c};
+    tide_sink s = { .emit = c_emit, .reject = c_reject, .file = path, .opts = o, .payload = c };
     int rc = tide__read_list(&s, fp);
     fclose(fp);
     return rc;
 }
 
-static int read_mem(collect *c, const char *name, const char *text, size_t n,
-        const tide_ingest_opts *o)
+static int read_mem(
+        collect *c, const char *name, const char *text, size_t n, const tide_ingest_opts *o)
 {
     FILE *fp = fmemopen((void *)text, n, "rb");
     TIDE_ASSERT(fp != NULL);
-    tide_sink s = {.emit = c_emit, .reject = c_reject, .file = name, .opts = o, .payload = c};
+    tide_sink s = { .emit = c_emit, .reject = c_reject, .file = name, .opts = o, .payload = c };
     int rc = tide__read_list(&s, fp);
     fclose(fp);
     return rc;
@@ -130,15 +130,14 @@ static void dump(const char *what, const collect *c)
     for (int k = 1; k < TIDE_OBS__COUNT; k++)
         if (c->kinds[k])
             fprintf(stderr, " %s %ld", tide_obs_kind_name((tide_obs_kind)k), c->kinds[k]);
-    fprintf(stderr, " rejects %ld malware %ld rel %ld\n", c->rejects, c->malware,
-            c->relationships);
+    fprintf(stderr, " rejects %ld malware %ld rel %ld\n", c->rejects, c->malware, c->relationships);
 }
 
 static void t_maltrail_malware(void)
 {
     char dir[1024];
     snprintf(dir, sizeof(dir), "%s/iocs/maltrail/malware", tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_dir(&c, dir, &o), 200);
     dump("malware/", &c);
@@ -169,7 +168,7 @@ static void t_maltrail_suspicious(void)
 {
     char dir[1024];
     snprintf(dir, sizeof(dir), "%s/iocs/maltrail/suspicious", tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_dir(&c, dir, &o), 30);
     dump("suspicious/", &c);
@@ -195,7 +194,7 @@ static void t_maltrail_malicious(void)
 {
     char dir[1024];
     snprintf(dir, sizeof(dir), "%s/iocs/maltrail/malicious", tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_dir(&c, dir, &o), 6);
     dump("malicious/", &c);
@@ -203,7 +202,7 @@ static void t_maltrail_malicious(void)
      * regex line is rejected) */
     TIDE_ASSERT_EQ_INT(c.indicators + c.rejects, 12935);
     TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_DOMAIN], 11682 + 1); /* one scheme-only url trail */
-    TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_IPV4], 337);          /* all scheme-only url trails */
+    TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_IPV4], 337);         /* all scheme-only url trails */
     TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_URL] + c.kinds[TIDE_OBS_URL_PATH], 673 - 337 - 1);
     TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_IP_PORT], 579);
     TIDE_ASSERT_EQ_INT(c.rejects, 1);
@@ -214,7 +213,7 @@ static void t_trickbot(void)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/iocs/maltrail/malware/trickbot.txt", tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     c.want_value = "206.130.141.255:449";
     tide_ingest_opts o = default_opts();
     o.tlp = "amber";
@@ -224,13 +223,15 @@ static void t_trickbot(void)
     char id[128];
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(c.found, "id")));
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c.found, "pattern")),
-            "[network-traffic:dst_ref.value = '206.130.141.255' AND network-traffic:dst_port = 449]");
+            "[network-traffic:dst_ref.value = '206.130.141.255' AND network-traffic:dst_port = "
+            "449]");
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c.found, "x_tide_source")), "trickbot");
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c.found, "x_tide_reliability")), "B");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c.found, "created")),
-            "2023-11-14T22:13:20.000Z");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(json_object_get(c.found,
-                               "object_marking_refs"), 0)), tide__tlp_marking_id("amber"));
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(c.found, "created")), "2023-11-14T22:13:20.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_array_get(json_object_get(c.found, "object_marking_refs"), 0)),
+            tide__tlp_marking_id("amber"));
     TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(c.found, "confidence")), 80);
     TIDE_ASSERT(strncmp(id, "indicator--", 11) == 0 && id[11 + 14] == '5');
     /* the malware family, with the aliases of the file header */
@@ -246,12 +247,12 @@ static void t_trickbot(void)
     /* the first trail carries the reference group in force */
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c.first_indicator, "name")),
             "3gihg5esw7lxg2wh.onion");
-    TIDE_ASSERT_EQ_INT(json_array_size(json_object_get(c.first_indicator, "external_references")),
-            2);
+    TIDE_ASSERT_EQ_INT(
+            json_array_size(json_object_get(c.first_indicator, "external_references")), 2);
     c_free(&c);
 
     /* reading twice gives the same ids */
-    collect c2 = {0};
+    collect c2 = { 0 };
     c2.want_value = "206.130.141.255:449";
     TIDE_ASSERT_EQ_INT(read_file(&c2, path, &o), 0);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c2.found, "id")), id);
@@ -262,7 +263,7 @@ static void t_ipsum(void)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/iocs/ipsum/ipsum.txt", tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_file(&c, path, &o), 0);
     TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_IPV4], 120430);
@@ -271,15 +272,15 @@ static void t_ipsum(void)
     TIDE_ASSERT_EQ_INT(c.malware, 0);
     TIDE_ASSERT_EQ_INT(c.relationships, 0);
     /* sorted by count: the first IP is on 10 blacklists */
-    TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(c.first_indicator,
-                               "x_tide_ipsum_count")), 10);
+    TIDE_ASSERT_EQ_INT(
+            json_integer_value(json_object_get(c.first_indicator, "x_tide_ipsum_count")), 10);
     TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(c.first_indicator, "confidence")), 100);
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(c.first_indicator, "x_tide_source")),
-            "ipsum");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(c.first_indicator, "x_tide_source")), "ipsum");
     c_free(&c);
 
     snprintf(path, sizeof(path), "%s/iocs/ipsum/levels_3.txt", tide_test_data());
-    collect l = {0};
+    collect l = { 0 };
     TIDE_ASSERT_EQ_INT(read_file(&l, path, &o), 0);
     TIDE_ASSERT_EQ_INT(l.kinds[TIDE_OBS_IPV4], 14217);
     TIDE_ASSERT_EQ_INT(l.rejects, 0);
@@ -291,20 +292,19 @@ static void t_firehol(void)
     static const struct {
         const char *file;
         long records;
-    } sets[] = {{"firehol_level1.netset", 4631}, {"firehol_level2.netset", 17924},
-        {"spamhaus_drop.netset", 1599}, {"et_compromised.ipset", 539},
-        {"feodo.ipset", 1}, {"cidr_report_bogons.netset", 18}, {NULL, 0}};
+    } sets[] = { { "firehol_level1.netset", 4631 }, { "firehol_level2.netset", 17924 },
+        { "spamhaus_drop.netset", 1599 }, { "et_compromised.ipset", 539 }, { "feodo.ipset", 1 },
+        { "cidr_report_bogons.netset", 18 }, { NULL, 0 } };
     for (int i = 0; sets[i].file; i++) {
         char path[1024];
         snprintf(path, sizeof(path), "%s/iocs/firehol/%s", tide_test_data(), sets[i].file);
-        collect c = {0};
+        collect c = { 0 };
         c.want_value = "10.0.0.0/8";
         tide_ingest_opts o = default_opts();
         TIDE_ASSERT_EQ_INT(read_file(&c, path, &o), 0);
         if (c.indicators != sets[i].records || c.rejects != 0) {
             dump(sets[i].file, &c);
-            TIDE_FAIL_("%s: %ld indicators, want %ld", sets[i].file, c.indicators,
-                    sets[i].records);
+            TIDE_FAIL_("%s: %ld indicators, want %ld", sets[i].file, c.indicators, sets[i].records);
         }
         TIDE_ASSERT_EQ_INT(c.malware, 0);
         if (strcmp(sets[i].file, "firehol_level1.netset") == 0) {
@@ -322,7 +322,7 @@ static void t_threatfox_and_scanners(void)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/iocs/threatfox/threatfox_ips.txt", tide_test_data());
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_file(&c, path, &o), 0);
     TIDE_ASSERT_EQ_INT(c.kinds[TIDE_OBS_IPV4], 19863);
@@ -330,7 +330,7 @@ static void t_threatfox_and_scanners(void)
     c_free(&c);
 
     snprintf(path, sizeof(path), "%s/iocs/maltrail/mass_scanner.txt", tide_test_data());
-    collect m = {0};
+    collect m = { 0 };
     m.want_value = "129.82.138.12";
     TIDE_ASSERT_EQ_INT(read_file(&m, path, &o), 0);
     TIDE_ASSERT_EQ_INT(m.indicators + m.rejects, 19220);
@@ -341,7 +341,7 @@ static void t_threatfox_and_scanners(void)
     c_free(&m);
 
     snprintf(path, sizeof(path), "%s/iocs/maltrail/mass_scanner_cidr.txt", tide_test_data());
-    collect mc = {0};
+    collect mc = { 0 };
     TIDE_ASSERT_EQ_INT(read_file(&mc, path, &o), 0);
     TIDE_ASSERT_EQ_INT(mc.indicators + mc.rejects, 1106);
     TIDE_ASSERT(mc.kinds[TIDE_OBS_CIDR4] > 1000);
@@ -359,7 +359,7 @@ static void t_edge_cases(void)
                                "1.2.3.4\t3\n"
                                "0.0.0.0\n"
                                "/just/a/path";
-    collect c = {0};
+    collect c = { 0 };
     c.want_value = "http://bad.example/x";
     tide_ingest_opts o = default_opts();
     o.family = "TestFam";
@@ -388,7 +388,7 @@ static void t_edge_cases(void)
 static void t_binary_and_long(void)
 {
     static const char bin[] = "1.2.3.4\n\0\x01\x02garbage";
-    collect c = {0};
+    collect c = { 0 };
     tide_ingest_opts o = default_opts();
     TIDE_ASSERT_EQ_INT(read_mem(&c, "b.bin", bin, sizeof(bin) - 1, &o), TIDE_EFORMAT);
     TIDE_ASSERT_EQ_INT(c.indicators, 0);
@@ -398,7 +398,7 @@ static void t_binary_and_long(void)
     char *big = malloc(n + 32);
     memset(big, 'a', n);
     memcpy(big + n, "\n5.6.7.8\n", 9);
-    collect l = {0};
+    collect l = { 0 };
     TIDE_ASSERT_EQ_INT(read_mem(&l, "big.txt", big, n + 9, &o), 0);
     TIDE_ASSERT_EQ_INT(l.rejects, 1);
     TIDE_ASSERT_EQ_INT(l.last_reject_line, 1);
@@ -406,22 +406,22 @@ static void t_binary_and_long(void)
     free(big);
     c_free(&l);
 
-    collect e = {0};
+    collect e = { 0 };
     TIDE_ASSERT_EQ_INT(read_mem(&e, "empty.txt", "", 0, &o), 0);
     TIDE_ASSERT_EQ_INT(e.indicators + e.rejects, 0);
     c_free(&e);
 }
 
 TIDE_TESTS = {
-    {"read_list::edge_cases", t_edge_cases},
-    {"read_list::binary_and_long", t_binary_and_long},
-    {"read_list::trickbot", t_trickbot},
-    {"read_list::maltrail_malware", t_maltrail_malware},
-    {"read_list::maltrail_suspicious", t_maltrail_suspicious},
-    {"read_list::maltrail_malicious", t_maltrail_malicious},
-    {"read_list::ipsum", t_ipsum},
-    {"read_list::firehol", t_firehol},
-    {"read_list::threatfox_and_scanners", t_threatfox_and_scanners},
-    {NULL, NULL},
+    { "read_list::edge_cases", t_edge_cases },
+    { "read_list::binary_and_long", t_binary_and_long },
+    { "read_list::trickbot", t_trickbot },
+    { "read_list::maltrail_malware", t_maltrail_malware },
+    { "read_list::maltrail_suspicious", t_maltrail_suspicious },
+    { "read_list::maltrail_malicious", t_maltrail_malicious },
+    { "read_list::ipsum", t_ipsum },
+    { "read_list::firehol", t_firehol },
+    { "read_list::threatfox_and_scanners", t_threatfox_and_scanners },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

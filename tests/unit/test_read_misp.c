@@ -66,9 +66,8 @@ static size_t count_type(collect *c, const char *type)
 {
     size_t n = 0, i;
     json_t *o;
-    json_array_foreach(c->objs, i, o)
-        if (strcmp(json_string_value(json_object_get(o, "type")), type) == 0)
-            n++;
+    json_array_foreach(c->objs, i,
+            o) if (strcmp(json_string_value(json_object_get(o, "type")), type) == 0) n++;
     return n;
 }
 
@@ -76,9 +75,8 @@ static json_t *find_id(collect *c, const char *id)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(c->objs, i, o)
-        if (strcmp(json_string_value(json_object_get(o, "id")), id) == 0)
-            return o;
+    json_array_foreach(c->objs, i,
+            o) if (strcmp(json_string_value(json_object_get(o, "id")), id) == 0) return o;
     return NULL;
 }
 
@@ -102,27 +100,27 @@ static int read_mem(tide_sink *s, const char *data)
 }
 
 static const char *event_files[] = {
-        "57c4445b-c548-4654-af0b-4be3950d210f.json",
-        "misp_event.json",
-        "new_misp_event.json",
-        "mispevent_testfiles/attribute.json",
-        "mispevent_testfiles/attribute_del.json",
-        "mispevent_testfiles/def_param.json",
-        "mispevent_testfiles/event.json",
-        "mispevent_testfiles/event_obj_attr_tag.json",
-        "mispevent_testfiles/event_obj_def_param.json",
-        "mispevent_testfiles/event_obj_tag.json",
-        "mispevent_testfiles/event_tags.json",
-        "mispevent_testfiles/existing_event.json",
-        "mispevent_testfiles/malware.json",
-        "mispevent_testfiles/malware_exist.json",
-        "mispevent_testfiles/misp_custom_obj.json",
-        "mispevent_testfiles/proposals.json",
-        "mispevent_testfiles/shadow.json",
-        "reportlab_testfiles/galaxy_1.json",
-        "reportlab_testfiles/japanese_test.json",
-        "reportlab_testfiles/mainly_objects_1.json",
-        "reportlab_testfiles/sighting_1.json",
+    "57c4445b-c548-4654-af0b-4be3950d210f.json",
+    "misp_event.json",
+    "new_misp_event.json",
+    "mispevent_testfiles/attribute.json",
+    "mispevent_testfiles/attribute_del.json",
+    "mispevent_testfiles/def_param.json",
+    "mispevent_testfiles/event.json",
+    "mispevent_testfiles/event_obj_attr_tag.json",
+    "mispevent_testfiles/event_obj_def_param.json",
+    "mispevent_testfiles/event_obj_tag.json",
+    "mispevent_testfiles/event_tags.json",
+    "mispevent_testfiles/existing_event.json",
+    "mispevent_testfiles/malware.json",
+    "mispevent_testfiles/malware_exist.json",
+    "mispevent_testfiles/misp_custom_obj.json",
+    "mispevent_testfiles/proposals.json",
+    "mispevent_testfiles/shadow.json",
+    "reportlab_testfiles/galaxy_1.json",
+    "reportlab_testfiles/japanese_test.json",
+    "reportlab_testfiles/mainly_objects_1.json",
+    "reportlab_testfiles/sighting_1.json",
 };
 
 /* The events of a parsed file, as the test sees them (independent of the reader). */
@@ -134,10 +132,8 @@ static json_t *events_of(json_t *root)
     else if (json_is_array(json_object_get(root, "response"))) {
         size_t i;
         json_t *r;
-        json_array_foreach(json_object_get(root, "response"), i, r)
-            json_array_append(out, json_is_object(json_object_get(r, "Event"))
-                                           ? json_object_get(r, "Event")
-                                           : r);
+        json_array_foreach(json_object_get(root, "response"), i, r) json_array_append(
+                out, json_is_object(json_object_get(r, "Event")) ? json_object_get(r, "Event") : r);
     } else
         json_array_append(out, root);
     return out;
@@ -191,8 +187,8 @@ static void t_real_events(void)
                             json_string_value(json_object_get(a, "value")));
                 }
                 json_t *gal = json_object_get(a, "Galaxy");
-                json_array_foreach(gal, k, g)
-                    total_clusters += json_array_size(json_object_get(g, "GalaxyCluster"));
+                json_array_foreach(gal, k, g) total_clusters +=
+                        json_array_size(json_object_get(g, "GalaxyCluster"));
             }
             json_decref(all);
             /* every galaxy cluster of the event appears, by value, with its JSON */
@@ -204,8 +200,8 @@ static void t_real_events(void)
                     size_t m;
                     json_t *x;
                     int found = 0;
-                    json_array_foreach(c.objs, m, x)
-                        if (json_equal(json_object_get(x, "x_misp_galaxy_cluster"), cl))
+                    json_array_foreach(c.objs, m,
+                            x) if (json_equal(json_object_get(x, "x_misp_galaxy_cluster"), cl))
                             found = 1;
                     if (!found)
                         TIDE_FAIL_("%s: cluster %s missing", event_files[f],
@@ -216,16 +212,14 @@ static void t_real_events(void)
             json_t *rep = NULL;
             size_t m;
             json_t *x;
-            json_array_foreach(c.objs, m, x)
-                if (strcmp(json_string_value(json_object_get(x, "type")), "report") == 0 &&
-                        (json_array_size(evs) == 1 ||
-                                json_equal(json_object_get(json_object_get(x, "x_misp_event"),
-                                                   "uuid"),
-                                        json_object_get(ev, "uuid"))))
-                    rep = x;
+            json_array_foreach(c.objs, m,
+                    x) if (strcmp(json_string_value(json_object_get(x, "type")), "report") == 0 &&
+                           (json_array_size(evs) == 1 ||
+                                   json_equal(json_object_get(
+                                                      json_object_get(x, "x_misp_event"), "uuid"),
+                                           json_object_get(ev, "uuid")))) rep = x;
             TIDE_ASSERT(rep != NULL);
-            TIDE_ASSERT(json_object_get(json_object_get(rep, "x_misp_event"), "Attribute") ==
-                        NULL);
+            TIDE_ASSERT(json_object_get(json_object_get(rep, "x_misp_event"), "Attribute") == NULL);
             json_array_foreach(json_object_get(ev, "Tag"), j, g)
             {
                 const char *tn = json_string_value(json_object_get(g, "name"));
@@ -235,9 +229,8 @@ static void t_real_events(void)
                             "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9");
                 } else if (strncmp(tn, "tlp:", 4) != 0 && strncmp(tn, "osint:certainty", 15)) {
                     int found = 0;
-                    json_array_foreach(json_object_get(rep, "labels"), k, x)
-                        if (strcmp(json_string_value(x), tn) == 0)
-                            found = 1;
+                    json_array_foreach(json_object_get(rep, "labels"), k,
+                            x) if (strcmp(json_string_value(x), tn) == 0) found = 1;
                     if (!found)
                         TIDE_FAIL_("%s: tag %s lost", event_files[f], tn);
                 }
@@ -289,22 +282,21 @@ static void t_xorist_details(void)
     TIDE_ASSERT(json_string_value(json_object_get(ind, "valid_from")) != NULL);
     TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(json_object_get(ind, "labels"), 0)),
             "Payload delivery");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(
-                               json_object_get(ind, "object_marking_refs"), 0)),
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_array_get(json_object_get(ind, "object_marking_refs"), 0)),
             "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9");
     json_t *rep = find_id(&c, "report--57c4445b-c548-4654-af0b-4be3950d210f");
     TIDE_ASSERT(rep != NULL);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(rep, "name")), "Ransomware - Xorist");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(rep, "modified")),
-            "2016-08-30T07:10:11.000Z");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(rep, "published")),
-            "2016-08-29T00:00:00.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(rep, "modified")), "2016-08-30T07:10:11.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(rep, "published")), "2016-08-29T00:00:00.000Z");
     TIDE_ASSERT_EQ_INT(json_array_size(json_object_get(rep, "object_refs")), 9);
     /* timestamps come from MISP: nothing here is derived */
     size_t i;
     json_t *f;
-    json_array_foreach(c.flags, i, f)
-        TIDE_ASSERT_EQ_INT(json_integer_value(f), 0);
+    json_array_foreach(c.flags, i, f) TIDE_ASSERT_EQ_INT(json_integer_value(f), 0);
     c_free(&c);
 }
 
@@ -359,8 +351,8 @@ static void t_sightings(void)
     TIDE_ASSERT(sg != NULL);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(sg, "sighting_of_ref")),
             "indicator--5b6464ca-e73c-4707-9b8a-d0350acd0835");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(sg, "first_seen")),
-            "2019-02-27T07:52:30.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(sg, "first_seen")), "2019-02-27T07:52:30.000Z");
     TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(sg, "count")), 1);
     TIDE_ASSERT(json_object_get(sg, "x_misp_sighting") != NULL);
     /* the banker galaxy cluster Gozi -> malware, indicated by nothing (event level) */
@@ -373,16 +365,16 @@ static void t_refused(void)
     struct {
         const char *rel, *why;
     } cases[] = {
-            {"mispevent_testfiles/overwrite_file/definition.json", "object template"},
-            {"mispevent_testfiles/test_object_template/definition.json", "object template"},
-            {"search_index_result.json", "search result"},
-            {"sharing_groups.json", "sharing group"},
-            {"stix2.json", "STIX bundle"},
-            {"csv_testfiles/valid_fieldnames.csv", "not JSON"},
-            {"csv_testfiles/invalid_fieldnames.csv", "not JSON"},
-            {"mispevent_testfiles/galaxy.json", "galaxy"},
-            {"mispevent_testfiles/sighting.json", "sighting"},
-            {"mispevent_testfiles/simple.json", "empty"},
+        { "mispevent_testfiles/overwrite_file/definition.json", "object template" },
+        { "mispevent_testfiles/test_object_template/definition.json", "object template" },
+        { "search_index_result.json", "search result" },
+        { "sharing_groups.json", "sharing group" },
+        { "stix2.json", "STIX bundle" },
+        { "csv_testfiles/valid_fieldnames.csv", "not JSON" },
+        { "csv_testfiles/invalid_fieldnames.csv", "not JSON" },
+        { "mispevent_testfiles/galaxy.json", "galaxy" },
+        { "mispevent_testfiles/sighting.json", "sighting" },
+        { "mispevent_testfiles/simple.json", "empty" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char p[4096];
@@ -438,29 +430,30 @@ static void t_bad_attributes(void)
     TIDE_ASSERT(strstr(json_string_value(json_object_get(ip, "pattern")), "198.51.100.7") &&
                 strstr(json_string_value(json_object_get(ip, "pattern")), "8443"));
     /* attribute tag overrides event TLP; event reliability inherited */
-    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(json_object_get(ip, "object_marking_refs"),
-                               0)),
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_array_get(json_object_get(ip, "object_marking_refs"), 0)),
             "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487");
     TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(ip, "confidence")), 85);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(ip, "x_tide_reliability")), "B");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(ip, "modified")),
-            "2018-01-04T15:50:00.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(ip, "modified")), "2018-01-04T15:50:00.000Z");
     json_t *dom = find_id(&c, "indicator--44444444-4444-4444-8444-444444444444");
     TIDE_ASSERT(dom != NULL);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(dom, "pattern")),
             "[domain-name:value = 'evil.example.com']");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_array_get(json_object_get(dom, "object_marking_refs"),
-                               0)),
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_array_get(json_object_get(dom, "object_marking_refs"), 0)),
             "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421");
     TIDE_ASSERT_EQ_INT(count_type(&c, "sighting"), 1);
     size_t i;
     json_t *o;
-    json_array_foreach(c.objs, i, o)
-        if (strcmp(json_string_value(json_object_get(o, "type")), "sighting") == 0) {
-            TIDE_ASSERT(json_is_true(json_object_get(o, "x_tide_false_positive")));
-            TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(o, "sighting_of_ref")),
-                    "indicator--44444444-4444-4444-8444-444444444444");
-        }
+    json_array_foreach(c.objs, i,
+            o) if (strcmp(json_string_value(json_object_get(o, "type")), "sighting") == 0)
+    {
+        TIDE_ASSERT(json_is_true(json_object_get(o, "x_tide_false_positive")));
+        TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(o, "sighting_of_ref")),
+                "indicator--44444444-4444-4444-8444-444444444444");
+    }
     c_free(&c);
 }
 
@@ -474,7 +467,7 @@ static void t_truncated(void)
     char buf[8192];
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
-    size_t cuts[] = {n / 2, n - 3, 10};
+    size_t cuts[] = { n / 2, n - 3, 10 };
     for (size_t k = 0; k < 3; k++) {
         buf[cuts[k]] = '\0';
         collect c;
@@ -560,13 +553,12 @@ static void t_derived_flags(void)
     TIDE_ASSERT_EQ_INT(json_array_size(c.objs), 2);
     size_t i;
     json_t *f;
-    json_array_foreach(c.flags, i, f)
-        TIDE_ASSERT_EQ_INT(json_integer_value(f), TIDE_EMIT_DERIVED);
+    json_array_foreach(c.flags, i, f) TIDE_ASSERT_EQ_INT(json_integer_value(f), TIDE_EMIT_DERIVED);
     json_t *ind = json_array_get(c.objs, 0);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(ind, "pattern")),
             "[file:hashes.MD5 = '0749bae92ca336a02c83d126e04ec628']");
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(ind, "created")),
-            "2023-11-14T22:13:20.000Z");
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(ind, "created")), "2023-11-14T22:13:20.000Z");
     collect c2;
     c_init(&c2, &s, "nots.json");
     TIDE_ASSERT_EQ_INT(read_mem(&s, ev), 0);
@@ -576,15 +568,15 @@ static void t_derived_flags(void)
 }
 
 TIDE_TESTS = {
-        {"read_misp::real_events", t_real_events},
-        {"read_misp::xorist_details", t_xorist_details},
-        {"read_misp::sednit_details", t_sednit_details},
-        {"read_misp::sightings", t_sightings},
-        {"read_misp::refused", t_refused},
-        {"read_misp::bad_attributes", t_bad_attributes},
-        {"read_misp::truncated", t_truncated},
-        {"read_misp::feed", t_feed},
-        {"read_misp::derived_flags", t_derived_flags},
-        {NULL, NULL},
+    { "read_misp::real_events", t_real_events },
+    { "read_misp::xorist_details", t_xorist_details },
+    { "read_misp::sednit_details", t_sednit_details },
+    { "read_misp::sightings", t_sightings },
+    { "read_misp::refused", t_refused },
+    { "read_misp::bad_attributes", t_bad_attributes },
+    { "read_misp::truncated", t_truncated },
+    { "read_misp::feed", t_feed },
+    { "read_misp::derived_flags", t_derived_flags },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

@@ -19,10 +19,10 @@
 
 /* ---- a sink that collects ---- */
 typedef struct {
-    json_t *objs;    /* emitted objects (copies) */
-    json_t *raws;    /* their raw bytes, as JSON strings */
-    json_t *offs;    /* [line, offset] of the raw, found by searching the input */
-    json_t *rejects; /* [line, offset, reason] */
+    json_t *objs;     /* emitted objects (copies) */
+    json_t *raws;     /* their raw bytes, as JSON strings */
+    json_t *offs;     /* [line, offset] of the raw, found by searching the input */
+    json_t *rejects;  /* [line, offset, reason] */
     int fail_emit_at; /* emit returns TIDE_ESTORE on this call (1-based); 0 never */
 } collect;
 
@@ -64,8 +64,8 @@ static int c_emit_members(tide_sink *s, const tide__members *m, const char *raw,
 static void c_reject(tide_sink *s, long line, long long offset, const char *reason)
 {
     collect *c = s->payload;
-    json_array_append_new(c->rejects, json_pack("[I,I,s]", (json_int_t)line,
-            (json_int_t)offset, reason));
+    json_array_append_new(
+            c->rejects, json_pack("[I,I,s]", (json_int_t)line, (json_int_t)offset, reason));
 }
 
 static void c_init(collect *c, tide_sink *s, tide_ingest_opts *o, const char *file)
@@ -298,7 +298,8 @@ static void t_truncated(void)
         ends[i] = (size_t)(at - data) + json_string_length(r);
         from = at + 1;
     }
-    size_t cuts[] = {200, n / 10, n / 3, n / 2, (2 * n) / 3, n - 5, n - 2, ends[10], ends[10] - 1};
+    size_t cuts[] = { 200, n / 10, n / 3, n / 2, (2 * n) / 3, n - 5, n - 2, ends[10],
+        ends[10] - 1 };
     for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
         collect c;
         c_init(&c, &s, &o, "apt1-cut");
@@ -307,8 +308,8 @@ static void t_truncated(void)
         while (expect < nobj && ends[expect] <= cuts[k])
             expect++;
         if (json_array_size(c.objs) != expect)
-            TIDE_FAIL_("cut at %zu: %zu emitted, %zu expected", cuts[k],
-                    json_array_size(c.objs), expect);
+            TIDE_FAIL_("cut at %zu: %zu emitted, %zu expected", cuts[k], json_array_size(c.objs),
+                    expect);
         for (size_t i = 0; i < expect; i++)
             TIDE_ASSERT(json_equal(json_array_get(c.objs, i), json_array_get(full.objs, i)));
         if (json_array_size(c.rejects) != 1)
@@ -325,8 +326,9 @@ static void t_truncated(void)
 
 static void t_not_json(void)
 {
-    static const char garbage[] = "\x7f" "ELF\x02\x01\x01\x00\x00garbage";
-    const char *texts[] = {"hello world\n", "1.2.3.4\nexample.com\n", "", "   \n\t "};
+    static const char garbage[] = "\x7f"
+                                  "ELF\x02\x01\x01\x00\x00garbage";
+    const char *texts[] = { "hello world\n", "1.2.3.4\nexample.com\n", "", "   \n\t " };
     collect c;
     tide_sink s;
     tide_ingest_opts o;
@@ -347,10 +349,10 @@ static void t_not_json(void)
     c_free(&c);
 }
 
-#define IND(u)                                                                                   \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--" u "\","             \
-    "\"created\":\"2020-01-01T00:00:00Z\",\"modified\":\"2020-01-01T00:00:00Z\","              \
-    "\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","                  \
+#define IND(u)                                                                                     \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--" u "\","                \
+    "\"created\":\"2020-01-01T00:00:00Z\",\"modified\":\"2020-01-01T00:00:00Z\","                  \
+    "\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"pattern_type\":\"stix\","                     \
     "\"valid_from\":\"2020-01-01T00:00:00Z\"}"
 #define U1 "11111111-1111-4111-8111-111111111111"
 #define U2 "22222222-2222-4222-8222-222222222222"
@@ -360,12 +362,12 @@ static void t_too_big(void)
 {
     char big[4096];
     snprintf(big, sizeof(big),
-            "{\"type\":\"bundle\",\"id\":\"bundle--" U1 "\",\"objects\":[" IND(U1)
-            ",\n{\"type\":\"note\",\"id\":\"note--" U2 "\",\"content\":\"%0900d\"},\n" IND(U3)
-            "]}",
+            "{\"type\":\"bundle\",\"id\":\"bundle--" U1
+            "\",\"objects\":[" IND(U1) ",\n{\"type\":\"note\",\"id\":\"note--" U2
+                                       "\",\"content\":\"%0900d\"},\n" IND(U3) "]}",
             0);
     tide__ingest_set_max_object(400);
-    size_t chunks[] = {0, 16, 1};
+    size_t chunks[] = { 0, 16, 1 };
     for (size_t k = 0; k < 3; k++) {
         tide__ingest_set_read_chunk(chunks[k]);
         collect c;
@@ -396,7 +398,7 @@ static void t_tricky_strings(void)
             "{\"id\":\"note--" U2 "\",\"type\":\"note\",\"content\":\"\\u005d\\u007d\\\"]\"}"
             "\n] , \"id\": \"bundle--" U3 "\", \"spec_version\": \"2.1\", \"type\": \"bundle\", "
             "\"x_extra\": {\"objects\": [1,2]} }\n\n";
-    size_t chunks[] = {0, 3, 1};
+    size_t chunks[] = { 0, 3, 1 };
     for (size_t k = 0; k < 3; k++) {
         tide__ingest_set_read_chunk(chunks[k]);
         collect c;
@@ -406,12 +408,10 @@ static void t_tricky_strings(void)
         TIDE_ASSERT_EQ_INT(read_mem(&c, &s, b, strlen(b)), 0);
         TIDE_ASSERT_EQ_INT(json_array_size(c.rejects), 0);
         TIDE_ASSERT_EQ_INT(json_array_size(c.objs), 2);
-        TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(c.objs, 0),
-                                   "content")),
+        TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(c.objs, 0), "content")),
                 "a ] } [ { \" \\");
-        TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(c.objs, 1),
-                                   "content")),
-                "]}\"]");
+        TIDE_ASSERT_EQ_STR(
+                json_string_value(json_object_get(json_array_get(c.objs, 1), "content")), "]}\"]");
         const char *raw0 = json_string_value(json_array_get(c.raws, 0));
         TIDE_ASSERT(strncmp(raw0, "{ \"type\" : \"note\"", 17) == 0);
         TIDE_ASSERT(raw0[strlen(raw0) - 1] == '}');
@@ -449,16 +449,16 @@ static void t_empty_and_forms(void)
 
 static void t_bad_objects(void)
 {
-    const char *b = "{\"type\":\"bundle\",\"id\":\"bundle--" U1 "\",\"objects\":[\n"
-                    IND(U1) ",\n"                                         /* line 2: ok */
-                    "{\"type\":\"indicator\",\"id\":\"indicator--" U2 "\",\"x\":tru},\n" /* 3 */
-                    "42,\n"                                                               /* 4 */
-                    "{\"type\":\"note\"},\n"                                              /* 5 */
-                    "{\"type\":\"note\",\"id\":\"indicator--" U2 "\"},\n"                /* 6 */
-                    "{\"type\":\"note\",\"id\":\"note--xyz\"},\n"                         /* 7 */
-                    "{\"type\":\"note\",\"id\":\"note--" U2 "\",\"c\":\"\xff\xfe\"},\n"   /* 8 */
-                    "{\"type\":\"note\",\"id\":\"note--" U3 "\",\"n\":123456789012345678901234567890},\n"
-                    IND(U3) "\n]}";
+    const char *b = "{\"type\":\"bundle\",\"id\":\"bundle--" U1 "\",\"objects\":[\n" IND(
+            U1) ",\n" /* line 2: ok */
+                "{\"type\":\"indicator\",\"id\":\"indicator--" U2 "\",\"x\":tru},\n" /* 3 */
+                "42,\n"                                                              /* 4 */
+                "{\"type\":\"note\"},\n"                                             /* 5 */
+                "{\"type\":\"note\",\"id\":\"indicator--" U2 "\"},\n"                /* 6 */
+                "{\"type\":\"note\",\"id\":\"note--xyz\"},\n"                        /* 7 */
+                "{\"type\":\"note\",\"id\":\"note--" U2 "\",\"c\":\"\xff\xfe\"},\n"  /* 8 */
+                "{\"type\":\"note\",\"id\":\"note--" U3
+                "\",\"n\":123456789012345678901234567890},\n" IND(U3) "\n]}";
     collect c;
     tide_sink s;
     tide_ingest_opts o;
@@ -471,13 +471,13 @@ static void t_bad_objects(void)
     TIDE_ASSERT_EQ_INT(json_integer_value(json_array_get(json_array_get(c.offs, 0), 1)),
             strchr(b, '\n') + 1 - b);
     TIDE_ASSERT_EQ_INT(json_integer_value(json_array_get(json_array_get(c.offs, 1), 0)), 9);
-    TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(c.objs, 1), "id")),
-            "note--" U3);
+    TIDE_ASSERT_EQ_STR(
+            json_string_value(json_object_get(json_array_get(c.objs, 1), "id")), "note--" U3);
     for (size_t i = 0; i < json_array_size(c.rejects); i++)
         fprintf(stderr, "    reject %lld/%lld: %s\n", reject_line(&c, i), reject_off(&c, i),
                 reject_reason(&c, i));
     TIDE_ASSERT_EQ_INT(json_array_size(c.rejects), 6);
-    long lines[] = {3, 4, 5, 6, 7, 8};
+    long lines[] = { 3, 4, 5, 6, 7, 8 };
     for (size_t i = 0; i < 6; i++)
         TIDE_ASSERT_EQ_INT(reject_line(&c, i), lines[i]);
     TIDE_ASSERT(strstr(reject_reason(&c, 1), "not a JSON object") != NULL);
@@ -504,8 +504,8 @@ static void t_uuid_every_byte(void)
             for (int i = 0; i < 36; i++) {
                 unsigned char c = (unsigned char)u[i];
                 bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-                bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                           (c >= 'A' && c <= 'F');
+                bool hex =
+                        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
                 if (dash ? c != '-' : !hex)
                     want = false;
             }
@@ -524,15 +524,24 @@ static void t_uuid_every_byte(void)
 static void t_uuid_forms(void)
 {
     static const char *tails[] = {
-        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F",
-        "8e2E2d2B-17d4-4cbf-938f-98ee46b3cd3F", "00000000-0000-0000-0000-000000000000",
-        "ffffffff-ffff-ffff-ffff-ffffffffffff", "8e2e2d2g-17d4-4cbf-938f-98ee46b3cd3f",
-        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3G", "8e2e2d2b017d4-4cbf-938f-98ee46b3cd3f",
-        "8e2e2d2b-17d4-4cbf-938f_98ee46b3cd3f", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd-f",
-        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3 ", "-8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3",
-        "8e2e2d2b-17d4-4cbf-938f-98ee46b3c\xc3\xa9", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3:",
-        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3@", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3`",
-        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3/", "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3F",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F",
+        "8e2E2d2B-17d4-4cbf-938f-98ee46b3cd3F",
+        "00000000-0000-0000-0000-000000000000",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        "8e2e2d2g-17d4-4cbf-938f-98ee46b3cd3f",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3G",
+        "8e2e2d2b017d4-4cbf-938f-98ee46b3cd3f",
+        "8e2e2d2b-17d4-4cbf-938f_98ee46b3cd3f",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd-f",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3 ",
+        "-8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3c\xc3\xa9",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3:",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3@",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3`",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3/",
+        "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3F",
     };
     size_t nt = sizeof(tails) / sizeof(tails[0]);
     char b[8192];
@@ -553,9 +562,8 @@ static void t_uuid_forms(void)
         if (ok) {
             char id[80];
             snprintf(id, sizeof(id), "note--%s", tail);
-            TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(c.objs, emitted),
-                                       "id")),
-                    id);
+            TIDE_ASSERT_EQ_STR(
+                    json_string_value(json_object_get(json_array_get(c.objs, emitted), "id")), id);
             emitted++;
         } else {
             TIDE_ASSERT_EQ_INT(reject_line(&c, rejected), (long long)i + 1);
@@ -604,21 +612,22 @@ static void t_detect(void)
         const char *rel;
         tide_feed_format fmt;
     } cases[] = {
-            {"stix21/cti-stix2-json-schemas/examples/threat-reports/apt1.json", TIDE_FMT_STIX},
-            {"attack/ics-attack-18.1.json", TIDE_FMT_STIX},
-            {"stix21/cti-python-stix2/stix2/test/v21/stix2_data/identity/identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5/"
-             "20170601000000000000.json",
-                    TIDE_FMT_STIX},
-            {"misp/pymisp/tests/57c4445b-c548-4654-af0b-4be3950d210f.json", TIDE_FMT_MISP},
-            {"misp/pymisp/tests/reportlab_testfiles/galaxy_1.json", TIDE_FMT_MISP},
-            {"misp/pymisp/tests/mispevent_testfiles/malware_exist.json", TIDE_FMT_MISP},
-            {"misp/pymisp/tests/misp_event.json", TIDE_FMT_MISP},
-            {"iocs/maltrail/malware/emotet.txt", TIDE_FMT_LIST},
-            {"iocs/ipsum/ipsum.txt", TIDE_FMT_LIST},
-            {"iocs/firehol/feodo.ipset", TIDE_FMT_LIST},
-            {"iocs/firehol/firehol_level1.netset", TIDE_FMT_LIST},
-            {"iocs/threatfox/threatfox_ips.txt", TIDE_FMT_LIST},
-            {"misp/pymisp/tests/csv_testfiles/valid_fieldnames.csv", TIDE_FMT_CSV},
+        { "stix21/cti-stix2-json-schemas/examples/threat-reports/apt1.json", TIDE_FMT_STIX },
+        { "attack/ics-attack-18.1.json", TIDE_FMT_STIX },
+        { "stix21/cti-python-stix2/stix2/test/v21/stix2_data/identity/"
+          "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5/"
+          "20170601000000000000.json",
+                TIDE_FMT_STIX },
+        { "misp/pymisp/tests/57c4445b-c548-4654-af0b-4be3950d210f.json", TIDE_FMT_MISP },
+        { "misp/pymisp/tests/reportlab_testfiles/galaxy_1.json", TIDE_FMT_MISP },
+        { "misp/pymisp/tests/mispevent_testfiles/malware_exist.json", TIDE_FMT_MISP },
+        { "misp/pymisp/tests/misp_event.json", TIDE_FMT_MISP },
+        { "iocs/maltrail/malware/emotet.txt", TIDE_FMT_LIST },
+        { "iocs/ipsum/ipsum.txt", TIDE_FMT_LIST },
+        { "iocs/firehol/feodo.ipset", TIDE_FMT_LIST },
+        { "iocs/firehol/firehol_level1.netset", TIDE_FMT_LIST },
+        { "iocs/threatfox/threatfox_ips.txt", TIDE_FMT_LIST },
+        { "misp/pymisp/tests/csv_testfiles/valid_fieldnames.csv", TIDE_FMT_CSV },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char p[4096];
@@ -639,12 +648,12 @@ static void t_detect(void)
     TIDE_ASSERT_EQ_INT(tide__detect_format(list, strlen(list), "feed.txt"), TIDE_FMT_LIST);
 }
 
-#define MEMBERS(t)                                                                             \
-    static void t##_m(void)                                                                    \
-    {                                                                                          \
-        g_members = 1;                                                                         \
-        t();                                                                                   \
-        g_members = 0;                                                                         \
+#define MEMBERS(t)                                                                                 \
+    static void t##_m(void)                                                                        \
+    {                                                                                              \
+        g_members = 1;                                                                             \
+        t();                                                                                       \
+        g_members = 0;                                                                             \
     }
 MEMBERS(t_stix21_examples)
 MEMBERS(t_stix21_small_chunks)
@@ -660,33 +669,33 @@ MEMBERS(t_uuid_forms)
 MEMBERS(t_syntax_between_elements)
 
 TIDE_TESTS = {
-        {"read_stix::stix21_examples", t_stix21_examples},
-        {"read_stix::stix21_small_chunks", t_stix21_small_chunks},
-        {"read_stix::attack_bundles", t_attack_bundles},
-        {"read_stix::attack_bounded_memory", t_attack_bounded_memory},
-        {"read_stix::truncated", t_truncated},
-        {"read_stix::not_json", t_not_json},
-        {"read_stix::too_big", t_too_big},
-        {"read_stix::tricky_strings", t_tricky_strings},
-        {"read_stix::empty_and_forms", t_empty_and_forms},
-        {"read_stix::bad_objects", t_bad_objects},
-        {"read_stix::emit_failure_stops", t_emit_failure_stops},
-        {"read_stix::uuid_forms", t_uuid_forms},
-        {"read_stix::uuid_every_byte", t_uuid_every_byte},
-        {"read_stix::syntax_between_elements", t_syntax_between_elements},
-        {"read_stix::members::stix21_examples", t_stix21_examples_m},
-        {"read_stix::members::stix21_small_chunks", t_stix21_small_chunks_m},
-        {"read_stix::members::attack_bundles", t_attack_bundles_m},
-        {"read_stix::members::truncated", t_truncated_m},
-        {"read_stix::members::not_json", t_not_json_m},
-        {"read_stix::members::too_big", t_too_big_m},
-        {"read_stix::members::tricky_strings", t_tricky_strings_m},
-        {"read_stix::members::empty_and_forms", t_empty_and_forms_m},
-        {"read_stix::members::bad_objects", t_bad_objects_m},
-        {"read_stix::members::emit_failure_stops", t_emit_failure_stops_m},
-        {"read_stix::members::uuid_forms", t_uuid_forms_m},
-        {"read_stix::members::syntax_between_elements", t_syntax_between_elements_m},
-        {"detect::real_files", t_detect},
-        {NULL, NULL},
+    { "read_stix::stix21_examples", t_stix21_examples },
+    { "read_stix::stix21_small_chunks", t_stix21_small_chunks },
+    { "read_stix::attack_bundles", t_attack_bundles },
+    { "read_stix::attack_bounded_memory", t_attack_bounded_memory },
+    { "read_stix::truncated", t_truncated },
+    { "read_stix::not_json", t_not_json },
+    { "read_stix::too_big", t_too_big },
+    { "read_stix::tricky_strings", t_tricky_strings },
+    { "read_stix::empty_and_forms", t_empty_and_forms },
+    { "read_stix::bad_objects", t_bad_objects },
+    { "read_stix::emit_failure_stops", t_emit_failure_stops },
+    { "read_stix::uuid_forms", t_uuid_forms },
+    { "read_stix::uuid_every_byte", t_uuid_every_byte },
+    { "read_stix::syntax_between_elements", t_syntax_between_elements },
+    { "read_stix::members::stix21_examples", t_stix21_examples_m },
+    { "read_stix::members::stix21_small_chunks", t_stix21_small_chunks_m },
+    { "read_stix::members::attack_bundles", t_attack_bundles_m },
+    { "read_stix::members::truncated", t_truncated_m },
+    { "read_stix::members::not_json", t_not_json_m },
+    { "read_stix::members::too_big", t_too_big_m },
+    { "read_stix::members::tricky_strings", t_tricky_strings_m },
+    { "read_stix::members::empty_and_forms", t_empty_and_forms_m },
+    { "read_stix::members::bad_objects", t_bad_objects_m },
+    { "read_stix::members::emit_failure_stops", t_emit_failure_stops_m },
+    { "read_stix::members::uuid_forms", t_uuid_forms_m },
+    { "read_stix::members::syntax_between_elements", t_syntax_between_elements_m },
+    { "detect::real_files", t_detect },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

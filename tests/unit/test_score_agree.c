@@ -19,14 +19,14 @@
 #include "tide.h"
 
 #define DAY 86400000LL
-#define T0 1790812800000LL          /* 2026-10-01T00:00:00Z: valid_from / modified */
-#define NOW (T0 + 203 * DAY / 10)   /* 20.3 days later */
+#define T0  1790812800000LL       /* 2026-10-01T00:00:00Z: valid_from / modified */
+#define NOW (T0 + 203 * DAY / 10) /* 20.3 days later */
 
 typedef struct {
     const char *value;
     tide_obs_kind kind;
-    double expect;        /* the decayed score worked out by hand */
-    int64_t sighted;      /* the sighting stored for it (ms) */
+    double expect;   /* the decayed score worked out by hand */
+    int64_t sighted; /* the sighting stored for it (ms) */
     char id[128];
 } agree_ind;
 
@@ -123,8 +123,8 @@ static json_t *auto_entry(json_t *a, const char *value)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v) if (strcmp(json_string_value(json_object_get(v, "indicator")),
-                                              value) == 0) return v;
+    json_array_foreach(a, i,
+            v) if (strcmp(json_string_value(json_object_get(v, "indicator")), value) == 0) return v;
     return NULL;
 }
 
@@ -183,8 +183,7 @@ static void agree(void)
     for (size_t i = 0; i < NIND; i++) {
         double want = inds[i].expect;
         int idx = -1;
-        tide_match_lookup(ix, inds[i].kind, inds[i].value, strlen(inds[i].value), grab_score,
-                &idx);
+        tide_match_lookup(ix, inds[i].kind, inds[i].value, strlen(inds[i].value), grab_score, &idx);
         double exp_csv = csv_score(csv, inds[i].value);
         printf("  %s: expected %.3f, index %d, csv %.1f\n", inds[i].value, want, idx, exp_csv);
         TIDE_ASSERT_EQ_INT(idx, (int)floor(want + 0.5));
@@ -195,10 +194,15 @@ static void agree(void)
         tide_decay_defaults(&dc);
         tide_indicator_rec ir;
         TIDE_ASSERT_EQ_INT(tide_store_indicator(s, inds[i].id, &ir), 0);
-        tide_score_input in = { .kind = inds[i].kind, .confidence = ir.confidence,
-            .reliability = ir.reliability, .valid_from = ir.valid_from,
-            .valid_until = ir.valid_until, .created = ir.created, .modified = ir.modified,
-            .last_sighted = inds[i].sighted, .revoked = ir.revoked };
+        tide_score_input in = { .kind = inds[i].kind,
+            .confidence = ir.confidence,
+            .reliability = ir.reliability,
+            .valid_from = ir.valid_from,
+            .valid_until = ir.valid_until,
+            .created = ir.created,
+            .modified = ir.modified,
+            .last_sighted = inds[i].sighted,
+            .revoked = ir.revoked };
         tide_score_result sr;
         TIDE_ASSERT_EQ_INT(tide_score_assess(&dc, &in, NOW, &sr), TIDE_ACTIVE);
         TIDE_ASSERT(fabs(sr.score - want) < 1e-6);
@@ -245,8 +249,12 @@ static void rule(void)
 {
     tide_decay_config dc;
     tide_decay_defaults(&dc);
-    tide_score_input in = { .kind = TIDE_OBS_IPV4, .confidence = -1, .reliability = '\0',
-        .valid_from = T0, .created = T0 - DAY, .modified = T0 - 2 * DAY };
+    tide_score_input in = { .kind = TIDE_OBS_IPV4,
+        .confidence = -1,
+        .reliability = '\0',
+        .valid_from = T0,
+        .created = T0 - DAY,
+        .modified = T0 - 2 * DAY };
     TIDE_ASSERT(fabs(tide_score_input_base(&in) - 37.5) < 1e-9); /* 50 x C */
     TIDE_ASSERT(tide_score_reference(&in) == T0);
     in.valid_from = 0;

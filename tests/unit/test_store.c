@@ -65,11 +65,15 @@ static tide__sqlite *sql_of(tide_store *s)
     return q;
 }
 
-static int put(tide_store *s, const char *id, const char *type, const char *modified,
-        const char *json)
+static int put(
+        tide_store *s, const char *id, const char *type, const char *modified, const char *json)
 {
-    tide_object_rec r = { .id = id, .type = type, .modified = modified, .json = json,
-        .json_len = strlen(json), .source = "unit" };
+    tide_object_rec r = { .id = id,
+        .type = type,
+        .modified = modified,
+        .json = json,
+        .json_len = strlen(json),
+        .source = "unit" };
     int status = -1;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &status), 0);
     return status;
@@ -86,17 +90,17 @@ static void t_versions(void)
 {
     tide_store *s = open_fresh();
     const char *id = "malware--6b616fc1-1505-48e3-8b2c-0d19337bff38";
-    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2017-01-27T13:49:53.936Z", "{\"v\":2}"),
-            TIDE_PUT_NEW);
-    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2018-02-27T13:49:53.936Z", "{\"v\":3}"),
-            TIDE_PUT_VERSION);
-    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2016-01-27T13:49:53.936Z", "{\"v\":1}"),
-            TIDE_PUT_OLDER);
+    TIDE_ASSERT_EQ_INT(
+            put(s, id, "malware", "2017-01-27T13:49:53.936Z", "{\"v\":2}"), TIDE_PUT_NEW);
+    TIDE_ASSERT_EQ_INT(
+            put(s, id, "malware", "2018-02-27T13:49:53.936Z", "{\"v\":3}"), TIDE_PUT_VERSION);
+    TIDE_ASSERT_EQ_INT(
+            put(s, id, "malware", "2016-01-27T13:49:53.936Z", "{\"v\":1}"), TIDE_PUT_OLDER);
     /* same version again, even spelled differently, changes nothing */
-    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2018-02-27T13:49:53.936Z", "{\"v\":3}"),
-            TIDE_PUT_UNCHANGED);
-    TIDE_ASSERT_EQ_INT(put(s, id, "malware", "2016-01-27T13:49:53.936Z", "{\"v\":1}"),
-            TIDE_PUT_UNCHANGED);
+    TIDE_ASSERT_EQ_INT(
+            put(s, id, "malware", "2018-02-27T13:49:53.936Z", "{\"v\":3}"), TIDE_PUT_UNCHANGED);
+    TIDE_ASSERT_EQ_INT(
+            put(s, id, "malware", "2016-01-27T13:49:53.936Z", "{\"v\":1}"), TIDE_PUT_UNCHANGED);
     char *js = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_get(s, id, NULL, &js), 0);
     TIDE_ASSERT_EQ_STR(js, "{\"v\":3}");
@@ -107,8 +111,8 @@ static void t_versions(void)
     int n = 0;
     TIDE_ASSERT_EQ_INT(tide_store_versions(s, id, count_cb, &n), 0);
     TIDE_ASSERT_EQ_INT(n, 3);
-    TIDE_ASSERT_EQ_INT(tide_store_get(s, "malware--00000000-0000-0000-0000-000000000000", NULL,
-                               &js),
+    TIDE_ASSERT_EQ_INT(
+            tide_store_get(s, "malware--00000000-0000-0000-0000-000000000000", NULL, &js),
             TIDE_ENOTFOUND);
     tide_store_free(s);
 }
@@ -116,9 +120,13 @@ static void t_versions(void)
 static void t_derived(void)
 {
     tide_store *s = open_fresh();
-    tide_object_rec r = { .id = "indicator--1", .type = "indicator",
-        .modified = "2026-01-01T00:00:00.000Z", .json = "{}", .json_len = 2,
-        .content_hash = 42, .derived = true };
+    tide_object_rec r = { .id = "indicator--1",
+        .type = "indicator",
+        .modified = "2026-01-01T00:00:00.000Z",
+        .json = "{}",
+        .json_len = 2,
+        .content_hash = 42,
+        .derived = true };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
     TIDE_ASSERT_EQ_INT(st, TIDE_PUT_NEW);
@@ -166,23 +174,41 @@ static void t_indicator_relationships_search(void)
     tide_store *s = open_fresh();
     TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
     const char *ind = "indicator--a", *mal = "malware--b";
-    tide_object_rec r = { .id = ind, .type = "indicator", .modified = "2024-01-01T00:00:00Z",
-        .json = "{}", .json_len = 2, .source = "feed1", .tlp = "amber" };
+    tide_object_rec r = { .id = ind,
+        .type = "indicator",
+        .modified = "2024-01-01T00:00:00Z",
+        .json = "{}",
+        .json_len = 2,
+        .source = "feed1",
+        .tlp = "amber" };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
-    tide_object_rec m = { .id = mal, .type = "malware", .modified = "2024-01-01T00:00:00Z",
-        .name = "TrickBot", .json = "{}", .json_len = 2, .source = "feed1" };
+    tide_object_rec m = { .id = mal,
+        .type = "malware",
+        .modified = "2024-01-01T00:00:00Z",
+        .name = "TrickBot",
+        .json = "{}",
+        .json_len = 2,
+        .source = "feed1" };
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &m, &st), 0);
-    tide_indicator_rec ir = { .id = ind, .pattern = "[ipv4-addr:value = '1.2.3.4']",
-        .pattern_type = "stix", .source = "feed1", .reliability = 'B', .confidence = 80,
-        .tlp = "amber", .simple = true };
+    tide_indicator_rec ir = { .id = ind,
+        .pattern = "[ipv4-addr:value = '1.2.3.4']",
+        .pattern_type = "stix",
+        .source = "feed1",
+        .reliability = 'B',
+        .confidence = 80,
+        .tlp = "amber",
+        .simple = true };
     tide_obs_ref obs[] = { { TIDE_OBS_IPV4, "1.2.3.4" } };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, obs, 1), 0);
     /* a reference must be stated by a stored object */
     TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--c", "indicates", ind, mal),
             TIDE_ENOTFOUND);
-    tide_object_rec rr = { .id = "relationship--c", .type = "relationship",
-        .modified = "2024-01-01T00:00:00Z", .json = "{}", .json_len = 2 };
+    tide_object_rec rr = { .id = "relationship--c",
+        .type = "relationship",
+        .modified = "2024-01-01T00:00:00Z",
+        .json = "{}",
+        .json_len = 2 };
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &rr, &st), 0);
     TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--c", "indicates", ind, mal), 0);
     TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
@@ -298,7 +324,6 @@ static void t_warninglist_entries(void)
     tide_store_free(s);
 }
 
-
 typedef struct {
     int n;
     char names[256];
@@ -323,8 +348,13 @@ static int scan_cb(const tide_indicator_obs *r, void *payload)
 
 static void put_simple(tide_store *s, const char *id, const char *type, const char *name)
 {
-    tide_object_rec r = { .id = id, .type = type, .modified = "2024-01-01T00:00:00Z",
-        .name = name, .json = "{}", .json_len = 2, .source = "unit" };
+    tide_object_rec r = { .id = id,
+        .type = type,
+        .modified = "2024-01-01T00:00:00Z",
+        .name = name,
+        .json = "{}",
+        .json_len = 2,
+        .source = "unit" };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
 }
@@ -348,8 +378,12 @@ static void t_active_intel_scan(void)
     put_simple(s, "campaign--c", "campaign", "Op Cold");
     put_simple(s, "malware--m", "malware", "TrickBot");
     put_simple(s, "intrusion-set--i", "intrusion-set", "Wizard Spider");
-    tide_indicator_rec ir = { .id = "indicator--1", .pattern = "[ipv4-addr:value = '1.2.3.4']",
-        .pattern_type = "stix", .reliability = 'B', .confidence = 80, .simple = true };
+    tide_indicator_rec ir = { .id = "indicator--1",
+        .pattern = "[ipv4-addr:value = '1.2.3.4']",
+        .pattern_type = "stix",
+        .reliability = 'B',
+        .confidence = 80,
+        .simple = true };
     tide_obs_ref o1[] = { { TIDE_OBS_IPV4, "1.2.3.4" }, { TIDE_OBS_DOMAIN, "evil.example" } };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, o1, 2), 0);
     ir.id = "indicator--2";
@@ -368,8 +402,9 @@ static void t_active_intel_scan(void)
     TIDE_ASSERT_EQ_INT(seen.n, 3);
     TIDE_ASSERT(strstr(seen.names, "indicator--1=1.2.3.4 c:1 m:1 a:1 conf:80 rel:B") != NULL);
     TIDE_ASSERT(strstr(seen.names, "indicator--1=evil.example c:1 m:1 a:1") != NULL);
-    TIDE_ASSERT(strstr(seen.names, "indicator--2=00112233445566778899aabbccddeeff c:0 m:0 a:0 conf:10")
-            != NULL);
+    TIDE_ASSERT(
+            strstr(seen.names,
+                    "indicator--2=00112233445566778899aabbccddeeff c:0 m:0 a:0 conf:10") != NULL);
     /* filters: a source nobody has, and a time in the future */
     tide_indicator_filter f = { .source = "nobody" };
     seen.n = 0;
@@ -427,7 +462,6 @@ static void t_open_bad_path(void)
     TIDE_ASSERT(be == NULL);
 }
 
-
 /* ---- schema 7: an indicators row carries its objects row's id, name, source, tlp ---- */
 
 static bool same_str(const char *a, const unsigned char *b)
@@ -440,17 +474,20 @@ static bool same_str(const char *a, const unsigned char *b)
 static int copies_off(tide_store *s)
 {
     sqlite3_stmt *q = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(sql_of(s)->db,
-            "SELECT i.rec, o.rowid IS NOT NULL AND o.is_current, o.id, o.id_key, o.name, "
-            "o.source, o.tlp, o.changed_at, i.source, i.changed_at, i.revoked "
-            "FROM indicators i LEFT JOIN objects o ON o.rowid = i.obj", -1, &q, NULL),
+    TIDE_ASSERT_EQ_INT(
+            sqlite3_prepare_v2(sql_of(s)->db,
+                    "SELECT i.rec, o.rowid IS NOT NULL AND o.is_current, o.id, o.id_key, o.name, "
+                    "o.source, o.tlp, o.changed_at, i.source, i.changed_at, i.revoked "
+                    "FROM indicators i LEFT JOIN objects o ON o.rowid = i.obj",
+                    -1, &q, NULL),
             SQLITE_OK);
     int off = 0, rows = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         rows++;
         tide__ind_rec r;
         TIDE_ASSERT_EQ_INT(tide__store_ind_unpack(sqlite3_column_blob(q, 0),
-                (size_t)sqlite3_column_bytes(q, 0), &r), 0);
+                                   (size_t)sqlite3_column_bytes(q, 0), &r),
+                0);
         bool ok = sqlite3_column_int(q, 1) && same_str(r.id, sqlite3_column_text(q, 2)) &&
                   r.id_key == sqlite3_column_int64(q, 3) &&
                   same_str(r.name, sqlite3_column_text(q, 4)) &&
@@ -478,16 +515,26 @@ static int ctx_cb(const tide_indicator_obs *r, void *payload)
 static void put_ind_obj(tide_store *s, const char *id, const char *modified, const char *name,
         const char *source, const char *tlp)
 {
-    tide_object_rec r = { .id = id, .type = "indicator", .modified = modified, .name = name,
-        .json = "{}", .json_len = 2, .source = source, .tlp = tlp };
+    tide_object_rec r = { .id = id,
+        .type = "indicator",
+        .modified = modified,
+        .name = name,
+        .json = "{}",
+        .json_len = 2,
+        .source = source,
+        .tlp = tlp };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
 }
 
 static void put_ind(tide_store *s, const char *id, const char *ip)
 {
-    tide_indicator_rec ir = { .id = id, .pattern = "[x]", .pattern_type = "stix",
-        .reliability = 'B', .confidence = 50, .simple = true };
+    tide_indicator_rec ir = { .id = id,
+        .pattern = "[x]",
+        .pattern_type = "stix",
+        .reliability = 'B',
+        .confidence = 50,
+        .simple = true };
     tide_obs_ref o[] = { { TIDE_OBS_IPV4, ip } };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, o, 1), 0);
 }
@@ -577,11 +624,24 @@ static void t_indicator_row_copies(void)
  * any length, a wrong tag or version, bytes after the end) is an error, never a wild read. */
 static void t_indicator_record(void)
 {
-    tide__ind_rec in = { .id = "indicator--x", .id_key = INT64_MIN, .name = NULL,
-        .source = "feed", .tlp = NULL, .kill_chain = "", .pattern = "[a:b = 'c']",
-        .pattern_type = "stix", .reliability = "A", .confidence = 0, .confidence_null = true,
-        .valid_from = -1, .valid_until = INT64_MAX, .created = 1, .modified = 2,
-        .changed_at = 3, .simple = true, .revoked = false };
+    tide__ind_rec in = { .id = "indicator--x",
+        .id_key = INT64_MIN,
+        .name = NULL,
+        .source = "feed",
+        .tlp = NULL,
+        .kill_chain = "",
+        .pattern = "[a:b = 'c']",
+        .pattern_type = "stix",
+        .reliability = "A",
+        .confidence = 0,
+        .confidence_null = true,
+        .valid_from = -1,
+        .valid_until = INT64_MAX,
+        .created = 1,
+        .modified = 2,
+        .changed_at = 3,
+        .simple = true,
+        .revoked = false };
     tide_buf b = TIDE_BUF_INIT;
     TIDE_ASSERT_EQ_INT(tide__store_ind_pack(&b, &in), 0);
     tide__ind_rec out;
@@ -674,9 +734,13 @@ static void t_bulk_rewrite_obs(void)
     bool is_bulk = false;
     TIDE_ASSERT_EQ_INT(tide_store_begin_load(s, &is_bulk), 0);
     TIDE_ASSERT(is_bulk);
-    tide_object_rec r = { .id = "indicator--rw", .type = "indicator",
-        .modified = "2026-01-01T00:00:00.000Z", .json = "{\"v\":1}", .json_len = 7,
-        .content_hash = 1, .derived = true };
+    tide_object_rec r = { .id = "indicator--rw",
+        .type = "indicator",
+        .modified = "2026-01-01T00:00:00.000Z",
+        .json = "{\"v\":1}",
+        .json_len = 7,
+        .content_hash = 1,
+        .derived = true };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r, &st), 0);
     put_ind(s, "indicator--rw", "198.51.100.1");
@@ -759,13 +823,18 @@ static void t_migrate_schema5(void)
     for (int i = 1; i <= 3; i++) {
         char *sql = sqlite3_mprintf(
                 "INSERT INTO indicators(obj, pattern, pattern_type, reliability, confidence, "
-                "simple) VALUES (%d, '[x]', 'stix', 'B', 80, 1)", i);
+                "simple) VALUES (%d, '[x]', 'stix', 'B', 80, 1)",
+                i);
         exec_ok(db, sql);
         sqlite3_free(sql);
     }
     /* indicator 1 names a domain, then an IP (that order is kept); 2 a URL with blanks and
      * digits in it; 3 none */
-    struct { int kind; const char *value; int obj; } obs[] = {
+    struct {
+        int kind;
+        const char *value;
+        int obj;
+    } obs[] = {
         { TIDE_OBS_DOMAIN, "evil.example", 1 },
         { TIDE_OBS_IPV4, "198.51.100.7", 1 },
         { TIDE_OBS_URL, "http://x.example/a 12 b", 2 },
@@ -825,8 +894,8 @@ static void t_migrate_schema5(void)
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(bt, "indicator")), 3);
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(bt, "campaign")), 1);
     TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(bs, "old")), 5);
-    TIDE_ASSERT_EQ_INT((int)json_integer_value(json_object_get(json_object_get(st, "by_tlp"),
-                               "(none)")), 5);
+    TIDE_ASSERT_EQ_INT(
+            (int)json_integer_value(json_object_get(json_object_get(st, "by_tlp"), "(none)")), 5);
     json_decref(st);
     /* schema 8 moved each body into its objects row: every object reads back as stored */
     for (int i = 0; i < 5; i++) {
@@ -839,11 +908,15 @@ static void t_migrate_schema5(void)
 
     /* a newer version of indicator 1 replaces its observables in the lookup index */
     TIDE_ASSERT_EQ_INT(tide_store_begin(s), 0);
-    TIDE_ASSERT_EQ_INT(put(s, ids[0], "indicator", "2025-01-01T00:00:00.000Z", "{\"v\":2}"),
-            TIDE_PUT_VERSION);
+    TIDE_ASSERT_EQ_INT(
+            put(s, ids[0], "indicator", "2025-01-01T00:00:00.000Z", "{\"v\":2}"), TIDE_PUT_VERSION);
     tide_obs_ref nobs[] = { { TIDE_OBS_IPV4, "203.0.113.9" } };
-    tide_indicator_rec ind = { .id = ids[0], .pattern = "[ipv4-addr:value = '203.0.113.9']",
-        .pattern_type = "stix", .source = "unit", .reliability = 'A', .confidence = 90,
+    tide_indicator_rec ind = { .id = ids[0],
+        .pattern = "[ipv4-addr:value = '203.0.113.9']",
+        .pattern_type = "stix",
+        .source = "unit",
+        .reliability = 'A',
+        .confidence = 90,
         .simple = true };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ind, nobs, 1), 0);
     TIDE_ASSERT_EQ_INT(tide_store_commit(s), 0);
@@ -867,8 +940,8 @@ static void t_migrate_schema5(void)
     /* the old table name still reads, through the view */
     TIDE_ASSERT_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *q = NULL;
-    TIDE_ASSERT_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM observables", -1, &q, NULL),
-            SQLITE_OK);
+    TIDE_ASSERT_EQ_INT(
+            sqlite3_prepare_v2(db, "SELECT count(*) FROM observables", -1, &q, NULL), SQLITE_OK);
     TIDE_ASSERT_EQ_INT(sqlite3_step(q), SQLITE_ROW);
     TIDE_ASSERT_EQ_INT(sqlite3_column_int(q, 0), 2);
     sqlite3_finalize(q);
@@ -908,8 +981,8 @@ static void t_front_args(void)
     ir.id = "indicator--1";
     tide_obs_ref bad[] = { { TIDE_OBS_IPV4, NULL } };
     TIDE_ASSERT_EQ_INT(tide_store_put_indicator(s, &ir, bad, 1), TIDE_EINVAL);
-    TIDE_ASSERT_EQ_INT(tide_store_put_relationship(s, "relationship--1", NULL, "a", "b"),
-            TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(
+            tide_store_put_relationship(s, "relationship--1", NULL, "a", "b"), TIDE_EINVAL);
     TIDE_ASSERT_EQ_INT(tide_store_search(s, NULL, hit_cb, &st), TIDE_EINVAL);
     TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, NULL, NULL, NULL), TIDE_EINVAL);
     const char *vals[] = { NULL };
@@ -952,8 +1025,8 @@ static int case_cb(const tide_store_case *c, void *payload)
 {
     text *t = payload;
     t->n++;
-    tide__buf_printf(&t->b, "%lld %s %lld %lld %lld %s %s %s %s %s %s", (long long)c->id,
-            c->status, (long long)c->tier, (long long)c->opened_at, (long long)c->updated_at,
+    tide__buf_printf(&t->b, "%lld %s %lld %lld %lld %s %s %s %s %s %s", (long long)c->id, c->status,
+            (long long)c->tier, (long long)c->opened_at, (long long)c->updated_at,
             c->closed_at == TIDE_STORE_NULL ? "-" : "closed", c->seed_host, c->seed_indicator,
             c->tlp ? c->tlp : "-", c->doc, c->lessons ? c->lessons : "-");
     return 0;
@@ -1008,9 +1081,16 @@ static int sighting_cb(const tide_sighting_rec *r, void *payload)
 static void t_case_rows(void)
 {
     tide_store *s = open_fresh();
-    tide_store_case c = { .status = "open", .tier = 2, .opened_at = 100, .updated_at = 100,
-        .closed_at = TIDE_STORE_NULL, .seed_host = "h1", .seed_indicator = "indicator--1",
-        .tlp = NULL, .doc = "{\"a\":1}", .lessons = NULL };
+    tide_store_case c = { .status = "open",
+        .tier = 2,
+        .opened_at = 100,
+        .updated_at = 100,
+        .closed_at = TIDE_STORE_NULL,
+        .seed_host = "h1",
+        .seed_indicator = "indicator--1",
+        .tlp = NULL,
+        .doc = "{\"a\":1}",
+        .lessons = NULL };
     int64_t id1 = 0, id2 = 0;
     TIDE_ASSERT_EQ_INT(tide__store_case_put(s, &c, &id1), 0);
     TIDE_ASSERT_EQ_INT(tide__store_case_put(s, &c, &id2), 0);
@@ -1033,8 +1113,10 @@ static void t_case_rows(void)
     TIDE_ASSERT_EQ_INT(same, id1);
     tide__buf_clear(&t.b);
     TIDE_ASSERT_EQ_INT(tide__store_case_get(s, id1, case_cb, &t), 0);
-    snprintf(want, sizeof(want), "%lld closed 2 100 100 closed h1 indicator--1 amber {\"a\":1} "
-             "{\"l\":true}", (long long)id1);
+    snprintf(want, sizeof(want),
+            "%lld closed 2 100 100 closed h1 indicator--1 amber {\"a\":1} "
+            "{\"l\":true}",
+            (long long)id1);
     TIDE_ASSERT_EQ_STR(t.b.ptr, want);
     TIDE_ASSERT_EQ_INT(tide__store_case_get(s, id2 + 100, case_cb, &t), TIDE_ENOTFOUND);
     TIDE_ASSERT(strstr(tide_error_last(), "no case") != NULL);
@@ -1044,9 +1126,14 @@ static void t_case_rows(void)
     TIDE_ASSERT_EQ_STR(t.b.ptr, want);
 
     /* hosts, replaced by host, listed by host */
-    tide_store_case_host h = { .host = "h2", .status = "silent", .state = "affected",
-        .state_at = 5, .recovered_at = TIDE_STORE_NULL, .relapses = 0,
-        .first_seen = TIDE_STORE_NULL, .last_seen = TIDE_STORE_NULL };
+    tide_store_case_host h = { .host = "h2",
+        .status = "silent",
+        .state = "affected",
+        .state_at = 5,
+        .recovered_at = TIDE_STORE_NULL,
+        .relapses = 0,
+        .first_seen = TIDE_STORE_NULL,
+        .last_seen = TIDE_STORE_NULL };
     TIDE_ASSERT_EQ_INT(tide__store_case_host_put(s, id2, &h), 0);
     h.host = "h1";
     h.status = "alerted";
@@ -1079,14 +1166,19 @@ static void t_case_rows(void)
     TIDE_ASSERT_EQ_INT(tide__store_case_event_add(s, id2, &e2), 0);
     tide__buf_clear(&t.b);
     TIDE_ASSERT_EQ_INT(tide__store_case_events(s, id2, event_cb, &t), 0);
-    TIDE_ASSERT_EQ_STR(t.b.ptr,
-            "10 opened h1 - opened on h1;5 note - alice earlier time, later event;");
+    TIDE_ASSERT_EQ_STR(
+            t.b.ptr, "10 opened h1 - opened on h1;5 note - alice earlier time, later event;");
     tide__buf_free(&t.b);
 
     /* a sighting by the id the listing gives it */
-    tide_sighting_rec sr = { .host = "h1", .indicator_id = "indicator--a",
-        .indicator = "192.0.2.1", .kind = TIDE_OBS_IPV4, .observed = "192.0.2.1",
-        .first_seen = 1, .last_seen = 2, .live_count = 3 };
+    tide_sighting_rec sr = { .host = "h1",
+        .indicator_id = "indicator--a",
+        .indicator = "192.0.2.1",
+        .kind = TIDE_OBS_IPV4,
+        .observed = "192.0.2.1",
+        .first_seen = 1,
+        .last_seen = 2,
+        .live_count = 3 };
     TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, &sr, 1), 0);
     tide_sighting_rec got;
     memset(&got, 0, sizeof(got));
@@ -1102,12 +1194,23 @@ static void t_case_rows(void)
     TIDE_ASSERT(host == NULL && ind == NULL);
 
     /* indicators by whether their source is "internal" */
-    tide_object_rec r1 = { .id = "indicator--in", .type = "indicator", .modified = "2024-01-01T00:00:00Z",
-        .json = "{}", .json_len = 2, .source = "internal" };
-    tide_object_rec r2 = { .id = "indicator--ex", .type = "indicator", .modified = "2024-01-01T00:00:00Z",
-        .json = "{}", .json_len = 2, .source = "feed" };
-    tide_object_rec r3 = { .id = "indicator--ex2", .type = "indicator",
-        .modified = "2024-01-01T00:00:00Z", .json = "{}", .json_len = 2 };
+    tide_object_rec r1 = { .id = "indicator--in",
+        .type = "indicator",
+        .modified = "2024-01-01T00:00:00Z",
+        .json = "{}",
+        .json_len = 2,
+        .source = "internal" };
+    tide_object_rec r2 = { .id = "indicator--ex",
+        .type = "indicator",
+        .modified = "2024-01-01T00:00:00Z",
+        .json = "{}",
+        .json_len = 2,
+        .source = "feed" };
+    tide_object_rec r3 = { .id = "indicator--ex2",
+        .type = "indicator",
+        .modified = "2024-01-01T00:00:00Z",
+        .json = "{}",
+        .json_len = 2 };
     int st;
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r1, &st), 0);
     TIDE_ASSERT_EQ_INT(tide_store_put_object(s, &r2, &st), 0);
@@ -1149,8 +1252,13 @@ static void t_assets_exports_sightings(void)
     tide_store *s = open_fresh();
     const char *ips[] = { "10.0.0.2", "10.0.0.1" };
     tide_asset_software sw[] = { { "openssl", "3.0" }, { "curl", "" } };
-    tide_asset a = { .host = "web1", .owner = "ops", .criticality = "high", .ips = ips,
-        .nips = 2, .software = sw, .nsoftware = 2 };
+    tide_asset a = { .host = "web1",
+        .owner = "ops",
+        .criticality = "high",
+        .ips = ips,
+        .nips = 2,
+        .software = sw,
+        .nsoftware = 2 };
     TIDE_ASSERT_EQ_INT(tide_store_put_asset(s, &a), 0);
     tide_asset b = { .host = "db1", .ips = ips, .nips = 1 };
     TIDE_ASSERT_EQ_INT(tide_store_put_asset(s, &b), 0);
@@ -1165,8 +1273,8 @@ static void t_assets_exports_sightings(void)
     int64_t serial = -1;
     char *entries = (char *)"x";
     size_t len = 9;
-    TIDE_ASSERT_EQ_INT(tide_store_export_state_get(s, "rpz:/tmp/x", &serial, &entries, &len),
-            TIDE_ENOTFOUND);
+    TIDE_ASSERT_EQ_INT(
+            tide_store_export_state_get(s, "rpz:/tmp/x", &serial, &entries, &len), TIDE_ENOTFOUND);
     TIDE_ASSERT(entries == NULL && serial == 0 && len == 0);
     TIDE_ASSERT_EQ_INT(tide_store_export_state_put(s, "rpz:/tmp/x", "rpz", 41, "a\nb\0c", 5), 0);
     TIDE_ASSERT_EQ_INT(tide_store_export_state_put(s, "rpz:/tmp/x", "rpz", 42, "a\nb\nc", 5), 0);
@@ -1177,15 +1285,35 @@ static void t_assets_exports_sightings(void)
     free(entries);
 
     tide_sighting_rec r[] = {
-        { .host = "web1", .indicator_id = "indicator--a", .indicator = "192.0.2.1",
-            .kind = TIDE_OBS_IPV4, .observed = "192.0.2.1", .file = "late.log", .line = 9,
-            .first_seen = 50, .last_seen = 60, .live_count = 2 },
-        { .host = "web1", .indicator_id = "indicator--a", .indicator = "192.0.2.1",
-            .kind = TIDE_OBS_IPV4, .observed = "192.0.2.1", .file = "early.log", .line = 3,
-            .first_seen = 10, .last_seen = 20, .live_count = 1, .retro_count = 4 },
-        { .host = "db1", .indicator_id = "indicator--b", .indicator = "evil.example",
-            .kind = TIDE_OBS_DOMAIN, .observed = "www.evil.example", .first_seen = 70,
-            .last_seen = 80, .retro_count = 2 },
+        { .host = "web1",
+                .indicator_id = "indicator--a",
+                .indicator = "192.0.2.1",
+                .kind = TIDE_OBS_IPV4,
+                .observed = "192.0.2.1",
+                .file = "late.log",
+                .line = 9,
+                .first_seen = 50,
+                .last_seen = 60,
+                .live_count = 2 },
+        { .host = "web1",
+                .indicator_id = "indicator--a",
+                .indicator = "192.0.2.1",
+                .kind = TIDE_OBS_IPV4,
+                .observed = "192.0.2.1",
+                .file = "early.log",
+                .line = 3,
+                .first_seen = 10,
+                .last_seen = 20,
+                .live_count = 1,
+                .retro_count = 4 },
+        { .host = "db1",
+                .indicator_id = "indicator--b",
+                .indicator = "evil.example",
+                .kind = TIDE_OBS_DOMAIN,
+                .observed = "www.evil.example",
+                .first_seen = 70,
+                .last_seen = 80,
+                .retro_count = 2 },
     };
     TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, r, 2), 0);
     TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, r + 2, 1), 0);
@@ -1193,9 +1321,8 @@ static void t_assets_exports_sightings(void)
     TIDE_ASSERT_EQ_INT(tide_store_put_sightings(s, r + 1, 1), 0);
     tide__buf_clear(&t.b);
     TIDE_ASSERT_EQ_INT(tide_store_sightings(s, NULL, sightings_text_cb, &t), 0);
-    TIDE_ASSERT_EQ_STR(t.b.ptr,
-            "db1 indicator--b www.evil.example 70-80 live 0 retro 2 -:0;"
-            "web1 indicator--a 192.0.2.1 10-60 live 4 retro 4 early.log:3;");
+    TIDE_ASSERT_EQ_STR(t.b.ptr, "db1 indicator--b www.evil.example 70-80 live 0 retro 2 -:0;"
+                                "web1 indicator--a 192.0.2.1 10-60 live 4 retro 4 early.log:3;");
     tide__buf_clear(&t.b);
     tide_sighting_query q = { .host = "web1" };
     TIDE_ASSERT_EQ_INT(tide_store_sightings(s, &q, sightings_text_cb, &t), 0);
@@ -1213,8 +1340,8 @@ static const char *data_file(char *buf, size_t n, const char *rel)
 }
 
 #define ATTACK_ICS "attack/ics-attack-18.1.json"
-#define APT1 "stix21/cti-stix2-json-schemas/examples/threat-reports/apt1.json"
-#define POISONIVY "stix21/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json"
+#define APT1       "stix21/cti-stix2-json-schemas/examples/threat-reports/apt1.json"
+#define POISONIVY  "stix21/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json"
 
 static void ingest_ok(tide_store *s, const char *rel, long batch, tide_ingest_stats *st)
 {
@@ -1222,8 +1349,8 @@ static void ingest_ok(tide_store *s, const char *rel, long batch, tide_ingest_st
     tide_ingest_opts o = { .confidence = -1, .batch = batch };
     tide_ingest_stats dummy;
     memset(&dummy, 0, sizeof(dummy));
-    int rc = tide_ingest_path(s, data_file(path, sizeof(path), rel), TIDE_FMT_STIX, &o,
-            st ? st : &dummy, NULL, NULL);
+    int rc = tide_ingest_path(
+            s, data_file(path, sizeof(path), rel), TIDE_FMT_STIX, &o, st ? st : &dummy, NULL, NULL);
     if (rc != 0)
         fprintf(stderr, "ingest %s: %s\n", rel, tide_error_last());
     TIDE_ASSERT_EQ_INT(rc, 0);
@@ -1241,13 +1368,14 @@ static int scan_text_cb(const tide_indicator_obs *r, void *payload)
 {
     text *t = payload;
     t->n++;
-    tide__buf_printf(&t->b, "%s %d:%s n=%s s=%s t=%s k=%s p=%s/%s r=%c c=%d %lld %lld %lld %lld "
-            "%d%d", r->id, (int)r->kind, r->value, r->name ? r->name : "-",
-            r->source ? r->source : "-", r->tlp ? r->tlp : "-",
-            r->kill_chain ? r->kill_chain : "-", r->pattern, r->pattern_type,
+    tide__buf_printf(&t->b,
+            "%s %d:%s n=%s s=%s t=%s k=%s p=%s/%s r=%c c=%d %lld %lld %lld %lld "
+            "%d%d",
+            r->id, (int)r->kind, r->value, r->name ? r->name : "-", r->source ? r->source : "-",
+            r->tlp ? r->tlp : "-", r->kill_chain ? r->kill_chain : "-", r->pattern, r->pattern_type,
             r->reliability ? r->reliability : '-', r->confidence, (long long)r->valid_from,
-            (long long)r->valid_until, (long long)r->created, (long long)r->modified,
-            r->simple, r->revoked);
+            (long long)r->valid_until, (long long)r->created, (long long)r->modified, r->simple,
+            r->revoked);
     put_names(&t->b, " C=", r->campaigns, r->ncampaigns);
     put_names(&t->b, " M=", r->malware, r->nmalware);
     put_names(&t->b, " A=", r->actors, r->nactors);
@@ -1301,7 +1429,7 @@ static void reference_dump(tide_buf *out)
 
 typedef struct {
     tide_store *s;
-    text sel;    /* the records of the selective scans */
+    text sel; /* the records of the selective scans */
     char last[128];
 } by_value;
 
@@ -1490,8 +1618,8 @@ static void ingest_fails(tide_store *s, tide_store_backend *fb, const char *rel,
     TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, op, nth), 0);
     tide_ingest_opts o = { .confidence = -1, .batch = batch };
     tide_ingest_stats st = { 0 };
-    int rc = tide_ingest_path(s, data_file(path, sizeof(path), rel), TIDE_FMT_STIX, &o, &st,
-            NULL, NULL);
+    int rc = tide_ingest_path(
+            s, data_file(path, sizeof(path), rel), TIDE_FMT_STIX, &o, &st, NULL, NULL);
     TIDE_ASSERT_EQ_INT(rc, TIDE_ESTORE);
     char want[128];
     snprintf(want, sizeof(want), "injected failure of %s", op);
@@ -1552,7 +1680,8 @@ static void t_fault_ingest(void)
         ingest_fails(s, fb, ATTACK_ICS, 0, first[i].op, first[i].nth);
         TIDE_ASSERT_EQ_INT(objects_in(s), 0);
         TIDE_ASSERT_EQ_INT(tide_store_get(s, "x-mitre-matrix--575f48f4-8897-4468-897b-48bb364af6c7",
-                                   NULL, &(char *){ NULL }), TIDE_ENOTFOUND);
+                                   NULL, &(char *){ NULL }),
+                TIDE_ENOTFOUND);
         /* then the same loads without a fault */
         ingest_ok(s, ATTACK_ICS, 0, NULL);
         ingest_ok(s, APT1, 0, NULL);
@@ -1609,7 +1738,9 @@ static void t_fault_reads(void)
     tide_indicator_filter fv = { .value = "indicator--e8094b09-7df4-4b13-b207-1e27af3c4bde" };
     tide_indicator_filter fc = { .changed_since = 1 };
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
-        const tide_indicator_filter *f = reads[i].filter == 1 ? &fv : reads[i].filter == 2 ? &fc : NULL;
+        const tide_indicator_filter *f = reads[i].filter == 1   ? &fv
+                                         : reads[i].filter == 2 ? &fc
+                                                                : NULL;
         TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, reads[i].op, 1), 0);
         TIDE_ASSERT_EQ_INT(tide_store_each_indicator_obs(s, f, scan_text_cb, &t), TIDE_ESTORE);
         TIDE_ASSERT(strstr(tide_error_last(), reads[i].op) != NULL);
@@ -1622,8 +1753,8 @@ static void t_fault_reads(void)
     TIDE_ASSERT_EQ_INT(tide__store_case_get(s, 1, case_cb, &t), TIDE_ENOTFOUND);
     /* a fault takes names of the table only */
     TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(fb, "no_such_function", 1), TIDE_EINVAL);
-    TIDE_ASSERT_EQ_INT(tide__store_faulty_fail(tide__store_faulty_inner(fb), "scan", 1),
-            TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(
+            tide__store_faulty_fail(tide__store_faulty_inner(fb), "scan", 1), TIDE_EINVAL);
     TIDE_ASSERT(tide__store_faulty_calls(fb, "scan") >= 4);
     tide__buf_free(&t.b);
     tide_store_free(s);
@@ -1639,8 +1770,7 @@ static void t_optional_absent(void)
     tide_store_backend *sq = NULL, *fb = NULL;
     TIDE_ASSERT_EQ_INT(tide_store_backend_sqlite(&sq, tide_test_tmpdir()), 0);
     TIDE_ASSERT_EQ_INT(tide__store_faulty_new(&fb, sq), 0);
-    const char *opt[] = { "begin_load", "prefetch_id", "few_changed", "db_path",
-        "schema_version" };
+    const char *opt[] = { "begin_load", "prefetch_id", "few_changed", "db_path", "schema_version" };
     for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
         TIDE_ASSERT_EQ_INT(tide__store_faulty_hide(fb, opt[i]), 0);
     TIDE_ASSERT_EQ_INT(tide__store_faulty_hide(fb, "commit"), TIDE_EINVAL);
@@ -1692,8 +1822,8 @@ static void t_backend_table(void)
 {
     counted c;
     memset(&c, 0x5a, sizeof(c));
-    TIDE_ASSERT_EQ_INT(tide_store_backend_init(&c.parent, TIDE_STORE_BACKEND_VERSION + 1),
-            TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(
+            tide_store_backend_init(&c.parent, TIDE_STORE_BACKEND_VERSION + 1), TIDE_EINVAL);
     TIDE_ASSERT_EQ_INT(tide_store_backend_init(&c.parent, TIDE_STORE_BACKEND_VERSION), 0);
     TIDE_ASSERT(c.parent.put_object == NULL && c.parent.begin_load == NULL);
     tide_store_backend init = TIDE_STORE_BACKEND_INIT;
@@ -1742,7 +1872,11 @@ static void t_backend_table(void)
         on_faulty = 1;                                                                             \
         fn();                                                                                      \
     }
-#define BOTH(name, fn) { "store::" name, fn##_sqlite }, { "store_faulty::" name, fn##_faulty }
+#define BOTH(name, fn)                                                                             \
+    { "store::" name, fn##_sqlite },                                                               \
+    {                                                                                              \
+        "store_faulty::" name, fn##_faulty                                                         \
+    }
 
 CONTRACT(t_versions)
 CONTRACT(t_derived)

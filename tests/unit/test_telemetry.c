@@ -150,18 +150,18 @@ static void t_trickbot_ipinfo(void)
     /* same on http.log's host ($9) -> 156; ssl.log server_name ($10) -> 0 */
     TIDE_ASSERT_EQ_INT(count_domain("zeek/trickbot-2018-11-09/http.log", "ipinfo.io"), 156);
     TIDE_ASSERT_EQ_INT(count_domain("zeek/trickbot-2018-11-09/ssl.log", "ipinfo.io"), 0);
-    TIDE_ASSERT_EQ_INT(count_events(data("zeek/trickbot-2018-11-09/dns.log"), TIDE_TEL_ZEEK_TSV),
-            1534);
-    TIDE_ASSERT_EQ_INT(count_events(data("zeek/trickbot-2018-11-09/files.log"),
-                               TIDE_TEL_ZEEK_TSV), 1385);
+    TIDE_ASSERT_EQ_INT(
+            count_events(data("zeek/trickbot-2018-11-09/dns.log"), TIDE_TEL_ZEEK_TSV), 1534);
+    TIDE_ASSERT_EQ_INT(
+            count_events(data("zeek/trickbot-2018-11-09/files.log"), TIDE_TEL_ZEEK_TSV), 1385);
 }
 
 static void t_eve_stamus(void)
 {
-    const char *f[2] = {"suricata/stamus-suricata-analytics/mta-2024-04-17-ssload.eve.json",
-        "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json"};
+    const char *f[2] = { "suricata/stamus-suricata-analytics/mta-2024-04-17-ssload.eve.json",
+        "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json" };
     /* grep -c '85.239.53.219' file -> 51 and 284 (iocs README agrees) */
-    long want[2] = {51, 284};
+    long want[2] = { 51, 284 };
     for (int i = 0; i < 2; i++) {
         tide_tel_reader *r = open_or_fail(data(f[i]), NULL);
         tide_event ev;
@@ -195,14 +195,16 @@ static void t_eve_stamus(void)
 static void t_zeek_json(void)
 {
     /* data README: day1 2,140 records, day2 5,664 */
-    TIDE_ASSERT_EQ_INT(count_events(data("zeek/otrf-apt29/day1_combined_zeek.json"),
-                               TIDE_TEL_ZEEK_JSON), 2140);
-    TIDE_ASSERT_EQ_INT(count_events(data("zeek/otrf-apt29/day2_combined_zeek.json"),
-                               TIDE_TEL_ZEEK_JSON), 5664);
+    TIDE_ASSERT_EQ_INT(
+            count_events(data("zeek/otrf-apt29/day1_combined_zeek.json"), TIDE_TEL_ZEEK_JSON),
+            2140);
+    TIDE_ASSERT_EQ_INT(
+            count_events(data("zeek/otrf-apt29/day2_combined_zeek.json"), TIDE_TEL_ZEEK_JSON),
+            5664);
     /* TSV and JSON of the same zed dns events yield the same observations */
-    long nobs[2] = {0, 0}, nev[2] = {0, 0};
-    const char *f[2] = {"zeek/zed-sample-data/zeek-default/dns.log.gz",
-        "zeek/zed-sample-data/zeek-json/dns.json.gz"};
+    long nobs[2] = { 0, 0 }, nev[2] = { 0, 0 };
+    const char *f[2] = { "zeek/zed-sample-data/zeek-default/dns.log.gz",
+        "zeek/zed-sample-data/zeek-json/dns.json.gz" };
     for (int i = 0; i < 2; i++) {
         tide_tel_reader *r = open_or_fail(data(f[i]), NULL);
         tide_event ev;
@@ -248,7 +250,8 @@ static void t_sysmon(void)
     tide_tel_close(r);
     TIDE_ASSERT_EQ_INT(count_events(data("sysmon/otrf-security-datasets/"
                                          "schtask_create_2020-12-1907003032.json"),
-                               TIDE_TEL_SYSMON), 1041);
+                               TIDE_TEL_SYSMON),
+            1041);
 }
 
 static void t_squid_web(void)
@@ -659,7 +662,7 @@ bool tide__tel_iso_us(const char *p, size_t n, int64_t *out); /* tel_int.h */
  * digits and every zone form, the time is that without the fraction plus its first six digits. */
 static void t_iso_fraction(void)
 {
-    static const char *const zones[] = {"", "Z", "+0000", "-0130", "+01:30", "z"};
+    static const char *const zones[] = { "", "Z", "+0000", "-0130", "+01:30", "z" };
     uint64_t st = 0x853C49E6748FEA9BULL;
     for (int it = 0; it < 20000; it++) {
         char base[64], with[64];
@@ -670,8 +673,12 @@ static void t_iso_fraction(void)
         for (unsigned k = 0; k < d; k++) {
             frac[k] = (char)('0' + hn_rnd(&st) % 10);
             if (k < 6)
-                us += (frac[k] - '0') * (long)(k == 0 ? 100000 : k == 1 ? 10000 : k == 2 ? 1000
-                                                       : k == 3 ? 100 : k == 4 ? 10 : 1);
+                us += (frac[k] - '0') * (long)(k == 0    ? 100000
+                                                : k == 1 ? 10000
+                                                : k == 2 ? 1000
+                                                : k == 3 ? 100
+                                                : k == 4 ? 10
+                                                         : 1);
         }
         frac[d] = '\0';
         int sec = (int)(hn_rnd(&st) % 60);
@@ -698,10 +705,12 @@ static void t_bad_eve(void)
     const char *good = "{\"timestamp\":\"2024-04-18T18:43:15.391346+0000\",\"event_type\":\"dns\","
                        "\"src_ip\":\"10.4.18.169\",\"dest_ip\":\"10.4.18.4\",\"dest_port\":53,"
                        "\"dns\":{\"type\":\"query\",\"rrname\":\"t.me\"}}\n";
-    const char *bad[] = {"{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\n",
+    const char *bad[] = {
+        "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\n",
         "{\"event_type\":\"flow\",\"src_ip\":5,\"dest_ip\":\"1.2.3.4\"}\n",
         "garbage between lines\n", "{\"event_type\":\"flow\",\"src_ip\":\"1.2.3.4\",}\n",
-        "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\\ud800b\"}}\n", "[1,2]\n"};
+        "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\\ud800b\"}}\n", "[1,2]\n"
+    };
     check_bad(good, bad, 6, TIDE_TEL_EVE, NULL);
 }
 
@@ -710,9 +719,9 @@ static void t_bad_sysmon(void)
     const char *good = "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"UtcTime\":\"2026-11-01 "
                        "00:00:00.016\",\"SourceIp\":\"10.0.0.5\",\"DestinationIp\":\"8.8.8.8\","
                        "\"DestinationPort\":\"53\"}\n";
-    const char *bad[] = {"{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"Sour\n",
+    const char *bad[] = { "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"Sour\n",
         "{\"EventID\":{\"x\":1},\"Computer\":\"ws\"}\n", "EventID=3 Computer=x\n",
-        "{\"EventID\":22,\"QueryName\":[\"a\",]}\n"};
+        "{\"EventID\":22,\"QueryName\":[\"a\",]}\n" };
     check_bad(good, bad, 4, TIDE_TEL_SYSMON, NULL);
 }
 
@@ -724,9 +733,8 @@ static void t_bad_zeek(void)
     const char *good = "1541117137.1\tC1\t172.16.9.5\t4000\t206.130.141.255\t449\ttcp\n";
     char text[8192];
     size_t k = 0;
-    const char *parts[] = {hdr, good, "1541117137.1\tC1\t172.16.9.5\t4000\n", good,
-        "garbage\n", good, "1541117137.1\tC1\t172.16.9.5\t4000\t5.5.5.5\t\xff\xfe\ttcp\n", good,
-        NULL};
+    const char *parts[] = { hdr, good, "1541117137.1\tC1\t172.16.9.5\t4000\n", good, "garbage\n",
+        good, "1541117137.1\tC1\t172.16.9.5\t4000\t5.5.5.5\t\xff\xfe\ttcp\n", good, NULL };
     for (int i = 0; parts[i]; i++) {
         memcpy(text + k, parts[i], strlen(parts[i]));
         k += strlen(parts[i]);
@@ -778,8 +786,8 @@ static void t_bad_zeek_json(void)
 {
     const char *good = "{\"_path\":\"dns\",\"ts\":1588205199.82437,\"id.orig_h\":\"10.0.1.6\","
                        "\"id.resp_h\":\"10.0.0.4\",\"id.resp_p\":53,\"query\":\"x.example.com\"}\n";
-    const char *bad[] = {"{\"_path\":\"dns\",\"ts\":1588205199.82437,\"id.orig_h\":\"10.\n",
-        "{\"_path\":\"conn\",\"id.orig_h\":[1]}\n", "\x01\x02\x03\n"};
+    const char *bad[] = { "{\"_path\":\"dns\",\"ts\":1588205199.82437,\"id.orig_h\":\"10.\n",
+        "{\"_path\":\"conn\",\"id.orig_h\":[1]}\n", "\x01\x02\x03\n" };
     check_bad(good, bad, 3, TIDE_TEL_ZEEK_JSON, NULL);
 }
 
@@ -787,8 +795,8 @@ static void t_bad_squid(void)
 {
     const char *good = "1157689320.327   2864 10.105.21.199 TCP_MISS/200 10182 GET "
                        "http://www.goonernews.com/ badeyek DIRECT/175.16.199.61 text/html\n";
-    const char *bad[] = {"1157689320.327   2864 10.105.21.199\n",
-        "notatime 2864 10.105.21.199 TCP_MISS/200 10182 GET http://x.com/ - DIRECT/1.2.3.4 -\n"};
+    const char *bad[] = { "1157689320.327   2864 10.105.21.199\n",
+        "notatime 2864 10.105.21.199 TCP_MISS/200 10182 GET http://x.com/ - DIRECT/1.2.3.4 -\n" };
     check_bad(good, bad, 2, TIDE_TEL_SQUID, NULL);
 }
 
@@ -796,8 +804,8 @@ static void t_bad_weblog(void)
 {
     const char *good = "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 "
                        "203023 \"http://semicomplete.com/x\" \"Mozilla/5.0\"\n";
-    const char *bad[] = {"83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTT\n",
-        "83.149.9.216 - - [bad time] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n"};
+    const char *bad[] = { "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTT\n",
+        "83.149.9.216 - - [bad time] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"\n" };
     check_bad(good, bad, 2, TIDE_TEL_WEBLOG, NULL);
 }
 
@@ -805,7 +813,7 @@ static void t_bad_syslog(void)
 {
     const char *good = "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from "
                        "173.234.31.186\n";
-    const char *bad[] = {"Dec 10 06:5\n", "garbage without a header 1.2.3.4\n"};
+    const char *bad[] = { "Dec 10 06:5\n", "garbage without a header 1.2.3.4\n" };
     check_bad(good, bad, 2, TIDE_TEL_SYSLOG, NULL);
 }
 
@@ -815,7 +823,7 @@ static void t_bad_cef(void)
                        "stopped|10|src=10.0.0.1 dst=2.1.2.2 spt=1232 dpt=443 "
                        "request=http://evil.example.com/a b fileHash="
                        "44d88612fea8a8f36de82e1278abb02f suser=bob\n";
-    const char *bad[] = {"Sep 19 08:26:10 host CEF:0|Security|threatmanager\n"};
+    const char *bad[] = { "Sep 19 08:26:10 host CEF:0|Security|threatmanager\n" };
     check_bad(good, bad, 1, TIDE_TEL_CEF, NULL);
     /* and the fields */
     bads b;
@@ -845,8 +853,8 @@ static void t_bad_ndjson(void)
     const char *good = "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"source\":{\"ip\":\"10.1.1.1\"},"
                        "\"destination\":{\"ip\":\"8.8.8.8\"},\"dns\":{\"question\":{\"name\":"
                        "\"evil.example.com\"}},\"user\":{\"name\":\"al\\u00e9\"}}\n";
-    const char *bad[] = {"{\"source\":{\"ip\":\"10.1.1.1\"},\"destination\":{\"ip\":\n",
-        "{\"source\":{\"ip\":17}}\n", "not json\n"};
+    const char *bad[] = { "{\"source\":{\"ip\":\"10.1.1.1\"},\"destination\":{\"ip\":\n",
+        "{\"source\":{\"ip\":17}}\n", "not json\n" };
     check_bad(good, bad, 3, TIDE_TEL_NDJSON, m);
     /* values */
     const char *dir = tide_test_tmpdir();
@@ -884,12 +892,15 @@ static void t_squid_fields(void)
     const char *dir = tide_test_tmpdir();
     char path[600];
     snprintf(path, sizeof(path), "%s/squid_rand.log", dir);
-    enum { LINES = 3000 };
-    static char text[LINES * 2200]; /* a line is at most 12 * (128 + 70) bytes */
+    enum {
+        LINES = 3000
+    };
+    static char text[LINES * 2200];  /* a line is at most 12 * (128 + 70) bytes */
     static char want[LINES][4][256]; /* client, user, url, peer ip */
     size_t tn = 0;
     /* the first line sets the format (detection) */
-    tn += (size_t)snprintf(text, sizeof(text), "1793491200.000 1 10.0.0.1 TCP_MISS/200 1 GET "
+    tn += (size_t)snprintf(text, sizeof(text),
+            "1793491200.000 1 10.0.0.1 TCP_MISS/200 1 GET "
             "http://a.example/x - HIER_DIRECT/1.2.3.4 text/html\n");
     for (int l = 0; l < LINES; l++) {
         char f[12][128];
@@ -909,7 +920,8 @@ static void t_squid_fields(void)
         if (nf > 8)
             snprintf(f[8], sizeof(f[8]), "HIER_DIRECT/10.%d.%d.1", l % 200, (l / 200) % 200);
         if (hn_rnd(&st) % 2)
-            tn += (size_t)snprintf(text + tn, sizeof(text) - tn, "%s", hn_rnd(&st) % 2 ? " " : "\t");
+            tn += (size_t)snprintf(
+                    text + tn, sizeof(text) - tn, "%s", hn_rnd(&st) % 2 ? " " : "\t");
         for (int k = 0; k < nf; k++) {
             tn += (size_t)snprintf(text + tn, sizeof(text) - tn, "%s", f[k]);
             int blanks = 1 + (int)(hn_rnd(&st) % 70);
@@ -930,8 +942,8 @@ static void t_squid_fields(void)
     TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
     for (int l = 0; l < LINES; l++) {
         TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 1);
-        TIDE_ASSERT(ev.host_len == strlen(want[l][0]) &&
-                    memcmp(ev.host, want[l][0], ev.host_len) == 0);
+        TIDE_ASSERT(
+                ev.host_len == strlen(want[l][0]) && memcmp(ev.host, want[l][0], ev.host_len) == 0);
         if (want[l][1][0])
             TIDE_ASSERT(ev.user && ev.user_len == strlen(want[l][1]) &&
                         memcmp(ev.user, want[l][1], ev.user_len) == 0);
@@ -978,8 +990,8 @@ static void t_homenet_random(void)
             for (int i = 0; i < nn; i++)
                 want |= (a & msk[i]) == net[i];
             char ip[16];
-            int n = snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
-                    a & 255);
+            int n = snprintf(
+                    ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
             TIDE_ASSERT(tide_homenet_contains(h, ip, (size_t)n) == want);
         }
         tide_homenet_free(h);
@@ -991,10 +1003,10 @@ static void t_homenet(void)
 {
     tide_homenet *h;
     TIDE_ASSERT_EQ_INT(tide_homenet_new(&h, NULL), 0);
-    const char *in[] = {"10.1.2.3", "172.16.9.5", "172.31.255.255", "192.168.0.1", "100.64.0.1",
-        "169.254.1.1", "127.0.0.1", "fd00::1", "fe80::1", "::1", NULL};
-    const char *out[] = {"172.32.0.1", "8.8.8.8", "100.128.0.1", "11.0.0.1", "2001:db8::1",
-        "::2", "1.2.3", "not-an-ip", "", NULL};
+    const char *in[] = { "10.1.2.3", "172.16.9.5", "172.31.255.255", "192.168.0.1", "100.64.0.1",
+        "169.254.1.1", "127.0.0.1", "fd00::1", "fe80::1", "::1", NULL };
+    const char *out[] = { "172.32.0.1", "8.8.8.8", "100.128.0.1", "11.0.0.1", "2001:db8::1", "::2",
+        "1.2.3", "not-an-ip", "", NULL };
     for (int i = 0; in[i]; i++)
         if (!tide_homenet_contains(h, in[i], strlen(in[i])))
             TIDE_FAIL_("%s should be internal", in[i]);
@@ -1075,7 +1087,7 @@ static void t_formats(void)
 #define HAS(out, want)                                                                             \
     do {                                                                                           \
         if (strstr((out), (want)) == NULL)                                                         \
-            TIDE_FAIL_("missing \"%s\" in:\n%s", (want), (out));                                  \
+            TIDE_FAIL_("missing \"%s\" in:\n%s", (want), (out));                                   \
     } while (0)
 
 static long render(const char *text, size_t n, tide_tel_format fmt, bads *b, char *out, size_t cap)
@@ -1147,10 +1159,14 @@ static void t_exact_times(void)
     HAS(out, "2|1793491201001000|");
     /* 1793491200 is 2026-11-01T00:00:00Z */
     const char *eve =
-            "{\"timestamp\":\"2026-11-01T00:00:01.386000+0000\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
-            "{\"timestamp\":\"2026-11-01T02:00:01.3860009+02:00\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
-            "{\"timestamp\":\"2026-11-01 00:00:01.386Z\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
-            "{\"timestamp\":\"2026-10-31T23:00:01.386-0100\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-11-01T00:00:01.386000+0000\",\"event_type\":\"a\",\"src_ip\":"
+            "\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-11-01T02:00:01.3860009+02:00\",\"event_type\":\"a\",\"src_ip\":"
+            "\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-11-01 "
+            "00:00:01.386Z\",\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n"
+            "{\"timestamp\":\"2026-10-31T23:00:01.386-0100\",\"event_type\":\"a\",\"src_ip\":\"10."
+            "0.0.1\"}\n"
             "{\"timestamp\":1793491201.386,\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"}\n";
     TIDE_ASSERT_EQ_INT(render(eve, strlen(eve), TIDE_TEL_AUTO, &b, out, sizeof(out)), 5);
     for (int i = 1; i <= 5; i++) {
@@ -1166,10 +1182,16 @@ static void t_zeek_columns(void)
     /* 40 columns: roles scattered over 16-byte blocks, the last column has one too */
     static char text[16384], out[16384];
     size_t k = 0;
-    k += (size_t)snprintf(text + k, sizeof(text) - k, "#separator \\x09\n#set_separator\t,\n#fields");
+    k += (size_t)snprintf(
+            text + k, sizeof(text) - k, "#separator \\x09\n#set_separator\t,\n#fields");
     for (int c = 0; c < 40; c++) {
-        const char *name = c == 0 ? "ts" : c == 17 ? "id.orig_h" : c == 33 ? "id.resp_h" :
-                           c == 34 ? "id.resp_p" : c == 21 ? "answers" : c == 39 ? "query" : NULL;
+        const char *name = c == 0    ? "ts"
+                           : c == 17 ? "id.orig_h"
+                           : c == 33 ? "id.resp_h"
+                           : c == 34 ? "id.resp_p"
+                           : c == 21 ? "answers"
+                           : c == 39 ? "query"
+                                     : NULL;
         if (name)
             k += (size_t)snprintf(text + k, sizeof(text) - k, "\t%s", name);
         else
@@ -1190,11 +1212,14 @@ static void t_zeek_columns(void)
             else if (c == 34)
                 snprintf(v, sizeof(v), "443");
             else if (c == 21)
-                snprintf(v, sizeof(v), "%s", line == 3 ? "(empty)" : "198.51.100.7,www.example.org");
+                snprintf(
+                        v, sizeof(v), "%s", line == 3 ? "(empty)" : "198.51.100.7,www.example.org");
             else if (c == 39)
-                snprintf(v, sizeof(v), "%s", line == 1 ? "q.example.com\textra\tmore" : "q.example.com");
+                snprintf(v, sizeof(v), "%s",
+                        line == 1 ? "q.example.com\textra\tmore" : "q.example.com");
             else
-                snprintf(v, sizeof(v), "%.*s", (c * 7 + line) % 23, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+                snprintf(
+                        v, sizeof(v), "%.*s", (c * 7 + line) % 23, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
             k += (size_t)snprintf(text + k, sizeof(text) - k, "%s%s", c ? "\t" : "", v);
         }
         k += (size_t)snprintf(text + k, sizeof(text) - k, "\n");
@@ -1211,10 +1236,10 @@ static void t_zeek_columns(void)
     TIDE_ASSERT(strncmp(out, want4, strlen(want4)) == 0);
     /* extra columns run into the last one: no domain from "q.example.com\textra..." */
     HAS(out, "5|1793491201000001|10.0.0.1|zeek|-| ipv4:answers=198.51.100.7 "
-                            "domain:answers=www.example.org ipv4:id.orig_h=10.0.0.1 ");
+             "domain:answers=www.example.org ipv4:id.orig_h=10.0.0.1 ");
     /* nil values skipped; no originator and an external responder: no host */
     HAS(out, "7|1793491201000003||zeek|-| domain:query=q.example.com "
-                            "ipv4:id.resp_h=203.0.113.13 ip-port:id.resp_h:id.resp_p=203.0.113.13:443\n");
+             "ipv4:id.resp_h=203.0.113.13 ip-port:id.resp_h:id.resp_p=203.0.113.13:443\n");
     HAS(out, "8|1793491201000004|10.0.0.1|");
 }
 
@@ -1230,14 +1255,14 @@ static void t_parse_edges(void)
 {
     /* dotted quads and host names at the edges of the fast parsers (register-held text, one
      * compare per class, 8..32-byte names at once, longer ones byte by byte) */
-    static const char *const ips[] = {"1.2.3.4", "01.2.3.4", "255.255.255.255", "256.1.1.1",
+    static const char *const ips[] = { "1.2.3.4", "01.2.3.4", "255.255.255.255", "256.1.1.1",
         "1.2.3", "1.2.3.4.5", "1..2.3.4", "123.123.123.123", "0.0.0.0", "10.0.0.1", "1.2.3.04",
-        "999.1.1.1", "1.2.3.4x"};
-    static const char *const qs[] = {"a.b", "www.example.org", "host.example.com:8080",
+        "999.1.1.1", "1.2.3.4x" };
+    static const char *const qs[] = { "a.b", "www.example.org", "host.example.com:8080",
         "10.1.2.3:53", "bad_host!.example.com", "trailing.example.com.", "a..b.example.com",
         ".lead.example.com", "[2001:db8::1]:443",
         "abcdefghijklmnopqrstuvwxyz.abcdefghijklmnop.example.com", "xn--d1acufc.example",
-        "h.example.com:80:1", "ab.cd", "12345678.9", "1.2.3.4", "a-b_c.example.org"};
+        "h.example.com:80:1", "ab.cd", "12345678.9", "1.2.3.4", "a-b_c.example.org" };
     static char text[32768], out[131072];
     size_t k = (size_t)snprintf(text, sizeof(text),
             "#separator \\x09\n#set_separator\t,\n#fields\tts\tid.orig_h\tquery\tid.resp_h\n");
@@ -1294,11 +1319,12 @@ static void t_json_paths(void)
             "{ \"event_type\" : \"dns\" , \"src_ip\" : \"10.0.0.2\" , \"dns\" : { \"rrname\" : "
             "\"nested.example.com\" , \"answers\" : [ { \"rrname\" : \"a.example.com\" , "
             "\"rdata\" : \"192.0.2.1\" } , { \"rdata\" : \"b.example.net\" } ] } }");
-    k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
-            "{\"event_type\":\"x\",\"src_ip\":{\"a\":1}}");
+    k += (size_t)snprintf(
+            text + k, sizeof(text) - k, "%s\n", "{\"event_type\":\"x\",\"src_ip\":{\"a\":1}}");
     k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
             "{\"event_type\":\"x\",\"src\\u005fip\":\"10.0.0.3\",\"dest_ip\":\"192.0.2.9\"}");
-    k += (size_t)snprintf(text + k, sizeof(text) - k, "{\"event_type\":\"x\",\"src_ip\":\"10.0.0.4\",\"deep\":");
+    k += (size_t)snprintf(
+            text + k, sizeof(text) - k, "{\"event_type\":\"x\",\"src_ip\":\"10.0.0.4\",\"deep\":");
     for (int i = 0; i < 70; i++)
         text[k++] = '[';
     for (int i = 0; i < 70; i++)
@@ -1307,7 +1333,8 @@ static void t_json_paths(void)
     k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n",
             "{\"event_type\":\"tls\",\"src_ip\":\"10.0.0.5\",\"tls\":{\"sni\":\"sni.example.com\","
             "\"ja3\":{\"hash\":\"e7d705a3286e19ea42f587b344ee6865\"},\"fingerprint\":"
-            "\"aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd\"},\"x\":{\"tls\":{\"sni\":\"no.example.com\"}}}");
+            "\"aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd\"},\"x\":{\"tls\":{"
+            "\"sni\":\"no.example.com\"}}}");
     bads b;
     TIDE_ASSERT_EQ_INT(render(text, k, TIDE_TEL_EVE, &b, out, sizeof(out)), 4);
     TIDE_ASSERT_EQ_INT(b.n, 2);
@@ -1317,14 +1344,14 @@ static void t_json_paths(void)
     TIDE_ASSERT_EQ_STR(b.reason[1], "nesting too deep");
     HAS(out, "1|0|10.0.0.1|dns|-| domain:dns.rrname=flat.example.com ipv4:src_ip=10.0.0.1\n");
     HAS(out, "2|0|10.0.0.2|dns|-| domain:dns.rrname=nested.example.com "
-                            "domain:dns.answers.rrname=a.example.com ipv4:dns.answers.rdata=192.0.2.1 "
-                            "domain:dns.answers.rdata=b.example.net ipv4:src_ip=10.0.0.2\n");
+             "domain:dns.answers.rrname=a.example.com ipv4:dns.answers.rdata=192.0.2.1 "
+             "domain:dns.answers.rdata=b.example.net ipv4:src_ip=10.0.0.2\n");
     /* the escaped key is not "src_ip" (and the external destination is no host) */
     HAS(out, "4|0||x|-| ipv4:dest_ip=192.0.2.9\n");
     HAS(out, "6|0|10.0.0.5|tls|-| domain:tls.sni=sni.example.com "
-                            "ja3:tls.ja3.hash=e7d705a3286e19ea42f587b344ee6865 "
-                            "x509-sha1:tls.fingerprint=aabbccddeeff00112233445566778899aabbccdd "
-                            "ipv4:src_ip=10.0.0.5\n");
+             "ja3:tls.ja3.hash=e7d705a3286e19ea42f587b344ee6865 "
+             "x509-sha1:tls.fingerprint=aabbccddeeff00112233445566778899aabbccdd "
+             "ipv4:src_ip=10.0.0.5\n");
     TIDE_ASSERT(strstr(out, "no.example.com") == NULL);
 }
 
@@ -1348,12 +1375,12 @@ static size_t element_lines(const char *t, size_t n, uint64_t *out, size_t cap)
 static void t_json_array(void)
 {
     /* pretty-printed "[ {...}, ... ]" alert dumps: one event per element, at its first line */
-    const char *files[] = {"suricata/frankhassanabad-alerts/first-org-conf-2015.alerts-only.json",
+    const char *files[] = { "suricata/frankhassanabad-alerts/first-org-conf-2015.alerts-only.json",
         "suricata/frankhassanabad-alerts/honeypot-2018.alerts-only.json",
         "suricata/frankhassanabad-alerts/wrccdc-2017.alerts-only.json",
-        "suricata/frankhassanabad-alerts/wrccdc-2018.alerts-only.json"};
+        "suricata/frankhassanabad-alerts/wrccdc-2018.alerts-only.json" };
     /* grep -c '"event_type"' on each */
-    const long want[] = {136, 44, 161, 207};
+    const long want[] = { 136, 44, 161, 207 };
     static uint64_t starts[512];
     for (int f = 0; f < 4; f++) {
         size_t n;
@@ -1390,13 +1417,17 @@ static void t_json_array(void)
     char *t = slurp(data(files[1]), &n);
     TIDE_ASSERT_EQ_INT(render(t, n, TIDE_TEL_AUTO, &b, out, sizeof(out)), 44);
     free(t);
-    TIDE_ASSERT(strncmp(out, "2|1546401011315110|8.42.77.171|alert|-| ipv4:src_ip=8.42.77.171 "
-                             "ipv4:dest_ip=138.68.3.71 ip-port:dest_ip=138.68.3.71:22\n22|", 120) == 0);
+    TIDE_ASSERT(strncmp(out,
+                        "2|1546401011315110|8.42.77.171|alert|-| ipv4:src_ip=8.42.77.171 "
+                        "ipv4:dest_ip=138.68.3.71 ip-port:dest_ip=138.68.3.71:22\n22|",
+                        120) == 0);
     /* bad elements are bad records at their line; a truncated last element too */
-    const char *arr = "\n[\n  {\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"},\n  5,\n"
-                      "  {\"event_type\":\"a\",\n   \"src_ip\":\"10.0.0.2\"}\n"
-                      "  ,{\"event_type\":\"a\",\"src_ip\":{}},\n  {\"event_type\":\"a\",\"src_ip\":\"10.0.0.3\"}\n"
-                      "]\n[ {\"event_type\":\"a\",\"src_ip\":\"10.0.0.4\"} ]\n[{\"event_type\":\"a\",\"src";
+    const char *arr =
+            "\n[\n  {\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"},\n  5,\n"
+            "  {\"event_type\":\"a\",\n   \"src_ip\":\"10.0.0.2\"}\n"
+            "  ,{\"event_type\":\"a\",\"src_ip\":{}},\n  "
+            "{\"event_type\":\"a\",\"src_ip\":\"10.0.0.3\"}\n"
+            "]\n[ {\"event_type\":\"a\",\"src_ip\":\"10.0.0.4\"} ]\n[{\"event_type\":\"a\",\"src";
     TIDE_ASSERT_EQ_INT(render(arr, strlen(arr), TIDE_TEL_AUTO, &b, out, sizeof(out)), 4);
     TIDE_ASSERT_EQ_INT(b.n, 3);
     TIDE_ASSERT_EQ_INT(b.lines[0], 4);
@@ -1410,10 +1441,12 @@ static void t_json_array(void)
     /* an element over the line cap is one bad record; framing continues after it */
     {
         char big[2048];
-        size_t k = (size_t)snprintf(big, sizeof(big), "[{\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"},\n{\"event_type\":\"a\",\"x\":\n");
+        size_t k = (size_t)snprintf(big, sizeof(big),
+                "[{\"event_type\":\"a\",\"src_ip\":\"10.0.0.1\"},\n{\"event_type\":\"a\",\"x\":\n");
         for (int i = 0; i < 40; i++)
             k += (size_t)snprintf(big + k, sizeof(big) - k, "\"%d]}[{\\\"\",", i);
-        k += (size_t)snprintf(big + k, sizeof(big) - k, "\"end\"},\n{\"event_type\":\"a\",\"src_ip\":\"10.0.0.5\"}]\n");
+        k += (size_t)snprintf(big + k, sizeof(big) - k,
+                "\"end\"},\n{\"event_type\":\"a\",\"src_ip\":\"10.0.0.5\"}]\n");
         const char *dir = tide_test_tmpdir();
         char p[600];
         snprintf(p, sizeof(p), "%s/cap.json", dir);
@@ -1452,14 +1485,18 @@ static void t_winlogbeat(void)
     /* Sysmon shipped by winlogbeat: winlog.event_data.*, winlog.computer_name, winlog.event_id */
     const char *t =
             "{\"@timestamp\":\"2024-05-01T10:00:00.123Z\",\"host\":{\"name\":\"ws-7\"},\"winlog\":"
-            "{\"channel\":\"Microsoft-Windows-Sysmon/Operational\",\"computer_name\":\"ws-7.corp.example\","
+            "{\"channel\":\"Microsoft-Windows-Sysmon/"
+            "Operational\",\"computer_name\":\"ws-7.corp.example\","
             "\"event_id\":3,\"event_data\":{\"UtcTime\":\"2024-05-01 10:00:00.120\",\"User\":"
             "\"CORP\\\\alice\",\"SourceIp\":\"10.1.2.3\",\"DestinationIp\":\"185.220.101.4\","
             "\"DestinationPort\":\"443\",\"DestinationHostname\":\"evil.example.net\"}}}\n"
-            "{\"@timestamp\":\"2024-05-01T10:00:01Z\",\"winlog\":{\"computer_name\":\"ws-7.corp.example\","
-            "\"event_id\":1,\"event_data\":{\"Hashes\":\"SHA1=AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D,"
+            "{\"@timestamp\":\"2024-05-01T10:00:01Z\",\"winlog\":{\"computer_name\":\"ws-7.corp."
+            "example\","
+            "\"event_id\":1,\"event_data\":{\"Hashes\":\"SHA1="
+            "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D,"
             "MD5=5D41402ABC4B2A76B9719D911017C592,IMPHASH=00000000000000000000000000000000\"}}}\n"
-            "{\"@timestamp\":\"2024-05-01T10:00:02Z\",\"winlog\":{\"computer_name\":\"ws-8\",\"event_id\":22,"
+            "{\"@timestamp\":\"2024-05-01T10:00:02Z\",\"winlog\":{\"computer_name\":\"ws-8\","
+            "\"event_id\":22,"
             "\"event_data\":{\"QueryName\":\"c2.example.org\",\"QueryResults\":"
             "\"::ffff:45.9.148.3;type:  5 cdn.example.com;\"}}}\n";
     static char out[8192];
@@ -1467,16 +1504,16 @@ static void t_winlogbeat(void)
     TIDE_ASSERT_EQ_INT(render(t, strlen(t), TIDE_TEL_AUTO, &b, out, sizeof(out)), 3);
     TIDE_ASSERT_EQ_INT(b.n, 0);
     HAS(out, "1|1714557600120000|ws-7.corp.example|network|CORP\\alice| "
-                            "ipv4:winlog.event_data.SourceIp=10.1.2.3 "
-                            "ipv4:winlog.event_data.DestinationIp=185.220.101.4 "
-                            "ip-port:winlog.event_data.DestinationIp=185.220.101.4:443 "
-                            "domain:winlog.event_data.DestinationHostname=evil.example.net\n");
+             "ipv4:winlog.event_data.SourceIp=10.1.2.3 "
+             "ipv4:winlog.event_data.DestinationIp=185.220.101.4 "
+             "ip-port:winlog.event_data.DestinationIp=185.220.101.4:443 "
+             "domain:winlog.event_data.DestinationHostname=evil.example.net\n");
     HAS(out, "2|1714557601000000|ws-7.corp.example|process|-| "
-                            "sha1:winlog.event_data.Hashes=AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D "
-                            "md5:winlog.event_data.Hashes=5D41402ABC4B2A76B9719D911017C592\n");
+             "sha1:winlog.event_data.Hashes=AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D "
+             "md5:winlog.event_data.Hashes=5D41402ABC4B2A76B9719D911017C592\n");
     HAS(out, "3|1714557602000000|ws-8|dns_query|-| domain:winlog.event_data.QueryName="
-                            "c2.example.org ipv4:winlog.event_data.QueryResults=45.9.148.3 "
-                            "domain:winlog.event_data.QueryResults=cdn.example.com\n");
+             "c2.example.org ipv4:winlog.event_data.QueryResults=45.9.148.3 "
+             "domain:winlog.event_data.QueryResults=cdn.example.com\n");
 }
 
 /* ------------------------------------------------------------------ batches */
@@ -1561,24 +1598,30 @@ static void t_next_batch(void)
     snprintf(p, sizeof(p), "%s/batch.log", dir);
     FILE *f = fopen(p, "w");
     TIDE_ASSERT(f != NULL);
-    static const char *hdr[3] = {
-        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\n#types\ttime\tstring\t"
-        "addr\tport\taddr\tport\tstring\n",
+    static const char *hdr[3] = { "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_"
+                                  "p\tquery\n#types\ttime\tstring\t"
+                                  "addr\tport\taddr\tport\tstring\n",
         "#fields\tts\tid.resp_h\tid.orig_h\thost\turi\n#types\ttime\taddr\taddr\tstring\tstring\n",
         "#fields\tts\tmd5\tsha1\ttx_hosts\trx_hosts\n#types\ttime\tstring\tstring\tset[addr]\t"
-        "set[addr]\n"};
-    static const char *path[3] = {"dns", "http", "files"};
+        "set[addr]\n" };
+    static const char *path[3] = { "dns", "http", "files" };
     for (int b = 0; b < 3; b++) {
-        fprintf(f, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
-                   "#unset_field\t-\n#path\t%s\n%s", path[b], hdr[b]);
+        fprintf(f,
+                "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
+                "#unset_field\t-\n#path\t%s\n%s",
+                path[b], hdr[b]);
         for (int i = 0; i < 7000; i++) {
             if (i % 997 == 5)
                 fprintf(f, "1541117137.5\ttoo-few\n");
             else if (b == 0)
-                fprintf(f, "1541117%03d.%06d\tC%d\t10.0.%d.%d\t%d\t198.51.%d.%d\t53\th%d.example.net\n",
+                fprintf(f,
+                        "1541117%03d.%06d\tC%d\t10.0.%d.%d\t%d\t198.51.%d.%d\t53\th%d.example."
+                        "net\n",
                         i % 1000, i, i, i % 200, i % 250, 1024 + i, i % 100, i % 250, i);
             else if (b == 1)
-                fprintf(f, "1541118%03d.%06d\t203.0.%d.%d\t192.168.%d.%d\tw%d.example.org\t/p/%d?q=%d\n",
+                fprintf(f,
+                        "1541118%03d.%06d\t203.0.%d.%d\t192.168.%d.%d\tw%d.example.org\t/p/"
+                        "%d?q=%d\n",
                         i % 1000, i, i % 100, i % 250, i % 200, i % 250, i, i, i * 7);
             else
                 fprintf(f, "1541119%03d.%06d\t%032x\t%040x\t10.1.%d.%d\t45.%d.%d.1,45.%d.%d.2\n",
@@ -1596,10 +1639,11 @@ static void t_next_batch(void)
     TIDE_ASSERT(f != NULL);
     fprintf(f, "[\n");
     for (int i = 0; i < 6000; i++)
-        fprintf(f, "%s{\"timestamp\":\"2024-04-18T10:00:%02d.%06d+0000\",\"event_type\":\"dns\","
-                   "\"src_ip\":\"10.0.%d.%d\",\"dest_ip\":\"8.8.%d.%d\",\"dns\":{\"rrname\":"
-                   "\"q%d.example.com\"}}\n", i ? "," : "", i % 60, i, i % 200, i % 250,
-                i % 100, i % 250, i);
+        fprintf(f,
+                "%s{\"timestamp\":\"2024-04-18T10:00:%02d.%06d+0000\",\"event_type\":\"dns\","
+                "\"src_ip\":\"10.0.%d.%d\",\"dest_ip\":\"8.8.%d.%d\",\"dns\":{\"rrname\":"
+                "\"q%d.example.com\"}}\n",
+                i ? "," : "", i % 60, i, i % 200, i % 250, i % 100, i % 250, i);
     fprintf(f, "]\n");
     fclose(f);
     batch_same_as_single(p);
@@ -1636,8 +1680,7 @@ static void t_ipv4_slack(void)
                 if (k)
                     buf[n++] = '.';
                 unsigned v = (unsigned)(hn_rnd(&st) % 300);
-                n += (size_t)snprintf(buf + n, sizeof(buf) - n, hn_rnd(&st) % 16 ? "%u" : "0%u",
-                        v);
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, hn_rnd(&st) % 16 ? "%u" : "0%u", v);
             }
         } else {
             n = hn_rnd(&st) % 20;
@@ -1646,7 +1689,7 @@ static void t_ipv4_slack(void)
         }
         for (size_t i = n; i < n + 64 && i < sizeof(buf); i++)
             buf[i] = garb[hn_rnd(&st) % (sizeof(garb) - 1)];
-        uint8_t a[4] = {0}, b[4] = {0};
+        uint8_t a[4] = { 0 }, b[4] = { 0 };
         bool x = tide__ip4_parse(buf, n, a), y = tide__ip4_parse_slack(buf, n, b);
         if (x != y || (x && memcmp(a, b, 4) != 0))
             TIDE_FAIL_("ipv4 '%.*s': %d vs slack %d", (int)n, buf, x, y);
@@ -1658,9 +1701,9 @@ static void t_ipv4_slack(void)
  * with backslashes in the bytes after the body. */
 static void t_junescape_slack(void)
 {
-    static const char *const pieces[] = {"a", "\\\\", "\\\"", "\\/", "\\b", "\\f", "\\n", "\\r",
-        "\\t", "\\u0041", "\\u00e9", "\\u20AC", "\\ud83d\\ude00", "\\u12", "\\ud83d", "\\",
-        "xyz", "C:", "abcdefghijklmnopq", "0123456789abcde", "\xc3\xa9", " "};
+    static const char *const pieces[] = { "a", "\\\\", "\\\"", "\\/", "\\b", "\\f", "\\n", "\\r",
+        "\\t", "\\u0041", "\\u00e9", "\\u20AC", "\\ud83d\\ude00", "\\u12", "\\ud83d", "\\", "xyz",
+        "C:", "abcdefghijklmnopq", "0123456789abcde", "\xc3\xa9", " " };
     uint64_t st = 0xBB67AE8584CAA73BULL;
     char s[400], o1[400], o2[400 + 64];
     for (int it = 0; it < 300000; it++) {
@@ -1696,11 +1739,11 @@ static void obs_line(const tide_observation *o, char *out, size_t cap)
  * ports of every length (digits or not); the ip:port text and key are checked on their own. */
 static void t_obs_conn(void)
 {
-    static const char *const v6[] = {"2001:db8::1", "fe80::1", "::ffff:10.0.0.1", "fd00::5",
-        "::1", "2001:db8::zz", "1.2.3", "300.1.1.1", "01.2.3.4", "example.com", "-", "10.0.0.",
-        "1.2.3.4.5"};
-    static const char *const ports[] = {"", "0", "7", "80", "443", "8080", "65535", "65536",
-        "99999", "123456", "8a", "-", "00443"};
+    static const char *const v6[] = { "2001:db8::1", "fe80::1", "::ffff:10.0.0.1", "fd00::5", "::1",
+        "2001:db8::zz", "1.2.3", "300.1.1.1", "01.2.3.4", "example.com", "-", "10.0.0.",
+        "1.2.3.4.5" };
+    static const char *const ports[] = { "", "0", "7", "80", "443", "8080", "65535", "65536",
+        "99999", "123456", "8a", "-", "00443" };
     tide_tel_parser *r = NULL; /* its helpers, driven directly */
     TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&r, TIDE_TEL_AUTO, NULL), 0);
     uint64_t st = 0x3C6EF372FE94F82BULL;
@@ -1717,8 +1760,8 @@ static void t_obs_conn(void)
             else if (c == 1)
                 n = snprintf(text[e], 64, "192.168.%u.%u", a >> 8 & 255, a & 255);
             else if (c <= 3)
-                n = snprintf(text[e], 64, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
-                        a & 255);
+                n = snprintf(
+                        text[e], 64, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
             else if (c == 4)
                 n = snprintf(text[e], 64, "%s", v6[hn_rnd(&st) % (sizeof(v6) / sizeof(*v6))]);
             else
@@ -1795,7 +1838,7 @@ static void t_obs_conn(void)
  * blocks), records with columns missing (bad) or extra tabs in a last filler column. */
 static void t_zeek_split(void)
 {
-    static const char *const roles[5] = {"ts", "id.orig_h", "id.resp_h", "id.resp_p", "md5"};
+    static const char *const roles[5] = { "ts", "id.orig_h", "id.resp_h", "id.resp_p", "md5" };
     uint64_t st = 0x510E527FADE682D1ULL;
     size_t cap = 4u << 20;
     char *text = malloc(cap), *want = malloc(cap), *got = malloc(cap);
@@ -1816,7 +1859,8 @@ static void t_zeek_split(void)
             colname[c] = (char *)roles[k];
             at[k] = (int)c;
         }
-        tn += (size_t)snprintf(text + tn, cap - tn, "#separator \\x09\n#set_separator\t,\n"
+        tn += (size_t)snprintf(text + tn, cap - tn,
+                "#separator \\x09\n#set_separator\t,\n"
                 "#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields");
         for (unsigned c = 0; c < ncols; c++)
             tn += (size_t)snprintf(text + tn, cap - tn, "\t%s", colname[c] ? colname[c] : "x");
@@ -1870,8 +1914,8 @@ static void t_zeek_split(void)
         long k = render(text, tn, TIDE_TEL_ZEEK_TSV, &b, got, cap);
         (void)k;
         if (strcmp(got, want) != 0)
-            TIDE_FAIL_("zeek file %d differs:\n--- got\n%.2000s\n--- want\n%.2000s", file, got,
-                    want);
+            TIDE_FAIL_(
+                    "zeek file %d differs:\n--- got\n%.2000s\n--- want\n%.2000s", file, got, want);
         for (size_t i = 0; i < b.n; i++)
             TIDE_ASSERT(strcmp(b.reason[i], "fewer columns than #fields") == 0);
     }
@@ -1912,8 +1956,7 @@ static void t_squid_split(void)
             snprintf(f[5], 128, "GET");
             snprintf(f[6], 128, "http://h%u.example.com/p%u", a % 1000, (unsigned)hn_rnd(&st) % 97);
             snprintf(f[7], 128, hn_rnd(&st) % 2 ? "-" : "user%u", a % 50);
-            snprintf(f[8], 128, "HIER_DIRECT/%u.%u.%u.%u", a >> 24 | 1, a >> 16 & 255, 7u,
-                    a & 255);
+            snprintf(f[8], 128, "HIER_DIRECT/%u.%u.%u.%u", a >> 24 | 1, a >> 16 & 255, 7u, a & 255);
             for (unsigned k = 9; k < 14; k++) {
                 size_t l = 1 + hn_rnd(&st) % 40;
                 for (size_t i = 0; i < l; i++)
@@ -1937,8 +1980,8 @@ static void t_squid_split(void)
                 continue; /* bad: "squid: fewer than 7 fields" */
             wn += (size_t)snprintf(want + wn, cap - wn, "%llu|%lld|%s|proxy|%s|",
                     (unsigned long long)line,
-                    (long long)((1793000000ll + sec) * 1000000 + ms * 1000),
-                    f[2], nf > 7 ? f[7] : "-");
+                    (long long)((1793000000ll + sec) * 1000000 + ms * 1000), f[2],
+                    nf > 7 ? f[7] : "-");
             wn += (size_t)snprintf(want + wn, cap - wn, " url:url=%s", f[6]);
             const char *hs = f[6] + 7, *he = strchr(hs, '/');
             wn += (size_t)snprintf(want + wn, cap - wn, " domain:url=%.*s", (int)(he - hs), hs);
@@ -1949,8 +1992,8 @@ static void t_squid_split(void)
         }
         render(text, tn, TIDE_TEL_SQUID, &b, got, cap);
         if (strcmp(got, want) != 0)
-            TIDE_FAIL_("squid file %d differs:\n--- got\n%.3000s\n--- want\n%.3000s", file, got,
-                    want);
+            TIDE_FAIL_(
+                    "squid file %d differs:\n--- got\n%.3000s\n--- want\n%.3000s", file, got, want);
         for (size_t i = 0; i < b.n; i++)
             TIDE_ASSERT(strcmp(b.reason[i], "squid: fewer than 7 fields") == 0);
     }
@@ -1965,13 +2008,13 @@ static void t_squid_split(void)
  * escapes, control characters, numbers and broken numbers, literals, containers, truncation. */
 static void t_json_inline(void)
 {
-    static const char *const vals[] = {"\"10.0.0.1\"", "\"8.8.8.8\"", "\"10.0.0.\\u0031\"",
+    static const char *const vals[] = { "\"10.0.0.1\"", "\"8.8.8.8\"", "\"10.0.0.\\u0031\"",
         "\"\\\"\"", "\"a\\x\"", "\"a\x01\"", "53", "-1", "0", "01", "1.5e3", "1.", "2e", "true",
         "false", "null", "nul", "{}", "[\"a\",\"b\"]", "[1,2]", "\"\"", "\"-\"",
         "\"2024-04-18T10:00:00Z\"", "\"x.example.com\"", "\"\\u00e9.example.com\"", "\"\\ud800\"",
-        "\"abc", "4.5.6.7", "\"tls\""};
-    static const char *const keys[] = {"timestamp", "event_type", "src_ip", "dest_ip",
-        "dest_port", "flow_id"};
+        "\"abc", "4.5.6.7", "\"tls\"" };
+    static const char *const keys[] = { "timestamp", "event_type", "src_ip", "dest_ip", "dest_port",
+        "flow_id" };
     uint64_t st = 0x1F83D9ABFB41BD6BULL;
     size_t cap = 1u << 20;
     char *a = malloc(cap), *b2 = malloc(cap), *ra = malloc(cap), *rb = malloc(cap);
@@ -1992,8 +2035,8 @@ static void t_json_inline(void)
                     bn += (size_t)snprintf(b2 + bn, cap - bn, "%s\"dns\":{\"rrname\": %s}", sep, v);
                 } else {
                     an += (size_t)snprintf(a + an, cap - an, "%s\"%s\":%s", k ? "," : "", key, v);
-                    bn += (size_t)snprintf(b2 + bn, cap - bn, "%s\"%s\":\t%s", k ? "," : "", key,
-                            v);
+                    bn += (size_t)snprintf(
+                            b2 + bn, cap - bn, "%s\"%s\":\t%s", k ? "," : "", key, v);
                 }
             }
             an += (size_t)snprintf(a + an, cap - an, "}\n");
@@ -2009,8 +2052,8 @@ static void t_json_inline(void)
         for (size_t i = 0; i < ba.n; i++) {
             TIDE_ASSERT_EQ_INT(ba.lines[i], bb.lines[i]);
             if (strcmp(ba.reason[i], bb.reason[i]) != 0)
-                TIDE_FAIL_("line %llu: '%s' vs '%s'", (unsigned long long)ba.lines[i],
-                        ba.reason[i], bb.reason[i]);
+                TIDE_FAIL_("line %llu: '%s' vs '%s'", (unsigned long long)ba.lines[i], ba.reason[i],
+                        bb.reason[i]);
         }
     }
     free(a);
@@ -2129,7 +2172,7 @@ typedef struct {
     const char *p;
     size_t n, pos, avail; /* avail: what is "written" so far (follow tests) */
     uint64_t rnd;
-    int fail_at;          /* > 0: the read call that fails */
+    int fail_at; /* > 0: the read call that fails */
     int calls;
 } src_ctx;
 
@@ -2153,7 +2196,7 @@ static int src_read_cb(void *ctx, void *buf, size_t cap, size_t *got)
 
 static int open_source(tide_tel_reader **r, const tide_tel_opts *o, void *arg)
 {
-    tide_tel_input in = {src_read_cb, arg};
+    tide_tel_input in = { src_read_cb, arg };
     return tide_tel_open_input(r, &in, "src", o);
 }
 
@@ -2175,7 +2218,7 @@ static void same_run(const char *what, const char *path, const run_out *a, const
 
 /* real logs of every reader: plain, gzip (as published), a JSON-array file, Zeek TSV with its
  * header lines, logs with bad records and CRLF */
-static const char *const real_logs[] = {"zeek/trickbot-2018-11-09/conn.log",
+static const char *const real_logs[] = { "zeek/trickbot-2018-11-09/conn.log",
     "zeek/trickbot-2018-11-09/dns.log", "zeek/trickbot-2018-11-09/http.log",
     "zeek/trickbot-2018-11-09/files.log", "zeek/trickbot-2018-11-09/ssl.log",
     "zeek/zed-sample-data/zeek-default/dns.log.gz", "zeek/zed-sample-data/zeek-default/smtp.log.gz",
@@ -2183,13 +2226,12 @@ static const char *const real_logs[] = {"zeek/trickbot-2018-11-09/conn.log",
     "zeek/zeek-btest-baselines/core.tunnels.teredo__conn.log",
     "zeek/zeek-btest-baselines/scripts.base.frameworks.logging.field-extension-complex__conn.log",
     "zeek/zeek-btest-baselines/core.ipv6-frag__dns.log",
-    "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json",
-    "suricata/magnc-sensor/eve.json",
+    "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json", "suricata/magnc-sensor/eve.json",
     "suricata/frankhassanabad-alerts/first-org-conf-2015.alerts-only.json",
     "sysmon/otrf-security-datasets/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json",
     "sysmon/otrf-security-datasets/schtask_create_2020-12-1907003032.json",
     "logs/squid/squid_native_access.log", "logs/elastic-examples/apache_access_combined.log",
-    "logs/loghub/OpenSSH_2k.log", "logs/loghub/Linux_2k.log", NULL};
+    "logs/loghub/OpenSSH_2k.log", "logs/loghub/Linux_2k.log", NULL };
 
 /* tide_tel_open_mem over the file's bytes (compressed as published) and tide_tel_open_input over
  * a source handing them over in random pieces give exactly the file reader's events (lines,
@@ -2202,14 +2244,14 @@ static void mem_same(const char *path, int seed)
     TIDE_ASSERT_EQ_INT(want.rc, 0);
     size_t n;
     char *raw = slurp(path, &n);
-    mem_arg m = {raw, n};
+    mem_arg m = { raw, n };
     run_reader(open_memory, &m, false, &got);
     same_run("memory", path, &want, &got);
     run_free(&got);
     run_reader(open_memory, &m, true, &got);
     same_run("memory in batches", path, &want, &got);
     run_free(&got);
-    src_ctx sc = {raw, n, 0, n, 0x9E3779B97F4A7C15ULL * (uint64_t)(seed + 1), 0, 0};
+    src_ctx sc = { raw, n, 0, n, 0x9E3779B97F4A7C15ULL * (uint64_t)(seed + 1), 0, 0 };
     run_reader(open_source, &sc, false, &got);
     same_run("byte source", path, &want, &got);
     TIDE_ASSERT_EQ_INT(sc.pos, n);
@@ -2225,7 +2267,7 @@ static const char *corrupted(const char *rel, int k)
     static char p[600];
     size_t n;
     char *src = slurp(data(rel), &n);
-    tbuf out = {NULL, 0, 0};
+    tbuf out = { NULL, 0, 0 };
     size_t at = 0;
     long line = 0;
     while (at < n) {
@@ -2253,11 +2295,12 @@ static const char *corrupted(const char *rel, int k)
     return p;
 }
 
-static const char *const corrupt_logs[] = {"zeek/trickbot-2018-11-09/conn.log",
-    "zeek/trickbot-2018-11-09/http.log", "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json",
+static const char *const corrupt_logs[] = { "zeek/trickbot-2018-11-09/conn.log",
+    "zeek/trickbot-2018-11-09/http.log",
+    "suricata/stamus-suricata-analytics/mta-2024-04-18.eve.json",
     "sysmon/otrf-security-datasets/schtask_create_2020-12-1907003032.json",
     "logs/squid/squid_native_access.log", "logs/elastic-examples/apache_access_combined.log",
-    "logs/loghub/OpenSSH_2k.log", NULL};
+    "logs/loghub/OpenSSH_2k.log", NULL };
 
 /* tide_tel_open_mem over the file's bytes (compressed as published) and tide_tel_open_input over
  * a source handing them over in random pieces give exactly the file reader's events (lines,
@@ -2398,17 +2441,18 @@ static void t_parse_bad(void)
         tide_tel_format fmt;
         const char *rec, *reason;
     } c[] = {
-        {TIDE_TEL_EVE, "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip",
-            "unterminated string"},
-        {TIDE_TEL_EVE, "{\"event_type\":\"dns\",\"src_ip\":5}", "expected a string value"},
-        {TIDE_TEL_EVE, "{\"event_type\":\"dns\",\"x\":\"\xff\"}", "invalid UTF-8"},
-        {TIDE_TEL_SYSMON, "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"Sour", "unterminated string"},
-        {TIDE_TEL_ZEEK_TSV, "1541117137.5\t10.0.0.1\t8.8.8.8", "Zeek record before any #fields"},
-        {TIDE_TEL_SQUID, "1157689320.327   2864 10.105.21.199", "squid: fewer than 7 fields"},
-        {TIDE_TEL_WEBLOG, "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTT",
-            "web log: unterminated \"request\""},
-        {TIDE_TEL_AUTO, "garbage without a header 1.2.3.4", "cannot detect the log format"},
-        {TIDE_TEL_AUTO, "{\"a\":1}", "unknown JSON log shape"},
+        { TIDE_TEL_EVE, "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip",
+                "unterminated string" },
+        { TIDE_TEL_EVE, "{\"event_type\":\"dns\",\"src_ip\":5}", "expected a string value" },
+        { TIDE_TEL_EVE, "{\"event_type\":\"dns\",\"x\":\"\xff\"}", "invalid UTF-8" },
+        { TIDE_TEL_SYSMON, "{\"EventID\":3,\"Computer\":\"ws-1.corp\",\"Sour",
+                "unterminated string" },
+        { TIDE_TEL_ZEEK_TSV, "1541117137.5\t10.0.0.1\t8.8.8.8", "Zeek record before any #fields" },
+        { TIDE_TEL_SQUID, "1157689320.327   2864 10.105.21.199", "squid: fewer than 7 fields" },
+        { TIDE_TEL_WEBLOG, "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET / HTT",
+                "web log: unterminated \"request\"" },
+        { TIDE_TEL_AUTO, "garbage without a header 1.2.3.4", "cannot detect the log format" },
+        { TIDE_TEL_AUTO, "{\"a\":1}", "unknown JSON log shape" },
     };
     static const char *const good[] = {
         "{\"timestamp\":\"2024-04-18T18:43:15Z\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\"}",
@@ -2419,21 +2463,22 @@ static void t_parse_bad(void)
         "badeyek DIRECT/175.16.199.115 -",
         "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET /x HTTP/1.1\" 200 203023 \"-\" \"-\"",
         "Dec 10 06:55:46 LabSZ sshd[24200]: Failed password for root from 173.234.31.186",
-        "{\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\"}"};
+        "{\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\"}"
+    };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
         tide_tel_parser *p = NULL;
         TIDE_ASSERT_EQ_INT(tide_tel_parser_new(&p, c[i].fmt, NULL), 0);
         tide_event ev;
         int rc = tide_tel_parse(p, c[i].rec, strlen(c[i].rec), &ev);
         if (rc != TIDE_EFORMAT || strstr(tide_error_last(), c[i].reason) == NULL)
-            TIDE_FAIL_("case %zu: rc %d, \"%s\" (want \"%s\")", i, rc, tide_error_last(),
-                    c[i].reason);
+            TIDE_FAIL_(
+                    "case %zu: rc %d, \"%s\" (want \"%s\")", i, rc, tide_error_last(), c[i].reason);
         TIDE_ASSERT(strncmp(tide_error_last(), "(record): line 1: ", 18) == 0);
         if (good[i]) { /* usable afterwards */
             rc = tide_tel_parse(p, good[i], strlen(good[i]), &ev);
             if (rc != 1)
-                TIDE_FAIL_("case %zu: good record after a bad one: %d %s", i, rc,
-                        tide_error_last());
+                TIDE_FAIL_(
+                        "case %zu: good record after a bad one: %d %s", i, rc, tide_error_last());
             TIDE_ASSERT_EQ_INT(ev.line, 2);
             TIDE_ASSERT(ev.nobs >= 1);
         }
@@ -2454,9 +2499,9 @@ static void t_parse_bad(void)
     TIDE_ASSERT_EQ_INT(tide_tel_parse(p, "  \t", 3, &ev), 0);
     TIDE_ASSERT_EQ_INT(tide_tel_parse(p, "\r\n", 2, &ev), 0);
     TIDE_ASSERT_EQ_INT(tide_tel_parser_format(p), TIDE_TEL_AUTO);
-    static const char *const zeek[] = {"#separator \\x09", "#path\tconn",
+    static const char *const zeek[] = { "#separator \\x09", "#path\tconn",
         "#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p", "#types\ttime\taddr\taddr\tport",
-        "1541117137.5\t10.0.0.1\t8.8.8.8\t53\n", "#close\t2018"};
+        "1541117137.5\t10.0.0.1\t8.8.8.8\t53\n", "#close\t2018" };
     int events = 0;
     for (size_t i = 0; i < sizeof(zeek) / sizeof(zeek[0]); i++) {
         int rc = tide_tel_parse(p, zeek[i], strlen(zeek[i]), &ev);
@@ -2527,11 +2572,11 @@ static void t_input_edges(void)
                        "1157689320.327   2864 10.105.21.200 TCP_MISS/200 10182 GET "
                        "http://www.goonernews.com/ badeyek DIRECT/175.16.199.61 text/html\n";
     size_t n = strlen(text), l1 = (size_t)(strchr(text, '\n') + 1 - text);
-    src_ctx sc = {text, n, 0, l1 + 30, 7, 0, 0};
+    src_ctx sc = { text, n, 0, l1 + 30, 7, 0, 0 };
     tide_tel_opts o;
     memset(&o, 0, sizeof(o));
     o.follow = true;
-    tide_tel_input in = {src_read_cb, &sc};
+    tide_tel_input in = { src_read_cb, &sc };
     tide_tel_reader *r = NULL;
     TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &in, "feed", &o), 0);
     tide_event ev;
@@ -2546,7 +2591,7 @@ static void t_input_edges(void)
     TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), 0);
     tide_tel_close(r);
     /* an error of the source */
-    src_ctx bad = {text, n, 0, n, 7, 1, 0};
+    src_ctx bad = { text, n, 0, n, 7, 1, 0 };
     in.ctx = &bad;
     TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &in, "feed", NULL), 0);
     TIDE_ASSERT_EQ_INT(tide_tel_next(r, &ev), TIDE_EIO);
@@ -2562,8 +2607,8 @@ static void t_input_edges(void)
     small.max_line = 64;
     small.format = TIDE_TEL_SYSLOG;
     for (int piece = 0; piece < 2; piece++) {
-        src_ctx lp = {lng, sizeof(lng), 0, sizeof(lng), 11, 0, 0};
-        tide_tel_input li = {src_read_cb, &lp};
+        src_ctx lp = { lng, sizeof(lng), 0, sizeof(lng), 11, 0, 0 };
+        tide_tel_input li = { src_read_cb, &lp };
         if (piece)
             TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &li, "feed", &small), 0);
         else
@@ -2577,7 +2622,7 @@ static void t_input_edges(void)
         TIDE_ASSERT_EQ_INT(st.bad, 2); /* "x y" is no syslog line either */
         tide_tel_close(r);
     }
-    tide_tel_input none = {NULL, NULL};
+    tide_tel_input none = { NULL, NULL };
     TIDE_ASSERT_EQ_INT(tide_tel_open_input(&r, &none, "x", NULL), TIDE_EINVAL);
     /* memory */
     TIDE_ASSERT_EQ_INT(tide_tel_open_mem(&r, NULL, 0, NULL, NULL), 0);
@@ -2598,28 +2643,28 @@ static void t_input_edges(void)
     free(gz);
 }
 
-TIDE_TESTS = {{"telemetry::trickbot_conn", t_trickbot_conn},
-    {"telemetry::trickbot_ipinfo", t_trickbot_ipinfo}, {"telemetry::eve_stamus", t_eve_stamus},
-    {"telemetry::zeek_json", t_zeek_json}, {"telemetry::sysmon", t_sysmon},
-    {"telemetry::squid_web", t_squid_web}, {"telemetry::syslog", t_syslog},
-    {"telemetry::gen_corpus", t_gen_corpus}, {"telemetry::compressed", t_compressed},
-    {"telemetry::follow", t_follow}, {"telemetry::bad_eve", t_bad_eve},
-    {"telemetry::bad_sysmon", t_bad_sysmon}, {"telemetry::bad_zeek", t_bad_zeek},
-    {"telemetry::bad_zeek_json", t_bad_zeek_json}, {"telemetry::bad_squid", t_bad_squid},
-    {"telemetry::bad_weblog", t_bad_weblog}, {"telemetry::bad_syslog", t_bad_syslog},
-    {"telemetry::bad_cef", t_bad_cef}, {"telemetry::bad_ndjson", t_bad_ndjson},
-    {"telemetry::homenet", t_homenet}, {"telemetry::homenet_random", t_homenet_random},
-    {"telemetry::squid_fields", t_squid_fields}, {"telemetry::framing_utf8", t_framing_utf8},
-    {"telemetry::iso_fraction", t_iso_fraction}, {"telemetry::field_map", t_field_map},
-    {"telemetry::formats", t_formats}, {"telemetry::exact_times", t_exact_times},
-    {"telemetry::zeek_columns", t_zeek_columns}, {"telemetry::parse_edges", t_parse_edges},
-    {"telemetry::json_paths", t_json_paths},
-    {"telemetry::json_array", t_json_array}, {"telemetry::winlogbeat", t_winlogbeat},
-    {"telemetry::next_batch", t_next_batch}, {"telemetry::ipv4_slack", t_ipv4_slack},
-    {"telemetry::junescape_slack", t_junescape_slack}, {"telemetry::obs_conn", t_obs_conn},
-    {"telemetry::zeek_split", t_zeek_split}, {"telemetry::squid_split", t_squid_split},
-    {"telemetry::json_inline", t_json_inline}, {"telemetry::mem_input_same", t_mem_input_same},
-    {"telemetry::parse_records", t_parse_records}, {"telemetry::parse_bad", t_parse_bad},
-    {"telemetry::format_table", t_format_table}, {"telemetry::input_edges", t_input_edges},
-    {NULL, NULL}};
+TIDE_TESTS = { { "telemetry::trickbot_conn", t_trickbot_conn },
+    { "telemetry::trickbot_ipinfo", t_trickbot_ipinfo }, { "telemetry::eve_stamus", t_eve_stamus },
+    { "telemetry::zeek_json", t_zeek_json }, { "telemetry::sysmon", t_sysmon },
+    { "telemetry::squid_web", t_squid_web }, { "telemetry::syslog", t_syslog },
+    { "telemetry::gen_corpus", t_gen_corpus }, { "telemetry::compressed", t_compressed },
+    { "telemetry::follow", t_follow }, { "telemetry::bad_eve", t_bad_eve },
+    { "telemetry::bad_sysmon", t_bad_sysmon }, { "telemetry::bad_zeek", t_bad_zeek },
+    { "telemetry::bad_zeek_json", t_bad_zeek_json }, { "telemetry::bad_squid", t_bad_squid },
+    { "telemetry::bad_weblog", t_bad_weblog }, { "telemetry::bad_syslog", t_bad_syslog },
+    { "telemetry::bad_cef", t_bad_cef }, { "telemetry::bad_ndjson", t_bad_ndjson },
+    { "telemetry::homenet", t_homenet }, { "telemetry::homenet_random", t_homenet_random },
+    { "telemetry::squid_fields", t_squid_fields }, { "telemetry::framing_utf8", t_framing_utf8 },
+    { "telemetry::iso_fraction", t_iso_fraction }, { "telemetry::field_map", t_field_map },
+    { "telemetry::formats", t_formats }, { "telemetry::exact_times", t_exact_times },
+    { "telemetry::zeek_columns", t_zeek_columns }, { "telemetry::parse_edges", t_parse_edges },
+    { "telemetry::json_paths", t_json_paths }, { "telemetry::json_array", t_json_array },
+    { "telemetry::winlogbeat", t_winlogbeat }, { "telemetry::next_batch", t_next_batch },
+    { "telemetry::ipv4_slack", t_ipv4_slack }, { "telemetry::junescape_slack", t_junescape_slack },
+    { "telemetry::obs_conn", t_obs_conn }, { "telemetry::zeek_split", t_zeek_split },
+    { "telemetry::squid_split", t_squid_split }, { "telemetry::json_inline", t_json_inline },
+    { "telemetry::mem_input_same", t_mem_input_same },
+    { "telemetry::parse_records", t_parse_records }, { "telemetry::parse_bad", t_parse_bad },
+    { "telemetry::format_table", t_format_table }, { "telemetry::input_edges", t_input_edges },
+    { NULL, NULL } };
 TIDE_TEST_MAIN

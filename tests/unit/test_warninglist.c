@@ -27,8 +27,8 @@ static tide_warnlist_set *load(const char *const *names)
     return s;
 }
 
-static void is_(const tide_warnlist_set *s, tide_obs_kind k, const char *v, const char *want,
-        int line)
+static void is_(
+        const tide_warnlist_set *s, tide_obs_kind k, const char *v, const char *want, int line)
 {
     const char *got = tide__warnlist_check(s, k, v);
     bool ok = want == NULL ? got == NULL : (got != NULL && strcmp(got, want) == 0);
@@ -61,7 +61,7 @@ static void t_builtin(void)
     IS(s, TIDE_OBS_IPV4, "1.2.3.4", NULL);
     IS(s, TIDE_OBS_IPV4, "11.0.0.0", NULL);
     IS(s, TIDE_OBS_IPV4, "9.255.255.255", NULL);
-    IS(s, TIDE_OBS_CIDR4, "8.0.0.0/6", NULL);   /* overlaps 10/8 but is not inside it */
+    IS(s, TIDE_OBS_CIDR4, "8.0.0.0/6", NULL); /* overlaps 10/8 but is not inside it */
     IS(s, TIDE_OBS_CIDR4, "0.0.0.0/0", NULL);
     IS(s, TIDE_OBS_IPV6, "2001:4860:4860::8888", NULL);
     IS(s, TIDE_OBS_IP_PORT, "206.130.141.255:449", NULL);
@@ -70,9 +70,9 @@ static void t_builtin(void)
 
 static void t_real_lists(void)
 {
-    static const char *const names[] = {"rfc1918", "public-dns-v4", "public-dns-v6", "alexa",
-        "tranco10k", "empty-hashes", "common-contact-emails", "phone_numbers",
-        "url-shortener", "automated-malware-analysis", "google", NULL};
+    static const char *const names[] = { "rfc1918", "public-dns-v4", "public-dns-v6", "alexa",
+        "tranco10k", "empty-hashes", "common-contact-emails", "phone_numbers", "url-shortener",
+        "automated-malware-analysis", "google", NULL };
     tide_warnlist_set *s = load(names);
     tide__warnlist_set_freeze(s);
     IS(s, TIDE_OBS_IPV4, "10.1.2.3", "List of RFC 1918 CIDR blocks");
@@ -117,8 +117,8 @@ static void t_tlds_regex_substring(void)
     tide__warnlist_set_free(s);
 }
 
-static int count_cb(const char *name, const char *type, const char *description,
-        const char *value, void *payload)
+static int count_cb(const char *name, const char *type, const char *description, const char *value,
+        void *payload)
 {
     (void)name;
     (void)type;
@@ -134,15 +134,14 @@ static void t_parse_errors(void)
     const char *ok = "{\"name\":\"n\",\"type\":\"string\",\"list\":[\"a\",\"b\"]}";
     TIDE_ASSERT_EQ_INT(tide__warnlist_parse(ok, strlen(ok), count_cb, &n), 0);
     TIDE_ASSERT_EQ_INT(n, 2);
-    const char *bad[] = {"{\"name\":\"n\",\"type\":\"string\",\"list\":[\"a\",",
-        "[1,2]", "{\"type\":\"string\",\"list\":[]}", "{\"name\":\"n\",\"list\":[]}",
+    const char *bad[] = { "{\"name\":\"n\",\"type\":\"string\",\"list\":[\"a\",", "[1,2]",
+        "{\"type\":\"string\",\"list\":[]}", "{\"name\":\"n\",\"list\":[]}",
         "{\"name\":\"n\",\"type\":\"bogus\",\"list\":[]}",
         "{\"name\":\"n\",\"type\":\"cidr\",\"list\":\"x\"}",
-        "{\"name\":\"n\",\"type\":\"cidr\",\"list\":[\"1.2.3.4\", 5]}", NULL};
+        "{\"name\":\"n\",\"type\":\"cidr\",\"list\":[\"1.2.3.4\", 5]}", NULL };
     for (int i = 0; bad[i]; i++) {
         n = 0;
-        TIDE_ASSERT_EQ_INT(tide__warnlist_parse(bad[i], strlen(bad[i]), count_cb, &n),
-                TIDE_EPARSE);
+        TIDE_ASSERT_EQ_INT(tide__warnlist_parse(bad[i], strlen(bad[i]), count_cb, &n), TIDE_EPARSE);
         TIDE_ASSERT_EQ_INT(n, 0);
     }
     TIDE_ASSERT(strstr(tide_error_last(), "list[1]") != NULL);
@@ -150,13 +149,13 @@ static void t_parse_errors(void)
 
 static void t_all_real_lists_load(void)
 {
-    static const char *const names[] = {"amazon-aws", "cisco_top1000", "common-ioc-false-positive",
+    static const char *const names[] = { "amazon-aws", "cisco_top1000", "common-ioc-false-positive",
         "disposable-email", "eicar.com", "google-gcp", "ipv6-linklocal", "microsoft", "multicast",
         "rfc3849", "rfc5735", "rfc6598", "rfc6761", "second-level-tlds",
-        "security-provider-blogpost", "sinkholes", "tlds", "whats-my-ip", NULL};
+        "security-provider-blogpost", "sinkholes", "tlds", "whats-my-ip", NULL };
     tide_warnlist_set *s = load(names);
     IS(s, TIDE_OBS_IPV6, "fe80::1", "List of IPv6 link local blocks");
-    TIDE_ASSERT(tide__warnlist_check(s, TIDE_OBS_IPV4, "100.64.1.1") != NULL); /* rfc6598 */
+    TIDE_ASSERT(tide__warnlist_check(s, TIDE_OBS_IPV4, "100.64.1.1") != NULL);  /* rfc6598 */
     TIDE_ASSERT(tide__warnlist_check(s, TIDE_OBS_IPV4, "224.0.0.251") != NULL); /* multicast */
     IS(s, TIDE_OBS_IPV4, "206.130.141.255", NULL);
     tide__warnlist_set_free(s);
@@ -170,8 +169,9 @@ static void t_fast_paths(void)
     tide_warnlist_set *s = NULL;
     TIDE_ASSERT_EQ_INT(tide__warnlist_set_new(&s, true), 0);
     const char *b = "builtin-bogons";
-    static const char *const odd[] = { "010.1.2.3", "10.01.2.3", "10.1.2.256", "10.1.2", "10.1.2.3.",
-        "10..2.3", "10.1.2.3 ", " 10.1.2.3", "1000.1.2.3", "10.1.2.+3", "10.1.2.3/8x", NULL };
+    static const char *const odd[] = { "010.1.2.3", "10.01.2.3", "10.1.2.256", "10.1.2",
+        "10.1.2.3.", "10..2.3", "10.1.2.3 ", " 10.1.2.3", "1000.1.2.3", "10.1.2.+3", "10.1.2.3/8x",
+        NULL };
     for (int i = 0; odd[i]; i++)
         IS(s, TIDE_OBS_IPV4, odd[i], NULL); /* inet_pton refuses each: no range, no match */
     IS(s, TIDE_OBS_IPV4, "10.0.0.0", b);
@@ -199,12 +199,12 @@ static void t_fast_paths(void)
 }
 
 TIDE_TESTS = {
-    {"warninglist::fast_paths", t_fast_paths},
-    {"warninglist::builtin", t_builtin},
-    {"warninglist::real_lists", t_real_lists},
-    {"warninglist::tlds_regex_substring", t_tlds_regex_substring},
-    {"warninglist::parse_errors", t_parse_errors},
-    {"warninglist::all_real_lists_load", t_all_real_lists_load},
-    {NULL, NULL},
+    { "warninglist::fast_paths", t_fast_paths },
+    { "warninglist::builtin", t_builtin },
+    { "warninglist::real_lists", t_real_lists },
+    { "warninglist::tlds_regex_substring", t_tlds_regex_substring },
+    { "warninglist::parse_errors", t_parse_errors },
+    { "warninglist::all_real_lists_load", t_all_real_lists_load },
+    { NULL, NULL },
 };
 TIDE_TEST_MAIN

@@ -75,7 +75,7 @@ typedef struct {
 
 /** One current indicator as the active-intel scan reads it. */
 typedef struct {
-    int64_t key;            /**< the key of its id */
+    int64_t key; /**< the key of its id */
     /** its context: every member but kind, value and the related names (left zero, the front
      *  fills them) */
     tide_indicator_obs ind;
@@ -85,25 +85,25 @@ typedef struct {
 
 /** A response case (SPEC C4, C5). Times in ms since the epoch. */
 typedef struct {
-    int64_t id;             /**< > 0; 0 when putting a new case */
-    const char *status;     /**< "open" or "closed" */
+    int64_t id;         /**< > 0; 0 when putting a new case */
+    const char *status; /**< "open" or "closed" */
     int64_t tier;
     int64_t opened_at, updated_at;
-    int64_t closed_at;      /**< TIDE_STORE_NULL while open */
-    const char *seed_host;  /**< "" when none */
+    int64_t closed_at;          /**< TIDE_STORE_NULL while open */
+    const char *seed_host;      /**< "" when none */
     const char *seed_indicator; /**< "" when none */
-    const char *tlp;        /**< may be NULL */
-    const char *doc;        /**< the computed case document, JSON text */
-    const char *lessons;    /**< lessons learned, JSON text, or NULL */
+    const char *tlp;            /**< may be NULL */
+    const char *doc;            /**< the computed case document, JSON text */
+    const char *lessons;        /**< lessons learned, JSON text, or NULL */
 } tide_store_case;
 
 /** A host in a case's scope. */
 typedef struct {
     const char *host;
-    const char *status;     /**< "alerted" or "silent" */
-    const char *state;      /**< recovery state: "affected", "isolated" ... */
+    const char *status; /**< "alerted" or "silent" */
+    const char *state;  /**< recovery state: "affected", "isolated" ... */
     int64_t state_at;
-    int64_t recovered_at;   /**< TIDE_STORE_NULL when not recovered */
+    int64_t recovered_at; /**< TIDE_STORE_NULL when not recovered */
     int64_t relapses;
     int64_t first_seen, last_seen; /**< TIDE_STORE_NULL when unknown */
 } tide_store_case_host;
@@ -111,9 +111,9 @@ typedef struct {
 /** An entry of a case's timeline. */
 typedef struct {
     int64_t at;
-    const char *kind;       /**< "opened", "host-joined", "closed" ... */
-    const char *host;       /**< may be NULL */
-    const char *actor;      /**< may be NULL */
+    const char *kind;  /**< "opened", "host-joined", "closed" ... */
+    const char *host;  /**< may be NULL */
+    const char *actor; /**< may be NULL */
     const char *text;
 } tide_store_case_event;
 
@@ -253,8 +253,8 @@ struct tide_store_backend {
      *  one is open). */
     int (*put_asset)(tide_store_backend *be, const tide_asset *asset);
     /** Every asset, by host; ips and software in order. */
-    int (*each_asset)(tide_store_backend *be,
-            int (*cb)(const tide_asset *asset, void *payload), void *payload);
+    int (*each_asset)(tide_store_backend *be, int (*cb)(const tide_asset *asset, void *payload),
+            void *payload);
     /** The serial and entries (newline-separated text, in *out_entries (malloc) with its
      *  length) of the last export under key. TIDE_ENOTFOUND when none was recorded. */
     int (*export_state_get)(tide_store_backend *be, const char *key, int64_t *out_serial,
@@ -273,8 +273,8 @@ struct tide_store_backend {
             int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
     /** Host and indicator id of the sighting with this id, in *out_host and
      *  *out_indicator_id (malloc). TIDE_ENOTFOUND "no sighting N". */
-    int (*sighting_by_id)(tide_store_backend *be, int64_t id, char **out_host,
-            char **out_indicator_id);
+    int (*sighting_by_id)(
+            tide_store_backend *be, int64_t id, char **out_host, char **out_indicator_id);
 
     /* ---- cases (src/cases keeps their documents as JSON text here) ---- */
 
@@ -287,33 +287,34 @@ struct tide_store_backend {
     int (*case_ids)(tide_store_backend *be, int (*cb)(int64_t id, void *payload), void *payload);
     /** The lowest id of an open case with host in its scope and indicator_id among its
      *  indicators, or 0 in *out_id when there is none. */
-    int (*case_find_covering)(tide_store_backend *be, const char *host,
-            const char *indicator_id, int64_t *out_id);
+    int (*case_find_covering)(
+            tide_store_backend *be, const char *host, const char *indicator_id, int64_t *out_id);
     /** Insert or replace the host row of a case. */
-    int (*case_host_put)(tide_store_backend *be, int64_t case_id,
-            const tide_store_case_host *host);
+    int (*case_host_put)(tide_store_backend *be, int64_t case_id, const tide_store_case_host *host);
     /** The hosts of a case, by host. */
     int (*case_hosts)(tide_store_backend *be, int64_t case_id,
             int (*cb)(const tide_store_case_host *host, void *payload), void *payload);
     /** Add indicator ids to a case (ids it has already are kept once). */
-    int (*case_indicators_add)(tide_store_backend *be, int64_t case_id,
-            const char *const *ids, size_t n);
+    int (*case_indicators_add)(
+            tide_store_backend *be, int64_t case_id, const char *const *ids, size_t n);
     /** The indicator ids of a case, ascending. */
     int (*case_indicators)(tide_store_backend *be, int64_t case_id,
             int (*cb)(const char *indicator_id, void *payload), void *payload);
     /** Append an event to a case's timeline. */
-    int (*case_event_add)(tide_store_backend *be, int64_t case_id,
-            const tide_store_case_event *ev);
+    int (*case_event_add)(tide_store_backend *be, int64_t case_id, const tide_store_case_event *ev);
     /** The timeline of a case, in the order the events were added. */
     int (*case_events)(tide_store_backend *be, int64_t case_id,
             int (*cb)(const tide_store_case_event *ev, void *payload), void *payload);
     /** Current indicators by whether their source is "internal". */
-    int (*indicator_source_counts)(tide_store_backend *be, int64_t *out_internal,
-            int64_t *out_external);
+    int (*indicator_source_counts)(
+            tide_store_backend *be, int64_t *out_internal, int64_t *out_external);
 };
 
 /** Static initialiser: `tide_store_backend be = TIDE_STORE_BACKEND_INIT;` */
-#define TIDE_STORE_BACKEND_INIT { .version = TIDE_STORE_BACKEND_VERSION }
+#define TIDE_STORE_BACKEND_INIT                                                                    \
+    {                                                                                              \
+        .version = TIDE_STORE_BACKEND_VERSION                                                      \
+    }
 
 /** @brief Zero a backend struct and set its version (as TIDE_STORE_BACKEND_INIT does).
  *  @param version TIDE_STORE_BACKEND_VERSION. @return 0, or TIDE_EINVAL for a version this
