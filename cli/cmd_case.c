@@ -298,8 +298,10 @@ int cmd_case(int argc, char **argv)
             ex = fail(verb, rc);
             goto done;
         }
-        printf("case %lld: %zu STIX object(s) at or below TLP:%s written to %s\n", (long long)id, n,
-                a.tlp_max, a.output);
+        /* --output -: the bundle is on stdout, the message goes to stderr */
+        fprintf(strcmp(a.output, "-") == 0 ? stderr : stdout,
+                "case %lld: %zu STIX object(s) at or below TLP:%s written to %s\n", (long long)id,
+                n, a.tlp_max, a.output);
     }
 done:
     free(out);

@@ -6,6 +6,7 @@
  * objects tide writes carry the case TLP); and the metrics: time to detect, contain, recover,
  * dwell time, counts by tier, internal vs external intel.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "intel/tlp.h"
 #include "tide/errors.h"
 #include "tide/tlp.h"
+#include "util/outfile.h"
 #include "util/util.h"
 
 static const char *jstr(json_t *o, const char *k)
@@ -286,14 +288,18 @@ int tide_case_share(
     snprintf(seed, sizeof(seed), "tide-case-%lld/bundle/%s", (long long)id, now);
     stix_id("bundle", seed, oid);
     json_t *bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id", oid, "objects", objs);
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        rc = tide_error_set(TIDE_EIO, "%s: cannot write", path);
-    } else {
-        if (json_dumpf(bundle, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0)
-            rc = tide_error_set(TIDE_EIO, "%s: write failed", path);
-        if (fclose(f) != 0 && rc == 0)
-            rc = tide_error_set(TIDE_EIO, "%s: write failed", path);
+    /* util/outfile.h: never written in place or through a link; a full disk leaves the share
+     * before as it was */
+    tide__outfile of;
+    rc = tide__outfile_open(&of, path, TIDE__OUT_STREAM);
+    if (rc == 0) {
+        if (json_dumpf(bundle, of.f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
+            int e = errno;
+            rc = tide_error_set(TIDE_EIO, "%s: write failed: %s", path, strerror(e));
+            tide__outfile_abort(&of);
+        } else {
+            rc = tide__outfile_commit(&of);
+        }
     }
     json_decref(bundle);
     json_decref(shared_inds);

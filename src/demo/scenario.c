@@ -21,6 +21,7 @@
 #include "tide/demo.h"
 #include "tide/tlp.h"
 #include "tide/observable.h"
+#include "util/outfile.h"
 #include "util/util.h"
 
 #define DEMO_SEED     0x7469646564656d6fULL /* "tidedemo" */
@@ -490,23 +491,30 @@ static json_t *misp_event(demo *d)
     return json_pack("{s:o}", "Event", ev);
 }
 
+/* The scenario's files go into the private folder write_files creates, through util/outfile.h
+ * like every file tide writes (created exclusively, never through a link); nothing else
+ * writes that folder, so no lock file is needed. */
+#define DEMO_OUT (TIDE__OUT_PRIVATE | TIDE__OUT_LOCKED)
+
 static int write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return -1;
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    return bad ? -1 : 0;
+    return tide__outfile_write(path, text, strlen(text), DEMO_OUT) < 0 ? -1 : 0;
 }
 
 static int write_json(const char *path, json_t *j)
 {
     if (j == NULL)
         return -1;
-    int rc = json_dump_file(j, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    tide__outfile o;
+    int rc = tide__outfile_open(&o, path, DEMO_OUT);
+    if (rc == 0 && json_dumpf(j, o.f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
+        tide__outfile_abort(&o);
+        rc = -1;
+    } else if (rc == 0) {
+        rc = tide__outfile_commit(&o);
+    }
     json_decref(j);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 static char *maltrail_list(demo *d)
@@ -580,15 +588,16 @@ static int write_zeek(demo *d)
     if (mkdir(d->zeek_dir, 0700) != 0)
         return -1;
     static const char *const names[4] = { "conn.log", "dns.log", "http.log", "files.log" };
+    tide__outfile of[4];
     FILE *f[4];
     for (int i = 0; i < 4; i++) {
         snprintf(d->zeek[i], sizeof d->zeek[i], "%s/%s", d->zeek_dir, names[i]);
-        f[i] = fopen(d->zeek[i], "w");
-        if (f[i] == NULL) {
+        if (tide__outfile_open(&of[i], d->zeek[i], DEMO_OUT) < 0) {
             for (int k = 0; k < i; k++)
-                fclose(f[k]);
+                tide__outfile_abort(&of[k]);
             return -1;
         }
+        f[i] = of[i].f;
     }
     zeek_header(f[0], "conn", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto",
             "time\tstring\taddr\tport\taddr\tport\tenum");
@@ -642,13 +651,14 @@ static int write_zeek(demo *d)
     fprintf(f[0], "%ld.000000\tCcC1\t10.20.0.15\t53000\t%s\t8080\ttcp\n", t + 15 * 3600, range_ip);
     int rc = 0;
     for (int i = 0; i < 4; i++)
-        rc |= fclose(f[i]) != 0;
+        rc |= tide__outfile_commit(&of[i]) < 0;
     /* yesterday, before the intel arrived: two more hosts resolved a KelpLoader C2 name and
      * never alerted; only the history remembers it */
     snprintf(d->old_dns, sizeof d->old_dns, "%s/dns-yesterday.log", d->zeek_dir);
-    FILE *o = fopen(d->old_dns, "w");
-    if (o == NULL)
+    tide__outfile oo;
+    if (tide__outfile_open(&oo, d->old_dns, DEMO_OUT) < 0)
         return -1;
+    FILE *o = oo.f;
     zeek_header(o, "dns", "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tanswers",
             "time\tstring\taddr\tport\taddr\tport\tstring\tvector[string]");
     for (int i = 0; i < 20; i++)
@@ -658,7 +668,7 @@ static int write_zeek(demo *d)
             t - 86400 + 10 * 3600, d->ind[1].value);
     fprintf(o, "%ld.000000\tCyS2\t10.20.0.32\t40200\t10.20.0.2\t53\t%s\t-\n", t - 86400 + 16 * 3600,
             d->ind[1].value);
-    rc |= fclose(o) != 0;
+    rc |= tide__outfile_commit(&oo) < 0;
     return rc ? -1 : 0;
 }
 
@@ -666,17 +676,17 @@ static int write_zeek(demo *d)
  * that only the silent hosts resolved), a prevention change, a detection and a response gap. */
 static int write_lessons(demo *d)
 {
-    FILE *f = fopen(d->lessons, "w");
-    if (f == NULL)
+    tide__outfile o;
+    if (tide__outfile_open(&o, d->lessons, DEMO_OUT) < 0)
         return -1;
-    fprintf(f,
+    fprintf(o.f,
             "# lessons learned of the demo case\n"
             "indicator: update-check[.]%s\n"
             "prevention: deny internet egress to hosts running an end-of-life Java runtime\n"
             "detection-gap: DNS logs of the branch office were not collected\n"
             "response-gap: no owner on record for two of the hosts\n",
             d->ind[1].value);
-    return fclose(f) != 0 ? -1 : 0;
+    return tide__outfile_commit(&o) < 0 ? -1 : 0;
 }
 
 static int write_files(demo *d, const char *parent)
@@ -717,6 +727,9 @@ static void remove_files(demo *d)
     unlink(d->old_dns);
     unlink(d->lessons);
     unlink(d->share);
+    char lock[sizeof d->share + 8]; /* the share's lock file (util/outfile.h) */
+    snprintf(lock, sizeof lock, "%s.lock", d->share);
+    unlink(lock);
     rmdir(d->zeek_dir);
     rmdir(d->dir);
 }

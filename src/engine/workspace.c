@@ -117,7 +117,7 @@ int tide_workspace_open(tide_workspace **out, const char *location, const tide_w
     rc = tide_store_open(&ws->store, ws->store_dir);
     if (rc < 0)
         goto fail;
-    if (strcmp(ws->state_dir, ws->store_dir) != 0 && mkdir(ws->state_dir, 0750) != 0 &&
+    if (strcmp(ws->state_dir, ws->store_dir) != 0 && mkdir(ws->state_dir, 0700) != 0 &&
             errno != EEXIST) {
         rc = tide_error_set(
                 TIDE_EIO, "%s: cannot create the state folder: %s", ws->state_dir, strerror(errno));

@@ -3,7 +3,8 @@
  * decayed score >= min by the one rule of tide/score.h, a sighting refreshing the score;
  * filters, warninglists, never private / bogon space, kind supported by the format, one entry
  * per value), the export state kept for incremental mode and RPZ serials, and the output files
- * (written to a temporary name, renamed when complete).
+ * (util/outfile.h: a temporary file created exclusively, renamed when complete; a FIFO, a
+ * device or "-" written directly; a folder or a link refused; one writer of an output at a time).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -141,28 +142,30 @@ char *tide__exp_path(tide__exp *x, const char *name)
 int tide__exp_open(tide__exp *x, const char *name, tide__exp_file *out)
 {
     memset(out, 0, sizeof(*out));
-    if (name == NULL && x->opts->output == NULL) {
+    const char *o = x->opts->output;
+    if (name == NULL && (o == NULL || (strcmp(o, "-") == 0 && x->out))) {
         out->f = x->out;
         return 0;
     }
-    char *final = name ? tide__exp_path(x, name) : tide__strdup(x->opts->output);
-    TIDE_CHECK_ALLOC(final);
-    tide_buf t = TIDE_BUF_INIT;
-    if (tide__buf_printf(&t, "%s.tmp", final) < 0) {
-        tide__free(final);
-        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    int rc;
+    if (name == NULL) {
+        rc = tide__outfile_open(&out->o, o, TIDE__OUT_STREAM | TIDE__OUT_LOCKED);
+    } else if (x->dirfd >= 0) {
+        rc = tide__outfile_openat(&out->o, x->dirfd, o, name, TIDE__OUT_LOCKED);
+    } else if (x->stream) {
+        rc = tide_error_set(TIDE_EINVAL,
+                "%s: is not a regular file: OUTPUT.%s cannot be written beside it (give a file "
+                "name)",
+                o, name);
+    } else {
+        char *path = tide__exp_path(x, name);
+        TIDE_CHECK_ALLOC(path);
+        rc = tide__outfile_open(&out->o, path, TIDE__OUT_LOCKED);
+        tide__free(path);
     }
-    FILE *f = fopen(t.ptr, "w");
-    if (f == NULL) {
-        int rc = tide_error_set(TIDE_EIO, "%s: %s", t.ptr, strerror(errno));
-        tide__free(final);
-        tide__buf_free(&t);
-        return rc;
-    }
-    out->f = f;
-    out->tmp = tide__buf_detach(&t);
-    out->final = final;
-    return 0;
+    if (rc == 0)
+        out->f = out->o.f;
+    return rc;
 }
 
 int tide__exp_close(tide__exp_file *f, bool ok)
@@ -170,26 +173,18 @@ int tide__exp_close(tide__exp_file *f, bool ok)
     int rc = 0;
     if (f->f == NULL)
         return 0;
-    if (f->tmp == NULL) {
+    if (f->o.f == NULL) { /* the caller's stream */
         if (fflush(f->f) != 0 || ferror(f->f))
             rc = tide_error_set(TIDE_EIO, "write failed: %s", strerror(errno));
         f->f = NULL;
         return rc;
     }
-    bool werr = ferror(f->f) != 0;
-    if (fclose(f->f) != 0)
-        werr = true;
     f->f = NULL;
-    if (ok && werr)
-        rc = tide_error_set(TIDE_EIO, "%s: write failed: %s", f->final, strerror(errno));
-    if (ok && !werr && rename(f->tmp, f->final) != 0)
-        rc = tide_error_set(TIDE_EIO, "%s: %s", f->final, strerror(errno));
-    if (!ok || rc < 0)
-        unlink(f->tmp);
-    tide__free(f->tmp);
-    tide__free(f->final);
-    f->tmp = f->final = NULL;
-    return rc;
+    if (!ok) {
+        tide__outfile_abort(&f->o);
+        return 0;
+    }
+    return tide__outfile_commit(&f->o);
 }
 
 int tide__exp_state_add(tide__exp *x, const char *line)
@@ -544,12 +539,26 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
     if (F == NULL)
         return tide_error_set(TIDE_EINVAL, "unknown export format");
     int fmt = opts->format;
-    if (F->dir && opts->output == NULL)
-        return tide_error_set(
-                TIDE_EINVAL, "%s export writes several files: --output DIR needed", F->name);
-    if (opts->incremental && opts->output == NULL)
+    bool to_stdout = opts->output && strcmp(opts->output, "-") == 0;
+    if (F->dir && (opts->output == NULL || to_stdout))
+        return tide_error_set(TIDE_EINVAL, "%s export writes several files: --output DIR needed%s",
+                F->name, to_stdout ? ", not -" : "");
+    if (opts->incremental && (opts->output == NULL || to_stdout))
         return tide_error_set(
                 TIDE_EINVAL, "--incremental needs --output (state is kept per output)");
+    /* what the output names: a folder formats only, a link never (util/outfile.h) */
+    tide__out_kind kind = to_stdout ? TIDE__OUTK_STREAM : TIDE__OUTK_NEW;
+    if (opts->output && !to_stdout) {
+        TIDE_CHECK(tide__outfile_kind(opts->output, &kind));
+        if (!F->dir && kind == TIDE__OUTK_DIR)
+            return tide_error_set(TIDE_EINVAL,
+                    "%s: is a folder: the %s export writes one file (give a file name)",
+                    opts->output, F->name);
+        if (F->dir && kind != TIDE__OUTK_DIR && kind != TIDE__OUTK_NEW)
+            return tide_error_set(TIDE_EINVAL,
+                    "%s: is not a folder: the %s export writes several files into --output DIR",
+                    opts->output, F->name);
+    }
     if (opts->incremental && !F->keeps_state) {
         char tail[64];
         snprintf(tail, sizeof(tail), ", not %s", F->name);
@@ -568,12 +577,23 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
         .sum = summary,
         .explain = explain,
         .payload = payload,
-        .out = out };
+        .out = out,
+        .stream = kind == TIDE__OUTK_STREAM,
+        .dirfd = -1,
+        .lock_fd = -1 };
     x.now = opts->now_ms ? opts->now_ms : tide__time_now_ms();
     int rc = 0;
+    /* a new export folder takes the umask: the files are for a proxy or an IDS to read */
     if (F->dir && mkdir(opts->output, 0777) != 0 && errno != EEXIST)
         return tide_error_set(TIDE_EIO, "%s: %s", opts->output, strerror(errno));
-    if (opts->output && F->keeps_state && opts->categories == NULL) {
+    /* one writer of an output at a time, from reading its export state to recording the new
+     * one: the file installed and the state (RPZ serial, incremental diff) always agree */
+    if (opts->output && !to_stdout) {
+        TIDE_CHECK(tide__outfile_lock(opts->output, &x.lock_fd));
+        if (F->dir)
+            x.dirfd = x.lock_fd;
+    }
+    if (opts->output && !to_stdout && F->keeps_state && opts->categories == NULL) {
         if ((rc = make_key(&x)) < 0)
             goto done;
         rc = tide_store_export_state_get(store, x.key, &x.prev_serial, &x.prev, &x.prev_len);
@@ -601,6 +621,7 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
                 x.state.ptr ? x.state.ptr : "", x.state.len);
     }
 done:
+    tide__outfile_unlock(x.lock_fd);
     tide__free(x.key);
     tide__free(x.prev);
     tide__buf_free(&x.state);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tide/export.h"
+#include "util/outfile.h"
 #include "util/util.h"
 
 /* One selected observable. Strings are offsets into tide__exp.arena. */
@@ -25,7 +26,8 @@ typedef struct {
 
 typedef struct {
     FILE *f;
-    char *tmp, *final; /* NULL when f is the caller's stream */
+    tide__outfile o; /* the file written (util/outfile.h); o.f == NULL when f is the caller's
+                        stream */
 } tide__exp_file;
 
 typedef struct tide__exp {
@@ -35,7 +37,10 @@ typedef struct tide__exp {
     tide_export_explain_cb explain;
     void *payload;
     int64_t now;
-    FILE *out; /* the caller's stream for single-file formats without output */
+    FILE *out;   /* the caller's stream for single-file formats without output (or "-") */
+    bool stream; /* the output is "-", a FIFO or a device: written directly, nothing beside it */
+    int dirfd;   /* folder formats: the output folder (O_NOFOLLOW), locked; else -1 */
+    int lock_fd; /* the output's lock (tide__outfile_lock), held for the whole run; -1: none */
     tide_buf arena;
     tide__exp_entry *v;
     size_t n, cap;
@@ -55,8 +60,9 @@ typedef struct tide__exp {
 void tide__exp_skip(tide__exp *x, int reason, const tide__exp_entry *e, const char *detail);
 
 /* Open an output: name == NULL for single-file formats (opts->output, or the caller's
- * stream), else a file name inside the output directory. Written to NAME.tmp, renamed by a
- * successful close. */
+ * stream), else a file name inside the output directory (folder formats) or beside the output
+ * (OUTPUT.name). Written through util/outfile.h (a temporary file created exclusively, renamed
+ * by a successful close; a FIFO, a device or "-" written directly) under the run's lock. */
 int tide__exp_open(tide__exp *x, const char *name, tide__exp_file *out);
 /* Close; ok == false (or a write error) removes the temporary file. */
 int tide__exp_close(tide__exp_file *f, bool ok);

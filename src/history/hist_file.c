@@ -2,8 +2,8 @@
  * hist_file.c - history run files (layout in hist_int.h): the writer (sorted records into
  * zstd-compressed blocks, dictionaries of hosts and files, a block index; written to a
  * temporary file, fsync'ed and renamed so a crash never leaves a half file under the real
- * name) and the reader (mmap, every checksum verified before use, a cursor that seeks by
- * the block index). zstd and xxhash do the compression and checksums; the record format is
+ * name; util/outfile.h) and the reader (mmap, every checksum verified before use, a cursor that
+ * seeks by the block index). zstd and xxhash do the compression and checksums; the record format is
  * hand-written because it is a few varints.
  */
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include <zstd.h>
 
 #include "history/hist_int.h"
+#include "util/outfile.h"
 
 #define HIST_MAX_DICT (256u << 20)
 
@@ -28,16 +29,6 @@ int64_t tide__hist_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int tide__hist_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return tide_error_set(TIDE_EIO, "%s: %s", dir, strerror(errno));
-    int rc = fsync(fd);
-    close(fd);
-    return rc == 0 ? 0 : tide_error_set(TIDE_EIO, "fsync %s: %s", dir, strerror(errno));
 }
 
 static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
@@ -57,8 +48,9 @@ static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 /* ---- writer ---- */
 
 struct hist_writer {
-    char *path, *tmp;
-    FILE *fp;
+    char *path;
+    tide__outfile out; /* the run file being written (util/outfile.h) */
+    FILE *fp;          /* out.f */
     int32_t day;
     tide_buf block; /* uncompressed records of the current block */
     uint32_t block_nrec;
@@ -86,26 +78,26 @@ int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
     w->files = (tide_strmap)TIDE_STRMAP_INIT;
     w->day = day;
     w->path = tide__strdup(path);
-    size_t n = strlen(path) + 8;
-    w->tmp = tide__malloc(n);
     w->cctx = ZSTD_createCCtx();
-    if (w->path == NULL || w->tmp == NULL || w->cctx == NULL) {
+    if (w->path == NULL || w->cctx == NULL) {
         tide__hist_writer_abort(w);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
-    snprintf(w->tmp, n, "%s.tmp", path);
-    w->fp = fopen(w->tmp, "wb");
-    if (w->fp == NULL) {
-        int rc = tide_error_set(TIDE_EIO, "%s: %s", w->tmp, strerror(errno));
+    /* a temporary file created exclusively (0600, never through a link) beside the run, under
+     * the history's lock; the MANIFEST write that names the run fsyncs the folder */
+    int orc = tide__outfile_open(
+            &w->out, path, TIDE__OUT_PRIVATE | TIDE__OUT_LOCKED | TIDE__OUT_NOSYNCDIR);
+    if (orc < 0) {
         tide__hist_writer_abort(w);
-        return rc;
+        return orc;
     }
+    w->fp = w->out.f;
     if ((w->iobuf = tide__malloc(HIST_IOBUF)) != NULL)
         setvbuf(w->fp, w->iobuf, _IOFBF, HIST_IOBUF);
     hist_header h;
     memset(&h, 0, sizeof(h));
     if (fwrite(&h, sizeof(h), 1, w->fp) != 1) {
-        int rc = tide_error_set(TIDE_EIO, "%s: write failed", w->tmp);
+        int rc = tide_error_set(TIDE_EIO, "%s: write failed", w->path);
         tide__hist_writer_abort(w);
         return rc;
     }
@@ -118,12 +110,10 @@ void tide__hist_writer_abort(hist_writer *w)
 {
     if (w == NULL)
         return;
-    if (w->fp) {
-        fclose(w->fp);
-        unlink(w->tmp);
-    }
+    if (w->fp)
+        tide__outfile_abort(&w->out);
+    w->fp = NULL;
     tide__free(w->path);
-    tide__free(w->tmp);
     tide__buf_free(&w->block);
     tide__buf_free(&w->first_key);
     tide__buf_free(&w->index);
@@ -153,7 +143,7 @@ static int compress(hist_writer *w, const void *src, size_t n, int level)
 static int write_bytes(hist_writer *w, const void *p, size_t n)
 {
     if (n && fwrite(p, 1, n, w->fp) != n)
-        return tide_error_set(TIDE_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+        return tide_error_set(TIDE_EIO, "%s: write failed: %s", w->path, strerror(errno));
     w->off += n;
     return 0;
 }
@@ -297,18 +287,12 @@ int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nr
     h.file_size = w->off;
     h.sum = XXH3_64bits(&h, offsetof(hist_header, sum));
     if (rc == 0 && (fflush(w->fp) != 0 || fseek(w->fp, 0, SEEK_SET) != 0 ||
-                           fwrite(&h, sizeof(h), 1, w->fp) != 1 || fflush(w->fp) != 0 ||
-                           fsync(fileno(w->fp)) != 0))
-        rc = tide_error_set(TIDE_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+                           fwrite(&h, sizeof(h), 1, w->fp) != 1))
+        rc = tide_error_set(TIDE_EIO, "%s: write failed: %s", w->path, strerror(errno));
     if (rc == 0) {
-        FILE *fp = w->fp;
+        /* flush, fsync, rename over the run's name; on failure the temporary file goes */
         w->fp = NULL;
-        if (fclose(fp) != 0)
-            rc = tide_error_set(TIDE_EIO, "%s: close failed: %s", w->tmp, strerror(errno));
-        else if (rename(w->tmp, w->path) != 0)
-            rc = tide_error_set(TIDE_EIO, "rename %s: %s", w->tmp, strerror(errno));
-        if (rc < 0)
-            unlink(w->tmp);
+        rc = tide__outfile_commit(&w->out);
     }
     if (rc == 0) {
         if (out_size)

@@ -148,7 +148,6 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
         int (*tap)(const tide_indicator_obs *r, void *payload), void *tap_payload);
 
 /* ---- shared ---- */
-int tide__hist_fsync_dir(const char *dir);
 int64_t tide__hist_now_us(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "history/hist_int.h"
+#include "util/outfile.h"
 
 #define DEFAULT_SPILL_MB 256
 #define RING_N           16 /* observations in flight between slot prefetch and count */
@@ -176,25 +177,12 @@ static int manifest_write(tide_history *h)
     }
     if (rc == 0)
         rc = tide__buf_printf(&b, "end %016" PRIx64 "\n", (uint64_t)XXH3_64bits(b.ptr, b.len));
-    char path[4096], tmp[4096];
+    char path[4096];
     snprintf(path, sizeof(path), "%s/MANIFEST", h->dir);
-    snprintf(tmp, sizeof(tmp), "%s/MANIFEST.tmp", h->dir);
-    if (rc == 0) {
-        FILE *f = fopen(tmp, "wb");
-        if (f == NULL)
-            rc = tide_error_set(TIDE_EIO, "%s: %s", tmp, strerror(errno));
-        else {
-            bool ok =
-                    fwrite(b.ptr, 1, b.len, f) == b.len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-            ok = (fclose(f) == 0) && ok;
-            if (!ok || rename(tmp, path) != 0) {
-                rc = tide_error_set(TIDE_EIO, "writing %s: %s", path, strerror(errno));
-                unlink(tmp);
-            } else {
-                rc = tide__hist_fsync_dir(h->dir);
-            }
-        }
-    }
+    /* util/outfile.h: a temporary file created exclusively (0600), fsync'ed, renamed over
+     * MANIFEST, the folder fsync'ed; the history's lock serialises the writers */
+    if (rc == 0)
+        rc = tide__outfile_write(path, b.ptr, b.len, TIDE__OUT_PRIVATE | TIDE__OUT_LOCKED);
     tide__buf_free(&b);
     if (rc == 0)
         h->dirty = false;
@@ -324,12 +312,13 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
     snprintf(h->dir, n, "%s/history", dir);
     int rc = 0;
     if (writable) {
-        mkdir(dir, 0750);
-        if (mkdir(h->dir, 0750) != 0 && errno != EEXIST)
+        /* private to the owner whatever the umask: the history holds every host's traffic */
+        mkdir(dir, 0700);
+        if (mkdir(h->dir, 0700) != 0 && errno != EEXIST)
             rc = tide_error_set(TIDE_EIO, "%s: %s", h->dir, strerror(errno));
         char lp[4096];
         snprintf(lp, sizeof(lp), "%s/LOCK", h->dir);
-        if (rc == 0 && (h->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+        if (rc == 0 && (h->lock_fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
             rc = tide_error_set(TIDE_EIO, "%s: %s", lp, strerror(errno));
         if (rc == 0 && flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0)
             rc = tide_error_set(

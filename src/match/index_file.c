@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "match/index_int.h"
+#include "util/outfile.h"
 #include "util/util.h"
 
 #define BAD(...) tide_error_set(TIDE_EFORMAT, __VA_ARGS__)
@@ -122,37 +123,17 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
 
 int tide_match_index_save(const tide_match_index *ix, const char *path)
 {
-    tide_buf tmp = TIDE_BUF_INIT;
-    TIDE_CHECK(tide__buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()));
-    int fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int rc = tide_error_set(TIDE_EIO, "%s: %s", tmp.ptr, strerror(errno));
-        tide__buf_free(&tmp);
+    /* util/outfile.h: a temporary file created exclusively beside path, renamed when complete,
+     * 0600 (the index holds the intel's values) unless path exists; a killed save's temporary
+     * file is removed by the next one */
+    tide__outfile o;
+    TIDE_CHECK(tide__outfile_open(&o, path, TIDE__OUT_PRIVATE));
+    if (ix->size > 0 && fwrite(ix->base, 1, ix->size, o.f) != ix->size) {
+        int rc = tide_error_set(TIDE_EIO, "%s: write: %s", path, strerror(errno));
+        tide__outfile_abort(&o);
         return rc;
     }
-    const uint8_t *p = ix->base;
-    size_t left = ix->size;
-    int rc = 0;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = tide_error_set(TIDE_EIO, "%s: write: %s", tmp.ptr, strerror(errno));
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = tide_error_set(TIDE_EIO, "%s: fsync: %s", tmp.ptr, strerror(errno));
-    close(fd);
-    if (rc == 0 && rename(tmp.ptr, path) != 0)
-        rc = tide_error_set(TIDE_EIO, "%s: rename: %s", path, strerror(errno));
-    if (rc < 0)
-        unlink(tmp.ptr);
-    tide__buf_free(&tmp);
-    return rc;
+    return tide__outfile_commit(&o);
 }
 
 int tide_match_index_load(tide_match_index **out, const char *path)

@@ -11,6 +11,7 @@
  * lives in this folder.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -352,7 +354,7 @@ static int mkdir_p(const char *dir)
         if (tmp[i] == '/' || tmp[i] == '\0') {
             char c = tmp[i];
             tmp[i] = '\0';
-            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
                 return tide_error_set(TIDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
             tmp[i] = c;
         }
@@ -463,8 +465,19 @@ int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
     s->db_path = tide__buf_detach(&path);
     if (s->db_path == NULL)
         goto oom;
+    /* a new database file is private to the owner whatever the umask (SQLite gives its -wal,
+     * -shm and journal the database's mode and owner); never opened through a link */
+    int dbfd = open(s->db_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (dbfd >= 0)
+        close(dbfd);
+    else if (errno != EEXIST) {
+        int rc = tide_error_set(TIDE_ESTORE, "cannot create %s: %s", s->db_path, strerror(errno));
+        be_free(&s->parent);
+        return rc;
+    }
     if (sqlite3_open_v2(s->db_path, &s->db,
-                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                        SQLITE_OPEN_NOFOLLOW,
                 NULL) != SQLITE_OK) {
         int rc = tide_error_set(TIDE_ESTORE, "cannot open %s: %s", s->db_path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
