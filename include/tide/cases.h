@@ -121,8 +121,10 @@ tide_case_close(tide_store *store, const tide_case_opts *opts, int64_t id, const
 
 /** @brief Write a STIX 2.1 bundle for peers to path: a report, the case indicators, malware,
  *  courses of action from the plan and anonymised sighting counts, leaving out everything
- *  marked above tlp_max (unmarked objects count as amber). @param[out] out_objects may be
- *  NULL. */
+ *  marked above tlp_max (unmarked objects count as amber). path is written like an export's
+ *  output: replaced atomically (the previous file stays on any failure), "-" is stdout, a FIFO
+ *  or a device is written directly, a folder or a symbolic link is TIDE_EINVAL.
+ *  @param[out] out_objects may be NULL. */
 TIDE_EXTERN(int)
 tide_case_share(
         tide_store *store, int64_t id, const char *tlp_max, const char *path, size_t *out_objects);

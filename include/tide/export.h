@@ -87,8 +87,8 @@ typedef struct {
     const char *related;    /**< only indicators related to a campaign / malware / actor of
                                  this name (case-insensitive); NULL = any */
     int64_t since;          /**< only indicators added / changed at or after (ms); 0 = any */
-    const char *output;     /**< file (or directory for squid / suricata); NULL = the FILE*
-                                 given to tide_export_run (single-file formats only) */
+    const char *output;     /**< file (or directory for squid / suricata); NULL or "-" = the
+                                 FILE* given to tide_export_run (single-file formats only) */
     bool incremental;       /**< write what changed since the last export to output */
     const char *action;     /**< RPZ: nxdomain (default), nodata, drop, passthru,
                                  local-data=TARGET (an IPv4, IPv6 or host name) */
@@ -124,9 +124,13 @@ typedef void (*tide_export_explain_cb)(int reason, tide_obs_kind kind, const cha
         const char *detail, const char *indicator_id, void *payload);
 
 /** @brief Run an export. Single-file formats write to opts->output, or to out when output is
- *  NULL; squid / suricata need opts->output as a directory (created if absent). Incremental
- *  mode needs opts->output (the export state is keyed by format and output path) and is
- *  supported by rpz, nft, ipset and suricata (TIDE_EUNSUPPORTED otherwise).
+ *  NULL or "-" (stdout when out is NULL too); squid / suricata need opts->output as a directory
+ *  (created if absent). Files are replaced atomically (a temporary file renamed when complete;
+ *  the previous file stays on any failure), a FIFO or a character device is written directly;
+ *  a folder (file formats), a symbolic link, a block device or a socket at opts->output is
+ *  TIDE_EINVAL. Concurrent runs on one output are serialised (an flock on OUTPUT.lock, or on the
+ *  folder). Incremental mode needs opts->output (the export state is keyed by format and output
+ *  path) and is supported by rpz, nft, ipset and suricata (TIDE_EUNSUPPORTED otherwise).
  *  @param[out] summary counts (may be NULL). @param explain may be NULL. */
 TIDE_EXTERN(int)
 tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,

@@ -95,7 +95,8 @@ int tide__hist_keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 /* ---- run files (hist_file.c) ---- */
 
 typedef struct hist_writer hist_writer;
-/* A new run file at path (written as path.tmp, renamed by close). */
+/* A new run file at path (written to a temporary file path.XXXXXX.tmp created exclusively, 0600,
+ * renamed by close: util/outfile.h; the caller holds the history's lock). */
 int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day);
 /* Records must come sorted by (key, host name); names are copied into the file's dictionary. */
 int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, const char *host,
