@@ -546,7 +546,7 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
     if (opts->incremental && (opts->output == NULL || to_stdout))
         return tide_error_set(
                 TIDE_EINVAL, "--incremental needs --output (state is kept per output)");
-    /* what the output names: a folder formats only, a link never (util/outfile.h) */
+    /* what the output names: a folder for folder formats only, a link never (util/outfile.h) */
     tide__out_kind kind = to_stdout ? TIDE__OUTK_STREAM : TIDE__OUTK_NEW;
     if (opts->output && !to_stdout) {
         TIDE_CHECK(tide__outfile_kind(opts->output, &kind));
