@@ -21,10 +21,8 @@ void tide__file_stem(const char *path, char *out, size_t outsz)
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
     size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    if (n >= outsz)
-        n = outsz - 1;
-    memcpy(out, base, n);
-    out[n] = '\0';
+    /* a file name is only a label: bytes that are not UTF-8 become U+FFFD (JSON needs UTF-8) */
+    tide__utf8_repair_into(out, outsz, base, n);
 }
 
 void tide__emitter_init(tide__emitter *em, tide_sink *sink, int format_confidence)

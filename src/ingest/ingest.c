@@ -545,17 +545,20 @@ static int sink_emit_members(
 
 /* ---- files and directories ---- */
 
+/* The default source of a file: its base name without extension, bytes that are not UTF-8
+ * replaced by U+FFFD (a file name is only a label, and the source goes into JSON). */
 static char *base_name_noext(const char *path)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
-    char *s = tide__strdup(b);
-    if (s == NULL)
+    const char *dot = strrchr(b, '.');
+    size_t n = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+    tide_buf s = TIDE_BUF_INIT;
+    if (tide__utf8_repair(&s, b, n) < 0) {
+        tide__buf_free(&s);
         return NULL;
-    char *dot = strrchr(s, '.');
-    if (dot && dot != s)
-        *dot = '\0';
-    return s;
+    }
+    return tide__buf_detach(&s);
 }
 
 static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
@@ -739,6 +742,27 @@ static int read_input(core *c, const input *in, tide_feed_format fmt)
     return read_file(c, in->path, fmt);
 }
 
+static int check_name(const char *what, const char *v)
+{
+    if (v == NULL)
+        return 0;
+    size_t n = strlen(v), bad = tide__utf8_invalid_at(v, n);
+    if (bad < n)
+        return tide_error_set(TIDE_EINVAL,
+                "%s is not valid UTF-8 (byte %zu is 0x%02x): give the name in UTF-8", what, bad + 1,
+                (unsigned char)v[bad]);
+    return 0;
+}
+
+int tide_ingest_opts_check(const tide_ingest_opts *opts)
+{
+    if (opts == NULL)
+        return 0;
+    TIDE_CHECK(check_name("source", opts->source));
+    TIDE_CHECK(check_name("family", opts->family));
+    return 0;
+}
+
 static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
         const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
         void *payload)
@@ -753,6 +777,7 @@ static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
         memset(&dummy, 0, sizeof(dummy));
     c.on_error = on_error;
     c.payload = payload;
+    TIDE_CHECK(tide_ingest_opts_check(opts));
     tide_ingest_opts o = opts ? *opts : dflt_opts;
     if (o.now_ms == 0)
         o.now_ms = tide__time_now_ms();

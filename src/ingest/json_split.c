@@ -66,6 +66,7 @@ typedef struct {
     size_t cap;
     int cap_over; /* the capture outgrew max: bytes dropped */
     size_t chunk, max;
+    tide__js_opts *o; /* for the SKIPPED items skip_ws hands out */
 } rd;
 
 enum {
@@ -145,19 +146,51 @@ static int is_ws(int c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+static long long offset_of(const rd *r, size_t pos)
+{
+    return r->base + (long long)pos;
+}
+
+static int is_ctl(int c)
+{
+    return (c >= 0 && c < 0x20 && !is_ws(c)) || c == 0x7f;
+}
+
+static int item(tide__js_opts *o, tide__js_kind kind, const char *ptr, size_t len, long line,
+        long long off, long index, const char *msg);
+
+/* Control bytes where blanks may stand (a NUL or a stray ^A between two members or elements):
+ * skipped as one SKIPPED item, so that they cost a rejected record, not the rest of the
+ * input. Returns the next byte as peek() does (a callback's error as error - 1000). */
+static int skip_ctl(rd *r, int c)
+{
+    sync_lines(r, r->pos);
+    long line = r->line;
+    long long off = offset_of(r, r->pos);
+    int first = c;
+    long long n = 0;
+    while (is_ctl(c) || is_ws(c)) {
+        n += is_ctl(c);
+        r->pos++;
+        c = peek(r);
+    }
+    if (c < -1)
+        return c;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%lld control byte%s (the first 0x%02x) outside any string: skipped",
+            n, n == 1 ? "" : "s", (unsigned)first);
+    int rc = item(r->o, TIDE__JS_SKIPPED, NULL, 0, line, off, -1, msg);
+    return rc < 0 ? rc - 1000 : c;
+}
+
 static int skip_ws(rd *r)
 {
     for (;;) {
         int c = peek(r);
         if (!is_ws(c))
-            return c;
+            return is_ctl(c) ? skip_ctl(r, c) : c;
         r->pos++;
     }
-}
-
-static long long offset_of(const rd *r, size_t pos)
-{
-    return r->base + (long long)pos;
 }
 
 /* Scan one JSON value starting at r->pos (a non-blank byte). R_OK: r->pos is just after it;
@@ -527,6 +560,7 @@ int tide__json_split(FILE *fp, const char *name, tide__js_opts *o)
     r.line = 1;
     r.chunk = o->chunk ? o->chunk : g_read_chunk ? g_read_chunk : (1u << 20);
     r.max = o->max_item ? o->max_item : tide__ingest_max_object();
+    r.o = o;
     o->container_type_seen[0] = '\0';
     o->streamed = 0;
     int rc;

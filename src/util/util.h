@@ -77,6 +77,15 @@ bool tide__str_is_hex(const char *s, size_t n);
 bool tide__looks_binary(const void *p, size_t n);
 /* Checked integer parse of the whole string. */
 int tide__parse_long(const char *s, long *out);
+/* UTF-8 as jansson takes it (no overlong forms, surrogates or code points over U+10FFFF):
+ * the offset of the first byte of s[0..n) that does not start a valid sequence, or n when
+ * all of it is valid. */
+size_t tide__utf8_invalid_at(const char *s, size_t n);
+/* Append s[0..n) to out with every byte that does not start a valid UTF-8 sequence replaced
+ * by U+FFFD (for values that are only labels). 0 or TIDE_ENOMEM / TIDE_ETOOBIG. */
+int tide__utf8_repair(tide_buf *out, const char *s, size_t n);
+/* The same into a fixed buffer (NUL-terminated, cut at a character boundary). */
+void tide__utf8_repair_into(char *out, size_t outsz, const char *s, size_t n);
 
 /* ---- time: milliseconds since the epoch, UTC ---- */
 /* Parse RFC 3339 / ISO 8601 ("2016-05-12T08:17:27.000Z", "2016-05-12 08:17:27", "2016-05-12").
