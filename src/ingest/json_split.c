@@ -183,14 +183,20 @@ static int skip_ctl(rd *r, int c)
     return rc < 0 ? rc - 1000 : c;
 }
 
-static int skip_ws(rd *r)
+static int skip_blanks(rd *r)
 {
     for (;;) {
         int c = peek(r);
         if (!is_ws(c))
-            return is_ctl(c) ? skip_ctl(r, c) : c;
+            return c;
         r->pos++;
     }
+}
+
+static int skip_ws(rd *r)
+{
+    int c = skip_blanks(r);
+    return is_ctl(c) ? skip_ctl(r, c) : c;
 }
 
 /* Scan one JSON value starting at r->pos (a non-blank byte). R_OK: r->pos is just after it;
@@ -563,7 +569,7 @@ int tide__json_split(FILE *fp, const char *name, tide__js_opts *o)
     r.o = o;
     o->container_type_seen[0] = '\0';
     o->streamed = 0;
-    int rc;
+    int rc = 0;
 
     int c = peek(&r);
     /* UTF-8 byte order mark */
@@ -573,7 +579,31 @@ int tide__json_split(FILE *fp, const char *name, tide__js_opts *o)
         if (r.end - r.pos >= 3 && memcmp(r.buf + r.pos, "\xEF\xBB\xBF", 3) == 0)
             r.pos += 3;
     }
-    c = skip_ws(&r);
+    c = skip_blanks(&r);
+    if (is_ctl(c)) {
+        /* control bytes before the value: skipped (one rejected record) when a '{' or '['
+         * follows them, else the input is no JSON (and the error names its first byte) */
+        r.has_cap = 1;
+        r.cap = r.pos;
+        size_t q = r.pos;
+        for (;;) {
+            if (q == r.end) {
+                size_t at = q - r.pos;
+                if (at > r.chunk || (rc = fill(&r)) <= 0)
+                    break;
+                q = r.pos + at;
+                continue;
+            }
+            if (!is_ctl((unsigned char)r.buf[q]) && !is_ws((unsigned char)r.buf[q]))
+                break;
+            q++;
+        }
+        r.has_cap = 0;
+        if (rc < 0)
+            goto done;
+        if (q < r.end && (r.buf[q] == '{' || r.buf[q] == '['))
+            c = skip_ctl(&r, c);
+    }
     if (c < -1) {
         rc = c + 1000;
         goto done;

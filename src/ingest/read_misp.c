@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "ingest/emit_indicator.h"
 #include "ingest/json_split.h"
 #include "ingest/sink.h"
 #include "intel/tlp.h"
@@ -81,29 +82,50 @@ static void part_uuid(const ev_ctx *e, json_t *part, const char *where, char out
             TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), out);
 }
 
-/* Epoch seconds (string or integer) -> ms; 0 if absent or not a number. */
-static int64_t epoch_ms(json_t *v)
-{
-    if (json_is_integer(v))
-        return (int64_t)json_integer_value(v) * 1000;
-    const char *s = json_string_value(v);
-    long l;
-    if (s && *s && tide__parse_long(s, &l) == 0 && l > 0)
-        return (int64_t)l * 1000;
-    if (s && *s) {
-        int64_t ms;
-        if (tide__time_parse(s, &ms) == 0)
-            return ms;
-    }
-    return 0;
-}
+/* The last second a STIX timestamp can name (9999-12-31T23:59:59Z): MISP epoch times beyond
+ * it (or before 1970) are no time tide can store, and their milliseconds would overflow. */
+#define MISP_MAX_EPOCH 253402300799LL
 
-static int64_t date_ms(json_t *v)
+/* A MISP time: epoch seconds (an integer, a string of digits, or a real of integral value:
+ * an event holding a too-big integer anywhere is read with every number a real) or an RFC
+ * 3339 string. Returns 0 with *ms = 0 when absent (missing, null, "", 0), 0 with *ms when
+ * valid, -1 with the reason in why when present but no time tide can store. */
+static int misp_time(json_t *v, const char *name, int64_t *ms, char *why, size_t whysz)
 {
+    *ms = 0;
+    double d;
     const char *s = json_string_value(v);
-    int64_t ms;
-    if (s && tide__time_parse(s, &ms) == 0)
-        return ms;
+    if (v == NULL || json_is_null(v) || (s && *s == '\0'))
+        return 0;
+    if (json_is_integer(v)) {
+        d = (double)json_integer_value(v);
+    } else if (json_is_real(v)) {
+        d = json_real_value(v);
+    } else if (s && (*s == '-' || (*s >= '0' && *s <= '9')) &&
+               strspn(s + 1, "0123456789") == strlen(s + 1)) {
+        long l;
+        d = tide__parse_long(s, &l) == 0 ? (double)l : (*s == '-' ? -1e300 : 1e300);
+    } else if (s) {
+        if (tide__time_parse(s, ms) == 0)
+            return 0;
+        snprintf(why, whysz, "%s '%.64s' is not a valid time", name, s);
+        return -1;
+    } else {
+        snprintf(why, whysz, "%s is not a time (neither epoch seconds nor a string)", name);
+        return -1;
+    }
+    if (d == 0)
+        return 0;
+    if (!(d > 0 && d <= (double)MISP_MAX_EPOCH && d == (double)(int64_t)d)) {
+        if (s)
+            snprintf(why, whysz, "%s %.64s is out of range (epoch seconds 1..%lld)", name, s,
+                    MISP_MAX_EPOCH);
+        else
+            snprintf(why, whysz, "%s %.17g is out of range (epoch seconds 1..%lld)", name, d,
+                    MISP_MAX_EPOCH);
+        return -1;
+    }
+    *ms = (int64_t)d * 1000;
     return 0;
 }
 
@@ -280,7 +302,14 @@ static int emit_relationship(ev_ctx *e, const char *src, const char *rtype, cons
     int n = snprintf(name, sizeof(name), "%s|%s|%s", src, rtype, tgt);
     tide__uuid5(
             TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), uuid);
-    int64_t ts = misp_ref ? epoch_ms(json_object_get(misp_ref, "timestamp")) : 0;
+    int64_t ts = 0;
+    char why[200];
+    if (misp_ref && misp_time(json_object_get(misp_ref, "timestamp"), "timestamp", &ts, why,
+                            sizeof(why)) < 0) {
+        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: ObjectReference %s -> %s: %s",
+                e->ev_uuid, src, tgt, why);
+        return 0;
+    }
     json_t *r = new_sdo(e, "relationship", uuid, ts, ts);
     if (r == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -368,7 +397,13 @@ static int do_sighting(ev_ctx *e, json_t *s, const char *of_id, size_t idx, cons
     char w[300];
     snprintf(w, sizeof(w), "%s/Sighting[%zu]", where, idx);
     part_uuid(e, s, w, uuid);
-    int64_t t = epoch_ms(json_object_get(s, "date_sighting"));
+    int64_t t;
+    char why[200];
+    if (misp_time(json_object_get(s, "date_sighting"), "date_sighting", &t, why, sizeof(why)) < 0) {
+        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s/Sighting[%zu]: %s",
+                e->ev_uuid, where, idx, why);
+        return 0;
+    }
     json_t *o = new_sdo(e, "sighting", uuid, t, t);
     if (o == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -441,22 +476,33 @@ static tide_obs_kind misp_kind(const char *type, const char *value, int *part)
     return TIDE_OBS_NONE;
 }
 
-/* Pattern for a MISP attribute, or NULL when it does not map. Caller frees. */
-static char *attribute_pattern(const char *type, const char *value)
+/* Pattern for a to_ids MISP attribute into *out (caller frees), NULL when its type maps to no
+ * observable or its value cannot be indexed (an internationalised domain: kept as a custom
+ * object). TIDE_EPARSE with the reason in why when the value cannot be one of the type at all
+ * (ip-dst 999.2.3.4, a domain with a newline, an md5 that is no hash). */
+static int attribute_pattern(
+        const char *type, const char *value, char **out, char *why, size_t whysz)
 {
+    *out = NULL;
     int part;
     tide_obs_kind k = misp_kind(type, value, &part);
-    if (k == TIDE_OBS_NONE)
-        return NULL;
+    if (k == TIDE_OBS_NONE) {
+        if (strcmp(type, "ip-src") == 0 || strcmp(type, "ip-dst") == 0) {
+            tide__value_invalid(
+                    strchr(value, ':') ? TIDE_OBS_IPV6 : TIDE_OBS_IPV4, value, why, whysz);
+            return TIDE_EPARSE;
+        }
+        return 0;
+    }
     char buf[2048];
     const char *v = value;
     if (part >= 0) {
         const char *bar = strchr(value, '|');
         if (bar == NULL)
-            return NULL;
+            return 0;
         size_t n = part == 0 ? (size_t)(bar - value) : strlen(bar + 1);
         if (n >= sizeof(buf))
-            return NULL;
+            return 0;
         memcpy(buf, part == 0 ? value : bar + 1, n);
         buf[n] = '\0';
         v = buf;
@@ -465,7 +511,7 @@ static char *attribute_pattern(const char *type, const char *value)
         const char *bar = strrchr(value, '|');
         size_t n = strlen(value);
         if (bar == NULL || n + 3 >= sizeof(buf))
-            return NULL;
+            return 0;
         size_t hl = (size_t)(bar - value);
         int v6 = memchr(value, ':', hl) != NULL;
         snprintf(buf, sizeof(buf), "%s%.*s%s:%s", v6 ? "[" : "", (int)hl, value, v6 ? "]" : "",
@@ -475,12 +521,17 @@ static char *attribute_pattern(const char *type, const char *value)
     char *norm = NULL, *pat = NULL;
     char *refanged = NULL;
     if (tide_obs_refang(v, &refanged) < 0)
-        return NULL;
+        return 0;
+    if (tide__value_invalid(k, refanged, why, whysz) != NULL) {
+        free(refanged);
+        return TIDE_EPARSE;
+    }
     if (tide_obs_normalize(k, refanged, &norm) == 0)
         tide_obs_to_pattern(k, norm, &pat);
     free(refanged);
     free(norm);
-    return pat;
+    *out = pat;
+    return 0;
 }
 
 /* Convert one attribute. where = "Attribute[3]" / "Object[1].Attribute[0]". The STIX id is
@@ -512,15 +563,28 @@ static int do_attribute(
     snprintf(w, sizeof(w), "%s/%s/%s", where, type, value);
     part_uuid(e, a, w, uuid);
 
-    int64_t ts = epoch_ms(json_object_get(a, "timestamp"));
-    int64_t fs = date_ms(json_object_get(a, "first_seen"));
+    int64_t ts, fs, ls;
+    char why[300];
+    if (misp_time(json_object_get(a, "timestamp"), "timestamp", &ts, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(a, "first_seen"), "first_seen", &fs, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(a, "last_seen"), "last_seen", &ls, why, sizeof(why)) < 0) {
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): %s", e->ev_uuid, where,
+                au ? au : "none", why);
+        return 0;
+    }
+    bool to_ids = truthy(json_object_get(a, "to_ids"));
+    char *pattern = NULL;
+    if (to_ids && attribute_pattern(type, value, &pattern, why, sizeof(why)) < 0) {
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): to_ids %s value %s",
+                e->ev_uuid, where, au ? au : "none", type, why);
+        return 0;
+    }
     tag_info ti;
     read_tags(a, &ti);
     const char *tlp = ti.tlp ? ti.tlp : parent_tags->tlp;
     int conf = ti.confidence >= 0 ? ti.confidence : parent_tags->confidence;
     char rel = ti.reliability ? ti.reliability : parent_tags->reliability;
 
-    char *pattern = truthy(json_object_get(a, "to_ids")) ? attribute_pattern(type, value) : NULL;
     json_t *o;
     if (pattern) {
         o = new_sdo(e, "indicator", uuid, ts, ts);
@@ -532,7 +596,6 @@ static int do_attribute(
             json_object_set_new(o, "pattern", json_string(pattern));
             json_object_set_new(o, "pattern_type", json_string("stix"));
             set_time(o, "valid_from", fs ? fs : (ts ? ts : e->created));
-            int64_t ls = date_ms(json_object_get(a, "last_seen"));
             if (ls && ls > (fs ? fs : ts))
                 set_time(o, "valid_until", ls);
             if (truthy(json_object_get(a, "deleted")))
@@ -619,7 +682,13 @@ static int do_object(ev_ctx *e, json_t *ob, size_t idx, const tag_info *evtags)
         if (id[0])
             json_array_append_new(refs, json_string(id));
     }
-    int64_t ts = epoch_ms(json_object_get(ob, "timestamp"));
+    int64_t ts;
+    char why[200];
+    if (misp_time(json_object_get(ob, "timestamp"), "timestamp", &ts, why, sizeof(why)) < 0) {
+        /* its attributes are records of their own, stored above */
+        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s: %s", e->ev_uuid, where, why);
+        goto done;
+    }
     json_t *o = new_sdo(e, "x-misp-object", uuid, ts, ts);
     if (o == NULL) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -708,8 +777,17 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
         tide__uuid5(TIDE_UUID_NS, dump, strlen(dump), e.ev_uuid);
         free(dump);
     }
-    int64_t ts = epoch_ms(json_object_get(ev, "timestamp"));
-    int64_t date = date_ms(json_object_get(ev, "date"));
+    int64_t ts, date, pub;
+    char why[200];
+    if (misp_time(json_object_get(ev, "timestamp"), "timestamp", &ts, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(ev, "date"), "date", &date, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(ev, "publish_timestamp"), "publish_timestamp", &pub, why,
+                    sizeof(why)) < 0) {
+        /* the event's own time is wrong: none of its parts can be dated */
+        tide__sink_rejectf(
+                m->sink, line, off, "event %s: %s (the event is not read)", e.ev_uuid, why);
+        return 0;
+    }
     if (!ts && !date) {
         const tide_ingest_opts *o = m->sink->opts;
         int64_t now = o && o->now_ms ? o->now_ms : tide__time_now_ms();
@@ -776,7 +854,8 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
             json_object_set_new(r, "name", json_string(nm));
         }
         json_object_set_new(r, "report_types", json_pack("[s]", "threat-report"));
-        int64_t pub = date ? date : epoch_ms(json_object_get(ev, "publish_timestamp"));
+        if (date)
+            pub = date;
         set_time(r, "published", pub ? pub : e.created);
         if (json_array_size(et.labels))
             json_object_set(r, "labels", et.labels);
