@@ -101,6 +101,15 @@ int64_t tide__days_from_civil(int64_t y, unsigned m, unsigned d);
 /* RFC 4122 version 5 UUID (SHA-1) of name in namespace ns (a UUID string); out gets 36 chars + NUL.
  */
 int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37]);
+/* The same over a name given in pieces (a name too big to hold): begin, add each piece, end
+ * (which releases the context; abort releases it without a result). */
+typedef struct {
+    void *md;
+} tide_uuid5_ctx;
+int tide__uuid5_begin(tide_uuid5_ctx *u, const char *ns);
+int tide__uuid5_add(tide_uuid5_ctx *u, const void *p, size_t n);
+int tide__uuid5_end(tide_uuid5_ctx *u, char out[37]);
+void tide__uuid5_abort(tide_uuid5_ctx *u);
 /* The namespace tide uses for ids it derives from feed values (STIX SCO namespace). */
 #define TIDE_UUID_NS "00abedb4-aa42-466c-9c01-fed23315a9b7"
 /* Whether s (n bytes) is a UUID in 8-4-4-4-12 hex form. */
