@@ -132,6 +132,11 @@ int cmd_ingest(int argc, char **argv)
         free(paths);
         return TIDE_EXIT_USAGE;
     }
+    if (tide_ingest_opts_check(&opts) < 0) { /* --source, --family not UTF-8 */
+        cli_err("ingest", "--%s", tide_error_last());
+        free(paths);
+        return TIDE_EXIT_USAGE;
+    }
     tide_workspace *ws = cli_open_workspace("ingest");
     if (ws == NULL) {
         free(paths);

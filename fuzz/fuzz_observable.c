@@ -1,6 +1,7 @@
 /*
  * fuzz_observable.c - fuzz target for refang / detect / normalize / to_pattern: whatever detect
- * accepts must normalise, normalise again to the same text, and give a pattern.
+ * accepts must normalise, normalise again to the same text, and give a pattern; whatever any
+ * kind normalises must normalise again to the same text.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,11 +33,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(n1);
         free(n2);
         free(p);
-        /* every kind on arbitrary input must not crash */
+        /* every kind on arbitrary input must not crash, and whatever it normalises must be
+         * a fixed point: normalising it again changes nothing */
         for (int kk = 1; kk < TIDE_OBS__COUNT; kk++) {
-            char *o = NULL;
-            if (tide_obs_normalize((tide_obs_kind)kk, r, &o) == 0)
+            char *o = NULL, *o2 = NULL;
+            if (tide_obs_normalize((tide_obs_kind)kk, r, &o) == 0) {
+                if (tide_obs_normalize((tide_obs_kind)kk, o, &o2) != 0 || strcmp(o, o2) != 0)
+                    abort();
                 free(o);
+                free(o2);
+            }
         }
         (void)tide_obs_from_path("ipv4-addr", "value", r);
         (void)tide_obs_from_path("file", r, NULL);

@@ -43,6 +43,12 @@ typedef struct {
     long batch;              /**< objects per transaction; 0: the default (250 000) */
 } tide_ingest_opts;
 
+/** @brief Check the options a caller gives before any input is read: source and family are
+ *  names that go into the stored JSON, so they must be valid UTF-8 (a file name, which only
+ *  labels, is repaired instead). Every ingest call makes this check too.
+ *  @return 0, or TIDE_EINVAL with the option and the offending byte in tide_error_last(). */
+TIDE_EXTERN(int) tide_ingest_opts_check(const tide_ingest_opts *opts);
+
 typedef struct {
     long files;      /**< files read */
     long records;    /**< objects handed to the store */

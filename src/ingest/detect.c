@@ -2,10 +2,12 @@
  * detect.c - guess an input's format from its first bytes and its file name (tide ingest
  * --format auto). JSON inputs are told apart by which marker appears first: STIX ("type":
  * "bundle", "spec_version", an "id" holding "--") or MISP ("Event", "Attribute", "Object",
- * "response"). Text inputs are CSV when the name ends in .csv or the first non-comment line is
- * a header with at least two commas; everything else is a plain list. Directories (MISP feeds)
+ * "response"), even when a NUL or control bytes sit among the first bytes (the reader rejects
+ * them as one record). Text inputs are CSV when the name ends in .csv or the first non-comment line
+ * is a header with at least two commas; everything else is a plain list. Directories (MISP feeds)
  * are recognised by the ingest core, not here.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "ingest/sink.h"
@@ -54,7 +56,8 @@ static const char *find_stix_id(const char *h, size_t n)
     return NULL;
 }
 
-static tide_feed_format detect_json(const char *h, size_t n)
+/* *marked: a STIX or MISP marker was found (else the default, STIX, is a guess). */
+static tide_feed_format detect_json(const char *h, size_t n, bool *marked)
 {
     const char *stix = NULL, *misp = NULL;
     const char *t = find(h, n, "\"bundle\"");
@@ -72,6 +75,7 @@ static tide_feed_format detect_json(const char *h, size_t n)
     earliest(&misp, find(h, n, "\"Sighting\""));
     earliest(&misp, find(h, n, "\"SharingGroup\""));
     earliest(&misp, find(h, n, "\"requiredOneOf\""));
+    *marked = stix != NULL || misp != NULL;
     if (misp && (stix == NULL || misp < stix))
         return TIDE_FMT_MISP;
     return TIDE_FMT_STIX;
@@ -141,14 +145,22 @@ tide_feed_format tide__detect_format(const char *head, size_t n, const char *pat
         n -= 3;
     }
     /* binary data is no feed of any format: the list reader refuses it with the reason
-     * (a random file begins with '{' once in 256 and would read as broken JSON) */
-    if (tide__looks_binary(h, n < 1024 ? n : 1024))
-        return TIDE_FMT_LIST;
+     * (a random file begins with '{' once in 256 and would read as broken JSON). JSON that
+     * names STIX or MISP in its first bytes is that format even with a NUL or control bytes
+     * among them: its reader rejects the bad bytes as one record and reads the rest. */
+    bool binary = tide__looks_binary(h, n < 1024 ? n : 1024);
     size_t i = 0;
-    while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+    while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n' ||
+                            (binary && ((unsigned char)h[i] < 0x20 || h[i] == 0x7f))))
         i++;
-    if (i < n && (h[i] == '{' || h[i] == '['))
-        return detect_json(h + i, n - i);
+    if (i < n && (h[i] == '{' || h[i] == '[')) {
+        bool marked = false;
+        tide_feed_format f = detect_json(h + i, n - i, &marked);
+        if (marked || !binary)
+            return f;
+    }
+    if (binary)
+        return TIDE_FMT_LIST;
     if (path && ends_with_ci(path, ".json") && i == n)
         return TIDE_FMT_STIX;
     if (path && ends_with_ci(path, ".csv"))

@@ -21,10 +21,8 @@ void tide__file_stem(const char *path, char *out, size_t outsz)
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
     size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    if (n >= outsz)
-        n = outsz - 1;
-    memcpy(out, base, n);
-    out[n] = '\0';
+    /* a file name is only a label: bytes that are not UTF-8 become U+FFFD (JSON needs UTF-8) */
+    tide__utf8_repair_into(out, outsz, base, n);
 }
 
 void tide__emitter_init(tide__emitter *em, tide_sink *sink, int format_confidence)
@@ -117,6 +115,58 @@ int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind
     if (want == TIDE_OBS_NONE && k == TIDE_OBS_URL)
         return host_only_url(kind, canonical);
     return 0;
+}
+
+/* s (at most 80 bytes of it) with control bytes as \xNN, for messages. */
+static void printable(char *out, size_t outsz, const char *s)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i] && i < 80 && o + 5 < outsz; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
+const char *tide__value_invalid(tide_obs_kind kind, const char *value, char *why, size_t whysz)
+{
+    bool bad = false;
+    switch (kind) {
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6:
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6:
+        case TIDE_OBS_IP_PORT:
+        case TIDE_OBS_MD5:
+        case TIDE_OBS_SHA1:
+        case TIDE_OBS_SHA256:
+        case TIDE_OBS_SHA512:
+        case TIDE_OBS_JA3:
+        case TIDE_OBS_X509_SHA1: {
+            char *norm = NULL;
+            bad = tide_obs_normalize(kind, value, &norm) < 0;
+            free(norm);
+            break;
+        }
+        case TIDE_OBS_DOMAIN:
+        case TIDE_OBS_EMAIL:
+        case TIDE_OBS_URL:
+        case TIDE_OBS_URL_PATH:
+            for (const unsigned char *p = (const unsigned char *)value; *p && !bad; p++)
+                bad = *p < 0x20 || *p == 0x7f;
+            break;
+        default: break;
+    }
+    if (!bad)
+        return NULL;
+    char v[400];
+    printable(v, sizeof(v), value);
+    snprintf(why, whysz, "'%s%s' is not a valid %s", v, strlen(value) > 80 ? "..." : "",
+            tide_obs_kind_name(kind));
+    return why;
 }
 
 static int put(json_t *obj, const char *key, json_t *v)

@@ -33,6 +33,14 @@ void tide__file_stem(const char *path, char *out, size_t outsz);
  * TIDE_EPARSE with a reason in tide_error_last(), or TIDE_ENOMEM. */
 int tide__value_prepare(const char *raw, tide_obs_kind want, tide_obs_kind *kind, char **canonical);
 
+/* Why value cannot be an observable of kind at all, or NULL when it can (even if tide cannot
+ * index it): addresses and networks that do not parse (999.2.3.4), hashes that are not hex of
+ * their length, and control bytes (a newline) in a domain, URL or e-mail address. An
+ * internationalised domain, an odd URL or a stray blank (the STIX examples' own
+ * 'domain autuo.xicp.net') is not invalid: it stays intel, only not indexed. The reason goes into
+ * why (with the value, control bytes shown as \xNN). */
+const char *tide__value_invalid(tide_obs_kind kind, const char *value, char *why, size_t whysz);
+
 /* Emit a malware (type "malware", is_family true) or "campaign" SDO with a deterministic id
  * uuid5("<type>|<lower-case name>"), written into id_out. aliases / ext_refs: JSON arrays or
  * NULL (borrowed). */

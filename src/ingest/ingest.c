@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <jansson.h>
 #include <xxhash.h>
 
+#include "ingest/emit_indicator.h"
 #include "ingest/pattern_fast.h"
 #include "ingest/sink.h"
 #include "intel/tlp.h"
@@ -55,7 +57,8 @@ typedef struct {
     char *port_ip;
     char *port_num;
     int port_ip_group;
-    tide__arena arena; /* members of objects readers give as a DOM */
+    char bad_term[300]; /* why a term of the pattern walked names an impossible value, or "" */
+    tide__arena arena;  /* members of objects readers give as a DOM */
     /* stats->stored and ->indicators as of the last commit: a failed store (rolled back)
      * keeps nothing after it, and the counts must not say otherwise */
     long kept_stored, kept_indicators;
@@ -126,16 +129,72 @@ typedef struct {
     int64_t v;
 } tmemo;
 
-/* s as ms since the epoch, dflt when absent or not a timestamp. */
-static int64_t jtime(tmemo *memo, const char *s, int64_t dflt)
+/* Whether s is a timestamp (*ms its value), through the memo. */
+static bool tparse(tmemo *memo, const char *s, int64_t *ms)
 {
-    if (s == NULL)
-        return dflt;
     if (memo->s == NULL || strcmp(s, memo->s) != 0) {
         memo->s = s;
         memo->ok = tide__time_parse(s, &memo->v) == 0;
     }
-    return memo->ok ? memo->v : dflt;
+    *ms = memo->v;
+    return memo->ok;
+}
+
+/* s as ms since the epoch, dflt when absent or not a timestamp. */
+static int64_t jtime(tmemo *memo, const char *s, int64_t dflt)
+{
+    int64_t v;
+    if (s == NULL || !tparse(memo, s, &v))
+        return dflt;
+    return v;
+}
+
+/* What STIX 2.1 asks of the members the store reads: timestamps that name real instants
+ * (RFC 3339, year 0000-9999, a day of its month ...), an indicator's valid_until after its
+ * valid_from, confidence an integer 0-100 (a real of integral value too: an object holding a
+ * too-big integer anywhere is read with every number a real). NULL when the object is
+ * fine, else the reason in why; *conf gets the confidence (-1 when absent). */
+static const char *check_members(
+        const tide__members *m, tmemo *tm, int *conf, char *why, size_t whysz)
+{
+    const struct {
+        const char *name, *v;
+    } ts[] = { { "created", m->created }, { "modified", m->modified },
+        { "valid_from", m->valid_from }, { "valid_until", m->valid_until } };
+    int64_t from = 0, until = 0;
+    for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        int64_t v;
+        if (ts[i].v == NULL)
+            continue;
+        if (!tparse(tm, ts[i].v, &v)) {
+            snprintf(why, whysz, "%s '%.64s' is not a valid timestamp", ts[i].name, ts[i].v);
+            return why;
+        }
+        if (i == 2)
+            from = v;
+        else if (i == 3)
+            until = v;
+    }
+    if (m->valid_from && m->valid_until && until <= from) {
+        snprintf(why, whysz, "valid_until %.40s is not after valid_from %.40s", m->valid_until,
+                m->valid_from);
+        return why;
+    }
+    *conf = -1;
+    if (m->has_confidence) {
+        double d = m->confidence_is_int ? (double)m->confidence : m->confidence_real;
+        if (!(d >= 0 && d <= 100 && d == (double)(int)d)) {
+            if (m->confidence_is_int)
+                snprintf(why, whysz, "confidence %lld is not an integer 0-100", m->confidence);
+            else if (isnan(d))
+                snprintf(why, whysz, "confidence is not a number (an integer 0-100)");
+            else
+                snprintf(why, whysz, "confidence %g is not an integer 0-100", d);
+            return why;
+        }
+        *conf = (int)d;
+    }
+    return NULL;
 }
 
 /* ---- observables of an indicator's pattern ---- */
@@ -226,8 +285,12 @@ static int term_cb(const tide_pattern_term *t, void *payload)
             return 0;
     }
     tide_obs_kind k = tide_obs_from_path(t->object_type, t->path, t->value);
-    if (k != TIDE_OBS_NONE)
-        obs_add(c, k, t->value);
+    if (k == TIDE_OBS_NONE)
+        return 0;
+    if (c->bad_term[0] == '\0' && t->value &&
+            tide__value_invalid(k, t->value, c->bad_term, sizeof(c->bad_term)) != NULL)
+        return 0;
+    obs_add(c, k, t->value);
     return 0;
 }
 
@@ -380,6 +443,18 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
     if (name == NULL)
         name = m.value;
 
+    /* Timestamps and confidence must be what STIX says before anything is stored. */
+    tmemo tm = { NULL, 0, 0 };
+    int confidence = -1;
+    const char *bad = check_members(&m, &tm, &confidence, errbuf + 256, sizeof(errbuf) - 256);
+    if (bad != NULL) {
+        snprintf(errbuf, 256, "%s %.120s: ", type, id);
+        size_t hl = strlen(errbuf);
+        memmove(errbuf + hl, bad, strlen(bad) + 1);
+        report(c, sink->file, sink->line, sink->offset, errbuf);
+        return 0;
+    }
+
     /* Indicators: the pattern must be valid before anything is stored. */
     tide_pattern *pat = NULL;
     bool is_ind = strcmp(type, "indicator") == 0;
@@ -406,6 +481,30 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         if (tide_pattern_parse(&pat, pattern, ver, perr, sizeof(perr)) < 0) {
             snprintf(errbuf, sizeof(errbuf), "indicator %s: invalid pattern: %s", id, perr);
             report(c, sink->file, sink->line, sink->offset, errbuf);
+            return 0;
+        }
+    }
+
+    /* ... and name no impossible value (999.2.3.4, a domain with a newline). Its observables
+     * are gathered here, for the indicators row after the object is stored. */
+    bool simple = false;
+    if (is_ind) {
+        obs_reset(c);
+        c->bad_term[0] = '\0';
+        if (fast) {
+            simple = true;
+            term_cb(&fast_term, c);
+        } else if (pat) {
+            tide_pattern_terms(pat, &simple, term_cb, c);
+            /* the ip:port shape is an AND, but still one observable */
+            if (!simple && c->nobs == 1 && c->obs[0].kind == TIDE_OBS_IP_PORT)
+                simple = true;
+        }
+        if (c->bad_term[0]) {
+            snprintf(errbuf, sizeof(errbuf), "indicator %s: pattern value %s", id, c->bad_term);
+            report(c, sink->file, sink->line, sink->offset, errbuf);
+            obs_reset(c);
+            tide_pattern_free(pat);
             return 0;
         }
     }
@@ -457,21 +556,9 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
 
     if (is_ind) {
         c->stats->indicators++;
-        bool simple = false;
-        obs_reset(c);
-        if (fast) {
-            simple = true;
-            term_cb(&fast_term, c);
-        } else if (pat) {
-            tide_pattern_terms(pat, &simple, term_cb, c);
-            /* the ip:port shape is an AND, but still one observable */
-            if (!simple && c->nobs == 1 && c->obs[0].kind == TIDE_OBS_IP_PORT)
-                simple = true;
-        }
         tide_buf kc = TIDE_BUF_INIT;
         kill_chain(&m, &kc);
         const char *rel = m.x_tide_reliability;
-        tmemo tm = { NULL, 0, 0 };
         int64_t created_ms = jtime(&tm, m.created, 0);
         tide_indicator_rec ind = {
             .id = id,
@@ -480,8 +567,8 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
             .name = m.name,
             .source = source,
             .reliability = opts->reliability ? opts->reliability : (rel ? rel[0] : 'C'),
-            .confidence = m.confidence_is_int ? (int)m.confidence
-                                              : (opts->confidence >= 0 ? opts->confidence : 50),
+            .confidence =
+                    confidence >= 0 ? confidence : (opts->confidence >= 0 ? opts->confidence : 50),
             .tlp = tlp,
             .kill_chain = kc.len ? kc.ptr : NULL,
             .valid_from = jtime(&tm, m.valid_from, created_ms),
@@ -545,17 +632,20 @@ static int sink_emit_members(
 
 /* ---- files and directories ---- */
 
+/* The default source of a file: its base name without extension, bytes that are not UTF-8
+ * replaced by U+FFFD (a file name is only a label, and the source goes into JSON). */
 static char *base_name_noext(const char *path)
 {
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
-    char *s = tide__strdup(b);
-    if (s == NULL)
+    const char *dot = strrchr(b, '.');
+    size_t n = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+    tide_buf s = TIDE_BUF_INIT;
+    if (tide__utf8_repair(&s, b, n) < 0) {
+        tide__buf_free(&s);
         return NULL;
-    char *dot = strrchr(s, '.');
-    if (dot && dot != s)
-        *dot = '\0';
-    return s;
+    }
+    return tide__buf_detach(&s);
 }
 
 static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
@@ -739,6 +829,27 @@ static int read_input(core *c, const input *in, tide_feed_format fmt)
     return read_file(c, in->path, fmt);
 }
 
+static int check_name(const char *what, const char *v)
+{
+    if (v == NULL)
+        return 0;
+    size_t n = strlen(v), bad = tide__utf8_invalid_at(v, n);
+    if (bad < n)
+        return tide_error_set(TIDE_EINVAL,
+                "%s is not valid UTF-8 (byte %zu is 0x%02x): give the name in UTF-8", what, bad + 1,
+                (unsigned char)v[bad]);
+    return 0;
+}
+
+int tide_ingest_opts_check(const tide_ingest_opts *opts)
+{
+    if (opts == NULL)
+        return 0;
+    TIDE_CHECK(check_name("source", opts->source));
+    TIDE_CHECK(check_name("family", opts->family));
+    return 0;
+}
+
 static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
         const tide_ingest_opts *opts, tide_ingest_stats *stats, tide_ingest_error_cb on_error,
         void *payload)
@@ -753,6 +864,7 @@ static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
         memset(&dummy, 0, sizeof(dummy));
     c.on_error = on_error;
     c.payload = payload;
+    TIDE_CHECK(tide_ingest_opts_check(opts));
     tide_ingest_opts o = opts ? *opts : dflt_opts;
     if (o.now_ms == 0)
         o.now_ms = tide__time_now_ms();

@@ -613,8 +613,10 @@ static void m_key(jp *j, const char *key, size_t klen)
     }
     switch (slot) {
         case TIDE__M_CONFIDENCE:
+            m->has_confidence = true;
             m->confidence_is_int = false;
             m->confidence = 0;
+            m->confidence_real = NAN;
             break;
         case TIDE__M_REVOKED: m->revoked = false; break;
         case TIDE__M_OBJECTS: m->objects = TIDE__OBJECTS_OTHER; break;
@@ -905,6 +907,7 @@ static int run(jp *j, unsigned flags, json_t **out)
                     /* only confidence is decoded: jansson's integer, or a real */
                     j->m->confidence_is_int = !num.real;
                     j->m->confidence = num.real ? 0 : (long long)num.i;
+                    j->m->confidence_real = num.real ? num.d : NAN;
                     build = 0;
                 } else {
                     v = num.real ? json_real(num.d) : json_integer(num.i);

@@ -66,6 +66,7 @@ typedef struct {
     size_t cap;
     int cap_over; /* the capture outgrew max: bytes dropped */
     size_t chunk, max;
+    tide__js_opts *o; /* for the SKIPPED items skip_ws hands out */
 } rd;
 
 enum {
@@ -145,7 +146,44 @@ static int is_ws(int c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-static int skip_ws(rd *r)
+static long long offset_of(const rd *r, size_t pos)
+{
+    return r->base + (long long)pos;
+}
+
+static int is_ctl(int c)
+{
+    return (c >= 0 && c < 0x20 && !is_ws(c)) || c == 0x7f;
+}
+
+static int item(tide__js_opts *o, tide__js_kind kind, const char *ptr, size_t len, long line,
+        long long off, long index, const char *msg);
+
+/* Control bytes where blanks may stand (a NUL or a stray ^A between two members or elements):
+ * skipped as one SKIPPED item, so that they cost a rejected record, not the rest of the
+ * input. Returns the next byte as peek() does (a callback's error as error - 1000). */
+static int skip_ctl(rd *r, int c)
+{
+    sync_lines(r, r->pos);
+    long line = r->line;
+    long long off = offset_of(r, r->pos);
+    int first = c;
+    long long n = 0;
+    while (is_ctl(c) || is_ws(c)) {
+        n += is_ctl(c);
+        r->pos++;
+        c = peek(r);
+    }
+    if (c < -1)
+        return c;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%lld control byte%s (the first 0x%02x) outside any string: skipped",
+            n, n == 1 ? "" : "s", (unsigned)first);
+    int rc = item(r->o, TIDE__JS_SKIPPED, NULL, 0, line, off, -1, msg);
+    return rc < 0 ? rc - 1000 : c;
+}
+
+static int skip_blanks(rd *r)
 {
     for (;;) {
         int c = peek(r);
@@ -155,9 +193,10 @@ static int skip_ws(rd *r)
     }
 }
 
-static long long offset_of(const rd *r, size_t pos)
+static int skip_ws(rd *r)
 {
-    return r->base + (long long)pos;
+    int c = skip_blanks(r);
+    return is_ctl(c) ? skip_ctl(r, c) : c;
 }
 
 /* Scan one JSON value starting at r->pos (a non-blank byte). R_OK: r->pos is just after it;
@@ -527,9 +566,10 @@ int tide__json_split(FILE *fp, const char *name, tide__js_opts *o)
     r.line = 1;
     r.chunk = o->chunk ? o->chunk : g_read_chunk ? g_read_chunk : (1u << 20);
     r.max = o->max_item ? o->max_item : tide__ingest_max_object();
+    r.o = o;
     o->container_type_seen[0] = '\0';
     o->streamed = 0;
-    int rc;
+    int rc = 0;
 
     int c = peek(&r);
     /* UTF-8 byte order mark */
@@ -539,7 +579,31 @@ int tide__json_split(FILE *fp, const char *name, tide__js_opts *o)
         if (r.end - r.pos >= 3 && memcmp(r.buf + r.pos, "\xEF\xBB\xBF", 3) == 0)
             r.pos += 3;
     }
-    c = skip_ws(&r);
+    c = skip_blanks(&r);
+    if (is_ctl(c)) {
+        /* control bytes before the value: skipped (one rejected record) when a '{' or '['
+         * follows them, else the input is no JSON (and the error names its first byte) */
+        r.has_cap = 1;
+        r.cap = r.pos;
+        size_t q = r.pos;
+        for (;;) {
+            if (q == r.end) {
+                size_t at = q - r.pos;
+                if (at > r.chunk || (rc = fill(&r)) <= 0)
+                    break;
+                q = r.pos + at;
+                continue;
+            }
+            if (!is_ctl((unsigned char)r.buf[q]) && !is_ws((unsigned char)r.buf[q]))
+                break;
+            q++;
+        }
+        r.has_cap = 0;
+        if (rc < 0)
+            goto done;
+        if (q < r.end && (r.buf[q] == '{' || r.buf[q] == '['))
+            c = skip_ctl(&r, c);
+    }
     if (c < -1) {
         rc = c + 1000;
         goto done;

@@ -18,6 +18,8 @@ typedef enum {
     TIDE__JS_TOOBIG,      /* an element larger than the cap was skipped (no bytes) */
     TIDE__JS_TRUNCATED,   /* end of input inside the array / object (no bytes); last item */
     TIDE__JS_SYNTAX,      /* structural error between elements (no bytes); last item */
+    TIDE__JS_SKIPPED,     /* control bytes outside any value were skipped (no bytes); the
+                             input is read on, as if they were blanks */
 } tide__js_kind;
 
 typedef struct {

@@ -1,7 +1,10 @@
 /*
  * read_csv.c - CSV indicator feeds (RFC 4180: quoted fields, doubled quotes, CRLF, newlines
  * inside quotes, a UTF-8 BOM). The record splitter is hand-written: it is a small state
- * machine, and none of the allowed libraries parses CSV.
+ * machine, and none of the allowed libraries parses CSV. A quoted field runs on over a newline
+ * only while the next line does not read as a record of its own (the header's field count,
+ * balanced quotes), and over at most MAX_QUOTED_LINES lines: a quote left open is one rejected
+ * row ("unterminated quote"), never the rows after it.
  *
  * Columns: opts->csv_columns ("type=1,value=2,campaign=3,confidence=4", 1-based, or by header
  * name "value=ioc,type=ioc_type"), else from the header row: value|ioc|indicator|observable,
@@ -12,14 +15,16 @@
  *
  * Each value becomes an indicator (emit_indicator.c); a campaign column gives a campaign SDO
  * (emitted once per name per file) that the indicator "indicates". Bad rows (wrong field
- * count, empty value, unknown type, type/value mismatch, bad confidence or date) are rejected
- * with their line and the reason; reading goes on.
+ * count, empty value, unknown type, type/value mismatch, bad confidence or date, a value or
+ * campaign that is not UTF-8, an unterminated quote) are rejected with their line and the
+ * reason; reading goes on.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "ingest/emit_indicator.h"
 #include "ingest/sink.h"
@@ -28,6 +33,8 @@
 
 #define MAX_FIELDS         256
 #define MAX_SEEN_CAMPAIGNS 100000
+#define MAX_QUOTED_LINES   100   /* lines one quoted field may span */
+#define MAX_PEEK_BYTES     65536 /* how far the look at the next line reads */
 
 enum {
     R_VALUE,
@@ -55,6 +62,7 @@ typedef struct {
     long line;        /* line the record starts on */
     long long offset; /* byte offset where it starts */
     bool too_long, too_many;
+    int unterminated; /* 1-based field whose opening quote was never closed, else 0 */
 } record;
 
 typedef struct {
@@ -70,12 +78,65 @@ static int field_end(record *r)
     return 0;
 }
 
-/* Read one record. Returns 1 when a record was read, 0 at EOF, < 0 on error. */
-static int read_record(reader *rd, record *r)
+/* Whether the line that starts at the reader's position reads as a record of its own: nfields
+ * fields, its quotes balanced. The position is restored. A quoted field runs on over a newline
+ * only when the next line does not (RFC 4180 allows newlines inside quotes, but one quote left
+ * open must cost its own row, not every row after it). */
+static bool next_line_is_record(reader *rd, int nfields)
+{
+    off_t pos = ftello(rd->fp);
+    if (pos < 0)
+        return false; /* cannot look ahead: the field runs on, within its caps */
+    int n = 1, c;
+    bool in_q = false, at_start = true, is_record = false;
+    for (size_t i = 0; i < MAX_PEEK_BYTES; i++) {
+        c = getc(rd->fp);
+        if (c == EOF || (c == '\n' && !in_q)) {
+            is_record = !in_q && n == nfields && !(c == EOF && i == 0);
+            break;
+        }
+        if (in_q) {
+            if (c == '"') {
+                int d = getc(rd->fp);
+                if (d != '"') {
+                    in_q = false;
+                    if (d == EOF || (d == '\n')) {
+                        is_record = n == nfields;
+                        break;
+                    }
+                    if (d == ',') {
+                        n++;
+                        at_start = true;
+                    } else {
+                        at_start = false;
+                    }
+                }
+            }
+            continue;
+        }
+        if (c == '"' && at_start) {
+            in_q = true;
+        } else if (c == ',') {
+            n++;
+            at_start = true;
+            continue;
+        }
+        at_start = false;
+    }
+    clearerr(rd->fp);
+    if (fseeko(rd->fp, pos, SEEK_SET) != 0)
+        return false;
+    return is_record;
+}
+
+/* Read one record. nfields: the header's field count (0 while reading the header). Returns 1
+ * when a record was read, 0 at EOF, < 0 on error. */
+static int read_record(reader *rd, record *r, int nfields)
 {
     tide__buf_clear(&r->data);
     r->n = 0;
     r->too_long = r->too_many = false;
+    r->unterminated = 0;
     r->line = rd->line;
     r->offset = rd->offset;
     if (rd->eof)
@@ -93,12 +154,21 @@ static int read_record(reader *rd, record *r)
             rd->eof = true;
             if (!any)
                 return 0;
+            if (in_quotes)
+                r->unterminated = r->n;
             break;
         }
         rd->offset++;
         any = true;
         if (c == '\n')
             rd->line++;
+        if (in_quotes && c == '\n' &&
+                (nfields <= 0 || rd->line - r->line > MAX_QUOTED_LINES ||
+                        next_line_is_record(rd, nfields))) {
+            /* the quote was never closed: the record ends with its line */
+            r->unterminated = r->n;
+            break;
+        }
         if (in_quotes) {
             if (c == '"') {
                 int d = getc(rd->fp);
@@ -357,6 +427,20 @@ static int emit_value(csv_state *st, record *r, const char *value, tide_obs_kind
     return rc;
 }
 
+/* A field whose text goes into the stored JSON must be UTF-8: the value (also the indicator's
+ * name) and the campaign (whose name is its identity) are not repaired but rejected. */
+static bool field_utf8(csv_state *st, record *r, int col, const char *role)
+{
+    const char *f = field(r, col);
+    size_t n = strlen(f), bad = tide__utf8_invalid_at(f, n);
+    if (bad == n)
+        return true;
+    tide__sink_rejectf(st->sink, r->line, r->offset,
+            "field %d (%s) is not valid UTF-8 (byte %zu is 0x%02x)", col + 1, role, bad + 1,
+            (unsigned char)f[bad]);
+    return false;
+}
+
 static int do_row(csv_state *st, record *r)
 {
     if (r->too_long) {
@@ -368,11 +452,26 @@ static int do_row(csv_state *st, record *r)
         tide__sink_rejectf(st->sink, r->line, r->offset, "more than %d fields", MAX_FIELDS);
         return 0;
     }
+    if (r->unterminated) {
+        tide__sink_rejectf(st->sink, r->line, r->offset,
+                "unterminated quote: field %d opens a quote that is not closed on its line",
+                r->unterminated);
+        return 0;
+    }
     if (r->n == 1 && *field(r, 0) == '\0')
         return 0; /* blank line */
     if (r->n != st->nfields) {
         tide__sink_rejectf(
                 st->sink, r->line, r->offset, "expected %d fields, got %d", st->nfields, r->n);
+        return 0;
+    }
+    if (st->col[R_CAMPAIGN] >= 0 && !field_utf8(st, r, st->col[R_CAMPAIGN], "campaign"))
+        return 0;
+    if (st->multi) {
+        for (int i = 0; i < r->n; i++)
+            if (st->col_type[i] != TIDE_OBS_NONE && !field_utf8(st, r, i, "value"))
+                return 0;
+    } else if (!field_utf8(st, r, st->col[R_VALUE], "value")) {
         return 0;
     }
     int confidence = -1;
@@ -506,11 +605,17 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
     } else if (c1 != EOF) {
         ungetc(c1, fp);
     }
-    rc = read_record(&rd, &r);
+    rc = read_record(&rd, &r, 0);
     if (rc <= 0)
         goto done; /* empty file: nothing to read */
     if (r.too_long || r.too_many) {
         rc = tide_error_set(TIDE_EFORMAT, "%s: line 1: CSV header too long", sink->file);
+        goto done;
+    }
+    if (r.unterminated) {
+        rc = tide_error_set(TIDE_EFORMAT,
+                "%s: line 1: unterminated quote in field %d of the header", sink->file,
+                r.unterminated);
         goto done;
     }
     if (memchr(r.data.ptr, '\0', r.data.len) != NULL && r.data.len > 0) {
@@ -556,7 +661,7 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
             goto done;
     }
     for (;;) {
-        rc = read_record(&rd, &r);
+        rc = read_record(&rd, &r, st.nfields);
         if (rc <= 0)
             break;
         rc = do_row(&st, &r);

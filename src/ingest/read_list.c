@@ -44,6 +44,7 @@ typedef struct {
     char maintainer[256];
     char list_url[512];
     long rejects;
+    tide_buf fixed; /* a comment with its bytes that are not UTF-8 replaced */
 } list_state;
 
 static bool path_in_dir(const char *path, const char *dir)
@@ -119,6 +120,18 @@ static int comment_line(list_state *st, char *text)
     return 0;
 }
 
+/* Comments and inline comments are labels (aliases, references, descriptions): bytes that are
+ * not UTF-8 become U+FFFD, in st->fixed. Returns p itself when it is valid. */
+static char *repaired(list_state *st, char *p, size_t len)
+{
+    if (tide__utf8_invalid_at(p, len) == len)
+        return p;
+    tide__buf_clear(&st->fixed);
+    if (tide__utf8_repair(&st->fixed, p, len) < 0)
+        return NULL;
+    return st->fixed.ptr;
+}
+
 static int value_line(list_state *st, char *text, long line, long long off)
 {
     /* inline comment */
@@ -136,6 +149,14 @@ static int value_line(list_state *st, char *text, long line, long long off)
     char *v = tide__str_trim(text);
     if (*v == '\0')
         return 0;
+    /* the value goes into the stored JSON: not UTF-8 is a bad line (a comment is repaired) */
+    size_t vn = strlen(v), bad = tide__utf8_invalid_at(v, vn);
+    if (bad < vn) {
+        st->rejects++;
+        tide__sink_rejectf(st->sink, line, off, "value is not valid UTF-8 (byte %zu is 0x%02x)",
+                bad + 1, (unsigned char)v[bad]);
+        return 0;
+    }
     /* ipsum: "IP<TAB>count" */
     long count = -1;
     char *ws = strpbrk(v, " \t");
@@ -185,7 +206,8 @@ static int value_line(list_state *st, char *text, long line, long long off)
             json_object_set_new(extra, "external_references", json_deep_copy(st->refs)) != 0)
         rc = TIDE_ENOMEM;
     if (rc == 0 && (comment && *comment)) {
-        if (json_object_set_new(extra, "description", json_string(comment)) != 0)
+        const char *c = repaired(st, comment, strlen(comment));
+        if (c == NULL || json_object_set_new(extra, "description", json_string(c)) != 0)
             rc = TIDE_ENOMEM;
     } else if (rc == 0 && (st->maintainer[0] || st->list_url[0])) {
         char d[900];
@@ -223,8 +245,12 @@ static int handle_line(list_state *st, char *p, size_t len, long line, long long
     char *t = tide__str_trim(p);
     if (*t == '\0')
         return 0;
-    if (*t == '#')
-        return comment_line(st, t);
+    if (*t == '#') {
+        char *c = repaired(st, t, strlen(t));
+        if (c == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        return comment_line(st, c);
+    }
     return value_line(st, t, line, off);
 }
 
@@ -322,6 +348,7 @@ int tide__read_list(tide_sink *sink, FILE *fp)
     }
 done:
     tide__buf_free(&line);
+    tide__buf_free(&st.fixed);
     tide__free(chunk);
     json_decref(st.aliases);
     json_decref(st.family_refs);

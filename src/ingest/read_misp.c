@@ -25,16 +25,21 @@
  * from the event id and the part's position, so they are stable too.
  */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "ingest/emit_indicator.h"
+#include "ingest/json_fast.h"
 #include "ingest/json_split.h"
 #include "ingest/sink.h"
 #include "intel/tlp.h"
 #include "tide/observable.h"
 #include "util/util.h"
+
+#include <xxhash.h>
 
 typedef struct {
     tide_sink *sink;
@@ -52,10 +57,23 @@ typedef struct {
     long long off;
     int64_t created, modified; /* ms */
     unsigned flags;            /* TIDE_EMIT_DERIVED when the event has no time at all */
-    json_t *refs;              /* report object_refs (ids, in order) */
-    json_t *refset;            /* id -> true */
-    json_t *uuid2id;           /* MISP attribute / object uuid -> STIX id */
+    /* the report's object_refs: ids as JSON text ("a","b",...) in order, and a set of them
+     * (hash, offset of the id in refs) so each is listed once; compact, because an event can
+     * name a million objects */
+    tide_buf refs;
+    uint64_t *ref_hash;
+    uint32_t *ref_off;
+    size_t ref_cap, nrefs;
+    /* MISP attribute / object uuid -> STIX id: the value is an offset into ids, or, with
+     * ID_CODE set, a type code when the id is "<type>--<lower-case uuid>" */
+    tide_strmap uuid2id; /* uuid -> index into uvals (a later part with the same uuid wins) */
+    uint32_t *uvals;
+    size_t nuvals, uvals_cap;
+    tide_buf ids;
 } ev_ctx;
+
+#define ID_CODE 0x80000000u
+static const char *const id_types[] = { "indicator", "x-misp-attribute", "x-misp-object" };
 
 typedef struct {
     const char *tlp; /* marking id */
@@ -81,29 +99,50 @@ static void part_uuid(const ev_ctx *e, json_t *part, const char *where, char out
             TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), out);
 }
 
-/* Epoch seconds (string or integer) -> ms; 0 if absent or not a number. */
-static int64_t epoch_ms(json_t *v)
-{
-    if (json_is_integer(v))
-        return (int64_t)json_integer_value(v) * 1000;
-    const char *s = json_string_value(v);
-    long l;
-    if (s && *s && tide__parse_long(s, &l) == 0 && l > 0)
-        return (int64_t)l * 1000;
-    if (s && *s) {
-        int64_t ms;
-        if (tide__time_parse(s, &ms) == 0)
-            return ms;
-    }
-    return 0;
-}
+/* The last second a STIX timestamp can name (9999-12-31T23:59:59Z): MISP epoch times beyond
+ * it (or before 1970) are no time tide can store, and their milliseconds would overflow. */
+#define MISP_MAX_EPOCH 253402300799LL
 
-static int64_t date_ms(json_t *v)
+/* A MISP time: epoch seconds (an integer, a string of digits, or a real of integral value:
+ * an event holding a too-big integer anywhere is read with every number a real) or an RFC
+ * 3339 string. Returns 0 with *ms = 0 when absent (missing, null, "", 0), 0 with *ms when
+ * valid, -1 with the reason in why when present but no time tide can store. */
+static int misp_time(json_t *v, const char *name, int64_t *ms, char *why, size_t whysz)
 {
+    *ms = 0;
+    double d;
     const char *s = json_string_value(v);
-    int64_t ms;
-    if (s && tide__time_parse(s, &ms) == 0)
-        return ms;
+    if (v == NULL || json_is_null(v) || (s && *s == '\0'))
+        return 0;
+    if (json_is_integer(v)) {
+        d = (double)json_integer_value(v);
+    } else if (json_is_real(v)) {
+        d = json_real_value(v);
+    } else if (s && (*s == '-' || (*s >= '0' && *s <= '9')) &&
+               strspn(s + 1, "0123456789") == strlen(s + 1)) {
+        long l;
+        d = tide__parse_long(s, &l) == 0 ? (double)l : (*s == '-' ? -1e300 : 1e300);
+    } else if (s) {
+        if (tide__time_parse(s, ms) == 0)
+            return 0;
+        snprintf(why, whysz, "%s '%.64s' is not a valid time", name, s);
+        return -1;
+    } else {
+        snprintf(why, whysz, "%s is not a time (neither epoch seconds nor a string)", name);
+        return -1;
+    }
+    if (d == 0)
+        return 0;
+    if (!(d > 0 && d <= (double)MISP_MAX_EPOCH && d == (double)(int64_t)d)) {
+        if (s)
+            snprintf(why, whysz, "%s %.64s is out of range (epoch seconds 1..%lld)", name, s,
+                    MISP_MAX_EPOCH);
+        else
+            snprintf(why, whysz, "%s %.17g is out of range (epoch seconds 1..%lld)", name, d,
+                    MISP_MAX_EPOCH);
+        return -1;
+    }
+    *ms = (int64_t)d * 1000;
     return 0;
 }
 
@@ -126,12 +165,118 @@ static int truthy(json_t *v)
 
 static int add_ref(ev_ctx *e, const char *id)
 {
-    if (json_object_get(e->refset, id))
-        return 0;
-    if (json_object_set_new(e->refset, id, json_true()) ||
-            json_array_append_new(e->refs, json_string(id)))
+    size_t n = strlen(id);
+    uint64_t h = XXH3_64bits(id, n);
+    if ((e->nrefs + 1) * 2 > e->ref_cap) {
+        size_t cap = e->ref_cap ? e->ref_cap * 2 : 256;
+        uint64_t *nh = tide__malloc(cap * sizeof(*nh));
+        uint32_t *no = tide__malloc(cap * sizeof(*no));
+        if (nh == NULL || no == NULL) {
+            tide__free(nh);
+            tide__free(no);
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        memset(no, 0xff, cap * sizeof(*no)); /* UINT32_MAX: a free slot */
+        for (size_t i = 0; i < e->ref_cap; i++) {
+            if (e->ref_off[i] == UINT32_MAX)
+                continue;
+            size_t j = e->ref_hash[i] & (cap - 1);
+            while (no[j] != UINT32_MAX)
+                j = (j + 1) & (cap - 1);
+            nh[j] = e->ref_hash[i];
+            no[j] = e->ref_off[i];
+        }
+        tide__free(e->ref_hash);
+        tide__free(e->ref_off);
+        e->ref_hash = nh;
+        e->ref_off = no;
+        e->ref_cap = cap;
+    }
+    size_t j = h & (e->ref_cap - 1);
+    for (; e->ref_off[j] != UINT32_MAX; j = (j + 1) & (e->ref_cap - 1))
+        if (e->ref_hash[j] == h && strncmp(e->refs.ptr + e->ref_off[j], id, n) == 0 &&
+                e->refs.ptr[e->ref_off[j] + n] == '"')
+            return 0; /* listed already */
+    if (e->refs.len + n + 3 >= UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "event %s names too many objects", e->ev_uuid);
+    int rc = e->refs.len ? tide__buf_putc(&e->refs, ',') : 0;
+    if (rc == 0)
+        rc = tide__buf_putc(&e->refs, '"');
+    size_t off = e->refs.len;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c < 0x20 || c == '"' || c == '\\') /* ids are "type--uuid": never, but stay JSON */
+            rc = tide__buf_printf(&e->refs, "\\u%04x", c);
+        else
+            rc = tide__buf_putc(&e->refs, (char)c);
+    }
+    if (rc == 0)
+        rc = tide__buf_putc(&e->refs, '"');
+    if (rc < 0)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
+    e->ref_hash[j] = h;
+    e->ref_off[j] = (uint32_t)off;
+    e->nrefs++;
     return 0;
+}
+
+/* Remember uuid -> id (the first id given for a uuid stays, as before). */
+static int map_uuid(ev_ctx *e, const char *uuid, const char *id)
+{
+    uint32_t val = UINT32_MAX, got;
+    for (uint32_t c = 0; c < sizeof(id_types) / sizeof(id_types[0]); c++) {
+        size_t tl = strlen(id_types[c]);
+        if (strncmp(id, id_types[c], tl) == 0 && strncmp(id + tl, "--", 2) == 0 &&
+                strlen(id + tl + 2) == strlen(uuid)) {
+            bool same = true;
+            for (size_t i = 0; same && uuid[i]; i++) {
+                char u = uuid[i];
+                same = id[tl + 2 + i] == (u >= 'A' && u <= 'Z' ? (char)(u - 'A' + 'a') : u);
+            }
+            if (same)
+                val = ID_CODE | c;
+        }
+    }
+    if (val == UINT32_MAX) {
+        if (e->ids.len >= ID_CODE)
+            return tide_error_set(TIDE_ETOOBIG, "event %s names too many objects", e->ev_uuid);
+        val = (uint32_t)e->ids.len;
+        if (tide__buf_put(&e->ids, id, strlen(id) + 1) < 0)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    if (e->nuvals == e->uvals_cap) {
+        size_t cap = e->uvals_cap ? e->uvals_cap * 2 : 64;
+        uint32_t *nv = tide__realloc(e->uvals, cap * sizeof(*nv));
+        if (nv == NULL)
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        e->uvals = nv;
+        e->uvals_cap = cap;
+    }
+    int rc = tide__strmap_put(&e->uuid2id, uuid, strlen(uuid), (uint32_t)e->nuvals, &got);
+    if (rc < 0)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    if (rc == 1)
+        e->nuvals++;
+    e->uvals[got] = val;
+    return 0;
+}
+
+/* The STIX id of a MISP uuid into out, or NULL when it names no part of this event. */
+static const char *id_of_uuid(const ev_ctx *e, const char *uuid, char out[128])
+{
+    int64_t i = uuid ? tide__strmap_get(&e->uuid2id, uuid, strlen(uuid)) : -1;
+    if (i < 0)
+        return NULL;
+    uint32_t v = e->uvals[i];
+    if (v & ID_CODE) {
+        int n = snprintf(out, 128, "%s--%s", id_types[v & ~ID_CODE], uuid);
+        for (int k = n - (int)strlen(uuid); k < n && k < 127; k++)
+            if (out[k] >= 'A' && out[k] <= 'Z')
+                out[k] = (char)(out[k] - 'A' + 'a');
+        return out;
+    }
+    snprintf(out, 128, "%s", e->ids.ptr + v);
+    return out;
 }
 
 static int emit(ev_ctx *e, json_t *obj, unsigned flags)
@@ -280,7 +425,14 @@ static int emit_relationship(ev_ctx *e, const char *src, const char *rtype, cons
     int n = snprintf(name, sizeof(name), "%s|%s|%s", src, rtype, tgt);
     tide__uuid5(
             TIDE_UUID_NS, name, (size_t)(n < (int)sizeof(name) ? n : (int)sizeof(name) - 1), uuid);
-    int64_t ts = misp_ref ? epoch_ms(json_object_get(misp_ref, "timestamp")) : 0;
+    int64_t ts = 0;
+    char why[200];
+    if (misp_ref && misp_time(json_object_get(misp_ref, "timestamp"), "timestamp", &ts, why,
+                            sizeof(why)) < 0) {
+        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: ObjectReference %s -> %s: %s",
+                e->ev_uuid, src, tgt, why);
+        return 0;
+    }
     json_t *r = new_sdo(e, "relationship", uuid, ts, ts);
     if (r == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -368,7 +520,13 @@ static int do_sighting(ev_ctx *e, json_t *s, const char *of_id, size_t idx, cons
     char w[300];
     snprintf(w, sizeof(w), "%s/Sighting[%zu]", where, idx);
     part_uuid(e, s, w, uuid);
-    int64_t t = epoch_ms(json_object_get(s, "date_sighting"));
+    int64_t t;
+    char why[200];
+    if (misp_time(json_object_get(s, "date_sighting"), "date_sighting", &t, why, sizeof(why)) < 0) {
+        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s/Sighting[%zu]: %s",
+                e->ev_uuid, where, idx, why);
+        return 0;
+    }
     json_t *o = new_sdo(e, "sighting", uuid, t, t);
     if (o == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -441,22 +599,33 @@ static tide_obs_kind misp_kind(const char *type, const char *value, int *part)
     return TIDE_OBS_NONE;
 }
 
-/* Pattern for a MISP attribute, or NULL when it does not map. Caller frees. */
-static char *attribute_pattern(const char *type, const char *value)
+/* Pattern for a to_ids MISP attribute into *out (caller frees), NULL when its type maps to no
+ * observable or its value cannot be indexed (an internationalised domain: kept as a custom
+ * object). TIDE_EPARSE with the reason in why when the value cannot be one of the type at all
+ * (ip-dst 999.2.3.4, a domain with a newline, an md5 that is no hash). */
+static int attribute_pattern(
+        const char *type, const char *value, char **out, char *why, size_t whysz)
 {
+    *out = NULL;
     int part;
     tide_obs_kind k = misp_kind(type, value, &part);
-    if (k == TIDE_OBS_NONE)
-        return NULL;
+    if (k == TIDE_OBS_NONE) {
+        if (strcmp(type, "ip-src") == 0 || strcmp(type, "ip-dst") == 0) {
+            tide__value_invalid(
+                    strchr(value, ':') ? TIDE_OBS_IPV6 : TIDE_OBS_IPV4, value, why, whysz);
+            return TIDE_EPARSE;
+        }
+        return 0;
+    }
     char buf[2048];
     const char *v = value;
     if (part >= 0) {
         const char *bar = strchr(value, '|');
         if (bar == NULL)
-            return NULL;
+            return 0;
         size_t n = part == 0 ? (size_t)(bar - value) : strlen(bar + 1);
         if (n >= sizeof(buf))
-            return NULL;
+            return 0;
         memcpy(buf, part == 0 ? value : bar + 1, n);
         buf[n] = '\0';
         v = buf;
@@ -465,7 +634,7 @@ static char *attribute_pattern(const char *type, const char *value)
         const char *bar = strrchr(value, '|');
         size_t n = strlen(value);
         if (bar == NULL || n + 3 >= sizeof(buf))
-            return NULL;
+            return 0;
         size_t hl = (size_t)(bar - value);
         int v6 = memchr(value, ':', hl) != NULL;
         snprintf(buf, sizeof(buf), "%s%.*s%s:%s", v6 ? "[" : "", (int)hl, value, v6 ? "]" : "",
@@ -475,12 +644,17 @@ static char *attribute_pattern(const char *type, const char *value)
     char *norm = NULL, *pat = NULL;
     char *refanged = NULL;
     if (tide_obs_refang(v, &refanged) < 0)
-        return NULL;
+        return 0;
+    if (tide__value_invalid(k, refanged, why, whysz) != NULL) {
+        free(refanged);
+        return TIDE_EPARSE;
+    }
     if (tide_obs_normalize(k, refanged, &norm) == 0)
         tide_obs_to_pattern(k, norm, &pat);
     free(refanged);
     free(norm);
-    return pat;
+    *out = pat;
+    return 0;
 }
 
 /* Convert one attribute. where = "Attribute[3]" / "Object[1].Attribute[0]". The STIX id is
@@ -512,15 +686,28 @@ static int do_attribute(
     snprintf(w, sizeof(w), "%s/%s/%s", where, type, value);
     part_uuid(e, a, w, uuid);
 
-    int64_t ts = epoch_ms(json_object_get(a, "timestamp"));
-    int64_t fs = date_ms(json_object_get(a, "first_seen"));
+    int64_t ts, fs, ls;
+    char why[300];
+    if (misp_time(json_object_get(a, "timestamp"), "timestamp", &ts, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(a, "first_seen"), "first_seen", &fs, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(a, "last_seen"), "last_seen", &ls, why, sizeof(why)) < 0) {
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): %s", e->ev_uuid, where,
+                au ? au : "none", why);
+        return 0;
+    }
+    bool to_ids = truthy(json_object_get(a, "to_ids"));
+    char *pattern = NULL;
+    if (to_ids && attribute_pattern(type, value, &pattern, why, sizeof(why)) < 0) {
+        tide__sink_rejectf(s, e->line, e->off, "event %s: %s (uuid %s): to_ids %s value %s",
+                e->ev_uuid, where, au ? au : "none", type, why);
+        return 0;
+    }
     tag_info ti;
     read_tags(a, &ti);
     const char *tlp = ti.tlp ? ti.tlp : parent_tags->tlp;
     int conf = ti.confidence >= 0 ? ti.confidence : parent_tags->confidence;
     char rel = ti.reliability ? ti.reliability : parent_tags->reliability;
 
-    char *pattern = truthy(json_object_get(a, "to_ids")) ? attribute_pattern(type, value) : NULL;
     json_t *o;
     if (pattern) {
         o = new_sdo(e, "indicator", uuid, ts, ts);
@@ -532,7 +719,6 @@ static int do_attribute(
             json_object_set_new(o, "pattern", json_string(pattern));
             json_object_set_new(o, "pattern_type", json_string("stix"));
             set_time(o, "valid_from", fs ? fs : (ts ? ts : e->created));
-            int64_t ls = date_ms(json_object_get(a, "last_seen"));
             if (ls && ls > (fs ? fs : ts))
                 set_time(o, "valid_until", ls);
             if (truthy(json_object_get(a, "deleted")))
@@ -568,8 +754,10 @@ static int do_attribute(
         json_object_set_new(o, "x_tide_reliability", json_string(r));
     }
     json_object_set(o, "x_misp_attribute", a);
-    if (au && tide__uuid_valid(au))
-        json_object_set_new(e->uuid2id, au, json_string(out_id));
+    if (au && tide__uuid_valid(au) && map_uuid(e, au, out_id) < 0) {
+        json_decref(o);
+        return TIDE_ENOMEM;
+    }
     TIDE_CHECK(add_ref(e, out_id));
     int derived = (ts == 0) ? e->flags : 0;
     TIDE_CHECK(emit(e, o, (unsigned)derived));
@@ -619,7 +807,13 @@ static int do_object(ev_ctx *e, json_t *ob, size_t idx, const tag_info *evtags)
         if (id[0])
             json_array_append_new(refs, json_string(id));
     }
-    int64_t ts = epoch_ms(json_object_get(ob, "timestamp"));
+    int64_t ts;
+    char why[200];
+    if (misp_time(json_object_get(ob, "timestamp"), "timestamp", &ts, why, sizeof(why)) < 0) {
+        /* its attributes are records of their own, stored above */
+        tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s: %s", e->ev_uuid, where, why);
+        goto done;
+    }
     json_t *o = new_sdo(e, "x-misp-object", uuid, ts, ts);
     if (o == NULL) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -638,9 +832,9 @@ static int do_object(ev_ctx *e, json_t *ob, size_t idx, const tag_info *evtags)
     char id[128];
     snprintf(id, sizeof(id), "x-misp-object--%s", uuid);
     const char *ou = json_string_value(json_object_get(ob, "uuid"));
-    if (ou && *ou)
-        json_object_set_new(e->uuid2id, ou, json_string(id));
-    rc = add_ref(e, id);
+    rc = ou && *ou ? map_uuid(e, ou, id) : 0;
+    if (rc == 0)
+        rc = add_ref(e, id);
     if (rc == 0)
         rc = emit(e, o, ts ? 0 : e->flags);
     else
@@ -653,16 +847,16 @@ done:
 
 static int do_object_references(ev_ctx *e, json_t *ob, size_t idx)
 {
-    char src_key[96];
+    char src_key[96], src_buf[128], tgt_buf[128];
     const char *ou = json_string_value(json_object_get(ob, "uuid"));
-    const char *src = ou ? json_string_value(json_object_get(e->uuid2id, ou)) : NULL;
+    const char *src = id_of_uuid(e, ou, src_buf);
     size_t i;
     json_t *r;
     json_array_foreach(json_object_get(ob, "ObjectReference"), i, r)
     {
         const char *tu = json_string_value(json_object_get(r, "referenced_uuid"));
         const char *rt = json_string_value(json_object_get(r, "relationship_type"));
-        const char *tgt = tu ? json_string_value(json_object_get(e->uuid2id, tu)) : NULL;
+        const char *tgt = id_of_uuid(e, tu, tgt_buf);
         snprintf(src_key, sizeof(src_key), "Object[%zu].ObjectReference[%zu]", idx, i);
         if (src == NULL || tgt == NULL || rt == NULL || *rt == '\0') {
             tide__sink_rejectf(e->m->sink, e->line, e->off, "event %s: %s: %s", e->ev_uuid, src_key,
@@ -687,9 +881,414 @@ static int do_object_references(ev_ctx *e, json_t *ob, size_t idx)
     return 0;
 }
 
+/* ---------------------------------------------------------------- an event's big arrays */
+
+/* A MISP event can list a million attributes in 50 MB, and its jansson DOM would take 1.6 GB.
+ * So the event is parsed without its "Attribute" and "Object" arrays (their bytes are left out
+ * of what jansson reads), and their elements are cut out of the bytes and parsed one at a time
+ * by the splitter (json_split.c): memory is the event's bytes (capped at
+ * TIDE_MAX_OBJECT_BYTES), one element, and the compact lists of the report's ids and of the
+ * uuids. The bytes were validated whole first (json_fast.c, no DOM), so the verdict on a
+ * broken event is what it was. */
+
+typedef struct {
+    const char *p;
+    size_t n;
+} span;
+
+/* Where the streamed arrays of one event are: the item's bytes and place, and the spans of
+ * its Attribute / Object arrays (n == 0: none, the DOM holds them). */
+typedef struct {
+    const char *item;
+    long line;
+    long long off;
+    span attr, obj;
+} ev_src;
+
+static const char *m_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Just after the closing quote of the string whose body starts at p, or NULL. */
+static const char *m_string_end(const char *p, const char *e)
+{
+    while (p < e) {
+        if (*p == '\\')
+            p += 2;
+        else if (*p == '"')
+            return p + 1;
+        else
+            p++;
+    }
+    return NULL;
+}
+
+/* Just after the JSON value at p (its structure only: strings, escapes, nesting), or NULL. */
+static const char *m_value_end(const char *p, const char *e)
+{
+    if (p >= e)
+        return NULL;
+    if (*p == '"')
+        return m_string_end(p + 1, e);
+    if (*p != '{' && *p != '[') {
+        while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+                *p != '\n' && *p != '\r')
+            p++;
+        return p;
+    }
+    int depth = 0;
+    while (p < e) {
+        char c = *p++;
+        if (c == '"') {
+            if ((p = m_string_end(p, e)) == NULL)
+                return NULL;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* The value of the last top-level member named key (unescaped) of the object o, when that
+ * value starts with want: jansson keeps the last of repeated keys too. */
+static bool m_member(span o, const char *key, char want, span *out)
+{
+    const char *p = o.p, *e = o.p + o.n;
+    size_t kl = strlen(key);
+    bool found = false;
+    if (p >= e || *p != '{')
+        return false;
+    for (p = m_ws(p + 1, e); p < e && *p == '"';) {
+        const char *ks = p + 1, *ke = m_string_end(ks, e);
+        if (ke == NULL)
+            break;
+        p = m_ws(ke, e);
+        if (p >= e || *p != ':')
+            break;
+        p = m_ws(p + 1, e);
+        const char *ve = m_value_end(p, e);
+        if (ve == NULL)
+            break;
+        if ((size_t)(ke - 1 - ks) == kl && memcmp(ks, key, kl) == 0) {
+            found = *p == want;
+            out->p = p;
+            out->n = (size_t)(ve - p);
+        }
+        p = m_ws(ve, e);
+        if (p >= e || *p != ',')
+            break;
+        p = m_ws(p + 1, e);
+    }
+    return found;
+}
+
+/* The bytes jansson reads: the item with the cut spans as "[]". */
+typedef struct {
+    span seg[5];
+    size_t n, i, at;
+} feed;
+
+static size_t feed_cb(void *buf, size_t len, void *data)
+{
+    feed *f = data;
+    size_t o = 0;
+    while (o < len && f->i < f->n) {
+        const span *g = &f->seg[f->i];
+        size_t k = g->n - f->at;
+        if (k > len - o)
+            k = len - o;
+        memcpy((char *)buf + o, g->p + f->at, k);
+        o += k;
+        f->at += k;
+        if (f->at == g->n) {
+            f->i++;
+            f->at = 0;
+        }
+    }
+    return o;
+}
+
+/* Parse ptr/len with the spans cut[0..ncut) (disjoint, in order) read as "[]". */
+static json_t *parse_without(
+        const char *ptr, size_t len, const span *cut, size_t ncut, json_error_t *err)
+{
+    feed f;
+    memset(&f, 0, sizeof(f));
+    const char *p = ptr;
+    for (size_t i = 0; i < ncut; i++) {
+        f.seg[f.n++] = (span){ p, (size_t)(cut[i].p - p) };
+        f.seg[f.n++] = (span){ "[]", 2 };
+        p = cut[i].p + cut[i].n;
+    }
+    f.seg[f.n++] = (span){ p, (size_t)(ptr + len - p) };
+    json_t *j = json_load_callback(feed_cb, &f, 0, err);
+    if (j == NULL && json_error_code(err) == json_error_numeric_overflow) {
+        f.i = f.at = 0;
+        j = json_load_callback(feed_cb, &f, JSON_DECODE_INT_AS_REAL, err);
+    }
+    return j;
+}
+
+typedef int (*element_fn)(ev_ctx *e, json_t *el, size_t idx, void *arg);
+
+typedef struct {
+    ev_ctx *e;
+    const char *what;
+    long line;     /* line of the span's first byte */
+    long long off; /* its byte offset */
+    element_fn fn;
+    void *arg;
+} stream_ctx;
+
+static int stream_item(void *payload, const tide__js_item *it)
+{
+    stream_ctx *sc = payload;
+    ev_ctx *e = sc->e;
+    long line = sc->line + it->line - 1;
+    long long off = sc->off + it->offset;
+    if (it->kind != TIDE__JS_ELEMENT) {
+        if (sc->fn != NULL)
+            tide__sink_rejectf(e->m->sink, line, off, "event %s: %s: %s", e->ev_uuid, sc->what,
+                    it->msg ? it->msg : "bad element");
+        return 0;
+    }
+    json_error_t err;
+    json_t *el = tide__json_parse_item(it->ptr, it->len, &err);
+    if (el == NULL) { /* the event was validated whole: not expected */
+        tide__sink_rejectf(e->m->sink, line, off, "event %s: %s[%ld] is not valid JSON: %s",
+                e->ev_uuid, sc->what, it->index, err.text);
+        return 0;
+    }
+    long sl = e->line;
+    long long so = e->off;
+    e->line = line; /* what the element yields is placed at the element */
+    e->off = off;
+    int rc = sc->fn(e, el, (size_t)it->index, sc->arg);
+    e->line = sl;
+    e->off = so;
+    json_decref(el);
+    return rc < 0 ? rc : 0;
+}
+
+static long lines_before(const char *p, const char *at)
+{
+    long n = 0;
+    while ((p = memchr(p, '\n', (size_t)(at - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+/* Hand every element of the array sp (bytes of src->item) to fn, one at a time. */
+static int stream_span(
+        ev_ctx *e, const ev_src *src, span sp, const char *what, element_fn fn, void *arg)
+{
+    stream_ctx sc = { e, what, src->line + lines_before(src->item, sp.p),
+        src->off + (long long)(sp.p - src->item), fn, arg };
+    FILE *fp = fmemopen((void *)(uintptr_t)sp.p, sp.n, "rb");
+    if (fp == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    tide__js_opts o;
+    memset(&o, 0, sizeof(o));
+    o.on_item = stream_item;
+    o.payload = &sc;
+    int rc = tide__json_split(fp, what, &o);
+    fclose(fp);
+    return rc;
+}
+
+/* ---- the uuid of an event that has none: uuid5 of its whole text with sorted keys, as the
+ * DOM would give it, made from the DOM without the arrays and each element in turn ---- */
+
+typedef struct {
+    tide_uuid5_ctx u;
+    bool first;
+    int rc;
+} hash_ctx;
+
+static int hash_el(ev_ctx *e, json_t *el, size_t idx, void *arg)
+{
+    (void)e;
+    (void)idx;
+    hash_ctx *h = arg;
+    char *d = json_dumps(el, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (d == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    int rc = h->first ? 0 : tide__uuid5_add(&h->u, ",", 1);
+    if (rc == 0)
+        rc = tide__uuid5_add(&h->u, d, strlen(d));
+    h->first = false;
+    free(d);
+    return rc;
+}
+
+static int event_uuid(ev_ctx *e, json_t *ev, const ev_src *src)
+{
+    char *dump = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    if (dump == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    span d = { dump, strlen(dump) }, cut[2];
+    const span *from[2];
+    size_t ncut = 0;
+    /* sorted keys: "Attribute" comes before "Object" */
+    if (src && src->attr.n && m_member(d, "Attribute", '[', &cut[ncut]))
+        from[ncut++] = &src->attr;
+    if (src && src->obj.n && m_member(d, "Object", '[', &cut[ncut]))
+        from[ncut++] = &src->obj;
+    hash_ctx h;
+    int rc = tide__uuid5_begin(&h.u, TIDE_UUID_NS);
+    const char *p = dump;
+    for (size_t i = 0; rc == 0 && i < ncut; i++) {
+        rc = tide__uuid5_add(&h.u, p, (size_t)(cut[i].p - p));
+        if (rc == 0)
+            rc = tide__uuid5_add(&h.u, "[", 1);
+        h.first = true;
+        if (rc == 0)
+            rc = stream_span(e, src, *from[i], "event", hash_el, &h);
+        if (rc == 0)
+            rc = tide__uuid5_add(&h.u, "]", 1);
+        p = cut[i].p + cut[i].n;
+    }
+    if (rc == 0)
+        rc = tide__uuid5_add(&h.u, p, strlen(p));
+    if (rc == 0)
+        rc = tide__uuid5_end(&h.u, e->ev_uuid);
+    else
+        tide__uuid5_abort(&h.u);
+    free(dump);
+    return rc;
+}
+
+static int attribute_el(ev_ctx *e, json_t *a, size_t i, void *arg)
+{
+    char w[64], id[128];
+    snprintf(w, sizeof(w), "Attribute[%zu]", i);
+    return do_attribute(e, a, w, arg, id);
+}
+
+/* Objects: converted now; their uuid and ObjectReference kept (in the array arg, at their
+ * index) for the relationships, made once every object is known. */
+typedef struct {
+    const tag_info *tags;
+    json_t *pending;
+} object_arg;
+
+static int object_el(ev_ctx *e, json_t *ob, size_t i, void *arg)
+{
+    object_arg *oa = arg;
+    TIDE_CHECK(do_object(e, ob, i, oa->tags));
+    json_t *keep = json_is_object(ob) ? json_object() : json_null();
+    if (keep == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    if (json_is_object(ob)) {
+        json_t *u = json_object_get(ob, "uuid"), *r = json_object_get(ob, "ObjectReference");
+        if ((u && json_object_set(keep, "uuid", u) != 0) ||
+                (r && json_object_set(keep, "ObjectReference", r) != 0)) {
+            json_decref(keep);
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+    }
+    while (json_array_size(oa->pending) < i)
+        json_array_append_new(oa->pending, json_null());
+    if (json_array_append_new(oa->pending, keep) != 0)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* The report: its members as a DOM, then object_refs from the compact list, then x_misp_event,
+ * as one text (the same bytes a dump of the whole DOM gives, without a DOM of a million ids). */
+static int emit_report(ev_ctx *e, json_t *ev, const tag_info *et, int64_t date, int64_t pub)
+{
+    json_t *r = new_sdo(e, "report", e->ev_uuid, e->created, e->modified);
+    if (r == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    const char *info = json_string_value(json_object_get(ev, "info"));
+    if (info && *info)
+        json_object_set_new(r, "name", json_string(info));
+    else {
+        char nm[80];
+        snprintf(nm, sizeof(nm), "MISP event %s", e->ev_uuid);
+        json_object_set_new(r, "name", json_string(nm));
+    }
+    json_object_set_new(r, "report_types", json_pack("[s]", "threat-report"));
+    if (date)
+        pub = date;
+    set_time(r, "published", pub ? pub : e->created);
+    if (json_array_size(et->labels))
+        json_object_set(r, "labels", et->labels);
+    if (et->confidence >= 0)
+        json_object_set_new(r, "confidence", json_integer(et->confidence));
+    apply_marking(r, et->tlp);
+    json_t *copy = json_copy(ev);
+    json_object_del(copy, "Attribute");
+    json_object_del(copy, "Object");
+    tide__free(e->ref_hash); /* every id is listed: the set is done with */
+    tide__free(e->ref_off);
+    e->ref_hash = NULL;
+    e->ref_off = NULL;
+    e->ref_cap = 0;
+    char *head = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *tail = copy ? json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(r);
+    json_decref(copy);
+    tide_buf t = TIDE_BUF_INIT;
+    int rc = head && tail ? 0 : TIDE_ENOMEM;
+    if (rc == 0)
+        rc = tide__buf_put(&t, head, strlen(head) - 1); /* without its '}' */
+    if (rc == 0 && e->nrefs) {
+        rc = tide__buf_puts(&t, ",\"object_refs\":[");
+        if (rc == 0)
+            rc = tide__buf_put(&t, e->refs.ptr, e->refs.len);
+        if (rc == 0)
+            rc = tide__buf_putc(&t, ']');
+    }
+    tide__buf_free(&e->refs); /* the list is in t now */
+    if (rc == 0)
+        rc = tide__buf_printf(&t, ",\"x_misp_event\":%s}", tail);
+    free(head);
+    free(tail);
+    if (rc < 0) {
+        tide__buf_free(&t);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    tide_sink *s = e->m->sink;
+    if (s->emit_members != NULL && !(e->flags & TIDE_EMIT_DERIVED)) {
+        /* the members straight from the text: no DOM of the ids */
+        tide__members mm;
+        tide__arena a = TIDE__ARENA_INIT;
+        json_error_t err;
+        if (tide__json_parse_members(t.ptr, t.len, &mm, &a, &err) < 0) {
+            rc = tide_error_set(TIDE_ERROR, "event %s: the report tide made is not JSON: %s",
+                    e->ev_uuid, err.text);
+        } else {
+            s->line = e->line;
+            s->offset = e->off;
+            rc = s->emit_members(s, &mm, t.ptr, t.len);
+            if (rc < 0)
+                e->m->fatal = rc;
+        }
+        tide__arena_free(&a);
+    } else {
+        /* a derived report needs its DOM (the store compares its content without times) */
+        json_error_t err;
+        json_t *o = json_loadb(t.ptr, t.len, JSON_DECODE_INT_AS_REAL, &err);
+        if (o == NULL)
+            o = json_loadb(t.ptr, t.len, 0, &err);
+        rc = o ? emit(e, o, e->flags) : tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    tide__buf_free(&t);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- events */
 
-static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
+static int convert_event(misp_ctx *m, json_t *ev, long line, long long off, const ev_src *src)
 {
     ev_ctx e;
     memset(&e, 0, sizeof(e));
@@ -697,19 +1296,27 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
     e.ev = ev;
     e.line = line;
     e.off = off;
+    int rc = 0;
+    tag_info et = { NULL, -1, 0, NULL };
+    json_t *pending = NULL;
     const char *u = json_string_value(json_object_get(ev, "uuid"));
     if (tide__uuid_valid(u)) {
         memcpy(e.ev_uuid, u, 37);
         tide__str_lower(e.ev_uuid);
-    } else {
-        char *dump = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-        if (dump == NULL)
-            return tide_error_set(TIDE_ENOMEM, "out of memory");
-        tide__uuid5(TIDE_UUID_NS, dump, strlen(dump), e.ev_uuid);
-        free(dump);
+    } else if ((rc = event_uuid(&e, ev, src)) < 0) {
+        goto done;
     }
-    int64_t ts = epoch_ms(json_object_get(ev, "timestamp"));
-    int64_t date = date_ms(json_object_get(ev, "date"));
+    int64_t ts, date, pub;
+    char why[200];
+    if (misp_time(json_object_get(ev, "timestamp"), "timestamp", &ts, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(ev, "date"), "date", &date, why, sizeof(why)) < 0 ||
+            misp_time(json_object_get(ev, "publish_timestamp"), "publish_timestamp", &pub, why,
+                    sizeof(why)) < 0) {
+        /* the event's own time is wrong: none of its parts can be dated */
+        tide__sink_rejectf(
+                m->sink, line, off, "event %s: %s (the event is not read)", e.ev_uuid, why);
+        goto done;
+    }
     if (!ts && !date) {
         const tide_ingest_opts *o = m->sink->opts;
         int64_t now = o && o->now_ms ? o->now_ms : tide__time_now_ms();
@@ -721,12 +1328,7 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
         if (e.modified < e.created)
             e.created = e.modified;
     }
-    e.refs = json_array();
-    e.refset = json_object();
-    e.uuid2id = json_object();
-    tag_info et;
     read_tags(ev, &et);
-    int rc = 0;
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(ev, "Attribute"), i, a)
@@ -736,70 +1338,55 @@ static int convert_event(misp_ctx *m, json_t *ev, long line, long long off)
         if ((rc = do_attribute(&e, a, w, &et, id)) < 0)
             goto done;
     }
+    if (src && src->attr.n &&
+            (rc = stream_span(&e, src, src->attr, "Attribute", attribute_el, &et)) < 0)
+        goto done;
     json_t *objs = json_object_get(ev, "Object");
     json_array_foreach(objs, i, a) if ((rc = do_object(&e, a, i, &et)) < 0) goto done;
     json_array_foreach(objs, i,
             a) if (json_is_object(a) && (rc = do_object_references(&e, a, i)) < 0) goto done;
+    if (src && src->obj.n) {
+        object_arg oa = { &et, pending = json_array() };
+        if (pending == NULL) {
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = stream_span(&e, src, src->obj, "Object", object_el, &oa)) < 0)
+            goto done;
+        json_array_foreach(pending, i,
+                a) if (json_is_object(a) && (rc = do_object_references(&e, a, i)) < 0) goto done;
+    }
     if ((rc = do_galaxies(&e, json_object_get(ev, "Galaxy"), NULL, 0, "event")) < 0)
         goto done;
     /* event-level sightings name their attribute by uuid */
     json_array_foreach(json_object_get(ev, "Sighting"), i, a)
     {
         const char *au = json_string_value(json_object_get(a, "attribute_uuid"));
-        const char *of = au ? json_string_value(json_object_get(e.uuid2id, au)) : NULL;
-        if (of == NULL) {
+        char of[128];
+        if (id_of_uuid(&e, au, of) == NULL) {
             tide__sink_rejectf(m->sink, line, off,
                     "event %s: Sighting[%zu]: attribute_uuid %s is not an attribute of this "
                     "event",
                     e.ev_uuid, i, au ? au : "(none)");
             continue;
         }
-        char of_copy[128];
-        snprintf(of_copy, sizeof(of_copy), "%s", of);
-        if ((rc = do_sighting(&e, a, of_copy, i, "event")) < 0)
+        if ((rc = do_sighting(&e, a, of, i, "event")) < 0)
             goto done;
     }
-
-    /* the report */
-    {
-        json_t *r = new_sdo(&e, "report", e.ev_uuid, e.created, e.modified);
-        if (r == NULL) {
-            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
-            goto done;
-        }
-        const char *info = json_string_value(json_object_get(ev, "info"));
-        if (info && *info)
-            json_object_set_new(r, "name", json_string(info));
-        else {
-            char nm[80];
-            snprintf(nm, sizeof(nm), "MISP event %s", e.ev_uuid);
-            json_object_set_new(r, "name", json_string(nm));
-        }
-        json_object_set_new(r, "report_types", json_pack("[s]", "threat-report"));
-        int64_t pub = date ? date : epoch_ms(json_object_get(ev, "publish_timestamp"));
-        set_time(r, "published", pub ? pub : e.created);
-        if (json_array_size(et.labels))
-            json_object_set(r, "labels", et.labels);
-        if (et.confidence >= 0)
-            json_object_set_new(r, "confidence", json_integer(et.confidence));
-        apply_marking(r, et.tlp);
-        if (json_array_size(e.refs))
-            json_object_set(r, "object_refs", e.refs);
-        json_t *copy = json_copy(ev);
-        json_object_del(copy, "Attribute");
-        json_object_del(copy, "Object");
-        json_object_set_new(r, "x_misp_event", copy);
-        rc = emit(&e, r, e.flags);
-        if (rc >= 0) {
-            m->events++;
-            rc = 0;
-        }
+    rc = emit_report(&e, ev, &et, date, pub);
+    if (rc >= 0) {
+        m->events++;
+        rc = 0;
     }
 done:
     json_decref(et.labels);
-    json_decref(e.refs);
-    json_decref(e.refset);
-    json_decref(e.uuid2id);
+    json_decref(pending);
+    tide__buf_free(&e.refs);
+    tide__free(e.ref_hash);
+    tide__free(e.ref_off);
+    tide__strmap_free(&e.uuid2id);
+    tide__free(e.uvals);
+    tide__buf_free(&e.ids);
     return rc;
 }
 
@@ -870,7 +1457,37 @@ static int on_item(void *payload, const tide__js_item *it)
         return 0;
     }
     json_error_t err;
-    json_t *j = tide__json_parse_item(it->ptr, it->len, &err);
+    json_t *j = NULL;
+    ev_src src = { it->ptr, it->line, it->offset, { NULL, 0 }, { NULL, 0 } };
+    if (it->ptr[0] == '{') {
+        /* validated whole without a DOM, then parsed without the big arrays (see above) */
+        tide__members mm;
+        tide__arena ar = TIDE__ARENA_INIT;
+        int ok = tide__json_parse_members(it->ptr, it->len, &mm, &ar, &err) == 0;
+        tide__arena_free(&ar);
+        if (ok) {
+            span item = { it->ptr, it->len }, evs = item, cut[2];
+            size_t ncut = 0;
+            if (!m_member(item, "Event", '{', &evs))
+                evs = item;
+            if (m_member(evs, "Attribute", '[', &src.attr))
+                cut[ncut++] = src.attr;
+            if (m_member(evs, "Object", '[', &src.obj)) {
+                if (ncut && src.obj.p < cut[0].p) {
+                    cut[1] = cut[0];
+                    cut[0] = src.obj;
+                } else {
+                    cut[ncut] = src.obj;
+                }
+                ncut++;
+            }
+            j = parse_without(it->ptr, it->len, cut, ncut, &err);
+            if (j == NULL)
+                return tide_error_set(TIDE_ENOMEM, "%s: out of memory parsing an event", file);
+        }
+    } else {
+        j = tide__json_parse_item(it->ptr, it->len, &err);
+    }
     if (j == NULL) {
         long line = it->line + (err.line > 0 ? err.line - 1 : 0);
         if (it->kind == TIDE__JS_WHOLE)
@@ -892,7 +1509,13 @@ static int on_item(void *payload, const tide__js_item *it)
                     it->index, not_event_reason(j));
         }
     } else {
-        rc = convert_event(m, ev, it->line, it->offset);
+        /* the spans were cut where the event is: at the DOM's "Event", else the item, and only
+         * while the DOM's array there is the empty one read in their place */
+        if (json_array_size(json_object_get(ev, "Attribute")) != 0)
+            src.attr.n = 0;
+        if (json_array_size(json_object_get(ev, "Object")) != 0)
+            src.obj.n = 0;
+        rc = convert_event(m, ev, it->line, it->offset, &src);
     }
     json_decref(j);
     return rc < 0 ? rc : 0;

@@ -49,7 +49,8 @@ static int handle(stix_ctx *c, const tide__js_item *it)
     switch (it->kind) {
         case TIDE__JS_TOOBIG:
         case TIDE__JS_TRUNCATED:
-        case TIDE__JS_SYNTAX: tide__sink_rejectf(s, it->line, it->offset, "%s", it->msg); return 0;
+        case TIDE__JS_SYNTAX:
+        case TIDE__JS_SKIPPED: tide__sink_rejectf(s, it->line, it->offset, "%s", it->msg); return 0;
         case TIDE__JS_ELEMENT:
         case TIDE__JS_WHOLE: break;
     }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -223,8 +224,10 @@ int tide__members_from_json(json_t *obj, tide__members *m, tide__arena *a)
         }
         switch (slot) {
             case TIDE__M_CONFIDENCE:
+                m->has_confidence = true;
                 m->confidence_is_int = json_is_integer(v);
                 m->confidence = m->confidence_is_int ? (long long)json_integer_value(v) : 0;
+                m->confidence_real = json_is_real(v) ? json_real_value(v) : NAN;
                 break;
             case TIDE__M_REVOKED: m->revoked = json_is_true(v); break;
             case TIDE__M_OBJECTS:
@@ -277,6 +280,14 @@ const char *tide__members_diff(
         snprintf(why, whysz, "confidence: %s %lld vs %s %lld",
                 a->confidence_is_int ? "int" : "not int", a->confidence,
                 b->confidence_is_int ? "int" : "not int", b->confidence);
+        return why;
+    }
+    if (a->has_confidence != b->has_confidence ||
+            (!a->confidence_is_int && a->has_confidence &&
+                    !(a->confidence_real == b->confidence_real ||
+                            (isnan(a->confidence_real) && isnan(b->confidence_real))))) {
+        snprintf(why, whysz, "confidence: %s %g vs %s %g", a->has_confidence ? "present" : "absent",
+                a->confidence_real, b->has_confidence ? "present" : "absent", b->confidence_real);
         return why;
     }
     if (a->revoked != b->revoked) {

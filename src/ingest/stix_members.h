@@ -83,9 +83,11 @@ typedef struct {
             *modified, *valid_from, *valid_until, *x_tide_source, *x_tide_reliability,
             *relationship_type, *source_ref, *target_ref, *sighting_of_ref;
     bool confidence_is_int; /* a JSON integer (not a real: big-integer objects are all reals) */
+    bool has_confidence;    /* "confidence" is present, whatever its JSON type */
     bool revoked;           /* the literal true */
     unsigned char objects;  /* TIDE__OBJECTS_* */
     long long confidence;   /* when confidence_is_int */
+    double confidence_real; /* when it is a JSON real; NaN when present but not a number */
     /* arrays: empty when absent or not an array */
     tide__strs object_marking_refs, object_refs, where_sighted_refs, observed_data_refs;
     const tide__kc_phase *kill_chain_phases;

@@ -232,10 +232,15 @@ static int hexval(unsigned char c)
 }
 
 /* Path/query part: decode %XX of unreserved characters, upper-case the other escapes,
- * percent-encode bytes that cannot appear in a URL (controls, space, non-ASCII). Stops at '#'. */
+ * percent-encode bytes that cannot appear in a URL (controls, space, non-ASCII). Stops at '#'.
+ * A '%' that starts no escape stays as it is, and decoding never makes a new escape of it:
+ * an escape of a hex digit within two characters after such a '%' stays an escape ("p%6%66x"
+ * is "p%6%66x", not "p%6fx", which a second pass would make "pox"), so that normalising a
+ * normalised value changes nothing. */
 static int put_path(tide_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
+    size_t lone = SIZE_MAX; /* where in b the last '%' that starts no escape went */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '#')
@@ -244,7 +249,7 @@ static int put_path(tide_buf *b, const char *s, size_t n)
                 hexval((unsigned char)s[i + 2]) >= 0) {
             unsigned char d = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
                                               hexval((unsigned char)s[i + 2]));
-            if (is_unreserved(d)) {
+            if (is_unreserved(d) && !(hexval(d) >= 0 && lone != SIZE_MAX && b->len - lone <= 2)) {
                 TIDE_CHECK(tide__buf_putc(b, (char)d));
             } else {
                 char e[3] = { '%', hex[d >> 4], hex[d & 15] };
@@ -256,6 +261,8 @@ static int put_path(tide_buf *b, const char *s, size_t n)
             char e[3] = { '%', hex[c >> 4], hex[c & 15] };
             TIDE_CHECK(tide__buf_put(b, e, 3));
         } else {
+            if (c == '%')
+                lone = b->len;
             TIDE_CHECK(tide__buf_putc(b, (char)c));
         }
     }

@@ -1,6 +1,7 @@
 /*
  * str.c - small ASCII string helpers (locale-independent on purpose: feed values are ASCII
- * protocol text, and tolower() under a user's locale must not change matching).
+ * protocol text, and tolower() under a user's locale must not change matching), and the UTF-8
+ * check and repair feed readers apply to text that becomes JSON.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -90,4 +91,88 @@ bool tide__looks_binary(const void *p, size_t n)
                c == 0x7F;
     }
     return ctl * 20 > n;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes readable): 1-4, or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            hi = 0x8F; /* over U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+size_t tide__utf8_invalid_at(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_seq(p + i, n - i);
+        if (l == 0)
+            return i;
+        i += l;
+    }
+    return n;
+}
+
+int tide__utf8_repair(tide_buf *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    TIDE_CHECK(tide__buf_put(out, "", 0)); /* "" for empty input */
+    while (i < n) {
+        size_t bad = i + tide__utf8_invalid_at(s + i, n - i);
+        TIDE_CHECK(tide__buf_put(out, s + i, bad - i));
+        if (bad == n)
+            break;
+        TIDE_CHECK(tide__buf_put(out, "\xEF\xBF\xBD", 3));
+        i = bad + 1;
+    }
+    return 0;
+}
+
+void tide__utf8_repair_into(char *out, size_t outsz, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0, i = 0;
+    if (outsz == 0)
+        return;
+    while (i < n) {
+        size_t l = utf8_seq(p + i, n - i);
+        const char *src = l ? s + i : "\xEF\xBF\xBD";
+        size_t sl = l ? l : 3;
+        if (o + sl >= outsz)
+            break;
+        memcpy(out + o, src, sl);
+        o += sl;
+        i += l ? l : 1;
+    }
+    out[o] = '\0';
 }

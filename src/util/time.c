@@ -1,6 +1,8 @@
 /*
  * time.c - RFC 3339 timestamps <-> milliseconds since the epoch, UTC, without the C library's
  * locale and timezone state (timegm is not C11; the civil-date arithmetic is Howard Hinnant's).
+ * A timestamp names a real instant: year 0000-9999 (four digits), a day that exists in its
+ * month, hours 0-23, minutes 0-59, seconds 0-60 (a leap second), offsets up to 23:59.
  */
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +46,20 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Whether Y-M-D names a day of the calendar (no 2021-02-30, no month 13). */
+static bool valid_date(int y, int m, int d)
+{
+    static const unsigned char mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (m < 1 || m > 12 || d < 1)
+        return false;
+    return d <= mdays[m - 1] + (m == 2 && leap(y));
+}
+
 int tide__time_parse(const char *s, int64_t *out_ms)
 {
     int Y, M, D, h = 0, mi = 0, sec = 0;
@@ -83,20 +99,20 @@ int tide__time_parse(const char *s, int64_t *out_ms)
         } else if (*p == '+' || *p == '-') {
             int oh, om;
             int sign = *p == '-' ? -1 : 1;
-            if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
+            if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
                 goto bad;
             off_min = sign * (oh * 60 + om);
             p += 6;
         }
         if (*p != '\0')
             goto bad;
-        if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
+        if (!valid_date(Y, M, D) || h > 23 || mi > 59 || sec > 60)
             goto bad;
         int64_t days = tide__days_from_civil(Y, (unsigned)M, (unsigned)D);
         *out_ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - off_min * 60) * 1000 + frac_ms;
         return 0;
     }
-    if (*p != '\0' || M < 1 || M > 12 || D < 1 || D > 31)
+    if (*p != '\0' || !valid_date(Y, M, D))
         goto bad;
     *out_ms = tide__days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 * 1000;
     return 0;

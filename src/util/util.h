@@ -77,6 +77,15 @@ bool tide__str_is_hex(const char *s, size_t n);
 bool tide__looks_binary(const void *p, size_t n);
 /* Checked integer parse of the whole string. */
 int tide__parse_long(const char *s, long *out);
+/* UTF-8 as jansson takes it (no overlong forms, surrogates or code points over U+10FFFF):
+ * the offset of the first byte of s[0..n) that does not start a valid sequence, or n when
+ * all of it is valid. */
+size_t tide__utf8_invalid_at(const char *s, size_t n);
+/* Append s[0..n) to out with every byte that does not start a valid UTF-8 sequence replaced
+ * by U+FFFD (for values that are only labels). 0 or TIDE_ENOMEM / TIDE_ETOOBIG. */
+int tide__utf8_repair(tide_buf *out, const char *s, size_t n);
+/* The same into a fixed buffer (NUL-terminated, cut at a character boundary). */
+void tide__utf8_repair_into(char *out, size_t outsz, const char *s, size_t n);
 
 /* ---- time: milliseconds since the epoch, UTC ---- */
 /* Parse RFC 3339 / ISO 8601 ("2016-05-12T08:17:27.000Z", "2016-05-12 08:17:27", "2016-05-12").
@@ -92,6 +101,15 @@ int64_t tide__days_from_civil(int64_t y, unsigned m, unsigned d);
 /* RFC 4122 version 5 UUID (SHA-1) of name in namespace ns (a UUID string); out gets 36 chars + NUL.
  */
 int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37]);
+/* The same over a name given in pieces (a name too big to hold): begin, add each piece, end
+ * (which releases the context; abort releases it without a result). */
+typedef struct {
+    void *md;
+} tide_uuid5_ctx;
+int tide__uuid5_begin(tide_uuid5_ctx *u, const char *ns);
+int tide__uuid5_add(tide_uuid5_ctx *u, const void *p, size_t n);
+int tide__uuid5_end(tide_uuid5_ctx *u, char out[37]);
+void tide__uuid5_abort(tide_uuid5_ctx *u);
 /* The namespace tide uses for ids it derives from feed values (STIX SCO namespace). */
 #define TIDE_UUID_NS "00abedb4-aa42-466c-9c01-fed23315a9b7"
 /* Whether s (n bytes) is a UUID in 8-4-4-4-12 hex form. */

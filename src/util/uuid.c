@@ -65,6 +65,53 @@ int tide__uuid5(const char *ns, const char *name, size_t name_len, char out[37])
     return 0;
 }
 
+int tide__uuid5_begin(tide_uuid5_ctx *u, const char *ns)
+{
+    unsigned char nsb[16];
+    u->md = NULL;
+    if (parse_uuid(ns, nsb))
+        return tide_error_set(TIDE_EINVAL, "bad namespace uuid");
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (c == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    if (!EVP_DigestInit_ex(c, EVP_sha1(), NULL) || !EVP_DigestUpdate(c, nsb, 16)) {
+        EVP_MD_CTX_free(c);
+        return tide_error_set(TIDE_ERROR, "sha1 failed");
+    }
+    u->md = c;
+    return 0;
+}
+
+int tide__uuid5_add(tide_uuid5_ctx *u, const void *p, size_t n)
+{
+    if (u->md == NULL || !EVP_DigestUpdate((EVP_MD_CTX *)u->md, p, n))
+        return tide_error_set(TIDE_ERROR, "sha1 failed");
+    return 0;
+}
+
+int tide__uuid5_end(tide_uuid5_ctx *u, char out[37])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (u->md == NULL)
+        return tide_error_set(TIDE_ERROR, "sha1 failed");
+    int ok = EVP_DigestFinal_ex((EVP_MD_CTX *)u->md, md, &mdlen);
+    EVP_MD_CTX_free((EVP_MD_CTX *)u->md);
+    u->md = NULL;
+    if (!ok)
+        return tide_error_set(TIDE_ERROR, "sha1 failed");
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    format_uuid(md, out);
+    return 0;
+}
+
+void tide__uuid5_abort(tide_uuid5_ctx *u)
+{
+    EVP_MD_CTX_free((EVP_MD_CTX *)u->md);
+    u->md = NULL;
+}
+
 int tide__uuid4(char out[37])
 {
     unsigned char u[16];

@@ -2,7 +2,9 @@
  * test_observable.c - detect / refang / normalize / to_pattern / from_path of observables
  * (include/tide/observable.h), including the awkward cases feeds contain.
  */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "tide/errors.h"
@@ -292,6 +294,66 @@ static void t_roundtrip(void)
     }
 }
 
+/* normalize(normalize(v)) == normalize(v) for every kind, on fixed cases (the issue's
+ * "p%6%66x", which became "p%6fx" and then "pox") and on random URLs, paths and values full of
+ * '%' sequences, hex digits and URL punctuation (a fixed xorshift seed: the run repeats). */
+static int check_idem(tide_obs_kind k, const char *v)
+{
+    char *n1 = NULL, *n2 = NULL;
+    if (tide_obs_normalize(k, v, &n1) != 0)
+        return 0; /* not a value of that kind: nothing to hold */
+    int ok = tide_obs_normalize(k, n1, &n2) == 0 && strcmp(n1, n2) == 0;
+    if (!ok)
+        TIDE_FAIL_("%s: normalize('%s') = '%s', again = '%s'", tide_obs_kind_name(k), v, n1,
+                n2 ? n2 : "(refused)");
+    free(n1);
+    free(n2);
+    return 1;
+}
+
+static void t_normalize_idempotent(void)
+{
+    static const char *fixed[] = { "http://example.com/p%6%66x", "http://example.com/p%%36%36",
+        "http://example.com/%6", "http://example.com/%", "http://example.com/a%2%41%42",
+        "http://u%6%66@example.com/%7e%7E", "example.com/p%6%66x?q=%6%66", "/p%6%66x", NULL };
+    char *out = NULL;
+    TIDE_ASSERT_EQ_INT(tide_obs_normalize(TIDE_OBS_URL, "http://example.com/p%6%66x", &out), 0);
+    TIDE_ASSERT_EQ_STR(out, "http://example.com/p%6%66x");
+    free(out);
+    TIDE_ASSERT_EQ_INT(tide_obs_normalize(TIDE_OBS_URL, "http://example.com/%7e%2f", &out), 0);
+    TIDE_ASSERT_EQ_STR(out, "http://example.com/~%2F"); /* unreserved decoded, others upper */
+    free(out);
+    for (int i = 0; fixed[i]; i++) {
+        TIDE_ASSERT(check_idem(TIDE_OBS_URL, fixed[i]) || check_idem(TIDE_OBS_URL_PATH, fixed[i]));
+        check_idem(TIDE_OBS_URL_PATH, fixed[i]);
+    }
+    static const char alpha[] = "%%%%%%666fFaA0123456789xX/?:@.-_~#[]!$&'()*+,;= \x01\x7f\xc3\xa9";
+    static const char *const prefixes[] = { "http://example.com/",
+        "HTTPS://User%6@Example.COM:443/", "ftp://10.1.2.3:21", "example.org/",
+        "http://[::1]:8080/", "/", "", "evil.example.", "*." };
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    long checked = 0;
+    for (int it = 0; it < 200000; it++) {
+        char v[96];
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const char *pre = prefixes[x % (sizeof(prefixes) / sizeof(prefixes[0]))];
+        size_t o = (size_t)snprintf(v, sizeof(v), "%s", pre);
+        size_t len = (x >> 8) % 24;
+        for (size_t j = 0; j < len && o + 1 < sizeof(v); j++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v[o++] = alpha[(x >> 16) % (sizeof(alpha) - 1)];
+        }
+        v[o] = '\0';
+        for (int k = 1; k < TIDE_OBS__COUNT; k++)
+            checked += check_idem((tide_obs_kind)k, v);
+    }
+    TIDE_ASSERT(checked > 100000); /* most inputs were values of some kind */
+}
+
 TIDE_TESTS = {
     { "observable::names", t_names },
     { "observable::detect_ip", t_detect_ip },
@@ -303,6 +365,7 @@ TIDE_TESTS = {
     { "observable::pattern", t_pattern },
     { "observable::from_path", t_from_path },
     { "observable::roundtrip", t_roundtrip },
+    { "observable::normalize_idempotent", t_normalize_idempotent },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
