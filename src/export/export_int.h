@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tide/export.h"
+#include "tide/gate.h"
 #include "util/util.h"
 
 /* One selected observable. Strings are offsets into tide__exp.arena. */
@@ -35,7 +36,8 @@ typedef struct tide__exp {
     tide_export_explain_cb explain;
     void *payload;
     int64_t now;
-    FILE *out; /* the caller's stream for single-file formats without output */
+    tide_gate *gate; /* --tlp-max: what may leave (tide/gate.h); NULL without a ceiling */
+    FILE *out;       /* the caller's stream for single-file formats without output */
     tide_buf arena;
     tide__exp_entry *v;
     size_t n, cap;

@@ -84,6 +84,7 @@ typedef struct {
             *relationship_type, *source_ref, *target_ref, *sighting_of_ref;
     bool confidence_is_int; /* a JSON integer (not a real: big-integer objects are all reals) */
     bool revoked;           /* the literal true */
+    bool granular;          /* a granular_markings member is present (whatever its value) */
     unsigned char objects;  /* TIDE__OBJECTS_* */
     long long confidence;   /* when confidence_is_int */
     /* arrays: empty when absent or not an array */
@@ -122,6 +123,7 @@ enum {
     TIDE__M_CONFIDENCE,
     TIDE__M_REVOKED,
     TIDE__M_OBJECTS,
+    TIDE__M_GRANULAR_MARKINGS,
     /* string lists */
     TIDE__M_OBJECT_MARKING_REFS,
     TIDE__M_OBJECT_REFS,
