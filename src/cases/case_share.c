@@ -4,12 +4,13 @@
  * action, and anonymised sightings: counts and times per indicator, never host names). Every
  * stored object goes through the gate of tide/gate.h (withheld above the TLP ceiling, or
  * shared with what is marked above it removed); an attributed object, and its name, only when
- * the path that attributed it may pass too; an indicator only when it is a seed or in the case
- * through a name that may be shared. Text tide writes (the report, the courses of action)
- * carries the case TLP raised by the levels of the marked values it quotes (names, indicator
- * values; host names never leave), and is left out when that is above the ceiling. Then the
- * metrics: time to detect, contain, recover, dwell time, counts by tier, internal vs external
- * intel.
+ * the path that attributed it may pass too; an indicator when the case's report is shared only
+ * when it is a seed or in the case through an attribution that may pass, and when it is not
+ * only when a link that passes relates it to an attributed name. Text tide writes (the report, the
+ * courses of action) carries the case TLP raised by the levels of the marked values it quotes
+ * (names, indicator values; host names never leave), and is left out when that is above the
+ * ceiling. Then the metrics: time to detect, contain, recover, dwell time, counts by tier, internal
+ * vs external intel.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,7 @@ int tide_case_share(
         int level = nl > pl ? nl : pl;
         if ((rc = tide_gate_taint(g, name, level)) < 0)
             goto done;
-        if (level <= ceiling && name) {
+        if (name && (level <= ceiling || !own_ok)) {
             char *low = tide__strdup(name);
             if (low == NULL) {
                 rc = tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -223,8 +224,12 @@ int tide_case_share(
         if ((rc = share_stored(&sc, aid, NULL)) < 0)
             goto done;
     }
-    /* indicators as stored: a seed, or one in the case through an attributed name that may be
-     * shared; each quoted value taints what quotes it */
+    /* indicators as stored, each quoted value tainting what quotes it. When the case's own
+     * objects are shared (the report ties every object it refers to to the case and its seeds):
+     * a seed, or one in the case through an attribution that may pass. When they are not (the
+     * case above the ceiling): the intel of the case's scope that may pass on its own, i.e. an
+     * indicator related to an attributed name through references and names that pass (a seed
+     * too: nothing ties it to the others but such a link) */
     json_array_foreach(ids, i, v)
     {
         const char *iid = json_string_value(v);
@@ -246,10 +251,11 @@ int tide_case_share(
             sc.left_out++;
             continue;
         }
-        if (json_object_get(seeds, iid) == NULL) {
+        if (!own_ok || json_object_get(seeds, iid) == NULL) {
             via_ctx vc = { scope_ok, false };
             if ((rc = tide_gate_related_names(g, iid, via_name, &vc)) < 0)
                 goto done;
+            rc = 0; /* 1: via_name found one and stopped the walk */
             if (!vc.found) {
                 sc.left_out++; /* in the case only through what may not be shared */
                 continue;

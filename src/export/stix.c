@@ -34,11 +34,12 @@ static int push(idlist *l, const char *id)
     return 0;
 }
 
+/* Pairs: the relationship's id ("" for a reference a container states: the container is the
+ * other end), then the object at its other end. */
 static int rel_cb(const tide_relation *r, void *payload)
 {
     idlist *l = payload;
-    if (strchr(r->rel_id, '|') == NULL)
-        TIDE_CHECK(push(l, r->rel_id));
+    TIDE_CHECK(push(l, strchr(r->rel_id, '|') == NULL ? r->rel_id : ""));
     return push(l, r->other_id);
 }
 
@@ -152,8 +153,12 @@ int tide__exp_stix(tide__exp *x)
         rel.n = 0;
         if ((rc = tide_store_related(x->store, id, rel_cb, &rel)) < 0)
             break;
-        for (size_t j = 0; j < rel.n && rc == 0; j++) {
-            int r2 = emit(&c, rel.ids[j], NULL);
+        /* the object at the other end only with the relationship that links it (a
+         * relationship withheld would leave it there unexplained, and say it all the same) */
+        for (size_t j = 0; j + 1 < rel.n && rc == 0; j += 2) {
+            int r2 = rel.ids[j][0] ? emit(&c, rel.ids[j], NULL) : 1;
+            if (r2 > 0)
+                r2 = emit(&c, rel.ids[j + 1], NULL);
             rc = r2 < 0 ? r2 : 0;
         }
     }

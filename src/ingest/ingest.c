@@ -314,20 +314,31 @@ static const char *object_tlp(core *c, const tide__members *m, json_t *md)
     return given >= 0 ? tide_tlp_name(given) : NULL;
 }
 
-/* An indicator's label in the active-intel scan is raised by a granular marking of its
- * pattern (the value every export writes), and its name is left out of the scan when a
- * granular marking puts it above that label (the object keeps both; the gate redacts them
- * when it leaves). */
+/* An indicator's label (which the active-intel scan copies) is raised by a granular marking
+ * of its pattern (the value every export writes, and a property it cannot leave without), and
+ * its name is left out of the store's columns when a granular marking puts it above that label
+ * (the JSON keeps both; the gate redacts them when the object leaves). */
 static void granular_context(
         core *c, json_t *obj, const char *raw, size_t rawlen, const char **tlp, const char **name)
 {
     json_t *o = obj ? json_incref(obj) : json_loadb(raw, rawlen, 0, NULL);
     if (o == NULL)
         return;
-    int gp = tide__mark_granular_level(&c->marks, o, "pattern");
-    int gn = tide__mark_granular_level(&c->marks, o, "name");
+    bool unresolved = false, name_unresolved = false;
+    int gp = tide__mark_granular_level(&c->marks, o, "pattern", &unresolved);
+    int gn = tide__mark_granular_level(&c->marks, o, "name", &name_unresolved);
     json_decref(o);
     int level = *tlp ? tide_tlp_parse(*tlp) : TIDE_TLP_UNMARKED;
+    if (name_unresolved)
+        *name = NULL;
+    if (level >= 0 && unresolved && gp > level) {
+        /* the pattern's marking is not known yet: the gate resolves it when it leaves */
+        const char *fallback = *tlp ? tide_tlp_name(level) : NULL;
+        snprintf(c->tlp_label, sizeof(c->tlp_label), "%s%s%s", TIDE_TLP_UNRESOLVED,
+                fallback ? "/" : "", fallback ? fallback : "");
+        *tlp = c->tlp_label;
+        level = -1;
+    }
     if (level < 0) {
         /* unresolved: the gate reads the pattern's markings; the name stays out */
         if (gn >= 0)
@@ -535,9 +546,9 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         .type = type,
         .modified = m.modified ? m.modified : "",
         .created = m.created,
-        .name = name,
+        .name = is_ind ? ind_name : name,
         .source = source,
-        .tlp = tlp,
+        .tlp = is_ind ? ind_tlp : tlp,
         .json = raw,
         .json_len = rawlen,
         .content_hash = derived && obj ? content_hash(obj) : 0,

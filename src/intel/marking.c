@@ -188,7 +188,8 @@ static bool selects(const char *s, const char *prop)
     return strncmp(s, prop, n) == 0 && (s[n] == '\0' || s[n] == '.');
 }
 
-int tide__mark_granular_level(const tide__mark_resolver *r, json_t *obj, const char *prop)
+int tide__mark_granular_level(
+        const tide__mark_resolver *r, json_t *obj, const char *prop, bool *unresolved)
 {
     int level = -1;
     size_t i, j;
@@ -198,13 +199,16 @@ int tide__mark_granular_level(const tide__mark_resolver *r, json_t *obj, const c
         const char *ref = jstr(g, "marking_ref");
         if (ref == NULL)
             continue; /* a language marking */
-        int l = meaning_level(tide__mark_id(r, ref), NULL);
-        if (l <= level)
+        bool unknown = false;
+        int l = meaning_level(tide__mark_id(r, ref), &unknown);
+        if (l < 0 || (l <= level && !unknown))
             continue;
         json_array_foreach(json_object_get(g, "selectors"), j, s)
         {
             if (json_is_string(s) && selects(json_string_value(s), prop)) {
-                level = l;
+                level = l > level ? l : level;
+                if (unknown && unresolved)
+                    *unresolved = true;
                 break;
             }
         }

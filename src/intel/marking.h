@@ -55,8 +55,10 @@ int tide__mark_object_level(
         const tide__mark_resolver *r, json_t *obj, const char *label, bool label_given);
 
 /* Highest level of the granular markings whose selectors select the top-level property prop
- * or something inside it; -1 when none (TIDE_MARKING_NOT_TLP markings do not count). */
-int tide__mark_granular_level(const tide__mark_resolver *r, json_t *obj, const char *prop);
+ * or something inside it; -1 when none (TIDE_MARKING_NOT_TLP markings do not count). An
+ * unknown marking counts as red and sets *unresolved (may be NULL). */
+int tide__mark_granular_level(
+        const tide__mark_resolver *r, json_t *obj, const char *prop, bool *unresolved);
 
 /* The gate's decision on obj (tide_gate_object), made in place: obj loses what may not pass.
  * *out_level gets the object's level; *changed whether obj was modified. Returns a

@@ -163,7 +163,7 @@ static const obj_levels *levels_of(tide_gate *g, const char *id)
             lv = red; /* what cannot be read cannot be judged */
         } else {
             lv.level = tide__mark_object_level(&g->r, o, NULL, false);
-            int gl = tide__mark_granular_level(&g->r, o, "name");
+            int gl = tide__mark_granular_level(&g->r, o, "name", NULL);
             lv.name_level = gl > lv.level ? gl : lv.level;
             json_decref(o);
         }
@@ -305,7 +305,7 @@ int tide_gate_indicator_level(tide_gate *g, const char *id, const char *label)
     if (o == NULL)
         return TIDE_TLP_RED;
     l = tide__mark_object_level(&g->r, o, label, true);
-    int gl = tide__mark_granular_level(&g->r, o, "pattern");
+    int gl = tide__mark_granular_level(&g->r, o, "pattern", NULL);
     json_decref(o);
     rc = take_err(g);
     if (rc < 0)
