@@ -1931,6 +1931,9 @@ static int be_search(tide_store_backend *be, const tide_search_query *q,
         rc |= tide__buf_puts(&sql, " AND c.source = :source");
     if (q->since)
         rc |= tide__buf_puts(&sql, " AND c.changed_at >= :since");
+    if (q->id)
+        rc |= tide__buf_puts(&sql, " AND c.rowid IN (SELECT k.obj FROM objects_keys k"
+                                   " WHERE k.id_key = tide_key(:id)) AND c.id = :id");
     if (q->value) {
         rc |= tide__buf_puts(&sql, " AND (c.rowid IN (SELECT obj FROM obs_idx WHERE kind IN (");
         for (int k = 1; k < TIDE_OBS__COUNT; k++)
@@ -1974,6 +1977,8 @@ static int be_search(tide_store_backend *be, const tide_search_query *q,
         tide__store_bind_text(st, i, q->value);
     if ((i = sqlite3_bind_parameter_index(st, ":rel")))
         tide__store_bind_text(st, i, q->related);
+    if ((i = sqlite3_bind_parameter_index(st, ":id")))
+        tide__store_bind_text(st, i, q->id);
     int step;
     rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
