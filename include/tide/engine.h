@@ -270,15 +270,19 @@ typedef struct {
     uint64_t input_errors;       /**< inputs that could not be opened or read */
     uint64_t events, bytes, bad; /**< events read, bytes (decompressed), bad records */
     uint64_t sightings, suppressed;
-    uint64_t store_errors;      /**< failed sighting flushes */
-    uint64_t history_errors;    /**< failed history adds or commits */
-    uint64_t history_rejected;  /**< events not recorded: dated after the clock + the history's
-                                     max future, or before 1970 (each named in a notice) */
-    uint64_t history_discarded; /**< events of inputs that ended in an error, dropped from
-                                     history (a repaired file imported later counts once) */
-    size_t history_pruned_days; /**< days the history's retention removed (notices say more) */
-    double seconds;             /**< reading and matching (from the start of run_run) */
-    double commit_seconds;      /**< the final history commit */
+    uint64_t store_errors;       /**< failed sighting flushes */
+    uint64_t history_errors;     /**< failed history adds or commits */
+    uint64_t history_rejected;   /**< events not recorded: dated after the clock + the history's
+                                      max future, or before 1970 (each named in a notice) */
+    uint64_t history_discarded;  /**< events of inputs that ended in an error, dropped from
+                                      history (a repaired file imported later counts once) */
+    size_t history_pruned_days;  /**< days the history's retention removed (notices say more) */
+    uint64_t undecided;          /**< candidates of non-simple indicators not decided (their
+                                      evaluation failed or the indicator is over its budget,
+                                      match.h): neither sightings nor misses */
+    size_t undecided_indicators; /**< indicators they belong to (each named in a notice) */
+    double seconds;              /**< reading and matching (from the start of run_run) */
+    double commit_seconds;       /**< the final history commit */
 } tide_match_run_stats;
 TIDE_EXTERN(void) tide_match_run_stats_get(const tide_match_run *run, tide_match_run_stats *out);
 TIDE_EXTERN(void) tide_match_run_free(tide_match_run *run);

@@ -78,6 +78,12 @@ struct tide_match_run {
     int fail;      /* first store / history failure (returned by run_run) */
     int hist_fail; /* the history could not be opened: matching goes on, the run fails */
     char hist_err[512];
+    /* indicators with undecided candidates already named in a notice */
+    struct noticed {
+        char id[64];
+        bool over;
+    } * noticed;
+    size_t nnoticed;
     int cb_stop; /* the callback's stop value */
     bool ran;
 };
@@ -98,6 +104,42 @@ static void notice(tide_match_run *r, tide_notice_level level, const char *fmt, 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     r->o.on_notice(level, msg, r->o.notice_payload);
+}
+
+#define UNDECIDED_NAMED 256 /* indicators named in notices; then counting only */
+
+/* A candidate of a non-simple indicator the matcher could not decide: counted; the first one of
+ * each indicator is named in a notice, and so is the moment it goes over its budget. */
+static void on_undecided(const tide_undecided *u, void *payload)
+{
+    tide_match_run *r = payload;
+    struct noticed *n = NULL;
+    for (size_t i = 0; i < r->nnoticed && n == NULL; i++)
+        if (strcmp(r->noticed[i].id, u->hit->indicator_id) == 0)
+            n = &r->noticed[i];
+    if (n == NULL && r->nnoticed < UNDECIDED_NAMED) {
+        if (r->noticed == NULL &&
+                (r->noticed = tide__calloc(UNDECIDED_NAMED, sizeof(*r->noticed))) == NULL)
+            return;
+        n = &r->noticed[r->nnoticed++];
+        snprintf(n->id, sizeof(n->id), "%s", u->hit->indicator_id);
+        r->st.undecided_indicators++;
+        notice(r, TIDE_NOTICE_WARN,
+                "%s: candidate at %s:%llu not decided: %s (pattern %.200s); its undecided "
+                "candidates are counted",
+                n->id, u->file ? u->file : "", (unsigned long long)u->event->line, u->reason,
+                u->hit->pattern ? u->hit->pattern : "");
+    } else if (n == NULL && r->nnoticed == UNDECIDED_NAMED) {
+        r->nnoticed++;
+        notice(r, TIDE_NOTICE_WARN, "more indicators with undecided candidates; counting only");
+    }
+    if (n && u->over_budget && !n->over) {
+        n->over = true;
+        notice(r, TIDE_NOTICE_WARN,
+                "%s is over its evaluation budget (%d evaluations stopped by a limit, or %d ms): "
+                "its further candidates are counted as undecided, not evaluated",
+                n->id, TIDE_MATCH_BUDGET_CAPS, TIDE_MATCH_BUDGET_MS);
+    }
 }
 
 static void history_wait(const char *msg, void *payload)
@@ -135,6 +177,7 @@ void tide_match_run_free(tide_match_run *r)
     tide_matcher_free(r->matcher);
     tide_match_index_free(r->ix);
     tide_warninglists_free(r->wl);
+    tide__free(r->noticed);
     tide__free(r);
 }
 
@@ -168,6 +211,7 @@ int tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_matc
             rc = tide_matcher_new(&r->matcher, r->ix, r->wl);
         if (rc < 0)
             goto fail;
+        tide_matcher_on_undecided(r->matcher, on_undecided, r);
         r->st.index_seconds = tide__engine_mono() - t0;
         tide_match_index_info_get(r->ix, &r->st.index);
         if (!r->o.no_store && (rc = tide_sighting_batch_new(&r->batch)) < 0)
@@ -525,5 +569,10 @@ int tide_match_run_run(tide_match_run *r)
 void tide_match_run_stats_get(const tide_match_run *r, tide_match_run_stats *out)
 {
     *out = r->st;
+    if (r->matcher) {
+        tide_matcher_stats ms;
+        tide_matcher_stats_get(r->matcher, &ms);
+        out->undecided = ms.undecided;
+    }
     tide__inputs_totals(&r->in, &out->bytes, &out->bad);
 }

@@ -13,7 +13,7 @@
 #     imports (in loops), a writer killed with SIGKILL while others write; a writer that finds
 #     the commit lock held waits (saying so) and gives up loudly after its bounded wait.
 set -u
-TIDE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); SRC=$2
+TIDE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); SRC=$(cd "$2" && pwd)
 DATA=${TIDE_SHARED_DATA:-$SRC/../shared/data}
 if [ ! -d "$DATA" ]; then
   [ "${CI:-}" = true ] && { echo "shared data missing at $DATA (CI=true)"; exit 1; }
