@@ -123,7 +123,7 @@ mkdir -p live; cp "$Z/conn.log" live/
 "$TIDE" --store s4 history import "$Z/dns.log" 2>/dev/null
 "$TIDE" --store s4 match --follow live >/dev/null 2>follow.err &
 FPID=$!; PIDS="$PIDS $FPID"
-check "the follower started" 'wait_for 20 "grep -q \"index\" follow.err"'
+check "the follower started" 'wait_for 120 "grep -q \"index\" follow.err"'
 sleep 0.5
 "$TIDE" --store s4 match --no-store "$Z/http.log" >/dev/null 2>m4.err; rc=$?
 cat m4.err
@@ -155,42 +155,52 @@ check "3 rounds of 3 concurrent imports: each exit 0, history == sequential impo
 rm -rf s6
 "$TIDE" --store s6 history import "$Z/dns.log" 2>/dev/null
 mkfifo pipe.log
-(cat "$Z/ssl.log"; exec sleep 20) >pipe.log 2>/dev/null &
+# the pipe stays open until the test releases it (never on a timer: a slow machine must not
+# let the writer finish before it is killed)
+(cat "$Z/ssl.log"; while [ ! -e release6 ]; do sleep 0.1; done) >pipe.log 2>/dev/null &
 F=$!; PIDS="$PIDS $F"
 TIDE_HISTORY_SPILL=100 "$TIDE" --store s6 history import pipe.log 2>/dev/null &
 k=$!; PIDS="$PIDS $k"
-check "the piped writer spilled runs of its own" 'wait_for 10 "ls s6/history | grep -q \"^w-.*\\.hst\$\""'
+check "the piped writer spilled runs of its own" 'wait_for 120 "ls s6/history | grep -q \"^w-.*\\.hst\$\""'
 "$TIDE" --store s6 history import "$Z/conn.log" 2>/dev/null &
 a=$!
 "$TIDE" --store s6 history import "$Z/http.log" 2>/dev/null &
 b=$!
 wait $a; ra=$?; wait $b; rb=$?
 check "its runs survive other writers while it lives" 'ls s6/history | grep -q "^w-.*\.hst$"'
-kill -9 $k; wait $k 2>/dev/null; kill $F 2>/dev/null
+kill -9 $k; wait $k 2>/dev/null; touch release6; wait $F 2>/dev/null
 "$TIDE" --store s6 history import "$Z/ssl.log" 2>/dev/null; rs=$?
 check "imports next to a writer killed with SIGKILL: exit 0 and exactly their records" \
   '[ $ra -eq 0 ] && [ $rb -eq 0 ] && [ $rs -eq 0 ] && [ "$(counts s6)" = "$(counts ref4)" ]'
 check "the killed writer's leftovers are swept by the next writer" '[ -z "$(ls s6/history | grep -v -e "^MANIFEST$" -e "^LOCK$" -e "^20..-..-..\.[0-9]*\.hst$")" ]'
 
-# a writer that finds the commit lock held: it waits, saying so, then commits
+# a writer that finds the commit lock held: it waits, saying so, then commits. The lock is
+# held until the test releases it (never on a timer, so a slow machine cannot make the writer
+# arrive after the holder left)
+hold() { # hold FLAG: hold the commit lock of s7 until FLAG exists
+  flock s7/history/LOCK sh -c "while [ ! -e $1 ]; do sleep 0.05; done" &
+  L=$!; PIDS="$PIDS $L"
+  wait_for 60 "[ -e s7/history/LOCK ] && ! flock -n s7/history/LOCK true"
+}
 rm -rf s7; "$TIDE" --store s7 history import "$Z/dns.log" 2>/dev/null
-flock s7/history/LOCK sleep 3 &
-L=$!; PIDS="$PIDS $L"; sleep 0.3
+hold release7
 t0=$(date +%s.%N)
-"$TIDE" --store s7 history import "$Z/conn.log" 2>wait.err; rc=$?
+"$TIDE" --store s7 history import "$Z/conn.log" 2>wait.err &
+W7=$!; PIDS="$PIDS $W7"
+wait_for 300 "grep -q \"waiting for .*history\" wait.err"
+sleep 2; touch release7; wait $L
+wait $W7; rc=$?
 t1=$(date +%s.%N)
 cat wait.err
 check "a held lock: the writer waits, says so, and commits after it (exit $rc)" \
   '[ $rc -eq 0 ] && grep -q "waiting for .*history" wait.err && python3 -c "import sys; sys.exit(not $t1 - $t0 > 2)"'
-wait $L
-flock s7/history/LOCK sleep 4 &
-L=$!; PIDS="$PIDS $L"; sleep 0.3
+hold release8
 TIDE_HISTORY_LOCK_WAIT=1 "$TIDE" --store s7 history import "$Z/http.log" 2>giveup.err; rc=$?
 cat giveup.err
 check "past its bounded wait it fails loudly" '[ $rc -ne 0 ] && grep -q "gave up after 1 s" giveup.err'
 TIDE_HISTORY_LOCK_WAIT=1 "$TIDE" --store s7 match --no-store "$Z/http.log" >/dev/null 2>giveup2.err; rc=$?
 check "... tide match too (exit $rc, history not recorded is an error)" '[ $rc -ne 0 ] && grep -q "gave up after 1 s" giveup2.err'
-wait $L
+touch release8; wait $L
 
 echo "history_trust: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
