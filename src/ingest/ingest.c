@@ -596,6 +596,15 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
             report(c, sink->file, sink->line, sink->offset, errbuf);
             return 0;
         }
+        /* what would fail or cost too much on every event it is a candidate for (a MATCHES
+         * that backtracks catastrophically, an invalid regular expression ...) is refused here,
+         * with the reason, rather than dropped candidate by candidate while matching */
+        if (tide_pattern_check(pat, perr, sizeof(perr)) < 0) {
+            snprintf(errbuf, sizeof(errbuf), "indicator %s: pattern refused: %s", id, perr);
+            report(c, sink->file, sink->line, sink->offset, errbuf);
+            tide_pattern_free(pat);
+            return 0;
+        }
     }
 
     /* ... and name no impossible value (999.2.3.4, a domain with a newline). Its observables
