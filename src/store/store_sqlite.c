@@ -324,9 +324,8 @@ static int db_error(tide__sqlite *s, const char *what, const char *msg)
         msg = sqlite3_errmsg(s->db);
     if (primary == SQLITE_FULL)
         return tide_error_set(TIDE_ESTORE, "%s: %s (%s)", what, msg, full_where(s).msg);
-    if (sys != 0 &&
-            (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN ||
-                    primary == SQLITE_READONLY))
+    if (sys != 0 && (primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+                            primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY))
         return tide_error_set(TIDE_ESTORE, "%s: %s (%s)", what, msg, strerror(sys));
     return tide_error_set(TIDE_ESTORE, "%s: %s", what, msg);
 }
@@ -627,7 +626,6 @@ static int journal_mode(tide__sqlite *s, const char *mode, int64_t wait_ms)
     s->busy_gave_up = false;
     return rc;
 }
-
 
 int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
 {

@@ -7,9 +7,9 @@
  * active-intel scan's graph walk over real bundles (ATT&CK, the OASIS reports). The SQLite
  * backend: the migration of a schema-5 store (observables in their own table) to packed
  * observables and objects columns copied into indicator rows (schema 7), kept equal by every
- * kind of put, and its bulk load; processes that open an old store at once. Each runs on the SQLite
- * backend and on the fault-injecting wrapper around it (store_faulty.h); the wrapper's faults then
- * fail puts, commits and reads in the middle of ingests and scans.
+ * kind of put, and its bulk load; processes that open an old store at once. Each runs on the
+ * SQLite backend and on the fault-injecting wrapper around it (store_faulty.h); the wrapper's
+ * faults then fail puts, commits and reads in the middle of ingests and scans.
  */
 #include <limits.h>
 #include <stdint.h>
