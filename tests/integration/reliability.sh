@@ -30,7 +30,7 @@ t0=$SECONDS
 # sanitized builds run each process several times slower: fewer rounds
 SAN=0
 if [ -n "${TIDE_SANITIZED:-}" ] || ldd "$TIDE" 2>/dev/null | grep -q 'libasan\|libubsan'; then SAN=1; fi
-if [ "$SAN" = 1 ]; then ROUNDS=3; NIND=6000; else ROUNDS=5; NIND=12000; fi
+if [ "$SAN" = 1 ]; then ROUNDS=3; NIND=6000; else ROUNDS=4; NIND=10000; fi
 SEED=${TIDE_RELIABILITY_SEED:-$$}
 RANDOM=$SEED
 echo "seed $SEED, $ROUNDS rounds per kill loop, $NIND indicators, sanitized $SAN"
