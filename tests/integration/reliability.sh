@@ -30,7 +30,7 @@ t0=$SECONDS
 # sanitized builds run each process several times slower: fewer rounds
 SAN=0
 if [ -n "${TIDE_SANITIZED:-}" ] || ldd "$TIDE" 2>/dev/null | grep -q 'libasan\|libubsan'; then SAN=1; fi
-if [ "$SAN" = 1 ]; then ROUNDS=3; NIND=6000; else ROUNDS=4; NIND=10000; fi
+if [ "$SAN" = 1 ]; then ROUNDS=2; NIND=5000; else ROUNDS=4; NIND=10000; fi
 SEED=${TIDE_RELIABILITY_SEED:-$$}
 RANDOM=$SEED
 echo "seed $SEED, $ROUNDS rounds per kill loop, $NIND indicators, sanitized $SAN"
@@ -192,6 +192,8 @@ else
     # export: the file written before stays whole
     full_disk 1M
     echo "previous export" >"$MNT/out.csv"
+    avail=$(df -k --output=avail "$MNT" | tail -1)
+    head -c $(((avail - 8) * 1024)) /dev/zero >"$MNT/filler" 2>/dev/null
     "$TIDE" --store "$W/ref" export --format csv --output "$MNT/out.csv" >/dev/null 2>"$W/err"; rc=$?
     check "full disk during an export: exit non-zero, the cause, the previous file intact" \
         '[ "$rc" -ne 0 ] && clear_cause "$W/err" && [ "$(cat "$MNT/out.csv")" = "previous export" ]'
