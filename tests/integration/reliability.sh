@@ -158,7 +158,7 @@ elif ! full_disk 2M; then
     if [ "${CI:-}" = true ]; then fail=$((fail + 1)); echo "FAIL mount a tmpfs"; else echo "skipped: cannot mount a tmpfs"; skipped=1; fi
 else
     umount "$MNT"
-    for size in 2M 8M; do
+    for size in 2M 4M; do
         full_disk $size
         "$TIDE" --store "$MNT/s" ingest --no-hunt "$A" >/dev/null 2>"$W/err"; rc=$?
         n=$(objects "$MNT/s"); ic=$(integrity "$MNT/s")
@@ -167,7 +167,7 @@ else
         cat "$W/err"
         umount "$MNT"; full_cases=$((full_cases + 1))
     done
-    full_disk 8M
+    full_disk 4M
     cp -r "$W/base" "$MNT/s"
     "$TIDE" --store "$MNT/s" ingest --no-hunt --batch 1000 "$A" >/dev/null 2>"$W/err"; rc=$?
     n=$(objects "$MNT/s"); ic=$(integrity "$MNT/s"); k=$((${n:-1} - BASE_N))
