@@ -140,7 +140,8 @@ typedef struct {
     regex_entry *rx;
     size_t nrx;
     pcre2_match_context *mctx;
-    int cur_pos; /* column of the comparison whose regex runs (messages) */
+    int cur_pos;   /* column of the comparison whose regex runs (messages) */
+    bool checking; /* tide_pattern_check: regexes are only compiled when they are probed */
     void **arena;
     size_t narena, arena_cap;
     char err[512];
@@ -1098,6 +1099,50 @@ static bool num_kind(lit_kind k)
     return k == LIT_INT || k == LIT_FLOAT;
 }
 
+/* Whether the regex of a LIKE / MATCHES can backtrack catastrophically on the probes of
+ * tide_pattern_check (PROBE_LEN characters, PROBE_LIMIT steps): only with a quantified group
+ * ('(a|aa)+', '(a+)+', '(\w+\s?)*') or with 3 or more unbounded quantifiers (polynomial
+ * backtracking of degree 4 or more needs as many: 40^3 steps stay under the limit). Others are
+ * not probed: most LIKEs ('%/path.php') and MATCHES of feeds cost the ingest nothing. */
+static bool may_backtrack(const cmp_node *cn)
+{
+    const char *s = cn->lits[0].s;
+    size_t n = cn->lits[0].len, unbounded = 0;
+    if (cn->op == OP_LIKE) {
+        for (size_t i = 0; i < n; i++)
+            unbounded += s[i] == '%';
+        return unbounded >= 3;
+    }
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '\\') {
+            i++; /* an escaped character (\Q...\E is read as text: more is probed, not less) */
+            continue;
+        }
+        if (in_class) {
+            in_class = ch != ']';
+            continue;
+        }
+        if (ch == '[') {
+            in_class = true;
+            i += i + 1 < n && s[i + 1] == '^';
+            i += i + 1 < n && s[i + 1] == ']'; /* a leading ']' is a member */
+            continue;
+        }
+        if (ch == ')' && i + 1 < n && memchr("*+?{", s[i + 1], 4) != NULL)
+            return true;
+        if (ch == '*' || ch == '+')
+            unbounded++;
+        else if (ch == '{') {
+            const char *close = memchr(s + i, '}', n - i);
+            if (close && close > s + i + 1 && close[-1] == ',')
+                unbounded++;
+        }
+    }
+    return unbounded >= 3;
+}
+
 static int check_cmp(ctx *c, const cmp_node *cn)
 {
     if (cn->kind != CMP_TEST) {
@@ -1118,8 +1163,12 @@ static int check_cmp(ctx *c, const cmp_node *cn)
             return fail(c, TIDE_EMATCH, "column %d: set literal mixes types (%s and %s)", cn->pos,
                     cn->lits[0].text, l->text);
     }
-    if (cn->op == OP_LIKE || cn->op == OP_MATCHES)
+    if (cn->op == OP_LIKE || cn->op == OP_MATCHES) {
+        /* a LIKE always compiles (like_to_regex): only one that may backtrack is probed */
+        if (c->checking && cn->op == OP_LIKE && !may_backtrack(cn))
+            return 0;
         return compile_rx(c, cn);
+    }
     return 0;
 }
 
@@ -1449,10 +1498,12 @@ int tide_pattern_check(const tide_pattern *p, char *errbuf, size_t errlen)
         pcre2_set_match_limit(c.mctx, PROBE_LIMIT);
         pcre2_set_depth_limit(c.mctx, PROBE_LIMIT);
         pcre2_set_heap_limit(c.mctx, REGEX_HEAP_LIMIT);
+        c.checking = true;
         rc = check_obs(&c, p->root);
     }
     for (size_t i = 0; rc == 0 && i < c.nrx; i++)
-        rc = probe_rx(&c, &c.rx[i]);
+        if (may_backtrack(c.rx[i].c))
+            rc = probe_rx(&c, &c.rx[i]);
     for (size_t i = 0; i < c.nrx; i++) {
         pcre2_code_free(c.rx[i].text);
         pcre2_code_free(c.rx[i].bin);
