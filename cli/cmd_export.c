@@ -129,6 +129,13 @@ int cmd_export(int argc, char **argv)
         fputc('\n', stderr);
         for (int i = 0; i < sum.nlists; i++)
             fprintf(stderr, "  %ld on %s\n", sum.lists[i].count, sum.lists[i].name);
+        for (int k = 1; k < TIDE_OBS__COUNT; k++)
+            if (sum.unsupported[k])
+                fprintf(stderr, "  %ld %s unsupported by %s%s\n", sum.unsupported[k],
+                        tide_obs_kind_name((tide_obs_kind)k), fmt,
+                        tide_export_format_supports(o.format, (tide_obs_kind)k) ? " (values)"
+                        : k == TIDE_OBS_IP_PORT ? ": it cannot carry a port"
+                                                : "");
     }
     return TIDE_EXIT_OK;
 }

@@ -113,9 +113,11 @@ typedef struct {
         long count;
     } lists[16]; /**< warninglist / bogon hits by list name */
     int nlists;
-    bool incremental;    /**< a diff was written (a previous state existed) */
-    long added, removed; /**< incremental: entries added / removed */
-    int64_t serial;      /**< RPZ: the SOA serial written */
+    long unsupported[TIDE_OBS__COUNT]; /**< left out as unsupported, by kind (e.g. ip-port in
+                                            rpz: the format cannot carry a port) */
+    bool incremental;                  /**< a diff was written (a previous state existed) */
+    long added, removed;               /**< incremental: entries added / removed */
+    int64_t serial;                    /**< RPZ: the SOA serial written */
 } tide_export_summary;
 
 /** Called for every observable left out: reason, kind, value, detail (warninglist name, the

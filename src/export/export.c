@@ -105,6 +105,8 @@ static void skip_raw(tide__exp *x, int reason, tide_obs_kind kind, const char *v
         const char *detail, const char *id)
 {
     x->sum->skipped[reason]++;
+    if (reason == TIDE_EXPORT_SKIP_UNSUPPORTED && kind > TIDE_OBS_NONE && kind < TIDE_OBS__COUNT)
+        x->sum->unsupported[kind]++;
     if (reason == TIDE_EXPORT_SKIP_WARNINGLIST || reason == TIDE_EXPORT_SKIP_BOGON)
         note_list(x->sum, detail ? detail : "?");
     if (x->explain)
@@ -356,6 +358,9 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
             reason = TIDE_EXPORT_SKIP_BOGON;
         } else if (!tide_export_format_supports(o->format, r->kind)) {
             reason = TIDE_EXPORT_SKIP_UNSUPPORTED;
+            detail = r->kind == TIDE_OBS_IP_PORT ? "the format cannot carry a port (blocking "
+                                                   "the address alone would block every service)"
+                                                 : "the format cannot express this kind";
         }
     }
     if (reason >= 0) {
