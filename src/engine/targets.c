@@ -61,17 +61,14 @@ static int save(const char *path, json_t *j)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     TIDE_CHECK_ALLOC(text);
-    size_t n = strlen(text);
-    int rc = 0;
-    char *t = realloc(text, n + 2);
-    if (t == NULL) {
-        free(text);
-        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    tide__outfile o;
+    int rc = tide__outfile_open(&o, path, TIDE__OUT_PRIVATE | TIDE__OUT_LOCKED);
+    if (rc == 0) {
+        fputs(text, o.f);
+        fputc('\n', o.f);
+        rc = tide__outfile_commit(&o);
     }
-    t[n] = '\n';
-    t[n + 1] = '\0';
-    rc = tide__outfile_write(path, t, n + 1, TIDE__OUT_PRIVATE | TIDE__OUT_LOCKED);
-    free(t);
+    free(text);
     return rc;
 }
 
