@@ -159,7 +159,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&o, 0, sizeof(o));
     o.format = (tide_tel_format)((data[0] & 0x0f) % TIDE_TEL__COUNT);
     o.map = map;
-    o.max_line = (data[0] & 0x80) ? 64 : 0;
+    /* no line of the content is longer than the content: capping max_line there changes no
+     * event, and keeps the reader's buffers in the sanitizer's small-chunk allocator instead of
+     * an mmap per run (40 % of the time went to page faults at 1 MiB) */
+    o.max_line = (data[0] & 0x80) ? 64 : n + 1;
     tide_tel_reader *r;
     result single, other;
     if (tide_tel_open_mem(&r, content, n, "fuzz", &o) == 0) {

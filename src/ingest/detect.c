@@ -150,8 +150,9 @@ tide_feed_format tide__detect_format(const char *head, size_t n, const char *pat
      * among them: its reader rejects the bad bytes as one record and reads the rest. */
     bool binary = tide__looks_binary(h, n < 1024 ? n : 1024);
     size_t i = 0;
-    while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n' ||
-                            (binary && ((unsigned char)h[i] < 0x20 || h[i] == 0x7f))))
+    /* control bytes before the first '{' or '[' are skipped too: a stray 0x01 in front of a
+     * bundle costs one rejected record, not the bundle */
+    while (i < n && ((unsigned char)h[i] <= 0x20 || h[i] == 0x7f))
         i++;
     if (i < n && (h[i] == '{' || h[i] == '[')) {
         bool marked = false;

@@ -1598,12 +1598,13 @@ static void t_next_batch(void)
     snprintf(p, sizeof(p), "%s/batch.log", dir);
     FILE *f = fopen(p, "w");
     TIDE_ASSERT(f != NULL);
-    static const char *hdr[3] = { "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_"
-                                  "p\tquery\n#types\ttime\tstring\t"
-                                  "addr\tport\taddr\tport\tstring\n",
+    static const char *hdr[3] = {
+        ("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p"
+         "\tquery\n#types\ttime\tstring\taddr\tport\taddr\tport\tstring\n"),
         "#fields\tts\tid.resp_h\tid.orig_h\thost\turi\n#types\ttime\taddr\taddr\tstring\tstring\n",
-        "#fields\tts\tmd5\tsha1\ttx_hosts\trx_hosts\n#types\ttime\tstring\tstring\tset[addr]\t"
-        "set[addr]\n" };
+        ("#fields\tts\tmd5\tsha1\ttx_hosts\trx_hosts\n#types\ttime\tstring\tstring\tset[addr]\t"
+         "set[addr]\n")
+    };
     static const char *path[3] = { "dns", "http", "files" };
     for (int b = 0; b < 3; b++) {
         fprintf(f,
