@@ -101,6 +101,18 @@ void cli_notice(tide_notice_level level, const char *msg, void *payload)
     fprintf(stderr, "tide %s: %s\n", (const char *)payload, msg);
 }
 
+void cli_history_losses(const char *verb, const tide_match_run_stats *st)
+{
+    uint64_t n = st->history_rejected + st->history_discarded;
+    if (n == 0)
+        return;
+    fprintf(stderr,
+            "tide %s: %llu event(s) not recorded in history: %llu dated after the clock + 1 day "
+            "or before 1970, %llu of inputs that ended in an error (see above)\n",
+            verb, (unsigned long long)n, (unsigned long long)st->history_rejected,
+            (unsigned long long)st->history_discarded);
+}
+
 double cli_mono(void)
 {
     struct timespec ts;

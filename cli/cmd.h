@@ -61,6 +61,9 @@ int cli_flag(char **argv, int i, const char *name);
 void cli_notice(tide_notice_level level, const char *msg, void *payload);
 /* Seconds on the monotonic clock, for the timings a verb prints. */
 double cli_mono(void);
+/* One line on stderr when a match run left events out of history (times out of bounds, inputs
+ * that ended in an error); nothing otherwise. */
+void cli_history_losses(const char *verb, const tide_match_run_stats *st);
 
 /* The verbs. */
 int cmd_help(int argc, char **argv);

@@ -300,6 +300,7 @@ static int history_import(int argc, char **argv)
             "commit %.2f s); %llu bad records\n",
             (unsigned long long)st.inputs, (unsigned long long)st.events, st.bytes / 1e6, secs,
             secs > 0 ? st.bytes / 1e6 / secs : 0.0, st.commit_seconds, (unsigned long long)st.bad);
+    cli_history_losses("history", &st);
     tide_history_stats hs;
     if (tide_workspace_history_stats(ws, &hs) < 0) {
         cli_err("history", "%s", tide_error_last());
@@ -374,16 +375,27 @@ int cmd_history(int argc, char **argv)
             return TIDE_EXIT_USAGE;
         }
         tide_workspace *ws = cli_open_workspace("history");
-        size_t dropped = 0;
+        tide_history_pruned p;
         int retention = 0;
-        if (ws == NULL ||
-                tide_workspace_history_prune(ws, before_ms, days, &dropped, &retention) < 0) {
+        if (ws == NULL || tide_workspace_history_prune(ws, before_ms, days, &p, &retention) < 0) {
             if (ws)
                 cli_err("history", "%s", tide_error_last());
             tide_workspace_free(ws);
             return TIDE_EXIT_STORE;
         }
-        fprintf(stderr, "tide history: pruned %zu day(s); retention %d days\n", dropped, retention);
+        if (p.days) {
+            char d[32];
+            tide_time_format(p.before_ms, d);
+            d[10] = '\0';
+            fprintf(stderr,
+                    "tide history: pruned %zu day(s) before %s (%llu records of %llu "
+                    "observations); "
+                    "retention %d days\n",
+                    p.days, d, (unsigned long long)p.records, (unsigned long long)p.events,
+                    retention);
+        } else {
+            fprintf(stderr, "tide history: pruned 0 day(s); retention %d days\n", retention);
+        }
         tide_workspace_free(ws);
         return TIDE_EXIT_OK;
     }

@@ -208,6 +208,13 @@ int cmd_match(int argc, char **argv)
                 st.seconds, st.seconds > 0 ? st.bytes / 1e6 / st.seconds : 0.0,
                 (unsigned long long)st.sightings, (unsigned long long)st.suppressed,
                 (unsigned long long)st.bad);
+    if (!quiet)
+        cli_history_losses("match", &st);
+    if (st.undecided)
+        fprintf(stderr,
+                "tide match: %llu candidate(s) of %zu indicator(s) not decided: their pattern "
+                "could not be evaluated (see the warnings above)\n",
+                (unsigned long long)st.undecided, st.undecided_indicators);
 done:
     tide_match_run_free(run);
     tide_workspace_free(ws);

@@ -69,5 +69,9 @@ int main(int argc, char **argv)
         if (run_path(argv[i], &count) < 0)
             rc = 1;
     printf("replayed %d inputs\n", count);
+    if (count == 0) { /* an empty or missing corpus replays nothing: that is a failure */
+        fprintf(stderr, "no corpus input replayed\n");
+        rc = 1;
+    }
     return rc;
 }

@@ -212,10 +212,11 @@ tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
 /** @brief The history's counts (an absent history gives zeros). */
 TIDE_EXTERN(int) tide_workspace_history_stats(tide_workspace *ws, tide_history_stats *out);
 /** @brief Drop history days before before_ms (0: by the retention), after setting the
- *  retention to retention_days when > 0. @param[out] out_days, out_retention may be NULL. */
+ *  retention to retention_days when > 0. @param[out] out what was removed (days, records,
+ *  events, before which day), out_retention: may be NULL. */
 TIDE_EXTERN(int)
 tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int retention_days,
-        size_t *out_days, int *out_retention);
+        tide_history_pruned *out, int *out_retention);
 
 /* ------------------------------------------------------------------ match runs */
 
@@ -277,8 +278,10 @@ typedef struct {
 typedef struct tide_match_run tide_match_run;
 
 /** @brief Prepare a run: loads or builds the match index (unless no_match), opens the history
- *  for writing (unless no_history; when another writer holds it a warning notice is given and
- *  the run goes on without history, except when no_match), and a sighting batch. */
+ *  for writing (unless no_history; other writers may write at the same time; while another
+ *  process commits, it waits up to the history's bound with a warning notice; when the history
+ *  cannot be opened, an error notice is given and the run matches without history and fails
+ *  at its end, or fails at once when no_match), and a sighting batch. */
 TIDE_EXTERN(int)
 tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_match_run_opts *opts);
 
@@ -298,7 +301,10 @@ TIDE_EXTERN(int) tide_match_run_add_source(tide_match_run *run, const tide_match
  *  recording history and storing sightings; then commit the history and flush the
  *  sightings. Returns 0 when everything was read and stored; < 0 for the first failure of the
  *  store or history (TIDE_ESTORE, TIDE_EIO ...) or the callback's stop value. Inputs that
- *  could not be opened or read are counted (input_errors) and notified, not returned. */
+ *  could not be opened or read are counted (input_errors) and notified, not returned; what an
+ *  input that ended in an error gave is not recorded in history (history_discarded). Events
+ *  the history refuses for their time are counted (history_rejected) and named in notices;
+ *  what the retention removes is said in a notice. */
 TIDE_EXTERN(int) tide_match_run_run(tide_match_run *run);
 /** @brief Ask a running run to finish after the current batch (async-signal-safe). */
 TIDE_EXTERN(void) tide_match_run_stop(tide_match_run *run);
@@ -312,10 +318,19 @@ typedef struct {
     uint64_t input_errors;       /**< inputs that could not be opened or read */
     uint64_t events, bytes, bad; /**< events read, bytes (decompressed), bad records */
     uint64_t sightings, suppressed;
-    uint64_t store_errors;   /**< failed sighting flushes */
-    uint64_t history_errors; /**< failed history adds or commits */
-    double seconds;          /**< reading and matching (from the start of run_run) */
-    double commit_seconds;   /**< the final history commit */
+    uint64_t store_errors;       /**< failed sighting flushes */
+    uint64_t history_errors;     /**< failed history adds or commits */
+    uint64_t history_rejected;   /**< events not recorded: dated after the clock + the history's
+                                      max future, or before 1970 (each named in a notice) */
+    uint64_t history_discarded;  /**< events of inputs that ended in an error, dropped from
+                                      history (a repaired file imported later counts once) */
+    size_t history_pruned_days;  /**< days the history's retention removed (notices say more) */
+    uint64_t undecided;          /**< candidates of non-simple indicators not decided (their
+                                      evaluation failed or the indicator is over its budget,
+                                      match.h): neither sightings nor misses */
+    size_t undecided_indicators; /**< indicators they belong to (each named in a notice) */
+    double seconds;              /**< reading and matching (from the start of run_run) */
+    double commit_seconds;       /**< the final history commit */
 } tide_match_run_stats;
 TIDE_EXTERN(void) tide_match_run_stats_get(const tide_match_run *run, tide_match_run_stats *out);
 TIDE_EXTERN(void) tide_match_run_free(tide_match_run *run);

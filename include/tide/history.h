@@ -6,7 +6,11 @@
  * place seen (file and line). History lives in a workspace's state folder (DIR/history/) as
  * immutable, key-sorted, zstd block-compressed run files listed by a MANIFEST that is replaced
  * atomically, so an interrupted writer leaves the previous history intact. Runs of one day are
- * merged (compacted) after each commit; days older than the retention are dropped.
+ * merged (compacted) after each commit; days older than the retention are dropped, and what is
+ * dropped is reported (tide_history_pruned_take). Several writers (processes) may write at once:
+ * each aggregates on its own and holds the commit lock only while it commits; one that finds it
+ * held waits, up to a bound. Event times are bounded by the wall clock (TIDE_HISTORY_MAX_FUTURE_MS
+ * ahead at most, never before 1970), so no event moves the retention window.
  *
  * A retro-hunt looks indicators of the store up in history with exactly the semantics of
  * tide_match_lookup (IPs in CIDRs, parent domains, URL paths, case-insensitive hashes): it
@@ -30,22 +34,59 @@ typedef struct tide_history tide_history;
 
 #define TIDE_HISTORY_DEFAULT_RETENTION_DAYS 90
 
+/** How far past the wall clock an event may be dated and still be recorded (1 day). */
+#define TIDE_HISTORY_MAX_FUTURE_MS (86400LL * 1000)
+/** How long a writer waits for the commit lock by default (the environment variable
+ *  TIDE_HISTORY_LOCK_WAIT, in seconds, overrides it). */
+#define TIDE_HISTORY_LOCK_WAIT_SECONDS 600
+
+typedef struct {
+    bool writable;
+    double lock_wait_seconds; /**< bound of a writer's wait for the commit lock; 0: the
+                                   default (TIDE_HISTORY_LOCK_WAIT or 600 s) */
+    /** Told once when a writer has to wait for the commit lock (another process commits);
+     *  may be NULL. The message names the history. */
+    void (*on_wait)(const char *msg, void *payload);
+    void *payload;
+} tide_history_opts;
+
 /** @brief Open the history in dir/history (created when writable); dir is a workspace's state
  *  folder (engine.h: tide_workspace_path(ws, TIDE_WS_STATE_DIR)).
- *  A writable history takes an exclusive lock (DIR/history/LOCK) until freed, and removes
- *  files a crashed writer left behind. Corrupt manifests are TIDE_EFORMAT naming the file. */
+ *  A writable history registers as a writer (DIR/history/w-TOKEN.lock, held until freed) and
+ *  removes what crashed writers left behind, under the commit lock (DIR/history/LOCK), which
+ *  it then releases: other writers may open and write at the same time. When another process
+ *  holds the commit lock, it waits (opts->on_wait is told) up to the bound, then fails with
+ *  TIDE_EIO ("... gave up after N s"). Corrupt manifests are TIDE_EFORMAT naming the file.
+ *  opts may be NULL (read-only). */
+TIDE_EXTERN(int)
+tide_history_open_opts(tide_history **out, const char *dir, const tide_history_opts *opts);
+/** @brief tide_history_open_opts with the default wait and no on_wait. */
 TIDE_EXTERN(int) tide_history_open(tide_history **out, const char *dir, bool writable);
 /** @brief Free; anything added but not committed is dropped. Accepts NULL. */
 TIDE_EXTERN(void) tide_history_free(tide_history *h);
 
 /** @brief Remember every observation of one event (file: where it was read). Held in memory
  *  until tide_history_commit; past a memory threshold a sorted run is written (not yet
- *  visible). */
+ *  visible). An event without a time (ts_us 0) is dated when it is read. An event dated later
+ *  than the clock + the max future (TIDE_HISTORY_MAX_FUTURE_MS by default) or before 1970 is
+ *  not recorded: TIDE_EFORMAT, with the time and the reason in tide_error_last() (a bad record
+ *  for the history; go on with the next event). */
 TIDE_EXTERN(int) tide_history_add(tide_history *h, const char *file, const tide_event *ev);
+/** @brief Events added since the last keep, discard or commit are kept: the next commit makes
+ *  them visible. (Commit keeps them too; a caller that reads several inputs keeps each input
+ *  when it ended cleanly.) */
+TIDE_EXTERN(int) tide_history_keep(tide_history *h);
+/** @brief Drop the events added since the last keep, discard or commit (an input that ended in
+ *  a read or decompression error, so that importing the repaired file later does not count
+ *  them twice). @param[out] out_events how many events were dropped (may be NULL). */
+TIDE_EXTERN(int) tide_history_discard(tide_history *h, uint64_t *out_events);
+/** @brief How far past the wall clock event times may be (ms, >= 0). */
+TIDE_EXTERN(int) tide_history_set_max_future(tide_history *h, int64_t ms);
 /** @brief Count raw (decompressed) input bytes read, for the size ratio in the stats. */
 TIDE_EXTERN(void) tide_history_add_raw_bytes(tide_history *h, uint64_t bytes);
-/** @brief Make everything added visible, durably (fsync + atomic manifest rename), then merge
- *  the runs of each day and apply the retention. */
+/** @brief Make everything added visible, durably (fsync + atomic manifest rename), then apply
+ *  the retention and merge the runs of each day (under the commit lock; see
+ *  tide_history_open_opts for the wait). */
 TIDE_EXTERN(int) tide_history_commit(tide_history *h);
 
 /** @brief Like commit, but the newest day's runs are only merged once there are 8 of them:
@@ -56,9 +97,22 @@ TIDE_EXTERN(int) tide_history_checkpoint(tide_history *h);
 TIDE_EXTERN(int) tide_history_set_retention(tide_history *h, int days);
 TIDE_EXTERN(int) tide_history_retention(const tide_history *h);
 /** @brief Drop the days that end before before_ms; 0 = apply the retention (days older than
- *  the newest day in history minus the retention). Commits. @param[out] out_days dropped
- *  partitions (may be NULL). */
+ *  the newest day in history that is not after today, minus the retention). Commits.
+ *  @param[out] out_days dropped partitions (may be NULL); tide_history_pruned_take tells
+ *  more. */
 TIDE_EXTERN(int) tide_history_prune(tide_history *h, int64_t before_ms, size_t *out_days);
+
+/** What retention and prunes removed. */
+typedef struct {
+    size_t days;       /**< day partitions removed */
+    uint64_t records;  /**< (observable, host, day) records removed */
+    uint64_t events;   /**< their counts summed (observations: an event counts once per
+                            distinct observable it names) */
+    int64_t before_ms; /**< the days before this one were removed (0 when none were) */
+} tide_history_pruned;
+/** @brief What retention (applied by every commit) and prunes removed since the last call;
+ *  resets the counts. */
+TIDE_EXTERN(void) tide_history_pruned_take(tide_history *h, tide_history_pruned *out);
 
 typedef struct {
     size_t partitions;                 /**< days */

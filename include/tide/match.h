@@ -133,6 +133,40 @@ tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs, siz
  *  caller waits for more (a followed file). On a non-zero return the rest of the queue is
  *  dropped. */
 TIDE_EXTERN(int) tide_matcher_flush(tide_matcher *m);
+/** A candidate the matcher could not decide: an event that names an observable of a non-simple
+ *  indicator, whose whole pattern could not be evaluated on it. It is neither a sighting nor
+ *  a miss; the matcher counts it and tells the callback of tide_matcher_on_undecided. */
+typedef struct {
+    const tide_event *event;
+    const char *file;
+    const tide_match_hit *hit; /**< the indicator (hit->pattern its pattern) */
+    const char *reason;        /**< why ("column 2: regular expression failed: match limit
+                                    exceeded", "over its evaluation budget" ...) */
+    bool over_budget;          /**< the indicator spent its budget: not evaluated at all */
+} tide_undecided;
+
+/** Each non-simple indicator's evaluations have a budget per index (per run, until an index
+ *  swap): after TIDE_MATCH_BUDGET_CAPS evaluations stopped by a cap (a regular expression over
+ *  its step limit ...) or TIDE_MATCH_BUDGET_MS of evaluation time, its further candidates are
+ *  not evaluated but counted as undecided (over_budget). */
+#define TIDE_MATCH_BUDGET_CAPS 8
+#define TIDE_MATCH_BUDGET_MS   1000
+
+typedef struct {
+    uint64_t evaluated;     /**< candidates of non-simple patterns evaluated */
+    uint64_t undecided;     /**< candidates not decided (evaluation failed, or over budget) */
+    uint64_t over_budget;   /**< of those, candidates of indicators over their budget */
+    size_t indicators_over; /**< indicators that went over their budget */
+} tide_matcher_stats;
+
+/** @brief Tell cb of every undecided candidate (may be NULL: they are only counted). The
+ *  callback may not call the matcher. */
+TIDE_EXTERN(void)
+tide_matcher_on_undecided(
+        tide_matcher *m, void (*cb)(const tide_undecided *u, void *payload), void *payload);
+/** @brief Counts since the matcher was made (across index swaps). */
+TIDE_EXTERN(void) tide_matcher_stats_get(const tide_matcher *m, tide_matcher_stats *out);
+
 /** @brief Use ix from the next event on; events queued before are first matched against the
  *  old index (a callback's stop value is then returned by the next push or flush). Returns
  *  the previous index (the caller frees it). */

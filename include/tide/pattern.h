@@ -49,7 +49,8 @@ TIDE_EXTERN(tide_stix_version) tide_pattern_version(const tide_pattern *p);
  * too); every observed-data object is an observation whose object_refs name its SCOs.
  * 2.0: a JSON array of observed-data objects with an embedded "objects" dictionary.
  * *out_matched is set on success. Returns 0, TIDE_EPARSE for bad data JSON (with the byte
- * offset), TIDE_ETOOBIG when the data or the evaluation exceeds a cap, or TIDE_EMATCH for
+ * offset), TIDE_ETOOBIG when the data or the evaluation exceeds a cap (a regular expression
+ * over its step, depth or memory limit: about 30 ms), or TIDE_EMATCH for
  * run-time matcher errors (a string compared with t'' that is not a timestamp, a mixed-type
  * set literal, WITHIN 0 SECONDS, REPEATS 0 TIMES, a bad CIDR ...). Detail goes to errbuf
  * (may be NULL) and tide_error_set().
@@ -57,6 +58,19 @@ TIDE_EXTERN(tide_stix_version) tide_pattern_version(const tide_pattern *p);
 TIDE_EXTERN(int)
 tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len, bool *out_matched,
         char *errbuf, size_t errlen);
+
+/**
+ * @brief Check, without data, what would make every evaluation of the pattern fail or cost
+ * too much: invalid regular expressions, invalid timestamp literals, set literals that mix
+ * types, WITHIN 0, REPEATS 0, negative list indexes, invalid START / STOP; and MATCHES / LIKE
+ * whose regular expression backtracks catastrophically (each is run on probe strings made of
+ * its own characters under a small step limit: nested quantifiers such as '(a|aa)+$' or
+ * '(a+)+$' exceed it).
+ *
+ * Returns 0, TIDE_EMATCH (always fails) or TIDE_ETOOBIG (too costly), with "column N: reason"
+ * in errbuf (may be NULL) and tide_error_last(). The ingest refuses such indicators.
+ */
+TIDE_EXTERN(int) tide_pattern_check(const tide_pattern *p, char *errbuf, size_t errlen);
 
 /** @brief One index term of a pattern (all strings borrowed for the duration of the callback). */
 typedef struct {

@@ -175,6 +175,7 @@ typedef struct {
     const char *source;  /**< feed name, or NULL */
     int64_t since;       /**< ingested or modified at/after (ms); 0 = any */
     long limit;          /**< 0 = no limit */
+    const char *id;      /**< only the object with this id (its stored TLP ...), or NULL */
 } tide_search_query;
 
 typedef struct {

@@ -1,10 +1,16 @@
 /*
  * case_share.c - what a case gives back (SPEC C5): a STIX 2.1 bundle for peers (a report, the
  * case's indicators and malware / campaign objects as stored, a course-of-action per plan
- * action, and anonymised sightings: counts and times per indicator, never host names),
- * leaving out everything marked above the TLP ceiling (unmarked objects count as amber; the
- * objects tide writes carry the case TLP); and the metrics: time to detect, contain, recover,
- * dwell time, counts by tier, internal vs external intel.
+ * action, and anonymised sightings: counts and times per indicator, never host names). Every
+ * stored object goes through the gate of tide/gate.h (withheld above the TLP ceiling, or
+ * shared with what is marked above it removed); an attributed object, and its name, only when
+ * the path that attributed it may pass too; an indicator when the case's report is shared only
+ * when it is a seed or in the case through an attribution that may pass, and when it is not
+ * only when a link that passes relates it to an attributed name. Text tide writes (the report, the
+ * courses of action) carries the case TLP raised by the levels of the marked values it quotes
+ * (names, indicator values; host names never leave), and is left out when that is above the
+ * ceiling. Then the metrics: time to detect, contain, recover, dwell time, counts by tier, internal
+ * vs external intel.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +21,7 @@
 #include "cases_int.h"
 #include "intel/tlp.h"
 #include "tide/errors.h"
+#include "tide/gate.h"
 #include "tide/tlp.h"
 #include "util/outfile.h"
 #include "util/util.h"
@@ -29,21 +36,6 @@ static int64_t jint(json_t *o, const char *k)
     return json_integer_value(json_object_get(o, k));
 }
 
-/* TLP of a stored STIX object from its object_marking_refs; NULL when unmarked. */
-static const char *object_tlp(json_t *obj)
-{
-    size_t i;
-    json_t *m;
-    const char *best = NULL;
-    json_array_foreach(json_object_get(obj, "object_marking_refs"), i, m)
-    {
-        const char *n = tide__tlp_name_from_marking(json_string_value(m));
-        if (n && (best == NULL || tide_tlp_rank(n) > tide_tlp_rank(best)))
-            best = n;
-    }
-    return best;
-}
-
 static void stix_id(const char *type, const char *seed, char out[128])
 {
     char u[37];
@@ -51,10 +43,6 @@ static void stix_id(const char *type, const char *seed, char out[128])
         snprintf(u, sizeof(u), "00000000-0000-4000-8000-000000000000");
     snprintf(out, 128, "%s--%s", type, u);
 }
-
-typedef struct {
-    char tlp[16]; /* "" when unmarked */
-} tlp_ctx;
 
 /* Course-of-action text for peers: what to do, never which of our hosts. */
 static const char *coa_text(json_t *action, json_t *doc, char buf[600])
@@ -67,20 +55,104 @@ static const char *coa_text(json_t *action, json_t *doc, char buf[600])
     return buf;
 }
 
-typedef struct {
-    const char *id;
-    char tlp[16];
-    bool found;
-} hit_ctx;
-
-static int hit_tlp(const tide_search_hit *h, void *payload)
+/* The marking-definition id of a level (TLP 2.0). */
+static const char *marking_of(int level)
 {
-    hit_ctx *c = payload;
-    if (strcmp(h->id, c->id) != 0)
+    return tide__tlp_marking_id(tide_tlp_name(level > TIDE_TLP_RED ? TIDE_TLP_RED : level));
+}
+
+typedef struct {
+    tide_store *s;
+    tide_gate *g;
+    json_t *objs, *refs;
+    size_t left_out;
+} share_ctx;
+
+/* A stored object through the gate: appended (as it may leave) and referred to by the
+ * report, or left out. label: the TLP the store keeps for it ("" unmarked), NULL to look it
+ * up. 1 shared, 0 left out, < 0 an error. */
+static int share_stored(share_ctx *c, const char *id, const char *label)
+{
+    char *js = NULL, *redacted = NULL;
+    int rc = tide_store_get(c->s, id, NULL, &js);
+    if (rc == TIDE_ENOTFOUND) {
+        tide_error_clear();
         return 0;
-    c->found = true;
-    snprintf(c->tlp, sizeof(c->tlp), "%s", h->tlp ? h->tlp : "");
+    }
+    TIDE_CHECK(rc);
+    int v = tide_gate_object(c->g, js, strlen(js), label, &redacted, NULL);
+    json_t *o = NULL;
+    if (v >= 0 && v != TIDE_GATE_WITHHELD)
+        o = json_loads(redacted ? redacted : js, 0, NULL);
+    free(js);
+    free(redacted);
+    if (v < 0)
+        return v;
+    if (o == NULL) {
+        c->left_out++;
+        return 0;
+    }
+    json_array_append_new(c->objs, o);
+    json_array_append_new(c->refs, json_string(id));
     return 1;
+}
+
+/* The level of an attribution's path: the references it walked (their stating objects) and
+ * the objects it went through. */
+static int path_level(tide_gate *g, json_t *path)
+{
+    int level = TIDE_TLP_CLEAR;
+    size_t i;
+    json_t *hop;
+    json_array_foreach(path, i, hop)
+    {
+        const char *rid = jstr(hop, "relationship_id"), *to = jstr(hop, "to");
+        char stater[256];
+        if (rid != NULL) {
+            const char *bar = strchr(rid, '|');
+            snprintf(
+                    stater, sizeof(stater), "%.*s", bar ? (int)(bar - rid) : (int)strlen(rid), rid);
+            int l = tide_gate_level_of(g, stater);
+            if (l < 0 && l != TIDE_GATE_NOT_STORED)
+                return l;
+            level = l > level ? l : level;
+        }
+        if (to != NULL && i + 1 < json_array_size(path)) {
+            int l = tide_gate_level_of(g, to);
+            if (l < 0 && l != TIDE_GATE_NOT_STORED)
+                return l;
+            level = l > level ? l : level;
+        }
+    }
+    return level;
+}
+
+typedef struct {
+    json_t *names; /* scope names that may pass: lower-case name -> true */
+    bool found;
+} via_ctx;
+
+static int via_name(const char *name, const char *type, void *payload)
+{
+    via_ctx *v = payload;
+    (void)type;
+    char *low = tide__strdup(name);
+    TIDE_CHECK_ALLOC(low);
+    tide__str_lower(low);
+    v->found = json_object_get(v->names, low) != NULL;
+    tide__free(low);
+    return v->found ? 1 : 0;
+}
+
+typedef struct {
+    tide_gate *g;
+    int level;
+} taint_obs;
+
+static int taint_value(const tide_obs_ref *obs, void *payload)
+{
+    taint_obs *t = payload;
+    return tide_gate_taint(t->g, obs->value, t->level);
 }
 
 int tide_case_share(
@@ -90,90 +162,118 @@ int tide_case_share(
     if (ceiling < 0)
         return tide_error_set(TIDE_EINVAL, "--tlp-max: clear, green, amber, amber+strict or red"
                                            " expected");
+    tide_gate *g = NULL;
     json_t *row = NULL, *ids = NULL, *objs = json_array(), *refs = json_array();
-    int rc = tide__case_get(s, id, &row);
+    json_t *shared_inds = json_object(), *seeds = json_object(), *scope_ok = json_object();
+    int rc = tide_gate_new(&g, s, ceiling);
+    if (rc == 0)
+        rc = tide__case_get(s, id, &row);
     if (rc == 0)
         rc = tide__case_indicators(s, id, &ids);
     if (rc < 0)
         goto done;
+    share_ctx sc = { s, g, objs, refs, 0 };
     json_t *doc = json_object_get(row, "doc");
-    const char *case_tlp = jstr(row, "tlp");
-    bool own_ok = tide_tlp_allows(ceiling, case_tlp);
-    const char *marking = tide__tlp_marking_id(tide_tlp_name(tide_tlp_rank(case_tlp)));
+    /* the case's own level: its seed indicators' (tide/tlp.h); what tide writes carries it,
+     * raised by the marked values it quotes */
+    int case_level = tide_tlp_rank(jstr(row, "tlp"));
+    bool own_ok = tide_gate_allows(g, case_level);
     char now[32], oid[128], seed[256];
     tide_time_format(tide__time_now_ms(), now);
-    size_t left_out = 0, i;
+    size_t i;
     json_t *v;
-    json_t *shared_inds = json_object();
-    /* indicators as stored */
-    json_array_foreach(ids, i, v)
+    json_array_foreach(json_object_get(doc, "seed_indicators"), i, v)
+            json_object_set_new(seeds, jstr(v, "id") ? jstr(v, "id") : "", json_true());
+    /* host names never leave: no text that names one is shared */
+    json_array_foreach(json_object_get(doc, "hosts"), i, v)
     {
-        if (json_object_size(shared_inds) >= 5000)
-            break;
-        char *js = NULL;
-        if (tide_store_get(s, json_string_value(v), NULL, &js) < 0) {
-            tide_error_clear();
-            continue;
-        }
-        json_t *o = json_loads(js, 0, NULL);
-        free(js);
-        if (o == NULL)
-            continue;
-        const char *t = object_tlp(o);
-        tlp_ctx tc = { "" };
-        if (t == NULL) {
-            /* no marking in the object: the TLP the store keeps for it (ingest --tlp); one
-             * indicator lookup (the active-intel scan filtered by id cost 14 ms apiece) */
-            tide_indicator_rec ir;
-            if (tide_store_indicator(s, json_string_value(v), &ir) == 0)
-                snprintf(tc.tlp, sizeof(tc.tlp), "%s", ir.tlp ? ir.tlp : "");
-            else
-                tide_error_clear();
-            t = tc.tlp[0] ? tc.tlp : NULL;
-        }
-        if (!tide_tlp_allows(ceiling, t)) {
-            left_out++;
-            json_decref(o);
-            continue;
-        }
-        json_array_append_new(objs, o);
-        json_array_append(refs, v);
-        json_object_set_new(shared_inds, json_string_value(v), json_true());
+        if ((rc = tide_gate_taint(g, jstr(v, "host"), TIDE_GATE_NEVER)) < 0)
+            goto done;
     }
-    /* malware and campaigns of the attribution */
+    if ((rc = tide_gate_taint(g, jstr(row, "seed_host"), TIDE_GATE_NEVER)) < 0)
+        goto done;
+    /* the attribution: an object may be shared, and its name quoted, at the level of the
+     * object, its name and the path that led to it */
     json_array_foreach(json_object_get(doc, "attribution"), i, v)
     {
-        const char *t = jstr(v, "type");
-        if (strcmp(t, "malware") && strcmp(t, "campaign") && strcmp(t, "tool"))
+        const char *aid = jstr(v, "id"), *t = jstr(v, "type"), *name = jstr(v, "name");
+        int pl = path_level(g, json_object_get(v, "path"));
+        int nl = aid ? tide_gate_name_level_of(g, aid) : TIDE_GATE_NOT_STORED;
+        if (pl < 0 || (nl < 0 && nl != TIDE_GATE_NOT_STORED)) {
+            rc = pl < 0 ? pl : nl;
+            goto done;
+        }
+        int level = nl > pl ? nl : pl;
+        if ((rc = tide_gate_taint(g, name, level)) < 0)
+            goto done;
+        if (name && (level <= ceiling || !own_ok)) {
+            char *low = tide__strdup(name);
+            if (low == NULL) {
+                rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+                goto done;
+            }
+            tide__str_lower(low);
+            json_object_set_new(scope_ok, low, json_true());
+            tide__free(low);
+        }
+        if (t == NULL || aid == NULL ||
+                (strcmp(t, "malware") && strcmp(t, "campaign") && strcmp(t, "tool")))
             continue;
-        char *js = NULL;
-        if (tide_store_get(s, jstr(v, "id"), NULL, &js) < 0) {
+        if (pl > ceiling) {
+            sc.left_out++;
+            continue;
+        }
+        if ((rc = share_stored(&sc, aid, NULL)) < 0)
+            goto done;
+    }
+    /* indicators as stored, each quoted value tainting what quotes it. When the case's own
+     * objects are shared (the report ties every object it refers to to the case and its seeds):
+     * a seed, or one in the case through an attribution that may pass. When they are not (the
+     * case above the ceiling): the intel of the case's scope that may pass on its own, i.e. an
+     * indicator related to an attributed name through references and names that pass (a seed
+     * too: nothing ties it to the others but such a link) */
+    json_array_foreach(ids, i, v)
+    {
+        const char *iid = json_string_value(v);
+        tide_indicator_rec ir;
+        char label[64] = "";
+        if (tide_store_indicator(s, iid, &ir) == 0)
+            snprintf(label, sizeof(label), "%s", ir.tlp ? ir.tlp : "");
+        else
             tide_error_clear();
+        int level = tide_gate_indicator_level(g, iid, label);
+        if (level < 0) {
+            rc = level;
+            goto done;
+        }
+        taint_obs to = { g, level };
+        if ((rc = tide_store_indicator_observables(s, iid, taint_value, &to)) < 0)
+            goto done;
+        if (json_object_size(shared_inds) >= 5000 || level > ceiling) {
+            sc.left_out++;
             continue;
         }
-        json_t *o = json_loads(js, 0, NULL);
-        free(js);
-        if (o == NULL)
-            continue;
-        const char *ot = object_tlp(o);
-        hit_ctx hc = { jstr(v, "id"), "", false };
-        if (ot == NULL) {
-            tide_search_query q = { 0 };
-            q.type = t;
-            if (tide_store_search(s, &q, hit_tlp, &hc) < 0)
-                tide_error_clear();
-            ot = hc.found && hc.tlp[0] ? hc.tlp : NULL;
+        if (!own_ok || json_object_get(seeds, iid) == NULL) {
+            via_ctx vc = { scope_ok, false };
+            if ((rc = tide_gate_related_names(g, iid, via_name, &vc)) < 0)
+                goto done;
+            rc = 0; /* 1: via_name found one and stopped the walk */
+            if (!vc.found) {
+                sc.left_out++; /* in the case only through what may not be shared */
+                continue;
+            }
         }
-        if (!tide_tlp_allows(ceiling, ot)) {
-            left_out++;
-            json_decref(o);
-            continue;
+        int r = share_stored(&sc, iid, label);
+        if (r < 0) {
+            rc = r;
+            goto done;
         }
-        json_array_append_new(objs, o);
-        json_array_append(refs, json_object_get(v, "id"));
+        if (r)
+            json_object_set_new(shared_inds, iid, json_true());
     }
     if (own_ok) {
-        /* courses of action, one per control x action */
+        /* courses of action, one per control x action: the text only when what it quotes may
+         * be shared, marked at the level of what it quotes */
         json_t *seen = json_object();
         json_array_foreach(json_object_get(doc, "plan"), i, v)
         {
@@ -182,12 +282,23 @@ int tide_case_share(
                 continue;
             json_object_set_new(seen, seed, json_true());
             char s2[300], cbuf[600];
+            int nlevel = tide_gate_text_level(g, seed, case_level);
+            if (nlevel > ceiling) {
+                sc.left_out++;
+                continue;
+            }
+            const char *text = coa_text(v, doc, cbuf);
+            int dlevel = tide_gate_text_level(g, text, nlevel);
+            if (dlevel > ceiling) {
+                text = NULL;
+                dlevel = nlevel;
+            }
             snprintf(s2, sizeof(s2), "case-%lld/%s", (long long)id, seed);
             stix_id("course-of-action", s2, oid);
-            json_t *coa = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type",
+            json_t *coa = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:[s]}", "type",
                     "course-of-action", "spec_version", "2.1", "id", oid, "created", now,
-                    "modified", now, "name", seed, "description", coa_text(v, doc, cbuf),
-                    "object_marking_refs", marking);
+                    "modified", now, "name", seed, "description", text, "object_marking_refs",
+                    marking_of(dlevel));
             json_array_append_new(objs, coa);
             json_array_append_new(refs, json_string(oid));
         }
@@ -237,35 +348,59 @@ int tide_case_share(
                                                : cnt > 999999999 ? 999999999
                                                                  : cnt),
                                   "first_seen", a, "last_seen", b, "x_tide_hosts",
-                                  (json_int_t)jint(v, "hosts"), "object_marking_refs", marking));
+                                  (json_int_t)jint(v, "hosts"), "object_marking_refs",
+                                  marking_of(case_level)));
             json_array_append_new(refs, json_string(oid));
         }
         json_decref(agg);
-        /* the report */
+        /* the report: the rule and the attribution only when what they quote may be shared */
         snprintf(seed, sizeof(seed), "tide-case-%lld", (long long)id);
         stix_id("report", seed, oid);
-        char name[300], desc[1200];
+        char name[300], desc[1200], rule[600] = "";
         snprintf(name, sizeof(name), "tide case %lld: tier %lld", (long long)id,
                 (long long)jint(row, "tier"));
+        int level = case_level;
+        const char *r = jstr(doc, "rule");
+        if (r && *r && tide_gate_text_level(g, r, case_level) <= ceiling) {
+            snprintf(rule, sizeof(rule), "%s. ", r);
+            level = tide_gate_text_level(g, r, level);
+        }
+        const char *attr = "none";
+        json_t *names = json_object_get(doc, "scope_names");
+        if (json_array_size(names) > 0) {
+            attr = "none that may be shared";
+            json_array_foreach(names, i, v)
+            {
+                int l = tide_gate_text_level(g, json_string_value(v), case_level);
+                if (l <= ceiling) {
+                    attr = json_string_value(v);
+                    level = l > level ? l : level;
+                    break;
+                }
+            }
+        }
         snprintf(desc, sizeof(desc),
-                "%s. %lld host(s) affected (%lld found only in history)."
-                " Attribution: %s.",
-                jstr(doc, "rule") ? jstr(doc, "rule") : "", (long long)jint(doc, "host_count"),
-                (long long)jint(doc, "silent_count"),
-                json_array_size(json_object_get(doc, "scope_names"))
-                        ? json_string_value(json_array_get(json_object_get(doc, "scope_names"), 0))
-                        : "none");
+                "%s%lld host(s) affected (%lld found only in history). Attribution: %s.", rule,
+                (long long)jint(doc, "host_count"), (long long)jint(doc, "silent_count"), attr);
+        level = tide_gate_text_level(g, desc, level);
+        if (level > ceiling) {
+            /* a value quoted by accident (a host or a name inside the rule): the counts only */
+            snprintf(desc, sizeof(desc), "%lld host(s) affected (%lld found only in history).",
+                    (long long)jint(doc, "host_count"), (long long)jint(doc, "silent_count"));
+            level = case_level;
+        }
         json_t *rep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:O, s:[s]}",
                 "type", "report", "spec_version", "2.1", "id", oid, "created", now, "modified", now,
                 "name", name, "description", desc, "published", now, "report_types", "incident",
-                "object_refs", refs, "object_marking_refs", marking);
+                "object_refs", refs, "object_marking_refs", marking_of(level));
         if (json_array_size(refs) == 0)
             json_object_set_new(rep, "object_refs", json_pack("[s]", oid));
         json_array_append_new(objs, rep);
     } else {
-        left_out++;
+        sc.left_out++;
     }
-    /* the marking definitions used */
+    /* the marking definitions used: the TLP ones, and the custom ones stored (they travel with
+     * the objects that refer to them, unless marked above the ceiling themselves) */
     json_t *used = json_object();
     json_array_foreach(objs, i, v)
     {
@@ -273,13 +408,40 @@ int tide_case_share(
         json_t *m;
         json_array_foreach(json_object_get(v, "object_marking_refs"), j, m)
                 json_object_set_new(used, json_string_value(m), json_true());
+        json_array_foreach(json_object_get(v, "granular_markings"), j, m)
+        {
+            const char *ref = jstr(m, "marking_ref");
+            if (ref)
+                json_object_set_new(used, ref, json_true());
+        }
     }
     const char *mk;
     json_object_foreach(used, mk, v)
     {
         const char *n = tide__tlp_name_from_marking(mk);
-        if (n == NULL)
+        if (n == NULL) {
+            char *js = NULL, *redacted = NULL;
+            int r = tide_store_get(s, mk, NULL, &js);
+            if (r == TIDE_ENOTFOUND) {
+                tide_error_clear();
+                continue;
+            }
+            if (r == 0)
+                r = tide_gate_object(g, js, strlen(js), "clear", &redacted, NULL);
+            json_t *md = r >= 0 && r != TIDE_GATE_WITHHELD
+                                 ? json_loads(redacted ? redacted : js, 0, NULL)
+                                 : NULL;
+            free(js);
+            free(redacted);
+            if (r < 0) {
+                rc = r;
+                json_decref(used);
+                goto done;
+            }
+            if (md)
+                json_array_append_new(objs, md);
             continue;
+        }
         json_t *md = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "marking-definition",
                 "spec_version", "2.1", "id", mk, "created", "2022-10-01T00:00:00.000Z", "name", n);
         json_array_append_new(objs, md);
@@ -302,15 +464,17 @@ int tide_case_share(
         }
     }
     json_decref(bundle);
-    json_decref(shared_inds);
     if (rc == 0 && out_objects)
         *out_objects = json_array_size(objs);
-    (void)left_out;
 done:
+    tide_gate_free(g);
     json_decref(row);
     json_decref(ids);
     json_decref(objs);
     json_decref(refs);
+    json_decref(shared_inds);
+    json_decref(seeds);
+    json_decref(scope_ok);
     return rc;
 }
 

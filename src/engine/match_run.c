@@ -75,7 +75,15 @@ struct tide_match_run {
     rebuild rb;
     volatile sig_atomic_t stop;
     tide_match_run_stats st;
-    int fail;    /* first store / history failure (returned by run_run) */
+    int fail;      /* first store / history failure (returned by run_run) */
+    int hist_fail; /* the history could not be opened: matching goes on, the run fails */
+    char hist_err[512];
+    /* indicators with undecided candidates already named in a notice */
+    struct noticed {
+        char id[64];
+        bool over;
+    } * noticed;
+    size_t nnoticed;
     int cb_stop; /* the callback's stop value */
     bool ran;
     uint64_t checked_sightings; /* unsuppressed sightings when the export targets were checked */
@@ -99,6 +107,63 @@ static void notice(tide_match_run *r, tide_notice_level level, const char *fmt, 
     r->o.on_notice(level, msg, r->o.notice_payload);
 }
 
+#define UNDECIDED_NAMED 256 /* indicators named in notices; then counting only */
+
+/* A candidate of a non-simple indicator the matcher could not decide: counted; the first one of
+ * each indicator is named in a notice, and so is the moment it goes over its budget. */
+static void on_undecided(const tide_undecided *u, void *payload)
+{
+    tide_match_run *r = payload;
+    struct noticed *n = NULL;
+    for (size_t i = 0; i < r->nnoticed && n == NULL; i++)
+        if (strcmp(r->noticed[i].id, u->hit->indicator_id) == 0)
+            n = &r->noticed[i];
+    if (n == NULL && r->nnoticed < UNDECIDED_NAMED) {
+        if (r->noticed == NULL &&
+                (r->noticed = tide__calloc(UNDECIDED_NAMED, sizeof(*r->noticed))) == NULL)
+            return;
+        n = &r->noticed[r->nnoticed++];
+        snprintf(n->id, sizeof(n->id), "%s", u->hit->indicator_id);
+        r->st.undecided_indicators++;
+        notice(r, TIDE_NOTICE_WARN,
+                "%s: candidate at %s:%llu not decided: %s (pattern %.200s); its undecided "
+                "candidates are counted",
+                n->id, u->file ? u->file : "", (unsigned long long)u->event->line, u->reason,
+                u->hit->pattern ? u->hit->pattern : "");
+    } else if (n == NULL && r->nnoticed == UNDECIDED_NAMED) {
+        r->nnoticed++;
+        notice(r, TIDE_NOTICE_WARN, "more indicators with undecided candidates; counting only");
+    }
+    if (n && u->over_budget && !n->over) {
+        n->over = true;
+        notice(r, TIDE_NOTICE_WARN,
+                "%s is over its evaluation budget (%d evaluations stopped by a limit, or %d ms): "
+                "its further candidates are counted as undecided, not evaluated",
+                n->id, TIDE_MATCH_BUDGET_CAPS, TIDE_MATCH_BUDGET_MS);
+    }
+}
+
+static void history_wait(const char *msg, void *payload)
+{
+    notice(payload, TIDE_NOTICE_WARN, "%s", msg);
+}
+
+/* What the history's retention removed, if anything. */
+static void report_pruned(tide_match_run *r)
+{
+    tide_history_pruned p;
+    tide_history_pruned_take(r->hist, &p);
+    if (p.days == 0)
+        return;
+    r->st.history_pruned_days += p.days;
+    char d[32];
+    tide__time_format(p.before_ms, d);
+    d[10] = '\0';
+    notice(r, TIDE_NOTICE_WARN,
+            "history: retention removed %zu day(s) before %s (%llu records of %llu observations)",
+            p.days, d, (unsigned long long)p.records, (unsigned long long)p.events);
+}
+
 void tide_match_run_free(tide_match_run *r)
 {
     if (r == NULL)
@@ -113,6 +178,7 @@ void tide_match_run_free(tide_match_run *r)
     tide_matcher_free(r->matcher);
     tide_match_index_free(r->ix);
     tide_warninglists_free(r->wl);
+    tide__free(r->noticed);
     tide__free(r);
 }
 
@@ -146,19 +212,25 @@ int tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_matc
             rc = tide_matcher_new(&r->matcher, r->ix, r->wl);
         if (rc < 0)
             goto fail;
+        tide_matcher_on_undecided(r->matcher, on_undecided, r);
         r->st.index_seconds = tide__engine_mono() - t0;
         tide_match_index_info_get(r->ix, &r->st.index);
         if (!r->o.no_store && (rc = tide_sighting_batch_new(&r->batch)) < 0)
             goto fail;
     }
     if (!r->o.no_history) {
-        rc = tide_history_open(&r->hist, tide_workspace_path(ws, TIDE_WS_STATE_DIR), true);
+        /* other writers may be writing too; one committing makes this wait, saying so */
+        tide_history_opts ho = { .writable = true, .on_wait = history_wait, .payload = r };
+        rc = tide_history_open_opts(&r->hist, tide_workspace_path(ws, TIDE_WS_STATE_DIR), &ho);
         if (rc == 0 && r->o.retention_days > 0)
             rc = tide_history_set_retention(r->hist, r->o.retention_days);
         if (rc < 0) {
             if (r->o.no_match)
                 goto fail; /* history is the point of such a run */
-            notice(r, TIDE_NOTICE_WARN, "history not recorded: %s", tide_error_last());
+            /* matching goes on; the run fails at its end */
+            notice(r, TIDE_NOTICE_ERROR, "history not recorded: %s", tide_error_last());
+            r->hist_fail = rc;
+            snprintf(r->hist_err, sizeof(r->hist_err), "%s", tide_error_last());
             tide_history_free(r->hist);
             r->hist = NULL;
             rc = 0;
@@ -221,11 +293,23 @@ static int on_sighting(const tide_sighting *s, void *payload)
     return 0;
 }
 
+#define REJECTS_SHOWN 10 /* events out of the history's time bounds named in notices */
+
 static int history_add(tide_match_run *r, const char *name, const tide_event *ev, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (ev[i].nobs == 0 || tide_history_add(r->hist, name, &ev[i]) == 0)
+        int rc;
+        if (ev[i].nobs == 0 || (rc = tide_history_add(r->hist, name, &ev[i])) == 0)
             continue;
+        if (rc == TIDE_EFORMAT) { /* an impossible time: this event is not recorded */
+            if (++r->st.history_rejected <= REJECTS_SHOWN)
+                notice(r, TIDE_NOTICE_WARN, "%s:%llu: %s", name, (unsigned long long)ev[i].line,
+                        tide_error_last());
+            else if (r->st.history_rejected == REJECTS_SHOWN + 1)
+                notice(r, TIDE_NOTICE_WARN,
+                        "more events out of the history's time bounds; counting only");
+            continue;
+        }
         r->st.history_errors++;
         if (r->o.no_match) /* an import that cannot record has failed */
             return tide_error_set(tide_error_last_code(), "history: %s", tide_error_last());
@@ -276,9 +360,26 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
     if (rc < 0) {
         r->st.input_errors++;
         notice(r, TIDE_NOTICE_ERROR, "%s: %s", in->path, tide_error_last());
-        tide__input_close(in, r->hist);
+        /* what this read of the input gave is dropped from history: a repaired file imported
+         * later would count it twice */
+        uint64_t dropped = 0;
+        if (r->hist && tide_history_discard(r->hist, &dropped) == 0 && dropped) {
+            r->st.history_discarded += dropped;
+            notice(r, TIDE_NOTICE_ERROR,
+                    "%s: the %llu event(s) read before the error are not recorded in history "
+                    "(import the repaired file again)",
+                    in->path, (unsigned long long)dropped);
+        }
+        tide__input_close(in, NULL);
         in->finished = true;
         return 0;
+    }
+    /* read without error so far: its events are kept for the next commit */
+    if (r->hist && tide_history_keep(r->hist) < 0) {
+        r->st.history_errors++;
+        notice(r, TIDE_NOTICE_ERROR, "history: %s", tide_error_last());
+        if (r->o.no_match)
+            return tide_error_last_code();
     }
     /* the end of the data, or of the data for now */
     if (in->is_source) {
@@ -435,10 +536,14 @@ static int run_follow(tide_match_run *r)
             }
         }
         if (r->hist && tide__engine_mono() - last_hist >= r->o.checkpoint_seconds) {
-            if (tide_history_checkpoint(r->hist) < 0) {
+            bool ok = tide_history_checkpoint(r->hist) == 0;
+            if (!ok) {
                 r->st.history_errors++;
                 notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
-            } else if (!r->fail) {
+            } else {
+                report_pruned(r);
+            }
+            if (ok && !r->fail) {
                 flush_sightings(r);
                 last_flush = tide__engine_mono();
                 if (!r->fail)
@@ -474,6 +579,8 @@ int tide_match_run_run(tide_match_run *r)
         notice(r, TIDE_NOTICE_ERROR, "history: %s", tide_error_last());
         if (rc == 0)
             rc = tide_error_last_code();
+    } else if (r->hist) {
+        report_pruned(r);
     }
     r->st.commit_seconds = tide__engine_mono() - t1;
     flush_sightings(r);
@@ -483,11 +590,18 @@ int tide_match_run_run(tide_match_run *r)
         tide__inputs_committed(&r->in);
     if (!r->fail)
         check_targets(r);
+    if (rc == 0 && r->hist_fail)
+        rc = tide_error_set(r->hist_fail, "history not recorded: %s", r->hist_err);
     return rc;
 }
 
 void tide_match_run_stats_get(const tide_match_run *r, tide_match_run_stats *out)
 {
     *out = r->st;
+    if (r->matcher) {
+        tide_matcher_stats ms;
+        tide_matcher_stats_get(r->matcher, &ms);
+        out->undecided = ms.undecided;
+    }
     tide__inputs_totals(&r->in, &out->bytes, &out->bad);
 }

@@ -296,17 +296,16 @@ int tide_workspace_history_stats(tide_workspace *ws, tide_history_stats *out)
 }
 
 int tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int retention_days,
-        size_t *out_days, int *out_retention)
+        tide_history_pruned *out, int *out_retention)
 {
     tide_history *h = NULL;
-    size_t dropped = 0;
     int rc = tide_history_open(&h, ws->state_dir, true);
     if (rc == 0 && retention_days > 0)
         rc = tide_history_set_retention(h, retention_days);
     if (rc == 0)
-        rc = tide_history_prune(h, before_ms, &dropped);
-    if (rc == 0 && out_days)
-        *out_days = dropped;
+        rc = tide_history_prune(h, before_ms, NULL);
+    if (rc == 0 && out)
+        tide_history_pruned_take(h, out);
     if (rc == 0 && out_retention)
         *out_retention = tide_history_retention(h);
     tide_history_free(h);

@@ -1,10 +1,12 @@
 /*
  * export.c - tide_export_run: the selection step shared by every format (active now and
  * decayed score >= min by the one rule of tide/score.h, a sighting refreshing the score;
- * filters, warninglists, never private / bogon space, kind supported by the format, one entry
- * per value), the export state kept for incremental mode and RPZ serials, and the output files
- * (util/outfile.h: a temporary file created exclusively, renamed when complete; a FIFO, a
- * device or "-" written directly; a folder or a link refused; one writer of an output at a time).
+ * filters, the TLP ceiling through the gate of tide/gate.h (the indicator's level, and only the
+ * related names that may pass it), warninglists, never private / bogon space, kind supported by
+ * the format, one entry per value), the export state kept for incremental mode and RPZ serials,
+ * and the output files (util/outfile.h: a temporary file created exclusively, renamed when
+ * complete; a FIFO, a device or "-" written directly; a folder or a link refused; one writer of
+ * an output at a time).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -271,11 +273,26 @@ int tide__exp_diff(
 
 /* ------------------------------------------------------------------ selection */
 
+/* The names related to one indicator that may pass the ceiling (the gate's walk), for the
+ * indicators whose scan names include one the gate restricts. */
+typedef struct {
+    char *id; /* the indicator they are of, NULL when none */
+    tide_buf arena;
+    size_t *off[3]; /* campaigns, malware, actors: offsets into arena */
+    size_t n[3], cap[3];
+    const char **v[3];
+    size_t vcap[3];
+} gated_names;
+
 typedef struct {
     tide__exp *x;
     const tide__exp_format *fmt;
     bool want[TIDE_OBS__COUNT];
     int tlp_max;
+    tide_strmap restricted; /* names a relationship or marking above the ceiling may hide */
+    char *level_id;         /* the indicator tlp_level is of (records of one are consecutive) */
+    int tlp_level;
+    gated_names gn;
     tide_decay_config decay;
     tide_warninglists *wl;
     tide__sighted sighted; /* when each indicator was last sighted: refreshes its score */
@@ -319,6 +336,102 @@ static void note_next(sel_ctx *c, const tide_score_input *in)
         c->next = best;
 }
 
+static int gated_class(const char *type)
+{
+    if (strcmp(type, "campaign") == 0)
+        return 0;
+    if (strcmp(type, "malware") == 0 || strcmp(type, "tool") == 0)
+        return 1;
+    return 2;
+}
+
+static int on_gated_name(const char *name, const char *type, void *payload)
+{
+    gated_names *g = payload;
+    int k = gated_class(type);
+    if (g->n[k] == g->cap[k]) {
+        size_t nc = g->cap[k] ? g->cap[k] * 2 : 8;
+        size_t *nv = tide__realloc(g->off[k], nc * sizeof(size_t));
+        TIDE_CHECK_ALLOC(nv);
+        g->off[k] = nv;
+        g->cap[k] = nc;
+    }
+    g->off[k][g->n[k]++] = g->arena.len;
+    TIDE_CHECK(tide__buf_puts(&g->arena, name));
+    return tide__buf_putc(&g->arena, '\0');
+}
+
+static bool restricted_any(const sel_ctx *c, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tide__strmap_get(&c->restricted, v[i], strlen(v[i])) >= 0)
+            return true;
+    return false;
+}
+
+/* The record r with its related names replaced by those the gate lets pass, when one of them
+ * is restricted (*view then points into c->gn). */
+static int gate_names(sel_ctx *c, const tide_indicator_obs *r, tide_indicator_obs *view)
+{
+    *view = *r;
+    if (c->x->gate == NULL || c->restricted.n == 0)
+        return 0;
+    if (!restricted_any(c, r->campaigns, r->ncampaigns) &&
+            !restricted_any(c, r->malware, r->nmalware) &&
+            !restricted_any(c, r->actors, r->nactors))
+        return 0;
+    gated_names *g = &c->gn;
+    if (g->id == NULL || strcmp(g->id, r->id) != 0) {
+        tide__free(g->id);
+        g->id = NULL;
+        tide__buf_clear(&g->arena);
+        g->n[0] = g->n[1] = g->n[2] = 0;
+        TIDE_CHECK(tide_gate_related_names(c->x->gate, r->id, on_gated_name, g));
+        TIDE_CHECK_ALLOC(g->id = tide__strdup(r->id));
+        for (int k = 0; k < 3; k++) {
+            if (g->vcap[k] < g->n[k]) {
+                const char **nv = tide__realloc(g->v[k], g->n[k] * sizeof(char *));
+                TIDE_CHECK_ALLOC(nv);
+                g->v[k] = nv;
+                g->vcap[k] = g->n[k];
+            }
+            for (size_t i = 0; i < g->n[k]; i++)
+                g->v[k][i] = g->arena.ptr + g->off[k][i];
+        }
+    }
+    view->campaigns = g->v[0];
+    view->ncampaigns = g->n[0];
+    view->malware = g->v[1];
+    view->nmalware = g->n[1];
+    view->actors = g->v[2];
+    view->nactors = g->n[2];
+    return 0;
+}
+
+static void gated_names_free(gated_names *g)
+{
+    tide__free(g->id);
+    tide__buf_free(&g->arena);
+    for (int k = 0; k < 3; k++) {
+        tide__free(g->off[k]);
+        tide__free(g->v[k]);
+    }
+}
+
+/* The level of the indicator of r under the ceiling, once per indicator. */
+static int tlp_level(sel_ctx *c, const tide_indicator_obs *r)
+{
+    if (c->level_id != NULL && strcmp(c->level_id, r->id) == 0)
+        return c->tlp_level;
+    int l = tide_gate_indicator_level(c->x->gate, r->id, r->tlp);
+    if (l < 0)
+        return l;
+    tide__free(c->level_id);
+    TIDE_CHECK_ALLOC(c->level_id = tide__strdup(r->id));
+    c->tlp_level = l;
+    return l;
+}
+
 static bool related_to(const tide_indicator_obs *r, const char *name)
 {
     for (size_t i = 0; i < r->ncampaigns; i++)
@@ -349,10 +462,18 @@ static int desc_of(tide_buf *b, const tide_indicator_obs *r)
     return tide__buf_putc(b, '\0');
 }
 
-static int select_cb(const tide_indicator_obs *r, void *payload)
+static int select_cb(const tide_indicator_obs *rec, void *payload)
 {
     sel_ctx *c = payload;
     tide__exp *x = c->x;
+    /* under a ceiling, the related names that may pass it */
+    tide_indicator_obs gated;
+    int grc = gate_names(c, rec, &gated);
+    if (grc < 0)
+        return c->rc = grc;
+    const tide_indicator_obs *r = &gated;
+    int level = 0; /* under a ceiling, once computed: the indicator's level, or an error */
+    bool leveled = false;
     const tide_export_opts *o = x->opts;
     x->sum->considered++;
     int reason = -1;
@@ -379,7 +500,10 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
             c->next = r->valid_from; /* it may enter then */
     } else if (!c->want[r->kind]) {
         reason = TIDE_EXPORT_SKIP_TYPE;
-    } else if (c->tlp_max >= 0 && !tide_tlp_allows(c->tlp_max, r->tlp)) {
+    } else if (x->gate != NULL && (leveled = true) &&
+               ((level = tlp_level(c, r)) < 0 || level > c->tlp_max)) {
+        if (level < 0)
+            return c->rc = level; /* the store failed while the gate resolved a marking */
         reason = TIDE_EXPORT_SKIP_TLP;
     } else if (o->min_confidence > 0 && r->confidence >= 0 && r->confidence < o->min_confidence) {
         reason = TIDE_EXPORT_SKIP_CONFIDENCE;
@@ -457,8 +581,10 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
         rc = arena_put(x, r->id, &e->id);
     if (rc == 0)
         rc = arena_put(x, r->source, &e->source);
-    if (rc == 0)
-        rc = arena_put(x, r->tlp, &e->tlp);
+    if (rc == 0) /* a label resolved by the gate is written as the level it resolved to */
+        rc = arena_put(x,
+                leveled && r->tlp && tide_tlp_parse(r->tlp) < 0 ? tide_tlp_name(level) : r->tlp,
+                &e->tlp);
     if (rc == 0)
         rc = arena_put(x, d.ptr, &e->desc);
     if (rc == 0)
@@ -468,6 +594,12 @@ static int select_cb(const tide_indicator_obs *r, void *payload)
         return c->rc = rc;
     x->n++;
     return 0;
+}
+
+static int add_restricted(const char *name, void *payload)
+{
+    int rc = tide__strmap_put(payload, name, strlen(name), 0, NULL);
+    return rc < 0 ? rc : 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -484,7 +616,8 @@ static int run_select(tide__exp *x)
     sel_ctx c = { .x = x,
         .fmt = tide__exp_format_of(o->format),
         .sighted = TIDE_SIGHTED_INIT,
-        .seen = TIDE_STRMAP_INIT };
+        .seen = TIDE_STRMAP_INIT,
+        .restricted = TIDE_STRMAP_INIT };
     TIDE_CHECK(parse_types(o->types, c.want));
     c.tlp_max = -1;
     if (o->tlp_max && (c.tlp_max = tide_tlp_parse(o->tlp_max)) < 0)
@@ -495,7 +628,19 @@ static int run_select(tide__exp *x)
         c.decay = *o->decay;
     else
         tide_decay_defaults(&c.decay);
-    TIDE_CHECK(tide_warninglists_new(&c.wl, x->store));
+    if (c.tlp_max >= 0) {
+        TIDE_CHECK(tide_gate_new(&x->gate, x->store, c.tlp_max));
+        int rc = tide_gate_restricted_names(x->gate, add_restricted, &c.restricted);
+        if (rc < 0) {
+            tide__strmap_free(&c.restricted);
+            return rc;
+        }
+    }
+    int wrc = tide_warninglists_new(&c.wl, x->store);
+    if (wrc < 0) {
+        tide__strmap_free(&c.restricted);
+        return wrc;
+    }
     tide_indicator_filter f = {
         .source = o->source, .changed_since = o->since, .include_revoked = true
     };
@@ -507,6 +652,9 @@ static int run_select(tide__exp *x)
     tide_warninglists_free(c.wl);
     tide__sighted_free(&c.sighted);
     tide__strmap_free(&c.seen);
+    tide__strmap_free(&c.restricted);
+    gated_names_free(&c.gn);
+    tide__free(c.level_id);
     if (rc < 0)
         return rc;
     x->sum->next_change = c.next;
@@ -707,6 +855,7 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
     }
 done:
     tide__outfile_unlock(x.lock_fd);
+    tide_gate_free(x.gate);
     tide__free(x.key);
     tide__free(x.prev);
     tide__buf_free(&x.state);

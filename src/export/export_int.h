@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "tide/export.h"
+#include "tide/gate.h"
 #include "util/outfile.h"
 #include "util/util.h"
 
@@ -37,10 +38,11 @@ typedef struct tide__exp {
     tide_export_explain_cb explain;
     void *payload;
     int64_t now;
-    FILE *out;   /* the caller's stream for single-file formats without output (or "-") */
-    bool stream; /* the output is "-", a FIFO or a device: written directly, nothing beside it */
-    int dirfd;   /* folder formats: the output folder (O_NOFOLLOW), locked; else -1 */
-    int lock_fd; /* the output's lock (tide__outfile_lock), held for the whole run; -1: none */
+    tide_gate *gate; /* --tlp-max: what may leave (tide/gate.h); NULL without a ceiling */
+    FILE *out;       /* the caller's stream for single-file formats without output (or "-") */
+    bool stream;     /* the output is "-", a FIFO or a device: written directly, nothing beside */
+    int dirfd;       /* folder formats: the output folder (O_NOFOLLOW), locked; else -1 */
+    int lock_fd;     /* the output's lock (tide__outfile_lock), held for the whole run; -1: none */
     tide_buf arena;
     tide__exp_entry *v;
     size_t n, cap;

@@ -1,13 +1,19 @@
 /*
  * stix.c - STIX 2.1 bundle writer: the current version of every selected indicator, as
  * stored, plus the objects one relationship away (the relationships themselves and the
- * campaigns, malware, actors ... at their other end), each object once. Objects are copied
- * from the store as JSON text and the bundle is streamed.
+ * campaigns, malware, actors ... at their other end, the containers that refer to it), each
+ * object once. Objects are copied from the store as JSON text and the bundle is streamed.
+ * Under --tlp-max every object goes through the gate (tide/gate.h): withheld, or written with
+ * what is marked above the ceiling removed; the custom marking-definitions the written objects
+ * refer to follow them.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "export/export_int.h"
+#include "intel/tlp.h"
 
 typedef struct {
     char **ids;
@@ -28,38 +34,93 @@ static int push(idlist *l, const char *id)
     return 0;
 }
 
+/* Pairs: the relationship's id ("" for a reference a container states: the container is the
+ * other end), then the object at its other end. */
 static int rel_cb(const tide_relation *r, void *payload)
 {
     idlist *l = payload;
-    if (strchr(r->rel_id, '|') == NULL)
-        TIDE_CHECK(push(l, r->rel_id));
+    TIDE_CHECK(push(l, strchr(r->rel_id, '|') == NULL ? r->rel_id : ""));
     return push(l, r->other_id);
 }
 
 typedef struct {
     tide__exp *x;
     FILE *f;
-    tide_strmap done;
+    tide_strmap done;  /* id -> 1 written, 2 withheld */
+    tide_strmap marks; /* custom marking-definitions the written objects refer to */
     long n;
 } stix_ctx;
 
-/* write object id once; absent objects (not stored) are skipped */
-static int emit(stix_ctx *c, const char *id)
+enum {
+    WRITTEN = 1,
+    WITHHELD = 2
+};
+
+/* Note the marking-definitions js refers to that are not TLP 1.0 / 2.0 ones: they go into the
+ * bundle after the objects, so that a consumer can read them. */
+static int note_markings(stix_ctx *c, const char *js)
 {
-    int ins = tide__strmap_put(&c->done, id, strlen(id), 0, NULL);
-    if (ins <= 0)
-        return ins;
+    if (strstr(js, "marking-definition--") == NULL)
+        return 0;
+    json_t *o = json_loads(js, 0, NULL);
+    size_t i;
+    json_t *v, *g;
+    int rc = 0;
+    json_array_foreach(json_object_get(o, "object_marking_refs"), i, v)
+    {
+        const char *id = json_string_value(v);
+        if (id && tide__tlp_name_from_marking(id) == NULL &&
+                tide__strmap_put(&c->marks, id, strlen(id), 0, NULL) < 0)
+            rc = TIDE_ENOMEM;
+    }
+    json_array_foreach(json_object_get(o, "granular_markings"), i, g)
+    {
+        const char *id = json_string_value(json_object_get(g, "marking_ref"));
+        if (id && tide__tlp_name_from_marking(id) == NULL &&
+                tide__strmap_put(&c->marks, id, strlen(id), 0, NULL) < 0)
+            rc = TIDE_ENOMEM;
+    }
+    json_decref(o);
+    return rc;
+}
+
+/* Write object id once, through the gate when there is a ceiling (label: the TLP the store
+ * keeps for it, "" when unmarked, NULL to look it up). 1 written (now or before), 0 not
+ * (not stored, or withheld), < 0 an error. */
+static int emit(stix_ctx *c, const char *id, const char *label)
+{
+    int64_t have = tide__strmap_get(&c->done, id, strlen(id));
+    if (have >= 0)
+        return have == WRITTEN;
     char *js = NULL;
     int rc = tide_store_get(c->x->store, id, NULL, &js);
     if (rc == TIDE_ENOTFOUND) {
         tide_error_clear();
-        return 0;
+        return tide__strmap_put(&c->done, id, strlen(id), WITHHELD, NULL) < 0 ? TIDE_ENOMEM : 0;
     }
     TIDE_CHECK(rc);
+    if (c->x->gate != NULL) {
+        char *redacted = NULL;
+        int v = tide_gate_object(c->x->gate, js, strlen(js), label, &redacted, NULL);
+        if (v < 0 || v == TIDE_GATE_WITHHELD) {
+            free(js);
+            if (v < 0)
+                return v;
+            return tide__strmap_put(&c->done, id, strlen(id), WITHHELD, NULL) < 0 ? TIDE_ENOMEM : 0;
+        }
+        if (redacted != NULL) {
+            free(js);
+            js = redacted;
+        }
+        if ((rc = note_markings(c, js)) < 0) {
+            free(js);
+            return rc;
+        }
+    }
     fprintf(c->f, "%s\n%s", c->n ? "," : "", js);
     free(js);
     c->n++;
-    return 0;
+    return tide__strmap_put(&c->done, id, strlen(id), WRITTEN, NULL) < 0 ? TIDE_ENOMEM : 1;
 }
 
 int tide__exp_stix(tide__exp *x)
@@ -69,29 +130,51 @@ int tide__exp_stix(tide__exp *x)
     char uuid[37];
     int rc = tide__uuid4(uuid);
     fprintf(f.f, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", uuid);
-    stix_ctx c = { .x = x, .f = f.f, .done = TIDE_STRMAP_INIT };
+    stix_ctx c = { .x = x, .f = f.f, .done = TIDE_STRMAP_INIT, .marks = TIDE_STRMAP_INIT };
     idlist rel = { 0 };
     for (size_t i = 0; i < x->n && rc == 0; i++) {
         const char *id = EXP_S(x, x->v[i].id);
-        if (tide__strmap_get(&c.done, id, strlen(id)) >= 0) {
-            x->sum->written++;
+        bool first = tide__strmap_get(&c.done, id, strlen(id)) < 0;
+        /* the selected indicator: its scan label decided its selection, the gate the rest */
+        int w = emit(&c, id, EXP_S(x, x->v[i].tlp));
+        if (w < 0) {
+            rc = w;
+            break;
+        }
+        if (w == 0) {
+            tide__exp_skip(x, TIDE_EXPORT_SKIP_TLP, &x->v[i], "withheld by its markings");
             continue;
         }
-        if ((rc = emit(&c, id)) < 0)
-            break;
         x->sum->written++;
+        if (!first)
+            continue;
         for (size_t j = 0; j < rel.n; j++)
             tide__free(rel.ids[j]);
         rel.n = 0;
         if ((rc = tide_store_related(x->store, id, rel_cb, &rel)) < 0)
             break;
-        for (size_t j = 0; j < rel.n && rc == 0; j++)
-            rc = emit(&c, rel.ids[j]);
+        /* the object at the other end only with the relationship that links it (a
+         * relationship withheld would leave it there unexplained, and say it all the same) */
+        for (size_t j = 0; j + 1 < rel.n && rc == 0; j += 2) {
+            int r2 = rel.ids[j][0] ? emit(&c, rel.ids[j], NULL) : 1;
+            if (r2 > 0)
+                r2 = emit(&c, rel.ids[j + 1], NULL);
+            rc = r2 < 0 ? r2 : 0;
+        }
+    }
+    /* the custom marking-definitions the objects refer to: they travel with them (a
+     * definition carries no intel), unless marked above the ceiling themselves */
+    for (size_t i = 0; i < c.marks.cap && rc == 0; i++) {
+        if (c.marks.hashes[i] == 0)
+            continue;
+        int r2 = emit(&c, c.marks.arena.ptr + c.marks.keyoff[i], "clear");
+        rc = r2 < 0 ? r2 : 0;
     }
     for (size_t j = 0; j < rel.n; j++)
         tide__free(rel.ids[j]);
     tide__free(rel.ids);
     tide__strmap_free(&c.done);
+    tide__strmap_free(&c.marks);
     fprintf(f.f, "]}\n");
     int crc = tide__exp_close(&f, rc == 0);
     return rc < 0 ? rc : crc;

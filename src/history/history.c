@@ -5,18 +5,34 @@
  * folder), so a crash at any point leaves the last committed history; compaction (k-way merge
  * of the runs of one day), retention and pruning; stats and a full scan.
  *
- * Only one writer at a time (flock on DIR/history/LOCK); readers only read the manifest and
- * the immutable runs it names.
+ * Writers. Any number of processes may write at once: each aggregates in its own memory and
+ * spills into its own files (w-TOKEN.N.hst, TOKEN = pid and a random part), registered by a
+ * lock file it holds for its life (w-TOKEN.lock, flock). The commit lock (flock on LOCK) is
+ * held only to register, to sweep what dead writers left, and to commit: re-read the manifest,
+ * rename the writer's runs into place under fresh sequence numbers, write the manifest, compact,
+ * apply the retention. A writer that finds it held waits (it is told through on_wait) up to a
+ * bound, then fails. Readers only read the manifest and the immutable runs it names.
+ *
+ * Staging. What is added goes to a staging aggregator; tide_history_keep folds it into the
+ * kept one (a swap when that is empty, else the smaller into the larger), tide_history_discard
+ * drops it (an input that ended in a read or decompression error), commit keeps it. Runs
+ * spilled from the staging aggregator are flagged and removed by a discard.
+ *
+ * Event times are bounded by the wall clock: an event later than now + max_future (1 day by
+ * default) or before 1970 is not recorded (TIDE_EFORMAT with the reason), so no event can move
+ * the retention window, which counts back from the newest day that is not in the future.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -25,18 +41,17 @@
 #include "util/outfile.h"
 
 #define DEFAULT_SPILL_MB 256
-#define RING_N           16 /* observations in flight between slot prefetch and count */
-#define RING_KEY                                                                                   \
-    128 /* longer keys are counted at once */ /* aggregator memory before a sorted run is written  \
-                                               */
-#define MAX_RUNS 100000
+#define RING_N           16  /* observations in flight between slot prefetch and count */
+#define RING_KEY         128 /* longer keys are counted at once */
+#define MAX_RUNS         100000
 
 typedef struct {
     int32_t day;
     uint64_t seq, nrec, bytes, events;
+    bool staged; /* a pending run spilled from the staging aggregator */
 } run_ent;
 
-/* One distinct (day, key, host) of the aggregator; its key bytes are in the keys arena. */
+/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena. */
 typedef struct {
     uint64_t key_off;
     int64_t first, last;
@@ -52,6 +67,15 @@ typedef struct {
     uint32_t idx, tag;
 } agg_slot;
 
+/* An aggregator: distinct (day, key, host) records, hashed. */
+typedef struct {
+    agg_ent *ents;
+    size_t nents, capents;
+    agg_slot *table;
+    size_t tcap;
+    tide_buf keys;
+} agg;
+
 typedef struct {
     tide_strmap map;
     uint32_t *off; /* id -> offset of the name in map.arena */
@@ -61,20 +85,29 @@ typedef struct {
 struct tide_history {
     char *dir;
     bool writable;
-    int lock_fd;
+    int lock_fd;  /* the commit lock (DIR/LOCK), held only while registering or committing */
+    int wlock_fd; /* this writer's registration (DIR/w-TOKEN.lock), held for its life */
+    char token[48];
+    double lock_wait;
+    void (*on_wait)(const char *msg, void *payload);
+    void *wait_payload;
     int retention;
-    uint64_t raw_bytes, next_seq;
+    bool retention_set; /* set by this writer, not yet in the manifest */
+    uint64_t raw_bytes, raw_delta, next_seq;
     bool dirty; /* settings or counters changed since the manifest was written */
     run_ent *runs;
     size_t nruns, capruns;
-    run_ent *pend;
+    run_ent *pend; /* this writer's spilled runs, not committed yet */
     size_t npend, cappend;
-    /* aggregator */
-    agg_ent *ents;
-    size_t nents, capents, spill, spill_bytes;
-    agg_slot *table;
-    size_t tcap;
-    tide_buf keys;
+    uint64_t spill_no;
+    /* event times: later than bound_us (now + max_future, refreshed) are checked again */
+    int64_t max_future_us, bound_us;
+    tide_history_pruned pruned; /* what retention and prunes removed, not yet taken */
+    /* aggregators: additions go to stage; kept holds what keep() kept */
+    agg ag[2];
+    agg *stage, *kept;
+    uint64_t stage_events; /* events added since the last keep, discard or commit */
+    size_t spill, spill_bytes;
     names hosts, files;
     /* the last host and file named: most events repeat them */
     char last_host[256];
@@ -82,9 +115,9 @@ struct tide_history {
     uint32_t last_host_id, last_file_id;
     bool have_host, have_file;
     size_t peak_bytes;
-    /* observations on their way into the aggregator: their table slot is prefetched when they
-     * enter, and they are counted RING_N observations later, so that the cache misses of the
-     * big table overlap instead of following one another */
+    /* observations on their way into the staging aggregator: their table slot is prefetched
+     * when they enter, and they are counted RING_N observations later, so that the cache misses
+     * of the big table overlap instead of following one another */
     struct pending {
         uint64_t kh, line;
         int64_t ts;
@@ -137,6 +170,19 @@ static void run_path(const tide_history *h, const run_ent *r, char *out, size_t 
     snprintf(out, n, "%s/%s.%06" PRIu64 ".hst", h->dir, d, r->seq);
 }
 
+/* A run this writer spilled and has not committed: named by its token and spill number. */
+static void pend_path(const tide_history *h, const run_ent *r, char *out, size_t n)
+{
+    snprintf(out, n, "%s/w-%s.%06" PRIu64 ".hst", h->dir, h->token, r->seq);
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int names_id(names *nm, const char *s, size_t n, uint32_t *out)
 {
     int added = tide__strmap_put(&nm->map, s, n, (uint32_t)nm->n, out);
@@ -184,13 +230,22 @@ static int manifest_write(tide_history *h)
     if (rc == 0)
         rc = tide__outfile_write(path, b.ptr, b.len, TIDE__OUT_PRIVATE | TIDE__OUT_LOCKED);
     tide__buf_free(&b);
-    if (rc == 0)
+    if (rc == 0) {
         h->dirty = false;
+        h->retention_set = false; /* in the manifest now: later changes of others count */
+    }
     return rc;
 }
 
+/* Read the manifest (the runs, counters and settings; a retention this writer set and has not
+ * written yet is kept). An absent manifest is an empty history. */
 static int manifest_read(tide_history *h)
 {
+    h->nruns = 0;
+    h->raw_bytes = 0;
+    h->next_seq = 0;
+    if (!h->retention_set)
+        h->retention = TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
     char path[4096];
     snprintf(path, sizeof(path), "%s/MANIFEST", h->dir);
     FILE *f = fopen(path, "rb");
@@ -229,12 +284,13 @@ static int manifest_read(tide_history *h)
         *nl = '\0';
         lineno++;
         int d;
-        run_ent r;
+        run_ent r = { 0 };
         if (lineno == 1) {
             if (strcmp(line, "tide-history 1") != 0)
                 rc = tide_error_set(TIDE_EFORMAT, "history manifest %s:1: unknown version", path);
         } else if (sscanf(line, "retention %d", &d) == 1) {
-            h->retention = d > 0 ? d : TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
+            if (!h->retention_set)
+                h->retention = d > 0 ? d : TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
         } else if (sscanf(line, "raw_bytes %" SCNu64, &h->raw_bytes) == 1) {
         } else if (sscanf(line, "next_seq %" SCNu64, &h->next_seq) == 1) {
         } else if (sscanf(line, "run %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &d, &r.seq,
@@ -255,7 +311,63 @@ static int manifest_read(tide_history *h)
     return rc;
 }
 
-/* Remove files a crashed writer left: temp files and runs the manifest does not name. */
+/* ---- the commit lock ---- */
+
+/* Take the commit lock, waiting up to h->lock_wait seconds (on_wait is told once). */
+static int lock_take(tide_history *h)
+{
+    if (flock(h->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno != EWOULDBLOCK && errno != EINTR)
+        return tide_error_set(TIDE_EIO, "history %s: lock: %s", h->dir, strerror(errno));
+    if (h->on_wait) {
+        char msg[4200];
+        snprintf(msg, sizeof(msg),
+                "waiting for another tide process to finish writing history %s (up to %g s)",
+                h->dir, h->lock_wait);
+        h->on_wait(msg, h->wait_payload);
+    }
+    double until = mono() + h->lock_wait;
+    for (;;) {
+        struct timespec ts = { 0, 20 * 1000000L };
+        nanosleep(&ts, NULL);
+        if (flock(h->lock_fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return tide_error_set(TIDE_EIO, "history %s: lock: %s", h->dir, strerror(errno));
+        if (mono() >= until)
+            return tide_error_set(TIDE_EIO,
+                    "history %s: another tide process holds the writer lock; gave up after %g s "
+                    "(TIDE_HISTORY_LOCK_WAIT sets the wait)",
+                    h->dir, h->lock_wait);
+    }
+}
+
+static void lock_drop(tide_history *h)
+{
+    flock(h->lock_fd, LOCK_UN);
+}
+
+/* ---- leftovers ---- */
+
+/* Whether the writer TOKEN (n bytes) is gone: its registration file is absent, or nobody holds
+ * its lock. Called under the commit lock, so no writer registers meanwhile. */
+static bool writer_dead(const tide_history *h, const char *token, size_t n)
+{
+    if (n == strlen(h->token) && memcmp(token, h->token, n) == 0)
+        return false;
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/w-%.*s.lock", h->dir, (int)n, token);
+    int fd = open(p, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    bool dead = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    close(fd);
+    return dead;
+}
+
+/* Remove files crashed writers left (under the commit lock): temp files, runs the manifest does
+ * not name, and the spills and registrations of writers that are gone. */
 static void sweep(tide_history *h)
 {
     DIR *d = opendir(h->dir);
@@ -268,9 +380,16 @@ static void sweep(tide_history *h)
         size_t len = strlen(n);
         bool tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
         bool hst = len > 4 && strcmp(n + len - 4, ".hst") == 0;
-        if (!tmp && !hst)
+        bool wlock = len > 7 && strncmp(n, "w-", 2) == 0 && strcmp(n + len - 5, ".lock") == 0;
+        if (!tmp && !hst && !wlock)
             continue;
         snprintf(path, sizeof(path), "%s/%s", h->dir, n);
+        if (strncmp(n, "w-", 2) == 0) { /* a writer's spill or registration */
+            const char *dot = strchr(n + 2, '.');
+            if (dot && writer_dead(h, n + 2, (size_t)(dot - n - 2)))
+                unlink(path);
+            continue;
+        }
         bool keep = false;
         for (size_t i = 0; hst && !keep && i < h->nruns; i++) {
             run_path(h, &h->runs[i], want, sizeof(want));
@@ -284,14 +403,54 @@ static void sweep(tide_history *h)
 
 /* ---- open / free ---- */
 
-int tide_history_open(tide_history **out, const char *dir, bool writable)
+/* Register this writer: a lock file of its own, held until it is freed (commit lock held). */
+static int register_writer(tide_history *h)
+{
+    static atomic_uint counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (int attempt = 0; attempt < 16; attempt++) {
+        uint64_t r = XXH3_64bits_withSeed(
+                &ts, sizeof(ts), (uint64_t)getpid() << 32 | atomic_fetch_add(&counter, 1));
+        snprintf(h->token, sizeof(h->token), "%ld-%08" PRIx32, (long)getpid(), (uint32_t)r);
+        char p[4096];
+        snprintf(p, sizeof(p), "%s/w-%s.lock", h->dir, h->token);
+        int fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0)
+            return tide_error_set(TIDE_EIO, "%s: %s", p, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int rc = tide_error_set(TIDE_EIO, "%s: lock: %s", p, strerror(errno));
+            close(fd);
+            unlink(p);
+            return rc;
+        }
+        h->wlock_fd = fd;
+        return 0;
+    }
+    return tide_error_set(TIDE_EIO, "history %s: no free writer name", h->dir);
+}
+
+int tide_history_open_opts(tide_history **out, const char *dir, const tide_history_opts *opts)
 {
     *out = NULL;
+    tide_history_opts o = { 0 };
+    if (opts)
+        o = *opts;
     tide_history *h = tide__calloc(1, sizeof(*h));
     TIDE_CHECK_ALLOC(h);
     h->lock_fd = -1;
-    h->writable = writable;
+    h->wlock_fd = -1;
+    h->writable = o.writable;
+    h->on_wait = o.on_wait;
+    h->wait_payload = o.payload;
+    h->lock_wait =
+            o.lock_wait_seconds > 0 ? o.lock_wait_seconds : (double)TIDE_HISTORY_LOCK_WAIT_SECONDS;
     h->retention = TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
+    h->max_future_us = TIDE_HISTORY_MAX_FUTURE_MS * 1000;
+    h->stage = &h->ag[0];
+    h->kept = &h->ag[1];
     h->hosts.map = (tide_strmap)TIDE_STRMAP_INIT;
     h->files.map = (tide_strmap)TIDE_STRMAP_INIT;
     h->spill = SIZE_MAX;
@@ -303,6 +462,11 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
     sp = getenv("TIDE_HISTORY_SPILL_MB"); /* aggregator memory bound */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
         h->spill_bytes = (size_t)v << 20;
+    sp = getenv("TIDE_HISTORY_LOCK_WAIT"); /* seconds a writer waits for the commit lock */
+    if (opts == NULL || o.lock_wait_seconds <= 0) {
+        if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
+            h->lock_wait = (double)v;
+    }
     size_t n = strlen(dir) + 16;
     h->dir = tide__malloc(n);
     if (h->dir == NULL) {
@@ -311,7 +475,8 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
     }
     snprintf(h->dir, n, "%s/history", dir);
     int rc = 0;
-    if (writable) {
+    bool locked = false;
+    if (h->writable) {
         /* private to the owner whatever the umask: the history holds every host's traffic */
         mkdir(dir, 0700);
         if (mkdir(h->dir, 0700) != 0 && errno != EEXIST)
@@ -320,14 +485,17 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
         snprintf(lp, sizeof(lp), "%s/LOCK", h->dir);
         if (rc == 0 && (h->lock_fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
             rc = tide_error_set(TIDE_EIO, "%s: %s", lp, strerror(errno));
-        if (rc == 0 && flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0)
-            rc = tide_error_set(
-                    TIDE_EIO, "history %s is being written by another tide process", h->dir);
+        if (rc == 0 && (rc = lock_take(h)) == 0)
+            locked = true;
+        if (rc == 0)
+            rc = register_writer(h);
     }
     if (rc == 0)
         rc = manifest_read(h);
-    if (rc == 0 && writable)
+    if (rc == 0 && h->writable)
         sweep(h);
+    if (locked)
+        lock_drop(h);
     if (rc < 0) {
         tide_history_free(h);
         return rc;
@@ -336,15 +504,18 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
     return 0;
 }
 
-static void agg_clear(tide_history *h)
+int tide_history_open(tide_history **out, const char *dir, bool writable)
 {
-    h->nents = 0;
-    h->keys.len = 0;
-    if (h->table)
-        memset(h->table, 0, h->tcap * sizeof(agg_slot));
-    names_free(&h->hosts);
-    names_free(&h->files);
-    h->have_host = h->have_file = false;
+    tide_history_opts o = { .writable = writable };
+    return tide_history_open_opts(out, dir, &o);
+}
+
+static void agg_free(agg *a)
+{
+    tide__free(a->ents);
+    tide__free(a->table);
+    tide__buf_free(&a->keys);
+    memset(a, 0, sizeof(*a));
 }
 
 void tide_history_free(tide_history *h)
@@ -354,8 +525,13 @@ void tide_history_free(tide_history *h)
     /* runs spilled but not committed are not in the manifest: remove them */
     char p[4096];
     for (size_t i = 0; i < h->npend; i++) {
-        run_path(h, &h->pend[i], p, sizeof(p));
+        pend_path(h, &h->pend[i], p, sizeof(p));
         unlink(p);
+    }
+    if (h->wlock_fd >= 0) {
+        snprintf(p, sizeof(p), "%s/w-%s.lock", h->dir, h->token);
+        unlink(p);
+        close(h->wlock_fd);
     }
     if (h->lock_fd >= 0)
         close(h->lock_fd);
@@ -364,9 +540,8 @@ void tide_history_free(tide_history *h)
     tide__free(h->dir);
     tide__free(h->runs);
     tide__free(h->pend);
-    tide__free(h->ents);
-    tide__free(h->table);
-    tide__buf_free(&h->keys);
+    agg_free(&h->ag[0]);
+    agg_free(&h->ag[1]);
     tide__free(h);
 }
 
@@ -375,6 +550,7 @@ int tide_history_set_retention(tide_history *h, int days)
     if (days < 1 || days > 100000)
         return tide_error_set(TIDE_EINVAL, "retention of %d days", days);
     h->retention = days;
+    h->retention_set = true;
     h->dirty = true;
     return 0;
 }
@@ -384,10 +560,25 @@ int tide_history_retention(const tide_history *h)
     return h->retention;
 }
 
+int tide_history_set_max_future(tide_history *h, int64_t ms)
+{
+    if (ms < 0 || ms > 100000LL * 86400000)
+        return tide_error_set(TIDE_EINVAL, "max future of %lld ms", (long long)ms);
+    h->max_future_us = ms * 1000;
+    h->bound_us = 0; /* computed again */
+    return 0;
+}
+
 void tide_history_add_raw_bytes(tide_history *h, uint64_t bytes)
 {
-    h->raw_bytes += bytes;
+    h->raw_delta += bytes;
     h->dirty = true;
+}
+
+void tide_history_pruned_take(tide_history *h, tide_history_pruned *out)
+{
+    *out = h->pruned;
+    memset(&h->pruned, 0, sizeof(h->pruned));
 }
 
 /* ---- aggregator ---- */
@@ -408,15 +599,20 @@ static uint64_t ent_hash(uint64_t key_hash, int32_t day, uint32_t host)
     return mix64(key_hash ^ ((uint64_t)(uint32_t)day << 32 | host) * 0x9E3779B97F4A7C15ULL);
 }
 
-/* memory the aggregator's contents need (entries, keys, a table at half load, names); the
- * arrays keep their capacity across spills */
-static size_t agg_bytes(const tide_history *h)
+/* memory one aggregator's contents need (entries, keys, a table at half load) */
+static size_t agg_size(const agg *a)
 {
-    return h->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + h->keys.len +
-           h->hosts.map.arena.len + h->files.map.arena.len;
+    return a->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + a->keys.len;
 }
 
-static int table_grow(tide_history *h)
+/* memory the aggregators and names need; the arrays keep their capacity across spills */
+static size_t agg_bytes(const tide_history *h)
+{
+    return agg_size(&h->ag[0]) + agg_size(&h->ag[1]) + h->hosts.map.arena.len +
+           h->files.map.arena.len;
+}
+
+static int table_grow(const tide_history *h, agg *a)
 {
     /* The first table is sized for what the memory bound lets the aggregator hold (about 80
      * bytes per distinct record), so that a big import does not rehash the table again and
@@ -424,81 +620,108 @@ static int table_grow(tide_history *h)
     size_t first = 1 << 16;
     while (first < (size_t)1 << 26 && first / 2 * 80 < h->spill_bytes)
         first *= 2;
-    size_t cap = h->tcap ? h->tcap * 2 : first;
+    size_t cap = a->tcap ? a->tcap * 2 : first;
     agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
     tide__advise_huge(t, cap * sizeof(agg_slot));
-    for (size_t i = 0; i < h->nents; i++) {
-        const agg_ent *e = &h->ents[i];
-        uint64_t hv = ent_hash(XXH3_64bits(h->keys.ptr + e->key_off, e->key_len), e->day, e->host);
+    for (size_t i = 0; i < a->nents; i++) {
+        const agg_ent *e = &a->ents[i];
+        uint64_t hv = ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
         size_t s = hv & (cap - 1);
         while (t[s].idx)
             s = (s + 1) & (cap - 1);
         t[s].idx = (uint32_t)i + 1;
         t[s].tag = (uint32_t)(hv >> 32);
     }
-    tide__free(h->table);
-    h->table = t;
-    h->tcap = cap;
+    tide__free(a->table);
+    a->table = t;
+    a->tcap = cap;
     return 0;
 }
 
-static int spill(tide_history *h);
-
-static int agg_put(tide_history *h, const uint8_t *key, size_t n, uint64_t key_hash, int32_t day,
-        uint32_t host, int64_t ts, uint32_t file, uint64_t line)
+/* Empty an aggregator, keeping its arrays. A table much larger than what it holds is cleared
+ * slot by slot (each entry's probe), not whole: a staging aggregator is emptied once per input. */
+static void agg_reset(agg *a)
 {
-    if ((h->nents + 1) * 2 > h->tcap)
-        TIDE_CHECK(table_grow(h));
+    if (a->table && a->nents < a->tcap / 16) {
+        size_t mask = a->tcap - 1;
+        for (size_t i = 0; i < a->nents; i++) {
+            const agg_ent *e = &a->ents[i];
+            uint64_t hv =
+                    ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
+            for (size_t s = hv & mask;; s = (s + 1) & mask)
+                if (a->table[s].idx == i + 1) {
+                    a->table[s].idx = 0;
+                    a->table[s].tag = 0;
+                    break;
+                }
+        }
+    } else if (a->table) {
+        memset(a->table, 0, a->tcap * sizeof(agg_slot));
+    }
+    a->nents = 0;
+    a->keys.len = 0;
+}
+
+/* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
+ * before what a holds (its place wins a tie of first times). */
+static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n,
+        uint64_t key_hash, int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count,
+        uint32_t file, uint64_t line, bool older)
+{
+    if ((a->nents + 1) * 2 > a->tcap)
+        TIDE_CHECK(table_grow(h, a));
     uint64_t hv = ent_hash(key_hash, day, host);
     uint32_t tag = (uint32_t)(hv >> 32);
-    size_t mask = h->tcap - 1;
+    size_t mask = a->tcap - 1;
     for (size_t s = hv & mask;; s = (s + 1) & mask) {
-        agg_slot *sl = &h->table[s];
+        agg_slot *sl = &a->table[s];
         if (sl->idx == 0) {
-            if (h->nents >= UINT32_MAX - 1)
+            if (a->nents >= UINT32_MAX - 1)
                 return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
-            TIDE_CHECK(grow((void **)&h->ents, &h->capents, h->nents + 1, sizeof(agg_ent)));
-            agg_ent *e = &h->ents[h->nents];
-            e->key_off = h->keys.len;
+            TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
+            agg_ent *e = &a->ents[a->nents];
+            e->key_off = a->keys.len;
             e->key_len = (uint16_t)n;
-            TIDE_CHECK(tide__buf_put(&h->keys, key, n));
+            TIDE_CHECK(tide__buf_put(&a->keys, key, n));
             e->day = day;
             e->host = host;
-            e->first = e->last = ts;
-            e->count = 1;
+            e->first = first;
+            e->last = last;
+            e->count = count;
             e->file = file;
             e->line = line;
-            sl->idx = (uint32_t)++h->nents;
+            sl->idx = (uint32_t)++a->nents;
             sl->tag = tag;
             return 0;
         }
         if (sl->tag != tag)
             continue;
-        agg_ent *e = &h->ents[sl->idx - 1];
+        agg_ent *e = &a->ents[sl->idx - 1];
         if (e->day == day && e->host == host && e->key_len == n &&
-                memcmp(h->keys.ptr + e->key_off, key, n) == 0) {
-            e->count++;
-            if (ts < e->first) {
-                e->first = ts;
+                memcmp(a->keys.ptr + e->key_off, key, n) == 0) {
+            e->count += count;
+            if (first < e->first || (older && first == e->first)) {
+                e->first = first;
                 e->file = file;
                 e->line = line;
             }
-            if (ts > e->last)
-                e->last = ts;
+            if (last > e->last)
+                e->last = last;
             return 0;
         }
     }
 }
 
-/* Count every observation still in the ring (in arrival order). */
+/* Count every observation still in the ring (in arrival order) into the staging aggregator. */
 static int ring_flush(tide_history *h)
 {
     while (h->rcount > 0) {
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, p->key, p->len, p->kh, p->day, p->host, p->ts, p->file, p->line));
+        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->kh, p->day, p->host, p->ts, p->ts, 1,
+                p->file, p->line, false));
     }
     return 0;
 }
@@ -506,19 +729,21 @@ static int ring_flush(tide_history *h)
 static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, int32_t day,
         uint32_t host, int64_t ts, uint32_t file, uint64_t line)
 {
-    if (h->tcap) {
+    agg *a = h->stage;
+    if (a->tcap) {
         uint64_t hv = ent_hash(kh, day, host);
-        __builtin_prefetch(&h->table[hv & (h->tcap - 1)]);
+        __builtin_prefetch(&a->table[hv & (a->tcap - 1)]);
     }
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
-        return agg_put(h, key, n, kh, day, host, ts, file, line);
+        return agg_put(h, a, key, n, kh, day, host, ts, ts, 1, file, line, false);
     }
     if (h->rcount == RING_N) {
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, p->key, p->len, p->kh, p->day, p->host, p->ts, p->file, p->line));
+        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->kh, p->day, p->host, p->ts, p->ts, 1, p->file,
+                p->line, false));
     }
     struct pending *q = &h->ring[(h->rhead + h->rcount) % RING_N];
     q->kh = kh;
@@ -533,13 +758,40 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     return 0;
 }
 
+static int spill(tide_history *h);
+
+/* The upper bound of event times: now + max_future (the clock is read again when an event is
+ * past the bound computed before). */
+static int64_t time_bound(tide_history *h, bool fresh)
+{
+    if (fresh || h->bound_us == 0)
+        h->bound_us = tide__hist_now_us() + h->max_future_us;
+    return h->bound_us;
+}
+
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
     if (!h->writable)
         return tide_error_set(TIDE_EINVAL, "history opened read-only");
     if (ev->nobs == 0)
         return 0;
-    int64_t ts = ev->ts_us > 0 ? ev->ts_us : tide__hist_now_us();
+    int64_t ts = ev->ts_us;
+    if (ts == 0)
+        ts = tide__hist_now_us(); /* no time in the record: when it was read */
+    if (ts < 0 || (ts > time_bound(h, false) && ts > time_bound(h, true))) {
+        char t[32], now[32];
+        tide__time_format(ts >= 0 ? ts / 1000 : (ts - 999) / 1000, t);
+        tide__time_format((h->bound_us - h->max_future_us) / 1000, now);
+        t[19] = now[19] = 'Z';
+        t[20] = now[20] = '\0';
+        if (ts < 0)
+            return tide_error_set(
+                    TIDE_EFORMAT, "event time %s is before 1970: not recorded in history", t);
+        return tide_error_set(TIDE_EFORMAT,
+                "event time %s is more than %g day(s) after the clock (%s): not recorded in "
+                "history",
+                t, (double)h->max_future_us / HIST_DAY_US, now);
+    }
     int32_t day = (int32_t)(ts / HIST_DAY_US);
     const char *hs = ev->host ? ev->host : "";
     size_t hl = ev->host ? ev->host_len : 0;
@@ -576,8 +828,69 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             seen[nseen++] = kh;
         TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
     }
-    if (h->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
+    if (nseen)
+        h->stage_events++;
+    if (h->stage->nents + h->kept->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
         TIDE_CHECK(spill(h));
+    return 0;
+}
+
+/* Fold src into dst (src older: its places win ties), then empty src. */
+static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
+{
+    for (size_t i = 0; i < src->nents; i++) {
+        const agg_ent *e = &src->ents[i];
+        const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
+        TIDE_CHECK(agg_put(h, dst, k, e->key_len, XXH3_64bits(k, e->key_len), e->day, e->host,
+                e->first, e->last, e->count, e->file, e->line, src_older));
+    }
+    agg_reset(src);
+    return 0;
+}
+
+int tide_history_keep(tide_history *h)
+{
+    if (!h->writable)
+        return 0;
+    TIDE_CHECK(ring_flush(h));
+    for (size_t i = 0; i < h->npend; i++)
+        h->pend[i].staged = false;
+    h->stage_events = 0;
+    if (h->stage->nents == 0)
+        return 0;
+    if (h->kept->nents < h->stage->nents) { /* fold the smaller into the larger */
+        agg *t = h->kept;
+        h->kept = h->stage;
+        h->stage = t;
+        return agg_merge(h, h->kept, h->stage, true);
+    }
+    return agg_merge(h, h->kept, h->stage, false);
+}
+
+int tide_history_discard(tide_history *h, uint64_t *out_events)
+{
+    if (out_events)
+        *out_events = 0;
+    if (!h->writable)
+        return 0;
+    h->rcount = 0; /* what waits in the ring came after the last keep */
+    h->rhead = 0;
+    uint64_t events = h->stage_events;
+    h->stage_events = 0;
+    char p[4096];
+    size_t k = 0;
+    for (size_t i = 0; i < h->npend; i++) {
+        if (h->pend[i].staged) {
+            pend_path(h, &h->pend[i], p, sizeof(p));
+            unlink(p);
+        } else {
+            h->pend[k++] = h->pend[i];
+        }
+    }
+    h->npend = k;
+    agg_reset(h->stage);
+    if (out_events)
+        *out_events = events;
     return 0;
 }
 
@@ -671,17 +984,14 @@ static int cmp_name_id(const void *a, const void *b)
             names_get(rank_names, *(const uint32_t *)b));
 }
 
-/* Write the aggregator as one run per day (pending until commit) and empty it. */
-static int spill(tide_history *h)
+/* Write aggregator a as one run per day, pending until commit (staged: from the staging
+ * aggregator); a is emptied. The names stay (the other aggregator may use them). */
+static int spill_agg(tide_history *h, agg *a, bool staged)
 {
-    TIDE_CHECK(ring_flush(h));
-    if (h->nents == 0)
+    if (a->nents == 0)
         return 0;
-    size_t bytes = agg_bytes(h);
-    if (bytes > h->peak_bytes)
-        h->peak_bytes = bytes;
     size_t nh = h->hosts.n, nf = h->files.n;
-    sort_ent *ord = tide__malloc(h->nents * sizeof(sort_ent));
+    sort_ent *ord = tide__malloc(a->nents * sizeof(sort_ent));
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -704,9 +1014,9 @@ static int spill(tide_history *h)
     }
     for (size_t i = 0; i < nf; i++)
         fnames[i] = names_get(&h->files, (uint32_t)i);
-    const uint8_t *keys = (const uint8_t *)h->keys.ptr;
-    for (size_t i = 0; i < h->nents; i++) {
-        const agg_ent *e = &h->ents[i];
+    const uint8_t *keys = (const uint8_t *)a->keys.ptr;
+    for (size_t i = 0; i < a->nents; i++) {
+        const agg_ent *e = &a->ents[i];
         uint8_t p[8] = { 0 };
         memcpy(p, keys + e->key_off, e->key_len < 8 ? e->key_len : 8);
         uint64_t pfx = 0;
@@ -714,21 +1024,21 @@ static int spill(tide_history *h)
             pfx = pfx << 8 | p[k];
         ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
     }
-    sort_ctx sc = { h->ents, keys };
-    sort_ents(&sc, ord, h->nents);
+    sort_ctx sc = { a->ents, keys };
+    sort_ents(&sc, ord, a->nents);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
-    for (size_t i = 0; rc == 0 && i <= h->nents; i++) {
-        if (i + 16 < h->nents) { /* sorted order is random in memory: fetch ahead */
-            const agg_ent *ahead = &h->ents[ord[i + 16].idx];
+    for (size_t i = 0; rc == 0 && i <= a->nents; i++) {
+        if (i + 16 < a->nents) { /* sorted order is random in memory: fetch ahead */
+            const agg_ent *ahead = &a->ents[ord[i + 16].idx];
             __builtin_prefetch(ahead);
-            if (i + 8 < h->nents) {
-                const agg_ent *near = &h->ents[ord[i + 8].idx];
+            if (i + 8 < a->nents) {
+                const agg_ent *near = &a->ents[ord[i + 8].idx];
                 __builtin_prefetch(keys + near->key_off);
             }
         }
-        const agg_ent *e = i < h->nents ? &h->ents[ord[i].idx] : NULL;
+        const agg_ent *e = i < a->nents ? &a->ents[ord[i].idx] : NULL;
         if (w && (e == NULL || ord[i].day != cur.day)) {
             rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
             w = NULL;
@@ -742,8 +1052,9 @@ static int spill(tide_history *h)
         if (w == NULL) {
             memset(&cur, 0, sizeof(cur));
             cur.day = e->day;
-            cur.seq = ++h->next_seq;
-            run_path(h, &cur, path, sizeof(path));
+            cur.seq = ++h->spill_no;
+            cur.staged = staged;
+            pend_path(h, &cur, path, sizeof(path));
             rc = tide__hist_writer_new(&w, path, cur.day);
             if (rc == 0)
                 rc = tide__hist_writer_names(w, hnames, (uint32_t)nh, fnames, (uint32_t)nf);
@@ -762,9 +1073,26 @@ out:
     tide__free(rank);
     tide__free(hnames);
     tide__free(fnames);
-    agg_clear(h);
-    h->dirty = true;
+    agg_reset(a);
     return rc;
+}
+
+/* Write both aggregators as pending runs and empty them (and the names). */
+static int spill(tide_history *h)
+{
+    TIDE_CHECK(ring_flush(h));
+    size_t bytes = agg_bytes(h);
+    if (bytes > h->peak_bytes)
+        h->peak_bytes = bytes;
+    int rc = spill_agg(h, h->kept, false);
+    if (rc == 0)
+        rc = spill_agg(h, h->stage, true);
+    if (rc < 0)
+        return rc;
+    names_free(&h->hosts);
+    names_free(&h->files);
+    h->have_host = h->have_file = false;
+    return 0;
 }
 
 /* ---- compaction and pruning ---- */
@@ -1017,17 +1345,21 @@ static int compact(tide_history *h, bool lazy)
     return 0;
 }
 
-static int drop_before_day(tide_history *h, int32_t cutoff, size_t *out_days)
+/* Drop the days before cutoff (days since the epoch), counted into h->pruned. */
+static int drop_before_day(tide_history *h, int32_t cutoff)
 {
-    size_t k = 0, ndrop = 0;
+    size_t k = 0, ndrop = 0, days = 0;
+    uint64_t records = 0, events = 0;
     run_ent *drop = tide__malloc((h->nruns ? h->nruns : 1) * sizeof(run_ent));
     TIDE_CHECK_ALLOC(drop);
-    int32_t lastday = INT32_MIN;
+    if (h->nruns > 1)
+        qsort(h->runs, h->nruns, sizeof(run_ent), cmp_run);
     for (size_t i = 0; i < h->nruns; i++) {
         if (h->runs[i].day < cutoff) {
-            if (h->runs[i].day != lastday && out_days)
-                (*out_days)++;
-            lastday = h->runs[i].day;
+            if (ndrop == 0 || drop[ndrop - 1].day != h->runs[i].day)
+                days++;
+            records += h->runs[i].nrec;
+            events += h->runs[i].events;
             drop[ndrop++] = h->runs[i];
         } else {
             h->runs[k++] = h->runs[i];
@@ -1037,73 +1369,119 @@ static int drop_before_day(tide_history *h, int32_t cutoff, size_t *out_days)
     int rc = 0;
     if (ndrop) {
         rc = manifest_write(h);
-        if (rc == 0)
+        if (rc == 0) {
             remove_runs(h, drop, ndrop);
+            tide_history_pruned *p = &h->pruned;
+            p->days += days;
+            p->records += records;
+            p->events += events;
+            int64_t before = (int64_t)cutoff * 86400000LL;
+            if (p->before_ms == 0 || before > p->before_ms)
+                p->before_ms = before;
+        }
     }
     tide__free(drop);
     return rc;
 }
 
-static int apply_retention(tide_history *h, size_t *out_days)
+/* Days older than the retention, counted back from the newest day that is not in the future
+ * (today by the wall clock): no event time, however absurd, moves the window. */
+static int apply_retention(tide_history *h)
 {
     if (h->nruns == 0)
         return 0;
+    int32_t today = (int32_t)(tide__hist_now_us() / HIST_DAY_US);
     int32_t newest = INT32_MIN;
     for (size_t i = 0; i < h->nruns; i++)
-        if (h->runs[i].day > newest)
+        if (h->runs[i].day > newest && h->runs[i].day <= today)
             newest = h->runs[i].day;
-    return drop_before_day(h, newest - h->retention + 1, out_days);
+    if (newest == INT32_MIN)
+        return 0; /* every day is in the future: nothing to count back from */
+    return drop_before_day(h, newest - h->retention + 1);
 }
 
-static int commit(tide_history *h, bool lazy);
+/* Under the commit lock: the manifest as it is now, with this writer's runs renamed into place
+ * under fresh sequence numbers. */
+static int commit_locked(tide_history *h)
+{
+    TIDE_CHECK(manifest_read(h));
+    if (h->npend) {
+        TIDE_CHECK(grow((void **)&h->runs, &h->capruns, h->nruns + h->npend, sizeof(run_ent)));
+        char from[4096], to[4096];
+        size_t done = 0;
+        int rc = 0;
+        for (; done < h->npend; done++) {
+            run_ent r = h->pend[done];
+            pend_path(h, &r, from, sizeof(from));
+            r.seq = ++h->next_seq;
+            r.staged = false;
+            run_path(h, &r, to, sizeof(to));
+            if (rename(from, to) != 0) {
+                rc = tide_error_set(TIDE_EIO, "rename %s: %s", from, strerror(errno));
+                break;
+            }
+            h->runs[h->nruns++] = r;
+        }
+        /* runs renamed but not listed (a failure here) are swept by the next writer */
+        memmove(h->pend, h->pend + done, (h->npend - done) * sizeof(run_ent));
+        h->npend -= done;
+        h->dirty = true;
+        TIDE_CHECK(rc);
+    }
+    if (h->raw_delta) {
+        h->raw_bytes += h->raw_delta;
+        h->raw_delta = 0;
+        h->dirty = true;
+    }
+    if (h->dirty || h->retention_set)
+        TIDE_CHECK(manifest_write(h));
+    return 0;
+}
+
+static int commit(tide_history *h, bool lazy, bool by_date, int64_t before_ms)
+{
+    if (!h->writable)
+        return tide_error_set(TIDE_EINVAL, "history opened read-only");
+    TIDE_CHECK(tide_history_keep(h));
+    TIDE_CHECK(spill(h)); /* sorted and written before the lock is taken */
+    TIDE_CHECK(lock_take(h));
+    int rc = commit_locked(h);
+    if (rc == 0 && by_date) /* days that end at or before before_ms */
+        rc = drop_before_day(h, (int32_t)(before_ms / (HIST_DAY_US / 1000)));
+    if (rc == 0)
+        rc = apply_retention(h);
+    if (rc == 0)
+        rc = compact(h, lazy);
+    lock_drop(h);
+    return rc;
+}
 
 int tide_history_commit(tide_history *h)
 {
-    return commit(h, false);
+    return commit(h, false, false, 0);
 }
 
 int tide_history_checkpoint(tide_history *h)
 {
-    return commit(h, true);
-}
-
-static int commit(tide_history *h, bool lazy)
-{
-    if (!h->writable)
-        return tide_error_set(TIDE_EINVAL, "history opened read-only");
-    TIDE_CHECK(spill(h));
-    if (h->npend) {
-        TIDE_CHECK(grow((void **)&h->runs, &h->capruns, h->nruns + h->npend, sizeof(run_ent)));
-        memcpy(h->runs + h->nruns, h->pend, h->npend * sizeof(run_ent));
-        h->nruns += h->npend;
-        h->npend = 0;
-        h->dirty = true;
-    }
-    if (h->dirty)
-        TIDE_CHECK(manifest_write(h));
-    TIDE_CHECK(compact(h, lazy));
-    return apply_retention(h, NULL);
+    return commit(h, true, false, 0);
 }
 
 int tide_history_prune(tide_history *h, int64_t before_ms, size_t *out_days)
 {
     if (out_days)
         *out_days = 0;
-    if (!h->writable)
-        return tide_error_set(TIDE_EINVAL, "history opened read-only");
-    TIDE_CHECK(tide_history_commit(h));
-    if (before_ms == 0)
-        return apply_retention(h, out_days);
-    /* days that end at or before before_ms */
-    int64_t d = before_ms / (HIST_DAY_US / 1000);
-    return drop_before_day(h, (int32_t)d, out_days);
+    size_t days0 = h->pruned.days;
+    int rc = commit(h, false, before_ms != 0, before_ms);
+    if (rc == 0 && out_days)
+        *out_days = h->pruned.days - days0;
+    return rc;
 }
 
 int tide_history_stats_get(tide_history *h, tide_history_stats *out)
 {
     memset(out, 0, sizeof(*out));
     out->retention_days = h->retention;
-    out->raw_bytes = h->raw_bytes;
+    out->raw_bytes = h->raw_bytes + h->raw_delta;
     if (h->nruns > 1)
         qsort(h->runs, h->nruns, sizeof(run_ent), cmp_run);
     for (size_t i = 0; i < h->nruns; i++) {

@@ -20,11 +20,13 @@
 #include "ingest/emit_indicator.h"
 #include "ingest/pattern_fast.h"
 #include "ingest/sink.h"
+#include "intel/marking.h"
 #include "intel/tlp.h"
 #include "tide/ingest.h"
 #include "tide/observable.h"
 #include "tide/pattern.h"
 #include "tide/store.h"
+#include "tide/tlp.h"
 #include "util/util.h"
 
 #define BATCH_SIZE                                                                                 \
@@ -62,6 +64,14 @@ typedef struct {
     /* stats->stored and ->indicators as of the last commit: a failed store (rolled back)
      * keeps nothing after it, and the counts must not say otherwise */
     long kept_stored, kept_indicators;
+    /* what the marking-definition ids met that are not TLP 1.0 / 2.0 ones mean (a TIDE_TLP_*,
+     * TIDE_MARKING_NOT_TLP or TIDE__MARK_UNKNOWN), from the definitions read in this run and
+     * the store */
+    tide_strmap mark_ids; /* id -> index into mark_vals */
+    int *mark_vals;
+    size_t mark_n, mark_cap;
+    tide__mark_resolver marks;
+    char tlp_label[48]; /* TIDE_TLP_UNRESOLVED["/<tlp>"] */
 } core;
 
 static void keep_counts(core *c)
@@ -296,22 +306,114 @@ static int term_cb(const tide_pattern_term *t, void *payload)
 
 /* ---- context ---- */
 
-static const char *object_tlp(const tide__members *m, const tide_ingest_opts *opts)
+/* Remember what marking id means (a later definition replaces what was assumed). */
+static int mark_remember(core *c, const char *id, int meaning)
 {
+    if (c->mark_n == c->mark_cap) {
+        size_t nc = c->mark_cap ? c->mark_cap * 2 : 16;
+        int *nv = tide__realloc(c->mark_vals, nc * sizeof(int));
+        TIDE_CHECK_ALLOC(nv);
+        c->mark_vals = nv;
+        c->mark_cap = nc;
+    }
+    uint32_t idx;
+    int ins = tide__strmap_put(&c->mark_ids, id, strlen(id), (uint32_t)c->mark_n, &idx);
+    TIDE_CHECK(ins);
+    if (ins)
+        c->mark_n++;
+    c->mark_vals[idx] = meaning;
+    return 0;
+}
+
+/* The resolver's answer for a marking id that is not a TLP 1.0 / 2.0 one: a definition read
+ * in this run, else one the store holds (not during a bulk load, where the store was empty),
+ * else unknown (for now: the object is stored as unresolved, and the gate resolves it when
+ * intel leaves). */
+static int run_marking(void *payload, const char *id)
+{
+    core *c = payload;
+    int64_t have = tide__strmap_get(&c->mark_ids, id, strlen(id));
+    if (have >= 0)
+        return c->mark_vals[have];
+    int m = TIDE__MARK_UNKNOWN;
+    char *js = NULL;
+    if (!c->bulk && tide_store_get(c->store, id, NULL, &js) == 0) {
+        m = tide_marking_definition_level(js, strlen(js));
+        free(js);
+    }
+    tide_error_clear(); /* not stored (yet); a store failure shows at the next write */
+    if (mark_remember(c, id, m) < 0)
+        tide_error_clear(); /* not remembered: looked up again */
+    return m;
+}
+
+/* The TLP label stored with an object: the most restrictive of its object_marking_refs; for
+ * a marking-definition without any, the level it defines; else the --tlp given. A marking not
+ * resolved yet makes it TIDE_TLP_UNRESOLVED (red under a ceiling until the gate resolves it),
+ * unless another marking already makes it red. md: the object's DOM when it is a
+ * marking-definition, else NULL. */
+static const char *object_tlp(core *c, const tide__members *m, json_t *md)
+{
+    const tide_ingest_opts *opts = c->opts;
+    bool unresolved = false;
+    int level = -1; /* the most restrictive of the markings known */
     for (size_t i = 0; i < m->object_marking_refs.n; i++) {
-        const char *name = tide__tlp_name_from_marking(m->object_marking_refs.v[i]);
-        if (name)
-            return name;
+        int k = tide__mark_id(&c->marks, m->object_marking_refs.v[i]);
+        if (k == TIDE__MARK_UNKNOWN)
+            unresolved = true;
+        else if (k != TIDE_MARKING_NOT_TLP)
+            level = k > level ? k : level;
     }
-    if (m->type && strcmp(m->type, "marking-definition") == 0) {
-        const char *name = tide__tlp_name_from_marking(m->id);
-        if (name)
-            return name;
+    if (level < 0 && md != NULL)
+        level = tide__mark_definition(md);
+    int given = opts->tlp ? tide_tlp_parse(opts->tlp) : -1;
+    if (unresolved && level < TIDE_TLP_RED) {
+        snprintf(c->tlp_label, sizeof(c->tlp_label), "%s%s%s", TIDE_TLP_UNRESOLVED,
+                given >= 0 ? "/" : "", given >= 0 ? tide_tlp_name(given) : "");
+        return c->tlp_label;
     }
-    if (opts->tlp == NULL)
-        return NULL;
-    const char *mid = tide__tlp_marking_id(opts->tlp);
-    return mid ? tide__tlp_name_from_marking(mid) : NULL;
+    if (level >= 0)
+        return tide_tlp_name(level);
+    return given >= 0 ? tide_tlp_name(given) : NULL;
+}
+
+/* An indicator's label (which the active-intel scan copies) is raised by a granular marking
+ * of its pattern (the value every export writes, and a property it cannot leave without), and
+ * its name is left out of the store's columns when a granular marking puts it above that label
+ * (the JSON keeps both; the gate redacts them when the object leaves). */
+static void granular_context(
+        core *c, json_t *obj, const char *raw, size_t rawlen, const char **tlp, const char **name)
+{
+    json_t *o = obj ? json_incref(obj) : json_loadb(raw, rawlen, 0, NULL);
+    if (o == NULL)
+        return;
+    bool unresolved = false, name_unresolved = false;
+    int gp = tide__mark_granular_level(&c->marks, o, "pattern", &unresolved);
+    int gn = tide__mark_granular_level(&c->marks, o, "name", &name_unresolved);
+    json_decref(o);
+    int level = *tlp ? tide_tlp_parse(*tlp) : TIDE_TLP_UNMARKED;
+    if (name_unresolved)
+        *name = NULL;
+    if (level >= 0 && unresolved && gp > level) {
+        /* the pattern's marking is not known yet: the gate resolves it when it leaves */
+        const char *fallback = *tlp ? tide_tlp_name(level) : NULL;
+        snprintf(c->tlp_label, sizeof(c->tlp_label), "%s%s%s", TIDE_TLP_UNRESOLVED,
+                fallback ? "/" : "", fallback ? fallback : "");
+        *tlp = c->tlp_label;
+        level = -1;
+    }
+    if (level < 0) {
+        /* unresolved: the gate reads the pattern's markings; the name stays out */
+        if (gn >= 0)
+            *name = NULL;
+        return;
+    }
+    if (gp > level) {
+        level = gp;
+        *tlp = tide_tlp_name(gp);
+    }
+    if (gn > level)
+        *name = NULL;
 }
 
 static void kill_chain(const tide__members *m, tide_buf *out)
@@ -438,7 +540,18 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
     const char *source = opts->source ? opts->source : m.x_tide_source;
     if (source == NULL)
         source = c->default_source;
-    const char *tlp = object_tlp(&m, opts);
+    /* a marking-definition: what it means, for the objects that refer to it */
+    json_t *md = NULL;
+    if (strcmp(type, "marking-definition") == 0) {
+        md = obj ? json_incref(obj) : json_loadb(raw, rawlen, 0, NULL);
+        if (tide__tlp_name_from_marking(id) == NULL &&
+                mark_remember(c, id, tide__mark_definition(md)) < 0) {
+            json_decref(md);
+            return TIDE_ENOMEM;
+        }
+    }
+    const char *tlp = object_tlp(c, &m, md);
+    json_decref(md);
     const char *name = m.name;
     if (name == NULL)
         name = m.value;
@@ -483,6 +596,15 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
             report(c, sink->file, sink->line, sink->offset, errbuf);
             return 0;
         }
+        /* what would fail or cost too much on every event it is a candidate for (a MATCHES
+         * that backtracks catastrophically, an invalid regular expression ...) is refused here,
+         * with the reason, rather than dropped candidate by candidate while matching */
+        if (tide_pattern_check(pat, perr, sizeof(perr)) < 0) {
+            snprintf(errbuf, sizeof(errbuf), "indicator %s: pattern refused: %s", id, perr);
+            report(c, sink->file, sink->line, sink->offset, errbuf);
+            tide_pattern_free(pat);
+            return 0;
+        }
     }
 
     /* ... and name no impossible value (999.2.3.4, a domain with a newline). Its observables
@@ -524,14 +646,17 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         rawlen = strlen(dumped);
     }
     bool derived = (flags & TIDE_EMIT_DERIVED) != 0;
+    const char *ind_tlp = tlp, *ind_name = m.name;
+    if (is_ind && m.granular)
+        granular_context(c, obj, raw, rawlen, &ind_tlp, &ind_name);
     tide_object_rec rec = {
         .id = id,
         .type = type,
         .modified = m.modified ? m.modified : "",
         .created = m.created,
-        .name = name,
+        .name = is_ind ? ind_name : name,
         .source = source,
-        .tlp = tlp,
+        .tlp = is_ind ? ind_tlp : tlp,
         .json = raw,
         .json_len = rawlen,
         .content_hash = derived && obj ? content_hash(obj) : 0,
@@ -564,12 +689,12 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
             .id = id,
             .pattern = pattern,
             .pattern_type = ptype,
-            .name = m.name,
+            .name = ind_name,
             .source = source,
             .reliability = opts->reliability ? opts->reliability : (rel ? rel[0] : 'C'),
             .confidence =
                     confidence >= 0 ? confidence : (opts->confidence >= 0 ? opts->confidence : 50),
-            .tlp = tlp,
+            .tlp = ind_tlp,
             .kill_chain = kc.len ? kc.ptr : NULL,
             .valid_from = jtime(&tm, m.valid_from, created_ms),
             .valid_until = jtime(&tm, m.valid_until, 0),
@@ -870,6 +995,7 @@ static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
         o.now_ms = tide__time_now_ms();
     c.opts = &o;
     c.port_group = c.port_ip_group = -1;
+    c.marks = (tide__mark_resolver){ .marking = run_marking, .payload = &c };
     keep_counts(&c);
     int rc = tide_store_begin_load(store, &c.bulk);
     if (rc < 0)
@@ -896,6 +1022,8 @@ static int ingest(tide_store *store, const input *in, tide_feed_format fmt,
     obs_reset(&c);
     tide__free(c.seen);
     tide__arena_free(&c.arena);
+    tide__strmap_free(&c.mark_ids);
+    tide__free(c.mark_vals);
     return rc;
 }
 

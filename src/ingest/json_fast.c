@@ -620,6 +620,7 @@ static void m_key(jp *j, const char *key, size_t klen)
             break;
         case TIDE__M_REVOKED: m->revoked = false; break;
         case TIDE__M_OBJECTS: m->objects = TIDE__OBJECTS_OTHER; break;
+        case TIDE__M_GRANULAR_MARKINGS: m->granular = true; break;
         case TIDE__M_KILL_CHAIN_PHASES:
             m->kill_chain_phases = NULL;
             m->n_kill_chain_phases = 0;

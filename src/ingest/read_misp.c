@@ -15,10 +15,14 @@
  *                       course-of-action by galaxy type, else custom x-misp-galaxy-cluster;
  *                       attribute -> cluster relationships ("indicates" from indicators)
  *   Sighting         -> sighting (sighting_of_ref = the attribute's object)
- *   Tags             -> tlp:* -> object_marking_refs (ids from intel/tlp.h); admiralty-scale
+ *   Tags             -> tlp:* -> object_marking_refs (ids from intel/tlp.h): the most
+ *                       restrictive TLP wins, among the tags of a part and between an
+ *                       attribute and its object and event (a tlp:clear attribute of a
+ *                       tlp:red event is red); a tlp:* tag that is not a level (tlp:unclear)
+ *                       counts as red, tlp:ex:* extensions are labels. admiralty-scale
  *                       source-reliability -> x_tide_reliability; estimative-language / misp
  *                       confidence / osint:certainty -> confidence; the rest -> labels.
- *                       Attribute tags override event tags.
+ *                       Attribute tags override event tags (but for TLP).
  * created / modified come from MISP timestamps, so re-ingesting gives identical objects; only
  * objects whose time tide had to invent (no timestamp anywhere, galaxy clusters) are emitted
  * with TIDE_EMIT_DERIVED. Ids missing in the input (PyMISP test files) are derived with uuid5
@@ -36,6 +40,7 @@
 #include "ingest/json_split.h"
 #include "ingest/sink.h"
 #include "intel/tlp.h"
+#include "tide/tlp.h"
 #include "tide/observable.h"
 #include "util/util.h"
 
@@ -76,7 +81,7 @@ typedef struct {
 static const char *const id_types[] = { "indicator", "x-misp-attribute", "x-misp-object" };
 
 typedef struct {
-    const char *tlp; /* marking id */
+    const char *tlp; /* marking id of the most restrictive tlp:* tag, or NULL */
     int confidence;  /* -1: none */
     char reliability;
     json_t *labels; /* other tags */
@@ -342,6 +347,17 @@ static int tag_confidence(const char *name)
     return -1;
 }
 
+/* The more restrictive of two TLP marking ids (NULL: none). */
+static const char *tlp_max(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a ? a : b;
+    return tide_tlp_rank(tide__tlp_name_from_marking(b)) >
+                           tide_tlp_rank(tide__tlp_name_from_marking(a))
+                   ? b
+                   : a;
+}
+
 /* Read a "Tag" array (and EventTag[].Tag) into ti. */
 static void read_tags(json_t *part, tag_info *ti)
 {
@@ -360,8 +376,10 @@ static void read_tags(json_t *part, tag_info *ti)
             const char *name = json_string_value(json_object_get(t, "name"));
             if (name == NULL || *name == '\0')
                 continue;
-            if (strncasecmp(name, "tlp:", 4) == 0 && tide__tlp_marking_id(name)) {
-                ti->tlp = tide__tlp_marking_id(name);
+            if (strncasecmp(name, "tlp:", 4) == 0 && strncasecmp(name + 4, "ex:", 3) != 0) {
+                /* a level, or a tlp: tag tide cannot read, which counts as red */
+                const char *id = tide__tlp_marking_id(name);
+                ti->tlp = tlp_max(ti->tlp, id ? id : tide__tlp_marking_id("red"));
                 continue;
             }
             if (strncasecmp(name, "admiralty-scale:source-reliability=\"", 36) == 0 && name[36] &&
@@ -704,7 +722,7 @@ static int do_attribute(
     }
     tag_info ti;
     read_tags(a, &ti);
-    const char *tlp = ti.tlp ? ti.tlp : parent_tags->tlp;
+    const char *tlp = tlp_max(ti.tlp, parent_tags->tlp);
     int conf = ti.confidence >= 0 ? ti.confidence : parent_tags->confidence;
     char rel = ti.reliability ? ti.reliability : parent_tags->reliability;
 
@@ -787,8 +805,7 @@ static int do_object(ev_ctx *e, json_t *ob, size_t idx, const tag_info *evtags)
     tag_info ot;
     read_tags(ob, &ot);
     tag_info pt = *evtags;
-    if (ot.tlp)
-        pt.tlp = ot.tlp;
+    pt.tlp = tlp_max(ot.tlp, pt.tlp);
     if (ot.confidence >= 0)
         pt.confidence = ot.confidence;
     if (ot.reliability)

@@ -89,6 +89,7 @@ int tide__members_slot(const char *key, size_t klen)
             return IS("created")      ? TIDE__M_CREATED
                    : IS("confidence") ? TIDE__M_CONFIDENCE
                                       : TIDE__M_NONE;
+        case 'g': return IS("granular_markings") ? TIDE__M_GRANULAR_MARKINGS : TIDE__M_NONE;
         case 'i': return IS("id") ? TIDE__M_ID : TIDE__M_NONE;
         case 'k': return IS("kill_chain_phases") ? TIDE__M_KILL_CHAIN_PHASES : TIDE__M_NONE;
         case 'm': return IS("modified") ? TIDE__M_MODIFIED : TIDE__M_NONE;
@@ -233,6 +234,7 @@ int tide__members_from_json(json_t *obj, tide__members *m, tide__arena *a)
             case TIDE__M_OBJECTS:
                 m->objects = json_is_array(v) ? TIDE__OBJECTS_ARRAY : TIDE__OBJECTS_OTHER;
                 break;
+            case TIDE__M_GRANULAR_MARKINGS: m->granular = true; break;
             case TIDE__M_KILL_CHAIN_PHASES:
                 if (kc_from_json(v, m, a) < 0)
                     return TIDE_ENOMEM;
@@ -292,6 +294,10 @@ const char *tide__members_diff(
     }
     if (a->revoked != b->revoked) {
         snprintf(why, whysz, "revoked: %d vs %d", a->revoked, b->revoked);
+        return why;
+    }
+    if (a->granular != b->granular) {
+        snprintf(why, whysz, "granular_markings: %d vs %d", a->granular, b->granular);
         return why;
     }
     if (a->objects != b->objects) {

@@ -85,6 +85,7 @@ typedef struct {
     bool confidence_is_int; /* a JSON integer (not a real: big-integer objects are all reals) */
     bool has_confidence;    /* "confidence" is present, whatever its JSON type */
     bool revoked;           /* the literal true */
+    bool granular;          /* a granular_markings member is present (whatever its value) */
     unsigned char objects;  /* TIDE__OBJECTS_* */
     long long confidence;   /* when confidence_is_int */
     double confidence_real; /* when it is a JSON real; NaN when present but not a number */
@@ -124,6 +125,7 @@ enum {
     TIDE__M_CONFIDENCE,
     TIDE__M_REVOKED,
     TIDE__M_OBJECTS,
+    TIDE__M_GRANULAR_MARKINGS,
     /* string lists */
     TIDE__M_OBJECT_MARKING_REFS,
     TIDE__M_OBJECT_REFS,

@@ -21,17 +21,22 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "match/index_int.h"
 #include "tide/pattern.h"
 #include "util/util.h"
 
 #define MAX_SEEN 256 /* distinct entries reported per event; more are rare and still reported */
-#define PIPE     16  /* events in flight (the ring of in_flight slots) */
+#define BUDGET_S (TIDE_MATCH_BUDGET_MS / 1000.0)
+#define PIPE     16 /* events in flight (the ring of in_flight slots) */
 
 typedef struct {
     uint32_t ctx;
     tide_pattern *p; /* NULL when the pattern does not parse: never confirmed */
+    double spent;    /* seconds of evaluation with this index */
+    uint32_t caps;   /* evaluations a cap stopped */
+    bool over;       /* over its budget: candidates are counted, not evaluated */
 } cached_pattern;
 
 /* One event in flight: a copy of it (the reader's memory is reused for the next record), the
@@ -73,6 +78,9 @@ struct tide_matcher {
     uint32_t *blive; /* the probes of a batch left after the second step */
     size_t blive_cap;
     int deferred_rc; /* a callback's stop value from a flush inside tide_matcher_swap */
+    void (*on_undecided)(const tide_undecided *u, void *payload);
+    void *undecided_payload;
+    tide_matcher_stats st;
     char scratch[IX_MAX_KEY + 1];
 };
 
@@ -283,12 +291,13 @@ static int render_event(tide_matcher *m, const tide_event *ev)
     return 0;
 }
 
-static tide_pattern *pattern_for(tide_matcher *m, const tide_match_hit *hit)
+/* The parsed pattern of hit's context, and its budget (NULL when out of memory). */
+static cached_pattern *pattern_for(tide_matcher *m, const tide_match_hit *hit)
 {
     uint32_t ctx = m->ix->entries[hit->entry].ctx;
     for (size_t i = 0; i < m->npats; i++)
         if (m->pats[i].ctx == ctx)
-            return m->pats[i].p;
+            return &m->pats[i];
     if (m->npats == m->cappats) {
         size_t cap = m->cappats ? m->cappats * 2 : 16;
         cached_pattern *p = tide__realloc(m->pats, cap * sizeof(*p));
@@ -300,8 +309,27 @@ static tide_pattern *pattern_for(tide_matcher *m, const tide_match_hit *hit)
     tide_pattern *p = NULL;
     if (tide_pattern_parse(&p, hit->pattern, TIDE_STIX_21, NULL, 0) < 0)
         p = NULL;
-    m->pats[m->npats++] = (cached_pattern){ ctx, p };
-    return p;
+    m->pats[m->npats] = (cached_pattern){ ctx, p, 0, 0, false };
+    return &m->pats[m->npats++];
+}
+
+void tide_matcher_on_undecided(
+        tide_matcher *m, void (*cb)(const tide_undecided *u, void *payload), void *payload)
+{
+    m->on_undecided = cb;
+    m->undecided_payload = payload;
+}
+
+void tide_matcher_stats_get(const tide_matcher *m, tide_matcher_stats *out)
+{
+    *out = m->st;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- events ---- */
@@ -315,6 +343,59 @@ typedef struct {
     void *payload;
 } event_ctx;
 
+static void undecided(
+        tide_matcher *m, event_ctx *c, const tide_match_hit *hit, const char *reason, bool over)
+{
+    m->st.undecided++;
+    m->st.over_budget += over;
+    if (m->on_undecided) {
+        tide_undecided u = { c->ev, c->file, hit, reason, over };
+        m->on_undecided(&u, m->undecided_payload);
+    }
+}
+
+/* Whether the whole pattern of a non-simple indicator holds on the event. Candidates it cannot
+ * decide are counted and told (undecided), never dropped silently; an indicator that spent its
+ * budget is not evaluated any more. */
+static bool confirm(tide_matcher *m, event_ctx *c, const tide_match_hit *hit)
+{
+    cached_pattern *cp = pattern_for(m, hit);
+    if (cp == NULL) {
+        undecided(m, c, hit, "out of memory", false);
+        return false;
+    }
+    if (cp->p == NULL) {
+        undecided(m, c, hit, "the pattern does not parse as STIX 2.1", false);
+        return false;
+    }
+    if (cp->over) {
+        undecided(m, c, hit, "the indicator is over its evaluation budget", true);
+        return false;
+    }
+    if (!m->od_ready && render_event(m, c->ev) < 0) {
+        undecided(m, c, hit, tide_error_last(), false);
+        return false;
+    }
+    bool matched = false;
+    char err[256];
+    double t0 = mono();
+    int rc = tide_pattern_match_json(cp->p, m->od.ptr, m->od.len, &matched, err, sizeof(err));
+    cp->spent += mono() - t0;
+    m->st.evaluated++;
+    if (rc == TIDE_ETOOBIG)
+        cp->caps++;
+    bool over = cp->caps >= TIDE_MATCH_BUDGET_CAPS || cp->spent >= BUDGET_S;
+    if (over && !cp->over) {
+        cp->over = true;
+        m->st.indicators_over++;
+    }
+    if (rc < 0) {
+        undecided(m, c, hit, err, false);
+        return false;
+    }
+    return matched;
+}
+
 static int on_hit(const tide_match_hit *hit, void *payload)
 {
     event_ctx *c = payload;
@@ -324,16 +405,8 @@ static int on_hit(const tide_match_hit *hit, void *payload)
             return 0;
     if (m->nseen < MAX_SEEN)
         m->seen[m->nseen++] = hit->entry;
-    if (hit->pattern) {
-        tide_pattern *p = pattern_for(m, hit);
-        if (p == NULL)
-            return 0;
-        if (!m->od_ready && render_event(m, c->ev) < 0)
-            return 0;
-        bool matched = false;
-        if (tide_pattern_match_json(p, m->od.ptr, m->od.len, &matched, NULL, 0) < 0 || !matched)
-            return 0;
-    }
+    if (hit->pattern && !confirm(m, c, hit))
+        return 0;
     tide_match_hit h = *hit;
     if (!h.suppressed && m->wl && c->obs->len < sizeof(m->scratch)) {
         memcpy(m->scratch, c->obs->value, c->obs->len);

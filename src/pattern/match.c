@@ -37,7 +37,16 @@
 #define MAX_BINDING_WORDS (2u * 1024 * 1024) /* bindings x words kept per binding set */
 #define MAX_REPEAT_STEPS  4000000L
 #define MAX_DATA_BYTES    (256u * 1024 * 1024)
-#define REGEX_MATCH_LIMIT 1000000u
+#define REGEX_MATCH_LIMIT 1000000u    /* backtracking steps of one regex run (about 30 ms) */
+#define REGEX_DEPTH_LIMIT 100000u     /* nested backtracking frames of one run */
+#define REGEX_HEAP_LIMIT  (64u << 10) /* KiB of backtracking memory of one run */
+/* tide_pattern_check: each MATCHES / LIKE is run on probe strings of PROBE_LEN characters made
+ * of its own characters; a regex that needs more than PROBE_LIMIT steps on one of them
+ * backtracks catastrophically (exponentially, or polynomially of degree 4 or more) and would
+ * cost up to REGEX_MATCH_LIMIT steps on every value of the kind it names. */
+#define PROBE_LEN   40
+#define PROBE_LIMIT 100000u
+#define PROBE_CHARS 24
 
 /* ---------------------------------------------------------------- timestamps */
 
@@ -131,6 +140,8 @@ typedef struct {
     regex_entry *rx;
     size_t nrx;
     pcre2_match_context *mctx;
+    int cur_pos;   /* column of the comparison whose regex runs (messages) */
+    bool checking; /* tide_pattern_check: regexes are only compiled when they are probed */
     void **arena;
     size_t narena, arena_cap;
     char err[512];
@@ -634,7 +645,11 @@ static int rx_run(ctx *c, pcre2_code *re, const unsigned char *s, size_t n, bool
     }
     PCRE2_UCHAR msg[120];
     pcre2_get_error_message(rc, msg, sizeof(msg));
-    return fail(c, TIDE_EMATCH, "regular expression failed: %s", (const char *)msg);
+    /* a limit is a cap of the evaluation, not an error of the pattern or the data */
+    bool cap = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+               rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_NOMEMORY;
+    return fail(c, cap ? TIDE_ETOOBIG : TIDE_EMATCH, "column %d: regular expression failed: %s",
+            c->cur_pos, (const char *)msg);
 }
 
 static int predicate(ctx *c, const cmp_node *cn, const val *v, bool *out)
@@ -666,6 +681,7 @@ static int predicate(ctx *c, const cmp_node *cn, const val *v, bool *out)
         case OP_MATCHES: {
             const regex_entry *re = rx_of(c, cn);
             vtype t = type_of(v);
+            c->cur_pos = cn->pos;
             if (t == VT_STR) {
                 size_t nl;
                 char *nfc = tide__utf8_nfc(json_string_value(v->j), json_string_length(v->j), &nl);
@@ -1083,6 +1099,50 @@ static bool num_kind(lit_kind k)
     return k == LIT_INT || k == LIT_FLOAT;
 }
 
+/* Whether the regex of a LIKE / MATCHES can backtrack catastrophically on the probes of
+ * tide_pattern_check (PROBE_LEN characters, PROBE_LIMIT steps): only with a quantified group
+ * ('(a|aa)+', '(a+)+', '(\w+\s?)*') or with 3 or more unbounded quantifiers (polynomial
+ * backtracking of degree 4 or more needs as many: 40^3 steps stay under the limit). Others are
+ * not probed: most LIKEs ('%/path.php') and MATCHES of feeds cost the ingest nothing. */
+static bool may_backtrack(const cmp_node *cn)
+{
+    const char *s = cn->lits[0].s;
+    size_t n = cn->lits[0].len, unbounded = 0;
+    if (cn->op == OP_LIKE) {
+        for (size_t i = 0; i < n; i++)
+            unbounded += s[i] == '%';
+        return unbounded >= 3;
+    }
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '\\') {
+            i++; /* an escaped character (\Q...\E is read as text: more is probed, not less) */
+            continue;
+        }
+        if (in_class) {
+            in_class = ch != ']';
+            continue;
+        }
+        if (ch == '[') {
+            in_class = true;
+            i += i + 1 < n && s[i + 1] == '^';
+            i += i + 1 < n && s[i + 1] == ']'; /* a leading ']' is a member */
+            continue;
+        }
+        if (ch == ')' && i + 1 < n && memchr("*+?{", s[i + 1], 4) != NULL)
+            return true;
+        if (ch == '*' || ch == '+')
+            unbounded++;
+        else if (ch == '{') {
+            const char *close = memchr(s + i, '}', n - i);
+            if (close && close > s + i + 1 && close[-1] == ',')
+                unbounded++;
+        }
+    }
+    return unbounded >= 3;
+}
+
 static int check_cmp(ctx *c, const cmp_node *cn)
 {
     if (cn->kind != CMP_TEST) {
@@ -1103,8 +1163,12 @@ static int check_cmp(ctx *c, const cmp_node *cn)
             return fail(c, TIDE_EMATCH, "column %d: set literal mixes types (%s and %s)", cn->pos,
                     cn->lits[0].text, l->text);
     }
-    if (cn->op == OP_LIKE || cn->op == OP_MATCHES)
+    if (cn->op == OP_LIKE || cn->op == OP_MATCHES) {
+        /* a LIKE always compiles (like_to_regex): only one that may backtrack is probed */
+        if (c->checking && cn->op == OP_LIKE && !may_backtrack(cn))
+            return 0;
         return compile_rx(c, cn);
+    }
     return 0;
 }
 
@@ -1312,6 +1376,8 @@ int tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len,
         goto done;
     }
     pcre2_set_match_limit(c.mctx, REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(c.mctx, REGEX_DEPTH_LIMIT);
+    pcre2_set_heap_limit(c.mctx, REGEX_HEAP_LIMIT);
     if ((rc = check_obs(&c, p->root)) < 0)
         goto done;
     json_error_t jerr;
@@ -1340,6 +1406,110 @@ done:
     tide__free(c.arena);
     json_decref(owned);
     json_decref(root);
+    if (rc < 0) {
+        if (c.err_code == 0)
+            fail(&c, rc, "%s", tide_error_last());
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s", c.err);
+        return tide_error_set(rc, "%s", c.err);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- static check */
+
+static bool probe_char(unsigned char ch)
+{
+    return ch > 0x20 && ch < 0x7f;
+}
+
+/* Run the regex of e on probes made of its own characters: each character repeated, each
+ * pair of neighbours repeated, with and without a tail that matches nothing of them. */
+static int probe_rx(ctx *c, const regex_entry *e)
+{
+    const lit *l = &e->c->lits[0];
+    char alpha[PROBE_CHARS + 8];
+    size_t na = 0;
+    const char *generic = "a0 ./-";
+    for (size_t i = 0; i < l->len && na < PROBE_CHARS; i++) {
+        unsigned char ch = (unsigned char)l->s[i];
+        if (probe_char(ch) && memchr(alpha, ch, na) == NULL)
+            alpha[na++] = (char)ch;
+    }
+    for (const char *g = generic; *g; g++)
+        if (memchr(alpha, *g, na) == NULL)
+            alpha[na++] = *g;
+    /* the single characters, then up to PROBE_CHARS pairs the literal has side by side */
+    char pa[2 * PROBE_CHARS + 16], pb[2 * PROBE_CHARS + 16];
+    size_t np = 0;
+    for (size_t i = 0; i < na; i++, np++)
+        pa[np] = pb[np] = alpha[i];
+    for (size_t k = 0; k + 1 < l->len && np < na + PROBE_CHARS; k++) {
+        char a = l->s[k], b = l->s[k + 1];
+        if (probe_char((unsigned char)a) && probe_char((unsigned char)b) && a != b) {
+            pa[np] = a;
+            pb[np++] = b;
+        }
+    }
+    /* the run alone; then a character none of them is; then every character after it (a
+     * character the regex requires, found late, makes it try every way of the run) */
+    char probe[PROBE_LEN + 1 + sizeof(alpha)];
+    for (size_t k = 0; k < na; k++)
+        probe[PROBE_LEN + 1 + k] = alpha[k];
+    size_t lens[3] = { PROBE_LEN, PROBE_LEN + 1, PROBE_LEN + 1 + na };
+    bool r;
+    for (size_t i = 0; i < np; i++) {
+        for (size_t k = 0; k < PROBE_LEN; k++)
+            probe[k] = k % 2 ? pb[i] : pa[i];
+        probe[PROBE_LEN] = '\x01';
+        for (int t = 0; t < 3; t++) {
+            size_t n = lens[t];
+            int rc = rx_run(c, e->text, (const unsigned char *)probe, n, &r);
+            if (rc == TIDE_ETOOBIG) {
+                c->err_code = 0;
+                return fail(c, TIDE_ETOOBIG,
+                        "column %d: %s '%.80s' backtracks catastrophically: more than %u steps on "
+                        "a %zu-character string ('%c%c...')",
+                        e->c->pos, e->c->op == OP_LIKE ? "LIKE" : "MATCHES", l->s, PROBE_LIMIT, n,
+                        pa[i], pb[i]);
+            }
+            TIDE_CHECK(rc);
+        }
+    }
+    return 0;
+}
+
+int tide_pattern_check(const tide_pattern *p, char *errbuf, size_t errlen)
+{
+    ctx c;
+    memset(&c, 0, sizeof(c));
+    c.p = p;
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    if (p == NULL)
+        return tide_error_set(TIDE_EINVAL, "no pattern given");
+    size_t nrx = count_all(p->root);
+    int rc = 0;
+    c.rx = tide__calloc(nrx ? nrx : 1, sizeof(regex_entry));
+    c.mctx = pcre2_match_context_create(NULL);
+    if (c.rx == NULL || c.mctx == NULL)
+        rc = fail(&c, TIDE_ENOMEM, "out of memory");
+    if (rc == 0) {
+        pcre2_set_match_limit(c.mctx, PROBE_LIMIT);
+        pcre2_set_depth_limit(c.mctx, PROBE_LIMIT);
+        pcre2_set_heap_limit(c.mctx, REGEX_HEAP_LIMIT);
+        c.checking = true;
+        rc = check_obs(&c, p->root);
+    }
+    for (size_t i = 0; rc == 0 && i < c.nrx; i++)
+        if (may_backtrack(c.rx[i].c))
+            rc = probe_rx(&c, &c.rx[i]);
+    for (size_t i = 0; i < c.nrx; i++) {
+        pcre2_code_free(c.rx[i].text);
+        pcre2_code_free(c.rx[i].bin);
+    }
+    tide__free(c.rx);
+    pcre2_match_context_free(c.mctx);
     if (rc < 0) {
         if (c.err_code == 0)
             fail(&c, rc, "%s", tide_error_last());

@@ -108,8 +108,14 @@ struct tide__sqlite {
     size_t nretired, capretired;
     long bulk_older;       /* older versions loaded: duplicates possible */
     bool journal_switched; /* bulk load runs with a rollback journal; WAL again after it */
-    int wb_fd; /* bulk load: SQLite's descriptor of the database file for early writeback
-                * (store_writeback.c), -1 when not found; never closed by tide */
+    int wb_fd; /* bulk load: SQLite's descriptor of the file its pages go to (the database,
+                * or the WAL) for early writeback (store_writeback.c), -1 when not found;
+                * never closed by tide */
+    /* waiting for another connection's lock (store_sqlite.c, busy_wait): how long a call may
+     * wait (TIDE_STORE_WAIT, default 60 s), when the current wait began and how long the
+     * last one lasted, for the message when it gives up */
+    int64_t wait_ms, busy_since_ms, busy_waited_ms;
+    bool busy_gave_up; /* the last wait ran out: the next SQLITE_BUSY is that one */
     /* observables of the indicators loaded, written to obs_idx in key order at commit */
     struct bulk_obs {
         sqlite3_int64 vkey, obj;
@@ -154,7 +160,10 @@ struct tide__sqlite {
 sqlite3_stmt *tide__store_stmt(tide__sqlite *s, int which);
 /* Note an intel change: bumps meta.intel_gen now, or at commit inside a transaction. */
 int tide__store_intel_changed(tide__sqlite *s);
-/* Error from the last SQLite call on s->db, as TIDE_ESTORE "what: message". */
+/* Error from the last SQLite call on s->db, as TIDE_ESTORE "what: message" (with the system
+ * error when there is one: "database or disk is full (No space left on device)"); a lock held
+ * too long by another process is "the store is being written by another tide process (waited
+ * N s)". */
 int tide__store_db_error(tide__sqlite *s, const char *what);
 /* Run SQL without results. */
 int tide__store_exec(tide__sqlite *s, const char *sql);

@@ -17,9 +17,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -36,6 +39,10 @@
  * (about 16 MB of pages; a power of two) */
 #define WRITEBACK_EVERY  16384
 #define BULK_INDEX_CACHE "-4096" /* while a bulk load builds its indexes: 4 MiB */
+/* the WAL is cut back to this size when it starts over after a checkpoint: the size the
+ * automatic checkpoint lets it reach (16 384 pages of 16 KiB), so that only a WAL left bigger
+ * by a first load that ran in WAL mode (or was killed in it) is trimmed */
+#define WAL_SIZE_LIMIT "268435456"
 /* a bulk load writes its row batches (store_bulkrows.c) every this many objects: big enough
  * that the statement's fixed cost vanishes, small enough to stay in the CPU caches */
 #define BULK_BATCH_ROWS 256
@@ -265,9 +272,69 @@ static void sql_tide_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int64(ctx, (sqlite3_int64)XXH3_64bits(t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
+/* Where the disk is full: the store's file system, or else the one of SQLite's temporary
+ * files (a bulk load sorts its indexes there). SQLite reports ENOSPC as SQLITE_FULL without
+ * the errno. */
+struct full_msg {
+    char msg[768];
+};
+static struct full_msg full_where(tide__sqlite *s)
+{
+    struct full_msg m;
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s", s->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    struct statvfs v;
+    if (statvfs(dir, &v) == 0 && (double)v.f_bavail * (double)v.f_frsize < 1048576.0)
+        snprintf(m.msg, sizeof(m.msg), "no space left on device: %.1f MB free in %s",
+                (double)v.f_bavail * (double)v.f_frsize / 1048576.0, dir);
+    else
+        snprintf(m.msg, sizeof(m.msg),
+                "no space left on device, for the store in %s or SQLite's temporary files "
+                "(SQLITE_TMPDIR, TMPDIR, else /var/tmp)",
+                dir);
+    return m;
+}
+
+/* The message of an error SQLite reported on s->db (msg: its text, NULL = sqlite3_errmsg).
+ * A lock that another connection held longer than this one waits is said in words, never
+ * only "database is locked"; other errors carry the system's reason when there is one (a full
+ * disk: "database or disk is full (No space left on device)"). */
+static int db_error(tide__sqlite *s, const char *what, const char *msg)
+{
+    int code = sqlite3_extended_errcode(s->db);
+    if ((code & 0xff) == SQLITE_BUSY) {
+        bool waited = s->busy_gave_up;
+        s->busy_gave_up = false;
+        (void)what; /* which statement waited says nothing more */
+        if (waited)
+            return tide_error_set(TIDE_ESTORE,
+                    "the store is being written by another tide process (waited %.1f s; "
+                    "TIDE_STORE_WAIT sets how long)",
+                    (double)s->busy_waited_ms / 1000.0);
+        return tide_error_set(TIDE_ESTORE,
+                "the store is being written by another tide process (%s)",
+                code == SQLITE_BUSY_SNAPSHOT ? "it changed since this read began"
+                                             : sqlite3_errstr(code));
+    }
+    int primary = code & 0xff, sys = sqlite3_system_errno(s->db);
+    if (msg == NULL)
+        msg = sqlite3_errmsg(s->db);
+    if (primary == SQLITE_FULL)
+        return tide_error_set(TIDE_ESTORE, "%s: %s (%s)", what, msg, full_where(s).msg);
+    if (sys != 0 && (primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+                            primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY))
+        return tide_error_set(TIDE_ESTORE, "%s: %s (%s)", what, msg, strerror(sys));
+    return tide_error_set(TIDE_ESTORE, "%s: %s", what, msg);
+}
+
 int tide__store_db_error(tide__sqlite *s, const char *what)
 {
-    return tide_error_set(TIDE_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
+    return db_error(s, what, NULL);
 }
 
 static bool bulk_pending(const tide__sqlite *s)
@@ -303,7 +370,7 @@ int tide__store_exec(tide__sqlite *s, const char *sql)
         TIDE_CHECK(bulk_flush(s));
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = tide_error_set(TIDE_ESTORE, "sql failed: %s", msg ? msg : "?");
+        int rc = db_error(s, "sql failed", msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
@@ -362,33 +429,121 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
-static int migrate(tide__sqlite *s)
+static int read_schema_version(tide__sqlite *s, int *out)
 {
     sqlite3_stmt *st;
-    int version = 0;
+    *out = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return tide__store_db_error(s, "read schema version");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    int rc = step == SQLITE_ROW ? 0 : tide__store_db_error(s, "read schema version");
     sqlite3_finalize(st);
-    if (version > TIDE_STORE_SCHEMA_VERSION)
-        return tide_error_set(TIDE_ESTORE, "store schema version %d is newer than this tide (%d)",
-                version, TIDE_STORE_SCHEMA_VERSION);
-    for (int v = version; v < TIDE_STORE_SCHEMA_VERSION; v++) {
-        char pragma[64];
+    return rc;
+}
+
+/* ROLLBACK of the open transaction, keeping the error recorded before it. After some errors
+ * (a full disk, an I/O error, out of memory) SQLite has rolled the transaction back itself,
+ * and a ROLLBACK would only fail with "cannot rollback - no transaction is active". */
+static void rollback_keep_error(tide__sqlite *s)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    char msg[1024];
+    int code = tide_error_last_code();
+    snprintf(msg, sizeof(msg), "%s", tide_error_last());
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    tide_error_set(code, "%s", msg);
+}
+
+/* Bring the schema to TIDE_STORE_SCHEMA_VERSION, one migration per transaction. Several
+ * processes may open a new or old store at once: each migration takes the write lock first
+ * (BEGIN IMMEDIATE, waiting as any writer does) and reads the version again under it, so one
+ * process migrates and the others, once it is done, find nothing left to do. */
+static int migrate(tide__sqlite *s)
+{
+    int version;
+    TIDE_CHECK(read_schema_version(s, &version));
+    for (;;) {
+        if (version > TIDE_STORE_SCHEMA_VERSION)
+            return tide_error_set(TIDE_ESTORE,
+                    "store schema version %d is newer than this tide (%d)", version,
+                    TIDE_STORE_SCHEMA_VERSION);
+        if (version == TIDE_STORE_SCHEMA_VERSION)
+            return 0;
         TIDE_CHECK(tide__store_exec(s, "BEGIN IMMEDIATE"));
-        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-        int bad = tide__store_exec(s, tide_store_migrations[v]) < 0;
-        for (int i = 0; v == 0 && !bad && i < TIDE_STORE_NINDEXES; i++)
-            bad = tide__store_exec(s, tide_store_indexes[i][1]) < 0;
-        if (bad || tide__store_exec(s, pragma) < 0) {
-            tide__store_exec(s, "ROLLBACK");
-            return tide_error_set(
-                    TIDE_ESTORE, "migration to schema %d failed: %s", v + 1, tide_error_last());
+        int rc = read_schema_version(s, &version);
+        if (rc < 0 || version >= TIDE_STORE_SCHEMA_VERSION) {
+            rollback_keep_error(s); /* nothing written */
+            if (rc < 0)
+                return rc;
+            continue;
         }
-        TIDE_CHECK(tide__store_exec(s, "COMMIT"));
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+        rc = tide__store_exec(s, tide_store_migrations[version]);
+        for (int i = 0; version == 0 && rc == 0 && i < TIDE_STORE_NINDEXES; i++)
+            rc = tide__store_exec(s, tide_store_indexes[i][1]);
+        if (rc == 0)
+            rc = tide__store_exec(s, pragma);
+        if (rc == 0)
+            rc = tide__store_exec(s, "COMMIT");
+        if (rc < 0) {
+            rollback_keep_error(s);
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "%s", tide_error_last());
+            return tide_error_set(rc, "migration to schema %d failed: %s", version + 1, msg);
+        }
+        version++;
     }
-    return 0;
+}
+
+/* How long a call waits for a lock another connection holds (the busy handler below):
+ * TIDE_STORE_WAIT seconds (a decimal number, 0 = not at all), else 60 s, longer than a first
+ * load of a million indicators holds the store. */
+#define STORE_WAIT_MS 60000
+static int64_t store_wait_ms(void)
+{
+    const char *v = getenv("TIDE_STORE_WAIT");
+    if (v == NULL || *v == '\0')
+        return STORE_WAIT_MS;
+    char *end;
+    double sec = strtod(v, &end);
+    if (end == v || *end != '\0' || !(sec >= 0) || sec > 86400.0 * 365)
+        return STORE_WAIT_MS;
+    return (int64_t)(sec * 1000.0);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SQLite's busy handler: called while another connection holds a lock this one needs (a
+ * writer's, or the exclusive lock of a recovery); count is 0 on the first call of each wait.
+ * Sleeps as SQLite's own handler does (1 ms, growing to 100 ms) until s->wait_ms have passed,
+ * and records how long it waited, for the message when it gives up. */
+static int busy_wait(void *payload, int count)
+{
+    static const int delays[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
+    tide__sqlite *s = payload;
+    int64_t now = mono_ms();
+    if (count == 0) {
+        s->busy_since_ms = now;
+        s->busy_gave_up = false;
+    }
+    s->busy_waited_ms = now - s->busy_since_ms;
+    int64_t left = s->wait_ms - s->busy_waited_ms;
+    if (left <= 0) {
+        s->busy_gave_up = true;
+        return 0;
+    }
+    int d = count < (int)(sizeof(delays) / sizeof(delays[0])) ? delays[count] : 100;
+    sqlite3_sleep(d < left ? d : (int)left);
+    return 1;
 }
 
 /* Before SQLite's first use: no global memory statistics. They take a global mutex around
@@ -446,6 +601,34 @@ static void sqlite_setup(void)
 static void fill_table(tide_store_backend *be);
 static void be_free(tide_store_backend *be);
 
+/* PRAGMA journal_mode = mode, waiting at most wait_ms for the locks it takes: 1 when the
+ * store is now in that mode, 0 when it is not (another connection holds a lock the change
+ * needs: SQLite then refuses at once), < 0 on any other error (recorded). */
+static int journal_mode(tide__sqlite *s, const char *mode, int64_t wait_ms)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA journal_mode = %s", mode);
+    int64_t wait = s->wait_ms;
+    s->wait_ms = wait_ms;
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            const char *now = (const char *)sqlite3_column_text(st, 0);
+            rc = now != NULL && strcasecmp(now, mode) == 0;
+        } else if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_BUSY) {
+            rc = 0;
+        }
+    }
+    if (rc < 0)
+        tide__store_db_error(s, sql);
+    sqlite3_finalize(st);
+    s->wait_ms = wait;
+    s->busy_gave_up = false;
+    return rc;
+}
+
 int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
 {
     if (out)
@@ -484,7 +667,8 @@ int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
         be_free(&s->parent);
         return rc;
     }
-    sqlite3_busy_timeout(s->db, 10000);
+    s->wait_ms = store_wait_ms();
+    sqlite3_busy_handler(s->db, busy_wait, s);
     sqlite3_create_function(s->db, "tide_key", 1,
             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_tide_key, NULL, NULL);
     sqlite3_create_function(s->db, "tide_indicator_pack", 17,
@@ -504,12 +688,17 @@ int tide_store_backend_sqlite(tide_store_backend **out, const char *dir)
     /* 16 KiB pages for a new store (an existing one keeps its size): a bulk load writes a
      * quarter of the pages, so a quarter of the write calls and of the per-page B-tree work;
      * set before anything creates the file's first page */
+    /* WAL, unless another process is running a first load with a rollback journal (see
+     * tide_store_begin_load): SQLite then refuses the change at once, and this connection
+     * reads in rollback mode, waiting for that load's commit, which returns the store to
+     * WAL; SQLite follows the change by itself. */
     if ((rc = tide__store_exec(s, "PRAGMA page_size = 16384")) < 0 ||
-            (rc = tide__store_exec(s, "PRAGMA journal_mode = WAL")) < 0 ||
+            (rc = journal_mode(s, "WAL", s->wait_ms)) < 0 ||
             (rc = tide__store_exec(s, "PRAGMA synchronous = NORMAL")) < 0 ||
             (rc = tide__store_exec(s, "PRAGMA foreign_keys = OFF")) < 0 ||
             (rc = tide__store_exec(s, "PRAGMA cache_size = " STORE_CACHE)) < 0 ||
             (rc = tide__store_exec(s, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
+            (rc = tide__store_exec(s, "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT)) < 0 ||
             (rc = tide__store_exec(s, "PRAGMA temp_store = MEMORY")) < 0 || (rc = migrate(s)) < 0) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", tide_error_last());
@@ -590,42 +779,22 @@ static int drop_indexes(tide__sqlite *s, sqlite3_int64 rowid);
 static int run_rowid(tide__sqlite *s, int which, sqlite3_int64 rowid, const char *what);
 static sqlite3_int64 max_rowid(tide__sqlite *s, const char *table);
 
-static int be_begin_load(tide_store_backend *be, bool *out_bulk)
+static int objects_empty(tide__sqlite *s, bool *out)
 {
-    tide__sqlite *s = tide__sq(be);
-    *out_bulk = false;
-    /* A first load writes the whole database: with a rollback journal the pages go to the
-     * database file once (an empty store has almost nothing to journal), where WAL would write
-     * them twice and search a huge WAL on every read. The switch only succeeds when no other
-     * connection is open; otherwise the load simply stays in WAL mode. */
-    bool empty_db = false;
-    {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
-                SQLITE_OK)
-            return tide__store_db_error(s, "prepare");
-        empty_db = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
-        sqlite3_finalize(st);
-    }
-    if (empty_db &&
-            sqlite3_exec(s->db, "PRAGMA journal_mode = TRUNCATE", NULL, NULL, NULL) == SQLITE_OK)
-        s->journal_switched = true;
-    /* bounded sort runs for the index builds at commit (finish_bulk); MEMORY again after.
-     * (The change empties the connection's temp schema; tide keeps nothing there.) */
-    if (empty_db)
-        TIDE_CHECK(tide__store_exec(s, "PRAGMA temp_store = FILE"));
-    TIDE_CHECK(tide__sqlite_begin(&s->parent));
     sqlite3_stmt *st;
+    *out = false;
     if (sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM objects)", -1, &st, NULL) !=
             SQLITE_OK)
         return tide__store_db_error(s, "prepare");
     int step = sqlite3_step(st);
-    bool empty = step == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    *out = step == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    int rc = step == SQLITE_ROW ? 0 : tide__store_db_error(s, "count objects");
     sqlite3_finalize(st);
-    if (step != SQLITE_ROW)
-        return tide__store_db_error(s, "count objects");
-    if (!empty)
-        return 0;
+    return rc;
+}
+
+static int begin_bulk(tide__sqlite *s)
+{
     /* First load: drop the secondary indexes inside the transaction; commit builds them
      * sorted in one pass each, far faster than millions of random B-tree inserts. A crash
      * rolls the whole load back, indexes included (SQLite DDL is transactional). */
@@ -642,8 +811,53 @@ static int be_begin_load(tide_store_backend *be, bool *out_bulk)
     if (s->next_obj < 1)
         return tide__store_db_error(s, "read the last objects row");
     s->bulk = true;
-    s->wb_fd = tide__store_writeback_fd(s->db_path);
-    *out_bulk = true;
+    /* the file the load's pages go to: the database, or the WAL when it stayed in WAL mode
+     * (SQLite opened it with the transaction) */
+    tide_buf wal = TIDE_BUF_INIT;
+    if (s->journal_switched)
+        s->wb_fd = tide__store_writeback_fd(s->db_path);
+    else if (tide__buf_printf(&wal, "%s-wal", s->db_path) == 0)
+        s->wb_fd = tide__store_writeback_fd(wal.ptr);
+    tide__buf_free(&wal);
+    return 0;
+}
+
+static int be_begin_load(tide_store_backend *be, bool *out_bulk)
+{
+    tide__sqlite *s = tide__sq(be);
+    *out_bulk = false;
+    /* A first load writes the whole database: with a rollback journal the pages go to the
+     * database file once (an empty store has almost nothing to journal), where WAL writes
+     * them to the WAL and copies them into the database at the checkpoint: 25 to 50 % more
+     * CPU time, most of it in the kernel (docs/performance.md, "The store and bulk loads").
+     * But a rollback journal keeps other processes from reading during the load. So the
+     * switch is made only when no other connection has the store open (SQLite refuses it at
+     * once otherwise, and the load runs in WAL: those processes go on reading the store as
+     * it was before it); processes that open the store during such a load wait for its
+     * commit (TIDE_STORE_WAIT), and see it whole. */
+    bool empty;
+    TIDE_CHECK(objects_empty(s, &empty));
+    if (empty) {
+        int jm = journal_mode(s, "TRUNCATE", 0);
+        if (jm < 0)
+            return jm;
+        s->journal_switched = jm == 1;
+        /* bounded sort runs for the index builds at commit (finish_bulk); MEMORY again
+         * after. (The change empties the connection's temp schema; tide keeps nothing
+         * there.) */
+        TIDE_CHECK(tide__store_exec(s, "PRAGMA temp_store = FILE"));
+    }
+    int rc = tide__sqlite_begin(&s->parent);
+    /* again inside the transaction: another process may have loaded meanwhile */
+    if (rc == 0 && (rc = objects_empty(s, &empty)) == 0 && empty)
+        rc = begin_bulk(s);
+    if (rc < 0) {
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s", tide_error_last());
+        tide__sqlite_rollback(&s->parent);
+        return tide_error_set(rc, "%s", msg);
+    }
+    *out_bulk = s->bulk;
     return 0;
 }
 
@@ -940,14 +1154,21 @@ static int finish_bulk(tide__sqlite *s)
     return 0;
 }
 
+/* After a transaction: WAL again when a first load switched to a rollback journal. The
+ * change needs the store to itself for an instant, and SQLite refuses it at once while
+ * another connection reads (the processes that waited for the load now do): retried for
+ * up to 2 s. Should it still fail, the next process that opens the store makes it. */
 static void restore_wal(tide__sqlite *s)
 {
-    if (s->journal_switched && !s->in_tx) {
-        sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    if (s->in_tx)
+        return;
+    if (s->journal_switched) {
+        int64_t until = mono_ms() + 2000;
+        while (journal_mode(s, "WAL", 100) == 0 && mono_ms() < until)
+            sqlite3_sleep(5);
         s->journal_switched = false;
     }
-    if (!s->in_tx)
-        sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 }
 
 static void end_bulk(tide__sqlite *s)
@@ -988,6 +1209,16 @@ static void end_bulk(tide__sqlite *s)
 
 #define BUMP_GEN "UPDATE meta SET value = value + 1 WHERE key = 'intel_gen'"
 
+/* The open transaction failed with rc (its message recorded): roll it back, keeping that
+ * message. */
+static int fail_tx(tide__sqlite *s, int rc)
+{
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s", tide_error_last());
+    tide__sqlite_rollback(&s->parent);
+    return tide_error_set(rc, "%s", msg);
+}
+
 int tide__sqlite_commit(tide_store_backend *be)
 {
     tide__sqlite *s = tide__sq(be);
@@ -995,20 +1226,18 @@ int tide__sqlite_commit(tide_store_backend *be)
         return tide_error_set(TIDE_EINVAL, "no transaction open");
     if (s->bulk) {
         int rc = finish_bulk(s);
+        if (rc < 0)
+            return fail_tx(s, rc);
         end_bulk(s);
-        if (rc < 0) {
-            tide__sqlite_rollback(&s->parent);
-            return rc;
-        }
     }
     if (s->intel_dirty) {
         int rc = tide__store_exec(s, BUMP_GEN);
-        if (rc < 0) {
-            tide__sqlite_rollback(&s->parent);
-            return rc;
-        }
+        if (rc < 0)
+            return fail_tx(s, rc);
     }
-    TIDE_CHECK(tide__store_exec(s, "COMMIT"));
+    int rc = tide__store_exec(s, "COMMIT");
+    if (rc < 0)
+        return fail_tx(s, rc); /* a full disk: nothing of the transaction is kept */
     s->in_tx = 0;
     s->intel_dirty = false;
     restore_wal(s);
@@ -1030,11 +1259,17 @@ int tide__sqlite_rollback(tide_store_backend *be)
     s->intel_dirty = false;
     if (s->bulk)
         end_bulk(s);
-    if (!s->in_tx)
-        return 0;
-    s->in_tx = 0;
-    int rc = tide__store_exec(s, "ROLLBACK");
-    restore_wal(s);
+    int rc = 0;
+    if (s->in_tx) {
+        s->in_tx = 0;
+        /* after some errors (a full disk, an I/O error, out of memory) SQLite has rolled the
+         * transaction back itself: a ROLLBACK would only fail with "cannot rollback - no
+         * transaction is active" */
+        if (!sqlite3_get_autocommit(s->db) &&
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+            rc = tide__store_db_error(s, "roll back");
+    }
+    restore_wal(s); /* also when begin_load failed before its transaction began */
     return rc;
 }
 
@@ -1931,6 +2166,9 @@ static int be_search(tide_store_backend *be, const tide_search_query *q,
         rc |= tide__buf_puts(&sql, " AND c.source = :source");
     if (q->since)
         rc |= tide__buf_puts(&sql, " AND c.changed_at >= :since");
+    if (q->id)
+        rc |= tide__buf_puts(&sql, " AND c.rowid IN (SELECT k.obj FROM objects_keys k"
+                                   " WHERE k.id_key = tide_key(:id)) AND c.id = :id");
     if (q->value) {
         rc |= tide__buf_puts(&sql, " AND (c.rowid IN (SELECT obj FROM obs_idx WHERE kind IN (");
         for (int k = 1; k < TIDE_OBS__COUNT; k++)
@@ -1974,6 +2212,8 @@ static int be_search(tide_store_backend *be, const tide_search_query *q,
         tide__store_bind_text(st, i, q->value);
     if ((i = sqlite3_bind_parameter_index(st, ":rel")))
         tide__store_bind_text(st, i, q->related);
+    if ((i = sqlite3_bind_parameter_index(st, ":id")))
+        tide__store_bind_text(st, i, q->id);
     int step;
     rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -12,10 +12,14 @@ static _Thread_local int last_code;
 
 int tide_error_set(int code, const char *fmt, ...)
 {
+    /* formatted apart first: an argument may be tide_error_last() itself (a message that
+     * wraps the one before), which vsnprintf must not write while it reads it */
+    char msg[sizeof(last_msg)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    memcpy(last_msg, msg, sizeof(msg));
     last_code = code;
     return code;
 }

@@ -1,13 +1,16 @@
 /*
  * test_history.c - unit tests of the observation history (history.h): sort keys and their
  * hunt ranges (CIDR, parent domain, URL path), aggregation of one event's observations, runs
- * merged by compaction with counts / first / last / first place kept, retention and prune,
- * and corrupt or truncated run files reported with the file name.
+ * merged by compaction with counts / first / last / first place kept, retention and prune
+ * (and what they report), two writers at once, event times bounded by the clock, keep /
+ * discard, and corrupt or truncated run files reported with the file name.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -154,9 +157,138 @@ static void t_compaction(void)
     TIDE_ASSERT_EQ_INT((int)dropped, 1);
     TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
     TIDE_ASSERT_EQ_INT((int)st.partitions, 1);
-    /* a second writer is refused while this one holds the lock */
+    /* a second writer writes beside this one: both commit, nothing of either is lost */
     tide_history *h2 = NULL;
-    TIDE_ASSERT(tide_history_open(&h2, dir, true) < 0);
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h2, dir, true), 0);
+    add(h, "d.log", 1, T0 + 2 * DAY, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    add(h2, "e.log", 1, T0 + 2 * DAY + 5, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h2), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    tide_history_free(h2);
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.partitions, 2);
+    TIDE_ASSERT_EQ_INT((int)st.runs, 2); /* the day both wrote is compacted to one run */
+    TIDE_ASSERT_EQ_INT((int)st.events, 3);
+    tide_history_free(h);
+}
+
+/* Add one event of one IPv4 observation; the result of tide_history_add. */
+static int add1(tide_history *h, const char *file, uint64_t line, int64_t ts, const char *v)
+{
+    tide_observation o = { .kind = TIDE_OBS_IPV4, .value = v, .len = strlen(v), .field = "f" };
+    tide_event ev = { .ts_us = ts, .host = "h", .host_len = 1, .line = line, .obs = &o, .nobs = 1 };
+    return tide_history_add(h, file, &ev);
+}
+
+static int64_t now_us(void)
+{
+    return (int64_t)time(NULL) * 1000000;
+}
+
+/* Event times: after the clock + the max future, or before 1970, are refused with the reason;
+ * retention counts back from the newest day that is not in the future. */
+static void t_future(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    int64_t now = now_us();
+    TIDE_ASSERT_EQ_INT(add1(h, "a", 1, now - 10 * DAY, "1.1.1.1"), 0);
+    TIDE_ASSERT_EQ_INT(add1(h, "a", 2, now + DAY / 2, "1.1.1.2"), 0); /* within a day */
+    TIDE_ASSERT_EQ_INT(add1(h, "a", 3, now + 3 * DAY, "1.1.1.3"), TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "after the clock") != NULL);
+    TIDE_ASSERT_EQ_INT(add1(h, "a", 4, 4102444800LL * 1000000, "1.1.1.4"), TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "2100-01-01T00:00:00Z") != NULL);
+    TIDE_ASSERT_EQ_INT(add1(h, "a", 5, -DAY, "1.1.1.5"), TIDE_EFORMAT);
+    TIDE_ASSERT(strstr(tide_error_last(), "before 1970") != NULL);
+    /* a wider bound lets an event 200 days ahead in; it does not move the window */
+    TIDE_ASSERT_EQ_INT(tide_history_set_max_future(h, 400 * 86400000LL), 0);
+    TIDE_ASSERT_EQ_INT(add1(h, "a", 6, now + 200 * DAY, "1.1.1.6"), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_set_retention(h, 30), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    tide_history_pruned p;
+    tide_history_pruned_take(h, &p);
+    TIDE_ASSERT_EQ_INT((int)p.days, 0); /* was: every day 170 days before the future one */
+    tide_history_stats st;
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT(st.partitions >= 3);
+    TIDE_ASSERT_EQ_INT((int)st.events, 3);
+    tide_history_free(h);
+}
+
+/* keep / discard: what was added since the last keep is dropped by a discard, also when it was
+ * spilled to runs already; the kept part commits. */
+static void t_keep_discard(void)
+{
+    const char *dir = tide_test_tmpdir();
+    setenv("TIDE_HISTORY_SPILL", "3", 1);
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    char v[32];
+    for (int i = 0; i < 10; i++) { /* an input read to its end */
+        snprintf(v, sizeof(v), "10.0.0.%d", i);
+        TIDE_ASSERT_EQ_INT(add1(h, "good.log", (uint64_t)i + 1, T0 + i, v), 0);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    for (int i = 0; i < 7; i++) { /* an input that ends in an error */
+        snprintf(v, sizeof(v), "10.0.1.%d", i);
+        TIDE_ASSERT_EQ_INT(add1(h, "bad.log.gz", (uint64_t)i + 1, T0 + DAY + i, v), 0);
+    }
+    uint64_t dropped = 0;
+    TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
+    TIDE_ASSERT_EQ_INT((int)dropped, 7);
+    TIDE_ASSERT_EQ_INT(add1(h, "more.log", 1, T0 + 5, "10.0.0.1"), 0); /* kept by commit */
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    unsetenv("TIDE_HISTORY_SPILL");
+    tide_history_stats st;
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.partitions, 1);
+    TIDE_ASSERT_EQ_INT((int)st.records, 10);
+    TIDE_ASSERT_EQ_INT((int)st.events, 11);
+    tide_history_free(h);
+    /* nothing of the discarded input is left on disk either */
+    char p[600];
+    snprintf(p, sizeof(p), "%s/history", dir);
+    int n = 0;
+    DIR *d = opendir(p);
+    TIDE_ASSERT(d != NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += strstr(de->d_name, ".hst") != NULL;
+    closedir(d);
+    TIDE_ASSERT_EQ_INT(n, 1);
+}
+
+/* every prune says what it removed */
+static void t_pruned(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    for (int d = 0; d < 5; d++)
+        for (int i = 0; i <= d; i++) {
+            char v[32];
+            snprintf(v, sizeof(v), "10.0.%d.%d", d, i);
+            TIDE_ASSERT_EQ_INT(add1(h, "a", 1, T0 + d * DAY, v), 0);
+        }
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    size_t days = 0;
+    TIDE_ASSERT_EQ_INT(tide_history_prune(h, (T0 + 3 * DAY) / 1000, &days), 0);
+    TIDE_ASSERT_EQ_INT((int)days, 3);
+    tide_history_pruned p;
+    tide_history_pruned_take(h, &p);
+    TIDE_ASSERT_EQ_INT((int)p.days, 3);
+    TIDE_ASSERT_EQ_INT((int)p.records, 1 + 2 + 3);
+    TIDE_ASSERT_EQ_INT((int)p.events, 6);
+    TIDE_ASSERT(p.before_ms == (T0 + 3 * DAY) / 1000);
+    tide_history_pruned_take(h, &p);
+    TIDE_ASSERT_EQ_INT((int)p.days, 0); /* taken */
+    /* the retention of a commit counts too */
+    TIDE_ASSERT_EQ_INT(tide_history_set_retention(h, 1), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    tide_history_pruned_take(h, &p);
+    TIDE_ASSERT_EQ_INT((int)p.days, 1);
+    TIDE_ASSERT_EQ_INT((int)p.records, 4);
     tide_history_free(h);
 }
 
@@ -239,6 +371,9 @@ TIDE_TESTS = {
     { "history::first_place", t_first_place },
     { "history::retention", t_retention },
     { "history::corrupt", t_corrupt },
+    { "history::future", t_future },
+    { "history::keep_discard", t_keep_discard },
+    { "history::pruned", t_pruned },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN

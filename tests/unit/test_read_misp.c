@@ -429,10 +429,12 @@ static void t_bad_attributes(void)
     TIDE_ASSERT(ip != NULL);
     TIDE_ASSERT(strstr(json_string_value(json_object_get(ip, "pattern")), "198.51.100.7") &&
                 strstr(json_string_value(json_object_get(ip, "pattern")), "8443"));
-    /* attribute tag overrides event TLP; event reliability inherited */
+    /* the most restrictive TLP wins: the attribute's tlp:clear does not lower its event's
+     * tlp:amber (one marking, amber); event reliability inherited */
+    TIDE_ASSERT_EQ_INT(json_array_size(json_object_get(ip, "object_marking_refs")), 1);
     TIDE_ASSERT_EQ_STR(
             json_string_value(json_array_get(json_object_get(ip, "object_marking_refs"), 0)),
-            "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487");
+            "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421");
     TIDE_ASSERT_EQ_INT(json_integer_value(json_object_get(ip, "confidence")), 85);
     TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(ip, "x_tide_reliability")), "B");
     TIDE_ASSERT_EQ_STR(

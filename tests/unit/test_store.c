@@ -7,15 +7,17 @@
  * active-intel scan's graph walk over real bundles (ATT&CK, the OASIS reports). The SQLite
  * backend: the migration of a schema-5 store (observables in their own table) to packed
  * observables and objects columns copied into indicator rows (schema 7), kept equal by every
- * kind of put, and its bulk load. Each runs on the SQLite backend and on the fault-injecting
- * wrapper around it (store_faulty.h); the wrapper's faults then fail puts, commits and reads
- * in the middle of ingests and scans.
+ * kind of put, and its bulk load; processes that open an old store at once. Each runs on the
+ * SQLite backend and on the fault-injecting wrapper around it (store_faulty.h); the wrapper's
+ * faults then fail puts, commits and reads in the middle of ingests and scans.
  */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -957,6 +959,67 @@ static void t_migrate_schema5(void)
     tide_store_free(s);
 }
 
+/* Processes that open an old store at once all succeed: each migration takes the write lock
+ * first and reads the schema version again under it, so one process migrates and the others
+ * find it done (before, the others failed with "migration to schema 6 failed: ... already
+ * exists"). Four children open a schema-5 store together, then one more process adds an
+ * object and reads the tally. */
+static void t_migrate_race(void)
+{
+    const char *dir = tide_test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof(path), "%s/tide.db", dir);
+    sqlite3 *db = NULL;
+    TIDE_ASSERT_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA journal_mode = WAL");
+    for (int v = 0; v < 5; v++)
+        exec_ok(db, tide_store_migrations[v]);
+    exec_ok(db, "CREATE INDEX observables_kv ON observables(kind, vkey);"
+                "CREATE INDEX observables_obj ON observables(obj);"
+                "PRAGMA user_version = 5;");
+    sqlite3_close(db);
+    enum {
+        NPROC = 4
+    };
+    pid_t kids[NPROC];
+    for (int i = 0; i < NPROC; i++) {
+        kids[i] = fork();
+        TIDE_ASSERT(kids[i] >= 0);
+        if (kids[i] == 0) {
+            tide_store *s = NULL;
+            int rc = tide_store_open(&s, dir);
+            if (rc < 0)
+                fprintf(stderr, "child %d: %s\n", i, tide_error_last());
+            rc = rc == 0 && tide_store_schema_version(s) == TIDE_STORE_SCHEMA_VERSION ? 0 : 1;
+            tide_store_free(s);
+            _exit(rc);
+        }
+    }
+    int failed = 0;
+    for (int i = 0; i < NPROC; i++) {
+        int status = 0;
+        TIDE_ASSERT(waitpid(kids[i], &status, 0) == kids[i]);
+        failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    TIDE_ASSERT_EQ_INT(failed, 0);
+    tide_store *s = open_at(dir);
+    TIDE_ASSERT_EQ_INT(tide_store_schema_version(s), TIDE_STORE_SCHEMA_VERSION);
+    put_simple(s, "campaign--44444444-4444-4444-8444-444444444444", "campaign", "Race");
+    char *stats = NULL;
+    TIDE_ASSERT_EQ_INT(tide_store_stats_json(s, &stats), 0);
+    TIDE_ASSERT(strstr(stats, "\"campaign\": 1") != NULL);
+    free(stats);
+    tide_store_free(s);
+}
+
+/* tide_error_set may format the message before it (tide_error_last()) into the new one */
+static void t_error_wraps_last(void)
+{
+    tide_error_set(TIDE_ESTORE, "database or disk is full");
+    tide_error_set(TIDE_ESTORE, "migration to schema %d failed: %s", 6, tide_error_last());
+    TIDE_ASSERT_EQ_STR(tide_error_last(), "migration to schema 6 failed: database or disk is full");
+}
+
 /* ---- the store contract: what every backend does, seen through the public calls ---- */
 
 /* Calls with a missing store, record or required string are refused by the front, whatever
@@ -1894,6 +1957,7 @@ CONTRACT(t_indicator_row_copies)
 CONTRACT(t_indicator_record)
 CONTRACT(t_migrate_schema5)
 CONTRACT(t_bulk_rewrite_obs)
+CONTRACT(t_migrate_race)
 
 TIDE_TESTS = {
     /* the store contract: public calls and the backend's table only, what any backend passes */
@@ -1914,6 +1978,8 @@ TIDE_TESTS = {
     BOTH("indicator_record", t_indicator_record),
     BOTH("migrate_schema5", t_migrate_schema5),
     BOTH("bulk_rewrite_obs", t_bulk_rewrite_obs),
+    BOTH("migrate_race", t_migrate_race),
+    { "store::error_wraps_last", t_error_wraps_last },
     { "store::backend_table", t_backend_table },
     /* the wrapper's faults and hidden optional functions */
     { "store_faulty::optional_absent", t_optional_absent },

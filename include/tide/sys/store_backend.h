@@ -199,7 +199,8 @@ struct tide_store_backend {
      *  is stored. */
     int (*related)(tide_store_backend *be, const char *id,
             int (*cb)(const tide_relation *rel, void *payload), void *payload);
-    /** Current objects matching every criterion of q, by type, name, id. */
+    /** Current objects matching every criterion of q (q->id: the object of that id), by type,
+     *  name, id. */
     int (*search)(tide_store_backend *be, const tide_search_query *q,
             int (*cb)(const tide_search_hit *hit, void *payload), void *payload);
     /** Counts as JSON text (the members tide_store_stats_json lists), in *out (malloc). */
