@@ -120,6 +120,26 @@ double cli_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void cli_print_target(const tide_target_result *r, void *payload)
+{
+    (void)payload;
+    if (r->rc < 0) {
+        fprintf(stderr, "tide: export target %s (%s, %s) FAILED: %s\n", r->name, r->format,
+                r->output, r->error);
+        return;
+    }
+    if (!r->written) {
+        fprintf(stderr, "export target %s: unchanged (%s)\n", r->name, r->trigger);
+        return;
+    }
+    const tide_export_summary *s = r->summary;
+    fprintf(stderr, "export target %s (%s, %s) written (%s): %ld entries", r->name, r->format,
+            r->output, r->trigger, s->written);
+    if (s->compared || s->incremental)
+        fprintf(stderr, ", %ld added, %ld removed", s->added, s->removed);
+    fputc('\n', stderr);
+}
+
 void cli_print_hunt(const tide_ingest_result *res)
 {
     if (res->hunted && res->hunt.indicators > 0)

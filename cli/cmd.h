@@ -87,5 +87,7 @@ int cmd_case(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* Print an ingest run's retro-hunt line "hunted N indicators: ..." when one ran. */
 void cli_print_hunt(const tide_ingest_result *res);
+/* Print what happened to a declared export target (written, failed) on stderr. */
+void cli_print_target(const tide_target_result *r, void *payload);
 
 #endif

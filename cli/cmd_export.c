@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cmd.h"
+#include "tide/engine.h"
 #include "tide/export.h"
 
 static void explain_cb(int reason, tide_obs_kind kind, const char *value, const char *detail,
@@ -18,13 +21,18 @@ static void explain_cb(int reason, tide_obs_kind kind, const char *value, const 
             tide_export_skip_name(reason), detail ? ": " : "", detail ? detail : "", id);
 }
 
-int cmd_export(int argc, char **argv)
-{
+typedef struct {
     tide_export_opts o;
-    tide_export_opts_init(&o);
-    const char *fmt = NULL;
-    bool explain = false, quiet = false;
-    for (int i = 1; i < argc;) {
+    const char *fmt;
+    bool explain, quiet, json;
+} export_args;
+
+/* the export options from argv[i..]; returns 0 or an exit code */
+static int parse_args(int argc, char **argv, int i, export_args *a)
+{
+    tide_export_opts_init(&a->o);
+    tide_export_opts *o = &a->o;
+    while (i < argc) {
         const char *v;
         int r;
 #define OPT(name, code)                                                                            \
@@ -34,10 +42,10 @@ int cmd_export(int argc, char **argv)
         code;                                                                                      \
         continue;                                                                                  \
     }
-        OPT("format", fmt = v)
+        OPT("format", a->fmt = v)
         OPT("min-score", {
             char *end;
-            o.min_score = strtod(v, &end);
+            o->min_score = strtod(v, &end);
             if (*end || end == v) {
                 cli_err("export", "--min-score: '%s' is not a number", v);
                 return TIDE_EXIT_USAGE;
@@ -50,33 +58,36 @@ int cmd_export(int argc, char **argv)
                 cli_err("export", "--min-confidence: '%s' is not 0-100", v);
                 return TIDE_EXIT_USAGE;
             }
-            o.min_confidence = (int)n;
+            o->min_confidence = (int)n;
         })
-        OPT("types", o.types = v)
-        OPT("tlp-max", o.tlp_max = v)
-        OPT("source", o.source = v)
-        OPT("related", o.related = v)
+        OPT("types", o->types = v)
+        OPT("tlp-max", o->tlp_max = v)
+        OPT("source", o->source = v)
+        OPT("related", o->related = v)
         OPT("since", {
-            if (tide_time_parse(v, &o.since) < 0) {
+            if (tide_time_parse(v, &o->since) < 0) {
                 cli_err("export", "--since: '%s' is not a time (RFC 3339, date, or 90d)", v);
                 return TIDE_EXIT_USAGE;
             }
         })
-        OPT("output", o.output = v)
-        OPT("action", o.action = v)
-        OPT("zone", o.zone = v)
-        OPT("policy", o.policy = v)
-        OPT("allow-categories", o.categories = v)
-        OPT("allow", o.allow = v)
+        OPT("output", o->output = v)
+        OPT("action", o->action = v)
+        OPT("zone", o->zone = v)
+        OPT("policy", o->policy = v)
+        OPT("allow-categories", o->categories = v)
+        OPT("allow", o->allow = v)
 #undef OPT
         if (cli_flag(argv, i, "incremental")) {
-            o.incremental = true;
+            o->incremental = true;
             i++;
         } else if (cli_flag(argv, i, "explain")) {
-            explain = true;
+            a->explain = true;
             i++;
         } else if (cli_flag(argv, i, "quiet")) {
-            quiet = true;
+            a->quiet = true;
+            i++;
+        } else if (cli_flag(argv, i, "json")) {
+            a->json = true;
             i++;
         } else {
             cli_err("export", "unknown argument '%s'", argv[i]);
@@ -84,20 +95,178 @@ int cmd_export(int argc, char **argv)
             return TIDE_EXIT_USAGE;
         }
     }
-    if (fmt == NULL) {
+    if (a->fmt == NULL) {
         cli_err("export", "--format is required");
         cli_usage("export", stderr);
         return TIDE_EXIT_USAGE;
     }
-    if ((o.format = tide_export_format_from_name(fmt)) < 0) {
+    if ((o->format = tide_export_format_from_name(a->fmt)) < 0) {
         char names[256] = "";
         size_t n = 0;
         for (int f = 0; f < TIDE_EXPORT__COUNT && n < sizeof(names); f++)
             n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", f ? ", " : "",
                     tide_export_format_name(f));
-        cli_err("export", "unknown format '%s' (%s)", fmt, names);
+        cli_err("export", "unknown format '%s' (%s)", a->fmt, names);
         return TIDE_EXIT_USAGE;
     }
+    return 0;
+}
+
+static int exit_of(int rc)
+{
+    return rc == TIDE_EINVAL || rc == TIDE_EPARSE || rc == TIDE_EUNSUPPORTED ||
+                           rc == TIDE_EEXISTS || rc == TIDE_ENOTFOUND
+                   ? TIDE_EXIT_USAGE
+                   : TIDE_EXIT_STORE;
+}
+
+/* --status: the declared targets (after writing those due), as text or JSON */
+static int print_targets(tide_workspace *ws, bool json)
+{
+    char *text = NULL;
+    int rc = tide_workspace_targets_json(ws, &text);
+    if (rc < 0) {
+        cli_err("export", "%s", tide_error_last());
+        return exit_of(rc);
+    }
+    if (json) {
+        printf("%s\n", text);
+        free(text);
+        return TIDE_EXIT_OK;
+    }
+    json_t *a = json_loads(text, 0, NULL);
+    free(text);
+    size_t i;
+    json_t *t;
+    if (json_array_size(a) == 0)
+        printf("no export targets declared (tide export --target add NAME --format F "
+               "--output P)\n");
+    json_array_foreach(a, i, t)
+    {
+        json_t *st = json_object_get(t, "status");
+#define S(o, k)                                                                                    \
+    (json_string_value(json_object_get(o, k)) ? json_string_value(json_object_get(o, k)) : "-")
+        printf("%s\t%s\t%s%s\n", S(t, "name"), S(t, "format"), S(t, "output"),
+                json_is_true(json_object_get(t, "incremental")) ? " (incremental)" : "");
+        const char *filters[] = { "types", "tlp_max", "source", "related", "action", "zone" };
+        printf("  min score %g", json_number_value(json_object_get(t, "min_score")));
+        for (size_t k = 0; k < sizeof(filters) / sizeof(*filters); k++)
+            if (json_object_get(t, filters[k]))
+                printf(", %s %s", filters[k], S(t, filters[k]));
+        printf("\n");
+        if (json_object_get(st, "last_written"))
+            printf("  last written %s (%s): %lld entries, %lld added, %lld removed\n",
+                    S(st, "last_written"), S(st, "trigger"),
+                    (long long)json_integer_value(json_object_get(st, "entries")),
+                    (long long)json_integer_value(json_object_get(st, "added")),
+                    (long long)json_integer_value(json_object_get(st, "removed")));
+        printf("  last checked %s; next change by time alone %s\n", S(st, "last_checked"),
+                S(st, "next_change"));
+        if (json_object_get(st, "error"))
+            printf("  FAILED %s: %s\n", S(st, "error_at"), S(st, "error"));
+#undef S
+    }
+    json_decref(a);
+    return TIDE_EXIT_OK;
+}
+
+static int targets_cmd(int argc, char **argv)
+{
+    const char *what = argv[1];
+    bool json = false;
+    for (int i = 2; i < argc; i++)
+        if (cli_flag(argv, i, "json"))
+            json = true;
+    if (strcmp(what, "--status") == 0 || strcmp(what, "--refresh") == 0) {
+        bool force = what[2] == 'r';
+        const char *only = NULL;
+        for (int i = 2; i < argc; i++) {
+            if (cli_flag(argv, i, "json"))
+                continue;
+            if (only == NULL && force && argv[i][0] != '-') {
+                only = argv[i];
+                continue;
+            }
+            cli_err("export", "%s: unknown argument '%s'", what, argv[i]);
+            return TIDE_EXIT_USAGE;
+        }
+        tide_workspace *ws = cli_open_workspace("export");
+        if (ws == NULL)
+            return TIDE_EXIT_STORE;
+        int written = 0, failed = 0;
+        int rc = tide_workspace_targets_refresh(
+                ws, force, only, json ? NULL : cli_print_target, NULL, &written, &failed);
+        int ex = TIDE_EXIT_OK;
+        if (rc < 0 && failed == 0) {
+            cli_err("export", "%s", tide_error_last());
+            ex = exit_of(rc);
+        } else {
+            ex = print_targets(ws, json);
+            if (failed)
+                ex = TIDE_EXIT_STORE;
+        }
+        tide_workspace_free(ws);
+        return ex;
+    }
+    /* --target add NAME [options] | list [--json] | remove NAME */
+    if (argc < 3) {
+        cli_err("export", "--target add NAME --format F [filters] --output P | list | remove NAME");
+        return TIDE_EXIT_USAGE;
+    }
+    const char *sub = argv[2];
+    tide_workspace *ws = NULL;
+    int ex = TIDE_EXIT_OK, rc = 0;
+    if (strcmp(sub, "list") == 0) {
+        for (int i = 3; i < argc; i++)
+            if (!cli_flag(argv, i, "json")) {
+                cli_err("export", "--target list: unknown argument '%s'", argv[i]);
+                return TIDE_EXIT_USAGE;
+            }
+        if ((ws = cli_open_workspace("export")) == NULL)
+            return TIDE_EXIT_STORE;
+        ex = print_targets(ws, json);
+    } else if ((strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) && argc >= 4 &&
+               argv[3][0] != '-') {
+        const char *name = argv[3];
+        export_args a = { 0 };
+        if (sub[0] == 'a' && (ex = parse_args(argc, argv, 4, &a)) != 0)
+            return ex;
+        if (sub[0] == 'r' && argc > 4) {
+            cli_err("export", "--target remove NAME: unknown argument '%s'", argv[4]);
+            return TIDE_EXIT_USAGE;
+        }
+        if ((ws = cli_open_workspace("export")) == NULL)
+            return TIDE_EXIT_STORE;
+        if (sub[0] == 'a')
+            rc = tide_workspace_target_add(ws, name, &a.o, a.quiet ? NULL : cli_print_target, NULL);
+        else
+            rc = tide_workspace_target_remove(ws, name);
+        if (rc < 0) {
+            cli_err("export", "%s", tide_error_last());
+            ex = exit_of(rc);
+        } else if (sub[0] == 'r' && !a.quiet) {
+            fprintf(stderr, "tide export: target %s removed (its output stays)\n", name);
+        }
+    } else {
+        cli_err("export", "--target add NAME --format F [filters] --output P | list | remove NAME");
+        return TIDE_EXIT_USAGE;
+    }
+    tide_workspace_free(ws);
+    return ex;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--target") == 0 || strcmp(argv[1], "--status") == 0 ||
+                             strcmp(argv[1], "--refresh") == 0))
+        return targets_cmd(argc, argv);
+    export_args a = { 0 };
+    int ex = parse_args(argc, argv, 1, &a);
+    if (ex != 0)
+        return ex;
+    tide_export_opts o = a.o;
+    const char *fmt = a.fmt;
+    bool explain = a.explain, quiet = a.quiet;
     tide_store *s = cli_open_store("export");
     if (s == NULL)
         return TIDE_EXIT_STORE;
@@ -129,6 +298,13 @@ int cmd_export(int argc, char **argv)
         fputc('\n', stderr);
         for (int i = 0; i < sum.nlists; i++)
             fprintf(stderr, "  %ld on %s\n", sum.lists[i].count, sum.lists[i].name);
+        for (int k = 1; k < TIDE_OBS__COUNT; k++)
+            if (sum.unsupported[k])
+                fprintf(stderr, "  %ld %s unsupported by %s%s\n", sum.unsupported[k],
+                        tide_obs_kind_name((tide_obs_kind)k), fmt,
+                        tide_export_format_supports(o.format, (tide_obs_kind)k) ? " (values)"
+                        : k == TIDE_OBS_IP_PORT ? ": it cannot carry a port"
+                                                : "");
     }
     return TIDE_EXIT_OK;
 }

@@ -36,6 +36,7 @@ int cmd_ingest(int argc, char **argv)
     tide_ingest_run_opts ro;
     tide_ingest_run_opts_init(&ro);
     ro.on_error = on_error;
+    ro.on_export = cli_print_target; /* declared export targets regenerated at the end */
     tide_ingest_opts opts = { .confidence = -1 };
     int fmt = TIDE_FMT_AUTO;
     bool as_json = false;
@@ -174,6 +175,8 @@ int cmd_ingest(int argc, char **argv)
         ret = TIDE_EXIT_STORE;
     }
     cli_print_hunt(&res);
+    if (res.exports_failed && ret == TIDE_EXIT_OK)
+        ret = TIDE_EXIT_STORE; /* a blocklist that could not be written: tide export --status */
     tide_ingest_run_free(run);
     tide_workspace_free(ws);
     const tide_ingest_stats st = res.ingest;

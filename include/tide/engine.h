@@ -33,6 +33,7 @@
 
 #include "common.h"
 #include "cases.h"
+#include "export.h"
 #include "history.h"
 #include "ingest.h"
 #include "match.h"
@@ -73,6 +74,8 @@ typedef enum {
     TIDE_WS_INDEX,         /**< the cached match index (STATE/match.idx) */
     TIDE_WS_POLICY,        /**< the response tier policy (STATE/policy.json, may not exist) */
     TIDE_WS_HISTORY,       /**< the history folder (STATE/history) */
+    TIDE_WS_EXPORTS,       /**< the declared export targets and their status
+                                (STATE/exports.json, may not exist) */
 } tide_ws_path;
 /** @brief One derived path (borrowed), NULL for an unknown which. */
 TIDE_EXTERN(const char *) tide_workspace_path(const tide_workspace *ws, tide_ws_path which);
@@ -86,6 +89,43 @@ TIDE_EXTERN(int) tide_workspace_store_open(const tide_workspace *ws, tide_store 
  *  and lessons promoted at close through an ingest run of this workspace, with its retro-hunt.
  *  Keeps o->now_ms, o->no_hunt and a policy_path already set. */
 TIDE_EXTERN(void) tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o);
+
+/* ------------------------------------------------------------------ export targets */
+
+/** What happened to one declared export target (strings borrowed for the callback). */
+typedef struct {
+    const char *name, *format, *output;
+    const char *trigger; /**< why it ran: "declared", "ingest", "match", "decay", "sightings",
+                              "status", "refresh" */
+    bool written;        /**< the output was written (else its set was unchanged) */
+    int rc;              /**< 0, or the export's error code */
+    const char *error;   /**< the reason when rc < 0 */
+    const tide_export_summary *summary;
+} tide_target_result;
+typedef void (*tide_target_cb)(const tide_target_result *r, void *payload);
+
+/** @brief Declare an export target: opts (format, filters, output: a file or folder, kept as an
+ *  absolute path; incremental; RPZ action / zone) under name (1-64 of [A-Za-z0-9._-]), kept
+ *  in TIDE_WS_EXPORTS. It is written at once (cb reports it); when that fails nothing is
+ *  declared. From then on every ingest run, match run and tide_workspace_targets_refresh
+ *  regenerates it when its selection changed (docs/exports.md). TIDE_EEXISTS when the name or
+ *  the output is taken; TIDE_EINVAL for no output, "-", a FIFO or device, --policy,
+ *  --allow-categories or --since. */
+TIDE_EXTERN(int)
+tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_export_opts *opts,
+        tide_target_cb cb, void *payload);
+/** @brief Forget a declared target (its output stays). TIDE_ENOTFOUND when not declared. */
+TIDE_EXTERN(int) tide_workspace_target_remove(tide_workspace *ws, const char *name);
+/** @brief The declared targets as a JSON array: name, format, output, filters, and status
+ *  (last_checked, last_written, trigger, entries, added, removed, next_change, error ...). */
+TIDE_EXTERN(int) tide_workspace_targets_json(tide_workspace *ws, char **out);
+/** @brief Check the declared targets (only: one name, or NULL for all) and regenerate those
+ *  that are due and whose selection changed; force: write every one. cb reports each that
+ *  ran. Returns the first export error after trying them all (out_written / out_failed may be
+ *  NULL). */
+TIDE_EXTERN(int)
+tide_workspace_targets_refresh(tide_workspace *ws, bool force, const char *only, tide_target_cb cb,
+        void *payload, int *out_written, int *out_failed);
 
 /* ------------------------------------------------------------------ match index */
 
@@ -117,6 +157,9 @@ typedef struct {
     bool no_hunt;                  /**< skip the retro-hunt of changed indicators */
     tide_ingest_error_cb on_error; /**< each bad record (may be NULL) */
     void *payload;
+    /** Each declared export target the run's finish regenerated or failed to (may be NULL;
+     *  called with payload). */
+    tide_target_cb on_export;
 } tide_ingest_run_opts;
 
 /** @brief Defaults: no source / TLP / family, confidence -1 (the format's), hunt on. */
@@ -144,11 +187,16 @@ typedef struct {
     bool hunted;              /**< a retro-hunt ran (history present, indicators changed) */
     tide_hunt_stats hunt;     /**< its counts (retro-sightings stored) */
     double hunt_seconds;
+    int exports_written; /**< declared export targets regenerated (the intel changed) */
+    int exports_failed;  /**< ... and those that failed (their status says why) */
 } tide_ingest_result;
 
 /** @brief End the run: hunt every indicator it added or changed back through the history
  *  (unless no_hunt, or nothing changed, or there is no history) and store the
- *  retro-sightings. out (may be NULL) gets the counts, also when the hunt fails. */
+ *  retro-sightings; then regenerate the declared export targets whose selection changed
+ *  (on_export reports each; a failed target does not fail the run: it is counted in
+ *  exports_failed and its status keeps the error). out (may be NULL) gets the counts, also
+ *  when the hunt fails. */
 TIDE_EXTERN(int) tide_ingest_run_finish(tide_ingest_run *run, tide_ingest_result *out);
 TIDE_EXTERN(void) tide_ingest_run_free(tide_ingest_run *run);
 

@@ -99,6 +99,12 @@ typedef struct {
     const char *allow;      /**< squid: comma-separated categories to allow (NULL = all) */
     const tide_decay_config *decay; /**< NULL = tide_decay_defaults */
     int64_t now_ms;                 /**< "now"; 0 = the clock */
+    /** Non-zero: when the fingerprint of the set selected equals this (the set the output
+     *  holds, from a previous summary), nothing is written (summary.unchanged). */
+    uint64_t unless_fingerprint;
+    /** Count the entries added and removed since the last export to output, for every format
+     *  (summary.compared; the state is kept in the store as for incremental exports). */
+    bool count_changes;
 } tide_export_opts;
 
 /** @brief Defaults: format RPZ, min_score 1, everything else off. */
@@ -113,9 +119,18 @@ typedef struct {
         long count;
     } lists[16]; /**< warninglist / bogon hits by list name */
     int nlists;
-    bool incremental;    /**< a diff was written (a previous state existed) */
-    long added, removed; /**< incremental: entries added / removed */
-    int64_t serial;      /**< RPZ: the SOA serial written */
+    long unsupported[TIDE_OBS__COUNT]; /**< left out as unsupported, by kind (e.g. ip-port in
+                                            rpz: the format cannot carry a port) */
+    bool incremental;                  /**< a diff was written (a previous state existed) */
+    long added, removed;               /**< incremental: entries added / removed */
+    int64_t serial;                    /**< RPZ: the SOA serial written */
+    uint64_t fingerprint; /**< of the set selected (kinds and values); never 0 once selected */
+    bool unchanged;       /**< opts.unless_fingerprint matched: nothing was written */
+    bool compared;        /**< count_changes and a previous state: added / removed are the
+                               changes since the previous export to this output */
+    int64_t next_change;  /**< the earliest time (ms) the set selected changes with time alone:
+                               a score decays below min_score, a valid_until passes, a
+                               valid_from arrives (to the minute); 0: never */
 } tide_export_summary;
 
 /** Called for every observable left out: reason, kind, value, detail (warninglist name, the

@@ -15,7 +15,7 @@ struct tide_workspace {
     char *location;  /* normalised: "sqlite:DIR" */
     char *store_dir; /* the SQLite folder */
     char *state_dir; /* history, index cache, policy */
-    char *index_path, *policy_path, *history_dir;
+    char *index_path, *policy_path, *history_dir, *exports_path;
     tide_store *store;
 };
 
@@ -26,5 +26,12 @@ double tide__engine_mono(void);
  * *out_hunted when a hunt ran (there is a history with runs and something changed). */
 int tide__ws_hunt_changed(tide_workspace *ws, int64_t since_ms, bool *out_hunted,
         tide_hunt_stats *out_stats, double *out_seconds);
+
+/* Check the declared export targets (targets.c): regenerate those due (trigger: why, for the
+ * status; sighted: the caller stored sightings) whose selection changed, or all (force); only:
+ * one name or NULL. Nothing at all when no targets file exists. Returns the first export error
+ * after trying every target. */
+int tide__ws_targets_check(tide_workspace *ws, const char *trigger, bool force, bool sighted,
+        const char *only, tide_target_cb cb, void *payload, int *out_written, int *out_failed);
 
 #endif

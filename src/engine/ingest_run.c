@@ -5,6 +5,7 @@
  * TAXII POST and a case closing with lessons all come through here, so none of them can skip
  * it.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,6 +79,19 @@ int tide_ingest_run_finish(tide_ingest_run *r, tide_ingest_result *out)
      * failure what was kept is committed already, but the run stops short of the hunt */
     if (!r->opts.no_hunt && !r->store_failed && r->stats.indicators > 0)
         rc = tide__ws_hunt_changed(r->ws, r->started_ms, &res.hunted, &res.hunt, &res.hunt_seconds);
+    /* exports follow the intel: the declared targets whose selection changed are written
+     * again (a failed one is counted and keeps its error in its status, the run is not
+     * failed for it: the intel is in the store) */
+    if (!r->store_failed) {
+        char keep[512];
+        snprintf(keep, sizeof(keep), "%s", rc < 0 ? tide_error_last() : "");
+        int trc = tide__ws_targets_check(r->ws, "ingest", false, false, NULL, r->opts.on_export,
+                r->opts.payload, &res.exports_written, &res.exports_failed);
+        if (trc < 0 && res.exports_failed == 0 && rc == 0)
+            rc = trc; /* the targets file itself could not be read or written */
+        else if (rc < 0)
+            tide_error_set(rc, "%s", keep);
+    }
     if (out)
         *out = res;
     return rc;

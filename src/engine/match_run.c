@@ -86,6 +86,7 @@ struct tide_match_run {
     size_t nnoticed;
     int cb_stop; /* the callback's stop value */
     bool ran;
+    uint64_t checked_sightings; /* unsuppressed sightings when the export targets were checked */
 };
 
 static void notice(tide_match_run *r, tide_notice_level level, const char *fmt, ...)
@@ -461,6 +462,28 @@ static void swap_index(tide_match_run *r)
             (long long)r->st.index.generation, r->st.index.entries, r->st.index.indicators);
 }
 
+static void target_notice(const tide_target_result *t, void *payload)
+{
+    tide_match_run *r = payload;
+    if (t->rc < 0)
+        notice(r, TIDE_NOTICE_WARN, "export target %s: %s", t->name, t->error);
+    else if (t->written)
+        notice(r, TIDE_NOTICE_INFO, "export target %s (%s, %s) written: %ld entries", t->name,
+                t->format, t->trigger, t->summary->written);
+}
+
+/* Exports follow the intel: check the declared targets (after the sightings are stored: a
+ * sighting refreshes a decayed score). Nothing when none are declared. */
+static void check_targets(tide_match_run *r)
+{
+    uint64_t seen = r->st.sightings - r->st.suppressed;
+    if (tide__ws_targets_check(r->ws, "match", false, seen != r->checked_sightings, NULL,
+                target_notice, r, NULL, NULL) < 0 &&
+            tide_error_last_code() != 0)
+        notice(r, TIDE_NOTICE_WARN, "export targets: %s", tide_error_last());
+    r->checked_sightings = seen;
+}
+
 static int run_once(tide_match_run *r)
 {
     for (size_t i = 0; i < r->in.n && !r->stop; i++) {
@@ -479,7 +502,7 @@ static int run_follow(tide_match_run *r)
 {
     int64_t gen = r->st.index.generation;
     double now = tide__engine_mono();
-    double last_scan = 0, last_flush = now, last_hist = now;
+    double last_scan = 0, last_flush = now, last_hist = now, last_targets = now;
     while (!r->stop) {
         bool progress = false;
         now = tide__engine_mono();
@@ -507,6 +530,10 @@ static int run_follow(tide_match_run *r)
             last_flush = tide__engine_mono();
             if (!r->fail && !r->hist)
                 tide__inputs_committed(&r->in);
+            if (!r->fail && last_flush - last_targets >= 60) { /* sightings stored: check */
+                check_targets(r);
+                last_targets = tide__engine_mono();
+            }
         }
         if (r->hist && tide__engine_mono() - last_hist >= r->o.checkpoint_seconds) {
             bool ok = tide_history_checkpoint(r->hist) == 0;
@@ -561,6 +588,8 @@ int tide_match_run_run(tide_match_run *r)
         rc = r->fail;
     if (rc == 0)
         tide__inputs_committed(&r->in);
+    if (!r->fail)
+        check_targets(r);
     if (rc == 0 && r->hist_fail)
         rc = tide_error_set(r->hist_fail, "history not recorded: %s", r->hist_err);
     return rc;

@@ -85,6 +85,7 @@ void tide_workspace_free(tide_workspace *ws)
     tide__free(ws->index_path);
     tide__free(ws->policy_path);
     tide__free(ws->history_dir);
+    tide__free(ws->exports_path);
     tide__free(ws);
 }
 
@@ -110,7 +111,8 @@ int tide_workspace_open(tide_workspace **out, const char *location, const tide_w
     ws->index_path = join(ws->state_dir, "match.idx");
     ws->policy_path = join(ws->state_dir, "policy.json");
     ws->history_dir = join(ws->state_dir, "history");
-    if (!ws->index_path || !ws->policy_path || !ws->history_dir) {
+    ws->exports_path = join(ws->state_dir, "exports.json");
+    if (!ws->index_path || !ws->policy_path || !ws->history_dir || !ws->exports_path) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
         goto fail;
     }
@@ -157,6 +159,7 @@ const char *tide_workspace_path(const tide_workspace *ws, tide_ws_path which)
         case TIDE_WS_INDEX: return ws->index_path;
         case TIDE_WS_POLICY: return ws->policy_path;
         case TIDE_WS_HISTORY: return ws->history_dir;
+        case TIDE_WS_EXPORTS: return ws->exports_path;
     }
     return NULL;
 }

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "export/export_int.h"
 #include "intel/sighted.h"
@@ -107,6 +108,8 @@ static void skip_raw(tide__exp *x, int reason, tide_obs_kind kind, const char *v
         const char *detail, const char *id)
 {
     x->sum->skipped[reason]++;
+    if (reason == TIDE_EXPORT_SKIP_UNSUPPORTED && kind > TIDE_OBS_NONE && kind < TIDE_OBS__COUNT)
+        x->sum->unsupported[kind]++;
     if (reason == TIDE_EXPORT_SKIP_WARNINGLIST || reason == TIDE_EXPORT_SKIP_BOGON)
         note_list(x->sum, detail ? detail : "?");
     if (x->explain)
@@ -294,8 +297,44 @@ typedef struct {
     tide_warninglists *wl;
     tide__sighted sighted; /* when each indicator was last sighted: refreshes its score */
     tide_strmap seen;
+    int64_t next; /* the earliest time the selection changes with time alone (0: none) */
     int rc;
 } sel_ctx;
+
+/* Whether an indicator selected now is still in at t (its score is not-increasing in time). */
+static bool stays(sel_ctx *c, const tide_score_input *in, int64_t t)
+{
+    double s = tide_score_decayed(&c->decay, in, t);
+    return s >= c->x->opts->min_score && s > 0;
+}
+
+/* An indicator is selected now: note when it leaves with time alone (valid_until, or its score
+ * decaying below min_score, found to the minute), keeping the earliest in c->next. One score
+ * evaluation per indicator unless it leaves before the earliest so far. */
+static void note_next(sel_ctx *c, const tide_score_input *in)
+{
+    int64_t now = c->x->now, best = c->next ? c->next : INT64_MAX;
+    if (in->valid_until > now && in->valid_until < best)
+        best = in->valid_until;
+    double life = c->decay.lifetime_days[in->kind];
+    if (life > 0) {
+        int64_t hi = tide_score_reference(in) + (int64_t)(life * 86400000.0) + 1, lo = now;
+        if (hi > best)
+            hi = best;
+        if (hi > lo && !stays(c, in, hi)) {
+            while (hi - lo > 60000) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (stays(c, in, mid))
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            best = hi;
+        }
+    }
+    if (best != INT64_MAX)
+        c->next = best;
+}
 
 static int gated_class(const char *type)
 {
@@ -457,6 +496,8 @@ static int select_cb(const tide_indicator_obs *rec, void *payload)
         reason = TIDE_EXPORT_SKIP_EXPIRED;
     } else if (act == TIDE_INACTIVE_NOT_YET) {
         reason = TIDE_EXPORT_SKIP_NOT_YET;
+        if (r->valid_from > 0 && (c->next == 0 || r->valid_from < c->next))
+            c->next = r->valid_from; /* it may enter then */
     } else if (!c->want[r->kind]) {
         reason = TIDE_EXPORT_SKIP_TYPE;
     } else if (x->gate != NULL && (leveled = true) &&
@@ -480,12 +521,16 @@ static int select_cb(const tide_indicator_obs *rec, void *payload)
             reason = TIDE_EXPORT_SKIP_BOGON;
         } else if (!tide_export_format_supports(o->format, r->kind)) {
             reason = TIDE_EXPORT_SKIP_UNSUPPORTED;
+            detail = r->kind == TIDE_OBS_IP_PORT ? "the format cannot carry a port (blocking "
+                                                   "the address alone would block every service)"
+                                                 : "the format cannot express this kind";
         }
     }
     if (reason >= 0) {
         skip_raw(x, reason, r->kind, r->value, detail, r->id);
         return 0;
     }
+    note_next(c, &in);
     /* one entry per (kind, value) */
     char kb[8];
     snprintf(kb, sizeof(kb), "%d|", (int)r->kind);
@@ -612,15 +657,33 @@ static int run_select(tide__exp *x)
     tide__free(c.level_id);
     if (rc < 0)
         return rc;
+    x->sum->next_change = c.next;
     /* the arena no longer moves: resolve the values for sorting */
     for (size_t i = 0; i < x->n; i++)
         x->v[i].val = EXP_S(x, x->v[i].value);
     if (x->n > 1)
         qsort(x->v, x->n, sizeof(*x->v), cmp_entry);
+    /* the fingerprint of the set selected: its kinds and values, in order */
+    XXH3_state_t *h = XXH3_createState();
+    TIDE_CHECK_ALLOC(h);
+    XXH3_64bits_reset(h);
+    for (size_t i = 0; i < x->n; i++) {
+        unsigned char k = (unsigned char)x->v[i].kind;
+        XXH3_64bits_update(h, &k, 1);
+        XXH3_64bits_update(h, x->v[i].val, strlen(x->v[i].val) + 1);
+    }
+    x->sum->fingerprint = XXH3_64bits_digest(h) | 1; /* never 0: 0 means "none" */
+    XXH3_freeState(h);
     return 0;
 }
 
 /* ------------------------------------------------------------------ run */
+
+static int count_cb(bool added, const char *line, void *payload)
+{
+    (void)added, (void)line, (void)payload;
+    return 0; /* tide__exp_diff counts */
+}
 
 static bool keeps_state(const tide__exp_format *f)
 {
@@ -741,7 +804,8 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
         if (F->dir)
             x.dirfd = x.lock_fd;
     }
-    if (opts->output && !to_stdout && F->keeps_state && opts->categories == NULL) {
+    bool changes = opts->count_changes && kind != TIDE__OUTK_STREAM && opts->policy == NULL;
+    if (opts->output && !to_stdout && (F->keeps_state || changes) && opts->categories == NULL) {
         if ((rc = make_key(&x)) < 0)
             goto done;
         rc = tide_store_export_state_get(store, x.key, &x.prev_serial, &x.prev, &x.prev_len);
@@ -760,7 +824,28 @@ int tide_export_run(tide_store *store, const tide_export_opts *opts, FILE *out,
     } else {
         if ((rc = run_select(&x)) < 0)
             goto done;
+        if (opts->unless_fingerprint && opts->unless_fingerprint == summary->fingerprint) {
+            summary->unchanged = true; /* the same set as the output holds: nothing written */
+            goto done;
+        }
         rc = F->write(&x);
+        /* formats without state of their own: the state is the set selected */
+        for (size_t i = 0; rc == 0 && x.key && !F->keeps_state && i < x.n; i++) {
+            char kb[24];
+            snprintf(kb, sizeof(kb), "%s ", tide_obs_kind_name(x.v[i].kind));
+            tide_buf l = TIDE_BUF_INIT;
+            rc = tide__buf_puts(&l, kb);
+            if (rc == 0)
+                rc = tide__buf_puts(&l, x.v[i].val);
+            if (rc == 0)
+                rc = tide__exp_state_add(&x, l.ptr);
+            tide__buf_free(&l);
+        }
+        if (rc == 0 && changes && x.have_prev && !summary->incremental) {
+            summary->added = summary->removed = 0;
+            rc = tide__exp_diff(&x, count_cb, NULL);
+        }
+        summary->compared = changes && x.have_prev;
     }
     if (rc == 0 && x.key) {
         /* record what the output now holds; the next export (full or incremental) diffs

@@ -87,9 +87,15 @@ typedef struct {
 bool tide__ip_range(const char *s, int *family, tide__u128 *first, tide__u128 *last);
 /* Name of the built-in private / bogon range that overlaps s (an IP, CIDR, or ip-port), or NULL. */
 const char *tide__ip_bogon_overlap(tide_obs_kind kind, const char *value);
+/* Split an ip-port value ("1.2.3.4:449", "[2001:db8::1]:443") into its address (canonical
+ * text, into ip[cap]), family (4 or 6) and port (1-65535); false when it is not one. */
+bool tide__ip_port_split(const char *value, char *ip, size_t cap, int *family, unsigned *port);
 /* Drop entries of the given family (IPs / CIDRs) that lie inside another selected entry:
  * marks them in covered[] (indexes into x->v) and reports them as COVERED. */
 int tide__exp_prune_covered(tide__exp *x, bool *covered);
+/* Mark ip-port entries whose address is inside an address or CIDR of the export that is not
+ * covered[] itself (blocking the address blocks every port) and report them as COVERED. */
+int tide__exp_prune_ports(tide__exp *x, bool *covered);
 /* Drop domains whose parent domain is also selected (marks covered[]). */
 int tide__exp_prune_subdomains(tide__exp *x, bool *covered);
 /* Base64 (RFC 4648) of s into b. */

@@ -19,14 +19,15 @@ static const tide__exp_format formats[TIDE_EXPORT__COUNT] = {
     /* name, kinds, dir, blocking, keeps_state, write, policy, categories */
     [TIDE_EXPORT_RPZ] = { "rpz", K_IP | K(TIDE_OBS_DOMAIN), false, true, true, tide__exp_rpz, NULL,
             NULL },
-    [TIDE_EXPORT_NFT] = { "nft", K_IP, false, true, true, tide__exp_nft, tide__exp_policy, NULL },
-    [TIDE_EXPORT_IPSET] = { "ipset", K_IP, false, true, true, tide__exp_ipset, tide__exp_policy,
-            NULL },
+    [TIDE_EXPORT_NFT] = { "nft", K_IP | K(TIDE_OBS_IP_PORT), false, true, true, tide__exp_nft,
+            tide__exp_policy, NULL },
+    [TIDE_EXPORT_IPSET] = { "ipset", K_IP | K(TIDE_OBS_IP_PORT), false, true, true, tide__exp_ipset,
+            tide__exp_policy, NULL },
     [TIDE_EXPORT_SQUID] = { "squid", K_IP | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL), true, true, false,
             tide__exp_squid, NULL, tide__exp_squid_categories },
     [TIDE_EXPORT_SURICATA] = { "suricata",
-            K_IP | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL) | K(TIDE_OBS_MD5) | K(TIDE_OBS_SHA1) |
-                    K(TIDE_OBS_SHA256) | K(TIDE_OBS_JA3),
+            K_IP | K(TIDE_OBS_IP_PORT) | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL) | K(TIDE_OBS_MD5) |
+                    K(TIDE_OBS_SHA1) | K(TIDE_OBS_SHA256) | K(TIDE_OBS_JA3),
             true, true, true, tide__exp_suricata, NULL, NULL },
     [TIDE_EXPORT_ZEEK] = { "zeek",
             K_IP | K_HASH | K(TIDE_OBS_DOMAIN) | K(TIDE_OBS_URL) | K(TIDE_OBS_EMAIL) |

@@ -151,6 +151,82 @@ int tide__exp_prune_covered(tide__exp *x, bool *covered)
     return 0;
 }
 
+bool tide__ip_port_split(const char *value, char *ip, size_t cap, int *family, unsigned *port)
+{
+    const char *colon = strrchr(value, ':');
+    if (colon == NULL || colon[1] == '\0' || strlen(colon + 1) > 5)
+        return false;
+    unsigned p = 0;
+    for (const char *d = colon + 1; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return false;
+        p = p * 10 + (unsigned)(*d - '0');
+    }
+    if (p == 0 || p > 65535)
+        return false;
+    const char *a = value;
+    size_t n = (size_t)(colon - value);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+        a++;
+        n -= 2;
+    }
+    uint8_t b[16];
+    int fam = tide__ip_parse(a, n, 0, b);
+    if (fam == 0 || cap < TIDE__IP_TEXT_MAX)
+        return false;
+    tide__ip_format(fam, b, ip);
+    *family = fam;
+    *port = p;
+    return true;
+}
+
+static int rfind(const rng *r, size_t n, int fam, tide__u128 a)
+{
+    /* the last range of family fam starting at or before a (ranges are disjoint and sorted) */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].fam < fam || (r[mid].fam == fam && ucmp(r[mid].first, a) <= 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && r[lo - 1].fam == fam && ucmp(a, r[lo - 1].last) <= 0 ? (int)(lo - 1) : -1;
+}
+
+int tide__exp_prune_ports(tide__exp *x, bool *covered)
+{
+    rng *r = tide__malloc((x->n + 1) * sizeof(*r));
+    TIDE_CHECK_ALLOC(r);
+    size_t n = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        tide_obs_kind k = x->v[i].kind;
+        if (covered[i] || (k != TIDE_OBS_IPV4 && k != TIDE_OBS_IPV6 && k != TIDE_OBS_CIDR4 &&
+                                  k != TIDE_OBS_CIDR6))
+            continue;
+        if (tide__ip_range(x->v[i].val, &r[n].fam, &r[n].first, &r[n].last))
+            r[n++].idx = i;
+    }
+    qsort(r, n, sizeof(*r), rcmp);
+    for (size_t i = 0; i < x->n && n > 0; i++) {
+        char ip[TIDE__IP_TEXT_MAX];
+        int fam;
+        unsigned port;
+        tide__u128 a, b;
+        if (x->v[i].kind != TIDE_OBS_IP_PORT ||
+                !tide__ip_port_split(x->v[i].val, ip, sizeof(ip), &fam, &port) ||
+                !tide__ip_range(ip, &fam, &a, &b))
+            continue;
+        int j = rfind(r, n, fam, a);
+        if (j >= 0) {
+            covered[i] = true;
+            tide__exp_skip(x, TIDE_EXPORT_SKIP_COVERED, &x->v[i], x->v[r[j].idx].val);
+        }
+    }
+    tide__free(r);
+    return 0;
+}
+
 int tide__exp_prune_subdomains(tide__exp *x, bool *covered)
 {
     tide_strmap m = TIDE_STRMAP_INIT;

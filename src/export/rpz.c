@@ -191,8 +191,8 @@ int tide__exp_rpz(tide__exp *x)
     int crc = tide__exp_close(&f, rc == 0);
     if (rc == 0)
         rc = crc;
-    if (rc == 0 && o->incremental && x->have_prev) {
-        x->sum->incremental = true;
+    if (rc == 0 && o->incremental) { /* no state yet: every name is added */
+        x->sum->incremental = x->have_prev;
         tide__exp_file fa, fr;
         if ((rc = tide__exp_open(x, "added", &fa)) < 0)
             return rc;

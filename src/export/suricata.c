@@ -10,7 +10,9 @@
  *                      score) and its category file;
  *   tide.rules         the rules using all of the above, one dotprefix / endswith rule per
  *                      domain (matches the domain and every subdomain on dns.query, tls.sni
- *                      and http.host), one rule per URL (http.host + http.uri).
+ *                      and http.host), one rule per URL (http.host + http.uri), and for
+ *                      ip:port indicators one tcp and one udp rule per port and up to 100
+ *                      addresses (`alert tcp any any -> [A,B] 449`).
  * Incremental mode also writes tide-dataset-changes.txt: `dataset-remove` / `dataset-add`
  * unix-socket commands (suricatasc) that bring the running datasets to the new state.
  */
@@ -18,8 +20,48 @@
 #include <string.h>
 
 #include "export/export_int.h"
+#include "util/ipaddr.h"
 
-#define SID_BASE 9700000
+#define SID_BASE  9700000
+#define PORT_LIST 100 /* addresses per ip:port rule */
+
+/* an ip:port entry: the port, then the canonical address */
+typedef struct {
+    unsigned port;
+    char ip[TIDE__IP_TEXT_MAX];
+} ipport;
+
+static int cmp_ipport(const void *a, const void *b)
+{
+    const ipport *x = a, *y = b;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return strcmp(x->ip, y->ip);
+}
+
+/* one rule per protocol (TCP, UDP), port and up to PORT_LIST addresses: traffic to a listed
+ * address-port pair (the C2 lists of trickbot, emotet ...) */
+static long put_port_rules(FILE *r, ipport *v, size_t n, long sid)
+{
+    if (n > 1)
+        qsort(v, n, sizeof(*v), cmp_ipport);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && j - i < PORT_LIST && v[j].port == v[i].port)
+            j++;
+        for (int t = 0; t < 2; t++) {
+            fprintf(r, "alert %s any any -> [", t ? "udp" : "tcp");
+            for (size_t k = i; k < j; k++)
+                fprintf(r, "%s%s", k > i ? "," : "", v[k].ip);
+            fprintf(r,
+                    "] %u (msg:\"tide: traffic to a listed address and port (%s)\"; "
+                    "classtype:trojan-activity; sid:%ld; rev:1;)\n",
+                    v[i].port, t ? "udp" : "tcp", sid++);
+        }
+        i = j;
+    }
+    return sid;
+}
 
 static bool safe_domain(const char *d)
 {
@@ -76,6 +118,8 @@ int tide__exp_suricata(tide__exp *x)
     long cnt[NF] = { 0 };
     long sid = SID_BASE + 100;
     tide_buf b = TIDE_BUF_INIT;
+    ipport *pv = NULL;
+    size_t pn = 0, pcap = 0;
     if (rc == 0)
         fprintf(fs[RULES].f,
                 "# tide Suricata export. suricata.yaml: reputation-categories-file: "
@@ -146,6 +190,25 @@ int tide__exp_suricata(tide__exp *x)
                         "\"; startswith; classtype:trojan-activity; sid:%ld; rev:1;)\n", sid++);
                 break;
             }
+            case TIDE_OBS_IP_PORT: {
+                int fam;
+                if (pn == pcap) {
+                    size_t nc = pcap ? pcap * 2 : 256;
+                    ipport *nv = tide__realloc(pv, nc * sizeof(*nv));
+                    if (nv == NULL) {
+                        rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+                        break;
+                    }
+                    pv = nv;
+                    pcap = nc;
+                }
+                if (!tide__ip_port_split(v, pv[pn].ip, sizeof(pv[pn].ip), &fam, &pv[pn].port)) {
+                    tide__exp_skip(x, TIDE_EXPORT_SKIP_UNSUPPORTED, e, "not an address and port");
+                    continue;
+                }
+                pn++;
+                break;
+            }
             default: { /* IPs and CIDRs */
                 int rep = (int)(e->score * 127.0 / 100.0 + 0.5);
                 rep = rep < 1 ? 1 : rep > 127 ? 127 : rep;
@@ -182,6 +245,7 @@ int tide__exp_suricata(tide__exp *x)
                         "alert http any any -> any any (msg:\"tide: file hash listed (%s)\"; "
                         "%s:%s; classtype:trojan-activity; sid:%d; rev:1;)\n",
                         hk[k], hk[k], names[MD5 + k], SID_BASE + 5 + k);
+        put_port_rules(r, pv, pn, sid);
         if (cnt[IPREP])
             fprintf(r,
                     "alert ip any any -> any any (msg:\"tide: address on the tide reputation "
@@ -189,13 +253,14 @@ int tide__exp_suricata(tide__exp *x)
                     SID_BASE + 8);
     }
     tide__buf_free(&b);
+    tide__free(pv);
     for (int i = 0; i < NF; i++) {
         int crc = tide__exp_close(&fs[i], rc == 0);
         if (rc == 0)
             rc = crc;
     }
-    if (rc == 0 && x->opts->incremental && x->have_prev) {
-        x->sum->incremental = true;
+    if (rc == 0 && x->opts->incremental) { /* no state yet: every entry is added */
+        x->sum->incremental = x->have_prev;
         tide__exp_file fc;
         TIDE_CHECK(tide__exp_open(x, "tide-dataset-changes.txt", &fc));
         rc = tide__exp_diff(x, diff_cb, fc.f);

@@ -190,17 +190,17 @@ fi
 
 "$TIDE" export --format nft --incremental --output "$W/inc.nft" 2>/dev/null
 "$TIDE" export --format nft --output "$W/full2.nft" 2>/dev/null
-check "nft incremental is add element commands" 'grep -q "^add element inet tide tide_v4 { 45.33.33.1 }" "$W/inc.nft"'
+check "nft incremental: add element commands in OUTPUT.diff, the full file at OUTPUT" 'grep -q "^add element inet tide tide_v4 { 45.33.33.1 }" "$W/inc.nft.diff" && cmp -s <(grep -v "^#" "$W/inc.nft") <(grep -v "^#" "$W/full2.nft")'
 check "nft full export has no covered /32 inside 45.33.32.0/24" '! grep -q "45.33.32.156" "$W/full2.nft" && grep -q "45.33.32.0/24" "$W/full2.nft"'
 if need nft unshare; then
   check "nft -c accepts the full export" 'unshare -n nft -c -f "$W/full2.nft"'
   check "nft -c accepts the first export" 'unshare -n nft -c -f "$W/inc-full1.nft"'
   setof() { unshare -n bash -c "for f in $*; do nft -f \$f || exit 1; done; nft list set inet tide tide_v4; nft list set inet tide tide_v6" | tr -d ' \t\n' | sed 's/.*elements={//'; }
-  a=$(setof "$W/inc-full1.nft" "$W/inc.nft"); b=$(setof "$W/full2.nft")
+  a=$(setof "$W/inc-full1.nft" "$W/inc.nft.diff"); b=$(setof "$W/full2.nft")
   check "nft: full + incremental applied in a netns equals the full export" '[ -n "$a" ] && [ "$a" = "$b" ]'
 fi
 "$TIDE" export --format ipset --incremental --output "$W/inc.ipset" 2>/dev/null
-check "ipset incremental has add lines" 'grep -q "^add tide_v4 45.33.33.1 -exist" "$W/inc.ipset"'
+check "ipset incremental has add lines (OUTPUT.diff)" 'grep -q "^add tide_v4 45.33.33.1 -exist" "$W/inc.ipset.diff" && grep -q "^create tide_v4 " "$W/inc.ipset"'
 
 # ---- squid, yara
 printf 'tide-export-sample %s' "$$" >"$W/sample.bin"

@@ -257,6 +257,49 @@ static void t_suricata_zeek_yara(void)
     tide_store_free(s);
 }
 
+/* next_change: the time a selected indicator's decayed score crosses min_score (to the
+ * minute); an export at that time leaves it out, one two minutes earlier keeps it. The
+ * fingerprint of an unchanged set makes unless_fingerprint write nothing. */
+static void t_next_change(void)
+{
+    tide_store *s = fresh();
+    int64_t day = 86400000LL, t0 = 1767225600000LL; /* 2026-01-01 */
+    put_ind(s, "indicator--00000000-0000-4000-8000-0000000000a1", TIDE_OBS_IPV4, "45.33.32.10", t0,
+            0, false);
+    put_ind(s, "indicator--00000000-0000-4000-8000-0000000000a2", TIDE_OBS_DOMAIN,
+            "slow.tidetest.com", t0, t0 + 200 * day, false);
+    char out[700];
+    snprintf(out, sizeof(out), "%s/n.txt", dir);
+    tide_export_opts o;
+    tide_export_opts_init(&o);
+    o.format = TIDE_EXPORT_TXT;
+    o.output = out;
+    o.min_score = 40;
+    o.now_ms = t0 + day;
+    tide_export_summary sum;
+    TIDE_ASSERT_EQ_INT(tide_export_run(s, &o, NULL, &sum, NULL, NULL), 0);
+    TIDE_ASSERT_EQ_INT((int)sum.written, 2);
+    /* base 80 (confidence 80, reliability A); ip: 30 days, linear: below 40 at day 15 */
+    int64_t want = t0 + 15 * day;
+    TIDE_ASSERT(sum.next_change >= want && sum.next_change <= want + 60000);
+    uint64_t fp = sum.fingerprint;
+    TIDE_ASSERT(fp != 0);
+    o.now_ms = sum.next_change - 120000;
+    o.unless_fingerprint = fp;
+    TIDE_ASSERT_EQ_INT(tide_export_run(s, &o, NULL, &sum, NULL, NULL), 0);
+    TIDE_ASSERT(sum.unchanged);
+    o.now_ms = sum.next_change;
+    int64_t crossing = sum.next_change;
+    TIDE_ASSERT_EQ_INT(tide_export_run(s, &o, NULL, &sum, NULL, NULL), 0);
+    TIDE_ASSERT(!sum.unchanged && sum.fingerprint != fp);
+    TIDE_ASSERT_EQ_INT((int)sum.written, 1);
+    TIDE_ASSERT(strstr(slurp(out), "45.33.32.10") == NULL);
+    /* the domain (90 days) crosses 40 at day 45, before its valid_until */
+    TIDE_ASSERT(sum.next_change > crossing && sum.next_change >= t0 + 45 * day &&
+                sum.next_change <= t0 + 45 * day + 60000);
+    tide_store_free(s);
+}
+
 static void t_policy(void)
 {
     TIDE_ASSERT(tide_version_compare("1.6.0_45", "1.7") < 0);
@@ -309,6 +352,7 @@ static void t_policy(void)
 TIDE_TESTS = {
     { "export::selection", t_selection },
     { "export::rpz_incremental", t_rpz_incremental },
+    { "export::next_change", t_next_change },
     { "export::suricata_zeek_yara", t_suricata_zeek_yara },
     { "export::policy", t_policy },
     { NULL, NULL },
