@@ -258,8 +258,16 @@ int cmd_show(int argc, char **argv)
     tide_obs_kind kind = TIDE_OBS_NONE;
     if (tide_obs_refang(what, &refanged) == 0) {
         kind = tide_obs_detect(refanged);
-        if (kind == TIDE_OBS_NONE && strlen(refanged) == 59 && strchr(refanged, ':'))
-            kind = TIDE_OBS_X509_SHA1; /* a certificate fingerprint written aa:bb:cc... */
+        size_t rl = strlen(refanged);
+        if (kind == TIDE_OBS_NONE && (rl == 59 || rl == 47) && refanged[2] == ':') {
+            /* a fingerprint written aa:bb:cc... (x509 SHA-1, JA3 MD5): its hex digits */
+            size_t o = 0;
+            for (size_t i = 0; i < rl; i++)
+                if (refanged[i] != ':')
+                    refanged[o++] = refanged[i];
+            refanged[o] = '\0';
+            kind = tide_obs_detect(refanged);
+        }
         if (kind != TIDE_OBS_NONE && tide_obs_normalize(kind, refanged, &norm) < 0)
             kind = TIDE_OBS_NONE;
     }
