@@ -457,23 +457,26 @@ static bool attributing(const char *stype)
  * report's refs hold them as JSON text "a","b",...). */
 static int event_indicators_indicate(ev_ctx *e, const char *id)
 {
-    const char *p = e->refs.ptr, *end = p ? p + e->refs.len : NULL;
-    while (p && p < end) {
-        const char *q = strstr(p, "\"indicator--");
-        if (q == NULL || q >= end)
+    /* by offsets: each relationship emitted is added to the refs, which may move them; only
+     * the refs listed before the first one are read */
+    size_t pos = 0, end = e->refs.len;
+    while (pos < end) {
+        const char *base = e->refs.ptr;
+        const char *q = strstr(base + pos, "\"indicator--");
+        if (q == NULL || (size_t)(q - base) >= end)
             break;
         q++;
-        const char *close = memchr(q, '"', (size_t)(end - q));
+        const char *close = memchr(q, '"', end - (size_t)(q - base));
         if (close == NULL)
             break;
         char ind[128];
         size_t n = (size_t)(close - q);
+        pos = (size_t)(close - base) + 1;
         if (n < sizeof(ind)) {
             memcpy(ind, q, n);
             ind[n] = '\0';
             TIDE_CHECK(emit_relationship(e, ind, "indicates", id, NULL, e->flags));
         }
-        p = close + 1;
     }
     return 0;
 }

@@ -178,7 +178,7 @@ int tide_store_lookup_match(tide_store *store, tide_obs_kind kind, const char *v
                 break;
             memcpy(a, value, al);
             a[al] = '\0';
-            rc = networks(&c, a, slash ? atoi(slash + 1) : -1);
+            rc = networks(&c, a, slash ? (int)strtol(slash + 1, NULL, 10) : -1);
             break;
         }
         case TIDE_OBS_DOMAIN: rc = domain(&c, value); break;
