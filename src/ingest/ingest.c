@@ -280,9 +280,17 @@ static bool maybe_defanged(tide_obs_kind k, const char *v)
         case TIDE_OBS_IP_PORT: break;
         default: return false;
     }
-    return strpbrk(v, "[({") != NULL || strncasecmp(v, "hxxp", 4) == 0 ||
-           strncasecmp(v, "hxtp", 4) == 0 || strncasecmp(v, "httx", 4) == 0 ||
-           strncasecmp(v, "fxp", 3) == 0;
+    char c0 = (char)(v[0] | 0x20);
+    if (c0 == 'h' && v[1] && v[2] && v[3] &&
+            (strncasecmp(v, "hxxp", 4) == 0 || strncasecmp(v, "hxtp", 4) == 0 ||
+                    strncasecmp(v, "httx", 4) == 0))
+        return true;
+    if (c0 == 'f' && strncasecmp(v, "fxp", 3) == 0)
+        return true;
+    for (const char *p = v; *p; p++)
+        if (*p == '[' || *p == '(' || *p == '{')
+            return true;
+    return false;
 }
 
 /* A defanged pattern value is refanged and indexed as what it names; one that refangs to no

@@ -163,6 +163,27 @@ static int read_record(reader *rd, record *r, int nfields)
     int c;
     r->off[0] = 0;
     r->n = 1;
+    if ((c = getc(rd->fp)) == '#') {
+        /* a comment line (abuse.ch exports open and close with them; their header is one) */
+        rd->offset++;
+        r->comment = true;
+        while ((c = getc(rd->fp)) != EOF) {
+            rd->offset++;
+            if (c == '\n') {
+                rd->line++;
+                break;
+            }
+            if (tide__buf_putc(&r->data, (char)c) < 0)
+                r->too_long = true;
+        }
+        if (c == EOF)
+            rd->eof = true;
+        if (field_end(r) < 0)
+            r->too_long = true;
+        return 1;
+    }
+    if (c != EOF)
+        ungetc(c, rd->fp);
     for (;;) {
         c = getc(rd->fp);
         if (c == EOF) {
@@ -176,24 +197,6 @@ static int read_record(reader *rd, record *r, int nfields)
             break;
         }
         rd->offset++;
-        if (!any && c == '#') {
-            /* a comment line (abuse.ch exports open and close with them; their header is one) */
-            r->comment = true;
-            while ((c = getc(rd->fp)) != EOF) {
-                rd->offset++;
-                if (c == '\n') {
-                    rd->line++;
-                    break;
-                }
-                if (tide__buf_putc(&r->data, (char)c) < 0)
-                    r->too_long = true;
-            }
-            if (c == EOF)
-                rd->eof = true;
-            if (field_end(r) < 0)
-                r->too_long = true;
-            return 1;
-        }
         any = true;
         if (c == '\n')
             rd->line++;
@@ -573,6 +576,9 @@ static bool no_name(const char *n)
 {
     static const char *const none[] = { "", "none", "null", "unknown", "unknown malware", "n/a",
         "na", "-", "?" };
+    char c0 = (char)(n[0] | 0x20);
+    if (n[0] && c0 != 'n' && c0 != 'u' && n[0] != '-' && n[0] != '?')
+        return false; /* none of them begins so: the usual case, decided at once */
     for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
         if (strcasecmp(n, none[i]) == 0)
             return true;
@@ -585,21 +591,33 @@ static int group_of(csv_state *st, record *r, const char *type, const char *name
 {
     if (no_name(name))
         return 0;
+    /* the key "<type>|<name>", on the stack for the usual name */
+    char small[256];
     tide_buf key = TIDE_BUF_INIT;
-    if (tide__buf_printf(&key, "%s|%s", type, name) < 0) {
-        tide__buf_free(&key);
-        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    const char *k = small;
+    size_t tl = strlen(type), nl = strlen(name);
+    if (tl + 1 + nl < sizeof(small)) {
+        memcpy(small, type, tl);
+        small[tl] = '|';
+        memcpy(small + tl + 1, name, nl + 1);
+    } else {
+        if (tide__buf_printf(&key, "%s|%s", type, name) < 0) {
+            tide__buf_free(&key);
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        k = key.ptr;
     }
-    json_t *known = json_object_get(st->seen_campaigns, key.ptr);
+    json_t *known = json_object_get(st->seen_campaigns, k);
     int rc = 1;
-    if (known) {
-        snprintf(id, 128, "%s", json_string_value(known));
+    size_t il = known ? json_string_length(known) : 0;
+    if (known && il < 128) {
+        memcpy(id, json_string_value(known), il + 1);
     } else {
         st->sink->line = r->line;
         st->sink->offset = r->offset;
         rc = tide__emit_group(&st->em, type, name, NULL, NULL, id);
         if (rc == 0 && json_object_size(st->seen_campaigns) < MAX_SEEN_CAMPAIGNS)
-            json_object_set_new(st->seen_campaigns, key.ptr, json_string(id));
+            json_object_set_new(st->seen_campaigns, k, json_string(id));
         if (rc == 0)
             rc = 1;
     }
