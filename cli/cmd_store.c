@@ -91,7 +91,9 @@ typedef struct {
     bool as_json;
     int count;
     json_t *arr;
-    tide_obs_kind kind; /* of the value shown: its lifetime decays the score */
+    tide_obs_kind kind;        /* of the value shown */
+    const char *value;         /* its canonical form */
+    const tide_store_match *m; /* the indicator being shown: the listed value covering it */
 } show_ctx;
 
 static int latest_sighting(const tide_sighting_rec *r, void *payload)
@@ -123,6 +125,22 @@ static int print_rel(const tide_relation *r, void *payload)
     return 0;
 }
 
+static int show_indicator(const char *id, void *payload);
+
+/* One indicator the value matches: through itself, or a listed CIDR / parent / path that
+ * covers it. The covering observable's kind decays the score, as in the match index. */
+static int show_match(const tide_store_match *m, void *payload)
+{
+    show_ctx *c = payload;
+    c->m = m;
+    return show_indicator(m->indicator_id, c);
+}
+
+static bool covered(const show_ctx *c)
+{
+    return c->m && (c->m->kind != c->kind || strcmp(c->m->value, c->value) != 0);
+}
+
 static int show_indicator(const char *id, void *payload)
 {
     show_ctx *c = payload;
@@ -134,7 +152,7 @@ static int show_indicator(const char *id, void *payload)
      * rule of tide/score.h, with the indicator's last sighting */
     tide_decay_config dc;
     tide_decay_defaults(&dc);
-    tide_score_input in = { .kind = c->kind,
+    tide_score_input in = { .kind = c->m ? c->m->kind : c->kind,
         .confidence = ind.confidence,
         .reliability = ind.reliability,
         .valid_from = ind.valid_from,
@@ -152,7 +170,9 @@ static int show_indicator(const char *id, void *payload)
     }
     free(keep_id);
     tide_score_result sr;
-    tide_score_assess(&dc, &in, (int64_t)time(NULL) * 1000, &sr);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now); /* ms: a value ingested this second is valid already */
+    tide_score_assess(&dc, &in, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &sr);
     char ref[32];
     tide_time_format(sr.ref_ms, ref);
     if (c->as_json) {
@@ -166,15 +186,23 @@ static int show_indicator(const char *id, void *payload)
         json_t *rels = json_array();
         tide_store_related(c->store, id, print_rel, rels);
         json_object_set_new(o, "related", rels);
+        if (c->m)
+            json_object_set_new(o, "matched",
+                    json_pack("{s:s, s:s, s:b}", "kind", tide_obs_kind_name(c->m->kind), "value",
+                            c->m->value, "covers", covered(c)));
         json_array_append_new(c->arr, o);
         return 0;
     }
     printf("%s\n  pattern     %s\n", ind.id, ind.pattern);
+    if (covered(c))
+        printf("  matches     %s %s, which covers %s\n", tide_obs_kind_name(c->m->kind),
+                c->m->value, c->value);
     printf("  source      %s (reliability %c)  confidence %d  base score %.0f  TLP %s\n",
             ind.source ? ind.source : "-", ind.reliability, ind.confidence, sr.base,
             ind.tlp ? ind.tlp : "-");
     printf("  score now   %d (%s; %s age counts from %s)\n", tide_score_round(sr.score),
-            tide_score_activity_name(sr.activity), tide_obs_kind_name(c->kind), ref);
+            tide_score_activity_name(sr.activity), tide_obs_kind_name(c->m ? c->m->kind : c->kind),
+            ref);
     if (ind.kill_chain)
         printf("  kill chain  %s\n", ind.kill_chain);
     tide_store_related(c->store, id, print_rel, NULL);
@@ -225,20 +253,33 @@ int cmd_show(int argc, char **argv)
         tide_store_free(s);
         return ret;
     }
-    /* a value: refang, detect, normalise, look up */
+    /* a value: refang, detect, normalise, look up with the match index's semantics */
     char *refanged = NULL, *norm = NULL;
     tide_obs_kind kind = TIDE_OBS_NONE;
     if (tide_obs_refang(what, &refanged) == 0) {
         kind = tide_obs_detect(refanged);
+        size_t rl = strlen(refanged);
+        if (kind == TIDE_OBS_NONE && (rl == 59 || rl == 47) && refanged[2] == ':') {
+            /* a fingerprint written aa:bb:cc... (x509 SHA-1, JA3 MD5): its hex digits */
+            size_t o = 0;
+            for (size_t i = 0; i < rl; i++)
+                if (refanged[i] != ':')
+                    refanged[o++] = refanged[i];
+            refanged[o] = '\0';
+            kind = tide_obs_detect(refanged);
+        }
         if (kind != TIDE_OBS_NONE && tide_obs_normalize(kind, refanged, &norm) < 0)
             kind = TIDE_OBS_NONE;
     }
-    show_ctx c = { s, as_json, 0, json_array(), kind };
+    show_ctx c = { s, as_json, 0, json_array(), kind, norm, NULL };
     if (kind == TIDE_OBS_NONE) {
         cli_err("show", "'%s' is neither a STIX id nor a known kind of observable", what);
         ret = TIDE_EXIT_USAGE;
     } else {
-        tide_store_lookup(s, kind, norm, show_indicator, &c);
+        if (tide_store_lookup_match(s, kind, norm, show_match, &c) < 0) {
+            cli_err("show", "%s", tide_error_last());
+            ret = TIDE_EXIT_STORE;
+        }
         if (as_json) {
             json_t *o = json_pack("{s:s, s:s, s:o}", "value", norm, "kind",
                     tide_obs_kind_name(kind), "indicators", c.arr);
@@ -250,7 +291,7 @@ int cmd_show(int argc, char **argv)
         } else if (c.count == 0) {
             printf("%s (%s): no indicator\n", norm, tide_obs_kind_name(kind));
         }
-        if (c.count == 0)
+        if (c.count == 0 && ret == TIDE_EXIT_OK)
             ret = TIDE_EXIT_FAIL;
     }
     json_decref(c.arr);

@@ -40,9 +40,13 @@ const cli_cmd cli_commands[] = {
             "                     amber+strict, red; TLP 1.0 white)\n"
             "  --confidence N     0-100 for indicators without a confidence\n"
             "  --reliability X    Admiralty source reliability A-F (default C)\n"
-            "  --family NAME      list / campaign family (default: the file name)\n"
-            "  --columns MAP      CSV mapping, e.g. 'type=1,value=2,campaign=3' or by header\n"
-            "                     name 'value=ioc,type=ioc_type'\n"
+            "  --family NAME      the malware family a list indicates (also from a '# Family:\n"
+            "                     NAME' header comment, or a list in a folder named malware/:\n"
+            "                     the file name)\n"
+            "  --columns MAP      CSV mapping, e.g. 'type=1,value=2,malware=3,campaign=4' or by\n"
+            "                     header name 'value=ioc,type=ioc_type' (default: from the "
+            "header,\n"
+            "                     a '#' header line as abuse.ch writes it, or the first row)\n"
             "  --batch N          objects per transaction (default 250000); an interrupted\n"
             "                     ingest keeps every committed batch\n"
             "  --no-hunt          do not hunt added / changed indicators back through the\n"
@@ -52,8 +56,11 @@ const cli_cmd cli_commands[] = {
     { "show", cmd_show, "print a stored object by id, or the indicators of a value",
             "usage: tide show [--versions] [--json] ID|VALUE\n"
             "ID prints the current version's JSON (--versions: every version's modified).\n"
-            "VALUE (an IP, domain, URL, hash ...) prints the indicators that name it, with\n"
-            "their context and related objects.\n" },
+            "VALUE (an IP, domain, URL, hash, JA3 or x509 fingerprint ..., defanged or not)\n"
+            "prints the indicators it would match, with their context and related objects:\n"
+            "those naming it, and those that cover it (a listed CIDR holding an address, a\n"
+            "listed parent domain, a URL's listed path or host, an ip:port's address), each\n"
+            "with the listed value that covers it ('matched' in --json). Exit 1 when none.\n" },
     { "search", cmd_search, "find objects by type, value, relation, source, time",
             "usage: tide search [--type T] [--value V] [--related NAME] [--source S]\n"
             "                   [--since T] [--limit N] [--json]\n" },

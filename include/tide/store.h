@@ -149,6 +149,24 @@ TIDE_EXTERN(int)
 tide_store_lookup(tide_store *store, tide_obs_kind kind, const char *value,
         int (*cb)(const char *indicator_id, void *payload), void *payload);
 
+/** One indicator a value would match, and the listed observable that covers the value. */
+typedef struct {
+    const char *indicator_id;
+    tide_obs_kind kind; /**< the covering observable's kind (cidr4 for an address in a range) */
+    const char *value;  /**< its canonical value */
+} tide_store_match;
+
+/** @brief The indicators a value would match, with the semantics of the match index
+ *  (tide_match_lookup), whether active or not: an address also in every listed CIDR that
+ *  contains it, a network in the listed networks containing it, a domain also through its
+ *  listed parents (that still hold a dot), a URL through the listed URL paths it ends with and
+ *  its host (name or address), an ip:port through its address, 32 / 40 hex digits as file
+ *  hash and as JA3 / x509 fingerprint alike. value: canonical, of kind. Each indicator once,
+ *  with the first key that found it; cb returning non-zero stops (that value is returned). */
+TIDE_EXTERN(int)
+tide_store_lookup_match(tide_store *store, tide_obs_kind kind, const char *value,
+        int (*cb)(const tide_store_match *m, void *payload), void *payload);
+
 /** @brief Every observable of an indicator. */
 TIDE_EXTERN(int)
 tide_store_indicator_observables(tide_store *store, const char *id,

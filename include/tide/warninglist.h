@@ -31,7 +31,12 @@ TIDE_EXTERN(int) tide_warninglists_new(tide_warninglists **out, tide_store *stor
 TIDE_EXTERN(int) tide_warninglists_new_builtin(tide_warninglists **out);
 
 /** @brief Add one entry of list `list` to a checker. type: "cidr", "hostname", "string",
- *  "substring" or "regex" (as in MISP list files). @return 0, TIDE_EINVAL for an unknown type,
+ *  "substring" or "regex" (as in MISP list files), optionally followed by ';' and the list's
+ *  MISP matching_attributes joined by ',' ("regex;phone-number,whois-registrant-phone"): the
+ *  entry then applies only to the observable kinds those attribute types name (ip-src / ip-dst
+ *  addresses and networks, ip-dst|port, domain / hostname, url, the hashes, e-mail types, ja3,
+ *  x509); none of them (phone-number), never. Without, it applies to every kind. The store keeps
+ *  a list's type in this form. @return 0, TIDE_EINVAL for an unknown type,
  *  TIDE_EPARSE for a value the checker cannot use (a bad CIDR, a regex that does not compile;
  *  the entry is left out), TIDE_ENOMEM. */
 TIDE_EXTERN(int)

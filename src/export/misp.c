@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "export/export_int.h"
+#include "tide/tlp.h"
 
 static const char *misp_type(tide_obs_kind k, const char **category)
 {
@@ -67,11 +68,21 @@ int tide__exp_misp(tide__exp *x)
         tide__exp_close(&f, false);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
-    if (x->opts->tlp_max) {
+    /* the event's TLP: the ceiling asked for, else the most restrictive of its attributes'
+     * (each attribute carries its own, so a round trip keeps them); the organisation */
+    const char *ev_tlp = x->opts->tlp_max;
+    for (size_t i = 0; x->opts->tlp_max == NULL && i < x->n; i++) {
+        const char *t = EXP_S(x, x->v[i].tlp);
+        if (*t && (ev_tlp == NULL || tide_tlp_parse(t) > tide_tlp_parse(ev_tlp)))
+            ev_tlp = t;
+    }
+    if (ev_tlp) {
         char tag[64];
-        snprintf(tag, sizeof(tag), "tlp:%s", x->opts->tlp_max);
+        snprintf(tag, sizeof(tag), "tlp:%s", ev_tlp);
         json_object_set_new(ev, "Tag", json_pack("[{s:s}]", "name", tag));
     }
+    json_object_set_new(ev, "Orgc", json_pack("{s:s}", "name", "tide"));
+    json_object_set_new(ev, "Org", json_pack("{s:s}", "name", "tide"));
     char *head = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     if (head == NULL) {
@@ -111,6 +122,12 @@ int tide__exp_misp(tide__exp *x)
         json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "uuid", au, "type", type,
                 "category", cat, "value", e->kind == TIDE_OBS_IP_PORT ? val : e->val, "to_ids", 1,
                 "comment", comment, "distribution", "5");
+        const char *tlp = EXP_S(x, e->tlp);
+        if (a && *tlp) {
+            char tag[64];
+            snprintf(tag, sizeof(tag), "tlp:%s", tlp);
+            json_object_set_new(a, "Tag", json_pack("[{s:s}]", "name", tag));
+        }
         char *js = a ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
         if (js == NULL) {

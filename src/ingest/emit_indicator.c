@@ -293,8 +293,15 @@ int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *cano
         return 0;
 
     /* relationship indicator --indicates--> malware / campaign */
+    return tide__emit_relationship(em, id, "indicates", related_id);
+}
+
+int tide__emit_relationship(
+        tide__emitter *em, const char *source_id, const char *type, const char *target_id)
+{
     char rid[128];
-    rc = tide__buf_printf(&b, "%s|indicates|%s", id, related_id);
+    tide_buf b = TIDE_BUF_INIT;
+    int rc = tide__buf_printf(&b, "%s|%s|%s", source_id, type, target_id);
     if (rc == 0)
         rc = make_id(rid, "relationship", b.ptr);
     tide__buf_free(&b);
@@ -304,9 +311,9 @@ int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *cano
     if (r == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     rc = put_common(em, r, "relationship", rid, true);
-    rc |= put(r, "relationship_type", json_string("indicates"));
-    rc |= put(r, "source_ref", json_string(id));
-    rc |= put(r, "target_ref", json_string(related_id));
+    rc |= put(r, "relationship_type", json_string(type));
+    rc |= put(r, "source_ref", json_string(source_id));
+    rc |= put(r, "target_ref", json_string(target_id));
     rc |= put(r, "x_tide_source", json_string(em->source));
     return emit(em, r, rc);
 }

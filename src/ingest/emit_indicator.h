@@ -58,4 +58,9 @@ int tide__emit_indicator(tide__emitter *em, tide_obs_kind kind, const char *cano
         const char *written, int confidence, json_t *extra, const char *related_id,
         char id_out[128]);
 
+/* Emit the relationship source_id --type--> target_id (id uuid5 of the three), marked and
+ * sourced as the emitter's indicators are. */
+int tide__emit_relationship(
+        tide__emitter *em, const char *source_id, const char *type, const char *target_id);
+
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -274,6 +275,67 @@ static int try_ip_port(core *c)
     return 0;
 }
 
+/* Whether a pattern value of kind k may be defanged ("hxxp://evil[.]example/a.php",
+ * "10.20.30[.]40", "x[@]example.com"): a cheap test, the refang decides. */
+static bool maybe_defanged(tide_obs_kind k, const char *v)
+{
+    switch (k) {
+        case TIDE_OBS_URL:
+        case TIDE_OBS_DOMAIN:
+        case TIDE_OBS_EMAIL:
+        case TIDE_OBS_IPV4:
+        case TIDE_OBS_IPV6:
+        case TIDE_OBS_CIDR4:
+        case TIDE_OBS_CIDR6:
+        case TIDE_OBS_IP_PORT: break;
+        default: return false;
+    }
+    char c0 = (char)(v[0] | 0x20);
+    if (c0 == 'h' && v[1] && v[2] && v[3] &&
+            (strncasecmp(v, "hxxp", 4) == 0 || strncasecmp(v, "hxtp", 4) == 0 ||
+                    strncasecmp(v, "httx", 4) == 0))
+        return true;
+    if (c0 == 'f' && strncasecmp(v, "fxp", 3) == 0)
+        return true;
+    for (const char *p = v; *p; p++)
+        if (*p == '[' || *p == '(' || *p == '{')
+            return true;
+    return false;
+}
+
+/* A defanged pattern value is refanged and indexed as what it names; one that refangs to no
+ * valid value of its kind rejects the indicator (never stored without its observable). */
+static int defanged_term(core *c, tide_obs_kind k, const char *v)
+{
+    char *ref = NULL, *norm = NULL;
+    if (tide_obs_refang(v, &ref) < 0)
+        return 0;
+    if (strcmp(ref, v) == 0) {
+        /* not defanged after all */
+        if (c->bad_term[0] == '\0' &&
+                tide__value_invalid(k, v, c->bad_term, sizeof(c->bad_term)) != NULL) {
+            free(ref);
+            return 0;
+        }
+        obs_add(c, k, v);
+        free(ref);
+        return 0;
+    }
+    char why[300];
+    if (tide__value_invalid(k, ref, why, sizeof(why)) != NULL ||
+            tide_obs_normalize(k, ref, &norm) < 0) {
+        if (c->bad_term[0] == '\0')
+            snprintf(c->bad_term, sizeof(c->bad_term),
+                    "'%.100s' is defanged and refangs to '%.100s', not a valid %s", v, ref,
+                    tide_obs_kind_name(k));
+    } else {
+        obs_add(c, k, ref);
+    }
+    free(norm);
+    free(ref);
+    return 0;
+}
+
 static int term_cb(const tide_pattern_term *t, void *payload)
 {
     core *c = payload;
@@ -297,6 +359,8 @@ static int term_cb(const tide_pattern_term *t, void *payload)
     tide_obs_kind k = tide_obs_from_path(t->object_type, t->path, t->value);
     if (k == TIDE_OBS_NONE)
         return 0;
+    if (t->value && maybe_defanged(k, t->value))
+        return defanged_term(c, k, t->value);
     if (c->bad_term[0] == '\0' && t->value &&
             tide__value_invalid(k, t->value, c->bad_term, sizeof(c->bad_term)) != NULL)
         return 0;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "ingest/emit_indicator.h"
@@ -40,16 +41,21 @@ enum {
     R_VALUE,
     R_TYPE,
     R_CAMPAIGN,
+    R_MALWARE,
     R_CONFIDENCE,
     R_FIRST_SEEN,
     R_TAGS,
     R__COUNT
 };
 
+/* Header names of each role, the preferred first when a header has several (ThreatFox has
+ * fk_malware "win.xworm" and malware_printable "XWorm"). */
 static const char *const role_names[R__COUNT][8] = {
-    [R_VALUE] = { "value", "ioc", "indicator", "observable", "ioc_value", NULL },
+    [R_VALUE] = { "value", "ioc", "ioc_value", "indicator", "observable", NULL },
     [R_TYPE] = { "type", "ioc_type", "indicator_type", "attribute_type", NULL },
-    [R_CAMPAIGN] = { "campaign", "family", "malware", "malware_family", "threat", NULL },
+    [R_CAMPAIGN] = { "campaign", "campaign_name", NULL },
+    [R_MALWARE] = { "malware_printable", "malware", "family", "malware_family", "malware_name",
+            "fk_malware", NULL },
     [R_CONFIDENCE] = { "confidence", "confidence_level", NULL },
     [R_FIRST_SEEN] = { "first_seen", "valid_from", "first_seen_utc", NULL },
     [R_TAGS] = { "tags", "tlp", NULL },
@@ -63,6 +69,7 @@ typedef struct {
     long long offset; /* byte offset where it starts */
     bool too_long, too_many;
     int unterminated; /* 1-based field whose opening quote was never closed, else 0 */
+    bool comment;     /* a '#' line: its text after the '#' is field 0 */
 } record;
 
 typedef struct {
@@ -129,6 +136,15 @@ static bool next_line_is_record(reader *rd, int nfields)
     return is_record;
 }
 
+/* Whether the field begun at start holds nothing but blanks so far. */
+static bool blank_since(const record *r, size_t start)
+{
+    for (size_t i = start; i < r->data.len; i++)
+        if (r->data.ptr[i] != ' ' && r->data.ptr[i] != '\t')
+            return false;
+    return true;
+}
+
 /* Read one record. nfields: the header's field count (0 while reading the header). Returns 1
  * when a record was read, 0 at EOF, < 0 on error. */
 static int read_record(reader *rd, record *r, int nfields)
@@ -137,6 +153,7 @@ static int read_record(reader *rd, record *r, int nfields)
     r->n = 0;
     r->too_long = r->too_many = false;
     r->unterminated = 0;
+    r->comment = false;
     r->line = rd->line;
     r->offset = rd->offset;
     if (rd->eof)
@@ -146,6 +163,27 @@ static int read_record(reader *rd, record *r, int nfields)
     int c;
     r->off[0] = 0;
     r->n = 1;
+    if ((c = getc(rd->fp)) == '#') {
+        /* a comment line (abuse.ch exports open and close with them; their header is one) */
+        rd->offset++;
+        r->comment = true;
+        while ((c = getc(rd->fp)) != EOF) {
+            rd->offset++;
+            if (c == '\n') {
+                rd->line++;
+                break;
+            }
+            if (tide__buf_putc(&r->data, (char)c) < 0)
+                r->too_long = true;
+        }
+        if (c == EOF)
+            rd->eof = true;
+        if (field_end(r) < 0)
+            r->too_long = true;
+        return 1;
+    }
+    if (c != EOF)
+        ungetc(c, rd->fp);
     for (;;) {
         c = getc(rd->fp);
         if (c == EOF) {
@@ -181,7 +219,11 @@ static int read_record(reader *rd, record *r, int nfields)
                     continue;
                 }
             }
-        } else if (c == '"' && r->data.len == start && !quoted) {
+        } else if (c == '"' && !quoted && blank_since(r, start)) {
+            /* a quoted field, maybe after blanks ("a", "b": ThreatFox's exports) */
+            r->data.len = start;
+            if (r->data.ptr)
+                r->data.ptr[start] = '\0';
             quoted = in_quotes = true;
             continue;
         } else if (c == ',') {
@@ -236,6 +278,7 @@ static char *field(record *r, int i)
 
 /* ---- type column ---- */
 #define IP_ANY ((tide_obs_kind)1000)
+#define HASHES ((tide_obs_kind)1001) /* "file" / "hash": one or more hashes of any length */
 
 static tide_obs_kind type_kind(const char *t)
 {
@@ -251,6 +294,12 @@ static tide_obs_kind type_kind(const char *t)
         { "ipv4-addr", IP_ANY },
         { "ipv6-addr", IP_ANY },
         { "ip_address", IP_ANY },
+        { "ipaddress", IP_ANY },
+        { "ip-address", IP_ANY },
+        { "ipaddr", IP_ANY },
+        { "ip_addr", IP_ANY },
+        { "ip_port", TIDE_OBS_IP_PORT },
+        { "ip-src|port", TIDE_OBS_IP_PORT },
         { "ip:port", TIDE_OBS_IP_PORT },
         { "ip-dst|port", TIDE_OBS_IP_PORT },
         { "ip-port", TIDE_OBS_IP_PORT },
@@ -260,6 +309,8 @@ static tide_obs_kind type_kind(const char *t)
         { "domain", TIDE_OBS_DOMAIN },
         { "hostname", TIDE_OBS_DOMAIN },
         { "domain-name", TIDE_OBS_DOMAIN },
+        { "domain_name", TIDE_OBS_DOMAIN },
+        { "domainname", TIDE_OBS_DOMAIN },
         { "fqdn", TIDE_OBS_DOMAIN },
         { "url", TIDE_OBS_URL },
         { "uri", TIDE_OBS_URL },
@@ -270,11 +321,30 @@ static tide_obs_kind type_kind(const char *t)
         { "sha256", TIDE_OBS_SHA256 },
         { "sha512", TIDE_OBS_SHA512 },
         { "sha_256_hash", TIDE_OBS_SHA256 },
+        { "sha256_hash", TIDE_OBS_SHA256 },
+        { "sha-256", TIDE_OBS_SHA256 },
+        { "sha1_hash", TIDE_OBS_SHA1 },
+        { "sha-1", TIDE_OBS_SHA1 },
+        { "sha512_hash", TIDE_OBS_SHA512 },
+        { "sha-512", TIDE_OBS_SHA512 },
         { "md5_hash", TIDE_OBS_MD5 },
+        { "file", HASHES },
+        { "hash", HASHES },
+        { "hashes", HASHES },
+        { "filehash", HASHES },
+        { "file_hash", HASHES },
+        { "file-hash", HASHES },
         { "email", TIDE_OBS_EMAIL },
         { "email-src", TIDE_OBS_EMAIL },
         { "email-dst", TIDE_OBS_EMAIL },
         { "email-addr", TIDE_OBS_EMAIL },
+        { "email-sender", TIDE_OBS_EMAIL },
+        { "email-recipient", TIDE_OBS_EMAIL },
+        { "email-reply-to", TIDE_OBS_EMAIL },
+        { "email_address", TIDE_OBS_EMAIL },
+        { "email-address", TIDE_OBS_EMAIL },
+        { "emailaddress", TIDE_OBS_EMAIL },
+        { "e-mail", TIDE_OBS_EMAIL },
         { "ja3", TIDE_OBS_JA3 },
         { "ja3-fingerprint-md5", TIDE_OBS_JA3 },
         { "x509-fingerprint-sha1", TIDE_OBS_X509_SHA1 },
@@ -292,17 +362,27 @@ typedef struct {
     int col[R__COUNT];                  /* 0-based, -1 = none */
     tide_obs_kind col_type[MAX_FIELDS]; /* multi-type layout: type of each column */
     bool multi;
-    int nfields; /* from the header (or first row) */
-    json_t *seen_campaigns;
+    int nfields;            /* from the header (or first row) */
+    json_t *seen_campaigns; /* "<type>|<name>" -> id of the malware / campaign emitted */
+    const char *also;       /* a second object the row's indicators indicate (its campaign) */
 } csv_state;
 
-static int role_of(const char *name)
+/* The role a header name gives its column, or -1; *rank: its place among the role's names. */
+static int role_rank(const char *name, int *rank)
 {
     for (int r = 0; r < R__COUNT; r++)
         for (int i = 0; role_names[r][i]; i++)
-            if (strcasecmp(name, role_names[r][i]) == 0)
+            if (strcasecmp(name, role_names[r][i]) == 0) {
+                *rank = i;
                 return r;
+            }
     return -1;
+}
+
+static int role_of(const char *name)
+{
+    int rank;
+    return role_rank(name, &rank);
 }
 
 /* Parse opts->csv_columns. *numeric: all given by number. */
@@ -327,7 +407,7 @@ static int parse_mapping(csv_state *st, const char *spec, record *hdr, bool *num
         if (role < 0)
             return tide_error_set(TIDE_EINVAL,
                     "csv columns: unknown role '%s' (value, type, "
-                    "campaign, confidence, first_seen, tags)",
+                    "malware (or family), campaign, confidence, first_seen, tags)",
                     key);
         long idx;
         if (tide__parse_long(val, &idx) == 0) {
@@ -357,39 +437,77 @@ static int parse_mapping(csv_state *st, const char *spec, record *hdr, bool *num
 
 static int header_auto(csv_state *st, record *hdr, const char *file)
 {
+    int best[R__COUNT];
     for (int i = 0; i < hdr->n; i++) {
-        int role = role_of(field(hdr, i));
-        if (role >= 0 && st->col[role] < 0)
+        int rank, role = role_rank(field(hdr, i), &rank);
+        if (role >= 0 && (st->col[role] < 0 || rank < best[role])) {
             st->col[role] = i;
+            best[role] = rank;
+        }
     }
     if (st->col[R_VALUE] >= 0)
         return 0;
-    /* MISP layout: every column is a type name */
+    /* columns named by an observable type: the MISP CSV layout (every column a type name),
+     * URLhaus' "url" column among others (id, dateadded, url_status ...: not read) */
     tide_buf unknown = TIDE_BUF_INIT;
+    int typed = 0;
     for (int i = 0; i < hdr->n; i++) {
         const char *f = field(hdr, i);
-        tide_obs_kind k = TIDE_OBS_NONE;
-        bool lower = true;
+        bool lower = true; /* type names in lower case, as MISP's CSV import wants them */
         for (const char *q = f; *q; q++)
             if (isupper((unsigned char)*q))
                 lower = false;
-        if (lower)
-            k = type_kind(f);
+        tide_obs_kind k = lower ? type_kind(f) : TIDE_OBS_NONE;
         if (k == TIDE_OBS_NONE && role_of(f) < 0)
             tide__buf_printf(&unknown, "%s'%s'", unknown.len ? ", " : "", f);
         st->col_type[i] = k;
+        typed += k != TIDE_OBS_NONE;
     }
     int rc = 0;
-    if (unknown.len > 0 || hdr->n == 0) {
+    if (typed == 0) {
         rc = tide_error_set(TIDE_EFORMAT,
-                "%s: line 1: CSV header has no value column and unknown column names %s "
+                "%s: line %ld: CSV header has no value column and unknown column names %s "
                 "(expected value/ioc/indicator + type, or observable type names such as "
-                "md5, sha1, ip-dst, domain; or give a column mapping)",
-                file, unknown.ptr ? unknown.ptr : "''");
+                "md5, sha1, ip-dst, domain, url; or give a column mapping)",
+                file, hdr->line, unknown.ptr ? unknown.ptr : "''");
     } else {
         st->multi = true;
     }
     tide__buf_free(&unknown);
+    return rc;
+}
+
+static int emit_value(csv_state *st, record *r, const char *value, tide_obs_kind want,
+        const char *type_text, const char *campaign_id, int confidence, json_t *extra);
+
+/* A "file" / "hash" field: one or more hashes (MD5, SHA-1, SHA-256, SHA-512), maybe with a file
+ * name, separated by '|', ',', ';' or blanks ("evil.exe|d41d8...", "md5 sha1 sha256"): one
+ * indicator per hash; a field holding none is rejected. */
+static int emit_hashes(csv_state *st, record *r, const char *value, const char *type_text,
+        const char *related_id, int confidence, json_t *extra)
+{
+    char *copy = tide__strdup(value);
+    if (copy == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    int rc = 0, found = 0;
+    char *p = copy;
+    while (rc == 0 && p && *p) {
+        size_t n = strcspn(p, "|,; \t");
+        char *next = p[n] ? p + n + 1 : NULL;
+        p[n] = '\0';
+        tide_obs_kind k = tide_obs_detect(p);
+        if (k == TIDE_OBS_MD5 || k == TIDE_OBS_SHA1 || k == TIDE_OBS_SHA256 ||
+                k == TIDE_OBS_SHA512) {
+            found++;
+            rc = emit_value(st, r, p, k, type_text, related_id, confidence, extra);
+        }
+        p = next;
+    }
+    tide__free(copy);
+    if (rc == 0 && found == 0)
+        tide__sink_rejectf(st->sink, r->line, r->offset,
+                "type '%.40s' but no MD5, SHA-1, SHA-256 or SHA-512 hash in '%.200s'", type_text,
+                value);
     return rc;
 }
 
@@ -402,6 +520,15 @@ static int emit_value(csv_state *st, record *r, const char *value, tide_obs_kind
     if (*value == '\0') {
         tide__sink_rejectf(st->sink, r->line, r->offset, "empty value");
         return 0;
+    }
+    if (want == HASHES)
+        return emit_hashes(st, r, value, type_text, campaign_id, confidence, extra);
+    char ipport[80];
+    const char *bar = strchr(value, '|');
+    if (want == TIDE_OBS_IP_PORT && bar && strlen(value) < sizeof(ipport)) {
+        /* MISP's ip-dst|port writes "1.2.3.4|8080" */
+        snprintf(ipport, sizeof(ipport), "%.*s:%s", (int)(bar - value), value, bar + 1);
+        value = ipport;
     }
     if (want == IP_ANY) {
         rc = tide__value_prepare(value, TIDE_OBS_NONE, &kind, &canon);
@@ -422,8 +549,11 @@ static int emit_value(csv_state *st, record *r, const char *value, tide_obs_kind
     TIDE_CHECK(rc);
     st->sink->line = r->line;
     st->sink->offset = r->offset;
-    rc = tide__emit_indicator(&st->em, kind, canon, value, confidence, extra, campaign_id, NULL);
+    char id[128];
+    rc = tide__emit_indicator(&st->em, kind, canon, value, confidence, extra, campaign_id, id);
     free(canon);
+    if (rc == 0 && st->also)
+        rc = tide__emit_relationship(&st->em, id, "indicates", st->also);
     return rc;
 }
 
@@ -439,6 +569,105 @@ static bool field_utf8(csv_state *st, record *r, int col, const char *role)
             "field %d (%s) is not valid UTF-8 (byte %zu is 0x%02x)", col + 1, role, bad + 1,
             (unsigned char)f[bad]);
     return false;
+}
+
+/* Names feeds write where they know no family ("None", "Unknown malware", "n/a"). */
+static bool no_name(const char *n)
+{
+    static const char *const none[] = { "", "none", "null", "unknown", "unknown malware", "n/a",
+        "na", "-", "?" };
+    char c0 = (char)(n[0] | 0x20);
+    if (n[0] && c0 != 'n' && c0 != 'u' && n[0] != '-' && n[0] != '?')
+        return false; /* none of them begins so: the usual case, decided at once */
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+        if (strcasecmp(n, none[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The malware or campaign SDO of name (emitted once per file), its id into id: 1, or 0 when
+ * the field names none, < 0 on a fatal error. */
+static int group_of(csv_state *st, record *r, const char *type, const char *name, char id[128])
+{
+    if (no_name(name))
+        return 0;
+    /* the key "<type>|<name>", on the stack for the usual name */
+    char small[256];
+    tide_buf key = TIDE_BUF_INIT;
+    const char *k = small;
+    size_t tl = strlen(type), nl = strlen(name);
+    if (tl + 1 + nl < sizeof(small)) {
+        memcpy(small, type, tl);
+        small[tl] = '|';
+        memcpy(small + tl + 1, name, nl + 1);
+    } else {
+        if (tide__buf_printf(&key, "%s|%s", type, name) < 0) {
+            tide__buf_free(&key);
+            return tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        k = key.ptr;
+    }
+    json_t *known = json_object_get(st->seen_campaigns, k);
+    int rc = 1;
+    size_t il = known ? json_string_length(known) : 0;
+    if (known && il < 128) {
+        memcpy(id, json_string_value(known), il + 1);
+    } else {
+        st->sink->line = r->line;
+        st->sink->offset = r->offset;
+        rc = tide__emit_group(&st->em, type, name, NULL, NULL, id);
+        if (rc == 0 && json_object_size(st->seen_campaigns) < MAX_SEEN_CAMPAIGNS)
+            json_object_set_new(st->seen_campaigns, k, json_string(id));
+        if (rc == 0)
+            rc = 1;
+    }
+    tide__buf_free(&key);
+    return rc;
+}
+
+/* A MISP composite type ("domain|ip", "filename|sha256", "ip-dst|port" written "ip|port"):
+ * each part of the value with the type of its place; file names are no observable. */
+static int emit_composite(csv_state *st, record *r, const char *type_text, const char *value,
+        const char *related_id, int confidence, json_t *extra)
+{
+    const char *tbar = strchr(type_text, '|'), *vbar = strchr(value, '|');
+    if (vbar == NULL || strchr(vbar + 1, '|') || strchr(tbar + 1, '|')) {
+        tide__sink_rejectf(st->sink, r->line, r->offset,
+                "composite type '%.60s' needs two values joined by '|': '%.200s'", type_text,
+                value);
+        return 0;
+    }
+    char t[2][64], v[2][1024];
+    size_t tl[2] = { (size_t)(tbar - type_text), strlen(tbar + 1) };
+    size_t vl[2] = { (size_t)(vbar - value), strlen(vbar + 1) };
+    if (tl[0] >= sizeof(t[0]) || tl[1] >= sizeof(t[1]) || vl[0] >= sizeof(v[0]) ||
+            vl[1] >= sizeof(v[1])) {
+        tide__sink_rejectf(st->sink, r->line, r->offset, "composite value too long");
+        return 0;
+    }
+    memcpy(t[0], type_text, tl[0]);
+    t[0][tl[0]] = '\0';
+    memcpy(t[1], tbar + 1, tl[1] + 1);
+    memcpy(v[0], value, vl[0]);
+    v[0][vl[0]] = '\0';
+    memcpy(v[1], vbar + 1, vl[1] + 1);
+    int emitted = 0, rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        char *part = tide__str_trim(v[i]);
+        if (strcasecmp(t[i], "filename") == 0 || *part == '\0')
+            continue;
+        tide_obs_kind k = type_kind(t[i]);
+        if (k == TIDE_OBS_NONE) {
+            tide__sink_rejectf(st->sink, r->line, r->offset, "unknown type '%.60s' in '%.60s'",
+                    t[i], type_text);
+            return 0;
+        }
+        emitted++;
+        rc = emit_value(st, r, part, k, t[i], related_id, confidence, extra);
+    }
+    if (rc == 0 && emitted == 0)
+        tide__sink_rejectf(st->sink, r->line, r->offset, "no observable in '%.200s'", value);
+    return rc;
 }
 
 static int do_row(csv_state *st, record *r)
@@ -467,6 +696,8 @@ static int do_row(csv_state *st, record *r)
     }
     if (st->col[R_CAMPAIGN] >= 0 && !field_utf8(st, r, st->col[R_CAMPAIGN], "campaign"))
         return 0;
+    if (st->col[R_MALWARE] >= 0 && !field_utf8(st, r, st->col[R_MALWARE], "malware"))
+        return 0;
     if (st->multi) {
         for (int i = 0; i < r->n; i++)
             if (st->col_type[i] != TIDE_OBS_NONE && !field_utf8(st, r, i, "value"))
@@ -476,8 +707,8 @@ static int do_row(csv_state *st, record *r)
     }
     int confidence = -1;
     json_t *extra = NULL;
-    char campaign_id[128];
-    const char *cid = NULL;
+    char campaign_id[128], malware_id[128];
+    const char *cid = NULL, *fam = NULL;
     int rc = 0;
     if (st->col[R_CONFIDENCE] >= 0) {
         const char *c = field(r, st->col[R_CONFIDENCE]);
@@ -533,28 +764,33 @@ static int do_row(csv_state *st, record *r)
             }
         }
     }
-    if (st->col[R_CAMPAIGN] >= 0 && *field(r, st->col[R_CAMPAIGN])) {
-        const char *name = field(r, st->col[R_CAMPAIGN]);
-        if (json_object_get(st->seen_campaigns, name) == NULL) {
-            st->sink->line = r->line;
-            st->sink->offset = r->offset;
-            rc = tide__emit_group(&st->em, "campaign", name, NULL, NULL, campaign_id);
-            if (rc < 0)
-                goto done;
-            if (json_object_size(st->seen_campaigns) < MAX_SEEN_CAMPAIGNS)
-                json_object_set_new(st->seen_campaigns, name, json_string(campaign_id));
-        } else {
-            snprintf(campaign_id, sizeof(campaign_id), "%s",
-                    json_string_value(json_object_get(st->seen_campaigns, name)));
-        }
-        cid = campaign_id;
+    /* the indicator indicates its malware family (its id names it, as a family list's does),
+     * and its campaign when the feed names one too */
+    if (st->col[R_MALWARE] >= 0) {
+        rc = group_of(st, r, "malware", field(r, st->col[R_MALWARE]), malware_id);
+        if (rc < 0)
+            goto done;
+        if (rc > 0)
+            fam = malware_id;
     }
+    if (st->col[R_CAMPAIGN] >= 0) {
+        rc = group_of(st, r, "campaign", field(r, st->col[R_CAMPAIGN]), campaign_id);
+        if (rc < 0)
+            goto done;
+        if (rc > 0)
+            cid = campaign_id;
+    }
+    rc = 0;
+    st->also = fam && cid ? cid : NULL;
+    if (fam)
+        cid = fam;
     if (st->multi) {
         for (int i = 0; i < r->n && rc == 0; i++) {
             if (st->col_type[i] == TIDE_OBS_NONE || *field(r, i) == '\0')
                 continue;
             rc = emit_value(st, r, field(r, i), st->col_type[i],
-                    tide_obs_kind_name(st->col_type[i]), cid, confidence, extra);
+                    st->col_type[i] == HASHES ? "file" : tide_obs_kind_name(st->col_type[i]), cid,
+                    confidence, extra);
         }
         goto done;
     }
@@ -562,6 +798,11 @@ static int do_row(csv_state *st, record *r)
     const char *type_text = "";
     if (st->col[R_TYPE] >= 0) {
         type_text = field(r, st->col[R_TYPE]);
+        if (strchr(type_text, '|') && type_kind(type_text) == TIDE_OBS_NONE) {
+            rc = emit_composite(
+                    st, r, type_text, field(r, st->col[R_VALUE]), cid, confidence, extra);
+            goto done;
+        }
         if (*type_text) {
             want = type_kind(type_text);
             if (want == TIDE_OBS_NONE) {
@@ -574,6 +815,79 @@ static int do_row(csv_state *st, record *r)
 done:
     json_decref(extra);
     return rc;
+}
+
+/* The text of a comment line read as a CSV record into out: 1 when it has two fields or
+ * more, 0 when not, < 0 on a fatal error. */
+static int comment_header(record *out, const char *text)
+{
+    size_t n = strlen(text);
+    if (n == 0)
+        return 0;
+    FILE *fp = fmemopen((void *)(uintptr_t)text, n, "rb");
+    if (fp == NULL)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    out->data.max = TIDE_MAX_LINE_BYTES;
+    reader rd = { fp, 1, 0, false };
+    /* the blank after '#' is not part of the first name */
+    int c;
+    while ((c = getc(fp)) == ' ' || c == '\t')
+        ;
+    if (c != EOF)
+        ungetc(c, fp);
+    int rc = read_record(&rd, out, 0);
+    fclose(fp);
+    if (rc < 0)
+        return rc;
+    return rc > 0 && !out->comment && !out->too_long && !out->too_many && !out->unterminated &&
+           out->n >= 2;
+}
+
+/* Whether a row names columns: a field is a role name (value, ioc_type, malware ...) or an
+ * observable type name (md5, ip-dst). */
+static bool names_columns(record *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        const char *f = field(r, i);
+        if (role_of(f) >= 0 || type_kind(f) != TIDE_OBS_NONE)
+            return true;
+    }
+    return false;
+}
+
+/* Whether a field of the row holds an observable; *col its index. */
+static bool row_value_col(record *r, int *col)
+{
+    for (int i = 0; i < r->n; i++) {
+        char *rf = NULL;
+        const char *f = field(r, i);
+        bool v = *f && tide_obs_refang(f, &rf) == 0 && tide_obs_detect(rf) != TIDE_OBS_NONE;
+        free(rf);
+        if (v) {
+            *col = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool row_has_value(record *r)
+{
+    int col;
+    return row_value_col(r, &col);
+}
+
+/* Columns of a file without a header row, from its first row. */
+static void headerless(csv_state *st, record *r)
+{
+    int col = 0;
+    row_value_col(r, &col);
+    st->col[R_VALUE] = col;
+    for (int i = 0; i < r->n; i++)
+        if (i != col && type_kind(field(r, i)) != TIDE_OBS_NONE) {
+            st->col[R_TYPE] = i;
+            break;
+        }
 }
 
 int tide__read_csv(tide_sink *sink, FILE *fp)
@@ -589,6 +903,9 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
     r.data.max = TIDE_MAX_LINE_BYTES;
     reader rd = { fp, 1, 0, false };
     int rc = 0;
+    tide_buf comment = TIDE_BUF_INIT;
+    record chdr;
+    memset(&chdr, 0, sizeof(chdr));
     st.seen_campaigns = json_object();
     if (st.seen_campaigns == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -605,16 +922,27 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
     } else if (c1 != EOF) {
         ungetc(c1, fp);
     }
-    rc = read_record(&rd, &r, 0);
-    if (rc <= 0)
-        goto done; /* empty file: nothing to read */
+    /* '#' comment lines before the header (abuse.ch exports open with a comment block whose
+     * last line is the header: "# id,dateadded,url,..."); the last one is kept */
+    for (;;) {
+        rc = read_record(&rd, &r, 0);
+        if (rc <= 0)
+            goto done; /* empty file, or comments only: nothing to read */
+        if (!r.comment)
+            break;
+        tide__buf_clear(&comment);
+        if (!r.too_long && tide__buf_puts(&comment, r.data.ptr) < 0) {
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
     if (r.too_long || r.too_many) {
-        rc = tide_error_set(TIDE_EFORMAT, "%s: line 1: CSV header too long", sink->file);
+        rc = tide_error_set(TIDE_EFORMAT, "%s: line %ld: CSV header too long", sink->file, r.line);
         goto done;
     }
     if (r.unterminated) {
         rc = tide_error_set(TIDE_EFORMAT,
-                "%s: line 1: unterminated quote in field %d of the header", sink->file,
+                "%s: line %ld: unterminated quote in field %d of the header", sink->file, r.line,
                 r.unterminated);
         goto done;
     }
@@ -624,39 +952,60 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
         for (size_t i = 0; i < r.data.len; i++)
             nuls += r.data.ptr[i] == '\0';
         if (nuls != (size_t)r.n) {
-            rc = tide_error_set(TIDE_EFORMAT, "%s: line 1: binary data, not CSV", sink->file);
+            rc = tide_error_set(
+                    TIDE_EFORMAT, "%s: line %ld: binary data, not CSV", sink->file, r.line);
             goto done;
         }
     }
-    st.nfields = r.n;
+    /* the header: the first row, or the last comment when it names the columns of a first row
+     * that holds data */
+    record *hdr = &r;
+    bool first_is_data = false;
+    if (comment.len > 0) {
+        rc = comment_header(&chdr, comment.ptr);
+        if (rc < 0)
+            goto done;
+        if (rc > 0 && chdr.n == r.n && names_columns(&chdr) && row_has_value(&r)) {
+            hdr = &chdr;
+            first_is_data = true;
+        }
+        rc = 0;
+    }
+    st.nfields = hdr->n;
     bool numeric = false;
     const char *spec = sink->opts->csv_columns;
     if (spec && *spec) {
-        rc = parse_mapping(&st, spec, &r, &numeric);
+        rc = parse_mapping(&st, spec, hdr, &numeric);
         if (rc < 0)
             goto done;
         for (int i = 0; i < R__COUNT; i++)
             if (st.col[i] >= st.nfields) {
                 rc = tide_error_set(TIDE_EFORMAT,
-                        "%s: line 1: column %d mapped but the file "
+                        "%s: line %ld: column %d mapped but the file "
                         "has %d columns",
-                        sink->file, st.col[i] + 1, st.nfields);
+                        sink->file, r.line, st.col[i] + 1, st.nfields);
                 goto done;
             }
         /* a numeric mapping: the first row is data unless its value is no observable */
-        if (numeric) {
+        if (numeric && !first_is_data) {
             char *rf = NULL;
             const char *v = field(&r, st.col[R_VALUE]);
             bool is_value = tide_obs_refang(v, &rf) == 0 && tide_obs_detect(rf) != TIDE_OBS_NONE;
             free(rf);
-            if (is_value) {
-                rc = do_row(&st, &r);
-                if (rc < 0)
-                    goto done;
-            }
+            first_is_data = is_value;
         }
+    } else if (!first_is_data && row_has_value(&r)) {
+        /* no header row: the first field holding an observable is the value, a field holding
+         * a type name its type */
+        headerless(&st, &r);
+        first_is_data = true;
     } else {
-        rc = header_auto(&st, &r, sink->file);
+        rc = header_auto(&st, hdr, sink->file);
+        if (rc < 0)
+            goto done;
+    }
+    if (first_is_data) {
+        rc = do_row(&st, &r);
         if (rc < 0)
             goto done;
     }
@@ -664,12 +1013,16 @@ int tide__read_csv(tide_sink *sink, FILE *fp)
         rc = read_record(&rd, &r, st.nfields);
         if (rc <= 0)
             break;
+        if (r.comment)
+            continue; /* "# END" */
         rc = do_row(&st, &r);
         if (rc < 0)
             break;
     }
 done:
     tide__buf_free(&r.data);
+    tide__buf_free(&chdr.data);
+    tide__buf_free(&comment);
     json_decref(st.seen_campaigns);
     return rc < 0 ? rc : 0;
 }

@@ -5,9 +5,12 @@
  * ipset/netset files and plain IP lists such as ThreatFox's. Hand-written: it is a line loop.
  *
  * Every value is refanged, detected, normalised and emitted as an indicator
- * (emit_indicator.c). Family rule: a list is a malware family list when opts->family is set or
- * the file sits in a directory named "malware" (maltrail's trails/static/malware/); only then a
- * malware SDO (name = opts->family or the file's stem, aliases from "# Aliases:", references
+ * (emit_indicator.c). Family rule: a list is a malware family list when opts->family is set,
+ * when its header (a comment before the first value) says "# Family: NAME" (or "# Malware:",
+ * "# Malware family:"), or when the file sits in a directory named "malware" (maltrail's
+ * trails/static/malware/; the path however spelt: "malware//x.txt", "./x.txt" from inside it,
+ * "a/../malware/x.txt"); the three give the same objects. Only then a malware SDO (name =
+ * opts->family, the header's name or the file's stem, aliases from "# Aliases:", references
  * from the "# Reference:" lines before the first trail) is emitted, once, before the first
  * indicator, and every indicator "indicates" it. Generic lists (ipsum, FireHOL, ThreatFox,
  * mass_scanner, maltrail suspicious/ and malicious/) get no malware object.
@@ -22,12 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "ingest/emit_indicator.h"
 #include "ingest/sink.h"
 #include "util/util.h"
 
-#define CHUNK 65536
+#define CHUNK             65536
+#define FAMILY_CONFIDENCE 80 /* the default of a family list */
 
 typedef struct {
     tide_sink *sink;
@@ -47,19 +52,67 @@ typedef struct {
     tide_buf fixed; /* a comment with its bytes that are not UTF-8 replaced */
 } list_state;
 
+/* The name of the folder that holds path, however the path is spelt: relative or absolute,
+ * with doubled slashes (a folder given with a trailing slash, as tab completion writes it,
+ * reads its files as "dir//file"), "." and ".." segments. Lexical: a folder reached through
+ * a symbolic link keeps the name the user gave it. False when it has none (stdin). */
+static bool parent_dir_name(const char *path, char *out, size_t outsz)
+{
+    if (path == NULL || *path == '\0' || strcmp(path, "-") == 0)
+        return false;
+    tide_buf full = TIDE_BUF_INIT;
+    if (path[0] != '/') {
+        char cwd[4096];
+        if (getcwd(cwd, sizeof(cwd)) != NULL)
+            tide__buf_printf(&full, "%s/", cwd);
+    }
+    if (tide__buf_printf(&full, "%s", path) < 0) {
+        tide__buf_free(&full);
+        return false;
+    }
+    /* the segments, ".." popping the one before; only the last two matter */
+    const char *seg[64];
+    size_t segl[64], n = 0;
+    bool deep = false, lost = false; /* segments dropped; a ".." went past the kept ones */
+    for (const char *p = full.ptr; *p;) {
+        while (*p == '/')
+            p++;
+        const char *e = p;
+        while (*e && *e != '/')
+            e++;
+        size_t l = (size_t)(e - p);
+        if (l == 0 || (l == 1 && p[0] == '.')) {
+            /* nothing */
+        } else if (l == 2 && p[0] == '.' && p[1] == '.') {
+            if (n > 0)
+                n--;
+            else if (deep)
+                lost = true;
+        } else if (n < 64) {
+            seg[n] = p;
+            segl[n++] = l;
+        } else {
+            memmove(seg, seg + 1, 63 * sizeof(seg[0]));
+            memmove(segl, segl + 1, 63 * sizeof(segl[0]));
+            seg[63] = p;
+            segl[63] = l;
+            deep = true;
+        }
+        p = e;
+    }
+    bool ok = !lost && n >= 2 && segl[n - 2] < outsz;
+    if (ok) {
+        memcpy(out, seg[n - 2], segl[n - 2]);
+        out[segl[n - 2]] = '\0';
+    }
+    tide__buf_free(&full);
+    return ok;
+}
+
 static bool path_in_dir(const char *path, const char *dir)
 {
-    if (path == NULL)
-        return false;
-    size_t dl = strlen(dir);
-    const char *p = path;
-    while ((p = strstr(p, dir)) != NULL) {
-        bool start = p == path || p[-1] == '/';
-        if (start && p[dl] == '/' && strchr(p + dl + 1, '/') == NULL)
-            return true;
-        p += dl;
-    }
-    return false;
+    char parent[256];
+    return parent_dir_name(path, parent, sizeof(parent)) && strcmp(parent, dir) == 0;
 }
 
 static int add_ref(json_t *arr, const char *url)
@@ -74,7 +127,20 @@ static int add_ref(json_t *arr, const char *url)
 static int comment_line(list_state *st, char *text)
 {
     char *c = tide__str_trim(text + 1);
-    if (strncasecmp(c, "Aliases:", 8) == 0) {
+    size_t kl = 0;
+    if (strncasecmp(c, "Family:", kl = 7) == 0 || strncasecmp(c, "Malware:", kl = 8) == 0 ||
+            strncasecmp(c, "Malware family:", kl = 15) == 0 ||
+            strncasecmp(c, "Malware-family:", kl = 15) == 0) {
+        /* the list names its family in its header (before its first value): as --family does,
+         * and as the maltrail layout does; --family wins */
+        const char *name = tide__str_trim(c + kl);
+        const tide_ingest_opts *o = st->sink->opts;
+        if (*name && !st->seen_trail && !(o->family && *o->family)) {
+            st->family = true;
+            snprintf(st->family_name, sizeof(st->family_name), "%s", name);
+            st->em.default_confidence = FAMILY_CONFIDENCE;
+        }
+    } else if (strncasecmp(c, "Aliases:", 8) == 0) {
         char *next = c + 8;
         while (next) {
             char *a = next;
@@ -266,7 +332,7 @@ int tide__read_list(tide_sink *sink, FILE *fp)
     else
         tide__file_stem(sink->file, st.family_name, sizeof(st.family_name));
     tide__emitter_init(&st.em, sink,
-            st.family                               ? 80
+            st.family                               ? FAMILY_CONFIDENCE
             : path_in_dir(sink->file, "suspicious") ? 40
                                                     : 60);
     st.aliases = json_array();

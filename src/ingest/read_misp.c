@@ -465,7 +465,42 @@ static int emit_relationship(ev_ctx *e, const char *src, const char *rtype, cons
     return emit(e, r, flags);
 }
 
-/* Emit the SDOs of a Galaxy array; if from_id, also relationships from it to each. */
+static bool attributing(const char *stype)
+{
+    return strcmp(stype, "threat-actor") == 0 || strcmp(stype, "malware") == 0 ||
+           strcmp(stype, "tool") == 0 || strcmp(stype, "intrusion-set") == 0;
+}
+
+/* "indicates" relationships from every indicator emitted for the event so far to id (the
+ * report's refs hold them as JSON text "a","b",...). */
+static int event_indicators_indicate(ev_ctx *e, const char *id)
+{
+    /* by offsets: each relationship emitted is added to the refs, which may move them; only
+     * the refs listed before the first one are read */
+    size_t pos = 0, end = e->refs.len;
+    while (pos < end) {
+        const char *base = e->refs.ptr;
+        const char *q = strstr(base + pos, "\"indicator--");
+        if (q == NULL || (size_t)(q - base) >= end)
+            break;
+        q++;
+        const char *close = memchr(q, '"', end - (size_t)(q - base));
+        if (close == NULL)
+            break;
+        char ind[128];
+        size_t n = (size_t)(close - q);
+        pos = (size_t)(close - base) + 1;
+        if (n < sizeof(ind)) {
+            memcpy(ind, q, n);
+            ind[n] = '\0';
+            TIDE_CHECK(emit_relationship(e, ind, "indicates", id, NULL, e->flags));
+        }
+    }
+    return 0;
+}
+
+/* Emit the SDOs of a Galaxy array; if from_id, also relationships from it to each; an event's
+ * (no from_id) attributing clusters are indicated by each of the event's indicators. */
 static int do_galaxies(
         ev_ctx *e, json_t *galaxies, const char *from_id, int from_indicator, const char *where)
 {
@@ -522,6 +557,10 @@ static int do_galaxies(
                         strcmp(stype, "course-of-action") != 0)
                     rt = "indicates";
                 TIDE_CHECK(emit_relationship(e, from_id, rt, id, NULL, e->flags));
+            } else if (attributing(stype)) {
+                /* an event's threat actor / malware / tool / intrusion set: every indicator
+                 * of the event indicates it, so searches and cases attribute MISP intel */
+                TIDE_CHECK(event_indicators_indicate(e, id));
             }
         }
     }
@@ -671,6 +710,34 @@ static int attribute_pattern(
         tide_obs_to_pattern(k, norm, &pat);
     free(refanged);
     free(norm);
+    if (pat && strcmp(type, "domain|ip") == 0) {
+        /* both values: "[domain-name:value = 'd'] OR [ipv4-addr:value = 'a']" */
+        char *ip = NULL, *ipat = NULL, *inorm = NULL;
+        const char *bar = strchr(value, '|');
+        if (bar && tide_obs_refang(bar + 1, &ip) == 0) {
+            tide_obs_kind ik = tide_obs_detect(ip);
+            if ((ik == TIDE_OBS_IPV4 || ik == TIDE_OBS_IPV6) &&
+                    tide_obs_normalize(ik, ip, &inorm) == 0)
+                tide_obs_to_pattern(ik, inorm, &ipat);
+            else if (*ip) {
+                snprintf(why, whysz, "'%.60s' (second part of domain|ip) is not an IP address", ip);
+                free(ip);
+                free(pat);
+                return TIDE_EPARSE;
+            }
+        }
+        if (ipat) {
+            size_t n = strlen(pat) + strlen(ipat) + 5;
+            char *both = malloc(n);
+            if (both)
+                snprintf(both, n, "%s OR %s", pat, ipat);
+            free(pat);
+            pat = both;
+        }
+        free(ip);
+        free(inorm);
+        free(ipat);
+    }
     *out = pat;
     return 0;
 }

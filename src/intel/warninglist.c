@@ -30,9 +30,15 @@ typedef struct {
     uint64_t hi, lo;
 } u128;
 
+/* Each entry carries the observable kinds its list applies to (bit 1 << tide_obs_kind), from
+ * the list's MISP matching_attributes: a phone-number regex list never suppresses a hash, a
+ * disposable-email list never a domain. A list without matching_attributes applies to all. */
+#define ALL_KINDS 0xFFFFFFFFu
+
 typedef struct {
     u128 first, last, maxlast; /* maxlast: max of last over entries [0..i] once sorted */
     const char *list;
+    uint32_t kinds;
 } interval;
 
 typedef struct {
@@ -44,6 +50,7 @@ typedef struct {
 typedef struct {
     char *key; /* lower-case */
     const char *list;
+    uint32_t kinds;
 } hent;
 
 typedef struct {
@@ -54,11 +61,13 @@ typedef struct {
 typedef struct {
     char *needle; /* lower-case */
     const char *list;
+    uint32_t kinds;
 } subent;
 
 typedef struct {
     pcre2_code *re;
     const char *list;
+    uint32_t kinds;
 } reent;
 
 struct tide_warnlist_set {
@@ -150,7 +159,7 @@ static uint64_t fnv(const char *s)
     return h;
 }
 
-static int hset_put(hset *h, const char *key, const char *list)
+static int hset_put(hset *h, const char *key, const char *list, uint32_t kinds)
 {
     if ((h->n + 1) * 2 > h->cap) {
         size_t ncap = h->cap ? h->cap * 2 : 1024;
@@ -177,24 +186,26 @@ static int hset_put(hset *h, const char *key, const char *list)
     while (h->t[j].key) {
         if (strcmp(h->t[j].key, lk) == 0) {
             tide__free(lk);
-            return 0; /* first list wins */
+            h->t[j].kinds |= kinds; /* first list's name wins; the kinds of both apply */
+            return 0;
         }
         j = (j + 1) & (h->cap - 1);
     }
     h->t[j].key = lk;
     h->t[j].list = list;
+    h->t[j].kinds = kinds;
     h->n++;
     return 0;
 }
 
-static const char *hset_get(const hset *h, const char *key)
+static const char *hset_get(const hset *h, const char *key, uint32_t bit)
 {
     if (h->cap == 0)
         return NULL;
     size_t j = fnv(key) & (h->cap - 1);
     while (h->t[j].key) {
         if (strcmp(h->t[j].key, key) == 0)
-            return h->t[j].list;
+            return (h->t[j].kinds & bit) ? h->t[j].list : NULL;
         j = (j + 1) & (h->cap - 1);
     }
     return NULL;
@@ -207,7 +218,7 @@ static void hset_free(hset *h)
     tide__free(h->t);
 }
 
-static int ivec_add(ivec *v, u128 first, u128 last, const char *list)
+static int ivec_add(ivec *v, u128 first, u128 last, const char *list, uint32_t kinds)
 {
     if (v->n == v->cap) {
         size_t ncap = v->cap ? v->cap * 2 : 256;
@@ -217,7 +228,7 @@ static int ivec_add(ivec *v, u128 first, u128 last, const char *list)
         v->v = nv;
         v->cap = ncap;
     }
-    v->v[v->n++] = (interval){ first, last, last, list };
+    v->v[v->n++] = (interval){ first, last, last, list, kinds };
     v->sorted = false;
     return 0;
 }
@@ -243,7 +254,7 @@ static void ivec_sort(ivec *v)
 }
 
 /* An interval holding [a, b], or NULL. */
-static const char *ivec_find(const ivec *v, u128 a, u128 b)
+static const char *ivec_find(const ivec *v, u128 a, u128 b, uint32_t bit)
 {
     if (v->n == 0)
         return NULL;
@@ -259,7 +270,7 @@ static const char *ivec_find(const ivec *v, u128 a, u128 b)
     for (size_t i = lo; i-- > 0;) {
         if (u128cmp(v->v[i].maxlast, b) < 0)
             break;
-        if (u128cmp(v->v[i].last, b) >= 0)
+        if (u128cmp(v->v[i].last, b) >= 0 && (v->v[i].kinds & bit))
             return v->v[i].list;
     }
     return NULL;
@@ -334,7 +345,7 @@ void tide__warnlist_set_freeze(tide_warnlist_set *s)
     ivec_sort(&s->v6);
 }
 
-static int add_regex(tide_warnlist_set *s, const char *list, const char *value)
+static int add_regex(tide_warnlist_set *s, const char *list, const char *value, uint32_t kinds)
 {
     const char *pat = value;
     size_t plen = strlen(value);
@@ -373,15 +384,95 @@ static int add_regex(tide_warnlist_set *s, const char *list, const char *value)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
     s->res = nr;
-    s->res[s->nres++] = (reent){ re, list };
+    s->res[s->nres++] = (reent){ re, list, kinds };
     return 0;
 }
 
-int tide__warnlist_add(
-        tide_warnlist_set *s, const char *list_name, const char *type, const char *value)
+/* The tide observable kinds a MISP attribute type names (0: none tide holds, such as
+ * phone-number). */
+static uint32_t attr_kinds(const char *a, size_t n)
 {
-    if (s == NULL || list_name == NULL || type == NULL || value == NULL)
+#define B(k) (1u << (k))
+    const uint32_t ip = B(TIDE_OBS_IPV4) | B(TIDE_OBS_IPV6) | B(TIDE_OBS_CIDR4) | B(TIDE_OBS_CIDR6);
+    static const struct {
+        const char *name;
+        uint32_t kinds;
+    } map[] = {
+        { "ip-src", 0 }, /* ip, below */
+        { "ip-dst", 0 },
+        { "ip-src|port", B(TIDE_OBS_IP_PORT) },
+        { "ip-dst|port", B(TIDE_OBS_IP_PORT) },
+        /* a composite is not its parts: a list for domain|ip attributes (disposable-email)
+         * does not apply to a domain, which MISP types "domain" or "hostname" */
+        { "domain|ip", 0 },
+        { "domain", B(TIDE_OBS_DOMAIN) },
+        { "hostname", B(TIDE_OBS_DOMAIN) },
+        { "hostname|port", B(TIDE_OBS_DOMAIN) },
+        { "url", B(TIDE_OBS_URL) | B(TIDE_OBS_URL_PATH) },
+        { "uri", B(TIDE_OBS_URL) | B(TIDE_OBS_URL_PATH) },
+        { "link", B(TIDE_OBS_URL) },
+        { "md5", B(TIDE_OBS_MD5) },
+        { "filename|md5", B(TIDE_OBS_MD5) },
+        { "sha1", B(TIDE_OBS_SHA1) },
+        { "filename|sha1", B(TIDE_OBS_SHA1) },
+        { "sha256", B(TIDE_OBS_SHA256) },
+        { "filename|sha256", B(TIDE_OBS_SHA256) },
+        { "sha512", B(TIDE_OBS_SHA512) },
+        { "filename|sha512", B(TIDE_OBS_SHA512) },
+        { "x509-fingerprint-sha1", B(TIDE_OBS_X509_SHA1) },
+        { "ja3-fingerprint-md5", B(TIDE_OBS_JA3) },
+        { "email", B(TIDE_OBS_EMAIL) },
+        { "email-src", B(TIDE_OBS_EMAIL) },
+        { "email-dst", B(TIDE_OBS_EMAIL) },
+        { "email-reply-to", B(TIDE_OBS_EMAIL) },
+        { "target-email", B(TIDE_OBS_EMAIL) },
+        { "whois-registrant-email", B(TIDE_OBS_EMAIL) },
+        { "dns-soa-email", B(TIDE_OBS_EMAIL) },
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strlen(map[i].name) != n || strncmp(a, map[i].name, n) != 0)
+            continue;
+        bool has_ip = strncmp(a, "ip-", 3) == 0 && strchr(map[i].name, '|') == NULL;
+        return map[i].kinds | (has_ip ? ip : 0);
+    }
+    return 0;
+#undef B
+}
+
+/* "TYPE" or "TYPE;ATTR,ATTR..." (tide__warnlist_parse writes the list's matching_attributes
+ * after the type): the type into t, the kinds the entry applies to into *kinds. */
+static bool split_type(const char *type, char t[16], uint32_t *kinds)
+{
+    const char *semi = strchr(type, ';');
+    size_t tl = semi ? (size_t)(semi - type) : strlen(type);
+    if (tl >= 16)
+        return false;
+    memcpy(t, type, tl);
+    t[tl] = '\0';
+    *kinds = ALL_KINDS;
+    if (semi == NULL || semi[1] == '\0')
+        return true;
+    *kinds = 0;
+    for (const char *p = semi + 1; *p;) {
+        size_t n = strcspn(p, ",");
+        *kinds |= attr_kinds(p, n);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+int tide__warnlist_add(
+        tide_warnlist_set *s, const char *list_name, const char *type_attrs, const char *value)
+{
+    if (s == NULL || list_name == NULL || type_attrs == NULL || value == NULL)
         return tide_error_set(TIDE_EINVAL, "warninglist add: NULL argument");
+    char type[16];
+    uint32_t kinds;
+    if (!split_type(type_attrs, type, &kinds))
+        return tide_error_set(
+                TIDE_EINVAL, "warninglist '%s': unknown type '%.40s'", list_name, type_attrs);
     const char *list = intern(s, list_name);
     if (list == NULL)
         return tide_error_set(TIDE_ENOMEM, "out of memory");
@@ -395,7 +486,7 @@ int tide__warnlist_add(
         if (!parse_range(value, &fam, &a, &b))
             return tide_error_set(
                     TIDE_EPARSE, "warninglist '%s': not a CIDR or IP: '%.200s'", list_name, value);
-        return ivec_add(fam == AF_INET ? &s->v4 : &s->v6, a, b, list);
+        return ivec_add(fam == AF_INET ? &s->v4 : &s->v6, a, b, list, kinds);
     }
     if (strcmp(type, "hostname") == 0) {
         if (value[0] == '*' && value[1] == '.')
@@ -409,10 +500,10 @@ int tide__warnlist_add(
         memcpy(tmp, value, n + 1);
         if (n > 0 && tmp[n - 1] == '.')
             tmp[n - 1] = '\0';
-        return hset_put(&s->hosts, tmp, list);
+        return hset_put(&s->hosts, tmp, list, kinds);
     }
     if (strcmp(type, "string") == 0)
-        return hset_put(&s->strings, value, list);
+        return hset_put(&s->strings, value, list, kinds);
     if (strcmp(type, "substring") == 0) {
         subent *ns = tide__realloc(s->subs, (s->nsubs + 1) * sizeof(subent));
         if (ns == NULL)
@@ -422,11 +513,11 @@ int tide__warnlist_add(
         if (d == NULL)
             return tide_error_set(TIDE_ENOMEM, "out of memory");
         tide__str_lower(d);
-        s->subs[s->nsubs++] = (subent){ d, list };
+        s->subs[s->nsubs++] = (subent){ d, list, kinds };
         return 0;
     }
     if (strcmp(type, "regex") == 0)
-        return add_regex(s, list, value);
+        return add_regex(s, list, value, kinds);
     return tide_error_set(TIDE_EINVAL, "warninglist '%s': unknown type '%s'", list_name, type);
 }
 
@@ -447,6 +538,7 @@ int tide__warnlist_parse(const char *json, size_t len,
     int rc = 0;
     const char *name, *type, *desc = "";
     json_t *list, *d;
+    tide_buf typed = TIDE_BUF_INIT;
     if (!json_is_object(root)) {
         rc = tide_error_set(TIDE_EPARSE, "warninglist: top level is not an object");
         goto done;
@@ -487,6 +579,29 @@ int tide__warnlist_parse(const char *json, size_t len,
             goto done;
         }
     }
+    /* the MISP attribute types the list applies to travel with its type: "regex;phone-number" */
+    json_t *ma = json_object_get(root, "matching_attributes");
+    if (json_is_array(ma) && json_array_size(ma) > 0) {
+        if (tide__buf_printf(&typed, "%s;", type) < 0) {
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+            goto done;
+        }
+        json_t *a;
+        json_array_foreach(ma, i, a)
+        {
+            if (!json_is_string(a) || strpbrk(json_string_value(a), ",;")) {
+                rc = tide_error_set(TIDE_EPARSE,
+                        "warninglist '%s': matching_attributes[%zu] is not an attribute type", name,
+                        i);
+                goto done;
+            }
+            if (tide__buf_printf(&typed, "%s%s", i ? "," : "", json_string_value(a)) < 0) {
+                rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+        type = typed.ptr;
+    }
     json_array_foreach(list, i, v)
     {
         rc = cb(name, type, desc, json_string_value(v), payload);
@@ -495,6 +610,7 @@ int tide__warnlist_parse(const char *json, size_t len,
     }
     rc = 0;
 done:
+    tide__buf_free(&typed);
     json_decref(root);
     return rc;
 }
@@ -551,7 +667,7 @@ int tide__warnlist_load_file(tide_warnlist_set *s, const char *path, long *skipp
 
 /* ------------------------------------------------------------------ check */
 
-static const char *check_ip_text(tide_warnlist_set *s, const char *ip)
+static const char *check_ip_text(tide_warnlist_set *s, const char *ip, uint32_t bit)
 {
     int fam;
     u128 a, b;
@@ -559,13 +675,13 @@ static const char *check_ip_text(tide_warnlist_set *s, const char *ip)
         return NULL;
     ivec *v = fam == AF_INET ? &s->v4 : &s->v6;
     ivec_sort(v);
-    return ivec_find(v, a, b);
+    return ivec_find(v, a, b, bit);
 }
 
-static const char *check_host(const tide_warnlist_set *s, const char *host)
+static const char *check_host(const tide_warnlist_set *s, const char *host, uint32_t bit)
 {
     for (const char *p = host; p;) {
-        const char *l = hset_get(&s->hosts, p);
+        const char *l = hset_get(&s->hosts, p, bit);
         if (l)
             return l;
         p = strchr(p, '.');
@@ -575,13 +691,14 @@ static const char *check_host(const tide_warnlist_set *s, const char *host)
     return NULL;
 }
 
-static const char *check_text(const tide_warnlist_set *s, const char *lower, const char *orig)
+static const char *check_text(
+        const tide_warnlist_set *s, const char *lower, const char *orig, uint32_t bit)
 {
-    const char *l = hset_get(&s->strings, lower);
+    const char *l = hset_get(&s->strings, lower, bit);
     if (l)
         return l;
     for (size_t i = 0; i < s->nsubs; i++)
-        if (strstr(lower, s->subs[i].needle))
+        if ((s->subs[i].kinds & bit) && strstr(lower, s->subs[i].needle))
             return s->subs[i].list;
     if (s->nres == 0)
         return NULL;
@@ -591,6 +708,8 @@ static const char *check_text(const tide_warnlist_set *s, const char *lower, con
         return NULL;
     const char *hit = NULL;
     for (size_t i = 0; i < s->nres && hit == NULL; i++) {
+        if (!(s->res[i].kinds & bit))
+            continue;
         int rc = pcre2_match(s->res[i].re, (PCRE2_SPTR)orig, strlen(orig), 0, 0, md, NULL);
         if (rc >= 0)
             hit = s->res[i].list;
@@ -605,13 +724,14 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
         return NULL;
     /* the CIDR index is sorted lazily on first use (see tide__warnlist_set_freeze) */
     tide_warnlist_set *s = (tide_warnlist_set *)cs;
+    const uint32_t bit = kind > 0 && kind < 32 ? 1u << kind : ALL_KINDS;
     /* only address ranges loaded (the built-in private / bogon space, or CIDR lists): every
      * kind but a URL can hit only through its address, which needs no lower-case copy */
     if (s->hosts.cap == 0 && s->strings.cap == 0 && s->nsubs == 0 && s->nres == 0 &&
             kind != TIDE_OBS_URL) {
         if (kind == TIDE_OBS_IPV4 || kind == TIDE_OBS_IPV6 || kind == TIDE_OBS_CIDR4 ||
                 kind == TIDE_OBS_CIDR6)
-            return check_ip_text(s, value);
+            return check_ip_text(s, value, bit);
         if (kind != TIDE_OBS_IP_PORT)
             return NULL;
     }
@@ -629,7 +749,7 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
         case TIDE_OBS_IPV4:
         case TIDE_OBS_IPV6:
         case TIDE_OBS_CIDR4:
-        case TIDE_OBS_CIDR6: hit = check_ip_text(s, value); break;
+        case TIDE_OBS_CIDR6: hit = check_ip_text(s, value, bit); break;
         case TIDE_OBS_IP_PORT: {
             char ip[64];
             const char *colon = strrchr(value, ':');
@@ -642,11 +762,11 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
             if (colon && il < sizeof(ip)) {
                 memcpy(ip, start, il);
                 ip[il] = '\0';
-                hit = check_ip_text(s, ip);
+                hit = check_ip_text(s, ip, bit);
             }
             break;
         }
-        case TIDE_OBS_DOMAIN: hit = check_host(s, lower); break;
+        case TIDE_OBS_DOMAIN: hit = check_host(s, lower, bit); break;
         case TIDE_OBS_URL: {
             /* host of scheme://[userinfo@]host[:port]/... */
             const char *p = strstr(lower, "://");
@@ -662,17 +782,17 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
                     char *rb = strchr(h, ']');
                     if (rb) {
                         *rb = '\0';
-                        hit = check_ip_text(s, h + 1);
+                        hit = check_ip_text(s, h + 1, bit);
                     }
                 } else {
                     char *colon = strchr(h, ':');
                     if (colon)
                         *colon = '\0';
-                    hit = check_ip_text(s, h);
+                    hit = check_ip_text(s, h, bit);
                     if (hit == NULL)
-                        hit = check_host(s, h);
+                        hit = check_host(s, h, bit);
                     if (hit == NULL)
-                        hit = check_text(s, h, h);
+                        hit = check_text(s, h, h, bit);
                 }
             }
             break;
@@ -680,7 +800,7 @@ const char *tide__warnlist_check(const tide_warnlist_set *cs, tide_obs_kind kind
         default: break;
     }
     if (hit == NULL)
-        hit = check_text(s, lower, value);
+        hit = check_text(s, lower, value, bit);
     if (lower != small)
         tide__free(lower);
     return hit;
