@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "tide/engine.h"
 #include "tide/export.h"
 
 static void explain_cb(int reason, tide_obs_kind kind, const char *value, const char *detail,
@@ -98,12 +99,14 @@ int cmd_export(int argc, char **argv)
         cli_err("export", "unknown format '%s' (%s)", fmt, names);
         return TIDE_EXIT_USAGE;
     }
-    tide_store *s = cli_open_store("export");
-    if (s == NULL)
+    tide_workspace *ws = cli_open_workspace("export");
+    if (ws == NULL)
         return TIDE_EXIT_STORE;
+    o.decay = tide_workspace_decay(ws); /* STATE/decay.json and --decay */
     tide_export_summary sum;
-    int rc = tide_export_run(s, &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
-    tide_store_free(s);
+    int rc = tide_export_run(
+            tide_workspace_store(ws), &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
+    tide_workspace_free(ws);
     if (rc < 0) {
         cli_err("export", "%s", tide_error_last());
         return rc == TIDE_EINVAL || rc == TIDE_EPARSE || rc == TIDE_EUNSUPPORTED ? TIDE_EXIT_USAGE

@@ -242,5 +242,47 @@ int main(int argc, char **argv)
     }
     if (cli_wants_help(c->name, argc - i, argv + i))
         return TIDE_EXIT_OK;
+    /* the verbs that score take --decay TYPE=DAYS[:SPEED] (repeatable) anywhere after the verb */
+    static const char *const scoring[] = { "match", "index", "export", "case", "show", NULL };
+    bool scores = false;
+    for (int k = 0; scoring[k]; k++)
+        scores |= strcmp(c->name, scoring[k]) == 0;
+    if (scores) {
+        int w = i + 1;
+        for (int r = i + 1; r < argc; r++) {
+            const char *v = NULL;
+            if (strcmp(argv[r], "--") == 0) {
+                while (r < argc)
+                    argv[w++] = argv[r++];
+                break;
+            }
+            if (strcmp(argv[r], "--decay") == 0) {
+                if (r + 1 >= argc) {
+                    cli_err(c->name, "--decay needs TYPE=DAYS[:SPEED], e.g. --decay ip=14");
+                    return TIDE_EXIT_USAGE;
+                }
+                v = argv[++r];
+            } else if (strncmp(argv[r], "--decay=", 8) == 0) {
+                v = argv[r] + 8;
+            }
+            if (v == NULL) {
+                argv[w++] = argv[r];
+                continue;
+            }
+            tide_decay_config probe;
+            tide_decay_defaults(&probe);
+            if (tide_decay_set(&probe, v) < 0) {
+                cli_err(c->name, "--decay: %s", tide_error_last());
+                return TIDE_EXIT_USAGE;
+            }
+            if (cli_ndecay == CLI_MAX_DECAY) {
+                cli_err(c->name, "more than %d --decay options", CLI_MAX_DECAY);
+                return TIDE_EXIT_USAGE;
+            }
+            cli_decay[cli_ndecay++] = v;
+        }
+        argc = w;
+        argv[argc] = NULL;
+    }
     return c->fn(argc - i, argv + i);
 }
