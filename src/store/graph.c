@@ -36,6 +36,7 @@ typedef struct {
     uint32_t name; /* offset in names arena */
     int cls;       /* NODE_* */
     int rank;      /* attribution level: malware / tool 0, campaign 1, intrusion set 2, actor 3 */
+    bool up;       /* a neighbour of a higher rank (adjacency loaded, when lazy) */
     uint32_t adj;  /* first edge in edges, UINT32_MAX = none */
 } node;
 
@@ -202,6 +203,7 @@ static int append_node(graph *g, const tide_store_node *n)
     x->name = (uint32_t)g->names.len;
     x->cls = node_class(n->type);
     x->rank = node_rank(n->type);
+    x->up = false;
     x->adj = UINT32_MAX;
     TIDE_CHECK(tide__buf_put(&g->names, n->name, strlen(n->name) + 1));
     g->nnodes++;
@@ -241,6 +243,8 @@ static int on_edge(const tide_store_edge *e, void *payload)
     int64_t a = e->source_key, b = e->target_key;
     int64_t na = u64map_get(&g->ids, a), nb = u64map_get(&g->ids, b);
     if (na >= 0 && nb >= 0) {
+        g->nodes[na].up |= g->nodes[nb].rank > g->nodes[na].rank;
+        g->nodes[nb].up |= g->nodes[na].rank > g->nodes[nb].rank;
         TIDE_CHECK(add_edge(g, &g->nodes[na].adj, (uint32_t)nb));
         return add_edge(g, &g->nodes[nb].adj, (uint32_t)na);
     }
@@ -280,12 +284,25 @@ static int up_walk(graph *g, lazy *z, uint32_t w, names *nm)
 {
     if (z)
         TIDE_CHECK(lazy_adj(z, w));
+    if (!g->nodes[w].up)
+        return 0;
     for (uint32_t f = g->nodes[w].adj; f != UINT32_MAX; f = g->edges[f].next) {
         uint32_t x = g->edges[f].to;
         if (g->nodes[x].rank <= g->nodes[w].rank)
             continue;
         TIDE_CHECK(names_add(g, nm, x));
         TIDE_CHECK(up_walk(g, z, x, nm));
+    }
+    return 0;
+}
+
+/* The chain of attribution above first and above its higher-ranked neighbours. */
+static int add_chain(graph *g, lazy *z, uint32_t first, names *nm)
+{
+    for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next) {
+        uint32_t w = g->edges[f].to;
+        if (g->nodes[w].rank > g->nodes[first].rank)
+            TIDE_CHECK(up_walk(g, z, w, nm));
     }
     return 0;
 }
@@ -298,12 +315,7 @@ static int add_first(graph *g, lazy *z, uint32_t first, names *nm)
     TIDE_CHECK(names_add(g, nm, first));
     for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next)
         TIDE_CHECK(names_add(g, nm, g->edges[f].to));
-    for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next) {
-        uint32_t w = g->edges[f].to;
-        if (g->nodes[w].rank > g->nodes[first].rank)
-            TIDE_CHECK(up_walk(g, z, w, nm));
-    }
-    return 0;
+    return g->nodes[first].up ? add_chain(g, z, first, nm) : 0;
 }
 
 static int resolve(graph *g, int64_t ind, names *nm)
@@ -312,8 +324,14 @@ static int resolve(graph *g, int64_t ind, names *nm)
     int64_t idx = u64map_get(&g->inds, ind);
     if (idx < 0)
         return 0;
-    for (uint32_t e = g->ind_first[idx]; e != UINT32_MAX; e = g->edges[e].next)
-        TIDE_CHECK(add_first(g, NULL, g->edges[e].to, nm));
+    for (uint32_t e = g->ind_first[idx]; e != UINT32_MAX; e = g->edges[e].next) {
+        uint32_t first = g->edges[e].to;
+        TIDE_CHECK(names_add(g, nm, first));
+        for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next)
+            TIDE_CHECK(names_add(g, nm, g->edges[f].to));
+        if (g->nodes[first].up) /* most named objects have no chain above them */
+            TIDE_CHECK(add_chain(g, NULL, first, nm));
+    }
     return 0;
 }
 
@@ -453,6 +471,8 @@ static int lazy_adj(lazy *z, uint32_t n)
     TIDE_CHECK(lazy_edges(z, z->nodekey[n], &adj));
     z->g.nodes[n].adj = adj;
     z->adj_done[n] = 1;
+    for (uint32_t f = adj; f != UINT32_MAX; f = z->g.edges[f].next)
+        z->g.nodes[n].up |= z->g.nodes[z->g.edges[f].to].rank > z->g.nodes[n].rank;
     return 0;
 }
 
