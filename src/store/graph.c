@@ -276,6 +276,7 @@ static int names_add(const graph *g, names *nm, uint32_t nodei)
 
 typedef struct lazy lazy;
 static int lazy_adj(lazy *z, uint32_t n);
+static int lazy_load_up(lazy *z, uint32_t n);
 
 /* The chain of attribution above the neighbour w of an indicator's named object: every named
  * object reached from w by references to strictly higher ranks (a campaign's intrusion set's
@@ -448,17 +449,23 @@ static int lazy_resolve(lazy *z, int64_t ind, names *nm)
     uint32_t head = UINT32_MAX;
     TIDE_CHECK(lazy_edges(z, ind, &head));
     /* load every node first: loading grows the names buffer, so the name pointers handed
-     * out by names_add are only taken once nothing more is loaded (a first pass into a
-     * scratch list loads the chains above too) */
-    names scratch = { { NULL, NULL, NULL }, { 0, 0, 0 }, { 0, 0, 0 } };
-    for (uint32_t e = head; rc == 0 && e != UINT32_MAX; e = z->g.edges[e].next)
-        if ((rc = lazy_adj(z, z->g.edges[e].to)) == 0)
-            rc = add_first(&z->g, z, z->g.edges[e].to, &scratch);
-    for (int i = 0; i < 3; i++)
-        tide__free(scratch.v[i]);
-    TIDE_CHECK(rc);
+     * out by names_add are only taken once nothing more is loaded (the chains above too) */
+    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next)
+        TIDE_CHECK(lazy_load_up(z, z->g.edges[e].to));
     for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next)
         TIDE_CHECK(add_first(&z->g, z, z->g.edges[e].to, nm));
+    return 0;
+}
+
+/* Load node n's adjacency, and that of every node up the chain of attribution above it. */
+static int lazy_load_up(lazy *z, uint32_t n)
+{
+    TIDE_CHECK(lazy_adj(z, n));
+    for (uint32_t f = z->g.nodes[n].adj; f != UINT32_MAX; f = z->g.edges[f].next) {
+        uint32_t w = z->g.edges[f].to;
+        if (z->g.nodes[w].rank > z->g.nodes[n].rank)
+            TIDE_CHECK(lazy_load_up(z, w));
+    }
     return 0;
 }
 
