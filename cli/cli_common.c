@@ -75,6 +75,9 @@ int cli_flag(char **argv, int i, const char *name)
     return strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0;
 }
 
+const char *cli_decay[CLI_MAX_DECAY];
+int cli_ndecay;
+
 tide_workspace *cli_open_workspace(const char *verb)
 {
     tide_workspace *ws = NULL;
@@ -82,6 +85,12 @@ tide_workspace *cli_open_workspace(const char *verb)
         cli_err(verb, "cannot open store %s: %s", cli_store_dir, tide_error_last());
         return NULL;
     }
+    for (int i = 0; i < cli_ndecay; i++)
+        if (tide_workspace_set_decay(ws, cli_decay[i]) < 0) {
+            cli_err(verb, "--decay: %s", tide_error_last());
+            tide_workspace_free(ws);
+            return NULL;
+        }
     return ws;
 }
 

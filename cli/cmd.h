@@ -48,6 +48,11 @@ extern const char *cli_store_dir;
 /* Open (creating if needed) the workspace at cli_store_dir; prints the error and returns NULL
  * on failure. */
 tide_workspace *cli_open_workspace(const char *verb);
+/* --decay TYPE=DAYS[:SPEED] of the verbs that score (match, index, export, case, show), taken
+ * out of argv by main and applied by cli_open_workspace over STATE/decay.json. */
+#define CLI_MAX_DECAY 32
+extern const char *cli_decay[CLI_MAX_DECAY];
+extern int cli_ndecay;
 /* Only the workspace's store, for verbs that need nothing else (free with tide_store_free). */
 tide_store *cli_open_store(const char *verb);
 

@@ -267,12 +267,14 @@ int cmd_export(int argc, char **argv)
     tide_export_opts o = a.o;
     const char *fmt = a.fmt;
     bool explain = a.explain, quiet = a.quiet;
-    tide_store *s = cli_open_store("export");
-    if (s == NULL)
+    tide_workspace *ws = cli_open_workspace("export");
+    if (ws == NULL)
         return TIDE_EXIT_STORE;
+    o.decay = tide_workspace_decay(ws); /* STATE/decay.json and --decay */
     tide_export_summary sum;
-    int rc = tide_export_run(s, &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
-    tide_store_free(s);
+    int rc = tide_export_run(
+            tide_workspace_store(ws), &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
+    tide_workspace_free(ws);
     if (rc < 0) {
         cli_err("export", "%s", tide_error_last());
         return rc == TIDE_EINVAL || rc == TIDE_EPARSE || rc == TIDE_EUNSUPPORTED ? TIDE_EXIT_USAGE

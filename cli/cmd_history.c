@@ -49,6 +49,13 @@ static int print_retro(const tide_retro_sighting *s, void *payload)
     return 0;
 }
 
+static int count_hit(const tide_search_hit *h, void *payload)
+{
+    (void)h;
+    ++*(long *)payload;
+    return 1;
+}
+
 int cmd_hunt(int argc, char **argv)
 {
     if (cli_wants_help("hunt", argc, argv))
@@ -119,6 +126,17 @@ int cmd_hunt(int argc, char **argv)
     int rc = tide_workspace_hunt(ws, &o, print_retro, &out, &st);
     double secs = cli_mono() - t0;
     fflush(stdout);
+    /* --related NAME that selected nothing: a name the store does not know is an error, not
+     * an empty success (a typo would otherwise read as "no host saw it") */
+    bool known = true;
+    if (rc == 0 && related && st.indicators == 0) {
+        tide_search_query q = { 0 };
+        q.value = related;
+        q.limit = 1;
+        long hits = 0;
+        if (tide_store_search(tide_workspace_store(ws), &q, count_hit, &hits) == 0)
+            known = hits > 0;
+    }
     tide_workspace_free(ws);
     free(canon);
     free(out.line);
@@ -126,6 +144,16 @@ int cmd_hunt(int argc, char **argv)
         cli_err("hunt", "%s", tide_error_last());
         return rc == TIDE_EFORMAT ? TIDE_EXIT_USAGE : TIDE_EXIT_STORE;
     }
+    if (!known) {
+        cli_err("hunt",
+                "--related '%s': no campaign, malware, tool, intrusion set, threat actor or "
+                "indicator of that name in the store",
+                related);
+        return TIDE_EXIT_FAIL;
+    }
+    if (related && st.indicators == 0)
+        fprintf(stderr, "tide hunt: '%s' is in the store but no current indicator relates to it\n",
+                related);
     fprintf(stderr,
             "tide hunt: %zu indicators, %llu history records checked in %.3f s: %zu hosts, "
             "%zu retro-sightings%s\n",

@@ -91,9 +91,10 @@ typedef struct {
     bool as_json;
     int count;
     json_t *arr;
-    tide_obs_kind kind;        /* of the value shown */
-    const char *value;         /* its canonical form */
-    const tide_store_match *m; /* the indicator being shown: the listed value covering it */
+    tide_obs_kind kind;             /* of the value shown */
+    const char *value;              /* its canonical form */
+    const tide_store_match *m;      /* the indicator being shown: the listed value covering it */
+    const tide_decay_config *decay; /* the workspace's (STATE/decay.json, --decay) */
 } show_ctx;
 
 static int latest_sighting(const tide_sighting_rec *r, void *payload)
@@ -150,8 +151,6 @@ static int show_indicator(const char *id, void *payload)
     c->count++;
     /* active now and the decayed score, as the match index and exports have them: the one
      * rule of tide/score.h, with the indicator's last sighting */
-    tide_decay_config dc;
-    tide_decay_defaults(&dc);
     tide_score_input in = { .kind = c->m ? c->m->kind : c->kind,
         .confidence = ind.confidence,
         .reliability = ind.reliability,
@@ -172,7 +171,7 @@ static int show_indicator(const char *id, void *payload)
     tide_score_result sr;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now); /* ms: a value ingested this second is valid already */
-    tide_score_assess(&dc, &in, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &sr);
+    tide_score_assess(c->decay, &in, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &sr);
     char ref[32];
     tide_time_format(sr.ref_ms, ref);
     if (c->as_json) {
@@ -232,9 +231,10 @@ int cmd_show(int argc, char **argv)
         cli_usage("show", stderr);
         return TIDE_EXIT_USAGE;
     }
-    tide_store *s = cli_open_store("show");
-    if (s == NULL)
+    tide_workspace *ws = cli_open_workspace("show");
+    if (ws == NULL)
         return TIDE_EXIT_STORE;
+    tide_store *s = tide_workspace_store(ws);
     int ret = TIDE_EXIT_OK;
     char *js = NULL;
     if (strstr(what, "--") && !strchr(what, '/')) {
@@ -250,7 +250,7 @@ int cmd_show(int argc, char **argv)
             cli_err("show", "%s", tide_error_last());
             ret = TIDE_EXIT_FAIL;
         }
-        tide_store_free(s);
+        tide_workspace_free(ws);
         return ret;
     }
     /* a value: refang, detect, normalise, look up with the match index's semantics */
@@ -271,7 +271,7 @@ int cmd_show(int argc, char **argv)
         if (kind != TIDE_OBS_NONE && tide_obs_normalize(kind, refanged, &norm) < 0)
             kind = TIDE_OBS_NONE;
     }
-    show_ctx c = { s, as_json, 0, json_array(), kind, norm, NULL };
+    show_ctx c = { s, as_json, 0, json_array(), kind, norm, NULL, tide_workspace_decay(ws) };
     if (kind == TIDE_OBS_NONE) {
         cli_err("show", "'%s' is neither a STIX id nor a known kind of observable", what);
         ret = TIDE_EXIT_USAGE;
@@ -297,7 +297,7 @@ int cmd_show(int argc, char **argv)
     json_decref(c.arr);
     free(refanged);
     free(norm);
-    tide_store_free(s);
+    tide_workspace_free(ws);
     return ret;
 }
 

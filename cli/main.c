@@ -63,7 +63,10 @@ const cli_cmd cli_commands[] = {
             "with the listed value that covers it ('matched' in --json). Exit 1 when none.\n" },
     { "search", cmd_search, "find objects by type, value, relation, source, time",
             "usage: tide search [--type T] [--value V] [--related NAME] [--source S]\n"
-            "                   [--since T] [--limit N] [--json]\n" },
+            "                   [--since T] [--limit N] [--json]\n"
+            "--related NAME: the objects one hop from NAME, and every indicator related to it\n"
+            "through any chain of relationships (its campaigns, their intrusion sets and threat\n"
+            "actors, the malware they use), as hunt, export and cases select them.\n" },
     { "stats", cmd_stats, "counts by type, source, TLP and observable kind",
             "usage: tide stats [--json]\n"
             "The JSON carries the total number of stored object versions under 'objects'.\n" },
@@ -88,7 +91,8 @@ const cli_cmd cli_commands[] = {
             "and swaps in a new index when the intel changes. --home-net sets the internal\n"
             "networks (default RFC 1918, 100.64/10, 169.254/16, 127/8, fc00::/7, fe80::/10).\n"
             "Every observation also goes to the history (tide hunt) unless --no-history.\n"
-            "A summary goes to stderr; bad records are reported with file and line.\n" },
+            "A summary goes to stderr; bad records are reported with file and line.\n"
+            "--decay TYPE=DAYS[:SPEED] (repeatable) overrides STORE/decay.json for the scores.\n" },
     { "sightings", cmd_sightings, "list stored sightings per host x indicator",
             "usage: tide sightings [--host H] [--indicator V|ID] [--since T] [--retro]\n"
             "                      [--suppressed] [--limit N] [--json]\n"
@@ -97,7 +101,8 @@ const cli_cmd cli_commands[] = {
             "usage: tide index build [--output FILE] [--json]\n"
             "       tide index info [FILE] [--json]\n"
             "The default FILE is STORE/match.idx, which 'tide match' reuses while the intel\n"
-            "has not changed.\n" },
+            "and the decay configuration have not changed. --decay TYPE=DAYS[:SPEED] as for\n"
+            "'tide export'.\n" },
     { "export", cmd_export, "blocklists and intel exports: rpz, nft, ipset, squid, suricata, ...",
             "usage: tide export --format FMT [--min-score N] [--min-confidence N] [--types T,...]\n"
             "                   [--tlp-max TLP] [--source S] [--related NAME] [--since T]\n"
@@ -126,6 +131,12 @@ const cli_cmd cli_commands[] = {
             "  --allow-categories FILE  squid: allow the domains of a category list (CSV\n"
             "                     domain,category or 'category: domain' lines), deny the rest;\n"
             "                     --allow CAT,... restricts the categories\n"
+            "  --decay TYPE=DAYS[:SPEED]  lifetime and speed of one observable type's decay\n"
+            "                     (repeatable; ip, cidr, hash, url, domain, ipv4, sha256 ...),\n"
+            "                     over STORE/decay.json, e.g. --decay ip=14 --decay "
+            "domain=120:0.5\n"
+            "--related NAME follows every chain of relationships (campaign -> intrusion set ->\n"
+            "threat actor, the malware a campaign uses), the rule search, hunt and cases use.\n"
             "Targets: exports that follow the intel. A declared target (kept in\n"
             "STORE/exports.json) is written at once, then again by every ingest, match run,\n"
             "lesson promotion, decay crossing or --status that changes what it selects.\n"
@@ -155,7 +166,8 @@ const cli_cmd cli_commands[] = {
             "observed, first_seen, last_seen, count, file, line, retro, and the context of\n"
             "'tide match' sightings. Same semantics as 'tide match' (CIDRs, parent domains,\n"
             "URL paths, hashes). Results are stored as retro-sightings unless --no-store.\n"
-            "T is RFC 3339, a date, or an age like 7d.\n" },
+            "T is RFC 3339, a date, or an age like 7d. --related NAME follows every chain of\n"
+            "relationships (as search and export do); a NAME nothing in the store has exits 1.\n" },
     { "case", cmd_case, "response cases: attribution, blast radius, tier, plan, recovery",
             "usage: tide case open (--sighting ID | --host H --indicator V) [--json]\n"
             "       tide case auto [--min-score N] [--since T] [--json]\n"
@@ -170,7 +182,7 @@ const cli_cmd cli_commands[] = {
             "       tide case share N --tlp-max TLP --output F\n"
             "Common: --policy FILE (default STORE/policy.json, else SPEC C4 defaults),\n"
             "--now T (reference time for the watch period and case auto's decayed scores),\n"
-            "--no-hunt (no history hunt).\n"
+            "--no-hunt (no history hunt), --decay TYPE=DAYS[:SPEED] (case auto's scores).\n"
             "A case attributes the indicator (relationship walk), hunts every indicator of\n"
             "the campaign / malware through history to find silent hosts, picks a tier\n"
             "(1 clean & monitor, 2 hunt & contain, 3 major incident) and an ordered plan.\n"
@@ -259,5 +271,47 @@ int main(int argc, char **argv)
     }
     if (cli_wants_help(c->name, argc - i, argv + i))
         return TIDE_EXIT_OK;
+    /* the verbs that score take --decay TYPE=DAYS[:SPEED] (repeatable) anywhere after the verb */
+    static const char *const scoring[] = { "match", "index", "export", "case", "show", NULL };
+    bool scores = false;
+    for (int k = 0; scoring[k]; k++)
+        scores |= strcmp(c->name, scoring[k]) == 0;
+    if (scores) {
+        int w = i + 1;
+        for (int r = i + 1; r < argc; r++) {
+            const char *v = NULL;
+            if (strcmp(argv[r], "--") == 0) {
+                while (r < argc)
+                    argv[w++] = argv[r++];
+                break;
+            }
+            if (strcmp(argv[r], "--decay") == 0) {
+                if (r + 1 >= argc) {
+                    cli_err(c->name, "--decay needs TYPE=DAYS[:SPEED], e.g. --decay ip=14");
+                    return TIDE_EXIT_USAGE;
+                }
+                v = argv[++r];
+            } else if (strncmp(argv[r], "--decay=", 8) == 0) {
+                v = argv[r] + 8;
+            }
+            if (v == NULL) {
+                argv[w++] = argv[r];
+                continue;
+            }
+            tide_decay_config probe;
+            tide_decay_defaults(&probe);
+            if (tide_decay_set(&probe, v) < 0) {
+                cli_err(c->name, "--decay: %s", tide_error_last());
+                return TIDE_EXIT_USAGE;
+            }
+            if (cli_ndecay == CLI_MAX_DECAY) {
+                cli_err(c->name, "more than %d --decay options", CLI_MAX_DECAY);
+                return TIDE_EXIT_USAGE;
+            }
+            cli_decay[cli_ndecay++] = v;
+        }
+        argc = w;
+        argv[argc] = NULL;
+    }
     return c->fn(argc - i, argv + i);
 }

@@ -76,9 +76,19 @@ typedef enum {
     TIDE_WS_HISTORY,       /**< the history folder (STATE/history) */
     TIDE_WS_EXPORTS,       /**< the declared export targets and their status
                                 (STATE/exports.json, may not exist) */
+    TIDE_WS_DECAY,         /**< the decay configuration (STATE/decay.json, may not exist) */
 } tide_ws_path;
 /** @brief One derived path (borrowed), NULL for an unknown which. */
 TIDE_EXTERN(const char *) tide_workspace_path(const tide_workspace *ws, tide_ws_path which);
+
+/** @brief The decay configuration every score of this workspace uses (match index, exports,
+ *  case rules, `tide show`): the defaults of score.h, then STATE/decay.json when present
+ *  (tide_decay_parse; a bad file fails tide_workspace_open with its name, place and reason),
+ *  then each tide_workspace_set_decay. Borrowed. */
+TIDE_EXTERN(const tide_decay_config *) tide_workspace_decay(const tide_workspace *ws);
+/** @brief Override one type's lifetime / speed for this workspace ("TYPE=DAYS[:SPEED]", see
+ *  tide_decay_set): a command-line --decay. TIDE_EINVAL with the reason. */
+TIDE_EXTERN(int) tide_workspace_set_decay(tide_workspace *ws, const char *spec);
 
 /** @brief A second connection to the workspace's store, for another thread (a background
  *  index build, a server worker). Free with tide_store_free. */

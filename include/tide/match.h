@@ -44,12 +44,13 @@ TIDE_EXTERN(int) tide_match_index_load(tide_match_index **out, const char *path)
 TIDE_EXTERN(void) tide_match_index_free(tide_match_index *ix);
 
 /** @brief The index for the store's current intel: the file at path (may be NULL) when it was
- *  built from the current intel generation less than max_age_ms ago; else a new build, saved
- *  to path when given (a failed save only costs the next start). @param[out] out_built whether
- *  it was built (may be NULL). */
+ *  built from the current intel generation less than max_age_ms ago with the same decay
+ *  configuration; else a new build with opts (may be NULL: defaults), saved to path when
+ *  given (a failed save only costs the next start). @param[out] out_built whether it was
+ *  built (may be NULL). */
 TIDE_EXTERN(int)
 tide_match_index_current(tide_match_index **out, tide_store *store, const char *path,
-        int64_t max_age_ms, bool *out_built);
+        int64_t max_age_ms, const tide_index_opts *opts, bool *out_built);
 
 typedef struct {
     size_t entries;         /**< (indicator, observable) pairs */

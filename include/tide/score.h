@@ -21,6 +21,7 @@
 #define TIDE_SCORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -34,9 +35,24 @@ typedef struct {
 /** @brief The default configuration (see above). */
 TIDE_EXTERN(void) tide_decay_defaults(tide_decay_config *out);
 
-/** @brief Set lifetime (days) and speed for one kind from "kind:days[:speed]", e.g.
- *  "ipv4:14" or "domain:120:0.5". @return 0 or TIDE_EINVAL. */
+/** @brief Set lifetime (days; 0 = never decays) and speed (> 0; 1 linear, < 1 slow at first
+ *  then fast, > 1 fast at first) for an observable type from "TYPE=DAYS[:SPEED]" (also
+ *  "TYPE:DAYS[:SPEED]"), e.g. "ip=14", "domain=120:0.5", "sha256=730d". TYPE is a kind name
+ *  (ipv4, ipv6, cidr4, cidr6, ip-port, domain, url, url-path, md5, sha1, sha256, sha512,
+ *  email, ja3, x509-sha1) or a group: ip (addresses, CIDRs, ip:port), cidr, hash, url (URLs and
+ *  URL paths). @return 0 or TIDE_EINVAL with the reason. */
 TIDE_EXTERN(int) tide_decay_set(tide_decay_config *cfg, const char *spec);
+
+/** @brief Apply a decay configuration file over cfg: a JSON object of TYPE (as for
+ *  tide_decay_set) -> lifetime days, or -> {"lifetime_days": N, "speed": S}, e.g.
+ *  {"ip": 14, "domain": {"lifetime_days": 120, "speed": 0.5}}. name is used in errors
+ *  (TIDE_EPARSE with line / byte, or the key and reason); cfg is unchanged on error. */
+TIDE_EXTERN(int)
+tide_decay_parse(tide_decay_config *cfg, const char *data, size_t len, const char *name);
+
+/** @brief A fingerprint of a configuration: 0 for the defaults (a cached match index records
+ *  the one it was scored with). */
+TIDE_EXTERN(uint32_t) tide_decay_key(const tide_decay_config *cfg);
 
 /** @brief Admiralty reliability factor: A 1.0, B 0.9, C 0.75, D 0.5, E 0.25, F 0.5 (cannot be
  *  judged). Unknown letters count as C. */

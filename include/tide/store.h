@@ -189,7 +189,8 @@ tide_store_related(tide_store *store, const char *id,
 typedef struct {
     const char *type;    /**< STIX type, or NULL */
     const char *value;   /**< observable value (any kind), or NULL */
-    const char *related; /**< name or id of an object related (any direction, one hop) */
+    const char *related; /**< name or id of an object related (any direction, one hop), and
+                              every indicator tide_indicator_related selects for it */
     const char *source;  /**< feed name, or NULL */
     int64_t since;       /**< ingested or modified at/after (ms); 0 = any */
     long limit;          /**< 0 = no limit */
@@ -234,8 +235,11 @@ tide_store_warninglist_entries(tide_store *store,
 /** One observable of the current version of an indicator, with the context a match or an
  *  export needs. An indicator with several observables gives consecutive records (same id).
  *  Related names come from walking relationships: the indicator's own (both directions) to
- *  campaigns, malware, tools, intrusion sets and threat actors, and from those one more hop
- *  between such objects (a campaign's malware and attributed actor). */
+ *  campaigns, malware, tools, intrusion sets and threat actors, from those one more hop
+ *  between such objects (a campaign's malware and attributed actor), and from there up the
+ *  chain of attribution, every step to a higher level (malware / tool < campaign < intrusion
+ *  set < threat actor: a campaign's intrusion set's threat actor, the intrusion set of a
+ *  campaign that uses the indicator's malware), never down again to a sibling. */
 typedef struct {
     const char *id; /**< indicator id */
     tide_obs_kind kind;
@@ -267,9 +271,14 @@ typedef struct {
     const char *value;   /**< only indicators naming this canonical value, or with this
                               id; NULL = any */
     const char *related; /**< only indicators related to a campaign / malware / tool /
-                              intrusion set / actor of this name (case-insensitive);
-                              NULL = any */
+                              intrusion set / actor of this name (case-insensitive), by
+                              tide_indicator_related; NULL = any */
 } tide_indicator_filter;
+
+/** @brief The one --related rule of search, hunt, export and cases: whether name (case-
+ *  insensitive) is one of the record's related names (its campaigns, malware, actors: every
+ *  chain of relationships above, see tide_indicator_obs) or the indicator's own name. */
+TIDE_EXTERN(bool) tide_indicator_related(const tide_indicator_obs *r, const char *name);
 
 /** @brief Every observable of every current indicator passing the filter (NULL = all), in
  *  store order. Records are borrowed for the call only. */

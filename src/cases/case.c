@@ -651,6 +651,50 @@ int tide_case_lessons_set(tide_store *s, const tide_case_opts *o, int64_t id, co
     return rc;
 }
 
+/* ---- what the lessons produced ---- */
+
+typedef struct {
+    json_t *ids;
+    json_t *have;
+} lesson_ids;
+
+static int on_lesson_ind(const tide_indicator_obs *r, void *payload)
+{
+    lesson_ids *l = payload;
+    if (json_object_get(l->have, r->id))
+        return 0;
+    json_object_set_new(l->have, r->id, json_true());
+    return json_array_append_new(l->ids, json_string(r->id)) == 0 ? 0 : TIDE_ENOMEM;
+}
+
+int tide__case_lesson_ids(tide_store *s, json_t *row, json_t *ids)
+{
+    json_t *inds = json_object_get(json_object_get(row, "lessons"), "new_indicators");
+    lesson_ids l = { ids, json_object() };
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v) json_object_set_new(l.have, json_string_value(v), json_true());
+    int rc = 0;
+    json_array_foreach(inds, i, v)
+    {
+        const char *val = jstr(v, "value");
+        if (val == NULL)
+            continue;
+        /* the value as the store keeps it (the list reader's canonical form) */
+        char *norm = NULL;
+        tide_obs_kind k = tide_obs_detect(val);
+        tide_indicator_filter f = { 0 };
+        f.source = "internal";
+        f.value = k != TIDE_OBS_NONE && tide_obs_normalize(k, val, &norm) == 0 ? norm : val;
+        rc = tide_store_each_indicator_obs(s, &f, on_lesson_ind, &l);
+        free(norm);
+        if (rc < 0)
+            break;
+    }
+    json_decref(l.have);
+    return rc;
+}
+
 static int promote(tide_store *s, const tide_case_opts *o, json_t *row, const char *tlp, long *out)
 {
     json_t *inds = json_object_get(json_object_get(row, "lessons"), "new_indicators");

@@ -170,6 +170,8 @@ int tide_case_share(
         rc = tide__case_get(s, id, &row);
     if (rc == 0)
         rc = tide__case_indicators(s, id, &ids);
+    if (rc == 0) /* and the internal indicators its lessons produced */
+        rc = tide__case_lesson_ids(s, row, ids);
     if (rc < 0)
         goto done;
     share_ctx sc = { s, g, objs, refs, 0 };

@@ -48,4 +48,8 @@ char *tide__case_plan_md(json_t *plan);
 
 int64_t tide__case_now(const tide_case_opts *o);
 
+/* Append to ids (a JSON array of indicator ids, not repeated) the internal indicators the
+ * case's lessons produced (source "internal", one per lessons value stored). */
+int tide__case_lesson_ids(tide_store *s, json_t *row, json_t *ids);
+
 #endif

@@ -15,8 +15,10 @@ struct tide_workspace {
     char *location;  /* normalised: "sqlite:DIR" */
     char *store_dir; /* the SQLite folder */
     char *state_dir; /* history, index cache, policy */
-    char *index_path, *policy_path, *history_dir, *exports_path;
+    char *index_path, *policy_path, *history_dir, *exports_path, *decay_path;
     tide_store *store;
+    tide_decay_config decay; /* defaults, then STATE/decay.json, then tide_workspace_set_decay */
+    bool index_stale;        /* a match run sighted an indicator its index scored 0 */
 };
 
 /* Monotonic seconds, for the run statistics. */

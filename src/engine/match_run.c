@@ -51,8 +51,9 @@ static void *rebuild_main(void *arg)
     tide_store *s = NULL;
     rb->result = NULL;
     rb->error[0] = '\0';
+    tide_index_opts io = { .decay = tide_workspace_decay(rb->ws) };
     if (tide_workspace_store_open(rb->ws, &s) < 0 ||
-            tide_match_index_build(&rb->result, s, NULL) < 0)
+            tide_match_index_build(&rb->result, s, &io) < 0)
         snprintf(rb->error, sizeof(rb->error), "%s", tide_error_last());
     else
         (void)tide_match_index_save(rb->result, tide_workspace_path(rb->ws, TIDE_WS_INDEX));
@@ -279,6 +280,8 @@ static int on_sighting(const tide_sighting *s, void *payload)
     r->st.sightings++;
     if (s->hit->suppressed)
         r->st.suppressed++;
+    else if (s->hit->score == 0 && r->batch)
+        r->ws->index_stale = true; /* seen again: its stored sighting refreshes the score */
     if (r->batch && tide_sighting_batch_add(r->batch, s) < 0 && !r->st.store_errors++) {
         notice(r, TIDE_NOTICE_ERROR, "storing sightings: %s", tide_error_last());
         if (!r->fail)
@@ -584,6 +587,10 @@ int tide_match_run_run(tide_match_run *r)
     }
     r->st.commit_seconds = tide__engine_mono() - t1;
     flush_sightings(r);
+    /* an indicator the cached index scored 0 was sighted: its stored sighting refreshes its
+     * score (score.h), so the next run builds the index again instead of keeping 0 */
+    if (r->ws->index_stale && r->st.store_errors == 0)
+        (void)remove(tide_workspace_path(r->ws, TIDE_WS_INDEX));
     if (rc == 0 && r->fail)
         rc = r->fail;
     if (rc == 0)

@@ -148,6 +148,7 @@ static void run_target(run_ctx *c, json_t *t, bool force, const char *trigger)
     if (!force && fp && jstr(st, "error") == NULL)
         o.unless_fingerprint = strtoull(fp, NULL, 16);
     o.now_ms = c->now;
+    o.decay = tide_workspace_decay(c->ws); /* STATE/decay.json, the command's --decay */
     tide_export_summary sum;
     int rc = tide_export_run(tide_workspace_store(c->ws), &o, NULL, &sum, NULL, NULL);
     tide_target_result r = { .name = jstr(t, "name"),

@@ -8,6 +8,7 @@
  * index cache, so that no front end calls the history or the matcher itself.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -74,6 +75,37 @@ static int parse_location(const char *loc, char **out_dir)
     return 0;
 }
 
+/* The decay configuration: the defaults, then STATE/decay.json when it exists. */
+static int load_decay(tide_workspace *ws)
+{
+    tide_decay_defaults(&ws->decay);
+    FILE *f = fopen(ws->decay_path, "rb");
+    if (f == NULL) {
+        if (errno == ENOENT)
+            return 0;
+        return tide_error_set(TIDE_EIO, "%s: %s", ws->decay_path, strerror(errno));
+    }
+    char buf[64 * 1024];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    bool big = n == sizeof(buf), bad = ferror(f) != 0;
+    fclose(f);
+    if (bad)
+        return tide_error_set(TIDE_EIO, "%s: cannot be read", ws->decay_path);
+    if (big)
+        return tide_error_set(TIDE_ETOOBIG, "%s: larger than 64 KiB", ws->decay_path);
+    return tide_decay_parse(&ws->decay, buf, n, ws->decay_path);
+}
+
+const tide_decay_config *tide_workspace_decay(const tide_workspace *ws)
+{
+    return &ws->decay;
+}
+
+int tide_workspace_set_decay(tide_workspace *ws, const char *spec)
+{
+    return tide_decay_set(&ws->decay, spec);
+}
+
 void tide_workspace_free(tide_workspace *ws)
 {
     if (ws == NULL)
@@ -86,6 +118,7 @@ void tide_workspace_free(tide_workspace *ws)
     tide__free(ws->policy_path);
     tide__free(ws->history_dir);
     tide__free(ws->exports_path);
+    tide__free(ws->decay_path);
     tide__free(ws);
 }
 
@@ -112,7 +145,9 @@ int tide_workspace_open(tide_workspace **out, const char *location, const tide_w
     ws->policy_path = join(ws->state_dir, "policy.json");
     ws->history_dir = join(ws->state_dir, "history");
     ws->exports_path = join(ws->state_dir, "exports.json");
-    if (!ws->index_path || !ws->policy_path || !ws->history_dir || !ws->exports_path) {
+    ws->decay_path = join(ws->state_dir, "decay.json");
+    if (!ws->index_path || !ws->policy_path || !ws->history_dir || !ws->exports_path ||
+            !ws->decay_path) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
         goto fail;
     }
@@ -125,6 +160,8 @@ int tide_workspace_open(tide_workspace **out, const char *location, const tide_w
                 TIDE_EIO, "%s: cannot create the state folder: %s", ws->state_dir, strerror(errno));
         goto fail;
     }
+    if ((rc = load_decay(ws)) < 0)
+        goto fail;
     *out = ws;
     return 0;
 fail:
@@ -160,6 +197,7 @@ const char *tide_workspace_path(const tide_workspace *ws, tide_ws_path which)
         case TIDE_WS_POLICY: return ws->policy_path;
         case TIDE_WS_HISTORY: return ws->history_dir;
         case TIDE_WS_EXPORTS: return ws->exports_path;
+        case TIDE_WS_DECAY: return ws->decay_path;
     }
     return NULL;
 }
@@ -205,6 +243,8 @@ void tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o)
     o->hunt = case_hunt;
     o->promote = case_promote;
     o->ctx = ws;
+    if (o->decay == NULL)
+        o->decay = &ws->decay;
 }
 
 /* ---- match index ---- */
@@ -213,8 +253,9 @@ int tide_workspace_index(tide_workspace *ws, bool rebuild, tide_match_index **ou
 {
     if (rebuild)
         (void)remove(ws->index_path);
+    tide_index_opts io = { .decay = &ws->decay };
     return tide_match_index_current(
-            out, ws->store, ws->index_path, TIDE_INDEX_MAX_AGE_MS, out_built);
+            out, ws->store, ws->index_path, TIDE_INDEX_MAX_AGE_MS, &io, out_built);
 }
 
 int tide_workspace_index_build(
@@ -222,7 +263,8 @@ int tide_workspace_index_build(
 {
     tide_match_index *ix = NULL;
     double t0 = tide__engine_mono();
-    int rc = tide_match_index_build(&ix, ws->store, NULL);
+    tide_index_opts io = { .decay = &ws->decay };
+    int rc = tide_match_index_build(&ix, ws->store, &io);
     double secs = tide__engine_mono() - t0;
     if (rc == 0)
         rc = tide_match_index_save(ix, path ? path : ws->index_path);

@@ -432,20 +432,6 @@ static int tlp_level(sel_ctx *c, const tide_indicator_obs *r)
     return l;
 }
 
-static bool related_to(const tide_indicator_obs *r, const char *name)
-{
-    for (size_t i = 0; i < r->ncampaigns; i++)
-        if (strcasecmp(r->campaigns[i], name) == 0)
-            return true;
-    for (size_t i = 0; i < r->nmalware; i++)
-        if (strcasecmp(r->malware[i], name) == 0)
-            return true;
-    for (size_t i = 0; i < r->nactors; i++)
-        if (strcasecmp(r->actors[i], name) == 0)
-            return true;
-    return r->name && strcasecmp(r->name, name) == 0;
-}
-
 static int desc_of(tide_buf *b, const tide_indicator_obs *r)
 {
     tide__buf_clear(b);
@@ -507,7 +493,7 @@ static int select_cb(const tide_indicator_obs *rec, void *payload)
         reason = TIDE_EXPORT_SKIP_TLP;
     } else if (o->min_confidence > 0 && r->confidence >= 0 && r->confidence < o->min_confidence) {
         reason = TIDE_EXPORT_SKIP_CONFIDENCE;
-    } else if (o->related && !related_to(r, o->related)) {
+    } else if (o->related && !tide_indicator_related(r, o->related)) {
         reason = TIDE_EXPORT_SKIP_RELATED;
     } else {
         score = tide_score_decayed(&c->decay, &in, x->now);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "tide/errors.h"
 #include "tide/score.h"
 #include "util/util.h"
 
@@ -34,52 +37,179 @@ void tide_decay_defaults(tide_decay_config *out)
     out->lifetime_days[TIDE_OBS_X509_SHA1] = 180;
 }
 
-int tide_decay_set(tide_decay_config *cfg, const char *spec)
+/* The kinds a decay name stands for: one kind, or a group ("ip": addresses, CIDRs and ip:port;
+ * "cidr"; "hash": md5 .. sha512; "url": URLs and URL paths). Returns how many (0: unknown). */
+static int decay_kinds(const char *name, tide_obs_kind kinds[8])
 {
-    char buf[128];
-    snprintf(buf, sizeof(buf), "%s", spec);
-    char *c1 = strchr(buf, ':');
-    if (c1 == NULL)
-        return tide_error_set(TIDE_EINVAL, "decay spec '%s': expected kind:days[:speed]", spec);
-    *c1 = '\0';
-    char *c2 = strchr(c1 + 1, ':');
-    if (c2)
-        *c2 = '\0';
-    tide_obs_kind k = tide_obs_kind_from_name(buf);
-    bool ip_all = strcmp(buf, "ip") == 0, hash_all = strcmp(buf, "hash") == 0;
-    if (k == TIDE_OBS_NONE && !ip_all && !hash_all)
-        return tide_error_set(TIDE_EINVAL, "decay spec '%s': unknown kind '%s'", spec, buf);
-    char *end;
-    double days = strtod(c1 + 1, &end);
-    if (*end != '\0' || end == c1 + 1)
-        return tide_error_set(TIDE_EINVAL, "decay spec '%s': bad number of days", spec);
-    double speed = 1.0;
-    if (c2) {
-        speed = strtod(c2 + 1, &end);
-        if (*end != '\0' || !(speed > 0))
-            return tide_error_set(TIDE_EINVAL, "decay spec '%s': speed must be > 0", spec);
-    }
-    tide_obs_kind kinds[8];
     int n = 0;
-    if (ip_all) {
+    if (strcmp(name, "ip") == 0) {
         kinds[n++] = TIDE_OBS_IPV4;
         kinds[n++] = TIDE_OBS_IPV6;
         kinds[n++] = TIDE_OBS_CIDR4;
         kinds[n++] = TIDE_OBS_CIDR6;
         kinds[n++] = TIDE_OBS_IP_PORT;
-    } else if (hash_all) {
+    } else if (strcmp(name, "cidr") == 0) {
+        kinds[n++] = TIDE_OBS_CIDR4;
+        kinds[n++] = TIDE_OBS_CIDR6;
+    } else if (strcmp(name, "hash") == 0) {
         kinds[n++] = TIDE_OBS_MD5;
         kinds[n++] = TIDE_OBS_SHA1;
         kinds[n++] = TIDE_OBS_SHA256;
         kinds[n++] = TIDE_OBS_SHA512;
+    } else if (strcmp(name, "url") == 0) {
+        kinds[n++] = TIDE_OBS_URL;
+        kinds[n++] = TIDE_OBS_URL_PATH;
     } else {
-        kinds[n++] = k;
+        tide_obs_kind k = tide_obs_kind_from_name(name);
+        if (k == TIDE_OBS_NONE && strcmp(name, "domain-name") == 0)
+            k = TIDE_OBS_DOMAIN;
+        if (k != TIDE_OBS_NONE)
+            kinds[n++] = k;
     }
+    return n;
+}
+
+static int decay_put(
+        tide_decay_config *cfg, const char *name, double days, double speed, const char *where)
+{
+    tide_obs_kind kinds[8];
+    int n = decay_kinds(name, kinds);
+    if (n == 0)
+        return tide_error_set(TIDE_EINVAL,
+                "%s: unknown observable type '%s' (ip, cidr, hash, url, ipv4, ipv6, cidr4, "
+                "cidr6, ip-port, domain, url-path, md5, sha1, sha256, sha512, email, ja3, "
+                "x509-sha1)",
+                where, name);
+    if (!(days >= 0) || days > 36500)
+        return tide_error_set(TIDE_EINVAL,
+                "%s: lifetime of '%s' must be 0 (never decays) .. 36500 days", where, name);
+    if (!(speed > 0) || speed > 100)
+        return tide_error_set(TIDE_EINVAL, "%s: speed of '%s' must be > 0 and <= 100", where, name);
     for (int i = 0; i < n; i++) {
         cfg->lifetime_days[kinds[i]] = days;
         cfg->speed[kinds[i]] = speed;
     }
     return 0;
+}
+
+/* A number of days: "30", "30d", "2.5". */
+static bool parse_days(const char *s, size_t n, double *out)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (buf[n - 1] == 'd')
+        buf[--n] = '\0';
+    char *end;
+    *out = strtod(buf, &end);
+    return n > 0 && *end == '\0' && end != buf;
+}
+
+int tide_decay_set(tide_decay_config *cfg, const char *spec)
+{
+    if (spec == NULL)
+        return tide_error_set(TIDE_EINVAL, "decay: no spec");
+    char name[64];
+    size_t nl = strcspn(spec, "=:");
+    if (spec[nl] == '\0' || nl == 0 || nl >= sizeof(name))
+        return tide_error_set(TIDE_EINVAL,
+                "decay '%s': expected TYPE=LIFETIME[:SPEED], e.g. ip=14 or domain=120:0.5", spec);
+    memcpy(name, spec, nl);
+    name[nl] = '\0';
+    const char *v = spec + nl + 1;
+    size_t dl = strcspn(v, ":");
+    double days, speed = 1.0;
+    if (!parse_days(v, dl, &days))
+        return tide_error_set(
+                TIDE_EINVAL, "decay '%s': bad lifetime '%.*s' (days)", spec, (int)dl, v);
+    if (v[dl] == ':') {
+        char *end;
+        speed = strtod(v + dl + 1, &end);
+        if (*end != '\0' || end == v + dl + 1)
+            return tide_error_set(TIDE_EINVAL, "decay '%s': bad speed '%s'", spec, v + dl + 1);
+    }
+    char where[200];
+    snprintf(where, sizeof(where), "decay '%s'", spec);
+    return decay_put(cfg, name, days, speed, where);
+}
+
+int tide_decay_parse(tide_decay_config *cfg, const char *data, size_t len, const char *name)
+{
+    json_error_t err;
+    json_t *root = json_loadb(data, len, 0, &err);
+    if (root == NULL)
+        return tide_error_set(
+                TIDE_EPARSE, "%s:%d: byte %d: %s", name, err.line, err.position, err.text);
+    int rc = 0;
+    tide_decay_config c = *cfg;
+    if (!json_is_object(root)) {
+        rc = tide_error_set(TIDE_EPARSE,
+                "%s:1: a JSON object of observable type -> lifetime days, or -> "
+                "{\"lifetime_days\": N, \"speed\": S}, expected",
+                name);
+        goto done;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        char where[300];
+        snprintf(where, sizeof(where), "%s: \"%s\"", name, k);
+        double days, speed = 1.0;
+        if (json_is_number(v)) {
+            days = json_number_value(v);
+        } else if (json_is_object(v)) {
+            json_t *d = json_object_get(v, "lifetime_days"), *sp = json_object_get(v, "speed");
+            const char *kk;
+            json_t *vv;
+            json_object_foreach(v, kk, vv)
+            {
+                if (strcmp(kk, "lifetime_days") != 0 && strcmp(kk, "speed") != 0) {
+                    rc = tide_error_set(
+                            TIDE_EPARSE, "%s: unknown key '%s' (lifetime_days, speed)", where, kk);
+                    goto done;
+                }
+            }
+            if (!json_is_number(d) || (sp && !json_is_number(sp))) {
+                rc = tide_error_set(TIDE_EPARSE,
+                        "%s: \"lifetime_days\" (a number) and an optional \"speed\" (a "
+                        "number) expected",
+                        where);
+                goto done;
+            }
+            days = json_number_value(d);
+            if (sp)
+                speed = json_number_value(sp);
+        } else {
+            rc = tide_error_set(TIDE_EPARSE,
+                    "%s: a number of days or {\"lifetime_days\", \"speed\"} expected", where);
+            goto done;
+        }
+        if ((rc = decay_put(&c, k, days, speed, where)) < 0) {
+            rc = tide_error_set(TIDE_EPARSE, "%s", tide_error_last());
+            goto done;
+        }
+    }
+    *cfg = c;
+done:
+    json_decref(root);
+    return rc;
+}
+
+uint32_t tide_decay_key(const tide_decay_config *cfg)
+{
+    tide_decay_config d;
+    tide_decay_defaults(&d);
+    if (memcmp(&d, cfg, sizeof(d)) == 0)
+        return 0;
+    uint64_t h = 1469598103934665603ull;
+    const unsigned char *p = (const unsigned char *)cfg;
+    for (size_t i = 0; i < sizeof(*cfg); i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    uint32_t k = (uint32_t)(h ^ (h >> 32));
+    return k ? k : 1;
 }
 
 double tide_reliability_factor(char r)

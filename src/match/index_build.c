@@ -707,6 +707,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     h.size = off;
     h.built_at = b->now;
     h.generation = generation;
+    h.decay_key = tide_decay_key(&b->decay);
     h.nentries = b->nentries;
     h.nindicators = b->nindicators;
     h.ncidrs = b->nc4 + b->nc6;

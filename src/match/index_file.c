@@ -208,25 +208,31 @@ void tide_match_index_info_get(const tide_match_index *ix, tide_match_index_info
 }
 
 int tide_match_index_current(tide_match_index **out, tide_store *store, const char *path,
-        int64_t max_age_ms, bool *out_built)
+        int64_t max_age_ms, const tide_index_opts *opts, bool *out_built)
 {
     *out = NULL;
     if (out_built)
         *out_built = false;
     int64_t gen;
     TIDE_CHECK(tide_store_intel_generation(store, &gen));
+    tide_decay_config dc;
+    if (opts && opts->decay)
+        dc = *opts->decay;
+    else
+        tide_decay_defaults(&dc);
     if (path) {
         tide_match_index *ix = NULL;
         if (tide_match_index_load(&ix, path) == 0) {
             int64_t age = tide__time_now_ms() - ix->h->built_at;
-            if (ix->h->generation == gen && age >= 0 && age < max_age_ms) {
+            if (ix->h->generation == gen && age >= 0 && age < max_age_ms &&
+                    ix->h->decay_key == tide_decay_key(&dc)) {
                 *out = ix;
                 return 0;
             }
             tide_match_index_free(ix);
         }
     }
-    TIDE_CHECK(tide_match_index_build(out, store, NULL));
+    TIDE_CHECK(tide_match_index_build(out, store, opts));
     if (out_built)
         *out_built = true;
     if (path)

@@ -117,7 +117,7 @@ typedef struct {
     uint32_t kind_mask;   /* bit k set when kind k has entries */
     uint32_t jump_bits;   /* 0 without IPv4 CIDRs */
     uint32_t filter_bits; /* log2 of the filter's size in bits */
-    uint32_t pad2;
+    uint32_t decay_key;   /* tide_decay_key of the decay configuration scored with */
     struct {
         uint64_t off, len;
     } sec[S__COUNT];

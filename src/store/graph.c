@@ -35,6 +35,8 @@ enum {
 typedef struct {
     uint32_t name; /* offset in names arena */
     int cls;       /* NODE_* */
+    int rank;      /* attribution level: malware / tool 0, campaign 1, intrusion set 2, actor 3 */
+    bool up;       /* a neighbour of a higher rank (adjacency loaded, when lazy) */
     uint32_t adj;  /* first edge in edges, UINT32_MAX = none */
 } node;
 
@@ -163,6 +165,21 @@ static int add_edge(graph *g, uint32_t *head, uint32_t to)
     return 0;
 }
 
+/* Attribution goes up the ranks: malware is used by campaigns, campaigns are attributed to
+ * intrusion sets, intrusion sets to threat actors. A walk from an indicator's own named
+ * objects follows references to strictly higher ranks only, so it ends (at most 3 steps) and
+ * never comes down to a sibling (another group that uses the same tool). */
+static int node_rank(const char *type)
+{
+    if (strcmp(type, "malware") == 0 || strcmp(type, "tool") == 0)
+        return 0;
+    if (strcmp(type, "campaign") == 0)
+        return 1;
+    if (strcmp(type, "intrusion-set") == 0)
+        return 2;
+    return 3;
+}
+
 static int node_class(const char *type)
 {
     if (strcmp(type, "campaign") == 0)
@@ -185,6 +202,8 @@ static int append_node(graph *g, const tide_store_node *n)
     node *x = &g->nodes[g->nnodes];
     x->name = (uint32_t)g->names.len;
     x->cls = node_class(n->type);
+    x->rank = node_rank(n->type);
+    x->up = false;
     x->adj = UINT32_MAX;
     TIDE_CHECK(tide__buf_put(&g->names, n->name, strlen(n->name) + 1));
     g->nnodes++;
@@ -224,6 +243,8 @@ static int on_edge(const tide_store_edge *e, void *payload)
     int64_t a = e->source_key, b = e->target_key;
     int64_t na = u64map_get(&g->ids, a), nb = u64map_get(&g->ids, b);
     if (na >= 0 && nb >= 0) {
+        g->nodes[na].up |= g->nodes[nb].rank > g->nodes[na].rank;
+        g->nodes[nb].up |= g->nodes[na].rank > g->nodes[nb].rank;
         TIDE_CHECK(add_edge(g, &g->nodes[na].adj, (uint32_t)nb));
         return add_edge(g, &g->nodes[nb].adj, (uint32_t)na);
     }
@@ -253,7 +274,52 @@ static int names_add(const graph *g, names *nm, uint32_t nodei)
     return 0;
 }
 
-static int resolve(const graph *g, int64_t ind, names *nm)
+typedef struct lazy lazy;
+static int lazy_adj(lazy *z, uint32_t n);
+static int lazy_load_up(lazy *z, uint32_t n);
+
+/* The chain of attribution above the neighbour w of an indicator's named object: every named
+ * object reached from w by references to strictly higher ranks (a campaign's intrusion set's
+ * threat actor), added to nm. z (selective scans) loads adjacency on first use. */
+static int up_walk(graph *g, lazy *z, uint32_t w, names *nm)
+{
+    if (z)
+        TIDE_CHECK(lazy_adj(z, w));
+    if (!g->nodes[w].up)
+        return 0;
+    for (uint32_t f = g->nodes[w].adj; f != UINT32_MAX; f = g->edges[f].next) {
+        uint32_t x = g->edges[f].to;
+        if (g->nodes[x].rank <= g->nodes[w].rank)
+            continue;
+        TIDE_CHECK(names_add(g, nm, x));
+        TIDE_CHECK(up_walk(g, z, x, nm));
+    }
+    return 0;
+}
+
+/* The chain of attribution above first and above its higher-ranked neighbours. */
+static int add_chain(graph *g, lazy *z, uint32_t first, names *nm)
+{
+    for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next) {
+        uint32_t w = g->edges[f].to;
+        if (g->nodes[w].rank > g->nodes[first].rank)
+            TIDE_CHECK(up_walk(g, z, w, nm));
+    }
+    return 0;
+}
+
+/* The names of one named object an indicator links to: itself, its neighbours (one hop either
+ * way: a campaign's malware and intrusion set, a malware's campaigns), and the chain of
+ * attribution above it and above its higher-ranked neighbours. */
+static int add_first(graph *g, lazy *z, uint32_t first, names *nm)
+{
+    TIDE_CHECK(names_add(g, nm, first));
+    for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next)
+        TIDE_CHECK(names_add(g, nm, g->edges[f].to));
+    return g->nodes[first].up ? add_chain(g, z, first, nm) : 0;
+}
+
+static int resolve(graph *g, int64_t ind, names *nm)
 {
     nm->n[0] = nm->n[1] = nm->n[2] = 0;
     int64_t idx = u64map_get(&g->inds, ind);
@@ -264,30 +330,39 @@ static int resolve(const graph *g, int64_t ind, names *nm)
         TIDE_CHECK(names_add(g, nm, first));
         for (uint32_t f = g->nodes[first].adj; f != UINT32_MAX; f = g->edges[f].next)
             TIDE_CHECK(names_add(g, nm, g->edges[f].to));
+        if (g->nodes[first].up) /* most named objects have no chain above them */
+            TIDE_CHECK(add_chain(g, NULL, first, nm));
     }
     return 0;
 }
 
-/* Whether one of the resolved names is name (case-insensitive): the --related filter. */
-static bool names_have(const names *nm, const char *name)
+/* The --related rule (store.h): one of the indicator's related names, or its own name. */
+bool tide_indicator_related(const tide_indicator_obs *r, const char *name)
 {
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < nm->n[c]; i++)
-            if (strcasecmp(nm->v[c][i], name) == 0)
-                return true;
-    return false;
+    if (r == NULL || name == NULL)
+        return false;
+    for (size_t i = 0; i < r->ncampaigns; i++)
+        if (strcasecmp(r->campaigns[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < r->nmalware; i++)
+        if (strcasecmp(r->malware[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < r->nactors; i++)
+        if (strcasecmp(r->actors[i], name) == 0)
+            return true;
+    return r->name && strcasecmp(r->name, name) == 0;
 }
 
 /* ---- selective scans: the graph's answer for one indicator, from the backend's answers
  * for one key ---- */
 
-typedef struct {
+struct lazy {
     tide_store_backend *be;
     graph g;           /* nodes only (ids: id key -> node, or UINT32_MAX = not named) */
     uint8_t *adj_done; /* per node: adjacency loaded */
     int64_t *nodekey;  /* per node: its id key */
     size_t capdone, capkey;
-} lazy;
+};
 
 /* node(): the first usable named object under the key */
 typedef struct {
@@ -374,22 +449,37 @@ static int lazy_resolve(lazy *z, int64_t ind, names *nm)
     uint32_t head = UINT32_MAX;
     TIDE_CHECK(lazy_edges(z, ind, &head));
     /* load every node first: loading grows the names buffer, so the name pointers handed
-     * out by names_add are only taken once nothing more is loaded */
-    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next) {
-        uint32_t first = z->g.edges[e].to;
-        if (!z->adj_done[first]) {
-            uint32_t adj = UINT32_MAX;
-            TIDE_CHECK(lazy_edges(z, z->nodekey[first], &adj));
-            z->g.nodes[first].adj = adj;
-            z->adj_done[first] = 1;
-        }
+     * out by names_add are only taken once nothing more is loaded (the chains above too) */
+    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next)
+        TIDE_CHECK(lazy_load_up(z, z->g.edges[e].to));
+    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next)
+        TIDE_CHECK(add_first(&z->g, z, z->g.edges[e].to, nm));
+    return 0;
+}
+
+/* Load node n's adjacency, and that of every node up the chain of attribution above it. */
+static int lazy_load_up(lazy *z, uint32_t n)
+{
+    TIDE_CHECK(lazy_adj(z, n));
+    for (uint32_t f = z->g.nodes[n].adj; f != UINT32_MAX; f = z->g.edges[f].next) {
+        uint32_t w = z->g.edges[f].to;
+        if (z->g.nodes[w].rank > z->g.nodes[n].rank)
+            TIDE_CHECK(lazy_load_up(z, w));
     }
-    for (uint32_t e = head; e != UINT32_MAX; e = z->g.edges[e].next) {
-        uint32_t first = z->g.edges[e].to;
-        TIDE_CHECK(names_add(&z->g, nm, first));
-        for (uint32_t f = z->g.nodes[first].adj; f != UINT32_MAX; f = z->g.edges[f].next)
-            TIDE_CHECK(names_add(&z->g, nm, z->g.edges[f].to));
-    }
+    return 0;
+}
+
+/* Load the adjacency of node n (once). */
+static int lazy_adj(lazy *z, uint32_t n)
+{
+    if (z->adj_done[n])
+        return 0;
+    uint32_t adj = UINT32_MAX;
+    TIDE_CHECK(lazy_edges(z, z->nodekey[n], &adj));
+    z->g.nodes[n].adj = adj;
+    z->adj_done[n] = 1;
+    for (uint32_t f = adj; f != UINT32_MAX; f = z->g.edges[f].next)
+        z->g.nodes[n].up |= z->g.nodes[z->g.edges[f].to].rank > z->g.nodes[n].rank;
     return 0;
 }
 
@@ -420,8 +510,6 @@ static int on_row(const tide_store_scan_row *row, void *payload)
         sc->last = row->key;
         sc->have_last = true;
     }
-    if (sc->f && sc->f->related && !names_have(&sc->nm, sc->f->related))
-        return 0;
     tide_indicator_obs r = row->ind;
     r.campaigns = sc->nm.v[NODE_CAMPAIGN];
     r.ncampaigns = sc->nm.n[NODE_CAMPAIGN];
@@ -429,6 +517,8 @@ static int on_row(const tide_store_scan_row *row, void *payload)
     r.nmalware = sc->nm.n[NODE_MALWARE];
     r.actors = sc->nm.v[NODE_ACTOR];
     r.nactors = sc->nm.n[NODE_ACTOR];
+    if (sc->f && sc->f->related && !tide_indicator_related(&r, sc->f->related))
+        return 0;
     for (size_t i = 0; i < row->nobs; i++) {
         r.kind = row->obs[i].kind;
         r.value = row->obs[i].value;

@@ -286,11 +286,122 @@ int tide_store_related(tide_store *s, const char *id,
     return s->be->related(s->be, id, cb, payload);
 }
 
+/* search --related: the backend's objects one hop from the name (or id), plus every
+ * indicator the one --related rule selects (tide_indicator_related, through every chain of
+ * relationships, as hunt, export and cases select them), with the other conditions of the
+ * query; together in the backend's order (type, name, id), the limit applied to the whole. */
+typedef struct {
+    char *id, *type, *name, *modified, *source, *tlp;
+} own_hit;
+
+typedef struct {
+    own_hit *v;
+    size_t n, cap;
+    tide_strmap ids;
+    const tide_search_query *q;
+    int rc;
+} hit_set;
+
+static char *dup_or_null(const char *p)
+{
+    return p ? tide__strdup(p) : NULL;
+}
+
+static int hit_add(hit_set *h, const char *id, const char *type, const char *name,
+        const char *modified, const char *source, const char *tlp)
+{
+    int added = tide__strmap_put(&h->ids, id, strlen(id), 0, NULL);
+    if (added <= 0)
+        return added;
+    if (h->n == h->cap) {
+        size_t nc = h->cap ? h->cap * 2 : 64;
+        own_hit *nv = tide__realloc(h->v, nc * sizeof(*nv));
+        TIDE_CHECK_ALLOC(nv);
+        h->v = nv;
+        h->cap = nc;
+    }
+    own_hit *o = &h->v[h->n++];
+    *o = (own_hit){ tide__strdup(id), tide__strdup(type), dup_or_null(name), dup_or_null(modified),
+        dup_or_null(source), dup_or_null(tlp) };
+    if (!o->id || !o->type || (name && !o->name) || (modified && !o->modified) ||
+            (source && !o->source) || (tlp && !o->tlp))
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int hit_of_backend(const tide_search_hit *x, void *payload)
+{
+    return hit_add(payload, x->id, x->type, x->name, x->modified, x->source, x->tlp);
+}
+
+static int hit_of_scan(const tide_indicator_obs *r, void *payload)
+{
+    hit_set *h = payload;
+    if (tide__strmap_get(&h->ids, r->id, strlen(r->id)) >= 0)
+        return 0; /* its next observable, or found by the backend already */
+    char mod[32];
+    tide_time_format(r->modified, mod);
+    return hit_add(h, r->id, "indicator", r->name, mod, r->source, r->tlp);
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return (a != NULL) - (b != NULL); /* NULL first, as SQL sorts it */
+    return strcmp(a, b);
+}
+
+static int cmp_hit(const void *pa, const void *pb)
+{
+    const own_hit *a = pa, *b = pb;
+    int c = strcmp(a->type, b->type);
+    if (c == 0)
+        c = cmp_str(a->name, b->name);
+    return c ? c : strcmp(a->id, b->id);
+}
+
+static int search_related(tide_store *s, const tide_search_query *q,
+        int (*cb)(const tide_search_hit *hit, void *payload), void *payload)
+{
+    hit_set h = { NULL, 0, 0, TIDE_STRMAP_INIT, q, 0 };
+    tide_search_query bq = *q;
+    bq.limit = 0;
+    int rc = s->be->search(s->be, &bq, hit_of_backend, &h);
+    if (rc == 0 && (q->type == NULL || strcmp(q->type, "indicator") == 0) && q->value == NULL) {
+        tide_indicator_filter f = { 0 };
+        f.source = q->source;
+        f.changed_since = q->since;
+        f.include_revoked = true;
+        f.related = q->related;
+        rc = tide_store_each_indicator_obs(s, &f, hit_of_scan, &h);
+    }
+    if (rc == 0 && h.n)
+        qsort(h.v, h.n, sizeof(*h.v), cmp_hit);
+    for (size_t i = 0; rc == 0 && i < h.n && (q->limit <= 0 || (long)i < q->limit); i++) {
+        const own_hit *o = &h.v[i];
+        tide_search_hit x = { o->id, o->type, o->name, o->modified, o->source, o->tlp };
+        rc = cb(&x, payload);
+    }
+    for (size_t i = 0; i < h.n; i++) {
+        tide__free(h.v[i].id);
+        tide__free(h.v[i].type);
+        tide__free(h.v[i].name);
+        tide__free(h.v[i].modified);
+        tide__free(h.v[i].source);
+        tide__free(h.v[i].tlp);
+    }
+    tide__free(h.v);
+    tide__strmap_free(&h.ids);
+    return rc;
+}
+
 int tide_store_search(tide_store *s, const tide_search_query *q,
         int (*cb)(const tide_search_hit *hit, void *payload), void *payload)
 {
     NEED_STORE(s);
     NEED(q != NULL && cb != NULL, "no query or callback");
+    if (q->related)
+        return search_related(s, q, cb, payload);
     return s->be->search(s->be, q, cb, payload);
 }
 
