@@ -16,6 +16,7 @@
 #include "tide/errors.h"
 #include "tide/ingest.h"
 #include "tide/sightings.h"
+#include "tide/gate.h"
 #include "tide/tlp.h"
 #include "util/util.h"
 
@@ -124,17 +125,29 @@ static int find_seeds(tide_store *s, const char *host, const char *indicator, js
 
 /* The case TLP: the highest level of the seed indicators (an unmarked one counts as amber,
  * tide/tlp.h); amber when there is none. */
+/* The case TLP: the highest level of its seed indicators as the gate sees them (tide/gate.h:
+ * a label stored "unresolved" because a marking-definition came after the indicator is
+ * resolved through the store, not taken as red). */
 static int seed_tlp(tide_store *s, json_t *doc)
 {
     int best = -1;
     size_t i;
     json_t *v;
-    (void)s;
+    tide_gate *g = NULL;
+    if (tide_gate_new(&g, s, TIDE_TLP_RED) < 0)
+        tide_error_clear(); /* then the labels alone */
     json_array_foreach(json_object_get(doc, "seed_indicators"), i, v)
     {
-        int r = tide_tlp_rank(jstr(v, "tlp"));
+        int r = -1;
+        if (g != NULL && jstr(v, "id") != NULL)
+            r = tide_gate_indicator_level(g, jstr(v, "id"), jstr(v, "tlp"));
+        if (r < 0 || r > TIDE_TLP_RED) {
+            tide_error_clear();
+            r = tide_tlp_rank(jstr(v, "tlp"));
+        }
         best = r > best ? r : best;
     }
+    tide_gate_free(g);
     return best < 0 ? TIDE_TLP_UNMARKED : best;
 }
 

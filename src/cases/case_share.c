@@ -82,12 +82,30 @@ static int share_stored(share_ctx *c, const char *id, const char *label)
     TIDE_CHECK(rc);
     int v = tide_gate_object(c->g, js, strlen(js), label, &redacted, NULL);
     json_t *o = NULL;
-    if (v >= 0 && v != TIDE_GATE_WITHHELD)
-        o = json_loads(redacted ? redacted : js, 0, NULL);
+    const char *mine = NULL;
+    if (v >= 0 && v != TIDE_GATE_WITHHELD) {
+        const char *text = redacted ? redacted : js;
+        /* the TLP the store keeps for it travels with it; a definition it refers to marked
+         * above the ceiling keeps it here (tide/gate.h) */
+        int r = tide_gate_own_marking(c->g, id, text, strlen(text), label, &mine);
+        if (r == 0)
+            r = tide_gate_markings_pass(c->g, text, strlen(text));
+        v = r < 0 ? r : v;
+        if (r > 0)
+            o = json_loads(text, 0, NULL);
+    }
     free(js);
     free(redacted);
-    if (v < 0)
+    if (v < 0) {
+        json_decref(o);
         return v;
+    }
+    if (o != NULL && mine != NULL) {
+        json_t *refs = json_object_get(o, "object_marking_refs");
+        if (!json_is_array(refs))
+            json_object_set_new(o, "object_marking_refs", refs = json_array());
+        json_array_append_new(refs, json_string(mine));
+    }
     if (o == NULL) {
         c->left_out++;
         return 0;
@@ -401,27 +419,35 @@ int tide_case_share(
     } else {
         sc.left_out++;
     }
-    /* the marking definitions used: the TLP ones, and the custom ones stored (they travel with
-     * the objects that refer to them, unless marked above the ceiling themselves) */
+    /* the marking-definitions used (tide/gate.h, docs/response.md): the TLP ones as published,
+     * the custom ones stored (they travel with the objects that refer to them, unless marked
+     * above the ceiling themselves), and the markings those refer to in turn */
     json_t *used = json_object();
-    json_array_foreach(objs, i, v)
-    {
+    for (i = 0; i < json_array_size(objs); i++) {
+        v = json_array_get(objs, i);
         size_t j;
         json_t *m;
+        json_t *mrefs = json_array(); /* the ids, copied: objs grows below */
         json_array_foreach(json_object_get(v, "object_marking_refs"), j, m)
-                json_object_set_new(used, json_string_value(m), json_true());
+        {
+            if (json_is_string(m))
+                json_array_append(mrefs, m);
+        }
         json_array_foreach(json_object_get(v, "granular_markings"), j, m)
         {
-            const char *ref = jstr(m, "marking_ref");
-            if (ref)
-                json_object_set_new(used, ref, json_true());
+            if (json_is_string(json_object_get(m, "marking_ref")))
+                json_array_append(mrefs, json_object_get(m, "marking_ref"));
         }
-    }
-    const char *mk;
-    json_object_foreach(used, mk, v)
-    {
-        const char *n = tide__tlp_name_from_marking(mk);
-        if (n == NULL) {
+        for (j = 0; j < json_array_size(mrefs); j++) {
+            const char *mk = json_string_value(json_array_get(mrefs, j));
+            if (json_object_get(used, mk))
+                continue;
+            json_object_set_new(used, mk, json_true());
+            const char *official = tide__tlp_marking_json(mk);
+            if (official != NULL) {
+                json_array_append_new(objs, json_loads(official, 0, NULL));
+                continue;
+            }
             char *js = NULL, *redacted = NULL;
             int r = tide_store_get(s, mk, NULL, &js);
             if (r == TIDE_ENOTFOUND) {
@@ -437,16 +463,14 @@ int tide_case_share(
             free(redacted);
             if (r < 0) {
                 rc = r;
+                json_decref(mrefs);
                 json_decref(used);
                 goto done;
             }
             if (md)
-                json_array_append_new(objs, md);
-            continue;
+                json_array_append_new(objs, md); /* its own markings: met later in the loop */
         }
-        json_t *md = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "marking-definition",
-                "spec_version", "2.1", "id", mk, "created", "2022-10-01T00:00:00.000Z", "name", n);
-        json_array_append_new(objs, md);
+        json_decref(mrefs);
     }
     json_decref(used);
     snprintf(seed, sizeof(seed), "tide-case-%lld/bundle/%s", (long long)id, now);
