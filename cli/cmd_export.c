@@ -148,7 +148,8 @@ static int print_targets(tide_workspace *ws, bool json)
     (json_string_value(json_object_get(o, k)) ? json_string_value(json_object_get(o, k)) : "-")
         printf("%s\t%s\t%s%s\n", S(t, "name"), S(t, "format"), S(t, "output"),
                 json_is_true(json_object_get(t, "incremental")) ? " (incremental)" : "");
-        const char *filters[] = { "types", "tlp_max", "source", "related", "action", "zone" };
+        const char *filters[] = { "types", "tlp_max", "source", "related", "action", "zone",
+            "policy", "categories", "allow" };
         printf("  min score %g", json_number_value(json_object_get(t, "min_score")));
         for (size_t k = 0; k < sizeof(filters) / sizeof(*filters); k++)
             if (json_object_get(t, filters[k]))

@@ -139,7 +139,9 @@ const cli_cmd cli_commands[] = {
             "threat actor, the malware a campaign uses), the rule search, hunt and cases use.\n"
             "Targets: exports that follow the intel. A declared target (kept in\n"
             "STORE/exports.json) is written at once, then again by every ingest, match run,\n"
-            "lesson promotion, decay crossing or --status that changes what it selects.\n"
+            "lesson promotion, decay crossing or --status that changes what it selects;\n"
+            "a --policy / --allow-categories target follows the assets and the category\n"
+            "file instead (rewritten by 'tide assets import' when its content changes).\n"
             "  --status           check the targets, write those due; last written, counts\n"
             "  --refresh [NAME]   write every target (or NAME) now\n"
             "See docs/exports.md.\n" },
@@ -148,7 +150,10 @@ const cli_cmd cli_commands[] = {
             "       tide assets list [--json]\n"
             "FILE: CSV with header host,ips,hostname,owner,criticality,software (ips separated\n"
             "by ';', software as 'name version;name version'), or a JSON array of objects with\n"
-            "the same keys (ips an array, software [{\"name\",\"version\"}]).\n" },
+            "the same keys (ips an array, software [{\"name\",\"version\"}]).\n"
+            "Then the declared policy exports (tide export --target with --policy or\n"
+            "--allow-categories, a closed case's prevention rules) are rewritten when what\n"
+            "they hold changed.\n" },
     { "history", cmd_history, "observation history: import logs, prune, stats",
             "usage: tide history import [--format F] [--home-net CIDRS] [--map SPEC|FILE]\n"
             "                           [--retention Nd] [--json] PATH...\n"
@@ -189,7 +194,16 @@ const cli_cmd cli_commands[] = {
             "Hosts go affected -> contained -> eradicated -> recovered -> verified (after a\n"
             "clean watch of 14 / 30 days). 'auto' opens a case for every unsuppressed live\n"
             "sighting scoring >= N (default 50) that no open case covers; later sightings of\n"
-            "the same campaign join the first case. See docs/response.md.\n" },
+            "the same campaign join the first case.\n"
+            "Lessons (text: 'key: value' lines indicator, prevention, policy, detection-gap,\n"
+            "response-gap; or JSON): a prevention written as a rule, or a 'policy:' line,\n"
+            "  software NAME OP VERSION -> deny-egress [as nft|ipset] [to FILE]\n"
+            "  proxy deny-uncategorized categories FILE [allow CAT,...] [to DIR]\n"
+            "is checked when recorded (a bad rule: file:line and reason, nothing stored) and\n"
+            "becomes at close a policy export: the export target case-N-policy-K (default\n"
+            "output STORE/policies/case-N-policy-K[.nft|.ipset]), written at once, rewritten\n"
+            "when the assets change, listed by 'tide export --status' and in the case.\n"
+            "See docs/response.md.\n" },
     { "metrics", cmd_metrics, "response metrics: time to detect / contain / recover, dwell",
             "usage: tide metrics [--json] [--now T]\n"
             "Per case and overall: time to detect (first evidence -> first live sighting),\n"

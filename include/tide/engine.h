@@ -118,9 +118,10 @@ typedef void (*tide_target_cb)(const tide_target_result *r, void *payload);
  *  absolute path; incremental; RPZ action / zone) under name (1-64 of [A-Za-z0-9._-]), kept
  *  in TIDE_WS_EXPORTS. It is written at once (cb reports it); when that fails nothing is
  *  declared. From then on every ingest run, match run and tide_workspace_targets_refresh
- *  regenerates it when its selection changed (docs/exports.md). TIDE_EEXISTS when the name or
- *  the output is taken; TIDE_EINVAL for no output, "-", a FIFO or device, --policy,
- *  --allow-categories or --since. */
+ *  regenerates it when its selection changed (docs/exports.md); a policy export (opts->policy,
+ *  opts->categories) is selected again at every check and rewritten when what it holds
+ *  changed (the assets, the category file). TIDE_EEXISTS when the name or the output is
+ *  taken; TIDE_EINVAL for no output, "-", a FIFO or device, or --since. */
 TIDE_EXTERN(int)
 tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_export_opts *opts,
         tide_target_cb cb, void *payload);
@@ -136,6 +137,14 @@ TIDE_EXTERN(int) tide_workspace_targets_json(tide_workspace *ws, char **out);
 TIDE_EXTERN(int)
 tide_workspace_targets_refresh(tide_workspace *ws, bool force, const char *only, tide_target_cb cb,
         void *payload, int *out_written, int *out_failed);
+
+/** @brief Import an asset inventory (tide_assets_import), then check the declared export
+ *  targets: the policy exports (an asset rule, a category allowlist; those a case's lessons
+ *  declared too) are rewritten when what they hold changed (trigger "assets"; cb reports each
+ *  that ran). Returns the import's error, else the first export error. */
+TIDE_EXTERN(int)
+tide_workspace_assets_import(tide_workspace *ws, const char *path, long *out_count,
+        tide_target_cb cb, void *payload, int *out_written, int *out_failed);
 
 /* ------------------------------------------------------------------ match index */
 

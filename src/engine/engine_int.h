@@ -36,4 +36,9 @@ int tide__ws_hunt_changed(tide_workspace *ws, int64_t since_ms, bool *out_hunted
 int tide__ws_targets_check(tide_workspace *ws, const char *trigger, bool force, bool sighted,
         const char *only, tide_target_cb cb, void *payload, int *out_written, int *out_failed);
 
+/* tide_case_opts.policy_export of a workspace (targets.c): the policy export a case's lesson
+ * asks for, declared as the export target name (output: the rule's, else STATE/policies/NAME). */
+int tide__ws_case_policy(void *ctx, const char *name, const tide_export_opts *opts,
+        char **out_output, long *out_entries);
+
 #endif

@@ -242,6 +242,7 @@ void tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o)
         o->policy_path = ws->policy_path;
     o->hunt = case_hunt;
     o->promote = case_promote;
+    o->policy_export = tide__ws_case_policy;
     o->ctx = ws;
     if (o->decay == NULL)
         o->decay = &ws->decay;
