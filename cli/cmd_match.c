@@ -249,6 +249,16 @@ static int print_stored(const tide_sighting_rec *r, void *payload)
                 (json_int_t)(r->live_count > r->retro_count ? r->live_count : r->retro_count),
                 "live_count", (json_int_t)r->live_count, "retro_count", (json_int_t)r->retro_count,
                 "retro", r->retro_count > 0 && r->live_count == 0, "suppressed", r->suppressed);
+        if (o && r->users && *r->users) { /* the user names seen with it, one per line */
+            json_t *u = json_array();
+            for (const char *p = r->users; *p;) {
+                const char *e = strchr(p, '\n');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                json_array_append_new(u, json_stringn(p, n));
+                p += n + (e != NULL);
+            }
+            json_object_set_new(o, "users", u);
+        }
         if (o) {
             char *s = json_dumps(o, JSON_COMPACT);
             if (s)
