@@ -64,6 +64,8 @@ static void on_bad(const char *file, uint64_t line, const char *reason, void *pa
 {
     out_ctx *o = payload;
     o->bad++;
+    if (o->bad <= 21)
+        cli_progress_clear();
     if (o->bad <= 20)
         fprintf(stderr, "tide match: %s:%llu: %s\n", file, (unsigned long long)line, reason);
     else if (o->bad == 21)
@@ -161,6 +163,8 @@ int cmd_match(int argc, char **argv)
         }
         ro.tel.map = fm;
     }
+    if (quiet && cli_progress_mode == 0)
+        cli_progress_mode = -1; /* --quiet: no progress line either */
     if ((ws = cli_open_workspace("match")) == NULL) {
         exit_code = TIDE_EXIT_STORE;
         goto done;
