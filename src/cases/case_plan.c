@@ -220,7 +220,8 @@ json_t *tide__case_plan(int64_t case_id, json_t *doc, json_t *hosts_state, json_
                 if (f == nf && nf < 8) {
                     fmts[nf++] = fmt;
                     tide__buf_printf(&ctl, "%s%s (%s)", ctl.len ? ", " : "", control, fmt);
-                    tide__buf_printf(&ctls, "%s%s", ctls.len ? "+" : "", control);
+                    if (ctls.ptr == NULL || strstr(ctls.ptr, control) == NULL)
+                        tide__buf_printf(&ctls, "%s%s", ctls.len ? "+" : "", control);
                     export_cmds(&c, names, fmt, case_id);
                 }
             }
