@@ -185,6 +185,8 @@ static void on_bad(const char *file, uint64_t line, const char *reason, void *pa
 {
     (void)payload;
     if (++bad_records <= 20)
+        cli_progress_clear();
+    if (bad_records <= 20)
         fprintf(stderr, "tide history: %s:%llu: %s\n", file, (unsigned long long)line, reason);
 }
 

@@ -64,6 +64,8 @@ static void on_bad(const char *file, uint64_t line, const char *reason, void *pa
 {
     out_ctx *o = payload;
     o->bad++;
+    if (o->bad <= 21)
+        cli_progress_clear();
     if (o->bad <= 20)
         fprintf(stderr, "tide match: %s:%llu: %s\n", file, (unsigned long long)line, reason);
     else if (o->bad == 21)
@@ -161,6 +163,8 @@ int cmd_match(int argc, char **argv)
         }
         ro.tel.map = fm;
     }
+    if (quiet && cli_progress_mode == 0)
+        cli_progress_mode = -1; /* --quiet: no progress line either */
     if ((ws = cli_open_workspace("match")) == NULL) {
         exit_code = TIDE_EXIT_STORE;
         goto done;
@@ -249,6 +253,16 @@ static int print_stored(const tide_sighting_rec *r, void *payload)
                 (json_int_t)(r->live_count > r->retro_count ? r->live_count : r->retro_count),
                 "live_count", (json_int_t)r->live_count, "retro_count", (json_int_t)r->retro_count,
                 "retro", r->retro_count > 0 && r->live_count == 0, "suppressed", r->suppressed);
+        if (o && r->users && *r->users) { /* the user names seen with it, one per line */
+            json_t *u = json_array();
+            for (const char *p = r->users; *p;) {
+                const char *e = strchr(p, '\n');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                json_array_append_new(u, json_stringn(p, n));
+                p += n + (e != NULL);
+            }
+            json_object_set_new(o, "users", u);
+        }
         if (o) {
             char *s = json_dumps(o, JSON_COMPACT);
             if (s)

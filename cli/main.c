@@ -51,6 +51,8 @@ const cli_cmd cli_commands[] = {
             "                     ingest keeps every committed batch\n"
             "  --no-hunt          do not hunt added / changed indicators back through the\n"
             "                     history (done by default; stores retro-sightings)\n"
+            "On a terminal a progress line (MB done / total, %, objects, rate) is drawn on\n"
+            "stderr while it reads (--no-progress: none; --progress: also when not a terminal).\n"
             "Exit 0 when every input was read and no record was rejected, 1 when some records\n"
             "were rejected, 2 on usage errors or unreadable input, 3 on a store failure.\n" },
     { "show", cmd_show, "print a stored object by id, or the indicators of a value",
@@ -92,11 +94,15 @@ const cli_cmd cli_commands[] = {
             "networks (default RFC 1918, 100.64/10, 169.254/16, 127/8, fc00::/7, fe80::/10).\n"
             "Every observation also goes to the history (tide hunt) unless --no-history.\n"
             "A summary goes to stderr; bad records are reported with file and line.\n"
+            "On a terminal a progress line (MB done / total, %, events, rate) is drawn on\n"
+            "stderr while it reads; --quiet or --no-progress: none (--progress: always).\n"
             "--decay TYPE=DAYS[:SPEED] (repeatable) overrides STORE/decay.json for the scores.\n" },
     { "sightings", cmd_sightings, "list stored sightings per host x indicator",
             "usage: tide sightings [--host H] [--indicator V|ID] [--since T] [--retro]\n"
             "                      [--suppressed] [--limit N] [--json]\n"
-            "T is an ISO 8601 time or a relative one such as 24h or 7d.\n" },
+            "T is an ISO 8601 time or a relative one such as 24h or 7d. --json gives each\n"
+            "stored sighting with a users array when the logs named users (Squid ident, CEF\n"
+            "suser, Sysmon User ...).\n" },
     { "index", cmd_index, "build the match index from the store; show its size",
             "usage: tide index build [--output FILE] [--json]\n"
             "       tide index info [FILE] [--json]\n"
@@ -163,6 +169,7 @@ const cli_cmd cli_commands[] = {
             "day as distinct (observable, host) with first / last seen, count and first place,\n"
             "under STORE/history. Retention (default 90 days, counted back from the newest day\n"
             "in history) is applied on every import; prune --before T drops older days.\n"
+            "import draws a progress line on a terminal, as 'tide match' does.\n"
             "See docs/history.md.\n" },
     { "hunt", cmd_hunt, "retro-hunt indicators through the history",
             "usage: tide hunt (--indicator V|ID | --related NAME | --added-since T | --all)\n"
@@ -172,7 +179,8 @@ const cli_cmd cli_commands[] = {
             "'tide match' sightings. Same semantics as 'tide match' (CIDRs, parent domains,\n"
             "URL paths, hashes). Results are stored as retro-sightings unless --no-store.\n"
             "T is RFC 3339, a date, or an age like 7d. --related NAME follows every chain of\n"
-            "relationships (as search and export do); a NAME nothing in the store has exits 1.\n" },
+            "relationships (as search and export do); a NAME nothing in the store has exits 1.\n"
+            "On a terminal a progress line counts the retro-sightings found and their rate.\n" },
     { "case", cmd_case, "response cases: attribution, blast radius, tier, plan, recovery",
             "usage: tide case open (--sighting ID | --host H --indicator V) [--json]\n"
             "       tide case auto [--min-score N] [--since T] [--json]\n"
@@ -216,13 +224,17 @@ const char *cli_store_dir;
 
 static void print_overview(FILE *f)
 {
-    fprintf(f, "usage: tide [--store LOCATION] VERB [OPTIONS] [ARGS]\n\n"
+    fprintf(f, "usage: tide [--store LOCATION] [--progress|--no-progress] VERB [OPTIONS] [ARGS]\n\n"
                "tide makes threat intelligence operational: prevention, detection, response\n"
                "and recovery from one intel store.\n\nverbs:\n");
     for (const cli_cmd *c = cli_commands; c->name; c++)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\n'tide VERB --help' describes a verb. The store is LOCATION (a folder, or\n"
-               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\nexit codes: 0 ok; 1 the asked "
+               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\n"
+               "progress: ingest, match, history import and hunt draw one line on stderr (done /\n"
+               "total, %%, rate) when it is a terminal, nothing otherwise; --progress draws it\n"
+               "anyway, --no-progress never (before or after the verb).\n\nexit codes: 0 ok; 1 the "
+               "asked "
                "check failed (invalid pattern, no\n"
                "match, rejected records); 2 usage or input error; 3 store or I/O failure.\n");
 }
@@ -263,6 +275,11 @@ int main(int argc, char **argv)
             cli_store_dir = v;
             continue;
         }
+        if (strcmp(argv[i], "--progress") == 0 || strcmp(argv[i], "--no-progress") == 0) {
+            cli_progress_mode = argv[i][2] == 'p' ? 1 : -1;
+            i++;
+            continue;
+        }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_overview(stdout);
             return TIDE_EXIT_OK;
@@ -285,6 +302,19 @@ int main(int argc, char **argv)
     }
     if (cli_wants_help(c->name, argc - i, argv + i))
         return TIDE_EXIT_OK;
+    /* --progress / --no-progress anywhere after the verb too (up to "--") */
+    {
+        int w = i + 1, r = i + 1;
+        for (; r < argc && strcmp(argv[r], "--") != 0; r++) {
+            if (strcmp(argv[r], "--progress") == 0 || strcmp(argv[r], "--no-progress") == 0)
+                cli_progress_mode = argv[r][2] == 'p' ? 1 : -1;
+            else
+                argv[w++] = argv[r];
+        }
+        while (r < argc)
+            argv[w++] = argv[r++];
+        argc = w;
+    }
     /* the verbs that score take --decay TYPE=DAYS[:SPEED] (repeatable) anywhere after the verb */
     static const char *const scoring[] = { "match", "index", "export", "case", "show", NULL };
     bool scores = false;

@@ -90,6 +90,36 @@ TIDE_EXTERN(const tide_decay_config *) tide_workspace_decay(const tide_workspace
  *  tide_decay_set): a command-line --decay. TIDE_EINVAL with the reason. */
 TIDE_EXTERN(int) tide_workspace_set_decay(tide_workspace *ws, const char *spec);
 
+/* ------------------------------------------------------------------ progress */
+
+/** How far a long piece of work is, for a front end to show (a terminal's progress line, a
+ *  server's job status). Strings are borrowed for the call. */
+typedef struct {
+    const char *phase;    /**< "ingest", "match", "import" (a run without matching), "hunt" */
+    const char *input;    /**< the input being read (a file name, "-"), or NULL */
+    uint64_t bytes;       /**< bytes of the inputs read so far (for files: of the file as
+                               stored, compressed or not) */
+    uint64_t total_bytes; /**< the inputs' size when known up front (regular files), else 0
+                               (stdin, pipes, record sources, a hunt) */
+    uint64_t records;     /**< events (match, import), objects (ingest) or retro-sightings
+                               (hunt) so far */
+    double seconds;       /**< since the work began (monotonic) */
+    bool done;            /**< the last call for this work: it ended (a front end clears its
+                               line) */
+} tide_progress;
+typedef void (*tide_progress_cb)(const tide_progress *p, void *payload);
+
+/** How often progress is told, at most (seconds). The work checks the clock only every few
+ *  hundred records, so a workspace without a progress callback pays one test per batch. */
+#define TIDE_PROGRESS_INTERVAL 0.25
+
+/** @brief Tell cb (NULL: nobody) how far the long work of this workspace is: ingest runs,
+ *  match runs and history imports (tide_match_run_*), hunts with a callback
+ *  (tide_workspace_hunt). At most every TIDE_PROGRESS_INTERVAL, plus one call with done set
+ *  when a piece of work that told progress ends. Called from the thread doing the work. */
+TIDE_EXTERN(void)
+tide_workspace_set_progress(tide_workspace *ws, tide_progress_cb cb, void *payload);
+
 /** @brief A second connection to the workspace's store, for another thread (a background
  *  index build, a server worker). Free with tide_store_free. */
 TIDE_EXTERN(int) tide_workspace_store_open(const tide_workspace *ws, tide_store **out);
@@ -187,6 +217,12 @@ TIDE_EXTERN(void) tide_ingest_run_opts_init(tide_ingest_run_opts *o);
 /** @brief Start an ingest into the workspace's store (opts may be NULL: the defaults). */
 TIDE_EXTERN(int)
 tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws, const tide_ingest_run_opts *opts);
+/** @brief Say which paths the run will ingest (files, folders, "-"), before the first
+ *  tide_ingest_run_path, so that progress (tide_workspace_set_progress) can give the total:
+ *  the sum of their regular files' sizes, unknown (0) when one is "-" or compressed. Optional;
+ *  without it progress gives the bytes read and no total. */
+TIDE_EXTERN(void)
+tide_ingest_run_expect(tide_ingest_run *run, const char *const *paths, size_t n);
 /** @brief Ingest a file, a folder (recursively; a MISP feed folder when it holds a
  *  manifest.json) or "-" for stdin. As tide_ingest_path: 0 when the input was read (even with
  *  rejected records); < 0 when it could not be read at all (the run goes on with the next

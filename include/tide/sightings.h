@@ -29,11 +29,20 @@ typedef struct {
     int64_t retro_count;           /**< events found in history by a retro-hunt */
     bool suppressed;
     const char *suppressed_by; /**< when read back: NULL */
+    /** User names the telemetry carried with the events of this host x indicator (Squid
+     *  ident, web log user, CEF suser / duser, Sysmon User, Zeek / NDJSON user), one per line
+     *  ('\n'-separated, in the order first seen); NULL or "" when none. Writing adds to the
+     *  names kept; at most TIDE_SIGHTING_MAX_USERS are kept per record. */
+    const char *users;
 } tide_sighting_rec;
+
+/** User names kept per host x indicator (x value): enough to name who to reset, bounded for a
+ *  shared host (a terminal server, a proxy's NATed client). */
+#define TIDE_SIGHTING_MAX_USERS 32
 
 /** @brief Merge sightings into the store in one transaction: counts added (live) or raised to
  *  the stated value (retro), first / last seen widened, the first place kept from the earliest
- *  sighting. */
+ *  sighting, user names added to those kept (up to TIDE_SIGHTING_MAX_USERS). */
 TIDE_EXTERN(int)
 tide_store_put_sightings(tide_store *store, const tide_sighting_rec *recs, size_t n);
 

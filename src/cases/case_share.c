@@ -44,15 +44,39 @@ static void stix_id(const char *type, const char *seed, char out[128])
     snprintf(out, 128, "%s--%s", type, u);
 }
 
-/* Course-of-action text for peers: what to do, never which of our hosts. */
-static const char *coa_text(json_t *action, json_t *doc, char buf[600])
+/* Course-of-action text for peers: what to do, never which of our hosts or users, with the
+ * scope the plan gives the action: how many of the case's hosts it applies to (and why those,
+ * when not all), or, for an action the plan makes once per indicator, every one of them. */
+static const char *coa_text(json_t *action, json_t *doc, tide_buf *buf)
 {
-    const char *a = jstr(action, "action");
-    if (json_object_get(action, "host") == NULL || json_is_null(json_object_get(action, "host")))
-        return jstr(action, "justification");
-    snprintf(buf, 600, "%s (%s) on every affected host; %s", a, jstr(action, "control"),
-            jstr(doc, "rule") ? jstr(doc, "rule") : "");
-    return buf;
+    const char *a = jstr(action, "action"), *ctl = jstr(action, "control");
+    json_t *plan = json_object_get(doc, "plan");
+    long nhosts = (long)json_array_size(json_object_get(doc, "hosts")), n = 0, naccounts = 0;
+    size_t i;
+    json_t *v;
+    bool per_host = json_is_string(json_object_get(action, "host"));
+    tide__buf_clear(buf);
+    json_array_foreach(plan, i, v)
+    {
+        if (strcmp(jstr(v, "action"), a) != 0 || strcmp(jstr(v, "control"), ctl) != 0)
+            continue;
+        n++;
+        naccounts += (long)json_array_size(json_object_get(v, "evidence"));
+        if (!per_host) /* one per indicator (tier 1 blocks): every one of them */
+            tide__buf_printf(buf, "%s%s", buf->len ? "; " : "", jstr(v, "justification"));
+    }
+    if (!per_host)
+        return buf->ptr ? buf->ptr : jstr(action, "justification");
+    tide__buf_printf(buf, "%s (%s) on %s%ld of the case's %ld affected host(s)", a, ctl,
+            n == nhosts ? "each of " : "", n, nhosts);
+    if (strcmp(a, "re-image") == 0)
+        tide__buf_puts(buf, ": those whose eradication could not be verified (a case indicator "
+                            "was seen again during the watch)");
+    else if (strcmp(a, "reset-credentials") == 0)
+        tide__buf_printf(buf, "%s%ld user account(s) the telemetry named (names not shared)",
+                n == nhosts ? ": " : ": those where the telemetry named users, ", naccounts);
+    tide__buf_printf(buf, "; %s", jstr(doc, "rule") ? jstr(doc, "rule") : "");
+    return buf->ptr ? buf->ptr : "";
 }
 
 /* The marking-definition id of a level (TLP 2.0). */
@@ -307,19 +331,20 @@ int tide_case_share(
         /* courses of action, one per control x action: the text only when what it quotes may
          * be shared, marked at the level of what it quotes */
         json_t *seen = json_object();
+        tide_buf cbuf = TIDE_BUF_INIT;
         json_array_foreach(json_object_get(doc, "plan"), i, v)
         {
             snprintf(seed, sizeof(seed), "%s/%s", jstr(v, "control"), jstr(v, "action"));
             if (json_object_get(seen, seed))
                 continue;
             json_object_set_new(seen, seed, json_true());
-            char s2[300], cbuf[600];
+            char s2[300];
             int nlevel = tide_gate_text_level(g, seed, case_level);
             if (nlevel > ceiling) {
                 sc.left_out++;
                 continue;
             }
-            const char *text = coa_text(v, doc, cbuf);
+            const char *text = coa_text(v, doc, &cbuf);
             int dlevel = tide_gate_text_level(g, text, nlevel);
             if (dlevel > ceiling) {
                 text = NULL;
@@ -334,6 +359,7 @@ int tide_case_share(
             json_array_append_new(objs, coa);
             json_array_append_new(refs, json_string(oid));
         }
+        tide__buf_free(&cbuf);
         json_decref(seen);
         /* anonymised sightings: per shared indicator, counts and times over all hosts */
         json_t *agg = json_object();

@@ -17,9 +17,36 @@ struct tide_workspace {
     char *state_dir; /* history, index cache, policy */
     char *index_path, *policy_path, *history_dir, *exports_path, *decay_path;
     tide_store *store;
-    tide_decay_config decay; /* defaults, then STATE/decay.json, then tide_workspace_set_decay */
-    bool index_stale;        /* a match run sighted an indicator its index scored 0 */
+    tide_decay_config decay;   /* defaults, then STATE/decay.json, then tide_workspace_set_decay */
+    bool index_stale;          /* a match run sighted an indicator its index scored 0 */
+    tide_progress_cb progress; /* tide_workspace_set_progress */
+    void *progress_payload;
 };
+
+/* Progress of one piece of work (progress.c): tide__progress_due is the cheap test the work
+ * makes (a counter against the next check); tide__progress_tick reads the clock and tells the
+ * callback when TIDE_PROGRESS_INTERVAL has passed. */
+typedef struct {
+    tide_progress_cb cb; /* NULL: nothing to do */
+    void *payload;
+    tide_progress p;
+    double t0, last;
+    uint64_t next, step; /* records at which to look at the clock next; records between */
+    bool told;           /* the callback was called: it gets a done call at the end */
+} tide__progress;
+
+void tide__progress_begin(tide__progress *g, const tide_workspace *ws, const char *phase,
+        uint64_t total_bytes, uint64_t step);
+static inline bool tide__progress_due(const tide__progress *g, uint64_t records)
+{
+    return g->cb != NULL && records >= g->next;
+}
+void tide__progress_tick(tide__progress *g, uint64_t records, uint64_t bytes, const char *input);
+/* The end: a last call with done set, when any call was made. */
+void tide__progress_end(tide__progress *g, uint64_t records, uint64_t bytes);
+/* Size of a regular file that is not gzip / zstd content (whose bytes read are counted
+ * decompressed), else 0: unknown. */
+uint64_t tide__progress_file_size(const char *path);
 
 /* Monotonic seconds, for the run statistics. */
 double tide__engine_mono(void);

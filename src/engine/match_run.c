@@ -88,6 +88,7 @@ struct tide_match_run {
     int cb_stop; /* the callback's stop value */
     bool ran;
     uint64_t checked_sightings; /* unsuppressed sightings when the export targets were checked */
+    tide__progress prog;        /* tide_workspace_set_progress */
 };
 
 static void notice(tide_match_run *r, tide_notice_level level, const char *fmt, ...)
@@ -323,9 +324,35 @@ static int history_add(tide_match_run *r, const char *name, const tide_event *ev
 }
 
 /* Events of a batch, read by one input: history, then the matcher. */
+static void progress(tide_match_run *r, const char *name)
+{
+    uint64_t bytes, bad;
+    tide__inputs_totals(&r->in, &bytes, &bad);
+    tide__progress_tick(&r->prog, r->st.events, bytes, name);
+}
+
+/* The inputs' size when every one is known up front (plain regular files, buffers), else 0. */
+static uint64_t inputs_size(tide_match_run *r)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < r->in.n; i++) {
+        const tide__input *in = &r->in.v[i];
+        const unsigned char *d = in->data;
+        uint64_t n = in->is_buffer ? (in->len >= 2 && d[0] == 0x1f && d[1] == 0x8b ? 0 : in->len)
+                     : in->is_fd || in->is_source ? 0
+                                                  : tide__progress_file_size(in->path);
+        if (n == 0 && !(in->is_buffer && in->len == 0))
+            return 0;
+        total += n;
+    }
+    return total;
+}
+
 static int consume(tide_match_run *r, const char *name, const tide_event *ev, size_t n)
 {
     r->st.events += n;
+    if (tide__progress_due(&r->prog, r->st.events))
+        progress(r, name);
     if (r->hist)
         TIDE_CHECK(history_add(r, name, ev, n));
     if (r->matcher) {
@@ -571,8 +598,15 @@ int tide_match_run_run(tide_match_run *r)
     if (r->ran)
         return tide_error_set(TIDE_EINVAL, "a match run runs once");
     r->ran = true;
+    tide__progress_begin(&r->prog, r->ws, r->o.no_match ? "import" : "match",
+            r->ws->progress && !r->o.follow ? inputs_size(r) : 0, 512);
     double t0 = tide__engine_mono();
     int rc = r->o.follow ? run_follow(r) : run_once(r);
+    {
+        uint64_t bytes, bad;
+        tide__inputs_totals(&r->in, &bytes, &bad);
+        tide__progress_end(&r->prog, r->st.events, bytes);
+    }
     for (size_t i = 0; i < r->in.n; i++)
         tide__input_close(&r->in.v[i], r->hist);
     r->st.seconds = tide__engine_mono() - t0;

@@ -288,10 +288,35 @@ int tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_i
 
 /* ---- history ---- */
 
+typedef struct {
+    int (*cb)(const tide_retro_sighting *s, void *payload);
+    void *payload;
+    tide__progress prog;
+    uint64_t n;
+} hunt_progress;
+
+static int hunt_cb(const tide_retro_sighting *s, void *payload)
+{
+    hunt_progress *h = payload;
+    if (tide__progress_due(&h->prog, ++h->n))
+        tide__progress_tick(&h->prog, h->n, 0, NULL);
+    return h->cb(s, h->payload);
+}
+
 int tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
         int (*cb)(const tide_retro_sighting *s, void *payload), void *payload,
         tide_hunt_stats *out_stats)
 {
+    if (ws->progress && cb) { /* progress by the retro-sightings found */
+        hunt_progress h = { cb, payload, { 0 }, 0 };
+        tide__progress_begin(&h.prog, ws, "hunt", 0, 64);
+        tide_progress_cb pcb = ws->progress;
+        ws->progress = NULL; /* the hunt below, once */
+        int rc = tide_workspace_hunt(ws, opts, hunt_cb, &h, out_stats);
+        ws->progress = pcb;
+        tide__progress_end(&h.prog, h.n, 0);
+        return rc;
+    }
     int rc = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         tide_history *h = NULL;

@@ -72,7 +72,9 @@ typedef struct {
     int *mark_vals;
     size_t mark_n, mark_cap;
     tide__mark_resolver marks;
-    char tlp_label[48]; /* TIDE_TLP_UNRESOLVED["/<tlp>"] */
+    char tlp_label[48];  /* TIDE_TLP_UNRESOLVED["/<tlp>"] */
+    FILE *fp;            /* the input being read (progress), or NULL */
+    uint64_t bytes_done; /* bytes of the inputs read before it (progress) */
 } core;
 
 static void keep_counts(core *c)
@@ -589,6 +591,11 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         return 0;
     }
     c->stats->records++;
+    if (c->opts->on_progress && (c->stats->records & 255) == 0) {
+        off_t pos = c->fp ? ftello(c->fp) : -1;
+        c->opts->on_progress(sink->file, c->bytes_done + (pos > 0 ? (uint64_t)pos : 0),
+                c->stats->records, c->opts->progress_payload);
+    }
     tide_store_prefetch_id(c->store, id); /* its slot arrives while the object is read */
     if (flags & TIDE_EMIT_DERIVED) {
         int seen = seen_before(c, id);
@@ -861,7 +868,13 @@ static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
         .emit_members = sink_emit_members,
     };
     int (*read)(tide_sink *, FILE *) = reader_of(fmt);
+    c->fp = fp;
     int rc = read ? read(&sink, fp) : tide_error_set(TIDE_EFORMAT, "unknown format");
+    off_t end = ftello(fp);
+    c->bytes_done += end > 0 ? (uint64_t)end : 0;
+    c->fp = NULL;
+    if (c->opts->on_progress) /* this input read whole */
+        c->opts->on_progress(path, c->bytes_done, c->stats->records, c->opts->progress_payload);
     tide__free(dflt);
     c->default_source = NULL;
     c->stats->files++;

@@ -1,6 +1,7 @@
 /*
  * store_sightings.c - SQL of the sightings table (include/tide/sightings.h): an upsert that
- * merges a batch of aggregated sightings, and the listing query.
+ * merges a batch of aggregated sightings (and their user names into sighting_users), and the
+ * listing query.
  */
 #include <string.h>
 
@@ -24,6 +25,36 @@ static const char *const upsert_sql =
         "  retro_count = max(retro_count, excluded.retro_count),"
         "  suppressed = excluded.suppressed, updated_at = excluded.updated_at";
 
+/* a user name of a sighting, unless the row has its TIDE_SIGHTING_MAX_USERS already; seq keeps
+ * the order they were first seen in */
+static const char *const user_sql =
+        "INSERT INTO sighting_users(host, indicator_id, indicator, user, seq)"
+        " SELECT ?1, ?2, ?3, ?4, (SELECT count(*) FROM sighting_users WHERE host = ?1"
+        "  AND indicator_id = ?2 AND indicator = ?3) AS n WHERE n < ?5"
+        " ON CONFLICT(host, indicator_id, indicator, user) DO NOTHING";
+
+static int put_users(tide__sqlite *s, sqlite3_stmt **st, const tide_sighting_rec *r)
+{
+    if (*st == NULL && sqlite3_prepare_v2(s->db, user_sql, -1, st, NULL) != SQLITE_OK)
+        return tide__store_db_error(s, "prepare");
+    for (const char *p = r->users; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) {
+            sqlite3_reset(*st);
+            tide__store_bind_text(*st, 1, r->host ? r->host : "");
+            tide__store_bind_text(*st, 2, r->indicator_id);
+            tide__store_bind_text(*st, 3, r->indicator);
+            sqlite3_bind_text(*st, 4, p, (int)n, SQLITE_TRANSIENT);
+            sqlite3_bind_int(*st, 5, TIDE_SIGHTING_MAX_USERS);
+            if (sqlite3_step(*st) != SQLITE_DONE)
+                return tide__store_db_error(s, "store sighting user");
+        }
+        p += n + (e != NULL);
+    }
+    return 0;
+}
+
 int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *recs, size_t n)
 {
     tide__sqlite *s = tide__sq(be);
@@ -32,7 +63,7 @@ int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *
     bool own_tx = !s->in_tx;
     if (own_tx)
         TIDE_CHECK(tide__sqlite_begin(&s->parent));
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *ust = NULL;
     int rc = 0;
     if (sqlite3_prepare_v2(s->db, upsert_sql, -1, &st, NULL) != SQLITE_OK) {
         rc = tide__store_db_error(s, "prepare");
@@ -58,9 +89,12 @@ int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *
         sqlite3_bind_int64(st, 14, now);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = tide__store_db_error(s, "store sighting");
+        else if (r->users && *r->users)
+            rc = put_users(s, &ust, r);
     }
 done:
     sqlite3_finalize(st);
+    sqlite3_finalize(ust);
     if (own_tx) {
         if (rc == 0)
             rc = tide__sqlite_commit(&s->parent);
@@ -77,7 +111,10 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
     tide_buf sql = TIDE_BUF_INIT;
     int rc = tide__buf_puts(&sql,
             "SELECT id, host, indicator_id, indicator, kind, observed, field, file, line,"
-            " first_seen, last_seen, live_count, retro_count, suppressed FROM sightings WHERE 1");
+            " first_seen, last_seen, live_count, retro_count, suppressed,"
+            " (SELECT group_concat(user, char(10)) FROM (SELECT user FROM sighting_users u"
+            "  WHERE u.host = s.host AND u.indicator_id = s.indicator_id"
+            "  AND u.indicator = s.indicator ORDER BY seq)) FROM sightings s WHERE 1");
     if (rc == 0 && q && q->host)
         rc = tide__buf_puts(&sql, " AND host = :host");
     if (rc == 0 && q && q->indicator)
@@ -126,6 +163,7 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
         r.live_count = sqlite3_column_int64(st, 11);
         r.retro_count = sqlite3_column_int64(st, 12);
         r.suppressed = sqlite3_column_int(st, 13) != 0;
+        r.users = (const char *)sqlite3_column_text(st, 14);
         if ((rc = cb(&r, payload)) != 0)
             break;
     }
