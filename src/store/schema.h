@@ -232,6 +232,12 @@ static const char *const tide_store_migrations[] = {
     "CREATE TRIGGER objects_keys_upd AFTER UPDATE OF id_key ON objects BEGIN"
     "  DELETE FROM objects_keys WHERE id_key = OLD.id_key AND obj = OLD.rowid;"
     "  INSERT INTO objects_keys(id_key, obj) VALUES (NEW.id_key, NEW.rowid); END;",
+    /* 11: the registry of read positions (sightings.h, tide_store_put_positions): how far each
+     * input's sightings are stored, written in the transaction of the sightings they produced,
+     * so that reading an input again stores nothing twice */
+    "CREATE TABLE IF NOT EXISTS read_positions (key TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS read_positions_age ON read_positions(updated_at);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION                                                                  \
