@@ -84,6 +84,10 @@ TIDE_EXTERN(int) tide_history_keep(tide_history *h);
 TIDE_EXTERN(int) tide_history_discard(tide_history *h, uint64_t *out_events);
 /** @brief How far past the wall clock event times may be (ms, >= 0). */
 TIDE_EXTERN(int) tide_history_set_max_future(tide_history *h, int64_t ms);
+/** @brief Events this handle added and did not discard (an event counts once, whatever the
+ *  observables it names; one without a valid observable is not added): what the history's
+ *  stats will count of them once committed. */
+TIDE_EXTERN(uint64_t) tide_history_events_added(const tide_history *h);
 /** @brief Count raw (decompressed) input bytes read, for the size ratio in the stats. */
 TIDE_EXTERN(void) tide_history_add_raw_bytes(tide_history *h, uint64_t bytes);
 /** @brief Make everything added visible, durably (fsync + atomic manifest rename), then apply

@@ -137,6 +137,7 @@ struct tide_history {
     agg ag[2];
     agg *stage, *kept;
     uint64_t stage_events; /* events added since the last keep, discard or commit */
+    uint64_t added_events; /* events added and not discarded, since the open */
     size_t spill, spill_bytes;
     names hosts, files;
     /* the last host and file named: most events repeat them */
@@ -926,6 +927,7 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     }
     if (nseen) {
         h->stage_events++;
+        h->added_events++;
         agg *st = h->stage;
         if (st->ndayev && st->dayev[st->ndayev - 1].day == day)
             st->dayev[st->ndayev - 1].n++;
@@ -981,6 +983,7 @@ int tide_history_discard(tide_history *h, uint64_t *out_events)
     h->rhead = 0;
     uint64_t events = h->stage_events;
     h->stage_events = 0;
+    h->added_events -= events;
     char p[4096];
     size_t k = 0;
     for (size_t i = 0; i < h->npend; i++) {
@@ -1881,6 +1884,11 @@ int tide_history_writers_behind(tide_history *h, int64_t gen, size_t *out)
             (*out)++;
     }
     return 0;
+}
+
+uint64_t tide_history_events_added(const tide_history *h)
+{
+    return h->added_events;
 }
 
 void tide_history_set_keep(tide_history *h, bool keep)
