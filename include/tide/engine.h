@@ -172,6 +172,11 @@ typedef struct {
     tide_target_cb on_export;
 } tide_ingest_run_opts;
 
+/** How long the retro-hunt of an ingest waits, at most, for followers to commit what they read
+ *  before they swap in the new intel (seconds; the environment variable TIDE_LATE_INTEL_WAIT
+ *  overrides it). */
+#define TIDE_LATE_INTEL_WAIT_SECONDS 60
+
 /** @brief Defaults: no source / TLP / family, confidence -1 (the format's), hunt on. */
 TIDE_EXTERN(void) tide_ingest_run_opts_init(tide_ingest_run_opts *o);
 
@@ -197,8 +202,15 @@ typedef struct {
     bool hunted;              /**< a retro-hunt ran (history present, indicators changed) */
     tide_hunt_stats hunt;     /**< its counts (retro-sightings stored) */
     double hunt_seconds;
-    int exports_written; /**< declared export targets regenerated (the intel changed) */
-    int exports_failed;  /**< ... and those that failed (their status says why) */
+    double follower_wait_seconds; /**< the hunt waited this long for followers (match
+                                       --follow) to commit what they read before they swap in
+                                       the new intel */
+    size_t followers_behind;      /**< followers that had not when the wait ended (bounded by
+                                       TIDE_LATE_INTEL_WAIT_SECONDS or TIDE_LATE_INTEL_WAIT):
+                                       events they read since their last commit may be missed by
+                                       the hunt */
+    int exports_written;          /**< declared export targets regenerated (the intel changed) */
+    int exports_failed;           /**< ... and those that failed (their status says why) */
 } tide_ingest_result;
 
 /** @brief End the run: hunt every indicator it added or changed back through the history

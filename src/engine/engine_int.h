@@ -17,8 +17,10 @@ struct tide_workspace {
     char *state_dir; /* history, index cache, policy */
     char *index_path, *policy_path, *history_dir, *exports_path, *decay_path;
     tide_store *store;
-    tide_decay_config decay; /* defaults, then STATE/decay.json, then tide_workspace_set_decay */
-    bool index_stale;        /* a match run sighted an indicator its index scored 0 */
+    tide_decay_config decay;  /* defaults, then STATE/decay.json, then tide_workspace_set_decay */
+    bool index_stale;         /* a match run sighted an indicator its index scored 0 */
+    double late_wait_seconds; /* the last retro-hunt waited this long for followers ... */
+    size_t late_behind;       /* ... and this many were still behind when it hunted */
 };
 
 /* Monotonic seconds, for the run statistics. */

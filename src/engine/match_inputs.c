@@ -162,8 +162,15 @@ void tide__inputs_rescan(tide__inputs *in)
                     !(p->opened || p->finished))
                 continue;
             known = true;
-            if (p->opened && p->rotated && strcmp(p->path, path) != 0)
-                p->rotated = false; /* renamed within what is followed: an input as before */
+            if (p->opened && p->rotated && strcmp(p->path, path) != 0) {
+                /* renamed within what is followed: an input as before, by its new name */
+                char *np = tide__strdup(path);
+                if (np) {
+                    tide__free(p->path);
+                    p->path = np;
+                    p->rotated = false;
+                }
+            }
             /* a finished file (rotated away and quiet, say) that grew: read again; the
              * registry skips what was recorded */
             grew = !p->opened && !p->failed && (uint64_t)st.st_size > p->seen_size;

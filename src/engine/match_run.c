@@ -482,6 +482,7 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
         close_input(r, in);
         in->reg = -1;
         *progress = true;
+        r->checkpoint_now = true; /* what it held is gone from disk: make its events durable */
         return 0;
     }
     r->cur = in;
@@ -572,6 +573,7 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
             close_input(r, in);
             in->reg = -1;
             *progress = true;
+            r->checkpoint_now = true;
             break;
         case TIDE__FOLLOW_REMOVED: /* what was written is read; the name later is a new file */
             close_input(r, in);
@@ -699,6 +701,26 @@ static int run_once(tide_match_run *r)
     return 0;
 }
 
+/* Make the history durable with the read positions (and the generation, after a swap), then
+ * store the sightings with theirs; record sources are told what is durable. */
+static void checkpoint(tide_match_run *r, double *last_flush, double *last_hist)
+{
+    bool ok = tide_history_checkpoint(r->hist) == 0;
+    if (!ok) {
+        r->st.history_errors++;
+        notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
+    } else {
+        report_pruned(r);
+    }
+    if (ok && !r->fail) {
+        flush_sightings(r);
+        *last_flush = tide__engine_mono();
+        if (!r->fail)
+            tide__inputs_committed(&r->in);
+    }
+    *last_hist = tide__engine_mono();
+}
+
 static int run_follow(tide_match_run *r)
 {
     int64_t gen = r->st.index.generation;
@@ -715,6 +737,10 @@ static int run_follow(tide_match_run *r)
         }
         if (r->matcher)
             swap_index(r);
+        /* a new index: before any event is matched with it; a file truncated: its events */
+        if (r->checkpoint_now && r->hist)
+            checkpoint(r, &last_flush, &last_hist);
+        r->checkpoint_now = false;
         for (size_t i = 0; i < r->in.n && !r->stop; i++) {
             tide__input *in = &r->in.v[i];
             if (in->finished)
@@ -736,24 +762,8 @@ static int run_follow(tide_match_run *r)
                 last_targets = tide__engine_mono();
             }
         }
-        if (r->hist &&
-                (r->checkpoint_now || tide__engine_mono() - last_hist >= r->o.checkpoint_seconds)) {
-            r->checkpoint_now = false;
-            bool ok = tide_history_checkpoint(r->hist) == 0;
-            if (!ok) {
-                r->st.history_errors++;
-                notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
-            } else {
-                report_pruned(r);
-            }
-            if (ok && !r->fail) {
-                flush_sightings(r);
-                last_flush = tide__engine_mono();
-                if (!r->fail)
-                    tide__inputs_committed(&r->in);
-            }
-            last_hist = tide__engine_mono();
-        }
+        if (r->hist && tide__engine_mono() - last_hist >= r->o.checkpoint_seconds)
+            checkpoint(r, &last_flush, &last_hist);
         if (r->fail)
             return r->fail;
         if (!progress && !tide__inputs_may_grow(&r->in))
