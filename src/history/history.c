@@ -137,7 +137,9 @@ struct tide_history {
     agg ag[2];
     agg *stage, *kept;
     uint64_t stage_events; /* events added since the last keep, discard or commit */
-    uint64_t added_events; /* events added and not discarded, since the open */
+    uint64_t added_events; /* events kept, since the open */
+    int32_t ev_day;        /* the day of the events counted since ev_from (INT32_MIN: none) */
+    uint64_t ev_from;      /* stage_events when they began */
     size_t spill, spill_bytes;
     names hosts, files;
     /* the last host and file named: most events repeat them */
@@ -519,6 +521,7 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
             o.lock_wait_seconds > 0 ? o.lock_wait_seconds : (double)TIDE_HISTORY_LOCK_WAIT_SECONDS;
     h->retention = TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
     h->max_future_us = TIDE_HISTORY_MAX_FUTURE_MS * 1000;
+    h->ev_day = INT32_MIN;
     h->stage = &h->ag[0];
     h->kept = &h->ag[1];
     h->hosts.map = (tide_strmap)TIDE_STRMAP_INIT;
@@ -866,6 +869,22 @@ static int64_t time_bound(tide_history *h, bool fresh)
     return h->bound_us;
 }
 
+/* The events of the current run of one day into the staging aggregator's day counts. */
+static int day_flush(tide_history *h)
+{
+    if (h->ev_day != INT32_MIN && h->stage_events > h->ev_from)
+        TIDE_CHECK(agg_day(h->stage, h->ev_day, h->stage_events - h->ev_from));
+    h->ev_from = h->stage_events;
+    return 0;
+}
+
+static int day_switch(tide_history *h, int32_t day)
+{
+    TIDE_CHECK(day_flush(h));
+    h->ev_day = day;
+    return 0;
+}
+
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
     if (!h->writable)
@@ -926,13 +945,9 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
         TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
     }
     if (nseen) {
+        if (day != h->ev_day) /* events per day: counted by day runs (day_flush) */
+            TIDE_CHECK(day_switch(h, day));
         h->stage_events++;
-        h->added_events++;
-        agg *st = h->stage;
-        if (st->ndayev && st->dayev[st->ndayev - 1].day == day)
-            st->dayev[st->ndayev - 1].n++;
-        else
-            TIDE_CHECK(agg_day(st, day, 1));
     }
     if (h->stage->nents + h->kept->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
         TIDE_CHECK(spill(h));
@@ -959,9 +974,12 @@ int tide_history_keep(tide_history *h)
     if (!h->writable)
         return 0;
     TIDE_CHECK(ring_flush(h));
+    TIDE_CHECK(day_flush(h));
     for (size_t i = 0; i < h->npend; i++)
         h->pend[i].staged = false;
+    h->added_events += h->stage_events;
     h->stage_events = 0;
+    h->ev_from = 0;
     if (h->stage->nents == 0)
         return 0;
     if (h->kept->nents < h->stage->nents) { /* fold the smaller into the larger */
@@ -983,7 +1001,8 @@ int tide_history_discard(tide_history *h, uint64_t *out_events)
     h->rhead = 0;
     uint64_t events = h->stage_events;
     h->stage_events = 0;
-    h->added_events -= events;
+    h->ev_from = 0;
+    h->ev_day = INT32_MIN;
     char p[4096];
     size_t k = 0;
     for (size_t i = 0; i < h->npend; i++) {
@@ -1189,6 +1208,7 @@ out:
 static int spill(tide_history *h)
 {
     TIDE_CHECK(ring_flush(h));
+    TIDE_CHECK(day_flush(h));
     size_t bytes = agg_bytes(h);
     if (bytes > h->peak_bytes)
         h->peak_bytes = bytes;
@@ -1888,7 +1908,7 @@ int tide_history_writers_behind(tide_history *h, int64_t gen, size_t *out)
 
 uint64_t tide_history_events_added(const tide_history *h)
 {
-    return h->added_events;
+    return h->added_events + h->stage_events;
 }
 
 void tide_history_set_keep(tide_history *h, bool keep)
