@@ -248,8 +248,11 @@ typedef struct {
     const char *name;       /**< shown as the sightings' "file" (e.g. "kafka:topic/3") */
     tide_tel_format format; /**< TIDE_TEL_AUTO: detected from the first record */
     /** Next record: TIDE_SOURCE_RECORD with *rec / *len (borrowed until the next call) and
-     *  *pos (its position: an offset, a stream sequence number; reported as the sighting's
-     *  line), TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
+     *  *pos (its position: an offset, a stream sequence number, increasing; reported as the
+     *  sighting's line; the registry of read positions keeps, per source name, how far the
+     *  history and the stored sightings hold its records, and a record at a position below
+     *  that is not recorded again: a replay after a crash records nothing twice),
+     *  TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
      *  does not follow waits for TIDE_SOURCE_END or tide_match_run_stop), TIDE_SOURCE_END
      *  when the source is finished, < 0 on error (tide_error_set; the source is then counted
      *  as an input error and dropped). A record that does not parse is a bad record
