@@ -79,7 +79,7 @@ conn_records=$(stat records s3); conn_events=$(stat observations s3)
 "$TIDE" --store s3 history import dns-later.log 2>imp3.err
 cat imp3.err
 check "an import that triggers retention says what it removed" \
-  'grep -q "retention removed 8 day(s) before 2018-11-25 ($conn_records records of $conn_events observations)" imp3.err'
+  'grep -q "retention removed 8 day(s) before 2018-11-25 ($conn_records records of $conn_events observations" imp3.err'
 check "... and it is gone" '[ "$(stat first_day s3)" = 2018-12-17 ] && [ "$(stat partitions s3)" = 8 ]'
 r0=$(stat records s3)
 "$TIDE" --store s3 history prune --before 2018-12-20 2>prune.err; rc=$?
