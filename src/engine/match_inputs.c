@@ -441,6 +441,14 @@ int tide__input_open(tide__input *in, const tide_tel_opts *opts)
             return rc;
         }
         in->own_fd = fd;
+        /* a compressed file is read to its end, not followed: its read position counts
+         * decompressed bytes, which its size cannot be compared with (it was read again and
+         * again as if truncated) */
+        unsigned char mg[4];
+        if (pread(fd, mg, 4, 0) == 4 &&
+                ((mg[0] == 0x1f && mg[1] == 0x8b) ||
+                        (mg[0] == 0x28 && mg[1] == 0xb5 && mg[2] == 0x2f && mg[3] == 0xfd)))
+            in->compressed = true;
         in->dev = st.st_dev;
         in->ino = st.st_ino;
         in->seen_size = 0;
@@ -601,7 +609,7 @@ void tide__input_mark(tide__input *in)
 bool tide__input_rewritten(tide__input *in)
 {
     struct stat st;
-    if (in->own_fd < 0 || fstat(in->own_fd, &st) != 0)
+    if (in->own_fd < 0 || in->compressed || fstat(in->own_fd, &st) != 0)
         return false;
     int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     uint64_t pos = tide__input_position(in);

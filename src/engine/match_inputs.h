@@ -35,6 +35,7 @@ typedef struct {
     char *path; /* the name sightings show */
     bool is_fd, is_buffer, is_source;
     bool followable;  /* a named regular file: read on as it grows */
+    bool compressed;  /* ... gzip / zstd: read to its end, not followed */
     int fd;           /* is_fd */
     const void *data; /* is_buffer */
     size_t len;

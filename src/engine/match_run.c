@@ -553,7 +553,7 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
         }
         return 0;
     }
-    if (!r->o.follow || !in->followable) {
+    if (!r->o.follow || !in->followable || in->compressed) {
         close_input(r, in);
         in->finished = true;
         return 0;
