@@ -226,6 +226,17 @@ void cli_print_target(const tide_target_result *r, void *payload)
 
 void cli_print_hunt(const tide_ingest_result *res)
 {
+    if (res->followers_behind)
+        fprintf(stderr,
+                "tide: %zu follower(s) had not committed what they read before taking the new "
+                "intel after %.1f s (TIDE_LATE_INTEL_WAIT): events they read since their last "
+                "commit may be missed by this hunt (`tide hunt --added-since` later finds them)\n",
+                res->followers_behind, res->follower_wait_seconds);
+    else if (res->follower_wait_seconds >= 0.5)
+        fprintf(stderr,
+                "tide: waited %.1f s for followers to commit what they read before taking the "
+                "new intel\n",
+                res->follower_wait_seconds);
     if (res->hunted && res->hunt.indicators > 0)
         fprintf(stderr, "hunted %zu indicators: %zu hosts, %zu retro-sightings (%.2f s)\n",
                 res->hunt.indicators, res->hunt.hosts, res->hunt.sightings, res->hunt_seconds);

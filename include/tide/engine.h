@@ -211,6 +211,11 @@ typedef struct {
     tide_target_cb on_export;
 } tide_ingest_run_opts;
 
+/** How long the retro-hunt of an ingest waits, at most, for followers to commit what they read
+ *  before they swap in the new intel (seconds; the environment variable TIDE_LATE_INTEL_WAIT
+ *  overrides it). */
+#define TIDE_LATE_INTEL_WAIT_SECONDS 60
+
 /** @brief Defaults: no source / TLP / family, confidence -1 (the format's), hunt on. */
 TIDE_EXTERN(void) tide_ingest_run_opts_init(tide_ingest_run_opts *o);
 
@@ -242,8 +247,15 @@ typedef struct {
     bool hunted;              /**< a retro-hunt ran (history present, indicators changed) */
     tide_hunt_stats hunt;     /**< its counts (retro-sightings stored) */
     double hunt_seconds;
-    int exports_written; /**< declared export targets regenerated (the intel changed) */
-    int exports_failed;  /**< ... and those that failed (their status says why) */
+    double follower_wait_seconds; /**< the hunt waited this long for followers (match
+                                       --follow) to commit what they read before they swap in
+                                       the new intel */
+    size_t followers_behind;      /**< followers that had not when the wait ended (bounded by
+                                       TIDE_LATE_INTEL_WAIT_SECONDS or TIDE_LATE_INTEL_WAIT):
+                                       events they read since their last commit may be missed by
+                                       the hunt */
+    int exports_written;          /**< declared export targets regenerated (the intel changed) */
+    int exports_failed;           /**< ... and those that failed (their status says why) */
 } tide_ingest_result;
 
 /** @brief End the run: hunt every indicator it added or changed back through the history
@@ -281,8 +293,11 @@ typedef struct {
     const char *name;       /**< shown as the sightings' "file" (e.g. "kafka:topic/3") */
     tide_tel_format format; /**< TIDE_TEL_AUTO: detected from the first record */
     /** Next record: TIDE_SOURCE_RECORD with *rec / *len (borrowed until the next call) and
-     *  *pos (its position: an offset, a stream sequence number; reported as the sighting's
-     *  line), TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
+     *  *pos (its position: an offset, a stream sequence number, increasing; reported as the
+     *  sighting's line; the registry of read positions keeps, per source name, how far the
+     *  history and the stored sightings hold its records, and a record at a position below
+     *  that is not recorded again: a replay after a crash records nothing twice),
+     *  TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
      *  does not follow waits for TIDE_SOURCE_END or tide_match_run_stop), TIDE_SOURCE_END
      *  when the source is finished, < 0 on error (tide_error_set; the source is then counted
      *  as an input error and dropped). A record that does not parse is a bad record
@@ -326,9 +341,18 @@ typedef struct {
     double flush_seconds;      /**< follow: store sightings at least this often; 0: 2 s */
     size_t flush_pairs;        /**< ... or when this many host x indicator pairs are held;
                                     0: 100 000 */
-    double checkpoint_seconds; /**< follow: make history durable this often; 0: 60 s */
+    double checkpoint_seconds; /**< follow: make history durable (with the read positions)
+                                    this often; 0: TIDE_MATCH_CHECKPOINT_SECONDS. A follower
+                                    also commits at once when it swaps in a new index */
     int retention_days;        /**< > 0: set the history retention */
+    bool keep_history;         /**< the days this run records are kept whatever the retention
+                                    (`history import --keep`) */
 } tide_match_run_opts;
+
+/** How often a follower commits its history and read positions by default (seconds): the most
+ *  history a kill -9 can take from a follower that is never restarted (a restarted one reads
+ *  again from the committed positions, so nothing is lost). */
+#define TIDE_MATCH_CHECKPOINT_SECONDS 5.0
 
 typedef struct tide_match_run tide_match_run;
 
@@ -373,19 +397,32 @@ typedef struct {
     uint64_t input_errors;       /**< inputs that could not be opened or read */
     uint64_t events, bytes, bad; /**< events read, bytes (decompressed), bad records */
     uint64_t sightings, suppressed;
-    uint64_t store_errors;       /**< failed sighting flushes */
-    uint64_t history_errors;     /**< failed history adds or commits */
-    uint64_t history_rejected;   /**< events not recorded: dated after the clock + the history's
-                                      max future, or before 1970 (each named in a notice) */
-    uint64_t history_discarded;  /**< events of inputs that ended in an error, dropped from
-                                      history (a repaired file imported later counts once) */
-    size_t history_pruned_days;  /**< days the history's retention removed (notices say more) */
-    uint64_t undecided;          /**< candidates of non-simple indicators not decided (their
-                                      evaluation failed or the indicator is over its budget,
-                                      match.h): neither sightings nor misses */
-    size_t undecided_indicators; /**< indicators they belong to (each named in a notice) */
-    double seconds;              /**< reading and matching (from the start of run_run) */
-    double commit_seconds;       /**< the final history commit */
+    uint64_t store_errors;          /**< failed sighting flushes */
+    uint64_t history_errors;        /**< failed history adds or commits */
+    uint64_t history_rejected;      /**< events not recorded: dated after the clock + the history's
+                                         max future, or before 1970 (each named in a notice) */
+    uint64_t history_discarded;     /**< events of inputs that ended in an error, dropped from
+                                         history (a repaired file imported later counts once) */
+    size_t history_pruned_days;     /**< days the history's retention removed (notices say more) */
+    size_t history_pruned_own_days; /**< ... of them, days this run had just recorded (older
+                                         than the retention window) */
+    uint64_t history_pruned_own_events; /**< ... and their events */
+    uint64_t undecided;                 /**< candidates of non-simple indicators not decided (their
+                                             evaluation failed or the indicator is over its budget,
+                                             match.h): neither sightings nor misses */
+    size_t undecided_indicators;        /**< indicators they belong to (each named in a notice) */
+    uint64_t history_recorded;     /**< events recorded in history (what `history stats` counts;
+                                        those of inputs that ended in an error included, see
+                                        history_discarded) */
+    uint64_t history_skipped;      /**< events already recorded: their input was read before
+                                        (the registry of read positions), not recorded again */
+    uint64_t sightings_not_stored; /**< sightings of events whose sightings were stored when
+                                        their input was read before: reported, not stored */
+    uint64_t resumed_events;       /**< following: events skipped, not even matched, because
+                                        both the history and the store hold them (a restarted
+                                        follower resumes where it was) */
+    double seconds;                /**< reading and matching (from the start of run_run) */
+    double commit_seconds;         /**< the final history commit */
 } tide_match_run_stats;
 TIDE_EXTERN(void) tide_match_run_stats_get(const tide_match_run *run, tide_match_run_stats *out);
 TIDE_EXTERN(void) tide_match_run_free(tide_match_run *run);

@@ -148,8 +148,11 @@ int tide_ingest_run_finish(tide_ingest_run *r, tide_ingest_result *out)
     int rc = 0;
     /* hunt the added / changed indicators back through history (SPEC C3); after a store
      * failure what was kept is committed already, but the run stops short of the hunt */
-    if (!r->opts.no_hunt && !r->store_failed && r->stats.indicators > 0)
+    if (!r->opts.no_hunt && !r->store_failed && r->stats.indicators > 0) {
         rc = tide__ws_hunt_changed(r->ws, r->started_ms, &res.hunted, &res.hunt, &res.hunt_seconds);
+        res.follower_wait_seconds = r->ws->late_wait_seconds;
+        res.followers_behind = r->ws->late_behind;
+    }
     /* exports follow the intel: the declared targets whose selection changed are written
      * again (a failed one is counted and keeps its error in its status, the run is not
      * failed for it: the intel is in the store) */

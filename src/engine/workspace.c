@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -336,6 +337,29 @@ int tide__ws_hunt_changed(tide_workspace *ws, int64_t since_ms, bool *out_hunted
     *out_hunted = false;
     memset(out_stats, 0, sizeof(*out_stats));
     *out_seconds = 0;
+    /* followers matching with older intel commit everything they read before they swap in
+     * the new index (and say so with the generation): wait for that, so that every event is
+     * either in the history hunted here or matched live with the new intel */
+    int64_t gen = 0;
+    tide_history *h = NULL;
+    if (tide_store_intel_generation(ws->store, &gen) == 0 &&
+            tide_history_open(&h, ws->state_dir, false) == 0) {
+        double bound = TIDE_LATE_INTEL_WAIT_SECONDS;
+        const char *e = getenv("TIDE_LATE_INTEL_WAIT");
+        long v;
+        if (e && tide__parse_long(e, &v) == 0 && v >= 0)
+            bound = (double)v;
+        double t0 = tide__engine_mono();
+        size_t behind = 0;
+        while (tide_history_writers_behind(h, gen, &behind) == 0 && behind > 0 &&
+                tide__engine_mono() - t0 < bound) {
+            struct timespec ts = { 0, 50 * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+        ws->late_wait_seconds = tide__engine_mono() - t0;
+        ws->late_behind = behind;
+    }
+    tide_history_free(h);
     /* no history yet (a new store, or one that never imported telemetry): nothing to hunt
      * in, and no need to read back every indicator just loaded */
     tide_history_stats hs;

@@ -240,6 +240,12 @@ static const char *const tide_store_migrations[] = {
     "CREATE TABLE sighting_users (host TEXT NOT NULL, indicator_id TEXT NOT NULL,"
     "  indicator TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL,"
     "  PRIMARY KEY (host, indicator_id, indicator, user)) WITHOUT ROWID;",
+    /* 12: the registry of read positions (sightings.h, tide_store_put_positions): how far each
+     * input's sightings are stored, written in the transaction of the sightings they produced,
+     * so that reading an input again stores nothing twice */
+    "CREATE TABLE IF NOT EXISTS read_positions (key TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS read_positions_age ON read_positions(updated_at);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION                                                                  \

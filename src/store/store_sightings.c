@@ -1,7 +1,8 @@
 /*
  * store_sightings.c - SQL of the sightings table (include/tide/sightings.h): an upsert that
  * merges a batch of aggregated sightings (and their user names into sighting_users), and the
- * listing query.
+ * listing query; the registry of read positions (how far each input's sightings are stored),
+ * written in the sightings' transaction.
  */
 #include <string.h>
 
@@ -169,6 +170,70 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
     }
     if (rc == 0 && step != SQLITE_DONE)
         rc = tide__store_db_error(s, "read sightings");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int tide__sqlite_put_positions(tide_store_backend *be, const tide_read_position *v, size_t n)
+{
+    tide__sqlite *s = tide__sq(be);
+    if (n == 0)
+        return 0;
+    bool own_tx = !s->in_tx;
+    if (own_tx)
+        TIDE_CHECK(tide__sqlite_begin(&s->parent));
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db,
+                "INSERT INTO read_positions(key, pos, updated_at) VALUES (?1, ?2, ?3)"
+                " ON CONFLICT(key) DO UPDATE SET pos = max(pos, excluded.pos),"
+                " updated_at = excluded.updated_at",
+                -1, &st, NULL) != SQLITE_OK) {
+        rc = tide__store_db_error(s, "prepare");
+        goto done;
+    }
+    int64_t now = tide__time_now_ms();
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_reset(st);
+        tide__store_bind_text(st, 1, v[i].key);
+        sqlite3_bind_int64(st, 2, (int64_t)v[i].pos);
+        sqlite3_bind_int64(st, 3, now);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = tide__store_db_error(s, "store read position");
+    }
+    /* the registry keeps the 8192 most recently updated inputs */
+    if (rc == 0 && sqlite3_exec(s->db,
+                           "DELETE FROM read_positions WHERE updated_at < (SELECT updated_at FROM"
+                           " read_positions ORDER BY updated_at DESC LIMIT 1 OFFSET 8192)",
+                           NULL, NULL, NULL) != SQLITE_OK)
+        rc = tide__store_db_error(s, "trim read positions");
+done:
+    sqlite3_finalize(st);
+    if (own_tx) {
+        if (rc == 0)
+            rc = tide__sqlite_commit(&s->parent);
+        else
+            tide__sqlite_rollback(&s->parent);
+    }
+    return rc;
+}
+
+int tide__sqlite_positions(tide_store_backend *be,
+        int (*cb)(const char *key, uint64_t pos, void *payload), void *payload)
+{
+    tide__sqlite *s = tide__sq(be);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT key, pos FROM read_positions", -1, &st, NULL) !=
+            SQLITE_OK)
+        return tide__store_db_error(s, "prepare");
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        if (k && (rc = cb(k, (uint64_t)sqlite3_column_int64(st, 1), payload)) != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = tide__store_db_error(s, "read positions");
     sqlite3_finalize(st);
     return rc;
 }
