@@ -25,12 +25,13 @@ struct tide_workspace {
 
 /* Progress of one piece of work (progress.c): tide__progress_due is the cheap test the work
  * makes (a counter against the next check); tide__progress_tick reads the clock and tells the
- * callback when TIDE_PROGRESS_INTERVAL has passed. */
+ * callback when TIDE_PROGRESS_INTERVAL (or $TIDE_PROGRESS_INTERVAL seconds) has passed. */
 typedef struct {
     tide_progress_cb cb; /* NULL: nothing to do */
     void *payload;
     tide_progress p;
     double t0, last;
+    double interval;     /* TIDE_PROGRESS_INTERVAL, or the environment's (seconds) */
     uint64_t next, step; /* records at which to look at the clock next; records between */
     bool told;           /* the callback was called: it gets a done call at the end */
 } tide__progress;

@@ -6,6 +6,7 @@
  * one test per batch and one with a callback a clock read per few hundred records.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,16 @@ void tide__progress_begin(tide__progress *g, const tide_workspace *ws, const cha
     g->p.phase = phase;
     g->p.total_bytes = total_bytes;
     g->step = step ? step : 1;
+    /* $TIDE_PROGRESS_INTERVAL (seconds, >= 0) overrides the interval: a front end's tests
+     * check the line on inputs that take less than the default to read */
+    g->interval = TIDE_PROGRESS_INTERVAL;
+    const char *env = g->cb ? getenv("TIDE_PROGRESS_INTERVAL") : NULL;
+    if (env && *env) {
+        char *end;
+        double v = strtod(env, &end);
+        if (*end == '\0' && v >= 0 && v <= 3600)
+            g->interval = v;
+    }
     g->next = g->step;
     if (g->cb)
         g->t0 = g->last = tide__engine_mono();
@@ -38,7 +49,7 @@ void tide__progress_tick(tide__progress *g, uint64_t records, uint64_t bytes, co
         return;
     g->next = records + g->step;
     double now = tide__engine_mono();
-    if (now - g->last < TIDE_PROGRESS_INTERVAL)
+    if (now - g->last < g->interval)
         return;
     g->last = now;
     g->p.records = records;
