@@ -53,9 +53,10 @@ static void progress_draw(const tide_progress *p, void *payload)
         cli_progress_clear();
         return;
     }
-    const char *what = strcmp(p->phase, "ingest") == 0 ? "objects"
-                       : strcmp(p->phase, "hunt") == 0 ? "retro-sightings"
-                                                       : "events";
+    const char *what = strcmp(p->phase, "ingest") == 0   ? "objects"
+                       : strcmp(p->phase, "hunt") == 0   ? "retro-sightings"
+                       : strcmp(p->phase, "export") == 0 ? "indicators"
+                                                         : "events";
     char line[160], recs[32], rate[32];
     int n = strcmp(progress_verb, p->phase) == 0
                     ? snprintf(line, sizeof(line), "tide %s:", progress_verb)
@@ -73,7 +74,8 @@ static void progress_draw(const tide_progress *p, void *payload)
         snprintf(rate, sizeof(rate), "%.1f MB/s", (double)p->bytes / 1e6 / secs);
     else
         human(rate, sizeof(rate), (double)p->records / secs, "/s");
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ", %s, %s", recs, rate);
+    n += snprintf(
+            line + n, sizeof(line) - (size_t)n, "%s %s, %s", p->bytes > 0 ? "," : "", recs, rate);
     if (p->total_bytes > 0 && p->bytes > 0 && p->bytes < p->total_bytes) {
         double eta = secs * (double)(p->total_bytes - p->bytes) / (double)p->bytes;
         snprintf(line + n, sizeof(line) - (size_t)n, ", ETA %d:%02d", (int)eta / 60, (int)eta % 60);

@@ -273,8 +273,7 @@ int cmd_export(int argc, char **argv)
         return TIDE_EXIT_STORE;
     o.decay = tide_workspace_decay(ws); /* STATE/decay.json and --decay */
     tide_export_summary sum;
-    int rc = tide_export_run(
-            tide_workspace_store(ws), &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
+    int rc = tide_workspace_export(ws, &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
     tide_workspace_free(ws);
     if (rc < 0) {
         cli_err("export", "%s", tide_error_last());

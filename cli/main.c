@@ -239,8 +239,9 @@ static void print_overview(FILE *f)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\n'tide VERB --help' describes a verb. The store is LOCATION (a folder, or\n"
                "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\n"
-               "progress: ingest, match, history import and hunt draw one line on stderr (done /\n"
-               "total, %%, rate) when it is a terminal, nothing otherwise; --progress draws it\n"
+               "progress: ingest, match, history import, hunt and export draw one line on stderr\n"
+               "(done / total, %%, rate) when it is a terminal, nothing otherwise; --progress "
+               "draws it\n"
                "anyway, --no-progress never (before or after the verb).\n\nexit codes: 0 ok; 1 the "
                "asked "
                "check failed (invalid pattern, no\n"

@@ -95,7 +95,8 @@ TIDE_EXTERN(int) tide_workspace_set_decay(tide_workspace *ws, const char *spec);
 /** How far a long piece of work is, for a front end to show (a terminal's progress line, a
  *  server's job status). Strings are borrowed for the call. */
 typedef struct {
-    const char *phase;    /**< "ingest", "match", "import" (a run without matching), "hunt" */
+    const char *phase;    /**< "ingest", "match", "import" (a run without matching), "hunt",
+                               "export" (records: indicators considered) */
     const char *input;    /**< the input being read (a file name, "-"), or NULL */
     uint64_t bytes;       /**< bytes of the inputs read so far (for files: of the file as
                                stored, compressed or not) */
@@ -119,6 +120,13 @@ typedef void (*tide_progress_cb)(const tide_progress *p, void *payload);
  *  when a piece of work that told progress ends. Called from the thread doing the work. */
 TIDE_EXTERN(void)
 tide_workspace_set_progress(tide_workspace *ws, tide_progress_cb cb, void *payload);
+
+/** @brief tide_export_run on the workspace's store, scored with its decay (unless opts->decay
+ *  is set), telling the workspace's progress callback (phase "export", indicators considered)
+ *  for a front end's progress line. */
+TIDE_EXTERN(int)
+tide_workspace_export(tide_workspace *ws, const tide_export_opts *opts, FILE *out,
+        tide_export_summary *summary, tide_export_explain_cb explain, void *payload);
 
 /** @brief A second connection to the workspace's store, for another thread (a background
  *  index build, a server worker). Free with tide_store_free. */

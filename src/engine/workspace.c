@@ -403,3 +403,33 @@ int tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int rete
     tide_history_free(h);
     return rc;
 }
+
+/* ---- exports, with the workspace's decay and progress ---- */
+
+static void export_progress(uint64_t considered, void *payload)
+{
+    tide__progress *g = payload;
+    if (tide__progress_due(g, considered))
+        tide__progress_tick(g, considered, 0, NULL);
+}
+
+int tide_workspace_export(tide_workspace *ws, const tide_export_opts *opts, FILE *out,
+        tide_export_summary *summary, tide_export_explain_cb explain, void *payload)
+{
+    if (ws == NULL || opts == NULL)
+        return tide_error_set(TIDE_EINVAL, "tide_workspace_export: no workspace or options");
+    tide_export_opts o = *opts;
+    if (o.decay == NULL)
+        o.decay = &ws->decay;
+    tide__progress prog;
+    tide__progress_begin(&prog, ws, "export", 0, 1024);
+    if (prog.cb) {
+        o.on_progress = export_progress;
+        o.progress_payload = &prog;
+    }
+    tide_export_summary sum;
+    int rc = tide_export_run(ws->store, &o, out, summary ? summary : &sum, explain, payload);
+    tide__progress_end(
+            &prog, summary ? (uint64_t)summary->considered : (uint64_t)sum.considered, 0);
+    return rc;
+}

@@ -88,6 +88,8 @@ check "tty: match draws done / total MB (%) and a rate" 'has_total match.tty mat
 check "tty: match erases the line before its summary" 'erased match.tty "tide match: 6 file(s)"'
 python3 runpty.py import.tty "$TIDE" --store "$W/h" history import $SYF
 check "tty: history import draws done / total MB (%) and a rate" 'has_total import.tty history import && rate import.tty'
+python3 runpty.py export.tty "$TIDE" $S export --format txt --min-score 0 --output export.txt
+check "tty: export draws indicators considered and a rate, then erases the line" 'lines export.tty | grep -qE "^tide export: [0-9.]+ k?indicators, [0-9.]+ k?/s$" && erased export.tty "tide export:"'
 STDIN_FILE=$SY/empire_launcher_vbs_2020-09-04160940.json python3 runpty.py stdin.tty "$TIDE" $S match --no-store -
 check "tty: match of stdin (a pipe) shows MB read and a rate, no total" 'lines stdin.tty | grep -qE "^tide match: [0-9.]+ MB, [0-9]+ events, [0-9.]+ MB/s$" && ! lines stdin.tty | grep -q " / "'
 python3 runpty.py quiet.tty "$TIDE" $S match --no-store --quiet $SYF
