@@ -295,6 +295,13 @@ size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_
                     add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
             return n;
         }
+        case TIDE_OBS_URL_PATH:
+            /* a request target without its host (a web server's request line): each of its
+             * suffixes at a '/', as for a URL */
+            for (size_t p = 0; p < len; p++)
+                if (key[p] == '/')
+                    add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
+            return n;
         default: add_exact(ix, k, key, len, out, cap, &n); return n;
     }
 }

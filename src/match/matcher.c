@@ -190,7 +190,8 @@ static const char *sco_type(tide_obs_kind k)
         case TIDE_OBS_IPV4: return "ipv4-addr";
         case TIDE_OBS_IPV6: return "ipv6-addr";
         case TIDE_OBS_DOMAIN: return "domain-name";
-        case TIDE_OBS_URL: return "url";
+        case TIDE_OBS_URL:
+        case TIDE_OBS_URL_PATH: return "url"; /* a request target without its host */
         case TIDE_OBS_EMAIL: return "email-addr";
         case TIDE_OBS_IP_PORT: return "network-traffic";
         case TIDE_OBS_X509_SHA1: return "x509-certificate";
