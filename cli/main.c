@@ -27,7 +27,9 @@ const cli_cmd cli_commands[] = {
             "validate: exit 0 if PATTERN is valid; 1 and the position and reason if not.\n"
             "match: FILE holds observed data (2.1: a JSON array of bundles whose objects are\n"
             "merged; 2.0: a JSON array of observed-data objects with embedded objects).\n"
-            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n" },
+            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n"
+            "Nested REPEATS multiply, nested WITHIN / START-STOP merge; REPEATS over many\n"
+            "observations is answered without forming every combination.\n" },
     { "ingest", cmd_ingest, "load intel: STIX 2.1, MISP events / feeds, CSV, plain lists",
             "usage: tide ingest [--format auto|stix|misp|misp-feed|csv|list] [--source NAME]\n"
             "                   [--tlp TLP] [--confidence N] [--reliability A-F]\n"
@@ -86,6 +88,9 @@ const cli_cmd cli_commands[] = {
             "ts, host, observed, field, file, line, event, indicator, indicator_id, type,\n"
             "campaign / malware / actor, confidence, score, tlp, kill_chain, source,\n"
             "suppressed (warninglisted or private / bogon; --hide-suppressed drops them).\n"
+            "A url-path indicator (maltrail's '/path', [url:value LIKE '%/path']) matches\n"
+            "every URL, and every web request target, whose path and query end with it at\n"
+            "a '/'.\n"
             "Sightings are stored per host x indicator unless --no-store. --follow keeps\n"
             "reading files and folders as they grow (new files, appended lines, rotation)\n"
             "and swaps in a new index when the intel changes. --home-net sets the internal\n"
