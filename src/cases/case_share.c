@@ -170,10 +170,14 @@ int tide_case_share(
         rc = tide__case_get(s, id, &row);
     if (rc == 0)
         rc = tide__case_indicators(s, id, &ids);
+    json_t *lesson_ids = json_array();
     if (rc == 0) /* and the internal indicators its lessons produced */
-        rc = tide__case_lesson_ids(s, row, ids);
-    if (rc < 0)
+        rc = lesson_ids ? tide__case_lesson_ids(s, row, lesson_ids)
+                        : tide_error_set(TIDE_ENOMEM, "out of memory");
+    if (rc < 0) {
+        json_decref(lesson_ids);
         goto done;
+    }
     share_ctx sc = { s, g, objs, refs, 0 };
     json_t *doc = json_object_get(row, "doc");
     /* the case's own level: its seed indicators' (tide/tlp.h); what tide writes carries it,
@@ -186,6 +190,14 @@ int tide_case_share(
     json_t *v;
     json_array_foreach(json_object_get(doc, "seed_indicators"), i, v)
             json_object_set_new(seeds, jstr(v, "id") ? jstr(v, "id") : "", json_true());
+    /* the lessons' indicators are the case's own findings: the report ties them to the case as
+     * it does its seeds, each at the TLP it was promoted with */
+    json_array_foreach(lesson_ids, i, v)
+    {
+        json_object_set_new(seeds, json_string_value(v), json_true());
+        json_array_append(ids, v);
+    }
+    json_decref(lesson_ids);
     /* host names never leave: no text that names one is shared */
     json_array_foreach(json_object_get(doc, "hosts"), i, v)
     {
