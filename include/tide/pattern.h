@@ -113,4 +113,44 @@ tide_pattern_terms(const tide_pattern *p, bool *out_simple,
  */
 TIDE_EXTERN(bool) tide_pattern_like_url_path(const char *lit, size_t n);
 
+/** @brief One requirement a match places on the events that can take part in it
+ *  (tide_pattern_prefilter). Strings are borrowed for the duration of the callback. */
+typedef struct {
+    const char *object_type; /**< e.g. "domain-name" */
+    const char *path;        /**< normalised path after the colon, e.g. "value" */
+    bool fragment;           /**< true: the compared value must contain value[0..len) (a literal run
+                                  of a LIKE / MATCHES, ASCII lower-cased: compare case-insensitively);
+                                  false: an equality term (=, IN, ISSUBSET, url-path LIKE) whose
+                                  literal is value (as tide_pattern_terms gives it) */
+    const char *value;
+    size_t len;
+    int column; /**< 1-based column of the comparison */
+} tide_pattern_atom;
+
+/**
+ * @brief Whether the events that can match the pattern can be told by what they hold, and by
+ * what: every observation expression must be bounded. A comparison is bounded by an equality
+ * term usable() accepts (one the match index holds) or by the literal fragments of a LIKE (its
+ * longest literal run) or MATCHES (the longest literal run of each top-level alternative; a
+ * regular expression with a construct the walk does not follow gives none) of 3 or more ASCII
+ * characters, when usable() accepts them (their object path is observed); an AND by either
+ * side (equality terms preferred), an OR by both. NOT, !=, ordering, EXISTS and ISSUPERSET
+ * bound nothing.
+ *
+ * Returns 1 when bounded, after emit (may be NULL) got every fragment atom of the chosen
+ * bounds (the equality terms are the index's: not emitted); 0 when not, with the reason
+ * ("column 2: MATCHES '^[a-z]+$' has no literal run of 3 or more characters") in reason (may
+ * be NULL); or emit's negative return.
+ */
+TIDE_EXTERN(int)
+tide_pattern_prefilter(const tide_pattern *p,
+        bool (*usable)(const tide_pattern_atom *a, void *payload),
+        int (*emit)(const tide_pattern_atom *a, void *payload), void *payload, char *reason,
+        size_t rlen);
+
+/** @brief Whether deciding the pattern takes more than one observation: an AND or FOLLOWEDBY
+ *  of observation expressions, or REPEATS n > 1 (a matcher then keeps a window of candidate
+ *  observations per host). WITHIN and START / STOP on one observation do not. */
+TIDE_EXTERN(bool) tide_pattern_needs_window(const tide_pattern *p);
+
 #endif
