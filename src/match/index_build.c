@@ -60,7 +60,7 @@ typedef struct {
     size_t nsupp, capsupp;
     uint32_t kind_mask;
     size_t nindicators, nskipped;
-    char last_id[128];
+    _Alignas(64) char last_id[128]; /* aligned: strcmp with every record id */
     bool last_skipped;
     int64_t last_sighted;  /* of the indicator of last_id */
     tide__sighted sighted; /* when each indicator was last sighted */
@@ -163,7 +163,8 @@ static int key_put(tide_buf *k, const char *s)
 
 /* The shared context record of r: looked up by its text first (one map probe per entry);
  * only a new context interns its strings. */
-static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
+static inline __attribute__((always_inline)) int context_of(
+        builder *b, const tide_indicator_obs *r, uint32_t *out)
 {
     const char *pattern =
             (!r->simple && r->pattern && r->pattern_type && strcmp(r->pattern_type, "stix") == 0)
@@ -231,7 +232,7 @@ static const uint8_t hex_lower[256] = {
 /* A lower-case 8-4-4-4-12 UUID into 16 bytes (anything else, upper case included, stays text
  * in the pool, so that the id is always reported exactly as stored). Table-driven, one pass:
  * this runs once per indicator (the compare-and-branch version was 7% of a build). */
-static bool parse_uuid(const char *s, uint8_t out[16])
+static inline __attribute__((always_inline)) bool parse_uuid(const char *s, uint8_t out[16])
 {
     /* where each byte's two digits start; a dash comes right before 9, 14, 19 and 24. Every
      * byte is read in order and only after the ones before it proved not to be a NUL, so a
@@ -305,7 +306,8 @@ static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
 }
 
 /* An indicator left out (or only partly indexed), for tide index info --left-out. */
-static int add_left(builder *b, const char *id, tide_left_out_reason reason, const char *detail)
+__attribute__((noinline)) static int add_left(
+        builder *b, const char *id, tide_left_out_reason reason, const char *detail)
 {
     ix_left l = { 0, (uint32_t)reason, UINT32_MAX, 0 };
     TIDE_CHECK(intern(b, id, strlen(id), &l.id));
@@ -374,11 +376,13 @@ static int atom_emit(const tide_pattern_atom *a, void *payload)
     return 0;
 }
 
-static int add_entry(builder *b, const tide_indicator_obs *r, tide_obs_kind kind, ix_entry *e);
+static inline __attribute__((always_inline)) int add_entry(
+        builder *b, const tide_indicator_obs *r, const tide_score_input *inp, ix_entry *out);
 
 /* A non-simple indicator, once: the fragments of its LIKE / MATCHES comparisons with an entry
  * of its own, or the reason it has nothing to look for. unindexed: no observable entry. */
-static int analyse(builder *b, const tide_indicator_obs *r, bool unindexed)
+__attribute__((noinline)) static int analyse(
+        builder *b, const tide_indicator_obs *r, bool unindexed)
 {
     if (r->pattern == NULL || r->pattern_type == NULL || strcmp(r->pattern_type, "stix") != 0) {
         if (unindexed)
@@ -405,8 +409,17 @@ static int analyse(builder *b, const tide_indicator_obs *r, bool unindexed)
     }
     if (b->nfrags == first)
         return 0; /* bounded by its observables alone */
+    tide_score_input in = { .kind = b->frag_kind,
+        .confidence = r->confidence,
+        .reliability = r->reliability,
+        .valid_from = r->valid_from,
+        .valid_until = r->valid_until,
+        .created = r->created,
+        .modified = r->modified,
+        .last_sighted = b->last_sighted,
+        .revoked = r->revoked };
     ix_entry e;
-    TIDE_CHECK(add_entry(b, r, b->frag_kind, &e));
+    TIDE_CHECK(add_entry(b, r, &in, &e));
     e.flags |= IX_PATTERN_ONLY;
     size_t n = strlen(r->pattern);
     if (n > IX_MAX_KEY)
@@ -423,26 +436,20 @@ static int analyse(builder *b, const tide_indicator_obs *r, bool unindexed)
     return 0;
 }
 
-/* An entry of r for kind with everything but its key: score, confidence, id, context. */
-static int add_entry(builder *b, const tide_indicator_obs *r, tide_obs_kind kind, ix_entry *out)
+/* An entry of r for in->kind with everything but its key: score, confidence, id, context (in:
+ * the score input of r for that kind). Inline: it runs for every record of a build. */
+static inline __attribute__((always_inline)) int add_entry(
+        builder *b, const tide_indicator_obs *r, const tide_score_input *inp, ix_entry *out)
 {
     if (b->nentries >= UINT32_MAX - 1)
         return tide_error_set(TIDE_ETOOBIG, "too many index entries");
-    ix_entry e;
-    memset(&e, 0, sizeof(e));
-    e.kind = (uint8_t)kind;
-    e.next = UINT32_MAX;
-    e.confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
-    tide_score_input in = { .kind = kind,
-        .confidence = r->confidence,
-        .reliability = r->reliability,
-        .valid_from = r->valid_from,
-        .valid_until = r->valid_until,
-        .created = r->created,
-        .modified = r->modified,
-        .last_sighted = b->last_sighted,
-        .revoked = r->revoked };
-    int64_t ref = tide_score_reference(&in);
+    tide_obs_kind kind = inp->kind;
+    ix_entry *e = out; /* written in place */
+    memset(e, 0, sizeof(*e));
+    e->kind = (uint8_t)kind;
+    e->next = UINT32_MAX;
+    e->confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
+    int64_t ref = tide_score_reference(inp);
     uint64_t mh = ((uint64_t)ref ^ (uint64_t)(uint32_t)r->confidence << 8 ^
                           (uint64_t)(unsigned char)r->reliability ^ (uint64_t)kind << 56) *
                   0x9E3779B97F4A7C15ull;
@@ -454,20 +461,19 @@ static int add_entry(builder *b, const tide_indicator_obs *r, tide_obs_kind kind
             m->reliability == r->reliability) {
         sc = m->score;
     } else {
-        sc = tide_score_decayed(&b->decay, &in, b->now);
+        sc = tide_score_decayed(&b->decay, inp, b->now);
         *m = (struct score_memo){ sc, ref, r->confidence, r->reliability, (int)kind };
     }
-    e.score = (uint8_t)tide_score_round(sc);
+    e->score = (uint8_t)tide_score_round(sc);
     if (!r->simple)
-        e.flags |= IX_NONSIMPLE;
-    if (strncmp(r->id, "indicator--", 11) != 0 || !parse_uuid(r->id + 11, e.uuid)) {
+        e->flags |= IX_NONSIMPLE;
+    if (strncmp(r->id, "indicator--", 11) != 0 || !parse_uuid(r->id + 11, e->uuid)) {
         uint32_t off;
         TIDE_CHECK(intern(b, r->id, strlen(r->id), &off));
-        memcpy(e.uuid, &off, sizeof(off));
-        e.flags |= IX_ID_IN_POOL;
+        memcpy(e->uuid, &off, sizeof(off));
+        e->flags |= IX_ID_IN_POOL;
     }
-    TIDE_CHECK(context_of(b, r, &e.ctx));
-    *out = e;
+    TIDE_CHECK(context_of(b, r, &e->ctx));
     return 0;
 }
 
@@ -525,7 +531,7 @@ static int on_record(const tide_indicator_obs *r, void *payload)
     if (r->kind == TIDE_OBS_NONE)
         return 0; /* no observable (include_unindexed) */
     ix_entry e;
-    TIDE_CHECK(add_entry(b, r, r->kind, &e));
+    TIDE_CHECK(add_entry(b, r, &in, &e));
     if (r->kind == TIDE_OBS_CIDR4 || r->kind == TIDE_OBS_CIDR6) {
         size_t before = b->pool.len;
         TIDE_CHECK(add_cidr(b, r, &e));

@@ -926,9 +926,9 @@ static int report(tide_matcher *m, const char *file, const tide_event *ev, const
 
 /* report for the live probes pr[live[*j]], ... of one event (those before end), in order;
  * *j moves past them. */
-static int report_live(tide_matcher *m, const char *file, const tide_event *ev, const ix_probe *pr,
-        const uint32_t *live, size_t *j, size_t nlive, size_t end,
-        int (*cb)(const tide_sighting *s, void *payload), void *payload)
+static inline __attribute__((always_inline)) int report_live(tide_matcher *m, const char *file,
+        const tide_event *ev, const ix_probe *pr, const uint32_t *live, size_t *j, size_t nlive,
+        size_t end, int (*cb)(const tide_sighting *s, void *payload), void *payload)
 {
     m->nseen = 0;
     m->od_ready = false;
