@@ -184,8 +184,8 @@ typedef struct {
 
 /** Each non-simple indicator's evaluations have a budget per index (per run, until an index
  *  swap): after TIDE_MATCH_BUDGET_CAPS evaluations stopped by a cap (a regular expression over
- *  its step limit ...) or TIDE_MATCH_BUDGET_MS of evaluation time, its further candidates are
- *  not evaluated but counted as undecided (over_budget). */
+ *  its step limit ...) or TIDE_MATCH_BUDGET_MS of evaluation (the thread's CPU time), its
+ *  further candidates are not evaluated but counted as undecided (over_budget). */
 #define TIDE_MATCH_BUDGET_CAPS 8
 #define TIDE_MATCH_BUDGET_MS   1000
 
