@@ -27,7 +27,9 @@ const cli_cmd cli_commands[] = {
             "validate: exit 0 if PATTERN is valid; 1 and the position and reason if not.\n"
             "match: FILE holds observed data (2.1: a JSON array of bundles whose objects are\n"
             "merged; 2.0: a JSON array of observed-data objects with embedded objects).\n"
-            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n" },
+            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n"
+            "Nested REPEATS multiply, nested WITHIN / START-STOP merge; REPEATS over many\n"
+            "observations is answered without forming every combination.\n" },
     { "ingest", cmd_ingest, "load intel: STIX 2.1, MISP events / feeds, CSV, plain lists",
             "usage: tide ingest [--format auto|stix|misp|misp-feed|csv|list] [--source NAME]\n"
             "                   [--tlp TLP] [--confidence N] [--reliability A-F]\n"
@@ -88,6 +90,16 @@ const cli_cmd cli_commands[] = {
             "ts, host, observed, field, file, line, event, indicator, indicator_id, type,\n"
             "campaign / malware / actor, confidence, score, tlp, kill_chain, source,\n"
             "suppressed (warninglisted or private / bogon; --hide-suppressed drops them).\n"
+            "A url-path indicator (maltrail's '/path', [url:value LIKE '%/path']) matches\n"
+            "every URL, and every web request target, whose path and query end with it at\n"
+            "a '/'.\n"
+            "Other STIX patterns are confirmed on each candidate event: one naming an\n"
+            "observable of the pattern, or holding a literal fragment of its LIKE / MATCHES\n"
+            "(the pattern is then the sighting's indicator). A pattern of several observations\n"
+            "([A] AND [B], FOLLOWEDBY, REPEATS n, with WITHIN) is decided on a window of the\n"
+            "host's last 64 candidate events per indicator (64 MiB for all windows, older\n"
+            "events evicted and counted); a match gives one sighting, on the event that\n"
+            "completes it, and starts the window again.\n"
             "Sightings are stored per host x indicator unless --no-store. --follow keeps\n"
             "reading files and folders as they grow (new files, appended lines, rotation by\n"
             "rename or copytruncate) and swaps in a new index when the intel changes.\n"
@@ -109,11 +121,17 @@ const cli_cmd cli_commands[] = {
             "stored sighting with a users array when the logs named users (Squid ident, CEF\n"
             "suser, Sysmon User ...).\n" },
     { "index", cmd_index, "build the match index from the store; show its size",
-            "usage: tide index build [--output FILE] [--json]\n"
-            "       tide index info [FILE] [--json]\n"
+            "usage: tide index build [--output FILE] [--json] [--left-out]\n"
+            "       tide index info [FILE] [--json] [--left-out]\n"
             "The default FILE is STORE/match.idx, which 'tide match' reuses while the intel\n"
             "and the decay configuration have not changed. --decay TYPE=DAYS[:SPEED] as for\n"
-            "'tide export'.\n" },
+            "'tide export'.\n"
+            "Every indicator active now is in the index, by its observables, or, for a STIX\n"
+            "pattern of LIKE / MATCHES comparisons, by the literal fragments (3+ characters) the\n"
+            "compared value must contain. The rest is left out and counted per reason (revoked,\n"
+            "expired, not-yet-valid, nothing-to-look-for, unparsable-pattern, pattern-type);\n"
+            "partly-indexed counts patterns with a branch that cannot fire. --left-out lists\n"
+            "each: id, reason, detail (tab-separated, or left_out_list with --json).\n" },
     { "export", cmd_export, "blocklists and intel exports: rpz, nft, ipset, squid, suricata, ...",
             "usage: tide export --format FMT [--min-score N] [--min-confidence N] [--types T,...]\n"
             "                   [--tlp-max TLP] [--source S] [--related NAME] [--since T]\n"

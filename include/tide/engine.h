@@ -202,6 +202,13 @@ tide_workspace_index_build(
 /** @brief The info of a saved index (path NULL: the cache). TIDE_EFORMAT when not an index. */
 TIDE_EXTERN(int)
 tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_index_info *out_info);
+/** @brief The indicators a saved index (path NULL: the cache) left out or holds only in part,
+ *  with the reason (tide_match_index_each_left_out). */
+TIDE_EXTERN(int)
+tide_workspace_index_left_out(tide_workspace *ws, const char *path,
+        int (*cb)(const char *indicator_id, tide_left_out_reason reason, const char *detail,
+                void *payload),
+        void *payload);
 
 /* ------------------------------------------------------------------ ingest runs */
 
@@ -429,6 +436,11 @@ typedef struct {
     uint64_t resumed_events;       /**< following: events skipped, not even matched, because
                                         both the history and the store hold them (a restarted
                                         follower resumes where it was) */
+    uint64_t window_candidates;    /**< candidate events of multi-observation patterns held in
+                                        windows (match.h, TIDE_MATCH_WINDOW_*) */
+    uint64_t window_matches;       /**< windows that matched (one sighting each) */
+    uint64_t window_evicted;       /**< candidate events evicted from a window unmatched */
+    size_t window_bytes_peak;      /**< the most the windows held, bytes */
     double seconds;                /**< reading and matching (from the start of run_run) */
     double commit_seconds;         /**< the final history commit */
 } tide_match_run_stats;

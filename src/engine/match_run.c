@@ -854,6 +854,11 @@ void tide_match_run_stats_get(const tide_match_run *r, tide_match_run_stats *out
         tide_matcher_stats ms;
         tide_matcher_stats_get(r->matcher, &ms);
         out->undecided = ms.undecided;
+        /* the windows of multi-observation patterns (reported by the front end) */
+        out->window_candidates = ms.window_candidates;
+        out->window_matches = ms.window_matches;
+        out->window_evicted = ms.window_evicted;
+        out->window_bytes_peak = ms.window_bytes_peak;
     }
     tide__inputs_totals(&r->in, &out->bytes, &out->bad);
     if (r->hist)

@@ -287,6 +287,18 @@ int tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_i
     return 0;
 }
 
+int tide_workspace_index_left_out(tide_workspace *ws, const char *path,
+        int (*cb)(const char *indicator_id, tide_left_out_reason reason, const char *detail,
+                void *payload),
+        void *payload)
+{
+    tide_match_index *ix = NULL;
+    TIDE_CHECK(tide_match_index_load(&ix, path ? path : ws->index_path));
+    int rc = tide_match_index_each_left_out(ix, cb, payload);
+    tide_match_index_free(ix);
+    return rc;
+}
+
 /* ---- history ---- */
 
 typedef struct {

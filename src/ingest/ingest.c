@@ -358,6 +358,13 @@ static int term_cb(const tide_pattern_term *t, void *payload)
         if (try_ip_port(c))
             return 0;
     }
+    if (t->op[0] == 'L') { /* url:value LIKE '%/path': the url-path "/path" */
+        if (c->bad_term[0] == '\0' && tide__value_invalid(TIDE_OBS_URL_PATH, t->value + 1,
+                                              c->bad_term, sizeof(c->bad_term)) != NULL)
+            return 0;
+        obs_add(c, TIDE_OBS_URL_PATH, t->value + 1);
+        return 0;
+    }
     tide_obs_kind k = tide_obs_from_path(t->object_type, t->path, t->value);
     if (k == TIDE_OBS_NONE)
         return 0;
