@@ -243,6 +243,31 @@ const cli_cmd cli_commands[] = {
             "Per case and overall: time to detect (first evidence -> first live sighting),\n"
             "to contain, to recover, dwell time (seconds), counts by tier, internal vs\n"
             "external intel. Output is JSON.\n" },
+    { "serve", cmd_serve, "the HTTP API: intel, sightings, hunts, cases, exports",
+            "usage: tide serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+            "                  [--max-body BYTES] [--max-connections N] [--timeout S]\n"
+            "                  [--request-timeout S] [--grace S]\n"
+            "Serves the JSON API under /api/v1/ (docs/server.md; the OpenAPI document at\n"
+            "/api/openapi.json) in the foreground until SIGTERM or SIGINT: then no new\n"
+            "connection is accepted, requests in flight finish (up to --grace, default 30 s),\n"
+            "live streams end and the store is closed. Default address 127.0.0.1:8470 (port 0:\n"
+            "any free port; the line 'listening on URL' on stderr gives it). Every route but\n"
+            "/api/v1/health takes a key (tide keys add): 'Authorization: Bearer KEY'.\n"
+            "Limits: request line + headers 16 KiB, bodies 64 MiB for intel uploads\n"
+            "(--max-body) and 64 KiB elsewhere, 512 connections (--max-connections), idle\n"
+            "connections closed after 15 s (--timeout), a request head must arrive within\n"
+            "30 s (--request-timeout).\n" },
+    { "keys", cmd_keys, "API keys of tide serve: add, list, revoke; the audit log",
+            "usage: tide keys add NAME --role reader|analyst|admin|peer --tlp-max TLP [--json]\n"
+            "       tide keys list [--json]\n"
+            "       tide keys revoke NAME\n"
+            "       tide keys audit [--since T] [--limit N]\n"
+            "add prints the new key once (only its SHA-256 is stored): keep it. --json prints\n"
+            "one object {name, role, tlp_max, key}. TLP: clear (white), green, amber,\n"
+            "amber+strict, red: the highest level the key may read (unmarked intel counts as\n"
+            "amber). Roles: reader (reads), analyst (reads, intel in, hunts, cases), admin\n"
+            "(all, keys and audit log), peer (intel in and out, exports). A revoked key is\n"
+            "refused from the next request on. audit prints the API's writes (JSON).\n" },
     { NULL, NULL, NULL, NULL },
 };
 

@@ -13,7 +13,7 @@ banned='strcpy|strcat|sprintf|vsprintf|strtok|atoi|gets'
 call="(^|[^A-Za-z0-9_])($banned)[[:space:]]*\\("
 
 dirs=()
-for d in src cli include; do
+for d in src cli server include; do
     [ -d "$d" ] && dirs+=("$d")
 done
 if ((${#dirs[@]} == 0)); then

@@ -15,6 +15,9 @@ PACKAGES=(
     cmake gcc make pkg-config
     libsqlite3-dev libjansson-dev libzstd-dev zlib1g-dev libpcre2-dev libssl-dev libxxhash-dev
     libmimalloc-dev
+    # tide serve: libmicrohttpd (HTTPS through GnuTLS); curl drives it in the tests, wrk and
+    # h2load (nghttp2-client) load it in bench/serve_bench.sh
+    libmicrohttpd-dev curl wrk nghttp2-client
     python3 clang clang-format time
     # real consumers of `tide export` artifacts, run by tests/integration/export_consumers.sh
     bind9-utils bind9-dnsutils unbound nftables squid yara

@@ -38,4 +38,16 @@ int tide__sighting_by_id(tide_store *s, int64_t id, char **out_host, char **out_
 /* Count current indicators by whether their source is "internal". */
 int tide__indicator_source_counts(tide_store *s, int64_t *out_internal, int64_t *out_external);
 
+/* API keys and the audit log (store_keys.c; include/tide/auth.h is the public side):
+ * TIDE_EUNSUPPORTED when the backend keeps none. */
+int tide__store_key_put(tide_store *s, const tide_store_key *key);
+int tide__store_key_by_hash(tide_store *s, const char *hash,
+        int (*cb)(const tide_store_key *key, void *payload), void *payload);
+int tide__store_keys(
+        tide_store *s, int (*cb)(const tide_store_key *key, void *payload), void *payload);
+int tide__store_key_revoke(tide_store *s, const char *name, int64_t at);
+int tide__store_audit_add(tide_store *s, const tide_store_audit *e);
+int tide__store_audit(tide_store *s, int64_t since, long limit,
+        int (*cb)(const tide_store_audit *e, void *payload), void *payload);
+
 #endif

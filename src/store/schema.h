@@ -34,6 +34,8 @@
  *                  last seen, the first place seen
  *   sighting_users the user names seen with each sightings row (schema 11), by the row's key
  *                  (host, indicator_id, indicator); at most TIDE_SIGHTING_MAX_USERS per row
+ *   api_keys       the API keys of `tide serve` (schema 13): name, SHA-256 of the key, role,
+ *                  TLP ceiling, created / revoked; audit_log: the API's writes (who, what, when)
  */
 #ifndef TIDE_STORE_SCHEMA_H
 #define TIDE_STORE_SCHEMA_H
@@ -246,6 +248,15 @@ static const char *const tide_store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS read_positions (key TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS read_positions_age ON read_positions(updated_at);",
+    /* 13: the API keys of `tide serve` (include/tide/auth.h, store_keys.c): only the SHA-256
+     * of each key is kept, with its name, role and TLP ceiling; and the audit log of the writes
+     * made through the API (who, what, when) */
+    "CREATE TABLE api_keys (name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL, tlp_max TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL, target TEXT, detail TEXT);"
+    "CREATE INDEX audit_log_at ON audit_log(at);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION                                                                  \

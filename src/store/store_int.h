@@ -258,6 +258,16 @@ int tide__sqlite_intel_generation(tide_store_backend *be, int64_t *out);
 /* store_sightings.c */
 int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *recs, size_t n);
 int tide__sqlite_put_positions(tide_store_backend *be, const tide_read_position *v, size_t n);
+/* store_keys.c: API keys and the audit log (schema 13) */
+int tide__sqlite_key_put(tide_store_backend *be, const tide_store_key *key);
+int tide__sqlite_key_by_hash(tide_store_backend *be, const char *hash,
+        int (*cb)(const tide_store_key *key, void *payload), void *payload);
+int tide__sqlite_keys(
+        tide_store_backend *be, int (*cb)(const tide_store_key *key, void *payload), void *payload);
+int tide__sqlite_key_revoke(tide_store_backend *be, const char *name, int64_t at);
+int tide__sqlite_audit_add(tide_store_backend *be, const tide_store_audit *e);
+int tide__sqlite_audit(tide_store_backend *be, int64_t since, long limit,
+        int (*cb)(const tide_store_audit *e, void *payload), void *payload);
 int tide__sqlite_positions(tide_store_backend *be,
         int (*cb)(const char *key, uint64_t pos, void *payload), void *payload);
 int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,

@@ -2446,6 +2446,12 @@ static void fill_table(tide_store_backend *be)
     be->case_event_add = tide__sqlite_case_event_add;
     be->case_events = tide__sqlite_case_events;
     be->indicator_source_counts = tide__sqlite_indicator_source_counts;
+    be->key_put = tide__sqlite_key_put;
+    be->key_by_hash = tide__sqlite_key_by_hash;
+    be->keys = tide__sqlite_keys;
+    be->key_revoke = tide__sqlite_key_revoke;
+    be->audit_add = tide__sqlite_audit_add;
+    be->audit = tide__sqlite_audit;
 }
 
 tide__sqlite *tide__store_sqlite_backend(tide_store_backend *be)

@@ -18,7 +18,7 @@ if [ "$have" != "$want" ]; then
     exit 77
 fi
 cd "$src"
-mapfile -t files < <(find include src cli tests fuzz bench -name '*.[ch]' -type f | sort)
+mapfile -t files < <(find include src cli server tests fuzz bench -name '*.[ch]' -type f | sort)
 bad=()
 for f in "${files[@]}"; do
     clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")

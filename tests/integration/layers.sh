@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # layers.sh - the layer rules of docs/ARCHITECTURE.md, checked on the source tree. Arrows point
 # down only:
-#   cli/ (front ends)      call the engine, never the history, the matcher, the match index,
-#                          sighting batches or the telemetry readers themselves;
+#   cli/, server/         (front ends) call the engine, never the history, the matcher, the
+#                          match index, sighting batches or the telemetry readers themselves,
+#                          and include only the public headers (include/tide/), no internals;
 #   src/* below engine     include nothing of the engine (tide/engine.h);
 #   src/store              includes nothing of src/cases; the backend contract
 #                          (include/tide/sys/store_backend.h) names no jansson or SQLite type;
@@ -18,11 +19,21 @@ src=${2:?usage: layers.sh TIDE SOURCE_DIR}
 check() { # check ROOT: prints each violation, returns 1 when there was one
     local root=$1 fail=0
     local layer='tide_history_[a-z_]+|tide_matcher_[a-z_]+|tide_match_index_[a-z_]+|tide_sighting_batch_[a-z_]+|tide_tel_(open|next)[a-z_]*'
-    if [ -d "$root/cli" ] && grep -rnE --include='*.c' --include='*.h' \
-            "(^|[^A-Za-z0-9_])($layer)[[:space:]]*\\(" "$root/cli"; then
-        echo "layers: a front end calls below the engine (above): use include/tide/engine.h"
-        fail=1
-    fi
+    local fe
+    for fe in cli server; do
+        if [ -d "$root/$fe" ] && grep -rnE --include='*.c' --include='*.h' \
+                "(^|[^A-Za-z0-9_])($layer)[[:space:]]*\\(" "$root/$fe"; then
+            echo "layers: a front end calls below the engine (above): use include/tide/engine.h"
+            fail=1
+        fi
+        # front ends include the public headers only, never a library folder's internals
+        if [ -d "$root/$fe" ] && grep -rnE --include='*.c' --include='*.h' \
+                '#include *"(\.\./)?(src/)?(util|store|intel|pattern|ingest|telemetry|match|history|export|cases|engine|auth|demo)/' \
+                "$root/$fe"; then
+            echo "layers: a front end includes a library internal header (above): use include/tide/"
+            fail=1
+        fi
+    done
     if grep -rnE --include='*.c' --include='*.h' '#include *"tide/engine\.h"' "$root/src" |
             grep -v "^$root/src/engine/"; then
         echo "layers: a layer below the engine includes it (above)"
@@ -54,12 +65,13 @@ check() { # check ROOT: prints each violation, returns 1 when there was one
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/cli" "$tmp/src/store" "$tmp/src/cases" "$tmp/src/history" "$tmp/src/intel" \
+mkdir -p "$tmp/cli" "$tmp/server" "$tmp/src/store" "$tmp/src/cases" "$tmp/src/history" "$tmp/src/intel" \
     "$tmp/src/engine" "$tmp/src/match" "$tmp/include/tide/sys"
 # a tree that keeps every rule: the engine may call anything, front ends the engine
 echo 'static int ok(void *h) { return tide_history_commit(h); }' >"$tmp/src/engine/run.c"
 echo '#include "tide/engine.h"' >"$tmp/src/engine/x.c"
 echo 'static int ok(void *ws) { return tide_match_run_run(ws); }' >"$tmp/cli/ok.c"
+printf '#include "tide/reads.h"\n#include "server_int.h"\n' >"$tmp/server/ok.c"
 echo '#include "match/keys.h"' >"$tmp/src/history/keys.c"
 if ! out=$(check "$tmp" 2>&1); then
     echo "layers: the checker refused a tree that keeps the rules:"
@@ -68,6 +80,8 @@ if ! out=$(check "$tmp" 2>&1); then
 fi
 # a tree that breaks each rule once
 echo 'static int bad(void *h, void *m) { tide_history_commit(h); return tide_matcher_flush (m); }' >"$tmp/cli/bad.c"
+echo 'static int bad(void *h) { return tide_match_index_lookup(h); }' >"$tmp/server/bad.c"
+echo '#include "store/front.h"' >"$tmp/server/bad2.c"
 echo '#include "tide/engine.h"' >"$tmp/src/cases/bad.c"
 echo 'typedef struct json_t json_t;' >"$tmp/include/tide/sys/store_backend.h"
 echo '#include "cases/cases_int.h"' >"$tmp/src/store/bad.c"
@@ -75,7 +89,7 @@ echo '#include "store/store_int.h"' >"$tmp/src/cases/bad2.c"
 echo '#include "match/index_int.h"' >"$tmp/src/history/bad.c"
 echo 'static int bad(void *s) { return tide_store_get(s, 0, 0, 0); }' >"$tmp/src/intel/bad.c"
 out=$(check "$tmp" 2>&1) && { echo "layers: the checker passed a tree that breaks the rules"; exit 1; }
-for want in "cli/bad.c:1:.*tide_history_commit" "cases/bad.c:1:" "store_backend.h:1:" \
+for want in "cli/bad.c:1:.*tide_history_commit" "server/bad.c:1:" "server/bad2.c:1:" "cases/bad.c:1:" "store_backend.h:1:" \
         "store/bad.c:1:" "cases/bad2.c:1:" "history/bad.c:1:" "intel/bad.c:1:"; do
     grep -q "$want" <<<"$out" || { echo "layers: the checker missed $want:"; echo "$out"; exit 1; }
 done

@@ -117,6 +117,26 @@ typedef struct {
     const char *text;
 } tide_store_case_event;
 
+/** An API key of `tide serve` as stored (include/tide/auth.h): never the key, only its hash. */
+typedef struct {
+    const char *name;    /**< unique */
+    const char *hash;    /**< lowercase hex SHA-256 of the key, unique */
+    const char *role;    /**< "reader", "analyst", "admin", "peer" */
+    const char *tlp_max; /**< the key's TLP ceiling, a canonical TLP name */
+    int64_t created_at;  /**< ms */
+    int64_t revoked_at;  /**< ms, TIDE_STORE_NULL while valid */
+} tide_store_key;
+
+/** An entry of the audit log of the API's writes. */
+typedef struct {
+    int64_t id;         /**< set when read back */
+    int64_t at;         /**< ms */
+    const char *actor;  /**< the key's name */
+    const char *action; /**< "POST /api/v1/intel" ... */
+    const char *target; /**< may be NULL */
+    const char *detail; /**< may be NULL */
+} tide_store_audit;
+
 /*
  * Keys. The graph walk names objects by a 64-bit key of their id that the backend chooses:
  * the same id must have the same key in scan rows, nodes and edges. Different ids may share a
@@ -320,6 +340,25 @@ struct tide_store_backend {
     /** Every position: cb(key, pos) (non-zero stops and is returned). */
     int (*positions)(tide_store_backend *be,
             int (*cb)(const char *key, uint64_t pos, void *payload), void *payload);
+
+    /* ---- API keys and the audit log of `tide serve` (optional: absent, the key and audit
+     *      calls are TIDE_EUNSUPPORTED and the server refuses to start) ---- */
+
+    /** Insert a key; TIDE_EEXISTS when its name or hash is taken (revoked keys too). */
+    int (*key_put)(tide_store_backend *be, const tide_store_key *key);
+    /** The key whose hash is hash (revoked or not): cb once; TIDE_ENOTFOUND when none. */
+    int (*key_by_hash)(tide_store_backend *be, const char *hash,
+            int (*cb)(const tide_store_key *key, void *payload), void *payload);
+    /** Every key, by name. */
+    int (*keys)(tide_store_backend *be, int (*cb)(const tide_store_key *key, void *payload),
+            void *payload);
+    /** Set revoked_at of the key name (unless set); TIDE_ENOTFOUND when no such key. */
+    int (*key_revoke)(tide_store_backend *be, const char *name, int64_t at);
+    /** Append an entry to the audit log (its own transaction unless one is open). */
+    int (*audit_add)(tide_store_backend *be, const tide_store_audit *e);
+    /** Audit entries with at >= since, newest first, at most limit (0: all). */
+    int (*audit)(tide_store_backend *be, int64_t since, long limit,
+            int (*cb)(const tide_store_audit *e, void *payload), void *payload);
 };
 
 /** Static initialiser: `tide_store_backend be = TIDE_STORE_BACKEND_INIT;` */

@@ -1,0 +1,252 @@
+/*
+ * cmd_serve.c - `tide serve` (parse the arguments, open the workspace, run the HTTP front end
+ * of server/ until SIGTERM / SIGINT) and `tide keys` (API keys and the audit log, through
+ * tide/auth.h).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "tide/auth.h"
+#include "tide_server.h"
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    tide_server_stop();
+}
+
+static void serve_log(const char *line, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "tide serve: %s\n", line);
+}
+
+static int num(const char *opt, const char *v, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || *v == '-' || n == 0 || n > max) {
+        cli_err("serve", "%s: '%s' is not a number from 1 to %llu", opt, v, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    tide_server_opts o = { 0 };
+    o.on_log = serve_log;
+    for (int i = 1; i < argc;) {
+        const char *v;
+        unsigned long long n;
+        int r;
+        if ((r = cli_opt("serve", argc, argv, &i, "listen", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            o.listen = v;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "tls-cert", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            o.tls_cert = v;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "tls-key", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            o.tls_key = v;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "max-body", &v)) != 0) {
+            if (r < 0 || num("--max-body", v, 1ull << 32, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.max_body = (size_t)n;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "max-connections", &v)) != 0) {
+            if (r < 0 || num("--max-connections", v, 65536, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.max_connections = (unsigned)n;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "timeout", &v)) != 0) {
+            if (r < 0 || num("--timeout", v, 86400, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.timeout = (unsigned)n;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "request-timeout", &v)) != 0) {
+            if (r < 0 || num("--request-timeout", v, 86400, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.request_timeout = (unsigned)n;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "grace", &v)) != 0) {
+            if (r < 0 || num("--grace", v, 86400, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.grace = (double)n;
+        } else {
+            cli_err("serve", "unknown argument '%s'", argv[i]);
+            return TIDE_EXIT_USAGE;
+        }
+    }
+    tide_workspace *ws = cli_open_workspace("serve");
+    if (ws == NULL)
+        return TIDE_EXIT_STORE;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = tide_server_run(ws, &o);
+    tide_workspace_free(ws);
+    if (rc < 0) {
+        cli_err("serve", "%s", tide_error_last());
+        return rc == TIDE_EINVAL ? TIDE_EXIT_USAGE : TIDE_EXIT_STORE;
+    }
+    return TIDE_EXIT_OK;
+}
+
+/* ---- tide keys ---- */
+
+static int print_key(const tide_key_info *k, void *payload)
+{
+    json_t *arr = payload;
+    char created[32], revoked[32];
+    tide_time_format(k->created_at, created);
+    if (k->revoked_at)
+        tide_time_format(k->revoked_at, revoked);
+    if (arr) {
+        json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", k->name, "role",
+                             tide_role_name((int)k->role), "tlp_max", tide_tlp_name(k->tlp_max),
+                             "created", created, "revoked", k->revoked_at ? revoked : NULL));
+        return 0;
+    }
+    printf("%-24s %-8s %-13s %s%s%s\n", k->name, tide_role_name((int)k->role),
+            tide_tlp_name(k->tlp_max), created, k->revoked_at ? "  revoked " : "",
+            k->revoked_at ? revoked : "");
+    return 0;
+}
+
+int cmd_keys(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage("keys", stderr);
+        return TIDE_EXIT_USAGE;
+    }
+    const char *sub = argv[1], *name = NULL, *role = NULL, *tlp = NULL, *since = NULL,
+               *limit = NULL;
+    bool as_json = false;
+    for (int i = 2; i < argc;) {
+        const char *v;
+        int r;
+        if (cli_flag(argv, i, "json")) {
+            as_json = true;
+            i++;
+        } else if ((r = cli_opt("keys", argc, argv, &i, "role", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            role = v;
+        } else if ((r = cli_opt("keys", argc, argv, &i, "tlp-max", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            tlp = v;
+        } else if ((r = cli_opt("keys", argc, argv, &i, "since", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            since = v;
+        } else if ((r = cli_opt("keys", argc, argv, &i, "limit", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            limit = v;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            cli_err("keys", "unknown option '%s'", argv[i]);
+            return TIDE_EXIT_USAGE;
+        } else if (name == NULL) {
+            name = argv[i++];
+        } else {
+            cli_err("keys", "unexpected argument '%s'", argv[i]);
+            return TIDE_EXIT_USAGE;
+        }
+    }
+    int ret = TIDE_EXIT_OK;
+    if (strcmp(sub, "add") == 0) {
+        int r = tide_role_parse(role), t = tide_tlp_parse(tlp);
+        if (name == NULL || role == NULL || tlp == NULL) {
+            cli_err("keys", "add needs NAME, --role and --tlp-max");
+            return TIDE_EXIT_USAGE;
+        }
+        if (r < 0) {
+            cli_err("keys", "--role %s: want reader, analyst, admin or peer", role);
+            return TIDE_EXIT_USAGE;
+        }
+        if (t < 0) {
+            cli_err("keys", "--tlp-max %s: want clear, white, green, amber, amber+strict or red",
+                    tlp);
+            return TIDE_EXIT_USAGE;
+        }
+        tide_store *s = cli_open_store("keys");
+        if (s == NULL)
+            return TIDE_EXIT_STORE;
+        char *key = NULL;
+        int rc = tide_key_add(s, name, r, t, &key);
+        tide_store_free(s);
+        if (rc < 0) {
+            cli_err("keys", "%s", tide_error_last());
+            return rc == TIDE_EINVAL || rc == TIDE_EEXISTS ? TIDE_EXIT_USAGE : TIDE_EXIT_STORE;
+        }
+        if (as_json) {
+            json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "role", tide_role_name(r),
+                    "tlp_max", tide_tlp_name(t), "key", key);
+            char *js = json_dumps(o, JSON_COMPACT);
+            printf("%s\n", js ? js : "{}");
+            free(js);
+            json_decref(o);
+        } else {
+            printf("%s\n", key);
+            fprintf(stderr, "tide keys: key '%s' (%s, TLP up to %s) created; it is shown once\n",
+                    name, tide_role_name(r), tide_tlp_name(t));
+        }
+        free(key);
+        return TIDE_EXIT_OK;
+    }
+    if (strcmp(sub, "list") != 0 && strcmp(sub, "revoke") != 0 && strcmp(sub, "audit") != 0) {
+        cli_err("keys", "unknown subcommand '%s' (add, list, revoke, audit)", sub);
+        return TIDE_EXIT_USAGE;
+    }
+    if (strcmp(sub, "revoke") == 0 && name == NULL) {
+        cli_err("keys", "revoke needs NAME");
+        return TIDE_EXIT_USAGE;
+    }
+    int64_t since_ms = 0;
+    if (since && tide_time_parse(since, &since_ms) < 0) {
+        cli_err("keys", "--since: %s", tide_error_last());
+        return TIDE_EXIT_USAGE;
+    }
+    tide_store *s = cli_open_store("keys");
+    if (s == NULL)
+        return TIDE_EXIT_STORE;
+    int rc = 0;
+    if (strcmp(sub, "list") == 0) {
+        json_t *arr = as_json ? json_array() : NULL;
+        rc = tide_key_list(s, print_key, arr);
+        if (arr && rc == 0) {
+            char *js = json_dumps(arr, JSON_COMPACT);
+            printf("%s\n", js ? js : "[]");
+            free(js);
+        }
+        json_decref(arr);
+    } else if (strcmp(sub, "revoke") == 0) {
+        rc = tide_key_revoke(s, name);
+        if (rc == 0)
+            fprintf(stderr, "tide keys: key '%s' revoked\n", name);
+    } else {
+        char *js = NULL;
+        rc = tide_audit_json(s, since_ms, limit ? atol(limit) : 0, &js);
+        if (rc == 0)
+            printf("%s\n", js);
+        free(js);
+    }
+    if (rc < 0) {
+        cli_err("keys", "%s", tide_error_last());
+        ret = rc == TIDE_ENOTFOUND ? TIDE_EXIT_FAIL : TIDE_EXIT_STORE;
+    }
+    tide_store_free(s);
+    return ret;
+}

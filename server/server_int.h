@@ -1,0 +1,115 @@
+/*
+ * server_int.h - what the files of server/ share: the server's state, one request, its reply,
+ * and the route table (routes.c) that server.c dispatches on and docs/server.md and
+ * server/openapi.json describe.
+ */
+#ifndef TIDE_SERVER_INT_H
+#define TIDE_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tide.h"
+#include "tide/auth.h"
+#include "tide/reads.h"
+#include "tide_server.h"
+
+struct MHD_Connection;
+
+typedef struct srv srv;
+
+/* What a route needs of its caller: a permission (tide/auth.h), or: */
+#define PERM_NONE (-1) /* no key (health) */
+#define PERM_KEY  (-2) /* any valid key (the OpenAPI document) */
+
+/* Body caps of a route */
+#define BODY_NONE  0 /* no body expected (a body is refused) */
+#define BODY_SMALL 1 /* up to opts.max_small_body */
+#define BODY_LARGE 2 /* up to opts.max_body (intel uploads) */
+
+#define MAX_PARAMS 2
+
+typedef struct {
+    unsigned status;
+    char *body; /* malloc'd, or NULL */
+    size_t len;
+    const char *type;  /* Content-Type; NULL: application/json */
+    char etag[72];     /* "" or a quoted entity tag */
+    const char *allow; /* Allow header of a 405 */
+    ssize_t (*stream)(void *ctx, uint64_t pos, char *buf, size_t max); /* SSE: content reader */
+    void *stream_ctx;
+    void (*stream_free)(void *ctx);
+} reply;
+
+typedef struct route route;
+
+typedef struct {
+    struct MHD_Connection *conn;
+    srv *s;
+    const route *rt;
+    char *params[MAX_PARAMS]; /* {id} ... of the path, decoded; malloc'd */
+    bool authed;
+    tide_key_info key;
+    tide_store *store; /* this request's read connection (from the pool) */
+    char *body;
+    size_t len, cap, max;
+    bool too_big;
+    bool head_only;
+    char *audit_target; /* what a write changed (malloc'd), for the audit log */
+    char *audit_detail;
+} req;
+
+struct route {
+    const char *method;
+    const char *path; /* segments; "{name}" matches one segment */
+    int perm;
+    int body;
+    bool write; /* recorded in the audit log */
+    void (*fn)(req *r, reply *out);
+};
+
+extern const route tide__routes[];
+extern const size_t tide__nroutes;
+
+/* The server's state shared with the routes (server.c). */
+struct srv {
+    tide_workspace *ws;
+    tide_server_opts o;
+    pthread_mutex_t pool_mu; /* the read connections not in use */
+    tide_store **pool;
+    size_t npool, cappool;
+    pthread_mutex_t write_mu; /* one write (ingest, case change ...) at a time on ws */
+    volatile int stopping;
+    int64_t started_ms;
+    /* counters for /metrics (atomic) */
+    uint64_t requests, errors_4xx, errors_5xx, active;
+};
+
+/* A read connection for this thread's request (from the pool, or a new one); NULL with the
+ * error recorded. */
+tide_store *tide__srv_store_get(srv *s);
+void tide__srv_store_put(srv *s, tide_store *st);
+
+/* Replies */
+void tide__reply_json(reply *out, unsigned status, char *json); /* takes json */
+void tide__reply_error(reply *out, unsigned status, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+/* The reply for a library error: 404 for TIDE_ENOTFOUND, 400 for input errors, 500 else. */
+void tide__reply_lib_error(reply *out, int rc);
+
+/* A query parameter of the request (decoded), or NULL. */
+const char *tide__req_arg(req *r, const char *name);
+/* A header of the request, or NULL. */
+const char *tide__req_header(req *r, const char *name);
+
+/* The OpenAPI document (openapi.c, generated from server/openapi.json). */
+extern const char tide__openapi_json[];
+extern const size_t tide__openapi_len;
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * tide_server.h - `tide serve`, the HTTP front end (server/): the JSON API under /api/v1/ on
+ * libmicrohttpd (HTTP/1.1, TLS through GnuTLS), API keys with roles and TLP ceilings
+ * (tide/auth.h), limits, and a clean stop. Like cli/, it holds no product logic: every route
+ * parses its request and calls the library (the engine, tide/reads.h, the parts' public APIs).
+ * docs/server.md describes the routes, roles, TLP rules and limits.
+ */
+#ifndef TIDE_SERVER_H
+#define TIDE_SERVER_H
+
+#include <stddef.h>
+
+#include "tide.h"
+
+typedef struct {
+    const char *listen;       /**< "ADDR:PORT" ("[v6]:PORT"); NULL: 127.0.0.1:8470. Port 0: any */
+    const char *tls_cert;     /**< PEM certificate chain file: serve HTTPS (with tls_key) */
+    const char *tls_key;      /**< PEM private key file */
+    size_t max_body;          /**< request body cap for intel uploads (bytes); 0: 64 MiB */
+    size_t max_small_body;    /**< body cap of every other route; 0: 64 KiB */
+    size_t max_head;          /**< the request line and headers, together (bytes); 0: 16 KiB */
+    unsigned max_connections; /**< open connections at most; 0: 512 */
+    unsigned timeout;         /**< seconds a connection may stay idle; 0: 15 */
+    unsigned request_timeout; /**< seconds a request may take to arrive whole; 0: 30 */
+    double grace;             /**< seconds in-flight requests get to finish at stop; 0: 30 */
+    /** Lines for the operator (listening on ..., stopping ..., errors); may be NULL. */
+    void (*on_log)(const char *line, void *payload);
+    void *payload;
+} tide_server_opts;
+
+/** @brief Run the server on the workspace until tide_server_stop: returns 0 after a clean stop
+ *  (no new connection accepted, in-flight requests finished within the grace time, streams
+ *  ended, store connections closed), < 0 when it could not start (tide_error_last says why).
+ *  The workspace is used for writes (one at a time); each connection thread reads through its
+ *  own store connection. */
+int tide_server_run(tide_workspace *ws, const tide_server_opts *opts);
+/** @brief Ask a running server to stop (async-signal-safe: a SIGTERM handler calls it). */
+void tide_server_stop(void);
+
+#endif

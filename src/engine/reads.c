@@ -1,0 +1,332 @@
+/*
+ * reads.c - the reads a service answers under a TLP ceiling (include/tide/reads.h): value
+ * lookups with the match index's semantics, objects with their versions and relationships,
+ * searches. Every object, related name and reference passes the gate (tide/gate.h) first;
+ * what does not is left out as if the store did not hold it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "tide/errors.h"
+#include "tide/gate.h"
+#include "tide/reads.h"
+#include "tide/sightings.h"
+#include "tide/tlp.h"
+#include "util/util.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int dump(json_t *o, char **out)
+{
+    if (o == NULL)
+        return tide_error_set(TIDE_ENOMEM, "read result");
+    *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return *out ? 0 : tide_error_set(TIDE_ENOMEM, "read result");
+}
+
+int tide_read_value(const char *text, tide_obs_kind *out_kind, char **out_value)
+{
+    if (text == NULL || out_kind == NULL || out_value == NULL)
+        return tide_error_set(TIDE_EINVAL, "no value");
+    *out_value = NULL;
+    *out_kind = TIDE_OBS_NONE;
+    char *refanged = NULL;
+    if (tide_obs_refang(text, &refanged) < 0)
+        return tide_error_set(TIDE_EINVAL, "'%.200s' is no known kind of observable", text);
+    tide_obs_kind kind = tide_obs_detect(refanged);
+    size_t rl = strlen(refanged);
+    if (kind == TIDE_OBS_NONE && (rl == 59 || rl == 47) && refanged[2] == ':') {
+        /* a fingerprint written aa:bb:cc... (x509 SHA-1, JA3 MD5): its hex digits */
+        size_t o = 0;
+        for (size_t i = 0; i < rl; i++)
+            if (refanged[i] != ':')
+                refanged[o++] = refanged[i];
+        refanged[o] = '\0';
+        kind = tide_obs_detect(refanged);
+    }
+    char *norm = NULL;
+    if (kind == TIDE_OBS_NONE || tide_obs_normalize(kind, refanged, &norm) < 0) {
+        free(refanged);
+        return tide_error_set(TIDE_EINVAL, "'%.200s' is no known kind of observable", text);
+    }
+    free(refanged);
+    *out_kind = kind;
+    *out_value = norm;
+    return 0;
+}
+
+/* ---- lookup ---- */
+
+typedef struct {
+    tide_store *store;
+    tide_gate *gate;
+    const tide_decay_config *decay;
+    int64_t now;
+    tide_obs_kind kind;
+    const char *value;
+    json_t *arr;
+    int err;
+} lookup_ctx;
+
+static int latest_sighting(const tide_sighting_rec *r, void *payload)
+{
+    *(int64_t *)payload = r->last_seen;
+    return 1; /* newest first */
+}
+
+static int add_related(const char *name, const char *type, void *payload)
+{
+    json_array_append_new(payload, json_pack("{s:s, s:s}", "name", name, "type", type));
+    return 0;
+}
+
+static int lookup_one(const tide_store_match *m, void *payload)
+{
+    lookup_ctx *c = payload;
+    tide_indicator_rec ind;
+    char *id = tide__strdup(m->indicator_id);
+    char *mvalue = tide__strdup(m->value);
+    tide_obs_kind mkind = m->kind;
+    int rc = 0;
+    json_t *o = NULL;
+    if (id == NULL || mvalue == NULL) {
+        rc = tide_error_set(TIDE_ENOMEM, "lookup");
+        goto done;
+    }
+    if (tide_store_indicator(c->store, id, &ind) < 0) {
+        tide_error_clear(); /* not an indicator (any more) */
+        goto done;
+    }
+    int level = tide_gate_indicator_level(c->gate, id, ind.tlp);
+    if (level < 0) {
+        rc = level;
+        goto done;
+    }
+    if (!tide_gate_allows(c->gate, level))
+        goto done;
+    tide_score_input in = { .kind = mkind,
+        .confidence = ind.confidence,
+        .reliability = ind.reliability,
+        .valid_from = ind.valid_from,
+        .valid_until = ind.valid_until,
+        .created = ind.created,
+        .modified = ind.modified,
+        .revoked = ind.revoked };
+    tide_sighting_query q = { .indicator = id, .limit = 1 };
+    if (tide_store_sightings(c->store, &q, latest_sighting, &in.last_sighted) < 0)
+        tide_error_clear();
+    if (tide_store_indicator(c->store, id, &ind) < 0) { /* its strings were the store's */
+        tide_error_clear();
+        goto done;
+    }
+    tide_score_result sr;
+    tide_score_assess(c->decay, &in, c->now, &sr);
+    bool covers = mkind != c->kind || strcmp(mvalue, c->value) != 0;
+    o = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:i, s:f, s:i, s:s, s:s, s:s?, s:b,"
+                  " s:{s:s, s:s, s:b}}",
+            "id", id, "pattern", ind.pattern, "name", ind.name, "source", ind.source, "reliability",
+            (char[]){ ind.reliability ? ind.reliability : 'C', 0 }, "confidence", ind.confidence,
+            "base_score", sr.base, "score", tide_score_round(sr.score), "state",
+            tide_score_activity_name(sr.activity), "tlp", tide_tlp_name(level), "kill_chain",
+            ind.kill_chain, "revoked", ind.revoked, "matched", "kind", tide_obs_kind_name(mkind),
+            "value", mvalue, "covers", covers);
+    if (o == NULL) {
+        rc = tide_error_set(TIDE_ENOMEM, "lookup");
+        goto done;
+    }
+    json_t *rel = json_array();
+    json_object_set_new(o, "related", rel);
+    if ((rc = tide_gate_related_names(c->gate, id, add_related, rel)) < 0)
+        goto done;
+    json_array_append(c->arr, o);
+done:
+    json_decref(o);
+    tide__free(id);
+    tide__free(mvalue);
+    return rc;
+}
+
+int tide_read_lookup(tide_store *store, const tide_decay_config *decay, const char *value,
+        int ceiling, int64_t now, char **out)
+{
+    if (out == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    *out = NULL;
+    tide_obs_kind kind;
+    char *norm = NULL;
+    TIDE_CHECK(tide_read_value(value, &kind, &norm));
+    tide_decay_config defaults;
+    if (decay == NULL) {
+        tide_decay_defaults(&defaults);
+        decay = &defaults;
+    }
+    tide_gate *gate = NULL;
+    int rc = tide_gate_new(&gate, store, ceiling);
+    if (rc < 0) {
+        free(norm);
+        return rc;
+    }
+    lookup_ctx c = { store, gate, decay, now ? now : now_ms(), kind, norm, json_array(), 0 };
+    rc = c.arr ? tide_store_lookup_match(store, kind, norm, lookup_one, &c)
+               : tide_error_set(TIDE_ENOMEM, "lookup");
+    if (rc == 0)
+        rc = dump(json_pack("{s:s, s:s, s:O}", "value", norm, "kind", tide_obs_kind_name(kind),
+                          "indicators", c.arr),
+                out);
+    json_decref(c.arr);
+    tide_gate_free(gate);
+    free(norm);
+    return rc;
+}
+
+/* ---- one object ---- */
+
+static int add_version(const char *modified, void *payload)
+{
+    json_array_append_new(payload, json_string(modified));
+    return 0;
+}
+
+typedef struct {
+    tide_gate *gate;
+    json_t *arr;
+} rel_ctx;
+
+/* a stored object's level passes; one not stored passes (nothing to leak but its id, which the
+ * relationship itself states) */
+static int passes(tide_gate *g, const char *id)
+{
+    int l = tide_gate_level_of(g, id);
+    if (l == TIDE_GATE_NOT_STORED)
+        return 1;
+    if (l < 0)
+        return l;
+    return tide_gate_allows(g, l);
+}
+
+static int add_relation(const tide_relation *r, void *payload)
+{
+    rel_ctx *c = payload;
+    int p = passes(c->gate, r->rel_id);
+    if (p > 0)
+        p = passes(c->gate, r->other_id);
+    if (p <= 0)
+        return p < 0 ? p : 0;
+    const char *name = r->other_name;
+    if (name) {
+        int nl = tide_gate_name_level_of(c->gate, r->other_id);
+        if (nl >= 0 && !tide_gate_allows(c->gate, nl))
+            name = NULL;
+    }
+    json_array_append_new(
+            c->arr, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", r->rel_id, "type",
+                            r->rel_type, "direction", r->outgoing ? "out" : "in", "other_id",
+                            r->other_id, "other_type", r->other_type, "other_name", name));
+    return 0;
+}
+
+int tide_read_object(tide_store *store, const char *id, int ceiling, char **out)
+{
+    if (out == NULL || id == NULL)
+        return tide_error_set(TIDE_EINVAL, "no id or output");
+    *out = NULL;
+    char *js = NULL;
+    TIDE_CHECK(tide_store_get(store, id, NULL, &js));
+    tide_gate *gate = NULL;
+    int rc = tide_gate_new(&gate, store, ceiling);
+    char *red = NULL;
+    json_t *obj = NULL, *versions = NULL, *rels = NULL;
+    if (rc < 0)
+        goto done;
+    rc = tide_gate_object(gate, js, strlen(js), NULL, &red, NULL);
+    if (rc == TIDE_GATE_WITHHELD || rc == TIDE_EPARSE) {
+        rc = tide_error_set(TIDE_ENOTFOUND, "no object %s", id);
+        goto done;
+    }
+    if (rc < 0)
+        goto done;
+    obj = json_loads(red ? red : js, 0, NULL);
+    versions = json_array();
+    rels = json_array();
+    if (obj == NULL || versions == NULL || rels == NULL) {
+        rc = tide_error_set(TIDE_ENOMEM, "object %s", id);
+        goto done;
+    }
+    if ((rc = tide_store_versions(store, id, add_version, versions)) < 0)
+        goto done;
+    rel_ctx rc_ = { gate, rels };
+    if ((rc = tide_store_related(store, id, add_relation, &rc_)) < 0)
+        goto done;
+    rc = dump(json_pack("{s:O, s:O, s:O}", "object", obj, "versions", versions, "relationships",
+                      rels),
+            out);
+done:
+    json_decref(obj);
+    json_decref(versions);
+    json_decref(rels);
+    free(red);
+    free(js);
+    tide_gate_free(gate);
+    return rc;
+}
+
+/* ---- search ---- */
+
+typedef struct {
+    tide_gate *gate;
+    json_t *arr;
+    long limit, n;
+} search_ctx;
+
+static int add_hit(const tide_search_hit *h, void *payload)
+{
+    search_ctx *c = payload;
+    int l = tide_gate_level_of(c->gate, h->id);
+    if (l == TIDE_GATE_NOT_STORED)
+        return 0;
+    if (l < 0)
+        return l;
+    if (!tide_gate_allows(c->gate, l))
+        return 0;
+    const char *name = h->name;
+    if (name) {
+        int nl = tide_gate_name_level_of(c->gate, h->id);
+        if (nl >= 0 && !tide_gate_allows(c->gate, nl))
+            name = NULL;
+    }
+    json_array_append_new(
+            c->arr, json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s}", "id", h->id, "type", h->type,
+                            "name", name, "modified", h->modified ? h->modified : "", "source",
+                            h->source, "tlp", tide_tlp_name(l)));
+    c->n++;
+    return c->limit > 0 && c->n >= c->limit ? 1 : 0;
+}
+
+int tide_read_search(tide_store *store, const tide_search_query *q, int ceiling, char **out)
+{
+    if (out == NULL || q == NULL)
+        return tide_error_set(TIDE_EINVAL, "no query or output");
+    *out = NULL;
+    tide_gate *gate = NULL;
+    TIDE_CHECK(tide_gate_new(&gate, store, ceiling));
+    tide_search_query sq = *q;
+    sq.limit = 0; /* the limit counts what is shown */
+    search_ctx c = { gate, json_array(), q->limit, 0 };
+    int rc = c.arr ? tide_store_search(store, &sq, add_hit, &c) : TIDE_ENOMEM;
+    if (rc == 1)
+        rc = 0;
+    if (rc == 0)
+        rc = dump(json_pack("{s:O}", "objects", c.arr), out);
+    json_decref(c.arr);
+    tide_gate_free(gate);
+    return rc;
+}
