@@ -18,6 +18,7 @@
 #include "common.h"
 #include "observable.h"
 #include "score.h"
+#include "sightings.h"
 #include "store.h"
 
 /** @brief A value as a user writes it (defanged or not; a fingerprint as aa:bb:...) to its
@@ -45,5 +46,20 @@ TIDE_EXTERN(int) tide_read_object(tide_store *store, const char *id, int ceiling
  *  "source", "tlp"}]}; q->limit counts the objects shown. */
 TIDE_EXTERN(int)
 tide_read_search(tide_store *store, const tide_search_query *q, int ceiling, char **out);
+
+/** @brief Stored sightings (tide_store_sightings with q, whose limit counts the sightings
+ *  shown) of indicators that pass the ceiling, those related (tide_gate_related_names, names
+ *  that pass only) to related when it is not NULL: {"sightings": [{"id", "host",
+ *  "indicator_id", "indicator", "kind", "observed", "field", "file", "line", "first_seen",
+ *  "last_seen", "live_count", "retro_count", "suppressed", "users", "tlp", "related"}]}. A
+ *  sighting of an indicator the store no longer holds counts as red. */
+TIDE_EXTERN(int)
+tide_read_sightings(tide_store *store, const tide_sighting_query *q, const char *related,
+        int ceiling, char **out);
+
+/** @brief The store's counts (tide_store_stats_json) for a key whose ceiling is red; under a
+ *  lower ceiling only the current objects per TLP level at or below it ("by_tlp", unmarked
+ *  counted as amber) and "ceiling": counts by type, source or kind would tell what is above. */
+TIDE_EXTERN(int) tide_read_stats(tide_store *store, int ceiling, char **out);
 
 #endif

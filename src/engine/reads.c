@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -329,4 +330,126 @@ int tide_read_search(tide_store *store, const tide_search_query *q, int ceiling,
     json_decref(c.arr);
     tide_gate_free(gate);
     return rc;
+}
+
+/* ---- sightings ---- */
+
+typedef struct {
+    tide_store *store;
+    tide_gate *gate;
+    const char *related;
+    json_t *arr;
+    long limit, n;
+    bool found; /* related_match: the name was found */
+    json_t *names;
+} sight_ctx;
+
+static int related_match(const char *name, const char *type, void *payload)
+{
+    sight_ctx *c = payload;
+    json_array_append_new(c->names, json_pack("{s:s, s:s}", "name", name, "type", type));
+    if (c->related && strcasecmp(name, c->related) == 0)
+        c->found = true;
+    return 0;
+}
+
+static int add_sighting(const tide_sighting_rec *r, void *payload)
+{
+    sight_ctx *c = payload;
+    int l = tide_gate_level_of(c->gate, r->indicator_id);
+    if (l == TIDE_GATE_NOT_STORED)
+        l = TIDE_TLP_RED;
+    if (l < 0)
+        return l;
+    if (!tide_gate_allows(c->gate, l))
+        return 0;
+    c->names = json_array();
+    c->found = false;
+    if (c->names == NULL)
+        return tide_error_set(TIDE_ENOMEM, "sightings");
+    int rc = tide_gate_related_names(c->gate, r->indicator_id, related_match, c);
+    if (rc < 0 || (c->related && !c->found)) {
+        json_decref(c->names);
+        return rc < 0 ? rc : 0;
+    }
+    char first[32], last[32];
+    tide_time_format(r->first_seen, first);
+    tide_time_format(r->last_seen, last);
+    json_t *users = json_array();
+    for (const char *u = r->users; u && *u;) {
+        size_t n = strcspn(u, "\n");
+        json_array_append_new(users, json_stringn(u, n));
+        u += n + (u[n] == '\n');
+    }
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:s, s:s, s:I, s:I,"
+                          " s:b, s:o, s:s, s:o}",
+            "id", (json_int_t)r->id, "host", r->host, "indicator_id", r->indicator_id, "indicator",
+            r->indicator, "kind", tide_obs_kind_name(r->kind), "observed", r->observed, "field",
+            r->field, "file", r->file, "line", (json_int_t)r->line, "first_seen", first,
+            "last_seen", last, "live_count", (json_int_t)r->live_count, "retro_count",
+            (json_int_t)r->retro_count, "suppressed", r->suppressed, "users", users, "tlp",
+            tide_tlp_name(l), "related", c->names);
+    if (o == NULL || json_array_append_new(c->arr, o) < 0)
+        return tide_error_set(TIDE_ENOMEM, "sightings");
+    c->n++;
+    return c->limit > 0 && c->n >= c->limit ? 1 : 0;
+}
+
+int tide_read_sightings(tide_store *store, const tide_sighting_query *q, const char *related,
+        int ceiling, char **out)
+{
+    if (out == NULL || q == NULL)
+        return tide_error_set(TIDE_EINVAL, "no query or output");
+    *out = NULL;
+    tide_gate *gate = NULL;
+    TIDE_CHECK(tide_gate_new(&gate, store, ceiling));
+    tide_sighting_query sq = *q;
+    sq.limit = 0; /* the limit counts what is shown */
+    sight_ctx c = { store, gate, related && *related ? related : NULL, json_array(), q->limit, 0,
+        false, NULL };
+    int rc = c.arr ? tide_store_sightings(store, &sq, add_sighting, &c) : TIDE_ENOMEM;
+    if (rc == 1)
+        rc = 0;
+    if (rc == 0)
+        rc = dump(json_pack("{s:O}", "sightings", c.arr), out);
+    json_decref(c.arr);
+    tide_gate_free(gate);
+    return rc;
+}
+
+/* ---- stats ---- */
+
+int tide_read_stats(tide_store *store, int ceiling, char **out)
+{
+    if (out == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    *out = NULL;
+    if (tide_tlp_name(ceiling) == NULL)
+        return tide_error_set(TIDE_EINVAL, "%d is not a TLP level", ceiling);
+    char *js = NULL;
+    TIDE_CHECK(tide_store_stats_json(store, &js));
+    if (ceiling == TIDE_TLP_RED) {
+        *out = js;
+        return 0;
+    }
+    json_t *all = json_loads(js, 0, NULL);
+    free(js);
+    if (all == NULL)
+        return tide_error_set(TIDE_ESTORE, "stats: not JSON");
+    json_t *by = json_object();
+    json_int_t levels[TIDE_TLP_RED + 1] = { 0 };
+    const char *label;
+    json_t *n;
+    json_object_foreach(json_object_get(all, "by_tlp"), label, n)
+    {
+        /* the stats name unmarked intel "(none)"; a label that is no TLP name (a marking not
+         * resolved at ingest) counts as red */
+        int l = strcmp(label, "(none)") == 0 ? TIDE_TLP_UNMARKED : tide_tlp_rank(label);
+        if (l <= ceiling)
+            levels[l] += json_integer_value(n);
+    }
+    for (int l = 0; l <= ceiling; l++)
+        json_object_set_new(by, tide_tlp_name(l), json_integer(levels[l]));
+    json_decref(all);
+    return dump(json_pack("{s:o, s:s}", "by_tlp", by, "ceiling", tide_tlp_name(ceiling)), out);
 }
