@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "params.h"
 #include "server_int.h"
 
 /* ---- health and the document ---- */
@@ -94,12 +95,9 @@ static void keys_list(req *r, reply *out)
  * bad */
 static int time_arg(req *r, reply *out, const char *name, int64_t *ms)
 {
-    const char *v = tide__req_arg(r, name);
-    *ms = 0;
-    if (v == NULL || *v == '\0')
-        return 0;
-    if (tide_time_parse(v, ms) < 0) {
-        tide__reply_error(out, MHD_HTTP_BAD_REQUEST, "%s: %s", name, tide_error_last());
+    char err[256];
+    if (tide__parse_time(tide__req_arg(r, name), ms, err, sizeof err) < 0) {
+        tide__reply_error(out, MHD_HTTP_BAD_REQUEST, "%s: %s", name, err);
         return -1;
     }
     return 0;
@@ -108,14 +106,10 @@ static int time_arg(req *r, reply *out, const char *name, int64_t *ms)
 /* a count parameter 1..max: def when absent, -1 (400 sent) when bad */
 static long count_arg(req *r, reply *out, const char *name, long def, long max)
 {
-    const char *v = tide__req_arg(r, name);
-    if (v == NULL || *v == '\0')
-        return def;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end != '\0' || n < 1 || n > max) {
-        tide__reply_error(out, MHD_HTTP_BAD_REQUEST, "%s: '%.40s' is not a number from 1 to %ld",
-                name, v, max);
+    char err[256];
+    long n;
+    if (tide__parse_count(tide__req_arg(r, name), def, 1, max, &n, err, sizeof err) < 0) {
+        tide__reply_error(out, MHD_HTTP_BAD_REQUEST, "%s: %s", name, err);
         return -1;
     }
     return n;
@@ -443,7 +437,18 @@ const route tide__routes[] = {
     { "GET", "/api/v1/sightings", TIDE_PERM_SIGHTINGS_READ, BODY_NONE, false, sightings },
     { "GET", "/api/v1/exports/targets", TIDE_PERM_EXPORT, BODY_NONE, false, export_targets },
     { "GET", "/api/v1/exports/{format}", TIDE_PERM_EXPORT, BODY_NONE, false, export_one },
+    { "GET", "/api/v1/sightings/stream", TIDE_PERM_SIGHTINGS_READ, BODY_NONE, false, tide__route_stream },
+    { "GET", "/api/v1/cases", TIDE_PERM_CASES_READ, BODY_NONE, false, tide__route_cases },
+    { "POST", "/api/v1/cases", TIDE_PERM_CASES_WRITE, BODY_SMALL, true, tide__route_case_open },
+    { "GET", "/api/v1/cases/{id}", TIDE_PERM_CASES_READ, BODY_NONE, false, tide__route_case },
+    { "POST", "/api/v1/cases/{id}/hosts/{host}", TIDE_PERM_CASES_WRITE, BODY_SMALL, true, tide__route_case_host },
+    { "POST", "/api/v1/cases/{id}/lessons", TIDE_PERM_CASES_WRITE, BODY_SMALL, true, tide__route_case_lessons },
+    { "POST", "/api/v1/cases/{id}/close", TIDE_PERM_CASES_WRITE, BODY_SMALL, true, tide__route_case_close },
+    { "GET", "/api/v1/cases/{id}/share", TIDE_PERM_CASES_READ, BODY_NONE, false, tide__route_case_share },
+    { "POST", "/api/v1/hunts", TIDE_PERM_HUNT, BODY_SMALL, true, tide__route_hunt_start },
+    { "GET", "/api/v1/hunts/{id}", TIDE_PERM_HUNT, BODY_NONE, false, tide__route_hunt_get },
     { "GET", "/api/v1/stats", TIDE_PERM_STATS, BODY_NONE, false, stats },
+    { "GET", "/api/v1/metrics", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_metrics },
     { "GET", "/api/v1/admin/keys", TIDE_PERM_ADMIN, BODY_NONE, false, keys_list },
     { "GET", "/api/v1/admin/audit", TIDE_PERM_ADMIN, BODY_NONE, false, audit_log },
 };

@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "params.h"
 #include "server_int.h"
 
 static int stop_pipe[2] = { -1, -1 };
@@ -40,7 +41,7 @@ void tide_server_stop(void)
     }
 }
 
-static int64_t mono_ms(void)
+int64_t tide__srv_mono_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -126,7 +127,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             return;
         }
         t->fd = ci->connect_fd;
-        t->since = mono_ms();
+        t->since = tide__srv_mono_ms();
         pthread_mutex_lock(&track_mu);
         t->next = tracks;
         if (tracks)
@@ -166,14 +167,14 @@ static void track_set(struct MHD_Connection *c, bool in_request)
         return;
     pthread_mutex_lock(&track_mu);
     t->in_request = in_request;
-    t->since = mono_ms();
+    t->since = tide__srv_mono_ms();
     pthread_mutex_unlock(&track_mu);
 }
 
 static unsigned watchdog(srv *s)
 {
     unsigned n = 0;
-    int64_t now = mono_ms(), limit = (int64_t)s->o.request_timeout * 1000;
+    int64_t now = tide__srv_mono_ms(), limit = (int64_t)s->o.request_timeout * 1000;
     pthread_mutex_lock(&track_mu);
     for (track *t = tracks; t; t = t->next)
         if (!t->in_request && t->since != INT64_MAX && now - t->since > limit) {
@@ -300,76 +301,21 @@ static int route_of(const char *path, const char *method, req *r, char *allow, s
 
 /* ---------------- authentication ---------------- */
 
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* The key of an Authorization header: "Bearer KEY", or "Basic base64(NAME:KEY)" (then the name
  * must be the key's). 0 and r->key when valid; -1 otherwise (no detail: 401). */
 static int authenticate(req *r)
 {
-    const char *h = tide__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (h == NULL)
+    char name[128], key[256];
+    int kind = tide__parse_auth(
+            tide__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), name, sizeof name, key, sizeof key);
+    if (kind < 0)
         return -1;
-    while (*h == ' ')
-        h++;
-    if (strncasecmp(h, "Bearer ", 7) == 0) {
-        const char *k = h + 7;
-        while (*k == ' ')
-            k++;
-        size_t n = strlen(k);
-        while (n && k[n - 1] == ' ')
-            n--;
-        if (tide_key_verify(r->store, k, n, &r->key) < 0) {
-            tide_error_clear();
-            return -1;
-        }
-        return 0;
+    if (tide_key_verify(r->store, key, strlen(key), &r->key) < 0 ||
+            (kind == 2 && strcmp(r->key.name, name) != 0)) {
+        tide_error_clear();
+        return -1;
     }
-    if (strncasecmp(h, "Basic ", 6) == 0) {
-        const char *b = h + 6;
-        while (*b == ' ')
-            b++;
-        char dec[256];
-        size_t o = 0;
-        uint32_t acc = 0;
-        int bits = 0;
-        for (; *b && *b != '=' && *b != ' '; b++) {
-            int v = b64val((unsigned char)*b);
-            if (v < 0 || o + 1 >= sizeof dec)
-                return -1;
-            acc = (acc << 6) | (uint32_t)v;
-            bits += 6;
-            if (bits >= 8) {
-                dec[o++] = (char)((acc >> (bits - 8)) & 0xff);
-                bits -= 8;
-            }
-        }
-        dec[o] = '\0';
-        char *colon = memchr(dec, ':', o);
-        if (colon == NULL)
-            return -1;
-        *colon = '\0';
-        const char *key = colon + 1;
-        if (tide_key_verify(r->store, key, strlen(key), &r->key) < 0 ||
-                strcmp(r->key.name, dec) != 0) {
-            tide_error_clear();
-            return -1;
-        }
-        return 0;
-    }
-    return -1;
+    return 0;
 }
 
 /* ---------------- requests ---------------- */
@@ -660,7 +606,7 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
         s.o.request_timeout = 30;
     if (s.o.grace <= 0)
         s.o.grace = 30;
-    s.started_ms = mono_ms();
+    s.started_ms = tide__srv_mono_ms();
     struct sockaddr_storage ss;
     socklen_t sl;
     int prc = parse_listen(s.o.listen, &ss, &sl);
@@ -728,6 +674,7 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     char *colon = strrchr(host, ':');
     if (colon)
         *colon = '\0';
+    tide__stream_start(&s);
     logf_(&s, "listening on %s://%s:%u", cert ? "https" : "http", host,
             di ? (unsigned)di->port : 0u);
     while (!stop_flag) {
@@ -745,12 +692,14 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     MHD_socket ls = MHD_quiesce_daemon(d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
-    int64_t until = mono_ms() + (int64_t)(s.o.grace * 1000);
-    while (__atomic_load_n(&s.active, __ATOMIC_RELAXED) > 0 && mono_ms() < until) {
+    int64_t until = tide__srv_mono_ms() + (int64_t)(s.o.grace * 1000);
+    while (__atomic_load_n(&s.active, __ATOMIC_RELAXED) > 0 && tide__srv_mono_ms() < until) {
         struct timespec t = { 0, 20 * 1000 * 1000 };
         nanosleep(&t, NULL);
     }
     MHD_stop_daemon(d);
+    tide__stream_stop();
+    tide__hunts_shutdown();
     logf_(&s, "stopped");
 done:
     for (size_t i = 0; i < s.npool; i++)

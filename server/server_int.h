@@ -85,8 +85,28 @@ struct srv {
     volatile int stopping;
     int64_t started_ms;
     /* counters for /metrics (atomic) */
-    uint64_t requests, errors_4xx, errors_5xx, active;
+    uint64_t requests, errors_4xx, errors_5xx, active, stream_clients;
 };
+
+/* The monotonic clock, ms. */
+int64_t tide__srv_mono_ms(void);
+
+/* Routes of work.c (cases, hunts, metrics) and stream.c (the live stream). */
+void tide__route_cases(req *r, reply *out);
+void tide__route_case(req *r, reply *out);
+void tide__route_case_open(req *r, reply *out);
+void tide__route_case_host(req *r, reply *out);
+void tide__route_case_lessons(req *r, reply *out);
+void tide__route_case_close(req *r, reply *out);
+void tide__route_case_share(req *r, reply *out);
+void tide__route_metrics(req *r, reply *out);
+void tide__route_hunt_start(req *r, reply *out);
+void tide__route_hunt_get(req *r, reply *out);
+void tide__route_stream(req *r, reply *out);
+/* The live stream's broadcaster thread, and the hunts' threads at stop. */
+void tide__stream_start(srv *s);
+void tide__stream_stop(void);
+void tide__hunts_shutdown(void);
 
 /* A read connection for this thread's request (from the pool, or a new one); NULL with the
  * error recorded. */

@@ -17,6 +17,7 @@
 
 #include "common.h"
 #include "observable.h"
+#include "engine.h"
 #include "score.h"
 #include "sightings.h"
 #include "store.h"
@@ -61,5 +62,37 @@ tide_read_sightings(tide_store *store, const tide_sighting_query *q, const char 
  *  lower ceiling only the current objects per TLP level at or below it ("by_tlp", unmarked
  *  counted as amber) and "ceiling": counts by type, source or kind would tell what is above. */
 TIDE_EXTERN(int) tide_read_stats(tide_store *store, int ceiling, char **out);
+
+/* ---- cases: a case is shown under a ceiling when every stored object its document names
+ *      (indicators, campaigns, malware, actors, relationships) passes; else it is withheld
+ *      whole, as if absent (its hosts, scope and plan derive from that intel) ---- */
+
+/** @brief The level of case id: the highest level of the stored objects its document names
+ *  (TIDE_TLP_CLEAR when it names none). TIDE_ENOTFOUND when no such case. */
+TIDE_EXTERN(int) tide_read_case_level(tide_store *store, int64_t id, int *out_level);
+/** @brief The level of the intel a case would be opened from (tide_case_open's arguments: a
+ *  stored sighting's indicator, or an indicator id, or the indicators a value names), so that a
+ *  caller below it is refused before anything is written. TIDE_ENOTFOUND when none. */
+TIDE_EXTERN(int)
+tide_read_case_seed_level(
+        tide_store *store, int64_t sighting_id, const char *indicator, int *out_level);
+/** @brief The cases a ceiling admits (tide_case_list_json's entries, with their "tlp"). */
+TIDE_EXTERN(int) tide_read_cases(tide_store *store, int ceiling, char **out);
+/** @brief One case (tide_case_show_json, or its Markdown) under the ceiling. TIDE_ENOTFOUND
+ *  when absent or withheld. */
+TIDE_EXTERN(int)
+tide_read_case(tide_store *store, int64_t id, int ceiling, bool markdown, char **out);
+/** @brief The response metrics (tide_metrics_json) with the per-case detail of the cases the
+ *  ceiling admits; the overall figures are counts and times only. */
+TIDE_EXTERN(int) tide_read_metrics(tide_store *store, int ceiling, char **out);
+
+/** @brief Run a hunt on the workspace (tide_workspace_hunt) under a ceiling: each
+ *  retro-sighting of an indicator that passes, as one line of JSON (tide_retro_sighting_json,
+ *  without the newline) whose related names (campaign(s), malware(_all), actor(s)) are only
+ *  those that pass (tide_gate_related_names). cb returning non-zero stops the hunt. */
+TIDE_EXTERN(int)
+tide_read_hunt(tide_workspace *ws, const tide_hunt_opts *opts, int ceiling,
+        int (*cb)(const char *json, size_t len, void *payload), void *payload,
+        tide_hunt_stats *out_stats);
 
 #endif

@@ -52,7 +52,9 @@ typedef struct {
     int64_t since;         /**< last seen at or after (ms), or 0 */
     bool retro_only;       /**< only pairs found by retro-hunt (retro_count > 0) */
     bool include_suppressed;
-    long limit; /**< 0 = all */
+    long limit;            /**< 0 = all */
+    int64_t updated_since; /**< stored or counted again at or after (ms, the store's clock),
+                                or 0: what a live stream polls for */
 } tide_sighting_query;
 
 /** @brief Stored sightings, most recent last_seen first. Records are borrowed for the call. */

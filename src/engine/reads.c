@@ -11,6 +11,9 @@
 
 #include <jansson.h>
 
+#include "store/front.h"
+#include "tide/cases.h"
+#include "tide/engine.h"
 #include "tide/errors.h"
 #include "tide/gate.h"
 #include "tide/reads.h"
@@ -452,4 +455,292 @@ int tide_read_stats(tide_store *store, int ceiling, char **out)
         json_object_set_new(by, tide_tlp_name(l), json_integer(levels[l]));
     json_decref(all);
     return dump(json_pack("{s:o, s:s}", "by_tlp", by, "ceiling", tide_tlp_name(ceiling)), out);
+}
+
+/* ---- cases ---- */
+
+static bool idch(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* The highest level of the stored objects named in text (every "type--uuid" in it). */
+static int text_level(tide_gate *g, const char *text, int *out)
+{
+    int level = TIDE_TLP_CLEAR;
+    for (const char *p = strstr(text, "--"); p; p = strstr(p + 2, "--")) {
+        const char *b = p;
+        while (b > text && idch(b[-1]) && b[-1] != '-')
+            b--;
+        size_t tl = (size_t)(p - b);
+        const char *u = p + 2;
+        if (tl == 0 || tl > 40 || strlen(u) < 36 || u[8] != '-' || u[13] != '-')
+            continue;
+        char id[80];
+        memcpy(id, b, tl);
+        memcpy(id + tl, "--", 2);
+        memcpy(id + tl + 2, u, 36);
+        id[tl + 38] = '\0';
+        int l = tide_gate_level_of(g, id);
+        if (l == TIDE_GATE_NOT_STORED)
+            continue;
+        if (l < 0)
+            return l;
+        if (l > level)
+            level = l;
+    }
+    *out = level;
+    return 0;
+}
+
+static int case_level(tide_store *store, tide_gate *g, int64_t id, int *out)
+{
+    char *doc = NULL;
+    TIDE_CHECK(tide_case_show_json(store, id, &doc));
+    int rc = text_level(g, doc, out);
+    free(doc);
+    return rc;
+}
+
+int tide_read_case_level(tide_store *store, int64_t id, int *out_level)
+{
+    if (out_level == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    tide_gate *g = NULL;
+    TIDE_CHECK(tide_gate_new(&g, store, TIDE_TLP_RED));
+    int rc = case_level(store, g, id, out_level);
+    tide_gate_free(g);
+    return rc;
+}
+
+typedef struct {
+    tide_gate *g;
+    int level;
+    bool found;
+    int err;
+} seed_ctx;
+
+static int seed_one(const tide_store_match *m, void *payload)
+{
+    seed_ctx *c = payload;
+    int l = tide_gate_level_of(c->g, m->indicator_id);
+    if (l == TIDE_GATE_NOT_STORED)
+        return 0;
+    if (l < 0)
+        return l;
+    c->found = true;
+    if (l > c->level)
+        c->level = l;
+    return 0;
+}
+
+int tide_read_case_seed_level(
+        tide_store *store, int64_t sighting_id, const char *indicator, int *out_level)
+{
+    if (out_level == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    seed_ctx c = { NULL, TIDE_TLP_CLEAR, false, 0 };
+    TIDE_CHECK(tide_gate_new(&c.g, store, TIDE_TLP_RED));
+    char *host = NULL, *ind_id = NULL, *norm = NULL;
+    int rc = 0;
+    if (sighting_id > 0) {
+        rc = tide__sighting_by_id(store, sighting_id, &host, &ind_id);
+        indicator = ind_id;
+    }
+    if (rc == 0 && indicator && strstr(indicator, "--") && !strchr(indicator, '/')) {
+        int l = tide_gate_level_of(c.g, indicator);
+        if (l >= 0) {
+            c.found = true;
+            c.level = l;
+        } else if (l != TIDE_GATE_NOT_STORED)
+            rc = l;
+    } else if (rc == 0 && indicator) {
+        tide_obs_kind kind;
+        if (tide_read_value(indicator, &kind, &norm) == 0)
+            rc = tide_store_lookup_match(store, kind, norm, seed_one, &c);
+        else
+            tide_error_clear();
+    }
+    if (rc == 0 && !c.found)
+        rc = tide_error_set(TIDE_ENOTFOUND, "no such sighting or indicator");
+    if (rc == 0)
+        *out_level = c.level;
+    free(host);
+    free(ind_id);
+    free(norm);
+    tide_gate_free(c.g);
+    return rc;
+}
+
+int tide_read_cases(tide_store *store, int ceiling, char **out)
+{
+    if (out == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    *out = NULL;
+    char *js = NULL;
+    TIDE_CHECK(tide_case_list_json(store, &js));
+    json_t *all = json_loads(js, 0, NULL);
+    free(js);
+    if (!json_is_array(all)) {
+        json_decref(all);
+        return tide_error_set(TIDE_ESTORE, "case list: not a JSON array");
+    }
+    tide_gate *g = NULL;
+    int rc = tide_gate_new(&g, store, ceiling);
+    json_t *keep = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(all, i, c)
+    {
+        if (rc < 0)
+            break;
+        int level;
+        rc = case_level(store, g, json_integer_value(json_object_get(c, "id")), &level);
+        if (rc == 0 && tide_gate_allows(g, level)) {
+            json_object_set_new(c, "tlp", json_string(tide_tlp_name(level)));
+            json_array_append(keep, c);
+        }
+    }
+    if (rc == 0)
+        rc = dump(json_pack("{s:O}", "cases", keep), out);
+    json_decref(keep);
+    json_decref(all);
+    tide_gate_free(g);
+    return rc;
+}
+
+int tide_read_case(tide_store *store, int64_t id, int ceiling, bool markdown, char **out)
+{
+    if (out == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    *out = NULL;
+    tide_gate *g = NULL;
+    TIDE_CHECK(tide_gate_new(&g, store, ceiling));
+    int level = 0;
+    int rc = case_level(store, g, id, &level);
+    if (rc == 0 && !tide_gate_allows(g, level))
+        rc = tide_error_set(TIDE_ENOTFOUND, "no case %lld", (long long)id);
+    tide_gate_free(g);
+    if (rc < 0)
+        return rc;
+    return markdown ? tide_case_show_markdown(store, id, out) : tide_case_show_json(store, id, out);
+}
+
+int tide_read_metrics(tide_store *store, int ceiling, char **out)
+{
+    if (out == NULL)
+        return tide_error_set(TIDE_EINVAL, "no output");
+    *out = NULL;
+    tide_case_opts o;
+    memset(&o, 0, sizeof o);
+    o.no_hunt = true;
+    char *js = NULL;
+    TIDE_CHECK(tide_metrics_json(store, &o, &js));
+    json_t *m = json_loads(js, 0, NULL);
+    free(js);
+    if (m == NULL)
+        return tide_error_set(TIDE_ESTORE, "metrics: not JSON");
+    tide_gate *g = NULL;
+    int rc = tide_gate_new(&g, store, ceiling);
+    json_t *cases = json_object_get(m, "cases"), *keep = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(cases, i, c)
+    {
+        if (rc < 0)
+            break;
+        int level;
+        rc = case_level(store, g, json_integer_value(json_object_get(c, "case")), &level);
+        if (rc == 0 && tide_gate_allows(g, level))
+            json_array_append(keep, c);
+    }
+    json_object_set_new(m, "cases", keep);
+    if (rc == 0)
+        rc = dump(json_incref(m), out);
+    json_decref(m);
+    tide_gate_free(g);
+    return rc;
+}
+
+/* ---- hunts ---- */
+
+typedef struct {
+    tide_gate *gate;
+    int (*cb)(const char *json, size_t len, void *payload);
+    void *payload;
+    char *buf;
+    size_t cap;
+    json_t *names; /* the names that pass, of the indicator at hand */
+} hunt_ctx;
+
+static int hunt_name(const char *name, const char *type, void *payload)
+{
+    (void)type;
+    json_object_set_new(payload, name, json_true());
+    return 0;
+}
+
+/* keep in o only the related names that passed the gate */
+static void keep_names(json_t *o, json_t *names)
+{
+    static const char *const keys[] = { "campaign", "campaigns", "malware", "malware_all", "actor",
+        "actors" };
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        json_t *v = json_object_get(o, keys[k]);
+        if (json_is_string(v) && !json_object_get(names, json_string_value(v)))
+            json_object_set_new(o, keys[k], json_null());
+        else if (json_is_array(v)) {
+            for (size_t i = json_array_size(v); i-- > 0;)
+                if (!json_object_get(names, json_string_value(json_array_get(v, i))))
+                    json_array_remove(v, i);
+        }
+    }
+}
+
+static int hunt_one(const tide_retro_sighting *s, void *payload)
+{
+    hunt_ctx *c = payload;
+    int l = tide_gate_level_of(c->gate, s->hit->indicator_id);
+    if (l == TIDE_GATE_NOT_STORED)
+        l = TIDE_TLP_RED;
+    if (l < 0)
+        return l;
+    if (!tide_gate_allows(c->gate, l))
+        return 0;
+    size_t n = tide_retro_sighting_json(s, c->buf, c->cap);
+    if (n + 1 > c->cap) {
+        char *b = tide__realloc(c->buf, n + 1);
+        TIDE_CHECK_ALLOC(b);
+        c->buf = b;
+        c->cap = n + 1;
+        n = tide_retro_sighting_json(s, c->buf, c->cap);
+    }
+    json_t *o = json_loadb(c->buf, n, 0, NULL);
+    json_t *names = json_object();
+    int rc = o && names ? tide_gate_related_names(c->gate, s->hit->indicator_id, hunt_name, names)
+                        : tide_error_set(TIDE_ENOMEM, "hunt");
+    char *js = NULL;
+    if (rc == 0) {
+        keep_names(o, names);
+        js = json_dumps(o, JSON_COMPACT);
+        rc = js ? c->cb(js, strlen(js), c->payload) : tide_error_set(TIDE_ENOMEM, "hunt");
+    }
+    free(js);
+    json_decref(o);
+    json_decref(names);
+    return rc;
+}
+
+int tide_read_hunt(tide_workspace *ws, const tide_hunt_opts *opts, int ceiling,
+        int (*cb)(const char *json, size_t len, void *payload), void *payload,
+        tide_hunt_stats *out_stats)
+{
+    if (ws == NULL || cb == NULL)
+        return tide_error_set(TIDE_EINVAL, "no workspace or callback");
+    hunt_ctx c = { NULL, cb, payload, NULL, 0, NULL };
+    TIDE_CHECK(tide_gate_new(&c.gate, tide_workspace_store(ws), ceiling));
+    int rc = tide_workspace_hunt(ws, opts, hunt_one, &c, out_stats);
+    tide__free(c.buf);
+    tide_gate_free(c.gate);
+    return rc;
 }

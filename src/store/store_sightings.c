@@ -122,6 +122,8 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
         rc = tide__buf_puts(&sql, " AND (indicator = :ind COLLATE NOCASE OR indicator_id = :ind)");
     if (rc == 0 && q && q->since)
         rc = tide__buf_puts(&sql, " AND last_seen >= :since");
+    if (rc == 0 && q && q->updated_since)
+        rc = tide__buf_puts(&sql, " AND updated_at >= :upd");
     if (rc == 0 && q && q->retro_only)
         rc = tide__buf_puts(&sql, " AND retro_count > 0");
     if (rc == 0 && !(q && q->include_suppressed))
@@ -146,6 +148,8 @@ int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
         tide__store_bind_text(st, sqlite3_bind_parameter_index(st, ":ind"), q->indicator);
     if (q && q->since)
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), q->since);
+    if (q && q->updated_since)
+        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":upd"), q->updated_since);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         tide_sighting_rec r;
