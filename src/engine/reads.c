@@ -286,6 +286,7 @@ done:
 /* ---- search ---- */
 
 typedef struct {
+    tide_store *store;
     tide_gate *gate;
     json_t *arr;
     long limit, n;
@@ -301,6 +302,26 @@ static int add_hit(const tide_search_hit *h, void *payload)
         return l;
     if (!tide_gate_allows(c->gate, l))
         return 0;
+    if (strcmp(h->type, "indicator") != 0) {
+        /* the whole decision, as for the object itself: a relationship, a sighting, a report
+         * ... is withheld when a reference it needs is above the ceiling */
+        char *js = NULL;
+        int rc = tide_store_get(c->store, h->id, NULL, &js);
+        if (rc == TIDE_ENOTFOUND) {
+            tide_error_clear();
+            return 0;
+        }
+        TIDE_CHECK(rc);
+        char *red = NULL;
+        rc = tide_gate_object(c->gate, js, strlen(js), h->tlp, &red, NULL);
+        free(red);
+        free(js);
+        if (rc == TIDE_GATE_WITHHELD || rc == TIDE_EPARSE) {
+            tide_error_clear();
+            return 0;
+        }
+        TIDE_CHECK(rc);
+    }
     const char *name = h->name;
     if (name) {
         int nl = tide_gate_name_level_of(c->gate, h->id);
@@ -324,7 +345,7 @@ int tide_read_search(tide_store *store, const tide_search_query *q, int ceiling,
     TIDE_CHECK(tide_gate_new(&gate, store, ceiling));
     tide_search_query sq = *q;
     sq.limit = 0; /* the limit counts what is shown */
-    search_ctx c = { gate, json_array(), q->limit, 0 };
+    search_ctx c = { store, gate, json_array(), q->limit, 0 };
     int rc = c.arr ? tide_store_search(store, &sq, add_hit, &c) : TIDE_ENOMEM;
     if (rc == 1)
         rc = 0;
