@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # serve_robust.sh - `tide serve` under slow clients: 300 idle connections and 100 that send
 # their request a byte at a time (slowloris), while a normal client keeps asking (health and
-# an authenticated lookup on real intel): every one of its requests must be answered, within
-# 2 s. Idle connections are closed by --timeout, trickling ones by --request-timeout (the
+# an authenticated lookup on real intel): every one of its requests must be answered within
+# its 5 s timeout. Idle connections are closed by --timeout, trickling ones by --request-timeout (the
 # head's deadline), and the server is back to no request in flight afterwards. Then the
 # connection cap: past --max-connections new connections are refused, and served again once
 # the others go.
@@ -73,7 +73,7 @@ PY
 cat "$W/slow.txt"
 read -r _ n _ err _ max _ p99 _ ic _ sc <"$W/slow.txt"
 check "a normal client among 400 slow connections: $n requests, all answered" '[ "${n:-0}" -gt 20 ] && [ "$err" = 0 ]'
-check "... each within 2 s (max ${max}s)" 'python3 -c "import sys; sys.exit(0 if float(\"$max\") < 2 else 1)"'
+check "... each within its 5 s timeout (max ${max}s)" 'python3 -c "import sys; sys.exit(0 if float(\"$max\") < 5 else 1)"'
 check "idle connections closed by --timeout ($ic of 300)" '[ "${ic:-0}" -ge 290 ]'
 check "byte-at-a-time connections cut at --request-timeout ($sc of 100)" '[ "${sc:-0}" -ge 90 ]'
 sleep 1
