@@ -256,7 +256,7 @@ const cli_cmd cli_commands[] = {
             "Limits: request line + headers 16 KiB, bodies 64 MiB for intel uploads\n"
             "(--max-body) and 64 KiB elsewhere, 512 connections (--max-connections), idle\n"
             "connections closed after 15 s (--timeout), a request head must arrive within\n"
-            "30 s (--request-timeout).\n" },
+            "30 s (--request-timeout), and a body average 1 KiB/s after that.\n" },
     { "keys", cmd_keys, "API keys of tide serve: add, list, revoke; the audit log",
             "usage: tide keys add NAME --role reader|analyst|admin|peer --tlp-max TLP [--json]\n"
             "       tide keys list [--json]\n"
