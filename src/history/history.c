@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@
 #define RING_N           16  /* observations in flight between slot prefetch and count */
 #define RING_KEY         128 /* longer keys are counted at once */
 #define MAX_RUNS         100000
+#define REC_JOBS         8            /* jobs queued for the recorder thread at most */
+#define REC_CHUNK        (256u << 10) /* packed events per job */
 
 typedef struct {
     int32_t day;
@@ -127,6 +130,25 @@ struct tide_history {
         uint8_t key[RING_KEY];
     } ring[RING_N];
     size_t rhead, rcount;
+    /* the recorder thread (see "the recorder thread" below): what tide_history_add packs goes
+     * to it in jobs, in order; everything above from ag[] to ring[] is its own while it runs */
+    struct rec_thread {
+        pthread_mutex_t mu;
+        pthread_cond_t more, room; /* a job queued / a job done */
+        pthread_t tid;
+        bool started, failed_start;
+        struct rec_job {
+            int op;
+            tide_buf data;
+        } q[REC_JOBS];
+        size_t head, count; /* the job being processed stays counted until done */
+        tide_buf fill;      /* events packed by tide_history_add, not queued yet */
+        atomic_int rc;      /* the first error of the thread (sticky), with its message */
+        char err[512];
+        char *last_file;      /* the file name of the last event packed (main thread) */
+        uint64_t discarded;   /* the result of the last discard job */
+        tide_buf inline_file; /* the current file name when the jobs run inline */
+    } rt;
 };
 
 /* ---- small helpers ---- */
@@ -510,6 +532,8 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
     return tide_history_open_opts(out, dir, &o);
 }
 
+static void rec_stop(tide_history *h);
+
 static void agg_free(agg *a)
 {
     tide__free(a->ents);
@@ -522,6 +546,7 @@ void tide_history_free(tide_history *h)
 {
     if (h == NULL)
         return;
+    rec_stop(h);
     /* runs spilled but not committed are not in the manifest: remove them */
     char p[4096];
     for (size_t i = 0; i < h->npend; i++) {
@@ -769,6 +794,17 @@ static int64_t time_bound(tide_history *h, bool fresh)
     return h->bound_us;
 }
 
+/* An event packed for the recorder thread: this header, the file name (file_len bytes; none
+ * when it is UINT32_MAX: the previous event's), the host name, then per observation its kind
+ * (1 byte), length (4) and value. */
+typedef struct {
+    int64_t ts;
+    uint64_t line;
+    uint32_t host_len, nobs, file_len, pad;
+} rec_ev;
+
+static int rec_push(tide_history *h, int op);
+
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
     if (!h->writable)
@@ -792,9 +828,78 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
                 "history",
                 t, (double)h->max_future_us / HIST_DAY_US, now);
     }
-    int32_t day = (int32_t)(ts / HIST_DAY_US);
-    const char *hs = ev->host ? ev->host : "";
+    if (h->rt.rc)
+        return tide_error_set(h->rt.rc, "%s", h->rt.err);
+    /* pack it for the recorder thread: the copy is all the reader's thread pays */
+    const char *fs = file ? file : "";
+    size_t fl = strlen(fs);
+    bool same = h->rt.last_file && strcmp(h->rt.last_file, fs) == 0;
+    if (!same) {
+        char *c = tide__strdup(fs);
+        TIDE_CHECK_ALLOC(c);
+        tide__free(h->rt.last_file);
+        h->rt.last_file = c;
+    }
     size_t hl = ev->host ? ev->host_len : 0;
+    size_t need = sizeof(rec_ev) + (same ? 0 : fl) + hl;
+    for (size_t i = 0; i < ev->nobs; i++)
+        need += 5 + ev->obs[i].len;
+    tide_buf *b = &h->rt.fill;
+    TIDE_CHECK(tide__buf_grow(b, need + 64));
+    uint8_t *p = (uint8_t *)b->ptr + b->len;
+    rec_ev e = { ts, ev->line, (uint32_t)hl, (uint32_t)ev->nobs, same ? UINT32_MAX : (uint32_t)fl,
+        0 };
+    memcpy(p, &e, sizeof(e));
+    p += sizeof(e);
+    if (!same) {
+        memcpy(p, fs, fl);
+        p += fl;
+    }
+    if (hl)
+        memcpy(p, ev->host, hl);
+    p += hl;
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const tide_observation *o = &ev->obs[i];
+        uint32_t n = (uint32_t)o->len;
+        *p = (uint8_t)o->kind;
+        memcpy(p + 1, &n, 4);
+        memcpy(p + 5, o->value, n);
+        p += 5 + n;
+    }
+    b->len += need;
+    if (b->len >= REC_CHUNK)
+        return rec_push(h, 0);
+    return 0;
+}
+
+/* The recorder thread's side of tide_history_add: one packed event (*pp, advanced past it)
+ * counted into the staging aggregator, every observable once. */
+static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
+{
+    const uint8_t *p = *pp;
+    rec_ev e;
+    memcpy(&e, p, sizeof(e));
+    p += sizeof(e);
+    bool new_file = e.file_len != UINT32_MAX;
+    if (new_file) {
+        cur_file->len = 0;
+        TIDE_CHECK(tide__buf_put(cur_file, p, e.file_len));
+        TIDE_CHECK(tide__buf_put(cur_file, "", 1));
+        cur_file->len--;
+        p += e.file_len;
+    }
+    const char *hs = (const char *)p;
+    size_t hl = e.host_len;
+    p += hl;
+    const uint8_t *obs = p;
+    for (uint32_t i = 0; i < e.nobs; i++) {
+        uint32_t n;
+        memcpy(&n, p + 1, 4);
+        p += 5 + n;
+    }
+    *pp = p;
+    int64_t ts = e.ts;
+    int32_t day = (int32_t)(ts / HIST_DAY_US);
     if (!h->have_host || hl != h->last_host_len || memcmp(hs, h->last_host, hl) != 0) {
         TIDE_CHECK(names_id(&h->hosts, hs, hl, &h->last_host_id));
         h->have_host = hl < sizeof(h->last_host);
@@ -803,9 +908,9 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             h->last_host_len = hl;
         }
     }
-    const char *fs = file ? file : "";
-    if (!h->have_file || strcmp(fs, names_get(&h->files, h->last_file_id)) != 0) {
-        TIDE_CHECK(names_id(&h->files, fs, strlen(fs), &h->last_file_id));
+    if (!h->have_file || new_file) {
+        TIDE_CHECK(names_id(
+                &h->files, cur_file->ptr ? cur_file->ptr : "", cur_file->len, &h->last_file_id));
         h->have_file = true;
     }
     uint32_t host = h->last_host_id, fid = h->last_file_id;
@@ -813,9 +918,12 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     /* one count per event: skip an observable the event already named */
     uint64_t seen[64];
     size_t nseen = 0;
-    for (size_t i = 0; i < ev->nobs; i++) {
-        const tide_observation *o = &ev->obs[i];
-        int n = tide__hist_key(o->kind, o->value, o->len, key);
+    p = obs;
+    for (uint32_t i = 0; i < e.nobs; i++) {
+        uint32_t len;
+        memcpy(&len, p + 1, 4);
+        int n = tide__hist_key((tide_obs_kind)p[0], (const char *)p + 5, len, key);
+        p += 5 + len;
         if (n < 0)
             continue;
         uint64_t kh = XXH3_64bits(key, (size_t)n);
@@ -826,7 +934,7 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             continue;
         if (nseen < 64)
             seen[nseen++] = kh;
-        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
+        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, e.line));
     }
     if (nseen)
         h->stage_events++;
@@ -848,10 +956,8 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
     return 0;
 }
 
-int tide_history_keep(tide_history *h)
+static int keep_now(tide_history *h)
 {
-    if (!h->writable)
-        return 0;
     TIDE_CHECK(ring_flush(h));
     for (size_t i = 0; i < h->npend; i++)
         h->pend[i].staged = false;
@@ -867,12 +973,8 @@ int tide_history_keep(tide_history *h)
     return agg_merge(h, h->kept, h->stage, false);
 }
 
-int tide_history_discard(tide_history *h, uint64_t *out_events)
+static void discard_now(tide_history *h, uint64_t *out_events)
 {
-    if (out_events)
-        *out_events = 0;
-    if (!h->writable)
-        return 0;
     h->rcount = 0; /* what waits in the ring came after the last keep */
     h->rhead = 0;
     uint64_t events = h->stage_events;
@@ -889,9 +991,180 @@ int tide_history_discard(tide_history *h, uint64_t *out_events)
     }
     h->npend = k;
     agg_reset(h->stage);
+    *out_events = events;
+}
+
+/* ---- the recorder thread ----
+ *
+ * tide_history_add only checks the event's time and packs the event (host, file, observed
+ * values) into a chunk; full chunks go through a bounded queue (REC_JOBS jobs of REC_CHUNK
+ * bytes) to a thread of the history's own, which encodes the keys, aggregates, and spills sorted
+ * runs when the memory bound is reached, while the caller's thread reads and matches the next
+ * events. keep, discard and commit are jobs of the same queue, so the thread does exactly what
+ * the caller's thread did before, in the same order, and the history is the same. discard and
+ * commit wait until the thread has done everything queued. An error of the thread is kept and
+ * returned by the next add, keep, discard or commit. Without a thread (pthread_create failed)
+ * the jobs run in the caller's thread. The thread is joined by tide_history_free.
+ */
+
+enum {
+    REC_DATA,
+    REC_KEEP,
+    REC_DISCARD,
+    REC_SPILL,
+    REC_QUIT
+};
+
+/* One job: its packed events, then its operation. */
+static void rec_run(tide_history *h, struct rec_job *j, tide_buf *cur_file)
+{
+    int rc = atomic_load(&h->rt.rc);
+    const uint8_t *p = (const uint8_t *)j->data.ptr, *end = p + j->data.len;
+    while (rc == 0 && p < end)
+        rc = rec_event(h, &p, cur_file);
+    if (rc == 0) {
+        if (j->op == REC_KEEP)
+            rc = keep_now(h);
+        else if (j->op == REC_DISCARD)
+            discard_now(h, &h->rt.discarded);
+        else if (j->op == REC_SPILL && (rc = keep_now(h)) == 0)
+            rc = spill(h); /* sorted and written before the commit takes the lock */
+    }
+    if (rc < 0 && atomic_load(&h->rt.rc) == 0) {
+        snprintf(h->rt.err, sizeof(h->rt.err), "%s", tide_error_last());
+        atomic_store(&h->rt.rc, rc);
+    }
+}
+
+static void *rec_main(void *arg)
+{
+    tide_history *h = arg;
+    struct rec_thread *t = &h->rt;
+    tide_buf cur_file = TIDE_BUF_INIT;
+    for (bool quit = false; !quit;) {
+        pthread_mutex_lock(&t->mu);
+        while (t->count == 0)
+            pthread_cond_wait(&t->more, &t->mu);
+        struct rec_job *j = &t->q[t->head];
+        pthread_mutex_unlock(&t->mu);
+        quit = j->op == REC_QUIT;
+        if (!quit)
+            rec_run(h, j, &cur_file);
+        pthread_mutex_lock(&t->mu);
+        j->data.len = 0;
+        t->head = (t->head + 1) % REC_JOBS;
+        t->count--;
+        pthread_cond_broadcast(&t->room);
+        pthread_mutex_unlock(&t->mu);
+    }
+    tide__buf_free(&cur_file);
+    return NULL;
+}
+
+/* Queue the packed events and op (REC_DATA: the events only). */
+static int rec_push(tide_history *h, int op)
+{
+    struct rec_thread *t = &h->rt;
+    if (op == REC_DATA && t->fill.len == 0)
+        return 0;
+    if (!t->started && !t->failed_start) {
+        if (pthread_mutex_init(&t->mu, NULL) != 0) {
+            t->failed_start = true;
+        } else if (pthread_cond_init(&t->more, NULL) != 0) {
+            pthread_mutex_destroy(&t->mu);
+            t->failed_start = true;
+        } else if (pthread_cond_init(&t->room, NULL) != 0) {
+            pthread_cond_destroy(&t->more);
+            pthread_mutex_destroy(&t->mu);
+            t->failed_start = true;
+        } else if (pthread_create(&t->tid, NULL, rec_main, h) != 0) {
+            pthread_cond_destroy(&t->room);
+            pthread_cond_destroy(&t->more);
+            pthread_mutex_destroy(&t->mu);
+            t->failed_start = true;
+        } else {
+            t->started = true;
+        }
+    }
+    if (!t->started) { /* no thread: the job runs here */
+        struct rec_job j = { op, t->fill };
+        if (op != REC_QUIT)
+            rec_run(h, &j, &t->inline_file);
+        t->fill = j.data;
+        t->fill.len = 0;
+    } else {
+        pthread_mutex_lock(&t->mu);
+        while (t->count == REC_JOBS)
+            pthread_cond_wait(&t->room, &t->mu);
+        struct rec_job *j = &t->q[(t->head + t->count) % REC_JOBS];
+        tide_buf b = j->data; /* the slot's emptied buffer becomes the next fill */
+        j->data = t->fill;
+        j->op = op;
+        t->fill = b;
+        t->fill.len = 0;
+        t->count++;
+        pthread_cond_signal(&t->more);
+        pthread_mutex_unlock(&t->mu);
+    }
+    int rc = atomic_load(&t->rc);
+    return rc ? tide_error_set(rc, "%s", t->err) : 0;
+}
+
+/* Wait until the thread has done every job queued; its first error, if any. */
+static int rec_wait(tide_history *h)
+{
+    struct rec_thread *t = &h->rt;
+    if (t->started) {
+        pthread_mutex_lock(&t->mu);
+        while (t->count > 0)
+            pthread_cond_wait(&t->room, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+    }
+    int rc = atomic_load(&t->rc);
+    return rc ? tide_error_set(rc, "%s", t->err) : 0;
+}
+
+/* Stop and join the thread (what is queued is dropped). */
+static void rec_stop(tide_history *h)
+{
+    struct rec_thread *t = &h->rt;
+    if (t->started) {
+        t->fill.len = 0;
+        rec_push(h, REC_QUIT);
+        pthread_join(t->tid, NULL);
+        pthread_cond_destroy(&t->room);
+        pthread_cond_destroy(&t->more);
+        pthread_mutex_destroy(&t->mu);
+        t->started = false;
+    }
+    for (size_t i = 0; i < REC_JOBS; i++)
+        tide__buf_free(&t->q[i].data);
+    tide__buf_free(&t->fill);
+    tide__buf_free(&t->inline_file);
+    tide__free(t->last_file);
+    t->last_file = NULL;
+}
+
+int tide_history_keep(tide_history *h)
+{
+    if (!h->writable)
+        return 0;
+    return rec_push(h, REC_KEEP);
+}
+
+int tide_history_discard(tide_history *h, uint64_t *out_events)
+{
     if (out_events)
-        *out_events = events;
-    return 0;
+        *out_events = 0;
+    if (!h->writable)
+        return 0;
+    h->rt.discarded = 0;
+    int rc = rec_push(h, REC_DISCARD);
+    if (rc == 0)
+        rc = rec_wait(h);
+    if (out_events)
+        *out_events = h->rt.discarded;
+    return rc;
 }
 
 /* ---- sorting a spill: by (day, key, host name) ---- */
@@ -1442,8 +1715,8 @@ static int commit(tide_history *h, bool lazy, bool by_date, int64_t before_ms)
 {
     if (!h->writable)
         return tide_error_set(TIDE_EINVAL, "history opened read-only");
-    TIDE_CHECK(tide_history_keep(h));
-    TIDE_CHECK(spill(h)); /* sorted and written before the lock is taken */
+    TIDE_CHECK(rec_push(h, REC_SPILL)); /* kept, sorted and written before the lock */
+    TIDE_CHECK(rec_wait(h));
     TIDE_CHECK(lock_take(h));
     int rc = commit_locked(h);
     if (rc == 0 && by_date) /* days that end at or before before_ms */
