@@ -1249,6 +1249,60 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
     }
 }
 
+/* Sort by (day, key prefix) with an LSD radix sort of their 12 bytes (passes where every entry
+ * has the same byte are skipped: one day, a few kinds), then each run of equal (day, prefix)
+ * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
+ * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
+ * back to sort_ents alone when the scratch array cannot be had. */
+static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
+{
+    sort_ent *tmp = n > 256 ? tide__malloc(n * sizeof(sort_ent)) : NULL;
+    if (tmp == NULL) {
+        sort_ents(c, v, n);
+        return;
+    }
+    size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
+    if (cnt == NULL) {
+        tide__free(tmp);
+        sort_ents(c, v, n);
+        return;
+    }
+#define RDX_BYTE(e, d)                                                                             \
+    ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
+             : (unsigned)(((uint32_t)(e)->day ^ 0x80000000u) >> (8 * ((d)-8))) & 255u)
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 12; d++)
+            cnt[d][RDX_BYTE(&v[i], d)]++;
+    sort_ent *src = v, *dst = tmp;
+    for (int d = 0; d < 12; d++) {
+        if (cnt[d][RDX_BYTE(&src[0], d)] == n)
+            continue; /* one value: nothing to do */
+        size_t off[256], sum = 0;
+        for (int k = 0; k < 256; k++) {
+            off[k] = sum;
+            sum += cnt[d][k];
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[off[RDX_BYTE(&src[i], d)]++] = src[i];
+        sort_ent *t = src;
+        src = dst;
+        dst = t;
+    }
+#undef RDX_BYTE
+    if (src != v)
+        memcpy(v, src, n * sizeof(sort_ent));
+    tide__free(cnt);
+    tide__free(tmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
+            j++;
+        if (j - i > 1)
+            sort_ents(c, v + i, j - i);
+        i = j;
+    }
+}
+
 static const names *rank_names; /* qsort has no payload; the writer is single-threaded */
 
 static int cmp_name_id(const void *a, const void *b)
@@ -1298,7 +1352,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
         ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
     }
     sort_ctx sc = { a->ents, keys };
-    sort_ents(&sc, ord, a->nents);
+    sort_radix(&sc, ord, a->nents);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
