@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1077,13 +1078,22 @@ static int rec_push(tide_history *h, int op)
             pthread_cond_destroy(&t->more);
             pthread_mutex_destroy(&t->mu);
             t->failed_start = true;
-        } else if (pthread_create(&t->tid, NULL, rec_main, h) != 0) {
-            pthread_cond_destroy(&t->room);
-            pthread_cond_destroy(&t->more);
-            pthread_mutex_destroy(&t->mu);
-            t->failed_start = true;
         } else {
-            t->started = true;
+            /* the thread blocks every signal: a SIGINT or SIGTERM must reach the caller's
+             * thread (and interrupt its blocking read), never this one */
+            sigset_t all, old;
+            sigfillset(&all);
+            pthread_sigmask(SIG_SETMASK, &all, &old);
+            int cr = pthread_create(&t->tid, NULL, rec_main, h);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            if (cr != 0) {
+                pthread_cond_destroy(&t->room);
+                pthread_cond_destroy(&t->more);
+                pthread_mutex_destroy(&t->mu);
+                t->failed_start = true;
+            } else {
+                t->started = true;
+            }
         }
     }
     if (!t->started) { /* no thread: the job runs here */
