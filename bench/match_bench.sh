@@ -101,10 +101,10 @@ variant() {
     printf -v "runs_$name" '%s' "${all[*]}"
 }
 variant default 0
+hist_stats=$("$tide" --store "$store" history stats --json 2>/dev/null || true)
 variant nohist 0 --no-history
 variant nostore 0 --no-store
 variant bare 1 --no-store --no-history
-hist_stats=$("$tide" --store "$store" history stats --json 2>/dev/null || true)
 wall_tide=$wall_default; cpu_tide=$cpu_default; rss_tide=$rss_default
 score=$(python3 "$shared/bench/score.py" "$corpus" "$out/tide-default.jsonl" | tail -1)
 score_bare=$(python3 "$shared/bench/score.py" "$corpus" "$out/tide-bare.jsonl" | tail -1)
