@@ -1,12 +1,13 @@
 /*
  * cli_common.c - helpers shared by the CLI verbs: option parsing, usage, error printing,
- * opening the workspace and printing the engine's notices.
+ * opening the workspace, printing the engine's notices, and the progress line of long work.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -18,9 +19,83 @@ const cli_cmd *cli_find(const char *name)
     return NULL;
 }
 
+/* ---- the progress line ---- */
+
+int cli_progress_mode;            /* 1 --progress, -1 --no-progress / --quiet, 0: a TTY */
+static bool progress_drawn;       /* a line is on stderr now */
+static const char *progress_verb; /* "tide VERB: " */
+
+void cli_progress_clear(void)
+{
+    if (progress_drawn) {
+        fputs("\r\033[K", stderr); /* back to the line's start, erase it */
+        progress_drawn = false;
+    }
+}
+
+/* 1234567 -> "1.2 M" style: a count short enough for one line. */
+static void human(char *out, size_t cap, double v, const char *unit)
+{
+    if (v >= 1e9)
+        snprintf(out, cap, "%.1f G%s", v / 1e9, unit);
+    else if (v >= 1e6)
+        snprintf(out, cap, "%.1f M%s", v / 1e6, unit);
+    else if (v >= 1e4)
+        snprintf(out, cap, "%.0f k%s", v / 1e3, unit);
+    else
+        snprintf(out, cap, "%.0f %s", v, unit);
+}
+
+static void progress_draw(const tide_progress *p, void *payload)
+{
+    (void)payload;
+    if (p->done) {
+        cli_progress_clear();
+        return;
+    }
+    const char *what = strcmp(p->phase, "ingest") == 0   ? "objects"
+                       : strcmp(p->phase, "hunt") == 0   ? "retro-sightings"
+                       : strcmp(p->phase, "export") == 0 ? "indicators"
+                                                         : "events";
+    char line[160], recs[32], rate[32];
+    int n = strcmp(progress_verb, p->phase) == 0
+                    ? snprintf(line, sizeof(line), "tide %s:", progress_verb)
+                    : snprintf(line, sizeof(line), "tide %s: %s", progress_verb, p->phase);
+    double secs = p->seconds > 0 ? p->seconds : 1e-9;
+    if (p->total_bytes > 0) {
+        double pct = 100.0 * (double)p->bytes / (double)p->total_bytes;
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %.1f / %.1f MB (%.0f%%)",
+                (double)p->bytes / 1e6, (double)p->total_bytes / 1e6, pct > 100 ? 100 : pct);
+    } else if (p->bytes > 0) {
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %.1f MB", (double)p->bytes / 1e6);
+    }
+    human(recs, sizeof(recs), (double)p->records, what);
+    if (p->bytes > 0)
+        snprintf(rate, sizeof(rate), "%.1f MB/s", (double)p->bytes / 1e6 / secs);
+    else
+        human(rate, sizeof(rate), (double)p->records / secs, "/s");
+    n += snprintf(
+            line + n, sizeof(line) - (size_t)n, "%s %s, %s", p->bytes > 0 ? "," : "", recs, rate);
+    if (p->total_bytes > 0 && p->bytes > 0 && p->bytes < p->total_bytes) {
+        double eta = secs * (double)(p->total_bytes - p->bytes) / (double)p->bytes;
+        snprintf(line + n, sizeof(line) - (size_t)n, ", ETA %d:%02d", (int)eta / 60, (int)eta % 60);
+    }
+    fprintf(stderr, "\r%.79s\033[K", line);
+    fflush(stderr);
+    progress_drawn = true;
+}
+
+void cli_progress_attach(tide_workspace *ws, const char *verb)
+{
+    bool on = cli_progress_mode > 0 || (cli_progress_mode == 0 && isatty(2));
+    progress_verb = verb;
+    tide_workspace_set_progress(ws, on ? progress_draw : NULL, NULL);
+}
+
 void cli_err(const char *verb, const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_clear();
     fprintf(stderr, "tide %s: ", verb);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -91,6 +166,7 @@ tide_workspace *cli_open_workspace(const char *verb)
             tide_workspace_free(ws);
             return NULL;
         }
+    cli_progress_attach(ws, verb);
     return ws;
 }
 
@@ -107,6 +183,7 @@ tide_store *cli_open_store(const char *verb)
 void cli_notice(tide_notice_level level, const char *msg, void *payload)
 {
     (void)level;
+    cli_progress_clear();
     fprintf(stderr, "tide %s: %s\n", (const char *)payload, msg);
 }
 
@@ -151,6 +228,17 @@ void cli_print_target(const tide_target_result *r, void *payload)
 
 void cli_print_hunt(const tide_ingest_result *res)
 {
+    if (res->followers_behind)
+        fprintf(stderr,
+                "tide: %zu follower(s) had not committed what they read before taking the new "
+                "intel after %.1f s (TIDE_LATE_INTEL_WAIT): events they read since their last "
+                "commit may be missed by this hunt (`tide hunt --added-since` later finds them)\n",
+                res->followers_behind, res->follower_wait_seconds);
+    else if (res->follower_wait_seconds >= 0.5)
+        fprintf(stderr,
+                "tide: waited %.1f s for followers to commit what they read before taking the "
+                "new intel\n",
+                res->follower_wait_seconds);
     if (res->hunted && res->hunt.indicators > 0)
         fprintf(stderr, "hunted %zu indicators: %zu hosts, %zu retro-sightings (%.2f s)\n",
                 res->hunt.indicators, res->hunt.hosts, res->hunt.sightings, res->hunt_seconds);

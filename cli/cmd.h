@@ -62,6 +62,15 @@ int cli_opt(const char *verb, int argc, char **argv, int *i, const char *name, c
 /* Flag without value: returns 1 when argv[*i] == "--name". */
 int cli_flag(char **argv, int i, const char *name);
 
+/* The progress line of long work (ingest, match, history import, hunt) on stderr: drawn with
+ * '\r' when stderr is a terminal (cli_progress_mode 0), or always (--progress: 1), never
+ * (--no-progress, --quiet: -1); cleared when the work ends and before anything else is written
+ * to stderr. cli_open_workspace attaches it to the workspace. */
+extern int cli_progress_mode;
+void cli_progress_attach(tide_workspace *ws, const char *verb);
+/* Erase the progress line if one is drawn (before writing anything else to stderr). */
+void cli_progress_clear(void);
+
 /* The engine's notices, printed as "tide VERB: message" (payload: the verb). */
 void cli_notice(tide_notice_level level, const char *msg, void *payload);
 /* Seconds on the monotonic clock, for the timings a verb prints. */

@@ -55,19 +55,25 @@ int cmd_assets(int argc, char **argv)
         cli_usage("assets", stderr);
         return TIDE_EXIT_USAGE;
     }
-    tide_store *s = cli_open_store("assets");
-    if (s == NULL)
+    tide_workspace *ws = cli_open_workspace("assets");
+    if (ws == NULL)
         return TIDE_EXIT_STORE;
+    tide_store *s = tide_workspace_store(ws);
     int ret = TIDE_EXIT_OK;
     if (import) {
         for (int i = 2; i < argc; i++) {
             long n = 0;
-            int rc = tide_assets_import(s, argv[i], &n);
-            if (rc < 0) {
+            int failed = 0;
+            /* then the policy exports declared (tide export --target, a case's lessons) follow */
+            int rc = tide_workspace_assets_import(
+                    ws, argv[i], &n, cli_print_target, NULL, NULL, &failed);
+            if (rc < 0 && failed == 0) {
                 cli_err("assets", "%s", tide_error_last());
                 ret = rc == TIDE_ESTORE ? TIDE_EXIT_STORE : TIDE_EXIT_USAGE;
                 continue;
             }
+            if (failed)
+                ret = TIDE_EXIT_STORE;
             printf("%s: %ld asset(s) imported\n", argv[i], n);
         }
     } else {
@@ -83,6 +89,6 @@ int cmd_assets(int argc, char **argv)
         }
         json_decref(arr);
     }
-    tide_store_free(s);
+    tide_workspace_free(ws);
     return ret;
 }

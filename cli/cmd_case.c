@@ -286,6 +286,23 @@ int cmd_case(int argc, char **argv)
         }
         printf("case %lld closed: %ld indicator(s) promoted as source internal\n", (long long)id,
                 promoted);
+        /* the policy exports its lessons' prevention rules became (export targets) */
+        if (tide_case_show_json(s, id, &out) == 0) {
+            json_t *c = json_loads(out, 0, NULL);
+            size_t i;
+            json_t *p;
+            json_array_foreach(json_object_get(c, "policy_exports"), i, p)
+            {
+                const char *o = json_string_value(json_object_get(p, "output"));
+                printf("policy export %s (%s, %lld entries): %s -> %s (an export target: "
+                       "follows the assets)\n",
+                        json_string_value(json_object_get(p, "name")),
+                        json_string_value(json_object_get(p, "format")),
+                        (long long)json_integer_value(json_object_get(p, "entries")),
+                        json_string_value(json_object_get(p, "rule")), o ? o : "-");
+            }
+            json_decref(c);
+        }
     } else if (strcmp(sub, "share") == 0) {
         if (!a.tlp_max || !a.output) {
             cli_err(verb, "share needs --tlp-max TLP and --output F");

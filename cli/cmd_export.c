@@ -148,7 +148,8 @@ static int print_targets(tide_workspace *ws, bool json)
     (json_string_value(json_object_get(o, k)) ? json_string_value(json_object_get(o, k)) : "-")
         printf("%s\t%s\t%s%s\n", S(t, "name"), S(t, "format"), S(t, "output"),
                 json_is_true(json_object_get(t, "incremental")) ? " (incremental)" : "");
-        const char *filters[] = { "types", "tlp_max", "source", "related", "action", "zone" };
+        const char *filters[] = { "types", "tlp_max", "source", "related", "action", "zone",
+            "policy", "categories", "allow" };
         printf("  min score %g", json_number_value(json_object_get(t, "min_score")));
         for (size_t k = 0; k < sizeof(filters) / sizeof(*filters); k++)
             if (json_object_get(t, filters[k]))
@@ -272,8 +273,7 @@ int cmd_export(int argc, char **argv)
         return TIDE_EXIT_STORE;
     o.decay = tide_workspace_decay(ws); /* STATE/decay.json and --decay */
     tide_export_summary sum;
-    int rc = tide_export_run(
-            tide_workspace_store(ws), &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
+    int rc = tide_workspace_export(ws, &o, stdout, &sum, explain ? explain_cb : NULL, NULL);
     tide_workspace_free(ws);
     if (rc < 0) {
         cli_err("export", "%s", tide_error_last());

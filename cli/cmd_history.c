@@ -185,6 +185,8 @@ static void on_bad(const char *file, uint64_t line, const char *reason, void *pa
 {
     (void)payload;
     if (++bad_records <= 20)
+        cli_progress_clear();
+    if (bad_records <= 20)
         fprintf(stderr, "tide history: %s:%llu: %s\n", file, (unsigned long long)line, reason);
 }
 
@@ -197,31 +199,47 @@ static void print_stats(const tide_history_stats *s, bool json)
         tide_time_format(s->last_day_ms, b);
         a[10] = b[10] = '\0';
     }
+    char ka[32] = "", kb[32] = "";
+    if (s->kept_days || s->kept_to_ms) {
+        tide_time_format(s->kept_from_ms, ka);
+        tide_time_format(s->kept_to_ms, kb);
+        ka[10] = kb[10] = '\0';
+    }
     if (json) {
-        printf("{\"partitions\":%zu,\"runs\":%zu,\"records\":%llu,\"events\":%llu,\"bytes\":%llu,"
-               "\"raw_bytes\":%llu,\"ratio\":%.5f,\"retention_days\":%d,\"first_day\":",
+        printf("{\"partitions\":%zu,\"runs\":%zu,\"records\":%llu,\"events\":%llu,"
+               "\"observations\":%llu,\"bytes\":%llu,\"raw_bytes\":%llu,\"ratio\":%.5f,"
+               "\"retention_days\":%d,\"kept_days\":%zu,\"positions\":%zu,\"kept_from\":",
                 s->partitions, s->runs, (unsigned long long)s->records,
-                (unsigned long long)s->events, (unsigned long long)s->bytes,
-                (unsigned long long)s->raw_bytes, ratio, s->retention_days);
-        if (s->partitions)
-            printf("\"%s\",\"last_day\":\"%s\"}\n", a, b);
+                (unsigned long long)s->events, (unsigned long long)s->observations,
+                (unsigned long long)s->bytes, (unsigned long long)s->raw_bytes, ratio,
+                s->retention_days, s->kept_days, s->positions);
+        if (ka[0])
+            printf("\"%s\",\"kept_to\":\"%s\",", ka, kb);
         else
-            printf("null,\"last_day\":null}\n");
+            printf("null,\"kept_to\":null,");
+        if (s->partitions)
+            printf("\"first_day\":\"%s\",\"last_day\":\"%s\"}\n", a, b);
+        else
+            printf("\"first_day\":null,\"last_day\":null}\n");
         return;
     }
     printf("partitions:   %zu (%s .. %s), %zu run file(s)\n", s->partitions, a, b, s->runs);
-    printf("records:      %llu (observable x host x day) from %llu events\n",
-            (unsigned long long)s->records, (unsigned long long)s->events);
+    printf("events:       %llu recorded (%llu observations)\n", (unsigned long long)s->events,
+            (unsigned long long)s->observations);
+    printf("records:      %llu (observable x host x day)\n", (unsigned long long)s->records);
     printf("bytes:        %llu for %llu raw bytes imported (%.4f bytes per raw byte)\n",
             (unsigned long long)s->bytes, (unsigned long long)s->raw_bytes, ratio);
     printf("retention:    %d days\n", s->retention_days);
+    if (ka[0])
+        printf("kept:         %s .. %s (%zu day(s) in history, whatever the retention)\n", ka, kb,
+                s->kept_days);
 }
 
 /* `tide history import`: a match run of the engine with matching off */
 static int history_import(int argc, char **argv)
 {
     const char *format = NULL, *home = NULL, *map = NULL, *ret = NULL;
-    bool json = false;
+    bool json = false, keep = false;
     const char **paths = calloc((size_t)argc, sizeof(char *));
     size_t npaths = 0;
     int exit_code = TIDE_EXIT_OK;
@@ -241,6 +259,8 @@ static int history_import(int argc, char **argv)
         }
         if (cli_flag(argv, i, "json")) {
             json = true;
+        } else if (cli_flag(argv, i, "keep")) {
+            keep = true;
         } else if (strncmp(argv[i], "--", 2) == 0) {
             cli_err("history", "unknown option '%s'", argv[i]);
             free(paths);
@@ -259,6 +279,7 @@ static int history_import(int argc, char **argv)
     tide_match_run_opts ro;
     memset(&ro, 0, sizeof(ro));
     ro.no_match = true;
+    ro.keep_history = keep;
     ro.tel.on_bad = on_bad;
     ro.on_notice = cli_notice;
     ro.notice_payload = (void *)"history";
@@ -323,11 +344,27 @@ static int history_import(int argc, char **argv)
     if (st.input_errors)
         exit_code = TIDE_EXIT_USAGE;
     double secs = st.seconds + st.commit_seconds;
+    /* the events recorded are what `history stats` counts: events read, less those without
+     * an observable, those out of the time bounds, those of inputs that failed and those
+     * recorded before (said apart) */
     fprintf(stderr,
-            "tide history: imported %llu file(s), %llu events, %.1f MB in %.2f s (%.0f MB/s, "
-            "commit %.2f s); %llu bad records\n",
-            (unsigned long long)st.inputs, (unsigned long long)st.events, st.bytes / 1e6, secs,
+            "tide history: imported %llu file(s), %llu events recorded in history (%llu read), "
+            "%.1f MB in %.2f s (%.0f MB/s, commit %.2f s); %llu bad records\n",
+            (unsigned long long)st.inputs, (unsigned long long)st.history_recorded,
+            (unsigned long long)st.events, st.bytes / 1e6, secs,
             secs > 0 ? st.bytes / 1e6 / secs : 0.0, st.commit_seconds, (unsigned long long)st.bad);
+    uint64_t known =
+            st.history_recorded + st.history_rejected + st.history_discarded + st.history_skipped;
+    uint64_t noobs = st.events > known ? st.events - known : 0;
+    if (st.history_skipped || noobs)
+        fprintf(stderr,
+                "tide history: of the events read, %llu were recorded before (inputs read "
+                "before: not recorded twice), %llu named no observable history keeps\n",
+                (unsigned long long)st.history_skipped, (unsigned long long)noobs);
+    if (keep)
+        fprintf(stderr,
+                "tide history: the days of this import are kept whatever the retention (`tide "
+                "history stats` shows the kept period; `history prune --before` removes them)\n");
     cli_history_losses("history", &st);
     tide_history_stats hs;
     if (tide_workspace_history_stats(ws, &hs) < 0) {

@@ -14,6 +14,7 @@ static void on_error(
         const char *file, long line, long long offset, const char *reason, void *payload)
 {
     (void)payload;
+    cli_progress_clear();
     if (++errors_printed > 200) {
         if (errors_printed == 201)
             fprintf(stderr, "tide ingest: more errors not shown\n");
@@ -153,6 +154,7 @@ int cmd_ingest(int argc, char **argv)
         free(paths);
         return TIDE_EXIT_STORE;
     }
+    tide_ingest_run_expect(run, (const char *const *)paths, (size_t)npaths);
     for (int i = 0; i < npaths; i++) {
         int rc = tide_ingest_run_path(run, paths[i], (tide_feed_format)fmt);
         if (rc < 0) {

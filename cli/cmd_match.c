@@ -64,6 +64,8 @@ static void on_bad(const char *file, uint64_t line, const char *reason, void *pa
 {
     out_ctx *o = payload;
     o->bad++;
+    if (o->bad <= 21)
+        cli_progress_clear();
     if (o->bad <= 20)
         fprintf(stderr, "tide match: %s:%llu: %s\n", file, (unsigned long long)line, reason);
     else if (o->bad == 21)
@@ -161,6 +163,8 @@ int cmd_match(int argc, char **argv)
         }
         ro.tel.map = fm;
     }
+    if (quiet && cli_progress_mode == 0)
+        cli_progress_mode = -1; /* --quiet: no progress line either */
     if ((ws = cli_open_workspace("match")) == NULL) {
         exit_code = TIDE_EXIT_STORE;
         goto done;
@@ -215,6 +219,14 @@ int cmd_match(int argc, char **argv)
                 "tide match: %llu candidate(s) of %zu indicator(s) not decided: their pattern "
                 "could not be evaluated (see the warnings above)\n",
                 (unsigned long long)st.undecided, st.undecided_indicators);
+    if (st.window_candidates && !quiet)
+        fprintf(stderr,
+                "tide match: multi-observation patterns: %llu candidate event(s) held in "
+                "windows (peak %.1f KiB of %u MiB, at most %d events per host x indicator), "
+                "%llu match(es), %llu evicted unmatched\n",
+                (unsigned long long)st.window_candidates, st.window_bytes_peak / 1024.0,
+                (unsigned)(TIDE_MATCH_WINDOW_BYTES >> 20), TIDE_MATCH_WINDOW_OBS,
+                (unsigned long long)st.window_matches, (unsigned long long)st.window_evicted);
 done:
     tide_match_run_free(run);
     tide_workspace_free(ws);
@@ -249,6 +261,16 @@ static int print_stored(const tide_sighting_rec *r, void *payload)
                 (json_int_t)(r->live_count > r->retro_count ? r->live_count : r->retro_count),
                 "live_count", (json_int_t)r->live_count, "retro_count", (json_int_t)r->retro_count,
                 "retro", r->retro_count > 0 && r->live_count == 0, "suppressed", r->suppressed);
+        if (o && r->users && *r->users) { /* the user names seen with it, one per line */
+            json_t *u = json_array();
+            for (const char *p = r->users; *p;) {
+                const char *e = strchr(p, '\n');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                json_array_append_new(u, json_stringn(p, n));
+                p += n + (e != NULL);
+            }
+            json_object_set_new(o, "users", u);
+        }
         if (o) {
             char *s = json_dumps(o, JSON_COMPACT);
             if (s)
@@ -322,7 +344,49 @@ int cmd_sightings(int argc, char **argv)
 
 /* ---- tide index ---- */
 
-static void print_info(const char *path, const tide_match_index_info *in, double secs, bool json)
+static void json_text(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+typedef struct {
+    bool json;
+    size_t n;
+} left_list;
+
+static int print_left(
+        const char *id, tide_left_out_reason reason, const char *detail, void *payload)
+{
+    left_list *l = payload;
+    if (l->json) {
+        printf("%s{\"id\":", l->n ? "," : "");
+        json_text(id);
+        printf(",\"reason\":\"%s\"", tide_left_out_reason_name(reason));
+        if (detail) {
+            printf(",\"detail\":");
+            json_text(detail);
+        }
+        putchar('}');
+    } else {
+        printf("%s\t%s%s%s\n", id, tide_left_out_reason_name(reason), detail ? "\t" : "",
+                detail ? detail : "");
+    }
+    l->n++;
+    return 0;
+}
+
+static void print_info(const char *path, const tide_match_index_info *in, double secs, bool json,
+        tide_workspace *ws, bool list)
 {
     char built[32];
     tide_time_format(in->built_at, built);
@@ -330,11 +394,25 @@ static void print_info(const char *path, const tide_match_index_info *in, double
     if (json) {
         printf("{\"path\":\"%s\",\"entries\":%zu,\"indicators\":%zu,\"cidrs\":%zu,"
                "\"suppressed\":%zu,\"skipped_invalid\":%zu,\"bytes\":%zu,"
-               "\"bytes_per_indicator\":%.1f,\"generation\":%lld,\"built_at\":\"%s\"",
+               "\"bytes_per_indicator\":%.1f,\"generation\":%lld,\"built_at\":\"%s\","
+               "\"pattern_only\":%zu,\"fragments\":%zu,\"left_out\":%zu,\"left_out_by\":{",
                 path, in->entries, in->indicators, in->cidrs, in->suppressed, in->skipped_invalid,
-                in->bytes, per, (long long)in->generation, built);
+                in->bytes, per, (long long)in->generation, built, in->pattern_only, in->fragments,
+                in->left_out);
+        for (int r = 1, k = 0; r < TIDE_LEFT__COUNT; r++)
+            if (in->left_out_by[r])
+                printf("%s\"%s\":%zu", k++ ? "," : "", tide_left_out_reason_name(r),
+                        in->left_out_by[r]);
+        putchar('}');
         if (secs >= 0)
             printf(",\"build_seconds\":%.3f", secs);
+        if (list) {
+            left_list l = { true, 0 };
+            printf(",\"left_out_list\":[");
+            if (tide_workspace_index_left_out(ws, path, print_left, &l) < 0)
+                cli_err("index", "%s", tide_error_last());
+            putchar(']');
+        }
         printf("}\n");
         return;
     }
@@ -342,11 +420,24 @@ static void print_info(const char *path, const tide_match_index_info *in, double
             (long long)in->generation, "");
     if (secs >= 0)
         printf("build time %.3f s\n", secs);
-    printf("indicators %zu (%zu left out: expired, not yet valid or revoked)\n"
-           "entries    %zu (%zu CIDRs, %zu suppressed)\n"
+    printf("indicators %zu (%zu found by LIKE / MATCHES fragments: %zu fragments)\n"
+           "left out   %zu",
+            in->indicators, in->pattern_only, in->fragments, in->left_out);
+    for (int r = 1, k = 0; r < TIDE_LEFT__COUNT; r++)
+        if (in->left_out_by[r] && r != TIDE_LEFT_PARTIAL)
+            printf("%s%zu %s", k++ ? ", " : " (", in->left_out_by[r], tide_left_out_reason_name(r));
+    printf("%s\n", in->left_out ? ")" : "");
+    if (in->left_out_by[TIDE_LEFT_PARTIAL])
+        printf("partly     %zu (a branch of the pattern has nothing to look for)\n",
+                in->left_out_by[TIDE_LEFT_PARTIAL]);
+    printf("entries    %zu (%zu CIDRs, %zu suppressed)\n"
            "size       %zu bytes (%.1f per indicator)\n",
-            in->indicators, in->skipped_invalid, in->entries, in->cidrs, in->suppressed, in->bytes,
-            per);
+            in->entries, in->cidrs, in->suppressed, in->bytes, per);
+    if (list) {
+        left_list l = { false, 0 };
+        if (tide_workspace_index_left_out(ws, path, print_left, &l) < 0)
+            cli_err("index", "%s", tide_error_last());
+    }
 }
 
 int cmd_index(int argc, char **argv)
@@ -359,7 +450,7 @@ int cmd_index(int argc, char **argv)
     }
     const char *sub = argv[1];
     const char *output = NULL, *file = NULL;
-    bool json = false;
+    bool json = false, list = false;
     for (int i = 2; i < argc;) {
         int r;
         if ((r = cli_opt("index", argc, argv, &i, "output", &output))) {
@@ -369,6 +460,8 @@ int cmd_index(int argc, char **argv)
         }
         if (cli_flag(argv, i, "json"))
             json = true;
+        else if (cli_flag(argv, i, "left-out"))
+            list = true;
         else if (strncmp(argv[i], "--", 2) != 0 && file == NULL)
             file = argv[i];
         else {
@@ -390,7 +483,7 @@ int cmd_index(int argc, char **argv)
             cli_err("index", "%s", tide_error_last());
             ex = TIDE_EXIT_STORE;
         } else {
-            print_info(path, &info, secs, json);
+            print_info(path, &info, secs, json, ws, list);
         }
     } else if (strcmp(sub, "info") == 0) {
         const char *path = file ? file : defpath;
@@ -398,7 +491,7 @@ int cmd_index(int argc, char **argv)
             cli_err("index", "%s", tide_error_last());
             ex = TIDE_EXIT_USAGE;
         } else {
-            print_info(path, &info, -1, json);
+            print_info(path, &info, -1, json, ws, list);
         }
     } else {
         cli_err("index", "unknown subcommand '%s'", sub);

@@ -27,7 +27,9 @@ const cli_cmd cli_commands[] = {
             "validate: exit 0 if PATTERN is valid; 1 and the position and reason if not.\n"
             "match: FILE holds observed data (2.1: a JSON array of bundles whose objects are\n"
             "merged; 2.0: a JSON array of observed-data objects with embedded objects).\n"
-            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n" },
+            "Exit 0 if the pattern matches, 1 if not, 2 on a pattern or data error.\n"
+            "Nested REPEATS multiply, nested WITHIN / START-STOP merge; REPEATS over many\n"
+            "observations is answered without forming every combination.\n" },
     { "ingest", cmd_ingest, "load intel: STIX 2.1, MISP events / feeds, CSV, plain lists",
             "usage: tide ingest [--format auto|stix|misp|misp-feed|csv|list] [--source NAME]\n"
             "                   [--tlp TLP] [--confidence N] [--reliability A-F]\n"
@@ -51,6 +53,8 @@ const cli_cmd cli_commands[] = {
             "                     ingest keeps every committed batch\n"
             "  --no-hunt          do not hunt added / changed indicators back through the\n"
             "                     history (done by default; stores retro-sightings)\n"
+            "On a terminal a progress line (MB done / total, %, objects, rate) is drawn on\n"
+            "stderr while it reads (--no-progress: none; --progress: also when not a terminal).\n"
             "Exit 0 when every input was read and no record was rejected, 1 when some records\n"
             "were rejected, 2 on usage errors or unreadable input, 3 on a store failure.\n" },
     { "show", cmd_show, "print a stored object by id, or the indicators of a value",
@@ -86,23 +90,48 @@ const cli_cmd cli_commands[] = {
             "ts, host, observed, field, file, line, event, indicator, indicator_id, type,\n"
             "campaign / malware / actor, confidence, score, tlp, kill_chain, source,\n"
             "suppressed (warninglisted or private / bogon; --hide-suppressed drops them).\n"
+            "A url-path indicator (maltrail's '/path', [url:value LIKE '%/path']) matches\n"
+            "every URL, and every web request target, whose path and query end with it at\n"
+            "a '/'.\n"
+            "Other STIX patterns are confirmed on each candidate event: one naming an\n"
+            "observable of the pattern, or holding a literal fragment of its LIKE / MATCHES\n"
+            "(the pattern is then the sighting's indicator). A pattern of several observations\n"
+            "([A] AND [B], FOLLOWEDBY, REPEATS n, with WITHIN) is decided on a window of the\n"
+            "host's last 64 candidate events per indicator (64 MiB for all windows, older\n"
+            "events evicted and counted); a match gives one sighting, on the event that\n"
+            "completes it, and starts the window again.\n"
             "Sightings are stored per host x indicator unless --no-store. --follow keeps\n"
-            "reading files and folders as they grow (new files, appended lines, rotation)\n"
-            "and swaps in a new index when the intel changes. --home-net sets the internal\n"
+            "reading files and folders as they grow (new files, appended lines, rotation by\n"
+            "rename or copytruncate) and swaps in a new index when the intel changes.\n"
+            "Exactly once: stored sightings and history are recorded once per event; a file\n"
+            "read again (a re-run, a copy, a restarted follower) records only what is new\n"
+            "(its sightings are still printed, except by a follower, which resumes where it\n"
+            "committed: every 5 s and when new intel arrives). See docs/reliability.md.\n"
+            "--home-net sets the internal\n"
             "networks (default RFC 1918, 100.64/10, 169.254/16, 127/8, fc00::/7, fe80::/10).\n"
             "Every observation also goes to the history (tide hunt) unless --no-history.\n"
             "A summary goes to stderr; bad records are reported with file and line.\n"
+            "On a terminal a progress line (MB done / total, %, events, rate) is drawn on\n"
+            "stderr while it reads; --quiet or --no-progress: none (--progress: always).\n"
             "--decay TYPE=DAYS[:SPEED] (repeatable) overrides STORE/decay.json for the scores.\n" },
     { "sightings", cmd_sightings, "list stored sightings per host x indicator",
             "usage: tide sightings [--host H] [--indicator V|ID] [--since T] [--retro]\n"
             "                      [--suppressed] [--limit N] [--json]\n"
-            "T is an ISO 8601 time or a relative one such as 24h or 7d.\n" },
+            "T is an ISO 8601 time or a relative one such as 24h or 7d. --json gives each\n"
+            "stored sighting with a users array when the logs named users (Squid ident, CEF\n"
+            "suser, Sysmon User ...).\n" },
     { "index", cmd_index, "build the match index from the store; show its size",
-            "usage: tide index build [--output FILE] [--json]\n"
-            "       tide index info [FILE] [--json]\n"
+            "usage: tide index build [--output FILE] [--json] [--left-out]\n"
+            "       tide index info [FILE] [--json] [--left-out]\n"
             "The default FILE is STORE/match.idx, which 'tide match' reuses while the intel\n"
             "and the decay configuration have not changed. --decay TYPE=DAYS[:SPEED] as for\n"
-            "'tide export'.\n" },
+            "'tide export'.\n"
+            "Every indicator active now is in the index, by its observables, or, for a STIX\n"
+            "pattern of LIKE / MATCHES comparisons, by the literal fragments (3+ characters) the\n"
+            "compared value must contain. The rest is left out and counted per reason (revoked,\n"
+            "expired, not-yet-valid, nothing-to-look-for, unparsable-pattern, pattern-type);\n"
+            "partly-indexed counts patterns with a branch that cannot fire. --left-out lists\n"
+            "each: id, reason, detail (tab-separated, or left_out_list with --json).\n" },
     { "export", cmd_export, "blocklists and intel exports: rpz, nft, ipset, squid, suricata, ...",
             "usage: tide export --format FMT [--min-score N] [--min-confidence N] [--types T,...]\n"
             "                   [--tlp-max TLP] [--source S] [--related NAME] [--since T]\n"
@@ -139,7 +168,9 @@ const cli_cmd cli_commands[] = {
             "threat actor, the malware a campaign uses), the rule search, hunt and cases use.\n"
             "Targets: exports that follow the intel. A declared target (kept in\n"
             "STORE/exports.json) is written at once, then again by every ingest, match run,\n"
-            "lesson promotion, decay crossing or --status that changes what it selects.\n"
+            "lesson promotion, decay crossing or --status that changes what it selects;\n"
+            "a --policy / --allow-categories target follows the assets and the category\n"
+            "file instead (rewritten by 'tide assets import' when its content changes).\n"
             "  --status           check the targets, write those due; last written, counts\n"
             "  --refresh [NAME]   write every target (or NAME) now\n"
             "See docs/exports.md.\n" },
@@ -148,16 +179,23 @@ const cli_cmd cli_commands[] = {
             "       tide assets list [--json]\n"
             "FILE: CSV with header host,ips,hostname,owner,criticality,software (ips separated\n"
             "by ';', software as 'name version;name version'), or a JSON array of objects with\n"
-            "the same keys (ips an array, software [{\"name\",\"version\"}]).\n" },
+            "the same keys (ips an array, software [{\"name\",\"version\"}]).\n"
+            "Then the declared policy exports (tide export --target with --policy or\n"
+            "--allow-categories, a closed case's prevention rules) are rewritten when what\n"
+            "they hold changed.\n" },
     { "history", cmd_history, "observation history: import logs, prune, stats",
             "usage: tide history import [--format F] [--home-net CIDRS] [--map SPEC|FILE]\n"
-            "                           [--retention Nd] [--json] PATH...\n"
+            "                           [--retention Nd] [--keep] [--json] PATH...\n"
             "       tide history prune [--before T] [--retention Nd]\n"
             "       tide history stats [--json]\n"
             "import remembers every observation of the logs (as 'tide match' reads them) per\n"
             "day as distinct (observable, host) with first / last seen, count and first place,\n"
-            "under STORE/history. Retention (default 90 days, counted back from the newest day\n"
-            "in history) is applied on every import; prune --before T drops older days.\n"
+            "under STORE/history; a log imported before records only what is new. Retention\n"
+            "(default 90 days, counted back from the newest day in history) is applied on\n"
+            "every import, which says what it removed and why; --keep keeps the days of this\n"
+            "import whatever the retention; prune --before T drops older days, kept or not.\n"
+            "import and stats count the same events (stats also shows observations).\n"
+            "import draws a progress line on a terminal, as 'tide match' does.\n"
             "See docs/history.md.\n" },
     { "hunt", cmd_hunt, "retro-hunt indicators through the history",
             "usage: tide hunt (--indicator V|ID | --related NAME | --added-since T | --all)\n"
@@ -167,7 +205,8 @@ const cli_cmd cli_commands[] = {
             "'tide match' sightings. Same semantics as 'tide match' (CIDRs, parent domains,\n"
             "URL paths, hashes). Results are stored as retro-sightings unless --no-store.\n"
             "T is RFC 3339, a date, or an age like 7d. --related NAME follows every chain of\n"
-            "relationships (as search and export do); a NAME nothing in the store has exits 1.\n" },
+            "relationships (as search and export do); a NAME nothing in the store has exits 1.\n"
+            "On a terminal a progress line counts the retro-sightings found and their rate.\n" },
     { "case", cmd_case, "response cases: attribution, blast radius, tier, plan, recovery",
             "usage: tide case open (--sighting ID | --host H --indicator V) [--json]\n"
             "       tide case auto [--min-score N] [--since T] [--json]\n"
@@ -189,7 +228,16 @@ const cli_cmd cli_commands[] = {
             "Hosts go affected -> contained -> eradicated -> recovered -> verified (after a\n"
             "clean watch of 14 / 30 days). 'auto' opens a case for every unsuppressed live\n"
             "sighting scoring >= N (default 50) that no open case covers; later sightings of\n"
-            "the same campaign join the first case. See docs/response.md.\n" },
+            "the same campaign join the first case.\n"
+            "Lessons (text: 'key: value' lines indicator, prevention, policy, detection-gap,\n"
+            "response-gap; or JSON): a prevention written as a rule, or a 'policy:' line,\n"
+            "  software NAME OP VERSION -> deny-egress [as nft|ipset] [to FILE]\n"
+            "  proxy deny-uncategorized categories FILE [allow CAT,...] [to DIR]\n"
+            "is checked when recorded (a bad rule: file:line and reason, nothing stored) and\n"
+            "becomes at close a policy export: the export target case-N-policy-K (default\n"
+            "output STORE/policies/case-N-policy-K[.nft|.ipset]), written at once, rewritten\n"
+            "when the assets change, listed by 'tide export --status' and in the case.\n"
+            "See docs/response.md.\n" },
     { "metrics", cmd_metrics, "response metrics: time to detect / contain / recover, dwell",
             "usage: tide metrics [--json] [--now T]\n"
             "Per case and overall: time to detect (first evidence -> first live sighting),\n"
@@ -202,13 +250,18 @@ const char *cli_store_dir;
 
 static void print_overview(FILE *f)
 {
-    fprintf(f, "usage: tide [--store LOCATION] VERB [OPTIONS] [ARGS]\n\n"
+    fprintf(f, "usage: tide [--store LOCATION] [--progress|--no-progress] VERB [OPTIONS] [ARGS]\n\n"
                "tide makes threat intelligence operational: prevention, detection, response\n"
                "and recovery from one intel store.\n\nverbs:\n");
     for (const cli_cmd *c = cli_commands; c->name; c++)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\n'tide VERB --help' describes a verb. The store is LOCATION (a folder, or\n"
-               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\nexit codes: 0 ok; 1 the asked "
+               "sqlite:DIR), else $TIDE_HOME, else ./tide-data.\n\n"
+               "progress: ingest, match, history import, hunt and export draw one line on stderr\n"
+               "(done / total, %%, rate) when it is a terminal, nothing otherwise; --progress "
+               "draws it\n"
+               "anyway, --no-progress never (before or after the verb).\n\nexit codes: 0 ok; 1 the "
+               "asked "
                "check failed (invalid pattern, no\n"
                "match, rejected records); 2 usage or input error; 3 store or I/O failure.\n");
 }
@@ -249,6 +302,11 @@ int main(int argc, char **argv)
             cli_store_dir = v;
             continue;
         }
+        if (strcmp(argv[i], "--progress") == 0 || strcmp(argv[i], "--no-progress") == 0) {
+            cli_progress_mode = argv[i][2] == 'p' ? 1 : -1;
+            i++;
+            continue;
+        }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_overview(stdout);
             return TIDE_EXIT_OK;
@@ -271,6 +329,19 @@ int main(int argc, char **argv)
     }
     if (cli_wants_help(c->name, argc - i, argv + i))
         return TIDE_EXIT_OK;
+    /* --progress / --no-progress anywhere after the verb too (up to "--") */
+    {
+        int w = i + 1, r = i + 1;
+        for (; r < argc && strcmp(argv[r], "--") != 0; r++) {
+            if (strcmp(argv[r], "--progress") == 0 || strcmp(argv[r], "--no-progress") == 0)
+                cli_progress_mode = argv[r][2] == 'p' ? 1 : -1;
+            else
+                argv[w++] = argv[r];
+        }
+        while (r < argc)
+            argv[w++] = argv[r++];
+        argc = w;
+    }
     /* the verbs that score take --decay TYPE=DAYS[:SPEED] (repeatable) anywhere after the verb */
     static const char *const scoring[] = { "match", "index", "export", "case", "show", NULL };
     bool scores = false;

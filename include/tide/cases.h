@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "export.h"
 #include "history.h"
 #include "ingest.h"
 #include "score.h"
@@ -34,19 +35,32 @@ typedef int (*tide_case_hunt_fn)(void *ctx, const tide_hunt_opts *opts,
 typedef int (*tide_case_promote_fn)(
         void *ctx, const char *data, size_t len, const tide_ingest_opts *io, long *out_indicators);
 
+/** Declares, at a case's close, the policy export a prevention rule of its lessons asks for
+ *  (docs/response.md): opts holds the format and the policy (nft / ipset: opts->policy) or the
+ *  category allowlist (squid: opts->categories, opts->allow), and the output when the rule
+ *  names one (NULL: the implementation picks one). A workspace declares it as the export target
+ *  name, written at once and again whenever the assets, the category file or the intel change
+ *  (tide export --status lists it). out_output (free with free()) gets the output written,
+ *  out_entries the entries in it. */
+typedef int (*tide_case_policy_fn)(void *ctx, const char *name, const tide_export_opts *opts,
+        char **out_output, long *out_entries);
+
 /** What the case functions need beyond the store. A workspace fills it
  *  (tide_workspace_case_opts in engine.h): front ends should not build it by hand. */
 typedef struct {
-    int64_t now_ms;                 /**< reference time (watch periods, timeline); 0 = the clock */
-    const char *policy_path;        /**< tier policy file; NULL = the defaults of SPEC C4 */
-    bool no_hunt;                   /**< do not hunt the history for the blast radius */
-    tide_case_hunt_fn hunt;         /**< the history hunt for the blast radius; NULL: no history is
-                                         searched (the case notes it) */
-    tide_case_promote_fn promote;   /**< ingest of promoted lessons; NULL: tide_ingest_path's
-                                         list reader straight into the store, no retro-hunt */
-    void *ctx;                      /**< for hunt and promote */
-    const tide_decay_config *decay; /**< case rules' scores (tide_case_auto); NULL = the
-                                         defaults of tide_decay_defaults */
+    int64_t now_ms;               /**< reference time (watch periods, timeline); 0 = the clock */
+    const char *policy_path;      /**< tier policy file; NULL = the defaults of SPEC C4 */
+    bool no_hunt;                 /**< do not hunt the history for the blast radius */
+    tide_case_hunt_fn hunt;       /**< the history hunt for the blast radius; NULL: no history is
+                                       searched (the case notes it) */
+    tide_case_promote_fn promote; /**< ingest of promoted lessons; NULL: tide_ingest_path's
+                                       list reader straight into the store, no retro-hunt */
+    tide_case_policy_fn policy_export; /**< the policy exports of the lessons' prevention
+                                            rules; NULL: each is written once with
+                                            tide_export_run (a rule then needs "to PATH") */
+    void *ctx;                         /**< for hunt, promote and policy_export */
+    const tide_decay_config *decay;    /**< case rules' scores (tide_case_auto); NULL = the
+                                            defaults of tide_decay_defaults */
 } tide_case_opts;
 
 /** @brief Open a case from a stored sighting (sighting_id > 0) or from host and indicator
@@ -100,7 +114,10 @@ tide_case_host_state(tide_store *store, const tide_case_opts *opts, int64_t id, 
 /** @brief Parse a lessons-learned record (JSON object, or the text format of
  *  docs/response.md) named name (for errors). TIDE_EPARSE with line and reason.
  *  @param[out] out normalised JSON {new_indicators: [{value, type}], prevention_changes,
- *  detection_gaps, response_gaps} (free with free()). */
+ *  detection_gaps, response_gaps, policies: [{rule, kind, format, policy | categories, allow,
+ *  output}]} (free with free()). A prevention written as a rule ("software java < 1.7 ->
+ *  deny-egress", "proxy deny-uncategorized categories FILE") or a "policy:" line is a policy;
+ *  an invalid rule is TIDE_EPARSE with its line and reason. */
 TIDE_EXTERN(int)
 tide_case_lessons_parse(const char *data, size_t len, const char *name, char **out);
 /** @brief Attach the lessons read from path to a case (replacing earlier ones). */
@@ -112,9 +129,11 @@ tide_case_lessons_set(tide_store *store, const tide_case_opts *opts, int64_t id,
 TIDE_EXTERN(int) tide_case_policy_parse(const char *data, size_t len, const char *name, char **out);
 
 /** @brief Close a case: every host verified and lessons present, else TIDE_EINVAL naming what
- *  is missing. The lessons' new indicators are ingested with source "internal" and the case
- *  TLP (tlp overrides it when not NULL). @param[out] out_promoted indicators promoted (may be
- *  NULL). */
+ *  is missing. The lessons' policies become policy exports (opts->policy_export: the export
+ *  targets "case-N-policy-K"), recorded in the case as policy_exports [{name, rule, format,
+ *  output, entries}]; the lessons' new indicators are ingested with source "internal" and the
+ *  case TLP (tlp overrides it when not NULL). @param[out] out_promoted indicators promoted (may
+ *  be NULL). */
 TIDE_EXTERN(int)
 tide_case_close(tide_store *store, const tide_case_opts *opts, int64_t id, const char *tlp,
         long *out_promoted);

@@ -90,6 +90,44 @@ TIDE_EXTERN(const tide_decay_config *) tide_workspace_decay(const tide_workspace
  *  tide_decay_set): a command-line --decay. TIDE_EINVAL with the reason. */
 TIDE_EXTERN(int) tide_workspace_set_decay(tide_workspace *ws, const char *spec);
 
+/* ------------------------------------------------------------------ progress */
+
+/** How far a long piece of work is, for a front end to show (a terminal's progress line, a
+ *  server's job status). Strings are borrowed for the call. */
+typedef struct {
+    const char *phase;    /**< "ingest", "match", "import" (a run without matching), "hunt",
+                               "export" (records: indicators considered) */
+    const char *input;    /**< the input being read (a file name, "-"), or NULL */
+    uint64_t bytes;       /**< bytes of the inputs read so far (for files: of the file as
+                               stored, compressed or not) */
+    uint64_t total_bytes; /**< the inputs' size when known up front (regular files), else 0
+                               (stdin, pipes, record sources, a hunt) */
+    uint64_t records;     /**< events (match, import), objects (ingest) or retro-sightings
+                               (hunt) so far */
+    double seconds;       /**< since the work began (monotonic) */
+    bool done;            /**< the last call for this work: it ended (a front end clears its
+                               line) */
+} tide_progress;
+typedef void (*tide_progress_cb)(const tide_progress *p, void *payload);
+
+/** How often progress is told, at most (seconds). The work checks the clock only every few
+ *  hundred records, so a workspace without a progress callback pays one test per batch. */
+#define TIDE_PROGRESS_INTERVAL 0.25
+
+/** @brief Tell cb (NULL: nobody) how far the long work of this workspace is: ingest runs,
+ *  match runs and history imports (tide_match_run_*), hunts with a callback
+ *  (tide_workspace_hunt). At most every TIDE_PROGRESS_INTERVAL, plus one call with done set
+ *  when a piece of work that told progress ends. Called from the thread doing the work. */
+TIDE_EXTERN(void)
+tide_workspace_set_progress(tide_workspace *ws, tide_progress_cb cb, void *payload);
+
+/** @brief tide_export_run on the workspace's store, scored with its decay (unless opts->decay
+ *  is set), telling the workspace's progress callback (phase "export", indicators considered)
+ *  for a front end's progress line. */
+TIDE_EXTERN(int)
+tide_workspace_export(tide_workspace *ws, const tide_export_opts *opts, FILE *out,
+        tide_export_summary *summary, tide_export_explain_cb explain, void *payload);
+
 /** @brief A second connection to the workspace's store, for another thread (a background
  *  index build, a server worker). Free with tide_store_free. */
 TIDE_EXTERN(int) tide_workspace_store_open(const tide_workspace *ws, tide_store **out);
@@ -118,9 +156,10 @@ typedef void (*tide_target_cb)(const tide_target_result *r, void *payload);
  *  absolute path; incremental; RPZ action / zone) under name (1-64 of [A-Za-z0-9._-]), kept
  *  in TIDE_WS_EXPORTS. It is written at once (cb reports it); when that fails nothing is
  *  declared. From then on every ingest run, match run and tide_workspace_targets_refresh
- *  regenerates it when its selection changed (docs/exports.md). TIDE_EEXISTS when the name or
- *  the output is taken; TIDE_EINVAL for no output, "-", a FIFO or device, --policy,
- *  --allow-categories or --since. */
+ *  regenerates it when its selection changed (docs/exports.md); a policy export (opts->policy,
+ *  opts->categories) is selected again at every check and rewritten when what it holds
+ *  changed (the assets, the category file). TIDE_EEXISTS when the name or the output is
+ *  taken; TIDE_EINVAL for no output, "-", a FIFO or device, or --since. */
 TIDE_EXTERN(int)
 tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_export_opts *opts,
         tide_target_cb cb, void *payload);
@@ -136,6 +175,14 @@ TIDE_EXTERN(int) tide_workspace_targets_json(tide_workspace *ws, char **out);
 TIDE_EXTERN(int)
 tide_workspace_targets_refresh(tide_workspace *ws, bool force, const char *only, tide_target_cb cb,
         void *payload, int *out_written, int *out_failed);
+
+/** @brief Import an asset inventory (tide_assets_import), then check the declared export
+ *  targets: the policy exports (an asset rule, a category allowlist; those a case's lessons
+ *  declared too) are rewritten when what they hold changed (trigger "assets"; cb reports each
+ *  that ran). Returns the import's error, else the first export error. */
+TIDE_EXTERN(int)
+tide_workspace_assets_import(tide_workspace *ws, const char *path, long *out_count,
+        tide_target_cb cb, void *payload, int *out_written, int *out_failed);
 
 /* ------------------------------------------------------------------ match index */
 
@@ -155,6 +202,13 @@ tide_workspace_index_build(
 /** @brief The info of a saved index (path NULL: the cache). TIDE_EFORMAT when not an index. */
 TIDE_EXTERN(int)
 tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_index_info *out_info);
+/** @brief The indicators a saved index (path NULL: the cache) left out or holds only in part,
+ *  with the reason (tide_match_index_each_left_out). */
+TIDE_EXTERN(int)
+tide_workspace_index_left_out(tide_workspace *ws, const char *path,
+        int (*cb)(const char *indicator_id, tide_left_out_reason reason, const char *detail,
+                void *payload),
+        void *payload);
 
 /* ------------------------------------------------------------------ ingest runs */
 
@@ -172,12 +226,23 @@ typedef struct {
     tide_target_cb on_export;
 } tide_ingest_run_opts;
 
+/** How long the retro-hunt of an ingest waits, at most, for followers to commit what they read
+ *  before they swap in the new intel (seconds; the environment variable TIDE_LATE_INTEL_WAIT
+ *  overrides it). */
+#define TIDE_LATE_INTEL_WAIT_SECONDS 60
+
 /** @brief Defaults: no source / TLP / family, confidence -1 (the format's), hunt on. */
 TIDE_EXTERN(void) tide_ingest_run_opts_init(tide_ingest_run_opts *o);
 
 /** @brief Start an ingest into the workspace's store (opts may be NULL: the defaults). */
 TIDE_EXTERN(int)
 tide_ingest_run_new(tide_ingest_run **out, tide_workspace *ws, const tide_ingest_run_opts *opts);
+/** @brief Say which paths the run will ingest (files, folders, "-"), before the first
+ *  tide_ingest_run_path, so that progress (tide_workspace_set_progress) can give the total:
+ *  the sum of their regular files' sizes, unknown (0) when one is "-" or compressed. Optional;
+ *  without it progress gives the bytes read and no total. */
+TIDE_EXTERN(void)
+tide_ingest_run_expect(tide_ingest_run *run, const char *const *paths, size_t n);
 /** @brief Ingest a file, a folder (recursively; a MISP feed folder when it holds a
  *  manifest.json) or "-" for stdin. As tide_ingest_path: 0 when the input was read (even with
  *  rejected records); < 0 when it could not be read at all (the run goes on with the next
@@ -197,8 +262,15 @@ typedef struct {
     bool hunted;              /**< a retro-hunt ran (history present, indicators changed) */
     tide_hunt_stats hunt;     /**< its counts (retro-sightings stored) */
     double hunt_seconds;
-    int exports_written; /**< declared export targets regenerated (the intel changed) */
-    int exports_failed;  /**< ... and those that failed (their status says why) */
+    double follower_wait_seconds; /**< the hunt waited this long for followers (match
+                                       --follow) to commit what they read before they swap in
+                                       the new intel */
+    size_t followers_behind;      /**< followers that had not when the wait ended (bounded by
+                                       TIDE_LATE_INTEL_WAIT_SECONDS or TIDE_LATE_INTEL_WAIT):
+                                       events they read since their last commit may be missed by
+                                       the hunt */
+    int exports_written;          /**< declared export targets regenerated (the intel changed) */
+    int exports_failed;           /**< ... and those that failed (their status says why) */
 } tide_ingest_result;
 
 /** @brief End the run: hunt every indicator it added or changed back through the history
@@ -236,8 +308,11 @@ typedef struct {
     const char *name;       /**< shown as the sightings' "file" (e.g. "kafka:topic/3") */
     tide_tel_format format; /**< TIDE_TEL_AUTO: detected from the first record */
     /** Next record: TIDE_SOURCE_RECORD with *rec / *len (borrowed until the next call) and
-     *  *pos (its position: an offset, a stream sequence number; reported as the sighting's
-     *  line), TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
+     *  *pos (its position: an offset, a stream sequence number, increasing; reported as the
+     *  sighting's line; the registry of read positions keeps, per source name, how far the
+     *  history and the stored sightings hold its records, and a record at a position below
+     *  that is not recorded again: a replay after a crash records nothing twice),
+     *  TIDE_SOURCE_AGAIN when nothing is there now (the run polls again: a run that
      *  does not follow waits for TIDE_SOURCE_END or tide_match_run_stop), TIDE_SOURCE_END
      *  when the source is finished, < 0 on error (tide_error_set; the source is then counted
      *  as an input error and dropped). A record that does not parse is a bad record
@@ -281,9 +356,18 @@ typedef struct {
     double flush_seconds;      /**< follow: store sightings at least this often; 0: 2 s */
     size_t flush_pairs;        /**< ... or when this many host x indicator pairs are held;
                                     0: 100 000 */
-    double checkpoint_seconds; /**< follow: make history durable this often; 0: 60 s */
+    double checkpoint_seconds; /**< follow: make history durable (with the read positions)
+                                    this often; 0: TIDE_MATCH_CHECKPOINT_SECONDS. A follower
+                                    also commits at once when it swaps in a new index */
     int retention_days;        /**< > 0: set the history retention */
+    bool keep_history;         /**< the days this run records are kept whatever the retention
+                                    (`history import --keep`) */
 } tide_match_run_opts;
+
+/** How often a follower commits its history and read positions by default (seconds): the most
+ *  history a kill -9 can take from a follower that is never restarted (a restarted one reads
+ *  again from the committed positions, so nothing is lost). */
+#define TIDE_MATCH_CHECKPOINT_SECONDS 5.0
 
 typedef struct tide_match_run tide_match_run;
 
@@ -328,19 +412,37 @@ typedef struct {
     uint64_t input_errors;       /**< inputs that could not be opened or read */
     uint64_t events, bytes, bad; /**< events read, bytes (decompressed), bad records */
     uint64_t sightings, suppressed;
-    uint64_t store_errors;       /**< failed sighting flushes */
-    uint64_t history_errors;     /**< failed history adds or commits */
-    uint64_t history_rejected;   /**< events not recorded: dated after the clock + the history's
-                                      max future, or before 1970 (each named in a notice) */
-    uint64_t history_discarded;  /**< events of inputs that ended in an error, dropped from
-                                      history (a repaired file imported later counts once) */
-    size_t history_pruned_days;  /**< days the history's retention removed (notices say more) */
-    uint64_t undecided;          /**< candidates of non-simple indicators not decided (their
-                                      evaluation failed or the indicator is over its budget,
-                                      match.h): neither sightings nor misses */
-    size_t undecided_indicators; /**< indicators they belong to (each named in a notice) */
-    double seconds;              /**< reading and matching (from the start of run_run) */
-    double commit_seconds;       /**< the final history commit */
+    uint64_t store_errors;          /**< failed sighting flushes */
+    uint64_t history_errors;        /**< failed history adds or commits */
+    uint64_t history_rejected;      /**< events not recorded: dated after the clock + the history's
+                                         max future, or before 1970 (each named in a notice) */
+    uint64_t history_discarded;     /**< events of inputs that ended in an error, dropped from
+                                         history (a repaired file imported later counts once) */
+    size_t history_pruned_days;     /**< days the history's retention removed (notices say more) */
+    size_t history_pruned_own_days; /**< ... of them, days this run had just recorded (older
+                                         than the retention window) */
+    uint64_t history_pruned_own_events; /**< ... and their events */
+    uint64_t undecided;                 /**< candidates of non-simple indicators not decided (their
+                                             evaluation failed or the indicator is over its budget,
+                                             match.h): neither sightings nor misses */
+    size_t undecided_indicators;        /**< indicators they belong to (each named in a notice) */
+    uint64_t history_recorded;     /**< events recorded in history (what `history stats` counts;
+                                        those of inputs that ended in an error included, see
+                                        history_discarded) */
+    uint64_t history_skipped;      /**< events already recorded: their input was read before
+                                        (the registry of read positions), not recorded again */
+    uint64_t sightings_not_stored; /**< sightings of events whose sightings were stored when
+                                        their input was read before: reported, not stored */
+    uint64_t resumed_events;       /**< following: events skipped, not even matched, because
+                                        both the history and the store hold them (a restarted
+                                        follower resumes where it was) */
+    uint64_t window_candidates;    /**< candidate events of multi-observation patterns held in
+                                        windows (match.h, TIDE_MATCH_WINDOW_*) */
+    uint64_t window_matches;       /**< windows that matched (one sighting each) */
+    uint64_t window_evicted;       /**< candidate events evicted from a window unmatched */
+    size_t window_bytes_peak;      /**< the most the windows held, bytes */
+    double seconds;                /**< reading and matching (from the start of run_run) */
+    double commit_seconds;         /**< the final history commit */
 } tide_match_run_stats;
 TIDE_EXTERN(void) tide_match_run_stats_get(const tide_match_run *run, tide_match_run_stats *out);
 TIDE_EXTERN(void) tide_match_run_free(tide_match_run *run);

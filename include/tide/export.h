@@ -105,6 +105,10 @@ typedef struct {
     /** Count the entries added and removed since the last export to output, for every format
      *  (summary.compared; the state is kept in the store as for incremental exports). */
     bool count_changes;
+    /** Called with the number of indicators considered so far, every 1024 of them (the
+     *  engine's progress, tide_workspace_export); NULL: not called. */
+    void (*on_progress)(uint64_t considered, void *payload);
+    void *progress_payload;
 } tide_export_opts;
 
 /** @brief Defaults: format RPZ, min_score 1, everything else off. */

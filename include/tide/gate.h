@@ -84,6 +84,27 @@ TIDE_EXTERN(int)
 tide_gate_object(tide_gate *gate, const char *json, size_t len, const char *label, char **out,
         int *out_level);
 
+/** @brief The TLP marking tide writes on an object that leaves without a TLP marking of its
+ *  own, so that the TLP the store keeps for it (ingest --tlp, the TLP a case promoted it with)
+ *  travels with it: the TLP 2.0 marking-definition id of that level (TLP:CLEAR for a label
+ *  "white"). label: as for tide_gate_object (NULL: looked up). *out is NULL (nothing to add)
+ *  when the object (JSON text, len bytes) has an object marking with a TLP meaning (TLP 1.0 or
+ *  2.0 id, a custom TLP definition, one the gate cannot interpret), has granular markings, is
+ *  a marking-definition, or has no TLP stored (unmarked). @param[out] out a static string.
+ *  @return 0 or a negative TIDE_E* (the store failed). */
+TIDE_EXTERN(int)
+tide_gate_own_marking(tide_gate *gate, const char *id, const char *json, size_t len,
+        const char *label, const char **out);
+
+/** @brief Whether every marking-definition an object (JSON text the gate let pass) refers to
+ *  (object_marking_refs, granular_markings) may leave with it: a TLP 1.0 / 2.0 one always (the
+ *  gate kept only those at or below the ceiling), a stored custom one (a statement ...) when
+ *  it passes the gate itself, one not stored (nothing to leak). A path that lets objects out
+ *  with their definitions withholds an object for which this is 0: what it shares must be
+ *  self-contained, and a definition marked above the ceiling must not leave. @return 1 yes,
+ *  0 no, or a negative TIDE_E*. */
+TIDE_EXTERN(int) tide_gate_markings_pass(tide_gate *gate, const char *json, size_t len);
+
 /** @brief The level of the stored object id as the gate sees it (cached), or
  *  TIDE_GATE_NOT_STORED. */
 TIDE_EXTERN(int) tide_gate_level_of(tide_gate *gate, const char *id);

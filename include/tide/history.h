@@ -39,6 +39,8 @@ typedef struct tide_history tide_history;
 /** How long a writer waits for the commit lock by default (the environment variable
  *  TIDE_HISTORY_LOCK_WAIT, in seconds, overrides it). */
 #define TIDE_HISTORY_LOCK_WAIT_SECONDS 600
+/** Longest key of a read position (tide_history_position_set), with its NUL. */
+#define TIDE_HISTORY_POS_KEY 64
 
 typedef struct {
     bool writable;
@@ -82,6 +84,10 @@ TIDE_EXTERN(int) tide_history_keep(tide_history *h);
 TIDE_EXTERN(int) tide_history_discard(tide_history *h, uint64_t *out_events);
 /** @brief How far past the wall clock event times may be (ms, >= 0). */
 TIDE_EXTERN(int) tide_history_set_max_future(tide_history *h, int64_t ms);
+/** @brief Events this handle added and did not discard (an event counts once, whatever the
+ *  observables it names; one without a valid observable is not added): what the history's
+ *  stats will count of them once committed. */
+TIDE_EXTERN(uint64_t) tide_history_events_added(const tide_history *h);
 /** @brief Count raw (decompressed) input bytes read, for the size ratio in the stats. */
 TIDE_EXTERN(void) tide_history_add_raw_bytes(tide_history *h, uint64_t bytes);
 /** @brief Make everything added visible, durably (fsync + atomic manifest rename), then apply
@@ -104,11 +110,21 @@ TIDE_EXTERN(int) tide_history_prune(tide_history *h, int64_t before_ms, size_t *
 
 /** What retention and prunes removed. */
 typedef struct {
-    size_t days;       /**< day partitions removed */
-    uint64_t records;  /**< (observable, host, day) records removed */
-    uint64_t events;   /**< their counts summed (observations: an event counts once per
-                            distinct observable it names) */
-    int64_t before_ms; /**< the days before this one were removed (0 when none were) */
+    size_t days;           /**< day partitions removed */
+    uint64_t records;      /**< (observable, host, day) records removed */
+    uint64_t events;       /**< events (log records) of those days */
+    uint64_t observations; /**< the records' counts summed (an event counts once per
+                                distinct observable it names) */
+    int64_t before_ms;     /**< the days before this one were removed (0 when none were) */
+    int64_t first_ms;      /**< the first day removed */
+    int64_t newest_ms;     /**< retention: the newest day it counted back from (0: a prune by
+                                date) */
+    int retention;         /**< retention: its days */
+    size_t own_days;       /**< of the days removed, those this writer had just committed (an
+                                import of logs older than the window) */
+    uint64_t own_events;   /**< ... and their events */
+    size_t kept_spared;    /**< days the retention would have removed but that are kept
+                                (tide_history_set_keep) */
 } tide_history_pruned;
 /** @brief What retention (applied by every commit) and prunes removed since the last call;
  *  resets the counts. */
@@ -120,11 +136,47 @@ typedef struct {
     uint64_t records;                  /**< (observable, host) per day */
     uint64_t bytes;                    /**< on disk */
     uint64_t raw_bytes;                /**< telemetry bytes imported */
-    uint64_t events;                   /**< events remembered */
+    uint64_t events;                   /**< events (log records) remembered: the count an import
+                                            reports as recorded */
+    uint64_t observations;             /**< the records' counts summed (an event counts once
+                                            per distinct observable it names) */
     int64_t first_day_ms, last_day_ms; /**< 0 when empty */
     int retention_days;
+    size_t kept_days;                 /**< days kept whatever the retention */
+    int64_t kept_from_ms, kept_to_ms; /**< the span of the kept periods (0 when none) */
+    size_t positions;                 /**< read positions in the registry */
 } tide_history_stats;
 TIDE_EXTERN(int) tide_history_stats_get(tide_history *h, tide_history_stats *out);
+
+/* ---- the registry of read positions ----
+ * What a writer has recorded, committed atomically with the runs it produced: for each input a
+ * key (the engine names a file by the fingerprint of its first bytes, a stream by its name) and
+ * the position (byte offset in the decompressed input, or stream position) below which every
+ * event is recorded. A writer that reads the input again skips what is below it, so recording
+ * is idempotent: reading at least once + skipping = each event recorded exactly once. */
+
+/** @brief Record that key's events below pos are in the history, with the next commit (the
+ *  higher of two positions of a key wins). key: 1 to TIDE_HISTORY_POS_KEY - 1 bytes, no blanks.
+ *  The manifest keeps the 8192 most recently updated keys. */
+TIDE_EXTERN(int) tide_history_position_set(tide_history *h, const char *key, uint64_t pos);
+/** @brief The position of key (committed, or set by this writer): 1 found, 0 not (*out 0). */
+TIDE_EXTERN(int) tide_history_position(const tide_history *h, const char *key, uint64_t *out);
+/** @brief Every committed position (as of the open or the last commit). */
+TIDE_EXTERN(int)
+tide_history_positions(tide_history *h,
+        int (*cb)(const char *key, uint64_t pos, int64_t updated_ms, void *payload), void *payload);
+
+/** @brief This writer matches with intel generation gen and has recorded everything it read
+ *  before: written with its next commit (a follower commits right after it swaps in a new
+ *  index), so that a retro-hunt of newer intel can wait until the history holds those events
+ *  (tide_history_writers_behind). */
+TIDE_EXTERN(int) tide_history_set_generation(tide_history *h, int64_t gen);
+/** @brief Re-read the manifest; *out = live writers whose committed generation is below gen
+ *  (a retro-hunt of intel of generation gen waits until it is 0). */
+TIDE_EXTERN(int) tide_history_writers_behind(tide_history *h, int64_t gen, size_t *out);
+/** @brief Keep the days this writer commits whatever the retention (`history import --keep`):
+ *  the manifest lists kept periods; only an explicit prune by date removes them. */
+TIDE_EXTERN(void) tide_history_set_keep(tide_history *h, bool keep);
 
 /** @brief Every committed record (for tests and tools), day by day, key-sorted: kind, value
  *  text (canonical), host, times in microseconds, count, first file and line. */

@@ -41,6 +41,11 @@ typedef struct {
     const char *family;      /**< list family / campaign name; NULL: from the file name */
     int64_t now_ms;          /**< "now" for timestamps of derived objects; 0: the clock */
     long batch;              /**< objects per transaction; 0: the default (250 000) */
+    /** Told every 256 objects how far the reading is (may be NULL): the file being read, the
+     *  bytes read of this call's inputs so far (the files read before whole, then the position
+     *  in this one) and the objects handed to the store so far (as stats->records). */
+    void (*on_progress)(const char *file, uint64_t bytes, long records, void *payload);
+    void *progress_payload;
 } tide_ingest_opts;
 
 /** @brief Check the options a caller gives before any input is read: source and family are

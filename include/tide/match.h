@@ -61,8 +61,44 @@ typedef struct {
     int64_t built_at;       /**< ms */
     int64_t generation;     /**< the store's intel generation it was built from */
     size_t skipped_invalid; /**< indicators left out: expired, not yet valid, revoked */
+    size_t left_out;        /**< every indicator left out (skipped_invalid included) */
+    size_t left_out_by[8];  /**< per tide_left_out_reason */
+    size_t pattern_only;    /**< indicators found by the fragments of their LIKE / MATCHES */
+    size_t fragments;       /**< those fragments */
 } tide_match_index_info;
 TIDE_EXTERN(void) tide_match_index_info_get(const tide_match_index *ix, tide_match_index_info *out);
+
+/** Why an indicator is not in the index (or only partly: TIDE_LEFT_PARTIAL). */
+typedef enum {
+    TIDE_LEFT_NONE = 0,
+    TIDE_LEFT_REVOKED,       /**< "revoked" */
+    TIDE_LEFT_EXPIRED,       /**< "expired": valid_until has passed */
+    TIDE_LEFT_NOT_YET_VALID, /**< "not-yet-valid": valid_from is in the future */
+    TIDE_LEFT_NOTHING,       /**< "nothing-to-look-for": its STIX pattern names no observable
+                                  the index holds and no LIKE / MATCHES literal of 3+
+                                  characters on an observed value (the detail says which
+                                  comparison) */
+    TIDE_LEFT_PARTIAL,       /**< "partly-indexed": indexed by some observables, but one
+                                  branch of its pattern has nothing to look for (that branch
+                                  cannot fire) */
+    TIDE_LEFT_UNPARSED,      /**< "unparsable-pattern": its STIX pattern does not parse */
+    TIDE_LEFT_PATTERN_TYPE,  /**< "pattern-type": not a STIX pattern (sigma, yara, snort ...)
+                                  and no observable */
+    TIDE_LEFT__COUNT
+} tide_left_out_reason;
+
+/** @brief "revoked", "expired", "not-yet-valid", "nothing-to-look-for", "partly-indexed",
+ *  "unparsable-pattern", "pattern-type"; "?" out of range. */
+TIDE_EXTERN(const char *) tide_left_out_reason_name(tide_left_out_reason r);
+
+/** @brief Every indicator the index left out, or holds only in part, with the reason and a
+ *  detail (may be NULL: "column 2: MATCHES '^[a-z]+$' has no literal run of 3 or more
+ *  characters", the pattern type). cb returning non-zero stops (that value is returned). */
+TIDE_EXTERN(int)
+tide_match_index_each_left_out(const tide_match_index *ix,
+        int (*cb)(const char *indicator_id, tide_left_out_reason reason, const char *detail,
+                void *payload),
+        void *payload);
 
 /** What a sighting carries about the matched indicator. Strings are borrowed from the index
  *  (valid while it lives). Name lists are NUL-separated, n names each. */
@@ -148,16 +184,34 @@ typedef struct {
 
 /** Each non-simple indicator's evaluations have a budget per index (per run, until an index
  *  swap): after TIDE_MATCH_BUDGET_CAPS evaluations stopped by a cap (a regular expression over
- *  its step limit ...) or TIDE_MATCH_BUDGET_MS of evaluation time, its further candidates are
- *  not evaluated but counted as undecided (over_budget). */
+ *  its step limit ...) or TIDE_MATCH_BUDGET_MS of evaluation (the thread's CPU time), its
+ *  further candidates are not evaluated but counted as undecided (over_budget). */
 #define TIDE_MATCH_BUDGET_CAPS 8
 #define TIDE_MATCH_BUDGET_MS   1000
 
+/** Patterns that take more than one observation (tide_pattern_needs_window: [A] AND [B],
+ *  FOLLOWEDBY, REPEATS n) are decided on a window per host x indicator: every candidate event
+ *  of the host (an event holding one of the pattern's observables or fragments) is kept in it,
+ *  and the whole window is evaluated when one arrives. A match gives one sighting, on the event
+ *  that completed it, and empties the window. A window holds the last TIDE_MATCH_WINDOW_OBS
+ *  candidate events (older ones are evicted); all windows together hold at most
+ *  TIDE_MATCH_WINDOW_BYTES of rendered events (over it, the least recently used windows are
+ *  emptied). Evicted events are counted: a match that needs an evicted one is missed. */
+#define TIDE_MATCH_WINDOW_OBS   64
+#define TIDE_MATCH_WINDOW_BYTES (64u << 20)
+
 typedef struct {
-    uint64_t evaluated;     /**< candidates of non-simple patterns evaluated */
-    uint64_t undecided;     /**< candidates not decided (evaluation failed, or over budget) */
-    uint64_t over_budget;   /**< of those, candidates of indicators over their budget */
-    size_t indicators_over; /**< indicators that went over their budget */
+    uint64_t evaluated;           /**< candidates of non-simple patterns evaluated */
+    uint64_t undecided;           /**< candidates not decided (evaluation failed, or over budget) */
+    uint64_t over_budget;         /**< of those, candidates of indicators over their budget */
+    size_t indicators_over;       /**< indicators that went over their budget */
+    uint64_t fragment_candidates; /**< candidates found by a LIKE / MATCHES fragment */
+    uint64_t window_candidates;   /**< candidate events taken into a window */
+    uint64_t window_matches;      /**< windows whose pattern matched (one sighting each) */
+    uint64_t window_evicted;      /**< candidate events evicted from a window unmatched */
+    size_t window_bytes;          /**< bytes the windows hold now */
+    size_t window_bytes_peak;     /**< the most they held */
+    size_t windows;               /**< host x indicator windows holding events now */
 } tide_matcher_stats;
 
 /** @brief Tell cb of every undecided candidate (may be NULL: they are only counted). The

@@ -268,11 +268,15 @@ typedef struct {
     const char *source;    /**< only this feed, or NULL */
     int64_t changed_since; /**< only indicators added / changed at or after (ms), or 0 */
     bool include_revoked;
-    const char *value;   /**< only indicators naming this canonical value, or with this
-                              id; NULL = any */
-    const char *related; /**< only indicators related to a campaign / malware / tool /
-                              intrusion set / actor of this name (case-insensitive), by
-                              tide_indicator_related; NULL = any */
+    const char *value;      /**< only indicators naming this canonical value, or with this
+                                 id; NULL = any */
+    const char *related;    /**< only indicators related to a campaign / malware / tool /
+                                 intrusion set / actor of this name (case-insensitive), by
+                                 tide_indicator_related; NULL = any */
+    bool include_unindexed; /**< also indicators without observables (a pattern of LIKE /
+                                 MATCHES comparisons, another pattern language): one record
+                                 each, kind TIDE_OBS_NONE and value "" (the match index
+                                 evaluates or lists them) */
 } tide_indicator_filter;
 
 /** @brief The one --related rule of search, hunt, export and cases: whether name (case-

@@ -16,6 +16,7 @@
 #include "tide/errors.h"
 #include "tide/ingest.h"
 #include "tide/sightings.h"
+#include "tide/gate.h"
 #include "tide/tlp.h"
 #include "util/util.h"
 
@@ -124,17 +125,29 @@ static int find_seeds(tide_store *s, const char *host, const char *indicator, js
 
 /* The case TLP: the highest level of the seed indicators (an unmarked one counts as amber,
  * tide/tlp.h); amber when there is none. */
+/* The case TLP: the highest level of its seed indicators as the gate sees them (tide/gate.h:
+ * a label stored "unresolved" because a marking-definition came after the indicator is
+ * resolved through the store, not taken as red). */
 static int seed_tlp(tide_store *s, json_t *doc)
 {
     int best = -1;
     size_t i;
     json_t *v;
-    (void)s;
+    tide_gate *g = NULL;
+    if (tide_gate_new(&g, s, TIDE_TLP_RED) < 0)
+        tide_error_clear(); /* then the labels alone */
     json_array_foreach(json_object_get(doc, "seed_indicators"), i, v)
     {
-        int r = tide_tlp_rank(jstr(v, "tlp"));
+        int r = -1;
+        if (g != NULL && jstr(v, "id") != NULL)
+            r = tide_gate_indicator_level(g, jstr(v, "id"), jstr(v, "tlp"));
+        if (r < 0 || r > TIDE_TLP_RED) {
+            tide_error_clear();
+            r = tide_tlp_rank(jstr(v, "tlp"));
+        }
         best = r > best ? r : best;
     }
+    tide_gate_free(g);
     return best < 0 ? TIDE_TLP_UNMARKED : best;
 }
 
@@ -453,7 +466,7 @@ static int show_doc(tide_store *s, int64_t id, json_t **out)
     json_object_set(o, "silent_count", json_object_get(doc, "silent_count"));
     const char *keys[] = { "seed_indicators", "attribution", "campaigns", "malware", "actors",
         "first_host", "infection_vector", "indicator_count", "indicators_by_type", "watch_days",
-        "plan", "notes" };
+        "plan", "notes", "policy_exports" };
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
         if (json_object_get(doc, keys[k]))
             json_object_set(o, keys[k], json_object_get(doc, keys[k]));
@@ -630,11 +643,12 @@ int tide_case_lessons_set(tide_store *s, const tide_case_opts *o, int64_t id, co
         snprintf(text, sizeof(text),
                 "lessons learned recorded: %zu new indicator(s), %zu"
                 " prevention change(s), %zu detection gap(s), %zu response"
-                " gap(s)",
+                " gap(s), %zu policy rule(s)",
                 json_array_size(json_object_get(l, "new_indicators")),
                 json_array_size(json_object_get(l, "prevention_changes")),
                 json_array_size(json_object_get(l, "detection_gaps")),
-                json_array_size(json_object_get(l, "response_gaps")));
+                json_array_size(json_object_get(l, "response_gaps")),
+                json_array_size(json_object_get(l, "policies")));
         rc = tide_store_begin(s);
         if (rc == 0)
             rc = tide__case_put(s, row, NULL);
@@ -729,6 +743,61 @@ static int promote(tide_store *s, const tide_case_opts *o, json_t *row, const ch
     return rc;
 }
 
+/* The lessons' prevention rules as policy exports: declared through o->policy_export (export
+ * targets that follow the assets), or written once. The result goes to row "policy_exports". */
+static int declare_policies(tide_store *s, const tide_case_opts *o, int64_t id, json_t *row)
+{
+    json_t *pols = json_object_get(json_object_get(row, "lessons"), "policies");
+    json_t *done = json_array();
+    TIDE_CHECK_ALLOC(done);
+    int rc = 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach(pols, i, p)
+    {
+        char name[64];
+        snprintf(name, sizeof(name), "case-%lld-policy-%zu", (long long)id, i + 1);
+        tide_export_opts eo;
+        tide_export_opts_init(&eo);
+        eo.format = tide_export_format_from_name(jstr(p, "format"));
+        eo.policy = jstr(p, "policy");
+        eo.categories = jstr(p, "categories");
+        eo.allow = jstr(p, "allow");
+        eo.output = jstr(p, "output");
+        char *output = NULL;
+        long entries = 0;
+        if (eo.format < 0) {
+            rc = tide_error_set(TIDE_EINVAL, "case %lld: policy '%s': unknown format",
+                    (long long)id, jstr(p, "rule"));
+        } else if (o && o->policy_export) {
+            rc = o->policy_export(o->ctx, name, &eo, &output, &entries);
+        } else if (eo.output == NULL) {
+            rc = tide_error_set(TIDE_EINVAL,
+                    "case %lld: policy '%s' names no output ('to PATH'), and there is no workspace"
+                    " to keep it in",
+                    (long long)id, jstr(p, "rule"));
+        } else {
+            tide_export_summary sum;
+            rc = tide_export_run(s, &eo, NULL, &sum, NULL, NULL);
+            entries = sum.written;
+            if (rc == 0 && (output = strdup(eo.output)) == NULL)
+                rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+        }
+        if (rc < 0) {
+            free(output);
+            break;
+        }
+        json_array_append_new(done, json_pack("{s:s, s:s, s:s, s:s?, s:I}", "name", name, "rule",
+                                            jstr(p, "rule"), "format", jstr(p, "format"), "output",
+                                            output, "entries", (json_int_t)entries));
+        free(output);
+    }
+    if (rc == 0 && json_array_size(done) > 0)
+        json_object_set(json_object_get(row, "doc"), "policy_exports", done);
+    json_decref(done);
+    return rc;
+}
+
 int tide_case_close(
         tide_store *s, const tide_case_opts *o, int64_t id, const char *tlp, long *out_promoted)
 {
@@ -768,6 +837,8 @@ int tide_case_close(
         tide__buf_free(&b);
     }
     const char *use_tlp = tlp ? tlp : jstr(row, "tlp");
+    if (rc == 0) /* before the promotion, whose ingest run then checks them with the rest */
+        rc = declare_policies(s, o, id, row);
     if (rc == 0)
         rc = promote(s, o, row, use_tlp, &promoted);
     if (rc == 0) {
@@ -777,8 +848,9 @@ int tide_case_close(
         char text[200];
         snprintf(text, sizeof(text),
                 "closed: %ld lessons-learned indicator(s) promoted as"
-                " source internal, TLP %s",
-                promoted, use_tlp);
+                " source internal, TLP %s; %zu policy export(s)",
+                promoted, use_tlp,
+                json_array_size(json_object_get(json_object_get(row, "doc"), "policy_exports")));
         rc = tide_store_begin(s);
         if (rc == 0)
             rc = tide__case_put(s, row, NULL);

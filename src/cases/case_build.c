@@ -320,9 +320,32 @@ static json_t *host_entry(scope_ctx *c, const char *host)
     return h;
 }
 
+/* Add the '\n'-separated user names to the evidence row's "users" (each once). */
+static void add_users(json_t *e, const char *users)
+{
+    if (users == NULL || *users == '\0')
+        return;
+    json_t *a = json_object_get(e, "users");
+    if (a == NULL) {
+        a = json_array();
+        json_object_set_new(e, "users", a);
+    }
+    for (const char *p = users; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p), i;
+        json_t *v;
+        bool have = false;
+        json_array_foreach(a, i, v) have |=
+                json_string_length(v) == n && memcmp(json_string_value(v), p, n) == 0;
+        if (!have && n)
+            json_array_append_new(a, json_stringn(p, n));
+        p += n + (end != NULL);
+    }
+}
+
 static void merge_ev(scope_ctx *c, const char *host, const char *ind_id, const char *observed,
         int64_t first, int64_t last, int64_t live, int64_t retro, const char *file, int64_t line,
-        const char *found_by)
+        const char *found_by, const char *users)
 {
     json_t *ind = json_object_get(c->inds, ind_id);
     json_t *h = host_entry(c, host);
@@ -338,9 +361,11 @@ static void merge_ev(scope_ctx *c, const char *host, const char *ind_id, const c
                 "line", (json_int_t)line, "found_by", found_by);
         if (jstr(ind, "kill_chain"))
             json_object_set(e, "kill_chain", json_object_get(ind, "kill_chain"));
+        add_users(e, users);
         json_object_set_new(evs, ind_id, e);
         return;
     }
+    add_users(e, users);
     if (first < jint(e, "first_seen_ms")) {
         json_object_set_new(e, "first_seen_ms", json_integer(first));
         json_object_set_new(e, "file", file ? json_string(file) : json_null());
@@ -364,7 +389,7 @@ static int on_sighting(const tide_sighting_rec *r, void *payload)
     if (r->suppressed || json_object_get(c->inds, r->indicator_id) == NULL)
         return 0;
     merge_ev(c, r->host, r->indicator_id, r->observed, r->first_seen, r->last_seen, r->live_count,
-            r->retro_count, r->file, r->line, r->live_count > 0 ? "live" : "retro");
+            r->retro_count, r->file, r->line, r->live_count > 0 ? "live" : "retro", r->users);
     return 0;
 }
 
@@ -374,7 +399,7 @@ static int on_retro(const tide_retro_sighting *r, void *payload)
     if (r->hit->suppressed)
         return 0;
     merge_ev(c, r->host, r->hit->indicator_id, r->observed, r->first_seen_us / 1000,
-            r->last_seen_us / 1000, 0, (int64_t)r->count, r->file, (int64_t)r->line, "hunt");
+            r->last_seen_us / 1000, 0, (int64_t)r->count, r->file, (int64_t)r->line, "hunt", NULL);
     return 0;
 }
 
@@ -412,6 +437,49 @@ static int on_asset(const tide_asset *a, void *payload)
         json_object_set(m, a->ips[i], o);
     json_decref(o);
     return 0;
+}
+
+/* ---- users ---- */
+
+/* A built-in Windows principal (NT AUTHORITY\SYSTEM, LOCAL SERVICE, NETWORK SERVICE, anonymous
+ * logons, the window manager's and font driver's DWM-n / UMFD-n) or a machine account (NAME$):
+ * no person's credentials to reset. */
+static bool builtin_account(const char *u)
+{
+    const char *b = strrchr(u, '\\');
+    b = b ? b + 1 : u;
+    size_t n = strlen(b);
+    return strcasecmp(b, "SYSTEM") == 0 || strcasecmp(b, "LOCAL SERVICE") == 0 ||
+           strcasecmp(b, "NETWORK SERVICE") == 0 || strcasecmp(b, "LOCALSERVICE") == 0 ||
+           strcasecmp(b, "NETWORKSERVICE") == 0 || strcasecmp(b, "ANONYMOUS LOGON") == 0 ||
+           strncasecmp(b, "DWM-", 4) == 0 || strncasecmp(b, "UMFD-", 5) == 0 ||
+           (n > 1 && b[n - 1] == '$');
+}
+
+/* The users seen on a host, from its evidence rows (all of them, oldest first): each once, with
+ * whether it is a built-in account and the first evidence that carried it. */
+static json_t *host_users(json_t *evidence)
+{
+    json_t *users = json_array(), *seen = json_object();
+    size_t i, j;
+    json_t *e, *u;
+    json_array_foreach(evidence, i, e)
+    {
+        json_array_foreach(json_object_get(e, "users"), j, u)
+        {
+            const char *name = json_string_value(u);
+            if (name == NULL || json_object_get(seen, name))
+                continue;
+            json_object_set_new(seen, name, json_true());
+            json_array_append_new(users,
+                    json_pack("{s:s, s:b, s:s?, s:s?, s:s?, s:I, s:s?}", "user", name, "builtin",
+                            builtin_account(name), "indicator", jstr(e, "indicator"), "type",
+                            jstr(e, "type"), "file", jstr(e, "file"), "line",
+                            (json_int_t)jint(e, "line"), "indicator_id", jstr(e, "indicator_id")));
+        }
+    }
+    json_decref(seen);
+    return users;
 }
 
 /* ---- the document ---- */
@@ -560,6 +628,7 @@ int tide__case_compute(tide_store *s, const tide_case_opts *o, json_t *policy,
         }
         json_t *arr = sorted_values(evs, cmp_ev);
         json_object_set_new(h, "evidence_count", json_integer((json_int_t)json_array_size(arr)));
+        json_object_set_new(h, "users", host_users(arr));
         while (json_array_size(arr) > TIDE_CASE_MAX_EVIDENCE)
             json_array_remove(arr, json_array_size(arr) - 1);
         json_array_foreach(arr, i, e)

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cases_int.h"
+#include "tide/export.h"
 #include "tide/errors.h"
 #include "tide/observable.h"
 #include "util/util.h"
@@ -207,10 +210,140 @@ static int add_indicator(
     return 0;
 }
 
+/* ---- prevention rules (docs/response.md, "Prevention rules") ----
+ *   software NAME OP VERSION -> deny-egress [as nft|ipset] [to FILE]
+ *   proxy deny-uncategorized categories FILE [allow CAT,...] [to DIR]
+ * Each becomes {rule, kind ("egress" | "proxy"), format, policy | categories [, allow]
+ * [, output]}: at close a declared policy export (tide_case_opts.policy_export). */
+
+/* A relative path as an absolute one, from the current folder (as tide export takes it). */
+static char *abs_path(const char *p)
+{
+    if (p[0] == '/')
+        return tide__strdup(p);
+    char *cwd = getcwd(NULL, 0);
+    if (cwd == NULL)
+        return NULL;
+    size_t n = strlen(cwd) + strlen(p) + 2;
+    char *out = tide__malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", cwd, p);
+    free(cwd);
+    return out;
+}
+
+/* Whether a prevention line is written as a rule (else it is free text). */
+static bool is_rule(const char *v)
+{
+    return (strncasecmp(v, "software", 8) == 0 && (v[8] == ' ' || v[8] == '\t') &&
+                   strstr(v, "->") != NULL) ||
+           (strncasecmp(v, "proxy", 5) == 0 && (v[5] == ' ' || v[5] == '\t') &&
+                   strncasecmp(tide__str_trim((char *)v + 5), "deny-uncategorized", 18) == 0);
+}
+
+#define RULE_WORDS 16
+
+static int add_policy(json_t *list, const char *text, const char *name, const char *where)
+{
+    if (strlen(text) > 1024)
+        return tide_error_set(TIDE_EPARSE, "%s:%s: rule longer than 1024 bytes", name, where);
+    char buf[1100], *w[RULE_WORDS];
+    int nw = 0, rc = 0;
+    snprintf(buf, sizeof(buf), "%s", text);
+    bool egress = strncasecmp(buf, "software", 8) == 0;
+    char *opts = buf;
+    if (egress) { /* the rule as tide export --policy reads it, then the options */
+        char *arrow = strstr(buf, "->");
+        if (arrow == NULL)
+            return tide_error_set(TIDE_EPARSE, "%s:%s: '-> deny-egress' expected", name, where);
+        opts = arrow + 2;
+        while (*opts == ' ' || *opts == '\t')
+            opts++;
+        opts += strcspn(opts, " \t"); /* the action */
+    }
+    char rule[1100];
+    snprintf(rule, sizeof(rule), "%.*s", (int)(opts - buf), buf);
+    for (char *p = opts; *p && nw < RULE_WORDS;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0')
+            break;
+        w[nw++] = p;
+        p += strcspn(p, " \t");
+        if (*p)
+            *p++ = '\0';
+    }
+    json_t *o = json_pack("{s:s, s:s}", "rule", text, "kind", egress ? "egress" : "proxy");
+    TIDE_CHECK_ALLOC(o);
+    int i = 0;
+    if (egress) {
+        tide_policy_rule pr;
+        if (tide_policy_parse(tide__str_trim(rule), &pr) < 0) {
+            rc = tide_error_set(TIDE_EPARSE, "%s:%s: %s", name, where, tide_error_last());
+            goto done;
+        }
+        json_object_set_new(o, "policy", json_string(tide__str_trim(rule)));
+        json_object_set_new(o, "format", json_string("nft"));
+    } else {
+        json_object_set_new(o, "format", json_string("squid"));
+        i = 2; /* "proxy deny-uncategorized" */
+        if (nw < 2 || strcasecmp(w[1], "deny-uncategorized") != 0) {
+            rc = tide_error_set(TIDE_EPARSE,
+                    "%s:%s: 'proxy deny-uncategorized categories FILE'"
+                    " expected",
+                    name, where);
+            goto done;
+        }
+    }
+    for (; i < nw && rc == 0; i += 2) {
+        const char *k = w[i], *v = i + 1 < nw ? w[i + 1] : NULL;
+        if (v == NULL) {
+            rc = tide_error_set(TIDE_EPARSE, "%s:%s: '%s' needs a value", name, where, k);
+        } else if (egress && strcasecmp(k, "as") == 0) {
+            if (strcasecmp(v, "nft") && strcasecmp(v, "ipset"))
+                rc = tide_error_set(
+                        TIDE_EPARSE, "%s:%s: 'as %s': nft or ipset expected", name, where, v);
+            else
+                json_object_set_new(
+                        o, "format", json_string(strcasecmp(v, "nft") ? "ipset" : "nft"));
+        } else if (strcasecmp(k, "to") == 0) {
+            char *a = abs_path(v);
+            if (a == NULL)
+                rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+            else
+                json_object_set_new(o, "output", json_string(a));
+            tide__free(a);
+        } else if (!egress && strcasecmp(k, "categories") == 0) {
+            char *a = realpath(v, NULL);
+            if (a == NULL || access(a, R_OK) != 0)
+                rc = tide_error_set(
+                        TIDE_EPARSE, "%s:%s: categories %s: %s", name, where, v, strerror(errno));
+            else
+                json_object_set_new(o, "categories", json_string(a));
+            free(a);
+        } else if (!egress && strcasecmp(k, "allow") == 0) {
+            json_object_set_new(o, "allow", json_string(v));
+        } else {
+            rc = tide_error_set(TIDE_EPARSE, "%s:%s: unknown option '%s' (%s)", name, where, k,
+                    egress ? "as nft|ipset, to FILE" : "categories FILE, allow CAT,..., to DIR");
+        }
+    }
+    if (rc == 0 && nw >= RULE_WORDS)
+        rc = tide_error_set(TIDE_EPARSE, "%s:%s: too many words", name, where);
+    if (rc == 0 && !egress && json_object_get(o, "categories") == NULL)
+        rc = tide_error_set(TIDE_EPARSE,
+                "%s:%s: 'categories FILE' expected: the domains in a known category", name, where);
+done:
+    if (rc == 0)
+        json_array_append(list, o);
+    json_decref(o);
+    return rc;
+}
+
 static json_t *empty_lessons(void)
 {
-    return json_pack("{s:[], s:[], s:[], s:[]}", "new_indicators", "prevention_changes",
-            "detection_gaps", "response_gaps");
+    return json_pack("{s:[], s:[], s:[], s:[], s:[]}", "new_indicators", "prevention_changes",
+            "detection_gaps", "response_gaps", "policies");
 }
 
 static int lessons_json(json_t *in, const char *name, json_t *out)
@@ -250,6 +383,20 @@ static int lessons_json(json_t *in, const char *name, json_t *out)
             }
             continue;
         }
+        if (strcmp(k, "policies") == 0) {
+            if (!json_is_array(v))
+                return tide_error_set(
+                        TIDE_EPARSE, "%s: policies: an array of rules expected", name);
+            json_array_foreach(v, i, e)
+            {
+                snprintf(where, sizeof(where), " policies[%zu]", i);
+                if (!json_is_string(e))
+                    return tide_error_set(
+                            TIDE_EPARSE, "%s:%s: a rule (string) expected", name, where);
+                TIDE_CHECK(add_policy(json_object_get(out, k), json_string_value(e), name, where));
+            }
+            continue;
+        }
         bool known = false;
         for (size_t j = 0; j < 3; j++)
             known |= strcmp(k, LESSON_LISTS[j]) == 0;
@@ -265,6 +412,11 @@ static int lessons_json(json_t *in, const char *name, json_t *out)
                 return tide_error_set(
                         TIDE_EPARSE, "%s: %s[%zu]: a non-empty string expected", name, k, i);
             json_array_append(json_object_get(out, k), e);
+            if (strcmp(k, "prevention_changes") == 0 && is_rule(json_string_value(e))) {
+                snprintf(where, sizeof(where), " prevention_changes[%zu]", i);
+                TIDE_CHECK(add_policy(
+                        json_object_get(out, "policies"), json_string_value(e), name, where));
+            }
         }
     }
     return 0;
@@ -293,7 +445,7 @@ static int lessons_text(const char *data, size_t len, const char *name, json_t *
         if (colon == NULL) {
             rc = tide_error_set(TIDE_EPARSE,
                     "%s:%ld: 'key: value' expected (keys: indicator,"
-                    " prevention, detection-gap, response-gap)",
+                    " prevention, policy, detection-gap, response-gap)",
                     name, line);
             tide__free(l);
             return rc;
@@ -309,8 +461,23 @@ static int lessons_text(const char *data, size_t len, const char *name, json_t *
                 rc = tide_error_set(TIDE_EPARSE, "%s:%ld: empty indicator", name, line);
             else
                 rc = add_indicator(json_object_get(out, "new_indicators"), val, NULL, name, where);
+        } else if (strcmp(key, "policy") == 0) {
+            snprintf(where, sizeof(where), "%ld", line);
+            if (*val == '\0')
+                rc = tide_error_set(TIDE_EPARSE, "%s:%ld: empty policy", name, line);
+            else if (!is_rule(val))
+                rc = tide_error_set(TIDE_EPARSE,
+                        "%s:%ld: a rule expected: 'software NAME OP VERSION -> deny-egress' or"
+                        " 'proxy deny-uncategorized categories FILE'",
+                        name, line);
+            else
+                rc = add_policy(json_object_get(out, "policies"), val, name, where);
         } else if (strcmp(key, "prevention") == 0) {
             list = "prevention_changes";
+            if (is_rule(val)) { /* a prevention written as a rule is also a policy */
+                snprintf(where, sizeof(where), "%ld", line);
+                rc = add_policy(json_object_get(out, "policies"), val, name, where);
+            }
         } else if (strcmp(key, "detection-gap") == 0 || strcmp(key, "detection") == 0) {
             list = "detection_gaps";
         } else if (strcmp(key, "response-gap") == 0 || strcmp(key, "response") == 0) {
@@ -318,7 +485,7 @@ static int lessons_text(const char *data, size_t len, const char *name, json_t *
         } else {
             rc = tide_error_set(TIDE_EPARSE,
                     "%s:%ld: unknown key '%.40s' (keys: indicator,"
-                    " prevention, detection-gap, response-gap)",
+                    " prevention, policy, detection-gap, response-gap)",
                     name, line, key);
         }
         if (rc == 0 && list) {

@@ -104,10 +104,20 @@ char *tide__case_markdown(json_t *c)
         {
             json_array_foreach(v, j, e)
             {
-                tide__buf_printf(&b, "- %s: %s\n", k,
-                        json_is_object(e) ? jstr(e, "value") : json_string_value(e));
+                const char *t = json_is_object(e)
+                                        ? (jstr(e, "value") ? jstr(e, "value") : jstr(e, "rule"))
+                                        : json_string_value(e);
+                tide__buf_printf(&b, "- %s: %s\n", k, t ? t : "");
             }
         }
+    }
+    if (json_array_size(json_object_get(c, "policy_exports")) > 0)
+        tide__buf_puts(&b, "\n## Policy exports\n\n");
+    json_array_foreach(json_object_get(c, "policy_exports"), i, v)
+    {
+        tide__buf_printf(&b, "- %s (%s, %lld entries): %s -> %s\n", jstr(v, "name"),
+                jstr(v, "format"), (long long)json_integer_value(json_object_get(v, "entries")),
+                jstr(v, "rule"), jstr(v, "output") ? jstr(v, "output") : "-");
     }
     char *s = tide__buf_detach(&b);
     return s ? s : tide__strdup("");

@@ -44,15 +44,39 @@ static void stix_id(const char *type, const char *seed, char out[128])
     snprintf(out, 128, "%s--%s", type, u);
 }
 
-/* Course-of-action text for peers: what to do, never which of our hosts. */
-static const char *coa_text(json_t *action, json_t *doc, char buf[600])
+/* Course-of-action text for peers: what to do, never which of our hosts or users, with the
+ * scope the plan gives the action: how many of the case's hosts it applies to (and why those,
+ * when not all), or, for an action the plan makes once per indicator, every one of them. */
+static const char *coa_text(json_t *action, json_t *doc, tide_buf *buf)
 {
-    const char *a = jstr(action, "action");
-    if (json_object_get(action, "host") == NULL || json_is_null(json_object_get(action, "host")))
-        return jstr(action, "justification");
-    snprintf(buf, 600, "%s (%s) on every affected host; %s", a, jstr(action, "control"),
-            jstr(doc, "rule") ? jstr(doc, "rule") : "");
-    return buf;
+    const char *a = jstr(action, "action"), *ctl = jstr(action, "control");
+    json_t *plan = json_object_get(doc, "plan");
+    long nhosts = (long)json_array_size(json_object_get(doc, "hosts")), n = 0, naccounts = 0;
+    size_t i;
+    json_t *v;
+    bool per_host = json_is_string(json_object_get(action, "host"));
+    tide__buf_clear(buf);
+    json_array_foreach(plan, i, v)
+    {
+        if (strcmp(jstr(v, "action"), a) != 0 || strcmp(jstr(v, "control"), ctl) != 0)
+            continue;
+        n++;
+        naccounts += (long)json_array_size(json_object_get(v, "evidence"));
+        if (!per_host) /* one per indicator (tier 1 blocks): every one of them */
+            tide__buf_printf(buf, "%s%s", buf->len ? "; " : "", jstr(v, "justification"));
+    }
+    if (!per_host)
+        return buf->ptr ? buf->ptr : jstr(action, "justification");
+    tide__buf_printf(buf, "%s (%s) on %s%ld of the case's %ld affected host(s)", a, ctl,
+            n == nhosts ? "each of " : "", n, nhosts);
+    if (strcmp(a, "re-image") == 0)
+        tide__buf_puts(buf, ": those whose eradication could not be verified (a case indicator "
+                            "was seen again during the watch)");
+    else if (strcmp(a, "reset-credentials") == 0)
+        tide__buf_printf(buf, "%s%ld user account(s) the telemetry named (names not shared)",
+                n == nhosts ? ": " : ": those where the telemetry named users, ", naccounts);
+    tide__buf_printf(buf, "; %s", jstr(doc, "rule") ? jstr(doc, "rule") : "");
+    return buf->ptr ? buf->ptr : "";
 }
 
 /* The marking-definition id of a level (TLP 2.0). */
@@ -82,12 +106,30 @@ static int share_stored(share_ctx *c, const char *id, const char *label)
     TIDE_CHECK(rc);
     int v = tide_gate_object(c->g, js, strlen(js), label, &redacted, NULL);
     json_t *o = NULL;
-    if (v >= 0 && v != TIDE_GATE_WITHHELD)
-        o = json_loads(redacted ? redacted : js, 0, NULL);
+    const char *mine = NULL;
+    if (v >= 0 && v != TIDE_GATE_WITHHELD) {
+        const char *text = redacted ? redacted : js;
+        /* the TLP the store keeps for it travels with it; a definition it refers to marked
+         * above the ceiling keeps it here (tide/gate.h) */
+        int r = tide_gate_own_marking(c->g, id, text, strlen(text), label, &mine);
+        if (r == 0)
+            r = tide_gate_markings_pass(c->g, text, strlen(text));
+        v = r < 0 ? r : v;
+        if (r > 0)
+            o = json_loads(text, 0, NULL);
+    }
     free(js);
     free(redacted);
-    if (v < 0)
+    if (v < 0) {
+        json_decref(o);
         return v;
+    }
+    if (o != NULL && mine != NULL) {
+        json_t *refs = json_object_get(o, "object_marking_refs");
+        if (!json_is_array(refs))
+            json_object_set_new(o, "object_marking_refs", refs = json_array());
+        json_array_append_new(refs, json_string(mine));
+    }
     if (o == NULL) {
         c->left_out++;
         return 0;
@@ -289,19 +331,20 @@ int tide_case_share(
         /* courses of action, one per control x action: the text only when what it quotes may
          * be shared, marked at the level of what it quotes */
         json_t *seen = json_object();
+        tide_buf cbuf = TIDE_BUF_INIT;
         json_array_foreach(json_object_get(doc, "plan"), i, v)
         {
             snprintf(seed, sizeof(seed), "%s/%s", jstr(v, "control"), jstr(v, "action"));
             if (json_object_get(seen, seed))
                 continue;
             json_object_set_new(seen, seed, json_true());
-            char s2[300], cbuf[600];
+            char s2[300];
             int nlevel = tide_gate_text_level(g, seed, case_level);
             if (nlevel > ceiling) {
                 sc.left_out++;
                 continue;
             }
-            const char *text = coa_text(v, doc, cbuf);
+            const char *text = coa_text(v, doc, &cbuf);
             int dlevel = tide_gate_text_level(g, text, nlevel);
             if (dlevel > ceiling) {
                 text = NULL;
@@ -316,6 +359,7 @@ int tide_case_share(
             json_array_append_new(objs, coa);
             json_array_append_new(refs, json_string(oid));
         }
+        tide__buf_free(&cbuf);
         json_decref(seen);
         /* anonymised sightings: per shared indicator, counts and times over all hosts */
         json_t *agg = json_object();
@@ -413,27 +457,35 @@ int tide_case_share(
     } else {
         sc.left_out++;
     }
-    /* the marking definitions used: the TLP ones, and the custom ones stored (they travel with
-     * the objects that refer to them, unless marked above the ceiling themselves) */
+    /* the marking-definitions used (tide/gate.h, docs/response.md): the TLP ones as published,
+     * the custom ones stored (they travel with the objects that refer to them, unless marked
+     * above the ceiling themselves), and the markings those refer to in turn */
     json_t *used = json_object();
-    json_array_foreach(objs, i, v)
-    {
+    for (i = 0; i < json_array_size(objs); i++) {
+        v = json_array_get(objs, i);
         size_t j;
         json_t *m;
+        json_t *mrefs = json_array(); /* the ids, copied: objs grows below */
         json_array_foreach(json_object_get(v, "object_marking_refs"), j, m)
-                json_object_set_new(used, json_string_value(m), json_true());
+        {
+            if (json_is_string(m))
+                json_array_append(mrefs, m);
+        }
         json_array_foreach(json_object_get(v, "granular_markings"), j, m)
         {
-            const char *ref = jstr(m, "marking_ref");
-            if (ref)
-                json_object_set_new(used, ref, json_true());
+            if (json_is_string(json_object_get(m, "marking_ref")))
+                json_array_append(mrefs, json_object_get(m, "marking_ref"));
         }
-    }
-    const char *mk;
-    json_object_foreach(used, mk, v)
-    {
-        const char *n = tide__tlp_name_from_marking(mk);
-        if (n == NULL) {
+        for (j = 0; j < json_array_size(mrefs); j++) {
+            const char *mk = json_string_value(json_array_get(mrefs, j));
+            if (json_object_get(used, mk))
+                continue;
+            json_object_set_new(used, mk, json_true());
+            const char *official = tide__tlp_marking_json(mk);
+            if (official != NULL) {
+                json_array_append_new(objs, json_loads(official, 0, NULL));
+                continue;
+            }
             char *js = NULL, *redacted = NULL;
             int r = tide_store_get(s, mk, NULL, &js);
             if (r == TIDE_ENOTFOUND) {
@@ -449,16 +501,14 @@ int tide_case_share(
             free(redacted);
             if (r < 0) {
                 rc = r;
+                json_decref(mrefs);
                 json_decref(used);
                 goto done;
             }
             if (md)
-                json_array_append_new(objs, md);
-            continue;
+                json_array_append_new(objs, md); /* its own markings: met later in the loop */
         }
-        json_t *md = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "marking-definition",
-                "spec_version", "2.1", "id", mk, "created", "2022-10-01T00:00:00.000Z", "name", n);
-        json_array_append_new(objs, md);
+        json_decref(mrefs);
     }
     json_decref(used);
     snprintf(seed, sizeof(seed), "tide-case-%lld/bundle/%s", (long long)id, now);

@@ -1,12 +1,25 @@
 /*
  * match_inputs.c - the inputs of a match run: files and folders (re-scanned when following,
  * with rotation: a name that now points at another file is a new input, the old file is read
- * to its end first; a file truncated in place is read again; a removed one is finished),
- * descriptors, memory buffers and caller-implemented record sources.
+ * on through the descriptor already open while it grows, until it has been quiet for
+ * ROTATE_GRACE seconds; a file truncated or rewritten in place is read again; a removed one is
+ * finished), descriptors, memory buffers and caller-implemented record sources.
+ *
+ * The registry of read positions. A file is named by the fingerprint of its first bytes (up to
+ * TIDE__FP_MAX; a file shorter than that when first recorded keeps the length it had), so a
+ * copytruncate copy or a byte-for-byte copy is the file it copies, and a file rewritten from
+ * its start is a new one. For each, the history (MANIFEST) and the store (read_positions) keep
+ * how far its events are recorded, committed with what they recorded; a run reads the file
+ * from its start and skips, per sink, the events below that position.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
 
 #include "engine/match_inputs.h"
 #include "tide/errors.h"
@@ -31,6 +44,8 @@ static tide__input *push(tide__inputs *in, const char *name)
     tide__input *p = &in->v[in->n];
     memset(p, 0, sizeof(*p));
     p->fd = -1;
+    p->own_fd = -1;
+    p->reg = -1;
     if ((p->path = tide__strdup(name)) == NULL) {
         tide_error_set(TIDE_ENOMEM, "out of memory");
         return NULL;
@@ -140,11 +155,29 @@ void tide__inputs_rescan(tide__inputs *in)
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        bool known = false;
-        for (size_t k = 0; k < in->n && !known; k++)
-            known = in->v[k].followable && in->v[k].ino == st.st_ino && in->v[k].dev == st.st_dev &&
-                    (in->v[k].opened || in->v[k].finished);
-        if (known) /* e.g. conn.log renamed to conn.log.1: not read again */
+        bool known = false, grew = false;
+        for (size_t k = 0; k < in->n && !known; k++) {
+            tide__input *p = &in->v[k];
+            if (!p->followable || p->ino != st.st_ino || p->dev != st.st_dev ||
+                    !(p->opened || p->finished))
+                continue;
+            known = true;
+            if (p->opened && p->rotated && strcmp(p->path, path) != 0) {
+                /* renamed within what is followed: an input as before, by its new name */
+                char *np = tide__strdup(path);
+                if (np) {
+                    tide__free(p->path);
+                    p->path = np;
+                    p->rotated = false;
+                }
+            }
+            /* a finished file (rotated away and quiet, say) that grew: read again; the
+             * registry skips what was recorded */
+            grew = !p->opened && !p->failed && (uint64_t)st.st_size > p->seen_size;
+            if (grew)
+                p->ino = 0; /* retired for good: the new input reads the file */
+        }
+        if (known && !grew) /* e.g. conn.log renamed to conn.log.1: not read again */
             continue;
         tide__input *same = NULL;
         for (size_t k = 0; k < in->n; k++)
@@ -152,8 +185,10 @@ void tide__inputs_rescan(tide__inputs *in)
                 same = &in->v[k];
         if (same && !same->opened)
             continue; /* not opened yet: it opens the current file */
-        if (same)
-            same->rotated = true; /* drained first, then retired */
+        if (same && !grew) {
+            same->rotated = true; /* read on while it grows, then retired */
+            same->last_growth = tide__engine_mono();
+        }
         tide__input *p = push(in, path);
         if (p == NULL)
             break;
@@ -215,7 +250,157 @@ void tide__inputs_free(tide__inputs *in)
     tide__free(in->files);
     tide__free(in->dirs);
     tide__free(in->v);
+    tide__free(in->reg);
     memset(in, 0, sizeof(*in));
+}
+
+/* ---- the registry ---- */
+
+static tide__reg *reg_find(tide__inputs *in, const char *key)
+{
+    for (size_t i = 0; i < in->nreg; i++)
+        if (strcmp(in->reg[i].key, key) == 0)
+            return &in->reg[i];
+    return NULL;
+}
+
+static tide__reg *reg_add(tide__inputs *in, const char *key)
+{
+    tide__reg *g = reg_find(in, key);
+    if (g)
+        return g;
+    if (in->nreg == in->capreg) {
+        size_t cap = in->capreg ? in->capreg * 2 : 64;
+        tide__reg *v = tide__realloc(in->reg, cap * sizeof(*v));
+        if (v == NULL)
+            return NULL;
+        in->reg = v;
+        in->capreg = cap;
+    }
+    g = &in->reg[in->nreg++];
+    memset(g, 0, sizeof(*g));
+    snprintf(g->key, sizeof(g->key), "%s", key);
+    return g;
+}
+
+static int load_hist(const char *key, uint64_t pos, int64_t updated_ms, void *payload)
+{
+    (void)updated_ms;
+    tide__reg *g = reg_add(payload, key);
+    TIDE_CHECK_ALLOC(g);
+    if (pos > g->hist)
+        g->hist = pos;
+    return 0;
+}
+
+static int load_store(const char *key, uint64_t pos, void *payload)
+{
+    tide__reg *g = reg_add(payload, key);
+    TIDE_CHECK_ALLOC(g);
+    if (pos > g->store)
+        g->store = g->store_put = pos;
+    return 0;
+}
+
+int tide__inputs_reg_load(tide__inputs *in, tide_history *hist, tide_store *store)
+{
+    if (in->reg_loaded)
+        return 0;
+    in->reg_loaded = true;
+    if (hist)
+        TIDE_CHECK(tide_history_positions(hist, load_hist, in));
+    if (store)
+        TIDE_CHECK(tide_store_positions(store, load_store, in));
+    return 0;
+}
+
+/* The registry entry of a file open on fd with size bytes: the entry whose fingerprint its
+ * first bytes have (the longest), else a new one named by its first min(size, FP_MAX) bytes. */
+static long file_reg(tide__inputs *in, tide__input *p, uint64_t size)
+{
+    unsigned char buf[TIDE__FP_MAX];
+    size_t n = size < TIDE__FP_MAX ? (size_t)size : TIDE__FP_MAX;
+    ssize_t got = pread(p->own_fd, buf, n, 0);
+    if (got <= 0)
+        return -1;
+    n = (size_t)got;
+    char key[64];
+    long best = -1;
+    uint32_t best_len = 0;
+    uint64_t best_hash = 0;
+    for (size_t i = 0; i < in->nreg; i++) {
+        unsigned len;
+        uint64_t want;
+        if (sscanf(in->reg[i].key, "f%u-%16" SCNx64, &len, &want) != 2 || len == 0 || len > n ||
+                len <= best_len)
+            continue;
+        uint64_t h = XXH3_64bits(buf, len);
+        if (h == want) {
+            best = (long)i;
+            best_len = len;
+            best_hash = h;
+        }
+    }
+    if (best < 0) {
+        best_len = (uint32_t)n;
+        best_hash = XXH3_64bits(buf, n);
+        snprintf(key, sizeof(key), "f%u-%016" PRIx64, (unsigned)best_len, best_hash);
+        if (reg_add(in, key) == NULL)
+            return -1;
+        best = (long)in->nreg - 1;
+    }
+    p->fp_len = best_len;
+    p->fp_hash = best_hash;
+    return best;
+}
+
+tide__reg *tide__input_reg(tide__inputs *in, tide__input *p)
+{
+    if (p->reg >= 0)
+        return &in->reg[p->reg];
+    if (!in->reg_loaded || p->is_buffer || p->is_fd)
+        return NULL;
+    if (p->is_source) {
+        char key[64];
+        size_t k = 0;
+        key[k++] = 's';
+        key[k++] = '-';
+        for (const char *c = p->path; *c && k < sizeof(key) - 1; c++)
+            key[k++] = (*c > ' ' && *c < 127) ? *c : '_';
+        key[k] = '\0';
+        tide__reg *g = reg_add(in, key);
+        if (g == NULL)
+            return NULL;
+        p->reg = g - in->reg;
+        p->kept_hist = g->hist;
+        return g;
+    }
+    struct stat st;
+    if (p->own_fd < 0 || fstat(p->own_fd, &st) != 0 || st.st_size == 0)
+        return NULL; /* nothing to name it by yet */
+    p->reg = file_reg(in, p, (uint64_t)st.st_size);
+    if (p->reg < 0)
+        return NULL;
+    p->kept_hist = p->raw_from = in->reg[p->reg].hist;
+    return &in->reg[p->reg];
+}
+
+size_t tide__inputs_store_moves(tide__inputs *in, tide_read_position *v, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < in->nreg && k < cap; i++)
+        if (in->reg[i].store != in->reg[i].store_put) {
+            v[k].key = in->reg[i].key;
+            v[k].pos = in->reg[i].store;
+            k++;
+        }
+    return k;
+}
+
+void tide__inputs_store_moved(tide__inputs *in)
+{
+    for (size_t i = 0; i < in->nreg; i++)
+        in->reg[i].store_put = in->reg[i].store;
 }
 
 /* ---- one input ---- */
@@ -236,12 +421,40 @@ int tide__input_open(tide__input *in, const tide_tel_opts *opts)
         in->bad_payload = o.bad_payload;
         rc = tide_tel_parser_new(&in->parser, in->src.format, &o);
     } else {
-        rc = tide_tel_open(&in->r, in->path, &o);
+        /* the descriptor is ours: the file it names is read on after a rename, and its
+         * identity (device, inode, fingerprint) is the file's, whatever the name names later */
+        int fd = open(in->path, O_RDONLY | O_CLOEXEC);
         struct stat st;
-        if (rc == 0 && stat(in->path, &st) == 0) {
-            in->dev = st.st_dev;
-            in->ino = st.st_ino;
+        if (fd < 0)
+            return tide_error_set(TIDE_EIO, "%s: cannot open: %s", in->path, strerror(errno));
+        if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+            close(fd);
+            return tide_error_set(TIDE_EINVAL, "%s: is a directory", in->path);
         }
+#ifdef POSIX_FADV_SEQUENTIAL
+        if (S_ISREG(st.st_mode))
+            (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+        rc = tide_tel_open_fd(&in->r, fd, in->path, &o);
+        if (rc < 0) {
+            close(fd);
+            return rc;
+        }
+        in->own_fd = fd;
+        /* a compressed file is read to its end, not followed: its read position counts
+         * decompressed bytes, which its size cannot be compared with (it was read again and
+         * again as if truncated) */
+        unsigned char mg[4];
+        if (pread(fd, mg, 4, 0) == 4 &&
+                ((mg[0] == 0x1f && mg[1] == 0x8b) ||
+                        (mg[0] == 0x28 && mg[1] == 0xb5 && mg[2] == 0x2f && mg[3] == 0xfd)))
+            in->compressed = true;
+        in->dev = st.st_dev;
+        in->ino = st.st_ino;
+        in->seen_size = 0;
+        in->seen_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        in->tail_pos = 0;
+        in->reg = -1;
     }
     if (rc < 0)
         return rc;
@@ -335,10 +548,15 @@ void tide__input_close(tide__input *in, tide_history *hist)
         tide_tel_reader_stats(in->r, &st);
         in->bytes += st.bytes;
         in->bad += st.bad;
-        if (hist)
-            tide_history_add_raw_bytes(hist, st.bytes);
+        if (hist) /* bytes recorded before (the registry) are not counted again */
+            tide_history_add_raw_bytes(hist, st.bytes > in->raw_from ? st.bytes - in->raw_from : 0);
+        in->raw_from = 0;
         tide_tel_close(in->r);
         in->r = NULL;
+    }
+    if (in->own_fd >= 0) {
+        close(in->own_fd);
+        in->own_fd = -1;
     }
     if (in->parser) {
         tide_tel_parser_free(in->parser);
@@ -358,4 +576,58 @@ int tide__input_follow_state(const tide__input *in)
             (uint64_t)st.st_size < tide__input_position(in))
         return TIDE__FOLLOW_TRUNCATED;
     return TIDE__FOLLOW_GROWING;
+}
+
+#define TAIL_BYTES 64
+
+static bool hash_at(int fd, uint64_t off, size_t n, uint64_t *out)
+{
+    unsigned char buf[TIDE__FP_MAX];
+    if (n > sizeof(buf) || pread(fd, buf, n, (off_t)off) != (ssize_t)n)
+        return false;
+    *out = XXH3_64bits(buf, n);
+    return true;
+}
+
+void tide__input_mark(tide__input *in)
+{
+    if (in->own_fd < 0)
+        return;
+    uint64_t pos = tide__input_position(in);
+    struct stat st;
+    if (fstat(in->own_fd, &st) == 0) {
+        in->seen_size = (uint64_t)st.st_size;
+        in->seen_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    }
+    if (pos == in->tail_pos)
+        return;
+    size_t n = pos < TAIL_BYTES ? (size_t)pos : TAIL_BYTES;
+    if (hash_at(in->own_fd, pos - n, n, &in->tail_hash))
+        in->tail_pos = pos;
+}
+
+bool tide__input_rewritten(tide__input *in)
+{
+    struct stat st;
+    if (in->own_fd < 0 || in->compressed || fstat(in->own_fd, &st) != 0)
+        return false;
+    int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    uint64_t pos = tide__input_position(in);
+    if ((uint64_t)st.st_size < pos)
+        return true; /* truncated */
+    if (mt == in->seen_mtime_ns && (uint64_t)st.st_size == in->seen_size)
+        return false; /* untouched since it was last read */
+    /* written since: appended to (the bytes read are as they were), or rewritten in place */
+    uint64_t h;
+    if (in->fp_len && in->fp_len <= st.st_size && hash_at(in->own_fd, 0, in->fp_len, &h) &&
+            h != in->fp_hash)
+        return true;
+    if (in->tail_pos && in->tail_pos == pos) {
+        size_t n = pos < TAIL_BYTES ? (size_t)pos : TAIL_BYTES;
+        if (hash_at(in->own_fd, pos - n, n, &h) && h != in->tail_hash)
+            return true;
+    }
+    in->seen_mtime_ns = mt;
+    in->seen_size = (uint64_t)st.st_size;
+    return false;
 }

@@ -34,6 +34,10 @@
  * index lookups overlap) while the reader keeps them in place. */
 #define MATCH_BATCH 32
 
+/* A rotated file (its name now names another) is read on while it grows, and retired after
+ * this many seconds without data. */
+#define ROTATE_GRACE 5.0
+
 /* ---- background index rebuild (follow mode) ---- */
 
 typedef struct {
@@ -87,7 +91,14 @@ struct tide_match_run {
     size_t nnoticed;
     int cb_stop; /* the callback's stop value */
     bool ran;
+    /* the input being read: its registry entry, and below which offset its sightings are
+     * stored already (checked per sighting only when cur_store_skip > 0) */
+    tide__input *cur;
+    tide__reg *cur_reg;
+    uint64_t cur_store_skip;
+    bool checkpoint_now; /* a new index was swapped in: commit history and sightings at once */
     uint64_t checked_sightings; /* unsuppressed sightings when the export targets were checked */
+    tide__progress prog;        /* tide_workspace_set_progress */
 };
 
 static void notice(tide_match_run *r, tide_notice_level level, const char *fmt, ...)
@@ -149,7 +160,7 @@ static void history_wait(const char *msg, void *payload)
     notice(payload, TIDE_NOTICE_WARN, "%s", msg);
 }
 
-/* What the history's retention removed, if anything. */
+/* What the history's retention removed, if anything, and why. */
 static void report_pruned(tide_match_run *r)
 {
     tide_history_pruned p;
@@ -157,12 +168,26 @@ static void report_pruned(tide_match_run *r)
     if (p.days == 0)
         return;
     r->st.history_pruned_days += p.days;
-    char d[32];
+    r->st.history_pruned_own_days += p.own_days;
+    r->st.history_pruned_own_events += p.own_events;
+    char d[32], f[32], nw[32];
     tide__time_format(p.before_ms, d);
-    d[10] = '\0';
+    tide__time_format(p.first_ms, f);
+    tide__time_format(p.newest_ms, nw);
+    d[10] = f[10] = nw[10] = '\0';
+    char own[256] = "";
+    if (p.own_days)
+        snprintf(own, sizeof(own),
+                "; %zu of those day(s) (%llu events) were recorded by this run and dropped at "
+                "once: they are older than the window",
+                p.own_days, (unsigned long long)p.own_events);
     notice(r, TIDE_NOTICE_WARN,
-            "history: retention removed %zu day(s) before %s (%llu records of %llu observations)",
-            p.days, d, (unsigned long long)p.records, (unsigned long long)p.events);
+            "history: retention removed %zu day(s) before %s (%llu records of %llu observations, "
+            "%llu events; %s .. the day before %s) because the retention of %d days counts back "
+            "from the newest day in history, %s%s. To keep an imported period, import it with "
+            "--keep (or set a longer --retention)",
+            p.days, d, (unsigned long long)p.records, (unsigned long long)p.observations,
+            (unsigned long long)p.events, f, d, p.retention, nw, own);
 }
 
 void tide_match_run_free(tide_match_run *r)
@@ -196,7 +221,7 @@ int tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_matc
     if (r->o.flush_pairs == 0)
         r->o.flush_pairs = 100000;
     if (r->o.checkpoint_seconds <= 0)
-        r->o.checkpoint_seconds = 60.0;
+        r->o.checkpoint_seconds = TIDE_MATCH_CHECKPOINT_SECONDS;
     r->o.tel.follow = r->o.follow;
     r->rb.ws = ws;
     int rc = 0;
@@ -238,6 +263,17 @@ int tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_matc
         }
     }
     r->st.history = r->hist != NULL;
+    if (r->hist && r->o.keep_history)
+        tide_history_set_keep(r->hist, true);
+    /* a follower says which intel it matches with, in the history it commits: a retro-hunt of
+     * newer intel waits until the follower has committed what it read before it swapped the new
+     * index in (tide__ws_hunt_changed), so no event falls between live matching and the hunt */
+    if (r->hist && r->o.follow && r->matcher &&
+            (tide_history_set_generation(r->hist, r->st.index.generation) < 0 ||
+                    tide_history_checkpoint(r->hist) < 0)) {
+        notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
+        r->st.history_errors++;
+    }
     *out = r;
     return 0;
 fail:
@@ -298,7 +334,11 @@ static int on_sighting(const tide_sighting *s, void *payload)
         r->st.suppressed++;
     else if (s->hit->score == 0 && r->batch && !r->ws->index_stale && sighting_refreshes(r, s))
         r->ws->index_stale = true; /* seen again: its stored sighting refreshes the score */
-    if (r->batch && tide_sighting_batch_add(r->batch, s) < 0 && !r->st.store_errors++) {
+    if (r->cur_store_skip && s->event->offset < r->cur_store_skip) {
+        r->st.sightings_not_stored++; /* stored when this event was read before */
+        if (r->cur)
+            r->cur->skipped_store++;
+    } else if (r->batch && tide_sighting_batch_add(r->batch, s) < 0 && !r->st.store_errors++) {
         notice(r, TIDE_NOTICE_ERROR, "storing sightings: %s", tide_error_last());
         if (!r->fail)
             r->fail = tide_error_last_code();
@@ -318,7 +358,9 @@ static int history_add(tide_match_run *r, const char *name, const tide_event *ev
 {
     for (size_t i = 0; i < n; i++) {
         int rc;
-        if (ev[i].nobs == 0 || (rc = tide_history_add(r->hist, name, &ev[i])) == 0)
+        if (ev[i].nobs == 0)
+            continue;
+        if ((rc = tide_history_add(r->hist, name, &ev[i])) == 0)
             continue;
         if (rc == TIDE_EFORMAT) { /* an impossible time: this event is not recorded */
             if (++r->st.history_rejected <= REJECTS_SHOWN)
@@ -339,13 +381,82 @@ static int history_add(tide_match_run *r, const char *name, const tide_event *ev
 }
 
 /* Events of a batch, read by one input: history, then the matcher. */
+static void progress(tide_match_run *r, const char *name)
+{
+    uint64_t bytes, bad;
+    tide__inputs_totals(&r->in, &bytes, &bad);
+    tide__progress_tick(&r->prog, r->st.events, bytes, name);
+}
+
+/* The inputs' size when every one is known up front (plain regular files, buffers), else 0. */
+static uint64_t inputs_size(tide_match_run *r)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < r->in.n; i++) {
+        const tide__input *in = &r->in.v[i];
+        const unsigned char *d = in->data;
+        uint64_t n = in->is_buffer ? (in->len >= 2 && d[0] == 0x1f && d[1] == 0x8b ? 0 : in->len)
+                     : in->is_fd || in->is_source ? 0
+                                                  : tide__progress_file_size(in->path);
+        if (n == 0 && !(in->is_buffer && in->len == 0))
+            return 0;
+        total += n;
+    }
+    return total;
+}
+
+/* The first of n events (in offset order) at or after pos. */
+static size_t first_at(const tide_event *ev, size_t n, uint64_t pos)
+{
+    size_t k = 0;
+    while (k < n && ev[k].offset < pos)
+        k++;
+    return k;
+}
+
+/* Events of a batch, read by one input: history, then the matcher. What the registry says is
+ * recorded already (the input was read before) is not recorded again: events below its
+ * history position skip the history, sightings of events below its store position are not
+ * stored; a follower does not even match events both hold (it resumes where it was). */
 static int consume(tide_match_run *r, const char *name, const tide_event *ev, size_t n)
 {
     r->st.events += n;
-    if (r->hist)
-        TIDE_CHECK(history_add(r, name, ev, n));
-    if (r->matcher) {
-        int m = tide_matcher_batch(r->matcher, name, ev, n, on_sighting, r);
+    if (tide__progress_due(&r->prog, r->st.events))
+        progress(r, name);
+    tide__reg *g = r->cur_reg;
+    size_t kh = 0, km = 0;
+    r->cur_store_skip = 0;
+    if (g && n) {
+        uint64_t first = ev[0].offset;
+        if (r->hist && first < g->hist)
+            kh = first_at(ev, n, g->hist);
+        if (r->batch && first < g->store)
+            r->cur_store_skip = g->store;
+        if (r->o.follow && (r->hist || r->batch)) {
+            uint64_t both = r->hist && r->batch ? (g->hist < g->store ? g->hist : g->store)
+                            : r->hist           ? g->hist
+                                                : g->store;
+            if (first < both)
+                km = first_at(ev, n, both);
+        }
+        uint64_t next = ev[n - 1].offset + 1;
+        if (r->hist && next > g->hist)
+            g->hist = next;
+        if (r->batch && next > g->store)
+            g->store = next;
+        if (kh) {
+            r->st.history_skipped += kh;
+            r->cur->skipped_hist += kh;
+        }
+        if (km) {
+            r->st.resumed_events += km;
+            r->cur->skipped_all += km;
+        }
+    }
+    if (r->hist && kh < n)
+        TIDE_CHECK(history_add(r, name, ev + kh, n - kh));
+    if (r->matcher && km < n) {
+        int m = tide_matcher_batch(r->matcher, name, ev + km, n - km, on_sighting, r);
         if (m != 0)
             return m;
     }
@@ -359,6 +470,45 @@ static int consume_cb(void *payload, const char *name, const tide_event *ev, siz
 
 /* Read one input as far as it goes now; then rotation and the end of the input. Returns < 0
  * (or the callback's stop value) only for what stops the run; input errors are counted. */
+/* What the registry said of an input already recorded, once it is closed. */
+static void report_skipped(tide_match_run *r, tide__input *in)
+{
+    if (in->skipped_all)
+        notice(r, TIDE_NOTICE_INFO,
+                "%s: resumed after the %llu event(s) already recorded (history and sightings)",
+                in->path, (unsigned long long)in->skipped_all);
+    if (in->skipped_hist > in->skipped_all)
+        notice(r, TIDE_NOTICE_INFO,
+                "%s: %llu event(s) already recorded in history (this input was read before): "
+                "not recorded again",
+                in->path, (unsigned long long)(in->skipped_hist - in->skipped_all));
+    if (in->skipped_store)
+        notice(r, TIDE_NOTICE_INFO,
+                "%s: %llu sighting(s) of events whose sightings are stored already (this input "
+                "was read before): shown, not counted again",
+                in->path, (unsigned long long)in->skipped_store);
+    in->skipped_all = in->skipped_hist = in->skipped_store = 0;
+}
+
+static void close_input(tide_match_run *r, tide__input *in)
+{
+    tide__input_close(in, r->hist);
+    report_skipped(r, in);
+}
+
+/* The registry entry of an input, once it can be named (a file with data); loaded at the
+ * first input opened. */
+static tide__reg *input_reg(tide_match_run *r, tide__input *in)
+{
+    if (r->hist == NULL && r->batch == NULL)
+        return NULL;
+    if (!r->in.reg_loaded && tide__inputs_reg_load(&r->in, r->hist,
+                                     r->batch ? tide_workspace_store(r->ws) : NULL) < 0)
+        notice(r, TIDE_NOTICE_WARN, "read positions: %s (inputs read before are recorded again)",
+                tide_error_last());
+    return tide__input_reg(&r->in, in);
+}
+
 static int pump(tide_match_run *r, tide__input *in, bool *progress)
 {
     if (!in->opened) {
@@ -366,14 +516,32 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
             r->st.input_errors++;
             notice(r, TIDE_NOTICE_ERROR, "%s", tide_error_last());
             in->finished = true;
+            in->failed = true;
             return 0;
         }
         r->st.inputs++;
+    } else if (r->o.follow && in->own_fd >= 0 && tide__input_rewritten(in)) {
+        /* truncated, or truncated and written again (even to the same size or more) since
+         * it was last read: what it holds now is a new file, read from its start */
+        close_input(r, in);
+        in->reg = -1;
+        *progress = true;
+        r->checkpoint_now = true; /* what it held is gone from disk: make its events durable */
+        return 0;
     }
+    r->cur = in;
+    r->cur_reg = input_reg(r, in);
     uint64_t before = tide__input_position(in);
     int rc = tide__input_read(in, MATCH_BATCH, consume_cb, r);
-    if (tide__input_position(in) != before)
+    r->cur_store_skip = 0;
+    if (tide__input_position(in) != before) {
         *progress = true;
+        if (r->cur_reg == NULL) /* a file that was empty when opened: named now */
+            r->cur_reg = input_reg(r, in);
+        if (r->o.follow)
+            tide__input_mark(in);
+        in->last_growth = tide__engine_mono();
+    }
     if (rc != 0 && (rc == r->cb_stop || r->fail || (r->o.no_match && r->st.history_errors)))
         return rc; /* the callback stopped the run, or the store or the history failed */
     if (rc < 0) {
@@ -389,21 +557,39 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
                     "(import the repaired file again)",
                     in->path, (unsigned long long)dropped);
         }
+        if (r->cur_reg) /* what was dropped is not recorded: read it again next time */
+            r->cur_reg->hist = in->kept_hist;
         tide__input_close(in, NULL);
+        report_skipped(r, in);
         in->finished = true;
+        in->failed = true;
         return 0;
     }
-    /* read without error so far: its events are kept for the next commit */
+    /* read without error so far: its events are kept for the next commit, and so is how far
+     * it is recorded (the registry's position, committed with them) */
     if (r->hist && tide_history_keep(r->hist) < 0) {
         r->st.history_errors++;
         notice(r, TIDE_NOTICE_ERROR, "history: %s", tide_error_last());
         if (r->o.no_match)
             return tide_error_last_code();
+    } else if (r->hist && r->cur_reg) {
+        tide__reg *g = r->cur_reg;
+        uint64_t pos =
+                in->is_source ? (in->have_pos ? in->last_pos + 1 : 0) : tide__input_position(in);
+        if (pos > g->hist)
+            g->hist = pos;
+        if (g->hist != in->kept_hist && tide_history_position_set(r->hist, g->key, g->hist) == 0)
+            in->kept_hist = g->hist;
+    }
+    if (r->batch && r->cur_reg && !in->is_source) {
+        uint64_t pos = tide__input_position(in);
+        if (pos > r->cur_reg->store)
+            r->cur_reg->store = pos;
     }
     /* the end of the data, or of the data for now */
     if (in->is_source) {
         if (in->source_ended) {
-            tide__input_close(in, r->hist);
+            close_input(r, in);
             in->finished = true;
         } else if (!r->o.follow && tide__input_position(in) == before) {
             struct timespec ts = { 0, 10 * 1000000L }; /* a source that has nothing yet */
@@ -411,23 +597,30 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
         }
         return 0;
     }
-    if (!r->o.follow || !in->followable) {
-        tide__input_close(in, r->hist);
+    if (!r->o.follow || !in->followable || in->compressed) {
+        close_input(r, in);
         in->finished = true;
         return 0;
     }
     switch (tide__input_follow_state(in)) {
-        case TIDE__FOLLOW_ROTATED: /* drained above: everything written before it is read */
-            tide__input_close(in, r->hist);
-            in->finished = true;
-            *progress = true;
+        case TIDE__FOLLOW_ROTATED:
+            /* its name now names another file: read on through the descriptor while a writer
+             * that still has it open appends, retired once quiet for ROTATE_GRACE seconds (a
+             * rescan that finds it under its new name follows it on as any file) */
+            if (tide__engine_mono() - in->last_growth >= ROTATE_GRACE) {
+                close_input(r, in);
+                in->finished = true;
+                *progress = true;
+            }
             break;
         case TIDE__FOLLOW_TRUNCATED: /* copytruncate: read it again from the start */
-            tide__input_close(in, r->hist);
+            close_input(r, in);
+            in->reg = -1;
             *progress = true;
+            r->checkpoint_now = true;
             break;
         case TIDE__FOLLOW_REMOVED: /* what was written is read; the name later is a new file */
-            tide__input_close(in, r->hist);
+            close_input(r, in);
             in->finished = true;
             break;
         case TIDE__FOLLOW_GROWING: break;
@@ -435,14 +628,43 @@ static int pump(tide_match_run *r, tide__input *in, bool *progress)
     return 0;
 }
 
+/* Store the sightings held and how far each input's sightings are stored, in one transaction:
+ * an input read again (a re-run, a restarted follower) stores nothing twice. */
 static void flush_sightings(tide_match_run *r)
 {
-    if (r->batch && tide_sighting_batch_flush(r->batch, tide_workspace_store(r->ws)) < 0) {
-        r->st.store_errors++;
-        notice(r, TIDE_NOTICE_ERROR, "storing sightings: %s", tide_error_last());
-        if (!r->fail)
-            r->fail = tide_error_last_code();
+    if (r->batch == NULL)
+        return;
+    tide_store *s = tide_workspace_store(r->ws);
+    tide_read_position *pos = NULL;
+    size_t npos = 0;
+    if (r->in.nreg && (pos = tide__malloc(r->in.nreg * sizeof(*pos))) != NULL)
+        npos = tide__inputs_store_moves(&r->in, pos, r->in.nreg);
+    if (npos == 0 && tide_sighting_batch_size(r->batch) == 0) {
+        tide__free(pos);
+        return;
     }
+    bool tx = npos > 0;
+    int rc = tx ? tide_store_begin(s) : 0;
+    if (rc == 0)
+        rc = tide_sighting_batch_flush(r->batch, s);
+    if (rc == 0 && npos) {
+        rc = tide_store_put_positions(s, pos, npos);
+        if (rc == TIDE_EUNSUPPORTED)
+            rc = 0; /* a backend without positions: sightings stored as before */
+    }
+    if (rc == 0 && tx)
+        rc = tide_store_commit(s);
+    tide__free(pos);
+    if (rc == 0) {
+        tide__inputs_store_moved(&r->in);
+        return;
+    }
+    if (tx)
+        (void)tide_store_rollback(s);
+    r->st.store_errors++;
+    notice(r, TIDE_NOTICE_ERROR, "storing sightings: %s", tide_error_last());
+    if (!r->fail)
+        r->fail = tide_error_last_code();
 }
 
 /* The intel changed: build the next index beside the running matcher; swap it in when done. */
@@ -479,6 +701,12 @@ static void swap_index(tide_match_run *r)
     notice(r, TIDE_NOTICE_INFO,
             "index reloaded (intel generation %lld): %zu entries of %zu indicators",
             (long long)r->st.index.generation, r->st.index.entries, r->st.index.indicators);
+    /* everything read before the swap is in history now, said with the generation: the
+     * retro-hunt of the new intel (which waits for this) finds it; from here on it is matched
+     * live */
+    if (r->hist)
+        (void)tide_history_set_generation(r->hist, r->st.index.generation);
+    r->checkpoint_now = true;
 }
 
 static void target_notice(const tide_target_result *t, void *payload)
@@ -517,6 +745,26 @@ static int run_once(tide_match_run *r)
     return 0;
 }
 
+/* Make the history durable with the read positions (and the generation, after a swap), then
+ * store the sightings with theirs; record sources are told what is durable. */
+static void checkpoint(tide_match_run *r, double *last_flush, double *last_hist)
+{
+    bool ok = tide_history_checkpoint(r->hist) == 0;
+    if (!ok) {
+        r->st.history_errors++;
+        notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
+    } else {
+        report_pruned(r);
+    }
+    if (ok && !r->fail) {
+        flush_sightings(r);
+        *last_flush = tide__engine_mono();
+        if (!r->fail)
+            tide__inputs_committed(&r->in);
+    }
+    *last_hist = tide__engine_mono();
+}
+
 static int run_follow(tide_match_run *r)
 {
     int64_t gen = r->st.index.generation;
@@ -533,6 +781,10 @@ static int run_follow(tide_match_run *r)
         }
         if (r->matcher)
             swap_index(r);
+        /* a new index: before any event is matched with it; a file truncated: its events */
+        if (r->checkpoint_now && r->hist)
+            checkpoint(r, &last_flush, &last_hist);
+        r->checkpoint_now = false;
         for (size_t i = 0; i < r->in.n && !r->stop; i++) {
             tide__input *in = &r->in.v[i];
             if (in->finished)
@@ -554,22 +806,8 @@ static int run_follow(tide_match_run *r)
                 last_targets = tide__engine_mono();
             }
         }
-        if (r->hist && tide__engine_mono() - last_hist >= r->o.checkpoint_seconds) {
-            bool ok = tide_history_checkpoint(r->hist) == 0;
-            if (!ok) {
-                r->st.history_errors++;
-                notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
-            } else {
-                report_pruned(r);
-            }
-            if (ok && !r->fail) {
-                flush_sightings(r);
-                last_flush = tide__engine_mono();
-                if (!r->fail)
-                    tide__inputs_committed(&r->in);
-            }
-            last_hist = tide__engine_mono();
-        }
+        if (r->hist && tide__engine_mono() - last_hist >= r->o.checkpoint_seconds)
+            checkpoint(r, &last_flush, &last_hist);
         if (r->fail)
             return r->fail;
         if (!progress && !tide__inputs_may_grow(&r->in))
@@ -587,10 +825,17 @@ int tide_match_run_run(tide_match_run *r)
     if (r->ran)
         return tide_error_set(TIDE_EINVAL, "a match run runs once");
     r->ran = true;
+    tide__progress_begin(&r->prog, r->ws, r->o.no_match ? "import" : "match",
+            r->ws->progress && !r->o.follow ? inputs_size(r) : 0, 512);
     double t0 = tide__engine_mono();
     int rc = r->o.follow ? run_follow(r) : run_once(r);
+    {
+        uint64_t bytes, bad;
+        tide__inputs_totals(&r->in, &bytes, &bad);
+        tide__progress_end(&r->prog, r->st.events, bytes);
+    }
     for (size_t i = 0; i < r->in.n; i++)
-        tide__input_close(&r->in.v[i], r->hist);
+        close_input(r, &r->in.v[i]);
     r->st.seconds = tide__engine_mono() - t0;
     double t1 = tide__engine_mono();
     if (r->hist && tide_history_commit(r->hist) < 0) {
@@ -625,6 +870,13 @@ void tide_match_run_stats_get(const tide_match_run *r, tide_match_run_stats *out
         tide_matcher_stats ms;
         tide_matcher_stats_get(r->matcher, &ms);
         out->undecided = ms.undecided;
+        /* the windows of multi-observation patterns (reported by the front end) */
+        out->window_candidates = ms.window_candidates;
+        out->window_matches = ms.window_matches;
+        out->window_evicted = ms.window_evicted;
+        out->window_bytes_peak = ms.window_bytes_peak;
     }
     tide__inputs_totals(&r->in, &out->bytes, &out->bad);
+    if (r->hist)
+        out->history_recorded = tide_history_events_added(r->hist);
 }

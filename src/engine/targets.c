@@ -108,6 +108,9 @@ static void opts_of(json_t *t, tide_export_opts *o)
     o->related = jstr(t, "related");
     o->action = jstr(t, "action");
     o->zone = jstr(t, "zone");
+    o->policy = jstr(t, "policy");
+    o->categories = jstr(t, "categories");
+    o->allow = jstr(t, "allow");
     o->incremental = json_is_true(json_object_get(t, "incremental"));
     o->count_changes = true;
 }
@@ -198,10 +201,14 @@ static void run_target(run_ctx *c, json_t *t, bool force, const char *trigger)
         c->cb(&r, c->payload);
 }
 
-/* Why t is due now, or NULL. */
+/* Why t is due now, or NULL. A policy export (an asset rule, a category allowlist) follows the
+ * asset inventory and the category file, not the intel: it is selected again at every check
+ * (an asset scan) and written only when what it holds changed. */
 static const char *due(run_ctx *c, json_t *t, bool sighted)
 {
     json_t *st = json_object_get(t, "status");
+    if (jstr(t, "policy") || jstr(t, "categories"))
+        return c->trigger;
     if (!json_is_object(st) || jstr(st, "fingerprint") == NULL)
         return c->trigger; /* never written */
     if (jstr(st, "error"))
@@ -315,30 +322,41 @@ int tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_e
                 "export target %s: --output FILE (or DIR) is required: a target is a file "
                 "tide keeps up to date",
                 name);
-    if (opts->policy || opts->categories || opts->since)
+    if (opts->since)
         return tide_error_set(TIDE_EINVAL,
-                "export target %s: --policy, --allow-categories and --since are not kept by "
-                "targets (export them with tide export)",
+                "export target %s: --since is not kept by targets (a fixed date; use "
+                "--min-score)",
                 name);
+    char *cats = NULL; /* the category file as an absolute path, for checks from anywhere */
+    if (opts->categories && (cats = realpath(opts->categories, NULL)) == NULL)
+        return tide_error_set(
+                TIDE_EIO, "export target %s: %s: %s", name, opts->categories, strerror(errno));
     tide__out_kind kind;
-    TIDE_CHECK(tide__outfile_kind(opts->output, &kind));
-    if (kind == TIDE__OUTK_STREAM)
-        return tide_error_set(TIDE_EINVAL,
+    int krc = tide__outfile_kind(opts->output, &kind);
+    if (krc == 0 && kind == TIDE__OUTK_STREAM)
+        krc = tide_error_set(TIDE_EINVAL,
                 "export target %s: %s is a stream (FIFO, device): a target is a regular file "
                 "or folder",
                 name, opts->output);
+    if (krc < 0) {
+        free(cats);
+        return krc;
+    }
     /* the output as an absolute path: later runs start from anywhere */
     tide_buf abs = TIDE_BUF_INIT;
+    int rc0;
     if (opts->output[0] != '/') {
         char *cwd = getcwd(NULL, 0);
-        if (cwd == NULL)
-            return tide_error_set(TIDE_EIO, "getcwd: %s", strerror(errno));
-        int r = tide__buf_printf(&abs, "%s/%s", cwd, opts->output);
+        int r = cwd ? tide__buf_printf(&abs, "%s/%s", cwd, opts->output)
+                    : tide_error_set(TIDE_EIO, "getcwd: %s", strerror(errno));
         free(cwd);
-        if (r < 0)
+        if (r < 0) {
+            free(cats);
             return r;
-    } else {
-        TIDE_CHECK(tide__buf_puts(&abs, opts->output));
+        }
+    } else if ((rc0 = tide__buf_puts(&abs, opts->output)) < 0) {
+        free(cats);
+        return rc0;
     }
     while (abs.len > 1 && abs.ptr[abs.len - 1] == '/')
         abs.ptr[--abs.len] = '\0';
@@ -346,6 +364,7 @@ int tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_e
     int rc = lock_targets(ws, &fd);
     if (rc < 0) {
         tide__buf_free(&abs);
+        free(cats);
         return rc;
     }
     json_t *j = NULL, *t = NULL;
@@ -382,6 +401,9 @@ int tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_e
         set_str(t, "related", opts->related);
         set_str(t, "action", opts->action);
         set_str(t, "zone", opts->zone);
+        set_str(t, "policy", opts->policy);
+        set_str(t, "categories", cats);
+        set_str(t, "allow", opts->allow);
         json_object_set_new(t, "added", time_json(now_ms()));
         /* written once now: a target that cannot be written is not declared */
         run_ctx c = { .ws = ws, .now = now_ms(), .cb = cb, .payload = payload };
@@ -399,6 +421,7 @@ int tide_workspace_target_add(tide_workspace *ws, const char *name, const tide_e
     json_decref(j);
     tide__outfile_unlock(fd);
     tide__buf_free(&abs);
+    free(cats);
     return rc;
 }
 
@@ -441,4 +464,71 @@ int tide_workspace_targets_json(tide_workspace *ws, char **out)
     *out = json_dumps(json_object_get(j, "targets"), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
     return *out ? 0 : tide_error_set(TIDE_ENOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------------------ policy exports */
+
+typedef struct {
+    long entries;
+    bool ran;
+} policy_cap;
+
+static void on_policy_target(const tide_target_result *r, void *payload)
+{
+    policy_cap *p = payload;
+    p->ran = true;
+    if (r->summary)
+        p->entries = r->summary->written;
+}
+
+int tide__ws_case_policy(void *ctx, const char *name, const tide_export_opts *opts,
+        char **out_output, long *out_entries)
+{
+    tide_workspace *ws = ctx;
+    *out_output = NULL;
+    *out_entries = 0;
+    tide_export_opts o = *opts;
+    tide_buf def = TIDE_BUF_INIT;
+    int rc = 0;
+    if (o.output == NULL) {
+        /* STATE/policies/NAME.nft | .ipset, or the folder STATE/policies/NAME (squid) */
+        const char *ext = o.format == TIDE_EXPORT_NFT     ? ".nft"
+                          : o.format == TIDE_EXPORT_IPSET ? ".ipset"
+                                                          : "";
+        rc = tide__buf_printf(&def, "%s/policies", ws->state_dir);
+        if (rc == 0 && mkdir(def.ptr, 0755) != 0 && errno != EEXIST)
+            rc = tide_error_set(TIDE_EIO, "%s: %s", def.ptr, strerror(errno));
+        if (rc == 0)
+            rc = tide__buf_printf(&def, "/%s%s", name, ext);
+        o.output = def.ptr;
+    }
+    /* the case's own target: declared again when the case closes again (a close that failed
+     * after declaring it) */
+    if (rc == 0 && tide_workspace_target_remove(ws, name) < 0)
+        tide_error_clear();
+    policy_cap cap = { 0 };
+    if (rc == 0)
+        rc = tide_workspace_target_add(ws, name, &o, on_policy_target, &cap);
+    if (rc == 0) {
+        char *abs = realpath(o.output, NULL);
+        *out_output = abs ? abs : strdup(o.output);
+        *out_entries = cap.entries;
+        if (*out_output == NULL)
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    tide__buf_free(&def);
+    return rc;
+}
+
+int tide_workspace_assets_import(tide_workspace *ws, const char *path, long *out_count,
+        tide_target_cb cb, void *payload, int *out_written, int *out_failed)
+{
+    if (out_written)
+        *out_written = 0;
+    if (out_failed)
+        *out_failed = 0;
+    TIDE_CHECK(tide_assets_import(tide_workspace_store(ws), path, out_count));
+    /* the policy exports follow the inventory */
+    return tide__ws_targets_check(
+            ws, "assets", false, false, NULL, cb, payload, out_written, out_failed);
 }

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -242,6 +243,7 @@ void tide_workspace_case_opts(tide_workspace *ws, tide_case_opts *o)
         o->policy_path = ws->policy_path;
     o->hunt = case_hunt;
     o->promote = case_promote;
+    o->policy_export = tide__ws_case_policy;
     o->ctx = ws;
     if (o->decay == NULL)
         o->decay = &ws->decay;
@@ -285,12 +287,49 @@ int tide_workspace_index_info(tide_workspace *ws, const char *path, tide_match_i
     return 0;
 }
 
+int tide_workspace_index_left_out(tide_workspace *ws, const char *path,
+        int (*cb)(const char *indicator_id, tide_left_out_reason reason, const char *detail,
+                void *payload),
+        void *payload)
+{
+    tide_match_index *ix = NULL;
+    TIDE_CHECK(tide_match_index_load(&ix, path ? path : ws->index_path));
+    int rc = tide_match_index_each_left_out(ix, cb, payload);
+    tide_match_index_free(ix);
+    return rc;
+}
+
 /* ---- history ---- */
+
+typedef struct {
+    int (*cb)(const tide_retro_sighting *s, void *payload);
+    void *payload;
+    tide__progress prog;
+    uint64_t n;
+} hunt_progress;
+
+static int hunt_cb(const tide_retro_sighting *s, void *payload)
+{
+    hunt_progress *h = payload;
+    if (tide__progress_due(&h->prog, ++h->n))
+        tide__progress_tick(&h->prog, h->n, 0, NULL);
+    return h->cb(s, h->payload);
+}
 
 int tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
         int (*cb)(const tide_retro_sighting *s, void *payload), void *payload,
         tide_hunt_stats *out_stats)
 {
+    if (ws->progress && cb) { /* progress by the retro-sightings found */
+        hunt_progress h = { cb, payload, { 0 }, 0 };
+        tide__progress_begin(&h.prog, ws, "hunt", 0, 64);
+        tide_progress_cb pcb = ws->progress;
+        ws->progress = NULL; /* the hunt below, once */
+        int rc = tide_workspace_hunt(ws, opts, hunt_cb, &h, out_stats);
+        ws->progress = pcb;
+        tide__progress_end(&h.prog, h.n, 0);
+        return rc;
+    }
     int rc = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         tide_history *h = NULL;
@@ -310,6 +349,29 @@ int tide__ws_hunt_changed(tide_workspace *ws, int64_t since_ms, bool *out_hunted
     *out_hunted = false;
     memset(out_stats, 0, sizeof(*out_stats));
     *out_seconds = 0;
+    /* followers matching with older intel commit everything they read before they swap in
+     * the new index (and say so with the generation): wait for that, so that every event is
+     * either in the history hunted here or matched live with the new intel */
+    int64_t gen = 0;
+    tide_history *h = NULL;
+    if (tide_store_intel_generation(ws->store, &gen) == 0 &&
+            tide_history_open(&h, ws->state_dir, false) == 0) {
+        double bound = TIDE_LATE_INTEL_WAIT_SECONDS;
+        const char *e = getenv("TIDE_LATE_INTEL_WAIT");
+        long v;
+        if (e && tide__parse_long(e, &v) == 0 && v >= 0)
+            bound = (double)v;
+        double t0 = tide__engine_mono();
+        size_t behind = 0;
+        while (tide_history_writers_behind(h, gen, &behind) == 0 && behind > 0 &&
+                tide__engine_mono() - t0 < bound) {
+            struct timespec ts = { 0, 50 * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+        ws->late_wait_seconds = tide__engine_mono() - t0;
+        ws->late_behind = behind;
+    }
+    tide_history_free(h);
     /* no history yet (a new store, or one that never imported telemetry): nothing to hunt
      * in, and no need to read back every indicator just loaded */
     tide_history_stats hs;
@@ -351,5 +413,35 @@ int tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int rete
     if (rc == 0 && out_retention)
         *out_retention = tide_history_retention(h);
     tide_history_free(h);
+    return rc;
+}
+
+/* ---- exports, with the workspace's decay and progress ---- */
+
+static void export_progress(uint64_t considered, void *payload)
+{
+    tide__progress *g = payload;
+    if (tide__progress_due(g, considered))
+        tide__progress_tick(g, considered, 0, NULL);
+}
+
+int tide_workspace_export(tide_workspace *ws, const tide_export_opts *opts, FILE *out,
+        tide_export_summary *summary, tide_export_explain_cb explain, void *payload)
+{
+    if (ws == NULL || opts == NULL)
+        return tide_error_set(TIDE_EINVAL, "tide_workspace_export: no workspace or options");
+    tide_export_opts o = *opts;
+    if (o.decay == NULL)
+        o.decay = &ws->decay;
+    tide__progress prog;
+    tide__progress_begin(&prog, ws, "export", 0, 1024);
+    if (prog.cb) {
+        o.on_progress = export_progress;
+        o.progress_payload = &prog;
+    }
+    tide_export_summary sum;
+    int rc = tide_export_run(ws->store, &o, out, summary ? summary : &sum, explain, payload);
+    tide__progress_end(
+            &prog, summary ? (uint64_t)summary->considered : (uint64_t)sum.considered, 0);
     return rc;
 }

@@ -461,7 +461,8 @@ static int select_cb(const tide_indicator_obs *rec, void *payload)
     int level = 0; /* under a ceiling, once computed: the indicator's level, or an error */
     bool leveled = false;
     const tide_export_opts *o = x->opts;
-    x->sum->considered++;
+    if ((++x->sum->considered & 1023) == 0 && o->on_progress)
+        o->on_progress((uint64_t)x->sum->considered, o->progress_payload);
     int reason = -1;
     const char *detail = NULL;
     double score = 0;

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <xxhash.h>
 
 #include "export/export_int.h"
 #include "util/ipaddr.h"
@@ -519,6 +520,19 @@ int tide__exp_policy(tide__exp *x)
     }
     c.n = u;
     x->sum->considered = c.hosts;
+    /* the fingerprint of what it holds: a declared target is rewritten only when it changes */
+    XXH64_hash_t fp = XXH3_64bits(x->opts->policy, strlen(x->opts->policy));
+    for (size_t i = 0; i < c.n; i++)
+        fp = XXH3_64bits_withSeed(c.ips[i], strlen(c.ips[i]) + 1, fp);
+    x->sum->fingerprint = fp | 1;
+    if (x->opts->unless_fingerprint && x->opts->unless_fingerprint == x->sum->fingerprint) {
+        x->sum->unchanged = true;
+        x->sum->written = (long)c.n;
+        for (size_t i = 0; i < c.n; i++)
+            tide__free(c.ips[i]);
+        tide__free(c.ips);
+        return rc;
+    }
     tide__exp_file f = { 0 };
     if (rc == 0)
         rc = tide__exp_open(x, NULL, &f);
@@ -684,6 +698,20 @@ int tide__exp_squid_categories(tide__exp *x)
     if (rc == 0)
         if (nd > 1)
             qsort(doms, nd, sizeof(char *), cmp_s);
+    const char *allow = x->opts->allow ? x->opts->allow : "";
+    XXH64_hash_t fp = XXH3_64bits(allow, strlen(allow));
+    for (size_t i = 0; i < nd && rc == 0; i++)
+        fp = XXH3_64bits_withSeed(doms[i], strlen(doms[i]) + 1, fp);
+    x->sum->fingerprint = fp | 1;
+    if (rc == 0 && x->opts->unless_fingerprint &&
+            x->opts->unless_fingerprint == x->sum->fingerprint) {
+        x->sum->unchanged = true; /* a declared target: nothing changed, nothing written */
+        for (size_t i = 0; i < nd; i++)
+            free(doms[i]);
+        tide__free(doms);
+        tide__strmap_free(&m);
+        return 0;
+    }
     char *dir = rc == 0 ? realpath(x->opts->output, NULL) : NULL;
     if (rc == 0 && dir == NULL)
         rc = tide_error_set(TIDE_EIO, "%s: cannot resolve the output folder", x->opts->output);

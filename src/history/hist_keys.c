@@ -59,8 +59,8 @@ int tide__hist_key(tide_obs_kind kind, const char *v, size_t n, uint8_t *out)
     out[0] = (uint8_t)k;
     if (k == TIDE_OBS_DOMAIN)
         reverse_labels(tmp, (size_t)len, out + 1);
-    else if (k == TIDE_OBS_URL)
-        reverse_bytes(tmp, (size_t)len, out + 1);
+    else if (k == TIDE_OBS_URL || k == TIDE_OBS_URL_PATH)
+        reverse_bytes(tmp, (size_t)len, out + 1); /* URL-path ranges are prefixes of it */
     else
         memcpy(out + 1, tmp, (size_t)len);
     return len + 1;
@@ -110,8 +110,11 @@ int tide__hist_key_text(const uint8_t *key, size_t n, char *buf, tide_obs_kind *
         case TIDE_OBS_X509_SHA1: return len == 20 ? hex_text(v, len, buf) : -1;
         case TIDE_OBS_SHA256: return len == 32 ? hex_text(v, len, buf) : -1;
         case TIDE_OBS_SHA512: return len == 64 ? hex_text(v, len, buf) : -1;
+        case TIDE_OBS_URL_PATH: /* a request target without its host, reversed as URLs are */
+            reverse_bytes(v, len, (uint8_t *)buf);
+            buf[len] = '\0';
+            return (int)len;
         case TIDE_OBS_EMAIL:
-        case TIDE_OBS_URL_PATH:
             memcpy(buf, v, len);
             buf[len] = '\0';
             return (int)len;
@@ -194,9 +197,12 @@ int tide__hist_ranges(tide_obs_kind kind, const char *value, hist_range out[2])
         case TIDE_OBS_URL_PATH: {
             if (n == 0 || n + 1 >= HIST_MAX_KEY)
                 return 0;
+            /* the URLs ending with it, and the request targets (no host) ending with it */
             k[0] = TIDE_OBS_URL;
             reverse_bytes((const uint8_t *)value, n, k + 1);
-            return prefix(&out[0], k, n + 1);
+            prefix(&out[0], k, n + 1);
+            k[0] = TIDE_OBS_URL_PATH;
+            return 1 + prefix(&out[1], k, n + 1);
         }
         default: {
             int len = tide__hist_key(kind, value, n, k);

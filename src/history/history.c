@@ -51,9 +51,33 @@
 
 typedef struct {
     int32_t day;
-    uint64_t seq, nrec, bytes, events;
-    bool staged; /* a pending run spilled from the staging aggregator */
+    uint64_t seq, nrec, bytes, events; /* events: observations (the records' counts summed) */
+    uint64_t ev;                       /* the events (log records) this run recorded */
+    bool staged;                       /* a pending run spilled from the staging aggregator */
+    bool mine; /* renamed into place by this writer's commit now in progress */
 } run_ent;
+
+/* A read position of the registry (tide_history_position_set): a key naming what was read (a
+ * file by the fingerprint of its first bytes, a stream) and how far it is recorded. */
+typedef struct {
+    char key[TIDE_HISTORY_POS_KEY];
+    uint64_t pos;
+    int64_t updated_ms;
+} hist_pos;
+
+/* A live writer's intel generation: it has committed everything it read before it matched
+ * with that generation (tide_history_set_generation). */
+typedef struct {
+    char token[48];
+    int64_t gen;
+} hist_gen;
+
+/* Days kept whatever the retention (tide_history_set_keep): [from, to], days since the epoch. */
+typedef struct {
+    int32_t from, to;
+} hist_keep;
+
+#define MAX_POSITIONS 8192 /* positions the manifest keeps (the most recently updated) */
 
 /* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena. */
 typedef struct {
@@ -78,6 +102,12 @@ typedef struct {
     agg_slot *table;
     size_t tcap;
     tide_buf keys;
+    /* events per day (an event has one time, so one day: the run of that day counts it) */
+    struct dayev {
+        int32_t day;
+        uint64_t n;
+    } * dayev;
+    size_t ndayev, capdayev;
 } agg;
 
 typedef struct {
@@ -111,6 +141,9 @@ struct tide_history {
     agg ag[2];
     agg *stage, *kept;
     uint64_t stage_events; /* events added since the last keep, discard or commit */
+    uint64_t added_events; /* events kept, since the open */
+    int32_t ev_day;        /* the day of the events counted since ev_from (INT32_MIN: none) */
+    uint64_t ev_from;      /* stage_events when they began */
     size_t spill, spill_bytes;
     names hosts, files;
     /* the last host and file named: most events repeat them */
@@ -131,6 +164,17 @@ struct tide_history {
         uint8_t key[RING_KEY];
     } ring[RING_N];
     size_t rhead, rcount;
+    /* the registry of read positions: as committed (the manifest last read), and this
+     * writer's, written with its next commit */
+    hist_pos *pos, *spos;
+    size_t npos, cappos, nspos, capspos;
+    hist_gen *gens; /* live writers' generations (the manifest last read) */
+    size_t ngens, capgens;
+    int64_t gen; /* this writer's, when gen_set */
+    bool gen_set;
+    hist_keep *keeps; /* kept periods (the manifest last read) */
+    size_t nkeeps, capkeeps;
+    bool keep_mine; /* the days this writer commits are kept */
     /* the recorder thread (see "the recorder thread" below): what tide_history_add packs goes
      * to it in jobs, in order; everything above from ag[] to ring[] is its own while it runs */
     struct rec_thread {
@@ -146,8 +190,10 @@ struct tide_history {
         tide_buf fill;      /* events packed by tide_history_add, not queued yet */
         atomic_int rc;      /* the first error of the thread (sticky), with its message */
         char err[512];
-        char *last_file;      /* the file name of the last event packed (main thread) */
-        uint64_t discarded;   /* the result of the last discard job */
+        char *last_file;    /* the file name of the last event packed (main thread) */
+        uint64_t discarded; /* the result of the last discard job */
+        /* added_events + stage_events as of the last job done (tide_history_events_added) */
+        atomic_uint_fast64_t events;
         tide_buf inline_file; /* the current file name when the jobs run inline */
     } rt;
 };
@@ -241,9 +287,17 @@ static int manifest_write(tide_history *h)
             h->retention, h->raw_bytes, h->next_seq);
     for (size_t i = 0; rc == 0 && i < h->nruns; i++) {
         const run_ent *r = &h->runs[i];
-        rc = tide__buf_printf(&b, "run %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                (int)r->day, r->seq, r->nrec, r->bytes, r->events);
+        rc = tide__buf_printf(&b,
+                "run %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (int)r->day,
+                r->seq, r->nrec, r->bytes, r->events, r->ev);
     }
+    for (size_t i = 0; rc == 0 && i < h->nkeeps; i++)
+        rc = tide__buf_printf(&b, "keep %d %d\n", (int)h->keeps[i].from, (int)h->keeps[i].to);
+    for (size_t i = 0; rc == 0 && i < h->ngens; i++)
+        rc = tide__buf_printf(&b, "writer %s %" PRId64 "\n", h->gens[i].token, h->gens[i].gen);
+    for (size_t i = 0; rc == 0 && i < h->npos; i++)
+        rc = tide__buf_printf(&b, "pos %s %" PRIu64 " %" PRId64 "\n", h->pos[i].key, h->pos[i].pos,
+                h->pos[i].updated_ms);
     if (rc == 0)
         rc = tide__buf_printf(&b, "end %016" PRIx64 "\n", (uint64_t)XXH3_64bits(b.ptr, b.len));
     char path[4096];
@@ -267,6 +321,7 @@ static int manifest_read(tide_history *h)
     h->nruns = 0;
     h->raw_bytes = 0;
     h->next_seq = 0;
+    h->npos = h->ngens = h->nkeeps = 0;
     if (!h->retention_set)
         h->retention = TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
     char path[4096];
@@ -306,8 +361,11 @@ static int manifest_read(tide_history *h)
             break;
         *nl = '\0';
         lineno++;
-        int d;
+        int d, d2;
         run_ent r = { 0 };
+        hist_pos hp = { 0 };
+        hist_gen hg = { 0 };
+        int nf = 0;
         if (lineno == 1) {
             if (strcmp(line, "tide-history 1") != 0)
                 rc = tide_error_set(TIDE_EFORMAT, "history manifest %s:1: unknown version", path);
@@ -316,14 +374,30 @@ static int manifest_read(tide_history *h)
                 h->retention = d > 0 ? d : TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
         } else if (sscanf(line, "raw_bytes %" SCNu64, &h->raw_bytes) == 1) {
         } else if (sscanf(line, "next_seq %" SCNu64, &h->next_seq) == 1) {
-        } else if (sscanf(line, "run %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &d, &r.seq,
-                           &r.nrec, &r.bytes, &r.events) == 5) {
+        } else if ((nf = sscanf(line,
+                            "run %d %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, &d,
+                            &r.seq, &r.nrec, &r.bytes, &r.events, &r.ev)) >= 5) {
             r.day = d;
+            if (nf == 5) /* written before events were counted apart: observations */
+                r.ev = r.events;
             if (h->nruns >= MAX_RUNS)
                 rc = tide_error_set(TIDE_ETOOBIG, "history manifest %s: too many runs", path);
             else if ((rc = grow((void **)&h->runs, &h->capruns, h->nruns + 1, sizeof(run_ent))) ==
                      0)
                 h->runs[h->nruns++] = r;
+        } else if (sscanf(line, "keep %d %d", &d, &d2) == 2 && d <= d2) {
+            if ((rc = grow((void **)&h->keeps, &h->capkeeps, h->nkeeps + 1, sizeof(hist_keep))) ==
+                    0)
+                h->keeps[h->nkeeps++] = (hist_keep){ d, d2 };
+        } else if (sscanf(line, "writer %47s %" SCNd64, hg.token, &hg.gen) == 2) {
+            if ((rc = grow((void **)&h->gens, &h->capgens, h->ngens + 1, sizeof(hist_gen))) == 0)
+                h->gens[h->ngens++] = hg;
+        } else if (sscanf(line, "pos %63s %" SCNu64 " %" SCNd64, hp.key, &hp.pos, &hp.updated_ms) ==
+                   3) {
+            if (h->npos >= MAX_POSITIONS + 1024)
+                rc = tide_error_set(TIDE_ETOOBIG, "history manifest %s: too many positions", path);
+            else if ((rc = grow((void **)&h->pos, &h->cappos, h->npos + 1, sizeof(hist_pos))) == 0)
+                h->pos[h->npos++] = hp;
         } else {
             rc = tide_error_set(
                     TIDE_EFORMAT, "history manifest %s:%zu: unknown line", path, lineno);
@@ -472,6 +546,7 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
             o.lock_wait_seconds > 0 ? o.lock_wait_seconds : (double)TIDE_HISTORY_LOCK_WAIT_SECONDS;
     h->retention = TIDE_HISTORY_DEFAULT_RETENTION_DAYS;
     h->max_future_us = TIDE_HISTORY_MAX_FUTURE_MS * 1000;
+    h->ev_day = INT32_MIN;
     h->stage = &h->ag[0];
     h->kept = &h->ag[1];
     h->hosts.map = (tide_strmap)TIDE_STRMAP_INIT;
@@ -537,6 +612,7 @@ static void rec_stop(tide_history *h);
 
 static void agg_free(agg *a)
 {
+    tide__free(a->dayev);
     tide__free(a->ents);
     tide__free(a->table);
     tide__buf_free(&a->keys);
@@ -566,6 +642,10 @@ void tide_history_free(tide_history *h)
     tide__free(h->dir);
     tide__free(h->runs);
     tide__free(h->pend);
+    tide__free(h->pos);
+    tide__free(h->spos);
+    tide__free(h->gens);
+    tide__free(h->keeps);
     agg_free(&h->ag[0]);
     agg_free(&h->ag[1]);
     tide__free(h);
@@ -687,6 +767,28 @@ static void agg_reset(agg *a)
     }
     a->nents = 0;
     a->keys.len = 0;
+    a->ndayev = 0;
+}
+
+/* Count n events of day into a. */
+static int agg_day(agg *a, int32_t day, uint64_t n)
+{
+    for (size_t i = a->ndayev; i > 0; i--) /* the newest day first: most events repeat it */
+        if (a->dayev[i - 1].day == day) {
+            a->dayev[i - 1].n += n;
+            return 0;
+        }
+    TIDE_CHECK(grow((void **)&a->dayev, &a->capdayev, a->ndayev + 1, sizeof(struct dayev)));
+    a->dayev[a->ndayev++] = (struct dayev){ day, n };
+    return 0;
+}
+
+static uint64_t agg_day_events(const agg *a, int32_t day)
+{
+    for (size_t i = 0; i < a->ndayev; i++)
+        if (a->dayev[i].day == day)
+            return a->dayev[i].n;
+    return 0;
 }
 
 /* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
@@ -793,6 +895,22 @@ static int64_t time_bound(tide_history *h, bool fresh)
     if (fresh || h->bound_us == 0)
         h->bound_us = tide__hist_now_us() + h->max_future_us;
     return h->bound_us;
+}
+
+/* The events of the current run of one day into the staging aggregator's day counts. */
+static int day_flush(tide_history *h)
+{
+    if (h->ev_day != INT32_MIN && h->stage_events > h->ev_from)
+        TIDE_CHECK(agg_day(h->stage, h->ev_day, h->stage_events - h->ev_from));
+    h->ev_from = h->stage_events;
+    return 0;
+}
+
+static int day_switch(tide_history *h, int32_t day)
+{
+    TIDE_CHECK(day_flush(h));
+    h->ev_day = day;
+    return 0;
 }
 
 /* An event packed for the recorder thread: this header, the file name (file_len bytes; none
@@ -937,8 +1055,11 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
             seen[nseen++] = kh;
         TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, e.line));
     }
-    if (nseen)
+    if (nseen) {
+        if (day != h->ev_day) /* events per day: counted by day runs (day_flush) */
+            TIDE_CHECK(day_switch(h, day));
         h->stage_events++;
+    }
     if (h->stage->nents + h->kept->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
         TIDE_CHECK(spill(h));
     return 0;
@@ -947,6 +1068,8 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
 /* Fold src into dst (src older: its places win ties), then empty src. */
 static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
 {
+    for (size_t i = 0; i < src->ndayev; i++)
+        TIDE_CHECK(agg_day(dst, src->dayev[i].day, src->dayev[i].n));
     for (size_t i = 0; i < src->nents; i++) {
         const agg_ent *e = &src->ents[i];
         const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
@@ -960,9 +1083,12 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
 static int keep_now(tide_history *h)
 {
     TIDE_CHECK(ring_flush(h));
+    TIDE_CHECK(day_flush(h));
     for (size_t i = 0; i < h->npend; i++)
         h->pend[i].staged = false;
+    h->added_events += h->stage_events;
     h->stage_events = 0;
+    h->ev_from = 0;
     if (h->stage->nents == 0)
         return 0;
     if (h->kept->nents < h->stage->nents) { /* fold the smaller into the larger */
@@ -980,6 +1106,8 @@ static void discard_now(tide_history *h, uint64_t *out_events)
     h->rhead = 0;
     uint64_t events = h->stage_events;
     h->stage_events = 0;
+    h->ev_from = 0;
+    h->ev_day = INT32_MIN;
     char p[4096];
     size_t k = 0;
     for (size_t i = 0; i < h->npend; i++) {
@@ -1031,6 +1159,7 @@ static void rec_run(tide_history *h, struct rec_job *j, tide_buf *cur_file)
         else if (j->op == REC_SPILL && (rc = keep_now(h)) == 0)
             rc = spill(h); /* sorted and written before the commit takes the lock */
     }
+    atomic_store_explicit(&h->rt.events, h->added_events + h->stage_events, memory_order_relaxed);
     if (rc < 0 && atomic_load(&h->rt.rc) == 0) {
         snprintf(h->rt.err, sizeof(h->rt.err), "%s", tide_error_last());
         atomic_store(&h->rt.rc, rc);
@@ -1389,6 +1518,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
         if (w == NULL) {
             memset(&cur, 0, sizeof(cur));
             cur.day = e->day;
+            cur.ev = agg_day_events(a, e->day);
             cur.seq = ++h->spill_no;
             cur.staged = staged;
             pend_path(h, &cur, path, sizeof(path));
@@ -1418,6 +1548,7 @@ out:
 static int spill(tide_history *h)
 {
     TIDE_CHECK(ring_flush(h));
+    TIDE_CHECK(day_flush(h));
     size_t bytes = agg_bytes(h);
     if (bytes > h->peak_bytes)
         h->peak_bytes = bytes;
@@ -1569,6 +1700,8 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         heap_down(&m, i);
     memset(out, 0, sizeof(*out));
     out->day = rs[0].day;
+    for (size_t i = 0; i < n; i++)
+        out->ev += rs[i].ev;
     out->seq = ++h->next_seq;
     run_path(h, out, path, sizeof(path));
     if (rc >= 0)
@@ -1660,61 +1793,127 @@ static int compact(tide_history *h, bool lazy)
         while (j < h->nruns && h->runs[j].day == h->runs[i].day)
             j++;
         bool newest = j == h->nruns;
-        if (j - i > 1 && !(lazy && newest && j - i < LAZY_RUNS)) {
-            run_ent merged;
-            TIDE_CHECK(merge_day(h, &h->runs[i], j - i, &merged));
-            size_t n = j - i;
+        size_t n = j - i;
+        if (n > 1 && !(lazy && newest && n < LAZY_RUNS)) {
+            /* a writer that checkpoints often (a follower): the newest day's biggest run is
+             * merged again only once the small ones add up to a quarter of it, so that frequent
+             * checkpoints do not rewrite the whole day every few seconds */
+            size_t big = i;
+            uint64_t rest = 0;
+            for (size_t k = i; k < j; k++)
+                if (h->runs[k].bytes > h->runs[big].bytes)
+                    big = k;
+            for (size_t k = i; k < j; k++)
+                if (k != big)
+                    rest += h->runs[k].bytes;
+            bool keep_big = lazy && newest && h->runs[big].bytes > 4 * rest;
             run_ent *old = tide__malloc(n * sizeof(run_ent));
             TIDE_CHECK_ALLOC(old);
-            memcpy(old, &h->runs[i], n * sizeof(run_ent));
-            h->runs[i] = merged;
-            memmove(&h->runs[i + 1], &h->runs[j], (h->nruns - j) * sizeof(run_ent));
-            h->nruns -= n - 1;
-            int rc = manifest_write(h);
+            size_t nm = 0;
+            for (size_t k = i; k < j; k++)
+                if (!keep_big || k != big)
+                    old[nm++] = h->runs[k];
+            run_ent bigrun = h->runs[big];
+            run_ent merged;
+            int rc = merge_day(h, old, nm, &merged);
+            if (rc < 0) {
+                tide__free(old);
+                return rc;
+            }
+            size_t out = i;
+            if (keep_big)
+                h->runs[out++] = bigrun;
+            h->runs[out++] = merged;
+            memmove(&h->runs[out], &h->runs[j], (h->nruns - j) * sizeof(run_ent));
+            h->nruns -= j - out;
+            rc = manifest_write(h);
             if (rc == 0)
-                remove_runs(h, old, n);
+                remove_runs(h, old, nm);
             tide__free(old);
             TIDE_CHECK(rc);
-            j = i + 1;
+            j = out;
         }
         i = j;
     }
     return 0;
 }
 
-/* Drop the days before cutoff (days since the epoch), counted into h->pruned. */
-static int drop_before_day(tide_history *h, int32_t cutoff)
+static bool day_kept(const tide_history *h, int32_t day)
 {
-    size_t k = 0, ndrop = 0, days = 0;
-    uint64_t records = 0, events = 0;
+    for (size_t i = 0; i < h->nkeeps; i++)
+        if (day >= h->keeps[i].from && day <= h->keeps[i].to)
+            return true;
+    return false;
+}
+
+/* Drop the days before cutoff (days since the epoch), counted into h->pruned. by_date: an
+ * explicit prune, which drops kept days too (and forgets that they were kept); else the
+ * retention, which spares them. */
+static int drop_before_day(tide_history *h, int32_t cutoff, bool by_date)
+{
+    size_t k = 0, ndrop = 0, days = 0, own_days = 0, spared = 0;
+    uint64_t records = 0, events = 0, obs = 0, own_events = 0;
     run_ent *drop = tide__malloc((h->nruns ? h->nruns : 1) * sizeof(run_ent));
     TIDE_CHECK_ALLOC(drop);
     if (h->nruns > 1)
         qsort(h->runs, h->nruns, sizeof(run_ent), cmp_run);
+    int32_t first_drop = 0;
     for (size_t i = 0; i < h->nruns; i++) {
-        if (h->runs[i].day < cutoff) {
-            if (ndrop == 0 || drop[ndrop - 1].day != h->runs[i].day)
+        const run_ent *r = &h->runs[i];
+        bool newday = i == 0 || h->runs[i - 1].day != r->day;
+        if (r->day < cutoff && !by_date && day_kept(h, r->day)) {
+            spared += newday;
+            h->runs[k++] = *r;
+        } else if (r->day < cutoff) {
+            if (ndrop == 0)
+                first_drop = r->day;
+            if (ndrop == 0 || drop[ndrop - 1].day != r->day)
                 days++;
-            records += h->runs[i].nrec;
-            events += h->runs[i].events;
-            drop[ndrop++] = h->runs[i];
+            if (r->mine && (ndrop == 0 || drop[ndrop - 1].day != r->day || !drop[ndrop - 1].mine))
+                own_days++;
+            if (r->mine)
+                own_events += r->ev;
+            records += r->nrec;
+            events += r->ev;
+            obs += r->events;
+            drop[ndrop++] = *r;
         } else {
-            h->runs[k++] = h->runs[i];
+            h->runs[k++] = *r;
         }
     }
     h->nruns = k;
+    bool keeps_changed = false;
+    if (by_date) /* forget the kept periods before the cutoff */
+        for (size_t i = 0; i < h->nkeeps;) {
+            if (h->keeps[i].from < cutoff) {
+                keeps_changed = true;
+                if (h->keeps[i].to < cutoff) {
+                    h->keeps[i] = h->keeps[--h->nkeeps];
+                    continue;
+                }
+                h->keeps[i].from = cutoff;
+            }
+            i++;
+        }
     int rc = 0;
-    if (ndrop) {
+    tide_history_pruned *p = &h->pruned;
+    p->kept_spared += spared;
+    if (ndrop || keeps_changed) {
         rc = manifest_write(h);
-        if (rc == 0) {
+        if (rc == 0 && ndrop) {
             remove_runs(h, drop, ndrop);
-            tide_history_pruned *p = &h->pruned;
             p->days += days;
             p->records += records;
             p->events += events;
+            p->observations += obs;
+            p->own_days += own_days;
+            p->own_events += own_events;
             int64_t before = (int64_t)cutoff * 86400000LL;
             if (p->before_ms == 0 || before > p->before_ms)
                 p->before_ms = before;
+            int64_t first = (int64_t)first_drop * 86400000LL;
+            if (p->first_ms == 0 || first < p->first_ms)
+                p->first_ms = first;
         }
     }
     tide__free(drop);
@@ -1722,7 +1921,7 @@ static int drop_before_day(tide_history *h, int32_t cutoff)
 }
 
 /* Days older than the retention, counted back from the newest day that is not in the future
- * (today by the wall clock): no event time, however absurd, moves the window. */
+ * (today by the wall clock): no event time, however absurd, moves the window. Kept days stay. */
 static int apply_retention(tide_history *h)
 {
     if (h->nruns == 0)
@@ -1734,11 +1933,122 @@ static int apply_retention(tide_history *h)
             newest = h->runs[i].day;
     if (newest == INT32_MIN)
         return 0; /* every day is in the future: nothing to count back from */
-    return drop_before_day(h, newest - h->retention + 1);
+    size_t days0 = h->pruned.days;
+    TIDE_CHECK(drop_before_day(h, newest - h->retention + 1, false));
+    if (h->pruned.days != days0) {
+        h->pruned.newest_ms = (int64_t)newest * 86400000LL;
+        h->pruned.retention = h->retention;
+    }
+    return 0;
+}
+
+static int cmp_keep(const void *a, const void *b)
+{
+    const hist_keep *x = a, *y = b;
+    return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* Add the days of this writer's runs just committed to the kept periods (merged ranges). */
+static int keep_mine(tide_history *h)
+{
+    for (size_t i = 0; i < h->nruns; i++) {
+        if (!h->runs[i].mine || day_kept(h, h->runs[i].day))
+            continue;
+        int32_t d = h->runs[i].day;
+        bool merged = false;
+        for (size_t k = 0; k < h->nkeeps && !merged; k++) {
+            if (h->keeps[k].to + 1 == d) {
+                h->keeps[k].to = d;
+                merged = true;
+            } else if (h->keeps[k].from - 1 == d) {
+                h->keeps[k].from = d;
+                merged = true;
+            }
+        }
+        if (!merged) {
+            TIDE_CHECK(grow((void **)&h->keeps, &h->capkeeps, h->nkeeps + 1, sizeof(hist_keep)));
+            h->keeps[h->nkeeps++] = (hist_keep){ d, d };
+        }
+        h->dirty = true;
+    }
+    /* ranges that now touch or overlap: join them */
+    if (h->nkeeps > 1)
+        qsort(h->keeps, h->nkeeps, sizeof(hist_keep), cmp_keep);
+    size_t k = 0;
+    for (size_t i = 0; i < h->nkeeps; i++) {
+        if (k && h->keeps[i].from <= h->keeps[k - 1].to + 1) {
+            if (h->keeps[i].to > h->keeps[k - 1].to)
+                h->keeps[k - 1].to = h->keeps[i].to;
+        } else {
+            h->keeps[k++] = h->keeps[i];
+        }
+    }
+    h->nkeeps = k;
+    return 0;
+}
+
+static int cmp_pos_age(const void *a, const void *b)
+{
+    const hist_pos *x = a, *y = b; /* the most recently updated first */
+    return x->updated_ms > y->updated_ms ? -1 : x->updated_ms < y->updated_ms;
+}
+
+/* This writer's positions into the registry just read (the higher position of a key wins:
+ * positions only grow), the least recently updated dropped past MAX_POSITIONS; its generation
+ * likewise, and the generations of writers that are gone dropped. */
+static int merge_registry(tide_history *h)
+{
+    for (size_t i = 0; i < h->nspos; i++) {
+        const hist_pos *sp = &h->spos[i];
+        hist_pos *cur = NULL;
+        for (size_t k = 0; k < h->npos && cur == NULL; k++)
+            if (strcmp(h->pos[k].key, sp->key) == 0)
+                cur = &h->pos[k];
+        if (cur == NULL) {
+            TIDE_CHECK(grow((void **)&h->pos, &h->cappos, h->npos + 1, sizeof(hist_pos)));
+            cur = &h->pos[h->npos++];
+            *cur = *sp;
+        } else if (sp->pos > cur->pos) {
+            cur->pos = sp->pos;
+            cur->updated_ms = sp->updated_ms;
+        }
+        h->dirty = true;
+    }
+    h->nspos = 0;
+    if (h->npos > MAX_POSITIONS) {
+        qsort(h->pos, h->npos, sizeof(hist_pos), cmp_pos_age);
+        h->npos = MAX_POSITIONS;
+        h->dirty = true;
+    }
+    size_t k = 0;
+    bool mine = false;
+    for (size_t i = 0; i < h->ngens; i++) {
+        hist_gen *g = &h->gens[i];
+        if (strcmp(g->token, h->token) == 0) {
+            mine = true;
+            if (h->gen_set && g->gen != h->gen) {
+                g->gen = h->gen;
+                h->dirty = true;
+            }
+        } else if (writer_dead(h, g->token, strlen(g->token))) {
+            h->dirty = true;
+            continue;
+        }
+        h->gens[k++] = *g;
+    }
+    h->ngens = k;
+    if (h->gen_set && !mine) {
+        TIDE_CHECK(grow((void **)&h->gens, &h->capgens, h->ngens + 1, sizeof(hist_gen)));
+        hist_gen *g = &h->gens[h->ngens++];
+        snprintf(g->token, sizeof(g->token), "%s", h->token);
+        g->gen = h->gen;
+        h->dirty = true;
+    }
+    return 0;
 }
 
 /* Under the commit lock: the manifest as it is now, with this writer's runs renamed into place
- * under fresh sequence numbers. */
+ * under fresh sequence numbers, its read positions and generation, its days kept if asked. */
 static int commit_locked(tide_history *h)
 {
     TIDE_CHECK(manifest_read(h));
@@ -1752,6 +2062,7 @@ static int commit_locked(tide_history *h)
             pend_path(h, &r, from, sizeof(from));
             r.seq = ++h->next_seq;
             r.staged = false;
+            r.mine = true;
             run_path(h, &r, to, sizeof(to));
             if (rename(from, to) != 0) {
                 rc = tide_error_set(TIDE_EIO, "rename %s: %s", from, strerror(errno));
@@ -1770,6 +2081,9 @@ static int commit_locked(tide_history *h)
         h->raw_delta = 0;
         h->dirty = true;
     }
+    TIDE_CHECK(merge_registry(h));
+    if (h->keep_mine)
+        TIDE_CHECK(keep_mine(h));
     if (h->dirty || h->retention_set)
         TIDE_CHECK(manifest_write(h));
     return 0;
@@ -1784,7 +2098,7 @@ static int commit(tide_history *h, bool lazy, bool by_date, int64_t before_ms)
     TIDE_CHECK(lock_take(h));
     int rc = commit_locked(h);
     if (rc == 0 && by_date) /* days that end at or before before_ms */
-        rc = drop_before_day(h, (int32_t)(before_ms / (HIST_DAY_US / 1000)));
+        rc = drop_before_day(h, (int32_t)(before_ms / (HIST_DAY_US / 1000)), true);
     if (rc == 0)
         rc = apply_retention(h);
     if (rc == 0)
@@ -1823,23 +2137,126 @@ int tide_history_stats_get(tide_history *h, tide_history_stats *out)
         qsort(h->runs, h->nruns, sizeof(run_ent), cmp_run);
     for (size_t i = 0; i < h->nruns; i++) {
         const run_ent *r = &h->runs[i];
-        if (i == 0 || r->day != h->runs[i - 1].day)
+        if (i == 0 || r->day != h->runs[i - 1].day) {
             out->partitions++;
+            if (day_kept(h, r->day))
+                out->kept_days++;
+        }
         out->runs++;
         out->records += r->nrec;
         out->bytes += r->bytes;
-        out->events += r->events;
+        out->events += r->ev;
+        out->observations += r->events;
     }
     if (h->nruns) {
         out->first_day_ms = (int64_t)h->runs[0].day * 86400000LL;
         out->last_day_ms = (int64_t)h->runs[h->nruns - 1].day * 86400000LL;
     }
+    for (size_t i = 0; i < h->nkeeps; i++) {
+        int64_t a = (int64_t)h->keeps[i].from * 86400000LL,
+                b = (int64_t)h->keeps[i].to * 86400000LL;
+        if (out->kept_from_ms == 0 || a < out->kept_from_ms)
+            out->kept_from_ms = a;
+        if (b > out->kept_to_ms)
+            out->kept_to_ms = b;
+    }
+    out->positions = h->npos;
     char p[4096];
     snprintf(p, sizeof(p), "%s/MANIFEST", h->dir);
     struct stat st;
     if (stat(p, &st) == 0)
         out->bytes += (uint64_t)st.st_size;
     return 0;
+}
+
+/* ---- the registry of read positions, writers' generations, kept days ---- */
+
+int tide_history_position_set(tide_history *h, const char *key, uint64_t pos)
+{
+    if (!h->writable)
+        return tide_error_set(TIDE_EINVAL, "history opened read-only");
+    size_t n = strlen(key);
+    if (n == 0 || n >= TIDE_HISTORY_POS_KEY || strpbrk(key, " \t\r\n"))
+        return tide_error_set(TIDE_EINVAL, "history position key '%.80s': 1 to %d bytes, no blanks",
+                key, TIDE_HISTORY_POS_KEY - 1);
+    for (size_t i = 0; i < h->nspos; i++)
+        if (strcmp(h->spos[i].key, key) == 0) {
+            if (pos > h->spos[i].pos)
+                h->spos[i].pos = pos;
+            return 0;
+        }
+    TIDE_CHECK(grow((void **)&h->spos, &h->capspos, h->nspos + 1, sizeof(hist_pos)));
+    hist_pos *p = &h->spos[h->nspos++];
+    memcpy(p->key, key, n + 1);
+    p->pos = pos;
+    p->updated_ms = tide__hist_now_us() / 1000;
+    return 0;
+}
+
+int tide_history_position(const tide_history *h, const char *key, uint64_t *out)
+{
+    *out = 0;
+    int found = 0;
+    for (size_t i = 0; i < h->npos; i++)
+        if (strcmp(h->pos[i].key, key) == 0) {
+            *out = h->pos[i].pos;
+            found = 1;
+            break;
+        }
+    for (size_t i = 0; i < h->nspos; i++) /* this writer's own, not yet committed */
+        if (strcmp(h->spos[i].key, key) == 0 && h->spos[i].pos > *out) {
+            *out = h->spos[i].pos;
+            found = 1;
+        }
+    return found;
+}
+
+int tide_history_positions(tide_history *h,
+        int (*cb)(const char *key, uint64_t pos, int64_t updated_ms, void *payload), void *payload)
+{
+    for (size_t i = 0; i < h->npos; i++) {
+        int rc = cb(h->pos[i].key, h->pos[i].pos, h->pos[i].updated_ms, payload);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int tide_history_set_generation(tide_history *h, int64_t gen)
+{
+    if (!h->writable)
+        return tide_error_set(TIDE_EINVAL, "history opened read-only");
+    h->gen = gen;
+    h->gen_set = true;
+    h->dirty = true;
+    return 0;
+}
+
+int tide_history_writers_behind(tide_history *h, int64_t gen, size_t *out)
+{
+    *out = 0;
+    TIDE_CHECK(manifest_read(h));
+    for (size_t i = 0; i < h->ngens; i++) {
+        const hist_gen *g = &h->gens[i];
+        if (g->gen >= gen || (h->writable && strcmp(g->token, h->token) == 0))
+            continue;
+        if (!writer_dead(h, g->token, strlen(g->token)))
+            (*out)++;
+    }
+    return 0;
+}
+
+uint64_t tide_history_events_added(const tide_history *h)
+{
+    /* counted by the recorder thread (the key encoding decides whether an event names a valid
+     * observable): exact once its jobs are done, which a commit, checkpoint or discard waits
+     * for; during a run, as of the last job done */
+    return atomic_load_explicit(&h->rt.events, memory_order_relaxed);
+}
+
+void tide_history_set_keep(tide_history *h, bool keep)
+{
+    h->keep_mine = keep;
 }
 
 /* ---- access for the hunt and tools ---- */

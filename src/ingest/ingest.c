@@ -72,7 +72,9 @@ typedef struct {
     int *mark_vals;
     size_t mark_n, mark_cap;
     tide__mark_resolver marks;
-    char tlp_label[48]; /* TIDE_TLP_UNRESOLVED["/<tlp>"] */
+    char tlp_label[48];  /* TIDE_TLP_UNRESOLVED["/<tlp>"] */
+    FILE *fp;            /* the input being read (progress), or NULL */
+    uint64_t bytes_done; /* bytes of the inputs read before it (progress) */
 } core;
 
 static void keep_counts(core *c)
@@ -356,6 +358,13 @@ static int term_cb(const tide_pattern_term *t, void *payload)
         if (try_ip_port(c))
             return 0;
     }
+    if (t->op[0] == 'L') { /* url:value LIKE '%/path': the url-path "/path" */
+        if (c->bad_term[0] == '\0' && tide__value_invalid(TIDE_OBS_URL_PATH, t->value + 1,
+                                              c->bad_term, sizeof(c->bad_term)) != NULL)
+            return 0;
+        obs_add(c, TIDE_OBS_URL_PATH, t->value + 1);
+        return 0;
+    }
     tide_obs_kind k = tide_obs_from_path(t->object_type, t->path, t->value);
     if (k == TIDE_OBS_NONE)
         return 0;
@@ -589,6 +598,11 @@ static int emit_object(tide_sink *sink, const tide__members *mp, json_t *obj, co
         return 0;
     }
     c->stats->records++;
+    if (c->opts->on_progress && (c->stats->records & 255) == 0) {
+        off_t pos = c->fp ? ftello(c->fp) : -1;
+        c->opts->on_progress(sink->file, c->bytes_done + (pos > 0 ? (uint64_t)pos : 0),
+                c->stats->records, c->opts->progress_payload);
+    }
     tide_store_prefetch_id(c->store, id); /* its slot arrives while the object is read */
     if (flags & TIDE_EMIT_DERIVED) {
         int seen = seen_before(c, id);
@@ -861,7 +875,13 @@ static int read_one(core *c, const char *path, FILE *fp, tide_feed_format fmt)
         .emit_members = sink_emit_members,
     };
     int (*read)(tide_sink *, FILE *) = reader_of(fmt);
+    c->fp = fp;
     int rc = read ? read(&sink, fp) : tide_error_set(TIDE_EFORMAT, "unknown format");
+    off_t end = ftello(fp);
+    c->bytes_done += end > 0 ? (uint64_t)end : 0;
+    c->fp = NULL;
+    if (c->opts->on_progress) /* this input read whole */
+        c->opts->on_progress(path, c->bytes_done, c->stats->records, c->opts->progress_payload);
     tide__free(dflt);
     c->default_source = NULL;
     c->stats->files++;

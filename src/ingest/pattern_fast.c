@@ -13,6 +13,11 @@
  * have the hex length of their algorithm, the check the parser adds; blanks are single-byte
  * spaces where the grammar allows whitespace. Anything else returns false and goes to the
  * full parser, which then gives the verdict and the position of an error.
+ *
+ * One LIKE shape is taken too: `[url:value LIKE '%/path']`, the pattern of a url-path
+ * indicator (maltrail's bare-path trails, MISP `uri`): its term is reported with op "LIKE",
+ * ingest indexes the path as a url-path observable and the indicator is simple (see
+ * tide__like_url_path). Its LIKE needs no backtracking probe (one '%').
  */
 #include "ingest/pattern_fast.h"
 
@@ -81,6 +86,9 @@ bool tide__pattern_fast(
     } else if (sh->subset && p[-1] == ' ' && strncmp(p, "ISSUBSET ", 9) == 0) {
         op = "ISSUBSET";
         p = skip_spaces(p + 9);
+    } else if (sh->type[0] == 'u' && p[-1] == ' ' && strncmp(p, "LIKE ", 5) == 0) {
+        op = "LIKE"; /* only the url-path shape '%/path' (tide_pattern_like_url_path) */
+        p = skip_spaces(p + 5);
     } else {
         return false;
     }
@@ -93,6 +101,8 @@ bool tide__pattern_fast(
             return false; /* also the end of the text */
     }
     if (n == 0 || (sh->hash_len && (n != (size_t)sh->hash_len || !tide__str_is_hex(p, n))))
+        return false;
+    if (op[0] == 'L' && !tide_pattern_like_url_path(p, n))
         return false;
     const char *q = skip_spaces(p + n + 1);
     if (q[0] != ']' || q[1] != '\0')

@@ -13,4 +13,12 @@ const char *tide__tlp_marking_id(const char *tlp_name);
  * "green", "amber", "amber+strict", "red"; NULL if the id is not a TLP marking. */
 const char *tide__tlp_name_from_marking(const char *marking_id);
 
+/* The official marking-definition object of a TLP 2.0 or TLP 1.0 id, as compact JSON text
+ * (static): TLP 2.0 as the OASIS TLP 2.0 extension publishes them (name "TLP:GREEN", created
+ * 2022-10-01, extensions {"extension-definition--60a3c5c5-...": {"extension_type":
+ * "property-extension", "tlp_2_0": "green"}}), TLP 1.0 as STIX 2.1 defines them
+ * (definition_type "tlp", created 2017-01-20). NULL if the id is not a TLP marking. Every
+ * bundle tide writes carries the ones its objects refer to. */
+const char *tide__tlp_marking_json(const char *marking_id);
+
 #endif

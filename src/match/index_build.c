@@ -5,7 +5,11 @@
  * remaining (indicator, observable) becomes an entry with its key in the pool, a shared
  * context record, its decayed score (activity and score by the one rule of tide/score.h, with
  * the indicator's last sighting) and, when its value is warninglisted or private / bogon, a
- * suppression note. Then the hash table over the keys and the CIDR segments are laid out,
+ * suppression note. A non-simple STIX pattern is parsed once: the literal fragments of its LIKE /
+ * MATCHES comparisons (tide_pattern_prefilter) go into the fragment section with one entry of
+ * the indicator that no key finds, so that the matcher looks for them in the observed values;
+ * an indicator that gives nothing to look for is listed as left out with the reason, as are
+ * those not active now. Then the hash table over the keys and the CIDR segments are laid out,
  * and everything is copied into one block. A full build runs the store's scan in a second
  * thread that hands records over in batches.
  */
@@ -21,6 +25,7 @@
 
 #include "intel/sighted.h"
 #include "match/index_int.h"
+#include "tide/pattern.h"
 #include "tide/score.h"
 #include "tide/sightings.h"
 #include "tide/warninglist.h"
@@ -55,7 +60,7 @@ typedef struct {
     size_t nsupp, capsupp;
     uint32_t kind_mask;
     size_t nindicators, nskipped;
-    char last_id[128];
+    _Alignas(64) char last_id[128]; /* aligned: strcmp with every record id */
     bool last_skipped;
     int64_t last_sighted;  /* of the indicator of last_id */
     tide__sighted sighted; /* when each indicator was last sighted */
@@ -73,6 +78,15 @@ typedef struct {
     } memo[4096];
     int (*tap)(const tide_indicator_obs *r, void *payload);
     void *tap_payload;
+    /* LIKE / MATCHES fragments (ix_frag), the indicators left out (ix_left) */
+    ix_frag *frags;
+    size_t nfrags, capfrags;
+    ix_left *left;
+    size_t nleft, capleft;
+    uint64_t left_by[8];
+    size_t npattern_only;
+    uint32_t frag_entry;     /* the IX_PATTERN_ONLY entry the fragments being emitted belong to */
+    tide_obs_kind frag_kind; /* kind of the first fragment (the entry's kind) */
 } builder;
 
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
@@ -149,7 +163,8 @@ static int key_put(tide_buf *k, const char *s)
 
 /* The shared context record of r: looked up by its text first (one map probe per entry);
  * only a new context interns its strings. */
-static int context_of(builder *b, const tide_indicator_obs *r, uint32_t *out)
+static inline __attribute__((always_inline)) int context_of(
+        builder *b, const tide_indicator_obs *r, uint32_t *out)
 {
     const char *pattern =
             (!r->simple && r->pattern && r->pattern_type && strcmp(r->pattern_type, "stix") == 0)
@@ -217,7 +232,7 @@ static const uint8_t hex_lower[256] = {
 /* A lower-case 8-4-4-4-12 UUID into 16 bytes (anything else, upper case included, stays text
  * in the pool, so that the id is always reported exactly as stored). Table-driven, one pass:
  * this runs once per indicator (the compare-and-branch version was 7% of a build). */
-static bool parse_uuid(const char *s, uint8_t out[16])
+static inline __attribute__((always_inline)) bool parse_uuid(const char *s, uint8_t out[16])
 {
     /* where each byte's two digits start; a dash comes right before 9, 14, 19 and 24. Every
      * byte is read in order and only after the ones before it proved not to be a NUL, so a
@@ -290,10 +305,189 @@ static int add_cidr(builder *b, const tide_indicator_obs *r, ix_entry *e)
     return tide__buf_put(&b->pool, c.start, 16);
 }
 
+/* An indicator left out (or only partly indexed), for tide index info --left-out. */
+__attribute__((noinline)) static int add_left(
+        builder *b, const char *id, tide_left_out_reason reason, const char *detail)
+{
+    ix_left l = { 0, (uint32_t)reason, UINT32_MAX, 0 };
+    TIDE_CHECK(intern(b, id, strlen(id), &l.id));
+    if (detail && *detail)
+        TIDE_CHECK(intern(b, detail, strlen(detail), &l.detail));
+    TIDE_CHECK(grow((void **)&b->left, &b->capleft, b->nleft + 1, sizeof(ix_left)));
+    b->left[b->nleft++] = l;
+    b->left_by[reason]++;
+    return 0;
+}
+
+/* The observation kinds whose rendering (matcher.c) holds object_type:path, as a bit set. */
+static uint32_t frag_kinds(const char *type, const char *path)
+{
+    bool value = strcmp(path, "value") == 0;
+    if (strcmp(type, "domain-name") == 0 && value)
+        return 1u << TIDE_OBS_DOMAIN;
+    if (strcmp(type, "url") == 0 && value)
+        return 1u << TIDE_OBS_URL | 1u << TIDE_OBS_URL_PATH;
+    if (strcmp(type, "ipv4-addr") == 0 && value)
+        return 1u << TIDE_OBS_IPV4 | 1u << TIDE_OBS_IP_PORT;
+    if (strcmp(type, "ipv6-addr") == 0 && value)
+        return 1u << TIDE_OBS_IPV6 | 1u << TIDE_OBS_IP_PORT;
+    if (strcmp(type, "email-addr") == 0 && value)
+        return 1u << TIDE_OBS_EMAIL;
+    if (strcmp(type, "network-traffic") == 0 &&
+            (strcmp(path, "dst_ref.value") == 0 || strcmp(path, "dst_port") == 0))
+        return 1u << TIDE_OBS_IP_PORT;
+    if (strcmp(type, "file") == 0 && strncmp(path, "hashes.", 7) == 0)
+        return 1u << TIDE_OBS_MD5 | 1u << TIDE_OBS_SHA1 | 1u << TIDE_OBS_SHA256 |
+               1u << TIDE_OBS_SHA512;
+    if (strcmp(type, "x509-certificate") == 0 && strncmp(path, "hashes.", 7) == 0)
+        return 1u << TIDE_OBS_X509_SHA1;
+    return 0;
+}
+
+/* Whether the index can find events holding atom a: an equality term the ingest made an
+ * observable of (tide_obs_from_path, the url-path LIKE), or a fragment of an observed value. */
+static bool atom_usable(const tide_pattern_atom *a, void *payload)
+{
+    (void)payload;
+    if (a->fragment)
+        return a->len >= 3 && a->len <= IX_MAX_KEY && frag_kinds(a->object_type, a->path) != 0;
+    if (strcmp(a->object_type, "url") == 0 && a->value && a->value[0] == '%')
+        return true; /* url:value LIKE '%/path': the url-path entry */
+    if (strcmp(a->object_type, "network-traffic") == 0 && strcmp(a->path, "dst_port") == 0)
+        return false; /* a port alone is no observable (with dst_ref.value: ip-port) */
+    return tide_obs_from_path(a->object_type, a->path, a->value) != TIDE_OBS_NONE;
+}
+
+static int atom_emit(const tide_pattern_atom *a, void *payload)
+{
+    builder *b = payload;
+    ix_frag f = { b->frag_entry, 0, frag_kinds(a->object_type, a->path), (uint16_t)a->len, 0 };
+    if (b->nfrags == 0 || b->frags[b->nfrags - 1].entry != b->frag_entry) {
+        /* the entry's kind: the first fragment's lowest kind */
+        b->frag_kind = (tide_obs_kind)__builtin_ctz(f.kinds);
+    }
+    if (b->pool.len + a->len + 1 > UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "match index pool over 4 GiB");
+    f.off = (uint32_t)b->pool.len;
+    TIDE_CHECK(tide__buf_put(&b->pool, a->value, a->len));
+    TIDE_CHECK(tide__buf_putc(&b->pool, '\0'));
+    TIDE_CHECK(grow((void **)&b->frags, &b->capfrags, b->nfrags + 1, sizeof(ix_frag)));
+    b->frags[b->nfrags++] = f;
+    return 0;
+}
+
+static inline __attribute__((always_inline)) int add_entry(
+        builder *b, const tide_indicator_obs *r, const tide_score_input *inp, ix_entry *out);
+
+/* A non-simple indicator, once: the fragments of its LIKE / MATCHES comparisons with an entry
+ * of its own, or the reason it has nothing to look for. unindexed: no observable entry. */
+__attribute__((noinline)) static int analyse(
+        builder *b, const tide_indicator_obs *r, bool unindexed)
+{
+    if (r->pattern == NULL || r->pattern_type == NULL || strcmp(r->pattern_type, "stix") != 0) {
+        if (unindexed)
+            return add_left(b, r->id, TIDE_LEFT_PATTERN_TYPE, r->pattern_type);
+        return 0;
+    }
+    tide_pattern *p = NULL;
+    char why[400];
+    if (tide_pattern_parse(&p, r->pattern, TIDE_STIX_21, why, sizeof(why)) < 0) {
+        if (unindexed)
+            return add_left(b, r->id, TIDE_LEFT_UNPARSED, why);
+        return 0; /* its candidates are reported as undecided by the matcher */
+    }
+    /* an entry of its own only when there are fragments to look for */
+    size_t first = b->nfrags;
+    b->frag_entry = (uint32_t)b->nentries;
+    int bounded = tide_pattern_prefilter(p, atom_usable, atom_emit, b, why, sizeof(why));
+    tide_pattern_free(p);
+    if (bounded < 0)
+        return bounded;
+    if (bounded == 0) {
+        b->nfrags = first;
+        return add_left(b, r->id, unindexed ? TIDE_LEFT_NOTHING : TIDE_LEFT_PARTIAL, why);
+    }
+    if (b->nfrags == first)
+        return 0; /* bounded by its observables alone */
+    tide_score_input in = { .kind = b->frag_kind,
+        .confidence = r->confidence,
+        .reliability = r->reliability,
+        .valid_from = r->valid_from,
+        .valid_until = r->valid_until,
+        .created = r->created,
+        .modified = r->modified,
+        .last_sighted = b->last_sighted,
+        .revoked = r->revoked };
+    ix_entry e;
+    TIDE_CHECK(add_entry(b, r, &in, &e));
+    e.flags |= IX_PATTERN_ONLY;
+    size_t n = strlen(r->pattern);
+    if (n > IX_MAX_KEY)
+        n = IX_MAX_KEY;
+    if (b->pool.len + n + 1 > UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "match index pool over 4 GiB");
+    e.key_off = (uint32_t)b->pool.len;
+    e.key_len = (uint16_t)n;
+    TIDE_CHECK(tide__buf_put(&b->pool, r->pattern, n));
+    TIDE_CHECK(tide__buf_putc(&b->pool, '\0'));
+    TIDE_CHECK(grow((void **)&b->entries, &b->capentries, b->nentries + 1, sizeof(ix_entry)));
+    b->entries[b->nentries++] = e;
+    b->npattern_only++;
+    return 0;
+}
+
+/* An entry of r for in->kind with everything but its key: score, confidence, id, context (in:
+ * the score input of r for that kind). Inline: it runs for every record of a build. */
+static inline __attribute__((always_inline)) int add_entry(
+        builder *b, const tide_indicator_obs *r, const tide_score_input *inp, ix_entry *out)
+{
+    if (b->nentries >= UINT32_MAX - 1)
+        return tide_error_set(TIDE_ETOOBIG, "too many index entries");
+    tide_obs_kind kind = inp->kind;
+    ix_entry *e = out; /* written in place */
+    memset(e, 0, sizeof(*e));
+    e->kind = (uint8_t)kind;
+    e->next = UINT32_MAX;
+    e->confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
+    int64_t ref = tide_score_reference(inp);
+    uint64_t mh = ((uint64_t)ref ^ (uint64_t)(uint32_t)r->confidence << 8 ^
+                          (uint64_t)(unsigned char)r->reliability ^ (uint64_t)kind << 56) *
+                  0x9E3779B97F4A7C15ull;
+    mh ^= mh >> 29;
+    mh *= 0xC2B2AE3D27D4EB4Full;
+    struct score_memo *m = &b->memo[(mh >> 52) & 4095];
+    double sc;
+    if (m->kind == (int)kind && m->ref == ref && m->confidence == r->confidence &&
+            m->reliability == r->reliability) {
+        sc = m->score;
+    } else {
+        sc = tide_score_decayed(&b->decay, inp, b->now);
+        *m = (struct score_memo){ sc, ref, r->confidence, r->reliability, (int)kind };
+    }
+    e->score = (uint8_t)tide_score_round(sc);
+    if (!r->simple)
+        e->flags |= IX_NONSIMPLE;
+    if (strncmp(r->id, "indicator--", 11) != 0 || !parse_uuid(r->id + 11, e->uuid)) {
+        uint32_t off;
+        TIDE_CHECK(intern(b, r->id, strlen(r->id), &off));
+        memcpy(e->uuid, &off, sizeof(off));
+        e->flags |= IX_ID_IN_POOL;
+    }
+    TIDE_CHECK(context_of(b, r, &e->ctx));
+    return 0;
+}
+
+static const tide_left_out_reason by_activity[] = {
+    [TIDE_INACTIVE_REVOKED] = TIDE_LEFT_REVOKED,
+    [TIDE_INACTIVE_EXPIRED] = TIDE_LEFT_EXPIRED,
+    [TIDE_INACTIVE_NOT_YET] = TIDE_LEFT_NOT_YET_VALID,
+};
+
 static int on_record(const tide_indicator_obs *r, void *payload)
 {
     builder *b = payload;
-    if (b->tap) /* a caller that wants the scanned records too (the retro-hunt) */
+    /* a caller that wants the scanned records too (the retro-hunt): its observables */
+    if (b->tap && r->kind != TIDE_OBS_NONE)
         TIDE_CHECK(b->tap(r, b->tap_payload));
     bool new_ind = strcmp(b->last_id, r->id) != 0;
     if (new_ind) {
@@ -314,46 +508,30 @@ static int on_record(const tide_indicator_obs *r, void *payload)
         .last_sighted = b->last_sighted,
         .revoked = r->revoked };
     if (new_ind) {
-        b->last_skipped = tide_score_activity(&in, b->now) != TIDE_ACTIVE;
-        if (b->last_skipped)
+        tide_activity act = tide_score_activity(&in, b->now);
+        b->last_skipped = act != TIDE_ACTIVE;
+        if (b->last_skipped) {
             b->nskipped++;
-        else
+            TIDE_CHECK(add_left(b, r->id, by_activity[act], NULL));
+        } else {
             b->nindicators++;
+        }
     }
     if (b->last_skipped)
         return 0;
-    if (b->nentries >= UINT32_MAX - 1)
-        return tide_error_set(TIDE_ETOOBIG, "too many index entries");
+    if (new_ind && !r->simple) {
+        size_t before = b->left_by[TIDE_LEFT_NOTHING] + b->left_by[TIDE_LEFT_UNPARSED] +
+                        b->left_by[TIDE_LEFT_PATTERN_TYPE];
+        TIDE_CHECK(analyse(b, r, r->kind == TIDE_OBS_NONE));
+        if (b->left_by[TIDE_LEFT_NOTHING] + b->left_by[TIDE_LEFT_UNPARSED] +
+                        b->left_by[TIDE_LEFT_PATTERN_TYPE] !=
+                before)
+            b->nindicators--; /* left out: counted there */
+    }
+    if (r->kind == TIDE_OBS_NONE)
+        return 0; /* no observable (include_unindexed) */
     ix_entry e;
-    memset(&e, 0, sizeof(e));
-    e.kind = (uint8_t)r->kind;
-    e.next = UINT32_MAX;
-    e.confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
-    int64_t ref = tide_score_reference(&in);
-    uint64_t mh = ((uint64_t)ref ^ (uint64_t)(uint32_t)r->confidence << 8 ^
-                          (uint64_t)(unsigned char)r->reliability ^ (uint64_t)r->kind << 56) *
-                  0x9E3779B97F4A7C15ull;
-    mh ^= mh >> 29;
-    mh *= 0xC2B2AE3D27D4EB4Full;
-    struct score_memo *m = &b->memo[(mh >> 52) & 4095];
-    double sc;
-    if (m->kind == (int)r->kind && m->ref == ref && m->confidence == r->confidence &&
-            m->reliability == r->reliability) {
-        sc = m->score;
-    } else {
-        sc = tide_score_decayed(&b->decay, &in, b->now);
-        *m = (struct score_memo){ sc, ref, r->confidence, r->reliability, (int)r->kind };
-    }
-    e.score = (uint8_t)tide_score_round(sc);
-    if (!r->simple)
-        e.flags |= IX_NONSIMPLE;
-    if (strncmp(r->id, "indicator--", 11) != 0 || !parse_uuid(r->id + 11, e.uuid)) {
-        uint32_t off;
-        TIDE_CHECK(intern(b, r->id, strlen(r->id), &off));
-        memcpy(e.uuid, &off, sizeof(off));
-        e.flags |= IX_ID_IN_POOL;
-    }
-    TIDE_CHECK(context_of(b, r, &e.ctx));
+    TIDE_CHECK(add_entry(b, r, &in, &e));
     if (r->kind == TIDE_OBS_CIDR4 || r->kind == TIDE_OBS_CIDR6) {
         size_t before = b->pool.len;
         TIDE_CHECK(add_cidr(b, r, &e));
@@ -400,7 +578,8 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **o
 {
     size_t n = 0;
     for (size_t i = 0; i < b->nentries; i++)
-        if (b->entries[i].kind != TIDE_OBS_CIDR4 && b->entries[i].kind != TIDE_OBS_CIDR6)
+        if (b->entries[i].kind != TIDE_OBS_CIDR4 && b->entries[i].kind != TIDE_OBS_CIDR6 &&
+                !(b->entries[i].flags & IX_PATTERN_ONLY))
             n++;
     size_t cap = 16;
     while (cap < n * 2)
@@ -418,7 +597,7 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **o
     uint64_t fmask = ((uint64_t)1 << fbits) - 1;
     for (size_t i = 0; i < b->nentries; i++) {
         ix_entry *e = &b->entries[i];
-        if (e->kind == TIDE_OBS_CIDR4 || e->kind == TIDE_OBS_CIDR6)
+        if (e->kind == TIDE_OBS_CIDR4 || e->kind == TIDE_OBS_CIDR6 || (e->flags & IX_PATTERN_ONLY))
             continue;
         uint64_t h = tide__ix_hash(
                 (tide_obs_kind)e->kind, (const uint8_t *)b->pool.ptr + e->key_off, e->key_len);
@@ -668,6 +847,8 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_SUPP] = b->supp,
         [S_FILTER] = filter,
         [S_COVMAP4] = s.covmap,
+        [S_FRAGS] = b->frags,
+        [S_LEFT] = b->left,
     };
     size_t len[S__COUNT] = {
         [S_ENTRIES] = b->nentries * sizeof(ix_entry),
@@ -683,6 +864,8 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_SUPP] = b->nsupp * sizeof(ix_supp),
         [S_FILTER] = ((size_t)1 << fbits) / 8,
         [S_COVMAP4] = s.seg ? ((size_t)1 << COVMAP4_BITS) / 8 : 0,
+        [S_FRAGS] = b->nfrags * sizeof(ix_frag),
+        [S_LEFT] = b->nleft * sizeof(ix_left),
     };
     ix_header h;
     memset(&h, 0, sizeof(h));
@@ -719,6 +902,10 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     h.ncovlist = s.nlist;
     h.nctx = b->nctx;
     h.nsupp = b->nsupp;
+    h.nfrags = b->nfrags;
+    h.nleft = b->nleft;
+    h.npattern_only = b->npattern_only;
+    memcpy(h.left_by, b->left_by, sizeof(h.left_by));
     h.kind_mask = b->kind_mask;
     h.jump_bits = s.seg ? s.jump_bits : 0;
     h.filter_bits = fbits;
@@ -1036,6 +1223,8 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
             f = *opts->filter;
             f.include_revoked = true;
         }
+        /* and those without observables: evaluated by their fragments, or listed */
+        f.include_unindexed = true;
         /* a hunt's selection is small and its tap wants whole records: one thread */
         rc = tap || (opts && opts->filter) ? tide_store_each_indicator_obs(store, &f, on_record, &b)
                                            : scan_threaded(store, &f, &b);
@@ -1051,6 +1240,8 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
     tide__free(b.c4);
     tide__free(b.c6);
     tide__free(b.supp);
+    tide__free(b.frags);
+    tide__free(b.left);
     tide__strmap_free(&b.ctxmap);
     tide__strmap_free(&b.strmap);
     tide__sighted_free(&b.sighted);

@@ -50,6 +50,7 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             !SEC(S_SUPP, h->nsupp, sizeof(ix_supp)) || h->filter_bits < 12 || h->filter_bits > 34 ||
             !SEC(S_FILTER, ((uint64_t)1 << h->filter_bits) / 8, 1) ||
             !SEC(S_COVMAP4, h->nseg4 ? ((uint64_t)1 << COVMAP4_BITS) / 8 : 0, 1) ||
+            !SEC(S_FRAGS, h->nfrags, sizeof(ix_frag)) || !SEC(S_LEFT, h->nleft, sizeof(ix_left)) ||
             h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
         return BAD("%s: match index section sizes disagree with its counts", what);
 #undef SEC
@@ -70,6 +71,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     ix->filter = (const uint64_t *)(base + h->sec[S_FILTER].off);
     ix->filter_mask = ((uint64_t)1 << h->filter_bits) - 1;
     ix->covmap4 = h->nseg4 ? (const uint64_t *)(base + h->sec[S_COVMAP4].off) : NULL;
+    ix->frags = (const ix_frag *)(base + h->sec[S_FRAGS].off);
+    ix->left = (const ix_left *)(base + h->sec[S_LEFT].off);
     /* every reference inside the image must stay inside it */
     size_t plen = h->sec[S_POOL].len;
     if (ix->pool[plen - 1] != '\0')
@@ -117,6 +120,16 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
         if (ix->supp[i].entry >= h->nentries || ix->supp[i].name >= plen ||
                 (i && ix->supp[i].entry <= ix->supp[i - 1].entry))
             return BAD("%s: match index suppression list is corrupt", what);
+    for (uint64_t i = 0; i < h->nfrags; i++) {
+        const ix_frag *f = &ix->frags[i];
+        if (f->entry >= h->nentries || !(ix->entries[f->entry].flags & IX_PATTERN_ONLY) ||
+                f->len < 1 || f->len > IX_MAX_KEY || (uint64_t)f->off + f->len >= plen)
+            return BAD("%s: match index fragment %llu is corrupt", what, (unsigned long long)i);
+    }
+    for (uint64_t i = 0; i < h->nleft; i++)
+        if (ix->left[i].id >= plen || !POOLREF(ix->left[i].detail) ||
+                ix->left[i].reason == TIDE_LEFT_NONE || ix->left[i].reason >= TIDE_LEFT__COUNT)
+            return BAD("%s: match index left-out list is corrupt", what);
 #undef POOLREF
     return 0;
 }
@@ -205,6 +218,44 @@ void tide_match_index_info_get(const tide_match_index *ix, tide_match_index_info
     out->built_at = h->built_at;
     out->generation = h->generation;
     out->skipped_invalid = (size_t)h->nskipped;
+    out->left_out = 0;
+    for (int i = 0; i < 8; i++) {
+        out->left_out_by[i] = (size_t)h->left_by[i];
+        if (i != TIDE_LEFT_PARTIAL)
+            out->left_out += (size_t)h->left_by[i];
+    }
+    out->pattern_only = (size_t)h->npattern_only;
+    out->fragments = (size_t)h->nfrags;
+}
+
+const char *tide_left_out_reason_name(tide_left_out_reason r)
+{
+    static const char *const names[TIDE_LEFT__COUNT] = {
+        [TIDE_LEFT_NONE] = "?",
+        [TIDE_LEFT_REVOKED] = "revoked",
+        [TIDE_LEFT_EXPIRED] = "expired",
+        [TIDE_LEFT_NOT_YET_VALID] = "not-yet-valid",
+        [TIDE_LEFT_NOTHING] = "nothing-to-look-for",
+        [TIDE_LEFT_PARTIAL] = "partly-indexed",
+        [TIDE_LEFT_UNPARSED] = "unparsable-pattern",
+        [TIDE_LEFT_PATTERN_TYPE] = "pattern-type",
+    };
+    return (unsigned)r < TIDE_LEFT__COUNT ? names[r] : "?";
+}
+
+int tide_match_index_each_left_out(const tide_match_index *ix,
+        int (*cb)(const char *indicator_id, tide_left_out_reason reason, const char *detail,
+                void *payload),
+        void *payload)
+{
+    for (uint64_t i = 0; i < ix->h->nleft; i++) {
+        const ix_left *l = &ix->left[i];
+        int rc = cb(ix->pool + l->id, (tide_left_out_reason)l->reason,
+                l->detail == UINT32_MAX ? NULL : ix->pool + l->detail, payload);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int tide_match_index_current(tide_match_index **out, tide_store *store, const char *path,

@@ -23,6 +23,11 @@
  *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
  *   covlist   uint32 entry indexes
  *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
+ *   frags     ix_frag per literal fragment of a LIKE / MATCHES pattern (tide_pattern_prefilter):
+ *             the observation kinds it is looked for in, the entry of its indicator (flagged
+ *             IX_PATTERN_ONLY: in no table, its key the pattern text, shown as the value)
+ *   left      ix_left per indicator left out (expired, revoked, nothing to look for ...),
+ *             with its id and the reason, for tide index info --left-out
  *   filter    a bitset of 2^filter_bits bits (about 16 per key), bit (hash >> 32) set for every
  *             key of the table: most observed values are not indicators, and the filter (a
  *             few MB, cache-resident) answers "absent" without touching the big table
@@ -49,14 +54,30 @@
 #endif
 
 #define IX_MAGIC     "TIDEIDX1"
-#define IX_VERSION   3u
+#define IX_VERSION   4u
 #define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
 
 enum {
     IX_SUPPRESSED = 1,
-    IX_ID_IN_POOL = 2, /* uuid[0..3] holds the pool offset of the full id */
-    IX_NONSIMPLE = 4,  /* the pattern is more than its observables: evaluate on a hit */
+    IX_ID_IN_POOL = 2,   /* uuid[0..3] holds the pool offset of the full id */
+    IX_NONSIMPLE = 4,    /* the pattern is more than its observables: evaluate on a hit */
+    IX_PATTERN_ONLY = 8, /* found by its fragments (frags), not by a key: in no table */
 };
+
+typedef struct {
+    uint32_t entry; /* the IX_PATTERN_ONLY entry of the indicator */
+    uint32_t off;   /* pool offset of the fragment (ASCII lower case) */
+    uint32_t kinds; /* bit k: looked for in observations of kind k */
+    uint16_t len;   /* 3 .. IX_MAX_KEY */
+    uint16_t pad;
+} ix_frag;
+
+typedef struct {
+    uint32_t id;     /* pool offset of the indicator id */
+    uint32_t reason; /* tide_left_out_reason */
+    uint32_t detail; /* pool offset of the detail text, UINT32_MAX = none */
+    uint32_t pad;
+} ix_left;
 
 typedef struct {
     uint8_t uuid[16];
@@ -102,6 +123,8 @@ enum {
     S_SUPP,
     S_FILTER,
     S_COVMAP4,
+    S_FRAGS,
+    S_LEFT,
     S__COUNT
 };
 
@@ -114,6 +137,8 @@ typedef struct {
     uint64_t nentries, nindicators, ncidrs, nsuppressed, nskipped;
     uint64_t table_cap; /* power of two */
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
+    uint64_t nfrags, nleft, npattern_only;
+    uint64_t left_by[8];  /* left-out indicators per tide_left_out_reason */
     uint32_t kind_mask;   /* bit k set when kind k has entries */
     uint32_t jump_bits;   /* 0 without IPv4 CIDRs */
     uint32_t filter_bits; /* log2 of the filter's size in bits */
@@ -141,7 +166,13 @@ struct tide_match_index {
     const uint64_t *filter;
     uint64_t filter_mask;    /* bits - 1 */
     const uint64_t *covmap4; /* NULL without IPv4 CIDRs */
+    const ix_frag *frags;
+    const ix_left *left;
 };
+
+/* Report entry idx as a hit (what tide__ix_probe_run does for each entry it finds). */
+int tide__ix_emit(const tide_match_index *ix, uint32_t idx,
+        int (*cb)(const tide_match_hit *hit, void *payload), void *payload);
 
 /* Point the section pointers of ix at its image, checking every bound. */
 int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const char *what);

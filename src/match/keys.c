@@ -632,6 +632,10 @@ size_t tide__ix_value_text(
     const uint8_t *k = (const uint8_t *)ix->pool + e->key_off;
     size_t n = e->key_len;
     *out = buf;
+    if (e->flags & IX_PATTERN_ONLY) { /* the pattern text (found by its fragments) */
+        *out = (const char *)k;
+        return n;
+    }
     switch ((tide_obs_kind)e->kind) {
         case TIDE_OBS_IPV4: return tide__ip_format(4, k, buf);
         case TIDE_OBS_IPV6: return tide__ip_format(6, k, buf);

@@ -80,6 +80,13 @@ static int emit(const tide_match_index *ix, uint32_t idx, const sink *s)
     return s->cb(&hit, s->payload);
 }
 
+int tide__ix_emit(const tide_match_index *ix, uint32_t idx,
+        int (*cb)(const tide_match_hit *hit, void *payload), void *payload)
+{
+    sink s = { cb, payload };
+    return emit(ix, idx, &s);
+}
+
 /* The entries of an exact key, once the filter has let it through: the table probe. */
 static int exact_run(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key, size_t n,
         uint64_t h, const sink *s)
@@ -295,6 +302,13 @@ size_t tide__ix_probes(const tide_match_index *ix, tide_obs_kind k, const uint8_
                     add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
             return n;
         }
+        case TIDE_OBS_URL_PATH:
+            /* a request target without its host (a web server's request line): each of its
+             * suffixes at a '/', as for a URL */
+            for (size_t p = 0; p < len; p++)
+                if (key[p] == '/')
+                    add_exact(ix, TIDE_OBS_URL_PATH, key + p, len - p, out, cap, &n);
+            return n;
         default: add_exact(ix, k, key, len, out, cap, &n); return n;
     }
 }

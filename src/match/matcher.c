@@ -7,6 +7,13 @@
  * observed-data bundle and the whole pattern is evaluated on it (patterns parsed once per
  * context and kept). Observed values on a warninglist suppress the sighting as well.
  *
+ * Indicators found by the literal fragments of their LIKE / MATCHES comparisons (the index's
+ * fragment section) are looked for in the observed values of the kinds they apply to, through
+ * a filter over 3-byte grams, each hit checked against the whole fragment; a hit is a
+ * candidate like a key's. Patterns that take more than one observation (AND / FOLLOWEDBY of
+ * observation expressions, REPEATS) are decided on a bounded window of candidate events per
+ * host x indicator (match.h, TIDE_MATCH_WINDOW_*).
+ *
  * Lookups are pipelined across events. The index is tens of MB, so nearly every probe misses
  * the caches; in the pipeline those misses overlap across events instead of following one
  * another (twice the events per second on the reference). Two ways in:
@@ -20,6 +27,7 @@
  *    later they run and report.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,6 +41,7 @@
 
 typedef struct {
     uint32_t ctx;
+    bool window;     /* more than one observation: decided on a window of candidates */
     tide_pattern *p; /* NULL when the pattern does not parse: never confirmed */
     double spent;    /* seconds of evaluation with this index */
     uint32_t caps;   /* evaluations a cap stopped */
@@ -57,8 +66,38 @@ typedef struct {
     bool stepped; /* second step of the probes done */
 } in_flight;
 
+/* The index's fragments, for the scan of observed values: each fragment filed under one of
+ * its 3-byte grams (the one whose bucket was emptiest), a filter bit per gram hash. */
+typedef struct {
+    uint64_t *filter; /* 1 << fbits bits */
+    uint32_t fmask;
+    uint32_t *heads; /* bucket -> first fragment + 1 */
+    uint32_t bmask;
+    uint32_t *next;   /* fragment -> next in its bucket + 1 */
+    uint8_t *gram_at; /* fragment -> offset of its gram */
+    uint32_t kinds;   /* bit k: some fragment applies to kind k */
+    size_t n;
+} frag_rt;
+
+/* A window of candidate events of one host x indicator (a pattern of several observations). */
+typedef struct {
+    char **ev; /* rendered bundles, oldest first */
+    size_t *len;
+    size_t n;
+    size_t bytes;
+    uint64_t used; /* m->wtick when last added to */
+} window;
+
 struct tide_matcher {
     const tide_match_index *ix;
+    frag_rt fr;
+    tide_buf low;     /* a lower-cased observed value */
+    tide_strmap wmap; /* host \x1f indicator id -> window */
+    window *wins;
+    size_t nwins, capwins;
+    uint64_t wtick;
+    tide_buf wod;  /* one event rendered for a window */
+    tide_buf wall; /* a window as the evaluator's input */
     const tide_warninglists *wl;
     uint32_t seen[MAX_SEEN];
     size_t nseen;
@@ -84,6 +123,67 @@ struct tide_matcher {
     char scratch[IX_MAX_KEY + 1];
 };
 
+static void frags_free(frag_rt *f)
+{
+    tide__free(f->filter);
+    tide__free(f->heads);
+    tide__free(f->next);
+    tide__free(f->gram_at);
+    memset(f, 0, sizeof(*f));
+}
+
+static uint32_t gram_hash(const uint8_t *p)
+{
+    uint32_t g = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+    return (g * 0x9E3779B1u) >> 8;
+}
+
+/* File the index's fragments (none: nothing to do, and the scan is never run). */
+static int frags_build(tide_matcher *m)
+{
+    frag_rt *f = &m->fr;
+    frags_free(f);
+    size_t n = (size_t)m->ix->h->nfrags;
+    if (n == 0)
+        return 0;
+    unsigned fbits = 16, bbits = 8;
+    while (fbits < 24 && ((size_t)1 << fbits) < 16 * n)
+        fbits++;
+    while (bbits < 22 && ((size_t)1 << bbits) < n)
+        bbits++;
+    f->filter = tide__calloc(((size_t)1 << fbits) / 64, sizeof(uint64_t));
+    f->heads = tide__calloc((size_t)1 << bbits, sizeof(uint32_t));
+    f->next = tide__calloc(n, sizeof(uint32_t));
+    f->gram_at = tide__calloc(n, 1);
+    uint32_t *count = tide__calloc((size_t)1 << bbits, sizeof(uint32_t));
+    if (!f->filter || !f->heads || !f->next || !f->gram_at || !count) {
+        tide__free(count);
+        frags_free(f);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    f->fmask = (uint32_t)(((size_t)1 << fbits) - 1);
+    f->bmask = (uint32_t)(((size_t)1 << bbits) - 1);
+    for (size_t i = 0; i < n; i++) {
+        const ix_frag *x = &m->ix->frags[i];
+        const uint8_t *s = (const uint8_t *)m->ix->pool + x->off;
+        /* the gram (among the first 256) whose bucket holds the fewest fragments so far */
+        size_t best = 0, last = x->len - 3 < 255 ? x->len - 3 : 255;
+        for (size_t k = 1; k <= last; k++)
+            if (count[gram_hash(s + k) & f->bmask] < count[gram_hash(s + best) & f->bmask])
+                best = k;
+        uint32_t h = gram_hash(s + best);
+        f->filter[(h & f->fmask) / 64] |= (uint64_t)1 << (h & f->fmask) % 64;
+        f->next[i] = f->heads[h & f->bmask];
+        f->heads[h & f->bmask] = (uint32_t)i + 1;
+        count[h & f->bmask]++;
+        f->gram_at[i] = (uint8_t)best;
+        f->kinds |= x->kinds;
+    }
+    tide__free(count);
+    f->n = n;
+    return 0;
+}
+
 int tide_matcher_new(tide_matcher **out, const tide_match_index *ix, const tide_warninglists *wl)
 {
     *out = NULL;
@@ -91,6 +191,12 @@ int tide_matcher_new(tide_matcher **out, const tide_match_index *ix, const tide_
     TIDE_CHECK_ALLOC(m);
     m->ix = ix;
     m->wl = wl;
+    m->wmap = (tide_strmap)TIDE_STRMAP_INIT;
+    int rc = frags_build(m);
+    if (rc < 0) {
+        tide_matcher_free(m);
+        return rc;
+    }
     *out = m;
     return 0;
 }
@@ -111,6 +217,8 @@ const tide_match_index *tide_matcher_swap(tide_matcher *m, const tide_match_inde
     const tide_match_index *old = m->ix;
     m->ix = ix;
     drop_patterns(m); /* cached by context number, which is per index */
+    if (frags_build(m) < 0)
+        frags_free(&m->fr); /* out of memory: no fragment candidates with this index */
     return old;
 }
 
@@ -119,6 +227,18 @@ void tide_matcher_free(tide_matcher *m)
     if (m == NULL)
         return;
     drop_patterns(m);
+    frags_free(&m->fr);
+    for (size_t i = 0; i < m->nwins; i++) {
+        for (size_t k = 0; k < m->wins[i].n; k++)
+            tide__free(m->wins[i].ev[k]);
+        tide__free(m->wins[i].ev);
+        tide__free(m->wins[i].len);
+    }
+    tide__free(m->wins);
+    tide__strmap_free(&m->wmap);
+    tide__buf_free(&m->wod);
+    tide__buf_free(&m->wall);
+    tide__buf_free(&m->low);
     for (size_t i = 0; i < PIPE; i++) {
         tide__free(m->ring[i].obs);
         tide__free(m->ring[i].flen);
@@ -190,7 +310,8 @@ static const char *sco_type(tide_obs_kind k)
         case TIDE_OBS_IPV4: return "ipv4-addr";
         case TIDE_OBS_IPV6: return "ipv6-addr";
         case TIDE_OBS_DOMAIN: return "domain-name";
-        case TIDE_OBS_URL: return "url";
+        case TIDE_OBS_URL:
+        case TIDE_OBS_URL_PATH: return "url"; /* a request target without its host */
         case TIDE_OBS_EMAIL: return "email-addr";
         case TIDE_OBS_IP_PORT: return "network-traffic";
         case TIDE_OBS_X509_SHA1: return "x509-certificate";
@@ -198,14 +319,14 @@ static const char *sco_type(tide_obs_kind k)
     }
 }
 
-#define UUID_FMT  "00000000-0000-4000-8000-%012zx"
-#define UUID_FMT2 "10000000-0000-4000-8000-%012zx"
+#define UUID_FMT  "%08x-0000-4000-8000-%012zx"
+#define UUID_FMT2 "%08x-0001-4000-8000-%012zx"
 
 /* The event as one observed-data with its SCOs, for tide_pattern_match_json (STIX 2.1):
- * one SCO per observation, the hashes together in one file object. */
-static int render_event(tide_matcher *m, const tide_event *ev)
+ * one SCO per observation, the hashes together in one file object. seq goes into every id, so
+ * that events rendered with different ones can be evaluated together (a window). */
+static int render_to(tide_buf *b, const tide_event *ev, unsigned seq)
 {
-    tide_buf *b = &m->od;
     tide__buf_clear(b);
     char ts[32];
     tide__time_format(ev->ts_us > 0 ? ev->ts_us / 1000 : 0, ts);
@@ -214,7 +335,7 @@ static int render_event(tide_matcher *m, const tide_event *ev)
             "{\"type\":\"observed-data\",\"spec_version\":\"2.1\","
             "\"id\":\"observed-data--" UUID_FMT "\",\"first_observed\":\"%s\","
             "\"last_observed\":\"%s\",\"number_observed\":1,\"object_refs\":[",
-            (size_t)0, (size_t)0, ts, ts));
+            seq, (size_t)0, seq, (size_t)0, ts, ts));
     bool any_hash = false;
     size_t nref = 0;
     for (size_t i = 0; i < ev->nobs; i++) {
@@ -222,10 +343,11 @@ static int render_event(tide_matcher *m, const tide_event *ev)
         if (hash_name(ev->obs[i].kind))
             any_hash = true;
         if (type)
-            TIDE_CHECK(tide__buf_printf(b, "%s\"%s--" UUID_FMT "\"", nref++ ? "," : "", type, i));
+            TIDE_CHECK(
+                    tide__buf_printf(b, "%s\"%s--" UUID_FMT "\"", nref++ ? "," : "", type, seq, i));
     }
     if (any_hash)
-        TIDE_CHECK(tide__buf_printf(b, "%s\"file--" UUID_FMT "\"", nref ? "," : "", ev->nobs));
+        TIDE_CHECK(tide__buf_printf(b, "%s\"file--" UUID_FMT "\"", nref ? "," : "", seq, ev->nobs));
     TIDE_CHECK(tide__buf_puts(b, "]}"));
     for (size_t i = 0; i < ev->nobs; i++) {
         const tide_observation *o = &ev->obs[i];
@@ -233,7 +355,7 @@ static int render_event(tide_matcher *m, const tide_event *ev)
         if (type == NULL)
             continue;
         TIDE_CHECK(tide__buf_printf(
-                b, ",{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT "\"", type, type, i));
+                b, ",{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT "\"", type, type, seq, i));
         if (o->kind == TIDE_OBS_IP_PORT) {
             /* "1.2.3.4:449" / "[2001:db8::1]:443" -> network-traffic to an address SCO */
             const char *colon = NULL;
@@ -259,7 +381,7 @@ static int render_event(tide_matcher *m, const tide_event *ev)
             TIDE_CHECK(tide__buf_printf(b,
                     ",\"dst_ref\":\"%s--" UUID_FMT2 "\",\"dst_port\":%.*s,\"protocols\":[\"tcp\"]},"
                     "{\"type\":\"%s\",\"id\":\"%s--" UUID_FMT2 "\",\"value\":",
-                    at, i, plen, port, at, at, i));
+                    at, seq, i, plen, port, at, at, seq, i));
             TIDE_CHECK(json_str(b, a, alen));
             TIDE_CHECK(tide__buf_putc(b, '}'));
         } else if (o->kind == TIDE_OBS_X509_SHA1) {
@@ -273,8 +395,8 @@ static int render_event(tide_matcher *m, const tide_event *ev)
         }
     }
     if (any_hash) {
-        TIDE_CHECK(tide__buf_printf(
-                b, ",{\"type\":\"file\",\"id\":\"file--" UUID_FMT "\",\"hashes\":{", ev->nobs));
+        TIDE_CHECK(tide__buf_printf(b,
+                ",{\"type\":\"file\",\"id\":\"file--" UUID_FMT "\",\"hashes\":{", seq, ev->nobs));
         bool first = true;
         for (size_t i = 0; i < ev->nobs; i++) {
             const char *hn = hash_name(ev->obs[i].kind);
@@ -286,7 +408,12 @@ static int render_event(tide_matcher *m, const tide_event *ev)
         }
         TIDE_CHECK(tide__buf_puts(b, "}}"));
     }
-    TIDE_CHECK(tide__buf_puts(b, "]}"));
+    return tide__buf_puts(b, "]}");
+}
+
+static int render_event(tide_matcher *m, const tide_event *ev)
+{
+    TIDE_CHECK(render_to(&m->od, ev, 0));
     m->od_ready = true;
     return 0;
 }
@@ -309,7 +436,8 @@ static cached_pattern *pattern_for(tide_matcher *m, const tide_match_hit *hit)
     tide_pattern *p = NULL;
     if (tide_pattern_parse(&p, hit->pattern, TIDE_STIX_21, NULL, 0) < 0)
         p = NULL;
-    m->pats[m->npats] = (cached_pattern){ ctx, p, 0, 0, false };
+    m->pats[m->npats] =
+            (cached_pattern){ ctx, p ? tide_pattern_needs_window(p) : false, p, 0, 0, false };
     return &m->pats[m->npats++];
 }
 
@@ -325,10 +453,14 @@ void tide_matcher_stats_get(const tide_matcher *m, tide_matcher_stats *out)
     *out = m->st;
 }
 
+/* The thread's CPU time: a budget of evaluation cost, which other processes on a loaded
+ * machine do not use up (wall time did: a window's evaluations under a sanitizer on two busy
+ * cores went over it) */
 static double mono(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -354,6 +486,133 @@ static void undecided(
     }
 }
 
+/* ---- windows of candidate events (patterns of several observations) ---- */
+
+static void window_clear(tide_matcher *m, window *w)
+{
+    for (size_t k = 0; k < w->n; k++)
+        tide__free(w->ev[k]);
+    m->st.window_bytes -= w->bytes;
+    if (w->n)
+        m->st.windows--;
+    w->n = 0;
+    w->bytes = 0;
+}
+
+static int by_use(const void *a, const void *b)
+{
+    const window *x = *(window *const *)a, *y = *(window *const *)b;
+    return x->used < y->used ? -1 : x->used > y->used;
+}
+
+/* All windows over TIDE_MATCH_WINDOW_BYTES: the least recently used are emptied until they
+ * hold three quarters of it (their events counted as evicted). */
+static void windows_trim(tide_matcher *m)
+{
+    window **v = tide__malloc(m->nwins * sizeof(*v));
+    if (v == NULL) { /* out of memory: empty them all but the newest */
+        for (size_t i = 0; i < m->nwins; i++)
+            if (m->wins[i].used != UINT64_MAX) {
+                m->st.window_evicted += m->wins[i].n;
+                window_clear(m, &m->wins[i]);
+            }
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < m->nwins; i++)
+        if (m->wins[i].n)
+            v[n++] = &m->wins[i];
+    qsort(v, n, sizeof(*v), by_use);
+    for (size_t i = 0; i < n && m->st.window_bytes > TIDE_MATCH_WINDOW_BYTES / 4 * 3; i++) {
+        m->st.window_evicted += v[i]->n;
+        window_clear(m, v[i]);
+    }
+    tide__free(v);
+}
+
+/* Add the event to the window of its host x the hit's indicator and lay the window out as the
+ * evaluator's input (m->wall); NULL with the error set when out of memory. */
+static window *window_add(tide_matcher *m, event_ctx *c, const tide_match_hit *hit)
+{
+    tide_buf *k = &m->wall; /* the key, for now */
+    tide__buf_clear(k);
+    if (tide__buf_put(k, c->ev->host ? c->ev->host : "", c->ev->host ? c->ev->host_len : 0) < 0 ||
+            tide__buf_putc(k, '\x1f') < 0 || tide__buf_puts(k, hit->indicator_id) < 0)
+        return NULL;
+    if (m->nwins == m->capwins) {
+        size_t cap = m->capwins ? m->capwins * 2 : 64;
+        window *nw = tide__realloc(m->wins, cap * sizeof(*nw));
+        if (nw == NULL) {
+            tide_error_set(TIDE_ENOMEM, "out of memory");
+            return NULL;
+        }
+        m->wins = nw;
+        m->capwins = cap;
+    }
+    uint32_t at;
+    int added = tide__strmap_put(&m->wmap, k->ptr, k->len, (uint32_t)m->nwins, &at);
+    if (added < 0)
+        return NULL;
+    if (added)
+        memset(&m->wins[m->nwins++], 0, sizeof(window));
+    window *w = &m->wins[at];
+    if (w->ev == NULL) {
+        w->ev = tide__calloc(TIDE_MATCH_WINDOW_OBS, sizeof(*w->ev));
+        w->len = tide__calloc(TIDE_MATCH_WINDOW_OBS, sizeof(*w->len));
+        if (w->ev == NULL || w->len == NULL) {
+            tide__free(w->ev);
+            tide__free(w->len);
+            w->ev = NULL;
+            w->len = NULL;
+            tide_error_set(TIDE_ENOMEM, "out of memory");
+            return NULL;
+        }
+    }
+    if (render_to(&m->wod, c->ev, (unsigned)++m->wtick) < 0)
+        return NULL;
+    char *copy = tide__malloc(m->wod.len);
+    if (copy == NULL) {
+        tide_error_set(TIDE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, m->wod.ptr, m->wod.len);
+    if (w->n == TIDE_MATCH_WINDOW_OBS) { /* full: the oldest goes */
+        tide__free(w->ev[0]);
+        w->bytes -= w->len[0];
+        m->st.window_bytes -= w->len[0];
+        memmove(w->ev, w->ev + 1, (w->n - 1) * sizeof(*w->ev));
+        memmove(w->len, w->len + 1, (w->n - 1) * sizeof(*w->len));
+        w->n--;
+        m->st.window_evicted++;
+    }
+    if (w->n == 0)
+        m->st.windows++;
+    w->ev[w->n] = copy;
+    w->len[w->n++] = m->wod.len;
+    w->bytes += m->wod.len;
+    w->used = m->wtick;
+    m->st.window_bytes += m->wod.len;
+    m->st.window_candidates++;
+    if (m->st.window_bytes > m->st.window_bytes_peak)
+        m->st.window_bytes_peak = m->st.window_bytes;
+    if (m->st.window_bytes > TIDE_MATCH_WINDOW_BYTES) {
+        w->used = UINT64_MAX; /* the window just added to stays */
+        windows_trim(m);
+        w->used = m->wtick;
+    }
+    /* the evaluator's input: a JSON array of the window's bundles */
+    tide__buf_clear(&m->wall);
+    if (tide__buf_grow(&m->wall, w->bytes + w->n + 2) < 0 || tide__buf_putc(&m->wall, '[') < 0)
+        return NULL;
+    for (size_t i = 0; i < w->n; i++)
+        if ((i && tide__buf_putc(&m->wall, ',') < 0) ||
+                tide__buf_put(&m->wall, w->ev[i], w->len[i]) < 0)
+            return NULL;
+    if (tide__buf_putc(&m->wall, ']') < 0)
+        return NULL;
+    return w;
+}
+
 /* Whether the whole pattern of a non-simple indicator holds on the event. Candidates it cannot
  * decide are counted and told (undecided), never dropped silently; an indicator that spent its
  * budget is not evaluated any more. */
@@ -372,14 +631,21 @@ static bool confirm(tide_matcher *m, event_ctx *c, const tide_match_hit *hit)
         undecided(m, c, hit, "the indicator is over its evaluation budget", true);
         return false;
     }
-    if (!m->od_ready && render_event(m, c->ev) < 0) {
+    window *w = NULL;
+    if (cp->window) {
+        if ((w = window_add(m, c, hit)) == NULL) {
+            undecided(m, c, hit, tide_error_last(), false);
+            return false;
+        }
+    } else if (!m->od_ready && render_event(m, c->ev) < 0) {
         undecided(m, c, hit, tide_error_last(), false);
         return false;
     }
+    const tide_buf *in = w ? &m->wall : &m->od;
     bool matched = false;
     char err[256];
     double t0 = mono();
-    int rc = tide_pattern_match_json(cp->p, m->od.ptr, m->od.len, &matched, err, sizeof(err));
+    int rc = tide_pattern_match_json(cp->p, in->ptr, in->len, &matched, err, sizeof(err));
     cp->spent += mono() - t0;
     m->st.evaluated++;
     if (rc == TIDE_ETOOBIG)
@@ -393,6 +659,10 @@ static bool confirm(tide_matcher *m, event_ctx *c, const tide_match_hit *hit)
         undecided(m, c, hit, err, false);
         return false;
     }
+    if (w && matched) { /* one sighting per match: the window starts again */
+        m->st.window_matches++;
+        window_clear(m, w);
+    }
     return matched;
 }
 
@@ -403,6 +673,20 @@ static int on_hit(const tide_match_hit *hit, void *payload)
     for (size_t i = 0; i < m->nseen; i++)
         if (m->seen[i] == hit->entry)
             return 0;
+    if (hit->pattern) {
+        /* one evaluation per event and indicator, whichever of its entries (observables,
+         * fragments) the event hit */
+        const ix_entry *e = &m->ix->entries[hit->entry];
+        for (size_t i = 0; i < m->nseen; i++) {
+            const ix_entry *o = &m->ix->entries[m->seen[i]];
+            if ((o->flags & IX_NONSIMPLE) && memcmp(o->uuid, e->uuid, 16) == 0 &&
+                    ((o->flags ^ e->flags) & IX_ID_IN_POOL) == 0 &&
+                    ((e->flags & IX_ID_IN_POOL) == 0 ||
+                            strcmp(m->ix->pool + *(const uint32_t *)(const void *)o->uuid,
+                                    m->ix->pool + *(const uint32_t *)(const void *)e->uuid) == 0))
+                return 0;
+        }
+    }
     if (m->nseen < MAX_SEEN)
         m->seen[m->nseen++] = hit->entry;
     if (hit->pattern && !confirm(m, c, hit))
@@ -420,6 +704,51 @@ static int on_hit(const tide_match_hit *hit, void *payload)
     }
     tide_sighting s = { c->ev, c->file, c->obs, &h };
     return c->cb(&s, c->payload);
+}
+
+/* The candidates of the index's fragments in the event's observed values (lower-cased; each
+ * 3-byte gram tested in the filter, the fragments of its bucket compared whole). */
+static int scan_frags(tide_matcher *m, const char *file, const tide_event *ev,
+        int (*cb)(const tide_sighting *s, void *payload), void *payload)
+{
+    const frag_rt *f = &m->fr;
+    event_ctx c = { m, file, ev, NULL, cb, payload };
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const tide_observation *o = &ev->obs[i];
+        if (!((f->kinds >> o->kind) & 1) || o->len < 3)
+            continue;
+        tide__buf_clear(&m->low);
+        TIDE_CHECK(tide__buf_grow(&m->low, o->len + 1));
+        uint8_t *v = (uint8_t *)m->low.ptr;
+        for (size_t k = 0; k < o->len; k++) {
+            char ch = o->value[k];
+            v[k] = (uint8_t)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
+        }
+        c.obs = o;
+        for (size_t at = 0; at + 3 <= o->len; at++) {
+            uint32_t h = gram_hash(v + at);
+            if (!((f->filter[(h & f->fmask) / 64] >> (h & f->fmask) % 64) & 1))
+                continue;
+            for (uint32_t j = f->heads[h & f->bmask]; j; j = f->next[j - 1]) {
+                const ix_frag *x = &m->ix->frags[j - 1];
+                size_t start = at - f->gram_at[j - 1];
+                if (f->gram_at[j - 1] > at || !((x->kinds >> o->kind) & 1) ||
+                        start + x->len > o->len ||
+                        memcmp(v + start, m->ix->pool + x->off, x->len) != 0)
+                    continue;
+                bool seen = false;
+                for (size_t s = 0; s < m->nseen && !seen; s++)
+                    seen = m->seen[s] == x->entry;
+                if (seen)
+                    continue;
+                m->st.fragment_candidates++;
+                int rc = tide__ix_emit(m->ix, x->entry, on_hit, &c);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    return 0;
 }
 
 /* ---- the pipeline ---- */
@@ -596,14 +925,14 @@ static int report(tide_matcher *m, const char *file, const tide_event *ev, const
         if (rc)
             return rc;
     }
-    return 0;
+    return m->fr.n ? scan_frags(m, file, ev, cb, payload) : 0;
 }
 
 /* report for the live probes pr[live[*j]], ... of one event (those before end), in order;
  * *j moves past them. */
-static int report_live(tide_matcher *m, const char *file, const tide_event *ev, const ix_probe *pr,
-        const uint32_t *live, size_t *j, size_t nlive, size_t end,
-        int (*cb)(const tide_sighting *s, void *payload), void *payload)
+static inline __attribute__((always_inline)) int report_live(tide_matcher *m, const char *file,
+        const tide_event *ev, const ix_probe *pr, const uint32_t *live, size_t *j, size_t nlive,
+        size_t end, int (*cb)(const tide_sighting *s, void *payload), void *payload)
 {
     m->nseen = 0;
     m->od_ready = false;
@@ -707,6 +1036,21 @@ int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
     }
     for (size_t j = 0; j < nlive; j++)
         tide__ix_probe_step2(m->ix, &m->bpr[m->blive[j]]);
+    if (m->fr.n) { /* fragments to look for: every event, after its probes */
+        for (size_t e = 0, j = 0; e < n; e++) {
+            m->nseen = 0;
+            m->od_ready = false;
+            if (j < nlive && m->blive[j] < m->bstart[e + 1]) {
+                rc = report_live(m, file, &evs[e], m->bpr, m->blive, &j, nlive, m->bstart[e + 1],
+                        cb, payload);
+                if (rc)
+                    return rc;
+            }
+            if ((rc = scan_frags(m, file, &evs[e], cb, payload)) != 0)
+                return rc;
+        }
+        return 0;
+    }
     for (size_t j = 0, e = 0; j < nlive;) {
         while (m->bstart[e + 1] <= m->blive[j])
             e++; /* the event of live probe j */

@@ -871,6 +871,7 @@ typedef struct {
     int64_t k;
     uint64_t *acc; /* k+1 levels of nw words */
     long steps;
+    bool any; /* one binding is enough: stop at the first */
 } rep_state;
 
 static int repeat_rec(rep_state *rs, size_t start, int64_t depth)
@@ -878,7 +879,7 @@ static int repeat_rec(rep_state *rs, size_t start, int64_t depth)
     size_t nw = rs->in->nw;
     if (depth == rs->k)
         return bs_add(rs->c, rs->out, rs->acc + depth * nw);
-    for (size_t i = start; i < rs->in->n; i++) {
+    for (size_t i = start; i < rs->in->n && !(rs->any && rs->out->n > 0); i++) {
         if ((int64_t)(rs->in->n - i) < rs->k - depth)
             break;
         if (++rs->steps > MAX_REPEAT_STEPS)
@@ -895,14 +896,15 @@ static int repeat_rec(rep_state *rs, size_t start, int64_t depth)
     return 0;
 }
 
-static int eval_obs(ctx *c, const obs_node *o, bset *out);
+static int eval_obs(ctx *c, const obs_node *o, bset *out, bool any);
 
-static int eval_binary(ctx *c, const obs_node *o, bset *out)
+static int eval_binary(ctx *c, const obs_node *o, bset *out, bool any)
 {
     bset l = { NULL, 0, 0, c->nw, NULL, 0 }, r = { NULL, 0, 0, c->nw, NULL, 0 };
-    int rc = eval_obs(c, o->l, &l);
-    if (rc == 0)
-        rc = eval_obs(c, o->r, &r);
+    bool or_any = any && o->kind == OBS_OR;
+    int rc = eval_obs(c, o->l, &l, or_any);
+    if (rc == 0 && !(or_any && l.n > 0))
+        rc = eval_obs(c, o->r, &r, or_any);
     uint64_t *tmp = tide__malloc(c->nw * sizeof(uint64_t));
     if (rc == 0 && tmp == NULL)
         rc = fail(c, TIDE_ENOMEM, "out of memory");
@@ -912,11 +914,11 @@ static int eval_binary(ctx *c, const obs_node *o, bset *out)
         for (size_t i = 0; i < r.n && rc == 0; i++)
             rc = bs_add(c, out, r.w + i * c->nw);
     } else if (rc == 0) {
-        for (size_t i = 0; i < l.n && rc == 0; i++) {
+        for (size_t i = 0; i < l.n && rc == 0 && !(any && out->n > 0); i++) {
             const uint64_t *a = l.w + i * c->nw;
             tide__ts lf = { 0, 0 }, ll = { 0, 0 };
             span_of(c, a, &lf, &ll);
-            for (size_t j = 0; j < r.n && rc == 0; j++) {
+            for (size_t j = 0; j < r.n && rc == 0 && !(any && out->n > 0); j++) {
                 const uint64_t *b = r.w + j * c->nw;
                 if (!disjoint(a, b, c->nw))
                     continue;
@@ -938,7 +940,140 @@ static int eval_binary(ctx *c, const obs_node *o, bset *out)
     return rc;
 }
 
-static int eval_obs(ctx *c, const obs_node *o, bset *out)
+static const obs_node *unparen(const obs_node *o)
+{
+    while (o->kind == OBS_PAREN)
+        o = o->l;
+    return o;
+}
+
+/* REPEATS a of (Y REPEATS b) is Y REPEATS a*b: b disjoint unions of a disjoint bindings of Y
+ * are a*b disjoint bindings of Y, and any a*b of them group so. Nested REPEATS are flattened
+ * so (the reference's combinations of combinations never need to be formed). *inner: Y. */
+static int64_t repeats_flat(const obs_node *o, const obs_node **inner, size_t nobs)
+{
+    int64_t k = o->repeats;
+    const obs_node *y = unparen(o->l);
+    while (y->kind == OBS_REPEATS) {
+        if (k > (int64_t)nobs || y->repeats > (int64_t)nobs)
+            k = (int64_t)nobs + 1; /* more disjoint bindings than observations: none */
+        else
+            k *= y->repeats;
+        y = unparen(y->l);
+    }
+    *inner = y;
+    return k;
+}
+
+static bool singletons(const ctx *c, const bset *in)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        unsigned bits = 0;
+        for (size_t k = 0; k < c->nw && bits < 2; k++)
+            bits += (unsigned)__builtin_popcountll(in->w[i * c->nw + k]);
+        if (bits != 1)
+            return false;
+    }
+    return true;
+}
+
+static int single_obs(const ctx *c, const uint64_t *w)
+{
+    for (size_t k = 0; k < c->nw; k++)
+        if (w[k])
+            return (int)(k * 64 + (size_t)__builtin_ctzll(w[k]));
+    return -1;
+}
+
+/* Whether observation ob lies in a START / STOP window (the filter's test, per observation). */
+static bool in_window(const ctx *c, const obs_node *q, size_t ob)
+{
+    const sdo *sd = &c->sdos[c->obs_sdo[ob]];
+    return tide__ts_cmp(sd->first, q->stop) < 0 && tide__ts_cmp(sd->last, q->start) >= 0;
+}
+
+/* One binding of k singletons of in (all distinct observations), optionally all inside the
+ * START / STOP window ss and within w seconds (max first_observed <= min last_observed + w),
+ * when one exists: for each observation as the one with the earliest last_observed, the
+ * others that may join it are counted (O(n^2)), where enumerating combinations is C(n, k). */
+static int repeats_of_singletons(
+        ctx *c, const bset *in, int64_t k, const obs_node *ss, const double *w, bset *out)
+{
+    size_t n = 0;
+    int *ob = tide__malloc((in->n ? in->n : 1) * sizeof(int));
+    uint64_t *acc = tide__calloc(c->nw ? c->nw : 1, sizeof(uint64_t));
+    int rc = 0;
+    if (ob == NULL || acc == NULL) {
+        rc = fail(c, TIDE_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < in->n; i++) {
+        int x = single_obs(c, in->w + i * c->nw);
+        if (x >= 0 && (ss == NULL || in_window(c, ss, (size_t)x)))
+            ob[n++] = x;
+    }
+    if ((int64_t)n < k)
+        goto done;
+    if (w == NULL) {
+        for (int64_t i = 0; i < k; i++)
+            acc[ob[i] / 64] |= (uint64_t)1 << (ob[i] % 64);
+        rc = bs_add(c, out, acc);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sdo *li = &c->sdos[c->obs_sdo[ob[i]]];
+        tide__ts lim = ts_add(li->last, *w);
+        int64_t got = 0;
+        memset(acc, 0, c->nw * sizeof(uint64_t));
+        for (size_t j = 0; j < n && got < k; j++) {
+            const sdo *sj = &c->sdos[c->obs_sdo[ob[j]]];
+            /* j may join when its last is not before i's and its first within i's last + w;
+             * i itself always qualifies (first <= last) */
+            if (j != i &&
+                    (tide__ts_cmp(sj->last, li->last) < 0 || tide__ts_cmp(sj->first, lim) > 0))
+                continue;
+            if (j == i && tide__ts_cmp(li->first, lim) > 0)
+                continue;
+            acc[ob[j] / 64] |= (uint64_t)1 << (ob[j] % 64);
+            got++;
+        }
+        if (got == k) {
+            rc = bs_add(c, out, acc);
+            break;
+        }
+    }
+done:
+    tide__free(ob);
+    tide__free(acc);
+    return rc;
+}
+
+static int eval_repeats(ctx *c, const obs_node *o, bset *out, bool any)
+{
+    const obs_node *y;
+    int64_t k = repeats_flat(o, &y, c->nobs);
+    if (k > (int64_t)c->nobs)
+        return 0; /* k disjoint non-empty bindings need k observations */
+    bset in = { NULL, 0, 0, c->nw, NULL, 0 };
+    int rc = eval_obs(c, y, &in, k == 1 && any);
+    if (rc == 0 && k == 1) {
+        for (size_t i = 0; i < in.n && rc == 0; i++)
+            rc = bs_add(c, out, in.w + i * c->nw);
+    } else if (rc == 0 && any && singletons(c, &in)) {
+        rc = repeats_of_singletons(c, &in, k, NULL, NULL, out);
+    } else if (rc == 0 && (uint64_t)k <= in.n) {
+        rep_state rs = { c, &in, out, k, NULL, 0, any };
+        rs.acc = tide__calloc((size_t)(k + 1) * c->nw, sizeof(uint64_t));
+        rc = rs.acc ? repeat_rec(&rs, 0, 0) : fail(c, TIDE_ENOMEM, "out of memory");
+        tide__free(rs.acc);
+    }
+    bs_free(&in);
+    return rc;
+}
+
+/* `any`: the caller needs only to know whether a binding exists (the root, an OR under it, a
+ * qualifier's result that only filters): a node may then stop at its first binding. */
+static int eval_obs(ctx *c, const obs_node *o, bset *out, bool any)
 {
     switch (o->kind) {
         case OBS_SIMPLE: {
@@ -955,10 +1090,10 @@ static int eval_obs(ctx *c, const obs_node *o, bset *out)
             for (size_t i = 0; i < c->nsdo && rc == 0; i++) {
                 const sdo *sd = &c->sdos[i];
                 rc = eval_cmp(c, sd, o->cmp, bits, sd->nobj / 64 + 1);
-                bool any = false;
+                bool hit = false;
                 for (size_t k = 0; k < sd->nobj / 64 + 1; k++)
-                    any |= bits[k] != 0;
-                for (int64_t k = 0; rc == 0 && any && k < sd->count; k++) {
+                    hit |= bits[k] != 0;
+                for (int64_t k = 0; rc == 0 && hit && k < sd->count; k++) {
                     size_t ob = sd->obs0 + (size_t)k;
                     memset(one, 0, c->nw * sizeof(uint64_t));
                     one[ob / 64] |= (uint64_t)1 << (ob % 64);
@@ -971,43 +1106,74 @@ static int eval_obs(ctx *c, const obs_node *o, bset *out)
         }
         case OBS_AND:
         case OBS_OR:
-        case OBS_FOLLOWEDBY: return eval_binary(c, o, out);
-        case OBS_PAREN: return eval_obs(c, o->l, out);
+        case OBS_FOLLOWEDBY: return eval_binary(c, o, out, any);
+        case OBS_PAREN: return eval_obs(c, o->l, out, any);
+        case OBS_REPEATS: return eval_repeats(c, o, out, any);
         default: break;
     }
+    /* WITHIN, START / STOP: filters of the bindings of their operand */
+    const obs_node *y = unparen(o->l);
+    if (y->kind == o->kind && y->kind != OBS_REPEATS) {
+        /* nested filters of one kind are one: (Y WITHIN a) WITHIN b is Y WITHIN min(a, b);
+         * two START / STOP windows hold together when first < both stops and last >= both
+         * starts (an empty one matches nothing) */
+        obs_node one = *y;
+        if (o->kind == OBS_WITHIN) {
+            one.within = o->within < y->within ? o->within : y->within;
+        } else {
+            if (tide__ts_cmp(o->start, o->stop) >= 0 || tide__ts_cmp(y->start, y->stop) >= 0)
+                return 0;
+            if (tide__ts_cmp(o->start, one.start) > 0)
+                one.start = o->start;
+            if (tide__ts_cmp(o->stop, one.stop) < 0)
+                one.stop = o->stop;
+            if (tide__ts_cmp(one.start, one.stop) >= 0)
+                one.stop = one.start; /* disjoint windows: no observation lies in both */
+        }
+        return eval_obs(c, &one, out, any);
+    }
+    if (any && y->kind == OBS_REPEATS) {
+        /* over REPEATS of single observations, without forming the combinations */
+        const obs_node *z;
+        int64_t k = repeats_flat(y, &z, c->nobs);
+        if (k > (int64_t)c->nobs)
+            return 0;
+        if (o->kind != OBS_STARTSTOP || tide__ts_cmp(o->start, o->stop) < 0) {
+            bset in = { NULL, 0, 0, c->nw, NULL, 0 };
+            int rc = eval_obs(c, z, &in, false);
+            if (rc == 0 && singletons(c, &in)) {
+                rc = repeats_of_singletons(c, &in, k, o->kind == OBS_STARTSTOP ? o : NULL,
+                        o->kind == OBS_WITHIN ? &o->within : NULL, out);
+                bs_free(&in);
+                return rc;
+            }
+            bs_free(&in);
+            if (rc < 0)
+                return rc;
+        } else {
+            return 0;
+        }
+    }
     bset in = { NULL, 0, 0, c->nw, NULL, 0 };
-    int rc = eval_obs(c, o->l, &in);
+    int rc = eval_obs(c, o->l, &in, false);
     if (rc < 0) {
         bs_free(&in);
         return rc;
     }
-    if (o->kind == OBS_REPEATS) {
-        if (o->repeats == 1) {
-            for (size_t i = 0; i < in.n && rc == 0; i++)
-                rc = bs_add(c, out, in.w + i * c->nw);
-        } else if ((uint64_t)o->repeats <= in.n) {
-            rep_state rs = { c, &in, out, o->repeats, NULL, 0 };
-            rs.acc = tide__calloc((size_t)(o->repeats + 1) * c->nw, sizeof(uint64_t));
-            rc = rs.acc ? repeat_rec(&rs, 0, 0) : fail(c, TIDE_ENOMEM, "out of memory");
-            tide__free(rs.acc);
-        }
-    } else if (o->kind == OBS_WITHIN) {
-        for (size_t i = 0; i < in.n && rc == 0; i++) {
+    if (o->kind == OBS_WITHIN) {
+        for (size_t i = 0; i < in.n && rc == 0 && !(any && out->n > 0); i++) {
             tide__ts f = { 0, 0 }, l = { 0, 0 };
             span_of(c, in.w + i * c->nw, &f, &l);
             if (tide__ts_cmp(f, ts_add(l, o->within)) <= 0)
                 rc = bs_add(c, out, in.w + i * c->nw);
         }
     } else if (o->kind == OBS_STARTSTOP && tide__ts_cmp(o->start, o->stop) < 0) {
-        for (size_t i = 0; i < in.n && rc == 0; i++) {
+        for (size_t i = 0; i < in.n && rc == 0 && !(any && out->n > 0); i++) {
             const uint64_t *w = in.w + i * c->nw;
             bool ok = true;
-            for (size_t ob = 0; ob < c->nobs && ok; ob++) {
-                if (!(w[ob / 64] >> (ob % 64) & 1))
-                    continue;
-                const sdo *sd = &c->sdos[c->obs_sdo[ob]];
-                ok = tide__ts_cmp(sd->first, o->stop) < 0 && tide__ts_cmp(sd->last, o->start) >= 0;
-            }
+            for (size_t ob = 0; ob < c->nobs && ok; ob++)
+                if (w[ob / 64] >> (ob % 64) & 1)
+                    ok = in_window(c, o, ob);
             if (ok)
                 rc = bs_add(c, out, w);
         }
@@ -1390,7 +1556,7 @@ int tide_pattern_match_json(const tide_pattern *p, const char *json, size_t len,
     if ((rc = load_data(&c, root, owned)) < 0)
         goto done;
     bset res = { NULL, 0, 0, c.nw, NULL, 0 };
-    rc = eval_obs(&c, p->root, &res);
+    rc = eval_obs(&c, p->root, &res, true);
     if (rc == 0)
         *out_matched = res.n > 0;
     bs_free(&res);

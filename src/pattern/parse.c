@@ -1368,6 +1368,22 @@ int tide_pattern_parse(
 
 /* ---------------------------------------------------------------- index terms */
 
+bool tide_pattern_like_url_path(const char *s, size_t n)
+{
+    if (s == NULL || n < 3 || s[0] != '%' || s[1] != '/')
+        return false;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] == '%') { /* a percent-escape of the path, never a wildcard */
+            if (i + 2 >= n || !tide__str_is_hex(s + i + 1, 2))
+                return false;
+            i += 2;
+        } else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
 typedef struct {
     int (*cb)(const tide_pattern_term *t, void *payload);
     void *payload;
@@ -1394,6 +1410,11 @@ static int emit_cmp(term_walk *w, const cmp_node *c, int group)
                          : c->op == OP_IN       ? "IN"
                          : c->op == OP_ISSUBSET ? "ISSUBSET"
                                                 : NULL;
+    /* url:value LIKE '%/path': a url-path, which the index's url-path entries decide */
+    if (c->op == OP_LIKE && c->nlits == 1 && c->lits[0].term && strcmp(c->type, "url") == 0 &&
+            strcmp(c->path_text, "value") == 0 &&
+            tide_pattern_like_url_path(c->lits[0].term, strlen(c->lits[0].term)))
+        opname = "LIKE";
     if (opname == NULL || c->negated)
         w->simple = false;
     if (opname == NULL)

@@ -501,7 +501,7 @@ typedef struct {
 static int on_row(const tide_store_scan_row *row, void *payload)
 {
     scan *sc = payload;
-    if (row->nobs == 0)
+    if (row->nobs == 0 && !(sc->f && sc->f->include_unindexed))
         return 0;
     if (!sc->have_last || row->key != sc->last) {
         sc->have_last = false;
@@ -519,6 +519,11 @@ static int on_row(const tide_store_scan_row *row, void *payload)
     r.nactors = sc->nm.n[NODE_ACTOR];
     if (sc->f && sc->f->related && !tide_indicator_related(&r, sc->f->related))
         return 0;
+    if (row->nobs == 0) { /* include_unindexed: the indicator once, without an observable */
+        r.kind = TIDE_OBS_NONE;
+        r.value = "";
+        return sc->cb(&r, sc->payload);
+    }
     for (size_t i = 0; i < row->nobs; i++) {
         r.kind = row->obs[i].kind;
         r.value = row->obs[i].value;

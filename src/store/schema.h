@@ -32,6 +32,8 @@
  *   meta           counters such as intel_gen, bumped by every commit that changed intel
  *   sightings      one row per host x indicator (x value), live and retro counts, first and
  *                  last seen, the first place seen
+ *   sighting_users the user names seen with each sightings row (schema 11), by the row's key
+ *                  (host, indicator_id, indicator); at most TIDE_SIGHTING_MAX_USERS per row
  */
 #ifndef TIDE_STORE_SCHEMA_H
 #define TIDE_STORE_SCHEMA_H
@@ -232,6 +234,18 @@ static const char *const tide_store_migrations[] = {
     "CREATE TRIGGER objects_keys_upd AFTER UPDATE OF id_key ON objects BEGIN"
     "  DELETE FROM objects_keys WHERE id_key = OLD.id_key AND obj = OLD.rowid;"
     "  INSERT INTO objects_keys(id_key, obj) VALUES (NEW.id_key, NEW.rowid); END;",
+    /* 11: the user names the telemetry carried with each host x indicator sighting (Squid
+     * ident, CEF suser, Sysmon User ...), for the plan's credential resets; a table of its own,
+     * so sightings without users (most) cost nothing */
+    "CREATE TABLE sighting_users (host TEXT NOT NULL, indicator_id TEXT NOT NULL,"
+    "  indicator TEXT NOT NULL, user TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (host, indicator_id, indicator, user)) WITHOUT ROWID;",
+    /* 12: the registry of read positions (sightings.h, tide_store_put_positions): how far each
+     * input's sightings are stored, written in the transaction of the sightings they produced,
+     * so that reading an input again stores nothing twice */
+    "CREATE TABLE IF NOT EXISTS read_positions (key TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS read_positions_age ON read_positions(updated_at);",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION                                                                  \

@@ -497,6 +497,27 @@ int tide_store_put_sightings(tide_store *s, const tide_sighting_rec *recs, size_
     return s->be->put_sightings(s->be, recs, n);
 }
 
+int tide_store_put_positions(tide_store *s, const tide_read_position *v, size_t n)
+{
+    NEED_STORE(s);
+    if (n == 0)
+        return 0;
+    NEED(v != NULL, "no positions");
+    if (s->be->put_positions == NULL)
+        return tide_error_set(TIDE_EUNSUPPORTED, "this store keeps no read positions");
+    return s->be->put_positions(s->be, v, n);
+}
+
+int tide_store_positions(
+        tide_store *s, int (*cb)(const char *key, uint64_t pos, void *payload), void *payload)
+{
+    NEED_STORE(s);
+    NEED(cb != NULL, "no callback");
+    if (s->be->positions == NULL)
+        return 0;
+    return s->be->positions(s->be, cb, payload);
+}
+
 int tide_store_sightings(tide_store *s, const tide_sighting_query *q,
         int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload)
 {

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "intel/marking.h"
+#include "intel/tlp.h"
 #include "tide/gate.h"
 #include "tide/store.h"
 #include "util/util.h"
@@ -47,7 +48,8 @@ struct tide_gate {
         size_t n;
     } * hop_names;
     size_t nhops, caphops;
-    int err; /* the first store error met */
+    int err;             /* the first store error met */
+    tide_strmap defs_ok; /* custom marking id -> 1 its definition may pass, 2 not */
 };
 
 static void keep_err(tide_gate *g, int rc)
@@ -205,6 +207,7 @@ void tide_gate_free(tide_gate *g)
         return;
     tide__strmap_free(&g->markings);
     tide__strmap_free(&g->objects);
+    tide__strmap_free(&g->defs_ok);
     tide__free(g->meanings);
     tide__free(g->levels);
     tide__free(g->label);
@@ -269,6 +272,98 @@ int tide_gate_object(
     }
     json_decref(o);
     return v;
+}
+
+int tide_gate_own_marking(tide_gate *g, const char *id, const char *json, size_t len,
+        const char *label, const char **out)
+{
+    *out = NULL;
+    /* most objects carry no marking at all: told without parsing them */
+    bool any = false;
+    for (size_t i = 0; i + 7 <= len && !any; i++)
+        any = json[i] == 'm' && memcmp(json + i, "marking", 7) == 0;
+    if (any) {
+        json_t *o = json_loadb(json, len, 0, NULL);
+        if (o == NULL)
+            return 0;
+        const char *type = json_string_value(json_object_get(o, "type"));
+        bool own = (type && strcmp(type, "marking-definition") == 0) ||
+                   json_array_size(json_object_get(o, "granular_markings")) > 0;
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(o, "object_marking_refs"), i, v)
+        {
+            const char *m = json_string_value(v);
+            if (m && !own && tide__mark_id(&g->r, m) != TIDE_MARKING_NOT_TLP)
+                own = true; /* a TLP marking of its own (an unknown one counts as red) */
+        }
+        json_decref(o);
+        int rc = take_err(g);
+        if (rc < 0 || own)
+            return rc;
+    }
+    if (label == NULL) {
+        label = g->r.label(g, id);
+        int rc = take_err(g);
+        if (rc < 0)
+            return rc;
+    }
+    if (label == NULL || *label == '\0' || strcmp(label, TIDE_TLP_UNRESOLVED) == 0)
+        return 0; /* unmarked: tide has no TLP of its own to state */
+    *out = tide__tlp_marking_id(tide_tlp_name(tide__mark_label_level(label)));
+    return 0;
+}
+
+/* Whether the stored definition of custom marking id may pass (one not stored: nothing to
+ * leak). 1 yes, 0 no, < 0 an error. */
+static int definition_passes(tide_gate *g, const char *id)
+{
+    int64_t have = tide__strmap_get(&g->defs_ok, id, strlen(id));
+    if (have > 0)
+        return have == 1;
+    char *js = NULL;
+    int ok = 1;
+    int rc = g->store ? tide_store_get(g->store, id, NULL, &js) : TIDE_ENOTFOUND;
+    if (rc == TIDE_ENOTFOUND) {
+        tide_error_clear();
+    } else if (rc < 0) {
+        return rc;
+    } else {
+        char *red = NULL;
+        int v = tide_gate_object(g, js, strlen(js), "clear", &red, NULL);
+        free(js);
+        free(red);
+        if (v < 0)
+            return v;
+        ok = v != TIDE_GATE_WITHHELD;
+    }
+    if (tide__strmap_put(&g->defs_ok, id, strlen(id), ok ? 1 : 2, NULL) < 0)
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    return ok;
+}
+
+int tide_gate_markings_pass(tide_gate *g, const char *json, size_t len)
+{
+    json_t *o = json_loadb(json, len, 0, NULL);
+    if (o == NULL)
+        return tide_error_set(TIDE_EPARSE, "gate: not a JSON object");
+    int rc = 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "object_marking_refs"), i, v)
+    {
+        const char *m = json_string_value(v);
+        if (rc == 1 && m && tide__tlp_name_from_marking(m) == NULL)
+            rc = definition_passes(g, m);
+    }
+    json_array_foreach(json_object_get(o, "granular_markings"), i, v)
+    {
+        const char *m = json_string_value(json_object_get(v, "marking_ref"));
+        if (rc == 1 && m && tide__tlp_name_from_marking(m) == NULL)
+            rc = definition_passes(g, m);
+    }
+    json_decref(o);
+    return rc;
 }
 
 int tide_gate_level_of(tide_gate *g, const char *id)

@@ -257,6 +257,9 @@ int tide__sqlite_few_changed(tide_store_backend *be, int64_t since, bool *out_fe
 int tide__sqlite_intel_generation(tide_store_backend *be, int64_t *out);
 /* store_sightings.c */
 int tide__sqlite_put_sightings(tide_store_backend *be, const tide_sighting_rec *recs, size_t n);
+int tide__sqlite_put_positions(tide_store_backend *be, const tide_read_position *v, size_t n);
+int tide__sqlite_positions(tide_store_backend *be,
+        int (*cb)(const char *key, uint64_t pos, void *payload), void *payload);
 int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,
         int (*cb)(const tide_sighting_rec *rec, void *payload), void *payload);
 /* store_assets.c */

@@ -301,9 +301,11 @@ int tide__sqlite_scan(tide_store_backend *be, const tide_indicator_filter *f, bo
                      sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &ir)) < 0)
             goto out;
         const char *p = col(st, 1);
-        if (p == NULL)
+        if (p == NULL && !(f && f->include_unindexed))
             continue; /* no observables: nothing to report */
-        if ((rc = obs_decode(&ol, p, p + sqlite3_column_bytes(st, 1))) < 0)
+        if (p == NULL)
+            ol.n = 0; /* reported with none: the scan's caller evaluates or lists it */
+        else if ((rc = obs_decode(&ol, p, p + sqlite3_column_bytes(st, 1))) < 0)
             goto out;
         tide_store_scan_row row = {
             .key = ir.id_key,

@@ -2432,6 +2432,8 @@ static void fill_table(tide_store_backend *be)
     be->export_state_put = tide__sqlite_export_state_put;
     be->put_sightings = tide__sqlite_put_sightings;
     be->sightings = tide__sqlite_sightings;
+    be->put_positions = tide__sqlite_put_positions;
+    be->positions = tide__sqlite_positions;
     be->sighting_by_id = tide__sqlite_sighting_by_id;
     be->case_put = tide__sqlite_case_put;
     be->case_get = tide__sqlite_case_get;

@@ -564,6 +564,8 @@ int tide__tel_weblog_line(tide_tel_parser *r, char *p, size_t n, tide_event *ev)
             tide__tel_obs_hostname(r, tg, (size_t)(tg_end - tg), "request");
         else if (tg[0] != '/')
             tide__tel_obs_url(r, tg, (size_t)(tg_end - tg), "request", "request");
+        else /* origin form: the path (and query), matched against url-path indicators */
+            tide__tel_obs(r, TIDE_OBS_URL_PATH, tg, (size_t)(tg_end - tg), "request");
     }
     if (q < e && *q == '"') {
         const char *re2 = quoted_end(q + 1, e);

@@ -27,6 +27,7 @@ py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 i
 check "trickbot: attribution" 'py "$W/tb.json" "d[\"malware\"] == [\"trickbot\"]"'
 check "trickbot: scope 172.16.9.5 and 172.16.9.233" 'py "$W/tb.json" "sorted(h[\"host\"] for h in d[\"hosts\"]) == [\"172.16.9.233\", \"172.16.9.5\"]"'
 check "trickbot: tier 2 (two hosts) with a plan citing conn.log" 'py "$W/tb.json" "d[\"tier\"] == 2 and any(\"conn.log:\" in e for a in d[\"plan\"] for e in a[\"evidence\"])"'
+check "trickbot: conn.log names no user, so no credential reset" 'py "$W/tb.json" "not [a for a in d[\"plan\"] if a[\"action\"] == \"reset-credentials\"]"'
 S="--store $W/ss"
 "$TIDE" $S ingest --format list "$M/lummac2.txt" "$M/latrodectus.txt" >/dev/null 2>&1
 "$TIDE" $S match "$DATA/suricata/stamus-suricata-analytics/mta-2024-04-17-ssload.eve.json" >/dev/null 2>&1

@@ -353,7 +353,8 @@ static void t_match_api(void)
 
 static void t_repeats_cap(void)
 {
-    /* 60 observations, REPEATS 30: C(60,30) combinations is refused, not computed */
+    /* 60 observations, REPEATS 30: C(60,30) combinations are never formed, yet the answer
+     * is given (the reference matcher answers it too); nested REPEATS multiply */
     char *buf = malloc(200000);
     TIDE_ASSERT(buf != NULL);
     size_t k = (size_t)snprintf(buf, 200000, "[");
@@ -366,8 +367,21 @@ static void t_repeats_cap(void)
     snprintf(buf + k, 200000 - k, "]");
     bool m = true;
     char err[256];
+    TIDE_ASSERT_EQ_INT(match("[p:a < 100] REPEATS 30 TIMES", TIDE_STIX_20, buf, &m, err), 0);
+    TIDE_ASSERT(m);
+    TIDE_ASSERT_EQ_INT(match("[p:a < 100] REPEATS 61 TIMES", TIDE_STIX_20, buf, &m, err), 0);
+    TIDE_ASSERT(!m);
     TIDE_ASSERT_EQ_INT(
-            match("[p:a < 100] REPEATS 30 TIMES", TIDE_STIX_20, buf, &m, err), TIDE_ETOOBIG);
+            match("([p:a < 100] REPEATS 6 TIMES) REPEATS 10 TIMES", TIDE_STIX_20, buf, &m, err), 0);
+    TIDE_ASSERT(m);
+    TIDE_ASSERT_EQ_INT(
+            match("([p:a < 100] REPEATS 6 TIMES) REPEATS 11 TIMES", TIDE_STIX_20, buf, &m, err), 0);
+    TIDE_ASSERT(!m);
+    TIDE_ASSERT_EQ_INT(
+            match("[p:a < 100] REPEATS 30 TIMES WITHIN 29 SECONDS", TIDE_STIX_20, buf, &m, err), 0);
+    TIDE_ASSERT(m);
+    TIDE_ASSERT_EQ_INT(
+            match("[p:a < 100] REPEATS 30 TIMES WITHIN 28 SECONDS", TIDE_STIX_20, buf, &m, err), 0);
     TIDE_ASSERT(!m);
     TIDE_ASSERT_EQ_INT(
             match("[p:a < 100] REPEATS 3 TIMES WITHIN 2 SECONDS", TIDE_STIX_20, buf, &m, err), 0);
@@ -376,6 +390,102 @@ static void t_repeats_cap(void)
             match("[p:a < 100] REPEATS 3 TIMES WITHIN 1.5 SECONDS", TIDE_STIX_20, buf, &m, err), 0);
     TIDE_ASSERT(!m);
     free(buf);
+}
+
+/* ---- tide_pattern_prefilter: the fragments a match must contain ---- */
+
+static bool any_usable(const tide_pattern_atom *a, void *payload)
+{
+    (void)payload;
+    /* equality terms only on domain-name:value, fragments on anything but file:name */
+    return a->fragment ? strcmp(a->path, "name") != 0 : strcmp(a->object_type, "domain-name") == 0;
+}
+
+static int collect(const tide_pattern_atom *a, void *payload)
+{
+    char *out = payload;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%s%.*s", n ? "|" : "", (int)a->len, a->value);
+    return 0;
+}
+
+/* The fragments of pattern text joined by '|', or "-" when it is not bounded. */
+static const char *frags(const char *text, char *out)
+{
+    tide_pattern *p = NULL;
+    out[0] = '\0';
+    if (tide_pattern_parse(&p, text, TIDE_STIX_21, NULL, 0) < 0)
+        return "parse error";
+    char why[300];
+    int rc = tide_pattern_prefilter(p, any_usable, collect, out, why, sizeof(why));
+    tide_pattern_free(p);
+    if (rc == 0)
+        snprintf(out, 256, "-");
+    return out;
+}
+
+static void t_prefilter(void)
+{
+    char b[256];
+    TIDE_ASSERT_EQ_STR(frags("[url:value LIKE '%.duckdns.org']", b), ".duckdns.org");
+    TIDE_ASSERT_EQ_STR(frags("[url:value LIKE 'ab_cdef%gh']", b), "cdef");
+    TIDE_ASSERT_EQ_STR(frags("[url:value LIKE '%a%']", b), "-");
+    /* escaped punctuation is literal; classes, groups, anchors break runs */
+    TIDE_ASSERT_EQ_STR(
+            frags("[url:value MATCHES '^https?://[^/]+/wp-admin/[a-z0-9]{8}\\\\.php$']", b),
+            "/wp-admin/");
+    TIDE_ASSERT_EQ_STR(
+            frags("[url:value MATCHES 'evil\\\\.example\\\\.com']", b), "evil.example.com");
+    /* a quantifier that allows zero drops its character; + keeps it once */
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'abcdX?efg']", b), "abcd");
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'abcX+defgh']", b), "defgh");
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'ab(cd|ef)ghij{2,3}k']", b), "ghij");
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'ab(cd|ef)ghij{0,3}k']", b), "ghi");
+    /* top-level alternatives: one fragment each, or none */
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'alpha|beta[0-9]']", b), "alpha|beta");
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'alpha|b']", b), "-");
+    /* constructs the walk does not follow give nothing rather than a wrong fragment */
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'ab\\\\x41cdef']", b), "-");
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES '(?x)a b c d']", b), "-");
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES 'abc\\\\Qd.e\\\\E']", b), "-");
+    /* case-insensitive: fragments are lower-cased */
+    TIDE_ASSERT_EQ_STR(frags("[url:value MATCHES '(?i)EvilPath']", b), "evilpath");
+    /* AND: an equality side suffices; OR needs both; NOT and ordering bound nothing */
+    TIDE_ASSERT_EQ_STR(
+            frags("[domain-name:value = 'a.example' AND url:value MATCHES 'zzzz']", b), "");
+    TIDE_ASSERT_EQ_STR(
+            frags("[domain-name:value = 'a.example' OR url:value MATCHES 'zzzz']", b), "zzzz");
+    TIDE_ASSERT_EQ_STR(frags("[url:value NOT LIKE '%abcd%']", b), "-");
+    TIDE_ASSERT_EQ_STR(frags("[file:size > 100]", b), "-");
+    TIDE_ASSERT_EQ_STR(frags("[file:name MATCHES 'invoice']", b), "-");
+    /* every observation expression must be bounded */
+    TIDE_ASSERT_EQ_STR(
+            frags("[url:value LIKE '%gate.php'] FOLLOWEDBY [url:value LIKE '%/a%']", b), "-");
+    TIDE_ASSERT_EQ_STR(
+            frags("[url:value LIKE '%gate.php'] AND [domain-name:value = 'x.y']", b), "gate.php");
+}
+
+static void t_needs_window(void)
+{
+    static const struct {
+        const char *p;
+        bool w;
+    } c[] = {
+        { "[domain-name:value = 'a']", false },
+        { "[domain-name:value = 'a'] OR [domain-name:value = 'b']", false },
+        { "[domain-name:value = 'a'] WITHIN 5 SECONDS", false },
+        { "[domain-name:value = 'a'] AND [domain-name:value = 'b']", true },
+        { "[domain-name:value = 'a'] FOLLOWEDBY [domain-name:value = 'b']", true },
+        { "[domain-name:value = 'a'] REPEATS 2 TIMES", true },
+        { "[domain-name:value = 'a'] REPEATS 1 TIMES", false },
+        { "([a:b = 1] AND [a:b = 2]) OR [a:b = 3]", true },
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        tide_pattern *p = NULL;
+        TIDE_ASSERT_EQ_INT(tide_pattern_parse(&p, c[i].p, TIDE_STIX_21, NULL, 0), 0);
+        TIDE_ASSERT(tide_pattern_needs_window(p) == c[i].w);
+        tide_pattern_free(p);
+    }
 }
 
 TIDE_TESTS = {
@@ -389,6 +499,8 @@ TIDE_TESTS = {
     { "pattern::hostile_input", t_hostile_input },
     { "pattern::match_api", t_match_api },
     { "pattern::repeats_cap", t_repeats_cap },
+    { "pattern::prefilter", t_prefilter },
+    { "pattern::needs_window", t_needs_window },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN

@@ -309,6 +309,17 @@ struct tide_store_backend {
     /** Current indicators by whether their source is "internal". */
     int (*indicator_source_counts)(
             tide_store_backend *be, int64_t *out_internal, int64_t *out_external);
+
+    /* ---- the registry of read positions (optional: absent, tide_store_put_positions is
+     *      TIDE_EUNSUPPORTED and nothing is known, so inputs read again store again) ---- */
+
+    /** Upsert positions (the higher of the stored and the given wins) in the open transaction
+     *  (or one of their own); the backend may forget the least recently updated keys past
+     *  8192. */
+    int (*put_positions)(tide_store_backend *be, const tide_read_position *v, size_t n);
+    /** Every position: cb(key, pos) (non-zero stops and is returned). */
+    int (*positions)(tide_store_backend *be,
+            int (*cb)(const char *key, uint64_t pos, void *payload), void *payload);
 };
 
 /** Static initialiser: `tide_store_backend be = TIDE_STORE_BACKEND_INIT;` */
