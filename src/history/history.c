@@ -100,7 +100,8 @@ typedef struct {
     agg_ent *ents;
     size_t nents, capents;
     agg_slot *table;
-    size_t tcap;
+    size_t tcap; /* 1 << tlg slots (0: no table yet) */
+    unsigned tlg;
     tide_buf keys;
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
@@ -718,30 +719,39 @@ static size_t agg_bytes(const tide_history *h)
            h->files.map.arena.len;
 }
 
-static int table_grow(const tide_history *h, agg *a)
+/* A slot's home: the top bits of the entry hash, which are also the top bits of its tag, so that
+ * a bigger table places every slot from its tag alone (no key read, no hash again). */
+static inline size_t slot_home(uint32_t tag, unsigned lg)
 {
-    /* The first table is sized for what the memory bound lets the aggregator hold (about 80
-     * bytes per distinct record), so that a big import does not rehash the table again and
-     * again: each rehash touches every record at random. */
-    size_t first = 1 << 16;
-    while (first < (size_t)1 << 26 && first / 2 * 80 < h->spill_bytes)
-        first *= 2;
-    size_t cap = a->tcap ? a->tcap * 2 : first;
+    return (size_t)(tag >> (32 - lg));
+}
+
+static int table_grow(agg *a)
+{
+    /* The table grows with what the aggregator holds, from 64 Ki slots (512 KiB): sized for
+     * the memory bound up front, it cost a small import 128 MiB of zeroed pages (a third of its
+     * instructions, and the page faults). Growing reads the old table in order and places each
+     * slot by its tag: no entry or key is touched. */
+    unsigned lg = a->tcap ? a->tlg + 1 : 16;
+    if (lg > 32)
+        return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
+    size_t cap = (size_t)1 << lg;
     agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
     tide__advise_huge(t, cap * sizeof(agg_slot));
-    for (size_t i = 0; i < a->nents; i++) {
-        const agg_ent *e = &a->ents[i];
-        uint64_t hv = ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
-        size_t s = hv & (cap - 1);
+    for (size_t i = 0; i < a->tcap; i++) {
+        agg_slot sl = a->table[i];
+        if (sl.idx == 0)
+            continue;
+        size_t s = slot_home(sl.tag, lg);
         while (t[s].idx)
             s = (s + 1) & (cap - 1);
-        t[s].idx = (uint32_t)i + 1;
-        t[s].tag = (uint32_t)(hv >> 32);
+        t[s] = sl;
     }
     tide__free(a->table);
     a->table = t;
     a->tcap = cap;
+    a->tlg = lg;
     return 0;
 }
 
@@ -755,7 +765,7 @@ static void agg_reset(agg *a)
             const agg_ent *e = &a->ents[i];
             uint64_t hv =
                     ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
-            for (size_t s = hv & mask;; s = (s + 1) & mask)
+            for (size_t s = slot_home((uint32_t)(hv >> 32), a->tlg);; s = (s + 1) & mask)
                 if (a->table[s].idx == i + 1) {
                     a->table[s].idx = 0;
                     a->table[s].tag = 0;
@@ -797,21 +807,26 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
         uint64_t key_hash, int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count,
         uint32_t file, uint64_t line, bool older)
 {
+    (void)h;
     if ((a->nents + 1) * 2 > a->tcap)
-        TIDE_CHECK(table_grow(h, a));
+        TIDE_CHECK(table_grow(a));
     uint64_t hv = ent_hash(key_hash, day, host);
     uint32_t tag = (uint32_t)(hv >> 32);
     size_t mask = a->tcap - 1;
-    for (size_t s = hv & mask;; s = (s + 1) & mask) {
+    for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
         if (sl->idx == 0) {
             if (a->nents >= UINT32_MAX - 1)
                 return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
-            TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
+            if (a->nents == a->capents)
+                TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
             agg_ent *e = &a->ents[a->nents];
             e->key_off = a->keys.len;
             e->key_len = (uint16_t)n;
-            TIDE_CHECK(tide__buf_put(&a->keys, key, n));
+            if (a->keys.len + n >= a->keys.cap) /* the arena has no cap (tide__buf_grow) */
+                TIDE_CHECK(tide__buf_grow(&a->keys, n));
+            memcpy(a->keys.ptr + a->keys.len, key, n);
+            a->keys.len += n;
             e->day = day;
             e->host = host;
             e->first = first;
@@ -860,7 +875,7 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     agg *a = h->stage;
     if (a->tcap) {
         uint64_t hv = ent_hash(kh, day, host);
-        __builtin_prefetch(&a->table[hv & (a->tcap - 1)]);
+        __builtin_prefetch(&a->table[slot_home((uint32_t)(hv >> 32), a->tlg)]);
     }
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
