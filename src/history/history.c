@@ -201,6 +201,21 @@ struct tide_history {
 
 /* ---- small helpers ---- */
 
+/* Big arrays are asked for in huge pages before they are first written: on this kind of
+ * machine (a VM) a page fault costs microseconds, and an import's arrays written 4 KiB at a
+ * time took ~45 000 faults, more system time than the whole match took in user time. A block
+ * that is reallocated is first written by the copy, so big ones are moved by hand, into memory
+ * advised first. */
+#define HUGE_MIN (4u << 20)
+
+static void *huge_alloc(size_t n)
+{
+    void *p = tide__malloc(n ? n : 1);
+    if (p && n >= HUGE_MIN)
+        tide__advise_huge(p, n);
+    return p;
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -208,9 +223,17 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     size_t c = *cap ? *cap * 2 : 16;
     while (c < need)
         c *= 2;
-    void *n = tide__realloc(*p, c * size);
+    void *n;
+    if (c * size < HUGE_MIN) {
+        n = tide__realloc(*p, c * size);
+    } else {
+        n = huge_alloc(c * size);
+        if (n && *p) {
+            memcpy(n, *p, *cap * size);
+            tide__free(*p);
+        }
+    }
     TIDE_CHECK_ALLOC(n);
-    tide__advise_huge(n, c * size);
     *p = n;
     *cap = c;
     return 0;
@@ -736,9 +759,9 @@ static int table_grow(agg *a)
     if (lg > 32)
         return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
     size_t cap = (size_t)1 << lg;
-    agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
+    agg_slot *t = huge_alloc(cap * sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
-    tide__advise_huge(t, cap * sizeof(agg_slot));
+    memset(t, 0, cap * sizeof(agg_slot));
     for (size_t i = 0; i < a->tcap; i++) {
         agg_slot sl = a->table[i];
         if (sl.idx == 0)
@@ -823,8 +846,11 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
             agg_ent *e = &a->ents[a->nents];
             e->key_off = a->keys.len;
             e->key_len = (uint16_t)n;
-            if (a->keys.len + n >= a->keys.cap) /* the arena has no cap (tide__buf_grow) */
-                TIDE_CHECK(tide__buf_grow(&a->keys, n));
+            if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
+                size_t kc = a->keys.cap;
+                TIDE_CHECK(grow((void **)&a->keys.ptr, &kc, a->keys.len + n + 1, 1));
+                a->keys.cap = kc;
+            }
             memcpy(a->keys.ptr + a->keys.len, key, n);
             a->keys.len += n;
             e->day = day;
@@ -1410,7 +1436,7 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
  * back to sort_ents alone when the scratch array cannot be had. */
 static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
 {
-    sort_ent *tmp = n > 256 ? tide__malloc(n * sizeof(sort_ent)) : NULL;
+    sort_ent *tmp = n > 256 ? huge_alloc(n * sizeof(sort_ent)) : NULL;
     if (tmp == NULL) {
         sort_ents(c, v, n);
         return;
@@ -1472,7 +1498,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
     if (a->nents == 0)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
-    sort_ent *ord = tide__malloc(a->nents * sizeof(sort_ent));
+    sort_ent *ord = huge_alloc(a->nents * sizeof(sort_ent));
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
