@@ -310,13 +310,29 @@ void tide_match_run_stop(tide_match_run *r)
 
 /* ---- matching ---- */
 
+/* Whether storing this sighting of an indicator its index scored 0 can give it a score above 0,
+ * so that the cached index must be built again: the sighting's time becomes the reference the
+ * age counts from (score.h), which helps only when it is within the kind's lifetime of now. An
+ * old event (a replayed capture) refreshes nothing, and rebuilding the index after every run
+ * that sights it (2 s for a million indicators) would only score it 0 again. */
+static bool sighting_refreshes(const tide_match_run *r, const tide_sighting *s)
+{
+    const tide_decay_config *dc = tide_workspace_decay(r->ws);
+    int k = (int)s->hit->kind;
+    if (dc == NULL || k < 0 || k >= TIDE_OBS__COUNT || dc->lifetime_days[k] <= 0)
+        return true; /* never decays (its 0 is not age), or unknown: be safe */
+    int64_t now = tide__time_now_ms();
+    int64_t ts = s->event->ts_us > 0 ? s->event->ts_us / 1000 : now;
+    return (double)(now - ts) < dc->lifetime_days[k] * 86400000.0;
+}
+
 static int on_sighting(const tide_sighting *s, void *payload)
 {
     tide_match_run *r = payload;
     r->st.sightings++;
     if (s->hit->suppressed)
         r->st.suppressed++;
-    else if (s->hit->score == 0 && r->batch)
+    else if (s->hit->score == 0 && r->batch && !r->ws->index_stale && sighting_refreshes(r, s))
         r->ws->index_stale = true; /* seen again: its stored sighting refreshes the score */
     if (r->cur_store_skip && s->event->offset < r->cur_store_skip) {
         r->st.sightings_not_stored++; /* stored when this event was read before */

@@ -6,8 +6,13 @@
  * seeks by the block index). zstd and xxhash do the compression and checksums; the record format is
  * hand-written because it is a few varints.
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* sync_file_range */
+#endif
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +52,14 @@ static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 
 /* ---- writer ---- */
 
+#define HIST_WQ 16 /* blocks queued for the compressing thread at most */
+
+/* A block handed to the compressing thread: its records and its first key. */
+typedef struct {
+    tide_buf raw, key;
+    uint32_t nrec;
+} hist_wblock;
+
 struct hist_writer {
     char *path;
     tide__outfile out; /* the run file being written (util/outfile.h) */
@@ -64,10 +77,48 @@ struct hist_writer {
     uint32_t nhosts, nfiles;
     bool fixed; /* names given up front (tide__hist_writer_names): ids, no interning */
     uint64_t off, nrec, events;
-    char *iobuf; /* large stdio buffer: few write(2) calls */
+    uint64_t hinted; /* bytes handed to early writeback (below) */
+    char *iobuf;     /* large stdio buffer: few write(2) calls */
+    /* The compressing thread (see "compression beside the encoding" below): from the second
+     * block on, blocks go through q to a thread of the writer's own, which compresses and
+     * writes them in order; cctx, cbuf, fp, off, index, nblocks and hinted are its own until it
+     * is joined. */
+    struct {
+        pthread_mutex_t mu;
+        pthread_cond_t work, room;
+        pthread_t tid;
+        bool started, tried, quit, abandon;
+        hist_wblock q[HIST_WQ];
+        size_t head, count;
+        int rc; /* the thread's first error, with its message */
+        char err[512];
+    } ct;
 };
 
+/* Early writeback: every HIST_WB bytes the kernel is asked to start writing what was written
+ * (sync_file_range SYNC_FILE_RANGE_WRITE, a hint that does not wait), as the store's bulk load
+ * does (store_writeback.c), so that a long import or match never holds gigabytes of dirty pages
+ * that the kernel then flushes all at once (a stall of tens of seconds for every writer of the
+ * disk), and the fsync of close finds little left. The pages stay cached: compaction reads the
+ * runs back right after the commit. */
+#define HIST_WB (8u << 20)
+
+static void writeback_hint(hist_writer *w)
+{
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+    if (w->off - w->hinted < HIST_WB || fflush(w->fp) != 0)
+        return;
+    (void)sync_file_range(fileno(w->fp), (off64_t)w->hinted, (off64_t)(w->off - w->hinted),
+            SYNC_FILE_RANGE_WRITE); /* a hint: errors are harmless */
+    w->hinted = w->off;
+#else
+    (void)w;
+#endif
+}
+
 #define HIST_IOBUF (1u << 20)
+
+static int ct_stop(hist_writer *w, bool abandon);
 
 int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
 {
@@ -110,6 +161,7 @@ void tide__hist_writer_abort(hist_writer *w)
 {
     if (w == NULL)
         return;
+    (void)ct_stop(w, true);
     if (w->fp)
         tide__outfile_abort(&w->out);
     w->fp = NULL;
@@ -148,23 +200,147 @@ static int write_bytes(hist_writer *w, const void *p, size_t n)
     return 0;
 }
 
-static int flush_block(hist_writer *w)
+/* Compress and write one block, and list it in the index (the compressing thread's work, or
+ * the caller's when there is no such thread). */
+static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key, uint32_t nrec)
 {
-    if (w->block_nrec == 0)
-        return 0;
-    TIDE_CHECK(compress(w, w->block.ptr, w->block.len, HIST_ZLEVEL));
+    TIDE_CHECK(compress(w, raw->ptr, raw->len, HIST_ZLEVEL));
     hist_block_ix bi;
     memset(&bi, 0, sizeof(bi));
     bi.off = w->off;
     bi.csize = (uint32_t)w->cbuf.len;
-    bi.usize = (uint32_t)w->block.len;
-    bi.nrec = w->block_nrec;
-    bi.key_len = (uint16_t)w->first_key.len;
+    bi.usize = (uint32_t)raw->len;
+    bi.nrec = nrec;
+    bi.key_len = (uint16_t)key->len;
     bi.sum = XXH3_64bits(w->cbuf.ptr, w->cbuf.len);
     TIDE_CHECK(write_bytes(w, w->cbuf.ptr, w->cbuf.len));
+    writeback_hint(w);
     TIDE_CHECK(tide__buf_put(&w->index, &bi, sizeof(bi)));
-    TIDE_CHECK(tide__buf_put(&w->index, w->first_key.ptr, w->first_key.len));
+    TIDE_CHECK(tide__buf_put(&w->index, key->ptr, key->len));
     w->nblocks++;
+    return 0;
+}
+
+/* ---- compression beside the encoding ----
+ *
+ * zstd takes about half of a spill's time (the rest: sorting and encoding the records). A
+ * writer of more than one block hands its blocks to a thread of its own, which compresses and
+ * writes them in order while the caller encodes the next ones: the commit's final spill and the
+ * compaction, which run while the reading thread waits, take both cores. The file is the same
+ * byte for byte. Errors of the thread are returned by the next flush or by the close; without
+ * a thread (pthread_create failed) the blocks are written by the caller. */
+
+static void *ct_main(void *arg)
+{
+    hist_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->ct.mu);
+        while (w->ct.count == 0 && !w->ct.quit)
+            pthread_cond_wait(&w->ct.work, &w->ct.mu);
+        if (w->ct.count == 0) {
+            pthread_mutex_unlock(&w->ct.mu);
+            break;
+        }
+        hist_wblock *b = &w->ct.q[w->ct.head];
+        bool skip = w->ct.rc != 0 || w->ct.abandon;
+        pthread_mutex_unlock(&w->ct.mu);
+        int rc = skip ? 0 : write_block(w, &b->raw, &b->key, b->nrec);
+        pthread_mutex_lock(&w->ct.mu);
+        if (rc < 0 && w->ct.rc == 0) {
+            snprintf(w->ct.err, sizeof(w->ct.err), "%s", tide_error_last());
+            w->ct.rc = rc;
+        }
+        b->raw.len = 0;
+        w->ct.head = (w->ct.head + 1) % HIST_WQ;
+        w->ct.count--;
+        pthread_cond_signal(&w->ct.room);
+        pthread_mutex_unlock(&w->ct.mu);
+    }
+    return NULL;
+}
+
+static void ct_start(hist_writer *w)
+{
+    w->ct.tried = true;
+    if (pthread_mutex_init(&w->ct.mu, NULL) != 0)
+        return;
+    if (pthread_cond_init(&w->ct.work, NULL) != 0) {
+        pthread_mutex_destroy(&w->ct.mu);
+        return;
+    }
+    if (pthread_cond_init(&w->ct.room, NULL) != 0) {
+        pthread_cond_destroy(&w->ct.work);
+        pthread_mutex_destroy(&w->ct.mu);
+        return;
+    }
+    sigset_t all, old; /* signals are for the caller's threads */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int cr = pthread_create(&w->ct.tid, NULL, ct_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (cr != 0) {
+        pthread_cond_destroy(&w->ct.room);
+        pthread_cond_destroy(&w->ct.work);
+        pthread_mutex_destroy(&w->ct.mu);
+        return;
+    }
+    w->ct.started = true;
+}
+
+/* Let the thread write what is queued (or drop it: abandon), join it; its error, if any. */
+static int ct_stop(hist_writer *w, bool abandon)
+{
+    int rc = 0;
+    if (w->ct.started) {
+        pthread_mutex_lock(&w->ct.mu);
+        w->ct.quit = true;
+        w->ct.abandon = abandon;
+        pthread_cond_signal(&w->ct.work);
+        pthread_mutex_unlock(&w->ct.mu);
+        pthread_join(w->ct.tid, NULL);
+        pthread_cond_destroy(&w->ct.room);
+        pthread_cond_destroy(&w->ct.work);
+        pthread_mutex_destroy(&w->ct.mu);
+        w->ct.started = false;
+        if (w->ct.rc)
+            rc = tide_error_set(w->ct.rc, "%s", w->ct.err);
+    }
+    for (size_t i = 0; i < HIST_WQ; i++) {
+        tide__buf_free(&w->ct.q[i].raw);
+        tide__buf_free(&w->ct.q[i].key);
+    }
+    return rc;
+}
+
+static int flush_block(hist_writer *w)
+{
+    if (w->block_nrec == 0)
+        return 0;
+    if (!w->ct.tried && w->nblocks > 0) /* a file of more than one block */
+        ct_start(w);
+    if (!w->ct.started) {
+        TIDE_CHECK(write_block(w, &w->block, &w->first_key, w->block_nrec));
+    } else {
+        pthread_mutex_lock(&w->ct.mu);
+        while (w->ct.count == HIST_WQ)
+            pthread_cond_wait(&w->ct.room, &w->ct.mu);
+        int rc = w->ct.rc;
+        if (rc == 0) {
+            hist_wblock *b = &w->ct.q[(w->ct.head + w->ct.count) % HIST_WQ];
+            tide_buf t = b->raw; /* the slot's emptied buffers become the next block's */
+            b->raw = w->block;
+            w->block = t;
+            t = b->key;
+            b->key = w->first_key;
+            w->first_key = t;
+            b->nrec = w->block_nrec;
+            w->ct.count++;
+            pthread_cond_signal(&w->ct.work);
+        }
+        pthread_mutex_unlock(&w->ct.mu);
+        if (rc)
+            return tide_error_set(rc, "%s", w->ct.err);
+    }
     w->block.len = 0;
     w->block_nrec = 0;
     return 0;
@@ -258,6 +434,9 @@ int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, co
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec)
 {
     int rc = flush_block(w);
+    int crc = ct_stop(w, rc < 0); /* every block written: off, index and nblocks are final */
+    if (rc == 0)
+        rc = crc;
     hist_header h;
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, HIST_MAGIC, 8);

@@ -26,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@
 #define RING_N           16  /* observations in flight between slot prefetch and count */
 #define RING_KEY         128 /* longer keys are counted at once */
 #define MAX_RUNS         100000
+#define REC_JOBS         8            /* jobs queued for the recorder thread at most */
+#define REC_CHUNK        (256u << 10) /* packed events per job */
 
 typedef struct {
     int32_t day;
@@ -96,7 +100,8 @@ typedef struct {
     agg_ent *ents;
     size_t nents, capents;
     agg_slot *table;
-    size_t tcap;
+    size_t tcap; /* 1 << tlg slots (0: no table yet) */
+    unsigned tlg;
     tide_buf keys;
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
@@ -171,9 +176,45 @@ struct tide_history {
     hist_keep *keeps; /* kept periods (the manifest last read) */
     size_t nkeeps, capkeeps;
     bool keep_mine; /* the days this writer commits are kept */
+    /* the recorder thread (see "the recorder thread" below): what tide_history_add packs goes
+     * to it in jobs, in order; everything above from ag[] to ring[] is its own while it runs */
+    struct rec_thread {
+        pthread_mutex_t mu;
+        pthread_cond_t more, room; /* a job queued / a job done */
+        pthread_t tid;
+        bool started, failed_start;
+        struct rec_job {
+            int op;
+            tide_buf data;
+        } q[REC_JOBS];
+        size_t head, count; /* the job being processed stays counted until done */
+        tide_buf fill;      /* events packed by tide_history_add, not queued yet */
+        atomic_int rc;      /* the first error of the thread (sticky), with its message */
+        char err[512];
+        char *last_file;    /* the file name of the last event packed (main thread) */
+        uint64_t discarded; /* the result of the last discard job */
+        /* added_events + stage_events as of the last job done (tide_history_events_added) */
+        atomic_uint_fast64_t events;
+        tide_buf inline_file; /* the current file name when the jobs run inline */
+    } rt;
 };
 
 /* ---- small helpers ---- */
+
+/* Big arrays are asked for in huge pages before they are first written: on this kind of
+ * machine (a VM) a page fault costs microseconds, and an import's arrays written 4 KiB at a
+ * time took ~45 000 faults, more system time than the whole match took in user time. A block
+ * that is reallocated is first written by the copy, so big ones are moved by hand, into memory
+ * advised first. */
+#define HUGE_MIN (4u << 20)
+
+static void *huge_alloc(size_t n)
+{
+    void *p = tide__malloc(n ? n : 1);
+    if (p && n >= HUGE_MIN)
+        tide__advise_huge(p, n);
+    return p;
+}
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
@@ -182,9 +223,17 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     size_t c = *cap ? *cap * 2 : 16;
     while (c < need)
         c *= 2;
-    void *n = tide__realloc(*p, c * size);
+    void *n;
+    if (c * size < HUGE_MIN) {
+        n = tide__realloc(*p, c * size);
+    } else {
+        n = huge_alloc(c * size);
+        if (n && *p) {
+            memcpy(n, *p, *cap * size);
+            tide__free(*p);
+        }
+    }
     TIDE_CHECK_ALLOC(n);
-    tide__advise_huge(n, c * size);
     *p = n;
     *cap = c;
     return 0;
@@ -583,6 +632,8 @@ int tide_history_open(tide_history **out, const char *dir, bool writable)
     return tide_history_open_opts(out, dir, &o);
 }
 
+static void rec_stop(tide_history *h);
+
 static void agg_free(agg *a)
 {
     tide__free(a->dayev);
@@ -596,6 +647,7 @@ void tide_history_free(tide_history *h)
 {
     if (h == NULL)
         return;
+    rec_stop(h);
     /* runs spilled but not committed are not in the manifest: remove them */
     char p[4096];
     for (size_t i = 0; i < h->npend; i++) {
@@ -690,30 +742,39 @@ static size_t agg_bytes(const tide_history *h)
            h->files.map.arena.len;
 }
 
-static int table_grow(const tide_history *h, agg *a)
+/* A slot's home: the top bits of the entry hash, which are also the top bits of its tag, so that
+ * a bigger table places every slot from its tag alone (no key read, no hash again). */
+static inline size_t slot_home(uint32_t tag, unsigned lg)
 {
-    /* The first table is sized for what the memory bound lets the aggregator hold (about 80
-     * bytes per distinct record), so that a big import does not rehash the table again and
-     * again: each rehash touches every record at random. */
-    size_t first = 1 << 16;
-    while (first < (size_t)1 << 26 && first / 2 * 80 < h->spill_bytes)
-        first *= 2;
-    size_t cap = a->tcap ? a->tcap * 2 : first;
-    agg_slot *t = tide__calloc(cap, sizeof(agg_slot));
+    return (size_t)(tag >> (32 - lg));
+}
+
+static int table_grow(agg *a)
+{
+    /* The table grows with what the aggregator holds, from 64 Ki slots (512 KiB): sized for
+     * the memory bound up front, it cost a small import 128 MiB of zeroed pages (a third of its
+     * instructions, and the page faults). Growing reads the old table in order and places each
+     * slot by its tag: no entry or key is touched. */
+    unsigned lg = a->tcap ? a->tlg + 1 : 16;
+    if (lg > 32)
+        return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
+    size_t cap = (size_t)1 << lg;
+    agg_slot *t = huge_alloc(cap * sizeof(agg_slot));
     TIDE_CHECK_ALLOC(t);
-    tide__advise_huge(t, cap * sizeof(agg_slot));
-    for (size_t i = 0; i < a->nents; i++) {
-        const agg_ent *e = &a->ents[i];
-        uint64_t hv = ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
-        size_t s = hv & (cap - 1);
+    memset(t, 0, cap * sizeof(agg_slot));
+    for (size_t i = 0; i < a->tcap; i++) {
+        agg_slot sl = a->table[i];
+        if (sl.idx == 0)
+            continue;
+        size_t s = slot_home(sl.tag, lg);
         while (t[s].idx)
             s = (s + 1) & (cap - 1);
-        t[s].idx = (uint32_t)i + 1;
-        t[s].tag = (uint32_t)(hv >> 32);
+        t[s] = sl;
     }
     tide__free(a->table);
     a->table = t;
     a->tcap = cap;
+    a->tlg = lg;
     return 0;
 }
 
@@ -727,7 +788,7 @@ static void agg_reset(agg *a)
             const agg_ent *e = &a->ents[i];
             uint64_t hv =
                     ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
-            for (size_t s = hv & mask;; s = (s + 1) & mask)
+            for (size_t s = slot_home((uint32_t)(hv >> 32), a->tlg);; s = (s + 1) & mask)
                 if (a->table[s].idx == i + 1) {
                     a->table[s].idx = 0;
                     a->table[s].tag = 0;
@@ -769,21 +830,29 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
         uint64_t key_hash, int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count,
         uint32_t file, uint64_t line, bool older)
 {
+    (void)h;
     if ((a->nents + 1) * 2 > a->tcap)
-        TIDE_CHECK(table_grow(h, a));
+        TIDE_CHECK(table_grow(a));
     uint64_t hv = ent_hash(key_hash, day, host);
     uint32_t tag = (uint32_t)(hv >> 32);
     size_t mask = a->tcap - 1;
-    for (size_t s = hv & mask;; s = (s + 1) & mask) {
+    for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
         if (sl->idx == 0) {
             if (a->nents >= UINT32_MAX - 1)
                 return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
-            TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
+            if (a->nents == a->capents)
+                TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
             agg_ent *e = &a->ents[a->nents];
             e->key_off = a->keys.len;
             e->key_len = (uint16_t)n;
-            TIDE_CHECK(tide__buf_put(&a->keys, key, n));
+            if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
+                size_t kc = a->keys.cap;
+                TIDE_CHECK(grow((void **)&a->keys.ptr, &kc, a->keys.len + n + 1, 1));
+                a->keys.cap = kc;
+            }
+            memcpy(a->keys.ptr + a->keys.len, key, n);
+            a->keys.len += n;
             e->day = day;
             e->host = host;
             e->first = first;
@@ -832,7 +901,7 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     agg *a = h->stage;
     if (a->tcap) {
         uint64_t hv = ent_hash(kh, day, host);
-        __builtin_prefetch(&a->table[hv & (a->tcap - 1)]);
+        __builtin_prefetch(&a->table[slot_home((uint32_t)(hv >> 32), a->tlg)]);
     }
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
@@ -885,6 +954,17 @@ static int day_switch(tide_history *h, int32_t day)
     return 0;
 }
 
+/* An event packed for the recorder thread: this header, the file name (file_len bytes; none
+ * when it is UINT32_MAX: the previous event's), the host name, then per observation its kind
+ * (1 byte), length (4) and value. */
+typedef struct {
+    int64_t ts;
+    uint64_t line;
+    uint32_t host_len, nobs, file_len, pad;
+} rec_ev;
+
+static int rec_push(tide_history *h, int op);
+
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
     if (!h->writable)
@@ -908,9 +988,78 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
                 "history",
                 t, (double)h->max_future_us / HIST_DAY_US, now);
     }
-    int32_t day = (int32_t)(ts / HIST_DAY_US);
-    const char *hs = ev->host ? ev->host : "";
+    if (h->rt.rc)
+        return tide_error_set(h->rt.rc, "%s", h->rt.err);
+    /* pack it for the recorder thread: the copy is all the reader's thread pays */
+    const char *fs = file ? file : "";
+    size_t fl = strlen(fs);
+    bool same = h->rt.last_file && strcmp(h->rt.last_file, fs) == 0;
+    if (!same) {
+        char *c = tide__strdup(fs);
+        TIDE_CHECK_ALLOC(c);
+        tide__free(h->rt.last_file);
+        h->rt.last_file = c;
+    }
     size_t hl = ev->host ? ev->host_len : 0;
+    size_t need = sizeof(rec_ev) + (same ? 0 : fl) + hl;
+    for (size_t i = 0; i < ev->nobs; i++)
+        need += 5 + ev->obs[i].len;
+    tide_buf *b = &h->rt.fill;
+    TIDE_CHECK(tide__buf_grow(b, need + 64));
+    uint8_t *p = (uint8_t *)b->ptr + b->len;
+    rec_ev e = { ts, ev->line, (uint32_t)hl, (uint32_t)ev->nobs, same ? UINT32_MAX : (uint32_t)fl,
+        0 };
+    memcpy(p, &e, sizeof(e));
+    p += sizeof(e);
+    if (!same) {
+        memcpy(p, fs, fl);
+        p += fl;
+    }
+    if (hl)
+        memcpy(p, ev->host, hl);
+    p += hl;
+    for (size_t i = 0; i < ev->nobs; i++) {
+        const tide_observation *o = &ev->obs[i];
+        uint32_t n = (uint32_t)o->len;
+        *p = (uint8_t)o->kind;
+        memcpy(p + 1, &n, 4);
+        memcpy(p + 5, o->value, n);
+        p += 5 + n;
+    }
+    b->len += need;
+    if (b->len >= REC_CHUNK)
+        return rec_push(h, 0);
+    return 0;
+}
+
+/* The recorder thread's side of tide_history_add: one packed event (*pp, advanced past it)
+ * counted into the staging aggregator, every observable once. */
+static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
+{
+    const uint8_t *p = *pp;
+    rec_ev e;
+    memcpy(&e, p, sizeof(e));
+    p += sizeof(e);
+    bool new_file = e.file_len != UINT32_MAX;
+    if (new_file) {
+        cur_file->len = 0;
+        TIDE_CHECK(tide__buf_put(cur_file, p, e.file_len));
+        TIDE_CHECK(tide__buf_put(cur_file, "", 1));
+        cur_file->len--;
+        p += e.file_len;
+    }
+    const char *hs = (const char *)p;
+    size_t hl = e.host_len;
+    p += hl;
+    const uint8_t *obs = p;
+    for (uint32_t i = 0; i < e.nobs; i++) {
+        uint32_t n;
+        memcpy(&n, p + 1, 4);
+        p += 5 + n;
+    }
+    *pp = p;
+    int64_t ts = e.ts;
+    int32_t day = (int32_t)(ts / HIST_DAY_US);
     if (!h->have_host || hl != h->last_host_len || memcmp(hs, h->last_host, hl) != 0) {
         TIDE_CHECK(names_id(&h->hosts, hs, hl, &h->last_host_id));
         h->have_host = hl < sizeof(h->last_host);
@@ -919,9 +1068,9 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             h->last_host_len = hl;
         }
     }
-    const char *fs = file ? file : "";
-    if (!h->have_file || strcmp(fs, names_get(&h->files, h->last_file_id)) != 0) {
-        TIDE_CHECK(names_id(&h->files, fs, strlen(fs), &h->last_file_id));
+    if (!h->have_file || new_file) {
+        TIDE_CHECK(names_id(
+                &h->files, cur_file->ptr ? cur_file->ptr : "", cur_file->len, &h->last_file_id));
         h->have_file = true;
     }
     uint32_t host = h->last_host_id, fid = h->last_file_id;
@@ -929,9 +1078,12 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     /* one count per event: skip an observable the event already named */
     uint64_t seen[64];
     size_t nseen = 0;
-    for (size_t i = 0; i < ev->nobs; i++) {
-        const tide_observation *o = &ev->obs[i];
-        int n = tide__hist_key(o->kind, o->value, o->len, key);
+    p = obs;
+    for (uint32_t i = 0; i < e.nobs; i++) {
+        uint32_t len;
+        memcpy(&len, p + 1, 4);
+        int n = tide__hist_key((tide_obs_kind)p[0], (const char *)p + 5, len, key);
+        p += 5 + len;
         if (n < 0)
             continue;
         uint64_t kh = XXH3_64bits(key, (size_t)n);
@@ -942,7 +1094,7 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
             continue;
         if (nseen < 64)
             seen[nseen++] = kh;
-        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, ev->line));
+        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, e.line));
     }
     if (nseen) {
         if (day != h->ev_day) /* events per day: counted by day runs (day_flush) */
@@ -969,10 +1121,8 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
     return 0;
 }
 
-int tide_history_keep(tide_history *h)
+static int keep_now(tide_history *h)
 {
-    if (!h->writable)
-        return 0;
     TIDE_CHECK(ring_flush(h));
     TIDE_CHECK(day_flush(h));
     for (size_t i = 0; i < h->npend; i++)
@@ -991,12 +1141,8 @@ int tide_history_keep(tide_history *h)
     return agg_merge(h, h->kept, h->stage, false);
 }
 
-int tide_history_discard(tide_history *h, uint64_t *out_events)
+static void discard_now(tide_history *h, uint64_t *out_events)
 {
-    if (out_events)
-        *out_events = 0;
-    if (!h->writable)
-        return 0;
     h->rcount = 0; /* what waits in the ring came after the last keep */
     h->rhead = 0;
     uint64_t events = h->stage_events;
@@ -1015,9 +1161,190 @@ int tide_history_discard(tide_history *h, uint64_t *out_events)
     }
     h->npend = k;
     agg_reset(h->stage);
+    *out_events = events;
+}
+
+/* ---- the recorder thread ----
+ *
+ * tide_history_add only checks the event's time and packs the event (host, file, observed
+ * values) into a chunk; full chunks go through a bounded queue (REC_JOBS jobs of REC_CHUNK
+ * bytes) to a thread of the history's own, which encodes the keys, aggregates, and spills sorted
+ * runs when the memory bound is reached, while the caller's thread reads and matches the next
+ * events. keep, discard and commit are jobs of the same queue, so the thread does exactly what
+ * the caller's thread did before, in the same order, and the history is the same. discard and
+ * commit wait until the thread has done everything queued. An error of the thread is kept and
+ * returned by the next add, keep, discard or commit. Without a thread (pthread_create failed)
+ * the jobs run in the caller's thread. The thread is joined by tide_history_free.
+ */
+
+enum {
+    REC_DATA,
+    REC_KEEP,
+    REC_DISCARD,
+    REC_SPILL,
+    REC_QUIT
+};
+
+/* One job: its packed events, then its operation. */
+static void rec_run(tide_history *h, struct rec_job *j, tide_buf *cur_file)
+{
+    int rc = atomic_load(&h->rt.rc);
+    const uint8_t *p = (const uint8_t *)j->data.ptr, *end = p + j->data.len;
+    while (rc == 0 && p < end)
+        rc = rec_event(h, &p, cur_file);
+    if (rc == 0) {
+        if (j->op == REC_KEEP)
+            rc = keep_now(h);
+        else if (j->op == REC_DISCARD)
+            discard_now(h, &h->rt.discarded);
+        else if (j->op == REC_SPILL && (rc = keep_now(h)) == 0)
+            rc = spill(h); /* sorted and written before the commit takes the lock */
+    }
+    atomic_store_explicit(&h->rt.events, h->added_events + h->stage_events, memory_order_relaxed);
+    if (rc < 0 && atomic_load(&h->rt.rc) == 0) {
+        snprintf(h->rt.err, sizeof(h->rt.err), "%s", tide_error_last());
+        atomic_store(&h->rt.rc, rc);
+    }
+}
+
+static void *rec_main(void *arg)
+{
+    tide_history *h = arg;
+    struct rec_thread *t = &h->rt;
+    tide_buf cur_file = TIDE_BUF_INIT;
+    for (bool quit = false; !quit;) {
+        pthread_mutex_lock(&t->mu);
+        while (t->count == 0)
+            pthread_cond_wait(&t->more, &t->mu);
+        struct rec_job *j = &t->q[t->head];
+        pthread_mutex_unlock(&t->mu);
+        quit = j->op == REC_QUIT;
+        if (!quit)
+            rec_run(h, j, &cur_file);
+        pthread_mutex_lock(&t->mu);
+        j->data.len = 0;
+        t->head = (t->head + 1) % REC_JOBS;
+        t->count--;
+        pthread_cond_broadcast(&t->room);
+        pthread_mutex_unlock(&t->mu);
+    }
+    tide__buf_free(&cur_file);
+    return NULL;
+}
+
+/* Queue the packed events and op (REC_DATA: the events only). */
+static int rec_push(tide_history *h, int op)
+{
+    struct rec_thread *t = &h->rt;
+    if (op == REC_DATA && t->fill.len == 0)
+        return 0;
+    if (!t->started && !t->failed_start) {
+        if (pthread_mutex_init(&t->mu, NULL) != 0) {
+            t->failed_start = true;
+        } else if (pthread_cond_init(&t->more, NULL) != 0) {
+            pthread_mutex_destroy(&t->mu);
+            t->failed_start = true;
+        } else if (pthread_cond_init(&t->room, NULL) != 0) {
+            pthread_cond_destroy(&t->more);
+            pthread_mutex_destroy(&t->mu);
+            t->failed_start = true;
+        } else {
+            /* the thread blocks every signal: a SIGINT or SIGTERM must reach the caller's
+             * thread (and interrupt its blocking read), never this one */
+            sigset_t all, old;
+            sigfillset(&all);
+            pthread_sigmask(SIG_SETMASK, &all, &old);
+            int cr = pthread_create(&t->tid, NULL, rec_main, h);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            if (cr != 0) {
+                pthread_cond_destroy(&t->room);
+                pthread_cond_destroy(&t->more);
+                pthread_mutex_destroy(&t->mu);
+                t->failed_start = true;
+            } else {
+                t->started = true;
+            }
+        }
+    }
+    if (!t->started) { /* no thread: the job runs here */
+        struct rec_job j = { op, t->fill };
+        if (op != REC_QUIT)
+            rec_run(h, &j, &t->inline_file);
+        t->fill = j.data;
+        t->fill.len = 0;
+    } else {
+        pthread_mutex_lock(&t->mu);
+        while (t->count == REC_JOBS)
+            pthread_cond_wait(&t->room, &t->mu);
+        struct rec_job *j = &t->q[(t->head + t->count) % REC_JOBS];
+        tide_buf b = j->data; /* the slot's emptied buffer becomes the next fill */
+        j->data = t->fill;
+        j->op = op;
+        t->fill = b;
+        t->fill.len = 0;
+        t->count++;
+        pthread_cond_signal(&t->more);
+        pthread_mutex_unlock(&t->mu);
+    }
+    int rc = atomic_load(&t->rc);
+    return rc ? tide_error_set(rc, "%s", t->err) : 0;
+}
+
+/* Wait until the thread has done every job queued; its first error, if any. */
+static int rec_wait(tide_history *h)
+{
+    struct rec_thread *t = &h->rt;
+    if (t->started) {
+        pthread_mutex_lock(&t->mu);
+        while (t->count > 0)
+            pthread_cond_wait(&t->room, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+    }
+    int rc = atomic_load(&t->rc);
+    return rc ? tide_error_set(rc, "%s", t->err) : 0;
+}
+
+/* Stop and join the thread (what is queued is dropped). */
+static void rec_stop(tide_history *h)
+{
+    struct rec_thread *t = &h->rt;
+    if (t->started) {
+        t->fill.len = 0;
+        rec_push(h, REC_QUIT);
+        pthread_join(t->tid, NULL);
+        pthread_cond_destroy(&t->room);
+        pthread_cond_destroy(&t->more);
+        pthread_mutex_destroy(&t->mu);
+        t->started = false;
+    }
+    for (size_t i = 0; i < REC_JOBS; i++)
+        tide__buf_free(&t->q[i].data);
+    tide__buf_free(&t->fill);
+    tide__buf_free(&t->inline_file);
+    tide__free(t->last_file);
+    t->last_file = NULL;
+}
+
+int tide_history_keep(tide_history *h)
+{
+    if (!h->writable)
+        return 0;
+    return rec_push(h, REC_KEEP);
+}
+
+int tide_history_discard(tide_history *h, uint64_t *out_events)
+{
     if (out_events)
-        *out_events = events;
-    return 0;
+        *out_events = 0;
+    if (!h->writable)
+        return 0;
+    h->rt.discarded = 0;
+    int rc = rec_push(h, REC_DISCARD);
+    if (rc == 0)
+        rc = rec_wait(h);
+    if (out_events)
+        *out_events = h->rt.discarded;
+    return rc;
 }
 
 /* ---- sorting a spill: by (day, key, host name) ---- */
@@ -1102,6 +1429,60 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
     }
 }
 
+/* Sort by (day, key prefix) with an LSD radix sort of their 12 bytes (passes where every entry
+ * has the same byte are skipped: one day, a few kinds), then each run of equal (day, prefix)
+ * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
+ * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
+ * back to sort_ents alone when the scratch array cannot be had. */
+static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
+{
+    sort_ent *tmp = n > 256 ? huge_alloc(n * sizeof(sort_ent)) : NULL;
+    if (tmp == NULL) {
+        sort_ents(c, v, n);
+        return;
+    }
+    size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
+    if (cnt == NULL) {
+        tide__free(tmp);
+        sort_ents(c, v, n);
+        return;
+    }
+#define RDX_BYTE(e, d)                                                                             \
+    ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
+             : (unsigned)(((uint32_t)(e)->day ^ 0x80000000u) >> (8 * ((d)-8))) & 255u)
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 12; d++)
+            cnt[d][RDX_BYTE(&v[i], d)]++;
+    sort_ent *src = v, *dst = tmp;
+    for (int d = 0; d < 12; d++) {
+        if (cnt[d][RDX_BYTE(&src[0], d)] == n)
+            continue; /* one value: nothing to do */
+        size_t off[256], sum = 0;
+        for (int k = 0; k < 256; k++) {
+            off[k] = sum;
+            sum += cnt[d][k];
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[off[RDX_BYTE(&src[i], d)]++] = src[i];
+        sort_ent *t = src;
+        src = dst;
+        dst = t;
+    }
+#undef RDX_BYTE
+    if (src != v)
+        memcpy(v, src, n * sizeof(sort_ent));
+    tide__free(cnt);
+    tide__free(tmp);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
+            j++;
+        if (j - i > 1)
+            sort_ents(c, v + i, j - i);
+        i = j;
+    }
+}
+
 static const names *rank_names; /* qsort has no payload; the writer is single-threaded */
 
 static int cmp_name_id(const void *a, const void *b)
@@ -1117,7 +1498,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
     if (a->nents == 0)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
-    sort_ent *ord = tide__malloc(a->nents * sizeof(sort_ent));
+    sort_ent *ord = huge_alloc(a->nents * sizeof(sort_ent));
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -1151,7 +1532,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
         ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
     }
     sort_ctx sc = { a->ents, keys };
-    sort_ents(&sc, ord, a->nents);
+    sort_radix(&sc, ord, a->nents);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
@@ -1753,8 +2134,8 @@ static int commit(tide_history *h, bool lazy, bool by_date, int64_t before_ms)
 {
     if (!h->writable)
         return tide_error_set(TIDE_EINVAL, "history opened read-only");
-    TIDE_CHECK(tide_history_keep(h));
-    TIDE_CHECK(spill(h)); /* sorted and written before the lock is taken */
+    TIDE_CHECK(rec_push(h, REC_SPILL)); /* kept, sorted and written before the lock */
+    TIDE_CHECK(rec_wait(h));
     TIDE_CHECK(lock_take(h));
     int rc = commit_locked(h);
     if (rc == 0 && by_date) /* days that end at or before before_ms */
@@ -1908,7 +2289,10 @@ int tide_history_writers_behind(tide_history *h, int64_t gen, size_t *out)
 
 uint64_t tide_history_events_added(const tide_history *h)
 {
-    return h->added_events + h->stage_events;
+    /* counted by the recorder thread (the key encoding decides whether an event names a valid
+     * observable): exact once its jobs are done, which a commit, checkpoint or discard waits
+     * for; during a run, as of the last job done */
+    return atomic_load_explicit(&h->rt.events, memory_order_relaxed);
 }
 
 void tide_history_set_keep(tide_history *h, bool keep)

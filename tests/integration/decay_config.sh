@@ -49,6 +49,15 @@ echo '{"ip": {"lifetime": 60}}' >"$W/s/decay.json"
 check "a bad decay.json is an error naming the file and the key" '[ $rc -ne 0 ] && grep -q "decay.json" badfile.err && grep -q "lifetime" badfile.err'
 rm "$W/s/decay.json"
 
+# a sighting older than the lifetime refreshes nothing: the cached index is kept (rebuilding it
+# after every run of an old capture cost each run the index build, and scored it 0 again)
+echo "$((EP-35*86400)).100    120 10.0.0.11 TCP_MISS/200 512 GET http://45.133.1.50/gate.php alice DIRECT/45.133.1.50 text/html" >old.log
+"$TIDE" $S match --no-history old.log >m0.jsonl 2>/dev/null
+"$TIDE" $S match --no-history old.log >m0b.jsonl 2>m0b.err
+check "an old sighting of a decayed indicator keeps the cached index (score still 0)" 'grep -q "\"score\":0" m0.jsonl && grep -q "index loaded" m0b.err && [ -f "$W/s/match.idx" ]'
+"$TIDE" $S export --format csv >old.csv 2>/dev/null
+check "an old sighting leaves the indicator decayed out" '[ "$(score old.csv 45.133.1.50)" = absent ]'
+
 # a sighting refreshes the score: the decayed IP is seen again today
 "$TIDE" $S match a.log >m2.jsonl 2>/dev/null
 check "setup: the decayed IP is sighted (score 0 in its index)" 'grep -q "\"score\":0" m2.jsonl'

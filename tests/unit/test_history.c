@@ -259,6 +259,121 @@ static void t_keep_discard(void)
     TIDE_ASSERT_EQ_INT(n, 1);
 }
 
+/* The recorder thread: far more events than its queue holds (8 jobs of 256 KiB), an input kept,
+ * one discarded after spills of its own, one that counts the first one's values again, and
+ * a commit: the counts, and the first place of a value seen at the same time in two inputs, are
+ * those of the inputs in their order. */
+static int on_count(const tide_history_rec *r, void *payload)
+{
+    seen *s = payload;
+    s->n++;
+    s->count += r->count;
+    if (strcmp(r->value, "10.1.0.7") == 0 &&
+            strcmp(r->host, "workstation-0007.example.internal") == 0) {
+        snprintf(s->file, sizeof(s->file), "%s", r->file);
+        s->line = r->line;
+        s->first = r->first_seen_us;
+    }
+    return 0;
+}
+
+static void t_recorder_queue(void)
+{
+    const char *dir = tide_test_tmpdir();
+    setenv("TIDE_HISTORY_SPILL", "20000", 1);
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    char v[32], host[64];
+    const int na = 60000, nb = 40000;
+    for (int i = 0; i < na; i++) {
+        snprintf(v, sizeof(v), "10.1.%d.%d", i / 250, i % 250);
+        snprintf(host, sizeof(host), "workstation-%04d.example.internal", i % 1000);
+        add(h, "a.log", (uint64_t)i + 1, T0 + i % 1000, host, TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    for (int i = 0; i < nb; i++) { /* an input that ends in an error, spilled on the way */
+        snprintf(v, sizeof(v), "10.2.%d.%d", i / 250, i % 250);
+        snprintf(host, sizeof(host), "workstation-%04d.example.internal", i % 1000);
+        add(h, "b.log.gz", (uint64_t)i + 1, T0 + i % 1000, host, TIDE_OBS_IPV4, v);
+    }
+    uint64_t dropped = 0;
+    TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
+    TIDE_ASSERT_EQ_INT((int)dropped, nb);
+    for (int i = 0; i < na; i++) { /* the same values and times again */
+        snprintf(v, sizeof(v), "10.1.%d.%d", i / 250, i % 250);
+        snprintf(host, sizeof(host), "workstation-%04d.example.internal", i % 1000);
+        add(h, "c.log", (uint64_t)i + 1, T0 + i % 1000, host, TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    unsetenv("TIDE_HISTORY_SPILL");
+    tide_history_stats st;
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.records, na);
+    TIDE_ASSERT_EQ_INT((int)st.events, 2 * na);
+    seen s = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_count, &s), 0);
+    TIDE_ASSERT_EQ_INT(s.n, na);
+    TIDE_ASSERT_EQ_INT((int)s.count, 2 * na);
+    TIDE_ASSERT_EQ_STR(s.file, "a.log"); /* a tie of first times: the earlier input's place */
+    TIDE_ASSERT_EQ_INT((int)s.line, 8);
+    TIDE_ASSERT(s.first == T0 + 7);
+    tide_history_free(h);
+}
+
+/* pages resident now (/proc/self/statm), or 0 where there is no such file */
+static size_t resident_mb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (f == NULL)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &size, &res);
+    fclose(f);
+    return n == 2 ? (size_t)res * (size_t)sysconf(_SC_PAGESIZE) >> 20 : 0;
+}
+
+/* A small input takes little memory: the aggregators' tables grow with what they hold (their
+ * first tables were sized for the 256 MiB bound: 128 MiB resident for a few records); and what
+ * grew is counted right: every record kept, in several growths of both tables. */
+static void t_small_memory(void)
+{
+    const char *dir = tide_test_tmpdir();
+    size_t before = resident_mb();
+    if (before == 0)
+        TIDE_SKIP("no /proc/self/statm");
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    char v[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(v, sizeof(v), "10.3.%d.%d", i / 250, i % 250);
+        add(h, "a.log", (uint64_t)i + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    add(h, "b.log", 1, T0, "10.0.0.1", TIDE_OBS_IPV4, "10.3.0.1");
+    uint64_t dropped = 0;
+    TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0); /* waits for the recorder */
+    TIDE_ASSERT_EQ_INT((int)dropped, 1);
+    size_t after = resident_mb();
+    fprintf(stderr, "resident: %zu MB before, %zu MB with 3000 records\n", before, after);
+    TIDE_ASSERT(after < before + 32);
+    /* both tables grow several times: 300 000 distinct records over two inputs */
+    for (int i = 0; i < 200000; i++) {
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 4 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "c.log", (uint64_t)i + 1, T0 + i, "10.0.0.2", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    for (int i = 0; i < 100000; i++) {
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 4 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "d.log", (uint64_t)i + 1, T0 + i, "10.0.0.3", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    tide_history_stats st;
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.records, 303000);
+    TIDE_ASSERT_EQ_INT((int)st.events, 303000);
+    tide_history_free(h);
+}
+
 /* every prune says what it removed */
 static void t_pruned(void)
 {
@@ -373,6 +488,8 @@ TIDE_TESTS = {
     { "history::corrupt", t_corrupt },
     { "history::future", t_future },
     { "history::keep_discard", t_keep_discard },
+    { "history::recorder_queue", t_recorder_queue },
+    { "history::small_memory", t_small_memory },
     { "history::pruned", t_pruned },
     { NULL, NULL },
 };
