@@ -14,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(
     cmake gcc make pkg-config
     libsqlite3-dev libjansson-dev libzstd-dev zlib1g-dev libpcre2-dev libssl-dev libxxhash-dev
+    libcurl4-openssl-dev
     libmimalloc-dev
     python3 clang clang-format time
     # real consumers of `tide export` artifacts, run by tests/integration/export_consumers.sh

@@ -34,6 +34,7 @@
  *                  last seen, the first place seen
  *   sighting_users the user names seen with each sightings row (schema 11), by the row's key
  *                  (host, indicator_id, indicator); at most TIDE_SIGHTING_MAX_USERS per row
+ *   feeds          the feeds `tide feeds` pulls (schema 13): configuration and last pull state
  */
 #ifndef TIDE_STORE_SCHEMA_H
 #define TIDE_STORE_SCHEMA_H
@@ -246,6 +247,16 @@ static const char *const tide_store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS read_positions (key TEXT PRIMARY KEY, pos INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS read_positions_age ON read_positions(updated_at);",
+    /* 13: the feeds `tide feeds` pulls (include/tide/feeds.h, store_feeds.c): configuration
+     * (kind, URL, credentials, interval, source, TLP, settings of the kind as JSON) and the
+     * state of the last pull (where the next resumes, HTTP validators, status). One step of its
+     * own, touching nothing else. */
+    "CREATE TABLE IF NOT EXISTS feeds (name TEXT PRIMARY KEY, url TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, collection TEXT, auth TEXT, user TEXT, secret TEXT, source TEXT,"
+    "  tlp TEXT, ca_bundle TEXT, options TEXT, interval_ms INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, cursor TEXT, etag TEXT, last_modified TEXT,"
+    "  last_attempt_at INTEGER, last_success_at INTEGER, last_status TEXT,"
+    "  last_objects INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION                                                                  \
