@@ -360,6 +360,22 @@ static bool is_due(const tide_store_feed *f, int64_t now)
     return next_due(f) <= now;
 }
 
+/* whether the resume point c comes after the stored one: it never goes back, whatever a peer's
+ * headers say (RFC 3339 times of TAXII; whole seconds of MISP feeds) */
+static bool cursor_after(const char *c, const char *old)
+{
+    if (old == NULL || *old == '\0')
+        return true;
+    int64_t a, b;
+    if (tide__time_parse(c, &a) == 0 && tide__time_parse(old, &b) == 0)
+        return a > b || (a == b && strcmp(c, old) > 0);
+    char *ea, *eb;
+    long long x = strtoll(c, &ea, 10), y = strtoll(old, &eb, 10);
+    if (*ea == '\0' && *eb == '\0' && ea != c && eb != old)
+        return x > y;
+    return strcmp(c, old) > 0;
+}
+
 /* one pull of the feed f (a copy); res gets its counts, error set when rc < 0 */
 static int pull_one(tide_workspace *ws, const tide_store_feed *f, const tide_feed_pull_opts *o,
         tide_feed_result *res)
@@ -408,9 +424,9 @@ static int pull_one(tide_workspace *ws, const tide_store_feed *f, const tide_fee
     else if (rc < 0)
         tide_error_set(rc, "%s", keep);
 state:;
-    char err[2300] = "";
+    char err[2300] = "", m[2048] = "";
     if (rc < 0) {
-        const char *m = tide_error_last();
+        snprintf(m, sizeof(m), "%s", tide_error_last());
         if (strstr(m, f->url) != NULL)
             snprintf(err, sizeof(err), "feed %s: %s", f->name, m);
         else
@@ -418,7 +434,7 @@ state:;
     }
     /* the state: the resume point of what was stored, validators only of a whole success */
     tide_store_feed st = *f;
-    if (frc == 0 && p.cursor)
+    if (frc == 0 && p.cursor && cursor_after(p.cursor, f->cursor))
         st.cursor = p.cursor;
     if (rc == 0 && p.set_validators) {
         st.etag = p.etag;
@@ -427,7 +443,7 @@ state:;
     st.last_attempt_at = now;
     if (rc == 0)
         st.last_success_at = now;
-    st.last_status = rc < 0 ? err : p.not_modified ? "not modified" : "ok";
+    st.last_status = rc < 0 ? m : p.not_modified ? "not modified" : "ok";
     st.last_objects = res->ingest.ingest.stored;
     int src = tide__store_feed_state(tide_workspace_store(ws), &st);
     if (p.http)

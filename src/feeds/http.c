@@ -460,7 +460,7 @@ int tide__http_status_error(int code, const char *url, const tide__http_resp *r)
             hint = " (bad or missing credentials: tide feeds add --user/--password or --key)";
             break;
         case 403: hint = " (these credentials may not read this)"; break;
-        case 404: hint = " (no such resource: check the URL and --collection)"; break;
+        case 404: hint = " (no such resource at this URL)"; break;
         case 406: hint = " (the peer does not serve " TIDE__TAXII_MEDIA ")"; break;
         default: break;
     }
