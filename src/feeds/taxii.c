@@ -17,19 +17,23 @@
 
 #include "feeds/feeds_int.h"
 
-/* GET a TAXII resource into r: a response, status 200, the TAXII media type */
+/* GET a TAXII resource into r: a response, status 200, the TAXII media type (else r is
+ * freed and the error set) */
 static int taxii_get(tide__pull *p, const char *url, tide__http_resp *r)
 {
     tide__http_req rq = { .url = url, .accept = TIDE__TAXII_MEDIA };
     TIDE_CHECK(tide__http_get(p->http, &rq, r));
+    int rc = 0;
     if (r->status != 200)
-        return tide__http_status_error(TIDE_EIO, url, r);
-    if (!tide__taxii_media_ok(r->content_type))
-        return tide_error_set(TIDE_EFORMAT,
+        rc = tide__http_status_error(TIDE_EIO, url, r);
+    else if (!tide__taxii_media_ok(r->content_type))
+        rc = tide_error_set(TIDE_EFORMAT,
                 "%s: Content-Type '%.100s' is not " TIDE__TAXII_MEDIA
                 " (refused, as TAXII 2.1 clients do)",
                 url, r->content_type ? r->content_type : "(none)");
-    return 0;
+    if (rc < 0)
+        tide__http_resp_free(r);
+    return rc;
 }
 
 /* the API root of the feed's URL */
