@@ -111,18 +111,17 @@ static int feeds_add(int argc, char **argv)
                 goto out;
             continue;
         }
+        bool key_file = false;
         if ((r = cli_opt("feeds", argc, argv, &i, "password-file", &v)) ||
-                (r = cli_opt("feeds", argc, argv, &i, "key-file", &v))) {
+                (key_file = (r = cli_opt("feeds", argc, argv, &i, "key-file", &v)) != 0)) {
             if (r < 0 || secret != NULL) {
                 if (r > 0)
                     cli_err("feeds", "one secret file only");
                 goto out;
             }
-            bool key = strcmp(argv[i - 2], "--key-file") == 0 ||
-                       strncmp(argv[i - 1], "--key-file=", 11) == 0;
             if ((secret = read_secret(v)) == NULL)
                 goto out;
-            if (key)
+            if (key_file)
                 c.api_key = secret;
             else
                 c.password = secret;

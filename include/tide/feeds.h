@@ -96,7 +96,8 @@ tide_feeds_list(
  *  3339, "secret": true when one is stored, never the secret). Free *out with free(). */
 TIDE_EXTERN(int) tide_feeds_json(tide_workspace *ws, char **out);
 
-/** What one pull did (strings borrowed for the callback / until the next pull). */
+/** What one pull did. The strings are set for on_result only (borrowed for the call); in the
+ *  out parameter of tide_feed_pull they are NULL (the error is in tide_error_last()). */
 typedef struct {
     const char *name, *url, *kind;
     int rc;             /**< 0, or the error code (the message in error) */
@@ -110,7 +111,8 @@ typedef struct {
     tide_ingest_result ingest; /**< the objects stored and the retro-hunt */
 } tide_feed_result;
 
-/** How pulls behave; tide_feed_pull_opts_init sets the defaults given here. */
+/** How pulls behave; tide_feed_pull_opts_init sets the defaults given here (a cap or timeout
+ *  left 0 is taken as its default too). */
 typedef struct {
     int retries;            /**< retries of a request after 429, 5xx or a connection failure
                                  (default 3) */
@@ -140,8 +142,7 @@ TIDE_EXTERN(void) tide_feed_pull_opts_init(tide_feed_pull_opts *o);
 /** @brief Pull the feed name now. 0 when it was pulled (objects stored, or nothing new); < 0
  *  when it failed: the message (tide_error_last, and out->error) names the feed, the URL and
  *  the reason; the store keeps what earlier pulls stored, and the objects of the pages this
- *  pull stored before it failed. out (may be NULL) gets the counts; its strings live until the
- *  next pull on this thread. */
+ *  pull stored before it failed. out (may be NULL) gets the counts (its strings NULL). */
 TIDE_EXTERN(int)
 tide_feed_pull(tide_workspace *ws, const char *name, const tide_feed_pull_opts *opts,
         tide_feed_result *out);

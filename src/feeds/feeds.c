@@ -386,7 +386,19 @@ static int pull_one(tide_workspace *ws, const tide_store_feed *f, const tide_fee
     res->kind = f->kind;
     int64_t now = tide__time_now_ms();
     notice_ctx nc = { o, f->name };
-    tide_feed_pull_opts lo = *o;
+    tide_feed_pull_opts lo = *o, dflt;
+    /* caps and timeouts left zero (options not made by tide_feed_pull_opts_init): defaults */
+    tide_feed_pull_opts_init(&dflt);
+    if (lo.max_bytes == 0)
+        lo.max_bytes = dflt.max_bytes;
+    if (lo.max_pages <= 0)
+        lo.max_pages = dflt.max_pages;
+    if (!(lo.timeout > 0))
+        lo.timeout = dflt.timeout;
+    if (!(lo.connect_timeout > 0))
+        lo.connect_timeout = dflt.connect_timeout;
+    if (!(lo.max_wait >= 0))
+        lo.max_wait = dflt.max_wait;
     if (o->on_notice) {
         lo.on_notice = feed_notice;
         lo.payload = &nc;

@@ -176,6 +176,9 @@ check "--due: a feed never pulled is due, those pulled within their interval are
 "$TIDE" $S feeds remove gone 2>/dev/null
 check "remove: gone is no longer listed, its name is free" \
   '! "$TIDE" $S feeds list | grep -q "^gone " && "$TIDE" $S feeds add gone $B/taxii2/ --kind taxii >/dev/null 2>&1'
+printf 's3cret pw\n' | "$TIDE" $S feeds add fromfile $B/taxii2/ --collection $COLL --user alice --password-file - --interval 0 >/dev/null 2>&1
+"$TIDE" $S feeds pull fromfile --json >ff.json 2>/dev/null; rc=$?
+check "--password-file - (stdin): the password works" '[ $rc -eq 0 ] && [ "$(jq_ "d[\"ok\"]" <ff.json)" = True ]'
 "$TIDE" $S feeds add peer $B/taxii2/ 2>err; rc=$?
 check "add: a taken name is refused" '[ $rc -ne 0 ] && grep -q "exists already" err'
 "$TIDE" $S feeds add x http://alice:pw@127.0.0.1:$P/taxii2/ 2>err; rc=$?
