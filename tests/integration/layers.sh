@@ -4,7 +4,8 @@
 #   cli/ (front ends)      call the engine, never the history, the matcher, the match index,
 #                          sighting batches or the telemetry readers themselves;
 #   src/* below engine     include nothing of the engine (tide/engine.h); src/feeds (the pulls of
-#                          tide feeds) sits beside it and feeds its ingest runs;
+#                          tide feeds) sits beside it, feeds its ingest runs, and no other
+#                          library folder includes it;
 #   src/store              includes nothing of src/cases; the backend contract
 #                          (include/tide/sys/store_backend.h) names no jansson or SQLite type;
 #   src/cases              reaches the database only through the store;
@@ -27,6 +28,11 @@ check() { # check ROOT: prints each violation, returns 1 when there was one
     if grep -rnE --include='*.c' --include='*.h' '#include *"tide/engine\.h"' "$root/src" |
             grep -vE "^$root/src/(engine|feeds)/"; then
         echo "layers: a layer below the engine includes it (above)"
+        fail=1
+    fi
+    if grep -rnE --include='*.c' --include='*.h' '#include *"(\.\./)?feeds/' "$root/src" |
+            grep -v "^$root/src/feeds/"; then
+        echo "layers: a library layer includes src/feeds, which sits beside the engine (above)"
         fail=1
     fi
     local contract="$root/include/tide/sys/store_backend.h"
@@ -60,6 +66,7 @@ mkdir -p "$tmp/cli" "$tmp/src/store" "$tmp/src/cases" "$tmp/src/history" "$tmp/s
 # a tree that keeps every rule: the engine may call anything, front ends the engine
 echo 'static int ok(void *h) { return tide_history_commit(h); }' >"$tmp/src/engine/run.c"
 echo '#include "tide/engine.h"' >"$tmp/src/engine/x.c"
+mkdir -p "$tmp/src/feeds" && echo '#include "tide/engine.h"' >"$tmp/src/feeds/x.c"
 echo 'static int ok(void *ws) { return tide_match_run_run(ws); }' >"$tmp/cli/ok.c"
 echo '#include "match/keys.h"' >"$tmp/src/history/keys.c"
 if ! out=$(check "$tmp" 2>&1); then
@@ -70,13 +77,14 @@ fi
 # a tree that breaks each rule once
 echo 'static int bad(void *h, void *m) { tide_history_commit(h); return tide_matcher_flush (m); }' >"$tmp/cli/bad.c"
 echo '#include "tide/engine.h"' >"$tmp/src/cases/bad.c"
+echo '#include "feeds/feeds_int.h"' >"$tmp/src/engine/bad.c"
 echo 'typedef struct json_t json_t;' >"$tmp/include/tide/sys/store_backend.h"
 echo '#include "cases/cases_int.h"' >"$tmp/src/store/bad.c"
 echo '#include "store/store_int.h"' >"$tmp/src/cases/bad2.c"
 echo '#include "match/index_int.h"' >"$tmp/src/history/bad.c"
 echo 'static int bad(void *s) { return tide_store_get(s, 0, 0, 0); }' >"$tmp/src/intel/bad.c"
 out=$(check "$tmp" 2>&1) && { echo "layers: the checker passed a tree that breaks the rules"; exit 1; }
-for want in "cli/bad.c:1:.*tide_history_commit" "cases/bad.c:1:" "store_backend.h:1:" \
+for want in "cli/bad.c:1:.*tide_history_commit" "cases/bad.c:1:" "engine/bad.c:1:" "store_backend.h:1:" \
         "store/bad.c:1:" "cases/bad2.c:1:" "history/bad.c:1:" "intel/bad.c:1:"; do
     grep -q "$want" <<<"$out" || { echo "layers: the checker missed $want:"; echo "$out"; exit 1; }
 done
