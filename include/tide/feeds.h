@@ -23,6 +23,9 @@
  * all_proxy); a CA bundle per feed; 429, 5xx and connection failures retried with exponential
  * back-off (Retry-After honoured, bounded); every response body capped.
  *
+ * Threads: as for engine.h, a workspace is used by one thread at a time (a server pulls on a
+ * workspace of its own); libcurl is initialised once, thread-safely, on first use.
+ *
  * Secrets (Basic passwords, bearer keys) are stored as given in the store's database, which
  * tide_feed_add makes readable by its owner only (mode 0600, with its -wal / -shm files); no
  * listing (tide_feeds_list, tide_feeds_json) ever gives them out.
