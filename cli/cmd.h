@@ -101,6 +101,7 @@ int cmd_case(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_feeds(int argc, char **argv);
 /* Print an ingest run's retro-hunt line "hunted N indicators: ..." when one ran. */
 void cli_print_hunt(const tide_ingest_result *res);
 /* Print what happened to a declared export target (written, failed) on stderr. */

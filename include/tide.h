@@ -20,5 +20,6 @@
 #include "tide/export.h"
 #include "tide/cases.h"
 #include "tide/engine.h"
+#include "tide/feeds.h"
 
 #endif

@@ -14,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(
     cmake gcc make pkg-config
     libsqlite3-dev libjansson-dev libzstd-dev zlib1g-dev libpcre2-dev libssl-dev libxxhash-dev
+    libcurl4-openssl-dev
     libmimalloc-dev
     # tide serve: libmicrohttpd (HTTPS through GnuTLS); curl drives it in the tests, wrk and
     # h2load (nghttp2-client) load it in bench/serve_bench.sh

@@ -36,6 +36,7 @@
  *                  (host, indicator_id, indicator); at most TIDE_SIGHTING_MAX_USERS per row
  *   api_keys       the API keys of `tide serve` (schema 13): name, SHA-256 of the key, role,
  *                  TLP ceiling, created / revoked; audit_log: the API's writes (who, what, when)
+ *   feeds          the feeds `tide feeds` pulls (schema 14): configuration and last pull state
  */
 #ifndef TIDE_STORE_SCHEMA_H
 #define TIDE_STORE_SCHEMA_H
@@ -257,6 +258,16 @@ static const char *const tide_store_migrations[] = {
     "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
     "  action TEXT NOT NULL, target TEXT, detail TEXT);"
     "CREATE INDEX audit_log_at ON audit_log(at);",
+    /* 14: the feeds `tide feeds` pulls (include/tide/feeds.h, store_feeds.c): configuration
+     * (kind, URL, credentials, interval, source, TLP, settings of the kind as JSON) and the
+     * state of the last pull (where the next resumes, HTTP validators, status). One step of its
+     * own, touching nothing else. */
+    "CREATE TABLE IF NOT EXISTS feeds (name TEXT PRIMARY KEY, url TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, collection TEXT, auth TEXT, user TEXT, secret TEXT, source TEXT,"
+    "  tlp TEXT, ca_bundle TEXT, options TEXT, interval_ms INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, cursor TEXT, etag TEXT, last_modified TEXT,"
+    "  last_attempt_at INTEGER, last_success_at INTEGER, last_status TEXT,"
+    "  last_objects INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
 };
 
 #define TIDE_STORE_SCHEMA_VERSION                                                                  \

@@ -29,6 +29,7 @@
 
 #include "store/front_int.h"
 #include "store/schema.h"
+#include "store/store_feeds.h"
 #include "store/store_int.h"
 #include "tide/store.h"
 #include "util/util.h"
@@ -2434,6 +2435,11 @@ static void fill_table(tide_store_backend *be)
     be->sightings = tide__sqlite_sightings;
     be->put_positions = tide__sqlite_put_positions;
     be->positions = tide__sqlite_positions;
+    be->feed_put = tide__sqlite_feed_put; /* store_feeds.c */
+    be->feed_get = tide__sqlite_feed_get;
+    be->feeds = tide__sqlite_feeds;
+    be->feed_remove = tide__sqlite_feed_remove;
+    be->feed_state = tide__sqlite_feed_state;
     be->sighting_by_id = tide__sqlite_sighting_by_id;
     be->case_put = tide__sqlite_case_put;
     be->case_get = tide__sqlite_case_get;

@@ -83,6 +83,33 @@ typedef struct {
     size_t nobs;
 } tide_store_scan_row;
 
+/** A feed `tide feeds` pulls (include/tide/feeds.h): its configuration and the state of its
+ *  pulls. Times in ms since the epoch, TIDE_STORE_NULL when never. Strings may be NULL unless
+ *  said. The secret is kept as given (the store's files are the only protection: feeds.h). */
+typedef struct {
+    const char *name;       /**< unique, required */
+    const char *url;        /**< required */
+    const char *kind;       /**< "taxii", "auto", "stix", "misp", "misp-feed", "csv", "list" */
+    const char *collection; /**< TAXII collection id */
+    const char *auth;       /**< "basic", "bearer" or NULL (none) */
+    const char *user;       /**< Basic user name */
+    const char *secret;     /**< Basic password or bearer key */
+    const char *source;     /**< the source its objects get (NULL: its name) */
+    const char *tlp;        /**< TLP for objects without a marking */
+    const char *ca_bundle;  /**< CA bundle file for HTTPS */
+    const char *options;    /**< JSON object text: the settings of its kind (family, columns,
+                                 page limit ...) */
+    int64_t interval_ms;    /**< pulled when due (tide_feeds_pull_due); 0: on demand only */
+    int64_t created_at;
+    /* the state of its pulls (written by feed_state) */
+    const char *cursor; /**< where the next pull resumes: TAXII added_after, the newest MISP
+                             feed event timestamp ingested */
+    const char *etag, *last_modified; /**< validators of the last body ingested */
+    int64_t last_attempt_at, last_success_at;
+    const char *last_status; /**< "ok", "not modified", or the error of the last pull */
+    int64_t last_objects;    /**< objects the last pull stored */
+} tide_store_feed;
+
 /** A response case (SPEC C4, C5). Times in ms since the epoch. */
 typedef struct {
     int64_t id;         /**< > 0; 0 when putting a new case */
@@ -329,6 +356,23 @@ struct tide_store_backend {
     /** Current indicators by whether their source is "internal". */
     int (*indicator_source_counts)(
             tide_store_backend *be, int64_t *out_internal, int64_t *out_external);
+
+    /* ---- the feeds of `tide feeds` (optional: absent, the feed calls are TIDE_EUNSUPPORTED)
+     *      ---- */
+
+    /** Insert a feed (its state as given); TIDE_EEXISTS when its name is taken. */
+    int (*feed_put)(tide_store_backend *be, const tide_store_feed *feed);
+    /** The feed name: cb once; TIDE_ENOTFOUND "no feed NAME". */
+    int (*feed_get)(tide_store_backend *be, const char *name,
+            int (*cb)(const tide_store_feed *feed, void *payload), void *payload);
+    /** Every feed, by name. */
+    int (*feeds)(tide_store_backend *be, int (*cb)(const tide_store_feed *feed, void *payload),
+            void *payload);
+    /** Forget the feed name; TIDE_ENOTFOUND when there is none. */
+    int (*feed_remove)(tide_store_backend *be, const char *name);
+    /** Write the state members (cursor ... last_objects) of feed->name, the configuration
+     *  untouched; TIDE_ENOTFOUND when there is no such feed. */
+    int (*feed_state)(tide_store_backend *be, const tide_store_feed *feed);
 
     /* ---- the registry of read positions (optional: absent, tide_store_put_positions is
      *      TIDE_EUNSUPPORTED and nothing is known, so inputs read again store again) ---- */
