@@ -305,9 +305,15 @@ static int route_of(const char *path, const char *method, req *r, char *allow, s
  * must be the key's). 0 and r->key when valid; -1 otherwise (no detail: 401). */
 static int authenticate(req *r)
 {
-    char name[128], key[256];
-    int kind = tide__parse_auth(
-            tide__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION), name, sizeof name, key, sizeof key);
+    char name[128], key[256], sess[320];
+    const char *h = tide__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h == NULL) { /* a web UI session's cookie (ui.c): -2 when its CSRF token is wrong */
+        int k = tide__ui_session_auth(r, sess, sizeof sess);
+        if (k < 0)
+            return k;
+        h = k > 0 ? sess : NULL;
+    }
+    int kind = tide__parse_auth(h, name, sizeof name, key, sizeof key);
     if (kind < 0)
         return -1;
     if (tide_key_verify(r->store, key, strlen(key), &r->key) < 0 ||
@@ -345,6 +351,16 @@ static enum MHD_Result send_reply(srv *s, req *r, reply *out)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, out->etag);
     if (out->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
+    if (out->cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, out->cookie);
+    if (out->page) {
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                "base-uri 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
     if (out->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"tide\"");
     if (s->stopping)
@@ -394,6 +410,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         __atomic_add_fetch(&s->active, 1, __ATOMIC_RELAXED);
         if (!is_method(method))
             return early(s, r, MHD_HTTP_NOT_IMPLEMENTED, "method %s not implemented", method);
+        if (strncmp(url, "/api/", 5) != 0) { /* the web UI's assets (ui.c) */
+            reply out = { 0 };
+            tide__ui_static(r, url, method, &out);
+            return send_reply(s, r, &out);
+        }
         char allow[64];
         int m = route_of(url, method, r, allow, sizeof allow);
         if (m == 0)
@@ -410,7 +431,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 logf_(s, "store: %s", tide_error_last());
                 return early(s, r, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable%s", "");
             }
-            if (authenticate(r) < 0)
+            int a = authenticate(r);
+            if (a == -2)
+                return early(s, r, MHD_HTTP_FORBIDDEN, "forbidden: %s",
+                        "the session's CSRF token (X-CSRF-Token) is missing or wrong");
+            if (a < 0)
                 return early(s, r, MHD_HTTP_UNAUTHORIZED, "unauthorized%s", "");
             r->authed = true;
             if (r->rt->perm >= 0 && !tide_role_allows((int)r->key.role, r->rt->perm))
@@ -674,6 +699,11 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     char *colon = strrchr(host, ':');
     if (colon)
         *colon = '\0';
+    tide__ui_start(&s);
+    if (tide__ui_dir())
+        logf_(&s, "web UI from %s", tide__ui_dir());
+    else
+        logf_(&s, "no web UI bundle found (scripts/setup.sh builds it into build/ui)");
     tide__stream_start(&s);
     logf_(&s, "listening on %s://%s:%u", cert ? "https" : "http", host,
             di ? (unsigned)di->port : 0u);
@@ -700,6 +730,7 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     MHD_stop_daemon(d);
     tide__stream_stop();
     tide__hunts_shutdown();
+    tide__ui_stop();
     logf_(&s, "stopped");
 done:
     for (size_t i = 0; i < s.npool; i++)
