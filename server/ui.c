@@ -19,6 +19,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -79,9 +80,13 @@ static const char *type_of(const char *name)
 
 static char *read_small(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC); /* a link is not the bundle's */
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     struct stat st;
     char *b = NULL;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= ASSET_MAX &&
@@ -411,10 +416,10 @@ void tide__route_session_new(req *r, reply *out)
         if (y->id[0] && expired(y, x.created))
             drop(y);
         if (y->id[0] == '\0') {
-            if (slot == NULL)
-                slot = y;
+            if (slot == NULL || slot->id[0])
+                slot = y; /* a free slot */
         } else if (slot == NULL || (slot->id[0] && y->last < slot->last))
-            slot = y; /* the least recently used, until a free slot is seen */
+            slot = y; /* the least recently used, while no slot is free */
     }
     if (slot)
         *slot = x;
