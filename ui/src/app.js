@@ -79,7 +79,18 @@ async function overviewPage(el) {
         can('sightings:read') ? api('/sightings?limit=10000') : null,
         can('export') ? api('/exports/targets') : null,
     ]);
-    if (stats) cards.append(cardN(stats.indicators, 'indicators'), cardN(stats.current, 'objects'), cardN(stats.relationships, 'relationships'));
+    // under a ceiling below red the API counts by TLP only: the objects by source are then
+    // counted from a search (what the key may see)
+    let bySource = stats?.by_source;
+    if (stats && !bySource && can('intel:read')) {
+        const objs = (await api('/intel/search?limit=10000')).objects;
+        bySource = {};
+        for (const o of objs) bySource[o.source || '(none)'] = (bySource[o.source || '(none)'] || 0) + 1;
+    }
+    if (stats) {
+        if (stats.indicators !== undefined) cards.append(cardN(stats.indicators, 'indicators'), cardN(stats.relationships, 'relationships'));
+        cards.append(cardN(Object.values(stats.by_tlp || {}).reduce((a, b) => a + b, 0), `objects under TLP:${state.session.tlp_max.toUpperCase()}`));
+    }
     if (cases) cards.append(cardN(cases.cases.filter((c) => c.status !== 'closed').length, 'open cases'), cardN(cases.cases.length, 'cases'));
     if (sightings) {
         const list = sightings.sightings;
@@ -109,7 +120,7 @@ async function overviewPage(el) {
         options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } } });
     }
     if (stats) {
-        const src = Object.entries(stats.by_source || {});
+        const src = Object.entries(bySource || {});
         const c1 = chartBox('chart-sources', 'Intel by source (feeds)');
         const tl = Object.entries(stats.by_tlp || {});
         const c2 = chartBox('chart-tlp', 'Intel by TLP');
@@ -153,7 +164,7 @@ async function searchPage(el, params) {
     if (value) {
         const r = await api(`/intel/lookup?value=${q(value)}`);
         out.append(h('h2', {}, `${r.kind} ${r.value}: ${r.indicators.length} indicator${r.indicators.length === 1 ? '' : 's'} cover it`),
-            table(['indicator', 'source', 'confidence', 'score', 'state', 'TLP', 'context'], r.indicators.map(indicatorRow), 'no indicator under your TLP ceiling covers this value'));
+            h('div', { id: 'lookup-results' }, table(['indicator', 'source', 'confidence', 'score', 'state', 'TLP', 'context'], r.indicators.map(indicatorRow), 'no indicator under your TLP ceiling covers this value')));
         if (can('sightings:read')) {
             const s = await api(`/sightings?indicator=${q(value)}`);
             out.append(h('h2', {}, 'Sightings'), table(['host', 'observed', 'first seen', 'live / retro', 'TLP'], s.sightings.map((x) => [h('a', { href: `#/host/${q(x.host)}` }, x.host), x.observed, fmtTime(x.first_seen), `${x.live_count} / ${x.retro_count}`, tlp(x.tlp)]), 'not seen'));

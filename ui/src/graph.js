@@ -82,7 +82,6 @@ export async function graphPage(el, params) {
         elements: [...[...nodes.values()].map((n) => ({ data: { id: n.id, label: n.level === 3 ? short(n.label) : n.label, full: n.label, type: n.type, status: n.status || '' }, position: pos[n.id] })),
             ...[...edges.values()].filter((e) => nodes.has(e.source) && nodes.has(e.target)).map((e) => ({ data: e }))],
         layout: { name: 'preset', fit: true, padding: 30 },
-        wheelSensitivity: 0.3,
         style: [
             { selector: 'node', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, width: 22, height: 22, 'background-color': (n) => COLOR[n.data('status') || n.data('type')] || '#8c959f', color: '#1b1f24' } },
             { selector: 'node[type = "indicator"]', style: { width: 12, height: 12, 'font-size': 8, 'text-rotation': -0.6, 'text-halign': 'right', 'text-valign': 'center', 'text-margin-x': 4, 'text-margin-y': 0 } },
