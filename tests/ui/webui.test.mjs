@@ -128,6 +128,7 @@ try {
     const nEvidence = doc.plan.reduce((n, p) => n + (p.evidence || []).length, 0);
     const evUi = await page.$$eval('#plan .evidence-item a', (t) => t.map((a) => [a.textContent, a.getAttribute('href')]));
     check(`case: the plan's ${doc.plan.length} actions and ${nEvidence} pieces of evidence, linked`, steps === doc.plan.length && evUi.length === nEvidence && nEvidence > 0, `${steps} ${evUi.length}`);
+    await noOverflow(page, 'case page');
     await shot(page, 'case');
     // follow one piece of evidence of a silent host to its sighting
     const ev = evUi.find(([, h]) => h.startsWith('#/host/10.20.0.31'));
@@ -203,6 +204,7 @@ try {
     const hrows = await page.$$eval('#host-sightings tbody tr', (t) => t.length);
     check(`host timeline 10.20.0.11: its ${hs.length} sightings in the table`, hrows === hs.length && hs.length > 0);
     check('host timeline: the chart marks the live sightings, one row per indicator', tl && tl.live >= hs.filter((x) => x.live_count > 0).length && tl.rows === new Set(hs.map((x) => `${x.kind} ${x.indicator}`)).size, JSON.stringify(tl));
+    await noOverflow(page, 'host timeline');
     await shot(page, 'host');
 
     // metrics

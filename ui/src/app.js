@@ -112,7 +112,7 @@ async function overviewPage(el) {
     }
     if (cases) {
         const open = cases.cases.filter((c) => c.status !== 'closed');
-        const c = chartBox('chart-tiers', 'Open cases by tier');
+        const c = chartBox('chart-tiers', 'Cases by tier: open and closed');
         grid.append(c.el);
         chart(c.canvas, { type: 'bar', data: { labels: ['tier 1', 'tier 2', 'tier 3'], datasets: [
             { label: 'open', data: [1, 2, 3].map((t) => open.filter((x) => x.tier === t).length), backgroundColor: '#1f6feb' },

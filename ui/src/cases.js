@@ -49,14 +49,14 @@ export async function casePage(el, id) {
             banner(e.status === 403 ? `Refused: ${e.message}` : `${what} failed: ${e.message}`);
         }
     };
-    el.append(h('h1', {}, `Case ${c.id}: `, h('span', { id: 'case-status' }, c.status), ` · tier ${c.tier} (${c.tier_name}) `, tlp(c.tlp)), note, msg,
+    el.append(h('h1', {}, `Case ${c.id}: `, h('span', { id: 'case-status' }, c.status), ` · tier ${c.tier} (${c.tier_name}) `, tlp(c.tlp)), ...[note, msg].filter(Boolean),
         h('div', { class: 'cards' },
             h('div', { class: 'card' }, h('div', { class: 'l' }, 'tier and why'), h('div', { id: 'case-rule' }, c.rule)),
             h('div', { class: 'card' }, h('div', { class: 'l' }, 'scope'), h('div', {}, `${c.host_count} hosts: ${c.alerted_count} alerted, ${c.silent_count} silent; ${c.indicator_count} indicators`)),
             h('div', { class: 'card' }, h('div', { class: 'l' }, 'opened / updated / closed'), h('div', {}, `${fmtTime(c.opened_at)} / ${fmtTime(c.updated_at)} / ${fmtTime(c.closed_at)}`)),
             h('div', { class: 'card' }, h('div', { class: 'l' }, 'seed'), h('div', { class: 'mono' }, `${c.seed_host} · ${c.seed_indicator}`))));
 
-    el.append(h('div', { class: 'grid' },
+    el.append(h('div', { class: 'grid two' },
         h('section', { 'aria-labelledby': 'h-attr' }, h('h2', { id: 'h-attr' }, 'Attribution'),
             table(['name', 'type', 'confidence', 'hops', 'path'], (c.attribution || []).map((a) => [h('a', { href: `#/object/${a.id}` }, a.name), a.type, String(a.confidence ?? '-'), String(a.hops), h('span', { class: 'mono' }, pathText(a.path))]), 'none'),
             (c.campaigns || []).length ? h('p', {}, c.campaigns.map((n) => h('a', { href: `#/graph?campaign=${q(n)}` }, `Campaign graph: ${n}`))) : null),

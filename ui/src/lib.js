@@ -60,7 +60,7 @@ export function banner(msg, kind = 'error') {
 }
 
 export const tlp = (t) => h('span', { class: `badge tlp-${t || 'none'}`, title: 'TLP' }, `TLP:${(t || 'none').toUpperCase()}`);
-export const fmtTime = (t) => (t ? String(t).replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : '-');
+export const fmtTime = (t) => (t ? String(t).replace('T', ' ').replace(/(:\d\d)\.\d+Z$|(:\d\d)Z$/, '$1$2') : '-');
 export function fmtDur(s) {
     if (s === null || s === undefined) return '-';
     const d = Math.floor(s / 86400), hh = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
