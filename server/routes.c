@@ -21,12 +21,13 @@ static void health(req *r, reply *out)
 {
     srv *s = r->s;
     /* liveness: we answer; readiness: a store connection answers a query */
-    tide_store *st = tide__srv_store_get(s);
+    tide_reads *rd = tide__srv_reads_get(s);
     int64_t gen = 0;
-    bool ready = st != NULL && !s->stopping && tide_store_intel_generation(st, &gen) == 0;
+    bool ready = rd != NULL && !s->stopping &&
+                 tide_store_intel_generation(tide_reads_store(rd), &gen) == 0;
     if (!ready)
         tide_error_clear();
-    tide__srv_store_put(s, st);
+    tide__srv_reads_put(s, rd);
     json_t *o = json_pack("{s:s, s:b, s:b, s:s}", "status", ready ? "ok" : "unavailable", "live", 1,
             "ready", ready, "version", TIDE_VERSION);
     tide__reply_json(out, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -54,12 +55,20 @@ static void intel_lookup(req *r, reply *out)
         tide__reply_error(out, MHD_HTTP_BAD_REQUEST, "value: missing");
         return;
     }
-    char *js = NULL;
-    int rc = tide_read_lookup(r->store, tide_workspace_decay(r->s->ws), v, r->key.tlp_max, 0, &js);
+    size_t len;
+    char *js = tide__cache_lookup_get(v, r->key.tlp_max, &len);
+    if (js) {
+        tide__reply_json(out, MHD_HTTP_OK, js);
+        return;
+    }
+    int64_t gen = tide__cache_gen(); /* before: a change meanwhile makes the answer stale */
+    int rc = tide_read_lookup(r->rd, tide_workspace_decay(r->s->ws), v, r->key.tlp_max, 0, &js);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
-    else
+    else {
+        tide__cache_lookup_put(v, r->key.tlp_max, gen, js);
         tide__reply_json(out, MHD_HTTP_OK, js);
+    }
 }
 
 /* ---- administration ---- */
@@ -150,7 +159,7 @@ static void intel_search(req *r, reply *out)
         q.value = norm;
     }
     char *js = NULL;
-    int rc = tide_read_search(r->store, &q, r->key.tlp_max, &js);
+    int rc = tide_read_search(r->rd, &q, r->key.tlp_max, &js);
     free(norm);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
@@ -161,7 +170,7 @@ static void intel_search(req *r, reply *out)
 static void intel_object(req *r, reply *out)
 {
     char *js = NULL;
-    int rc = tide_read_object(r->store, r->params[0], r->key.tlp_max, &js);
+    int rc = tide_read_object(r->rd, r->params[0], r->key.tlp_max, &js);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
     else
@@ -282,7 +291,7 @@ static void sightings(req *r, reply *out)
     if (related == NULL)
         related = tide__req_arg(r, "related");
     char *js = NULL;
-    int rc = tide_read_sightings(r->store, &q, related, r->key.tlp_max, &js);
+    int rc = tide_read_sightings(r->rd, &q, related, r->key.tlp_max, &js);
     free(norm);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
@@ -419,7 +428,7 @@ static void export_targets(req *r, reply *out)
 static void stats(req *r, reply *out)
 {
     char *js = NULL;
-    int rc = tide_read_stats(r->store, r->key.tlp_max, &js);
+    int rc = tide_read_stats(r->rd, r->key.tlp_max, &js);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
     else

@@ -67,35 +67,50 @@ static void logf_(srv *s, const char *fmt, ...)
 
 /* ---------------- the pool of read connections ---------------- */
 
-tide_store *tide__srv_store_get(srv *s)
+tide_reads *tide__srv_reads_get(srv *s)
 {
     pthread_mutex_lock(&s->pool_mu);
-    tide_store *st = s->npool ? s->pool[--s->npool] : NULL;
+    tide_reads *rd = s->npool ? s->pool[--s->npool] : NULL;
     pthread_mutex_unlock(&s->pool_mu);
-    if (st == NULL && tide_workspace_store_open(s->ws, &st) < 0)
+    if (rd)
+        return rd;
+    tide_store *st = NULL;
+    if (tide_workspace_store_open(s->ws, &st) < 0)
         return NULL;
-    return st;
+    if (tide_reads_new(&rd, st) < 0) {
+        tide_store_free(st);
+        return NULL;
+    }
+    return rd;
 }
 
-void tide__srv_store_put(srv *s, tide_store *st)
+static void reads_close(tide_reads *rd)
 {
-    if (st == NULL)
+    tide_store *st = tide_reads_store(rd);
+    tide_reads_free(rd);
+    tide_store_free(st);
+}
+
+void tide__srv_reads_put(srv *s, tide_reads *rd)
+{
+    if (rd == NULL)
         return;
     pthread_mutex_lock(&s->pool_mu);
     if (s->npool == s->cappool && s->cappool < 64) {
         size_t nc = s->cappool ? s->cappool * 2 : 8;
-        tide_store **p = realloc(s->pool, nc * sizeof *p);
+        tide_reads **p = realloc(s->pool, nc * sizeof *p);
         if (p) {
             s->pool = p;
             s->cappool = nc;
         }
     }
     if (s->npool < s->cappool) {
-        s->pool[s->npool++] = st;
-        st = NULL;
+        s->pool[s->npool++] = rd;
+        rd = NULL;
     }
     pthread_mutex_unlock(&s->pool_mu);
-    tide_store_free(st); /* the pool is full: close it */
+    if (rd)
+        reads_close(rd); /* the pool is full */
 }
 
 /* ---------------- connections: the deadline of a request's head ---------------- */
@@ -313,6 +328,8 @@ static int authenticate(req *r)
             return k;
         h = k > 0 ? sess : NULL;
     }
+    if (tide__cache_key_get(h, &r->key))
+        return 0;
     int kind = tide__parse_auth(h, name, sizeof name, key, sizeof key);
     if (kind < 0)
         return -1;
@@ -321,6 +338,7 @@ static int authenticate(req *r)
         tide_error_clear();
         return -1;
     }
+    tide__cache_key_put(h, &r->key);
     return 0;
 }
 
@@ -427,10 +445,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return send_reply(s, r, &out);
         }
         if (r->rt->perm != PERM_NONE) {
-            if ((r->store = tide__srv_store_get(s)) == NULL) {
+            if ((r->rd = tide__srv_reads_get(s)) == NULL) {
                 logf_(s, "store: %s", tide_error_last());
                 return early(s, r, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable%s", "");
             }
+            r->store = tide_reads_store(r->rd);
             int a = authenticate(r);
             if (a == -2)
                 return early(s, r, MHD_HTTP_FORBIDDEN, "forbidden: %s",
@@ -513,7 +532,7 @@ static void on_completed(
     if (r == NULL)
         return;
     __atomic_sub_fetch(&s->active, 1, __ATOMIC_RELAXED);
-    tide__srv_store_put(s, r->store);
+    tide__srv_reads_put(s, r->rd);
     for (int i = 0; i < MAX_PARAMS; i++)
         free(r->params[i]);
     free(r->body);
@@ -699,6 +718,7 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     char *colon = strrchr(host, ':');
     if (colon)
         *colon = '\0';
+    tide__cache_start(&s);
     tide__ui_start(&s);
     if (tide__ui_dir())
         logf_(&s, "web UI from %s", tide__ui_dir());
@@ -729,12 +749,13 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     }
     MHD_stop_daemon(d);
     tide__stream_stop();
+    tide__cache_stop();
     tide__hunts_shutdown();
     tide__ui_stop();
     logf_(&s, "stopped");
 done:
     for (size_t i = 0; i < s.npool; i++)
-        tide_store_free(s.pool[i]);
+        reads_close(s.pool[i]);
     free(s.pool);
     pthread_mutex_destroy(&s.pool_mu);
     pthread_mutex_destroy(&s.write_mu);

@@ -56,6 +56,7 @@ typedef struct {
     bool authed;
     tide_key_info key;
     tide_store *store; /* this request's read connection (from the pool) */
+    tide_reads *rd;    /* ... and its reads, with their gates' caches */
     char *body;
     size_t len, cap, max;
     bool too_big;
@@ -81,7 +82,7 @@ struct srv {
     tide_workspace *ws;
     tide_server_opts o;
     pthread_mutex_t pool_mu; /* the read connections not in use */
-    tide_store **pool;
+    tide_reads **pool;       /* each on its own store connection */
     size_t npool, cappool;
     pthread_mutex_t write_mu; /* one write (ingest, case change ...) at a time on ws */
     volatile int stopping;
@@ -105,6 +106,16 @@ void tide__route_metrics(req *r, reply *out);
 void tide__route_hunt_start(req *r, reply *out);
 void tide__route_hunt_get(req *r, reply *out);
 void tide__route_stream(req *r, reply *out);
+/* cache.c: verified keys by Authorization header, lookup answers by (value, ceiling), valid
+ * while the intel generation / keys table the watcher thread reads are unchanged (and for a
+ * few seconds at most). tide__cache_gen is -1 when unknown (then nothing is cached). */
+void tide__cache_start(srv *s);
+void tide__cache_stop(void);
+bool tide__cache_key_get(const char *header, tide_key_info *out);
+void tide__cache_key_put(const char *header, const tide_key_info *key);
+int64_t tide__cache_gen(void);
+char *tide__cache_lookup_get(const char *value, int ceiling, size_t *len);
+void tide__cache_lookup_put(const char *value, int ceiling, int64_t gen, const char *json);
 /* ui.c: the web UI's static assets and sessions. tide__ui_session_auth: for a request without
  * an Authorization header, 1 and the session's "Bearer KEY" in auth when its cookie names a
  * live session (and, on a method other than GET, its X-CSRF-Token header matches), 0 without a
@@ -122,10 +133,10 @@ void tide__stream_start(srv *s);
 void tide__stream_stop(void);
 void tide__hunts_shutdown(void);
 
-/* A read connection for this thread's request (from the pool, or a new one); NULL with the
- * error recorded. */
-tide_store *tide__srv_store_get(srv *s);
-void tide__srv_store_put(srv *s, tide_store *st);
+/* The reads of a store connection for this thread's request (from the pool, or a new one);
+ * NULL with the error recorded. The pool keeps them, with their gates' caches. */
+tide_reads *tide__srv_reads_get(srv *s);
+void tide__srv_reads_put(srv *s, tide_reads *rd);
 
 /* Replies */
 void tide__reply_json(reply *out, unsigned status, char *json); /* takes json */

@@ -59,7 +59,7 @@ static void push(char *json[NLEVELS])
 
 /* one poll: the sightings updated since `since`, per ceiling; events for those not seen yet
  * (seen: "id:last_seen:live:retro" of what was sent) */
-static void poll_once(tide_store *st, int64_t since, json_t *seen)
+static void poll_once(tide_reads *rd, int64_t since, json_t *seen)
 {
     json_t *lists[NLEVELS] = { NULL };
     tide_sighting_query q;
@@ -69,7 +69,7 @@ static void poll_once(tide_store *st, int64_t since, json_t *seen)
     q.limit = 10000;
     for (int l = 0; l < NLEVELS; l++) {
         char *js = NULL;
-        if (tide_read_sightings(st, &q, NULL, l, &js) == 0) {
+        if (tide_read_sightings(rd, &q, NULL, l, &js) == 0) {
             json_t *o = json_loads(js, 0, NULL);
             lists[l] = json_incref(json_object_get(o, "sightings"));
             json_decref(o);
@@ -122,6 +122,7 @@ static void *broadcaster(void *arg)
 {
     srv *s = arg;
     tide_store *st = NULL;
+    tide_reads *rd = NULL;
     json_t *seen = json_object();
     int64_t wm = wall_ms();
     while (!s->stopping) {
@@ -142,13 +143,18 @@ static void *broadcaster(void *arg)
             tide_error_clear();
             continue;
         }
+        if (rd == NULL && tide_reads_new(&rd, st) < 0) {
+            tide_error_clear();
+            continue;
+        }
         /* 3 s of overlap: a writer's transaction may commit rows stamped before our last poll */
-        poll_once(st, wm - 3000, seen);
+        poll_once(rd, wm - 3000, seen);
         wm = t0;
         if (json_object_size(seen) > 200000)
             json_object_clear(seen);
     }
     json_decref(seen);
+    tide_reads_free(rd);
     tide_store_free(st);
     return NULL;
 }

@@ -33,7 +33,7 @@ static int case_id(req *r, reply *out, int64_t *id)
 static int case_visible(req *r, reply *out, int64_t id)
 {
     int level;
-    int rc = tide_read_case_level(r->store, id, &level);
+    int rc = tide_read_case_level(r->rd, id, &level);
     if (rc < 0) {
         tide__reply_lib_error(out, rc);
         return -1;
@@ -48,7 +48,7 @@ static int case_visible(req *r, reply *out, int64_t id)
 void tide__route_cases(req *r, reply *out)
 {
     char *js = NULL;
-    int rc = tide_read_cases(r->store, r->key.tlp_max, &js);
+    int rc = tide_read_cases(r->rd, r->key.tlp_max, &js);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
     else
@@ -67,7 +67,7 @@ void tide__route_case(req *r, reply *out)
         return;
     }
     char *doc = NULL;
-    int rc = tide_read_case(r->store, id, r->key.tlp_max, md, &doc);
+    int rc = tide_read_case(r->rd, id, r->key.tlp_max, md, &doc);
     if (rc < 0) {
         tide__reply_lib_error(out, rc);
         return;
@@ -88,7 +88,7 @@ void tide__route_case_open(req *r, reply *out)
     /* intel above the key's ceiling opens no case: refused before anything is written, with
      * the answer an absent sighting gets */
     int seed = 0;
-    int rc = tide_read_case_seed_level(r->store, q.sighting, q.indicator, &seed);
+    int rc = tide_read_case_seed_level(r->rd, q.sighting, q.indicator, &seed);
     if (rc == 0 && seed > r->key.tlp_max)
         rc = tide_error_set(TIDE_ENOTFOUND, "not found");
     if (rc < 0) {
@@ -135,7 +135,7 @@ static void audit_case(req *r, int64_t id, const char *detail)
 static void reply_case(req *r, reply *out, int64_t id)
 {
     char *doc = NULL;
-    int rc = tide_read_case(r->store, id, r->key.tlp_max, false, &doc);
+    int rc = tide_read_case(r->rd, id, r->key.tlp_max, false, &doc);
     if (rc < 0)
         tide__reply_lib_error(out, rc);
     else
@@ -303,7 +303,7 @@ void tide__route_metrics(req *r, reply *out)
 {
     srv *s = r->s;
     char *js = NULL;
-    int rc = tide_read_metrics(r->store, r->key.tlp_max, &js);
+    int rc = tide_read_metrics(r->rd, r->key.tlp_max, &js);
     if (rc < 0) {
         tide__reply_lib_error(out, rc);
         return;

@@ -5,9 +5,10 @@
  * (tide/gate.h): an object above the ceiling is left out as if absent, never counted, named or
  * hinted at; unmarked intel counts as amber (tide/tlp.h).
  *
- * Each call takes a store connection of the caller's thread (a server worker's own
- * connection: tide_workspace_store_open) and makes its own gate, so calls on different
- * connections run in parallel. Results are JSON text (compact), free with free().
+ * Each call takes the reads of a store connection of the caller's thread (a server worker's
+ * own connection: tide_workspace_store_open, wrapped by tide_reads_new), so calls on different
+ * connections run in parallel and each keeps its gates' caches. Results are JSON text
+ * (compact), free with free().
  */
 #ifndef TIDE_READS_H
 #define TIDE_READS_H
@@ -22,6 +23,16 @@
 #include "sightings.h"
 #include "store.h"
 
+/** The reads of one store connection: a gate per ceiling (tide/gate.h), whose caches of what
+ *  they resolved (object levels, markings, related names) are kept from call to call while the
+ *  store's intel generation stays the same. Used by one thread at a time, like its store. */
+typedef struct tide_reads tide_reads;
+/** @brief Reads on store (borrowed: it must outlive them). Free with tide_reads_free. */
+TIDE_EXTERN(int) tide_reads_new(tide_reads **out, tide_store *store);
+TIDE_EXTERN(void) tide_reads_free(tide_reads *rd);
+/** @brief The store the reads are on (borrowed). */
+TIDE_EXTERN(tide_store *) tide_reads_store(tide_reads *rd);
+
 /** @brief A value as a user writes it (defanged or not; a fingerprint as aa:bb:...) to its
  *  kind and canonical form, as `tide show` reads it. TIDE_EINVAL with the reason when it is no
  *  known kind of observable. @param[out] out_value free with free(). */
@@ -34,19 +45,19 @@ TIDE_EXTERN(int) tide_read_value(const char *text, tide_obs_kind *out_kind, char
  *  "matched": {"kind", "value", "covers"}}]}. decay: the workspace's (NULL: defaults); now_ms:
  *  the time scores are computed at (0: now). TIDE_EINVAL for a value of no known kind. */
 TIDE_EXTERN(int)
-tide_read_lookup(tide_store *store, const tide_decay_config *decay, const char *value, int ceiling,
+tide_read_lookup(tide_reads *rd, const tide_decay_config *decay, const char *value, int ceiling,
         int64_t now_ms, char **out);
 
 /** @brief One object by id under the ceiling: {"object": its current version (redacted as the
  *  gate says), "versions": [modified ...], "relationships": [{"id", "type", "direction",
  *  "other_id", "other_type", "other_name"}]} with only relationships whose SRO and other end
  *  pass. TIDE_ENOTFOUND when absent or withheld (the same answer). */
-TIDE_EXTERN(int) tide_read_object(tide_store *store, const char *id, int ceiling, char **out);
+TIDE_EXTERN(int) tide_read_object(tide_reads *rd, const char *id, int ceiling, char **out);
 
 /** @brief tide_store_search under the ceiling: {"objects": [{"id", "type", "name", "modified",
  *  "source", "tlp"}]}; q->limit counts the objects shown. */
 TIDE_EXTERN(int)
-tide_read_search(tide_store *store, const tide_search_query *q, int ceiling, char **out);
+tide_read_search(tide_reads *rd, const tide_search_query *q, int ceiling, char **out);
 
 /** @brief Stored sightings (tide_store_sightings with q, whose limit counts the sightings
  *  shown) of indicators that pass the ceiling, those related (tide_gate_related_names, names
@@ -55,13 +66,13 @@ tide_read_search(tide_store *store, const tide_search_query *q, int ceiling, cha
  *  "last_seen", "live_count", "retro_count", "suppressed", "users", "tlp", "related"}]}. A
  *  sighting of an indicator the store no longer holds counts as red. */
 TIDE_EXTERN(int)
-tide_read_sightings(tide_store *store, const tide_sighting_query *q, const char *related,
-        int ceiling, char **out);
+tide_read_sightings(
+        tide_reads *rd, const tide_sighting_query *q, const char *related, int ceiling, char **out);
 
 /** @brief The store's counts (tide_store_stats_json) for a key whose ceiling is red; under a
  *  lower ceiling only the current objects per TLP level at or below it ("by_tlp", unmarked
  *  counted as amber) and "ceiling": counts by type, source or kind would tell what is above. */
-TIDE_EXTERN(int) tide_read_stats(tide_store *store, int ceiling, char **out);
+TIDE_EXTERN(int) tide_read_stats(tide_reads *rd, int ceiling, char **out);
 
 /* ---- cases: a case is shown under a ceiling when every stored object its document names
  *      (indicators, campaigns, malware, actors, relationships) passes; else it is withheld
@@ -69,22 +80,22 @@ TIDE_EXTERN(int) tide_read_stats(tide_store *store, int ceiling, char **out);
 
 /** @brief The level of case id: the highest level of the stored objects its document names
  *  (TIDE_TLP_CLEAR when it names none). TIDE_ENOTFOUND when no such case. */
-TIDE_EXTERN(int) tide_read_case_level(tide_store *store, int64_t id, int *out_level);
+TIDE_EXTERN(int) tide_read_case_level(tide_reads *rd, int64_t id, int *out_level);
 /** @brief The level of the intel a case would be opened from (tide_case_open's arguments: a
  *  stored sighting's indicator, or an indicator id, or the indicators a value names), so that a
  *  caller below it is refused before anything is written. TIDE_ENOTFOUND when none. */
 TIDE_EXTERN(int)
 tide_read_case_seed_level(
-        tide_store *store, int64_t sighting_id, const char *indicator, int *out_level);
+        tide_reads *rd, int64_t sighting_id, const char *indicator, int *out_level);
 /** @brief The cases a ceiling admits (tide_case_list_json's entries, with their "tlp"). */
-TIDE_EXTERN(int) tide_read_cases(tide_store *store, int ceiling, char **out);
+TIDE_EXTERN(int) tide_read_cases(tide_reads *rd, int ceiling, char **out);
 /** @brief One case (tide_case_show_json, or its Markdown) under the ceiling. TIDE_ENOTFOUND
  *  when absent or withheld. */
 TIDE_EXTERN(int)
-tide_read_case(tide_store *store, int64_t id, int ceiling, bool markdown, char **out);
+tide_read_case(tide_reads *rd, int64_t id, int ceiling, bool markdown, char **out);
 /** @brief The response metrics (tide_metrics_json) with the per-case detail of the cases the
  *  ceiling admits; the overall figures are counts and times only. */
-TIDE_EXTERN(int) tide_read_metrics(tide_store *store, int ceiling, char **out);
+TIDE_EXTERN(int) tide_read_metrics(tide_reads *rd, int ceiling, char **out);
 
 /** @brief Run a hunt on the workspace (tide_workspace_hunt) under a ceiling: each
  *  retro-sighting of an indicator that passes, as one line of JSON (tide_retro_sighting_json,

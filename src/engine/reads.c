@@ -37,6 +37,60 @@ static int dump(json_t *o, char **out)
     return *out ? 0 : tide_error_set(TIDE_ENOMEM, "read result");
 }
 
+/* ---- the reads of one store connection ---- */
+
+struct tide_reads {
+    tide_store *store;                  /* borrowed */
+    tide_gate *gates[TIDE_TLP_RED + 1]; /* one per ceiling, made when first needed */
+    int64_t gen;                        /* the intel generation they resolved under */
+};
+
+int tide_reads_new(tide_reads **out, tide_store *store)
+{
+    if (out == NULL || store == NULL)
+        return tide_error_set(TIDE_EINVAL, "no store");
+    *out = tide__calloc(1, sizeof **out);
+    TIDE_CHECK_ALLOC(*out);
+    (*out)->store = store;
+    (*out)->gen = -1;
+    return 0;
+}
+
+void tide_reads_free(tide_reads *rd)
+{
+    if (rd == NULL)
+        return;
+    for (int i = 0; i <= TIDE_TLP_RED; i++)
+        tide_gate_free(rd->gates[i]);
+    tide__free(rd);
+}
+
+tide_store *tide_reads_store(tide_reads *rd)
+{
+    return rd ? rd->store : NULL;
+}
+
+/* The gate of a ceiling, kept while the intel generation stays the one its cache resolved
+ * under: levels, markings and relationships are intel, so a new generation drops them all. */
+static int reads_gate(tide_reads *rd, int ceiling, tide_gate **out)
+{
+    if (ceiling < TIDE_TLP_CLEAR || ceiling > TIDE_TLP_RED)
+        return tide_error_set(TIDE_EINVAL, "%d is not a TLP level", ceiling);
+    int64_t gen = -1;
+    TIDE_CHECK(tide_store_intel_generation(rd->store, &gen));
+    if (gen != rd->gen) {
+        for (int i = 0; i <= TIDE_TLP_RED; i++) {
+            tide_gate_free(rd->gates[i]);
+            rd->gates[i] = NULL;
+        }
+        rd->gen = gen;
+    }
+    if (rd->gates[ceiling] == NULL)
+        TIDE_CHECK(tide_gate_new(&rd->gates[ceiling], rd->store, ceiling));
+    *out = rd->gates[ceiling];
+    return 0;
+}
+
 int tide_read_value(const char *text, tide_obs_kind *out_kind, char **out_value)
 {
     if (text == NULL || out_kind == NULL || out_value == NULL)
@@ -159,9 +213,12 @@ done:
     return rc;
 }
 
-int tide_read_lookup(tide_store *store, const tide_decay_config *decay, const char *value,
-        int ceiling, int64_t now, char **out)
+int tide_read_lookup(tide_reads *rd, const tide_decay_config *decay, const char *value, int ceiling,
+        int64_t now, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     *out = NULL;
@@ -174,7 +231,7 @@ int tide_read_lookup(tide_store *store, const tide_decay_config *decay, const ch
         decay = &defaults;
     }
     tide_gate *gate = NULL;
-    int rc = tide_gate_new(&gate, store, ceiling);
+    int rc = reads_gate(rd, ceiling, &gate);
     if (rc < 0) {
         free(norm);
         return rc;
@@ -187,7 +244,6 @@ int tide_read_lookup(tide_store *store, const tide_decay_config *decay, const ch
                           "indicators", c.arr),
                 out);
     json_decref(c.arr);
-    tide_gate_free(gate);
     free(norm);
     return rc;
 }
@@ -238,15 +294,18 @@ static int add_relation(const tide_relation *r, void *payload)
     return 0;
 }
 
-int tide_read_object(tide_store *store, const char *id, int ceiling, char **out)
+int tide_read_object(tide_reads *rd, const char *id, int ceiling, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL || id == NULL)
         return tide_error_set(TIDE_EINVAL, "no id or output");
     *out = NULL;
     char *js = NULL;
     TIDE_CHECK(tide_store_get(store, id, NULL, &js));
     tide_gate *gate = NULL;
-    int rc = tide_gate_new(&gate, store, ceiling);
+    int rc = reads_gate(rd, ceiling, &gate);
     char *red = NULL;
     json_t *obj = NULL, *versions = NULL, *rels = NULL;
     if (rc < 0)
@@ -279,7 +338,6 @@ done:
     json_decref(rels);
     free(red);
     free(js);
-    tide_gate_free(gate);
     return rc;
 }
 
@@ -336,13 +394,16 @@ static int add_hit(const tide_search_hit *h, void *payload)
     return c->limit > 0 && c->n >= c->limit ? 1 : 0;
 }
 
-int tide_read_search(tide_store *store, const tide_search_query *q, int ceiling, char **out)
+int tide_read_search(tide_reads *rd, const tide_search_query *q, int ceiling, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL || q == NULL)
         return tide_error_set(TIDE_EINVAL, "no query or output");
     *out = NULL;
     tide_gate *gate = NULL;
-    TIDE_CHECK(tide_gate_new(&gate, store, ceiling));
+    TIDE_CHECK(reads_gate(rd, ceiling, &gate));
     tide_search_query sq = *q;
     sq.limit = 0; /* the limit counts what is shown */
     search_ctx c = { store, gate, json_array(), q->limit, 0 };
@@ -352,7 +413,6 @@ int tide_read_search(tide_store *store, const tide_search_query *q, int ceiling,
     if (rc == 0)
         rc = dump(json_pack("{s:O}", "objects", c.arr), out);
     json_decref(c.arr);
-    tide_gate_free(gate);
     return rc;
 }
 
@@ -419,14 +479,17 @@ static int add_sighting(const tide_sighting_rec *r, void *payload)
     return c->limit > 0 && c->n >= c->limit ? 1 : 0;
 }
 
-int tide_read_sightings(tide_store *store, const tide_sighting_query *q, const char *related,
-        int ceiling, char **out)
+int tide_read_sightings(
+        tide_reads *rd, const tide_sighting_query *q, const char *related, int ceiling, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL || q == NULL)
         return tide_error_set(TIDE_EINVAL, "no query or output");
     *out = NULL;
     tide_gate *gate = NULL;
-    TIDE_CHECK(tide_gate_new(&gate, store, ceiling));
+    TIDE_CHECK(reads_gate(rd, ceiling, &gate));
     tide_sighting_query sq = *q;
     sq.limit = 0; /* the limit counts what is shown */
     sight_ctx c = { store, gate, related && *related ? related : NULL, json_array(), q->limit, 0,
@@ -437,14 +500,16 @@ int tide_read_sightings(tide_store *store, const tide_sighting_query *q, const c
     if (rc == 0)
         rc = dump(json_pack("{s:O}", "sightings", c.arr), out);
     json_decref(c.arr);
-    tide_gate_free(gate);
     return rc;
 }
 
 /* ---- stats ---- */
 
-int tide_read_stats(tide_store *store, int ceiling, char **out)
+int tide_read_stats(tide_reads *rd, int ceiling, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     *out = NULL;
@@ -523,14 +588,16 @@ static int case_level(tide_store *store, tide_gate *g, int64_t id, int *out)
     return rc;
 }
 
-int tide_read_case_level(tide_store *store, int64_t id, int *out_level)
+int tide_read_case_level(tide_reads *rd, int64_t id, int *out_level)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out_level == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     tide_gate *g = NULL;
-    TIDE_CHECK(tide_gate_new(&g, store, TIDE_TLP_RED));
+    TIDE_CHECK(reads_gate(rd, TIDE_TLP_RED, &g));
     int rc = case_level(store, g, id, out_level);
-    tide_gate_free(g);
     return rc;
 }
 
@@ -556,12 +623,15 @@ static int seed_one(const tide_store_match *m, void *payload)
 }
 
 int tide_read_case_seed_level(
-        tide_store *store, int64_t sighting_id, const char *indicator, int *out_level)
+        tide_reads *rd, int64_t sighting_id, const char *indicator, int *out_level)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out_level == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     seed_ctx c = { NULL, TIDE_TLP_CLEAR, false, 0 };
-    TIDE_CHECK(tide_gate_new(&c.g, store, TIDE_TLP_RED));
+    TIDE_CHECK(reads_gate(rd, TIDE_TLP_RED, &c.g));
     char *host = NULL, *ind_id = NULL, *norm = NULL;
     int rc = 0;
     if (sighting_id > 0) {
@@ -589,12 +659,14 @@ int tide_read_case_seed_level(
     free(host);
     free(ind_id);
     free(norm);
-    tide_gate_free(c.g);
     return rc;
 }
 
-int tide_read_cases(tide_store *store, int ceiling, char **out)
+int tide_read_cases(tide_reads *rd, int ceiling, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     *out = NULL;
@@ -607,7 +679,7 @@ int tide_read_cases(tide_store *store, int ceiling, char **out)
         return tide_error_set(TIDE_ESTORE, "case list: not a JSON array");
     }
     tide_gate *g = NULL;
-    int rc = tide_gate_new(&g, store, ceiling);
+    int rc = reads_gate(rd, ceiling, &g);
     json_t *keep = json_array();
     size_t i;
     json_t *c;
@@ -626,29 +698,33 @@ int tide_read_cases(tide_store *store, int ceiling, char **out)
         rc = dump(json_pack("{s:O}", "cases", keep), out);
     json_decref(keep);
     json_decref(all);
-    tide_gate_free(g);
     return rc;
 }
 
-int tide_read_case(tide_store *store, int64_t id, int ceiling, bool markdown, char **out)
+int tide_read_case(tide_reads *rd, int64_t id, int ceiling, bool markdown, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     *out = NULL;
     tide_gate *g = NULL;
-    TIDE_CHECK(tide_gate_new(&g, store, ceiling));
+    TIDE_CHECK(reads_gate(rd, ceiling, &g));
     int level = 0;
     int rc = case_level(store, g, id, &level);
     if (rc == 0 && !tide_gate_allows(g, level))
         rc = tide_error_set(TIDE_ENOTFOUND, "no case %lld", (long long)id);
-    tide_gate_free(g);
     if (rc < 0)
         return rc;
     return markdown ? tide_case_show_markdown(store, id, out) : tide_case_show_json(store, id, out);
 }
 
-int tide_read_metrics(tide_store *store, int ceiling, char **out)
+int tide_read_metrics(tide_reads *rd, int ceiling, char **out)
 {
+    if (rd == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads");
+    tide_store *store = rd->store;
     if (out == NULL)
         return tide_error_set(TIDE_EINVAL, "no output");
     *out = NULL;
@@ -662,7 +738,7 @@ int tide_read_metrics(tide_store *store, int ceiling, char **out)
     if (m == NULL)
         return tide_error_set(TIDE_ESTORE, "metrics: not JSON");
     tide_gate *g = NULL;
-    int rc = tide_gate_new(&g, store, ceiling);
+    int rc = reads_gate(rd, ceiling, &g);
     json_t *cases = json_object_get(m, "cases"), *keep = json_array();
     size_t i;
     json_t *c;
@@ -679,7 +755,6 @@ int tide_read_metrics(tide_store *store, int ceiling, char **out)
     if (rc == 0)
         rc = dump(json_incref(m), out);
     json_decref(m);
-    tide_gate_free(g);
     return rc;
 }
 

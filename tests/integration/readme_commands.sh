@@ -36,7 +36,8 @@ done
 grep -q '^\./scripts/test\.sh' "$src/.ci/run" || fail ".ci/run does not run ./scripts/test.sh"
 # every library CMakeLists.txt asks pkg-config for must be installed by setup.sh
 declare -A pkg_of=([sqlite3]=libsqlite3-dev [jansson]=libjansson-dev [libzstd]=libzstd-dev
-    [zlib]=zlib1g-dev [libpcre2-8]=libpcre2-dev [libcrypto]=libssl-dev [libxxhash]=libxxhash-dev)
+    [zlib]=zlib1g-dev [libpcre2-8]=libpcre2-dev [libcrypto]=libssl-dev [libxxhash]=libxxhash-dev
+    [libmicrohttpd]=libmicrohttpd-dev)
 while read -r mod; do
     deb=${pkg_of[$mod]:-}
     [ -n "$deb" ] || fail "CMakeLists.txt needs pkg-config module $mod: add its Debian package to setup.sh and to this test"

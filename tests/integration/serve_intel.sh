@@ -91,7 +91,10 @@ check "export txt: other options, another tag: 200" '[ "$c" = 200 ] && [ -s "$W/
 c=$(curl -s -o "$W/e4.txt" -w '%{http_code}' -H "Authorization: Bearer $GREEN" -H "If-None-Match: $TAG" "$BASE/api/v1/exports/txt")
 check "export txt: a green key gets none of the amber trails (and not the amber tag)" '[ "$c" = 200 ] && ! grep -qx "$IND" "$W/e4.txt"'
 printf '1.2.3.4\n' >"$W/one.txt"
+check "lookup: 1.2.3.4 unknown (and the answer cached)" '[ "$(code "$ANALYST" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 200 ] && [ "$(jget "len(d[\"indicators\"])")" = 0 ] && [ "$(code "$ANALYST" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 200 ]'
 code "$ANALYST" POST "/api/v1/intel?format=list&source=later&tlp=green" --data-binary @"$W/one.txt" >/dev/null
+for _ in $(seq 20); do code "$ANALYST" GET "/api/v1/intel/lookup?value=1.2.3.4" >/dev/null; [ "$(jget "len(d[\"indicators\"])")" = 1 ] && break; sleep 0.1; done
+check "lookup: new intel is answered within 2 s, not the cached answer" '[ "$(jget "len(d[\"indicators\"])")" = 1 ]'
 c=$(curl -s -o "$W/e5.txt" -w '%{http_code}' -H "Authorization: Bearer $ANALYST" -H "If-None-Match: $TAG" "$BASE/api/v1/exports/txt")
 check "export txt: new intel, the old tag gets 200 and the new value" '[ "$c" = 200 ] && grep -qx 1.2.3.4 "$W/e5.txt"'
 check "export rpz: a zone" '[ "$(code "$ANALYST" GET /api/v1/exports/rpz)" = 200 ] && grep -q SOA "$W/body"'
@@ -107,7 +110,16 @@ check "stats: a red key gets the store's counts" '[ "$(code "$ADMIN" GET /api/v1
 # the audit log
 check "audit: the analyst's writes (who, what, when)" '[ "$(code "$ADMIN" GET "/api/v1/admin/audit?limit=10")" = 200 ] && [ "$(jget "sum(1 for e in d if e[\"actor\"] == \"analyst\" and e[\"action\"].startswith(\"POST /api/v1/intel\") and e[\"target\"] == \"maltrail\")")" = 2 ]'
 
+# SIGTERM while an upload is in flight: it is finished and answered, then the server exits
+grep -v '^#' "$DATA/iocs/firehol/firehol_level1.netset" | head -3000 >"$W/late.txt"
+curl -s -o "$W/late.json" -w '%{http_code}' --limit-rate 20k -X POST -H "Authorization: Bearer $ANALYST" \
+    --data-binary @"$W/late.txt" "$BASE/api/v1/intel?format=list&source=late" >"$W/late.code" &
+cpid=$!
+sleep 1
 serve_stop
-check "SIGTERM: exit 0" '[ "$SERVE_RC" = 0 ]'
+wait $cpid
+check "SIGTERM during an upload: the request finished (200, stored), exit 0" '[ "$SERVE_RC" = 0 ] && [ "$(cat "$W/late.code")" = 200 ] && python3 -c "import json; d=json.load(open(\"$W/late.json\")); assert d[\"stored\"] > 2000"'
+check "... and the store holds it" '"$TIDE" --store "$S" search --source late --limit 5 | grep -q indicator'
+check "the server log says it finished the request in flight" 'grep -q "finishing 1 request" "$W/serve.log"'
 echo "serve_intel: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -134,10 +134,10 @@ static void t_audit(void)
 }
 
 /* the ids (matched value) of a lookup's indicators, space-separated */
-static char *lookup(tide_store *s, const char *v, int ceiling)
+static char *lookup(tide_reads *rd, const char *v, int ceiling)
 {
     char *js = NULL;
-    TIDE_ASSERT_EQ_INT(tide_read_lookup(s, NULL, v, ceiling, 0, &js), 0);
+    TIDE_ASSERT_EQ_INT(tide_read_lookup(rd, NULL, v, ceiling, 0, &js), 0);
     json_t *o = json_loads(js, 0, NULL);
     free(js);
     TIDE_ASSERT(o != NULL);
@@ -167,9 +167,11 @@ static void t_lookup_ceiling(void)
     tide_ingest_opts plain = { .confidence = -1 };
     TIDE_ASSERT_EQ_INT(tide_ingest_path(s, p1, TIDE_FMT_LIST, &green, NULL, NULL, NULL), 0);
     TIDE_ASSERT_EQ_INT(tide_ingest_path(s, p2, TIDE_FMT_LIST, &plain, NULL, NULL, NULL), 0);
+    tide_reads *rd = NULL;
+    TIDE_ASSERT_EQ_INT(tide_reads_new(&rd, s), 0);
     /* 1.10.16.0/20 is listed by firehol level 1: an address inside it is covered */
-    TIDE_ASSERT_EQ_STR(lookup(s, "1.10.16.77", TIDE_TLP_GREEN), "1.10.16.0/20/green");
-    TIDE_ASSERT_EQ_STR(lookup(s, "1.10.16.77", TIDE_TLP_CLEAR), "");
+    TIDE_ASSERT_EQ_STR(lookup(rd, "1.10.16.77", TIDE_TLP_GREEN), "1.10.16.0/20/green");
+    TIDE_ASSERT_EQ_STR(lookup(rd, "1.10.16.77", TIDE_TLP_CLEAR), "");
     /* a TrickBot domain (unmarked: amber) through its subdomain, and defanged */
     FILE *f = fopen(p2, "r");
     TIDE_ASSERT(f != NULL);
@@ -187,10 +189,10 @@ static void t_lookup_ceiling(void)
     char sub[600], want[600];
     snprintf(sub, sizeof sub, "hxxp://www[.]%s/x", dom);
     snprintf(want, sizeof want, "%s/amber", dom);
-    TIDE_ASSERT(strstr(lookup(s, sub, TIDE_TLP_AMBER), want) != NULL);
-    TIDE_ASSERT_EQ_STR(lookup(s, sub, TIDE_TLP_GREEN), "");
+    TIDE_ASSERT(strstr(lookup(rd, sub, TIDE_TLP_AMBER), want) != NULL);
+    TIDE_ASSERT_EQ_STR(lookup(rd, sub, TIDE_TLP_GREEN), "");
     char *js = NULL;
-    TIDE_ASSERT_EQ_INT(tide_read_lookup(s, NULL, "%%%", TIDE_TLP_RED, 0, &js), TIDE_EINVAL);
+    TIDE_ASSERT_EQ_INT(tide_read_lookup(rd, NULL, "%%%", TIDE_TLP_RED, 0, &js), TIDE_EINVAL);
     TIDE_ASSERT(js == NULL);
     tide_store_free(s);
 }
@@ -220,33 +222,55 @@ static void t_object_ceiling(void)
                                NULL, NULL, NULL),
             0);
     char *js = NULL;
+    tide_reads *rd = NULL;
+    TIDE_ASSERT_EQ_INT(tide_reads_new(&rd, s), 0);
     /* the red indicator: withheld below red, as if absent */
-    TIDE_ASSERT_EQ_INT(tide_read_object(s, "indicator--2c7a5b5f-0b62-4d6f-9e4c-7f3a1d8b0e22",
+    TIDE_ASSERT_EQ_INT(tide_read_object(rd, "indicator--2c7a5b5f-0b62-4d6f-9e4c-7f3a1d8b0e22",
                                TIDE_TLP_AMBER, &js),
             TIDE_ENOTFOUND);
-    TIDE_ASSERT_EQ_INT(tide_read_object(s, "indicator--2c7a5b5f-0b62-4d6f-9e4c-7f3a1d8b0e22",
+    TIDE_ASSERT_EQ_INT(tide_read_object(rd, "indicator--2c7a5b5f-0b62-4d6f-9e4c-7f3a1d8b0e22",
                                TIDE_TLP_RED, &js),
             0);
     TIDE_ASSERT(strstr(js, "203.0.113.9") && strstr(js, "relationship--3c7a5b5f"));
     free(js);
     /* the green malware: shown to green, without its relationship to the red indicator */
-    TIDE_ASSERT_EQ_INT(tide_read_object(s, "malware--1b6f4a4e-9a51-4c5e-8d3b-6e2f0c7a9d11",
+    TIDE_ASSERT_EQ_INT(tide_read_object(rd, "malware--1b6f4a4e-9a51-4c5e-8d3b-6e2f0c7a9d11",
                                TIDE_TLP_GREEN, &js),
             0);
     TIDE_ASSERT(strstr(js, "GreenBug") != NULL);
     TIDE_ASSERT(strstr(js, "indicator--2c7a5b5f") == NULL);
     free(js);
-    TIDE_ASSERT_EQ_INT(tide_read_object(s, "malware--1b6f4a4e-9a51-4c5e-8d3b-6e2f0c7a9d11",
+    TIDE_ASSERT_EQ_INT(tide_read_object(rd, "malware--1b6f4a4e-9a51-4c5e-8d3b-6e2f0c7a9d11",
                                TIDE_TLP_CLEAR, &js),
             TIDE_ENOTFOUND);
     /* search: only what passes */
     tide_search_query q = { 0 };
-    TIDE_ASSERT_EQ_INT(tide_read_search(s, &q, TIDE_TLP_GREEN, &js), 0);
+    TIDE_ASSERT_EQ_INT(tide_read_search(rd, &q, TIDE_TLP_GREEN, &js), 0);
     TIDE_ASSERT(strstr(js, "malware--1b6f") && !strstr(js, "indicator--2c7a"));
     free(js);
-    TIDE_ASSERT_EQ_INT(tide_read_search(s, &q, TIDE_TLP_RED, &js), 0);
+    TIDE_ASSERT_EQ_INT(tide_read_search(rd, &q, TIDE_TLP_RED, &js), 0);
     TIDE_ASSERT(strstr(js, "malware--1b6f") && strstr(js, "indicator--2c7a"));
     free(js);
+    /* a new version of the red indicator, marked green: the reads' gates resolved it as red
+     * before, and see the new version all the same (their caches go with the intel) */
+    const char *v2 =
+            "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+            "2c7a5b5f-0b62-4d6f-9e4c-7f3a1d8b0e22\",\"created\":\"2026-01-01T00:00:00Z\","
+            "\"modified\":\"2026-02-01T00:00:00Z\",\"valid_from\":\"2026-01-01T00:00:00Z\","
+            "\"pattern_type\":\"stix\",\"pattern\":\"[ipv4-addr:value = '203.0.113.9']\","
+            "\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-"
+            "dfca5abac2bb\"]}";
+    tide_search_query qi = { .type = "indicator" };
+    TIDE_ASSERT_EQ_INT(tide_read_search(rd, &qi, TIDE_TLP_GREEN, &js), 0);
+    TIDE_ASSERT(strstr(js, "indicator--2c7a") == NULL);
+    free(js);
+    TIDE_ASSERT_EQ_INT(
+            tide_ingest_buffer(s, v2, strlen(v2), "v2.json", TIDE_FMT_STIX, &io, NULL, NULL, NULL),
+            0);
+    TIDE_ASSERT_EQ_INT(tide_read_search(rd, &qi, TIDE_TLP_GREEN, &js), 0);
+    TIDE_ASSERT(strstr(js, "indicator--2c7a") != NULL);
+    free(js);
+    tide_reads_free(rd);
     tide_store_free(s);
 }
 
