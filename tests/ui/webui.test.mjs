@@ -130,6 +130,9 @@ try {
     check(`case: the plan's ${doc.plan.length} actions and ${nEvidence} pieces of evidence, linked`, steps === doc.plan.length && evUi.length === nEvidence && nEvidence > 0, `${steps} ${evUi.length}`);
     await noOverflow(page, 'case page');
     await shot(page, 'case');
+    await page.setViewport({ width: 1440, height: 1200 });
+    await shot(page, 'case-top', false); // the README's picture
+    await page.setViewport(LAPTOP);
     // follow one piece of evidence of a silent host to its sighting
     const ev = evUi.find(([, h]) => h.startsWith('#/host/10.20.0.31'));
     check('case: the evidence of silent host 10.20.0.31 links to its sightings', !!ev);
