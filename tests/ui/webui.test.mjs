@@ -5,7 +5,8 @@
 // a key of its own, so a page that shows nothing, or too much, fails. No console error may
 // appear on any page, except the refusals the reader's steps provoke on purpose.
 import puppeteer from 'puppeteer-core';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const URL0 = process.env.TIDE_URL;
@@ -225,6 +226,12 @@ try {
     await nav(page, '/live');
     await page.waitForFunction(() => document.getElementById('live-status')?.textContent.startsWith('connected'), { timeout: 15000 });
     check('live: the stream of sightings is connected', true);
+    // a match run stores a new sighting: it appears on the page
+    const log = join(SHOTS, 'live-dns.json');
+    writeFileSync(log, JSON.stringify({ ts: 1796550000.0, uid: 'Clive1', 'id.orig_h': '10.20.0.77', 'id.orig_p': 5353, 'id.resp_h': '10.20.0.1', 'id.resp_p': 53, proto: 'udp', query: 'secure-ferra37.top', qtype_name: 'A' }) + '\n');
+    execFileSync(process.env.TIDE_BIN, ['--store', process.env.TIDE_STORE, 'match', '--format', 'zeek-json', '--no-history', log], { stdio: 'ignore' });
+    await page.waitForFunction(() => [...document.querySelectorAll('.live-list tbody tr')].some((r) => r.textContent.includes('10.20.0.77') && r.textContent.includes('secure-ferra37.top')), { timeout: 20000 });
+    check('live: a sighting stored by tide match appears within seconds', true);
     await shot(page, 'live', false);
 
     // keyboard: the nav links
