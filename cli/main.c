@@ -257,7 +257,7 @@ const cli_cmd cli_commands[] = {
             "Limits: request line + headers 16 KiB, bodies 64 MiB for intel uploads\n"
             "(--max-body) and 64 KiB elsewhere, 512 connections (--max-connections), idle\n"
             "connections closed after 15 s (--timeout), a request head must arrive within\n"
-            "30 s (--request-timeout).\n"
+            "30 s (--request-timeout), and a body average 1 KiB/s after that.\n"
             "The web UI (docs/ui.md) is served at / from the bundle scripts/setup.sh builds\n"
             "into build/ui (--ui DIR: another folder); it signs in with a key for a session\n"
             "cookie: at most 256 sessions (--sessions), ended after 30 min without a request\n"

@@ -422,6 +422,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         r->conn = c;
         r->s = s;
+        r->start_ms = tide__srv_mono_ms();
         *con_cls = r;
         track_set(c, true);
         __atomic_add_fetch(&s->requests, 1, __ATOMIC_RELAXED);
@@ -482,6 +483,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
+        /* a body trickling in: after --request-timeout seconds it must average 1 KiB/s, or the
+         * connection is closed (the idle timeout alone would let one byte every few seconds
+         * hold it for ever) */
+        int64_t el = tide__srv_mono_ms() - r->start_ms;
+        if (el > (int64_t)s->o.request_timeout * 1000 && (int64_t)(r->len + n) < el / 1000 * 1024) {
+            logf_(s, "closed a connection whose body arrived at under 1 KiB/s");
+            return MHD_NO;
+        }
         if (r->too_big)
             return MHD_YES;
         if (r->len + n > r->max) {

@@ -60,6 +60,7 @@ typedef struct {
     char *body;
     size_t len, cap, max;
     bool too_big;
+    int64_t start_ms; /* the head arrived (monotonic) */
     bool head_only;
     char *audit_target; /* what a write changed (malloc'd), for the audit log */
     char *audit_detail;

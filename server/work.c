@@ -474,16 +474,18 @@ void tide__route_hunt_start(req *r, reply *out)
         tide__reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start the hunt");
         return;
     }
-    j->next = jobs;
-    jobs = j;
-    pthread_mutex_unlock(&jobs_mu);
+    /* what the audit log and the answer need, while the job cannot go */
+    int64_t id = j->id;
     char t[32];
-    snprintf(t, sizeof t, "hunt %lld", (long long)j->id);
+    snprintf(t, sizeof t, "hunt %lld", (long long)id);
     r->audit_target = strdup(t);
     r->audit_detail = strdup(j->q.indicator ? j->q.indicator
                              : j->q.related ? j->q.related
                                             : "added since");
-    json_t *js = json_pack("{s:I, s:s}", "id", (json_int_t)j->id, "status", "running");
+    j->next = jobs;
+    jobs = j;
+    pthread_mutex_unlock(&jobs_mu);
+    json_t *js = json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "running");
     tide__reply_json(out, MHD_HTTP_ACCEPTED, js ? json_dumps(js, JSON_COMPACT) : NULL);
     json_decref(js);
 }

@@ -43,7 +43,12 @@ struct tide_reads {
     tide_store *store;                  /* borrowed */
     tide_gate *gates[TIDE_TLP_RED + 1]; /* one per ceiling, made when first needed */
     int64_t gen;                        /* the intel generation they resolved under */
+    unsigned long uses;                 /* calls since the gates were made */
 };
+
+/* The gates' caches grow with every object they resolve: they are dropped after this many
+ * calls even when the intel does not change, so a long-running server's memory stays bounded. */
+#define READS_RESET_USES 20000
 
 int tide_reads_new(tide_reads **out, tide_store *store)
 {
@@ -78,12 +83,13 @@ static int reads_gate(tide_reads *rd, int ceiling, tide_gate **out)
         return tide_error_set(TIDE_EINVAL, "%d is not a TLP level", ceiling);
     int64_t gen = -1;
     TIDE_CHECK(tide_store_intel_generation(rd->store, &gen));
-    if (gen != rd->gen) {
+    if (gen != rd->gen || ++rd->uses > READS_RESET_USES) {
         for (int i = 0; i <= TIDE_TLP_RED; i++) {
             tide_gate_free(rd->gates[i]);
             rd->gates[i] = NULL;
         }
         rd->gen = gen;
+        rd->uses = 0;
     }
     if (rd->gates[ceiling] == NULL)
         TIDE_CHECK(tide_gate_new(&rd->gates[ceiling], rd->store, ceiling));

@@ -62,10 +62,10 @@ check "Basic with the key's name and the key: 200" '[ "$c" = 200 ]'
 check "OpenAPI needs a key" '[ "$(code "" GET /api/openapi.json)" = 401 ]'
 check "revoked key: accepted before" '[ "$(code "$GONE" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 200 ]'
 "$TIDE" --store "$S" keys revoke gone 2>/dev/null
-t0=$(date +%s%N)
-for _ in $(seq 20); do [ "$(code "$GONE" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 401 ] && break; sleep 0.05; done
-t1=$(date +%s%N)
-check "revoked key: 401 within 500 ms (verified keys are cached 250 ms at most) ($(( (t1 - t0) / 1000000 )) ms)" '[ "$(code "$GONE" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 401 ] && [ $(( (t1 - t0) / 1000000 )) -lt 500 ]'
+# refused from the watcher's next look at the keys table (every 250 ms): no timing asserted
+# (tests time nothing), 5 s at most on a loaded machine
+for _ in $(seq 100); do [ "$(code "$GONE" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 401 ] && break; sleep 0.05; done
+check "revoked key: refused (401) once revoked, while the server runs" '[ "$(code "$GONE" GET "/api/v1/intel/lookup?value=1.2.3.4")" = 401 ]'
 
 # roles
 check "403: a reader reads no audit log" '[ "$(code "$GREEN" GET /api/v1/admin/audit)" = 403 ] && grep -q admin "$W/body"'

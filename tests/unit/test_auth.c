@@ -194,6 +194,7 @@ static void t_lookup_ceiling(void)
     char *js = NULL;
     TIDE_ASSERT_EQ_INT(tide_read_lookup(rd, NULL, "%%%", TIDE_TLP_RED, 0, &js), TIDE_EINVAL);
     TIDE_ASSERT(js == NULL);
+    tide_reads_free(rd);
     tide_store_free(s);
 }
 
