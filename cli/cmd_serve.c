@@ -78,6 +78,18 @@ int cmd_serve(int argc, char **argv)
             if (r < 0 || num("--grace", v, 86400, &n) < 0)
                 return TIDE_EXIT_USAGE;
             o.grace = (double)n;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "ui", &v)) != 0) {
+            if (r < 0)
+                return TIDE_EXIT_USAGE;
+            o.ui_dir = v;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "sessions", &v)) != 0) {
+            if (r < 0 || num("--sessions", v, 65536, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.sessions = (unsigned)n;
+        } else if ((r = cli_opt("serve", argc, argv, &i, "session-idle", &v)) != 0) {
+            if (r < 0 || num("--session-idle", v, 86400, &n) < 0)
+                return TIDE_EXIT_USAGE;
+            o.session_idle = (unsigned)n;
         } else {
             cli_err("serve", "unknown argument '%s'", argv[i]);
             return TIDE_EXIT_USAGE;

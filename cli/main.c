@@ -281,7 +281,8 @@ const cli_cmd cli_commands[] = {
     { "serve", cmd_serve, "the HTTP API: intel, sightings, hunts, cases, exports",
             "usage: tide serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
             "                  [--max-body BYTES] [--max-connections N] [--timeout S]\n"
-            "                  [--request-timeout S] [--grace S]\n"
+            "                  [--request-timeout S] [--grace S] [--ui DIR]\n"
+            "                  [--sessions N] [--session-idle S]\n"
             "Serves the JSON API under /api/v1/ (docs/server.md; the OpenAPI document at\n"
             "/api/openapi.json) in the foreground until SIGTERM or SIGINT: then no new\n"
             "connection is accepted, requests in flight finish (up to --grace, default 30 s),\n"
@@ -291,7 +292,11 @@ const cli_cmd cli_commands[] = {
             "Limits: request line + headers 16 KiB, bodies 64 MiB for intel uploads\n"
             "(--max-body) and 64 KiB elsewhere, 512 connections (--max-connections), idle\n"
             "connections closed after 15 s (--timeout), a request head must arrive within\n"
-            "30 s (--request-timeout), and a body average 1 KiB/s after that.\n" },
+            "30 s (--request-timeout), and a body average 1 KiB/s after that.\n"
+            "The web UI (docs/ui.md) is served at / from the bundle scripts/setup.sh builds\n"
+            "into build/ui (--ui DIR: another folder); it signs in with a key for a session\n"
+            "cookie: at most 256 sessions (--sessions), ended after 30 min without a request\n"
+            "(--session-idle) or 12 h.\n" },
     { "keys", cmd_keys, "API keys of tide serve: add, list, revoke; the audit log",
             "usage: tide keys add NAME --role reader|analyst|admin|peer --tlp-max TLP [--json]\n"
             "       tide keys list [--json]\n"

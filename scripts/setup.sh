@@ -2,7 +2,11 @@
 # setup.sh - makes a fresh Debian / Ubuntu machine ready for tide, then builds it:
 #   1. installs the build / test / runtime packages that are not installed yet
 #      (apt-get update and sudo only when something is missing; sudo only when not root);
-#   2. configures and builds tide into ./build (RelWithDebInfo, -j$(nproc)).
+#   2. installs the web UI's npm packages, pinned by package-lock.json (npm ci: cytoscape,
+#      Chart.js, esbuild, puppeteer-core for the browser tests) when node_modules is missing
+#      or older than the lock file;
+#   3. configures and builds tide into ./build (RelWithDebInfo, -j$(nproc)); the build bundles
+#      the web UI into ./build/ui (ui/build.mjs, esbuild), where tide serve finds it.
 # Idempotent: a second run installs nothing and only rebuilds what changed.
 # Environment: TIDE_SETUP_NO_BUILD=1 only installs packages; TIDE_CMAKE_ARGS adds options to
 # the configure step (e.g. "-DTIDE_WERROR=OFF").
@@ -22,6 +26,9 @@ PACKAGES=(
     python3 clang clang-format time
     # real consumers of `tide export` artifacts, run by tests/integration/export_consumers.sh
     bind9-utils bind9-dnsutils unbound nftables squid yara
+    # the web UI: node + npm bundle it (ui/build.mjs); chromium runs the browser tests
+    # (tests/ui/, driven by puppeteer-core)
+    nodejs npm chromium openssl
 )
 
 installed() {
@@ -51,6 +58,12 @@ if ((${#missing[@]} > 0)); then
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update
     "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# the web UI's npm packages, exactly as package-lock.json pins them
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup.sh: npm ci (the web UI's packages)"
+    npm ci --no-audit --no-fund
 fi
 
 if [ "${TIDE_SETUP_NO_BUILD:-0}" = 1 ]; then

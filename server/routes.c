@@ -460,6 +460,9 @@ const route tide__routes[] = {
     { "GET", "/api/v1/metrics", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_metrics },
     { "GET", "/api/v1/admin/keys", TIDE_PERM_ADMIN, BODY_NONE, false, keys_list },
     { "GET", "/api/v1/admin/audit", TIDE_PERM_ADMIN, BODY_NONE, false, audit_log },
+    { "POST", "/api/v1/session", PERM_KEY, BODY_NONE, true, tide__route_session_new },
+    { "GET", "/api/v1/session", PERM_KEY, BODY_NONE, false, tide__route_session_get },
+    { "DELETE", "/api/v1/session", PERM_KEY, BODY_NONE, true, tide__route_session_end },
 };
 /* clang-format on */
 const size_t tide__nroutes = sizeof tide__routes / sizeof tide__routes[0];

@@ -320,8 +320,14 @@ static int route_of(const char *path, const char *method, req *r, char *allow, s
  * must be the key's). 0 and r->key when valid; -1 otherwise (no detail: 401). */
 static int authenticate(req *r)
 {
-    char name[128], key[256];
+    char name[128], key[256], sess[320];
     const char *h = tide__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h == NULL) { /* a web UI session's cookie (ui.c): -2 when its CSRF token is wrong */
+        int k = tide__ui_session_auth(r, sess, sizeof sess);
+        if (k < 0)
+            return k;
+        h = k > 0 ? sess : NULL;
+    }
     if (tide__cache_key_get(h, &r->key))
         return 0;
     int kind = tide__parse_auth(h, name, sizeof name, key, sizeof key);
@@ -363,6 +369,16 @@ static enum MHD_Result send_reply(srv *s, req *r, reply *out)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, out->etag);
     if (out->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
+    if (out->cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, out->cookie);
+    if (out->page) {
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                "base-uri 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
     if (out->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"tide\"");
     if (s->stopping)
@@ -413,6 +429,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         __atomic_add_fetch(&s->active, 1, __ATOMIC_RELAXED);
         if (!is_method(method))
             return early(s, r, MHD_HTTP_NOT_IMPLEMENTED, "method %s not implemented", method);
+        if (strncmp(url, "/api/", 5) != 0) { /* the web UI's assets (ui.c) */
+            reply out = { 0 };
+            tide__ui_static(r, url, method, &out);
+            return send_reply(s, r, &out);
+        }
         char allow[64];
         int m = route_of(url, method, r, allow, sizeof allow);
         if (m == 0)
@@ -430,7 +451,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return early(s, r, MHD_HTTP_SERVICE_UNAVAILABLE, "store unavailable%s", "");
             }
             r->store = tide_reads_store(r->rd);
-            if (authenticate(r) < 0)
+            int a = authenticate(r);
+            if (a == -2)
+                return early(s, r, MHD_HTTP_FORBIDDEN, "forbidden: %s",
+                        "the session's CSRF token (X-CSRF-Token) is missing or wrong");
+            if (a < 0)
                 return early(s, r, MHD_HTTP_UNAUTHORIZED, "unauthorized%s", "");
             r->authed = true;
             if (r->rt->perm >= 0 && !tide_role_allows((int)r->key.role, r->rt->perm))
@@ -703,6 +728,11 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     if (colon)
         *colon = '\0';
     tide__cache_start(&s);
+    tide__ui_start(&s);
+    if (tide__ui_dir())
+        logf_(&s, "web UI from %s", tide__ui_dir());
+    else
+        logf_(&s, "no web UI bundle found (scripts/setup.sh builds it into build/ui)");
     tide__stream_start(&s);
     logf_(&s, "listening on %s://%s:%u", cert ? "https" : "http", host,
             di ? (unsigned)di->port : 0u);
@@ -730,6 +760,7 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     tide__stream_stop();
     tide__cache_stop();
     tide__hunts_shutdown();
+    tide__ui_stop();
     logf_(&s, "stopped");
 done:
     for (size_t i = 0; i < s.npool; i++)

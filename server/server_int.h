@@ -42,6 +42,8 @@ typedef struct {
     ssize_t (*stream)(void *ctx, uint64_t pos, char *buf, size_t max); /* SSE: content reader */
     void *stream_ctx;
     void (*stream_free)(void *ctx);
+    bool page;        /* a page of the web UI: Content-Security-Policy, no framing (ui.c) */
+    char cookie[192]; /* "" or a Set-Cookie header (ui.c: the session) */
 } reply;
 
 typedef struct route route;
@@ -115,6 +117,18 @@ void tide__cache_key_put(const char *header, const tide_key_info *key);
 int64_t tide__cache_gen(void);
 char *tide__cache_lookup_get(const char *value, int ceiling, size_t *len);
 void tide__cache_lookup_put(const char *value, int ceiling, int64_t gen, const char *json);
+/* ui.c: the web UI's static assets and sessions. tide__ui_session_auth: for a request without
+ * an Authorization header, 1 and the session's "Bearer KEY" in auth when its cookie names a
+ * live session (and, on a method other than GET, its X-CSRF-Token header matches), 0 without a
+ * session cookie, -1 an unknown or expired session, -2 a missing or wrong CSRF token. */
+void tide__ui_start(srv *s);
+void tide__ui_stop(void);
+const char *tide__ui_dir(void);
+void tide__ui_static(req *r, const char *url, const char *method, reply *out);
+int tide__ui_session_auth(req *r, char *auth, size_t cap);
+void tide__route_session_new(req *r, reply *out);
+void tide__route_session_get(req *r, reply *out);
+void tide__route_session_end(req *r, reply *out);
 /* The live stream's broadcaster thread, and the hunts' threads at stop. */
 void tide__stream_start(srv *s);
 void tide__stream_stop(void);

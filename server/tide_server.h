@@ -23,6 +23,10 @@ typedef struct {
     unsigned timeout;         /**< seconds a connection may stay idle; 0: 15 */
     unsigned request_timeout; /**< seconds a request may take to arrive whole; 0: 30 */
     double grace;             /**< seconds in-flight requests get to finish at stop; 0: 30 */
+    const char *
+            ui_dir; /**< the web UI's assets; NULL: "ui" (or ../share/tide/ui) next to the binary */
+    unsigned sessions;     /**< web UI sessions at most (the least recently used goes); 0: 256 */
+    unsigned session_idle; /**< seconds a session lives without a request; 0: 1800 */
     /** Lines for the operator (listening on ..., stopping ..., errors); may be NULL. */
     void (*on_log)(const char *line, void *payload);
     void *payload;
