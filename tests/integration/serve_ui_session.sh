@@ -86,6 +86,9 @@ check "sign out without the CSRF token: 403" '[ "$(curl -s -o /dev/null -w "%{ht
 
 # revoking the key ends its sessions
 "$TIDE" --store "$S" keys revoke rea >/dev/null
+# refused from the watcher's next look at the keys table (every 250 ms, as serve_api.sh):
+# no timing asserted, 5 s at most on a loaded machine
+for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w "%{http_code}" -H "Cookie: $RCK" "$BASE/api/v1/cases")" = 401 ] && break; sleep 0.05; done
 check "a revoked key's session: 401" '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Cookie: $RCK" "$BASE/api/v1/cases")" = 401 ]'
 
 serve_stop
