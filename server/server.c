@@ -27,6 +27,7 @@
 
 #include "params.h"
 #include "server_int.h"
+#include "taxii_config.h"
 
 static int stop_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t stop_flag;
@@ -342,6 +343,11 @@ static int authenticate(req *r)
     return 0;
 }
 
+int tide__srv_authenticate(req *r)
+{
+    return authenticate(r);
+}
+
 /* ---------------- requests ---------------- */
 
 static enum MHD_Result send_reply(srv *s, req *r, reply *out)
@@ -380,7 +386,12 @@ static enum MHD_Result send_reply(srv *s, req *r, reply *out)
         MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     }
     if (out->status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"tide\"");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                out->www_auth ? out->www_auth : "Bearer realm=\"tide\"");
+    if (out->taxii_first[0]) {
+        MHD_add_response_header(resp, "X-TAXII-Date-Added-First", out->taxii_first);
+        MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", out->taxii_last);
+    }
     if (s->stopping)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (out->status >= 500)
@@ -429,6 +440,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         __atomic_add_fetch(&s->active, 1, __ATOMIC_RELAXED);
         if (!is_method(method))
             return early(s, r, MHD_HTTP_NOT_IMPLEMENTED, "method %s not implemented", method);
+        if (tide__taxii_path(url)) { /* TAXII 2.1 (taxii.c) */
+            reply out = { 0 };
+            if (tide__taxii_head(r, url, method, &out))
+                return send_reply(s, r, &out);
+            return MHD_YES;
+        }
         if (strncmp(url, "/api/", 5) != 0) { /* the web UI's assets (ui.c) */
             reply out = { 0 };
             tide__ui_static(r, url, method, &out);
@@ -512,6 +529,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->body[r->len] = '\0';
         return MHD_YES;
     }
+    if (r->too_big && r->taxii) {
+        reply out = { 0 };
+        tide__taxii_too_big(r, &out);
+        return send_reply(s, r, &out);
+    }
     if (r->too_big)
         return early(s, r, r->max ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_BAD_REQUEST,
                 r->max ? "request body over the cap%s" : "this route takes no request body%s", "");
@@ -547,6 +569,8 @@ static void on_completed(
     free(r->body);
     free(r->audit_target);
     free(r->audit_detail);
+    if (r->taxii_free)
+        r->taxii_free(r->taxii);
     free(r);
     *con_cls = NULL;
 }
@@ -676,6 +700,11 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
             return tide_error_set(TIDE_EIO, "%s: cannot read the key", s.o.tls_key);
         }
     }
+    if (tide__taxii_setup(s.o.taxii, s.o.taxii_file) < 0) {
+        free(cert);
+        free(key);
+        return TIDE_EINVAL;
+    }
     /* the keys must be readable: a store without the table refuses to serve */
     {
         tide_store *st = tide_workspace_store(ws);
@@ -772,6 +801,7 @@ done:
     close(stop_pipe[1]);
     stop_pipe[0] = stop_pipe[1] = -1;
     stop_flag = 0;
+    tide__taxii_teardown();
     free(cert);
     free(key);
     return ret;

@@ -42,8 +42,10 @@ typedef struct {
     ssize_t (*stream)(void *ctx, uint64_t pos, char *buf, size_t max); /* SSE: content reader */
     void *stream_ctx;
     void (*stream_free)(void *ctx);
-    bool page;        /* a page of the web UI: Content-Security-Policy, no framing (ui.c) */
-    char cookie[192]; /* "" or a Set-Cookie header (ui.c: the session) */
+    bool page;            /* a page of the web UI: Content-Security-Policy, no framing (ui.c) */
+    char cookie[192];     /* "" or a Set-Cookie header (ui.c: the session) */
+    const char *www_auth; /* WWW-Authenticate of a 401; NULL: Bearer realm="tide" */
+    char taxii_first[32], taxii_last[32]; /* "" or X-TAXII-Date-Added-First / -Last */
 } reply;
 
 typedef struct route route;
@@ -64,6 +66,8 @@ typedef struct {
     bool head_only;
     char *audit_target; /* what a write changed (malloc'd), for the audit log */
     char *audit_detail;
+    void *taxii; /* a TAXII request's state (taxii.c), freed by taxii_free */
+    void (*taxii_free)(void *taxii);
 } req;
 
 struct route {
@@ -133,6 +137,15 @@ void tide__route_session_end(req *r, reply *out);
 void tide__stream_start(srv *s);
 void tide__stream_stop(void);
 void tide__hunts_shutdown(void);
+
+/* taxii.c: the TAXII 2.1 routes under /taxii2/ (their own errors, media types and auth
+ * answers). tide__taxii_head: on the head of a request, 1 when out holds the answer (an
+ * error), 0 to read the body and call r->rt->fn; tide__taxii_too_big the answer to a body
+ * over the cap. tide__srv_authenticate (server.c): 0 and r->key, or < 0. */
+bool tide__taxii_path(const char *url);
+int tide__taxii_head(req *r, const char *url, const char *method, reply *out);
+void tide__taxii_too_big(req *r, reply *out);
+int tide__srv_authenticate(req *r);
 
 /* The reads of a store connection for this thread's request (from the pool, or a new one);
  * NULL with the error recorded. The pool keeps them, with their gates' caches. */

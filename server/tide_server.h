@@ -25,8 +25,10 @@ typedef struct {
     double grace;             /**< seconds in-flight requests get to finish at stop; 0: 30 */
     const char *
             ui_dir; /**< the web UI's assets; NULL: "ui" (or ../share/tide/ui) next to the binary */
-    unsigned sessions;     /**< web UI sessions at most (the least recently used goes); 0: 256 */
-    unsigned session_idle; /**< seconds a session lives without a request; 0: 1800 */
+    unsigned sessions;      /**< web UI sessions at most (the least recently used goes); 0: 256 */
+    unsigned session_idle;  /**< seconds a session lives without a request; 0: 1800 */
+    const char *taxii;      /**< the "taxii" member of --config (JSON text); NULL: defaults */
+    const char *taxii_file; /**< the file it came from, for errors */
     /** Lines for the operator (listening on ..., stopping ..., errors); may be NULL. */
     void (*on_log)(const char *line, void *payload);
     void *payload;

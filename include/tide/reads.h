@@ -106,4 +106,52 @@ tide_read_hunt(tide_workspace *ws, const tide_hunt_opts *opts, int ceiling,
         int (*cb)(const char *json, size_t len, void *payload), void *payload,
         tide_hunt_stats *out_stats);
 
+/* ---- TAXII 2.1 (tide serve's /taxii2/ collections) ---- */
+
+/** What tide_read_taxii lists. */
+typedef enum {
+    TIDE_TAXII_OBJECTS = 0, /**< an envelope: {"more", "next", "objects": [STIX objects]} */
+    TIDE_TAXII_MANIFEST,    /**< {"more", "next", "objects": [{"id", "date_added", "version",
+                                 "media_type"}]} */
+    TIDE_TAXII_VERSIONS,    /**< {"more", "next", "versions": [modified ...]} */
+} tide_taxii_listing;
+
+/** A TAXII 2.1 request's filters, as the client wrote them (comma-separated lists). */
+typedef struct {
+    const char *next;               /**< the "next" token of the page before, or NULL */
+    int64_t added_after;            /**< ms; only versions added strictly after; 0: any */
+    long limit;                     /**< objects per page (>= 1) */
+    const char *object_id;          /**< the object routes: this object only, or NULL */
+    const char *match_id;           /**< match[id], or NULL */
+    const char *match_type;         /**< match[type], or NULL */
+    const char *match_version;      /**< match[version]: first, last, all or timestamps; NULL: last
+                                         (all for TIDE_TAXII_VERSIONS) */
+    const char *match_spec_version; /**< match[spec_version], or NULL (2.1) */
+    const char *const *sources;     /**< the collection's sources (nsources), or none: all */
+    size_t nsources;
+} tide_taxii_query;
+
+/** @brief One page of a TAXII 2.1 collection of the store's objects under a ceiling: the
+ *  object versions in the order they were added, after the position `next` names (the date
+ *  added and the row of the last object of the page before: stable while objects are added,
+ *  never an offset), each through the gate (withheld ones are left out, not counted; granular
+ *  markings redact; the TLP the store keeps travels as a marking). "more": true comes with a
+ *  "next". out_first / out_last (may be NULL): the date added (ms) of the page's first and
+ *  last object (0 when empty). TIDE_EINVAL with the reason for a bad token or filter;
+ *  TIDE_ENOTFOUND when object_id is set and no version of it passes. */
+TIDE_EXTERN(int)
+tide_read_taxii(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what, int ceiling,
+        char **out, int64_t *out_first, int64_t *out_last);
+
+/** @brief One page of a TAXII 2.1 collection of sightings under a ceiling (at most green: a
+ *  sighting shared above it would name the organisation's hosts): each stored sighting (host
+ *  x indicator) of an indicator that passes, as a STIX 2.1 sighting object (sighting_of_ref the
+ *  indicator, count, first_seen, last_seen, where_sighted_refs one identity for the
+ *  organisation, no host name or address) whose id is a UUIDv5 of the host and indicator, so
+ *  that a re-pull gives the same ids; "modified" is the last time it was seen. Pages by the
+ *  sighting's row; q's filters as tide_read_taxii (match[type] "sighting", match[id]). */
+TIDE_EXTERN(int)
+tide_read_taxii_sightings(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what,
+        int ceiling, char **out, int64_t *out_first, int64_t *out_last);
+
 #endif

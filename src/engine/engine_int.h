@@ -71,4 +71,9 @@ int tide__ws_targets_check(tide_workspace *ws, const char *trigger, bool force, 
 int tide__ws_case_policy(void *ctx, const char *name, const tide_export_opts *opts,
         char **out_output, long *out_entries);
 
+/* reads.c: the gate of a ceiling of a tide_reads (reads_taxii.c uses it). */
+struct tide_reads;
+struct tide_gate;
+int tide__reads_gate(struct tide_reads *rd, int ceiling, struct tide_gate **out);
+
 #endif

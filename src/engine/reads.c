@@ -19,6 +19,7 @@
 #include "tide/reads.h"
 #include "tide/sightings.h"
 #include "tide/tlp.h"
+#include "engine/engine_int.h"
 #include "util/util.h"
 
 static int64_t now_ms(void)
@@ -95,6 +96,11 @@ static int reads_gate(tide_reads *rd, int ceiling, tide_gate **out)
         TIDE_CHECK(tide_gate_new(&rd->gates[ceiling], rd->store, ceiling));
     *out = rd->gates[ceiling];
     return 0;
+}
+
+int tide__reads_gate(tide_reads *rd, int ceiling, tide_gate **out)
+{
+    return reads_gate(rd, ceiling, out);
 }
 
 int tide_read_value(const char *text, tide_obs_kind *out_kind, char **out_value)

@@ -50,4 +50,9 @@ int tide__store_audit_add(tide_store *s, const tide_store_audit *e);
 int tide__store_audit(tide_store *s, int64_t since, long limit,
         int (*cb)(const tide_store_audit *e, void *payload), void *payload);
 
+/* Object versions in the order they were added (store_added.c): TIDE_EUNSUPPORTED when the
+ * backend cannot list them. */
+int tide__store_added(tide_store *s, const tide_store_added_query *q,
+        int (*cb)(const tide_store_added_row *row, void *payload), void *payload);
+
 #endif

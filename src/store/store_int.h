@@ -268,6 +268,9 @@ int tide__sqlite_key_revoke(tide_store_backend *be, const char *name, int64_t at
 int tide__sqlite_audit_add(tide_store_backend *be, const tide_store_audit *e);
 int tide__sqlite_audit(tide_store_backend *be, int64_t since, long limit,
         int (*cb)(const tide_store_audit *e, void *payload), void *payload);
+/* store_added.c: object versions by the order they were added (TAXII) */
+int tide__sqlite_added(tide_store_backend *be, const tide_store_added_query *q,
+        int (*cb)(const tide_store_added_row *row, void *payload), void *payload);
 int tide__sqlite_positions(tide_store_backend *be,
         int (*cb)(const char *key, uint64_t pos, void *payload), void *payload);
 int tide__sqlite_sightings(tide_store_backend *be, const tide_sighting_query *q,

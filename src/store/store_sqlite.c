@@ -2458,6 +2458,7 @@ static void fill_table(tide_store_backend *be)
     be->key_revoke = tide__sqlite_key_revoke;
     be->audit_add = tide__sqlite_audit_add;
     be->audit = tide__sqlite_audit;
+    be->added = tide__sqlite_added;
 }
 
 tide__sqlite *tide__store_sqlite_backend(tide_store_backend *be)

@@ -164,6 +164,36 @@ typedef struct {
     const char *detail; /**< may be NULL */
 } tide_store_audit;
 
+/** A listing of stored object versions in the order they were added (TAXII 2.1 collections):
+ *  rows after a position, by row (rows added later always come later), with filters. */
+typedef struct {
+    int64_t after_row;      /**< only rows after this one (0: from the start) */
+    int64_t added_after;    /**< only rows ingested strictly after (ms); 0: any */
+    const char *const *ids; /**< only these ids (nids of them), or none */
+    size_t nids;
+    const char *const *types; /**< only these STIX types, or none */
+    size_t ntypes;
+    const char *const *sources; /**< only objects of these sources, or none */
+    size_t nsources;
+    bool all;                    /**< every version (then first, last, modified are ignored) */
+    bool first;                  /**< the first version of each id */
+    bool last;                   /**< the current version */
+    const char *const *modified; /**< the versions with these modified timestamps */
+    size_t nmodified;
+} tide_store_added_query;
+
+/** A row of tide_store_added. */
+typedef struct {
+    int64_t row;      /**< its position */
+    int64_t added_ms; /**< when it was ingested (ms) */
+    const char *id;
+    const char *type;
+    const char *modified; /**< "" for an unversioned object */
+    const char *tlp;      /**< the label the store keeps, may be NULL */
+    const char *json;
+    bool current;
+} tide_store_added_row;
+
 /*
  * Keys. The graph walk names objects by a 64-bit key of their id that the backend chooses:
  * the same id must have the same key in scan rows, nodes and edges. Different ids may share a
@@ -403,6 +433,10 @@ struct tide_store_backend {
     /** Audit entries with at >= since, newest first, at most limit (0: all). */
     int (*audit)(tide_store_backend *be, int64_t since, long limit,
             int (*cb)(const tide_store_audit *e, void *payload), void *payload);
+    /** Object versions by the order they were added (tide_store_added_query); cb non-zero
+     *  stops (and is returned). May be NULL (TIDE_EUNSUPPORTED). */
+    int (*added)(tide_store_backend *be, const tide_store_added_query *q,
+            int (*cb)(const tide_store_added_row *row, void *payload), void *payload);
 };
 
 /** Static initialiser: `tide_store_backend be = TIDE_STORE_BACKEND_INIT;` */
