@@ -407,7 +407,7 @@ static void discovery(req *r, reply *out)
     }
     char *def = cfg->nroots ? root_url(r, cfg->roots[0].name) : NULL;
     reply_taxii(out, MHD_HTTP_OK,
-            json_pack("{s:s, s:s?, s:s?, s:o}", "title", cfg->title, "description",
+            json_pack("{s:s, s:s*, s:s*, s:o}", "title", cfg->title, "description",
                     cfg->description, "default", def, "api_roots", roots));
     free(def);
 }
@@ -419,7 +419,7 @@ static json_t *roles_of(unsigned mask, int role)
 
 static json_t *coll_json(const tide__taxii_coll *c, int role)
 {
-    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:[s]}", "id", c->id, "title", c->title,
+    return json_pack("{s:s, s:s, s:s*, s:o, s:o, s:[s]}", "id", c->id, "title", c->title,
             "description", c->description, "can_read", roles_of(c->can_read, role), "can_write",
             roles_of(c->can_write, role), "media_types", STIX_TYPE);
 }
@@ -516,11 +516,10 @@ static void post_objects(req *r, reply *out, tx_req *t)
     json_array_foreach(objs, i, ob)
     {
         const char *id = json_string_value(json_object_get(ob, "id"));
-        const char *ver = json_string_value(json_object_get(ob, "modified"));
-        if (ver == NULL)
-            ver = json_string_value(json_object_get(ob, "created"));
-        char *js = NULL;
-        int g = id ? tide_store_get(r->store, id, ver, &js) : TIDE_ENOTFOUND;
+        const char *mod = json_string_value(json_object_get(ob, "modified"));
+        const char *ver = mod ? mod : json_string_value(json_object_get(ob, "created"));
+        char *js = NULL; /* an object without modified is stored unversioned */
+        int g = id ? tide_store_get(r->store, id, mod, &js) : TIDE_ENOTFOUND;
         free(js);
         tide_error_clear();
         json_t *d = json_pack("{s:s}", "id", id ? id : "");
@@ -573,7 +572,7 @@ static void run(req *r, reply *out)
         case TX_DISCOVERY: discovery(r, out); break;
         case TX_ROOT:
             reply_taxii(out, MHD_HTTP_OK,
-                    json_pack("{s:s, s:s?, s:[s], s:I}", "title", t->root->title, "description",
+                    json_pack("{s:s, s:s*, s:[s], s:I}", "title", t->root->title, "description",
                             t->root->description, "versions", TAXII_TYPE, "max_content_length",
                             (json_int_t)r->s->o.max_body));
             break;
