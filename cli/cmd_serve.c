@@ -38,66 +38,169 @@ static int num(const char *opt, const char *v, unsigned long long max, unsigned 
     return 0;
 }
 
+/* One option of tide serve at argv[*i] into o: 1 (and *i past it), 0 not an option of serve,
+ * -1 a bad value (said). The command line and the keys of --config FILE both come here, so
+ * every option serve takes can be given in the file. */
+static int serve_opt(int argc, char **argv, int *pi, tide_server_opts *o)
+{
+    int i = *pi;
+    const char *v;
+    unsigned long long n;
+    int r;
+    if ((r = cli_opt("serve", argc, argv, &i, "listen", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        o->listen = v;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "tls-cert", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        o->tls_cert = v;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "tls-key", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        o->tls_key = v;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "max-body", &v)) != 0) {
+        if (r < 0 || num("--max-body", v, 1ull << 32, &n) < 0)
+            return -1;
+        o->max_body = (size_t)n;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "max-connections", &v)) != 0) {
+        if (r < 0 || num("--max-connections", v, 65536, &n) < 0)
+            return -1;
+        o->max_connections = (unsigned)n;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "timeout", &v)) != 0) {
+        if (r < 0 || num("--timeout", v, 86400, &n) < 0)
+            return -1;
+        o->timeout = (unsigned)n;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "request-timeout", &v)) != 0) {
+        if (r < 0 || num("--request-timeout", v, 86400, &n) < 0)
+            return -1;
+        o->request_timeout = (unsigned)n;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "grace", &v)) != 0) {
+        if (r < 0 || num("--grace", v, 86400, &n) < 0)
+            return -1;
+        o->grace = (double)n;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "ui", &v)) != 0) {
+        if (r < 0)
+            return -1;
+        o->ui_dir = v;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "sessions", &v)) != 0) {
+        if (r < 0 || num("--sessions", v, 65536, &n) < 0)
+            return -1;
+        o->sessions = (unsigned)n;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "session-idle", &v)) != 0) {
+        if (r < 0 || num("--session-idle", v, 86400, &n) < 0)
+            return -1;
+        o->session_idle = (unsigned)n;
+    } else
+        return 0;
+    *pi = i;
+    return 1;
+}
+
+/* --config FILE: a JSON object whose keys are serve's long options without the dashes (values
+ * strings, numbers, or true for a flag), and "taxii" (the TAXII collections, docs/taxii.md).
+ * The options go into o first; the command line's come after and win. keep holds the file's
+ * strings while the server runs. */
+static int load_config(const char *file, tide_server_opts *o, json_t **keep)
+{
+    json_error_t je;
+    json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        cli_err("serve", "%s: line %d, column %d: %s", file, je.line, je.column, je.text);
+        return -1;
+    }
+    *keep = root;
+    if (!json_is_object(root)) {
+        cli_err("serve", "%s: want a JSON object of tide serve's options", file);
+        return -1;
+    }
+    json_t *vals = json_array();
+    json_object_set_new(root, " values", vals);
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        if (strcmp(k, " values") == 0)
+            continue;
+        if (strcmp(k, "taxii") == 0) {
+            char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            json_array_append_new(vals, json_string(txt ? txt : ""));
+            free(txt);
+            o->taxii = json_string_value(json_array_get(vals, json_array_size(vals) - 1));
+            o->taxii_file = file;
+            continue;
+        }
+        char opt[128], num[32];
+        const char *val = NULL;
+        if (json_is_string(v))
+            val = json_string_value(v);
+        else if (json_is_integer(v)) {
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            val = num;
+        } else if (!json_is_true(v)) {
+            cli_err("serve", "%s: key \"%s\": want a string, a number or true", file, k);
+            return -1;
+        }
+        snprintf(opt, sizeof opt, "--%s", k);
+        json_array_append_new(vals, json_string(opt));
+        char *av[3] = { (char *)"serve",
+            (char *)json_string_value(json_array_get(vals, json_array_size(vals) - 1)), NULL };
+        if (val) {
+            json_array_append_new(vals, json_string(val));
+            av[2] = (char *)json_string_value(json_array_get(vals, json_array_size(vals) - 1));
+        }
+        int ac = val ? 3 : 2, i = 1;
+        int r = strcmp(k, "config") == 0 ? 0 : serve_opt(ac, av, &i, o);
+        if (r <= 0 || i != ac) {
+            cli_err("serve", "%s: key \"%s\": %s", file, k,
+                    r == 0 ? "not an option of tide serve" : "a bad value (above)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     tide_server_opts o = { 0 };
     o.on_log = serve_log;
+    json_t *keep = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int k = i;
+        int r = cli_opt("serve", argc, argv, &k, "config", &v);
+        if (r < 0)
+            return TIDE_EXIT_USAGE;
+        if (r > 0) {
+            if (keep)
+                cli_err("serve", "--config is given once");
+            if (keep || load_config(v, &o, &keep) < 0) {
+                json_decref(keep);
+                return TIDE_EXIT_USAGE;
+            }
+            i = k - 1;
+        }
+    }
     for (int i = 1; i < argc;) {
         const char *v;
-        unsigned long long n;
-        int r;
-        if ((r = cli_opt("serve", argc, argv, &i, "listen", &v)) != 0) {
-            if (r < 0)
-                return TIDE_EXIT_USAGE;
-            o.listen = v;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "tls-cert", &v)) != 0) {
-            if (r < 0)
-                return TIDE_EXIT_USAGE;
-            o.tls_cert = v;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "tls-key", &v)) != 0) {
-            if (r < 0)
-                return TIDE_EXIT_USAGE;
-            o.tls_key = v;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "max-body", &v)) != 0) {
-            if (r < 0 || num("--max-body", v, 1ull << 32, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.max_body = (size_t)n;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "max-connections", &v)) != 0) {
-            if (r < 0 || num("--max-connections", v, 65536, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.max_connections = (unsigned)n;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "timeout", &v)) != 0) {
-            if (r < 0 || num("--timeout", v, 86400, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.timeout = (unsigned)n;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "request-timeout", &v)) != 0) {
-            if (r < 0 || num("--request-timeout", v, 86400, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.request_timeout = (unsigned)n;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "grace", &v)) != 0) {
-            if (r < 0 || num("--grace", v, 86400, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.grace = (double)n;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "ui", &v)) != 0) {
-            if (r < 0)
-                return TIDE_EXIT_USAGE;
-            o.ui_dir = v;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "sessions", &v)) != 0) {
-            if (r < 0 || num("--sessions", v, 65536, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.sessions = (unsigned)n;
-        } else if ((r = cli_opt("serve", argc, argv, &i, "session-idle", &v)) != 0) {
-            if (r < 0 || num("--session-idle", v, 86400, &n) < 0)
-                return TIDE_EXIT_USAGE;
-            o.session_idle = (unsigned)n;
-        } else {
+        int r = cli_opt("serve", argc, argv, &i, "config", &v);
+        if (r > 0)
+            continue;
+        if ((r = serve_opt(argc, argv, &i, &o)) < 0) {
+            json_decref(keep);
+            return TIDE_EXIT_USAGE;
+        }
+        if (r == 0) {
             cli_err("serve", "unknown argument '%s'", argv[i]);
+            json_decref(keep);
             return TIDE_EXIT_USAGE;
         }
     }
     tide_workspace *ws = cli_open_workspace("serve");
-    if (ws == NULL)
+    if (ws == NULL) {
+        json_decref(keep);
         return TIDE_EXIT_STORE;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -107,6 +210,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     int rc = tide_server_run(ws, &o);
     tide_workspace_free(ws);
+    json_decref(keep);
     if (rc < 0) {
         cli_err("serve", "%s", tide_error_last());
         return rc == TIDE_EINVAL ? TIDE_EXIT_USAGE : TIDE_EXIT_STORE;
