@@ -188,7 +188,7 @@ bool tide__taxii_path(const char *url)
 
 /* the Accept header: application/taxii+json;version=2.1 among its media ranges (spaces
  * ignored), as medallion checks it: no Accept, another type, no version or another one: 406 */
-static bool accept_ok(const char *h)
+bool tide__taxii_accept_ok(const char *h)
 {
     if (h == NULL)
         return false;
@@ -260,7 +260,7 @@ int tide__taxii_head(req *r, const char *url, const char *method, reply *out)
         return 1;
     }
     r->authed = true;
-    if (!accept_ok(tide__req_header(r, MHD_HTTP_HEADER_ACCEPT))) {
+    if (!tide__taxii_accept_ok(tide__req_header(r, MHD_HTTP_HEADER_ACCEPT))) {
         tx_error(out, MHD_HTTP_NOT_ACCEPTABLE, "Not acceptable",
                 "the Accept header must name " TAXII_TYPE);
         return 1;

@@ -46,6 +46,10 @@ tide__taxii_cfg *tide__taxii_cfg_parse(const char *json, size_t len, char *err, 
 tide__taxii_cfg *tide__taxii_cfg_default(void);
 void tide__taxii_cfg_free(tide__taxii_cfg *c);
 
+/* taxii.c: whether an Accept header names application/taxii+json;version=2.1 among its media
+ * ranges (spaces ignored; no header, no version or another one: false, as medallion). */
+bool tide__taxii_accept_ok(const char *header);
+
 /* taxii.c: set the configuration before the server starts (json NULL: the defaults; file
  * names it in errors), drop it after. */
 int tide__taxii_setup(const char *json, const char *file);

@@ -78,7 +78,7 @@ check "discovery: the configured title and root; the default root is gone" '[ "$
 check "collections: can_read / can_write by role" '[ "$(tx "reader:$READER" GET /taxii2/share/collections/)" = 200 ] && [ "$(jt "[(c[\"can_read\"], c[\"can_write\"]) for c in d[\"collections\"]]")" = "[(False, False), (False, False)]" ] &&
   [ "$(tx "peer:$PEER" GET /taxii2/share/collections/)" = 200 ] && [ "$(jt "[(c[\"can_read\"], c[\"can_write\"]) for c in d[\"collections\"]]")" = "[(True, False), (False, True)]" ]'
 check "a reader may not read the green collection (403)" '[ "$(tx "reader:$READER" GET /taxii2/share/collections/$G/objects/)" = 403 ]'
-check "an analyst may not post to the partners' inbox (403), a peer may" '[ "$(tx "admin:$ADMIN" POST /taxii2/share/collections/$IN/objects/ -H "Content-Type: $TT" --data-binary @"$MED")" = 403 ] &&
+check "an admin may not post to the partners inbox (can_write: peer only, 403), a peer may" '[ "$(tx "admin:$ADMIN" POST /taxii2/share/collections/$IN/objects/ -H "Content-Type: $TT" --data-binary @"$MED")" = 403 ] &&
   [ "$(tx "peer:$PEER" POST /taxii2/share/collections/$IN/objects/ -H "Content-Type: $TT" --data-binary @"$MED")" = 202 ] && [ "$(jt "d[\"success_count\"]")" = 8 ]'
 check "the posted objects are stored as the inbox's source (partners)" '"$TIDE" --store "$S" search --source partners --json 2>/dev/null | grep -q "indicator--6770298f"'
 check "tlp_max green: an amber admin key sees only the TLP:GREEN marking-definition of the unmarked collection" '[ "$(tx "admin:$ADMIN" GET /taxii2/share/collections/$G/objects/)" = 200 ] && [ "$(jt "[o[\"id\"] for o in d[\"objects\"]]")" = "[${Q}marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da${Q}]" ]'
