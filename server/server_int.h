@@ -143,6 +143,8 @@ void tide__hunts_shutdown(void);
  * error), 0 to read the body and call r->rt->fn; tide__taxii_too_big the answer to a body
  * over the cap. tide__srv_authenticate (server.c): 0 and r->key, or < 0. */
 bool tide__taxii_path(const char *url);
+extern const char *const tide__taxii_routes[][2]; /* {method, path} */
+extern const size_t tide__ntaxii_routes;
 int tide__taxii_head(req *r, const char *url, const char *method, reply *out);
 void tide__taxii_too_big(req *r, reply *out);
 int tide__srv_authenticate(req *r);

@@ -29,6 +29,25 @@
 #define PAGE_MAX   1000 /* objects per page at most (a larger limit is capped silently) */
 #define STATUS_MAX 256  /* status resources kept (the oldest goes) */
 
+/* The routes, for server/openapi.json and tests/integration/serve_api.sh, which checks the two
+ * against each other ({name} is one path segment; each answers without its last slash too). */
+/* clang-format off */
+const char *const tide__taxii_routes[][2] = {
+    { "GET", "/taxii2/" },
+    { "GET", "/taxii2/{root}/" },
+    { "GET", "/taxii2/{root}/status/{status}/" },
+    { "GET", "/taxii2/{root}/collections/" },
+    { "GET", "/taxii2/{root}/collections/{collection}/" },
+    { "GET", "/taxii2/{root}/collections/{collection}/objects/" },
+    { "POST", "/taxii2/{root}/collections/{collection}/objects/" },
+    { "GET", "/taxii2/{root}/collections/{collection}/objects/{object}/" },
+    { "DELETE", "/taxii2/{root}/collections/{collection}/objects/{object}/" },
+    { "GET", "/taxii2/{root}/collections/{collection}/objects/{object}/versions/" },
+    { "GET", "/taxii2/{root}/collections/{collection}/manifest/" },
+};
+/* clang-format on */
+const size_t tide__ntaxii_routes = sizeof tide__taxii_routes / sizeof tide__taxii_routes[0];
+
 /* ---- the configuration (set before the server starts, read-only after) ---- */
 
 static tide__taxii_cfg *cfg;
@@ -210,7 +229,6 @@ static bool role_in(unsigned mask, int role)
     return role >= 0 && role < 32 && (mask >> role) & 1u;
 }
 
-static const route tx_get = { "GET", "/taxii2/", PERM_KEY, BODY_NONE, false, NULL };
 
 /* split the path into at most 8 segments (a trailing slash or none) */
 static int segments(const char *url, char seg[][200], int max)
@@ -234,14 +252,13 @@ static int segments(const char *url, char seg[][200], int max)
 }
 
 static void run(req *r, reply *out);
-static const route tx_read = { "GET", "/taxii2/", PERM_KEY, BODY_NONE, false, run };
-static const route tx_write = { "POST", "/taxii2/", PERM_KEY, BODY_LARGE, true, run };
-static const route tx_delete = { "DELETE", "/taxii2/", PERM_KEY, BODY_NONE, true, run };
+static const route tx_read = { "GET", "(taxii)", PERM_KEY, BODY_NONE, false, run };
+static const route tx_write = { "POST", "(taxii)", PERM_KEY, BODY_LARGE, true, run };
+static const route tx_delete = { "DELETE", "(taxii)", PERM_KEY, BODY_NONE, true, run };
 
 int tide__taxii_head(req *r, const char *url, const char *method, reply *out)
 {
     srv *s = r->s;
-    (void)tx_get;
     tx_req *t = calloc(1, sizeof *t);
     if (t == NULL) {
         tx_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error", "out of memory");

@@ -104,7 +104,8 @@ check "a body where none is taken: refused ($c)" '[ "$c" = 400 ] || [ "$c" = 413
 check "OpenAPI: served, 3.1" '[ "$(code "$ADMIN" GET /api/openapi.json)" = 200 ] && [ "$(jget "d[\"openapi\"]")" = 3.1.0 ] && cp "$W/body" "$W/openapi.json"'
 python3 - "$SRC/server/routes.c" "$W/openapi.json" >"$W/routes.diff" <<'PY'
 import json, re, sys
-table = set(re.findall(r'\{ "(GET|POST|PUT|PATCH|DELETE)", "(/api/[^"]*)"', open(sys.argv[1]).read()))
+src = open(sys.argv[1]).read() + open(sys.argv[1].replace("routes.c", "taxii.c")).read()
+table = set(re.findall(r'\{ "(GET|POST|PUT|PATCH|DELETE)", "(/(?:api|taxii2)/[^"]*)"', src))
 doc = json.load(open(sys.argv[2]))
 documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops if m in ("get", "post", "put", "patch", "delete")}
 for x in sorted(table - documented): print("not documented:", *x)
