@@ -4,7 +4,9 @@
 # families and `indicates` relationships with their own markings, sightings of every value by a
 # match run (one host per value), cases opened from some of them; then a key per ceiling reads
 # every read route (lookup of every value, search, every object, sightings, the live stream,
-# exports, cases and their share bundles, a hunt, stats, metrics). Property: no id, value, host
+# exports, cases and their share bundles, a hunt, stats, metrics; the TAXII 2.1 collections of
+# intel and sightings, configured with tlp_max red: objects in pages of 7, manifest, each object
+# with every version, its versions). Property: no id, value, host
 # or family name of an object above the key's ceiling appears in any answer, and no related
 # name appears through a relationship above it; and everything at or below it can be looked up
 # (so that the test cannot pass by showing nothing). SEEDS (default "1 2") picks the worlds.
@@ -94,7 +96,10 @@ PY
     check "world $seed: ingested" '[ $? -le 1 ] && [ -s "$D/truth.json" ]'
     for l in $LEVELS; do key "$S" "k-${l/+/-}" analyst "$l" >"$D/key.$l"; done
     ADMIN=$(key "$S" adm admin red)
-    serve_start "$S"
+    printf '%s' '{"taxii": {"title": "prop", "api_roots": {"tide": {"title": "tide", "collections": [
+      {"id": "aaaaaaaa-0000-4000-8000-000000000001", "title": "intel", "kind": "intel", "tlp_max": "red"},
+      {"id": "aaaaaaaa-0000-4000-8000-000000000002", "title": "sightings", "kind": "sightings", "tlp_max": "red"}]}}}}' >"$D/serve.json"
+    serve_start "$S" --config "$D/serve.json"
     for l in $LEVELS; do
         curl -sN -H "Authorization: Bearer $(cat "$D/key.$l")" "$BASE/api/v1/sightings/stream" >"$D/stream.$l" 2>/dev/null & STREAMS="$STREAMS $!"
     done
@@ -114,7 +119,7 @@ truth = json.load(open(d + "/truth.json"))
 ORDER = ["clear", "green", "amber", "amber+strict", "red"]
 rank = ORDER.index
 def get(k, path, method="GET", body=None):
-    req = urllib.request.Request(base + path, method=method, data=body, headers={"Authorization": "Bearer " + k})
+    req = urllib.request.Request(base + path, method=method, data=body, headers={"Authorization": "Bearer " + k, "Accept": "application/taxii+json;version=2.1"})
     try:
         with urllib.request.urlopen(req, timeout=30) as r: return r.status, r.read().decode()
     except urllib.error.HTTPError as e: return e.code, e.read().decode()
@@ -148,6 +153,25 @@ for lvl in levels:
     for fam in truth["names"]:
         for p in ("/api/v1/intel/search?related=" + fam, "/api/v1/sightings?campaign=" + fam):
             texts.append((p, get(k, p)[1]))
+    # TAXII: every page of both collections, the manifest, each object (every version) and its
+    # versions; the object route answers exactly for what the ceiling admits
+    TC = "/taxii2/tide/collections/aaaaaaaa-0000-4000-8000-00000000000"
+    for coll in ("1", "2"):
+        for what in ("objects", "manifest"):
+            nxt, n = "", 0
+            while n < 100:
+                st, t = get(k, TC + coll + "/" + what + "/?limit=7&match[version]=all" + ("&next=" + nxt if nxt else ""))
+                texts.append(("taxii %s %s" % (coll, what), t))
+                dd = json.loads(t)
+                if st != 200 or not dd.get("more"): break
+                nxt, n = dd["next"], n + 1
+    for oid in truth["objects"]:
+        st, t = get(k, TC + "1/objects/" + oid + "/?match[version]=all")
+        texts.append(("taxii " + oid, t))
+        if (st == 200) != (rank(truth["objects"][oid]) <= c): bad.append("%s: TAXII object %s (%s) gave %d" % (lvl, oid, truth["objects"][oid], st))
+        st, t = get(k, TC + "1/objects/" + oid + "/versions/")
+        texts.append(("taxii versions " + oid, t))
+        if (st == 200) != (rank(truth["objects"][oid]) <= c): bad.append("%s: TAXII versions %s (%s) gave %d" % (lvl, oid, truth["objects"][oid], st))
     st, t = get(k, "/api/v1/hunts", "POST", json.dumps({"added_since": "30d", "store": False}).encode())
     hid = json.loads(t)["id"]
     for _ in range(200):
