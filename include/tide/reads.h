@@ -143,13 +143,14 @@ TIDE_EXTERN(int)
 tide_read_taxii(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what, int ceiling,
         char **out, int64_t *out_first, int64_t *out_last);
 
-/** @brief One page of a TAXII 2.1 collection of sightings under a ceiling (at most green: a
- *  sighting shared above it would name the organisation's hosts): each stored sighting (host
- *  x indicator) of an indicator that passes, as a STIX 2.1 sighting object (sighting_of_ref the
- *  indicator, count, first_seen, last_seen, where_sighted_refs one identity for the
- *  organisation, no host name or address) whose id is a UUIDv5 of the host and indicator, so
- *  that a re-pull gives the same ids; "modified" is the last time it was seen. Pages by the
- *  sighting's row; q's filters as tide_read_taxii (match[type] "sighting", match[id]). */
+/** @brief One page of a TAXII 2.1 collection of sightings under a ceiling: each stored sighting
+ *  (host x indicator) of an indicator that passes, as a STIX 2.1 sighting object, always
+ *  anonymised: sighting_of_ref the indicator, count (live + retro), first_seen, last_seen,
+ *  where_sighted_refs one identity for the organisation, never a host name or address, the
+ *  indicator's TLP as its marking; its id a UUIDv5 of the host and the indicator, so that a
+ *  re-pull gives the same ids; "modified" and the date added are its last_seen. Pages by the
+ *  sighting's row; added_after: the sightings last seen after it; match[id],
+ *  match[type] ("sighting"). */
 TIDE_EXTERN(int)
 tide_read_taxii_sightings(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what,
         int ceiling, char **out, int64_t *out_first, int64_t *out_last);

@@ -299,17 +299,179 @@ done:
     return rc;
 }
 
+/* ---- the sightings collection ---- */
+
+/* the TLP 2.0 marking-definitions, by level */
+static const char *const tlp2[] = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", /* clear */
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", /* green */
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", /* amber */
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", /* amber+strict */
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", /* red */
+};
+/* the namespace of the ids tide gives sightings it shares (a UUIDv5 of "tide sightings") */
+#define SIGHTING_NS "0b2f6b0e-8c55-5c39-9d6a-6a4c3e1f4f10"
+
+typedef struct {
+    int64_t id, added;
+    json_t *obj;
+} sight;
+
+typedef struct {
+    tide_gate *gate;
+    int64_t after;
+    const list *ids;
+    sight *v;
+    size_t n, cap;
+    int err;
+} sight_ctx;
+
+static int on_sighting(const tide_sighting_rec *s, void *payload)
+{
+    sight_ctx *c = payload;
+    if (s->id <= c->after || s->indicator_id == NULL)
+        return 0;
+    int l = tide_gate_level_of(c->gate, s->indicator_id);
+    if (l == TIDE_GATE_NOT_STORED)
+        return 0; /* an indicator the store no longer holds counts as red: never shared */
+    if (l < 0) {
+        c->err = l;
+        return 1;
+    }
+    if (!tide_gate_allows(c->gate, l))
+        return 0;
+    /* the same host x indicator always gets the same id; the host stays out of it */
+    char u[37], org[37];
+    tide_uuid5_ctx x;
+    if (tide__uuid5_begin(&x, SIGHTING_NS) < 0 ||
+            tide__uuid5_add(&x, s->host, strlen(s->host)) < 0 || tide__uuid5_add(&x, "|", 1) < 0 ||
+            tide__uuid5_add(&x, s->indicator_id, strlen(s->indicator_id)) < 0 ||
+            tide__uuid5_end(&x, u) < 0 || tide__uuid5(SIGHTING_NS, "organisation", 12, org) < 0) {
+        c->err = tide_error_set(TIDE_ENOMEM, "sighting id");
+        return 1;
+    }
+    char sid[64], oid[64], first[64], last[64];
+    snprintf(sid, sizeof sid, "sighting--%s", u);
+    snprintf(oid, sizeof oid, "identity--%s", org);
+    for (size_t i = 0; i < c->ids->n; i++)
+        if (strcmp(c->ids->v[i], sid) == 0)
+            goto keep;
+    if (c->ids->n)
+        return 0;
+keep:
+    date_added(s->first_seen, first);
+    date_added(s->last_seen, last);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:[s], s:[s]}", "type",
+            "sighting", "spec_version", "2.1", "id", sid, "created", first, "modified", last,
+            "sighting_of_ref", s->indicator_id, "count",
+            (json_int_t)(s->live_count + s->retro_count), "first_seen", first, "last_seen", last,
+            "where_sighted_refs", oid, "object_marking_refs", tlp2[l > TIDE_TLP_RED ? 4 : l]);
+    if (o == NULL) {
+        c->err = tide_error_set(TIDE_ENOMEM, "sighting");
+        return 1;
+    }
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        sight *nv = tide__realloc(c->v, nc * sizeof *nv);
+        if (nv == NULL) {
+            json_decref(o);
+            c->err = tide_error_set(TIDE_ENOMEM, "sightings");
+            return 1;
+        }
+        c->v = nv;
+        c->cap = nc;
+    }
+    c->v[c->n++] = (sight){ s->id, s->last_seen, o };
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const sight *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
 int tide_read_taxii_sightings(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what,
         int ceiling, char **out, int64_t *out_first, int64_t *out_last)
 {
-    (void)rd;
-    (void)q;
-    (void)what;
-    (void)ceiling;
+    if (rd == NULL || q == NULL || out == NULL)
+        return tide_error_set(TIDE_EINVAL, "no reads, query or output");
+    *out = NULL;
     if (out_first)
         *out_first = 0;
     if (out_last)
         *out_last = 0;
-    *out = tide__strdup("{\"more\":false}");
-    return *out ? 0 : tide_error_set(TIDE_ENOMEM, "taxii page");
+    if (q->limit < 1)
+        return tide_error_set(TIDE_EINVAL, "limit: want 1 or more");
+    list ids, types;
+    memset(&ids, 0, sizeof ids);
+    memset(&types, 0, sizeof types);
+    sight_ctx c = { 0 };
+    json_t *arr = NULL;
+    int rc = 0;
+    if (q->next && (rc = parse_next(q->next, &c.after)) < 0)
+        goto done;
+    if ((rc = split(&ids, "match[id]", q->object_id ? q->object_id : q->match_id)) < 0 ||
+            (rc = split(&types, "match[type]", q->match_type)) < 0)
+        goto done;
+    bool want = types.n == 0;
+    for (size_t i = 0; i < types.n; i++)
+        want |= strcmp(types.v[i], "sighting") == 0;
+    if ((rc = tide__reads_gate(rd, ceiling, &c.gate)) < 0)
+        goto done;
+    c.ids = &ids;
+    tide_sighting_query sq = { 0 };
+    sq.since = q->added_after ? q->added_after + 1 : 0; /* the date added is last_seen */
+    if (want && (rc = tide_store_sightings(tide_reads_store(rd), &sq, on_sighting, &c)) > 0)
+        rc = 0;
+    if (rc == 0 && c.err)
+        rc = c.err;
+    if (rc < 0)
+        goto done;
+    qsort(c.v, c.n, sizeof *c.v, by_id);
+    if (q->object_id && c.n == 0 && q->next == NULL) {
+        rc = tide_error_set(TIDE_ENOTFOUND, "no object %s", q->object_id);
+        goto done;
+    }
+    arr = json_array();
+    size_t k = 0;
+    for (; k < c.n && (long)k < q->limit; k++) {
+        json_t *o = c.v[k].obj;
+        char added[64];
+        date_added(c.v[k].added, added);
+        json_t *item =
+                what == TIDE_TAXII_OBJECTS ? json_incref(o)
+                : what == TIDE_TAXII_MANIFEST
+                        ? json_pack("{s:O, s:s, s:O, s:s}", "id", json_object_get(o, "id"),
+                                  "date_added", added, "version", json_object_get(o, "modified"),
+                                  "media_type", "application/stix+json;version=2.1")
+                        : json_incref(json_object_get(o, "modified"));
+        json_array_append_new(arr, item);
+    }
+    bool more = k < c.n;
+    json_t *o = json_pack("{s:b}", "more", more);
+    if (o && more) {
+        char tok[48];
+        snprintf(tok, sizeof tok, "%lld-%lld", (long long)c.v[k - 1].added,
+                (long long)c.v[k - 1].id);
+        json_object_set_new(o, "next", json_string(tok));
+    }
+    if (o && k)
+        json_object_set(o, what == TIDE_TAXII_VERSIONS ? "versions" : "objects", arr);
+    *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (*out == NULL)
+        rc = tide_error_set(TIDE_ENOMEM, "taxii page");
+    if (k && out_first) {
+        *out_first = c.v[0].added;
+        *out_last = c.v[k - 1].added;
+    }
+done:
+    json_decref(arr);
+    for (size_t i = 0; i < c.n; i++)
+        json_decref(c.v[i].obj);
+    tide__free(c.v);
+    tide__free(ids.buf);
+    tide__free(types.buf);
+    return rc;
 }

@@ -87,6 +87,25 @@ LID=$("$TIDE" $A search --source internal --type indicator --json 2>/dev/null | 
 check "A: the lesson's indicator, one object route: TLP:GREEN travels as its marking" '[ "$(curl -s -o "$W/o.json" -w "%{http_code}" -u "partner-b:$PEERKEY" -H "Accept: $TT" "$BASE/taxii2/tide/collections/$INTEL/objects/$LID/")" = 200 ] &&
   grep -q "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb" "$W/o.json"'
 
+SIGHT=5ad54334-7eec-4e44-8813-080cd2445c38
+curl -s -o "$W/s1.json" -u "partner-b:$PEERKEY" -H "Accept: $TT" "$BASE/taxii2/tide/collections/$SIGHT/objects/"
+curl -s -o "$W/s2.json" -u "partner-b:$PEERKEY" -H "Accept: $TT" "$BASE/taxii2/tide/collections/$SIGHT/objects/?limit=1"
+check "A: the sightings collection: STIX sightings of the green indicators, anonymised (no 172.16. address, one identity), counts" 'python3 - "$W/s1.json" <<PY
+import json, sys
+t = open(sys.argv[1]).read(); d = json.loads(t)
+ss = d["objects"]
+assert len(ss) >= 2 and all(s["type"] == "sighting" and s["sighting_of_ref"].startswith("indicator--") for s in ss), ss[:1]
+assert "172.16." not in t and "10.0." not in t, "a host in a shared sighting"
+assert len(set(tuple(s["where_sighted_refs"]) for s in ss)) == 1
+assert sum(s["count"] for s in ss) >= 2196 + 1029, sum(s["count"] for s in ss)
+assert all(s["first_seen"] <= s["last_seen"] for s in ss)
+PY'
+check "A: sightings: a re-pull gives the same ids; pages of 1 with next" 'python3 - "$W/s1.json" "$W/s2.json" <<PY
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert b["more"] and b["next"] and len(b["objects"]) == 1
+assert b["objects"][0]["id"] == a["objects"][0]["id"]
+PY'
 "$TIDE" $B history import "$Z" >/dev/null 2>&1
 "$TIDE" $B feeds add peerA "$BASE/taxii2/tide/" --collection $INTEL --user partner-b --password "$PEERKEY" --limit 300 >/dev/null 2>"$W/add.err"
 check "B: feeds add" '[ $? -eq 0 ]'
