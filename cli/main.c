@@ -282,7 +282,7 @@ const cli_cmd cli_commands[] = {
             "usage: tide serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
             "                  [--max-body BYTES] [--max-connections N] [--timeout S]\n"
             "                  [--request-timeout S] [--grace S] [--ui DIR]\n"
-            "                  [--sessions N] [--session-idle S]\n"
+            "                  [--sessions N] [--session-idle S] [--config FILE]\n"
             "Serves the JSON API under /api/v1/ (docs/server.md; the OpenAPI document at\n"
             "/api/openapi.json) in the foreground until SIGTERM or SIGINT: then no new\n"
             "connection is accepted, requests in flight finish (up to --grace, default 30 s),\n"
@@ -296,7 +296,11 @@ const cli_cmd cli_commands[] = {
             "The web UI (docs/ui.md) is served at / from the bundle scripts/setup.sh builds\n"
             "into build/ui (--ui DIR: another folder); it signs in with a key for a session\n"
             "cookie: at most 256 sessions (--sessions), ended after 30 min without a request\n"
-            "(--session-idle) or 12 h.\n" },
+            "(--session-idle) or 12 h.\n"
+            "TAXII 2.1 under /taxii2/ (docs/taxii.md): collections of intel, sightings and an\n"
+            "inbox. --config FILE: a JSON object of these options without the dashes\n"
+            "(\"listen\": \"127.0.0.1:8470\", ...; the command line wins) and \"taxii\": the\n"
+            "API roots and collections to publish.\n" },
     { "keys", cmd_keys, "API keys of tide serve: add, list, revoke; the audit log",
             "usage: tide keys add NAME --role reader|analyst|admin|peer --tlp-max TLP [--json]\n"
             "       tide keys list [--json]\n"

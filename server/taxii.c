@@ -229,7 +229,6 @@ static bool role_in(unsigned mask, int role)
     return role >= 0 && role < 32 && (mask >> role) & 1u;
 }
 
-
 /* split the path into at most 8 segments (a trailing slash or none) */
 static int segments(const char *url, char seg[][200], int max)
 {
