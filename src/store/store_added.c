@@ -49,8 +49,14 @@ int tide__sqlite_added(tide_store_backend *be, const tide_store_added_query *q,
                                   " o.json, o.is_current FROM objects o WHERE o.rowid > ?");
     if (q->added_after)
         rc |= tide__buf_puts(&sql, " AND o.ingested_at > ?");
-    if (q->nids)
+    if (q->nids) { /* through the ids' keys (objects_keys), then the ids themselves */
+        rc |= tide__buf_puts(&sql, " AND o.rowid IN (SELECT k.obj FROM objects_keys k WHERE"
+                                   " k.id_key IN (");
+        for (size_t i = 0; i < q->nids; i++)
+            rc |= tide__buf_puts(&sql, i ? ",tide_key(?)" : "tide_key(?)");
+        rc |= tide__buf_puts(&sql, "))");
         rc |= in_list(&sql, "o.id", q->nids);
+    }
     if (q->ntypes)
         rc |= in_list(&sql, "o.type", q->ntypes);
     if (q->nsources)
@@ -87,6 +93,7 @@ int tide__sqlite_added(tide_store_backend *be, const tide_store_added_query *q,
     sqlite3_bind_int64(st, k++, q->after_row);
     if (q->added_after)
         sqlite3_bind_int64(st, k++, q->added_after);
+    bind_list(st, &k, q->ids, q->nids);
     bind_list(st, &k, q->ids, q->nids);
     bind_list(st, &k, q->types, q->ntypes);
     bind_list(st, &k, q->sources, q->nsources);
