@@ -66,10 +66,13 @@ int tide__taxii_setup(const char *json, const char *file)
     return 0;
 }
 
+static void statuses_free(void);
+
 void tide__taxii_teardown(void)
 {
     tide__taxii_cfg_free(cfg);
     cfg = NULL;
+    statuses_free();
 }
 
 /* ---- status resources ---- */
@@ -105,6 +108,17 @@ static char *status_get(const char *id, const char *owner, bool admin)
             js = strdup(statuses[i].json);
     pthread_mutex_unlock(&status_mu);
     return js;
+}
+
+static void statuses_free(void)
+{
+    pthread_mutex_lock(&status_mu);
+    for (size_t i = 0; i < STATUS_MAX; i++) {
+        free(statuses[i].json);
+        statuses[i].json = NULL;
+    }
+    status_next = 0;
+    pthread_mutex_unlock(&status_mu);
 }
 
 static void uuid4(char out[40])
