@@ -283,6 +283,8 @@ const cli_cmd cli_commands[] = {
             "                  [--max-body BYTES] [--max-connections N] [--timeout S]\n"
             "                  [--request-timeout S] [--grace S] [--ui DIR]\n"
             "                  [--sessions N] [--session-idle S]\n"
+            "                  [--no-schedule] [--export-every DURATION] [--verify-every "
+            "DURATION]\n"
             "Serves the JSON API under /api/v1/ (docs/server.md; the OpenAPI document at\n"
             "/api/openapi.json) in the foreground until SIGTERM or SIGINT: then no new\n"
             "connection is accepted, requests in flight finish (up to --grace, default 30 s),\n"
@@ -296,7 +298,11 @@ const cli_cmd cli_commands[] = {
             "The web UI (docs/ui.md) is served at / from the bundle scripts/setup.sh builds\n"
             "into build/ui (--ui DIR: another folder); it signs in with a key for a session\n"
             "cookie: at most 256 sessions (--sessions), ended after 30 min without a request\n"
-            "(--session-idle) or 12 h.\n" },
+            "(--session-idle) or 12 h.\n"
+            "Scheduled work (unless --no-schedule): feeds (tide feeds add) pulled when due,\n"
+            "export targets checked every 5m (--export-every), open cases' recovered hosts\n"
+            "verified every 1h (--verify-every); GET /api/v1/schedule shows each job. At\n"
+            "stop, hunts and a scheduled job still running after --grace are cancelled.\n" },
     { "keys", cmd_keys, "API keys of tide serve: add, list, revoke; the audit log",
             "usage: tide keys add NAME --role reader|analyst|admin|peer --tlp-max TLP [--json]\n"
             "       tide keys list [--json]\n"

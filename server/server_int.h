@@ -87,6 +87,7 @@ struct srv {
     size_t npool, cappool;
     pthread_mutex_t write_mu; /* one write (ingest, case change ...) at a time on ws */
     volatile int stopping;
+    volatile int cancel; /* the grace time is over: long work (hunts, scheduled jobs) stops */
     int64_t started_ms;
     /* counters for /metrics (atomic) */
     uint64_t requests, errors_4xx, errors_5xx, active, stream_clients;
@@ -129,10 +130,28 @@ int tide__ui_session_auth(req *r, char *auth, size_t cap);
 void tide__route_session_new(req *r, reply *out);
 void tide__route_session_get(req *r, reply *out);
 void tide__route_session_end(req *r, reply *out);
-/* The live stream's broadcaster thread, and the hunts' threads at stop. */
+/* The live stream's broadcaster thread, and the hunts' threads at stop (tide__hunts_running:
+ * how many still run, for the grace wait; s->cancel stops them). */
 void tide__stream_start(srv *s);
 void tide__stream_stop(void);
 void tide__hunts_shutdown(void);
+int tide__hunts_running(void);
+/* schedule.c: the scheduler's thread (feed pulls, export targets, recovery verification), its
+ * route and the feed routes. tide__sched_quiesce: start no new job; tide__sched_busy: a job is
+ * running; tide__sched_stop: join the thread (s->cancel cuts a job short). */
+void tide__sched_start(srv *s);
+void tide__sched_quiesce(void);
+bool tide__sched_busy(void);
+void tide__sched_stop(void);
+void tide__route_schedule(req *r, reply *out);
+void tide__route_feeds(req *r, reply *out);
+void tide__route_feed_pull(req *r, reply *out);
+/* A line for the operator (opts.on_log). */
+void tide__srv_log(srv *s, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 2, 3)))
+#endif
+        ;
 
 /* The reads of a store connection for this thread's request (from the pool, or a new one);
  * NULL with the error recorded. The pool keeps them, with their gates' caches. */
