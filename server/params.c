@@ -324,3 +324,24 @@ void tide__hunt_req_free(tide_hunt_req *r)
     free(r->related);
     r->indicator = r->related = NULL;
 }
+
+const char *tide__parse_cookie(const char *header, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t vl = len - nl - 1;
+            if (vl >= cap)
+                return NULL;
+            memcpy(out, p + nl + 1, vl);
+            out[vl] = '\0';
+            return out;
+        }
+        p = end;
+    }
+    return NULL;
+}

@@ -17,6 +17,9 @@
 /* An Authorization header: 1 "Bearer KEY" (key set), 2 "Basic base64(NAME:KEY)" (name and key
  * set), -1 anything else (no detail: the answer is a bare 401). */
 int tide__parse_auth(const char *header, char *name, size_t name_cap, char *key, size_t key_cap);
+/* The value of cookie name in a Cookie header ("a=1; name=v"), copied into out: out, or NULL
+ * when absent or when it does not fit in cap bytes (with its NUL). */
+const char *tide__parse_cookie(const char *header, const char *name, char *out, size_t cap);
 /* A count parameter min..max (def when v is NULL or ""). */
 int tide__parse_count(
         const char *v, long def, long min, long max, long *out, char *err, size_t cap);

@@ -150,6 +150,7 @@ static int pull_feed(
     tide_feed_pull_opts po;
     tide_feed_pull_opts_init(&po);
     po.cancel = &s->cancel;
+    po.retries = 1; /* the feed's interval tries it again: the writer is not held for long */
     notice_ctx nc = { s, name };
     po.on_notice = on_feed_notice;
     po.payload = &nc;
