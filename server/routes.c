@@ -461,6 +461,7 @@ const route tide__routes[] = {
     { "GET", "/api/v1/schedule", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_schedule },
     { "GET", "/api/v1/feeds", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_feeds },
     { "POST", "/api/v1/feeds/{name}/pull", TIDE_PERM_ADMIN, BODY_NONE, true, tide__route_feed_pull },
+    { "DELETE", "/api/v1/feeds/{name}", TIDE_PERM_ADMIN, BODY_NONE, true, tide__route_feed_remove },
     { "GET", "/api/v1/admin/keys", TIDE_PERM_ADMIN, BODY_NONE, false, keys_list },
     { "GET", "/api/v1/admin/audit", TIDE_PERM_ADMIN, BODY_NONE, false, audit_log },
     { "POST", "/api/v1/session", PERM_KEY, BODY_NONE, true, tide__route_session_new },

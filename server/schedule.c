@@ -218,6 +218,8 @@ static void run_feeds(srv *s)
             tide_feed_result res;
             char err[1024];
             int prc = pull_feed(s, name, "scheduler", &res, err, sizeof err);
+            if (prc == TIDE_ENOTFOUND && res.requests == 0)
+                continue; /* removed meanwhile */
             if (prc < 0) {
                 failed++;
                 cancelled = cancelled || prc == TIDE_ECANCELED;
@@ -567,5 +569,26 @@ void tide__route_feed_pull(req *r, reply *out)
     r->audit_detail = strdup(d);
     tide__reply_json(out, rc == 0 ? MHD_HTTP_OK : MHD_HTTP_BAD_GATEWAY,
             o ? json_dumps(o, JSON_COMPACT) : NULL);
+    json_decref(o);
+}
+
+/* DELETE /api/v1/feeds/{name}: forget the feed (what it stored stays), as tide feeds remove */
+void tide__route_feed_remove(req *r, reply *out)
+{
+    pthread_mutex_lock(&r->s->write_mu);
+    int rc = tide_feed_remove(r->s->ws, r->params[0]);
+    pthread_mutex_unlock(&r->s->write_mu);
+    if (rc < 0) {
+        tide__reply_lib_error(out, rc);
+        return;
+    }
+    pthread_mutex_lock(&mu);
+    if (feed_runs)
+        json_object_del(feed_runs, r->params[0]);
+    pthread_mutex_unlock(&mu);
+    r->audit_target = strdup(r->params[0]);
+    r->audit_detail = strdup("removed");
+    json_t *o = json_pack("{s:s, s:b}", "name", r->params[0], "removed", 1);
+    tide__reply_json(out, MHD_HTTP_OK, o ? json_dumps(o, JSON_COMPACT) : NULL);
     json_decref(o);
 }

@@ -146,6 +146,7 @@ void tide__sched_stop(void);
 void tide__route_schedule(req *r, reply *out);
 void tide__route_feeds(req *r, reply *out);
 void tide__route_feed_pull(req *r, reply *out);
+void tide__route_feed_remove(req *r, reply *out);
 /* A line for the operator (opts.on_log). */
 void tide__srv_log(srv *s, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -125,6 +125,10 @@ check "... with its bearer key" 'grep "feodo.ipset" log.jsonl | grep -q "\"auth\
 check "POST /feeds/{name}/pull: a peer down is 502 with the pull's error" '[ "$(code "$ADMIN" POST /api/v1/feeds/down/pull)" = 502 ] && [ "$(jget "d[\"ok\"]")" = False ] && jget "d[\"error\"]" | grep -q "127.0.0.1:9"'
 check "POST /feeds/{name}/pull: an unknown feed 404" '[ "$(code "$ADMIN" POST /api/v1/feeds/nope/pull)" = 404 ]'
 check "... the pull through the API is audited under the key's name" '[ "$(code "$ADMIN" GET "/api/v1/admin/audit?limit=1000")" = 200 ] && [ "$(jget "len([e for e in d if e[\"actor\"] == \"admin\" and e[\"action\"] == \"POST /api/v1/feeds/secret-feed/pull\"])")" = 1 ]'
+check "DELETE /feeds/{name}: an analyst 403" '[ "$(code "$ANALYST" DELETE /api/v1/feeds/down)" = 403 ]'
+check "DELETE /feeds/{name}: admin, the feed is forgotten" '[ "$(code "$ADMIN" DELETE /api/v1/feeds/down)" = 200 ] && [ "$(code "$ANALYST" GET /api/v1/feeds)" = 200 ] && [ "$(jget "sorted(f[\"name\"] for f in d)")" = "['"'"'botvrij'"'"', '"'"'c2'"'"', '"'"'secret-feed'"'"']" ]'
+check "... and no longer pulled (no new failure of it within its 1 s interval and more)" 'n=$(grep -c "schedule: feed down" "$W/serve.log"); sleep 3; [ "$(grep -c "schedule: feed down" "$W/serve.log")" = "$n" ]'
+check "DELETE /feeds/{name}: an unknown feed 404" '[ "$(code "$ADMIN" DELETE /api/v1/feeds/down)" = 404 ]'
 
 serve_stop
 check "SIGTERM: exit 0" '[ "$SERVE_RC" = 0 ] && grep -q "stopped" "$W/serve.log"'
