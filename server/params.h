@@ -50,5 +50,19 @@ typedef struct {
 } tide_hunt_req;
 int tide__parse_hunt(const char *body, size_t len, tide_hunt_req *out, char *err, size_t cap);
 void tide__hunt_req_free(tide_hunt_req *r);
+/* POST /api/v1/feeds: {"name", "url", and optionally "kind", "collection", "user", "password",
+ * "api_key", "source", "tlp", "family", "columns" (strings), "interval" (seconds, or a duration
+ * "30m", "1h", "2d"; 0: on demand), "limit" (TAXII objects per page)}. The strings, in that
+ * order, in s[] (malloc'd or NULL); interval_ms -1 when not given. */
+#define TIDE_FEED_REQ_STRINGS 11
+typedef struct {
+    char *s[TIDE_FEED_REQ_STRINGS];
+    int64_t interval_ms;
+    long limit;
+} tide_feed_req;
+int tide__parse_feed_add(const char *body, size_t len, tide_feed_req *out, char *err, size_t cap);
+void tide__feed_req_free(tide_feed_req *r);
+/* A feed's interval: "90", "90s", "30m", "1h", "2d", "0", "manual" -> ms (up to 366 days). */
+int tide__parse_interval(const char *v, int64_t *out, char *err, size_t cap);
 
 #endif

@@ -460,6 +460,7 @@ const route tide__routes[] = {
     { "GET", "/api/v1/metrics", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_metrics },
     { "GET", "/api/v1/schedule", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_schedule },
     { "GET", "/api/v1/feeds", TIDE_PERM_METRICS, BODY_NONE, false, tide__route_feeds },
+    { "POST", "/api/v1/feeds", TIDE_PERM_ADMIN, BODY_SMALL, true, tide__route_feed_add },
     { "POST", "/api/v1/feeds/{name}/pull", TIDE_PERM_ADMIN, BODY_NONE, true, tide__route_feed_pull },
     { "DELETE", "/api/v1/feeds/{name}", TIDE_PERM_ADMIN, BODY_NONE, true, tide__route_feed_remove },
     { "GET", "/api/v1/admin/keys", TIDE_PERM_ADMIN, BODY_NONE, false, keys_list },

@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "params.h"
 #include "server_int.h"
 #include "tide/feeds.h"
 
@@ -458,6 +459,13 @@ void tide__sched_start(srv *s)
     pthread_mutex_unlock(&mu);
 }
 
+void tide__sched_wake(void)
+{
+    pthread_mutex_lock(&mu);
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
 void tide__sched_quiesce(void)
 {
     pthread_mutex_lock(&mu);
@@ -591,4 +599,44 @@ void tide__route_feed_remove(req *r, reply *out)
     json_t *o = json_pack("{s:s, s:b}", "name", r->params[0], "removed", 1);
     tide__reply_json(out, MHD_HTTP_OK, o ? json_dumps(o, JSON_COMPACT) : NULL);
     json_decref(o);
+}
+
+/* POST /api/v1/feeds: register a feed, as tide feeds add (the scheduler pulls it when due: at
+ * once, never pulled yet, unless its interval is 0). The answer never holds its secret. */
+void tide__route_feed_add(req *r, reply *out)
+{
+    char err[512];
+    tide_feed_req q;
+    if (tide__parse_feed_add(r->body, r->len, &q, err, sizeof err) < 0) {
+        tide__reply_error(out, MHD_HTTP_BAD_REQUEST, "%s", err);
+        return;
+    }
+    tide_feed_config c = { .name = q.s[0],
+        .url = q.s[1],
+        .kind = q.s[2],
+        .collection = q.s[3],
+        .user = q.s[4],
+        .password = q.s[5],
+        .api_key = q.s[6],
+        .source = q.s[7],
+        .tlp = q.s[8],
+        .family = q.s[9],
+        .columns = q.s[10],
+        .interval_ms = q.interval_ms,
+        .page_limit = q.limit };
+    pthread_mutex_lock(&r->s->write_mu);
+    int rc = tide_feed_add(r->s->ws, &c);
+    pthread_mutex_unlock(&r->s->write_mu);
+    if (rc < 0) {
+        tide__feed_req_free(&q);
+        tide__reply_lib_error(out, rc);
+        return;
+    }
+    r->audit_target = strdup(q.s[0]);
+    r->audit_detail = strdup(q.s[1]);
+    json_t *o = json_pack("{s:s, s:s}", "name", q.s[0], "url", q.s[1]);
+    tide__feed_req_free(&q);
+    tide__reply_json(out, MHD_HTTP_CREATED, o ? json_dumps(o, JSON_COMPACT) : NULL);
+    json_decref(o);
+    tide__sched_wake();
 }

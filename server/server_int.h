@@ -147,6 +147,8 @@ void tide__route_schedule(req *r, reply *out);
 void tide__route_feeds(req *r, reply *out);
 void tide__route_feed_pull(req *r, reply *out);
 void tide__route_feed_remove(req *r, reply *out);
+void tide__route_feed_add(req *r, reply *out);
+void tide__sched_wake(void); /* look at the registry now (a feed was added) */
 /* A line for the operator (opts.on_log). */
 void tide__srv_log(srv *s, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -9,7 +9,9 @@
 #    (no ingest in between), and the audit log records the jobs as actor "scheduler";
 #  - a recovered host of an open case is verified by the scheduler (watch of 0 days);
 #  - GET /api/v1/schedule shows each job (analyst and admin; a reader is refused);
-#  - GET /api/v1/feeds (no secret), POST /api/v1/feeds/{name}/pull (admin; 502 for a peer down);
+#  - GET /api/v1/feeds (no secret), POST /api/v1/feeds (admin; then pulled by the scheduler; bad
+#    bodies 400, a taken name 409), POST /api/v1/feeds/{name}/pull (admin; 502 for a peer down),
+#    DELETE /api/v1/feeds/{name} (admin; no longer pulled);
 #  - --no-schedule pulls nothing; SIGTERM: exit 0.
 set -u
 TIDE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -125,8 +127,21 @@ check "... with its bearer key" 'grep "feodo.ipset" log.jsonl | grep -q "\"auth\
 check "POST /feeds/{name}/pull: a peer down is 502 with the pull's error" '[ "$(code "$ADMIN" POST /api/v1/feeds/down/pull)" = 502 ] && [ "$(jget "d[\"ok\"]")" = False ] && jget "d[\"error\"]" | grep -q "127.0.0.1:9"'
 check "POST /feeds/{name}/pull: an unknown feed 404" '[ "$(code "$ADMIN" POST /api/v1/feeds/nope/pull)" = 404 ]'
 check "... the pull through the API is audited under the key's name" '[ "$(code "$ADMIN" GET "/api/v1/admin/audit?limit=1000")" = 200 ] && [ "$(jget "len([e for e in d if e[\"actor\"] == \"admin\" and e[\"action\"] == \"POST /api/v1/feeds/secret-feed/pull\"])")" = 1 ]'
+# POST /feeds: registered through the API, then pulled by the scheduler
+V4=$(grep -v '^#' "$DATA/iocs/firehol/bruteforceblocker.ipset" | grep -v / | grep -vxF "$V3" | head -1)
+check "POST /feeds: an analyst 403" '[ "$(code "$ANALYST" POST /api/v1/feeds -d "{\"name\":\"bfb\",\"url\":\"$B/files/firehol/bruteforceblocker.ipset\"}")" = 403 ]'
+check "POST /feeds: admin 201, the secret not in the answer" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "{\"name\":\"bfb\",\"url\":\"$B/files/firehol/bruteforceblocker.ipset\",\"interval\":\"1h\",\"tlp\":\"green\",\"api_key\":\"k3y-0f-bfb\"}")" = 201 ] && [ "$(jget "d[\"name\"]")" = bfb ] && ! grep -q k3y-0f-bfb "$W/body"'
+wait_for 20 '[ "$(lookup_n "$ADMIN" "$V4")" = 1 ]'
+check "... pulled by the scheduler: $V4 answers the lookup, green" '[ "$(lookup_n "$ADMIN" "$V4")" = 1 ] && [ "$(jget "d[\"indicators\"][0][\"tlp\"]")" = green ]'
+check "... the registry: the interval, a secret flagged, never shown" '[ "$(code "$ANALYST" GET /api/v1/feeds)" = 200 ] && [ "$(jget "[(f[\"interval_seconds\"], f[\"secret\"]) for f in d if f[\"name\"] == \"bfb\"]")" = "[(3600, True)]" ] && ! grep -q k3y-0f-bfb "$W/body"'
+check "POST /feeds: the name taken: 409" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "{\"name\":\"bfb\",\"url\":\"$B/x\"}")" = 409 ]'
+check "POST /feeds: an unknown member: 400 naming it" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "{\"name\":\"n2\",\"url\":\"$B/x\",\"urls\":1}")" = 400 ] && grep -q "unknown member.*urls" "$W/body"'
+check "POST /feeds: no url: 400" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "{\"name\":\"n2\"}")" = 400 ] && grep -q "url" "$W/body"'
+check "POST /feeds: a bad interval: 400 naming it" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "{\"name\":\"n2\",\"url\":\"$B/x\",\"interval\":\"soon\"}")" = 400 ] && grep -q interval "$W/body"'
+check "POST /feeds: a bad URL: 400 with the library's reason" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "{\"name\":\"n2\",\"url\":\"ftp://x/\"}")" = 400 ] && [ "$(code "$ANALYST" GET /api/v1/feeds)" = 200 ] && [ "$(jget "len([f for f in d if f[\"name\"] == \"n2\"])")" = 0 ]'
+check "POST /feeds: not JSON: 400" '[ "$(code "$ADMIN" POST /api/v1/feeds -d "name=x")" = 400 ]'
 check "DELETE /feeds/{name}: an analyst 403" '[ "$(code "$ANALYST" DELETE /api/v1/feeds/down)" = 403 ]'
-check "DELETE /feeds/{name}: admin, the feed is forgotten" '[ "$(code "$ADMIN" DELETE /api/v1/feeds/down)" = 200 ] && [ "$(code "$ANALYST" GET /api/v1/feeds)" = 200 ] && [ "$(jget "sorted(f[\"name\"] for f in d)")" = "['"'"'botvrij'"'"', '"'"'c2'"'"', '"'"'secret-feed'"'"']" ]'
+check "DELETE /feeds/{name}: admin, the feed is forgotten" '[ "$(code "$ADMIN" DELETE /api/v1/feeds/down)" = 200 ] && [ "$(code "$ANALYST" GET /api/v1/feeds)" = 200 ] && [ "$(jget "sorted(f[\"name\"] for f in d)")" = "['"'"'bfb'"'"', '"'"'botvrij'"'"', '"'"'c2'"'"', '"'"'secret-feed'"'"']" ]'
 check "... and no longer pulled (no new failure of it within its 1 s interval and more)" 'n=$(grep -c "schedule: feed down" "$W/serve.log"); sleep 3; [ "$(grep -c "schedule: feed down" "$W/serve.log")" = "$n" ]'
 check "DELETE /feeds/{name}: an unknown feed 404" '[ "$(code "$ADMIN" DELETE /api/v1/feeds/down)" = 404 ]'
 
