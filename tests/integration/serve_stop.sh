@@ -45,7 +45,7 @@ for _ in $(seq 300); do [ -s port ] && break; sleep 0.1; done
 ANALYST=$(key "$S" analyst analyst red)
 
 serve_start "$S" --grace 2
-wait_for 20 '[ "$(code "$ANALYST" GET /api/v1/schedule)" = 200 ] && [ "$(jget "d[\"jobs\"][0][\"running\"]")" = True ]'
+wait_for 60 '[ "$(code "$ANALYST" GET /api/v1/schedule)" = 200 ] && [ "$(jget "d[\"jobs\"][0][\"running\"]")" = True ]'
 check "the scheduled pull of the slow peer is under way" '[ "$(jget "d[\"jobs\"][0][\"running\"]")" = True ]'
 check "a hunt of every indicator starts" '[ "$(code "$ANALYST" POST /api/v1/hunts -d "{\"added_since\": \"2000-01-01\"}")" = 202 ]'
 T0=$(date +%s)
