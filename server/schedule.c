@@ -525,7 +525,7 @@ void tide__route_schedule(req *r, reply *out)
                 "next_run", enabled ? time_or_null(j->next) : json_null(), "runs",
                 (json_int_t)j->runs, "failures", (json_int_t)j->failures);
         if (o && k == JOB_FEEDS)
-            json_object_set(o, "feeds", feed_runs ? feed_runs : json_object());
+            json_object_set_new(o, "feeds", feed_runs ? json_deep_copy(feed_runs) : json_object());
         json_array_append_new(arr, o);
     }
     pthread_mutex_unlock(&mu);
