@@ -24,7 +24,7 @@ check() { if eval "$2"; then pass=$((pass+1)); echo "ok   $1"; else fail=$((fail
 SRV=
 cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; serve_cleanup; [ -n "${KEEP:-}" ] || rm -rf "$W"; }
 trap cleanup EXIT
-wait_for() { local n=$(( $1 * 5 )); shift; for _ in $(seq "$n"); do eval "$1" && return 0; sleep 0.2; done; return 1; }
+wait_for() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do eval "$1" && return 0; sleep 0.2; done; return 1; }
 cd "$W"
 
 # a store with 20 000 indicators and a history of the generated telemetry
