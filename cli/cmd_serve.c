@@ -38,6 +38,23 @@ static int num(const char *opt, const char *v, unsigned long long max, unsigned 
     return 0;
 }
 
+/* "90", "90s", "5m", "1h", "2d" -> seconds (1 s to 366 d); -1 after the error */
+static int duration(const char *opt, const char *v, double *out)
+{
+    char *end;
+    double n = strtod(v, &end);
+    double mul = *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 1;
+    if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd')
+        end++;
+    if (end == v || *v == '-' || *end != '\0' || !(n * mul >= 1) || n * mul > 366 * 86400.0) {
+        cli_err("serve", "%s: '%s' is not a duration from 1s to 366d (90, 90s, 5m, 1h, 2d)", opt,
+                v);
+        return -1;
+    }
+    *out = n * mul;
+    return 0;
+}
+
 /* One option of tide serve at argv[*i] into o: 1 (and *i past it), 0 not an option of serve,
  * -1 a bad value (said). The command line and the keys of --config FILE both come here, so
  * every option serve takes can be given in the file. */
@@ -91,6 +108,15 @@ static int serve_opt(int argc, char **argv, int *pi, tide_server_opts *o)
         if (r < 0 || num("--session-idle", v, 86400, &n) < 0)
             return -1;
         o->session_idle = (unsigned)n;
+    } else if (cli_flag(argv, i, "no-schedule")) {
+        o->no_schedule = true;
+        i++;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "export-every", &v)) != 0) {
+        if (r < 0 || duration("--export-every", v, &o->export_every) < 0)
+            return -1;
+    } else if ((r = cli_opt("serve", argc, argv, &i, "verify-every", &v)) != 0) {
+        if (r < 0 || duration("--verify-every", v, &o->verify_every) < 0)
+            return -1;
     } else
         return 0;
     *pi = i;

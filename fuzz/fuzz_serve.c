@@ -1,8 +1,9 @@
 /*
  * fuzz_serve.c - fuzz what `tide serve` parses from a request (server/params.c, and the value
  * of a lookup): the Authorization header, count and time query parameters, the JSON bodies of
- * the case and hunt routes, and a value as a user writes it. The first byte picks the parser;
- * the rest is the input.
+ * the case and hunt routes, a value as a user writes it, and the web UI's session cookie in a
+ * Cookie header (selector 8), the body of POST /api/v1/feeds (9) and a feed's interval (10). The
+ * first byte picks the parser; the rest is the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, body, len);
     s[len] = '\0';
     char err[256], name[128], key[256];
-    switch (data[0] % 8) {
+    switch (data[0] % 11) {
         case 0: tide__parse_auth(s, name, sizeof name, key, sizeof key); break;
         case 1: {
             long n;
@@ -61,7 +62,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 tide__hunt_req_free(&q);
             break;
         }
-        default: {
+        case 8: {
+            char v[64];
+            tide__parse_cookie(s, "tide_session", v, sizeof v);
+            break;
+        }
+        case 9: {
+            tide_feed_req q;
+            if (tide__parse_feed_add(body, len, &q, err, sizeof err) == 0)
+                tide__feed_req_free(&q);
+            break;
+        }
+        case 10: {
+            int64_t ms;
+            tide__parse_interval(s, &ms, err, sizeof err);
+            break;
+        }
+        case 7: {
             tide_obs_kind kind;
             char *v = NULL;
             if (tide_read_value(s, &kind, &v) == 0)
@@ -69,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tide_error_clear();
             break;
         }
+        default: break;
     }
     free(s);
     return 0;

@@ -324,3 +324,106 @@ void tide__hunt_req_free(tide_hunt_req *r)
     free(r->related);
     r->indicator = r->related = NULL;
 }
+
+const char *tide__parse_cookie(const char *header, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t vl = len - nl - 1;
+            if (vl >= cap)
+                return NULL;
+            memcpy(out, p + nl + 1, vl);
+            out[vl] = '\0';
+            return out;
+        }
+        p = end;
+    }
+    return NULL;
+}
+
+int tide__parse_interval(const char *v, int64_t *out, char *err, size_t cap)
+{
+    if (strcmp(v, "manual") == 0 || strcmp(v, "never") == 0) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double n = strtod(v, &end);
+    double mul = *end == 'm' ? 60e3 : *end == 'h' ? 3600e3 : *end == 'd' ? 86400e3 : 1e3;
+    if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd')
+        end++;
+    if (end == v || errno || *end != '\0' || !(n >= 0) || n * mul > 366 * 86400e3) {
+        snprintf(err, cap,
+                "body: \"interval\": '%.40s' is not 0 or a duration up to 366d (90, 90s, "
+                "30m, 1h, 2d)",
+                v);
+        return -1;
+    }
+    *out = (int64_t)(n * mul);
+    return 0;
+}
+
+int tide__parse_feed_add(const char *body, size_t len, tide_feed_req *out, char *err, size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    out->interval_ms = -1;
+    json_t *o = tide__parse_body(body, len, err, cap);
+    if (o == NULL)
+        return -1;
+    static const char *const known[] = { "name", "url", "kind", "collection", "user", "password",
+        "api_key", "source", "tlp", "family", "columns", "interval", "limit", NULL };
+    int rc = unknown_members(o, known, err, cap);
+    for (int i = 0; i < TIDE_FEED_REQ_STRINGS && rc == 0; i++) {
+        const char *v = NULL;
+        int r = str_member(o, known[i], 4096, &v, err, cap);
+        if (r < 0)
+            rc = -1;
+        else if (r == 0 && i < 2) {
+            snprintf(err, cap, "body: \"%s\" is missing", known[i]);
+            rc = -1;
+        } else if (r > 0 && (out->s[i] = strdup(v)) == NULL) {
+            snprintf(err, cap, "out of memory");
+            rc = -1;
+        }
+    }
+    json_t *iv = json_object_get(o, "interval");
+    if (rc == 0 && iv) {
+        if (json_is_integer(iv) && json_integer_value(iv) >= 0 &&
+                json_integer_value(iv) <= 366 * 86400)
+            out->interval_ms = (int64_t)json_integer_value(iv) * 1000;
+        else if (!json_is_string(iv) ||
+                 tide__parse_interval(json_string_value(iv), &out->interval_ms, err, cap) < 0) {
+            if (!json_is_string(iv))
+                snprintf(err, cap,
+                        "body: \"interval\" must be seconds (0 to 366 days) or a "
+                        "duration such as \"30m\"");
+            rc = -1;
+        }
+    }
+    json_t *lv = json_object_get(o, "limit");
+    if (rc == 0 && lv) {
+        if (!json_is_integer(lv) || json_integer_value(lv) < 1 || json_integer_value(lv) > 100000) {
+            snprintf(err, cap, "body: \"limit\" must be objects per page, 1 to 100000");
+            rc = -1;
+        } else
+            out->limit = (long)json_integer_value(lv);
+    }
+    json_decref(o);
+    if (rc < 0)
+        tide__feed_req_free(out);
+    return rc;
+}
+
+void tide__feed_req_free(tide_feed_req *r)
+{
+    for (int i = 0; i < TIDE_FEED_REQ_STRINGS; i++) {
+        free(r->s[i]);
+        r->s[i] = NULL;
+    }
+}

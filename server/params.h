@@ -17,6 +17,9 @@
 /* An Authorization header: 1 "Bearer KEY" (key set), 2 "Basic base64(NAME:KEY)" (name and key
  * set), -1 anything else (no detail: the answer is a bare 401). */
 int tide__parse_auth(const char *header, char *name, size_t name_cap, char *key, size_t key_cap);
+/* The value of cookie name in a Cookie header ("a=1; name=v"), copied into out: out, or NULL
+ * when absent or when it does not fit in cap bytes (with its NUL). */
+const char *tide__parse_cookie(const char *header, const char *name, char *out, size_t cap);
 /* A count parameter min..max (def when v is NULL or ""). */
 int tide__parse_count(
         const char *v, long def, long min, long max, long *out, char *err, size_t cap);
@@ -47,5 +50,19 @@ typedef struct {
 } tide_hunt_req;
 int tide__parse_hunt(const char *body, size_t len, tide_hunt_req *out, char *err, size_t cap);
 void tide__hunt_req_free(tide_hunt_req *r);
+/* POST /api/v1/feeds: {"name", "url", and optionally "kind", "collection", "user", "password",
+ * "api_key", "source", "tlp", "family", "columns" (strings), "interval" (seconds, or a duration
+ * "30m", "1h", "2d"; 0: on demand), "limit" (TAXII objects per page)}. The strings, in that
+ * order, in s[] (malloc'd or NULL); interval_ms -1 when not given. */
+#define TIDE_FEED_REQ_STRINGS 11
+typedef struct {
+    char *s[TIDE_FEED_REQ_STRINGS];
+    int64_t interval_ms;
+    long limit;
+} tide_feed_req;
+int tide__parse_feed_add(const char *body, size_t len, tide_feed_req *out, char *err, size_t cap);
+void tide__feed_req_free(tide_feed_req *r);
+/* A feed's interval: "90", "90s", "30m", "1h", "2d", "0", "manual" -> ms (up to 366 days). */
+int tide__parse_interval(const char *v, int64_t *out, char *err, size_t cap);
 
 #endif

@@ -66,6 +66,18 @@ static void logf_(srv *s, const char *fmt, ...)
     s->o.on_log(line, s->o.payload);
 }
 
+void tide__srv_log(srv *s, const char *fmt, ...)
+{
+    if (s->o.on_log == NULL)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->o.on_log(line, s->o.payload);
+}
+
 /* ---------------- the pool of read connections ---------------- */
 
 tide_reads *tide__srv_reads_get(srv *s)
@@ -763,6 +775,8 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
     else
         logf_(&s, "no web UI bundle found (scripts/setup.sh builds it into build/ui)");
     tide__stream_start(&s);
+    tide_workspace_set_cancel(ws, &s.cancel); /* an API write still running after the grace */
+    tide__sched_start(&s);                    /* with --no-schedule: the jobs shown, none run */
     logf_(&s, "listening on %s://%s:%u", cert ? "https" : "http", host,
             di ? (unsigned)di->port : 0u);
     while (!stop_flag) {
@@ -772,23 +786,35 @@ int tide_server_run(tide_workspace *ws, const tide_server_opts *opts)
             break;
         watchdog(&s);
     }
-    /* stop: no new connection, then let in-flight requests (and streams, which see stopping)
-     * finish within the grace time */
+    /* stop: no new connection and no new scheduled job, then let in-flight requests (and
+     * streams, which see stopping), running hunts and the scheduled job under way finish
+     * within the grace time; what still runs then is cancelled (hunts store nothing, a pull
+     * keeps the pages stored before) */
     s.stopping = 1;
-    logf_(&s, "stopping: finishing %llu request(s) in flight",
-            (unsigned long long)__atomic_load_n(&s.active, __ATOMIC_RELAXED));
+    tide__sched_quiesce();
+    logf_(&s, "stopping: finishing %llu request(s) in flight, %d hunt(s)%s",
+            (unsigned long long)__atomic_load_n(&s.active, __ATOMIC_RELAXED), tide__hunts_running(),
+            tide__sched_busy() ? ", a scheduled job" : "");
     MHD_socket ls = MHD_quiesce_daemon(d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
     int64_t until = tide__srv_mono_ms() + (int64_t)(s.o.grace * 1000);
-    while (__atomic_load_n(&s.active, __ATOMIC_RELAXED) > 0 && tide__srv_mono_ms() < until) {
+    while ((__atomic_load_n(&s.active, __ATOMIC_RELAXED) > 0 || tide__hunts_running() > 0 ||
+                   tide__sched_busy()) &&
+            tide__srv_mono_ms() < until) {
         struct timespec t = { 0, 20 * 1000 * 1000 };
         nanosleep(&t, NULL);
     }
+    if (tide__hunts_running() > 0 || tide__sched_busy())
+        logf_(&s, "grace time over: cancelling %d hunt(s)%s", tide__hunts_running(),
+                tide__sched_busy() ? " and the scheduled job" : "");
+    s.cancel = 1;
     MHD_stop_daemon(d);
+    tide__sched_stop();
     tide__stream_stop();
     tide__cache_stop();
     tide__hunts_shutdown();
+    tide_workspace_set_cancel(ws, NULL);
     tide__ui_stop();
     logf_(&s, "stopped");
 done:

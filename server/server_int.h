@@ -91,6 +91,7 @@ struct srv {
     size_t npool, cappool;
     pthread_mutex_t write_mu; /* one write (ingest, case change ...) at a time on ws */
     volatile int stopping;
+    volatile int cancel; /* the grace time is over: long work (hunts, scheduled jobs) stops */
     int64_t started_ms;
     /* counters for /metrics (atomic) */
     uint64_t requests, errors_4xx, errors_5xx, active, stream_clients;
@@ -133,10 +134,31 @@ int tide__ui_session_auth(req *r, char *auth, size_t cap);
 void tide__route_session_new(req *r, reply *out);
 void tide__route_session_get(req *r, reply *out);
 void tide__route_session_end(req *r, reply *out);
-/* The live stream's broadcaster thread, and the hunts' threads at stop. */
+/* The live stream's broadcaster thread, and the hunts' threads at stop (tide__hunts_running:
+ * how many still run, for the grace wait; s->cancel stops them). */
 void tide__stream_start(srv *s);
 void tide__stream_stop(void);
 void tide__hunts_shutdown(void);
+int tide__hunts_running(void);
+/* schedule.c: the scheduler's thread (feed pulls, export targets, recovery verification), its
+ * route and the feed routes. tide__sched_quiesce: start no new job; tide__sched_busy: a job is
+ * running; tide__sched_stop: join the thread (s->cancel cuts a job short). */
+void tide__sched_start(srv *s);
+void tide__sched_quiesce(void);
+bool tide__sched_busy(void);
+void tide__sched_stop(void);
+void tide__route_schedule(req *r, reply *out);
+void tide__route_feeds(req *r, reply *out);
+void tide__route_feed_pull(req *r, reply *out);
+void tide__route_feed_remove(req *r, reply *out);
+void tide__route_feed_add(req *r, reply *out);
+void tide__sched_wake(void); /* look at the registry now (a feed was added) */
+/* A line for the operator (opts.on_log). */
+void tide__srv_log(srv *s, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 2, 3)))
+#endif
+        ;
 
 /* taxii.c: the TAXII 2.1 routes under /taxii2/ (their own errors, media types and auth
  * answers). tide__taxii_head: on the head of a request, 1 when out holds the answer (an

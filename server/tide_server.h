@@ -1,13 +1,15 @@
 /*
  * tide_server.h - `tide serve`, the HTTP front end (server/): the JSON API under /api/v1/ on
  * libmicrohttpd (HTTP/1.1, TLS through GnuTLS), API keys with roles and TLP ceilings
- * (tide/auth.h), limits, and a clean stop. Like cli/, it holds no product logic: every route
+ * (tide/auth.h), limits, scheduled work (server/schedule.c: feed pulls, export targets,
+ * recovery verification), and a clean stop. Like cli/, it holds no product logic: every route
  * parses its request and calls the library (the engine, tide/reads.h, the parts' public APIs).
  * docs/server.md describes the routes, roles, TLP rules and limits.
  */
 #ifndef TIDE_SERVER_H
 #define TIDE_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tide.h"
@@ -29,6 +31,12 @@ typedef struct {
     unsigned session_idle;  /**< seconds a session lives without a request; 0: 1800 */
     const char *taxii;      /**< the "taxii" member of --config (JSON text); NULL: defaults */
     const char *taxii_file; /**< the file it came from, for errors */
+    unsigned sessions;      /**< web UI sessions at most (the least recently used goes); 0: 256 */
+    unsigned session_idle;  /**< seconds a session lives without a request; 0: 1800 */
+    bool no_schedule;       /**< run no scheduled work (feed pulls, export targets, recovery
+                                 verification) */
+    double export_every;    /**< seconds between checks of the declared export targets; 0: 300 */
+    double verify_every;    /**< seconds between recovery verifications of open cases; 0: 3600 */
     /** Lines for the operator (listening on ..., stopping ..., errors); may be NULL. */
     void (*on_log)(const char *line, void *payload);
     void *payload;

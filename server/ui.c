@@ -35,6 +35,7 @@
 #include <openssl/rand.h>
 #include <xxhash.h>
 
+#include "params.h"
 #include "server_int.h"
 
 #define SESSION_COOKIE    "tide_session"
@@ -217,33 +218,11 @@ static session *find(const char *v)
     return hit;
 }
 
-/* The value of cookie name in a Cookie header, copied into out (NULL when absent or too long). */
-static const char *cookie_value(const char *header, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = header; p && *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
-            size_t vl = len - nl - 1;
-            if (vl >= cap)
-                return NULL;
-            memcpy(out, p + nl + 1, vl);
-            out[vl] = '\0';
-            return out;
-        }
-        p = end;
-    }
-    return NULL;
-}
-
 int tide__ui_session_auth(req *r, char *auth, size_t cap)
 {
     char v[64];
-    if (cookie_value(tide__req_header(r, MHD_HTTP_HEADER_COOKIE), SESSION_COOKIE, v, sizeof v) ==
-            NULL)
+    if (tide__parse_cookie(
+                tide__req_header(r, MHD_HTTP_HEADER_COOKIE), SESSION_COOKIE, v, sizeof v) == NULL)
         return 0;
     bool safe = strcmp(r->rt->method, "GET") == 0;
     const char *token = tide__req_header(r, "X-CSRF-Token");
@@ -446,7 +425,7 @@ void tide__route_session_get(req *r, reply *out)
     json_t *o = whoami(r);
     char v[64];
     if (tide__req_header(r, MHD_HTTP_HEADER_AUTHORIZATION) == NULL &&
-            cookie_value(
+            tide__parse_cookie(
                     tide__req_header(r, MHD_HTTP_HEADER_COOKIE), SESSION_COOKIE, v, sizeof v)) {
         pthread_mutex_lock(&sess_mu);
         session *x = find(v);
@@ -464,7 +443,8 @@ void tide__route_session_end(req *r, reply *out)
 {
     char v[64];
     bool ended = false;
-    if (cookie_value(tide__req_header(r, MHD_HTTP_HEADER_COOKIE), SESSION_COOKIE, v, sizeof v)) {
+    if (tide__parse_cookie(
+                tide__req_header(r, MHD_HTTP_HEADER_COOKIE), SESSION_COOKIE, v, sizeof v)) {
         pthread_mutex_lock(&sess_mu);
         session *x = find(v);
         if (x) {

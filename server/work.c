@@ -330,6 +330,7 @@ typedef struct hunt_job {
     char owner[65];
     tide_hunt_req q;
     char *location;
+    const volatile int *cancel; /* the server's: set when the stop's grace time is over */
     /* under jobs_mu */
     const char *status; /* "running", "done", "failed" */
     char *error;
@@ -375,6 +376,8 @@ static void *job_run(void *arg)
     hunt_job *j = arg;
     tide_workspace *ws = NULL;
     int rc = tide_workspace_open(&ws, j->location, NULL);
+    if (rc == 0)
+        tide_workspace_set_cancel(ws, j->cancel); /* stopped (storing nothing) at the grace */
     tide_indicator_filter f;
     memset(&f, 0, sizeof f);
     char *norm = NULL;
@@ -428,6 +431,7 @@ void tide__route_hunt_start(req *r, reply *out)
     j->ceiling = r->key.tlp_max;
     snprintf(j->owner, sizeof j->owner, "%s", r->key.name);
     j->location = strdup(tide_workspace_location(r->s->ws));
+    j->cancel = &r->s->cancel;
     j->results = json_array();
     j->status = "running";
     j->started = wall_ms();
@@ -522,6 +526,16 @@ void tide__route_hunt_get(req *r, reply *out)
     tide__reply_json(out, MHD_HTTP_OK, js);
 }
 
+int tide__hunts_running(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&jobs_mu);
+    for (hunt_job *j = jobs; j; j = j->next)
+        n += strcmp(j->status, "running") == 0;
+    pthread_mutex_unlock(&jobs_mu);
+    return n;
+}
+
 void tide__hunts_shutdown(void)
 {
     pthread_mutex_lock(&jobs_mu);
@@ -530,7 +544,7 @@ void tide__hunts_shutdown(void)
     pthread_mutex_unlock(&jobs_mu);
     while (j) {
         hunt_job *n = j->next;
-        pthread_join(j->thread, NULL); /* a running hunt finishes: nothing half-written */
+        pthread_join(j->thread, NULL); /* cancelled past the grace: it stores nothing */
         tide__hunt_req_free(&j->q);
         free(j->location);
         free(j->error);

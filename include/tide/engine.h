@@ -121,6 +121,15 @@ typedef void (*tide_progress_cb)(const tide_progress *p, void *payload);
 TIDE_EXTERN(void)
 tide_workspace_set_progress(tide_workspace *ws, tide_progress_cb cb, void *payload);
 
+/** @brief Give the workspace a cancel flag (NULL: none), for a front end that must stop its
+ *  long work within a time (a server's stop): once *flag is non-zero, hunts of this workspace
+ *  (tide_workspace_hunt, so tide_read_hunt and a case's blast-radius hunt) stop with
+ *  TIDE_ECANCELED having stored nothing (feed pulls take theirs in tide_feed_pull_opts).
+ *  The flag is read, never written; it must outlive the workspace's use. */
+TIDE_EXTERN(void) tide_workspace_set_cancel(tide_workspace *ws, const volatile int *flag);
+/** @brief Whether the workspace's cancel flag is set. */
+TIDE_EXTERN(bool) tide_workspace_cancelled(const tide_workspace *ws);
+
 /** @brief tide_export_run on the workspace's store, scored with its decay (unless opts->decay
  *  is set), telling the workspace's progress callback (phase "export", indicators considered)
  *  for a front end's progress line. */

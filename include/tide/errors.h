@@ -24,6 +24,7 @@ typedef enum {
     TIDE_EEXISTS = -10,      /**< object already exists */
     TIDE_EUNSUPPORTED = -11, /**< valid input that tide does not handle */
     TIDE_EMATCH = -12,       /**< pattern evaluation error (e.g. bad timestamp) */
+    TIDE_ECANCELED = -13,    /**< the work was cancelled (its cancel flag was set) */
 } tide_error_code;
 
 /** @brief Record the detail of a failure for this thread. @return code, for `return

@@ -128,6 +128,10 @@ typedef struct {
     uint64_t max_bytes;     /**< one response body (default 512 MiB) */
     bool no_hunt;           /**< skip the retro-hunt after the ingest */
     int64_t now_ms;         /**< "now" for due feeds; 0: the clock */
+    /** non-NULL: once *cancel is non-zero the transfer under way is aborted and no retry waits
+     *  (the pull fails with TIDE_ECANCELED, keeping the pages stored before, as any failed pull
+     *  does) */
+    const volatile int *cancel;
     /** Each bad record of a pulled body (file = the URL, line / offset in that body). */
     tide_ingest_error_cb on_error;
     /** Retries and other messages (the library prints nothing). */

@@ -200,6 +200,9 @@ typedef struct {
     int64_t since_ms, until_ms;          /**< only history seen in [since, until]; 0 = open */
     int64_t now_ms;                      /**< validity / score reference; 0 = now */
     bool store;                          /**< also store the results as retro-sightings */
+    /** non-NULL: the hunt stops with TIDE_ECANCELED, having stored nothing, once *cancel is
+     *  non-zero (looked at every 4096 history records and between days) */
+    const volatile int *cancel;
 } tide_hunt_opts;
 
 /** One (host, indicator) found in history: counts, times and first place aggregated over

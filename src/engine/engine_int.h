@@ -21,8 +21,9 @@ struct tide_workspace {
     bool index_stale;          /* a match run sighted an indicator its index scored 0 */
     tide_progress_cb progress; /* tide_workspace_set_progress */
     void *progress_payload;
-    double late_wait_seconds; /* the last retro-hunt waited this long for followers ... */
-    size_t late_behind;       /* ... and this many were still behind when it hunted */
+    const volatile int *cancel; /* tide_workspace_set_cancel */
+    double late_wait_seconds;   /* the last retro-hunt waited this long for followers ... */
+    size_t late_behind;         /* ... and this many were still behind when it hunted */
 };
 
 /* Progress of one piece of work (progress.c): tide__progress_due is the cheap test the work

@@ -3,7 +3,8 @@
  * match runs, history imports, hunts. The work tests a counter per batch
  * (tide__progress_due); only every `step` records is the monotonic clock read, and the front
  * end's callback runs at most every TIDE_PROGRESS_INTERVAL, so a run without a callback pays
- * one test per batch and one with a callback a clock read per few hundred records.
+ * one test per batch and one with a callback a clock read per few hundred records. The
+ * workspace's cancel flag (tide_workspace_set_cancel) is kept here too: hunts look at it.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -71,6 +72,16 @@ void tide__progress_end(tide__progress *g, uint64_t records, uint64_t bytes)
     g->p.done = true;
     g->told = false;
     g->cb(&g->p, g->payload);
+}
+
+void tide_workspace_set_cancel(tide_workspace *ws, const volatile int *flag)
+{
+    ws->cancel = flag;
+}
+
+bool tide_workspace_cancelled(const tide_workspace *ws)
+{
+    return ws && ws->cancel && *ws->cancel;
 }
 
 uint64_t tide__progress_file_size(const char *path)

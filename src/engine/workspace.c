@@ -331,11 +331,16 @@ int tide_workspace_hunt(tide_workspace *ws, const tide_hunt_opts *opts,
         return rc;
     }
     int rc = 0;
+    tide_hunt_opts ho = { 0 };
+    if (opts)
+        ho = *opts;
+    if (ho.cancel == NULL)
+        ho.cancel = ws->cancel;
     for (int attempt = 0; attempt < 2; attempt++) {
         tide_history *h = NULL;
         rc = tide_history_open(&h, ws->state_dir, false);
         if (rc == 0)
-            rc = tide_history_hunt(h, ws->store, opts, cb, payload, out_stats);
+            rc = tide_history_hunt(h, ws->store, &ho, cb, payload, out_stats);
         tide_history_free(h);
         if (rc != TIDE_ENOTFOUND) /* a run compacted away meanwhile: look again, once */
             break;

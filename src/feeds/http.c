@@ -201,13 +201,28 @@ static double retry_after_seconds(const char *v)
     return d < 0 ? 0 : d;
 }
 
-static void sleep_seconds(double s)
+/* a back-off: in steps of 0.1 s, so that a cancel flag set meanwhile ends it */
+static void sleep_seconds(double s, const volatile int *cancel)
 {
-    if (s <= 0)
-        return;
-    struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (s > 0 && !(cancel && *cancel)) {
+        double step = s > 0.1 ? 0.1 : s;
+        struct timespec ts = { (time_t)step, (long)((step - floor(step)) * 1e9) };
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        s -= step;
     }
+}
+
+/* libcurl's progress callback: a non-zero return aborts the transfer (the cancel flag) */
+static int on_xfer(
+        void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const volatile int *cancel = p;
+    return *cancel != 0;
 }
 
 static bool retriable_status(long st)
@@ -305,6 +320,11 @@ int tide__http_get(tide__http *h, const tide__http_req *rq, tide__http_resp *out
     }
     if (f->ca_bundle && *f->ca_bundle)
         curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_bundle);
+    if (o->cancel) {
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)o->cancel);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    }
     int attempts = o->retries < 0 ? 1 : o->retries + 1;
     for (int attempt = 1;; attempt++) {
         errbuf[0] = '\0';
@@ -317,6 +337,10 @@ int tide__http_get(tide__http *h, const tide__http_req *rq, tide__http_resp *out
         out->status = st;
         if (x.oom) {
             rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+            break;
+        }
+        if (o->cancel && *o->cancel) {
+            rc = tide_error_set(TIDE_ECANCELED, "%s: cancelled", rq->url);
             break;
         }
         if (x.write_failed) {
@@ -357,7 +381,7 @@ int tide__http_get(tide__http *h, const tide__http_req *rq, tide__http_resp *out
         tide__pull_notice(o, TIDE_NOTICE_WARN, "%s: %s; retrying in %.1f s (attempt %d of %d)%s",
                 rq->url, why, wait, attempt + 1, attempts, ra >= 0 ? " as Retry-After asks" : "");
         h->retries++;
-        sleep_seconds(wait);
+        sleep_seconds(wait, o->cancel);
         if ((rc = reset_body(&x)) < 0)
             break;
     }

@@ -60,6 +60,7 @@ typedef struct {
     const char *text;
     tide_obs_kind kind;
     int err;
+    const volatile int *cancel; /* tide_hunt_opts.cancel */
 } hunt;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -251,7 +252,10 @@ static int hunt_file(hunt *k, hist_file *f, const range *rs, size_t n, int64_t s
                 c.loaded = true; /* keep it for the next range */
                 break;
             }
-            (*checked)++;
+            if ((++*checked & 4095) == 0 && k->cancel && *k->cancel) {
+                rc = tide_error_set(TIDE_ECANCELED, "hunt cancelled");
+                break;
+            }
             if ((since_us && c.rec.last < since_us) || (until_us && c.rec.first > until_us))
                 continue;
             tide_obs_kind kind;
@@ -299,6 +303,7 @@ int tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *
     hunt k;
     memset(&k, 0, sizeof(k));
     k.h = h;
+    k.cancel = o.cancel;
     k.ids = (tide_strmap)TIDE_STRMAP_INIT;
     k.keymap = (tide_strmap)TIDE_STRMAP_INIT;
     k.hostmap = (tide_strmap)TIDE_STRMAP_INIT;
@@ -337,6 +342,10 @@ int tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *
         int64_t d0 = (int64_t)tide__hist_run_day(h, i) * HIST_DAY_US;
         if ((since_us && d0 + HIST_DAY_US <= since_us) || (until_us && d0 > until_us))
             continue;
+        if (o.cancel && *o.cancel) {
+            rc = tide_error_set(TIDE_ECANCELED, "hunt cancelled");
+            goto done;
+        }
         hist_file *f;
         if ((rc = tide__hist_run_open(h, i, &f)) < 0)
             goto done;
@@ -402,6 +411,10 @@ int tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *
         }
         if (cb && (rc = cb(&s, payload)) != 0)
             goto done;
+    }
+    if (o.cancel && *o.cancel) { /* before anything is stored: nothing half-written */
+        rc = tide_error_set(TIDE_ECANCELED, "hunt cancelled");
+        goto done;
     }
     if (recs && (rc = tide_store_put_sightings(store, recs, k.nres)) < 0)
         goto done;

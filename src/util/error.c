@@ -55,6 +55,7 @@ const char *tide_error_name(int code)
         case TIDE_EEXISTS: return "already exists";
         case TIDE_EUNSUPPORTED: return "unsupported";
         case TIDE_EMATCH: return "match error";
+        case TIDE_ECANCELED: return "cancelled";
         default: return "error";
     }
 }

@@ -4,8 +4,9 @@
  * as one fed from the file (the Trickbot capture against maltrail's trickbot trails: 3 225
  * connections of two hosts, iocs README); an ingest run from a buffer retro-hunts the history;
  * an ingest from a pipe reads as the file does; a case closed with lessons promotes them
- * through an ingest run, so the promoted indicator is hunted too; the sighting wire format is
- * valid JSON whatever the log held.
+ * through an ingest run, so the promoted indicator is hunted too; a hunt cancelled (the
+ * workspace's cancel flag) stores nothing; the sighting wire format is valid JSON whatever the
+ * log held.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -268,6 +269,59 @@ static void t_ingest_buffer_hunts(void)
     ingest_trails(ws, true, &res);
     TIDE_ASSERT_EQ_INT((int)res.ingest.stored, 0);
     TIDE_ASSERT(!res.hunted || res.hunt.indicators == 0);
+    tide_workspace_free(ws);
+}
+
+/* A hunt whose workspace's cancel flag is set stops with TIDE_ECANCELED and stores nothing,
+ * whether the flag was set before it began or while it gave its results; with the flag clear
+ * the same hunt stores its retro-sightings. */
+static volatile int cancel_flag;
+
+static int cancel_on_first(const tide_retro_sighting *s, void *payload)
+{
+    (void)s;
+    (*(long *)payload)++;
+    cancel_flag = 1;
+    return 0;
+}
+
+static void t_hunt_cancel(void)
+{
+    tide_workspace *ws = NULL;
+    TIDE_ASSERT_EQ_INT(tide_workspace_open(&ws, tide_test_tmpdir(), NULL), 0);
+    tide_ingest_result res;
+    ingest_trails(ws, false, &res); /* no history yet: nothing hunted */
+    tide_match_run_opts o;
+    memset(&o, 0, sizeof(o));
+    o.no_match = true;
+    tide_match_run *run = NULL;
+    TIDE_ASSERT_EQ_INT(tide_match_run_new(&run, ws, &o), 0);
+    TIDE_ASSERT_EQ_INT(tide_match_run_add_path(run, data_path(CONN)), 0);
+    TIDE_ASSERT_EQ_INT(tide_match_run_run(run), 0);
+    tide_match_run_free(run);
+
+    tide_hunt_opts ho;
+    memset(&ho, 0, sizeof(ho));
+    ho.store = true;
+    tide_hunt_stats st;
+    cancel_flag = 1;
+    tide_workspace_set_cancel(ws, &cancel_flag);
+    TIDE_ASSERT(tide_workspace_cancelled(ws));
+    TIDE_ASSERT_EQ_INT(tide_workspace_hunt(ws, &ho, NULL, NULL, &st), TIDE_ECANCELED);
+    TIDE_ASSERT_EQ_INT((int)stored(ws, "172.16.9.5", NULL).retro, 0);
+    /* set while the results are given: still nothing stored */
+    cancel_flag = 0;
+    long seen = 0;
+    TIDE_ASSERT_EQ_INT(tide_workspace_hunt(ws, &ho, cancel_on_first, &seen, &st), TIDE_ECANCELED);
+    TIDE_ASSERT(seen >= 1);
+    TIDE_ASSERT_EQ_INT((int)stored(ws, "172.16.9.5", NULL).retro, 0);
+    TIDE_ASSERT_EQ_INT((int)stored(ws, "172.16.9.233", NULL).retro, 0);
+    /* the flag clear: the hunt stores what it finds */
+    cancel_flag = 0;
+    TIDE_ASSERT(!tide_workspace_cancelled(ws));
+    TIDE_ASSERT_EQ_INT(tide_workspace_hunt(ws, &ho, NULL, NULL, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)stored(ws, "172.16.9.5", NULL).retro, 2196);
+    tide_workspace_set_cancel(ws, NULL);
     tide_workspace_free(ws);
 }
 
@@ -621,6 +675,7 @@ TIDE_TESTS = {
     { "engine::match_source", t_match_source },
     { "engine::ingest_buffer_hunts", t_ingest_buffer_hunts },
     { "engine::ingest_pipe", t_ingest_pipe },
+    { "engine::hunt_cancel", t_hunt_cancel },
     { "engine::case_close_hunts_lessons", t_case_close_hunts_lessons },
     { "engine::wire", t_wire },
     { "engine::walk", t_walk },
