@@ -31,8 +31,6 @@ typedef struct {
     unsigned session_idle;  /**< seconds a session lives without a request; 0: 1800 */
     const char *taxii;      /**< the "taxii" member of --config (JSON text); NULL: defaults */
     const char *taxii_file; /**< the file it came from, for errors */
-    unsigned sessions;      /**< web UI sessions at most (the least recently used goes); 0: 256 */
-    unsigned session_idle;  /**< seconds a session lives without a request; 0: 1800 */
     bool no_schedule;       /**< run no scheduled work (feed pulls, export targets, recovery
                                  verification) */
     double export_every;    /**< seconds between checks of the declared export targets; 0: 300 */
