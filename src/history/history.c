@@ -956,7 +956,8 @@ static int day_switch(tide_history *h, int32_t day)
 
 /* An event packed for the recorder thread: this header, the file name (file_len bytes; none
  * when it is UINT32_MAX: the previous event's), the host name, then per observation its kind
- * (1 byte), length (4) and value. */
+ * (1 byte), length (4) and value; a kind with PACK_KEY set is followed by the history key's
+ * bytes after its kind byte instead of the value's text (an address the reader parsed). */
 typedef struct {
     int64_t ts;
     uint64_t line;
@@ -964,6 +965,24 @@ typedef struct {
 } rec_ev;
 
 static int rec_push(tide_history *h, int op);
+
+#define PACK_KEY 0x80u
+
+/* The length of the history key an observation's parsed address is (after the kind byte), as
+ * the matcher takes it (matcher.c, add_probes): an IPv4 address, an IPv6 one that is not
+ * IPv4-mapped (that one is an IPv4 key), an IPv4 ip:port; 0: the text is encoded. The reader
+ * parsed these already: the recorder thread then neither parses nor encodes them. */
+static inline size_t addr_key_len(const tide_observation *o)
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (o->kind == TIDE_OBS_IPV4)
+        return o->addr_len == 4 ? 4 : 0;
+    if (o->kind == TIDE_OBS_IP_PORT)
+        return o->addr_len == 6 ? 6 : 0;
+    if (o->kind == TIDE_OBS_IPV6)
+        return o->addr_len == 16 && memcmp(o->addr, mapped, 12) != 0 ? 16 : 0;
+    return 0;
+}
 
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
@@ -1002,8 +1021,10 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     }
     size_t hl = ev->host ? ev->host_len : 0;
     size_t need = sizeof(rec_ev) + (same ? 0 : fl) + hl;
-    for (size_t i = 0; i < ev->nobs; i++)
-        need += 5 + ev->obs[i].len;
+    for (size_t i = 0; i < ev->nobs; i++) {
+        size_t kl = addr_key_len(&ev->obs[i]);
+        need += 5 + (kl ? kl : ev->obs[i].len);
+    }
     tide_buf *b = &h->rt.fill;
     TIDE_CHECK(tide__buf_grow(b, need + 64));
     uint8_t *p = (uint8_t *)b->ptr + b->len;
@@ -1020,6 +1041,14 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     p += hl;
     for (size_t i = 0; i < ev->nobs; i++) {
         const tide_observation *o = &ev->obs[i];
+        uint32_t kl = (uint32_t)addr_key_len(o);
+        if (kl) { /* the reader's parsed address: the key itself (PACK_KEY) */
+            *p = (uint8_t)(o->kind | PACK_KEY);
+            memcpy(p + 1, &kl, 4);
+            memcpy(p + 5, o->addr, 16); /* kl bytes of it matter */
+            p += 5 + kl;
+            continue;
+        }
         uint32_t n = (uint32_t)o->len;
         *p = (uint8_t)o->kind;
         memcpy(p + 1, &n, 4);
@@ -1082,7 +1111,14 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
     for (uint32_t i = 0; i < e.nobs; i++) {
         uint32_t len;
         memcpy(&len, p + 1, 4);
-        int n = tide__hist_key((tide_obs_kind)p[0], (const char *)p + 5, len, key);
+        int n;
+        if (p[0] & PACK_KEY) {
+            key[0] = (uint8_t)(p[0] & ~PACK_KEY);
+            memcpy(key + 1, p + 5, len);
+            n = (int)len + 1;
+        } else {
+            n = tide__hist_key((tide_obs_kind)p[0], (const char *)p + 5, len, key);
+        }
         p += 5 + len;
         if (n < 0)
             continue;
