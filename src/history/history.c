@@ -1470,7 +1470,7 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
  * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
  * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
  * back to sort_ents alone when the scratch array cannot be had. */
-static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
+static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff)
 {
     sort_ent *tmp = n > 256 ? huge_alloc(n * sizeof(sort_ent)) : NULL;
     if (tmp == NULL) {
@@ -1486,11 +1486,24 @@ static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
 #define RDX_BYTE(e, d)                                                                             \
     ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
              : (unsigned)(((uint32_t)(e)->day ^ 0x80000000u) >> (8 * ((d)-8))) & 255u)
+    /* only the digits whose byte differs somewhere (diff: the prefixes' differing bits; the
+     * days are looked at when they are not all the same) are counted and passed over */
+    int dig[12], nd = 0;
+    for (int d = 0; d < 8; d++)
+        if ((diff >> (8 * d)) & 255u)
+            dig[nd++] = d;
+    for (size_t i = 1; i < n; i++)
+        if (v[i].day != v[0].day) {
+            for (int d = 8; d < 12; d++)
+                dig[nd++] = d;
+            break;
+        }
     for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < 12; d++)
-            cnt[d][RDX_BYTE(&v[i], d)]++;
+        for (int j = 0; j < nd; j++)
+            cnt[dig[j]][RDX_BYTE(&v[i], dig[j])]++;
     sort_ent *src = v, *dst = tmp;
-    for (int d = 0; d < 12; d++) {
+    for (int j = 0; j < nd; j++) {
+        int d = dig[j];
         if (cnt[d][RDX_BYTE(&src[0], d)] == n)
             continue; /* one value: nothing to do */
         size_t off[256], sum = 0;
@@ -1558,17 +1571,26 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
     for (size_t i = 0; i < nf; i++)
         fnames[i] = names_get(&h->files, (uint32_t)i);
     const uint8_t *keys = (const uint8_t *)a->keys.ptr;
+    uint64_t p_or = 0, p_and = ~(uint64_t)0;
     for (size_t i = 0; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
-        uint8_t p[8] = { 0 };
-        memcpy(p, keys + e->key_off, e->key_len < 8 ? e->key_len : 8);
         uint64_t pfx = 0;
-        for (int k = 0; k < 8; k++)
-            pfx = pfx << 8 | p[k];
+        if (e->key_len >= 8) {
+            memcpy(&pfx, keys + e->key_off, 8);
+        } else {
+            uint8_t p[8] = { 0 };
+            memcpy(p, keys + e->key_off, e->key_len);
+            memcpy(&pfx, p, 8);
+        }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        pfx = __builtin_bswap64(pfx); /* big-endian: the first byte is the most significant */
+#endif
+        p_or |= pfx;
+        p_and &= pfx;
         ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
     }
     sort_ctx sc = { a->ents, keys };
-    sort_radix(&sc, ord, a->nents);
+    sort_radix(&sc, ord, a->nents, p_or ^ p_and);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
