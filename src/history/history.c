@@ -79,9 +79,11 @@ typedef struct {
 
 #define MAX_POSITIONS 8192 /* positions the manifest keeps (the most recently updated) */
 
-/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena. */
+/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena (below
+ * 4 GiB: the memory bound is clamped below that). tag: the top 32 bits of its hash (ent_hash),
+ * so that a keep or a reset places it in another table without hashing its key again. */
 typedef struct {
-    uint64_t key_off;
+    uint32_t key_off, tag;
     int64_t first, last;
     uint64_t count, line;
     int32_t day;
@@ -157,10 +159,10 @@ struct tide_history {
      * when they enter, and they are counted RING_N observations later, so that the cache misses
      * of the big table overlap instead of following one another */
     struct pending {
-        uint64_t kh, line;
+        uint64_t line;
         int64_t ts;
         int32_t day;
-        uint32_t host, file;
+        uint32_t tag, host, file;
         uint16_t len;
         uint8_t key[RING_KEY];
     } ring[RING_N];
@@ -581,9 +583,9 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     long v;
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
         h->spill = (size_t)v;
-    sp = getenv("TIDE_HISTORY_SPILL_MB"); /* aggregator memory bound */
-    if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
-        h->spill_bytes = (size_t)v << 20;
+    sp = getenv("TIDE_HISTORY_SPILL_MB");             /* aggregator memory bound */
+    if (sp && tide__parse_long(sp, &v) == 0 && v > 0) /* below 4 GiB: agg_ent's key_off */
+        h->spill_bytes = (size_t)(v < 3072 ? v : 3072) << 20;
     sp = getenv("TIDE_HISTORY_LOCK_WAIT"); /* seconds a writer waits for the commit lock */
     if (opts == NULL || o.lock_wait_seconds <= 0) {
         if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
@@ -786,9 +788,7 @@ static void agg_reset(agg *a)
         size_t mask = a->tcap - 1;
         for (size_t i = 0; i < a->nents; i++) {
             const agg_ent *e = &a->ents[i];
-            uint64_t hv =
-                    ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
-            for (size_t s = slot_home((uint32_t)(hv >> 32), a->tlg);; s = (s + 1) & mask)
+            for (size_t s = slot_home(e->tag, a->tlg);; s = (s + 1) & mask)
                 if (a->table[s].idx == i + 1) {
                     a->table[s].idx = 0;
                     a->table[s].tag = 0;
@@ -826,25 +826,24 @@ static uint64_t agg_day_events(const agg *a, int32_t day)
 
 /* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
  * before what a holds (its place wins a tie of first times). */
-static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n,
-        uint64_t key_hash, int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count,
-        uint32_t file, uint64_t line, bool older)
+static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n, uint32_t tag,
+        int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count, uint32_t file,
+        uint64_t line, bool older)
 {
     (void)h;
     if ((a->nents + 1) * 2 > a->tcap)
         TIDE_CHECK(table_grow(a));
-    uint64_t hv = ent_hash(key_hash, day, host);
-    uint32_t tag = (uint32_t)(hv >> 32);
     size_t mask = a->tcap - 1;
     for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
         if (sl->idx == 0) {
-            if (a->nents >= UINT32_MAX - 1)
+            if (a->nents >= UINT32_MAX - 1 || a->keys.len + n > UINT32_MAX)
                 return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
             if (a->nents == a->capents)
                 TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
             agg_ent *e = &a->ents[a->nents];
-            e->key_off = a->keys.len;
+            e->key_off = (uint32_t)a->keys.len;
+            e->tag = tag;
             e->key_len = (uint16_t)n;
             if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
                 size_t kc = a->keys.cap;
@@ -889,7 +888,7 @@ static int ring_flush(tide_history *h)
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->kh, p->day, p->host, p->ts, p->ts, 1,
+        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1,
                 p->file, p->line, false));
     }
     return 0;
@@ -899,23 +898,22 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
         uint32_t host, int64_t ts, uint32_t file, uint64_t line)
 {
     agg *a = h->stage;
-    if (a->tcap) {
-        uint64_t hv = ent_hash(kh, day, host);
-        __builtin_prefetch(&a->table[slot_home((uint32_t)(hv >> 32), a->tlg)]);
-    }
+    uint32_t tag = (uint32_t)(ent_hash(kh, day, host) >> 32);
+    if (a->tcap)
+        __builtin_prefetch(&a->table[slot_home(tag, a->tlg)]);
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
-        return agg_put(h, a, key, n, kh, day, host, ts, ts, 1, file, line, false);
+        return agg_put(h, a, key, n, tag, day, host, ts, ts, 1, file, line, false);
     }
     if (h->rcount == RING_N) {
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->kh, p->day, p->host, p->ts, p->ts, 1, p->file,
+        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1, p->file,
                 p->line, false));
     }
     struct pending *q = &h->ring[(h->rhead + h->rcount) % RING_N];
-    q->kh = kh;
+    q->tag = tag;
     q->line = line;
     q->ts = ts;
     q->day = day;
@@ -1150,8 +1148,8 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
     for (size_t i = 0; i < src->nents; i++) {
         const agg_ent *e = &src->ents[i];
         const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
-        TIDE_CHECK(agg_put(h, dst, k, e->key_len, XXH3_64bits(k, e->key_len), e->day, e->host,
-                e->first, e->last, e->count, e->file, e->line, src_older));
+        TIDE_CHECK(agg_put(h, dst, k, e->key_len, e->tag, e->day, e->host, e->first, e->last,
+                e->count, e->file, e->line, src_older));
     }
     agg_reset(src);
     return 0;
