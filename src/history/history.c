@@ -229,7 +229,7 @@ static void *huge_alloc(size_t n)
  * page tables: nothing is copied, and no page is zeroed twice (malloc + copy wrote a growing
  * array of 46 MB about twice over, the kernel zeroing every page of each new copy first:
  * a fifth of the default match's CPU samples on the acceptance corpus were clear_page). */
-#define MAP_MIN   HUGE_MIN
+#define MAP_MIN   ((size_t)512 << 10) /* a first table (64 Ki slots) and up */
 #define MAP_ALIGN ((size_t)2 << 20)
 
 static void *map_new(size_t n, size_t *out_len)
@@ -248,7 +248,9 @@ static void *map_new(size_t n, size_t *out_len)
         munmap(p, head);
     if (MAP_ALIGN - head)
         munmap((void *)(a + len), MAP_ALIGN - head);
-    tide__advise_huge((void *)a, len);
+#ifdef MADV_HUGEPAGE
+    (void)madvise((void *)a, len, MADV_HUGEPAGE); /* aligned: even a single 2 MiB page */
+#endif
     *out_len = len;
     return (void *)a;
 #else
@@ -308,7 +310,9 @@ static int grow_big(void **p, size_t *cap, size_t *map, size_t need, size_t size
         void *n = mremap(*p, *map, len, MREMAP_MAYMOVE);
         if (n != MAP_FAILED) {
             /* the new part is not written yet; the old part keeps its pages */
-            tide__advise_huge(n, len);
+#ifdef MADV_HUGEPAGE
+            (void)madvise(n, len, MADV_HUGEPAGE); /* page-aligned (a mapping) */
+#endif
             *p = n;
             *map = len;
             *cap = len / size;
@@ -1588,14 +1592,15 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
  * back to sort_ents alone when the scratch array cannot be had. */
 static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff)
 {
-    sort_ent *tmp = n > 256 ? huge_alloc(n * sizeof(sort_ent)) : NULL;
+    size_t tmap = 0;
+    sort_ent *tmp = n > 256 ? big_zalloc(n * sizeof(sort_ent), &tmap) : NULL;
     if (tmp == NULL) {
         sort_ents(c, v, n);
         return;
     }
     size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
     if (cnt == NULL) {
-        tide__free(tmp);
+        big_free(tmp, tmap);
         sort_ents(c, v, n);
         return;
     }
@@ -1637,7 +1642,7 @@ static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff)
     if (src != v)
         memcpy(v, src, n * sizeof(sort_ent));
     tide__free(cnt);
-    tide__free(tmp);
+    big_free(tmp, tmap);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
@@ -1663,7 +1668,8 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
     if (a->nents == 0)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
-    sort_ent *ord = huge_alloc(a->nents * sizeof(sort_ent));
+    size_t omap;
+    sort_ent *ord = big_zalloc(a->nents * sizeof(sort_ent), &omap);
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -1750,7 +1756,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
     if (w)
         tide__hist_writer_abort(w);
 out:
-    tide__free(ord);
+    big_free(ord, omap);
     tide__free(byname);
     tide__free(rank);
     tide__free(hnames);
