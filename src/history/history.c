@@ -110,6 +110,7 @@ typedef struct {
     unsigned tlg;
     tide_buf keys;
     size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
+    bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared) */
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
         int32_t day;
@@ -904,7 +905,9 @@ static int table_grow(agg *a)
  * slot by slot (each entry's probe), not whole: a staging aggregator is emptied once per input. */
 static void agg_reset(agg *a)
 {
-    if (a->table && a->nents < a->tcap / 16) {
+    if (a->table_clear) {
+        a->table_clear = false;
+    } else if (a->table && a->nents < a->tcap / 16) {
         size_t mask = a->tcap - 1;
         for (size_t i = 0; i < a->nents; i++) {
             const agg_ent *e = &a->ents[i];
@@ -1505,17 +1508,19 @@ int tide_history_discard(tide_history *h, uint64_t *out_events)
 
 /* ---- sorting a spill: by (day, key, host name) ---- */
 
+/* 16 bytes, so that the aggregator's own table (at most half full: 16 bytes per entry) holds
+ * the radix sort's second array: fresh pages cost more than anything else here (on this kind
+ * of VM the first write of a page costs the kernel's zeroing and the host's fault) */
 typedef struct {
-    int32_t day;
-    uint32_t hrank; /* rank of the host name among the spill's hosts */
-    uint64_t pfx;   /* the key's first 8 bytes, big-endian, zero-padded */
+    uint64_t pfx; /* the key's first 8 bytes, big-endian, zero-padded */
     uint32_t idx;
-    uint32_t pad;
+    uint32_t day; /* the entry's day ^ 0x80000000 (ordered as unsigned) */
 } sort_ent;
 
 typedef struct {
     const agg_ent *ents;
     const uint8_t *keys;
+    const uint32_t *rank; /* host id -> rank of its name */
 } sort_ctx;
 
 static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent *b)
@@ -1528,7 +1533,8 @@ static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent 
     int r = tide__hist_keycmp(c->keys + x->key_off, x->key_len, c->keys + y->key_off, y->key_len);
     if (r)
         return r;
-    return a->hrank < b->hrank ? -1 : a->hrank > b->hrank;
+    uint32_t hx = c->rank[x->host], hy = c->rank[y->host];
+    return hx < hy ? -1 : hx > hy;
 }
 
 static void sort_swap(sort_ent *a, sort_ent *b)
@@ -1590,35 +1596,34 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
  * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
  * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
  * back to sort_ents alone when the scratch array cannot be had. */
-static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff)
+static void sort_radix(
+        const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff, uint32_t ddiff, sort_ent *scratch)
 {
     size_t tmap = 0;
-    sort_ent *tmp = n > 256 ? big_zalloc(n * sizeof(sort_ent), &tmap) : NULL;
+    sort_ent *tmp = n <= 256 ? NULL : scratch ? scratch : big_zalloc(n * sizeof(sort_ent), &tmap);
     if (tmp == NULL) {
         sort_ents(c, v, n);
         return;
     }
     size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
     if (cnt == NULL) {
-        big_free(tmp, tmap);
+        if (tmp != scratch)
+            big_free(tmp, tmap);
         sort_ents(c, v, n);
         return;
     }
 #define RDX_BYTE(e, d)                                                                             \
     ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
-             : (unsigned)(((uint32_t)(e)->day ^ 0x80000000u) >> (8 * ((d)-8))) & 255u)
+             : (unsigned)((e)->day >> (8 * ((d)-8))) & 255u)
     /* only the digits whose byte differs somewhere (diff: the prefixes' differing bits; the
      * days are looked at when they are not all the same) are counted and passed over */
     int dig[12], nd = 0;
     for (int d = 0; d < 8; d++)
         if ((diff >> (8 * d)) & 255u)
             dig[nd++] = d;
-    for (size_t i = 1; i < n; i++)
-        if (v[i].day != v[0].day) {
-            for (int d = 8; d < 12; d++)
-                dig[nd++] = d;
-            break;
-        }
+    for (int d = 8; d < 12; d++)
+        if ((ddiff >> (8 * (d - 8))) & 255u)
+            dig[nd++] = d;
     for (size_t i = 0; i < n; i++)
         for (int j = 0; j < nd; j++)
             cnt[dig[j]][RDX_BYTE(&v[i], dig[j])]++;
@@ -1642,7 +1647,8 @@ static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff)
     if (src != v)
         memcpy(v, src, n * sizeof(sort_ent));
     tide__free(cnt);
-    big_free(tmp, tmap);
+    if (tmp != scratch)
+        big_free(tmp, tmap);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
@@ -1663,13 +1669,24 @@ static int cmp_name_id(const void *a, const void *b)
 
 /* Write aggregator a as one run per day, pending until commit (staged: from the staging
  * aggregator); a is emptied. The names stay (the other aggregator may use them). */
-static int spill_agg(tide_history *h, agg *a, bool staged)
+static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
 {
     if (a->nents == 0)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
-    size_t omap;
-    sort_ent *ord = big_zalloc(a->nents * sizeof(sort_ent), &omap);
+    size_t omap = 0;
+    /* the sort's arrays in memory written already when there is room: the entries of the
+     * other aggregator when it is empty (the sorted order), this one's table (the radix sort's
+     * second array; cleared after) */
+    sort_ent *ord = spare && spare->nents == 0 &&
+                                    spare->capents * sizeof(agg_ent) >= a->nents * sizeof(sort_ent)
+                            ? (sort_ent *)(void *)spare->ents
+                            : big_zalloc(a->nents * sizeof(sort_ent), &omap);
+    bool own_ord = ord == NULL || (void *)ord != (void *)(spare ? spare->ents : NULL);
+    sort_ent *scratch = a->table && a->nents >= a->tcap / 16 &&
+                                        a->tcap * sizeof(agg_slot) >= a->nents * sizeof(sort_ent)
+                                ? (sort_ent *)(void *)a->table
+                                : NULL;
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -1694,6 +1711,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
         fnames[i] = names_get(&h->files, (uint32_t)i);
     const uint8_t *keys = (const uint8_t *)a->keys.ptr;
     uint64_t p_or = 0, p_and = ~(uint64_t)0;
+    uint32_t d_or = 0, d_and = ~(uint32_t)0;
     for (size_t i = 0; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
         uint64_t pfx = 0;
@@ -1707,12 +1725,19 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         pfx = __builtin_bswap64(pfx); /* big-endian: the first byte is the most significant */
 #endif
+        uint32_t dv = (uint32_t)e->day ^ 0x80000000u;
         p_or |= pfx;
         p_and &= pfx;
-        ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
+        d_or |= dv;
+        d_and &= dv;
+        ord[i] = (sort_ent){ pfx, (uint32_t)i, dv };
     }
-    sort_ctx sc = { a->ents, keys };
-    sort_radix(&sc, ord, a->nents, p_or ^ p_and);
+    sort_ctx sc = { a->ents, keys, rank };
+    sort_radix(&sc, ord, a->nents, p_or ^ p_and, d_or ^ d_and, scratch);
+    if (scratch) { /* the table is empty again (agg_reset need not clear it) */
+        memset(a->table, 0, a->tcap * sizeof(agg_slot));
+        a->table_clear = true;
+    }
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
@@ -1726,7 +1751,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
             }
         }
         const agg_ent *e = i < a->nents ? &a->ents[ord[i].idx] : NULL;
-        if (w && (e == NULL || ord[i].day != cur.day)) {
+        if (w && (e == NULL || e->day != cur.day)) {
             rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
             w = NULL;
             if (rc == 0)
@@ -1750,13 +1775,14 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
                 break;
         }
         cur.events += e->count;
-        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, ord[i].hrank, e->first,
+        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, rank[e->host], e->first,
                 e->last, e->count, e->file, e->line);
     }
     if (w)
         tide__hist_writer_abort(w);
 out:
-    big_free(ord, omap);
+    if (own_ord)
+        big_free(ord, omap);
     tide__free(byname);
     tide__free(rank);
     tide__free(hnames);
@@ -1773,9 +1799,9 @@ static int spill(tide_history *h)
     size_t bytes = agg_bytes(h);
     if (bytes > h->peak_bytes)
         h->peak_bytes = bytes;
-    int rc = spill_agg(h, h->kept, false);
+    int rc = spill_agg(h, h->kept, false, h->stage);
     if (rc == 0)
-        rc = spill_agg(h, h->stage, true);
+        rc = spill_agg(h, h->stage, true, h->kept);
     if (rc < 0)
         return rc;
     names_free(&h->hosts);
