@@ -358,8 +358,12 @@ static int intern(tide_strmap *m, tide_buf *names, uint32_t *count, const char *
     return 0;
 }
 
-static size_t varint_to(uint8_t *t, uint64_t v)
+static inline size_t varint_to(uint8_t *t, uint64_t v)
 {
+    if (v < 0x80) { /* most fields: one byte */
+        t[0] = (uint8_t)v;
+        return 1;
+    }
     size_t n = 0;
     while (v >= 0x80) {
         t[n++] = (uint8_t)(v | 0x80);
@@ -398,20 +402,21 @@ int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len
     int64_t day0 = (int64_t)w->day * HIST_DAY_US;
     uint64_t f = first >= day0 ? (uint64_t)(first - day0) : 0;
     uint64_t span = last >= first ? (uint64_t)(last - first) : 0;
-    uint8_t t[80];
-    size_t n = varint_to(t, key_len);
-    TIDE_CHECK(tide__buf_grow(&w->block, n + key_len + sizeof(t)));
-    memcpy(w->block.ptr + w->block.len, t, n);
-    memcpy(w->block.ptr + w->block.len + n, key, key_len);
-    w->block.len += n + key_len;
-    n = varint_to(t, host);
-    n += varint_to(t + n, f);
-    n += varint_to(t + n, span);
-    n += varint_to(t + n, count);
-    n += varint_to(t + n, file);
-    n += varint_to(t + n, line);
-    memcpy(w->block.ptr + w->block.len, t, n);
-    w->block.len += n;
+    /* encoded in place: the key and at most 7 varints of 10 bytes */
+    size_t room = key_len + 70;
+    if (w->block.len + room + 1 > w->block.cap)
+        TIDE_CHECK(tide__buf_grow(&w->block, room));
+    uint8_t *p = (uint8_t *)w->block.ptr + w->block.len;
+    p += varint_to(p, key_len);
+    memcpy(p, key, key_len);
+    p += key_len;
+    p += varint_to(p, host);
+    p += varint_to(p, f);
+    p += varint_to(p, span);
+    p += varint_to(p, count);
+    p += varint_to(p, file);
+    p += varint_to(p, line);
+    w->block.len = (size_t)(p - (uint8_t *)w->block.ptr);
     w->block_nrec++;
     w->nrec++;
     w->events += count;
