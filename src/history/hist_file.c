@@ -745,6 +745,27 @@ corrupt:
             c->f->path, c->block);
 }
 
+/* The mapped pages of [from, to) of f that no later block shares are given back: a compaction
+ * reads every run of a day once, and its pages (clean, file-backed: the page cache keeps them)
+ * would otherwise count in the process's resident memory until the file is closed (the runs of a
+ * day of the reference workload: 479 MB). Later reads fault them in again from the cache. */
+#define HIST_DROP (1u << 20)
+
+static void drop_behind(hist_file *f, uint64_t from, uint64_t to)
+{
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    const uintptr_t pg = 4096;
+    uintptr_t a = ((uintptr_t)(f->base + from)) & ~(pg - 1);
+    uintptr_t b = ((uintptr_t)(f->base + to)) & ~(pg - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+#else
+    (void)f;
+    (void)from;
+    (void)to;
+#endif
+}
+
 int tide__hist_cursor_next(hist_cursor *c)
 {
     if (c->loaded) {
@@ -755,6 +776,10 @@ int tide__hist_cursor_next(hist_cursor *c)
         uint32_t nb = c->block == UINT32_MAX ? 0 : c->block + 1;
         if (nb >= c->f->h.nblocks)
             return 0;
+        if (c->drop && c->f->blocks[nb].bi.off >= c->dropped + HIST_DROP) {
+            drop_behind(c->f, c->dropped, c->f->blocks[nb].bi.off);
+            c->dropped = c->f->blocks[nb].bi.off & ~(uint64_t)4095;
+        }
         TIDE_CHECK(load_block(c, nb));
     }
     return decode(c);

@@ -1887,6 +1887,7 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         run_path(h, &rs[i], path, sizeof(path));
         if ((rc = tide__hist_file_open(&files[i], path)) == 0) {
             tide__hist_cursor_init(&m.cur[i], files[i]);
+            m.cur[i].drop = true; /* read once, in order */
             tot_h += tide__hist_file_header(files[i])->nhosts;
             tot_f += tide__hist_file_header(files[i])->nfiles;
         }
