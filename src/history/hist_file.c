@@ -253,7 +253,8 @@ static void *ct_main(void *arg)
         b->raw.len = 0;
         w->ct.head = (w->ct.head + 1) % HIST_WQ;
         w->ct.count--;
-        pthread_cond_signal(&w->ct.room);
+        if (w->ct.count <= HIST_WQ / 2)
+            pthread_cond_signal(&w->ct.room);
         pthread_mutex_unlock(&w->ct.mu);
     }
     return NULL;
@@ -322,8 +323,11 @@ static int flush_block(hist_writer *w)
         TIDE_CHECK(write_block(w, &w->block, &w->first_key, w->block_nrec));
     } else {
         pthread_mutex_lock(&w->ct.mu);
-        while (w->ct.count == HIST_WQ)
-            pthread_cond_wait(&w->ct.room, &w->ct.mu);
+        /* a full queue is waited on until half of it is done (the thread signals then): the
+         * compression is the slower side, and a wake-up per block cost a context switch each */
+        if (w->ct.count == HIST_WQ)
+            while (w->ct.count > HIST_WQ / 2)
+                pthread_cond_wait(&w->ct.room, &w->ct.mu);
         int rc = w->ct.rc;
         if (rc == 0) {
             hist_wblock *b = &w->ct.q[(w->ct.head + w->ct.count) % HIST_WQ];
