@@ -128,6 +128,9 @@ typedef struct {
     uint32_t left; /* records left in the block */
     hist_rec rec;
     bool loaded;
+    bool drop; /* a walk over the whole file (compaction): the mapped pages of the blocks left
+                  behind are dropped, 1 MiB at a time (set after tide__hist_cursor_init) */
+    uint64_t dropped; /* the file offset up to which they were */
 } hist_cursor;
 void tide__hist_cursor_init(hist_cursor *c, hist_file *f);
 void tide__hist_cursor_free(hist_cursor *c);

@@ -22,6 +22,9 @@
  * default) or before 1970 is not recorded (TIDE_EFORMAT with the reason), so no event can move
  * the retention window, which counts back from the newest day that is not in the future.
  */
+#ifdef __linux__
+#define _GNU_SOURCE /* mremap */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,9 +83,11 @@ typedef struct {
 
 #define MAX_POSITIONS 8192 /* positions the manifest keeps (the most recently updated) */
 
-/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena. */
+/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena (below
+ * 4 GiB: the memory bound is clamped below that). tag: the top 32 bits of its hash (ent_hash),
+ * so that a keep or a reset places it in another table without hashing its key again. */
 typedef struct {
-    uint64_t key_off;
+    uint32_t key_off, tag;
     int64_t first, last;
     uint64_t count, line;
     int32_t day;
@@ -103,6 +109,8 @@ typedef struct {
     size_t tcap; /* 1 << tlg slots (0: no table yet) */
     unsigned tlg;
     tide_buf keys;
+    size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
+    bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared) */
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
         int32_t day;
@@ -157,10 +165,10 @@ struct tide_history {
      * when they enter, and they are counted RING_N observations later, so that the cache misses
      * of the big table overlap instead of following one another */
     struct pending {
-        uint64_t kh, line;
+        uint64_t line;
         int64_t ts;
         int32_t day;
-        uint32_t host, file;
+        uint32_t tag, host, file;
         uint16_t len;
         uint8_t key[RING_KEY];
     } ring[RING_N];
@@ -214,6 +222,120 @@ static void *huge_alloc(size_t n)
     if (p && n >= HUGE_MIN)
         tide__advise_huge(p, n);
     return p;
+}
+
+/* Big arrays of the aggregators and the sort (mapped): anonymous mappings of their own, 2 MiB
+ * aligned and advised huge pages before they are first written. Fresh mappings are zeroed by
+ * the kernel (a table needs no memset), and a mapped array grows by mremap, which moves the
+ * page tables: nothing is copied, and no page is zeroed twice (malloc + copy wrote a growing
+ * array of 46 MB about twice over, the kernel zeroing every page of each new copy first:
+ * a fifth of the default match's CPU samples on the acceptance corpus were clear_page). */
+#define MAP_MIN   ((size_t)512 << 10) /* a first table (64 Ki slots) and up */
+#define MAP_ALIGN ((size_t)2 << 20)
+
+static void *map_new(size_t n, size_t *out_len)
+{
+#ifdef __linux__
+    size_t len = (n + MAP_ALIGN - 1) & ~(MAP_ALIGN - 1);
+    if (len < n)
+        return NULL;
+    void *p = mmap(NULL, len + MAP_ALIGN, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uintptr_t a = ((uintptr_t)p + MAP_ALIGN - 1) & ~(uintptr_t)(MAP_ALIGN - 1);
+    size_t head = a - (uintptr_t)p;
+    if (head)
+        munmap(p, head);
+    if (MAP_ALIGN - head)
+        munmap((void *)(a + len), MAP_ALIGN - head);
+#ifdef MADV_HUGEPAGE
+    (void)madvise((void *)a, len, MADV_HUGEPAGE); /* aligned: even a single 2 MiB page */
+#endif
+    *out_len = len;
+    return (void *)a;
+#else
+    (void)n;
+    (void)out_len;
+    return NULL;
+#endif
+}
+
+static void map_free(void *p, size_t len)
+{
+    if (p && len)
+        munmap(p, len);
+}
+
+/* n zeroed bytes: mapped when big (*map its length), else from the heap (*map 0). */
+static void *big_zalloc(size_t n, size_t *map)
+{
+    *map = 0;
+    if (n >= MAP_MIN) {
+        void *p = map_new(n, map);
+        if (p)
+            return p;
+    }
+    void *p = tide__calloc(1, n);
+    if (p && n >= HUGE_MIN)
+        tide__advise_huge(p, n); /* calloc of a fresh mapping writes nothing */
+    return p;
+}
+
+static void big_free(void *p, size_t map)
+{
+    if (map)
+        map_free(p, map);
+    else
+        tide__free(p);
+}
+
+/* grow() for a big array: to a mapping once it reaches MAP_MIN bytes, then by mremap. */
+static int grow_big(void **p, size_t *cap, size_t *map, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need)
+        c *= 2;
+    if (c * size < MAP_MIN) {
+        void *n = tide__realloc(*p, c * size);
+        TIDE_CHECK_ALLOC(n);
+        *p = n;
+        *cap = c;
+        return 0;
+    }
+#ifdef __linux__
+    if (*map) {
+        size_t len = (c * size + MAP_ALIGN - 1) & ~(MAP_ALIGN - 1);
+        void *n = mremap(*p, *map, len, MREMAP_MAYMOVE);
+        if (n != MAP_FAILED) {
+            /* the new part is not written yet; the old part keeps its pages */
+#ifdef MADV_HUGEPAGE
+            (void)madvise(n, len, MADV_HUGEPAGE); /* page-aligned (a mapping) */
+#endif
+            *p = n;
+            *map = len;
+            *cap = len / size;
+            return 0;
+        }
+    }
+#endif
+    size_t len = 0;
+    void *n = map_new(c * size, &len);
+    if (n == NULL) { /* no mapping: the heap, as small arrays */
+        n = huge_alloc(c * size);
+        TIDE_CHECK_ALLOC(n);
+    } else {
+        c = len / size;
+    }
+    if (*p)
+        memcpy(n, *p, *cap * size);
+    big_free(*p, *map);
+    *p = n;
+    *cap = c;
+    *map = len;
+    return 0;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -581,9 +703,9 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     long v;
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
         h->spill = (size_t)v;
-    sp = getenv("TIDE_HISTORY_SPILL_MB"); /* aggregator memory bound */
-    if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
-        h->spill_bytes = (size_t)v << 20;
+    sp = getenv("TIDE_HISTORY_SPILL_MB");             /* aggregator memory bound */
+    if (sp && tide__parse_long(sp, &v) == 0 && v > 0) /* below 4 GiB: agg_ent's key_off */
+        h->spill_bytes = (size_t)(v < 3072 ? v : 3072) << 20;
     sp = getenv("TIDE_HISTORY_LOCK_WAIT"); /* seconds a writer waits for the commit lock */
     if (opts == NULL || o.lock_wait_seconds <= 0) {
         if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
@@ -637,9 +759,9 @@ static void rec_stop(tide_history *h);
 static void agg_free(agg *a)
 {
     tide__free(a->dayev);
-    tide__free(a->ents);
-    tide__free(a->table);
-    tide__buf_free(&a->keys);
+    big_free(a->ents, a->ents_map);
+    big_free(a->table, a->table_map);
+    big_free(a->keys.ptr, a->keys_map);
     memset(a, 0, sizeof(*a));
 }
 
@@ -759,9 +881,9 @@ static int table_grow(agg *a)
     if (lg > 32)
         return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
     size_t cap = (size_t)1 << lg;
-    agg_slot *t = huge_alloc(cap * sizeof(agg_slot));
+    size_t map;
+    agg_slot *t = big_zalloc(cap * sizeof(agg_slot), &map);
     TIDE_CHECK_ALLOC(t);
-    memset(t, 0, cap * sizeof(agg_slot));
     for (size_t i = 0; i < a->tcap; i++) {
         agg_slot sl = a->table[i];
         if (sl.idx == 0)
@@ -771,8 +893,9 @@ static int table_grow(agg *a)
             s = (s + 1) & (cap - 1);
         t[s] = sl;
     }
-    tide__free(a->table);
+    big_free(a->table, a->table_map);
     a->table = t;
+    a->table_map = map;
     a->tcap = cap;
     a->tlg = lg;
     return 0;
@@ -782,13 +905,13 @@ static int table_grow(agg *a)
  * slot by slot (each entry's probe), not whole: a staging aggregator is emptied once per input. */
 static void agg_reset(agg *a)
 {
-    if (a->table && a->nents < a->tcap / 16) {
+    if (a->table_clear) {
+        a->table_clear = false;
+    } else if (a->table && a->nents < a->tcap / 16) {
         size_t mask = a->tcap - 1;
         for (size_t i = 0; i < a->nents; i++) {
             const agg_ent *e = &a->ents[i];
-            uint64_t hv =
-                    ent_hash(XXH3_64bits(a->keys.ptr + e->key_off, e->key_len), e->day, e->host);
-            for (size_t s = slot_home((uint32_t)(hv >> 32), a->tlg);; s = (s + 1) & mask)
+            for (size_t s = slot_home(e->tag, a->tlg);; s = (s + 1) & mask)
                 if (a->table[s].idx == i + 1) {
                     a->table[s].idx = 0;
                     a->table[s].tag = 0;
@@ -826,29 +949,30 @@ static uint64_t agg_day_events(const agg *a, int32_t day)
 
 /* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
  * before what a holds (its place wins a tie of first times). */
-static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n,
-        uint64_t key_hash, int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count,
-        uint32_t file, uint64_t line, bool older)
+static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n, uint32_t tag,
+        int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count, uint32_t file,
+        uint64_t line, bool older)
 {
     (void)h;
     if ((a->nents + 1) * 2 > a->tcap)
         TIDE_CHECK(table_grow(a));
-    uint64_t hv = ent_hash(key_hash, day, host);
-    uint32_t tag = (uint32_t)(hv >> 32);
     size_t mask = a->tcap - 1;
     for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
         if (sl->idx == 0) {
-            if (a->nents >= UINT32_MAX - 1)
+            if (a->nents >= UINT32_MAX - 1 || a->keys.len + n > UINT32_MAX)
                 return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
             if (a->nents == a->capents)
-                TIDE_CHECK(grow((void **)&a->ents, &a->capents, a->nents + 1, sizeof(agg_ent)));
+                TIDE_CHECK(grow_big((void **)&a->ents, &a->capents, &a->ents_map, a->nents + 1,
+                        sizeof(agg_ent)));
             agg_ent *e = &a->ents[a->nents];
-            e->key_off = a->keys.len;
+            e->key_off = (uint32_t)a->keys.len;
+            e->tag = tag;
             e->key_len = (uint16_t)n;
             if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
                 size_t kc = a->keys.cap;
-                TIDE_CHECK(grow((void **)&a->keys.ptr, &kc, a->keys.len + n + 1, 1));
+                TIDE_CHECK(
+                        grow_big((void **)&a->keys.ptr, &kc, &a->keys_map, a->keys.len + n + 1, 1));
                 a->keys.cap = kc;
             }
             memcpy(a->keys.ptr + a->keys.len, key, n);
@@ -889,7 +1013,7 @@ static int ring_flush(tide_history *h)
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->kh, p->day, p->host, p->ts, p->ts, 1,
+        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1,
                 p->file, p->line, false));
     }
     return 0;
@@ -899,23 +1023,22 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
         uint32_t host, int64_t ts, uint32_t file, uint64_t line)
 {
     agg *a = h->stage;
-    if (a->tcap) {
-        uint64_t hv = ent_hash(kh, day, host);
-        __builtin_prefetch(&a->table[slot_home((uint32_t)(hv >> 32), a->tlg)]);
-    }
+    uint32_t tag = (uint32_t)(ent_hash(kh, day, host) >> 32);
+    if (a->tcap)
+        __builtin_prefetch(&a->table[slot_home(tag, a->tlg)]);
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
-        return agg_put(h, a, key, n, kh, day, host, ts, ts, 1, file, line, false);
+        return agg_put(h, a, key, n, tag, day, host, ts, ts, 1, file, line, false);
     }
     if (h->rcount == RING_N) {
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->kh, p->day, p->host, p->ts, p->ts, 1, p->file,
+        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1, p->file,
                 p->line, false));
     }
     struct pending *q = &h->ring[(h->rhead + h->rcount) % RING_N];
-    q->kh = kh;
+    q->tag = tag;
     q->line = line;
     q->ts = ts;
     q->day = day;
@@ -956,7 +1079,8 @@ static int day_switch(tide_history *h, int32_t day)
 
 /* An event packed for the recorder thread: this header, the file name (file_len bytes; none
  * when it is UINT32_MAX: the previous event's), the host name, then per observation its kind
- * (1 byte), length (4) and value. */
+ * (1 byte), length (4) and value; a kind with PACK_KEY set is followed by the history key's
+ * bytes after its kind byte instead of the value's text (an address the reader parsed). */
 typedef struct {
     int64_t ts;
     uint64_t line;
@@ -964,6 +1088,24 @@ typedef struct {
 } rec_ev;
 
 static int rec_push(tide_history *h, int op);
+
+#define PACK_KEY 0x80u
+
+/* The length of the history key an observation's parsed address is (after the kind byte), as
+ * the matcher takes it (matcher.c, add_probes): an IPv4 address, an IPv6 one that is not
+ * IPv4-mapped (that one is an IPv4 key), an IPv4 ip:port; 0: the text is encoded. The reader
+ * parsed these already: the recorder thread then neither parses nor encodes them. */
+static inline size_t addr_key_len(const tide_observation *o)
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (o->kind == TIDE_OBS_IPV4)
+        return o->addr_len == 4 ? 4 : 0;
+    if (o->kind == TIDE_OBS_IP_PORT)
+        return o->addr_len == 6 ? 6 : 0;
+    if (o->kind == TIDE_OBS_IPV6)
+        return o->addr_len == 16 && memcmp(o->addr, mapped, 12) != 0 ? 16 : 0;
+    return 0;
+}
 
 int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
 {
@@ -1002,8 +1144,10 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     }
     size_t hl = ev->host ? ev->host_len : 0;
     size_t need = sizeof(rec_ev) + (same ? 0 : fl) + hl;
-    for (size_t i = 0; i < ev->nobs; i++)
-        need += 5 + ev->obs[i].len;
+    for (size_t i = 0; i < ev->nobs; i++) {
+        size_t kl = addr_key_len(&ev->obs[i]);
+        need += 5 + (kl ? kl : ev->obs[i].len);
+    }
     tide_buf *b = &h->rt.fill;
     TIDE_CHECK(tide__buf_grow(b, need + 64));
     uint8_t *p = (uint8_t *)b->ptr + b->len;
@@ -1020,6 +1164,14 @@ int tide_history_add(tide_history *h, const char *file, const tide_event *ev)
     p += hl;
     for (size_t i = 0; i < ev->nobs; i++) {
         const tide_observation *o = &ev->obs[i];
+        uint32_t kl = (uint32_t)addr_key_len(o);
+        if (kl) { /* the reader's parsed address: the key itself (PACK_KEY) */
+            *p = (uint8_t)(o->kind | PACK_KEY);
+            memcpy(p + 1, &kl, 4);
+            memcpy(p + 5, o->addr, 16); /* kl bytes of it matter */
+            p += 5 + kl;
+            continue;
+        }
         uint32_t n = (uint32_t)o->len;
         *p = (uint8_t)o->kind;
         memcpy(p + 1, &n, 4);
@@ -1082,7 +1234,14 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
     for (uint32_t i = 0; i < e.nobs; i++) {
         uint32_t len;
         memcpy(&len, p + 1, 4);
-        int n = tide__hist_key((tide_obs_kind)p[0], (const char *)p + 5, len, key);
+        int n;
+        if (p[0] & PACK_KEY) {
+            key[0] = (uint8_t)(p[0] & ~PACK_KEY);
+            memcpy(key + 1, p + 5, len);
+            n = (int)len + 1;
+        } else {
+            n = tide__hist_key((tide_obs_kind)p[0], (const char *)p + 5, len, key);
+        }
         p += 5 + len;
         if (n < 0)
             continue;
@@ -1114,8 +1273,8 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
     for (size_t i = 0; i < src->nents; i++) {
         const agg_ent *e = &src->ents[i];
         const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
-        TIDE_CHECK(agg_put(h, dst, k, e->key_len, XXH3_64bits(k, e->key_len), e->day, e->host,
-                e->first, e->last, e->count, e->file, e->line, src_older));
+        TIDE_CHECK(agg_put(h, dst, k, e->key_len, e->tag, e->day, e->host, e->first, e->last,
+                e->count, e->file, e->line, src_older));
     }
     agg_reset(src);
     return 0;
@@ -1349,17 +1508,19 @@ int tide_history_discard(tide_history *h, uint64_t *out_events)
 
 /* ---- sorting a spill: by (day, key, host name) ---- */
 
+/* 16 bytes, so that the aggregator's own table (at most half full: 16 bytes per entry) holds
+ * the radix sort's second array: fresh pages cost more than anything else here (on this kind
+ * of VM the first write of a page costs the kernel's zeroing and the host's fault) */
 typedef struct {
-    int32_t day;
-    uint32_t hrank; /* rank of the host name among the spill's hosts */
-    uint64_t pfx;   /* the key's first 8 bytes, big-endian, zero-padded */
+    uint64_t pfx; /* the key's first 8 bytes, big-endian, zero-padded */
     uint32_t idx;
-    uint32_t pad;
+    uint32_t day; /* the entry's day ^ 0x80000000 (ordered as unsigned) */
 } sort_ent;
 
 typedef struct {
     const agg_ent *ents;
     const uint8_t *keys;
+    const uint32_t *rank; /* host id -> rank of its name */
 } sort_ctx;
 
 static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent *b)
@@ -1372,7 +1533,8 @@ static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent 
     int r = tide__hist_keycmp(c->keys + x->key_off, x->key_len, c->keys + y->key_off, y->key_len);
     if (r)
         return r;
-    return a->hrank < b->hrank ? -1 : a->hrank > b->hrank;
+    uint32_t hx = c->rank[x->host], hy = c->rank[y->host];
+    return hx < hy ? -1 : hx > hy;
 }
 
 static void sort_swap(sort_ent *a, sort_ent *b)
@@ -1434,27 +1596,40 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
  * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
  * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
  * back to sort_ents alone when the scratch array cannot be had. */
-static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
+static void sort_radix(
+        const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff, uint32_t ddiff, sort_ent *scratch)
 {
-    sort_ent *tmp = n > 256 ? huge_alloc(n * sizeof(sort_ent)) : NULL;
+    size_t tmap = 0;
+    sort_ent *tmp = n <= 256 ? NULL : scratch ? scratch : big_zalloc(n * sizeof(sort_ent), &tmap);
     if (tmp == NULL) {
         sort_ents(c, v, n);
         return;
     }
     size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
     if (cnt == NULL) {
-        tide__free(tmp);
+        if (tmp != scratch)
+            big_free(tmp, tmap);
         sort_ents(c, v, n);
         return;
     }
 #define RDX_BYTE(e, d)                                                                             \
     ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
-             : (unsigned)(((uint32_t)(e)->day ^ 0x80000000u) >> (8 * ((d)-8))) & 255u)
+             : (unsigned)((e)->day >> (8 * ((d)-8))) & 255u)
+    /* only the digits whose byte differs somewhere (diff: the prefixes' differing bits; the
+     * days are looked at when they are not all the same) are counted and passed over */
+    int dig[12], nd = 0;
+    for (int d = 0; d < 8; d++)
+        if ((diff >> (8 * d)) & 255u)
+            dig[nd++] = d;
+    for (int d = 8; d < 12; d++)
+        if ((ddiff >> (8 * (d - 8))) & 255u)
+            dig[nd++] = d;
     for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < 12; d++)
-            cnt[d][RDX_BYTE(&v[i], d)]++;
+        for (int j = 0; j < nd; j++)
+            cnt[dig[j]][RDX_BYTE(&v[i], dig[j])]++;
     sort_ent *src = v, *dst = tmp;
-    for (int d = 0; d < 12; d++) {
+    for (int j = 0; j < nd; j++) {
+        int d = dig[j];
         if (cnt[d][RDX_BYTE(&src[0], d)] == n)
             continue; /* one value: nothing to do */
         size_t off[256], sum = 0;
@@ -1472,7 +1647,8 @@ static void sort_radix(const sort_ctx *c, sort_ent *v, size_t n)
     if (src != v)
         memcpy(v, src, n * sizeof(sort_ent));
     tide__free(cnt);
-    tide__free(tmp);
+    if (tmp != scratch)
+        big_free(tmp, tmap);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
@@ -1493,12 +1669,24 @@ static int cmp_name_id(const void *a, const void *b)
 
 /* Write aggregator a as one run per day, pending until commit (staged: from the staging
  * aggregator); a is emptied. The names stay (the other aggregator may use them). */
-static int spill_agg(tide_history *h, agg *a, bool staged)
+static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
 {
     if (a->nents == 0)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
-    sort_ent *ord = huge_alloc(a->nents * sizeof(sort_ent));
+    size_t omap = 0;
+    /* the sort's arrays in memory written already when there is room: the entries of the
+     * other aggregator when it is empty (the sorted order), this one's table (the radix sort's
+     * second array; cleared after) */
+    sort_ent *ord = spare && spare->nents == 0 &&
+                                    spare->capents * sizeof(agg_ent) >= a->nents * sizeof(sort_ent)
+                            ? (sort_ent *)(void *)spare->ents
+                            : big_zalloc(a->nents * sizeof(sort_ent), &omap);
+    bool own_ord = ord == NULL || (void *)ord != (void *)(spare ? spare->ents : NULL);
+    sort_ent *scratch = a->table && a->nents >= a->tcap / 16 &&
+                                        a->tcap * sizeof(agg_slot) >= a->nents * sizeof(sort_ent)
+                                ? (sort_ent *)(void *)a->table
+                                : NULL;
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -1522,17 +1710,34 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
     for (size_t i = 0; i < nf; i++)
         fnames[i] = names_get(&h->files, (uint32_t)i);
     const uint8_t *keys = (const uint8_t *)a->keys.ptr;
+    uint64_t p_or = 0, p_and = ~(uint64_t)0;
+    uint32_t d_or = 0, d_and = ~(uint32_t)0;
     for (size_t i = 0; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
-        uint8_t p[8] = { 0 };
-        memcpy(p, keys + e->key_off, e->key_len < 8 ? e->key_len : 8);
         uint64_t pfx = 0;
-        for (int k = 0; k < 8; k++)
-            pfx = pfx << 8 | p[k];
-        ord[i] = (sort_ent){ e->day, rank[e->host], pfx, (uint32_t)i, 0 };
+        if (e->key_len >= 8) {
+            memcpy(&pfx, keys + e->key_off, 8);
+        } else {
+            uint8_t p[8] = { 0 };
+            memcpy(p, keys + e->key_off, e->key_len);
+            memcpy(&pfx, p, 8);
+        }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        pfx = __builtin_bswap64(pfx); /* big-endian: the first byte is the most significant */
+#endif
+        uint32_t dv = (uint32_t)e->day ^ 0x80000000u;
+        p_or |= pfx;
+        p_and &= pfx;
+        d_or |= dv;
+        d_and &= dv;
+        ord[i] = (sort_ent){ pfx, (uint32_t)i, dv };
     }
-    sort_ctx sc = { a->ents, keys };
-    sort_radix(&sc, ord, a->nents);
+    sort_ctx sc = { a->ents, keys, rank };
+    sort_radix(&sc, ord, a->nents, p_or ^ p_and, d_or ^ d_and, scratch);
+    if (scratch) { /* the table is empty again (agg_reset need not clear it) */
+        memset(a->table, 0, a->tcap * sizeof(agg_slot));
+        a->table_clear = true;
+    }
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
@@ -1546,7 +1751,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
             }
         }
         const agg_ent *e = i < a->nents ? &a->ents[ord[i].idx] : NULL;
-        if (w && (e == NULL || ord[i].day != cur.day)) {
+        if (w && (e == NULL || e->day != cur.day)) {
             rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
             w = NULL;
             if (rc == 0)
@@ -1570,13 +1775,14 @@ static int spill_agg(tide_history *h, agg *a, bool staged)
                 break;
         }
         cur.events += e->count;
-        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, ord[i].hrank, e->first,
+        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, rank[e->host], e->first,
                 e->last, e->count, e->file, e->line);
     }
     if (w)
         tide__hist_writer_abort(w);
 out:
-    tide__free(ord);
+    if (own_ord)
+        big_free(ord, omap);
     tide__free(byname);
     tide__free(rank);
     tide__free(hnames);
@@ -1593,9 +1799,9 @@ static int spill(tide_history *h)
     size_t bytes = agg_bytes(h);
     if (bytes > h->peak_bytes)
         h->peak_bytes = bytes;
-    int rc = spill_agg(h, h->kept, false);
+    int rc = spill_agg(h, h->kept, false, h->stage);
     if (rc == 0)
-        rc = spill_agg(h, h->stage, true);
+        rc = spill_agg(h, h->stage, true, h->kept);
     if (rc < 0)
         return rc;
     names_free(&h->hosts);
@@ -1681,6 +1887,7 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         run_path(h, &rs[i], path, sizeof(path));
         if ((rc = tide__hist_file_open(&files[i], path)) == 0) {
             tide__hist_cursor_init(&m.cur[i], files[i]);
+            m.cur[i].drop = true; /* read once, in order */
             tot_h += tide__hist_file_header(files[i])->nhosts;
             tot_f += tide__hist_file_header(files[i])->nfiles;
         }

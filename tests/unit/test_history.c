@@ -479,6 +479,180 @@ static void t_corrupt(void)
     tide_history_free(h);
 }
 
+/* Every record of a history as text lines, in the order tide_history_each gives them. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    int n;
+} rec_lines;
+
+static int on_line(const tide_history_rec *r, void *payload)
+{
+    rec_lines *l = payload;
+    char b[512];
+    int n = snprintf(b, sizeof(b), "%d %s %s %lld %lld %llu %s %llu\n", (int)r->kind, r->value,
+            r->host, (long long)r->first_seen_us, (long long)r->last_seen_us,
+            (unsigned long long)r->count, r->file, (unsigned long long)r->line);
+    if (l->len + (size_t)n + 1 > l->cap) {
+        l->cap = (l->len + (size_t)n + 1) * 2;
+        l->text = realloc(l->text, l->cap);
+        TIDE_ASSERT(l->text != NULL);
+    }
+    memcpy(l->text + l->len, b, (size_t)n + 1);
+    l->len += (size_t)n;
+    l->n++;
+    return 0;
+}
+
+/* An event of observations whose addresses the reader parsed (addr_len set, as tel_obs.c sets
+ * it) is recorded exactly as the same event with the text alone: the recorder takes the parsed
+ * address as the key (IPv4, IPv6, IPv4 ip:port) and encodes the text of the rest, an
+ * IPv4-mapped IPv6 address included (an IPv4 key). */
+static void add_addrs(tide_history *h, bool parsed, int64_t ts, int i)
+{
+    char v4[32], v6[64], m6[64], ipp[32];
+    snprintf(v4, sizeof(v4), "10.%d.%d.7", i / 200, i % 200);
+    snprintf(v6, sizeof(v6), "2001:db8::%x", i + 1);
+    snprintf(m6, sizeof(m6), "::ffff:192.0.2.%d", i % 250);
+    snprintf(ipp, sizeof(ipp), "198.51.100.%d:%d", i % 250, 1000 + i);
+    tide_observation o[5] = {
+        { .kind = TIDE_OBS_IPV4, .value = v4, .len = strlen(v4), .field = "a" },
+        { .kind = TIDE_OBS_IPV6, .value = v6, .len = strlen(v6), .field = "b" },
+        { .kind = TIDE_OBS_IPV6, .value = m6, .len = strlen(m6), .field = "c" },
+        { .kind = TIDE_OBS_IP_PORT, .value = ipp, .len = strlen(ipp), .field = "d" },
+        { .kind = TIDE_OBS_DOMAIN, .value = "Www.Example.ORG", .len = 15, .field = "e" },
+    };
+    if (parsed) {
+        o[0].addr_len = 4;
+        memcpy(o[0].addr, (uint8_t[]){ 10, (uint8_t)(i / 200), (uint8_t)(i % 200), 7 }, 4);
+        o[1].addr_len = 16;
+        memset(o[1].addr, 0, 16);
+        memcpy(o[1].addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+        o[1].addr[14] = (uint8_t)((i + 1) >> 8);
+        o[1].addr[15] = (uint8_t)(i + 1);
+        o[2].addr_len = 16;
+        memset(o[2].addr, 0, 16);
+        o[2].addr[10] = o[2].addr[11] = 0xff;
+        memcpy(o[2].addr + 12, (uint8_t[]){ 192, 0, 2, (uint8_t)(i % 250) }, 4);
+        o[3].addr_len = 6;
+        memcpy(o[3].addr,
+                (uint8_t[]){ 198, 51, 100, (uint8_t)(i % 250), (uint8_t)((1000 + i) >> 8),
+                        (uint8_t)(1000 + i) },
+                6);
+    }
+    tide_event ev = { .ts_us = ts,
+        .host = "10.0.0.9",
+        .host_len = 8,
+        .kind = "conn",
+        .line = (uint64_t)i + 1,
+        .obs = o,
+        .nobs = 5 };
+    TIDE_ASSERT_EQ_INT(tide_history_add(h, "p.log", &ev), 0);
+}
+
+static void t_parsed_addresses(void)
+{
+    rec_lines l[2] = { { 0 }, { 0 } };
+    for (int parsed = 0; parsed < 2; parsed++) {
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        for (int i = 0; i < 3000; i++)
+            add_addrs(h, parsed, T0 + (int64_t)i * 1000000 + (i % 3) * DAY, i);
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_line, &l[parsed]), 0);
+        tide_history_free(h);
+    }
+    /* 3000 of each address kind, the mapped ones as 250 IPv4 addresses a day, one name a day */
+    TIDE_ASSERT_EQ_INT(l[0].n, 3000 * 3 + 250 * 3 + 3);
+    TIDE_ASSERT_EQ_INT(l[1].n, l[0].n);
+    TIDE_ASSERT(strcmp(l[0].text, l[1].text) == 0);
+    TIDE_ASSERT(strstr(l[1].text, " 192.0.2.7 ") != NULL);
+    TIDE_ASSERT(strstr(l[1].text, " 198.51.100.7:1007 ") != NULL);
+    TIDE_ASSERT(strstr(l[1].text, " 2001:db8::8 ") != NULL);
+    free(l[0].text);
+    free(l[1].text);
+}
+
+/* Records come out of a spill sorted by (day, key, host) whatever the days and key lengths:
+ * keys that share their first 8 bytes (URLs of one path, names of one suffix, the same address
+ * from many hosts) over one day, then over three days, with and without forced spills. */
+typedef struct {
+    int n, bad;
+    int64_t day;
+    uint8_t key[HIST_MAX_KEY];
+    int klen;
+    char host[64];
+    uint64_t events;
+} order_state;
+
+static int on_order(const tide_history_rec *r, void *payload)
+{
+    order_state *o = payload;
+    uint8_t k[HIST_MAX_KEY];
+    int n = tide__hist_key(r->kind, r->value, strlen(r->value), k);
+    int64_t day = r->first_seen_us / DAY;
+    if (n <= 0)
+        o->bad++;
+    else if (o->n > 0 && day == o->day) {
+        int c = tide__hist_keycmp(o->key, (size_t)o->klen, k, (size_t)n);
+        if (c > 0 || (c == 0 && strcmp(o->host, r->host) >= 0))
+            o->bad++;
+    } else if (o->n > 0 && day < o->day) {
+        o->bad++;
+    }
+    o->day = day;
+    if (n > 0)
+        memcpy(o->key, k, (size_t)n);
+    o->klen = n;
+    snprintf(o->host, sizeof(o->host), "%s", r->host);
+    o->events += r->count;
+    o->n++;
+    return 0;
+}
+
+static void t_spill_order(void)
+{
+    for (int round = 0; round < 4; round++) {
+        bool days3 = round & 1, forced = round & 2;
+        if (forced)
+            setenv("TIDE_HISTORY_SPILL", "700", 1);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        char v[128], host[32];
+        int added = 0;
+        for (int i = 0; i < 2400; i++) {
+            int64_t ts = T0 + (int64_t)(i % 997) * 1000000 + (days3 ? (i % 3) * DAY : 0);
+            snprintf(host, sizeof(host), "10.1.%d.%d", i % 7, (i * 13) % 11);
+            switch (i % 4) {
+                case 0: snprintf(v, sizeof(v), "http://h%d.example/a/b/index.html", i % 301); break;
+                case 1: snprintf(v, sizeof(v), "x%d.evil.example.com", (i * 7) % 401); break;
+                case 2: snprintf(v, sizeof(v), "203.0.113.%d", i % 5); break;
+                default: snprintf(v, sizeof(v), "h%d.example", i % 13); break;
+            }
+            tide_obs_kind k = i % 4 == 0   ? TIDE_OBS_URL
+                              : i % 4 == 2 ? TIDE_OBS_IPV4
+                                           : TIDE_OBS_DOMAIN;
+            add(h, i % 2 ? "o.log" : "p.log", (uint64_t)i + 1, ts, host, k, v);
+            added++;
+            if (i % 600 == 599)
+                TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+        }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        if (forced)
+            unsetenv("TIDE_HISTORY_SPILL");
+        order_state o = { 0 };
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_order, &o), 0);
+        tide_history_free(h);
+        TIDE_ASSERT_EQ_INT(o.bad, 0);
+        TIDE_ASSERT_EQ_INT((int)o.events, added); /* one count per event */
+        TIDE_ASSERT(o.n > 1000);
+    }
+}
+
 TIDE_TESTS = {
     { "history::keys_roundtrip", t_keys_roundtrip },
     { "history::ranges", t_ranges },
@@ -491,6 +665,8 @@ TIDE_TESTS = {
     { "history::recorder_queue", t_recorder_queue },
     { "history::small_memory", t_small_memory },
     { "history::pruned", t_pruned },
+    { "history::parsed_addresses", t_parsed_addresses },
+    { "history::spill_order", t_spill_order },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
