@@ -32,6 +32,9 @@ PACKAGES=(
 )
 
 installed() {
+    # NodeSource's nodejs package carries npm itself and conflicts with Debian's npm package:
+    # a working npm command is enough
+    [ "$1" = npm ] && command -v npm >/dev/null 2>&1 && return 0
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
