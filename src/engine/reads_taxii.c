@@ -428,7 +428,8 @@ int tide_read_taxii_sightings(tide_reads *rd, const tide_taxii_query *q, tide_ta
         rc = c.err;
     if (rc < 0)
         goto done;
-    qsort(c.v, c.n, sizeof *c.v, by_id);
+    if (c.n > 0) /* qsort of NULL is undefined even for 0 elements */
+        qsort(c.v, c.n, sizeof *c.v, by_id);
     if (q->object_id && c.n == 0 && q->next == NULL) {
         rc = tide_error_set(TIDE_ENOTFOUND, "no object %s", q->object_id);
         goto done;
