@@ -3,14 +3,15 @@
 #   hit     GET /api/v1/intel/lookup of one value (the issue's figure: >= 30 000 req/s, p99 <=
 #           5 ms on 2 cores); after the first request the answer comes from the lookup cache
 #   spread  lookups rotating over 1 000 values of the corpus (a Lua script): the store path
-#   ingest  `hit` again while a `tide ingest` of the corpus bundle into the same store runs
-#           (reads never wait for a long ingest)
+#   ingest  `hit` again while a `tide ingest` into the same store runs (reads never wait for a
+#           long ingest): of INGEST_BUNDLE (the issue's figure: the 1 M-indicator SPEC C10
+#           reference bundle, bench/out/ref/intel/bundle.stix.json), else the corpus bundle again
 #   soak    `hit` for SOAK seconds (default 600), the server's RSS sampled every 10 s: errors
 #           and the memory trend are printed
 # Usage: bench/serve_bench.sh [MODE...]       (default: hit spread)
 # Environment: TIDE (default build/tide), N (corpus indicators, default 20000), SECONDS_RUN
 #   (default 10), CONN (default 32), THREADS (wrk threads, default 2), SOAK (default 600),
-#   TIDE_SHARED (default ../shared).
+#   INGEST_BUNDLE (default: the corpus bundle), TIDE_SHARED (default ../shared).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -64,11 +65,14 @@ for m in $modes; do
     hit) run "lookup of one value" -H "Authorization: Bearer $key" "$base/api/v1/intel/lookup?value=$value" ;;
     spread) run "lookups over 1000 values" -s "$store/spread.lua" "$base" ;;
     ingest)
-        "$tide" --store "$store" ingest --source again --format stix "$out/corpus/intel/bundle.stix.json" >/dev/null 2>&1 &
+        bundle=${INGEST_BUNDLE:-$out/corpus/intel/bundle.stix.json}
+        echo "(ingesting $bundle, $(du -h "$bundle" | cut -f1))"
+        "$tide" --store "$store" ingest --source again --format stix "$bundle" >"$store/ingest.log" 2>&1 &
         ipid=$!
+        sleep 1
         run "lookup of one value while an ingest runs" -H "Authorization: Bearer $key" "$base/api/v1/intel/lookup?value=$value"
         kill -0 $ipid 2>/dev/null && echo "(the ingest was still running at the end)" || echo "(the ingest ended during the run: use a bigger N)"
-        wait $ipid || true ;;
+        wait $ipid && echo "(ingest: $(tail -1 "$store/ingest.log"))" || echo "(ingest failed: $(tail -1 "$store/ingest.log"))" ;;
     soak)
         soak=${SOAK:-600}
         wrk -t"$threads" -c"$conn" -d"$soak"s --latency -H "Authorization: Bearer $key" "$base/api/v1/intel/lookup?value=$value" >"$store/soak.txt" &
