@@ -504,6 +504,34 @@ static void listing(req *r, reply *out, tx_req *t, tide_taxii_listing what)
     }
 }
 
+/* DELETE .../objects/{id}/: the versions match[version] selects (all by default) among those
+ * the collection lists for the key, out of the store (tide_taxii_delete); 200 with no body. */
+static void delete_object(req *r, reply *out, tx_req *t)
+{
+    tide_taxii_query q = { 0 };
+    q.limit = 1;
+    q.object_id = t->id;
+    q.match_version = tide__req_arg(r, "match[version]");
+    q.match_spec_version = tide__req_arg(r, "match[spec_version]");
+    q.sources = (const char *const *)t->coll->sources;
+    q.nsources = t->coll->nsources;
+    tide_intel_delete_result res;
+    pthread_mutex_lock(&r->s->write_mu);
+    int rc = tide_taxii_delete(r->s->ws, r->rd, &q, ceiling_of(r, t->coll), NULL, NULL, &res);
+    pthread_mutex_unlock(&r->s->write_mu);
+    if (rc < 0) {
+        tx_lib_error(out, rc);
+        return;
+    }
+    char detail[200];
+    snprintf(detail, sizeof detail, "TAXII delete from collection %s: %ld version(s)%s%s",
+            t->coll->id, res.deleted, res.revived[0] ? ", current now " : "", res.revived);
+    r->audit_target = strdup(t->id);
+    r->audit_detail = strdup(detail);
+    tide__reply_json(out, MHD_HTTP_OK, strdup("")); /* NULL: out of memory (a 500) */
+    out->type = TAXII_TYPE;
+}
+
 /* POST .../objects/: the envelope's objects through an ingest run as POST /api/v1/intel, then
  * a status resource (each object a success when its version is stored afterwards) */
 static void post_objects(req *r, reply *out, tx_req *t)
@@ -636,8 +664,7 @@ static void run(req *r, reply *out)
             break;
         case TX_OBJECT:
             if (t->del)
-                tx_error(out, MHD_HTTP_NOT_IMPLEMENTED, "Not implemented",
-                        "tide keeps every version of its intel: objects are not deleted");
+                delete_object(r, out, t);
             else
                 listing(r, out, t, TIDE_TAXII_OBJECTS);
             break;

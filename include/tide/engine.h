@@ -193,6 +193,29 @@ TIDE_EXTERN(int)
 tide_workspace_assets_import(tide_workspace *ws, const char *path, long *out_count,
         tide_target_cb cb, void *payload, int *out_written, int *out_failed);
 
+/* ------------------------------------------------------------------ deleting intel */
+
+/** What tide_workspace_intel_delete did. */
+typedef struct {
+    long deleted;        /**< versions deleted */
+    bool current;        /**< the current version was one of them */
+    char revived[64];    /**< the older version that is current now ("" when none) */
+    int exports_written; /**< declared export targets regenerated (their selection changed) */
+    int exports_failed;  /**< ... and those that failed (their status says why) */
+} tide_intel_delete_result;
+
+/** @brief Delete versions of the object id from the store (the TAXII DELETE, docs/taxii.md):
+ *  those whose modified is one of versions (n; "" for an unversioned object), or all of them
+ *  when n is 0, with what was derived from them, so that the object leaves lookups, the match
+ *  index and the exports. When the current version goes and older ones stay, the newest of
+ *  these becomes current again (put again through an ingest run of its JSON, with its source
+ *  and TLP). Then the declared export targets are checked (on_export reports each that ran;
+ *  a failed target does not fail the delete). TIDE_ENOTFOUND when none of those versions is
+ *  stored. out may be NULL. */
+TIDE_EXTERN(int)
+tide_workspace_intel_delete(tide_workspace *ws, const char *id, const char *const *versions,
+        size_t n, tide_target_cb on_export, void *payload, tide_intel_delete_result *out);
+
 /* ------------------------------------------------------------------ match index */
 
 /** How long a cached index is used before it is rebuilt anyway (scores decay). */

@@ -143,6 +143,16 @@ TIDE_EXTERN(int)
 tide_read_taxii(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what, int ceiling,
         char **out, int64_t *out_first, int64_t *out_last);
 
+/** @brief The TAXII 2.1 DELETE of an object (q->object_id) from a collection of the store's
+ *  objects: the versions q selects (match[version]: first, last, all or timestamps; none: all
+ *  of them; match[spec_version]) among those a GET of the object would list under the ceiling
+ *  and the collection's sources, deleted by tide_workspace_intel_delete (ws's store, which
+ *  must be the store rd reads). TIDE_ENOTFOUND when none passes; TIDE_EINVAL for a bad
+ *  filter. */
+TIDE_EXTERN(int)
+tide_taxii_delete(tide_workspace *ws, tide_reads *rd, const tide_taxii_query *q, int ceiling,
+        tide_target_cb on_export, void *payload, tide_intel_delete_result *out);
+
 /** @brief One page of a TAXII 2.1 collection of sightings under a ceiling: each stored sighting
  *  (host x indicator) of an indicator that passes, as a STIX 2.1 sighting object, always
  *  anonymised: sighting_of_ref the indicator, count (live + retro), first_seen, last_seen,

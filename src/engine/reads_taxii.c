@@ -189,6 +189,76 @@ static int on_row(const tide_store_added_row *r, void *payload)
     return 0;
 }
 
+/* A request's filters, parsed: the store query, and the lists its strings point into (free
+ * them with filters_free). */
+typedef struct {
+    tide_store_added_query sq;
+    list ids, types, vers, spec;
+    const char *one[1];
+    const char *mods[MAX_LIST];
+} filters;
+
+static void filters_free(filters *f)
+{
+    tide__free(f->ids.buf);
+    tide__free(f->types.buf);
+    tide__free(f->vers.buf);
+    tide__free(f->spec.buf);
+}
+
+/* no match[version]: the last version, or all of them */
+static int filters_parse(filters *f, const tide_taxii_query *q, bool all_by_default)
+{
+    memset(f, 0, sizeof *f);
+    tide_store_added_query *sq = &f->sq;
+    int rc;
+    if (q->next && (rc = parse_next(q->next, &sq->after_row)) < 0)
+        return rc;
+    sq->added_after = q->added_after;
+    if ((rc = split(&f->ids, "match[id]", q->match_id)) < 0 ||
+            (rc = split(&f->types, "match[type]", q->match_type)) < 0 ||
+            (rc = split(&f->vers, "match[version]", q->match_version)) < 0 ||
+            (rc = split(&f->spec, "match[spec_version]", q->match_spec_version)) < 0)
+        return rc;
+    for (size_t i = 0; i < f->spec.n; i++)
+        if (strcmp(f->spec.v[i], "2.0") != 0 && strcmp(f->spec.v[i], "2.1") != 0)
+            return tide_error_set(
+                    TIDE_EINVAL, "match[spec_version]: '%.40s' is not 2.0 or 2.1", f->spec.v[i]);
+    if (q->object_id) {
+        f->one[0] = q->object_id;
+        sq->ids = f->one;
+        sq->nids = 1;
+    } else if (f->ids.n) {
+        sq->ids = f->ids.v;
+        sq->nids = f->ids.n;
+    }
+    sq->types = f->types.v;
+    sq->ntypes = f->types.n;
+    sq->sources = q->sources;
+    sq->nsources = q->nsources;
+    if (f->vers.n == 0) {
+        sq->last = !all_by_default;
+        sq->all = all_by_default;
+    }
+    for (size_t i = 0; i < f->vers.n; i++) {
+        const char *v = f->vers.v[i];
+        int64_t ms;
+        if (strcmp(v, "all") == 0)
+            sq->all = true;
+        else if (strcmp(v, "first") == 0)
+            sq->first = true;
+        else if (strcmp(v, "last") == 0)
+            sq->last = true;
+        else if (tide_time_parse(v, &ms) == 0)
+            f->mods[sq->nmodified++] = v;
+        else
+            return tide_error_set(TIDE_EINVAL,
+                    "match[version]: '%.60s' is not first, last, all or a timestamp", v);
+    }
+    sq->modified = f->mods;
+    return 0;
+}
+
 int tide_read_taxii(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listing what, int ceiling,
         char **out, int64_t *out_first, int64_t *out_last)
 {
@@ -201,71 +271,17 @@ int tide_read_taxii(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listin
         *out_last = 0;
     if (q->limit < 1)
         return tide_error_set(TIDE_EINVAL, "limit: want 1 or more");
-    tide_store_added_query sq = { 0 };
-    list ids, types, vers, spec;
-    memset(&ids, 0, sizeof ids);
-    memset(&types, 0, sizeof types);
-    memset(&vers, 0, sizeof vers);
-    memset(&spec, 0, sizeof spec);
-    const char *one[1] = { q->object_id };
-    const char *mods[MAX_LIST];
-    int rc = 0;
-    if (q->next && (rc = parse_next(q->next, &sq.after_row)) < 0)
-        goto done;
-    sq.added_after = q->added_after;
-    if ((rc = split(&ids, "match[id]", q->match_id)) < 0 ||
-            (rc = split(&types, "match[type]", q->match_type)) < 0 ||
-            (rc = split(&vers, "match[version]", q->match_version)) < 0 ||
-            (rc = split(&spec, "match[spec_version]", q->match_spec_version)) < 0)
-        goto done;
-    for (size_t i = 0; i < spec.n; i++)
-        if (strcmp(spec.v[i], "2.0") != 0 && strcmp(spec.v[i], "2.1") != 0) {
-            rc = tide_error_set(
-                    TIDE_EINVAL, "match[spec_version]: '%.40s' is not 2.0 or 2.1", spec.v[i]);
-            goto done;
-        }
-    if (q->object_id) {
-        sq.ids = one;
-        sq.nids = 1;
-    } else if (ids.n) {
-        sq.ids = ids.v;
-        sq.nids = ids.n;
-    }
-    sq.types = types.v;
-    sq.ntypes = types.n;
-    sq.sources = q->sources;
-    sq.nsources = q->nsources;
-    if (vers.n == 0) {
-        sq.last = what != TIDE_TAXII_VERSIONS;
-        sq.all = what == TIDE_TAXII_VERSIONS;
-    }
-    for (size_t i = 0; i < vers.n; i++) {
-        const char *v = vers.v[i];
-        int64_t ms;
-        if (strcmp(v, "all") == 0)
-            sq.all = true;
-        else if (strcmp(v, "first") == 0)
-            sq.first = true;
-        else if (strcmp(v, "last") == 0)
-            sq.last = true;
-        else if (tide_time_parse(v, &ms) == 0)
-            mods[sq.nmodified++] = v;
-        else {
-            rc = tide_error_set(TIDE_EINVAL,
-                    "match[version]: '%.60s' is not first, last, all or a timestamp", v);
-            goto done;
-        }
-    }
-    sq.modified = mods;
+    filters f;
+    int rc = filters_parse(&f, q, what == TIDE_TAXII_VERSIONS);
     tide_gate *gate = NULL;
-    if ((rc = tide__reads_gate(rd, ceiling, &gate)) < 0)
+    if (rc < 0 || (rc = tide__reads_gate(rd, ceiling, &gate)) < 0)
         goto done;
-    page_ctx c = { gate, what, &spec, q->limit, 0, json_array(), false, 0, 0, 0, 0 };
+    page_ctx c = { gate, what, &f.spec, q->limit, 0, json_array(), false, 0, 0, 0, 0 };
     if (c.arr == NULL) {
         rc = tide_error_set(TIDE_ENOMEM, "taxii page");
         goto done;
     }
-    rc = tide__store_added(tide_reads_store(rd), &sq, on_row, &c);
+    rc = tide__store_added(tide_reads_store(rd), &f.sq, on_row, &c);
     if (rc > 0)
         rc = 0;
     if (rc == 0 && c.err)
@@ -292,10 +308,90 @@ int tide_read_taxii(tide_reads *rd, const tide_taxii_query *q, tide_taxii_listin
     }
     json_decref(c.arr);
 done:
-    tide__free(ids.buf);
-    tide__free(types.buf);
-    tide__free(vers.buf);
-    tide__free(spec.buf);
+    filters_free(&f);
+    return rc;
+}
+
+/* ---- DELETE: the versions of one object the collection shows the key, then deleted ---- */
+
+typedef struct {
+    tide_gate *gate;
+    const list *spec;
+    char **mods; /* the versions' modified as stored ("" for an unversioned object) */
+    size_t n, cap;
+    int err;
+} delete_ctx;
+
+static int on_delete_row(const tide_store_added_row *r, void *payload)
+{
+    delete_ctx *c = payload;
+    size_t len = strlen(r->json);
+    /* what a GET of the object would give under this ceiling, and only that */
+    char *red = NULL; /* a redacted object may still be deleted whole: it is listed */
+    int v = tide_gate_object(c->gate, r->json, len, r->tlp, &red, NULL);
+    free(red);
+    if (v == TIDE_GATE_WITHHELD || v == TIDE_EPARSE) {
+        tide_error_clear();
+        return 0;
+    }
+    int mp = v < 0 ? v : tide_gate_markings_pass(c->gate, r->json, len);
+    if (mp <= 0) {
+        c->err = mp;
+        return mp < 0;
+    }
+    if (c->spec->n) {
+        json_t *o = json_loadb(r->json, len, 0, NULL);
+        page_ctx pc = { .spec = c->spec };
+        bool ok = json_is_object(o) && spec_ok(&pc, o);
+        json_decref(o);
+        if (!ok)
+            return 0;
+    }
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 8;
+        char **nm = tide__realloc(c->mods, nc * sizeof *nm);
+        if (nm == NULL) {
+            c->err = tide_error_set(TIDE_ENOMEM, "out of memory");
+            return 1;
+        }
+        c->mods = nm;
+        c->cap = nc;
+    }
+    if ((c->mods[c->n] = tide__strdup(r->modified)) == NULL) {
+        c->err = tide_error_set(TIDE_ENOMEM, "out of memory");
+        return 1;
+    }
+    c->n++;
+    return 0;
+}
+
+int tide_taxii_delete(tide_workspace *ws, tide_reads *rd, const tide_taxii_query *q, int ceiling,
+        tide_target_cb on_export, void *payload, tide_intel_delete_result *out)
+{
+    if (ws == NULL || rd == NULL || q == NULL || q->object_id == NULL)
+        return tide_error_set(TIDE_EINVAL, "no workspace, reads, query or object id");
+    filters f;
+    int rc = filters_parse(&f, q, true);
+    tide_gate *gate = NULL;
+    delete_ctx c = { .spec = &f.spec };
+    if (rc < 0 || (rc = tide__reads_gate(rd, ceiling, &gate)) < 0)
+        goto done;
+    c.gate = gate;
+    rc = tide__store_added(tide_reads_store(rd), &f.sq, on_delete_row, &c);
+    if (rc > 0)
+        rc = 0;
+    if (rc == 0 && c.err)
+        rc = c.err;
+    if (rc == 0 && c.n == 0)
+        rc = tide_error_set(TIDE_ENOTFOUND, "no object %s", q->object_id);
+    if (rc == 0)
+        rc = tide_workspace_intel_delete(
+                ws, q->object_id, (const char *const *)c.mods, c.n, on_export, payload, out);
+done:
+    for (size_t i = 0; i < c.n; i++)
+        tide__free(c.mods[i]);
+    tide__free(c.mods);
+    filters_free(&f);
     return rc;
 }
 

@@ -55,4 +55,11 @@ int tide__store_audit(tide_store *s, int64_t since, long limit,
 int tide__store_added(tide_store *s, const tide_store_added_query *q,
         int (*cb)(const tide_store_added_row *row, void *payload), void *payload);
 
+/* Delete versions of an object (store_delete.c; the backend's delete_versions says how):
+ * TIDE_EUNSUPPORTED when the backend cannot. out is zeroed first; free its strings with
+ * tide__store_deleted_free. */
+int tide__store_delete_versions(tide_store *s, const char *id, const char *const *versions,
+        size_t n, tide_store_deleted *out);
+void tide__store_deleted_free(tide_store_deleted *d);
+
 #endif

@@ -2,10 +2,11 @@
  * store_added.c - stored object versions in the order they were added, for the TAXII 2.1
  * collections of `tide serve` (tide_store_added_query): the front's call and the SQLite
  * backend's query. Rows are read by rowid: a row committed later always has a higher rowid
- * (SQLite writers are serialised and take max(rowid) + 1; objects rows are never deleted), so
- * a position "after row R" is stable while objects are added, and ingested_at (the TAXII date
- * added) grows with it. The scan walks the table's primary key from the position, so a page
- * costs what it reads, with no sort.
+ * (SQLite writers are serialised and take max(rowid) + 1; objects rows are deleted only by a
+ * TAXII DELETE, store_delete.c, which leaves every later position as it was), so a position "after
+ * row R" is stable while objects are added, and ingested_at (the TAXII date added) grows with it.
+ * The scan walks the table's primary key from the position, so a page costs what it reads, with no
+ * sort.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,10 @@ int tide__sqlite_added(tide_store_backend *be, const tide_store_added_query *q,
 {
     tide__sqlite *s = tide__sq(be);
     tide_buf sql = TIDE_BUF_INIT;
-    int rc = tide__buf_puts(&sql, "SELECT o.rowid, o.ingested_at, o.id, o.type, o.modified, o.tlp,"
-                                  " o.json, o.is_current FROM objects o WHERE o.rowid > ?");
+    int rc = tide__buf_puts(&sql,
+            "SELECT o.rowid, o.ingested_at, o.id, o.type, o.modified, o.tlp,"
+            " o.json, o.is_current FROM objects o WHERE o.rowid > ? AND o.type <> '" TIDE_GAP_TYPE
+            "'");
     if (q->added_after)
         rc |= tide__buf_puts(&sql, " AND o.ingested_at > ?");
     if (q->nids) { /* through the ids' keys (objects_keys), then the ids themselves */

@@ -268,6 +268,15 @@ int tide__sqlite_key_revoke(tide_store_backend *be, const char *name, int64_t at
 int tide__sqlite_audit_add(tide_store_backend *be, const tide_store_audit *e);
 int tide__sqlite_audit(tide_store_backend *be, int64_t since, long limit,
         int (*cb)(const tide_store_audit *e, void *payload), void *payload);
+/* store_delete.c: versions of an object deleted (TAXII DELETE); the type of the row that keeps
+ * a deleted highest rowid from being given again (skipped by every listing) */
+#define TIDE_GAP_TYPE "x-tide-gap"
+/* store_delete.c: versions of an object deleted (TAXII DELETE) */
+int tide__sqlite_delete_versions(tide_store_backend *be, const char *id,
+        const char *const *versions, size_t n, tide_store_deleted *out);
+/* store_sqlite.c: drop what was derived from the current version at rowid (indicator,
+ * observables, names, references) */
+int tide__sqlite_drop_indexes(tide__sqlite *s, sqlite3_int64 rowid);
 /* store_added.c: object versions by the order they were added (TAXII) */
 int tide__sqlite_added(tide_store_backend *be, const tide_store_added_query *q,
         int (*cb)(const tide_store_added_row *row, void *payload), void *payload);

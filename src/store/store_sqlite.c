@@ -65,7 +65,10 @@ static const char bulk_refs_sql[] =
 
 static const char *const stmt_sql[ST__COUNT] = {
     /* by id: the id's key in objects_keys (schema 10), then the row, whose id must match */
-    [ST_CUR_GET] = "SELECT o.rowid, o.modified, o.content_hash " BY_ID "AND o.is_current",
+    /* the current version; or, for an object whose current version was deleted (TAXII DELETE)
+     * and older ones stay, the newest of these (is_current 0) */
+    [ST_CUR_GET] = "SELECT o.rowid, o.modified, o.content_hash, o.is_current " BY_ID
+                   "ORDER BY o.is_current DESC, o.modified_ms DESC, o.modified DESC LIMIT 1",
     [ST_CUR_ROWID] = "SELECT o.rowid " BY_ID "AND o.is_current",
     [ST_VERSION_EXISTS] = "SELECT 1 " BY_ID "AND o.modified = ?3",
     [ST_NAME_INSERT] = "INSERT INTO names(name, obj) VALUES (?1, ?2)",
@@ -1472,6 +1475,11 @@ static int drop_indexes(tide__sqlite *s, sqlite3_int64 rowid)
     return run_rowid(s, ST_DROP_REFS, rowid, "drop references");
 }
 
+int tide__sqlite_drop_indexes(tide__sqlite *s, sqlite3_int64 rowid)
+{
+    return drop_indexes(s, rowid);
+}
+
 static int make_current(
         tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 old_rowid, int64_t now)
 {
@@ -1625,6 +1633,50 @@ static int bulk_put(tide__sqlite *s, const tide_object_rec *r, int *out_status, 
     return 0;
 }
 
+/* An object whose current version was deleted (tide__sqlite_delete_versions) while older ones
+ * stay; newest (row, modified, content hash) is the newest of these. The version put becomes
+ * current when it is that one (the row is made current again, ingested_at kept: the TAXII
+ * position of a version never moves) or newer; an older one is kept as such. */
+static int put_orphan(tide__sqlite *s, const tide_object_rec *r, sqlite3_int64 newest,
+        const char *newest_mod, uint64_t newest_hash, int64_t now, int *out_status)
+{
+    const char *mod = r->modified ? r->modified : "";
+    int64_t a = modified_ms(mod), b = modified_ms(newest_mod);
+    bool same = r->derived ? newest_hash == r->content_hash
+                           : strcmp(mod, newest_mod) == 0 || (a == b && a != INT64_MIN);
+    if (same) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                "UPDATE objects SET is_current = 1, changed_at = %lld WHERE rowid = %lld",
+                (long long)now, (long long)newest);
+        TIDE_CHECK(tide__store_exec(s, sql));
+        TIDE_CHECK(became_current(s, r, newest));
+        *out_status = TIDE_PUT_VERSION;
+        return 0;
+    }
+    if (r->derived || a > b) {
+        TIDE_CHECK(insert_object(s, r, true, now));
+        TIDE_CHECK(became_current(s, r, sqlite3_last_insert_rowid(s->db)));
+        *out_status = TIDE_PUT_VERSION;
+        return 0;
+    }
+    sqlite3_stmt *st = stmt(s, ST_VERSION_EXISTS);
+    if (st == NULL)
+        return TIDE_ESTORE;
+    tide__store_bind_text(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, tide__store_text_key(r->id));
+    tide__store_bind_text(st, 3, mod);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return 0;
+    if (step != SQLITE_DONE)
+        return tide__store_db_error(s, "find version");
+    TIDE_CHECK(insert_object(s, r, false, now));
+    *out_status = TIDE_PUT_OLDER;
+    return 0;
+}
+
 static int put_object(tide__sqlite *s, const tide_object_rec *r, int *out_status)
 {
     int64_t now = tide__time_now_ms();
@@ -1655,8 +1707,11 @@ static int put_object(tide__sqlite *s, const tide_object_rec *r, int *out_status
     char cur_mod[64];
     snprintf(cur_mod, sizeof(cur_mod), "%s", (const char *)sqlite3_column_text(st, 1));
     uint64_t cur_hash = (uint64_t)sqlite3_column_int64(st, 2);
+    bool is_current = sqlite3_column_int(st, 3) != 0;
     sqlite3_reset(st);
     const char *mod = r->modified ? r->modified : "";
+    if (!is_current)
+        return put_orphan(s, r, cur_rowid, cur_mod, cur_hash, now, out_status);
 
     if (r->derived) {
         if (cur_hash == r->content_hash)
@@ -2459,6 +2514,7 @@ static void fill_table(tide_store_backend *be)
     be->audit_add = tide__sqlite_audit_add;
     be->audit = tide__sqlite_audit;
     be->added = tide__sqlite_added;
+    be->delete_versions = tide__sqlite_delete_versions; /* store_delete.c */
 }
 
 tide__sqlite *tide__store_sqlite_backend(tide_store_backend *be)

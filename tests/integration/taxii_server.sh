@@ -202,6 +202,48 @@ PY'
 # ---- sightings collection readable; DELETE ----
 check "sightings collection: 200, an envelope" '[ "$(tx "$R" GET $C/$SIGHT/objects/)" = 200 ] && [ "$(jt "d[\"more\"]")" = False ]'
 check "DELETE: 403 for a peer (admin only)" '[ "$(tx "$P" DELETE $C/$INBOX/objects/$IND/)" = 403 ] && is_err 403'
+check "DELETE: 403 for a reader, 403 from the read-only intel collection" '[ "$(tx "$R" DELETE $C/$INBOX/objects/$IND/)" = 403 ] && is_err 403 &&
+  [ "$(tx "$A" DELETE $C/$INTEL/objects/$IND/)" = 403 ] && is_err 403'
+check "DELETE: match[version]=foo is 400 and deletes nothing" '[ "$(tx "$A" DELETE "$C/$INBOX/objects/$IND/?match%5Bversion%5D=foo")" = 400 ] && is_err 400 &&
+  [ "$(tx "$R" GET "$C/$INTEL/objects/$IND/versions/")" = 200 ] && [ "$(jt "len(d[\"versions\"])")" = 3 ]'
+check "DELETE: an object not stored is 404" '[ "$(tx "$A" DELETE $C/$INBOX/objects/indicator--00000000-0000-4000-8000-000000000000/)" = 404 ] && is_err 404'
+nmatch() { "$TIDE" --store "$S" match --no-store --no-history "$W/access.log" 2>/dev/null | grep -c "$IND"; }
+check "before: the Squid line of x4z9arb.cn matches the indicator" '[ "$(nmatch)" = 1 ]'
+# the current version deleted: the version before is current again, with what derives from it
+check "DELETE match[version]=last: 200, no body; 2 versions left, the 2016-12-25 one current" '[ "$(tx "$A" DELETE "$C/$INBOX/objects/$IND/?match%5Bversion%5D=last")" = 200 ] && [ ! -s "$W/body" ] &&
+  [ "$(tx "$R" GET "$C/$INTEL/objects/$IND/versions/")" = 200 ] && [ "$(jt "d[\"versions\"]")" = "[${Q}2016-11-03T12:30:59.000Z${Q}, ${Q}2016-12-25T12:30:59.444Z${Q}]" ] &&
+  [ "$(tx "$R" GET "$C/$INTEL/objects/$IND/")" = 200 ] && [ "$(jt "d[\"objects\"][0][\"modified\"]")" = 2016-12-25T12:30:59.444Z ]'
+check "DELETE of the current version again: the first version current, its URL found by lookup, the later URL not" '[ "$(tx "$A" DELETE "$C/$INBOX/objects/$IND/?match%5Bversion%5D=last")" = 200 ] && sleep 1.2 &&
+  [ "$(code "$READER" GET "/api/v1/intel/lookup?value=http://z4z10farb.cn/4712")" = 200 ] && [ "$(jget "[i[\"id\"] for i in d[\"indicators\"]]")" = "[${Q}$IND${Q}]" ] &&
+  [ "$(code "$READER" GET "/api/v1/intel/lookup?value=http://x4z9arb.cn/4712")" = 200 ] && [ "$(jget "d[\"indicators\"]")" = "[]" ]'
+check "after: the match index follows, x4z9arb.cn matches nothing" '[ "$(nmatch)" = 0 ]'
+check "DELETE recorded in the audit log (who, what, how many versions)" '"$TIDE" --store "$S" keys audit 2>/dev/null | grep "DELETE /taxii2/tide/collections/$INBOX/objects/$IND/" | grep -q "1 version"'
+check "DELETE of every version (no match[version]) of the malware: 200, then 404 for it and its versions" '[ "$(tx "$A" DELETE $C/$INBOX/objects/$MAL)" = 200 ] &&
+  [ "$(tx "$R" GET "$C/$INTEL/objects/$MAL/")" = 404 ] && [ "$(tx "$R" GET "$C/$INTEL/objects/$MAL/versions/")" = 404 ] &&
+  [ "$(tx "$A" DELETE $C/$INBOX/objects/$MAL/)" = 404 ] && is_err 404'
+# the highest rows deleted: the next objects must still come after a "next" token already given
+env() { printf '{"objects": [{"type": "indicator", "spec_version": "2.1", "id": "indicator--%s", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[domain-name:value = %s]", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}' "$1" "'$2'"; }
+X1=11111111-0000-4000-8000-000000000001; X2=11111111-0000-4000-8000-000000000002; Y=11111111-0000-4000-8000-000000000003
+MARK2=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ); sleep 0.01
+tx "$P" POST $C/$INBOX/objects/ -H "Content-Type: $TT" --data-binary "$(env $X1 x1.example.org)" >/dev/null
+tx "$P" POST $C/$INBOX/objects/ -H "Content-Type: $TT" --data-binary "$(env $X2 x2.example.org)" >/dev/null
+tx "$R" GET "$C/$INTEL/manifest/?added_after=$MARK2&limit=1" >/dev/null; NEXT=$(jget "d.get(\"next\", \"\")")
+tx "$A" DELETE $C/$INBOX/objects/indicator--$X1/ >/dev/null; tx "$A" DELETE $C/$INBOX/objects/indicator--$X2/ >/dev/null
+tx "$P" POST $C/$INBOX/objects/ -H "Content-Type: $TT" --data-binary "$(env $Y y.example.org)" >/dev/null
+check "the two newest objects deleted after a page: an object added then is on the next page" '[ -n "$NEXT" ] &&
+  [ "$(tx "$R" GET "$C/$INTEL/manifest/?added_after=$MARK2&limit=1&next=$NEXT")" = 200 ] && [ "$(jt "[o[\"id\"] for o in d[\"objects\"]]")" = "[${Q}indicator--$Y${Q}]" ] &&
+  [ "$(tx "$R" GET "$C/$INTEL/manifest/?added_after=$MARK2")" = 200 ] && [ "$(jt "[o[\"id\"] for o in d[\"objects\"]]")" = "[${Q}indicator--$Y${Q}]" ]'
+# a deleted indicator leaves the declared blocklists at once
+"$TIDE" --store "$S" export --target add tb --format txt --types domain --output "$W/tb.txt" >/dev/null 2>&1
+TBID=$(code "$READER" GET "/api/v1/intel/lookup?value=excel-office.com" >/dev/null; jget "d[\"indicators\"][0][\"id\"]")
+check "DELETE of a maltrail indicator: it leaves the declared export target" 'grep -qx "excel-office.com" "$W/tb.txt" && [ -n "$TBID" ] &&
+  [ "$(tx "$A" DELETE "$C/$INBOX/objects/$TBID/")" = 200 ] && ! grep -q "excel-office.com" "$W/tb.txt" && grep -qx "3gihg5esw7lxg2wh.onion" "$W/tb.txt"'
+# the collection's TLP ceiling holds for DELETE too: a red object is not in the (amber) inbox
+printf 'red.example.org\n' >"$W/red.txt"
+"$TIDE" --store "$S" ingest "$W/red.txt" --format list --source secret --tlp red >/dev/null 2>&1
+REDID=$(code "$ADMIN" GET "/api/v1/intel/lookup?value=red.example.org" >/dev/null; jget "d[\"indicators\"][0][\"id\"]")
+check "DELETE: an object above the collection's tlp_max is 404 for a red admin key, and stays" '[ -n "$REDID" ] && [ "$(tx "$A" DELETE "$C/$INBOX/objects/$REDID/")" = 404 ] &&
+  [ "$(code "$ADMIN" GET "/api/v1/intel/lookup?value=red.example.org")" = 200 ] && [ "$(jget "d[\"indicators\"][0][\"id\"]")" = "$REDID" ]'
 
 serve_stop
 check "the server stops cleanly (exit 0)" '[ "$SERVE_RC" = 0 ]'

@@ -182,6 +182,16 @@ typedef struct {
     size_t nmodified;
 } tide_store_added_query;
 
+/** What delete_versions did. The strings are newly allocated (free() them), or NULL. */
+typedef struct {
+    long deleted; /**< versions deleted */
+    bool current; /**< the current version was one of them */
+    /** When the current version went and older ones stay: the newest of these, left without
+     *  being current until an ingest puts it again (put_object makes it current then, with
+     *  what is derived from it): its JSON, modified, source and TLP label. */
+    char *revive_json, *revive_modified, *revive_source, *revive_tlp;
+} tide_store_deleted;
+
 /** A row of tide_store_added. */
 typedef struct {
     int64_t row;      /**< its position */
@@ -437,6 +447,16 @@ struct tide_store_backend {
      *  stops (and is returned). May be NULL (TIDE_EUNSUPPORTED). */
     int (*added)(tide_store_backend *be, const tide_store_added_query *q,
             int (*cb)(const tide_store_added_row *row, void *payload), void *payload);
+    /** Delete versions of the object id (the TAXII DELETE): those whose modified is one of
+     *  versions (n of them; "" is an unversioned object), or every version when n is 0, with
+     *  what was derived from the current one (indicator, observables, names, references), in
+     *  the open transaction or one of its own; the intel generation moves. TIDE_ENOTFOUND when
+     *  none of them is stored. out (tide_store_deleted) says what went and, when the current
+     *  version went and older ones stay, which one to put again (put_object: an object with
+     *  versions but none current takes the one put as current when it is the newest, or
+     *  already stored). May be NULL (TIDE_EUNSUPPORTED). */
+    int (*delete_versions)(tide_store_backend *be, const char *id, const char *const *versions,
+            size_t n, tide_store_deleted *out);
 };
 
 /** Static initialiser: `tide_store_backend be = TIDE_STORE_BACKEND_INIT;` */
