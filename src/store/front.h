@@ -62,4 +62,9 @@ int tide__store_delete_versions(tide_store *s, const char *id, const char *const
         size_t n, tide_store_deleted *out);
 void tide__store_deleted_free(tide_store_deleted *d);
 
+/* tide_store_related, only the relationships whose other end is a named object (the backend's
+ * related_named, or related when it has none; the caller still checks the type). */
+int tide__store_related_named(tide_store *s, const char *id,
+        int (*cb)(const tide_relation *rel, void *payload), void *payload);
+
 #endif

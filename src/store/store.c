@@ -286,6 +286,14 @@ int tide_store_related(tide_store *s, const char *id,
     return s->be->related(s->be, id, cb, payload);
 }
 
+int tide__store_related_named(tide_store *s, const char *id,
+        int (*cb)(const tide_relation *rel, void *payload), void *payload)
+{
+    NEED_STORE(s);
+    NEED(id != NULL && cb != NULL, "no id or callback");
+    return (s->be->related_named ? s->be->related_named : s->be->related)(s->be, id, cb, payload);
+}
+
 /* search --related: the backend's objects one hop from the name (or id), plus every
  * indicator the one --related rule selects (tide_indicator_related, through every chain of
  * relationships, as hunt, export and cases select them), with the other conditions of the

@@ -17,6 +17,7 @@
 #include "intel/tlp.h"
 #include "tide/gate.h"
 #include "tide/store.h"
+#include "store/front.h"
 #include "util/util.h"
 
 typedef struct {
@@ -501,7 +502,7 @@ static const struct hop_list *second_hop(tide_gate *g, const char *id, int *rc)
     if (have >= 0)
         return &g->hop_names[have];
     rels l = { 0 };
-    *rc = tide_store_related(g->store, id, on_rel, &l);
+    *rc = tide__store_related_named(g->store, id, on_rel, &l);
     if (*rc == 0)
         *rc = l.rc;
     struct hop_list h = { NULL, NULL, 0 };
@@ -546,7 +547,7 @@ int tide_gate_related_names(tide_gate *g, const char *id,
         return 0;
     rels first = { 0 };
     name_out o = { TIDE_STRMAP_INIT, cb, payload };
-    int rc = tide_store_related(g->store, id, on_rel, &first);
+    int rc = tide__store_related_named(g->store, id, on_rel, &first);
     if (rc == 0)
         rc = first.rc;
     for (size_t i = 0; i < first.n && rc == 0; i++) {

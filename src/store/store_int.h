@@ -151,7 +151,7 @@ struct tide__sqlite {
     bool intel_dirty; /* the open transaction changed intel: commit bumps meta.intel_gen */
     /* the related function's statement, reused unless a callback walks further (nested calls
      * prepare their own) */
-    sqlite3_stmt *related_st;
+    sqlite3_stmt *related_st[2]; /* be_related's statements: every relationship; named ends */
     bool related_busy;
 };
 

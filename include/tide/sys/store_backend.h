@@ -457,6 +457,11 @@ struct tide_store_backend {
      *  already stored). May be NULL (TIDE_EUNSUPPORTED). */
     int (*delete_versions)(tide_store_backend *be, const char *id, const char *const *versions,
             size_t n, tide_store_deleted *out);
+    /** As related, but only the relationships whose other end is a named object (campaign,
+     *  intrusion-set, malware, threat-actor, tool, by the type its id starts with): what the
+     *  gate's related names walk (two hops). May be NULL (related is used). */
+    int (*related_named)(tide_store_backend *be, const char *id,
+            int (*cb)(const tide_relation *rel, void *payload), void *payload);
 };
 
 /** Static initialiser: `tide_store_backend be = TIDE_STORE_BACKEND_INIT;` */
