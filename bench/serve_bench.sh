@@ -84,10 +84,14 @@ for m in $modes; do
         python3 - "$store/rss.txt" <<'PY'
 import sys
 v = [int(x) for x in open(sys.argv[1]) if x.strip()]
-if len(v) >= 4:
-    q = len(v) // 4
-    a, b = sum(v[:q]) / q, sum(v[-q:]) / q
-    print("RSS KiB: first quarter %.0f, last quarter %.0f (%+.1f%%), max %d" % (a, b, 100 * (b - a) / a, max(v)))
+# the first minute is the warm-up (connection threads, caches, the SQLite page cache)
+w = v[6:]
+if len(w) >= 4:
+    q = len(w) // 4
+    a, b = sum(w[:q]) / q, sum(w[-q:]) / q
+    print("RSS KiB after the first minute: first quarter %.0f, last quarter %.0f (%+.2f%%), min %d, max %d"
+          % (a, b, 100 * (b - a) / a, min(w), max(w)))
+print("RSS KiB every minute: " + " ".join(str(x) for x in v[::6]))
 PY
         ;;
     *) echo "serve_bench: unknown mode $m" >&2; exit 2 ;;
