@@ -83,17 +83,40 @@ typedef struct {
 
 #define MAX_POSITIONS 8192 /* positions the manifest keeps (the most recently updated) */
 
-/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena (below
- * 4 GiB: the memory bound is clamped below that). tag: the top 32 bits of its hash (ent_hash),
- * so that a keep or a reset places it in another table without hashing its key again. */
+/* One distinct (day, key, host) of an aggregator, in 40 bytes (the entries are most of the
+ * memory the history writes first, and a fresh page costs more than the instructions here): its
+ * key bytes are in its keys arena (below 4 GiB: the memory bound is clamped below that); tag:
+ * the top 32 bits of its hash (ent_hash), so that a keep or a reset places it in another table
+ * without hashing its key again; dk: day << 12 | key length (day below 2^20: the year 4840;
+ * key length below 4096, HIST_MAX_KEY); first and last as microseconds in the day (below 2^37),
+ * the line's low and high 27 bits beside them. An entry whose count outgrows 32 bits or whose
+ * line outgrows 54 bits is wide: its count is AGG_WIDE and its count and line are kept in the
+ * aggregator's wide list (rare: a value seen 4 G times in a day by one host). */
 typedef struct {
     uint32_t key_off, tag;
-    int64_t first, last;
-    uint64_t count, line;
-    int32_t day;
     uint32_t host, file;
-    uint16_t key_len;
+    uint32_t count; /* AGG_WIDE: in the wide list */
+    uint32_t dk;
+    uint64_t fl; /* first's microsecond in the day | the line's low 27 bits << 37 */
+    uint64_t ll; /* last's microsecond in the day | the line's high 27 bits << 37 */
 } agg_ent;
+
+#define AGG_WIDE       UINT32_MAX
+#define AGG_OFF_BITS   37
+#define AGG_OFF_MASK   ((UINT64_C(1) << AGG_OFF_BITS) - 1)
+#define AGG_LINE_MAX   ((UINT64_C(1) << 54) - 1)
+#define AGG_DAY_MAX    ((1 << 20) - 1)
+#define AGG_DK(day, n) ((uint32_t)(day) << 12 | (uint32_t)(n))
+
+_Static_assert(sizeof(agg_ent) == 40, "an aggregator entry is 40 bytes");
+_Static_assert(HIST_MAX_KEY < 4096, "a key length fits in 12 bits");
+_Static_assert(HIST_DAY_US <= (int64_t)AGG_OFF_MASK, "a microsecond of a day fits in 37 bits");
+
+/* The count and line of a wide entry (by its index). */
+typedef struct {
+    uint32_t idx;
+    uint64_t count, line;
+} agg_wide;
 
 /* Open-addressing slot: entry index + 1 (0 = empty) and 32 more bits of the hash, so that a
  * probe rarely touches an entry that is not the one. */
@@ -110,6 +133,8 @@ typedef struct {
     unsigned tlg;
     tide_buf keys;
     size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
+    agg_wide *wide;                       /* wide entries (agg_ent), in no order */
+    size_t nwide, capwide;
     bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared) */
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
@@ -154,6 +179,7 @@ struct tide_history {
     int32_t ev_day;        /* the day of the events counted since ev_from (INT32_MIN: none) */
     uint64_t ev_from;      /* stage_events when they began */
     size_t spill, spill_bytes;
+    uint64_t count_cap; /* an entry's count above it is kept wide (tests: TIDE_HISTORY_WIDE) */
     names hosts, files;
     /* the last host and file named: most events repeat them */
     char last_host[256];
@@ -699,6 +725,7 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     h->files.map = (tide_strmap)TIDE_STRMAP_INIT;
     h->spill = SIZE_MAX;
     h->spill_bytes = (size_t)DEFAULT_SPILL_MB << 20;
+    h->count_cap = AGG_WIDE - 1;
     const char *sp = getenv("TIDE_HISTORY_SPILL"); /* tests: force small runs (entries) */
     long v;
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
@@ -706,6 +733,9 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     sp = getenv("TIDE_HISTORY_SPILL_MB");             /* aggregator memory bound */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0) /* below 4 GiB: agg_ent's key_off */
         h->spill_bytes = (size_t)(v < 3072 ? v : 3072) << 20;
+    sp = getenv("TIDE_HISTORY_WIDE"); /* tests: entries counted past this are wide */
+    if (sp && tide__parse_long(sp, &v) == 0 && v > 0 && v < (long)AGG_WIDE)
+        h->count_cap = (uint64_t)v;
     sp = getenv("TIDE_HISTORY_LOCK_WAIT"); /* seconds a writer waits for the commit lock */
     if (opts == NULL || o.lock_wait_seconds <= 0) {
         if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
@@ -759,6 +789,7 @@ static void rec_stop(tide_history *h);
 static void agg_free(agg *a)
 {
     tide__free(a->dayev);
+    tide__free(a->wide);
     big_free(a->ents, a->ents_map);
     big_free(a->table, a->table_map);
     big_free(a->keys.ptr, a->keys_map);
@@ -924,6 +955,7 @@ static void agg_reset(agg *a)
     a->nents = 0;
     a->keys.len = 0;
     a->ndayev = 0;
+    a->nwide = 0;
 }
 
 /* Count n events of day into a. */
@@ -947,15 +979,84 @@ static uint64_t agg_day_events(const agg *a, int32_t day)
     return 0;
 }
 
+static agg_wide *wide_find(const agg *a, uint32_t idx)
+{
+    for (size_t i = a->nwide; i > 0; i--)
+        if (a->wide[i - 1].idx == idx)
+            return &a->wide[i - 1];
+    return NULL;
+}
+
+static inline int64_t ent_day(const agg_ent *e)
+{
+    return (int64_t)(e->dk >> 12);
+}
+
+static inline size_t ent_key_len(const agg_ent *e)
+{
+    return e->dk & 4095u;
+}
+
+static inline int64_t ent_first(const agg_ent *e)
+{
+    return ent_day(e) * HIST_DAY_US + (int64_t)(e->fl & AGG_OFF_MASK);
+}
+
+static inline int64_t ent_last(const agg_ent *e)
+{
+    return ent_day(e) * HIST_DAY_US + (int64_t)(e->ll & AGG_OFF_MASK);
+}
+
+static inline uint64_t ent_count(const agg *a, const agg_ent *e)
+{
+    if (e->count != AGG_WIDE)
+        return e->count;
+    return wide_find(a, (uint32_t)(e - a->ents))->count;
+}
+
+static inline uint64_t ent_line(const agg *a, const agg_ent *e)
+{
+    if (e->count == AGG_WIDE)
+        return wide_find(a, (uint32_t)(e - a->ents))->line;
+    return (e->fl >> AGG_OFF_BITS) | (e->ll >> AGG_OFF_BITS) << 27;
+}
+
+static inline void ent_set_line(agg_ent *e, uint64_t line)
+{
+    e->fl = (e->fl & AGG_OFF_MASK) | (line & ((UINT64_C(1) << 27) - 1)) << AGG_OFF_BITS;
+    e->ll = (e->ll & AGG_OFF_MASK) | (line >> 27) << AGG_OFF_BITS;
+}
+
+/* The slow path of agg_put: e (whose count is c0, line l0) becomes or stays wide, with count c
+ * and line line. */
+static int ent_widen(agg *a, agg_ent *e, uint64_t c, uint64_t line)
+{
+    uint32_t idx = (uint32_t)(e - a->ents);
+    agg_wide *w = e->count == AGG_WIDE ? wide_find(a, idx) : NULL;
+    if (w == NULL) {
+        TIDE_CHECK(grow((void **)&a->wide, &a->capwide, a->nwide + 1, sizeof(agg_wide)));
+        w = &a->wide[a->nwide++];
+        w->idx = idx;
+        e->count = AGG_WIDE;
+    }
+    w->count = c;
+    w->line = line;
+    return 0;
+}
+
 /* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
  * before what a holds (its place wins a tie of first times). */
 static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n, uint32_t tag,
         int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count, uint32_t file,
         uint64_t line, bool older)
 {
-    (void)h;
     if ((a->nents + 1) * 2 > a->tcap)
         TIDE_CHECK(table_grow(a));
+    if (day < 0 || day > AGG_DAY_MAX)
+        return tide_error_set(TIDE_EFORMAT, "history: event day %d out of range", (int)day);
+    uint32_t dk = AGG_DK(day, n);
+    int64_t base = (int64_t)day * HIST_DAY_US;
+    uint64_t fo = (uint64_t)(first - base), lo = (uint64_t)(last - base);
     size_t mask = a->tcap - 1;
     for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
@@ -968,7 +1069,7 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
             agg_ent *e = &a->ents[a->nents];
             e->key_off = (uint32_t)a->keys.len;
             e->tag = tag;
-            e->key_len = (uint16_t)n;
+            e->dk = dk;
             if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
                 size_t kc = a->keys.cap;
                 TIDE_CHECK(
@@ -977,13 +1078,17 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
             }
             memcpy(a->keys.ptr + a->keys.len, key, n);
             a->keys.len += n;
-            e->day = day;
             e->host = host;
-            e->first = first;
-            e->last = last;
-            e->count = count;
             e->file = file;
-            e->line = line;
+            e->fl = fo;
+            e->ll = lo;
+            if (count <= h->count_cap && line <= AGG_LINE_MAX) {
+                e->count = (uint32_t)count;
+                ent_set_line(e, line);
+            } else {
+                e->count = 0;
+                TIDE_CHECK(ent_widen(a, e, count, line));
+            }
             sl->idx = (uint32_t)++a->nents;
             sl->tag = tag;
             return 0;
@@ -991,16 +1096,29 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
         if (sl->tag != tag)
             continue;
         agg_ent *e = &a->ents[sl->idx - 1];
-        if (e->day == day && e->host == host && e->key_len == n &&
-                memcmp(a->keys.ptr + e->key_off, key, n) == 0) {
-            e->count += count;
-            if (first < e->first || (older && first == e->first)) {
-                e->first = first;
-                e->file = file;
-                e->line = line;
+        if (e->dk == dk && e->host == host && memcmp(a->keys.ptr + e->key_off, key, n) == 0) {
+            uint64_t efo = e->fl & AGG_OFF_MASK;
+            bool place = fo < efo || (older && fo == efo);
+            if (e->count != AGG_WIDE && count <= h->count_cap - e->count &&
+                    (!place || line <= AGG_LINE_MAX)) {
+                e->count += (uint32_t)count;
+                if (place) {
+                    e->fl = fo;
+                    e->file = file;
+                    ent_set_line(e, line);
+                }
+            } else { /* wide, or becoming wide */
+                uint64_t c = ent_count(a, e) + count;
+                uint64_t l = ent_line(a, e);
+                if (place) {
+                    e->fl = (e->fl & ~AGG_OFF_MASK) | fo;
+                    e->file = file;
+                    l = line;
+                }
+                TIDE_CHECK(ent_widen(a, e, c, l));
             }
-            if (last > e->last)
-                e->last = last;
+            if (lo > (e->ll & AGG_OFF_MASK))
+                e->ll = (e->ll & ~AGG_OFF_MASK) | lo;
             return 0;
         }
     }
@@ -1273,8 +1391,9 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
     for (size_t i = 0; i < src->nents; i++) {
         const agg_ent *e = &src->ents[i];
         const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
-        TIDE_CHECK(agg_put(h, dst, k, e->key_len, e->tag, e->day, e->host, e->first, e->last,
-                e->count, e->file, e->line, src_older));
+        TIDE_CHECK(agg_put(h, dst, k, ent_key_len(e), e->tag, (int32_t)ent_day(e), e->host,
+                ent_first(e), ent_last(e), ent_count(src, e), e->file, ent_line(src, e),
+                src_older));
     }
     agg_reset(src);
     return 0;
@@ -1530,7 +1649,8 @@ static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent 
     if (a->pfx != b->pfx)
         return a->pfx < b->pfx ? -1 : 1;
     const agg_ent *x = &c->ents[a->idx], *y = &c->ents[b->idx];
-    int r = tide__hist_keycmp(c->keys + x->key_off, x->key_len, c->keys + y->key_off, y->key_len);
+    int r = tide__hist_keycmp(
+            c->keys + x->key_off, ent_key_len(x), c->keys + y->key_off, ent_key_len(y));
     if (r)
         return r;
     uint32_t hx = c->rank[x->host], hy = c->rank[y->host];
@@ -1715,17 +1835,17 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
     for (size_t i = 0; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
         uint64_t pfx = 0;
-        if (e->key_len >= 8) {
+        if (ent_key_len(e) >= 8) {
             memcpy(&pfx, keys + e->key_off, 8);
         } else {
             uint8_t p[8] = { 0 };
-            memcpy(p, keys + e->key_off, e->key_len);
+            memcpy(p, keys + e->key_off, ent_key_len(e));
             memcpy(&pfx, p, 8);
         }
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         pfx = __builtin_bswap64(pfx); /* big-endian: the first byte is the most significant */
 #endif
-        uint32_t dv = (uint32_t)e->day ^ 0x80000000u;
+        uint32_t dv = (uint32_t)ent_day(e) ^ 0x80000000u;
         p_or |= pfx;
         p_and &= pfx;
         d_or |= dv;
@@ -1751,7 +1871,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             }
         }
         const agg_ent *e = i < a->nents ? &a->ents[ord[i].idx] : NULL;
-        if (w && (e == NULL || e->day != cur.day)) {
+        if (w && (e == NULL || ent_day(e) != cur.day)) {
             rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
             w = NULL;
             if (rc == 0)
@@ -1763,8 +1883,8 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             break;
         if (w == NULL) {
             memset(&cur, 0, sizeof(cur));
-            cur.day = e->day;
-            cur.ev = agg_day_events(a, e->day);
+            cur.day = (int32_t)ent_day(e);
+            cur.ev = agg_day_events(a, cur.day);
             cur.seq = ++h->spill_no;
             cur.staged = staged;
             pend_path(h, &cur, path, sizeof(path));
@@ -1774,9 +1894,10 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             if (rc < 0)
                 break;
         }
-        cur.events += e->count;
-        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, rank[e->host], e->first,
-                e->last, e->count, e->file, e->line);
+        uint64_t count = ent_count(a, e);
+        cur.events += count;
+        rc = tide__hist_writer_add_ids(w, keys + e->key_off, ent_key_len(e), rank[e->host],
+                ent_first(e), ent_last(e), count, e->file, ent_line(a, e));
     }
     if (w)
         tide__hist_writer_abort(w);
