@@ -653,6 +653,88 @@ static void t_spill_order(void)
     }
 }
 
+/* what an aggregator entry keeps at the edges of its packed fields: a line above 2^32 and above
+ * 2^54, the first and the last microsecond of a day, counts past the 32 bits of an entry (made
+ * small by TIDE_HISTORY_WIDE), through keeps (the staging aggregator folded into the kept one
+ * both ways), a discard and spills */
+typedef struct {
+    const char *value;
+    int n;
+    uint64_t count, line;
+    int64_t first, last;
+    char file[64];
+} want_rec;
+
+static int on_want(const tide_history_rec *r, void *payload)
+{
+    want_rec *w = payload;
+    if (strcmp(r->value, w->value) == 0 && strcmp(r->host, "10.0.0.1") == 0) {
+        w->n++;
+        w->count = r->count;
+        w->line = r->line;
+        w->first = r->first_seen_us;
+        w->last = r->last_seen_us;
+        snprintf(w->file, sizeof(w->file), "%s", r->file);
+    }
+    return 0;
+}
+
+static void t_entry_edges(void)
+{
+    const uint64_t big = (1ull << 53) + 5, huge = (1ull << 60) + 3;
+    for (int round = 0; round < 4; round++) {
+        if (round & 1)
+            setenv("TIDE_HISTORY_WIDE", "3", 1);
+        if (round & 2)
+            setenv("TIDE_HISTORY_SPILL", "1", 1);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        /* input a: the last microsecond of the day, then 4 more */
+        add(h, "a.log", 1ull << 33, T0 + DAY - 1, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        for (int i = 0; i < 4; i++)
+            add(h, "a.log", 10 + (uint64_t)i, T0 + 500, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        add(h, "a.log", big, T0 + 7, "10.0.0.1", TIDE_OBS_IPV4, "5.6.7.8");
+        TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+        /* input b: the day's first microsecond, at a line past 54 bits; a tie after it keeps
+         * the first place */
+        add(h, "b.log", huge, T0, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        add(h, "b.log", 9, T0, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+        /* input c: discarded */
+        for (int i = 0; i < 6; i++)
+            add(h, "c.log", 1, T0 + 1, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        uint64_t dropped = 0;
+        TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
+        TIDE_ASSERT_EQ_INT((int)dropped, 6);
+        /* input d: 7 more, the staging aggregator larger than the kept one at its keep */
+        for (int i = 0; i < 7; i++) {
+            add(h, "d.log", 100 + (uint64_t)i, T0 + 900, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+            char v[32];
+            snprintf(v, sizeof(v), "9.9.9.%d", i);
+            add(h, "d.log", 1, T0 + 900, "10.0.0.1", TIDE_OBS_IPV4, v);
+        }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        unsetenv("TIDE_HISTORY_WIDE");
+        unsetenv("TIDE_HISTORY_SPILL");
+        want_rec a = { .value = "1.2.3.4" }, b = { .value = "5.6.7.8" };
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_want, &a), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_want, &b), 0);
+        tide_history_free(h);
+        TIDE_ASSERT_EQ_INT(a.n, 1);
+        TIDE_ASSERT(a.count == 14); /* 5 + 2 + 7: one count per event */
+        TIDE_ASSERT(a.first == T0);
+        TIDE_ASSERT(a.last == T0 + DAY - 1);
+        TIDE_ASSERT_EQ_STR(a.file, "b.log");
+        TIDE_ASSERT(a.line == huge);
+        TIDE_ASSERT_EQ_INT(b.n, 1);
+        TIDE_ASSERT(b.count == 1);
+        TIDE_ASSERT(b.line == big);
+        TIDE_ASSERT(b.first == T0 + 7 && b.last == T0 + 7);
+    }
+}
+
 TIDE_TESTS = {
     { "history::keys_roundtrip", t_keys_roundtrip },
     { "history::ranges", t_ranges },
@@ -667,6 +749,7 @@ TIDE_TESTS = {
     { "history::pruned", t_pruned },
     { "history::parsed_addresses", t_parsed_addresses },
     { "history::spill_order", t_spill_order },
+    { "history::entry_edges", t_entry_edges },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
