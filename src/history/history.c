@@ -192,10 +192,9 @@ struct tide_history {
      * of the big table overlap instead of following one another */
     struct pending {
         uint64_t line;
-        int64_t ts;
-        int32_t day;
+        uint64_t fo; /* the time: microsecond of the day */
+        uint32_t dk; /* AGG_DK(day, key length) */
         uint32_t tag, host, file;
-        uint16_t len;
         uint8_t key[RING_KEY];
     } ring[RING_N];
     size_t rhead, rcount;
@@ -1044,19 +1043,16 @@ static int ent_widen(agg *a, agg_ent *e, uint64_t c, uint64_t line)
     return 0;
 }
 
-/* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
- * before what a holds (its place wins a tie of first times). */
-static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n, uint32_t tag,
-        int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count, uint32_t file,
-        uint64_t line, bool older)
+/* Count (first, last, count, place) of (key, day, host) into a: dk = AGG_DK(day, n), fo and lo
+ * the first and last times as microseconds of the day. older: the record comes from before what
+ * a holds (its place wins a tie of first times). Inlined: the calls with one observation (count
+ * 1, not older) lose their branches. */
+static inline __attribute__((always_inline)) int agg_put(const tide_history *h, agg *a,
+        const uint8_t *key, size_t n, uint32_t tag, uint32_t dk, uint32_t host, uint64_t fo,
+        uint64_t lo, uint64_t count, uint32_t file, uint64_t line, bool older)
 {
     if ((a->nents + 1) * 2 > a->tcap)
         TIDE_CHECK(table_grow(a));
-    if (day < 0 || day > AGG_DAY_MAX)
-        return tide_error_set(TIDE_EFORMAT, "history: event day %d out of range", (int)day);
-    uint32_t dk = AGG_DK(day, n);
-    int64_t base = (int64_t)day * HIST_DAY_US;
-    uint64_t fo = (uint64_t)(first - base), lo = (uint64_t)(last - base);
     size_t mask = a->tcap - 1;
     for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
@@ -1131,38 +1127,39 @@ static int ring_flush(tide_history *h)
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1,
-                p->file, p->line, false));
+        TIDE_CHECK(agg_put(h, h->stage, p->key, p->dk & 4095u, p->tag, p->dk, p->host, p->fo, p->fo,
+                1, p->file, p->line, false));
     }
     return 0;
 }
 
+/* One observation (fo: its microsecond of the day) on its way into the staging aggregator. */
 static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, int32_t day,
-        uint32_t host, int64_t ts, uint32_t file, uint64_t line)
+        uint32_t host, uint64_t fo, uint32_t file, uint64_t line)
 {
     agg *a = h->stage;
     uint32_t tag = (uint32_t)(ent_hash(kh, day, host) >> 32);
+    uint32_t dk = AGG_DK(day, n);
     if (a->tcap)
         __builtin_prefetch(&a->table[slot_home(tag, a->tlg)]);
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
-        return agg_put(h, a, key, n, tag, day, host, ts, ts, 1, file, line, false);
+        return agg_put(h, a, key, n, tag, dk, host, fo, fo, 1, file, line, false);
     }
     if (h->rcount == RING_N) {
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1, p->file,
-                p->line, false));
+        TIDE_CHECK(agg_put(h, a, p->key, p->dk & 4095u, p->tag, p->dk, p->host, p->fo, p->fo, 1,
+                p->file, p->line, false));
     }
     struct pending *q = &h->ring[(h->rhead + h->rcount) % RING_N];
     q->tag = tag;
     q->line = line;
-    q->ts = ts;
-    q->day = day;
+    q->fo = fo;
+    q->dk = dk;
     q->host = host;
     q->file = file;
-    q->len = (uint16_t)n;
     memcpy(q->key, key, n);
     h->rcount++;
     return 0;
@@ -1330,6 +1327,9 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
     *pp = p;
     int64_t ts = e.ts;
     int32_t day = (int32_t)(ts / HIST_DAY_US);
+    uint64_t fo = (uint64_t)(ts - (int64_t)day * HIST_DAY_US);
+    if (day > AGG_DAY_MAX) /* not reached: times are bounded by the clock (max_future) */
+        return tide_error_set(TIDE_EFORMAT, "history: event day %d out of range", (int)day);
     if (!h->have_host || hl != h->last_host_len || memcmp(hs, h->last_host, hl) != 0) {
         TIDE_CHECK(names_id(&h->hosts, hs, hl, &h->last_host_id));
         h->have_host = hl < sizeof(h->last_host);
@@ -1371,7 +1371,7 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
             continue;
         if (nseen < 64)
             seen[nseen++] = kh;
-        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, e.line));
+        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, fo, fid, e.line));
     }
     if (nseen) {
         if (day != h->ev_day) /* events per day: counted by day runs (day_flush) */
@@ -1391,9 +1391,8 @@ static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
     for (size_t i = 0; i < src->nents; i++) {
         const agg_ent *e = &src->ents[i];
         const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
-        TIDE_CHECK(agg_put(h, dst, k, ent_key_len(e), e->tag, (int32_t)ent_day(e), e->host,
-                ent_first(e), ent_last(e), ent_count(src, e), e->file, ent_line(src, e),
-                src_older));
+        TIDE_CHECK(agg_put(h, dst, k, ent_key_len(e), e->tag, e->dk, e->host, e->fl & AGG_OFF_MASK,
+                e->ll & AGG_OFF_MASK, ent_count(src, e), e->file, ent_line(src, e), src_older));
     }
     agg_reset(src);
     return 0;
