@@ -135,6 +135,17 @@ typedef struct {
     size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
     agg_wide *wide;                       /* wide entries (agg_ent), in no order */
     size_t nwide, capwide;
+    /* what was kept (tide_history_keep) and what came after: entries [0, mark) and key bytes
+     * [0, keys_mark) were kept; an entry below mark counted again since is saved in the undo log
+     * first (once: its bit in logged), so that a discard restores it */
+    size_t mark, keys_mark;
+    struct undo {
+        uint32_t idx, count, file;
+        uint64_t fl, ll, wcount, wline; /* wcount, wline: a wide entry's */
+    } * log;
+    size_t nlog, caplog;
+    uint64_t *logged; /* a bit per entry below mark */
+    size_t caplogged; /* words */
     bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared) */
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
@@ -171,7 +182,9 @@ struct tide_history {
     /* event times: later than bound_us (now + max_future, refreshed) are checked again */
     int64_t max_future_us, bound_us;
     tide_history_pruned pruned; /* what retention and prunes removed, not yet taken */
-    /* aggregators: additions go to stage; kept holds what keep() kept */
+    /* the aggregator: kept is the one every observation is counted into (what keep() kept below
+     * its mark, what came after above it); stage holds the day counts of the events since the
+     * last keep, and the entries that came after the mark only while a spill writes them apart */
     agg ag[2];
     agg *stage, *kept;
     uint64_t stage_events; /* events added since the last keep, discard or commit */
@@ -789,6 +802,8 @@ static void agg_free(agg *a)
 {
     tide__free(a->dayev);
     tide__free(a->wide);
+    tide__free(a->log);
+    tide__free(a->logged);
     big_free(a->ents, a->ents_map);
     big_free(a->table, a->table_map);
     big_free(a->keys.ptr, a->keys_map);
@@ -884,7 +899,8 @@ static uint64_t ent_hash(uint64_t key_hash, int32_t day, uint32_t host)
 /* memory one aggregator's contents need (entries, keys, a table at half load) */
 static size_t agg_size(const agg *a)
 {
-    return a->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + a->keys.len;
+    return a->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + a->keys.len +
+           a->nlog * sizeof(struct undo);
 }
 
 /* memory the aggregators and names need; the arrays keep their capacity across spills */
@@ -951,6 +967,10 @@ static void agg_reset(agg *a)
     } else if (a->table) {
         memset(a->table, 0, a->tcap * sizeof(agg_slot));
     }
+    for (size_t i = 0; i < a->nlog; i++)
+        a->logged[a->log[i].idx >> 6] &= ~(UINT64_C(1) << (a->log[i].idx & 63));
+    a->nlog = 0;
+    a->mark = a->keys_mark = 0;
     a->nents = 0;
     a->keys.len = 0;
     a->ndayev = 0;
@@ -1043,6 +1063,34 @@ static int ent_widen(agg *a, agg_ent *e, uint64_t c, uint64_t line)
     return 0;
 }
 
+/* Entry idx (below the mark) is about to change: save it in the undo log, once. */
+static int undo_save(agg *a, uint32_t idx)
+{
+    TIDE_CHECK(grow((void **)&a->log, &a->caplog, a->nlog + 1, sizeof(struct undo)));
+    const agg_ent *e = &a->ents[idx];
+    struct undo *u = &a->log[a->nlog++];
+    u->idx = idx;
+    u->count = e->count;
+    u->file = e->file;
+    u->fl = e->fl;
+    u->ll = e->ll;
+    u->wcount = u->wline = 0;
+    if (e->count == AGG_WIDE) {
+        const agg_wide *w = wide_find(a, idx);
+        u->wcount = w->count;
+        u->wline = w->line;
+    }
+    a->logged[idx >> 6] |= UINT64_C(1) << (idx & 63);
+    return 0;
+}
+
+static inline int undo_note(agg *a, uint32_t idx)
+{
+    if (idx >= a->mark || (a->logged[idx >> 6] >> (idx & 63) & 1))
+        return 0;
+    return undo_save(a, idx);
+}
+
 /* Count (first, last, count, place) of (key, day, host) into a: dk = AGG_DK(day, n), fo and lo
  * the first and last times as microseconds of the day. older: the record comes from before what
  * a holds (its place wins a tie of first times). Inlined: the calls with one observation (count
@@ -1093,6 +1141,7 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
             continue;
         agg_ent *e = &a->ents[sl->idx - 1];
         if (e->dk == dk && e->host == host && memcmp(a->keys.ptr + e->key_off, key, n) == 0) {
+            TIDE_CHECK(undo_note(a, sl->idx - 1));
             uint64_t efo = e->fl & AGG_OFF_MASK;
             bool place = fo < efo || (older && fo == efo);
             if (e->count != AGG_WIDE && count <= h->count_cap - e->count &&
@@ -1127,7 +1176,7 @@ static int ring_flush(tide_history *h)
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, h->stage, p->key, p->dk & 4095u, p->tag, p->dk, p->host, p->fo, p->fo,
+        TIDE_CHECK(agg_put(h, h->kept, p->key, p->dk & 4095u, p->tag, p->dk, p->host, p->fo, p->fo,
                 1, p->file, p->line, false));
     }
     return 0;
@@ -1137,7 +1186,7 @@ static int ring_flush(tide_history *h)
 static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, int32_t day,
         uint32_t host, uint64_t fo, uint32_t file, uint64_t line)
 {
-    agg *a = h->stage;
+    agg *a = h->kept;
     uint32_t tag = (uint32_t)(ent_hash(kh, day, host) >> 32);
     uint32_t dk = AGG_DK(day, n);
     if (a->tcap)
@@ -1383,21 +1432,88 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
     return 0;
 }
 
-/* Fold src into dst (src older: its places win ties), then empty src. */
-static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
+/* Remove what came after a's mark: the entries and key bytes above it, the saved values of the
+ * entries below it counted again (restored), the wide records of entries no longer wide. The
+ * table is not touched (the caller rebuilds or clears it). */
+static void agg_undo(agg *a)
 {
-    for (size_t i = 0; i < src->ndayev; i++)
-        TIDE_CHECK(agg_day(dst, src->dayev[i].day, src->dayev[i].n));
-    for (size_t i = 0; i < src->nents; i++) {
-        const agg_ent *e = &src->ents[i];
-        const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
-        TIDE_CHECK(agg_put(h, dst, k, ent_key_len(e), e->tag, e->dk, e->host, e->fl & AGG_OFF_MASK,
-                e->ll & AGG_OFF_MASK, ent_count(src, e), e->file, ent_line(src, e), src_older));
+    for (size_t i = a->nlog; i > 0; i--) {
+        const struct undo *u = &a->log[i - 1];
+        agg_ent *e = &a->ents[u->idx];
+        e->count = u->count;
+        e->file = u->file;
+        e->fl = u->fl;
+        e->ll = u->ll;
+        if (u->count == AGG_WIDE) {
+            agg_wide *w = wide_find(a, u->idx);
+            w->count = u->wcount;
+            w->line = u->wline;
+        }
+        a->logged[u->idx >> 6] &= ~(UINT64_C(1) << (u->idx & 63));
     }
-    agg_reset(src);
+    a->nlog = 0;
+    a->nents = a->mark;
+    a->keys.len = a->keys_mark;
+    size_t k = 0;
+    for (size_t i = 0; i < a->nwide; i++)
+        if (a->wide[i].idx < a->nents && a->ents[a->wide[i].idx].count == AGG_WIDE)
+            a->wide[k++] = a->wide[i];
+    a->nwide = k;
+}
+
+/* The table of a built again from its entries (by their tags: no key is hashed). */
+static void table_rebuild(agg *a)
+{
+    if (a->table == NULL)
+        return;
+    memset(a->table, 0, a->tcap * sizeof(agg_slot));
+    a->table_clear = false;
+    size_t mask = a->tcap - 1;
+    for (size_t i = 0; i < a->nents; i++) {
+        size_t s = slot_home(a->ents[i].tag, a->tlg);
+        while (a->table[s].idx)
+            s = (s + 1) & mask;
+        a->table[s].idx = (uint32_t)i + 1;
+        a->table[s].tag = a->ents[i].tag;
+    }
+}
+
+/* Move what came after the kept aggregator's mark into the staging aggregator (empty of
+ * entries), as the staging aggregator alone would have counted it, and undo it in the kept one
+ * (its table cleared: the spill that calls this empties it). An entry counted before and after
+ * the mark goes to the staging aggregator with the count added since and its first, last and
+ * place as they are now: merged with the kept run by the commit's compaction, that is the
+ * record both counts make. */
+static int stage_split(tide_history *h)
+{
+    agg *a = h->kept, *s = h->stage;
+    if (a->nents == a->mark && a->nlog == 0)
+        return 0;
+    const uint8_t *keys = (const uint8_t *)a->keys.ptr;
+    for (size_t i = a->mark; i < a->nents; i++) {
+        const agg_ent *e = &a->ents[i];
+        TIDE_CHECK(agg_put(h, s, keys + e->key_off, ent_key_len(e), e->tag, e->dk, e->host,
+                e->fl & AGG_OFF_MASK, e->ll & AGG_OFF_MASK, ent_count(a, e), e->file,
+                ent_line(a, e), false));
+    }
+    for (size_t i = 0; i < a->nlog; i++) {
+        const struct undo *u = &a->log[i];
+        const agg_ent *e = &a->ents[u->idx];
+        uint64_t before = u->count == AGG_WIDE ? u->wcount : u->count;
+        TIDE_CHECK(agg_put(h, s, keys + e->key_off, ent_key_len(e), e->tag, e->dk, e->host,
+                e->fl & AGG_OFF_MASK, e->ll & AGG_OFF_MASK, ent_count(a, e) - before, e->file,
+                ent_line(a, e), false));
+    }
+    agg_undo(a);
+    if (a->table) {
+        memset(a->table, 0, a->tcap * sizeof(agg_slot));
+        a->table_clear = true;
+    }
     return 0;
 }
 
+/* Keep what came since the last keep: the kept aggregator's mark moves up to what it holds, the
+ * day counts of the staging one are folded into it. No entry moves. */
 static int keep_now(tide_history *h)
 {
     TIDE_CHECK(ring_flush(h));
@@ -1407,15 +1523,27 @@ static int keep_now(tide_history *h)
     h->added_events += h->stage_events;
     h->stage_events = 0;
     h->ev_from = 0;
-    if (h->stage->nents == 0)
-        return 0;
-    if (h->kept->nents < h->stage->nents) { /* fold the smaller into the larger */
-        agg *t = h->kept;
-        h->kept = h->stage;
-        h->stage = t;
-        return agg_merge(h, h->kept, h->stage, true);
+    agg *a = h->kept, *s = h->stage;
+    for (size_t i = 0; i < s->ndayev; i++)
+        TIDE_CHECK(agg_day(a, s->dayev[i].day, s->dayev[i].n));
+    s->ndayev = 0;
+    for (size_t i = 0; i < a->nlog; i++)
+        a->logged[a->log[i].idx >> 6] &= ~(UINT64_C(1) << (a->log[i].idx & 63));
+    a->nlog = 0;
+    size_t words = (a->nents + 63) / 64;
+    if (words > a->caplogged) { /* a bit for every kept entry (zeroed) */
+        size_t c = a->caplogged ? a->caplogged : 64;
+        while (c < words)
+            c *= 2;
+        uint64_t *n = tide__realloc(a->logged, c * sizeof(uint64_t));
+        TIDE_CHECK_ALLOC(n);
+        memset(n + a->caplogged, 0, (c - a->caplogged) * sizeof(uint64_t));
+        a->logged = n;
+        a->caplogged = c;
     }
-    return agg_merge(h, h->kept, h->stage, false);
+    a->mark = a->nents;
+    a->keys_mark = a->keys.len;
+    return 0;
 }
 
 static void discard_now(tide_history *h, uint64_t *out_events)
@@ -1437,6 +1565,11 @@ static void discard_now(tide_history *h, uint64_t *out_events)
         }
     }
     h->npend = k;
+    agg *a = h->kept;
+    bool added = a->nents > a->mark;
+    agg_undo(a);
+    if (added) /* slots of removed entries may sit in the probe path of kept ones */
+        table_rebuild(a);
     agg_reset(h->stage);
     *out_events = events;
 }
@@ -1919,7 +2052,9 @@ static int spill(tide_history *h)
     size_t bytes = agg_bytes(h);
     if (bytes > h->peak_bytes)
         h->peak_bytes = bytes;
-    int rc = spill_agg(h, h->kept, false, h->stage);
+    int rc = stage_split(h);
+    if (rc == 0)
+        rc = spill_agg(h, h->kept, false, h->stage);
     if (rc == 0)
         rc = spill_agg(h, h->stage, true, h->kept);
     if (rc < 0)
