@@ -735,6 +735,115 @@ static void t_entry_edges(void)
     }
 }
 
+/* keep / discard against a model: random inputs, each kept or discarded (an entry counted before
+ * and after a keep is restored by a discard, the entries it added are removed), with and without
+ * spills in the middle of an input; every record's count, first, last and place checked */
+#define M_VALS  40
+#define M_HOSTS 3
+#define M_DAYS  2
+typedef struct {
+    uint64_t count, line;
+    int64_t first, last;
+    int file;
+} m_rec;
+
+typedef struct {
+    m_rec *m;
+    int bad, n;
+} m_state;
+
+static int on_model(const tide_history_rec *r, void *payload)
+{
+    m_state *st = payload;
+    int v = -1, hh = -1, f = -1;
+    sscanf(r->value, "10.9.0.%d", &v);
+    sscanf(r->host, "h%d", &hh);
+    sscanf(r->file, "in%d", &f);
+    int d = (int)(r->first_seen_us / DAY - T0 / DAY);
+    st->n++;
+    if (v < 0 || v >= M_VALS || hh < 0 || hh >= M_HOSTS || d < 0 || d >= M_DAYS) {
+        st->bad++;
+        return 0;
+    }
+    const m_rec *w = &st->m[(d * M_HOSTS + hh) * M_VALS + v];
+    if (w->count != r->count || w->first != r->first_seen_us || w->last != r->last_seen_us ||
+            w->file != f || w->line != r->line) {
+        fprintf(stderr, "%s %s day %d: count %llu/%llu first %lld/%lld last %lld/%lld in%d/%d\n",
+                r->value, r->host, d, (unsigned long long)r->count, (unsigned long long)w->count,
+                (long long)r->first_seen_us, (long long)w->first, (long long)r->last_seen_us,
+                (long long)w->last, f, w->file);
+        st->bad++;
+    }
+    return 0;
+}
+
+static void t_keep_discard_model(void)
+{
+    static const char *spills[] = { NULL, "5", "37" };
+    uint32_t rnd = 12345;
+    for (int round = 0; round < 6; round++) {
+        if (spills[round % 3])
+            setenv("TIDE_HISTORY_SPILL", spills[round % 3], 1);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        m_rec model[M_DAYS * M_HOSTS * M_VALS];
+        memset(model, 0, sizeof(model));
+        int nrec = 0;
+        for (int in = 0; in < 12; in++) {
+            m_rec before[M_DAYS * M_HOSTS * M_VALS];
+            memcpy(before, model, sizeof(model));
+            int nbefore = nrec;
+            char file[16];
+            snprintf(file, sizeof(file), "in%d", in);
+            int nev = 1 + (int)((rnd = rnd * 1103515245u + 12345u) >> 16) % 60;
+            for (int i = 0; i < nev; i++) {
+                rnd = rnd * 1103515245u + 12345u;
+                int v = (int)(rnd >> 8) % M_VALS, hh = (int)(rnd >> 20) % M_HOSTS;
+                int d = (int)(rnd >> 28) % M_DAYS;
+                int64_t ts = T0 + d * DAY + (int64_t)((rnd >> 4) % 50) * 1000;
+                char val[32], host[8];
+                snprintf(val, sizeof(val), "10.9.0.%d", v);
+                snprintf(host, sizeof(host), "h%d", hh);
+                uint64_t line = (uint64_t)i + 1;
+                add(h, file, line, ts, host, TIDE_OBS_IPV4, val);
+                m_rec *m = &model[(d * M_HOSTS + hh) * M_VALS + v];
+                if (m->count == 0) {
+                    *m = (m_rec){ 1, line, ts, ts, in };
+                    nrec++;
+                } else {
+                    m->count++;
+                    if (ts < m->first) {
+                        m->first = ts;
+                        m->file = in;
+                        m->line = line;
+                    }
+                    if (ts > m->last)
+                        m->last = ts;
+                }
+            }
+            if (((rnd >> 12) & 3) == 0) { /* a quarter of the inputs are discarded */
+                uint64_t dropped = 0;
+                TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
+                TIDE_ASSERT_EQ_INT((int)dropped, nev);
+                memcpy(model, before, sizeof(model));
+                nrec = nbefore;
+            } else {
+                TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+            }
+        }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        unsetenv("TIDE_HISTORY_SPILL");
+        m_state st = { model, 0, 0 };
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_model, &st), 0);
+        tide_history_free(h);
+        TIDE_ASSERT_EQ_INT(st.bad, 0);
+        TIDE_ASSERT_EQ_INT(st.n, nrec);
+        TIDE_ASSERT(nrec > 50);
+    }
+}
+
 TIDE_TESTS = {
     { "history::keys_roundtrip", t_keys_roundtrip },
     { "history::ranges", t_ranges },
@@ -750,6 +859,7 @@ TIDE_TESTS = {
     { "history::parsed_addresses", t_parsed_addresses },
     { "history::spill_order", t_spill_order },
     { "history::entry_edges", t_entry_edges },
+    { "history::keep_discard_model", t_keep_discard_model },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
