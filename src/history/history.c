@@ -1843,71 +1843,65 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
     }
 }
 
-/* Sort by (day, key prefix) with an LSD radix sort of their 12 bytes (passes where every entry
- * has the same byte are skipped: one day, a few kinds), then each run of equal (day, prefix)
- * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
- * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
- * back to sort_ents alone when the scratch array cannot be had. */
-static void sort_radix(
-        const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff, uint32_t ddiff, sort_ent *scratch)
+/* The byte d of an entry's (day, key prefix): 0-7 the prefix (7 the most significant), 8-11
+ * the day. */
+static inline unsigned sort_byte(const sort_ent *e, int d)
 {
-    size_t tmap = 0;
-    sort_ent *tmp = n <= 256 ? NULL : scratch ? scratch : big_zalloc(n * sizeof(sort_ent), &tmap);
-    if (tmp == NULL) {
-        sort_ents(c, v, n);
-        return;
-    }
-    size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
-    if (cnt == NULL) {
-        if (tmp != scratch)
-            big_free(tmp, tmap);
-        sort_ents(c, v, n);
-        return;
-    }
-#define RDX_BYTE(e, d)                                                                             \
-    ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
-             : (unsigned)((e)->day >> (8 * ((d)-8))) & 255u)
-    /* only the digits whose byte differs somewhere (diff: the prefixes' differing bits; the
-     * days are looked at when they are not all the same) are counted and passed over */
-    int dig[12], nd = 0;
-    for (int d = 0; d < 8; d++)
-        if ((diff >> (8 * d)) & 255u)
-            dig[nd++] = d;
-    for (int d = 8; d < 12; d++)
-        if ((ddiff >> (8 * (d - 8))) & 255u)
-            dig[nd++] = d;
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < nd; j++)
-            cnt[dig[j]][RDX_BYTE(&v[i], dig[j])]++;
-    sort_ent *src = v, *dst = tmp;
-    for (int j = 0; j < nd; j++) {
-        int d = dig[j];
-        if (cnt[d][RDX_BYTE(&src[0], d)] == n)
-            continue; /* one value: nothing to do */
-        size_t off[256], sum = 0;
-        for (int k = 0; k < 256; k++) {
-            off[k] = sum;
-            sum += cnt[d][k];
+    return d < 8 ? (unsigned)(e->pfx >> (8 * d)) & 255u
+                 : (unsigned)(e->day >> (8 * (d - 8))) & 255u;
+}
+
+#define MSD_SMALL 48 /* shorter ranges go to sort_ents */
+
+/* Sort by (day, key prefix) with an in-place MSD radix sort (American flag sort) of the digits
+ * dig[0..nd) (most significant first: only those whose byte differs somewhere), then each range
+ * of equal (day, prefix), and every range shorter than MSD_SMALL, with sort_ents (whole key, host
+ * rank). The order is total ((day, key, host) are distinct in an aggregator), so it is the order
+ * sort_ents alone gives. In place: the sort needs no second array (fresh pages cost more than
+ * anything else here), so its array can be the aggregator's own table. */
+static void sort_msd(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, int nd)
+{
+    for (;;) {
+        if (n <= MSD_SMALL || nd == 0) {
+            if (n > 1)
+                sort_ents(c, v, n);
+            return;
         }
+        int d = dig[0];
+        size_t cnt[256] = { 0 };
         for (size_t i = 0; i < n; i++)
-            dst[off[RDX_BYTE(&src[i], d)]++] = src[i];
-        sort_ent *t = src;
-        src = dst;
-        dst = t;
-    }
-#undef RDX_BYTE
-    if (src != v)
-        memcpy(v, src, n * sizeof(sort_ent));
-    tide__free(cnt);
-    if (tmp != scratch)
-        big_free(tmp, tmap);
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
-            j++;
-        if (j - i > 1)
-            sort_ents(c, v + i, j - i);
-        i = j;
+            cnt[sort_byte(&v[i], d)]++;
+        if (cnt[sort_byte(&v[0], d)] == n) { /* one value here: the next digit */
+            dig++;
+            nd--;
+            continue;
+        }
+        size_t next[256], end[256], sum = 0;
+        for (int b = 0; b < 256; b++) {
+            next[b] = sum;
+            sum += cnt[b];
+            end[b] = sum;
+        }
+        for (unsigned b = 0; b < 256; b++) {
+            while (next[b] < end[b]) {
+                sort_ent x = v[next[b]];
+                unsigned xb = sort_byte(&x, d);
+                while (xb != b) { /* x to its bucket, what was there in hand */
+                    sort_ent t = v[next[xb]];
+                    v[next[xb]++] = x;
+                    x = t;
+                    xb = sort_byte(&x, d);
+                }
+                v[next[b]++] = x;
+            }
+        }
+        size_t start = 0;
+        for (int b = 0; b < 256; b++) {
+            if (cnt[b] > 1)
+                sort_msd(c, v + start, cnt[b], dig + 1, nd - 1);
+            start += cnt[b];
+        }
+        return;
     }
 }
 
@@ -1927,18 +1921,19 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
     size_t omap = 0;
-    /* the sort's arrays in memory written already when there is room: the entries of the
-     * other aggregator when it is empty (the sorted order), this one's table (the radix sort's
-     * second array; cleared after) */
-    sort_ent *ord = spare && spare->nents == 0 &&
-                                    spare->capents * sizeof(agg_ent) >= a->nents * sizeof(sort_ent)
-                            ? (sort_ent *)(void *)spare->ents
-                            : big_zalloc(a->nents * sizeof(sort_ent), &omap);
-    bool own_ord = ord == NULL || (void *)ord != (void *)(spare ? spare->ents : NULL);
-    sort_ent *scratch = a->table && a->nents >= a->tcap / 16 &&
-                                        a->tcap * sizeof(agg_slot) >= a->nents * sizeof(sort_ent)
-                                ? (sort_ent *)(void *)a->table
-                                : NULL;
+    /* the sort's array in memory written already when there is room: this aggregator's table
+     * (at most half full: 16 bytes per entry; agg_reset clears it after), or the entries of the
+     * other aggregator when it is empty */
+    bool in_table = a->table && a->nents >= a->tcap / 16 &&
+                    a->tcap * sizeof(agg_slot) >= a->nents * sizeof(sort_ent);
+    bool in_spare = !in_table && spare && spare->nents == 0 &&
+                    spare->capents * sizeof(agg_ent) >= a->nents * sizeof(sort_ent);
+    sort_ent *ord = in_table   ? (sort_ent *)(void *)a->table
+                    : in_spare ? (sort_ent *)(void *)spare->ents
+                               : big_zalloc(a->nents * sizeof(sort_ent), &omap);
+    bool own_ord = !in_table && !in_spare;
+    if (in_table)
+        a->table_clear = false; /* its slots are overwritten: cleared by agg_reset */
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -1985,11 +1980,18 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
         ord[i] = (sort_ent){ pfx, (uint32_t)i, dv };
     }
     sort_ctx sc = { a->ents, keys, rank };
-    sort_radix(&sc, ord, a->nents, p_or ^ p_and, d_or ^ d_and, scratch);
-    if (scratch) { /* the table is empty again (agg_reset need not clear it) */
-        memset(a->table, 0, a->tcap * sizeof(agg_slot));
-        a->table_clear = true;
-    }
+    /* the digits whose byte differs somewhere, most significant first (the day's, then the
+     * prefix's) */
+    uint64_t pdiff = p_or ^ p_and;
+    uint32_t ddiff = d_or ^ d_and;
+    int dig[12], nd = 0;
+    for (int d = 11; d >= 8; d--)
+        if ((ddiff >> (8 * (d - 8))) & 255u)
+            dig[nd++] = d;
+    for (int d = 7; d >= 0; d--)
+        if ((pdiff >> (8 * d)) & 255u)
+            dig[nd++] = d;
+    sort_msd(&sc, ord, a->nents, dig, nd);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
