@@ -917,6 +917,51 @@ static inline size_t slot_home(uint32_t tag, unsigned lg)
     return (size_t)(tag >> (32 - lg));
 }
 
+/* Double a's table where it is (a mapping grown by mremap: its new half comes zeroed, nothing is
+ * copied, and no old table is left behind: growing into fresh tables wrote twice the final
+ * table's pages, each first write a kernel's zeroing). A slot's new home is twice its old one
+ * (or one more), so slots move up: the old table is read from its end down, each slot cleared
+ * and placed from its new home upwards, where every slot is placed already or free. A slot
+ * whose new home lies below the position being read (a long probe at the start of the table),
+ * or whose probe would wrap past the end, waits aside and is placed when all others are. */
+static int table_spread(agg *a, unsigned lg)
+{
+    agg_slot *t = a->table;
+    size_t cap = (size_t)1 << lg, mask = cap - 1;
+    agg_slot *side = NULL;
+    size_t nside = 0, capside = 0;
+    int rc = 0;
+    for (size_t p = a->tcap; p-- > 0;) {
+        agg_slot sl = t[p];
+        if (sl.idx == 0)
+            continue;
+        t[p] = (agg_slot){ 0, 0 };
+        size_t s = slot_home(sl.tag, lg);
+        if (s >= p) {
+            while (t[s].idx && s < mask)
+                s++;
+            if (t[s].idx == 0) {
+                t[s] = sl;
+                continue;
+            }
+        }
+        if (rc == 0)
+            rc = grow((void **)&side, &capside, nside + 1, sizeof(agg_slot));
+        if (rc == 0)
+            side[nside++] = sl;
+    }
+    a->tcap = cap;
+    a->tlg = lg;
+    for (size_t i = 0; i < nside; i++) {
+        size_t s = slot_home(side[i].tag, lg);
+        while (t[s].idx)
+            s = (s + 1) & mask;
+        t[s] = side[i];
+    }
+    tide__free(side);
+    return rc; /* out of memory: slots were lost, the recorder fails (its error is sticky) */
+}
+
 static int table_grow(agg *a)
 {
     /* The table grows with what the aggregator holds, from 64 Ki slots (512 KiB): sized for
@@ -927,6 +972,22 @@ static int table_grow(agg *a)
     if (lg > 32)
         return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
     size_t cap = (size_t)1 << lg;
+#ifdef __linux__
+    if (a->tcap && a->table_map) { /* grown where it is */
+        size_t len = (cap * sizeof(agg_slot) + MAP_ALIGN - 1) & ~(MAP_ALIGN - 1);
+        void *n = len == a->table_map ? (void *)a->table
+                                      : mremap(a->table, a->table_map, len, MREMAP_MAYMOVE);
+        if (n != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+            if (len != a->table_map)
+                (void)madvise(n, len, MADV_HUGEPAGE);
+#endif
+            a->table = n;
+            a->table_map = len;
+            return table_spread(a, lg);
+        }
+    }
+#endif
     size_t map;
     agg_slot *t = big_zalloc(cap * sizeof(agg_slot), &map);
     TIDE_CHECK_ALLOC(t);
