@@ -844,6 +844,56 @@ static void t_keep_discard_model(void)
     }
 }
 
+/* the aggregator's table doubles four times (64 Ki slots and up) with every value still found
+ * after: each of 150 000 values is counted again, in another order, once the table has grown,
+ * and again in the next input (the kept entries looked up through the grown table) */
+typedef struct {
+    uint64_t n, twice, bad;
+} grow_state;
+
+static int on_grow(const tide_history_rec *r, void *payload)
+{
+    grow_state *g = payload;
+    g->n++;
+    if (r->count == 3)
+        g->twice++;
+    else
+        g->bad++;
+    return 0;
+}
+
+static void t_table_growth(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    enum {
+        N = 150000
+    };
+    char v[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 20 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "a.log", (uint64_t)i + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    for (int k = 0; k < N; k++) {
+        int i = (int)(((uint64_t)k * 7919u) % N); /* another order */
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 20 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "a.log", (uint64_t)N + (uint64_t)k + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    for (int i = N - 1; i >= 0; i--) {
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 20 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "b.log", (uint64_t)i + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    grow_state g = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_grow, &g), 0);
+    tide_history_free(h);
+    TIDE_ASSERT(g.n == N);
+    TIDE_ASSERT(g.twice == N);
+    TIDE_ASSERT(g.bad == 0);
+}
+
 TIDE_TESTS = {
     { "history::keys_roundtrip", t_keys_roundtrip },
     { "history::ranges", t_ranges },
@@ -860,6 +910,7 @@ TIDE_TESTS = {
     { "history::spill_order", t_spill_order },
     { "history::entry_edges", t_entry_edges },
     { "history::keep_discard_model", t_keep_discard_model },
+    { "history::table_growth", t_table_growth },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
