@@ -13,10 +13,11 @@
  * apply the retention. A writer that finds it held waits (it is told through on_wait) up to a
  * bound, then fails. Readers only read the manifest and the immutable runs it names.
  *
- * Staging. What is added goes to a staging aggregator; tide_history_keep folds it into the
- * kept one (a swap when that is empty, else the smaller into the larger), tide_history_discard
- * drops it (an input that ended in a read or decompression error), commit keeps it. Runs
- * spilled from the staging aggregator are flagged and removed by a discard.
+ * Staging. What is added goes into the one aggregator above its mark; tide_history_keep moves
+ * the mark up, tide_history_discard undoes what came after it (an input that ended in a read or
+ * decompression error: the entries above the mark dropped, those below it counted again restored
+ * from the undo log), commit keeps it. A spill writes what came after the mark apart, as staged
+ * runs, which a discard removes.
  *
  * Event times are bounded by the wall clock: an event later than now + max_future (1 day by
  * default) or before 1970 is not recorded (TIDE_EFORMAT with the reason), so no event can move
