@@ -13,10 +13,11 @@
  * apply the retention. A writer that finds it held waits (it is told through on_wait) up to a
  * bound, then fails. Readers only read the manifest and the immutable runs it names.
  *
- * Staging. What is added goes to a staging aggregator; tide_history_keep folds it into the
- * kept one (a swap when that is empty, else the smaller into the larger), tide_history_discard
- * drops it (an input that ended in a read or decompression error), commit keeps it. Runs
- * spilled from the staging aggregator are flagged and removed by a discard.
+ * Staging. What is added goes into the one aggregator above its mark; tide_history_keep moves
+ * the mark up, tide_history_discard undoes what came after it (an input that ended in a read or
+ * decompression error: the entries above the mark dropped, those below it counted again restored
+ * from the undo log), commit keeps it. A spill writes what came after the mark apart, as staged
+ * runs, which a discard removes.
  *
  * Event times are bounded by the wall clock: an event later than now + max_future (1 day by
  * default) or before 1970 is not recorded (TIDE_EFORMAT with the reason), so no event can move
@@ -83,17 +84,40 @@ typedef struct {
 
 #define MAX_POSITIONS 8192 /* positions the manifest keeps (the most recently updated) */
 
-/* One distinct (day, key, host) of an aggregator; its key bytes are in its keys arena (below
- * 4 GiB: the memory bound is clamped below that). tag: the top 32 bits of its hash (ent_hash),
- * so that a keep or a reset places it in another table without hashing its key again. */
+/* One distinct (day, key, host) of an aggregator, in 40 bytes (the entries are most of the
+ * memory the history writes first, and a fresh page costs more than the instructions here): its
+ * key bytes are in its keys arena (below 4 GiB: the memory bound is clamped below that); tag:
+ * the top 32 bits of its hash (ent_hash), so that a keep or a reset places it in another table
+ * without hashing its key again; dk: day << 12 | key length (day below 2^20: the year 4840;
+ * key length below 4096, HIST_MAX_KEY); first and last as microseconds in the day (below 2^37),
+ * the line's low and high 27 bits beside them. An entry whose count outgrows 32 bits or whose
+ * line outgrows 54 bits is wide: its count is AGG_WIDE and its count and line are kept in the
+ * aggregator's wide list (rare: a value seen 4 G times in a day by one host). */
 typedef struct {
     uint32_t key_off, tag;
-    int64_t first, last;
-    uint64_t count, line;
-    int32_t day;
     uint32_t host, file;
-    uint16_t key_len;
+    uint32_t count; /* AGG_WIDE: in the wide list */
+    uint32_t dk;
+    uint64_t fl; /* first's microsecond in the day | the line's low 27 bits << 37 */
+    uint64_t ll; /* last's microsecond in the day | the line's high 27 bits << 37 */
 } agg_ent;
+
+#define AGG_WIDE       UINT32_MAX
+#define AGG_OFF_BITS   37
+#define AGG_OFF_MASK   ((UINT64_C(1) << AGG_OFF_BITS) - 1)
+#define AGG_LINE_MAX   ((UINT64_C(1) << 54) - 1)
+#define AGG_DAY_MAX    ((1 << 20) - 1)
+#define AGG_DK(day, n) ((uint32_t)(day) << 12 | (uint32_t)(n))
+
+_Static_assert(sizeof(agg_ent) == 40, "an aggregator entry is 40 bytes");
+_Static_assert(HIST_MAX_KEY < 4096, "a key length fits in 12 bits");
+_Static_assert(HIST_DAY_US <= (int64_t)AGG_OFF_MASK, "a microsecond of a day fits in 37 bits");
+
+/* The count and line of a wide entry (by its index). */
+typedef struct {
+    uint32_t idx;
+    uint64_t count, line;
+} agg_wide;
 
 /* Open-addressing slot: entry index + 1 (0 = empty) and 32 more bits of the hash, so that a
  * probe rarely touches an entry that is not the one. */
@@ -110,6 +134,19 @@ typedef struct {
     unsigned tlg;
     tide_buf keys;
     size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
+    agg_wide *wide;                       /* wide entries (agg_ent), in no order */
+    size_t nwide, capwide;
+    /* what was kept (tide_history_keep) and what came after: entries [0, mark) and key bytes
+     * [0, keys_mark) were kept; an entry below mark counted again since is saved in the undo log
+     * first (once: its bit in logged), so that a discard restores it */
+    size_t mark, keys_mark;
+    struct undo {
+        uint32_t idx, count, file;
+        uint64_t fl, ll, wcount, wline; /* wcount, wline: a wide entry's */
+    } * log;
+    size_t nlog, caplog;
+    uint64_t *logged; /* a bit per entry below mark */
+    size_t caplogged; /* words */
     bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared) */
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
@@ -146,7 +183,9 @@ struct tide_history {
     /* event times: later than bound_us (now + max_future, refreshed) are checked again */
     int64_t max_future_us, bound_us;
     tide_history_pruned pruned; /* what retention and prunes removed, not yet taken */
-    /* aggregators: additions go to stage; kept holds what keep() kept */
+    /* the aggregator: kept is the one every observation is counted into (what keep() kept below
+     * its mark, what came after above it); stage holds the day counts of the events since the
+     * last keep, and the entries that came after the mark only while a spill writes them apart */
     agg ag[2];
     agg *stage, *kept;
     uint64_t stage_events; /* events added since the last keep, discard or commit */
@@ -154,6 +193,7 @@ struct tide_history {
     int32_t ev_day;        /* the day of the events counted since ev_from (INT32_MIN: none) */
     uint64_t ev_from;      /* stage_events when they began */
     size_t spill, spill_bytes;
+    uint64_t count_cap; /* an entry's count above it is kept wide (tests: TIDE_HISTORY_WIDE) */
     names hosts, files;
     /* the last host and file named: most events repeat them */
     char last_host[256];
@@ -166,10 +206,9 @@ struct tide_history {
      * of the big table overlap instead of following one another */
     struct pending {
         uint64_t line;
-        int64_t ts;
-        int32_t day;
+        uint64_t fo; /* the time: microsecond of the day */
+        uint32_t dk; /* AGG_DK(day, key length) */
         uint32_t tag, host, file;
-        uint16_t len;
         uint8_t key[RING_KEY];
     } ring[RING_N];
     size_t rhead, rcount;
@@ -699,6 +738,7 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     h->files.map = (tide_strmap)TIDE_STRMAP_INIT;
     h->spill = SIZE_MAX;
     h->spill_bytes = (size_t)DEFAULT_SPILL_MB << 20;
+    h->count_cap = AGG_WIDE - 1;
     const char *sp = getenv("TIDE_HISTORY_SPILL"); /* tests: force small runs (entries) */
     long v;
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
@@ -706,6 +746,9 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     sp = getenv("TIDE_HISTORY_SPILL_MB");             /* aggregator memory bound */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0) /* below 4 GiB: agg_ent's key_off */
         h->spill_bytes = (size_t)(v < 3072 ? v : 3072) << 20;
+    sp = getenv("TIDE_HISTORY_WIDE"); /* tests: entries counted past this are wide */
+    if (sp && tide__parse_long(sp, &v) == 0 && v > 0 && v < (long)AGG_WIDE)
+        h->count_cap = (uint64_t)v;
     sp = getenv("TIDE_HISTORY_LOCK_WAIT"); /* seconds a writer waits for the commit lock */
     if (opts == NULL || o.lock_wait_seconds <= 0) {
         if (sp && tide__parse_long(sp, &v) == 0 && v > 0)
@@ -759,6 +802,9 @@ static void rec_stop(tide_history *h);
 static void agg_free(agg *a)
 {
     tide__free(a->dayev);
+    tide__free(a->wide);
+    tide__free(a->log);
+    tide__free(a->logged);
     big_free(a->ents, a->ents_map);
     big_free(a->table, a->table_map);
     big_free(a->keys.ptr, a->keys_map);
@@ -854,7 +900,8 @@ static uint64_t ent_hash(uint64_t key_hash, int32_t day, uint32_t host)
 /* memory one aggregator's contents need (entries, keys, a table at half load) */
 static size_t agg_size(const agg *a)
 {
-    return a->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + a->keys.len;
+    return a->nents * (sizeof(agg_ent) + 2 * sizeof(agg_slot)) + a->keys.len +
+           a->nlog * sizeof(struct undo);
 }
 
 /* memory the aggregators and names need; the arrays keep their capacity across spills */
@@ -871,6 +918,51 @@ static inline size_t slot_home(uint32_t tag, unsigned lg)
     return (size_t)(tag >> (32 - lg));
 }
 
+/* Double a's table where it is (a mapping grown by mremap: its new half comes zeroed, nothing is
+ * copied, and no old table is left behind: growing into fresh tables wrote twice the final
+ * table's pages, each first write a kernel's zeroing). A slot's new home is twice its old one
+ * (or one more), so slots move up: the old table is read from its end down, each slot cleared
+ * and placed from its new home upwards, where every slot is placed already or free. A slot
+ * whose new home lies below the position being read (a long probe at the start of the table),
+ * or whose probe would wrap past the end, waits aside and is placed when all others are. */
+static int table_spread(agg *a, unsigned lg)
+{
+    agg_slot *t = a->table;
+    size_t cap = (size_t)1 << lg, mask = cap - 1;
+    agg_slot *side = NULL;
+    size_t nside = 0, capside = 0;
+    int rc = 0;
+    for (size_t p = a->tcap; p-- > 0;) {
+        agg_slot sl = t[p];
+        if (sl.idx == 0)
+            continue;
+        t[p] = (agg_slot){ 0, 0 };
+        size_t s = slot_home(sl.tag, lg);
+        if (s >= p) {
+            while (t[s].idx && s < mask)
+                s++;
+            if (t[s].idx == 0) {
+                t[s] = sl;
+                continue;
+            }
+        }
+        if (rc == 0)
+            rc = grow((void **)&side, &capside, nside + 1, sizeof(agg_slot));
+        if (rc == 0)
+            side[nside++] = sl;
+    }
+    a->tcap = cap;
+    a->tlg = lg;
+    for (size_t i = 0; i < nside; i++) {
+        size_t s = slot_home(side[i].tag, lg);
+        while (t[s].idx)
+            s = (s + 1) & mask;
+        t[s] = side[i];
+    }
+    tide__free(side);
+    return rc; /* out of memory: slots were lost, the recorder fails (its error is sticky) */
+}
+
 static int table_grow(agg *a)
 {
     /* The table grows with what the aggregator holds, from 64 Ki slots (512 KiB): sized for
@@ -881,6 +973,22 @@ static int table_grow(agg *a)
     if (lg > 32)
         return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
     size_t cap = (size_t)1 << lg;
+#ifdef __linux__
+    if (a->tcap && a->table_map) { /* grown where it is */
+        size_t len = (cap * sizeof(agg_slot) + MAP_ALIGN - 1) & ~(MAP_ALIGN - 1);
+        void *n = len == a->table_map ? (void *)a->table
+                                      : mremap(a->table, a->table_map, len, MREMAP_MAYMOVE);
+        if (n != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+            if (len != a->table_map)
+                (void)madvise(n, len, MADV_HUGEPAGE);
+#endif
+            a->table = n;
+            a->table_map = len;
+            return table_spread(a, lg);
+        }
+    }
+#endif
     size_t map;
     agg_slot *t = big_zalloc(cap * sizeof(agg_slot), &map);
     TIDE_CHECK_ALLOC(t);
@@ -921,9 +1029,14 @@ static void agg_reset(agg *a)
     } else if (a->table) {
         memset(a->table, 0, a->tcap * sizeof(agg_slot));
     }
+    for (size_t i = 0; i < a->nlog; i++)
+        a->logged[a->log[i].idx >> 6] &= ~(UINT64_C(1) << (a->log[i].idx & 63));
+    a->nlog = 0;
+    a->mark = a->keys_mark = 0;
     a->nents = 0;
     a->keys.len = 0;
     a->ndayev = 0;
+    a->nwide = 0;
 }
 
 /* Count n events of day into a. */
@@ -947,13 +1060,107 @@ static uint64_t agg_day_events(const agg *a, int32_t day)
     return 0;
 }
 
-/* Count (first, last, count, place) of (key, day, host) into a. older: the record comes from
- * before what a holds (its place wins a tie of first times). */
-static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, size_t n, uint32_t tag,
-        int32_t day, uint32_t host, int64_t first, int64_t last, uint64_t count, uint32_t file,
-        uint64_t line, bool older)
+static agg_wide *wide_find(const agg *a, uint32_t idx)
 {
-    (void)h;
+    for (size_t i = a->nwide; i > 0; i--)
+        if (a->wide[i - 1].idx == idx)
+            return &a->wide[i - 1];
+    return NULL;
+}
+
+static inline int64_t ent_day(const agg_ent *e)
+{
+    return (int64_t)(e->dk >> 12);
+}
+
+static inline size_t ent_key_len(const agg_ent *e)
+{
+    return e->dk & 4095u;
+}
+
+static inline int64_t ent_first(const agg_ent *e)
+{
+    return ent_day(e) * HIST_DAY_US + (int64_t)(e->fl & AGG_OFF_MASK);
+}
+
+static inline int64_t ent_last(const agg_ent *e)
+{
+    return ent_day(e) * HIST_DAY_US + (int64_t)(e->ll & AGG_OFF_MASK);
+}
+
+static inline uint64_t ent_count(const agg *a, const agg_ent *e)
+{
+    if (e->count != AGG_WIDE)
+        return e->count;
+    return wide_find(a, (uint32_t)(e - a->ents))->count;
+}
+
+static inline uint64_t ent_line(const agg *a, const agg_ent *e)
+{
+    if (e->count == AGG_WIDE)
+        return wide_find(a, (uint32_t)(e - a->ents))->line;
+    return (e->fl >> AGG_OFF_BITS) | (e->ll >> AGG_OFF_BITS) << 27;
+}
+
+static inline void ent_set_line(agg_ent *e, uint64_t line)
+{
+    e->fl = (e->fl & AGG_OFF_MASK) | (line & ((UINT64_C(1) << 27) - 1)) << AGG_OFF_BITS;
+    e->ll = (e->ll & AGG_OFF_MASK) | (line >> 27) << AGG_OFF_BITS;
+}
+
+/* The slow path of agg_put: e (whose count is c0, line l0) becomes or stays wide, with count c
+ * and line line. */
+static int ent_widen(agg *a, agg_ent *e, uint64_t c, uint64_t line)
+{
+    uint32_t idx = (uint32_t)(e - a->ents);
+    agg_wide *w = e->count == AGG_WIDE ? wide_find(a, idx) : NULL;
+    if (w == NULL) {
+        TIDE_CHECK(grow((void **)&a->wide, &a->capwide, a->nwide + 1, sizeof(agg_wide)));
+        w = &a->wide[a->nwide++];
+        w->idx = idx;
+        e->count = AGG_WIDE;
+    }
+    w->count = c;
+    w->line = line;
+    return 0;
+}
+
+/* Entry idx (below the mark) is about to change: save it in the undo log, once. */
+static int undo_save(agg *a, uint32_t idx)
+{
+    TIDE_CHECK(grow((void **)&a->log, &a->caplog, a->nlog + 1, sizeof(struct undo)));
+    const agg_ent *e = &a->ents[idx];
+    struct undo *u = &a->log[a->nlog++];
+    u->idx = idx;
+    u->count = e->count;
+    u->file = e->file;
+    u->fl = e->fl;
+    u->ll = e->ll;
+    u->wcount = u->wline = 0;
+    if (e->count == AGG_WIDE) {
+        const agg_wide *w = wide_find(a, idx);
+        u->wcount = w->count;
+        u->wline = w->line;
+    }
+    a->logged[idx >> 6] |= UINT64_C(1) << (idx & 63);
+    return 0;
+}
+
+static inline int undo_note(agg *a, uint32_t idx)
+{
+    if (idx >= a->mark || (a->logged[idx >> 6] >> (idx & 63) & 1))
+        return 0;
+    return undo_save(a, idx);
+}
+
+/* Count (first, last, count, place) of (key, day, host) into a: dk = AGG_DK(day, n), fo and lo
+ * the first and last times as microseconds of the day. older: the record comes from before what
+ * a holds (its place wins a tie of first times). Inlined: the calls with one observation (count
+ * 1, not older) lose their branches. */
+static inline __attribute__((always_inline)) int agg_put(const tide_history *h, agg *a,
+        const uint8_t *key, size_t n, uint32_t tag, uint32_t dk, uint32_t host, uint64_t fo,
+        uint64_t lo, uint64_t count, uint32_t file, uint64_t line, bool older)
+{
     if ((a->nents + 1) * 2 > a->tcap)
         TIDE_CHECK(table_grow(a));
     size_t mask = a->tcap - 1;
@@ -968,7 +1175,7 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
             agg_ent *e = &a->ents[a->nents];
             e->key_off = (uint32_t)a->keys.len;
             e->tag = tag;
-            e->key_len = (uint16_t)n;
+            e->dk = dk;
             if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
                 size_t kc = a->keys.cap;
                 TIDE_CHECK(
@@ -977,13 +1184,17 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
             }
             memcpy(a->keys.ptr + a->keys.len, key, n);
             a->keys.len += n;
-            e->day = day;
             e->host = host;
-            e->first = first;
-            e->last = last;
-            e->count = count;
             e->file = file;
-            e->line = line;
+            e->fl = fo;
+            e->ll = lo;
+            if (count <= h->count_cap && line <= AGG_LINE_MAX) {
+                e->count = (uint32_t)count;
+                ent_set_line(e, line);
+            } else {
+                e->count = 0;
+                TIDE_CHECK(ent_widen(a, e, count, line));
+            }
             sl->idx = (uint32_t)++a->nents;
             sl->tag = tag;
             return 0;
@@ -991,16 +1202,30 @@ static inline int agg_put(const tide_history *h, agg *a, const uint8_t *key, siz
         if (sl->tag != tag)
             continue;
         agg_ent *e = &a->ents[sl->idx - 1];
-        if (e->day == day && e->host == host && e->key_len == n &&
-                memcmp(a->keys.ptr + e->key_off, key, n) == 0) {
-            e->count += count;
-            if (first < e->first || (older && first == e->first)) {
-                e->first = first;
-                e->file = file;
-                e->line = line;
+        if (e->dk == dk && e->host == host && memcmp(a->keys.ptr + e->key_off, key, n) == 0) {
+            TIDE_CHECK(undo_note(a, sl->idx - 1));
+            uint64_t efo = e->fl & AGG_OFF_MASK;
+            bool place = fo < efo || (older && fo == efo);
+            if (e->count != AGG_WIDE && count <= h->count_cap - e->count &&
+                    (!place || line <= AGG_LINE_MAX)) {
+                e->count += (uint32_t)count;
+                if (place) {
+                    e->fl = fo;
+                    e->file = file;
+                    ent_set_line(e, line);
+                }
+            } else { /* wide, or becoming wide */
+                uint64_t c = ent_count(a, e) + count;
+                uint64_t l = ent_line(a, e);
+                if (place) {
+                    e->fl = (e->fl & ~AGG_OFF_MASK) | fo;
+                    e->file = file;
+                    l = line;
+                }
+                TIDE_CHECK(ent_widen(a, e, c, l));
             }
-            if (last > e->last)
-                e->last = last;
+            if (lo > (e->ll & AGG_OFF_MASK))
+                e->ll = (e->ll & ~AGG_OFF_MASK) | lo;
             return 0;
         }
     }
@@ -1013,38 +1238,39 @@ static int ring_flush(tide_history *h)
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, h->stage, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1,
-                p->file, p->line, false));
+        TIDE_CHECK(agg_put(h, h->kept, p->key, p->dk & 4095u, p->tag, p->dk, p->host, p->fo, p->fo,
+                1, p->file, p->line, false));
     }
     return 0;
 }
 
+/* One observation (fo: its microsecond of the day) on its way into the staging aggregator. */
 static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, int32_t day,
-        uint32_t host, int64_t ts, uint32_t file, uint64_t line)
+        uint32_t host, uint64_t fo, uint32_t file, uint64_t line)
 {
-    agg *a = h->stage;
+    agg *a = h->kept;
     uint32_t tag = (uint32_t)(ent_hash(kh, day, host) >> 32);
+    uint32_t dk = AGG_DK(day, n);
     if (a->tcap)
         __builtin_prefetch(&a->table[slot_home(tag, a->tlg)]);
     if (n > RING_KEY) { /* keep arrival order: what waits goes first */
         TIDE_CHECK(ring_flush(h));
-        return agg_put(h, a, key, n, tag, day, host, ts, ts, 1, file, line, false);
+        return agg_put(h, a, key, n, tag, dk, host, fo, fo, 1, file, line, false);
     }
     if (h->rcount == RING_N) {
         struct pending *p = &h->ring[h->rhead];
         h->rhead = (h->rhead + 1) % RING_N;
         h->rcount--;
-        TIDE_CHECK(agg_put(h, a, p->key, p->len, p->tag, p->day, p->host, p->ts, p->ts, 1, p->file,
-                p->line, false));
+        TIDE_CHECK(agg_put(h, a, p->key, p->dk & 4095u, p->tag, p->dk, p->host, p->fo, p->fo, 1,
+                p->file, p->line, false));
     }
     struct pending *q = &h->ring[(h->rhead + h->rcount) % RING_N];
     q->tag = tag;
     q->line = line;
-    q->ts = ts;
-    q->day = day;
+    q->fo = fo;
+    q->dk = dk;
     q->host = host;
     q->file = file;
-    q->len = (uint16_t)n;
     memcpy(q->key, key, n);
     h->rcount++;
     return 0;
@@ -1212,6 +1438,9 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
     *pp = p;
     int64_t ts = e.ts;
     int32_t day = (int32_t)(ts / HIST_DAY_US);
+    uint64_t fo = (uint64_t)(ts - (int64_t)day * HIST_DAY_US);
+    if (day > AGG_DAY_MAX) /* not reached: times are bounded by the clock (max_future) */
+        return tide_error_set(TIDE_EFORMAT, "history: event day %d out of range", (int)day);
     if (!h->have_host || hl != h->last_host_len || memcmp(hs, h->last_host, hl) != 0) {
         TIDE_CHECK(names_id(&h->hosts, hs, hl, &h->last_host_id));
         h->have_host = hl < sizeof(h->last_host);
@@ -1253,7 +1482,7 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
             continue;
         if (nseen < 64)
             seen[nseen++] = kh;
-        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, ts, fid, e.line));
+        TIDE_CHECK(ring_put(h, key, (size_t)n, kh, day, host, fo, fid, e.line));
     }
     if (nseen) {
         if (day != h->ev_day) /* events per day: counted by day runs (day_flush) */
@@ -1265,21 +1494,88 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
     return 0;
 }
 
-/* Fold src into dst (src older: its places win ties), then empty src. */
-static int agg_merge(tide_history *h, agg *dst, agg *src, bool src_older)
+/* Remove what came after a's mark: the entries and key bytes above it, the saved values of the
+ * entries below it counted again (restored), the wide records of entries no longer wide. The
+ * table is not touched (the caller rebuilds or clears it). */
+static void agg_undo(agg *a)
 {
-    for (size_t i = 0; i < src->ndayev; i++)
-        TIDE_CHECK(agg_day(dst, src->dayev[i].day, src->dayev[i].n));
-    for (size_t i = 0; i < src->nents; i++) {
-        const agg_ent *e = &src->ents[i];
-        const uint8_t *k = (const uint8_t *)src->keys.ptr + e->key_off;
-        TIDE_CHECK(agg_put(h, dst, k, e->key_len, e->tag, e->day, e->host, e->first, e->last,
-                e->count, e->file, e->line, src_older));
+    for (size_t i = a->nlog; i > 0; i--) {
+        const struct undo *u = &a->log[i - 1];
+        agg_ent *e = &a->ents[u->idx];
+        e->count = u->count;
+        e->file = u->file;
+        e->fl = u->fl;
+        e->ll = u->ll;
+        if (u->count == AGG_WIDE) {
+            agg_wide *w = wide_find(a, u->idx);
+            w->count = u->wcount;
+            w->line = u->wline;
+        }
+        a->logged[u->idx >> 6] &= ~(UINT64_C(1) << (u->idx & 63));
     }
-    agg_reset(src);
+    a->nlog = 0;
+    a->nents = a->mark;
+    a->keys.len = a->keys_mark;
+    size_t k = 0;
+    for (size_t i = 0; i < a->nwide; i++)
+        if (a->wide[i].idx < a->nents && a->ents[a->wide[i].idx].count == AGG_WIDE)
+            a->wide[k++] = a->wide[i];
+    a->nwide = k;
+}
+
+/* The table of a built again from its entries (by their tags: no key is hashed). */
+static void table_rebuild(agg *a)
+{
+    if (a->table == NULL)
+        return;
+    memset(a->table, 0, a->tcap * sizeof(agg_slot));
+    a->table_clear = false;
+    size_t mask = a->tcap - 1;
+    for (size_t i = 0; i < a->nents; i++) {
+        size_t s = slot_home(a->ents[i].tag, a->tlg);
+        while (a->table[s].idx)
+            s = (s + 1) & mask;
+        a->table[s].idx = (uint32_t)i + 1;
+        a->table[s].tag = a->ents[i].tag;
+    }
+}
+
+/* Move what came after the kept aggregator's mark into the staging aggregator (empty of
+ * entries), as the staging aggregator alone would have counted it, and undo it in the kept one
+ * (its table cleared: the spill that calls this empties it). An entry counted before and after
+ * the mark goes to the staging aggregator with the count added since and its first, last and
+ * place as they are now: merged with the kept run by the commit's compaction, that is the
+ * record both counts make. */
+static int stage_split(tide_history *h)
+{
+    agg *a = h->kept, *s = h->stage;
+    if (a->nents == a->mark && a->nlog == 0)
+        return 0;
+    const uint8_t *keys = (const uint8_t *)a->keys.ptr;
+    for (size_t i = a->mark; i < a->nents; i++) {
+        const agg_ent *e = &a->ents[i];
+        TIDE_CHECK(agg_put(h, s, keys + e->key_off, ent_key_len(e), e->tag, e->dk, e->host,
+                e->fl & AGG_OFF_MASK, e->ll & AGG_OFF_MASK, ent_count(a, e), e->file,
+                ent_line(a, e), false));
+    }
+    for (size_t i = 0; i < a->nlog; i++) {
+        const struct undo *u = &a->log[i];
+        const agg_ent *e = &a->ents[u->idx];
+        uint64_t before = u->count == AGG_WIDE ? u->wcount : u->count;
+        TIDE_CHECK(agg_put(h, s, keys + e->key_off, ent_key_len(e), e->tag, e->dk, e->host,
+                e->fl & AGG_OFF_MASK, e->ll & AGG_OFF_MASK, ent_count(a, e) - before, e->file,
+                ent_line(a, e), false));
+    }
+    agg_undo(a);
+    if (a->table) {
+        memset(a->table, 0, a->tcap * sizeof(agg_slot));
+        a->table_clear = true;
+    }
     return 0;
 }
 
+/* Keep what came since the last keep: the kept aggregator's mark moves up to what it holds, the
+ * day counts of the staging one are folded into it. No entry moves. */
 static int keep_now(tide_history *h)
 {
     TIDE_CHECK(ring_flush(h));
@@ -1289,15 +1585,27 @@ static int keep_now(tide_history *h)
     h->added_events += h->stage_events;
     h->stage_events = 0;
     h->ev_from = 0;
-    if (h->stage->nents == 0)
-        return 0;
-    if (h->kept->nents < h->stage->nents) { /* fold the smaller into the larger */
-        agg *t = h->kept;
-        h->kept = h->stage;
-        h->stage = t;
-        return agg_merge(h, h->kept, h->stage, true);
+    agg *a = h->kept, *s = h->stage;
+    for (size_t i = 0; i < s->ndayev; i++)
+        TIDE_CHECK(agg_day(a, s->dayev[i].day, s->dayev[i].n));
+    s->ndayev = 0;
+    for (size_t i = 0; i < a->nlog; i++)
+        a->logged[a->log[i].idx >> 6] &= ~(UINT64_C(1) << (a->log[i].idx & 63));
+    a->nlog = 0;
+    size_t words = (a->nents + 63) / 64;
+    if (words > a->caplogged) { /* a bit for every kept entry (zeroed) */
+        size_t c = a->caplogged ? a->caplogged : 64;
+        while (c < words)
+            c *= 2;
+        uint64_t *n = tide__realloc(a->logged, c * sizeof(uint64_t));
+        TIDE_CHECK_ALLOC(n);
+        memset(n + a->caplogged, 0, (c - a->caplogged) * sizeof(uint64_t));
+        a->logged = n;
+        a->caplogged = c;
     }
-    return agg_merge(h, h->kept, h->stage, false);
+    a->mark = a->nents;
+    a->keys_mark = a->keys.len;
+    return 0;
 }
 
 static void discard_now(tide_history *h, uint64_t *out_events)
@@ -1319,6 +1627,11 @@ static void discard_now(tide_history *h, uint64_t *out_events)
         }
     }
     h->npend = k;
+    agg *a = h->kept;
+    bool added = a->nents > a->mark;
+    agg_undo(a);
+    if (added) /* slots of removed entries may sit in the probe path of kept ones */
+        table_rebuild(a);
     agg_reset(h->stage);
     *out_events = events;
 }
@@ -1530,7 +1843,8 @@ static inline int sort_cmp(const sort_ctx *c, const sort_ent *a, const sort_ent 
     if (a->pfx != b->pfx)
         return a->pfx < b->pfx ? -1 : 1;
     const agg_ent *x = &c->ents[a->idx], *y = &c->ents[b->idx];
-    int r = tide__hist_keycmp(c->keys + x->key_off, x->key_len, c->keys + y->key_off, y->key_len);
+    int r = tide__hist_keycmp(
+            c->keys + x->key_off, ent_key_len(x), c->keys + y->key_off, ent_key_len(y));
     if (r)
         return r;
     uint32_t hx = c->rank[x->host], hy = c->rank[y->host];
@@ -1591,71 +1905,65 @@ static void sort_ents(const sort_ctx *c, sort_ent *v, size_t n)
     }
 }
 
-/* Sort by (day, key prefix) with an LSD radix sort of their 12 bytes (passes where every entry
- * has the same byte are skipped: one day, a few kinds), then each run of equal (day, prefix)
- * with sort_ents (whole key, host rank). The order is total ((day, key, host) are distinct in an
- * aggregator), so it is the order sort_ents alone gives, for a tenth of the comparisons. Falls
- * back to sort_ents alone when the scratch array cannot be had. */
-static void sort_radix(
-        const sort_ctx *c, sort_ent *v, size_t n, uint64_t diff, uint32_t ddiff, sort_ent *scratch)
+/* The byte d of an entry's (day, key prefix): 0-7 the prefix (7 the most significant), 8-11
+ * the day. */
+static inline unsigned sort_byte(const sort_ent *e, int d)
 {
-    size_t tmap = 0;
-    sort_ent *tmp = n <= 256 ? NULL : scratch ? scratch : big_zalloc(n * sizeof(sort_ent), &tmap);
-    if (tmp == NULL) {
-        sort_ents(c, v, n);
-        return;
-    }
-    size_t(*cnt)[256] = tide__calloc(12, sizeof(*cnt));
-    if (cnt == NULL) {
-        if (tmp != scratch)
-            big_free(tmp, tmap);
-        sort_ents(c, v, n);
-        return;
-    }
-#define RDX_BYTE(e, d)                                                                             \
-    ((d) < 8 ? (unsigned)((e)->pfx >> (8 * (d))) & 255u                                            \
-             : (unsigned)((e)->day >> (8 * ((d)-8))) & 255u)
-    /* only the digits whose byte differs somewhere (diff: the prefixes' differing bits; the
-     * days are looked at when they are not all the same) are counted and passed over */
-    int dig[12], nd = 0;
-    for (int d = 0; d < 8; d++)
-        if ((diff >> (8 * d)) & 255u)
-            dig[nd++] = d;
-    for (int d = 8; d < 12; d++)
-        if ((ddiff >> (8 * (d - 8))) & 255u)
-            dig[nd++] = d;
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < nd; j++)
-            cnt[dig[j]][RDX_BYTE(&v[i], dig[j])]++;
-    sort_ent *src = v, *dst = tmp;
-    for (int j = 0; j < nd; j++) {
-        int d = dig[j];
-        if (cnt[d][RDX_BYTE(&src[0], d)] == n)
-            continue; /* one value: nothing to do */
-        size_t off[256], sum = 0;
-        for (int k = 0; k < 256; k++) {
-            off[k] = sum;
-            sum += cnt[d][k];
+    return d < 8 ? (unsigned)(e->pfx >> (8 * d)) & 255u
+                 : (unsigned)(e->day >> (8 * (d - 8))) & 255u;
+}
+
+#define MSD_SMALL 48 /* shorter ranges go to sort_ents */
+
+/* Sort by (day, key prefix) with an in-place MSD radix sort (American flag sort) of the digits
+ * dig[0..nd) (most significant first: only those whose byte differs somewhere), then each range
+ * of equal (day, prefix), and every range shorter than MSD_SMALL, with sort_ents (whole key, host
+ * rank). The order is total ((day, key, host) are distinct in an aggregator), so it is the order
+ * sort_ents alone gives. In place: the sort needs no second array (fresh pages cost more than
+ * anything else here), so its array can be the aggregator's own table. */
+static void sort_msd(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, int nd)
+{
+    for (;;) {
+        if (n <= MSD_SMALL || nd == 0) {
+            if (n > 1)
+                sort_ents(c, v, n);
+            return;
         }
+        int d = dig[0];
+        size_t cnt[256] = { 0 };
         for (size_t i = 0; i < n; i++)
-            dst[off[RDX_BYTE(&src[i], d)]++] = src[i];
-        sort_ent *t = src;
-        src = dst;
-        dst = t;
-    }
-#undef RDX_BYTE
-    if (src != v)
-        memcpy(v, src, n * sizeof(sort_ent));
-    tide__free(cnt);
-    if (tmp != scratch)
-        big_free(tmp, tmap);
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && v[j].pfx == v[i].pfx && v[j].day == v[i].day)
-            j++;
-        if (j - i > 1)
-            sort_ents(c, v + i, j - i);
-        i = j;
+            cnt[sort_byte(&v[i], d)]++;
+        if (cnt[sort_byte(&v[0], d)] == n) { /* one value here: the next digit */
+            dig++;
+            nd--;
+            continue;
+        }
+        size_t next[256], end[256], sum = 0;
+        for (int b = 0; b < 256; b++) {
+            next[b] = sum;
+            sum += cnt[b];
+            end[b] = sum;
+        }
+        for (unsigned b = 0; b < 256; b++) {
+            while (next[b] < end[b]) {
+                sort_ent x = v[next[b]];
+                unsigned xb = sort_byte(&x, d);
+                while (xb != b) { /* x to its bucket, what was there in hand */
+                    sort_ent t = v[next[xb]];
+                    v[next[xb]++] = x;
+                    x = t;
+                    xb = sort_byte(&x, d);
+                }
+                v[next[b]++] = x;
+            }
+        }
+        size_t start = 0;
+        for (int b = 0; b < 256; b++) {
+            if (cnt[b] > 1)
+                sort_msd(c, v + start, cnt[b], dig + 1, nd - 1);
+            start += cnt[b];
+        }
+        return;
     }
 }
 
@@ -1675,18 +1983,19 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
         return 0;
     size_t nh = h->hosts.n, nf = h->files.n;
     size_t omap = 0;
-    /* the sort's arrays in memory written already when there is room: the entries of the
-     * other aggregator when it is empty (the sorted order), this one's table (the radix sort's
-     * second array; cleared after) */
-    sort_ent *ord = spare && spare->nents == 0 &&
-                                    spare->capents * sizeof(agg_ent) >= a->nents * sizeof(sort_ent)
-                            ? (sort_ent *)(void *)spare->ents
-                            : big_zalloc(a->nents * sizeof(sort_ent), &omap);
-    bool own_ord = ord == NULL || (void *)ord != (void *)(spare ? spare->ents : NULL);
-    sort_ent *scratch = a->table && a->nents >= a->tcap / 16 &&
-                                        a->tcap * sizeof(agg_slot) >= a->nents * sizeof(sort_ent)
-                                ? (sort_ent *)(void *)a->table
-                                : NULL;
+    /* the sort's array in memory written already when there is room: this aggregator's table
+     * (at most half full: 16 bytes per entry; agg_reset clears it after), or the entries of the
+     * other aggregator when it is empty */
+    bool in_table = a->table && a->nents >= a->tcap / 16 &&
+                    a->tcap * sizeof(agg_slot) >= a->nents * sizeof(sort_ent);
+    bool in_spare = !in_table && spare && spare->nents == 0 &&
+                    spare->capents * sizeof(agg_ent) >= a->nents * sizeof(sort_ent);
+    sort_ent *ord = in_table   ? (sort_ent *)(void *)a->table
+                    : in_spare ? (sort_ent *)(void *)spare->ents
+                               : big_zalloc(a->nents * sizeof(sort_ent), &omap);
+    bool own_ord = !in_table && !in_spare;
+    if (in_table)
+        a->table_clear = false; /* its slots are overwritten: cleared by agg_reset */
     uint32_t *byname = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
@@ -1715,17 +2024,17 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
     for (size_t i = 0; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
         uint64_t pfx = 0;
-        if (e->key_len >= 8) {
+        if (ent_key_len(e) >= 8) {
             memcpy(&pfx, keys + e->key_off, 8);
         } else {
             uint8_t p[8] = { 0 };
-            memcpy(p, keys + e->key_off, e->key_len);
+            memcpy(p, keys + e->key_off, ent_key_len(e));
             memcpy(&pfx, p, 8);
         }
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         pfx = __builtin_bswap64(pfx); /* big-endian: the first byte is the most significant */
 #endif
-        uint32_t dv = (uint32_t)e->day ^ 0x80000000u;
+        uint32_t dv = (uint32_t)ent_day(e) ^ 0x80000000u;
         p_or |= pfx;
         p_and &= pfx;
         d_or |= dv;
@@ -1733,11 +2042,18 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
         ord[i] = (sort_ent){ pfx, (uint32_t)i, dv };
     }
     sort_ctx sc = { a->ents, keys, rank };
-    sort_radix(&sc, ord, a->nents, p_or ^ p_and, d_or ^ d_and, scratch);
-    if (scratch) { /* the table is empty again (agg_reset need not clear it) */
-        memset(a->table, 0, a->tcap * sizeof(agg_slot));
-        a->table_clear = true;
-    }
+    /* the digits whose byte differs somewhere, most significant first (the day's, then the
+     * prefix's) */
+    uint64_t pdiff = p_or ^ p_and;
+    uint32_t ddiff = d_or ^ d_and;
+    int dig[12], nd = 0;
+    for (int d = 11; d >= 8; d--)
+        if ((ddiff >> (8 * (d - 8))) & 255u)
+            dig[nd++] = d;
+    for (int d = 7; d >= 0; d--)
+        if ((pdiff >> (8 * d)) & 255u)
+            dig[nd++] = d;
+    sort_msd(&sc, ord, a->nents, dig, nd);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
@@ -1751,7 +2067,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             }
         }
         const agg_ent *e = i < a->nents ? &a->ents[ord[i].idx] : NULL;
-        if (w && (e == NULL || e->day != cur.day)) {
+        if (w && (e == NULL || ent_day(e) != cur.day)) {
             rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
             w = NULL;
             if (rc == 0)
@@ -1763,8 +2079,8 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             break;
         if (w == NULL) {
             memset(&cur, 0, sizeof(cur));
-            cur.day = e->day;
-            cur.ev = agg_day_events(a, e->day);
+            cur.day = (int32_t)ent_day(e);
+            cur.ev = agg_day_events(a, cur.day);
             cur.seq = ++h->spill_no;
             cur.staged = staged;
             pend_path(h, &cur, path, sizeof(path));
@@ -1774,9 +2090,10 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             if (rc < 0)
                 break;
         }
-        cur.events += e->count;
-        rc = tide__hist_writer_add_ids(w, keys + e->key_off, e->key_len, rank[e->host], e->first,
-                e->last, e->count, e->file, e->line);
+        uint64_t count = ent_count(a, e);
+        cur.events += count;
+        rc = tide__hist_writer_add_ids(w, keys + e->key_off, ent_key_len(e), rank[e->host],
+                ent_first(e), ent_last(e), count, e->file, ent_line(a, e));
     }
     if (w)
         tide__hist_writer_abort(w);
@@ -1799,7 +2116,9 @@ static int spill(tide_history *h)
     size_t bytes = agg_bytes(h);
     if (bytes > h->peak_bytes)
         h->peak_bytes = bytes;
-    int rc = spill_agg(h, h->kept, false, h->stage);
+    int rc = stage_split(h);
+    if (rc == 0)
+        rc = spill_agg(h, h->kept, false, h->stage);
     if (rc == 0)
         rc = spill_agg(h, h->stage, true, h->kept);
     if (rc < 0)

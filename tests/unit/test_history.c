@@ -653,6 +653,247 @@ static void t_spill_order(void)
     }
 }
 
+/* what an aggregator entry keeps at the edges of its packed fields: a line above 2^32 and above
+ * 2^54, the first and the last microsecond of a day, counts past the 32 bits of an entry (made
+ * small by TIDE_HISTORY_WIDE), through keeps (the staging aggregator folded into the kept one
+ * both ways), a discard and spills */
+typedef struct {
+    const char *value;
+    int n;
+    uint64_t count, line;
+    int64_t first, last;
+    char file[64];
+} want_rec;
+
+static int on_want(const tide_history_rec *r, void *payload)
+{
+    want_rec *w = payload;
+    if (strcmp(r->value, w->value) == 0 && strcmp(r->host, "10.0.0.1") == 0) {
+        w->n++;
+        w->count = r->count;
+        w->line = r->line;
+        w->first = r->first_seen_us;
+        w->last = r->last_seen_us;
+        snprintf(w->file, sizeof(w->file), "%s", r->file);
+    }
+    return 0;
+}
+
+static void t_entry_edges(void)
+{
+    const uint64_t big = (1ull << 53) + 5, huge = (1ull << 60) + 3;
+    for (int round = 0; round < 4; round++) {
+        if (round & 1)
+            setenv("TIDE_HISTORY_WIDE", "3", 1);
+        if (round & 2)
+            setenv("TIDE_HISTORY_SPILL", "1", 1);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        /* input a: the last microsecond of the day, then 4 more */
+        add(h, "a.log", 1ull << 33, T0 + DAY - 1, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        for (int i = 0; i < 4; i++)
+            add(h, "a.log", 10 + (uint64_t)i, T0 + 500, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        add(h, "a.log", big, T0 + 7, "10.0.0.1", TIDE_OBS_IPV4, "5.6.7.8");
+        TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+        /* input b: the day's first microsecond, at a line past 54 bits; a tie after it keeps
+         * the first place */
+        add(h, "b.log", huge, T0, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        add(h, "b.log", 9, T0, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+        /* input c: discarded */
+        for (int i = 0; i < 6; i++)
+            add(h, "c.log", 1, T0 + 1, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+        uint64_t dropped = 0;
+        TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
+        TIDE_ASSERT_EQ_INT((int)dropped, 6);
+        /* input d: 7 more, the staging aggregator larger than the kept one at its keep */
+        for (int i = 0; i < 7; i++) {
+            add(h, "d.log", 100 + (uint64_t)i, T0 + 900, "10.0.0.1", TIDE_OBS_IPV4, "1.2.3.4");
+            char v[32];
+            snprintf(v, sizeof(v), "9.9.9.%d", i);
+            add(h, "d.log", 1, T0 + 900, "10.0.0.1", TIDE_OBS_IPV4, v);
+        }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        unsetenv("TIDE_HISTORY_WIDE");
+        unsetenv("TIDE_HISTORY_SPILL");
+        want_rec a = { .value = "1.2.3.4" }, b = { .value = "5.6.7.8" };
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_want, &a), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_want, &b), 0);
+        tide_history_free(h);
+        TIDE_ASSERT_EQ_INT(a.n, 1);
+        TIDE_ASSERT(a.count == 14); /* 5 + 2 + 7: one count per event */
+        TIDE_ASSERT(a.first == T0);
+        TIDE_ASSERT(a.last == T0 + DAY - 1);
+        TIDE_ASSERT_EQ_STR(a.file, "b.log");
+        TIDE_ASSERT(a.line == huge);
+        TIDE_ASSERT_EQ_INT(b.n, 1);
+        TIDE_ASSERT(b.count == 1);
+        TIDE_ASSERT(b.line == big);
+        TIDE_ASSERT(b.first == T0 + 7 && b.last == T0 + 7);
+    }
+}
+
+/* keep / discard against a model: random inputs, each kept or discarded (an entry counted before
+ * and after a keep is restored by a discard, the entries it added are removed), with and without
+ * spills in the middle of an input; every record's count, first, last and place checked */
+#define M_VALS  40
+#define M_HOSTS 3
+#define M_DAYS  2
+typedef struct {
+    uint64_t count, line;
+    int64_t first, last;
+    int file;
+} m_rec;
+
+typedef struct {
+    m_rec *m;
+    int bad, n;
+} m_state;
+
+static int on_model(const tide_history_rec *r, void *payload)
+{
+    m_state *st = payload;
+    int v = -1, hh = -1, f = -1;
+    sscanf(r->value, "10.9.0.%d", &v);
+    sscanf(r->host, "h%d", &hh);
+    sscanf(r->file, "in%d", &f);
+    int d = (int)(r->first_seen_us / DAY - T0 / DAY);
+    st->n++;
+    if (v < 0 || v >= M_VALS || hh < 0 || hh >= M_HOSTS || d < 0 || d >= M_DAYS) {
+        st->bad++;
+        return 0;
+    }
+    const m_rec *w = &st->m[(d * M_HOSTS + hh) * M_VALS + v];
+    if (w->count != r->count || w->first != r->first_seen_us || w->last != r->last_seen_us ||
+            w->file != f || w->line != r->line) {
+        fprintf(stderr, "%s %s day %d: count %llu/%llu first %lld/%lld last %lld/%lld in%d/%d\n",
+                r->value, r->host, d, (unsigned long long)r->count, (unsigned long long)w->count,
+                (long long)r->first_seen_us, (long long)w->first, (long long)r->last_seen_us,
+                (long long)w->last, f, w->file);
+        st->bad++;
+    }
+    return 0;
+}
+
+static void t_keep_discard_model(void)
+{
+    static const char *spills[] = { NULL, "5", "37" };
+    uint32_t rnd = 12345;
+    for (int round = 0; round < 6; round++) {
+        if (spills[round % 3])
+            setenv("TIDE_HISTORY_SPILL", spills[round % 3], 1);
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%s", tide_test_tmpdir());
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        m_rec model[M_DAYS * M_HOSTS * M_VALS];
+        memset(model, 0, sizeof(model));
+        int nrec = 0;
+        for (int in = 0; in < 12; in++) {
+            m_rec before[M_DAYS * M_HOSTS * M_VALS];
+            memcpy(before, model, sizeof(model));
+            int nbefore = nrec;
+            char file[16];
+            snprintf(file, sizeof(file), "in%d", in);
+            int nev = 1 + (int)((rnd = rnd * 1103515245u + 12345u) >> 16) % 60;
+            for (int i = 0; i < nev; i++) {
+                rnd = rnd * 1103515245u + 12345u;
+                int v = (int)(rnd >> 8) % M_VALS, hh = (int)(rnd >> 20) % M_HOSTS;
+                int d = (int)(rnd >> 28) % M_DAYS;
+                int64_t ts = T0 + d * DAY + (int64_t)((rnd >> 4) % 50) * 1000;
+                char val[32], host[8];
+                snprintf(val, sizeof(val), "10.9.0.%d", v);
+                snprintf(host, sizeof(host), "h%d", hh);
+                uint64_t line = (uint64_t)i + 1;
+                add(h, file, line, ts, host, TIDE_OBS_IPV4, val);
+                m_rec *m = &model[(d * M_HOSTS + hh) * M_VALS + v];
+                if (m->count == 0) {
+                    *m = (m_rec){ 1, line, ts, ts, in };
+                    nrec++;
+                } else {
+                    m->count++;
+                    if (ts < m->first) {
+                        m->first = ts;
+                        m->file = in;
+                        m->line = line;
+                    }
+                    if (ts > m->last)
+                        m->last = ts;
+                }
+            }
+            if (((rnd >> 12) & 3) == 0) { /* a quarter of the inputs are discarded */
+                uint64_t dropped = 0;
+                TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
+                TIDE_ASSERT_EQ_INT((int)dropped, nev);
+                memcpy(model, before, sizeof(model));
+                nrec = nbefore;
+            } else {
+                TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+            }
+        }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        unsetenv("TIDE_HISTORY_SPILL");
+        m_state st = { model, 0, 0 };
+        TIDE_ASSERT_EQ_INT(tide_history_each(h, on_model, &st), 0);
+        tide_history_free(h);
+        TIDE_ASSERT_EQ_INT(st.bad, 0);
+        TIDE_ASSERT_EQ_INT(st.n, nrec);
+        TIDE_ASSERT(nrec > 50);
+    }
+}
+
+/* the aggregator's table doubles four times (64 Ki slots and up) with every value still found
+ * after: each of 150 000 values is counted again, in another order, once the table has grown,
+ * and again in the next input (the kept entries looked up through the grown table) */
+typedef struct {
+    uint64_t n, twice, bad;
+} grow_state;
+
+static int on_grow(const tide_history_rec *r, void *payload)
+{
+    grow_state *g = payload;
+    g->n++;
+    if (r->count == 3)
+        g->twice++;
+    else
+        g->bad++;
+    return 0;
+}
+
+static void t_table_growth(void)
+{
+    const char *dir = tide_test_tmpdir();
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    enum {
+        N = 150000
+    };
+    char v[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 20 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "a.log", (uint64_t)i + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    for (int k = 0; k < N; k++) {
+        int i = (int)(((uint64_t)k * 7919u) % N); /* another order */
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 20 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "a.log", (uint64_t)N + (uint64_t)k + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    for (int i = N - 1; i >= 0; i--) {
+        snprintf(v, sizeof(v), "10.%d.%d.%d", 20 + (i >> 16), (i >> 8) & 255, i & 255);
+        add(h, "b.log", (uint64_t)i + 1, T0 + i, "10.0.0.1", TIDE_OBS_IPV4, v);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    grow_state g = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_grow, &g), 0);
+    tide_history_free(h);
+    TIDE_ASSERT(g.n == N);
+    TIDE_ASSERT(g.twice == N);
+    TIDE_ASSERT(g.bad == 0);
+}
+
 TIDE_TESTS = {
     { "history::keys_roundtrip", t_keys_roundtrip },
     { "history::ranges", t_ranges },
@@ -667,6 +908,9 @@ TIDE_TESTS = {
     { "history::pruned", t_pruned },
     { "history::parsed_addresses", t_parsed_addresses },
     { "history::spill_order", t_spill_order },
+    { "history::entry_edges", t_entry_edges },
+    { "history::keep_discard_model", t_keep_discard_model },
+    { "history::table_growth", t_table_growth },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
