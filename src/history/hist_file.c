@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +53,16 @@ static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 
 /* ---- writer ---- */
 
-#define HIST_WQ 16 /* blocks queued for the compressing thread at most */
+#define HIST_WQ 16 /* blocks queued for the compressing threads at most */
+#define HIST_CT 2  /* compressing threads at most (fewer on fewer cores) */
 
-/* A block handed to the compressing thread: its records and its first key. */
+/* A block handed to the compressing threads: its records and its first key, then its
+ * compressed bytes and their checksum (done: ready to be written). */
 typedef struct {
-    tide_buf raw, key;
+    tide_buf raw, key, comp;
     uint32_t nrec;
+    uint64_t sum;
+    bool done;
 } hist_wblock;
 
 struct hist_writer {
@@ -79,41 +84,124 @@ struct hist_writer {
     uint64_t off, nrec, events;
     uint64_t hinted; /* bytes handed to early writeback (below) */
     char *iobuf;     /* large stdio buffer: few write(2) calls */
-    /* The compressing thread (see "compression beside the encoding" below): from the second
-     * block on, blocks go through q to a thread of the writer's own, which compresses and
-     * writes them in order; cctx, cbuf, fp, off, index, nblocks and hinted are its own until it
-     * is joined. */
+    /* The compressing threads (see "compression beside the encoding" below): from the second
+     * block on, blocks go through q to threads of the writer's own, which compress them side by
+     * side and write them in order; fp, off, index, nblocks and hinted belong to the one thread
+     * that holds `writing` until the threads are joined. Blocks are numbered: put (queued), claim
+     * (taken for compression), out (written); block n is in slot n % HIST_WQ. */
     struct {
         pthread_mutex_t mu;
         pthread_cond_t work, room;
-        pthread_t tid;
-        bool started, tried, quit, abandon;
+        pthread_t tid[HIST_CT];
+        ZSTD_CCtx *cctx[HIST_CT];
+        int nthreads;
+        bool started, tried, quit, abandon, writing;
         hist_wblock q[HIST_WQ];
-        size_t head, count;
-        int rc; /* the thread's first error, with its message */
+        uint64_t put, claim, out;
+        int rc; /* the threads' first error, with its message */
         char err[512];
     } ct;
+    /* The syncing thread (see "early writeback" below), started with the compressing ones. */
+    struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        pthread_t tid;
+        bool started, quit;
+        int fd;
+        uint64_t want, done; /* bytes written (flushed to the kernel) / made durable */
+        int err;             /* errno of the first fdatasync that failed */
+    } sy;
 };
 
-/* Early writeback: every HIST_WB bytes the kernel is asked to start writing what was written
- * (sync_file_range SYNC_FILE_RANGE_WRITE, a hint that does not wait), as the store's bulk load
- * does (store_writeback.c), so that a long import or match never holds gigabytes of dirty pages
- * that the kernel then flushes all at once (a stall of tens of seconds for every writer of the
- * disk), and the fsync of close finds little left. The pages stay cached: compaction reads the
- * runs back right after the commit. */
-#define HIST_WB (8u << 20)
+/* Early writeback. A long import or match must never hold gigabytes of dirty pages that the
+ * kernel then flushes all at once (a stall of tens of seconds for every writer of the disk), and
+ * the fsync of close should find little left. With a syncing thread (a file of more than one
+ * block, see ct_start) every HIST_WB bytes written are made durable by fdatasync on that thread
+ * while the next ones are compressed: on a VM whose disk is a file of its host, the guest's
+ * writes land in the host's cache and only a flush writes them, at about a millisecond per MiB
+ * whenever it comes (sync_file_range, a hint, started nothing that the final fsync did not wait
+ * for again: 20 ms of a 0.3 s match went to the fsync of its 18 MB run). Without that thread,
+ * the kernel is asked to start writing (sync_file_range SYNC_FILE_RANGE_WRITE, a hint that does
+ * not wait), as the store's bulk load does (store_writeback.c). The pages stay cached:
+ * compaction reads the runs back right after the commit. An fdatasync error is kept and fails
+ * the close (the kernel reports a write error once per open file: the final fsync would not see
+ * it again). */
+#define HIST_WB (4u << 20)
+
+static void *sy_main(void *arg)
+{
+    hist_writer *w = arg;
+    pthread_mutex_lock(&w->sy.mu);
+    for (;;) {
+        while (w->sy.want == w->sy.done && !w->sy.quit)
+            pthread_cond_wait(&w->sy.cv, &w->sy.mu);
+        if (w->sy.want == w->sy.done)
+            break; /* quit, nothing left: the close's fsync does the rest */
+        uint64_t want = w->sy.want;
+        pthread_mutex_unlock(&w->sy.mu);
+        int err = fdatasync(w->sy.fd) != 0 ? errno : 0;
+        pthread_mutex_lock(&w->sy.mu);
+        if (err && w->sy.err == 0)
+            w->sy.err = err;
+        w->sy.done = want;
+        if (w->sy.quit)
+            break;
+    }
+    pthread_mutex_unlock(&w->sy.mu);
+    return NULL;
+}
+
+static void sy_start(hist_writer *w)
+{
+    if (pthread_mutex_init(&w->sy.mu, NULL) != 0)
+        return;
+    if (pthread_cond_init(&w->sy.cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->sy.mu);
+        return;
+    }
+    w->sy.fd = fileno(w->fp);
+    if (pthread_create(&w->sy.tid, NULL, sy_main, w) != 0) { /* signals blocked by the caller */
+        pthread_cond_destroy(&w->sy.cv);
+        pthread_mutex_destroy(&w->sy.mu);
+        return;
+    }
+    w->sy.started = true;
+}
+
+/* Join the syncing thread; an fdatasync error, if any. */
+static int sy_stop(hist_writer *w)
+{
+    if (!w->sy.started)
+        return 0;
+    pthread_mutex_lock(&w->sy.mu);
+    w->sy.quit = true;
+    pthread_cond_signal(&w->sy.cv);
+    pthread_mutex_unlock(&w->sy.mu);
+    pthread_join(w->sy.tid, NULL);
+    pthread_cond_destroy(&w->sy.cv);
+    pthread_mutex_destroy(&w->sy.mu);
+    w->sy.started = false;
+    if (w->sy.err)
+        return tide_error_set(TIDE_EIO, "%s: fdatasync: %s", w->path, strerror(w->sy.err));
+    return 0;
+}
 
 static void writeback_hint(hist_writer *w)
 {
-#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
     if (w->off - w->hinted < HIST_WB || fflush(w->fp) != 0)
         return;
-    (void)sync_file_range(fileno(w->fp), (off64_t)w->hinted, (off64_t)(w->off - w->hinted),
-            SYNC_FILE_RANGE_WRITE); /* a hint: errors are harmless */
-    w->hinted = w->off;
-#else
-    (void)w;
+    if (w->sy.started) {
+        pthread_mutex_lock(&w->sy.mu);
+        w->sy.want = w->off;
+        pthread_cond_signal(&w->sy.cv);
+        pthread_mutex_unlock(&w->sy.mu);
+    } else {
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+        (void)sync_file_range(fileno(w->fp), (off64_t)w->hinted, (off64_t)(w->off - w->hinted),
+                SYNC_FILE_RANGE_WRITE); /* a hint: errors are harmless */
 #endif
+    }
+    w->hinted = w->off;
 }
 
 #define HIST_IOBUF (1u << 20)
@@ -179,17 +267,23 @@ void tide__hist_writer_abort(hist_writer *w)
     tide__free(w);
 }
 
+/* zstd-compress src into out (with cctx) */
+static int compress_to(ZSTD_CCtx *cctx, tide_buf *out, const void *src, size_t n, int level)
+{
+    size_t bound = ZSTD_compressBound(n);
+    out->len = 0;
+    TIDE_CHECK(tide__buf_grow(out, bound + 1));
+    size_t c = ZSTD_compressCCtx(cctx, out->ptr, bound, src, n, level);
+    if (ZSTD_isError(c))
+        return tide_error_set(TIDE_ERROR, "zstd: %s", ZSTD_getErrorName(c));
+    out->len = c;
+    return 0;
+}
+
 /* zstd-compress src into w->cbuf */
 static int compress(hist_writer *w, const void *src, size_t n, int level)
 {
-    size_t bound = ZSTD_compressBound(n);
-    w->cbuf.len = 0;
-    TIDE_CHECK(tide__buf_grow(&w->cbuf, bound + 1));
-    size_t c = ZSTD_compressCCtx(w->cctx, w->cbuf.ptr, bound, src, n, level);
-    if (ZSTD_isError(c))
-        return tide_error_set(TIDE_ERROR, "zstd: %s", ZSTD_getErrorName(c));
-    w->cbuf.len = c;
-    return 0;
+    return compress_to(w->cctx, &w->cbuf, src, n, level);
 }
 
 static int write_bytes(hist_writer *w, const void *p, size_t n)
@@ -200,20 +294,19 @@ static int write_bytes(hist_writer *w, const void *p, size_t n)
     return 0;
 }
 
-/* Compress and write one block, and list it in the index (the compressing thread's work, or
- * the caller's when there is no such thread). */
-static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key, uint32_t nrec)
+/* Write one compressed block (comp, its checksum sum) and list it in the index. */
+static int emit_block(hist_writer *w, const tide_buf *comp, uint64_t sum, size_t usize,
+        const tide_buf *key, uint32_t nrec)
 {
-    TIDE_CHECK(compress(w, raw->ptr, raw->len, HIST_ZLEVEL));
     hist_block_ix bi;
     memset(&bi, 0, sizeof(bi));
     bi.off = w->off;
-    bi.csize = (uint32_t)w->cbuf.len;
-    bi.usize = (uint32_t)raw->len;
+    bi.csize = (uint32_t)comp->len;
+    bi.usize = (uint32_t)usize;
     bi.nrec = nrec;
     bi.key_len = (uint16_t)key->len;
-    bi.sum = XXH3_64bits(w->cbuf.ptr, w->cbuf.len);
-    TIDE_CHECK(write_bytes(w, w->cbuf.ptr, w->cbuf.len));
+    bi.sum = sum;
+    TIDE_CHECK(write_bytes(w, comp->ptr, comp->len));
     writeback_hint(w);
     TIDE_CHECK(tide__buf_put(&w->index, &bi, sizeof(bi)));
     TIDE_CHECK(tide__buf_put(&w->index, key->ptr, key->len));
@@ -221,43 +314,108 @@ static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key,
     return 0;
 }
 
+/* Compress and write one block (the caller's work when there are no compressing threads). */
+static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key, uint32_t nrec)
+{
+    TIDE_CHECK(compress(w, raw->ptr, raw->len, HIST_ZLEVEL));
+    return emit_block(w, &w->cbuf, XXH3_64bits(w->cbuf.ptr, w->cbuf.len), raw->len, key, nrec);
+}
+
 /* ---- compression beside the encoding ----
  *
  * zstd takes about half of a spill's time (the rest: sorting and encoding the records). A
- * writer of more than one block hands its blocks to a thread of its own, which compresses and
- * writes them in order while the caller encodes the next ones: the commit's final spill and the
- * compaction, which run while the reading thread waits, take both cores. The file is the same
- * byte for byte. Errors of the thread are returned by the next flush or by the close; without
- * a thread (pthread_create failed) the blocks are written by the caller. */
+ * writer of more than one block hands its blocks to threads of its own (HIST_CT, at most one
+ * per core), which compress them side by side while the caller encodes the next ones; the one
+ * that finishes the oldest block not yet written writes it and every later one that is ready,
+ * in order. The commit's final spill and the compaction run while the reading thread waits: the
+ * encoding and two compressions keep both cores busy (one compressing thread kept up with the
+ * encoding only half of the time). The file is the same byte for byte (a block's frame does
+ * not depend on the context that compressed it). Errors of the threads are returned by the
+ * next flush or by the close; without threads (pthread_create failed) the blocks are written
+ * by the caller. */
+
+/* Write the blocks ready at the head of the queue, in order, unless another thread is (called
+ * and left with the lock held; the lock is dropped while writing). */
+static void ct_write_ready(hist_writer *w)
+{
+    while (!w->ct.writing && w->ct.out < w->ct.put && w->ct.q[w->ct.out % HIST_WQ].done) {
+        hist_wblock *b = &w->ct.q[w->ct.out % HIST_WQ];
+        bool skip = w->ct.rc != 0 || w->ct.abandon;
+        w->ct.writing = true;
+        pthread_mutex_unlock(&w->ct.mu);
+        int rc = skip ? 0 : emit_block(w, &b->comp, b->sum, b->raw.len, &b->key, b->nrec);
+        pthread_mutex_lock(&w->ct.mu);
+        w->ct.writing = false;
+        if (rc < 0 && w->ct.rc == 0) {
+            snprintf(w->ct.err, sizeof(w->ct.err), "%s", tide_error_last());
+            w->ct.rc = rc;
+        }
+        b->done = false;
+        b->raw.len = 0;
+        w->ct.out++;
+        if (w->ct.put - w->ct.out <= HIST_WQ / 2)
+            pthread_cond_signal(&w->ct.room);
+    }
+}
+
+typedef struct {
+    hist_writer *w;
+    int i; /* the thread's number: its compression context */
+} ct_arg;
 
 static void *ct_main(void *arg)
 {
-    hist_writer *w = arg;
+    hist_writer *w = ((ct_arg *)arg)->w;
+    ZSTD_CCtx *cctx = w->ct.cctx[((ct_arg *)arg)->i];
+    tide__free(arg);
+    pthread_mutex_lock(&w->ct.mu);
     for (;;) {
-        pthread_mutex_lock(&w->ct.mu);
-        while (w->ct.count == 0 && !w->ct.quit)
+        if (w->ct.claim == w->ct.put) {
+            if (w->ct.quit)
+                break;
             pthread_cond_wait(&w->ct.work, &w->ct.mu);
-        if (w->ct.count == 0) {
-            pthread_mutex_unlock(&w->ct.mu);
-            break;
+            continue;
         }
-        hist_wblock *b = &w->ct.q[w->ct.head];
+        hist_wblock *b = &w->ct.q[w->ct.claim++ % HIST_WQ];
         bool skip = w->ct.rc != 0 || w->ct.abandon;
         pthread_mutex_unlock(&w->ct.mu);
-        int rc = skip ? 0 : write_block(w, &b->raw, &b->key, b->nrec);
+        int rc = 0;
+        if (!skip) {
+            rc = compress_to(cctx, &b->comp, b->raw.ptr, b->raw.len, HIST_ZLEVEL);
+            if (rc == 0)
+                b->sum = XXH3_64bits(b->comp.ptr, b->comp.len);
+        }
         pthread_mutex_lock(&w->ct.mu);
         if (rc < 0 && w->ct.rc == 0) {
             snprintf(w->ct.err, sizeof(w->ct.err), "%s", tide_error_last());
             w->ct.rc = rc;
         }
-        b->raw.len = 0;
-        w->ct.head = (w->ct.head + 1) % HIST_WQ;
-        w->ct.count--;
-        if (w->ct.count <= HIST_WQ / 2)
-            pthread_cond_signal(&w->ct.room);
-        pthread_mutex_unlock(&w->ct.mu);
+        b->done = true;
+        ct_write_ready(w);
     }
+    pthread_mutex_unlock(&w->ct.mu);
     return NULL;
+}
+
+static int ct_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    int t = tide__hist_threads();
+    return n < 1 ? 1 : n > t ? t : (int)n;
+}
+
+int tide__hist_threads(void)
+{
+    static atomic_int cached; /* 0: not read yet */
+    int t = atomic_load(&cached);
+    if (t == 0) {
+        /* tests: TIDE_HISTORY_THREADS=1 writes with one compressing thread, sorts on one, and
+         * faults pages in without the pager, the reference the parallel paths are held to */
+        const char *e = getenv("TIDE_HISTORY_THREADS");
+        t = e && atoi(e) == 1 ? 1 : HIST_CT;
+        atomic_store(&cached, t);
+    }
+    return t;
 }
 
 static void ct_start(hist_writer *w)
@@ -277,9 +435,26 @@ static void ct_start(hist_writer *w)
     sigset_t all, old; /* signals are for the caller's threads */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int cr = pthread_create(&w->ct.tid, NULL, ct_main, w);
+    int want = ct_cores();
+    for (int i = 0; i < want; i++) {
+        ct_arg *a = tide__malloc(sizeof(*a));
+        if (a == NULL || (w->ct.cctx[i] = ZSTD_createCCtx()) == NULL) {
+            tide__free(a);
+            break;
+        }
+        *a = (ct_arg){ w, i };
+        if (pthread_create(&w->ct.tid[i], NULL, ct_main, a) != 0) {
+            tide__free(a);
+            ZSTD_freeCCtx(w->ct.cctx[i]);
+            w->ct.cctx[i] = NULL;
+            break;
+        }
+        w->ct.nthreads++;
+    }
+    if (w->ct.nthreads > 0)
+        sy_start(w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (cr != 0) {
+    if (w->ct.nthreads == 0) {
         pthread_cond_destroy(&w->ct.room);
         pthread_cond_destroy(&w->ct.work);
         pthread_mutex_destroy(&w->ct.mu);
@@ -288,7 +463,7 @@ static void ct_start(hist_writer *w)
     w->ct.started = true;
 }
 
-/* Let the thread write what is queued (or drop it: abandon), join it; its error, if any. */
+/* Let the threads write what is queued (or drop it: abandon), join them; their error, if any. */
 static int ct_stop(hist_writer *w, bool abandon)
 {
     int rc = 0;
@@ -296,9 +471,15 @@ static int ct_stop(hist_writer *w, bool abandon)
         pthread_mutex_lock(&w->ct.mu);
         w->ct.quit = true;
         w->ct.abandon = abandon;
-        pthread_cond_signal(&w->ct.work);
+        pthread_cond_broadcast(&w->ct.work);
         pthread_mutex_unlock(&w->ct.mu);
-        pthread_join(w->ct.tid, NULL);
+        for (int i = 0; i < w->ct.nthreads; i++) {
+            pthread_join(w->ct.tid[i], NULL);
+            ZSTD_freeCCtx(w->ct.cctx[i]);
+            w->ct.cctx[i] = NULL;
+        }
+        /* every block was compressed, and the last one done wrote what was ready */
+        w->ct.nthreads = 0;
         pthread_cond_destroy(&w->ct.room);
         pthread_cond_destroy(&w->ct.work);
         pthread_mutex_destroy(&w->ct.mu);
@@ -306,9 +487,13 @@ static int ct_stop(hist_writer *w, bool abandon)
         if (w->ct.rc)
             rc = tide_error_set(w->ct.rc, "%s", w->ct.err);
     }
+    int src = sy_stop(w); /* after the compressing threads: none asks any more */
+    if (rc == 0 && !abandon)
+        rc = src;
     for (size_t i = 0; i < HIST_WQ; i++) {
         tide__buf_free(&w->ct.q[i].raw);
         tide__buf_free(&w->ct.q[i].key);
+        tide__buf_free(&w->ct.q[i].comp);
     }
     return rc;
 }
@@ -323,14 +508,14 @@ static int flush_block(hist_writer *w)
         TIDE_CHECK(write_block(w, &w->block, &w->first_key, w->block_nrec));
     } else {
         pthread_mutex_lock(&w->ct.mu);
-        /* a full queue is waited on until half of it is done (the thread signals then): the
-         * compression is the slower side, and a wake-up per block cost a context switch each */
-        if (w->ct.count == HIST_WQ)
-            while (w->ct.count > HIST_WQ / 2)
+        /* a full queue is waited on until half of it is written (the threads signal then): a
+         * wake-up per block cost a context switch each */
+        if (w->ct.put - w->ct.out == HIST_WQ)
+            while (w->ct.put - w->ct.out > HIST_WQ / 2)
                 pthread_cond_wait(&w->ct.room, &w->ct.mu);
         int rc = w->ct.rc;
         if (rc == 0) {
-            hist_wblock *b = &w->ct.q[(w->ct.head + w->ct.count) % HIST_WQ];
+            hist_wblock *b = &w->ct.q[w->ct.put % HIST_WQ];
             tide_buf t = b->raw; /* the slot's emptied buffers become the next block's */
             b->raw = w->block;
             w->block = t;
@@ -338,7 +523,8 @@ static int flush_block(hist_writer *w)
             b->key = w->first_key;
             w->first_key = t;
             b->nrec = w->block_nrec;
-            w->ct.count++;
+            b->done = false;
+            w->ct.put++;
             pthread_cond_signal(&w->ct.work);
         }
         pthread_mutex_unlock(&w->ct.mu);

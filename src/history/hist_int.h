@@ -153,5 +153,9 @@ int tide__ix_build_tap(tide_match_index **out, tide_store *store, const tide_ind
 
 /* ---- shared ---- */
 int64_t tide__hist_now_us(void);
+/* Threads a history may use beside its caller's for one job: 2 (compressing threads of a run
+ * file, the two halves of a spill's sort, the recorder's pager), or 1 when TIDE_HISTORY_THREADS=1
+ * (tests hold the parallel paths to the serial ones with it). */
+int tide__hist_threads(void);
 
 #endif

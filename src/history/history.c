@@ -132,6 +132,7 @@ typedef struct {
     agg_slot *table;
     size_t tcap; /* 1 << tlg slots (0: no table yet) */
     unsigned tlg;
+    size_t ext_at; /* entries past which the table's mapping is doubled ahead of its growth */
     tide_buf keys;
     size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
     agg_wide *wide;                       /* wide entries (agg_ent), in no order */
@@ -201,6 +202,7 @@ struct tide_history {
     uint32_t last_host_id, last_file_id;
     bool have_host, have_file;
     size_t peak_bytes;
+    struct pager *pager; /* faults the aggregators' new memory in ahead (NULL: none) */
     /* observations on their way into the staging aggregator: their table slot is prefetched
      * when they enter, and they are counted RING_N observations later, so that the cache misses
      * of the big table overlap instead of following one another */
@@ -398,6 +400,152 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     *p = n;
     *cap = c;
     return 0;
+}
+
+/* ---- the pager ----
+ *
+ * On this kind of machine (a VM whose host takes back the memory its guest frees) the first
+ * write to a fresh page costs about a millisecond per MiB, huge pages or not: the ~70 MB the
+ * aggregator writes over a small match cost its recorder thread more time than counting did,
+ * while the reading thread, waiting for it, left its core idle. The aggregator's arrays are
+ * grown ahead of their use (the entries and keys doubled, the table's mapping doubled when it is
+ * three eighths full), and the pager, a thread of the recorder's, faults their new parts in
+ * (MADV_POPULATE_WRITE: the kernel's write fault, without writing, so that what the recorder
+ * writes meanwhile stays) while the recorder fills the part before: the faults run on the core
+ * the reading thread leaves idle. A request is dropped when the queue is full (the recorder
+ * then faults the pages itself, as without a pager). Before a mapping that was asked for is
+ * moved or unmapped, pager_fence drops the requests and waits for the one in hand, so the pager
+ * never touches memory that is not the aggregator's. */
+#define PAGER_Q    8
+#define PAGER_STEP ((size_t)2 << 20) /* populated per call: a fence waits for one at most */
+
+struct pager {
+    pthread_mutex_t mu;
+    pthread_cond_t more, idle;
+    pthread_t tid;
+    bool quit, busy;
+    atomic_bool cancel;
+    struct {
+        char *p;
+        size_t len;
+    } q[PAGER_Q];
+    size_t head, count;
+};
+
+static void *pager_main(void *arg)
+{
+    struct pager *pg = arg;
+    pthread_mutex_lock(&pg->mu);
+    for (;;) {
+        while (pg->count == 0 && !pg->quit)
+            pthread_cond_wait(&pg->more, &pg->mu);
+        if (pg->quit)
+            break;
+        char *p = pg->q[pg->head].p;
+        size_t len = pg->q[pg->head].len;
+        pg->head = (pg->head + 1) % PAGER_Q;
+        pg->count--;
+        pg->busy = true;
+        atomic_store(&pg->cancel, false);
+        pthread_mutex_unlock(&pg->mu);
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+        for (size_t off = 0; off < len && !atomic_load(&pg->cancel); off += PAGER_STEP)
+            if (madvise(p + off, len - off < PAGER_STEP ? len - off : PAGER_STEP,
+                        MADV_POPULATE_WRITE) != 0)
+                break; /* a hint: out of memory or not supported, the recorder faults them */
+#else
+        (void)p;
+        (void)len;
+#endif
+        pthread_mutex_lock(&pg->mu);
+        pg->busy = false;
+        pthread_cond_broadcast(&pg->idle);
+    }
+    pthread_mutex_unlock(&pg->mu);
+    return NULL;
+}
+
+static struct pager *pager_start(void)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    struct pager *pg = tide__calloc(1, sizeof(*pg));
+    if (pg == NULL)
+        return NULL;
+    if (pthread_mutex_init(&pg->mu, NULL) != 0) {
+        tide__free(pg);
+        return NULL;
+    }
+    if (pthread_cond_init(&pg->more, NULL) != 0) {
+        pthread_mutex_destroy(&pg->mu);
+        tide__free(pg);
+        return NULL;
+    }
+    if (pthread_cond_init(&pg->idle, NULL) != 0) {
+        pthread_cond_destroy(&pg->more);
+        pthread_mutex_destroy(&pg->mu);
+        tide__free(pg);
+        return NULL;
+    }
+    atomic_init(&pg->cancel, false);
+    if (pthread_create(&pg->tid, NULL, pager_main, pg) != 0) { /* signals: blocked by caller */
+        pthread_cond_destroy(&pg->idle);
+        pthread_cond_destroy(&pg->more);
+        pthread_mutex_destroy(&pg->mu);
+        tide__free(pg);
+        return NULL;
+    }
+    return pg;
+#else
+    return NULL; /* no way to fault pages in without writing them */
+#endif
+}
+
+static void pager_stop(struct pager *pg)
+{
+    if (pg == NULL)
+        return;
+    pthread_mutex_lock(&pg->mu);
+    pg->quit = true;
+    atomic_store(&pg->cancel, true);
+    pthread_cond_signal(&pg->more);
+    pthread_mutex_unlock(&pg->mu);
+    pthread_join(pg->tid, NULL);
+    pthread_cond_destroy(&pg->idle);
+    pthread_cond_destroy(&pg->more);
+    pthread_mutex_destroy(&pg->mu);
+    tide__free(pg);
+}
+
+/* Ask for [p, p + len) to be faulted in (whole huge pages: p is rounded up). */
+static void pager_ask(struct pager *pg, void *p, size_t len)
+{
+    if (pg == NULL)
+        return;
+    uintptr_t a = ((uintptr_t)p + MAP_ALIGN - 1) & ~(uintptr_t)(MAP_ALIGN - 1);
+    uintptr_t end = (uintptr_t)p + len;
+    if (end <= a)
+        return;
+    pthread_mutex_lock(&pg->mu);
+    if (pg->count < PAGER_Q) {
+        size_t i = (pg->head + pg->count++) % PAGER_Q;
+        pg->q[i].p = (char *)a;
+        pg->q[i].len = end - a;
+        pthread_cond_signal(&pg->more);
+    }
+    pthread_mutex_unlock(&pg->mu);
+}
+
+/* Drop what was asked and wait for what is in hand (before a mapping moves or goes). */
+static void pager_fence(struct pager *pg)
+{
+    if (pg == NULL)
+        return;
+    pthread_mutex_lock(&pg->mu);
+    pg->count = 0;
+    atomic_store(&pg->cancel, true);
+    while (pg->busy)
+        pthread_cond_wait(&pg->idle, &pg->mu);
+    pthread_mutex_unlock(&pg->mu);
 }
 
 static void day_name(int32_t day, char out[32])
@@ -963,6 +1111,12 @@ static int table_spread(agg *a, unsigned lg)
     return rc; /* out of memory: slots were lost, the recorder fails (its error is sticky) */
 }
 
+/* The mapping length of a table of cap slots. */
+static size_t table_len(size_t cap)
+{
+    return (cap * sizeof(agg_slot) + MAP_ALIGN - 1) & ~(MAP_ALIGN - 1);
+}
+
 static int table_grow(agg *a)
 {
     /* The table grows with what the aggregator holds, from 64 Ki slots (512 KiB): sized for
@@ -975,7 +1129,7 @@ static int table_grow(agg *a)
     size_t cap = (size_t)1 << lg;
 #ifdef __linux__
     if (a->tcap && a->table_map) { /* grown where it is */
-        size_t len = (cap * sizeof(agg_slot) + MAP_ALIGN - 1) & ~(MAP_ALIGN - 1);
+        size_t len = table_len(cap);
         void *n = len == a->table_map ? (void *)a->table
                                       : mremap(a->table, a->table_map, len, MREMAP_MAYMOVE);
         if (n != MAP_FAILED) {
@@ -1153,6 +1307,32 @@ static inline int undo_note(agg *a, uint32_t idx)
     return undo_save(a, idx);
 }
 
+/* The table's mapping doubled ahead of the table's growth, its new half faulted in by the
+ * pager; table_grow then spreads the slots where they are. Once per size (ext_at moves past
+ * the growth). */
+static void table_extend(const tide_history *h, agg *a)
+{
+    a->ext_at = SIZE_MAX;
+#ifdef __linux__
+    size_t want = table_len(a->tcap * 2);
+    if (a->table_map == 0 || a->table_map >= want)
+        return;
+    pager_fence(h->pager);
+    void *n = mremap(a->table, a->table_map, want, MREMAP_MAYMOVE);
+    if (n == MAP_FAILED)
+        return; /* table_grow tries again */
+#ifdef MADV_HUGEPAGE
+    (void)madvise(n, want, MADV_HUGEPAGE);
+#endif
+    size_t old = a->table_map;
+    a->table = n;
+    a->table_map = want;
+    pager_ask(h->pager, (char *)n + old, want - old);
+#else
+    (void)h;
+#endif
+}
+
 /* Count (first, last, count, place) of (key, day, host) into a: dk = AGG_DK(day, n), fo and lo
  * the first and last times as microseconds of the day. older: the record comes from before what
  * a holds (its place wins a tie of first times). Inlined: the calls with one observation (count
@@ -1161,26 +1341,40 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
         const uint8_t *key, size_t n, uint32_t tag, uint32_t dk, uint32_t host, uint64_t fo,
         uint64_t lo, uint64_t count, uint32_t file, uint64_t line, bool older)
 {
-    if ((a->nents + 1) * 2 > a->tcap)
+    if ((a->nents + 1) * 2 > a->tcap) {
+        if (a->tcap && a->table_map != table_len(a->tcap * 2))
+            pager_fence(h->pager); /* the mapping may move */
         TIDE_CHECK(table_grow(a));
+        a->ext_at = a->tcap * 3 / 8;
+    } else if (a->nents >= a->ext_at && h->pager) {
+        table_extend(h, a);
+    }
     size_t mask = a->tcap - 1;
     for (size_t s = slot_home(tag, a->tlg);; s = (s + 1) & mask) {
         agg_slot *sl = &a->table[s];
         if (sl->idx == 0) {
             if (a->nents >= UINT32_MAX - 1 || a->keys.len + n > UINT32_MAX)
                 return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
-            if (a->nents == a->capents)
+            if (a->nents == a->capents) {
+                pager_fence(h->pager); /* the mapping may move */
                 TIDE_CHECK(grow_big((void **)&a->ents, &a->capents, &a->ents_map, a->nents + 1,
                         sizeof(agg_ent)));
+                if (a->ents_map)
+                    pager_ask(
+                            h->pager, a->ents + a->nents, a->ents_map - a->nents * sizeof(agg_ent));
+            }
             agg_ent *e = &a->ents[a->nents];
             e->key_off = (uint32_t)a->keys.len;
             e->tag = tag;
             e->dk = dk;
             if (a->keys.len + n >= a->keys.cap) { /* the arena has no max */
                 size_t kc = a->keys.cap;
+                pager_fence(h->pager);
                 TIDE_CHECK(
                         grow_big((void **)&a->keys.ptr, &kc, &a->keys_map, a->keys.len + n + 1, 1));
                 a->keys.cap = kc;
+                if (a->keys_map)
+                    pager_ask(h->pager, a->keys.ptr + a->keys.len, a->keys_map - a->keys.len);
             }
             memcpy(a->keys.ptr + a->keys.len, key, n);
             a->keys.len += n;
@@ -1726,7 +1920,13 @@ static int rec_push(tide_history *h, int op)
             sigset_t all, old;
             sigfillset(&all);
             pthread_sigmask(SIG_SETMASK, &all, &old);
+            /* the recorder's pager, beside it (started first: the recorder reads h->pager) */
+            h->pager = tide__hist_threads() > 1 ? pager_start() : NULL;
             int cr = pthread_create(&t->tid, NULL, rec_main, h);
+            if (cr != 0) {
+                pager_stop(h->pager);
+                h->pager = NULL;
+            }
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             if (cr != 0) {
                 pthread_cond_destroy(&t->room);
@@ -1789,6 +1989,8 @@ static void rec_stop(tide_history *h)
         pthread_mutex_destroy(&t->mu);
         t->started = false;
     }
+    pager_stop(h->pager);
+    h->pager = NULL;
     for (size_t i = 0; i < REC_JOBS; i++)
         tide__buf_free(&t->q[i].data);
     tide__buf_free(&t->fill);
@@ -1915,6 +2117,45 @@ static inline unsigned sort_byte(const sort_ent *e, int d)
 
 #define MSD_SMALL 48 /* shorter ranges go to sort_ents */
 
+/* One pass of the American flag sort: v's entries into 256 buckets by their byte d, in place
+ * (cnt[b]: how many in bucket b, counted by the caller). */
+static void msd_partition(sort_ent *v, const size_t cnt[256], int d)
+{
+    size_t next[256], end[256], sum = 0;
+    for (int b = 0; b < 256; b++) {
+        next[b] = sum;
+        sum += cnt[b];
+        end[b] = sum;
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        while (next[b] < end[b]) {
+            sort_ent x = v[next[b]];
+            unsigned xb = sort_byte(&x, d);
+            while (xb != b) { /* x to its bucket, what was there in hand */
+                sort_ent t = v[next[xb]];
+                v[next[xb]++] = x;
+                x = t;
+                xb = sort_byte(&x, d);
+            }
+            v[next[b]++] = x;
+        }
+    }
+}
+
+/* The digits of v that are the same in every entry skipped (dig and nd advanced); false when
+ * none is left. cnt: the counts of the first that differs. */
+static bool msd_digit(const sort_ent *v, size_t n, const int **dig, int *nd, size_t cnt[256])
+{
+    for (; *nd > 0; (*dig)++, (*nd)--) {
+        memset(cnt, 0, 256 * sizeof(size_t));
+        for (size_t i = 0; i < n; i++)
+            cnt[sort_byte(&v[i], (*dig)[0])]++;
+        if (cnt[sort_byte(&v[0], (*dig)[0])] != n)
+            return true;
+    }
+    return false;
+}
+
 /* Sort by (day, key prefix) with an in-place MSD radix sort (American flag sort) of the digits
  * dig[0..nd) (most significant first: only those whose byte differs somewhere), then each range
  * of equal (day, prefix), and every range shorter than MSD_SMALL, with sort_ents (whole key, host
@@ -1923,48 +2164,103 @@ static inline unsigned sort_byte(const sort_ent *e, int d)
  * anything else here), so its array can be the aggregator's own table. */
 static void sort_msd(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, int nd)
 {
-    for (;;) {
-        if (n <= MSD_SMALL || nd == 0) {
-            if (n > 1)
-                sort_ents(c, v, n);
-            return;
-        }
-        int d = dig[0];
-        size_t cnt[256] = { 0 };
-        for (size_t i = 0; i < n; i++)
-            cnt[sort_byte(&v[i], d)]++;
-        if (cnt[sort_byte(&v[0], d)] == n) { /* one value here: the next digit */
-            dig++;
-            nd--;
-            continue;
-        }
-        size_t next[256], end[256], sum = 0;
-        for (int b = 0; b < 256; b++) {
-            next[b] = sum;
-            sum += cnt[b];
-            end[b] = sum;
-        }
-        for (unsigned b = 0; b < 256; b++) {
-            while (next[b] < end[b]) {
-                sort_ent x = v[next[b]];
-                unsigned xb = sort_byte(&x, d);
-                while (xb != b) { /* x to its bucket, what was there in hand */
-                    sort_ent t = v[next[xb]];
-                    v[next[xb]++] = x;
-                    x = t;
-                    xb = sort_byte(&x, d);
-                }
-                v[next[b]++] = x;
-            }
-        }
-        size_t start = 0;
-        for (int b = 0; b < 256; b++) {
-            if (cnt[b] > 1)
-                sort_msd(c, v + start, cnt[b], dig + 1, nd - 1);
-            start += cnt[b];
-        }
+    size_t cnt[256];
+    if (n <= MSD_SMALL || !msd_digit(v, n, &dig, &nd, cnt)) {
+        if (n > 1)
+            sort_ents(c, v, n);
         return;
     }
+    msd_partition(v, cnt, dig[0]);
+    size_t start = 0;
+    for (int b = 0; b < 256; b++) {
+        if (cnt[b] > 1)
+            sort_msd(c, v + start, cnt[b], dig + 1, nd - 1);
+        start += cnt[b];
+    }
+}
+
+/* ---- the sort on two threads ----
+ *
+ * The commit's final spill sorts while the reading thread waits, its core idle. The top radix
+ * passes split the entries into ranges of at most a grain (1/64 of them) each, which the two
+ * threads then take, biggest first, until none is left. Ranges, not halves: what a range costs
+ * depends on its keys (an address is sorted by the radix alone, names sharing long prefixes go
+ * to the comparison sort), so equal counts would not be equal work. The order is the one
+ * sort_msd gives. */
+typedef struct {
+    sort_ent *v;
+    size_t n;
+    const int *dig;
+    int nd;
+} sort_task;
+
+typedef struct {
+    const sort_ctx *c;
+    sort_task *t;
+    size_t nt;
+    atomic_size_t next;
+} sort_pool;
+
+/* Partition v until its ranges are at most grain entries; the ranges into *t. */
+static int sort_split(sort_ent *v, size_t n, const int *dig, int nd, size_t grain, sort_task **t,
+        size_t *nt, size_t *cap)
+{
+    size_t cnt[256];
+    if (n <= grain || n <= MSD_SMALL || !msd_digit(v, n, &dig, &nd, cnt)) {
+        TIDE_CHECK(grow((void **)t, cap, *nt + 1, sizeof(sort_task)));
+        (*t)[(*nt)++] = (sort_task){ v, n, dig, nd };
+        return 0;
+    }
+    msd_partition(v, cnt, dig[0]);
+    size_t start = 0;
+    for (int b = 0; b < 256; b++) {
+        if (cnt[b] > 1)
+            TIDE_CHECK(sort_split(v + start, cnt[b], dig + 1, nd - 1, grain, t, nt, cap));
+        start += cnt[b];
+    }
+    return 0;
+}
+
+static void *sort_pool_run(void *arg)
+{
+    sort_pool *p = arg;
+    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->nt;)
+        sort_msd(p->c, p->t[i].v, p->t[i].n, p->t[i].dig, p->t[i].nd);
+    return NULL;
+}
+
+static int cmp_task_size(const void *a, const void *b)
+{
+    size_t x = ((const sort_task *)a)->n, y = ((const sort_task *)b)->n;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Below this many entries a sort takes one thread (a thread's start costs more). */
+#define SORT_TWO_MIN (64u << 10)
+
+/* sort_msd on two threads (one when there are few entries, or no second thread). */
+static void sort_two(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, int nd)
+{
+    sort_pool p = { c, NULL, 0, 0 };
+    size_t cap = 0;
+    atomic_init(&p.next, 0);
+    if (n < SORT_TWO_MIN || tide__hist_threads() < 2 ||
+            sort_split(v, n, dig, nd, n / 64, &p.t, &p.nt, &cap) < 0) {
+        tide__free(p.t); /* out of memory: what was split is still ordered by its ranges */
+        sort_msd(c, v, n, dig, nd);
+        return;
+    }
+    qsort(p.t, p.nt, sizeof(sort_task), cmp_task_size);
+    pthread_t tid;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    bool started = pthread_create(&tid, NULL, sort_pool_run, &p) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sort_pool_run(&p);
+    if (started)
+        pthread_join(tid, NULL);
+    tide__free(p.t);
 }
 
 static const names *rank_names; /* qsort has no payload; the writer is single-threaded */
@@ -2053,7 +2349,7 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
     for (int d = 7; d >= 0; d--)
         if ((pdiff >> (8 * d)) & 255u)
             dig[nd++] = d;
-    sort_msd(&sc, ord, a->nents, dig, nd);
+    sort_two(&sc, ord, a->nents, dig, nd);
     hist_writer *w = NULL;
     run_ent cur = { 0 };
     char path[4096];
