@@ -53,8 +53,9 @@ static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 
 /* ---- writer ---- */
 
-#define HIST_WQ 16 /* blocks queued for the compressing threads at most */
-#define HIST_CT 2  /* compressing threads at most (fewer on fewer cores) */
+#define HIST_WQ   16 /* blocks queued for the compressing threads at most */
+#define HIST_CT   2  /* compressing threads at most (fewer on fewer cores) */
+#define HIST_HELP 4  /* blocks waiting for a compressing thread before the caller compresses one */
 
 /* A block handed to the compressing threads: its records and its first key, then its
  * compressed bytes and their checksum (done: ready to be written). */
@@ -412,7 +413,7 @@ int tide__hist_threads(void)
         /* tests: TIDE_HISTORY_THREADS=1 writes with one compressing thread, sorts on one, and
          * faults pages in without the pager, the reference the parallel paths are held to */
         const char *e = getenv("TIDE_HISTORY_THREADS");
-        t = e && atoi(e) == 1 ? 1 : HIST_CT;
+        t = e && strcmp(e, "1") == 0 ? 1 : HIST_CT;
         atomic_store(&cached, t);
     }
     return t;
@@ -526,6 +527,24 @@ static int flush_block(hist_writer *w)
             b->done = false;
             w->ct.put++;
             pthread_cond_signal(&w->ct.work);
+            /* the compressing threads behind: the caller compresses the oldest block waiting
+             * itself, rather than encode on and wait for room (every thread busy, fewer
+             * wake-ups: a thread woken per block, then asleep again, left the cores idle a
+             * quarter of the time) */
+            if (w->ct.put - w->ct.claim >= HIST_HELP) {
+                hist_wblock *o = &w->ct.q[w->ct.claim++ % HIST_WQ];
+                pthread_mutex_unlock(&w->ct.mu);
+                int crc = compress_to(w->cctx, &o->comp, o->raw.ptr, o->raw.len, HIST_ZLEVEL);
+                if (crc == 0)
+                    o->sum = XXH3_64bits(o->comp.ptr, o->comp.len);
+                pthread_mutex_lock(&w->ct.mu);
+                if (crc < 0 && w->ct.rc == 0) {
+                    snprintf(w->ct.err, sizeof(w->ct.err), "%s", tide_error_last());
+                    w->ct.rc = crc;
+                }
+                o->done = true;
+                ct_write_ready(w);
+            }
         }
         pthread_mutex_unlock(&w->ct.mu);
         if (rc)

@@ -2442,10 +2442,38 @@ typedef struct {
     uint32_t **hmap; /* per input: host id -> output host id (= rank of the name) */
     int *heap;       /* cursor indices, a binary min-heap by (key, output host) */
     size_t nheap;
+    /* per input: its record's first 8 key bytes, big-endian, zero-padded: most comparisons of
+     * the heap end there (a memcmp call per comparison was a third of the merge's time) */
+    uint64_t *pfx;
 } merger;
+
+static inline uint64_t key_pfx(const uint8_t *key, size_t n)
+{
+    uint8_t b[8] = { 0 };
+    memcpy(b, key, n < 8 ? n : 8);
+    uint64_t v;
+    memcpy(&v, b, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* The next record of input i (1), its end (0) or an error (< 0); its prefix noted. */
+static int merger_next(merger *m, int i)
+{
+    int r = tide__hist_cursor_next(&m->cur[i]);
+    if (r == 1)
+        m->pfx[i] = key_pfx(m->cur[i].rec.key, m->cur[i].rec.key_len);
+    return r;
+}
 
 static int mrec_cmp(const merger *m, int a, int b)
 {
+    /* prefixes that differ order the keys as the whole keys would (the padding is below any
+     * byte a longer key has there, or equal to a zero byte: then the keys decide) */
+    if (m->pfx[a] != m->pfx[b])
+        return m->pfx[a] < m->pfx[b] ? -1 : 1;
     const hist_rec *x = &m->cur[a].rec, *y = &m->cur[b].rec;
     int c = tide__hist_keycmp(x->key, x->key_len, y->key, y->key_len);
     if (c)
@@ -2489,12 +2517,14 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
     m.hmap = tide__calloc(n, sizeof(uint32_t *));
     uint32_t **fmap = tide__calloc(n, sizeof(uint32_t *));
     m.heap = tide__calloc(n, sizeof(int));
+    m.pfx = tide__calloc(n, sizeof(uint64_t));
     const char **hn = NULL, **fn = NULL;
     size_t nhn = 0, nfn = 0;
     tide_strmap hmapn = TIDE_STRMAP_INIT, fmapn = TIDE_STRMAP_INIT;
     hist_writer *w = NULL;
     int rc = 0;
-    if (files == NULL || m.cur == NULL || m.hmap == NULL || fmap == NULL || m.heap == NULL)
+    if (files == NULL || m.cur == NULL || m.hmap == NULL || fmap == NULL || m.heap == NULL ||
+            m.pfx == NULL)
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
     char path[4096];
     size_t tot_h = 0, tot_f = 0;
@@ -2553,7 +2583,7 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         tide__free(rank_of);
     }
     for (size_t i = 0; rc >= 0 && i < n; i++) {
-        int r = tide__hist_cursor_next(&m.cur[i]);
+        int r = merger_next(&m, (int)i);
         if (r < 0)
             rc = r;
         else if (r == 1)
@@ -2577,6 +2607,7 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         size_t klen = m.cur[top].rec.key_len;
         memcpy(key, m.cur[top].rec.key, klen);
         uint32_t host = m.hmap[top][m.cur[top].rec.host];
+        uint64_t kp = m.pfx[top];
         int64_t first = INT64_MAX, last = INT64_MIN;
         uint64_t count = 0, line = 0;
         uint32_t file = 0;
@@ -2584,7 +2615,8 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         while (rc >= 0 && m.nheap > 0) {
             int i = m.heap[0];
             const hist_rec *r = &m.cur[i].rec;
-            if (tide__hist_keycmp(r->key, r->key_len, key, klen) != 0 || m.hmap[i][r->host] != host)
+            if (m.pfx[i] != kp || tide__hist_keycmp(r->key, r->key_len, key, klen) != 0 ||
+                    m.hmap[i][r->host] != host)
                 break;
             if (r->first < first || (r->first == first && i < first_from)) {
                 first = r->first;
@@ -2595,7 +2627,7 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
             if (r->last > last)
                 last = r->last;
             count += r->count;
-            int s = tide__hist_cursor_next(&m.cur[i]);
+            int s = merger_next(&m, i);
             if (s < 0) {
                 rc = s;
                 break;
@@ -2633,6 +2665,7 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
     tide__free(m.hmap);
     tide__free(fmap);
     tide__free(m.heap);
+    tide__free(m.pfx);
     return rc < 0 ? rc : 0;
 }
 
