@@ -527,24 +527,6 @@ static int flush_block(hist_writer *w)
             b->done = false;
             w->ct.put++;
             pthread_cond_signal(&w->ct.work);
-            /* the compressing threads behind: the caller compresses the oldest block waiting
-             * itself, rather than encode on and wait for room (every thread busy, fewer
-             * wake-ups: a thread woken per block, then asleep again, left the cores idle a
-             * quarter of the time) */
-            if (w->ct.put - w->ct.claim >= HIST_HELP) {
-                hist_wblock *o = &w->ct.q[w->ct.claim++ % HIST_WQ];
-                pthread_mutex_unlock(&w->ct.mu);
-                int crc = compress_to(w->cctx, &o->comp, o->raw.ptr, o->raw.len, HIST_ZLEVEL);
-                if (crc == 0)
-                    o->sum = XXH3_64bits(o->comp.ptr, o->comp.len);
-                pthread_mutex_lock(&w->ct.mu);
-                if (crc < 0 && w->ct.rc == 0) {
-                    snprintf(w->ct.err, sizeof(w->ct.err), "%s", tide_error_last());
-                    w->ct.rc = crc;
-                }
-                o->done = true;
-                ct_write_ready(w);
-            }
         }
         pthread_mutex_unlock(&w->ct.mu);
         if (rc)
