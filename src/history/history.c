@@ -133,6 +133,7 @@ typedef struct {
     size_t tcap; /* 1 << tlg slots (0: no table yet) */
     unsigned tlg;
     size_t ext_at; /* entries past which the table's mapping is doubled ahead of its growth */
+    size_t ents_asked, keys_asked; /* bytes of the entries / keys the pager was asked for */
     tide_buf keys;
     size_t ents_map, table_map, keys_map; /* mapping lengths of the big arrays (0: heap) */
     agg_wide *wide;                       /* wide entries (agg_ent), in no order */
@@ -407,12 +408,13 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
  * On this kind of machine (a VM whose host takes back the memory its guest frees) the first
  * write to a fresh page costs about a millisecond per MiB, huge pages or not: the ~70 MB the
  * aggregator writes over a small match cost its recorder thread more time than counting did,
- * while the reading thread, waiting for it, left its core idle. The aggregator's arrays are
- * grown ahead of their use (the entries and keys doubled, the table's mapping doubled when it is
- * three eighths full), and the pager, a thread of the recorder's, faults their new parts in
+ * while the reading thread, waiting for it, left its core idle. The pager, a thread of the
+ * recorder's, faults the aggregator's memory in ahead of the recorder's writes
  * (MADV_POPULATE_WRITE: the kernel's write fault, without writing, so that what the recorder
- * writes meanwhile stays) while the recorder fills the part before: the faults run on the core
- * the reading thread leaves idle. A request is dropped when the queue is full (the recorder
+ * writes meanwhile stays): the next 8 MiB of the entries and of the key arena (ask_ahead), and
+ * the second half of the table, whose mapping is doubled when the table is seven sixteenths full
+ * (table_extend), so that its growth at half full finds it faulted in. The faults run on the
+ * core the reading thread leaves idle. A request is dropped when the queue is full (the recorder
  * then faults the pages itself, as without a pager). Before a mapping that was asked for is
  * moved or unmapped, pager_fence drops the requests and waits for the one in hand, so the pager
  * never touches memory that is not the aggregator's. */
@@ -1333,6 +1335,27 @@ static void table_extend(const tide_history *h, agg *a)
 #endif
 }
 
+/* Memory faulted in ahead of the recorder's writes into an array (entries, keys): enough for
+ * the pager to stay ahead, little enough that a run that ends soon has not paid for much it
+ * never used (the whole new half of a doubled array was up to 30 MB more of resident memory). */
+#define PAGER_AHEAD ((size_t)8 << 20)
+
+/* Ask for the part of a mapped array (base, map bytes, 2 MiB aligned) from *asked up to
+ * PAGER_AHEAD past used, once used comes within half of that of *asked. */
+static inline void ask_ahead(
+        const tide_history *h, char *base, size_t used, size_t map, size_t *asked)
+{
+    if (*asked >= map || *asked >= used + PAGER_AHEAD / 2)
+        return;
+    size_t from = *asked > used ? *asked : used;
+    size_t to = (used + PAGER_AHEAD) & ~(MAP_ALIGN - 1);
+    if (to > map)
+        to = map;
+    if (to > from)
+        pager_ask(h->pager, base + from, to - from);
+    *asked = to > *asked ? to : *asked;
+}
+
 /* Count (first, last, count, place) of (key, day, host) into a: dk = AGG_DK(day, n), fo and lo
  * the first and last times as microseconds of the day. older: the record comes from before what
  * a holds (its place wins a tie of first times). Inlined: the calls with one observation (count
@@ -1345,7 +1368,7 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
         if (a->tcap && a->table_map != table_len(a->tcap * 2))
             pager_fence(h->pager); /* the mapping may move */
         TIDE_CHECK(table_grow(a));
-        a->ext_at = a->tcap * 3 / 8;
+        a->ext_at = a->tcap * 7 / 16;
     } else if (a->nents >= a->ext_at && h->pager) {
         table_extend(h, a);
     }
@@ -1359,10 +1382,10 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
                 pager_fence(h->pager); /* the mapping may move */
                 TIDE_CHECK(grow_big((void **)&a->ents, &a->capents, &a->ents_map, a->nents + 1,
                         sizeof(agg_ent)));
-                if (a->ents_map)
-                    pager_ask(
-                            h->pager, a->ents + a->nents, a->ents_map - a->nents * sizeof(agg_ent));
             }
+            if (h->pager && a->ents_map)
+                ask_ahead(h, (char *)a->ents, (a->nents + 1) * sizeof(agg_ent), a->ents_map,
+                        &a->ents_asked);
             agg_ent *e = &a->ents[a->nents];
             e->key_off = (uint32_t)a->keys.len;
             e->tag = tag;
@@ -1373,9 +1396,9 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
                 TIDE_CHECK(
                         grow_big((void **)&a->keys.ptr, &kc, &a->keys_map, a->keys.len + n + 1, 1));
                 a->keys.cap = kc;
-                if (a->keys_map)
-                    pager_ask(h->pager, a->keys.ptr + a->keys.len, a->keys_map - a->keys.len);
             }
+            if (h->pager && a->keys_map)
+                ask_ahead(h, a->keys.ptr, a->keys.len + n, a->keys_map, &a->keys_asked);
             memcpy(a->keys.ptr + a->keys.len, key, n);
             a->keys.len += n;
             e->host = host;
