@@ -1319,6 +1319,13 @@ static void table_extend(const tide_history *h, agg *a)
     size_t want = table_len(a->tcap * 2);
     if (a->table_map == 0 || a->table_map >= want)
         return;
+    /* not when the memory bound will spill the aggregator before the growth (at half full):
+     * the new half would be faulted in for nothing (64 MB more resident on the reference) */
+    size_t grow_at = a->tcap / 2;
+    if (grow_at >= h->spill ||
+            (double)agg_bytes(h) / (double)(a->nents ? a->nents : 1) * (double)grow_at >=
+                    (double)h->spill_bytes)
+        return;
     pager_fence(h->pager);
     void *n = mremap(a->table, a->table_map, want, MREMAP_MAYMOVE);
     if (n == MAP_FAILED)
