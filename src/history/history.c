@@ -1764,32 +1764,64 @@ static void table_rebuild(agg *a)
     }
 }
 
+/* Append an entry to a (no table: an aggregator that is only spilled, whose entries are
+ * distinct), as e of src with count and line. */
+static int agg_append(const tide_history *h, agg *a, const agg *src, const agg_ent *e,
+        uint64_t count, uint64_t line)
+{
+    size_t n = ent_key_len(e);
+    if (a->nents >= UINT32_MAX - 1 || a->keys.len + n > UINT32_MAX)
+        return tide_error_set(TIDE_ETOOBIG, "history aggregator full");
+    if (a->nents == a->capents)
+        TIDE_CHECK(grow_big(
+                (void **)&a->ents, &a->capents, &a->ents_map, a->nents + 1, sizeof(agg_ent)));
+    if (a->keys.len + n >= a->keys.cap) {
+        size_t kc = a->keys.cap;
+        TIDE_CHECK(grow_big((void **)&a->keys.ptr, &kc, &a->keys_map, a->keys.len + n + 1, 1));
+        a->keys.cap = kc;
+    }
+    agg_ent *d = &a->ents[a->nents];
+    *d = *e;
+    d->key_off = (uint32_t)a->keys.len;
+    memcpy(a->keys.ptr + a->keys.len, src->keys.ptr + e->key_off, n);
+    a->keys.len += n;
+    d->fl &= AGG_OFF_MASK;
+    d->ll &= AGG_OFF_MASK;
+    a->nents++;
+    if (count <= h->count_cap && line <= AGG_LINE_MAX) {
+        d->count = (uint32_t)count;
+        ent_set_line(d, line);
+        return 0;
+    }
+    d->count = 0;
+    return ent_widen(a, d, count, line);
+}
+
 /* Move what came after the kept aggregator's mark into the staging aggregator (empty of
  * entries), as the staging aggregator alone would have counted it, and undo it in the kept one
  * (its table cleared: the spill that calls this empties it). An entry counted before and after
  * the mark goes to the staging aggregator with the count added since and its first, last and
  * place as they are now: merged with the kept run by the commit's compaction, that is the
- * record both counts make. */
+ * record both counts make. The entries are distinct (an entry is above the mark or below it),
+ * and the staging aggregator is spilled next, never looked up: they are appended, not hashed
+ * (re-hashing them into a table of their own was a second of a reference import's 22 CPU-s, and
+ * that table's pages). */
 static int stage_split(tide_history *h)
 {
     agg *a = h->kept, *s = h->stage;
     if (a->nents == a->mark && a->nlog == 0)
         return 0;
-    const uint8_t *keys = (const uint8_t *)a->keys.ptr;
     for (size_t i = a->mark; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
-        TIDE_CHECK(agg_put(h, s, keys + e->key_off, ent_key_len(e), e->tag, e->dk, e->host,
-                e->fl & AGG_OFF_MASK, e->ll & AGG_OFF_MASK, ent_count(a, e), e->file,
-                ent_line(a, e), false));
+        TIDE_CHECK(agg_append(h, s, a, e, ent_count(a, e), ent_line(a, e)));
     }
     for (size_t i = 0; i < a->nlog; i++) {
         const struct undo *u = &a->log[i];
         const agg_ent *e = &a->ents[u->idx];
         uint64_t before = u->count == AGG_WIDE ? u->wcount : u->count;
-        TIDE_CHECK(agg_put(h, s, keys + e->key_off, ent_key_len(e), e->tag, e->dk, e->host,
-                e->fl & AGG_OFF_MASK, e->ll & AGG_OFF_MASK, ent_count(a, e) - before, e->file,
-                ent_line(a, e), false));
+        TIDE_CHECK(agg_append(h, s, a, e, ent_count(a, e) - before, ent_line(a, e)));
     }
+    s->table_clear = true; /* its table (if any) holds no slot: agg_reset leaves it */
     agg_undo(a);
     if (a->table) {
         memset(a->table, 0, a->tcap * sizeof(agg_slot));
