@@ -6,10 +6,14 @@
  * block of (huge-page backed where possible) memory, built or read from a file as is. Nothing
  * in the image is a pointer, so a file is used without any decoding.
  *
- *   entries   ix_entry per (indicator, observable), chained by `next` when several
- *             indicators share one key
- *   table     open addressing over keys: slot = tag (high 32 bits of the key hash) << 32 |
- *             entry index + 1; 0 = empty. The hash is XXH3-64 of the key bytes seeded by kind.
+ *   entries   ix_entry (32 bytes) per (indicator, observable). Several indicators sharing
+ *             one key are chained: the table holds the last one, flagged IX_CHAINED, and
+ *             chain has the entry after it (rare: a side list, not 4 bytes in every entry)
+ *   table     open addressing over keys, 32-bit slots at a load of at most 1/2: the low
+ *             idx_bits (tide__ix_idx_bits(nentries)) hold entry index + 1, 0 = empty; the bits
+ *             above them hold the same bits of the key hash's high half (tag_mask), so most
+ *             other keys in a slot are told apart without reading their entry. The hash is
+ *             XXH3-64 of the key bytes seeded by kind; the slot is its low bits.
  *   pool      key bytes and NUL-terminated strings (ids that are not "indicator--UUID",
  *             context strings, name lists, patterns)
  *   ctx       ix_ctx records shared by entries with equal context
@@ -23,6 +27,7 @@
  *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
  *   covlist   uint32 entry indexes
  *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
+ *   chain     (entry, next entry with the same key) for the IX_CHAINED entries, sorted by entry
  *   frags     ix_frag per literal fragment of a LIKE / MATCHES pattern (tide_pattern_prefilter):
  *             the observation kinds it is looked for in, the entry of its indicator (flagged
  *             IX_PATTERN_ONLY: in no table, its key the pattern text, shown as the value)
@@ -54,7 +59,7 @@
 #endif
 
 #define IX_MAGIC     "TIDEIDX1"
-#define IX_VERSION   4u
+#define IX_VERSION   5u /* 5: 32-bit table slots, chain out of ix_entry */
 #define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
 
 enum {
@@ -62,6 +67,7 @@ enum {
     IX_ID_IN_POOL = 2,   /* uuid[0..3] holds the pool offset of the full id */
     IX_NONSIMPLE = 4,    /* the pattern is more than its observables: evaluate on a hit */
     IX_PATTERN_ONLY = 8, /* found by its fragments (frags), not by a key: in no table */
+    IX_CHAINED = 16,     /* another entry has the same key: chain holds which */
 };
 
 typedef struct {
@@ -79,10 +85,11 @@ typedef struct {
     uint32_t pad;
 } ix_left;
 
+/* 32 bytes: the bulk of the image (one per indicator observable), so nothing rare lives here
+ * (the next entry of a shared key is in chain; suppression lists in supp) */
 typedef struct {
     uint8_t uuid[16];
     uint32_t key_off;
-    uint32_t next; /* next entry with the same key, UINT32_MAX = end */
     uint32_t ctx;
     uint16_t key_len;
     uint8_t kind;
@@ -92,6 +99,7 @@ typedef struct {
     uint8_t cidr_len;  /* prefix length of cidr entries */
     uint8_t pad;
 } ix_entry;
+_Static_assert(sizeof(ix_entry) == 32, "ix_entry is the bulk of the image: keep it 32 bytes");
 
 typedef struct {
     uint32_t source, tlp, kill_chain; /* pool offsets, UINT32_MAX = none */
@@ -109,6 +117,10 @@ typedef struct {
     uint32_t entry, name;
 } ix_supp;
 
+typedef struct {
+    uint32_t entry, next; /* next: the entry after entry with the same key */
+} ix_chain;
+
 enum {
     S_ENTRIES,
     S_TABLE,
@@ -125,6 +137,7 @@ enum {
     S_COVMAP4,
     S_FRAGS,
     S_LEFT,
+    S_CHAIN,
     S__COUNT
 };
 
@@ -137,7 +150,7 @@ typedef struct {
     uint64_t nentries, nindicators, ncidrs, nsuppressed, nskipped;
     uint64_t table_cap; /* power of two */
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
-    uint64_t nfrags, nleft, npattern_only;
+    uint64_t nfrags, nleft, npattern_only, nchain;
     uint64_t left_by[8];  /* left-out indicators per tide_left_out_reason */
     uint32_t kind_mask;   /* bit k set when kind k has entries */
     uint32_t jump_bits;   /* 0 without IPv4 CIDRs */
@@ -154,7 +167,8 @@ struct tide_match_index {
     size_t size;
     const ix_header *h;
     const ix_entry *entries;
-    const uint64_t *table;
+    const uint32_t *table;
+    uint32_t tag_mask; /* the tag bits of a slot: ~(2^idx_bits - 1) */
     const char *pool;
     const ix_ctx *ctx;
     const uint32_t *seg4;
@@ -168,7 +182,17 @@ struct tide_match_index {
     const uint64_t *covmap4; /* NULL without IPv4 CIDRs */
     const ix_frag *frags;
     const ix_left *left;
+    const ix_chain *chain;
 };
+
+/* Bits of a table slot that hold entry index + 1 (1 .. nentries): the rest is tag. */
+static inline unsigned tide__ix_idx_bits(uint64_t nentries)
+{
+    unsigned b = 1;
+    while (b < 32 && ((uint64_t)1 << b) <= nentries)
+        b++;
+    return b;
+}
 
 /* Report entry idx as a hit (what tide__ix_probe_run does for each entry it finds). */
 int tide__ix_emit(const tide_match_index *ix, uint32_t idx,
