@@ -848,8 +848,8 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     memset(&s, 0, sizeof(s));
     uint8_t *img = NULL;
     int rc;
-    if ((rc = build_table(b, &table, &cap, &filter, &fbits, &chain, &nchain)) < 0 || (rc = build_seg4(b, &s)) < 0 ||
-            (rc = build_seg6(b, &s)) < 0)
+    if ((rc = build_table(b, &table, &cap, &filter, &fbits, &chain, &nchain)) < 0 ||
+            (rc = build_seg4(b, &s)) < 0 || (rc = build_seg6(b, &s)) < 0)
         goto done;
     if (b->pool.len == 0 && (rc = tide__buf_putc(&b->pool, '\0')) < 0)
         goto done;

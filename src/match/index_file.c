@@ -51,8 +51,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             !SEC(S_FILTER, ((uint64_t)1 << h->filter_bits) / 8, 1) ||
             !SEC(S_COVMAP4, h->nseg4 ? ((uint64_t)1 << COVMAP4_BITS) / 8 : 0, 1) ||
             !SEC(S_FRAGS, h->nfrags, sizeof(ix_frag)) || !SEC(S_LEFT, h->nleft, sizeof(ix_left)) ||
-            !SEC(S_CHAIN, h->nchain, sizeof(ix_chain)) ||
-            h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
+            !SEC(S_CHAIN, h->nchain, sizeof(ix_chain)) || h->sec[S_POOL].len == 0 ||
+            h->nentries >= UINT32_MAX)
         return BAD("%s: match index section sizes disagree with its counts", what);
 #undef SEC
     ix->base = base;
