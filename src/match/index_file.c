@@ -81,8 +81,10 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     if (ix->pool[plen - 1] != '\0')
         return BAD("%s: match index pool not terminated", what);
 #define POOLREF(o) ((o) == UINT32_MAX || (o) < plen)
+    uint64_t nchained = 0;
     for (uint64_t i = 0; i < h->nentries; i++) {
         const ix_entry *e = &ix->entries[i];
+        nchained += (e->flags & IX_CHAINED) != 0;
         if ((uint64_t)e->key_off + e->key_len >= plen || e->key_len == 0 ||
                 e->key_len > IX_MAX_KEY || e->kind >= TIDE_OBS__COUNT || e->ctx >= h->nctx)
             return BAD("%s: match index entry %llu is corrupt", what, (unsigned long long)i);
@@ -100,9 +102,6 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     }
     /* one chain record per IX_CHAINED entry: strictly ascending, each entry flagged (lookups
      * bound a walk by nentries steps, so a cycle cannot hang them) */
-    uint64_t nchained = 0;
-    for (uint64_t i = 0; i < h->nentries; i++)
-        nchained += (ix->entries[i].flags & IX_CHAINED) != 0;
     if (nchained != h->nchain)
         return BAD("%s: match index chain is corrupt", what);
     for (uint64_t i = 0; i < h->nchain; i++) {
