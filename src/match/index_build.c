@@ -583,11 +583,13 @@ static int build_table(builder *b, uint32_t **out, size_t *out_cap, uint64_t **o
         if (b->entries[i].kind != TIDE_OBS_CIDR4 && b->entries[i].kind != TIDE_OBS_CIDR6 &&
                 !(b->entries[i].flags & IX_PATTERN_ONLY))
             n++;
-    /* load <= 1/2: lookups that pass the filter but are absent (its false positives) probe
-     * until an empty slot, short at this load; the slots are 4 bytes, 16 per cache line */
-    size_t cap = 16;
-    while (cap < n * 2)
-        cap *= 2;
+    /* load 1/2: lookups that pass the filter but are absent (its false positives) probe until
+     * an empty slot, short at this load; the slots are 4 bytes, 16 per cache line. Exactly
+     * twice the keys (tide__ix_slot maps a hash to any size): a power of two above that cost
+     * up to 16 bytes per key just past one. */
+    size_t cap = n * 2 > 16 ? n * 2 : 16;
+    if (cap > ((size_t)1 << 32))
+        return tide_error_set(TIDE_ETOOBIG, "too many index keys");
     uint32_t *t = tide__calloc(cap, sizeof(uint32_t));
     TIDE_CHECK_ALLOC(t);
     unsigned fbits = 12;
@@ -612,7 +614,7 @@ static int build_table(builder *b, uint32_t **out, size_t *out_cap, uint64_t **o
         uint32_t tag = (uint32_t)(h >> 32) & tag_mask;
         uint64_t fb = (h >> 20) & fmask;
         filter[fb / 64] |= (uint64_t)1 << (fb % 64);
-        for (size_t s = (size_t)h & (cap - 1);; s = (s + 1) & (cap - 1)) {
+        for (size_t s = (size_t)tide__ix_slot(h, cap);; s = s + 1 == cap ? 0 : s + 1) {
             if (t[s] == 0) {
                 t[s] = tag | (uint32_t)(i + 1);
                 break;

@@ -41,7 +41,7 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
 #define SEC(i, n, sz) (h->sec[i].len == (uint64_t)(n) * (sz))
     if (!SEC(S_ENTRIES, h->nentries, sizeof(ix_entry)) ||
             !SEC(S_TABLE, h->table_cap, sizeof(uint32_t)) || h->table_cap < 16 ||
-            (h->table_cap & (h->table_cap - 1)) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
+            h->table_cap > ((uint64_t)1 << 32) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
             !SEC(S_SEG4, h->nseg4, sizeof(uint32_t)) || !SEC(S_COV4, h->nseg4, sizeof(ix_cover)) ||
             (h->nseg4 && (h->jump_bits < 4 || h->jump_bits > 16)) ||
             !SEC(S_JUMP4, h->nseg4 ? (1u << h->jump_bits) + 1 : 0, sizeof(uint32_t)) ||

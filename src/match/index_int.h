@@ -7,13 +7,16 @@
  * in the image is a pointer, so a file is used without any decoding.
  *
  *   entries   ix_entry (32 bytes) per (indicator, observable). Several indicators sharing
- *             one key are chained: the table holds the last one, flagged IX_CHAINED, and
- *             chain has the entry after it (rare: a side list, not 4 bytes in every entry)
- *   table     open addressing over keys, 32-bit slots at a load of at most 1/2: the low
- *             idx_bits (tide__ix_idx_bits(nentries)) hold entry index + 1, 0 = empty; the bits
- *             above them hold the same bits of the key hash's high half (tag_mask), so most
- *             other keys in a slot are told apart without reading their entry. The hash is
- *             XXH3-64 of the key bytes seeded by kind; the slot is its low bits.
+ *             one key are chained, newest first: the table holds the newest entry, and each
+ *             entry with an older one of its key is flagged IX_CHAINED and has it in chain
+ *             (rare: a side list, not a 4-byte field in every entry)
+ *   table     open addressing over keys, table_cap = 2 x keys 32-bit slots (load 1/2, any
+ *             count: not rounded up to a power of two, which cost up to twice the bytes): the
+ *             low idx_bits (tide__ix_idx_bits(nentries)) hold entry index + 1, 0 = empty; the
+ *             bits above them hold the same bits of the key hash's high half (tag_mask), so
+ *             most other keys in a slot are told apart without reading their entry. The hash
+ *             is XXH3-64 of the key bytes seeded by kind; the first slot probed is its low 32
+ *             bits scaled to the table (tide__ix_slot), then the next ones, wrapping.
  *   pool      key bytes and NUL-terminated strings (ids that are not "indicator--UUID",
  *             context strings, name lists, patterns)
  *   ctx       ix_ctx records shared by entries with equal context
@@ -33,9 +36,16 @@
  *             IX_PATTERN_ONLY: in no table, its key the pattern text, shown as the value)
  *   left      ix_left per indicator left out (expired, revoked, nothing to look for ...),
  *             with its id and the reason, for tide index info --left-out
- *   filter    a bitset of 2^filter_bits bits (about 16 per key), bit (hash >> 32) set for every
- *             key of the table: most observed values are not indicators, and the filter (a
- *             few MB, cache-resident) answers "absent" without touching the big table
+ *   filter    a bitset of 2^filter_bits bits (about 16 per key), bit (hash >> 20) mod
+ *             2^filter_bits set for every key of the table: most observed values are not
+ *             indicators, and the filter (a few MB, cache-resident) answers "absent" without
+ *             touching the big table
+ *
+ * Size (issue 18: <= 64 bytes per indicator at SPEC C10's 1 M, every byte of the image counted):
+ * at 1 M the entries are 32 bytes per indicator, the table 7.8 (2 slots of 4 bytes for each of
+ * 970 000 keys), the pool 16.7 (keys and their NULs), the filter 2.1, all else 1.3: 59.8.
+ * The table's load stays <= 1/2 (a filter false positive probes to an empty slot) and the
+ * filter at ~16 bits per key (its false positives reach the table): both are speed, not size.
  *
  * Keys by kind: IPv4 4 bytes, IPv6 16, ip-port address bytes + 2-byte port, cidr (network
  * bytes + prefix length; only in the segment sections), hashes / JA3 / x509 binary, domain,
@@ -59,7 +69,7 @@
 #endif
 
 #define IX_MAGIC     "TIDEIDX1"
-#define IX_VERSION   5u /* 5: 32-bit table slots, chain out of ix_entry */
+#define IX_VERSION   6u /* 6: 32-bit slots, any table size, chain out of ix_entry (issue 18) */
 #define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
 
 enum {
@@ -148,7 +158,7 @@ typedef struct {
     uint64_t size;
     int64_t built_at, generation;
     uint64_t nentries, nindicators, ncidrs, nsuppressed, nskipped;
-    uint64_t table_cap; /* power of two */
+    uint64_t table_cap; /* 16 .. 2^32 slots */
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
     uint64_t nfrags, nleft, npattern_only, nchain;
     uint64_t left_by[8];  /* left-out indicators per tide_left_out_reason */
@@ -184,6 +194,13 @@ struct tide_match_index {
     const ix_left *left;
     const ix_chain *chain;
 };
+
+/* The first table slot of a key hash: its low 32 bits scaled to cap (<= 2^32) by a multiply
+ * (Lemire's range reduction), so the table can have any size. */
+static inline uint64_t tide__ix_slot(uint64_t h, uint64_t cap)
+{
+    return ((h & 0xFFFFFFFFu) * cap) >> 32;
+}
 
 /* Bits of a table slot that hold entry index + 1 (1 .. nentries): the rest is tag. */
 static inline unsigned tide__ix_idx_bits(uint64_t nentries)
@@ -449,7 +466,7 @@ static inline void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p)
             p->op = IXP_NONE; /* certainly absent */
             return;
         }
-        __builtin_prefetch(&ix->table[p->hash & (ix->h->table_cap - 1)]);
+        __builtin_prefetch(&ix->table[tide__ix_slot(p->hash, ix->h->table_cap)]);
     } else if (p->op == IXP_CIDR4_COV) {
         uint32_t a = tide__ix_v4_of(p->key), blk = a >> (32 - COVMAP4_BITS);
         if (!((ix->covmap4[blk / 64] >> (blk % 64)) & 1)) {

@@ -106,8 +106,9 @@ static int exact_run(const tide_match_index *ix, tide_obs_kind kind, const uint8
         uint64_t h, const sink *s)
 {
     uint32_t tmask = ix->tag_mask, tag = (uint32_t)(h >> 32) & tmask;
-    uint64_t mask = ix->h->table_cap - 1;
-    for (uint64_t i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
+    uint64_t cap = ix->h->table_cap;
+    for (uint64_t i = tide__ix_slot(h, cap), probes = 0; probes < cap;
+            i = i + 1 == cap ? 0 : i + 1, probes++) {
         uint32_t slot = ix->table[i];
         if (slot == 0)
             return 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # match_index_file.sh - the match index cache (STATE/match.idx) as `tide match` uses it, since
-# the compact layout of issue 18 (IX_VERSION 5: 32-byte entries, 32-bit table slots, the
+# the compact layout of issue 18 (IX_VERSION 6: 32-byte entries, 32-bit table slots, the
 # entries sharing a key chained in a side list): an index written by an older tide (another
 # version), a truncated or a corrupt one is not used but rebuilt, with the same sightings and
 # nothing lost; several indicators on one value are all reported, newest first, whether the
