@@ -77,7 +77,7 @@ enum {
     IX_ID_IN_POOL = 2,   /* uuid[0..3] holds the pool offset of the full id */
     IX_NONSIMPLE = 4,    /* the pattern is more than its observables: evaluate on a hit */
     IX_PATTERN_ONLY = 8, /* found by its fragments (frags), not by a key: in no table */
-    IX_CHAINED = 16,     /* another entry has the same key: chain holds which */
+    IX_CHAINED = 16,     /* an older entry has the same key: chain holds which */
 };
 
 typedef struct {
