@@ -447,7 +447,6 @@ static inline __attribute__((always_inline)) int add_entry(
     ix_entry *e = out; /* written in place */
     memset(e, 0, sizeof(*e));
     e->kind = (uint8_t)kind;
-    e->next = UINT32_MAX;
     e->confidence = (int8_t)(r->confidence < 0 ? -1 : r->confidence > 100 ? 100 : r->confidence);
     int64_t ref = tide_score_reference(inp);
     uint64_t mh = ((uint64_t)ref ^ (uint64_t)(uint32_t)r->confidence << 8 ^
@@ -573,18 +572,25 @@ static bool same_key(const builder *b, const ix_entry *x, const ix_entry *y)
            memcmp(b->pool.ptr + x->key_off, b->pool.ptr + y->key_off, x->key_len) == 0;
 }
 
-static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **out_filter,
-        unsigned *out_filter_bits)
+/* The table (32-bit slots, at most half full) and the filter over the keys of the entries, and
+ * the chain of the entries that share a key: the last one added is in the table, and each one
+ * chained to the one added before it (the order lookups report them in). */
+static int build_table(builder *b, uint32_t **out, size_t *out_cap, uint64_t **out_filter,
+        unsigned *out_filter_bits, ix_chain **out_chain, size_t *out_nchain)
 {
     size_t n = 0;
     for (size_t i = 0; i < b->nentries; i++)
         if (b->entries[i].kind != TIDE_OBS_CIDR4 && b->entries[i].kind != TIDE_OBS_CIDR6 &&
                 !(b->entries[i].flags & IX_PATTERN_ONLY))
             n++;
-    size_t cap = 16;
-    while (cap < n * 2)
-        cap *= 2;
-    uint64_t *t = tide__calloc(cap, sizeof(uint64_t));
+    /* load 1/2: lookups that pass the filter but are absent (its false positives) probe until
+     * an empty slot, short at this load; the slots are 4 bytes, 16 per cache line. Exactly
+     * twice the keys (tide__ix_slot maps a hash to any size): a power of two above that cost
+     * up to 16 bytes per key just past one. */
+    size_t cap = n * 2 > 16 ? n * 2 : 16;
+    if (cap > ((size_t)1 << 32))
+        return tide_error_set(TIDE_ETOOBIG, "too many index keys");
+    uint32_t *t = tide__calloc(cap, sizeof(uint32_t));
     TIDE_CHECK_ALLOC(t);
     unsigned fbits = 12;
     while (fbits < 34 && ((size_t)1 << fbits) < n * 16)
@@ -594,6 +600,10 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **o
         tide__free(t);
         return tide_error_set(TIDE_ENOMEM, "out of memory");
     }
+    ix_chain *chain = NULL;
+    size_t nchain = 0, capchain = 0;
+    uint32_t idx_mask = (uint32_t)(((uint64_t)1 << tide__ix_idx_bits(b->nentries)) - 1);
+    uint32_t tag_mask = ~idx_mask;
     uint64_t fmask = ((uint64_t)1 << fbits) - 1;
     for (size_t i = 0; i < b->nentries; i++) {
         ix_entry *e = &b->entries[i];
@@ -601,18 +611,26 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **o
             continue;
         uint64_t h = tide__ix_hash(
                 (tide_obs_kind)e->kind, (const uint8_t *)b->pool.ptr + e->key_off, e->key_len);
-        uint64_t tag = h >> 32;
+        uint32_t tag = (uint32_t)(h >> 32) & tag_mask;
         uint64_t fb = (h >> 20) & fmask;
         filter[fb / 64] |= (uint64_t)1 << (fb % 64);
-        for (size_t s = (size_t)h & (cap - 1);; s = (s + 1) & (cap - 1)) {
+        for (size_t s = (size_t)tide__ix_slot(h, cap);; s = s + 1 == cap ? 0 : s + 1) {
             if (t[s] == 0) {
-                t[s] = tag << 32 | (uint64_t)(i + 1);
+                t[s] = tag | (uint32_t)(i + 1);
                 break;
             }
-            uint32_t head = (uint32_t)(t[s] & 0xFFFFFFFFu) - 1;
-            if ((t[s] >> 32) == tag && same_key(b, &b->entries[head], e)) {
-                e->next = head;
-                t[s] = tag << 32 | (uint64_t)(i + 1);
+            uint32_t head = (t[s] & idx_mask) - 1;
+            if ((t[s] & tag_mask) == tag && same_key(b, &b->entries[head], e)) {
+                int rc = grow((void **)&chain, &capchain, nchain + 1, sizeof(ix_chain));
+                if (rc < 0) {
+                    tide__free(t);
+                    tide__free(filter);
+                    tide__free(chain);
+                    return rc;
+                }
+                chain[nchain++] = (ix_chain){ (uint32_t)i, head }; /* i ascending: sorted */
+                e->flags |= IX_CHAINED;
+                t[s] = tag | (uint32_t)(i + 1);
                 break;
             }
         }
@@ -621,6 +639,8 @@ static int build_table(builder *b, uint64_t **out, size_t *out_cap, uint64_t **o
     *out_cap = cap;
     *out_filter = filter;
     *out_filter_bits = fbits;
+    *out_chain = chain;
+    *out_nchain = nchain;
     return 0;
 }
 
@@ -821,15 +841,17 @@ static size_t align8(size_t n)
 
 static int assemble(builder *b, int64_t generation, tide_match_index **out)
 {
-    uint64_t *table = NULL, *filter = NULL;
-    size_t cap = 0;
+    uint32_t *table = NULL;
+    uint64_t *filter = NULL;
+    ix_chain *chain = NULL;
+    size_t cap = 0, nchain = 0;
     unsigned fbits = 0;
     segs s;
     memset(&s, 0, sizeof(s));
     uint8_t *img = NULL;
     int rc;
-    if ((rc = build_table(b, &table, &cap, &filter, &fbits)) < 0 || (rc = build_seg4(b, &s)) < 0 ||
-            (rc = build_seg6(b, &s)) < 0)
+    if ((rc = build_table(b, &table, &cap, &filter, &fbits, &chain, &nchain)) < 0 ||
+            (rc = build_seg4(b, &s)) < 0 || (rc = build_seg6(b, &s)) < 0)
         goto done;
     if (b->pool.len == 0 && (rc = tide__buf_putc(&b->pool, '\0')) < 0)
         goto done;
@@ -849,10 +871,11 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_COVMAP4] = s.covmap,
         [S_FRAGS] = b->frags,
         [S_LEFT] = b->left,
+        [S_CHAIN] = chain,
     };
     size_t len[S__COUNT] = {
         [S_ENTRIES] = b->nentries * sizeof(ix_entry),
-        [S_TABLE] = cap * sizeof(uint64_t),
+        [S_TABLE] = cap * sizeof(uint32_t),
         [S_POOL] = b->pool.len + 1,
         [S_CTX] = b->nctx * sizeof(ix_ctx),
         [S_SEG4] = s.nseg * sizeof(uint32_t),
@@ -866,6 +889,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
         [S_COVMAP4] = s.seg ? ((size_t)1 << COVMAP4_BITS) / 8 : 0,
         [S_FRAGS] = b->nfrags * sizeof(ix_frag),
         [S_LEFT] = b->nleft * sizeof(ix_left),
+        [S_CHAIN] = nchain * sizeof(ix_chain),
     };
     ix_header h;
     memset(&h, 0, sizeof(h));
@@ -905,6 +929,7 @@ static int assemble(builder *b, int64_t generation, tide_match_index **out)
     h.nfrags = b->nfrags;
     h.nleft = b->nleft;
     h.npattern_only = b->npattern_only;
+    h.nchain = nchain;
     memcpy(h.left_by, b->left_by, sizeof(h.left_by));
     h.kind_mask = b->kind_mask;
     h.jump_bits = s.seg ? s.jump_bits : 0;
@@ -927,6 +952,7 @@ done:
     tide__free(img);
     tide__free(table);
     tide__free(filter);
+    tide__free(chain);
     tide__free(s.seg);
     tide__free(s.cov);
     tide__free(s.jump);

@@ -40,8 +40,8 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             return BAD("%s: match index section %d out of bounds", what, i);
 #define SEC(i, n, sz) (h->sec[i].len == (uint64_t)(n) * (sz))
     if (!SEC(S_ENTRIES, h->nentries, sizeof(ix_entry)) ||
-            !SEC(S_TABLE, h->table_cap, sizeof(uint64_t)) || h->table_cap < 16 ||
-            (h->table_cap & (h->table_cap - 1)) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
+            !SEC(S_TABLE, h->table_cap, sizeof(uint32_t)) || h->table_cap < 16 ||
+            h->table_cap > ((uint64_t)1 << 32) || !SEC(S_CTX, h->nctx, sizeof(ix_ctx)) ||
             !SEC(S_SEG4, h->nseg4, sizeof(uint32_t)) || !SEC(S_COV4, h->nseg4, sizeof(ix_cover)) ||
             (h->nseg4 && (h->jump_bits < 4 || h->jump_bits > 16)) ||
             !SEC(S_JUMP4, h->nseg4 ? (1u << h->jump_bits) + 1 : 0, sizeof(uint32_t)) ||
@@ -51,14 +51,16 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
             !SEC(S_FILTER, ((uint64_t)1 << h->filter_bits) / 8, 1) ||
             !SEC(S_COVMAP4, h->nseg4 ? ((uint64_t)1 << COVMAP4_BITS) / 8 : 0, 1) ||
             !SEC(S_FRAGS, h->nfrags, sizeof(ix_frag)) || !SEC(S_LEFT, h->nleft, sizeof(ix_left)) ||
-            h->sec[S_POOL].len == 0 || h->nentries >= UINT32_MAX)
+            !SEC(S_CHAIN, h->nchain, sizeof(ix_chain)) || h->sec[S_POOL].len == 0 ||
+            h->nentries >= UINT32_MAX)
         return BAD("%s: match index section sizes disagree with its counts", what);
 #undef SEC
     ix->base = base;
     ix->size = size;
     ix->h = h;
     ix->entries = (const ix_entry *)(base + h->sec[S_ENTRIES].off);
-    ix->table = (const uint64_t *)(base + h->sec[S_TABLE].off);
+    ix->table = (const uint32_t *)(base + h->sec[S_TABLE].off);
+    ix->tag_mask = (uint32_t) ~(((uint64_t)1 << tide__ix_idx_bits(h->nentries)) - 1);
     ix->pool = (const char *)(base + h->sec[S_POOL].off);
     ix->ctx = (const ix_ctx *)(base + h->sec[S_CTX].off);
     ix->seg4 = (const uint32_t *)(base + h->sec[S_SEG4].off);
@@ -73,16 +75,18 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
     ix->covmap4 = h->nseg4 ? (const uint64_t *)(base + h->sec[S_COVMAP4].off) : NULL;
     ix->frags = (const ix_frag *)(base + h->sec[S_FRAGS].off);
     ix->left = (const ix_left *)(base + h->sec[S_LEFT].off);
+    ix->chain = (const ix_chain *)(base + h->sec[S_CHAIN].off);
     /* every reference inside the image must stay inside it */
     size_t plen = h->sec[S_POOL].len;
     if (ix->pool[plen - 1] != '\0')
         return BAD("%s: match index pool not terminated", what);
 #define POOLREF(o) ((o) == UINT32_MAX || (o) < plen)
+    uint64_t nchained = 0;
     for (uint64_t i = 0; i < h->nentries; i++) {
         const ix_entry *e = &ix->entries[i];
+        nchained += (e->flags & IX_CHAINED) != 0;
         if ((uint64_t)e->key_off + e->key_len >= plen || e->key_len == 0 ||
-                e->key_len > IX_MAX_KEY || e->kind >= TIDE_OBS__COUNT || e->ctx >= h->nctx ||
-                (e->next != UINT32_MAX && e->next >= h->nentries))
+                e->key_len > IX_MAX_KEY || e->kind >= TIDE_OBS__COUNT || e->ctx >= h->nctx)
             return BAD("%s: match index entry %llu is corrupt", what, (unsigned long long)i);
         if (e->flags & IX_ID_IN_POOL) {
             uint32_t off;
@@ -92,9 +96,20 @@ int tide__ix_bind(tide_match_index *ix, const uint8_t *base, size_t size, const 
         }
     }
     for (uint64_t i = 0; i < h->table_cap; i++) {
-        uint64_t v = ix->table[i] & 0xFFFFFFFFu;
+        uint32_t v = ix->table[i] & ~ix->tag_mask;
         if (v > h->nentries || (v == 0 && ix->table[i] != 0))
             return BAD("%s: match index table slot %llu is corrupt", what, (unsigned long long)i);
+    }
+    /* one chain record per IX_CHAINED entry: strictly ascending, each entry flagged (lookups
+     * bound a walk by nentries steps, so a cycle cannot hang them) */
+    if (nchained != h->nchain)
+        return BAD("%s: match index chain is corrupt", what);
+    for (uint64_t i = 0; i < h->nchain; i++) {
+        const ix_chain *c = &ix->chain[i];
+        if (c->entry >= h->nentries || c->next >= h->nentries ||
+                !(ix->entries[c->entry].flags & IX_CHAINED) ||
+                (i && c->entry <= ix->chain[i - 1].entry))
+            return BAD("%s: match index chain is corrupt", what);
     }
     for (uint64_t i = 0; i < h->nctx; i++) {
         const ix_ctx *c = &ix->ctx[i];

@@ -6,10 +6,17 @@
  * block of (huge-page backed where possible) memory, built or read from a file as is. Nothing
  * in the image is a pointer, so a file is used without any decoding.
  *
- *   entries   ix_entry per (indicator, observable), chained by `next` when several
- *             indicators share one key
- *   table     open addressing over keys: slot = tag (high 32 bits of the key hash) << 32 |
- *             entry index + 1; 0 = empty. The hash is XXH3-64 of the key bytes seeded by kind.
+ *   entries   ix_entry (32 bytes) per (indicator, observable). Several indicators sharing
+ *             one key are chained, newest first: the table holds the newest entry, and each
+ *             entry with an older one of its key is flagged IX_CHAINED and has it in chain
+ *             (rare: a side list, not a 4-byte field in every entry)
+ *   table     open addressing over keys, table_cap = 2 x keys 32-bit slots (load 1/2, any
+ *             count: not rounded up to a power of two, which cost up to twice the bytes): the
+ *             low idx_bits (tide__ix_idx_bits(nentries)) hold entry index + 1, 0 = empty; the
+ *             bits above them hold the same bits of the key hash's high half (tag_mask), so
+ *             most other keys in a slot are told apart without reading their entry. The hash
+ *             is XXH3-64 of the key bytes seeded by kind; the first slot probed is its low 32
+ *             bits scaled to the table (tide__ix_slot), then the next ones, wrapping.
  *   pool      key bytes and NUL-terminated strings (ids that are not "indicator--UUID",
  *             context strings, name lists, patterns)
  *   ctx       ix_ctx records shared by entries with equal context
@@ -23,14 +30,22 @@
  *   seg6/cov6 the same for IPv6 with 16-byte big-endian starts (binary search only)
  *   covlist   uint32 entry indexes
  *   supp      (entry, pool offset of the list name) for suppressed entries, sorted by entry
+ *   chain     (entry, next entry with the same key) for the IX_CHAINED entries, sorted by entry
  *   frags     ix_frag per literal fragment of a LIKE / MATCHES pattern (tide_pattern_prefilter):
  *             the observation kinds it is looked for in, the entry of its indicator (flagged
  *             IX_PATTERN_ONLY: in no table, its key the pattern text, shown as the value)
  *   left      ix_left per indicator left out (expired, revoked, nothing to look for ...),
  *             with its id and the reason, for tide index info --left-out
- *   filter    a bitset of 2^filter_bits bits (about 16 per key), bit (hash >> 32) set for every
- *             key of the table: most observed values are not indicators, and the filter (a
- *             few MB, cache-resident) answers "absent" without touching the big table
+ *   filter    a bitset of 2^filter_bits bits (about 16 per key), bit (hash >> 20) mod
+ *             2^filter_bits set for every key of the table: most observed values are not
+ *             indicators, and the filter (a few MB, cache-resident) answers "absent" without
+ *             touching the big table
+ *
+ * Size (issue 18: <= 64 bytes per indicator at SPEC C10's 1 M, every byte of the image counted):
+ * at 1 M the entries are 32 bytes per indicator, the table 7.8 (2 slots of 4 bytes for each of
+ * 970 000 keys), the pool 16.7 (keys and their NULs), the filter 2.1, all else 1.3: 59.8.
+ * The table's load stays <= 1/2 (a filter false positive probes to an empty slot) and the
+ * filter at ~16 bits per key (its false positives reach the table): both are speed, not size.
  *
  * Keys by kind: IPv4 4 bytes, IPv6 16, ip-port address bytes + 2-byte port, cidr (network
  * bytes + prefix length; only in the segment sections), hashes / JA3 / x509 binary, domain,
@@ -54,7 +69,7 @@
 #endif
 
 #define IX_MAGIC     "TIDEIDX1"
-#define IX_VERSION   4u
+#define IX_VERSION   6u /* 6: 32-bit slots, any table size, chain out of ix_entry (issue 18) */
 #define COVMAP4_BITS 20 /* /20 blocks: 2^20 bits, 128 KB */
 
 enum {
@@ -62,6 +77,7 @@ enum {
     IX_ID_IN_POOL = 2,   /* uuid[0..3] holds the pool offset of the full id */
     IX_NONSIMPLE = 4,    /* the pattern is more than its observables: evaluate on a hit */
     IX_PATTERN_ONLY = 8, /* found by its fragments (frags), not by a key: in no table */
+    IX_CHAINED = 16,     /* an older entry has the same key: chain holds which */
 };
 
 typedef struct {
@@ -79,10 +95,11 @@ typedef struct {
     uint32_t pad;
 } ix_left;
 
+/* 32 bytes: the bulk of the image (one per indicator observable), so nothing rare lives here
+ * (the next entry of a shared key is in chain; suppression lists in supp) */
 typedef struct {
     uint8_t uuid[16];
     uint32_t key_off;
-    uint32_t next; /* next entry with the same key, UINT32_MAX = end */
     uint32_t ctx;
     uint16_t key_len;
     uint8_t kind;
@@ -92,6 +109,7 @@ typedef struct {
     uint8_t cidr_len;  /* prefix length of cidr entries */
     uint8_t pad;
 } ix_entry;
+_Static_assert(sizeof(ix_entry) == 32, "ix_entry is the bulk of the image: keep it 32 bytes");
 
 typedef struct {
     uint32_t source, tlp, kill_chain; /* pool offsets, UINT32_MAX = none */
@@ -109,6 +127,10 @@ typedef struct {
     uint32_t entry, name;
 } ix_supp;
 
+typedef struct {
+    uint32_t entry, next; /* next: the entry after entry with the same key */
+} ix_chain;
+
 enum {
     S_ENTRIES,
     S_TABLE,
@@ -125,6 +147,7 @@ enum {
     S_COVMAP4,
     S_FRAGS,
     S_LEFT,
+    S_CHAIN,
     S__COUNT
 };
 
@@ -135,9 +158,9 @@ typedef struct {
     uint64_t size;
     int64_t built_at, generation;
     uint64_t nentries, nindicators, ncidrs, nsuppressed, nskipped;
-    uint64_t table_cap; /* power of two */
+    uint64_t table_cap; /* 16 .. 2^32 slots */
     uint64_t nseg4, nseg6, ncovlist, nctx, nsupp;
-    uint64_t nfrags, nleft, npattern_only;
+    uint64_t nfrags, nleft, npattern_only, nchain;
     uint64_t left_by[8];  /* left-out indicators per tide_left_out_reason */
     uint32_t kind_mask;   /* bit k set when kind k has entries */
     uint32_t jump_bits;   /* 0 without IPv4 CIDRs */
@@ -154,7 +177,8 @@ struct tide_match_index {
     size_t size;
     const ix_header *h;
     const ix_entry *entries;
-    const uint64_t *table;
+    const uint32_t *table;
+    uint32_t tag_mask; /* the tag bits of a slot: ~(2^idx_bits - 1) */
     const char *pool;
     const ix_ctx *ctx;
     const uint32_t *seg4;
@@ -168,7 +192,24 @@ struct tide_match_index {
     const uint64_t *covmap4; /* NULL without IPv4 CIDRs */
     const ix_frag *frags;
     const ix_left *left;
+    const ix_chain *chain;
 };
+
+/* The first table slot of a key hash: its low 32 bits scaled to cap (<= 2^32) by a multiply
+ * (Lemire's range reduction), so the table can have any size. */
+static inline uint64_t tide__ix_slot(uint64_t h, uint64_t cap)
+{
+    return ((h & 0xFFFFFFFFu) * cap) >> 32;
+}
+
+/* Bits of a table slot that hold entry index + 1 (1 .. nentries): the rest is tag. */
+static inline unsigned tide__ix_idx_bits(uint64_t nentries)
+{
+    unsigned b = 1;
+    while (b < 32 && ((uint64_t)1 << b) <= nentries)
+        b++;
+    return b;
+}
 
 /* Report entry idx as a hit (what tide__ix_probe_run does for each entry it finds). */
 int tide__ix_emit(const tide_match_index *ix, uint32_t idx,
@@ -425,7 +466,7 @@ static inline void tide__ix_probe_step(const tide_match_index *ix, ix_probe *p)
             p->op = IXP_NONE; /* certainly absent */
             return;
         }
-        __builtin_prefetch(&ix->table[p->hash & (ix->h->table_cap - 1)]);
+        __builtin_prefetch(&ix->table[tide__ix_slot(p->hash, ix->h->table_cap)]);
     } else if (p->op == IXP_CIDR4_COV) {
         uint32_t a = tide__ix_v4_of(p->key), blk = a >> (32 - COVMAP4_BITS);
         if (!((ix->covmap4[blk / 64] >> (blk % 64)) & 1)) {

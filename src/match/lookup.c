@@ -87,27 +87,43 @@ int tide__ix_emit(const tide_match_index *ix, uint32_t idx,
     return emit(ix, idx, &s);
 }
 
+/* The entry after idx with the same key (idx is IX_CHAINED): the chain is sorted by entry. */
+static uint32_t chain_next(const tide_match_index *ix, uint32_t idx)
+{
+    size_t lo = 0, hi = (size_t)ix->h->nchain;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ix->chain[mid].entry < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ix->h->nchain && ix->chain[lo].entry == idx ? ix->chain[lo].next : UINT32_MAX;
+}
+
 /* The entries of an exact key, once the filter has let it through: the table probe. */
 static int exact_run(const tide_match_index *ix, tide_obs_kind kind, const uint8_t *key, size_t n,
         uint64_t h, const sink *s)
 {
-    uint64_t tag = h >> 32, mask = ix->h->table_cap - 1;
-    for (uint64_t i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
-        uint64_t slot = ix->table[i];
+    uint32_t tmask = ix->tag_mask, tag = (uint32_t)(h >> 32) & tmask;
+    uint64_t cap = ix->h->table_cap;
+    for (uint64_t i = tide__ix_slot(h, cap), probes = 0; probes < cap;
+            i = i + 1 == cap ? 0 : i + 1, probes++) {
+        uint32_t slot = ix->table[i];
         if (slot == 0)
             return 0;
-        if ((slot >> 32) != tag)
+        if ((slot & tmask) != tag)
             continue;
-        uint32_t idx = (uint32_t)(slot & 0xFFFFFFFFu) - 1;
+        uint32_t idx = (slot & ~tmask) - 1;
         const ix_entry *e = &ix->entries[idx];
         if (e->kind != kind || e->key_len != n || memcmp(ix->pool + e->key_off, key, n) != 0)
             continue;
-        /* the chain holds every entry with this key; bounded against corrupt cycles */
+        /* every entry with this key, newest first; bounded against corrupt cycles */
         for (uint64_t steps = 0; idx != UINT32_MAX && steps < ix->h->nentries; steps++) {
             int rc = emit(ix, idx, s);
             if (rc)
                 return rc;
-            idx = ix->entries[idx].next;
+            idx = (ix->entries[idx].flags & IX_CHAINED) ? chain_next(ix, idx) : UINT32_MAX;
         }
         return 0;
     }
