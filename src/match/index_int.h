@@ -236,6 +236,9 @@ enum {
     IXP_CIDR4_COV,  /* IPv4 range search, its /20 block map word prefetched, not yet tested */
     IXP_CIDR4_JUMP, /* the block is covered: its jump table entries prefetched */
     IXP_CIDR4,      /* the segments to search known (lo, hi) and prefetched */
+    IXP_CIDR4_SEG,  /* the segment holding the address found (lo): its coverage prefetched */
+    IXP_CIDR4_LIST, /* the coverage read (lo = its CIDR list, hi = their count): list prefetched */
+    IXP_CIDR4_ENTRIES, /* as IXP_CIDR4_LIST, the entries of the list prefetched */
     IXP_CIDR6
 };
 typedef struct {
@@ -496,6 +499,53 @@ static inline void tide__ix_probe_step2(const tide_match_index *ix, ix_probe *p)
         }
         if (p->lo > 0)
             __builtin_prefetch(&ix->cov4[p->lo - 1]);
+    }
+}
+
+/* The later steps of an IPv4 range search, each one load the step before prefetched: the
+ * binary search of the segments (IXP_CIDR4 -> IXP_CIDR4_SEG, or IXP_NONE before the first
+ * segment), the segment's coverage (-> IXP_CIDR4_LIST, or IXP_NONE when no CIDR holds the
+ * address), the list of CIDRs, whose index entries are prefetched (-> IXP_CIDR4_ENTRIES), and
+ * those entries, whose keys are prefetched (a sighting reads both: with hundreds of thousands
+ * of CIDRs most addresses are in one, and the entries of a big index are in no cache). A batch
+ * takes every step over all its live probes in turn, so that the loads of one probe wait while the
+ * others run; nothing for other probes. Optional: tide__ix_probe_run finishes any step. */
+static inline void tide__ix_probe_step3(const tide_match_index *ix, ix_probe *p)
+{
+    if (p->op == IXP_CIDR4) {
+        uint32_t a = tide__ix_v4_of(p->key);
+        size_t l = p->lo, r = p->hi;
+        while (l < r) {
+            size_t mid = (l + r) / 2;
+            if (ix->seg4[mid] <= a)
+                l = mid + 1;
+            else
+                r = mid;
+        }
+        if (l == 0) {
+            p->op = IXP_NONE;
+            return;
+        }
+        p->op = IXP_CIDR4_SEG;
+        p->lo = (uint32_t)(l - 1);
+        __builtin_prefetch(&ix->cov4[l - 1]);
+    } else if (p->op == IXP_CIDR4_SEG) {
+        const ix_cover *c = &ix->cov4[p->lo];
+        if (c->count == 0) {
+            p->op = IXP_NONE;
+            return;
+        }
+        p->op = IXP_CIDR4_LIST;
+        p->lo = c->off;
+        p->hi = c->count;
+        __builtin_prefetch(&ix->covlist[c->off]);
+    } else if (p->op == IXP_CIDR4_LIST) {
+        p->op = IXP_CIDR4_ENTRIES;
+        for (uint32_t i = 0; i < p->hi && i < 4; i++)
+            __builtin_prefetch(&ix->entries[ix->covlist[p->lo + i]]);
+    } else if (p->op == IXP_CIDR4_ENTRIES) { /* their keys, which a sighting names */
+        for (uint32_t i = 0; i < p->hi && i < 4; i++)
+            __builtin_prefetch(ix->pool + ix->entries[ix->covlist[p->lo + i]].key_off);
     }
 }
 

@@ -342,6 +342,12 @@ int tide__ix_probe_run(const tide_match_index *ix, const ix_probe *p,
     switch (p->op) {
         case IXP_EXACT: return exact_run(ix, (tide_obs_kind)p->kind, p->key, p->len, p->hash, &s);
         case IXP_CIDR4: return cidr4_run(ix, tide__ix_v4_of(p->key), p->lo, p->hi, &s);
+        case IXP_CIDR4_SEG: return cover(ix, &ix->cov4[p->lo], &s);
+        case IXP_CIDR4_LIST:
+        case IXP_CIDR4_ENTRIES: {
+            ix_cover c = { p->lo, p->hi };
+            return cover(ix, &c, &s);
+        }
         case IXP_CIDR6: return cidr6(ix, p->key, &s);
         default: return 0;
     }

@@ -1036,6 +1036,9 @@ int tide_matcher_batch(tide_matcher *m, const char *file, const tide_event *evs,
     }
     for (size_t j = 0; j < nlive; j++)
         tide__ix_probe_step2(m->ix, &m->bpr[m->blive[j]]);
+    for (int step = 0; step < 4 && m->ix->h->nseg4; step++) /* IPv4 ranges: their steps */
+        for (size_t j = 0; j < nlive; j++)
+            tide__ix_probe_step3(m->ix, &m->bpr[m->blive[j]]);
     if (m->fr.n) { /* fragments to look for: every event, after its probes */
         for (size_t e = 0, j = 0; e < n; e++) {
             m->nseen = 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -636,6 +637,86 @@ static void t_wire(void)
     json_decref(j);
 }
 
+/* The wire's hand-written parts against the library's: the time against gmtime_r (leap days,
+ * century years, the first microsecond, the last year of four digits and past it), and the
+ * strings' escaping at every place of a 16-byte scan (a quote, a backslash, a control byte,
+ * valid and invalid UTF-8 before, across and after each boundary). */
+static void t_wire_forms(void)
+{
+    tide_observation obs = { 0 };
+    obs.value = "x";
+    obs.len = 1;
+    tide_event ev = { 0 };
+    ev.host = "h";
+    ev.host_len = 1;
+    ev.obs = &obs;
+    ev.nobs = 1;
+    tide_match_hit hit;
+    memset(&hit, 0, sizeof(hit));
+    snprintf(hit.indicator_id, sizeof(hit.indicator_id), "indicator--x");
+    hit.kind = TIDE_OBS_DOMAIN;
+    hit.value = "x";
+    hit.value_len = 1;
+    tide_sighting s = { &ev, "f", &obs, &hit };
+    char buf[4096];
+    static const long long secs[] = { 0, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800,
+        4107456000LL /* 2100-02-28 */, 4107542400LL, 1541779200, 1704067199,
+        253402300799LL /* 9999-12-31T23:59:59 */, 253402300800LL /* 10000-01-01 */,
+        253402387200LL };
+    for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]) + 2000; i++) {
+        long long sec = i < sizeof(secs) / sizeof(secs[0])
+                                ? secs[i]
+                                : (long long)((i * 2654435761ULL) % 253402300800ULL);
+        long long frac = (long long)(i * 7919 % 1000000);
+        ev.ts_us = sec * 1000000 + frac;
+        if (ev.ts_us <= 0)
+            ev.ts_us = 1; /* 0 and below print null */
+        time_t t = (time_t)(ev.ts_us / 1000000);
+        struct tm tm;
+        TIDE_ASSERT(gmtime_r(&t, &tm) != NULL);
+        char want[64];
+        snprintf(want, sizeof(want), "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%06dZ\",",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                (int)(ev.ts_us % 1000000));
+        TIDE_ASSERT(tide_sighting_json(&s, buf, sizeof(buf)) < sizeof(buf));
+        TIDE_ASSERT(strncmp(buf, want, strlen(want)) == 0);
+    }
+    ev.ts_us = 0;
+    tide_sighting_json(&s, buf, sizeof(buf));
+    TIDE_ASSERT(strncmp(buf, "{\"ts\":null,", 11) == 0);
+    ev.ts_us = 1541779200123456LL;
+
+    static const struct {
+        const char *in, *want; /* want: the value parsed back */
+    } odd[] = { { "\"", "\"" }, { "\\", "\\" }, { "\x01", "\x01" }, { "\x1f", "\x1f" },
+        { "\x7f", "\x7f" }, { "\xc3\xa9", "\xc3\xa9" }, { "\xe2\x82\xac", "\xe2\x82\xac" },
+        { "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" }, { "\xff", "\xef\xbf\xbd" },
+        { "\xc3", "\xef\xbf\xbd" }, { "\x80", "\xef\xbf\xbd" } };
+    for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+        for (size_t pos = 0; pos < 40; pos++) {
+            char in[128], want[128];
+            memset(in, 'a', pos);
+            size_t l = strlen(odd[k].in);
+            memcpy(in + pos, odd[k].in, l);
+            memset(in + pos + l, 'b', 40 - pos);
+            size_t n = pos + l + 40 - pos;
+            memset(want, 'a', pos);
+            size_t wl = strlen(odd[k].want);
+            memcpy(want + pos, odd[k].want, wl);
+            memset(want + pos + wl, 'b', 40 - pos);
+            want[pos + wl + 40 - pos] = '\0';
+            obs.value = in;
+            obs.len = n;
+            size_t w = tide_sighting_json(&s, buf, sizeof(buf));
+            TIDE_ASSERT(w < sizeof(buf) && buf[w - 1] == '\n');
+            json_t *j = json_loads(buf, 0, NULL);
+            TIDE_ASSERT(j != NULL);
+            TIDE_ASSERT_EQ_STR(json_string_value(json_object_get(j, "observed")), want);
+            json_decref(j);
+        }
+    }
+}
+
 /* ---- files ---- */
 
 static int collect(const char *path, void *payload)
@@ -678,6 +759,7 @@ TIDE_TESTS = {
     { "engine::hunt_cancel", t_hunt_cancel },
     { "engine::case_close_hunts_lessons", t_case_close_hunts_lessons },
     { "engine::wire", t_wire },
+    { "engine::wire_forms", t_wire_forms },
     { "engine::walk", t_walk },
     { NULL, NULL },
 };

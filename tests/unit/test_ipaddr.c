@@ -350,6 +350,29 @@ static void t_format(void)
         TIDE_ASSERT_EQ_INT(tide__cidr_format(fam, a, 24, t), strlen(c[i].cidr));
         TIDE_ASSERT_EQ_STR(t, c[i].cidr);
     }
+    /* IPv4, ip:port and CIDR text by hand: the same as inet_ntop for every octet value in
+     * every place, and for addresses spread over the whole space */
+    for (uint32_t i = 0; i < 256 * 4 + 4096; i++) {
+        uint8_t v4[4] = { 1, 20, 200, 7 };
+        if (i < 256 * 4)
+            v4[i / 256] = (uint8_t)(i % 256);
+        else {
+            uint32_t x = (i - 1024) * 2654435761u;
+            memcpy(v4, &x, 4);
+        }
+        char want[INET_ADDRSTRLEN + 16], got[TIDE__IP_TEXT_MAX];
+        TIDE_ASSERT(inet_ntop(AF_INET, v4, want, INET_ADDRSTRLEN) != NULL);
+        TIDE_ASSERT_EQ_INT(tide__ip_format(4, v4, got), strlen(want));
+        TIDE_ASSERT_EQ_STR(got, want);
+        unsigned port = i % 7 == 0 ? 65535 : i % 7 == 1 ? 0 : i * 37 % 65536;
+        size_t l = strlen(want);
+        snprintf(want + l, sizeof(want) - l, ":%u", port);
+        TIDE_ASSERT_EQ_INT(tide__ipport_format(4, v4, port, got), strlen(want));
+        TIDE_ASSERT_EQ_STR(got, want);
+        snprintf(want + l, sizeof(want) - l, "/%u", i % 33);
+        TIDE_ASSERT_EQ_INT(tide__cidr_format(4, v4, i % 33, got), strlen(want));
+        TIDE_ASSERT_EQ_STR(got, want);
+    }
     /* the longest ip:port fits */
     uint8_t a[16];
     TIDE_ASSERT_EQ_INT(
