@@ -71,6 +71,7 @@ struct hist_writer {
     tide__outfile out; /* the run file being written (util/outfile.h) */
     FILE *fp;          /* out.f */
     int32_t day;
+    int level;      /* zstd level of the data blocks (HIST_ZLEVEL unless set) */
     tide_buf block; /* uncompressed records of the current block */
     uint32_t block_nrec;
     tide_buf first_key;
@@ -217,6 +218,7 @@ int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
     w->hosts = (tide_strmap)TIDE_STRMAP_INIT;
     w->files = (tide_strmap)TIDE_STRMAP_INIT;
     w->day = day;
+    w->level = HIST_ZLEVEL;
     w->path = tide__strdup(path);
     w->cctx = ZSTD_createCCtx();
     if (w->path == NULL || w->cctx == NULL) {
@@ -318,7 +320,7 @@ static int emit_block(hist_writer *w, const tide_buf *comp, uint64_t sum, size_t
 /* Compress and write one block (the caller's work when there are no compressing threads). */
 static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key, uint32_t nrec)
 {
-    TIDE_CHECK(compress(w, raw->ptr, raw->len, HIST_ZLEVEL));
+    TIDE_CHECK(compress(w, raw->ptr, raw->len, w->level));
     return emit_block(w, &w->cbuf, XXH3_64bits(w->cbuf.ptr, w->cbuf.len), raw->len, key, nrec);
 }
 
@@ -382,7 +384,7 @@ static void *ct_main(void *arg)
         pthread_mutex_unlock(&w->ct.mu);
         int rc = 0;
         if (!skip) {
-            rc = compress_to(cctx, &b->comp, b->raw.ptr, b->raw.len, HIST_ZLEVEL);
+            rc = compress_to(cctx, &b->comp, b->raw.ptr, b->raw.len, w->level);
             if (rc == 0)
                 b->sum = XXH3_64bits(b->comp.ptr, b->comp.len);
         }
@@ -577,6 +579,11 @@ int tide__hist_writer_names(hist_writer *w, const char *const *hosts, uint32_t n
     w->nfiles = nfiles;
     w->fixed = true;
     return 0;
+}
+
+void tide__hist_writer_set_level(hist_writer *w, int level)
+{
+    w->level = level;
 }
 
 int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len, uint32_t host,

@@ -60,6 +60,7 @@ typedef struct {
     uint64_t ev;                       /* the events (log records) this run recorded */
     bool staged;                       /* a pending run spilled from the staging aggregator */
     bool mine; /* renamed into place by this writer's commit now in progress */
+    bool fast; /* written at HIST_ZFAST: merged again by the commit's compaction, even alone */
 } run_ent;
 
 /* A read position of the registry (tide_history_position_set): a key naming what was read (a
@@ -195,6 +196,7 @@ struct tide_history {
     int32_t ev_day;        /* the day of the events counted since ev_from (INT32_MIN: none) */
     uint64_t ev_from;      /* stage_events when they began */
     size_t spill, spill_bytes;
+    unsigned cache_lg;
     uint64_t count_cap; /* an entry's count above it is kept wide (tests: TIDE_HISTORY_WIDE) */
     names hosts, files;
     /* the last host and file named: most events repeat them */
@@ -896,6 +898,7 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     sp = getenv("TIDE_HISTORY_SPILL_MB");             /* aggregator memory bound */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0) /* below 4 GiB: agg_ent's key_off */
         h->spill_bytes = (size_t)(v < 3072 ? v : 3072) << 20;
+    h->cache_lg = getenv("CACHE") ? 16 : 0;
     sp = getenv("TIDE_HISTORY_WIDE"); /* tests: entries counted past this are wide */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0 && v < (long)AGG_WIDE)
         h->count_cap = (uint64_t)v;
@@ -1371,6 +1374,53 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
         const uint8_t *key, size_t n, uint32_t tag, uint32_t dk, uint32_t host, uint64_t fo,
         uint64_t lo, uint64_t count, uint32_t file, uint64_t line, bool older)
 {
+    if (h->cache_lg) {
+        if (a->tcap == 0)
+            TIDE_CHECK(table_grow(a));
+        agg_slot *sl = &a->table[slot_home(tag, a->tlg)];
+        if (sl->idx && sl->tag == tag && sl->idx <= a->nents) {
+            agg_ent *e = &a->ents[sl->idx - 1];
+            if (e->dk == dk && e->host == host && memcmp(a->keys.ptr + e->key_off, key, n) == 0 &&
+                    e->count != AGG_WIDE && count <= h->count_cap - e->count) {
+                TIDE_CHECK(undo_note(a, sl->idx - 1));
+                e->count += (uint32_t)count;
+                if (lo > (e->ll & AGG_OFF_MASK))
+                    e->ll = (e->ll & ~AGG_OFF_MASK) | lo;
+                return 0;
+            }
+        }
+        if (a->nents == a->capents) {
+            pager_fence(h->pager);
+            TIDE_CHECK(grow_big(
+                    (void **)&a->ents, &a->capents, &a->ents_map, a->nents + 1, sizeof(agg_ent)));
+        }
+        if (h->pager && a->ents_map)
+            ask_ahead(h, (char *)a->ents, (a->nents + 1) * sizeof(agg_ent), a->ents_map,
+                    &a->ents_asked);
+        agg_ent *e = &a->ents[a->nents];
+        e->key_off = (uint32_t)a->keys.len;
+        e->tag = tag;
+        e->dk = dk;
+        if (a->keys.len + n >= a->keys.cap) {
+            size_t kc = a->keys.cap;
+            pager_fence(h->pager);
+            TIDE_CHECK(grow_big((void **)&a->keys.ptr, &kc, &a->keys_map, a->keys.len + n + 1, 1));
+            a->keys.cap = kc;
+        }
+        if (h->pager && a->keys_map)
+            ask_ahead(h, a->keys.ptr, a->keys.len + n, a->keys_map, &a->keys_asked);
+        memcpy(a->keys.ptr + a->keys.len, key, n);
+        a->keys.len += n;
+        e->host = host;
+        e->file = file;
+        e->fl = fo;
+        e->ll = lo;
+        e->count = (uint32_t)count;
+        ent_set_line(e, line);
+        sl->idx = (uint32_t)++a->nents;
+        sl->tag = tag;
+        return 0;
+    }
     if ((a->nents + 1) * 2 > a->tcap) {
         if (a->tcap && a->table_map != table_len(a->tcap * 2))
             pager_fence(h->pager); /* the mapping may move */
@@ -1500,7 +1550,7 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     return 0;
 }
 
-static int spill(tide_history *h);
+static int spill(tide_history *h, bool fast);
 
 /* The upper bound of event times: now + max_future (the clock is read again when an event is
  * past the bound computed before). */
@@ -1714,7 +1764,7 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
         h->stage_events++;
     }
     if (h->stage->nents + h->kept->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
-        TIDE_CHECK(spill(h));
+        TIDE_CHECK(spill(h, true));
     return 0;
 }
 
@@ -1926,7 +1976,7 @@ static void rec_run(tide_history *h, struct rec_job *j, tide_buf *cur_file)
         else if (j->op == REC_DISCARD)
             discard_now(h, &h->rt.discarded);
         else if (j->op == REC_SPILL && (rc = keep_now(h)) == 0)
-            rc = spill(h); /* sorted and written before the commit takes the lock */
+            rc = spill(h, false); /* sorted and written before the commit takes the lock */
     }
     atomic_store_explicit(&h->rt.events, h->added_events + h->stage_events, memory_order_relaxed);
     if (rc < 0 && atomic_load(&h->rt.rc) == 0) {
@@ -2333,9 +2383,43 @@ static int cmp_name_id(const void *a, const void *b)
             names_get(rank_names, *(const uint32_t *)b));
 }
 
+/* The names the run of one day uses, marked (0) in hid (by host rank) and fid (by file id),
+ * the others UINT32_MAX. v: the sorted entries from the day's first on. by_day: the aggregator
+ * holds more than one day, so the marks of the whole aggregator (set by the caller) are made
+ * again from the day's entries alone. */
+static void run_names(const agg *a, const sort_ent *v, size_t n, const uint32_t *rank,
+        uint32_t *hid, size_t nh, uint32_t *fid, size_t nf, bool by_day)
+{
+    if (!by_day)
+        return;
+    memset(hid, 0xff, (nh ? nh : 1) * sizeof(uint32_t));
+    memset(fid, 0xff, (nf ? nf : 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < n && v[i].day == v[0].day; i++) {
+        if (i + 16 < n)
+            __builtin_prefetch(&a->ents[v[i + 16].idx]);
+        const agg_ent *e = &a->ents[v[i].idx];
+        hid[rank[e->host]] = 0;
+        fid[e->file] = 0;
+    }
+}
+
+/* The marked names (run_names) numbered in their order, into out: map[i] becomes the id of
+ * name i in the run (the host ranks stay in name order, as the writer's dictionary wants). */
+static void run_dict(
+        uint32_t *map, size_t n, const char *const *all, const char **out, uint32_t *out_n)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (map[i] != UINT32_MAX) {
+            out[k] = all[i];
+            map[i] = k++;
+        }
+    *out_n = k;
+}
+
 /* Write aggregator a as one run per day, pending until commit (staged: from the staging
  * aggregator); a is emptied. The names stay (the other aggregator may use them). */
-static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
+static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare, bool fast)
 {
     if (a->nents == 0)
         return 0;
@@ -2358,8 +2442,16 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
     uint32_t *rank = tide__malloc((nh ? nh : 1) * sizeof(uint32_t));
     const char **hnames = tide__malloc((nh ? nh : 1) * sizeof(char *));
     const char **fnames = tide__malloc((nf ? nf : 1) * sizeof(char *));
+    /* a run's dictionary holds the names its records use, not every name the writer knows:
+     * an import of many days wrote each day's run with every host and file of all of them
+     * (two thirds of the history of the real logs in ../shared/data were such names) */
+    uint32_t *hid = tide__malloc((nh ? nh : 1) * sizeof(uint32_t)); /* rank -> id in the run */
+    uint32_t *fid = tide__malloc((nf ? nf : 1) * sizeof(uint32_t)); /* file -> id in the run */
+    const char **rh = tide__malloc((nh ? nh : 1) * sizeof(char *));
+    const char **rf = tide__malloc((nf ? nf : 1) * sizeof(char *));
     int rc = 0;
-    if (ord == NULL || byname == NULL || rank == NULL || hnames == NULL || fnames == NULL) {
+    if (ord == NULL || byname == NULL || rank == NULL || hnames == NULL || fnames == NULL ||
+            hid == NULL || fid == NULL || rh == NULL || rf == NULL) {
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
         goto out;
     }
@@ -2377,6 +2469,8 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
     for (size_t i = 0; i < nf; i++)
         fnames[i] = names_get(&h->files, (uint32_t)i);
     const uint8_t *keys = (const uint8_t *)a->keys.ptr;
+    memset(hid, 0xff, (nh ? nh : 1) * sizeof(uint32_t)); /* UINT32_MAX: not used */
+    memset(fid, 0xff, (nf ? nf : 1) * sizeof(uint32_t));
     uint64_t p_or = 0, p_and = ~(uint64_t)0;
     uint32_t d_or = 0, d_and = ~(uint32_t)0;
     for (size_t i = 0; i < a->nents; i++) {
@@ -2398,6 +2492,8 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
         d_or |= dv;
         d_and &= dv;
         ord[i] = (sort_ent){ pfx, (uint32_t)i, dv };
+        hid[rank[e->host]] = 0; /* used (by some day: a day's own are marked below) */
+        fid[e->file] = 0;
     }
     sort_ctx sc = { a->ents, keys, rank };
     /* the digits whose byte differs somewhere, most significant first (the day's, then the
@@ -2441,17 +2537,25 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
             cur.ev = agg_day_events(a, cur.day);
             cur.seq = ++h->spill_no;
             cur.staged = staged;
+            cur.fast = fast;
             pend_path(h, &cur, path, sizeof(path));
             rc = tide__hist_writer_new(&w, path, cur.day);
-            if (rc == 0)
-                rc = tide__hist_writer_names(w, hnames, (uint32_t)nh, fnames, (uint32_t)nf);
+            if (rc == 0 && fast)
+                tide__hist_writer_set_level(w, HIST_ZFAST);
+            if (rc == 0) {
+                uint32_t nrh, nrf;
+                run_names(a, ord + i, a->nents - i, rank, hid, nh, fid, nf, d_or != d_and);
+                run_dict(hid, nh, hnames, rh, &nrh);
+                run_dict(fid, nf, fnames, rf, &nrf);
+                rc = tide__hist_writer_names(w, rh, nrh, rf, nrf);
+            }
             if (rc < 0)
                 break;
         }
         uint64_t count = ent_count(a, e);
         cur.events += count;
-        rc = tide__hist_writer_add_ids(w, keys + e->key_off, ent_key_len(e), rank[e->host],
-                ent_first(e), ent_last(e), count, e->file, ent_line(a, e));
+        rc = tide__hist_writer_add_ids(w, keys + e->key_off, ent_key_len(e), hid[rank[e->host]],
+                ent_first(e), ent_last(e), count, fid[e->file], ent_line(a, e));
     }
     if (w)
         tide__hist_writer_abort(w);
@@ -2462,12 +2566,16 @@ out:
     tide__free(rank);
     tide__free(hnames);
     tide__free(fnames);
+    tide__free(hid);
+    tide__free(fid);
+    tide__free(rh);
+    tide__free(rf);
     agg_reset(a);
     return rc;
 }
 
 /* Write both aggregators as pending runs and empty them (and the names). */
-static int spill(tide_history *h)
+static int spill(tide_history *h, bool fast)
 {
     TIDE_CHECK(ring_flush(h));
     TIDE_CHECK(day_flush(h));
@@ -2476,9 +2584,9 @@ static int spill(tide_history *h)
         h->peak_bytes = bytes;
     int rc = stage_split(h);
     if (rc == 0)
-        rc = spill_agg(h, h->kept, false, h->stage);
+        rc = spill_agg(h, h->kept, false, h->stage, fast);
     if (rc == 0)
-        rc = spill_agg(h, h->stage, true, h->kept);
+        rc = spill_agg(h, h->stage, true, h->kept, fast);
     if (rc < 0)
         return rc;
     names_free(&h->hosts);
@@ -2752,7 +2860,7 @@ static int compact(tide_history *h, bool lazy)
             j++;
         bool newest = j == h->nruns;
         size_t n = j - i;
-        if (n > 1 && !(lazy && newest && n < LAZY_RUNS)) {
+        if ((n > 1 && !(lazy && newest && n < LAZY_RUNS)) || (n == 1 && h->runs[i].fast)) {
             /* a writer that checkpoints often (a follower): the newest day's biggest run is
              * merged again only once the small ones add up to a quarter of it, so that frequent
              * checkpoints do not rewrite the whole day every few seconds */
@@ -2764,7 +2872,7 @@ static int compact(tide_history *h, bool lazy)
             for (size_t k = i; k < j; k++)
                 if (k != big)
                     rest += h->runs[k].bytes;
-            bool keep_big = lazy && newest && h->runs[big].bytes > 4 * rest;
+            bool keep_big = n > 1 && lazy && newest && h->runs[big].bytes > 4 * rest;
             run_ent *old = tide__malloc(n * sizeof(run_ent));
             TIDE_CHECK_ALLOC(old);
             size_t nm = 0;

@@ -894,6 +894,75 @@ static void t_table_growth(void)
     TIDE_ASSERT(g.bad == 0);
 }
 
+/* A run's dictionary names the hosts and files its own records use: an import of three days,
+ * each with its own hosts and file, writes three runs of two hosts and one file each (every run
+ * held all six hosts and three files before), with and without spills on the way (those are
+ * written at a faster zstd level and merged again by the commit). */
+static void check_run_names(const char *dir, int want_runs)
+{
+    DIR *d = opendir(dir);
+    TIDE_ASSERT(d != NULL);
+    int runs = 0;
+    for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+        size_t n = strlen(de->d_name);
+        if (n < 4 || strcmp(de->d_name + n - 4, ".hst") != 0)
+            continue;
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        hist_file *f = NULL;
+        TIDE_ASSERT_EQ_INT(tide__hist_file_open(&f, path), 0);
+        if (f == NULL)
+            continue;
+        runs++;
+        const hist_header *hd = tide__hist_file_header(f);
+        TIDE_ASSERT_EQ_INT((int)hd->nhosts, 2);
+        TIDE_ASSERT_EQ_INT((int)hd->nfiles, 1);
+        int day = hd->day - (int)(T0 / DAY);
+        char want[64];
+        snprintf(want, sizeof(want), "day-%d.log", day);
+        TIDE_ASSERT_EQ_STR(tide__hist_file_name(f, 0), want);
+        for (uint32_t i = 0; i < hd->nhosts; i++) {
+            snprintf(want, sizeof(want), "10.0.%d.%u", day, i + 1); /* in name order */
+            TIDE_ASSERT_EQ_STR(tide__hist_file_host(f, i), want);
+        }
+        tide__hist_file_free(f);
+    }
+    closedir(d);
+    TIDE_ASSERT_EQ_INT(runs, want_runs);
+}
+
+static void t_run_names(void)
+{
+    for (int spill = 0; spill < 2; spill++) {
+        char dir[1024];
+        snprintf(dir, sizeof(dir), "%s/names-%d", tide_test_tmpdir(), spill);
+        if (spill)
+            setenv("TIDE_HISTORY_SPILL", "3", 1);
+        tide_history *h;
+        TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+        tide_history_set_keep(h, true);
+        for (int d = 0; d < 3; d++)
+            for (int j = 1; j <= 2; j++)
+                for (int k = 0; k < 2; k++) {
+                    char file[32], host[32], v[32];
+                    snprintf(file, sizeof(file), "day-%d.log", d);
+                    snprintf(host, sizeof(host), "10.0.%d.%d", d, j);
+                    snprintf(v, sizeof(v), "192.0.2.%d", 10 * d + 2 * k + j);
+                    add(h, file, (uint64_t)(2 * j + k), T0 + d * DAY + 1000 * j + k, host,
+                            TIDE_OBS_IPV4, v);
+                }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        unsetenv("TIDE_HISTORY_SPILL");
+        tide_history_stats st;
+        TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+        TIDE_ASSERT_EQ_INT((int)st.records, 12);
+        TIDE_ASSERT_EQ_INT((int)st.events, 12);
+        tide_history_free(h);
+        strcat(dir, "/history");
+        check_run_names(dir, 3);
+    }
+}
+
 TIDE_TESTS = {
     { "history::keys_roundtrip", t_keys_roundtrip },
     { "history::ranges", t_ranges },
@@ -911,6 +980,7 @@ TIDE_TESTS = {
     { "history::entry_edges", t_entry_edges },
     { "history::keep_discard_model", t_keep_discard_model },
     { "history::table_growth", t_table_growth },
+    { "history::run_names", t_run_names },
     { NULL, NULL },
 };
 TIDE_TEST_MAIN
