@@ -265,13 +265,20 @@ void tide__route_case_share(req *r, reply *out)
         if (l < ceiling)
             ceiling = l;
     }
-    char dir[] = "/tmp/tide-share-XXXXXX";
+    /* a directory of its own under $TMPDIR (as mkstemp users expect), removed with all the
+     * export left in it: the bundle and the lock file its writer takes beside it (every share
+     * left a directory with bundle.json.lock in /tmp before) */
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], path[4200], lock[4200];
+    if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 2048)
+        tmp = "/tmp";
+    snprintf(dir, sizeof dir, "%s/tide-share-XXXXXX", tmp);
     if (mkdtemp(dir) == NULL) {
         tide__reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot write the bundle");
         return;
     }
-    char path[64];
     snprintf(path, sizeof path, "%s/bundle.json", dir);
+    snprintf(lock, sizeof lock, "%s/bundle.json.lock", dir);
     size_t n = 0;
     int rc = tide_case_share(r->store, id, tide_tlp_name(ceiling), path, &n);
     char *body = NULL;
@@ -290,6 +297,7 @@ void tide__route_case_share(req *r, reply *out)
             fclose(f);
     }
     unlink(path);
+    unlink(lock);
     rmdir(dir);
     if (rc < 0)
         tide__reply_lib_error(out, rc);

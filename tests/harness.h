@@ -10,11 +10,13 @@
  * `./test_area -s prefix` runs only the tests whose name starts with prefix. A test that needs
  * ../shared/data calls tide_test_data(); when the folder is absent it skips the test, except
  * under CI=true, where a missing folder is a failure. The last line printed is exactly
- * "N passed, N failed" (", N skipped" may follow).
+ * "N passed, N failed" (", N skipped" may follow). tide_test_tmpdir() gives a test a scratch
+ * directory; they are removed at the end when every test passed (TIDE_TEST_KEEP=1 keeps them).
  */
 #ifndef TIDE_TEST_HARNESS_H
 #define TIDE_TEST_HARNESS_H
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +87,65 @@ static inline const char *tide_test_data(void)
     return d;
 }
 
-/* A fresh scratch directory for a test (under $TMPDIR or /tmp). Returns a static buffer. */
+/* This process's scratch root ($TMPDIR/tide-test-XXXXXX, made by the first tide_test_tmpdir):
+ * removed by TIDE_TEST_MAIN when every test passed, kept (and named) when one failed. Every run
+ * of the suite left a directory per test behind before: thousands a day in /tmp. */
+static char tide_test_root_[496];
+
+/* A fresh scratch directory for a test, under the process's root. Returns a static buffer. */
 static inline const char *tide_test_tmpdir(void)
 {
     static char path[512];
-    const char *base = getenv("TMPDIR");
-    snprintf(path, sizeof(path), "%s/tide-test-XXXXXX", base ? base : "/tmp");
     extern char *mkdtemp(char *);
+    if (tide_test_root_[0] == '\0') {
+        const char *base = getenv("TMPDIR");
+        snprintf(tide_test_root_, sizeof(tide_test_root_), "%s/tide-test-XXXXXX",
+                base && *base ? base : "/tmp");
+        if (mkdtemp(tide_test_root_) == NULL) {
+            tide_test_root_[0] = '\0';
+            TIDE_FAIL_("mkdtemp failed");
+        }
+    }
+    snprintf(path, sizeof(path), "%s/t-XXXXXX", tide_test_root_);
     if (mkdtemp(path) == NULL)
         TIDE_FAIL_("mkdtemp failed");
     return path;
+}
+
+/* Remove path and everything under it (no links followed); nftw would need _XOPEN_SOURCE,
+ * which the tests' own includes do not all define. */
+static void tide_test_rm_rf_(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        (void)chmod(path, 0700); /* a test that made a directory read-only */
+        DIR *d = opendir(path);
+        if (d) {
+            for (struct dirent *e; (e = readdir(d)) != NULL;) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                char sub[4096];
+                if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < sizeof(sub))
+                    tide_test_rm_rf_(sub);
+            }
+            closedir(d);
+        }
+    }
+    (void)remove(path);
+}
+
+/* Remove the scratch root when nothing failed; name it when something did. */
+static inline void tide_test_cleanup_(int failed)
+{
+    if (tide_test_root_[0] == '\0')
+        return;
+    if (failed || getenv("TIDE_TEST_KEEP")) {
+        fprintf(stderr, "scratch directories kept in %s\n", tide_test_root_);
+        return;
+    }
+    tide_test_rm_rf_(tide_test_root_);
 }
 
 #define TIDE_TESTS static const tide_test tide_tests_[]
@@ -125,6 +176,7 @@ static inline const char *tide_test_tmpdir(void)
             }                                                                                      \
             fflush(stdout);                                                                        \
         }                                                                                          \
+        tide_test_cleanup_(failed);                                                                \
         if (skipped)                                                                               \
             printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);                 \
         else                                                                                       \

@@ -28,7 +28,8 @@ ANALYST=$(key "$S" analyst analyst amber)
 GREEN=$(key "$S" green analyst green)
 READER=$(key "$S" reader reader amber)
 ADMIN=$(key "$S" admin admin red)
-serve_start "$S" --grace 20
+mkdir -p "$W/tmp"
+TMPDIR="$W/tmp" serve_start "$S" --grace 20
 
 # the live stream: two clients, then a match worker stores sightings
 curl -sN -H "Authorization: Bearer $ANALYST" "$BASE/api/v1/sightings/stream" >"$W/amber.sse" 2>/dev/null & STREAMS="$STREAMS $!"
@@ -76,6 +77,7 @@ check "lessons: recorded" '[ "$(code "$ANALYST" POST /api/v1/cases/$CID/lessons 
 check "close: refused while hosts are not verified (400, says why)" '[ "$(code "$ANALYST" POST /api/v1/cases/$CID/close)" = 400 ] && grep -qi "verified\|host" "$W/body"'
 check "share: a STIX bundle at amber" '[ "$(code "$ANALYST" GET "/api/v1/cases/$CID/share")" = 200 ] && [ "$(jget "d[\"type\"]")" = bundle ] && [ "$(jget "sum(o[\"type\"] == \"indicator\" for o in d[\"objects\"])")" -gt 0 ]'
 check "share: at tlp_max=green, no amber indicator" '[ "$(code "$ANALYST" GET "/api/v1/cases/$CID/share?tlp_max=green")" = 200 ] && [ "$(jget "sum(o[\"type\"] == \"indicator\" for o in d[\"objects\"])")" = 0 ]'
+check "share: nothing left in the server's TMPDIR (the bundle's directory and its lock file are removed)" '[ -z "$(ls -A "$W/tmp")" ]'
 
 # hunts
 check "hunt: 403 for a reader" '[ "$(code "$READER" POST /api/v1/hunts --data-binary "{\"related\": \"trickbot\"}")" = 403 ]'
