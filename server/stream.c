@@ -6,6 +6,8 @@
  * holds only what that ceiling admits (the indicator, its related names); each client reads the
  * version of its key's ceiling from a ring of the last 4096 events. Clients block in the
  * content reader (thread per connection) until an event, a heartbeat every 10 s, or the stop.
+ * Event ids are the ring's sequence numbers: a client that reconnects with Last-Event-ID
+ * resumes after the event it last got.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,7 +69,11 @@ static void poll_once(tide_reads *rd, int64_t since, json_t *seen)
     q.updated_since = since;
     q.include_suppressed = true;
     q.limit = 10000;
-    for (int l = 0; l < NLEVELS; l++) {
+    /* Red first: each query is its own snapshot, and a sighting stored between two of them
+     * must not be in red's list (which makes the events) and missing from a lower ceiling's as
+     * if withheld there: that client would never get it. Queried after red, a lower ceiling
+     * sees every row red saw; a row red missed is found by the next poll's overlap. */
+    for (int l = NLEVELS; l-- > 0;) {
         char *js = NULL;
         if (tide_read_sightings(rd, &q, NULL, l, &js) == 0) {
             json_t *o = json_loads(js, 0, NULL);
@@ -280,8 +286,16 @@ void tide__route_stream(req *r, reply *out)
     c->s = r->s;
     c->ceiling = r->key.tlp_max;
     c->last_out = tide__srv_mono_ms();
+    /* from now on; or, for a client coming back (EventSource sends the id of the last event
+     * it got), from the event after it, when it is one of this server's (a larger id was
+     * another run's: from now on) */
+    const char *last = tide__req_header(r, "Last-Event-ID");
+    char *end = NULL;
+    unsigned long long after = last && *last >= '0' && *last <= '9' ? strtoull(last, &end, 10) : 0;
     pthread_mutex_lock(&B.mu);
-    c->next = B.next; /* from now on */
+    c->next = B.next;
+    if (end && *end == '\0' && after < B.next)
+        c->next = after + 1; /* more than the ring behind: the reader says `lost` */
     pthread_mutex_unlock(&B.mu);
     __atomic_add_fetch(&r->s->stream_clients, 1, __ATOMIC_RELAXED);
     /* the first bytes at once: the client knows it is connected */

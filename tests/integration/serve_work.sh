@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # serve_work.sh - the response routes of `tide serve` on real data (the case_real.sh scenario:
 # maltrail's trickbot.txt, unmarked = amber, with the Trickbot Zeek capture's conn.log): the
-# live stream of sightings while a match worker (`tide match`) stores them, per key ceiling;
-# a case opened from a sighting, shown (attribution, scope, tier, plan), listed, its hosts
-# moved, lessons, a refused close, the share bundle; a hunt started and polled; the metrics;
-# every case and hunt route refused to a key below the intel's TLP, or without the role; a
-# SIGTERM with a stream open ends it and exits 0.
+# live stream of sightings while a match worker (`tide match`) stores them, per key ceiling,
+# resumed after Last-Event-ID; a case opened from a sighting, shown (attribution, scope, tier,
+# plan), listed, its hosts moved, lessons, a refused close, the share bundle; a hunt started
+# and polled; the metrics; every case and hunt route refused to a key below the intel's TLP,
+# or without the role; a SIGTERM with a stream open ends it and exits 0.
 set -u
 TIDE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); SRC=$(cd "$2" && pwd)
 DATA=${TIDE_SHARED_DATA:-$SRC/../shared/data}
@@ -43,6 +43,14 @@ sleep 2
 check "stream: the amber key got the worker's sightings as events" 'grep -q "^event: sighting" "$W/amber.sse" && grep "^data: " "$W/amber.sse" | head -1 | cut -c7- | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"host\"] in (\"172.16.9.5\", \"172.16.9.233\") and d[\"tlp\"] == \"amber\""'
 check "stream: both infected hosts" '[ "$(grep "^data: " "$W/amber.sse" | cut -c7- | python3 -c "import json,sys; print(sorted({json.loads(l)[\"host\"] for l in sys.stdin}))")" = "[${Q}172.16.9.233${Q}, ${Q}172.16.9.5${Q}]" ]'
 check "stream: the green key got none (the intel is amber), but the stream is open" '! grep -q "^event: sighting" "$W/green.sse" && grep -q "TLP up to green" "$W/green.sse"'
+# a client coming back with Last-Event-ID gets what it missed after that event, and no more;
+# an id this server never gave (another run's) starts from now
+grep '^id: ' "$W/amber.sse" | cut -c5- >"$W/amber.ids"
+FIRST=$(head -1 "$W/amber.ids")
+curl -sN --max-time 3 -H "Authorization: Bearer $ANALYST" -H "Last-Event-ID: $FIRST" "$BASE/api/v1/sightings/stream" >"$W/resume.sse" 2>/dev/null
+check "stream: resumed after Last-Event-ID $FIRST, the $(($(wc -l <"$W/amber.ids") - 1)) events after it" '[ "$(wc -l <"$W/amber.ids")" -ge 2 ] && [ "$(grep "^id: " "$W/resume.sse" | cut -c5-)" = "$(tail -n +2 "$W/amber.ids")" ]'
+curl -sN --max-time 2 -H "Authorization: Bearer $ANALYST" -H "Last-Event-ID: 99999999" "$BASE/api/v1/sightings/stream" >"$W/resume2.sse" 2>/dev/null
+check "stream: an unknown Last-Event-ID starts from now" '! grep -q "^event: sighting" "$W/resume2.sse" && grep -q "TLP up to amber" "$W/resume2.sse"'
 
 # cases
 check "sightings: one of 172.16.9.5" '[ "$(code "$ANALYST" GET "/api/v1/sightings?host=172.16.9.5&limit=1")" = 200 ]'
