@@ -298,21 +298,21 @@ static int write_bytes(hist_writer *w, const void *p, size_t n)
 }
 
 /* Write one compressed block (comp, its checksum sum) and list it in the index. */
-static int emit_block(hist_writer *w, const tide_buf *comp, uint64_t sum, size_t usize,
-        const tide_buf *key, uint32_t nrec)
+static int emit_block(hist_writer *w, const void *comp, size_t clen, uint64_t sum, size_t usize,
+        const void *key, size_t klen, uint32_t nrec)
 {
     hist_block_ix bi;
     memset(&bi, 0, sizeof(bi));
     bi.off = w->off;
-    bi.csize = (uint32_t)comp->len;
+    bi.csize = (uint32_t)clen;
     bi.usize = (uint32_t)usize;
     bi.nrec = nrec;
-    bi.key_len = (uint16_t)key->len;
+    bi.key_len = (uint16_t)klen;
     bi.sum = sum;
-    TIDE_CHECK(write_bytes(w, comp->ptr, comp->len));
+    TIDE_CHECK(write_bytes(w, comp, clen));
     writeback_hint(w);
     TIDE_CHECK(tide__buf_put(&w->index, &bi, sizeof(bi)));
-    TIDE_CHECK(tide__buf_put(&w->index, key->ptr, key->len));
+    TIDE_CHECK(tide__buf_put(&w->index, key, klen));
     w->nblocks++;
     return 0;
 }
@@ -321,7 +321,8 @@ static int emit_block(hist_writer *w, const tide_buf *comp, uint64_t sum, size_t
 static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key, uint32_t nrec)
 {
     TIDE_CHECK(compress(w, raw->ptr, raw->len, w->level));
-    return emit_block(w, &w->cbuf, XXH3_64bits(w->cbuf.ptr, w->cbuf.len), raw->len, key, nrec);
+    return emit_block(w, w->cbuf.ptr, w->cbuf.len, XXH3_64bits(w->cbuf.ptr, w->cbuf.len), raw->len,
+            key->ptr, key->len, nrec);
 }
 
 /* ---- compression beside the encoding ----
@@ -346,7 +347,9 @@ static void ct_write_ready(hist_writer *w)
         bool skip = w->ct.rc != 0 || w->ct.abandon;
         w->ct.writing = true;
         pthread_mutex_unlock(&w->ct.mu);
-        int rc = skip ? 0 : emit_block(w, &b->comp, b->sum, b->raw.len, &b->key, b->nrec);
+        int rc = skip ? 0
+                      : emit_block(w, b->comp.ptr, b->comp.len, b->sum, b->raw.len, b->key.ptr,
+                                b->key.len, b->nrec);
         pthread_mutex_lock(&w->ct.mu);
         w->ct.writing = false;
         if (rc < 0 && w->ct.rc == 0) {
@@ -566,6 +569,27 @@ static inline size_t varint_to(uint8_t *t, uint64_t v)
     return n;
 }
 
+#define REC_ROOM 70 /* a record's bytes besides its key at most: 7 varints of 10 bytes */
+
+/* One record (hist_int.h) encoded at p; the end of it. */
+static inline uint8_t *rec_put(uint8_t *p, int32_t day, const uint8_t *key, size_t key_len,
+        uint32_t host, int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line)
+{
+    int64_t day0 = (int64_t)day * HIST_DAY_US;
+    uint64_t f = first >= day0 ? (uint64_t)(first - day0) : 0;
+    uint64_t span = last >= first ? (uint64_t)(last - first) : 0;
+    p += varint_to(p, key_len);
+    memcpy(p, key, key_len);
+    p += key_len;
+    p += varint_to(p, host);
+    p += varint_to(p, f);
+    p += varint_to(p, span);
+    p += varint_to(p, count);
+    p += varint_to(p, file);
+    p += varint_to(p, line);
+    return p;
+}
+
 int tide__hist_writer_names(hist_writer *w, const char *const *hosts, uint32_t nhosts,
         const char *const *files, uint32_t nfiles)
 {
@@ -597,23 +621,11 @@ int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len
         w->first_key.len = 0;
         TIDE_CHECK(tide__buf_put(&w->first_key, key, key_len));
     }
-    int64_t day0 = (int64_t)w->day * HIST_DAY_US;
-    uint64_t f = first >= day0 ? (uint64_t)(first - day0) : 0;
-    uint64_t span = last >= first ? (uint64_t)(last - first) : 0;
-    /* encoded in place: the key and at most 7 varints of 10 bytes */
-    size_t room = key_len + 70;
+    size_t room = key_len + REC_ROOM;
     if (w->block.len + room + 1 > w->block.cap)
         TIDE_CHECK(tide__buf_grow(&w->block, room));
     uint8_t *p = (uint8_t *)w->block.ptr + w->block.len;
-    p += varint_to(p, key_len);
-    memcpy(p, key, key_len);
-    p += key_len;
-    p += varint_to(p, host);
-    p += varint_to(p, f);
-    p += varint_to(p, span);
-    p += varint_to(p, count);
-    p += varint_to(p, file);
-    p += varint_to(p, line);
+    p = rec_put(p, w->day, key, key_len, host, first, last, count, file, line);
     w->block.len = (size_t)(p - (uint8_t *)w->block.ptr);
     w->block_nrec++;
     w->nrec++;
@@ -632,6 +644,268 @@ int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, co
     TIDE_CHECK(intern(&w->hosts, &w->names_h, &w->nhosts, host, &hi));
     TIDE_CHECK(intern(&w->files, &w->names_f, &w->nfiles, file ? file : "", &fi));
     return tide__hist_writer_add_ids(w, key, key_len, hi, first, last, count, fi, line);
+}
+
+/* ---- encoding and compression on every core ----
+ *
+ * The commit's final spill ran its encoding on one thread and two more compressed its blocks:
+ * three threads on two cores, a hand-off and a wake-up every few blocks, and the encoding
+ * thread (gathering the records in sorted order from all over the aggregator) the one the
+ * others waited for; the cores were ~70 % busy while the reading thread waited for it. With
+ * tide__hist_writer_fill the records are cut into chunks of about HIST_FILL_BYTES; every thread
+ * (the caller and one more per core) takes the next chunk, encodes it through the caller's fill
+ * into blocks of HIST_BLOCK bytes (plus one record, as tide__hist_writer_add_ids does; a chunk
+ * ends its last block), compresses them, and the one that completes the oldest chunk not yet
+ * written writes it and every later one that is ready, in order. At most FILL_WQ chunks are in
+ * flight. The chunks depend on the record count and the caller's size estimate only, never on
+ * the threads, so one thread (TIDE_HISTORY_THREADS=1) writes the same file. */
+
+#define FILL_WQ 8
+
+/* A block of a chunk: its records at raw_off, its first key at key_off, its frame at comp_off. */
+typedef struct {
+    size_t raw_off, raw_len, key_off, key_len, comp_off, comp_len;
+    uint32_t nrec;
+    uint64_t sum;
+} fill_block;
+
+struct hist_chunk {
+    int32_t day;
+    uint32_t nhosts, nfiles;
+    tide_buf raw, keys, comp;
+    fill_block *b;
+    size_t nb, capb;
+    size_t start;   /* raw offset of the open block */
+    uint32_t bnrec; /* records in the open block */
+    uint64_t nrec, events;
+    bool done;
+};
+
+static int chunk_close_block(hist_chunk *c)
+{
+    if (c->bnrec == 0)
+        return 0;
+    c->b[c->nb - 1].raw_len = c->raw.len - c->start;
+    c->b[c->nb - 1].nrec = c->bnrec;
+    c->bnrec = 0;
+    return 0;
+}
+
+int tide__hist_chunk_add(hist_chunk *c, const uint8_t *key, size_t key_len, uint32_t host,
+        int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line)
+{
+    if (key_len == 0 || key_len > HIST_MAX_KEY)
+        return tide_error_set(TIDE_EINVAL, "history key of %zu bytes", key_len);
+    if (host >= c->nhosts || file >= c->nfiles)
+        return tide_error_set(TIDE_EINVAL, "history writer: name id out of range");
+    if (c->bnrec == 0) { /* a new block: its first key */
+        if (c->nb == c->capb) {
+            size_t cap = c->capb ? 2 * c->capb : 32;
+            fill_block *nb = tide__realloc(c->b, cap * sizeof(fill_block));
+            TIDE_CHECK_ALLOC(nb);
+            c->b = nb;
+            c->capb = cap;
+        }
+        c->b[c->nb++] =
+                (fill_block){ .raw_off = c->raw.len, .key_off = c->keys.len, .key_len = key_len };
+        c->start = c->raw.len;
+        TIDE_CHECK(tide__buf_put(&c->keys, key, key_len));
+    }
+    size_t room = key_len + REC_ROOM;
+    if (c->raw.len + room + 1 > c->raw.cap)
+        TIDE_CHECK(tide__buf_grow(&c->raw, room));
+    uint8_t *p = (uint8_t *)c->raw.ptr + c->raw.len;
+    p = rec_put(p, c->day, key, key_len, host, first, last, count, file, line);
+    c->raw.len = (size_t)(p - (uint8_t *)c->raw.ptr);
+    c->bnrec++;
+    c->nrec++;
+    c->events += count;
+    if (c->raw.len - c->start >= HIST_BLOCK)
+        TIDE_CHECK(chunk_close_block(c));
+    return 0;
+}
+
+typedef struct {
+    hist_writer *w;
+    hist_fill_fn fill;
+    void *ctx;
+    size_t n, per;
+    uint64_t nchunks;
+    pthread_mutex_t mu;
+    pthread_cond_t room;
+    uint64_t claim, out; /* chunks taken / written; chunk k in q[k % FILL_WQ] */
+    bool writing;
+    hist_chunk q[FILL_WQ];
+    int rc; /* the first error, with its message */
+    char err[512];
+} fill_state;
+
+/* Encode and compress chunk k into c. */
+static int chunk_make(fill_state *s, hist_chunk *c, uint64_t k, ZSTD_CCtx *cctx)
+{
+    c->raw.len = c->keys.len = c->comp.len = 0;
+    c->nb = 0;
+    c->bnrec = 0;
+    c->nrec = c->events = 0;
+    size_t from = (size_t)k * s->per, to = from + s->per < s->n ? from + s->per : s->n;
+    TIDE_CHECK(s->fill(s->ctx, from, to, c));
+    TIDE_CHECK(chunk_close_block(c));
+    for (size_t i = 0; i < c->nb; i++) {
+        fill_block *b = &c->b[i];
+        size_t bound = ZSTD_compressBound(b->raw_len);
+        TIDE_CHECK(tide__buf_grow(&c->comp, bound + 1));
+        uint8_t *dst = (uint8_t *)c->comp.ptr + c->comp.len;
+        size_t z = ZSTD_compressCCtx(cctx, dst, bound, (const uint8_t *)c->raw.ptr + b->raw_off,
+                b->raw_len, s->w->level);
+        if (ZSTD_isError(z))
+            return tide_error_set(TIDE_ERROR, "zstd: %s", ZSTD_getErrorName(z));
+        b->comp_off = c->comp.len;
+        b->comp_len = z;
+        b->sum = XXH3_64bits(dst, z);
+        c->comp.len += z;
+    }
+    return 0;
+}
+
+static int chunk_emit(hist_writer *w, const hist_chunk *c)
+{
+    for (size_t i = 0; i < c->nb; i++) {
+        const fill_block *b = &c->b[i];
+        TIDE_CHECK(emit_block(w, (const uint8_t *)c->comp.ptr + b->comp_off, b->comp_len, b->sum,
+                b->raw_len, (const uint8_t *)c->keys.ptr + b->key_off, b->key_len, b->nrec));
+    }
+    w->nrec += c->nrec;
+    w->events += c->events;
+    return 0;
+}
+
+static void fill_fail(fill_state *s, int rc)
+{
+    if (rc < 0 && s->rc == 0) {
+        snprintf(s->err, sizeof(s->err), "%s", tide_error_last());
+        s->rc = rc;
+        pthread_cond_broadcast(&s->room);
+    }
+}
+
+/* Take chunks until none is left (called and left with the lock held). */
+static void fill_work(fill_state *s, ZSTD_CCtx *cctx)
+{
+    while (s->rc == 0 && s->claim < s->nchunks) {
+        if (s->claim - s->out >= FILL_WQ) {
+            pthread_cond_wait(&s->room, &s->mu);
+            continue;
+        }
+        uint64_t k = s->claim++;
+        hist_chunk *c = &s->q[k % FILL_WQ];
+        pthread_mutex_unlock(&s->mu);
+        int rc = chunk_make(s, c, k, cctx);
+        pthread_mutex_lock(&s->mu);
+        fill_fail(s, rc);
+        c->done = true;
+        /* the chunks ready at the head, in order, unless another thread writes them */
+        while (s->rc == 0 && !s->writing && s->out < s->claim && s->q[s->out % FILL_WQ].done) {
+            hist_chunk *h = &s->q[s->out % FILL_WQ];
+            s->writing = true;
+            pthread_mutex_unlock(&s->mu);
+            rc = chunk_emit(s->w, h);
+            pthread_mutex_lock(&s->mu);
+            s->writing = false;
+            fill_fail(s, rc);
+            h->done = false;
+            s->out++;
+            pthread_cond_broadcast(&s->room);
+        }
+    }
+}
+
+typedef struct {
+    fill_state *s;
+    ZSTD_CCtx *cctx;
+} fill_arg;
+
+static void *fill_main(void *arg)
+{
+    fill_arg *a = arg;
+    pthread_mutex_lock(&a->s->mu);
+    fill_work(a->s, a->cctx);
+    pthread_mutex_unlock(&a->s->mu);
+    return NULL;
+}
+
+int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill_fn fill, void *ctx,
+        uint64_t *out_events)
+{
+    if (out_events)
+        *out_events = 0;
+    if (!w->fixed || w->nrec || w->block_nrec || w->ct.started)
+        return tide_error_set(TIDE_EINVAL, "history writer: fill after records");
+    if (n == 0)
+        return 0;
+    fill_state *s = tide__calloc(1, sizeof(*s));
+    TIDE_CHECK_ALLOC(s);
+    s->w = w;
+    s->fill = fill;
+    s->ctx = ctx;
+    s->n = n;
+    s->per = HIST_FILL_BYTES / (rec_bytes ? rec_bytes : 1);
+    if (s->per == 0)
+        s->per = 1;
+    s->nchunks = (n + s->per - 1) / s->per;
+    for (size_t i = 0; i < FILL_WQ; i++)
+        s->q[i] = (hist_chunk){ .day = w->day, .nhosts = w->nhosts, .nfiles = w->nfiles };
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        tide__free(s);
+        return tide_error_set(TIDE_ERROR, "pthread_mutex_init failed");
+    }
+    if (pthread_cond_init(&s->room, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        tide__free(s);
+        return tide_error_set(TIDE_ERROR, "pthread_cond_init failed");
+    }
+    /* helpers: one per core besides the caller's, when there is more than one chunk */
+    pthread_t tid[HIST_CT];
+    fill_arg args[HIST_CT];
+    int nt = 0, want = s->nchunks > 1 ? ct_cores() - 1 : 0;
+    if (want > 0) {
+        sigset_t all, old; /* signals are for the caller's threads */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        for (int i = 0; i < want; i++) {
+            args[nt] = (fill_arg){ s, ZSTD_createCCtx() };
+            if (args[nt].cctx == NULL)
+                break;
+            if (pthread_create(&tid[nt], NULL, fill_main, &args[nt]) != 0) {
+                ZSTD_freeCCtx(args[nt].cctx);
+                break;
+            }
+            nt++;
+        }
+        if (nt > 0)
+            sy_start(w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    pthread_mutex_lock(&s->mu);
+    fill_work(s, w->cctx);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < nt; i++) {
+        pthread_join(tid[i], NULL);
+        ZSTD_freeCCtx(args[i].cctx);
+    }
+    /* every chunk was made, and the last one done wrote what was ready, unless one failed */
+    int rc = s->rc ? tide_error_set(s->rc, "%s", s->err) : 0;
+    if (rc == 0 && out_events)
+        *out_events = w->events;
+    for (size_t i = 0; i < FILL_WQ; i++) {
+        tide__buf_free(&s->q[i].raw);
+        tide__buf_free(&s->q[i].keys);
+        tide__buf_free(&s->q[i].comp);
+        tide__free(s->q[i].b);
+    }
+    pthread_cond_destroy(&s->room);
+    pthread_mutex_destroy(&s->mu);
+    tide__free(s);
+    return rc;
 }
 
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec)

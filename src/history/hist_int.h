@@ -33,14 +33,15 @@
 #define HIST_MAGIC   "TIDEHIS1"
 #define HIST_VERSION 1u
 #define HIST_BLOCK                                                                                 \
-    (16 * 1024)                     /* uncompressed bytes per block written: a hunt decodes        \
-                                       one block per indicator, so small blocks keep it fast */
-#define HIST_MAX_BLOCK (128 * 1024) /* refused above (files of earlier writers used 32 KiB) */
-#define HIST_ZLEVEL    1
-#define HIST_ZFAST     (-5)         /* see "spills the commit merges" in history.c */
-#define HIST_MAX_KEY   2100         /* 1 kind byte + IX_MAX_KEY */
-#define HIST_MAX_FILE  (1ull << 34) /* refuse run files above 16 GiB */
-#define HIST_DAY_US    (86400LL * 1000000)
+    (16 * 1024)                           /* uncompressed bytes per block written: a hunt decodes  \
+                                             one block per indicator, so small blocks keep it fast */
+#define HIST_FILL_BYTES (16 * HIST_BLOCK) /* record bytes per chunk (tide__hist_writer_fill) */
+#define HIST_MAX_BLOCK  (128 * 1024)      /* refused above (files of earlier writers used 32 KiB) */
+#define HIST_ZLEVEL     1
+#define HIST_ZFAST      (-5)         /* see "spills the commit merges" in history.c */
+#define HIST_MAX_KEY    2100         /* 1 kind byte + IX_MAX_KEY */
+#define HIST_MAX_FILE   (1ull << 34) /* refuse run files above 16 GiB */
+#define HIST_DAY_US     (86400LL * 1000000)
 
 typedef struct {
     char magic[8];
@@ -112,6 +113,19 @@ void tide__hist_writer_set_level(hist_writer *w, int level);
 /* Records must come sorted by (key, host name). */
 int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len, uint32_t host,
         int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line);
+/* Records encoded on every core (tide__hist_writer_fill): the caller's fill encodes the records
+ * [from, to) of its sorted sequence into a chunk with tide__hist_chunk_add. */
+typedef struct hist_chunk hist_chunk;
+typedef int (*hist_fill_fn)(void *ctx, size_t from, size_t to, hist_chunk *c);
+int tide__hist_chunk_add(hist_chunk *c, const uint8_t *key, size_t key_len, uint32_t host,
+        int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line);
+/* All n records of a writer whose names are fixed and that holds no record yet, cut into chunks
+ * of about HIST_FILL_BYTES (rec_bytes: the caller's estimate of a record's encoded size), each
+ * encoded by fill and compressed on one of the writer's threads, written in order. The chunks
+ * depend on n and rec_bytes only, so the file is the same on any number of threads.
+ * @param[out] out_events the records' counts summed (may be NULL). */
+int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill_fn fill, void *ctx,
+        uint64_t *out_events);
 /* Finish, fsync and rename into place. @param[out] out_size the file size. */
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec);
 void tide__hist_writer_abort(hist_writer *w);

@@ -2293,12 +2293,15 @@ static void sort_msd(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, i
 
 /* ---- the sort on two threads ----
  *
- * The commit's final spill sorts while the reading thread waits, its core idle. The top radix
- * passes split the entries into ranges of at most a grain (1/64 of them) each, which the two
- * threads then take, biggest first, until none is left. Ranges, not halves: what a range costs
- * depends on its keys (an address is sorted by the radix alone, names sharing long prefixes go
- * to the comparison sort), so equal counts would not be equal work. The order is the one
- * sort_msd gives. */
+ * The commit's final spill sorts while the reading thread waits, its core idle. The sort is a
+ * pool of ranges that both threads take from: a range of more than a grain (1/64 of the
+ * entries) is split by a radix pass into its buckets, which go back to the pool (the biggest
+ * taken first), a smaller one is sorted by sort_msd. Only the first pass, over all the entries,
+ * runs on one thread (the top passes of the earlier version all did: a tenth of the final
+ * spill on the acceptance corpus). Ranges, not halves: what a range costs depends on its keys
+ * (an address is sorted by the radix alone, names sharing long prefixes go to the comparison
+ * sort), so equal counts would not be equal work. Every pass works in place on its own range,
+ * so the order is the one sort_msd gives, whatever thread did what. */
 typedef struct {
     sort_ent *v;
     size_t n;
@@ -2308,43 +2311,72 @@ typedef struct {
 
 typedef struct {
     const sort_ctx *c;
-    sort_task *t;
-    size_t nt;
-    atomic_size_t next;
+    size_t grain;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sort_task *t; /* ranges waiting, the biggest last */
+    size_t nt, cap;
+    size_t active; /* ranges waiting or in hand */
 } sort_pool;
 
-/* Partition v until its ranges are at most grain entries; the ranges into *t. */
-static int sort_split(sort_ent *v, size_t n, const int *dig, int nd, size_t grain, sort_task **t,
-        size_t *nt, size_t *cap)
+static int cmp_task_size(const void *a, const void *b)
+{
+    size_t x = ((const sort_task *)a)->n, y = ((const sort_task *)b)->n;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Split k by its first byte that differs; its buckets of more than one entry into kids (n of
+ * them). false when k is to be sorted instead. */
+static bool sort_task_split(const sort_pool *p, sort_task k, sort_task kids[256], size_t *n)
 {
     size_t cnt[256];
-    if (n <= grain || n <= MSD_SMALL || !msd_digit(v, n, &dig, &nd, cnt)) {
-        TIDE_CHECK(grow((void **)t, cap, *nt + 1, sizeof(sort_task)));
-        (*t)[(*nt)++] = (sort_task){ v, n, dig, nd };
-        return 0;
-    }
-    msd_partition(v, cnt, dig[0]);
+    const int *dig = k.dig;
+    int nd = k.nd;
+    *n = 0;
+    if (k.n <= p->grain || k.n <= MSD_SMALL || !msd_digit(k.v, k.n, &dig, &nd, cnt))
+        return false;
+    msd_partition(k.v, cnt, dig[0]);
     size_t start = 0;
     for (int b = 0; b < 256; b++) {
         if (cnt[b] > 1)
-            TIDE_CHECK(sort_split(v + start, cnt[b], dig + 1, nd - 1, grain, t, nt, cap));
+            kids[(*n)++] = (sort_task){ k.v + start, cnt[b], dig + 1, nd - 1 };
         start += cnt[b];
     }
-    return 0;
+    qsort(kids, *n, sizeof(sort_task), cmp_task_size);
+    return true;
 }
 
 static void *sort_pool_run(void *arg)
 {
     sort_pool *p = arg;
-    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->nt;)
-        sort_msd(p->c, p->t[i].v, p->t[i].n, p->t[i].dig, p->t[i].nd);
+    sort_task kids[256];
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->nt == 0 && p->active > 0)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->nt == 0)
+            break;
+        sort_task k = p->t[--p->nt];
+        pthread_mutex_unlock(&p->mu);
+        size_t nk = 0;
+        if (!sort_task_split(p, k, kids, &nk))
+            sort_msd(p->c, k.v, k.n, k.dig, k.nd);
+        pthread_mutex_lock(&p->mu);
+        if (nk && grow((void **)&p->t, &p->cap, p->nt + nk, sizeof(sort_task)) < 0) {
+            pthread_mutex_unlock(&p->mu); /* out of memory: sorted here */
+            for (size_t i = 0; i < nk; i++)
+                sort_msd(p->c, kids[i].v, kids[i].n, kids[i].dig, kids[i].nd);
+            pthread_mutex_lock(&p->mu);
+            nk = 0;
+        }
+        memcpy(p->t + p->nt, kids, nk * sizeof(sort_task));
+        p->nt += nk;
+        p->active += nk;
+        p->active--;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
-}
-
-static int cmp_task_size(const void *a, const void *b)
-{
-    size_t x = ((const sort_task *)a)->n, y = ((const sort_task *)b)->n;
-    return x < y ? 1 : x > y ? -1 : 0;
 }
 
 /* Below this many entries a sort takes one thread (a thread's start costs more). */
@@ -2353,16 +2385,25 @@ static int cmp_task_size(const void *a, const void *b)
 /* sort_msd on two threads (one when there are few entries, or no second thread). */
 static void sort_two(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, int nd)
 {
-    sort_pool p = { c, NULL, 0, 0 };
-    size_t cap = 0;
-    atomic_init(&p.next, 0);
+    sort_pool p = { .c = c, .grain = n / 64 };
     if (n < SORT_TWO_MIN || tide__hist_threads() < 2 ||
-            sort_split(v, n, dig, nd, n / 64, &p.t, &p.nt, &cap) < 0) {
-        tide__free(p.t); /* out of memory: what was split is still ordered by its ranges */
+            grow((void **)&p.t, &p.cap, 1, sizeof(sort_task)) < 0) {
         sort_msd(c, v, n, dig, nd);
         return;
     }
-    qsort(p.t, p.nt, sizeof(sort_task), cmp_task_size);
+    if (pthread_mutex_init(&p.mu, NULL) != 0) {
+        tide__free(p.t);
+        sort_msd(c, v, n, dig, nd);
+        return;
+    }
+    if (pthread_cond_init(&p.cv, NULL) != 0) {
+        pthread_mutex_destroy(&p.mu);
+        tide__free(p.t);
+        sort_msd(c, v, n, dig, nd);
+        return;
+    }
+    p.t[p.nt++] = (sort_task){ v, n, dig, nd };
+    p.active = 1;
     pthread_t tid;
     sigset_t all, old;
     sigfillset(&all);
@@ -2372,6 +2413,8 @@ static void sort_two(const sort_ctx *c, sort_ent *v, size_t n, const int *dig, i
     sort_pool_run(&p);
     if (started)
         pthread_join(tid, NULL);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
     tide__free(p.t);
 }
 
@@ -2419,6 +2462,34 @@ static void run_dict(
 
 /* Write aggregator a as one run per day, pending until commit (staged: from the staging
  * aggregator); a is emptied. The names stay (the other aggregator may use them). */
+/* What spill_fill_cb encodes: the sorted entries of one day, their ids in the run. */
+typedef struct {
+    const agg *a;
+    const sort_ent *ord;
+    const uint8_t *keys;
+    const uint32_t *hid, *rank, *fid;
+} spill_fill;
+
+/* The entries [from, to) of a day's sorted range as records (tide__hist_writer_fill; on any of
+ * the writer's threads: it only reads the aggregator). */
+static int spill_fill_cb(void *ctx, size_t from, size_t to, hist_chunk *c)
+{
+    const spill_fill *f = ctx;
+    const agg *a = f->a;
+    for (size_t i = from; i < to; i++) {
+        if (i + 16 < to) { /* sorted order is random in memory: fetch ahead */
+            __builtin_prefetch(&a->ents[f->ord[i + 16].idx]);
+            const agg_ent *near = &a->ents[f->ord[i + 8].idx];
+            __builtin_prefetch(f->keys + near->key_off);
+        }
+        const agg_ent *e = &a->ents[f->ord[i].idx];
+        TIDE_CHECK(tide__hist_chunk_add(c, f->keys + e->key_off, ent_key_len(e),
+                f->hid[f->rank[e->host]], ent_first(e), ent_last(e), ent_count(a, e),
+                f->fid[e->file], ent_line(a, e)));
+    }
+    return 0;
+}
+
 static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare, bool fast)
 {
     if (a->nents == 0)
@@ -2508,57 +2579,44 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare, bool fast
         if ((pdiff >> (8 * d)) & 255u)
             dig[nd++] = d;
     sort_two(&sc, ord, a->nents, dig, nd);
-    hist_writer *w = NULL;
-    run_ent cur = { 0 };
+    /* one run per day: its range of the sorted entries, encoded and compressed on every core */
+    size_t rec_bytes = a->keys.len / a->nents + 16; /* a record's encoded size, about */
+    spill_fill sf = { a, ord, keys, hid, rank, fid };
     char path[4096];
-    for (size_t i = 0; rc == 0 && i <= a->nents; i++) {
-        if (i + 16 < a->nents) { /* sorted order is random in memory: fetch ahead */
-            const agg_ent *ahead = &a->ents[ord[i + 16].idx];
-            __builtin_prefetch(ahead);
-            if (i + 8 < a->nents) {
-                const agg_ent *near = &a->ents[ord[i + 8].idx];
-                __builtin_prefetch(keys + near->key_off);
-            }
-        }
-        const agg_ent *e = i < a->nents ? &a->ents[ord[i].idx] : NULL;
-        if (w && (e == NULL || ent_day(e) != cur.day)) {
-            rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
-            w = NULL;
-            if (rc == 0)
-                rc = grow((void **)&h->pend, &h->cappend, h->npend + 1, sizeof(run_ent));
-            if (rc == 0)
-                h->pend[h->npend++] = cur;
-        }
-        if (e == NULL || rc < 0)
+    for (size_t i = 0, j; rc == 0 && i < a->nents; i = j) {
+        for (j = i + 1; j < a->nents && ord[j].day == ord[i].day;)
+            j++;
+        run_ent cur = { 0 };
+        cur.day = (int32_t)ent_day(&a->ents[ord[i].idx]);
+        cur.ev = agg_day_events(a, cur.day);
+        cur.seq = ++h->spill_no;
+        cur.staged = staged;
+        cur.fast = fast;
+        pend_path(h, &cur, path, sizeof(path));
+        hist_writer *w = NULL;
+        rc = tide__hist_writer_new(&w, path, cur.day);
+        if (rc < 0)
             break;
-        if (w == NULL) {
-            memset(&cur, 0, sizeof(cur));
-            cur.day = (int32_t)ent_day(e);
-            cur.ev = agg_day_events(a, cur.day);
-            cur.seq = ++h->spill_no;
-            cur.staged = staged;
-            cur.fast = fast;
-            pend_path(h, &cur, path, sizeof(path));
-            rc = tide__hist_writer_new(&w, path, cur.day);
-            if (rc == 0 && fast)
-                tide__hist_writer_set_level(w, HIST_ZFAST);
-            if (rc == 0) {
-                uint32_t nrh, nrf;
-                run_names(a, ord + i, a->nents - i, rank, hid, nh, fid, nf, d_or != d_and);
-                run_dict(hid, nh, hnames, rh, &nrh);
-                run_dict(fid, nf, fnames, rf, &nrf);
-                rc = tide__hist_writer_names(w, rh, nrh, rf, nrf);
-            }
-            if (rc < 0)
-                break;
+        if (fast)
+            tide__hist_writer_set_level(w, HIST_ZFAST);
+        uint32_t nrh, nrf;
+        run_names(a, ord + i, a->nents - i, rank, hid, nh, fid, nf, d_or != d_and);
+        run_dict(hid, nh, hnames, rh, &nrh);
+        run_dict(fid, nf, fnames, rf, &nrf);
+        rc = tide__hist_writer_names(w, rh, nrh, rf, nrf);
+        sf.ord = ord + i;
+        if (rc == 0)
+            rc = tide__hist_writer_fill(w, j - i, rec_bytes, spill_fill_cb, &sf, &cur.events);
+        if (rc < 0) {
+            tide__hist_writer_abort(w);
+            break;
         }
-        uint64_t count = ent_count(a, e);
-        cur.events += count;
-        rc = tide__hist_writer_add_ids(w, keys + e->key_off, ent_key_len(e), hid[rank[e->host]],
-                ent_first(e), ent_last(e), count, fid[e->file], ent_line(a, e));
+        rc = tide__hist_writer_close(w, &cur.bytes, &cur.nrec);
+        if (rc == 0)
+            rc = grow((void **)&h->pend, &h->cappend, h->npend + 1, sizeof(run_ent));
+        if (rc == 0)
+            h->pend[h->npend++] = cur;
     }
-    if (w)
-        tide__hist_writer_abort(w);
 out:
     if (own_ord)
         big_free(ord, omap);
