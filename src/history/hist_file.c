@@ -53,9 +53,10 @@ static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 
 /* ---- writer ---- */
 
-#define HIST_WQ   16 /* blocks queued for the compressing threads at most */
-#define HIST_CT   2  /* compressing threads at most (fewer on fewer cores) */
-#define HIST_HELP 4  /* blocks waiting for a compressing thread before the caller compresses one */
+#define HIST_WQ 16 /* blocks queued for the compressing threads at most */
+#define HIST_CT 2  /* compressing threads at most (fewer on fewer cores) */
+_Static_assert(HIST_CT <= HIST_PART_WORKERS, "a worker's id is below HIST_PART_WORKERS");
+#define HIST_HELP 4 /* blocks waiting for a compressing thread before the caller compresses one */
 
 /* A block handed to the compressing threads: its records and its first key, then its
  * compressed bytes and their checksum (done: ready to be written). */
@@ -727,9 +728,8 @@ int tide__hist_chunk_add(hist_chunk *c, const uint8_t *key, size_t key_len, uint
 
 typedef struct {
     hist_writer *w;
-    hist_fill_fn fill;
+    hist_part_fn part;
     void *ctx;
-    size_t n, per;
     uint64_t nchunks;
     pthread_mutex_t mu;
     pthread_cond_t room;
@@ -740,15 +740,14 @@ typedef struct {
     char err[512];
 } fill_state;
 
-/* Encode and compress chunk k into c. */
-static int chunk_make(fill_state *s, hist_chunk *c, uint64_t k, ZSTD_CCtx *cctx)
+/* Encode and compress chunk k into c (on worker: 0 the caller, 1... the helpers). */
+static int chunk_make(fill_state *s, hist_chunk *c, uint64_t k, int worker, ZSTD_CCtx *cctx)
 {
     c->raw.len = c->keys.len = c->comp.len = 0;
     c->nb = 0;
     c->bnrec = 0;
     c->nrec = c->events = 0;
-    size_t from = (size_t)k * s->per, to = from + s->per < s->n ? from + s->per : s->n;
-    TIDE_CHECK(s->fill(s->ctx, from, to, c));
+    TIDE_CHECK(s->part(s->ctx, k, worker, c));
     TIDE_CHECK(chunk_close_block(c));
     for (size_t i = 0; i < c->nb; i++) {
         fill_block *b = &c->b[i];
@@ -789,7 +788,7 @@ static void fill_fail(fill_state *s, int rc)
 }
 
 /* Take chunks until none is left (called and left with the lock held). */
-static void fill_work(fill_state *s, ZSTD_CCtx *cctx)
+static void fill_work(fill_state *s, int worker, ZSTD_CCtx *cctx)
 {
     while (s->rc == 0 && s->claim < s->nchunks) {
         if (s->claim - s->out >= FILL_WQ) {
@@ -799,7 +798,7 @@ static void fill_work(fill_state *s, ZSTD_CCtx *cctx)
         uint64_t k = s->claim++;
         hist_chunk *c = &s->q[k % FILL_WQ];
         pthread_mutex_unlock(&s->mu);
-        int rc = chunk_make(s, c, k, cctx);
+        int rc = chunk_make(s, c, k, worker, cctx);
         pthread_mutex_lock(&s->mu);
         fill_fail(s, rc);
         c->done = true;
@@ -821,6 +820,7 @@ static void fill_work(fill_state *s, ZSTD_CCtx *cctx)
 
 typedef struct {
     fill_state *s;
+    int worker;
     ZSTD_CCtx *cctx;
 } fill_arg;
 
@@ -828,30 +828,26 @@ static void *fill_main(void *arg)
 {
     fill_arg *a = arg;
     pthread_mutex_lock(&a->s->mu);
-    fill_work(a->s, a->cctx);
+    fill_work(a->s, a->worker, a->cctx);
     pthread_mutex_unlock(&a->s->mu);
     return NULL;
 }
 
-int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill_fn fill, void *ctx,
-        uint64_t *out_events)
+int tide__hist_writer_parts(
+        hist_writer *w, uint64_t nparts, hist_part_fn part, void *ctx, uint64_t *out_events)
 {
     if (out_events)
         *out_events = 0;
     if (!w->fixed || w->nrec || w->block_nrec || w->ct.started)
         return tide_error_set(TIDE_EINVAL, "history writer: fill after records");
-    if (n == 0)
+    if (nparts == 0)
         return 0;
     fill_state *s = tide__calloc(1, sizeof(*s));
     TIDE_CHECK_ALLOC(s);
     s->w = w;
-    s->fill = fill;
+    s->part = part;
     s->ctx = ctx;
-    s->n = n;
-    s->per = HIST_FILL_BYTES / (rec_bytes ? rec_bytes : 1);
-    if (s->per == 0)
-        s->per = 1;
-    s->nchunks = (n + s->per - 1) / s->per;
+    s->nchunks = nparts;
     for (size_t i = 0; i < FILL_WQ; i++)
         s->q[i] = (hist_chunk){ .day = w->day, .nhosts = w->nhosts, .nfiles = w->nfiles };
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
@@ -872,7 +868,7 @@ int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         for (int i = 0; i < want; i++) {
-            args[nt] = (fill_arg){ s, ZSTD_createCCtx() };
+            args[nt] = (fill_arg){ s, nt + 1, ZSTD_createCCtx() };
             if (args[nt].cctx == NULL)
                 break;
             if (pthread_create(&tid[nt], NULL, fill_main, &args[nt]) != 0) {
@@ -886,7 +882,7 @@ int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     pthread_mutex_lock(&s->mu);
-    fill_work(s, w->cctx);
+    fill_work(s, 0, w->cctx);
     pthread_mutex_unlock(&s->mu);
     for (int i = 0; i < nt; i++) {
         pthread_join(tid[i], NULL);
@@ -906,6 +902,30 @@ int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill
     pthread_mutex_destroy(&s->mu);
     tide__free(s);
     return rc;
+}
+
+/* tide__hist_writer_fill: chunk k is the records [k * per, (k + 1) * per) */
+typedef struct {
+    hist_fill_fn fill;
+    void *ctx;
+    size_t n, per;
+} fill_range;
+
+static int fill_range_part(void *ctx, uint64_t k, int worker, hist_chunk *c)
+{
+    (void)worker;
+    const fill_range *f = ctx;
+    size_t from = (size_t)k * f->per, to = from + f->per < f->n ? from + f->per : f->n;
+    return f->fill(f->ctx, from, to, c);
+}
+
+int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill_fn fill, void *ctx,
+        uint64_t *out_events)
+{
+    fill_range f = { fill, ctx, n, HIST_FILL_BYTES / (rec_bytes ? rec_bytes : 1) };
+    if (f.per == 0)
+        f.per = 1;
+    return tide__hist_writer_parts(w, (n + f.per - 1) / f.per, fill_range_part, &f, out_events);
 }
 
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec)
@@ -1151,6 +1171,36 @@ void tide__hist_cursor_init(hist_cursor *c, hist_file *f)
     c->block = UINT32_MAX;
 }
 
+void *tide__hist_dctx_new(void)
+{
+    return ZSTD_createDCtx();
+}
+
+void tide__hist_dctx_free(void *dctx)
+{
+    ZSTD_freeDCtx(dctx);
+}
+
+void tide__hist_cursor_rewind(hist_cursor *c)
+{
+    c->block = UINT32_MAX;
+    c->len = c->pos = 0;
+    c->left = 0;
+    c->loaded = false;
+    c->dropped = 0;
+}
+
+uint32_t tide__hist_file_block_key(const hist_file *f, uint32_t i, const uint8_t **key)
+{
+    *key = f->blocks[i].key;
+    return f->blocks[i].bi.key_len;
+}
+
+uint64_t tide__hist_cursor_offset(const hist_cursor *c)
+{
+    return c->block == UINT32_MAX ? 0 : c->f->blocks[c->block].bi.off;
+}
+
 void tide__hist_cursor_free(hist_cursor *c)
 {
     tide__free(c->buf);
@@ -1171,8 +1221,8 @@ static int load_block(hist_cursor *c, uint32_t i)
         c->buf = nb;
         c->cap = b->bi.usize + 1;
     }
-    size_t got =
-            ZSTD_decompressDCtx(f->dctx, c->buf, b->bi.usize, f->base + b->bi.off, b->bi.csize);
+    size_t got = ZSTD_decompressDCtx(
+            c->dctx ? c->dctx : f->dctx, c->buf, b->bi.usize, f->base + b->bi.off, b->bi.csize);
     if (ZSTD_isError(got) || got != b->bi.usize)
         return tide_error_set(TIDE_EFORMAT,
                 "history file %s is corrupt: block %u at offset %llu does not decompress", f->path,

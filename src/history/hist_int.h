@@ -126,6 +126,14 @@ int tide__hist_chunk_add(hist_chunk *c, const uint8_t *key, size_t key_len, uint
  * @param[out] out_events the records' counts summed (may be NULL). */
 int tide__hist_writer_fill(hist_writer *w, size_t n, size_t rec_bytes, hist_fill_fn fill, void *ctx,
         uint64_t *out_events);
+/* The engine under tide__hist_writer_fill: nparts chunks, chunk k encoded by part (worker: 0 the
+ * caller's thread, 1... the writer's helpers, for state of each thread's own), written in order.
+ * What a chunk holds is the caller's to decide, never the thread's. */
+typedef int (*hist_part_fn)(void *ctx, uint64_t k, int worker, hist_chunk *c);
+int tide__hist_writer_parts(
+        hist_writer *w, uint64_t nparts, hist_part_fn part, void *ctx, uint64_t *out_events);
+/* Workers of tide__hist_writer_parts at most (their ids: 0 .. HIST_PART_WORKERS - 1). */
+#define HIST_PART_WORKERS 2
 /* Finish, fsync and rename into place. @param[out] out_size the file size. */
 int tide__hist_writer_close(hist_writer *w, uint64_t *out_size, uint64_t *out_nrec);
 void tide__hist_writer_abort(hist_writer *w);
@@ -149,9 +157,20 @@ typedef struct {
     bool drop; /* a walk over the whole file (compaction): the mapped pages of the blocks left
                   behind are dropped, 1 MiB at a time (set after tide__hist_cursor_init) */
     uint64_t dropped; /* the file offset up to which they were */
+    void *dctx;       /* a decompression context it was given (ZSTD_DCtx), else the file's */
 } hist_cursor;
 void tide__hist_cursor_init(hist_cursor *c, hist_file *f);
 void tide__hist_cursor_free(hist_cursor *c);
+/* Cursors of one file on several threads: each thread's decompression context (c->dctx, not
+ * freed by the cursor), made and freed here (NULL: out of memory). */
+void *tide__hist_dctx_new(void);
+void tide__hist_dctx_free(void *dctx);
+/* Back before the first record, for a seek anywhere (buffers kept). */
+void tide__hist_cursor_rewind(hist_cursor *c);
+/* The file offset of the cursor's block (0 before the first). */
+uint64_t tide__hist_cursor_offset(const hist_cursor *c);
+/* Block i's first key (its length returned). */
+uint32_t tide__hist_file_block_key(const hist_file *f, uint32_t i, const uint8_t **key);
 /* Position before the first record whose key >= key (by block index, then scanning). */
 int tide__hist_cursor_seek(hist_cursor *c, const uint8_t *key, size_t n);
 /* Next record: 1 with c->rec set, 0 at the end, < 0 on a corrupt block (error names it). */

@@ -2734,33 +2734,169 @@ static int cmp_str_ptr(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* ---- the merge on both cores ----
+ *
+ * A day's merge is cut by key into parts of about MERGE_PART_BLOCKS input blocks (of all its runs
+ * together: the split keys are every MERGE_PART_BLOCKS-th of their blocks' first keys, in
+ * order), which the writer's threads merge side by side (tide__hist_writer_parts): each has
+ * its own cursor per run, seeked to its part's first key, and its own heap, and stops at the
+ * next part's first key; every record of a key is in one part, so records are summed as in one
+ * merge. Parts depend on the runs only, never on the threads: one thread writes the same file.
+ * Each part decodes again the block of each run its first key is in (~n / MERGE_PART_BLOCKS
+ * more decompression). */
+#define MERGE_PART_BLOCKS 64
+
+typedef struct {
+    size_t n; /* runs */
+    hist_file **files;
+    uint32_t **hmap, **fmap;
+    const uint8_t **sk; /* split keys: part k is [sk[k - 1], sk[k]) */
+    uint32_t *sklen;
+    size_t nsk;
+    merger m[HIST_PART_WORKERS]; /* each worker's cursors and heap */
+    void *dctx[HIST_PART_WORKERS];
+    bool own_dctx;
+} merge_parts;
+
+typedef struct {
+    const uint8_t *k;
+    uint32_t n;
+} split_key;
+
+static int cmp_split(const void *a, const void *b)
+{
+    const split_key *x = a, *y = b;
+    return tide__hist_keycmp(x->k, x->n, y->k, y->n);
+}
+
+/* The split keys of the runs' blocks (none: one part). */
+static int merge_splits(merge_parts *mp)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < mp->n; i++)
+        total += tide__hist_file_header(mp->files[i])->nblocks;
+    if (total <= MERGE_PART_BLOCKS)
+        return 0;
+    split_key *all = tide__malloc(total * sizeof(*all));
+    size_t want = total / MERGE_PART_BLOCKS;
+    mp->sk = tide__malloc(want * sizeof(*mp->sk));
+    mp->sklen = tide__malloc(want * sizeof(*mp->sklen));
+    if (all == NULL || mp->sk == NULL || mp->sklen == NULL) {
+        tide__free(all);
+        return tide_error_set(TIDE_ENOMEM, "out of memory");
+    }
+    size_t t = 0;
+    for (size_t i = 0; i < mp->n; i++)
+        for (uint32_t b = 0; b < tide__hist_file_header(mp->files[i])->nblocks; b++, t++)
+            all[t].n = tide__hist_file_block_key(mp->files[i], b, &all[t].k);
+    qsort(all, total, sizeof(*all), cmp_split);
+    for (size_t j = 1; j <= want; j++) {
+        const split_key *x =
+                &all[j * MERGE_PART_BLOCKS < total ? j * MERGE_PART_BLOCKS : total - 1];
+        if (mp->nsk &&
+                tide__hist_keycmp(mp->sk[mp->nsk - 1], mp->sklen[mp->nsk - 1], x->k, x->n) >= 0)
+            continue; /* one key over many blocks: the part goes on */
+        mp->sk[mp->nsk] = x->k;
+        mp->sklen[mp->nsk++] = x->n;
+    }
+    tide__free(all);
+    return 0;
+}
+
+/* Part k of the merge into c, on worker's cursors. */
+static int merge_part(void *ctx, uint64_t k, int worker, hist_chunk *c)
+{
+    merge_parts *mp = ctx;
+    merger *m = &mp->m[worker];
+    const uint8_t *lo = k > 0 ? mp->sk[k - 1] : NULL, *hi = k < mp->nsk ? mp->sk[k] : NULL;
+    size_t lolen = k > 0 ? mp->sklen[k - 1] : 0, hilen = k < mp->nsk ? mp->sklen[k] : 0;
+    int rc = 0;
+    m->nheap = 0;
+    for (size_t i = 0; i < mp->n && rc >= 0; i++) {
+        hist_cursor *cu = &m->cur[i];
+        tide__hist_cursor_rewind(cu);
+        cu->dctx = mp->dctx[worker];
+        int r;
+        if (lo) {
+            rc = tide__hist_cursor_seek(cu, lo, lolen);
+            cu->dropped = tide__hist_cursor_offset(cu) & ~(uint64_t)4095;
+            if (rc < 0)
+                break;
+        }
+        r = merger_next(m, (int)i);
+        if (r < 0)
+            rc = r;
+        else if (r == 1 &&
+                 (hi == NULL || tide__hist_keycmp(cu->rec.key, cu->rec.key_len, hi, hilen) < 0))
+            m->heap[m->nheap++] = (int)i;
+    }
+    for (size_t i = m->nheap; rc >= 0 && i-- > 0;)
+        heap_down(m, i);
+    uint8_t key[HIST_MAX_KEY];
+    while (rc >= 0 && m->nheap > 0) {
+        int top = m->heap[0];
+        size_t klen = m->cur[top].rec.key_len;
+        memcpy(key, m->cur[top].rec.key, klen);
+        uint32_t host = m->hmap[top][m->cur[top].rec.host];
+        uint64_t kp = m->pfx[top];
+        int64_t first = INT64_MAX, last = INT64_MIN;
+        uint64_t count = 0, line = 0;
+        uint32_t file = 0;
+        int first_from = INT32_MAX;
+        while (rc >= 0 && m->nheap > 0) {
+            int i = m->heap[0];
+            const hist_rec *r = &m->cur[i].rec;
+            if (m->pfx[i] != kp || tide__hist_keycmp(r->key, r->key_len, key, klen) != 0 ||
+                    m->hmap[i][r->host] != host)
+                break;
+            if (r->first < first || (r->first == first && i < first_from)) {
+                first = r->first;
+                file = mp->fmap[i][r->file];
+                line = r->line;
+                first_from = i;
+            }
+            if (r->last > last)
+                last = r->last;
+            count += r->count;
+            int s = merger_next(m, i);
+            if (s < 0) {
+                rc = s;
+                break;
+            }
+            /* a run at its end, or at the next part: out of the heap */
+            if (s == 0 || (hi && tide__hist_keycmp(
+                                         m->cur[i].rec.key, m->cur[i].rec.key_len, hi, hilen) >= 0))
+                m->heap[0] = m->heap[--m->nheap];
+            heap_down(m, 0);
+        }
+        if (rc >= 0)
+            rc = tide__hist_chunk_add(c, key, klen, host, first, last, count, file, line);
+    }
+    return rc;
+}
+
 /* Merge runs [from, to) of one day into one run (returned in out): a binary heap of one cursor
  * per run; equal (key, host) records are summed, first / last widened, the earliest place
  * kept (the older run's on a tie). Host names are compared once, as ranks. */
 static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
 {
     hist_file **files = tide__calloc(n, sizeof(hist_file *));
+    merge_parts mp = { 0 };
     merger m = { 0 };
-    m.cur = tide__calloc(n, sizeof(hist_cursor));
     m.hmap = tide__calloc(n, sizeof(uint32_t *));
     uint32_t **fmap = tide__calloc(n, sizeof(uint32_t *));
-    m.heap = tide__calloc(n, sizeof(int));
-    m.pfx = tide__calloc(n, sizeof(uint64_t));
     const char **hn = NULL, **fn = NULL;
     size_t nhn = 0, nfn = 0;
     tide_strmap hmapn = TIDE_STRMAP_INIT, fmapn = TIDE_STRMAP_INIT;
     hist_writer *w = NULL;
     int rc = 0;
-    if (files == NULL || m.cur == NULL || m.hmap == NULL || fmap == NULL || m.heap == NULL ||
-            m.pfx == NULL)
+    if (files == NULL || m.hmap == NULL || fmap == NULL)
         rc = tide_error_set(TIDE_ENOMEM, "out of memory");
     char path[4096];
     size_t tot_h = 0, tot_f = 0;
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         run_path(h, &rs[i], path, sizeof(path));
         if ((rc = tide__hist_file_open(&files[i], path)) == 0) {
-            tide__hist_cursor_init(&m.cur[i], files[i]);
-            m.cur[i].drop = true; /* read once, in order */
             tot_h += tide__hist_file_header(files[i])->nhosts;
             tot_f += tide__hist_file_header(files[i])->nfiles;
         }
@@ -2810,15 +2946,32 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         }
         tide__free(rank_of);
     }
-    for (size_t i = 0; rc >= 0 && i < n; i++) {
-        int r = merger_next(&m, (int)i);
-        if (r < 0)
-            rc = r;
-        else if (r == 1)
-            m.heap[m.nheap++] = (int)i;
+    /* each worker's cursors (one per run) and heap; the parts */
+    mp.n = n;
+    mp.files = files;
+    mp.hmap = m.hmap;
+    mp.fmap = fmap;
+    if (rc >= 0)
+        rc = merge_splits(&mp);
+    mp.own_dctx = mp.nsk > 0;
+    for (int wk = 0; rc >= 0 && wk < HIST_PART_WORKERS; wk++) {
+        merger *mw = &mp.m[wk];
+        mw->hmap = m.hmap;
+        mw->cur = tide__calloc(n, sizeof(hist_cursor));
+        mw->heap = tide__calloc(n, sizeof(int));
+        mw->pfx = tide__calloc(n, sizeof(uint64_t));
+        if (mp.own_dctx)
+            mp.dctx[wk] = tide__hist_dctx_new();
+        if (mw->cur == NULL || mw->heap == NULL || mw->pfx == NULL ||
+                (mp.own_dctx && mp.dctx[wk] == NULL)) {
+            rc = tide_error_set(TIDE_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t i = 0; i < n; i++) {
+            tide__hist_cursor_init(&mw->cur[i], files[i]);
+            mw->cur[i].drop = true; /* read once, in order */
+        }
     }
-    for (size_t i = m.nheap; rc >= 0 && i-- > 0;)
-        heap_down(&m, i);
     memset(out, 0, sizeof(*out));
     out->day = rs[0].day;
     for (size_t i = 0; i < n; i++)
@@ -2829,54 +2982,24 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
         rc = tide__hist_writer_new(&w, path, out->day);
     if (rc >= 0)
         rc = tide__hist_writer_names(w, hn, (uint32_t)nhn, fn, (uint32_t)nfn);
-    uint8_t key[HIST_MAX_KEY];
-    while (rc >= 0 && m.nheap > 0) {
-        int top = m.heap[0];
-        size_t klen = m.cur[top].rec.key_len;
-        memcpy(key, m.cur[top].rec.key, klen);
-        uint32_t host = m.hmap[top][m.cur[top].rec.host];
-        uint64_t kp = m.pfx[top];
-        int64_t first = INT64_MAX, last = INT64_MIN;
-        uint64_t count = 0, line = 0;
-        uint32_t file = 0;
-        int first_from = INT32_MAX;
-        while (rc >= 0 && m.nheap > 0) {
-            int i = m.heap[0];
-            const hist_rec *r = &m.cur[i].rec;
-            if (m.pfx[i] != kp || tide__hist_keycmp(r->key, r->key_len, key, klen) != 0 ||
-                    m.hmap[i][r->host] != host)
-                break;
-            if (r->first < first || (r->first == first && i < first_from)) {
-                first = r->first;
-                file = fmap[i][r->file];
-                line = r->line;
-                first_from = i;
-            }
-            if (r->last > last)
-                last = r->last;
-            count += r->count;
-            int s = merger_next(&m, i);
-            if (s < 0) {
-                rc = s;
-                break;
-            }
-            if (s == 0)
-                m.heap[0] = m.heap[--m.nheap];
-            heap_down(&m, 0);
-        }
-        if (rc >= 0) {
-            out->events += count;
-            rc = tide__hist_writer_add_ids(w, key, klen, host, first, last, count, file, line);
-        }
-    }
+    if (rc >= 0)
+        rc = tide__hist_writer_parts(w, mp.nsk + 1, merge_part, &mp, &out->events);
     if (rc >= 0 && w) {
         rc = tide__hist_writer_close(w, &out->bytes, &out->nrec);
         w = NULL;
     }
     tide__hist_writer_abort(w);
+    for (int wk = 0; wk < HIST_PART_WORKERS; wk++) {
+        for (size_t i = 0; mp.m[wk].cur && i < n; i++)
+            tide__hist_cursor_free(&mp.m[wk].cur[i]);
+        tide__free(mp.m[wk].cur);
+        tide__free(mp.m[wk].heap);
+        tide__free(mp.m[wk].pfx);
+        tide__hist_dctx_free(mp.dctx[wk]);
+    }
+    tide__free(mp.sk);
+    tide__free(mp.sklen);
     for (size_t i = 0; i < n; i++) {
-        if (m.cur)
-            tide__hist_cursor_free(&m.cur[i]);
         if (m.hmap)
             tide__free(m.hmap[i]);
         if (fmap)
@@ -2889,11 +3012,8 @@ static int merge_day(tide_history *h, const run_ent *rs, size_t n, run_ent *out)
     tide__free(hn);
     tide__free(fn);
     tide__free(files);
-    tide__free(m.cur);
     tide__free(m.hmap);
     tide__free(fmap);
-    tide__free(m.heap);
-    tide__free(m.pfx);
     return rc < 0 ? rc : 0;
 }
 
