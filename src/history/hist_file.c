@@ -1196,6 +1196,19 @@ uint32_t tide__hist_file_block_key(const hist_file *f, uint32_t i, const uint8_t
     return f->blocks[i].bi.key_len;
 }
 
+static void drop_behind(hist_file *f, uint64_t from, uint64_t to);
+
+void tide__hist_cursor_drop_done(hist_cursor *c)
+{
+    if (c->block == UINT32_MAX)
+        return;
+    uint64_t to = c->f->blocks[c->block].bi.off;
+    if (to > c->dropped + 4096) {
+        drop_behind(c->f, c->dropped, to);
+        c->dropped = to & ~(uint64_t)4095;
+    }
+}
+
 uint64_t tide__hist_cursor_offset(const hist_cursor *c)
 {
     return c->block == UINT32_MAX ? 0 : c->f->blocks[c->block].bi.off;

@@ -167,6 +167,9 @@ void *tide__hist_dctx_new(void);
 void tide__hist_dctx_free(void *dctx);
 /* Back before the first record, for a seek anywhere (buffers kept). */
 void tide__hist_cursor_rewind(hist_cursor *c);
+/* Give back the mapped pages of the blocks read since c->dropped, up to the cursor's block (a
+ * part of a merge is done with them; see drop_behind). */
+void tide__hist_cursor_drop_done(hist_cursor *c);
 /* The file offset of the cursor's block (0 before the first). */
 uint64_t tide__hist_cursor_offset(const hist_cursor *c);
 /* Block i's first key (its length returned). */
