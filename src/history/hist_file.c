@@ -2,9 +2,10 @@
  * hist_file.c - history run files (layout in hist_int.h): the writer (sorted records into
  * zstd-compressed blocks, dictionaries of hosts and files, a block index; written to a
  * temporary file, fsync'ed and renamed so a crash never leaves a half file under the real
- * name; util/outfile.h) and the reader (mmap, every checksum verified before use, a cursor that
- * seeks by the block index). zstd and xxhash do the compression and checksums; the record format is
- * hand-written because it is a few varints.
+ * name; util/outfile.h; records given one by one, or in chunks that the caller's thread and the
+ * writer's encode and compress side by side: tide__hist_writer_parts) and the reader (mmap, every
+ * checksum verified before use, a cursor that seeks by the block index). zstd and xxhash do the
+ * compression and checksums; the record format is hand-written because it is a few varints.
  */
 #ifdef __linux__
 #define _GNU_SOURCE /* sync_file_range */
