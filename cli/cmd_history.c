@@ -1,5 +1,5 @@
 /*
- * cmd_history.c - the history verbs (SPEC C3): `tide history import|prune|stats` fill and
+ * cmd_history.c - the history verbs (SPEC C3): `tide history import|prune|compact|stats` fill and
  * manage the workspace's observation history (an import is a match run of the engine with
  * matching off), and `tide hunt` hunts indicators back through it, printing and storing
  * retro-sightings.
@@ -464,6 +464,23 @@ int cmd_history(int argc, char **argv)
         tide_workspace_free(ws);
         return TIDE_EXIT_OK;
     }
-    cli_err("history", "unknown subcommand '%s' (import, prune, stats)", sub);
+    if (strcmp(sub, "compact") == 0) {
+        tide_workspace *ws = cli_open_workspace("history");
+        tide_history_stats b, a;
+        if (ws == NULL || tide_workspace_history_compact(ws, &b, &a) < 0) {
+            if (ws)
+                cli_err("history", "%s", tide_error_last());
+            tide_workspace_free(ws);
+            return TIDE_EXIT_STORE;
+        }
+        fprintf(stderr,
+                "tide history: compacted %zu run file(s) into %zu: %llu records, %llu bytes "
+                "(were %llu records, %llu bytes)\n",
+                b.runs, a.runs, (unsigned long long)a.records, (unsigned long long)a.bytes,
+                (unsigned long long)b.records, (unsigned long long)b.bytes);
+        tide_workspace_free(ws);
+        return TIDE_EXIT_OK;
+    }
+    cli_err("history", "unknown subcommand '%s' (import, prune, stats, compact)", sub);
     return TIDE_EXIT_USAGE;
 }

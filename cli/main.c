@@ -218,10 +218,11 @@ const cli_cmd cli_commands[] = {
             "Then the declared policy exports (tide export --target with --policy or\n"
             "--allow-categories, a closed case's prevention rules) are rewritten when what\n"
             "they hold changed.\n" },
-    { "history", cmd_history, "observation history: import logs, prune, stats",
+    { "history", cmd_history, "observation history: import logs, prune, compact, stats",
             "usage: tide history import [--format F] [--home-net CIDRS] [--map SPEC|FILE]\n"
             "                           [--retention Nd] [--keep] [--json] PATH...\n"
             "       tide history prune [--before T] [--retention Nd]\n"
+            "       tide history compact\n"
             "       tide history stats [--json]\n"
             "import remembers every observation of the logs (as 'tide match' reads them) per\n"
             "day as distinct (observable, host) with first / last seen, count and first place,\n"
@@ -229,6 +230,8 @@ const cli_cmd cli_commands[] = {
             "(default 90 days, counted back from the newest day in history) is applied on\n"
             "every import, which says what it removed and why; --keep keeps the days of this\n"
             "import whatever the retention; prune --before T drops older days, kept or not.\n"
+            "A day holds one run file per writer's spill or commit; a commit merges the\n"
+            "smallest runs of a day of more than 16; compact merges every day into one.\n"
             "import and stats count the same events (stats also shows observations).\n"
             "import draws a progress line on a terminal, as 'tide match' does.\n"
             "See docs/history.md.\n" },

@@ -331,6 +331,11 @@ TIDE_EXTERN(int) tide_workspace_history_stats(tide_workspace *ws, tide_history_s
 TIDE_EXTERN(int)
 tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int retention_days,
         tide_history_pruned *out, int *out_retention);
+/** @brief Merge every day's runs of the history into one (tide_history_compact). @param[out]
+ *  before, after: the history's counts before and after (may be NULL). */
+TIDE_EXTERN(int)
+tide_workspace_history_compact(
+        tide_workspace *ws, tide_history_stats *before, tide_history_stats *after);
 
 /* ------------------------------------------------------------------ match runs */
 

@@ -91,13 +91,14 @@ TIDE_EXTERN(uint64_t) tide_history_events_added(const tide_history *h);
 /** @brief Count raw (decompressed) input bytes read, for the size ratio in the stats. */
 TIDE_EXTERN(void) tide_history_add_raw_bytes(tide_history *h, uint64_t bytes);
 /** @brief Make everything added visible, durably (fsync + atomic manifest rename), then apply
- *  the retention and merge the runs of each day (under the commit lock; see
- *  tide_history_open_opts for the wait). */
+ *  the retention and merge the smallest runs of a day that holds more than 16 into one
+ *  (under the commit lock; see tide_history_open_opts for the wait). A long-running matcher
+ *  commits this way at every checkpoint: a commit rewrites no day that has few runs. */
 TIDE_EXTERN(int) tide_history_commit(tide_history *h);
 
-/** @brief Like commit, but the newest day's runs are only merged once there are 8 of them:
- *  for frequent commits of a long-running matcher. */
-TIDE_EXTERN(int) tide_history_checkpoint(tide_history *h);
+/** @brief Commit, then merge every day's runs into one (`tide history compact`): hunts seek
+ *  one run per day, and `tide history stats` counts each record once. */
+TIDE_EXTERN(int) tide_history_compact(tide_history *h);
 
 /** @brief Set (and persist with the next commit) the retention in days (>= 1). */
 TIDE_EXTERN(int) tide_history_set_retention(tide_history *h, int days);

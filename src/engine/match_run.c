@@ -270,7 +270,7 @@ int tide_match_run_new(tide_match_run **out, tide_workspace *ws, const tide_matc
      * index in (tide__ws_hunt_changed), so no event falls between live matching and the hunt */
     if (r->hist && r->o.follow && r->matcher &&
             (tide_history_set_generation(r->hist, r->st.index.generation) < 0 ||
-                    tide_history_checkpoint(r->hist) < 0)) {
+                    tide_history_commit(r->hist) < 0)) {
         notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());
         r->st.history_errors++;
     }
@@ -749,7 +749,7 @@ static int run_once(tide_match_run *r)
  * store the sightings with theirs; record sources are told what is durable. */
 static void checkpoint(tide_match_run *r, double *last_flush, double *last_hist)
 {
-    bool ok = tide_history_checkpoint(r->hist) == 0;
+    bool ok = tide_history_commit(r->hist) == 0;
     if (!ok) {
         r->st.history_errors++;
         notice(r, TIDE_NOTICE_WARN, "history: %s", tide_error_last());

@@ -421,6 +421,21 @@ int tide_workspace_history_prune(tide_workspace *ws, int64_t before_ms, int rete
     return rc;
 }
 
+int tide_workspace_history_compact(
+        tide_workspace *ws, tide_history_stats *before, tide_history_stats *after)
+{
+    tide_history *h = NULL;
+    int rc = tide_history_open(&h, ws->state_dir, true);
+    if (rc == 0 && before)
+        rc = tide_history_stats_get(h, before);
+    if (rc == 0)
+        rc = tide_history_compact(h);
+    if (rc == 0 && after)
+        rc = tide_history_stats_get(h, after);
+    tide_history_free(h);
+    return rc;
+}
+
 /* ---- exports, with the workspace's decay and progress ---- */
 
 static void export_progress(uint64_t considered, void *payload)

@@ -73,7 +73,6 @@ struct hist_writer {
     tide__outfile out; /* the run file being written (util/outfile.h) */
     FILE *fp;          /* out.f */
     int32_t day;
-    int level;      /* zstd level of the data blocks (HIST_ZLEVEL unless set) */
     tide_buf block; /* uncompressed records of the current block */
     uint32_t block_nrec;
     tide_buf first_key;
@@ -220,7 +219,6 @@ int tide__hist_writer_new(hist_writer **out, const char *path, int32_t day)
     w->hosts = (tide_strmap)TIDE_STRMAP_INIT;
     w->files = (tide_strmap)TIDE_STRMAP_INIT;
     w->day = day;
-    w->level = HIST_ZLEVEL;
     w->path = tide__strdup(path);
     w->cctx = ZSTD_createCCtx();
     if (w->path == NULL || w->cctx == NULL) {
@@ -322,7 +320,7 @@ static int emit_block(hist_writer *w, const void *comp, size_t clen, uint64_t su
 /* Compress and write one block (the caller's work when there are no compressing threads). */
 static int write_block(hist_writer *w, const tide_buf *raw, const tide_buf *key, uint32_t nrec)
 {
-    TIDE_CHECK(compress(w, raw->ptr, raw->len, w->level));
+    TIDE_CHECK(compress(w, raw->ptr, raw->len, HIST_ZLEVEL));
     return emit_block(w, w->cbuf.ptr, w->cbuf.len, XXH3_64bits(w->cbuf.ptr, w->cbuf.len), raw->len,
             key->ptr, key->len, nrec);
 }
@@ -389,7 +387,7 @@ static void *ct_main(void *arg)
         pthread_mutex_unlock(&w->ct.mu);
         int rc = 0;
         if (!skip) {
-            rc = compress_to(cctx, &b->comp, b->raw.ptr, b->raw.len, w->level);
+            rc = compress_to(cctx, &b->comp, b->raw.ptr, b->raw.len, HIST_ZLEVEL);
             if (rc == 0)
                 b->sum = XXH3_64bits(b->comp.ptr, b->comp.len);
         }
@@ -607,11 +605,6 @@ int tide__hist_writer_names(hist_writer *w, const char *const *hosts, uint32_t n
     return 0;
 }
 
-void tide__hist_writer_set_level(hist_writer *w, int level)
-{
-    w->level = level;
-}
-
 int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len, uint32_t host,
         int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line)
 {
@@ -756,7 +749,7 @@ static int chunk_make(fill_state *s, hist_chunk *c, uint64_t k, int worker, ZSTD
         TIDE_CHECK(tide__buf_grow(&c->comp, bound + 1));
         uint8_t *dst = (uint8_t *)c->comp.ptr + c->comp.len;
         size_t z = ZSTD_compressCCtx(cctx, dst, bound, (const uint8_t *)c->raw.ptr + b->raw_off,
-                b->raw_len, s->w->level);
+                b->raw_len, HIST_ZLEVEL);
         if (ZSTD_isError(z))
             return tide_error_set(TIDE_ERROR, "zstd: %s", ZSTD_getErrorName(z));
         b->comp_off = c->comp.len;

@@ -38,7 +38,6 @@
 #define HIST_FILL_BYTES (16 * HIST_BLOCK) /* record bytes per chunk (tide__hist_writer_fill) */
 #define HIST_MAX_BLOCK  (128 * 1024)      /* refused above (files of earlier writers used 32 KiB) */
 #define HIST_ZLEVEL     1
-#define HIST_ZFAST      (-5)         /* see "spills the commit merges" in history.c */
 #define HIST_MAX_KEY    2100         /* 1 kind byte + IX_MAX_KEY */
 #define HIST_MAX_FILE   (1ull << 34) /* refuse run files above 16 GiB */
 #define HIST_DAY_US     (86400LL * 1000000)
@@ -107,9 +106,6 @@ int tide__hist_writer_add(hist_writer *w, const uint8_t *key, size_t key_len, co
  * index (tide__hist_writer_add_ids), with no interning per record. */
 int tide__hist_writer_names(hist_writer *w, const char *const *hosts, uint32_t nhosts,
         const char *const *files, uint32_t nfiles);
-/* The zstd level of the data blocks (before the first record): HIST_ZLEVEL unless set; a
- * spill that the commit merges again takes HIST_ZFAST. */
-void tide__hist_writer_set_level(hist_writer *w, int level);
 /* Records must come sorted by (key, host name). */
 int tide__hist_writer_add_ids(hist_writer *w, const uint8_t *key, size_t key_len, uint32_t host,
         int64_t first, int64_t last, uint64_t count, uint32_t file, uint64_t line);

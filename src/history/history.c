@@ -60,7 +60,6 @@ typedef struct {
     uint64_t ev;                       /* the events (log records) this run recorded */
     bool staged;                       /* a pending run spilled from the staging aggregator */
     bool mine; /* renamed into place by this writer's commit now in progress */
-    bool fast; /* written at HIST_ZFAST: merged again by the commit's compaction, even alone */
 } run_ent;
 
 /* A read position of the registry (tide_history_position_set): a key naming what was read (a
@@ -1550,7 +1549,7 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     return 0;
 }
 
-static int spill(tide_history *h, bool fast);
+static int spill(tide_history *h);
 
 /* The upper bound of event times: now + max_future (the clock is read again when an event is
  * past the bound computed before). */
@@ -1764,7 +1763,7 @@ static int rec_event(tide_history *h, const uint8_t **pp, tide_buf *cur_file)
         h->stage_events++;
     }
     if (h->stage->nents + h->kept->nents >= h->spill || agg_bytes(h) >= h->spill_bytes)
-        TIDE_CHECK(spill(h, true));
+        TIDE_CHECK(spill(h));
     return 0;
 }
 
@@ -1976,7 +1975,7 @@ static void rec_run(tide_history *h, struct rec_job *j, tide_buf *cur_file)
         else if (j->op == REC_DISCARD)
             discard_now(h, &h->rt.discarded);
         else if (j->op == REC_SPILL && (rc = keep_now(h)) == 0)
-            rc = spill(h, false); /* sorted and written before the commit takes the lock */
+            rc = spill(h); /* sorted and written before the commit takes the lock */
     }
     atomic_store_explicit(&h->rt.events, h->added_events + h->stage_events, memory_order_relaxed);
     if (rc < 0 && atomic_load(&h->rt.rc) == 0) {
@@ -2490,7 +2489,7 @@ static int spill_fill_cb(void *ctx, size_t from, size_t to, hist_chunk *c)
     return 0;
 }
 
-static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare, bool fast)
+static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare)
 {
     if (a->nents == 0)
         return 0;
@@ -2591,14 +2590,11 @@ static int spill_agg(tide_history *h, agg *a, bool staged, agg *spare, bool fast
         cur.ev = agg_day_events(a, cur.day);
         cur.seq = ++h->spill_no;
         cur.staged = staged;
-        cur.fast = fast;
         pend_path(h, &cur, path, sizeof(path));
         hist_writer *w = NULL;
         rc = tide__hist_writer_new(&w, path, cur.day);
         if (rc < 0)
             break;
-        if (fast)
-            tide__hist_writer_set_level(w, HIST_ZFAST);
         uint32_t nrh, nrf;
         run_names(a, ord + i, a->nents - i, rank, hid, nh, fid, nf, d_or != d_and);
         run_dict(hid, nh, hnames, rh, &nrh);
@@ -2633,7 +2629,7 @@ out:
 }
 
 /* Write both aggregators as pending runs and empty them (and the names). */
-static int spill(tide_history *h, bool fast)
+static int spill(tide_history *h)
 {
     TIDE_CHECK(ring_flush(h));
     TIDE_CHECK(day_flush(h));
@@ -2642,9 +2638,9 @@ static int spill(tide_history *h, bool fast)
         h->peak_bytes = bytes;
     int rc = stage_split(h);
     if (rc == 0)
-        rc = spill_agg(h, h->kept, false, h->stage, fast);
+        rc = spill_agg(h, h->kept, false, h->stage);
     if (rc == 0)
-        rc = spill_agg(h, h->stage, true, h->kept, fast);
+        rc = spill_agg(h, h->stage, true, h->kept);
     if (rc < 0)
         return rc;
     names_free(&h->hosts);
@@ -3031,9 +3027,29 @@ static void remove_runs(tide_history *h, const run_ent *rs, size_t n)
     }
 }
 
-#define LAZY_RUNS 8
+/* How many runs a day may hold before a commit merges some (DAY_RUNS_MAX), and how many it
+ * leaves then (DAY_RUNS_LEFT). A writer's runs are sorted and complete: merging them is only
+ * for the readers, whose hunts seek in every run of a day. Merging every day's runs into one
+ * at every commit rewrote all of a day's records each time something was added to it: the
+ * reference workload's import (eleven spills of the 256 MiB aggregator) spent a third of its
+ * CPU merging runs it had just written, and a `tide match` run every hour over the day's new
+ * logs rewrote the whole day each hour. As in size-tiered and universal compaction (Cassandra,
+ * RocksDB), a day's runs are merged when there are too many, the smallest first: the biggest
+ * runs, which hold most records, are rewritten only once their day has grown past them. */
+#define DAY_RUNS_MAX  16
+#define DAY_RUNS_LEFT 8
 
-static int compact(tide_history *h, bool lazy)
+static int cmp_run_size(const void *a, const void *b)
+{
+    const run_ent *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Merge the smallest runs of every day of more than max runs into one, which leaves left
+ * (a full compaction: max = left = 1, every day of several runs merged into one). */
+static int compact(tide_history *h, size_t max, size_t left)
 {
     if (h->nruns > 1)
         qsort(h->runs, h->nruns, sizeof(run_ent), cmp_run);
@@ -3041,48 +3057,38 @@ static int compact(tide_history *h, bool lazy)
         size_t j = i + 1;
         while (j < h->nruns && h->runs[j].day == h->runs[i].day)
             j++;
-        bool newest = j == h->nruns;
         size_t n = j - i;
-        if ((n > 1 && !(lazy && newest && n < LAZY_RUNS)) || (n == 1 && h->runs[i].fast)) {
-            /* a writer that checkpoints often (a follower): the newest day's biggest run is
-             * merged again only once the small ones add up to a quarter of it, so that frequent
-             * checkpoints do not rewrite the whole day every few seconds */
-            size_t big = i;
-            uint64_t rest = 0;
-            for (size_t k = i; k < j; k++)
-                if (h->runs[k].bytes > h->runs[big].bytes)
-                    big = k;
-            for (size_t k = i; k < j; k++)
-                if (k != big)
-                    rest += h->runs[k].bytes;
-            bool keep_big = n > 1 && lazy && newest && h->runs[big].bytes > 4 * rest;
-            run_ent *old = tide__malloc(n * sizeof(run_ent));
-            TIDE_CHECK_ALLOC(old);
-            size_t nm = 0;
-            for (size_t k = i; k < j; k++)
-                if (!keep_big || k != big)
-                    old[nm++] = h->runs[k];
-            run_ent bigrun = h->runs[big];
-            run_ent merged;
-            int rc = merge_day(h, old, nm, &merged);
-            if (rc < 0) {
-                tide__free(old);
-                return rc;
-            }
-            size_t out = i;
-            if (keep_big)
-                h->runs[out++] = bigrun;
-            h->runs[out++] = merged;
-            memmove(&h->runs[out], &h->runs[j], (h->nruns - j) * sizeof(run_ent));
-            h->nruns -= j - out;
-            rc = manifest_write(h);
-            if (rc == 0)
-                remove_runs(h, old, nm);
-            tide__free(old);
-            TIDE_CHECK(rc);
-            j = out;
+        if (n <= max) {
+            i = j;
+            continue;
         }
-        i = j;
+        /* the nm smallest runs merged into one, which leaves `left`; merged oldest first (the
+         * earliest place of a record's equal first times is the older run's) */
+        size_t nm = n - left + 1;
+        run_ent *day = tide__malloc(n * sizeof(run_ent));
+        TIDE_CHECK_ALLOC(day);
+        memcpy(day, &h->runs[i], n * sizeof(run_ent));
+        qsort(day, n, sizeof(run_ent), cmp_run_size);
+        qsort(day, nm, sizeof(run_ent), cmp_run);
+        qsort(day + nm, n - nm, sizeof(run_ent), cmp_run);
+        run_ent merged;
+        int rc = merge_day(h, day, nm, &merged);
+        if (rc < 0) {
+            tide__free(day);
+            return rc;
+        }
+        /* the day's runs: those left, by sequence, then the merged one (the newest number) */
+        memcpy(&h->runs[i], day + nm, (n - nm) * sizeof(run_ent));
+        h->runs[i + n - nm] = merged;
+        size_t out = i + n - nm + 1;
+        memmove(&h->runs[out], &h->runs[j], (h->nruns - j) * sizeof(run_ent));
+        h->nruns -= j - out;
+        rc = manifest_write(h);
+        if (rc == 0)
+            remove_runs(h, day, nm);
+        tide__free(day);
+        TIDE_CHECK(rc);
+        i = out;
     }
     return 0;
 }
@@ -3338,7 +3344,7 @@ static int commit_locked(tide_history *h)
     return 0;
 }
 
-static int commit(tide_history *h, bool lazy, bool by_date, int64_t before_ms)
+static int commit(tide_history *h, bool by_date, int64_t before_ms, bool full)
 {
     if (!h->writable)
         return tide_error_set(TIDE_EINVAL, "history opened read-only");
@@ -3351,19 +3357,19 @@ static int commit(tide_history *h, bool lazy, bool by_date, int64_t before_ms)
     if (rc == 0)
         rc = apply_retention(h);
     if (rc == 0)
-        rc = compact(h, lazy);
+        rc = full ? compact(h, 1, 1) : compact(h, DAY_RUNS_MAX, DAY_RUNS_LEFT);
     lock_drop(h);
     return rc;
 }
 
 int tide_history_commit(tide_history *h)
 {
-    return commit(h, false, false, 0);
+    return commit(h, false, 0, false);
 }
 
-int tide_history_checkpoint(tide_history *h)
+int tide_history_compact(tide_history *h)
 {
-    return commit(h, true, false, 0);
+    return commit(h, false, 0, true);
 }
 
 int tide_history_prune(tide_history *h, int64_t before_ms, size_t *out_days)
@@ -3371,7 +3377,7 @@ int tide_history_prune(tide_history *h, int64_t before_ms, size_t *out_days)
     if (out_days)
         *out_days = 0;
     size_t days0 = h->pruned.days;
-    int rc = commit(h, false, before_ms != 0, before_ms);
+    int rc = commit(h, before_ms != 0, before_ms, false);
     if (rc == 0 && out_days)
         *out_days = h->pruned.days - days0;
     return rc;

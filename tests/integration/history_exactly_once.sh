@@ -19,7 +19,9 @@ pass=0; fail=0
 check() { if eval "$2"; then pass=$((pass+1)); echo "ok   $1"; else fail=$((fail+1)); echo "FAIL $1"; fi; }
 stat() { "$TIDE" --store "$2" history stats --json 2>/dev/null |
   python3 -c "import json,sys; print(json.load(sys.stdin).get(sys.argv[1]))" "$1"; }
-counts() { "$TIDE" --store "$1" history stats --json 2>/dev/null |
+# counts STORE: the history's counts, each day's runs merged first (a commit leaves a day of few
+# runs as they are; a record in two of them counts in each)
+counts() { "$TIDE" --store "$1" history compact 2>/dev/null; "$TIDE" --store "$1" history stats --json 2>/dev/null |
   python3 -c "import json,sys; d=json.load(sys.stdin); print(d['records'], d['events'], d.get('observations'), d['partitions'])"; }
 live() { "$TIDE" --store "$1" sightings --json 2>/dev/null |
   python3 -c "import json,sys; print(sum(json.loads(l)['live_count'] for l in sys.stdin if l.strip()))"; }

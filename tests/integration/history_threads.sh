@@ -49,16 +49,32 @@ unscored "$W/m-par.hunt" >"$W/m-par.hunt.u"; unscored "$W/m-ser.hunt" >"$W/m-ser
 check "tide match: hunt --all identical, and finds the planted pairs" '[ "$(wc -l <"$W/m-par.hunt.u")" -ge 80 ] && cmp -s "$W/m-par.hunt.u" "$W/m-ser.hunt.u"'
 
 # history import with spills in the middle of inputs (staged runs, the aggregator emptied and
-# grown again, the runs compacted by the commit: the merge writes through the same writer)
+# grown again; the runs left as they are by the commit, then merged by `history compact`, whose
+# merge in parts writes through the same writer)
 for mode in par ser; do
     if [ $mode = ser ]; then export TIDE_HISTORY_THREADS=1; else unset TIDE_HISTORY_THREADS; fi
     TIDE_HISTORY_SPILL=70000 "$TIDE" --store "$W/i-$mode" history import $FILES >/dev/null 2>"$W/i-$mode.err"
     echo $? >"$W/i-$mode.rc"
     runs "$W/i-$mode" >"$W/i-$mode.runs"
 done
-unset TIDE_HISTORY_THREADS
 check "history import with spills exits 0 both ways" '[ "$(cat "$W/i-par.rc")$(cat "$W/i-ser.rc")" = 00 ]'
 check "history import with spills: run files identical to the serial paths" '[ -s "$W/i-par.runs" ] && cmp -s "$W/i-par.runs" "$W/i-ser.runs"'
+check "the spills are left as runs of their own (no day of few runs rewritten)" '[ "$(wc -l <"$W/i-par.runs")" -gt 2 ]'
+# a hunt over the day's several runs finds what the hunt over the match's single run finds
+cp -a "$W/i-par" "$W/i-hunt"
+"$TIDE" --store "$W/i-hunt" ingest --no-hunt intel/bundle.stix.json >/dev/null 2>&1
+"$TIDE" --store "$W/i-hunt" hunt --all --json --no-store >"$W/i-hunt.hunt" 2>/dev/null
+unscored "$W/i-hunt.hunt" >"$W/i-hunt.hunt.u"
+check "hunt --all over the spilled runs == over one run" '[ "$(wc -l <"$W/i-hunt.hunt.u")" -ge 80 ] && cmp -s "$W/i-hunt.hunt.u" "$W/m-par.hunt.u"'
+for mode in par ser; do
+    if [ $mode = ser ]; then export TIDE_HISTORY_THREADS=1; else unset TIDE_HISTORY_THREADS; fi
+    "$TIDE" --store "$W/i-$mode" history compact 2>"$W/c-$mode.err"
+    echo $? >"$W/c-$mode.rc"
+    runs "$W/i-$mode" >"$W/c-$mode.runs"
+done
+unset TIDE_HISTORY_THREADS
+check "history compact exits 0 both ways" '[ "$(cat "$W/c-par.rc")$(cat "$W/c-ser.rc")" = 00 ]'
+check "history compact: the merged run identical to the serial paths" '[ "$(wc -l <"$W/c-par.runs")" = 1 ] && cmp -s "$W/c-par.runs" "$W/c-ser.runs"'
 "$TIDE" --store "$W/i-par" history stats --json >"$W/i.stats"
 check "spilled and compacted: the same records as one run" 'python3 -c "
 import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))

@@ -33,8 +33,9 @@ wait_for() { # wait_for SECONDS COMMAND...
 # stat KEY STORE: one field of `tide history stats --json`
 stat() { "$TIDE" --store "$2" history stats --json 2>/dev/null |
   python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
-# counts STORE: what the history holds (records, events, days)
-counts() { "$TIDE" --store "$1" history stats --json 2>/dev/null |
+# counts STORE: what the history holds (records, events, days), each day's runs merged first
+# (a commit leaves a day of few runs as they are; a record in two of them counts in each)
+counts() { "$TIDE" --store "$1" history compact 2>/dev/null; "$TIDE" --store "$1" history stats --json 2>/dev/null |
   python3 -c "import json,sys; d=json.load(sys.stdin); print(d['records'], d['events'], d['partitions'], d['first_day'], d['last_day'])"; }
 Z=$DATA/zeek/trickbot-2018-11-09
 cd "$W"

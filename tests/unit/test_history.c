@@ -138,7 +138,7 @@ static void t_compaction(void)
     tide_history_stats st;
     TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
     TIDE_ASSERT_EQ_INT((int)st.partitions, 2);
-    TIDE_ASSERT_EQ_INT((int)st.runs, 2);    /* the first day's runs were merged */
+    TIDE_ASSERT_EQ_INT((int)st.runs, 2);    /* one spill: a run per day */
     TIDE_ASSERT_EQ_INT((int)st.records, 3); /* (1.2.3.4, .1) x 2 days, (a.example, .2) */
     TIDE_ASSERT_EQ_INT((int)st.events, 5);  /* one count per event, not per observation */
     tide_history_free(h);
@@ -167,8 +167,57 @@ static void t_compaction(void)
     tide_history_free(h2);
     TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
     TIDE_ASSERT_EQ_INT((int)st.partitions, 2);
+    TIDE_ASSERT_EQ_INT((int)st.runs, 3); /* a run of each writer's on the day both wrote */
+    TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
     TIDE_ASSERT_EQ_INT((int)st.runs, 2); /* the day both wrote is compacted to one run */
     TIDE_ASSERT_EQ_INT((int)st.events, 3);
+    tide_history_free(h);
+}
+
+/* A commit merges a day's runs only past 16 of them, the smallest 10 into one (8 left), and
+ * leaves the biggest as they are; tide_history_compact merges every day into one run. Commit
+ * k (0-based) writes one run of k + 1 new values on the same day, so run sizes grow with k. */
+static bool run_exists(const char *dir, int seq)
+{
+    char p[1200];
+    snprintf(p, sizeof(p), "%s/history/2024-10-04.%06d.hst", dir, seq);
+    return access(p, F_OK) == 0;
+}
+
+static void t_compaction_policy(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/policy", tide_test_tmpdir());
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    tide_history_stats st;
+    int total = 0;
+    for (int k = 0; k < 17; k++) {
+        for (int i = 0; i <= k; i++) {
+            char v[32];
+            snprintf(v, sizeof(v), "10.%d.%d.1", k, i);
+            total++;
+            add(h, "p.log", (uint64_t)total, T0 + total, "10.0.0.1", TIDE_OBS_IPV4, v);
+        }
+        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+        TIDE_ASSERT_EQ_INT((int)st.runs, k < 16 ? k + 1 : 8);
+        TIDE_ASSERT_EQ_INT((int)st.records, total);
+        TIDE_ASSERT_EQ_INT((int)st.events, total);
+    }
+    /* the ten smallest (sequence numbers 1-10) merged into number 18; 11-17 untouched */
+    for (int seq = 1; seq <= 18; seq++)
+        TIDE_ASSERT_EQ_INT(run_exists(dir, seq), seq > 10);
+    seen s = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_rec, &s), 0);
+    TIDE_ASSERT_EQ_INT(s.n, total);
+    TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
+    TIDE_ASSERT_EQ_INT((int)st.runs, 1);
+    TIDE_ASSERT_EQ_INT((int)st.records, total);
+    TIDE_ASSERT_EQ_INT((int)st.events, total);
+    TIDE_ASSERT(run_exists(dir, 19) && !run_exists(dir, 18) && !run_exists(dir, 17));
     tide_history_free(h);
 }
 
@@ -238,7 +287,7 @@ static void t_keep_discard(void)
     TIDE_ASSERT_EQ_INT(tide_history_discard(h, &dropped), 0);
     TIDE_ASSERT_EQ_INT((int)dropped, 7);
     TIDE_ASSERT_EQ_INT(add1(h, "more.log", 1, T0 + 5, "10.0.0.1"), 0); /* kept by commit */
-    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
     unsetenv("TIDE_HISTORY_SPILL");
     tide_history_stats st;
     TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
@@ -304,7 +353,7 @@ static void t_recorder_queue(void)
         snprintf(host, sizeof(host), "workstation-%04d.example.internal", i % 1000);
         add(h, "c.log", (uint64_t)i + 1, T0 + i % 1000, host, TIDE_OBS_IPV4, v);
     }
-    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
     unsetenv("TIDE_HISTORY_SPILL");
     tide_history_stats st;
     TIDE_ASSERT_EQ_INT(tide_history_stats_get(h, &st), 0);
@@ -641,7 +690,7 @@ static void t_spill_order(void)
             if (i % 600 == 599)
                 TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
         }
-        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
         if (forced)
             unsetenv("TIDE_HISTORY_SPILL");
         order_state o = { 0 };
@@ -715,7 +764,7 @@ static void t_entry_edges(void)
             snprintf(v, sizeof(v), "9.9.9.%d", i);
             add(h, "d.log", 1, T0 + 900, "10.0.0.1", TIDE_OBS_IPV4, v);
         }
-        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
         unsetenv("TIDE_HISTORY_WIDE");
         unsetenv("TIDE_HISTORY_SPILL");
         want_rec a = { .value = "1.2.3.4" }, b = { .value = "5.6.7.8" };
@@ -833,7 +882,7 @@ static void t_keep_discard_model(void)
                 TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
             }
         }
-        TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+        TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
         unsetenv("TIDE_HISTORY_SPILL");
         m_state st = { model, 0, 0 };
         TIDE_ASSERT_EQ_INT(tide_history_each(h, on_model, &st), 0);
@@ -896,8 +945,7 @@ static void t_table_growth(void)
 
 /* A run's dictionary names the hosts and files its own records use: an import of three days,
  * each with its own hosts and file, writes three runs of two hosts and one file each (every run
- * held all six hosts and three files before), with and without spills on the way (those are
- * written at a faster zstd level and merged again by the commit). */
+ * held all six hosts and three files before), with and without spills on the way. */
 static void check_run_names(const char *dir, int want_runs)
 {
     DIR *d = opendir(dir);
@@ -1158,7 +1206,7 @@ static void merge_parts_record(const char *dir, const char *spill, rec_list *out
         }
         add(h, file, (uint64_t)i + 1, T0 + (int64_t)(i % 86000) * 1000000, host, k, v);
     }
-    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
     if (spill)
         unsetenv("TIDE_HISTORY_SPILL");
     tide_history_stats st;
@@ -1208,6 +1256,7 @@ TIDE_TESTS = {
     { "history::merge_parts", t_merge_parts },
     { "history::ranges", t_ranges },
     { "history::compaction", t_compaction },
+    { "history::compaction_policy", t_compaction_policy },
     { "history::first_place", t_first_place },
     { "history::retention", t_retention },
     { "history::corrupt", t_corrupt },
