@@ -1314,6 +1314,31 @@ int tide__hist_cursor_next(hist_cursor *c)
     return decode(c);
 }
 
+/* Skip the record at the cursor if its key is below key, by its key alone: the other six
+ * fields are stepped over, not decoded (the block's checksum was checked when it was loaded).
+ * A hunt's seek passes half a block of records per indicator and run; decoding each one was
+ * most of a hunt's time in the history. false: the record is at or past key, or malformed (the
+ * full decode then reports it). */
+static bool skim(hist_cursor *c, const uint8_t *key, size_t n)
+{
+    const uint8_t *p = c->buf;
+    size_t pos = c->pos;
+    uint64_t klen;
+    if (!get_varint(p, c->len, &pos, &klen) || klen == 0 || klen > HIST_MAX_KEY ||
+            klen > c->len - pos || tide__hist_keycmp(p + pos, klen, key, n) >= 0)
+        return false;
+    pos += klen;
+    for (int field = 0; field < 6; field++) {
+        do {
+            if (pos >= c->len)
+                return false;
+        } while (p[pos++] & 0x80);
+    }
+    c->pos = pos;
+    c->left--;
+    return true;
+}
+
 int tide__hist_cursor_seek(hist_cursor *c, const uint8_t *key, size_t n)
 {
     hist_file *f = c->f;
@@ -1337,6 +1362,8 @@ int tide__hist_cursor_seek(hist_cursor *c, const uint8_t *key, size_t n)
         TIDE_CHECK(load_block(c, b));
     c->loaded = false;
     for (;;) {
+        while (c->block != UINT32_MAX && c->left > 0 && skim(c, key, n))
+            ;
         int r = tide__hist_cursor_next(c);
         if (r <= 0)
             return r;
