@@ -12,12 +12,20 @@
  *    tide_match_lookup on its canonical value: the ranges only narrow, the index decides.
  * 4. Hits are aggregated per (host, index entry): counts summed over days and values, first /
  *    last seen widened, the earliest place kept.
+ * Steps 3 and 4 run on two threads (the runs' blocks, their seeks and zstd, are a hunt's time,
+ * and a day may hold many runs: history.md, Compaction): each reads every other run and
+ * aggregates into results of its own, which are merged after as one thread visiting the runs in
+ * order would have aggregated them (the run of a result's first sighting decides a tie).
  * Candidates of non-simple patterns are counted and left out: history keeps observables,
  * not whole events, so an AND / FOLLOWEDBY pattern cannot be confirmed from it.
  */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "history/hist_int.h"
 #include "tide/sightings.h"
@@ -37,6 +45,7 @@ typedef struct {
     int64_t first, last;
     uint64_t count, line;
     uint32_t file;
+    size_t run; /* the run of the first sighting (first, file, line, observed) */
 } result;
 
 typedef struct {
@@ -59,6 +68,7 @@ typedef struct {
     const hist_rec *rec;
     const char *text;
     tide_obs_kind kind;
+    size_t run; /* the run being read */
     int err;
     const volatile int *cancel; /* tide_hunt_opts.cancel */
 } hunt;
@@ -206,6 +216,7 @@ static int on_hit(const tide_match_hit *hit, void *payload)
         x->count = r->count;
         x->file = fid;
         x->line = r->line;
+        x->run = k->run;
         return 0;
     }
     result *x = &k->res[idx];
@@ -224,6 +235,7 @@ static int on_hit(const tide_match_hit *hit, void *payload)
         x->first = r->first;
         x->file = fid;
         x->line = r->line;
+        x->run = k->run; /* runs are read in order by each worker: a tie keeps the earlier */
     }
     return 0;
 }
@@ -273,6 +285,177 @@ static int hunt_file(hunt *k, hist_file *f, const range *rs, size_t n, int64_t s
         }
     }
     tide__hist_cursor_free(&c);
+    return rc;
+}
+
+/* ---- 3/4 on two threads ---- */
+
+#define HUNT_WORKERS 2
+
+typedef struct {
+    tide_history *h;
+    hunt *w[HUNT_WORKERS]; /* each worker's hunt: results, names, counters of its own */
+    const range *rs;
+    size_t nrs;
+    int64_t since_us, until_us;
+    int nworkers; /* worker w reads the runs i with i % nworkers == w */
+    atomic_int stop;
+    uint64_t checked[HUNT_WORKERS];
+    int rc[HUNT_WORKERS];
+    char err[HUNT_WORKERS][512];
+} hunt_pool;
+
+typedef struct {
+    hunt_pool *p;
+    int id;
+} hunt_arg;
+
+/* Worker id's runs, in order (until a worker fails, or the hunt is cancelled). The runs are
+ * dealt by index, not taken as a worker is free: which worker reads which run, and so which
+ * results are merged into which, is the same in every hunt (a test holds the merge to it). */
+static void pool_work(hunt_pool *p, int id)
+{
+    hunt *k = p->w[id];
+    int rc = 0;
+    for (size_t i = (size_t)id; i < tide__hist_nruns(p->h); i += (size_t)p->nworkers) {
+        if (atomic_load(&p->stop))
+            break;
+        int64_t d0 = (int64_t)tide__hist_run_day(p->h, i) * HIST_DAY_US;
+        if ((p->since_us && d0 + HIST_DAY_US <= p->since_us) || (p->until_us && d0 > p->until_us))
+            continue;
+        if (k->cancel && *k->cancel) {
+            rc = tide_error_set(TIDE_ECANCELED, "hunt cancelled");
+            break;
+        }
+        hist_file *f;
+        if ((rc = tide__hist_run_open(p->h, i, &f)) < 0)
+            break;
+        k->run = i;
+        rc = hunt_file(k, f, p->rs, p->nrs, p->since_us, p->until_us, &p->checked[id]);
+        tide__hist_file_free(f);
+        if (rc < 0)
+            break;
+    }
+    if (rc < 0) {
+        snprintf(p->err[id], sizeof(p->err[id]), "%s", tide_error_last());
+        p->rc[id] = rc;
+        atomic_store(&p->stop, 1);
+    }
+}
+
+static void *pool_main(void *arg)
+{
+    hunt_arg *a = arg;
+    pool_work(a->p, a->id);
+    return NULL;
+}
+
+/* Worker src's results into dst's, as if dst had read src's runs too, in order. */
+static int pool_merge(hunt *dst, hunt *src)
+{
+    for (size_t i = 0; i < src->nres; i++) {
+        result *y = &src->res[i];
+        uint32_t host, fid, idx;
+        TIDE_CHECK(intern(&dst->hostmap, &dst->hostnames, &dst->hoff, &dst->nh, &dst->capnh,
+                src->hostnames.ptr + src->hoff[y->host], &host));
+        TIDE_CHECK(intern(&dst->filemap, &dst->filenames, &dst->foff, &dst->nf, &dst->capnf,
+                src->filenames.ptr + src->foff[y->file], &fid));
+        uint32_t key[2] = { host, y->entry };
+        int added = tide__strmap_put(
+                &dst->keymap, (const char *)key, sizeof(key), (uint32_t)dst->nres, &idx);
+        TIDE_CHECK(added);
+        if (added) {
+            TIDE_CHECK(grow((void **)&dst->res, &dst->capres, dst->nres + 1, sizeof(result)));
+            result *x = &dst->res[dst->nres++];
+            *x = *y; /* the strings move */
+            y->value = y->observed = NULL;
+            x->host = host;
+            x->file = fid;
+            continue;
+        }
+        result *x = &dst->res[idx];
+        x->count += y->count;
+        if (y->last > x->last)
+            x->last = y->last;
+        if (y->first < x->first || (y->first == x->first && y->run < x->run)) {
+            tide__free(x->observed);
+            x->observed = y->observed;
+            y->observed = NULL;
+            x->okind = y->okind;
+            x->first = y->first;
+            x->file = fid;
+            x->line = y->line;
+            x->run = y->run;
+        }
+    }
+    dst->unconfirmable += src->unconfirmable;
+    return 0;
+}
+
+static void hunt_free_results(hunt *k)
+{
+    for (size_t i = 0; i < k->nres; i++) {
+        tide__free(k->res[i].value);
+        tide__free(k->res[i].observed);
+    }
+    tide__free(k->res);
+    tide__free(k->hoff);
+    tide__free(k->foff);
+    tide__buf_free(&k->hostnames);
+    tide__buf_free(&k->filenames);
+    tide__strmap_free(&k->keymap);
+    tide__strmap_free(&k->hostmap);
+    tide__strmap_free(&k->filemap);
+}
+
+/* Every run hunted into k: by k's thread and, on a machine of more than one core with more
+ * than one run, a second worker whose results are merged into k's. */
+static int hunt_runs(hunt *k, tide_history *h, const range *rs, size_t nrs, int64_t since_us,
+        int64_t until_us, uint64_t *checked)
+{
+    hunt second;
+    memset(&second, 0, sizeof(second));
+    second.h = k->h;
+    second.ix = k->ix;
+    second.cancel = k->cancel;
+    second.keymap = (tide_strmap)TIDE_STRMAP_INIT;
+    second.hostmap = (tide_strmap)TIDE_STRMAP_INIT;
+    second.filemap = (tide_strmap)TIDE_STRMAP_INIT;
+    hunt_pool p;
+    memset(&p, 0, sizeof(p));
+    p.h = h;
+    p.w[0] = k;
+    p.w[1] = &second;
+    p.rs = rs;
+    p.nrs = nrs;
+    p.since_us = since_us;
+    p.until_us = until_us;
+    atomic_init(&p.stop, 0);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    bool two = tide__hist_nruns(h) > 1 && cores > 1 && tide__hist_threads() > 1;
+    pthread_t tid;
+    hunt_arg a = { &p, 1 };
+    if (two) {
+        sigset_t all, old; /* signals are for the caller's threads */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        p.nworkers = 2; /* before the worker starts: it reads it */
+        two = pthread_create(&tid, NULL, pool_main, &a) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    if (!two)
+        p.nworkers = 1; /* no second worker: this one reads every run */
+    pool_work(&p, 0);
+    if (two)
+        pthread_join(tid, NULL);
+    int rc = 0;
+    for (int i = 0; i < HUNT_WORKERS && rc == 0; i++)
+        if (p.rc[i] < 0)
+            rc = tide_error_set(p.rc[i], "%s", p.err[i]);
+    if (rc == 0)
+        rc = pool_merge(k, &second);
+    hunt_free_results(&second);
+    *checked += p.checked[0] + p.checked[1];
     return rc;
 }
 
@@ -337,23 +520,9 @@ int tide_history_hunt(tide_history *h, tide_store *store, const tide_hunt_opts *
         goto done;
     }
     merge_ranges(&k, &merged, &nmerged);
-    int64_t since_us = o.since_ms * 1000, until_us = o.until_ms * 1000;
-    for (size_t i = 0; i < tide__hist_nruns(h); i++) {
-        int64_t d0 = (int64_t)tide__hist_run_day(h, i) * HIST_DAY_US;
-        if ((since_us && d0 + HIST_DAY_US <= since_us) || (until_us && d0 > until_us))
-            continue;
-        if (o.cancel && *o.cancel) {
-            rc = tide_error_set(TIDE_ECANCELED, "hunt cancelled");
-            goto done;
-        }
-        hist_file *f;
-        if ((rc = tide__hist_run_open(h, i, &f)) < 0)
-            goto done;
-        rc = hunt_file(&k, f, merged, nmerged, since_us, until_us, &checked);
-        tide__hist_file_free(f);
-        if (rc < 0)
-            goto done;
-    }
+    if ((rc = hunt_runs(&k, h, merged, nmerged, o.since_ms * 1000, o.until_ms * 1000, &checked)) <
+            0)
+        goto done;
     /* warninglisted observed values suppress, as in the matcher */
     for (size_t i = 0; i < k.nres; i++) {
         result *x = &k.res[i];
@@ -431,20 +600,9 @@ done:
         tide__free(k.ranges[i].lo);
     tide__free(k.ranges);
     tide__free(merged);
-    for (size_t i = 0; i < k.nres; i++) {
-        tide__free(k.res[i].value);
-        tide__free(k.res[i].observed);
-    }
-    tide__free(k.res);
+    hunt_free_results(&k);
     tide__free(recs);
-    tide__free(k.hoff);
-    tide__free(k.foff);
-    tide__buf_free(&k.hostnames);
-    tide__buf_free(&k.filenames);
     tide__strmap_free(&k.ids);
-    tide__strmap_free(&k.keymap);
-    tide__strmap_free(&k.hostmap);
-    tide__strmap_free(&k.filemap);
     tide_warninglists_free(wl);
     tide_match_index_free(ix);
     return rc < 0 ? rc : 0;

@@ -7,7 +7,8 @@
 # a sort big enough to be split, a 13 MB run of hundreds of blocks, the aggregator's table and
 # arrays grown several times) are run as users run them and with TIDE_HISTORY_THREADS=1 (one
 # compressing thread, one sorting thread, no pager), without and with spills forced in the
-# middle of inputs; the run files must be identical byte for byte, and so must the hunt.
+# middle of inputs; the run files must be identical byte for byte, and so must the hunt (also
+# over a day of several runs, which two threads hunt).
 set -u
 TIDE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); SRC=$2
 GEN=${TIDE_SHARED_BENCH:-$SRC/../shared/bench}/gen_corpus.py
@@ -60,12 +61,14 @@ done
 check "history import with spills exits 0 both ways" '[ "$(cat "$W/i-par.rc")$(cat "$W/i-ser.rc")" = 00 ]'
 check "history import with spills: run files identical to the serial paths" '[ -s "$W/i-par.runs" ] && cmp -s "$W/i-par.runs" "$W/i-ser.runs"'
 check "the spills are left as runs of their own (no day of few runs rewritten)" '[ "$(wc -l <"$W/i-par.runs")" -gt 2 ]'
-# a hunt over the day's several runs finds what the hunt over the match's single run finds
+# a hunt over the day's several runs (two threads take the runs; one with
+# TIDE_HISTORY_THREADS=1) finds what the hunt over the match's single run finds
 cp -a "$W/i-par" "$W/i-hunt"
 "$TIDE" --store "$W/i-hunt" ingest --no-hunt intel/bundle.stix.json >/dev/null 2>&1
 "$TIDE" --store "$W/i-hunt" hunt --all --json --no-store >"$W/i-hunt.hunt" 2>/dev/null
-unscored "$W/i-hunt.hunt" >"$W/i-hunt.hunt.u"
-check "hunt --all over the spilled runs == over one run" '[ "$(wc -l <"$W/i-hunt.hunt.u")" -ge 80 ] && cmp -s "$W/i-hunt.hunt.u" "$W/m-par.hunt.u"'
+TIDE_HISTORY_THREADS=1 "$TIDE" --store "$W/i-hunt" hunt --all --json --no-store >"$W/i-hunt1.hunt" 2>/dev/null
+unscored "$W/i-hunt.hunt" >"$W/i-hunt.hunt.u"; unscored "$W/i-hunt1.hunt" >"$W/i-hunt1.hunt.u"
+check "hunt --all over the spilled runs == over one run, on two threads and on one" '[ "$(wc -l <"$W/i-hunt.hunt.u")" -ge 80 ] && cmp -s "$W/i-hunt.hunt.u" "$W/m-par.hunt.u" && cmp -s "$W/i-hunt1.hunt.u" "$W/m-par.hunt.u"'
 for mode in par ser; do
     if [ $mode = ser ]; then export TIDE_HISTORY_THREADS=1; else unset TIDE_HISTORY_THREADS; fi
     "$TIDE" --store "$W/i-$mode" history compact 2>"$W/c-$mode.err"
@@ -79,5 +82,26 @@ check "history compact: the merged run identical to the serial paths" '[ "$(wc -
 check "spilled and compacted: the same records as one run" 'python3 -c "
 import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
 sys.exit(not (a[\"records\"]==b[\"records\"] and a[\"events\"]==b[\"events\"] and a[\"runs\"]==1))" "$W/i.stats" "$W/m.stats"'
+
+# a tie across runs: the same observation at the same instant in three imports (three runs of
+# one day, which two threads hunt): the place reported is the oldest run's, as a merge keeps it
+mkdir "$W/tie" && cd "$W/tie"
+EP=$(date +%s)
+for f in first second third; do
+  { echo "$((EP-900)).100    120 10.0.0.11 TCP_MISS/200 512 GET http://$f.example/ alice DIRECT/192.0.2.7 text/html"
+    echo "$((EP-600)).100    120 10.0.0.11 TCP_MISS/200 512 GET http://45.133.1.50/gate.php alice DIRECT/45.133.1.50 text/html"; } >$f.log
+  "$TIDE" --store "$W/tie/s" history import $f.log 2>/dev/null
+done
+echo 45.133.1.50 >ioc.txt
+"$TIDE" --store "$W/tie/s" ingest --no-hunt --format list --source tie ioc.txt >/dev/null 2>&1
+"$TIDE" --store "$W/tie/s" hunt --indicator 45.133.1.50 --json --no-store >par.hunt 2>/dev/null
+TIDE_HISTORY_THREADS=1 "$TIDE" --store "$W/tie/s" hunt --indicator 45.133.1.50 --json --no-store >ser.hunt 2>/dev/null
+runs_tie=$("$TIDE" --store "$W/tie/s" history stats --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['runs'])")
+first_place() { python3 -c "
+import json,sys
+r=[json.loads(l) for l in open(sys.argv[1])]
+print(len(r), r[0]['count'] if r else 0, r[0]['file'] if r else '', r[0]['line'] if r else 0)" "$1"; }
+check "a tie of first times over $runs_tie runs: the oldest run's place, on two threads and on one" \
+  '[ "$runs_tie" = 3 ] && [ "$(first_place par.hunt)" = "1 3 first.log 2" ] && [ "$(first_place ser.hunt)" = "1 3 first.log 2" ]'
 echo "history_threads: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
