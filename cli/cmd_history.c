@@ -226,7 +226,9 @@ static void print_stats(const tide_history_stats *s, bool json)
     printf("partitions:   %zu (%s .. %s), %zu run file(s)\n", s->partitions, a, b, s->runs);
     printf("events:       %llu recorded (%llu observations)\n", (unsigned long long)s->events,
             (unsigned long long)s->observations);
-    printf("records:      %llu (observable x host x day)\n", (unsigned long long)s->records);
+    printf("records:      %llu (observable x host x day, counted in each run that holds it "
+           "until 'tide history compact')\n",
+            (unsigned long long)s->records);
     printf("bytes:        %llu for %llu raw bytes imported (%.4f bytes per raw byte)\n",
             (unsigned long long)s->bytes, (unsigned long long)s->raw_bytes, ratio);
     printf("retention:    %d days\n", s->retention_days);

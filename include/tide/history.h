@@ -132,13 +132,14 @@ typedef struct {
 TIDE_EXTERN(void) tide_history_pruned_take(tide_history *h, tide_history_pruned *out);
 
 typedef struct {
-    size_t partitions;                 /**< days */
-    size_t runs;                       /**< files */
-    uint64_t records;                  /**< (observable, host) per day */
-    uint64_t bytes;                    /**< on disk */
-    uint64_t raw_bytes;                /**< telemetry bytes imported */
-    uint64_t events;                   /**< events (log records) remembered: the count an import
-                                            reports as recorded */
+    size_t partitions;  /**< days */
+    size_t runs;        /**< files */
+    uint64_t records;   /**< (observable, host) per day, per run: a record in several runs of a day
+                           counts in each until they are merged (tide_history_compact) */
+    uint64_t bytes;     /**< on disk */
+    uint64_t raw_bytes; /**< telemetry bytes imported */
+    uint64_t events;    /**< events (log records) remembered: the count an import
+                             reports as recorded */
     uint64_t observations;             /**< the records' counts summed (an event counts once
                                             per distinct observable it names) */
     int64_t first_day_ms, last_day_ms; /**< 0 when empty */
