@@ -86,7 +86,9 @@ sys.exit(not (a[\"records\"]==b[\"records\"] and a[\"events\"]==b[\"events\"] an
 # a tie across runs: the same observation at the same instant in three imports (three runs of
 # one day, which two threads hunt): the place reported is the oldest run's, as a merge keeps it
 mkdir "$W/tie" && cd "$W/tie"
-EP=$(date +%s)
+# both times inside one UTC day whatever the hour the test runs (yesterday noon; minutes after
+# midnight "now - 15 min" was the day before, and each import then spilled two days' runs)
+EP=$(( $(date +%s) / 86400 * 86400 - 43200 ))
 for f in first second third; do
   { echo "$((EP-900)).100    120 10.0.0.11 TCP_MISS/200 512 GET http://$f.example/ alice DIRECT/192.0.2.7 text/html"
     echo "$((EP-600)).100    120 10.0.0.11 TCP_MISS/200 512 GET http://45.133.1.50/gate.php alice DIRECT/45.133.1.50 text/html"; } >$f.log
