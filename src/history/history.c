@@ -1546,6 +1546,22 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     q->file = file;
     memcpy(q->key, key, n);
     h->rcount++;
+    /* The prefetching's second stage: of the observation RING_N / 2 places behind this one,
+     * whose table slot was prefetched when it entered, the entry its slot names when the tags
+     * agree (most likely its key: a count, not a new entry). A profile of the reference's
+     * default match put a quarter of the recorder's counting on that entry's load, a miss taken
+     * when the observation was counted, one after another; with it prefetched the run took 5-10 %
+     * less CPU (docs/performance.md). Its key's bytes prefetched too (a third stage, 4 places
+     * later) gained nothing more. Only a load and a prefetch: the table may grow before the
+     * observation is counted, which makes the prefetch useless, never wrong. (Here, not in a
+     * helper: gcc deletes the call of a function it does not inline whose only effect is a
+     * prefetch, as a call without effects.) */
+    if (a->tcap && h->rcount > RING_N / 2) {
+        const struct pending *m = &h->ring[(h->rhead + h->rcount - 1 - RING_N / 2) % RING_N];
+        const agg_slot *sl = &a->table[slot_home(m->tag, a->tlg)];
+        if (sl->idx != 0 && sl->tag == m->tag)
+            __builtin_prefetch(&a->ents[sl->idx - 1]);
+    }
     return 0;
 }
 
