@@ -1559,8 +1559,11 @@ static int ring_put(tide_history *h, const uint8_t *key, size_t n, uint64_t kh, 
     if (a->tcap && h->rcount > RING_N / 2) {
         const struct pending *m = &h->ring[(h->rhead + h->rcount - 1 - RING_N / 2) % RING_N];
         const agg_slot *sl = &a->table[slot_home(m->tag, a->tlg)];
-        if (sl->idx != 0 && sl->tag == m->tag)
-            __builtin_prefetch(&a->ents[sl->idx - 1]);
+        if (sl->idx != 0 && sl->tag == m->tag) {
+            const agg_ent *e = &a->ents[sl->idx - 1];
+            __builtin_prefetch(e);
+            __builtin_prefetch((const char *)(e + 1) - 1); /* 40 bytes: may span two lines */
+        }
     }
     return 0;
 }
@@ -2493,7 +2496,9 @@ static int spill_fill_cb(void *ctx, size_t from, size_t to, hist_chunk *c)
     const agg *a = f->a;
     for (size_t i = from; i < to; i++) {
         if (i + 16 < to) { /* sorted order is random in memory: fetch ahead */
-            __builtin_prefetch(&a->ents[f->ord[i + 16].idx]);
+            const agg_ent *far = &a->ents[f->ord[i + 16].idx];
+            __builtin_prefetch(far);
+            __builtin_prefetch((const char *)(far + 1) - 1); /* 40 bytes: may span two lines */
             const agg_ent *near = &a->ents[f->ord[i + 8].idx];
             __builtin_prefetch(f->keys + near->key_off);
         }
