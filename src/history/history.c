@@ -195,7 +195,6 @@ struct tide_history {
     int32_t ev_day;        /* the day of the events counted since ev_from (INT32_MIN: none) */
     uint64_t ev_from;      /* stage_events when they began */
     size_t spill, spill_bytes;
-    unsigned cache_lg;
     uint64_t count_cap; /* an entry's count above it is kept wide (tests: TIDE_HISTORY_WIDE) */
     names hosts, files;
     /* the last host and file named: most events repeat them */
@@ -897,7 +896,6 @@ int tide_history_open_opts(tide_history **out, const char *dir, const tide_histo
     sp = getenv("TIDE_HISTORY_SPILL_MB");             /* aggregator memory bound */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0) /* below 4 GiB: agg_ent's key_off */
         h->spill_bytes = (size_t)(v < 3072 ? v : 3072) << 20;
-    h->cache_lg = getenv("CACHE") ? 16 : 0;
     sp = getenv("TIDE_HISTORY_WIDE"); /* tests: entries counted past this are wide */
     if (sp && tide__parse_long(sp, &v) == 0 && v > 0 && v < (long)AGG_WIDE)
         h->count_cap = (uint64_t)v;
@@ -1373,53 +1371,6 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
         const uint8_t *key, size_t n, uint32_t tag, uint32_t dk, uint32_t host, uint64_t fo,
         uint64_t lo, uint64_t count, uint32_t file, uint64_t line, bool older)
 {
-    if (h->cache_lg) {
-        if (a->tcap == 0)
-            TIDE_CHECK(table_grow(a));
-        agg_slot *sl = &a->table[slot_home(tag, a->tlg)];
-        if (sl->idx && sl->tag == tag && sl->idx <= a->nents) {
-            agg_ent *e = &a->ents[sl->idx - 1];
-            if (e->dk == dk && e->host == host && memcmp(a->keys.ptr + e->key_off, key, n) == 0 &&
-                    e->count != AGG_WIDE && count <= h->count_cap - e->count) {
-                TIDE_CHECK(undo_note(a, sl->idx - 1));
-                e->count += (uint32_t)count;
-                if (lo > (e->ll & AGG_OFF_MASK))
-                    e->ll = (e->ll & ~AGG_OFF_MASK) | lo;
-                return 0;
-            }
-        }
-        if (a->nents == a->capents) {
-            pager_fence(h->pager);
-            TIDE_CHECK(grow_big(
-                    (void **)&a->ents, &a->capents, &a->ents_map, a->nents + 1, sizeof(agg_ent)));
-        }
-        if (h->pager && a->ents_map)
-            ask_ahead(h, (char *)a->ents, (a->nents + 1) * sizeof(agg_ent), a->ents_map,
-                    &a->ents_asked);
-        agg_ent *e = &a->ents[a->nents];
-        e->key_off = (uint32_t)a->keys.len;
-        e->tag = tag;
-        e->dk = dk;
-        if (a->keys.len + n >= a->keys.cap) {
-            size_t kc = a->keys.cap;
-            pager_fence(h->pager);
-            TIDE_CHECK(grow_big((void **)&a->keys.ptr, &kc, &a->keys_map, a->keys.len + n + 1, 1));
-            a->keys.cap = kc;
-        }
-        if (h->pager && a->keys_map)
-            ask_ahead(h, a->keys.ptr, a->keys.len + n, a->keys_map, &a->keys_asked);
-        memcpy(a->keys.ptr + a->keys.len, key, n);
-        a->keys.len += n;
-        e->host = host;
-        e->file = file;
-        e->fl = fo;
-        e->ll = lo;
-        e->count = (uint32_t)count;
-        ent_set_line(e, line);
-        sl->idx = (uint32_t)++a->nents;
-        sl->tag = tag;
-        return 0;
-    }
     if ((a->nents + 1) * 2 > a->tcap) {
         if (a->tcap && a->table_map != table_len(a->tcap * 2))
             pager_fence(h->pager); /* the mapping may move */
