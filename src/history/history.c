@@ -149,7 +149,8 @@ typedef struct {
     size_t nlog, caplog;
     uint64_t *logged; /* a bit per entry below mark */
     size_t caplogged; /* words */
-    bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared) */
+    bool table_clear; /* the table holds no slot (it was the sort's scratch, then cleared, and
+                       * nothing was counted since: agg_put drops the mark with its first slot) */
     /* events per day (an event has one time, so one day: the run of that day counts it) */
     struct dayev {
         int32_t day;
@@ -1421,6 +1422,7 @@ static inline __attribute__((always_inline)) int agg_put(const tide_history *h, 
             }
             sl->idx = (uint32_t)++a->nents;
             sl->tag = tag;
+            a->table_clear = false; /* it holds a slot now: agg_reset must clear it */
             return 0;
         }
         if (sl->tag != tag)

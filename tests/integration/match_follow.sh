@@ -74,5 +74,30 @@ check "alpha matched in all 200 events once" 'grep -q "^alpha 200$" "$W/verdict"
 # bravo events before the swap (batches 1, 2) are not matched; batch 3 (50) + batch 4 (50) + late (10)
 check "bravo never matched before the swap" 'grep -q "^bravo_before_swap 0$" "$W/verdict"'
 check "bravo matched after the swap: 50 + 50 + 10" 'grep -q "^bravo 110$" "$W/verdict"'
+# ---- history across a checkpoint after a spill ----
+# A follower's first file is bigger than its history's memory (TIDE_HISTORY_SPILL: 2 000
+# records), so it spills in the middle of it, before anything was kept; the checkpoint then
+# commits the few records after the spill; the same names are asked again, newest first. Each
+# name's record must count both queries: a follower once counted the second ones into the
+# committed records' places (the table's slots of the few records were left after the
+# checkpoint) and lost them.
+S2="$W/store2"; L2="$W/logs2"; mkdir -p "$L2"
+q() { printf '{"timestamp":"2026-11-21T10:%02d:%02d.000000+0000","event_type":"dns","src_ip":"10.0.1.1","dest_ip":"10.0.1.53","dns":{"type":"query","rrname":"n%d.example","rrtype":"A","tx_id":%d}}\n' $(( $2 / 60 % 60 )) $(( $2 % 60 )) "$1" "$2"; }
+for i in $(seq 1 2100); do q $i $i; done >"$L2/dns.json"
+printf 'type,value,campaign,confidence\n' >"$W/n.csv"
+for i in $(seq 2001 2100); do echo "domain,n$i.example,Op-N,80"; done >>"$W/n.csv"
+"$TIDE" --store "$S2" ingest "$W/a.csv" >/dev/null 2>&1
+records() { "$TIDE" --store "$S2" history stats --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['records'])" 2>/dev/null || echo 0; }
+TIDE_HISTORY_SPILL=2000 "$TIDE" --store "$S2" match --follow "$L2" >"$W/f2.jsonl" 2>"$W/f2.err" & PID=$!
+check "the follower's first file spilled and was checkpointed" 'wait_for 30 "[ \$(records) -ge 2102 ]"'
+for i in $(seq 2100 -1 2001); do q $i $((i + 2000)); done >>"$L2/dns.json"
+sleep 7 # a checkpoint (every 5 s) after the second queries were read
+kill $PID; wait $PID; PID=
+"$TIDE" --store "$S2" ingest --no-hunt "$W/n.csv" >/dev/null 2>&1
+"$TIDE" --store "$S2" hunt --all --json --no-store >"$W/f2.hunt" 2>/dev/null
+check "every name asked twice counts 2 in history (100 of 100)" '[ "$(python3 -c "
+import json,sys
+c=[json.loads(l)[\"count\"] for l in open(sys.argv[1]) if \"n2\" in l]
+print(sum(1 for x in c if x == 2))" "$W/f2.hunt")" = 100 ]'
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

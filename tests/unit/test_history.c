@@ -893,6 +893,66 @@ static void t_keep_discard_model(void)
     }
 }
 
+/* A checkpoint after a big input (`tide match --follow`): an input spilled in its middle before
+ * anything was kept (the aggregator's table cleared for what follows), a few entries more, a
+ * commit, then the same observations again. The table had grown for the spill (2^18 slots), so
+ * the commit's spill of the few entries sorted them elsewhere, and the table's reset has to clear
+ * their slots: it once trusted a "cleared" flag set before they were counted, left them, and the
+ * next input's observations were counted into entries of the committed run (lost). */
+typedef struct {
+    uint64_t n, twice, once, bad;
+} ckpt_state;
+
+static int on_ckpt(const tide_history_rec *r, void *payload)
+{
+    ckpt_state *c = payload;
+    c->n++;
+    unsigned a, b, d, v; /* "10.A.B.D": v = A * 65536 + B * 256 + D */
+    if (sscanf(r->value, "10.%u.%u.%u", &a, &b, &d) != 3)
+        return c->bad++, 0;
+    v = a * 65536 + b * 256 + d;
+    if (v < 2000 && r->count == 2)
+        c->twice++;
+    else if (v >= 2000 && r->count == 1)
+        c->once++;
+    else
+        c->bad++;
+    return 0;
+}
+
+static void t_checkpoint_after_spill(void)
+{
+    setenv("TIDE_HISTORY_SPILL", "100000", 1);
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/ckpt", tide_test_tmpdir());
+    tide_history *h;
+    TIDE_ASSERT_EQ_INT(tide_history_open(&h, dir, true), 0);
+    char val[32];
+    /* input A: 102 000 values, spilled at 100 000 with nothing kept yet */
+    for (int i = 0; i < 102000; i++) {
+        int v = (i + 2000) % 102000; /* the last 2 000 counted are values 0 .. 1 999 */
+        snprintf(val, sizeof(val), "10.%d.%d.%d", v >> 16, (v >> 8) & 255, v & 255);
+        add(h, "a.log", (uint64_t)i + 1, T0 + (int64_t)i, "h1", TIDE_OBS_IPV4, val);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_commit(h), 0);
+    /* input B, after the checkpoint: values 1 999 .. 0 again (the newest entries of A first) */
+    for (int v = 1999; v >= 0; v--) {
+        snprintf(val, sizeof(val), "10.%d.%d.%d", v >> 16, (v >> 8) & 255, v & 255);
+        add(h, "b.log", (uint64_t)v + 1, T0 + 200000 + v, "h1", TIDE_OBS_IPV4, val);
+    }
+    TIDE_ASSERT_EQ_INT(tide_history_keep(h), 0);
+    TIDE_ASSERT_EQ_INT(tide_history_compact(h), 0);
+    unsetenv("TIDE_HISTORY_SPILL");
+    ckpt_state c = { 0 };
+    TIDE_ASSERT_EQ_INT(tide_history_each(h, on_ckpt, &c), 0);
+    tide_history_free(h);
+    TIDE_ASSERT_EQ_INT((int)c.n, 102000);
+    TIDE_ASSERT_EQ_INT((int)c.twice, 2000);
+    TIDE_ASSERT_EQ_INT((int)c.once, 100000);
+    TIDE_ASSERT_EQ_INT((int)c.bad, 0);
+}
+
 /* the aggregator's table doubles four times (64 Ki slots and up) with every value still found
  * after: each of 150 000 values is counted again, in another order, once the table has grown,
  * and again in the next input (the kept entries looked up through the grown table) */
@@ -1270,6 +1330,7 @@ TIDE_TESTS = {
     { "history::entry_edges", t_entry_edges },
     { "history::keep_discard_model", t_keep_discard_model },
     { "history::table_growth", t_table_growth },
+    { "history::checkpoint_after_spill", t_checkpoint_after_spill },
     { "history::run_names", t_run_names },
     { NULL, NULL },
 };
