@@ -1832,6 +1832,42 @@ static int stage_split(tide_history *h)
     agg *a = h->kept, *s = h->stage;
     if (a->nents == a->mark && a->nlog == 0)
         return 0;
+    if (a->mark == 0 && a->nlog == 0 && s->nents == 0 && s->nwide == 0) {
+        /* Everything the kept aggregator holds came since the last keep (an input bigger than
+         * the memory bound: every spill of it after its first): its entries are the staged
+         * ones as they are, in the same order. The two trade their entries, keys and wide
+         * records instead of copying them all (on a 400 MB EVE file with spills forced at
+         * 48 MiB, 12 % of the import's wall); the table stays with the kept aggregator (the
+         * staging one is only spilled, never looked up), cleared, and the events per day
+         * stay with their roles. */
+        agg t = *a;
+        *a = *s;
+        *s = t;
+#define KEEP_ROLE(type, f)                                                                         \
+    do {                                                                                           \
+        type v_ = a->f;                                                                            \
+        a->f = s->f;                                                                               \
+        s->f = v_;                                                                                 \
+    } while (0)
+        KEEP_ROLE(agg_slot *, table);
+        KEEP_ROLE(size_t, tcap);
+        KEEP_ROLE(unsigned, tlg);
+        KEEP_ROLE(size_t, ext_at);
+        KEEP_ROLE(size_t, table_map);
+        KEEP_ROLE(bool, table_clear);
+        KEEP_ROLE(struct dayev *, dayev);
+        KEEP_ROLE(size_t, ndayev);
+        KEEP_ROLE(size_t, capdayev);
+#undef KEEP_ROLE
+        a->mark = a->keys_mark = 0;
+        s->mark = s->keys_mark = 0;
+        s->table_clear = true; /* whatever table it has holds no slot of these entries */
+        if (a->table && !a->table_clear) {
+            memset(a->table, 0, a->tcap * sizeof(agg_slot));
+            a->table_clear = true;
+        }
+        return 0;
+    }
     for (size_t i = a->mark; i < a->nents; i++) {
         const agg_ent *e = &a->ents[i];
         TIDE_CHECK(agg_append(h, s, a, e, ent_count(a, e), ent_line(a, e)));
