@@ -1839,7 +1839,9 @@ static int stage_split(tide_history *h)
          * records instead of copying them all (on a 400 MB EVE file with spills forced at
          * 48 MiB, 12 % of the import's wall); the table stays with the kept aggregator (the
          * staging one is only spilled, never looked up), cleared, and the events per day
-         * stay with their roles. */
+         * stay with their roles. The pager's requests were for the kept aggregator's arrays,
+         * which change hands: fenced as before a mapping moves. */
+        pager_fence(h->pager);
         agg t = *a;
         *a = *s;
         *s = t;
