@@ -1837,7 +1837,7 @@ static int stage_split(tide_history *h)
          * the memory bound: every spill of it after its first): its entries are the staged
          * ones as they are, in the same order. The two trade their entries, keys and wide
          * records instead of copying them all (on a 400 MB EVE file with spills forced at
-         * 48 MiB, 12 % of the import's wall); the table stays with the kept aggregator (the
+         * 48 MiB, 5-10 % of the import's wall); the table stays with the kept aggregator (the
          * staging one is only spilled, never looked up), cleared, and the events per day
          * stay with their roles. The pager's requests were for the kept aggregator's arrays,
          * which change hands: fenced as before a mapping moves. */
